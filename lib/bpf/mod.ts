@@ -1,0 +1,6 @@
+/**
+ * mxy bpf: public face of this capability.
+ *
+ * @module
+ */
+export {};

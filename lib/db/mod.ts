@@ -1,0 +1,6 @@
+/**
+ * mxy db: public face of this capability.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * mxy dpi: public face of this capability.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * mxy ether: public face of this capability.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,9 @@
+/**
+ * The `.mxy` binary layout shared by the builder and the query engine: a MaxMind DB (search
+ * tree, data section, metadata) with extension sections for literal strings and glob patterns.
+ * See docs/FORMAT.md.
+ *
+ * @module
+ */
+export * from "./value.ts";
+export * from "./format_error.ts";

@@ -1,0 +1,6 @@
+/**
+ * mxy pcap: public face of this capability.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,277 @@
+/**
+ * File-system access for mxy. Everything in `lib/` that touches files goes through here, so the
+ * rest of the library stays runtime-neutral.
+ *
+ * @module
+ */
+
+/** Information about a file, as {@linkcode statFile} returns it. */
+export interface FileInfo {
+  /** Size in bytes. */
+  size: number;
+  /** Whether it is a regular file. */
+  isFile: boolean;
+  /** Whether it is a directory. */
+  isDirectory: boolean;
+  /** Last modification time in milliseconds since the epoch, or `null` when unknown. */
+  mtimeMs: number | null;
+}
+
+/**
+ * Reads a whole file into one buffer. `-` reads standard input to its end.
+ *
+ * @param path The file to read, or `-` for standard input.
+ * @returns The file's bytes.
+ * @example
+ * ```ts
+ * import { readFile, writeFileAtomic } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(await readFile(path), new Uint8Array([1, 2, 3]));
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readFile(path: string): Promise<Uint8Array> {
+  if (path === "-") return await new Response(Deno.stdin.readable).bytes();
+  return await Deno.readFile(path);
+}
+
+/**
+ * Reads a whole file, decompressing it when its name ends in `.gz` or its bytes start with the
+ * gzip magic.
+ *
+ * @param path The file to read, or `-` for standard input.
+ * @returns The (decompressed) bytes.
+ * @example
+ * ```ts
+ * import { readMaybeGzip, writeFileAtomic } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const path = (await Deno.makeTempFile()) + ".gz";
+ * const gz = await new Response(
+ *   new Blob([new Uint8Array([104, 105])]).stream().pipeThrough(new CompressionStream("gzip")),
+ * ).bytes();
+ * await writeFileAtomic(path, gz);
+ * assert.deepEqual(await readMaybeGzip(path), new Uint8Array([104, 105]));
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path);
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return await gunzip(bytes);
+  return bytes;
+}
+
+/**
+ * Decompresses gzip bytes with the web-standard `DecompressionStream`.
+ *
+ * @param bytes gzip-compressed bytes.
+ * @returns The decompressed bytes.
+ * @example
+ * ```ts
+ * import { gunzip } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const gz = await new Response(
+ *   new Blob([new Uint8Array([1, 2])]).stream().pipeThrough(new CompressionStream("gzip")),
+ * ).bytes();
+ * assert.deepEqual(await gunzip(gz), new Uint8Array([1, 2]));
+ * ```
+ */
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new DecompressionStream("gzip"),
+  );
+  return await new Response(stream).bytes();
+}
+
+/**
+ * Opens a file (or standard input for `-`) as a stream of byte chunks, gunzipping `.gz` files.
+ *
+ * @param path The file to read, or `-` for standard input.
+ * @returns A readable stream of the file's (decompressed) bytes.
+ * @example
+ * ```ts
+ * import { openReadStream, writeFileAtomic } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * await writeFileAtomic(path, new Uint8Array([7]));
+ * const bytes = await new Response(await openReadStream(path)).bytes();
+ * assert.deepEqual(bytes, new Uint8Array([7]));
+ * await Deno.remove(path);
+ * ```
+ */
+export async function openReadStream(path: string): Promise<ReadableStream<Uint8Array>> {
+  const raw = path === "-" ? Deno.stdin.readable : (await Deno.open(path, { read: true })).readable;
+  if (path.endsWith(".gz")) {
+    return raw.pipeThrough(new DecompressionStream("gzip")) as ReadableStream<Uint8Array>;
+  }
+  return raw;
+}
+
+/**
+ * Writes a file atomically: the bytes go to a temporary file beside the target, which is then
+ * renamed over it, so a failed write never leaves a half-written file or loses the old one.
+ *
+ * @param path The file to write.
+ * @param data The bytes to write.
+ * @returns A promise that settles once the file is in place.
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * await writeFileAtomic(path, new TextEncoder().encode("x"));
+ * assert.equal(await Deno.readTextFile(path), "x");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
+  const base = slash >= 0 ? path.slice(slash + 1) : path;
+  const tmp = `${dir}.tmp-${base}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Returns size and kind of a file, or `null` when it does not exist.
+ *
+ * @param path The file to look at.
+ * @returns Its {@linkcode FileInfo}, or `null`.
+ * @example
+ * ```ts
+ * import { statFile } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await statFile("/definitely/not/here"), null);
+ * ```
+ */
+export async function statFile(path: string): Promise<FileInfo | null> {
+  try {
+    const s = await Deno.stat(path);
+    return {
+      size: s.size,
+      isFile: s.isFile,
+      isDirectory: s.isDirectory,
+      mtimeMs: s.mtime ? s.mtime.getTime() : null,
+    };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Lists the names of the entries of a directory.
+ *
+ * @param path The directory.
+ * @returns Entry names, sorted.
+ * @example
+ * ```ts
+ * import { listDir } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(dir + "/a", "");
+ * assert.deepEqual(await listDir(dir), ["a"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function listDir(path: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(path)) names.push(e.name);
+  return names.sort();
+}
+
+/**
+ * Renames (moves) a file.
+ *
+ * @param from The current path.
+ * @param to The new path.
+ * @returns A promise that settles once renamed.
+ * @example
+ * ```ts
+ * import { renameFile, statFile } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const a = await Deno.makeTempFile();
+ * await renameFile(a, a + ".done");
+ * assert.ok(await statFile(a + ".done"));
+ * await Deno.remove(a + ".done");
+ * ```
+ */
+export async function renameFile(from: string, to: string): Promise<void> {
+  await Deno.rename(from, to);
+}
+
+/**
+ * Removes a file, ignoring a file that is already gone.
+ *
+ * @param path The file to remove.
+ * @returns A promise that settles once removed.
+ * @example
+ * ```ts
+ * import { removeFile } from "./fs.ts";
+ * await removeFile("/tmp/definitely-not-here-mxy");
+ * ```
+ */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+/**
+ * Opens a file for random-access reads (used for captures larger than memory).
+ *
+ * @param path The file.
+ * @returns A reader with `readAt` and `close`.
+ * @example
+ * ```ts
+ * import { openRandomAccess, writeFileAtomic } from "./fs.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * await writeFileAtomic(path, new Uint8Array([1, 2, 3, 4]));
+ * const f = await openRandomAccess(path);
+ * const buf = new Uint8Array(2);
+ * assert.equal(await f.readAt(buf, 2), 2);
+ * assert.deepEqual(buf, new Uint8Array([3, 4]));
+ * f.close();
+ * await Deno.remove(path);
+ * ```
+ */
+export async function openRandomAccess(path: string): Promise<RandomAccessFile> {
+  const file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  return {
+    size,
+    async readAt(buf: Uint8Array, position: number): Promise<number> {
+      await file.seek(position, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < buf.length) {
+        const n = await file.read(buf.subarray(done));
+        if (n === null) break;
+        done += n;
+      }
+      return done;
+    },
+    close(): void {
+      file.close();
+    },
+  };
+}
+
+/** A file opened for reads at arbitrary positions. */
+export interface RandomAccessFile {
+  /** The file's size in bytes when it was opened. */
+  readonly size: number;
+  /** Fills `buf` from `position`; returns the number of bytes read (fewer at end of file). */
+  readAt(buf: Uint8Array, position: number): Promise<number>;
+  /** Closes the file. */
+  close(): void;
+}

@@ -1,0 +1,9 @@
+/**
+ * The only part of mxy's library that touches the operating system: files, memory maps,
+ * processes, signals and sockets. Everything else works on bytes.
+ *
+ * @module
+ */
+export * from "./fs.ts";
+export * from "./mmap.ts";
+export * from "./process.ts";
