@@ -7,3 +7,4 @@
 export * from "./fs.ts";
 export * from "./mmap.ts";
 export * from "./process.ts";
+export * from "./net.ts";

@@ -1,0 +1,432 @@
+/**
+ * The Ether wire protocol, version 1: the 24-byte big-endian header, command and flag codes,
+ * error codes, the capability payload of PONG and the typed {@linkcode EtherError}.
+ *
+ * Header layout (all fields big-endian):
+ *
+ * | offset | size | field    |
+ * | ------ | ---- | -------- |
+ * | 0      | 4    | magic `0xE7E7E7E7` |
+ * | 4      | 1    | version `1` |
+ * | 5      | 1    | command |
+ * | 6      | 2    | flags |
+ * | 8      | 8    | handle |
+ * | 16     | 4    | size |
+ * | 20     | 4    | reserved (error code in ERROR replies) |
+ *
+ * See `docs/PROTOCOL.md` for the full description.
+ *
+ * @module
+ */
+
+/** The magic number that starts every header. */
+export const MAGIC = 0xe7e7e7e7;
+/** The protocol version this module speaks. */
+export const VERSION = 1;
+/** The length of a header in bytes. */
+export const HEADER_SIZE = 24;
+/** The largest payload (and `size` field) accepted: 16 MiB. */
+export const MAX_PAYLOAD: number = 16 * 1024 * 1024;
+/** The default TCP port. */
+export const DEFAULT_PORT = 9999;
+
+/** Command codes. 0x30–0x3F and 0x40–0x4F are reserved for process and cluster operations. */
+export const Command = {
+  /** Liveness check; answered by PONG. With {@linkcode Flag.CAPABILITIES}, PONG carries capabilities. */
+  PING: 0x01,
+  /** Answer to PING. */
+  PONG: 0x02,
+  /** Authentication: payload is the token. Required first request when the server has a token. */
+  AUTH: 0x03,
+  /** Allocate `size` bytes; answered by OK with the new handle. */
+  ALLOC: 0x10,
+  /** Free the block `handle`. */
+  FREE: 0x11,
+  /** Resize the block `handle` to `size` bytes, keeping its contents. */
+  REALLOC: 0x12,
+  /** Write the payload at the start of block `handle`. */
+  WRITE: 0x20,
+  /** Read up to `size` bytes from the start of block `handle` (capped at the block's size). */
+  READ: 0x21,
+  /** Open a database file; payload: its path relative to the server's `--db-dir`. */
+  DB_OPEN: 0x50,
+  /** Open a database from the bytes of the memory block `handle` (uploaded with ALLOC + WRITE). */
+  DB_LOAD: 0x51,
+  /** Query database `handle` (0: the server's preloaded one); payload: the query; reply: JSON. */
+  DB_QUERY: 0x52,
+  /** Close database `handle`. */
+  DB_CLOSE: 0x53,
+  /** Server statistics as JSON. */
+  STATS: 0x54,
+  /** Success reply. */
+  OK: 0xf0,
+  /** Failure reply: the error code is in the reserved field. */
+  ERROR: 0xff,
+} as const;
+
+/** Flag bits of the header's `flags` field. */
+export const Flag = {
+  /**
+   * On ALLOC, REALLOC and READ (where `size` is a length, not a payload length): no payload bytes
+   * follow the header. Without it the server reads and discards `size` bytes (legacy framing).
+   */
+  NO_PAYLOAD: 0x0001,
+  /** On PING: asks for the capability payload in PONG. */
+  CAPABILITIES: 0x0002,
+  /** On any request: an ERROR reply carries a UTF-8 message as its payload. */
+  ERROR_MESSAGE: 0x0004,
+} as const;
+
+/** All flag bits this version defines. */
+export const KNOWN_FLAGS: number = Flag.NO_PAYLOAD | Flag.CAPABILITIES | Flag.ERROR_MESSAGE;
+
+/** Error codes carried in the reserved field of an ERROR reply (as a signed 32-bit integer). */
+export const ErrorCode = {
+  /** Success. */
+  OK: 0,
+  /** Out of memory: a quota would be exceeded. */
+  NOMEM: -1,
+  /** A malformed request (bad header, handle 0, bad size, bad flags, bad argument). */
+  INVALID: -2,
+  /** A block's header is damaged or the block was already freed (double free, use after free). */
+  CORRUPT: -3,
+  /** A write larger than the block. */
+  OVERFLOW: -4,
+  /** A network failure (client side). */
+  NETWORK: -5,
+  /** An idle or partial-frame timeout. */
+  TIMEOUT: -6,
+  /** No such handle (or one owned by another connection), database or file. */
+  NOTFOUND: -7,
+  /** The command code is not known to the server. */
+  UNKNOWN_COMMAND: -8,
+  /** Authentication required or failed. */
+  AUTH: -9,
+  /** The server has reached its connection limit or is shutting down. */
+  BUSY: -10,
+  /** The request is not allowed (path outside `--db-dir`, no `--db-dir` configured). */
+  DENIED: -11,
+  /** A database could not be opened or queried. */
+  DATABASE: -12,
+} as const;
+
+/** Names of the error codes, by code. */
+const ERROR_NAMES: Map<number, string> = new Map(
+  Object.entries(ErrorCode).map(([name, code]) => [code, name]),
+);
+const COMMAND_NAMES: Map<number, string> = new Map(
+  Object.entries(Command).map(([name, code]) => [code, name]),
+);
+
+/**
+ * Returns the name of an error code (`"NOMEM"`), or `"E<code>"` for an unknown one.
+ *
+ * @param code The error code.
+ * @returns Its name.
+ * @example
+ * ```ts
+ * import { errorName } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorName(-1), "NOMEM");
+ * assert.equal(errorName(-99), "E-99");
+ * ```
+ */
+export function errorName(code: number): string {
+  return ERROR_NAMES.get(code) ?? `E${code}`;
+}
+
+/**
+ * Returns the name of a command code (`"ALLOC"`), or `"0x.."` for an unknown one.
+ *
+ * @param code The command code.
+ * @returns Its name.
+ * @example
+ * ```ts
+ * import { commandName } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(commandName(0x10), "ALLOC");
+ * assert.equal(commandName(0x77), "0x77");
+ * ```
+ */
+export function commandName(code: number): string {
+  return COMMAND_NAMES.get(code) ?? `0x${code.toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * Whether a request's `size` field is a length (ALLOC, REALLOC, READ) rather than the length of
+ * a payload that follows.
+ *
+ * @param command The command code.
+ * @returns `true` for ALLOC, REALLOC and READ.
+ * @example
+ * ```ts
+ * import { Command, sizeIsLength } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(sizeIsLength(Command.READ), true);
+ * assert.equal(sizeIsLength(Command.WRITE), false);
+ * ```
+ */
+export function sizeIsLength(command: number): boolean {
+  return command === Command.ALLOC || command === Command.REALLOC || command === Command.READ;
+}
+
+/** A decoded header. */
+export interface Header {
+  /** The command code. */
+  command: number;
+  /** The flag bits. */
+  flags: number;
+  /** The handle (unsigned 64-bit). */
+  handle: bigint;
+  /** The size field (unsigned 32-bit). */
+  size: number;
+  /** The reserved field as a signed 32-bit integer (the error code in ERROR replies). */
+  reserved: number;
+  /** The magic number as read (always {@linkcode MAGIC} for an encoded header). */
+  magic?: number;
+  /** The version as read. */
+  version?: number;
+}
+
+/** Options for {@linkcode encodeHeader}. */
+export interface EncodeHeaderOptions {
+  /** Where to write; a new 24-byte array when absent. */
+  into?: Uint8Array;
+  /** Offset in `into`. Default 0. */
+  offset?: number;
+  /** Magic to write instead of {@linkcode MAGIC} (for tests of bad input). */
+  magic?: number;
+  /** Version to write instead of {@linkcode VERSION} (for tests of bad input). */
+  version?: number;
+}
+
+/**
+ * Encodes a header into 24 big-endian bytes.
+ *
+ * @param header The fields; `reserved` may be negative (an error code).
+ * @param options Target buffer and overrides.
+ * @returns The buffer written to.
+ * @example
+ * ```ts
+ * import { Command, encodeHeader } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const b = encodeHeader({ command: Command.PING, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * assert.deepEqual([...b.subarray(0, 6)], [0xe7, 0xe7, 0xe7, 0xe7, 1, 1]);
+ * ```
+ */
+export function encodeHeader(header: Header, options: EncodeHeaderOptions = {}): Uint8Array {
+  const out = options.into ?? new Uint8Array(HEADER_SIZE);
+  const o = options.offset ?? 0;
+  const v = new DataView(out.buffer, out.byteOffset + o, HEADER_SIZE);
+  v.setUint32(0, (options.magic ?? MAGIC) >>> 0);
+  v.setUint8(4, options.version ?? VERSION);
+  v.setUint8(5, header.command);
+  v.setUint16(6, header.flags);
+  v.setBigUint64(8, BigInt.asUintN(64, header.handle));
+  v.setUint32(16, header.size >>> 0);
+  v.setInt32(20, header.reserved | 0);
+  return out;
+}
+
+/**
+ * Decodes 24 bytes into a header without validating it (see {@linkcode validateHeader}).
+ *
+ * @param bytes At least 24 bytes.
+ * @param offset Where the header starts. Default 0.
+ * @returns The header, with `magic` and `version` as read.
+ * @example
+ * ```ts
+ * import { decodeHeader, encodeHeader } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const h = decodeHeader(encodeHeader({ command: 0x10, flags: 1, handle: 7n, size: 64, reserved: -2 }));
+ * assert.equal(h.handle, 7n);
+ * assert.equal(h.reserved, -2);
+ * ```
+ */
+export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
+  if (bytes.length - offset < HEADER_SIZE) {
+    throw new RangeError(
+      `Ether header needs ${HEADER_SIZE} bytes, got ${bytes.length - offset} at byte ${offset}`,
+    );
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER_SIZE);
+  return {
+    magic: v.getUint32(0),
+    version: v.getUint8(4),
+    command: v.getUint8(5),
+    flags: v.getUint16(6),
+    handle: v.getBigUint64(8),
+    size: v.getUint32(16),
+    reserved: v.getInt32(20),
+  };
+}
+
+/** Options for {@linkcode validateHeader}. */
+export interface ValidateHeaderOptions {
+  /** The largest `size` accepted. Default {@linkcode MAX_PAYLOAD}. */
+  maxPayload?: number;
+}
+
+/**
+ * Checks the fields that make a stream trustworthy: magic, version and size. A header that fails
+ * gets ERROR INVALID and the connection is closed.
+ *
+ * @param header A decoded header.
+ * @param options The size limit.
+ * @returns `null` when valid, otherwise the reason.
+ * @example
+ * ```ts
+ * import { decodeHeader, encodeHeader, validateHeader } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const bad = decodeHeader(encodeHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { magic: 1 }));
+ * assert.match(validateHeader(bad) ?? "", /magic/);
+ * ```
+ */
+export function validateHeader(header: Header, options: ValidateHeaderOptions = {}): string | null {
+  const max = options.maxPayload ?? MAX_PAYLOAD;
+  if (header.magic !== undefined && header.magic !== MAGIC) {
+    return `Bad magic 0x${header.magic.toString(16).padStart(8, "0")} at byte 0 of the header`;
+  }
+  if (header.version !== undefined && header.version !== VERSION) {
+    return `Unsupported version ${header.version} at byte 4 of the header (expected ${VERSION})`;
+  }
+  if (header.size > max) {
+    return `Size ${header.size} at byte 16 of the header is over the limit of ${max} bytes`;
+  }
+  return null;
+}
+
+/**
+ * Encodes a whole message: header (with `size` set to the payload's length unless given) and
+ * payload in one buffer.
+ *
+ * @param header The fields; `size` defaults to the payload's length.
+ * @param payload The payload, if any.
+ * @returns Header and payload.
+ * @example
+ * ```ts
+ * import { Command, encodeMessage } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const m = encodeMessage({ command: Command.WRITE, handle: 5n }, new Uint8Array([9, 9]));
+ * assert.equal(m.length, 26);
+ * assert.equal(m[19], 2);
+ * ```
+ */
+export function encodeMessage(
+  header: Partial<Header> & { command: number },
+  payload?: Uint8Array,
+): Uint8Array {
+  const len = payload?.length ?? 0;
+  const out = new Uint8Array(HEADER_SIZE + len);
+  encodeHeader({
+    command: header.command,
+    flags: header.flags ?? 0,
+    handle: header.handle ?? 0n,
+    size: header.size ?? len,
+    reserved: header.reserved ?? 0,
+  }, { into: out });
+  if (payload) out.set(payload, HEADER_SIZE);
+  return out;
+}
+
+/** Capability bits in a PONG capability payload. */
+export const Capability = {
+  /** The server honours {@linkcode Flag.NO_PAYLOAD}. */
+  NO_PAYLOAD: 0x0001,
+  /** The server sends messages with ERROR when asked ({@linkcode Flag.ERROR_MESSAGE}). */
+  ERROR_MESSAGE: 0x0002,
+  /** REALLOC is implemented. */
+  REALLOC: 0x0004,
+  /** The database commands 0x50–0x54 are implemented. */
+  DATABASE: 0x0008,
+  /** The server required AUTH. */
+  AUTH: 0x0010,
+} as const;
+
+/** What a server says about itself in PONG when asked with {@linkcode Flag.CAPABILITIES}. */
+export interface Capabilities {
+  /** {@linkcode Capability} bits. */
+  bits: number;
+  /** The largest payload it accepts. */
+  maxPayload: number;
+  /** Software name and version, e.g. `"mxy/0.1.0"`. */
+  software: string;
+}
+
+/**
+ * Encodes a capability payload: `bits` (u32), `maxPayload` (u32), then the software name
+ * (UTF-8), all big-endian.
+ *
+ * @param caps The capabilities.
+ * @returns The payload.
+ * @example
+ * ```ts
+ * import { decodeCapabilities, encodeCapabilities } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const c = { bits: 3, maxPayload: 1024, software: "mxy" };
+ * assert.deepEqual(decodeCapabilities(encodeCapabilities(c)), c);
+ * ```
+ */
+export function encodeCapabilities(caps: Capabilities): Uint8Array {
+  const name = new TextEncoder().encode(caps.software);
+  const out = new Uint8Array(8 + name.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, caps.bits >>> 0);
+  v.setUint32(4, caps.maxPayload >>> 0);
+  out.set(name, 8);
+  return out;
+}
+
+/**
+ * Decodes a capability payload; an empty payload (a reference server) gives `null`.
+ *
+ * @param payload PONG's payload.
+ * @returns The capabilities, or `null` when the payload is shorter than 8 bytes.
+ * @example
+ * ```ts
+ * import { decodeCapabilities } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeCapabilities(new Uint8Array(0)), null);
+ * ```
+ */
+export function decodeCapabilities(payload: Uint8Array): Capabilities | null {
+  if (payload.length < 8) return null;
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  return {
+    bits: v.getUint32(0),
+    maxPayload: v.getUint32(4),
+    software: new TextDecoder().decode(payload.subarray(8)),
+  };
+}
+
+/**
+ * A failure of an Ether operation, carrying the protocol's error code (`ErrorCode.NOMEM` …).
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, EtherError } from "./protocol.ts";
+ * import assert from "node:assert/strict";
+ * const e = new EtherError(ErrorCode.NOMEM, "ALLOC of 10 bytes failed");
+ * assert.equal(e.code, -1);
+ * assert.equal(e.codeName, "NOMEM");
+ * ```
+ */
+export class EtherError extends Error {
+  /** The protocol error code (negative). */
+  readonly code: number;
+
+  /**
+   * @param code The protocol error code.
+   * @param message What failed.
+   */
+  constructor(code: number, message: string) {
+    super(message);
+    this.name = "EtherError";
+    this.code = code;
+  }
+
+  /** The error code's name, e.g. `"NOMEM"`. */
+  get codeName(): string {
+    return errorName(this.code);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * TCP sockets for mxy's services and clients: listening, accepting and connecting. Nothing else in
+ * `lib/` touches the network directly.
+ *
+ * @module
+ */
+
+/** A connected TCP stream. */
+export interface TcpStream {
+  /** Reads into `buffer`; resolves to the number of bytes read, or `null` at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes all of `data` (looping over partial writes). */
+  writeAll(data: Uint8Array): Promise<void>;
+  /** Closes the stream; safe to call twice. */
+  close(): void;
+  /** The peer's address as `host:port`. */
+  readonly remote: string;
+}
+
+/** A listening TCP socket. */
+export interface TcpListener {
+  /** Waits for the next connection; resolves to `null` once the listener is closed. */
+  accept(): Promise<TcpStream | null>;
+  /** Stops listening; safe to call twice. */
+  close(): void;
+  /** The bound host. */
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked). */
+  readonly port: number;
+}
+
+class DenoStream implements TcpStream {
+  #conn: Deno.TcpConn;
+  #closed = false;
+  readonly remote: string;
+
+  constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // not fatal
+    }
+    const a = conn.remoteAddr;
+    this.remote = `${a.hostname}:${a.port}`;
+  }
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    if (this.#closed) return null;
+    try {
+      return await this.#conn.read(buffer);
+    } catch (err) {
+      if (this.#closed) return null;
+      if (
+        err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BadResource ||
+        err instanceof Deno.errors.Interrupted || err instanceof Deno.errors.BrokenPipe
+      ) return null;
+      throw err;
+    }
+  }
+
+  async writeAll(data: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < data.length) done += await this.#conn.write(data.subarray(done));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+}
+
+class DenoListener implements TcpListener {
+  #listener: Deno.TcpListener;
+  #closed = false;
+  readonly host: string;
+  readonly port: number;
+
+  constructor(listener: Deno.TcpListener) {
+    this.#listener = listener;
+    const a = listener.addr as Deno.NetAddr;
+    this.host = a.hostname;
+    this.port = a.port;
+  }
+
+  async accept(): Promise<TcpStream | null> {
+    while (!this.#closed) {
+      try {
+        return new DenoStream(await this.#listener.accept());
+      } catch (err) {
+        if (this.#closed || err instanceof Deno.errors.BadResource) return null;
+        // transient accept failure (e.g. too many open files): retry after a pause
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return null;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Options for {@linkcode listenTcp}. */
+export interface ListenTcpOptions {
+  /** The address to bind. Default `127.0.0.1`. */
+  host?: string;
+}
+
+/**
+ * Listens for TCP connections.
+ *
+ * @param port The port; 0 picks a free one (read it back from `listener.port`).
+ * @param options The host to bind.
+ * @returns The listener.
+ * @example
+ * ```ts
+ * import { listenTcp } from "./net.ts";
+ * import assert from "node:assert/strict";
+ * const l = listenTcp(0);
+ * assert.ok(l.port > 0);
+ * l.close();
+ * ```
+ */
+export function listenTcp(port: number, options: ListenTcpOptions = {}): TcpListener {
+  const host = options.host ?? "127.0.0.1";
+  return new DenoListener(Deno.listen({ hostname: host, port, transport: "tcp" }));
+}
+
+/** Options for {@linkcode connectTcp}. */
+export interface ConnectTcpOptions {
+  /** The port. */
+  port: number;
+}
+
+/**
+ * Opens a TCP connection.
+ *
+ * @param host The host name or address.
+ * @param options The port.
+ * @returns The connected stream.
+ * @example
+ * ```ts
+ * import { connectTcp, listenTcp } from "./net.ts";
+ * import assert from "node:assert/strict";
+ * const l = listenTcp(0);
+ * const accepted = l.accept();
+ * const c = await connectTcp("127.0.0.1", { port: l.port });
+ * const s = (await accepted)!;
+ * await c.writeAll(new Uint8Array([7]));
+ * const buf = new Uint8Array(1);
+ * assert.equal(await s.read(buf), 1);
+ * c.close(); s.close(); l.close();
+ * ```
+ */
+export async function connectTcp(host: string, options: ConnectTcpOptions): Promise<TcpStream> {
+  return new DenoStream(
+    await Deno.connect({ hostname: host, port: options.port, transport: "tcp" }),
+  );
+}
+
+/**
+ * Tells whether a host string names a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+ *
+ * @param host The host.
+ * @returns `true` for loopback.
+ * @example
+ * ```ts
+ * import { isLoopback } from "./net.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isLoopback("127.0.0.1"), true);
+ * assert.equal(isLoopback("0.0.0.0"), false);
+ * ```
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    h === "0:0:0:0:0:0:0:1";
+}
