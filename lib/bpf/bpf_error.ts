@@ -1,0 +1,103 @@
+/**
+ * The typed error of the eBPF capability: decoding, assembling, verifying and running programs.
+ *
+ * @module
+ */
+
+/**
+ * Why a program or a run failed: a stable, machine-readable reason.
+ *
+ * - `decode`: bytes that are not a valid instruction stream (length, opcode, unused fields).
+ * - `asm`: assembler source that cannot be assembled (line number in `line`).
+ * - `verify`: rejected by the verifier before running.
+ * - `memory`: an out-of-bounds, unmapped or read-only memory access at run time.
+ * - `budget`: the instruction budget ran out.
+ * - `helper`: a call to an unknown helper, or a helper that failed.
+ * - `call-depth`: too many nested local calls.
+ * - `jump`: a jump or call out of the program at run time.
+ * - `lddw`: an `lddw` variant that the runtime cannot resolve (no map resolver).
+ * - `jit`: the JIT cannot compile the program (or is not allowed by the profile).
+ * - `conformance`: a malformed conformance `.data` file.
+ * - System side (verifier, maps, profiles, scheduler, ELF loader, classic BPF): `cbpf-parse`,
+ *   `cbpf-invalid`, `map-full`, `map-key`, `map-exists`, `map-missing`, `queue-full`, `elf`,
+ *   `limit`, `profile`.
+ */
+export type BpfErrorCode =
+  | "decode"
+  | "asm"
+  | "verify"
+  | "memory"
+  | "budget"
+  | "helper"
+  | "call-depth"
+  | "jump"
+  | "lddw"
+  | "jit"
+  | "conformance"
+  | "cbpf-parse"
+  | "cbpf-invalid"
+  | "map-full"
+  | "map-key"
+  | "map-exists"
+  | "map-missing"
+  | "queue-full"
+  | "elf"
+  | "limit"
+  | "profile";
+
+/** Where a {@linkcode BpfError} happened. */
+export interface BpfErrorOptions {
+  /** The instruction index (slot number, as jump offsets count) or -1. */
+  pc?: number;
+  /** The 1-based source line (assembler, conformance file) or -1. */
+  line?: number;
+  /** The file name, when known. */
+  file?: string;
+}
+
+/**
+ * A typed eBPF failure carrying a {@linkcode BpfErrorCode}, and where it applies the instruction
+ * index (`pc`, counted in 8-byte slots) and source line. The message names the place:
+ * `Division helper 9 is not registered (at insn 3)`.
+ *
+ * @example
+ * ```ts
+ * import { BpfError } from "./bpf_error.ts";
+ * import assert from "node:assert/strict";
+ * const err = new BpfError("memory", "Out-of-bounds read of 4 bytes", { pc: 7 });
+ * assert.equal(err.code, "memory");
+ * assert.equal(err.pc, 7);
+ * assert.match(err.message, /at insn 7/);
+ * ```
+ */
+export class BpfError extends Error {
+  /** The reason, stable across versions. */
+  readonly code: BpfErrorCode;
+  /** The instruction index (8-byte slot), or -1 when none applies. */
+  readonly pc: number;
+  /** The 1-based source line, or -1 when none applies. */
+  readonly line: number;
+  /** The file name, or "" when unknown. */
+  readonly file: string;
+
+  /**
+   * @param code The reason.
+   * @param message What failed; the place (file, line, insn) is appended.
+   * @param options Where it happened.
+   */
+  constructor(code: BpfErrorCode, message: string, options: BpfErrorOptions = {}) {
+    const pc = options.pc ?? -1;
+    const line = options.line ?? -1;
+    const file = options.file ?? "";
+    const where: string[] = [];
+    if (file) where.push(file);
+    if (line >= 0) where.push(`line ${line}`);
+    if (pc >= 0) where.push(`insn ${pc}`);
+    super(where.length ? `${message} (at ${where.join(", ")})` : message);
+    this.name = "BpfError";
+    this.code = code;
+    this.pc = pc;
+    this.line = line;
+    this.file = file;
+  }
+}
