@@ -1,0 +1,657 @@
+/**
+ * eBPF maps: array and hash maps with Linux's semantics for lookup, update (`BPF_ANY`,
+ * `BPF_NOEXIST`, `BPF_EXIST`) and delete. A map is a plain object shared by every program that
+ * references it and by the host, which reads and writes it with the same calls. Values are live
+ * views: a program writing through a looked-up pointer changes what the host sees.
+ *
+ * Storage depends on the profile: under `cloud` a map allocates in chunks as it fills and may be
+ * resized; under `embedded` every map is carved from one {@linkcode MapPool} allocated up front,
+ * and resizing is refused.
+ *
+ * @module
+ */
+import { BpfError } from "./bpf_error.ts";
+import { type BpfProfile, CLOUD } from "./profile.ts";
+
+/** Update flag: create the element or replace it. */
+export const BPF_ANY = 0;
+/** Update flag: create the element only if it does not exist yet. */
+export const BPF_NOEXIST = 1;
+/** Update flag: replace the element only if it exists. */
+export const BPF_EXIST = 2;
+
+/** Linux's map type number for hash maps (`BPF_MAP_TYPE_HASH`). */
+export const BPF_MAP_TYPE_HASH = 1;
+/** Linux's map type number for array maps (`BPF_MAP_TYPE_ARRAY`). */
+export const BPF_MAP_TYPE_ARRAY = 2;
+
+/** Linux's helper id of `bpf_map_lookup_elem`. */
+export const HELPER_MAP_LOOKUP_ELEM = 1;
+/** Linux's helper id of `bpf_map_update_elem`. */
+export const HELPER_MAP_UPDATE_ELEM = 2;
+/** Linux's helper id of `bpf_map_delete_elem`. */
+export const HELPER_MAP_DELETE_ELEM = 3;
+
+/** Errno values the map helpers return (negated), as Linux does. */
+export const ERRNO: Readonly<
+  { ENOENT: number; E2BIG: number; EEXIST: number; EINVAL: number; ENOMEM: number }
+> = Object.freeze({ ENOENT: 2, E2BIG: 7, ENOMEM: 12, EEXIST: 17, EINVAL: 22 });
+
+/** The kinds of map. */
+export type BpfMapType = "array" | "hash";
+
+/** What a map holds. */
+export interface BpfMapSpec {
+  /** `"array"` (keys are 4-byte indexes, every element exists) or `"hash"`. */
+  type: BpfMapType;
+  /** Key size in bytes (4 for arrays). */
+  keySize: number;
+  /** Value size in bytes. */
+  valueSize: number;
+  /** The most elements the map holds. */
+  maxEntries: number;
+  /** A name for messages and for the ELF loader. */
+  name?: string;
+}
+
+/**
+ * A fixed pool of memory allocated once, from which the `embedded` profile carves every map.
+ * When it is used up, creating another map fails.
+ */
+export class MapPool {
+  #buffer: ArrayBuffer;
+  #used = 0;
+
+  /**
+   * Allocates the pool.
+   *
+   * @param bytes The pool's size in bytes.
+   * @example
+   * ```ts
+   * import { MapPool } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const pool = new MapPool(1024);
+   * assert.equal(pool.free, 1024);
+   * ```
+   */
+  constructor(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes < 0) {
+      throw new RangeError(`Map pool size must be a whole number of bytes, got ${bytes}`);
+    }
+    this.#buffer = new ArrayBuffer(bytes);
+  }
+
+  /** Bytes not yet handed out. */
+  get free(): number {
+    return this.#buffer.byteLength - this.#used;
+  }
+
+  /** The pool's total size in bytes. */
+  get size(): number {
+    return this.#buffer.byteLength;
+  }
+
+  /**
+   * Hands out `bytes` zeroed bytes (8-byte aligned) from the pool.
+   *
+   * @param bytes How many.
+   * @param what What the memory is for, for the error message.
+   * @returns The bytes; throws a `BpfError` (`"limit"`) when the pool is exhausted.
+   * @example
+   * ```ts
+   * import { MapPool } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const pool = new MapPool(16);
+   * assert.equal(pool.allocate(10, "test").length, 10);
+   * assert.throws(() => pool.allocate(10, "test"), /pool/);
+   * ```
+   */
+  allocate(bytes: number, what: string): Uint8Array {
+    const start = (this.#used + 7) & ~7;
+    if (start + bytes > this.#buffer.byteLength) {
+      throw new BpfError(
+        "limit",
+        `Map pool exhausted: ${what} needs ${bytes} bytes, ${
+          Math.max(0, this.#buffer.byteLength - start)
+        } of ${this.#buffer.byteLength} left`,
+      );
+    }
+    this.#used = start + bytes;
+    return new Uint8Array(this.#buffer, start, bytes);
+  }
+}
+
+/** Options for {@linkcode createMap}. */
+export interface CreateMapOptions {
+  /** The profile whose rules the map follows (default `cloud`). */
+  profile?: BpfProfile;
+  /** The pool to carve storage from; required when the profile has a map pool. */
+  pool?: MapPool;
+}
+
+const EMPTY = -1;
+const TOMBSTONE = -2;
+const CHUNK_SLOTS = 64;
+
+/**
+ * An array or hash map. Create one with {@linkcode createMap}. Host calls throw a `BpfError`
+ * whose code tells what failed (`"map-exists"`, `"map-missing"`, `"map-full"`, `"map-key"`);
+ * the `…Errno` variants return Linux's negative errno instead and allocate nothing, for helpers.
+ */
+export class BpfMap {
+  /** The map's kind. */
+  readonly type: BpfMapType;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Value size in bytes. */
+  readonly valueSize: number;
+  /** The map's name (may be empty). */
+  readonly name: string;
+  #maxEntries: number;
+  #resizable: boolean;
+  #pooled: boolean;
+  // Slot storage: values (and keys for hashes) in chunks of `#chunkSlots` slots.
+  #chunkSlots: number;
+  #values: Uint8Array[] = [];
+  #keys: Uint8Array[] = [];
+  #allocatedSlots = 0;
+  // Hash index (open addressing): slot number, EMPTY or TOMBSTONE.
+  #index: Int32Array = new Int32Array(0);
+  #tombstones = 0;
+  #spareIndex: Int32Array | null = null; // pooled maps rehash into this instead of allocating
+  #free: Int32Array = new Int32Array(0); // stack of free slots
+  #freeTop = 0;
+  #count = 0;
+
+  /**
+   * Use {@linkcode createMap}; this constructor is internal.
+   *
+   * @param spec The map's shape.
+   * @param profile Its profile.
+   * @param pool The pool, when the profile has one.
+   */
+  constructor(spec: BpfMapSpec, profile: BpfProfile, pool: MapPool | undefined) {
+    checkSpec(spec);
+    this.type = spec.type;
+    this.keySize = spec.keySize;
+    this.valueSize = spec.valueSize;
+    this.name = spec.name ?? "";
+    this.#maxEntries = spec.maxEntries;
+    this.#resizable = profile.mapsResizable;
+    this.#pooled = profile.mapPoolBytes !== null;
+    if (this.#pooled && pool === undefined) {
+      throw new BpfError(
+        "limit",
+        `Map "${this.name}" needs a map pool under the ${profile.name} profile`,
+      );
+    }
+    const label = `map "${this.name}"`;
+    if (this.#pooled) {
+      // Everything up front, from the pool.
+      const n = spec.maxEntries;
+      this.#chunkSlots = n;
+      const values = pool!.allocate(n * spec.valueSize, label);
+      this.#values.push(values);
+      if (spec.type === "hash") {
+        this.#keys.push(pool!.allocate(n * spec.keySize, label));
+        const cap = indexCapacity(n);
+        const idx = pool!.allocate(cap * 4, label);
+        this.#index = new Int32Array(idx.buffer, idx.byteOffset, cap).fill(EMPTY);
+        const spare = pool!.allocate(cap * 4, label);
+        this.#spareIndex = new Int32Array(spare.buffer, spare.byteOffset, cap);
+        const fr = pool!.allocate(n * 4, label);
+        this.#free = new Int32Array(fr.buffer, fr.byteOffset, n);
+      }
+      this.#allocatedSlots = n;
+      this.#resetFree();
+    } else {
+      this.#chunkSlots = spec.type === "array" ? Math.max(1, spec.maxEntries) : CHUNK_SLOTS;
+      if (spec.type === "array") {
+        this.#values.push(new Uint8Array(spec.maxEntries * spec.valueSize));
+        this.#allocatedSlots = spec.maxEntries;
+      } else {
+        this.#index = new Int32Array(indexCapacity(CHUNK_SLOTS)).fill(EMPTY);
+      }
+    }
+  }
+
+  /** The most elements the map holds. */
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+
+  /** How many elements exist (for an array map, always `maxEntries`). */
+  get size(): number {
+    return this.type === "array" ? this.#maxEntries : this.#count;
+  }
+
+  /**
+   * Finds the element whose key is `keySize` bytes of `buf` at `offset`.
+   *
+   * @param buf Bytes holding the key.
+   * @param offset Where the key starts.
+   * @returns The element's slot number, or -1 when there is none.
+   */
+  findSlot(buf: Uint8Array, offset: number): number {
+    if (this.type === "array") {
+      const i = readU32(buf, offset);
+      return i < this.#maxEntries ? i : -1;
+    }
+    const mask = this.#index.length - 1;
+    let h = hashBytes(buf, offset, this.keySize) & mask;
+    for (;;) {
+      const s = this.#index[h];
+      if (s === EMPTY) return -1;
+      if (s >= 0 && this.#keyEquals(s, buf, offset)) return s;
+      h = (h + 1) & mask;
+    }
+  }
+
+  /**
+   * The bytes holding slot `slot`'s value (a chunk shared by several slots).
+   *
+   * @param slot A slot number from {@linkcode BpfMap.findSlot}.
+   * @returns The chunk; the value starts at {@linkcode BpfMap.valueOffset}.
+   */
+  valueChunk(slot: number): Uint8Array {
+    return this.#values[Math.floor(slot / this.#chunkSlots)];
+  }
+
+  /**
+   * Where slot `slot`'s value starts in its {@linkcode BpfMap.valueChunk}.
+   *
+   * @param slot A slot number.
+   * @returns The byte offset.
+   */
+  valueOffset(slot: number): number {
+    return (slot % this.#chunkSlots) * this.valueSize;
+  }
+
+  /**
+   * Looks an element up.
+   *
+   * @param key The key (`keySize` bytes).
+   * @returns A live view of the value (writes go into the map), or `null`.
+   * @example
+   * ```ts
+   * import { createMap } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
+   * m.update(new Uint8Array([1]), new Uint8Array([9]));
+   * assert.deepEqual(m.lookup(new Uint8Array([1])), new Uint8Array([9]));
+   * assert.equal(m.lookup(new Uint8Array([2])), null);
+   * ```
+   */
+  lookup(key: Uint8Array): Uint8Array | null {
+    this.#checkKey(key);
+    const s = this.findSlot(key, 0);
+    if (s < 0) return null;
+    const off = this.valueOffset(s);
+    return this.valueChunk(s).subarray(off, off + this.valueSize);
+  }
+
+  /**
+   * Creates or replaces an element.
+   *
+   * @param key The key (`keySize` bytes).
+   * @param value The value (`valueSize` bytes).
+   * @param flags `BPF_ANY` (default), `BPF_NOEXIST` or `BPF_EXIST`.
+   * @returns Nothing; throws a `BpfError`: `"map-exists"` (NOEXIST on an existing key, or any
+   *   NOEXIST on an array), `"map-missing"` (EXIST on a missing key), `"map-full"`, `"map-key"`.
+   * @example
+   * ```ts
+   * import { BPF_EXIST, BPF_NOEXIST, createMap } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
+   * assert.throws(() => m.update(new Uint8Array([1]), new Uint8Array([1]), BPF_EXIST), /not/);
+   * m.update(new Uint8Array([1]), new Uint8Array([1]), BPF_NOEXIST);
+   * assert.throws(() => m.update(new Uint8Array([1]), new Uint8Array([2]), BPF_NOEXIST), /exists/);
+   * assert.throws(() => m.update(new Uint8Array([2]), new Uint8Array([2])), /full/);
+   * ```
+   */
+  update(key: Uint8Array, value: Uint8Array, flags: number = BPF_ANY): void {
+    this.#checkKey(key);
+    if (value.length !== this.valueSize) {
+      throw new BpfError(
+        "map-key",
+        `Map "${this.name}" takes ${this.valueSize}-byte values, got ${value.length} bytes`,
+      );
+    }
+    const r = this.updateErrno(key, 0, value, 0, flags);
+    if (r !== 0) throw this.#errnoError(r, key, 0);
+  }
+
+  /**
+   * {@linkcode BpfMap.update} for helpers: reads the key and value from buffers at offsets and
+   * returns 0 or a negative errno; allocates nothing (except when a `cloud` hash map grows).
+   *
+   * @param kbuf Bytes holding the key.
+   * @param koff Where the key starts.
+   * @param vbuf Bytes holding the value.
+   * @param voff Where the value starts.
+   * @param flags The update flag.
+   * @returns 0, `-EEXIST`, `-ENOENT`, `-E2BIG` or `-EINVAL`.
+   */
+  updateErrno(
+    kbuf: Uint8Array,
+    koff: number,
+    vbuf: Uint8Array,
+    voff: number,
+    flags: number,
+  ): number {
+    if (flags !== BPF_ANY && flags !== BPF_NOEXIST && flags !== BPF_EXIST) return -ERRNO.EINVAL;
+    let s = this.findSlot(kbuf, koff);
+    if (this.type === "array") {
+      if (s < 0) return -ERRNO.E2BIG;
+      if (flags === BPF_NOEXIST) return -ERRNO.EEXIST;
+    } else if (s >= 0) {
+      if (flags === BPF_NOEXIST) return -ERRNO.EEXIST;
+    } else {
+      if (flags === BPF_EXIST) return -ERRNO.ENOENT;
+      if (this.#count >= this.#maxEntries) return -ERRNO.E2BIG;
+      s = this.#insert(kbuf, koff);
+    }
+    const chunk = this.valueChunk(s);
+    const off = this.valueOffset(s);
+    for (let i = 0; i < this.valueSize; i++) chunk[off + i] = vbuf[voff + i];
+    return 0;
+  }
+
+  /**
+   * Deletes an element.
+   *
+   * @param key The key.
+   * @returns `true` when an element was deleted, `false` when there was none; throws a
+   *   `BpfError` (`"map-key"`) for array maps, whose elements cannot be deleted.
+   * @example
+   * ```ts
+   * import { createMap } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
+   * m.update(new Uint8Array([1]), new Uint8Array([1]));
+   * assert.equal(m.delete(new Uint8Array([1])), true);
+   * assert.equal(m.delete(new Uint8Array([1])), false);
+   * ```
+   */
+  delete(key: Uint8Array): boolean {
+    this.#checkKey(key);
+    const r = this.deleteErrno(key, 0);
+    if (r === -ERRNO.EINVAL) throw this.#errnoError(r, key, 0);
+    return r === 0;
+  }
+
+  /**
+   * {@linkcode BpfMap.delete} for helpers.
+   *
+   * @param kbuf Bytes holding the key.
+   * @param koff Where the key starts.
+   * @returns 0, `-ENOENT`, or `-EINVAL` for array maps.
+   */
+  deleteErrno(kbuf: Uint8Array, koff: number): number {
+    if (this.type === "array") return -ERRNO.EINVAL;
+    const mask = this.#index.length - 1;
+    let h = hashBytes(kbuf, koff, this.keySize) & mask;
+    for (;;) {
+      const s = this.#index[h];
+      if (s === EMPTY) return -ERRNO.ENOENT;
+      if (s >= 0 && this.#keyEquals(s, kbuf, koff)) {
+        this.#index[h] = TOMBSTONE;
+        this.#tombstones++;
+        this.#count--;
+        this.#free[this.#freeTop++] = s;
+        const chunk = this.valueChunk(s);
+        const off = this.valueOffset(s);
+        chunk.fill(0, off, off + this.valueSize);
+        return 0;
+      }
+      h = (h + 1) & mask;
+    }
+  }
+
+  /**
+   * Lists the elements (copies of keys, live views of values), in slot order.
+   *
+   * @returns `[key, value]` pairs.
+   * @example
+   * ```ts
+   * import { createMap } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const m = createMap({ type: "array", keySize: 4, valueSize: 1, maxEntries: 2 });
+   * assert.equal([...m.entries()].length, 2);
+   * ```
+   */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    if (this.type === "array") {
+      for (let i = 0; i < this.#maxEntries; i++) {
+        const k = new Uint8Array(4);
+        new DataView(k.buffer).setUint32(0, i, true);
+        yield [
+          k,
+          this.valueChunk(i).subarray(this.valueOffset(i), this.valueOffset(i) + this.valueSize),
+        ];
+      }
+      return;
+    }
+    for (let h = 0; h < this.#index.length; h++) {
+      const s = this.#index[h];
+      if (s < 0) continue;
+      const kc = this.#keys[Math.floor(s / this.#chunkSlots)];
+      const ko = (s % this.#chunkSlots) * this.keySize;
+      const off = this.valueOffset(s);
+      yield [
+        kc.slice(ko, ko + this.keySize),
+        this.valueChunk(s).subarray(off, off + this.valueSize),
+      ];
+    }
+  }
+
+  /**
+   * Changes how many elements the map may hold. Only under a profile with resizable maps
+   * (`cloud`); an array map may only grow (new elements are zero), a hash map may shrink down to
+   * its current element count.
+   *
+   * @param maxEntries The new limit.
+   * @returns Nothing; throws a `BpfError` (`"profile"`) when not allowed.
+   * @example
+   * ```ts
+   * import { createMap } from "./maps.ts";
+   * import assert from "node:assert/strict";
+   * const m = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+   * m.resize(4);
+   * assert.equal(m.maxEntries, 4);
+   * ```
+   */
+  resize(maxEntries: number): void {
+    if (!this.#resizable) {
+      throw new BpfError(
+        "profile",
+        `Map "${this.name}" cannot be resized: the profile allocates maps from a fixed pool`,
+      );
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new BpfError("profile", `Map "${this.name}": max entries must be at least 1`);
+    }
+    if (this.type === "array") {
+      if (maxEntries < this.#maxEntries) {
+        throw new BpfError(
+          "profile",
+          `Array map "${this.name}" cannot shrink from ${this.#maxEntries} to ${maxEntries}`,
+        );
+      }
+      // Keep existing value views valid: add a chunk for the new slots.
+      const add = maxEntries - this.#allocatedSlots;
+      if (add > 0) {
+        // Chunks must have equal slot counts for slot arithmetic: rebuild with the old chunk size.
+        let remaining = add;
+        while (remaining > 0) {
+          this.#values.push(new Uint8Array(this.#chunkSlots * this.valueSize));
+          remaining -= this.#chunkSlots;
+          this.#allocatedSlots += this.#chunkSlots;
+        }
+      }
+    } else if (maxEntries < this.#count) {
+      throw new BpfError(
+        "profile",
+        `Hash map "${this.name}" holds ${this.#count} elements, more than ${maxEntries}`,
+      );
+    }
+    this.#maxEntries = maxEntries;
+  }
+
+  #insert(kbuf: Uint8Array, koff: number): number {
+    let s: number;
+    if (this.#freeTop > 0) s = this.#free[--this.#freeTop];
+    else {
+      // Only resizable maps get here (pooled maps start with every slot free).
+      this.#grow();
+      s = this.#free[--this.#freeTop];
+    }
+    const kc = this.#keys[Math.floor(s / this.#chunkSlots)];
+    const ko = (s % this.#chunkSlots) * this.keySize;
+    for (let i = 0; i < this.keySize; i++) kc[ko + i] = kbuf[koff + i];
+    if ((this.#count + this.#tombstones + 1) * 2 > this.#index.length) {
+      this.#rehash(indexCapacity(Math.max(this.#count + 1, this.#allocatedSlots)));
+    }
+    const mask = this.#index.length - 1;
+    let h = hashBytes(kbuf, koff, this.keySize) & mask;
+    while (this.#index[h] >= 0) h = (h + 1) & mask;
+    if (this.#index[h] === TOMBSTONE) this.#tombstones--;
+    this.#index[h] = s;
+    this.#count++;
+    return s;
+  }
+
+  #grow(): void {
+    const n = this.#chunkSlots;
+    this.#values.push(new Uint8Array(n * this.valueSize));
+    this.#keys.push(new Uint8Array(n * this.keySize));
+    const first = this.#allocatedSlots;
+    this.#allocatedSlots += n;
+    const free = new Int32Array(this.#allocatedSlots);
+    free.set(this.#free.subarray(0, this.#freeTop));
+    this.#free = free;
+    for (let s = this.#allocatedSlots - 1; s >= first; s--) this.#free[this.#freeTop++] = s;
+  }
+
+  #rehash(capacity: number): void {
+    const old = this.#index;
+    if (capacity <= old.length && this.#tombstones === 0) return;
+    const cap = Math.max(capacity, old.length);
+    if (this.#spareIndex !== null && cap === old.length) {
+      this.#index = this.#spareIndex.fill(EMPTY);
+      this.#spareIndex = old;
+    } else this.#index = new Int32Array(cap).fill(EMPTY);
+    this.#tombstones = 0;
+    const mask = cap - 1;
+    for (let i = 0; i < old.length; i++) {
+      const s = old[i];
+      if (s < 0) continue;
+      const kc = this.#keys[Math.floor(s / this.#chunkSlots)];
+      let h = hashBytes(kc, (s % this.#chunkSlots) * this.keySize, this.keySize) & mask;
+      while (this.#index[h] !== EMPTY) h = (h + 1) & mask;
+      this.#index[h] = s;
+    }
+  }
+
+  #resetFree(): void {
+    if (this.type !== "hash") return;
+    this.#freeTop = 0;
+    for (let s = this.#allocatedSlots - 1; s >= 0; s--) this.#free[this.#freeTop++] = s;
+  }
+
+  #keyEquals(s: number, buf: Uint8Array, off: number): boolean {
+    const kc = this.#keys[Math.floor(s / this.#chunkSlots)];
+    const ko = (s % this.#chunkSlots) * this.keySize;
+    for (let i = 0; i < this.keySize; i++) if (kc[ko + i] !== buf[off + i]) return false;
+    return true;
+  }
+
+  #checkKey(key: Uint8Array): void {
+    if (key.length !== this.keySize) {
+      throw new BpfError(
+        "map-key",
+        `Map "${this.name}" takes ${this.keySize}-byte keys, got ${key.length} bytes`,
+      );
+    }
+  }
+
+  #errnoError(r: number, key: Uint8Array, off: number): BpfError {
+    const k = Array.from(
+      key.subarray(off, off + this.keySize),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    const where = `map "${this.name}" key 0x${k}`;
+    switch (-r) {
+      case ERRNO.EEXIST:
+        return new BpfError("map-exists", `Cannot create ${where}: the element already exists`);
+      case ERRNO.ENOENT:
+        return new BpfError("map-missing", `Cannot update ${where}: the element does not exist`);
+      case ERRNO.E2BIG:
+        return new BpfError(
+          "map-full",
+          this.type === "array"
+            ? `Cannot update ${where}: index out of range 0-${this.#maxEntries - 1}`
+            : `Cannot add ${where}: the map is full (${this.#maxEntries} elements)`,
+        );
+      default:
+        return new BpfError("map-key", `Invalid operation on ${where} (errno ${-r})`);
+    }
+  }
+}
+
+/**
+ * Creates a map under a profile's rules.
+ *
+ * @param spec The map's type, key and value sizes and capacity.
+ * @param options The profile (default `cloud`) and, for `embedded`, the pool.
+ * @returns The map; throws a `BpfError` for a bad spec or an exhausted pool.
+ * @example
+ * ```ts
+ * import { createMap, MapPool } from "./maps.ts";
+ * import { EMBEDDED } from "./profile.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new MapPool(256);
+ * const m = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4 }, {
+ *   profile: EMBEDDED,
+ *   pool,
+ * });
+ * assert.equal(pool.free, 256 - 32);
+ * assert.throws(() => m.resize(8), /cannot be resized/);
+ * ```
+ */
+export function createMap(spec: BpfMapSpec, options: CreateMapOptions = {}): BpfMap {
+  return new BpfMap(spec, options.profile ?? CLOUD, options.pool);
+}
+
+function checkSpec(spec: BpfMapSpec): void {
+  const name = spec.name ? `Map "${spec.name}"` : "Map";
+  if (spec.type !== "array" && spec.type !== "hash") {
+    throw new BpfError("map-key", `${name} has unknown type "${String(spec.type)}"`);
+  }
+  const pos = (v: number) => Number.isInteger(v) && v > 0 && v <= 0x7fffffff;
+  if (!pos(spec.keySize) || !pos(spec.valueSize) || !pos(spec.maxEntries)) {
+    throw new BpfError(
+      "map-key",
+      `${name} needs positive key size, value size and max entries, got ${spec.keySize}, ${spec.valueSize}, ${spec.maxEntries}`,
+    );
+  }
+  if (spec.type === "array" && spec.keySize !== 4) {
+    throw new BpfError("map-key", `${name}: array maps take 4-byte keys, got ${spec.keySize}`);
+  }
+}
+
+function indexCapacity(entries: number): number {
+  let c = 8;
+  while (c < entries * 2) c *= 2;
+  return c;
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+function hashBytes(b: Uint8Array, o: number, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
+  return h >>> 0;
+}

@@ -1,0 +1,81 @@
+/**
+ * Execution profiles: the limits a VM is created with. `cloud` is roomy (512 KiB of stack, long
+ * programs, bounded loops, a JIT, maps that grow); `embedded` is strict (8 KiB of stack, short
+ * programs, no loops, no JIT, every map carved from one pool allocated up front, no resizing).
+ *
+ * @module
+ */
+
+/** The name of a built-in profile. */
+export type BpfProfileName = "cloud" | "embedded";
+
+/** The limits that a VM, its verifier, its runs and its maps obey. */
+export interface BpfProfile {
+  /** The profile's name. */
+  readonly name: BpfProfileName;
+  /** Stack bytes per program run (all call frames together); `R10` points at its top. */
+  readonly stackSize: number;
+  /** The most instructions (8-byte slots) a program may have. */
+  readonly maxInstructions: number;
+  /** How many instructions the verifier may walk through before giving up (its complexity limit). */
+  readonly maxVerifierSteps: number;
+  /** How many instructions one run may execute before it is stopped. */
+  readonly runBudget: number;
+  /** Whether programs may contain loops the verifier proves bounded (back edges). */
+  readonly boundedLoops: boolean;
+  /** Whether the JIT may be used. */
+  readonly jit: boolean;
+  /** Whether maps may grow after creation (`BpfMap.resize`, lazily allocated hash storage). */
+  readonly mapsResizable: boolean;
+  /** Bytes of the map pool allocated up front, or `null` when maps allocate on their own. */
+  readonly mapPoolBytes: number | null;
+  /** The deepest chain of local calls (`call local`). */
+  readonly maxCallDepth: number;
+}
+
+/** The `cloud` profile: 512 KiB stack, 65,536 instructions, bounded loops, JIT, growing maps. */
+export const CLOUD: BpfProfile = Object.freeze({
+  name: "cloud",
+  stackSize: 512 * 1024,
+  maxInstructions: 65536,
+  maxVerifierSteps: 1_000_000,
+  runBudget: 1_000_000_000,
+  boundedLoops: true,
+  jit: true,
+  mapsResizable: true,
+  mapPoolBytes: null,
+  maxCallDepth: 8,
+});
+
+/** The `embedded` profile: 8 KiB stack, 4,096 instructions, no loops, no JIT, a 64 KiB map pool. */
+export const EMBEDDED: BpfProfile = Object.freeze({
+  name: "embedded",
+  stackSize: 8 * 1024,
+  maxInstructions: 4096,
+  maxVerifierSteps: 100_000,
+  runBudget: 1_000_000,
+  boundedLoops: false,
+  jit: false,
+  mapsResizable: false,
+  mapPoolBytes: 64 * 1024,
+  maxCallDepth: 4,
+});
+
+/**
+ * Returns a built-in profile by name.
+ *
+ * @param name `"cloud"` or `"embedded"`.
+ * @returns The profile; throws a `RangeError` for any other name.
+ * @example
+ * ```ts
+ * import { getProfile } from "./profile.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(getProfile("embedded").stackSize, 8192);
+ * assert.equal(getProfile("cloud").jit, true);
+ * ```
+ */
+export function getProfile(name: string): BpfProfile {
+  if (name === "cloud") return CLOUD;
+  if (name === "embedded") return EMBEDDED;
+  throw new RangeError(`Unknown BPF profile "${name}"; profiles: cloud, embedded`);
+}
