@@ -1,6 +1,11 @@
 /**
- * mxy pcap: public face of this capability.
+ * mxy pcap: capture readers (pcap, pcapng, gzip, streams), the reusable packet view, header
+ * decoders, the capture writer and the engine's typed errors.
  *
  * @module
  */
-export {};
+export * from "./errors.ts";
+export * from "./packet_view.ts";
+export * from "./decode.ts";
+export * from "./reader.ts";
+export * from "./writer.ts";

@@ -1,0 +1,433 @@
+/**
+ * The reusable packet view: one object per reader, refilled for every packet, holding numbers
+ * and offsets into the capture buffer only. Reading and decoding a packet allocates nothing.
+ *
+ * @module
+ */
+
+/** Link-layer header types (LINKTYPE_* values from the tcpdump registry). */
+export const LinkType = {
+  /** BSD loopback: 4-byte address family in the writer's byte order. */
+  NULL: 0,
+  /** Ethernet II / 802.3. */
+  ETHERNET: 1,
+  /** Raw IP (v4 or v6 from the version nibble). */
+  RAW: 101,
+  /** OpenBSD loopback: 4-byte address family in network byte order. */
+  LOOP: 108,
+  /** Linux cooked capture v1. */
+  LINUX_SLL: 113,
+  /** Raw IPv4. */
+  IPV4: 228,
+  /** Raw IPv6. */
+  IPV6: 229,
+  /** Linux cooked capture v2. */
+  LINUX_SLL2: 276,
+} as const;
+
+/** Result of decoding, in {@linkcode PacketView.status}. */
+export const DecodeStatus = {
+  /** Not decoded (the reader ran with `decode: false`). */
+  NONE: 0,
+  /** Decoded up to the transport layer (or the deepest layer present). */
+  OK: 1,
+  /** The link layer carries something that is not IP (ARP, LLDP …); L2 fields are set. */
+  NOT_IP: 2,
+  /** The link type is not supported; only record fields are set. */
+  UNSUPPORTED_LINK: 3,
+  /** A header is cut short by the captured length; fields up to it are set. */
+  TRUNCATED: 4,
+  /** A header is invalid (bad IP version, header length …); fields up to it are set. */
+  MALFORMED: 5,
+} as const;
+
+/** Bits of {@linkcode PacketView.layers}: which headers were found. */
+export const Layer = {
+  /** A link-layer header (Ethernet, SLL, NULL …). */
+  LINK: 1,
+  /** At least one VLAN tag. */
+  VLAN: 2,
+  /** IPv4. */
+  IPV4: 4,
+  /** IPv6. */
+  IPV6: 8,
+  /** TCP. */
+  TCP: 16,
+  /** UDP. */
+  UDP: 32,
+  /** ICMP. */
+  ICMP: 64,
+  /** ICMPv6. */
+  ICMPV6: 128,
+  /** An IP fragment (offset > 0 or more-fragments; or IPv6 fragment header). */
+  FRAGMENT: 256,
+} as const;
+
+/** TCP flag bits of {@linkcode PacketView.tcpFlags}. */
+export const TcpFlag = {
+  /** FIN. */
+  FIN: 0x01,
+  /** SYN. */
+  SYN: 0x02,
+  /** RST. */
+  RST: 0x04,
+  /** PSH. */
+  PSH: 0x08,
+  /** ACK. */
+  ACK: 0x10,
+  /** URG. */
+  URG: 0x20,
+  /** ECE. */
+  ECE: 0x40,
+  /** CWR. */
+  CWR: 0x80,
+} as const;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One packet: its record fields (time, lengths, link type, interface) and, once decoded, the
+ * offsets and values of its headers. A reader owns one view and refills it for every packet, so
+ * a callback must copy anything it wants to keep (numbers are safe to keep; `buf` is not).
+ *
+ * All offsets are indices into {@linkcode PacketView.buf}. `-1` means "absent".
+ *
+ * @example
+ * ```ts
+ * import { PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const v = new PacketView();
+ * v.setRecord(new Uint8Array([1, 2, 3]), 0, 3, 3);
+ * assert.equal(v.caplen, 3);
+ * assert.deepEqual([...v.data()], [1, 2, 3]);
+ * ```
+ */
+export class PacketView {
+  // ---- record fields (set by the reader) ----
+  /** The buffer holding this packet (the whole mapped file, or the reader's chunk buffer). */
+  buf: Uint8Array = EMPTY;
+  /** A DataView over the same bytes as `buf` (same start), for multi-byte reads. */
+  dv: DataView = new DataView(EMPTY.buffer);
+  /** 1-based packet number in the input. */
+  number = 0;
+  /** Absolute byte offset of the packet's record (or block) in the (decompressed) input. */
+  fileOffset = 0;
+  /** Timestamp: whole seconds since the epoch (may be negative for odd files). */
+  tsSec = 0;
+  /** Timestamp: nanoseconds within the second, 0 … 999 999 999. */
+  tsNsec = 0;
+  /** Captured length: bytes present in `buf` from `dataOffset`. */
+  caplen = 0;
+  /** Original length on the wire. */
+  origlen = 0;
+  /** Link type ({@linkcode LinkType}), FCS bits removed. */
+  linktype: number = LinkType.ETHERNET;
+  /** Bytes of frame check sequence at the end of each frame (from the pcap FCS bits), 0 if none. */
+  fcsLen = 0;
+  /** Interface id (pcapng IDB index within its section; 0 for classic pcap). */
+  iface = 0;
+  /** pcapng section index (0 for classic pcap). */
+  section = 0;
+  /** Offset of the packet's first byte in `buf`. */
+  dataOffset = 0;
+
+  // ---- decoded fields (set by decodePacket) ----
+  /** {@linkcode DecodeStatus} of the last decode. */
+  status: number = DecodeStatus.NONE;
+  /** Bit set of {@linkcode Layer} values found. */
+  layers = 0;
+  /** Offset of the link-layer header, or -1. */
+  l2Offset = -1;
+  /** Offset of the network-layer header (IPv4/IPv6), or -1. */
+  l3Offset = -1;
+  /** Offset of the transport header (TCP/UDP/ICMP/other), or -1. */
+  l4Offset = -1;
+  /** Offset of the transport payload (after TCP/UDP/ICMP header), or -1. */
+  payloadOffset = -1;
+  /** Length of the transport payload present in the capture (clipped to caplen, without FCS). */
+  payloadLength = 0;
+  /** Ethernet type (after VLAN tags; SLL protocol; 0x0800/0x86dd synthesized for NULL/RAW). */
+  ethertype = 0;
+  /** Number of VLAN tags (802.1Q, 802.1ad 0x88a8, 0x9100). */
+  vlanCount = 0;
+  /** VLAN id of the outer tag, or -1. */
+  vlanOuter = -1;
+  /** VLAN id of the inner (second) tag, or -1. */
+  vlanInner = -1;
+  /** IP version: 4, 6 or 0. */
+  ipVersion = 0;
+  /** IPv4 source address as an unsigned 32-bit number (0 when not IPv4). */
+  ip4Src = 0;
+  /** IPv4 destination address as an unsigned 32-bit number (0 when not IPv4). */
+  ip4Dst = 0;
+  /** IPv6 source address as four unsigned 32-bit words, network order (zeros when not IPv6). */
+  readonly ip6Src: Uint32Array = new Uint32Array(4);
+  /** IPv6 destination address as four unsigned 32-bit words, network order. */
+  readonly ip6Dst: Uint32Array = new Uint32Array(4);
+  /** Offset of the source address bytes in `buf` (4 bytes for v4, 16 for v6), or -1. */
+  ipSrcOffset = -1;
+  /** Offset of the destination address bytes in `buf`, or -1. */
+  ipDstOffset = -1;
+  /** IPv4 header length in bytes / IPv6 40 + extension headers. */
+  ipHeaderLength = 0;
+  /** IPv4 total length / IPv6 40 + payload length. */
+  ipTotalLength = 0;
+  /** TTL / hop limit. */
+  ipTtl = 0;
+  /** IPv4 identification (IPv6: fragment header identification low 16 bits, else 0). */
+  ipId = 0;
+  /** Fragment offset in bytes (0 for the first fragment or unfragmented). */
+  fragOffset = 0;
+  /** More-fragments flag. */
+  moreFragments = false;
+  /** Whether this packet is an IP fragment (offset > 0 or more-fragments). Not reassembled. */
+  fragment = false;
+  /** Transport protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, …) after extension headers. */
+  proto = -1;
+  /** Source port (TCP/UDP), or -1. */
+  srcPort = -1;
+  /** Destination port (TCP/UDP), or -1. */
+  dstPort = -1;
+  /** TCP flags byte ({@linkcode TcpFlag}). */
+  tcpFlags = 0;
+  /** TCP sequence number (unsigned 32-bit). */
+  tcpSeq = 0;
+  /** TCP acknowledgment number (unsigned 32-bit). */
+  tcpAck = 0;
+  /** TCP window (unscaled). */
+  tcpWindow = 0;
+  /** TCP header length in bytes. */
+  tcpHeaderLength = 0;
+  /** TCP MSS option, or -1. */
+  tcpMss = -1;
+  /** TCP window-scale option, or -1. */
+  tcpWscale = -1;
+  /** TCP SACK-permitted option present. */
+  tcpSackPermitted = false;
+  /** TCP timestamp option value (TSval), or -1. */
+  tcpTsVal = -1;
+  /** TCP timestamp echo reply (TSecr), or -1. */
+  tcpTsEcr = -1;
+  /** ICMP/ICMPv6 type, or -1. */
+  icmpType = -1;
+  /** ICMP/ICMPv6 code, or -1. */
+  icmpCode = -1;
+
+  /**
+   * Points the view at a packet's bytes and clears the decoded fields. Readers call this; tests
+   * and tools may call it to decode bytes they hold.
+   *
+   * @param buf The buffer holding the packet.
+   * @param dataOffset Where the packet starts in `buf`.
+   * @param caplen Bytes captured.
+   * @param origlen Bytes on the wire.
+   */
+  setRecord(buf: Uint8Array, dataOffset: number, caplen: number, origlen: number): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.dataOffset = dataOffset;
+    this.caplen = caplen;
+    this.origlen = origlen;
+    this.clearDecoded();
+  }
+
+  /** Resets every decoded field to its "absent" value. */
+  clearDecoded(): void {
+    this.status = DecodeStatus.NONE;
+    this.layers = 0;
+    this.l2Offset = -1;
+    this.l3Offset = -1;
+    this.l4Offset = -1;
+    this.payloadOffset = -1;
+    this.payloadLength = 0;
+    this.ethertype = 0;
+    this.vlanCount = 0;
+    this.vlanOuter = -1;
+    this.vlanInner = -1;
+    this.ipVersion = 0;
+    this.ip4Src = 0;
+    this.ip4Dst = 0;
+    this.ipSrcOffset = -1;
+    this.ipDstOffset = -1;
+    this.ipHeaderLength = 0;
+    this.ipTotalLength = 0;
+    this.ipTtl = 0;
+    this.ipId = 0;
+    this.fragOffset = 0;
+    this.moreFragments = false;
+    this.fragment = false;
+    this.proto = -1;
+    this.srcPort = -1;
+    this.dstPort = -1;
+    this.tcpFlags = 0;
+    this.tcpSeq = 0;
+    this.tcpAck = 0;
+    this.tcpWindow = 0;
+    this.tcpHeaderLength = 0;
+    this.tcpMss = -1;
+    this.tcpWscale = -1;
+    this.tcpSackPermitted = false;
+    this.tcpTsVal = -1;
+    this.tcpTsEcr = -1;
+    this.icmpType = -1;
+    this.icmpCode = -1;
+  }
+
+  /**
+   * The captured bytes as a subarray (allocates a view object; use offsets in hot paths).
+   *
+   * @returns `buf[dataOffset, dataOffset + caplen)`.
+   */
+  data(): Uint8Array {
+    return this.buf.subarray(this.dataOffset, this.dataOffset + this.caplen);
+  }
+
+  /**
+   * The transport payload as a subarray (allocates a view object), empty when absent.
+   *
+   * @returns `buf[payloadOffset, payloadOffset + payloadLength)`.
+   */
+  payload(): Uint8Array {
+    if (this.payloadOffset < 0) return EMPTY;
+    return this.buf.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+  }
+}
+
+/**
+ * Formats a view's timestamp as `seconds.nnnnnnnnn` (always nine decimals), the form of
+ * tshark's `frame.time_epoch`. Exact: no floating point is involved.
+ *
+ * @param view The packet.
+ * @returns The timestamp text.
+ * @example
+ * ```ts
+ * import { formatTimestamp, PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const v = new PacketView();
+ * v.tsSec = 1700000000;
+ * v.tsNsec = 1234;
+ * assert.equal(formatTimestamp(v), "1700000000.000001234");
+ * ```
+ */
+export function formatTimestamp(view: PacketView): string {
+  return formatTime(view.tsSec, view.tsNsec);
+}
+
+/**
+ * Formats seconds and nanoseconds as `seconds.nnnnnnnnn`.
+ *
+ * @param sec Whole seconds.
+ * @param nsec Nanoseconds within the second.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { formatTime } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTime(5, 120000000), "5.120000000");
+ * ```
+ */
+export function formatTime(sec: number, nsec: number): string {
+  const frac = String(nsec);
+  return `${sec}.${"000000000".slice(frac.length)}${frac}`;
+}
+
+/**
+ * Formats an unsigned 32-bit IPv4 address as dotted quad.
+ *
+ * @param addr The address (e.g. {@linkcode PacketView.ip4Src}).
+ * @returns `a.b.c.d`.
+ * @example
+ * ```ts
+ * import { formatIPv4 } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatIPv4(0x7f000001), "127.0.0.1");
+ * ```
+ */
+export function formatIPv4(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
+}
+
+/**
+ * Formats 16 bytes as an IPv6 address in RFC 5952 form (lower case, longest zero run as `::`,
+ * IPv4-mapped addresses as `::ffff:a.b.c.d`), as tshark prints them.
+ *
+ * @param buf The buffer.
+ * @param offset Where the 16 address bytes start.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { formatIPv6 } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(16);
+ * b[15] = 1;
+ * assert.equal(formatIPv6(b, 0), "::1");
+ * ```
+ */
+export function formatIPv6(buf: Uint8Array, offset: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1]);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${buf[offset + 12]}.${buf[offset + 13]}.${buf[offset + 14]}.${buf[offset + 15]}`;
+  }
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = w.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+}
+
+/**
+ * Formats a view's source address (IPv4 or IPv6), or `""` when the packet has no IP layer.
+ *
+ * @param view The decoded packet.
+ * @returns The address text.
+ * @example
+ * ```ts
+ * import { formatSrc, PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const v = new PacketView();
+ * v.ipVersion = 4;
+ * v.ip4Src = 0x0a000001;
+ * assert.equal(formatSrc(v), "10.0.0.1");
+ * ```
+ */
+export function formatSrc(view: PacketView): string {
+  if (view.ipVersion === 4) return formatIPv4(view.ip4Src);
+  if (view.ipVersion === 6) return formatIPv6(view.buf, view.ipSrcOffset);
+  return "";
+}
+
+/**
+ * Formats a view's destination address (IPv4 or IPv6), or `""` when the packet has no IP layer.
+ *
+ * @param view The decoded packet.
+ * @returns The address text.
+ * @example
+ * ```ts
+ * import { formatDst, PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const v = new PacketView();
+ * v.ipVersion = 4;
+ * v.ip4Dst = 0xc0a80001;
+ * assert.equal(formatDst(v), "192.168.0.1");
+ * ```
+ */
+export function formatDst(view: PacketView): string {
+  if (view.ipVersion === 4) return formatIPv4(view.ip4Dst);
+  if (view.ipVersion === 6) return formatIPv6(view.buf, view.ipDstOffset);
+  return "";
+}
