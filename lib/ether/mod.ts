@@ -1,6 +1,11 @@
 /**
- * mxy ether: public face of this capability.
+ * mxy ether: the Ether wire protocol (v1), its server (remote memory and database queries) and
+ * its client. See `docs/PROTOCOL.md`.
  *
  * @module
  */
-export {};
+export * from "./protocol.ts";
+export * from "./memory_store.ts";
+export * from "./database_engine.ts";
+export * from "./server.ts";
+export * from "./client.ts";

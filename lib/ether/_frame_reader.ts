@@ -1,0 +1,118 @@
+/**
+ * Buffered exact-length reads from a TCP stream, shared by the Ether server and client.
+ *
+ * @module
+ */
+import type { TcpStream } from "../runtime/net.ts";
+
+/**
+ * Reads exact byte counts from a stream through one reusable buffer.
+ *
+ * @example
+ * ```ts ignore
+ * const r = new FrameReader(stream);
+ * const header = await r.readExact(24); // a view, valid until the next read
+ * ```
+ */
+export class FrameReader {
+  #stream: TcpStream;
+  #buf: Uint8Array;
+  #start = 0;
+  #end = 0;
+  /** Called whenever bytes arrive (for activity tracking). */
+  onData: (() => void) | null = null;
+
+  /**
+   * @param stream The stream to read.
+   * @param size Buffer size. Default 64 KiB.
+   */
+  constructor(stream: TcpStream, size = 64 * 1024) {
+    this.#stream = stream;
+    this.#buf = new Uint8Array(size);
+  }
+
+  /**
+   * Bytes already buffered.
+   *
+   * @returns The count.
+   */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  async #fill(): Promise<boolean> {
+    if (this.#end === this.#buf.length) {
+      if (this.#start === 0) return true;
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    const n = await this.#stream.read(this.#buf.subarray(this.#end));
+    if (n === null || n === 0) return false;
+    this.#end += n;
+    this.onData?.();
+    return true;
+  }
+
+  /**
+   * Reads exactly `n` bytes.
+   *
+   * @param n The count.
+   * @returns A view on the bytes (valid until the next call), or `null` at end of stream; when
+   *   the stream ended part-way, {@linkcode FrameReader.buffered} tells how many bytes came.
+   */
+  async readExact(n: number): Promise<Uint8Array | null> {
+    if (n <= this.#buf.length) {
+      if (this.#start + n > this.#buf.length) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      }
+      while (this.#end - this.#start < n) {
+        if (!(await this.#fill())) return null;
+      }
+      const out = this.#buf.subarray(this.#start, this.#start + n);
+      this.#start += n;
+      if (this.#start === this.#end) this.#start = this.#end = 0;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let got = this.#end - this.#start;
+    out.set(this.#buf.subarray(this.#start, this.#end));
+    this.#start = this.#end = 0;
+    while (got < n) {
+      const r = await this.#stream.read(out.subarray(got));
+      if (r === null || r === 0) {
+        // keep the partial count visible to the caller
+        this.#end = Math.min(got, this.#buf.length);
+        return null;
+      }
+      got += r;
+      this.onData?.();
+    }
+    return out;
+  }
+
+  /**
+   * Reads and discards exactly `n` bytes.
+   *
+   * @param n The count.
+   * @returns `false` when the stream ended first.
+   */
+  async skip(n: number): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      const have = this.#end - this.#start;
+      if (have === 0) {
+        this.#start = this.#end = 0;
+        if (!(await this.#fill())) return false;
+        continue;
+      }
+      const take = Math.min(have, left);
+      this.#start += take;
+      left -= take;
+    }
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return true;
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The server's remote memory: blocks addressed by unguessable 64-bit handles, owned by the
+ * connection that allocated them, zeroed on allocation, wiped on free, with per-owner and total
+ * quotas. Each block starts with a 16-byte header holding a magic value, so a double free or a
+ * use after free is caught and reported as CORRUPT rather than touching recycled memory.
+ *
+ * @module
+ */
+import { ErrorCode, EtherError } from "./protocol.ts";
+
+/** Magic value of a live block's header. */
+const ALIVE = 0xb10cce11;
+/** Magic value written into a freed block's header. */
+const FREED = 0xdeadf4ee;
+/** Bytes of block header before the data. */
+const BLOCK_HEADER = 16;
+/** How many freed handles each owner remembers, to tell a double free from an unknown handle. */
+const DEFAULT_TOMBSTONES = 4096;
+
+class Block {
+  /** Header (magic, size, owner) followed by the data. */
+  readonly raw: Uint8Array;
+  readonly header: DataView;
+  readonly owner: number;
+  readonly handle: bigint;
+
+  constructor(owner: number, handle: bigint, size: number) {
+    this.raw = new Uint8Array(BLOCK_HEADER + size);
+    this.header = new DataView(this.raw.buffer, 0, BLOCK_HEADER);
+    this.header.setUint32(0, ALIVE);
+    this.header.setUint32(4, size);
+    this.header.setUint32(8, owner >>> 0);
+    this.header.setUint32(12, ALIVE ^ size);
+    this.owner = owner;
+    this.handle = handle;
+  }
+
+  get size(): number {
+    return this.header.getUint32(4);
+  }
+
+  get data(): Uint8Array {
+    return this.raw.subarray(BLOCK_HEADER, BLOCK_HEADER + this.size);
+  }
+
+  check(): string | null {
+    const magic = this.header.getUint32(0);
+    if (magic === FREED) return "freed";
+    if (magic !== ALIVE || ((this.header.getUint32(12) ^ this.size) >>> 0) !== ALIVE) {
+      return "damaged";
+    }
+    return null;
+  }
+
+  wipe(): void {
+    this.raw.fill(0);
+    this.header.setUint32(0, FREED);
+  }
+}
+
+interface Owner {
+  bytes: number;
+  handles: Set<bigint>;
+  tombstones: Set<bigint>;
+}
+
+/** Options for {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Total bytes all blocks may hold. Default 1 GiB. */
+  maxTotalBytes?: number;
+  /** Bytes one owner (connection) may hold. Default 256 MiB. */
+  maxOwnerBytes?: number;
+  /** Largest single block. Default 16 MiB. */
+  maxBlockBytes?: number;
+  /** Freed handles remembered per owner for double-free detection. Default 4096. */
+  tombstones?: number;
+}
+
+/** Counters of a {@linkcode MemoryStore}. */
+export interface MemoryStats {
+  /** Live blocks. */
+  blocks: number;
+  /** Bytes held by live blocks (data only). */
+  bytesInUse: number;
+  /** The highest `bytesInUse` seen. */
+  peakBytes: number;
+  /** Successful allocations. */
+  allocs: number;
+  /** Successful frees (explicit or at disconnect). */
+  frees: number;
+}
+
+/**
+ * Remote memory blocks with owners, quotas and handle checks. Every failure is an
+ * {@linkcode EtherError} with the protocol's code.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ * const store = new MemoryStore();
+ * const h = store.alloc(1, 4);
+ * store.write(1, h, new Uint8Array([1, 2]));
+ * assert.deepEqual([...store.read(1, h, 100)], [1, 2, 0, 0]);
+ * assert.throws(() => store.read(2, h, 4), { code: -7 });
+ * store.free(1, h);
+ * assert.throws(() => store.free(1, h), { code: -3 });
+ * assert.equal(store.stats().bytesInUse, 0);
+ * ```
+ */
+export class MemoryStore {
+  #blocks = new Map<bigint, Block>();
+  #owners = new Map<number, Owner>();
+  #maxTotal: number;
+  #maxOwner: number;
+  #maxBlock: number;
+  #tombstoneLimit: number;
+  #bytes = 0;
+  #peak = 0;
+  #allocs = 0;
+  #frees = 0;
+  #random = new BigUint64Array(64);
+  #randomLeft = 0;
+
+  /** @param options Quotas and limits. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxTotal = options.maxTotalBytes ?? 1024 * 1024 * 1024;
+    this.#maxOwner = options.maxOwnerBytes ?? 256 * 1024 * 1024;
+    this.#maxBlock = options.maxBlockBytes ?? 16 * 1024 * 1024;
+    this.#tombstoneLimit = options.tombstones ?? DEFAULT_TOMBSTONES;
+  }
+
+  #newHandle(): bigint {
+    for (;;) {
+      if (this.#randomLeft === 0) {
+        crypto.getRandomValues(this.#random);
+        this.#randomLeft = this.#random.length;
+      }
+      const h = this.#random[--this.#randomLeft];
+      if (h !== 0n && !this.#blocks.has(h)) return h;
+    }
+  }
+
+  #owner(owner: number): Owner {
+    let o = this.#owners.get(owner);
+    if (!o) {
+      o = { bytes: 0, handles: new Set(), tombstones: new Set() };
+      this.#owners.set(owner, o);
+    }
+    return o;
+  }
+
+  #checkQuota(o: Owner, extra: number, what: string): void {
+    if (o.bytes + extra > this.#maxOwner) {
+      throw new EtherError(
+        ErrorCode.NOMEM,
+        `${what}: the connection's quota of ${this.#maxOwner} bytes would be exceeded (${o.bytes} in use)`,
+      );
+    }
+    if (this.#bytes + extra > this.#maxTotal) {
+      throw new EtherError(
+        ErrorCode.NOMEM,
+        `${what}: the server's memory limit of ${this.#maxTotal} bytes would be exceeded (${this.#bytes} in use)`,
+      );
+    }
+  }
+
+  #checkSize(size: number, what: string): void {
+    if (!Number.isInteger(size) || size <= 0) {
+      throw new EtherError(ErrorCode.INVALID, `${what}: size must be at least 1 byte, got ${size}`);
+    }
+    if (size > this.#maxBlock) {
+      throw new EtherError(
+        ErrorCode.NOMEM,
+        `${what}: ${size} bytes is over the block limit of ${this.#maxBlock} bytes`,
+      );
+    }
+  }
+
+  #block(owner: number, handle: bigint, what: string): Block {
+    if (handle === 0n) throw new EtherError(ErrorCode.INVALID, `${what}: handle 0 is never valid`);
+    const b = this.#blocks.get(handle);
+    if (!b || b.owner !== owner) {
+      if (this.#owners.get(owner)?.tombstones.has(handle)) {
+        throw new EtherError(
+          ErrorCode.CORRUPT,
+          `${what}: block ${hex(handle)} was already freed (double free or use after free)`,
+        );
+      }
+      throw new EtherError(
+        ErrorCode.NOTFOUND,
+        `${what}: no block ${hex(handle)} on this connection`,
+      );
+    }
+    const bad = b.check();
+    if (bad) {
+      throw new EtherError(ErrorCode.CORRUPT, `${what}: block ${hex(handle)} header is ${bad}`);
+    }
+    return b;
+  }
+
+  /**
+   * Allocates a zeroed block.
+   *
+   * @param owner The owning connection's id.
+   * @param size Bytes wanted (1 … block limit).
+   * @returns The new block's handle (random, non-zero).
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore({ maxOwnerBytes: 10 });
+   * assert.notEqual(s.alloc(1, 10), 0n);
+   * assert.throws(() => s.alloc(1, 1), { code: -1 });
+   * ```
+   */
+  alloc(owner: number, size: number): bigint {
+    const what = `ALLOC of ${size} bytes`;
+    this.#checkSize(size, what);
+    const o = this.#owner(owner);
+    this.#checkQuota(o, size, what);
+    const handle = this.#newHandle();
+    this.#blocks.set(handle, new Block(owner, handle, size));
+    o.handles.add(handle);
+    o.bytes += size;
+    this.#bytes += size;
+    if (this.#bytes > this.#peak) this.#peak = this.#bytes;
+    this.#allocs++;
+    return handle;
+  }
+
+  #release(o: Owner, b: Block): void {
+    const size = b.size;
+    b.wipe();
+    this.#blocks.delete(b.handle);
+    o.handles.delete(b.handle);
+    o.bytes -= size;
+    this.#bytes -= size;
+    this.#frees++;
+  }
+
+  /**
+   * Frees a block: its memory is wiped and its handle remembered as freed.
+   *
+   * @param owner The owning connection's id.
+   * @param handle The block's handle.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * const h = s.alloc(1, 8);
+   * s.free(1, h);
+   * assert.throws(() => s.read(1, h, 8), { code: -3 });
+   * ```
+   */
+  free(owner: number, handle: bigint): void {
+    const b = this.#block(owner, handle, "FREE");
+    const o = this.#owner(owner);
+    this.#release(o, b);
+    o.tombstones.add(handle);
+    if (o.tombstones.size > this.#tombstoneLimit) {
+      o.tombstones.delete(o.tombstones.values().next().value as bigint);
+    }
+  }
+
+  /**
+   * Resizes a block, keeping its contents up to the smaller size; growth is zeroed. The handle
+   * stays the same.
+   *
+   * @param owner The owning connection's id.
+   * @param handle The block's handle.
+   * @param size The new size.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * const h = s.alloc(1, 2);
+   * s.write(1, h, new Uint8Array([5, 6]));
+   * s.realloc(1, h, 3);
+   * assert.deepEqual([...s.read(1, h, 3)], [5, 6, 0]);
+   * ```
+   */
+  realloc(owner: number, handle: bigint, size: number): void {
+    const what = `REALLOC to ${size} bytes`;
+    const b = this.#block(owner, handle, what);
+    this.#checkSize(size, what);
+    const o = this.#owner(owner);
+    const delta = size - b.size;
+    if (delta > 0) this.#checkQuota(o, delta, what);
+    const nb = new Block(owner, handle, size);
+    nb.data.set(b.data.subarray(0, Math.min(size, b.size)));
+    b.wipe();
+    this.#blocks.set(handle, nb);
+    o.bytes += delta;
+    this.#bytes += delta;
+    if (this.#bytes > this.#peak) this.#peak = this.#bytes;
+  }
+
+  /**
+   * Writes bytes at the start of a block.
+   *
+   * @param owner The owning connection's id.
+   * @param handle The block's handle.
+   * @param data The bytes; more than the block holds is OVERFLOW.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * const h = s.alloc(1, 1);
+   * assert.throws(() => s.write(1, h, new Uint8Array(2)), { code: -4 });
+   * ```
+   */
+  write(owner: number, handle: bigint, data: Uint8Array): void {
+    const b = this.#block(owner, handle, `WRITE of ${data.length} bytes`);
+    if (data.length > b.size) {
+      throw new EtherError(
+        ErrorCode.OVERFLOW,
+        `WRITE of ${data.length} bytes: block ${hex(handle)} holds only ${b.size} bytes`,
+      );
+    }
+    b.data.set(data);
+  }
+
+  /**
+   * Reads from the start of a block, capped at its size. The result is a view on the block:
+   * copy it before the block can change.
+   *
+   * @param owner The owning connection's id.
+   * @param handle The block's handle.
+   * @param size Bytes wanted.
+   * @returns `min(size, block size)` bytes.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * const h = s.alloc(1, 3);
+   * assert.equal(s.read(1, h, 10).length, 3);
+   * ```
+   */
+  read(owner: number, handle: bigint, size: number): Uint8Array {
+    const b = this.#block(owner, handle, `READ of ${size} bytes`);
+    return b.data.subarray(0, Math.min(size, b.size));
+  }
+
+  /**
+   * The size of a block.
+   *
+   * @param owner The owning connection's id.
+   * @param handle The block's handle.
+   * @returns Its size in bytes.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * assert.equal(s.sizeOf(1, s.alloc(1, 9)), 9);
+   * ```
+   */
+  sizeOf(owner: number, handle: bigint): number {
+    return this.#block(owner, handle, "SIZE").size;
+  }
+
+  /**
+   * Frees every block of an owner (its connection closed) and forgets its freed handles.
+   *
+   * @param owner The owner's id.
+   * @returns How many blocks were freed.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * s.alloc(1, 5); s.alloc(1, 5);
+   * assert.equal(s.releaseOwner(1), 2);
+   * assert.equal(s.stats().blocks, 0);
+   * ```
+   */
+  releaseOwner(owner: number): number {
+    const o = this.#owners.get(owner);
+    if (!o) return 0;
+    let n = 0;
+    for (const h of [...o.handles]) {
+      const b = this.#blocks.get(h);
+      if (b) {
+        this.#release(o, b);
+        n++;
+      }
+    }
+    this.#owners.delete(owner);
+    return n;
+  }
+
+  /**
+   * Bytes held by one owner.
+   *
+   * @param owner The owner's id.
+   * @returns Bytes in use.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * const s = new MemoryStore();
+   * s.alloc(3, 7);
+   * assert.equal(s.ownerBytes(3), 7);
+   * ```
+   */
+  ownerBytes(owner: number): number {
+    return this.#owners.get(owner)?.bytes ?? 0;
+  }
+
+  /**
+   * Current counters.
+   *
+   * @returns Blocks, bytes in use, peak, allocations and frees.
+   * @example
+   * ```ts
+   * import { MemoryStore } from "./memory_store.ts";
+   * import assert from "node:assert/strict";
+   * assert.equal(new MemoryStore().stats().blocks, 0);
+   * ```
+   */
+  stats(): MemoryStats {
+    return {
+      blocks: this.#blocks.size,
+      bytesInUse: this.#bytes,
+      peakBytes: this.#peak,
+      allocs: this.#allocs,
+      frees: this.#frees,
+    };
+  }
+}
+
+function hex(h: bigint): string {
+  return `0x${h.toString(16).padStart(16, "0")}`;
+}
