@@ -8,3 +8,4 @@ export * from "./fs.ts";
 export * from "./mmap.ts";
 export * from "./process.ts";
 export * from "./net.ts";
+export * from "./output_file.ts";
