@@ -4,3 +4,5 @@
  * @module
  */
 export * from "./ip_address.ts";
+export * from "./input_error.ts";
+export * from "./builder.ts";

@@ -7,3 +7,5 @@
  */
 export * from "./value.ts";
 export * from "./format_error.ts";
+export * from "./data_writer.ts";
+export * from "./metadata_writer.ts";

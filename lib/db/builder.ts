@@ -1,0 +1,743 @@
+/**
+ * Builds `.mxy` databases: a MaxMind DB search tree over IPv4/IPv6 networks, one shared and
+ * de-duplicated data section, optional extension sections for non-IP entries (literal strings,
+ * glob patterns) and the metadata map. The result is a valid MaxMind DB that `mmdblookup`,
+ * python's `maxminddb` and the `maxmind` npm package read.
+ *
+ * Layout and semantics are described in docs/FORMAT.md.
+ *
+ * @module
+ */
+import { DataSectionWriter, type WritableMap, type WritableValue } from "../format/data_writer.ts";
+import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
+import { formatNetwork, IpAddressError, parseCidr } from "./ip_address.ts";
+import { type EntrySource, InputError } from "./input_error.ts";
+
+export type { EntrySource } from "./input_error.ts";
+
+/** What to do when the same network (or key) is given twice. */
+export type DuplicatePolicy = "error" | "first" | "last" | "merge";
+
+/** How string entries are compared (recorded in `mxy_match_mode`). */
+export type MatchMode = "case-sensitive" | "case-insensitive";
+
+/** One non-IP entry handed to a {@linkcode SectionEncoder}. */
+export interface SectionEntry {
+  /** The entry text after its `kind:` prefix (as given, not normalized). */
+  readonly key: string;
+  /** Offset of its value in the data section (from the section's start, as MMDB pointers). */
+  readonly offset: number;
+  /** Where it came from, when known. */
+  readonly source?: EntrySource;
+}
+
+/** What a {@linkcode SectionEncoder} gets when the database is built. */
+export interface SectionContext {
+  /** The shared data section (an encoder may add values of its own). */
+  readonly data: DataSectionWriter;
+  /** The database's match mode. */
+  readonly matchMode: MatchMode;
+}
+
+/**
+ * An extension section (literal strings, glob patterns, …). The builder routes entries of the
+ * encoder's `kind` to it, applies the duplicate policy on `normalizeKey(key)`, stores every value
+ * in the shared data section, and at build time places the bytes `encode` returns between the
+ * data section and the metadata, 8-byte aligned, recorded in `mxy_sections[name]`.
+ */
+export interface SectionEncoder {
+  /** Section name in `mxy_sections`, e.g. `"literal"`. */
+  readonly name: string;
+  /** Entry kind it stores: entries prefixed `kind:` go here; also the `mxy_counts` key. */
+  readonly kind: string;
+  /** Whether an unprefixed entry that is not an IP address belongs to this section. */
+  claims?(entry: string): boolean;
+  /**
+   * The identity of a key for duplicate detection (e.g. lower-cased in case-insensitive mode);
+   * throws an `Error` whose message says why the key is invalid.
+   */
+  normalizeKey?(key: string, matchMode: MatchMode): string;
+  /** Encodes the section from its entries (in first-insertion order). */
+  encode(entries: readonly SectionEntry[], context: SectionContext): Uint8Array;
+}
+
+/** Options for {@linkcode DatabaseBuilder}. */
+export interface DatabaseBuilderOptions {
+  /** `4`, `6` or `"auto"` (default): an IPv4 tree when there are only IPv4 entries. */
+  ipVersion?: 4 | 6 | "auto";
+  /** `24`, `28`, `32` or `"auto"` (default: the smallest that holds every record). */
+  recordSize?: 24 | 28 | 32 | "auto";
+  /** `database_type` in the metadata (default `"mxy"`). */
+  databaseType?: string;
+  /** `description`: a text (stored under `en`) or texts by language. */
+  description?: string | Record<string, string>;
+  /** `languages` in the metadata (default none). */
+  languages?: string[];
+  /** Duplicate policy (default `"last"`). */
+  onDuplicate?: DuplicatePolicy;
+  /** Clear host bits beyond a network's prefix instead of rejecting it (default `false`). */
+  normalize?: boolean;
+  /** `build_epoch` in seconds (default: now). Pass `SOURCE_DATE_EPOCH` for reproducible files. */
+  buildEpoch?: number | bigint;
+  /** String match mode recorded in the metadata (default `"case-sensitive"`). */
+  matchMode?: MatchMode;
+  /** In IPv6 trees, alias `::ffff:0:0/96` and `2002::/16` to the IPv4 subtree (default `true`). */
+  ipv4Aliases?: boolean;
+  /** Extension sections for non-IP entries. */
+  extensions?: SectionEncoder[];
+}
+
+/** Counters of a {@linkcode DatabaseBuilder}; the tree fields are set by `build()`. */
+export interface BuildStats {
+  /** Distinct entries stored, by kind (`ipv4`, `ipv6`, and each extension's kind). */
+  counts: Record<string, number>;
+  /** Entries that repeated an earlier network or key. */
+  duplicates: number;
+  /** Distinct values in the data section. */
+  values: number;
+  /** Search tree nodes (0 before `build()`). */
+  nodeCount: number;
+  /** Record size in bits (0 before `build()`). */
+  recordSize: number;
+  /** Tree IP version (0 before `build()`). */
+  ipVersion: number;
+  /** Data section size in bytes. */
+  dataSize: number;
+  /** File size in bytes (0 before `build()`). */
+  size: number;
+}
+
+const IP_PREFIX = "ip:";
+
+interface ExtState {
+  encoder: SectionEncoder;
+  index: Map<string, number>;
+  keys: string[];
+  offsets: number[];
+  sources: (EntrySource | undefined)[];
+  values: WritableValue[];
+}
+
+function isPlainMap(v: unknown): v is WritableMap {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Deep-merges two values for `--on-duplicate merge`: maps are merged key by key (recursively),
+ * anything else is replaced by the later value.
+ */
+function mergeValues(a: WritableValue, b: WritableValue): WritableValue {
+  if (!isPlainMap(a) || !isPlainMap(b)) return b;
+  const out: WritableMap = { ...a };
+  for (const k of Object.keys(b)) out[k] = Object.hasOwn(a, k) ? mergeValues(a[k], b[k]) : b[k];
+  return out;
+}
+
+/** Looks like an IP address or network (so errors are reported as such, not as a literal). */
+function looksLikeIp(text: string): boolean {
+  return /^[0-9.]+(\/.*)?$/.test(text) || /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(\/.*)?$/.test(text);
+}
+
+/**
+ * Collects entries and builds a `.mxy` / MaxMind DB file.
+ *
+ * Longest-prefix semantics hold whatever the insertion order: an address inside several networks
+ * gets the most specific one's data. IPv4 entries in an IPv6 tree live at `::/96`, and (like
+ * MaxMind's writer) `::ffff:0:0/96` and `2002::/16` lead to the same IPv4 subtree.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseBuilder } from "./builder.ts";
+ * import assert from "node:assert/strict";
+ * const b = new DatabaseBuilder({ buildEpoch: 0 });
+ * b.add("10.0.0.0/8", { tag: "private" });
+ * b.add("10.1.2.3", { tag: "host" });
+ * const bytes = b.build();
+ * assert.equal(b.stats.ipVersion, 4);
+ * assert.equal(b.stats.counts.ipv4, 2);
+ * assert.equal(bytes.length, b.stats.size);
+ * ```
+ */
+export class DatabaseBuilder {
+  #opts: Required<Omit<DatabaseBuilderOptions, "description" | "buildEpoch">> & {
+    description: Record<string, string>;
+    buildEpoch: number | bigint;
+  };
+  #data = new DataSectionWriter();
+  // Trie: node 0 is "none"; node 1 is the IPv4 root, node 2 the IPv6 root.
+  #left = new Int32Array(1 << 16);
+  #right = new Int32Array(1 << 16);
+  #entry = new Int32Array(1 << 16); // entry index + 1, 0 = no data at this prefix
+  #nodes = 3;
+  // Networks.
+  #offset = new Float64Array(1 << 12);
+  #srcFile = new Int32Array(1 << 12);
+  #srcLine = new Int32Array(1 << 12);
+  #entries = 0;
+  #values: WritableValue[] = [];
+  #files = new Map<string, number>();
+  #fileNames: string[] = [];
+  #hasV6 = false;
+  #counts: Record<string, number> = { ipv4: 0, ipv6: 0, literal: 0, glob: 0 };
+  #duplicates = 0;
+  #ext = new Map<string, ExtState>();
+  #built = false;
+  #stats: BuildStats | null = null;
+
+  /** @param options {@linkcode DatabaseBuilderOptions}. */
+  constructor(options: DatabaseBuilderOptions = {}) {
+    const description = typeof options.description === "string"
+      ? { en: options.description }
+      : { ...(options.description ?? {}) };
+    this.#opts = {
+      ipVersion: options.ipVersion ?? "auto",
+      recordSize: options.recordSize ?? "auto",
+      databaseType: options.databaseType ?? "mxy",
+      description,
+      languages: options.languages ?? [],
+      onDuplicate: options.onDuplicate ?? "last",
+      normalize: options.normalize ?? false,
+      buildEpoch: options.buildEpoch ?? Math.floor(Date.now() / 1000),
+      matchMode: options.matchMode ?? "case-sensitive",
+      ipv4Aliases: options.ipv4Aliases ?? true,
+      extensions: options.extensions ?? [],
+    };
+    for (const e of this.#opts.extensions) this.addExtension(e);
+  }
+
+  /**
+   * Registers an extension section; entries of its kind are accepted from now on.
+   *
+   * @param encoder The {@linkcode SectionEncoder}.
+   * @example
+   * ```ts
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * b.addExtension({
+   *   name: "demo", kind: "demo",
+   *   encode: (entries) => new TextEncoder().encode(entries.map((e) => e.key).join("\n")),
+   * });
+   * b.add("demo:hello", { n: 1 });
+   * b.build();
+   * assert.equal(b.stats.counts.demo, 1);
+   * ```
+   */
+  addExtension(encoder: SectionEncoder): void {
+    if (this.#ext.has(encoder.kind)) {
+      throw new TypeError(`An extension for "${encoder.kind}" entries is already registered`);
+    }
+    this.#ext.set(encoder.kind, {
+      encoder,
+      index: new Map(),
+      keys: [],
+      offsets: [],
+      sources: [],
+      values: [],
+    });
+    this.#counts[encoder.kind] ??= 0;
+  }
+
+  /** Current counters; tree and size fields are filled in by `build()`. */
+  get stats(): BuildStats {
+    if (this.#stats) return { ...this.#stats, counts: { ...this.#stats.counts } };
+    return {
+      counts: { ...this.#counts },
+      duplicates: this.#duplicates,
+      values: this.#data.stats.stored,
+      nodeCount: 0,
+      recordSize: 0,
+      ipVersion: 0,
+      dataSize: this.#data.size,
+      size: 0,
+    };
+  }
+
+  /**
+   * Adds one entry: an IPv4/IPv6 address or CIDR network (optionally prefixed `ip:`), or a
+   * `kind:`-prefixed entry for a registered extension.
+   *
+   * @param entry The entry text.
+   * @param data Its value (any MMDB value; usually a map).
+   * @param source Where it came from, for error messages.
+   * @throws {InputError} For an invalid entry or value, an unsupported kind, or a duplicate under
+   *   the `error` policy.
+   * @example
+   * ```ts
+   * import { DatabaseBuilder, InputError } from "./mod.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * b.add("2001:db8::/32", { net: "doc" });
+   * assert.throws(() => b.add("10.0.0.1/8", {}, { file: "f.txt", line: 3 }), InputError);
+   * assert.throws(() => b.add("literal:evil.example", {}), /not supported yet/);
+   * ```
+   */
+  add(entry: string, data: WritableValue, source?: EntrySource): void {
+    if (this.#built) throw new Error("Cannot add entries after build()");
+    const text = entry.trim();
+    let rest = text;
+    let kind: string | null = null;
+    if (text.startsWith(IP_PREFIX)) {
+      rest = text.slice(IP_PREFIX.length);
+    } else {
+      const colon = text.indexOf(":");
+      const prefix = colon > 0 ? text.slice(0, colon) : "";
+      if (prefix === "literal" || prefix === "glob" || this.#ext.has(prefix)) {
+        kind = prefix;
+        rest = text.slice(colon + 1);
+      } else if (!looksLikeIp(text)) {
+        for (const [k, st] of this.#ext) {
+          if (st.encoder.claims?.(text)) {
+            kind = k;
+            break;
+          }
+        }
+        if (kind === null) {
+          throw new InputError(
+            "unsupported-kind",
+            `Entry ${
+              JSON.stringify(text)
+            } is not an IP address or network (literal and glob entries are not supported yet)`,
+            source,
+          );
+        }
+      }
+    }
+    if (kind !== null) return this.#addExtEntry(kind, rest, data, source);
+    this.#addNetwork(rest, data, source);
+  }
+
+  #addExtEntry(kind: string, key: string, data: WritableValue, source?: EntrySource): void {
+    const st = this.#ext.get(kind);
+    if (!st) {
+      const name = kind[0].toUpperCase() + kind.slice(1);
+      throw new InputError(
+        "unsupported-kind",
+        `${name} entries are not supported yet: ${JSON.stringify(`${kind}:${key}`)}`,
+        source,
+      );
+    }
+    if (key.length === 0) {
+      throw new InputError("bad-entry", `Empty ${kind} entry`, source);
+    }
+    let norm = key;
+    if (st.encoder.normalizeKey) {
+      try {
+        norm = st.encoder.normalizeKey(key, this.#opts.matchMode);
+      } catch (err) {
+        throw new InputError("bad-entry", (err as Error).message, source);
+      }
+    }
+    const prev = st.index.get(norm);
+    const merge = this.#opts.onDuplicate === "merge";
+    if (prev !== undefined) {
+      this.#duplicate(`${kind}:${key}`, st.sources[prev], source);
+      if (this.#opts.onDuplicate === "first") return;
+      if (merge) {
+        st.values[prev] = mergeValues(st.values[prev], data);
+      } else {
+        st.offsets[prev] = this.#encode(data, source);
+        st.sources[prev] = source;
+      }
+      return;
+    }
+    const offset = merge ? -1 : this.#encode(data, source);
+    st.index.set(norm, st.keys.length);
+    st.keys.push(key);
+    st.offsets.push(offset);
+    st.sources.push(source);
+    if (merge) st.values.push(data);
+    this.#counts[kind]++;
+  }
+
+  #duplicate(what: string, first: EntrySource | undefined, source?: EntrySource): void {
+    this.#duplicates++;
+    if (this.#opts.onDuplicate === "error") {
+      const where = first ? ` (first given at ${first.file}:${first.line})` : "";
+      throw new InputError("duplicate", `Duplicate entry ${JSON.stringify(what)}${where}`, source);
+    }
+  }
+
+  #encode(data: WritableValue, source?: EntrySource): number {
+    try {
+      return this.#data.add(data);
+    } catch (err) {
+      if (err instanceof TypeError || err instanceof RangeError) {
+        throw new InputError("bad-value", err.message, source);
+      }
+      throw err;
+    }
+  }
+
+  #addNetwork(text: string, data: WritableValue, source?: EntrySource): void {
+    let net;
+    try {
+      net = parseCidr(text, { normalize: this.#opts.normalize });
+    } catch (err) {
+      if (err instanceof IpAddressError) {
+        const hint = err.code === "host-bits-set" ? "; use --normalize to clear them" : "";
+        throw new InputError(
+          err.code === "host-bits-set" ? "host-bits-set" : "bad-entry",
+          err.message + hint,
+          source,
+        );
+      }
+      throw err;
+    }
+    let bytes = net.bytes;
+    let prefix = net.prefixLength;
+    let root = 1;
+    let isV6 = net.version === 6;
+    if (isV6 && prefix >= 96 && bytes.subarray(0, 10).every((b) => b === 0)) {
+      const mapped = bytes[10] === 0xff && bytes[11] === 0xff;
+      if (mapped || (bytes[10] === 0 && bytes[11] === 0)) {
+        // ::ffff:a.b.c.d (IPv4-mapped) is an IPv4 entry; ::a.b.c.d is the same tree position.
+        bytes = bytes.slice(12);
+        prefix -= 96;
+        isV6 = !mapped;
+      }
+    }
+    if (isV6 && bytes.length === 16) root = 2;
+    if (isV6 && this.#opts.ipVersion === 4) {
+      throw new InputError(
+        "wrong-ip-version",
+        `IPv6 network ${JSON.stringify(text)} cannot be stored in an IPv4 database`,
+        source,
+      );
+    }
+    let t = root;
+    for (let i = 0; i < prefix; i++) {
+      const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
+      const side = bit ? this.#right : this.#left;
+      let c = side[t];
+      if (c === 0) {
+        c = this.#newNode();
+        (bit ? this.#right : this.#left)[t] = c;
+      }
+      t = c;
+    }
+    const e = this.#entry[t];
+    if (e !== 0) {
+      const i = e - 1;
+      const f = this.#srcFile[i];
+      const first = f >= 0 ? { file: this.#fileNames[f], line: this.#srcLine[i] } : undefined;
+      this.#duplicate(formatNetwork(net.bytes, net.prefixLength), first, source);
+      if (this.#opts.onDuplicate === "first") return;
+      if (this.#opts.onDuplicate === "merge") {
+        this.#values[i] = mergeValues(this.#values[i], data);
+      } else {
+        this.#offset[i] = this.#encode(data, source);
+        this.#setSource(i, source);
+      }
+      return;
+    }
+    const merge = this.#opts.onDuplicate === "merge";
+    const offset = merge ? -1 : this.#encode(data, source);
+    const i = this.#entries++;
+    if (i >= this.#offset.length) this.#growEntries();
+    this.#offset[i] = offset;
+    this.#setSource(i, source);
+    if (merge) this.#values[i] = data;
+    this.#entry[t] = i + 1;
+    if (isV6) {
+      this.#hasV6 = true;
+      this.#counts.ipv6++;
+    } else {
+      this.#counts.ipv4++;
+    }
+  }
+
+  #setSource(i: number, source?: EntrySource): void {
+    if (!source) {
+      this.#srcFile[i] = -1;
+      return;
+    }
+    let f = this.#files.get(source.file);
+    if (f === undefined) {
+      f = this.#fileNames.length;
+      this.#files.set(source.file, f);
+      this.#fileNames.push(source.file);
+    }
+    this.#srcFile[i] = f;
+    this.#srcLine[i] = source.line;
+  }
+
+  #sourceOf(i: number): EntrySource | undefined {
+    const f = this.#srcFile[i];
+    return f >= 0 ? { file: this.#fileNames[f], line: this.#srcLine[i] } : undefined;
+  }
+
+  #growEntries(): void {
+    const n = this.#offset.length * 2;
+    const o = new Float64Array(n);
+    o.set(this.#offset);
+    this.#offset = o;
+    const f = new Int32Array(n);
+    f.set(this.#srcFile);
+    this.#srcFile = f;
+    const l = new Int32Array(n);
+    l.set(this.#srcLine);
+    this.#srcLine = l;
+  }
+
+  #newNode(): number {
+    const n = this.#nodes++;
+    if (n >= this.#left.length) {
+      const size = this.#left.length * 2;
+      for (const name of ["left", "right", "entry"] as const) {
+        const next = new Int32Array(size);
+        if (name === "left") {
+          next.set(this.#left);
+          this.#left = next;
+        } else if (name === "right") {
+          next.set(this.#right);
+          this.#right = next;
+        } else {
+          next.set(this.#entry);
+          this.#entry = next;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Walks (creating) the path of the first `depth` bits of `bytes` from the IPv6 root. */
+  #path6(bytes: number[], depth: number): number {
+    let t = 2;
+    for (let i = 0; i < depth; i++) {
+      const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
+      let c = bit ? this.#right[t] : this.#left[t];
+      if (c === 0) {
+        c = this.#newNode();
+        (bit ? this.#right : this.#left)[t] = c;
+      }
+      t = c;
+    }
+    return t;
+  }
+
+  /** The first entry stored at or below trie node `t`, for error messages. */
+  #firstEntryBelow(t: number): number {
+    if (this.#entry[t] !== 0) return this.#entry[t] - 1;
+    for (const c of [this.#left[t], this.#right[t]]) {
+      if (c !== 0) {
+        const e = this.#firstEntryBelow(c);
+        if (e >= 0) return e;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Builds the database file.
+   *
+   * @returns The complete file: search tree, data section, extension sections, metadata.
+   * @throws {InputError} When a value cannot be stored (merge mode), a network lies inside an
+   *   IPv4 alias (`2002::/16`), or the database is too large for the record size.
+   * @example
+   * ```ts
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * b.add("1.2.3.0/24", { n: 1 });
+   * b.add("2001:db8::/32", { n: 2 });
+   * const bytes = b.build();
+   * assert.equal(b.stats.ipVersion, 6);
+   * assert.equal(b.stats.recordSize, 24);
+   * assert.equal(bytes.length, b.stats.size);
+   * ```
+   */
+  build(): Uint8Array {
+    if (this.#built) throw new Error("build() was already called on this builder");
+    this.#built = true;
+    const opts = this.#opts;
+    // Values deferred by merge mode.
+    if (opts.onDuplicate === "merge") {
+      for (let i = 0; i < this.#entries; i++) {
+        this.#offset[i] = this.#encode(this.#values[i], this.#sourceOf(i));
+      }
+      this.#values = [];
+      for (const st of this.#ext.values()) {
+        for (let i = 0; i < st.keys.length; i++) {
+          st.offsets[i] = this.#encode(st.values[i], st.sources[i]);
+        }
+        st.values = [];
+      }
+    }
+    // Extension sections (they may add values to the data section).
+    const sectionBytes: { name: string; bytes: Uint8Array }[] = [];
+    for (const st of this.#ext.values()) {
+      if (st.keys.length === 0) continue;
+      const entries: SectionEntry[] = st.keys.map((key, i) => ({
+        key,
+        offset: st.offsets[i],
+        source: st.sources[i],
+      }));
+      const bytes = st.encoder.encode(entries, { data: this.#data, matchMode: opts.matchMode });
+      sectionBytes.push({ name: st.encoder.name, bytes });
+    }
+
+    // The tree.
+    const ipVersion: 4 | 6 = opts.ipVersion === "auto" ? (this.#hasV6 ? 6 : 4) : opts.ipVersion;
+    let root = 1;
+    if (ipVersion === 6) {
+      root = 2;
+      const v4 = this.#entry[1] !== 0 || this.#left[1] !== 0 || this.#right[1] !== 0;
+      if (v4) {
+        const zero = this.#path6(new Array(16).fill(0), 95);
+        if (this.#left[zero] !== 0) throw new Error("Internal error: ::/96 is already taken");
+        this.#left[zero] = 1;
+        if (opts.ipv4Aliases) {
+          const mapped = this.#path6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
+          this.#right[mapped] = 1;
+          const sixToFour = this.#path6([0x20, 0x02], 15);
+          const taken = this.#left[sixToFour];
+          if (taken !== 0) {
+            const e = this.#firstEntryBelow(taken);
+            if (e >= 0) {
+              throw new InputError(
+                "aliased-network",
+                "Network inside 2002::/16 cannot be stored: in an IPv6 database with IPv4 " +
+                  "entries that range is an alias of the IPv4 space (6to4)",
+                this.#sourceOf(e),
+              );
+            }
+          }
+          this.#left[sixToFour] = 1;
+        }
+      }
+    }
+
+    // Pass 1: number the nodes (preorder) and record the data each inherits.
+    const nodeNumber = new Int32Array(this.#nodes).fill(-1);
+    let order = new Int32Array(1024);
+    let eff = new Int32Array(1024);
+    let count = 0;
+    const left = this.#left;
+    const right = this.#right;
+    const entry = this.#entry;
+    const visit = (t: number, inherited: number): void => {
+      const num = count++;
+      if (num >= order.length) {
+        const o = new Int32Array(order.length * 2);
+        o.set(order);
+        order = o;
+        const f = new Int32Array(eff.length * 2);
+        f.set(eff);
+        eff = f;
+      }
+      order[num] = t;
+      nodeNumber[t] = num;
+      const e = entry[t] !== 0 ? entry[t] : inherited;
+      eff[num] = e;
+      const l = left[t];
+      if (l !== 0 && nodeNumber[l] < 0 && (left[l] !== 0 || right[l] !== 0)) visit(l, e);
+      const r = right[t];
+      if (r !== 0 && nodeNumber[r] < 0 && (left[r] !== 0 || right[r] !== 0)) visit(r, e);
+    };
+    visit(root, 0);
+    const nodeCount = count;
+    const dataSize = this.#data.size;
+    const need = nodeCount + 16 + dataSize;
+    let recordSize: 24 | 28 | 32;
+    if (opts.recordSize === "auto") {
+      recordSize = need <= 2 ** 24 ? 24 : need <= 2 ** 28 ? 28 : 32;
+    } else {
+      recordSize = opts.recordSize;
+    }
+    if (need > 2 ** recordSize) {
+      throw new InputError(
+        "too-large",
+        `Database too large for ${recordSize}-bit records: ${nodeCount} nodes and ` +
+          `${dataSize} bytes of data need ${need} record values`,
+      );
+    }
+
+    // Pass 2: write the records.
+    const nodeBytes = recordSize / 4;
+    const treeSize = nodeCount * nodeBytes;
+    const offsets = this.#offset;
+    const recordOf = (c: number, e: number): number => {
+      if (c !== 0) {
+        const n = nodeNumber[c];
+        if (n >= 0) return n;
+        if (entry[c] !== 0) e = entry[c];
+      }
+      return e === 0 ? nodeCount : nodeCount + 16 + offsets[e - 1];
+    };
+    const sectionsSize = sectionBytes.reduce((s, x) => s + x.bytes.length + 8, 0);
+    const out = new Uint8Array(treeSize + 16 + dataSize + 8 + sectionsSize);
+    for (let n = 0; n < nodeCount; n++) {
+      const t = order[n];
+      const e = eff[n];
+      const a = recordOf(left[t], e);
+      const b = recordOf(right[t], e);
+      let p = n * nodeBytes;
+      if (recordSize === 24) {
+        out[p++] = a >>> 16;
+        out[p++] = (a >>> 8) & 255;
+        out[p++] = a & 255;
+        out[p++] = b >>> 16;
+        out[p++] = (b >>> 8) & 255;
+        out[p] = b & 255;
+      } else if (recordSize === 28) {
+        out[p++] = (a >>> 16) & 255;
+        out[p++] = (a >>> 8) & 255;
+        out[p++] = a & 255;
+        out[p++] = ((a >>> 24) << 4) | (b >>> 24);
+        out[p++] = (b >>> 16) & 255;
+        out[p++] = (b >>> 8) & 255;
+        out[p] = b & 255;
+      } else {
+        out[p++] = a >>> 24;
+        out[p++] = (a >>> 16) & 255;
+        out[p++] = (a >>> 8) & 255;
+        out[p++] = a & 255;
+        out[p++] = b >>> 24;
+        out[p++] = (b >>> 16) & 255;
+        out[p++] = (b >>> 8) & 255;
+        out[p] = b & 255;
+      }
+    }
+    // 16 zero bytes, then the data section.
+    let pos = treeSize + 16;
+    out.set(this.#data.bytes(), pos);
+    pos += dataSize;
+    const sections: Record<string, SectionLocation> = {};
+    for (const s of sectionBytes) {
+      pos = (pos + 7) & ~7;
+      if (pos + s.bytes.length > out.length) throw new Error("Internal error: section overflow");
+      out.set(s.bytes, pos);
+      sections[s.name] = { offset: pos, length: s.bytes.length };
+      pos += s.bytes.length;
+    }
+    const meta = encodeMetadata({
+      nodeCount,
+      recordSize,
+      ipVersion,
+      databaseType: opts.databaseType,
+      buildEpoch: opts.buildEpoch,
+      languages: opts.languages,
+      description: opts.description,
+      mxy: { counts: { ...this.#counts }, matchMode: opts.matchMode, sections },
+    });
+    const file = new Uint8Array(pos + meta.length);
+    file.set(out.subarray(0, pos));
+    file.set(meta, pos);
+    this.#stats = {
+      counts: { ...this.#counts },
+      duplicates: this.#duplicates,
+      values: this.#data.stats.stored,
+      nodeCount,
+      recordSize,
+      ipVersion,
+      dataSize,
+      size: file.length,
+    };
+    return file;
+  }
+}

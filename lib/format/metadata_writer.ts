@@ -1,0 +1,109 @@
+/**
+ * Writes the metadata block that ends every MaxMind DB and `.mxy` file: the marker
+ * `"\xAB\xCD\xEFMaxMind.com"` followed by one map, with the exact types libmaxminddb expects
+ * (uint32 `node_count`, uint16 `record_size`, uint64 `build_epoch`, …) and mxy's own keys.
+ *
+ * @module
+ */
+import { encodeValue, typed, type WritableMap, type WritableValue } from "./data_writer.ts";
+
+/** The 14 bytes that start the metadata section. */
+export const METADATA_MARKER: Uint8Array = new Uint8Array([
+  0xab,
+  0xcd,
+  0xef,
+  ...new TextEncoder().encode("MaxMind.com"),
+]);
+
+/** The `.mxy` format version written in `mxy_format_version`. */
+export const MXY_FORMAT_VERSION = 1;
+
+/** Where one extension section is: absolute file offset and length in bytes. */
+export interface SectionLocation {
+  /** Absolute offset from the start of the file (a multiple of 8). */
+  offset: number;
+  /** Length in bytes (without trailing padding). */
+  length: number;
+}
+
+/** The fields of a metadata map. */
+export interface MetadataFields {
+  /** Number of nodes in the search tree. */
+  nodeCount: number;
+  /** Bits per record: 24, 28 or 32. */
+  recordSize: 24 | 28 | 32;
+  /** 4 or 6. */
+  ipVersion: 4 | 6;
+  /** Free-form database type, e.g. `"mxy-ioc"`. */
+  databaseType: string;
+  /** Seconds since the Unix epoch. */
+  buildEpoch: number | bigint;
+  /** Locale codes (default none). */
+  languages?: string[];
+  /** Descriptions by language code (default none). */
+  description?: Record<string, string>;
+  /** The mxy keys; omit for a plain MaxMind DB. */
+  mxy?: {
+    /** Entry counts per kind (`ipv4`, `ipv6`, `literal`, `glob`, …). */
+    counts: Record<string, number>;
+    /** How string entries are compared. */
+    matchMode: "case-sensitive" | "case-insensitive";
+    /** Extension sections by name. */
+    sections: Record<string, SectionLocation>;
+  };
+  /** Further keys, written as given after the standard ones. */
+  extra?: WritableMap;
+}
+
+/**
+ * Encodes the metadata block: marker plus map. Integer keys get the types the MaxMind DB
+ * specification names, whatever their value.
+ *
+ * @param fields The metadata.
+ * @returns The bytes to append after the data section (and any extension sections).
+ * @throws {RangeError} When a value is out of range for its type.
+ * @example
+ * ```ts
+ * import { encodeMetadata, METADATA_MARKER } from "./metadata_writer.ts";
+ * import assert from "node:assert/strict";
+ * const m = encodeMetadata({
+ *   nodeCount: 3, recordSize: 24, ipVersion: 4, databaseType: "test", buildEpoch: 0,
+ * });
+ * assert.deepEqual(m.subarray(0, 14), METADATA_MARKER);
+ * assert.equal(m[14] >> 5, 7); // a map follows
+ * ```
+ */
+export function encodeMetadata(fields: MetadataFields): Uint8Array {
+  const map: Record<string, WritableValue> = {
+    binary_format_major_version: typed("uint16", 2),
+    binary_format_minor_version: typed("uint16", 0),
+    build_epoch: typed("uint64", BigInt(fields.buildEpoch)),
+    database_type: fields.databaseType,
+    description: { ...(fields.description ?? {}) },
+    ip_version: typed("uint16", fields.ipVersion),
+    languages: [...(fields.languages ?? [])],
+    node_count: typed("uint32", fields.nodeCount),
+    record_size: typed("uint16", fields.recordSize),
+  };
+  if (fields.mxy) {
+    const counts: Record<string, WritableValue> = {};
+    for (const [k, v] of Object.entries(fields.mxy.counts)) counts[k] = typed("uint32", v);
+    const sections: Record<string, WritableValue> = {};
+    for (const [k, v] of Object.entries(fields.mxy.sections)) {
+      sections[k] = {
+        offset: typed("uint64", BigInt(v.offset)),
+        length: typed("uint64", BigInt(v.length)),
+      };
+    }
+    map.mxy_format_version = typed("uint16", MXY_FORMAT_VERSION);
+    map.mxy_counts = counts;
+    map.mxy_match_mode = fields.mxy.matchMode;
+    map.mxy_sections = sections;
+  }
+  for (const [k, v] of Object.entries(fields.extra ?? {})) map[k] = v;
+  const body = encodeValue(map);
+  const out = new Uint8Array(METADATA_MARKER.length + body.length);
+  out.set(METADATA_MARKER);
+  out.set(body, METADATA_MARKER.length);
+  return out;
+}
