@@ -213,8 +213,8 @@ export class EtherConnection {
       reply = await this.request(Command.PING, { flags: Flag.CAPABILITIES });
     } catch (err) {
       if (
-        err instanceof EtherError && err.code !== ErrorCode.NETWORK &&
-        err.code !== ErrorCode.TIMEOUT
+        err instanceof EtherError &&
+        (err.code === ErrorCode.INVALID || err.code === ErrorCode.UNKNOWN_COMMAND)
       ) {
         return null; // a server that refuses the flag: stay with the legacy framing
       }
