@@ -15,3 +15,6 @@ export * from "./correlate_hash.ts";
 export * from "./correlate_pending.ts";
 export * from "./correlate.ts";
 export * from "./output.ts";
+export * from "./watch.ts";
+export * from "./correlate_capture.ts";
+export * from "./session_capture.ts";

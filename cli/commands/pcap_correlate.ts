@@ -1,0 +1,216 @@
+/**
+ * `mxy pcap correlate`: pairs requests with responses in captures and prints each pair with its
+ * latency; `--watch DIR` processes capture files as they arrive.
+ *
+ * @module
+ */
+import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  CORRELATE_MODES,
+  type CorrelateMode,
+  Correlator,
+  csvHeader,
+  formatMatch,
+  formatStats,
+  MATCH_COLUMNS,
+  OutputBuffer,
+  type OutputFormat,
+} from "../../lib/pcap/mod.ts";
+import { correlateCapture } from "../../lib/pcap/correlate_capture.ts";
+import { watchDirectory } from "../../lib/pcap/watch.ts";
+import { onTerminate, openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
+
+const HELP = `Usage: mxy pcap correlate [FILE...] [options]
+       mxy pcap correlate --watch DIR [options]
+
+Pairs each request packet with its response and prints both with the latency in nanoseconds
+of capture time. FILE may be a .pcap or .pcapng file, .gz compressed, or - for standard input.
+
+Options:
+  --mode MODE          payload (default): the same payload seen twice within the window, on any
+                         flow and protocol (UDP in, TCP out through a relay); the first sighting
+                         is the request, or the inbound one when --internal is given
+                       seed: the response has source and destination swapped and the same
+                         payload (TCP and UDP may be exchanged)
+                       dns: query and response by transaction id on the same flow
+                       tcp-handshake: SYN to SYN/ACK
+                       http: HTTP/1.x request to the first segment of its response
+  --window DURATION    how long a request waits for its response (default 5s; units ns, us,
+                       ms, s, m; a bare number is seconds)
+  --max-pending N      most packets waiting at once (default 262144); the oldest is dropped
+  --internal CIDR      an inside address block (repeatable), e.g. 10.0.0.0/8
+  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines), jsonl or csv
+  -o, --output FILE    write to FILE (put in place when done) instead of standard output
+  --watch DIR          process the .pcap/.pcapng files in DIR, oldest first, and those that
+                       arrive, each once it stopped growing; rename each to NAME.processed
+                       (NAME.failed when it cannot be read). SIGINT/SIGTERM finish the current
+                       file, flush, print the statistics and exit 0
+  --poll-ms N          (watch) how often to look at DIR (default 250)
+  --stable-ms N        (watch) how long a file must stay unchanged before it is read (default 1000)
+  --once               (watch) exit once no file is waiting instead of watching for more
+  --quiet              do not print the final statistics on standard error
+  -h, --help           show this help
+
+Statistics (standard error): packets read, decoded, matched, unmatched (expired, evicted or
+left at the end), expired, evicted, errors, pending.`;
+
+const SPEC = {
+  mode: { type: "string" },
+  window: { type: "string" },
+  "max-pending": { type: "string" },
+  internal: { type: "string", multiple: true },
+  format: { type: "string" },
+  output: { type: "string", short: "o" },
+  watch: { type: "string" },
+  "poll-ms": { type: "string" },
+  "stable-ms": { type: "string" },
+  once: { type: "boolean" },
+  quiet: { type: "boolean" },
+} as const;
+
+/**
+ * Parses a duration such as `5s`, `250ms`, `100us`, `1500ns`, `2m` or `0.5` (seconds).
+ *
+ * @param text The duration.
+ * @param flag The flag's name, for the error message.
+ * @returns Nanoseconds.
+ */
+export function parseDurationNs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/.exec(text.trim());
+  if (!m) {
+    throw new UsageError(`--${flag} takes a duration such as 5s, 250ms or 100us, got "${text}"`);
+  }
+  const mult: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    "µs": 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+  };
+  return Math.round(Number(m[1]) * mult[m[2] ?? "s"]);
+}
+
+function parseFormat(text: string, allowed: readonly string[]): OutputFormat {
+  if (!allowed.includes(text)) {
+    throw new UsageError(`--format takes ${allowed.join(", ")}, got "${text}"`);
+  }
+  return text as OutputFormat;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+  const mode = stringFlag(flags, "mode", "payload");
+  if (!(CORRELATE_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--mode takes ${CORRELATE_MODES.join(", ")}, got "${mode}"`);
+  }
+  const format = parseFormat(stringFlag(flags, "format", "text"), ["text", "jsonl", "csv"]);
+  const windowNs = parseDurationNs(stringFlag(flags, "window", "5s"), "window");
+  const maxPending = intFlag(flags, "max-pending", 262_144);
+  if (maxPending < 1) throw new UsageError(`--max-pending must be at least 1, got ${maxPending}`);
+  const internal = (flags.values.internal as string[] | undefined) ?? [];
+  const watchDir = flags.values.watch as string | undefined;
+  const files = flags.positionals;
+  if (watchDir === undefined && files.length === 0) {
+    throw new UsageError("mxy pcap correlate needs a capture FILE (or - for standard input)");
+  }
+  if (watchDir !== undefined && files.length > 0) {
+    throw new UsageError("--watch takes no FILE arguments");
+  }
+  const pollMs = intFlag(flags, "poll-ms", 250);
+  const stableMs = intFlag(flags, "stable-ms", 1000);
+
+  let outFile: OutputFile | null = null;
+  const outPath = flags.values.output as string | undefined;
+  if (outPath !== undefined) outFile = openOutputFile(outPath);
+  const sink = outFile ? (b: Uint8Array) => outFile!.write(b) : (b: Uint8Array) => {
+    writeSync("stdout", b);
+  };
+  const out = new OutputBuffer(sink);
+  if (format === "csv") out.write(csvHeader(MATCH_COLUMNS));
+
+  let correlator: Correlator;
+  try {
+    correlator = new Correlator({
+      mode: mode as CorrelateMode,
+      windowNs,
+      maxPending,
+      internal,
+      onMatch: (m) => out.write(formatMatch(m, format)),
+    });
+  } catch (err) {
+    outFile?.abort();
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+
+  let signalled: string | null = null;
+  const abort = new AbortController();
+  const off = onTerminate((sig) => {
+    signalled = sig;
+    abort.abort();
+  });
+  const warn = (text: string) => writeSync("stderr", `mxy: ${text}\n`);
+  let failure: unknown = null;
+  try {
+    if (watchDir !== undefined) {
+      const summary = await watchDirectory(watchDir, {
+        signal: abort.signal,
+        pollMs,
+        stableMs,
+        once: flags.values.once === true,
+        onFile: async (path) => {
+          const s = await correlateCapture(path, correlator);
+          if (s.truncated) {
+            warn(
+              `${path}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`,
+            );
+          }
+          out.flush();
+        },
+        onError: (path, err) => {
+          correlator.stats.errors++;
+          warn(`${path}: ${err instanceof Error ? err.message : String(err)} (renamed to .failed)`);
+        },
+      });
+      if (flags.values.quiet !== true) {
+        warn(`watch: ${summary.processed.length} files processed, ${summary.failed.length} failed`);
+      }
+    } else {
+      for (const file of files) {
+        if (signalled) break;
+        const s = await correlateCapture(file, correlator, {
+          shouldStop: () => signalled !== null,
+        });
+        if (s.truncated) {
+          warn(
+            `${file}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`,
+          );
+        }
+      }
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    off();
+  }
+  const stats = correlator.finish();
+  out.flush();
+  if (failure !== null) {
+    outFile?.commit();
+    if (flags.values.quiet !== true) writeSync("stderr", formatStats({ ...stats }));
+    throw failure;
+  }
+  outFile?.commit();
+  if (flags.values.quiet !== true) writeSync("stderr", formatStats({ ...stats }));
+  if (signalled !== null && watchDir === undefined) return signalled === "SIGINT" ? 130 : 143;
+  return 0;
+}
+
+/** `mxy pcap correlate`. */
+export const command: Command = {
+  name: "correlate",
+  summary: "Pair requests with responses (payload, seed, dns, tcp-handshake, http) with latencies",
+  help: HELP,
+  run,
+};

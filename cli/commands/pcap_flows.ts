@@ -1,0 +1,106 @@
+/**
+ * `mxy pcap flows`: one record per session (conversation), in the manner of Zeek's conn.log.
+ *
+ * @module
+ */
+import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  csvHeader,
+  FLOW_COLUMNS,
+  flowValues,
+  formatRecord,
+  formatStats,
+  OutputBuffer,
+  SessionTable,
+} from "../../lib/pcap/mod.ts";
+import { trackCapture } from "../../lib/pcap/session_capture.ts";
+import { openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
+import { parseDurationNs } from "./pcap_correlate.ts";
+
+const HELP = `Usage: mxy pcap flows FILE... [options]
+
+Prints one record per session (bidirectional conversation keyed by the canonical 5-tuple), in
+the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p, proto,
+service, duration, orig_bytes, resp_bytes, conn_state, history, orig_pkts, orig_ip_bytes,
+resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
+established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
+duration_ns and rtt_ns. Times are exact to the nanosecond. Byte counts are transport payload
+bytes (orig_bytes/resp_bytes) and IP bytes (*_ip_bytes). Sessions are written as they close
+(idle for --idle) and the rest, oldest first, at the end.
+
+Options:
+  --format FORMAT      jsonl (default) or csv (with a header line)
+  -o, --output FILE    write to FILE (put in place when done) instead of standard output
+  --idle DURATION      close a session after this much capture time without packets
+                       (default 300s; units ns, us, ms, s, m)
+  --max-sessions N     most sessions open at once (default 1000000); the least recently
+                       active is closed beyond it
+  --quiet              do not print statistics on standard error
+  -h, --help           show this help`;
+
+const SPEC = {
+  format: { type: "string" },
+  output: { type: "string", short: "o" },
+  idle: { type: "string" },
+  "max-sessions": { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+  const format = stringFlag(flags, "format", "jsonl");
+  if (format !== "jsonl" && format !== "csv") {
+    throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
+  }
+  const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
+  const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
+  if (maxSessions < 1) {
+    throw new UsageError(`--max-sessions must be at least 1, got ${maxSessions}`);
+  }
+  const files = flags.positionals;
+  if (files.length === 0) {
+    throw new UsageError("mxy pcap flows needs a capture FILE (or - for standard input)");
+  }
+  let outFile: OutputFile | null = null;
+  const outPath = flags.values.output as string | undefined;
+  if (outPath !== undefined) outFile = openOutputFile(outPath);
+  const out = new OutputBuffer(
+    outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
+  );
+  if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  const table = new SessionTable({
+    idleTimeoutNs: idleNs,
+    maxSessions,
+    onClose: (s) => out.write(formatRecord(FLOW_COLUMNS, flowValues(s), format)),
+  });
+  let decodeErrors = 0;
+  try {
+    for (const file of files) {
+      const s = await trackCapture(file, table, { onDecodeError: () => decodeErrors++ });
+      if (s.truncated) {
+        writeSync(
+          "stderr",
+          `mxy: ${file}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}\n`,
+        );
+      }
+    }
+  } catch (err) {
+    outFile?.abort();
+    throw err;
+  }
+  const stats = table.finish();
+  out.flush();
+  outFile?.commit();
+  if (flags.values.quiet !== true) {
+    writeSync("stderr", formatStats({ ...stats, errors: decodeErrors }));
+  }
+  return 0;
+}
+
+/** `mxy pcap flows`. */
+export const command: Command = {
+  name: "flows",
+  summary: "One record per session (Zeek conn.log style), JSON Lines or CSV",
+  help: HELP,
+  run,
+};
