@@ -1,0 +1,369 @@
+/**
+ * The assembler for the text dialect of the bpf_conformance and ubpf suites: one instruction per
+ * line, `#` comments, `label:` lines, registers `%rN` or `rN`, memory operands `[%rN+off]`,
+ * jump targets as labels or `+N`/`-N`, `lddw` with a 64-bit immediate, `lock [fetch] op`
+ * atomics, `call N`, `call local label`, `call %rN` (callx), `exit` (a jump to `exit` goes to the
+ * first `exit` unless a label of that name exists), `ja32` (long jump), `movsx832`…`movsx3264`,
+ * `ldxsb`/`ldxsh`/`ldxsw`, `le16`/`be32`/`bswap64` (alias `swap64`), and the legacy packet loads
+ * `ldabsw imm`, `ldindb %rN, imm`.
+ *
+ * @module
+ */
+import { BpfError } from "./bpf_error.ts";
+import { encodeProgram, type Instruction } from "./instruction.ts";
+
+/** Options of {@linkcode assemble}. */
+export interface AssembleOptions {
+  /** A file name for error messages. */
+  file?: string;
+}
+
+const ALU: Record<string, number> = {
+  add: 0x00,
+  sub: 0x10,
+  mul: 0x20,
+  div: 0x30,
+  sdiv: 0x30,
+  or: 0x40,
+  and: 0x50,
+  lsh: 0x60,
+  rsh: 0x70,
+  neg: 0x80,
+  mod: 0x90,
+  smod: 0x90,
+  xor: 0xa0,
+  mov: 0xb0,
+  arsh: 0xc0,
+};
+
+const JMP: Record<string, number> = {
+  jeq: 0x10,
+  jgt: 0x20,
+  jge: 0x30,
+  jset: 0x40,
+  jne: 0x50,
+  jsgt: 0x60,
+  jsge: 0x70,
+  jlt: 0xa0,
+  jle: 0xb0,
+  jslt: 0xc0,
+  jsle: 0xd0,
+};
+
+const LDX: Record<string, number> = {
+  ldxw: 0x61,
+  ldxh: 0x69,
+  ldxb: 0x71,
+  ldxdw: 0x79,
+  ldxsw: 0x81,
+  ldxsh: 0x89,
+  ldxsb: 0x91,
+};
+const ST: Record<string, number> = { stw: 0x62, sth: 0x6a, stb: 0x72, stdw: 0x7a };
+const STX: Record<string, number> = { stxw: 0x63, stxh: 0x6b, stxb: 0x73, stxdw: 0x7b };
+const LEGACY: Record<string, number> = {
+  ldabsw: 0x20,
+  ldabsh: 0x28,
+  ldabsb: 0x30,
+  ldindw: 0x40,
+  ldindh: 0x48,
+  ldindb: 0x50,
+};
+const ATOMIC: Record<string, number> = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0 };
+
+interface Pending {
+  insn: Instruction;
+  label: string;
+  field: "offset" | "imm";
+  line: number;
+}
+
+class AsmError {
+  constructor(readonly message: string) {}
+}
+
+function fail(message: string): never {
+  throw new AsmError(message);
+}
+
+function parseRegister(tok: string): number {
+  const m = /^%?r(\d+)$/.exec(tok);
+  if (!m) fail(`Invalid register: ${tok}`);
+  const n = Number(m[1]);
+  if (n > 10) fail(`Invalid register: ${tok}`);
+  return n;
+}
+
+function isRegister(tok: string): boolean {
+  return /^%?r\d+$/.test(tok);
+}
+
+function parseInteger(tok: string): bigint | null {
+  const m = /^([+-]?)(0x[0-9a-f]+|\d+)$/i.exec(tok);
+  if (!m) return null;
+  const v = BigInt(m[2]);
+  return m[1] === "-" ? -v : v;
+}
+
+function isHex(tok: string): boolean {
+  return /^[+-]?0x/i.test(tok);
+}
+
+function parseImm32(tok: string): number {
+  const v = parseInteger(tok);
+  if (v === null) fail(`Invalid immediate: ${tok}`);
+  const max = isHex(tok) ? 0xffffffffn : 0x7fffffffn;
+  if (v > max || v < -0x80000000n) fail(`Immediate out of 32-bit range: ${tok}`);
+  return Number(BigInt.asIntN(32, v));
+}
+
+function parseImm64(tok: string): bigint {
+  const v = parseInteger(tok);
+  if (v === null) fail(`Invalid immediate: ${tok}`);
+  if (v > 0xffffffffffffffffn || v < -0x8000000000000000n) {
+    fail(`Immediate out of 64-bit range: ${tok}`);
+  }
+  return BigInt.asUintN(64, v);
+}
+
+function parseOffset(tok: string): number {
+  const v = parseInteger(tok);
+  if (v === null) fail(`Invalid offset: ${tok}`);
+  if (v > 32767n || v < -32768n) fail(`Offset out of 16-bit range: ${tok}`);
+  return Number(v);
+}
+
+function parseMemory(tok: string): [number, number] {
+  const m = /^\[\s*(%?r\d+)\s*(?:([+-])\s*(0x[0-9a-f]+|\d+))?\s*\]$/i.exec(tok);
+  if (!m) fail(`Failed to decode register and offset: ${tok}`);
+  const reg = parseRegister(m[1]);
+  const off = m[2] ? parseOffset(m[2] + m[3]) : 0;
+  return [reg, off];
+}
+
+function insn(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction {
+  return { opcode, dst, src, offset, imm };
+}
+
+function expectCount(mnemonic: string, ops: string[], n: number): void {
+  if (ops.length !== n) {
+    fail(`Invalid number of operands for mnemonic: ${mnemonic} (expected ${n}, got ${ops.length})`);
+  }
+}
+
+/**
+ * Assembles source text into instructions.
+ *
+ * @param source The assembler text.
+ * @param options A file name for errors.
+ * @returns The logical instructions (`lddw` as one instruction).
+ * @throws {BpfError} `asm` with the 1-based line number.
+ * @example
+ * ```ts
+ * import { assembleInstructions } from "./assembler.ts";
+ * import assert from "node:assert/strict";
+ * const insns = assembleInstructions("mov %r0, 1\nja +0\nexit\n");
+ * assert.equal(insns.length, 3);
+ * assert.equal(insns[0].opcode, 0xb7);
+ * ```
+ */
+export function assembleInstructions(source: string, options: AssembleOptions = {}): Instruction[] {
+  const out: Instruction[] = [];
+  const slotOf: number[] = [];
+  const labels = new Map<string, number>();
+  const pending: Pending[] = [];
+  let slot = 0;
+  let firstExit = -1;
+  const lines = source.split(/\r?\n/);
+  for (let ln = 0; ln < lines.length; ln++) {
+    let text = lines[ln];
+    const hash = text.indexOf("#");
+    if (hash >= 0) text = text.slice(0, hash);
+    text = text.trim();
+    try {
+      const lm = /^([A-Za-z_.$][\w.$]*)\s*:\s*(.*)$/.exec(text);
+      if (lm) {
+        if (labels.has(lm[1])) fail(`Duplicate label: ${lm[1]}`);
+        labels.set(lm[1], slot);
+        text = lm[2];
+      }
+      if (text === "") continue;
+      const tokens = text.match(/\[[^\]]*\]|[^\s,]+/g) ?? [];
+      const mnemonic = (tokens[0] ?? "").toLowerCase();
+      const ops = tokens.slice(1);
+      const jumpTarget = (
+        i: Instruction,
+        tok: string,
+        field: "offset" | "imm",
+      ): void => {
+        if (/^[+-]?(0x[0-9a-f]+|\d+)$/i.test(tok)) {
+          const v = field === "offset" ? parseOffset(tok) : parseImm32(tok);
+          i[field] = v;
+        } else if (/^[A-Za-z_.$][\w.$]*$/.test(tok)) {
+          pending.push({ insn: i, label: tok, field, line: ln + 1 });
+        } else fail(`Invalid jump target: ${tok}`);
+      };
+      let result: Instruction;
+      if (mnemonic === "lock") {
+        let k = 0;
+        let fetch = false;
+        if (ops[k] === "fetch") {
+          fetch = true;
+          k++;
+        }
+        if (ops.length - k !== 3) fail(`Invalid number of operands for lock`);
+        let op = ops[k].toLowerCase();
+        let wide = true;
+        if (op.endsWith("32")) {
+          wide = false;
+          op = op.slice(0, -2);
+        } else if (op.endsWith("64")) op = op.slice(0, -2);
+        const [d, off] = parseMemory(ops[k + 1]);
+        const s = parseRegister(ops[k + 2]);
+        let imm: number;
+        if (op === "xchg") imm = 0xe1;
+        else if (op === "cmpxchg") imm = 0xf1;
+        else if (op in ATOMIC) imm = ATOMIC[op] | (fetch ? 1 : 0);
+        else fail(`Invalid atomic operation: ${ops[k]}`);
+        result = insn(wide ? 0xdb : 0xc3, d, s, off, imm);
+      } else if (mnemonic === "exit") {
+        expectCount(mnemonic, ops, 0);
+        result = insn(0x95);
+        if (firstExit < 0) firstExit = slot;
+      } else if (mnemonic === "ja" || mnemonic === "ja32") {
+        expectCount(mnemonic, ops, 1);
+        result = insn(mnemonic === "ja" ? 0x05 : 0x06);
+        jumpTarget(result, ops[0], mnemonic === "ja" ? "offset" : "imm");
+      } else if (mnemonic === "call") {
+        if (ops.length === 1 && isRegister(ops[0])) {
+          result = insn(0x8d, parseRegister(ops[0]));
+        } else if (ops.length === 1) {
+          result = insn(0x85, 0, 0, 0, parseImm32(ops[0]));
+        } else {
+          expectCount(mnemonic, ops, 2);
+          if (ops[0] === "local") {
+            result = insn(0x85, 0, 1);
+            jumpTarget(result, ops[1], "imm");
+          } else if (ops[0] === "helper") result = insn(0x85, 0, 0, 0, parseImm32(ops[1]));
+          else if (ops[0] === "runtime") result = insn(0x85, 0, 2, 0, parseImm32(ops[1]));
+          else fail(`Invalid call mode: ${ops[0]}`);
+        }
+      } else if (mnemonic === "lddw") {
+        expectCount(mnemonic, ops, 2);
+        const v = parseImm64(ops[1]);
+        result = {
+          opcode: 0x18,
+          dst: parseRegister(ops[0]),
+          src: 0,
+          offset: 0,
+          imm: Number(BigInt.asIntN(32, v)),
+          imm2: Number(BigInt.asIntN(32, v >> 32n)),
+        };
+      } else if (mnemonic in LDX) {
+        expectCount(mnemonic, ops, 2);
+        const [s, off] = parseMemory(ops[1]);
+        result = insn(LDX[mnemonic], parseRegister(ops[0]), s, off);
+      } else if (mnemonic in ST) {
+        expectCount(mnemonic, ops, 2);
+        const [d, off] = parseMemory(ops[0]);
+        result = insn(ST[mnemonic], d, 0, off, parseImm32(ops[1]));
+      } else if (mnemonic in STX) {
+        expectCount(mnemonic, ops, 2);
+        const [d, off] = parseMemory(ops[0]);
+        result = insn(STX[mnemonic], d, parseRegister(ops[1]), off);
+      } else if (mnemonic in LEGACY) {
+        const op = LEGACY[mnemonic];
+        if (op & 0x40) {
+          expectCount(mnemonic, ops, 2);
+          result = insn(op, 0, parseRegister(ops[0]), 0, parseImm32(ops[1]));
+        } else {
+          expectCount(mnemonic, ops, 1);
+          result = insn(op, 0, 0, 0, parseImm32(ops[0]));
+        }
+      } else {
+        const em = /^(le|be|bswap|swap)(16|32|64)$/.exec(mnemonic);
+        const sx = /^movsx(8|16|32)(32|64)$/.exec(mnemonic);
+        const jm = /^(j[a-z]+?)(32)?$/.exec(mnemonic);
+        const am = /^([a-z]+?)(32|64)?$/.exec(mnemonic);
+        if (em) {
+          expectCount(mnemonic, ops, 1);
+          const opcode = em[1] === "le" ? 0xd4 : em[1] === "be" ? 0xdc : 0xd7;
+          result = insn(opcode, parseRegister(ops[0]), 0, 0, Number(em[2]));
+        } else if (sx) {
+          expectCount(mnemonic, ops, 2);
+          const from = Number(sx[1]);
+          const wide = sx[2] === "64";
+          if (from === 32 && !wide) fail(`Invalid mnemonic: ${mnemonic}`);
+          result = insn(wide ? 0xbf : 0xbc, parseRegister(ops[0]), parseRegister(ops[1]), from);
+        } else if (jm && jm[1] in JMP) {
+          expectCount(mnemonic, ops, 3);
+          const cls = jm[2] ? 0x06 : 0x05;
+          const d = parseRegister(ops[0]);
+          if (isRegister(ops[1])) result = insn(cls | JMP[jm[1]] | 0x08, d, parseRegister(ops[1]));
+          else result = insn(cls | JMP[jm[1]], d, 0, 0, parseImm32(ops[1]));
+          jumpTarget(result, ops[2], "offset");
+        } else if (am && am[1] in ALU) {
+          const name = am[1];
+          const cls = am[2] === "32" ? 0x04 : 0x07;
+          const d = parseRegister(ops[0] ?? "");
+          const signed = name === "sdiv" || name === "smod" ? 1 : 0;
+          if (name === "neg") {
+            expectCount(mnemonic, ops, 1);
+            result = insn(cls | 0x80, d);
+          } else {
+            expectCount(mnemonic, ops, 2);
+            if (isRegister(ops[1])) {
+              result = insn(cls | ALU[name] | 0x08, d, parseRegister(ops[1]), signed);
+            } else result = insn(cls | ALU[name], d, 0, signed, parseImm32(ops[1]));
+          }
+        } else fail(`Invalid mnemonic: ${mnemonic}`);
+      }
+      out.push(result);
+      slotOf.push(slot);
+      slot += result.opcode === 0x18 ? 2 : 1;
+    } catch (e) {
+      if (e instanceof AsmError) {
+        throw new BpfError("asm", e.message, { line: ln + 1, file: options.file });
+      }
+      throw e;
+    }
+  }
+  const slotIndex = new Map<Instruction, number>();
+  out.forEach((i, k) => slotIndex.set(i, slotOf[k]));
+  for (const p of pending) {
+    let target = labels.get(p.label);
+    if (target === undefined && p.label === "exit" && firstExit >= 0) target = firstExit;
+    if (target === undefined) {
+      throw new BpfError("asm", `Invalid label: ${p.label}`, { line: p.line, file: options.file });
+    }
+    const rel = target - slotIndex.get(p.insn)! - 1;
+    if (p.field === "offset" && (rel > 32767 || rel < -32768)) {
+      throw new BpfError("asm", `Jump to ${p.label} is too far for a 16-bit offset`, {
+        line: p.line,
+        file: options.file,
+      });
+    }
+    p.insn[p.field] = rel;
+  }
+  return out;
+}
+
+/**
+ * Assembles source text into bytecode.
+ *
+ * @param source The assembler text.
+ * @param options A file name for errors.
+ * @returns The bytecode (8 bytes per slot, little-endian).
+ * @throws {BpfError} `asm` with the 1-based line number.
+ * @example
+ * ```ts
+ * import { assemble } from "./assembler.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = assemble("lddw %r0, 0x1122334455667788\nexit");
+ * assert.equal(bytes.length, 24);
+ * assert.equal(bytes[0], 0x18);
+ * ```
+ */
+export function assemble(source: string, options: AssembleOptions = {}): Uint8Array {
+  return encodeProgram(assembleInstructions(source, options));
+}

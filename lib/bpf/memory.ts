@@ -1,0 +1,168 @@
+/**
+ * The address space of an eBPF run. A 64-bit address is `region << 32 | offset`: region 0 is
+ * null, region 1 the stack, region 2 the run's memory (context/packet), and further regions are
+ * host-owned byte arrays such as map values, added with {@linkcode BpfMemory.addressOf}.
+ * Every access is bounds-checked against its region.
+ *
+ * @module
+ */
+import { BpfError } from "./bpf_error.ts";
+
+/** Region number of the stack. */
+export const STACK_REGION = 1;
+/** Region number of the run's memory (`mem`, pointed to by r1 at entry). */
+export const MEM_REGION = 2;
+/** At most this many regions per address space. */
+export const MAX_REGIONS = 65536;
+
+/** Options of {@linkcode BpfMemory.addressOf}. */
+export interface AddressOfOptions {
+  /** Byte offset inside `bytes` the address points to (default 0). */
+  offset?: number;
+  /** Stores through the address fail with a `memory` error (default false). */
+  readonly?: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A set of memory regions addressed by 64-bit pointers. Interpreter and JIT read the public
+ * arrays (`views`, `lengths`, `writable`) directly; helpers use {@linkcode BpfMemory.addressOf}
+ * and {@linkcode BpfMemory.slice}.
+ *
+ * @example
+ * ```ts
+ * import { BpfMemory } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ * const m = new BpfMemory(512);
+ * const value = new Uint8Array([1, 2, 3, 4]);
+ * const addr = m.addressOf(value, { offset: 1 });
+ * assert.deepEqual([...m.slice(addr, 2)], [2, 3]);
+ * ```
+ */
+export class BpfMemory {
+  /** DataView of each region (index = region number). */
+  readonly views: DataView[] = [];
+  /** Bytes of each region. */
+  readonly bytes: Uint8Array[] = [];
+  /** Length of each region in bytes. */
+  readonly lengths: number[] = [];
+  /** 1 when the region is writable, 0 when read-only. */
+  readonly writable: number[] = [];
+  #index = new Map<Uint8Array, number>();
+
+  /**
+   * @param stackSize The stack region's size in bytes.
+   */
+  constructor(stackSize: number) {
+    if (!Number.isInteger(stackSize) || stackSize < 0 || stackSize > 0x7fffffff) {
+      throw new RangeError(`Stack size ${stackSize} is out of range`);
+    }
+    this.#push(EMPTY, 0); // null region
+    this.#push(new Uint8Array(stackSize), 1);
+    this.#push(EMPTY, 1);
+  }
+
+  #push(bytes: Uint8Array, writable: number): number {
+    const n = this.views.length;
+    if (n >= MAX_REGIONS) {
+      throw new BpfError("memory", `Too many memory regions (limit ${MAX_REGIONS})`);
+    }
+    this.views.push(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.bytes.push(bytes);
+    this.lengths.push(bytes.length);
+    this.writable.push(writable);
+    return n;
+  }
+
+  /** The stack's bytes (region 1). */
+  get stack(): Uint8Array {
+    return this.bytes[STACK_REGION];
+  }
+
+  /**
+   * Makes `mem` the run's memory (region 2). Creates a new DataView only when the array changes,
+   * so running again on the same array allocates nothing.
+   *
+   * @param mem The bytes, or `undefined` for none.
+   * @returns Nothing.
+   * @example
+   * ```ts
+   * import { BpfMemory, MEM_REGION } from "./memory.ts";
+   * import assert from "node:assert/strict";
+   * const m = new BpfMemory(16);
+   * m.setMem(new Uint8Array(8));
+   * assert.equal(m.lengths[MEM_REGION], 8);
+   * ```
+   */
+  setMem(mem: Uint8Array | undefined): void {
+    const b = mem ?? EMPTY;
+    if (this.bytes[MEM_REGION] === b) return;
+    this.bytes[MEM_REGION] = b;
+    this.views[MEM_REGION] = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.lengths[MEM_REGION] = b.length;
+  }
+
+  /**
+   * Returns the 64-bit address of a byte in a host-owned array, adding the array as a region the
+   * first time (regions are cached by array identity and never recycled).
+   *
+   * @param bytes The array (e.g. a map value).
+   * @param options Offset and read-only flag.
+   * @returns The address as an unsigned bigint.
+   * @example
+   * ```ts
+   * import { BpfMemory } from "./memory.ts";
+   * import assert from "node:assert/strict";
+   * const m = new BpfMemory(0);
+   * const v = new Uint8Array(4);
+   * assert.equal(m.addressOf(v), m.addressOf(v));
+   * assert.equal(m.addressOf(v) >> 32n, 3n);
+   * ```
+   */
+  addressOf(bytes: Uint8Array, options: AddressOfOptions = {}): bigint {
+    if (bytes.length > 0x7fffffff) throw new RangeError("Region larger than 2 GiB");
+    let region = this.#index.get(bytes);
+    if (region === undefined) {
+      region = this.#push(bytes, options.readonly ? 0 : 1);
+      this.#index.set(bytes, region);
+    }
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
+      throw new RangeError(`Offset ${offset} is outside a region of ${bytes.length} bytes`);
+    }
+    return (BigInt(region) << 32n) | BigInt(offset);
+  }
+
+  /**
+   * Returns a bounds-checked view of `length` bytes at a 64-bit address (shares memory).
+   *
+   * @param address The address (taken modulo 2^64).
+   * @param length How many bytes.
+   * @returns A subarray of the region.
+   * @throws {BpfError} `memory` when the range is not inside one region.
+   * @example
+   * ```ts
+   * import { BpfMemory } from "./memory.ts";
+   * import assert from "node:assert/strict";
+   * const m = new BpfMemory(8);
+   * assert.equal(m.slice((1n << 32n) + 4n, 4).length, 4);
+   * assert.throws(() => m.slice((1n << 32n) + 6n, 4));
+   * ```
+   */
+  slice(address: bigint, length: number): Uint8Array {
+    const a = BigInt.asUintN(64, address);
+    const region = Number(a >> 32n);
+    const offset = Number(a & 0xffffffffn);
+    if (
+      region <= 0 || region >= this.views.length || length < 0 ||
+      offset + length > this.lengths[region]
+    ) {
+      throw new BpfError(
+        "memory",
+        `Access of ${length} bytes at 0x${a.toString(16)} is outside mapped memory`,
+      );
+    }
+    return this.bytes[region].subarray(offset, offset + length);
+  }
+}
