@@ -1,0 +1,361 @@
+/**
+ * Glob patterns: parser, compiler to a compact `Int32Array` program, and a matcher whose running
+ * time is linear in the query for a given pattern (no backtracking).
+ *
+ * Syntax: `*` any run of characters (crossing `.` and `/`), `?` exactly one character, `[abc]`,
+ * `[a-z]`, `[!a-z]` and `[^a-z]` (negation; `]` allowed as the first member), `\` escapes the
+ * next character. The whole string must match. Characters are Unicode code points.
+ *
+ * Program layout (all `int32`):
+ *
+ * | index | meaning                                                        |
+ * | ----- | -------------------------------------------------------------- |
+ * | 0     | flags: bit 0 leading `*`, bit 1 trailing `*`, bit 2 has a `*`  |
+ * | 1     | number of segments (runs between stars)                        |
+ * | 2     | minimum query length in code points                            |
+ * | 3…    | per segment: `opCount`, `cpCount`, then `opCount` op words     |
+ *
+ * Ops: a value ≥ 0 is a literal code point; `-1` is `?`; `-2` starts a set and is followed by
+ * `negated`, `rangeCount` and `rangeCount` pairs `lo, hi` (inclusive, sorted, merged).
+ *
+ * Matching: the first segment is anchored at the start unless the pattern starts with `*`, the
+ * last at the end unless it ends with `*`, and every middle segment is placed at its leftmost
+ * occurrence after the previous one. Leftmost placement is always safe because a `*` absorbs
+ * whatever lies between, so no choice is ever revisited: the cost is at most
+ * (query length × segment length) per pattern, whatever the number of stars.
+ *
+ * @module
+ */
+import { codePointsInto, foldChangingCodePoints, foldCodePoint } from "../format/_case_fold.ts";
+import { runGlob } from "./_glob_vm.ts";
+
+/** Why a glob was rejected. */
+export type GlobErrorCode = "unclosed-set" | "empty-set" | "reversed-range" | "trailing-backslash";
+
+/**
+ * A malformed glob pattern, with the reason and the position (UTF-16 index) in the pattern.
+ *
+ * @example
+ * ```ts
+ * import { compileGlob, GlobError } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => compileGlob("ab[c"), (e) => e instanceof GlobError && e.code === "unclosed-set");
+ * ```
+ */
+export class GlobError extends Error {
+  /** The reason, stable across versions. */
+  readonly code: GlobErrorCode;
+  /** The UTF-16 index in the pattern where the problem starts. */
+  readonly position: number;
+  /**
+   * @param code The reason.
+   * @param message What is wrong.
+   * @param position Where in the pattern.
+   */
+  constructor(code: GlobErrorCode, message: string, position: number) {
+    super(message);
+    this.name = "GlobError";
+    this.code = code;
+    this.position = position;
+  }
+}
+
+/** Options for {@linkcode compileGlob} and {@linkcode globMatches}. */
+export interface GlobOptions {
+  /** Match regardless of case (Unicode simple case folding). Default false. */
+  caseInsensitive?: boolean;
+}
+
+/** A compiled glob: its program and what the multi-pattern index needs to know about it. */
+export interface CompiledGlob {
+  /** The pattern text as given. */
+  source: string;
+  /** The matcher program (see the module documentation for its layout). */
+  program: Int32Array;
+  /**
+   * The longest run of literal code points that every match must contain (case-folded in
+   * case-insensitive mode), or "" when the pattern has none (such patterns are always checked).
+   */
+  fixedPiece: string;
+  /** Higher is more specific: 3 per literal character, 2 per set, 1 per `?`, +1 if no `*`. */
+  specificity: number;
+}
+
+const ANY = -1;
+const SET = -2;
+
+/**
+ * Whether an entry looks like a glob: it contains an unescaped `*`, `?` or `[`. (It must also
+ * compile to be stored as one.)
+ *
+ * @param text The entry.
+ * @returns True when a glob metacharacter appears unescaped.
+ * @example
+ * ```ts
+ * import { hasGlobSyntax } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(hasGlobSyntax("*.example.com"), true);
+ * assert.equal(hasGlobSyntax("a\\*b"), false);
+ * ```
+ */
+export function hasGlobSyntax(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x2a || c === 0x3f || c === 0x5b) return true;
+  }
+  return false;
+}
+
+function cpAt(s: string, i: number): number {
+  return s.codePointAt(i)!;
+}
+
+function cpLen(cp: number): number {
+  return cp > 0xffff ? 2 : 1;
+}
+
+type Op = number | { neg: boolean; ranges: number[] };
+
+function normalizeRanges(ranges: number[], fold: boolean): number[] {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < ranges.length; i += 2) pairs.push([ranges[i], ranges[i + 1]]);
+  if (fold) {
+    const ch = foldChangingCodePoints();
+    const extra: [number, number][] = [];
+    for (const [lo, hi] of pairs) {
+      // Binary search the first changing code point >= lo.
+      let a = 0, b = ch.length;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (ch[m] < lo) a = m + 1;
+        else b = m;
+      }
+      for (let k = a; k < ch.length && ch[k] <= hi; k++) {
+        const f = foldCodePoint(ch[k]);
+        extra.push([f, f]);
+      }
+    }
+    pairs.push(...extra);
+  }
+  pairs.sort((x, y) => x[0] - y[0]);
+  const out: number[] = [];
+  for (const [lo, hi] of pairs) {
+    const n = out.length;
+    if (n > 0 && lo <= out[n - 1] + 1) {
+      if (hi > out[n - 1]) out[n - 1] = hi;
+    } else out.push(lo, hi);
+  }
+  return out;
+}
+
+function parse(src: string, fold: boolean): { segments: Op[][]; lead: boolean; trail: boolean } {
+  const segments: Op[][] = [];
+  let cur: Op[] = [];
+  let lead = false;
+  let trail = false;
+  let i = 0;
+  const n = src.length;
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c === 0x2a) { // *
+      if (i === 0) lead = true;
+      while (i < n && src.charCodeAt(i) === 0x2a) i++;
+      if (i === n) trail = true;
+      if (cur.length > 0 || segments.length > 0 || !lead) segments.push(cur);
+      cur = [];
+      continue;
+    }
+    if (c === 0x3f) { // ?
+      cur.push(ANY);
+      i++;
+      continue;
+    }
+    if (c === 0x5c) { // backslash
+      if (i + 1 >= n) {
+        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+      }
+      const cp = cpAt(src, i + 1);
+      cur.push(fold ? foldCodePoint(cp) : cp);
+      i += 1 + cpLen(cp);
+      continue;
+    }
+    if (c === 0x5b) { // [
+      const start = i;
+      i++;
+      let neg = false;
+      if (i < n && (src.charCodeAt(i) === 0x21 || src.charCodeAt(i) === 0x5e)) {
+        neg = true;
+        i++;
+      }
+      const ranges: number[] = [];
+      let first = true;
+      let closed = false;
+      while (i < n) {
+        let c0 = src.charCodeAt(i);
+        if (c0 === 0x5d && !first) {
+          closed = true;
+          i++;
+          break;
+        }
+        first = false;
+        const memberStart = i;
+        let lo: number;
+        if (c0 === 0x5c) {
+          if (i + 1 >= n) {
+            throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+          }
+          lo = cpAt(src, i + 1);
+          i += 1 + cpLen(lo);
+        } else {
+          lo = cpAt(src, i);
+          i += cpLen(lo);
+        }
+        let hi = lo;
+        if (i + 1 < n && src.charCodeAt(i) === 0x2d && src.charCodeAt(i + 1) !== 0x5d) {
+          i++;
+          c0 = src.charCodeAt(i);
+          if (c0 === 0x5c) {
+            if (i + 1 >= n) {
+              throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+            }
+            hi = cpAt(src, i + 1);
+            i += 1 + cpLen(hi);
+          } else {
+            hi = cpAt(src, i);
+            i += cpLen(hi);
+          }
+          if (hi < lo) {
+            throw new GlobError(
+              "reversed-range",
+              `Glob set has a reversed range "${String.fromCodePoint(lo)}-${
+                String.fromCodePoint(hi)
+              }"`,
+              memberStart,
+            );
+          }
+        }
+        ranges.push(lo, hi);
+      }
+      if (!closed) {
+        const body = src.slice(start + 1 + (neg ? 1 : 0));
+        if (body === "]" || body.startsWith("]") && !body.slice(1).includes("]")) {
+          throw new GlobError("empty-set", 'Glob has an empty set "[]"', start);
+        }
+        throw new GlobError("unclosed-set", 'Glob has a set "[" that is never closed', start);
+      }
+      cur.push({ neg, ranges: normalizeRanges(ranges, fold) });
+      continue;
+    }
+    const cp = cpAt(src, i);
+    cur.push(fold ? foldCodePoint(cp) : cp);
+    i += cpLen(cp);
+  }
+  if (!trail) segments.push(cur);
+  return { segments, lead, trail };
+}
+
+/**
+ * Parses and compiles a glob.
+ *
+ * @param source The pattern text.
+ * @param options Case sensitivity.
+ * @returns The program, its fixed piece and its specificity.
+ * @throws {GlobError} When the pattern is malformed.
+ * @example
+ * ```ts
+ * import { compileGlob, matchGlob } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * const g = compileGlob("*.evil-[0-9].com");
+ * assert.equal(g.fixedPiece, ".evil-");
+ * assert.equal(matchGlob(g.program, "x.evil-7.com"), true);
+ * assert.equal(matchGlob(g.program, "x.evil-a.com"), false);
+ * ```
+ */
+export function compileGlob(source: string, options: GlobOptions = {}): CompiledGlob {
+  const fold = options.caseInsensitive === true;
+  const { segments, lead, trail } = parse(source, fold);
+  const hasStar = lead || trail || segments.length > 1;
+  const words: number[] = [
+    (lead ? 1 : 0) | (trail ? 2 : 0) | (hasStar ? 4 : 0),
+    segments.length,
+    0,
+  ];
+  let minLen = 0;
+  let best: number[] = [];
+  let specificity = hasStar ? 0 : 1;
+  for (const seg of segments) {
+    const at = words.length;
+    words.push(0, seg.length);
+    minLen += seg.length;
+    let run: number[] = [];
+    for (const op of seg) {
+      if (typeof op === "number") {
+        words.push(op);
+        if (op >= 0) {
+          run.push(op);
+          specificity += 3;
+          if (run.length > best.length) best = run;
+          continue;
+        }
+        specificity += 1;
+      } else {
+        words.push(SET, op.neg ? 1 : 0, op.ranges.length / 2, ...op.ranges);
+        specificity += 2;
+      }
+      run = [];
+    }
+    words[at] = words.length - at - 2;
+  }
+  words[2] = minLen;
+  return {
+    source,
+    program: Int32Array.from(words),
+    fixedPiece: String.fromCodePoint(...best),
+    specificity,
+  };
+}
+
+let scratch = new Int32Array(256);
+
+/**
+ * Matches a compiled program against a string (decoding it into a reused buffer, folding case
+ * when asked). Allocates nothing once the buffer has grown to the longest query seen.
+ *
+ * @param program A program from {@linkcode compileGlob}.
+ * @param text The query.
+ * @param options Whether the program was compiled case-insensitively (fold the query too).
+ * @returns Whether the whole query matches.
+ * @example
+ * ```ts
+ * import { compileGlob, matchGlob } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * const g = compileGlob("*.EXAMPLE.com", { caseInsensitive: true });
+ * assert.equal(matchGlob(g.program, "www.example.COM", { caseInsensitive: true }), true);
+ * ```
+ */
+export function matchGlob(program: Int32Array, text: string, options: GlobOptions = {}): boolean {
+  if (scratch.length < text.length) scratch = new Int32Array(text.length * 2);
+  const n = codePointsInto(text, scratch, options.caseInsensitive === true);
+  return runGlob(program, 0, scratch, n);
+}
+
+/**
+ * Compiles a glob and tests one string against it (convenience; compile once with
+ * {@linkcode compileGlob} for repeated use).
+ *
+ * @param pattern The glob.
+ * @param text The string to test.
+ * @param options Case sensitivity.
+ * @returns Whether the whole string matches.
+ * @example
+ * ```ts
+ * import { globMatches } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(globMatches("[!a-c]x\\*", "dx*"), true);
+ * assert.equal(globMatches("[!a-c]x\\*", "bx*"), false);
+ * ```
+ */
+export function globMatches(pattern: string, text: string, options: GlobOptions = {}): boolean {
+  return matchGlob(compileGlob(pattern, options).program, text, options);
+}

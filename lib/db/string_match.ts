@@ -1,0 +1,377 @@
+/**
+ * The string side of a `.mxy` query: exact literals and glob patterns answered together, in
+ * place over the file's literal and glob sections, without allocating per query.
+ *
+ * A query is encoded once to UTF-8 (case-folded in case-insensitive mode) in a reused buffer;
+ * the literal table is probed with those bytes, the Aho-Corasick automaton walks them to find
+ * candidate patterns, and each candidate (plus the patterns without a fixed piece) is confirmed
+ * by its linear-time glob program. Results are entry numbers and data offsets in a reusable
+ * {@linkcode StringMatches} holder: the literal first, then the globs, most specific first.
+ *
+ * @module
+ */
+import { FormatError } from "../format/format_error.ts";
+import { codePointsInto, encodeUtf8Into } from "../format/_case_fold.ts";
+import { LiteralTable } from "../format/literal_section.ts";
+import { GlobIndex } from "../format/glob_section.ts";
+import type { AhoCorasickScan } from "./aho_corasick.ts";
+import { runGlob } from "./_glob_vm.ts";
+
+/** The kind code of a literal match in {@linkcode StringMatches.kinds}. */
+export const MATCH_LITERAL = 0;
+/** The kind code of a glob match in {@linkcode StringMatches.kinds}. */
+export const MATCH_GLOB = 1;
+
+/**
+ * A reusable holder for the matches of one query: parallel arrays of kind
+ * ({@linkcode MATCH_LITERAL} or {@linkcode MATCH_GLOB}), entry number and data offset; only the
+ * first {@linkcode StringMatches.count} are valid. It grows (allocating) only when a query has
+ * more matches than ever before.
+ *
+ * @example
+ * ```ts
+ * import { StringMatches } from "./string_match.ts";
+ * import assert from "node:assert/strict";
+ * const m = new StringMatches();
+ * assert.equal(m.count, 0);
+ * ```
+ */
+export class StringMatches {
+  /** How many matches the last query had. */
+  count = 0;
+  /** Kind of each match. */
+  kinds: Uint8Array;
+  /** Entry number of each match (literal entry or glob pattern number). */
+  entries: Int32Array;
+  /** Data offset of each match (from the start of the data section). */
+  offsets: Int32Array;
+
+  /** @param capacity Initial capacity. */
+  constructor(capacity = 16) {
+    this.kinds = new Uint8Array(capacity);
+    this.entries = new Int32Array(capacity);
+    this.offsets = new Int32Array(capacity);
+  }
+
+  /**
+   * Appends a match (used by the matcher).
+   *
+   * @param kind The kind code.
+   * @param entry The entry number.
+   * @param offset The data offset.
+   */
+  push(kind: number, entry: number, offset: number): void {
+    const n = this.count;
+    if (n === this.kinds.length) {
+      const k = new Uint8Array(n * 2 + 8);
+      const e = new Int32Array(n * 2 + 8);
+      const o = new Int32Array(n * 2 + 8);
+      k.set(this.kinds);
+      e.set(this.entries);
+      o.set(this.offsets);
+      this.kinds = k;
+      this.entries = e;
+      this.offsets = o;
+    }
+    this.kinds[n] = kind;
+    this.entries[n] = entry;
+    this.offsets[n] = offset;
+    this.count = n + 1;
+  }
+}
+
+/** Options for {@linkcode StringMatcher.fromSections}. */
+export interface StringMatcherOptions {
+  /** Absolute file offset of the literal section, for error messages. */
+  literalFileOffset?: number;
+  /** Absolute file offset of the glob section, for error messages. */
+  globFileOffset?: number;
+}
+
+/**
+ * Answers string queries over a literal table and a glob index (either may be absent).
+ *
+ * @example
+ * ```ts
+ * import { MATCH_GLOB, MATCH_LITERAL, StringMatcher, StringMatches } from "./string_match.ts";
+ * import { encodeLiteralSection } from "../format/literal_section.ts";
+ * import { encodeGlobSection } from "../format/glob_section.ts";
+ * import assert from "node:assert/strict";
+ * const m = StringMatcher.fromSections(
+ *   encodeLiteralSection([{ text: "www.evil.com", dataOffset: 1 }]),
+ *   encodeGlobSection([{ text: "*.com", dataOffset: 2 }, { text: "*.evil.com", dataOffset: 3 }]),
+ * );
+ * const out = new StringMatches();
+ * assert.equal(m.matchAll("www.evil.com", out), 3);
+ * assert.deepEqual([...out.kinds.subarray(0, 3)], [MATCH_LITERAL, MATCH_GLOB, MATCH_GLOB]);
+ * assert.deepEqual([...out.offsets.subarray(0, 3)], [1, 3, 2]);
+ * assert.equal(m.matchFirst("a.evil.com"), 3);
+ * assert.equal(m.text(MATCH_GLOB, m.lastEntry), "*.evil.com");
+ * ```
+ */
+export class StringMatcher {
+  #literal: LiteralTable | null;
+  #globs: GlobIndex | null;
+  #fold: boolean;
+  #verified = false;
+  #bytes = new Uint8Array(512);
+  #cps = new Int32Array(256);
+  #cpsLength = -1;
+  #scan: AhoCorasickScan;
+  /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
+  lastKind = -1;
+  /** Entry number of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
+  lastEntry = -1;
+
+  /**
+   * @param literal The literal table, or null.
+   * @param globs The glob index, or null.
+   * @throws {FormatError} With code `bad-section` when the two disagree on case sensitivity.
+   */
+  constructor(literal: LiteralTable | null, globs: GlobIndex | null) {
+    this.#literal = literal;
+    this.#globs = globs;
+    if (literal !== null && globs !== null && literal.caseInsensitive !== globs.caseInsensitive) {
+      throw new FormatError(
+        "bad-section",
+        "Literal and glob sections disagree on case sensitivity",
+      );
+    }
+    this.#fold = literal?.caseInsensitive ?? globs?.caseInsensitive ?? false;
+    const P = globs?.count ?? 0;
+    this.#scan = {
+      bytes: this.#bytes,
+      length: 0,
+      out: new Uint32Array(P),
+      seen: new Uint32Array(P),
+      stamp: 0,
+    };
+  }
+
+  /**
+   * Views the sections in place (nothing is copied or rebuilt).
+   *
+   * @param literal The literal section bytes, or null.
+   * @param glob The glob section bytes, or null.
+   * @param options File offsets for error messages.
+   * @returns The matcher.
+   * @throws {FormatError} When a section header is invalid.
+   * @example
+   * ```ts
+   * import { StringMatcher } from "./string_match.ts";
+   * import assert from "node:assert/strict";
+   * assert.equal(StringMatcher.fromSections(null, null).matchFirst("x"), -1);
+   * ```
+   */
+  static fromSections(
+    literal: Uint8Array | null,
+    glob: Uint8Array | null,
+    options: StringMatcherOptions = {},
+  ): StringMatcher {
+    return new StringMatcher(
+      literal === null
+        ? null
+        : new LiteralTable(literal, { fileOffset: options.literalFileOffset }),
+      glob === null ? null : new GlobIndex(glob, { fileOffset: options.globFileOffset }),
+    );
+  }
+
+  /** Whether queries are compared regardless of case. */
+  get caseInsensitive(): boolean {
+    return this.#fold;
+  }
+
+  /** The number of literals. */
+  get literalCount(): number {
+    return this.#literal?.count ?? 0;
+  }
+
+  /** The number of glob patterns. */
+  get globCount(): number {
+    return this.#globs?.count ?? 0;
+  }
+
+  #prepare(query: string): number {
+    let n = encodeUtf8Into(query, this.#bytes, this.#fold);
+    if (n < 0) {
+      this.#bytes = new Uint8Array(query.length * 3 + 64);
+      this.#scan.bytes = this.#bytes;
+      n = encodeUtf8Into(query, this.#bytes, this.#fold);
+    }
+    this.#cpsLength = -1;
+    return n;
+  }
+
+  #codePoints(query: string): number {
+    if (this.#cpsLength < 0) {
+      if (this.#cps.length < query.length) this.#cps = new Int32Array(query.length * 2);
+      this.#cpsLength = codePointsInto(query, this.#cps, this.#fold);
+    }
+    return this.#cpsLength;
+  }
+
+  #candidates(length: number): number {
+    const globs = this.#globs!;
+    if (!this.#verified) {
+      globs.verify();
+      this.#verified = true;
+    }
+    const scan = this.#scan;
+    if (scan.stamp === 0xffffffff) {
+      scan.seen.fill(0);
+      scan.stamp = 0;
+    }
+    scan.stamp++;
+    scan.length = length;
+    return globs.automaton.collect(scan);
+  }
+
+  /**
+   * Finds every match of a query: the literal (if any) first, then the matching globs, most
+   * specific first. Allocates nothing in steady state.
+   *
+   * @param query The string.
+   * @param out The holder to fill (its previous content is replaced).
+   * @returns The number of matches.
+   */
+  matchAll(query: string, out: StringMatches): number {
+    out.count = 0;
+    const len = this.#prepare(query);
+    const lit = this.#literal;
+    if (lit !== null) {
+      const e = lit.findBytes(this.#bytes, len);
+      if (e >= 0) out.push(MATCH_LITERAL, e, lit.dataOffset(e));
+    }
+    const globs = this.#globs;
+    if (globs === null || globs.count === 0) return out.count;
+    const n = this.#candidates(len);
+    const first = out.count;
+    const cand = this.#scan.out;
+    const programs = globs.programs;
+    if (n > 0) {
+      const cl = this.#codePoints(query);
+      for (let k = 0; k < n; k++) {
+        const id = cand[k];
+        if (runGlob(programs, globs.programStart(id), this.#cps, cl)) {
+          out.push(MATCH_GLOB, id, globs.dataOffset(id));
+        }
+      }
+    }
+    const always = globs.always;
+    if (always.length > 0) {
+      const cl = this.#codePoints(query);
+      for (let k = 0; k < always.length; k++) {
+        const id = always[k];
+        if (runGlob(programs, globs.programStart(id), this.#cps, cl)) {
+          out.push(MATCH_GLOB, id, globs.dataOffset(id));
+        }
+      }
+    }
+    // Most specific first = ascending pattern number (insertion sort: few matches).
+    const ent = out.entries, off = out.offsets;
+    for (let i = first + 1; i < out.count; i++) {
+      const e = ent[i], o = off[i];
+      let j = i - 1;
+      while (j >= first && ent[j] > e) {
+        ent[j + 1] = ent[j];
+        off[j + 1] = off[j];
+        j--;
+      }
+      ent[j + 1] = e;
+      off[j + 1] = o;
+    }
+    return out.count;
+  }
+
+  /**
+   * Finds the best match only: the literal if there is one, else the most specific glob.
+   * Sets {@linkcode StringMatcher.lastKind} and {@linkcode StringMatcher.lastEntry}.
+   * Allocates nothing in steady state.
+   *
+   * @param query The string.
+   * @returns The data offset of the best match, or -1.
+   */
+  matchFirst(query: string): number {
+    const len = this.#prepare(query);
+    const lit = this.#literal;
+    if (lit !== null) {
+      const e = lit.findBytes(this.#bytes, len);
+      if (e >= 0) {
+        this.lastKind = MATCH_LITERAL;
+        this.lastEntry = e;
+        return lit.dataOffset(e);
+      }
+    }
+    this.lastKind = -1;
+    this.lastEntry = -1;
+    const globs = this.#globs;
+    if (globs === null || globs.count === 0) return -1;
+    const n = this.#candidates(len);
+    let best = globs.count;
+    const cand = this.#scan.out;
+    const programs = globs.programs;
+    for (let k = 0; k < n; k++) {
+      const id = cand[k];
+      if (id >= best) continue;
+      const cl = this.#codePoints(query);
+      if (runGlob(programs, globs.programStart(id), this.#cps, cl)) best = id;
+    }
+    const always = globs.always;
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k];
+      if (id >= best) continue;
+      const cl = this.#codePoints(query);
+      if (runGlob(programs, globs.programStart(id), this.#cps, cl)) best = id;
+    }
+    if (best === globs.count) return -1;
+    this.lastKind = MATCH_GLOB;
+    this.lastEntry = best;
+    return globs.dataOffset(best);
+  }
+
+  /**
+   * Looks up a literal only.
+   *
+   * @param query The string.
+   * @returns The literal's data offset, or -1.
+   */
+  matchLiteral(query: string): number {
+    const lit = this.#literal;
+    if (lit === null) return -1;
+    return lit.dataOffset(lit.findBytes(this.#bytes, this.#prepare(query)));
+  }
+
+  /**
+   * The text of a matched entry: the literal (case-folded in case-insensitive mode) or the
+   * glob as written. Allocates the string.
+   *
+   * @param kind {@linkcode MATCH_LITERAL} or {@linkcode MATCH_GLOB}.
+   * @param entry The entry number.
+   * @returns The text.
+   */
+  text(kind: number, entry: number): string {
+    if (kind === MATCH_LITERAL && this.#literal !== null) return this.#literal.text(entry);
+    if (kind === MATCH_GLOB && this.#globs !== null) return this.#globs.text(entry);
+    throw new RangeError(`No ${kind === MATCH_LITERAL ? "literal" : "glob"} entry ${entry}`);
+  }
+
+  /**
+   * The specificity score of a glob (see lib/db/glob.ts).
+   *
+   * @param entry The pattern number.
+   * @returns The score.
+   */
+  specificity(entry: number): number {
+    return this.#globs?.specificity(entry) ?? 0;
+  }
+
+  /** The glob index, when the file has one (for inspection and validation). */
+  get globIndex(): GlobIndex | null {
+    return this.#globs;
+  }
+
+  /** The literal table, when the file has one (for inspection and validation). */
+  get literalTable(): LiteralTable | null {
+    return this.#literal;
+  }
+}

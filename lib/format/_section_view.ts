@@ -1,0 +1,186 @@
+/**
+ * Zero-copy typed-array views of little-endian tables inside a section, with a copying
+ * fallback for unaligned buffers or big-endian hosts.
+ *
+ * @module
+ */
+import { FormatError } from "./format_error.ts";
+
+/** Whether this host is little-endian (typed arrays use host order). */
+export const LITTLE_ENDIAN: boolean = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function check(bytes: Uint8Array, at: number, size: number, what: string, base: number): void {
+  if (at < 0 || size < 0 || at + size > bytes.length || !Number.isSafeInteger(at + size)) {
+    throw new FormatError(
+      "bad-section",
+      `Section table "${what}" (${size} bytes at ${at}) leaves the section of ${bytes.length} bytes`,
+      base + at,
+    );
+  }
+}
+
+/**
+ * A `Uint32Array` view of `count` little-endian words at byte `at` of `bytes`.
+ *
+ * @param bytes The section bytes.
+ * @param at Byte offset in the section.
+ * @param count Number of words.
+ * @param what Table name for errors.
+ * @param base File offset of the section, for errors.
+ * @returns The view (or a converted copy when a view is not possible).
+ * @example
+ * ```ts
+ * import { u32View } from "./_section_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(u32View(Uint8Array.of(1, 0, 0, 0), 0, 1, "t", 0)[0], 1);
+ * ```
+ */
+export function u32View(
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+  what: string,
+  base: number,
+): Uint32Array {
+  check(bytes, at, count * 4, what, base);
+  const abs = bytes.byteOffset + at;
+  if (LITTLE_ENDIAN && abs % 4 === 0) return new Uint32Array(bytes.buffer, abs, count);
+  const dv = new DataView(bytes.buffer, abs, count * 4);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[i] = dv.getUint32(i * 4, true);
+  return out;
+}
+
+/**
+ * An `Int32Array` view of `count` little-endian words at byte `at` of `bytes`.
+ *
+ * @param bytes The section bytes.
+ * @param at Byte offset in the section.
+ * @param count Number of words.
+ * @param what Table name for errors.
+ * @param base File offset of the section, for errors.
+ * @returns The view (or a converted copy when a view is not possible).
+ * @example
+ * ```ts
+ * import { i32View } from "./_section_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(i32View(Uint8Array.of(255, 255, 255, 255), 0, 1, "t", 0)[0], -1);
+ * ```
+ */
+export function i32View(
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+  what: string,
+  base: number,
+): Int32Array {
+  check(bytes, at, count * 4, what, base);
+  const abs = bytes.byteOffset + at;
+  if (LITTLE_ENDIAN && abs % 4 === 0) return new Int32Array(bytes.buffer, abs, count);
+  const dv = new DataView(bytes.buffer, abs, count * 4);
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) out[i] = dv.getInt32(i * 4, true);
+  return out;
+}
+
+/**
+ * A `Uint8Array` view of `count` bytes at `at`.
+ *
+ * @param bytes The section bytes.
+ * @param at Byte offset in the section.
+ * @param count Number of bytes.
+ * @param what Table name for errors.
+ * @param base File offset of the section, for errors.
+ * @returns The view.
+ * @example
+ * ```ts
+ * import { u8View } from "./_section_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(u8View(Uint8Array.of(1, 2), 1, 1, "t", 0)[0], 2);
+ * ```
+ */
+export function u8View(
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+  what: string,
+  base: number,
+): Uint8Array {
+  check(bytes, at, count, what, base);
+  return bytes.subarray(at, at + count);
+}
+
+/**
+ * Writes little-endian tables into one 8-byte-aligned buffer (build side).
+ *
+ * @example
+ * ```ts
+ * import { SectionWriter } from "./_section_view.ts";
+ * import assert from "node:assert/strict";
+ * const w = new SectionWriter();
+ * const at = w.u32(Uint32Array.of(7));
+ * assert.equal(at, 0);
+ * assert.equal(w.finish().length, 8);
+ * ```
+ */
+export class SectionWriter {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  #pad(): void {
+    const pad = (8 - (this.#size % 8)) % 8;
+    if (pad > 0) {
+      this.#parts.push(new Uint8Array(pad));
+      this.#size += pad;
+    }
+  }
+
+  /**
+   * Appends raw bytes at an 8-byte-aligned offset.
+   *
+   * @param b The bytes.
+   * @returns Their offset.
+   */
+  bytes(b: Uint8Array): number {
+    this.#pad();
+    const at = this.#size;
+    this.#parts.push(b);
+    this.#size += b.length;
+    return at;
+  }
+
+  /**
+   * Appends 32-bit words (little-endian) at an 8-byte-aligned offset.
+   *
+   * @param a The words.
+   * @returns Their offset.
+   */
+  u32(a: Uint32Array | Int32Array): number {
+    if (LITTLE_ENDIAN) return this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const b = new Uint8Array(a.length * 4);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < a.length; i++) dv.setUint32(i * 4, a[i] >>> 0, true);
+    return this.bytes(b);
+  }
+
+  /**
+   * Concatenates everything, padded to a multiple of 8.
+   *
+   * @returns The section bytes.
+   */
+  finish(): Uint8Array {
+    this.#pad();
+    const out = new Uint8Array(this.#size);
+    let at = 0;
+    for (const p of this.#parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * The glob section of a `.mxy` file: compiled glob programs, the pattern table and the
+ * Aho-Corasick automaton over the patterns' fixed pieces, as offset-addressed little-endian
+ * tables that are viewed in place at open (nothing is rebuilt).
+ *
+ * Layout (every table 8-byte aligned from the section start; all fields `u32` unless noted):
+ *
+ * | offset | field                                                                    |
+ * | ------ | ------------------------------------------------------------------------ |
+ * | 0      | magic `"MXYGLB\0"` and version byte `0x01` (8 bytes)                      |
+ * | 8      | flags: bit 0 = case-insensitive (programs and pieces are case-folded)    |
+ * | 12     | pattern count `P`                                                        |
+ * | 16     | automaton state count `S` (root included)                                |
+ * | 20     | edge count `E`                                                           |
+ * | 24     | output count `O`                                                         |
+ * | 28     | always-check count `A`                                                   |
+ * | 32     | program words `W`                                                        |
+ * | 36     | pattern text bytes `T`                                                   |
+ * | 40     | offset of the pattern table: `P` rows of 6 words `textOffset, textLength, programOffset (in words), programLength, dataOffset, specificity` |
+ * | 44     | offset of the programs: `W` × `i32` (layout in lib/db/glob.ts)            |
+ * | 48     | offset of the pattern texts: `T` bytes of UTF-8, as written in the input  |
+ * | 52     | offset of the root transitions: 256 × `i32`                               |
+ * | 56     | offset of `edgeStart`: `S + 1` words                                      |
+ * | 60     | offset of `edgeBytes`: `E` bytes (sorted per state)                       |
+ * | 64     | offset of `edgeTargets`: `E` × `i32`                                      |
+ * | 68     | offset of `fail`: `S` × `i32`                                             |
+ * | 72     | offset of `outStart`: `S + 1` words                                       |
+ * | 76     | offset of `outList`: `O` words (pattern numbers)                          |
+ * | 80     | offset of `dictLink`: `S` × `i32` (-1 = none)                             |
+ * | 84     | offset of the always-check list: `A` words (patterns without a fixed piece) |
+ *
+ * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
+ * specific first" is ascending pattern number. `dataOffset` is an offset from the start of the
+ * MMDB data section.
+ *
+ * @module
+ */
+import { FormatError } from "./format_error.ts";
+import { decodeUtf8, encodeUtf8 } from "./_case_fold.ts";
+import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
+import { compileGlob } from "../db/glob.ts";
+import { AhoCorasick, type AhoCorasickTables, buildAhoCorasick } from "../db/aho_corasick.ts";
+
+/** The glob section's magic (7 bytes) followed by its version byte. */
+export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 1);
+
+const HEADER = 88;
+const ROW = 6;
+
+/** One glob to store. */
+export interface GlobEntry {
+  /** The pattern text, as written in the input. */
+  text: string;
+  /** Its data: an offset into the MMDB data section. */
+  dataOffset: number;
+}
+
+/** Options for {@linkcode encodeGlobSection}. */
+export interface GlobSectionOptions {
+  /** Compile patterns case-insensitively. Default false. */
+  caseInsensitive?: boolean;
+}
+
+/**
+ * Compiles the patterns and builds a glob section.
+ *
+ * @param entries The patterns and their data offsets.
+ * @param options Case sensitivity.
+ * @returns The section bytes (a multiple of 8 long).
+ * @throws {GlobError} When a pattern is malformed (the builder checks patterns first).
+ * @example
+ * ```ts
+ * import { encodeGlobSection, GlobIndex } from "./glob_section.ts";
+ * import assert from "node:assert/strict";
+ * const idx = new GlobIndex(encodeGlobSection([{ text: "*.evil.com", dataOffset: 9 }]));
+ * assert.equal(idx.count, 1);
+ * assert.equal(idx.text(0), "*.evil.com");
+ * assert.equal(idx.dataOffset(0), 9);
+ * ```
+ */
+export function encodeGlobSection(
+  entries: GlobEntry[],
+  options: GlobSectionOptions = {},
+): Uint8Array {
+  const fold = options.caseInsensitive === true;
+  const compiled = entries.map((e, i) => ({
+    c: compileGlob(e.text, { caseInsensitive: fold }),
+    i,
+  }));
+  compiled.sort((a, b) => b.c.specificity - a.c.specificity || a.i - b.i);
+  const P = compiled.length;
+  const texts: Uint8Array[] = [];
+  let textLen = 0;
+  let words = 0;
+  for (const { c } of compiled) words += c.program.length;
+  const programs = new Int32Array(words);
+  const rows = new Uint32Array(P * ROW);
+  const pieces: (Uint8Array | null)[] = [];
+  const always: number[] = [];
+  let w = 0;
+  for (let id = 0; id < P; id++) {
+    const { c, i } = compiled[id];
+    const t = encodeUtf8(entries[i].text, false);
+    texts.push(t);
+    rows[id * ROW] = textLen;
+    rows[id * ROW + 1] = t.length;
+    rows[id * ROW + 2] = w;
+    rows[id * ROW + 3] = c.program.length;
+    const off = entries[i].dataOffset;
+    if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
+      throw new RangeError(`Glob "${entries[i].text}" has an invalid data offset ${off}`);
+    }
+    rows[id * ROW + 4] = off;
+    rows[id * ROW + 5] = c.specificity;
+    programs.set(c.program, w);
+    w += c.program.length;
+    textLen += t.length;
+    if (c.fixedPiece === "") {
+      pieces.push(null);
+      always.push(id);
+    } else pieces.push(encodeUtf8(c.fixedPiece, false));
+  }
+  const allText = new Uint8Array(textLen);
+  let at = 0;
+  for (const t of texts) {
+    allText.set(t, at);
+    at += t.length;
+  }
+  const ac = buildAhoCorasick(pieces);
+  const S = ac.fail.length;
+  const wr = new SectionWriter();
+  const header = new Uint8Array(HEADER);
+  wr.bytes(header);
+  const offs = [
+    wr.u32(rows),
+    wr.u32(programs),
+    wr.bytes(allText),
+    wr.u32(ac.root),
+    wr.u32(ac.edgeStart),
+    wr.bytes(ac.edgeBytes),
+    wr.u32(ac.edgeTargets),
+    wr.u32(ac.fail),
+    wr.u32(ac.outStart),
+    wr.u32(ac.outList),
+    wr.u32(ac.dictLink),
+    wr.u32(Uint32Array.from(always)),
+  ];
+  const dv = new DataView(header.buffer);
+  header.set(GLOB_MAGIC, 0);
+  dv.setUint32(8, fold ? 1 : 0, true);
+  dv.setUint32(12, P, true);
+  dv.setUint32(16, S, true);
+  dv.setUint32(20, ac.edgeBytes.length, true);
+  dv.setUint32(24, ac.outList.length, true);
+  dv.setUint32(28, always.length, true);
+  dv.setUint32(32, words, true);
+  dv.setUint32(36, textLen, true);
+  for (let k = 0; k < offs.length; k++) dv.setUint32(40 + 4 * k, offs[k], true);
+  const out = wr.finish();
+  if (out.length > 0xffffffff) {
+    throw new FormatError("bad-input", `Glob section exceeds 4 GiB (${out.length} bytes)`);
+  }
+  return out;
+}
+
+/** Options for {@linkcode GlobIndex}. */
+export interface GlobIndexOptions {
+  /** The section's absolute offset in the file, for error messages. Default 0. */
+  fileOffset?: number;
+}
+
+/**
+ * A glob section viewed in place: pattern rows, programs and the automaton, all typed-array
+ * views of the section bytes (copied only on big-endian hosts or unaligned buffers).
+ *
+ * @example
+ * ```ts
+ * import { encodeGlobSection, GlobIndex } from "./glob_section.ts";
+ * import assert from "node:assert/strict";
+ * const idx = new GlobIndex(encodeGlobSection([
+ *   { text: "*", dataOffset: 1 },
+ *   { text: "*.example.com", dataOffset: 2 },
+ * ]));
+ * assert.equal(idx.text(0), "*.example.com"); // more specific first
+ * assert.deepEqual([...idx.always], [1]);
+ * ```
+ */
+export class GlobIndex {
+  #rows: Uint32Array;
+  #texts: Uint8Array;
+  #base: number;
+  /** The program words of every pattern. */
+  readonly programs: Int32Array;
+  /** The automaton over the fixed pieces. */
+  readonly automaton: AhoCorasick;
+  /** Patterns without a fixed piece, checked against every query. */
+  readonly always: Uint32Array;
+  /** The number of patterns. */
+  readonly count: number;
+  /** Whether programs and pieces are case-folded (queries must be folded too). */
+  readonly caseInsensitive: boolean;
+
+  /**
+   * @param section The section bytes (starting with the magic).
+   * @param options Where the section is in the file, for errors.
+   * @throws {FormatError} With code `bad-section` when the header or a table is invalid.
+   */
+  constructor(section: Uint8Array, options: GlobIndexOptions = {}) {
+    const base = options.fileOffset ?? 0;
+    this.#base = base;
+    if (section.length < HEADER) {
+      throw new FormatError("bad-section", "Glob section is shorter than its header", base);
+    }
+    for (let i = 0; i < 7; i++) {
+      if (section[i] !== GLOB_MAGIC[i]) {
+        throw new FormatError("bad-section", 'Glob section magic "MXYGLB" not found', base);
+      }
+    }
+    if (section[7] !== 1) {
+      throw new FormatError(
+        "bad-section",
+        `Glob section version ${section[7]} is not supported (expected 1)`,
+        base + 7,
+      );
+    }
+    const dv = new DataView(section.buffer, section.byteOffset, HEADER);
+    const u = (k: number) => dv.getUint32(k, true);
+    const P = u(12), S = u(16), E = u(20), O = u(24), A = u(28), W = u(32), T = u(36);
+    if (S < 1) throw new FormatError("bad-section", "Glob automaton has no root state", base + 16);
+    this.count = P;
+    this.caseInsensitive = (u(8) & 1) !== 0;
+    this.#rows = u32View(section, u(40), P * ROW, "glob patterns", base);
+    this.programs = i32View(section, u(44), W, "glob programs", base);
+    this.#texts = u8View(section, u(48), T, "glob texts", base);
+    const tables: AhoCorasickTables = {
+      root: i32View(section, u(52), 256, "automaton root", base),
+      edgeStart: u32View(section, u(56), S + 1, "automaton edgeStart", base),
+      edgeBytes: u8View(section, u(60), E, "automaton edgeBytes", base),
+      edgeTargets: i32View(section, u(64), E, "automaton edgeTargets", base),
+      fail: i32View(section, u(68), S, "automaton fail", base),
+      outStart: u32View(section, u(72), S + 1, "automaton outStart", base),
+      outList: u32View(section, u(76), O, "automaton outList", base),
+      dictLink: i32View(section, u(80), S, "automaton dictLink", base),
+    };
+    this.always = u32View(section, u(84), A, "glob always list", base);
+    this.automaton = new AhoCorasick(tables);
+  }
+
+  /**
+   * Checks every table reference (rows, automaton links, outputs) so that matching an untrusted
+   * file cannot read out of bounds or loop. The query side calls this once at open: it is linear
+   * in the section size and reads only the index tables, not the data.
+   *
+   * @throws {FormatError} With code `bad-section` naming the first bad reference.
+   */
+  verify(): void {
+    const bad = (what: string) => {
+      throw new FormatError("bad-section", `Glob section: ${what}`, this.#base);
+    };
+    const P = this.count, W = this.programs.length, T = this.#texts.length;
+    const rows = this.#rows;
+    for (let id = 0; id < P; id++) {
+      const r = id * ROW;
+      if (rows[r] + rows[r + 1] > T) bad(`pattern ${id} text leaves the text table`);
+      const po = rows[r + 2], pl = rows[r + 3];
+      if (pl < 3 || po + pl > W) bad(`pattern ${id} program leaves the program table`);
+      this.#verifyProgram(id, po, pl, bad);
+    }
+    for (const a of this.always) if (a >= P) bad(`always-check entry ${a} is not a pattern`);
+    this.automaton.verify(P, bad);
+  }
+
+  #verifyProgram(id: number, po: number, pl: number, bad: (w: string) => never): void {
+    const p = this.programs;
+    const end = po + pl;
+    const nseg = p[po + 1];
+    let at = po + 3;
+    let total = 0;
+    for (let s = 0; s < nseg; s++) {
+      if (at + 2 > end) bad(`pattern ${id} program is truncated`);
+      const ops = p[at], cps = p[at + 1];
+      const stop = at + 2 + ops;
+      if (ops < 0 || cps < 0 || stop > end) bad(`pattern ${id} program segment is out of range`);
+      let k = at + 2, n = 0;
+      while (k < stop) {
+        const op = p[k];
+        if (op >= -1) k++;
+        else if (op === -2) {
+          const nr = p[k + 2];
+          if (nr < 0 || k + 3 + 2 * nr > stop) bad(`pattern ${id} set is out of range`);
+          k += 3 + 2 * nr;
+        } else bad(`pattern ${id} has an unknown op ${op}`);
+        n++;
+      }
+      if (n !== cps) bad(`pattern ${id} segment length does not match its ops`);
+      total += cps;
+      at = stop;
+    }
+    if (at !== end || total !== p[po + 2]) bad(`pattern ${id} program lengths are inconsistent`);
+  }
+
+  /**
+   * Where pattern `id`'s program starts in {@linkcode GlobIndex.programs}.
+   *
+   * @param id The pattern number.
+   * @returns The word offset.
+   */
+  programStart(id: number): number {
+    return this.#rows[id * ROW + 2];
+  }
+
+  /**
+   * The data offset of pattern `id`.
+   *
+   * @param id The pattern number.
+   * @returns The offset in the data section.
+   */
+  dataOffset(id: number): number {
+    return this.#rows[id * ROW + 4];
+  }
+
+  /**
+   * The specificity of pattern `id` (see lib/db/glob.ts).
+   *
+   * @param id The pattern number.
+   * @returns The score.
+   */
+  specificity(id: number): number {
+    return this.#rows[id * ROW + 5];
+  }
+
+  /**
+   * The text of pattern `id`, as written in the input. Allocates the string.
+   *
+   * @param id The pattern number.
+   * @returns The pattern.
+   */
+  text(id: number): string {
+    if (id < 0 || id >= this.count) throw new RangeError(`No glob pattern ${id}`);
+    const o = this.#rows[id * ROW], len = this.#rows[id * ROW + 1];
+    if (o + len > this.#texts.length) {
+      throw new FormatError("bad-section", `Glob pattern ${id} text is out of range`, this.#base);
+    }
+    return decodeUtf8(this.#texts.subarray(o, o + len));
+  }
+}

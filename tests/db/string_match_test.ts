@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { compileGlob, matchGlob } from "../../lib/db/glob.ts";
+import {
+  MATCH_GLOB,
+  MATCH_LITERAL,
+  StringMatcher,
+  StringMatches,
+} from "../../lib/db/string_match.ts";
+import { encodeGlobSection } from "../../lib/format/glob_section.ts";
+import { encodeLiteralSection } from "../../lib/format/literal_section.ts";
+import { globArb, queryArb, renderGlob } from "./_glob_gen.ts";
+
+function bruteForce(patterns: string[], q: string, ci: boolean): Set<number> {
+  const hits = new Set<number>();
+  patterns.forEach((p, i) => {
+    if (matchGlob(compileGlob(p, { caseInsensitive: ci }).program, q, { caseInsensitive: ci })) {
+      hits.add(i);
+    }
+  });
+  return hits;
+}
+
+for (const ci of [false, true]) {
+  Deno.test(
+    `matchAll() returns exactly the patterns a brute-force loop finds (${
+      ci ? "case-insensitive" : "case-sensitive"
+    })`,
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(globArb, { minLength: 1, maxLength: 25 }).chain((gs) =>
+            fc.tuple(
+              fc.constant(gs),
+              fc.array(fc.constantFrom(...gs).chain(queryArb), { maxLength: 8 }),
+            )
+          ),
+          ([globs, queries]) => {
+            const texts = globs.map(renderGlob);
+            const m = StringMatcher.fromSections(
+              null,
+              encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })), {
+                caseInsensitive: ci,
+              }),
+            );
+            const out = new StringMatches(1);
+            for (const q of queries) {
+              const want = bruteForce(texts, q, ci);
+              const n = m.matchAll(q, out);
+              const got = new Set<number>();
+              let lastSpec = Infinity;
+              for (let k = 0; k < n; k++) {
+                assert.equal(out.kinds[k], MATCH_GLOB);
+                got.add(out.offsets[k]);
+                const spec = m.specificity(out.entries[k]);
+                assert.ok(spec <= lastSpec, "most specific first");
+                lastSpec = spec;
+              }
+              assert.equal(n, got.size, "each pattern reported once");
+              assert.deepEqual(
+                got,
+                want,
+                `query ${JSON.stringify(q)} over ${JSON.stringify(texts)}`,
+              );
+              const first = m.matchFirst(q);
+              assert.equal(first, n === 0 ? -1 : out.offsets[0]);
+            }
+          },
+        ),
+        { numRuns: 400 },
+      );
+    },
+  );
+}
+
+Deno.test("matchAll() puts the literal first, then globs most specific first", () => {
+  const m = StringMatcher.fromSections(
+    encodeLiteralSection([
+      { text: "login.evil.com", dataOffset: 10 },
+      { text: "other.com", dataOffset: 11 },
+    ]),
+    encodeGlobSection([
+      { text: "*", dataOffset: 20 },
+      { text: "*.com", dataOffset: 21 },
+      { text: "login.*.com", dataOffset: 22 },
+      { text: "*.evil.com", dataOffset: 23 },
+      { text: "*.good.com", dataOffset: 24 },
+    ]),
+  );
+  const out = new StringMatches();
+  assert.equal(m.matchAll("login.evil.com", out), 5);
+  assert.deepEqual([...out.kinds.subarray(0, 5)], [MATCH_LITERAL, 1, 1, 1, 1]);
+  assert.deepEqual([...out.offsets.subarray(0, 5)], [10, 22, 23, 21, 20]);
+  assert.equal(m.text(MATCH_LITERAL, out.entries[0]), "login.evil.com");
+  assert.equal(m.text(MATCH_GLOB, out.entries[1]), "login.*.com");
+  assert.equal(m.matchFirst("login.evil.com"), 10);
+  assert.equal(m.lastKind, MATCH_LITERAL);
+  assert.equal(m.matchFirst("x.evil.com"), 23);
+  assert.equal(m.lastKind, MATCH_GLOB);
+  assert.equal(m.matchLiteral("other.com"), 11);
+  assert.equal(m.matchLiteral("x.other.com"), -1);
+});
+
+Deno.test("StringMatcher ignores case in both sections when built case-insensitive", () => {
+  const m = StringMatcher.fromSections(
+    encodeLiteralSection([{ text: "Evil.COM", dataOffset: 1 }], { caseInsensitive: true }),
+    encodeGlobSection([{ text: "*.ΕΥΙL.com", dataOffset: 2 }], { caseInsensitive: true }),
+  );
+  assert.equal(m.caseInsensitive, true);
+  assert.equal(m.matchFirst("eVIL.com"), 1);
+  assert.equal(m.matchFirst("www.ευιl.COM"), 2);
+  assert.equal(m.matchFirst("www.evil.org"), -1);
+});
+
+Deno.test("StringMatcher rejects sections that disagree on case sensitivity", () => {
+  assert.throws(() =>
+    StringMatcher.fromSections(
+      encodeLiteralSection([], { caseInsensitive: true }),
+      encodeGlobSection([]),
+    ), /disagree/);
+});
+
+Deno.test("matchAll() handles long queries and grows its buffers", () => {
+  const m = StringMatcher.fromSections(
+    encodeLiteralSection([{ text: "x".repeat(5000), dataOffset: 1 }]),
+    encodeGlobSection([{ text: "*x*y", dataOffset: 2 }]),
+  );
+  const out = new StringMatches(0);
+  assert.equal(m.matchAll("x".repeat(5000), out), 1);
+  assert.equal(m.matchAll("x".repeat(200_000) + "y", out), 1);
+  assert.equal(out.offsets[0], 2);
+});

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { encodeGlobSection, GLOB_MAGIC, GlobIndex } from "../../lib/format/glob_section.ts";
+import { FormatError } from "../../lib/format/format_error.ts";
+import { GlobError } from "../../lib/db/glob.ts";
+
+const sample = () =>
+  encodeGlobSection([
+    { text: "*.evil.com", dataOffset: 1 },
+    { text: "mal[0-9]ware.*", dataOffset: 2 },
+    { text: "??", dataOffset: 3 },
+  ]);
+
+Deno.test("encodeGlobSection() orders patterns by specificity and keeps their text", () => {
+  const idx = new GlobIndex(sample());
+  idx.verify();
+  assert.equal(idx.count, 3);
+  assert.deepEqual([0, 1, 2].map((i) => idx.text(i)), ["*.evil.com", "mal[0-9]ware.*", "??"]);
+  assert.deepEqual([0, 1, 2].map((i) => idx.dataOffset(i)), [1, 2, 3]);
+  assert.ok(idx.specificity(0) >= idx.specificity(1));
+  assert.deepEqual([...idx.always], [2]);
+});
+
+Deno.test("encodeGlobSection() writes an aligned section that also reads from an unaligned copy", () => {
+  const s = sample();
+  assert.deepEqual(s.subarray(0, 8), GLOB_MAGIC);
+  assert.equal(s.length % 8, 0);
+  const shifted = new Uint8Array(s.length + 3);
+  shifted.set(s, 3);
+  const idx = new GlobIndex(shifted.subarray(3));
+  idx.verify();
+  assert.equal(idx.text(0), "*.evil.com");
+});
+
+Deno.test("encodeGlobSection() refuses a malformed glob with a GlobError", () => {
+  assert.throws(() => encodeGlobSection([{ text: "[a", dataOffset: 0 }]), GlobError);
+});
+
+Deno.test("GlobIndex.verify() rejects corrupted tables instead of looping or reading out of bounds", () => {
+  const good = sample();
+  const dv = new DataView(good.buffer);
+  const failAt = dv.getUint32(68, true);
+  const states = dv.getUint32(16, true);
+  assert.ok(states > 2);
+  // A failure link pointing forward could loop: must be rejected.
+  const loop = good.slice();
+  new DataView(loop.buffer).setInt32(failAt + 4 * 1, states - 1, true);
+  assert.throws(
+    () => new GlobIndex(loop).verify(),
+    (e: unknown) =>
+      e instanceof FormatError && e.code === "bad-section" && /failure link/.test(e.message),
+  );
+  // A program length beyond the table.
+  const prog = good.slice();
+  const rows = dv.getUint32(40, true);
+  new DataView(prog.buffer).setUint32(rows + 12, 1 << 20, true);
+  assert.throws(() => new GlobIndex(prog).verify(), /program leaves/);
+  // A table offset beyond the section.
+  const off = good.slice();
+  new DataView(off.buffer).setUint32(52, good.length, true);
+  assert.throws(() => new GlobIndex(off), /leaves the section/);
+  // Random single-byte corruption never escapes as anything but FormatError/RangeError-free.
+  for (let i = 8; i < good.length; i++) {
+    const c = good.slice();
+    c[i] ^= 0xff;
+    try {
+      const idx = new GlobIndex(c);
+      idx.verify();
+    } catch (e) {
+      assert.ok(e instanceof FormatError, `byte ${i}: ${e}`);
+    }
+  }
+});
