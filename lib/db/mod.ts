@@ -6,3 +6,7 @@
 export * from "./ip_address.ts";
 export * from "./input_error.ts";
 export * from "./builder.ts";
+export * from "./database.ts";
+export * from "./validate.ts";
+export * from "./export.ts";
+export * from "./feeds/mod.ts";

@@ -9,3 +9,5 @@ export * from "./value.ts";
 export * from "./format_error.ts";
 export * from "./data_writer.ts";
 export * from "./metadata_writer.ts";
+export * from "./mmdb_decoder.ts";
+export * from "./metadata.ts";

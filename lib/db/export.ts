@@ -1,0 +1,205 @@
+/**
+ * Walks every network of a database's search tree, for `mxy export`: each network with its
+ * data, as objects or as JSON Lines that `mxy build` reads back.
+ *
+ * @module
+ */
+import { FormatError } from "../format/format_error.ts";
+import { valueToJson } from "../format/value.ts";
+import type { Database } from "./database.ts";
+import { readRecord } from "./_tree.ts";
+import { formatNetwork } from "./ip_address.ts";
+
+/** One network of the search tree. */
+export interface NetworkEntry {
+  /** The network in CIDR notation (IPv4 notation for `::a.b.c.d/n` with n ≥ 96, see options). */
+  network: string;
+  /** Its prefix length, in the notation's terms. */
+  prefixLength: number;
+  /** 4 or 6: the notation used. */
+  version: 4 | 6;
+  /** The data offset, for {@linkcode Database.decode}. */
+  offset: number;
+}
+
+/** Options for {@linkcode iterateNetworks} and {@linkcode exportJsonLines}. */
+export interface IterateNetworksOptions {
+  /**
+   * Also walk the aliases MaxMind writers add to an IPv6 tree (`::ffff:0:0/96`, `2002::/16`
+   * and any other path to the IPv4 subtree). Default `false`: each IPv4 network is listed once.
+   */
+  includeAliases?: boolean;
+  /** Write networks inside `::/96` as IPv4 (`1.2.3.0/24`). Default `true`. */
+  ipv4Notation?: boolean;
+}
+
+/**
+ * Lists every network that has data, in address order, with its data offset. Visits each tree
+ * node once: a node reached twice (other than the IPv4 subtree's aliases) is a corrupt tree.
+ *
+ * @param db The database.
+ * @param options {@linkcode IterateNetworksOptions}.
+ * @returns The networks.
+ * @throws {FormatError} When the search tree is corrupt.
+ * @example
+ * ```ts
+ * import { Database } from "./database.ts";
+ * import { iterateNetworks } from "./export.ts";
+ * import assert from "node:assert/strict";
+ * const db = await Database.open(new URL(
+ *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-24.mmdb",
+ *   import.meta.url,
+ * ).pathname);
+ * const nets = [...iterateNetworks(db)].map((n) => n.network);
+ * assert.deepEqual(nets.slice(0, 3), ["1.1.1.1/32", "1.1.1.2/31", "1.1.1.4/30"]);
+ * ```
+ */
+export function* iterateNetworks(
+  db: Database,
+  options: IterateNetworksOptions = {},
+): Generator<NetworkEntry> {
+  const u8 = db.bytes;
+  const { nodeCount, recordSize, ipVersion } = db.metadata;
+  const dataSize = db.layout.dataEnd - db.layout.dataStart;
+  const bits = ipVersion === 6 ? 128 : 32;
+  const ipv4Notation = options.ipv4Notation ?? true;
+  const includeAliases = options.includeAliases ?? false;
+  let ipv4Start = -1;
+  if (ipVersion === 6) {
+    let node = 0;
+    let i = 0;
+    for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
+    if (i === 96 && node < nodeCount) ipv4Start = node;
+  }
+  if (nodeCount === 0) return;
+  const visited = new Uint8Array(nodeCount);
+  const path = new Uint8Array(bits / 8);
+  const v4 = new Uint8Array(4);
+  // Explicit DFS stack: node, depth (bits fixed so far) and the bit that led there.
+  const nodes: number[] = [0];
+  const depths: number[] = [0];
+  const leadBits: number[] = [0];
+  const inAlias: boolean[] = [false];
+  visited[0] = 1;
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    const lead = leadBits.pop()!;
+    const alias = inAlias.pop()!;
+    if (depth > 0) setBit(path, depth - 1, lead);
+    if (depth >= bits) {
+      throw new FormatError("bad-tree", `Search tree node ${node} lies deeper than ${bits} bits`);
+    }
+    // Right first so that the left (lower addresses) comes out first.
+    for (let bit = 1; bit >= 0; bit--) {
+      const record = readRecord(u8, recordSize, node, bit);
+      if (record < nodeCount) {
+        let viaAlias = alias;
+        if (visited[record] && !alias) {
+          if (record === ipv4Start) {
+            if (!includeAliases) continue;
+            viaAlias = true;
+          } else {
+            throw new FormatError(
+              "bad-tree",
+              `Search tree node ${record} is reached twice (from node ${node})`,
+              node * (recordSize / 4),
+            );
+          }
+        }
+        visited[record] = 1;
+        nodes.push(record);
+        depths.push(depth + 1);
+        leadBits.push(bit);
+        inAlias.push(viaAlias);
+      } else if (record > nodeCount) {
+        const offset = record - nodeCount - 16;
+        if (offset < 0 || offset >= dataSize) {
+          throw new FormatError(
+            "bad-tree",
+            `Search tree record ${record} of node ${node} points outside the data section`,
+            node * (recordSize / 4),
+          );
+        }
+        nodes.push(-1 - offset); // a leaf marker: data offset, encoded negative
+        depths.push(depth + 1);
+        leadBits.push(bit);
+        inAlias.push(alias);
+      }
+    }
+    // Emit leaves pushed above that are now on top of the stack.
+    while (nodes.length > 0 && nodes[nodes.length - 1] < 0) {
+      const offset = -1 - nodes.pop()!;
+      const prefix = depths.pop()!;
+      setBit(path, prefix - 1, leadBits.pop()!);
+      inAlias.pop();
+      yield entry(path, prefix, offset, bits, ipv4Notation, v4);
+    }
+  }
+}
+
+function setBit(path: Uint8Array, index: number, bit: number): void {
+  const mask = 0x80 >> (index & 7);
+  if (bit) path[index >> 3] |= mask;
+  else path[index >> 3] &= ~mask;
+}
+
+function entry(
+  path: Uint8Array,
+  prefix: number,
+  offset: number,
+  bits: number,
+  ipv4Notation: boolean,
+  v4: Uint8Array,
+): NetworkEntry {
+  if (bits === 128 && ipv4Notation && prefix >= 96) {
+    let zero = true;
+    for (let i = 0; i < 12 && zero; i++) if (path[i] !== 0) zero = false;
+    if (zero) {
+      v4.set(path.subarray(12, 16));
+      return {
+        network: formatNetwork(v4, prefix - 96),
+        prefixLength: prefix - 96,
+        version: 4,
+        offset,
+      };
+    }
+  }
+  return {
+    network: formatNetwork(path, prefix),
+    prefixLength: prefix,
+    version: bits === 32 ? 4 : 6,
+    offset,
+  };
+}
+
+/**
+ * Writes every network and its data as JSON Lines, `{"entry":"1.2.3.0/24","data":{…}}`, the
+ * input format `mxy build` reads. 64- and 128-bit integers are written exactly; bytes as
+ * arrays of numbers.
+ *
+ * @param db The database.
+ * @param options {@linkcode IterateNetworksOptions}.
+ * @returns One line (without newline) per network.
+ * @throws {FormatError} When the database is corrupt.
+ * @example
+ * ```ts
+ * import { Database } from "./database.ts";
+ * import { exportJsonLines } from "./export.ts";
+ * import assert from "node:assert/strict";
+ * const db = await Database.open(new URL(
+ *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-24.mmdb",
+ *   import.meta.url,
+ * ).pathname);
+ * const first = exportJsonLines(db).next().value;
+ * assert.equal(first, '{"entry":"1.1.1.1/32","data":{"ip":"1.1.1.1"}}');
+ * ```
+ */
+export function* exportJsonLines(
+  db: Database,
+  options: IterateNetworksOptions = {},
+): Generator<string> {
+  for (const n of iterateNetworks(db, options)) {
+    yield `{"entry":${JSON.stringify(n.network)},"data":${valueToJson(db.decode(n.offset))}}`;
+  }
+}
