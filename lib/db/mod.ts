@@ -10,3 +10,6 @@ export * from "./database.ts";
 export * from "./validate.ts";
 export * from "./export.ts";
 export * from "./feeds/mod.ts";
+export * from "./glob.ts";
+export * from "./aho_corasick.ts";
+export * from "./string_match.ts";

@@ -11,3 +11,5 @@ export * from "./data_writer.ts";
 export * from "./metadata_writer.ts";
 export * from "./mmdb_decoder.ts";
 export * from "./metadata.ts";
+export * from "./literal_section.ts";
+export * from "./glob_section.ts";
