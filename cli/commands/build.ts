@@ -1,0 +1,214 @@
+/**
+ * `mxy build INPUT… -o OUT.mxy`: builds a `.mxy` database (a valid MaxMind DB) from feeds.
+ *
+ * @module
+ */
+import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  DatabaseBuilder,
+  type DuplicatePolicy,
+  type SectionEncoder,
+} from "../../lib/db/builder.ts";
+import { InputError } from "../../lib/db/input_error.ts";
+import {
+  decodeFeedText,
+  FEED_FORMATS,
+  type FeedFormat,
+  parseFeed,
+} from "../../lib/db/feeds/read_feed.ts";
+import { env, isTerminal, now, writeSync } from "../../lib/runtime/process.ts";
+import { readMaybeGzip, writeFileAtomic } from "../../lib/runtime/fs.ts";
+
+/**
+ * Extension sections for non-IP entries. The literal and glob sections (issue 3) register here.
+ */
+const EXTENSIONS: SectionEncoder[] = [];
+
+const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
+
+Builds a .mxy database from feeds. The file is a valid MaxMind DB: mmdblookup, python's
+maxminddb and the maxmind npm package read its IP networks.
+
+Inputs (several allowed; "-" is standard input; .gz files are read directly):
+  CSV         header row with an "entry" (or "key") column; other columns become fields
+  JSON        an array of {"entry": ..., "data": {...}} or an object keyed by entry
+  JSON Lines  one {"entry": ..., "data": {...}} (or {"entry": ..., field: ...}) per line
+  text        one entry per line, "#" comments
+Entries: IPv4 or IPv6 addresses and CIDR networks; "ip:", "literal:" and "glob:" force a kind.
+
+Options:
+  -o, --output FILE        the database to write (replaced atomically)
+  --format FORMAT          csv, tsv, json, jsonl or text (default: from extension or content)
+  --normalize              clear host bits beyond a prefix (10.1.2.3/8 → 10.0.0.0/8)
+                           instead of rejecting the line
+  --on-duplicate POLICY    error, first, last (default) or merge (maps merged key by key)
+  --ip-version N           4, 6 or auto (default: 4 when every entry is IPv4)
+  --record-size N          24, 28, 32 or auto (default: smallest that fits)
+  --database-type TEXT     database_type in the metadata (default "mxy")
+  --description TEXT       English description in the metadata
+  -q, --quiet              no summary on standard error
+  -h, --help               this help
+
+SOURCE_DATE_EPOCH sets build_epoch: the same inputs then give a byte-identical file.
+
+Examples:
+  mxy build testdata/ioc_sample.csv -o iocs.mxy
+  zcat feed.jsonl.gz | mxy build - --format jsonl -o feed.mxy --on-duplicate merge`;
+
+const SPEC = {
+  output: { type: "string", short: "o" },
+  format: { type: "string" },
+  normalize: { type: "boolean" },
+  "on-duplicate": { type: "string" },
+  "ip-version": { type: "string" },
+  "record-size": { type: "string" },
+  "database-type": { type: "string" },
+  description: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Draws a progress bar on a terminal's standard error, at most ten times a second. */
+class Progress {
+  #enabled: boolean;
+  #start = now();
+  #last = 0;
+  #shown = false;
+  constructor(enabled: boolean) {
+    this.#enabled = enabled;
+  }
+  update(fraction: number, entries: number): void {
+    if (!this.#enabled) return;
+    const t = now();
+    // Only long builds get a bar: nothing during the first second.
+    if (t - this.#start < 1000 || t - this.#last < 100) return;
+    this.#last = t;
+    const width = 30;
+    const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+    const bar = "#".repeat(filled) + "-".repeat(width - filled);
+    const pct = Math.min(100, Math.floor(fraction * 100));
+    writeSync(
+      "stderr",
+      `\r[${bar}] ${pct}% ${plural(entries, "entry").replace("entrys", "entries")}`,
+    );
+    this.#shown = true;
+  }
+  clear(): void {
+    if (this.#shown) writeSync("stderr", "\r\x1b[2K");
+    this.#shown = false;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+  const inputs = flags.positionals;
+  const output = stringFlag(flags, "output", "");
+  if (inputs.length === 0) throw new UsageError("mxy build needs at least one input file");
+  if (output === "") throw new UsageError("mxy build needs -o OUT.mxy");
+  const format = stringFlag(flags, "format", "") || undefined;
+  if (format !== undefined && !FEED_FORMATS.includes(format as FeedFormat)) {
+    throw new UsageError(`--format must be one of ${FEED_FORMATS.join(", ")}, got "${format}"`);
+  }
+  const onDuplicate = stringFlag(flags, "on-duplicate", "last");
+  if (!["error", "first", "last", "merge"].includes(onDuplicate)) {
+    throw new UsageError(
+      `--on-duplicate must be error, first, last or merge, got "${onDuplicate}"`,
+    );
+  }
+  const ipv = stringFlag(flags, "ip-version", "auto");
+  if (!["4", "6", "auto"].includes(ipv)) {
+    throw new UsageError(`--ip-version must be 4, 6 or auto, got "${ipv}"`);
+  }
+  const rs = stringFlag(flags, "record-size", "auto");
+  if (rs !== "auto" && ![24, 28, 32].includes(intFlag(flags, "record-size", 0))) {
+    throw new UsageError(`--record-size must be 24, 28, 32 or auto, got "${rs}"`);
+  }
+  let buildEpoch: number | bigint = Math.floor(Date.now() / 1000);
+  const sde = env("SOURCE_DATE_EPOCH");
+  if (sde !== undefined && sde !== "") {
+    if (!/^\d+$/.test(sde)) {
+      throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${sde}"`);
+    }
+    buildEpoch = BigInt(sde);
+  }
+  const quiet = flags.values.quiet === true;
+  const started = now();
+  const builder = new DatabaseBuilder({
+    ipVersion: ipv === "auto" ? "auto" : (Number(ipv) as 4 | 6),
+    recordSize: rs === "auto" ? "auto" : (Number(rs) as 24 | 28 | 32),
+    databaseType: stringFlag(flags, "database-type", "mxy"),
+    description: flags.values.description === undefined
+      ? undefined
+      : stringFlag(flags, "description", ""),
+    onDuplicate: onDuplicate as DuplicatePolicy,
+    normalize: flags.values.normalize === true,
+    buildEpoch,
+    extensions: EXTENSIONS,
+  });
+  const progress = new Progress(!quiet && isTerminal("stderr"));
+  let entries = 0;
+  try {
+    for (let f = 0; f < inputs.length; f++) {
+      const path = inputs[f];
+      let bytes: Uint8Array;
+      try {
+        bytes = await readMaybeGzip(path);
+      } catch (err) {
+        throw new InputError(
+          "bad-format",
+          `Cannot read ${path === "-" ? "standard input" : `"${path}"`}: ${(err as Error).message}`,
+        );
+      }
+      const text = decodeFeedText(bytes, path);
+      let lines = 1;
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+      for (const r of parseFeed(text, path, { format: format as FeedFormat | undefined })) {
+        builder.add(r.entry, r.data, r);
+        if ((++entries & 0x3fff) === 0) {
+          progress.update((f + r.line / lines) / inputs.length, entries);
+        }
+      }
+    }
+    const bytes = builder.build();
+    await writeFileAtomic(output, bytes);
+  } finally {
+    progress.clear();
+  }
+  if (!quiet) {
+    const s = builder.stats;
+    const kinds = Object.entries(s.counts).filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n.toLocaleString("en-US")}`).join(", ");
+    const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
+    const dup = s.duplicates === 0
+      ? "no duplicates"
+      : `${plural(s.duplicates, "duplicate")} (${onDuplicate})`;
+    const secs = ((now() - started) / 1000).toFixed(2);
+    writeSync(
+      "stderr",
+      `Built ${output}: ${total === 1 ? "1 entry" : `${total.toLocaleString("en-US")} entries`}` +
+        `${kinds ? ` (${kinds})` : ""}, ${dup}, ${plural(s.values, "distinct value")}, ` +
+        `IPv${s.ipVersion} tree of ${
+          plural(s.nodeCount, "node")
+        } with ${s.recordSize}-bit records, ` +
+        `${formatSize(s.size)} in ${secs} s\n`,
+    );
+  }
+  return 0;
+}
+
+/** The `build` command. */
+export const command: Command = {
+  name: "build",
+  summary: "Build a .mxy database (a valid MaxMind DB) from CSV, JSON, JSONL or text feeds",
+  help: HELP,
+  run,
+};

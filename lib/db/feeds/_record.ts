@@ -1,0 +1,174 @@
+/**
+ * What every feed parser produces, and value inference shared by the parsers.
+ *
+ * @module
+ */
+import { typed, type WritableMap, type WritableValue } from "../../format/data_writer.ts";
+import { InputError } from "../input_error.ts";
+
+/** One entry read from a feed. */
+export interface FeedRecord {
+  /** The entry text (IP, CIDR, or a `kind:`-prefixed entry). */
+  entry: string;
+  /** Its value. */
+  data: WritableValue;
+  /** The file it came from (`-` for standard input). */
+  file: string;
+  /** The 1-based line where the entry starts. */
+  line: number;
+}
+
+/** Options shared by the feed parsers. */
+export interface FeedParseOptions {
+  /** File name used in records and error messages (default `"-"`). */
+  file?: string;
+}
+
+const INT_RE = /^-?(0|[1-9][0-9]*)$/;
+const NUM_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+const U128_MAX = (1n << 128n) - 1n;
+
+/**
+ * Infers a value from CSV text: `true`/`false` become booleans, numbers become numbers only when
+ * writing them back gives the same text (so `007`, `1.10` and `1e3` stay strings), integers
+ * beyond 2⁵³ become `bigint` when an MMDB type holds them; everything else stays a string.
+ */
+export function inferScalar(text: string): WritableValue {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (INT_RE.test(text)) {
+    if (text === "-0") return text;
+    const n = Number(text);
+    if (Number.isSafeInteger(n)) return n;
+    const b = BigInt(text);
+    return b >= 0n && b <= U128_MAX ? b : text;
+  }
+  if (NUM_RE.test(text)) {
+    const n = Number(text);
+    if (Number.isFinite(n) && String(n) === text) return n;
+  }
+  return text;
+}
+
+/** Column types a CSV header may force with a `name:type` suffix. */
+const COLUMN_TYPES = new Set([
+  "string",
+  "auto",
+  "bool",
+  "boolean",
+  "number",
+  "int",
+  "double",
+  "float",
+  "uint16",
+  "uint32",
+  "uint64",
+  "uint128",
+  "int32",
+  "json",
+]);
+
+/** Whether `type` is a column type a CSV header can name. */
+export function isColumnType(type: string): boolean {
+  return COLUMN_TYPES.has(type);
+}
+
+/** Converts a cell to its column's forced type; throws an `Error` saying why it cannot. */
+export function convertCell(text: string, type: string): WritableValue {
+  switch (type) {
+    case "string":
+      return text;
+    case "auto":
+      return inferScalar(text);
+    case "bool":
+    case "boolean":
+      if (text === "true" || text === "1") return true;
+      if (text === "false" || text === "0") return false;
+      throw new Error(`"${text}" is not a boolean (true, false, 1 or 0)`);
+    case "json":
+      return parseJsonValue(text);
+    case "number":
+    case "double":
+    case "float": {
+      if (!NUM_RE.test(text)) throw new Error(`"${text}" is not a number`);
+      const n = Number(text);
+      if (type === "number") return INT_RE.test(text) ? inferScalar(text) : n;
+      return typed(type, n);
+    }
+    default: {
+      if (!INT_RE.test(text)) throw new Error(`"${text}" is not an integer`);
+      const b = BigInt(text);
+      if (type === "int") return Number.isSafeInteger(Number(text)) ? Number(text) : b;
+      return typed(type as "uint16", b);
+    }
+  }
+}
+
+type Reviver = (
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+) => unknown;
+
+/**
+ * The reviver that keeps JSON numbers exact: integers beyond 2⁵³ become `bigint` (from the
+ * source text), numbers written with a fraction or exponent stay doubles even when integral, and
+ * `null` map members are dropped (MaxMind DB has no null).
+ */
+const reviver: Reviver = function (key, value, context) {
+  if (typeof value === "number") {
+    const src = context?.source;
+    if (src === undefined) return value;
+    if (/[.eE]/.test(src)) return Number.isInteger(value) ? typed("double", value) : value;
+    if (!Number.isSafeInteger(value)) return BigInt(src);
+    return value;
+  }
+  if (value === null && key !== "" && !Array.isArray(this)) return undefined;
+  return value;
+};
+
+/** `JSON.parse` with exact integers (see the reviver above). */
+export function parseJsonValue(text: string): WritableValue {
+  return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
+}
+
+/** Turns a parsed JSON record (`{entry, data}`, `{entry, …fields}` or a string) into parts. */
+export function recordFromJson(
+  value: unknown,
+  file: string,
+  line: number,
+): FeedRecord {
+  if (typeof value === "string") return { entry: value, data: {}, file, line };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(
+      "bad-syntax",
+      'Expected an object with an "entry" field or a string',
+      { file, line },
+    );
+  }
+  const obj = value as Record<string, WritableValue>;
+  const keyName = Object.hasOwn(obj, "entry") ? "entry" : Object.hasOwn(obj, "key") ? "key" : "";
+  if (keyName === "") {
+    throw new InputError("bad-syntax", 'Record has no "entry" (or "key") field', { file, line });
+  }
+  const entry = obj[keyName];
+  if (typeof entry !== "string") {
+    throw new InputError("bad-syntax", `Field "${keyName}" must be a string`, { file, line });
+  }
+  let data: WritableValue;
+  if (Object.hasOwn(obj, "data")) {
+    data = obj.data;
+    if (data === null) {
+      throw new InputError("bad-value", 'Field "data" is null; MaxMind DB has no null', {
+        file,
+        line,
+      });
+    }
+  } else {
+    const rest: WritableMap = {};
+    for (const k of Object.keys(obj)) if (k !== keyName) rest[k] = obj[k];
+    data = rest;
+  }
+  return { entry, data, file, line };
+}

@@ -1,0 +1,182 @@
+/**
+ * JSON feeds: an array of records (`{"entry": …, "data": …}`, `{"entry": …, …fields}` or plain
+ * strings) or an object keyed by entry (`{"1.2.3.4": {…}}`). Integers are kept exact (beyond 2⁵³
+ * they become `bigint`), numbers written with a fraction or exponent stay doubles, and `null` map
+ * members are dropped. Every record knows the line it starts on.
+ *
+ * @module
+ */
+import { InputError } from "../input_error.ts";
+import {
+  type FeedParseOptions,
+  type FeedRecord,
+  parseJsonValue,
+  recordFromJson,
+} from "./_record.ts";
+
+/** Skips whitespace from `i`; returns the next index and the number of newlines passed. */
+function skipWs(text: string, i: number, lines: { n: number }): number {
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) lines.n++;
+    else if (c !== 32 && c !== 9 && c !== 13) break;
+  }
+  return i;
+}
+
+/** Returns the index just after the JSON value starting at `i` (a coarse scan; JSON.parse checks). */
+function skipValue(text: string, i: number, lines: { n: number }): number {
+  let depth = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i++;
+      while (i < text.length) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i += 2;
+        else if (d === 34) break;
+        else {
+          if (d === 10) lines.n++;
+          i++;
+        }
+      }
+      if (depth === 0) return i + 1;
+    } else if (c === 123 || c === 91) {
+      depth++;
+    } else if (c === 125 || c === 93) {
+      if (depth === 0) return i;
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (c === 10) {
+      if (depth === 0) return i;
+      lines.n++;
+    } else if (depth === 0 && (c === 44 || c === 32 || c === 9 || c === 13)) {
+      return i;
+    }
+  }
+  return i;
+}
+
+function syntax(message: string, file: string, line: number): InputError {
+  return new InputError("bad-syntax", message, { file, line });
+}
+
+function parseAt(text: string, file: string, line: number): unknown {
+  try {
+    return parseJsonValue(text);
+  } catch (err) {
+    throw syntax(`Invalid JSON: ${(err as Error).message}`, file, line);
+  }
+}
+
+/**
+ * Parses a JSON feed.
+ *
+ * @param text The JSON text.
+ * @param options {@linkcode FeedParseOptions}.
+ * @returns The records, in file order.
+ * @throws {InputError} `bad-syntax` with the line of the offending record.
+ * @example
+ * ```ts
+ * import { parseJsonFeed } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * const text = '[\n {"entry": "10.0.0.0/8", "data": {"n": 18446744073709551615}}\n]';
+ * const [r] = [...parseJsonFeed(text, { file: "a.json" })];
+ * assert.equal(r.line, 2);
+ * assert.deepEqual(r.data, { n: 18446744073709551615n });
+ * ```
+ */
+export function* parseJsonFeed(
+  text: string,
+  options: FeedParseOptions = {},
+): Generator<FeedRecord> {
+  const file = options.file ?? "-";
+  const lines = { n: 1 };
+  let i = skipWs(text, text.charCodeAt(0) === 0xfeff ? 1 : 0, lines);
+  const open = text[i];
+  if (open !== "[" && open !== "{") {
+    throw syntax("A JSON feed is an array of records or an object keyed by entry", file, lines.n);
+  }
+  const close = open === "[" ? "]" : "}";
+  i = skipWs(text, i + 1, lines);
+  if (text[i] === close) {
+    i = skipWs(text, i + 1, lines);
+    if (i < text.length) throw syntax("Text after the end of the JSON feed", file, lines.n);
+    return;
+  }
+  for (;;) {
+    const line = lines.n;
+    let key: string | null = null;
+    if (open === "{") {
+      if (text[i] !== '"') throw syntax("Expected a quoted entry as object key", file, line);
+      const end = skipValue(text, i, lines);
+      key = parseAt(text.slice(i, end), file, line) as string;
+      i = skipWs(text, end, lines);
+      if (text[i] !== ":") {
+        throw syntax(`Expected ":" after key ${JSON.stringify(key)}`, file, line);
+      }
+      i = skipWs(text, i + 1, lines);
+    }
+    const valueLine = lines.n;
+    const end = skipValue(text, i, lines);
+    if (end === i) throw syntax("Expected a value", file, valueLine);
+    const value = parseAt(text.slice(i, end), file, valueLine);
+    if (key !== null) {
+      if (value === null) {
+        throw new InputError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
+          file,
+          line,
+        });
+      }
+      yield { entry: key, data: value as FeedRecord["data"], file, line };
+    } else {
+      yield recordFromJson(value, file, valueLine);
+    }
+    i = skipWs(text, end, lines);
+    if (text[i] === ",") {
+      i = skipWs(text, i + 1, lines);
+      continue;
+    }
+    if (text[i] === close) {
+      i = skipWs(text, i + 1, lines);
+      if (i < text.length) throw syntax("Text after the end of the JSON feed", file, lines.n);
+      return;
+    }
+    throw syntax(`Expected "," or "${close}"`, file, lines.n);
+  }
+}
+
+/**
+ * Parses a JSON Lines feed: one record per line (`{"entry": …, "data": …}`,
+ * `{"entry": …, …fields}` or a JSON string); blank lines are skipped.
+ *
+ * @param text The JSON Lines text.
+ * @param options {@linkcode FeedParseOptions}.
+ * @returns The records, in file order.
+ * @throws {InputError} `bad-syntax` with the line of the offending record.
+ * @example
+ * ```ts
+ * import { parseJsonLinesFeed } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * const rows = [...parseJsonLinesFeed('{"entry":"::1","tag":"lo"}\n\n"10.0.0.1"\n')];
+ * assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["::1", 1], ["10.0.0.1", 3]]);
+ * assert.deepEqual(rows[0].data, { tag: "lo" });
+ * ```
+ */
+export function* parseJsonLinesFeed(
+  text: string,
+  options: FeedParseOptions = {},
+): Generator<FeedRecord> {
+  const file = options.file ?? "-";
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 0;
+  while (pos < text.length) {
+    line++;
+    let end = text.indexOf("\n", pos);
+    if (end < 0) end = text.length;
+    const s = text.slice(pos, end).trim();
+    pos = end + 1;
+    if (s === "") continue;
+    yield recordFromJson(parseAt(s, file, line), file, line);
+  }
+}
