@@ -18,3 +18,4 @@ export * from "./output.ts";
 export * from "./watch.ts";
 export * from "./correlate_capture.ts";
 export * from "./session_capture.ts";
+export * from "./build.ts";

@@ -1,0 +1,261 @@
+/**
+ * The DNS plugin: messages over UDP and over TCP (two-byte length prefix), header fields, the
+ * first question, and A/AAAA answers. Name compression is followed with loop protection: at most
+ * 128 pointer hops and 255 bytes of name, anything else is a `NameLoop` protocol error.
+ *
+ * @module
+ */
+import { formatIPv6, Layer, type PacketView } from "../pcap/packet_view.ts";
+import { PcapError, PcapErrorCode } from "../pcap/errors.ts";
+import type { ProtocolPlugin } from "./plugin.ts";
+
+const MAX_HOPS = 128;
+const MAX_NAME = 255;
+
+/**
+ * Decodes a (possibly compressed) DNS name.
+ *
+ * @param buf The buffer holding the message.
+ * @param msgStart Where the DNS message (its id field) starts in `buf`.
+ * @param options `end` (message end, default `buf.length`) and `offset` (where the name starts;
+ *   default: the first question, `msgStart + 12`).
+ * @returns The name with dots, `"<Root>"` for the root; throws a {@linkcode PcapError}
+ *   (`NameLoop` or `BadMessage`) when malformed.
+ * @example
+ * ```ts
+ * import { decodeDnsName } from "./dns.ts";
+ * import assert from "node:assert/strict";
+ * // header (12 bytes), then "a.b" and a pointer back to it
+ * const m = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 97, 1, 98, 0, 0xc0, 12]);
+ * assert.equal(decodeDnsName(m, 0), "a.b");
+ * assert.equal(decodeDnsName(m, 0, { offset: 17 }), "a.b");
+ * const loop = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 12]);
+ * assert.throws(() => decodeDnsName(loop, 0), /loop/);
+ * ```
+ */
+export function decodeDnsName(
+  buf: Uint8Array,
+  msgStart: number,
+  options: DecodeDnsNameOptions = {},
+): string {
+  const end = options.end ?? buf.length;
+  let p = options.offset ?? msgStart + 12;
+  let hops = 0;
+  let len = 0;
+  let out = "";
+  for (;;) {
+    if (p >= end) {
+      throw new PcapError(PcapErrorCode.BadMessage, "DNS name runs past the message", {
+        offset: p,
+      });
+    }
+    const b = buf[p];
+    if (b === 0) break;
+    if ((b & 0xc0) === 0xc0) {
+      if (p + 1 >= end) {
+        throw new PcapError(PcapErrorCode.BadMessage, "DNS pointer cut short", { offset: p });
+      }
+      if (++hops > MAX_HOPS) {
+        throw new PcapError(PcapErrorCode.NameLoop, "DNS name compression loop", { offset: p });
+      }
+      p = msgStart + (((b & 0x3f) << 8) | buf[p + 1]);
+      continue;
+    }
+    if ((b & 0xc0) !== 0) {
+      throw new PcapError(
+        PcapErrorCode.BadMessage,
+        `DNS label type 0x${b.toString(16)} is not supported`,
+        {
+          offset: p,
+        },
+      );
+    }
+    if (p + 1 + b > end) {
+      throw new PcapError(PcapErrorCode.BadMessage, "DNS label runs past the message", {
+        offset: p,
+      });
+    }
+    len += b + 1;
+    if (len > MAX_NAME) {
+      throw new PcapError(
+        PcapErrorCode.NameLoop,
+        "DNS name longer than 255 bytes (compression loop?)",
+        { offset: p },
+      );
+    }
+    if (out.length > 0) out += ".";
+    for (let i = p + 1; i <= p + b; i++) {
+      const c = buf[i];
+      out += c > 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\${String(c).padStart(3, "0")}`;
+    }
+    p += 1 + b;
+  }
+  return out.length === 0 ? "<Root>" : out;
+}
+
+/** Options for {@linkcode decodeDnsName}. */
+export interface DecodeDnsNameOptions {
+  /** End of the message in the buffer (exclusive). */
+  end?: number;
+  /** Where the name starts (default: first question at `msgStart + 12`). */
+  offset?: number;
+}
+
+/** Skips a name without decoding it; returns the offset after it or -1. */
+function skipName(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const b = buf[p];
+    if (b === 0) return p + 1;
+    if ((b & 0xc0) === 0xc0) return p + 2 <= end ? p + 2 : -1;
+    if ((b & 0xc0) !== 0) return -1;
+    p += 1 + b;
+  }
+  return -1;
+}
+
+/** Options for {@linkcode createDnsPlugin}. */
+export interface DnsPluginOptions {
+  /** Ports that carry DNS (default 53, 5353 mDNS, 5355 LLMNR). */
+  ports?: number[];
+}
+
+/**
+ * Creates the DNS plugin (id 100, name `dns`). Attributes: `id`, `qr` (0 query, 1 response),
+ * `opcode`, `rcode`, `flags`, `qdcount`, `ancount`, `nscount`, `arcount`, `qname`, `qtype`,
+ * `qclass`, `answers` (A/AAAA addresses, comma-separated), `ttl` (first answer), `transport`.
+ *
+ * @param options {@linkcode DnsPluginOptions}.
+ * @returns The plugin; its extractors share state, so use one instance per registry.
+ * @example
+ * ```ts
+ * import { createDnsPlugin } from "./dns.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const q = new Uint8Array([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 120, 0, 0, 1, 0, 1]);
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 999, dstPort: 53, payload: q });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * decodePacket(v);
+ * const dns = createDnsPlugin();
+ * assert.ok(dns.classify(v) && dns.parse!(v));
+ * assert.equal(dns.attributes.id(v), 0x1234);
+ * assert.equal(dns.attributes.qname(v), "x");
+ * ```
+ */
+export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin {
+  const ports = new Set(options.ports ?? [53, 5353, 5355]);
+  let msg = 0, end = 0, qEnd = -1, tcp = false;
+  let buf: Uint8Array = new Uint8Array(0);
+  const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
+  const firstAnswer = (): number => {
+    // offset of the first answer RR, or -1
+    if (qEnd < 0) return -1;
+    let p = qEnd;
+    const qd = u16(msg + 4);
+    for (let i = 1; i < qd; i++) {
+      p = skipName(buf, p, end);
+      if (p < 0 || p + 4 > end) return -1;
+      p += 4;
+    }
+    return p;
+  };
+  return {
+    id: 100,
+    name: "dns",
+    description: "Domain Name System over UDP and TCP",
+    layer: "application",
+    classify(v: PacketView): boolean {
+      if (!ports.has(v.srcPort) && !ports.has(v.dstPort)) return false;
+      if (v.fragment && v.fragOffset > 0) return false;
+      if ((v.layers & Layer.UDP) !== 0) return v.payloadLength >= 12;
+      if ((v.layers & Layer.TCP) !== 0) return v.payloadLength >= 14;
+      return false;
+    },
+    parse(v: PacketView): boolean {
+      buf = v.buf;
+      tcp = (v.layers & Layer.TCP) !== 0;
+      const pend = v.payloadOffset + v.payloadLength;
+      if (tcp) {
+        const len = (buf[v.payloadOffset] << 8) | buf[v.payloadOffset + 1];
+        if (len < 12) return false;
+        msg = v.payloadOffset + 2;
+        end = Math.min(pend, msg + len);
+      } else {
+        msg = v.payloadOffset;
+        end = pend;
+      }
+      if (end - msg < 12) return false;
+      qEnd = -1;
+      if (u16(msg + 4) > 0) {
+        const n = skipName(buf, msg + 12, end);
+        if (n >= 0 && n + 4 <= end) qEnd = n + 4;
+      }
+      return true;
+    },
+    attributes: {
+      id: () => u16(msg),
+      qr: () => buf[msg + 2] >> 7,
+      opcode: () => (buf[msg + 2] >> 3) & 15,
+      rcode: () => buf[msg + 3] & 15,
+      flags: () => u16(msg + 2),
+      qdcount: () => u16(msg + 4),
+      ancount: () => u16(msg + 6),
+      nscount: () => u16(msg + 8),
+      arcount: () => u16(msg + 10),
+      transport: () => tcp ? "tcp" : "udp",
+      qname: () => {
+        if (u16(msg + 4) === 0) return undefined;
+        try {
+          return decodeDnsName(buf, msg, { end });
+        } catch {
+          return undefined;
+        }
+      },
+      qtype: () => qEnd >= 0 ? u16(qEnd - 4) : undefined,
+      qclass: () => qEnd >= 0 ? u16(qEnd - 2) : undefined,
+      ttl: () => {
+        const p0 = firstAnswer();
+        if (p0 < 0 || u16(msg + 6) === 0) return undefined;
+        const p = skipName(buf, p0, end);
+        if (p < 0 || p + 10 > end) return undefined;
+        return ((buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7]) >>> 0;
+      },
+      answers: () => {
+        let p = firstAnswer();
+        const an = u16(msg + 6);
+        if (p < 0 || an === 0) return undefined;
+        const out: string[] = [];
+        for (let i = 0; i < an; i++) {
+          p = skipName(buf, p, end);
+          if (p < 0 || p + 10 > end) break;
+          const type = u16(p), rdlen = u16(p + 8);
+          const rd = p + 10;
+          if (rd + rdlen > end) break;
+          if (type === 1 && rdlen === 4) {
+            out.push(`${buf[rd]}.${buf[rd + 1]}.${buf[rd + 2]}.${buf[rd + 3]}`);
+          } else if (type === 28 && rdlen === 16) {
+            out.push(formatIPv6(buf, rd));
+          }
+          p = rd + rdlen;
+        }
+        return out.length ? out.join(",") : undefined;
+      },
+    },
+    session: {
+      init: () => ({ queries: 0, responses: 0 }),
+      packet(state: unknown, v: PacketView): void {
+        const s = state as { queries: number; responses: number };
+        const o = (v.layers & Layer.TCP) !== 0 ? v.payloadOffset + 2 : v.payloadOffset;
+        if (v.payloadLength < 12) return;
+        if (v.buf[o + 2] & 0x80) s.responses++;
+        else s.queries++;
+      },
+      cleanup: (state: unknown) => {
+        const s = state as { queries: number; responses: number };
+        return { queries: s.queries, responses: s.responses };
+      },
+    },
+  };
+}

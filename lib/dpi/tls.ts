@@ -1,0 +1,134 @@
+/**
+ * The TLS plugin: a handshake record carrying a ClientHello or ServerHello at the start of a TCP
+ * payload, whatever the port. Extracts the server name (SNI), ALPN protocols, versions and the
+ * chosen cipher suite, reading only what the segment holds.
+ *
+ * @module
+ */
+import { Layer, type PacketView } from "../pcap/packet_view.ts";
+import type { ProtocolPlugin } from "./plugin.ts";
+
+function latin1(buf: Uint8Array, a: number, b: number): string {
+  let s = "";
+  for (let i = a; i < b; i++) s += String.fromCharCode(buf[i]);
+  return s;
+}
+
+/**
+ * Creates the TLS plugin (id 102, name `tls`). Attributes: `handshake_type` (1 ClientHello,
+ * 2 ServerHello), `version` (hello legacy version, e.g. 0x0303), `supported_version` (highest
+ * from the supported_versions extension), `sni`, `alpn` (comma-separated), `cipher_suite`
+ * (ServerHello), `record_version`.
+ *
+ * @returns The plugin; its extractors share state, so use one instance per registry.
+ * @example
+ * ```ts
+ * import { createTlsPlugin } from "./tls.ts";
+ * import assert from "node:assert/strict";
+ * const tls = createTlsPlugin();
+ * assert.equal(tls.name, "tls");
+ * assert.ok("sni" in tls.attributes);
+ * ```
+ */
+export function createTlsPlugin(): ProtocolPlugin {
+  let buf: Uint8Array = new Uint8Array(0);
+  let hsType = 0, helloVersion = 0, recordVersion = 0, cipher = -1, supported = -1;
+  let sni0 = -1, sni1 = -1, alpn0 = -1, alpn1 = -1;
+  const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
+  return {
+    id: 102,
+    name: "tls",
+    description: "Transport Layer Security handshake (ClientHello, ServerHello)",
+    layer: "application",
+    classify(v: PacketView): boolean {
+      if ((v.layers & Layer.TCP) === 0 || v.payloadLength < 10 || v.payloadOffset < 0) return false;
+      const b = v.buf, p = v.payloadOffset;
+      return b[p] === 0x16 && b[p + 1] === 3 && b[p + 2] <= 4 && (b[p + 5] === 1 || b[p + 5] === 2);
+    },
+    parse(v: PacketView): boolean {
+      buf = v.buf;
+      const p = v.payloadOffset;
+      const end = Math.min(p + v.payloadLength, p + 5 + u16(p + 3));
+      recordVersion = u16(p + 1);
+      hsType = buf[p + 5];
+      cipher = supported = -1;
+      sni0 =
+        sni1 =
+        alpn0 =
+        alpn1 =
+          -1;
+      let q = p + 9;
+      if (q + 34 > end) return false;
+      helloVersion = u16(q);
+      q += 34; // version + random
+      q += 1 + buf[q]; // session id
+      if (q > end) return false;
+      if (hsType === 1) {
+        if (q + 2 > end) return false;
+        q += 2 + u16(q); // cipher suites
+        if (q + 1 > end) return false;
+        q += 1 + buf[q]; // compression methods
+      } else {
+        if (q + 3 > end) return false;
+        cipher = u16(q);
+        q += 3;
+      }
+      if (q + 2 > end) return true; // no extensions
+      const extEnd = Math.min(end, q + 2 + u16(q));
+      q += 2;
+      while (q + 4 <= extEnd) {
+        const type = u16(q), len = u16(q + 2);
+        const d = q + 4;
+        if (d + len > extEnd) break;
+        if (type === 0 && hsType === 1 && len >= 5) {
+          // server_name list: total(2), type(1) = 0 host_name, len(2), name
+          let r = d + 2;
+          const listEnd = Math.min(d + 2 + u16(d), d + len);
+          while (r + 3 <= listEnd) {
+            const nt = buf[r], nl = u16(r + 1);
+            if (nt === 0 && r + 3 + nl <= listEnd) {
+              sni0 = r + 3;
+              sni1 = r + 3 + nl;
+              break;
+            }
+            r += 3 + nl;
+          }
+        } else if (type === 16 && len >= 2) {
+          alpn0 = d + 2;
+          alpn1 = Math.min(d + 2 + u16(d), d + len);
+        } else if (type === 43) {
+          if (hsType === 2 && len === 2) supported = u16(d);
+          else if (hsType === 1 && len >= 1) {
+            const n = buf[d];
+            for (let i = d + 1; i + 1 < d + 1 + n && i + 1 < d + len; i += 2) {
+              const ver = u16(i);
+              if ((ver & 0x0f0f) !== 0x0a0a && ver > supported) supported = ver; // skip GREASE
+            }
+          }
+        }
+        q = d + len;
+      }
+      return true;
+    },
+    attributes: {
+      handshake_type: () => hsType,
+      version: () => helloVersion,
+      record_version: () => recordVersion,
+      supported_version: () => supported >= 0 ? supported : undefined,
+      cipher_suite: () => cipher >= 0 ? cipher : undefined,
+      sni: () => sni0 >= 0 ? latin1(buf, sni0, sni1) : undefined,
+      alpn: () => {
+        if (alpn0 < 0) return undefined;
+        const out: string[] = [];
+        let r = alpn0;
+        while (r < alpn1) {
+          const l = buf[r];
+          if (r + 1 + l > alpn1) break;
+          out.push(latin1(buf, r + 1, r + 1 + l));
+          r += 1 + l;
+        }
+        return out.length ? out.join(",") : undefined;
+      },
+    },
+  };
+}
