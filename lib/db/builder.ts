@@ -12,6 +12,7 @@ import { DataSectionWriter, type WritableMap, type WritableValue } from "../form
 import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
 import { formatNetwork, IpAddressError, parseCidr } from "./ip_address.ts";
 import { type EntrySource, InputError } from "./input_error.ts";
+import { patternSectionEncoders } from "./pattern_sections.ts";
 
 export type { EntrySource } from "./input_error.ts";
 
@@ -83,7 +84,10 @@ export interface DatabaseBuilderOptions {
   matchMode?: MatchMode;
   /** In IPv6 trees, alias `::ffff:0:0/96` and `2002::/16` to the IPv4 subtree (default `true`). */
   ipv4Aliases?: boolean;
-  /** Extension sections for non-IP entries. */
+  /**
+   * Extension sections for non-IP entries (default: the glob and literal sections of
+   * lib/db/pattern_sections.ts; pass `[]` to accept IP entries only).
+   */
   extensions?: SectionEncoder[];
 }
 
@@ -204,7 +208,7 @@ export class DatabaseBuilder {
       buildEpoch: options.buildEpoch ?? Math.floor(Date.now() / 1000),
       matchMode: options.matchMode ?? "case-sensitive",
       ipv4Aliases: options.ipv4Aliases ?? true,
-      extensions: options.extensions ?? [],
+      extensions: options.extensions ?? patternSectionEncoders(),
     };
     for (const e of this.#opts.extensions) this.addExtension(e);
   }
@@ -273,7 +277,8 @@ export class DatabaseBuilder {
    * const b = new DatabaseBuilder({ buildEpoch: 0 });
    * b.add("2001:db8::/32", { net: "doc" });
    * assert.throws(() => b.add("10.0.0.1/8", {}, { file: "f.txt", line: 3 }), InputError);
-   * assert.throws(() => b.add("literal:evil.example", {}), /not supported yet/);
+   * b.add("literal:evil.example", { tag: "ioc" });
+   * assert.equal(b.stats.counts.literal, 1);
    * ```
    */
   add(entry: string, data: WritableValue, source?: EntrySource): void {

@@ -1,0 +1,102 @@
+/**
+ * The builder extensions that store literal strings and glob patterns in a `.mxy` file, and the
+ * rule that decides an unprefixed entry's kind: an IP address or network; else a glob when it
+ * contains an unescaped `*`, `?` or `[`; else a literal. A glob that does not parse is a build
+ * error (prefix it with `literal:` to store it as an exact string).
+ *
+ * @module
+ */
+import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
+import { compileGlob, GlobError, hasGlobSyntax } from "./glob.ts";
+import { foldString } from "../format/_case_fold.ts";
+import { encodeLiteralSection } from "../format/literal_section.ts";
+import { encodeGlobSection } from "../format/glob_section.ts";
+
+/**
+ * The literal-string section: exact strings, compared case-folded in case-insensitive mode.
+ * It claims every unprefixed non-IP entry that is not a glob (register it after
+ * {@linkcode globSectionEncoder}).
+ *
+ * @returns The section encoder for `DatabaseBuilder`.
+ * @example
+ * ```ts
+ * import { literalSectionEncoder } from "./pattern_sections.ts";
+ * import assert from "node:assert/strict";
+ * const enc = literalSectionEncoder();
+ * assert.equal(enc.name, "literal");
+ * assert.equal(enc.normalizeKey?.("Evil.COM", "case-insensitive"), "evil.com");
+ * ```
+ */
+export function literalSectionEncoder(): SectionEncoder {
+  return {
+    name: "literal",
+    kind: "literal",
+    claims: () => true,
+    normalizeKey: (key: string, mode: MatchMode) =>
+      mode === "case-insensitive" ? foldString(key) : key,
+    encode: (entries: readonly SectionEntry[], context: SectionContext) =>
+      encodeLiteralSection(
+        entries.map((e) => ({ text: e.key, dataOffset: e.offset })),
+        { caseInsensitive: context.matchMode === "case-insensitive" },
+      ),
+  };
+}
+
+/**
+ * The glob-pattern section. It claims unprefixed entries with an unescaped `*`, `?` or `[`;
+ * a pattern that does not parse is rejected with the reason and its position.
+ *
+ * @returns The section encoder for `DatabaseBuilder`.
+ * @example
+ * ```ts
+ * import { globSectionEncoder } from "./pattern_sections.ts";
+ * import assert from "node:assert/strict";
+ * const enc = globSectionEncoder();
+ * assert.equal(enc.claims?.("*.example.com"), true);
+ * assert.equal(enc.claims?.("example.com"), false);
+ * assert.throws(() => enc.normalizeKey?.("[a", "case-sensitive"), /never closed/);
+ * ```
+ */
+export function globSectionEncoder(): SectionEncoder {
+  return {
+    name: "glob",
+    kind: "glob",
+    claims: (entry: string) => hasGlobSyntax(entry),
+    normalizeKey: (key: string, mode: MatchMode) => {
+      const ci = mode === "case-insensitive";
+      try {
+        compileGlob(key, { caseInsensitive: ci });
+      } catch (err) {
+        if (err instanceof GlobError) {
+          throw new Error(
+            `Malformed glob ${JSON.stringify(key)}: ${err.message} at character ${
+              err.position + 1
+            } (prefix the entry with "literal:" to store it as an exact string)`,
+          );
+        }
+        throw err;
+      }
+      return ci ? foldString(key) : key;
+    },
+    encode: (entries: readonly SectionEntry[], context: SectionContext) =>
+      encodeGlobSection(
+        entries.map((e) => ({ text: e.key, dataOffset: e.offset })),
+        { caseInsensitive: context.matchMode === "case-insensitive" },
+      ),
+  };
+}
+
+/**
+ * Both pattern sections, in the order the builder must try them (glob, then literal).
+ *
+ * @returns The encoders.
+ * @example
+ * ```ts
+ * import { patternSectionEncoders } from "./pattern_sections.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(patternSectionEncoders().map((e) => e.kind), ["glob", "literal"]);
+ * ```
+ */
+export function patternSectionEncoders(): SectionEncoder[] {
+  return [globSectionEncoder(), literalSectionEncoder()];
+}
