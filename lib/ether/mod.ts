@@ -9,3 +9,4 @@ export * from "./memory_store.ts";
 export * from "./database_engine.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./db_engine.ts";

@@ -1,0 +1,145 @@
+/**
+ * `mxy serve`: runs an Ether server (remote memory and database queries over TCP).
+ *
+ * @module
+ */
+import { type Command, type ParsedFlags, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { EtherServer } from "../../lib/ether/server.ts";
+import { DEFAULT_PORT, EtherError } from "../../lib/ether/protocol.ts";
+import { env, onTerminate, statFile, writeSync } from "../../lib/runtime/mod.ts";
+import { databaseEngine } from "../../lib/ether/db_engine.ts";
+
+const HELP = `Usage: mxy serve [options]
+
+Runs an Ether protocol server (see docs/PROTOCOL.md): remote memory blocks owned by their
+connection, and queries against .mxy / MaxMind DB databases. SIGINT or SIGTERM stops accepting,
+lets requests in flight finish, prints statistics and exits 0.
+
+Options:
+  --host HOST                Address to bind (default 127.0.0.1; anything but loopback needs a token)
+  -p, --port N               Port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --token T                  Require AUTH with T as each connection's first request (default: $MXY_TOKEN)
+  --db FILE                  Preload FILE as database 0; reloaded when the file is replaced
+  --db-dir DIR               Let clients open databases under DIR (DB_OPEN)
+  --max-connections N        Refuse connections beyond N with ERROR BUSY (default 1024)
+  --max-memory SIZE          Memory all blocks may use, e.g. 512M, 2G (default 1G)
+  --max-connection-memory SIZE  Memory one connection may use (default 256M)
+  --idle-timeout MS          Close connections idle this long; 0 = never (default 300000)
+  --frame-timeout MS         Close connections that leave a frame unfinished this long (default 10000)
+  --reload-interval MS       How often to check --db for replacement (default 1000)
+  -q, --quiet                Do not log connections' failures
+  -h, --help                 Show this help`;
+
+function sizeFlag(flags: ParsedFlags, name: string, fallback: number): number {
+  const v = flags.values[name];
+  if (v === undefined) return fallback;
+  const m = typeof v === "string" ? /^(\d+)([kKmMgG]?)[iI]?[bB]?$/.exec(v) : null;
+  if (!m) {
+    throw new UsageError(
+      `--${name} takes a size like 1048576, 64K, 512M or 2G, got "${String(v)}"`,
+    );
+  }
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()]!;
+  const n = Number(m[1]) * mult;
+  if (n < 1) throw new UsageError(`--${name} must be at least 1 byte`);
+  return n;
+}
+
+function msFlag(flags: ParsedFlags, name: string, fallback: number, min: number): number {
+  const v = flags.values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "string" || !/^\d+$/.test(v) || Number(v) < min) {
+    throw new UsageError(`--${name} takes milliseconds (at least ${min}), got "${String(v)}"`);
+  }
+  return Number(v);
+}
+
+/** The `serve` command. */
+export const command: Command = {
+  name: "serve",
+  summary: "Run an Ether protocol server (remote memory and database queries)",
+  help: HELP,
+  async run(argv) {
+    const flags = parseFlags(argv, {
+      spec: {
+        host: { type: "string" },
+        port: { type: "string", short: "p" },
+        token: { type: "string" },
+        db: { type: "string" },
+        "db-dir": { type: "string" },
+        "max-connections": { type: "string" },
+        "max-memory": { type: "string" },
+        "max-connection-memory": { type: "string" },
+        "idle-timeout": { type: "string" },
+        "frame-timeout": { type: "string" },
+        "reload-interval": { type: "string" },
+        quiet: { type: "boolean", short: "q" },
+      },
+      help: HELP,
+    });
+    if (flags.positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${flags.positionals[0]}"`);
+    }
+    const portText = stringFlag(flags, "port", String(DEFAULT_PORT));
+    if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+      throw new UsageError(`--port must be 0 … 65535, got "${portText}"`);
+    }
+    const maxConnections = msFlag(flags, "max-connections", 1024, 1);
+    const host = stringFlag(flags, "host", "127.0.0.1");
+    const token = stringFlag(flags, "token", "") || env("MXY_TOKEN") || undefined;
+    const dbFile = stringFlag(flags, "db", "") || undefined;
+    const dbDir = stringFlag(flags, "db-dir", "") || undefined;
+    if (dbDir) {
+      const info = await statFile(dbDir);
+      if (!info?.isDirectory) throw new UsageError(`--db-dir "${dbDir}" is not a directory`);
+    }
+    const quiet = flags.values.quiet === true;
+    const log = (line: string) => {
+      if (!quiet) writeSync("stderr", `mxy serve: ${line}\n`);
+    };
+    let server: EtherServer;
+    try {
+      server = EtherServer.listen({
+        host,
+        port: Number(portText),
+        token,
+        maxConnections,
+        maxTotalBytes: sizeFlag(flags, "max-memory", 1024 ** 3),
+        maxConnectionBytes: sizeFlag(flags, "max-connection-memory", 256 * 1024 ** 2),
+        idleTimeoutMs: msFlag(flags, "idle-timeout", 300_000, 0),
+        frameTimeoutMs: msFlag(flags, "frame-timeout", 10_000, 1),
+        reloadIntervalMs: msFlag(flags, "reload-interval", 1000, 10),
+        dbDir,
+        dbFile,
+        engine: databaseEngine,
+        log,
+      });
+    } catch (err) {
+      if (err instanceof EtherError) throw new UsageError(err.message);
+      throw new Error(
+        `Cannot listen on ${host}:${portText}: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+    try {
+      await server.preload();
+    } catch (err) {
+      await server.close();
+      throw new Error(`Cannot load --db "${dbFile}": ${err instanceof Error ? err.message : err}`);
+    }
+    writeSync(
+      "stderr",
+      `mxy serve: listening on ${server.host}:${server.port}` +
+        `${token ? " (token required)" : ""}${dbFile ? `, database 0 = ${dbFile}` : ""}\n`,
+    );
+    const signal = await new Promise<string>((resolve) => {
+      const off = onTerminate((s) => {
+        off();
+        resolve(s);
+      });
+    });
+    writeSync("stderr", `mxy serve: ${signal}: finishing requests in flight\n`);
+    const stats = await server.close();
+    writeSync("stderr", `mxy serve: stopped; statistics ${JSON.stringify(stats)}\n`);
+    return 0;
+  },
+};

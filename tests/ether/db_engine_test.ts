@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
+import { databaseEngine } from "../../lib/ether/db_engine.ts";
+import { connect } from "../../lib/ether/client.ts";
+import { ErrorCode } from "../../lib/ether/protocol.ts";
+import { DatabaseBuilder } from "../../lib/db/builder.ts";
+import { fixture } from "../_fixtures.ts";
+
+function build(tag: string): Uint8Array {
+  const b = new DatabaseBuilder({ buildEpoch: 0 });
+  b.add("10.0.0.0/8", { tag, big: 2n ** 64n - 1n });
+  b.add("192.168.1.0/24", { tag: `${tag}-lan` });
+  return b.build();
+}
+
+async function withDbServer(
+  extra: EtherServerOptions,
+  fn: (server: EtherServer, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-db-" });
+  await Deno.mkdir(`${dir}/sub`);
+  await Deno.writeFile(`${dir}/one.mxy`, build("one"));
+  await Deno.writeFile(`${dir}/sub/two.mxy`, build("two"));
+  await Deno.writeFile(`${dir}/bad.mxy`, new Uint8Array(200).fill(7));
+  const server = EtherServer.listen({ port: 0, engine: databaseEngine, dbDir: dir, ...extra });
+  try {
+    await server.preload();
+    await fn(server, dir);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("DB_OPEN opens a file under --db-dir and DB_QUERY returns the JSON result", async () => {
+  await withDbServer({}, async (server) => {
+    const c = await connect("127.0.0.1", { port: server.port });
+    const db = await c.openDatabase("sub/two.mxy");
+    assert.notEqual(db, 0n);
+    assert.equal(
+      await c.queryJson(db, "10.9.8.7"),
+      '{"kind":"ip","data":{"tag":"two","big":18446744073709551615},"network":"10.0.0.0/8","prefixLength":8}',
+    );
+    assert.deepEqual(await c.query(db, "192.168.1.20"), {
+      kind: "ip",
+      data: { tag: "two-lan" },
+      network: "192.168.1.0/24",
+      prefixLength: 24,
+    });
+    assert.equal(await c.query(db, "8.8.8.8"), null);
+    await c.closeDatabase(db);
+    await assert.rejects(c.query(db, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
+    c.close();
+  });
+});
+
+Deno.test("DB_OPEN refuses paths outside --db-dir, reports missing and corrupt files", async () => {
+  await withDbServer({}, async (server) => {
+    const c = await connect("127.0.0.1", { port: server.port });
+    for (const p of ["../one.mxy", "/etc/passwd.mxy", "sub/../../x.mxy", "one.txt", ""]) {
+      await assert.rejects(c.openDatabase(p), { code: ErrorCode.DENIED }, p);
+    }
+    await assert.rejects(c.openDatabase("missing.mxy"), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(c.openDatabase("bad.mxy"), (e: { code: number; message: string }) => {
+      assert.equal(e.code, ErrorCode.DATABASE);
+      assert.match(e.message, /bad\.mxy/);
+      return true;
+    });
+    await c.ping();
+    c.close();
+  });
+});
+
+Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
+  await withDbServer({}, async (server) => {
+    const c = await connect("127.0.0.1", { port: server.port });
+    const db = await c.loadDatabase(build("uploaded"));
+    assert.equal(
+      ((await c.query(db, "10.1.1.1")) as { data: { tag: string } }).data.tag,
+      "uploaded",
+    );
+    // the upload block was freed; the database lives on until closed
+    assert.equal((await c.stats()).memoryInUse, 0);
+    const junk = await c.alloc(64);
+    await junk.write(new Uint8Array(64).fill(1));
+    await assert.rejects(
+      c.request(0x51, { handle: junk.handle }),
+      { code: ErrorCode.DATABASE },
+    );
+    c.close();
+  });
+});
+
+Deno.test("databases belong to the connection that opened them", async () => {
+  await withDbServer({}, async (server) => {
+    const a = await connect("127.0.0.1", { port: server.port });
+    const b = await connect("127.0.0.1", { port: server.port });
+    const db = await a.openDatabase("one.mxy");
+    await assert.rejects(b.query(db, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(b.closeDatabase(db), { code: ErrorCode.NOTFOUND });
+    assert.equal((await b.stats()).databases, 1);
+    a.close();
+    for (let i = 0; i < 100 && server.stats().databases > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(server.stats().databases, 0);
+    b.close();
+  });
+});
+
+Deno.test("--db preloads database 0 and reloads it when the file is replaced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-reload-" });
+  const file = `${dir}/live.mxy`;
+  await Deno.writeFile(file, build("v1"));
+  try {
+    await withDbServer({ dbFile: file, reloadIntervalMs: 20 }, async (server) => {
+      const c = await connect("127.0.0.1", { port: server.port });
+      const tag = async () =>
+        ((await c.query(0n, "10.0.0.1")) as { data: { tag: string } }).data.tag;
+      assert.equal(await tag(), "v1");
+      await Deno.writeFile(`${file}.tmp`, build("version-2"));
+      await Deno.rename(`${file}.tmp`, file);
+      let seen = "v1";
+      for (let i = 0; i < 200 && seen === "v1"; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        seen = await tag();
+      }
+      assert.equal(seen, "version-2");
+      assert.equal(server.stats().reloads, 1);
+      // a broken replacement is ignored: the previous database keeps answering
+      await Deno.writeFile(`${file}.tmp`, new Uint8Array(50));
+      await Deno.rename(`${file}.tmp`, file);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await tag(), "version-2");
+      c.close();
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DB_QUERY on database 0 without --db answers NOTFOUND", async () => {
+  await withDbServer({}, async (server) => {
+    const c = await connect("127.0.0.1", { port: server.port });
+    await assert.rejects(c.query(0n, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
+    c.close();
+  });
+});
+
+Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", async () => {
+  const dir = fixture("mmdb/test-data");
+  if (!dir) return;
+  const server = EtherServer.listen({ port: 0, engine: databaseEngine, dbDir: dir });
+  const c = await connect("127.0.0.1", { port: server.port });
+  const db = await c.openDatabase("MaxMind-DB-test-ipv4-24.mmdb");
+  assert.deepEqual(await c.query(db, "1.1.1.3"), {
+    kind: "ip",
+    data: { ip: "1.1.1.2" },
+    network: "1.1.1.2/31",
+    prefixLength: 31,
+  });
+  c.close();
+  await server.close();
+});
