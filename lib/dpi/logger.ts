@@ -109,6 +109,10 @@ export class Logger {
     }
     let line = `${level.toUpperCase()} ${message}`;
     for (const [k, v] of Object.entries(fields)) {
+      if (v instanceof PcapError) {
+        line += ` ${k}=${v.codeName}(${v.code})`;
+        continue;
+      }
       const j = jsonable(v);
       line += ` ${k}=${typeof j === "string" ? j : JSON.stringify(j)}`;
     }

@@ -1,6 +1,6 @@
 /**
- * The TLS plugin: a handshake record carrying a ClientHello or ServerHello at the start of a TCP
- * payload, whatever the port. Extracts the server name (SNI), ALPN protocols, versions and the
+ * The TLS plugin: a TLS record (change-cipher-spec, alert, handshake, application data) at the
+ * start of a TCP payload, whatever the port; for a ClientHello or ServerHello record it extracts the server name (SNI), ALPN protocols, versions and the
  * chosen cipher suite, reading only what the segment holds.
  *
  * @module
@@ -15,7 +15,8 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
 }
 
 /**
- * Creates the TLS plugin (id 102, name `tls`). Attributes: `handshake_type` (1 ClientHello,
+ * Creates the TLS plugin (id 102, name `tls`). Attributes: `content_type` (20–23),
+ * `handshake_type` (1 ClientHello,
  * 2 ServerHello), `version` (hello legacy version, e.g. 0x0303), `supported_version` (highest
  * from the supported_versions extension), `sni`, `alpn` (comma-separated), `cipher_suite`
  * (ServerHello), `record_version`.
@@ -32,31 +33,38 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
  */
 export function createTlsPlugin(): ProtocolPlugin {
   let buf: Uint8Array = new Uint8Array(0);
-  let hsType = 0, helloVersion = 0, recordVersion = 0, cipher = -1, supported = -1;
+  let contentType = 0,
+    hsType = -1,
+    helloVersion = -1,
+    recordVersion = 0,
+    cipher = -1,
+    supported = -1;
   let sni0 = -1, sni1 = -1, alpn0 = -1, alpn1 = -1;
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
   return {
     id: 102,
     name: "tls",
-    description: "Transport Layer Security handshake (ClientHello, ServerHello)",
+    description: "Transport Layer Security records; ClientHello and ServerHello fields",
     layer: "application",
     classify(v: PacketView): boolean {
       if ((v.layers & Layer.TCP) === 0 || v.payloadLength < 10 || v.payloadOffset < 0) return false;
       const b = v.buf, p = v.payloadOffset;
-      return b[p] === 0x16 && b[p + 1] === 3 && b[p + 2] <= 4 && (b[p + 5] === 1 || b[p + 5] === 2);
+      return b[p] >= 0x14 && b[p] <= 0x17 && b[p + 1] === 3 && b[p + 2] <= 4;
     },
     parse(v: PacketView): boolean {
       buf = v.buf;
       const p = v.payloadOffset;
       const end = Math.min(p + v.payloadLength, p + 5 + u16(p + 3));
+      contentType = buf[p];
       recordVersion = u16(p + 1);
-      hsType = buf[p + 5];
-      cipher = supported = -1;
+      hsType = contentType === 0x16 ? buf[p + 5] : -1;
+      cipher = supported = helloVersion = -1;
       sni0 =
         sni1 =
         alpn0 =
         alpn1 =
           -1;
+      if (hsType !== 1 && hsType !== 2) return true; // not a hello: record fields only
       let q = p + 9;
       if (q + 34 > end) return false;
       helloVersion = u16(q);
@@ -111,8 +119,9 @@ export function createTlsPlugin(): ProtocolPlugin {
       return true;
     },
     attributes: {
-      handshake_type: () => hsType,
-      version: () => helloVersion,
+      content_type: () => contentType,
+      handshake_type: () => hsType >= 0 ? hsType : undefined,
+      version: () => helloVersion >= 0 ? helloVersion : undefined,
       record_version: () => recordVersion,
       supported_version: () => supported >= 0 ? supported : undefined,
       cipher_suite: () => cipher >= 0 ? cipher : undefined,
