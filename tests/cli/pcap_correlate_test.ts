@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { fixture } from "../_fixtures.ts";
+
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const LOOPBACK = fixture("pcap/loopback");
+
+async function mxy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form with statistics", async () => {
+  if (!LOOPBACK) return;
+  const r = await mxy("pcap", "correlate", `${LOOPBACK}/relay-udp-to-tcp.pcap`);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 60);
+  assert.equal(
+    lines.slice(0, 3).join("\n"),
+    "REQ: 127.0.0.7:32982 -> 127.0.0.10:5000 [UDP] Time: 1795316355.446001000\n" +
+      "RES: 127.0.0.10:34673 -> 127.0.0.20:6000 [TCP] Time: 1795316355.446806000\n" +
+      "LATENCY: 805000 ns",
+  );
+  assert.match(r.stderr, /^packets: 180$/m);
+  assert.match(r.stderr, /^matched: 20$/m);
+  assert.match(r.stderr, /^unmatched: 0$/m);
+});
+
+Deno.test("mxy pcap correlate -o writes JSON Lines or CSV to a file", async () => {
+  if (!LOOPBACK) return;
+  const dir = await Deno.makeTempDir();
+  const r = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed.pcapng`,
+    "--mode",
+    "dns",
+    "--format",
+    "csv",
+    "-o",
+    `${dir}/out.csv`,
+    "--quiet",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "");
+  const rows = (await Deno.readTextFile(`${dir}/out.csv`)).trim().split("\n");
+  assert.ok(rows[0].startsWith("mode,req_frame,req_time"));
+  assert.equal(rows.length, 1 + 13);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.csv"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy pcap correlate rejects bad usage with exit 2 and damaged input with exit 1", async () => {
+  assert.equal((await mxy("pcap", "correlate", "x.pcap", "--mode", "bogus")).code, 2);
+  assert.equal((await mxy("pcap", "correlate")).code, 2);
+  assert.equal((await mxy("pcap", "correlate", "x.pcap", "--window", "soon")).code, 2);
+  const help = await mxy("pcap", "correlate", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--watch DIR/);
+  const damaged = fixture("pcap/third-party/pcapfix");
+  if (!damaged) return;
+  const r = await mxy("pcap", "correlate", `${damaged}/test_without_pcap_header.pcap`);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /test_without_pcap_header\.pcap/);
+  assert.match(r.stderr, /offset/);
+});
+
+Deno.test("mxy pcap correlate --watch processes arriving files and exits 0 on SIGTERM after flushing", async () => {
+  if (!LOOPBACK) return;
+  const dir = await Deno.makeTempDir();
+  const watch = `${dir}/in`;
+  await Deno.mkdir(watch);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "pcap",
+      "correlate",
+      "--watch",
+      watch,
+      "--stable-ms",
+      "200",
+      "--poll-ms",
+      "20",
+      "--format",
+      "jsonl",
+      "-o",
+      `${dir}/matches.jsonl`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Two captures arrive one after the other.
+  await Deno.copyFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`, `${watch}/1.pcap`);
+  const until = async (name: string) => {
+    for (let i = 0; i < 600; i++) {
+      if ([...Deno.readDirSync(watch)].some((e) => e.name === name)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name} did not appear`);
+  };
+  await until("1.pcap.processed");
+  await Deno.copyFile(`${LOOPBACK}/mixed-nsec.pcap`, `${watch}/2.pcap`);
+  await until("2.pcap.processed");
+  child.kill("SIGTERM");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const lines = (await Deno.readTextFile(`${dir}/matches.jsonl`)).trim().split("\n");
+  // 20 relay pairs in each file, plus the two identical HTTP response segments that
+  // mixed-nsec.pcap carries on two connections (the same payload seen twice).
+  assert.equal(lines.length, 42);
+  assert.ok(lines.every((l) => JSON.parse(l).mode === "payload"));
+  assert.match(stderr, /^matched: 42$/m);
+  assert.match(stderr, /2 files processed/);
+  await Deno.remove(dir, { recursive: true });
+});

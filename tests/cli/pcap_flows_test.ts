@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { fixture } from "../_fixtures.ts";
+
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const LOOPBACK = fixture("pcap/loopback");
+
+async function mxy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("mxy pcap flows prints one conn.log-style JSON record per session", async () => {
+  if (!LOOPBACK) return;
+  const r = await mxy("pcap", "flows", `${LOOPBACK}/mixed.pcapng`);
+  assert.equal(r.code, 0, r.stderr);
+  const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(recs.length, 57);
+  assert.match(r.stderr, /^sessions: 57$/m);
+  const first = recs[0];
+  assert.equal(first.ts, "1795316355.104021814");
+  assert.equal(first["id.orig_h"], "127.0.0.5");
+  assert.equal(first["id.resp_p"], 53);
+  assert.equal(first.proto, "udp");
+  assert.equal(first.service, "dns");
+  assert.equal(first.duration_ns, 79649);
+  assert.equal(first.path, "eth:ip:udp:dns");
+  const http = recs.filter((x) => x.service === "http");
+  assert.equal(http.length, 2);
+  assert.ok(http.every((x) => x.conn_state === "SF" && x.tcp_state === "FIN" && x.rtt_ns > 0));
+  assert.equal(new Set(recs.map((x) => x.uid)).size, 57);
+});
+
+Deno.test("mxy pcap flows --format csv writes a header and one row per session", async () => {
+  if (!LOOPBACK) return;
+  const r = await mxy("pcap", "flows", `${LOOPBACK}/linux-sll.pcap`, "--format", "csv", "--quiet");
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split("\n");
+  assert.ok(rows[0].startsWith("ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service"));
+  assert.equal(rows.length, 1 + 4);
+  assert.equal(r.stderr, "");
+  assert.equal((await mxy("pcap", "flows", "x.pcap", "--format", "xml")).code, 2);
+  assert.equal((await mxy("pcap", "flows")).code, 2);
+});
