@@ -11,6 +11,8 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
+import type { HelperRegistry } from "./helpers.ts";
+import type { BpfMemory } from "./memory.ts";
 import { type BpfProfile, CLOUD } from "./profile.ts";
 
 /** Update flag: create the element or replace it. */
@@ -162,6 +164,7 @@ export class BpfMap {
   #free: Int32Array = new Int32Array(0); // stack of free slots
   #freeTop = 0;
   #count = 0;
+  #views: Uint8Array[] = []; // one stable view per slot, so pointers keep their region
 
   /**
    * Use {@linkcode createMap}; this constructor is internal.
@@ -268,6 +271,23 @@ export class BpfMap {
   }
 
   /**
+   * A stable view of slot `slot`'s value: the same object on every call, so a VM that hands out
+   * pointers to it reuses one memory region.
+   *
+   * @param slot A slot number from {@linkcode BpfMap.findSlot}.
+   * @returns The live value bytes.
+   */
+  valueView(slot: number): Uint8Array {
+    let v = this.#views[slot];
+    if (v === undefined) {
+      const off = this.valueOffset(slot);
+      v = this.valueChunk(slot).subarray(off, off + this.valueSize);
+      this.#views[slot] = v;
+    }
+    return v;
+  }
+
+  /**
    * Looks an element up.
    *
    * @param key The key (`keySize` bytes).
@@ -285,9 +305,7 @@ export class BpfMap {
   lookup(key: Uint8Array): Uint8Array | null {
     this.#checkKey(key);
     const s = this.findSlot(key, 0);
-    if (s < 0) return null;
-    const off = this.valueOffset(s);
-    return this.valueChunk(s).subarray(off, off + this.valueSize);
+    return s < 0 ? null : this.valueView(s);
   }
 
   /**
@@ -654,4 +672,59 @@ function hashBytes(b: Uint8Array, o: number, n: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
   return h >>> 0;
+}
+
+/** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
+export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
+
+/**
+ * Registers `bpf_map_lookup_elem` (1), `bpf_map_update_elem` (2) and `bpf_map_delete_elem` (3)
+ * with Linux's ids in a helper registry. `R1` is a map handle (`MAP_HANDLE_BASE + fd`, what
+ * `lddw rX, map` loads, fd = index in `maps`), `R2` a pointer to the key, `R3` to the value and
+ * `R4` the update flags. Lookup returns a pointer to the live value or 0; update and delete return
+ * 0 or a negative errno, as in Linux.
+ *
+ * @param registry The registry to add to.
+ * @param maps The maps by fd (the array may grow later; it is read at call time).
+ * @returns The registry.
+ * @example
+ * ```ts
+ * import { createMap, registerMapHelpers } from "./maps.ts";
+ * import { HelperRegistry } from "./helpers.ts";
+ * import assert from "node:assert/strict";
+ * const reg = registerMapHelpers(new HelperRegistry(), [
+ *   createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 }),
+ * ]);
+ * assert.equal(reg.name(1), "map_lookup_elem");
+ * ```
+ */
+export function registerMapHelpers(
+  registry: HelperRegistry,
+  maps: readonly BpfMap[],
+): HelperRegistry {
+  const mapOf = (handle: bigint): BpfMap => {
+    const fd = handle - MAP_HANDLE_BASE;
+    const m = fd >= 0n && fd < BigInt(maps.length) ? maps[Number(fd)] : undefined;
+    if (m === undefined) {
+      throw new BpfError("helper", `Map helper called with 0x${handle.toString(16)}, not a map`);
+    }
+    return m;
+  };
+  const key = (m: BpfMap, memory: BpfMemory, p: bigint) => memory.slice(p, m.keySize);
+  registry.register(1, "map_lookup_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
+    const m = mapOf(r1);
+    const s = m.findSlot(key(m, ctx.memory, r2), 0);
+    return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
+  });
+  registry.register(2, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
+    const m = mapOf(r1);
+    const v = ctx.memory.slice(r3, m.valueSize);
+    const r = m.updateErrno(key(m, ctx.memory, r2), 0, v, 0, Number(r4 & 0xffffffffn));
+    return BigInt.asUintN(64, BigInt(r));
+  });
+  registry.register(3, "map_delete_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
+    const m = mapOf(r1);
+    return BigInt.asUintN(64, BigInt(m.deleteErrno(key(m, ctx.memory, r2), 0)));
+  });
+  return registry;
 }

@@ -1,0 +1,355 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { assemble } from "../../lib/bpf/assembler.ts";
+import { BpfError } from "../../lib/bpf/bpf_error.ts";
+import { conformanceHelpers, HelperRegistry } from "../../lib/bpf/helpers.ts";
+import { decodeProgram, type Instruction, programOf } from "../../lib/bpf/instruction.ts";
+import { createMap, registerMapHelpers } from "../../lib/bpf/maps.ts";
+import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
+import { verify, type VerifyOptions } from "../../lib/bpf/verifier.ts";
+import { parseConformance } from "../../lib/bpf/conformance.ts";
+import { fixture } from "../_fixtures.ts";
+
+const helpers = conformanceHelpers();
+
+function ok(src: string, options: VerifyOptions = {}) {
+  return verify(assemble(src), { helpers, ...options });
+}
+
+function rejects(
+  src: string | Uint8Array,
+  message: string,
+  pc: number,
+  options: VerifyOptions = {},
+) {
+  const bytes = typeof src === "string" ? assemble(src) : src;
+  assert.throws(() => verify(bytes, { helpers, ...options }), (e: unknown) => {
+    assert.ok(e instanceof BpfError, String(e));
+    assert.equal(e.code, "verify");
+    assert.equal(e.message, `${message} (at insn ${pc})`);
+    assert.equal(e.pc, pc);
+    return true;
+  });
+}
+
+Deno.test("verify() rejects reads of registers before they are written", () => {
+  rejects("mov %r0, %r2\nmov %r0, %r3\nexit", "R3 !read_ok", 1);
+  rejects("exit", "R0 !read_ok", 0);
+  rejects("add %r4, 1\nmov %r0, 0\nexit", "R4 !read_ok", 0);
+  // R1 (input pointer), R2 (its length) and R10 are set at entry.
+  ok("mov %r0, %r2\nadd %r0, %r1\nsub %r0, %r1\nexit", { input: { kind: "ctx", size: 4 } });
+});
+
+Deno.test("verify() clobbers R1-R5 across calls and keeps R6-R9", () => {
+  rejects("mov %r1, 1\ncall 2\nmov %r0, %r1\nexit", "R1 !read_ok", 2);
+  ok("mov %r6, 1\ncall 2\nmov %r0, %r6\nexit");
+  // A local call: the callee sees R1-R5 of the caller, not R6-R9; after it R0 is its result.
+  ok("mov %r1, 3\ncall local f\nexit\nf:\nmov %r0, %r1\nexit");
+  rejects("mov %r6, 3\ncall local f\nexit\nf:\nmov %r0, %r6\nexit", "R6 !read_ok", 3);
+  rejects("mov %r1, 3\ncall local f\nmov %r0, %r1\nexit\nf:\nmov %r0, 1\nexit", "R1 !read_ok", 2);
+});
+
+Deno.test("verify() keeps R10 read-only", () => {
+  rejects("mov %r10, 0\nmov %r0, 0\nexit", "frame pointer is read only", 0);
+  rejects("add %r10, 8\nmov %r0, 0\nexit", "frame pointer is read only", 0);
+});
+
+Deno.test("verify() checks stack bounds and reads of unwritten stack", () => {
+  rejects("stxdw [%r10+8], %r1\nmov %r0, 0\nexit", "invalid write to stack R10 off=8 size=8", 0);
+  rejects("stb [%r10], 0\nmov %r0, 0\nexit", "invalid write to stack R10 off=0 size=1", 0);
+  rejects("ldxdw %r0, [%r10-8]\nexit", "invalid read from stack R10 off=-8 size=8", 0);
+  rejects(
+    "stw [%r10-8], 1\nldxdw %r0, [%r10-8]\nexit",
+    "invalid read from stack R10 off=-8 size=8",
+    1,
+  );
+  ok("stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nexit");
+  // A pointer derived from R10 is checked the same way.
+  rejects(
+    "mov %r3, %r10\nadd %r3, 4\nstw [%r3], 0\nmov %r0, 0\nexit",
+    "invalid write to stack R3 off=4 size=4",
+    2,
+  );
+});
+
+Deno.test("verify() enforces each profile's stack limit", () => {
+  const deep = "stdw [%r10-9000], 1\nldxdw %r0, [%r10-9000]\nexit";
+  assert.equal(ok(deep, { profile: CLOUD }).frameStack, 9000);
+  rejects(deep, "invalid write to stack R10 off=-9000 size=8", 0, { profile: EMBEDDED });
+  // Offsets beyond 16 bits go through a derived pointer.
+  ok("mov %r3, %r10\nadd %r3, -524288\nstdw [%r3], 1\nmov %r0, 0\nexit", { profile: CLOUD });
+  rejects(
+    "mov %r3, %r10\nadd %r3, -524289\nstb [%r3], 1\nmov %r0, 0\nexit",
+    "invalid write to stack R3 off=-524289 size=1",
+    2,
+    { profile: CLOUD },
+  );
+});
+
+Deno.test("verify() enforces each profile's instruction limit", () => {
+  const body = "mov %r0, 0\n".repeat(4096) + "exit";
+  assert.equal(ok(body, { profile: CLOUD }).slots, 4097);
+  rejects(
+    body,
+    "program of 4097 instructions is too large for the embedded profile (max 4096)",
+    4096,
+    { profile: EMBEDDED },
+  );
+});
+
+Deno.test("verify() checks the control-flow graph", () => {
+  rejects("mov %r0, 0\nexit\nmov %r0, 1\nexit", "unreachable insn 2", 2);
+  rejects("ja +2\nmov %r0, 0\nexit", "jump out of range from insn 0 to 3", 0);
+  rejects("ja +1\nlddw %r0, 0x1122334455667788\nexit", "jump into the middle of ldimm64 insn 1", 0);
+  rejects("mov %r0, 0\njeq %r0, 0, +1\nexit\nmov %r0, 1", "last insn is not an exit or jmp", 3);
+  rejects("ja -1\nexit", "infinite loop detected at insn 0", 0);
+  // Jumps may not leave their subprogram.
+  rejects(
+    "mov %r1, 0\ncall local f\nexit\nf:\nja -4\nexit",
+    "jump out of range from insn 3 to 0",
+    3,
+  );
+});
+
+Deno.test("verify() allows bounded loops under cloud and rejects loops under embedded", () => {
+  const loop = "mov %r0, 0\nmov %r1, 0\nl:\nadd %r0, %r1\nadd %r1, 1\njlt %r1, 100, l\nexit";
+  const r = ok(loop, { profile: CLOUD });
+  assert.equal(r.hasLoops, true);
+  assert.ok(r.steps > 300);
+  rejects(loop, "back-edge from insn 4 to 2", 4, { profile: EMBEDDED });
+  // A loop whose bound the verifier cannot know is rejected when the walk runs out.
+  const unbounded = "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, l\nexit";
+  const small = { ...CLOUD, maxVerifierSteps: 5000 };
+  assert.throws(
+    () => verify(assemble(unbounded), { helpers, profile: small, input: { kind: "ctx", size: 8 } }),
+    /BPF program is too large\. Processed 5001 insn/,
+  );
+  // A loop that makes no progress repeats its state.
+  rejects("mov %r0, 0\nl:\njeq %r2, 5, l\nexit", "infinite loop detected at insn 1", 1, {
+    input: { kind: "packet", size: 64 },
+  });
+});
+
+Deno.test("verify() rejects division by a constant zero, unknown helpers and bad calls", () => {
+  rejects("mov %r0, 1\ndiv %r0, 0\nexit", "div by zero", 1);
+  rejects("mov %r0, 1\nmod32 %r0, 0\nexit", "div by zero", 1);
+  ok("mov %r0, 1\nmov %r1, 0\ndiv %r0, %r1\nexit"); // by a register: defined as 0 at run time
+  rejects("call 64\nexit", "invalid func unknown#64", 0);
+  rejects("mov %r2, 77\ncall %r2\nmov %r0, 0\nexit", "invalid func unknown#77", 1);
+  rejects("call 1\nexit", "invalid func unknown#1", 0, { helpers: new HelperRegistry() });
+  rejects(
+    "mov %r0, 0\ncall local f\nexit\nf:\ncall local g\nexit\ng:\ncall local f\nexit",
+    "recursive call to subprogram at insn 3",
+    3,
+  );
+});
+
+Deno.test("verify() types memory accesses: context, packet, scalars", () => {
+  const ctx = { input: { kind: "ctx" as const, size: 8 } };
+  ok("ldxdw %r0, [%r1]\nexit", ctx);
+  rejects(
+    "ldxdw %r0, [%r1+1]\nexit",
+    "invalid bpf_context access off=1 size=8 (context size 8)",
+    0,
+    ctx,
+  );
+  rejects(
+    "ldxb %r0, [%r1-1]\nexit",
+    "invalid bpf_context access off=-1 size=1 (context size 8)",
+    0,
+    ctx,
+  );
+  const pkt = { input: { kind: "packet" as const, size: 1500 } };
+  ok("ldxw %r0, [%r1+1496]\nexit", pkt);
+  rejects(
+    "ldxw %r0, [%r1+1497]\nexit",
+    "invalid access to packet, off=1497 size=4, max packet size 1500",
+    0,
+    pkt,
+  );
+  rejects("mov %r6, 0\nldxb %r0, [%r6-1]\nexit", "R6 invalid mem access 'scalar'", 1);
+  rejects("lsh %r1, 1\nmov %r0, 0\nexit", "R1 lsh on pointer pkt prohibited", 0);
+  // Variable offsets are fine when bounded by a check, rejected otherwise.
+  ok("ldxb %r3, [%r1]\nand %r3, 7\nadd %r1, %r3\nldxb %r0, [%r1]\nexit", ctx);
+  rejects(
+    "ldxb %r3, [%r1]\nand %r3, 15\nadd %r1, %r3\nldxb %r0, [%r1]\nexit",
+    "invalid bpf_context access off=0 size=1 (context size 8)",
+    3,
+    ctx,
+  );
+  ok("ldxb %r3, [%r1]\njgt %r3, 7, +2\nadd %r1, %r3\nldxb %r0, [%r1]\nmov %r0, 0\nexit", ctx);
+});
+
+function I(opcode: number, dst = 0, src = 0, offset = 0, imm = 0, imm2?: number): Instruction {
+  return imm2 === undefined
+    ? { opcode, dst, src, offset, imm }
+    : { opcode, dst, src, offset, imm, imm2 };
+}
+
+Deno.test("verify() types map pointers and makes programs null-check lookups", () => {
+  const maps = [createMap({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 4 })];
+  const reg = registerMapHelpers(new HelperRegistry(), maps);
+  const opts = { helpers: reg, maps };
+  const prefix = [
+    I(0x62, 10, 0, -4, 1), // stw [r10-4], 1
+    I(0x18, 1, 1, 0, 0, 0), // lddw r1, map fd 0
+    I(0xbf, 2, 10), // mov r2, r10
+    I(0x07, 2, 0, 0, -4), // add r2, -4
+    I(0x85, 0, 0, 0, 1), // call map_lookup_elem
+  ];
+  const checked = programOf([
+    ...prefix,
+    I(0x15, 0, 0, 1, 0), // jeq r0, 0, +1
+    I(0x79, 0, 0, 0, 0), // ldxdw r0, [r0]
+    I(0x95),
+  ]);
+  verify(checked, opts);
+  const unchecked = programOf([...prefix, I(0x79, 0, 0, 0, 0), I(0x95)]);
+  assert.throws(
+    () => verify(unchecked, opts),
+    /R0 invalid mem access 'map_value_or_null' \(at insn 6\)/,
+  );
+  const beyond = programOf([...prefix, I(0x15, 0, 0, 1, 0), I(0x79, 0, 0, 4, 0), I(0x95)]);
+  assert.throws(
+    () => verify(beyond, opts),
+    /invalid access to map value, value_size=8 off=4 size=8/,
+  );
+  const notMap = programOf([I(0xb7, 1), I(0xbf, 2, 10), I(0x85, 0, 0, 0, 1), I(0x95)]);
+  assert.throws(() => verify(notMap, opts), /R1 type=scalar expected=map_ptr \(at insn 2\)/);
+  const keyUnwritten = programOf([
+    I(0x18, 1, 1, 0, 0, 0),
+    I(0xbf, 2, 10),
+    I(0x07, 2, 0, 0, -4),
+    I(0x85, 0, 0, 0, 1),
+    I(0x95),
+  ]);
+  assert.throws(() => verify(keyUnwritten, opts), /invalid read from stack R2 off=-4 size=4/);
+  const badFd = programOf([I(0x18, 1, 1, 0, 5, 0), I(0xb7), I(0x95)]);
+  assert.throws(() => verify(badFd, opts), /fd 5 is not pointing to valid bpf_map/);
+});
+
+Deno.test("verify() accepts every case of the conformance suite under cloud", () => {
+  const dir = fixture("bpf/conformance/tests");
+  if (dir === null) return;
+  let count = 0;
+  const embeddedRejects: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    if (!e.name.endsWith(".data")) continue;
+    const c = parseConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
+    const prog = decodeProgram(c.raw ?? assemble(c.asm!));
+    const input = { kind: "ctx" as const, size: c.mem.length };
+    verify(prog, { helpers, input, profile: CLOUD });
+    try {
+      verify(prog, { helpers, input, profile: EMBEDDED });
+    } catch (err) {
+      assert.match((err as Error).message, /back-edge/);
+      embeddedRejects.push(e.name);
+    }
+    count++;
+  }
+  assert.equal(count, 313);
+  // Only loops separate the profiles on this suite.
+  assert.deepEqual(embeddedRejects, ["prime.data"]);
+});
+
+Deno.test("every ubpf errors/ case is rejected by the assembler, decoder or verifier", () => {
+  const dir = fixture("bpf/ubpf/tests/errors");
+  if (dir === null) return;
+  const codes: Record<string, string> = {};
+  for (const e of Deno.readDirSync(dir)) {
+    const c = parseConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
+    try {
+      const bytes = c.raw ?? assemble(c.asm!);
+      verify(decodeProgram(bytes), { helpers, input: { kind: "ctx", size: c.mem.length } });
+      assert.fail(`${e.name} was accepted`);
+    } catch (err) {
+      assert.ok(err instanceof BpfError, `${e.name}: ${err}`);
+      codes[e.name] = err.code;
+    }
+  }
+  assert.equal(Object.keys(codes).length, 25);
+  // What each case is about decides who rejects it.
+  assert.equal(codes["err-invalid-reg-dst.data"], "asm");
+  assert.equal(codes["err-endian-size.data"], "decode");
+  assert.equal(codes["err-lddw-second-half-invalid.data"], "decode");
+  for (
+    const v of [
+      "err-stack-oob.data",
+      "err-infinite-loop.data",
+      "err-jmp-lddw.data",
+      "err-jmp-out.data",
+      "err-call-unreg.data",
+      "err-call0.data",
+      "err-call-invalid-jump.data",
+      "err-address-underflow.data",
+      "err-too-many-instructions.data",
+    ]
+  ) assert.equal(codes[v], "verify", v);
+});
+
+Deno.test("verify() throws only BpfError on random bytecode", () => {
+  const structured = fc.array(
+    fc.record({
+      opcode: fc.constantFrom(
+        0x07,
+        0x0f,
+        0xb7,
+        0xbf,
+        0x15,
+        0x1d,
+        0x05,
+        0x95,
+        0x85,
+        0x61,
+        0x63,
+        0x7b,
+        0x79,
+        0x72,
+        0x18,
+        0xc3,
+        0xdb,
+        0x34,
+        0x3f,
+        0xa5,
+        0x2d,
+        0x84,
+        0xd4,
+        0xdc,
+        0x8d,
+        0x20,
+        0x40,
+      ),
+      dst: fc.integer({ min: 0, max: 10 }),
+      src: fc.integer({ min: 0, max: 10 }),
+      offset: fc.integer({ min: -8, max: 8 }),
+      imm: fc.oneof(fc.integer({ min: -16, max: 16 }), fc.integer()),
+    }),
+    { minLength: 1, maxLength: 24 },
+  ).map((list) => {
+    const bytes = new Uint8Array(list.length * 8);
+    const v = new DataView(bytes.buffer);
+    list.forEach((x, k) => {
+      bytes[k * 8] = x.opcode;
+      bytes[k * 8 + 1] = x.dst | (x.src << 4);
+      v.setInt16(k * 8 + 2, x.offset, true);
+      v.setInt32(k * 8 + 4, x.imm, true);
+    });
+    return bytes;
+  });
+  const random = fc.uint8Array({ minLength: 0, maxLength: 200 });
+  for (const arb of [structured, random]) {
+    fc.assert(
+      fc.property(arb, fc.constantFrom(CLOUD, EMBEDDED), (bytes, profile) => {
+        for (const strict of [true, false]) {
+          try {
+            const prog = decodeProgram(bytes, { strict });
+            verify(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
+          } catch (e) {
+            if (!(e instanceof BpfError)) throw e;
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  }
+});
