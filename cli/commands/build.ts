@@ -4,11 +4,7 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import {
-  DatabaseBuilder,
-  type DuplicatePolicy,
-  type SectionEncoder,
-} from "../../lib/db/builder.ts";
+import { DatabaseBuilder, type DuplicatePolicy } from "../../lib/db/builder.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import {
   decodeFeedText,
@@ -18,11 +14,6 @@ import {
 } from "../../lib/db/feeds/read_feed.ts";
 import { env, isTerminal, now, writeSync } from "../../lib/runtime/process.ts";
 import { readMaybeGzip, writeFileAtomic } from "../../lib/runtime/fs.ts";
-
-/**
- * Extension sections for non-IP entries. The literal and glob sections (issue 3) register here.
- */
-const EXTENSIONS: SectionEncoder[] = [];
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
 
@@ -135,8 +126,10 @@ async function run(argv: string[]): Promise<number> {
   let buildEpoch: number | bigint = Math.floor(Date.now() / 1000);
   const sde = env("SOURCE_DATE_EPOCH");
   if (sde !== undefined && sde !== "") {
-    if (!/^\d+$/.test(sde)) {
-      throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${sde}"`);
+    if (!/^\d+$/.test(sde) || BigInt(sde) < 1n) {
+      throw new UsageError(
+        `SOURCE_DATE_EPOCH must be a whole number of seconds from 1 on, got "${sde}"`,
+      );
     }
     buildEpoch = BigInt(sde);
   }
@@ -152,7 +145,6 @@ async function run(argv: string[]): Promise<number> {
     onDuplicate: onDuplicate as DuplicatePolicy,
     normalize: flags.values.normalize === true,
     buildEpoch,
-    extensions: EXTENSIONS,
   });
   const progress = new Progress(!quiet && isTerminal("stderr"));
   let entries = 0;

@@ -78,7 +78,10 @@ export interface DatabaseBuilderOptions {
   onDuplicate?: DuplicatePolicy;
   /** Clear host bits beyond a network's prefix instead of rejecting it (default `false`). */
   normalize?: boolean;
-  /** `build_epoch` in seconds (default: now). Pass `SOURCE_DATE_EPOCH` for reproducible files. */
+  /**
+   * `build_epoch` in seconds, at least 1 (libmaxminddb refuses files whose `build_epoch` is 0);
+   * default: now. Pass `SOURCE_DATE_EPOCH` for reproducible files.
+   */
   buildEpoch?: number | bigint;
   /** String match mode recorded in the metadata (default `"case-sensitive"`). */
   matchMode?: MatchMode;
@@ -157,7 +160,7 @@ function looksLikeIp(text: string): boolean {
  * ```ts
  * import { DatabaseBuilder } from "./builder.ts";
  * import assert from "node:assert/strict";
- * const b = new DatabaseBuilder({ buildEpoch: 0 });
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
  * b.add("10.0.0.0/8", { tag: "private" });
  * b.add("10.1.2.3", { tag: "host" });
  * const bytes = b.build();
@@ -210,6 +213,12 @@ export class DatabaseBuilder {
       ipv4Aliases: options.ipv4Aliases ?? true,
       extensions: options.extensions ?? patternSectionEncoders(),
     };
+    const epoch = BigInt(this.#opts.buildEpoch);
+    if (epoch < 1n || epoch >= 1n << 64n) {
+      throw new RangeError(
+        `Build epoch must be between 1 and 2^64-1 (libmaxminddb refuses 0), got ${epoch}`,
+      );
+    }
     for (const e of this.#opts.extensions) this.addExtension(e);
   }
 
@@ -221,7 +230,7 @@ export class DatabaseBuilder {
    * ```ts
    * import { DatabaseBuilder } from "./builder.ts";
    * import assert from "node:assert/strict";
-   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.addExtension({
    *   name: "demo", kind: "demo",
    *   encode: (entries) => new TextEncoder().encode(entries.map((e) => e.key).join("\n")),
@@ -274,7 +283,7 @@ export class DatabaseBuilder {
    * ```ts
    * import { DatabaseBuilder, InputError } from "./mod.ts";
    * import assert from "node:assert/strict";
-   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("2001:db8::/32", { net: "doc" });
    * assert.throws(() => b.add("10.0.0.1/8", {}, { file: "f.txt", line: 3 }), InputError);
    * b.add("literal:evil.example", { tag: "ioc" });
@@ -547,7 +556,7 @@ export class DatabaseBuilder {
    * ```ts
    * import { DatabaseBuilder } from "./builder.ts";
    * import assert from "node:assert/strict";
-   * const b = new DatabaseBuilder({ buildEpoch: 0 });
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("1.2.3.0/24", { n: 1 });
    * b.add("2001:db8::/32", { n: 2 });
    * const bytes = b.build();

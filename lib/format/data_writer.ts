@@ -99,6 +99,8 @@ export const MAX_DEPTH = 256;
 const MAX_SIZE = 65821 + 0xffffff;
 const MAX_POINTER = 0xffffffff;
 const TWO_32 = 4294967296;
+const TWO_64 = 2 ** 64;
+const TWO_128 = 2 ** 128;
 const U64_MAX = (1n << 64n) - 1n;
 const U128_MAX = (1n << 128n) - 1n;
 
@@ -314,9 +316,11 @@ class Encoder {
       if (v >= 0) {
         if (v < 0x10000) return writeUint(s, 5, v);
         if (v < TWO_32) return writeUint(s, 6, v);
-        return writeBigUint(s, 9, BigInt(v));
+        if (v < TWO_64) return writeBigUint(s, 9, BigInt(v));
+        if (v < TWO_128) return writeBigUint(s, 10, BigInt(v));
+      } else if (v >= -2147483648) {
+        return this.int32(s, v);
       }
-      if (v >= -2147483648) return this.int32(s, v);
     }
     this.double(s, v);
   }
@@ -411,7 +415,8 @@ class Encoder {
  *
  * Plain values get the smallest type that holds them exactly: non-negative integers become
  * uint16, uint32, uint64 or uint128; negative integers down to −2³¹ int32 (a lower `number` is
- * a double, a lower `bigint` is an error); other numbers double; `Uint8Array` bytes; objects maps
+ * a double, a lower `bigint` is an error); other numbers (and integral `number`s of 2¹²⁸ and
+ * more) double; `Uint8Array` bytes; objects maps
  * (keys in insertion order); arrays arrays.
  *
  * @param value The value.

@@ -67,7 +67,7 @@ export interface MetadataFields {
  * import { encodeMetadata, METADATA_MARKER } from "./metadata_writer.ts";
  * import assert from "node:assert/strict";
  * const m = encodeMetadata({
- *   nodeCount: 3, recordSize: 24, ipVersion: 4, databaseType: "test", buildEpoch: 0,
+ *   nodeCount: 3, recordSize: 24, ipVersion: 4, databaseType: "test", buildEpoch: 1,
  * });
  * assert.deepEqual(m.subarray(0, 14), METADATA_MARKER);
  * assert.equal(m[14] >> 5, 7); // a map follows

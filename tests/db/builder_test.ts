@@ -1,0 +1,436 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { DatabaseBuilder, type SectionEncoder } from "../../lib/db/builder.ts";
+import { Database, type IpResult } from "../../lib/db/database.ts";
+import { InputError } from "../../lib/db/input_error.ts";
+import { formatIp } from "../../lib/db/ip_address.ts";
+import { typed } from "../../lib/format/data_writer.ts";
+import {
+  hasMmdblookup,
+  hasPythonMaxminddb,
+  mmdblookup,
+  type PeerAnswer,
+  pythonLookup,
+  toPeerValue,
+} from "./_peers.ts";
+
+const PEERS = hasPythonMaxminddb();
+const MMDBLOOKUP = hasMmdblookup();
+
+/** A network as the reference model sees it. */
+interface Net {
+  v6: boolean;
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+function contains(net: Net, addr: Uint8Array): boolean {
+  for (let i = 0; i < net.prefix; i++) {
+    const a = (net.bytes[i >> 3] >> (7 - (i & 7))) & 1;
+    const b = (addr[i >> 3] >> (7 - (i & 7))) & 1;
+    if (a !== b) return false;
+  }
+  return true;
+}
+
+function cidr(net: Net): string {
+  return `${formatIp(net.bytes)}/${net.prefix}`;
+}
+
+function clearHost(bytes: Uint8Array, prefix: number): Uint8Array {
+  const out = bytes.slice();
+  for (let i = prefix; i < out.length * 8; i++) out[i >> 3] &= ~(1 << (7 - (i & 7)));
+  return out;
+}
+
+const v4Net = fc.record({
+  hi: fc.constantFrom(10, 11, 192),
+  rest: fc.uint8Array({ minLength: 3, maxLength: 3 }),
+  prefix: fc.oneof(fc.integer({ min: 8, max: 32 }), fc.integer({ min: 0, max: 32 })),
+}).map(({ hi, rest, prefix }): Net => ({
+  v6: false,
+  bytes: clearHost(new Uint8Array([hi, ...rest]), prefix),
+  prefix,
+}));
+
+const v6Net = fc.record({
+  hi: fc.constantFrom(0x20, 0x2a),
+  rest: fc.uint8Array({ minLength: 15, maxLength: 15 }),
+  prefix: fc.integer({ min: 16, max: 128 }),
+}).map(({ hi, rest, prefix }): Net => {
+  const b = new Uint8Array([hi, 0x01, ...rest.subarray(1)]);
+  return { v6: true, bytes: clearHost(b, prefix), prefix };
+});
+
+const scenario = fc.record({
+  nets: fc.array(fc.oneof({ weight: 3, arbitrary: v4Net }, { weight: 1, arbitrary: v6Net }), {
+    minLength: 1,
+    maxLength: 40,
+  }),
+  withV6: fc.boolean(),
+  randomAddrs: fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { maxLength: 20 }),
+  hostBits: fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), {
+    minLength: 40,
+    maxLength: 40,
+  }),
+  seed: fc.integer(),
+});
+
+function shuffle<T>(items: T[], seed: number): T[] {
+  const out = items.slice();
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The value stored for network number i: exercises several types, including uint64. */
+function valueOf(i: number) {
+  return {
+    i,
+    tag: `group-${i % 4}`,
+    big: typed("uint64", 18446744073709551615n - BigInt(i)),
+    f: i + 0.5,
+  };
+}
+
+/** The query addresses for a scenario: inside each network, and anywhere. */
+function queriesFor(nets: Net[], hostBits: Uint8Array[], randomAddrs: Uint8Array[]): string[] {
+  const qs: string[] = [];
+  nets.forEach((n, k) => {
+    const h = hostBits[k % hostBits.length];
+    const a = n.bytes.slice();
+    for (let i = n.prefix; i < a.length * 8; i++) {
+      if ((h[i >> 3] >> (7 - (i & 7))) & 1) a[i >> 3] |= 1 << (7 - (i & 7));
+    }
+    qs.push(formatIp(a));
+  });
+  for (const r of randomAddrs) {
+    qs.push(formatIp(r.subarray(0, 4)));
+    qs.push(formatIp(new Uint8Array([10, ...r.subarray(4, 7)])));
+    qs.push(formatIp(new Uint8Array([0x20, 0x01, ...r.subarray(2)])));
+  }
+  return qs;
+}
+
+Deno.test({
+  name: "build() gives longest-prefix answers in any insertion order, as mmdblookup and python",
+  ignore: !PEERS,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const samples = fc.sample(scenario, { numRuns: 16, seed: 42 });
+    const jobs: { path: string; ips: string[] }[] = [];
+    const expectations: { ips: string[]; expected: (number | null)[]; db: Database[] }[] = [];
+    for (const [k, sc] of samples.entries()) {
+      const nets = sc.withV6 ? sc.nets : sc.nets.filter((n) => !n.v6);
+      if (nets.length === 0) continue;
+      // Duplicates: the last one given wins (the default policy).
+      const winner = new Map<string, number>();
+      nets.forEach((n, i) => winner.set(cidr(n), i));
+      const hasV6 = nets.some((n) => n.v6);
+      const build = (order: number[]) => {
+        const b = new DatabaseBuilder({ buildEpoch: 1 });
+        for (const i of order) b.add(cidr(nets[i]), valueOf(winner.get(cidr(nets[i]))!));
+        return b.build();
+      };
+      const order = nets.map((_, i) => i);
+      const uniqueOrder = [...winner.values()];
+      const bytesA = build(order);
+      const bytesB = build(shuffle(uniqueOrder, sc.seed));
+      const path = `${dir}/s${k}.mxy`;
+      await Deno.writeFile(path, bytesA);
+      let ips = queriesFor(nets, sc.hostBits, sc.randomAddrs);
+      if (!hasV6) ips = ips.filter((q) => !q.includes(":"));
+      const v4 = ips.filter((q) => !q.includes(":")).slice(0, 5);
+      if (hasV6) {
+        // IPv4 through the aliases: IPv4-mapped and 6to4.
+        for (const q of v4) {
+          const p = q.split(".").map(Number);
+          ips.push(`::ffff:${q}`);
+          ips.push(
+            `2002:${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}::1`,
+          );
+        }
+      }
+      const expected = ips.map((q) => {
+        let addr: Uint8Array;
+        let v6 = q.includes(":");
+        if (q.startsWith("::ffff:")) {
+          addr = new Uint8Array(q.slice(7).split(".").map(Number));
+          v6 = false;
+        } else if (q.startsWith("2002:")) {
+          const g = q.split(":");
+          const a = parseInt(g[1], 16);
+          const b = parseInt(g[2], 16);
+          addr = new Uint8Array([a >> 8, a & 255, b >> 8, b & 255]);
+          v6 = false;
+        } else if (v6) {
+          addr = new Uint8Array(16);
+          const full = q.includes("::") ? expand(q) : q.split(":").map((x) => parseInt(x, 16));
+          full.forEach((x, i) => {
+            addr[i * 2] = x >> 8;
+            addr[i * 2 + 1] = x & 255;
+          });
+        } else {
+          addr = new Uint8Array(q.split(".").map(Number));
+        }
+        let best: Net | null = null;
+        for (const n of nets) {
+          if (n.v6 !== v6 || !contains(n, addr)) continue;
+          if (best === null || n.prefix > best.prefix) best = n;
+        }
+        return best === null ? null : winner.get(cidr(best))!;
+      });
+      jobs.push({ path, ips });
+      expectations.push({
+        ips,
+        expected,
+        db: [Database.fromBytes(bytesA), Database.fromBytes(bytesB)],
+      });
+    }
+    const answers = await pythonLookup(jobs);
+    let checked = 0;
+    answers.forEach((ans, j) => {
+      const { ips, expected, db } = expectations[j];
+      ips.forEach((q, i) => {
+        const want = expected[i];
+        for (const d of db) {
+          const got = d.lookup(q);
+          assert.equal(got === null ? null : (got.data as { i: number }).i, want, `mxy ${q}`);
+        }
+        const mine = db[0].lookup(q);
+        for (const [name, list] of [["ext", ans.ext], ["py", ans.py]] as const) {
+          const [value, plen] = list[i] as PeerAnswer;
+          assert.notEqual(value, "error", `${name} ${q}: ${plen}`);
+          if (want === null) {
+            assert.equal(value, null, `${name} ${q}`);
+          } else {
+            assert.deepEqual(value, toPeerValue(db[0].decode(db[0].lookupIpOffset(q))));
+            assert.deepEqual(
+              value,
+              toPeerValue({
+                i: want,
+                tag: `group-${want % 4}`,
+                big: 18446744073709551615n - BigInt(want),
+                f: want + 0.5,
+              }),
+            );
+            assert.equal(plen, (mine as IpResult).prefixLength, `${name} prefix of ${q}`);
+          }
+        }
+        checked++;
+      });
+    });
+    assert.ok(checked > 200, `only ${checked} lookups compared`);
+    if (MMDBLOOKUP) {
+      const { ips, expected } = expectations[0];
+      for (let i = 0; i < 3; i++) {
+        const out = await mmdblookup(jobs[0].path, ips[i], "i");
+        if (expected[i] === null) assert.match(out, /Could not find an entry/);
+        else assert.match(out, new RegExp(`^\\s*${expected[i]} <uint16>`, "m"));
+      }
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+function expand(q: string): number[] {
+  const [head, tail] = q.split("::");
+  const h = head ? head.split(":").map((x) => parseInt(x, 16)) : [];
+  const t = tail ? tail.split(":").map((x) => parseInt(x, 16)) : [];
+  return [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+}
+
+Deno.test("build() makes an IPv4 tree for IPv4 entries only, an IPv6 tree otherwise", () => {
+  const a = new DatabaseBuilder({ buildEpoch: 1 });
+  a.add("1.2.3.0/24", { n: 1 });
+  a.add("::ffff:5.6.7.8", { n: 2 }); // IPv4-mapped: an IPv4 entry
+  a.build();
+  assert.equal(a.stats.ipVersion, 4);
+  assert.deepEqual(a.stats.counts, { ipv4: 2, ipv6: 0, literal: 0, glob: 0 });
+  const b = new DatabaseBuilder({ buildEpoch: 1, ipVersion: 6 });
+  b.add("1.2.3.0/24", { n: 1 });
+  const db = Database.fromBytes(b.build());
+  assert.equal(b.stats.ipVersion, 6);
+  assert.deepEqual(db.lookup("::ffff:1.2.3.9")?.data, { n: 1 });
+  assert.deepEqual(db.lookup("2002:102:304::")?.data, { n: 1 });
+  const c = new DatabaseBuilder({ ipVersion: 4 });
+  assert.throws(
+    () => c.add("2001:db8::/32", {}, { file: "f.txt", line: 9 }),
+    (e: unknown) => e instanceof InputError && e.code === "wrong-ip-version" && e.line === 9,
+  );
+});
+
+Deno.test("build() leaves out the IPv4 aliases when asked and rejects networks inside 2002::/16", () => {
+  const a = new DatabaseBuilder({ buildEpoch: 1, ipv4Aliases: false });
+  a.add("1.2.3.0/24", { n: 1 });
+  a.add("2001:db8::/32", { n: 2 });
+  const db = Database.fromBytes(a.build());
+  assert.deepEqual(db.lookup("1.2.3.4")?.data, { n: 1 });
+  assert.equal(db.lookup("::ffff:1.2.3.4"), null);
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("1.2.3.0/24", { n: 1 });
+  b.add("2002:102:300::/40", { n: 2 }, { file: "six.txt", line: 4 });
+  assert.throws(() => b.build(), /six\.txt:4: Network inside 2002::\/16/);
+  // Without IPv4 entries there is no alias, so 6to4 networks are fine.
+  const c = new DatabaseBuilder({ buildEpoch: 1 });
+  c.add("2002:102:300::/40", { n: 2 });
+  assert.deepEqual(Database.fromBytes(c.build()).lookup("2002:102:300::1")?.data, { n: 2 });
+});
+
+Deno.test("add() applies the duplicate policy: error, first, last, merge", () => {
+  const run = (policy: "error" | "first" | "last" | "merge") => {
+    const b = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: policy });
+    b.add("10.0.0.0/8", { a: 1, m: { x: 1 } }, { file: "f.csv", line: 2 });
+    b.add("10.0.0.0/8", { b: 2, m: { y: 2 } }, { file: "f.csv", line: 3 });
+    const db = Database.fromBytes(b.build());
+    assert.equal(b.stats.duplicates, 1);
+    assert.equal(b.stats.counts.ipv4, 1);
+    return db.lookup("10.1.1.1")?.data;
+  };
+  assert.deepEqual(run("first"), { a: 1, m: { x: 1 } });
+  assert.deepEqual(run("last"), { b: 2, m: { y: 2 } });
+  assert.deepEqual(run("merge"), { a: 1, m: { x: 1, y: 2 }, b: 2 });
+  assert.throws(
+    () => run("error"),
+    /f\.csv:3: Duplicate entry "10\.0\.0\.0\/8" \(first given at f\.csv:2\)/,
+  );
+  // The same network written two ways is a duplicate too.
+  const b = new DatabaseBuilder({ onDuplicate: "error" });
+  b.add("2001:db8::/32", {});
+  assert.throws(() => b.add("2001:0DB8:0:0::/32", {}), InputError);
+});
+
+Deno.test("add() rejects host bits beyond the prefix unless normalize is on", () => {
+  const b = new DatabaseBuilder();
+  assert.throws(
+    () => b.add("10.1.2.3/8", {}, { file: "x.txt", line: 7 }),
+    (e: unknown) =>
+      e instanceof InputError && e.code === "host-bits-set" &&
+      /x\.txt:7:.*--normalize/.test(e.message),
+  );
+  const n = new DatabaseBuilder({ normalize: true, buildEpoch: 1 });
+  n.add("10.1.2.3/8", { ok: true });
+  assert.deepEqual(Database.fromBytes(n.build()).lookup("10.200.0.1")?.data, { ok: true });
+});
+
+Deno.test("add() rejects literal and glob entries when no section stores them", () => {
+  const b = new DatabaseBuilder({ extensions: [] });
+  assert.throws(
+    () => b.add("literal:evil.example", {}, { file: "i.txt", line: 1 }),
+    /i\.txt:1: Literal entries are not supported yet: "literal:evil.example"/,
+  );
+  assert.throws(() => b.add("glob:*.evil.example", {}), /Glob entries are not supported yet/);
+  assert.throws(() => b.add("evil.example", {}), /not an IP address or network/);
+  assert.throws(() => b.add("1.2.3.999", {}), /Invalid IP address/);
+  assert.throws(() => b.add("ip:evil.example", {}), /Invalid IP address/);
+  assert.throws(
+    () => b.add("10.0.0.0/8", { v: null } as never, { file: "v", line: 2 }),
+    /v:2:.*null/,
+  );
+});
+
+Deno.test("addExtension() places sections 8-byte aligned and records them in the metadata", () => {
+  const seen: { key: string; offset: number }[] = [];
+  const ext: SectionEncoder = {
+    name: "demo",
+    kind: "demo",
+    claims: (e) => e.endsWith(".demo"),
+    normalizeKey: (k) => k.toLowerCase(),
+    encode(entries, ctx) {
+      seen.push(...entries.map((e) => ({ key: e.key, offset: e.offset })));
+      const out = new Uint8Array(8 + entries.length * 4);
+      out.set(new TextEncoder().encode("MXYDEMO\x01"));
+      const view = new DataView(out.buffer);
+      entries.forEach((e, i) => view.setUint32(8 + i * 4, e.offset, true));
+      assert.equal(ctx.matchMode, "case-sensitive");
+      return out;
+    },
+  };
+  const b = new DatabaseBuilder({ buildEpoch: 1, extensions: [ext] });
+  b.add("1.2.3.0/24", { n: 1 });
+  b.add("demo:Hello", { n: 2 });
+  b.add("world.demo", { n: 3 });
+  b.add("demo:HELLO", { n: 4 }); // a duplicate under normalizeKey: last wins
+  const bytes = b.build();
+  assert.equal(b.stats.counts.demo, 2);
+  assert.equal(b.stats.duplicates, 1);
+  const db = Database.fromBytes(bytes);
+  const raw = db.metadata.raw as Record<string, unknown>;
+  const loc = (raw.mxy_sections as Record<string, { offset: bigint | number; length: number }>)
+    .demo;
+  const offset = Number(loc.offset);
+  assert.equal(offset % 8, 0);
+  const section = db.section("demo")!;
+  assert.equal(new TextDecoder().decode(section.subarray(0, 8)), "MXYDEMO\x01");
+  assert.deepEqual(seen.map((s) => s.key), ["Hello", "world.demo"]);
+  const view = new DataView(section.buffer, section.byteOffset, section.byteLength);
+  assert.deepEqual(db.decode(view.getUint32(8, true)), { n: 4 });
+  assert.deepEqual(db.decode(view.getUint32(12, true)), { n: 3 });
+  assert.deepEqual(db.lookup("1.2.3.4")?.data, { n: 1 });
+});
+
+Deno.test("build() picks the record size from node count and data size", async () => {
+  const small = new DatabaseBuilder({ buildEpoch: 1 });
+  small.add("1.0.0.0/8", { n: 1 });
+  small.build();
+  assert.equal(small.stats.recordSize, 24);
+  // Two values of 9 MB: data pointers above 2^24 need 28-bit records.
+  const big = new DatabaseBuilder({ buildEpoch: 1 });
+  big.add("1.0.0.0/8", { blob: new Uint8Array(9_000_000).fill(1) });
+  big.add("2.0.0.0/8", { blob: new Uint8Array(9_000_000).fill(2), tail: "end" });
+  const bytes = big.build();
+  assert.equal(big.stats.recordSize, 28);
+  const db = Database.fromBytes(bytes);
+  assert.equal((db.lookup("2.3.4.5")?.data as { tail: string }).tail, "end");
+  const forced = new DatabaseBuilder({ buildEpoch: 1, recordSize: 24 });
+  forced.add("1.0.0.0/8", { blob: new Uint8Array(9_000_000) });
+  forced.add("2.0.0.0/8", { blob: new Uint8Array(9_000_000).fill(2) });
+  assert.throws(() => forced.build(), /too large for 24-bit records/);
+  for (const rs of [28, 32] as const) {
+    const b = new DatabaseBuilder({ buildEpoch: 1, recordSize: rs });
+    b.add("1.2.3.0/24", { n: rs });
+    b.add("2001:db8::/32", { n: 6 });
+    const path = await Deno.makeTempFile({ suffix: ".mxy" });
+    await Deno.writeFile(path, b.build());
+    assert.equal(Database.fromBytes(await Deno.readFile(path)).metadata.recordSize, rs);
+    if (MMDBLOOKUP) {
+      assert.match(await mmdblookup(path, "1.2.3.4", "n"), new RegExp(`${rs} <uint16>`));
+    }
+    await Deno.remove(path);
+  }
+  if (MMDBLOOKUP) {
+    const path = await Deno.makeTempFile({ suffix: ".mxy" });
+    await Deno.writeFile(path, bytes);
+    assert.match(await mmdblookup(path, "2.3.4.5", "tail"), /"end" <utf8_string>/);
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("build() output is byte-identical for the same input and build epoch", () => {
+  const make = () => {
+    const b = new DatabaseBuilder({ buildEpoch: 1700000000n, description: "same" });
+    b.add("10.0.0.0/8", { a: "x" });
+    b.add("2001:db8::/32", { a: "y", n: 18446744073709551615n });
+    b.add("10.1.0.0/16", { a: "x" });
+    return b.build();
+  };
+  const one = make();
+  assert.deepEqual(make(), one);
+  const db = Database.fromBytes(one);
+  assert.equal(BigInt(db.metadata.buildEpoch), 1700000000n);
+  assert.deepEqual(db.metadata.description, { en: "same" });
+});
+
+Deno.test("an empty builder still makes a valid database with no networks", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  const db = Database.fromBytes(b.build());
+  assert.equal(db.metadata.nodeCount, 1);
+  assert.equal(db.lookup("1.2.3.4"), null);
+  const all = new DatabaseBuilder({ buildEpoch: 1 });
+  all.add("0.0.0.0/0", { any: true });
+  assert.deepEqual(Database.fromBytes(all.build()).lookup("200.1.1.1")?.data, { any: true });
+});
