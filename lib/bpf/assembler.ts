@@ -5,7 +5,8 @@
  * atomics, `call N`, `call local label`, `call %rN` (callx), `exit` (a jump to `exit` goes to the
  * first `exit` unless a label of that name exists), `ja32` (long jump), `movsx832`…`movsx3264`,
  * `ldxsb`/`ldxsh`/`ldxsw`, `le16`/`be32`/`bswap64` (alias `swap64`), and the legacy packet loads
- * `ldabsw imm`, `ldindb %rN, imm`.
+ * `ldabsw imm`, `ldindb %rN, imm`. `lddw %r1, 5, map_fd` sets the `lddw` source kind
+ * (`map_fd`, `map_value_fd`, `variable`, `code`, `map_idx`, `map_value_idx`).
  *
  * @module
  */
@@ -69,6 +70,7 @@ const LEGACY: Record<string, number> = {
   ldindh: 0x48,
   ldindb: 0x50,
 };
+const LDDW_KINDS = ["", "map_fd", "map_value_fd", "variable", "code", "map_idx", "map_value_idx"];
 const ATOMIC: Record<string, number> = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0 };
 
 interface Pending {
@@ -249,12 +251,17 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
           else fail(`Invalid call mode: ${ops[0]}`);
         }
       } else if (mnemonic === "lddw") {
-        expectCount(mnemonic, ops, 2);
+        if (ops.length !== 3) expectCount(mnemonic, ops, 2);
         const v = parseImm64(ops[1]);
+        let kind = 0;
+        if (ops.length === 3) {
+          kind = LDDW_KINDS.indexOf(ops[2]);
+          if (kind < 1) fail(`Invalid lddw kind: ${ops[2]}`);
+        }
         result = {
           opcode: 0x18,
           dst: parseRegister(ops[0]),
-          src: 0,
+          src: kind,
           offset: 0,
           imm: Number(BigInt.asIntN(32, v)),
           imm2: Number(BigInt.asIntN(32, v >> 32n)),

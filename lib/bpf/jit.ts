@@ -1,0 +1,483 @@
+/**
+ * The eBPF JIT: compiles a program into one JavaScript function (through `new Function`) whose
+ * registers are local 32-bit halves, with basic blocks as `switch` cases, constants folded into
+ * the code and the same bounds checks, budget and call stack as the interpreter. Rare operations
+ * (helpers, atomics, legacy packet loads, 64-bit division) call the very functions the
+ * interpreter uses, so both produce exactly the same results.
+ *
+ * @module
+ */
+import { BpfError } from "./bpf_error.ts";
+import type { Program } from "./instruction.ts";
+import type { BpfRunner, RunOptions } from "./interpreter.ts";
+import type { BpfMemory } from "./memory.ts";
+import { atomicOp, callHelper, legacyLoad, Machine, memoryFault } from "./_machine.ts";
+import { arsh64, HI, lsh64, mul64, rsh64, sdiv64, smod64, toBig, udiv64, umod64 } from "./_u64.ts";
+
+/** Options of {@linkcode compileJit}: the same as the interpreter's. */
+export type JitOptions = RunOptions;
+
+const SPILL = Array.from({ length: 11 }, (_, r) => `L[${r}]=l${r};H[${r}]=h${r};`).join("");
+const RELOAD = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}];h${r}=H[${r}];`).join("");
+
+function u32(v: number): string {
+  return String(v >>> 0);
+}
+
+function i32(v: number): string {
+  const x = v | 0;
+  return x < 0 ? `(${x})` : String(x);
+}
+
+/** Condition of a 64-bit jump as JavaScript. */
+function cond64(op: number, d: number, bl: string, bh: string, blu: string, bhu: string): string {
+  const al = `l${d}`, ah = `h${d}`, alu = `(l${d}>>>0)`, ahu = `(h${d}>>>0)`;
+  switch (op) {
+    case 0x10:
+      return `${al}===${bl}&&${ah}===${bh}`;
+    case 0x50:
+      return `${al}!==${bl}||${ah}!==${bh}`;
+    case 0x40:
+      return `(${al}&${bl})!==0||(${ah}&${bh})!==0`;
+    case 0x20:
+      return `${ahu}>${bhu}||(${ah}===${bh}&&${alu}>${blu})`;
+    case 0x30:
+      return `${ahu}>${bhu}||(${ah}===${bh}&&${alu}>=${blu})`;
+    case 0xa0:
+      return `${ahu}<${bhu}||(${ah}===${bh}&&${alu}<${blu})`;
+    case 0xb0:
+      return `${ahu}<${bhu}||(${ah}===${bh}&&${alu}<=${blu})`;
+    case 0x60:
+      return `${ah}>${bh}||(${ah}===${bh}&&${alu}>${blu})`;
+    case 0x70:
+      return `${ah}>${bh}||(${ah}===${bh}&&${alu}>=${blu})`;
+    case 0xc0:
+      return `${ah}<${bh}||(${ah}===${bh}&&${alu}<${blu})`;
+    default:
+      return `${ah}<${bh}||(${ah}===${bh}&&${alu}<=${blu})`;
+  }
+}
+
+/** Condition of a 32-bit jump as JavaScript. */
+function cond32(op: number, d: number, b: string, bu: string): string {
+  const a = `l${d}`, au = `(l${d}>>>0)`;
+  switch (op) {
+    case 0x10:
+      return `${a}===${b}`;
+    case 0x50:
+      return `${a}!==${b}`;
+    case 0x40:
+      return `(${a}&${b})!==0`;
+    case 0x20:
+      return `${au}>${bu}`;
+    case 0x30:
+      return `${au}>=${bu}`;
+    case 0xa0:
+      return `${au}<${bu}`;
+    case 0xb0:
+      return `${au}<=${bu}`;
+    case 0x60:
+      return `${a}>${b}`;
+    case 0x70:
+      return `${a}>=${b}`;
+    case 0xc0:
+      return `${a}<${b}`;
+    default:
+      return `${a}<=${b}`;
+  }
+}
+
+function sizeOf(op: number): number {
+  const s = op & 0x18;
+  return s === 0 ? 4 : s === 8 ? 2 : s === 0x10 ? 1 : 8;
+}
+
+/** Generates the source of the run function. */
+function generate(m: Machine): string {
+  const n = m.slots;
+  const { opc, dst, src, off, imm, imm2 } = m;
+  // Block leaders.
+  const leader = new Uint8Array(n + 1);
+  leader[0] = 1;
+  leader[n] = 1;
+  for (let pc = 0; pc < n; pc++) {
+    const op = opc[pc];
+    const cls = op & 7;
+    if (op === 0x18) {
+      pc++;
+      continue;
+    }
+    if (cls === 5 || cls === 6) {
+      leader[pc + 1] = 1;
+      if (op === 0x85 && src[pc] === 1) leader[pc + 1 + imm[pc]] = 1;
+      else if (op === 0x06) leader[pc + 1 + imm[pc]] = 1;
+      else if (op !== 0x85 && op !== 0x8d && op !== 0x95) leader[pc + 1 + off[pc]] = 1;
+    } else if (op === 0xc3 || op === 0xdb || (cls === 0 && op !== 0x18)) {
+      leader[pc + 1] = 1;
+    }
+  }
+  const out: string[] = [];
+  const finish = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return;`;
+  const go = (t: number) => `{pc=${t};continue;}`;
+  let pc = 0;
+  while (pc < n) {
+    if (leader[pc]) {
+      let len = 0;
+      for (let q = pc; q < n && (q === pc || !leader[q]); q++) {
+        len++;
+        if (opc[q] === 0x18) q++;
+      }
+      out.push(
+        `case ${pc}:if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`,
+      );
+    }
+    const op = opc[pc], d = dst[pc], s = src[pc], o = off[pc], k = imm[pc];
+    const D = `l${d}`, DH = `h${d}`;
+    const x = (op & 8) !== 0;
+    const bl = x ? `l${s}` : i32(k);
+    const bh = x ? `h${s}` : i32(k >> 31);
+    const blu = x ? `(l${s}>>>0)` : u32(k);
+    const bhu = x ? `(h${s}>>>0)` : u32(k >> 31);
+    const cls = op & 7;
+    let c = "";
+    if (cls === 7 || cls === 4) {
+      const wide = cls === 7;
+      switch (op & 0xf0) {
+        case 0x00:
+          c = wide
+            ? `t=(${D}+${bl})|0;${DH}=(${DH}+${bh}+((t>>>0)<(${D}>>>0)?1:0))|0;${D}=t;`
+            : `${D}=(${D}+${bl})|0;${DH}=0;`;
+          break;
+        case 0x10:
+          c = wide
+            ? `t=(${D}-${bl})|0;${DH}=(${DH}-${bh}-((${D}>>>0)<${blu}?1:0))|0;${D}=t;`
+            : `${D}=(${D}-${bl})|0;${DH}=0;`;
+          break;
+        case 0x20:
+          c = wide
+            ? `${D}=mul64(${D},${DH},${bl},${bh});${DH}=HI[0];`
+            : `${D}=Math.imul(${D},${bl});${DH}=0;`;
+          break;
+        case 0x30:
+          if (wide) {
+            c = `${D}=${o === 1 ? "sdiv64" : "udiv64"}(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+          } else if (!x) {
+            c = k === 0
+              ? `${D}=0;${DH}=0;`
+              : o === 1
+              ? `${D}=(${D}/${i32(k)})|0;${DH}=0;`
+              : `${D}=((${D}>>>0)/${u32(k)})|0;${DH}=0;`;
+          } else {
+            c = o === 1
+              ? `t=${bl};${D}=t===0?0:(${D}/t)|0;${DH}=0;`
+              : `t=${bl};${D}=t===0?0:((${D}>>>0)/(t>>>0))|0;${DH}=0;`;
+          }
+          break;
+        case 0x90:
+          if (wide) {
+            c = `${D}=${o === 1 ? "smod64" : "umod64"}(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+          } else if (!x) {
+            c = k === 0
+              ? `${DH}=0;`
+              : o === 1
+              ? `${D}=(${D}%${i32(k)})|0;${DH}=0;`
+              : `${D}=((${D}>>>0)%${u32(k)})|0;${DH}=0;`;
+          } else {
+            c = o === 1
+              ? `t=${bl};if(t!==0)${D}=(${D}%t)|0;${DH}=0;`
+              : `t=${bl};if(t!==0)${D}=((${D}>>>0)%(t>>>0))|0;${DH}=0;`;
+          }
+          break;
+        case 0x40:
+          c = wide ? `${D}|=${bl};${DH}|=${bh};` : `${D}|=${bl};${DH}=0;`;
+          break;
+        case 0x50:
+          c = wide ? `${D}&=${bl};${DH}&=${bh};` : `${D}&=${bl};${DH}=0;`;
+          break;
+        case 0xa0:
+          c = wide ? `${D}^=${bl};${DH}^=${bh};` : `${D}^=${bl};${DH}=0;`;
+          break;
+        case 0x60:
+        case 0x70:
+        case 0xc0: {
+          const which = op & 0xf0;
+          if (!wide) {
+            const sh = x ? `(${bl}&31)` : String(k & 31);
+            c = which === 0x60
+              ? `${D}=${D}<<${sh};${DH}=0;`
+              : which === 0x70
+              ? `${D}=(${D}>>>${sh})|0;${DH}=0;`
+              : `${D}=${D}>>${sh};${DH}=0;`;
+          } else if (x) {
+            const f = which === 0x60 ? "lsh64" : which === 0x70 ? "rsh64" : "arsh64";
+            c = `${D}=${f}(${D},${DH},${bl});${DH}=HI[0];`;
+          } else {
+            const sh = k & 63;
+            if (sh === 0) c = "";
+            else if (sh < 32) {
+              c = which === 0x60
+                ? `${DH}=(${DH}<<${sh})|(${D}>>>${32 - sh});${D}=${D}<<${sh};`
+                : which === 0x70
+                ? `${D}=(${D}>>>${sh})|(${DH}<<${32 - sh});${DH}=(${DH}>>>${sh})|0;`
+                : `${D}=(${D}>>>${sh})|(${DH}<<${32 - sh});${DH}=${DH}>>${sh};`;
+            } else {
+              c = which === 0x60
+                ? `${DH}=${D}<<${sh - 32};${D}=0;`
+                : which === 0x70
+                ? `${D}=(${DH}>>>${sh - 32})|0;${DH}=0;`
+                : `${D}=${DH}>>${sh - 32};${DH}=${DH}>>31;`;
+            }
+          }
+          break;
+        }
+        case 0x80:
+          c = wide ? `t=${D};${D}=(-t)|0;${DH}=(~${DH}+(t===0?1:0))|0;` : `${D}=(-${D})|0;${DH}=0;`;
+          break;
+        case 0xb0:
+          if (!x) c = wide ? `${D}=${i32(k)};${DH}=${i32(k >> 31)};` : `${D}=${i32(k)};${DH}=0;`;
+          else if (o === 0) c = wide ? `${D}=l${s};${DH}=h${s};` : `${D}=l${s};${DH}=0;`;
+          else if (o === 32) c = `${D}=l${s};${DH}=${D}>>31;`;
+          else {
+            const sh = 32 - o;
+            c = wide
+              ? `${D}=(l${s}<<${sh})>>${sh};${DH}=${D}>>31;`
+              : `${D}=(l${s}<<${sh})>>${sh};${DH}=0;`;
+          }
+          break;
+        case 0xd0:
+          if (op === 0xd4) {
+            c = k === 16 ? `${D}&=0xffff;${DH}=0;` : k === 32 ? `${DH}=0;` : "";
+          } else {
+            c = k === 16
+              ? `${D}=((${D}&0xff)<<8)|((${D}>>>8)&0xff);${DH}=0;`
+              : k === 32
+              ? `${D}=bswap32(${D});${DH}=0;`
+              : `t=bswap32(${D});${D}=bswap32(${DH});${DH}=t;`;
+          }
+          break;
+      }
+    } else if (cls === 1) {
+      const size = sizeOf(op);
+      const S = `l${s}`, SH = `h${s}`;
+      c = `o=(${S}>>>0)+${o};g=${SH};if(g<=0||g>=N.length||${
+        o < 0 ? "o<0||" : ""
+      }o+${size}>N[g])throw memoryFault(${pc},"read",${size},${S},${SH},${o});`;
+      switch (op) {
+        case 0x61:
+          c += `${D}=V[g].getInt32(o,true);${DH}=0;`;
+          break;
+        case 0x69:
+          c += `${D}=V[g].getUint16(o,true);${DH}=0;`;
+          break;
+        case 0x71:
+          c += `${D}=V[g].getUint8(o);${DH}=0;`;
+          break;
+        case 0x79:
+          c += `t=V[g].getInt32(o,true);${DH}=V[g].getInt32(o+4,true);${D}=t;`;
+          break;
+        case 0x81:
+          c += `${D}=V[g].getInt32(o,true);${DH}=${D}>>31;`;
+          break;
+        case 0x89:
+          c += `${D}=V[g].getInt16(o,true);${DH}=${D}>>31;`;
+          break;
+        default:
+          c += `${D}=V[g].getInt8(o);${DH}=${D}>>31;`;
+      }
+    } else if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
+      const size = sizeOf(op);
+      c = `o=(${D}>>>0)+${o};g=${DH};if(g<=0||g>=N.length||${
+        o < 0 ? "o<0||" : ""
+      }o+${size}>N[g]||W[g]===0)throw memoryFault(${pc},"write",${size},${D},${DH},${o});`;
+      const vl = cls === 3 ? `l${s}` : i32(k);
+      const vh = cls === 3 ? `h${s}` : i32(k >> 31);
+      c += size === 4
+        ? `V[g].setInt32(o,${vl},true);`
+        : size === 2
+        ? `V[g].setInt16(o,${vl},true);`
+        : size === 1
+        ? `V[g].setInt8(o,${vl});`
+        : `V[g].setInt32(o,${vl},true);V[g].setInt32(o+4,${vh},true);`;
+    } else if (cls === 3) {
+      c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
+    } else if (cls === 0) {
+      if (op === 0x18) {
+        c = `${D}=${i32(k)};${DH}=${i32(imm2[pc])};`;
+      } else {
+        c = `${SPILL}if(legacyLoad(m,${pc})){${RELOAD}${finish}}${RELOAD}`;
+      }
+    } else {
+      // JMP / JMP32
+      const jop = op & 0xf0;
+      if (op === 0x05) c = go(pc + 1 + o);
+      else if (op === 0x06) c = go(pc + 1 + k);
+      else if (op === 0x95) {
+        c = `if(depth===0){${finish}}depth--;t=depth*11;` +
+          `l6=F[t+1];h6=F[t+2];l7=F[t+3];h7=F[t+4];l8=F[t+5];h8=F[t+6];l9=F[t+7];h9=F[t+8];` +
+          `l10=F[t+9];h10=F[t+10];pc=F[t];continue;`;
+      } else if (op === 0x85 && s === 1) {
+        c = `if(depth>=${m.maxCallDepth})throw callDepth(${pc});t=depth*11;F[t]=${pc + 1};` +
+          `F[t+1]=l6;F[t+2]=h6;F[t+3]=l7;F[t+4]=h7;F[t+5]=l8;F[t+6]=h8;F[t+7]=l9;F[t+8]=h9;` +
+          `F[t+9]=l10;F[t+10]=h10;o=(l10>>>0)-${m.frameSize};if(o<0)throw stackOut(${pc});` +
+          `l10=o;depth++;${go(pc + 1 + k)}`;
+      } else if (op === 0x85) {
+        c = `${SPILL}if(callHelper(m,${k},${pc})){${RELOAD}${finish}}${RELOAD}`;
+      } else if (op === 0x8d) {
+        c = `${SPILL}if(callx(m,${d},${pc})){${RELOAD}${finish}}${RELOAD}`;
+      } else if (cls === 5) {
+        c = `if(${cond64(jop, d, bl, bh, blu, bhu)})${go(pc + 1 + o)}`;
+      } else {
+        c = `if(${cond32(jop, d, bl, blu)})${go(pc + 1 + o)}`;
+      }
+    }
+    out.push(c);
+    pc += op === 0x18 ? 2 : 1;
+  }
+  out.push(`case ${n}:m.lastCount=cnt;throw fellOff(${n});`);
+  const regs = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}],h${r}=H[${r}]`).join(",");
+  return `"use strict";
+const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
+legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff}=rt;
+const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
+return function run(){
+let ${regs};
+let pc=0,cnt=0,depth=0,o=0,g=0,t=0;
+for(;;){switch(pc){
+${out.join("\n")}
+default:throw fellOff(pc);
+}}};`;
+}
+
+/**
+ * A program compiled to JavaScript. Same interface and results as the interpreter; the
+ * instruction count (`executed`) is accumulated per basic block.
+ *
+ * @example
+ * ```ts
+ * import { JitProgram } from "./jit.ts";
+ * import { assemble } from "./assembler.ts";
+ * import { decodeProgram } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const prog = decodeProgram(assemble("mov %r0, 0\nmov %r1, 10\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, -3\nexit"));
+ * const jit = new JitProgram(prog);
+ * assert.equal(jit.run(), 55n);
+ * ```
+ */
+export class JitProgram implements BpfRunner {
+  #m: Machine;
+  #fn: () => void;
+  /** The generated JavaScript source. */
+  readonly source: string;
+
+  /**
+   * @param program The decoded program.
+   * @param options Stack, budget, helpers, `lddw` resolver.
+   * @throws {BpfError} `decode`, `jump`, `lddw`, or `jit` when compilation fails.
+   */
+  constructor(program: Program, options: JitOptions = {}) {
+    this.#m = new Machine(program, options);
+    this.source = generate(this.#m);
+    const rt = {
+      m: this.#m,
+      HI,
+      mul64,
+      udiv64,
+      sdiv64,
+      umod64,
+      smod64,
+      lsh64,
+      rsh64,
+      arsh64,
+      bswap32: (x: number) =>
+        ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24),
+      memoryFault,
+      atomicOp,
+      legacyLoad,
+      callHelper,
+      callx,
+      budget: (pc: number) =>
+        new BpfError("budget", `Instruction budget of ${this.#m.budget} exhausted`, { pc }),
+      callDepth: (pc: number) =>
+        new BpfError("call-depth", `Call depth exceeds ${this.#m.maxCallDepth}`, { pc }),
+      stackOut: (pc: number) =>
+        new BpfError("call-depth", `Stack exhausted by a local call`, { pc }),
+      fellOff: (pc: number) =>
+        new BpfError("jump", "Execution fell off the end of the program", { pc }),
+    };
+    try {
+      this.#fn = new Function("rt", this.source)(rt) as () => void;
+    } catch (e) {
+      throw new BpfError("jit", `Cannot compile the generated code: ${(e as Error).message}`);
+    }
+  }
+
+  /** The address space. */
+  get memory(): BpfMemory {
+    return this.#m.memory;
+  }
+
+  /** r0's low 32 bits after the last run (unsigned). */
+  get resultLow(): number {
+    return this.#m.lo[0] >>> 0;
+  }
+
+  /** r0's high 32 bits after the last run (unsigned). */
+  get resultHigh(): number {
+    return this.#m.hi[0] >>> 0;
+  }
+
+  /** Instructions executed by the last run (counted per basic block). */
+  get executed(): number {
+    return this.#m.lastCount;
+  }
+
+  /**
+   * Runs the program.
+   *
+   * @param mem The run's memory.
+   * @returns r0 as an unsigned 64-bit value.
+   */
+  run(mem?: Uint8Array): bigint {
+    this.exec(mem);
+    return toBig(this.#m.lo[0], this.#m.hi[0]);
+  }
+
+  /**
+   * Runs the program without allocating; the result is in `resultLow`/`resultHigh`.
+   *
+   * @param mem The run's memory.
+   * @returns Nothing.
+   */
+  exec(mem?: Uint8Array): void {
+    this.#m.reset(mem);
+    this.#fn();
+  }
+}
+
+function callx(m: Machine, reg: number, pc: number): number {
+  const lo = m.lo[reg], hi = m.hi[reg];
+  if (hi !== 0 || lo < 0) {
+    throw new BpfError("helper", `Unknown helper 0x${toBig(lo, hi).toString(16)}`, { pc });
+  }
+  return callHelper(m, lo, pc);
+}
+
+/**
+ * Compiles a program with the JIT.
+ *
+ * @param program The decoded program.
+ * @param options Stack, budget, helpers, `lddw` resolver.
+ * @returns The compiled program.
+ * @example
+ * ```ts
+ * import { compileJit } from "./jit.ts";
+ * import { assemble } from "./assembler.ts";
+ * import { decodeProgram } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const jit = compileJit(decodeProgram(assemble("lddw %r0, 0x1122334455667788\nexit")));
+ * assert.equal(jit.run(), 0x1122334455667788n);
+ * ```
+ */
+export function compileJit(program: Program, options: JitOptions = {}): JitProgram {
+  return new JitProgram(program, options);
+}
