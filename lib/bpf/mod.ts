@@ -1,6 +1,17 @@
 /**
- * mxy bpf: public face of this capability.
+ * mxy bpf: eBPF bytecode — instruction set (RFC 9669), assembler, disassembler, interpreter,
+ * JIT, helpers, conformance files; plus (BPF-SYSTEM) verifier, maps, profiles, scheduler, ELF
+ * loader and classic BPF.
  *
  * @module
  */
-export {};
+export * from "./bpf_error.ts";
+export * from "./opcodes.ts";
+export * from "./instruction.ts";
+export * from "./memory.ts";
+export * from "./helpers.ts";
+export * from "./assembler.ts";
+export * from "./disassembler.ts";
+export * from "./interpreter.ts";
+export * from "./jit.ts";
+export * from "./conformance.ts";
