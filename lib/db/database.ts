@@ -11,6 +11,13 @@ import { MmdbDecoder } from "../format/mmdb_decoder.ts";
 import type { MmdbValue } from "../format/value.ts";
 import { mapFile, type MappedFile } from "../runtime/mmap.ts";
 import { formatNetwork, parseIpInto, parseIpv4 } from "./ip_address.ts";
+import {
+  MATCH_LITERAL,
+  type StringMatch,
+  StringMatcher,
+  StringMatches,
+  type StringResult,
+} from "./string_match.ts";
 
 /** The result of an IP lookup. */
 export interface IpResult {
@@ -66,7 +73,7 @@ export interface OpenOptions extends DatabaseOptions {
  * );
  * const db = Database.fromBytes(await Deno.readFile(path));
  * const hit = db.lookup("1.1.1.3");
- * assert.equal(hit?.network, "1.1.1.2/31");
+ * assert.equal(hit?.kind === "ip" && hit.network, "1.1.1.2/31");
  * assert.deepEqual(hit?.data, { ip: "1.1.1.2" });
  * ```
  */
@@ -103,6 +110,9 @@ export class Database {
   readonly #cacheRef: Uint8Array;
   readonly #cacheValues: (MmdbValue | undefined)[];
   #hand = 0;
+  // String matching over the literal and glob sections (created on first use).
+  #strings: StringMatcher | null | undefined = undefined;
+  readonly #stringHits = new StringMatches();
 
   private constructor(
     bytes: Uint8Array,
@@ -404,10 +414,14 @@ export class Database {
   }
 
   /**
-   * Looks up a query. This engine answers IP addresses (IPv4, IPv6, IPv4-mapped IPv6).
+   * Looks up a query. A query that parses as an IP address (IPv4, IPv6, IPv4-mapped IPv6) is
+   * answered from the search tree; any other string is looked up as a literal and against
+   * every glob pattern, and **all** matches are returned (the literal first, then the globs,
+   * most specific first).
    *
    * @param query The query text.
-   * @returns The match, or `null` when nothing matches or the text is not an IP address.
+   * @returns An {@linkcode IpResult} or a {@linkcode StringResult}, or `null` when nothing
+   *   matches.
    * @throws {FormatError} When the database is corrupt along the path.
    * @example
    * ```ts
@@ -418,12 +432,153 @@ export class Database {
    *   import.meta.url,
    * ).pathname);
    * const hit = db.lookup("81.2.69.160");
-   * assert.equal(hit?.network, "81.2.69.160/27");
+   * assert.equal(hit?.kind === "ip" && hit.network, "81.2.69.160/27");
    * assert.equal(db.lookup("10.0.0.1"), null);
    * ```
    */
-  lookup(query: string): IpResult | null {
-    return this.#lookupIp(query);
+  lookup(query: string): IpResult | StringResult | null {
+    const ip = this.#lookupIp(query);
+    if (ip !== null || this.lastIpVersion !== 0) return ip;
+    return this.#lookupString(query, false);
+  }
+
+  /**
+   * Like {@linkcode Database.lookup} but a string query reports only the best match (the
+   * literal, else the most specific glob).
+   *
+   * @param query The query text.
+   * @returns The result with at most one match, or `null`.
+   * @throws {FormatError} When the database is corrupt along the path.
+   * @example
+   * ```ts
+   * import { Database } from "./database.ts";
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("*.example.com", { tag: "glob" });
+   * b.add("www.example.com", { tag: "literal" });
+   * const db = Database.fromBytes(b.build());
+   * assert.equal(db.lookup("www.example.com")?.kind, "string");
+   * const r = db.lookupFirst("www.example.com");
+   * assert.deepEqual(r?.kind === "string" && r.matches.map((m) => m.entry), ["www.example.com"]);
+   * ```
+   */
+  lookupFirst(query: string): IpResult | StringResult | null {
+    const ip = this.#lookupIp(query);
+    if (ip !== null || this.lastIpVersion !== 0) return ip;
+    return this.#lookupString(query, true);
+  }
+
+  /**
+   * The string matcher over this file's literal and glob sections, or `null` when the file has
+   * neither (a plain MaxMind DB).
+   *
+   * @returns The matcher (created on first use; it views the sections in place).
+   * @throws {FormatError} When a section header is corrupt.
+   * @example
+   * ```ts
+   * import { Database } from "./database.ts";
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import { StringMatches } from "./string_match.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("evil.example", { score: 9 });
+   * const db = Database.fromBytes(b.build());
+   * const out = new StringMatches();
+   * assert.equal(db.stringMatcher()?.matchAll("evil.example", out), 1);
+   * assert.deepEqual(db.decode(out.offsets[0]), { score: 9 });
+   * ```
+   */
+  stringMatcher(): StringMatcher | null {
+    if (this.#strings !== undefined) return this.#strings;
+    this.#checkOpen();
+    const lit = this.section("literal");
+    const glob = this.section("glob");
+    const where = this.metadata.sections;
+    this.#strings = lit === null && glob === null ? null : StringMatcher.fromSections(lit, glob, {
+      literalFileOffset: lit === null ? 0 : where["literal"].offset,
+      globFileOffset: glob === null ? 0 : where["glob"].offset,
+    });
+    return this.#strings;
+  }
+
+  /**
+   * Looks up a string (not an IP) allocating nothing: fills `out` with the data offsets of
+   * every match (literal first, then globs most specific first); decode them with
+   * {@linkcode Database.decode}.
+   *
+   * @param query The string.
+   * @param out A reusable holder.
+   * @returns The number of matches.
+   * @example
+   * ```ts
+   * import { Database } from "./database.ts";
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import { StringMatches } from "./string_match.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("glob:mal*", { n: 1 });
+   * const db = Database.fromBytes(b.build());
+   * const out = new StringMatches();
+   * assert.equal(db.lookupStringOffsets("malware", out), 1);
+   * assert.deepEqual(db.decode(out.offsets[0]), { n: 1 });
+   * ```
+   */
+  lookupStringOffsets(query: string, out: StringMatches): number {
+    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    if (m === null) {
+      out.count = 0;
+      return 0;
+    }
+    return m.matchAll(query, out);
+  }
+
+  /**
+   * Looks up a string (not an IP) allocating nothing and returns the best match's data offset
+   * (the literal, else the most specific glob), or -1. What matched is left in the matcher's
+   * `lastKind` and `lastEntry` (see {@linkcode Database.stringMatcher}).
+   *
+   * @param query The string.
+   * @returns The data offset, or -1.
+   * @example
+   * ```ts
+   * import { Database } from "./database.ts";
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("glob:*.evil.com", { n: 1 });
+   * const db = Database.fromBytes(b.build());
+   * assert.deepEqual(db.decode(db.lookupStringOffset("a.evil.com")), { n: 1 });
+   * assert.equal(db.lookupStringOffset("a.good.com"), -1);
+   * ```
+   */
+  lookupStringOffset(query: string): number {
+    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    return m === null ? -1 : m.matchFirst(query);
+  }
+
+  #lookupString(query: string, firstOnly: boolean): StringResult | null {
+    const m = this.stringMatcher();
+    if (m === null) return null;
+    const out = this.#stringHits;
+    if (firstOnly) {
+      const off = m.matchFirst(query);
+      out.count = 0;
+      if (off >= 0) out.push(m.lastKind, m.lastEntry, off);
+    } else {
+      m.matchAll(query, out);
+    }
+    if (out.count === 0) return null;
+    const matches: StringMatch[] = [];
+    for (let i = 0; i < out.count; i++) {
+      const kind = out.kinds[i];
+      matches.push({
+        kind: kind === MATCH_LITERAL ? "literal" : "glob",
+        entry: m.text(kind, out.entries[i]),
+        data: this.decode(out.offsets[i]),
+      });
+    }
+    return { kind: "string", data: matches[0].data, matches };
   }
 
   #lookupIp(query: string): IpResult | null {
