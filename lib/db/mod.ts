@@ -13,3 +13,4 @@ export * from "./feeds/mod.ts";
 export * from "./glob.ts";
 export * from "./aho_corasick.ts";
 export * from "./string_match.ts";
+export * from "./pattern_sections.ts";
