@@ -25,7 +25,9 @@ Inputs (several allowed; "-" is standard input; .gz files are read directly):
   JSON        an array of {"entry": ..., "data": {...}} or an object keyed by entry
   JSON Lines  one {"entry": ..., "data": {...}} (or {"entry": ..., field: ...}) per line
   text        one entry per line, "#" comments
-Entries: IPv4 or IPv6 addresses and CIDR networks; "ip:", "literal:" and "glob:" force a kind.
+Entries: IPv4 or IPv6 addresses and CIDR networks; else a glob when the entry has an unescaped
+"*", "?" or "[" (*, ?, [abc], [a-z], [!a-z], \ escapes; a malformed glob is an error); else an
+exact literal string. "ip:", "literal:" and "glob:" force a kind.
 
 Options:
   -o, --output FILE        the database to write (replaced atomically)
@@ -37,6 +39,8 @@ Options:
   --record-size N          24, 28, 32 or auto (default: smallest that fits)
   --database-type TEXT     database_type in the metadata (default "mxy")
   --description TEXT       English description in the metadata
+  --case-insensitive       literals and globs match regardless of case (ASCII and Unicode
+                           simple case folding); stored as mxy_match_mode
   -q, --quiet              no summary on standard error
   -h, --help               this help
 
@@ -55,6 +59,7 @@ const SPEC = {
   "record-size": { type: "string" },
   "database-type": { type: "string" },
   description: { type: "string" },
+  "case-insensitive": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
 } as const;
 
@@ -145,6 +150,7 @@ async function run(argv: string[]): Promise<number> {
     onDuplicate: onDuplicate as DuplicatePolicy,
     normalize: flags.values.normalize === true,
     buildEpoch,
+    matchMode: flags.values["case-insensitive"] === true ? "case-insensitive" : "case-sensitive",
   });
   const progress = new Progress(!quiet && isTerminal("stderr"));
   let entries = 0;
