@@ -24,16 +24,33 @@ export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
 
 /** One conversation. Numbers are exact; times are whole seconds plus nanoseconds. */
 export class Session {
+  /** @internal Creation number within the table, for the uid. */
+  seq = 0;
+  /** @internal Key hash, for the uid. */
+  keyHash = 0;
+  #uid: string | null = null;
+
   /** Stable identifier, `C` followed by base-62 digits (unique within a run). */
-  uid = "";
+  get uid(): string {
+    if (this.#uid === null) {
+      this.#uid = "C" + base62((this.keyHash ^ Math.imul(this.seq, 0x9e3779b1)) >>> 0, 6) +
+        base62(this.seq, 5);
+    }
+    return this.#uid;
+  }
+
+  /** Sets the identifier explicitly. */
+  set uid(value: string) {
+    this.#uid = value;
+  }
   /** 4 or 6. */
   family = 0;
   /** IP protocol number. */
   proto = 0;
   /** Originator address words (the side that sent the first packet, or the SYN). */
-  readonly origAddr: Uint32Array = new Uint32Array(4);
+  readonly origAddr: number[] = [0, 0, 0, 0];
   /** Responder address words. */
-  readonly respAddr: Uint32Array = new Uint32Array(4);
+  readonly respAddr: number[] = [0, 0, 0, 0];
   /** Originator port. */
   origPort = 0;
   /** Responder port. */
@@ -86,6 +103,8 @@ export class Session {
   synNs = -1;
   /** @internal Table slot. */
   slot = -1;
+  /** @internal Letters already in `history`. */
+  historyBits = 0;
 
   /**
    * Duration from first to last packet in nanoseconds.
@@ -156,6 +175,16 @@ export interface SessionTableOptions {
   classify?: (p: FlowPacket) => string;
 }
 
+// Bits for history letters, indexed by char code - 65 ('A'..'z').
+const HISTORY_BITS: number[] = (() => {
+  const bits = new Array(58).fill(0);
+  "SHADFRshadfr".split("").forEach((c, i) => (bits[c.charCodeAt(0) - 65] = 1 << i));
+  return bits;
+})();
+
+// Services whose protocol paths are cached ("" first: no service).
+const SERVICE_IDS = ["", "dns", "http", "tls"];
+
 const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 function base62(n: number, width: number): string {
@@ -225,6 +254,7 @@ export class SessionTable {
   #used = 0;
   #cap: number;
   #uidSeq = 0;
+  #paths = new Map<number, string>();
 
   /** @param options {@linkcode SessionTableOptions}. */
   constructor(options: SessionTableOptions = {}) {
@@ -406,7 +436,7 @@ export class SessionTable {
       if (svc !== "") {
         s.service = svc;
         p.service = svc;
-        s.path = protocolPath(p);
+        s.path = this.#path(p);
       }
     }
     if (isTcp) this.#tcp(s, p, flags, fromOrig, t);
@@ -415,7 +445,20 @@ export class SessionTable {
   }
 
   #letter(s: Session, c: string): void {
-    if (!s.history.includes(c)) s.history += c;
+    const bit = HISTORY_BITS[c.charCodeAt(0) - 65];
+    if ((s.historyBits & bit) !== 0) return;
+    s.historyBits |= bit;
+    s.history += c;
+  }
+
+  #path(p: FlowPacket): string {
+    const key = p.linktype * 0x100000 + p.layers * 16 + SERVICE_IDS.indexOf(p.service);
+    let path = this.#paths.get(key);
+    if (path === undefined) {
+      path = protocolPath(p);
+      if (SERVICE_IDS.includes(p.service)) this.#paths.set(key, path);
+    }
+    return path;
   }
 
   #tcp(s: Session, p: FlowPacket, f: number, fromOrig: boolean, t: number): void {
@@ -475,17 +518,24 @@ export class SessionTable {
     s.slot = slot;
     s.family = p.family;
     s.proto = p.proto;
-    s.origAddr.set(p.src);
-    s.respAddr.set(p.dst);
+    const src = p.src, dst = p.dst, oa = s.origAddr, ra = s.respAddr;
+    oa[0] = src[0];
+    oa[1] = src[1];
+    oa[2] = src[2];
+    oa[3] = src[3];
+    ra[0] = dst[0];
+    ra[1] = dst[1];
+    ra[2] = dst[2];
+    ra[3] = dst[3];
     s.origPort = p.sport;
     s.respPort = p.dport;
     s.firstSec = p.sec;
     s.firstNsec = p.nsec;
     s.firstNs = t;
     s.firstFrame = p.frame;
-    s.path = protocolPath(p);
-    const seq = this.#uidSeq++;
-    s.uid = "C" + base62((hash ^ Math.imul(seq, 0x9e3779b1)) >>> 0, 6) + base62(seq, 5);
+    s.path = this.#path(p);
+    s.seq = this.#uidSeq++;
+    s.keyHash = hash;
     this.#sess[slot] = s;
     this.stats.sessions++;
     this.stats.open++;
@@ -494,9 +544,11 @@ export class SessionTable {
   }
 
   #flip(s: Session, slot: number): void {
-    const a = s.origAddr.slice();
-    s.origAddr.set(s.respAddr);
-    s.respAddr.set(a);
+    for (let i = 0; i < 4; i++) {
+      const a = s.origAddr[i];
+      s.origAddr[i] = s.respAddr[i];
+      s.respAddr[i] = a;
+    }
     const port = s.origPort;
     s.origPort = s.respPort;
     s.respPort = port;

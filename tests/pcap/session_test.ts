@@ -23,7 +23,7 @@ async function sessions(
   return out;
 }
 
-function endpoint(addr: Uint32Array, family: number, port: number): string {
+function endpoint(addr: ArrayLike<number>, family: number, port: number): string {
   return `${formatAddress(addr, family)}/${port}`;
 }
 
