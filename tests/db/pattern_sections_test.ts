@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { DatabaseBuilder } from "../../lib/db/builder.ts";
+import { Database } from "../../lib/db/database.ts";
+import { InputError } from "../../lib/db/input_error.ts";
+import { StringMatches } from "../../lib/db/string_match.ts";
+import { hasProgram } from "../_fixtures.ts";
+
+function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
+  const b = new DatabaseBuilder({
+    buildEpoch: 1,
+    matchMode: ci ? "case-insensitive" : "case-sensitive",
+  });
+  entries.forEach(([e, d], i) => b.add(e, d, { file: "feed.txt", line: i + 1 }));
+  return b.build();
+}
+
+const MIXED: [string, Record<string, string | number>][] = [
+  ["10.0.0.0/8", { kind: "net" }],
+  ["2001:db8::/32", { kind: "net6" }],
+  ["evil.example", { kind: "literal" }],
+  ["*.evil.example", { kind: "glob-suffix" }],
+  ["mal?are.*", { kind: "glob-mixed" }],
+  ["glob:exact-glob", { kind: "forced-glob" }],
+  ["literal:weird[name", { kind: "forced-literal" }],
+  ["literal:1.2.3.4", { kind: "literal-ip" }],
+  ["a\\*b", { kind: "escaped" }],
+  ["*", { kind: "catch-all" }],
+];
+
+Deno.test("builder detects entry kinds: IP, glob with unescaped *?[, else literal; prefixes override", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  MIXED.forEach(([e, d]) => b.add(e, d));
+  b.build();
+  assert.deepEqual(b.stats.counts, { ipv4: 1, ipv6: 1, literal: 4, glob: 4 });
+});
+
+Deno.test("Database.lookup() answers IPs from the tree and strings with every match", () => {
+  const db = Database.fromBytes(build(MIXED));
+  const ip = db.lookup("10.1.2.3");
+  assert.equal(ip?.kind, "ip");
+  assert.equal(ip?.kind === "ip" && ip.network, "10.0.0.0/8");
+  // An IP that is not in the tree is not looked up as a string.
+  assert.equal(db.lookup("1.2.3.4"), null);
+  const r = db.lookup("evil.example");
+  assert.equal(r?.kind, "string");
+  assert.deepEqual(r?.kind === "string" && r.matches.map((m) => [m.kind, m.entry]), [
+    ["literal", "evil.example"],
+    ["glob", "*"],
+  ]);
+  const sub = db.lookup("www.evil.example");
+  assert.deepEqual(sub?.kind === "string" && sub.matches.map((m) => m.data), [
+    { kind: "glob-suffix" },
+    { kind: "catch-all" },
+  ]);
+  assert.deepEqual(sub?.data, { kind: "glob-suffix" });
+  const first = db.lookupFirst("malware.bin");
+  assert.deepEqual(first?.kind === "string" && first.matches, [
+    { kind: "glob", entry: "mal?are.*", data: { kind: "glob-mixed" } },
+  ]);
+  assert.deepEqual(db.lookupFirst("weird[name")?.data, { kind: "forced-literal" });
+  // No unescaped metacharacter: a literal, stored exactly as written (backslash included).
+  assert.deepEqual(db.lookupFirst("a\\*b")?.data, { kind: "escaped" });
+  assert.deepEqual(db.lookupFirst("a*b")?.data, { kind: "catch-all" });
+  assert.deepEqual(db.lookupFirst("axb")?.data, { kind: "catch-all" });
+  assert.deepEqual(db.lookupFirst("exact-glob")?.data, { kind: "forced-glob" });
+});
+
+Deno.test("Database string lookups have an allocation-free form returning data offsets", () => {
+  const db = Database.fromBytes(build(MIXED));
+  const out = new StringMatches();
+  assert.equal(db.lookupStringOffsets("x.evil.example", out), 2);
+  assert.deepEqual(db.decode(out.offsets[0]), { kind: "glob-suffix" });
+  const off = db.lookupStringOffset("evil.example");
+  assert.deepEqual(db.decode(off), { kind: "literal" });
+  assert.equal(db.stringMatcher()?.lastKind, 0);
+});
+
+Deno.test("builder rejects a malformed glob naming the line, and accepts it as literal: ", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  assert.throws(() => b.add("bad[z-a]", {}, { file: "feed.txt", line: 7 }), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /feed\.txt:7/);
+    assert.match(e.message, /reversed range/);
+    return true;
+  });
+  assert.throws(() => b.add("glob:ab\\", {}, { file: "f", line: 2 }), /lone backslash/);
+  b.add("literal:bad[z-a]", { ok: 1 });
+  const db = Database.fromBytes(b.build());
+  assert.deepEqual(db.lookup("bad[z-a]")?.data, { ok: 1 });
+});
+
+Deno.test("case-insensitive databases record mxy_match_mode and fold literals and globs", () => {
+  const db = Database.fromBytes(
+    build([["Evil.Example", { n: 1 }], ["*.ΒΑΔ.example", { n: 2 }], ["1.2.3.4", { n: 3 }]], true),
+  );
+  assert.equal(db.metadata.mxyMatchMode, "case-insensitive");
+  assert.deepEqual(db.lookup("EVIL.example")?.data, { n: 1 });
+  assert.deepEqual(db.lookup("www.βαδ.EXAMPLE")?.data, { n: 2 });
+  const cs = Database.fromBytes(build([["Evil.Example", { n: 1 }]]));
+  assert.equal(cs.metadata.mxyMatchMode, "case-sensitive");
+  assert.equal(cs.lookup("evil.example"), null);
+});
+
+Deno.test("case-insensitive duplicates are detected on the folded key", () => {
+  const b = new DatabaseBuilder({
+    buildEpoch: 1,
+    matchMode: "case-insensitive",
+    onDuplicate: "error",
+  });
+  b.add("Evil.Example", {});
+  assert.throws(() => b.add("EVIL.example", {}), /Duplicate/);
+});
+
+Deno.test("the same input gives a byte-identical file with pattern sections", () => {
+  assert.deepEqual(build(MIXED), build(MIXED));
+});
+
+Deno.test("a file with literal and glob sections stays readable by mmdblookup", async () => {
+  if (!hasProgram("mmdblookup")) return;
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/mixed.mxy`;
+    await Deno.writeFile(path, build(MIXED));
+    const out = await new Deno.Command("mmdblookup", {
+      args: ["--file", path, "--ip", "10.9.9.9", "kind"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(new TextDecoder().decode(out.stdout), /"net"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
