@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { Database } from "../../lib/db/database.ts";
+import { hasMmdblookup, mmdblookup } from "../db/_peers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const MAIN = ROOT + "cli/main.ts";
+
+async function mxy(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("mxy build reads several feed formats into one database mmdblookup reads", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/all.mxy`;
+  const r = await mxy([
+    "build",
+    "testdata/ioc_sample.csv",
+    "testdata/sample.json",
+    "testdata/sample.jsonl",
+    "testdata/sample.txt",
+    "-o",
+    out,
+    "--description",
+    "samples",
+    "--database-type",
+    "mxy-test",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Built .*all\.mxy: 18 entries \(ipv4 \d+, ipv6 \d+, literal 1, glob 1\)/);
+  assert.match(r.stderr, / 1 duplicate \(last\)/); // 192.0.2.0/24 is in the CSV and the JSON
+  const db = await Database.open(out);
+  assert.equal(db.metadata.databaseType, "mxy-test");
+  assert.deepEqual(db.metadata.description, { en: "samples" });
+  // sample.txt comes last: its 198.51.100.0/26 replaces nothing but is more specific.
+  assert.deepEqual(db.lookup("198.51.100.5")?.data, {});
+  assert.equal((db.lookup("192.0.2.1")?.data as { name: string }).name, "TEST-NET-1");
+  assert.equal((db.lookup("203.0.113.9")?.data as { score: number }).score, -12);
+  db.close();
+  if (hasMmdblookup()) {
+    assert.match(await mmdblookup(out, "192.0.2.1", "big"), /18446744073709551615 <uint64>/);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy build reads standard input and gzip, and SOURCE_DATE_EPOCH makes it reproducible", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { SOURCE_DATE_EPOCH: "1700000000" };
+  const a = await mxy(["build", "-", "--format", "text", "-o", `${dir}/a.mxy`, "-q"], {
+    stdin: "10.0.0.0/8\n2001:db8::/32\n",
+    env,
+  });
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stderr, "");
+  await Deno.writeTextFile(`${dir}/feed.txt`, "10.0.0.0/8\n2001:db8::/32\n");
+  const gz = await new Response(
+    (await Deno.open(`${dir}/feed.txt`)).readable.pipeThrough(new CompressionStream("gzip")),
+  ).bytes();
+  await Deno.writeFile(`${dir}/feed.txt.gz`, gz);
+  const b = await mxy(["build", `${dir}/feed.txt.gz`, "-o", `${dir}/b.mxy`, "-q"], { env });
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual(await Deno.readFile(`${dir}/a.mxy`), await Deno.readFile(`${dir}/b.mxy`));
+  const db = await Database.open(`${dir}/a.mxy`);
+  assert.equal(BigInt(db.metadata.buildEpoch), 1700000000n);
+  db.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy build rejects bad input with file and line, exit 1, and keeps the old output", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/ok.txt`, "10.0.0.0/8\n");
+  await Deno.writeTextFile(`${dir}/bad.csv`, "entry,tag\n10.0.0.0/8,a\n10.1.2.3/8,b\n");
+  const ok = await mxy(["build", `${dir}/ok.txt`, "-o", `${dir}/out.mxy`, "-q"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const before = await Deno.readFile(`${dir}/out.mxy`);
+  const bad = await mxy(["build", `${dir}/bad.csv`, "-o", `${dir}/out.mxy`]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /bad\.csv:3: Network "10\.1\.2\.3\/8" has host bits set/);
+  assert.deepEqual(await Deno.readFile(`${dir}/out.mxy`), before);
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(),
+    ["bad.csv", "ok.txt", "out.mxy"],
+  );
+  // --normalize accepts it; --on-duplicate error refuses a repeated network.
+  const norm = await mxy(["build", `${dir}/bad.csv`, "-o", `${dir}/n.mxy`, "--normalize"]);
+  assert.equal(norm.code, 0, norm.stderr);
+  assert.match(norm.stderr, /1 duplicate \(last\)/);
+  const dup = await mxy([
+    "build",
+    `${dir}/bad.csv`,
+    "-o",
+    `${dir}/d.mxy`,
+    "--normalize",
+    "--on-duplicate",
+    "error",
+  ]);
+  assert.equal(dup.code, 1);
+  assert.match(
+    dup.stderr,
+    /bad\.csv:3: Duplicate entry "10\.0\.0\.0\/8" \(first given at .*bad\.csv:2\)/,
+  );
+  const missing = await mxy(["build", `${dir}/nope.csv`, "-o", `${dir}/x.mxy`]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Cannot read ".*nope\.csv"/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy build answers usage errors with exit 2 and --help with exit 0", async () => {
+  assert.equal((await mxy(["build", "x.csv"])).code, 2);
+  assert.equal((await mxy(["build", "-o", "x.mxy"])).code, 2);
+  assert.equal((await mxy(["build", "x.csv", "-o", "y", "--on-duplicate", "maybe"])).code, 2);
+  assert.equal((await mxy(["build", "x.csv", "-o", "y", "--record-size", "20"])).code, 2);
+  assert.equal((await mxy(["build", "x.csv", "-o", "y", "--format", "xml"])).code, 2);
+  const help = await mxy(["build", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: mxy build INPUT\.\.\. -o OUT\.mxy/);
+});

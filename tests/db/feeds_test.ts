@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  feedFormatOf,
+  parseCsvFeed,
+  parseFeed,
+  parseJsonFeed,
+  parseJsonLinesFeed,
+  parseTextFeed,
+  readFeed,
+  sniffFeedFormat,
+} from "../../lib/db/feeds/mod.ts";
+import { InputError } from "../../lib/db/input_error.ts";
+import { encodeValue, TypedValue } from "../../lib/format/data_writer.ts";
+
+const TESTDATA = new URL("../../testdata/", import.meta.url).pathname;
+
+function errorAt(fn: () => unknown, line: number, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof InputError, String(e));
+    assert.equal(e.line, line, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+Deno.test("parseCsvFeed() infers numbers and booleans but keeps zip codes and odd numbers as text", () => {
+  const text = "entry,zip,n,f,flag,v,big,neg,empty\n" +
+    "1.2.3.4,02134,42,1.5,true,1.10,18446744073709551615,-7,\n";
+  const [r] = [...parseCsvFeed(text, { file: "a.csv" })];
+  assert.deepEqual(r, {
+    entry: "1.2.3.4",
+    data: {
+      zip: "02134",
+      n: 42,
+      f: 1.5,
+      flag: true,
+      v: "1.10",
+      big: 18446744073709551615n,
+      neg: -7,
+    },
+    file: "a.csv",
+    line: 2,
+  });
+});
+
+Deno.test("parseCsvFeed() reads quotes, comments, CRLF and the key alias with the right lines", () => {
+  const text =
+    '# comment\r\nKey,note\r\n10.0.0.1,"a, ""quoted""\nmulti-line"\r\n\r\n10.0.0.2,plain\r\n';
+  const rows = [...parseCsvFeed(text)];
+  assert.deepEqual(rows.map((r) => [r.entry, r.data, r.line]), [
+    ["10.0.0.1", { note: 'a, "quoted"\nmulti-line' }, 3],
+    ["10.0.0.2", { note: "plain" }, 6],
+  ]);
+});
+
+Deno.test("parseCsvFeed() forces column types from name:type headers", () => {
+  const text = 'entry,asn:string,w:float,c:uint32,j:json,b:bool\n1.2.3.4,64500,0.5,7,"[1,2]",1\n';
+  const [r] = [...parseCsvFeed(text)];
+  const d = r.data as Record<string, unknown>;
+  assert.equal(d.asn, "64500");
+  assert.ok(d.w instanceof TypedValue && d.w.type === "float");
+  assert.ok(d.c instanceof TypedValue && d.c.type === "uint32");
+  assert.deepEqual(d.j, [1, 2]);
+  assert.equal(d.b, true);
+  assert.deepEqual([...encodeValue(d.c as TypedValue)], [0xc1, 7]);
+  errorAt(
+    () => [...parseCsvFeed("entry,c:uint16\n1.2.3.4,x\n", { file: "t.csv" })],
+    2,
+    /t\.csv:2: Column "c"/,
+  );
+});
+
+Deno.test("parseCsvFeed() reports bad rows with file and line", () => {
+  errorAt(() => [...parseCsvFeed("ip,x\n1.2.3.4,1\n", { file: "h.csv" })], 1, /no "entry"/);
+  errorAt(
+    () => [...parseCsvFeed("entry,x\n1.2.3.4,1\n1.2.3.5\n", { file: "r.csv" })],
+    3,
+    /1 cells/,
+  );
+  errorAt(() => [...parseCsvFeed('entry,x\n1.2.3.4,"open\n')], 2, /not closed/);
+  errorAt(() => [...parseCsvFeed('entry,x\n1.2.3.4,ab"c\n')], 2, /Quote inside/);
+  errorAt(() => [...parseCsvFeed("")], 1, /no header/);
+});
+
+Deno.test("parseJsonFeed() keeps big integers exact and knows each record's line", () => {
+  const text = `[
+    {"entry": "10.0.0.0/8", "data": {"u64": 18446744073709551615, "u128": 340282366920938463463374607431768211455}},
+    {"key": "10.1.0.0/16", "tag": "x", "d": 2.0, "gone": null},
+    "10.2.0.0/16"
+  ]`;
+  const rows = [...parseJsonFeed(text, { file: "a.json" })];
+  assert.deepEqual(rows.map((r) => r.line), [2, 3, 4]);
+  assert.deepEqual(rows[0].data, {
+    u64: 18446744073709551615n,
+    u128: 340282366920938463463374607431768211455n,
+  });
+  const d = rows[1].data as Record<string, unknown>;
+  assert.equal(d.tag, "x");
+  assert.ok(d.d instanceof TypedValue && d.d.type === "double" && d.d.value === 2);
+  assert.equal("gone" in d, false);
+  assert.deepEqual(rows[2].data, {});
+  const obj = [...parseJsonFeed('{\n"1.2.3.4": {"a": 1},\n"::1": {"b": 2}\n}')];
+  assert.deepEqual(obj.map((r) => [r.entry, r.data, r.line]), [
+    ["1.2.3.4", { a: 1 }, 2],
+    ["::1", { b: 2 }, 3],
+  ]);
+});
+
+Deno.test("parseJsonFeed() reports syntax errors at the record's line", () => {
+  errorAt(
+    () => [...parseJsonFeed('[\n{"entry": "1.2.3.4"},\n{"entry": 5}\n]', { file: "j" })],
+    3,
+    /j:3:.*must be a string/,
+  );
+  errorAt(
+    () => [...parseJsonFeed('[\n{"entry": "1.2.3.4"},\n{"entry": "x",}\n]')],
+    3,
+    /Invalid JSON/,
+  );
+  errorAt(() => [...parseJsonFeed('[\n{"data": {}}\n]')], 2, /no "entry"/);
+  errorAt(() => [...parseJsonFeed('[{"entry": "a"}] x')], 1, /after the end/);
+  errorAt(() => [...parseJsonFeed("42")], 1, /array of records/);
+});
+
+Deno.test("parseJsonLinesFeed() and parseTextFeed() number lines from 1, skipping blanks", () => {
+  const jl = [...parseJsonLinesFeed('\n{"entry":"1.2.3.4","data":{"n":1}}\n\n"5.6.7.8"\n')];
+  assert.deepEqual(jl.map((r) => [r.entry, r.line]), [["1.2.3.4", 2], ["5.6.7.8", 4]]);
+  errorAt(() => [...parseJsonLinesFeed('"ok"\n{bad\n', { file: "l" })], 2, /l:2: Invalid JSON/);
+  const txt = [...parseTextFeed("a#b\n  # c\n\tglob:*.x # tail\n")];
+  assert.deepEqual(txt.map((r) => [r.entry, r.line]), [["a#b", 1], ["glob:*.x", 3]]);
+});
+
+Deno.test("feedFormatOf() and sniffFeedFormat() pick the format", () => {
+  assert.equal(feedFormatOf("x.CSV"), "csv");
+  assert.equal(feedFormatOf("x.ndjson"), "jsonl");
+  assert.equal(feedFormatOf("x.json.gz"), "json");
+  assert.equal(feedFormatOf("x.txt"), "text");
+  assert.equal(feedFormatOf("x.dat"), null);
+  assert.equal(sniffFeedFormat('[{"entry":"a"}]'), "json");
+  assert.equal(sniffFeedFormat('{\n "1.2.3.4": {}\n}'), "json");
+  assert.equal(sniffFeedFormat('{"entry":"a"}\n{"entry":"b"}'), "jsonl");
+  assert.equal(sniffFeedFormat("entry\tscore\n1.2.3.4\t1\n"), "tsv");
+  assert.equal(sniffFeedFormat("# list\n1.2.3.4\n"), "text");
+});
+
+Deno.test("readFeed() reads every sample in testdata/, gzip and all", async () => {
+  const counts: Record<string, number> = {};
+  for (const name of ["ioc_sample.csv", "sample.json", "sample.jsonl", "sample.txt"]) {
+    counts[name] = [...await readFeed(TESTDATA + name)].length;
+  }
+  assert.deepEqual(counts, {
+    "ioc_sample.csv": 10,
+    "sample.json": 3,
+    "sample.jsonl": 3,
+    "sample.txt": 3,
+  });
+  const gz = await Deno.makeTempFile({ suffix: ".jsonl.gz" });
+  const raw = await Deno.readFile(TESTDATA + "sample.jsonl");
+  const packed = await new Response(
+    new Blob([raw]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).bytes();
+  await Deno.writeFile(gz, packed);
+  const rows = [...await readFeed(gz)];
+  assert.deepEqual(rows.map((r) => r.entry), [
+    "203.0.113.0/24",
+    "203.0.113.9",
+    "198.18.0.0/15",
+  ]);
+  await Deno.remove(gz);
+  const bad = await Deno.makeTempFile({ suffix: ".txt" });
+  await Deno.writeFile(bad, new Uint8Array([0x31, 0x0a, 0xc3, 0x28]));
+  await assert.rejects(() => readFeed(bad), /:2: Input is not valid UTF-8/);
+  await Deno.remove(bad);
+});
+
+Deno.test("parseFeed() JSON output of exported values reads back to the same values", () => {
+  const scalar = fc.oneof(
+    fc.string(),
+    fc.integer({ min: -(2 ** 31), max: 2 ** 53 - 1 }),
+    fc.bigInt({ min: 2n ** 53n, max: 2n ** 128n - 1n }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Number.isInteger(x)),
+    fc.boolean(),
+  );
+  fc.assert(
+    fc.property(fc.dictionary(fc.string({ minLength: 1 }), scalar, { maxKeys: 6 }), (data) => {
+      const text = JSON.stringify(
+        { entry: "1.2.3.4", data },
+        (_k, v) => typeof v === "bigint" ? `\u0000${v}\u0000` : v,
+      ).replace(/"\\u0000(\d+)\\u0000"/g, "$1");
+      const [r] = [...parseFeed(text + "\n", "x.jsonl")];
+      assert.deepEqual(r.data, data);
+    }),
+    { numRuns: 200 },
+  );
+});
