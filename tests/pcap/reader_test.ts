@@ -1,0 +1,433 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { hasProgram } from "../_fixtures.ts";
+import {
+  buildPacket,
+  forEachPacket,
+  forEachPacketInBytes,
+  formatSrc,
+  formatTimestamp,
+  LinkType,
+  PcapError,
+  PcapErrorCode,
+  PcapWriter,
+  type PcapWriterOptions,
+  type ReadSummary,
+} from "../../lib/pcap/mod.ts";
+
+const PKT = buildPacket({
+  src: "10.1.2.3",
+  dst: "10.3.2.1",
+  srcPort: 1000,
+  dstPort: 53,
+  payload: new Uint8Array(20),
+});
+
+function collect(bytes: Uint8Array): { times: string[]; summary: ReadSummary } {
+  const times: string[] = [];
+  const summary = forEachPacketInBytes(bytes, (v) => {
+    times.push(`${formatTimestamp(v)}/${v.caplen}/${v.origlen}/${v.iface}/${v.linktype}`);
+  });
+  return { times, summary };
+}
+
+function sample(options: PcapWriterOptions, n = 5): Uint8Array<ArrayBuffer> {
+  const w = new PcapWriter(options);
+  for (let i = 0; i < n; i++) {
+    w.writePacket(PKT, { tsSec: 1795316355 + i, tsNsec: 123456789 - i * 1000 });
+  }
+  return w.toBytes();
+}
+
+for (const nanos of [false, true]) {
+  for (const littleEndian of [true, false]) {
+    Deno.test(`forEachPacketInBytes() reads classic pcap written ${nanos ? "ns" : "µs"} ${littleEndian ? "little" : "big"}-endian`, () => {
+      const bytes = sample({ nanos, littleEndian });
+      const { times, summary } = collect(bytes);
+      assert.equal(summary.format, "pcap");
+      assert.equal(summary.nanos, nanos);
+      assert.equal(summary.packets, 5);
+      assert.equal(
+        times[0],
+        `1795316355.${nanos ? "123456789" : "123456000"}/${PKT.length}/${PKT.length}/0/1`,
+      );
+    });
+  }
+}
+
+Deno.test("forEachPacketInBytes() cuts records at the snap length and keeps the wire length", () => {
+  const { times } = collect(sample({ snaplen: 40 }, 1));
+  assert.equal(times[0].split("/").slice(1, 3).join("/"), `40/${PKT.length}`);
+});
+
+Deno.test("forEachPacketInBytes() reads the FCS bits of the link-type field", () => {
+  let fcs = -1, lt = -1;
+  forEachPacketInBytes(sample({ fcsLen: 4 }, 1), (v) => {
+    fcs = v.fcsLen;
+    lt = v.linktype;
+  });
+  assert.equal(fcs, 4);
+  assert.equal(lt, 1);
+});
+
+Deno.test("forEachPacketInBytes() reads pcapng in both byte orders with decimal and binary if_tsresol and if_tsoffset", () => {
+  for (const littleEndian of [true, false]) {
+    const w = new PcapWriter({ format: "pcapng", littleEndian, nanos: true });
+    const us = w.addInterface(LinkType.RAW, { tsresol: 6, name: "raw0" });
+    const bin = w.addInterface(LinkType.ETHERNET, { tsresol: 0x80 | 20 });
+    const off = w.addInterface(LinkType.ETHERNET, { tsresol: 3, tsoffset: 1000 });
+    const ps = w.addInterface(LinkType.ETHERNET, { tsresol: 12 });
+    const raw = buildPacket({ linktype: LinkType.RAW, src: "10.0.0.9", dst: "10.0.0.8" });
+    w.writePacket(PKT, { tsSec: 1795316355, tsNsec: 123456789 });
+    w.writePacket(raw, { tsSec: 1795316355, tsNsec: 123456789, iface: us });
+    w.writePacket(PKT, { tsSec: 1795316355, tsNsec: 500000000, iface: bin });
+    w.writePacket(PKT, { tsSec: 1795316355, tsNsec: 7000000, iface: off });
+    // picoseconds: 64 bits hold about 213 days
+    w.writePacket(PKT, { tsSec: 10000000, tsNsec: 123456789, iface: ps });
+    const { times, summary } = collect(w.toBytes());
+    const t = times.map((x) => x.split("/")[0]);
+    assert.deepEqual(t, [
+      "1795316355.123456789",
+      "1795316355.123456000",
+      "1795316355.500000000",
+      "1795316355.007000000",
+      "10000000.123456789",
+    ]);
+    assert.deepEqual(summary.linktypes, [1, 101]);
+    assert.equal(summary.interfaces[1].name, "raw0");
+    assert.equal(summary.interfaces[2].tsresol, "2^-20");
+    assert.equal(summary.interfaces[3].tsoffset, 1000);
+  }
+});
+
+Deno.test("forEachPacketInBytes() reads SPB, obsolete PB, NRB, ISB and skips custom and unknown blocks", () => {
+  const w = new PcapWriter({ format: "pcapng", snaplen: 50 });
+  w.writePacket(PKT, { block: "spb" });
+  w.writePacket(PKT, { block: "pb", tsSec: 5, tsNsec: 6000 });
+  w.writeNameRecords([{ address: "10.1.2.3", names: ["a.test", "b.test"] }]);
+  w.writeBlock(0x00000bad, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+  w.writeBlock(0x40000bad, new Uint8Array(7));
+  w.writeBlock(0x0000000a, new Uint8Array(16)); // decryption secrets: not a packet
+  w.writeStatistics(0, { received: 10, dropped: 2 });
+  w.writePacket(PKT, { tsSec: 7 });
+  const { times, summary } = collect(w.toBytes());
+  assert.equal(summary.packets, 3);
+  assert.equal(times[0], `0.000000000/50/${PKT.length}/0/1`);
+  assert.equal(times[1], `5.000006000/50/${PKT.length}/0/1`);
+  assert.equal(summary.skippedBlocks, 3);
+  assert.deepEqual(summary.names.get("10.1.2.3"), ["a.test", "b.test"]);
+  assert.deepEqual(summary.interfaces[0].stats, { received: 10, dropped: 2 });
+});
+
+Deno.test("forEachPacketInBytes() follows sections that switch byte order and reset interfaces", () => {
+  const w = new PcapWriter({ format: "pcapng", littleEndian: true });
+  w.writePacket(PKT, { tsSec: 1 });
+  w.newSection({ littleEndian: false });
+  w.addInterface(LinkType.RAW);
+  w.writePacket(buildPacket({ linktype: LinkType.RAW, src: "1.1.1.1", dst: "2.2.2.2" }), {
+    tsSec: 2,
+  });
+  w.newSection({ littleEndian: true });
+  w.addInterface(LinkType.LINUX_SLL);
+  w.writePacket(buildPacket({ linktype: LinkType.LINUX_SLL, src: "3.3.3.3", dst: "4.4.4.4" }), {
+    tsSec: 3,
+  });
+  const srcs: string[] = [];
+  const s = forEachPacketInBytes(w.toBytes(), (v) => {
+    srcs.push(`${v.section}:${v.tsSec}:${formatSrc(v)}`);
+  });
+  assert.equal(s.sections, 3);
+  assert.deepEqual(srcs, ["0:1:10.1.2.3", "1:2:1.1.1.1", "2:3:3.3.3.3"]);
+  assert.deepEqual(s.linktypes, [1, 101, 113]);
+});
+
+Deno.test("forEachPacketInBytes() reports the packets read and the offset of a record cut short, at every cut", () => {
+  for (const format of ["pcap", "pcapng"] as const) {
+    const bytes = sample({ format }, 3);
+    const headerLen = format === "pcap" ? 24 : 28 + 20;
+    const starts: number[] = [];
+    forEachPacketInBytes(bytes, (v) => {
+      starts.push(v.fileOffset);
+    });
+    starts.push(bytes.length);
+    for (let cut = headerLen; cut < bytes.length; cut++) {
+      const s = forEachPacketInBytes(bytes.subarray(0, cut), () => {});
+      const complete = starts.filter((_o, i) => i < 3 && starts[i + 1] <= cut).length;
+      assert.equal(s.packets, complete, `${format} cut at ${cut}`);
+      if (starts.includes(cut)) assert.equal(s.truncated, null);
+      else {
+        assert.equal(s.truncated?.packets, complete);
+        assert.equal(s.truncated?.offset, starts[complete]);
+      }
+    }
+  }
+});
+
+Deno.test("forEachPacketInBytes() rejects damaged input with typed errors naming the byte offset", () => {
+  const cases: [string, Uint8Array, number][] = [];
+  cases.push(["empty", new Uint8Array(0), PcapErrorCode.TruncatedHeader]);
+  cases.push(["short header", sample({}).subarray(0, 10), PcapErrorCode.TruncatedHeader]);
+  cases.push(["no magic", new Uint8Array(100), PcapErrorCode.BadMagic]);
+  const bigRec = sample({}, 1);
+  new DataView(bigRec.buffer).setUint32(24 + 8, 0x7fffffff, true);
+  cases.push(["huge record", bigRec, PcapErrorCode.RecordTooLarge]);
+  const badVer = sample({}, 1);
+  badVer[4] = 9;
+  cases.push(["pcap version", badVer, PcapErrorCode.BadVersion]);
+  const ng = sample({ format: "pcapng" }, 1);
+  const badLen = ng.slice();
+  new DataView(badLen.buffer).setUint32(28 + 20 + 4, 33, true);
+  cases.push(["block length not a multiple of 4", badLen, PcapErrorCode.BadLength]);
+  const badTrailer = ng.slice();
+  badTrailer[badTrailer.length - 4] ^= 0xff;
+  cases.push(["trailer mismatch", badTrailer, PcapErrorCode.BadLength]);
+  const badIface = ng.slice();
+  new DataView(badIface.buffer).setUint32(28 + 20 + 8, 5, true);
+  cases.push(["unknown interface", badIface, PcapErrorCode.UnknownInterface]);
+  const badBom = ng.slice();
+  badBom[8] = 0;
+  cases.push(["byte-order magic", badBom, PcapErrorCode.BadMagic]);
+  const noShb = ng.slice(28);
+  noShb.set([6, 0, 0, 0], 0);
+  cases.push(["packet before section", noShb, PcapErrorCode.BadMagic]);
+  for (const [name, bytes, code] of cases) {
+    assert.throws(
+      () => forEachPacketInBytes(bytes, () => {}, { name: "x.pcap" }),
+      (e: unknown) =>
+        e instanceof PcapError && e.code === code && /x\.pcap/.test(e.message) &&
+        e.offset !== undefined,
+      name,
+    );
+  }
+});
+
+Deno.test("forEachPacketInBytes() only throws PcapError on randomly corrupted captures", () => {
+  const base = [
+    sample({}, 4),
+    sample({ format: "pcapng" }, 4),
+    sample({ nanos: true, littleEndian: false }, 4),
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0, 1, 2),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+      fc.nat(),
+      (which, edits, cut) => {
+        const b = base[which].slice();
+        for (const [pos, val] of edits) b[pos % b.length] = val;
+        const bytes = b.subarray(0, Math.max(0, b.length - (cut % 40)));
+        try {
+          const s = forEachPacketInBytes(bytes, () => {}, { maxRecord: 1 << 20 });
+          assert.ok(s.packets <= 4 || s.packets >= 0);
+        } catch (e) {
+          assert.ok(e instanceof PcapError, String(e));
+        }
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
+
+Deno.test("forEachPacket() over a stream gives the same packets whatever the chunk sizes", async () => {
+  const bytes = sample({ format: "pcapng" }, 40);
+  const expected = collect(bytes).times;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 20 }),
+      async (sizes) => {
+        let i = 0, o = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(c) {
+            if (o >= bytes.length) return c.close();
+            const n = sizes[i++ % sizes.length];
+            c.enqueue(bytes.slice(o, o + n));
+            o += n;
+          },
+        });
+        const times: string[] = [];
+        const s = await forEachPacket(stream, (v) => {
+          times.push(`${formatTimestamp(v)}/${v.caplen}/${v.origlen}/${v.iface}/${v.linktype}`);
+        }, { chunkSize: 1 });
+        assert.deepEqual(times, expected);
+        assert.equal(s.bytesRead, bytes.length);
+        assert.equal(s.truncated, null);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("forEachPacket() streams a capture larger than its buffer with bounded memory and stops on request", async () => {
+  const w = new PcapWriter({});
+  for (let i = 0; i < 3000; i++) w.writePacket(PKT, { tsSec: i });
+  const bytes = w.toBytes();
+  let n = 0;
+  const s = await forEachPacket(new Blob([bytes]).stream(), () => {
+    n++;
+  }, { chunkSize: 64 * 1024 });
+  assert.equal(n, 3000);
+  assert.equal(s.mode, "stream");
+  let m = 0;
+  const stopped = await forEachPacket(new Blob([bytes]).stream(), () => ++m < 10);
+  assert.equal(m, 10);
+  assert.equal(stopped.stopped, true);
+});
+
+Deno.test("forEachPacket() reads files mapped, read and streamed, plain and gzip, the same way", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = sample({ nanos: true }, 7);
+    const expected = collect(bytes).times;
+    await Deno.writeFile(`${dir}/a.pcap`, bytes);
+    const gz = await new Response(
+      new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).bytes();
+    await Deno.writeFile(`${dir}/a.pcap.gz`, gz);
+    await Deno.writeFile(`${dir}/gz-without-suffix.pcap`, gz);
+    const runs: [string, "auto" | "mmap" | "read" | "stream"][] = [
+      ["a.pcap", "auto"],
+      ["a.pcap", "read"],
+      ["a.pcap", "stream"],
+      ["a.pcap.gz", "auto"],
+      ["gz-without-suffix.pcap", "auto"],
+      ["gz-without-suffix.pcap", "stream"],
+    ];
+    for (const [file, mode] of runs) {
+      const times: string[] = [];
+      await forEachPacket(`${dir}/${file}`, (v) => {
+        times.push(`${formatTimestamp(v)}/${v.caplen}/${v.origlen}/${v.iface}/${v.linktype}`);
+      }, { mode });
+      assert.deepEqual(times, expected, `${file} ${mode}`);
+    }
+    await assert.rejects(
+      forEachPacket(`${dir}/missing.pcap`, () => {}),
+      (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.ReadFailed,
+    );
+    const broken = gz.slice(0, gz.length - 12);
+    broken[20] ^= 0xff;
+    await Deno.writeFile(`${dir}/broken.pcap.gz`, broken);
+    await assert.rejects(
+      forEachPacket(`${dir}/broken.pcap.gz`, () => {}),
+      (e: unknown) => e instanceof PcapError,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mxy pcap info - reads a gzip capture from standard input", async () => {
+  const bytes = sample({}, 3);
+  const gz = await new Response(
+    new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).bytes();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/main.ts", import.meta.url).pathname,
+      "pcap",
+      "info",
+      "--json",
+      "-",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const wr = child.stdin.getWriter();
+  await wr.write(gz);
+  await wr.close();
+  const out = await child.output();
+  assert.equal(out.code, 0);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(info.packets, 3);
+  assert.equal(info.readMode, "stream");
+  assert.deepEqual(info.hierarchy.map((h: { path: string }) => h.path), [
+    "eth",
+    "eth:ip",
+    "eth:ip:udp",
+    "eth:ip:udp:dns",
+  ]);
+});
+
+Deno.test({
+  name: "tshark reads the writer's captures for every link type with the same addresses and times",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const links: [number, boolean][] = [
+        [1, false],
+        [113, false],
+        [276, false],
+        [0, false],
+        [0, true],
+        [108, false],
+        [101, false],
+        [228, false],
+      ];
+      const pkt = (linktype: number, be: boolean, i: number) =>
+        buildPacket({
+          linktype,
+          nullBigEndian: be,
+          src: `192.0.2.${i}`,
+          dst: "192.0.2.200",
+          srcPort: 1234,
+          dstPort: 53,
+          vlans: linktype === 1 ? [5, 6] : undefined,
+        });
+      // one pcapng with an interface per link type, and two classic files
+      const ng = new PcapWriter({ format: "pcapng", nanos: true, linktype: 1 });
+      links.forEach(([lt], i) => {
+        const id = i === 0 ? 0 : ng.addInterface(lt, { tsresol: 9 });
+        ng.writePacket(pkt(lt, links[i][1], i + 1), {
+          tsSec: 1795316355,
+          tsNsec: 987654321,
+          iface: id,
+        });
+      });
+      const classicEth = new PcapWriter({ nanos: true, littleEndian: false });
+      classicEth.writePacket(pkt(1, false, 1), { tsSec: 1795316355, tsNsec: 987654321 });
+      const classicNull = new PcapWriter({ linktype: 0, nanos: true });
+      classicNull.writePacket(pkt(0, true, 1), { tsSec: 1795316355, tsNsec: 987654321 });
+      const files: [string, Uint8Array, number][] = [
+        ["all.pcapng", ng.toBytes(), links.length],
+        ["eth-be.pcap", classicEth.toBytes(), 1],
+        ["null-be.pcap", classicNull.toBytes(), 1],
+      ];
+      for (const [name, bytes, n] of files) {
+        const path = `${dir}/${name}`;
+        await Deno.writeFile(path, bytes);
+        const out = await new Deno.Command("tshark", {
+          args: [
+            "-r",
+            path,
+            "-T",
+            "fields",
+            "-E",
+            "separator=,",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "ip.src",
+            "-e",
+            "udp.dstport",
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        const theirs = new TextDecoder().decode(out.stdout).trim().split("\n");
+        const ours: string[] = [];
+        await forEachPacket(path, (v) => {
+          ours.push(`${formatTimestamp(v)},${formatSrc(v)},${v.dstPort}`);
+        });
+        assert.equal(ours.length, n);
+        assert.deepEqual(ours, theirs, name);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
