@@ -217,6 +217,16 @@ export interface CbpfProgram {
    * @returns The unsigned 32-bit return value.
    */
   run(packet: Uint8Array, wireLength?: number): number;
+  /**
+   * Runs the program on `caplen` bytes of `buf` at `offset`, without making a subarray.
+   *
+   * @param buf The buffer holding the packet (e.g. a whole capture file).
+   * @param offset Where the packet starts.
+   * @param caplen The captured length.
+   * @param wireLength The length on the wire.
+   * @returns The unsigned 32-bit return value.
+   */
+  runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number;
 }
 
 /**
@@ -259,7 +269,15 @@ export function compileCbpf(instructions: readonly CbpfInstruction[]): CbpfProgr
   return {
     instructions: Object.freeze(frozen),
     run(p: Uint8Array, wireLength: number = p.length): number {
-      return execute(code, jt, jf, kk, mem, p, wireLength);
+      return execute(code, jt, jf, kk, mem, p, 0, p.length, wireLength);
+    },
+    runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number {
+      if (offset < 0 || caplen < 0 || offset + caplen > buf.length) {
+        throw new RangeError(
+          `Packet bytes ${offset}+${caplen} lie outside a ${buf.length}-byte buffer`,
+        );
+      }
+      return execute(code, jt, jf, kk, mem, buf, offset, caplen, wireLength);
     },
   };
 }
@@ -271,10 +289,11 @@ function execute(
   kk: Uint32Array,
   mem: Uint32Array,
   p: Uint8Array,
+  o: number,
+  buflen: number,
   wirelen: number,
 ): number {
   let a = 0, x = 0, pc = 0;
-  const buflen = p.length;
   mem.fill(0);
   for (;;) {
     const c = code[pc];
@@ -286,15 +305,15 @@ function execute(
         return a >>> 0;
       case LD | W | ABS:
         if (k > buflen - 4 || buflen < 4) return 0;
-        a = ((p[k] << 24) | (p[k + 1] << 16) | (p[k + 2] << 8) | p[k + 3]) >>> 0;
+        a = ((p[o + k] << 24) | (p[o + k + 1] << 16) | (p[o + k + 2] << 8) | p[o + k + 3]) >>> 0;
         break;
       case LD | H | ABS:
         if (k > buflen - 2 || buflen < 2) return 0;
-        a = (p[k] << 8) | p[k + 1];
+        a = (p[o + k] << 8) | p[o + k + 1];
         break;
       case LD | B | ABS:
         if (k >= buflen) return 0;
-        a = p[k];
+        a = p[o + k];
         break;
       case LD | W | LEN:
         a = wirelen >>> 0;
@@ -305,24 +324,26 @@ function execute(
       case LD | W | IND: {
         const off = x + k;
         if (off > 0xffffffff || buflen < 4 || off > buflen - 4) return 0;
-        a = ((p[off] << 24) | (p[off + 1] << 16) | (p[off + 2] << 8) | p[off + 3]) >>> 0;
+        a =
+          ((p[o + off] << 24) | (p[o + off + 1] << 16) | (p[o + off + 2] << 8) | p[o + off + 3]) >>>
+          0;
         break;
       }
       case LD | H | IND: {
         const off = x + k;
         if (off > 0xffffffff || buflen < 2 || off > buflen - 2) return 0;
-        a = (p[off] << 8) | p[off + 1];
+        a = (p[o + off] << 8) | p[o + off + 1];
         break;
       }
       case LD | B | IND: {
         const off = x + k;
         if (off > 0xffffffff || off >= buflen) return 0;
-        a = p[off];
+        a = p[o + off];
         break;
       }
       case LDX | B | MSH:
         if (k >= buflen) return 0;
-        x = (p[k] & 0xf) << 2;
+        x = (p[o + k] & 0xf) << 2;
         break;
       case LD | IMM:
         a = k;
