@@ -176,7 +176,7 @@ function entry(
 /**
  * Writes every network and its data as JSON Lines, `{"entry":"1.2.3.0/24","data":{…}}`, the
  * input format `mxy build` reads. 64- and 128-bit integers are written exactly; bytes as
- * arrays of numbers.
+ * arrays of numbers; NaN and ±Infinity, which JSON cannot express, as `null`.
  *
  * @param db The database.
  * @param options {@linkcode IterateNetworksOptions}.

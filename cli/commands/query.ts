@@ -1,0 +1,186 @@
+/**
+ * `mxy query DB QUERY…`: looks up IP addresses (and, in `.mxy` files, strings) and prints what
+ * matched.
+ *
+ * @module
+ */
+import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { Database } from "../../lib/db/database.ts";
+import type { MmdbValue } from "../../lib/format/value.ts";
+import { valueToJson } from "../../lib/format/value.ts";
+import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
+
+const HELP = `Usage: mxy query DB [QUERY...] [options]
+
+Looks up each QUERY in the database DB (a .mxy file or any MaxMind DB): IPv4 and IPv6
+addresses (IPv4-mapped IPv6 too) by longest-prefix match; in .mxy files, other strings against
+the literal and glob entries. With no QUERY, reads queries from standard input, one per line
+(blank lines and lines starting with "#" are skipped).
+
+Exit status: 0 when at least one query matched, 1 when none did, 2 on a usage error.
+
+Options:
+  --format FORMAT   json (default: a JSON array), jsonl (one JSON object per line) or table
+  --explain         add why each query matched or did not (network, bits walked, data offset)
+  --mode MODE       auto (default: mmap when allowed), mmap or read
+  -h, --help        this help
+
+Examples:
+  mxy query iocs.mxy 1.2.3.4 2001:db8::1
+  mxy query GeoLite2-City.mmdb 81.2.69.160 --format table --explain
+  cut -d, -f1 hits.csv | mxy query iocs.mxy --format jsonl`;
+
+const SPEC = {
+  format: { type: "string" },
+  explain: { type: "boolean" },
+  mode: { type: "string" },
+} as const;
+
+/** One printed answer. */
+interface Answer {
+  query: string;
+  found: boolean;
+  result: Record<string, unknown> | null;
+  explain?: string;
+}
+
+function explain(db: Database, query: string, result: Record<string, unknown> | null): string {
+  if (result !== null && result.kind === "string") {
+    const matches = Array.isArray(result.matches)
+      ? result.matches as Record<string, unknown>[]
+      : [];
+    const list = matches.map((m) => `${String(m.kind)} ${JSON.stringify(m.entry)}`).join(", ");
+    return `"${query}" matched ${matches.length} string entr${
+      matches.length === 1 ? "y" : "ies"
+    } (best first): ${list}`;
+  }
+  const offset = db.lookupIpOffset(query);
+  const version = db.lastIpVersion;
+  const bits = db.lastPrefixLength;
+  if (version === 0) {
+    return `"${query}" is not an IP address, and no literal or glob entry matched it`;
+  }
+  const tree = db.metadata.ipVersion;
+  const where = version === 4 && tree === 6
+    ? "from the IPv4 subtree (::/96) of the IPv6 search tree"
+    : `from the root of the IPv${tree} search tree`;
+  if (offset < 0) {
+    if (version === 6 && tree === 4) {
+      return `${query} is IPv6 and the database's search tree holds IPv4 only`;
+    }
+    return `No network holds ${query}: the walk ${where} reached an empty record after ${bits} ` +
+      `bit${bits === 1 ? "" : "s"}`;
+  }
+  return `${query} is in ${String(result?.network)}: the most specific network on its path ` +
+    `(${bits} of ${version === 4 ? 32 : 128} bits walked ${where}); data record at ` +
+    `data-section offset ${offset}`;
+}
+
+function answer(db: Database, query: string, withExplain: boolean): Answer {
+  const r = db.lookup(query) as unknown as Record<string, unknown> | null;
+  const a: Answer = { query, found: r !== null, result: r };
+  if (withExplain) a.explain = explain(db, query, r);
+  return a;
+}
+
+function toJson(a: Answer, indent: number): string {
+  const obj: Record<string, unknown> = { query: a.query, found: a.found };
+  if (a.result) Object.assign(obj, a.result);
+  if (a.explain !== undefined) obj.explain = a.explain;
+  return valueToJson(obj as MmdbValue, indent);
+}
+
+function matchText(a: Answer): string {
+  if (!a.result) return "-";
+  if (typeof a.result.network === "string") return a.result.network;
+  const matches = a.result.matches as { entry?: unknown }[] | undefined;
+  if (Array.isArray(matches) && matches.length > 0) {
+    return matches.map((m) => String(m.entry)).join(" ");
+  }
+  return String(a.result.kind);
+}
+
+function printTable(io: CliIo, answers: Answer[]): void {
+  const rows = answers.map((a) => [
+    a.query,
+    matchText(a),
+    a.result ? valueToJson(a.result.data as MmdbValue) : "(no match)",
+  ]);
+  const head = ["QUERY", "MATCH", "DATA"];
+  const w0 = Math.max(head[0].length, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(head[1].length, ...rows.map((r) => r[1].length));
+  const out = new BufferedOut(io);
+  out.line(`${head[0].padEnd(w0)}  ${head[1].padEnd(w1)}  ${head[2]}`);
+  rows.forEach((r, i) => {
+    out.line(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
+    const why = answers[i].explain;
+    if (why !== undefined) out.line(`${"".padEnd(w0)}  ${why}`);
+  });
+  out.flush();
+}
+
+/**
+ * Runs `mxy query` with the given streams.
+ *
+ * @param argv The arguments after `query`.
+ * @param io The streams.
+ * @returns The exit code.
+ */
+export async function runQuery(argv: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+  const format = stringFlag(flags, "format", "json");
+  if (format !== "json" && format !== "jsonl" && format !== "table") {
+    throw new UsageError(`--format takes json, jsonl or table, got "${format}"`);
+  }
+  const mode = stringFlag(flags, "mode", "auto");
+  if (mode !== "auto" && mode !== "mmap" && mode !== "read") {
+    throw new UsageError(`--mode takes auto, mmap or read, got "${mode}"`);
+  }
+  const [path, ...queries] = flags.positionals;
+  if (path === undefined) throw new UsageError("mxy query needs a database file");
+  const withExplain = flags.values.explain === true;
+  const db = await Database.open(path, { mode });
+  try {
+    let matched = 0;
+    const answers: Answer[] = [];
+    const out = new BufferedOut(io);
+    let first = true;
+    const emit = (q: string) => {
+      const a = answer(db, q, withExplain);
+      if (a.found) matched++;
+      if (format === "table") answers.push(a);
+      else if (format === "jsonl") out.line(toJson(a, 0));
+      else {
+        out.write((first ? "[\n" : ",\n") + indent(toJson(a, 2)));
+        first = false;
+      }
+    };
+    if (queries.length > 0) {
+      for (const q of queries) emit(q);
+    } else {
+      for await (const raw of readLines(io.stdin())) {
+        const q = raw.trim();
+        if (q === "" || q.startsWith("#")) continue;
+        emit(q);
+      }
+    }
+    if (format === "json") out.write(first ? "[]\n" : "\n]\n");
+    out.flush();
+    if (format === "table") printTable(io, answers);
+    return matched > 0 ? 0 : 1;
+  } finally {
+    db.close();
+  }
+}
+
+function indent(text: string): string {
+  return text.split("\n").map((l) => "  " + l).join("\n").replace(/\n$/, "");
+}
+
+/** The `mxy query` command. */
+export const command: Command = {
+  name: "query",
+  summary: "look up IP addresses and strings in a database",
+  help: HELP,
+  run: (argv) => runQuery(argv, PROCESS_IO),
+};
