@@ -32,6 +32,33 @@ function i32(v: number): string {
 /** Condition of a 64-bit jump as JavaScript. */
 function cond64(op: number, d: number, bl: string, bh: string, blu: string, bhu: string): string {
   const al = `l${d}`, ah = `h${d}`, alu = `(l${d}>>>0)`, ahu = `(h${d}>>>0)`;
+  if (bh === "0") {
+    // Immediate in [0, 2^31): the high half of the operand is zero.
+    switch (op) {
+      case 0x10:
+        return `${al}===${bl}&&${ah}===0`;
+      case 0x50:
+        return `${al}!==${bl}||${ah}!==0`;
+      case 0x40:
+        return `(${al}&${bl})!==0`;
+      case 0x20:
+        return `${ah}!==0||${alu}>${blu}`;
+      case 0x30:
+        return `${ah}!==0||${alu}>=${blu}`;
+      case 0xa0:
+        return `${ah}===0&&${alu}<${blu}`;
+      case 0xb0:
+        return `${ah}===0&&${alu}<=${blu}`;
+      case 0x60:
+        return `${ah}>0||(${ah}===0&&${alu}>${blu})`;
+      case 0x70:
+        return `${ah}>0||(${ah}===0&&${alu}>=${blu})`;
+      case 0xc0:
+        return `${ah}<0||(${ah}===0&&${alu}<${blu})`;
+      default:
+        return `${ah}<0||(${ah}===0&&${alu}<=${blu})`;
+    }
+  }
   switch (op) {
     case 0x10:
       return `${al}===${bl}&&${ah}===${bh}`;
@@ -116,9 +143,46 @@ function generate(m: Machine): string {
       leader[pc + 1] = 1;
     }
   }
+  let hasCalls = false;
+  for (let pc = 0; pc < n; pc++) if (opc[pc] === 0x85 && src[pc] === 1) hasCalls = true;
+  // Explicit jump sources per target (jumps, local calls and their return points).
+  const sources: number[][] = Array.from({ length: n + 1 }, () => []);
+  for (let pc = 0; pc < n; pc++) {
+    const op = opc[pc];
+    if (op === 0x18) {
+      pc++;
+      continue;
+    }
+    const cls = op & 7;
+    if (cls !== 5 && cls !== 6) continue;
+    if (op === 0x85 && src[pc] === 1) {
+      sources[pc + 1 + imm[pc]].push(pc);
+      sources[pc + 1].push(pc);
+    } else if (op === 0x06) sources[pc + 1 + imm[pc]].push(pc);
+    else if (op !== 0x85 && op !== 0x8d && op !== 0x95) sources[pc + 1 + off[pc]].push(pc);
+  }
+  // Simple loops become native JavaScript loops: a header T reached by a backward jump from S,
+  // with no other jump into (T, S] and no local call inside, is emitted as \`for(;;)\` whose
+  // back-edges are \`continue\`, avoiding the block dispatcher.
+  const regionEnd = new Int32Array(n + 1).fill(-1);
+  for (let t = 0; t < n; t++) {
+    let end = -1;
+    for (const s of sources[t]) {
+      if (s >= t && !(opc[s] === 0x85 && src[s] === 1)) end = Math.max(end, s);
+    }
+    if (end < 0) continue;
+    let ok = true;
+    for (let q = t; q <= end && ok; q++) {
+      if (q > t && sources[q].length > 0) ok = false;
+      if (opc[q] === 0x85 && src[q] === 1) ok = false;
+      if (q > t && regionEnd[q] >= 0) ok = false;
+    }
+    if (ok) regionEnd[t] = end;
+  }
   const out: string[] = [];
   const finish = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return;`;
-  const go = (t: number) => `{pc=${t};continue;}`;
+  let header = -1, headerEnd = -1;
+  const go = (t: number) => t === header ? `continue R${t};` : `{pc=${t};continue D;}`;
   let pc = 0;
   while (pc < n) {
     if (leader[pc]) {
@@ -127,9 +191,13 @@ function generate(m: Machine): string {
         len++;
         if (opc[q] === 0x18) q++;
       }
-      out.push(
-        `case ${pc}:if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`,
-      );
+      const check = `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
+      if (regionEnd[pc] >= 0 && header < 0) {
+        header = pc;
+        headerEnd = regionEnd[pc];
+        out.push(`case ${pc}:R${pc}:for(;;){${check}`);
+      } else if (header >= 0) out.push(check);
+      else out.push(`case ${pc}:${check}`);
     }
     const op = opc[pc], d = dst[pc], s = src[pc], o = off[pc], k = imm[pc];
     const D = `l${d}`, DH = `h${d}`;
@@ -154,13 +222,24 @@ function generate(m: Machine): string {
             : `${D}=(${D}-${bl})|0;${DH}=0;`;
           break;
         case 0x20:
-          c = wide
-            ? `${D}=mul64(${D},${DH},${bl},${bh});${DH}=HI[0];`
-            : `${D}=Math.imul(${D},${bl});${DH}=0;`;
+          if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;
+          else {
+            const slow = `${D}=mul64(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            const hiZero = x ? `(${DH}|${bh})===0` : `${DH}===0`;
+            c = x || k >> 31 === 0
+              ? `if(${hiZero}&&(t=(${D}>>>0)*${blu})<=9007199254740991){${D}=t|0;${DH}=(t/4294967296)|0;}else{${slow}}`
+              : slow;
+          }
           break;
         case 0x30:
           if (wide) {
-            c = `${D}=${o === 1 ? "sdiv64" : "udiv64"}(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            const slow = `${D}=${
+              o === 1 ? "sdiv64" : "udiv64"
+            }(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            if (o === 1) c = slow;
+            else if (x) {
+              c = `if((${DH}|${bh})===0&&${bl}!==0){${D}=((${D}>>>0)/${blu})|0;}else{${slow}}`;
+            } else c = k > 0 ? `if(${DH}===0){${D}=((${D}>>>0)/${blu})|0;}else{${slow}}` : slow;
           } else if (!x) {
             c = k === 0
               ? `${D}=0;${DH}=0;`
@@ -175,7 +254,13 @@ function generate(m: Machine): string {
           break;
         case 0x90:
           if (wide) {
-            c = `${D}=${o === 1 ? "smod64" : "umod64"}(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            const slow = `${D}=${
+              o === 1 ? "smod64" : "umod64"
+            }(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            if (o === 1) c = slow;
+            else if (x) {
+              c = `if((${DH}|${bh})===0&&${bl}!==0){${D}=((${D}>>>0)%${blu})|0;}else{${slow}}`;
+            } else c = k > 0 ? `if(${DH}===0){${D}=((${D}>>>0)%${blu})|0;}else{${slow}}` : slow;
           } else if (!x) {
             c = k === 0
               ? `${DH}=0;`
@@ -259,45 +344,52 @@ function generate(m: Machine): string {
     } else if (cls === 1) {
       const size = sizeOf(op);
       const S = `l${s}`, SH = `h${s}`;
-      c = `o=(${S}>>>0)+${o};g=${SH};if(g<=0||g>=N.length||${
-        o < 0 ? "o<0||" : ""
-      }o+${size}>N[g])throw memoryFault(${pc},"read",${size},${S},${SH},${o});`;
-      switch (op) {
-        case 0x61:
-          c += `${D}=V[g].getInt32(o,true);${DH}=0;`;
-          break;
-        case 0x69:
-          c += `${D}=V[g].getUint16(o,true);${DH}=0;`;
-          break;
-        case 0x71:
-          c += `${D}=V[g].getUint8(o);${DH}=0;`;
-          break;
-        case 0x79:
-          c += `t=V[g].getInt32(o,true);${DH}=V[g].getInt32(o+4,true);${D}=t;`;
-          break;
-        case 0x81:
-          c += `${D}=V[g].getInt32(o,true);${DH}=${D}>>31;`;
-          break;
-        case 0x89:
-          c += `${D}=V[g].getInt16(o,true);${DH}=${D}>>31;`;
-          break;
-        default:
-          c += `${D}=V[g].getInt8(o);${DH}=${D}>>31;`;
-      }
+      // Fast path for the region the base register most likely points into (stack for r10,
+      // the run's memory otherwise); any other address takes the generic, fully checked path.
+      const hint = s === 10 ? 1 : 2;
+      const view = hint === 1 ? "SV" : "MV", len = hint === 1 ? "SL" : "ML";
+      const load = (v: string) => {
+        switch (op) {
+          case 0x61:
+            return `${D}=${v}.getInt32(o,true);${DH}=0;`;
+          case 0x69:
+            return `${D}=${v}.getUint16(o,true);${DH}=0;`;
+          case 0x71:
+            return `${D}=${v}.getUint8(o);${DH}=0;`;
+          case 0x79:
+            return `t=${v}.getInt32(o,true);${DH}=${v}.getInt32(o+4,true);${D}=t;`;
+          case 0x81:
+            return `${D}=${v}.getInt32(o,true);${DH}=${D}>>31;`;
+          case 0x89:
+            return `${D}=${v}.getInt16(o,true);${DH}=${D}>>31;`;
+          default:
+            return `${D}=${v}.getInt8(o);${DH}=${D}>>31;`;
+        }
+      };
+      c = `o=(${S}>>>0)+${o};if(${SH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
+        load(view)
+      }}else{g=${SH};if(g<=0||g>=N.length||o<0||o+${size}>N[g])throw memoryFault(${pc},"read",${size},${S},${SH},${o});${
+        load("V[g]")
+      }}`;
     } else if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
       const size = sizeOf(op);
-      c = `o=(${D}>>>0)+${o};g=${DH};if(g<=0||g>=N.length||${
-        o < 0 ? "o<0||" : ""
-      }o+${size}>N[g]||W[g]===0)throw memoryFault(${pc},"write",${size},${D},${DH},${o});`;
       const vl = cls === 3 ? `l${s}` : i32(k);
       const vh = cls === 3 ? `h${s}` : i32(k >> 31);
-      c += size === 4
-        ? `V[g].setInt32(o,${vl},true);`
-        : size === 2
-        ? `V[g].setInt16(o,${vl},true);`
-        : size === 1
-        ? `V[g].setInt8(o,${vl});`
-        : `V[g].setInt32(o,${vl},true);V[g].setInt32(o+4,${vh},true);`;
+      const store = (v: string) =>
+        size === 4
+          ? `${v}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${v}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${v}.setInt8(o,${vl});`
+          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+      const hint = d === 10 ? 1 : 2;
+      const view = hint === 1 ? "SV" : "MV", len = hint === 1 ? "SL" : "ML";
+      c = `o=(${D}>>>0)+${o};if(${DH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
+        store(view)
+      }}else{g=${DH};if(g<=0||g>=N.length||o<0||o+${size}>N[g]||W[g]===0)throw memoryFault(${pc},"write",${size},${D},${DH},${o});${
+        store("V[g]")
+      }}`;
     } else if (cls === 3) {
       c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
     } else if (cls === 0) {
@@ -311,10 +403,11 @@ function generate(m: Machine): string {
       const jop = op & 0xf0;
       if (op === 0x05) c = go(pc + 1 + o);
       else if (op === 0x06) c = go(pc + 1 + k);
+      else if (op === 0x95 && !hasCalls) c = finish;
       else if (op === 0x95) {
         c = `if(depth===0){${finish}}depth--;t=depth*11;` +
           `l6=F[t+1];h6=F[t+2];l7=F[t+3];h7=F[t+4];l8=F[t+5];h8=F[t+6];l9=F[t+7];h9=F[t+8];` +
-          `l10=F[t+9];h10=F[t+10];pc=F[t];continue;`;
+          `l10=F[t+9];h10=F[t+10];pc=F[t];continue D;`;
       } else if (op === 0x85 && s === 1) {
         c = `if(depth>=${m.maxCallDepth})throw callDepth(${pc});t=depth*11;F[t]=${pc + 1};` +
           `F[t+1]=l6;F[t+2]=h6;F[t+3]=l7;F[t+4]=h7;F[t+5]=l8;F[t+6]=h8;F[t+7]=l9;F[t+8]=h9;` +
@@ -331,6 +424,10 @@ function generate(m: Machine): string {
       }
     }
     out.push(c);
+    if (pc === headerEnd) {
+      out.push("break;}");
+      header = headerEnd = -1;
+    }
     pc += op === 0x18 ? 2 : 1;
   }
   out.push(`case ${n}:m.lastCount=cnt;throw fellOff(${n});`);
@@ -342,7 +439,8 @@ const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.
 return function run(){
 let ${regs};
 let pc=0,cnt=0,depth=0,o=0,g=0,t=0;
-for(;;){switch(pc){
+const SV=V[1],SL=N[1],MV=V[2],ML=N[2];
+D:for(;;){switch(pc){
 ${out.join("\n")}
 default:throw fellOff(pc);
 }}};`;
