@@ -7,12 +7,15 @@ import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_c
 import {
   csvHeader,
   FLOW_COLUMNS,
-  flowValues,
-  formatRecord,
+  type FlowPacket,
+  formatFlow,
   formatStats,
+  guessService,
   OutputBuffer,
+  type SessionHooks,
   SessionTable,
 } from "../../lib/pcap/mod.ts";
+import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
 import { trackCapture } from "../../lib/pcap/session_capture.ts";
 import { openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
 import { parseDurationNs } from "./pcap_correlate.ts";
@@ -25,8 +28,10 @@ service, duration, orig_bytes, resp_bytes, conn_state, history, orig_pkts, orig_
 resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
 established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
 duration_ns and rtt_ns. Times are exact to the nanosecond. Byte counts are transport payload
-bytes (orig_bytes/resp_bytes) and IP bytes (*_ip_bytes). Sessions are written as they close
-(idle for --idle) and the rest, oldest first, at the end.
+bytes (orig_bytes/resp_bytes) and IP bytes (*_ip_bytes). The service comes from the protocol
+registry (DNS, HTTP, TLS and registered plugins), and in JSON Lines the plugins' session
+attributes follow (http.requests, dns.queries …). Sessions are written as they close (idle for
+--idle) and the rest, oldest first, at the end.
 
 Options:
   --format FORMAT      jsonl (default) or csv (with a header line)
@@ -35,6 +40,8 @@ Options:
                        (default 300s; units ns, us, ms, s, m)
   --max-sessions N     most sessions open at once (default 1000000); the least recently
                        active is closed beyond it
+  --no-dpi             name services by port and first bytes only, without the protocol
+                       registry and its session hooks (faster)
   --quiet              do not print statistics on standard error
   -h, --help           show this help`;
 
@@ -44,6 +51,7 @@ const SPEC = {
   idle: { type: "string" },
   "max-sessions": { type: "string" },
   quiet: { type: "boolean" },
+  "no-dpi": { type: "boolean" },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -68,10 +76,26 @@ async function run(argv: string[]): Promise<number> {
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
   if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  let classify = guessService;
+  let hooks: SessionHooks | undefined;
+  if (flags.values["no-dpi"] !== true) {
+    const engine = new DpiEngine();
+    const runner = new SessionHookRunner(engine.registry);
+    classify = (p: FlowPacket) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
+    hooks = {
+      open: () => runner.open(),
+      packet: (st, p, fromOrig) => {
+        if (p.view) runner.packet(st as ReturnType<typeof runner.open>, p.view, fromOrig);
+      },
+      close: (st) => runner.close(st as ReturnType<typeof runner.open>),
+    };
+  }
   const table = new SessionTable({
     idleTimeoutNs: idleNs,
     maxSessions,
-    onClose: (s) => out.write(formatRecord(FLOW_COLUMNS, flowValues(s), format)),
+    classify,
+    hooks,
+    onClose: (s) => out.write(formatFlow(s, format)),
   });
   let decodeErrors = 0;
   try {

@@ -367,3 +367,33 @@ export function flowValues(s: Session): (string | number | null)[] {
     s.rttNs < 0 ? null : s.rttNs,
   ];
 }
+
+/**
+ * Formats one closed session as a flow record: {@linkcode FLOW_COLUMNS}, and in JSON Lines also
+ * the attributes its session hooks reported (`http.requests` …).
+ *
+ * @param s The closed session.
+ * @param format `jsonl` or `csv`.
+ * @returns The line, ending in a newline.
+ * @example
+ * ```ts
+ * import { formatFlow } from "./output.ts";
+ * import { Session } from "./session.ts";
+ * import assert from "node:assert/strict";
+ * const s = new Session();
+ * s.family = 4; s.proto = 6;
+ * s.attributes = { "http.requests": 2 };
+ * assert.equal(JSON.parse(formatFlow(s, "jsonl"))["http.requests"], 2);
+ * assert.equal(formatFlow(s, "csv").split(",").length, 22);
+ * ```
+ */
+export function formatFlow(s: Session, format: OutputFormat): string {
+  const line = formatRecord(FLOW_COLUMNS, flowValues(s), format);
+  if (format !== "jsonl" || s.attributes === null) return line;
+  let extra = "";
+  for (const [k, v] of Object.entries(s.attributes)) {
+    if (v === undefined || FLOW_COLUMNS.includes(k)) continue;
+    extra += "," + JSON.stringify(k) + ":" + JSON.stringify(v);
+  }
+  return extra === "" ? line : line.slice(0, -2) + extra + "}\n";
+}

@@ -105,6 +105,10 @@ export class Session {
   slot = -1;
   /** @internal Letters already in `history`. */
   historyBits = 0;
+  /** @internal State of the session hooks. */
+  hookState: unknown = undefined;
+  /** Attributes the session hooks reported at close (`http.requests` …), or `null`. */
+  attributes: Record<string, SessionAttribute> | null = null;
 
   /**
    * Duration from first to last packet in nanoseconds.
@@ -147,6 +151,23 @@ export class Session {
   }
 }
 
+/** A value a session hook reports at close. */
+export type SessionAttribute = string | number | boolean | undefined;
+
+/**
+ * Per-session hooks (for example a protocol registry's session hooks): `open` when a session
+ * starts, `packet` for each of its packets, `close` when it ends, returning attributes that are
+ * kept in {@linkcode Session.attributes}.
+ */
+export interface SessionHooks {
+  /** Creates the state kept with a new session. */
+  open(p: FlowPacket): unknown;
+  /** Sees one packet of the session. */
+  packet(state: unknown, p: FlowPacket, fromOrig: boolean): void;
+  /** Ends the session; the returned attributes are stored on it. */
+  close(state: unknown): Record<string, SessionAttribute> | void;
+}
+
 /** Counters of a session table. */
 export interface SessionStats {
   /** Packets offered. */
@@ -173,6 +194,8 @@ export interface SessionTableOptions {
   onClose?: (s: Session) => void;
   /** Names a packet's application protocol (default {@linkcode guessService}). */
   classify?: (p: FlowPacket) => string;
+  /** Per-session hooks whose attributes end up in {@linkcode Session.attributes}. */
+  hooks?: SessionHooks;
 }
 
 // Bits for history letters, indexed by char code - 65 ('A'..'z').
@@ -236,6 +259,7 @@ export class SessionTable {
   #max: number;
   #onClose: (s: Session) => void;
   #classify: (p: FlowPacket) => string;
+  #hooks: SessionHooks | null;
   #ck = newCanonicalKey();
   #baseSec = NaN;
   // Slot-indexed storage.
@@ -265,6 +289,7 @@ export class SessionTable {
     }
     this.#onClose = options.onClose ?? (() => {});
     this.#classify = options.classify ?? guessService;
+    this.#hooks = options.hooks ?? null;
     this.#cap = 0;
     this.#keys = new Uint32Array(0);
     this.#hash = new Uint32Array(0);
@@ -357,6 +382,11 @@ export class SessionTable {
     this.#free.push(slot);
     this.stats.open--;
     s.slot = -1;
+    if (this.#hooks !== null) {
+      const attrs = this.#hooks.close(s.hookState);
+      s.hookState = undefined;
+      if (attrs) s.attributes = attrs;
+    }
     this.#onClose(s);
   }
 
@@ -441,6 +471,7 @@ export class SessionTable {
     }
     if (isTcp) this.#tcp(s, p, flags, fromOrig, t);
     else if (p.payLen > 0) this.#letter(s, fromOrig ? "D" : "d");
+    if (this.#hooks !== null) this.#hooks.packet(s.hookState, p, fromOrig);
     return s;
   }
 
@@ -536,6 +567,7 @@ export class SessionTable {
     s.path = this.#path(p);
     s.seq = this.#uidSeq++;
     s.keyHash = hash;
+    if (this.#hooks !== null) s.hookState = this.#hooks.open(p);
     this.#sess[slot] = s;
     this.stats.sessions++;
     this.stats.open++;

@@ -76,6 +76,8 @@ export class FlowPacket {
   layers = 0;
   /** Application protocol name as classified (`dns`, `http`, `tls` …), or "" when unknown. */
   service = "";
+  /** The decoded packet these facts came from (set by {@linkcode fromView}), for classifiers. */
+  view: PacketView | null = null;
 
   /**
    * Sets IPv4 addresses, protocol and ports, clearing the upper address words.
@@ -396,6 +398,7 @@ export function cidrContains(words: ArrayLike<number>, family: number, cidr: Cid
  * ```
  */
 export function fromView(view: PacketView, p: FlowPacket): boolean {
+  p.view = view;
   p.frame = view.number;
   p.sec = view.tsSec;
   p.nsec = view.tsNsec;

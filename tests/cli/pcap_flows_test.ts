@@ -32,6 +32,9 @@ Deno.test("mxy pcap flows prints one conn.log-style JSON record per session", as
   const http = recs.filter((x) => x.service === "http");
   assert.equal(http.length, 2);
   assert.ok(http.every((x) => x.conn_state === "SF" && x.tcp_state === "FIN" && x.rtt_ns > 0));
+  // The protocol registry's session hooks add their attributes.
+  assert.ok(http.every((x) => x["http.requests"] === 1 && x["http.responses"] === 1));
+  assert.equal(recs.filter((x) => x.service === "tls").length, 2);
   assert.equal(new Set(recs.map((x) => x.uid)).size, 57);
 });
 

@@ -261,3 +261,49 @@ Deno.test("IPv6 conversations share one session in both directions", async () =>
   assert.deepEqual([got[0].origPkts, got[0].respPkts], [1, 1]);
   assert.equal(got[0].path, "eth:ipv6:udp");
 });
+
+Deno.test("session hooks see every packet with its direction and report attributes at close", async () => {
+  const seen: string[] = [];
+  const got = await sessions(
+    makeCapture([
+      tcp(0, true, SYN),
+      tcp(5, false, SYNACK),
+      tcp(9, true, PSHACK, "abc"),
+      tcp(20, false, PSHACK, "de"),
+    ]),
+    {
+      hooks: {
+        open: () => ({ bytes: 0, n: 0 }),
+        packet: (st, p, fromOrig) => {
+          const s = st as { bytes: number; n: number };
+          s.n++;
+          s.bytes += p.payLen;
+          seen.push(fromOrig ? "o" : "r");
+        },
+        close: (st) => {
+          const s = st as { bytes: number; n: number };
+          return { "test.packets": s.n, "test.bytes": s.bytes };
+        },
+      },
+    },
+  );
+  assert.deepEqual(seen, ["o", "r", "o", "r"]);
+  assert.deepEqual(got[0].attributes, { "test.packets": 4, "test.bytes": 5 });
+});
+
+Deno.test("a custom classifier names the service and the protocol path", async () => {
+  const [s] = await sessions(
+    makeCapture([{
+      sec: 0,
+      nsec: 0,
+      src: A,
+      dst: B,
+      srcPort: 7,
+      dstPort: 4789,
+      payload: text("x"),
+    }]),
+    { classify: (p) => (p.dport === 4789 ? "vxlan" : "") },
+  );
+  assert.equal(s.service, "vxlan");
+  assert.equal(s.path, "eth:ip:udp:vxlan");
+});
