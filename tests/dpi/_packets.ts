@@ -1,0 +1,78 @@
+/** Helpers shared by the dpi tests: build a decoded view from a packet spec. */
+import { buildPacket, decodePacket, type PacketSpec, PacketView } from "../../lib/pcap/mod.ts";
+
+/** Builds, decodes and returns a fresh view. */
+export function viewOf(spec: PacketSpec): PacketView {
+  const b = buildPacket(spec);
+  const v = new PacketView();
+  v.setRecord(b, 0, b.length, b.length);
+  v.linktype = spec.linktype ?? 1;
+  decodePacket(v);
+  return v;
+}
+
+/** Encodes a DNS name as labels. */
+export function dnsName(name: string): number[] {
+  const out: number[] = [];
+  for (const l of name.split(".")) out.push(l.length, ...[...l].map((c) => c.charCodeAt(0)));
+  out.push(0);
+  return out;
+}
+
+/** A DNS message: header, one question, and optional A answers pointing back at the question name. */
+export function dnsMessage(
+  id: number,
+  name: string,
+  options: { response?: boolean; rcode?: number; answers?: number[][] } = {},
+): Uint8Array {
+  const an = options.answers ?? [];
+  const h = [
+    id >> 8,
+    id & 255,
+    options.response ? 0x81 : 0x01,
+    (options.response ? 0x80 : 0) | (options.rcode ?? 0),
+    0,
+    1,
+    0,
+    an.length,
+    0,
+    0,
+    0,
+    0,
+  ];
+  const q = [...dnsName(name), 0, 1, 0, 1];
+  const rr: number[] = [];
+  for (const a of an) rr.push(0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, ...a);
+  return new Uint8Array([...h, ...q, ...rr]);
+}
+
+/** A TLS ClientHello record with SNI and ALPN. */
+export function clientHello(sni: string, alpn: string[]): Uint8Array {
+  const ext: number[] = [];
+  const name = [...sni].map((c) => c.charCodeAt(0));
+  const sniList = [0, name.length >> 8, name.length & 255, ...name];
+  const sniExt = [sniList.length >> 8, sniList.length & 255, ...sniList];
+  ext.push(0, 0, sniExt.length >> 8, sniExt.length & 255, ...sniExt);
+  const protos: number[] = [];
+  for (const p of alpn) protos.push(p.length, ...[...p].map((c) => c.charCodeAt(0)));
+  const alpnExt = [protos.length >> 8, protos.length & 255, ...protos];
+  ext.push(0, 16, alpnExt.length >> 8, alpnExt.length & 255, ...alpnExt);
+  ext.push(0, 43, 0, 5, 4, 0x03, 0x04, 0x03, 0x03); // supported_versions: TLS 1.3, 1.2
+  const body = [
+    3,
+    3,
+    ...new Array(32).fill(7),
+    0, // session id
+    0,
+    2,
+    0x13,
+    0x01, // one cipher suite
+    1,
+    0, // compression: null
+    ext.length >> 8,
+    ext.length & 255,
+    ...ext,
+  ];
+  const hs = [1, 0, body.length >> 8, body.length & 255, ...body];
+  return new Uint8Array([0x16, 3, 1, hs.length >> 8, hs.length & 255, ...hs]);
+}

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { createDnsPlugin, decodeDnsName } from "../../lib/dpi/mod.ts";
+import { PcapError, PcapErrorCode } from "../../lib/pcap/mod.ts";
+import { dnsMessage, viewOf } from "./_packets.ts";
+
+Deno.test("createDnsPlugin() extracts id, flags, question and answers from a UDP response", () => {
+  const dns = createDnsPlugin();
+  const msg = dnsMessage(0xbeef, "www.example.test", {
+    response: true,
+    rcode: 3,
+    answers: [[192, 0, 2, 1], [192, 0, 2, 2]],
+  });
+  const v = viewOf({
+    src: "10.0.0.53",
+    dst: "10.0.0.1",
+    srcPort: 53,
+    dstPort: 40000,
+    payload: msg,
+  });
+  assert.ok(dns.classify(v));
+  assert.ok(dns.parse!(v));
+  const a = dns.attributes;
+  assert.equal(a.id(v), 0xbeef);
+  assert.equal(a.qr(v), 1);
+  assert.equal(a.rcode(v), 3);
+  assert.equal(a.qname(v), "www.example.test");
+  assert.equal(a.qtype(v), 1);
+  assert.equal(a.qclass(v), 1);
+  assert.equal(a.ancount(v), 2);
+  assert.equal(a.answers(v), "192.0.2.1,192.0.2.2");
+  assert.equal(a.ttl(v), 3600);
+  assert.equal(a.transport(v), "udp");
+});
+
+Deno.test("createDnsPlugin() reads DNS over TCP after the two-byte length prefix", () => {
+  const dns = createDnsPlugin();
+  const msg = dnsMessage(0x1234, "tcp.example.test");
+  const framed = new Uint8Array(msg.length + 2);
+  framed[1] = msg.length;
+  framed.set(msg, 2);
+  const v = viewOf({
+    src: "10.0.0.1",
+    dst: "10.0.0.53",
+    proto: "tcp",
+    srcPort: 5555,
+    dstPort: 53,
+    payload: framed,
+  });
+  assert.ok(dns.classify(v) && dns.parse!(v));
+  assert.equal(dns.attributes.id(v), 0x1234);
+  assert.equal(dns.attributes.qname(v), "tcp.example.test");
+  assert.equal(dns.attributes.transport(v), "tcp");
+});
+
+Deno.test("createDnsPlugin() ignores other ports and short payloads, and honours custom ports", () => {
+  const msg = dnsMessage(1, "x.test");
+  assert.equal(
+    createDnsPlugin().classify(
+      viewOf({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 1, dstPort: 54, payload: msg }),
+    ),
+    false,
+  );
+  assert.equal(
+    createDnsPlugin().classify(
+      viewOf({
+        src: "10.0.0.1",
+        dst: "10.0.0.2",
+        srcPort: 1,
+        dstPort: 53,
+        payload: msg.subarray(0, 8),
+      }),
+    ),
+    false,
+  );
+  assert.equal(
+    createDnsPlugin({ ports: [5353] }).classify(
+      viewOf({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 1, dstPort: 5353, payload: msg }),
+    ),
+    true,
+  );
+});
+
+Deno.test("decodeDnsName() follows compression pointers and rejects loops with a NameLoop error", () => {
+  const hdr = new Array(12).fill(0);
+  // 12: "a" -> pointer to 16; 16: "b" "c" end
+  const m = new Uint8Array([...hdr, 1, 97, 0xc0, 16, 1, 98, 1, 99, 0]);
+  assert.equal(decodeDnsName(m, 0), "a.b.c");
+  const selfLoop = new Uint8Array([...hdr, 0xc0, 12]);
+  assert.throws(
+    () => decodeDnsName(selfLoop, 0),
+    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.NameLoop,
+  );
+  const twoLoop = new Uint8Array([...hdr, 1, 97, 0xc0, 16, 1, 98, 0xc0, 12]);
+  assert.throws(
+    () => decodeDnsName(twoLoop, 0),
+    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.NameLoop,
+  );
+  const outside = new Uint8Array([...hdr, 0xc0, 200]);
+  assert.throws(
+    () => decodeDnsName(outside, 0),
+    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.BadMessage,
+  );
+  assert.equal(decodeDnsName(new Uint8Array([...hdr, 0]), 0), "<Root>");
+});
+
+Deno.test("decodeDnsName() terminates with a name or a PcapError on any bytes", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 12, maxLength: 120 }), fc.nat(), (bytes, start) => {
+      try {
+        const name = decodeDnsName(bytes, 0, { offset: 12 + (start % (bytes.length - 11)) });
+        assert.ok(name.length <= 4 * 255);
+      } catch (e) {
+        assert.ok(e instanceof PcapError);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("createDnsPlugin() session hooks count queries and responses", () => {
+  const dns = createDnsPlugin();
+  const q = viewOf({
+    src: "10.0.0.1",
+    dst: "10.0.0.53",
+    srcPort: 4000,
+    dstPort: 53,
+    payload: dnsMessage(1, "a.test"),
+  });
+  const state = dns.session!.init(q);
+  dns.session!.packet(state, q, true);
+  const r = viewOf({
+    src: "10.0.0.53",
+    dst: "10.0.0.1",
+    srcPort: 53,
+    dstPort: 4000,
+    payload: dnsMessage(1, "a.test", { response: true }),
+  });
+  dns.session!.packet(state, r, false);
+  assert.deepEqual(dns.session!.cleanup(state), { queries: 1, responses: 1 });
+});

@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import {
+  type AttributeValue,
+  createDefaultRegistry,
+  DpiEngine,
+  type ProtocolPlugin,
+  ProtocolRegistry,
+  SessionHookRunner,
+} from "../../lib/dpi/mod.ts";
+import {
+  buildPacket,
+  forEachPacketInBytes,
+  type PacketView,
+  PcapError,
+  PcapErrorCode,
+  PcapWriter,
+} from "../../lib/pcap/mod.ts";
+import { dnsMessage, viewOf } from "./_packets.ts";
+
+const enc = new TextEncoder();
+
+/** A protocol defined outside the library: "KV1 key=value" messages over UDP port 7777. */
+function kvPlugin(): ProtocolPlugin {
+  let keyStart = 0, eq = 0, end = 0;
+  let buf: Uint8Array = new Uint8Array(0);
+  const text = (a: number, b: number) => new TextDecoder().decode(buf.subarray(a, b));
+  return {
+    id: 1000,
+    name: "kv",
+    description: "Key-value test protocol",
+    layer: "application",
+    classify: (v: PacketView) =>
+      v.dstPort === 7777 && v.payloadLength >= 4 && v.buf[v.payloadOffset] === 0x4b &&
+      v.buf[v.payloadOffset + 1] === 0x56 && v.buf[v.payloadOffset + 2] === 0x31,
+    parse(v: PacketView): boolean {
+      buf = v.buf;
+      keyStart = v.payloadOffset + 4;
+      end = v.payloadOffset + v.payloadLength;
+      eq = buf.indexOf(61, keyStart);
+      return eq >= keyStart && eq < end;
+    },
+    attributes: {
+      key: () => text(keyStart, eq),
+      value: () => text(eq + 1, end),
+    },
+    session: {
+      init: () => ({ keys: [] as string[] }),
+      packet(state: unknown, v: PacketView) {
+        const p = v.payloadOffset;
+        const s = v.buf.subarray(p + 4, p + v.payloadLength);
+        (state as { keys: string[] }).keys.push(new TextDecoder().decode(s).split("=")[0]);
+      },
+      cleanup: (state: unknown) => ({ keys: (state as { keys: string[] }).keys.join("|") }),
+    },
+  };
+}
+
+function capture(): Uint8Array {
+  const w = new PcapWriter({ nanos: true });
+  const pkts = [
+    buildPacket({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      srcPort: 1,
+      dstPort: 7777,
+      payload: enc.encode("KV1 user=alice"),
+    }),
+    buildPacket({
+      src: "10.0.0.1",
+      dst: "10.0.0.53",
+      srcPort: 2,
+      dstPort: 53,
+      payload: dnsMessage(7, "kv.example.test"),
+    }),
+    buildPacket({
+      src: "10.0.0.3",
+      dst: "10.0.0.2",
+      srcPort: 3,
+      dstPort: 7777,
+      payload: enc.encode("KV1 role=admin"),
+    }),
+    buildPacket({
+      src: "10.0.0.3",
+      dst: "10.0.0.2",
+      srcPort: 3,
+      dstPort: 7777,
+      payload: enc.encode("KV1 broken"),
+    }),
+  ];
+  pkts.forEach((p, i) => w.writePacket(p, { tsSec: 100 + i }));
+  return w.toBytes();
+}
+
+Deno.test("a plugin registered from outside the library is classified and extracted like the built-ins", () => {
+  const registry = createDefaultRegistry();
+  registry.register(kvPlugin());
+  const engine = new DpiEngine({ registry });
+  const rows: AttributeValue[][] = [];
+  engine.subscribe(
+    ["meta.time_sec", "ip.src", "kv.key", "kv.value", "dns.qname"],
+    (values) => rows.push([...values]),
+  );
+  const paths: string[] = [];
+  forEachPacketInBytes(capture(), (v) => {
+    engine.process(v);
+    paths.push(engine.protocolPath(v));
+  });
+  assert.deepEqual(rows, [
+    [100, "10.0.0.1", "user", "alice", undefined],
+    [101, "10.0.0.1", undefined, undefined, "kv.example.test"],
+    [102, "10.0.0.3", "role", "admin", undefined],
+    [103, "10.0.0.3", undefined, undefined, undefined],
+  ]);
+  assert.deepEqual(paths, ["eth:ip:udp:kv", "eth:ip:udp:dns", "eth:ip:udp:kv", "eth:ip:udp"]);
+  assert.equal(engine.protocolErrors, 1); // "KV1 broken" fails the plugin's parse
+  assert.ok(registry.attributeNames().includes("kv.value"));
+});
+
+Deno.test("DpiEngine.subscribe() extracts only subscribed attributes and runs unused plugins not at all", () => {
+  const calls: Record<string, number> = { classify: 0, parse: 0, a: 0, b: 0, otherClassify: 0 };
+  const registry = new ProtocolRegistry();
+  registry.register({
+    id: 2000,
+    name: "spy",
+    classify: () => (calls.classify++, true),
+    parse: () => (calls.parse++, true),
+    attributes: { a: () => (calls.a++, 1), b: () => (calls.b++, 2) },
+  });
+  registry.register({
+    id: 2001,
+    name: "other",
+    classify: () => (calls.otherClassify++, true),
+    attributes: { x: () => 0 },
+  });
+  const engine = new DpiEngine({ registry });
+  let seen = 0;
+  engine.subscribe(["spy.a"], (values) => {
+    assert.deepEqual(values, [1]);
+    seen++;
+  });
+  engine.subscribe(["spy.a"], () => seen++);
+  const v = viewOf({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 1, dstPort: 2 });
+  engine.process(v);
+  engine.process(v);
+  assert.equal(seen, 4);
+  assert.deepEqual(calls, { classify: 2, parse: 2, a: 4, b: 0, otherClassify: 0 });
+});
+
+Deno.test("DpiEngine.subscribe() with requireAny skips packets without the attributes; unsubscribe stops it", () => {
+  const engine = new DpiEngine();
+  let n = 0;
+  const sub = engine.subscribe(["dns.id"], () => n++, { requireAny: true });
+  const udp = viewOf({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 1, dstPort: 2 });
+  const dns = viewOf({
+    src: "10.0.0.1",
+    dst: "10.0.0.2",
+    srcPort: 1,
+    dstPort: 53,
+    payload: dnsMessage(9, "a.test"),
+  });
+  engine.process(udp);
+  engine.process(dns);
+  assert.equal(n, 1);
+  sub.unsubscribe();
+  engine.process(dns);
+  assert.equal(n, 1);
+  assert.deepEqual(sub.attributes, ["dns.id"]);
+});
+
+Deno.test("ProtocolRegistry rejects duplicate plugins and DpiEngine unknown attributes with typed errors", () => {
+  const registry = createDefaultRegistry();
+  assert.throws(
+    () => registry.register({ id: 5000, name: "dns", classify: () => false, attributes: {} }),
+    (e: unknown) =>
+      e instanceof PcapError && e.code === PcapErrorCode.DuplicatePlugin &&
+      e.category === "protocol",
+  );
+  assert.throws(
+    () => registry.register({ id: 100, name: "other", classify: () => false, attributes: {} }),
+    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.DuplicatePlugin,
+  );
+  const engine = new DpiEngine({ registry });
+  for (const bad of ["dns.nope", "nope.id", "dns", "dns.toString"]) {
+    assert.throws(
+      () => engine.subscribe([bad], () => {}),
+      (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.UnknownAttribute,
+      bad,
+    );
+  }
+});
+
+Deno.test("SessionHookRunner runs init, per-packet and cleanup hooks of built-in and user plugins", () => {
+  const registry = createDefaultRegistry();
+  registry.register(kvPlugin());
+  const runner = new SessionHookRunner(registry);
+  const state = runner.open();
+  forEachPacketInBytes(capture(), (v) => {
+    if (v.dstPort === 7777) runner.packet(state, v, true);
+  });
+  assert.deepEqual(runner.close(state), { "kv.keys": "user|role|broken" });
+  const dnsState = runner.open();
+  const q = viewOf({
+    src: "10.0.0.1",
+    dst: "10.0.0.53",
+    srcPort: 9,
+    dstPort: 53,
+    payload: dnsMessage(1, "a.test"),
+  });
+  runner.packet(dnsState, q, true);
+  assert.deepEqual(runner.close(dnsState), { "dns.queries": 1, "dns.responses": 0 });
+});
+
+Deno.test("DpiEngine.pathName() names paths by link type and layers", () => {
+  const engine = new DpiEngine();
+  const v = viewOf({ linktype: 113, vlans: [3], src: "::1", dst: "::2", proto: "icmpv6" });
+  assert.equal(engine.protocolPath(v), "sll:vlan:ipv6:icmpv6");
+  assert.equal(engine.pathName(engine.pathKey(v)), "sll:vlan:ipv6:icmpv6");
+});
