@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { runQuery } from "../../cli/commands/query.ts";
+import { main } from "../../cli/main.ts";
+import { fixture } from "../_fixtures.ts";
+import { captureIo } from "./_db_io.ts";
+
+const TEST_DATA = fixture("mmdb/test-data");
+const MIXED = `${TEST_DATA}/MaxMind-DB-test-mixed-24.mmdb`;
+const CITY = `${TEST_DATA}/GeoIP2-City-Test.mmdb`;
+const ignore = !TEST_DATA;
+
+Deno.test({
+  name: "mxy query prints a JSON array of answers and exits 0 when one matched",
+  ignore,
+  async fn() {
+    const io = captureIo();
+    assert.equal(await runQuery([CITY, "81.2.69.160", "10.0.0.1"], io), 0);
+    const answers = JSON.parse(io.out());
+    assert.equal(answers.length, 2);
+    assert.equal(answers[0].query, "81.2.69.160");
+    assert.equal(answers[0].found, true);
+    assert.equal(answers[0].network, "81.2.69.160/27");
+    assert.equal(answers[0].prefixLength, 27);
+    assert.equal(answers[0].data.city.names.en, "London");
+    assert.deepEqual(answers[1], { query: "10.0.0.1", found: false });
+  },
+});
+
+Deno.test({
+  name: "mxy query exits 1 when nothing matched",
+  ignore,
+  async fn() {
+    const io = captureIo();
+    assert.equal(await runQuery([MIXED, "9.9.9.9", "not-an-ip"], io), 1);
+    assert.equal(JSON.parse(io.out()).length, 2);
+  },
+});
+
+Deno.test({
+  name: "mxy query reads queries from standard input in jsonl, skipping blanks and comments",
+  ignore,
+  async fn() {
+    const io = captureIo("1.1.1.1\r\n\n# comment\n::1.1.1.3\n9.9.9.9");
+    assert.equal(await runQuery([MIXED, "--format", "jsonl"], io), 0);
+    const lines = io.out().trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.query, l.network ?? null]), [
+      ["1.1.1.1", "1.1.1.1/32"],
+      ["::1.1.1.3", "::101:102/127"],
+      ["9.9.9.9", null],
+    ]);
+  },
+});
+
+Deno.test({
+  name: "mxy query --explain says which network matched and why, or where the walk stopped",
+  ignore,
+  async fn() {
+    const io = captureIo();
+    await runQuery([CITY, "81.2.69.160", "10.0.0.1", "--explain", "--format", "jsonl"], io);
+    const [hit, miss] = io.out().trim().split("\n").map((l) => JSON.parse(l));
+    assert.match(hit.explain, /81\.2\.69\.160 is in 81\.2\.69\.160\/27/);
+    assert.match(hit.explain, /27 of 32 bits walked from the IPv4 subtree/);
+    assert.match(hit.explain, /data-section offset \d+/);
+    assert.match(miss.explain, /No network holds 10\.0\.0\.1: .* empty record after 8 bits/);
+  },
+});
+
+Deno.test({
+  name: "mxy query --format table aligns query, network and data",
+  ignore,
+  async fn() {
+    const io = captureIo();
+    assert.equal(await runQuery([MIXED, "1.1.1.1", "9.9.9.9", "--format", "table"], io), 0);
+    assert.equal(
+      io.out(),
+      "QUERY    MATCH       DATA\n" +
+        '1.1.1.1  1.1.1.1/32  {"ip":"::1.1.1.1"}\n' +
+        "9.9.9.9  -           (no match)\n",
+    );
+  },
+});
+
+Deno.test({
+  name: "mxy query rejects bad usage with exit 2 and prints help with exit 0",
+  ignore,
+  async fn() {
+    assert.equal(await main(["query"]), 2);
+    assert.equal(await main(["query", MIXED, "1.1.1.1", "--format", "xml"]), 2);
+    assert.equal(await main(["query", MIXED, "--bogus"]), 2);
+    assert.equal(await main(["query", "--help"]), 0);
+    assert.equal(
+      await main(["query", `${TEST_DATA}/GeoIP2-City-Test-Invalid-Node-Count.mmdb`, "1.1.1.1"]),
+      1,
+    );
+    assert.equal(await main(["query", "/nonexistent/x.mmdb", "1.1.1.1"]), 1);
+  },
+});
+
+Deno.test({
+  name: "mxy query works as a subprocess with only read and FFI permissions",
+  ignore,
+  async fn() {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-ffi",
+        new URL("../../cli/main.ts", import.meta.url).pathname,
+        "query",
+        MIXED,
+        "--format",
+        "jsonl",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = out.stdin.getWriter();
+    await w.write(new TextEncoder().encode("1.1.1.1\n"));
+    await w.close();
+    const r = await out.output();
+    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(r.stdout)), {
+      query: "1.1.1.1",
+      found: true,
+      kind: "ip",
+      data: { ip: "::1.1.1.1" },
+      network: "1.1.1.1/32",
+      prefixLength: 32,
+    });
+  },
+});
