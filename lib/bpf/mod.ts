@@ -15,3 +15,4 @@ export * from "./disassembler.ts";
 export * from "./interpreter.ts";
 export * from "./jit.ts";
 export * from "./conformance.ts";
+export * from "./benchmarks.ts";

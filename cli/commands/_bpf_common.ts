@@ -1,0 +1,91 @@
+/**
+ * What the `mxy bpf` commands share: reading a program (assembler text, hex or raw bytecode)
+ * and memory given as a file or hex.
+ *
+ * @module
+ */
+import { UsageError } from "../_command.ts";
+import { assemble, BpfError } from "../../lib/bpf/mod.ts";
+import { readFile } from "../../lib/runtime/mod.ts";
+
+/** How a program file was read. */
+export interface ProgramInput {
+  /** The bytecode. */
+  bytes: Uint8Array;
+  /** "asm", "hex" or "raw". */
+  kind: "asm" | "hex" | "raw";
+}
+
+/**
+ * Parses hex text (`0x` 64-bit words one per line, or bytes separated by spaces) into bytes.
+ *
+ * @param text The text.
+ * @param where The file name or flag, for messages.
+ * @returns The bytes, or `null` when the text is not hex.
+ */
+export function parseHex(text: string, where: string): Uint8Array | null {
+  const lines = text.split(/\r?\n/).map((l) => l.replace(/#.*/, "").trim()).filter((l) => l);
+  if (lines.length === 0) return new Uint8Array(0);
+  if (lines.every((l) => /^0x[0-9a-f]{1,16}$/i.test(l))) {
+    const out = new Uint8Array(lines.length * 8);
+    const v = new DataView(out.buffer);
+    lines.forEach((l, i) => v.setBigUint64(i * 8, BigInt(l), true));
+    return out;
+  }
+  const joined = lines.join(" ").replace(/\s+/g, "");
+  if (!/^([0-9a-f]{2})*$/i.test(joined)) return null;
+  if (joined.length === 0) throw new UsageError(`${where} holds no hex bytes`);
+  const out = new Uint8Array(joined.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(joined.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function isText(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0 || (b < 9) || (b > 13 && b < 32)) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads a program: raw bytecode when the file is binary, hex words/bytes when it is hex text,
+ * otherwise assembler source.
+ *
+ * @param path The file.
+ * @returns The bytecode and how it was read.
+ */
+export async function readProgram(path: string): Promise<ProgramInput> {
+  const data = await readFile(path);
+  if (!isText(data)) return { bytes: data, kind: "raw" };
+  const text = new TextDecoder().decode(data);
+  const hex = parseHex(text, path);
+  if (hex !== null) return { bytes: hex, kind: "hex" };
+  return { bytes: assemble(text, { file: path }), kind: "asm" };
+}
+
+/**
+ * Reads the run's memory from `--mem FILE` or `--mem-hex HEX`.
+ *
+ * @param file The file flag value.
+ * @param hex The hex flag value.
+ * @returns The bytes (empty when neither is given).
+ */
+export async function readMemory(
+  file: string | undefined,
+  hex: string | undefined,
+): Promise<Uint8Array> {
+  if (file !== undefined && hex !== undefined) {
+    throw new UsageError("Give either --mem or --mem-hex, not both");
+  }
+  if (file !== undefined) return await readFile(file);
+  if (hex !== undefined) {
+    const bytes = parseHex(hex.replace(/^0x(?=[0-9a-f]*$)/i, ""), "--mem-hex");
+    if (bytes === null) throw new UsageError(`--mem-hex is not hex: "${hex}"`);
+    return bytes;
+  }
+  return new Uint8Array(0);
+}
+
+/** Re-exported for commands that format errors. */
+export { BpfError };
