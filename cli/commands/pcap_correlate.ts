@@ -18,7 +18,14 @@ import {
 } from "../../lib/pcap/mod.ts";
 import { correlateCapture } from "../../lib/pcap/correlate_capture.ts";
 import { watchDirectory } from "../../lib/pcap/watch.ts";
-import { onTerminate, openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
+import {
+  exit,
+  onTerminate,
+  openOutputFile,
+  type OutputFile,
+  writeSync,
+} from "../../lib/runtime/mod.ts";
+import type { ReadSummary } from "../../lib/pcap/reader.ts";
 
 const HELP = `Usage: mxy pcap correlate [FILE...] [options]
        mxy pcap correlate --watch DIR [options]
@@ -144,28 +151,46 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 
-  let signalled: string | null = null;
+  const quiet = flags.values.quiet === true;
+  let finished = false;
+  // Ends the run once: pending packets count as unmatched, output is flushed and put in place,
+  // statistics go to standard error.
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(ticker);
+    const stats = correlator.finish();
+    out.flush();
+    outFile?.commit();
+    if (!quiet) writeSync("stderr", formatStats({ ...stats }));
+  };
+  // Live input (standard input, a growing capture) should not sit in the buffer for long.
+  const ticker = setInterval(() => out.flush(), 1000);
   const abort = new AbortController();
   const off = onTerminate((sig) => {
-    signalled = sig;
     abort.abort();
+    if (watchDir === undefined) {
+      // A read may wait on input that never comes (standard input): end here, between packets.
+      finish();
+      exit(sig === "SIGINT" ? 130 : 143);
+    }
   });
   const warn = (text: string) => writeSync("stderr", `mxy: ${text}\n`);
-  let failure: unknown = null;
+  const cutShort = (name: string, s: ReadSummary) => {
+    if (s.truncated) {
+      warn(`${name}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`);
+    }
+  };
   try {
     if (watchDir !== undefined) {
+      // SIGINT/SIGTERM abort the watch: the current file is finished first.
       const summary = await watchDirectory(watchDir, {
         signal: abort.signal,
         pollMs,
         stableMs,
         once: flags.values.once === true,
         onFile: async (path) => {
-          const s = await correlateCapture(path, correlator);
-          if (s.truncated) {
-            warn(
-              `${path}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`,
-            );
-          }
+          cutShort(path, await correlateCapture(path, correlator));
           out.flush();
         },
         onError: (path, err) => {
@@ -173,37 +198,18 @@ async function run(argv: string[]): Promise<number> {
           warn(`${path}: ${err instanceof Error ? err.message : String(err)} (renamed to .failed)`);
         },
       });
-      if (flags.values.quiet !== true) {
+      if (!quiet) {
         warn(`watch: ${summary.processed.length} files processed, ${summary.failed.length} failed`);
       }
     } else {
       for (const file of files) {
-        if (signalled) break;
-        const s = await correlateCapture(file, correlator, {
-          shouldStop: () => signalled !== null,
-        });
-        if (s.truncated) {
-          warn(
-            `${file}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`,
-          );
-        }
+        cutShort(file, await correlateCapture(file, correlator));
       }
     }
-  } catch (err) {
-    failure = err;
   } finally {
     off();
+    finish();
   }
-  const stats = correlator.finish();
-  out.flush();
-  if (failure !== null) {
-    outFile?.commit();
-    if (flags.values.quiet !== true) writeSync("stderr", formatStats({ ...stats }));
-    throw failure;
-  }
-  outFile?.commit();
-  if (flags.values.quiet !== true) writeSync("stderr", formatStats({ ...stats }));
-  if (signalled !== null && watchDir === undefined) return signalled === "SIGINT" ? 130 : 143;
   return 0;
 }
 

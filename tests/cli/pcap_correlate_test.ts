@@ -122,3 +122,46 @@ Deno.test("mxy pcap correlate --watch processes arriving files and exits 0 on SI
   assert.match(stderr, /2 files processed/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("mxy pcap correlate on standard input flushes, puts -o in place and exits 130 on SIGINT", async () => {
+  if (!LOOPBACK) return;
+  const dir = await Deno.makeTempDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "pcap",
+      "correlate",
+      "-",
+      "--format",
+      "jsonl",
+      "-o",
+      `${dir}/m.jsonl`,
+    ],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(await Deno.readFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`));
+  // Standard input stays open: wait until the matches reach the temporary output file.
+  const lines = () => {
+    for (const e of Deno.readDirSync(dir)) {
+      const text = Deno.readTextFileSync(`${dir}/${e.name}`);
+      return text === "" ? 0 : text.trim().split("\n").length;
+    }
+    return 0;
+  };
+  for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(lines(), 20);
+  child.kill("SIGINT");
+  const out = await child.output();
+  await writer.close().catch(() => {});
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 130, stderr);
+  assert.match(stderr, /^matched: 20$/m);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
+  assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
+  await Deno.remove(dir, { recursive: true });
+});
