@@ -653,6 +653,12 @@ function checkSpec(spec: BpfMapSpec): void {
       `${name} needs positive key size, value size and max entries, got ${spec.keySize}, ${spec.valueSize}, ${spec.maxEntries}`,
     );
   }
+  if (spec.maxEntries * spec.valueSize > 1 << 30) {
+    throw new BpfError(
+      "map-key",
+      `${name} would need ${spec.maxEntries * spec.valueSize} bytes of values; the limit is 1 GiB`,
+    );
+  }
   if (spec.type === "array" && spec.keySize !== 4) {
     throw new BpfError("map-key", `${name}: array maps take 4-byte keys, got ${spec.keySize}`);
   }
