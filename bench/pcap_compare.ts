@@ -241,6 +241,24 @@ if (!flags["skip-big"]) {
     memory.mxy_correlate_max_rss_mib = Math.round(corr.kib / 1024);
     memory.mxy_correlate_pps = Math.round(g.packets / corr.ms * 1000);
     log(`mxy pcap correlate: max RSS ${Math.round(corr.kib / 1024)} MiB`);
+    // A smaller pending bound shows where the memory goes (the store is allocated up front).
+    const small = await maxRssKiB(Deno.execPath(), [
+      "run",
+      "-A",
+      MAIN,
+      "pcap",
+      "correlate",
+      big,
+      "--mode",
+      "payload",
+      "--max-pending",
+      "10000",
+      "--format",
+      "jsonl",
+      "--quiet",
+    ]);
+    memory.mxy_correlate_max_pending_10000_max_rss_mib = Math.round(small.kib / 1024);
+    log(`mxy pcap correlate --max-pending 10000: max RSS ${Math.round(small.kib / 1024)} MiB`);
     const flows = await maxRssKiB(Deno.execPath(), [
       "run",
       "-A",
@@ -287,7 +305,12 @@ if (Object.keys(memory).length > 0) {
     `capture of ${
       ((memory.file_bytes as number) / 1e9).toFixed(2)
     } GB, ${memory.file_packets} packets, streamed:`,
-    `  mxy pcap correlate max RSS ${memory.mxy_correlate_max_rss_mib} MiB, mxy pcap flows max RSS ${memory.mxy_flows_max_rss_mib} MiB, tcpdump max RSS ${memory.tcpdump_max_rss_mib} MiB`,
+    `  mxy pcap correlate max RSS ${memory.mxy_correlate_max_rss_mib} MiB (${memory.mxy_correlate_max_pending_10000_max_rss_mib} MiB with --max-pending 10000), ` +
+      `${((memory.mxy_correlate_pps as number) / 1e6).toFixed(2)} M packets/s end to end`,
+    `  mxy pcap flows max RSS ${memory.mxy_flows_max_rss_mib} MiB (grows with open sessions, bounded by --max-sessions/--idle)`,
+    `  tcpdump -r -w /dev/null max RSS ${memory.tcpdump_max_rss_mib} MiB, ${
+      ((memory.tcpdump_pps as number) / 1e6).toFixed(2)
+    } M packets/s`,
   );
 }
 console.log(lines.join("\n"));
