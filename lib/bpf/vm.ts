@@ -26,6 +26,11 @@ import { verify, type VerifyInput, type VerifyReport } from "./verifier.ts";
 export interface BpfVmOptions {
   /** The profile, by name or as limits (default `cloud`). */
   profile?: BpfProfileName | BpfProfile;
+  /**
+   * More helpers, registered after the map helpers: an id both have (e.g. the conformance
+   * suite's helpers 1–3) takes this registry's helper.
+   */
+  helpers?: HelperRegistry;
 }
 
 /** Options for {@linkcode BpfVm.load}. */
@@ -91,6 +96,10 @@ export class BpfVm {
     this.profile = typeof p === "string" ? getProfile(p) : p;
     this.pool = this.profile.mapPoolBytes !== null ? new MapPool(this.profile.mapPoolBytes) : null;
     this.helpers = registerMapHelpers(new HelperRegistry(), this.#maps);
+    const extra = options.helpers;
+    if (extra !== undefined) {
+      for (const id of extra.ids()) this.helpers.register(id, extra.name(id) ?? "", extra.get(id)!);
+    }
   }
 
   /** The maps, indexed by fd. */
