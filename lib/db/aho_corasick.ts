@@ -2,11 +2,21 @@
  * An Aho-Corasick automaton over byte strings, flattened into typed arrays so that it can be
  * stored in a file and walked in place without allocation.
  *
- * States are numbered from 0 (the root). Transitions of the root are a dense table of 256
- * entries; every other state's transitions are a slice of a sorted edge list
- * (`edgeStart[s] … edgeStart[s+1]` into `edgeBytes` and `edgeTargets`). `fail[s]` is the failure
- * link; `outStart[s] … outStart[s+1]` slices `outList`, the keys (pattern numbers) whose piece
- * ends at `s`; `dictLink[s]` is the nearest state on the failure chain with outputs (-1 if none).
+ * States are numbered in depth-first preorder from 0 (the root), so a state's first child is
+ * always the next state: a state with a single edge (most of them, in a trie of long pieces)
+ * stores only the edge's byte. Each state is one 4-word record in `nodes` (one cache line holds
+ * four states):
+ *
+ * | word | meaning                                                                     |
+ * | ---- | --------------------------------------------------------------------------- |
+ * | 0    | failure link                                                                |
+ * | 1    | where its edges start in `edges` (when it has two or more)                  |
+ * | 2    | bits 0–8: edge count; bits 9–16: the byte of a single edge (target = s + 1); bit 17: the state has outputs |
+ * | 3    | dictionary link: nearest state on the failure chain with outputs, or -1     |
+ *
+ * `edges` holds `(byte, target)` pairs sorted by byte within each state; the root uses the dense
+ * 256-entry `root` table instead. `outStart[s] … outStart[s+1]` slices `outList`, the keys
+ * (pattern numbers) whose piece ends at `s`.
  *
  * @module
  */
@@ -15,21 +25,17 @@
 export interface AhoCorasickTables {
   /** Root transitions: the target state for each byte (0 when none). */
   root: Int32Array;
-  /** Per state, where its edges start in `edgeBytes`/`edgeTargets`; length states + 1. */
-  edgeStart: Uint32Array;
-  /** Edge labels, sorted within each state. */
-  edgeBytes: Uint8Array;
-  /** Edge targets. */
-  edgeTargets: Int32Array;
-  /** Failure links. */
-  fail: Int32Array;
+  /** Four words per state (see the module documentation). */
+  nodes: Int32Array;
+  /** `(byte, target)` pairs of states with two or more edges. */
+  edges: Int32Array;
   /** Per state, where its outputs start in `outList`; length states + 1. */
   outStart: Uint32Array;
   /** Output keys. */
   outList: Uint32Array;
-  /** Nearest state with outputs along the failure chain, or -1. */
-  dictLink: Int32Array;
 }
+
+const HAS_OUT = 1 << 17;
 
 /**
  * Builds the automaton. Key `i` reports piece `pieces[i]`; a `null` or empty piece is left out
@@ -103,58 +109,52 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
       order[tail++] = t;
     }
   }
-  // Renumber states in breadth-first order so that failure and dictionary links always point
-  // to a smaller number and edges to a larger one: walks provably terminate, and a reader can
-  // verify an untrusted table in one pass.
+  // Renumber in depth-first preorder (children in byte order): a first child is its parent + 1.
   const id = new Int32Array(n);
   const byNew = new Int32Array(n);
-  for (let k = 0; k < tail; k++) {
-    id[order[k]] = k + 1;
-    byNew[k + 1] = order[k];
-  }
-  const nFail = new Int32Array(n);
-  const nDict = new Int32Array(n).fill(-1);
-  for (let s = 1; s < n; s++) {
-    nFail[id[s]] = id[fail[s]];
-    nDict[id[s]] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
+  const sortedKids: [number, number][][] = new Array(n);
+  const stack: number[] = [0];
+  let next = 0;
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    id[s] = next;
+    byNew[next++] = s;
+    const list = [...kids[s]].sort((a, b) => a[0] - b[0]);
+    sortedKids[s] = list;
+    for (let k = list.length - 1; k >= 0; k--) stack.push(list[k][1]);
   }
   for (let b = 0; b < 256; b++) root[b] = root[b] === 0 ? 0 : id[root[b]];
-  const edgeStart = new Uint32Array(n + 1);
-  let edges = 0;
-  for (let s = 0; s < n; s++) {
-    edgeStart[s] = edges;
-    if (s !== 0) edges += kids[byNew[s]].size;
-  }
-  edgeStart[n] = edges;
-  const edgeBytes = new Uint8Array(edges);
-  const edgeTargets = new Int32Array(edges);
-  for (let s = 1; s < n; s++) {
-    const list = [...kids[byNew[s]]].sort((a, b) => a[0] - b[0]);
-    let k = edgeStart[s];
-    for (const [b, t] of list) {
-      edgeBytes[k] = b;
-      edgeTargets[k++] = id[t];
-    }
-  }
+  const nodes = new Int32Array(4 * n);
+  let edgeCount = 0;
+  for (let s = 1; s < n; s++) if (kids[s].size > 1) edgeCount += kids[s].size;
+  const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
+  let e = 0;
   let total = 0;
-  for (let s = 0; s < n; s++) {
-    outStart[s] = total;
-    total += outs[byNew[s]].length;
+  for (let ns = 0; ns < n; ns++) {
+    const s = byNew[ns];
+    const list = sortedKids[s];
+    outStart[ns] = total;
+    total += outs[s].length;
+    nodes[4 * ns] = ns === 0 ? 0 : id[fail[s]];
+    nodes[4 * ns + 3] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
+    let info = ns === 0 ? 0 : list.length;
+    if (outs[s].length > 0) info |= HAS_OUT;
+    if (ns !== 0 && list.length === 1) info |= list[0][0] << 9;
+    if (ns !== 0 && list.length > 1) {
+      nodes[4 * ns + 1] = e;
+      for (const [b, t] of list) {
+        edges[2 * e] = b;
+        edges[2 * e + 1] = id[t];
+        e++;
+      }
+    }
+    nodes[4 * ns + 2] = info;
   }
   outStart[n] = total;
   const outList = new Uint32Array(total);
-  for (let s = 0; s < n; s++) outList.set(outs[byNew[s]], outStart[s]);
-  return {
-    root,
-    edgeStart,
-    edgeBytes,
-    edgeTargets,
-    fail: nFail,
-    outStart,
-    outList,
-    dictLink: nDict,
-  };
+  for (let ns = 0; ns < n; ns++) outList.set(outs[byNew[ns]], outStart[ns]);
+  return { root, nodes, edges, outStart, outList };
 }
 
 /** A reusable scan context for {@linkcode AhoCorasick.collect}: input, output, de-duplication. */
@@ -185,71 +185,83 @@ export interface AhoCorasickScan {
  */
 export class AhoCorasick {
   #root: Int32Array;
-  #edgeStart: Uint32Array;
-  #edgeBytes: Uint8Array;
-  #edgeTargets: Int32Array;
-  #fail: Int32Array;
+  #nodes: Int32Array;
+  #edges: Int32Array;
   #outStart: Uint32Array;
   #outList: Uint32Array;
-  #dictLink: Int32Array;
 
   /** @param tables The flattened tables. */
   constructor(tables: AhoCorasickTables) {
     this.#root = tables.root;
-    this.#edgeStart = tables.edgeStart;
-    this.#edgeBytes = tables.edgeBytes;
-    this.#edgeTargets = tables.edgeTargets;
-    this.#fail = tables.fail;
+    this.#nodes = tables.nodes;
+    this.#edges = tables.edges;
     this.#outStart = tables.outStart;
     this.#outList = tables.outList;
-    this.#dictLink = tables.dictLink;
+  }
+
+  /** The number of states, root included. */
+  get stateCount(): number {
+    return this.#nodes.length >> 2;
   }
 
   /**
-   * Checks that every link and edge of an untrusted table is in range and that failure and
-   * dictionary links point to earlier states (so walks terminate). Calls `bad` on the first
-   * problem.
+   * Checks an untrusted table: every edge leads forward to a state reached exactly once (so the
+   * states form a tree), failure and dictionary links lead to shallower states (so walks
+   * terminate), and every range and key is in bounds. Calls `bad` on the first problem.
    *
    * @param keyCount The number of keys (pattern numbers must be below it).
    * @param bad Called with a description of the problem; must throw.
    */
   verify(keyCount: number, bad: (what: string) => never): void {
-    const S = this.#fail.length;
-    const E = this.#edgeBytes.length;
+    const nodes = this.#nodes, edges = this.#edges, root = this.#root;
+    const S = nodes.length >> 2;
+    const E = edges.length >> 1;
     const O = this.#outList.length;
-    if (this.#edgeTargets.length !== E) bad("automaton edge tables differ in length");
-    if (this.#dictLink.length !== S) bad("automaton link tables differ in length");
-    for (let b = 0; b < 256; b++) {
-      const t = this.#root[b];
-      if (t < 0 || t >= S) bad(`automaton root edge ${b} leads to state ${t} of ${S}`);
-    }
-    if (this.#edgeStart[0] !== 0 || this.#edgeStart[1] !== 0) bad("automaton root has list edges");
-    if (this.#outStart[0] !== 0 || this.#outStart[1] !== 0) bad("automaton root has outputs");
+    if (S < 1 || this.#outStart.length !== S + 1) bad("automaton tables differ in length");
+    const depth = new Int32Array(S).fill(-1);
+    depth[0] = 0;
+    const reach = (from: number, t: number) => {
+      if (t <= from || t >= S) bad(`automaton state ${from} has an edge to state ${t}`);
+      if (depth[t] >= 0) bad(`automaton state ${t} is reached twice`);
+      depth[t] = depth[from] + 1;
+    };
+    for (let b = 0; b < 256; b++) if (root[b] !== 0) reach(0, root[b]);
+    if (nodes[2] !== 0 && nodes[2] !== HAS_OUT) bad("automaton root has list edges");
+    if (this.#outStart[0] !== this.#outStart[1]) bad("automaton root has outputs");
     for (let s = 1; s < S; s++) {
-      const e0 = this.#edgeStart[s], e1 = this.#edgeStart[s + 1];
-      if (e1 < e0 || e1 > E) bad(`automaton state ${s} has an edge range out of bounds`);
-      for (let k = e0; k < e1; k++) {
-        const t = this.#edgeTargets[k];
-        if (t <= s || t >= S) bad(`automaton state ${s} has an edge to state ${t}`);
-        if (k > e0 && this.#edgeBytes[k] <= this.#edgeBytes[k - 1]) {
-          bad(`automaton state ${s} has unsorted edges`);
+      if (depth[s] < 0) bad(`automaton state ${s} is unreachable`);
+      const info = nodes[4 * s + 2];
+      const cnt = info & 511;
+      if ((info & ~(HAS_OUT | 0x1ffff)) !== 0 || cnt > 256) {
+        bad(`automaton state ${s} is malformed`);
+      }
+      if (cnt === 1) reach(s, s + 1);
+      else if (cnt > 1) {
+        const e0 = nodes[4 * s + 1];
+        if (e0 < 0 || e0 + cnt > E) bad(`automaton state ${s} has an edge range out of bounds`);
+        for (let k = e0; k < e0 + cnt; k++) {
+          const b = edges[2 * k];
+          if (b < 0 || b > 255 || (k > e0 && b <= edges[2 * k - 2])) {
+            bad(`automaton state ${s} has unsorted or invalid edges`);
+          }
+          reach(s, edges[2 * k + 1]);
         }
       }
-      const f = this.#fail[s];
-      if (f < 0 || f >= s) bad(`automaton state ${s} has a failure link to ${f}`);
-      const d = this.#dictLink[s];
-      if (d < -1 || d >= s || d === 0) bad(`automaton state ${s} has a dictionary link to ${d}`);
+      const f = nodes[4 * s];
+      if (f < 0 || f >= S || depth[f] >= depth[s]) {
+        bad(`automaton state ${s} has a bad failure link`);
+      }
+      const d = nodes[4 * s + 3];
+      if (d !== -1 && (d <= 0 || d >= S || depth[d] >= depth[s])) {
+        bad(`automaton state ${s} has a bad dictionary link`);
+      }
       const o0 = this.#outStart[s], o1 = this.#outStart[s + 1];
       if (o1 < o0 || o1 > O) bad(`automaton state ${s} has an output range out of bounds`);
+      if ((o1 > o0) !== ((info & HAS_OUT) !== 0)) bad(`automaton state ${s} output flag is wrong`);
     }
     for (let k = 0; k < O; k++) {
       if (this.#outList[k] >= keyCount) bad(`automaton output ${k} is not a pattern`);
     }
-  }
-
-  /** The number of states, root included. */
-  get stateCount(): number {
-    return this.#fail.length;
   }
 
   /**
@@ -264,13 +276,10 @@ export class AhoCorasick {
     const length = scan.length;
     const out = scan.out;
     const root = this.#root;
-    const edgeStart = this.#edgeStart;
-    const edgeBytes = this.#edgeBytes;
-    const edgeTargets = this.#edgeTargets;
-    const fail = this.#fail;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
     const outStart = this.#outStart;
     const outList = this.#outList;
-    const dictLink = this.#dictLink;
     const seen = scan.seen;
     const stamp = scan.stamp;
     let count = 0;
@@ -282,27 +291,36 @@ export class AhoCorasick {
           s = root[b];
           break;
         }
-        let lo = edgeStart[s];
-        let hi = edgeStart[s + 1];
-        let next = -1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          const e = edgeBytes[mid];
-          if (e === b) {
-            next = edgeTargets[mid];
+        const info = nodes[4 * s + 2];
+        const cnt = info & 511;
+        if (cnt === 1) {
+          if (((info >>> 9) & 255) === b) {
+            s = s + 1;
             break;
           }
-          if (e < b) lo = mid + 1;
-          else hi = mid;
+        } else if (cnt > 1) {
+          let lo = nodes[4 * s + 1];
+          let hi = lo + cnt;
+          let nxt = -1;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            const e = edges[2 * mid];
+            if (e === b) {
+              nxt = edges[2 * mid + 1];
+              break;
+            }
+            if (e < b) lo = mid + 1;
+            else hi = mid;
+          }
+          if (nxt >= 0) {
+            s = nxt;
+            break;
+          }
         }
-        if (next >= 0) {
-          s = next;
-          break;
-        }
-        s = fail[s];
+        s = nodes[4 * s];
       }
       if (s === 0) continue;
-      let t = outStart[s] !== outStart[s + 1] ? s : dictLink[s];
+      let t = (nodes[4 * s + 2] & HAS_OUT) !== 0 ? s : nodes[4 * s + 3];
       while (t > 0) {
         for (let k = outStart[t], e = outStart[t + 1]; k < e; k++) {
           const key = outList[k];
@@ -311,7 +329,7 @@ export class AhoCorasick {
             out[count++] = key;
           }
         }
-        t = dictLink[t];
+        t = nodes[4 * t + 3];
       }
     }
     return count;

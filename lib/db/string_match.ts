@@ -11,11 +11,32 @@
  * @module
  */
 import { FormatError } from "../format/format_error.ts";
+import type { MmdbValue } from "../format/value.ts";
 import { codePointsInto, encodeUtf8Into } from "../format/_case_fold.ts";
 import { LiteralTable } from "../format/literal_section.ts";
 import { GlobIndex } from "../format/glob_section.ts";
 import type { AhoCorasickScan } from "./aho_corasick.ts";
 import { runGlob } from "./_glob_vm.ts";
+
+/** One string match as {@linkcode StringResult} reports it. */
+export interface StringMatch {
+  /** `"literal"` (the exact string) or `"glob"` (a pattern). */
+  kind: "literal" | "glob";
+  /** What matched: the literal (case-folded in case-insensitive databases) or the glob's text. */
+  entry: string;
+  /** The entry's data. */
+  data: MmdbValue;
+}
+
+/** The result of a string (non-IP) lookup. */
+export interface StringResult {
+  /** Always `"string"`. */
+  kind: "string";
+  /** The best match's data (the literal's, else the most specific glob's). */
+  data: MmdbValue;
+  /** Every match: the literal first, then the globs, most specific first. */
+  matches: StringMatch[];
+}
 
 /** The kind code of a literal match in {@linkcode StringMatches.kinds}. */
 export const MATCH_LITERAL = 0;

@@ -11,7 +11,7 @@
  * | 8      | flags: bit 0 = case-insensitive (programs and pieces are case-folded)    |
  * | 12     | pattern count `P`                                                        |
  * | 16     | automaton state count `S` (root included)                                |
- * | 20     | edge count `E`                                                           |
+ * | 20     | edge pair count `E` (edges of states with two or more)                   |
  * | 24     | output count `O`                                                         |
  * | 28     | always-check count `A`                                                   |
  * | 32     | program words `W`                                                        |
@@ -20,14 +20,12 @@
  * | 44     | offset of the programs: `W` × `i32` (layout in lib/db/glob.ts)            |
  * | 48     | offset of the pattern texts: `T` bytes of UTF-8, as written in the input  |
  * | 52     | offset of the root transitions: 256 × `i32`                               |
- * | 56     | offset of `edgeStart`: `S + 1` words                                      |
- * | 60     | offset of `edgeBytes`: `E` bytes (sorted per state)                       |
- * | 64     | offset of `edgeTargets`: `E` × `i32`                                      |
- * | 68     | offset of `fail`: `S` × `i32`                                             |
- * | 72     | offset of `outStart`: `S + 1` words                                       |
- * | 76     | offset of `outList`: `O` words (pattern numbers)                          |
- * | 80     | offset of `dictLink`: `S` × `i32` (-1 = none)                             |
- * | 84     | offset of the always-check list: `A` words (patterns without a fixed piece) |
+ * | 56     | offset of the state records: `S` × 4 × `i32` (lib/db/aho_corasick.ts)    |
+ * | 60     | offset of the edge pairs: `E` × (`i32` byte, `i32` target)               |
+ * | 64     | offset of `outStart`: `S + 1` words                                       |
+ * | 68     | offset of `outList`: `O` words (pattern numbers)                          |
+ * | 72     | offset of the always-check list: `A` words (patterns without a fixed piece) |
+ * | 76–87  | reserved, 0                                                               |
  *
  * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
  * specific first" is ascending pattern number. `dataOffset` is an offset from the start of the
@@ -127,7 +125,7 @@ export function encodeGlobSection(
     at += t.length;
   }
   const ac = buildAhoCorasick(pieces);
-  const S = ac.fail.length;
+  const S = ac.nodes.length / 4;
   const wr = new SectionWriter();
   const header = new Uint8Array(HEADER);
   wr.bytes(header);
@@ -136,13 +134,10 @@ export function encodeGlobSection(
     wr.u32(programs),
     wr.bytes(allText),
     wr.u32(ac.root),
-    wr.u32(ac.edgeStart),
-    wr.bytes(ac.edgeBytes),
-    wr.u32(ac.edgeTargets),
-    wr.u32(ac.fail),
+    wr.u32(ac.nodes),
+    wr.u32(ac.edges),
     wr.u32(ac.outStart),
     wr.u32(ac.outList),
-    wr.u32(ac.dictLink),
     wr.u32(Uint32Array.from(always)),
   ];
   const dv = new DataView(header.buffer);
@@ -150,7 +145,7 @@ export function encodeGlobSection(
   dv.setUint32(8, fold ? 1 : 0, true);
   dv.setUint32(12, P, true);
   dv.setUint32(16, S, true);
-  dv.setUint32(20, ac.edgeBytes.length, true);
+  dv.setUint32(20, ac.edges.length / 2, true);
   dv.setUint32(24, ac.outList.length, true);
   dv.setUint32(28, always.length, true);
   dv.setUint32(32, words, true);
@@ -234,15 +229,12 @@ export class GlobIndex {
     this.#texts = u8View(section, u(48), T, "glob texts", base);
     const tables: AhoCorasickTables = {
       root: i32View(section, u(52), 256, "automaton root", base),
-      edgeStart: u32View(section, u(56), S + 1, "automaton edgeStart", base),
-      edgeBytes: u8View(section, u(60), E, "automaton edgeBytes", base),
-      edgeTargets: i32View(section, u(64), E, "automaton edgeTargets", base),
-      fail: i32View(section, u(68), S, "automaton fail", base),
-      outStart: u32View(section, u(72), S + 1, "automaton outStart", base),
-      outList: u32View(section, u(76), O, "automaton outList", base),
-      dictLink: i32View(section, u(80), S, "automaton dictLink", base),
+      nodes: i32View(section, u(56), 4 * S, "automaton states", base),
+      edges: i32View(section, u(60), 2 * E, "automaton edges", base),
+      outStart: u32View(section, u(64), S + 1, "automaton outStart", base),
+      outList: u32View(section, u(68), O, "automaton outList", base),
     };
-    this.always = u32View(section, u(84), A, "glob always list", base);
+    this.always = u32View(section, u(72), A, "glob always list", base);
     this.automaton = new AhoCorasick(tables);
   }
 

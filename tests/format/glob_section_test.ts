@@ -38,12 +38,12 @@ Deno.test("encodeGlobSection() refuses a malformed glob with a GlobError", () =>
 Deno.test("GlobIndex.verify() rejects corrupted tables instead of looping or reading out of bounds", () => {
   const good = sample();
   const dv = new DataView(good.buffer);
-  const failAt = dv.getUint32(68, true);
+  const nodesAt = dv.getUint32(56, true);
   const states = dv.getUint32(16, true);
   assert.ok(states > 2);
   // A failure link pointing forward could loop: must be rejected.
   const loop = good.slice();
-  new DataView(loop.buffer).setInt32(failAt + 4 * 1, states - 1, true);
+  new DataView(loop.buffer).setInt32(nodesAt + 16 * (states - 1), states - 1, true);
   assert.throws(
     () => new GlobIndex(loop).verify(),
     (e: unknown) =>
