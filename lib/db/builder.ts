@@ -10,7 +10,7 @@
  */
 import { DataSectionWriter, type WritableMap, type WritableValue } from "../format/data_writer.ts";
 import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
-import { formatNetwork, IpAddressError, parseCidr } from "./ip_address.ts";
+import { formatIpv4, formatNetwork, IpAddressError, parseCidr, parseIpv4 } from "./ip_address.ts";
 import { type EntrySource, InputError } from "./input_error.ts";
 import { patternSectionEncoders } from "./pattern_sections.ts";
 
@@ -388,6 +388,49 @@ export class DatabaseBuilder {
   }
 
   #addNetwork(text: string, data: WritableValue, source?: EntrySource): void {
+    // Fast path for IPv4 text: no allocation beyond the address slice.
+    const slash = text.indexOf("/");
+    const v4 = parseIpv4(slash < 0 ? text : text.slice(0, slash));
+    if (v4 >= 0) {
+      let prefix = 32;
+      let ok = true;
+      if (slash >= 0) {
+        prefix = 0;
+        const n = text.length - slash - 1;
+        if (n < 1 || n > 2 || (n === 2 && text.charCodeAt(slash + 1) === 48)) ok = false;
+        for (let k = slash + 1; ok && k < text.length; k++) {
+          const c = text.charCodeAt(k) - 48;
+          if (c < 0 || c > 9) ok = false;
+          prefix = prefix * 10 + c;
+        }
+        if (prefix > 32) ok = false;
+      }
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      let addr = v4;
+      if (ok && (v4 & ~mask) !== 0) {
+        if (this.#opts.normalize) addr = (v4 & mask) >>> 0;
+        else ok = false; // parseCidr below gives the error
+      }
+      if (ok) {
+        let left = this.#left;
+        let right = this.#right;
+        let t = 1;
+        for (let i = 0; i < prefix; i++) {
+          const bit = (addr >>> (31 - i)) & 1;
+          let c = bit ? right[t] : left[t];
+          if (c === 0) {
+            c = this.#newNode();
+            left = this.#left;
+            right = this.#right;
+            if (bit) right[t] = c;
+            else left[t] = c;
+          }
+          t = c;
+        }
+        this.#store(t, false, null, addr, prefix, data, source);
+        return;
+      }
+    }
     let net;
     try {
       net = parseCidr(text, { normalize: this.#opts.normalize });
@@ -426,20 +469,33 @@ export class DatabaseBuilder {
     let t = root;
     for (let i = 0; i < prefix; i++) {
       const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
-      const side = bit ? this.#right : this.#left;
-      let c = side[t];
+      let c = bit ? this.#right[t] : this.#left[t];
       if (c === 0) {
         c = this.#newNode();
         (bit ? this.#right : this.#left)[t] = c;
       }
       t = c;
     }
+    this.#store(t, isV6, net.bytes, 0, net.prefixLength, data, source);
+  }
+
+  /** Stores the data of the network at trie node `t`, applying the duplicate policy. */
+  #store(
+    t: number,
+    isV6: boolean,
+    bytes: Uint8Array | null,
+    v4: number,
+    prefix: number,
+    data: WritableValue,
+    source?: EntrySource,
+  ): void {
     const e = this.#entry[t];
     if (e !== 0) {
       const i = e - 1;
       const f = this.#srcFile[i];
       const first = f >= 0 ? { file: this.#fileNames[f], line: this.#srcLine[i] } : undefined;
-      this.#duplicate(formatNetwork(net.bytes, net.prefixLength), first, source);
+      const label = bytes ? formatNetwork(bytes, prefix) : `${formatIpv4(v4)}/${prefix}`;
+      this.#duplicate(label, first, source);
       if (this.#opts.onDuplicate === "first") return;
       if (this.#opts.onDuplicate === "merge") {
         this.#values[i] = mergeValues(this.#values[i], data);

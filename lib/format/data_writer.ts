@@ -291,17 +291,40 @@ class Encoder {
         return;
       }
     }
-    if (!v.isWellFormed()) {
-      throw new TypeError(`Cannot store string ${describe(v)}: it has an unpaired surrogate`);
+    const n = v.length;
+    let start = s.len;
+    let h = 1;
+    let written = n;
+    let ascii = false;
+    if (n < 29) {
+      // Short ASCII strings (the common case) skip the TextEncoder.
+      s.ensure(1 + n);
+      const b = s.buf;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + 1 + i] = c;
+      }
+      if (i === n) {
+        b[start] = 0x40 | n;
+        s.len = start + 1 + n;
+        ascii = true;
+      }
     }
-    // Encode after room for the largest header, then move it into place.
-    s.ensure(4 + v.length * 3);
-    const start = s.len;
-    const { written } = textEncoder.encodeInto(v, s.buf.subarray(start + 4));
-    writeHeader(s, 2, written);
-    const h = s.len - start;
-    if (h !== 4) s.buf.copyWithin(s.len, start + 4, start + 4 + written);
-    s.len += written;
+    if (!ascii) {
+      if (!v.isWellFormed()) {
+        throw new TypeError(`Cannot store string ${describe(v)}: it has an unpaired surrogate`);
+      }
+      // Encode after room for the largest header, then move it into place.
+      s.ensure(4 + n * 3);
+      start = s.len;
+      written = textEncoder.encodeInto(v, s.buf.subarray(start + 4)).written;
+      writeHeader(s, 2, written);
+      h = s.len - start;
+      if (h !== 4) s.buf.copyWithin(s.len, start + 4, start + 4 + written);
+      s.len += written;
+    }
     // Remember it for later pointers when a pointer to here is shorter than the string.
     if (
       strings !== null && written >= 3 && written <= 1024 && strings.size < this.maxStrings &&
