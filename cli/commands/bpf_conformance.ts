@@ -5,19 +5,32 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { BpfError, JitProgram, parseConformance, runConformance } from "../../lib/bpf/mod.ts";
+import {
+  BpfError,
+  conformanceHelpers,
+  JitProgram,
+  parseConformance,
+  type Program,
+  runConformance,
+} from "../../lib/bpf/mod.ts";
+import { verify } from "../../lib/bpf/verifier.ts";
+import { getProfile } from "../../lib/bpf/profile.ts";
 import { listDir, readFile, statFile, writeSync } from "../../lib/runtime/mod.ts";
 
-const HELP = `Usage: mxy bpf conformance DIR|FILE... [--engine both|interpreter|jit] [--quiet]
+const HELP = `Usage: mxy bpf conformance DIR|FILE... [--engine both|interpreter|jit] [--verify]
+                            [--profile NAME] [--quiet]
 
 Runs bpf_conformance test files (.data: "-- asm" or "-- raw", "-- mem", "-- result",
 "-- error") and prints one line per file: PASS or FAIL with the engine and the reason.
 A case passes when r0 equals "-- result", or when it has only "-- error" and the program is
-rejected (assembler, decoder or run-time error). Exits 1 when any case fails.
+rejected (assembler, decoder, verifier or run-time error). Exits 1 when any case fails.
 
 Options:
-  --engine E   both (default), interpreter or jit
-  --quiet      print only failures and the summary
+  --engine E      both (default), interpreter or jit
+  --verify        run the verifier first (the test helpers 0-5 are known; r1 is a context of
+                  the "-- mem" size); a rejection counts as an error
+  --profile NAME  the verifier's profile: cloud (default) or embedded
+  --quiet         print only failures and the summary
   -h, --help   show this help`;
 
 /** The `bpf conformance` command. */
@@ -27,7 +40,12 @@ export const command: Command = {
   help: HELP,
   async run(argv) {
     const flags = parseFlags(argv, {
-      spec: { engine: { type: "string" }, quiet: { type: "boolean" } },
+      spec: {
+        engine: { type: "string" },
+        quiet: { type: "boolean" },
+        verify: { type: "boolean" },
+        profile: { type: "string" },
+      },
       help: HELP,
     });
     if (flags.positionals.length === 0) throw new UsageError("bpf conformance takes DIR or FILE");
@@ -45,6 +63,16 @@ export const command: Command = {
         }
       } else files.push(p);
     }
+    let profile;
+    try {
+      profile = getProfile((flags.values.profile as string | undefined) ?? "cloud");
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (flags.values.profile !== undefined && flags.values.verify !== true) {
+      throw new UsageError("--profile needs --verify");
+    }
+    const helpers = conformanceHelpers();
     const engines = engine === "both" ? ["interpreter", "jit"] : [engine];
     let pass = 0, fail = 0;
     const quiet = flags.values.quiet === true;
@@ -56,6 +84,10 @@ export const command: Command = {
         for (const e of engines) {
           const r = runConformance(c, {
             runner: e === "jit" ? (p, o) => new JitProgram(p, o) : undefined,
+            verify: flags.values.verify === true
+              ? (p: Program) =>
+                void verify(p, { profile, helpers, input: { kind: "ctx", size: c.mem.length } })
+              : undefined,
           });
           if (!r.pass) reasons.push(`${e}: ${r.message}`);
         }

@@ -57,5 +57,7 @@ Deno.test({
     const r = await mxy("bpf", "conformance", suite!.dir, "--quiet");
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, new RegExp(`^${suite!.names.length} passed, 0 failed`, "m"));
+    const v = await mxy("bpf", "conformance", suite!.dir, "--quiet", "--verify");
+    assert.equal(v.code, 0, v.out);
   },
 });

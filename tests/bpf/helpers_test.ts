@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { conformanceHelpers, HELPER_ID, HelperRegistry } from "../../lib/bpf/helpers.ts";
+import { Interpreter } from "../../lib/bpf/interpreter.ts";
+import { JitProgram } from "../../lib/bpf/jit.ts";
+import { assemble } from "../../lib/bpf/assembler.ts";
+import { decodeProgram } from "../../lib/bpf/instruction.ts";
+import { BpfError } from "../../lib/bpf/bpf_error.ts";
+
+const run = (src: string, mem?: Uint8Array, jit = false) => {
+  const p = decodeProgram(assemble(src));
+  const helpers = conformanceHelpers();
+  return (jit ? new JitProgram(p, { helpers }) : new Interpreter(p, { helpers })).run(mem);
+};
+
+Deno.test("conformanceHelpers() provides gather_bytes, memfrob, sqrti, strcmp_ext and unwind", () => {
+  for (const jit of [false, true]) {
+    assert.equal(
+      run(
+        "mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall 0\nexit",
+        undefined,
+        jit,
+      ),
+      0x0102030405n,
+    );
+    const mem = new Uint8Array([1, 2, 3]);
+    run("mov %r2, 3\ncall 1\nexit", mem, jit);
+    assert.deepEqual([...mem], [1 ^ 42, 2 ^ 42, 3 ^ 42]);
+    assert.equal(run("mov %r1, 1000001\ncall 3\nexit", undefined, jit), 1000n);
+    assert.equal(
+      run(
+        "stw [%r10-8], 0x616263\nmov %r1, %r10\nadd %r1, -8\nmov %r2, %r1\ncall 4\nexit",
+        undefined,
+        jit,
+      ),
+      0n,
+    );
+    assert.equal(run("mov %r1, 0\ncall 5\nmov %r0, 7\nexit", undefined, jit), 0n);
+    assert.equal(run("mov %r1, 3\ncall 5\nmov %r0, 7\nexit", undefined, jit), 7n);
+  }
+});
+
+Deno.test("HelperRegistry wraps a helper's own exception as a helper error at the call", () => {
+  const helpers = new HelperRegistry().register(9, "boom", () => {
+    throw new Error("no");
+  });
+  const p = decodeProgram(assemble("mov %r0, 0\ncall 9\nexit"));
+  for (const vm of [new Interpreter(p, { helpers }), new JitProgram(p, { helpers })]) {
+    assert.throws(
+      () => vm.run(),
+      (e) =>
+        e instanceof BpfError && e.code === "helper" && e.pc === 1 &&
+        /Helper 9 failed/.test(e.message),
+    );
+  }
+});
+
+Deno.test("HelperRegistry lists ids in order and rejects invalid ids", () => {
+  const reg = new HelperRegistry().register(3, "c", () => 0n).register(1, "a", () => 0n);
+  assert.deepEqual(reg.ids(), [1, 3]);
+  assert.equal(reg.get(2), undefined);
+  assert.throws(() => reg.register(-1, "x", () => 0n), RangeError);
+  assert.deepEqual(HELPER_ID, { MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3 });
+});
