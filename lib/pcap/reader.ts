@@ -14,7 +14,12 @@ import {
 import { PcapError, PcapErrorCode } from "./errors.ts";
 import { PacketView } from "./packet_view.ts";
 import { canMmap, mapFile } from "../runtime/mmap.ts";
-import { openReadStream, statFile } from "../runtime/fs.ts";
+import {
+  openRandomAccess,
+  openReadStream,
+  type RandomAccessFile,
+  statFile,
+} from "../runtime/fs.ts";
 
 export type { InterfaceInfo, PacketCallback, TruncationInfo };
 
@@ -218,6 +223,46 @@ export async function forEachPacket(
     if (size > MMAP_LIMIT || !canMmap()) useStream = true;
   }
   if (useStream) {
+    if (path !== "-" && !path.endsWith(".gz")) {
+      // plain file: read straight into the reader's buffer (no per-chunk allocations)
+      let file: RandomAccessFile;
+      try {
+        file = await openRandomAccess(path);
+      } catch (err) {
+        throw new PcapError(PcapErrorCode.ReadFailed, `Cannot open capture: ${errText(err)}`, {
+          file: name,
+          cause: err,
+        });
+      }
+      try {
+        const head = new Uint8Array(2);
+        const n = await file.readAt(head, 0);
+        if (!(n === 2 && isGzip(head))) {
+          let pos = 0;
+          const pull = async (into: Uint8Array): Promise<number> => {
+            let got: number;
+            try {
+              got = await file.readAt(into, pos);
+            } catch (err) {
+              throw new PcapError(
+                PcapErrorCode.ReadFailed,
+                `Cannot read capture: ${errText(err)}`,
+                {
+                  file: name,
+                  offset: pos,
+                  cause: err,
+                },
+              );
+            }
+            pos += got;
+            return got;
+          };
+          return await readPulled(pull, name, onPacket, options);
+        }
+      } finally {
+        file.close();
+      }
+    }
     let stream: ReadableStream<Uint8Array>;
     try {
       stream = await openReadStream(path);
@@ -267,17 +312,12 @@ async function readStream(
   onPacket: PacketCallback,
   options: ReadOptions,
 ): Promise<ReadSummary> {
-  const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
-  const p = new CaptureParser(name, options.view ?? new PacketView(), onPacket, {
-    decode: options.decode ?? true,
-    maxRecord,
-  });
-  let buf = new Uint8Array(Math.max(64 * 1024, options.chunkSize ?? DEFAULT_CHUNK));
-  let start = 0, end = 0, base = 0;
   let reader = stream.getReader();
+  let pending: Uint8Array = new Uint8Array(0);
   let first = true;
-  try {
-    while (!p.stopped) {
+  let consumed = 0;
+  const pull = async (into: Uint8Array): Promise<number> => {
+    while (pending.length === 0) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
         r = await reader.read();
@@ -285,19 +325,20 @@ async function readStream(
         throw new PcapError(
           PcapErrorCode.BadCompression,
           `Cannot read capture stream: ${errText(err)}`,
-          { file: name, offset: base + end, packets: p.packets, cause: err },
+          { file: name, offset: consumed, cause: err },
         );
       }
-      if (r.done) break;
-      let chunk = r.value;
-      if (first && chunk.length > 0) {
+      if (r.done) return 0;
+      pending = r.value;
+      if (first && pending.length > 0) {
         first = false;
-        if (isGzip(chunk)) {
-          // Put the chunk back in front of the rest and decompress the whole stream.
-          const rest = reader;
+        if (isGzip(pending)) {
+          // put the chunk back in front of the rest and decompress the whole stream
+          const rest = reader, head = pending;
+          pending = new Uint8Array(0);
           const replay = new ReadableStream<Uint8Array>({
             start(c) {
-              c.enqueue(chunk);
+              c.enqueue(head);
             },
             async pull(c) {
               const x = await rest.read();
@@ -313,51 +354,77 @@ async function readStream(
             Uint8Array
           >;
           reader = replay.pipeThrough(gz).getReader();
-          continue;
         }
-      }
-      while (chunk.length > 0 && !p.stopped) {
-        if (buf.length - end < chunk.length && start > 0) {
-          // compact: move the unparsed tail to the front
-          buf.copyWithin(0, start, end);
-          base += start;
-          end -= start;
-          start = 0;
-        }
-        const room = buf.length - end;
-        if (room === 0) {
-          // the buffer holds one incomplete record larger than itself: grow, within the limit
-          if (buf.length >= maxRecord + 128) {
-            throw new PcapError(
-              PcapErrorCode.BufferLimit,
-              `Record larger than the buffer limit of ${maxRecord} bytes`,
-              { file: name, offset: base, packets: p.packets },
-            );
-          }
-          const grown = new Uint8Array(Math.min(buf.length * 2, maxRecord + 128));
-          grown.set(buf.subarray(0, end));
-          buf = grown;
-          continue;
-        }
-        const take = Math.min(room, chunk.length);
-        buf.set(take === chunk.length ? chunk : chunk.subarray(0, take), end);
-        end += take;
-        chunk = chunk.subarray(take);
-        start = p.parse(buf, start, end, base, false);
       }
     }
-    if (!p.stopped) {
-      if (p.format === "" && end - start === 0) {
-        throw new PcapError(PcapErrorCode.TruncatedHeader, "Capture is empty", {
-          file: name,
-          offset: 0,
-        });
-      }
-      start = p.parse(buf, start, end, base, true);
-    }
+    const n = Math.min(into.length, pending.length);
+    into.set(n === pending.length ? pending : pending.subarray(0, n));
+    pending = pending.subarray(n);
+    consumed += n;
+    return n;
+  };
+  let stopped = false;
+  try {
+    const s = await readPulled(pull, name, onPacket, options);
+    stopped = s.stopped;
+    return s;
   } finally {
-    if (p.stopped) await reader.cancel().catch(() => {});
+    if (stopped) await reader.cancel().catch(() => {});
     reader.releaseLock();
+  }
+}
+
+/**
+ * The streaming loop: fills a fixed buffer from `pull`, parses complete records, moves the
+ * unparsed tail (at most one record) to the front, and grows only for a record larger than the
+ * buffer (up to `maxRecord`).
+ */
+async function readPulled(
+  pull: (into: Uint8Array) => Promise<number>,
+  name: string,
+  onPacket: PacketCallback,
+  options: ReadOptions,
+): Promise<ReadSummary> {
+  const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
+  const p = new CaptureParser(name, options.view ?? new PacketView(), onPacket, {
+    decode: options.decode ?? true,
+    maxRecord,
+  });
+  let buf = new Uint8Array(Math.max(64 * 1024, options.chunkSize ?? DEFAULT_CHUNK));
+  let start = 0, end = 0, base = 0;
+  while (!p.stopped) {
+    if (start > 0) {
+      buf.copyWithin(0, start, end);
+      base += start;
+      end -= start;
+      start = 0;
+    }
+    if (end === buf.length) {
+      // one incomplete record fills the buffer: grow, within the limit
+      if (buf.length >= maxRecord + 128) {
+        throw new PcapError(
+          PcapErrorCode.BufferLimit,
+          `Record larger than the buffer limit of ${maxRecord} bytes`,
+          { file: name, offset: base, packets: p.packets },
+        );
+      }
+      const grown = new Uint8Array(Math.min(buf.length * 2, maxRecord + 128));
+      grown.set(buf.subarray(0, end));
+      buf = grown;
+    }
+    const n = await pull(buf.subarray(end));
+    if (n === 0) break;
+    end += n;
+    start = p.parse(buf, start, end, base, false);
+  }
+  if (!p.stopped) {
+    if (p.format === "" && end - start === 0) {
+      throw new PcapError(PcapErrorCode.TruncatedHeader, "Capture is empty", {
+        file: name,
+        offset: 0,
+      });
+    }
+    start = p.parse(buf, start, end, base, true);
   }
   finish(p, name, options.strict ?? false);
   return summarize(p, "stream", base + start);
