@@ -101,12 +101,6 @@ export class Session {
   lastNs = 0;
   /** @internal Time of the first SYN, ns relative; -1 before. */
   synNs = -1;
-  /** @internal Table slot. */
-  slot = -1;
-  /** @internal Letters already in `history`. */
-  historyBits = 0;
-  /** @internal State of the session hooks. */
-  hookState: unknown = undefined;
   /** Attributes the session hooks reported at close (`http.requests` …), or `null`. */
   attributes: Record<string, SessionAttribute> | null = null;
 
@@ -198,15 +192,35 @@ export interface SessionTableOptions {
   hooks?: SessionHooks;
 }
 
-// Bits for history letters, indexed by char code - 65 ('A'..'z').
-const HISTORY_BITS: number[] = (() => {
-  const bits = new Array(58).fill(0);
-  "SHADFRshadfr".split("").forEach((c, i) => (bits[c.charCodeAt(0) - 65] = 1 << i));
-  return bits;
-})();
+// History letters in the order of their 4-bit codes (1-based; 0 ends the sequence).
+const LETTERS = "SHADFRshadfr";
+const L_S = 1, L_H = 2, L_A = 3, L_D = 4, L_F = 5, L_R = 6;
 
-// Services whose protocol paths are cached ("" first: no service).
-const SERVICE_IDS = ["", "dns", "http", "tls"];
+const STATES: TcpState[] = ["", "SYN", "established", "FIN", "RST"];
+const ST_NONE = 0, ST_SYN = 1, ST_EST = 2, ST_FIN = 3, ST_RST = 4;
+
+// Float64 fields per slot.
+const F_FIRST = 0,
+  F_LAST = 1,
+  F_SYN = 2,
+  F_RTT = 3,
+  F_FIRST_SEC = 4,
+  F_FIRST_NSEC = 5,
+  F_LAST_SEC = 6,
+  F_LAST_NSEC = 7,
+  F_OPKTS = 8,
+  F_RPKTS = 9,
+  F_OBYTES = 10,
+  F_RBYTES = 11,
+  F_OIP = 12,
+  F_RIP = 13,
+  F_FRAME = 14,
+  F_SEQ = 15,
+  FW = 16;
+
+// Byte fields per slot.
+const B_ORIG_IS_A = 0, B_OFLAGS = 1, B_RFLAGS = 2, B_STATE = 3, B_SYNSEEN = 4, BW = 5;
+// B_SYNSEEN bits: 1 originator SYN, 2 responder SYN/ACK.
 
 const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -221,7 +235,9 @@ function base62(n: number, width: number): string {
 
 /**
  * The session table. Feed it every packet with {@linkcode SessionTable.push}; sessions are
- * handed to `onClose` when they go idle and at {@linkcode SessionTable.finish}.
+ * handed to `onClose` when they go idle and at {@linkcode SessionTable.finish}. Open sessions
+ * live in typed arrays (no object per session); a {@linkcode Session} record is made when one
+ * closes.
  *
  * @example
  * ```ts
@@ -263,22 +279,32 @@ export class SessionTable {
   #ck = newCanonicalKey();
   #baseSec = NaN;
   // Slot-indexed storage.
-  #keys: Uint32Array;
-  #hash: Uint32Array;
-  #sess: (Session | null)[];
-  #fwdIsOrig: Uint8Array;
-  #chain: Int32Array;
-  #buckets: Int32Array;
-  #mask: number;
-  #prev: Int32Array;
-  #next: Int32Array;
+  #cap = 0;
+  #keys = new Uint32Array(0);
+  #hash = new Uint32Array(0);
+  #f = new Float64Array(0);
+  #b = new Uint8Array(0);
+  #hist = new Uint32Array(0); // two words of 4-bit letter codes per slot
+  #histBits = new Uint16Array(0);
+  #svc = new Uint16Array(0); // service id, 0 = none
+  #pathId = new Uint16Array(0);
+  #live = new Uint8Array(0);
+  #hookState: unknown[] = [];
+  #chain = new Int32Array(0);
+  #buckets = new Int32Array(0);
+  #mask = 0;
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
   #head = -1;
   #tail = -1;
   #free: number[] = [];
   #used = 0;
-  #cap: number;
   #uidSeq = 0;
-  #paths = new Map<number, string>();
+  #services: string[] = [""];
+  #serviceIds = new Map<string, number>([["", 0]]);
+  #paths: string[] = [];
+  #pathIds = new Map<string, number>();
+  #pathCache = new Map<number, number>();
 
   /** @param options {@linkcode SessionTableOptions}. */
   constructor(options: SessionTableOptions = {}) {
@@ -290,16 +316,6 @@ export class SessionTable {
     this.#onClose = options.onClose ?? (() => {});
     this.#classify = options.classify ?? guessService;
     this.#hooks = options.hooks ?? null;
-    this.#cap = 0;
-    this.#keys = new Uint32Array(0);
-    this.#hash = new Uint32Array(0);
-    this.#sess = [];
-    this.#fwdIsOrig = new Uint8Array(0);
-    this.#chain = new Int32Array(0);
-    this.#prev = new Int32Array(0);
-    this.#next = new Int32Array(0);
-    this.#buckets = new Int32Array(0);
-    this.#mask = 0;
     this.#grow(1024);
   }
 
@@ -309,28 +325,35 @@ export class SessionTable {
   }
 
   #grow(cap: number): void {
-    const keys = new Uint32Array(cap * KEY_WORDS);
-    keys.set(this.#keys);
-    this.#keys = keys;
-    const hash = new Uint32Array(cap);
-    hash.set(this.#hash);
-    this.#hash = hash;
-    const fio = new Uint8Array(cap);
-    fio.set(this.#fwdIsOrig);
-    this.#fwdIsOrig = fio;
-    const prev = new Int32Array(cap).fill(-1);
-    prev.set(this.#prev);
-    this.#prev = prev;
-    const next = new Int32Array(cap).fill(-1);
-    next.set(this.#next);
-    this.#next = next;
+    const grow = <T extends Uint32Array | Float64Array | Uint8Array | Uint16Array | Int32Array>(
+      old: T,
+      n: number,
+      make: (len: number) => T,
+      fill?: number,
+    ): T => {
+      const a = make(n);
+      if (fill !== undefined) (a as Int32Array).fill(fill);
+      (a as Uint8Array).set(old as unknown as Uint8Array);
+      return a;
+    };
+    this.#keys = grow(this.#keys, cap * KEY_WORDS, (n) => new Uint32Array(n));
+    this.#hash = grow(this.#hash, cap, (n) => new Uint32Array(n));
+    this.#f = grow(this.#f, cap * FW, (n) => new Float64Array(n));
+    this.#b = grow(this.#b, cap * BW, (n) => new Uint8Array(n));
+    this.#hist = grow(this.#hist, cap * 2, (n) => new Uint32Array(n));
+    this.#histBits = grow(this.#histBits, cap, (n) => new Uint16Array(n));
+    this.#svc = grow(this.#svc, cap, (n) => new Uint16Array(n));
+    this.#pathId = grow(this.#pathId, cap, (n) => new Uint16Array(n));
+    this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
+    this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n), -1);
+    this.#next = grow(this.#next, cap, (n) => new Int32Array(n), -1);
     this.#chain = new Int32Array(cap).fill(-1);
     let nb = 16;
     while (nb < cap * 2) nb *= 2;
     this.#buckets = new Int32Array(nb).fill(-1);
     this.#mask = nb - 1;
     for (let s = 0; s < this.#used; s++) {
-      if (this.#sess[s] === null) continue;
+      if (this.#live[s] === 0) continue;
       const b = this.#hash[s] & this.#mask;
       this.#chain[s] = this.#buckets[b];
       this.#buckets[b] = s;
@@ -339,9 +362,9 @@ export class SessionTable {
   }
 
   #find(hash: number, w: Uint32Array): number {
-    const keys = this.#keys;
-    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = this.#chain[s]) {
-      if (this.#hash[s] !== hash) continue;
+    const keys = this.#keys, hashes = this.#hash, chain = this.#chain;
+    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = chain[s]) {
+      if (hashes[s] !== hash) continue;
       const base = s * KEY_WORDS;
       let i = 0;
       while (i < KEY_WORDS && keys[base + i] === w[i]) i++;
@@ -352,19 +375,19 @@ export class SessionTable {
 
   #touch(slot: number): void {
     if (this.#tail === slot) return;
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
+    const prev = this.#prev, next = this.#next;
+    const p = prev[slot], n = next[slot];
+    if (p >= 0) next[p] = n;
     else if (this.#head === slot) this.#head = n;
-    if (n >= 0) this.#prev[n] = p;
-    this.#prev[slot] = this.#tail;
-    this.#next[slot] = -1;
-    if (this.#tail >= 0) this.#next[this.#tail] = slot;
+    if (n >= 0) prev[n] = p;
+    prev[slot] = this.#tail;
+    next[slot] = -1;
+    if (this.#tail >= 0) next[this.#tail] = slot;
     else this.#head = slot;
     this.#tail = slot;
   }
 
   #close(slot: number): void {
-    const s = this.#sess[slot]!;
     const b = this.#hash[slot] & this.#mask;
     let c = this.#buckets[b];
     if (c === slot) this.#buckets[b] = this.#chain[slot];
@@ -378,16 +401,67 @@ export class SessionTable {
     if (n >= 0) this.#prev[n] = p;
     else this.#tail = p;
     this.#prev[slot] = this.#next[slot] = -1;
-    this.#sess[slot] = null;
-    this.#free.push(slot);
+    this.#live[slot] = 0;
     this.stats.open--;
-    s.slot = -1;
+    const s = this.#record(slot);
     if (this.#hooks !== null) {
-      const attrs = this.#hooks.close(s.hookState);
-      s.hookState = undefined;
+      const attrs = this.#hooks.close(this.#hookState[slot]);
+      this.#hookState[slot] = undefined;
       if (attrs) s.attributes = attrs;
     }
+    this.#free.push(slot);
     this.#onClose(s);
+  }
+
+  #record(slot: number): Session {
+    const s = new Session();
+    const f = this.#f, fo = slot * FW, b = this.#b, bo = slot * BW;
+    const k = this.#keys, ko = slot * KEY_WORDS;
+    s.family = k[ko] >>> 8;
+    s.proto = k[ko] & 0xff;
+    const origIsA = b[bo + B_ORIG_IS_A] === 1;
+    const portA = k[ko + 1] >>> 16, portB = k[ko + 1] & 0xffff;
+    const a = ko + 2, bb = ko + 6;
+    for (let i = 0; i < 4; i++) {
+      s.origAddr[i] = k[(origIsA ? a : bb) + i];
+      s.respAddr[i] = k[(origIsA ? bb : a) + i];
+    }
+    s.origPort = origIsA ? portA : portB;
+    s.respPort = origIsA ? portB : portA;
+    s.firstSec = f[fo + F_FIRST_SEC];
+    s.firstNsec = f[fo + F_FIRST_NSEC];
+    s.lastSec = f[fo + F_LAST_SEC];
+    s.lastNsec = f[fo + F_LAST_NSEC];
+    s.firstNs = f[fo + F_FIRST];
+    s.lastNs = f[fo + F_LAST];
+    s.origPkts = f[fo + F_OPKTS];
+    s.respPkts = f[fo + F_RPKTS];
+    s.origBytes = f[fo + F_OBYTES];
+    s.respBytes = f[fo + F_RBYTES];
+    s.origIpBytes = f[fo + F_OIP];
+    s.respIpBytes = f[fo + F_RIP];
+    s.firstFrame = f[fo + F_FRAME];
+    s.synNs = f[fo + F_SYN];
+    s.rttNs = f[fo + F_RTT];
+    s.seq = f[fo + F_SEQ];
+    s.keyHash = this.#hash[slot];
+    s.origFlags = b[bo + B_OFLAGS];
+    s.respFlags = b[bo + B_RFLAGS];
+    s.origSyn = (b[bo + B_SYNSEEN] & 1) !== 0;
+    s.respSynAck = (b[bo + B_SYNSEEN] & 2) !== 0;
+    s.state = STATES[b[bo + B_STATE]];
+    s.service = this.#services[this.#svc[slot]];
+    s.path = this.#paths[this.#pathId[slot]];
+    let h = "";
+    for (let w = 0; w < 2; w++) {
+      let word = this.#hist[slot * 2 + w];
+      while (word !== 0) {
+        h += LETTERS[(word & 15) - 1];
+        word >>>= 4;
+      }
+    }
+    s.history = h;
+    return s;
   }
 
   /**
@@ -400,7 +474,7 @@ export class SessionTable {
   expire(nowNs: number): number {
     const limit = nowNs - this.#idle;
     let n = 0;
-    while (this.#head >= 0 && this.#sess[this.#head]!.lastNs < limit) {
+    while (this.#head >= 0 && this.#f[this.#head * FW + F_LAST] < limit) {
       this.#close(this.#head);
       n++;
     }
@@ -412,11 +486,11 @@ export class SessionTable {
    * Counts one packet into its session, creating the session when needed.
    *
    * @param p The packet's flow facts.
-   * @returns The session, or `null` when the packet has no IP layer.
+   * @returns The session's slot in the table, or -1 when the packet has no IP layer.
    */
-  push(p: FlowPacket): Session | null {
+  push(p: FlowPacket): number {
     this.stats.packets++;
-    if (p.family === 0) return null;
+    if (p.family === 0) return -1;
     this.stats.tracked++;
     if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
     const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
@@ -425,105 +499,131 @@ export class SessionTable {
     let slot = this.#find(ck.hash, ck.words);
     const flags = p.tcpFlags;
     const isTcp = p.proto === 6;
+    const b = this.#b;
     if (slot >= 0 && isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // A new SYN on a conversation that ended: the port pair was reused.
-      const old = this.#sess[slot]!;
-      if (old.state === "FIN" || old.state === "RST") {
+      const st = b[slot * BW + B_STATE];
+      if (st === ST_FIN || st === ST_RST) {
         this.#close(slot);
         slot = -1;
       }
     }
-    let s: Session;
     let fromOrig: boolean;
     if (slot < 0) {
       slot = this.#create(p, ck.hash, ck.words, ck.forward, t);
-      s = this.#sess[slot]!;
       fromOrig = true;
       if (isTcp && (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
         // The first packet is a SYN/ACK: its sender is the responder.
-        this.#flip(s, slot);
+        b[slot * BW + B_ORIG_IS_A] ^= 1;
         fromOrig = false;
       }
     } else {
-      s = this.#sess[slot]!;
-      fromOrig = (this.#fwdIsOrig[slot] === 1) === ck.forward;
+      fromOrig = (b[slot * BW + B_ORIG_IS_A] === 1) === ck.forward;
       this.#touch(slot);
     }
-    s.lastSec = p.sec;
-    s.lastNsec = p.nsec;
-    s.lastNs = t;
+    const f = this.#f, fo = slot * FW;
+    f[fo + F_LAST_SEC] = p.sec;
+    f[fo + F_LAST_NSEC] = p.nsec;
+    f[fo + F_LAST] = t;
     if (fromOrig) {
-      s.origPkts++;
-      s.origBytes += p.payLen;
-      s.origIpBytes += p.ipLen;
+      f[fo + F_OPKTS]++;
+      f[fo + F_OBYTES] += p.payLen;
+      f[fo + F_OIP] += p.ipLen;
     } else {
-      s.respPkts++;
-      s.respBytes += p.payLen;
-      s.respIpBytes += p.ipLen;
+      f[fo + F_RPKTS]++;
+      f[fo + F_RBYTES] += p.payLen;
+      f[fo + F_RIP] += p.ipLen;
     }
-    if (s.service === "" && (p.payLen > 0 || s.origPkts + s.respPkts === 1)) {
+    if (this.#svc[slot] === 0 && (p.payLen > 0 || f[fo + F_OPKTS] + f[fo + F_RPKTS] === 1)) {
       const svc = this.#classify(p);
       if (svc !== "") {
-        s.service = svc;
+        let id = this.#serviceIds.get(svc);
+        if (id === undefined) {
+          id = this.#services.length;
+          this.#services.push(svc);
+          this.#serviceIds.set(svc, id);
+        }
+        this.#svc[slot] = id;
         p.service = svc;
-        s.path = this.#path(p);
+        this.#pathId[slot] = this.#path(p, id);
       }
     }
-    if (isTcp) this.#tcp(s, p, flags, fromOrig, t);
-    else if (p.payLen > 0) this.#letter(s, fromOrig ? "D" : "d");
-    if (this.#hooks !== null) this.#hooks.packet(s.hookState, p, fromOrig);
-    return s;
+    if (isTcp) this.#tcp(slot, p, flags, fromOrig, t);
+    else if (p.payLen > 0) this.#letter(slot, L_D, fromOrig);
+    if (this.#hooks !== null) this.#hooks.packet(this.#hookState[slot], p, fromOrig);
+    return slot;
   }
 
-  #letter(s: Session, c: string): void {
-    const bit = HISTORY_BITS[c.charCodeAt(0) - 65];
-    if ((s.historyBits & bit) !== 0) return;
-    s.historyBits |= bit;
-    s.history += c;
-  }
-
-  #path(p: FlowPacket): string {
-    const key = p.linktype * 0x100000 + p.layers * 16 + SERVICE_IDS.indexOf(p.service);
-    let path = this.#paths.get(key);
-    if (path === undefined) {
-      path = protocolPath(p);
-      if (SERVICE_IDS.includes(p.service)) this.#paths.set(key, path);
+  #letter(slot: number, code: number, fromOrig: boolean): void {
+    if (!fromOrig) code += 6;
+    const bit = 1 << code;
+    const bits = this.#histBits[slot];
+    if ((bits & bit) !== 0) return;
+    this.#histBits[slot] = bits | bit;
+    // Append the 4-bit code after the codes already there.
+    for (let w = slot * 2; w < slot * 2 + 2; w++) {
+      const word = this.#hist[w];
+      if (word >>> 28 !== 0) continue;
+      let shift = 0;
+      while (shift < 32 && (word >>> shift) !== 0) shift += 4;
+      this.#hist[w] = (word | (code << shift)) >>> 0;
+      return;
     }
-    return path;
   }
 
-  #tcp(s: Session, p: FlowPacket, f: number, fromOrig: boolean, t: number): void {
-    if (fromOrig) s.origFlags |= f;
-    else s.respFlags |= f;
-    const syn = (f & TCP_SYN) !== 0, ack = (f & TCP_ACK) !== 0;
+  #path(p: FlowPacket, serviceId: number): number {
+    const key = p.linktype * 0x1000000 + p.layers * 256 + serviceId;
+    let id = this.#pathCache.get(key);
+    if (id === undefined) {
+      const path = protocolPath(p);
+      id = this.#pathIds.get(path);
+      if (id === undefined) {
+        id = this.#paths.length;
+        this.#paths.push(path);
+        this.#pathIds.set(path, id);
+      }
+      this.#pathCache.set(key, id);
+    }
+    return id;
+  }
+
+  #tcp(slot: number, p: FlowPacket, fl: number, fromOrig: boolean, t: number): void {
+    const b = this.#b, bo = slot * BW, f = this.#f, fo = slot * FW;
+    if (fromOrig) b[bo + B_OFLAGS] |= fl;
+    else b[bo + B_RFLAGS] |= fl;
+    const syn = (fl & TCP_SYN) !== 0, ack = (fl & TCP_ACK) !== 0;
+    let st = b[bo + B_STATE];
     if (syn && !ack) {
       if (fromOrig) {
-        if (!s.origSyn) s.synNs = t;
-        s.origSyn = true;
+        if ((b[bo + B_SYNSEEN] & 1) === 0) f[fo + F_SYN] = t;
+        b[bo + B_SYNSEEN] |= 1;
       }
-      this.#letter(s, fromOrig ? "S" : "s");
-      if (s.state === "") s.state = "SYN";
+      this.#letter(slot, L_S, fromOrig);
+      if (st === ST_NONE) st = ST_SYN;
     } else if (syn && ack) {
-      if (!fromOrig) s.respSynAck = true;
-      this.#letter(s, fromOrig ? "H" : "h");
-      if (s.state === "") s.state = "SYN";
-    } else if (ack && fromOrig && s.rttNs < 0 && s.origSyn && s.respSynAck && s.synNs >= 0) {
-      s.rttNs = t - s.synNs;
-      if (s.state === "SYN") s.state = "established";
+      if (!fromOrig) b[bo + B_SYNSEEN] |= 2;
+      this.#letter(slot, L_H, fromOrig);
+      if (st === ST_NONE) st = ST_SYN;
+    } else if (
+      ack && fromOrig && f[fo + F_RTT] < 0 && b[bo + B_SYNSEEN] === 3 && f[fo + F_SYN] >= 0
+    ) {
+      f[fo + F_RTT] = t - f[fo + F_SYN];
+      if (st === ST_SYN) st = ST_EST;
     }
-    if (ack && !syn && (f & (TCP_FIN | TCP_RST)) === 0 && p.payLen === 0) {
-      this.#letter(s, fromOrig ? "A" : "a");
+    if (ack && !syn && (fl & (TCP_FIN | TCP_RST)) === 0 && p.payLen === 0) {
+      this.#letter(slot, L_A, fromOrig);
     }
-    if (p.payLen > 0) this.#letter(s, fromOrig ? "D" : "d");
-    if (s.state === "" && !syn) s.state = "established";
-    if (f & TCP_FIN) {
-      this.#letter(s, fromOrig ? "F" : "f");
-      if (s.state !== "RST") s.state = "FIN";
+    if (p.payLen > 0) this.#letter(slot, L_D, fromOrig);
+    if (st === ST_NONE && !syn) st = ST_EST;
+    if (fl & TCP_FIN) {
+      this.#letter(slot, L_F, fromOrig);
+      if (st !== ST_RST) st = ST_FIN;
     }
-    if (f & TCP_RST) {
-      this.#letter(s, fromOrig ? "R" : "r");
-      s.state = "RST";
+    if (fl & TCP_RST) {
+      this.#letter(slot, L_R, fromOrig);
+      st = ST_RST;
     }
+    b[bo + B_STATE] = st;
   }
 
   #create(p: FlowPacket, hash: number, w: Uint32Array, forward: boolean, t: number): number {
@@ -536,55 +636,40 @@ export class SessionTable {
     else {
       if (this.#used === this.#cap) this.#grow(this.#cap * 2);
       slot = this.#used++;
-      this.#sess.push(null);
     }
     this.#keys.set(w, slot * KEY_WORDS);
     this.#hash[slot] = hash;
-    this.#fwdIsOrig[slot] = forward ? 1 : 0;
-    const b = hash & this.#mask;
-    this.#chain[slot] = this.#buckets[b];
-    this.#buckets[b] = slot;
+    this.#live[slot] = 1;
+    const b = this.#b, bo = slot * BW;
+    b[bo + B_ORIG_IS_A] = forward ? 1 : 0;
+    b[bo + B_OFLAGS] =
+      b[bo + B_RFLAGS] =
+      b[bo + B_STATE] =
+      b[bo + B_SYNSEEN] =
+        0;
+    const f = this.#f, fo = slot * FW;
+    f.fill(0, fo, fo + FW);
+    f[fo + F_FIRST] = t;
+    f[fo + F_FIRST_SEC] = p.sec;
+    f[fo + F_FIRST_NSEC] = p.nsec;
+    f[fo + F_FRAME] = p.frame;
+    f[fo + F_SYN] = -1;
+    f[fo + F_RTT] = -1;
+    f[fo + F_SEQ] = this.#uidSeq++;
+    this.#hist[slot * 2] = this.#hist[slot * 2 + 1] = 0;
+    this.#histBits[slot] = 0;
+    this.#svc[slot] = 0;
+    p.service = "";
+    this.#pathId[slot] = this.#path(p, 0);
+    const bk = hash & this.#mask;
+    this.#chain[slot] = this.#buckets[bk];
+    this.#buckets[bk] = slot;
     this.#prev[slot] = this.#next[slot] = -1;
-    const s = new Session();
-    s.slot = slot;
-    s.family = p.family;
-    s.proto = p.proto;
-    const src = p.src, dst = p.dst, oa = s.origAddr, ra = s.respAddr;
-    oa[0] = src[0];
-    oa[1] = src[1];
-    oa[2] = src[2];
-    oa[3] = src[3];
-    ra[0] = dst[0];
-    ra[1] = dst[1];
-    ra[2] = dst[2];
-    ra[3] = dst[3];
-    s.origPort = p.sport;
-    s.respPort = p.dport;
-    s.firstSec = p.sec;
-    s.firstNsec = p.nsec;
-    s.firstNs = t;
-    s.firstFrame = p.frame;
-    s.path = this.#path(p);
-    s.seq = this.#uidSeq++;
-    s.keyHash = hash;
-    if (this.#hooks !== null) s.hookState = this.#hooks.open(p);
-    this.#sess[slot] = s;
+    if (this.#hooks !== null) this.#hookState[slot] = this.#hooks.open(p);
     this.stats.sessions++;
     this.stats.open++;
     this.#touch(slot);
     return slot;
-  }
-
-  #flip(s: Session, slot: number): void {
-    for (let i = 0; i < 4; i++) {
-      const a = s.origAddr[i];
-      s.origAddr[i] = s.respAddr[i];
-      s.respAddr[i] = a;
-    }
-    const port = s.origPort;
-    s.origPort = s.respPort;
-    s.respPort = port;
-    this.#fwdIsOrig[slot] ^= 1;
   }
 
   /**
@@ -593,10 +678,13 @@ export class SessionTable {
    * @returns The final counters.
    */
   finish(): SessionStats {
-    const open: Session[] = [];
-    for (const s of this.#sess) if (s !== null) open.push(s);
-    open.sort((a, b) => a.firstNs - b.firstNs || a.firstFrame - b.firstFrame);
-    for (const s of open) this.#close(s.slot);
+    const open: number[] = [];
+    for (let s = 0; s < this.#used; s++) if (this.#live[s] === 1) open.push(s);
+    const f = this.#f;
+    open.sort((a, b) =>
+      f[a * FW + F_FIRST] - f[b * FW + F_FIRST] || f[a * FW + F_FRAME] - f[b * FW + F_FRAME]
+    );
+    for (const s of open) this.#close(s);
     return this.stats;
   }
 }
