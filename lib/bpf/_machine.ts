@@ -31,10 +31,32 @@ export interface RunOptions {
   lddw?: (src: number, imm: number, imm2: number, memory: BpfMemory) => bigint;
 }
 
-/** Sentinel opcode placed after the last slot: falling off the end is an error. */
+/**
+ * Sentinel opcode placed after the last slot: falling off the end is an error.
+ *
+ * @example
+ * ```ts
+ * import { END_SENTINEL } from "./_machine.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(END_SENTINEL, 0);
+ * ```
+ */
 export const END_SENTINEL = 0;
 
-/** A prepared program with its run state. */
+/**
+ * A prepared program with its run state.
+ *
+ * @example
+ * ```ts
+ * import { Machine } from "./_machine.ts";
+ * import { assemble } from "./assembler.ts";
+ * import { decodeProgram } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const m = new Machine(decodeProgram(assemble("lddw %r0, 1\nexit")));
+ * assert.equal(m.slots, 3);
+ * assert.throws(() => new Machine(decodeProgram(assemble("ja +4\nexit"))), /outside the program/);
+ * ```
+ */
 export class Machine {
   /** Opcode per slot (plus a sentinel slot at the end). */
   readonly opc: Uint8Array;
@@ -74,6 +96,8 @@ export class Machine {
   readonly ctx: HelperContext;
 
   /**
+   * Prepares a program into flat arrays and checks it.
+   *
    * @param program The decoded program.
    * @param options Run options.
    */
@@ -151,6 +175,7 @@ export class Machine {
    * Resets registers for a run: r1 = address of `mem`, r2 = its length, r10 = stack top.
    *
    * @param mem The run's memory.
+   * @returns Nothing.
    */
   reset(mem: Uint8Array | undefined): void {
     this.memory.setMem(mem);
@@ -175,6 +200,12 @@ export class Machine {
  * @param hi Address high half.
  * @param off The instruction's offset.
  * @returns The error.
+ * @example
+ * ```ts
+ * import { memoryFault } from "./_machine.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(memoryFault(3, "read", 4, 16, 2, -4).message, /read of 4 bytes at 0x20000000c \(at insn 3\)/);
+ * ```
  */
 export function memoryFault(
   pc: number,
@@ -199,6 +230,15 @@ export function memoryFault(
  * @param id The helper id.
  * @param pc The slot (for errors).
  * @returns 1 when the helper asked the program to stop, else 0.
+ * @example
+ * ```ts
+ * import { callHelper, Machine } from "./_machine.ts";
+ * import { programOf } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const m = new Machine(programOf([{ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 }]));
+ * m.lo[1] = 0; // unwind(0) stops the program
+ * assert.equal(callHelper(m, 5, 0), 1);
+ * ```
  */
 export function callHelper(m: Machine, id: number, pc: number): number {
   const fn = m.helpers.get(id);
@@ -237,6 +277,20 @@ export function callHelper(m: Machine, id: number, pc: number): number {
  *
  * @param m The machine.
  * @param pc The slot.
+ * @returns Nothing; registers and memory are updated.
+ * @example
+ * ```ts
+ * import { atomicOp, Machine } from "./_machine.ts";
+ * import { assemble } from "./assembler.ts";
+ * import { decodeProgram } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const m = new Machine(decodeProgram(assemble("lock fetch add [%r10-8], %r1\nexit")));
+ * m.reset(undefined);
+ * m.lo[1] = 5;
+ * atomicOp(m, 0);
+ * atomicOp(m, 0);
+ * assert.equal(m.lo[1], 5); // the old value, 5, was fetched by the second add
+ * ```
  */
 export function atomicOp(m: Machine, pc: number): void {
   const L = m.lo, H = m.hi, mem = m.memory;
@@ -305,6 +359,17 @@ export function atomicOp(m: Machine, pc: number): void {
  * @param m The machine.
  * @param pc The slot.
  * @returns 1 when the load is out of bounds (the program then ends with r0 = 0), else 0.
+ * @example
+ * ```ts
+ * import { legacyLoad, Machine } from "./_machine.ts";
+ * import { assemble } from "./assembler.ts";
+ * import { decodeProgram } from "./instruction.ts";
+ * import assert from "node:assert/strict";
+ * const m = new Machine(decodeProgram(assemble("ldabsh 0\nexit")));
+ * m.reset(new Uint8Array([0x12, 0x34]));
+ * assert.equal(legacyLoad(m, 0), 0);
+ * assert.equal(m.lo[0], 0x1234);
+ * ```
  */
 export function legacyLoad(m: Machine, pc: number): number {
   const op = m.opc[pc];

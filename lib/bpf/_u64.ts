@@ -6,7 +6,17 @@
  * @module
  */
 
-/** Where the functions of this module leave the high 32 bits of their result. */
+/**
+ * Where the functions of this module leave the high 32 bits of their result.
+ *
+ * @example
+ * ```ts
+ * import { HI, mul64 } from "./_u64.ts";
+ * import assert from "node:assert/strict";
+ * mul64(-1, 0, 2, 0);
+ * assert.equal(HI[0], 1);
+ * ```
+ */
 export const HI: Int32Array = new Int32Array(1);
 
 const TWO32 = 4294967296;
@@ -303,5 +313,14 @@ export function fromBig(v: bigint): number {
   return split(BigInt.asUintN(64, v));
 }
 
-/** 2^32 as a number. */
+/**
+ * 2^32 as a number.
+ *
+ * @example
+ * ```ts
+ * import { TWO_32 } from "./_u64.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(TWO_32, 4294967296);
+ * ```
+ */
 export const TWO_32: number = TWO32;

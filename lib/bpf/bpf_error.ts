@@ -81,6 +81,8 @@ export class BpfError extends Error {
   readonly file: string;
 
   /**
+   * Creates the error.
+   *
    * @param code The reason.
    * @param message What failed; the place (file, line, insn) is appended.
    * @param options Where it happened.

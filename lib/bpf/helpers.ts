@@ -28,7 +28,16 @@ export type HelperFunction = (
   ctx: HelperContext,
 ) => bigint;
 
-/** Linux helper ids of the map helpers. */
+/**
+ * Linux helper ids of the map helpers.
+ *
+ * @example
+ * ```ts
+ * import { HELPER_ID } from "./helpers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(HELPER_ID.MAP_LOOKUP_ELEM, 1);
+ * ```
+ */
 export const HELPER_ID: {
   readonly MAP_LOOKUP_ELEM: 1;
   readonly MAP_UPDATE_ELEM: 2;

@@ -137,6 +137,8 @@ export class Interpreter implements BpfRunner {
   #executed = 0;
 
   /**
+   * Prepares a program: checks opcodes and jump targets, resolves `lddw` variants.
+   *
    * @param program The decoded program.
    * @param options Stack, budget, helpers, `lddw` resolver.
    * @throws {BpfError} `decode`, `jump` or `lddw` when the program cannot be prepared.

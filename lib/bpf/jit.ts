@@ -468,6 +468,8 @@ export class JitProgram implements BpfRunner {
   readonly source: string;
 
   /**
+   * Compiles a program: checks it like the interpreter, then generates and compiles the code.
+   *
    * @param program The decoded program.
    * @param options Stack, budget, helpers, `lddw` resolver.
    * @throws {BpfError} `decode`, `jump`, `lddw`, or `jit` when compilation fails.

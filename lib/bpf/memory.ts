@@ -8,11 +8,38 @@
  */
 import { BpfError } from "./bpf_error.ts";
 
-/** Region number of the stack. */
+/**
+ * Region number of the stack.
+ *
+ * @example
+ * ```ts
+ * import { STACK_REGION } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(STACK_REGION, 1);
+ * ```
+ */
 export const STACK_REGION = 1;
-/** Region number of the run's memory (`mem`, pointed to by r1 at entry). */
+/**
+ * Region number of the run's memory (`mem`, pointed to by r1 at entry).
+ *
+ * @example
+ * ```ts
+ * import { MEM_REGION } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MEM_REGION, 2);
+ * ```
+ */
 export const MEM_REGION = 2;
-/** At most this many regions per address space. */
+/**
+ * At most this many regions per address space.
+ *
+ * @example
+ * ```ts
+ * import { MAX_REGIONS } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MAX_REGIONS, 65536);
+ * ```
+ */
 export const MAX_REGIONS = 65536;
 
 /** Options of {@linkcode BpfMemory.addressOf}. */
@@ -52,6 +79,8 @@ export class BpfMemory {
   #index = new Map<Uint8Array, number>();
 
   /**
+   * Creates an address space with a stack and an empty run memory.
+   *
    * @param stackSize The stack region's size in bytes.
    */
   constructor(stackSize: number) {
