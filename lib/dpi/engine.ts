@@ -214,17 +214,19 @@ export class DpiEngine {
   }
 
   /**
-   * Finds the application protocol of a decoded packet: the first application plugin that
-   * classifies (and parses) it.
+   * Finds the application protocol of a decoded packet: the first application plugin whose
+   * `classify` accepts it (a packet that then fails the plugin's `parse` is a malformed packet
+   * of that protocol, as tshark would show it).
    *
    * @param view The packet.
    * @returns The plugin, or `undefined`.
    */
   classify(view: PacketView): ProtocolPlugin | undefined {
     this.#refreshPlugins();
-    for (const p of this.#apps) {
+    const apps = this.#apps;
+    for (let i = 0; i < apps.length; i++) {
       try {
-        if (p.classify(view) && (!p.parse || p.parse(view))) return p;
+        if (apps[i].classify(view)) return apps[i];
       } catch {
         this.protocolErrors++;
       }

@@ -19,6 +19,12 @@ function startsWith(buf: Uint8Array, p: number, end: number, pat: number[]): boo
   return true;
 }
 
+/** Index of `byte` in `buf[from, to)`, or -1 (bounded, unlike `indexOf`). */
+function find(buf: Uint8Array, byte: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
   for (let i = a; i < b; i++) s += String.fromCharCode(buf[i]);
@@ -78,9 +84,9 @@ export function createHttpPlugin(): ProtocolPlugin {
       let eol = start;
       while (eol < end && buf[eol] !== 10) eol++;
       let lineEnd = eol > start && buf[eol - 1] === 13 ? eol - 1 : eol;
-      const sp1 = buf.indexOf(32, start);
+      const sp1 = find(buf, 32, start, lineEnd);
       if (sp1 < 0 || sp1 >= lineEnd) return false;
-      let sp2 = buf.indexOf(32, sp1 + 1);
+      let sp2 = find(buf, 32, sp1 + 1, lineEnd);
       if (sp2 < 0 || sp2 > lineEnd) sp2 = lineEnd;
       request = buf[start] !== 72 || !startsWith(buf, start, end, HTTP_SLASH);
       a0 = start;
@@ -105,7 +111,7 @@ export function createHttpPlugin(): ProtocolPlugin {
         while (eol < end && buf[eol] !== 10) eol++;
         lineEnd = eol > p && buf[eol - 1] === 13 ? eol - 1 : eol;
         if (lineEnd === p) break; // blank line: end of headers
-        const colon = buf.indexOf(58, p);
+        const colon = find(buf, 58, p, lineEnd);
         if (colon > p && colon < lineEnd) {
           let vs = colon + 1;
           while (vs < lineEnd && (buf[vs] === 32 || buf[vs] === 9)) vs++;
