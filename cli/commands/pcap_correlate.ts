@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  type Command,
+  intFlag,
+  type ParsedFlags,
+  parseFlags,
+  stringFlag,
+  UsageError,
+} from "../_command.ts";
+import { isLogLevel, Logger } from "../../lib/dpi/mod.ts";
+import { PcapErrorCode } from "../../lib/pcap/errors.ts";
 import {
   CORRELATE_MODES,
   type CorrelateMode,
@@ -56,6 +65,8 @@ Options:
   --stable-ms N        (watch) how long a file must stay unchanged before it is read (default 1000)
   --once               (watch) exit once no file is waiting instead of watching for more
   --quiet              do not print the final statistics on standard error
+  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
+  --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
   -h, --help           show this help
 
 Statistics (standard error): packets read, decoded, matched, unmatched (expired, evicted or
@@ -73,6 +84,8 @@ const SPEC = {
   "stable-ms": { type: "string" },
   once: { type: "boolean" },
   quiet: { type: "boolean" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
 } as const;
 
 /**
@@ -152,6 +165,7 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const quiet = flags.values.quiet === true;
+  const log = makeLogger(flags);
   let finished = false;
   // Ends the run once: pending packets count as unmatched, output is flushed and put in place,
   // statistics go to standard error.
@@ -162,7 +176,14 @@ async function run(argv: string[]): Promise<number> {
     const stats = correlator.finish();
     out.flush();
     outFile?.commit();
-    if (!quiet) writeSync("stderr", formatStats({ ...stats }));
+    if (stats.evicted > 0) {
+      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
+        code: PcapErrorCode.StoreFull,
+        evicted: stats.evicted,
+        maxPending,
+      });
+    }
+    if (!quiet) writeStats(log, { ...stats });
   };
   // Live input (standard input, a growing capture) should not sit in the buffer for long.
   const ticker = setInterval(() => out.flush(), 1000);
@@ -175,10 +196,14 @@ async function run(argv: string[]): Promise<number> {
       exit(sig === "SIGINT" ? 130 : 143);
     }
   });
-  const warn = (text: string) => writeSync("stderr", `mxy: ${text}\n`);
-  const cutShort = (name: string, s: ReadSummary) => {
+  const cutShort = (file: string, s: ReadSummary) => {
     if (s.truncated) {
-      warn(`${name}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}`);
+      log.warn("capture cut short", {
+        file,
+        packets: s.truncated.packets,
+        offset: s.truncated.offset,
+        reason: s.truncated.reason,
+      });
     }
   };
   try {
@@ -195,22 +220,61 @@ async function run(argv: string[]): Promise<number> {
         },
         onError: (path, err) => {
           correlator.stats.errors++;
-          warn(`${path}: ${err instanceof Error ? err.message : String(err)} (renamed to .failed)`);
+          log.error(err instanceof Error ? err.message : String(err), {
+            file: path,
+            renamed: `${path}.failed`,
+            error: err,
+          });
         },
       });
-      if (!quiet) {
-        warn(`watch: ${summary.processed.length} files processed, ${summary.failed.length} failed`);
-      }
+      log.info("watch ended", {
+        processed: summary.processed.length,
+        failed: summary.failed.length,
+      });
     } else {
       for (const file of files) {
         cutShort(file, await correlateCapture(file, correlator));
       }
     }
+  } catch (err) {
+    correlator.stats.errors++;
+    throw err;
   } finally {
     off();
     finish();
   }
   return 0;
+}
+
+/**
+ * Makes the logger for `--log-level` and `--log-format` (messages go to standard error).
+ *
+ * @param flags The parsed flags.
+ * @returns The logger.
+ */
+export function makeLogger(flags: ParsedFlags): Logger {
+  const level = stringFlag(flags, "log-level", "warn");
+  if (!isLogLevel(level)) {
+    throw new UsageError(`--log-level takes debug, info, warn, error or silent, got "${level}"`);
+  }
+  const format = stringFlag(flags, "log-format", "text");
+  if (format !== "text" && format !== "json") {
+    throw new UsageError(`--log-format takes text or json, got "${format}"`);
+  }
+  return new Logger({ level, format, write: (l) => writeSync("stderr", l + "\n") });
+}
+
+/**
+ * Writes final statistics to standard error: `name: value` lines, or one JSON line with the
+ * JSON log format.
+ *
+ * @param log The logger (for its format).
+ * @param stats The counters.
+ */
+export function writeStats(log: Logger, stats: Record<string, number>): void {
+  if (log.format === "json") {
+    writeSync("stderr", JSON.stringify({ time: new Date().toISOString(), stats }) + "\n");
+  } else writeSync("stderr", formatStats(stats));
 }
 
 /** `mxy pcap correlate`. */

@@ -9,7 +9,6 @@ import {
   FLOW_COLUMNS,
   type FlowPacket,
   formatFlow,
-  formatStats,
   guessService,
   OutputBuffer,
   type SessionHooks,
@@ -18,7 +17,8 @@ import {
 import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
 import { trackCapture } from "../../lib/pcap/session_capture.ts";
 import { openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
-import { parseDurationNs } from "./pcap_correlate.ts";
+import { makeLogger, parseDurationNs, writeStats } from "./pcap_correlate.ts";
+import { PcapErrorCode } from "../../lib/pcap/errors.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
 
@@ -43,6 +43,8 @@ Options:
   --no-dpi             name services by port and first bytes only, without the protocol
                        registry and its session hooks (faster)
   --quiet              do not print statistics on standard error
+  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
+  --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
   -h, --help           show this help`;
 
 const SPEC = {
@@ -52,6 +54,8 @@ const SPEC = {
   "max-sessions": { type: "string" },
   quiet: { type: "boolean" },
   "no-dpi": { type: "boolean" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -60,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
   if (format !== "jsonl" && format !== "csv") {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
   }
+  const log = makeLogger(flags);
   const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
   const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
   if (maxSessions < 1) {
@@ -102,10 +107,12 @@ async function run(argv: string[]): Promise<number> {
     for (const file of files) {
       const s = await trackCapture(file, table, { onDecodeError: () => decodeErrors++ });
       if (s.truncated) {
-        writeSync(
-          "stderr",
-          `mxy: ${file}: cut short after ${s.truncated.packets} packets at byte ${s.truncated.offset}\n`,
-        );
+        log.warn("capture cut short", {
+          file,
+          packets: s.truncated.packets,
+          offset: s.truncated.offset,
+          reason: s.truncated.reason,
+        });
       }
     }
   } catch (err) {
@@ -115,9 +122,14 @@ async function run(argv: string[]): Promise<number> {
   const stats = table.finish();
   out.flush();
   outFile?.commit();
-  if (flags.values.quiet !== true) {
-    writeSync("stderr", formatStats({ ...stats, errors: decodeErrors }));
+  if (stats.evicted > 0) {
+    log.warn("session table full: least recently active sessions closed early", {
+      code: PcapErrorCode.SessionTableFull,
+      evicted: stats.evicted,
+      maxSessions,
+    });
   }
+  if (flags.values.quiet !== true) writeStats(log, { ...stats, errors: decodeErrors });
   return 0;
 }
 

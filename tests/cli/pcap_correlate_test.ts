@@ -93,6 +93,8 @@ Deno.test("mxy pcap correlate --watch processes arriving files and exits 0 on SI
       "jsonl",
       "-o",
       `${dir}/matches.jsonl`,
+      "--log-level",
+      "info",
     ],
     stdout: "piped",
     stderr: "piped",
@@ -119,7 +121,7 @@ Deno.test("mxy pcap correlate --watch processes arriving files and exits 0 on SI
   assert.equal(lines.length, 42);
   assert.ok(lines.every((l) => JSON.parse(l).mode === "payload"));
   assert.match(stderr, /^matched: 42$/m);
-  assert.match(stderr, /2 files processed/);
+  assert.match(stderr, /^INFO watch ended processed=2 failed=0$/m);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -164,4 +166,28 @@ Deno.test("mxy pcap correlate on standard input flushes, puts -o in place and ex
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
   assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy pcap correlate --log-format json writes the statistics and warnings as JSON lines", async () => {
+  if (!LOOPBACK) return;
+  const r = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed-usec.pcap`,
+    "--mode",
+    "payload",
+    "--max-pending",
+    "1",
+    "--log-format",
+    "json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const recs = r.stderr.trim().split("\n").map((l) => JSON.parse(l));
+  const warn = recs.find((x) => x.level === "warn");
+  assert.equal(warn.code, 103);
+  const stats = recs.find((x) => x.stats).stats;
+  assert.equal(stats.packets, 273);
+  assert.ok(stats.evicted > 0);
+  assert.equal(stats.evicted, warn.evicted);
+  assert.equal(warn.maxPending, 1);
 });
