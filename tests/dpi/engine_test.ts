@@ -111,7 +111,8 @@ Deno.test("a plugin registered from outside the library is classified and extrac
     [102, "10.0.0.3", "role", "admin", undefined],
     [103, "10.0.0.3", undefined, undefined, undefined],
   ]);
-  assert.deepEqual(paths, ["eth:ip:udp:kv", "eth:ip:udp:dns", "eth:ip:udp:kv", "eth:ip:udp"]);
+  // "KV1 broken" is a malformed kv packet: classified as kv, its attributes absent
+  assert.deepEqual(paths, ["eth:ip:udp:kv", "eth:ip:udp:dns", "eth:ip:udp:kv", "eth:ip:udp:kv"]);
   assert.equal(engine.protocolErrors, 1); // "KV1 broken" fails the plugin's parse
   assert.ok(registry.attributeNames().includes("kv.value"));
 });
