@@ -1,0 +1,173 @@
+/** `mxy pcap info` and `mxy pcap fields`, run as the real command line in a child process. */
+import assert from "node:assert/strict";
+import { fixture, hasProgram } from "../_fixtures.ts";
+import { buildPacket, PcapWriter } from "../../lib/pcap/mod.ts";
+
+const loop = fixture("pcap/loopback");
+const pcapfix = fixture("pcap/third-party/pcapfix");
+const dpkt = fixture("pcap/third-party/dpkt");
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+async function mxy(
+  args: string[],
+  stdin?: Uint8Array,
+): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const r = await child.output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+/** Parses `tshark -q -z io,phs` into path → frames. */
+function parsePhs(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const stack: string[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^(\s*)(\S+)\s+frames:(\d+)/.exec(line);
+    if (!m) continue;
+    const depth = m[1].length / 2;
+    stack.length = depth;
+    stack.push(m[2]);
+    out.set(stack.join(":"), Number(m[3]));
+  }
+  return out;
+}
+
+Deno.test({
+  name: "mxy pcap info --json reports counts, exact times and tshark's protocol hierarchy frames",
+  ignore: loop === null,
+  async fn() {
+    const r = await mxy(["pcap", "info", "--json", `${loop}/mixed.pcapng`]);
+    assert.equal(r.code, 0, r.err);
+    const info = JSON.parse(r.out);
+    assert.equal(info.packets, 273);
+    assert.equal(info.format, "pcapng");
+    assert.equal(info.first, "1795316355.104021814");
+    assert.equal(info.durationNs, "1395561988");
+    assert.deepEqual(info.linktypes, [{ linktype: 1, name: "eth" }]);
+    const ours = new Map<string, number>(
+      info.hierarchy.map((h: { path: string; packets: number }) => [h.path, h.packets]),
+    );
+    const expected: Record<string, number> = {
+      "eth": 273,
+      "eth:ip": 261,
+      "eth:ip:tcp": 229,
+      "eth:ip:tcp:dns": 2,
+      "eth:ip:tcp:tls": 16,
+      "eth:ip:tcp:http": 4,
+      "eth:ip:udp": 32,
+      "eth:ip:udp:dns": 12,
+      "eth:ipv6:udp:dns": 12,
+    };
+    for (const [path, n] of Object.entries(expected)) assert.equal(ours.get(path), n, path);
+    if (hasProgram("tshark")) {
+      const t = await new Deno.Command("tshark", {
+        args: ["-r", `${loop}/mixed.pcapng`, "-q", "-z", "io,phs"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const theirs = parsePhs(new TextDecoder().decode(t.stdout));
+      for (const path of Object.keys(expected)) {
+        // tshark names the IPv4 layer "ip" and the Ethernet layer "eth", as mxy does
+        assert.equal(ours.get(path), theirs.get(path), `tshark ${path}`);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "mxy pcap info reports where a cut-short capture stopped and exits 0",
+  ignore: dpkt === null,
+  async fn() {
+    const r = await mxy(["pcap", "info", `${dpkt}/truncated_dns_2.pcap`]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Cut short: +after 1 packets at byte offset 240/);
+    assert.match(r.err, /WARN capture cut short/);
+  },
+});
+
+Deno.test({
+  name:
+    "mxy pcap info fails with exit 1 and a typed error for a damaged capture, in text or JSON logs",
+  ignore: pcapfix === null,
+  async fn() {
+    const text = await mxy(["pcap", "info", `${pcapfix}/test_without_pcap_header.pcap`]);
+    assert.equal(text.code, 1);
+    assert.match(text.err, /Not a pcap or pcapng file.*byte offset 0/);
+    assert.match(text.err, /BadMagic\(201\)/);
+    const json = await mxy([
+      "pcap",
+      "info",
+      "--log-format",
+      "json",
+      `${pcapfix}/test_without_pcap_header.pcap`,
+    ]);
+    assert.equal(json.code, 1);
+    const rec = JSON.parse(json.err.trim().split("\n")[0]);
+    assert.equal(rec.level, "error");
+    assert.equal(rec.error.code, 201);
+    assert.equal(rec.error.category, "packet");
+  },
+});
+
+Deno.test("mxy pcap fields honours tshark's -E header, separator and quote options and reads stdin", async () => {
+  const w = new PcapWriter({ nanos: true });
+  w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 7, dstPort: 9 }), {
+    tsSec: 5,
+    tsNsec: 6,
+  });
+  w.writePacket(buildPacket({ src: "::1", dst: "::2", proto: "tcp", srcPort: 1, dstPort: 2 }), {
+    tsSec: 7,
+  });
+  const r = await mxy([
+    "pcap",
+    "fields",
+    "-e",
+    "meta.time",
+    "-e",
+    "ip.src",
+    "-e",
+    "udp.dst_port",
+    "-E",
+    "header=n",
+    "-E",
+    "separator=/t",
+    "-E",
+    "quote=d",
+    "-",
+  ], w.toBytes());
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '"5.000000006"\t"10.0.0.1"\t"9"\n"7.000000000"\t"::1"\t\n');
+  const only = await mxy(
+    ["pcap", "fields", "-e", "udp.dst_port", "--only-matching", "-"],
+    w.toBytes(),
+  );
+  assert.equal(only.out, "udp.dst_port\n9\n");
+});
+
+Deno.test("mxy pcap fields rejects bad calls with exit 2 and lists attributes", async () => {
+  assert.equal((await mxy(["pcap", "fields", "x.pcap"])).code, 2);
+  const unknown = await mxy(["pcap", "fields", "-e", "dns.nope", "x.pcap"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /Unknown attribute "dns.nope"/);
+  assert.equal(
+    (await mxy(["pcap", "fields", "-e", "ip.src", "-E", "separator=ab", "x.pcap"])).code,
+    2,
+  );
+  const list = await mxy(["pcap", "fields", "--list"]);
+  assert.equal(list.code, 0);
+  assert.ok(list.out.split("\n").includes("tls.sni"));
+  const help = await mxy(["pcap", "info", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /Usage: mxy pcap info/);
+});
