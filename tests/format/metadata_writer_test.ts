@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { encodeMetadata, METADATA_MARKER } from "../../lib/format/metadata_writer.ts";
+import { MmdbDecoder } from "../../lib/format/mmdb_decoder.ts";
+
+/** The MMDB type number of the value that follows `key` in an encoded map. */
+function typeAfterKey(bytes: Uint8Array, key: string): number {
+  const k = new TextEncoder().encode(key);
+  outer: for (let i = 0; i + k.length < bytes.length; i++) {
+    if (bytes[i] !== (0x40 | k.length)) continue;
+    for (let j = 0; j < k.length; j++) if (bytes[i + 1 + j] !== k[j]) continue outer;
+    const c = bytes[i + 1 + k.length];
+    return c >> 5 === 0 ? bytes[i + 2 + k.length] + 7 : c >> 5;
+  }
+  throw new Error(`key ${key} not found`);
+}
+
+Deno.test("encodeMetadata() writes each standard key with the type libmaxminddb requires", () => {
+  const m = encodeMetadata({
+    nodeCount: 3, // small values keep their wide types
+    recordSize: 24,
+    ipVersion: 4,
+    databaseType: "t",
+    buildEpoch: 5,
+  });
+  assert.deepEqual(m.subarray(0, 14), METADATA_MARKER);
+  const body = m.subarray(14);
+  assert.equal(typeAfterKey(body, "node_count"), 6); // uint32
+  assert.equal(typeAfterKey(body, "record_size"), 5); // uint16
+  assert.equal(typeAfterKey(body, "ip_version"), 5);
+  assert.equal(typeAfterKey(body, "binary_format_major_version"), 5);
+  assert.equal(typeAfterKey(body, "binary_format_minor_version"), 5);
+  assert.equal(typeAfterKey(body, "build_epoch"), 9); // uint64
+  assert.equal(typeAfterKey(body, "database_type"), 2);
+  assert.equal(typeAfterKey(body, "languages"), 11);
+  assert.equal(typeAfterKey(body, "description"), 7);
+  const map = new MmdbDecoder(body).decode(0) as Record<string, unknown>;
+  assert.deepEqual(map, {
+    binary_format_major_version: 2,
+    binary_format_minor_version: 0,
+    build_epoch: 5n,
+    database_type: "t",
+    description: {},
+    ip_version: 4,
+    languages: [],
+    node_count: 3,
+    record_size: 24,
+  });
+});
+
+Deno.test("encodeMetadata() adds the mxy keys: format version, counts, match mode, sections", () => {
+  const m = encodeMetadata({
+    nodeCount: 10,
+    recordSize: 28,
+    ipVersion: 6,
+    databaseType: "mxy",
+    buildEpoch: 1700000000n,
+    description: { en: "x" },
+    languages: ["en"],
+    mxy: {
+      counts: { ipv4: 1, ipv6: 2, literal: 3, glob: 0 },
+      matchMode: "case-insensitive",
+      sections: { literal: { offset: 4096, length: 100 } },
+    },
+  });
+  const map = new MmdbDecoder(m.subarray(14)).decode(0) as Record<string, unknown>;
+  assert.equal(map.mxy_format_version, 1);
+  assert.deepEqual(map.mxy_counts, { ipv4: 1, ipv6: 2, literal: 3, glob: 0 });
+  assert.equal(map.mxy_match_mode, "case-insensitive");
+  assert.deepEqual(map.mxy_sections, { literal: { offset: 4096n, length: 100n } });
+  assert.equal(typeAfterKey(m.subarray(14), "glob"), 6); // counts are uint32
+  assert.deepEqual(map.description, { en: "x" });
+  assert.deepEqual(map.languages, ["en"]);
+});
