@@ -67,6 +67,10 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 }
 
+function entryCount(n: number): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? "entry" : "entries"}`;
+}
+
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -94,9 +98,13 @@ class Progress {
     const pct = Math.min(100, Math.floor(fraction * 100));
     writeSync(
       "stderr",
-      `\r[${bar}] ${pct}% ${plural(entries, "entry").replace("entrys", "entries")}`,
+      `\r[${bar}] ${pct}% ${entryCount(entries)}`,
     );
     this.#shown = true;
+  }
+  /** Replaces the bar by a note on the current phase (only when a bar was shown). */
+  note(text: string): void {
+    if (this.#shown) writeSync("stderr", `\r\x1b[2K${text}`);
   }
   clear(): void {
     if (this.#shown) writeSync("stderr", "\r\x1b[2K");
@@ -176,7 +184,9 @@ async function run(argv: string[]): Promise<number> {
         }
       }
     }
+    progress.note(`building the search tree for ${entryCount(entries)}…`);
     const bytes = builder.build();
+    progress.note(`writing ${formatSize(bytes.length)} to ${output}…`);
     await writeFileAtomic(output, bytes);
   } finally {
     progress.clear();
