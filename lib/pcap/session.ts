@@ -305,6 +305,8 @@ export class SessionTable {
   #paths: string[] = [];
   #pathIds = new Map<string, number>();
   #pathCache = new Map<number, number>();
+  #lastPathKey = -1;
+  #lastPathId = 0;
 
   /** @param options {@linkcode SessionTableOptions}. */
   constructor(options: SessionTableOptions = {}) {
@@ -573,6 +575,7 @@ export class SessionTable {
 
   #path(p: FlowPacket, serviceId: number): number {
     const key = p.linktype * 0x1000000 + p.layers * 256 + serviceId;
+    if (key === this.#lastPathKey) return this.#lastPathId;
     let id = this.#pathCache.get(key);
     if (id === undefined) {
       const path = protocolPath(p);
@@ -584,6 +587,8 @@ export class SessionTable {
       }
       this.#pathCache.set(key, id);
     }
+    this.#lastPathKey = key;
+    this.#lastPathId = id;
     return id;
   }
 
@@ -637,7 +642,8 @@ export class SessionTable {
       if (this.#used === this.#cap) this.#grow(this.#cap * 2);
       slot = this.#used++;
     }
-    this.#keys.set(w, slot * KEY_WORDS);
+    const keys = this.#keys, ko = slot * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) keys[ko + i] = w[i];
     this.#hash[slot] = hash;
     this.#live[slot] = 1;
     const b = this.#b, bo = slot * BW;
@@ -648,7 +654,7 @@ export class SessionTable {
       b[bo + B_SYNSEEN] =
         0;
     const f = this.#f, fo = slot * FW;
-    f.fill(0, fo, fo + FW);
+    for (let i = 0; i < FW; i++) f[fo + i] = 0;
     f[fo + F_FIRST] = t;
     f[fo + F_FIRST_SEC] = p.sec;
     f[fo + F_FIRST_NSEC] = p.nsec;
