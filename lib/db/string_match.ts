@@ -257,15 +257,14 @@ export class StringMatcher {
    */
   matchAll(query: string, out: StringMatches): number {
     out.count = 0;
-    const len = this.#prepare(query);
     const lit = this.#literal;
     if (lit !== null) {
-      const e = lit.findBytes(this.#bytes, len);
+      const e = lit.find(query);
       if (e >= 0) out.push(MATCH_LITERAL, e, lit.dataOffset(e));
     }
     const globs = this.#globs;
     if (globs === null || globs.count === 0) return out.count;
-    const n = this.#candidates(len);
+    const n = this.#candidates(this.#prepare(query));
     const first = out.count;
     const cand = this.#scan.out;
     const programs = globs.programs;
@@ -313,10 +312,9 @@ export class StringMatcher {
    * @returns The data offset of the best match, or -1.
    */
   matchFirst(query: string): number {
-    const len = this.#prepare(query);
     const lit = this.#literal;
     if (lit !== null) {
-      const e = lit.findBytes(this.#bytes, len);
+      const e = lit.find(query);
       if (e >= 0) {
         this.lastKind = MATCH_LITERAL;
         this.lastEntry = e;
@@ -327,7 +325,7 @@ export class StringMatcher {
     this.lastEntry = -1;
     const globs = this.#globs;
     if (globs === null || globs.count === 0) return -1;
-    const n = this.#candidates(len);
+    const n = this.#candidates(this.#prepare(query));
     let best = globs.count;
     const cand = this.#scan.out;
     const programs = globs.programs;
@@ -359,7 +357,7 @@ export class StringMatcher {
   matchLiteral(query: string): number {
     const lit = this.#literal;
     if (lit === null) return -1;
-    return lit.dataOffset(lit.findBytes(this.#bytes, this.#prepare(query)));
+    return lit.dataOffset(lit.find(query));
   }
 
   /**

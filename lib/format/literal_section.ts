@@ -11,12 +11,16 @@
  * | 12     | 4    | entry count `n`                                           |
  * | 16     | 4    | slot count `m` (a power of two, at least 2n)              |
  * | 20     | 4    | reserved, 0                                               |
- * | 24     | 4    | slots table offset: `m` pairs `u32 hash, u32 entry + 1`  |
- * | 28     | 4    | entries table offset: `n` triples `u32 stringOffset, u32 byteLength, u32 dataOffset` |
- * | 32     | 4    | strings offset: UTF-8 bytes of every key, concatenated     |
+ * | 24     | 4    | slots offset: `m` slots of 4 words (below)                |
+ * | 28     | 4    | reserved, 0                                               |
+ * | 32     | 4    | strings offset: UTF-8 bytes of every key, concatenated in input order |
  * | 36     | 4    | strings length in bytes                                   |
  *
- * A slot whose second word is 0 is empty. The hash is 32-bit FNV-1a over the key's UTF-8 bytes
+ * A slot is `i32 hash, u32 stringOffset, u32 byteLength + 1, u32 dataOffset`; a slot whose
+ * third word is 0 is empty. A lookup touches one slot (usually one cache line) and, when the
+ * hash matches, the stored key. An entry is identified by its slot number.
+ *
+ * The hash is 32-bit FNV-1a over the key's UTF-8 bytes
  * followed by the MurmurHash3 finalizer; the home slot is `hash & (m - 1)` and collisions probe
  * linearly. Keys are stored in full, so a lookup never returns a false match. `dataOffset` is an
  * offset from the start of the MMDB data section, as MMDB pointers are.
@@ -24,8 +28,8 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, encodeUtf8, encodeUtf8Into } from "./_case_fold.ts";
-import { SectionWriter, u32View, u8View } from "./_section_view.ts";
+import { decodeUtf8, encodeUtf8, foldCodePoint } from "./_case_fold.ts";
+import { i32View, SectionWriter, u8View } from "./_section_view.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
@@ -96,7 +100,7 @@ export function encodeLiteralSection(
   const n = entries.length;
   let m = 2;
   while (m < 2 * n) m *= 2;
-  if (m > 0x40000000) {
+  if (m > 0x10000000) {
     throw new FormatError("bad-input", `Too many literal entries for one section: ${n}`);
   }
   const keys: Uint8Array[] = new Array(n);
@@ -105,51 +109,40 @@ export function encodeLiteralSection(
     keys[i] = encodeUtf8(entries[i].text, fold);
     total += keys[i].length;
   }
-  if (total > 0xffffffff) {
+  if (total > 0xfffffffe) {
     throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
   }
   const strings = new Uint8Array(total);
-  const table = new Uint32Array(3 * n);
-  const slots = new Uint32Array(2 * m);
+  const slots = new Int32Array(4 * m);
   const mask = m - 1;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const k = keys[i];
     strings.set(k, at);
-    table[3 * i] = at;
-    table[3 * i + 1] = k.length;
     const off = entries[i].dataOffset;
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
       throw new RangeError(`Literal "${entries[i].text}" has an invalid data offset ${off}`);
     }
-    table[3 * i + 2] = off;
-    const h = literalHash(k, k.length);
+    const h = literalHash(k, k.length) | 0;
     let s = h & mask;
     for (;;) {
-      const e = slots[2 * s + 1];
-      if (e === 0) {
-        slots[2 * s] = h;
-        slots[2 * s + 1] = i + 1;
+      const b = 4 * s;
+      if (slots[b + 2] === 0) {
+        slots[b] = h;
+        slots[b + 1] = at;
+        slots[b + 2] = k.length + 1;
+        slots[b + 3] = off | 0;
         break;
       }
-      if (slots[2 * s] === h) {
-        const j = e - 1;
-        const o = table[3 * j];
-        const len = table[3 * j + 1];
-        if (len === k.length) {
-          let same = true;
-          for (let x = 0; x < len; x++) {
-            if (strings[o + x] !== k[x]) {
-              same = false;
-              break;
-            }
-          }
-          if (same) {
-            throw new FormatError(
-              "bad-input",
-              `Literal "${entries[i].text}" is stored twice (same key as entry ${j})`,
-            );
-          }
+      if (slots[b] === h && slots[b + 2] === k.length + 1) {
+        const o = slots[b + 1] >>> 0;
+        let x = 0;
+        while (x < k.length && strings[o + x] === k[x]) x++;
+        if (x === k.length) {
+          throw new FormatError(
+            "bad-input",
+            `Literal "${entries[i].text}" is stored twice (same key as an earlier entry)`,
+          );
         }
       }
       s = (s + 1) & mask;
@@ -160,7 +153,6 @@ export function encodeLiteralSection(
   const header = new Uint8Array(HEADER);
   w.bytes(header);
   const slotsAt = w.u32(slots);
-  const entriesAt = w.u32(table);
   const stringsAt = w.bytes(strings);
   const dv = new DataView(header.buffer);
   header.set(LITERAL_MAGIC, 0);
@@ -168,7 +160,6 @@ export function encodeLiteralSection(
   dv.setUint32(12, n, true);
   dv.setUint32(16, m, true);
   dv.setUint32(24, slotsAt, true);
-  dv.setUint32(28, entriesAt, true);
   dv.setUint32(32, stringsAt, true);
   dv.setUint32(36, total, true);
   const out = w.finish();
@@ -184,9 +175,12 @@ export interface LiteralTableOptions {
   fileOffset?: number;
 }
 
+const FNV = 0x01000193;
+
 /**
- * A literal section viewed in place: lookups hash and compare the query's UTF-8 bytes directly
- * against the stored keys, allocating nothing.
+ * A literal section viewed in place. A lookup hashes the query's UTF-8 bytes while reading the
+ * JavaScript string (no encoding step, no `TextEncoder`) and compares it with the stored key
+ * in place, allocating nothing.
  *
  * @example
  * ```ts
@@ -201,14 +195,12 @@ export interface LiteralTableOptions {
  * ```
  */
 export class LiteralTable {
-  #slots: Uint32Array;
-  #entries: Uint32Array;
+  #slots: Int32Array;
   #strings: Uint8Array;
   #mask: number;
   #count: number;
   #fold: boolean;
   #base: number;
-  #scratch: Uint8Array = new Uint8Array(256);
 
   /**
    * @param section The section bytes (starting with the magic).
@@ -237,15 +229,14 @@ export class LiteralTable {
     const flags = dv.getUint32(8, true);
     const n = dv.getUint32(12, true);
     const m = dv.getUint32(16, true);
-    if (m === 0 || (m & (m - 1)) !== 0 || m < n) {
+    if (m === 0 || (m & (m - 1)) !== 0 || m < n || m > 0x10000000) {
       throw new FormatError(
         "bad-section",
         `Literal section slot count ${m} is not a power of two above the entry count ${n}`,
         base + 16,
       );
     }
-    this.#slots = u32View(section, dv.getUint32(24, true), 2 * m, "literal slots", base);
-    this.#entries = u32View(section, dv.getUint32(28, true), 3 * n, "literal entries", base);
+    this.#slots = i32View(section, dv.getUint32(24, true), 4 * m, "literal slots", base);
     this.#strings = u8View(
       section,
       dv.getUint32(32, true),
@@ -263,24 +254,120 @@ export class LiteralTable {
     return this.#count;
   }
 
+  /** The number of slots (entry numbers are slot numbers, below this). */
+  get slotCount(): number {
+    return this.#mask + 1;
+  }
+
   /** Whether keys are stored case-folded (lookups ignore case). */
   get caseInsensitive(): boolean {
     return this.#fold;
   }
 
   /**
-   * Looks up a string. Allocates nothing (a scratch buffer grows to the longest query once).
+   * Looks up a string. Allocates nothing.
    *
    * @param query The string.
-   * @returns The entry number, or -1 when absent.
+   * @returns The entry (slot) number, or -1 when absent.
    */
   find(query: string): number {
-    let n = encodeUtf8Into(query, this.#scratch, this.#fold);
-    if (n < 0) {
-      this.#scratch = new Uint8Array(query.length * 3 + 16);
-      n = encodeUtf8Into(query, this.#scratch, this.#fold);
+    const n = query.length;
+    const fold = this.#fold;
+    let h = 0x811c9dc5 | 0;
+    let len = 0;
+    for (let i = 0; i < n; i++) {
+      let c = query.charCodeAt(i);
+      if (c < 0x80) {
+        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        h = Math.imul(h ^ c, FNV);
+        len++;
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const lo = query.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+          i++;
+        }
+      }
+      if (fold) c = foldCodePoint(c);
+      if (c < 0x80) {
+        h = Math.imul(h ^ c, FNV);
+        len++;
+      } else if (c < 0x800) {
+        h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV);
+        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
+        len += 2;
+      } else if (c < 0x10000) {
+        h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV);
+        h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
+        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
+        len += 3;
+      } else {
+        h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV);
+        h = Math.imul(h ^ (0x80 | ((c >> 12) & 63)), FNV);
+        h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
+        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
+        len += 4;
+      }
     }
-    return this.findBytes(this.#scratch, n);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const want = len + 1;
+    let s = h & mask;
+    for (let probes = 0; probes <= mask; probes++) {
+      const b = s << 2;
+      const l1 = slots[b + 2];
+      if (l1 === 0) return -1;
+      if (slots[b] === h && l1 === want && this.#equals(query, slots[b + 1] >>> 0, len)) {
+        return s;
+      }
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
+  #equals(q: string, at: number, len: number): boolean {
+    const str = this.#strings;
+    if (at + len > str.length) return false;
+    const fold = this.#fold;
+    const n = q.length;
+    let j = at;
+    for (let i = 0; i < n; i++) {
+      let c = q.charCodeAt(i);
+      if (c < 0x80) {
+        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        if (str[j++] !== c) return false;
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const lo = q.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+          i++;
+        }
+      }
+      if (fold) c = foldCodePoint(c);
+      if (c < 0x80) {
+        if (str[j++] !== c) return false;
+      } else if (c < 0x800) {
+        if (str[j++] !== (0xc0 | (c >> 6)) || str[j++] !== (0x80 | (c & 63))) return false;
+      } else if (c < 0x10000) {
+        if (
+          str[j++] !== (0xe0 | (c >> 12)) || str[j++] !== (0x80 | ((c >> 6) & 63)) ||
+          str[j++] !== (0x80 | (c & 63))
+        ) return false;
+      } else if (
+        str[j++] !== (0xf0 | (c >> 18)) || str[j++] !== (0x80 | ((c >> 12) & 63)) ||
+        str[j++] !== (0x80 | ((c >> 6) & 63)) || str[j++] !== (0x80 | (c & 63))
+      ) return false;
+    }
+    return true;
   }
 
   /**
@@ -288,33 +375,23 @@ export class LiteralTable {
    *
    * @param bytes The bytes.
    * @param length How many of them.
-   * @returns The entry number, or -1 when absent.
+   * @returns The entry (slot) number, or -1 when absent.
    */
   findBytes(bytes: Uint8Array, length: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    h = h >>> 0;
+    const h = literalHash(bytes, length) | 0;
     const slots = this.#slots;
-    const entries = this.#entries;
     const strings = this.#strings;
     const mask = this.#mask;
     let s = h & mask;
     for (let probes = 0; probes <= mask; probes++) {
-      const e = slots[2 * s + 1];
-      if (e === 0) return -1;
-      if (slots[2 * s] === h && e <= this.#count) {
-        const j = e - 1;
-        if (entries[3 * j + 1] === length) {
-          const o = entries[3 * j];
-          let x = 0;
-          while (x < length && strings[o + x] === bytes[x]) x++;
-          if (x === length) return j;
-        }
+      const b = s << 2;
+      const l1 = slots[b + 2];
+      if (l1 === 0) return -1;
+      if (slots[b] === h && l1 === length + 1) {
+        const o = slots[b + 1] >>> 0;
+        let x = 0;
+        while (x < length && strings[o + x] === bytes[x]) x++;
+        if (x === length) return s;
       }
       s = (s + 1) & mask;
     }
@@ -328,7 +405,21 @@ export class LiteralTable {
    * @returns The offset in the data section, or -1.
    */
   dataOffset(entry: number): number {
-    return entry < 0 || entry >= this.#count ? -1 : this.#entries[3 * entry + 2];
+    if (entry < 0 || entry > this.#mask) return -1;
+    const b = entry << 2;
+    return this.#slots[b + 2] === 0 ? -1 : this.#slots[b + 3] >>> 0;
+  }
+
+  /**
+   * The entry numbers of every literal, in input order.
+   *
+   * @returns The entry numbers.
+   */
+  entries(): number[] {
+    const out: number[] = [];
+    const slots = this.#slots;
+    for (let s = 0; s <= this.#mask; s++) if (slots[4 * s + 2] !== 0) out.push(s);
+    return out.sort((a, b) => (slots[4 * a + 1] >>> 0) - (slots[4 * b + 1] >>> 0));
   }
 
   /**
@@ -339,9 +430,9 @@ export class LiteralTable {
    * @throws {FormatError} With code `bad-section` when the key lies outside the strings table.
    */
   text(entry: number): string {
-    if (entry < 0 || entry >= this.#count) throw new RangeError(`No literal entry ${entry}`);
-    const o = this.#entries[3 * entry];
-    const len = this.#entries[3 * entry + 1];
+    if (this.dataOffset(entry) < 0) throw new RangeError(`No literal entry ${entry}`);
+    const o = this.#slots[4 * entry + 1] >>> 0;
+    const len = this.#slots[4 * entry + 2] - 1;
     if (o + len > this.#strings.length) {
       throw new FormatError(
         "bad-section",

@@ -113,7 +113,7 @@ Deno.test("LiteralTable rejects corrupt sections with a FormatError", () => {
   const badSlots = good.slice();
   new DataView(badSlots.buffer).setUint32(16, 3, true);
   const badTable = good.slice();
-  new DataView(badTable.buffer).setUint32(28, 0xfffff0, true);
+  new DataView(badTable.buffer).setUint32(24, 0xfffff0, true);
   for (
     const [bytes, pat] of [
       [badMagic, /magic/],
@@ -130,6 +130,19 @@ Deno.test("LiteralTable rejects corrupt sections with a FormatError", () => {
       return true;
     });
   }
+});
+
+Deno.test("LiteralTable.find() and findBytes() agree, and entries() lists keys in input order", () => {
+  const keys = ["b", "a", "ü", "😀x", "c"];
+  const t = new LiteralTable(
+    encodeLiteralSection(keys.map((text, i) => ({ text, dataOffset: i }))),
+  );
+  const enc = new TextEncoder();
+  for (const k of keys) {
+    const b = enc.encode(k);
+    assert.equal(t.findBytes(b, b.length), t.find(k));
+  }
+  assert.deepEqual(t.entries().map((e) => t.text(e)), keys);
 });
 
 Deno.test("LiteralTable.find() stays correct on a table with many collisions", () => {
