@@ -6,6 +6,7 @@
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { Database } from "../../lib/db/database.ts";
+import { compileGlob } from "../../lib/db/glob.ts";
 import type { MmdbValue } from "../../lib/format/value.ts";
 import { valueToJson } from "../../lib/format/value.ts";
 import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
@@ -49,10 +50,22 @@ function explain(db: Database, query: string, result: Record<string, unknown> | 
     const matches = Array.isArray(result.matches)
       ? result.matches as Record<string, unknown>[]
       : [];
-    const list = matches.map((m) => `${String(m.kind)} ${JSON.stringify(m.entry)}`).join(", ");
-    return `"${query}" matched ${matches.length} string entr${
+    const ci = db.metadata.mxyMatchMode === "case-insensitive";
+    const list = matches.map((m) => {
+      const entry = JSON.stringify(m.entry);
+      if (m.kind === "literal") {
+        return `literal ${entry}: exact match${ci ? " ignoring case" : ""}`;
+      }
+      const g = compileGlob(String(m.entry), { caseInsensitive: ci });
+      const how = g.fixedPiece === ""
+        ? "checked against every query (no fixed piece)"
+        : `candidate through its fixed piece ${JSON.stringify(g.fixedPiece)}`;
+      return `glob ${entry}: the whole query matches${ci ? " ignoring case" : ""}; ${how}; ` +
+        `specificity ${g.specificity}`;
+    }).join("; ");
+    return `"${query}" is not an IP address; it matched ${matches.length} string entr${
       matches.length === 1 ? "y" : "ies"
-    } (best first): ${list}`;
+    } (literal first, then globs, most specific first): ${list}`;
   }
   const offset = db.lookupIpOffset(query);
   const version = db.lastIpVersion;
