@@ -195,7 +195,12 @@ export class DatabaseBuilder {
   #built = false;
   #stats: BuildStats | null = null;
 
-  /** @param options {@linkcode DatabaseBuilderOptions}. */
+  /**
+   * Starts an empty database.
+   *
+   * @param options {@linkcode DatabaseBuilderOptions}.
+   * @throws {RangeError} When the build epoch is below 1 or above 2⁶⁴−1.
+   */
   constructor(options: DatabaseBuilderOptions = {}) {
     const description = typeof options.description === "string"
       ? { en: options.description }

@@ -51,6 +51,8 @@ export class InputError extends Error {
   readonly reason: string;
 
   /**
+   * Makes the error; the message is `file:line: reason` when the source is known.
+   *
    * @param code The reason code.
    * @param reason What is wrong.
    * @param source Where, when known.

@@ -50,6 +50,8 @@ export class TypedValue {
   readonly value: WritableValue;
 
   /**
+   * Pairs a value with its type; {@linkcode typed} is the usual way to make one.
+   *
    * @param type The MMDB type.
    * @param value The value (checked when encoded).
    */
@@ -68,6 +70,7 @@ export type WritableValue =
 
 /** A map of writable values. */
 export interface WritableMap {
+  /** A member: key and value. */
   [key: string]: WritableValue;
 }
 
@@ -519,7 +522,11 @@ export class DataSectionWriter {
   #canonAt = new Float64Array(1024);
   #added = 0;
 
-  /** @param options {@linkcode DataSectionWriterOptions}. */
+  /**
+   * Starts an empty data section.
+   *
+   * @param options {@linkcode DataSectionWriterOptions}.
+   */
   constructor(options: DataSectionWriterOptions = {}) {
     this.#enc = new Encoder(options.pointers === false ? null : new Map());
   }
