@@ -1,6 +1,7 @@
 /**
  * Walks every network of a database's search tree, for `mxy export`: each network with its
- * data, as objects or as JSON Lines that `mxy build` reads back.
+ * data, as objects or as JSON Lines that `mxy build` reads back (followed by the literal and
+ * glob entries of a `.mxy` file).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { valueToJson } from "../format/value.ts";
 import type { Database } from "./database.ts";
 import { readRecord } from "./_tree.ts";
 import { formatNetwork } from "./ip_address.ts";
+import { iterateStringEntries } from "./pattern_sections.ts";
 
 /** One network of the search tree. */
 export interface NetworkEntry {
@@ -201,5 +203,11 @@ export function* exportJsonLines(
 ): Generator<string> {
   for (const n of iterateNetworks(db, options)) {
     yield `{"entry":${JSON.stringify(n.network)},"data":${valueToJson(db.decode(n.offset))}}`;
+  }
+  // Literal and glob entries, prefixed with their kind so that `mxy build` reads them back as such.
+  for (const e of iterateStringEntries(db)) {
+    yield `{"entry":${JSON.stringify(`${e.kind}:${e.entry}`)},"data":${
+      valueToJson(db.decode(e.offset))
+    }}`;
   }
 }

@@ -11,6 +11,7 @@ import { compileGlob, GlobError, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
 import { encodeLiteralSection } from "../format/literal_section.ts";
 import { encodeGlobSection } from "../format/glob_section.ts";
+import type { Database } from "./database.ts";
 
 /**
  * The literal-string section: exact strings, compared case-folded in case-insensitive mode.
@@ -99,4 +100,55 @@ export function globSectionEncoder(): SectionEncoder {
  */
 export function patternSectionEncoders(): SectionEncoder[] {
   return [globSectionEncoder(), literalSectionEncoder()];
+}
+
+/** One literal or glob entry of a database, as {@linkcode iterateStringEntries} lists it. */
+export interface StringEntry {
+  /** `"literal"` or `"glob"`. */
+  kind: "literal" | "glob";
+  /** The literal (case-folded in case-insensitive databases) or the glob as written. */
+  entry: string;
+  /** The data offset, for `Database.decode`. */
+  offset: number;
+}
+
+/**
+ * Lists a database's literal entries (in input order) and then its glob entries (most specific
+ * first, the order the builder gives them again), for `mxy export`.
+ *
+ * @param db The database.
+ * @returns The entries.
+ * @throws {FormatError} When a section is corrupt.
+ * @example
+ * ```ts
+ * import { DatabaseBuilder } from "./builder.ts";
+ * import { Database } from "./database.ts";
+ * import { iterateStringEntries } from "./pattern_sections.ts";
+ * import assert from "node:assert/strict";
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("*.evil.example", { n: 1 });
+ * b.add("evil.example", { n: 2 });
+ * const db = Database.fromBytes(b.build());
+ * assert.deepEqual([...iterateStringEntries(db)].map((e) => `${e.kind}:${e.entry}`), [
+ *   "literal:evil.example",
+ *   "glob:*.evil.example",
+ * ]);
+ * ```
+ */
+export function* iterateStringEntries(db: Database): Generator<StringEntry> {
+  const m = db.stringMatcher();
+  if (m === null) return;
+  const lit = m.literalTable;
+  if (lit !== null) {
+    for (const e of lit.entries()) {
+      yield { kind: "literal", entry: lit.text(e), offset: lit.dataOffset(e) };
+    }
+  }
+  const globs = m.globIndex;
+  if (globs !== null) {
+    globs.verify();
+    for (let id = 0; id < globs.count; id++) {
+      yield { kind: "glob", entry: globs.text(id), offset: globs.dataOffset(id) };
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { DatabaseBuilder } from "../../lib/db/builder.ts";
 import { Database } from "../../lib/db/database.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import { StringMatches } from "../../lib/db/string_match.ts";
+import { exportJsonLines } from "../../lib/db/export.ts";
 import { hasProgram } from "../_fixtures.ts";
 
 function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
@@ -130,5 +131,22 @@ Deno.test("a file with literal and glob sections stays readable by mmdblookup", 
     assert.match(new TextDecoder().decode(out.stdout), /"net"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("export lists literal and glob entries so that a rebuild gives the same database", () => {
+  const db = Database.fromBytes(build(MIXED));
+  const lines = [...exportJsonLines(db)];
+  assert.ok(lines.includes('{"entry":"literal:evil.example","data":{"kind":"literal"}}'));
+  assert.ok(lines.includes('{"entry":"glob:mal?are.*","data":{"kind":"glob-mixed"}}'));
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  for (const l of lines) {
+    const { entry, data } = JSON.parse(l);
+    b.add(entry, data);
+  }
+  const again = Database.fromBytes(b.build());
+  assert.deepEqual([...exportJsonLines(again)], lines);
+  for (const q of ["evil.example", "x.evil.example", "malware.x", "weird[name", "10.2.3.4"]) {
+    assert.deepEqual(again.lookup(q), db.lookup(q), q);
   }
 });
