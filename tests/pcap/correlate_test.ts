@@ -356,3 +356,19 @@ Deno.test("payload mode pairs exactly the payloads seen twice (property)", async
     { numRuns: 60 },
   );
 });
+
+Deno.test("correlateCapture() keeps pending packets across consecutive files (rotated captures)", async () => {
+  const first = makeCapture([
+    { sec: 1, nsec: 0, src: A, dst: B, srcPort: 3000, dstPort: 53, payload: dnsMessage(5, false) },
+  ]);
+  const second = makeCapture([
+    { sec: 1, nsec: 800, src: B, dst: A, srcPort: 53, dstPort: 3000, payload: dnsMessage(5, true) },
+  ]);
+  const got: number[] = [];
+  const c = new Correlator({ mode: "dns", onMatch: (m) => got.push(m.latencyNs) });
+  await correlateCapture(first, c);
+  assert.equal(c.snapshot().pending, 1);
+  await correlateCapture(new Blob([second as Uint8Array<ArrayBuffer>]).stream(), c);
+  assert.deepEqual(got, [800]);
+  assert.equal(c.finish().unmatched, 0);
+});
