@@ -254,7 +254,9 @@ export class Database {
   /**
    * Looks up an IPv4 address given as a number, allocating nothing.
    *
-   * @param address The address as an unsigned 32-bit number (`0x01020304` for 1.2.3.4).
+   * @param address The address as a 32-bit number (`0x01020304` for 1.2.3.4), unsigned or
+   *   signed: pass values from an `Int32Array` (or `x | 0`) in hot loops, so no heap number is
+   *   boxed for the call.
    * @returns The data offset for {@linkcode Database.decode}, or -1 when no network holds the
    *   address. {@linkcode Database.lastPrefixLength} holds the prefix length either way.
    * @throws {FormatError} When the search tree is corrupt along the path.
@@ -348,7 +350,8 @@ export class Database {
    */
   lookupIpOffset(query: string): number {
     const v4 = parseIpv4(query);
-    if (v4 >= 0) return this.lookupIpv4(v4);
+    // `| 0` keeps the number a small integer (no heap number is boxed for the call).
+    if (v4 >= 0) return this.lookupIpv4(v4 | 0);
     if (this.#closed) this.#checkOpen();
     const b = this.#scratch;
     if (parseIpInto(query, b) !== 6) {
@@ -361,7 +364,7 @@ export class Database {
     let mapped = b[10] === 0xff && b[11] === 0xff;
     for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
     if (mapped) {
-      return this.lookupIpv4(b[12] * 16777216 + ((b[13] << 16) | (b[14] << 8) | b[15]));
+      return this.lookupIpv4((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]);
     }
     this.lastIpVersion = 6;
     this.lastPrefixLength = 0;
@@ -587,11 +590,9 @@ export class Database {
     const prefixLength = this.lastPrefixLength;
     let network: string;
     if (this.lastIpVersion === 4) {
-      const a = this.#lastV4;
-      network = formatNetwork(
-        new Uint8Array([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]),
-        prefixLength,
-      );
+      // Mask and format from the number: no byte arrays on this path.
+      const m = prefixLength === 0 ? 0 : this.#lastV4 & (-1 << (32 - prefixLength));
+      network = `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${prefixLength}`;
     } else {
       network = formatNetwork(this.#scratch, prefixLength);
     }

@@ -63,6 +63,7 @@ const IN_PROGRESS: unique symbol = Symbol("in progress");
 type Memo = Map<number, MmdbValue | typeof IN_PROGRESS>;
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const KEY_CACHE_LIMIT = 65536;
+const TARGET_CACHE_LIMIT = 16384;
 
 /**
  * Decodes values from one MaxMind DB data section (or the metadata section) held in a byte
@@ -70,7 +71,9 @@ const KEY_CACHE_LIMIT = 65536;
  * section's start; offsets in errors count from the start of `bytes`.
  *
  * Pointers to pointers (illegal in the spec), pointer cycles and nesting deeper than
- * `maxDepth` are rejected. A value reached through several pointers is decoded once per call.
+ * `maxDepth` are rejected. A value reached through several pointers is decoded once per call;
+ * with `freeze` on (the default), values behind pointers are also kept (up to 16,384) and
+ * shared between calls, since records share them.
  *
  * @example
  * ```ts
@@ -139,12 +142,17 @@ export class MmdbDecoder {
         this.#start + (offset > 0 ? offset : 0),
       );
     }
-    this.#memo = null;
+    // Frozen values reached through pointers are kept across calls (records share them);
+    // unfrozen ones only within this call. Either way a target is decoded once per call.
+    if (!this.#freeze || this.#memo === null || this.#memo.size > TARGET_CACHE_LIMIT) {
+      this.#memo = null;
+    }
     this.#pos = this.#start + offset;
     try {
       return this.#value(0);
-    } finally {
-      this.#memo = null;
+    } catch (err) {
+      this.#memo = null; // may hold in-progress marks
+      throw err;
     }
   }
 

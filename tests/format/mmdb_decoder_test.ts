@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FormatError } from "../../lib/format/format_error.ts";
 import { MmdbDecoder, MmdbType } from "../../lib/format/mmdb_decoder.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
+import { type MmdbValue, valueToJson } from "../../lib/format/value.ts";
 import { DataSectionWriter, encodeValue, typed } from "../../lib/format/data_writer.ts";
 import { fixture } from "../_fixtures.ts";
 
@@ -245,7 +245,9 @@ Deno.test("MmdbDecoder round-trips every value the data writer encodes", () => {
   fc.assert(
     fc.property(valueArb, (value) => {
       const decoded = new MmdbDecoder(encodeValue(value)).decode(0);
-      assert.ok(sameValue(decoded, value), `${String(decoded)} vs ${String(value)}`);
+      if (!sameValue(decoded, value)) {
+        assert.fail(`${valueToJson(decoded)} vs ${valueToJson(value)}`);
+      }
     }),
     { numRuns: 500 },
   );
