@@ -51,7 +51,7 @@ export interface MetadataFields {
     /** Extension sections by name. */
     sections: Record<string, SectionLocation>;
   };
-  /** Further keys, written as given after the standard ones. */
+  /** Further keys, written as given (before the mxy keys and the node count). */
   extra?: WritableMap;
 }
 
@@ -82,9 +82,8 @@ export function encodeMetadata(fields: MetadataFields): Uint8Array {
     description: { ...(fields.description ?? {}) },
     ip_version: typed("uint16", fields.ipVersion),
     languages: [...(fields.languages ?? [])],
-    node_count: typed("uint32", fields.nodeCount),
-    record_size: typed("uint16", fields.recordSize),
   };
+  for (const [k, v] of Object.entries(fields.extra ?? {})) map[k] = v;
   if (fields.mxy) {
     const counts: Record<string, WritableValue> = {};
     for (const [k, v] of Object.entries(fields.mxy.counts)) counts[k] = typed("uint32", v);
@@ -97,10 +96,13 @@ export function encodeMetadata(fields: MetadataFields): Uint8Array {
     }
     map.mxy_format_version = typed("uint16", MXY_FORMAT_VERSION);
     map.mxy_counts = counts;
-    map.mxy_match_mode = fields.mxy.matchMode;
     map.mxy_sections = sections;
+    map.mxy_match_mode = fields.mxy.matchMode;
   }
-  for (const [k, v] of Object.entries(fields.extra ?? {})) map[k] = v;
+  // Scalars last: libmaxminddb reads one byte past the end of a file whose metadata ends with
+  // an empty map or array (as `description`, `languages` or `mxy_sections` may be).
+  map.node_count = typed("uint32", fields.nodeCount);
+  map.record_size = typed("uint16", fields.recordSize);
   const body = encodeValue(map);
   const out = new Uint8Array(METADATA_MARKER.length + body.length);
   out.set(METADATA_MARKER);

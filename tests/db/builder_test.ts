@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { DatabaseBuilder, type SectionEncoder } from "../../lib/db/builder.ts";
 import { Database, type IpResult } from "../../lib/db/database.ts";
 import { InputError } from "../../lib/db/input_error.ts";
+import { validateDatabase } from "../../lib/db/validate.ts";
 import { formatIp } from "../../lib/db/ip_address.ts";
 import { typed } from "../../lib/format/data_writer.ts";
 import {
@@ -433,4 +434,24 @@ Deno.test("an empty builder still makes a valid database with no networks", () =
   const all = new DatabaseBuilder({ buildEpoch: 1 });
   all.add("0.0.0.0/0", { any: true });
   assert.deepEqual(Database.fromBytes(all.build()).lookup("200.1.1.1")?.data, { any: true });
+});
+
+Deno.test("build() output passes the full validation walk in every shape", () => {
+  const shapes: [string, ConstructorParameters<typeof DatabaseBuilder>[0], string[]][] = [
+    ["IPv4 only", {}, ["1.2.3.0/24", "1.2.3.4"]],
+    ["IPv6 with aliases", {}, ["1.2.3.0/24", "2001:db8::/32"]],
+    ["IPv6 forced", { ipVersion: 6 }, ["0.0.0.0/0"]],
+    ["28-bit records", { recordSize: 28 }, ["10.0.0.0/8", "::1"]],
+    ["32-bit records", { recordSize: 32 }, ["10.0.0.0/8"]],
+    ["strings", {}, ["10.0.0.0/8", "literal:a.example", "glob:*.b.example"]],
+    ["empty", {}, []],
+  ];
+  for (const [name, options, entries] of shapes) {
+    const b = new DatabaseBuilder({ buildEpoch: 1, ...options });
+    entries.forEach((e, i) => b.add(e, { i, s: `v${i}` }));
+    b.add(entries[0] ?? "9.9.9.9", { replaced: true }); // a duplicate leaves an unreferenced value
+    const report = validateDatabase(b.build());
+    assert.deepEqual(report.problems, [], name);
+    assert.ok(report.valid, name);
+  }
 });

@@ -71,3 +71,20 @@ Deno.test("encodeMetadata() adds the mxy keys: format version, counts, match mod
   assert.deepEqual(map.description, { en: "x" });
   assert.deepEqual(map.languages, ["en"]);
 });
+
+Deno.test("encodeMetadata() never ends the file with an empty map or array", () => {
+  const m = encodeMetadata({
+    nodeCount: 1,
+    recordSize: 24,
+    ipVersion: 4,
+    databaseType: "t",
+    buildEpoch: 1,
+    extra: { empty: {} },
+    mxy: { counts: {}, matchMode: "case-sensitive", sections: {} },
+  });
+  // The map ends with record_size: key "record_size" then a uint16 (24).
+  assert.deepEqual([...m.subarray(-2)], [0xa1, 24]);
+  const map = new MmdbDecoder(m.subarray(14)).decode(0) as Record<string, unknown>;
+  assert.deepEqual(map.empty, {});
+  assert.deepEqual(map.mxy_sections, {});
+});
