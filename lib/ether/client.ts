@@ -158,6 +158,9 @@ export class EtherConnection {
   #head = 0;
   #writeQueue: Uint8Array[] = [];
   #writing = false;
+  /** Requests fully sent whose reply has not been read yet. */
+  #inFlight = 0;
+  #wakeReader: (() => void) | null = null;
   #closed = false;
   #failure: EtherError | null = null;
   #timeout: number;
@@ -252,11 +255,19 @@ export class EtherConnection {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#stream.close();
+    this.#wakeReader?.();
   }
 
   async #readLoop(): Promise<void> {
     const r = this.#reader;
     for (;;) {
+      // Read only while a sent request awaits its reply: a read kept pending during writes slows
+      // every round trip down (measured with Deno 2.9 over loopback).
+      if (this.#inFlight === 0 && r.buffered === 0) {
+        await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+        this.#wakeReader = null;
+        if (this.#closed) return;
+      }
       const hb = await r.readExact(HEADER_SIZE);
       if (!hb) {
         if (!this.#closed || this.#head < this.#pending.length) {
@@ -303,6 +314,7 @@ export class EtherConnection {
         return;
       }
       this.#head++;
+      if (this.#inFlight > 0) this.#inFlight--;
       if (this.#head === this.#pending.length) {
         this.#pending.length = 0;
         this.#head = 0;
@@ -334,6 +346,8 @@ export class EtherConnection {
       let next: Uint8Array | undefined = data;
       while (next) {
         await this.#stream.writeAll(next);
+        this.#inFlight++;
+        this.#wakeReader?.();
         next = this.#writeQueue.shift();
       }
       this.#writing = false;

@@ -7,7 +7,7 @@ import { DatabaseBuilder } from "../../lib/db/builder.ts";
 import { fixture } from "../_fixtures.ts";
 
 function build(tag: string): Uint8Array {
-  const b = new DatabaseBuilder({ buildEpoch: 0 });
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
   b.add("10.0.0.0/8", { tag, big: 2n ** 64n - 1n });
   b.add("192.168.1.0/24", { tag: `${tag}-lan` });
   return b.build();
