@@ -12,6 +12,7 @@ import {
 } from "../format/metadata.ts";
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
 import { readRecord } from "./_tree.ts";
+import { checkStringSections } from "./_check_string_sections.ts";
 
 /** One problem found in a database. */
 export interface ValidationProblem {
@@ -134,8 +135,14 @@ export function validateDatabase(
 
   const offsets = walkTree(bytes, layout, stats, report);
 
+  // Literal and glob sections: tables, and the data records their entries point to.
+  const strings = checkStringSections(bytes, layout);
+  for (const p of strings.problems) reportError(p, "");
+  const all = new Set(offsets);
+  for (const o of strings.offsets) all.add(o);
+
   const decoder = new MmdbDecoder(bytes, { start: dataStart, end: dataEnd });
-  for (const offset of offsets) {
+  for (const offset of all) {
     try {
       decoder.decode(offset);
       stats.dataRecords++;

@@ -411,6 +411,46 @@ export class LiteralTable {
   }
 
   /**
+   * Checks every slot of an untrusted table: keys inside the strings table and valid UTF-8 of
+   * the kind the builder writes, each key found again at its own slot (so its stored hash and
+   * probe position are right), and the entry count. Linear in the section size.
+   *
+   * @throws {FormatError} With code `bad-section` naming the first bad slot.
+   */
+  verify(): void {
+    const slots = this.#slots;
+    const str = this.#strings;
+    let n = 0;
+    for (let s = 0; s <= this.#mask; s++) {
+      const b = 4 * s;
+      if (slots[b + 2] === 0) continue;
+      n++;
+      const o = slots[b + 1] >>> 0, len = (slots[b + 2] >>> 0) - 1;
+      if (o + len > str.length) {
+        throw new FormatError(
+          "bad-section",
+          `Literal slot ${s} points outside the strings table`,
+          this.#base,
+        );
+      }
+      if (this.findBytes(str.subarray(o, o + len), len) !== s) {
+        throw new FormatError(
+          "bad-section",
+          `Literal slot ${s} is not where its key hashes to (wrong hash or duplicate key)`,
+          this.#base,
+        );
+      }
+    }
+    if (n !== this.#count) {
+      throw new FormatError(
+        "bad-section",
+        `Literal section holds ${n} entries but its header says ${this.#count}`,
+        this.#base + 12,
+      );
+    }
+  }
+
+  /**
    * The entry numbers of every literal, in input order.
    *
    * @returns The entry numbers.

@@ -4,6 +4,7 @@ import { Database } from "../../lib/db/database.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import { StringMatches } from "../../lib/db/string_match.ts";
 import { exportJsonLines } from "../../lib/db/export.ts";
+import { validateDatabase } from "../../lib/db/validate.ts";
 import { hasProgram } from "../_fixtures.ts";
 
 function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
@@ -149,4 +150,42 @@ Deno.test("export lists literal and glob entries so that a rebuild gives the sam
   for (const q of ["evil.example", "x.evil.example", "malware.x", "weird[name", "10.2.3.4"]) {
     assert.deepEqual(again.lookup(q), db.lookup(q), q);
   }
+});
+
+Deno.test("validateDatabase() checks the literal and glob sections and their data records", () => {
+  const bytes = build(MIXED);
+  assert.equal(validateDatabase(bytes).valid, true);
+  const db = Database.fromBytes(bytes);
+  const lit = db.metadata.sections.literal;
+  const glob = db.metadata.sections.glob;
+  // Flip every byte of each section in turn (a sample): never a crash, and a damaged table,
+  // hash or data offset is reported.
+  let caught = 0;
+  for (const [name, loc] of [["literal", lit], ["glob", glob]] as const) {
+    for (let i = 8; i < loc.length; i += 7) {
+      const c = bytes.slice();
+      c[loc.offset + i] ^= 0x5a;
+      const r = validateDatabase(c);
+      if (!r.valid) {
+        caught++;
+        assert.ok(
+          r.problems.every((p) => typeof p.code === "string" && p.message.length > 0),
+          name,
+        );
+      }
+    }
+  }
+  assert.ok(caught > 0);
+  const c = bytes.slice();
+  const dv = new DataView(c.buffer);
+  const slotsAt = lit.offset + dv.getUint32(lit.offset + 24, true);
+  // Corrupt every slot's data offset: each must be reported as pointing outside the data.
+  for (let s = 0; s < dv.getUint32(lit.offset + 16, true); s++) {
+    if (dv.getUint32(slotsAt + 16 * s + 8, true) !== 0) {
+      dv.setUint32(slotsAt + 16 * s + 12, 0x7fffffff, true);
+    }
+  }
+  const r = validateDatabase(c);
+  assert.equal(r.valid, false);
+  assert.ok(r.problems.some((p) => p.code === "bad-pointer" && /Literal/.test(p.message)));
 });
