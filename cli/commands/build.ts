@@ -187,7 +187,11 @@ async function run(argv: string[]): Promise<number> {
     progress.note(`building the search tree for ${entryCount(entries)}…`);
     const bytes = builder.build();
     progress.note(`writing ${formatSize(bytes.length)} to ${output}…`);
-    await writeFileAtomic(output, bytes);
+    try {
+      await writeFileAtomic(output, bytes);
+    } catch (err) {
+      throw new Error(`Cannot write "${output}": ${(err as Error).message}`);
+    }
   } finally {
     progress.clear();
   }

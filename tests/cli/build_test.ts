@@ -119,6 +119,9 @@ Deno.test("mxy build rejects bad input with file and line, exit 1, and keeps the
   const missing = await mxy(["build", `${dir}/nope.csv`, "-o", `${dir}/x.mxy`]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Cannot read ".*nope\.csv"/);
+  const unwritable = await mxy(["build", `${dir}/ok.txt`, "-o", `${dir}/no/such/dir/x.mxy`]);
+  assert.equal(unwritable.code, 1);
+  assert.match(unwritable.stderr, /Cannot write ".*no\/such\/dir\/x\.mxy"/);
   await Deno.remove(dir, { recursive: true });
 });
 
