@@ -5,6 +5,9 @@
  */
 import type { TcpStream } from "../runtime/net.ts";
 
+/** Reads longer than this that are not yet buffered go straight into a fresh array. */
+const LARGE = 16 * 1024;
+
 /**
  * Reads exact byte counts from a stream through one reusable buffer.
  *
@@ -62,7 +65,7 @@ export class FrameReader {
    *   the stream ended part-way, {@linkcode FrameReader.buffered} tells how many bytes came.
    */
   async readExact(n: number): Promise<Uint8Array | null> {
-    if (n <= this.#buf.length) {
+    if (n <= LARGE || n <= this.#end - this.#start) {
       if (this.#start + n > this.#buf.length) {
         this.#buf.copyWithin(0, this.#start, this.#end);
         this.#end -= this.#start;
@@ -91,6 +94,17 @@ export class FrameReader {
       this.onData?.();
     }
     return out;
+  }
+
+  /**
+   * Whether a view returned by {@linkcode FrameReader.readExact} is a fresh array (not a view on
+   * the reusable buffer), so it may be kept without copying.
+   *
+   * @param view A result of `readExact`.
+   * @returns `true` when it does not share the reader's buffer.
+   */
+  owns(view: Uint8Array): boolean {
+    return view.buffer !== this.#buf.buffer;
   }
 
   /**

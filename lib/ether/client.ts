@@ -291,7 +291,7 @@ export class EtherConnection {
         );
         return;
       }
-      let payload = new Uint8Array(0);
+      let payload: Uint8Array = new Uint8Array(0);
       if (size > 0) {
         const p = await r.readExact(size);
         if (!p) {
@@ -301,7 +301,7 @@ export class EtherConnection {
           );
           return;
         }
-        payload = p.slice();
+        payload = r.owns(p) ? p : p.slice();
       }
       const pending = this.#head < this.#pending.length ? this.#pending[this.#head] : null;
       if (!pending) {
