@@ -181,24 +181,10 @@ function generate(m: Machine): string {
   }
   const out: string[] = [];
   const finish = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return;`;
-  let header = -1, headerEnd = -1;
+  let header = -1;
   const go = (t: number) => t === header ? `continue R${t};` : `{pc=${t};continue D;}`;
-  let pc = 0;
-  while (pc < n) {
-    if (leader[pc]) {
-      let len = 0;
-      for (let q = pc; q < n && (q === pc || !leader[q]); q++) {
-        len++;
-        if (opc[q] === 0x18) q++;
-      }
-      const check = `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
-      if (regionEnd[pc] >= 0 && header < 0) {
-        header = pc;
-        headerEnd = regionEnd[pc];
-        out.push(`case ${pc}:R${pc}:for(;;){${check}`);
-      } else if (header >= 0) out.push(check);
-      else out.push(`case ${pc}:${check}`);
-    }
+  /** The JavaScript of the instruction at `pc`. */
+  const code = (pc: number): string => {
     const op = opc[pc], d = dst[pc], s = src[pc], o = off[pc], k = imm[pc];
     const D = `l${d}`, DH = `h${d}`;
     const x = (op & 8) !== 0;
@@ -212,14 +198,20 @@ function generate(m: Machine): string {
       const wide = cls === 7;
       switch (op & 0xf0) {
         case 0x00:
-          c = wide
-            ? `t=(${D}+${bl})|0;${DH}=(${DH}+${bh}+((t>>>0)<(${D}>>>0)?1:0))|0;${D}=t;`
-            : `${D}=(${D}+${bl})|0;${DH}=0;`;
+          if (!wide) c = `${D}=(${D}+${bl})|0;${DH}=0;`;
+          else if (x) {
+            c = `t=(${D}>>>0)+${blu};${DH}=(${DH}+${bh}+(t>4294967295?1:0))|0;${D}=t|0;`;
+          } else if (k >= 0) {
+            c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
+          } else c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t<=4294967295)${DH}=(${DH}-1)|0;`;
           break;
         case 0x10:
-          c = wide
-            ? `t=(${D}-${bl})|0;${DH}=(${DH}-${bh}-((${D}>>>0)<${blu}?1:0))|0;${D}=t;`
-            : `${D}=(${D}-${bl})|0;${DH}=0;`;
+          if (!wide) c = `${D}=(${D}-${bl})|0;${DH}=0;`;
+          else if (x) {
+            c = `t=(${D}>>>0)-${blu};${DH}=(${DH}-${bh}-(t<0?1:0))|0;${D}=t|0;`;
+          } else if (k >= 0) {
+            c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
+          } else c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t>=0)${DH}=(${DH}+1)|0;`;
           break;
         case 0x20:
           if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;
@@ -423,12 +415,50 @@ function generate(m: Machine): string {
         c = `if(${cond32(jop, d, bl, blu)})${go(pc + 1 + o)}`;
       }
     }
-    out.push(c);
-    if (pc === headerEnd) {
-      out.push("break;}");
-      header = headerEnd = -1;
+    return c;
+  };
+  const blockLength = (pc: number): number => {
+    let len = 0;
+    for (let q = pc; q < n && (q === pc || !leader[q]); q++) {
+      len++;
+      if (opc[q] === 0x18) q++;
     }
-    pc += op === 0x18 ? 2 : 1;
+    return len;
+  };
+  const check = (pc: number, len: number) =>
+    `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
+  let pc = 0;
+  while (pc < n) {
+    if (regionEnd[pc] >= 0) {
+      // A simple loop: one pass executes at most `total` instructions, so when the budget
+      // cannot run out during this pass, the pass runs without per-block budget checks.
+      header = pc;
+      const end = regionEnd[pc];
+      let total = 0;
+      for (let q = pc; q <= end; q += opc[q] === 0x18 ? 2 : 1) total++;
+      const pass = (checked: boolean): string => {
+        let text = "";
+        for (let q = pc; q <= end; q += opc[q] === 0x18 ? 2 : 1) {
+          if (q === pc || leader[q]) {
+            const len = blockLength(q);
+            text += checked ? check(q, len) : `cnt+=${len};`;
+          }
+          text += code(q);
+        }
+        return text;
+      };
+      out.push(
+        `case ${pc}:R${pc}:for(;;){if(cnt+${total}<=${m.budget}){${pass(false)}}else{${
+          pass(true)
+        }}break;}`,
+      );
+      header = -1;
+      pc = end + 1;
+      continue;
+    }
+    if (leader[pc]) out.push(`case ${pc}:${check(pc, blockLength(pc))}`);
+    out.push(code(pc));
+    pc += opc[pc] === 0x18 ? 2 : 1;
   }
   out.push(`case ${n}:m.lastCount=cnt;throw fellOff(${n});`);
   const regs = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}],h${r}=H[${r}]`).join(",");

@@ -284,3 +284,14 @@ Deno.test("JIT and interpreter agree on random instructions with known opcodes",
     { numRuns: 1500 },
   );
 });
+
+Deno.test("JIT and interpreter agree on where the budget runs out, inside and outside loops", () => {
+  const src = "mov %r0, 0\nmov %r1, 7\nL: add %r0, %r1\njeq %r0, 1000, out\nsub %r1, 1\n" +
+    "jne %r1, 0, L\nout: mov %r2, 1\nexit";
+  const p = decodeProgram(assemble(src));
+  for (let budget = 1; budget <= 40; budget++) {
+    const a = outcome(() => new Interpreter(p, { budget }));
+    const b = outcome(() => new JitProgram(p, { budget }));
+    assert.equal(b, a, `budget ${budget}`);
+  }
+});
