@@ -119,7 +119,15 @@ type Reviver = (
 const reviver: Reviver = function (key, value, context) {
   if (typeof value === "number") {
     const src = context?.source;
-    if (src === undefined) return value;
+    if (src === undefined) {
+      // A runtime without JSON.parse source access: refuse rather than lose digits.
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        throw new RangeError(
+          `Integer ${value} is beyond 2^53 and this runtime cannot read it exactly`,
+        );
+      }
+      return value;
+    }
     if (/[.eE]/.test(src)) return Number.isInteger(value) ? typed("double", value) : value;
     if (!Number.isSafeInteger(value)) return BigInt(src);
     return value;
