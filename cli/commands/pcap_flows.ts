@@ -11,8 +11,8 @@ import {
   formatFlow,
   guessService,
   OutputBuffer,
-  type SessionHooks,
   SessionTable,
+  type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
 import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
 import { trackCapture } from "../../lib/pcap/session_capture.ts";
@@ -82,7 +82,7 @@ async function run(argv: string[]): Promise<number> {
   );
   if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
   let classify = guessService;
-  let hooks: SessionHooks | undefined;
+  let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
     const engine = new DpiEngine();
     const runner = new SessionHookRunner(engine.registry);

@@ -23,13 +23,13 @@
 import { PendingStore } from "./correlate_pending.ts";
 import { hash53 } from "./correlate_hash.ts";
 import {
+  type AddressBlock,
+  blockContains,
   canonicalize,
-  type Cidr,
-  cidrContains,
   type FlowPacket,
   KEY_WORDS,
   newCanonicalKey,
-  parseCidr,
+  parseAddressBlock,
   TCP_ACK,
   TCP_RST,
   TCP_SYN,
@@ -223,7 +223,7 @@ export class Correlator {
   #onMatch: (m: Match) => void;
   #match = new Match();
   #ck = newCanonicalKey();
-  #internal: Cidr[];
+  #internal: AddressBlock[];
   #baseSec = NaN;
   #kind: number;
 
@@ -234,7 +234,7 @@ export class Correlator {
     if (this.#kind < 0) throw new TypeError(`Unknown correlation mode "${this.mode}"`);
     this.#internal = [];
     for (const text of options.internal ?? []) {
-      const c = parseCidr(text);
+      const c = parseAddressBlock(text);
       if (!c) throw new TypeError(`Cannot parse internal block "${text}": expected ADDR/BITS`);
       this.#internal.push(c);
     }
@@ -388,8 +388,8 @@ export class Correlator {
     if (nets.length === 0) return 0;
     let srcIn = false, dstIn = false;
     for (let i = 0; i < nets.length; i++) {
-      if (!srcIn && cidrContains(p.src, p.family, nets[i])) srcIn = true;
-      if (!dstIn && cidrContains(p.dst, p.family, nets[i])) dstIn = true;
+      if (!srcIn && blockContains(p.src, p.family, nets[i])) srcIn = true;
+      if (!dstIn && blockContains(p.dst, p.family, nets[i])) dstIn = true;
     }
     return !srcIn && dstIn ? 1 : 0;
   }

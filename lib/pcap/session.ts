@@ -153,7 +153,7 @@ export type SessionAttribute = string | number | boolean | undefined;
  * starts, `packet` for each of its packets, `close` when it ends, returning attributes that are
  * kept in {@linkcode Session.attributes}.
  */
-export interface SessionHooks {
+export interface SessionTableHooks {
   /** Creates the state kept with a new session. */
   open(p: FlowPacket): unknown;
   /** Sees one packet of the session. */
@@ -189,7 +189,7 @@ export interface SessionTableOptions {
   /** Names a packet's application protocol (default {@linkcode guessService}). */
   classify?: (p: FlowPacket) => string;
   /** Per-session hooks whose attributes end up in {@linkcode Session.attributes}. */
-  hooks?: SessionHooks;
+  hooks?: SessionTableHooks;
 }
 
 // History letters in the order of their 4-bit codes (1-based; 0 ends the sequence).
@@ -275,7 +275,7 @@ export class SessionTable {
   #max: number;
   #onClose: (s: Session) => void;
   #classify: (p: FlowPacket) => string;
-  #hooks: SessionHooks | null;
+  #hooks: SessionTableHooks | null;
   #ck = newCanonicalKey();
   #baseSec = NaN;
   // Slot-indexed storage.

@@ -310,8 +310,8 @@ export function parseAddress(text: string): { family: 4 | 6; words: number[] } |
   return { family: 6, words };
 }
 
-/** An address block, as {@linkcode parseCidr} returns it. */
-export interface Cidr {
+/** An address block, as {@linkcode parseAddressBlock} returns it. */
+export interface AddressBlock {
   /** 4 or 6. */
   family: 4 | 6;
   /** The network address words. */
@@ -327,13 +327,13 @@ export interface Cidr {
  * @returns The block, or `null` when it is malformed.
  * @example
  * ```ts
- * import { parseCidr } from "./session_key.ts";
+ * import { parseAddressBlock } from "./session_key.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(parseCidr("10.0.0.0/8"), { family: 4, words: [0x0a000000, 0, 0, 0], bits: 8 });
- * assert.equal(parseCidr("10.0.0.0/33"), null);
+ * assert.deepEqual(parseAddressBlock("10.0.0.0/8"), { family: 4, words: [0x0a000000, 0, 0, 0], bits: 8 });
+ * assert.equal(parseAddressBlock("10.0.0.0/33"), null);
  * ```
  */
-export function parseCidr(text: string): Cidr | null {
+export function parseAddressBlock(text: string): AddressBlock | null {
   const slash = text.indexOf("/");
   const addr = parseAddress(slash >= 0 ? text.slice(0, slash) : text);
   if (!addr) return null;
@@ -354,14 +354,18 @@ export function parseCidr(text: string): Cidr | null {
  * @returns `true` when inside.
  * @example
  * ```ts
- * import { cidrContains, parseCidr } from "./session_key.ts";
+ * import { blockContains, parseAddressBlock } from "./session_key.ts";
  * import assert from "node:assert/strict";
- * const net = parseCidr("127.0.0.0/8")!;
- * assert.equal(cidrContains(new Uint32Array([0x7f000005, 0, 0, 0]), 4, net), true);
- * assert.equal(cidrContains(new Uint32Array([0x0a000005, 0, 0, 0]), 4, net), false);
+ * const net = parseAddressBlock("127.0.0.0/8")!;
+ * assert.equal(blockContains(new Uint32Array([0x7f000005, 0, 0, 0]), 4, net), true);
+ * assert.equal(blockContains(new Uint32Array([0x0a000005, 0, 0, 0]), 4, net), false);
  * ```
  */
-export function cidrContains(words: ArrayLike<number>, family: number, cidr: Cidr): boolean {
+export function blockContains(
+  words: ArrayLike<number>,
+  family: number,
+  cidr: AddressBlock,
+): boolean {
   if (family !== cidr.family) return false;
   let bits = cidr.bits;
   for (let i = 0; i < 4 && bits > 0; i++) {
