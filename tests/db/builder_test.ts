@@ -455,3 +455,52 @@ Deno.test("build() output passes the full validation walk in every shape", () =>
     assert.ok(report.valid, name);
   }
 });
+
+const peerValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  scalar: fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 30 }),
+    fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+    fc.integer({ min: 2 ** 32, max: Number.MAX_SAFE_INTEGER }),
+    fc.bigInt({ min: 2n ** 32n, max: 2n ** 128n - 1n }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Number.isInteger(x)),
+    fc.boolean(),
+    fc.uint8Array({ maxLength: 12 }),
+  ),
+  value: fc.oneof(
+    { depthSize: "small" },
+    tie("scalar"),
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), tie("value"), { maxKeys: 4 }),
+  ),
+})).value;
+
+Deno.test({
+  name: "build() stores random values that python's readers decode identically",
+  ignore: !PEERS,
+  async fn() {
+    const [values] = fc.sample(fc.array(peerValue, { minLength: 40, maxLength: 40 }), {
+      numRuns: 1,
+      seed: 7,
+    });
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    const ips: string[] = [];
+    values.forEach((v, i) => {
+      b.add(`10.${i}.0.0/16`, { v } as never);
+      b.add(`2001:db8:${i.toString(16)}::/48`, [v, i] as never);
+      ips.push(`10.${i}.1.2`, `2001:db8:${i.toString(16)}::9`);
+    });
+    const bytes = b.build();
+    const db = Database.fromBytes(bytes);
+    const path = await Deno.makeTempFile({ suffix: ".mxy" });
+    await Deno.writeFile(path, bytes);
+    const [answer] = await pythonLookup([{ path, ips }]);
+    ips.forEach((ip, i) => {
+      const want = toPeerValue(db.lookup(ip)!.data);
+      assert.deepEqual(answer.ext[i][0], want, `ext ${ip}`);
+      assert.deepEqual(answer.py[i][0], want, `py ${ip}`);
+      const original = i % 2 === 0 ? { v: values[i >> 1] } : [values[i >> 1], i >> 1];
+      assert.deepEqual(want, toPeerValue(original as never), `original value of ${ip}`);
+    });
+    await Deno.remove(path);
+  },
+});
