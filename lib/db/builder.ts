@@ -298,6 +298,7 @@ export class DatabaseBuilder {
   add(entry: string, data: WritableValue, source?: EntrySource): void {
     if (this.#built) throw new Error("Cannot add entries after build()");
     const text = entry.trim();
+    if (text === "") throw new InputError("bad-entry", "Empty entry", source);
     let rest = text;
     let kind: string | null = null;
     if (text.startsWith(IP_PREFIX)) {

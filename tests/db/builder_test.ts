@@ -327,6 +327,7 @@ Deno.test("add() rejects literal and glob entries when no section stores them", 
   assert.throws(() => b.add("glob:*.evil.example", {}), /Glob entries are not supported yet/);
   assert.throws(() => b.add("evil.example", {}), /not an IP address or network/);
   assert.throws(() => b.add("1.2.3.999", {}), /Invalid IP address/);
+  assert.throws(() => b.add("  ", {}, { file: "e.csv", line: 5 }), /e\.csv:5: Empty entry/);
   assert.throws(() => b.add("ip:evil.example", {}), /Invalid IP address/);
   assert.throws(
     () => b.add("10.0.0.0/8", { v: null } as never, { file: "v", line: 2 }),
