@@ -360,9 +360,7 @@ function generate(m: Machine): string {
       };
       c = `o=(${S}>>>0)+${o};if(${SH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
         load(view)
-      }}else{g=${SH};if(g<=0||g>=N.length||o<0||o+${size}>N[g])throw memoryFault(${pc},"read",${size},${S},${SH},${o});${
-        load("V[g]")
-      }}`;
+      }}else{${D}=slowLoad(m,${pc},${op},${S},${SH},${o});${DH}=HI[0];}`;
     } else if (cls === 2 || (cls === 3 && (op & 0xe0) === 0x60)) {
       const size = sizeOf(op);
       const vl = cls === 3 ? `l${s}` : i32(k);
@@ -379,9 +377,7 @@ function generate(m: Machine): string {
       const view = hint === 1 ? "SV" : "MV", len = hint === 1 ? "SL" : "ML";
       c = `o=(${D}>>>0)+${o};if(${DH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
         store(view)
-      }}else{g=${DH};if(g<=0||g>=N.length||o<0||o+${size}>N[g]||W[g]===0)throw memoryFault(${pc},"write",${size},${D},${DH},${o});${
-        store("V[g]")
-      }}`;
+      }}else slowStore(m,${pc},${op},${D},${DH},${o},${vl},${vh});`;
     } else if (cls === 3) {
       c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
     } else if (cls === 0) {
@@ -464,7 +460,7 @@ function generate(m: Machine): string {
   const regs = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}],h${r}=H[${r}]`).join(",");
   return `"use strict";
 const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
-legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff}=rt;
+legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore}=rt;
 const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
 return function run(){
 let ${regs};
@@ -525,6 +521,8 @@ export class JitProgram implements BpfRunner {
       legacyLoad,
       callHelper,
       callx,
+      slowLoad,
+      slowStore,
       budget: (pc: number) =>
         new BpfError("budget", `Instruction budget of ${this.#m.budget} exhausted`, { pc }),
       callDepth: (pc: number) =>
@@ -581,6 +579,73 @@ export class JitProgram implements BpfRunner {
   exec(mem?: Uint8Array): void {
     this.#m.reset(mem);
     this.#fn();
+  }
+}
+
+/** A load outside the hinted region: fully checked; returns the low half, high in `HI[0]`. */
+function slowLoad(m: Machine, pc: number, op: number, lo: number, hi: number, off: number): number {
+  const size = sizeOf(op);
+  const o = (lo >>> 0) + off;
+  const g = hi;
+  const lens = m.memory.lengths;
+  if (g <= 0 || g >= lens.length || o < 0 || o + size > lens[g]) {
+    throw memoryFault(pc, "read", size, lo, hi, off);
+  }
+  const v = m.memory.views[g];
+  let r: number;
+  switch (op) {
+    case 0x61:
+      HI[0] = 0;
+      return v.getInt32(o, true);
+    case 0x69:
+      HI[0] = 0;
+      return v.getUint16(o, true);
+    case 0x71:
+      HI[0] = 0;
+      return v.getUint8(o);
+    case 0x79:
+      HI[0] = v.getInt32(o + 4, true);
+      return v.getInt32(o, true);
+    case 0x81:
+      r = v.getInt32(o, true);
+      break;
+    case 0x89:
+      r = v.getInt16(o, true);
+      break;
+    default:
+      r = v.getInt8(o);
+  }
+  HI[0] = r >> 31;
+  return r;
+}
+
+/** A store outside the hinted region: fully checked, including read-only regions. */
+function slowStore(
+  m: Machine,
+  pc: number,
+  op: number,
+  lo: number,
+  hi: number,
+  off: number,
+  vl: number,
+  vh: number,
+): void {
+  const size = sizeOf(op);
+  const o = (lo >>> 0) + off;
+  const g = hi;
+  const mem = m.memory;
+  if (
+    g <= 0 || g >= mem.lengths.length || o < 0 || o + size > mem.lengths[g] || mem.writable[g] === 0
+  ) {
+    throw memoryFault(pc, "write", size, lo, hi, off);
+  }
+  const v = mem.views[g];
+  if (size === 4) v.setInt32(o, vl, true);
+  else if (size === 2) v.setInt16(o, vl, true);
+  else if (size === 1) v.setInt8(o, vl);
+  else {
+    v.setInt32(o, vl, true);
+    v.setInt32(o + 4, vh, true);
   }
 }
 
