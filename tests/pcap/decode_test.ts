@@ -302,3 +302,26 @@ Deno.test("decodePacket() reuses one view: fields of a previous packet never lea
   assert.equal(v.tcpFlags, 0);
   assert.equal(formatSrc(v), "10.0.0.3");
 });
+
+async function collectionsDuringProbe(mode: string): Promise<number> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--trace-gc,--expose-gc",
+      new URL("./_alloc_probe.ts", import.meta.url).pathname,
+      mode,
+    ],
+    stdout: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  const forced = lines.map((l, i) => / testing[;,]/.test(l) ? i : -1).filter((i) => i >= 0);
+  assert.equal(forced.length, 2, "probe did not run");
+  return lines.slice(forced[0] + 1, forced[1]).filter((l) => /Scavenge|Mark-Compact/.test(l))
+    .length;
+}
+
+Deno.test("reading and decoding a million packets allocates nothing per packet (no garbage collection)", async () => {
+  // the probe's allocating variant (one small object per packet) shows the check can fail
+  assert.ok(await collectionsDuringProbe("allocate") > 0);
+  assert.equal(await collectionsDuringProbe("decode"), 0);
+});
