@@ -39,7 +39,10 @@ export type DatabaseMapMode = "mmap" | "read" | "bytes";
 
 /** Options for {@linkcode Database.fromBytes}. */
 export interface DatabaseOptions {
-  /** Decoded values kept (clock cache, by data offset). Default 4096; 0 disables the cache. */
+  /**
+   * Decoded values kept, by data offset (4-way set-associative, CLOCK within each set; rounded
+   * up to a power of two). Default 4096; 0 disables the cache.
+   */
   cacheSize?: number;
   /** Deepest nesting of data accepted. Default 512. */
   maxDepth?: number;
@@ -104,12 +107,12 @@ export class Database {
   readonly #scratch = new Uint8Array(16);
   #lastV4 = 0;
   // Clock cache of decoded values.
-  readonly #cacheSize: number;
-  readonly #cacheIndex = new Map<number, number>();
+  // 4-way set-associative, CLOCK (second chance) within each set; no Map on the hot path.
+  readonly #cacheSetBits: number;
   readonly #cacheKeys: Float64Array;
   readonly #cacheRef: Uint8Array;
+  readonly #cacheHands: Uint8Array;
   readonly #cacheValues: (MmdbValue | undefined)[];
-  #hand = 0;
   // String matching over the literal and glob sections (created on first use).
   #strings: StringMatcher | null | undefined = undefined;
   readonly #stringHits = new StringMatches();
@@ -134,11 +137,15 @@ export class Database {
       end: this.layout.dataEnd,
       maxDepth: options.maxDepth ?? 512,
     });
-    const size = Math.max(0, Math.floor(options.cacheSize ?? 4096));
-    this.#cacheSize = size;
-    this.#cacheKeys = new Float64Array(size).fill(-1);
-    this.#cacheRef = new Uint8Array(size);
-    this.#cacheValues = new Array(size).fill(undefined);
+    const wanted = Math.max(0, Math.floor(options.cacheSize ?? 4096));
+    let setBits = 0;
+    while ((4 << setBits) < wanted && setBits < 24) setBits++;
+    const slots = wanted === 0 ? 0 : 4 << setBits;
+    this.#cacheSetBits = setBits;
+    this.#cacheKeys = new Float64Array(slots).fill(-1);
+    this.#cacheRef = new Uint8Array(slots);
+    this.#cacheHands = new Uint8Array(slots >> 2);
+    this.#cacheValues = new Array(slots).fill(undefined);
     if (this.#ipVersion === 6) {
       let node = 0;
       for (let i = 0; i < 96 && node < this.#nodeCount; i++) node = this.#record(node, 0);
@@ -393,26 +400,28 @@ export class Database {
    */
   decode(offset: number): MmdbValue {
     if (this.#closed) this.#checkOpen();
-    const slot = this.#cacheIndex.get(offset);
-    if (slot !== undefined) {
-      this.#cacheRef[slot] = 1;
-      return this.#cacheValues[slot] as MmdbValue;
+    const keys = this.#cacheKeys;
+    if (keys.length === 0) return this.#decoder.decode(offset);
+    const bits = this.#cacheSetBits;
+    const set = bits === 0 ? 0 : Math.imul(offset, 0x9e3779b1) >>> (32 - bits);
+    const base = set << 2;
+    for (let w = 0; w < 4; w++) {
+      if (keys[base + w] === offset) {
+        this.#cacheRef[base + w] = 1;
+        return this.#cacheValues[base + w] as MmdbValue;
+      }
     }
     const value = this.#decoder.decode(offset);
-    const size = this.#cacheSize;
-    if (size === 0) return value;
-    let h = this.#hand;
-    while (this.#cacheRef[h] === 1) {
-      this.#cacheRef[h] = 0;
-      h = h + 1 === size ? 0 : h + 1;
+    const ref = this.#cacheRef;
+    let h = this.#cacheHands[set];
+    while (ref[base + h] === 1) {
+      ref[base + h] = 0;
+      h = (h + 1) & 3;
     }
-    const old = this.#cacheKeys[h];
-    if (old >= 0) this.#cacheIndex.delete(old);
-    this.#cacheKeys[h] = offset;
-    this.#cacheValues[h] = value;
-    this.#cacheRef[h] = 1;
-    this.#cacheIndex.set(offset, h);
-    this.#hand = h + 1 === size ? 0 : h + 1;
+    keys[base + h] = offset;
+    this.#cacheValues[base + h] = value;
+    ref[base + h] = 1;
+    this.#cacheHands[set] = (h + 1) & 3;
     return value;
   }
 
