@@ -7,7 +7,10 @@
  *   (default 1,000,000) from a CSV file to a written `.mxy`, and, on a 200,000-entry sample of the
  *   same feed, mxy against MaxMind's own Perl writer (`MaxMind::DB::Writer::Tree`, Debian package
  *   `libmaxmind-db-writer-perl`) started from this process, each reading the same file and writing
- *   a database. The written databases are cross-checked with `mmdblookup`.
+ *   a database (with `remove_reserved_networks => 0`, so both keep every network). The two
+ *   writers resolve overlapping networks differently — mxy gives each address the most specific
+ *   network whatever the order, the Perl writer lets a later network overwrite the earlier ones
+ *   inside it — so sizes and some answers differ; one answer of each is shown via `mmdblookup`.
  *
  * @module
  */
@@ -66,6 +69,7 @@ my %types = (threat => 'utf8_string', confidence => 'uint16', source => 'utf8_st
 my $tree = MaxMind::DB::Writer::Tree->new(
   ip_version => 4, record_size => 24, database_type => 'bench',
   languages => ['en'], description => { en => 'bench' },
+  remove_reserved_networks => 0,
   map_key_type_callback => sub { $types{ $_[0] } },
 );
 open(my $fh, '<', $in) or die $!;
