@@ -63,7 +63,10 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
   }
   let allValid = true;
   for (const path of paths) {
-    const file = await mapFile(path);
+    const file = await mapFile(path).catch((err) => {
+      if (err instanceof Error) err.message = `Cannot read "${path}": ${err.message}`;
+      throw err;
+    });
     try {
       const report = validateDatabase(file.bytes, { maxProblems });
       if (!report.valid) allValid = false;

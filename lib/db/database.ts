@@ -174,7 +174,14 @@ export class Database {
    * ```
    */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const mapped = await mapFile(path, { mode: options.mode ?? "auto" });
+    let mapped: MappedFile;
+    try {
+      mapped = await mapFile(path, { mode: options.mode ?? "auto" });
+    } catch (err) {
+      // Keep the error's class (NotFound, PermissionDenied …); say which database failed.
+      if (err instanceof Error) err.message = `Cannot open database "${path}": ${err.message}`;
+      throw err;
+    }
     try {
       return new Database(mapped.bytes, mapped.mode, mapped, options);
     } catch (err) {
