@@ -12,13 +12,14 @@ import {
   stringFlag,
   UsageError,
 } from "../_command.ts";
-import { isLogLevel, Logger } from "../../lib/dpi/mod.ts";
+import { DpiEngine, isLogLevel, Logger } from "../../lib/dpi/mod.ts";
 import { PcapErrorCode } from "../../lib/pcap/errors.ts";
 import {
   CORRELATE_MODES,
   type CorrelateMode,
   Correlator,
   csvHeader,
+  type FlowPacket,
   formatMatch,
   formatStats,
   MATCH_COLUMNS,
@@ -55,6 +56,8 @@ Options:
                        ms, s, m; a bare number is seconds)
   --max-pending N      most packets waiting at once (default 262144); the oldest is dropped
   --internal CIDR      an inside address block (repeatable), e.g. 10.0.0.0/8
+  --dpi                name protocols with the protocol registry (dns mode then also finds
+                       DNS off port 53); slower
   --format FORMAT      text (default: REQ:/RES:/LATENCY: lines), jsonl or csv
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
   --watch DIR          process the .pcap/.pcapng files in DIR, oldest first, and those that
@@ -77,6 +80,7 @@ const SPEC = {
   window: { type: "string" },
   "max-pending": { type: "string" },
   internal: { type: "string", multiple: true },
+  dpi: { type: "boolean" },
   format: { type: "string" },
   output: { type: "string", short: "o" },
   watch: { type: "string" },
@@ -165,6 +169,11 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const quiet = flags.values.quiet === true;
+  let classify: ((p: FlowPacket) => string) | undefined;
+  if (flags.values.dpi === true) {
+    const engine = new DpiEngine();
+    classify = (p) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
+  }
   const log = makeLogger(flags);
   let finished = false;
   // Ends the run once: pending packets count as unmatched, output is flushed and put in place,
@@ -215,7 +224,7 @@ async function run(argv: string[]): Promise<number> {
         stableMs,
         once: flags.values.once === true,
         onFile: async (path) => {
-          cutShort(path, await correlateCapture(path, correlator));
+          cutShort(path, await correlateCapture(path, correlator, { classify }));
           out.flush();
         },
         onError: (path, err) => {
@@ -233,7 +242,7 @@ async function run(argv: string[]): Promise<number> {
       });
     } else {
       for (const file of files) {
-        cutShort(file, await correlateCapture(file, correlator));
+        cutShort(file, await correlateCapture(file, correlator, { classify }));
       }
     }
   } catch (err) {

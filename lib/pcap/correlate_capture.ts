@@ -14,6 +14,11 @@ export interface CorrelateCaptureOptions {
   shouldStop?: () => boolean;
   /** Passed on to the reader (`mode`, `chunkSize`, `name` …). */
   read?: ReadOptions;
+  /**
+   * Names the application protocol of packets with a transport payload (e.g. a protocol
+   * registry's classifier, through `p.view`); `dns` mode then also finds DNS off port 53.
+   */
+  classify?: (p: FlowPacket) => string;
 }
 
 /**
@@ -51,9 +56,11 @@ export async function correlateCapture(
   const p = new FlowPacket();
   const stats = correlator.stats;
   const stop = options.shouldStop;
+  const classify = options.classify;
   return await forEachPacket(source, (v) => {
     if (stop !== undefined && stop()) return false;
     if (!fromView(v, p)) stats.errors++;
+    if (classify !== undefined && p.payLen > 0) p.service = classify(p);
     correlator.push(p);
     return true;
   }, options.read ?? {});

@@ -372,3 +372,34 @@ Deno.test("correlateCapture() keeps pending packets across consecutive files (ro
   assert.deepEqual(got, [800]);
   assert.equal(c.finish().unmatched, 0);
 });
+
+Deno.test("dns mode finds DNS off port 53 when a classifier names it", async () => {
+  const bytes = makeCapture([
+    {
+      sec: 1,
+      nsec: 0,
+      src: A,
+      dst: B,
+      srcPort: 3000,
+      dstPort: 5300,
+      payload: dnsMessage(3, false),
+    },
+    {
+      sec: 1,
+      nsec: 40,
+      src: B,
+      dst: A,
+      srcPort: 5300,
+      dstPort: 3000,
+      payload: dnsMessage(3, true),
+    },
+  ]);
+  const plain = await pairs(bytes, { mode: "dns" });
+  assert.equal(plain.pairs.length, 0);
+  const got: number[] = [];
+  const c = new Correlator({ mode: "dns", onMatch: (m) => got.push(m.latencyNs) });
+  await correlateCapture(bytes, c, {
+    classify: (p) => (p.sport === 5300 || p.dport === 5300 ? "dns" : ""),
+  });
+  assert.deepEqual(got, [40]);
+});
