@@ -692,6 +692,9 @@ class Verifier {
     const p = this.#read(i, f.regs, k);
     const lo = p.off + off + p.vmin;
     const hi = p.off + off + p.vmax + size; // exclusive
+    // The base register itself must point inside its region: the runtime resolves the region
+    // from the base address before adding the instruction's offset.
+    const base = p.off + p.vmin;
     switch (p.t) {
       case PTR_STACK: {
         const frame = st.frames[p.id];
@@ -703,8 +706,14 @@ class Verifier {
             } size=${size}`,
           );
         }
+        if (base < -this.#profile.stackSize) {
+          throw this.#err(
+            i,
+            `R${k} invalid stack pointer off=${base}: below the ${this.#profile.stackSize}-byte stack`,
+          );
+        }
         const sub = frame.subprog;
-        this.#subDepth[sub] = Math.max(this.#subDepth[sub], -lo);
+        this.#subDepth[sub] = Math.max(this.#subDepth[sub], -lo, -base);
         frame.stack.depth = Math.max(frame.stack.depth, -lo);
         if (p.vmin !== p.vmax) {
           // Variable offset: reads need every byte in range written; writes forget spills.
@@ -741,6 +750,14 @@ class Verifier {
           what = `invalid access to packet, off=${lo} size=${size}, max packet size ${limit}`;
         }
         if (lo < 0 || hi > limit) throw this.#err(i, what);
+        if (base < 0) {
+          throw this.#err(
+            i,
+            `R${k} invalid mem access: pointer offset ${base} is before the start of the ${
+              TYPE_NAME[p.t]
+            }`,
+          );
+        }
         if (kind === "write" && value !== null && value.t !== SCALAR && p.t !== PTR_MAP_VALUE) {
           // Pointers may be stored, but they come back as scalars.
         }

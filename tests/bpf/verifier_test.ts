@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { conformanceHelpers, HelperRegistry } from "../../lib/bpf/helpers.ts";
-import { decodeProgram, type Instruction, programOf } from "../../lib/bpf/instruction.ts";
+import {
+  decodeProgram,
+  encodeProgram,
+  type Instruction,
+  programOf,
+} from "../../lib/bpf/instruction.ts";
+import { Interpreter } from "../../lib/bpf/interpreter.ts";
 import { createMap, registerMapHelpers } from "../../lib/bpf/maps.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { verify, type VerifyOptions } from "../../lib/bpf/verifier.ts";
@@ -168,6 +174,13 @@ Deno.test("verify() types memory accesses: context, packet, scalars", () => {
     pkt,
   );
   rejects("mov %r6, 0\nldxb %r0, [%r6-1]\nexit", "R6 invalid mem access 'scalar'", 1);
+  // The runtime resolves the region from the base register, so it must stay inside it.
+  rejects(
+    "mov %r6, %r1\nadd %r6, -1\nldxb %r0, [%r6+1]\nexit",
+    "R6 invalid mem access: pointer offset -1 is before the start of the ctx",
+    2,
+    ctx,
+  );
   rejects("lsh %r1, 1\nmov %r0, 0\nexit", "R1 lsh on pointer pkt prohibited", 0);
   // Variable offsets are fine when bounded by a check, rejected otherwise.
   ok("ldxb %r3, [%r1]\nand %r3, 7\nadd %r1, %r3\nldxb %r0, [%r1]\nexit", ctx);
@@ -352,4 +365,128 @@ Deno.test("verify() throws only BpfError on random bytecode", () => {
       { numRuns: 1500 },
     );
   }
+});
+
+Deno.test("programs the verifier accepts run in the interpreter without memory faults", () => {
+  const ops = [
+    0x07,
+    0x0f,
+    0xb7,
+    0xbf,
+    0x17,
+    0x1f,
+    0x15,
+    0x1d,
+    0x25,
+    0x2d,
+    0xa5,
+    0xb5,
+    0x55,
+    0x05,
+    0x61,
+    0x69,
+    0x71,
+    0x79,
+    0x62,
+    0x6a,
+    0x72,
+    0x7a,
+    0x63,
+    0x6b,
+    0x73,
+    0x7b,
+    0x57,
+    0x5f,
+    0x77,
+    0x67,
+    0x34,
+    0x3f,
+    0x97,
+    0xbc,
+    0xb4,
+    0x04,
+    0x0c,
+    0xc3,
+    0xdb,
+    0x85,
+    0xd4,
+    0xdc,
+    0x95,
+  ];
+  // Registers start typed: scalars, the context in R1/R6, stack pointers in R3/R9.
+  const prefix: Instruction[] = [
+    I(0xb7, 0, 0, 0, 3),
+    I(0xb7, 4, 0, 0, 5),
+    I(0xb7, 5, 0, 0, 0),
+    I(0xbf, 3, 10),
+    I(0x07, 3, 0, 0, -16),
+    I(0x7a, 10, 0, -8, 7),
+    I(0x7a, 10, 0, -16, 9),
+    I(0xbf, 6, 1),
+    I(0xb7, 7, 0, 0, 2),
+    I(0xb7, 8, 0, 0, -1),
+    I(0xbf, 9, 10),
+  ];
+  // Fields made valid for their class, so that most programs decode and the verifier decides.
+  const canonical = (x: Instruction): Instruction => {
+    const cls = x.opcode & 7, useX = (x.opcode & 8) !== 0;
+    if (cls === 4 || cls === 7) {
+      if ((x.opcode & 0xf0) === 0xd0) {
+        return { ...x, src: 0, offset: 0, imm: [16, 32, 64][Math.abs(x.imm) % 3] };
+      }
+      return useX ? { ...x, offset: 0, imm: 0 } : { ...x, offset: 0, src: 0 };
+    }
+    if (x.opcode === 0x85) return I(0x85, 0, 0, 0, [0, 2, 3, 5][Math.abs(x.imm) % 4]); // no pointer-taking helpers
+    if (x.opcode === 0x95) return I(0x95);
+    if (x.opcode === 0x05) return I(0x05, 0, 0, x.offset % 5);
+    if (cls === 5) {
+      return useX ? { ...x, offset: x.offset % 5, imm: 0 } : { ...x, offset: x.offset % 5, src: 0 };
+    }
+    if (cls === 1) return { ...x, imm: 0 };
+    if (cls === 2) return { ...x, src: 0 };
+    if ((x.opcode & 0xe0) === 0xc0) {
+      return {
+        ...x,
+        imm: [0, 0x40, 0x50, 0xa0, 1, 0x41, 0x51, 0xa1, 0xe1, 0xf1][Math.abs(x.imm) % 10],
+      };
+    }
+    return { ...x, imm: 0 };
+  };
+  const body = fc.array(
+    fc.record({
+      opcode: fc.constantFrom(...ops),
+      dst: fc.integer({ min: 0, max: 9 }),
+      src: fc.integer({ min: 0, max: 10 }),
+      offset: fc.integer({ min: -20, max: 20 }),
+      imm: fc.oneof(fc.integer({ min: -20, max: 20 }), fc.constantFrom(0, 1, 2, 8, 16, 32, 64)),
+    }),
+    { minLength: 1, maxLength: 14 },
+  );
+  let accepted = 0;
+  for (const profile of [EMBEDDED, { ...CLOUD, maxVerifierSteps: 20000 }]) {
+    fc.assert(
+      fc.property(body, (list) => {
+        const bytes = encodeProgram([...prefix, ...list.map(canonical), I(0x95)]);
+        let prog;
+        try {
+          prog = decodeProgram(bytes);
+          verify(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
+        } catch (e) {
+          if (e instanceof BpfError) return;
+          throw e;
+        }
+        accepted++;
+        const run = new Interpreter(prog, {
+          helpers,
+          stackSize: 8192,
+          frameSize: 2048,
+          maxCallDepth: 4,
+          budget: 10_000_000,
+        });
+        run.run(new Uint8Array(16)); // must not throw
+      }),
+      { numRuns: 4000 },
+    );
+  }
+  assert.ok(accepted > 200, `only ${accepted} random programs were accepted`);
 });
