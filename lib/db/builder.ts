@@ -321,7 +321,7 @@ export class DatabaseBuilder {
             "unsupported-kind",
             `Entry ${
               JSON.stringify(text)
-            } is not an IP address or network (literal and glob entries are not supported yet)`,
+            } is not an IP address or network, and this builder stores no other kind`,
             source,
           );
         }
@@ -337,7 +337,7 @@ export class DatabaseBuilder {
       const name = kind[0].toUpperCase() + kind.slice(1);
       throw new InputError(
         "unsupported-kind",
-        `${name} entries are not supported yet: ${JSON.stringify(`${kind}:${key}`)}`,
+        `${name} entries are not supported by this builder: ${JSON.stringify(`${kind}:${key}`)}`,
         source,
       );
     }
@@ -352,6 +352,8 @@ export class DatabaseBuilder {
         throw new InputError("bad-entry", (err as Error).message, source);
       }
     }
+    // Keep only the place, not the caller's record (which may hold the value).
+    if (source) source = { file: source.file, line: source.line };
     const prev = st.index.get(norm);
     const merge = this.#opts.onDuplicate === "merge";
     if (prev !== undefined) {
