@@ -25,6 +25,8 @@ FILE is a pcap or pcapng capture, plain or .gz; - reads standard input.
 Attributes (--list shows them all): meta.time meta.len meta.number ip.src ip.dst ip.proto
 tcp.src_port tcp.dst_port tcp.flags udp.src_port udp.dst_port dns.id dns.qname dns.rcode
 dns.answers http.method http.uri http.host http.status tls.sni tls.alpn …
+tshark's names work too (frame.time_epoch, tcp.srcport, dns.qry.name,
+tls.handshake.extensions_server_name, …), with mxy's value forms (decimal numbers).
 
 Options:
   -e, --field ATTR        an attribute to print (repeatable, at least one)

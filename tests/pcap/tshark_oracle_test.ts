@@ -175,3 +175,49 @@ Deno.test({
     }
   },
 });
+
+/** tshark field names mxy accepts as aliases and prints in the same form as tshark. */
+const TSHARK_FIELDS = [
+  "frame.number",
+  "frame.time_epoch",
+  "frame.len",
+  "frame.cap_len",
+  "ipv6.src",
+  "ipv6.dst",
+  "tcp.srcport",
+  "tcp.dstport",
+  "tcp.len",
+  "udp.srcport",
+  "udp.dstport",
+  "dns.flags.response",
+  "dns.qry.name",
+  "tls.handshake.extensions_server_name",
+  "http.host",
+];
+
+for (const name of captures) {
+  Deno.test({
+    name: `mxy pcap fields with tshark's field names prints tshark's lines for loopback/${name}`,
+    ignore: dir === null,
+    async fn() {
+      const oracle = readOracle(`${dir}/${name}.tshark.csv`);
+      const args = [
+        "run",
+        "-A",
+        new URL("../../cli/main.ts", import.meta.url).pathname,
+        "pcap",
+        "fields",
+      ];
+      for (const f of TSHARK_FIELDS) args.push("-e", f);
+      args.push("-E", "quote=d", "-E", "header=n", `${dir}/${name}`);
+      const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped" }).output();
+      assert.equal(out.code, 0);
+      const lines = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+      const expected = oracle.map((row) =>
+        TSHARK_FIELDS.map((f) => row[f] === "" ? "" : `"${row[f]}"`).join(",")
+      );
+      assert.equal(lines.length, expected.length);
+      lines.forEach((l, i) => assert.equal(l, expected[i], `${name} line ${i + 1}`));
+    },
+  });
+}
