@@ -24,7 +24,8 @@ function freePort(): number {
 }
 
 function have(program: string): boolean {
-  return new Deno.Command("sh", { args: ["-c", `command -v ${program}`] }).outputSync().success;
+  return new Deno.Command("sh", { args: ["-c", `command -v ${program}`] }).outputSync()
+    .success;
 }
 
 /** A minimal RESP client: one request at a time, replies parsed just enough to verify them. */

@@ -5,7 +5,7 @@
  */
 import { type FlagSpec, intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { connect, type EtherConnection } from "../../lib/ether/client.ts";
-import { DEFAULT_PORT } from "../../lib/ether/protocol.ts";
+import { ETHER_DEFAULT_PORT } from "../../lib/ether/protocol.ts";
 import { env, readFile } from "../../lib/runtime/mod.ts";
 
 /** Flags every `mxy ether` subcommand takes. */
@@ -20,7 +20,7 @@ export const CONNECTION_FLAGS: FlagSpec = {
 /** Help lines for {@linkcode CONNECTION_FLAGS}. */
 export const CONNECTION_HELP = `Connection options:
   --host HOST      Server address (default 127.0.0.1)
-  -p, --port N     Server port (default ${DEFAULT_PORT})
+  -p, --port N     Server port (default ${ETHER_DEFAULT_PORT})
   --token T        Token for AUTH (default: $MXY_TOKEN)
   --timeout MS     Per-request timeout in milliseconds (default 10000)
   --legacy         Use the reference framing, skip capability negotiation`;
@@ -32,7 +32,7 @@ export const CONNECTION_HELP = `Connection options:
  * @returns The connection.
  */
 export async function connectFromFlags(flags: ParsedFlags): Promise<EtherConnection> {
-  const port = intFlag(flags, "port", DEFAULT_PORT);
+  const port = intFlag(flags, "port", ETHER_DEFAULT_PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1 … 65535, got ${port}`);
   const timeout = intFlag(flags, "timeout", 10_000);
   if (timeout < 1) throw new UsageError(`--timeout must be at least 1 ms, got ${timeout}`);

@@ -10,7 +10,7 @@ import {
   CONNECTION_HELP,
   parseHandle,
 } from "./_ether_common.ts";
-import { Command as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
 
 const HELP = `Usage: mxy ether free HANDLE [options]
 

@@ -11,7 +11,7 @@ import {
   parseHandle,
   toHex,
 } from "./_ether_common.ts";
-import { Command as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
 import { write } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy ether read HANDLE SIZE [options]

@@ -13,7 +13,7 @@ import {
   dataFromFlags,
   parseHandle,
 } from "./_ether_common.ts";
-import { Command as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
 
 const HELP = `Usage: mxy ether write HANDLE (--data TEXT | --hex HEX | --file PATH) [options]
 

@@ -5,7 +5,7 @@
  */
 import { type Command, type ParsedFlags, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { EtherServer } from "../../lib/ether/server.ts";
-import { DEFAULT_PORT, EtherError } from "../../lib/ether/protocol.ts";
+import { ETHER_DEFAULT_PORT, EtherError } from "../../lib/ether/protocol.ts";
 import { env, onTerminate, statFile, writeSync } from "../../lib/runtime/mod.ts";
 import { databaseEngine } from "../../lib/ether/db_engine.ts";
 
@@ -17,7 +17,7 @@ lets requests in flight finish, prints statistics and exits 0.
 
 Options:
   --host HOST                Address to bind (default 127.0.0.1; anything but loopback needs a token)
-  -p, --port N               Port (default ${DEFAULT_PORT}; 0 picks a free one)
+  -p, --port N               Port (default ${ETHER_DEFAULT_PORT}; 0 picks a free one)
   --token T                  Require AUTH with T as each connection's first request (default: $MXY_TOKEN)
   --db FILE                  Preload FILE as database 0; reloaded when the file is replaced
   --db-dir DIR               Let clients open databases under DIR (DB_OPEN)
@@ -80,7 +80,7 @@ export const command: Command = {
     if (flags.positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${flags.positionals[0]}"`);
     }
-    const portText = stringFlag(flags, "port", String(DEFAULT_PORT));
+    const portText = stringFlag(flags, "port", String(ETHER_DEFAULT_PORT));
     if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
       throw new UsageError(`--port must be 0 … 65535, got "${portText}"`);
     }

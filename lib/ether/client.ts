@@ -7,20 +7,20 @@
  */
 import { FrameReader } from "./_frame_reader.ts";
 import {
-  type Capabilities,
-  Capability,
-  Command,
-  commandName,
-  decodeCapabilities,
-  DEFAULT_PORT,
-  ErrorCode,
-  errorName,
+  decodeEtherCapabilities,
+  ETHER_DEFAULT_PORT,
+  ETHER_HEADER_SIZE,
+  ETHER_MAGIC,
+  ETHER_MAX_PAYLOAD,
+  ETHER_VERSION,
+  type EtherCapabilities,
+  EtherCapability,
+  EtherCommand,
+  etherCommandName,
   EtherError,
-  Flag,
-  HEADER_SIZE,
-  MAGIC,
-  MAX_PAYLOAD,
-  VERSION,
+  EtherErrorCode,
+  etherErrorName,
+  EtherFlag,
 } from "./protocol.ts";
 import { connectTcp, type TcpStream } from "../runtime/net.ts";
 
@@ -37,7 +37,7 @@ export interface ConnectOptions {
 }
 
 /** A reply: its header fields and payload. */
-export interface Reply {
+export interface EtherReply {
   /** The reply's command (OK, PONG). */
   command: number;
   /** The reply's handle. */
@@ -47,7 +47,7 @@ export interface Reply {
 }
 
 /** Options for {@linkcode EtherConnection.request}. */
-export interface RequestOptions {
+export interface EtherRequestOptions {
   /** The handle field. Default 0. */
   handle?: bigint;
   /** The size field for ALLOC, REALLOC and READ (a length). */
@@ -61,7 +61,7 @@ export interface RequestOptions {
 interface Pending {
   command: number;
   started: number;
-  resolve: (r: Reply) => void;
+  resolve: (r: EtherReply) => void;
   reject: (e: Error) => void;
 }
 
@@ -94,7 +94,7 @@ export async function connect(
   host: string,
   options: ConnectOptions = {},
 ): Promise<EtherConnection> {
-  const port = options.port ?? DEFAULT_PORT;
+  const port = options.port ?? ETHER_DEFAULT_PORT;
   const timeout = options.timeout ?? 10_000;
   let stream: TcpStream;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -106,7 +106,7 @@ export async function connect(
           () =>
             reject(
               new EtherError(
-                ErrorCode.TIMEOUT,
+                EtherErrorCode.TIMEOUT,
                 `Connecting to ${host}:${port} timed out after ${timeout} ms`,
               ),
             ),
@@ -117,7 +117,7 @@ export async function connect(
   } catch (err) {
     if (err instanceof EtherError) throw err;
     throw new EtherError(
-      ErrorCode.NETWORK,
+      EtherErrorCode.NETWORK,
       `Cannot connect to ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`,
     );
   } finally {
@@ -126,7 +126,7 @@ export async function connect(
   const conn = new EtherConnection(stream, `${host}:${port}`, timeout);
   try {
     if (options.token !== undefined) {
-      await conn.request(Command.AUTH, { payload: encoder.encode(options.token) });
+      await conn.request(EtherCommand.AUTH, { payload: encoder.encode(options.token) });
     }
     if (!options.legacy) await conn.negotiate();
   } catch (err) {
@@ -165,7 +165,7 @@ export class EtherConnection {
   #failure: EtherError | null = null;
   #timeout: number;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #caps: Capabilities | null = null;
+  #caps: EtherCapabilities | null = null;
   #noPayload = false;
   #errorMessages = false;
   /** `host:port` of the server. */
@@ -187,11 +187,11 @@ export class EtherConnection {
         Math.max(20, Math.min(1000, timeout / 4)),
       );
     }
-    this.#readLoop().catch((err) => this.#fail(ErrorCode.NETWORK, `${err}`));
+    this.#readLoop().catch((err) => this.#fail(EtherErrorCode.NETWORK, `${err}`));
   }
 
   /** What the server announced, or `null` for a reference server (legacy framing). */
-  get capabilities(): Capabilities | null {
+  get capabilities(): EtherCapabilities | null {
     return this.#caps;
   }
 
@@ -210,23 +210,25 @@ export class EtherConnection {
    * const caps = await conn.negotiate();
    * ```
    */
-  async negotiate(): Promise<Capabilities | null> {
-    let reply: Reply;
+  async negotiate(): Promise<EtherCapabilities | null> {
+    let reply: EtherReply;
     try {
-      reply = await this.request(Command.PING, { flags: Flag.CAPABILITIES });
+      reply = await this.request(EtherCommand.PING, { flags: EtherFlag.CAPABILITIES });
     } catch (err) {
       if (
         err instanceof EtherError &&
-        (err.code === ErrorCode.INVALID || err.code === ErrorCode.UNKNOWN_COMMAND)
+        (err.code === EtherErrorCode.INVALID || err.code === EtherErrorCode.UNKNOWN_COMMAND)
       ) {
         return null; // a server that refuses the flag: stay with the legacy framing
       }
       throw err;
     }
-    const caps = reply.command === Command.PONG ? decodeCapabilities(reply.payload) : null;
+    const caps = reply.command === EtherCommand.PONG
+      ? decodeEtherCapabilities(reply.payload)
+      : null;
     this.#caps = caps;
-    this.#noPayload = caps !== null && (caps.bits & Capability.NO_PAYLOAD) !== 0;
-    this.#errorMessages = caps !== null && (caps.bits & Capability.ERROR_MESSAGE) !== 0;
+    this.#noPayload = caps !== null && (caps.bits & EtherCapability.NO_PAYLOAD) !== 0;
+    this.#errorMessages = caps !== null && (caps.bits & EtherCapability.ERROR_MESSAGE) !== 0;
     return caps;
   }
 
@@ -235,8 +237,8 @@ export class EtherConnection {
     const p = this.#pending[this.#head];
     if (performance.now() - p.started > this.#timeout) {
       this.#fail(
-        ErrorCode.TIMEOUT,
-        `${commandName(p.command)} to ${this.address} got no reply within ${this.#timeout} ms`,
+        EtherErrorCode.TIMEOUT,
+        `${etherCommandName(p.command)} to ${this.address} got no reply within ${this.#timeout} ms`,
       );
     }
   }
@@ -268,24 +270,24 @@ export class EtherConnection {
         this.#wakeReader = null;
         if (this.#closed) return;
       }
-      const hb = await r.readExact(HEADER_SIZE);
+      const hb = await r.readExact(ETHER_HEADER_SIZE);
       if (!hb) {
         if (!this.#closed || this.#head < this.#pending.length) {
-          this.#fail(ErrorCode.NETWORK, `Connection to ${this.address} closed by the server`);
+          this.#fail(EtherErrorCode.NETWORK, `Connection to ${this.address} closed by the server`);
         }
         return;
       }
-      const v = new DataView(hb.buffer, hb.byteOffset, HEADER_SIZE);
+      const v = new DataView(hb.buffer, hb.byteOffset, ETHER_HEADER_SIZE);
       const magic = v.getUint32(0);
       const version = hb[4];
       const command = hb[5];
       const handle = v.getBigUint64(8);
       const size = v.getUint32(16);
       const reserved = v.getInt32(20);
-      if (magic !== MAGIC || version !== VERSION || size > MAX_PAYLOAD) {
+      if (magic !== ETHER_MAGIC || version !== ETHER_VERSION || size > ETHER_MAX_PAYLOAD) {
         this.#fail(
-          ErrorCode.CORRUPT,
-          `Reply from ${this.address} has a bad header (magic 0x${
+          EtherErrorCode.CORRUPT,
+          `EtherReply from ${this.address} has a bad header (magic 0x${
             magic.toString(16)
           }, version ${version}, size ${size})`,
         );
@@ -296,7 +298,7 @@ export class EtherConnection {
         const p = await r.readExact(size);
         if (!p) {
           this.#fail(
-            ErrorCode.NETWORK,
+            EtherErrorCode.NETWORK,
             `Connection to ${this.address} closed in the middle of a reply`,
           );
           return;
@@ -306,9 +308,11 @@ export class EtherConnection {
       const pending = this.#head < this.#pending.length ? this.#pending[this.#head] : null;
       if (!pending) {
         // an unsolicited ERROR (timeout, busy) before the server closes
-        const why = command === Command.ERROR ? errorName(reserved) : commandName(command);
+        const why = command === EtherCommand.ERROR
+          ? etherErrorName(reserved)
+          : etherCommandName(command);
         this.#fail(
-          command === Command.ERROR ? reserved : ErrorCode.CORRUPT,
+          command === EtherCommand.ERROR ? reserved : EtherErrorCode.CORRUPT,
           `Server ${this.address} sent ${why} without a request`,
         );
         return;
@@ -322,12 +326,12 @@ export class EtherConnection {
         this.#pending = this.#pending.slice(this.#head);
         this.#head = 0;
       }
-      if (command === Command.ERROR) {
-        const text = payload.length > 0 ? decoder.decode(payload) : errorName(reserved);
+      if (command === EtherCommand.ERROR) {
+        const text = payload.length > 0 ? decoder.decode(payload) : etherErrorName(reserved);
         pending.reject(
           new EtherError(
             reserved,
-            `${commandName(pending.command)} failed on ${this.address}: ${text}`,
+            `${etherCommandName(pending.command)} failed on ${this.address}: ${text}`,
           ),
         );
       } else {
@@ -355,7 +359,7 @@ export class EtherConnection {
     drain().catch((err) => {
       this.#writing = false;
       this.#fail(
-        ErrorCode.NETWORK,
+        EtherErrorCode.NETWORK,
         `Sending to ${this.address} failed: ${err instanceof Error ? err.message : err}`,
       );
     });
@@ -371,32 +375,32 @@ export class EtherConnection {
    * ```ts
    * import { EtherServer } from "./server.ts";
    * import { connect } from "./client.ts";
-   * import { Command } from "./protocol.ts";
+   * import { EtherCommand } from "./protocol.ts";
    * import assert from "node:assert/strict";
    * const server = EtherServer.listen({ port: 0 });
    * const c = await connect("127.0.0.1", { port: server.port });
-   * assert.equal((await c.request(Command.PING)).command, Command.PONG);
+   * assert.equal((await c.request(EtherCommand.PING)).command, EtherCommand.PONG);
    * c.close();
    * await server.close();
    * ```
    */
-  request(command: number, options: RequestOptions = {}): Promise<Reply> {
+  request(command: number, options: EtherRequestOptions = {}): Promise<EtherReply> {
     if (this.#closed) {
       return Promise.reject(
         this.#failure ??
-          new EtherError(ErrorCode.NETWORK, `Connection to ${this.address} is closed`),
+          new EtherError(EtherErrorCode.NETWORK, `Connection to ${this.address} is closed`),
       );
     }
-    const lengthCmd = command === Command.ALLOC || command === Command.REALLOC ||
-      command === Command.READ;
+    const lengthCmd = command === EtherCommand.ALLOC || command === EtherCommand.REALLOC ||
+      command === EtherCommand.READ;
     let flags = options.flags ?? 0;
-    if (this.#errorMessages) flags |= Flag.ERROR_MESSAGE;
+    if (this.#errorMessages) flags |= EtherFlag.ERROR_MESSAGE;
     let size: number;
     let body: number; // bytes after the header
     if (lengthCmd) {
       size = options.size ?? 0;
       if (this.#noPayload) {
-        flags |= Flag.NO_PAYLOAD;
+        flags |= EtherFlag.NO_PAYLOAD;
         body = 0;
       } else {
         body = size; // legacy framing: `size` meaningless bytes follow
@@ -405,21 +409,23 @@ export class EtherConnection {
       size = options.payload?.length ?? 0;
       body = size;
     }
-    if (size > MAX_PAYLOAD || size < 0 || !Number.isInteger(size)) {
+    if (size > ETHER_MAX_PAYLOAD || size < 0 || !Number.isInteger(size)) {
       return Promise.reject(
-        new RangeError(`${commandName(command)} size ${size} is outside 0 … ${MAX_PAYLOAD}`),
+        new RangeError(
+          `${etherCommandName(command)} size ${size} is outside 0 … ${ETHER_MAX_PAYLOAD}`,
+        ),
       );
     }
-    const out = new Uint8Array(HEADER_SIZE + body);
-    const v = new DataView(out.buffer, 0, HEADER_SIZE);
-    v.setUint32(0, MAGIC);
-    out[4] = VERSION;
+    const out = new Uint8Array(ETHER_HEADER_SIZE + body);
+    const v = new DataView(out.buffer, 0, ETHER_HEADER_SIZE);
+    v.setUint32(0, ETHER_MAGIC);
+    out[4] = ETHER_VERSION;
     out[5] = command;
     v.setUint16(6, flags);
     v.setBigUint64(8, BigInt.asUintN(64, options.handle ?? 0n));
     v.setUint32(16, size);
-    if (!lengthCmd && options.payload) out.set(options.payload, HEADER_SIZE);
-    return new Promise<Reply>((resolve, reject) => {
+    if (!lengthCmd && options.payload) out.set(options.payload, ETHER_HEADER_SIZE);
+    return new Promise<EtherReply>((resolve, reject) => {
       this.#pending.push({ command, started: performance.now(), resolve, reject });
       this.#send(out);
     });
@@ -436,7 +442,7 @@ export class EtherConnection {
    */
   async ping(): Promise<number> {
     const t = performance.now();
-    await this.request(Command.PING);
+    await this.request(EtherCommand.PING);
     return performance.now() - t;
   }
 
@@ -451,7 +457,7 @@ export class EtherConnection {
    * ```
    */
   async alloc(size: number): Promise<RemoteBuffer> {
-    const r = await this.request(Command.ALLOC, { size });
+    const r = await this.request(EtherCommand.ALLOC, { size });
     return new RemoteBuffer(this, r.handle, size);
   }
 
@@ -481,7 +487,7 @@ export class EtherConnection {
    * ```
    */
   async openDatabase(path: string): Promise<bigint> {
-    return (await this.request(Command.DB_OPEN, { payload: encoder.encode(path) })).handle;
+    return (await this.request(EtherCommand.DB_OPEN, { payload: encoder.encode(path) })).handle;
   }
 
   /**
@@ -499,7 +505,7 @@ export class EtherConnection {
     const buf = await this.alloc(bytes.length);
     try {
       await buf.write(bytes);
-      return (await this.request(Command.DB_LOAD, { handle: buf.handle })).handle;
+      return (await this.request(EtherCommand.DB_LOAD, { handle: buf.handle })).handle;
     } finally {
       await buf.free().catch(() => {});
     }
@@ -517,7 +523,10 @@ export class EtherConnection {
    * ```
    */
   async queryJson(db: bigint, query: string): Promise<string> {
-    const r = await this.request(Command.DB_QUERY, { handle: db, payload: encoder.encode(query) });
+    const r = await this.request(EtherCommand.DB_QUERY, {
+      handle: db,
+      payload: encoder.encode(query),
+    });
     return decoder.decode(r.payload);
   }
 
@@ -547,7 +556,7 @@ export class EtherConnection {
    * ```
    */
   async closeDatabase(db: bigint): Promise<void> {
-    await this.request(Command.DB_CLOSE, { handle: db });
+    await this.request(EtherCommand.DB_CLOSE, { handle: db });
   }
 
   /**
@@ -560,7 +569,7 @@ export class EtherConnection {
    * ```
    */
   async stats(): Promise<Record<string, unknown>> {
-    const r = await this.request(Command.STATS);
+    const r = await this.request(EtherCommand.STATS);
     return JSON.parse(decoder.decode(r.payload));
   }
 
@@ -575,7 +584,7 @@ export class EtherConnection {
   close(): void {
     if (this.#closed) return;
     if (this.#head < this.#pending.length) {
-      this.#fail(ErrorCode.NETWORK, `Connection to ${this.address} closed by the client`);
+      this.#fail(EtherErrorCode.NETWORK, `Connection to ${this.address} closed by the client`);
       return;
     }
     this.#shutdown();
@@ -647,7 +656,7 @@ export class RemoteBuffer {
    * ```
    */
   async write(data: Uint8Array): Promise<void> {
-    await this.#conn.request(Command.WRITE, { handle: this.handle, payload: data });
+    await this.#conn.request(EtherCommand.WRITE, { handle: this.handle, payload: data });
     this.#mirror.set(data.subarray(0, this.#mirror.length));
   }
 
@@ -676,7 +685,7 @@ export class RemoteBuffer {
    * ```
    */
   async read(length?: number): Promise<Uint8Array> {
-    const r = await this.#conn.request(Command.READ, {
+    const r = await this.#conn.request(EtherCommand.READ, {
       handle: this.handle,
       size: length ?? this.#mirror.length,
     });
@@ -695,7 +704,7 @@ export class RemoteBuffer {
    * ```
    */
   async realloc(size: number): Promise<void> {
-    await this.#conn.request(Command.REALLOC, { handle: this.handle, size });
+    await this.#conn.request(EtherCommand.REALLOC, { handle: this.handle, size });
     const m = new Uint8Array(size);
     m.set(this.#mirror.subarray(0, Math.min(size, this.#mirror.length)));
     this.#mirror = m;
@@ -711,7 +720,7 @@ export class RemoteBuffer {
    * ```
    */
   async free(): Promise<void> {
-    await this.#conn.request(Command.FREE, { handle: this.handle });
+    await this.#conn.request(EtherCommand.FREE, { handle: this.handle });
     this.#freed = true;
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ErrorCode, EtherError } from "./protocol.ts";
+import { EtherError, EtherErrorCode } from "./protocol.ts";
 
 /** Magic value of a live block's header. */
 const ALIVE = 0xb10cce11;
@@ -153,13 +153,13 @@ export class MemoryStore {
   #checkQuota(o: Owner, extra: number, what: string): void {
     if (o.bytes + extra > this.#maxOwner) {
       throw new EtherError(
-        ErrorCode.NOMEM,
+        EtherErrorCode.NOMEM,
         `${what}: the connection's quota of ${this.#maxOwner} bytes would be exceeded (${o.bytes} in use)`,
       );
     }
     if (this.#bytes + extra > this.#maxTotal) {
       throw new EtherError(
-        ErrorCode.NOMEM,
+        EtherErrorCode.NOMEM,
         `${what}: the server's memory limit of ${this.#maxTotal} bytes would be exceeded (${this.#bytes} in use)`,
       );
     }
@@ -167,34 +167,42 @@ export class MemoryStore {
 
   #checkSize(size: number, what: string): void {
     if (!Number.isInteger(size) || size <= 0) {
-      throw new EtherError(ErrorCode.INVALID, `${what}: size must be at least 1 byte, got ${size}`);
+      throw new EtherError(
+        EtherErrorCode.INVALID,
+        `${what}: size must be at least 1 byte, got ${size}`,
+      );
     }
     if (size > this.#maxBlock) {
       throw new EtherError(
-        ErrorCode.NOMEM,
+        EtherErrorCode.NOMEM,
         `${what}: ${size} bytes is over the block limit of ${this.#maxBlock} bytes`,
       );
     }
   }
 
   #block(owner: number, handle: bigint, what: string): Block {
-    if (handle === 0n) throw new EtherError(ErrorCode.INVALID, `${what}: handle 0 is never valid`);
+    if (handle === 0n) {
+      throw new EtherError(EtherErrorCode.INVALID, `${what}: handle 0 is never valid`);
+    }
     const b = this.#blocks.get(handle);
     if (!b || b.owner !== owner) {
       if (this.#owners.get(owner)?.tombstones.has(handle)) {
         throw new EtherError(
-          ErrorCode.CORRUPT,
+          EtherErrorCode.CORRUPT,
           `${what}: block ${hex(handle)} was already freed (double free or use after free)`,
         );
       }
       throw new EtherError(
-        ErrorCode.NOTFOUND,
+        EtherErrorCode.NOTFOUND,
         `${what}: no block ${hex(handle)} on this connection`,
       );
     }
     const bad = b.check();
     if (bad) {
-      throw new EtherError(ErrorCode.CORRUPT, `${what}: block ${hex(handle)} header is ${bad}`);
+      throw new EtherError(
+        EtherErrorCode.CORRUPT,
+        `${what}: block ${hex(handle)} header is ${bad}`,
+      );
     }
     return b;
   }
@@ -317,7 +325,7 @@ export class MemoryStore {
     const b = this.#block(owner, handle, `WRITE of ${data.length} bytes`);
     if (data.length > b.size) {
       throw new EtherError(
-        ErrorCode.OVERFLOW,
+        EtherErrorCode.OVERFLOW,
         `WRITE of ${data.length} bytes: block ${hex(handle)} holds only ${b.size} bytes`,
       );
     }

@@ -20,19 +20,19 @@
  */
 
 /** The magic number that starts every header. */
-export const MAGIC = 0xe7e7e7e7;
+export const ETHER_MAGIC = 0xe7e7e7e7;
 /** The protocol version this module speaks. */
-export const VERSION = 1;
+export const ETHER_VERSION = 1;
 /** The length of a header in bytes. */
-export const HEADER_SIZE = 24;
+export const ETHER_HEADER_SIZE = 24;
 /** The largest payload (and `size` field) accepted: 16 MiB. */
-export const MAX_PAYLOAD: number = 16 * 1024 * 1024;
+export const ETHER_MAX_PAYLOAD: number = 16 * 1024 * 1024;
 /** The default TCP port. */
-export const DEFAULT_PORT = 9999;
+export const ETHER_DEFAULT_PORT = 9999;
 
-/** Command codes. 0x30–0x3F and 0x40–0x4F are reserved for process and cluster operations. */
-export const Command = {
-  /** Liveness check; answered by PONG. With {@linkcode Flag.CAPABILITIES}, PONG carries capabilities. */
+/** EtherCommand codes. 0x30–0x3F and 0x40–0x4F are reserved for process and cluster operations. */
+export const EtherCommand = {
+  /** Liveness check; answered by PONG. With {@linkcode EtherFlag.CAPABILITIES}, PONG carries capabilities. */
   PING: 0x01,
   /** Answer to PING. */
   PONG: 0x02,
@@ -64,8 +64,8 @@ export const Command = {
   ERROR: 0xff,
 } as const;
 
-/** Flag bits of the header's `flags` field. */
-export const Flag = {
+/** EtherFlag bits of the header's `flags` field. */
+export const EtherFlag = {
   /**
    * On ALLOC, REALLOC and READ (where `size` is a length, not a payload length): no payload bytes
    * follow the header. Without it the server reads and discards `size` bytes (legacy framing).
@@ -78,10 +78,11 @@ export const Flag = {
 } as const;
 
 /** All flag bits this version defines. */
-export const KNOWN_FLAGS: number = Flag.NO_PAYLOAD | Flag.CAPABILITIES | Flag.ERROR_MESSAGE;
+export const ETHER_KNOWN_FLAGS: number = EtherFlag.NO_PAYLOAD | EtherFlag.CAPABILITIES |
+  EtherFlag.ERROR_MESSAGE;
 
 /** Error codes carried in the reserved field of an ERROR reply (as a signed 32-bit integer). */
-export const ErrorCode = {
+export const EtherErrorCode = {
   /** Success. */
   OK: 0,
   /** Out of memory: a quota would be exceeded. */
@@ -112,10 +113,10 @@ export const ErrorCode = {
 
 /** Names of the error codes, by code. */
 const ERROR_NAMES: Map<number, string> = new Map(
-  Object.entries(ErrorCode).map(([name, code]) => [code, name]),
+  Object.entries(EtherErrorCode).map(([name, code]) => [code, name]),
 );
 const COMMAND_NAMES: Map<number, string> = new Map(
-  Object.entries(Command).map(([name, code]) => [code, name]),
+  Object.entries(EtherCommand).map(([name, code]) => [code, name]),
 );
 
 /**
@@ -125,13 +126,13 @@ const COMMAND_NAMES: Map<number, string> = new Map(
  * @returns Its name.
  * @example
  * ```ts
- * import { errorName } from "./protocol.ts";
+ * import { etherErrorName } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * assert.equal(errorName(-1), "NOMEM");
- * assert.equal(errorName(-99), "E-99");
+ * assert.equal(etherErrorName(-1), "NOMEM");
+ * assert.equal(etherErrorName(-99), "E-99");
  * ```
  */
-export function errorName(code: number): string {
+export function etherErrorName(code: number): string {
   return ERROR_NAMES.get(code) ?? `E${code}`;
 }
 
@@ -142,13 +143,13 @@ export function errorName(code: number): string {
  * @returns Its name.
  * @example
  * ```ts
- * import { commandName } from "./protocol.ts";
+ * import { etherCommandName } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * assert.equal(commandName(0x10), "ALLOC");
- * assert.equal(commandName(0x77), "0x77");
+ * assert.equal(etherCommandName(0x10), "ALLOC");
+ * assert.equal(etherCommandName(0x77), "0x77");
  * ```
  */
-export function commandName(code: number): string {
+export function etherCommandName(code: number): string {
   return COMMAND_NAMES.get(code) ?? `0x${code.toString(16).padStart(2, "0")}`;
 }
 
@@ -160,18 +161,19 @@ export function commandName(code: number): string {
  * @returns `true` for ALLOC, REALLOC and READ.
  * @example
  * ```ts
- * import { Command, sizeIsLength } from "./protocol.ts";
+ * import { EtherCommand, etherSizeIsLength } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * assert.equal(sizeIsLength(Command.READ), true);
- * assert.equal(sizeIsLength(Command.WRITE), false);
+ * assert.equal(etherSizeIsLength(EtherCommand.READ), true);
+ * assert.equal(etherSizeIsLength(EtherCommand.WRITE), false);
  * ```
  */
-export function sizeIsLength(command: number): boolean {
-  return command === Command.ALLOC || command === Command.REALLOC || command === Command.READ;
+export function etherSizeIsLength(command: number): boolean {
+  return command === EtherCommand.ALLOC || command === EtherCommand.REALLOC ||
+    command === EtherCommand.READ;
 }
 
 /** A decoded header. */
-export interface Header {
+export interface EtherHeader {
   /** The command code. */
   command: number;
   /** The flag bits. */
@@ -182,21 +184,21 @@ export interface Header {
   size: number;
   /** The reserved field as a signed 32-bit integer (the error code in ERROR replies). */
   reserved: number;
-  /** The magic number as read (always {@linkcode MAGIC} for an encoded header). */
+  /** The magic number as read (always {@linkcode ETHER_MAGIC} for an encoded header). */
   magic?: number;
   /** The version as read. */
   version?: number;
 }
 
-/** Options for {@linkcode encodeHeader}. */
-export interface EncodeHeaderOptions {
+/** Options for {@linkcode encodeEtherHeader}. */
+export interface EncodeEtherHeaderOptions {
   /** Where to write; a new 24-byte array when absent. */
   into?: Uint8Array;
   /** Offset in `into`. Default 0. */
   offset?: number;
-  /** Magic to write instead of {@linkcode MAGIC} (for tests of bad input). */
+  /** Magic to write instead of {@linkcode ETHER_MAGIC} (for tests of bad input). */
   magic?: number;
-  /** Version to write instead of {@linkcode VERSION} (for tests of bad input). */
+  /** Version to write instead of {@linkcode ETHER_VERSION} (for tests of bad input). */
   version?: number;
 }
 
@@ -208,18 +210,21 @@ export interface EncodeHeaderOptions {
  * @returns The buffer written to.
  * @example
  * ```ts
- * import { Command, encodeHeader } from "./protocol.ts";
+ * import { EtherCommand, encodeEtherHeader } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * const b = encodeHeader({ command: Command.PING, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * const b = encodeEtherHeader({ command: EtherCommand.PING, flags: 0, handle: 0n, size: 0, reserved: 0 });
  * assert.deepEqual([...b.subarray(0, 6)], [0xe7, 0xe7, 0xe7, 0xe7, 1, 1]);
  * ```
  */
-export function encodeHeader(header: Header, options: EncodeHeaderOptions = {}): Uint8Array {
-  const out = options.into ?? new Uint8Array(HEADER_SIZE);
+export function encodeEtherHeader(
+  header: EtherHeader,
+  options: EncodeEtherHeaderOptions = {},
+): Uint8Array {
+  const out = options.into ?? new Uint8Array(ETHER_HEADER_SIZE);
   const o = options.offset ?? 0;
-  const v = new DataView(out.buffer, out.byteOffset + o, HEADER_SIZE);
-  v.setUint32(0, (options.magic ?? MAGIC) >>> 0);
-  v.setUint8(4, options.version ?? VERSION);
+  const v = new DataView(out.buffer, out.byteOffset + o, ETHER_HEADER_SIZE);
+  v.setUint32(0, (options.magic ?? ETHER_MAGIC) >>> 0);
+  v.setUint8(4, options.version ?? ETHER_VERSION);
   v.setUint8(5, header.command);
   v.setUint16(6, header.flags);
   v.setBigUint64(8, BigInt.asUintN(64, header.handle));
@@ -229,27 +234,29 @@ export function encodeHeader(header: Header, options: EncodeHeaderOptions = {}):
 }
 
 /**
- * Decodes 24 bytes into a header without validating it (see {@linkcode validateHeader}).
+ * Decodes 24 bytes into a header without validating it (see {@linkcode validateEtherHeader}).
  *
  * @param bytes At least 24 bytes.
  * @param offset Where the header starts. Default 0.
  * @returns The header, with `magic` and `version` as read.
  * @example
  * ```ts
- * import { decodeHeader, encodeHeader } from "./protocol.ts";
+ * import { decodeEtherHeader, encodeEtherHeader } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * const h = decodeHeader(encodeHeader({ command: 0x10, flags: 1, handle: 7n, size: 64, reserved: -2 }));
+ * const h = decodeEtherHeader(encodeEtherHeader({ command: 0x10, flags: 1, handle: 7n, size: 64, reserved: -2 }));
  * assert.equal(h.handle, 7n);
  * assert.equal(h.reserved, -2);
  * ```
  */
-export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
-  if (bytes.length - offset < HEADER_SIZE) {
+export function decodeEtherHeader(bytes: Uint8Array, offset = 0): EtherHeader {
+  if (bytes.length - offset < ETHER_HEADER_SIZE) {
     throw new RangeError(
-      `Ether header needs ${HEADER_SIZE} bytes, got ${bytes.length - offset} at byte ${offset}`,
+      `Ether header needs ${ETHER_HEADER_SIZE} bytes, got ${
+        bytes.length - offset
+      } at byte ${offset}`,
     );
   }
-  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER_SIZE);
+  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, ETHER_HEADER_SIZE);
   return {
     magic: v.getUint32(0),
     version: v.getUint8(4),
@@ -261,9 +268,9 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
   };
 }
 
-/** Options for {@linkcode validateHeader}. */
-export interface ValidateHeaderOptions {
-  /** The largest `size` accepted. Default {@linkcode MAX_PAYLOAD}. */
+/** Options for {@linkcode validateEtherHeader}. */
+export interface ValidateEtherHeaderOptions {
+  /** The largest `size` accepted. Default {@linkcode ETHER_MAX_PAYLOAD}. */
   maxPayload?: number;
 }
 
@@ -276,19 +283,22 @@ export interface ValidateHeaderOptions {
  * @returns `null` when valid, otherwise the reason.
  * @example
  * ```ts
- * import { decodeHeader, encodeHeader, validateHeader } from "./protocol.ts";
+ * import { decodeEtherHeader, encodeEtherHeader, validateEtherHeader } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * const bad = decodeHeader(encodeHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { magic: 1 }));
- * assert.match(validateHeader(bad) ?? "", /magic/);
+ * const bad = decodeEtherHeader(encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { magic: 1 }));
+ * assert.match(validateEtherHeader(bad) ?? "", /magic/);
  * ```
  */
-export function validateHeader(header: Header, options: ValidateHeaderOptions = {}): string | null {
-  const max = options.maxPayload ?? MAX_PAYLOAD;
-  if (header.magic !== undefined && header.magic !== MAGIC) {
+export function validateEtherHeader(
+  header: EtherHeader,
+  options: ValidateEtherHeaderOptions = {},
+): string | null {
+  const max = options.maxPayload ?? ETHER_MAX_PAYLOAD;
+  if (header.magic !== undefined && header.magic !== ETHER_MAGIC) {
     return `Bad magic 0x${header.magic.toString(16).padStart(8, "0")} at byte 0 of the header`;
   }
-  if (header.version !== undefined && header.version !== VERSION) {
-    return `Unsupported version ${header.version} at byte 4 of the header (expected ${VERSION})`;
+  if (header.version !== undefined && header.version !== ETHER_VERSION) {
+    return `Unsupported version ${header.version} at byte 4 of the header (expected ${ETHER_VERSION})`;
   }
   if (header.size > max) {
     return `Size ${header.size} at byte 16 of the header is over the limit of ${max} bytes`;
@@ -305,35 +315,35 @@ export function validateHeader(header: Header, options: ValidateHeaderOptions = 
  * @returns Header and payload.
  * @example
  * ```ts
- * import { Command, encodeMessage } from "./protocol.ts";
+ * import { EtherCommand, encodeEtherMessage } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * const m = encodeMessage({ command: Command.WRITE, handle: 5n }, new Uint8Array([9, 9]));
+ * const m = encodeEtherMessage({ command: EtherCommand.WRITE, handle: 5n }, new Uint8Array([9, 9]));
  * assert.equal(m.length, 26);
  * assert.equal(m[19], 2);
  * ```
  */
-export function encodeMessage(
-  header: Partial<Header> & { command: number },
+export function encodeEtherMessage(
+  header: Partial<EtherHeader> & { command: number },
   payload?: Uint8Array,
 ): Uint8Array {
   const len = payload?.length ?? 0;
-  const out = new Uint8Array(HEADER_SIZE + len);
-  encodeHeader({
+  const out = new Uint8Array(ETHER_HEADER_SIZE + len);
+  encodeEtherHeader({
     command: header.command,
     flags: header.flags ?? 0,
     handle: header.handle ?? 0n,
     size: header.size ?? len,
     reserved: header.reserved ?? 0,
   }, { into: out });
-  if (payload) out.set(payload, HEADER_SIZE);
+  if (payload) out.set(payload, ETHER_HEADER_SIZE);
   return out;
 }
 
-/** Capability bits in a PONG capability payload. */
-export const Capability = {
-  /** The server honours {@linkcode Flag.NO_PAYLOAD}. */
+/** EtherCapability bits in a PONG capability payload. */
+export const EtherCapability = {
+  /** The server honours {@linkcode EtherFlag.NO_PAYLOAD}. */
   NO_PAYLOAD: 0x0001,
-  /** The server sends messages with ERROR when asked ({@linkcode Flag.ERROR_MESSAGE}). */
+  /** The server sends messages with ERROR when asked ({@linkcode EtherFlag.ERROR_MESSAGE}). */
   ERROR_MESSAGE: 0x0002,
   /** REALLOC is implemented. */
   REALLOC: 0x0004,
@@ -343,9 +353,9 @@ export const Capability = {
   AUTH: 0x0010,
 } as const;
 
-/** What a server says about itself in PONG when asked with {@linkcode Flag.CAPABILITIES}. */
-export interface Capabilities {
-  /** {@linkcode Capability} bits. */
+/** What a server says about itself in PONG when asked with {@linkcode EtherFlag.CAPABILITIES}. */
+export interface EtherCapabilities {
+  /** {@linkcode EtherCapability} bits. */
   bits: number;
   /** The largest payload it accepts. */
   maxPayload: number;
@@ -361,13 +371,13 @@ export interface Capabilities {
  * @returns The payload.
  * @example
  * ```ts
- * import { decodeCapabilities, encodeCapabilities } from "./protocol.ts";
+ * import { decodeEtherCapabilities, encodeEtherCapabilities } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * const c = { bits: 3, maxPayload: 1024, software: "mxy" };
- * assert.deepEqual(decodeCapabilities(encodeCapabilities(c)), c);
+ * assert.deepEqual(decodeEtherCapabilities(encodeEtherCapabilities(c)), c);
  * ```
  */
-export function encodeCapabilities(caps: Capabilities): Uint8Array {
+export function encodeEtherCapabilities(caps: EtherCapabilities): Uint8Array {
   const name = new TextEncoder().encode(caps.software);
   const out = new Uint8Array(8 + name.length);
   const v = new DataView(out.buffer);
@@ -384,12 +394,12 @@ export function encodeCapabilities(caps: Capabilities): Uint8Array {
  * @returns The capabilities, or `null` when the payload is shorter than 8 bytes.
  * @example
  * ```ts
- * import { decodeCapabilities } from "./protocol.ts";
+ * import { decodeEtherCapabilities } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * assert.equal(decodeCapabilities(new Uint8Array(0)), null);
+ * assert.equal(decodeEtherCapabilities(new Uint8Array(0)), null);
  * ```
  */
-export function decodeCapabilities(payload: Uint8Array): Capabilities | null {
+export function decodeEtherCapabilities(payload: Uint8Array): EtherCapabilities | null {
   if (payload.length < 8) return null;
   const v = new DataView(payload.buffer, payload.byteOffset, payload.length);
   return {
@@ -400,13 +410,13 @@ export function decodeCapabilities(payload: Uint8Array): Capabilities | null {
 }
 
 /**
- * A failure of an Ether operation, carrying the protocol's error code (`ErrorCode.NOMEM` …).
+ * A failure of an Ether operation, carrying the protocol's error code (`EtherErrorCode.NOMEM` …).
  *
  * @example
  * ```ts
- * import { ErrorCode, EtherError } from "./protocol.ts";
+ * import { EtherErrorCode, EtherError } from "./protocol.ts";
  * import assert from "node:assert/strict";
- * const e = new EtherError(ErrorCode.NOMEM, "ALLOC of 10 bytes failed");
+ * const e = new EtherError(EtherErrorCode.NOMEM, "ALLOC of 10 bytes failed");
  * assert.equal(e.code, -1);
  * assert.equal(e.codeName, "NOMEM");
  * ```
@@ -427,6 +437,6 @@ export class EtherError extends Error {
 
   /** The error code's name, e.g. `"NOMEM"`. */
   get codeName(): string {
-    return errorName(this.code);
+    return etherErrorName(this.code);
   }
 }

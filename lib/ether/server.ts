@@ -8,19 +8,19 @@ import { FrameReader } from "./_frame_reader.ts";
 import { type DatabaseEngine, type QueryableDatabase, resolveUnder } from "./database_engine.ts";
 import { MemoryStore } from "./memory_store.ts";
 import {
-  Capability,
-  Command,
-  commandName,
-  encodeCapabilities,
-  ErrorCode,
-  errorName,
+  encodeEtherCapabilities,
+  ETHER_HEADER_SIZE,
+  ETHER_KNOWN_FLAGS,
+  ETHER_MAGIC,
+  ETHER_MAX_PAYLOAD,
+  ETHER_VERSION,
+  EtherCapability,
+  EtherCommand,
+  etherCommandName,
   EtherError,
-  Flag,
-  HEADER_SIZE,
-  KNOWN_FLAGS,
-  MAGIC,
-  MAX_PAYLOAD,
-  VERSION,
+  EtherErrorCode,
+  etherErrorName,
+  EtherFlag,
 } from "./protocol.ts";
 import { isLoopback, listenTcp, type TcpListener, type TcpStream } from "../runtime/net.ts";
 import { statFile } from "../runtime/fs.ts";
@@ -161,7 +161,7 @@ export class EtherServer {
   private constructor(listener: TcpListener, options: EtherServerOptions) {
     this.#listener = listener;
     this.#options = options;
-    this.#maxPayload = Math.min(options.maxPayload ?? MAX_PAYLOAD, MAX_PAYLOAD);
+    this.#maxPayload = Math.min(options.maxPayload ?? ETHER_MAX_PAYLOAD, ETHER_MAX_PAYLOAD);
     this.#token = options.token ? encoder.encode(options.token) : null;
     this.#store = new MemoryStore({
       maxTotalBytes: options.maxTotalBytes,
@@ -191,7 +191,7 @@ export class EtherServer {
     const host = options.host ?? "127.0.0.1";
     if (!isLoopback(host) && !options.token) {
       throw new EtherError(
-        ErrorCode.DENIED,
+        EtherErrorCode.DENIED,
         `Refusing to listen on non-loopback address ${host} without a token (set --token or MXY_TOKEN)`,
       );
     }
@@ -214,10 +214,12 @@ export class EtherServer {
     const file = this.#options.dbFile;
     if (!file) return;
     if (!this.#options.engine) {
-      throw new EtherError(ErrorCode.DENIED, "No database engine available for --db");
+      throw new EtherError(EtherErrorCode.DENIED, "No database engine available for --db");
     }
     const info = await statFile(file);
-    if (!info) throw new EtherError(ErrorCode.NOTFOUND, `Database file "${file}" does not exist`);
+    if (!info) {
+      throw new EtherError(EtherErrorCode.NOTFOUND, `Database file "${file}" does not exist`);
+    }
     this.#preloaded = await this.#options.engine.open(file);
     this.#preloadSig = `${info.size}:${info.mtimeMs}`;
     const every = this.#options.reloadIntervalMs ?? 1000;
@@ -336,7 +338,7 @@ export class EtherServer {
       const max = this.#options.maxConnections ?? 1024;
       if (this.#conns.size >= max) {
         this.#s.connectionsRefused++;
-        const reply = errorFrame(0n, ErrorCode.BUSY, null);
+        const reply = errorFrame(0n, EtherErrorCode.BUSY, null);
         stream.writeAll(reply).catch(() => {}).finally(() => stream.close());
         continue;
       }
@@ -351,7 +353,7 @@ export class EtherServer {
         busy: false,
         closed: false,
         databases: new Set(),
-        reply: new Uint8Array(HEADER_SIZE),
+        reply: new Uint8Array(ETHER_HEADER_SIZE),
       };
       conn.reader.onData = () => {
         conn.lastActivity = performance.now();
@@ -386,7 +388,7 @@ export class EtherServer {
   }
 
   #timeoutDrop(c: Conn): void {
-    const frame = errorFrame(0n, ErrorCode.TIMEOUT, null);
+    const frame = errorFrame(0n, EtherErrorCode.TIMEOUT, null);
     c.closed = true;
     // best effort: the peer may not be reading
     const t = setTimeout(() => c.stream.close(), 50);
@@ -429,44 +431,44 @@ export class EtherServer {
     const maxPayload = this.#maxPayload;
     while (!c.closed) {
       if (this.#stopping && r.buffered === 0) return;
-      const hb = await r.readExact(HEADER_SIZE);
+      const hb = await r.readExact(ETHER_HEADER_SIZE);
       if (!hb || c.closed) return; // end of stream (perhaps mid-header): nothing to answer
       c.busy = true;
       this.#s.requests++;
-      this.#s.bytesIn += HEADER_SIZE;
-      const v = new DataView(hb.buffer, hb.byteOffset, HEADER_SIZE);
+      this.#s.bytesIn += ETHER_HEADER_SIZE;
+      const v = new DataView(hb.buffer, hb.byteOffset, ETHER_HEADER_SIZE);
       const magic = v.getUint32(0);
       const version = hb[4];
       const command = hb[5];
       const flags = v.getUint16(6);
       const handle = v.getBigUint64(8);
       const size = v.getUint32(16);
-      const wantMsg = (flags & Flag.ERROR_MESSAGE) !== 0;
+      const wantMsg = (flags & EtherFlag.ERROR_MESSAGE) !== 0;
 
       // 1. header validation: failure closes the connection
       let bad: string | null = null;
-      if (magic !== MAGIC) {
+      if (magic !== ETHER_MAGIC) {
         bad = `Bad magic 0x${magic.toString(16).padStart(8, "0")} at byte 0 of the header`;
-      } else if (version !== VERSION) {
-        bad = `Unsupported version ${version} at byte 4 of the header (expected ${VERSION})`;
+      } else if (version !== ETHER_VERSION) {
+        bad = `Unsupported version ${version} at byte 4 of the header (expected ${ETHER_VERSION})`;
       } else if (size > maxPayload) {
         bad = `Size ${size} at byte 16 of the header is over the limit of ${maxPayload} bytes`;
       }
       if (bad) {
         this.#s.errors++;
         this.#log(`connection ${c.id}: ${bad}; closing`);
-        await this.#send(c, errorFrame(handle, ErrorCode.INVALID, wantMsg ? bad : null))
+        await this.#send(c, errorFrame(handle, EtherErrorCode.INVALID, wantMsg ? bad : null))
           .catch(() => {});
         return;
       }
 
       // 2. the payload (legacy framing: `size` bytes follow unless NO_PAYLOAD on a length command)
-      const lengthCmd = command === Command.ALLOC || command === Command.REALLOC ||
-        command === Command.READ;
+      const lengthCmd = command === EtherCommand.ALLOC || command === EtherCommand.REALLOC ||
+        command === EtherCommand.READ;
       let payload: Uint8Array | null = null;
       if (size > 0) {
         if (lengthCmd) {
-          if ((flags & Flag.NO_PAYLOAD) === 0) {
+          if ((flags & EtherFlag.NO_PAYLOAD) === 0) {
             if (!(await r.skip(size))) return;
             this.#s.bytesIn += size;
           }
@@ -480,21 +482,26 @@ export class EtherServer {
 
       // 3. authentication
       if (!c.authed) {
-        if (command !== Command.AUTH) {
+        if (command !== EtherCommand.AUTH) {
           this.#s.errors++;
           await this.#send(
             c,
             errorFrame(
               handle,
-              ErrorCode.AUTH,
-              wantMsg ? `${commandName(command)} refused: AUTH must be the first request` : null,
+              EtherErrorCode.AUTH,
+              wantMsg
+                ? `${etherCommandName(command)} refused: AUTH must be the first request`
+                : null,
             ),
           ).catch(() => {});
           return;
         }
         if (!constantTimeEqual(payload ?? new Uint8Array(0), this.#token!)) {
           this.#s.errors++;
-          await this.#send(c, errorFrame(handle, ErrorCode.AUTH, wantMsg ? "Wrong token" : null))
+          await this.#send(
+            c,
+            errorFrame(handle, EtherErrorCode.AUTH, wantMsg ? "Wrong token" : null),
+          )
             .catch(() => {});
           return;
         }
@@ -507,16 +514,18 @@ export class EtherServer {
       // 4. the request
       let reply: Uint8Array;
       try {
-        if ((flags & ~KNOWN_FLAGS) !== 0) {
+        if ((flags & ~ETHER_KNOWN_FLAGS) !== 0) {
           throw new EtherError(
-            ErrorCode.INVALID,
-            `Unknown flag bits 0x${(flags & ~KNOWN_FLAGS).toString(16)} at byte 6 of the header`,
+            EtherErrorCode.INVALID,
+            `Unknown flag bits 0x${
+              (flags & ~ETHER_KNOWN_FLAGS).toString(16)
+            } at byte 6 of the header`,
           );
         }
         reply = await this.#handle(c, command, flags, handle, size, payload);
       } catch (err) {
         this.#s.errors++;
-        const code = err instanceof EtherError ? err.code : ErrorCode.INVALID;
+        const code = err instanceof EtherError ? err.code : EtherErrorCode.INVALID;
         const text = err instanceof EtherError ? err.message : msg(err);
         reply = errorFrame(handle, code, wantMsg ? text : null);
       }
@@ -531,8 +540,8 @@ export class EtherServer {
   }
 
   #ok(c: Conn, handle: bigint, size: number): Uint8Array {
-    const out = new Uint8Array(HEADER_SIZE);
-    writeHeader(out, Command.OK, 0, handle, size, 0);
+    const out = new Uint8Array(ETHER_HEADER_SIZE);
+    writeHeader(out, EtherCommand.OK, 0, handle, size, 0);
     void c;
     return out;
   }
@@ -547,54 +556,55 @@ export class EtherServer {
   ): Promise<Uint8Array> {
     const store = this.#store;
     switch (command) {
-      case Command.PING: {
-        if ((flags & Flag.CAPABILITIES) === 0) {
-          const out = new Uint8Array(HEADER_SIZE);
-          writeHeader(out, Command.PONG, 0, handle, 0, 0);
+      case EtherCommand.PING: {
+        if ((flags & EtherFlag.CAPABILITIES) === 0) {
+          const out = new Uint8Array(ETHER_HEADER_SIZE);
+          writeHeader(out, EtherCommand.PONG, 0, handle, 0, 0);
           return out;
         }
-        let bits = Capability.NO_PAYLOAD | Capability.ERROR_MESSAGE | Capability.REALLOC;
-        if (this.#options.engine) bits |= Capability.DATABASE;
-        if (this.#token) bits |= Capability.AUTH;
-        const caps = encodeCapabilities({
+        let bits = EtherCapability.NO_PAYLOAD | EtherCapability.ERROR_MESSAGE |
+          EtherCapability.REALLOC;
+        if (this.#options.engine) bits |= EtherCapability.DATABASE;
+        if (this.#token) bits |= EtherCapability.AUTH;
+        const caps = encodeEtherCapabilities({
           bits,
           maxPayload: this.#maxPayload,
           software: SOFTWARE,
         });
-        return frame(Command.PONG, handle, 0, caps);
+        return frame(EtherCommand.PONG, handle, 0, caps);
       }
-      case Command.AUTH:
+      case EtherCommand.AUTH:
         // already authenticated (or no token): accept a repeated AUTH only if it matches
         if (this.#token && !constantTimeEqual(payload ?? new Uint8Array(0), this.#token)) {
-          throw new EtherError(ErrorCode.AUTH, "Wrong token");
+          throw new EtherError(EtherErrorCode.AUTH, "Wrong token");
         }
         return this.#ok(c, handle, 0);
-      case Command.ALLOC: {
+      case EtherCommand.ALLOC: {
         const h = store.alloc(c.id, size);
         return this.#ok(c, h, 0);
       }
-      case Command.FREE:
+      case EtherCommand.FREE:
         store.free(c.id, handle);
         return this.#ok(c, handle, 0);
-      case Command.REALLOC:
+      case EtherCommand.REALLOC:
         store.realloc(c.id, handle, size);
         return this.#ok(c, handle, 0);
-      case Command.WRITE:
+      case EtherCommand.WRITE:
         store.write(c.id, handle, payload ?? new Uint8Array(0));
         return this.#ok(c, handle, 0);
-      case Command.READ:
-        return frame(Command.OK, handle, 0, store.read(c.id, handle, size));
-      case Command.DB_OPEN:
+      case EtherCommand.READ:
+        return frame(EtherCommand.OK, handle, 0, store.read(c.id, handle, size));
+      case EtherCommand.DB_OPEN:
         return await this.#dbOpen(c, payload);
-      case Command.DB_LOAD:
+      case EtherCommand.DB_LOAD:
         return this.#dbLoad(c, handle);
-      case Command.DB_QUERY:
+      case EtherCommand.DB_QUERY:
         return this.#dbQuery(c, handle, payload);
-      case Command.DB_CLOSE: {
+      case EtherCommand.DB_CLOSE: {
         const d = this.#databases.get(handle);
         if (handle === 0n || !d || d.owner !== c.id) {
           throw new EtherError(
-            ErrorCode.NOTFOUND,
+            EtherErrorCode.NOTFOUND,
             `DB_CLOSE: no database ${hex(handle)} on this connection`,
           );
         }
@@ -603,19 +613,21 @@ export class EtherServer {
         d.db.close();
         return this.#ok(c, handle, 0);
       }
-      case Command.STATS:
-        return frame(Command.OK, handle, 0, encoder.encode(JSON.stringify(this.stats())));
+      case EtherCommand.STATS:
+        return frame(EtherCommand.OK, handle, 0, encoder.encode(JSON.stringify(this.stats())));
       default:
         throw new EtherError(
-          ErrorCode.UNKNOWN_COMMAND,
-          `Unknown command ${commandName(command)} at byte 5 of the header`,
+          EtherErrorCode.UNKNOWN_COMMAND,
+          `Unknown command ${etherCommandName(command)} at byte 5 of the header`,
         );
     }
   }
 
   #engine(what: string): DatabaseEngine {
     const e = this.#options.engine;
-    if (!e) throw new EtherError(ErrorCode.DENIED, `${what}: this server has no database engine`);
+    if (!e) {
+      throw new EtherError(EtherErrorCode.DENIED, `${what}: this server has no database engine`);
+    }
     return e;
   }
 
@@ -630,19 +642,21 @@ export class EtherServer {
   async #dbOpen(c: Conn, payload: Uint8Array | null): Promise<Uint8Array> {
     const engine = this.#engine("DB_OPEN");
     const dir = this.#options.dbDir;
-    if (!dir) throw new EtherError(ErrorCode.DENIED, "DB_OPEN: this server has no --db-dir");
+    if (!dir) throw new EtherError(EtherErrorCode.DENIED, "DB_OPEN: this server has no --db-dir");
     let rel: string;
     try {
       rel = decoder.decode(payload ?? new Uint8Array(0));
     } catch {
-      throw new EtherError(ErrorCode.INVALID, "DB_OPEN: the path is not valid UTF-8");
+      throw new EtherError(EtherErrorCode.INVALID, "DB_OPEN: the path is not valid UTF-8");
     }
     const path = resolveUnder(dir, rel);
-    if (path.startsWith("!")) throw new EtherError(ErrorCode.DENIED, `DB_OPEN: ${path.slice(1)}`);
+    if (path.startsWith("!")) {
+      throw new EtherError(EtherErrorCode.DENIED, `DB_OPEN: ${path.slice(1)}`);
+    }
     const info = await statFile(path);
     if (!info || !info.isFile) {
       throw new EtherError(
-        ErrorCode.NOTFOUND,
+        EtherErrorCode.NOTFOUND,
         `DB_OPEN: no database file "${rel}" in the database folder`,
       );
     }
@@ -650,7 +664,7 @@ export class EtherServer {
     try {
       db = await engine.open(path);
     } catch (err) {
-      throw new EtherError(ErrorCode.DATABASE, `DB_OPEN: cannot open "${rel}": ${msg(err)}`);
+      throw new EtherError(EtherErrorCode.DATABASE, `DB_OPEN: cannot open "${rel}": ${msg(err)}`);
     }
     return this.#ok(c, this.#register(c, db, rel), 0);
   }
@@ -664,7 +678,7 @@ export class EtherServer {
       db = engine.fromBytes(bytes);
     } catch (err) {
       throw new EtherError(
-        ErrorCode.DATABASE,
+        EtherErrorCode.DATABASE,
         `DB_LOAD: block ${hex(handle)} is not a valid database: ${msg(err)}`,
       );
     }
@@ -676,12 +690,14 @@ export class EtherServer {
     let db: QueryableDatabase | null;
     if (handle === 0n) {
       db = this.#preloaded;
-      if (!db) throw new EtherError(ErrorCode.NOTFOUND, "DB_QUERY: no preloaded database (--db)");
+      if (!db) {
+        throw new EtherError(EtherErrorCode.NOTFOUND, "DB_QUERY: no preloaded database (--db)");
+      }
     } else {
       const d = this.#databases.get(handle);
       if (!d || d.owner !== c.id) {
         throw new EtherError(
-          ErrorCode.NOTFOUND,
+          EtherErrorCode.NOTFOUND,
           `DB_QUERY: no database ${hex(handle)} on this connection`,
         );
       }
@@ -691,7 +707,7 @@ export class EtherServer {
     try {
       q = decoder.decode(payload ?? new Uint8Array(0));
     } catch {
-      throw new EtherError(ErrorCode.INVALID, "DB_QUERY: the query is not valid UTF-8");
+      throw new EtherError(EtherErrorCode.INVALID, "DB_QUERY: the query is not valid UTF-8");
     }
     let result: unknown;
     try {
@@ -699,11 +715,11 @@ export class EtherServer {
     } catch (err) {
       const name = err instanceof Error ? err.name : "";
       throw new EtherError(
-        name === "FormatError" ? ErrorCode.DATABASE : ErrorCode.INVALID,
+        name === "FormatError" ? EtherErrorCode.DATABASE : EtherErrorCode.INVALID,
         `DB_QUERY "${q.slice(0, 100)}": ${msg(err)}`,
       );
     }
-    return frame(Command.OK, handle, 0, encoder.encode(engine.toJson(result)));
+    return frame(EtherCommand.OK, handle, 0, encoder.encode(engine.toJson(result)));
   }
 }
 
@@ -715,9 +731,9 @@ function writeHeader(
   size: number,
   reserved: number,
 ): void {
-  const v = new DataView(out.buffer, out.byteOffset, HEADER_SIZE);
-  v.setUint32(0, MAGIC);
-  out[4] = VERSION;
+  const v = new DataView(out.buffer, out.byteOffset, ETHER_HEADER_SIZE);
+  v.setUint32(0, ETHER_MAGIC);
+  out[4] = ETHER_VERSION;
   out[5] = command;
   v.setUint16(6, flags);
   v.setBigUint64(8, handle);
@@ -726,18 +742,18 @@ function writeHeader(
 }
 
 function frame(command: number, handle: bigint, reserved: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER_SIZE + payload.length);
+  const out = new Uint8Array(ETHER_HEADER_SIZE + payload.length);
   writeHeader(out, command, 0, handle, payload.length, reserved);
-  out.set(payload, HEADER_SIZE);
+  out.set(payload, ETHER_HEADER_SIZE);
   return out;
 }
 
 function errorFrame(handle: bigint, code: number, message: string | null): Uint8Array {
   return frame(
-    Command.ERROR,
+    EtherCommand.ERROR,
     handle,
     code,
-    message ? encoder.encode(`${errorName(code)}: ${message}`) : new Uint8Array(0),
+    message ? encoder.encode(`${etherErrorName(code)}: ${message}`) : new Uint8Array(0),
   );
 }
 

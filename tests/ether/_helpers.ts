@@ -4,7 +4,11 @@
  * @module
  */
 import { connectTcp, type TcpStream } from "../../lib/runtime/net.ts";
-import { decodeHeader, type Header, HEADER_SIZE } from "../../lib/ether/protocol.ts";
+import {
+  decodeEtherHeader,
+  ETHER_HEADER_SIZE,
+  type EtherHeader,
+} from "../../lib/ether/protocol.ts";
 
 /** A raw socket to a server, for byte-exact conversations. */
 export class RawSocket {
@@ -35,10 +39,10 @@ export class RawSocket {
     return out;
   }
   /** Reads one reply: header and payload (raw bytes too). */
-  async reply(): Promise<{ header: Header; payload: Uint8Array; raw: Uint8Array } | null> {
-    const h = await this.readBytes(HEADER_SIZE);
+  async reply(): Promise<{ header: EtherHeader; payload: Uint8Array; raw: Uint8Array } | null> {
+    const h = await this.readBytes(ETHER_HEADER_SIZE);
     if (!h) return null;
-    const header = decodeHeader(h);
+    const header = decodeEtherHeader(h);
     const payload = header.size > 0 ? await this.readBytes(header.size) : new Uint8Array(0);
     if (!payload) return null;
     const raw = new Uint8Array(h.length + payload.length);

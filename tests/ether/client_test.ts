@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/ether/client.ts";
 import { EtherServer } from "../../lib/ether/server.ts";
 import {
-  Command,
-  decodeHeader,
-  encodeCapabilities,
-  encodeMessage,
-  ErrorCode,
-  Flag,
-  HEADER_SIZE,
+  decodeEtherHeader,
+  encodeEtherCapabilities,
+  encodeEtherMessage,
+  ETHER_HEADER_SIZE,
+  EtherCommand,
+  EtherErrorCode,
+  EtherFlag,
 } from "../../lib/ether/protocol.ts";
 import { listenTcp, type TcpStream } from "../../lib/runtime/net.ts";
 import { toHex } from "./_helpers.ts";
@@ -18,7 +18,7 @@ import { toHex } from "./_helpers.ts";
  * the raw bytes, and answers with `answer(header)`.
  */
 async function fakeServer(
-  answer: (h: ReturnType<typeof decodeHeader>, payload: Uint8Array) => Uint8Array | null,
+  answer: (h: ReturnType<typeof decodeEtherHeader>, payload: Uint8Array) => Uint8Array | null,
   fn: (port: number, received: Uint8Array[]) => Promise<void>,
 ): Promise<void> {
   const listener = listenTcp(0);
@@ -41,14 +41,14 @@ async function fakeServer(
       return true;
     };
     for (;;) {
-      if (!(await need(HEADER_SIZE))) return;
-      const h = decodeHeader(buf);
-      const lengthOnly = (h.flags & Flag.NO_PAYLOAD) !== 0;
+      if (!(await need(ETHER_HEADER_SIZE))) return;
+      const h = decodeEtherHeader(buf);
+      const lengthOnly = (h.flags & EtherFlag.NO_PAYLOAD) !== 0;
       const body = lengthOnly ? 0 : h.size;
-      if (!(await need(HEADER_SIZE + body))) return;
-      received.push(buf.slice(0, HEADER_SIZE + body));
-      const payload = buf.slice(HEADER_SIZE, HEADER_SIZE + body);
-      buf = buf.slice(HEADER_SIZE + body);
+      if (!(await need(ETHER_HEADER_SIZE + body))) return;
+      received.push(buf.slice(0, ETHER_HEADER_SIZE + body));
+      const payload = buf.slice(ETHER_HEADER_SIZE, ETHER_HEADER_SIZE + body);
+      buf = buf.slice(ETHER_HEADER_SIZE + body);
       const reply = answer(h, payload);
       if (reply) await stream.writeAll(reply);
     }
@@ -63,13 +63,18 @@ async function fakeServer(
 }
 
 /** Answers like the reference server: PONG without payload, OK with a fixed handle. */
-function referenceAnswer(h: ReturnType<typeof decodeHeader>, _p: Uint8Array): Uint8Array {
-  if (h.command === Command.PING) return encodeMessage({ command: Command.PONG });
-  if (h.command === Command.ALLOC) return encodeMessage({ command: Command.OK, handle: 0x42n });
-  if (h.command === Command.READ) {
-    return encodeMessage({ command: Command.OK, handle: h.handle }, new Uint8Array(h.size).fill(7));
+function referenceAnswer(h: ReturnType<typeof decodeEtherHeader>, _p: Uint8Array): Uint8Array {
+  if (h.command === EtherCommand.PING) return encodeEtherMessage({ command: EtherCommand.PONG });
+  if (h.command === EtherCommand.ALLOC) {
+    return encodeEtherMessage({ command: EtherCommand.OK, handle: 0x42n });
   }
-  return encodeMessage({ command: Command.OK, handle: h.handle });
+  if (h.command === EtherCommand.READ) {
+    return encodeEtherMessage(
+      { command: EtherCommand.OK, handle: h.handle },
+      new Uint8Array(h.size).fill(7),
+    );
+  }
+  return encodeEtherMessage({ command: EtherCommand.OK, handle: h.handle });
 }
 
 Deno.test("connect() falls back to the legacy framing against a reference server", async () => {
@@ -96,11 +101,11 @@ Deno.test("connect() falls back to the legacy framing against a reference server
 });
 
 Deno.test("connect() uses NO_PAYLOAD and error messages when the server announces them", async () => {
-  const answer = (h: ReturnType<typeof decodeHeader>, p: Uint8Array) => {
-    if (h.command === Command.PING) {
-      return encodeMessage(
-        { command: Command.PONG },
-        encodeCapabilities({ bits: 0x03, maxPayload: 1 << 24, software: "fake" }),
+  const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) => {
+    if (h.command === EtherCommand.PING) {
+      return encodeEtherMessage(
+        { command: EtherCommand.PONG },
+        encodeEtherCapabilities({ bits: 0x03, maxPayload: 1 << 24, software: "fake" }),
       );
     }
     return referenceAnswer(h, p);
@@ -118,11 +123,11 @@ Deno.test("connect() uses NO_PAYLOAD and error messages when the server announce
 });
 
 Deno.test("a request with no reply fails with TIMEOUT", async () => {
-  const answer = (h: ReturnType<typeof decodeHeader>, p: Uint8Array) =>
-    h.command === Command.ALLOC ? null : referenceAnswer(h, p);
+  const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) =>
+    h.command === EtherCommand.ALLOC ? null : referenceAnswer(h, p);
   await fakeServer(answer, async (port) => {
     const c = await connect("127.0.0.1", { port, timeout: 200 });
-    await assert.rejects(c.alloc(4), { code: ErrorCode.TIMEOUT });
+    await assert.rejects(c.alloc(4), { code: EtherErrorCode.TIMEOUT });
     assert.equal(c.closed, true);
   });
 });
@@ -131,12 +136,12 @@ Deno.test("connect() fails with NETWORK when nothing listens", async () => {
   const l = listenTcp(0);
   const port = l.port;
   l.close();
-  await assert.rejects(connect("127.0.0.1", { port }), { code: ErrorCode.NETWORK });
+  await assert.rejects(connect("127.0.0.1", { port }), { code: EtherErrorCode.NETWORK });
 });
 
 Deno.test("pending requests fail with NETWORK when the server goes away", async () => {
-  const answer = (h: ReturnType<typeof decodeHeader>, p: Uint8Array) =>
-    h.command === Command.READ ? null : referenceAnswer(h, p);
+  const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) =>
+    h.command === EtherCommand.READ ? null : referenceAnswer(h, p);
   let c: Awaited<ReturnType<typeof connect>> | null = null;
   let pending: Promise<unknown> | null = null;
   await fakeServer(answer, async (port) => {
@@ -145,7 +150,7 @@ Deno.test("pending requests fail with NETWORK when the server goes away", async 
     await new Promise((r) => setTimeout(r, 20));
   });
   const err = await pending!;
-  assert.equal((err as { code: number }).code, ErrorCode.NETWORK);
+  assert.equal((err as { code: number }).code, EtherErrorCode.NETWORK);
   (c as unknown as { close(): void }).close();
 });
 
@@ -167,7 +172,7 @@ Deno.test("errors from the server are EtherErrors with the code and the server's
   const b = await c.alloc(2);
   await assert.rejects(b.write(new Uint8Array(3)), (e: Error & { code: number }) => {
     assert.equal(e.name, "EtherError");
-    assert.equal(e.code, ErrorCode.OVERFLOW);
+    assert.equal(e.code, EtherErrorCode.OVERFLOW);
     assert.match(e.message, /^WRITE failed on 127\.0\.0\.1:\d+: OVERFLOW: WRITE of 3 bytes/);
     return true;
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
 import { databaseEngine } from "../../lib/ether/db_engine.ts";
 import { connect } from "../../lib/ether/client.ts";
-import { ErrorCode } from "../../lib/ether/protocol.ts";
+import { EtherErrorCode } from "../../lib/ether/protocol.ts";
 import { DatabaseBuilder } from "../../lib/db/builder.ts";
 import { fixture } from "../_fixtures.ts";
 
@@ -49,7 +49,7 @@ Deno.test("DB_OPEN opens a file under --db-dir and DB_QUERY returns the JSON res
     });
     assert.equal(await c.query(db, "8.8.8.8"), null);
     await c.closeDatabase(db);
-    await assert.rejects(c.query(db, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(c.query(db, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
     c.close();
   });
 });
@@ -58,11 +58,11 @@ Deno.test("DB_OPEN refuses paths outside --db-dir, reports missing and corrupt f
   await withDbServer({}, async (server) => {
     const c = await connect("127.0.0.1", { port: server.port });
     for (const p of ["../one.mxy", "/etc/passwd.mxy", "sub/../../x.mxy", "one.txt", ""]) {
-      await assert.rejects(c.openDatabase(p), { code: ErrorCode.DENIED }, p);
+      await assert.rejects(c.openDatabase(p), { code: EtherErrorCode.DENIED }, p);
     }
-    await assert.rejects(c.openDatabase("missing.mxy"), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(c.openDatabase("missing.mxy"), { code: EtherErrorCode.NOTFOUND });
     await assert.rejects(c.openDatabase("bad.mxy"), (e: { code: number; message: string }) => {
-      assert.equal(e.code, ErrorCode.DATABASE);
+      assert.equal(e.code, EtherErrorCode.DATABASE);
       assert.match(e.message, /bad\.mxy/);
       return true;
     });
@@ -85,7 +85,7 @@ Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
     await junk.write(new Uint8Array(64).fill(1));
     await assert.rejects(
       c.request(0x51, { handle: junk.handle }),
-      { code: ErrorCode.DATABASE },
+      { code: EtherErrorCode.DATABASE },
     );
     c.close();
   });
@@ -96,8 +96,8 @@ Deno.test("databases belong to the connection that opened them", async () => {
     const a = await connect("127.0.0.1", { port: server.port });
     const b = await connect("127.0.0.1", { port: server.port });
     const db = await a.openDatabase("one.mxy");
-    await assert.rejects(b.query(db, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
-    await assert.rejects(b.closeDatabase(db), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(b.query(db, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(b.closeDatabase(db), { code: EtherErrorCode.NOTFOUND });
     assert.equal((await b.stats()).databases, 1);
     a.close();
     for (let i = 0; i < 100 && server.stats().databases > 0; i++) {
@@ -142,7 +142,7 @@ Deno.test("--db preloads database 0 and reloads it when the file is replaced", a
 Deno.test("DB_QUERY on database 0 without --db answers NOTFOUND", async () => {
   await withDbServer({}, async (server) => {
     const c = await connect("127.0.0.1", { port: server.port });
-    await assert.rejects(c.query(0n, "10.0.0.1"), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(c.query(0n, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
     c.close();
   });
 });

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
 import { connect } from "../../lib/ether/client.ts";
 import {
-  Command,
-  encodeHeader,
-  encodeMessage,
-  ErrorCode,
-  Flag,
-  HEADER_SIZE,
-  MAX_PAYLOAD,
+  encodeEtherHeader,
+  encodeEtherMessage,
+  ETHER_HEADER_SIZE,
+  ETHER_MAX_PAYLOAD,
+  EtherCommand,
+  EtherErrorCode,
+  EtherFlag,
 } from "../../lib/ether/protocol.ts";
 import { hex, RawSocket, toHex } from "./_helpers.ts";
 
@@ -32,7 +32,7 @@ async function stillServes(server: EtherServer): Promise<void> {
 }
 
 function header(command: number, handle: bigint, size: number, flags = 0): Uint8Array {
-  return encodeHeader({ command, flags, handle, size, reserved: 0 });
+  return encodeEtherHeader({ command, flags, handle, size, reserved: 0 });
 }
 
 function handleOf(raw: Uint8Array): bigint {
@@ -54,7 +54,7 @@ Deno.test("server answers the reference client's legacy framing byte for byte", 
       new Uint8Array(16).fill(0xaa),
     );
     const alloc = (await s.reply())!;
-    assert.equal(alloc.header.command, Command.OK);
+    assert.equal(alloc.header.command, EtherCommand.OK);
     assert.equal(alloc.header.size, 0);
     assert.equal(alloc.header.reserved, 0);
     const h = alloc.header.handle;
@@ -87,13 +87,15 @@ Deno.test("server answers the reference client's legacy framing byte for byte", 
 Deno.test("server honours NO_PAYLOAD framing for ALLOC, REALLOC and READ", async () => {
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.ALLOC, 0n, 1000, Flag.NO_PAYLOAD));
+    await s.send(header(EtherCommand.ALLOC, 0n, 1000, EtherFlag.NO_PAYLOAD));
     const h = (await s.reply())!.header.handle;
-    await s.send(encodeMessage({ command: Command.WRITE, handle: h }, new Uint8Array([1, 2, 3])));
-    assert.equal((await s.reply())!.header.command, Command.OK);
-    await s.send(header(Command.REALLOC, h, 2, Flag.NO_PAYLOAD));
+    await s.send(
+      encodeEtherMessage({ command: EtherCommand.WRITE, handle: h }, new Uint8Array([1, 2, 3])),
+    );
+    assert.equal((await s.reply())!.header.command, EtherCommand.OK);
+    await s.send(header(EtherCommand.REALLOC, h, 2, EtherFlag.NO_PAYLOAD));
     assert.equal((await s.reply())!.header.handle, h);
-    await s.send(header(Command.READ, h, 1000, Flag.NO_PAYLOAD));
+    await s.send(header(EtherCommand.READ, h, 1000, EtherFlag.NO_PAYLOAD));
     const r = (await s.reply())!;
     assert.deepEqual([...r.payload], [1, 2]);
     s.close();
@@ -103,13 +105,13 @@ Deno.test("server honours NO_PAYLOAD framing for ALLOC, REALLOC and READ", async
 Deno.test("server answers PING with capabilities only when asked", async () => {
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.PING, 0n, 0));
+    await s.send(header(EtherCommand.PING, 0n, 0));
     assert.equal((await s.reply())!.header.size, 0);
-    await s.send(header(Command.PING, 0n, 0, Flag.CAPABILITIES));
+    await s.send(header(EtherCommand.PING, 0n, 0, EtherFlag.CAPABILITIES));
     const r = (await s.reply())!;
-    assert.equal(r.header.command, Command.PONG);
+    assert.equal(r.header.command, EtherCommand.PONG);
     assert.ok(r.payload.length > 8);
-    assert.equal(new DataView(r.payload.buffer).getUint32(4), MAX_PAYLOAD);
+    assert.equal(new DataView(r.payload.buffer).getUint32(4), ETHER_MAX_PAYLOAD);
     s.close();
   });
 });
@@ -118,15 +120,15 @@ for (
   const [what, bytes] of [
     [
       "a wrong magic",
-      encodeHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, {
+      encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, {
         magic: 0xdeadbeef,
       }),
     ],
     [
       "a wrong version",
-      encodeHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { version: 2 }),
+      encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { version: 2 }),
     ],
-    ["a size over 16 MiB", header(Command.WRITE, 1n, MAX_PAYLOAD + 1)],
+    ["a size over 16 MiB", header(EtherCommand.WRITE, 1n, ETHER_MAX_PAYLOAD + 1)],
   ] as const
 ) {
   Deno.test(`server replies ERROR INVALID to ${what} and closes the connection`, async () => {
@@ -134,11 +136,11 @@ for (
       const s = await RawSocket.open(server.port);
       const b = new Uint8Array(bytes.length);
       b.set(bytes);
-      b[7] = Flag.ERROR_MESSAGE; // ask for a message
+      b[7] = EtherFlag.ERROR_MESSAGE; // ask for a message
       await s.send(b);
       const r = (await s.reply())!;
-      assert.equal(r.header.command, Command.ERROR);
-      assert.equal(r.header.reserved, ErrorCode.INVALID);
+      assert.equal(r.header.command, EtherCommand.ERROR);
+      assert.equal(r.header.reserved, EtherErrorCode.INVALID);
       assert.match(new TextDecoder().decode(r.payload), /^INVALID: .*at byte \d+/);
       assert.ok(await s.closedByPeer());
       s.close();
@@ -151,17 +153,20 @@ Deno.test("server replies UNKNOWN_COMMAND to an unknown command and keeps the co
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
     await s.send(
-      encodeMessage({ command: 0x77, flags: Flag.ERROR_MESSAGE }, new Uint8Array([1, 2, 3])),
+      encodeEtherMessage(
+        { command: 0x77, flags: EtherFlag.ERROR_MESSAGE },
+        new Uint8Array([1, 2, 3]),
+      ),
     );
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, ErrorCode.UNKNOWN_COMMAND);
+    assert.equal(r.header.reserved, EtherErrorCode.UNKNOWN_COMMAND);
     assert.match(new TextDecoder().decode(r.payload), /0x77 at byte 5/);
     // the 3 payload bytes were consumed: the next request is read correctly
-    await s.send(header(Command.PING, 0n, 0));
-    assert.equal((await s.reply())!.header.command, Command.PONG);
+    await s.send(header(EtherCommand.PING, 0n, 0));
+    assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     // a reserved cluster opcode is unknown too
     await s.send(header(0x30, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.UNKNOWN_COMMAND);
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.UNKNOWN_COMMAND);
     s.close();
   });
 });
@@ -169,10 +174,10 @@ Deno.test("server replies UNKNOWN_COMMAND to an unknown command and keeps the co
 Deno.test("server rejects unknown flag bits with INVALID and keeps the connection", async () => {
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.PING, 0n, 0, 0x8000));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.INVALID);
-    await s.send(header(Command.PING, 0n, 0));
-    assert.equal((await s.reply())!.header.command, Command.PONG);
+    await s.send(header(EtherCommand.PING, 0n, 0, 0x8000));
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    await s.send(header(EtherCommand.PING, 0n, 0));
+    assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     s.close();
   });
 });
@@ -180,18 +185,20 @@ Deno.test("server rejects unknown flag bits with INVALID and keeps the connectio
 Deno.test("server rejects handle 0 (INVALID), unknown handles (NOTFOUND) and zero-size ALLOC", async () => {
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(encodeMessage({ command: Command.WRITE, handle: 0n }, new Uint8Array(4)));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.INVALID);
-    await s.send(header(Command.FREE, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.INVALID);
-    await s.send(header(Command.READ, 0x1234n, 4, Flag.NO_PAYLOAD));
+    await s.send(
+      encodeEtherMessage({ command: EtherCommand.WRITE, handle: 0n }, new Uint8Array(4)),
+    );
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    await s.send(header(EtherCommand.FREE, 0n, 0));
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    await s.send(header(EtherCommand.READ, 0x1234n, 4, EtherFlag.NO_PAYLOAD));
     const nf = (await s.reply())!;
-    assert.equal(nf.header.reserved, ErrorCode.NOTFOUND);
+    assert.equal(nf.header.reserved, EtherErrorCode.NOTFOUND);
     assert.equal(nf.header.handle, 0x1234n);
-    await s.send(header(Command.FREE, 0x1234n, 0));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.NOTFOUND);
-    await s.send(header(Command.ALLOC, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.INVALID);
+    await s.send(header(EtherCommand.FREE, 0x1234n, 0));
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.NOTFOUND);
+    await s.send(header(EtherCommand.ALLOC, 0n, 0));
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
     s.close();
     await stillServes(server);
   });
@@ -204,10 +211,10 @@ Deno.test("server hides one connection's blocks from another (NOTFOUND, data unt
     const buf = await a.alloc(4);
     await buf.write(new Uint8Array([9, 8, 7, 6]));
     const stolen = b.buffer(buf.handle, 4);
-    await assert.rejects(stolen.read(), { code: ErrorCode.NOTFOUND });
-    await assert.rejects(stolen.write(new Uint8Array([0])), { code: ErrorCode.NOTFOUND });
-    await assert.rejects(stolen.realloc(8), { code: ErrorCode.NOTFOUND });
-    await assert.rejects(stolen.free(), { code: ErrorCode.NOTFOUND });
+    await assert.rejects(stolen.read(), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(stolen.write(new Uint8Array([0])), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(stolen.realloc(8), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(stolen.free(), { code: EtherErrorCode.NOTFOUND });
     assert.deepEqual([...await buf.read()], [9, 8, 7, 6]);
     a.close();
     b.close();
@@ -219,9 +226,9 @@ Deno.test("server catches double free and use after free as CORRUPT", async () =
     const c = await connect("127.0.0.1", { port: server.port });
     const buf = await c.alloc(8);
     await buf.free();
-    await assert.rejects(buf.free(), { code: ErrorCode.CORRUPT });
-    await assert.rejects(buf.read(), { code: ErrorCode.CORRUPT });
-    await assert.rejects(buf.write(new Uint8Array(1)), { code: ErrorCode.CORRUPT });
+    await assert.rejects(buf.free(), { code: EtherErrorCode.CORRUPT });
+    await assert.rejects(buf.read(), { code: EtherErrorCode.CORRUPT });
+    await assert.rejects(buf.write(new Uint8Array(1)), { code: EtherErrorCode.CORRUPT });
     await c.ping();
     c.close();
   });
@@ -235,7 +242,7 @@ Deno.test("server refuses a write past the block (OVERFLOW) and caps a read at t
     await assert.rejects(
       buf.write(new Uint8Array(5).fill(9)),
       (e: { code: number; message: string }) => {
-        assert.equal(e.code, ErrorCode.OVERFLOW);
+        assert.equal(e.code, EtherErrorCode.OVERFLOW);
         assert.match(e.message, /holds only 4 bytes/);
         return true;
       },
@@ -251,10 +258,10 @@ Deno.test("server drops a truncated header and a disconnect mid-payload, freeing
     await t.send(hex("e7e7e7e7 01 01 00"));
     t.close();
     const m = await RawSocket.open(server.port);
-    await m.send(header(Command.ALLOC, 0n, 64, Flag.NO_PAYLOAD));
+    await m.send(header(EtherCommand.ALLOC, 0n, 64, EtherFlag.NO_PAYLOAD));
     const h = (await m.reply())!.header.handle;
     assert.equal(server.stats().memoryInUse, 64);
-    await m.send(header(Command.WRITE, h, 64), new Uint8Array(20));
+    await m.send(header(EtherCommand.WRITE, h, 64), new Uint8Array(20));
     m.close();
     await stillServes(server);
     for (
@@ -275,8 +282,8 @@ Deno.test("server answers ERROR TIMEOUT and closes a connection that leaves half
     const s = await RawSocket.open(server.port);
     await s.send(hex("e7e7e7e7 01 01 0000 00000000"));
     const r = (await s.reply())!;
-    assert.equal(r.header.command, Command.ERROR);
-    assert.equal(r.header.reserved, ErrorCode.TIMEOUT);
+    assert.equal(r.header.command, EtherCommand.ERROR);
+    assert.equal(r.header.reserved, EtherErrorCode.TIMEOUT);
     assert.ok(await s.closedByPeer());
     s.close();
     assert.equal(server.stats().timeouts, 1);
@@ -287,10 +294,10 @@ Deno.test("server answers ERROR TIMEOUT and closes a connection that leaves half
 Deno.test("server closes idle connections after the idle timeout", async () => {
   await withServer({ idleTimeoutMs: 150 }, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.PING, 0n, 0));
-    assert.equal((await s.reply())!.header.command, Command.PONG);
+    await s.send(header(EtherCommand.PING, 0n, 0));
+    assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, ErrorCode.TIMEOUT);
+    assert.equal(r.header.reserved, EtherErrorCode.TIMEOUT);
     assert.ok(await s.closedByPeer());
     s.close();
   });
@@ -301,7 +308,7 @@ Deno.test("server refuses connections over the limit with ERROR BUSY", async () 
     const a = await connect("127.0.0.1", { port: server.port });
     const s = await RawSocket.open(server.port);
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, ErrorCode.BUSY);
+    assert.equal(r.header.reserved, EtherErrorCode.BUSY);
     assert.ok(await s.closedByPeer());
     s.close();
     await a.ping();
@@ -315,10 +322,10 @@ Deno.test("server enforces per-connection and total memory quotas with NOMEM", a
     const a = await connect("127.0.0.1", { port: server.port });
     const b = await connect("127.0.0.1", { port: server.port });
     const x = await a.alloc(60);
-    await assert.rejects(a.alloc(41), { code: ErrorCode.NOMEM });
-    await assert.rejects(x.realloc(101), { code: ErrorCode.NOMEM });
+    await assert.rejects(a.alloc(41), { code: EtherErrorCode.NOMEM });
+    await assert.rejects(x.realloc(101), { code: EtherErrorCode.NOMEM });
     await b.alloc(90);
-    await assert.rejects(b.alloc(1), { code: ErrorCode.NOMEM }); // 60 + 90 = 150 total
+    await assert.rejects(b.alloc(1), { code: EtherErrorCode.NOMEM }); // 60 + 90 = 150 total
     await x.free();
     await b.alloc(10);
     a.close();
@@ -329,14 +336,16 @@ Deno.test("server enforces per-connection and total memory quotas with NOMEM", a
 Deno.test("server requires AUTH with the token as the first request", async () => {
   await withServer({ token: "s3cret" }, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.PING, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, ErrorCode.AUTH);
+    await s.send(header(EtherCommand.PING, 0n, 0));
+    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.AUTH);
     assert.ok(await s.closedByPeer());
     s.close();
     await assert.rejects(connect("127.0.0.1", { port: server.port, token: "wrong" }), {
-      code: ErrorCode.AUTH,
+      code: EtherErrorCode.AUTH,
     });
-    await assert.rejects(connect("127.0.0.1", { port: server.port }), { code: ErrorCode.AUTH });
+    await assert.rejects(connect("127.0.0.1", { port: server.port }), {
+      code: EtherErrorCode.AUTH,
+    });
     const c = await connect("127.0.0.1", { port: server.port, token: "s3cret" });
     await c.ping();
     const buf = await c.alloc(3);
@@ -346,14 +355,16 @@ Deno.test("server requires AUTH with the token as the first request", async () =
 });
 
 Deno.test("EtherServer.listen() refuses a non-loopback address without a token", () => {
-  assert.throws(() => EtherServer.listen({ host: "0.0.0.0", port: 0 }), { code: ErrorCode.DENIED });
+  assert.throws(() => EtherServer.listen({ host: "0.0.0.0", port: 0 }), {
+    code: EtherErrorCode.DENIED,
+  });
 });
 
 Deno.test("server answers the database commands with DENIED when it has no engine", async () => {
   await withServer({}, async (server) => {
     const c = await connect("127.0.0.1", { port: server.port });
-    await assert.rejects(c.query(0n, "1.2.3.4"), { code: ErrorCode.DENIED });
-    await assert.rejects(c.openDatabase("x.mxy"), { code: ErrorCode.DENIED });
+    await assert.rejects(c.query(0n, "1.2.3.4"), { code: EtherErrorCode.DENIED });
+    await assert.rejects(c.openDatabase("x.mxy"), { code: EtherErrorCode.DENIED });
     c.close();
   });
 });
@@ -384,7 +395,7 @@ Deno.test("close() lets pipelined requests already received finish, then resolve
   // every request either completed or failed with a network error: nothing half-done
   for (const s of settled) {
     if (s.status === "rejected") {
-      assert.equal((s.reason as { code: number }).code, ErrorCode.NETWORK);
+      assert.equal((s.reason as { code: number }).code, EtherErrorCode.NETWORK);
     }
   }
   const stats = await closing;
@@ -396,10 +407,10 @@ Deno.test("close() lets pipelined requests already received finish, then resolve
 Deno.test("replies use size = payload length so a reference client can read them", async () => {
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
-    await s.send(header(Command.ALLOC, 0n, 5, Flag.NO_PAYLOAD));
+    await s.send(header(EtherCommand.ALLOC, 0n, 5, EtherFlag.NO_PAYLOAD));
     const r = (await s.reply())!;
     assert.equal(r.header.size, 0);
-    assert.equal(r.raw.length, HEADER_SIZE);
+    assert.equal(r.raw.length, ETHER_HEADER_SIZE);
     assert.equal(handleOf(r.raw), r.header.handle);
     s.close();
   });
