@@ -56,45 +56,74 @@ const HAS_OUT = 1 << 17;
  * ```
  */
 export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTables {
-  // Trie with per-state Maps (build time only).
-  const kids: Map<number, number>[] = [new Map()];
-  const outs: number[][] = [[]];
+  // The trie as linked lists in typed arrays (no per-state objects): children of a state are a
+  // sibling list kept sorted by byte; the root's children are a dense table.
+  let cap = 1;
+  for (const p of pieces) if (p !== null) cap += p.length;
+  const first = new Int32Array(cap).fill(-1);
+  const sibling = new Int32Array(cap).fill(-1);
+  const label = new Int32Array(cap);
+  const outHead = new Int32Array(cap).fill(-1);
+  const outKey = new Int32Array(pieces.length);
+  const outNext = new Int32Array(pieces.length);
+  const root = new Int32Array(256);
+  let n = 1;
+  const child = (s: number, b: number): number => {
+    if (s === 0) return root[b];
+    for (let c = first[s]; c >= 0; c = sibling[c]) {
+      const l = label[c];
+      if (l === b) return c;
+      if (l > b) break;
+    }
+    return 0;
+  };
   for (let key = 0; key < pieces.length; key++) {
     const p = pieces[key];
     if (p === null || p.length === 0) continue;
     let s = 0;
     for (let i = 0; i < p.length; i++) {
-      const m = kids[s];
-      let t = m.get(p[i]);
-      if (t === undefined) {
-        t = kids.length;
-        kids.push(new Map());
-        outs.push([]);
-        m.set(p[i], t);
+      const b = p[i];
+      let t = child(s, b);
+      if (t === 0) {
+        t = n++;
+        label[t] = b;
+        if (s === 0) root[b] = t;
+        else {
+          // Insert into the sorted sibling list.
+          let prev = -1, c = first[s];
+          while (c >= 0 && label[c] < b) {
+            prev = c;
+            c = sibling[c];
+          }
+          sibling[t] = c;
+          if (prev < 0) first[s] = t;
+          else sibling[prev] = t;
+        }
       }
       s = t;
     }
-    outs[s].push(key);
+    outKey[key] = key;
+    outNext[key] = outHead[s];
+    outHead[s] = key;
   }
-  const n = kids.length;
   const fail = new Int32Array(n);
   const dictLink = new Int32Array(n).fill(-1);
-  // Breadth-first order for failure links.
   const order = new Int32Array(n);
   let head = 0, tail = 0;
-  const root = new Int32Array(256);
-  for (const [b, t] of kids[0]) {
-    root[b] = t;
-    fail[t] = 0;
-    order[tail++] = t;
-  }
+  for (let b = 0; b < 256; b++) if (root[b] !== 0) order[tail++] = root[b];
+  const eachChild = (s: number, f: (t: number) => void) => {
+    if (s === 0) {
+      for (let b = 0; b < 256; b++) if (root[b] !== 0) f(root[b]);
+    } else for (let c = first[s]; c >= 0; c = sibling[c]) f(c);
+  };
   while (head < tail) {
     const s = order[head++];
-    for (const [b, t] of kids[s]) {
+    for (let t = first[s]; t >= 0; t = sibling[t]) {
+      const b = label[t];
       let f = fail[s];
       for (;;) {
-        const g = f === 0 ? root[b] : kids[f].get(b);
-        if (g !== undefined && g !== 0) {
+        const g = child(f, b);
+        if (g !== 0) {
           fail[t] = g;
           break;
         }
@@ -105,47 +134,57 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
         f = fail[f];
       }
       const ft = fail[t];
-      dictLink[t] = outs[ft].length > 0 ? ft : dictLink[ft];
+      dictLink[t] = outHead[ft] >= 0 ? ft : dictLink[ft];
       order[tail++] = t;
     }
   }
   // Renumber in depth-first preorder (children in byte order): a first child is its parent + 1.
   const id = new Int32Array(n);
   const byNew = new Int32Array(n);
-  const sortedKids: [number, number][][] = new Array(n);
-  const stack: number[] = [0];
+  const stack = new Int32Array(n);
+  const kidsTmp: number[] = [];
+  let sp = 0;
+  stack[sp++] = 0;
   let next = 0;
-  while (stack.length > 0) {
-    const s = stack.pop()!;
+  while (sp > 0) {
+    const s = stack[--sp];
     id[s] = next;
     byNew[next++] = s;
-    const list = [...kids[s]].sort((a, b) => a[0] - b[0]);
-    sortedKids[s] = list;
-    for (let k = list.length - 1; k >= 0; k--) stack.push(list[k][1]);
+    kidsTmp.length = 0;
+    eachChild(s, (t) => kidsTmp.push(t));
+    for (let k = kidsTmp.length - 1; k >= 0; k--) stack[sp++] = kidsTmp[k];
   }
   for (let b = 0; b < 256; b++) root[b] = root[b] === 0 ? 0 : id[root[b]];
   const nodes = new Int32Array(4 * n);
+  const degree = (s: number) => {
+    let d = 0;
+    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
+    return d;
+  };
   let edgeCount = 0;
-  for (let s = 1; s < n; s++) if (kids[s].size > 1) edgeCount += kids[s].size;
+  for (let s = 1; s < n; s++) {
+    const d = degree(s);
+    if (d > 1) edgeCount += d;
+  }
   const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
   let e = 0;
   let total = 0;
   for (let ns = 0; ns < n; ns++) {
     const s = byNew[ns];
-    const list = sortedKids[s];
     outStart[ns] = total;
-    total += outs[s].length;
+    for (let k = outHead[s]; k >= 0; k = outNext[k]) total++;
     nodes[4 * ns] = ns === 0 ? 0 : id[fail[s]];
     nodes[4 * ns + 3] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
-    let info = ns === 0 ? 0 : list.length;
-    if (outs[s].length > 0) info |= HAS_OUT;
-    if (ns !== 0 && list.length === 1) info |= list[0][0] << 9;
-    if (ns !== 0 && list.length > 1) {
+    const d = ns === 0 ? 0 : degree(s);
+    let info = d;
+    if (outHead[s] >= 0) info |= HAS_OUT;
+    if (d === 1) info |= label[first[s]] << 9;
+    if (d > 1) {
       nodes[4 * ns + 1] = e;
-      for (const [b, t] of list) {
-        edges[2 * e] = b;
-        edges[2 * e + 1] = id[t];
+      for (let c = first[s]; c >= 0; c = sibling[c]) {
+        edges[2 * e] = label[c];
+        edges[2 * e + 1] = id[c];
         e++;
       }
     }
@@ -153,7 +192,11 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
   }
   outStart[n] = total;
   const outList = new Uint32Array(total);
-  for (let ns = 0; ns < n; ns++) outList.set(outs[byNew[ns]], outStart[ns]);
+  for (let ns = 0; ns < n; ns++) {
+    // Keys in ascending order within a state.
+    let k = outStart[ns + 1];
+    for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = outKey[x];
+  }
   return { root, nodes, edges, outStart, outList };
 }
 

@@ -298,3 +298,55 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/**
+ * A growable buffer of UTF-8 text for build time: strings are appended (encoded as
+ * {@linkcode encodeUtf8Into} does) without a typed array per string.
+ *
+ * @example
+ * ```ts
+ * import { Utf8Buffer } from "./_case_fold.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Utf8Buffer();
+ * assert.equal(b.append("ab", false), 0);
+ * assert.equal(b.append("É", true), 2);
+ * assert.deepEqual([...b.bytes()], [0x61, 0x62, 0xc3, 0xa9]);
+ * ```
+ */
+export class Utf8Buffer {
+  #buf: Uint8Array = new Uint8Array(1024);
+  #len = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /**
+   * Appends a string.
+   *
+   * @param s The string.
+   * @param fold Whether to case-fold it.
+   * @returns The offset where it starts.
+   */
+  append(s: string, fold: boolean): number {
+    const need = this.#len + s.length * 3 + 4;
+    if (need > this.#buf.length) {
+      const nb = new Uint8Array(Math.max(need, this.#buf.length * 2));
+      nb.set(this.#buf.subarray(0, this.#len));
+      this.#buf = nb;
+    }
+    const at = this.#len;
+    this.#len += encodeUtf8Into(s, this.#buf.subarray(at), fold);
+    return at;
+  }
+
+  /**
+   * The bytes written (a view, valid until the next append).
+   *
+   * @returns The bytes.
+   */
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+}

@@ -34,7 +34,7 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, encodeUtf8 } from "./_case_fold.ts";
+import { decodeUtf8, Utf8Buffer } from "./_case_fold.ts";
 import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
 import { compileGlob } from "../db/glob.ts";
 import { AhoCorasick, type AhoCorasickTables, buildAhoCorasick } from "../db/aho_corasick.ts";
@@ -87,21 +87,20 @@ export function encodeGlobSection(
   }));
   compiled.sort((a, b) => b.c.specificity - a.c.specificity || a.i - b.i);
   const P = compiled.length;
-  const texts: Uint8Array[] = [];
-  let textLen = 0;
+  const textBuf = new Utf8Buffer();
+  const pieceBuf = new Utf8Buffer();
+  const pieceAt = new Int32Array(P + 1);
   let words = 0;
   for (const { c } of compiled) words += c.program.length;
   const programs = new Int32Array(words);
   const rows = new Uint32Array(P * ROW);
-  const pieces: (Uint8Array | null)[] = [];
   const always: number[] = [];
   let w = 0;
   for (let id = 0; id < P; id++) {
     const { c, i } = compiled[id];
-    const t = encodeUtf8(entries[i].text, false);
-    texts.push(t);
-    rows[id * ROW] = textLen;
-    rows[id * ROW + 1] = t.length;
+    const at = textBuf.append(entries[i].text, false);
+    rows[id * ROW] = at;
+    rows[id * ROW + 1] = textBuf.length - at;
     rows[id * ROW + 2] = w;
     rows[id * ROW + 3] = c.program.length;
     const off = entries[i].dataOffset;
@@ -112,18 +111,19 @@ export function encodeGlobSection(
     rows[id * ROW + 5] = c.specificity;
     programs.set(c.program, w);
     w += c.program.length;
-    textLen += t.length;
-    if (c.fixedPiece === "") {
-      pieces.push(null);
-      always.push(id);
-    } else pieces.push(encodeUtf8(c.fixedPiece, false));
+    pieceAt[id] = pieceBuf.append(c.fixedPiece, false);
+    if (c.fixedPiece === "") always.push(id);
   }
-  const allText = new Uint8Array(textLen);
-  let at = 0;
-  for (const t of texts) {
-    allText.set(t, at);
-    at += t.length;
+  pieceAt[P] = pieceBuf.length;
+  const allPieces = pieceBuf.bytes();
+  const pieces: (Uint8Array | null)[] = new Array(P);
+  for (let id = 0; id < P; id++) {
+    pieces[id] = pieceAt[id + 1] === pieceAt[id]
+      ? null
+      : allPieces.subarray(pieceAt[id], pieceAt[id + 1]);
   }
+  const allText = textBuf.bytes();
+  const textLen = allText.length;
   const ac = buildAhoCorasick(pieces);
   const S = ac.nodes.length / 4;
   const wr = new SectionWriter();

@@ -28,13 +28,22 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, encodeUtf8, foldCodePoint } from "./_case_fold.ts";
+import { decodeUtf8, foldCodePoint, Utf8Buffer } from "./_case_fold.ts";
 import { i32View, SectionWriter, u8View } from "./_section_view.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
 
 const HEADER = 40;
+const FNV = 0x01000193;
+
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 /**
  * Hashes UTF-8 bytes as the literal table does.
@@ -103,42 +112,42 @@ export function encodeLiteralSection(
   if (m > 0x10000000) {
     throw new FormatError("bad-input", `Too many literal entries for one section: ${n}`);
   }
-  const keys: Uint8Array[] = new Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    keys[i] = encodeUtf8(entries[i].text, fold);
-    total += keys[i].length;
-  }
+  const text = new Utf8Buffer();
+  const starts = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) starts[i] = text.append(entries[i].text, fold);
+  const total = text.length;
+  starts[n] = total;
   if (total > 0xfffffffe) {
     throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
   }
-  const strings = new Uint8Array(total);
+  const strings = text.bytes();
   const slots = new Int32Array(4 * m);
   const mask = m - 1;
-  let at = 0;
   for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    strings.set(k, at);
+    const at = starts[i];
+    const len = starts[i + 1] - at;
     const off = entries[i].dataOffset;
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
       throw new RangeError(`Literal "${entries[i].text}" has an invalid data offset ${off}`);
     }
-    const h = literalHash(k, k.length) | 0;
+    let h = 0x811c9dc5 | 0;
+    for (let x = 0; x < len; x++) h = Math.imul(h ^ strings[at + x], FNV);
+    h = finish(h);
     let s = h & mask;
     for (;;) {
       const b = 4 * s;
       if (slots[b + 2] === 0) {
         slots[b] = h;
         slots[b + 1] = at;
-        slots[b + 2] = k.length + 1;
+        slots[b + 2] = len + 1;
         slots[b + 3] = off | 0;
         break;
       }
-      if (slots[b] === h && slots[b + 2] === k.length + 1) {
+      if (slots[b] === h && slots[b + 2] === len + 1) {
         const o = slots[b + 1] >>> 0;
         let x = 0;
-        while (x < k.length && strings[o + x] === k[x]) x++;
-        if (x === k.length) {
+        while (x < len && strings[o + x] === strings[at + x]) x++;
+        if (x === len) {
           throw new FormatError(
             "bad-input",
             `Literal "${entries[i].text}" is stored twice (same key as an earlier entry)`,
@@ -147,7 +156,6 @@ export function encodeLiteralSection(
       }
       s = (s + 1) & mask;
     }
-    at += k.length;
   }
   const w = new SectionWriter();
   const header = new Uint8Array(HEADER);
@@ -174,8 +182,6 @@ export interface LiteralTableOptions {
   /** The section's absolute offset in the file, for error messages. Default 0. */
   fileOffset?: number;
 }
-
-const FNV = 0x01000193;
 
 /**
  * A literal section viewed in place. A lookup hashes the query's UTF-8 bytes while reading the
