@@ -171,3 +171,57 @@ Deno.test("mxy pcap fields rejects bad calls with exit 2 and lists attributes", 
   assert.equal(help.code, 0);
   assert.match(help.out, /Usage: mxy pcap info/);
 });
+
+Deno.test({
+  name:
+    "mxy pcap info agrees with capinfos on packets, bytes and time span of every fixture capture",
+  ignore: loop === null || !hasProgram("capinfos"),
+  async fn() {
+    const root = loop!.replace(/\/loopback$/, "");
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of Deno.readDirSync(d)) {
+        if (e.isDirectory) walk(`${d}/${e.name}`);
+        else if (/\.pcap(ng)?$/.test(e.name)) files.push(`${d}/${e.name}`);
+      }
+    };
+    walk(root);
+    files.sort();
+    const ours = new Map<
+      string,
+      { packets: number; wireBytes: number; first: string; last: string }
+    >();
+    const r = await mxy(["pcap", "info", "--json", "--log-level", "silent", ...files]);
+    for (const line of r.out.trim().split("\n")) {
+      const info = JSON.parse(line);
+      ours.set(info.file, info);
+    }
+    let compared = 0;
+    for (const f of files) {
+      const c = await new Deno.Command("capinfos", {
+        args: ["-T", "-r", "-c", "-d", "-a", "-e", "-S", f],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const cols = new TextDecoder().decode(c.stdout).trim().split("\t");
+      const mine = ours.get(f);
+      if (!c.success || cols.length < 5) {
+        // capinfos refuses it: mxy must have refused or reported it as cut short
+        assert.ok(mine === undefined || (mine as unknown as { truncated: unknown }).truncated, f);
+        continue;
+      }
+      assert.ok(mine, `mxy pcap info did not read ${f}`);
+      assert.equal(mine.packets, Number(cols[1]), `${f} packets`);
+      assert.equal(mine.wireBytes, Number(cols[2]), `${f} bytes`);
+      const digits = cols[3].split(".")[1]?.length ?? 0;
+      if (cols[3] !== "n/a" && (digits === 6 || digits === 9)) {
+        // capinfos prints as many decimals as the resolution (other resolutions are rounded)
+        const pad = (t: string) => t.padEnd(t.indexOf(".") + 10, "0");
+        assert.equal(mine.first, pad(cols[3]), `${f} first`);
+        assert.equal(mine.last, pad(cols[4]), `${f} last`);
+      }
+      compared++;
+    }
+    assert.ok(compared >= 60, `only ${compared} captures compared`);
+  },
+});
