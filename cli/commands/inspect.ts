@@ -5,7 +5,7 @@
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { Database } from "../../lib/db/database.ts";
-import { iterateNetworks } from "../../lib/db/export.ts";
+import { countNetworks } from "../../lib/db/export.ts";
 import { type MmdbValue, valueToJson } from "../../lib/format/value.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
@@ -60,15 +60,7 @@ function inspect(db: Database, path: string, walk: boolean): Inspection {
   const buildTime = epoch <= 8_640_000_000_000n ? new Date(ms).toISOString() : null;
   let networks: Inspection["networks"] = null;
   if (walk) {
-    let ipv4 = 0;
-    let ipv6 = 0;
-    const offsets = new Set<number>();
-    for (const n of iterateNetworks(db)) {
-      if (n.version === 4) ipv4++;
-      else ipv6++;
-      offsets.add(n.offset);
-    }
-    networks = { ipv4, ipv6, dataRecords: offsets.size };
+    networks = countNetworks(db);
   }
   const layout = [
     { name: "search tree", offset: 0, length: l.treeSize },

@@ -140,6 +140,115 @@ export function* iterateNetworks(
   }
 }
 
+/** Network counts from {@linkcode countNetworks}. */
+export interface NetworkCounts {
+  /** Networks written as IPv4 (in an IPv4 tree, or inside `::/96` of an IPv6 tree). */
+  ipv4: number;
+  /** Other IPv6 networks. */
+  ipv6: number;
+  /** Distinct data records the networks point to. */
+  dataRecords: number;
+}
+
+/**
+ * Counts the networks of the search tree (aliases of the IPv4 subtree counted once) and the
+ * distinct data records they point to, without formatting or decoding anything: a quick version
+ * of {@linkcode iterateNetworks} for statistics.
+ *
+ * @param db The database.
+ * @returns The {@linkcode NetworkCounts}.
+ * @throws {FormatError} When the search tree is corrupt.
+ * @example
+ * ```ts
+ * import { Database } from "./database.ts";
+ * import { countNetworks } from "./export.ts";
+ * import assert from "node:assert/strict";
+ * const db = await Database.open(new URL(
+ *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-mixed-24.mmdb",
+ *   import.meta.url,
+ * ).pathname);
+ * assert.deepEqual(countNetworks(db), { ipv4: 6, ipv6: 5, dataRecords: 11 });
+ * ```
+ */
+export function countNetworks(db: Database): NetworkCounts {
+  const u8 = db.bytes;
+  const { nodeCount, recordSize, ipVersion } = db.metadata;
+  const dataSize = db.layout.dataEnd - db.layout.dataStart;
+  const bits = ipVersion === 6 ? 128 : 32;
+  const counts: NetworkCounts = { ipv4: 0, ipv6: 0, dataRecords: 0 };
+  if (nodeCount === 0) return counts;
+  let ipv4Start = -1;
+  if (ipVersion === 6) {
+    let node = 0;
+    let i = 0;
+    for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
+    if (i === 96 && node < nodeCount) ipv4Start = node;
+  }
+  const visited = new Uint8Array(nodeCount);
+  const seen = new Uint8Array(Math.ceil(dataSize / 8));
+  // Stack of nodes and depths; `v4` marks nodes inside ::/96 at depth >= 96 (IPv4 notation).
+  const nodes = new Int32Array(bits * 2 + 2);
+  const depths = new Uint8Array(bits * 2 + 2);
+  const v4 = new Uint8Array(bits * 2 + 2);
+  let top = 0;
+  nodes[0] = 0;
+  depths[0] = 0;
+  v4[0] = ipVersion === 4 ? 1 : 0;
+  top = 1;
+  visited[0] = 1;
+  // Whether the current path is still all-zero (the ::/96 prefix) is tracked per entry.
+  const zero = new Uint8Array(bits * 2 + 2);
+  zero[0] = 1;
+  while (top > 0) {
+    top--;
+    const node = nodes[top] >>> 0;
+    const depth = depths[top];
+    const isV4 = v4[top];
+    const isZero = zero[top];
+    if (depth >= bits) {
+      throw new FormatError("bad-tree", `Search tree node ${node} lies deeper than ${bits} bits`);
+    }
+    // Right first, so that the left (the ::/96 path) is walked first.
+    for (let bit = 1; bit >= 0; bit--) {
+      const record = readRecord(u8, recordSize, node, bit);
+      const childZero = isZero === 1 && bit === 0 ? 1 : 0;
+      const childV4 = isV4 === 1 || (ipVersion === 6 && childZero === 1 && depth + 1 >= 96) ? 1 : 0;
+      if (record < nodeCount) {
+        if (visited[record]) {
+          if (record === ipv4Start) continue;
+          throw new FormatError(
+            "bad-tree",
+            `Search tree node ${record} is reached twice (from node ${node})`,
+            node * (recordSize / 4),
+          );
+        }
+        visited[record] = 1;
+        nodes[top] = record;
+        depths[top] = depth + 1;
+        v4[top] = childV4;
+        zero[top] = childZero;
+        top++;
+      } else if (record > nodeCount) {
+        const offset = record - nodeCount - 16;
+        if (offset < 0 || offset >= dataSize) {
+          throw new FormatError(
+            "bad-tree",
+            `Search tree record ${record} of node ${node} points outside the data section`,
+            node * (recordSize / 4),
+          );
+        }
+        if (childV4) counts.ipv4++;
+        else counts.ipv6++;
+        if ((seen[offset >> 3] & (1 << (offset & 7))) === 0) {
+          seen[offset >> 3] |= 1 << (offset & 7);
+          counts.dataRecords++;
+        }
+      }
+    }
+  }
+  return counts;
+}
+
 function setBit(path: Uint8Array, index: number, bit: number): void {
   const mask = 0x80 >> (index & 7);
   if (bit) path[index >> 3] |= mask;

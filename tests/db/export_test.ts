@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DatabaseBuilder } from "../../lib/db/builder.ts";
 import { Database, type IpResult } from "../../lib/db/database.ts";
-import { exportJsonLines, iterateNetworks } from "../../lib/db/export.ts";
+import { countNetworks, exportJsonLines, iterateNetworks } from "../../lib/db/export.ts";
 import { parseJsonLinesFeed } from "../../lib/db/feeds/json.ts";
 import { formatIpv4 } from "../../lib/db/ip_address.ts";
 import type { MmdbValue } from "../../lib/format/value.ts";
@@ -149,5 +149,22 @@ Deno.test({
     assert.match(line, /"double":null,"float":null/);
     assert.match(line, /"uint128":340282366920938463463374607431768211455/);
     assert.match(line, /"uint64":18446744073709551615/);
+  },
+});
+
+Deno.test({
+  name: "countNetworks() agrees with iterateNetworks() on every test database",
+  ignore: !TEST_DATA,
+  fn() {
+    for (const e of Deno.readDirSync(TEST_DATA!)) {
+      if (!e.name.endsWith(".mmdb") || /Broken|Invalid|broken/.test(e.name)) continue;
+      const db = Database.fromBytes(Deno.readFileSync(`${TEST_DATA}/${e.name}`));
+      const nets = [...iterateNetworks(db)];
+      assert.deepEqual(countNetworks(db), {
+        ipv4: nets.filter((n) => n.version === 4).length,
+        ipv6: nets.filter((n) => n.version === 6).length,
+        dataRecords: new Set(nets.map((n) => n.offset)).size,
+      }, e.name);
+    }
   },
 });
