@@ -383,6 +383,12 @@ export class EtherServer {
         this.#s.timeouts++;
         this.#log(`connection ${c.id}: idle for ${idle} ms, closing`);
         this.#timeoutDrop(c);
+      } else if (this.#stopping && c.busy && now - c.lastActivity > frame) {
+        // shutting down: a reply the peer does not read may hold us up to the frame timeout
+        this.#log(
+          `connection ${c.id}: reply not taken within ${frame} ms during shutdown, closing`,
+        );
+        this.#drop(c);
       }
     }
   }

@@ -415,3 +415,19 @@ Deno.test("replies use size = payload length so a reference client can read them
     s.close();
   });
 });
+
+Deno.test("close() drops idle connections and gives a half-sent request the frame timeout", async () => {
+  const server = EtherServer.listen({ port: 0, frameTimeoutMs: 100 });
+  const idle = await RawSocket.open(server.port);
+  const half = await RawSocket.open(server.port);
+  await half.send(hex("e7e7e7e7 01 10 0001"));
+  await idle.send(header(EtherCommand.PING, 0n, 0));
+  assert.equal((await idle.reply())!.header.command, EtherCommand.PONG);
+  const stats = await server.close();
+  assert.equal(stats.connections, 0);
+  assert.ok(await idle.closedByPeer());
+  const r = await half.reply();
+  assert.equal(r?.header.reserved, EtherErrorCode.TIMEOUT);
+  idle.close();
+  half.close();
+});
