@@ -7,7 +7,7 @@
  * @module
  */
 import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
-import { compileGlob, GlobError, hasGlobSyntax } from "./glob.ts";
+import { type CompiledGlob, compileGlob, GlobError, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
 import { encodeLiteralSection } from "../format/literal_section.ts";
 import { encodeGlobSection } from "../format/glob_section.ts";
@@ -59,6 +59,8 @@ export function literalSectionEncoder(): SectionEncoder {
  * ```
  */
 export function globSectionEncoder(): SectionEncoder {
+  // Patterns compiled while checking them, reused when the section is encoded.
+  const cache = new Map<string, CompiledGlob>();
   return {
     name: "glob",
     kind: "glob",
@@ -66,7 +68,7 @@ export function globSectionEncoder(): SectionEncoder {
     normalizeKey: (key: string, mode: MatchMode) => {
       const ci = mode === "case-insensitive";
       try {
-        compileGlob(key, { caseInsensitive: ci });
+        cache.set(key, compileGlob(key, { caseInsensitive: ci }));
       } catch (err) {
         if (err instanceof GlobError) {
           throw new Error(
@@ -79,11 +81,15 @@ export function globSectionEncoder(): SectionEncoder {
       }
       return ci ? foldString(key) : key;
     },
-    encode: (entries: readonly SectionEntry[], context: SectionContext) =>
-      encodeGlobSection(
-        entries.map((e) => ({ text: e.key, dataOffset: e.offset })),
-        { caseInsensitive: context.matchMode === "case-insensitive" },
-      ),
+    encode: (entries: readonly SectionEntry[], context: SectionContext) => {
+      const caseInsensitive = context.matchMode === "case-insensitive";
+      const bytes = encodeGlobSection(
+        entries.map((e) => ({ text: e.key, dataOffset: e.offset, compiled: cache.get(e.key) })),
+        { caseInsensitive },
+      );
+      cache.clear();
+      return bytes;
+    },
   };
 }
 

@@ -36,7 +36,7 @@
 import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer } from "./_case_fold.ts";
 import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
-import { compileGlob } from "../db/glob.ts";
+import { type CompiledGlob, compileGlob } from "../db/glob.ts";
 import { AhoCorasick, type AhoCorasickTables, buildAhoCorasick } from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
@@ -51,6 +51,8 @@ export interface GlobEntry {
   text: string;
   /** Its data: an offset into the MMDB data section. */
   dataOffset: number;
+  /** The pattern already compiled with the section's case mode (saves compiling it again). */
+  compiled?: CompiledGlob;
 }
 
 /** Options for {@linkcode encodeGlobSection}. */
