@@ -1,0 +1,292 @@
+/**
+ * The pattern benchmark report: every figure of issue 3 side by side in one run, as ratios
+ * against the named peers.
+ *
+ *   deno run -A bench/pattern_report.ts            # full report (a few minutes)
+ *   deno run -A bench/pattern_report.ts --quick    # smaller query counts
+ *
+ * Sub-modes used by the report itself (each in a fresh process):
+ *   --build-only   1,000,000 mixed entries through DatabaseBuilder; prints JSON with the rate
+ *                  and the peak resident memory (VmHWM)
+ *   --gc-only      10,000,000 mixed zero-allocation queries; run with --v8-flags=--trace-gc,
+ *                  prints GC-BEGIN / GC-END around the query loop
+ *
+ * Data sets (bench/_pattern_data.ts) follow the published Matchy benchmarks: 50,000 literals;
+ * 10,000 globs per style (prefix, suffix, mixed, complex); 1% and 50% hit rates. Files are
+ * written to bench/data/ (git-ignored).
+ *
+ * @module
+ */
+import process from "node:process";
+import picomatch from "picomatch";
+import AhoCorasick from "modern-ahocorasick";
+import { DatabaseBuilder } from "../lib/db/builder.ts";
+import { Database } from "../lib/db/database.ts";
+import { StringMatches } from "../lib/db/string_match.ts";
+import {
+  fixedPiece,
+  GLOB_STYLES,
+  globToRegExpSource,
+  makeGlobs,
+  makeLiterals,
+  makeQueries,
+  Names,
+} from "./_pattern_data.ts";
+
+const DATA = new URL("./data/", import.meta.url).pathname;
+const args = new Set(Deno.args);
+const QUICK = args.has("--quick");
+
+function fmt(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(1);
+}
+
+function ratio(a: number, b: number): string {
+  const r = a / b;
+  return r >= 100 ? `${Math.round(r).toLocaleString("en-US")}×` : `${r.toFixed(2)}×`;
+}
+
+/** Runs `fn` over `items` repeatedly for at least `minMs`; returns operations per second. */
+function rate(items: string[], minMs: number, fn: (q: string) => number): number {
+  let sink = 0;
+  for (let i = 0; i < Math.min(items.length, 2000); i++) sink += fn(items[i]); // warm-up
+  let ops = 0;
+  const t0 = performance.now();
+  let t = t0;
+  do {
+    for (let i = 0; i < items.length; i++) sink += fn(items[i]);
+    ops += items.length;
+    t = performance.now();
+  } while (t - t0 < minMs);
+  if (sink === -1) console.log("");
+  return ops / ((t - t0) / 1000);
+}
+
+function dataFor(i: number): Record<string, string | number> {
+  return { threat: ["phishing", "malware", "c2", "spam"][i % 4], score: i % 100 };
+}
+
+async function literalSection(): Promise<void> {
+  console.log("\n## Literals: 50,000 strings");
+  const literals = makeLiterals(50_000);
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  const source = literals.map((entry, i) => ({ entry: `literal:${entry}`, data: dataFor(i) }));
+  for (const { entry, data } of source) b.add(entry, data);
+  const mxyPath = `${DATA}literals.mxy`;
+  const jsonPath = `${DATA}literals.json`;
+  await Deno.writeFile(mxyPath, b.build());
+  await Deno.writeTextFile(jsonPath, JSON.stringify(source));
+  const db = await Database.open(mxyPath);
+  const map = new Map<string, unknown>(source.map((s) => [s.entry.slice(8), s.data]));
+  const minMs = QUICK ? 300 : 1500;
+  for (const hit of [0.01, 0.5]) {
+    const qs = makeQueries(literals, "literal", 200_000, hit, 7);
+    const mxy = rate(qs, minMs, (q) => db.lookupStringOffset(q));
+    const m = rate(qs, minMs, (q) => (map.get(q) === undefined ? -1 : 1));
+    const hits = qs.filter((q) => db.lookupStringOffset(q) >= 0).length / qs.length;
+    console.log(
+      `  ${(hit * 100).toFixed(0).padStart(2)}% hits (measured ${(hits * 100).toFixed(1)}%): ` +
+        `mxy ${fmt(mxy)} lookups/s, prebuilt Map ${fmt(m)} lookups/s → ${ratio(mxy, m)} the Map`,
+    );
+  }
+  db.close();
+  // Open time: memory-mapped .mxy vs reading the JSON and building the Map.
+  const opens = QUICK ? 200 : 1000;
+  let t0 = performance.now();
+  for (let i = 0; i < opens; i++) (await Database.open(mxyPath)).close();
+  const openMs = (performance.now() - t0) / opens;
+  const probe = await Database.open(mxyPath);
+  const mode = probe.mapMode;
+  probe.close();
+  const builds = QUICK ? 3 : 10;
+  t0 = performance.now();
+  let size = 0;
+  for (let i = 0; i < builds; i++) {
+    const arr = JSON.parse(await Deno.readTextFile(jsonPath)) as typeof source;
+    const m2 = new Map<string, unknown>();
+    for (const s of arr) m2.set(s.entry.slice(8), s.data);
+    size += m2.size;
+  }
+  const mapMs = (performance.now() - t0) / builds;
+  console.log(
+    `  open: .mxy ${(openMs * 1000).toFixed(1)} µs (${mode}) vs Map from JSON ` +
+      `${mapMs.toFixed(1)} ms (${size / builds} keys) → ${ratio(mapMs, openMs)} faster`,
+  );
+}
+
+function globSection(): void {
+  console.log("\n## Globs: 10,000 patterns per style (all matches per query)");
+  const holder = new StringMatches();
+  const minMs = QUICK ? 300 : 1000;
+  for (const style of GLOB_STYLES) {
+    const globs = makeGlobs(style, 10_000, 11);
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    globs.forEach((g, i) => b.add(`glob:${g}`, dataFor(i)));
+    const db = Database.fromBytes(b.build());
+    const matchers = globs.map((g) => picomatch(g, { dot: true }));
+    const refs = globs.map((g) => new RegExp(`^${globToRegExpSource(g)}$`));
+    const combined = new RegExp(`^(?:${globs.map(globToRegExpSource).join("|")})$`);
+    const pieces = globs.map(fixedPiece).filter((p) => p.length > 0);
+    const ac = new AhoCorasick(pieces);
+    for (const hit of [0.01, 0.5]) {
+      const qs = makeQueries(globs, "glob", 20_000, hit, 13);
+      // Sanity: mxy finds exactly what each pattern's RegExp translation finds (picomatch's
+      // dialect differs in corner cases, e.g. a trailing "*" after a dot, so it is not the
+      // reference).
+      for (let i = 0; i < 50; i++) {
+        const q = qs[i];
+        const want = refs.filter((r) => r.test(q)).length;
+        const got = db.lookupStringOffsets(q, holder);
+        if (want !== got) throw new Error(`mxy and the RegExp reference disagree on "${q}"`);
+      }
+      const measured = qs.filter((q) => db.lookupStringOffsets(q, holder) > 0).length / qs.length;
+      const mxy = rate(qs, minMs, (q) => db.lookupStringOffsets(q, holder));
+      const few = qs.slice(0, QUICK ? 20 : 60);
+      const pico = rate(few, minMs, (q) => {
+        let n = 0;
+        for (let k = 0; k < matchers.length; k++) if (matchers[k](q)) n++;
+        return n;
+      });
+      const reQs = qs.slice(0, QUICK ? 200 : 1000);
+      const re = rate(reQs, minMs, (q) => (combined.test(q) ? 1 : 0));
+      const aho = rate(qs.slice(0, 5000), minMs, (q) => ac.search(q).length);
+      console.log(
+        `  ${style.padEnd(7)} ${(hit * 100).toFixed(0).padStart(2)}% hits (measured ` +
+          `${(measured * 100).toFixed(1)}%): mxy ${fmt(mxy)} q/s | picomatch each ${
+            fmt(pico)
+          } q/s ` +
+          `→ ${ratio(mxy, pico)} | one RegExp ${fmt(re)} q/s → ${ratio(mxy, re)} | ` +
+          `modern-ahocorasick (pieces only) ${fmt(aho)} q/s → ${ratio(mxy, aho)}`,
+      );
+    }
+  }
+}
+
+function buildOnly(): void {
+  const N = 1_000_000;
+  const g = new Names(21);
+  // 400k IPv4 (hosts and /24s), 100k IPv6, 400k literals, 100k globs.
+  const entries: string[] = [];
+  for (let i = 0; i < 400_000; i++) {
+    const a = 1 + g.int(223), b2 = g.int(256), c = g.int(256), d = g.int(256);
+    entries.push(i % 4 === 0 ? `${a}.${b2}.${c}.0/24` : `${a}.${b2}.${c}.${d}`);
+  }
+  for (let i = 0; i < 100_000; i++) {
+    entries.push(`2001:db8:${g.int(65536).toString(16)}:${g.int(65536).toString(16)}::/64`);
+  }
+  const lits = makeLiterals(400_000, 22);
+  for (const l of lits) entries.push(`literal:${l}`);
+  const styles = GLOB_STYLES.flatMap((s) => makeGlobs(s, 25_000, 23 + s.length));
+  for (const s of styles) entries.push(`glob:${s}`);
+  const values = Array.from({ length: 1000 }, (_, i) => dataFor(i));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const b = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
+  for (let i = 0; i < entries.length; i++) b.add(entries[i], values[i % 1000]);
+  const bytes = b.build();
+  const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  console.log(JSON.stringify({
+    entries: entries.length,
+    requested: N,
+    seconds: s,
+    rate: entries.length / s,
+    cpuSeconds: cpuS,
+    cpuRate: entries.length / cpuS,
+    peakRssMiB: hwm,
+    fileMiB: bytes.length / 1048576,
+    counts: b.stats.counts,
+  }));
+}
+
+function gcOnly(): void {
+  const g = new Names(31);
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  for (let i = 0; i < 20_000; i++) {
+    b.add(`${1 + g.int(223)}.${g.int(256)}.${g.int(256)}.0/24`, dataFor(i));
+  }
+  const lits = makeLiterals(50_000, 32);
+  lits.forEach((l, i) => b.add(`literal:${l}`, dataFor(i)));
+  const globs = GLOB_STYLES.flatMap((s) => makeGlobs(s, 2_500, 33 + s.length));
+  globs.forEach((p, i) => b.add(`glob:${p}`, dataFor(i)));
+  const db = Database.fromBytes(b.build());
+  const queries: string[] = [];
+  for (let i = 0; i < 4000; i++) {
+    queries.push(`${1 + g.int(223)}.${g.int(256)}.${g.int(256)}.${g.int(256)}`);
+  }
+  queries.push(...makeQueries(lits, "literal", 3000, 0.5, 34));
+  queries.push(...makeQueries(globs, "glob", 3000, 0.5, 35));
+  const holder = new StringMatches(64);
+  let hits = 0;
+  const run = (n: number) => {
+    const qn = queries.length;
+    for (let i = 0; i < n; i++) {
+      const q = queries[i % qn];
+      let off = db.lookupIpOffset(q);
+      if (db.lastIpVersion === 0) {
+        off = (i & 1) === 0 ? db.lookupStringOffset(q) : db.lookupStringOffsets(q, holder) - 1;
+      }
+      if (off >= 0) hits++;
+    }
+  };
+  run(200_000);
+  console.log("GC-BEGIN");
+  const t0 = performance.now();
+  run(10_000_000);
+  const s = (performance.now() - t0) / 1000;
+  console.log("GC-END");
+  console.log(JSON.stringify({ queries: 10_000_000, seconds: s, rate: 1e7 / s, hits }));
+}
+
+async function subprocess(flags: string[], mode: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, mode],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`${mode} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return text;
+}
+
+async function report(): Promise<void> {
+  await Deno.mkdir(DATA, { recursive: true });
+  console.log(`# mxy pattern benchmark (${Deno.version.deno}, ${Deno.build.target})`);
+  console.log(
+    `load average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
+      `${navigator.hardwareConcurrency} CPUs (peers run in the same process, interleaved, so ` +
+      `ratios hold under load; absolute rates do not)`,
+  );
+  await literalSection();
+  globSection();
+  console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
+  const build = JSON.parse((await subprocess([], "--build-only")).trim().split("\n").pop()!);
+  console.log(
+    `  ${build.entries.toLocaleString("en-US")} entries in ${build.seconds.toFixed(2)} s → ` +
+      `${fmt(build.rate)} entries/s wall (target 500 k); ${build.cpuSeconds.toFixed(2)} s CPU → ` +
+      `${fmt(build.cpuRate)} entries per CPU-second; peak RSS ${
+        build.peakRssMiB.toFixed(0)
+      } MiB; ` +
+      `file ${build.fileMiB.toFixed(1)} MiB; ${JSON.stringify(build.counts)}`,
+  );
+  console.log("\n## GC during 10,000,000 mixed zero-allocation queries (--trace-gc)");
+  const trace = await subprocess(["--v8-flags=--trace-gc"], "--gc-only");
+  const lines = trace.split("\n");
+  const a = lines.indexOf("GC-BEGIN"), z = lines.indexOf("GC-END");
+  const gcs = lines.slice(a + 1, z).filter((l) => /Scavenge|Mark-Compact|Mark-sweep|Minor/.test(l));
+  const info = JSON.parse(lines.slice(z + 1).find((l) => l.startsWith("{"))!);
+  console.log(
+    `  ${gcs.length} GC events in the query loop (${fmt(info.rate)} queries/s, IPs, literals ` +
+      `and globs mixed)`,
+  );
+  for (const l of gcs.slice(0, 5)) console.log(`    ${l.trim()}`);
+}
+
+if (args.has("--build-only")) buildOnly();
+else if (args.has("--gc-only")) gcOnly();
+else await report();
