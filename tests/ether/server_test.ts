@@ -431,3 +431,21 @@ Deno.test("close() drops idle connections and gives a half-sent request the fram
   idle.close();
   half.close();
 });
+
+Deno.test("server zeroes new blocks and the tail a REALLOC adds", async () => {
+  await withServer({}, async (server) => {
+    const c = await connect("127.0.0.1", { port: server.port });
+    for (let i = 0; i < 20; i++) {
+      const b = await c.alloc(256);
+      assert.deepEqual(await b.read(), new Uint8Array(256), `allocation ${i} is not zeroed`);
+      await b.write(new Uint8Array(256).fill(0xff));
+      await b.realloc(128);
+      await b.realloc(300);
+      const back = await b.read();
+      assert.deepEqual(back.subarray(0, 128), new Uint8Array(128).fill(0xff));
+      assert.deepEqual(back.subarray(128), new Uint8Array(172));
+      await b.free();
+    }
+    c.close();
+  });
+});
