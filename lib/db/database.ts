@@ -576,6 +576,35 @@ export class Database {
     return m === null ? -1 : m.matchFirst(query);
   }
 
+  /**
+   * The unified allocation-free lookup: an IP address goes to the search tree (prefix length in
+   * {@linkcode Database.lastPrefixLength}), any other string to the literal and glob sections
+   * (best match). Check {@linkcode Database.lastIpVersion} (0 for a string query) to tell which.
+   *
+   * @param query An IP address or any string.
+   * @returns The data offset of the (best) match, or -1.
+   * @example
+   * ```ts
+   * import { Database } from "./database.ts";
+   * import { DatabaseBuilder } from "./builder.ts";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("10.0.0.0/8", { kind: "net" });
+   * b.add("*.evil.example", { kind: "glob" });
+   * const db = Database.fromBytes(b.build());
+   * assert.deepEqual(db.decode(db.lookupOffset("10.1.2.3")), { kind: "net" });
+   * assert.equal(db.lastIpVersion, 4);
+   * assert.deepEqual(db.decode(db.lookupOffset("a.evil.example")), { kind: "glob" });
+   * assert.equal(db.lastIpVersion, 0);
+   * ```
+   */
+  lookupOffset(query: string): number {
+    const off = this.lookupIpOffset(query);
+    if (this.lastIpVersion !== 0) return off;
+    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    return m === null ? -1 : m.matchFirst(query);
+  }
+
   #lookupString(query: string, firstOnly: boolean): StringResult | null {
     const m = this.stringMatcher();
     if (m === null) return null;
