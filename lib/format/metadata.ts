@@ -17,10 +17,28 @@ const MARKER: Uint8Array = new Uint8Array([
   ...Array.from("MaxMind.com", (c) => c.charCodeAt(0)),
 ]);
 
-/** How far from the end of the file the metadata marker is searched for. */
+/**
+ * How far from the end of the file the metadata marker is searched for (128 KiB).
+ *
+ * @example
+ * ```ts
+ * import { METADATA_SEARCH_WINDOW } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(METADATA_SEARCH_WINDOW, 131072);
+ * ```
+ */
 export const METADATA_SEARCH_WINDOW = 128 * 1024;
 
-/** The size of the zero-filled separator between the search tree and the data section. */
+/**
+ * The size of the zero-filled separator between the search tree and the data section.
+ *
+ * @example
+ * ```ts
+ * import { DATA_SECTION_SEPARATOR_SIZE } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DATA_SECTION_SEPARATOR_SIZE, 16);
+ * ```
+ */
 export const DATA_SECTION_SEPARATOR_SIZE = 16;
 
 /** Entry counts per kind recorded by the mxy builder (`mxy_counts`). */
@@ -127,10 +145,16 @@ function bad(message: string, at: number): never {
  * @throws {FormatError} `no-metadata` when the marker is missing, `bad-metadata` when a
  *   required key is missing or of the wrong type, or the search tree does not fit the file.
  * @example
- * ```ts ignore
+ * ```ts
  * import { readLayout } from "./metadata.ts";
- * const layout = readLayout(await Deno.readFile("GeoLite2-City.mmdb"));
- * console.log(layout.metadata.nodeCount, layout.dataStart);
+ * import assert from "node:assert/strict";
+ * const layout = readLayout(await Deno.readFile(new URL(
+ *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-City-Test.mmdb",
+ *   import.meta.url,
+ * )));
+ * assert.equal(layout.metadata.recordSize, 28);
+ * assert.equal(layout.treeSize, layout.metadata.nodeCount * 7);
+ * assert.equal(layout.dataStart, layout.treeSize + 16);
  * ```
  */
 export function readLayout(bytes: Uint8Array): DatabaseLayout {

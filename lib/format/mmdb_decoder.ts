@@ -8,7 +8,17 @@
 import { FormatError } from "./format_error.ts";
 import type { MmdbMap, MmdbValue } from "./value.ts";
 
-/** The MaxMind DB data type numbers. */
+/**
+ * The MaxMind DB data type numbers, as {@linkcode MmdbDecoder.typeAt} returns them.
+ *
+ * @example
+ * ```ts
+ * import { MmdbDecoder, MmdbType } from "./mmdb_decoder.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MmdbType.uint128, 10);
+ * assert.equal(new MmdbDecoder(new Uint8Array([0xe0])).typeAt(0), MmdbType.map);
+ * ```
+ */
 export const MmdbType = {
   extended: 0,
   pointer: 1,
