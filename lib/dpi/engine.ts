@@ -245,7 +245,7 @@ export class DpiEngine {
     const app = this.classify(view);
     const ai = app ? this.#apps.indexOf(app) + 1 : 0;
     const layers = view.layers & ~Layer.FRAGMENT;
-    return ((view.linktype & 0xffff) * 512 + layers) * 256 + ai;
+    return ((view.linktype & 0xffff) * 1024 + layers) * 256 + ai;
   }
 
   /**
@@ -258,11 +258,12 @@ export class DpiEngine {
     let name = this.#pathNames.get(key);
     if (name !== undefined) return name;
     const ai = key % 256;
-    const layers = Math.floor(key / 256) % 512;
-    const linktype = Math.floor(key / (256 * 512));
+    const layers = Math.floor(key / 256) % 1024;
+    const linktype = Math.floor(key / (256 * 1024));
     const parts: string[] = [];
     if (layers & Layer.LINK) parts.push(linkTypeName(linktype));
     if (layers & Layer.VLAN) parts.push("vlan");
+    if (layers & Layer.PPPOE) parts.push("pppoes");
     if (layers & Layer.IPV4) parts.push("ip");
     if (layers & Layer.IPV6) parts.push("ipv6");
     if (layers & Layer.TCP) parts.push("tcp");

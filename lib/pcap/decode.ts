@@ -1,5 +1,6 @@
 /**
- * Header decoders: link layers (Ethernet with VLAN tags, Linux SLL/SLL2, NULL, LOOP, RAW), IPv4
+ * Header decoders: link layers (Ethernet with VLAN tags and PPPoE sessions, Linux SLL/SLL2, NULL,
+ * LOOP, RAW), IPv4
  * (options, fragments flagged), IPv6 (extension headers), TCP (options), UDP, ICMP and ICMPv6.
  * They fill a {@linkcode PacketView} in place and allocate nothing.
  *
@@ -117,6 +118,17 @@ export function decodePacket(view: PacketView): number {
       break;
     default:
       return done(view, DecodeStatus.UNSUPPORTED_LINK);
+  }
+  if (etype === 0x8864) {
+    // PPPoE session stage: 6-byte header, then the 2-byte PPP protocol
+    view.ethertype = etype;
+    view.layers |= Layer.PPPOE;
+    if (end - p < 8) return done(view, DecodeStatus.TRUNCATED);
+    const ppp = (buf[p + 6] << 8) | buf[p + 7];
+    p += 8;
+    if (ppp === 0x0021) etype = 0x0800;
+    else if (ppp === 0x0057) etype = 0x86dd;
+    else return done(view, DecodeStatus.NOT_IP);
   }
   view.ethertype = etype;
   if (etype === 0x0800) return ipv4(view, buf, p, end);

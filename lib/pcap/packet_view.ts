@@ -61,6 +61,8 @@ export const Layer = {
   ICMPV6: 128,
   /** An IP fragment (offset > 0 or more-fragments; or IPv6 fragment header). */
   FRAGMENT: 256,
+  /** A PPPoE session header (with PPP carrying IPv4 or IPv6). */
+  PPPOE: 512,
 } as const;
 
 /** TCP flag bits of {@linkcode PacketView.tcpFlags}. */
@@ -146,7 +148,10 @@ export class PacketView {
   payloadOffset = -1;
   /** Length of the transport payload present in the capture (clipped to caplen, without FCS). */
   payloadLength = 0;
-  /** Ethernet type (after VLAN tags; SLL protocol; 0x0800/0x86dd synthesized for NULL/RAW). */
+  /**
+   * Ethernet type (after VLAN tags and PPPoE; SLL protocol; 0x0800/0x86dd synthesized for
+   * NULL/RAW).
+   */
   ethertype = 0;
   /** Number of VLAN tags (802.1Q, 802.1ad 0x88a8, 0x9100). */
   vlanCount = 0;

@@ -325,3 +325,32 @@ Deno.test("reading and decoding a million packets allocates nothing per packet (
   assert.ok(await collectionsDuringProbe("allocate") > 0);
   assert.equal(await collectionsDuringProbe("decode"), 0);
 });
+
+Deno.test("decodePacket() decodes IPv4 and IPv6 inside PPPoE sessions", () => {
+  for (const [src, ppp] of [["10.9.8.7", 0x0021], ["2001:db8::7", 0x0057]] as const) {
+    const ip = buildPacket({ linktype: LinkType.RAW, src, dst: src, srcPort: 5, dstPort: 53 });
+    const frame = new Uint8Array(14 + 8 + ip.length);
+    frame[12] = 0x88;
+    frame[13] = 0x64;
+    frame.set([
+      0x11,
+      0,
+      0x12,
+      0x34,
+      (ip.length + 2) >> 8,
+      (ip.length + 2) & 255,
+      ppp >> 8,
+      ppp & 255,
+    ], 14);
+    frame.set(ip, 22);
+    const v = decode(frame);
+    assert.equal(v.status, DecodeStatus.OK);
+    assert.ok(v.layers & Layer.PPPOE);
+    assert.equal(formatSrc(v), src);
+    assert.equal(v.dstPort, 53);
+    const lcp = frame.slice();
+    lcp[20] = 0xc0;
+    lcp[21] = 0x21;
+    assert.equal(decode(lcp).status, DecodeStatus.NOT_IP);
+  }
+});
