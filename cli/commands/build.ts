@@ -5,15 +5,9 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { DatabaseBuilder, type DuplicatePolicy } from "../../lib/db/builder.ts";
-import { InputError } from "../../lib/db/input_error.ts";
-import {
-  decodeFeedText,
-  FEED_FORMATS,
-  type FeedFormat,
-  parseFeed,
-} from "../../lib/db/feeds/read_feed.ts";
+import { FEED_FORMATS, type FeedFormat, streamFeed } from "../../lib/db/feeds/read_feed.ts";
 import { env, isTerminal, now, writeSync } from "../../lib/runtime/process.ts";
-import { readMaybeGzip, writeFileAtomic } from "../../lib/runtime/fs.ts";
+import { statFile, writeFileAtomic } from "../../lib/runtime/fs.ts";
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
 
@@ -165,22 +159,19 @@ async function run(argv: string[]): Promise<number> {
   try {
     for (let f = 0; f < inputs.length; f++) {
       const path = inputs[f];
-      let bytes: Uint8Array;
-      try {
-        bytes = await readMaybeGzip(path);
-      } catch (err) {
-        throw new InputError(
-          "bad-format",
-          `Cannot read ${path === "-" ? "standard input" : `"${path}"`}: ${(err as Error).message}`,
-        );
-      }
-      const text = decodeFeedText(bytes, path);
-      let lines = 1;
-      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
-      for (const r of parseFeed(text, path, { format: format as FeedFormat | undefined })) {
+      // Progress by bytes for plain files; by entries only for stdin and gzip.
+      const info = path === "-" || path.endsWith(".gz") ? null : await statFile(path);
+      const size = info?.isFile ? info.size : 0;
+      let bytesRead = 0;
+      const records = streamFeed(path, {
+        format: format as FeedFormat | undefined,
+        onBytes: (n) => (bytesRead = n),
+      });
+      for await (const r of records) {
         builder.add(r.entry, r.data, r);
         if ((++entries & 0x3fff) === 0) {
-          progress.update((f + r.line / lines) / inputs.length, entries);
+          const part = size > 0 ? Math.min(1, bytesRead / size) : 0;
+          progress.update((f + part) / inputs.length, entries);
         }
       }
     }

@@ -16,7 +16,8 @@ export type InputErrorCode =
   | "wrong-ip-version"
   | "aliased-network"
   | "too-large"
-  | "bad-format";
+  | "bad-format"
+  | "unreadable";
 
 /** Where an entry came from: file name (`-` for standard input) and 1-based line. */
 export interface EntrySource {

@@ -9,6 +9,7 @@ import {
   parseTextFeed,
   readFeed,
   sniffFeedFormat,
+  streamFeed,
 } from "../../lib/db/feeds/mod.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import { encodeValue, TypedValue } from "../../lib/format/data_writer.ts";
@@ -193,4 +194,70 @@ Deno.test("parseFeed() JSON output of exported values reads back to the same val
     }),
     { numRuns: 200 },
   );
+});
+
+Deno.test("streamFeed() in small blocks yields what parseFeed() yields on the whole file", async () => {
+  const cell = fc.oneof(
+    fc.constantFrom(
+      "",
+      "x",
+      "007",
+      "1.5",
+      "true",
+      "a,b",
+      'say "hi"',
+      "two\nlines",
+      "# not a comment",
+    ),
+    fc.string({ maxLength: 6 }).filter((s) => !s.includes("\r")),
+  );
+  const csvText = fc.tuple(
+    fc.array(fc.tuple(fc.ipV4(), cell, cell), { maxLength: 25 }),
+    fc.array(fc.nat(30), { maxLength: 4 }),
+  ).map(([rows, comments]) => {
+    const q = (s: string) => /[",\n#]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+    const lines = ["# feed", "", "entry,a,b", ...rows.map(([ip, a, b]) => `${ip},${q(a)},${q(b)}`)];
+    for (const c of comments) lines.splice(Math.min(3 + c, lines.length), 0, '# comment "odd');
+    return lines.join("\n") + "\n";
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        csvText,
+        fc.array(fc.ipV6(), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 40 }),
+        async (csv, v6, blockSize) => {
+          const jsonl = v6.map((ip, i) => JSON.stringify({ entry: ip, data: { i } })).join("\n");
+          const text = v6.map((ip) => `${ip} # c`).join("\n");
+          for (const [name, content] of [["f.csv", csv], ["f.jsonl", jsonl], ["f.txt", text]]) {
+            await Deno.writeTextFile(`${dir}/${name}`, content);
+            const want = [...parseFeed(content, `${dir}/${name}`)];
+            const got = await Array.fromAsync(streamFeed(`${dir}/${name}`, { blockSize }));
+            assert.deepEqual(got, want, name);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // gzip content, found by its magic bytes under a plain name, and errors keep their lines.
+    const gz = await new Response(
+      new Blob([new TextEncoder().encode("entry\n10.0.0.1\n10.0.0.2\n")]).stream()
+        .pipeThrough(new CompressionStream("gzip")),
+    ).bytes();
+    await Deno.writeFile(`${dir}/packed.csv`, gz);
+    const rows = await Array.fromAsync(streamFeed(`${dir}/packed.csv`, { blockSize: 4 }));
+    assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["10.0.0.1", 2], ["10.0.0.2", 3]]);
+    await Deno.writeTextFile(`${dir}/bad.csv`, "entry,a\n" + "10.0.0.1,x\n".repeat(50) + "1,2,3\n");
+    await assert.rejects(
+      () => Array.fromAsync(streamFeed(`${dir}/bad.csv`, { blockSize: 16 })),
+      /bad\.csv:52: Row has 3 cells/,
+    );
+    await assert.rejects(
+      () => Array.fromAsync(streamFeed(`${dir}/missing.csv`)),
+      /Cannot read ".*missing\.csv"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -22,6 +22,8 @@ export interface FeedRecord {
 export interface FeedParseOptions {
   /** File name used in records and error messages (default `"-"`). */
   file?: string;
+  /** Line number of the text's first line (default 1), for text cut out of a larger file. */
+  firstLine?: number;
 }
 
 const INT_RE = /^-?(0|[1-9][0-9]*)$/;

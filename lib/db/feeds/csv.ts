@@ -32,10 +32,11 @@ function* csvRows(
   text: string,
   delimiter: string,
   file: string,
+  firstLine: number,
 ): Generator<{ cells: string[]; line: number }> {
   const n = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
+  let line = firstLine;
   while (pos < n) {
     const startLine = line;
     let end = text.indexOf("\n", pos);
@@ -146,7 +147,7 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
   let header: string[] | null = null;
   let types: string[] = [];
   let entryCol = -1;
-  for (const { cells, line } of csvRows(text, delimiter, file)) {
+  for (const { cells, line } of csvRows(text, delimiter, file, options.firstLine ?? 1)) {
     if (header === null) {
       header = [];
       types = [];
@@ -197,6 +198,9 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
     yield { entry: cells[entryCol].trim(), data, file, line };
   }
   if (header === null) {
-    throw new InputError("bad-syntax", "CSV feed has no header row", { file, line: 1 });
+    throw new InputError("bad-syntax", "CSV feed has no header row", {
+      file,
+      line: options.firstLine ?? 1,
+    });
   }
 }

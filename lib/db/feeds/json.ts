@@ -91,7 +91,7 @@ export function* parseJsonFeed(
   options: FeedParseOptions = {},
 ): Generator<FeedRecord> {
   const file = options.file ?? "-";
-  const lines = { n: 1 };
+  const lines = { n: options.firstLine ?? 1 };
   let i = skipWs(text, text.charCodeAt(0) === 0xfeff ? 1 : 0, lines);
   const open = text[i];
   if (open !== "[" && open !== "{") {
@@ -169,7 +169,7 @@ export function* parseJsonLinesFeed(
 ): Generator<FeedRecord> {
   const file = options.file ?? "-";
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 0;
+  let line = (options.firstLine ?? 1) - 1;
   while (pos < text.length) {
     line++;
     let end = text.indexOf("\n", pos);

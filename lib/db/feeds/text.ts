@@ -26,7 +26,7 @@ export function* parseTextFeed(
 ): Generator<FeedRecord> {
   const file = options.file ?? "-";
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 0;
+  let line = (options.firstLine ?? 1) - 1;
   while (pos < text.length) {
     line++;
     let end = text.indexOf("\n", pos);
