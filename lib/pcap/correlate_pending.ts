@@ -60,6 +60,7 @@ export class PendingStore {
   #seq: Float64Array;
   #live: Uint8Array;
   #chain: Int32Array;
+  #chainPrev: Int32Array;
   #buckets: Int32Array;
   #mask: number;
   #prev: Int32Array;
@@ -92,6 +93,7 @@ export class PendingStore {
     this.#seq = new Float64Array(cap);
     this.#live = new Uint8Array(cap);
     this.#chain = new Int32Array(cap).fill(-1);
+    this.#chainPrev = new Int32Array(cap).fill(-1);
     let nb = 16;
     while (nb < cap * 2) nb *= 2;
     this.#buckets = new Int32Array(nb).fill(-1);
@@ -130,7 +132,10 @@ export class PendingStore {
     this.#seq[slot] = this.#seqNo++;
     this.#live[slot] = 1;
     const b = hash & this.#mask;
-    this.#chain[slot] = this.#buckets[b];
+    const first = this.#buckets[b];
+    this.#chain[slot] = first;
+    this.#chainPrev[slot] = -1;
+    if (first >= 0) this.#chainPrev[first] = slot;
     this.#buckets[b] = slot;
     this.#prev[slot] = this.#tail;
     this.#next[slot] = -1;
@@ -220,13 +225,10 @@ export class PendingStore {
   }
 
   #drop(slot: number): void {
-    const b = this.#hash[slot] & this.#mask;
-    let s = this.#buckets[b];
-    if (s === slot) this.#buckets[b] = this.#chain[slot];
-    else {
-      while (s >= 0 && this.#chain[s] !== slot) s = this.#chain[s];
-      if (s >= 0) this.#chain[s] = this.#chain[slot];
-    }
+    const cp = this.#chainPrev[slot], cn = this.#chain[slot];
+    if (cp >= 0) this.#chain[cp] = cn;
+    else this.#buckets[this.#hash[slot] & this.#mask] = cn;
+    if (cn >= 0) this.#chainPrev[cn] = cp;
     const p = this.#prev[slot], n = this.#next[slot];
     if (p >= 0) this.#next[p] = n;
     else this.#head = n;
