@@ -69,6 +69,7 @@ export function createTlsPlugin(): ProtocolPlugin {
       if (q + 34 > end) return false;
       helloVersion = u16(q);
       q += 34; // version + random
+      if (q >= end) return false;
       q += 1 + buf[q]; // session id
       if (q > end) return false;
       if (hsType === 1) {

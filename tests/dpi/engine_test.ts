@@ -217,3 +217,49 @@ Deno.test("DpiEngine.pathName() names paths by link type and layers", () => {
   assert.equal(engine.protocolPath(v), "sll:vlan:ipv6:icmpv6");
   assert.equal(engine.pathName(engine.pathKey(v)), "sll:vlan:ipv6:icmpv6");
 });
+
+Deno.test("built-in plugins classify, parse and extract random payloads without throwing", async () => {
+  const fc = (await import("fast-check")).default;
+  const plugins = createDefaultRegistry().list();
+  const prefixes = [
+    new Uint8Array([0x16, 3, 1]),
+    new Uint8Array([0x16, 3, 3, 0, 80, 1]),
+    enc.encode("GET "),
+    enc.encode("HTTP/1.1 "),
+    new Uint8Array([0, 30, 0x12, 0x34, 1, 0, 0, 1]),
+    new Uint8Array(0),
+  ];
+  let extracted = 0;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...prefixes),
+      fc.uint8Array({ maxLength: 120 }),
+      fc.constantFrom("tcp" as const, "udp" as const),
+      fc.constantFrom(53, 80, 443, 4433),
+      (prefix, rest, proto, port) => {
+        const payload = new Uint8Array(prefix.length + rest.length);
+        payload.set(prefix);
+        payload.set(rest, prefix.length);
+        const v = viewOf({
+          src: "10.0.0.1",
+          dst: "10.0.0.2",
+          proto,
+          srcPort: 999,
+          dstPort: port,
+          payload,
+        });
+        // no try/catch here: any exception fails the property
+        for (const p of plugins) {
+          if (!p.classify(v) || (p.parse && !p.parse(v))) continue;
+          for (const extract of Object.values(p.attributes)) {
+            const x = extract(v);
+            assert.ok(x === undefined || ["string", "number", "boolean"].includes(typeof x));
+            extracted++;
+          }
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  assert.ok(extracted > 0);
+});
