@@ -64,7 +64,8 @@ export function feedFormatOf(path: string): FeedFormat | null {
 
 /**
  * Guesses a format from content: `[` → JSON; `{` → JSON Lines when the first line is a whole
- * object, else JSON; a first line with an `entry`/`key` column → CSV; otherwise plain text.
+ * object, else JSON; a first non-comment line with an `entry`/`key` column → CSV (TSV when
+ * tab-separated); otherwise plain text.
  *
  * @param text The content.
  * @returns The format.
@@ -75,6 +76,7 @@ export function feedFormatOf(path: string): FeedFormat | null {
  * assert.equal(sniffFeedFormat('{"entry":"1.2.3.4"}\n'), "jsonl");
  * assert.equal(sniffFeedFormat("entry,tag\n1.2.3.4,x\n"), "csv");
  * assert.equal(sniffFeedFormat("1.2.3.4\n"), "text");
+ * assert.equal(sniffFeedFormat("# IOCs\nentry,tag\n1.2.3.4,x\n"), "csv");
  * ```
  */
 export function sniffFeedFormat(text: string): FeedFormat {
@@ -93,7 +95,8 @@ export function sniffFeedFormat(text: string): FeedFormat {
     }
     return "json";
   }
-  const firstLine = t.split("\n", 1)[0];
+  // The first line that is not a comment: a CSV header names an entry (or key) column.
+  const firstLine = headerOf(t)?.text ?? "";
   if (/(^|[,\t])\s*"?(entry|key)"?\s*([,\t]|$)/i.test(firstLine.trim())) {
     return firstLine.includes("\t") && !firstLine.includes(",") ? "tsv" : "csv";
   }
