@@ -163,6 +163,11 @@ function text(info: Info): string {
     const ns = BigInt(info.durationNs);
     const s = `${ns / 1000000000n}.${String(ns % 1000000000n).padStart(9, "0")}`;
     row("Duration", `${s} s`);
+    const secs = Number(ns) / 1e9;
+    if (secs > 0) {
+      row("Packet rate", `${(info.packets / secs).toFixed(1)} packets/s`);
+      row("Data rate", `${(info.wireBytes * 8 / secs).toFixed(0)} bits/s`);
+    }
   }
   row("Link types", info.linktypes.map((l) => `${l.name} (${l.linktype})`).join(", ") || "-");
   for (const i of info.interfaces) {
