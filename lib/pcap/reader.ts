@@ -79,6 +79,11 @@ export interface ReadSummary {
   truncated: TruncationInfo | null;
   /** Whether the callback stopped the reading early. */
   stopped: boolean;
+  /**
+   * Largest read buffer used, in bytes, when streaming (the bound on the reader's memory: the
+   * chunk size, or one record when a record is larger); 0 for bytes and mapped files.
+   */
+  bufferBytes: number;
 }
 
 const DEFAULT_MAX_RECORD = 16 * 1024 * 1024;
@@ -104,6 +109,7 @@ function summarize(p: CaptureParser, mode: ReadMode, bytesRead: number): ReadSum
     skippedBlocks: p.skippedBlocks,
     truncated: p.truncated,
     stopped: p.stopped,
+    bufferBytes: 0,
   };
 }
 
@@ -427,5 +433,7 @@ async function readPulled(
     start = p.parse(buf, start, end, base, true);
   }
   finish(p, name, options.strict ?? false);
-  return summarize(p, "stream", base + start);
+  const summary = summarize(p, "stream", base + start);
+  summary.bufferBytes = buf.length;
+  return summary;
 }

@@ -431,3 +431,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test("forEachPacket() streams 40 MB through a 64 KiB buffer: memory bounded by the chunk size", async () => {
+  // the capture is generated while it is read, never held whole in memory
+  const header = new PcapWriter({}).toBytes();
+  const rec = new PcapWriter({});
+  rec.writePacket(PKT, { tsSec: 1 });
+  const record = rec.toBytes().subarray(24);
+  const perChunk = 1000;
+  const chunk = new Uint8Array(record.length * perChunk);
+  for (let i = 0; i < perChunk; i++) chunk.set(record, i * record.length);
+  const chunks = Math.ceil(40_000_000 / chunk.length);
+  let sent = -1;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (sent === -1) c.enqueue(header);
+      else if (sent < chunks) c.enqueue(chunk);
+      else c.close();
+      sent++;
+    },
+  });
+  let n = 0;
+  const s = await forEachPacket(stream, () => {
+    n++;
+  }, { chunkSize: 64 * 1024 });
+  assert.equal(n, chunks * perChunk);
+  assert.equal(s.bytesRead, 24 + chunks * chunk.length);
+  assert.equal(s.bufferBytes, 64 * 1024);
+});
+
+Deno.test("forEachPacket() grows its stream buffer only for a record larger than it, up to maxRecord", async () => {
+  const w = new PcapWriter({ snaplen: 0 });
+  w.writePacket(new Uint8Array(300_000), { tsSec: 1 });
+  w.writePacket(PKT, { tsSec: 2 });
+  const bytes = w.toBytes();
+  let sizes: number[] = [];
+  const s = await forEachPacket(new Blob([bytes]).stream(), (v) => {
+    sizes.push(v.caplen);
+  }, { chunkSize: 64 * 1024 });
+  assert.deepEqual(sizes, [300_000, PKT.length]);
+  assert.ok(s.bufferBytes >= 300_016 && s.bufferBytes <= 600_000, String(s.bufferBytes));
+  sizes = [];
+  await assert.rejects(
+    forEachPacket(new Blob([bytes]).stream(), () => {}, {
+      chunkSize: 64 * 1024,
+      maxRecord: 100_000,
+    }),
+    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.RecordTooLarge,
+  );
+});
