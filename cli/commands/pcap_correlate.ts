@@ -73,7 +73,8 @@ Options:
   -h, --help           show this help
 
 Statistics (standard error): packets read, decoded, matched, unmatched (expired, evicted or
-left at the end), expired, evicted, errors, pending.`;
+left at the end), expired, evicted, errors, duplicates (repeats ignored while the first copy
+waited), pending.`;
 
 const SPEC = {
   mode: { type: "string" },

@@ -103,6 +103,8 @@ export interface CorrelateStats {
   evicted: number;
   /** Packets that could not be decoded or read. */
   errors: number;
+  /** Repeats ignored while the first copy waited: retransmitted SYNs, queries or payloads. */
+  duplicates: number;
   /** Entries waiting right now. */
   pending: number;
 }
@@ -217,6 +219,7 @@ export class Correlator {
     expired: 0,
     evicted: 0,
     errors: 0,
+    duplicates: 0,
     pending: 0,
   };
   #store: PendingStore;
@@ -305,6 +308,7 @@ export class Correlator {
     s.evicted = st.evicted;
     s.pending = st.size;
     s.unmatched = this.#added - s.matched - st.size;
+    s.duplicates = this.#dupes;
     return s;
   }
 

@@ -403,3 +403,14 @@ Deno.test("dns mode finds DNS off port 53 when a classifier names it", async () 
   });
   assert.deepEqual(got, [40]);
 });
+
+Deno.test("repeated requests while the first waits are counted as duplicates", async () => {
+  const bytes = makeCapture([
+    { sec: 9, nsec: 0, src: A, dst: B, proto: "tcp", srcPort: 1000, dstPort: 80, tcpFlags: 0x02 },
+    { sec: 9, nsec: 300, src: A, dst: B, proto: "tcp", srcPort: 1000, dstPort: 80, tcpFlags: 0x02 },
+    { sec: 9, nsec: 400, src: A, dst: B, proto: "tcp", srcPort: 1000, dstPort: 80, tcpFlags: 0x02 },
+  ]);
+  const { c } = await pairs(bytes, { mode: "tcp-handshake" });
+  assert.equal(c.stats.duplicates, 2);
+  assert.equal(c.stats.unmatched, 1);
+});
