@@ -184,10 +184,14 @@ function generate(m: Machine): string {
   let header = -1;
   const go = (t: number) => t === header ? `continue R${t};` : `{pc=${t};continue D;}`;
   /** The JavaScript of the instruction at `pc`. */
+  // Registers whose high half is known to be zero, tracked within a basic block.
+  const hz = new Uint8Array(11);
   const code = (pc: number): string => {
     const op = opc[pc], d = dst[pc], s = src[pc], o = off[pc], k = imm[pc];
     const D = `l${d}`, DH = `h${d}`;
     const x = (op & 8) !== 0;
+    const dz = hz[d] === 1;
+    const sz = x ? hz[s] === 1 : k >= 0;
     const bl = x ? `l${s}` : i32(k);
     const bh = x ? `h${s}` : i32(k >> 31);
     const blu = x ? `(l${s}>>>0)` : u32(k);
@@ -199,6 +203,7 @@ function generate(m: Machine): string {
       switch (op & 0xf0) {
         case 0x00:
           if (!wide) c = `${D}=(${D}+${bl})|0;${DH}=0;`;
+          else if (x && sz) c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
           else if (x) {
             c = `t=(${D}>>>0)+${blu};${DH}=(${DH}+${bh}+(t>4294967295?1:0))|0;${D}=t|0;`;
           } else if (k >= 0) {
@@ -207,6 +212,7 @@ function generate(m: Machine): string {
           break;
         case 0x10:
           if (!wide) c = `${D}=(${D}-${bl})|0;${DH}=0;`;
+          else if (x && sz) c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
           else if (x) {
             c = `t=(${D}>>>0)-${blu};${DH}=(${DH}-${bh}-(t<0?1:0))|0;${D}=t|0;`;
           } else if (k >= 0) {
@@ -217,7 +223,7 @@ function generate(m: Machine): string {
           if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;
           else {
             const slow = `${D}=mul64(${D},${DH},${bl},${bh});${DH}=HI[0];`;
-            const hiZero = x ? `(${DH}|${bh})===0` : `${DH}===0`;
+            const hiZero = dz && sz ? "true" : x ? `(${DH}|${bh})===0` : `${DH}===0`;
             c = x || k >> 31 === 0
               ? `if(${hiZero}&&(t=(${D}>>>0)*${blu})<=9007199254740991){${D}=t|0;${DH}=(t/4294967296)|0;}else{${slow}}`
               : slow;
@@ -406,12 +412,81 @@ function generate(m: Machine): string {
       } else if (op === 0x8d) {
         c = `${SPILL}if(callx(m,${d},${pc})){${RELOAD}${finish}}${RELOAD}`;
       } else if (cls === 5) {
-        c = `if(${cond64(jop, d, bl, bh, blu, bhu)})${go(pc + 1 + o)}`;
+        if (dz && sz) {
+          // Both high halves are zero: a 32-bit unsigned comparison decides (signed ones too,
+          // since both values are non-negative).
+          const u = jop === 0x60
+            ? 0x20
+            : jop === 0x70
+            ? 0x30
+            : jop === 0xc0
+            ? 0xa0
+            : jop === 0xd0
+            ? 0xb0
+            : jop;
+          c = `if(${cond32(u, d, bl, blu)})${go(pc + 1 + o)}`;
+        } else c = `if(${cond64(jop, d, bl, bh, blu, bhu)})${go(pc + 1 + o)}`;
       } else {
         c = `if(${cond32(jop, d, bl, blu)})${go(pc + 1 + o)}`;
       }
     }
+    updateKnownZero(pc, op, d, s, k, dz);
     return c;
+  };
+  /** Updates `hz` after the instruction at `pc`. */
+  const updateKnownZero = (
+    pc: number,
+    op: number,
+    d: number,
+    s: number,
+    k: number,
+    dz: boolean,
+  ) => {
+    const cls = op & 7;
+    const x = (op & 8) !== 0;
+    if (cls === 4) {
+      if (op === 0xd4 && k === 64) return; // le64: no change
+      hz[d] = op === 0xdc && k === 64 ? 0 : 1;
+    } else if (cls === 7) {
+      const n = k & 63;
+      switch (op & 0xf0) {
+        case 0xb0:
+          hz[d] = x ? (off[pc] === 0 ? hz[s] : 0) : k >= 0 ? 1 : 0;
+          break;
+        case 0x50:
+          if (x) hz[d] = dz || hz[s] === 1 ? 1 : 0;
+          else if (k >= 0) hz[d] = 1;
+          break;
+        case 0x40:
+        case 0xa0:
+          if (x) hz[d] = dz && hz[s] === 1 ? 1 : 0;
+          else if (k < 0) hz[d] = 0;
+          break;
+        case 0x70:
+          if (x) hz[d] = dz ? 1 : 0;
+          else if (n !== 0) hz[d] = n >= 32 || dz ? 1 : 0;
+          break;
+        case 0x30:
+        case 0x90:
+          if (off[pc] !== 0 || !dz) hz[d] = 0;
+          break;
+        case 0xd0:
+          hz[d] = k === 64 ? 0 : 1;
+          break;
+        default:
+          hz[d] = 0;
+      }
+    } else if (cls === 1) {
+      hz[d] = (op & 0xe0) === 0x60 && (op & 0x18) !== 0x18 ? 1 : 0;
+    } else if (cls === 0) {
+      if (op === 0x18) hz[d] = imm2[pc] === 0 ? 1 : 0;
+      else hz[0] = 1;
+    } else if (cls === 3 && (op & 0xe0) === 0xc0) {
+      if ((k & 1) !== 0) hz[s] = 0;
+      if (k === 0xf1) hz[0] = 0;
+    } else if (cls === 5 && (op === 0x85 || op === 0x8d)) {
+      hz.fill(0);
+    }
   };
   const blockLength = (pc: number): number => {
     let len = 0;
@@ -436,6 +511,7 @@ function generate(m: Machine): string {
         let text = "";
         for (let q = pc; q <= end; q += opc[q] === 0x18 ? 2 : 1) {
           if (q === pc || leader[q]) {
+            hz.fill(0);
             const len = blockLength(q);
             text += checked ? check(q, len) : `cnt+=${len};`;
           }
@@ -452,7 +528,10 @@ function generate(m: Machine): string {
       pc = end + 1;
       continue;
     }
-    if (leader[pc]) out.push(`case ${pc}:${check(pc, blockLength(pc))}`);
+    if (leader[pc]) {
+      hz.fill(0);
+      out.push(`case ${pc}:${check(pc, blockLength(pc))}`);
+    }
     out.push(code(pc));
     pc += opc[pc] === 0x18 ? 2 : 1;
   }

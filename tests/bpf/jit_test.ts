@@ -81,6 +81,10 @@ const interesting = fc.oneof(
   fc.constantFrom(0, 1, -1, 31, 32, 63, 64, 0x7fffffff, -0x80000000, 16, 8),
 );
 
+// Few registers, so that instructions often consume what the previous ones produced.
+const REG = fc.integer({ min: 0, max: 4 });
+const SRC = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant(10));
+
 /** One random instruction "template"; jumps get their offsets fixed later. */
 const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
   // ALU / ALU64, K or X
@@ -88,8 +92,8 @@ const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
     wide: fc.boolean(),
     op: fc.constantFrom(...ALU_OPS),
     x: fc.boolean(),
-    dst: fc.integer({ min: 0, max: 9 }),
-    src: fc.integer({ min: 0, max: 10 }),
+    dst: REG,
+    src: SRC,
     imm: interesting,
     signed: fc.boolean(),
     sx: fc.constantFrom(0, 8, 16, 32),
@@ -110,34 +114,41 @@ const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
   // byte swaps
   fc.record({
     op: fc.constantFrom(0xd4, 0xdc, 0xd7),
-    dst: fc.integer({ min: 0, max: 9 }),
+    dst: REG,
     w: fc.constantFrom(16, 32, 64),
   }).map(({ op, dst, w }) => [{ opcode: op, dst, src: 0, offset: 0, imm: w }]),
   // lddw
-  fc.record({ dst: fc.integer({ min: 0, max: 9 }), lo: interesting, hi: interesting }).map((
+  fc.record({ dst: REG, lo: interesting, hi: interesting }).map((
     { dst, lo, hi },
   ) => [{ opcode: 0x18, dst, src: 0, offset: 0, imm: lo, imm2: hi }]),
-  // stack store then load (stx/st/ldx/ldxs), aligned slots in [-64, -8]
+  // stack store then load (stx/st/ldx/ldxs), aligned slots in [-64, -8], then a use
   fc.record({
     size: fc.constantFrom(0x00, 0x08, 0x10, 0x18),
     slot: fc.integer({ min: 1, max: 8 }),
-    reg: fc.integer({ min: 0, max: 9 }),
+    reg: REG,
     imm: interesting,
     useImm: fc.boolean(),
     sx: fc.boolean(),
-  }).map(({ size, slot, reg, imm, useImm, sx }) => {
+    use: fc.constantFrom(0x0f, 0x1f, 0x2f, 0x3f, 0x9f, 0xaf, 0x5f, 0x4f),
+    user: REG,
+  }).map(({ size, slot, reg, imm, useImm, sx, use, user }) => {
     const store: Instruction = useImm
       ? { opcode: 0x62 | size, dst: 10, src: 0, offset: -8 * slot, imm }
       : { opcode: 0x63 | size, dst: 10, src: reg, offset: -8 * slot, imm: 0 };
     const loadOp = sx && size !== 0x18 ? 0x81 | size : 0x61 | size;
-    return [store, { opcode: loadOp, dst: reg, src: 10, offset: -8 * slot, imm: 0 }];
+    // ... and an instruction that consumes the loaded value right away (same basic block).
+    return [
+      store,
+      { opcode: loadOp, dst: reg, src: 10, offset: -8 * slot, imm: 0 },
+      { opcode: use, dst: user, src: reg, offset: 0, imm: 0 },
+    ];
   }),
   // atomics on an initialised stack slot
   fc.record({
     wide: fc.boolean(),
     imm: fc.constantFrom(0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1),
     slot: fc.integer({ min: 1, max: 8 }),
-    src: fc.integer({ min: 1, max: 9 }),
+    src: fc.integer({ min: 1, max: 4 }),
   }).map(({ wide, imm, slot, src }) => [
     { opcode: 0x7b, dst: 10, src, offset: -8 * slot, imm: 0 },
     { opcode: wide ? 0xdb : 0xc3, dst: 10, src, offset: -8 * slot, imm },
@@ -147,8 +158,8 @@ const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
     j32: fc.boolean(),
     op: fc.constantFrom(...JMP_OPS),
     x: fc.boolean(),
-    dst: fc.integer({ min: 0, max: 9 }),
-    src: fc.integer({ min: 0, max: 10 }),
+    dst: REG,
+    src: SRC,
     imm: interesting,
     skip: fc.integer({ min: 0, max: 4 }),
   }).map(({ j32, op, x, dst, src, imm, skip }) => [{
@@ -160,10 +171,14 @@ const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
   }]),
 );
 
-const programArb = fc.array(insnArb, { minLength: 1, maxLength: 40 }).map((groups) => {
+const smallOrAny = fc.oneof(fc.integer({ min: 0, max: 300 }), interesting);
+const programArb = fc.tuple(
+  fc.array(insnArb, { minLength: 1, maxLength: 40 }),
+  fc.array(smallOrAny, { minLength: 10, maxLength: 10 }),
+).map(([groups, inits]) => {
   const init: Instruction[] = [];
   for (let r = 0; r <= 9; r++) {
-    init.push({ opcode: 0xb7, dst: r, src: 0, offset: 0, imm: (r * 0x9e3779b1) | 0 });
+    init.push({ opcode: 0xb7, dst: r, src: 0, offset: 0, imm: inits[r] });
   }
   const body = [...init, ...groups.flat()];
   // Fix jumps: a forward offset counted in slots, clamped to land on the final exit at most.
