@@ -5,12 +5,14 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import {
+  type AddressBlock,
   csvHeader,
   FLOW_COLUMNS,
   type FlowPacket,
   formatFlow,
   guessService,
   OutputBuffer,
+  parseAddressBlock,
   SessionTable,
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
@@ -24,8 +26,8 @@ const HELP = `Usage: mxy pcap flows FILE... [options]
 
 Prints one record per session (bidirectional conversation keyed by the canonical 5-tuple), in
 the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p, proto,
-service, duration, orig_bytes, resp_bytes, conn_state, history, orig_pkts, orig_ip_bytes,
-resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
+service, duration, orig_bytes, resp_bytes, conn_state, local_orig, local_resp (with --internal),
+history, orig_pkts, orig_ip_bytes, resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
 established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
 duration_ns and rtt_ns. Times are exact to the nanosecond. Byte counts are transport payload
 bytes (orig_bytes/resp_bytes) and IP bytes (*_ip_bytes). The service comes from the protocol
@@ -36,6 +38,7 @@ attributes follow (http.requests, dns.queries …). Sessions are written as they
 Options:
   --format FORMAT      jsonl (default) or csv (with a header line)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
+  --internal CIDR      an inside address block (repeatable): fills local_orig/local_resp
   --idle DURATION      close a session after this much capture time without packets
                        (default 300s; units ns, us, ms, s, m)
   --max-sessions N     most sessions open at once (default 1000000); the least recently
@@ -51,6 +54,7 @@ const SPEC = {
   format: { type: "string" },
   output: { type: "string", short: "o" },
   idle: { type: "string" },
+  internal: { type: "string", multiple: true },
   "max-sessions": { type: "string" },
   quiet: { type: "boolean" },
   "no-dpi": { type: "boolean" },
@@ -65,6 +69,12 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
   }
   const log = makeLogger(flags);
+  const internal: AddressBlock[] = [];
+  for (const text of (flags.values.internal as string[] | undefined) ?? []) {
+    const block = parseAddressBlock(text);
+    if (!block) throw new UsageError(`--internal takes ADDR/BITS, got "${text}"`);
+    internal.push(block);
+  }
   const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
   const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
   if (maxSessions < 1) {
@@ -100,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
     maxSessions,
     classify,
     hooks,
-    onClose: (s) => out.write(formatFlow(s, format)),
+    onClose: (s) => out.write(formatFlow(s, format, { internal })),
   });
   let decodeErrors = 0;
   try {

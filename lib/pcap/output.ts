@@ -5,7 +5,7 @@
  * @module
  */
 import type { Match, MatchSide } from "./correlate.ts";
-import { formatAddress } from "./session_key.ts";
+import { type AddressBlock, blockContains, formatAddress } from "./session_key.ts";
 import { formatTime } from "./packet_view.ts";
 import type { Session } from "./session.ts";
 
@@ -201,9 +201,9 @@ export function formatMatch(m: Match, format: OutputFormat): string {
   return formatRecord(MATCH_COLUMNS, matchValues(m), format);
 }
 
-function csvCell(v: string | number | null): string {
+function csvCell(v: string | number | boolean | null): string {
   if (v === null) return "";
-  if (typeof v === "number") return String(v);
+  if (typeof v !== "string") return String(v);
   return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
@@ -225,7 +225,7 @@ function csvCell(v: string | number | null): string {
  */
 export function formatRecord(
   columns: readonly string[],
-  values: readonly (string | number | null)[],
+  values: readonly (string | number | boolean | null)[],
   format: OutputFormat,
 ): string {
   if (format === "csv") return values.map(csvCell).join(",") + "\n";
@@ -289,6 +289,8 @@ export const FLOW_COLUMNS: readonly string[] = [
   "orig_bytes",
   "resp_bytes",
   "conn_state",
+  "local_orig",
+  "local_resp",
   "history",
   "orig_pkts",
   "orig_ip_bytes",
@@ -320,11 +322,29 @@ function seconds(ns: number): number {
   return Number((ns / 1e9).toFixed(9));
 }
 
+/** Options for {@linkcode flowValues} and {@linkcode formatFlow}. */
+export interface FlowValuesOptions {
+  /** Inside address blocks: `local_orig`/`local_resp` tell whether each side is in one. */
+  internal?: readonly AddressBlock[];
+}
+
+function isLocal(
+  words: ArrayLike<number>,
+  family: number,
+  nets: readonly AddressBlock[] | undefined,
+): boolean | null {
+  if (nets === undefined || nets.length === 0) return null;
+  for (const n of nets) if (blockContains(words, family, n)) return true;
+  return false;
+}
+
 /**
  * The values of one session in {@linkcode FLOW_COLUMNS} order: times as exact
- * `SECONDS.NANOSECONDS` text, durations in seconds, `null` where Zeek writes `-`.
+ * `SECONDS.NANOSECONDS` text, durations in seconds, `null` where Zeek writes `-`
+ * (`local_orig`/`local_resp` are `null` unless inside blocks are given).
  *
  * @param s The closed session.
+ * @param options {@linkcode FlowValuesOptions}.
  * @returns The values.
  * @example
  * ```ts
@@ -340,7 +360,10 @@ function seconds(ns: number): number {
  * assert.equal(rec.conn_state, "SF");
  * ```
  */
-export function flowValues(s: Session): (string | number | null)[] {
+export function flowValues(
+  s: Session,
+  options: FlowValuesOptions = {},
+): (string | number | boolean | null)[] {
   const dur = s.durationNs();
   return [
     formatTime(s.firstSec, s.firstNsec),
@@ -355,6 +378,8 @@ export function flowValues(s: Session): (string | number | null)[] {
     s.origBytes,
     s.respBytes,
     s.connState(),
+    isLocal(s.origAddr, s.family, options.internal),
+    isLocal(s.respAddr, s.family, options.internal),
     s.history === "" ? null : s.history,
     s.origPkts,
     s.origIpBytes,
@@ -374,6 +399,7 @@ export function flowValues(s: Session): (string | number | null)[] {
  *
  * @param s The closed session.
  * @param format `jsonl` or `csv`.
+ * @param options {@linkcode FlowValuesOptions}.
  * @returns The line, ending in a newline.
  * @example
  * ```ts
@@ -384,11 +410,15 @@ export function flowValues(s: Session): (string | number | null)[] {
  * s.family = 4; s.proto = 6;
  * s.attributes = { "http.requests": 2 };
  * assert.equal(JSON.parse(formatFlow(s, "jsonl"))["http.requests"], 2);
- * assert.equal(formatFlow(s, "csv").split(",").length, 22);
+ * assert.equal(formatFlow(s, "csv").split(",").length, 24);
  * ```
  */
-export function formatFlow(s: Session, format: OutputFormat): string {
-  const line = formatRecord(FLOW_COLUMNS, flowValues(s), format);
+export function formatFlow(
+  s: Session,
+  format: OutputFormat,
+  options: FlowValuesOptions = {},
+): string {
+  const line = formatRecord(FLOW_COLUMNS, flowValues(s, options), format);
   if (format !== "jsonl" || s.attributes === null) return line;
   let extra = "";
   for (const [k, v] of Object.entries(s.attributes)) {

@@ -49,3 +49,24 @@ Deno.test("mxy pcap flows --format csv writes a header and one row per session",
   assert.equal((await mxy("pcap", "flows", "x.pcap", "--format", "xml")).code, 2);
   assert.equal((await mxy("pcap", "flows")).code, 2);
 });
+
+Deno.test("mxy pcap flows --internal fills Zeek's local_orig and local_resp", async () => {
+  if (!LOOPBACK) return;
+  const r = await mxy(
+    "pcap",
+    "flows",
+    `${LOOPBACK}/relay-udp-to-tcp.pcap`,
+    "--internal",
+    "127.0.0.10/32",
+    "--quiet",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const udp = recs.filter((x) => x.proto === "udp");
+  const tcp = recs.filter((x) => x.proto === "tcp");
+  assert.ok(udp.length === 20 && udp.every((x) => x.local_orig === false && x.local_resp === true));
+  assert.ok(tcp.length === 20 && tcp.every((x) => x.local_orig === true && x.local_resp === false));
+  const plain = await mxy("pcap", "flows", `${LOOPBACK}/relay-udp-to-tcp.pcap`, "--quiet");
+  assert.equal(JSON.parse(plain.stdout.split("\n")[0]).local_orig, undefined);
+  assert.equal((await mxy("pcap", "flows", "x.pcap", "--internal", "10.0.0.0/99")).code, 2);
+});
