@@ -229,11 +229,21 @@ export interface CbpfProgram {
   runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number;
 }
 
+/** Options for {@linkcode compileCbpf}. */
+export interface CompileCbpfOptions {
+  /**
+   * Compile the program into a JavaScript function (default `true`); `false` runs it in the
+   * interpreter loop. Both give the same results.
+   */
+  jit?: boolean;
+}
+
 /**
- * Validates a classic program and prepares it to run. A run allocates nothing: `A`, `X` and the
- * scratch memory live in the prepared program.
+ * Validates a classic program and prepares it to run, compiled into a JavaScript function or in
+ * the interpreter. A run allocates nothing.
  *
  * @param instructions The instructions (for example from {@linkcode parseCbpf}).
+ * @param options Whether to compile to JavaScript (default) or interpret.
  * @returns The runnable program; throws a `BpfError` (`"cbpf-invalid"`) when validation fails.
  * @example
  * ```ts
@@ -251,8 +261,25 @@ export interface CbpfProgram {
  * assert.equal(prog.run(new Uint8Array([])), 0); // out-of-packet load returns 0
  * ```
  */
-export function compileCbpf(instructions: readonly CbpfInstruction[]): CbpfProgram {
+export function compileCbpf(
+  instructions: readonly CbpfInstruction[],
+  options: CompileCbpfOptions = {},
+): CbpfProgram {
   validateCbpf(instructions);
+  const frozenList = Object.freeze(instructions.map((i) => Object.freeze({ ...i })));
+  if (options.jit ?? true) {
+    const fn = jitCbpf(instructions);
+    return {
+      instructions: frozenList,
+      run(p: Uint8Array, wireLength: number = p.length): number {
+        return fn(p, 0, p.length, wireLength);
+      },
+      runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number {
+        checkSpan(buf, offset, caplen);
+        return fn(buf, offset, caplen, wireLength);
+      },
+    };
+  }
   const n = instructions.length;
   const code = new Uint16Array(n);
   const jt = new Uint8Array(n);
@@ -265,18 +292,13 @@ export function compileCbpf(instructions: readonly CbpfInstruction[]): CbpfProgr
     kk[i] = instructions[i].k;
   }
   const mem = new Uint32Array(CBPF_MEMWORDS);
-  const frozen = instructions.map((i) => Object.freeze({ ...i }));
   return {
-    instructions: Object.freeze(frozen),
+    instructions: frozenList,
     run(p: Uint8Array, wireLength: number = p.length): number {
       return execute(code, jt, jf, kk, mem, p, 0, p.length, wireLength);
     },
     runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number {
-      if (offset < 0 || caplen < 0 || offset + caplen > buf.length) {
-        throw new RangeError(
-          `Packet bytes ${offset}+${caplen} lie outside a ${buf.length}-byte buffer`,
-        );
-      }
+      checkSpan(buf, offset, caplen);
       return execute(code, jt, jf, kk, mem, buf, offset, caplen, wireLength);
     },
   };
@@ -519,4 +541,101 @@ export function formatCbpf(ins: CbpfInstruction, pc: number): string {
       return `${name} ${operand} jt ${pc + 1 + ins.jt} jf ${pc + 1 + ins.jf}`;
     }
   }
+}
+
+function checkSpan(buf: Uint8Array, offset: number, caplen: number): void {
+  if (offset < 0 || caplen < 0 || offset + caplen > buf.length) {
+    throw new RangeError(
+      `Packet bytes ${offset}+${caplen} lie outside a ${buf.length}-byte buffer`,
+    );
+  }
+}
+
+type CbpfFunction = (p: Uint8Array, o: number, buflen: number, wirelen: number) => number;
+
+/**
+ * Translates a validated program into JavaScript: one `case` per instruction in a `switch` inside
+ * a loop (jumps only go forward, so straight-line code falls through), scratch memory in locals.
+ */
+function jitCbpf(program: readonly CbpfInstruction[]): CbpfFunction {
+  const lines: string[] = [
+    "let a = 0, x = 0, pc = 0, t = 0;",
+    `let ${Array.from({ length: CBPF_MEMWORDS }, (_, i) => `m${i} = 0`).join(", ")};`,
+    "for (;;) switch (pc) {",
+  ];
+  const w = (e: string) =>
+    `((p[o + ${e}] << 24) | (p[o + ${e} + 1] << 16) | (p[o + ${e} + 2] << 8) | p[o + ${e} + 3]) >>> 0`;
+  const h = (e: string) => `((p[o + ${e}] << 8) | p[o + ${e} + 1])`;
+  for (let pc = 0; pc < program.length; pc++) {
+    const { code, jt, jf } = program[pc];
+    const k = program[pc].k >>> 0;
+    const go = (target: number) => target === pc + 1 ? "" : `pc = ${target}; continue;`;
+    const jump = (cond: string) => {
+      const T = pc + 1 + jt, F = pc + 1 + jf;
+      if (T === F) return go(T);
+      if (F === pc + 1) return `if (${cond}) { pc = ${T}; continue; }`;
+      if (T === pc + 1) return `if (!(${cond})) { pc = ${F}; continue; }`;
+      return `pc = (${cond}) ? ${T} : ${F}; continue;`;
+    };
+    const codes: Record<number, () => string> = {
+      [RET | K]: () => `return ${k};`,
+      [RET | A]: () => "return a;",
+      [LD | W | ABS]: () => `if (buflen < 4 || ${k} > buflen - 4) return 0; a = ${w(String(k))};`,
+      [LD | H | ABS]: () => `if (buflen < 2 || ${k} > buflen - 2) return 0; a = ${h(String(k))};`,
+      [LD | B | ABS]: () => `if (${k} >= buflen) return 0; a = p[o + ${k}];`,
+      [LD | W | LEN]: () => "a = wirelen >>> 0;",
+      [LDX | W | LEN]: () => "x = wirelen >>> 0;",
+      [LD | W | IND]: () =>
+        `t = x + ${k}; if (buflen < 4 || t > buflen - 4) return 0; a = ${w("t")};`,
+      [LD | H | IND]: () =>
+        `t = x + ${k}; if (buflen < 2 || t > buflen - 2) return 0; a = ${h("t")};`,
+      [LD | B | IND]: () => `t = x + ${k}; if (t >= buflen) return 0; a = p[o + t];`,
+      [LDX | B | MSH]: () => `if (${k} >= buflen) return 0; x = (p[o + ${k}] & 0xf) << 2;`,
+      [LD | IMM]: () => `a = ${k};`,
+      [LDX | IMM]: () => `x = ${k};`,
+      [LD | MEM]: () => `a = m${k};`,
+      [LDX | MEM]: () => `x = m${k};`,
+      [ST]: () => `m${k} = a;`,
+      [STX]: () => `m${k} = x;`,
+      [JMP | JA]: () => go(pc + 1 + k),
+      [JMP | JGT | K]: () => jump(`a > ${k}`),
+      [JMP | JGE | K]: () => jump(`a >= ${k}`),
+      [JMP | JEQ | K]: () => jump(`a === ${k}`),
+      [JMP | JSET | K]: () => jump(`(a & ${k}) !== 0`),
+      [JMP | JGT | X]: () => jump("a > x"),
+      [JMP | JGE | X]: () => jump("a >= x"),
+      [JMP | JEQ | X]: () => jump("a === x"),
+      [JMP | JSET | X]: () => jump("(a & x) !== 0"),
+      [ALU | ADD | X]: () => "a = (a + x) >>> 0;",
+      [ALU | SUB | X]: () => "a = (a - x) >>> 0;",
+      [ALU | MUL | X]: () => "a = Math.imul(a, x) >>> 0;",
+      [ALU | DIV | X]: () => "if (x === 0) return 0; a = Math.floor(a / x) >>> 0;",
+      [ALU | MOD | X]: () => "if (x === 0) return 0; a = (a % x) >>> 0;",
+      [ALU | AND | X]: () => "a = (a & x) >>> 0;",
+      [ALU | OR | X]: () => "a = (a | x) >>> 0;",
+      [ALU | XOR | X]: () => "a = (a ^ x) >>> 0;",
+      [ALU | LSH | X]: () => "a = x < 32 ? (a << x) >>> 0 : 0;",
+      [ALU | RSH | X]: () => "a = x < 32 ? a >>> x : 0;",
+      [ALU | ADD | K]: () => `a = (a + ${k}) >>> 0;`,
+      [ALU | SUB | K]: () => `a = (a - ${k}) >>> 0;`,
+      [ALU | MUL | K]: () => `a = Math.imul(a, ${k}) >>> 0;`,
+      [ALU | DIV | K]: () => `a = Math.floor(a / ${k}) >>> 0;`,
+      [ALU | MOD | K]: () => `a = (a % ${k}) >>> 0;`,
+      [ALU | AND | K]: () => `a = (a & ${k}) >>> 0;`,
+      [ALU | OR | K]: () => `a = (a | ${k}) >>> 0;`,
+      [ALU | XOR | K]: () => `a = (a ^ ${k}) >>> 0;`,
+      [ALU | LSH | K]: () => `a = (a << ${k}) >>> 0;`,
+      [ALU | RSH | K]: () => `a = a >>> ${k};`,
+      [ALU | NEG]: () => "a = (-a) >>> 0;",
+      [MISC | TAX]: () => "x = a;",
+      [MISC | TXA]: () => "a = x;",
+    };
+    const gen = codes[code];
+    if (gen === undefined) {
+      throw new BpfError("cbpf-invalid", `Unknown classic opcode 0x${code.toString(16)}`, { pc });
+    }
+    lines.push(`case ${pc}: ${gen()}`);
+  }
+  lines.push("default: return 0;", "}");
+  return new Function("p", "o", "buflen", "wirelen", lines.join("\n")) as CbpfFunction;
 }

@@ -43,8 +43,11 @@ Deno.test("validateCbpf() accepts valid programs, including unreachable code", (
 });
 
 Deno.test("compileCbpf() runs with the kernel's semantics", () => {
-  const run = (prog: CbpfInstruction[], pkt: number[] = [], wire?: number) =>
-    compileCbpf(prog).run(new Uint8Array(pkt), wire);
+  const run = (prog: CbpfInstruction[], pkt: number[] = [], wire?: number) => {
+    const jit = compileCbpf(prog).run(new Uint8Array(pkt), wire);
+    assert.equal(compileCbpf(prog, { jit: false }).run(new Uint8Array(pkt), wire), jit);
+    return jit;
+  };
   // Loads are big-endian.
   assert.equal(run([I(0x20, 0), RET_A], [1, 2, 3, 4]), 0x01020304);
   assert.equal(run([I(0x28, 1), RET_A], [1, 2, 3]), 0x0203);
@@ -119,32 +122,98 @@ Deno.test("parseCbpf() reads what tcpdump compiles, in both forms, identically",
   assert.equal(prog.run(pkt), 0);
 });
 
-Deno.test("compileCbpf() never throws anything but BpfError and runs terminate on random input", () => {
+Deno.test("compileCbpf() throws only BpfError on random programs; its JIT and interpreter agree", () => {
   const insn = fc.record({
     code: fc.oneof(
       fc.integer({ min: 0, max: 0xff }),
-      fc.constantFrom(0x20, 0x28, 0x30, 0x15, 0x06, 0x16, 0x3c),
+      // Every valid opcode, so that many programs pass validation.
+      fc.constantFrom(
+        0x04,
+        0x0c,
+        0x14,
+        0x1c,
+        0x24,
+        0x2c,
+        0x34,
+        0x3c,
+        0x94,
+        0x9c,
+        0x54,
+        0x5c,
+        0x44,
+        0x4c,
+        0xa4,
+        0xac,
+        0x64,
+        0x6c,
+        0x74,
+        0x7c,
+        0x84,
+        0x20,
+        0x28,
+        0x30,
+        0x80,
+        0x40,
+        0x48,
+        0x50,
+        0x00,
+        0x60,
+        0x81,
+        0xb1,
+        0x01,
+        0x61,
+        0x02,
+        0x03,
+        0x07,
+        0x87,
+        0x06,
+        0x16,
+        0x05,
+        0x15,
+        0x1d,
+        0x35,
+        0x3d,
+        0x25,
+        0x2d,
+        0x45,
+        0x4d,
+      ),
     ),
-    jt: fc.integer({ min: 0, max: 255 }),
-    jf: fc.integer({ min: 0, max: 255 }),
-    k: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 0xffffffff })),
+    jt: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 })),
+    jf: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 })),
+    k: fc.oneof(
+      fc.integer({ min: 0, max: 15 }),
+      fc.integer({ min: 0, max: 64 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    ),
   });
+  let valid = 0;
   fc.assert(
     fc.property(
       fc.array(insn, { minLength: 0, maxLength: 20 }),
       fc.uint8Array({ maxLength: 64 }),
-      (prog, pkt) => {
-        let compiled;
+      (body, pkt) => {
+        const prog = [...body, I(0x16)]; // end with ret a
+        let compiled, interpreted;
         try {
           compiled = compileCbpf(prog);
+          interpreted = compileCbpf(prog, { jit: false });
         } catch (e) {
           assert.ok(e instanceof BpfError, String(e));
           return;
         }
+        valid++;
         const r = compiled.run(pkt);
         assert.ok(Number.isInteger(r) && r >= 0 && r <= 0xffffffff);
+        // The JavaScript translation and the interpreter agree, also on a packet in a buffer.
+        assert.equal(interpreted.run(pkt), r);
+        const buf = new Uint8Array(pkt.length + 7);
+        buf.set(pkt, 3);
+        assert.equal(compiled.runAt(buf, 3, pkt.length, pkt.length), r);
+        assert.equal(interpreted.runAt(buf, 3, pkt.length, pkt.length), r);
       },
     ),
     { numRuns: 3000 },
   );
+  assert.ok(valid > 300, `only ${valid} random programs were valid`);
 });

@@ -1,0 +1,51 @@
+/**
+ * Classic BPF filtering: `mxy pcap filter` (lib `filterCapture`) against `tcpdump -r IN -w OUT
+ * EXPR` on the same generated capture (200,000 packets), with the same compiled program. Run with
+ * `deno bench -A bench/cbpf_filter_bench.ts`; tcpdump is the baseline, so deno prints the ratio.
+ * The capture is written once to `bench/data/`.
+ *
+ * @module
+ */
+import { compileFilterExpression, filterCapture } from "../lib/bpf/cbpf_filter.ts";
+import { compileCbpf } from "../lib/bpf/cbpf.ts";
+import { forEachPacket } from "../lib/pcap/reader.ts";
+import { generateCapture } from "./_pcap_gen.ts";
+
+const DATA = new URL("./data/", import.meta.url).pathname;
+const FILE = `${DATA}cbpf_filter_200k.pcap`;
+const EXPR = "tcp port 80 or udp port 53";
+await Deno.mkdir(DATA, { recursive: true });
+try {
+  await Deno.stat(FILE);
+} catch {
+  generateCapture(FILE, { packets: 200_000 });
+}
+const program = await compileFilterExpression(EXPR, { linktype: 1 });
+const compiled = compileCbpf(program);
+const bytes = await Deno.readFile(FILE);
+
+Deno.bench("tcpdump -r IN -w OUT EXPR", { group: "filter", baseline: true }, async () => {
+  const r = await new Deno.Command("tcpdump", {
+    args: ["-r", FILE, "-w", `${DATA}cbpf_tcpdump.out`, EXPR],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!r.success) throw new Error("tcpdump failed");
+});
+
+Deno.bench(
+  "mxy filterCapture (read, filter, write, from the file)",
+  { group: "filter" },
+  async () => {
+    const r = await filterCapture(FILE, program);
+    await Deno.writeFile(`${DATA}cbpf_mxy.out`, r.bytes);
+  },
+);
+
+Deno.bench("classic BPF program only, over packets in memory", { group: "program" }, async () => {
+  let kept = 0;
+  await forEachPacket(bytes, (v) => {
+    if (compiled.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0) kept++;
+  }, { decode: false });
+  if (kept === 0) throw new Error("nothing kept");
+});
