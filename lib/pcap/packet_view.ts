@@ -371,11 +371,12 @@ export function formatIPv4(addr: number): string {
  * ```
  */
 export function formatIPv6(buf: Uint8Array, offset: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1]);
+  const w = WORDS;
+  for (let i = 0; i < 8; i++) w[i] = (buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1];
   if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
     return `::ffff:${buf[offset + 12]}.${buf[offset + 13]}.${buf[offset + 14]}.${buf[offset + 15]}`;
   }
+  // the longest run of two or more zero words becomes "::" (the first one on a tie)
   let bestStart = -1, bestLen = 0;
   for (let i = 0; i < 8;) {
     if (w[i] !== 0) {
@@ -390,10 +391,21 @@ export function formatIPv6(buf: Uint8Array, offset: number): string {
     }
     i = j;
   }
-  const hex = w.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += "::";
+      i += bestLen - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(":")) out += ":";
+    out += HEX_WORDS[w[i]] ?? (HEX_WORDS[w[i]] = w[i].toString(16));
+  }
+  return out;
 }
+
+const WORDS = new Uint16Array(8);
+const HEX_WORDS: string[] = [];
 
 /**
  * Formats a view's source address (IPv4 or IPv6), or `""` when the packet has no IP layer.
