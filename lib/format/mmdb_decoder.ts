@@ -104,6 +104,10 @@ export class MmdbDecoder {
   readonly #freeze: boolean;
   #pos = 0;
   #memo: Memo | null = null;
+  // Nesting height of each memoised value, so a shared value reused deep down still counts
+  // towards maxDepth (values can never nest deeper than maxDepth, even across calls).
+  #heights: Map<number, number> | null = null;
+  #deepest = 0;
   readonly #keys = new Map<number, string>();
 
   /**
@@ -156,12 +160,15 @@ export class MmdbDecoder {
     // unfrozen ones only within this call. Either way a target is decoded once per call.
     if (!this.#freeze || this.#memo === null || this.#memo.size > TARGET_CACHE_LIMIT) {
       this.#memo = null;
+      this.#heights = null;
     }
+    this.#deepest = 0;
     this.#pos = this.#start + offset;
     try {
       return this.#value(0);
     } catch (err) {
       this.#memo = null; // may hold in-progress marks
+      this.#heights = null;
       throw err;
     }
   }
@@ -429,13 +436,23 @@ export class MmdbDecoder {
         at,
       );
     }
-    if (seen !== undefined) return seen;
+    const heights = this.#heights ??= new Map();
+    if (seen !== undefined) {
+      const reach = depth + 1 + heights.get(target)!;
+      if (reach > this.#maxDepth) this.#tooDeep(at);
+      if (reach > this.#deepest) this.#deepest = reach;
+      return seen;
+    }
     memo.set(target, IN_PROGRESS);
     const saved = this.#pos;
+    const outer = this.#deepest;
+    this.#deepest = depth + 1;
     this.#pos = this.#start + target;
     const value = this.#value(depth + 1);
     this.#pos = saved;
     memo.set(target, value);
+    heights.set(target, this.#deepest - (depth + 1));
+    if (outer > this.#deepest) this.#deepest = outer;
     return value;
   }
 
@@ -456,6 +473,7 @@ export class MmdbDecoder {
         at,
       );
     }
+    if (size > 0 && depth + 1 > this.#deepest) this.#deepest = depth + 1;
     const obj: MmdbMap = {};
     for (let i = 0; i < size; i++) {
       const key = this.#key();
@@ -483,6 +501,7 @@ export class MmdbDecoder {
         at,
       );
     }
+    if (size > 0 && depth + 1 > this.#deepest) this.#deepest = depth + 1;
     const arr: MmdbValue[] = new Array(size);
     for (let i = 0; i < size; i++) arr[i] = this.#value(depth + 1);
     return this.#freeze ? Object.freeze(arr) as MmdbValue[] : arr;

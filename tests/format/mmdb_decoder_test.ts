@@ -159,6 +159,26 @@ Deno.test("MmdbDecoder stops absurd nesting with too-deep", () => {
   );
 });
 
+Deno.test("MmdbDecoder counts the nesting of shared values reused across calls", () => {
+  // T: 400 nested one-item arrays around 0. S: [pointer to T]. R: 400 nested arrays around a
+  // pointer to T.
+  const t = [...new Array(400).fill([0x01, 0x04]).flat(), 0xa0];
+  const sStart = t.length;
+  const s = [0x01, 0x04, 0x20, 0x00];
+  const rStart = sStart + s.length;
+  const r = [...new Array(400).fill([0x01, 0x04]).flat(), 0x20, 0x00];
+  const bytes = new Uint8Array([...t, ...s, ...r]);
+  const d = new MmdbDecoder(bytes);
+  let v = d.decode(sStart); // decodes T through a pointer: T is now shared
+  for (let i = 0; i < 401; i++) v = (v as MmdbValue[])[0];
+  assert.equal(v, 0);
+  // R would nest 800 deep through the shared T: refused, as a fresh decoder refuses it.
+  assert.equal(code(() => d.decode(rStart)), "too-deep");
+  assert.equal(code(() => new MmdbDecoder(bytes).decode(rStart)), "too-deep");
+  // Shallow reuse of the shared value is fine.
+  assert.ok(Array.isArray(d.decode(sStart)));
+});
+
 Deno.test("MmdbDecoder decodes shared pointer targets once (no exponential blow-up)", () => {
   // Level k (k = 0..59) is an array of two pointers to level k+1; the last level is a string.
   const levels = 60;
