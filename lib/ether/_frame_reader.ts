@@ -5,9 +5,6 @@
  */
 import type { TcpStream } from "../runtime/net.ts";
 
-/** Reads longer than this that are not yet buffered go straight into a fresh array. */
-const LARGE = 16 * 1024;
-
 /**
  * Reads exact byte counts from a stream through one reusable buffer.
  *
@@ -25,13 +22,18 @@ export class FrameReader {
   /** Called whenever bytes arrive (for activity tracking). */
   onData: (() => void) | null = null;
 
+  #direct: number;
+
   /**
    * @param stream The stream to read.
    * @param size Buffer size. Default 64 KiB.
+   * @param direct Reads longer than this that are not buffered yet go straight into a fresh
+   *   array (worth it when the caller keeps the bytes). Default: the buffer size.
    */
-  constructor(stream: TcpStream, size = 64 * 1024) {
+  constructor(stream: TcpStream, size = 64 * 1024, direct = size) {
     this.#stream = stream;
     this.#buf = new Uint8Array(size);
+    this.#direct = Math.min(direct, size);
   }
 
   /**
@@ -65,7 +67,7 @@ export class FrameReader {
    *   the stream ended part-way, {@linkcode FrameReader.buffered} tells how many bytes came.
    */
   async readExact(n: number): Promise<Uint8Array | null> {
-    if (n <= LARGE || n <= this.#end - this.#start) {
+    if (n <= this.#direct || n <= this.#end - this.#start) {
       if (this.#start + n > this.#buf.length) {
         this.#buf.copyWithin(0, this.#start, this.#end);
         this.#end -= this.#start;

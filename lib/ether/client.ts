@@ -178,7 +178,7 @@ export class EtherConnection {
    */
   constructor(stream: TcpStream, address: string, timeout: number) {
     this.#stream = stream;
-    this.#reader = new FrameReader(stream);
+    this.#reader = new FrameReader(stream, 128 * 1024, 16 * 1024);
     this.address = address;
     this.#timeout = timeout;
     if (timeout > 0) {

@@ -107,6 +107,8 @@ interface Conn {
 }
 
 const SOFTWARE = "mxy/0.1.0";
+/** Replies up to this size are built in a per-connection buffer that is reused. */
+const REUSABLE_REPLY = 256 * 1024 + ETHER_HEADER_SIZE;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -346,7 +348,7 @@ export class EtherServer {
       const conn: Conn = {
         id: this.#nextId++,
         stream,
-        reader: new FrameReader(stream),
+        reader: new FrameReader(stream, 128 * 1024),
         authed: this.#token === null,
         frameStart: 0,
         lastActivity: now,
@@ -599,7 +601,7 @@ export class EtherServer {
         store.write(c.id, handle, payload ?? new Uint8Array(0));
         return this.#ok(c, handle, 0);
       case EtherCommand.READ:
-        return frame(EtherCommand.OK, handle, 0, store.read(c.id, handle, size));
+        return this.#dataReply(c, handle, store.read(c.id, handle, size));
       case EtherCommand.DB_OPEN:
         return await this.#dbOpen(c, payload);
       case EtherCommand.DB_LOAD:
@@ -627,6 +629,17 @@ export class EtherServer {
           `Unknown command ${etherCommandName(command)} at byte 5 of the header`,
         );
     }
+  }
+
+  /** OK + payload in the connection's reusable reply buffer (safe: one reply in flight). */
+  #dataReply(c: Conn, handle: bigint, payload: Uint8Array): Uint8Array {
+    const need = ETHER_HEADER_SIZE + payload.length;
+    if (need > REUSABLE_REPLY) return frame(EtherCommand.OK, handle, 0, payload);
+    if (c.reply.length < need) c.reply = new Uint8Array(Math.max(need, c.reply.length * 2));
+    const out = c.reply.subarray(0, need);
+    writeHeader(out, EtherCommand.OK, 0, handle, payload.length, 0);
+    out.set(payload, ETHER_HEADER_SIZE);
+    return out;
   }
 
   #engine(what: string): DatabaseEngine {

@@ -449,3 +449,22 @@ Deno.test("server zeroes new blocks and the tail a REALLOC adds", async () => {
     c.close();
   });
 });
+
+Deno.test("server moves large blocks intact in both framings (1 KiB … 4 MiB)", async () => {
+  await withServer({}, async (server) => {
+    for (const legacy of [false, true]) {
+      const c = await connect("127.0.0.1", { port: server.port, legacy });
+      for (const size of [1024, 200 * 1024, 300 * 1024, 4 * 1024 * 1024]) {
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 255;
+        const b = await c.alloc(size);
+        await b.write(data);
+        const back = await b.read();
+        assert.equal(back.length, size);
+        assert.ok(back.every((x, i) => x === data[i]), `block of ${size} bytes differs`);
+        await b.free();
+      }
+      c.close();
+    }
+  });
+});
