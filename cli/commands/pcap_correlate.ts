@@ -22,6 +22,7 @@ import {
   type FlowPacket,
   formatMatch,
   formatStats,
+  formatUnmatched,
   MATCH_COLUMNS,
   OutputBuffer,
   type OutputFormat,
@@ -59,6 +60,8 @@ Options:
   --dpi                name protocols with the protocol registry (dns mode then also finds
                        DNS off port 53); slower
   --format FORMAT      text (default: REQ:/RES:/LATENCY: lines), jsonl or csv
+  --unmatched          also print each packet that waited in vain (UNMATCHED (expired|evicted|
+                       end): … in text; status column in jsonl/csv)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
   --watch DIR          process the .pcap/.pcapng files in DIR, oldest first, and those that
                        arrive, each once it stopped growing; rename each to NAME.processed
@@ -82,6 +85,7 @@ const SPEC = {
   "max-pending": { type: "string" },
   internal: { type: "string", multiple: true },
   dpi: { type: "boolean" },
+  unmatched: { type: "boolean" },
   format: { type: "string" },
   output: { type: "string", short: "o" },
   watch: { type: "string" },
@@ -163,6 +167,9 @@ async function run(argv: string[]): Promise<number> {
       maxPending,
       internal,
       onMatch: (m) => out.write(formatMatch(m, format)),
+      onUnmatched: flags.values.unmatched === true
+        ? (side, reason) => out.write(formatUnmatched(side, mode, reason, format))
+        : undefined,
     });
   } catch (err) {
     outFile?.abort();

@@ -121,7 +121,15 @@ export interface CorrelatorOptions {
   internal?: readonly string[];
   /** Called for each match, with a reused {@linkcode Match}. */
   onMatch?: (m: Match) => void;
+  /**
+   * Called for each waiting packet that never found its partner — when it expires, is evicted
+   * or is still waiting at `finish()` — with a reused {@linkcode MatchSide}.
+   */
+  onUnmatched?: (side: MatchSide, reason: UnmatchedReason) => void;
 }
+
+/** Why a waiting packet was given up: window passed, store full, or input ended. */
+export type UnmatchedReason = "expired" | "evicted" | "end";
 
 const R_FRAME = 0,
   R_SEC = 1,
@@ -225,6 +233,8 @@ export class Correlator {
   #store: PendingStore;
   #onMatch: (m: Match) => void;
   #match = new Match();
+  #lost = new MatchSide();
+  #onUnmatched: ((side: MatchSide, reason: UnmatchedReason) => void) | null;
   #ck = newCanonicalKey();
   #internal: AddressBlock[];
   #baseSec = NaN;
@@ -242,10 +252,18 @@ export class Correlator {
       this.#internal.push(c);
     }
     const keyWords = this.mode === "payload" ? 3 : this.mode === "seed" ? 14 : KEY_WORDS + 2;
+    const onUnmatched = options.onUnmatched;
+    this.#onUnmatched = onUnmatched ?? null;
     this.#store = new PendingStore(keyWords, {
       maxPending: options.maxPending,
       windowNs: options.windowNs,
       recWords: REC,
+      onDrop: onUnmatched
+        ? (slot, reason) => {
+          this.#fromSlot(this.#lost, slot);
+          onUnmatched(this.#lost, reason);
+        }
+        : undefined,
     });
     this.#onMatch = options.onMatch ?? (() => {});
     this.#match.mode = this.mode;
@@ -289,7 +307,15 @@ export class Correlator {
    * @returns The final counters.
    */
   finish(): CorrelateStats {
-    this.#store.drain();
+    const lost = this.#onUnmatched;
+    this.#store.drain(
+      lost
+        ? (slot) => {
+          this.#fromSlot(this.#lost, slot);
+          lost(this.#lost, "end");
+        }
+        : undefined,
+    );
     return this.#sync();
   }
 

@@ -15,6 +15,8 @@ export interface PendingStoreOptions {
   windowNs?: number;
   /** Numbers kept with each entry in {@linkcode PendingStore.rec} (default 16). */
   recWords?: number;
+  /** Called with an entry's slot just before it expires or is evicted (not when removed). */
+  onDrop?: (slot: number, reason: "expired" | "evicted") => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class PendingStore {
   #freeTop: number;
   #size = 0;
   #seqNo = 0;
+  #onDrop: ((slot: number, reason: "expired" | "evicted") => void) | null;
 
   /**
    * @param keyWords Number of 32-bit words in a key.
@@ -85,6 +88,7 @@ export class PendingStore {
     this.recWords = options.recWords ?? 16;
     this.capacity = cap;
     this.windowNs = options.windowNs ?? 5e9;
+    this.#onDrop = options.onDrop ?? null;
     this.key = new Uint32Array(keyWords);
     this.rec = new Float64Array(cap * this.recWords);
     this.#keys = new Uint32Array(cap * keyWords);
@@ -120,6 +124,7 @@ export class PendingStore {
    */
   add(hash: number, timeNs: number): number {
     if (this.#freeTop === 0) {
+      if (this.#onDrop) this.#onDrop(this.#head, "evicted");
       this.#drop(this.#head);
       this.evicted++;
     }
@@ -200,6 +205,7 @@ export class PendingStore {
     const limit = nowNs - this.windowNs;
     let n = 0;
     while (this.#head >= 0 && this.#time[this.#head] < limit) {
+      if (this.#onDrop) this.#onDrop(this.#head, "expired");
       this.#drop(this.#head);
       n++;
     }

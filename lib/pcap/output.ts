@@ -144,6 +144,7 @@ export const MATCH_COLUMNS: readonly string[] = [
   "res_len",
   "latency_ns",
   "tag",
+  "status",
 ];
 
 function sideValues(s: MatchSide): (string | number)[] {
@@ -160,7 +161,54 @@ function sideValues(s: MatchSide): (string | number)[] {
 }
 
 function matchValues(m: Match): (string | number)[] {
-  return [m.mode, ...sideValues(m.request), ...sideValues(m.response), m.latencyNs, m.tag];
+  return [
+    m.mode,
+    ...sideValues(m.request),
+    ...sideValues(m.response),
+    m.latencyNs,
+    m.tag,
+    "matched",
+  ];
+}
+
+/**
+ * Formats a packet that waited in vain: text `UNMATCHED (reason): src -> dst [PROTO] Time: …`,
+ * or a JSON Lines / CSV record with the request columns filled, the response columns empty and
+ * `status` set to the reason.
+ *
+ * @param side The packet.
+ * @param mode The correlation mode.
+ * @param reason `expired`, `evicted` or `end`.
+ * @param format The output format.
+ * @returns The formatted record.
+ * @example
+ * ```ts
+ * import { formatUnmatched } from "./output.ts";
+ * import { MatchSide } from "./correlate.ts";
+ * import assert from "node:assert/strict";
+ * const s = new MatchSide();
+ * s.family = 4; s.proto = 17; s.src[0] = 0x0a000001; s.dst[0] = 0x0a000002;
+ * s.sport = 5000; s.dport = 53; s.sec = 7; s.nsec = 1;
+ * assert.equal(
+ *   formatUnmatched(s, "dns", "expired", "text"),
+ *   "UNMATCHED (expired): 10.0.0.1:5000 -> 10.0.0.2:53 [UDP] Time: 7.000000001\n",
+ * );
+ * assert.equal(JSON.parse(formatUnmatched(s, "dns", "end", "jsonl")).status, "end");
+ * ```
+ */
+export function formatUnmatched(
+  side: MatchSide,
+  mode: string,
+  reason: string,
+  format: OutputFormat,
+): string {
+  if (format === "text") return sideText(`UNMATCHED (${reason})`, side);
+  const empty = [null, null, null, null, null, null, null, null];
+  return formatRecord(
+    MATCH_COLUMNS,
+    [mode, ...sideValues(side), ...empty, null, null, reason],
+    format,
+  );
 }
 
 /**

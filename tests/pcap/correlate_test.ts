@@ -414,3 +414,33 @@ Deno.test("repeated requests while the first waits are counted as duplicates", a
   assert.equal(c.stats.duplicates, 2);
   assert.equal(c.stats.unmatched, 1);
 });
+
+Deno.test("onUnmatched reports each lost packet once, with expired, evicted or end", async () => {
+  const q = (nsec: number, sec: number, id: number): TimedPacket => ({
+    sec,
+    nsec,
+    src: A,
+    dst: B,
+    srcPort: 3000,
+    dstPort: 53,
+    payload: dnsMessage(id, false),
+  });
+  const bytes = makeCapture([
+    q(0, 1, 1), // expires when the packet at 10 s arrives
+    q(0, 10, 2), // evicted by the fourth query (bound 2)
+    q(1, 10, 3),
+    q(2, 10, 4),
+    { sec: 10, nsec: 9, src: B, dst: A, srcPort: 53, dstPort: 3000, payload: dnsMessage(3, true) },
+  ]);
+  const lost: string[] = [];
+  const c = new Correlator({
+    mode: "dns",
+    windowNs: 5e9,
+    maxPending: 2,
+    onUnmatched: (s, reason) => lost.push(`${s.frame}:${reason}`),
+  });
+  await correlateCapture(bytes, c);
+  const stats = c.finish();
+  assert.deepEqual(lost, ["1:expired", "2:evicted", "4:end"]);
+  assert.deepEqual([stats.matched, stats.unmatched, stats.expired, stats.evicted], [1, 3, 1, 1]);
+});

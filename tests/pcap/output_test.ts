@@ -6,6 +6,7 @@ import {
   formatMatch,
   formatRecord,
   formatStats,
+  formatUnmatched,
   MATCH_COLUMNS,
   OutputBuffer,
   protoName,
@@ -121,4 +122,15 @@ Deno.test("OutputBuffer hands chunks to the sink only when full or flushed", () 
 Deno.test("formatStats() and protoName() print counters and protocol names", () => {
   assert.equal(formatStats({ matched: 2, errors: 0 }), "matched: 2\nerrors: 0\n");
   assert.deepEqual([6, 17, 1, 58, 47].map(protoName), ["TCP", "UDP", "ICMP", "ICMPv6", "47"]);
+});
+
+Deno.test("formatUnmatched() fills the request columns and the status in CSV", () => {
+  const m = v6match();
+  const row = formatUnmatched(m.request, "dns", "evicted", "csv").trim().split(",");
+  assert.equal(row.length, MATCH_COLUMNS.length);
+  assert.equal(row[0], "dns");
+  assert.equal(row[3], "2001:db8::1");
+  assert.equal(row[MATCH_COLUMNS.indexOf("res_frame")], "");
+  assert.equal(row.at(-1), "evicted");
+  assert.equal(JSON.parse(formatMatch(m, "jsonl")).status, "matched");
 });
