@@ -202,6 +202,7 @@ class Verifier {
   #hasLoops = false;
   #callDepth = 1;
   #subDepth: number[] = []; // deepest stack use per subprogram
+  #live: Uint16Array = new Uint16Array(0); // registers read before written from each insn on
 
   constructor(p: Program, o: VerifyOptions) {
     this.#p = p;
@@ -415,6 +416,68 @@ class Verifier {
       );
     }
     for (let i = 0; i < n; i++) this.#seen.push(new Map());
+    this.#liveness(succ);
+  }
+
+  /** Backward data flow: for each instruction, the registers some path reads before writing. */
+  #liveness(succ: number[][]): void {
+    const n = this.#n;
+    const use = new Uint16Array(n), def = new Uint16Array(n);
+    const R1_5 = 0b111110;
+    for (let i = 0; i < n; i++) {
+      const x = this.#ins[i];
+      const cls = x.opcode & 7, op = x.opcode & 0xf0, useX = (x.opcode & 8) !== 0;
+      let u = 0, d = 0;
+      if (cls === 4 || cls === 7) {
+        if (op !== 0xb0) u |= 1 << x.dst;
+        if (useX && op !== 0xd0 && op !== 0x80) u |= 1 << x.src;
+        d |= 1 << x.dst;
+      } else if (cls === 5 || cls === 6) {
+        if (x.opcode === 0x95) u |= 1;
+        else if (x.opcode === 0x85 || x.opcode === 0x8d) {
+          u |= R1_5;
+          if (x.opcode === 0x8d) u |= 1 << x.dst;
+          d |= 1 | R1_5;
+        } else if (op !== 0x00) {
+          u |= 1 << x.dst;
+          if (useX) u |= 1 << x.src;
+        }
+      } else if (cls === 0) {
+        if (x.opcode === 0x18) d |= 1 << x.dst;
+        else {
+          if ((x.opcode & 0xe0) === 0x40) u |= 1 << x.src;
+          d |= 1 | R1_5;
+        }
+      } else if (cls === 1) {
+        u |= 1 << x.src;
+        d |= 1 << x.dst;
+      } else if (cls === 2) u |= 1 << x.dst;
+      else {
+        u |= (1 << x.dst) | (1 << x.src);
+        if ((x.opcode & 0xe0) === 0xc0) {
+          if (x.imm === 0xf1) {
+            u |= 1;
+            d |= 1;
+          } else if (x.imm & 1) d |= 1 << x.src;
+        }
+      }
+      use[i] = u;
+      def[i] = d & ~(1 << 10);
+    }
+    const live = new Uint16Array(n);
+    for (let changed = true; changed;) {
+      changed = false;
+      for (let i = n - 1; i >= 0; i--) {
+        let out = 0;
+        for (const t of succ[i]) out |= live[t];
+        const v = (use[i] | (out & ~def[i])) & 0x7ff;
+        if (v !== live[i]) {
+          live[i] = v;
+          changed = true;
+        }
+      }
+    }
+    this.#live = live;
   }
 
   // ---------------------------------------------------------------- pass 2: abstract walk
@@ -452,7 +515,7 @@ class Verifier {
         );
       }
       if (this.#pruneAt[i]) {
-        const key = fingerprint(st);
+        const key = fingerprint(st, this.#live[i]);
         if (this.#loopHeader[i]) {
           if (st.loopSeen.get(i) === key) {
             throw this.#err(i, `infinite loop detected at insn ${this.#p.pcs[i]}`);
@@ -1004,10 +1067,16 @@ function regKey(r: Reg): string {
   }
 }
 
-function fingerprint(st: State): string {
+function fingerprint(st: State, live: number): string {
   const parts: string[] = [];
-  for (const f of st.frames) {
-    parts.push(f.regs.map(regKey).join(","), String(f.returnTo));
+  const top = st.frames.length - 1;
+  for (let k = 0; k <= top; k++) {
+    const f = st.frames[k];
+    // Registers the rest of the path never reads do not tell states apart (current frame only).
+    const regs = k === top
+      ? f.regs.map((r, n) => (live >> n) & 1 ? regKey(r) : "_")
+      : f.regs.map(regKey);
+    parts.push(regs.join(","), String(f.returnTo));
     const bytes = [...f.stack.bytes.keys()].sort((a, b) => a - b);
     parts.push(bytes.join(","));
     const spills = [...f.stack.spills.entries()].sort((a, b) => a[0] - b[0]);
