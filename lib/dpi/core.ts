@@ -58,7 +58,25 @@ export function linkTypeName(linktype: number): string {
   return LINK_NAMES[linktype] ?? `linktype-${linktype}`;
 }
 
-/** `meta.*`: record fields of every packet. */
+/**
+ * `meta.*`: record fields of every packet.
+ *
+ * @example
+ * ```ts
+ * import { metaPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2" });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(metaPlugin.classify(v));
+ * assert.equal(metaPlugin.attributes.number(v), 1);
+ * ```
+ */
 export const metaPlugin: ProtocolPlugin = {
   id: 1,
   name: "meta",
@@ -79,7 +97,25 @@ export const metaPlugin: ProtocolPlugin = {
   },
 };
 
-/** `eth.*`: Ethernet addresses and type. */
+/**
+ * `eth.*`: Ethernet addresses and type.
+ *
+ * @example
+ * ```ts
+ * import { ethPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2" });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(ethPlugin.classify(v));
+ * assert.equal(ethPlugin.attributes.type(v), 0x0800);
+ * ```
+ */
 export const ethPlugin: ProtocolPlugin = {
   id: 2,
   name: "eth",
@@ -93,7 +129,25 @@ export const ethPlugin: ProtocolPlugin = {
   },
 };
 
-/** `vlan.*`: 802.1Q / 802.1ad tags. */
+/**
+ * `vlan.*`: 802.1Q / 802.1ad tags.
+ *
+ * @example
+ * ```ts
+ * import { vlanPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", vlans: [7, 8] });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(vlanPlugin.classify(v));
+ * assert.equal(vlanPlugin.attributes.inner_id(v), 8);
+ * ```
+ */
 export const vlanPlugin: ProtocolPlugin = {
   id: 3,
   name: "vlan",
@@ -107,7 +161,25 @@ export const vlanPlugin: ProtocolPlugin = {
   },
 };
 
-/** `ip.*`: IPv4 or IPv6 header fields (addresses of either family). */
+/**
+ * `ip.*`: IPv4 or IPv6 header fields (addresses of either family).
+ *
+ * @example
+ * ```ts
+ * import { ipPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2" });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(ipPlugin.classify(v));
+ * assert.equal(ipPlugin.attributes.src(v), "10.0.0.1");
+ * ```
+ */
 export const ipPlugin: ProtocolPlugin = {
   id: 4,
   name: "ip",
@@ -129,7 +201,25 @@ export const ipPlugin: ProtocolPlugin = {
   },
 };
 
-/** `ipv6.*`: IPv6 addresses only (absent for IPv4), like tshark's `ipv6.src`. */
+/**
+ * `ipv6.*`: IPv6 addresses only (absent for IPv4), like tshark's `ipv6.src`.
+ *
+ * @example
+ * ```ts
+ * import { ipv6Plugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "2001:db8::1", dst: "2001:db8::2" });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(ipv6Plugin.classify(v));
+ * assert.equal(ipv6Plugin.attributes.dst(v), "2001:db8::2");
+ * ```
+ */
 export const ipv6Plugin: ProtocolPlugin = {
   id: 5,
   name: "ipv6",
@@ -143,7 +233,25 @@ export const ipv6Plugin: ProtocolPlugin = {
   },
 };
 
-/** `tcp.*`. */
+/**
+ * `tcp.*`.
+ *
+ * @example
+ * ```ts
+ * import { tcpPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "tcp", dstPort: 80 });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(tcpPlugin.classify(v));
+ * assert.equal(tcpPlugin.attributes.dst_port(v), 80);
+ * ```
+ */
 export const tcpPlugin: ProtocolPlugin = {
   id: 6,
   name: "tcp",
@@ -164,7 +272,25 @@ export const tcpPlugin: ProtocolPlugin = {
   },
 };
 
-/** `udp.*`. */
+/**
+ * `udp.*`.
+ *
+ * @example
+ * ```ts
+ * import { udpPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 5353 });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(udpPlugin.classify(v));
+ * assert.equal(udpPlugin.attributes.src_port(v), 5353);
+ * ```
+ */
 export const udpPlugin: ProtocolPlugin = {
   id: 7,
   name: "udp",
@@ -178,7 +304,25 @@ export const udpPlugin: ProtocolPlugin = {
   },
 };
 
-/** `icmp.*` (ICMP for IPv4). */
+/**
+ * `icmp.*` (ICMP for IPv4).
+ *
+ * @example
+ * ```ts
+ * import { icmpPlugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "icmp", icmpType: 0 });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(icmpPlugin.classify(v));
+ * assert.equal(icmpPlugin.attributes.type(v), 0);
+ * ```
+ */
 export const icmpPlugin: ProtocolPlugin = {
   id: 8,
   name: "icmp",
@@ -191,7 +335,25 @@ export const icmpPlugin: ProtocolPlugin = {
   },
 };
 
-/** `icmpv6.*`. */
+/**
+ * `icmpv6.*`.
+ *
+ * @example
+ * ```ts
+ * import { icmpv6Plugin } from "./core.ts";
+ * import { buildPacket } from "../pcap/build.ts";
+ * import { decodePacket } from "../pcap/decode.ts";
+ * import { PacketView } from "../pcap/packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "::1", dst: "::2", proto: "icmpv6", icmpType: 136 });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * v.number = 1;
+ * decodePacket(v);
+ * assert.ok(icmpv6Plugin.classify(v));
+ * assert.equal(icmpv6Plugin.attributes.type(v), 136);
+ * ```
+ */
 export const icmpv6Plugin: ProtocolPlugin = {
   id: 9,
   name: "icmpv6",
@@ -204,7 +366,16 @@ export const icmpv6Plugin: ProtocolPlugin = {
   },
 };
 
-/** The core plugins, in classification order. */
+/**
+ * The core plugins, in classification order.
+ *
+ * @example
+ * ```ts
+ * import { CORE_PLUGINS } from "./core.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(CORE_PLUGINS.map((p) => p.name).slice(0, 4), ["meta", "eth", "vlan", "ip"]);
+ * ```
+ */
 export const CORE_PLUGINS: readonly ProtocolPlugin[] = [
   metaPlugin,
   ethPlugin,

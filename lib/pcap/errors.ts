@@ -11,6 +11,14 @@ export type PcapErrorCategory = "memory" | "packet" | "protocol" | "session";
 /**
  * Stable numeric error codes. The hundreds digit is the category: 1 memory, 2 packet,
  * 3 protocol, 4 session. Codes are never renumbered.
+ *
+ * @example
+ * ```ts
+ * import { errorCategory, PcapErrorCode } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(PcapErrorCode.NameLoop, 302);
+ * assert.equal(errorCategory(PcapErrorCode.StoreFull), "memory");
+ * ```
  */
 export const PcapErrorCode = {
   /** A buffer would have to grow past its configured bound. */

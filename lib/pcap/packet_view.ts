@@ -5,7 +5,16 @@
  * @module
  */
 
-/** Link-layer header types (LINKTYPE_* values from the tcpdump registry). */
+/**
+ * Link-layer header types (LINKTYPE_* values from the tcpdump registry).
+ *
+ * @example
+ * ```ts
+ * import { LinkType } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(LinkType.LINUX_SLL2, 276);
+ * ```
+ */
 export const LinkType = {
   /** BSD loopback: 4-byte address family in the writer's byte order. */
   NULL: 0,
@@ -25,7 +34,19 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
-/** Result of decoding, in {@linkcode PacketView.status}. */
+/**
+ * Result of decoding, in {@linkcode PacketView.status}.
+ *
+ * @example
+ * ```ts
+ * import { decodePacket } from "./decode.ts";
+ * import { DecodeStatus, PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const v = new PacketView();
+ * v.setRecord(new Uint8Array(6), 0, 6, 6); // shorter than an Ethernet header
+ * assert.equal(decodePacket(v), DecodeStatus.TRUNCATED);
+ * ```
+ */
 export const DecodeStatus = {
   /** Not decoded (the reader ran with `decode: false`). */
   NONE: 0,
@@ -41,7 +62,22 @@ export const DecodeStatus = {
   MALFORMED: 5,
 } as const;
 
-/** Bits of {@linkcode PacketView.layers}: which headers were found. */
+/**
+ * Bits of {@linkcode PacketView.layers}: which headers were found.
+ *
+ * @example
+ * ```ts
+ * import { buildPacket } from "./build.ts";
+ * import { decodePacket } from "./decode.ts";
+ * import { Layer, PacketView } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "tcp", vlans: [7] });
+ * const v = new PacketView();
+ * v.setRecord(b, 0, b.length, b.length);
+ * decodePacket(v);
+ * assert.ok(v.layers & Layer.VLAN && v.layers & Layer.TCP);
+ * ```
+ */
 export const Layer = {
   /** A link-layer header (Ethernet, SLL, NULL …). */
   LINK: 1,
@@ -65,7 +101,17 @@ export const Layer = {
   PPPOE: 512,
 } as const;
 
-/** TCP flag bits of {@linkcode PacketView.tcpFlags}. */
+/**
+ * TCP flag bits of {@linkcode PacketView.tcpFlags}.
+ *
+ * @example
+ * ```ts
+ * import { TcpFlag } from "./packet_view.ts";
+ * import assert from "node:assert/strict";
+ * const synAck = TcpFlag.SYN | TcpFlag.ACK;
+ * assert.equal(synAck, 0x12);
+ * ```
+ */
 export const TcpFlag = {
   /** FIN. */
   FIN: 0x01,
