@@ -51,9 +51,11 @@ export interface ExecutionResult {
   skipped: boolean;
   /** Whether the deadline was missed (finished after it, or skipped). */
   missedDeadline: boolean;
-  /** Clock times (ms): submitted, started, finished. */
+  /** When it was submitted (clock ms). */
   submittedAt: number;
+  /** When it started (clock ms). */
   startedAt: number;
+  /** When it finished (clock ms). */
   finishedAt: number;
 }
 
