@@ -139,6 +139,17 @@ const CHUNK_SLOTS = 64;
  * An array or hash map. Create one with {@linkcode createMap}. Host calls throw a `BpfError`
  * whose code tells what failed (`"map-exists"`, `"map-missing"`, `"map-full"`, `"map-key"`);
  * the `…Errno` variants return Linux's negative errno instead and allocate nothing, for helpers.
+ *
+ * @example
+ * ```ts
+ * import { BPF_NOEXIST, createMap, ERRNO } from "./maps.ts";
+ * import assert from "node:assert/strict";
+ * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 4 });
+ * const key = new Uint8Array([3]);
+ * assert.equal(m.updateErrno(key, 0, new Uint8Array([1]), 0, BPF_NOEXIST), 0);
+ * assert.equal(m.updateErrno(key, 0, new Uint8Array([2]), 0, BPF_NOEXIST), -ERRNO.EEXIST);
+ * assert.equal(m.size, 1);
+ * ```
  */
 export class BpfMap {
   /** The map's kind. */
