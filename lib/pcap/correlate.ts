@@ -47,7 +47,17 @@ export const CORRELATE_MODES: readonly CorrelateMode[] = [
   "http",
 ];
 
-/** One side (request or response) of a match; reused, valid only inside the `onMatch` call. */
+/**
+ * One side (request or response) of a match; reused, valid only inside the `onMatch` call.
+ *
+ * @example
+ * ```ts
+ * import { MatchSide } from "./correlate.ts";
+ * import assert from "node:assert/strict";
+ * const side = new MatchSide();
+ * assert.equal(side.src.length, 4);
+ * ```
+ */
 export class MatchSide {
   /** 1-based packet number within its capture. */
   frame = 0;
@@ -73,7 +83,18 @@ export class MatchSide {
   wireLen = 0;
 }
 
-/** A request/response pair; one instance is reused for every match. */
+/**
+ * A request/response pair; one instance is reused for every match, so copy what you keep.
+ *
+ * @example
+ * ```ts
+ * import { Match } from "./correlate.ts";
+ * import assert from "node:assert/strict";
+ * const m = new Match();
+ * assert.equal(m.latencyNs, 0);
+ * assert.notEqual(m.request, m.response);
+ * ```
+ */
 export class Match {
   /** The mode that made the match. */
   mode: CorrelateMode = "payload";

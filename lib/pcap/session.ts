@@ -22,7 +22,21 @@ import {
 /** TCP state as the session table tracks it ("" for other protocols). */
 export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
 
-/** One conversation. Numbers are exact; times are whole seconds plus nanoseconds. */
+/**
+ * One conversation, as the table hands it over when it closes. Numbers are exact; times are
+ * whole seconds plus nanoseconds.
+ *
+ * @example
+ * ```ts
+ * import { Session } from "./session.ts";
+ * import assert from "node:assert/strict";
+ * const s = new Session();
+ * s.proto = 6;
+ * s.origSyn = true;
+ * s.respFlags = 0x14; // RST+ACK
+ * assert.equal(s.connState(), "REJ");
+ * ```
+ */
 export class Session {
   /** @internal Creation number within the table, for the uid. */
   seq = 0;
