@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { assemble, assembleInstructions } from "../../lib/bpf/assembler.ts";
-import { disassemble } from "../../lib/bpf/disassembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { decodeProgram } from "../../lib/bpf/instruction.ts";
 import { parseConformance, runConformance } from "../../lib/bpf/conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
@@ -89,44 +87,4 @@ Deno.test("assemble() resolves labels, the implicit exit label and local calls",
 
 Deno.test("assemble() accepts rN without % and spaced memory operands", () => {
   assert.deepEqual(assemble("ldxw r0, [r1 + 4]\nexit"), assemble("ldxw %r0, [%r1+4]\nexit"));
-});
-
-Deno.test({
-  name: "disassemble() output of every conformance program assembles back to the same bytes",
-  ignore: dataFiles("bpf/conformance/tests") === null,
-  fn() {
-    const suite = dataFiles("bpf/conformance/tests")!;
-    for (const name of suite.names) {
-      const c = parseConformance(readData(suite.dir, name), { name });
-      const bytes = assemble(c.asm!);
-      assert.deepEqual(assemble(disassemble(bytes)), bytes, name);
-      assert.deepEqual(assemble(disassemble(bytes, { labels: true })), bytes, name);
-    }
-  },
-});
-
-Deno.test({
-  name: "disassemble() of the golden ubpf raw bytes assembles back and matches their text",
-  ignore: ubpf === null,
-  fn() {
-    for (const name of ubpf!.names.filter((n) => GOLDEN.test(n))) {
-      const c = parseConformance(readData(ubpf!.dir, name), { name });
-      if (!c.raw) continue;
-      const text = disassemble(c.raw);
-      assert.deepEqual(assemble(text), c.raw, name);
-      // Same instruction count and mnemonics as the golden text.
-      const mn = (s: string) =>
-        s.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l && !l.endsWith(":"))
-          .map((l) => l.split(/\s+/)[0].replace(/^swap/, "bswap"));
-      assert.deepEqual(mn(text), mn(c.asm!), name);
-    }
-  },
-});
-
-Deno.test("disassemble() rejects invalid bytes with a decode error", () => {
-  assert.throws(
-    () => disassemble(new Uint8Array([0x07, 0, 1, 0, 1, 0, 0, 0])),
-    (e) => e instanceof BpfError && e.code === "decode" && e.pc === 0,
-  );
-  assert.equal(decodeProgram(new Uint8Array(0)).instructions.length, 0);
 });
