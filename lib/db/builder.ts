@@ -690,35 +690,25 @@ export class DatabaseBuilder {
       }
     }
 
-    // Pass 1: number the nodes (preorder) and record the data each inherits.
-    const nodeNumber = new Int32Array(this.#nodes).fill(-1);
-    let order = new Int32Array(1024);
-    let eff = new Int32Array(1024);
-    let count = 0;
+    // Pass 1: count the tree's nodes: trie nodes with children, the IPv4 subtree (which the
+    // aliases share) once.
     const left = this.#left;
     const right = this.#right;
     const entry = this.#entry;
-    const visit = (t: number, inherited: number): void => {
-      const num = count++;
-      if (num >= order.length) {
-        const o = new Int32Array(order.length * 2);
-        o.set(order);
-        order = o;
-        const f = new Int32Array(eff.length * 2);
-        f.set(eff);
-        eff = f;
+    let v4Counted = false;
+    const countNodes = (t: number): number => {
+      let n = 1;
+      for (const c of [left[t], right[t]]) {
+        if (c === 0 || (left[c] === 0 && right[c] === 0)) continue;
+        if (c === 1) {
+          if (v4Counted) continue;
+          v4Counted = true;
+        }
+        n += countNodes(c);
       }
-      order[num] = t;
-      nodeNumber[t] = num;
-      const e = entry[t] !== 0 ? entry[t] : inherited;
-      eff[num] = e;
-      const l = left[t];
-      if (l !== 0 && nodeNumber[l] < 0 && (left[l] !== 0 || right[l] !== 0)) visit(l, e);
-      const r = right[t];
-      if (r !== 0 && nodeNumber[r] < 0 && (left[r] !== 0 || right[r] !== 0)) visit(r, e);
+      return n;
     };
-    visit(root, 0);
-    const nodeCount = count;
+    const nodeCount = countNodes(root);
     const dataSize = this.#data.size;
     const need = nodeCount + 16 + dataSize;
     let recordSize: 24 | 28 | 32;
@@ -735,61 +725,13 @@ export class DatabaseBuilder {
       );
     }
 
-    // Pass 2: write the records.
+    // Where everything goes, so the file is allocated once.
     const nodeBytes = recordSize / 4;
     const treeSize = nodeCount * nodeBytes;
-    const offsets = this.#offset;
-    const recordOf = (c: number, e: number): number => {
-      if (c !== 0) {
-        const n = nodeNumber[c];
-        if (n >= 0) return n;
-        if (entry[c] !== 0) e = entry[c];
-      }
-      return e === 0 ? nodeCount : nodeCount + 16 + offsets[e - 1];
-    };
-    const sectionsSize = sectionBytes.reduce((s, x) => s + x.bytes.length + 8, 0);
-    const out = new Uint8Array(treeSize + 16 + dataSize + 8 + sectionsSize);
-    for (let n = 0; n < nodeCount; n++) {
-      const t = order[n];
-      const e = eff[n];
-      const a = recordOf(left[t], e);
-      const b = recordOf(right[t], e);
-      let p = n * nodeBytes;
-      if (recordSize === 24) {
-        out[p++] = a >>> 16;
-        out[p++] = (a >>> 8) & 255;
-        out[p++] = a & 255;
-        out[p++] = b >>> 16;
-        out[p++] = (b >>> 8) & 255;
-        out[p] = b & 255;
-      } else if (recordSize === 28) {
-        out[p++] = (a >>> 16) & 255;
-        out[p++] = (a >>> 8) & 255;
-        out[p++] = a & 255;
-        out[p++] = ((a >>> 24) << 4) | (b >>> 24);
-        out[p++] = (b >>> 16) & 255;
-        out[p++] = (b >>> 8) & 255;
-        out[p] = b & 255;
-      } else {
-        out[p++] = a >>> 24;
-        out[p++] = (a >>> 16) & 255;
-        out[p++] = (a >>> 8) & 255;
-        out[p++] = a & 255;
-        out[p++] = b >>> 24;
-        out[p++] = (b >>> 16) & 255;
-        out[p++] = (b >>> 8) & 255;
-        out[p] = b & 255;
-      }
-    }
-    // 16 zero bytes, then the data section.
-    let pos = treeSize + 16;
-    out.set(this.#data.bytes(), pos);
-    pos += dataSize;
+    let pos = treeSize + 16 + dataSize;
     const sections: Record<string, SectionLocation> = {};
     for (const s of sectionBytes) {
-      pos = (pos + 7) & ~7;
-      if (pos + s.bytes.length > out.length) throw new Error("Internal error: section overflow");
-      out.set(s.bytes, pos);
+      pos = Math.ceil(pos / 8) * 8;
       sections[s.name] = { offset: pos, length: s.bytes.length };
       pos += s.bytes.length;
     }
@@ -804,7 +746,61 @@ export class DatabaseBuilder {
       mxy: { counts: { ...this.#counts }, matchMode: opts.matchMode, sections },
     });
     const file = new Uint8Array(pos + meta.length);
-    file.set(out.subarray(0, pos));
+
+    // Pass 2: number the nodes in preorder and write each node's records once its children
+    // have numbers; a record with no more specific network below gets the data it inherits.
+    const offsets = this.#offset;
+    const dataRecord = (e: number): number => e === 0 ? nodeCount : nodeCount + 16 + offsets[e - 1];
+    let count = 0;
+    let v4Number = -1;
+    const writeNode = (n: number, a: number, b: number): void => {
+      let p = n * nodeBytes;
+      if (recordSize === 24) {
+        file[p++] = a >>> 16;
+        file[p++] = (a >>> 8) & 255;
+        file[p++] = a & 255;
+        file[p++] = b >>> 16;
+        file[p++] = (b >>> 8) & 255;
+        file[p] = b & 255;
+      } else if (recordSize === 28) {
+        file[p++] = (a >>> 16) & 255;
+        file[p++] = (a >>> 8) & 255;
+        file[p++] = a & 255;
+        file[p++] = ((a >>> 24) << 4) | (b >>> 24);
+        file[p++] = (b >>> 16) & 255;
+        file[p++] = (b >>> 8) & 255;
+        file[p] = b & 255;
+      } else {
+        file[p++] = a >>> 24;
+        file[p++] = (a >>> 16) & 255;
+        file[p++] = (a >>> 8) & 255;
+        file[p++] = a & 255;
+        file[p++] = b >>> 24;
+        file[p++] = (b >>> 16) & 255;
+        file[p++] = (b >>> 8) & 255;
+        file[p] = b & 255;
+      }
+    };
+    const record = (c: number, e: number): number => {
+      if (c === 0) return dataRecord(e);
+      if (left[c] === 0 && right[c] === 0) return dataRecord(entry[c] !== 0 ? entry[c] : e);
+      if (c === 1 && v4Number >= 0) return v4Number; // an alias to the IPv4 subtree
+      return emit(c, e);
+    };
+    const emit = (t: number, inherited: number): number => {
+      const num = count++;
+      if (t === 1) v4Number = num;
+      const e = entry[t] !== 0 ? entry[t] : inherited;
+      const a = record(left[t], e);
+      const b = record(right[t], e);
+      writeNode(num, a, b);
+      return num;
+    };
+    emit(root, 0);
+    if (count !== nodeCount) throw new Error("Internal error: node count changed");
+    // 16 zero bytes, then the data section and the extension sections.
+    file.set(this.#data.bytes(), treeSize + 16);
+    for (const s of sectionBytes) file.set(s.bytes, sections[s.name].offset);
     file.set(meta, pos);
     this.#stats = {
       counts: { ...this.#counts },
