@@ -104,7 +104,11 @@ export class DpiEngine {
   /** Packets where a classified plugin's parse step failed (malformed for that protocol). */
   protocolErrors = 0;
 
-  /** @param options {@linkcode DpiEngineOptions}. */
+  /**
+   * Creates an engine over a registry.
+   *
+   * @param options {@linkcode DpiEngineOptions}.
+   */
   constructor(options: DpiEngineOptions = {}) {
     this.registry = options.registry ?? createDefaultRegistry();
     this.#refreshPlugins();
@@ -316,7 +320,11 @@ export type PluginSessionState = unknown[];
 export class SessionHookRunner {
   #plugins: ProtocolPlugin[];
 
-  /** @param registry The registry whose plugins' hooks run. */
+  /**
+   * Creates a runner for the plugins of a registry that have session hooks.
+   *
+   * @param registry The registry whose plugins' hooks run.
+   */
   constructor(registry: ProtocolRegistry) {
     this.#plugins = registry.list().filter((p) => p.session !== undefined);
   }

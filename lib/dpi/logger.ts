@@ -70,7 +70,11 @@ export class Logger {
   #write: (line: string) => void;
   #now: () => number;
 
-  /** @param options {@linkcode LoggerOptions}. */
+  /**
+   * Creates a logger.
+   *
+   * @param options {@linkcode LoggerOptions}.
+   */
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? "warn";
     this.format = options.format ?? "text";
@@ -119,22 +123,42 @@ export class Logger {
     this.#write(line);
   }
 
-  /** @param message The message. @param fields Extra fields. */
+  /**
+   * Writes a record at level `debug`.
+   *
+   * @param message The message.
+   * @param fields Extra fields.
+   */
   debug(message: string, fields?: Record<string, unknown>): void {
     this.log("debug", message, fields);
   }
 
-  /** @param message The message. @param fields Extra fields. */
+  /**
+   * Writes a record at level `info`.
+   *
+   * @param message The message.
+   * @param fields Extra fields.
+   */
   info(message: string, fields?: Record<string, unknown>): void {
     this.log("info", message, fields);
   }
 
-  /** @param message The message. @param fields Extra fields. */
+  /**
+   * Writes a record at level `warn`.
+   *
+   * @param message The message.
+   * @param fields Extra fields.
+   */
   warn(message: string, fields?: Record<string, unknown>): void {
     this.log("warn", message, fields);
   }
 
-  /** @param message The message. @param fields Extra fields. */
+  /**
+   * Writes a record at level `error`.
+   *
+   * @param message The message.
+   * @param fields Extra fields.
+   */
   error(message: string, fields?: Record<string, unknown>): void {
     this.log("error", message, fields);
   }

@@ -142,6 +142,8 @@ export class PcapError extends Error {
   readonly packets: number | undefined;
 
   /**
+   * Creates the error; the location (file, byte offset, packets read) is appended to the message.
+   *
    * @param code A code from {@linkcode PcapErrorCode}.
    * @param message What failed (capital letter, no final period); the location is appended.
    * @param options Where it happened.

@@ -185,13 +185,13 @@ export class PacketView {
   /** Bit set of {@linkcode Layer} values found. */
   layers = 0;
   /** Offset of the link-layer header, or -1. */
-  l2Offset = -1;
+  l2Offset: number = -1;
   /** Offset of the network-layer header (IPv4/IPv6), or -1. */
-  l3Offset = -1;
+  l3Offset: number = -1;
   /** Offset of the transport header (TCP/UDP/ICMP/other), or -1. */
-  l4Offset = -1;
+  l4Offset: number = -1;
   /** Offset of the transport payload (after TCP/UDP/ICMP header), or -1. */
-  payloadOffset = -1;
+  payloadOffset: number = -1;
   /** Length of the transport payload present in the capture (clipped to caplen, without FCS). */
   payloadLength = 0;
   /**
@@ -202,9 +202,9 @@ export class PacketView {
   /** Number of VLAN tags (802.1Q, 802.1ad 0x88a8, 0x9100). */
   vlanCount = 0;
   /** VLAN id of the outer tag, or -1. */
-  vlanOuter = -1;
+  vlanOuter: number = -1;
   /** VLAN id of the inner (second) tag, or -1. */
-  vlanInner = -1;
+  vlanInner: number = -1;
   /** IP version: 4, 6 or 0. */
   ipVersion = 0;
   /** IPv4 source address as an unsigned 32-bit number (0 when not IPv4). */
@@ -216,9 +216,9 @@ export class PacketView {
   /** IPv6 destination address as four unsigned 32-bit words, network order. */
   readonly ip6Dst: Uint32Array = new Uint32Array(4);
   /** Offset of the source address bytes in `buf` (4 bytes for v4, 16 for v6), or -1. */
-  ipSrcOffset = -1;
+  ipSrcOffset: number = -1;
   /** Offset of the destination address bytes in `buf`, or -1. */
-  ipDstOffset = -1;
+  ipDstOffset: number = -1;
   /** IPv4 header length in bytes / IPv6 40 + extension headers. */
   ipHeaderLength = 0;
   /** IPv4 total length / IPv6 40 + payload length. */
@@ -234,11 +234,11 @@ export class PacketView {
   /** Whether this packet is an IP fragment (offset > 0 or more-fragments). Not reassembled. */
   fragment = false;
   /** Transport protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, …) after extension headers. */
-  proto = -1;
+  proto: number = -1;
   /** Source port (TCP/UDP), or -1. */
-  srcPort = -1;
+  srcPort: number = -1;
   /** Destination port (TCP/UDP), or -1. */
-  dstPort = -1;
+  dstPort: number = -1;
   /** TCP flags byte ({@linkcode TcpFlag}). */
   tcpFlags = 0;
   /** TCP sequence number (unsigned 32-bit). */
@@ -250,19 +250,19 @@ export class PacketView {
   /** TCP header length in bytes. */
   tcpHeaderLength = 0;
   /** TCP MSS option, or -1. */
-  tcpMss = -1;
+  tcpMss: number = -1;
   /** TCP window-scale option, or -1. */
-  tcpWscale = -1;
+  tcpWscale: number = -1;
   /** TCP SACK-permitted option present. */
   tcpSackPermitted = false;
   /** TCP timestamp option value (TSval), or -1. */
-  tcpTsVal = -1;
+  tcpTsVal: number = -1;
   /** TCP timestamp echo reply (TSecr), or -1. */
-  tcpTsEcr = -1;
+  tcpTsEcr: number = -1;
   /** ICMP/ICMPv6 type, or -1. */
-  icmpType = -1;
+  icmpType: number = -1;
   /** ICMP/ICMPv6 code, or -1. */
-  icmpCode = -1;
+  icmpCode: number = -1;
 
   /**
    * Points the view at a packet's bytes and clears the decoded fields. Readers call this; tests

@@ -97,7 +97,11 @@ export class PcapWriter {
   /** Packets written. */
   packets = 0;
 
-  /** @param options {@linkcode PcapWriterOptions}. */
+  /**
+   * Creates a writer and writes the file header (or first section and interface).
+   *
+   * @param options {@linkcode PcapWriterOptions}.
+   */
   constructor(options: PcapWriterOptions = {}) {
     this.#format = options.format ?? "pcap";
     this.#le = options.littleEndian ?? true;
