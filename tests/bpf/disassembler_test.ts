@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { disassemble, formatInstruction } from "../../lib/bpf/disassembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { decodeProgram } from "../../lib/bpf/instruction.ts";
+import fc from "fast-check";
+import {
+  checkInstruction,
+  decodeProgram,
+  encodeProgram,
+  type Instruction,
+} from "../../lib/bpf/instruction.ts";
 import { parseConformance } from "../../lib/bpf/conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
@@ -71,4 +77,42 @@ Deno.test("disassemble() rejects invalid bytes with a decode error", () => {
     (e) => e instanceof BpfError && e.code === "decode" && e.pc === 0,
   );
   assert.equal(decodeProgram(new Uint8Array(0)).instructions.length, 0);
+});
+
+Deno.test("disassemble() output assembles back to the same bytes for random valid instructions", () => {
+  const opcodes = Array.from({ length: 256 }, (_, i) => i).filter((op) =>
+    !/Unknown opcode/.test(
+      checkInstruction({ opcode: op, dst: 0, src: 0, offset: 0, imm: 16 }) ?? "",
+    )
+  );
+  const insnArb = fc.record({
+    opcode: fc.constantFrom(...opcodes),
+    dst: fc.integer({ min: 0, max: 10 }),
+    src: fc.integer({ min: 0, max: 10 }),
+    offset: fc.oneof(fc.integer({ min: -32768, max: 32767 }), fc.constantFrom(0, 1, 8, 16, 32)),
+    imm: fc.oneof(
+      fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+      fc.constantFrom(0, 16, 32, 64, 0xe1, 0xf1),
+    ),
+    imm2: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+  }).map((i): Instruction => {
+    const insn: Instruction = i.opcode === 0x18
+      ? { ...i, src: i.src % 7, offset: 0 }
+      : { opcode: i.opcode, dst: i.dst, src: i.src, offset: i.offset, imm: i.imm };
+    // Zero fields until the instruction is valid (RFC 9669 unused fields).
+    for (const f of ["offset", "src", "imm", "dst"] as const) {
+      if (checkInstruction(insn) === null) break;
+      insn[f] = 0;
+    }
+    if (checkInstruction(insn) !== null) insn.imm = 16;
+    if (checkInstruction(insn) !== null && (insn.opcode & 0xf0) === 0xb0) insn.offset = 8;
+    return insn;
+  }).filter((i) => checkInstruction(i) === null);
+  fc.assert(
+    fc.property(fc.array(insnArb, { minLength: 1, maxLength: 30 }), (insns) => {
+      const bytes = encodeProgram(insns);
+      assert.deepEqual(assemble(disassemble(bytes)), bytes);
+    }),
+    { numRuns: 500 },
+  );
 });
