@@ -396,7 +396,9 @@ class ElfReader {
             throw this.#err(`Call relocation against "${r.sym.name}", which is not in .text`, r.at);
           }
           if (textBase < 0) throw this.#err("Internal: .text not appended", r.at);
-          const target = textBase + ((r.sym.info & 0xf) === 3 ? x.imm + 1 : r.sym.value / 8);
+          // As libbpf: the callee is at symbol value / 8 + imm + 1 in .text (imm is -1 for a
+          // function symbol, the offset for a section symbol).
+          const target = textBase + r.sym.value / 8 + x.imm + 1;
           x.src = 1;
           x.imm = target - slot - 1;
         } else if (

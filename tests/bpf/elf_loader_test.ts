@@ -103,6 +103,19 @@ SEC("xdp") int sum8(unsigned char *p) {
   assert.equal(jit.programs.get("sum8")!.run(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), 113n);
 });
 
+Deno.test("loadElf() resolves calls to static functions through the .text section symbol", async () => {
+  if (!hasProgram("clang")) return;
+  const obj = await compile(`
+static __attribute__((noinline)) int sq(int x) { return x * x; }
+static __attribute__((noinline)) int add(int x, int y) { return sq(x) + y; }
+SEC("socket") int f(unsigned char *p) { return add(p[0], p[1]); }
+`);
+  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const f = programs.get("f")!;
+  assert.equal(f.report.callDepth, 3);
+  assert.equal(f.run(new Uint8Array([3, 4])), 13n);
+});
+
 Deno.test("parseElf() refuses BTF-defined maps and unsupported map types with clear errors", async () => {
   if (!hasProgram("clang")) return;
   const btf = await compile(`
