@@ -696,18 +696,15 @@ export class DatabaseBuilder {
     const right = this.#right;
     const entry = this.#entry;
     let v4Counted = false;
-    const countNodes = (t: number): number => {
-      let n = 1;
-      for (const c of [left[t], right[t]]) {
-        if (c === 0 || (left[c] === 0 && right[c] === 0)) continue;
-        if (c === 1) {
-          if (v4Counted) continue;
-          v4Counted = true;
-        }
-        n += countNodes(c);
+    const countBelow = (c: number): number => {
+      if (c === 0 || (left[c] === 0 && right[c] === 0)) return 0;
+      if (c === 1) {
+        if (v4Counted) return 0;
+        v4Counted = true;
       }
-      return n;
+      return countNodes(c);
     };
+    const countNodes = (t: number): number => 1 + countBelow(left[t]) + countBelow(right[t]);
     const nodeCount = countNodes(root);
     const dataSize = this.#data.size;
     const need = nodeCount + 16 + dataSize;
