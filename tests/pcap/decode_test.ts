@@ -307,7 +307,7 @@ async function collectionsDuringProbe(mode: string): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--v8-flags=--trace-gc,--expose-gc",
+      "--v8-flags=--trace-gc,--expose-gc,--no-concurrent-recompilation",
       new URL("./_alloc_probe.ts", import.meta.url).pathname,
       mode,
     ],
