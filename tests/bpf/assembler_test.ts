@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { assemble, assembleInstructions } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { parseConformance, runConformance } from "../../lib/bpf/conformance.ts";
@@ -87,4 +88,25 @@ Deno.test("assemble() resolves labels, the implicit exit label and local calls",
 
 Deno.test("assemble() accepts rN without % and spaced memory operands", () => {
   assert.deepEqual(assemble("ldxw r0, [r1 + 4]\nexit"), assemble("ldxw %r0, [%r1+4]\nexit"));
+});
+
+Deno.test("assemble() fails on arbitrary text only with BpfError", () => {
+  const tok = fc.constantFrom(
+    ...["mov", "lddw", "lock", "fetch", "add32", "call", "local", "ja", "jeq32", "exit", "%r1"],
+    ...["r10", "%r11", "[%r1+4]", "[%r1", "0x", "-", "+3", "L:", "L", ",", " ", "movsx832"],
+    ...["0xffffffffffffffffff", "-9223372036854775809", "le16", "be99", "ldxsb", "stb", "#"],
+    ...["\n", "ldabsw", "ldindb", "map_fd", "runtime", "helper"],
+  );
+  fc.assert(
+    fc.property(fc.array(tok, { maxLength: 30 }), fc.string(), (toks, str) => {
+      for (const text of [toks.join(" "), toks.join(""), str]) {
+        try {
+          assemble(text);
+        } catch (e) {
+          assert.ok(e instanceof BpfError, String(e));
+        }
+      }
+    }),
+    { numRuns: 2000 },
+  );
 });
