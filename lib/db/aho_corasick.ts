@@ -51,7 +51,7 @@ const HAS_OUT = 1 << 17;
  * const ac = new AhoCorasick(buildAhoCorasick([enc.encode("he"), enc.encode("she"), null]));
  * const out = new Uint32Array(3);
  * const bytes = enc.encode("ushers");
- * const n = ac.collect({ bytes, length: 6, out, seen: new Uint32Array(3), stamp: 1 });
+ * const n = ac.collect({ bytes, length: 6, out, count: 0, seen: new Uint32Array(3), stamp: 1 });
  * assert.deepEqual([...out.subarray(0, n)].sort(), [0, 1]);
  * ```
  */
@@ -208,6 +208,8 @@ export interface AhoCorasickScan {
   length: number;
   /** Receives the keys found; must hold as many as there are keys. */
   out: Uint32Array;
+  /** How many keys `out` holds: the walks append after them and update it. */
+  count: number;
   /** One slot per key; a key is reported once per stamp. */
   seen: Uint32Array;
   /** A number different for every query (never 0). */
@@ -308,11 +310,11 @@ export class AhoCorasick {
   }
 
   /**
-   * Finds every key whose piece occurs in `scan.bytes[0..scan.length)` and writes each once to
-   * `scan.out`. Allocates nothing.
+   * Finds every key whose piece occurs anywhere in `scan.bytes[0..scan.length)` and appends
+   * each (once per stamp) to `scan.out`. Allocates nothing.
    *
    * @param scan The query, the output buffer and the de-duplication marks.
-   * @returns The number of keys written.
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collect(scan: AhoCorasickScan): number {
     const bytes = scan.bytes;
@@ -325,7 +327,7 @@ export class AhoCorasick {
     const outList = this.#outList;
     const seen = scan.seen;
     const stamp = scan.stamp;
-    let count = 0;
+    let count = scan.count;
     let s = 0;
     for (let i = 0; i < length; i++) {
       const b = bytes[i];
@@ -375,6 +377,68 @@ export class AhoCorasick {
         t = nodes[4 * t + 3];
       }
     }
+    scan.count = count;
+    return count;
+  }
+
+  /**
+   * Uses the automaton as a plain trie anchored at one end of the query: walks from the first
+   * byte forwards (or from the last byte backwards, for a trie of reversed pieces) while
+   * transitions exist, and appends the keys of every state passed (once per stamp). Costs at
+   * most the longest piece's length. Allocates nothing.
+   *
+   * @param scan The query, the output buffer and the de-duplication marks.
+   * @param fromEnd Walk from the end of the query backwards.
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   */
+  collectAnchored(scan: AhoCorasickScan, fromEnd: boolean): number {
+    const bytes = scan.bytes;
+    const length = scan.length;
+    const out = scan.out;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
+    const outStart = this.#outStart;
+    const outList = this.#outList;
+    const seen = scan.seen;
+    const stamp = scan.stamp;
+    let count = scan.count;
+    let s = 0;
+    for (let k = 0; k < length; k++) {
+      const b = bytes[fromEnd ? length - 1 - k : k];
+      if (s === 0) {
+        s = this.#root[b];
+      } else {
+        const info = nodes[4 * s + 2];
+        const cnt = info & 511;
+        let nxt = 0;
+        if (cnt === 1) {
+          if (((info >>> 9) & 255) === b) nxt = s + 1;
+        } else if (cnt > 1) {
+          let lo = nodes[4 * s + 1];
+          let hi = lo + cnt;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            const e = edges[2 * mid];
+            if (e === b) {
+              nxt = edges[2 * mid + 1];
+              break;
+            }
+            if (e < b) lo = mid + 1;
+            else hi = mid;
+          }
+        }
+        s = nxt;
+      }
+      if (s === 0) break;
+      for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+        const key = outList[x];
+        if (seen[key] !== stamp) {
+          seen[key] = stamp;
+          out[count++] = key;
+        }
+      }
+    }
+    scan.count = count;
     return count;
   }
 }

@@ -77,6 +77,20 @@ export interface CompiledGlob {
    * case-insensitive mode), or "" when the pattern has none (such patterns are always checked).
    */
   fixedPiece: string;
+  /**
+   * The literal characters the whole query must start with (case-folded in case-insensitive
+   * mode), or "" (the pattern starts with `*`, `?` or a set).
+   */
+  prefixPiece: string;
+  /** The literal characters the whole query must end with, or "". */
+  suffixPiece: string;
+  /**
+   * Which piece the multi-pattern index looks for: `"prefix"` (checked at the query's start),
+   * `"suffix"` (at its end), `"infix"` (the fixed piece, anywhere) or `"none"` (always checked).
+   * Anchored pieces are preferred: checking one costs at most its length, and it is at least
+   * as selective as the same characters found anywhere.
+   */
+  anchor: "prefix" | "suffix" | "infix" | "none";
   /** Higher is more specific: 3 per literal character, 2 per set, 1 per `?`, +1 if no `*`. */
   specificity: number;
 }
@@ -308,10 +322,40 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
     words[at] = words.length - at - 2;
   }
   words[2] = minLen;
+  const prefix: number[] = [];
+  if (!lead && segments.length > 0) {
+    for (const op of segments[0]) {
+      if (typeof op !== "number" || op < 0) break;
+      prefix.push(op);
+    }
+  }
+  const suffix: number[] = [];
+  if (!trail && segments.length > 0) {
+    const last = segments[segments.length - 1];
+    for (let k = last.length - 1; k >= 0; k--) {
+      const op = last[k];
+      if (typeof op !== "number" || op < 0) break;
+      suffix.unshift(op);
+    }
+  }
+  const bytes = (cps: number[]) => {
+    let n = 0;
+    for (const c of cps) n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    return n;
+  };
+  const pb = bytes(prefix), sb = bytes(suffix), fb = bytes(best);
+  let anchor: CompiledGlob["anchor"] = "none";
+  if (pb > 0 || sb > 0 || fb > 0) {
+    if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? "prefix" : "suffix";
+    else anchor = "infix";
+  }
   return {
     source,
     program: Int32Array.from(words),
     fixedPiece: String.fromCodePoint(...best),
+    prefixPiece: String.fromCodePoint(...prefix),
+    suffixPiece: String.fromCodePoint(...suffix),
+    anchor,
     specificity,
   };
 }

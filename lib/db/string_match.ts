@@ -164,6 +164,7 @@ export class StringMatcher {
       bytes: this.#bytes,
       length: 0,
       out: new Uint32Array(P),
+      count: 0,
       seen: new Uint32Array(P),
       stamp: 0,
     };
@@ -244,6 +245,9 @@ export class StringMatcher {
     }
     scan.stamp++;
     scan.length = length;
+    scan.count = 0;
+    globs.prefixTrie.collectAnchored(scan, false);
+    globs.suffixTrie.collectAnchored(scan, true);
     return globs.automaton.collect(scan);
   }
 

@@ -37,12 +37,12 @@ import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer } from "./_case_fold.ts";
 import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
 import { type CompiledGlob, compileGlob } from "../db/glob.ts";
-import { AhoCorasick, type AhoCorasickTables, buildAhoCorasick } from "../db/aho_corasick.ts";
+import { AhoCorasick, buildAhoCorasick } from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
 export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 1);
 
-const HEADER = 88;
+const HEADER = 144;
 const ROW = 6;
 
 /** One glob to store. */
@@ -92,6 +92,7 @@ export function encodeGlobSection(
   const textBuf = new Utf8Buffer();
   const pieceBuf = new Utf8Buffer();
   const pieceAt = new Int32Array(P + 1);
+  const kinds = new Uint8Array(P); // 0 infix, 1 prefix, 2 suffix, 3 none
   let words = 0;
   for (const { c } of compiled) words += c.program.length;
   const programs = new Int32Array(words);
@@ -113,46 +114,59 @@ export function encodeGlobSection(
     rows[id * ROW + 5] = c.specificity;
     programs.set(c.program, w);
     w += c.program.length;
-    pieceAt[id] = pieceBuf.append(c.fixedPiece, false);
-    if (c.fixedPiece === "") always.push(id);
+    const piece = c.anchor === "prefix"
+      ? c.prefixPiece
+      : c.anchor === "suffix"
+      ? c.suffixPiece
+      : c.fixedPiece;
+    kinds[id] = c.anchor === "infix"
+      ? 0
+      : c.anchor === "prefix"
+      ? 1
+      : c.anchor === "suffix"
+      ? 2
+      : 3;
+    pieceAt[id] = pieceBuf.append(piece, false);
+    if (c.anchor === "none") always.push(id);
   }
   pieceAt[P] = pieceBuf.length;
   const allPieces = pieceBuf.bytes();
-  const pieces: (Uint8Array | null)[] = new Array(P);
+  const pieces: (Uint8Array | null)[][] = [new Array(P), new Array(P), new Array(P)];
   for (let id = 0; id < P; id++) {
-    pieces[id] = pieceAt[id + 1] === pieceAt[id]
-      ? null
-      : allPieces.subarray(pieceAt[id], pieceAt[id + 1]);
+    for (let k = 0; k < 3; k++) pieces[k][id] = null;
+    const k = kinds[id];
+    if (k === 3) continue;
+    const piece = allPieces.subarray(pieceAt[id], pieceAt[id + 1]);
+    pieces[k][id] = k === 2 ? piece.slice().reverse() : piece;
   }
   const allText = textBuf.bytes();
   const textLen = allText.length;
-  const ac = buildAhoCorasick(pieces);
-  const S = ac.nodes.length / 4;
+  const automata = pieces.map((list) => buildAhoCorasick(list));
   const wr = new SectionWriter();
   const header = new Uint8Array(HEADER);
   wr.bytes(header);
-  const offs = [
-    wr.u32(rows),
-    wr.u32(programs),
-    wr.bytes(allText),
-    wr.u32(ac.root),
-    wr.u32(ac.nodes),
-    wr.u32(ac.edges),
-    wr.u32(ac.outStart),
-    wr.u32(ac.outList),
-    wr.u32(Uint32Array.from(always)),
-  ];
   const dv = new DataView(header.buffer);
   header.set(GLOB_MAGIC, 0);
   dv.setUint32(8, fold ? 1 : 0, true);
   dv.setUint32(12, P, true);
-  dv.setUint32(16, S, true);
-  dv.setUint32(20, ac.edges.length / 2, true);
-  dv.setUint32(24, ac.outList.length, true);
-  dv.setUint32(28, always.length, true);
-  dv.setUint32(32, words, true);
-  dv.setUint32(36, textLen, true);
-  for (let k = 0; k < offs.length; k++) dv.setUint32(40 + 4 * k, offs[k], true);
+  dv.setUint32(16, always.length, true);
+  dv.setUint32(20, words, true);
+  dv.setUint32(24, textLen, true);
+  dv.setUint32(28, wr.u32(rows), true);
+  dv.setUint32(32, wr.u32(programs), true);
+  dv.setUint32(36, wr.bytes(allText), true);
+  dv.setUint32(40, wr.u32(Uint32Array.from(always)), true);
+  automata.forEach((ac, k) => {
+    const at = 48 + 32 * k;
+    dv.setUint32(at, ac.nodes.length / 4, true);
+    dv.setUint32(at + 4, ac.edges.length / 2, true);
+    dv.setUint32(at + 8, ac.outList.length, true);
+    dv.setUint32(at + 12, wr.u32(ac.root), true);
+    dv.setUint32(at + 16, wr.u32(ac.nodes), true);
+    dv.setUint32(at + 20, wr.u32(ac.edges), true);
+    dv.setUint32(at + 24, wr.u32(ac.outStart), true);
+    dv.setUint32(at + 28, wr.u32(ac.outList), true);
+  });
   const out = wr.finish();
   if (out.length > 0xffffffff) {
     throw new FormatError("bad-input", `Glob section exceeds 4 GiB (${out.length} bytes)`);
@@ -188,8 +202,12 @@ export class GlobIndex {
   #base: number;
   /** The program words of every pattern. */
   readonly programs: Int32Array;
-  /** The automaton over the fixed pieces. */
+  /** The automaton over the unanchored ("infix") fixed pieces. */
   readonly automaton: AhoCorasick;
+  /** The trie of pieces every match starts with, walked from the query's first byte. */
+  readonly prefixTrie: AhoCorasick;
+  /** The trie of reversed pieces every match ends with, walked from the query's last byte. */
+  readonly suffixTrie: AhoCorasick;
   /** Patterns without a fixed piece, checked against every query. */
   readonly always: Uint32Array;
   /** The number of patterns. */
@@ -222,22 +240,31 @@ export class GlobIndex {
     }
     const dv = new DataView(section.buffer, section.byteOffset, HEADER);
     const u = (k: number) => dv.getUint32(k, true);
-    const P = u(12), S = u(16), E = u(20), O = u(24), A = u(28), W = u(32), T = u(36);
-    if (S < 1) throw new FormatError("bad-section", "Glob automaton has no root state", base + 16);
+    const P = u(12), A = u(16), W = u(20), T = u(24);
     this.count = P;
     this.caseInsensitive = (u(8) & 1) !== 0;
-    this.#rows = u32View(section, u(40), P * ROW, "glob patterns", base);
-    this.programs = i32View(section, u(44), W, "glob programs", base);
-    this.#texts = u8View(section, u(48), T, "glob texts", base);
-    const tables: AhoCorasickTables = {
-      root: i32View(section, u(52), 256, "automaton root", base),
-      nodes: i32View(section, u(56), 4 * S, "automaton states", base),
-      edges: i32View(section, u(60), 2 * E, "automaton edges", base),
-      outStart: u32View(section, u(64), S + 1, "automaton outStart", base),
-      outList: u32View(section, u(68), O, "automaton outList", base),
-    };
-    this.always = u32View(section, u(72), A, "glob always list", base);
-    this.automaton = new AhoCorasick(tables);
+    this.#rows = u32View(section, u(28), P * ROW, "glob patterns", base);
+    this.programs = i32View(section, u(32), W, "glob programs", base);
+    this.#texts = u8View(section, u(36), T, "glob texts", base);
+    this.always = u32View(section, u(40), A, "glob always list", base);
+    const names = ["infix automaton", "prefix trie", "suffix trie"];
+    const automata = names.map((name, k) => {
+      const at = 48 + 32 * k;
+      const S = u(at), E = u(at + 4), O = u(at + 8);
+      if (S < 1 || S > 0x3fffffff) {
+        throw new FormatError("bad-section", `Glob ${name} has ${S} states`, base + at);
+      }
+      return new AhoCorasick({
+        root: i32View(section, u(at + 12), 256, `${name} root`, base),
+        nodes: i32View(section, u(at + 16), 4 * S, `${name} states`, base),
+        edges: i32View(section, u(at + 20), 2 * E, `${name} edges`, base),
+        outStart: u32View(section, u(at + 24), S + 1, `${name} outStart`, base),
+        outList: u32View(section, u(at + 28), O, `${name} outList`, base),
+      });
+    });
+    this.automaton = automata[0];
+    this.prefixTrie = automata[1];
+    this.suffixTrie = automata[2];
   }
 
   /**
@@ -262,6 +289,8 @@ export class GlobIndex {
     }
     for (const a of this.always) if (a >= P) bad(`always-check entry ${a} is not a pattern`);
     this.automaton.verify(P, bad);
+    this.prefixTrie.verify(P, bad);
+    this.suffixTrie.verify(P, bad);
   }
 
   #verifyProgram(id: number, po: number, pl: number, bad: (w: string) => never): void {
