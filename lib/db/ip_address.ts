@@ -36,6 +36,8 @@ export class IpAddressError extends Error {
   readonly input: string;
 
   /**
+   * Creates the error.
+   *
    * @param code The reason.
    * @param message What failed.
    * @param input The rejected text.

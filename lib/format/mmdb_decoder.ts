@@ -111,8 +111,11 @@ export class MmdbDecoder {
   readonly #keys = new Map<number, string>();
 
   /**
+   * Creates a decoder over one section of `bytes`.
+   *
    * @param bytes The bytes holding the section.
    * @param options {@linkcode MmdbDecoderOptions}.
+   * @throws {RangeError} When the section does not lie within `bytes`.
    */
   constructor(bytes: Uint8Array, options: MmdbDecoderOptions = {}) {
     this.#u8 = bytes;
