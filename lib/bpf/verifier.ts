@@ -1214,12 +1214,27 @@ function scalarAlu(op: number, offset: number, a: Reg, b: Reg, is64: boolean): R
 }
 
 /** Decides a conditional jump when the ranges allow it: true (taken), false, or null. */
+/** Signed comparisons of values that are non-negative in the signed view are unsigned ones. */
+const SIGNED_AS_UNSIGNED: Readonly<Record<number, number>> = {
+  0x60: 0x20,
+  0x70: 0x30,
+  0xc0: 0xa0,
+  0xd0: 0xb0,
+};
+
+function asUnsigned(op: number, a: Reg, b: Reg, is64: boolean): number {
+  const u = SIGNED_AS_UNSIGNED[op];
+  if (u === undefined) return op;
+  const limit = is64 ? S64_MIN : 1n << 31n;
+  return a.umax < limit && b.umax < limit ? u : op;
+}
+
 function decide(op: number, a: Reg, b: Reg, is64: boolean): boolean | null {
   if (a.t !== SCALAR || b.t !== SCALAR) return null;
   if (!isConst(a) || !isConst(b)) {
     // Ranges (unsigned, 64-bit, or 32-bit when both fit).
     if (!is64 && (a.umax > U32 || b.umax > U32)) return null;
-    switch (op) {
+    switch (asUnsigned(op, a, b, is64)) {
       case 0x10: // jeq
         return a.umax < b.umin || a.umin > b.umax ? false : null;
       case 0x50: // jne
@@ -1277,6 +1292,7 @@ function refine(st: State, x: Instruction, op: number, is64: boolean, taken: boo
   if (!is64 && a.umax > U32) return;
   const k = b.umin & (is64 ? U64 : U32);
   let lo = a.umin, hi = a.umax;
+  op = asUnsigned(op, a, b, is64);
   // Normalise to "taken" semantics.
   let o = op;
   if (!taken) {

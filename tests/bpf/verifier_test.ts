@@ -490,3 +490,23 @@ Deno.test("programs the verifier accepts run in the interpreter without memory f
   }
   assert.ok(accepted > 200, `only ${accepted} random programs were accepted`);
 });
+
+Deno.test("verify() learns bounds from signed comparisons of non-negative values", () => {
+  const ctx = { input: { kind: "ctx" as const, size: 8 } };
+  // r3 in [0, 255]; `if r3 s> 7 goto out` bounds it to [0, 7] on the fall-through path.
+  ok(
+    "ldxb %r3, [%r1]\njsgt %r3, 7, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit",
+    ctx,
+  );
+  ok(
+    "ldxb %r3, [%r1]\njslt %r3, 8, +2\nmov %r0, 0\nexit\nadd %r1, %r3\nldxb %r0, [%r1]\nexit",
+    ctx,
+  );
+  // A value that may be negative in the signed view learns nothing.
+  rejects(
+    "ldxdw %r3, [%r1]\njsgt %r3, 7, +3\nadd %r1, %r3\nldxb %r0, [%r1]\nexit\nmov %r0, 0\nexit",
+    "R1 unbounded memory access, make sure to bounds check any such access",
+    2,
+    ctx,
+  );
+});
