@@ -1,31 +1,33 @@
 /**
- * The glob section of a `.mxy` file: compiled glob programs, the pattern table and the
- * Aho-Corasick automaton over the patterns' fixed pieces, as offset-addressed little-endian
- * tables that are viewed in place at open (nothing is rebuilt).
+ * The glob section of a `.mxy` file: compiled glob programs, the pattern table and three
+ * candidate indexes over the patterns' literal pieces (a trie of the pieces a match must start
+ * with, a trie of the reversed pieces it must end with, and an Aho-Corasick automaton over the
+ * pieces found anywhere), as offset-addressed little-endian tables viewed in place at open
+ * (nothing is rebuilt).
  *
- * Layout (every table 8-byte aligned from the section start; all fields `u32` unless noted):
+ * Layout (every table 8-byte aligned from the section start; all fields `u32`):
  *
- * | offset | field                                                                    |
- * | ------ | ------------------------------------------------------------------------ |
- * | 0      | magic `"MXYGLB\0"` and version byte `0x01` (8 bytes)                      |
- * | 8      | flags: bit 0 = case-insensitive (programs and pieces are case-folded)    |
- * | 12     | pattern count `P`                                                        |
- * | 16     | automaton state count `S` (root included)                                |
- * | 20     | edge pair count `E` (edges of states with two or more)                   |
- * | 24     | output count `O`                                                         |
- * | 28     | always-check count `A`                                                   |
- * | 32     | program words `W`                                                        |
- * | 36     | pattern text bytes `T`                                                   |
- * | 40     | offset of the pattern table: `P` rows of 6 words `textOffset, textLength, programOffset (in words), programLength, dataOffset, specificity` |
- * | 44     | offset of the programs: `W` × `i32` (layout in lib/db/glob.ts)            |
- * | 48     | offset of the pattern texts: `T` bytes of UTF-8, as written in the input  |
- * | 52     | offset of the root transitions: 256 × `i32`                               |
- * | 56     | offset of the state records: `S` × 4 × `i32` (lib/db/aho_corasick.ts)    |
- * | 60     | offset of the edge pairs: `E` × (`i32` byte, `i32` target)               |
- * | 64     | offset of `outStart`: `S + 1` words                                       |
- * | 68     | offset of `outList`: `O` words (pattern numbers)                          |
- * | 72     | offset of the always-check list: `A` words (patterns without a fixed piece) |
- * | 76–87  | reserved, 0                                                               |
+ * | offset  | field                                                                   |
+ * | ------- | ----------------------------------------------------------------------- |
+ * | 0       | magic `"MXYGLB\0"` and version byte `0x01` (8 bytes)                    |
+ * | 8       | flags: bit 0 = case-insensitive (programs and pieces are case-folded)   |
+ * | 12      | pattern count `P`                                                       |
+ * | 16      | always-check count `A`                                                  |
+ * | 20      | program words `W`                                                       |
+ * | 24      | pattern text bytes `T`                                                  |
+ * | 28      | offset of the pattern table: `P` rows of 6 words `textOffset, textLength, programOffset (in words), programLength, dataOffset, specificity` |
+ * | 32      | offset of the programs: `W` × `i32` (layout in lib/db/glob.ts)           |
+ * | 36      | offset of the pattern texts: `T` bytes of UTF-8, as written in the input |
+ * | 40      | offset of the always-check list: `A` words (patterns without a piece)   |
+ * | 44      | reserved, 0                                                             |
+ * | 48–79   | infix automaton descriptor                                              |
+ * | 80–111  | prefix trie descriptor                                                  |
+ * | 112–143 | suffix trie descriptor (pieces stored reversed)                         |
+ *
+ * A descriptor is 8 words: state count `S`, edge pair count `E`, output count `O`, then the
+ * offsets of the root transitions (256 × `i32`), the state records (`S` × 4 × `i32`), the edge
+ * pairs (`E` × 2 × `i32`), `outStart` (`S + 1` words) and `outList` (`O` pattern numbers); the
+ * tables are described in lib/db/aho_corasick.ts.
  *
  * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
  * specific first" is ascending pattern number. `dataOffset` is an offset from the start of the
