@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
 import { connect } from "../../lib/ether/client.ts";
 import {
@@ -466,5 +467,35 @@ Deno.test("server moves large blocks intact in both framings (1 KiB … 4 MiB)",
       }
       c.close();
     }
+  });
+});
+
+Deno.test("server survives random bytes and random headers and keeps serving others", async () => {
+  await withServer({ frameTimeoutMs: 50 }, async (server) => {
+    const headerish = fc.record({
+      magic: fc.constantFrom(0xe7e7e7e7, 0xe7e7e7e6, 0),
+      version: fc.constantFrom(1, 0, 2),
+      command: fc.integer({ min: 0, max: 255 }),
+      flags: fc.integer({ min: 0, max: 0xffff }),
+      handle: fc.bigUint(2n ** 64n - 1n),
+      size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 0xffffffff })),
+    }).map((h) => encodeEtherHeader({ ...h, reserved: 0 }, { magic: h.magic, version: h.version }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(headerish, fc.uint8Array({ maxLength: 64 })), { maxLength: 6 }),
+        async (chunks) => {
+          const s = await RawSocket.open(server.port);
+          for (const c of chunks) await s.send(c).catch(() => {});
+          s.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await stillServes(server);
+    for (let i = 0; i < 100 && server.stats().connections > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(server.stats().connections, 0);
+    assert.equal(server.stats().memoryInUse, 0);
   });
 });
