@@ -214,7 +214,8 @@ function countNewlines(text: string, end = text.length): number {
  * quoted CSV field (comment lines do not count their quotes). 0 when there is none yet.
  */
 function cutPoint(text: string, csv: boolean, min: number): number {
-  if (!csv) return text.indexOf("\n", Math.max(0, min - 1)) + 1;
+  // Without quotes (most feeds) any newline will do.
+  if (!csv || text.indexOf('"') < 0) return text.indexOf("\n", Math.max(0, min - 1)) + 1;
   let inQuote = false;
   let rowStart = true;
   for (let i = 0; i < text.length; i++) {
