@@ -135,3 +135,38 @@ Deno.test("mxy build answers usage errors with exit 2 and --help with exit 0", a
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: mxy build INPUT\.\.\. -o OUT\.mxy/);
 });
+
+Deno.test("mxy export then mxy build gives a database that exports the same lines", async () => {
+  const dir = await Deno.makeTempDir();
+  const built = await mxy([
+    "build",
+    "testdata/ioc_sample.csv",
+    "testdata/sample.json",
+    "testdata/sample.jsonl",
+    "testdata/sample.txt",
+    "-o",
+    `${dir}/one.mxy`,
+    "-q",
+  ]);
+  assert.equal(built.code, 0, built.stderr);
+  const first = await mxy(["export", `${dir}/one.mxy`, "-o", `${dir}/one.jsonl`]);
+  assert.equal(first.code, 0, first.stderr);
+  const again = await mxy(["build", `${dir}/one.jsonl`, "-o", `${dir}/two.mxy`, "-q"]);
+  assert.equal(again.code, 0, again.stderr);
+  const second = await mxy(["export", `${dir}/two.mxy`]);
+  assert.equal(second.code, 0, second.stderr);
+  const lines = (await Deno.readTextFile(`${dir}/one.jsonl`)).trimEnd().split("\n");
+  assert.ok(lines.length > 20);
+  assert.ok(lines.some((l) => l.startsWith('{"entry":"literal:')));
+  assert.deepEqual(second.stdout.trimEnd().split("\n"), lines);
+  const one = await Database.open(`${dir}/one.mxy`);
+  const two = await Database.open(`${dir}/two.mxy`);
+  for (
+    const q of ["198.51.100.23", "2001:db8:bad:1::25", "login-verify.example", "a.dyn.bad.example"]
+  ) {
+    assert.deepEqual(two.lookup(q)?.data, one.lookup(q)?.data, q);
+  }
+  one.close();
+  two.close();
+  await Deno.remove(dir, { recursive: true });
+});
