@@ -508,3 +508,34 @@ Deno.test({
     await Deno.remove(path);
   },
 });
+
+Deno.test({
+  name: "build() lets IPv6 networks above ::/96 cover IPv4 space, as mmdblookup and python read it",
+  ignore: !PEERS,
+  async fn() {
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    b.add("::/64", { n: "v6-zero" });
+    b.add("1.2.3.0/24", { n: "v4" });
+    b.add("2001:db8::/32", { n: "doc" });
+    const bytes = b.build();
+    const path = await Deno.makeTempFile({ suffix: ".mxy" });
+    await Deno.writeFile(path, bytes);
+    const db = Database.fromBytes(bytes);
+    const ips = [
+      "1.2.3.4",
+      "5.6.7.8",
+      "::ffff:1.2.3.4",
+      "::ffff:5.6.7.8",
+      "2002:102:304::",
+      "::1:0:0:1",
+    ];
+    const want = ["v4", "v6-zero", "v4", "v6-zero", "v4", "v6-zero"];
+    const [answer] = await pythonLookup([{ path, ips }]);
+    ips.forEach((ip, i) => {
+      assert.deepEqual(db.lookup(ip)?.data, { n: want[i] }, `mxy ${ip}`);
+      assert.deepEqual(answer.ext[i][0], ["map", { n: ["str", want[i]] }], `python ${ip}`);
+    });
+    if (MMDBLOOKUP) assert.match(await mmdblookup(path, "5.6.7.8", "n"), /"v6-zero"/);
+    await Deno.remove(path);
+  },
+});
