@@ -85,10 +85,11 @@ export interface CompiledGlob {
   /** The literal characters the whole query must end with, or "". */
   suffixPiece: string;
   /**
-   * Which piece the multi-pattern index looks for: `"prefix"` (checked at the query's start),
-   * `"suffix"` (at its end), `"infix"` (the fixed piece, anywhere) or `"none"` (always checked).
-   * Anchored pieces are preferred: checking one costs at most its length, and it is at least
-   * as selective as the same characters found anywhere.
+   * The piece that would index this pattern on its own: `"prefix"` (checked at the query's
+   * start), `"suffix"` (at its end), `"infix"` (the fixed piece, anywhere) or `"none"` (always
+   * checked). Anchored pieces are preferred: checking one costs at most its length, and it is at
+   * least as selective as the same characters found anywhere. The glob section's encoder also
+   * weighs how many patterns share each piece and may pick another.
    */
   anchor: "prefix" | "suffix" | "infix" | "none";
   /** Higher is more specific: 3 per literal character, 2 per set, 1 per `?`, +1 if no `*`. */

@@ -63,6 +63,46 @@ export interface GlobSectionOptions {
   caseInsensitive?: boolean;
 }
 
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none.
+ * The cost estimates how many candidates the piece brings per query: the patterns sharing it,
+ * times the chance a query holds it (shorter is likelier; anywhere is likelier than at one
+ * end).
+ */
+function choosePiece(c: CompiledGlob, freq: Map<string, number>): number {
+  let best = 3;
+  let bestCost = Infinity;
+  const options: [number, string, string][] = [
+    [1, c.prefixPiece, "p"],
+    [2, c.suffixPiece, "s"],
+    [0, c.fixedPiece, "i"],
+  ];
+  for (const [kind, piece, tag] of options) {
+    if (piece === "") continue;
+    const len = Math.min(utf8Length(piece), 6);
+    const cost = (freq.get(tag + piece) ?? 1) * (kind === 0 ? 16 : 1) / 8 ** len;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = kind;
+    }
+  }
+  return best;
+}
+
 /**
  * Compiles the patterns and builds a glob section.
  *
@@ -100,6 +140,14 @@ export function encodeGlobSection(
   const programs = new Int32Array(words);
   const rows = new Uint32Array(P * ROW);
   const always: number[] = [];
+  // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
+  // poor index key, whatever its length.
+  const freq = new Map<string, number>();
+  for (const { c } of compiled) {
+    for (const key of [`p${c.prefixPiece}`, `s${c.suffixPiece}`, `i${c.fixedPiece}`]) {
+      if (key.length > 1) freq.set(key, (freq.get(key) ?? 0) + 1);
+    }
+  }
   let w = 0;
   for (let id = 0; id < P; id++) {
     const { c, i } = compiled[id];
@@ -116,20 +164,11 @@ export function encodeGlobSection(
     rows[id * ROW + 5] = c.specificity;
     programs.set(c.program, w);
     w += c.program.length;
-    const piece = c.anchor === "prefix"
-      ? c.prefixPiece
-      : c.anchor === "suffix"
-      ? c.suffixPiece
-      : c.fixedPiece;
-    kinds[id] = c.anchor === "infix"
-      ? 0
-      : c.anchor === "prefix"
-      ? 1
-      : c.anchor === "suffix"
-      ? 2
-      : 3;
+    const k = choosePiece(c, freq);
+    kinds[id] = k;
+    const piece = k === 1 ? c.prefixPiece : k === 2 ? c.suffixPiece : k === 0 ? c.fixedPiece : "";
     pieceAt[id] = pieceBuf.append(piece, false);
-    if (c.anchor === "none") always.push(id);
+    if (k === 3) always.push(id);
   }
   pieceAt[P] = pieceBuf.length;
   const allPieces = pieceBuf.bytes();
