@@ -37,10 +37,10 @@ export const MEM_REGION = 2;
  * ```ts
  * import { MAX_REGIONS } from "./memory.ts";
  * import assert from "node:assert/strict";
- * assert.equal(MAX_REGIONS, 65536);
+ * assert.equal(MAX_REGIONS, 1 << 20);
  * ```
  */
-export const MAX_REGIONS = 65536;
+export const MAX_REGIONS = 1 << 20;
 
 /** Options of {@linkcode BpfMemory.addressOf}. */
 export interface AddressOfOptions {
