@@ -203,6 +203,7 @@ class Verifier {
   #callDepth = 1;
   #subDepth: number[] = []; // deepest stack use per subprogram
   #live: Uint16Array = new Uint16Array(0); // registers read before written from each insn on
+  #precise: Uint16Array = new Uint16Array(0); // registers whose scalar value can matter for safety
 
   constructor(p: Program, o: VerifyOptions) {
     this.#p = p;
@@ -417,6 +418,7 @@ class Verifier {
     }
     for (let i = 0; i < n; i++) this.#seen.push(new Map());
     this.#liveness(succ);
+    this.#precision(succ);
   }
 
   /** Backward data flow: for each instruction, the registers some path reads before writing. */
@@ -480,6 +482,77 @@ class Verifier {
     this.#live = live;
   }
 
+  /**
+   * Backward data flow like liveness, but a register counts only when its value can reach
+   * something that safety or the path depends on: a branch condition, a memory address, a
+   * stored value, a helper or local-call argument, a callee's return value. Scalars outside this
+   * set are compared as "some scalar" when states are pruned, so programs that only accumulate
+   * results do not multiply paths.
+   */
+  #precision(succ: number[][]): void {
+    const n = this.#n;
+    const R1_5 = 0b111110;
+    // sens: registers used sensitively; flow: for ALU, dst needed after ⇒ these needed before.
+    const sens = new Uint16Array(n), def = new Uint16Array(n), flow = new Uint16Array(n);
+    const dstOf = new Int8Array(n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const x = this.#ins[i];
+      const cls = x.opcode & 7, op = x.opcode & 0xf0, useX = (x.opcode & 8) !== 0;
+      let u = 0, d = 0, f = 0;
+      if (cls === 4 || cls === 7) {
+        if (op !== 0xb0) f |= 1 << x.dst;
+        if (useX && op !== 0xd0 && op !== 0x80) f |= 1 << x.src;
+        d |= 1 << x.dst;
+        dstOf[i] = x.dst;
+      } else if (cls === 5 || cls === 6) {
+        if (x.opcode === 0x95) u |= this.#subOf[i] === 0 ? 0 : 1;
+        else if (x.opcode === 0x85 || x.opcode === 0x8d) {
+          u |= R1_5;
+          if (x.opcode === 0x8d) u |= 1 << x.dst;
+          d |= 1 | R1_5;
+        } else if (op !== 0x00) {
+          u |= 1 << x.dst;
+          if (useX) u |= 1 << x.src;
+        }
+      } else if (cls === 0) {
+        if (x.opcode === 0x18) d |= 1 << x.dst;
+        else {
+          if ((x.opcode & 0xe0) === 0x40) u |= 1 << x.src;
+          d |= 1 | R1_5;
+        }
+      } else if (cls === 1) {
+        u |= 1 << x.src;
+        d |= 1 << x.dst;
+      } else if (cls === 2) u |= 1 << x.dst;
+      else {
+        u |= (1 << x.dst) | (1 << x.src);
+        if ((x.opcode & 0xe0) === 0xc0) {
+          if (x.imm === 0xf1) u |= 1;
+          d |= x.imm === 0xf1 ? 1 : (x.imm & 1) ? 1 << x.src : 0;
+        }
+      }
+      sens[i] = u;
+      def[i] = d & ~(1 << 10);
+      flow[i] = f;
+    }
+    const need = new Uint16Array(n);
+    for (let changed = true; changed;) {
+      changed = false;
+      for (let i = n - 1; i >= 0; i--) {
+        let out = 0;
+        for (const t of succ[i]) out |= need[t];
+        let v = sens[i] | (out & ~def[i]);
+        if (dstOf[i] >= 0 && (out >> dstOf[i]) & 1) v |= flow[i];
+        v &= 0x7ff;
+        if (v !== need[i]) {
+          need[i] = v;
+          changed = true;
+        }
+      }
+    }
+    this.#precise = need;
+  }
+
   // ---------------------------------------------------------------- pass 2: abstract walk
 
   #walk(): void {
@@ -515,7 +588,7 @@ class Verifier {
         );
       }
       if (this.#pruneAt[i]) {
-        const key = fingerprint(st, this.#live[i]);
+        const key = fingerprint(st, this.#live[i], this.#precise[i]);
         if (this.#loopHeader[i]) {
           if (st.loopSeen.get(i) === key) {
             throw this.#err(i, `infinite loop detected at insn ${this.#p.pcs[i]}`);
@@ -1067,14 +1140,17 @@ function regKey(r: Reg): string {
   }
 }
 
-function fingerprint(st: State, live: number): string {
+function fingerprint(st: State, live: number, precise: number): string {
   const parts: string[] = [];
   const top = st.frames.length - 1;
   for (let k = 0; k <= top; k++) {
     const f = st.frames[k];
-    // Registers the rest of the path never reads do not tell states apart (current frame only).
+    // Registers the rest of the path never reads do not tell states apart, nor do the values of
+    // scalars that never reach a safety check (current frame only).
     const regs = k === top
-      ? f.regs.map((r, n) => (live >> n) & 1 ? regKey(r) : "_")
+      ? f.regs.map((r, n) =>
+        !((live >> n) & 1) ? "_" : r.t === SCALAR && !((precise >> n) & 1) ? "s" : regKey(r)
+      )
       : f.regs.map(regKey);
     parts.push(regs.join(","), String(f.returnTo));
     const bytes = [...f.stack.bytes.keys()].sort((a, b) => a - b);

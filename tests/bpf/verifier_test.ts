@@ -124,11 +124,23 @@ Deno.test("verify() allows bounded loops under cloud and rejects loops under emb
   assert.ok(r.steps > 300);
   rejects(loop, "back-edge from insn 4 to 2", 4, { profile: EMBEDDED });
   // A loop whose bound the verifier cannot know is rejected when the walk runs out.
-  const unbounded = "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, l\nexit";
+  const unbounded = "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit";
   const small = { ...CLOUD, maxVerifierSteps: 5000 };
   assert.throws(
     () => verify(assemble(unbounded), { helpers, profile: small, input: { kind: "ctx", size: 8 } }),
     /BPF program is too large\. Processed 5001 insn/,
+  );
+  // Counting down an unknown value: the abstract state repeats, so no bound can be proven.
+  rejects(
+    "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, l\nexit",
+    "infinite loop detected at insn 2",
+    2,
+    { input: { kind: "ctx", size: 8 } },
+  );
+  // A counter that only feeds the result does not keep the walk from pruning: the loop on R1
+  // stays exact while R0's values are not compared.
+  assert.ok(
+    ok("mov %r0, 0\nmov %r1, 0\nl:\nmul %r0, 3\nadd %r1, 1\njlt %r1, 50, l\nexit").steps < 400,
   );
   // A loop that makes no progress repeats its state.
   rejects("mov %r0, 0\nl:\njeq %r2, 5, l\nexit", "infinite loop detected at insn 1", 1, {
@@ -508,5 +520,26 @@ Deno.test("verify() learns bounds from signed comparisons of non-negative values
     "R1 unbounded memory access, make sure to bounds check any such access",
     2,
     ctx,
+  );
+});
+
+Deno.test("verify() does not multiply paths on results that no check depends on", () => {
+  // n independent `if (p[i] == i) r0 += 1 << i`: 2^n different R0 values.
+  const sums = (n: number) => {
+    let src = "mov %r0, 0\n";
+    for (let i = 0; i < n; i++) {
+      src += `ldxb %r3, [%r1+${i}]\njne %r3, ${i}, +1\nadd %r0, ${1 << i}\n`;
+    }
+    return src;
+  };
+  const pkt = { input: { kind: "packet" as const, size: 64 } };
+  const r = ok(sums(24) + "exit", pkt);
+  assert.ok(r.steps < 1000, `${r.steps} steps`);
+  // When a check depends on the sum, its values are kept apart and the one bad path is found.
+  rejects(
+    sums(8) + "jne %r0, 6, +1\nldxb %r0, [%r1+100]\nexit",
+    "invalid access to packet, off=100 size=1, max packet size 64",
+    26,
+    pkt,
   );
 });
