@@ -209,7 +209,8 @@ export function hashWords(w: Uint32Array, n: number): number {
 
 /**
  * Formats an address held as 32-bit words: dotted quad for IPv4, RFC 5952 text for IPv6
- * (lower case, the longest run of two or more zero groups shortened to `::`).
+ * (lower case, the longest run of two or more zero groups shortened to `::`, IPv4-mapped
+ * addresses as `::ffff:a.b.c.d`).
  *
  * @param words The address words (IPv4 in word 0).
  * @param family 4 or 6.
@@ -229,6 +230,10 @@ export function formatAddress(words: ArrayLike<number>, family: number): string 
     return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
   }
   if (family !== 6) return "";
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
+    // IPv4-mapped, written with the dotted quad as tshark does.
+    return `::ffff:${formatAddress([words[3], 0, 0, 0], 4)}`;
+  }
   const g: number[] = [];
   for (let i = 0; i < 4; i++) g.push((words[i] >>> 16) & 0xffff, words[i] & 0xffff);
   let bestAt = -1, bestLen = 1;
