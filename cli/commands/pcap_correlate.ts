@@ -59,7 +59,8 @@ Options:
   --internal CIDR      an inside address block (repeatable), e.g. 10.0.0.0/8
   --dpi                name protocols with the protocol registry (dns mode then also finds
                        DNS off port 53); slower
-  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines), jsonl or csv
+  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port), jsonl
+                       or csv (times as exact SECONDS.NANOSECONDS text)
   --unmatched          also print each packet that waited in vain (UNMATCHED (expired|evicted|
                        end): … in text; status column in jsonl/csv)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
