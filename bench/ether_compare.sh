@@ -9,6 +9,8 @@
 # one process, like redis-benchmark's one thread). Each configuration runs mxy and Redis
 # alternately REPEAT times and keeps each side's best run, to damp noise from other processes.
 # WRITE+READ and SET+GET are counted per request: rate = 2 / (1/rate(SET) + 1/rate(GET)).
+# The last two columns are the servers' own CPU time per request (from /proc/PID/stat over all
+# runs): unlike requests/s, they hardly depend on what else the machine is doing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
@@ -58,19 +60,30 @@ redis_rps() { # op clients n
   esac
 }
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
+# CPU time (clock ticks) a process has used: utime + stime from /proc/PID/stat.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
 
 echo "Ether (mxy serve) vs Redis $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'), $(nproc) cores, best of $REPEAT, $(date -u +%FT%TZ)"
-printf '%-22s %8s %12s %12s %8s\n' "workload" "clients" "mxy req/s" "redis req/s" "ratio"
+printf '%-22s %8s %12s %12s %8s %14s %14s\n' "workload" "clients" "mxy req/s" "redis req/s" "ratio" \
+  "mxy cpu us/req" "redis us/req"
 for op in ping rw64 rw64k; do
   n=$N; [ "$op" = rw64k ] && n=$NBIG
   for c in 1 50; do
-    best_m=0; best_r=0
+    best_m=0; best_r=0; cpu_m=0; cpu_r=0
     for _ in $(seq "$REPEAT"); do
+      t0=$(cpu_ticks "$MPID")
       best_m=$(max "$best_m" "$(mxy_rps "$op" "$c" "$n")")
+      cpu_m=$((cpu_m + $(cpu_ticks "$MPID") - t0))
+      t0=$(cpu_ticks "$RPID")
       best_r=$(max "$best_r" "$(redis_rps "$op" "$c" "$n")")
+      cpu_r=$((cpu_r + $(cpu_ticks "$RPID") - t0))
     done
+    # server CPU per request, in microseconds (mxy counts its warm-up requests too: ~1%)
+    us_m=$(awk -v t="$cpu_m" -v k="$TCK" -v n="$n" -v r="$REPEAT" 'BEGIN {printf "%.1f", t / k * 1e6 / (n * r)}')
+    us_r=$(awk -v t="$cpu_r" -v k="$TCK" -v n="$n" -v r="$REPEAT" 'BEGIN {printf "%.1f", t / k * 1e6 / (n * r)}')
     case $op in ping) name="PING";; rw64) name="WRITE+READ 64 B";; rw64k) name="WRITE+READ 64 KiB";; esac
-    printf '%-22s %8s %12s %12s %8s\n' "$name" "$c" "$best_m" "$best_r" \
-      "$(awk -v a="$best_m" -v b="$best_r" 'BEGIN {printf "%.2fx", a/b}')"
+    printf '%-22s %8s %12s %12s %8s %14s %14s\n' "$name" "$c" "$best_m" "$best_r" \
+      "$(awk -v a="$best_m" -v b="$best_r" 'BEGIN {printf "%.2fx", a/b}')" "$us_m" "$us_r"
   done
 done
