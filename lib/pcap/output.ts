@@ -276,17 +276,44 @@ export function formatRecord(
   values: readonly (string | number | boolean | null)[],
   format: OutputFormat,
 ): string {
-  if (format === "csv") return values.map(csvCell).join(",") + "\n";
+  if (format === "csv") {
+    let line = "";
+    for (let i = 0; i < values.length; i++) line += (i === 0 ? "" : ",") + csvCell(values[i]);
+    return line + "\n";
+  }
   if (format === "text") return values.map((v) => (v === null ? "-" : String(v))).join("\t") + "\n";
+  const keys = jsonKeys(columns);
   let s = "{";
   let first = true;
   for (let i = 0; i < columns.length; i++) {
     const v = values[i];
     if (v === null || v === undefined) continue;
-    s += (first ? "" : ",") + JSON.stringify(columns[i]) + ":" + JSON.stringify(v);
+    s += (first ? "" : ",") + keys[i] + jsonValue(v);
     first = false;
   }
   return s + "}\n";
+}
+
+// `"name":` for each column list, made once.
+const KEY_CACHE = new WeakMap<readonly string[], string[]>();
+
+function jsonKeys(columns: readonly string[]): string[] {
+  let keys = KEY_CACHE.get(columns);
+  if (keys === undefined) {
+    keys = columns.map((c) => JSON.stringify(c) + ":");
+    KEY_CACHE.set(columns, keys);
+  }
+  return keys;
+}
+
+// Text that JSON needs to escape: quotes, backslashes, control characters, lone surrogates.
+// deno-lint-ignore no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonValue(v: string | number | boolean): string {
+  if (typeof v === "string") return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
+  return v ? "true" : "false";
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   csvHeader,
   FLOW_COLUMNS,
@@ -133,4 +134,15 @@ Deno.test("formatUnmatched() fills the request columns and the status in CSV", (
   assert.equal(row[MATCH_COLUMNS.indexOf("res_frame")], "");
   assert.equal(row.at(-1), "evicted");
   assert.equal(JSON.parse(formatMatch(m, "jsonl")).status, "matched");
+});
+
+Deno.test("formatRecord() JSON Lines parse back to the same values (property)", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), fc.double(), fc.boolean(), (a, n, b) => {
+      const line = formatRecord(["a", 'b"q', "c"], [a, n, b], "jsonl");
+      const want = Number.isFinite(n) ? (Object.is(n, -0) ? 0 : n) : null;
+      assert.deepEqual(JSON.parse(line), { a, 'b"q': want, c: b });
+    }),
+    { numRuns: 1000 },
+  );
 });
