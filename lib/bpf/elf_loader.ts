@@ -6,12 +6,14 @@
  * relocations that turn `lddw` into map references, and `R_BPF_64_32` calls into functions of
  * `.text`, which are appended to the program that calls them.
  *
- * BTF-defined maps (the `.maps` section) need the BTF type information, which mxy does not read;
- * such objects are refused with a message saying so.
+ * BTF-defined maps (the `.maps` section, `__uint(type, …)`/`__type(key, …)` members) are read from
+ * the `.BTF` section when the object has one (`clang -g`); without it they are refused with a
+ * message saying so.
  *
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
+import { btfMaps } from "./_btf_maps.ts";
 import { decodeProgram, type Instruction, type Program, programOf } from "./instruction.ts";
 import type { BpfMap, BpfMapType } from "./maps.ts";
 import type { BpfVm, LoadedProgram, LoadOptions } from "./vm.ts";
@@ -222,13 +224,36 @@ class ElfReader {
         });
       }
     }
-    if (this.#sections.some((s) => s.name === ".maps")) {
-      throw this.#err(
-        'BTF-defined maps (section ".maps") need BTF type information, which mxy does not read; define maps with SEC("maps") struct bpf_map_def instead',
-      );
-    }
     const maps: ElfMapDef[] = [];
     const mapBySym = new Map<string, number>(); // "shndx:value" → map index
+    const btfMapsSec = this.#sections.find((s) => s.name === ".maps");
+    if (btfMapsSec !== undefined) {
+      const btf = this.#sections.find((s) => s.name === ".BTF");
+      if (btf === undefined) {
+        throw this.#err(
+          'BTF-defined maps (section ".maps") need the .BTF section: compile with clang -g, or define maps with SEC("maps") struct bpf_map_def',
+        );
+      }
+      const defs = btfMaps(
+        this.#b.subarray(btf.offset, btf.offset + btf.size),
+        this.#file,
+        btf.offset,
+      );
+      for (const d of defs) {
+        maps.push({
+          name: d.name,
+          type: d.type,
+          keySize: d.keySize,
+          valueSize: d.valueSize,
+          maxEntries: d.maxEntries,
+          flags: d.flags,
+        });
+        // Variable offsets in an object's BTF are not final (libbpf takes them from the symbol
+        // table), so the symbol of the same name says where the map is.
+        const sym = this.#symbols.find((y) => y.name === d.name && y.shndx === btfMapsSec.index);
+        mapBySym.set(`${btfMapsSec.index}:${sym?.value ?? d.offset}`, maps.length - 1);
+      }
+    }
     const mapsSec = this.#sections.find((s) => s.name === "maps");
     if (mapsSec !== undefined) {
       const defs = this.#symbols.filter((s) =>

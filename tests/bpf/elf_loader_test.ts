@@ -13,12 +13,12 @@ static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
 static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, u64 flags) = (void *)2;
 `;
 
-async function compile(source: string): Promise<Uint8Array> {
+async function compile(source: string, extra: string[] = []): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/p.c`, HEADER + source);
     const r = await new Deno.Command("clang", {
-      args: ["-O2", "-target", "bpf", "-c", `${dir}/p.c`, "-o", `${dir}/p.o`],
+      args: ["-O2", ...extra, "-target", "bpf", "-c", `${dir}/p.c`, "-o", `${dir}/p.o`],
       stderr: "piped",
     }).output();
     assert.ok(r.success, new TextDecoder().decode(r.stderr));
@@ -116,7 +116,40 @@ SEC("socket") int f(unsigned char *p) { return add(p[0], p[1]); }
   assert.equal(f.run(new Uint8Array([3, 4])), 13n);
 });
 
-Deno.test("parseElf() refuses BTF-defined maps and unsupported map types with clear errors", async () => {
+Deno.test('loadElf() reads BTF-defined maps (SEC(".maps")) from an object built with -g', async () => {
+  if (!hasProgram("clang")) return;
+  const obj = await compile(
+    `
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+struct pair { u64 a; u32 b; };
+struct { __uint(type, 2); __uint(max_entries, 4); __type(key, u32); __type(value, u64); } counts SEC(".maps");
+struct { __uint(type, 1); __uint(max_entries, 16); __uint(key_size, 4); __type(value, struct pair); } pairs SEC(".maps");
+SEC("xdp") int f(unsigned char *p) {
+  u32 k = p[0] & 3;
+  u64 *v = bpf_map_lookup_elem(&counts, &k);
+  if (v) { *v += 1; return *v; }
+  struct pair *q = bpf_map_lookup_elem(&pairs, &k);
+  return q ? q->b : 0;
+}
+`,
+    ["-g"],
+  );
+  assert.deepEqual(
+    parseElf(obj).maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries]),
+    [
+      ["counts", 2, 4, 8, 4],
+      ["pairs", 1, 4, 16, 16],
+    ],
+  );
+  const { programs, maps } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const f = programs.get("f")!;
+  assert.equal(f.run(new Uint8Array([1])), 1n);
+  assert.equal(f.run(new Uint8Array([5])), 2n);
+  assert.equal(maps.get("counts")!.lookup(u32(1))![0], 2);
+});
+
+Deno.test("parseElf() refuses BTF-defined maps without BTF and unsupported map types with clear errors", async () => {
   if (!hasProgram("clang")) return;
   const btf = await compile(`
 struct { int (*type)[2]; int (*max_entries)[4]; u32 *key; u64 *value; } m SEC(".maps");
@@ -155,15 +188,39 @@ Deno.test("parseElf() throws only BpfError on damaged copies of a real object", 
 struct bpf_map_def SEC("maps") m = { .type = 2, .key_size = 4, .value_size = 8, .max_entries = 4 };
 SEC("xdp") int f(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m, &k); return v ? 1 : 0; }
 `);
+  const withBtf = await compile(
+    `
+struct { int (*type)[2]; int (*max_entries)[4]; u32 *key; u64 *value; } m2 SEC(".maps");
+SEC("xdp") int g(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m2, &k); return v ? 1 : 0; }
+`,
+    ["-g"],
+  );
   let seed = 1;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
-  for (let n = 0; n < 500; n++) {
-    const copy = obj.slice(0, n % 7 === 0 ? rand() % obj.length : obj.length);
-    for (let k = 0; k < 4; k++) if (copy.length) copy[rand() % copy.length] = rand() & 0xff;
+  // Damage aimed at the BTF type data (magic 0xeb9f, little-endian).
+  let btfAt = 0;
+  while (btfAt + 1 < withBtf.length && !(withBtf[btfAt] === 0x9f && withBtf[btfAt + 1] === 0xeb)) {
+    btfAt++;
+  }
+  assert.ok(btfAt + 1 < withBtf.length, "no .BTF section found");
+  for (let n = 0; n < 400; n++) {
+    const copy = withBtf.slice();
+    for (let k = 0; k < 1 + (n % 3); k++) copy[btfAt + (rand() % 600)] = rand() & 0xff;
     try {
       loadElf(new BpfVm(), copy);
     } catch (e) {
       assert.ok(e instanceof BpfError, String(e));
+    }
+  }
+  for (const original of [obj, withBtf]) {
+    for (let n = 0; n < 400; n++) {
+      const copy = original.slice(0, n % 7 === 0 ? rand() % original.length : original.length);
+      for (let k = 0; k < 4; k++) if (copy.length) copy[rand() % copy.length] = rand() & 0xff;
+      try {
+        loadElf(new BpfVm(), copy);
+      } catch (e) {
+        assert.ok(e instanceof BpfError, String(e));
+      }
     }
   }
 });
