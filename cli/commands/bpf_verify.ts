@@ -37,7 +37,7 @@ Options:
                           length; accesses past N are rejected, shorter packets are checked at run
                           time
   --conformance-helpers   allow the conformance suite's helpers 0-5 (instead of the map helpers
-                          1-3 only)
+                          1-3 only); implied for .data files
   --json                  print the report as JSON
   -h, --help              show this help`;
 
@@ -85,7 +85,10 @@ export const command: Command = {
     }
     const vm = new BpfVm({
       profile,
-      helpers: flags.values["conformance-helpers"] === true ? conformanceHelpers() : undefined,
+      // Conformance cases call the suite's helpers; so may any program when asked.
+      helpers: flags.values["conformance-helpers"] === true || path.endsWith(".data")
+        ? conformanceHelpers()
+        : undefined,
     });
     const reports: { name: string; report: VerifyReport }[] = [];
     const data = await readFile(path);

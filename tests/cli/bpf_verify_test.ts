@@ -29,6 +29,7 @@ Deno.test("mxy bpf verify accepts, rejects (exit 1) and applies the profile", as
     if (dir !== null) {
       assert.equal(await main(["bpf", "verify", `${dir}/prime.data`]), 0);
       assert.equal(await main(["bpf", "verify", `${dir}/prime.data`, "--profile", "embedded"]), 1);
+      assert.equal(await main(["bpf", "verify", `${dir}/callx.data`]), 0); // helper 5 of the suite
     }
   } finally {
     await Deno.remove(tmp, { recursive: true });
