@@ -834,6 +834,9 @@ class Verifier {
     switch (p.t) {
       case PTR_STACK: {
         const frame = st.frames[p.id];
+        if (frame === undefined || p.id >= st.frames.length) {
+          throw this.#err(i, `R${k} invalid mem access: stack of a function that has returned`);
+        }
         if (lo < -this.#profile.stackSize || hi > 0) {
           throw this.#err(
             i,

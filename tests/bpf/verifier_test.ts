@@ -55,6 +55,15 @@ Deno.test("verify() clobbers R1-R5 across calls and keeps R6-R9", () => {
   rejects("mov %r1, 3\ncall local f\nmov %r0, %r1\nexit\nf:\nmov %r0, 1\nexit", "R1 !read_ok", 2);
 });
 
+Deno.test("verify() rejects pointers into the stack of a function that has returned", () => {
+  rejects(
+    "mov %r1, %r10\nadd %r1, -8\ncall local f\nldxdw %r2, [%r10-8]\nldxdw %r0, [%r2]\nexit\n" +
+      "f:\nmov %r3, %r10\nadd %r3, -16\nstxdw [%r1], %r3\nmov %r0, 0\nexit",
+    "R2 invalid mem access: stack of a function that has returned",
+    4,
+  );
+});
+
 Deno.test("verify() keeps R10 read-only", () => {
   rejects("mov %r10, 0\nmov %r0, 0\nexit", "frame pointer is read only", 0);
   rejects("add %r10, 8\nmov %r0, 0\nexit", "frame pointer is read only", 0);
