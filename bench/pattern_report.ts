@@ -264,18 +264,23 @@ function gcOnly(): void {
   run(10_000_000);
   const s = (performance.now() - t0) / 1000;
   gc?.();
-  console.log(JSON.stringify({ queries: 10_000_000, seconds: s, rate: 1e7 / s, hits }));
+  // On stderr: V8's trace shares stdout through its own buffer.
+  console.error(JSON.stringify({ queries: 10_000_000, seconds: s, rate: 1e7 / s, hits }));
 }
 
-async function subprocess(flags: string[], mode: string): Promise<string> {
+async function subprocess(
+  flags: string[],
+  mode: string,
+): Promise<{ stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, mode],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) throw new Error(`${mode} failed: ${new TextDecoder().decode(out.stderr)}`);
-  return text;
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${mode} failed: ${stderr}`);
+  return { stdout, stderr };
 }
 
 async function report(): Promise<void> {
@@ -289,7 +294,7 @@ async function report(): Promise<void> {
   await literalSection();
   globSection();
   console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
-  const build = JSON.parse((await subprocess([], "--build-only")).trim().split("\n").pop()!);
+  const build = JSON.parse((await subprocess([], "--build-only")).stdout.trim().split("\n").pop()!);
   console.log(
     `  ${build.entries.toLocaleString("en-US")} entries in ${build.seconds.toFixed(2)} s → ` +
       `${fmt(build.rate)} entries/s wall (target 500 k); ${build.cpuSeconds.toFixed(2)} s CPU → ` +
@@ -299,12 +304,13 @@ async function report(): Promise<void> {
       `file ${build.fileMiB.toFixed(1)} MiB; ${JSON.stringify(build.counts)}`,
   );
   console.log("\n## GC during 10,000,000 mixed zero-allocation queries (--trace-gc)");
-  const trace = await subprocess(["--v8-flags=--trace-gc,--expose-gc"], "--gc-only");
+  const run = await subprocess(["--v8-flags=--trace-gc,--expose-gc"], "--gc-only");
+  const trace = run.stdout;
   const lines = trace.split("\n").filter((l) => /Scavenge|Mark-Compact|Mark-sweep|Minor/.test(l));
   const marks = lines.flatMap((l, i) => (/testing/.test(l) ? [i] : []));
   if (marks.length < 2) throw new Error("GC trace markers not found");
   const gcs = lines.slice(marks[0] + 1, marks[marks.length - 1]).filter((l) => !/testing/.test(l));
-  const info = JSON.parse(trace.split("\n").find((l) => l.startsWith("{"))!);
+  const info = JSON.parse(run.stderr.split("\n").find((l) => l.startsWith("{"))!);
   console.log(
     `  ${gcs.length} GC events in the query loop (${fmt(info.rate)} queries/s, IPs, literals ` +
       `and globs mixed)`,
