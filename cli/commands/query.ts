@@ -57,9 +57,14 @@ function explain(db: Database, query: string, result: Record<string, unknown> | 
         return `literal ${entry}: exact match${ci ? " ignoring case" : ""}`;
       }
       const g = compileGlob(String(m.entry), { caseInsensitive: ci });
-      const how = g.fixedPiece === ""
-        ? "checked against every query (no fixed piece)"
-        : `candidate through its fixed piece ${JSON.stringify(g.fixedPiece)}`;
+      const pieces = [
+        g.prefixPiece === "" ? "" : `starts with ${JSON.stringify(g.prefixPiece)}`,
+        g.suffixPiece === "" ? "" : `ends with ${JSON.stringify(g.suffixPiece)}`,
+        g.fixedPiece === "" ? "" : `contains ${JSON.stringify(g.fixedPiece)}`,
+      ].filter((p) => p !== "");
+      const how = pieces.length === 0
+        ? "checked against every query (it has no literal characters)"
+        : `found as a candidate through its literal pieces (${pieces.join(", ")})`;
       return `glob ${entry}: the whole query matches${ci ? " ignoring case" : ""}; ${how}; ` +
         `specificity ${g.specificity}`;
     }).join("; ");
