@@ -110,6 +110,13 @@ export const command: Command = {
       }
     } catch (e) {
       if (e instanceof BpfError && (e.code === "verify" || e.code === "decode")) {
+        if (flags.values.json === true) {
+          const rejection = { code: e.code, pc: e.pc, message: e.message };
+          writeSync(
+            "stdout",
+            JSON.stringify({ profile: profile.name, accepted: false, rejection }) + "\n",
+          );
+        }
         writeSync(
           "stderr",
           `mxy: ${path}: rejected by the ${profile.name} profile: ${e.message}\n`,
@@ -119,7 +126,10 @@ export const command: Command = {
       throw e;
     }
     if (flags.values.json === true) {
-      writeSync("stdout", JSON.stringify({ profile: profile.name, programs: reports }) + "\n");
+      writeSync(
+        "stdout",
+        JSON.stringify({ profile: profile.name, accepted: true, programs: reports }) + "\n",
+      );
       return 0;
     }
     for (const { name, report: r } of reports) {
