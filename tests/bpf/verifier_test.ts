@@ -552,3 +552,14 @@ Deno.test("verify() does not multiply paths on results that no check depends on"
     pkt,
   );
 });
+
+Deno.test("the benchmark programs (long bounded loops) verify under cloud only", async () => {
+  const { BENCHMARKS } = await import("../../lib/bpf/benchmarks.ts");
+  for (const b of BENCHMARKS) {
+    const prog = decodeProgram(assemble(b.source));
+    const input = { kind: "ctx" as const, size: b.memory().length };
+    const r = verify(prog, { helpers, input, profile: CLOUD });
+    assert.equal(r.hasLoops, true, b.name);
+    assert.throws(() => verify(prog, { helpers, input, profile: EMBEDDED }), /back-edge/, b.name);
+  }
+});
