@@ -14,8 +14,14 @@ import type { BpfMemory } from "./memory.ts";
 import { atomicOp, callHelper, legacyLoad, Machine, memoryFault } from "./_machine.ts";
 import { arsh64, HI, lsh64, mul64, rsh64, sdiv64, smod64, toBig, udiv64, umod64 } from "./_u64.ts";
 
-/** Options of {@linkcode compileJit}: the same as the interpreter's. */
-export type JitOptions = RunOptions;
+/** Options of {@linkcode compileJit}: the interpreter's, plus code splitting. */
+export interface JitOptions extends RunOptions {
+  /**
+   * Largest generated function in characters before the code is split into several functions
+   * (default 30,000; V8 stops optimizing much larger ones). Smaller values are for testing.
+   */
+  chunkChars?: number;
+}
 
 const SPILL = Array.from({ length: 11 }, (_, r) => `L[${r}]=l${r};H[${r}]=h${r};`).join("");
 const RELOAD = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}];h${r}=H[${r}];`).join("");
@@ -120,7 +126,15 @@ function sizeOf(op: number): number {
 }
 
 /** Generates the source of the run function. */
-function generate(m: Machine): string {
+/** Largest generated function, in characters, before the code is split (V8 stops optimizing
+ * functions of roughly 50k characters of this code). */
+const CHUNK_CHARS = 30000;
+
+/** Straight-line code is cut into blocks of at most this many instructions. */
+const MAX_BLOCK = 200;
+
+/** Generates the source of the run function and the chunk of each labelled slot. */
+function generate(m: Machine, chunkChars: number): { source: string; chunkOf: Int32Array } {
   const n = m.slots;
   const { opc, dst, src, off, imm, imm2 } = m;
   // Block leaders.
@@ -142,6 +156,14 @@ function generate(m: Machine): string {
     } else if (op === 0xc3 || op === 0xdb || (cls === 0 && op !== 0x18)) {
       leader[pc + 1] = 1;
     }
+  }
+  // Cut long straight-line code so that it can be spread over several functions.
+  for (let pc = 0, run = 0; pc < n; pc += opc[pc] === 0x18 ? 2 : 1) {
+    if (leader[pc] || run >= MAX_BLOCK) {
+      leader[pc] = 1;
+      run = 0;
+    }
+    run++;
   }
   let hasCalls = false;
   for (let pc = 0; pc < n; pc++) if (opc[pc] === 0x85 && src[pc] === 1) hasCalls = true;
@@ -179,8 +201,7 @@ function generate(m: Machine): string {
     }
     if (ok) regionEnd[t] = end;
   }
-  const out: string[] = [];
-  const finish = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return;`;
+  const finish = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return -1;`;
   let header = -1;
   const go = (t: number) => t === header ? `continue R${t};` : `{pc=${t};continue D;}`;
   /** The JavaScript of the instruction at `pc`. */
@@ -498,12 +519,24 @@ function generate(m: Machine): string {
   };
   const check = (pc: number, len: number) =>
     `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
+  // Units of code in program order: a loop region or a plain basic block, each with the slots
+  // that get a `case` label in it.
+  const units: { text: string; labels: number[] }[] = [];
+  const plainBlock = (from: number): { text: string; next: number } => {
+    hz.fill(0);
+    let text = `case ${from}:${check(from, blockLength(from))}`;
+    let q = from;
+    do {
+      text += code(q);
+      q += opc[q] === 0x18 ? 2 : 1;
+    } while (q < n && !leader[q] && regionEnd[q] < 0);
+    return { text, next: q };
+  };
   let pc = 0;
   while (pc < n) {
     if (regionEnd[pc] >= 0) {
       // A simple loop: one pass executes at most `total` instructions, so when the budget
       // cannot run out during this pass, the pass runs without per-block budget checks.
-      header = pc;
       const end = regionEnd[pc];
       let total = 0;
       for (let q = pc; q <= end; q += opc[q] === 0x18 ? 2 : 1) total++;
@@ -519,36 +552,77 @@ function generate(m: Machine): string {
         }
         return text;
       };
-      out.push(
-        `case ${pc}:R${pc}:for(;;){if(cnt+${total}<=${m.budget}){${pass(false)}}else{${
-          pass(true)
-        }}break;}`,
-      );
+      header = pc;
+      let text = `case ${pc}:R${pc}:for(;;){if(cnt+${total}<=${m.budget}){${pass(false)}}else{${
+        pass(true)
+      }}break;}`;
+      // Too big for V8 to optimize: one checked pass only.
+      if (text.length > chunkChars) text = `case ${pc}:R${pc}:for(;;){${pass(true)}break;}`;
       header = -1;
+      if (text.length <= chunkChars) {
+        units.push({ text, labels: [pc] });
+        pc = end + 1;
+        continue;
+      }
+      // Still too big: emit the loop as plain blocks (back-edges go through the dispatcher).
+      for (let q = pc; q <= end;) {
+        const b = plainBlock(q);
+        units.push({ text: b.text, labels: [q] });
+        q = b.next;
+      }
       pc = end + 1;
       continue;
     }
-    if (leader[pc]) {
-      hz.fill(0);
-      out.push(`case ${pc}:${check(pc, blockLength(pc))}`);
-    }
-    out.push(code(pc));
-    pc += opc[pc] === 0x18 ? 2 : 1;
+    const b = plainBlock(pc);
+    units.push({ text: b.text, labels: [pc] });
+    pc = b.next;
   }
-  out.push(`case ${n}:m.lastCount=cnt;throw fellOff(${n});`);
+  units.push({ text: `case ${n}:m.lastCount=cnt;throw fellOff(${n});`, labels: [n] });
+  // Chunks: V8 does not optimize very large functions, so the code is split into functions of
+  // at most about `chunkChars` characters. A jump to a slot of another chunk leaves through
+  // \`default\`: registers, count and call depth go back to the machine and the driver calls
+  // the chunk that has the slot.
+  const chunks: string[][] = [[]];
+  let size = 0;
+  const chunkOf = new Int32Array(n + 1).fill(-1);
+  for (const u of units) {
+    if (size > 0 && size + u.text.length > chunkChars) {
+      // Falling off the end of a chunk continues at this unit, in the next chunk.
+      chunks[chunks.length - 1].push(`pc=${u.labels[0]};`);
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1].push(u.text);
+    size += u.text.length;
+    for (const l of u.labels) chunkOf[l] = chunks.length - 1;
+  }
   const regs = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}],h${r}=H[${r}]`).join(",");
-  return `"use strict";
-const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
-legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore}=rt;
-const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
-return function run(){
+  // The instruction count stays a small integer (V8 keeps it in a machine register) unless the
+  // budget is so large that it could pass 2^31.
+  const intCount = m.budget + n < 0x7fffffff;
+  const fns = chunks.map((texts, i) =>
+    `function c${i}(pc){
 let ${regs};
-let pc=0,cnt=0,depth=0,o=0,g=0,t=0;
+let cnt=ST[0]${intCount ? "|0" : ""},depth=ST[1]|0,o=0,g=0,t=0;
 const SV=V[1],SL=N[1],MV=V[2],ML=N[2];
 D:for(;;){switch(pc){
-${out.join("\n")}
-default:throw fellOff(pc);
-}}};`;
+${texts.join("\n")}
+default:${SPILL}ST[0]=cnt;ST[1]=depth;return pc;
+}}}`
+  );
+  const source = `"use strict";
+const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
+legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore,chunkOf}=rt;
+const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
+const ST=new Float64Array(2);
+${fns.join("\n")}
+const C=[${chunks.map((_, i) => `c${i}`).join(",")}];
+${
+    chunks.length === 1
+      ? "return function run(){ST[0]=0;ST[1]=0;const r=c0(0);if(r>=0)throw fellOff(r);};"
+      : `return function run(){ST[0]=0;ST[1]=0;let pc=0;for(;;){const k=chunkOf[pc];if(k<0)throw fellOff(pc);pc=C[k](pc);if(pc<0)return;}};`
+  }`;
+  return { source, chunkOf };
 }
 
 /**
@@ -581,7 +655,10 @@ export class JitProgram implements BpfRunner {
    */
   constructor(program: Program, options: JitOptions = {}) {
     this.#m = new Machine(program, options);
-    this.source = generate(this.#m);
+    const chunk = options.chunkChars ?? CHUNK_CHARS;
+    if (!(chunk >= 1)) throw new RangeError(`chunkChars must be positive, got ${chunk}`);
+    const { source, chunkOf } = generate(this.#m, chunk);
+    this.source = source;
     const rt = {
       m: this.#m,
       HI,
@@ -602,6 +679,7 @@ export class JitProgram implements BpfRunner {
       callx,
       slowLoad,
       slowStore,
+      chunkOf,
       budget: (pc: number) =>
         new BpfError("budget", `Instruction budget of ${this.#m.budget} exhausted`, { pc }),
       callDepth: (pc: number) =>

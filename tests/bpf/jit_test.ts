@@ -24,6 +24,10 @@ Deno.test({
         const c = parseConformance(readData(suite!.dir, name), { name });
         const r = runConformance(c, { runner: (p, o) => new JitProgram(p, o) });
         assert.ok(r.pass, `${name}: ${r.message}`);
+        const small = runConformance(c, {
+          runner: (p, o) => new JitProgram(p, { ...o, chunkChars: 200 }),
+        });
+        assert.ok(small.pass, `${name} (small chunks): ${small.message}`);
       });
     }
   },
@@ -223,6 +227,8 @@ Deno.test("JIT and interpreter agree on random valid programs", () => {
       const a = outcome(() => new Interpreter(p));
       const b = outcome(() => new JitProgram(p));
       assert.equal(b, a);
+      // The same program split into many small functions (chunk transitions everywhere).
+      assert.equal(outcome(() => new JitProgram(p, { chunkChars: 120 })), a);
     }),
     { numRuns: 400 },
   );
@@ -294,7 +300,9 @@ Deno.test("JIT and interpreter agree on random instructions with known opcodes",
       const p = programOf(list);
       const a = outcome(() => new Interpreter(p, { budget: 2000 }));
       const b = outcome(() => new JitProgram(p, { budget: 2000 }));
+      const c = outcome(() => new JitProgram(p, { budget: 2000, chunkChars: 120 }));
       if (a !== "error budget" && b !== "error budget") assert.equal(b, a);
+      if (a !== "error budget" && c !== "error budget") assert.equal(c, a);
     }),
     { numRuns: 1500 },
   );
@@ -308,5 +316,22 @@ Deno.test("JIT and interpreter agree on where the budget runs out, inside and ou
     const a = outcome(() => new Interpreter(p, { budget }));
     const b = outcome(() => new JitProgram(p, { budget }));
     assert.equal(b, a, `budget ${budget}`);
+    const c = outcome(() => new JitProgram(p, { budget, chunkChars: 100 }));
+    assert.equal(c, a, `budget ${budget}, small chunks`);
   }
+});
+
+Deno.test("JIT runs with budgets beyond 2^31 and with code split into many functions", () => {
+  const src = "mov %r0, 0\nmov %r1, 1000\nL: add %r0, %r1\nsub %r1, 1\njne %r1, 0, L\nexit";
+  const p = decodeProgram(assemble(src));
+  const interp = new Interpreter(p);
+  const want = interp.run();
+  assert.equal(want, 500500n);
+  assert.equal(interp.executed, 3003);
+  assert.equal(new JitProgram(p, { budget: 2 ** 33 }).run(), want);
+  assert.equal(new JitProgram(p, { budget: 2 ** 33, chunkChars: 50 }).run(), want);
+  const j = new JitProgram(p, { chunkChars: 50 });
+  assert.equal(j.run(), want);
+  assert.equal(j.executed, 3003);
+  assert.throws(() => new JitProgram(p, { chunkChars: 0 }), RangeError);
 });
