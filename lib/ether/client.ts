@@ -60,7 +60,6 @@ export interface EtherRequestOptions {
 
 interface Pending {
   command: number;
-  started: number;
   resolve: (r: EtherReply) => void;
   reject: (e: Error) => void;
 }
@@ -98,9 +97,10 @@ export async function connect(
   const timeout = options.timeout ?? 10_000;
   let stream: TcpStream;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const connecting = connectTcp(host, { port });
   try {
     stream = await Promise.race([
-      connectTcp(host, { port }),
+      connecting,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
@@ -115,7 +115,10 @@ export async function connect(
       }),
     ]);
   } catch (err) {
-    if (err instanceof EtherError) throw err;
+    if (err instanceof EtherError) {
+      connecting.then((late) => late.close(), () => {}); // do not leak a late connection
+      throw err;
+    }
     throw new EtherError(
       EtherErrorCode.NETWORK,
       `Cannot connect to ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`,
@@ -161,6 +164,8 @@ export class EtherConnection {
   /** Requests fully sent whose reply has not been read yet. */
   #inFlight = 0;
   #wakeReader: (() => void) | null = null;
+  #headSeen: Pending | null = null;
+  #headSince = 0;
   #closed = false;
   #failure: EtherError | null = null;
   #timeout: number;
@@ -233,9 +238,19 @@ export class EtherConnection {
   }
 
   #checkTimeout(): void {
-    if (this.#head >= this.#pending.length) return;
+    if (this.#head >= this.#pending.length) {
+      this.#headSeen = null;
+      return;
+    }
+    // the oldest unanswered request, and since when this check has seen it there
     const p = this.#pending[this.#head];
-    if (performance.now() - p.started > this.#timeout) {
+    const now = performance.now();
+    if (p !== this.#headSeen) {
+      this.#headSeen = p;
+      this.#headSince = now;
+      return;
+    }
+    if (now - this.#headSince > this.#timeout) {
       this.#fail(
         EtherErrorCode.TIMEOUT,
         `${etherCommandName(p.command)} to ${this.address} got no reply within ${this.#timeout} ms`,
@@ -287,7 +302,7 @@ export class EtherConnection {
       if (magic !== ETHER_MAGIC || version !== ETHER_VERSION || size > ETHER_MAX_PAYLOAD) {
         this.#fail(
           EtherErrorCode.CORRUPT,
-          `EtherReply from ${this.address} has a bad header (magic 0x${
+          `Reply from ${this.address} has a bad header (magic 0x${
             magic.toString(16)
           }, version ${version}, size ${size})`,
         );
@@ -346,23 +361,24 @@ export class EtherConnection {
       return;
     }
     this.#writing = true;
-    const drain = async () => {
-      let next: Uint8Array | undefined = data;
-      while (next) {
-        await this.#stream.writeAll(next);
-        this.#inFlight++;
-        this.#wakeReader?.();
-        next = this.#writeQueue.shift();
-      }
-      this.#writing = false;
-    };
-    drain().catch((err) => {
+    this.#drain(data).catch((err) => {
       this.#writing = false;
       this.#fail(
         EtherErrorCode.NETWORK,
         `Sending to ${this.address} failed: ${err instanceof Error ? err.message : err}`,
       );
     });
+  }
+
+  async #drain(first: Uint8Array): Promise<void> {
+    let next: Uint8Array | undefined = first;
+    while (next) {
+      await this.#stream.writeAll(next);
+      this.#inFlight++;
+      this.#wakeReader?.();
+      next = this.#writeQueue.length > 0 ? this.#writeQueue.shift() : undefined;
+    }
+    this.#writing = false;
   }
 
   /**
@@ -426,7 +442,7 @@ export class EtherConnection {
     v.setUint32(16, size);
     if (!lengthCmd && options.payload) out.set(options.payload, ETHER_HEADER_SIZE);
     return new Promise<EtherReply>((resolve, reject) => {
-      this.#pending.push({ command, started: performance.now(), resolve, reject });
+      this.#pending.push({ command, resolve, reject });
       this.#send(out);
     });
   }

@@ -147,6 +147,8 @@ export class EtherServer {
   #preloadSig = "";
   #reloading = false;
   #startedAt = performance.now();
+  /** A coarse clock (ms), advanced by the sweeper: activity stamps cost no system call. */
+  #clock = performance.now();
   #closedPromise: Promise<EtherServerStats> | null = null;
   #running = new Map<Conn, Promise<void>>();
   #s = {
@@ -344,7 +346,7 @@ export class EtherServer {
         stream.writeAll(reply).catch(() => {}).finally(() => stream.close());
         continue;
       }
-      const now = performance.now();
+      const now = this.#clock = performance.now();
       const conn: Conn = {
         id: this.#nextId++,
         stream,
@@ -358,8 +360,8 @@ export class EtherServer {
         reply: new Uint8Array(ETHER_HEADER_SIZE),
       };
       conn.reader.onData = () => {
-        conn.lastActivity = performance.now();
-        if (conn.frameStart === 0) conn.frameStart = conn.lastActivity;
+        conn.lastActivity = this.#clock;
+        if (conn.frameStart === 0) conn.frameStart = this.#clock;
       };
       this.#conns.add(conn);
       this.#s.connectionsTotal++;
@@ -374,7 +376,7 @@ export class EtherServer {
   }
 
   #sweep(idle: number, frame: number): void {
-    const now = performance.now();
+    const now = this.#clock = performance.now();
     for (const c of this.#conns) {
       if (c.closed) continue;
       if (c.frameStart !== 0 && !c.busy && now - c.frameStart > frame) {
@@ -486,7 +488,7 @@ export class EtherServer {
           this.#s.bytesIn += size;
         }
       }
-      c.frameStart = r.buffered > 0 ? performance.now() : 0;
+      c.frameStart = r.buffered > 0 ? this.#clock : 0;
 
       // 3. authentication
       if (!c.authed) {
@@ -530,7 +532,8 @@ export class EtherServer {
             } at byte 6 of the header`,
           );
         }
-        reply = await this.#handle(c, command, flags, handle, size, payload);
+        const r = this.#handle(c, command, flags, handle, size, payload);
+        reply = r instanceof Promise ? await r : r;
       } catch (err) {
         this.#s.errors++;
         const code = err instanceof EtherError ? err.code : EtherErrorCode.INVALID;
@@ -543,7 +546,7 @@ export class EtherServer {
         return;
       }
       c.busy = false;
-      c.lastActivity = performance.now();
+      c.lastActivity = this.#clock;
     }
   }
 
@@ -554,14 +557,14 @@ export class EtherServer {
     return out;
   }
 
-  async #handle(
+  #handle(
     c: Conn,
     command: number,
     flags: number,
     handle: bigint,
     size: number,
     payload: Uint8Array | null,
-  ): Promise<Uint8Array> {
+  ): Uint8Array | Promise<Uint8Array> {
     const store = this.#store;
     switch (command) {
       case EtherCommand.PING: {
@@ -603,7 +606,7 @@ export class EtherServer {
       case EtherCommand.READ:
         return this.#dataReply(c, handle, store.read(c.id, handle, size));
       case EtherCommand.DB_OPEN:
-        return await this.#dbOpen(c, payload);
+        return this.#dbOpen(c, payload);
       case EtherCommand.DB_LOAD:
         return this.#dbLoad(c, handle);
       case EtherCommand.DB_QUERY:
