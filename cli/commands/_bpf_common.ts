@@ -56,7 +56,18 @@ function isText(bytes: Uint8Array): boolean {
  * @returns The bytecode and how it was read.
  */
 export async function readProgram(path: string): Promise<ProgramInput> {
-  const data = await readFile(path);
+  return programFromBytes(await readFile(path), path);
+}
+
+/**
+ * Interprets a file's bytes as a program: raw bytecode when binary, hex when hex text,
+ * otherwise assembler source.
+ *
+ * @param data The file's bytes.
+ * @param path The file name, for messages.
+ * @returns The bytecode and how it was read.
+ */
+export function programFromBytes(data: Uint8Array, path: string): ProgramInput {
   if (!isText(data)) return { bytes: data, kind: "raw" };
   const text = new TextDecoder().decode(data);
   const hex = parseHex(text, path);

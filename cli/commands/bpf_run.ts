@@ -5,18 +5,27 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { compileJit, decodeProgram, Interpreter } from "../../lib/bpf/mod.ts";
-import { BpfVm } from "../../lib/bpf/vm.ts";
+import {
+  assemble,
+  compileJit,
+  decodeProgram,
+  Interpreter,
+  parseConformance,
+} from "../../lib/bpf/mod.ts";
+import { BpfVm, type LoadedProgram } from "../../lib/bpf/vm.ts";
 import { getProfile } from "../../lib/bpf/profile.ts";
-import { readMemory, readProgram } from "./_bpf_common.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { loadElf } from "../../lib/bpf/elf_loader.ts";
+import { programFromBytes, readMemory } from "./_bpf_common.ts";
+import { readFile, writeSync } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy bpf run FILE [--mem FILE | --mem-hex HEX] [--jit] [--profile NAME]
-                    [--no-verify] [--budget N]
+                    [--program NAME] [--no-verify] [--budget N]
 
 Runs an eBPF program once and prints r0 (hex, then decimal). FILE is assembler text, hex or
-raw bytecode. r1 points to the memory given with --mem/--mem-hex (empty otherwise) and r2
-holds its length; r10 points to the top of the stack.
+raw bytecode, a conformance .data case (its "-- mem" is the memory unless --mem/--mem-hex is
+given), or an ELF object from clang -O2 -target bpf -c (its maps are created; --program picks
+the program when it has several). r1 points to the memory given with --mem/--mem-hex (empty
+otherwise) and r2 holds its length; r10 points to the top of the stack.
 
 By default the program is verified under the profile and run with the profile's limits
 (stack, instruction budget, call depth) and the map helpers. With --no-verify it runs
@@ -27,6 +36,7 @@ Options:
   --mem-hex HEX     the memory as hex bytes ("00 01 02" or "000102")
   --jit             run in the JIT (refused by the embedded profile)
   --profile NAME    cloud (default) or embedded
+  --program NAME    the program (section or function name) to run from an ELF object
   --no-verify       skip the verifier; conformance helpers; 512-byte stack
   --budget N        instruction budget for --no-verify runs (default 1000000)
   -v, --verbose     also print the number of executed instructions
@@ -40,7 +50,12 @@ const SPEC = {
   "no-verify": { type: "boolean" },
   budget: { type: "string" },
   verbose: { type: "boolean", short: "v" },
+  program: { type: "string" },
 } as const;
+
+function isElf(data: Uint8Array): boolean {
+  return data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
+}
 
 /** The `bpf run` command. */
 export const command: Command = {
@@ -51,11 +66,26 @@ export const command: Command = {
     const flags = parseFlags(argv, { spec: SPEC, help: HELP });
     if (flags.positionals.length !== 1) throw new UsageError("bpf run takes one FILE");
     const path = flags.positionals[0];
-    const mem = await readMemory(
+    let mem = await readMemory(
       flags.values.mem as string | undefined,
       flags.values["mem-hex"] as string | undefined,
     );
-    const { bytes } = await readProgram(path);
+    const memGiven = flags.values.mem !== undefined || flags.values["mem-hex"] !== undefined;
+    const data = await readFile(path);
+    const elf = isElf(data);
+    if (!elf && flags.values.program !== undefined) {
+      throw new UsageError("--program applies to ELF objects");
+    }
+    let bytes = data;
+    if (elf) {
+      if (flags.values["no-verify"] === true) {
+        throw new UsageError("ELF objects are loaded through the verifier; drop --no-verify");
+      }
+    } else if (path.endsWith(".data")) {
+      const c = parseConformance(new TextDecoder().decode(data), { name: path });
+      bytes = c.raw ?? assemble(c.asm ?? "", { file: path });
+      if (!memGiven) mem = c.mem;
+    } else bytes = programFromBytes(data, path).bytes;
     const jit = flags.values.jit === true;
     let value: bigint;
     let executed: number;
@@ -80,11 +110,23 @@ export const command: Command = {
         throw new UsageError((e as Error).message);
       }
       const vm = new BpfVm({ profile });
-      const loaded = vm.load(bytes, {
-        jit,
-        name: path,
-        input: { kind: "ctx", size: mem.length },
-      });
+      const input = { kind: "ctx" as const, size: mem.length };
+      let loaded: LoadedProgram;
+      if (elf) {
+        const obj = loadElf(vm, bytes, { file: path, jit, input });
+        const names = [...obj.programs.keys()];
+        const want = flags.values.program as string | undefined;
+        if (want === undefined && names.length !== 1) {
+          throw new UsageError(
+            `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
+          );
+        }
+        const chosen = obj.programs.get(want ?? names[0]);
+        if (chosen === undefined) {
+          throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
+        }
+        loaded = chosen;
+      } else loaded = vm.load(bytes, { jit, name: path, input });
       value = loaded.run(mem);
       executed = loaded.runner.executed;
     }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { dataFiles } from "../bpf/_bpf_fixtures.ts";
+import { hasProgram } from "../_fixtures.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
@@ -59,5 +60,64 @@ Deno.test({
     assert.match(r.out, new RegExp(`^${suite!.names.length} passed, 0 failed`, "m"));
     const v = await mxy("bpf", "conformance", suite!.dir, "--quiet", "--verify");
     assert.equal(v.code, 0, v.out);
+  },
+});
+
+const C_PROGRAM =
+  `typedef unsigned char u8; typedef unsigned int u32; typedef unsigned long long u64;
+struct { int (*type)[2]; int (*max_entries)[1]; u32 *key; u64 *value; } counts
+  __attribute__((section(".maps")));
+static void *(*map_lookup)(void *map, const void *key) = (void *)1;
+__attribute__((section("socket"), used)) u64 sum(u8 *p, u64 len) {
+  u64 s = 0;
+  for (int i = 0; i < 16; i++) { if (i < len) s += p[i]; }
+  u32 k = 0;
+  u64 *v = map_lookup(&counts, &k);
+  if (v) { *v += 1; s += *v * 1000; }
+  return s;
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+`;
+
+Deno.test({
+  name: "mxy bpf run loads a clang -target bpf object and runs it in the interpreter and the JIT",
+  ignore: !hasProgram("clang"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/sum.c`, C_PROGRAM);
+      const cc = await new Deno.Command("clang", {
+        args: ["-g", "-O2", "-target", "bpf", "-c", `${dir}/sum.c`, "-o", `${dir}/sum.o`],
+      }).output();
+      assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
+      for (const extra of [[], ["--jit"], ["--profile", "embedded"]]) {
+        const r = await mxy("bpf", "run", `${dir}/sum.o`, "--mem-hex", "01 02 03 04", ...extra);
+        assert.equal(r.code, 0, r.err);
+        // 1 + 2 + 3 + 4, plus 1000 × the map counter (1 on a fresh VM)
+        assert.equal(r.out, "0x3f2 (1010)\n");
+      }
+      const bad = await mxy("bpf", "run", `${dir}/sum.o`, "--program", "nope");
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /no program "nope"; programs: sum/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "mxy bpf run takes a conformance .data case with its memory",
+  ignore: suite === null,
+  async fn() {
+    const r = await mxy("bpf", "run", `${suite!.dir}/subnet.data`);
+    assert.equal(r.out, "0x1 (1)\n", r.err);
+    const u = await mxy(
+      "bpf",
+      "run",
+      `${suite!.dir}/call_unwind_fail.data`,
+      "--no-verify",
+      "--jit",
+    );
+    assert.equal(u.out, "0x2 (2)\n", u.err);
   },
 });
