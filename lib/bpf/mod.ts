@@ -25,3 +25,4 @@ export * from "./verifier.ts";
 export * from "./vm.ts";
 export * from "./scheduler.ts";
 export * from "./elf_loader.ts";
+export * from "./cbpf_ebpf.ts";
