@@ -28,6 +28,10 @@ Options:
   --expr EXPR       a pcap filter expression such as 'tcp port 80', compiled by running
                     "tcpdump -ddd -y LINKTYPE EXPR" for IN's link type (needs tcpdump)
   -o, --output OUT  where to write the kept packets (written to a temporary file, then renamed)
+  --engine NAME     classic (default: the classic program compiled to JavaScript) or ebpf
+                    (translated to eBPF, verified, run in the eBPF VM; BPF_LEN is then the
+                    captured length)
+  --jit             with --engine ebpf: use the eBPF JIT
   --count N         stop after N kept packets
   -q, --quiet       do not print the summary on standard error
   -h, --help        show this help
@@ -42,6 +46,8 @@ const SPEC = {
   expr: { type: "string" },
   output: { type: "string", short: "o" },
   count: { type: "string" },
+  engine: { type: "string" },
+  jit: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
 } as const;
 
@@ -68,6 +74,13 @@ export const command: Command = {
     if (countText !== "" && !/^[1-9]\d*$/.test(countText)) {
       throw new UsageError(`--count takes a positive whole number, got "${countText}"`);
     }
+    const engine = stringFlag(flags, "engine", "classic");
+    if (engine !== "classic" && engine !== "ebpf") {
+      throw new UsageError(`--engine takes classic or ebpf, got "${engine}"`);
+    }
+    if (flags.values.jit === true && engine !== "ebpf") {
+      throw new UsageError("--jit goes with --engine ebpf");
+    }
     const input = flags.positionals[0];
     let source: string | Uint8Array = input;
     let program: CbpfInstruction[];
@@ -92,6 +105,8 @@ export const command: Command = {
     const r = await filterCapture(source, program, {
       name: input,
       limit: countText === "" ? undefined : Number(countText),
+      engine,
+      jit: flags.values.jit === true,
     });
     await writeFileAtomic(out, r.bytes);
     if (flags.values.quiet !== true) {

@@ -7,6 +7,11 @@
 import { BpfError } from "./bpf_error.ts";
 import { type CbpfInstruction, compileCbpf } from "./cbpf.ts";
 import { parseCbpf } from "./cbpf_text.ts";
+import { cbpfToEbpf } from "./cbpf_ebpf.ts";
+import { BpfVm } from "./vm.ts";
+
+/** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
+const MAX_PACKET = 262144;
 import { forEachPacket } from "../pcap/reader.ts";
 import { PcapWriter } from "../pcap/writer.ts";
 import { runCommand } from "../runtime/process.ts";
@@ -17,6 +22,14 @@ export interface FilterCaptureOptions {
   name?: string;
   /** Stop after this many kept packets (default: no limit). */
   limit?: number;
+  /**
+   * How to run the program: `"classic"` (default: compiled to JavaScript), or `"ebpf"`:
+   * translated to eBPF, verified and run in the eBPF VM under the `cloud` profile (`BPF_LEN` is
+   * then the captured length).
+   */
+  engine?: "classic" | "ebpf";
+  /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
+  jit?: boolean;
 }
 
 /** The result of {@linkcode filterCapture}. */
@@ -67,7 +80,22 @@ export async function filterCapture(
   program: readonly CbpfInstruction[],
   options: FilterCaptureOptions = {},
 ): Promise<FilterCaptureResult> {
-  const prog = compileCbpf(program);
+  const classic = compileCbpf(program);
+  let accept: (buf: Uint8Array, off: number, caplen: number, origlen: number) => boolean;
+  if (options.engine === "ebpf") {
+    const loaded = new BpfVm({ profile: "cloud" }).load(
+      cbpfToEbpf(program, { maxPacket: MAX_PACKET }),
+      {
+        input: { kind: "packet", size: MAX_PACKET },
+        jit: options.jit ?? false,
+        name: "classic filter",
+      },
+    );
+    accept = (buf, off, caplen) =>
+      loaded.run(buf.subarray(off, off + Math.min(caplen, MAX_PACKET))) !== 0n;
+  } else {
+    accept = (buf, off, caplen, origlen) => classic.runAt(buf, off, caplen, origlen) !== 0;
+  }
   let writer: PcapWriter | null = null;
   let linktype = -1;
   let packets = 0;
@@ -84,7 +112,7 @@ export async function filterCapture(
         { file: options.name ?? (typeof source === "string" ? source : "") },
       );
     }
-    if (prog.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) === 0) return true;
+    if (!accept(v.buf, v.dataOffset, v.caplen, v.origlen)) return true;
     if (writer === null) writer = new PcapWriter({ format: "pcap", linktype, nanos: true });
     writer.writePacket(v.buf.subarray(v.dataOffset, v.dataOffset + v.caplen), {
       tsSec: v.tsSec,

@@ -65,6 +65,14 @@ Deno.test("filterCapture() keeps exactly the packets tcpdump -r FILE -w OUT EXPR
         const got = await packetsOf(ours.bytes);
         assert.equal(got.length, want.length, `${name} "${expr}": ${got.length} vs ${want.length}`);
         assert.deepEqual(got, want, `${name} "${expr}"`);
+        if (expr === EXPRESSIONS[0] || expr === EXPRESSIONS[3]) {
+          // The same filter translated to eBPF, verified and run in the eBPF VM.
+          const viaEbpf = await filterCapture(file, prog, {
+            engine: "ebpf",
+            jit: name.endsWith("g"),
+          });
+          assert.deepEqual(await packetsOf(viaEbpf.bytes), want, `${name} "${expr}" (eBPF)`);
+        }
         compared++;
         if (want.length > 0) keptSomething++;
       }
