@@ -43,6 +43,13 @@ Deno.bench(
   },
 );
 
+Deno.bench("mxy filterCapture --engine ebpf --jit (verified eBPF translation)", {
+  group: "filter",
+}, async () => {
+  const r = await filterCapture(FILE, program, { engine: "ebpf", jit: true });
+  await Deno.writeFile(`${DATA}cbpf_mxy_ebpf.out`, r.bytes);
+});
+
 Deno.bench("classic BPF interpreter, over packets in memory", {
   group: "program",
   baseline: true,
