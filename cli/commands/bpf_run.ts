@@ -8,6 +8,7 @@ import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_c
 import {
   assemble,
   compileJit,
+  conformanceHelpers,
   decodeProgram,
   Interpreter,
   parseConformance,
@@ -109,7 +110,9 @@ export const command: Command = {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const vm = new BpfVm({ profile });
+      // A conformance case calls the suite's helpers 0-5, as `bpf verify` assumes for .data files.
+      const helpers = path.endsWith(".data") ? conformanceHelpers() : undefined;
+      const vm = new BpfVm({ profile, helpers });
       const input = { kind: "ctx" as const, size: mem.length };
       let loaded: LoadedProgram;
       if (elf) {
