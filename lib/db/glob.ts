@@ -270,6 +270,24 @@ function parse(src: string, fold: boolean): { segments: Op[][]; lead: boolean; t
   return { segments, lead, trail };
 }
 
+function utf8Bytes(cps: number[]): number {
+  let n = 0;
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i];
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
+function fromCodePoints(cps: number[]): string {
+  let out = "";
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i];
+    out += c < 0x10000 ? String.fromCharCode(c) : String.fromCodePoint(c);
+  }
+  return out;
+}
+
 /**
  * Parses and compiles a glob.
  *
@@ -315,7 +333,8 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
         }
         specificity += 1;
       } else {
-        words.push(SET, op.neg ? 1 : 0, op.ranges.length / 2, ...op.ranges);
+        words.push(SET, op.neg ? 1 : 0, op.ranges.length / 2);
+        for (let k = 0; k < op.ranges.length; k++) words.push(op.ranges[k]);
         specificity += 2;
       }
       run = [];
@@ -339,12 +358,7 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
       suffix.unshift(op);
     }
   }
-  const bytes = (cps: number[]) => {
-    let n = 0;
-    for (const c of cps) n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    return n;
-  };
-  const pb = bytes(prefix), sb = bytes(suffix), fb = bytes(best);
+  const pb = utf8Bytes(prefix), sb = utf8Bytes(suffix), fb = utf8Bytes(best);
   let anchor: CompiledGlob["anchor"] = "none";
   if (pb > 0 || sb > 0 || fb > 0) {
     if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? "prefix" : "suffix";
@@ -352,10 +366,10 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
   }
   return {
     source,
-    program: Int32Array.from(words),
-    fixedPiece: String.fromCodePoint(...best),
-    prefixPiece: String.fromCodePoint(...prefix),
-    suffixPiece: String.fromCodePoint(...suffix),
+    program: new Int32Array(words),
+    fixedPiece: fromCodePoints(best),
+    prefixPiece: fromCodePoints(prefix),
+    suffixPiece: fromCodePoints(suffix),
     anchor,
     specificity,
   };

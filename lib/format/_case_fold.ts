@@ -166,9 +166,13 @@ export function foldString(s: string): string {
  * ```
  */
 export function encodeUtf8Into(s: string, out: Uint8Array, fold: boolean): number {
+  return encodeAt(s, out, 0, fold);
+}
+
+function encodeAt(s: string, out: Uint8Array, start: number, fold: boolean): number {
   const n = s.length;
   const cap = out.length;
-  let j = 0;
+  let j = start;
   for (let i = 0; i < n; i++) {
     let cp = s.charCodeAt(i);
     if (cp < 0x80) {
@@ -202,7 +206,7 @@ export function encodeUtf8Into(s: string, out: Uint8Array, fold: boolean): numbe
       out[j++] = 0x80 | (cp & 63);
     }
   }
-  return j;
+  return j - start;
 }
 
 /**
@@ -337,7 +341,7 @@ export class Utf8Buffer {
       this.#buf = nb;
     }
     const at = this.#len;
-    this.#len += encodeUtf8Into(s, this.#buf.subarray(at), fold);
+    this.#len += encodeAt(s, this.#buf, at, fold);
     return at;
   }
 

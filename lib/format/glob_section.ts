@@ -83,24 +83,21 @@ function utf8Length(text: string): number {
  * times the chance a query holds it (shorter is likelier; anywhere is likelier than at one
  * end).
  */
-function choosePiece(c: CompiledGlob, freq: Map<string, number>): number {
-  let best = 3;
-  let bestCost = Infinity;
-  const options: [number, string, string][] = [
-    [1, c.prefixPiece, "p"],
-    [2, c.suffixPiece, "s"],
-    [0, c.fixedPiece, "i"],
-  ];
-  for (const [kind, piece, tag] of options) {
-    if (piece === "") continue;
-    const len = Math.min(utf8Length(piece), 6);
-    const cost = (freq.get(tag + piece) ?? 1) * (kind === 0 ? 16 : 1) / 8 ** len;
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = kind;
-    }
-  }
-  return best;
+type Freq = [Map<string, number>, Map<string, number>, Map<string, number>];
+
+function pieceCost(kind: number, piece: string, freq: Freq): number {
+  if (piece === "") return Infinity;
+  const len = Math.min(utf8Length(piece), 6);
+  return (freq[kind].get(piece) ?? 1) * (kind === 0 ? 16 : 1) / 8 ** len;
+}
+
+function choosePiece(c: CompiledGlob, freq: Freq): number {
+  const p = pieceCost(1, c.prefixPiece, freq);
+  const x = pieceCost(2, c.suffixPiece, freq);
+  const i = pieceCost(0, c.fixedPiece, freq);
+  if (p === Infinity && x === Infinity && i === Infinity) return 3;
+  if (p <= x && p <= i) return 1;
+  return x <= i ? 2 : 0;
 }
 
 /**
@@ -142,11 +139,14 @@ export function encodeGlobSection(
   const always: number[] = [];
   // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
   // poor index key, whatever its length.
-  const freq = new Map<string, number>();
+  const freq: Freq = [new Map(), new Map(), new Map()];
+  const count = (m: Map<string, number>, piece: string) => {
+    if (piece !== "") m.set(piece, (m.get(piece) ?? 0) + 1);
+  };
   for (const { c } of compiled) {
-    for (const key of [`p${c.prefixPiece}`, `s${c.suffixPiece}`, `i${c.fixedPiece}`]) {
-      if (key.length > 1) freq.set(key, (freq.get(key) ?? 0) + 1);
-    }
+    count(freq[0], c.fixedPiece);
+    count(freq[1], c.prefixPiece);
+    count(freq[2], c.suffixPiece);
   }
   let w = 0;
   for (let id = 0; id < P; id++) {
@@ -178,7 +178,8 @@ export function encodeGlobSection(
     const k = kinds[id];
     if (k === 3) continue;
     const piece = allPieces.subarray(pieceAt[id], pieceAt[id + 1]);
-    pieces[k][id] = k === 2 ? piece.slice().reverse() : piece;
+    if (k === 2) piece.reverse(); // the suffix trie holds pieces reversed (in place: no copy)
+    pieces[k][id] = piece;
   }
   const allText = textBuf.bytes();
   const textLen = allText.length;
