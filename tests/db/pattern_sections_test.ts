@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseBuilder } from "../../lib/db/builder.ts";
 import { Database } from "../../lib/db/database.ts";
 import { InputError } from "../../lib/db/input_error.ts";
+import { FormatError } from "../../lib/format/format_error.ts";
 import { StringMatches } from "../../lib/db/string_match.ts";
 import { exportJsonLines } from "../../lib/db/export.ts";
 import { validateDatabase } from "../../lib/db/validate.ts";
@@ -188,4 +189,28 @@ Deno.test("validateDatabase() checks the literal and glob sections and their dat
   const r = validateDatabase(c);
   assert.equal(r.valid, false);
   assert.ok(r.problems.some((p) => p.code === "bad-pointer" && /Literal/.test(p.message)));
+});
+
+Deno.test("string lookups on a file with corrupted sections only ever throw FormatError", () => {
+  const bytes = build(MIXED);
+  const meta = Database.fromBytes(bytes).metadata.sections;
+  const queries = ["evil.example", "x.evil.example", "malware.bin", "weird[name", "a*b", "zz"];
+  let thrown = 0;
+  for (const loc of [meta.literal, meta.glob]) {
+    for (let i = 0; i < loc.length; i += 3) {
+      const c = bytes.slice();
+      c[loc.offset + i] ^= 0xa5;
+      try {
+        const db = Database.fromBytes(c);
+        for (const q of queries) {
+          db.lookup(q);
+          db.lookupFirst(q);
+        }
+      } catch (err) {
+        thrown++;
+        assert.ok(err instanceof FormatError, `byte ${loc.offset + i}: ${err}`);
+      }
+    }
+  }
+  assert.ok(thrown > 0);
 });
