@@ -280,43 +280,62 @@ export class LiteralTable {
     const n = query.length;
     const fold = this.#fold;
     let h = 0x811c9dc5 | 0;
-    let len = 0;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    // ASCII runs first (the common case): one byte per UTF-16 unit.
+    if (fold) {
+      for (; i < n; i++) {
+        let c = query.charCodeAt(i);
+        if (c >= 0x80) break;
+        if (((c - 0x41) >>> 0) < 26) c += 32;
+        h = Math.imul(h ^ c, FNV);
+      }
+    } else {
+      for (; i < n; i++) {
+        const c = query.charCodeAt(i);
+        if (c >= 0x80) break;
+        h = Math.imul(h ^ c, FNV);
+      }
+    }
+    // The UTF-8 length is n plus what multi-byte characters add beyond their UTF-16 units.
+    let extra = 0;
+    for (; i < n; i++) {
       let c = query.charCodeAt(i);
       if (c < 0x80) {
-        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        if (fold && ((c - 0x41) >>> 0) < 26) c += 32;
         h = Math.imul(h ^ c, FNV);
-        len++;
         continue;
       }
+      let units = 1;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         const lo = query.charCodeAt(i + 1);
         if (lo >= 0xdc00 && lo <= 0xdfff) {
           c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
           i++;
+          units = 2;
         }
       }
       if (fold) c = foldCodePoint(c);
       if (c < 0x80) {
         h = Math.imul(h ^ c, FNV);
-        len++;
+        extra += 1 - units;
       } else if (c < 0x800) {
         h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV);
         h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        len += 2;
+        extra += 2 - units;
       } else if (c < 0x10000) {
         h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV);
         h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
         h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        len += 3;
+        extra += 3 - units;
       } else {
         h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV);
         h = Math.imul(h ^ (0x80 | ((c >> 12) & 63)), FNV);
         h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
         h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        len += 4;
+        extra += 4 - units;
       }
     }
+    const len = n + extra;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
