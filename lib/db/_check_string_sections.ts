@@ -23,7 +23,7 @@ export interface StringSectionsCheck {
  * Checks the literal and glob sections named in the metadata: headers and tables (every
  * reference in bounds, the automaton a tree whose links terminate, each literal at the slot its
  * hash gives, each glob's text compiling), data offsets inside the data section, and the
- * sections' case mode against `mxy_match_mode`. Never throws on bad data.
+ * sections' case mode against the mxy record's `match_mode`. Never throws on bad data.
  *
  * @param bytes The file's bytes.
  * @param layout The file's layout (from `readLayout`).
@@ -89,7 +89,7 @@ export function checkStringSections(
         problems.push(
           new FormatError(
             "bad-section",
-            "Literal section case mode differs from mxy_match_mode",
+            "Literal section case mode differs from the match mode in the metadata",
             at + 8,
           ),
         );
@@ -112,7 +112,7 @@ export function checkStringSections(
         problems.push(
           new FormatError(
             "bad-section",
-            "Glob section case mode differs from mxy_match_mode",
+            "Glob section case mode differs from the match mode in the metadata",
             at + 8,
           ),
         );

@@ -41,7 +41,7 @@ export const METADATA_SEARCH_WINDOW = 128 * 1024;
  */
 export const DATA_SECTION_SEPARATOR_SIZE = 16;
 
-/** Entry counts per kind recorded by the mxy builder (`mxy_counts`). */
+/** Entry counts per kind recorded by the mxy builder (the mxy record's `counts`). */
 export interface MxyCounts {
   /** IPv4 networks. */
   ipv4: number;
@@ -65,7 +65,7 @@ export interface Metadata {
   databaseType: string;
   /** Locale codes the database has names for. */
   languages: string[];
-  /** Descriptions by language code. */
+  /** Descriptions by language code (the mxy record, `description.mxy`, is left out). */
   description: Record<string, string>;
   /** Format major version (always 2). */
   binaryFormatMajorVersion: number;
@@ -73,13 +73,13 @@ export interface Metadata {
   binaryFormatMinorVersion: number;
   /** Build time in seconds since the Unix epoch. */
   buildEpoch: bigint;
-  /** `mxy_format_version`, or `null` for a plain MaxMind DB. */
+  /** The mxy record's `format_version` (in `description.mxy`), or `null` for a plain MaxMind DB. */
   mxyFormatVersion: number | null;
-  /** `mxy_counts`, or `null` for a plain MaxMind DB. */
+  /** The mxy record's `counts`, or `null` for a plain MaxMind DB. */
   mxyCounts: MxyCounts | null;
-  /** `mxy_match_mode`, or `null`. */
+  /** The mxy record's `match_mode`, or `null` for a plain MaxMind DB. */
   mxyMatchMode: "case-sensitive" | "case-insensitive" | null;
-  /** `mxy_sections`: extension sections by name (empty for a plain MaxMind DB). */
+  /** The mxy record's `sections`: extension sections by name (empty for a plain MaxMind DB). */
   sections: Record<string, { offset: number; length: number }>;
   /** The metadata map as decoded. */
   raw: MmdbMap;
@@ -234,7 +234,7 @@ export function readLayout(bytes: Uint8Array): DatabaseLayout {
     sections: {},
     raw: map,
   };
-  readMxyFields(map, metadata, at);
+  readMxyFields(metadata, at);
   let dataEnd = marker;
   for (const [name, { offset, length }] of Object.entries(metadata.sections)) {
     if (offset < dataStart || offset + length > marker || offset % 8 !== 0) {
@@ -250,56 +250,61 @@ export function readLayout(bytes: Uint8Array): DatabaseLayout {
   return { metadata, nodeByteSize, treeSize, dataStart, dataEnd, metadataStart };
 }
 
-function readMxyFields(map: MmdbMap, m: Metadata, at: number): void {
-  const v = map.mxy_format_version;
-  if (v !== undefined) {
-    if (!isUint(v)) bad("Metadata mxy_format_version is not an unsigned integer", at);
-    m.mxyFormatVersion = Number(v);
+function readMxyFields(m: Metadata, at: number): void {
+  const text = m.description.mxy;
+  if (text === undefined) return;
+  const { mxy: _, ...languages } = m.description;
+  m.description = languages;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    bad("Metadata description.mxy is not JSON text", at);
   }
-  const counts = map.mxy_counts;
-  if (counts !== undefined) {
-    if (typeof counts !== "object" || Array.isArray(counts) || counts instanceof Uint8Array) {
-      bad("Metadata mxy_counts is not a map", at);
-    }
-    const c = counts as MmdbMap;
-    const get = (k: string): number => {
-      const x = c[k] ?? 0;
-      if (!isUint(x)) bad(`Metadata mxy_counts.${k} is not an unsigned integer`, at);
-      return Number(x);
-    };
-    m.mxyCounts = {
-      ipv4: get("ipv4"),
-      ipv6: get("ipv6"),
-      literal: get("literal"),
-      glob: get("glob"),
-    };
+  if (!isPlainObject(record)) bad("Metadata description.mxy is not a JSON object", at);
+  const r = record as Record<string, unknown>;
+  const v = r.format_version;
+  if (!isCount(v)) bad("The mxy record's format_version is not an unsigned integer", at);
+  m.mxyFormatVersion = v as number;
+  const counts = r.counts ?? {};
+  if (!isPlainObject(counts)) bad("The mxy record's counts is not an object", at);
+  const get = (k: string): number => {
+    const x = (counts as Record<string, unknown>)[k] ?? 0;
+    if (!isCount(x)) bad(`The mxy record's counts.${k} is not an unsigned integer`, at);
+    return x as number;
+  };
+  m.mxyCounts = {
+    ipv4: get("ipv4"),
+    ipv6: get("ipv6"),
+    literal: get("literal"),
+    glob: get("glob"),
+  };
+  const mode = r.match_mode ?? "case-sensitive";
+  if (mode !== "case-sensitive" && mode !== "case-insensitive") {
+    bad(`The mxy record's match_mode is ${JSON.stringify(mode)}`, at);
   }
-  const mode = map.mxy_match_mode;
-  if (mode !== undefined) {
-    if (mode !== "case-sensitive" && mode !== "case-insensitive") {
-      bad(`Metadata mxy_match_mode is ${describe(mode)}`, at);
+  m.mxyMatchMode = mode;
+  const sections = r.sections ?? {};
+  if (!isPlainObject(sections)) bad("The mxy record's sections is not an object", at);
+  for (const [name, loc] of Object.entries(sections as Record<string, unknown>)) {
+    const l = loc as Record<string, unknown>;
+    if (!isPlainObject(l) || !isCount(l.offset) || !isCount(l.length)) {
+      throw new FormatError(
+        "bad-section",
+        `The mxy record's sections.${name} lacks an unsigned offset and length`,
+        at,
+      );
     }
-    m.mxyMatchMode = mode;
+    m.sections[name] = { offset: l.offset as number, length: l.length as number };
   }
-  const sections = map.mxy_sections;
-  if (sections !== undefined) {
-    if (typeof sections !== "object" || Array.isArray(sections) || sections instanceof Uint8Array) {
-      bad("Metadata mxy_sections is not a map", at);
-    }
-    for (const [name, loc] of Object.entries(sections as MmdbMap)) {
-      const l = loc as MmdbMap;
-      if (typeof l !== "object" || !isUint(l.offset) || !isUint(l.length)) {
-        throw new FormatError(
-          "bad-section",
-          `Metadata mxy_sections.${name} lacks an unsigned offset and length`,
-          at,
-        );
-      }
-      const offset = Number(l.offset);
-      const length = Number(l.length);
-      m.sections[name] = { offset, length };
-    }
-  }
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): boolean {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
 function describe(v: MmdbValue | undefined): string {

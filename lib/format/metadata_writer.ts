@@ -1,7 +1,8 @@
 /**
  * Writes the metadata block that ends every MaxMind DB and `.mxy` file: the marker
  * `"\xAB\xCD\xEFMaxMind.com"` followed by one map, with the exact types libmaxminddb expects
- * (uint32 `node_count`, uint16 `record_size`, uint64 `build_epoch`, …) and mxy's own keys.
+ * (uint32 `node_count`, uint16 `record_size`, uint64 `build_epoch`, …), and mxy's record as one
+ * more `description` entry.
  *
  * @module
  */
@@ -15,8 +16,45 @@ export const METADATA_MARKER: Uint8Array = new Uint8Array([
   ...new TextEncoder().encode("MaxMind.com"),
 ]);
 
-/** The `.mxy` format version written in `mxy_format_version`. */
+/** The `.mxy` format version written in the mxy record's `format_version`. */
 export const MXY_FORMAT_VERSION = 1;
+
+/**
+ * The `description` key that holds the mxy record (format version, counts, match mode,
+ * sections) as JSON text. Readers that know only the MaxMind DB specification see one more
+ * description string; python's C extension refuses any metadata key it does not know (version
+ * 2.1.0 crashes), so mxy adds no top-level key.
+ */
+export const MXY_DESCRIPTION_KEY = "mxy";
+
+/**
+ * The mxy record as JSON text, keys in a fixed order so that builds are byte-identical.
+ *
+ * @param mxy The mxy fields.
+ * @returns JSON text.
+ * @example
+ * ```ts
+ * import { mxyRecordText } from "./metadata_writer.ts";
+ * import assert from "node:assert/strict";
+ * const text = mxyRecordText({ counts: { ipv4: 1 }, matchMode: "case-sensitive", sections: {} });
+ * assert.equal(
+ *   text,
+ *   '{"format_version":1,"counts":{"ipv4":1},"match_mode":"case-sensitive","sections":{}}',
+ * );
+ * ```
+ */
+export function mxyRecordText(mxy: NonNullable<MetadataFields["mxy"]>): string {
+  const sections: Record<string, SectionLocation> = {};
+  for (const [k, v] of Object.entries(mxy.sections)) {
+    sections[k] = { offset: v.offset, length: v.length };
+  }
+  return JSON.stringify({
+    format_version: MXY_FORMAT_VERSION,
+    counts: mxy.counts,
+    match_mode: mxy.matchMode,
+    sections,
+  });
+}
 
 /** Where one extension section is: absolute file offset and length in bytes. */
 export interface SectionLocation {
@@ -42,7 +80,7 @@ export interface MetadataFields {
   languages?: string[];
   /** Descriptions by language code (default none). */
   description?: Record<string, string>;
-  /** The mxy keys; omit for a plain MaxMind DB. */
+  /** The mxy record, stored as `description.mxy`; omit for a plain MaxMind DB. */
   mxy?: {
     /** Entry counts per kind (`ipv4`, `ipv6`, `literal`, `glob`, …). */
     counts: Record<string, number>;
@@ -51,7 +89,7 @@ export interface MetadataFields {
     /** Extension sections by name. */
     sections: Record<string, SectionLocation>;
   };
-  /** Further keys, written as given (before the mxy keys and the node count). */
+  /** Further keys, written as given (before the node count). */
   extra?: WritableMap;
 }
 
@@ -85,22 +123,12 @@ export function encodeMetadata(fields: MetadataFields): Uint8Array {
   };
   for (const [k, v] of Object.entries(fields.extra ?? {})) map[k] = v;
   if (fields.mxy) {
-    const counts: Record<string, WritableValue> = {};
-    for (const [k, v] of Object.entries(fields.mxy.counts)) counts[k] = typed("uint32", v);
-    const sections: Record<string, WritableValue> = {};
-    for (const [k, v] of Object.entries(fields.mxy.sections)) {
-      sections[k] = {
-        offset: typed("uint64", BigInt(v.offset)),
-        length: typed("uint64", BigInt(v.length)),
-      };
-    }
-    map.mxy_format_version = typed("uint16", MXY_FORMAT_VERSION);
-    map.mxy_counts = counts;
-    map.mxy_sections = sections;
-    map.mxy_match_mode = fields.mxy.matchMode;
+    (map.description as Record<string, WritableValue>)[MXY_DESCRIPTION_KEY] = mxyRecordText(
+      fields.mxy,
+    );
   }
   // Scalars last: libmaxminddb reads one byte past the end of a file whose metadata ends with
-  // an empty map or array (as `description`, `languages` or `mxy_sections` may be).
+  // an empty map or array (as `description` or `languages` may be).
   map.node_count = typed("uint32", fields.nodeCount);
   map.record_size = typed("uint16", fields.recordSize);
   const body = encodeValue(map);

@@ -364,10 +364,7 @@ Deno.test("addExtension() places sections 8-byte aligned and records them in the
   assert.equal(b.stats.counts.demo, 2);
   assert.equal(b.stats.duplicates, 1);
   const db = Database.fromBytes(bytes);
-  const raw = db.metadata.raw as Record<string, unknown>;
-  const loc = (raw.mxy_sections as Record<string, { offset: bigint | number; length: number }>)
-    .demo;
-  const offset = Number(loc.offset);
+  const offset = db.metadata.sections.demo.offset;
   assert.equal(offset % 8, 0);
   const section = db.section("demo")!;
   assert.equal(new TextDecoder().decode(section.subarray(0, 8)), "MXYDEMO\x01");

@@ -85,14 +85,18 @@ Deno.test("readLayout() rejects missing or ill-typed required keys", () => {
   assert.match(failure(notMap).message, /not a map/);
 });
 
-Deno.test("readLayout() reads the mxy keys and ends the data section at the first section", () => {
-  const meta: WritableMap = {
-    ...BASE,
-    mxy_format_version: typed("uint16", 1),
-    mxy_counts: { ipv4: 1, ipv6: 0, literal: 2, glob: 3 },
-    mxy_match_mode: "case-insensitive",
-    mxy_sections: { literal: { offset: typed("uint64", 24), length: typed("uint64", 8) } },
+function withRecord(record: unknown): WritableMap {
+  return { ...BASE, description: { en: "test", mxy: JSON.stringify(record) } };
+}
+
+Deno.test("readLayout() reads the mxy record and ends the data section at the first section", () => {
+  const record = {
+    format_version: 1,
+    counts: { ipv4: 1, ipv6: 0, literal: 2, glob: 3 },
+    match_mode: "case-insensitive",
+    sections: { literal: { offset: 24, length: 8 } },
   };
+  const meta = withRecord(record);
   // tree 6 + separator 16 = 22; data "" at 22..24 (2 bytes), section at 24..32.
   const bytes = file(meta, 6, [0x40, 0x40, ...new Array(8).fill(7)]);
   const l = readLayout(bytes);
@@ -101,18 +105,38 @@ Deno.test("readLayout() reads the mxy keys and ends the data section at the firs
   assert.equal(l.metadata.mxyMatchMode, "case-insensitive");
   assert.deepEqual(l.metadata.sections, { literal: { offset: 24, length: 8 } });
   assert.equal(l.dataEnd, 24);
-  const misaligned = file({ ...meta, mxy_sections: { literal: { offset: 25, length: 1 } } }, 6, [
-    0x40,
-    0x40,
-    ...new Array(8).fill(7),
-  ]);
+  assert.deepEqual(l.metadata.description, { en: "test" });
+  const misaligned = file(
+    withRecord({ ...record, sections: { literal: { offset: 25, length: 1 } } }),
+    6,
+    [
+      0x40,
+      0x40,
+      ...new Array(8).fill(7),
+    ],
+  );
   assert.equal(failure(misaligned).code, "bad-section");
-  const outside = file({ ...meta, mxy_sections: { literal: { offset: 24, length: 800 } } }, 6, [
-    0x40,
-    0x40,
-    ...new Array(8).fill(7),
-  ]);
+  const outside = file(
+    withRecord({ ...record, sections: { literal: { offset: 24, length: 800 } } }),
+    6,
+    [
+      0x40,
+      0x40,
+      ...new Array(8).fill(7),
+    ],
+  );
   assert.equal(failure(outside).code, "bad-section");
+});
+
+Deno.test("readLayout() rejects a malformed mxy record with a metadata error", () => {
+  for (
+    const text of ["{", "[]", '{"format_version":-1}', '{"format_version":1,"match_mode":"x"}']
+  ) {
+    const meta: WritableMap = { ...BASE, description: { mxy: text } };
+    const err = failure(file(meta, 6, [0x40, 0x40]));
+    assert.equal(err.code, "bad-metadata", text);
+    assert.match(err.message, /mxy/);
+  }
 });
 
 Deno.test({
