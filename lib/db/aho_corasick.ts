@@ -111,11 +111,6 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
   const order = new Int32Array(n);
   let head = 0, tail = 0;
   for (let b = 0; b < 256; b++) if (root[b] !== 0) order[tail++] = root[b];
-  const eachChild = (s: number, f: (t: number) => void) => {
-    if (s === 0) {
-      for (let b = 0; b < 256; b++) if (root[b] !== 0) f(root[b]);
-    } else for (let c = first[s]; c >= 0; c = sibling[c]) f(c);
-  };
   while (head < tail) {
     const s = order[head++];
     for (let t = first[s]; t >= 0; t = sibling[t]) {
@@ -142,7 +137,6 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
   const id = new Int32Array(n);
   const byNew = new Int32Array(n);
   const stack = new Int32Array(n);
-  const kidsTmp: number[] = [];
   let sp = 0;
   stack[sp++] = 0;
   let next = 0;
@@ -150,20 +144,25 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
     const s = stack[--sp];
     id[s] = next;
     byNew[next++] = s;
-    kidsTmp.length = 0;
-    eachChild(s, (t) => kidsTmp.push(t));
-    for (let k = kidsTmp.length - 1; k >= 0; k--) stack[sp++] = kidsTmp[k];
+    // Push the children in reverse byte order so the smallest byte is numbered first.
+    const base = sp;
+    if (s === 0) {
+      for (let b = 0; b < 256; b++) if (root[b] !== 0) stack[sp++] = root[b];
+    } else for (let c = first[s]; c >= 0; c = sibling[c]) stack[sp++] = c;
+    for (let lo = base, hi = sp - 1; lo < hi; lo++, hi--) {
+      const x = stack[lo];
+      stack[lo] = stack[hi];
+      stack[hi] = x;
+    }
   }
   for (let b = 0; b < 256; b++) root[b] = root[b] === 0 ? 0 : id[root[b]];
   const nodes = new Int32Array(4 * n);
-  const degree = (s: number) => {
-    let d = 0;
-    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
-    return d;
-  };
+  const deg = new Int32Array(n);
   let edgeCount = 0;
   for (let s = 1; s < n; s++) {
-    const d = degree(s);
+    let d = 0;
+    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
+    deg[s] = d;
     if (d > 1) edgeCount += d;
   }
   const edges = new Int32Array(2 * edgeCount);
@@ -176,7 +175,7 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
     for (let k = outHead[s]; k >= 0; k = outNext[k]) total++;
     nodes[4 * ns] = ns === 0 ? 0 : id[fail[s]];
     nodes[4 * ns + 3] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
-    const d = ns === 0 ? 0 : degree(s);
+    const d = ns === 0 ? 0 : deg[s];
     let info = d;
     if (outHead[s] >= 0) info |= HAS_OUT;
     if (d === 1) info |= label[first[s]] << 9;
@@ -381,6 +380,82 @@ export class AhoCorasick {
     return count;
   }
 
+  /** Whether the automaton has no keys at all (only the root): walking it finds nothing. */
+  get isEmpty(): boolean {
+    return this.#nodes.length <= 4;
+  }
+
+  /**
+   * Follows trie edges only (no failure links) from the root over `bytes[start..end)`.
+   *
+   * @param bytes The bytes.
+   * @param start Where to start.
+   * @param end Where to stop (exclusive).
+   * @returns The state reached, or -1 when an edge is missing.
+   */
+  walk(bytes: Uint8Array, start: number, end: number): number {
+    let s = 0;
+    for (let k = start; k < end; k++) {
+      s = this.#step(s, bytes[k]);
+      if (s === 0) return -1;
+    }
+    return s;
+  }
+
+  /**
+   * Whether state `s` itself (not its dictionary links) reports `key`.
+   *
+   * @param s The state.
+   * @param key The key.
+   * @returns True when `key` is among the state's outputs.
+   */
+  reports(s: number, key: number): boolean {
+    if (s < 0 || s >= this.#nodes.length >> 2) return false;
+    const outList = this.#outList;
+    for (let x = this.#outStart[s], e = this.#outStart[s + 1]; x < e; x++) {
+      if (outList[x] === key) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Marks in `marks` (one slot per key) every key this automaton reports, with `tag`; calls
+   * `bad` when a key is reported twice, here or by an automaton marked before (so that a key
+   * reaches a scan at most once per anchored walk).
+   *
+   * @param marks One slot per key, 0 when unmarked.
+   * @param tag The non-zero mark.
+   * @param bad Called with a description of the problem; must throw.
+   */
+  markKeys(marks: Uint8Array, tag: number, bad: (what: string) => never): void {
+    const outList = this.#outList;
+    for (let k = 0; k < outList.length; k++) {
+      const key = outList[k];
+      if (key >= marks.length || marks[key] !== 0) bad(`pattern ${key} is indexed twice`);
+      marks[key] = tag;
+    }
+  }
+
+  #step(s: number, b: number): number {
+    if (s === 0) return this.#root[b];
+    const nodes = this.#nodes;
+    const info = nodes[4 * s + 2];
+    const cnt = info & 511;
+    if (cnt === 1) return ((info >>> 9) & 255) === b ? s + 1 : 0;
+    if (cnt === 0) return 0;
+    const edges = this.#edges;
+    let lo = nodes[4 * s + 1];
+    let hi = lo + cnt;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = edges[2 * mid];
+      if (e === b) return edges[2 * mid + 1];
+      if (e < b) lo = mid + 1;
+      else hi = mid;
+    }
+    return 0;
+  }
+
   /**
    * Uses the automaton as a plain trie anchored at one end of the query: walks from the first
    * byte forwards (or from the last byte backwards, for a trie of reversed pieces) while
@@ -392,6 +467,19 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectAnchored(scan: AhoCorasickScan, fromEnd: boolean): number {
+    return fromEnd ? this.collectSuffix(scan, true) : this.collectPrefix(scan, true);
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectAnchored} from the first byte forwards. With `dedup` false
+   * the stamps are neither read nor written: the caller guarantees each key is reported by one
+   * state only (see {@linkcode AhoCorasick.markKeys}), so an anchored walk meets it once.
+   *
+   * @param scan The query, the output buffer and the de-duplication marks.
+   * @param dedup Whether to de-duplicate with the stamps.
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   */
+  collectPrefix(scan: AhoCorasickScan, dedup: boolean): number {
     const bytes = scan.bytes;
     const length = scan.length;
     const out = scan.out;
@@ -402,43 +490,212 @@ export class AhoCorasick {
     const seen = scan.seen;
     const stamp = scan.stamp;
     let count = scan.count;
-    let s = 0;
-    for (let k = 0; k < length; k++) {
-      const b = bytes[fromEnd ? length - 1 - k : k];
-      if (s === 0) {
-        s = this.#root[b];
-      } else {
-        const info = nodes[4 * s + 2];
-        const cnt = info & 511;
-        let nxt = 0;
-        if (cnt === 1) {
-          if (((info >>> 9) & 255) === b) nxt = s + 1;
-        } else if (cnt > 1) {
-          let lo = nodes[4 * s + 1];
-          let hi = lo + cnt;
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            const e = edges[2 * mid];
-            if (e === b) {
-              nxt = edges[2 * mid + 1];
-              break;
-            }
-            if (e < b) lo = mid + 1;
-            else hi = mid;
+    if (length === 0) return count;
+    let s = this.#root[bytes[0]];
+    let k = 1;
+    while (s !== 0) {
+      const info = nodes[4 * s + 2];
+      if ((info & HAS_OUT) !== 0) {
+        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+          const key = outList[x];
+          if (dedup) {
+            if (seen[key] === stamp) continue;
+            seen[key] = stamp;
           }
-        }
-        s = nxt;
-      }
-      if (s === 0) break;
-      for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
-        const key = outList[x];
-        if (seen[key] !== stamp) {
-          seen[key] = stamp;
           out[count++] = key;
         }
+      }
+      if (k === length) break;
+      const b = bytes[k++];
+      const cnt = info & 511;
+      if (cnt === 1) {
+        s = ((info >>> 9) & 255) === b ? s + 1 : 0;
+      } else if (cnt === 0) {
+        s = 0;
+      } else {
+        let lo = nodes[4 * s + 1];
+        let hi = lo + cnt;
+        let nxt = 0;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const e = edges[2 * mid];
+          if (e === b) {
+            nxt = edges[2 * mid + 1];
+            break;
+          }
+          if (e < b) lo = mid + 1;
+          else hi = mid;
+        }
+        s = nxt;
       }
     }
     scan.count = count;
     return count;
   }
+
+  /**
+   * {@linkcode AhoCorasick.collectPrefix} without de-duplication, reading the query string
+   * itself rather than its UTF-8 bytes (an ASCII character is its own byte), optionally folding
+   * ASCII case: the walk reads only as many characters as it follows edges. Gives up and returns
+   * -1 (leaving `scan.count` as it was) when it meets a non-ASCII character before stopping;
+   * the caller then walks the encoded bytes.
+   *
+   * @param query The query string.
+   * @param fold Whether to fold ASCII upper case to lower case.
+   * @param scan The output buffer (its `bytes` and `length` are not used).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
+   */
+  collectPrefixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    const length = query.length;
+    let count = scan.count;
+    if (length === 0) return count;
+    let b = query.charCodeAt(0);
+    if (b >= 0x80) return -1;
+    if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+    const out = scan.out;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
+    const outStart = this.#outStart;
+    const outList = this.#outList;
+    let s = this.#root[b];
+    let k = 1;
+    while (s !== 0) {
+      const info = nodes[4 * s + 2];
+      if ((info & HAS_OUT) !== 0) {
+        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) out[count++] = outList[x];
+      }
+      if (k === length) break;
+      b = query.charCodeAt(k++);
+      if (b >= 0x80) return -1;
+      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+      s = next(nodes, edges, s, info, b);
+    }
+    scan.count = count;
+    return count;
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectPrefixOf} from the query's last character backwards (for a
+   * trie of reversed pieces).
+   *
+   * @param query The query string.
+   * @param fold Whether to fold ASCII upper case to lower case.
+   * @param scan The output buffer (its `bytes` and `length` are not used).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
+   */
+  collectSuffixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    let k = query.length - 1;
+    let count = scan.count;
+    if (k < 0) return count;
+    let b = query.charCodeAt(k);
+    if (b >= 0x80) return -1;
+    if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+    const out = scan.out;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
+    const outStart = this.#outStart;
+    const outList = this.#outList;
+    let s = this.#root[b];
+    while (s !== 0) {
+      const info = nodes[4 * s + 2];
+      if ((info & HAS_OUT) !== 0) {
+        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) out[count++] = outList[x];
+      }
+      if (k === 0) break;
+      b = query.charCodeAt(--k);
+      if (b >= 0x80) return -1;
+      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+      s = next(nodes, edges, s, info, b);
+    }
+    scan.count = count;
+    return count;
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectAnchored} from the last byte backwards (for a trie of
+   * reversed pieces); `dedup` as in {@linkcode AhoCorasick.collectPrefix}.
+   *
+   * @param scan The query, the output buffer and the de-duplication marks.
+   * @param dedup Whether to de-duplicate with the stamps.
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   */
+  collectSuffix(scan: AhoCorasickScan, dedup: boolean): number {
+    const bytes = scan.bytes;
+    const length = scan.length;
+    const out = scan.out;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
+    const outStart = this.#outStart;
+    const outList = this.#outList;
+    const seen = scan.seen;
+    const stamp = scan.stamp;
+    let count = scan.count;
+    if (length === 0) return count;
+    let k = length - 1;
+    let s = this.#root[bytes[k]];
+    while (s !== 0) {
+      const info = nodes[4 * s + 2];
+      if ((info & HAS_OUT) !== 0) {
+        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+          const key = outList[x];
+          if (dedup) {
+            if (seen[key] === stamp) continue;
+            seen[key] = stamp;
+          }
+          out[count++] = key;
+        }
+      }
+      if (k === 0) break;
+      const b = bytes[--k];
+      const cnt = info & 511;
+      if (cnt === 1) {
+        s = ((info >>> 9) & 255) === b ? s + 1 : 0;
+      } else if (cnt === 0) {
+        s = 0;
+      } else {
+        let lo = nodes[4 * s + 1];
+        let hi = lo + cnt;
+        let nxt = 0;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const e = edges[2 * mid];
+          if (e === b) {
+            nxt = edges[2 * mid + 1];
+            break;
+          }
+          if (e < b) lo = mid + 1;
+          else hi = mid;
+        }
+        s = nxt;
+      }
+    }
+    scan.count = count;
+    return count;
+  }
+}
+
+// The trie edge from state `s` (not the root; `info` is its word 2) on byte `b`, or 0.
+function next(nodes: Int32Array, edges: Int32Array, s: number, info: number, b: number): number {
+  const cnt = info & 511;
+  if (cnt === 1) return ((info >>> 9) & 255) === b ? s + 1 : 0;
+  if (cnt === 0) return 0;
+  let lo = nodes[4 * s + 1];
+  const end = lo + cnt;
+  if (cnt <= 8) {
+    // Few edges: a linear scan over the sorted bytes beats a binary search.
+    for (; lo < end; lo++) {
+      const e = edges[2 * lo];
+      if (e >= b) return e === b ? edges[2 * lo + 1] : 0;
+    }
+    return 0;
+  }
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = edges[2 * mid];
+    if (e === b) return edges[2 * mid + 1];
+    if (e < b) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
 }

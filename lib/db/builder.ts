@@ -146,7 +146,26 @@ function mergeValues(a: WritableValue, b: WritableValue): WritableValue {
 
 /** Looks like an IP address or network (so errors are reported as such, not as a literal). */
 function looksLikeIp(text: string): boolean {
-  return /^[0-9.]+(\/.*)?$/.test(text) || /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(\/.*)?$/.test(text);
+  // Same as /^[0-9.]+(\/.*)?$/ or /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(\/.*)?$/, without a regex.
+  const n = text.length;
+  let i = 0;
+  let decimal = true;
+  let colon = false;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2f) break; // "/"
+    if (c >= 0x30 && c <= 0x39 || c === 0x2e) continue;
+    if (c === 0x3a) colon = true;
+    else if (!(c >= 0x61 && c <= 0x66 || c >= 0x41 && c <= 0x46)) return false;
+    decimal = false;
+  }
+  if (!(decimal && i > 0) && !colon) return false;
+  // After "/": anything but a line terminator (what "." matches).
+  for (i++; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return false;
+  }
+  return true;
 }
 
 /**

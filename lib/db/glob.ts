@@ -270,22 +270,53 @@ function parse(src: string, fold: boolean): { segments: Op[][]; lead: boolean; t
   return { segments, lead, trail };
 }
 
-function utf8Bytes(cps: number[]): number {
+function utf8Bytes(ops: Op[], from: number, to: number): number {
   let n = 0;
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i];
+  for (let i = from; i < to; i++) {
+    const c = ops[i] as number;
     n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return n;
 }
 
-function fromCodePoints(cps: number[]): string {
-  let out = "";
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i];
-    out += c < 0x10000 ? String.fromCharCode(c) : String.fromCodePoint(c);
+let units = new Uint16Array(64);
+
+/** The string of the literal code points `ops[from..to)`, built flat (no rope of 1-char pieces). */
+function fromCodePoints(ops: Op[], from: number, to: number): string {
+  if (to <= from) return "";
+  if (units.length < 2 * (to - from)) units = new Uint16Array(4 * (to - from));
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = ops[i] as number;
+    if (c < 0x10000) units[n++] = c;
+    else {
+      units[n++] = 0xd800 + ((c - 0x10000) >> 10);
+      units[n++] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+    }
   }
-  return out;
+  if (n > 4096) {
+    let out = "";
+    for (let k = 0; k < n; k += 4096) {
+      out += String.fromCharCode.apply(
+        null,
+        units.subarray(k, Math.min(n, k + 4096)) as unknown as number[],
+      );
+    }
+    return out;
+  }
+  return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
+}
+
+let wordBuf = new Int32Array(256);
+
+function pushWord(n: number, w: number): number {
+  if (n >= wordBuf.length) {
+    const next = new Int32Array(wordBuf.length * 2);
+    next.set(wordBuf);
+    wordBuf = next;
+  }
+  wordBuf[n] = w;
+  return n + 1;
 }
 
 /**
@@ -309,56 +340,71 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
   const fold = options.caseInsensitive === true;
   const { segments, lead, trail } = parse(source, fold);
   const hasStar = lead || trail || segments.length > 1;
-  const words: number[] = [
-    (lead ? 1 : 0) | (trail ? 2 : 0) | (hasStar ? 4 : 0),
-    segments.length,
-    0,
-  ];
+  let n = 0;
+  n = pushWord(n, (lead ? 1 : 0) | (trail ? 2 : 0) | (hasStar ? 4 : 0));
+  n = pushWord(n, segments.length);
+  n = pushWord(n, 0);
   let minLen = 0;
-  let best: number[] = [];
+  // The longest literal run (the first of the longest): segment, start and length.
+  let bestSeg = 0, bestAt = 0, bestLen = 0;
   let specificity = hasStar ? 0 : 1;
-  for (const seg of segments) {
-    const at = words.length;
-    words.push(0, seg.length);
+  for (let si = 0; si < segments.length; si++) {
+    const seg = segments[si];
+    const at = n;
+    n = pushWord(n, 0);
+    n = pushWord(n, seg.length);
     minLen += seg.length;
-    let run: number[] = [];
-    for (const op of seg) {
+    let runAt = 0, runLen = 0;
+    for (let k = 0; k < seg.length; k++) {
+      const op = seg[k];
       if (typeof op === "number") {
-        words.push(op);
+        n = pushWord(n, op);
         if (op >= 0) {
-          run.push(op);
+          if (runLen === 0) runAt = k;
+          runLen++;
           specificity += 3;
-          if (run.length > best.length) best = run;
+          if (runLen > bestLen) {
+            bestSeg = si;
+            bestAt = runAt;
+            bestLen = runLen;
+          }
           continue;
         }
         specificity += 1;
       } else {
-        words.push(SET, op.neg ? 1 : 0, op.ranges.length / 2);
-        for (let k = 0; k < op.ranges.length; k++) words.push(op.ranges[k]);
+        n = pushWord(n, SET);
+        n = pushWord(n, op.neg ? 1 : 0);
+        n = pushWord(n, op.ranges.length / 2);
+        for (let r = 0; r < op.ranges.length; r++) n = pushWord(n, op.ranges[r]);
         specificity += 2;
       }
-      run = [];
+      runLen = 0;
     }
-    words[at] = words.length - at - 2;
+    wordBuf[at] = n - at - 2;
   }
-  words[2] = minLen;
-  const prefix: number[] = [];
+  wordBuf[2] = minLen;
+  let prefixLen = 0;
   if (!lead && segments.length > 0) {
-    for (const op of segments[0]) {
+    const first = segments[0];
+    while (prefixLen < first.length) {
+      const op = first[prefixLen];
       if (typeof op !== "number" || op < 0) break;
-      prefix.push(op);
+      prefixLen++;
     }
   }
-  const suffix: number[] = [];
+  const last = segments.length > 0 ? segments[segments.length - 1] : [];
+  let suffixAt = last.length;
   if (!trail && segments.length > 0) {
-    const last = segments[segments.length - 1];
-    for (let k = last.length - 1; k >= 0; k--) {
-      const op = last[k];
+    while (suffixAt > 0) {
+      const op = last[suffixAt - 1];
       if (typeof op !== "number" || op < 0) break;
-      suffix.unshift(op);
+      suffixAt--;
     }
   }
-  const pb = utf8Bytes(prefix), sb = utf8Bytes(suffix), fb = utf8Bytes(best);
+  const bestOps = bestLen > 0 ? segments[bestSeg] : last;
+  const pb = prefixLen > 0 ? utf8Bytes(segments[0], 0, prefixLen) : 0;
+  const sb = utf8Bytes(last, suffixAt, last.length);
+  const fb = utf8Bytes(bestOps, bestAt, bestAt + bestLen);
   let anchor: CompiledGlob["anchor"] = "none";
   if (pb > 0 || sb > 0 || fb > 0) {
     if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? "prefix" : "suffix";
@@ -366,10 +412,10 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
   }
   return {
     source,
-    program: new Int32Array(words),
-    fixedPiece: fromCodePoints(best),
-    prefixPiece: fromCodePoints(prefix),
-    suffixPiece: fromCodePoints(suffix),
+    program: wordBuf.slice(0, n),
+    fixedPiece: fromCodePoints(bestOps, bestAt, bestAt + bestLen),
+    prefixPiece: prefixLen > 0 ? fromCodePoints(segments[0], 0, prefixLen) : "",
+    suffixPiece: fromCodePoints(last, suffixAt, last.length),
     anchor,
     specificity,
   };

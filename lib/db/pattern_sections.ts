@@ -61,6 +61,8 @@ export function literalSectionEncoder(): SectionEncoder {
 export function globSectionEncoder(): SectionEncoder {
   // Patterns compiled while checking them, reused when the section is encoded.
   const cache = new Map<string, CompiledGlob>();
+  // The case mode the cached programs were compiled in (null: none cached yet).
+  let cacheMode: boolean | null = null;
   return {
     name: "glob",
     kind: "glob",
@@ -68,6 +70,10 @@ export function globSectionEncoder(): SectionEncoder {
     normalizeKey: (key: string, mode: MatchMode) => {
       const ci = mode === "case-insensitive";
       try {
+        if (cacheMode !== ci) {
+          cache.clear();
+          cacheMode = ci;
+        }
         cache.set(key, compileGlob(key, { caseInsensitive: ci }));
       } catch (err) {
         if (err instanceof GlobError) {
@@ -83,11 +89,17 @@ export function globSectionEncoder(): SectionEncoder {
     },
     encode: (entries: readonly SectionEntry[], context: SectionContext) => {
       const caseInsensitive = context.matchMode === "case-insensitive";
+      const reuse = cacheMode === caseInsensitive;
       const bytes = encodeGlobSection(
-        entries.map((e) => ({ text: e.key, dataOffset: e.offset, compiled: cache.get(e.key) })),
+        entries.map((e) => ({
+          text: e.key,
+          dataOffset: e.offset,
+          compiled: reuse ? cache.get(e.key) : undefined,
+        })),
         { caseInsensitive },
       );
       cache.clear();
+      cacheMode = null;
       return bytes;
     },
   };

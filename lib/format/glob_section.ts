@@ -123,7 +123,9 @@ export function encodeGlobSection(
 ): Uint8Array {
   const fold = options.caseInsensitive === true;
   const compiled = entries.map((e, i) => ({
-    c: compileGlob(e.text, { caseInsensitive: fold }),
+    c: e.compiled !== undefined && e.compiled.source === e.text
+      ? e.compiled
+      : compileGlob(e.text, { caseInsensitive: fold }),
     i,
   }));
   compiled.sort((a, b) => b.c.specificity - a.c.specificity || a.i - b.i);
