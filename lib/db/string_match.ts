@@ -138,7 +138,16 @@ export class StringMatcher {
   #bytes = new Uint8Array(512);
   #cps = new Int32Array(256);
   #cpsLength = -1;
+  #length = -1;
+  #ascii = false;
   #scan: AhoCorasickScan;
+  // Per pattern, 1 when a hit in its index is already a match (its program is the indexed
+  // piece plus stars on the open sides: "lit*" in the prefix trie, "*lit" in the suffix trie,
+  // "*lit*" in the automaton), so its program need not run. Set by #init.
+  #implied: Uint8Array = new Uint8Array(0);
+  #usePrefix = false;
+  #useSuffix = false;
+  #useInfix = false;
   /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
   lastKind = -1;
   /** Entry number of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
@@ -213,42 +222,125 @@ export class StringMatcher {
     return this.#globs?.count ?? 0;
   }
 
-  #prepare(query: string): number {
-    let n = encodeUtf8Into(query, this.#bytes, this.#fold);
-    if (n < 0) {
+  // Encodes the query to UTF-8 (folded) in #bytes, once per query; its length is #length.
+  #encode(query: string): number {
+    if (this.#length >= 0) return this.#length;
+    // ASCII fast path: bytes and code points are the same numbers.
+    const n = query.length;
+    const bytes = this.#bytes;
+    if (n <= bytes.length) {
+      const fold = this.#fold;
+      let i = 0;
+      for (; i < n; i++) {
+        let c = query.charCodeAt(i);
+        if (c >= 0x80) break;
+        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        bytes[i] = c;
+      }
+      if (i === n) {
+        this.#ascii = true;
+        this.#scan.length = n;
+        return this.#length = n;
+      }
+    }
+    this.#ascii = false;
+    let len = encodeUtf8Into(query, this.#bytes, this.#fold);
+    if (len < 0) {
       this.#bytes = new Uint8Array(query.length * 3 + 64);
       this.#scan.bytes = this.#bytes;
-      n = encodeUtf8Into(query, this.#bytes, this.#fold);
+      len = encodeUtf8Into(query, this.#bytes, this.#fold);
     }
-    this.#cpsLength = -1;
-    return n;
+    this.#scan.length = len;
+    return this.#length = len;
   }
 
   #codePoints(query: string): number {
     if (this.#cpsLength < 0) {
       if (this.#cps.length < query.length) this.#cps = new Int32Array(query.length * 2);
-      this.#cpsLength = codePointsInto(query, this.#cps, this.#fold);
+      this.#encode(query);
+      if (this.#ascii) {
+        // The bytes already hold the (folded) code points.
+        const n = query.length, cps = this.#cps, bytes = this.#bytes;
+        for (let i = 0; i < n; i++) cps[i] = bytes[i];
+        this.#cpsLength = n;
+      } else this.#cpsLength = codePointsInto(query, this.#cps, this.#fold);
     }
     return this.#cpsLength;
   }
 
-  #candidates(length: number): number {
+  #run(programs: Int32Array, at: number, query: string): boolean {
+    const cl = this.#codePoints(query); // may grow #cps: read it after
+    return runGlob(programs, at, this.#cps, cl);
+  }
+
+  // Once per matcher: checks the untrusted tables, and finds the patterns whose index hit is
+  // already a match.
+  #init(): void {
     const globs = this.#globs!;
-    if (!this.#verified) {
-      globs.verify();
-      this.#verified = true;
+    globs.verify();
+    const P = globs.count;
+    const where = new Uint8Array(P);
+    const bad = (what: string): never => {
+      throw new FormatError("bad-section", `Glob section: ${what}`);
+    };
+    globs.prefixTrie.markKeys(where, 1, bad);
+    globs.suffixTrie.markKeys(where, 2, bad);
+    globs.automaton.markKeys(where, 3, bad);
+    const implied = new Uint8Array(P);
+    const programs = globs.programs;
+    const buf = new Uint8Array(64);
+    for (let id = 0; id < P; id++) {
+      const tag = where[id];
+      if (tag === 0) continue;
+      const at = globs.programStart(id);
+      const flags = programs[at];
+      // Wanted: one segment of literal code points, stars exactly on the open sides.
+      const want = tag === 1 ? 6 : tag === 2 ? 5 : 7;
+      if (flags !== want || programs[at + 1] !== 1) continue;
+      const ops = programs[at + 3];
+      if (programs[at + 4] !== ops || programs[at + 2] !== ops) continue;
+      let lit = true;
+      for (let k = 0; k < ops; k++) if (programs[at + 5 + k] < 0) lit = false;
+      if (!lit || ops * 4 > buf.length) continue;
+      // The segment's UTF-8 must lead exactly to the state that reports this pattern.
+      let n = 0;
+      for (let k = 0; k < ops; k++) n = utf8Put(programs[at + 5 + k], buf, n);
+      if (tag === 2) buf.subarray(0, n).reverse();
+      const trie = tag === 1 ? globs.prefixTrie : tag === 2 ? globs.suffixTrie : globs.automaton;
+      if (trie.reports(trie.walk(buf, 0, n), id)) implied[id] = 1;
     }
+    this.#implied = implied;
+    this.#usePrefix = !globs.prefixTrie.isEmpty;
+    this.#useSuffix = !globs.suffixTrie.isEmpty;
+    this.#useInfix = !globs.automaton.isEmpty;
+    this.#verified = true;
+  }
+
+  #candidates(query: string): number {
+    if (!this.#verified) this.#init();
+    this.#length = -1;
+    this.#cpsLength = -1;
+    const globs = this.#globs!;
     const scan = this.#scan;
-    if (scan.stamp === 0xffffffff) {
-      scan.seen.fill(0);
-      scan.stamp = 0;
-    }
-    scan.stamp++;
-    scan.length = length;
     scan.count = 0;
-    globs.prefixTrie.collectAnchored(scan, false);
-    globs.suffixTrie.collectAnchored(scan, true);
-    return globs.automaton.collect(scan);
+    if (this.#usePrefix && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
+      this.#encode(query);
+      globs.prefixTrie.collectPrefix(scan, false);
+    }
+    if (this.#useSuffix && globs.suffixTrie.collectSuffixOf(query, this.#fold, scan) < 0) {
+      this.#encode(query);
+      globs.suffixTrie.collectSuffix(scan, false);
+    }
+    if (this.#useInfix) {
+      this.#encode(query);
+      if (scan.stamp === 0xffffffff) {
+        scan.seen.fill(0);
+        scan.stamp = 0;
+      }
+      scan.stamp++;
+      globs.automaton.collect(scan);
+    }
+    return scan.count;
   }
 
   /**
@@ -268,29 +360,25 @@ export class StringMatcher {
     }
     const globs = this.#globs;
     if (globs === null || globs.count === 0) return out.count;
-    const n = this.#candidates(this.#prepare(query));
+    const n = this.#candidates(query);
     const first = out.count;
     const cand = this.#scan.out;
     const programs = globs.programs;
-    if (n > 0) {
-      const cl = this.#codePoints(query);
-      for (let k = 0; k < n; k++) {
-        const id = cand[k];
-        if (runGlob(programs, globs.programStart(id), this.#cps, cl)) {
-          out.push(MATCH_GLOB, id, globs.dataOffset(id));
-        }
+    const implied = this.#implied;
+    for (let k = 0; k < n; k++) {
+      const id = cand[k];
+      if (implied[id] === 1 || this.#run(programs, globs.programStart(id), query)) {
+        out.push(MATCH_GLOB, id, globs.dataOffset(id));
       }
     }
     const always = globs.always;
-    if (always.length > 0) {
-      const cl = this.#codePoints(query);
-      for (let k = 0; k < always.length; k++) {
-        const id = always[k];
-        if (runGlob(programs, globs.programStart(id), this.#cps, cl)) {
-          out.push(MATCH_GLOB, id, globs.dataOffset(id));
-        }
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k];
+      if (this.#run(programs, globs.programStart(id), query)) {
+        out.push(MATCH_GLOB, id, globs.dataOffset(id));
       }
     }
+    if (out.count - first < 2) return out.count;
     // Most specific first = ascending pattern number (insertion sort: few matches).
     const ent = out.entries, off = out.offsets;
     for (let i = first + 1; i < out.count; i++) {
@@ -329,22 +417,21 @@ export class StringMatcher {
     this.lastEntry = -1;
     const globs = this.#globs;
     if (globs === null || globs.count === 0) return -1;
-    const n = this.#candidates(this.#prepare(query));
+    const n = this.#candidates(query);
     let best = globs.count;
     const cand = this.#scan.out;
     const programs = globs.programs;
+    const implied = this.#implied;
     for (let k = 0; k < n; k++) {
       const id = cand[k];
       if (id >= best) continue;
-      const cl = this.#codePoints(query);
-      if (runGlob(programs, globs.programStart(id), this.#cps, cl)) best = id;
+      if (implied[id] === 1 || this.#run(programs, globs.programStart(id), query)) best = id;
     }
     const always = globs.always;
     for (let k = 0; k < always.length; k++) {
       const id = always[k];
       if (id >= best) continue;
-      const cl = this.#codePoints(query);
-      if (runGlob(programs, globs.programStart(id), this.#cps, cl)) best = id;
+      if (this.#run(programs, globs.programStart(id), query)) best = id;
     }
     if (best === globs.count) return -1;
     this.lastKind = MATCH_GLOB;
@@ -397,4 +484,24 @@ export class StringMatcher {
   get literalTable(): LiteralTable | null {
     return this.#literal;
   }
+}
+
+// Writes one code point as UTF-8 (surrogates in their 3-byte form, as the encoder does).
+function utf8Put(cp: number, out: Uint8Array, j: number): number {
+  if (cp < 0x80) {
+    out[j++] = cp;
+  } else if (cp < 0x800) {
+    out[j++] = 0xc0 | (cp >> 6);
+    out[j++] = 0x80 | (cp & 63);
+  } else if (cp < 0x10000) {
+    out[j++] = 0xe0 | (cp >> 12);
+    out[j++] = 0x80 | ((cp >> 6) & 63);
+    out[j++] = 0x80 | (cp & 63);
+  } else {
+    out[j++] = 0xf0 | (cp >> 18);
+    out[j++] = 0x80 | ((cp >> 12) & 63);
+    out[j++] = 0x80 | ((cp >> 6) & 63);
+    out[j++] = 0x80 | (cp & 63);
+  }
+  return j;
 }
