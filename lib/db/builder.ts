@@ -168,6 +168,14 @@ function looksLikeIp(text: string): boolean {
   return true;
 }
 
+/** Hash of an IPv4-subtree network (address and prefix length). */
+function v4Hash(addr: number, prefix: number): number {
+  let h = Math.imul(addr ^ Math.imul(prefix + 1, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
  * Collects entries and builds a `.mxy` / MaxMind DB file.
  *
@@ -203,6 +211,14 @@ export class DatabaseBuilder {
   #offset = new Float64Array(1 << 12);
   #srcFile = new Int32Array(1 << 12);
   #srcLine = new Int32Array(1 << 12);
+  // Networks of the IPv4 subtree (trie node 1) are only recorded by add(), in a hash table on
+  // (address, prefix) for the duplicate policy, and are put into the trie at build() in address
+  // order: sorted insertion walks nodes that are already in cache and numbers them almost in
+  // the order the tree is written.
+  #v4Addr = new Uint32Array(1 << 12);
+  #v4Prefix = new Uint8Array(1 << 12); // 255: not an IPv4-subtree network
+  #v4Table = new Int32Array(1 << 12); // entry index + 1, 0 = free slot
+  #v4Count = 0;
   #entries = 0;
   #values: WritableValue[] = [];
   #files = new Map<string, number>();
@@ -439,22 +455,7 @@ export class DatabaseBuilder {
         else ok = false; // parseCidr below gives the error
       }
       if (ok) {
-        let left = this.#left;
-        let right = this.#right;
-        let t = 1;
-        for (let i = 0; i < prefix; i++) {
-          const bit = (addr >>> (31 - i)) & 1;
-          let c = bit ? right[t] : left[t];
-          if (c === 0) {
-            c = this.#newNode();
-            left = this.#left;
-            right = this.#right;
-            if (bit) right[t] = c;
-            else left[t] = c;
-          }
-          t = c;
-        }
-        this.#store(t, false, null, addr, prefix, data, source);
+        this.#storeV4(addr, prefix, false, null, data, source);
         return;
       }
     }
@@ -493,6 +494,11 @@ export class DatabaseBuilder {
         source,
       );
     }
+    if (root === 1) {
+      const addr = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      this.#storeV4(addr, prefix, isV6, net.bytes, data, source, net.prefixLength);
+      return;
+    }
     let t = root;
     for (let i = 0; i < prefix; i++) {
       const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
@@ -518,33 +524,148 @@ export class DatabaseBuilder {
   ): void {
     const e = this.#entry[t];
     if (e !== 0) {
-      const i = e - 1;
-      const f = this.#srcFile[i];
-      const first = f >= 0 ? { file: this.#fileNames[f], line: this.#srcLine[i] } : undefined;
-      const label = bytes ? formatNetwork(bytes, prefix) : `${formatIpv4(v4)}/${prefix}`;
-      this.#duplicate(label, first, source);
-      if (this.#opts.onDuplicate === "first") return;
-      if (this.#opts.onDuplicate === "merge") {
-        this.#values[i] = mergeValues(this.#values[i], data);
-      } else {
-        this.#offset[i] = this.#encode(data, source);
-        this.#setSource(i, source);
-      }
+      this.#repeat(e - 1, bytes, v4, prefix, data, source);
       return;
     }
+    const i = this.#newEntry(isV6, data, source);
+    this.#entry[t] = i + 1;
+  }
+
+  /** Applies the duplicate policy to a network given again (entry `i`). */
+  #repeat(
+    i: number,
+    bytes: Uint8Array | null,
+    v4: number,
+    prefix: number,
+    data: WritableValue,
+    source?: EntrySource,
+  ): void {
+    const f = this.#srcFile[i];
+    const first = f >= 0 ? { file: this.#fileNames[f], line: this.#srcLine[i] } : undefined;
+    const label = bytes ? formatNetwork(bytes, prefix) : `${formatIpv4(v4)}/${prefix}`;
+    this.#duplicate(label, first, source);
+    if (this.#opts.onDuplicate === "first") return;
+    if (this.#opts.onDuplicate === "merge") {
+      this.#values[i] = mergeValues(this.#values[i], data);
+    } else {
+      this.#offset[i] = this.#encode(data, source);
+      this.#setSource(i, source);
+    }
+  }
+
+  /**
+   * Stores the data of the IPv4-subtree network `addr/prefix` (recorded now, put into the trie
+   * at build()). `bytes` and `labelPrefix` name the network as given, for duplicate messages.
+   */
+  #storeV4(
+    addr: number,
+    prefix: number,
+    isV6: boolean,
+    bytes: Uint8Array | null,
+    data: WritableValue,
+    source?: EntrySource,
+    labelPrefix = prefix,
+  ): void {
+    let table = this.#v4Table;
+    let mask = table.length - 1;
+    let slot = v4Hash(addr, prefix) & mask;
+    for (;;) {
+      const e = table[slot];
+      if (e === 0) break;
+      const i = e - 1;
+      if (this.#v4Addr[i] === addr && this.#v4Prefix[i] === prefix) {
+        this.#repeat(i, bytes, addr, labelPrefix, data, source);
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const i = this.#newEntry(isV6, data, source);
+    this.#v4Addr[i] = addr;
+    this.#v4Prefix[i] = prefix;
+    table[slot] = i + 1;
+    if (++this.#v4Count * 2 > table.length) {
+      table = new Int32Array(table.length * 2);
+      mask = table.length - 1;
+      const old = this.#v4Table;
+      for (let k = 0; k < old.length; k++) {
+        const e = old[k];
+        if (e === 0) continue;
+        let at = v4Hash(this.#v4Addr[e - 1], this.#v4Prefix[e - 1]) & mask;
+        while (table[at] !== 0) at = (at + 1) & mask;
+        table[at] = e;
+      }
+      this.#v4Table = table;
+    }
+  }
+
+  /** A new network entry (its value encoded now unless merging); returns its index. */
+  #newEntry(isV6: boolean, data: WritableValue, source?: EntrySource): number {
     const merge = this.#opts.onDuplicate === "merge";
     const offset = merge ? -1 : this.#encode(data, source);
     const i = this.#entries++;
     if (i >= this.#offset.length) this.#growEntries();
     this.#offset[i] = offset;
+    this.#v4Prefix[i] = 255;
     this.#setSource(i, source);
     if (merge) this.#values[i] = data;
-    this.#entry[t] = i + 1;
     if (isV6) {
       this.#hasV6 = true;
       this.#counts.ipv6++;
     } else {
       this.#counts.ipv4++;
+    }
+    return i;
+  }
+
+  /** Puts the recorded IPv4-subtree networks into the trie, in address order. */
+  #insertV4(): void {
+    const n = this.#entries;
+    const prefixes = this.#v4Prefix;
+    const addrs = this.#v4Addr;
+    const keys = new Float64Array(this.#v4Count);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (prefixes[i] !== 255) keys[k++] = addrs[i] * 64 + prefixes[i];
+    }
+    keys.sort();
+    const table = this.#v4Table;
+    const mask = table.length - 1;
+    // path[d]: the node at depth d on the previous network's path.
+    const path = new Int32Array(34);
+    path[0] = 1;
+    let prevAddr = 0;
+    let prevPrefix = 0;
+    let left = this.#left;
+    let right = this.#right;
+    for (let j = 0; j < k; j++) {
+      const key = keys[j];
+      const prefix = key % 64;
+      const addr = (key - prefix) / 64;
+      let slot = v4Hash(addr, prefix) & mask;
+      let e = table[slot];
+      while (addrs[e - 1] !== addr || prefixes[e - 1] !== prefix) {
+        slot = (slot + 1) & mask;
+        e = table[slot];
+      }
+      // Resume from the deepest node shared with the previous network's path.
+      let d = Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
+      let t = path[d];
+      for (; d < prefix; d++) {
+        const bit = (addr >>> (31 - d)) & 1;
+        let c = bit ? right[t] : left[t];
+        if (c === 0) {
+          c = this.#newNode();
+          left = this.#left;
+          right = this.#right;
+          if (bit) right[t] = c;
+          else left[t] = c;
+        }
+        t = c;
+        path[d + 1] = t;
+      }
+      this.#entry[t] = e;
+      prevAddr = addr;
+      prevPrefix = prefix;
     }
   }
 
@@ -579,6 +700,12 @@ export class DatabaseBuilder {
     const l = new Int32Array(n);
     l.set(this.#srcLine);
     this.#srcLine = l;
+    const a = new Uint32Array(n);
+    a.set(this.#v4Addr);
+    this.#v4Addr = a;
+    const p = new Uint8Array(n);
+    p.set(this.#v4Prefix);
+    this.#v4Prefix = p;
   }
 
   #newNode(): number {
@@ -679,6 +806,7 @@ export class DatabaseBuilder {
     }
 
     // The tree.
+    this.#insertV4();
     const ipVersion: 4 | 6 = opts.ipVersion === "auto" ? (this.#hasV6 ? 6 : 4) : opts.ipVersion;
     let root = 1;
     if (ipVersion === 6) {

@@ -536,3 +536,60 @@ Deno.test({
     await Deno.remove(path);
   },
 });
+
+Deno.test("build() writes the same file whatever order IPv4 networks are added in", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(
+        fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }))
+          .map(([a, p]) => {
+            const addr = p === 0 ? 0 : (a & (0xffffffff << (32 - p))) >>> 0;
+            return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${p}`;
+          }),
+        { minLength: 1, maxLength: 60 },
+      ),
+      fc.boolean(),
+      fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 20 }),
+      (nets, v6, probes) => {
+        // One shared value: the data section is then the same, and so must the tree be.
+        const build = (list: string[], value: (n: string) => { n: string }) => {
+          const b = new DatabaseBuilder({ buildEpoch: 1, ipVersion: v6 ? 6 : "auto" });
+          list.forEach((n) => b.add(n, value(n)));
+          return b.build();
+        };
+        const same = () => ({ n: "x" });
+        assert.deepEqual(build(nets, same), build([...nets].reverse(), same));
+        // Each network's own value: every address answers the same in both orders.
+        const a = Database.fromBytes(build(nets, (n) => ({ n })));
+        const b = Database.fromBytes(build([...nets].reverse(), (n) => ({ n })));
+        const ips = [
+          ...nets.map((n) => n.slice(0, n.indexOf("/"))),
+          ...probes.map((p) => formatIpv4Number(p)),
+        ];
+        for (const ip of ips) assert.deepEqual(a.lookup(ip), b.lookup(ip));
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("add() counts an IPv4 network and its IPv4-mapped IPv6 form as one entry", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "error" });
+  b.add("1.2.3.0/24", { n: 1 }, { file: "a.txt", line: 1 });
+  assert.throws(
+    () => b.add("::ffff:1.2.3.0/120", { n: 2 }, { file: "a.txt", line: 2 }),
+    (e: unknown) => e instanceof InputError && /first given at a\.txt:1/.test(e.message),
+  );
+  const c = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
+  c.add("1.2.3.4", { n: 1 });
+  c.add("::ffff:1.2.3.4", { n: 2 });
+  c.add("1.2.3.4/32", { n: 3 });
+  const db = Database.fromBytes(c.build());
+  assert.equal(c.stats.duplicates, 2);
+  assert.equal(c.stats.counts.ipv4, 1);
+  assert.deepEqual(db.lookup("1.2.3.4")?.data, { n: 3 });
+});
+
+function formatIpv4Number(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
