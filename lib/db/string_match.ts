@@ -288,7 +288,7 @@ export class StringMatcher {
     globs.automaton.markKeys(where, 3, bad);
     const implied = new Uint8Array(P);
     const programs = globs.programs;
-    const buf = new Uint8Array(64);
+    let buf = new Uint8Array(64);
     for (let id = 0; id < P; id++) {
       const tag = where[id];
       if (tag === 0) continue;
@@ -301,7 +301,8 @@ export class StringMatcher {
       if (programs[at + 4] !== ops || programs[at + 2] !== ops) continue;
       let lit = true;
       for (let k = 0; k < ops; k++) if (programs[at + 5 + k] < 0) lit = false;
-      if (!lit || ops * 4 > buf.length) continue;
+      if (!lit) continue;
+      if (ops * 4 > buf.length) buf = new Uint8Array(ops * 8);
       // The segment's UTF-8 must lead exactly to the state that reports this pattern.
       let n = 0;
       for (let k = 0; k < ops; k++) n = utf8Put(programs[at + 5 + k], buf, n);

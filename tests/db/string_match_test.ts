@@ -130,3 +130,50 @@ Deno.test("matchAll() handles long queries and grows its buffers", () => {
   assert.equal(m.matchAll("x".repeat(200_000) + "y", out), 1);
   assert.equal(out.offsets[0], 2);
 });
+
+for (const ci of [false, true]) {
+  Deno.test(
+    `matchAll() and matchFirst() agree with brute force on "lit*", "*lit" and "*lit*" patterns, ` +
+      `whose index hit skips the program (${ci ? "case-insensitive" : "case-sensitive"})`,
+    () => {
+      // Long and non-ASCII literals, so the shortcut's check walks pieces of every length.
+      const lit = fc.stringMatching(/^[a-cA-Cé😀\-.]{1,40}$/);
+      const globArb2 = fc.tuple(lit, fc.constantFrom("p", "s", "i", "x")).map(([l, k]) =>
+        k === "p" ? `${l}*` : k === "s" ? `*${l}` : k === "i" ? `*${l}*` : `${l}?*`
+      );
+      fc.assert(
+        fc.property(
+          fc.array(globArb2, { minLength: 1, maxLength: 30 }),
+          fc.array(fc.stringMatching(/^[a-cA-Cé😀\-.]{0,50}$/), { maxLength: 6 }),
+          (globs, extra) => {
+            const texts = [...new Set(globs)];
+            const m = StringMatcher.fromSections(
+              null,
+              encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })), {
+                caseInsensitive: ci,
+              }),
+            );
+            const out = new StringMatches(1);
+            // Queries: each pattern's literal with random text around it, and free strings.
+            const queries = [...extra];
+            for (const t of texts) {
+              const core = t.replace(/[*?]/g, "");
+              queries.push(core, `x${core}`, `${core}y`, `é${core}.b`, core.toUpperCase());
+            }
+            for (const q of queries) {
+              const want = bruteForce(texts, q, ci);
+              const n = m.matchAll(q, out);
+              const got = new Set<number>();
+              for (let k = 0; k < n; k++) got.add(out.offsets[k]);
+              assert.equal(n, got.size, "each pattern reported once");
+              assert.deepEqual([...got].sort((a, b) => a - b), [...want].sort((a, b) => a - b), q);
+              const best = m.matchFirst(q);
+              assert.equal(best, n === 0 ? -1 : out.offsets[0], q);
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
+}
