@@ -346,6 +346,17 @@ export class AhoCorasick {
           let lo = nodes[4 * s + 1];
           let hi = lo + cnt;
           let nxt = -1;
+          if (cnt <= 16) {
+            // Few edges: a linear scan over the sorted bytes beats a binary search.
+            for (; lo < hi; lo++) {
+              const e = edges[2 * lo];
+              if (e >= b) {
+                if (e === b) nxt = edges[2 * lo + 1];
+                break;
+              }
+            }
+            hi = lo;
+          }
           while (lo < hi) {
             const mid = (lo + hi) >>> 1;
             const e = edges[2 * mid];
@@ -454,6 +465,61 @@ export class AhoCorasick {
       else hi = mid;
     }
     return 0;
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collect} reading the query string itself rather than its UTF-8
+   * bytes (an ASCII character is its own byte), optionally folding ASCII case. Gives up and
+   * returns -1 (leaving `scan.count` as it was, but with some stamps set: the caller takes a new
+   * stamp before walking the encoded bytes) when it meets a non-ASCII character.
+   *
+   * @param query The query string.
+   * @param fold Whether to fold ASCII upper case to lower case.
+   * @param scan The output buffer and de-duplication marks (`bytes` and `length` unused).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
+   */
+  collectOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    const length = query.length;
+    const out = scan.out;
+    const root = this.#root;
+    const nodes = this.#nodes;
+    const edges = this.#edges;
+    const outStart = this.#outStart;
+    const outList = this.#outList;
+    const seen = scan.seen;
+    const stamp = scan.stamp;
+    let count = scan.count;
+    let s = 0;
+    for (let i = 0; i < length; i++) {
+      let b = query.charCodeAt(i);
+      if (b >= 0x80) return -1;
+      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+      while (s !== 0) {
+        const g = next(nodes, edges, s, nodes[4 * s + 2], b);
+        if (g !== 0) {
+          s = g;
+          break;
+        }
+        s = nodes[4 * s];
+      }
+      if (s === 0) {
+        s = root[b];
+        if (s === 0) continue;
+      }
+      let t = (nodes[4 * s + 2] & HAS_OUT) !== 0 ? s : nodes[4 * s + 3];
+      while (t > 0) {
+        for (let k = outStart[t], e = outStart[t + 1]; k < e; k++) {
+          const key = outList[k];
+          if (seen[key] !== stamp) {
+            seen[key] = stamp;
+            out[count++] = key;
+          }
+        }
+        t = nodes[4 * t + 3];
+      }
+    }
+    scan.count = count;
+    return count;
   }
 
   /**
@@ -681,7 +747,7 @@ function next(nodes: Int32Array, edges: Int32Array, s: number, info: number, b: 
   if (cnt === 0) return 0;
   let lo = nodes[4 * s + 1];
   const end = lo + cnt;
-  if (cnt <= 8) {
+  if (cnt <= 16) {
     // Few edges: a linear scan over the sorted bytes beats a binary search.
     for (; lo < end; lo++) {
       const e = edges[2 * lo];

@@ -257,7 +257,20 @@ export class StringMatcher {
   #codePoints(query: string): number {
     if (this.#cpsLength < 0) {
       if (this.#cps.length < query.length) this.#cps = new Int32Array(query.length * 2);
-      this.#encode(query);
+      if (this.#length < 0) {
+        // Not encoded yet: an ASCII query's code points are its char codes.
+        const n = query.length, cps = this.#cps, fold = this.#fold;
+        let i = 0;
+        for (; i < n; i++) {
+          let c = query.charCodeAt(i);
+          if (c >= 0x80) break;
+          if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+          cps[i] = c;
+        }
+        if (i === n) return this.#cpsLength = n;
+        this.#cpsLength = codePointsInto(query, cps, fold);
+        return this.#cpsLength;
+      }
       if (this.#ascii) {
         // The bytes already hold the (folded) code points.
         const n = query.length, cps = this.#cps, bytes = this.#bytes;
@@ -317,6 +330,15 @@ export class StringMatcher {
     this.#verified = true;
   }
 
+  #nextStamp(): void {
+    const scan = this.#scan;
+    if (scan.stamp === 0xffffffff) {
+      scan.seen.fill(0);
+      scan.stamp = 0;
+    }
+    scan.stamp++;
+  }
+
   #candidates(query: string): number {
     if (!this.#verified) this.#init();
     this.#length = -1;
@@ -333,13 +355,12 @@ export class StringMatcher {
       globs.suffixTrie.collectSuffix(scan, false);
     }
     if (this.#useInfix) {
-      this.#encode(query);
-      if (scan.stamp === 0xffffffff) {
-        scan.seen.fill(0);
-        scan.stamp = 0;
+      this.#nextStamp();
+      if (globs.automaton.collectOf(query, this.#fold, scan) < 0) {
+        this.#encode(query);
+        this.#nextStamp();
+        globs.automaton.collect(scan);
       }
-      scan.stamp++;
-      globs.automaton.collect(scan);
     }
     return scan.count;
   }
