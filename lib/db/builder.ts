@@ -340,7 +340,14 @@ export class DatabaseBuilder {
       rest = text.slice(IP_PREFIX.length);
     } else {
       const colon = text.indexOf(":");
-      const prefix = colon > 0 ? text.slice(0, colon) : "";
+      // The built-in kinds without cutting a string out of every entry.
+      const prefix = colon === 7 && text.startsWith("literal")
+        ? "literal"
+        : colon === 4 && text.startsWith("glob")
+        ? "glob"
+        : colon > 0
+        ? text.slice(0, colon)
+        : "";
       if (prefix === "literal" || prefix === "glob" || this.#ext.has(prefix)) {
         kind = prefix;
         rest = text.slice(colon + 1);
