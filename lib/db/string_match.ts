@@ -2,10 +2,14 @@
  * The string side of a `.mxy` query: exact literals and glob patterns answered together, in
  * place over the file's literal and glob sections, without allocating per query.
  *
- * A query is encoded once to UTF-8 (case-folded in case-insensitive mode) in a reused buffer;
- * the literal table is probed with those bytes, the Aho-Corasick automaton walks them to find
- * candidate patterns, and each candidate (plus the patterns without a fixed piece) is confirmed
- * by its linear-time glob program. Results are entry numbers and data offsets in a reusable
+ * The literal table is probed with the query's UTF-8 bytes computed on the fly. For the globs,
+ * the prefix trie, the suffix trie and the infix Aho-Corasick automaton are walked over the
+ * query string itself while it is ASCII (an ASCII character is its own UTF-8 byte, folded in
+ * case-insensitive mode); a non-ASCII query is encoded once into a reused buffer and walked as
+ * bytes. Empty indexes are skipped. Each candidate (plus the patterns without a fixed piece) is
+ * confirmed by its linear-time glob program, except a pattern whose index hit is already its
+ * match (`lit*` found in the prefix trie, `*lit` in the suffix trie, `*lit*` in the automaton,
+ * checked once when the matcher first runs). Results are entry numbers and data offsets in a reusable
  * {@linkcode StringMatches} holder: the literal first, then the globs, most specific first.
  *
  * @module
