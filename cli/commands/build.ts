@@ -5,7 +5,7 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { DatabaseBuilder, type DuplicatePolicy } from "../../lib/db/builder.ts";
-import { FEED_FORMATS, type FeedFormat, streamFeed } from "../../lib/db/feeds/read_feed.ts";
+import { FEED_FORMATS, type FeedFormat, streamFeedBatches } from "../../lib/db/feeds/read_feed.ts";
 import { env, isTerminal, now, writeSync } from "../../lib/runtime/process.ts";
 import { statFile, writeFileAtomic } from "../../lib/runtime/fs.ts";
 
@@ -163,15 +163,19 @@ async function run(argv: string[]): Promise<number> {
       const info = path === "-" || path.endsWith(".gz") ? null : await statFile(path);
       const size = info?.isFile ? info.size : 0;
       let bytesRead = 0;
-      const records = streamFeed(path, {
+      // In batches: no promise per record.
+      const batches = streamFeedBatches(path, {
         format: format as FeedFormat | undefined,
         onBytes: (n) => (bytesRead = n),
       });
-      for await (const r of records) {
-        builder.add(r.entry, r.data, r);
-        if ((++entries & 0x3fff) === 0) {
-          const part = size > 0 ? Math.min(1, bytesRead / size) : 0;
-          progress.update((f + part) / inputs.length, entries);
+      for await (const batch of batches) {
+        for (let i = 0; i < batch.length; i++) {
+          const r = batch[i];
+          builder.add(r.entry, r.data, r);
+          if ((++entries & 0x3fff) === 0) {
+            const part = size > 0 ? Math.min(1, bytesRead / size) : 0;
+            progress.update((f + part) / inputs.length, entries);
+          }
         }
       }
     }

@@ -10,6 +10,7 @@ import {
   readFeed,
   sniffFeedFormat,
   streamFeed,
+  streamFeedBatches,
 } from "../../lib/db/feeds/mod.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import { encodeValue, TypedValue } from "../../lib/format/data_writer.ts";
@@ -257,6 +258,34 @@ Deno.test("streamFeed() in small blocks yields what parseFeed() yields on the wh
       () => Array.fromAsync(streamFeed(`${dir}/missing.csv`)),
       /Cannot read ".*missing\.csv"/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("streamFeedBatches() gives streamFeed()'s records in arrays, those before an error first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = ["entry,n"];
+    for (let i = 0; i < 70_000; i++) {
+      rows.push(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255},${i}`);
+    }
+    await Deno.writeTextFile(`${dir}/big.csv`, rows.join("\n") + "\n");
+    const flat = await Array.fromAsync(streamFeed(`${dir}/big.csv`, { blockSize: 1 << 16 }));
+    const batches = await Array.fromAsync(
+      streamFeedBatches(`${dir}/big.csv`, { blockSize: 1 << 16 }),
+    );
+    assert.ok(batches.length > 1);
+    assert.deepEqual(batches.flat(), flat);
+    assert.equal(flat.length, 70_000);
+    await Deno.writeTextFile(`${dir}/bad.csv`, "entry,n\n10.0.0.1,1\n10.0.0.2,2\n10.0.0.3\n");
+    const seen: string[] = [];
+    await assert.rejects(async () => {
+      for await (const b of streamFeedBatches(`${dir}/bad.csv`)) {
+        for (const r of b) seen.push(r.entry);
+      }
+    }, /cells/);
+    assert.deepEqual(seen, ["10.0.0.1", "10.0.0.2"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

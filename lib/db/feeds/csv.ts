@@ -37,6 +37,9 @@ function* csvRows(
   const n = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = firstLine;
+  // Where the next quote is (recomputed once passed): rows before it need no state machine.
+  let nextQuote = -1;
+  const single = delimiter.length === 1;
   while (pos < n) {
     const startLine = line;
     let end = text.indexOf("\n", pos);
@@ -44,6 +47,28 @@ function* csvRows(
     const first = text.charCodeAt(pos);
     // Comments and blank lines.
     if (first === 35 /* # */ || end === pos || (end === pos + 1 && first === 13)) {
+      pos = end + 1;
+      line++;
+      continue;
+    }
+    if (nextQuote >= 0 && nextQuote < pos) nextQuote = -1;
+    if (nextQuote < 0) {
+      nextQuote = text.indexOf('"', pos);
+      if (nextQuote < 0) nextQuote = n;
+    }
+    if (single && nextQuote >= end) {
+      // Cut the cells straight out of the text (no line string, no split).
+      const lineEnd = text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      const cells: string[] = [];
+      let at = pos;
+      for (;;) {
+        const d = text.indexOf(delimiter, at);
+        if (d < 0 || d >= lineEnd) break;
+        cells.push(text.slice(at, d));
+        at = d + 1;
+      }
+      cells.push(text.slice(at, lineEnd));
+      yield { cells, line: startLine };
       pos = end + 1;
       line++;
       continue;

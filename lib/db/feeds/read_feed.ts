@@ -280,6 +280,54 @@ export async function* streamFeed(
   path: string,
   options: StreamFeedOptions = {},
 ): AsyncGenerator<FeedRecord> {
+  for await (const batch of streamFeedBatches(path, options)) yield* batch;
+}
+
+/** Gathers records into arrays; on an error, the records before it come out first. */
+function* batches(records: Iterable<FeedRecord>): Generator<FeedRecord[]> {
+  let batch: FeedRecord[] = [];
+  try {
+    for (const r of records) {
+      batch.push(r);
+      if (batch.length >= 1 << 16) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (err) {
+    if (batch.length > 0) yield batch;
+    throw err;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * {@linkcode streamFeed} in batches: the same records, in the same order, as arrays of up to
+ * 65,536 (one per parsed block, or less). For a hot loop (`mxy build`) this spares one promise
+ * per record; records before a parse error come out before the error is thrown.
+ *
+ * @param path The file, or `-` for standard input.
+ * @param options {@linkcode StreamFeedOptions}.
+ * @returns Arrays of records, in file order, with their file and line.
+ * @throws {InputError} `unreadable` when the file cannot be read, or the parsers' errors.
+ * @example
+ * ```ts
+ * import { streamFeedBatches } from "./read_feed.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await Deno.writeTextFile(path, "10.0.0.1\n# c\n10.0.0.2\n");
+ * const entries = [];
+ * for await (const batch of streamFeedBatches(path)) {
+ *   for (const r of batch) entries.push([r.entry, r.line]);
+ * }
+ * assert.deepEqual(entries, [["10.0.0.1", 1], ["10.0.0.2", 3]]);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function* streamFeedBatches(
+  path: string,
+  options: StreamFeedOptions = {},
+): AsyncGenerator<FeedRecord[]> {
   let format: FeedFormat | null = options.format ?? feedFormatOf(path);
   const unreadable = (err: unknown) =>
     new InputError(
@@ -294,7 +342,7 @@ export async function* streamFeed(
       throw unreadable(err);
     }
     options.onBytes?.(bytes.length);
-    yield* parseFeed(decodeFeedText(bytes, path), path, { format });
+    yield* batches(parseFeed(decodeFeedText(bytes, path), path, { format }));
     return;
   }
   let reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -344,7 +392,7 @@ export async function* streamFeed(
   let line = options.firstLine ?? 1;
   let header: string | null = null;
   let wholeJson = false;
-  const parseBlock = function* (block: string, last: boolean): Generator<FeedRecord> {
+  const parseBlock = function* (block: string, last: boolean): Generator<FeedRecord[]> {
     if (format === null) format = sniffFeedFormat(block);
     const csv = format === "csv" || format === "tsv";
     if (csv && header === null) {
@@ -354,11 +402,11 @@ export async function* streamFeed(
         return;
       }
       if (h !== null) header = h.text;
-      yield* parseFeed(block, path, { format, firstLine: line });
+      yield* batches(parseFeed(block, path, { format, firstLine: line }));
     } else if (csv) {
-      yield* parseFeed(`${header}\n${block}`, path, { format, firstLine: line - 1 });
+      yield* batches(parseFeed(`${header}\n${block}`, path, { format, firstLine: line - 1 }));
     } else {
-      yield* parseFeed(block, path, { format: format!, firstLine: line });
+      yield* batches(parseFeed(block, path, { format: format!, firstLine: line }));
     }
     line += countNewlines(block);
   };
@@ -399,7 +447,7 @@ export async function* streamFeed(
     });
   }
   if (wholeJson) {
-    yield* parseFeed(pending, path, { format: "json", firstLine: line });
+    yield* batches(parseFeed(pending, path, { format: "json", firstLine: line }));
     return;
   }
   if (pending.length > 0 || header === null) yield* parseBlock(pending, true);
