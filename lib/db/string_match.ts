@@ -296,13 +296,14 @@ export class StringMatcher {
     const globs = this.#globs!;
     globs.verify();
     const P = globs.count;
+    // verify() has checked that each pattern is indexed once: mark where.
     const where = new Uint8Array(P);
-    const bad = (what: string): never => {
-      throw new FormatError("bad-section", `Glob section: ${what}`);
+    const never = (): never => {
+      throw new FormatError("bad-section", "Glob section: a pattern is indexed twice");
     };
-    globs.prefixTrie.markKeys(where, 1, bad);
-    globs.suffixTrie.markKeys(where, 2, bad);
-    globs.automaton.markKeys(where, 3, bad);
+    globs.prefixTrie.markKeys(where, 1, never);
+    globs.suffixTrie.markKeys(where, 2, never);
+    globs.automaton.markKeys(where, 3, never);
     const implied = new Uint8Array(P);
     const programs = globs.programs;
     let buf = new Uint8Array(64);

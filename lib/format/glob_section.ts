@@ -312,9 +312,10 @@ export class GlobIndex {
   }
 
   /**
-   * Checks every table reference (rows, automaton links, outputs) so that matching an untrusted
-   * file cannot read out of bounds or loop. The query side calls this once at open: it is linear
-   * in the section size and reads only the index tables, not the data.
+   * Checks every table reference (rows, automaton links, outputs, and that no pattern is indexed
+   * twice) so that matching an untrusted file cannot read out of bounds or loop. The query side
+   * calls this once at open: it is linear in the section size and reads only the index tables,
+   * not the data.
    *
    * @throws {FormatError} With code `bad-section` naming the first bad reference.
    */
@@ -335,6 +336,11 @@ export class GlobIndex {
     this.automaton.verify(P, bad);
     this.prefixTrie.verify(P, bad);
     this.suffixTrie.verify(P, bad);
+    // Each pattern is indexed by one piece at most (the query side relies on it).
+    const where = new Uint8Array(P);
+    this.prefixTrie.markKeys(where, 1, bad);
+    this.suffixTrie.markKeys(where, 2, bad);
+    this.automaton.markKeys(where, 3, bad);
   }
 
   #verifyProgram(id: number, po: number, pl: number, bad: (w: string) => never): void {

@@ -75,3 +75,20 @@ Deno.test("GlobIndex.verify() rejects corrupted tables instead of looping or rea
     }
   }
 });
+
+Deno.test("GlobIndex.verify() rejects a pattern indexed by two pieces", () => {
+  const bytes = encodeGlobSection([
+    { text: "abc*", dataOffset: 1 },
+    { text: "xyz*", dataOffset: 2 },
+  ]);
+  new GlobIndex(bytes).verify();
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The prefix trie descriptor starts at byte 80: output count at +8, outList offset at +28.
+  assert.equal(dv.getUint32(88, true), 2);
+  const outList = dv.getUint32(108, true);
+  dv.setUint32(outList + 4, dv.getUint32(outList, true), true);
+  assert.throws(
+    () => new GlobIndex(bytes).verify(),
+    (e) => e instanceof FormatError && /indexed twice/.test(e.message),
+  );
+});
