@@ -121,7 +121,10 @@ interface ExtState {
   index: Map<string, number>;
   keys: string[];
   offsets: number[];
-  sources: (EntrySource | undefined)[];
+  // Where each entry came from: an index into the builder's file names (-1: unknown) and a line
+  // (numbers, not an object per entry).
+  srcFile: number[];
+  srcLine: number[];
   values: WritableValue[];
 }
 
@@ -289,7 +292,8 @@ export class DatabaseBuilder {
       index: new Map(),
       keys: [],
       offsets: [],
-      sources: [],
+      srcFile: [],
+      srcLine: [],
       values: [],
     });
     this.#counts[encoder.kind] ??= 0;
@@ -394,18 +398,17 @@ export class DatabaseBuilder {
         throw new InputError("bad-entry", (err as Error).message, source);
       }
     }
-    // Keep only the place, not the caller's record (which may hold the value).
-    if (source) source = { file: source.file, line: source.line };
     const prev = st.index.get(norm);
     const merge = this.#opts.onDuplicate === "merge";
     if (prev !== undefined) {
-      this.#duplicate(`${kind}:${key}`, st.sources[prev], source);
+      this.#duplicate(`${kind}:${key}`, this.#extSource(st, prev), source);
       if (this.#opts.onDuplicate === "first") return;
       if (merge) {
         st.values[prev] = mergeValues(st.values[prev], data);
       } else {
         st.offsets[prev] = this.#encode(data, source);
-        st.sources[prev] = source;
+        st.srcFile[prev] = source ? this.#fileIndex(source.file) : -1;
+        st.srcLine[prev] = source ? source.line : 0;
       }
       return;
     }
@@ -413,9 +416,27 @@ export class DatabaseBuilder {
     st.index.set(norm, st.keys.length);
     st.keys.push(key);
     st.offsets.push(offset);
-    st.sources.push(source);
+    st.srcFile.push(source ? this.#fileIndex(source.file) : -1);
+    st.srcLine.push(source ? source.line : 0);
     if (merge) st.values.push(data);
     this.#counts[kind]++;
+  }
+
+  /** Where extension entry `i` came from. */
+  #extSource(st: ExtState, i: number): EntrySource | undefined {
+    const f = st.srcFile[i];
+    return f >= 0 ? { file: this.#fileNames[f], line: st.srcLine[i] } : undefined;
+  }
+
+  /** The index of a file name in `#fileNames`. */
+  #fileIndex(file: string): number {
+    let f = this.#files.get(file);
+    if (f === undefined) {
+      f = this.#fileNames.length;
+      this.#files.set(file, f);
+      this.#fileNames.push(file);
+    }
+    return f;
   }
 
   #duplicate(what: string, first: EntrySource | undefined, source?: EntrySource): void {
@@ -681,13 +702,7 @@ export class DatabaseBuilder {
       this.#srcFile[i] = -1;
       return;
     }
-    let f = this.#files.get(source.file);
-    if (f === undefined) {
-      f = this.#fileNames.length;
-      this.#files.set(source.file, f);
-      this.#fileNames.push(source.file);
-    }
-    this.#srcFile[i] = f;
+    this.#srcFile[i] = this.#fileIndex(source.file);
     this.#srcLine[i] = source.line;
   }
 
@@ -794,7 +809,7 @@ export class DatabaseBuilder {
       this.#values = [];
       for (const st of this.#ext.values()) {
         for (let i = 0; i < st.keys.length; i++) {
-          st.offsets[i] = this.#encode(st.values[i], st.sources[i]);
+          st.offsets[i] = this.#encode(st.values[i], this.#extSource(st, i));
         }
         st.values = [];
       }
@@ -806,7 +821,7 @@ export class DatabaseBuilder {
       const entries: SectionEntry[] = st.keys.map((key, i) => ({
         key,
         offset: st.offsets[i],
-        source: st.sources[i],
+        source: this.#extSource(st, i),
       }));
       const bytes = st.encoder.encode(entries, { data: this.#data, matchMode: opts.matchMode });
       sectionBytes.push({ name: st.encoder.name, bytes });
