@@ -13,7 +13,8 @@ import {
   streamFeedBatches,
 } from "../../lib/db/feeds/mod.ts";
 import { InputError } from "../../lib/db/input_error.ts";
-import { encodeValue, TypedValue } from "../../lib/format/data_writer.ts";
+import { parseJsonValue } from "../../lib/db/feeds/_record.ts";
+import { encodeValue, typed, TypedValue } from "../../lib/format/data_writer.ts";
 
 const TESTDATA = new URL("../../testdata/", import.meta.url).pathname;
 
@@ -289,4 +290,45 @@ Deno.test("streamFeedBatches() gives streamFeed()'s records in arrays, those bef
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("parseJsonValue() reads every JSON text as the exact-number reviver does", () => {
+  // The reference: always through the reviver (exact integers, doubles kept, null members dropped).
+  const reference = (text: string) =>
+    JSON.parse(text, function (this: unknown, key, value, context?: { source?: string }) {
+      if (typeof value === "number") {
+        const src = context!.source!;
+        if (/[.eE]/.test(src)) return Number.isInteger(value) ? typed("double", value) : value;
+        if (!Number.isSafeInteger(value)) return BigInt(src);
+        return value;
+      }
+      if (value === null && key !== "" && !Array.isArray(this)) return undefined;
+      return value;
+    });
+  const numbers = fc.oneof(
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }).map((b) => b.toString()),
+    fc.constantFrom(
+      "1.0",
+      "2e3",
+      "-0",
+      "123456789012345",
+      "1234567890123456",
+      '"a\\\\"',
+      '"\\"n1.5"',
+    ),
+  );
+  const texts = fc.oneof(
+    fc.json(),
+    fc.array(numbers).map((a) => `[${a.join(",")}]`),
+    fc.dictionary(fc.string(), fc.oneof(numbers, fc.constant("null"), fc.constant('"x\\"1e5"')))
+      .map((d) => `{${Object.entries(d).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+  );
+  fc.assert(
+    fc.property(texts, (text) => {
+      assert.deepEqual(parseJsonValue(text), reference(text));
+    }),
+    { numRuns: 2000 },
+  );
 });
