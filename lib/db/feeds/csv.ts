@@ -109,9 +109,14 @@ function* csvRows(
             i++;
           }
         } else {
-          if (c === "\n") line++;
-          cell += c;
-          i++;
+          // The run up to the next quote in one piece.
+          let q = text.indexOf('"', i);
+          if (q < 0) q = n;
+          for (let nl = text.indexOf("\n", i); nl >= 0 && nl < q; nl = text.indexOf("\n", nl + 1)) {
+            line++;
+          }
+          cell += text.slice(i, q);
+          i = q;
         }
         continue;
       }

@@ -228,9 +228,17 @@ function cutPoint(text: string, csv: boolean, min: number): number {
       continue;
     }
     rowStart = false;
+    if (inQuote) {
+      // Inside a quoted field only the closing quote matters.
+      const q = text.indexOf('"', i);
+      if (q < 0) return 0;
+      i = q;
+      inQuote = false;
+      continue;
+    }
     if (c === 34) {
-      inQuote = !inQuote;
-    } else if (c === 10 && !inQuote) {
+      inQuote = true;
+    } else if (c === 10) {
       if (i + 1 >= min) return i + 1;
       rowStart = true;
     }
