@@ -171,6 +171,9 @@ function looksLikeIp(text: string): boolean {
   return true;
 }
 
+/** Whether typed arrays are little-endian here (the low word of a 64-bit element comes first). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Hash of an IPv4-subtree network (address and prefix length). */
 function v4Hash(addr: number, prefix: number): number {
   let h = Math.imul(addr ^ Math.imul(prefix + 1, 0x9e3779b1), 0x85ebca6b);
@@ -650,12 +653,24 @@ export class DatabaseBuilder {
     const n = this.#entries;
     const prefixes = this.#v4Prefix;
     const addrs = this.#v4Addr;
-    const keys = new Float64Array(this.#v4Count);
+    const count = this.#v4Count;
+    // Sort 64-bit words (address, prefix << 26 | entry index) natively: the sorted order gives
+    // each network's entry without a hash probe. (Little-endian hosts with under 2^26 entries;
+    // otherwise sort address * 64 + prefix and find the entries in the hash table.)
+    const packed = LITTLE_ENDIAN && n < 1 << 26;
+    const words = new Uint32Array(packed ? 2 * count : 0);
+    const keys = new Float64Array(packed ? 0 : count);
     let k = 0;
     for (let i = 0; i < n; i++) {
-      if (prefixes[i] !== 255) keys[k++] = addrs[i] * 64 + prefixes[i];
+      if (prefixes[i] === 255) continue;
+      if (packed) {
+        words[2 * k] = ((prefixes[i] << 26) | i) >>> 0;
+        words[2 * k + 1] = addrs[i];
+      } else keys[k] = addrs[i] * 64 + prefixes[i];
+      k++;
     }
-    keys.sort();
+    if (packed) new BigUint64Array(words.buffer).sort();
+    else keys.sort();
     const table = this.#v4Table;
     const mask = table.length - 1;
     // path[d]: the node at depth d on the previous network's path.
@@ -666,14 +681,22 @@ export class DatabaseBuilder {
     let left = this.#left;
     let right = this.#right;
     for (let j = 0; j < k; j++) {
-      const key = keys[j];
-      const prefix = key % 64;
-      const addr = (key - prefix) / 64;
-      let slot = v4Hash(addr, prefix) & mask;
-      let e = table[slot];
-      while (addrs[e - 1] !== addr || prefixes[e - 1] !== prefix) {
-        slot = (slot + 1) & mask;
+      let addr: number, prefix: number, e: number;
+      if (packed) {
+        const low = words[2 * j];
+        addr = words[2 * j + 1];
+        prefix = low >>> 26;
+        e = (low & 0x3ffffff) + 1;
+      } else {
+        const key = keys[j];
+        prefix = key % 64;
+        addr = (key - prefix) / 64;
+        let slot = v4Hash(addr, prefix) & mask;
         e = table[slot];
+        while (addrs[e - 1] !== addr || prefixes[e - 1] !== prefix) {
+          slot = (slot + 1) & mask;
+          e = table[slot];
+        }
       }
       // Resume from the deepest node shared with the previous network's path.
       let d = Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
