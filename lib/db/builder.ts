@@ -531,12 +531,17 @@ export class DatabaseBuilder {
       return;
     }
     let t = root;
+    let left = this.#left;
+    let right = this.#right;
     for (let i = 0; i < prefix; i++) {
       const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
-      let c = bit ? this.#right[t] : this.#left[t];
+      let c = bit ? right[t] : left[t];
       if (c === 0) {
         c = this.#newNode();
-        (bit ? this.#right : this.#left)[t] = c;
+        left = this.#left;
+        right = this.#right;
+        if (bit) right[t] = c;
+        else left[t] = c;
       }
       t = c;
     }
