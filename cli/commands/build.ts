@@ -34,7 +34,7 @@ Options:
   --database-type TEXT     database_type in the metadata (default "mxy")
   --description TEXT       English description in the metadata
   --case-insensitive       literals and globs match regardless of case (ASCII and Unicode
-                           simple case folding); stored as mxy_match_mode
+                           simple case folding); stored in the metadata
   -q, --quiet              no summary on standard error
   -h, --help               this help
 

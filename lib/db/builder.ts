@@ -19,7 +19,7 @@ export type { EntrySource } from "./input_error.ts";
 /** What to do when the same network (or key) is given twice. */
 export type DuplicatePolicy = "error" | "first" | "last" | "merge";
 
-/** How string entries are compared (recorded in `mxy_match_mode`). */
+/** How string entries are compared (recorded as `match_mode` in the mxy record, `description.mxy`). */
 export type MatchMode = "case-sensitive" | "case-insensitive";
 
 /** One non-IP entry handed to a {@linkcode SectionEncoder}. */
@@ -44,12 +44,12 @@ export interface SectionContext {
  * An extension section (literal strings, glob patterns, …). The builder routes entries of the
  * encoder's `kind` to it, applies the duplicate policy on `normalizeKey(key)`, stores every value
  * in the shared data section, and at build time places the bytes `encode` returns between the
- * data section and the metadata, 8-byte aligned, recorded in `mxy_sections[name]`.
+ * data section and the metadata, 8-byte aligned, recorded in the mxy record's `sections[name]`.
  */
 export interface SectionEncoder {
-  /** Section name in `mxy_sections`, e.g. `"literal"`. */
+  /** Section name in the mxy record's `sections`, e.g. `"literal"`. */
   readonly name: string;
-  /** Entry kind it stores: entries prefixed `kind:` go here; also the `mxy_counts` key. */
+  /** Entry kind it stores: entries prefixed `kind:` go here; also its key in the mxy record's `counts`. */
   readonly kind: string;
   /** Whether an unprefixed entry that is not an IP address belongs to this section. */
   claims?(entry: string): boolean;

@@ -645,7 +645,7 @@ export class Database {
   }
 
   /**
-   * Returns the bytes of an extension section named in the metadata (`mxy_sections`).
+   * Returns the bytes of an extension section named in the metadata (the mxy record's `sections`).
    *
    * @param name The section name, e.g. `"literal"`.
    * @returns A view of the section (8-byte aligned), or `null` when the file has none.

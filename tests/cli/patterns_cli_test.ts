@@ -16,7 +16,7 @@ async function mxy(args: string[]): Promise<{ code: number; stderr: string }> {
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-Deno.test("mxy build --case-insensitive stores mxy_match_mode and mxy query ignores case", async () => {
+Deno.test("mxy build --case-insensitive records the match mode and mxy query ignores case", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const feed = `${dir}/feed.csv`;

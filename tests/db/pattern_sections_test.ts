@@ -92,7 +92,7 @@ Deno.test("builder rejects a malformed glob naming the line, and accepts it as l
   assert.deepEqual(db.lookup("bad[z-a]")?.data, { ok: 1 });
 });
 
-Deno.test("case-insensitive databases record mxy_match_mode and fold literals and globs", () => {
+Deno.test("case-insensitive databases record their match mode and fold literals and globs", () => {
   const db = Database.fromBytes(
     build([["Evil.Example", { n: 1 }], ["*.ΒΑΔ.example", { n: 2 }], ["1.2.3.4", { n: 3 }]], true),
   );
