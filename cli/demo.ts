@@ -45,10 +45,21 @@ async function demo(): Promise<number> {
         continue;
       }
       matched++;
-      const where = r.kind === "ip"
-        ? r.network
-        : `${(r as { matches?: unknown[] }).matches?.length ?? 1} string match(es)`;
-      writeSync("stdout", `${q.padEnd(24)} ${where}\n${" ".repeat(25)}${valueToJson(r.data)}\n`);
+      if (r.kind === "ip") {
+        writeSync(
+          "stdout",
+          `${q.padEnd(24)} ${r.network}\n${" ".repeat(25)}${valueToJson(r.data)}\n`,
+        );
+        continue;
+      }
+      // A string can match a literal and several globs: show each, best first.
+      for (const [i, m] of r.matches.entries()) {
+        const head = i === 0 ? q.padEnd(24) : " ".repeat(24);
+        writeSync(
+          "stdout",
+          `${head} ${m.kind} ${m.entry}\n${" ".repeat(25)}${valueToJson(m.data)}\n`,
+        );
+      }
     }
     db.close();
     writeSync("stdout", `\n${matched} of ${QUERIES.length} queries matched.\n`);
