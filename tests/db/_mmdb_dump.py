@@ -14,6 +14,8 @@ import maxminddb
 
 
 def enc(v):
+    if v is None:
+        return None
     if isinstance(v, bool):
         return ["bool", v]
     if isinstance(v, int):

@@ -5,34 +5,14 @@ Reads {"jobs": [{"path": ..., "ips": [...]}, ...]} as JSON on stdin and writes o
 and from the pure-python reader (MODE_FILE). Values are typed so nothing is lost in JSON: ints
 as ["int", "decimal"], floats as ["float", hex of the IEEE-754 double], bytes as hex, maps and
 lists recursively, a missing record as null. Run with /usr/bin/python3 (Debian's
-python3-maxminddb). It never calls reader.metadata() on the C extension: version 2.1.0 crashes
-on metadata keys it does not know.
+python3-maxminddb).
 """
 import json
-import struct
 import sys
 
 import maxminddb
 
-
-def enc(v):
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return ["bool", v]
-    if isinstance(v, int):
-        return ["int", str(v)]
-    if isinstance(v, float):
-        return ["float", struct.pack(">d", v).hex()]
-    if isinstance(v, str):
-        return ["str", v]
-    if isinstance(v, (bytes, bytearray)):
-        return ["bytes", bytes(v).hex()]
-    if isinstance(v, list):
-        return ["list", [enc(x) for x in v]]
-    if isinstance(v, dict):
-        return ["map", {k: enc(x) for k, x in v.items()}]
-    raise TypeError(type(v))
+from _mmdb_dump import enc  # the same typed encoding as the conformance dump
 
 
 def run(path, ips, mode):
