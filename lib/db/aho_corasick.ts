@@ -335,42 +335,10 @@ export class AhoCorasick {
           s = root[b];
           break;
         }
-        const info = nodes[4 * s + 2];
-        const cnt = info & 511;
-        if (cnt === 1) {
-          if (((info >>> 9) & 255) === b) {
-            s = s + 1;
-            break;
-          }
-        } else if (cnt > 1) {
-          let lo = nodes[4 * s + 1];
-          let hi = lo + cnt;
-          let nxt = -1;
-          if (cnt <= 16) {
-            // Few edges: a linear scan over the sorted bytes beats a binary search.
-            for (; lo < hi; lo++) {
-              const e = edges[2 * lo];
-              if (e >= b) {
-                if (e === b) nxt = edges[2 * lo + 1];
-                break;
-              }
-            }
-            hi = lo;
-          }
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            const e = edges[2 * mid];
-            if (e === b) {
-              nxt = edges[2 * mid + 1];
-              break;
-            }
-            if (e < b) lo = mid + 1;
-            else hi = mid;
-          }
-          if (nxt >= 0) {
-            s = nxt;
-            break;
-          }
+        const g = next(nodes, edges, s, nodes[4 * s + 2], b);
+        if (g !== 0) {
+          s = g;
+          break;
         }
         s = nodes[4 * s];
       }
@@ -449,22 +417,7 @@ export class AhoCorasick {
 
   #step(s: number, b: number): number {
     if (s === 0) return this.#root[b];
-    const nodes = this.#nodes;
-    const info = nodes[4 * s + 2];
-    const cnt = info & 511;
-    if (cnt === 1) return ((info >>> 9) & 255) === b ? s + 1 : 0;
-    if (cnt === 0) return 0;
-    const edges = this.#edges;
-    let lo = nodes[4 * s + 1];
-    let hi = lo + cnt;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const e = edges[2 * mid];
-      if (e === b) return edges[2 * mid + 1];
-      if (e < b) lo = mid + 1;
-      else hi = mid;
-    }
-    return 0;
+    return next(this.#nodes, this.#edges, s, this.#nodes[4 * s + 2], b);
   }
 
   /**
@@ -573,27 +526,7 @@ export class AhoCorasick {
       }
       if (k === length) break;
       const b = bytes[k++];
-      const cnt = info & 511;
-      if (cnt === 1) {
-        s = ((info >>> 9) & 255) === b ? s + 1 : 0;
-      } else if (cnt === 0) {
-        s = 0;
-      } else {
-        let lo = nodes[4 * s + 1];
-        let hi = lo + cnt;
-        let nxt = 0;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          const e = edges[2 * mid];
-          if (e === b) {
-            nxt = edges[2 * mid + 1];
-            break;
-          }
-          if (e < b) lo = mid + 1;
-          else hi = mid;
-        }
-        s = nxt;
-      }
+      s = next(nodes, edges, s, info, b);
     }
     scan.count = count;
     return count;
@@ -713,34 +646,15 @@ export class AhoCorasick {
       }
       if (k === 0) break;
       const b = bytes[--k];
-      const cnt = info & 511;
-      if (cnt === 1) {
-        s = ((info >>> 9) & 255) === b ? s + 1 : 0;
-      } else if (cnt === 0) {
-        s = 0;
-      } else {
-        let lo = nodes[4 * s + 1];
-        let hi = lo + cnt;
-        let nxt = 0;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          const e = edges[2 * mid];
-          if (e === b) {
-            nxt = edges[2 * mid + 1];
-            break;
-          }
-          if (e < b) lo = mid + 1;
-          else hi = mid;
-        }
-        s = nxt;
-      }
+      s = next(nodes, edges, s, info, b);
     }
     scan.count = count;
     return count;
   }
 }
 
-// The trie edge from state `s` (not the root; `info` is its word 2) on byte `b`, or 0.
+// The trie edge from state `s` (not the root; `info` is its word 2) on byte `b`, or 0 when there
+// is none (no edge leads back to the root, so 0 is never a target). Every walk steps through here.
 function next(nodes: Int32Array, edges: Int32Array, s: number, info: number, b: number): number {
   const cnt = info & 511;
   if (cnt === 1) return ((info >>> 9) & 255) === b ? s + 1 : 0;
