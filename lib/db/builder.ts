@@ -531,20 +531,7 @@ export class DatabaseBuilder {
       return;
     }
     let t = root;
-    let left = this.#left;
-    let right = this.#right;
-    for (let i = 0; i < prefix; i++) {
-      const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
-      let c = bit ? right[t] : left[t];
-      if (c === 0) {
-        c = this.#newNode();
-        left = this.#left;
-        right = this.#right;
-        if (bit) right[t] = c;
-        else left[t] = c;
-      }
-      t = c;
-    }
+    for (let i = 0; i < prefix; i++) t = this.#child(t, (bytes[i >> 3] >> (7 - (i & 7))) & 1);
     this.#store(t, isV6, net.bytes, 0, net.prefixLength, data, source);
   }
 
@@ -683,8 +670,6 @@ export class DatabaseBuilder {
     path[0] = 1;
     let prevAddr = 0;
     let prevPrefix = 0;
-    let left = this.#left;
-    let right = this.#right;
     for (let j = 0; j < k; j++) {
       let addr: number, prefix: number, e: number;
       if (packed) {
@@ -707,16 +692,7 @@ export class DatabaseBuilder {
       let d = Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
       let t = path[d];
       for (; d < prefix; d++) {
-        const bit = (addr >>> (31 - d)) & 1;
-        let c = bit ? right[t] : left[t];
-        if (c === 0) {
-          c = this.#newNode();
-          left = this.#left;
-          right = this.#right;
-          if (bit) right[t] = c;
-          else left[t] = c;
-        }
-        t = c;
+        t = this.#child(t, (addr >>> (31 - d)) & 1);
         path[d + 1] = t;
       }
       this.#entry[t] = e;
@@ -758,23 +734,22 @@ export class DatabaseBuilder {
     this.#v4Prefix = p;
   }
 
+  /** The child of trie node `t` on `bit` (0 left, 1 right), created when missing. */
+  #child(t: number, bit: number): number {
+    const c = bit ? this.#right[t] : this.#left[t];
+    if (c !== 0) return c;
+    const n = this.#newNode(); // may grow (replace) the node arrays
+    (bit ? this.#right : this.#left)[t] = n;
+    return n;
+  }
+
   #newNode(): number {
     const n = this.#nodes++;
     if (n >= this.#left.length) {
       const size = this.#left.length * 2;
-      for (const name of ["left", "right", "entry"] as const) {
-        const next = new Int32Array(size);
-        if (name === "left") {
-          next.set(this.#left);
-          this.#left = next;
-        } else if (name === "right") {
-          next.set(this.#right);
-          this.#right = next;
-        } else {
-          next.set(this.#entry);
-          this.#entry = next;
-        }
-      }
+      this.#left = grown(this.#left, size);
+      this.#right = grown(this.#right, size);
+      this.#entry = grown(this.#entry, size);
     }
     return n;
   }
@@ -782,15 +757,7 @@ export class DatabaseBuilder {
   /** Walks (creating) the path of the first `depth` bits of `bytes` from the IPv6 root. */
   #path6(bytes: number[], depth: number): number {
     let t = 2;
-    for (let i = 0; i < depth; i++) {
-      const bit = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
-      let c = bit ? this.#right[t] : this.#left[t];
-      if (c === 0) {
-        c = this.#newNode();
-        (bit ? this.#right : this.#left)[t] = c;
-      }
-      t = c;
-    }
+    for (let i = 0; i < depth; i++) t = this.#child(t, (bytes[i >> 3] >> (7 - (i & 7))) & 1);
     return t;
   }
 
@@ -1008,4 +975,11 @@ export class DatabaseBuilder {
     };
     return file;
   }
+}
+
+// A copy of `a` in a new array of `size` elements (the rest zero).
+function grown(a: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(size);
+  next.set(a);
+  return next;
 }
