@@ -16,7 +16,7 @@
  */
 import { FormatError } from "../format/format_error.ts";
 import type { MmdbValue } from "../format/value.ts";
-import { codePointsInto, encodeUtf8Into } from "../format/_case_fold.ts";
+import { codePointsInto, encodeUtf8Into, utf8Put } from "../format/_case_fold.ts";
 import { LiteralTable } from "../format/literal_section.ts";
 import { GlobIndex } from "../format/glob_section.ts";
 import type { AhoCorasickScan } from "./aho_corasick.ts";
@@ -511,24 +511,4 @@ export class StringMatcher {
   get literalTable(): LiteralTable | null {
     return this.#literal;
   }
-}
-
-// Writes one code point as UTF-8 (surrogates in their 3-byte form, as the encoder does).
-function utf8Put(cp: number, out: Uint8Array, j: number): number {
-  if (cp < 0x80) {
-    out[j++] = cp;
-  } else if (cp < 0x800) {
-    out[j++] = 0xc0 | (cp >> 6);
-    out[j++] = 0x80 | (cp & 63);
-  } else if (cp < 0x10000) {
-    out[j++] = 0xe0 | (cp >> 12);
-    out[j++] = 0x80 | ((cp >> 6) & 63);
-    out[j++] = 0x80 | (cp & 63);
-  } else {
-    out[j++] = 0xf0 | (cp >> 18);
-    out[j++] = 0x80 | ((cp >> 12) & 63);
-    out[j++] = 0x80 | ((cp >> 6) & 63);
-    out[j++] = 0x80 | (cp & 63);
-  }
-  return j;
 }

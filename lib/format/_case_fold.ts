@@ -190,23 +190,45 @@ function encodeAt(s: string, out: Uint8Array, start: number, fold: boolean): num
     }
     if (fold) cp = foldCodePoint(cp);
     if (j + 4 > cap) return -1;
-    if (cp < 0x80) {
-      out[j++] = cp;
-    } else if (cp < 0x800) {
-      out[j++] = 0xc0 | (cp >> 6);
-      out[j++] = 0x80 | (cp & 63);
-    } else if (cp < 0x10000) {
-      out[j++] = 0xe0 | (cp >> 12);
-      out[j++] = 0x80 | ((cp >> 6) & 63);
-      out[j++] = 0x80 | (cp & 63);
-    } else {
-      out[j++] = 0xf0 | (cp >> 18);
-      out[j++] = 0x80 | ((cp >> 12) & 63);
-      out[j++] = 0x80 | ((cp >> 6) & 63);
-      out[j++] = 0x80 | (cp & 63);
-    }
+    j = utf8Put(cp, out, j);
   }
   return j - start;
+}
+
+/**
+ * Writes one code point as UTF-8 at `out[j]` (lone surrogates in their 3-byte form, as the
+ * encoder does); the caller makes room for 4 bytes.
+ *
+ * @param cp The code point.
+ * @param out The output buffer.
+ * @param j Where to write.
+ * @returns The position after the written bytes.
+ * @example
+ * ```ts
+ * import { utf8Put } from "./_case_fold.ts";
+ * import assert from "node:assert/strict";
+ * const out = new Uint8Array(4);
+ * assert.equal(utf8Put(0xe9, out, 0), 2);
+ * assert.deepEqual([...out.subarray(0, 2)], [0xc3, 0xa9]);
+ * ```
+ */
+export function utf8Put(cp: number, out: Uint8Array, j: number): number {
+  if (cp < 0x80) {
+    out[j++] = cp;
+  } else if (cp < 0x800) {
+    out[j++] = 0xc0 | (cp >> 6);
+    out[j++] = 0x80 | (cp & 63);
+  } else if (cp < 0x10000) {
+    out[j++] = 0xe0 | (cp >> 12);
+    out[j++] = 0x80 | ((cp >> 6) & 63);
+    out[j++] = 0x80 | (cp & 63);
+  } else {
+    out[j++] = 0xf0 | (cp >> 18);
+    out[j++] = 0x80 | ((cp >> 12) & 63);
+    out[j++] = 0x80 | ((cp >> 6) & 63);
+    out[j++] = 0x80 | (cp & 63);
+  }
+  return j;
 }
 
 /**
