@@ -4,15 +4,9 @@
  *
  * @module
  */
-import {
-  type Command,
-  intFlag,
-  type ParsedFlags,
-  parseFlags,
-  stringFlag,
-  UsageError,
-} from "../_command.ts";
-import { DpiEngine, isLogLevel, Logger } from "../../lib/dpi/mod.ts";
+import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { DpiEngine, type Logger } from "../../lib/dpi/mod.ts";
+import { makeLogger } from "./_pcap_common.ts";
 import { PcapErrorCode } from "../../lib/pcap/errors.ts";
 import {
   CORRELATE_MODES,
@@ -262,24 +256,6 @@ async function run(argv: string[]): Promise<number> {
     finish();
   }
   return 0;
-}
-
-/**
- * Makes the logger for `--log-level` and `--log-format` (messages go to standard error).
- *
- * @param flags The parsed flags.
- * @returns The logger.
- */
-export function makeLogger(flags: ParsedFlags): Logger {
-  const level = stringFlag(flags, "log-level", "warn");
-  if (!isLogLevel(level)) {
-    throw new UsageError(`--log-level takes debug, info, warn, error or silent, got "${level}"`);
-  }
-  const format = stringFlag(flags, "log-format", "text");
-  if (format !== "text" && format !== "json") {
-    throw new UsageError(`--log-format takes text or json, got "${format}"`);
-  }
-  return new Logger({ level, format, write: (l) => writeSync("stderr", l + "\n") });
 }
 
 /**

@@ -4,16 +4,11 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { forEachPacket } from "../../lib/pcap/mod.ts";
-import {
-  type AttributeValue,
-  createDefaultRegistry,
-  DpiEngine,
-  isLogLevel,
-  Logger,
-} from "../../lib/dpi/mod.ts";
+import { type AttributeValue, createDefaultRegistry, DpiEngine } from "../../lib/dpi/mod.ts";
 import { writeSync } from "../../lib/runtime/mod.ts";
+import { captureMode, makeLogger } from "./_pcap_common.ts";
 
 const HELP = `Usage: mxy pcap fields -e ATTR [-e ATTR ...] FILE... [options]
 
@@ -84,18 +79,8 @@ async function run(argv: string[]): Promise<number> {
     writeSync("stdout", createDefaultRegistry().attributeNames().join("\n") + "\n");
     return 0;
   }
-  const level = stringFlag(flags, "log-level", "warn");
-  if (!isLogLevel(level)) {
-    throw new UsageError(`--log-level takes debug, info, warn, error or silent`);
-  }
-  const logFormat = stringFlag(flags, "log-format", "text");
-  if (logFormat !== "text" && logFormat !== "json") {
-    throw new UsageError(`--log-format takes text or json, got "${logFormat}"`);
-  }
-  const mode = stringFlag(flags, "mode", "auto");
-  if (!["auto", "mmap", "read", "stream"].includes(mode)) {
-    throw new UsageError(`--mode takes auto, mmap, read or stream, got "${mode}"`);
-  }
+  const log = makeLogger(flags);
+  const mode = captureMode(flags);
   const fields = (flags.values.field as string[] | undefined) ?? [];
   if (fields.length === 0) throw new UsageError("mxy pcap fields needs at least one -e ATTR");
   let header = true, sep = ",", quote = "";
@@ -117,11 +102,6 @@ async function run(argv: string[]): Promise<number> {
   if (flags.positionals.length === 0) {
     throw new UsageError("mxy pcap fields needs a capture FILE (or - for standard input)");
   }
-  const log = new Logger({
-    level,
-    format: logFormat,
-    write: (l) => writeSync("stderr", l + "\n"),
-  });
   const engine = new DpiEngine();
   const out = new Out();
   try {
@@ -140,7 +120,7 @@ async function run(argv: string[]): Promise<number> {
   let failed = 0;
   for (const file of flags.positionals) {
     try {
-      const s = await forEachPacket(file, (v) => engine.process(v), { mode: mode as "auto" });
+      const s = await forEachPacket(file, (v) => engine.process(v), { mode });
       log.info("capture read", { file, packets: s.packets, mode: s.mode });
       if (s.truncated) {
         log.warn(

@@ -19,7 +19,8 @@ import {
 import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
 import { trackCapture } from "../../lib/pcap/session_capture.ts";
 import { openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
-import { makeLogger, parseDurationNs, writeStats } from "./pcap_correlate.ts";
+import { parseDurationNs, writeStats } from "./pcap_correlate.ts";
+import { makeLogger } from "./_pcap_common.ts";
 import { PcapErrorCode } from "../../lib/pcap/errors.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { DecodeStatus, forEachPacket, formatTime, type ReadSummary } from "../../lib/pcap/mod.ts";
-import { DpiEngine, isLogLevel, linkTypeName, Logger } from "../../lib/dpi/mod.ts";
+import { DpiEngine, linkTypeName } from "../../lib/dpi/mod.ts";
+import { type CaptureMode, captureMode, makeLogger } from "./_pcap_common.ts";
 import { statFile, writeSync } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap info FILE... [options]
@@ -63,7 +64,7 @@ const STATUS_NAMES: Record<number, string> = {
   [DecodeStatus.MALFORMED]: "malformed",
 };
 
-async function inspect(file: string, mode: string): Promise<Info> {
+async function inspect(file: string, mode: CaptureMode): Promise<Info> {
   const engine = new DpiEngine();
   const pathPackets = new Map<number, number>();
   const pathBytes = new Map<number, number>();
@@ -89,7 +90,7 @@ async function inspect(file: string, mode: string): Promise<Info> {
     const key = engine.pathKey(v);
     pathPackets.set(key, (pathPackets.get(key) ?? 0) + 1);
     pathBytes.set(key, (pathBytes.get(key) ?? 0) + v.origlen);
-  }, { mode: mode as "auto" });
+  }, { mode });
   // cumulative hierarchy: every prefix of every path
   const tree = new Map<string, { packets: number; bytes: number }>();
   for (const [key, n] of pathPackets) {
@@ -204,23 +205,8 @@ function text(info: Info): string {
 
 async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const level = stringFlag(flags, "log-level", "warn");
-  if (!isLogLevel(level)) {
-    throw new UsageError(`--log-level takes debug, info, warn, error or silent`);
-  }
-  const logFormat = stringFlag(flags, "log-format", "text");
-  if (logFormat !== "text" && logFormat !== "json") {
-    throw new UsageError(`--log-format takes text or json, got "${logFormat}"`);
-  }
-  const mode = stringFlag(flags, "mode", "auto");
-  if (!["auto", "mmap", "read", "stream"].includes(mode)) {
-    throw new UsageError(`--mode takes auto, mmap, read or stream, got "${mode}"`);
-  }
-  const log = new Logger({
-    level,
-    format: logFormat,
-    write: (l) => writeSync("stderr", l + "\n"),
-  });
+  const log = makeLogger(flags);
+  const mode = captureMode(flags);
   if (flags.positionals.length === 0) {
     throw new UsageError("mxy pcap info needs a capture FILE (or - for standard input)");
   }
