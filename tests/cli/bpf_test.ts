@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
 import { dataFiles } from "../bpf/_bpf_fixtures.ts";
 import { hasProgram } from "../_fixtures.ts";
-
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+import { runMxy } from "../_mxy.ts";
 
 async function mxy(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+  const r = await runMxy(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 Deno.test("mxy bpf asm, disasm and run work together on a file", async () => {

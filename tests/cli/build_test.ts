@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
 import { Database } from "../../lib/db/database.ts";
 import { hasMmdblookup, mmdblookup } from "../db/_peers.ts";
+import { type MxyRun, runMxy } from "../_mxy.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const MAIN = ROOT + "cli/main.ts";
-
-async function mxy(
+function mxy(
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    cwd: ROOT,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: options.env,
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(options.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+): Promise<MxyRun> {
+  return runMxy(args, options);
 }
 
 Deno.test("mxy build reads several feed formats into one database mmdblookup reads", async () => {

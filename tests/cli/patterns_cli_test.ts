@@ -3,17 +3,10 @@ import { main } from "../../cli/main.ts";
 import { runQuery } from "../../cli/commands/query.ts";
 import { Database } from "../../lib/db/database.ts";
 import { captureIo } from "./_db_io.ts";
+import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function mxy(args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ROOT + "cli/main.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+function mxy(args: string[]): Promise<MxyRun> {
+  return runMxy(args);
 }
 
 Deno.test("mxy build --case-insensitive records the match mode and mxy query ignores case", async () => {

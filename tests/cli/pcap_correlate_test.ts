@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { fixture } from "../_fixtures.ts";
+import { type MxyRun, runMxy } from "../_mxy.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const LOOPBACK = fixture("pcap/loopback");
 
-async function mxy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function mxy(...args: string[]): Promise<MxyRun> {
+  return runMxy(args);
 }
 
 Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form with statistics", async () => {

@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { fixture } from "../_fixtures.ts";
+import { type MxyRun, runMxy } from "../_mxy.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
-async function mxy(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+function mxy(args: string[]): Promise<MxyRun> {
+  return runMxy(args);
 }
 
 Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with statistics", async () => {

@@ -2,30 +2,18 @@
 import assert from "node:assert/strict";
 import { fixture, hasProgram } from "../_fixtures.ts";
 import { buildPacket, PcapWriter } from "../../lib/pcap/mod.ts";
+import { runMxy } from "../_mxy.ts";
 
 const loop = fixture("pcap/loopback");
 const pcapfix = fixture("pcap/third-party/pcapfix");
 const dpkt = fixture("pcap/third-party/dpkt");
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 async function mxy(
   args: string[],
   stdin?: Uint8Array,
 ): Promise<{ code: number; out: string; err: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin) {
-    const w = child.stdin.getWriter();
-    await w.write(stdin);
-    await w.close();
-  }
-  const r = await child.output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+  const r = await runMxy(args, { stdin });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** Parses `tshark -q -z io,phs` into path → frames. */
