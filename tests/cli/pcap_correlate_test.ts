@@ -9,8 +9,9 @@ function mxy(...args: string[]): Promise<MxyRun> {
   return runMxy(args);
 }
 
-Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form with statistics", async () => {
-  if (!LOOPBACK) return;
+Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form with statistics", {
+  ignore: !LOOPBACK,
+}, async () => {
   const r = await mxy("pcap", "correlate", `${LOOPBACK}/relay-udp-to-tcp.pcap`);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
@@ -26,30 +27,33 @@ Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form wit
   assert.match(r.stderr, /^unmatched: 0$/m);
 });
 
-Deno.test("mxy pcap correlate -o writes JSON Lines or CSV to a file", async () => {
-  if (!LOOPBACK) return;
-  const dir = await Deno.makeTempDir();
-  const r = await mxy(
-    "pcap",
-    "correlate",
-    `${LOOPBACK}/mixed.pcapng`,
-    "--mode",
-    "dns",
-    "--format",
-    "csv",
-    "-o",
-    `${dir}/out.csv`,
-    "--quiet",
-  );
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "");
-  assert.equal(r.stderr, "");
-  const rows = (await Deno.readTextFile(`${dir}/out.csv`)).trim().split("\n");
-  assert.ok(rows[0].startsWith("mode,req_frame,req_time"));
-  assert.equal(rows.length, 1 + 13);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.csv"]);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "mxy pcap correlate -o writes JSON Lines or CSV to a file",
+  { ignore: !LOOPBACK },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const r = await mxy(
+      "pcap",
+      "correlate",
+      `${LOOPBACK}/mixed.pcapng`,
+      "--mode",
+      "dns",
+      "--format",
+      "csv",
+      "-o",
+      `${dir}/out.csv`,
+      "--quiet",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "");
+    const rows = (await Deno.readTextFile(`${dir}/out.csv`)).trim().split("\n");
+    assert.ok(rows[0].startsWith("mode,req_frame,req_time"));
+    assert.equal(rows.length, 1 + 13);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.csv"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 Deno.test("mxy pcap correlate rejects bad usage with exit 2 and damaged input with exit 1", async () => {
   assert.equal((await mxy("pcap", "correlate", "x.pcap", "--mode", "bogus")).code, 2);
@@ -66,105 +70,112 @@ Deno.test("mxy pcap correlate rejects bad usage with exit 2 and damaged input wi
   assert.match(r.stderr, /offset/);
 });
 
-Deno.test("mxy pcap correlate --watch processes arriving files and exits 0 on SIGTERM after flushing", async () => {
-  if (!LOOPBACK) return;
-  const dir = await Deno.makeTempDir();
-  const watch = `${dir}/in`;
-  await Deno.mkdir(watch);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "pcap",
-      "correlate",
-      "--watch",
-      watch,
-      "--stable-ms",
-      "200",
-      "--poll-ms",
-      "20",
-      "--format",
-      "jsonl",
-      "-o",
-      `${dir}/matches.jsonl`,
-      "--log-level",
-      "info",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Two captures arrive one after the other.
-  await Deno.copyFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`, `${watch}/1.pcap`);
-  const until = async (name: string) => {
-    for (let i = 0; i < 600; i++) {
-      if ([...Deno.readDirSync(watch)].some((e) => e.name === name)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`${name} did not appear`);
-  };
-  await until("1.pcap.processed");
-  await Deno.copyFile(`${LOOPBACK}/mixed-nsec.pcap`, `${watch}/2.pcap`);
-  await until("2.pcap.processed");
-  child.kill("SIGTERM");
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, stderr);
-  const lines = (await Deno.readTextFile(`${dir}/matches.jsonl`)).trim().split("\n");
-  // 20 relay pairs in each file, plus the two identical HTTP response segments that
-  // mixed-nsec.pcap carries on two connections (the same payload seen twice).
-  assert.equal(lines.length, 42);
-  assert.ok(lines.every((l) => JSON.parse(l).mode === "payload"));
-  assert.match(stderr, /^matched: 42$/m);
-  assert.match(stderr, /^INFO watch ended processed=2 failed=0$/m);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "mxy pcap correlate --watch processes arriving files and exits 0 on SIGTERM after flushing",
+  { ignore: !LOOPBACK },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const watch = `${dir}/in`;
+    await Deno.mkdir(watch);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "pcap",
+        "correlate",
+        "--watch",
+        watch,
+        "--stable-ms",
+        "200",
+        "--poll-ms",
+        "20",
+        "--format",
+        "jsonl",
+        "-o",
+        `${dir}/matches.jsonl`,
+        "--log-level",
+        "info",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Two captures arrive one after the other.
+    await Deno.copyFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`, `${watch}/1.pcap`);
+    const until = async (name: string) => {
+      for (let i = 0; i < 600; i++) {
+        if ([...Deno.readDirSync(watch)].some((e) => e.name === name)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${name} did not appear`);
+    };
+    await until("1.pcap.processed");
+    await Deno.copyFile(`${LOOPBACK}/mixed-nsec.pcap`, `${watch}/2.pcap`);
+    await until("2.pcap.processed");
+    child.kill("SIGTERM");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const lines = (await Deno.readTextFile(`${dir}/matches.jsonl`)).trim().split("\n");
+    // 20 relay pairs in each file, plus the two identical HTTP response segments that
+    // mixed-nsec.pcap carries on two connections (the same payload seen twice).
+    assert.equal(lines.length, 42);
+    assert.ok(lines.every((l) => JSON.parse(l).mode === "payload"));
+    assert.match(stderr, /^matched: 42$/m);
+    assert.match(stderr, /^INFO watch ended processed=2 failed=0$/m);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
-Deno.test("mxy pcap correlate on standard input flushes, puts -o in place and exits 130 on SIGINT", async () => {
-  if (!LOOPBACK) return;
-  const dir = await Deno.makeTempDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "pcap",
-      "correlate",
-      "-",
-      "--format",
-      "jsonl",
-      "-o",
-      `${dir}/m.jsonl`,
-    ],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(await Deno.readFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`));
-  // Standard input stays open: wait until the matches reach the temporary output file.
-  const lines = () => {
-    for (const e of Deno.readDirSync(dir)) {
-      const text = Deno.readTextFileSync(`${dir}/${e.name}`);
-      return text === "" ? 0 : text.trim().split("\n").length;
-    }
-    return 0;
-  };
-  for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(lines(), 20);
-  child.kill("SIGINT");
-  const out = await child.output();
-  await writer.close().catch(() => {});
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 130, stderr);
-  assert.match(stderr, /^matched: 20$/m);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
-  assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "mxy pcap correlate on standard input flushes, puts -o in place and exits 130 on SIGINT",
+  { ignore: !LOOPBACK },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "pcap",
+        "correlate",
+        "-",
+        "--format",
+        "jsonl",
+        "-o",
+        `${dir}/m.jsonl`,
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(await Deno.readFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`));
+    // Standard input stays open: wait until the matches reach the temporary output file.
+    const lines = () => {
+      for (const e of Deno.readDirSync(dir)) {
+        const text = Deno.readTextFileSync(`${dir}/${e.name}`);
+        return text === "" ? 0 : text.trim().split("\n").length;
+      }
+      return 0;
+    };
+    for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lines(), 20);
+    child.kill("SIGINT");
+    const out = await child.output();
+    await writer.close().catch(() => {});
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /^matched: 20$/m);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
+    assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
-Deno.test("mxy pcap correlate --log-format json writes the statistics and warnings as JSON lines", async () => {
-  if (!LOOPBACK) return;
+Deno.test("mxy pcap correlate --log-format json writes the statistics and warnings as JSON lines", {
+  ignore: !LOOPBACK,
+}, async () => {
   const r = await mxy(
     "pcap",
     "correlate",

@@ -8,9 +8,10 @@ function mxy(args: string[]): Promise<MxyRun> {
   return runMxy(args);
 }
 
-Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with statistics", async () => {
-  const dir = fixture("mmdb/test-data");
-  if (!dir) return;
+Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with statistics", {
+  ignore: !fixture("mmdb/test-data"),
+}, async () => {
+  const dir = fixture("mmdb/test-data")!;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -147,9 +147,10 @@ Deno.test("DB_QUERY on database 0 without --db answers NOTFOUND", async () => {
   });
 });
 
-Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", async () => {
-  const dir = fixture("mmdb/test-data");
-  if (!dir) return;
+Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", {
+  ignore: !fixture("mmdb/test-data"),
+}, async () => {
+  const dir = fixture("mmdb/test-data")!;
   const server = EtherServer.listen({ port: 0, engine: databaseEngine, dbDir: dir });
   const c = await connect("127.0.0.1", { port: server.port });
   const db = await c.openDatabase("MaxMind-DB-test-ipv4-24.mmdb");

@@ -29,48 +29,52 @@ function endpoint(addr: ArrayLike<number>, family: number, port: number): string
 
 const LOOPBACK = fixture("pcap/loopback");
 
-Deno.test("sessions of the loopback captures match tshark's packets per direction and initial RTT", async () => {
-  if (!LOOPBACK) return;
-  const files = [...Deno.readDirSync(LOOPBACK)].map((e) => e.name).filter((n) =>
-    /\.(pcap|pcapng)$/.test(n)
-  );
-  let rtts = 0;
-  for (const name of files) {
-    const rows = readOracle(`${LOOPBACK}/${name}.tshark.csv`);
-    // Oracle: group tshark rows by conversation; the first packet's sender is the originator.
-    const conv = new Map<string, { orig: string; o: number; r: number; rtt: bigint | null }>();
-    for (const r of rows) {
-      const src = (r["ip.src"] || r["ipv6.src"]) + "/" + (r["tcp.srcport"] || r["udp.srcport"]);
-      const dst = (r["ip.dst"] || r["ipv6.dst"]) + "/" + (r["tcp.dstport"] || r["udp.dstport"]);
-      const proto = r["tcp.srcport"] ? "tcp" : "udp";
-      const key = proto + " " + [src, dst].sort().join(" ");
-      let c = conv.get(key);
-      if (!c) conv.set(key, c = { orig: src, o: 0, r: 0, rtt: null });
-      if (src === c.orig) c.o++;
-      else c.r++;
-      if (r["tcp.analysis.initial_rtt"]) c.rtt = secondsToNs(r["tcp.analysis.initial_rtt"]);
-    }
-    const got = await sessions(`${LOOPBACK}/${name}`);
-    assert.equal(got.length, conv.size, name);
-    for (const s of got) {
-      const o = endpoint(s.origAddr, s.family, s.origPort);
-      const r = endpoint(s.respAddr, s.family, s.respPort);
-      const key = (s.proto === 6 ? "tcp" : "udp") + " " + [o, r].sort().join(" ");
-      const c = conv.get(key);
-      assert.ok(c, `${name}: unexpected session ${key}`);
-      assert.equal(o, c.orig, key);
-      assert.deepEqual([s.origPkts, s.respPkts], [c.o, c.r], key);
-      if (c.rtt !== null) {
-        assert.equal(BigInt(s.rttNs), c.rtt, `${name} ${key} rtt`);
-        rtts++;
+Deno.test(
+  "sessions of the loopback captures match tshark's packets per direction and initial RTT",
+  { ignore: !LOOPBACK },
+  async () => {
+    const files = [...Deno.readDirSync(LOOPBACK!)].map((e) => e.name).filter((n) =>
+      /\.(pcap|pcapng)$/.test(n)
+    );
+    let rtts = 0;
+    for (const name of files) {
+      const rows = readOracle(`${LOOPBACK}/${name}.tshark.csv`);
+      // Oracle: group tshark rows by conversation; the first packet's sender is the originator.
+      const conv = new Map<string, { orig: string; o: number; r: number; rtt: bigint | null }>();
+      for (const r of rows) {
+        const src = (r["ip.src"] || r["ipv6.src"]) + "/" + (r["tcp.srcport"] || r["udp.srcport"]);
+        const dst = (r["ip.dst"] || r["ipv6.dst"]) + "/" + (r["tcp.dstport"] || r["udp.dstport"]);
+        const proto = r["tcp.srcport"] ? "tcp" : "udp";
+        const key = proto + " " + [src, dst].sort().join(" ");
+        let c = conv.get(key);
+        if (!c) conv.set(key, c = { orig: src, o: 0, r: 0, rtt: null });
+        if (src === c.orig) c.o++;
+        else c.r++;
+        if (r["tcp.analysis.initial_rtt"]) c.rtt = secondsToNs(r["tcp.analysis.initial_rtt"]);
+      }
+      const got = await sessions(`${LOOPBACK}/${name}`);
+      assert.equal(got.length, conv.size, name);
+      for (const s of got) {
+        const o = endpoint(s.origAddr, s.family, s.origPort);
+        const r = endpoint(s.respAddr, s.family, s.respPort);
+        const key = (s.proto === 6 ? "tcp" : "udp") + " " + [o, r].sort().join(" ");
+        const c = conv.get(key);
+        assert.ok(c, `${name}: unexpected session ${key}`);
+        assert.equal(o, c.orig, key);
+        assert.deepEqual([s.origPkts, s.respPkts], [c.o, c.r], key);
+        if (c.rtt !== null) {
+          assert.equal(BigInt(s.rttNs), c.rtt, `${name} ${key} rtt`);
+          rtts++;
+        }
       }
     }
-  }
-  assert.ok(rtts >= 25, `compared ${rtts} handshake RTTs`);
-});
+    assert.ok(rtts >= 25, `compared ${rtts} handshake RTTs`);
+  },
+);
 
-Deno.test("the relay capture gives 20 closed TCP conversations (SF) and 20 one-way UDP ones (S0)", async () => {
-  if (!LOOPBACK) return;
+Deno.test("the relay capture gives 20 closed TCP conversations (SF) and 20 one-way UDP ones (S0)", {
+  ignore: !LOOPBACK,
+}, async () => {
   const got = await sessions(`${LOOPBACK}/relay-udp-to-tcp.pcap`);
   const tcp = got.filter((s) => s.proto === 6);
   const udp = got.filter((s) => s.proto === 17);
