@@ -208,9 +208,9 @@ export class DatabaseBuilder {
     buildEpoch: number | bigint;
   };
   #data = new DataSectionWriter();
-  // Trie: node 0 is "none"; node 1 is the IPv4 root, node 2 the IPv6 root.
-  #left = new Int32Array(1 << 16);
-  #right = new Int32Array(1 << 16);
+  // Trie: node 0 is "none"; node 1 is the IPv4 root, node 2 the IPv6 root. The children of
+  // node t are #kids[2t] (bit 0) and #kids[2t + 1] (bit 1), side by side in one array.
+  #kids = new Int32Array(1 << 17);
   #entry = new Int32Array(1 << 16); // entry index + 1, 0 = no data at this prefix
   #nodes = 3;
   // Networks.
@@ -736,21 +736,15 @@ export class DatabaseBuilder {
 
   /** The child of trie node `t` on `bit` (0 left, 1 right), created when missing. */
   #child(t: number, bit: number): number {
-    const c = bit ? this.#right[t] : this.#left[t];
+    const c = this.#kids[2 * t + bit];
     if (c !== 0) return c;
-    const n = this.#newNode(); // may grow (replace) the node arrays
-    (bit ? this.#right : this.#left)[t] = n;
-    return n;
-  }
-
-  #newNode(): number {
     const n = this.#nodes++;
-    if (n >= this.#left.length) {
-      const size = this.#left.length * 2;
-      this.#left = grown(this.#left, size);
-      this.#right = grown(this.#right, size);
+    if (n >= this.#entry.length) {
+      const size = this.#entry.length * 2;
+      this.#kids = grown(this.#kids, 2 * size);
       this.#entry = grown(this.#entry, size);
     }
+    this.#kids[2 * t + bit] = n;
     return n;
   }
 
@@ -764,7 +758,7 @@ export class DatabaseBuilder {
   /** The first entry stored at or below trie node `t`, for error messages. */
   #firstEntryBelow(t: number): number {
     if (this.#entry[t] !== 0) return this.#entry[t] - 1;
-    for (const c of [this.#left[t], this.#right[t]]) {
+    for (const c of [this.#kids[2 * t], this.#kids[2 * t + 1]]) {
       if (c !== 0) {
         const e = this.#firstEntryBelow(c);
         if (e >= 0) return e;
@@ -828,16 +822,18 @@ export class DatabaseBuilder {
     let root = 1;
     if (ipVersion === 6) {
       root = 2;
-      const v4 = this.#entry[1] !== 0 || this.#left[1] !== 0 || this.#right[1] !== 0;
+      const v4 = this.#entry[1] !== 0 || this.#kids[2] !== 0 || this.#kids[3] !== 0;
       if (v4) {
         const zero = this.#path6(new Array(16).fill(0), 95);
-        if (this.#left[zero] !== 0) throw new Error("Internal error: ::/96 is already taken");
-        this.#left[zero] = 1;
+        if (this.#kids[2 * zero] !== 0) {
+          throw new Error("Internal error: ::/96 is already taken");
+        }
+        this.#kids[2 * zero] = 1;
         if (opts.ipv4Aliases) {
           const mapped = this.#path6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
-          this.#right[mapped] = 1;
+          this.#kids[2 * mapped + 1] = 1;
           const sixToFour = this.#path6([0x20, 0x02], 15);
-          const taken = this.#left[sixToFour];
+          const taken = this.#kids[2 * sixToFour];
           if (taken !== 0) {
             const e = this.#firstEntryBelow(taken);
             if (e >= 0) {
@@ -849,27 +845,13 @@ export class DatabaseBuilder {
               );
             }
           }
-          this.#left[sixToFour] = 1;
+          this.#kids[2 * sixToFour] = 1;
         }
       }
     }
 
-    // Pass 1: count the tree's nodes: trie nodes with children, the IPv4 subtree (which the
-    // aliases share) once.
-    const left = this.#left;
-    const right = this.#right;
-    const entry = this.#entry;
-    let v4Counted = false;
-    const countBelow = (c: number): number => {
-      if (c === 0 || (left[c] === 0 && right[c] === 0)) return 0;
-      if (c === 1) {
-        if (v4Counted) return 0;
-        v4Counted = true;
-      }
-      return countNodes(c);
-    };
-    const countNodes = (t: number): number => 1 + countBelow(left[t]) + countBelow(right[t]);
-    const nodeCount = countNodes(root);
+    const kids = this.#kids;
+    const nodeCount = countTreeNodes(kids, root);
     const dataSize = this.#data.size;
     const need = nodeCount + 16 + dataSize;
     let recordSize: 24 | 28 | 32;
@@ -908,56 +890,7 @@ export class DatabaseBuilder {
     });
     const file = new Uint8Array(pos + meta.length);
 
-    // Pass 2: number the nodes in preorder and write each node's records once its children
-    // have numbers; a record with no more specific network below gets the data it inherits.
-    const offsets = this.#offset;
-    const dataRecord = (e: number): number => e === 0 ? nodeCount : nodeCount + 16 + offsets[e - 1];
-    let count = 0;
-    let v4Number = -1;
-    const writeNode = (n: number, a: number, b: number): void => {
-      let p = n * nodeBytes;
-      if (recordSize === 24) {
-        file[p++] = a >>> 16;
-        file[p++] = (a >>> 8) & 255;
-        file[p++] = a & 255;
-        file[p++] = b >>> 16;
-        file[p++] = (b >>> 8) & 255;
-        file[p] = b & 255;
-      } else if (recordSize === 28) {
-        file[p++] = (a >>> 16) & 255;
-        file[p++] = (a >>> 8) & 255;
-        file[p++] = a & 255;
-        file[p++] = ((a >>> 24) << 4) | (b >>> 24);
-        file[p++] = (b >>> 16) & 255;
-        file[p++] = (b >>> 8) & 255;
-        file[p] = b & 255;
-      } else {
-        file[p++] = a >>> 24;
-        file[p++] = (a >>> 16) & 255;
-        file[p++] = (a >>> 8) & 255;
-        file[p++] = a & 255;
-        file[p++] = b >>> 24;
-        file[p++] = (b >>> 16) & 255;
-        file[p++] = (b >>> 8) & 255;
-        file[p] = b & 255;
-      }
-    };
-    const record = (c: number, e: number): number => {
-      if (c === 0) return dataRecord(e);
-      if (left[c] === 0 && right[c] === 0) return dataRecord(entry[c] !== 0 ? entry[c] : e);
-      if (c === 1 && v4Number >= 0) return v4Number; // an alias to the IPv4 subtree
-      return emit(c, e);
-    };
-    const emit = (t: number, inherited: number): number => {
-      const num = count++;
-      if (t === 1) v4Number = num;
-      const e = entry[t] !== 0 ? entry[t] : inherited;
-      const a = record(left[t], e);
-      const b = record(right[t], e);
-      writeNode(num, a, b);
-      return num;
-    };
-    emit(root, 0);
+    const count = writeTree(file, kids, this.#entry, this.#offset, root, nodeCount, recordSize);
     if (count !== nodeCount) throw new Error("Internal error: node count changed");
     // 16 zero bytes, then the data section and the extension sections.
     file.set(this.#data.bytes(), treeSize + 16);
@@ -975,6 +908,138 @@ export class DatabaseBuilder {
     };
     return file;
   }
+}
+
+/**
+ * The number of search-tree nodes below trie root `root`: the reachable trie nodes with children,
+ * the IPv4 subtree (node 1, which the aliases share) once, and the root always. Depth first with
+ * an explicit stack: a path holds at most 129 nodes and each leaves at most one pending sibling.
+ */
+function countTreeNodes(kids: Int32Array, root: number): number {
+  const stack = new Int32Array(260);
+  let count = 0;
+  let v4Seen = false;
+  let sp = 0;
+  stack[sp++] = root;
+  while (sp > 0) {
+    const t = stack[--sp];
+    if (t === 1) {
+      if (v4Seen) continue;
+      v4Seen = true;
+    }
+    count++;
+    const l = kids[2 * t];
+    const r = kids[2 * t + 1];
+    if (r !== 0 && (kids[2 * r] | kids[2 * r + 1]) !== 0) stack[sp++] = r;
+    if (l !== 0 && (kids[2 * l] | kids[2 * l + 1]) !== 0) stack[sp++] = l;
+  }
+  return count;
+}
+
+/** Writes record `bit` (0 left, 1 right) of node `n` into the tree at the start of `file`. */
+function putRecord(file: Uint8Array, recordSize: number, n: number, bit: number, v: number): void {
+  if (recordSize === 24) {
+    const p = n * 6 + bit * 3;
+    file[p] = v >>> 16;
+    file[p + 1] = v >>> 8;
+    file[p + 2] = v;
+  } else if (recordSize === 28) {
+    const p = n * 7;
+    if (bit === 0) {
+      file[p] = v >>> 16;
+      file[p + 1] = v >>> 8;
+      file[p + 2] = v;
+      file[p + 3] |= (v >>> 24) << 4;
+    } else {
+      file[p + 3] |= v >>> 24;
+      file[p + 4] = v >>> 16;
+      file[p + 5] = v >>> 8;
+      file[p + 6] = v;
+    }
+  } else {
+    const p = n * 8 + bit * 4;
+    file[p] = v >>> 24;
+    file[p + 1] = v >>> 16;
+    file[p + 2] = v >>> 8;
+    file[p + 3] = v;
+  }
+}
+
+/**
+ * Writes the search tree below trie root `root` into the zeroed start of `file`; returns the
+ * number of nodes written. Nodes are numbered in preorder (a node's left child, when it has
+ * children, is the next node); a record holds a child's number or, for a child without children,
+ * the data it holds or inherits (`nodeCount` for none, else `nodeCount + 16 +` its data offset).
+ * Right children with children wait on a stack while the left subtree is written; the IPv4
+ * subtree is numbered where it is first reached and the aliases point to that number.
+ */
+function writeTree(
+  file: Uint8Array,
+  kids: Int32Array,
+  entry: Int32Array,
+  offsets: Float64Array,
+  root: number,
+  nodeCount: number,
+  recordSize: number,
+): number {
+  const dataBase = nodeCount + 16;
+  const pendingNode = new Int32Array(260);
+  const pendingData = new Int32Array(260);
+  const pendingParent = new Float64Array(260);
+  let sp = 0;
+  let count = 0;
+  let v4Number = -1;
+  let t = root;
+  let inherited = 0;
+  while (t !== 0) {
+    const num = count++;
+    if (t === 1) v4Number = num;
+    const e = entry[t] !== 0 ? entry[t] : inherited;
+    const l = kids[2 * t];
+    let next = 0;
+    let rec: number;
+    if (l === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
+    else if ((kids[2 * l] | kids[2 * l + 1]) === 0) {
+      const le = entry[l] !== 0 ? entry[l] : e;
+      rec = le === 0 ? nodeCount : dataBase + offsets[le - 1];
+    } else if (l === 1 && v4Number >= 0) rec = v4Number;
+    else {
+      rec = num + 1;
+      next = l;
+    }
+    putRecord(file, recordSize, num, 0, rec);
+    const r = kids[2 * t + 1];
+    if (r === 0) {
+      putRecord(file, recordSize, num, 1, e === 0 ? nodeCount : dataBase + offsets[e - 1]);
+    } else if ((kids[2 * r] | kids[2 * r + 1]) === 0) {
+      const re = entry[r] !== 0 ? entry[r] : e;
+      putRecord(file, recordSize, num, 1, re === 0 ? nodeCount : dataBase + offsets[re - 1]);
+    } else {
+      pendingNode[sp] = r;
+      pendingData[sp] = e;
+      pendingParent[sp] = num;
+      sp++;
+    }
+    if (next !== 0) {
+      t = next;
+      inherited = e;
+      continue;
+    }
+    t = 0;
+    while (sp > 0) {
+      sp--;
+      const c = pendingNode[sp];
+      if (c === 1 && v4Number >= 0) {
+        putRecord(file, recordSize, pendingParent[sp], 1, v4Number);
+        continue;
+      }
+      putRecord(file, recordSize, pendingParent[sp], 1, count);
+      t = c;
+      inherited = pendingData[sp];
+      break;
+    }
+  }
+  return count;
 }
 
 // A copy of `a` in a new array of `size` elements (the rest zero).
