@@ -200,7 +200,7 @@ function writeUint(s: Sink, type: number, v: number): void {
   const n = v === 0 ? 0 : v < 0x100 ? 1 : v < 0x10000 ? 2 : v < 0x1000000 ? 3 : 4;
   writeHeader(s, type, n);
   s.ensure(n);
-  for (let k = n - 1; k >= 0; k--) s.buf[s.len++] = (v / 2 ** (8 * k)) & 255;
+  for (let k = n - 1; k >= 0; k--) s.buf[s.len++] = (v >>> (8 * k)) & 255;
 }
 
 function writeBigUint(s: Sink, type: number, v: bigint): void {
@@ -483,6 +483,52 @@ export interface DataSectionStats {
   pointers: number;
 }
 
+/** A map of plain values that was added before: its prototype, keys and values then, its offset. */
+interface Remembered {
+  proto: object | null;
+  keys: string[];
+  values: unknown[];
+  offset: number;
+}
+
+/** How many added maps the writer remembers by identity before it takes stock (see `add`). */
+const REMEMBER = 4096;
+
+/**
+ * The keys and values of `v` when it is a map (prototype `Object.prototype` or `null`) whose
+ * values are all strings, numbers, booleans or bigints; else null.
+ */
+function flatMap(v: object): Remembered | null {
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || Array.isArray(v)) return null;
+  const keys = Object.keys(v);
+  const values = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const x = (v as Record<string, unknown>)[keys[i]];
+    const t = typeof x;
+    if (t !== "string" && t !== "number" && t !== "boolean" && t !== "bigint") return null;
+    values[i] = x;
+  }
+  return { proto, keys, values, offset: 0 };
+}
+
+/** Whether `v` still has the prototype, keys (in order) and values remembered in `r`. */
+function unchanged(v: object, r: Remembered): boolean {
+  if (Object.getPrototypeOf(v) !== r.proto || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  const n = keys.length;
+  if (n !== r.keys.length) return false;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k !== r.keys[i]) return false;
+    const x = (v as Record<string, unknown>)[k];
+    const y = r.values[i];
+    // 0 and -0 are stored differently; NaN never matches (it takes the full path).
+    if (x !== y || (x === 0 && 1 / (x as number) !== 1 / (y as number))) return false;
+  }
+  return true;
+}
+
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
@@ -521,6 +567,10 @@ export class DataSectionWriter {
   #hash = new Uint32Array(1024);
   #canonAt = new Float64Array(1024);
   #added = 0;
+  // Flat maps added before, by identity, so that adding the same unchanged object again skips
+  // encoding it (null once the caller turned out to pass fresh objects: see `add`).
+  #seen: Map<object, Remembered> | null = new Map();
+  #seenHits = 0;
 
   /**
    * Starts an empty data section.
@@ -542,7 +592,9 @@ export class DataSectionWriter {
   }
 
   /**
-   * Stores a value (once) and returns its offset from the start of the data section.
+   * Stores a value (once) and returns its offset from the start of the data section. A map of
+   * plain values that is added again as the same object, with the same keys and values, is not
+   * encoded again (the writer remembers a few thousand such objects while they keep coming back).
    *
    * @param value The value.
    * @returns The offset of its encoding.
@@ -559,6 +611,34 @@ export class DataSectionWriter {
    */
   add(value: WritableValue): number {
     this.#added++;
+    const seen = this.#seen;
+    if (seen === null || typeof value !== "object" || value === null) return this.#add(value);
+    // The same map object again, with the same keys and values: the same encoding, so the
+    // same offset.
+    const r = seen.get(value);
+    if (r !== undefined && unchanged(value, r)) {
+      this.#seenHits++;
+      return r.offset;
+    }
+    const offset = this.#add(value);
+    const flat = flatMap(value);
+    if (flat !== null) {
+      if (seen.size >= REMEMBER) {
+        // Remember the next batch only while objects come back at least once on average.
+        seen.clear();
+        if (this.#seenHits < REMEMBER) {
+          this.#seen = null;
+          return offset;
+        }
+        this.#seenHits = 0;
+      }
+      flat.offset = offset;
+      seen.set(value, flat);
+    }
+    return offset;
+  }
+
+  #add(value: WritableValue): number {
     const sc = this.#scratch;
     sc.len = 0;
     this.#plain.value(sc, value, 0, true);

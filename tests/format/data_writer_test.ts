@@ -180,3 +180,63 @@ Deno.test("DataSectionWriter round-trips random values through the MMDB decoder"
     { numRuns: 150 },
   );
 });
+
+Deno.test("DataSectionWriter.add() stores a map object changed since it was added as it is now", () => {
+  const w = new DataSectionWriter();
+  const v: Record<string, WritableValue> = { tag: "a", n: 1 };
+  const first = w.add(v);
+  assert.equal(w.add(v), first);
+  v.n = 2;
+  const second = w.add(v);
+  assert.notEqual(second, first);
+  v.n = -0; // stored as a double, unlike 0
+  const negZero = w.add(v);
+  v.n = 0;
+  assert.notEqual(w.add(v), negZero);
+  delete v.n;
+  v.extra = true;
+  const third = w.add(v);
+  delete v.extra;
+  delete v.tag;
+  v.n = 2;
+  v.tag = "a";
+  // Same keys and values as `second` in another order: another encoding.
+  assert.notEqual(w.add(v), second);
+  assert.deepEqual(decode(w.bytes(), third), { tag: "a", extra: true });
+  assert.deepEqual(decode(w.bytes(), first), { tag: "a", n: 1 });
+  assert.equal(w.add(v), w.add({ n: 2, tag: "a" }));
+  Object.setPrototypeOf(v, Uint8Array.prototype); // now taken for bytes, which it is not
+  assert.throws(() => w.add(v), TypeError);
+});
+
+Deno.test("DataSectionWriter.add() gives each object, added again after changes, its value at that time", () => {
+  const prim = fc.oneof(
+    fc.constantFrom(0, -0, 1, 300, -5, 1.5, NaN, "", "x", "yy", true, false, 7n),
+    fc.string({ maxLength: 4 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          obj: fc.nat(3),
+          key: fc.constantFrom("a", "b", "c", "1"),
+          value: fc.option(prim, { nil: undefined }),
+        }),
+        { maxLength: 60 },
+      ),
+      (steps) => {
+        const w = new DataSectionWriter();
+        const objs: Record<string, WritableValue>[] = [{}, { a: 1 }, { b: "x", a: 2 }, { c: 0 }];
+        for (const s of steps) {
+          const o = objs[s.obj];
+          if (s.value === undefined) delete o[s.key];
+          else o[s.key] = s.value;
+          const at = w.add(o);
+          assert.deepEqual(decode(w.bytes(), at), decode(encodeValue(o)));
+          assert.deepEqual(Object.keys(decode(w.bytes(), at) as object), Object.keys(o));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
