@@ -2,29 +2,35 @@
  * An Aho-Corasick automaton over byte strings, flattened into typed arrays so that it can be
  * stored in a file and walked in place without allocation.
  *
- * States are numbered in depth-first preorder from 0 (the root), so a state's first child is
- * always the next state: a state with a single edge (most of them, in a trie of long pieces)
- * stores only the edge's byte. Each state is one 4-word record in `nodes` (one cache line holds
- * four states):
+ * States are numbered breadth-first from 0 (the root), children in byte order, so every edge,
+ * failure link and dictionary link of a state leads to a smaller or (edges only) larger number
+ * in a known direction, and the shallow states — where a walk over text spends most of its
+ * time — come first. Each state is one 4-word record in `nodes` (one cache line holds four):
  *
  * | word | meaning                                                                     |
  * | ---- | --------------------------------------------------------------------------- |
- * | 0    | failure link                                                                |
- * | 1    | where its edges start in `edges` (when it has two or more)                  |
- * | 2    | bits 0–8: edge count; bits 9–16: the byte of a single edge (target = s + 1); bit 17: the state has outputs |
+ * | 0    | failure link (a state of smaller depth, hence a smaller number)             |
+ * | 1    | the target of its edge (one edge) or where its edges start in `edges` (two or more) |
+ * | 2    | bits 0–8: edge count; bits 9–16: the byte of a single edge; bit 17: the state has outputs |
  * | 3    | dictionary link: nearest state on the failure chain with outputs, or -1     |
  *
- * `edges` holds `(byte, target)` pairs sorted by byte within each state; the root uses the dense
- * 256-entry `root` table instead. `outStart[s] … outStart[s+1]` slices `outList`, the keys
- * (pattern numbers) whose piece ends at `s`.
+ * `edges` holds `(byte, target)` pairs sorted by byte within each state. `outStart[s] …
+ * outStart[s+1]` slices `outList`, the keys (pattern numbers) whose piece ends at `s`.
+ *
+ * On top of these sparse tables, the first `K` states (the shallowest) also get a dense row of
+ * `C` transitions, one per byte class: `classes` maps each byte to its class, 0 for the bytes
+ * no piece contains and one class of its own for every other byte. A row entry is the target
+ * state, with bit 30 set when that state reports something. In an automaton the rows are
+ * resolved (failure links already followed: a full DFA over the dense states), so the common
+ * step is one table read; in a trie (walked anchored, without failure links) they hold the
+ * edges alone, 0 for none. States beyond `K` step through the sparse tables, falling back along
+ * failure links until a dense state answers.
  *
  * @module
  */
 
 /** The automaton's flattened tables. */
 export interface AhoCorasickTables {
-  /** Root transitions: the target state for each byte (0 when none). */
-  root: Int32Array;
   /** Four words per state (see the module documentation). */
   nodes: Int32Array;
   /** `(byte, target)` pairs of states with two or more edges. */
@@ -33,15 +39,41 @@ export interface AhoCorasickTables {
   outStart: Uint32Array;
   /** Output keys. */
   outList: Uint32Array;
+  /** The class of every byte (256 entries). */
+  classes: Uint8Array;
+  /** The number of byte classes `C` (class 0 included). */
+  classCount: number;
+  /** The number of states `K` with a dense row (at least 1: the root). */
+  denseStates: number;
+  /** `K × C` transitions (see the module documentation). */
+  dense: Int32Array;
+  /** Whether the dense rows follow failure links (an automaton) or only edges (a trie). */
+  resolved: boolean;
+}
+
+/** Options for {@linkcode buildAhoCorasick}. */
+export interface BuildAhoCorasickOptions {
+  /**
+   * Resolve failure links into the dense rows (for unanchored scans); false for a trie that is
+   * only walked anchored. Default true.
+   */
+  resolve?: boolean;
+  /** At most this many dense-row entries (`K × C`). Default 2^20 (4 MiB). */
+  denseBudget?: number;
 }
 
 const HAS_OUT = 1 << 17;
+/** Set in a dense entry whose target state reports keys. */
+const REPORTS = 1 << 30;
+const STATE = REPORTS - 1;
+const NO_POINTS = new Int32Array(0);
 
 /**
  * Builds the automaton. Key `i` reports piece `pieces[i]`; a `null` or empty piece is left out
  * (its key never reports).
  *
  * @param pieces The byte strings, one per key.
+ * @param options Whether to resolve failure links into the dense rows, and their budget.
  * @returns The flattened tables.
  * @example
  * ```ts
@@ -55,21 +87,25 @@ const HAS_OUT = 1 << 17;
  * assert.deepEqual([...out.subarray(0, n)].sort(), [0, 1]);
  * ```
  */
-export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTables {
+export function buildAhoCorasick(
+  pieces: (Uint8Array | null)[],
+  options: BuildAhoCorasickOptions = {},
+): AhoCorasickTables {
+  const resolve = options.resolve ?? true;
+  const budget = options.denseBudget ?? 1 << 20;
   // The trie as linked lists in typed arrays (no per-state objects): children of a state are a
-  // sibling list kept sorted by byte; the root's children are a dense table.
+  // sibling list kept sorted by byte; the root's children are also in a dense table.
   let cap = 1;
   for (const p of pieces) if (p !== null) cap += p.length;
   const first = new Int32Array(cap).fill(-1);
   const sibling = new Int32Array(cap).fill(-1);
   const label = new Int32Array(cap);
   const outHead = new Int32Array(cap).fill(-1);
-  const outKey = new Int32Array(pieces.length);
   const outNext = new Int32Array(pieces.length);
-  const root = new Int32Array(256);
+  const rootOf = new Int32Array(256);
   let n = 1;
   const child = (s: number, b: number): number => {
-    if (s === 0) return root[b];
+    if (s === 0) return rootOf[b];
     for (let c = first[s]; c >= 0; c = sibling[c]) {
       const l = label[c];
       if (l === b) return c;
@@ -87,103 +123,82 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
       if (t === 0) {
         t = n++;
         label[t] = b;
-        if (s === 0) root[b] = t;
-        else {
-          // Insert into the sorted sibling list.
-          let prev = -1, c = first[s];
-          while (c >= 0 && label[c] < b) {
-            prev = c;
-            c = sibling[c];
-          }
-          sibling[t] = c;
-          if (prev < 0) first[s] = t;
-          else sibling[prev] = t;
+        if (s === 0) rootOf[b] = t;
+        // Insert into the sorted sibling list.
+        let prev = -1, c = first[s];
+        while (c >= 0 && label[c] < b) {
+          prev = c;
+          c = sibling[c];
         }
+        sibling[t] = c;
+        if (prev < 0) first[s] = t;
+        else sibling[prev] = t;
       }
       s = t;
     }
-    outKey[key] = key;
     outNext[key] = outHead[s];
     outHead[s] = key;
   }
+  // Breadth-first order (children in byte order) numbers the states and sets failure links.
   const fail = new Int32Array(n);
   const dictLink = new Int32Array(n).fill(-1);
-  const order = new Int32Array(n);
-  let head = 0, tail = 0;
-  for (let b = 0; b < 256; b++) if (root[b] !== 0) order[tail++] = root[b];
-  while (head < tail) {
-    const s = order[head++];
-    for (let t = first[s]; t >= 0; t = sibling[t]) {
-      const b = label[t];
-      let f = fail[s];
-      for (;;) {
-        const g = child(f, b);
-        if (g !== 0) {
-          fail[t] = g;
-          break;
-        }
-        if (f === 0) {
-          fail[t] = 0;
-          break;
-        }
-        f = fail[f];
-      }
-      const ft = fail[t];
-      dictLink[t] = outHead[ft] >= 0 ? ft : dictLink[ft];
-      order[tail++] = t;
-    }
-  }
-  // Renumber in depth-first preorder (children in byte order): a first child is its parent + 1.
-  const id = new Int32Array(n);
   const byNew = new Int32Array(n);
-  const stack = new Int32Array(n);
-  let sp = 0;
-  stack[sp++] = 0;
-  let next = 0;
-  while (sp > 0) {
-    const s = stack[--sp];
-    id[s] = next;
-    byNew[next++] = s;
-    // Push the children in reverse byte order so the smallest byte is numbered first.
-    const base = sp;
-    if (s === 0) {
-      for (let b = 0; b < 256; b++) if (root[b] !== 0) stack[sp++] = root[b];
-    } else for (let c = first[s]; c >= 0; c = sibling[c]) stack[sp++] = c;
-    for (let lo = base, hi = sp - 1; lo < hi; lo++, hi--) {
-      const x = stack[lo];
-      stack[lo] = stack[hi];
-      stack[hi] = x;
+  let head = 0, tail = 1;
+  while (head < tail) {
+    const s = byNew[head++];
+    for (let t = first[s]; t >= 0; t = sibling[t]) {
+      if (s !== 0) {
+        const b = label[t];
+        let f = fail[s];
+        for (;;) {
+          const g = child(f, b);
+          if (g !== 0) {
+            fail[t] = g;
+            break;
+          }
+          if (f === 0) break;
+          f = fail[f];
+        }
+        const ft = fail[t];
+        dictLink[t] = outHead[ft] >= 0 ? ft : dictLink[ft];
+      }
+      byNew[tail++] = t;
     }
   }
-  for (let b = 0; b < 256; b++) root[b] = root[b] === 0 ? 0 : id[root[b]];
+  const id = new Int32Array(n);
+  for (let ns = 0; ns < n; ns++) id[byNew[ns]] = ns;
   const nodes = new Int32Array(4 * n);
-  const deg = new Int32Array(n);
   let edgeCount = 0;
-  for (let s = 1; s < n; s++) {
+  for (let s = 0; s < n; s++) {
     let d = 0;
     for (let c = first[s]; c >= 0; c = sibling[c]) d++;
-    deg[s] = d;
     if (d > 1) edgeCount += d;
   }
   const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
+  const used = new Uint8Array(256);
   let e = 0;
   let total = 0;
   for (let ns = 0; ns < n; ns++) {
     const s = byNew[ns];
     outStart[ns] = total;
     for (let k = outHead[s]; k >= 0; k = outNext[k]) total++;
-    nodes[4 * ns] = ns === 0 ? 0 : id[fail[s]];
+    nodes[4 * ns] = id[fail[s]];
     nodes[4 * ns + 3] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
-    const d = ns === 0 ? 0 : deg[s];
+    let d = 0;
+    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
     let info = d;
     if (outHead[s] >= 0) info |= HAS_OUT;
-    if (d === 1) info |= label[first[s]] << 9;
-    if (d > 1) {
+    if (d === 1) {
+      info |= label[first[s]] << 9;
+      nodes[4 * ns + 1] = id[first[s]];
+      used[label[first[s]]] = 1;
+    } else if (d > 1) {
       nodes[4 * ns + 1] = e;
       for (let c = first[s]; c >= 0; c = sibling[c]) {
         edges[2 * e] = label[c];
         edges[2 * e + 1] = id[c];
+        used[label[c]] = 1;
         e++;
       }
     }
@@ -194,9 +209,55 @@ export function buildAhoCorasick(pieces: (Uint8Array | null)[]): AhoCorasickTabl
   for (let ns = 0; ns < n; ns++) {
     // Keys in ascending order within a state.
     let k = outStart[ns + 1];
-    for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = outKey[x];
+    for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
-  return { root, nodes, edges, outStart, outList };
+  const classes = new Uint8Array(256);
+  let C = 1;
+  for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
+  const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
+  const dense = denseRows(nodes, edges, classes, C, K, resolve);
+  return {
+    nodes,
+    edges,
+    outStart,
+    outList,
+    classes,
+    classCount: C,
+    denseStates: K,
+    dense,
+    resolved: resolve,
+  };
+}
+
+// Whether state `t` reports something (its own outputs or through its dictionary link).
+function reportsAt(nodes: Int32Array, t: number, resolved: boolean): boolean {
+  return (nodes[4 * t + 2] & HAS_OUT) !== 0 || (resolved && nodes[4 * t + 3] > 0);
+}
+
+// The dense rows of states [0, K) computed from the sparse tables (also what verify() expects).
+function denseRows(
+  nodes: Int32Array,
+  edges: Int32Array,
+  classes: Uint8Array,
+  C: number,
+  K: number,
+  resolved: boolean,
+): Int32Array {
+  const rep = new Int32Array(C).fill(-1);
+  for (let b = 255; b >= 0; b--) if (classes[b] !== 0) rep[classes[b]] = b;
+  const dense = new Int32Array(K * C);
+  for (let s = 0; s < K; s++) {
+    const info = nodes[4 * s + 2];
+    for (let c = 1; c < C; c++) {
+      const b = rep[c];
+      const g = b < 0 ? 0 : next(nodes, edges, s, info, b);
+      let v = 0;
+      if (g !== 0) v = g | (reportsAt(nodes, g, resolved) ? REPORTS : 0);
+      else if (resolved && s !== 0) v = dense[nodes[4 * s] * C + c]; // failure link: f < s
+      dense[s * C + c] = v;
+    }
+  }
+  return dense;
 }
 
 /** A reusable scan context for {@linkcode AhoCorasick.collect}: input, output, de-duplication. */
@@ -213,6 +274,11 @@ export interface AhoCorasickScan {
   seen: Uint32Array;
   /** A number different for every query (never 0). */
   stamp: number;
+  /**
+   * When set and long enough, {@linkcode AhoCorasick.collectOf} stores the (folded) character
+   * codes it reads here, so a caller needs no second pass over the string.
+   */
+  points?: Int32Array;
 }
 
 /**
@@ -228,19 +294,43 @@ export interface AhoCorasickScan {
  * ```
  */
 export class AhoCorasick {
-  #root: Int32Array;
   #nodes: Int32Array;
   #edges: Int32Array;
   #outStart: Uint32Array;
   #outList: Uint32Array;
+  #classes: Uint8Array;
+  #C: number;
+  #K: number;
+  #dense: Int32Array;
+  #resolved: boolean;
+  // Dense states an anchored walk may use: all of a trie's, only the root of an automaton's
+  // (the root's resolved row holds its edges alone).
+  #anchoredK: number;
 
-  /** @param tables The flattened tables. */
+  /**
+   * @param tables The flattened tables.
+   * @throws {RangeError} When the dense table's size disagrees with its state and class counts.
+   */
   constructor(tables: AhoCorasickTables) {
-    this.#root = tables.root;
     this.#nodes = tables.nodes;
     this.#edges = tables.edges;
     this.#outStart = tables.outStart;
     this.#outList = tables.outList;
+    this.#classes = tables.classes;
+    this.#C = tables.classCount;
+    this.#K = tables.denseStates;
+    this.#dense = tables.dense;
+    this.#resolved = tables.resolved;
+    this.#anchoredK = tables.resolved ? 1 : tables.denseStates;
+    if (
+      this.#C < 1 || this.#C > 256 || this.#K < 1 || this.#dense.length !== this.#K * this.#C ||
+      this.#classes.length !== 256
+    ) {
+      throw new RangeError(
+        `Automaton dense table holds ${this.#dense.length} entries, not ${this.#K} states × ` +
+          `${this.#C} classes`,
+      );
+    }
   }
 
   /** The number of states, root included. */
@@ -248,38 +338,51 @@ export class AhoCorasick {
     return this.#nodes.length >> 2;
   }
 
+  /** The number of states with a dense row. */
+  get denseStateCount(): number {
+    return this.#K;
+  }
+
+  /** Whether the dense rows follow failure links (an automaton for unanchored scans). */
+  get resolved(): boolean {
+    return this.#resolved;
+  }
+
   /**
    * Checks an untrusted table: every edge leads forward to a state reached exactly once (so the
-   * states form a tree), failure and dictionary links lead to shallower states (so walks
-   * terminate), and every range and key is in bounds. Calls `bad` on the first problem.
+   * states form a tree), failure and dictionary links lead to shallower, earlier states (so
+   * walks terminate), the byte classes and every dense row are exactly what the sparse tables
+   * imply, and every range and key is in bounds. Calls `bad` on the first problem.
    *
    * @param keyCount The number of keys (pattern numbers must be below it).
    * @param bad Called with a description of the problem; must throw.
    */
   verify(keyCount: number, bad: (what: string) => never): void {
-    const nodes = this.#nodes, edges = this.#edges, root = this.#root;
+    const nodes = this.#nodes, edges = this.#edges;
     const S = nodes.length >> 2;
     const E = edges.length >> 1;
     const O = this.#outList.length;
     if (S < 1 || this.#outStart.length !== S + 1) bad("automaton tables differ in length");
+    if (this.#K > S) bad(`automaton has ${this.#K} dense states but ${S} states`);
     const depth = new Int32Array(S).fill(-1);
     depth[0] = 0;
-    const reach = (from: number, t: number) => {
+    const used = new Uint8Array(256);
+    const reach = (from: number, t: number, b: number) => {
       if (t <= from || t >= S) bad(`automaton state ${from} has an edge to state ${t}`);
       if (depth[t] >= 0) bad(`automaton state ${t} is reached twice`);
       depth[t] = depth[from] + 1;
+      used[b] = 1;
     };
-    for (let b = 0; b < 256; b++) if (root[b] !== 0) reach(0, root[b]);
-    if (nodes[2] !== 0 && nodes[2] !== HAS_OUT) bad("automaton root has list edges");
     if (this.#outStart[0] !== this.#outStart[1]) bad("automaton root has outputs");
-    for (let s = 1; s < S; s++) {
+    if (nodes[3] !== -1) bad("automaton root has a dictionary link");
+    for (let s = 0; s < S; s++) {
       if (depth[s] < 0) bad(`automaton state ${s} is unreachable`);
       const info = nodes[4 * s + 2];
       const cnt = info & 511;
       if ((info & ~(HAS_OUT | 0x1ffff)) !== 0 || cnt > 256) {
         bad(`automaton state ${s} is malformed`);
       }
-      if (cnt === 1) reach(s, s + 1);
+      if (cnt === 1) reach(s, nodes[4 * s + 1], (info >>> 9) & 255);
       else if (cnt > 1) {
         const e0 = nodes[4 * s + 1];
         if (e0 < 0 || e0 + cnt > E) bad(`automaton state ${s} has an edge range out of bounds`);
@@ -288,23 +391,52 @@ export class AhoCorasick {
           if (b < 0 || b > 255 || (k > e0 && b <= edges[2 * k - 2])) {
             bad(`automaton state ${s} has unsorted or invalid edges`);
           }
-          reach(s, edges[2 * k + 1]);
+          reach(s, edges[2 * k + 1], b);
         }
-      }
-      const f = nodes[4 * s];
-      if (f < 0 || f >= S || depth[f] >= depth[s]) {
-        bad(`automaton state ${s} has a bad failure link`);
-      }
-      const d = nodes[4 * s + 3];
-      if (d !== -1 && (d <= 0 || d >= S || depth[d] >= depth[s])) {
-        bad(`automaton state ${s} has a bad dictionary link`);
       }
       const o0 = this.#outStart[s], o1 = this.#outStart[s + 1];
       if (o1 < o0 || o1 > O) bad(`automaton state ${s} has an output range out of bounds`);
       if ((o1 > o0) !== ((info & HAS_OUT) !== 0)) bad(`automaton state ${s} output flag is wrong`);
+      if (s === 0) {
+        if (nodes[0] !== 0) bad("automaton state 0 has a bad failure link");
+        continue;
+      }
+      const f = nodes[4 * s];
+      if (f < 0 || f >= s || depth[f] >= depth[s]) {
+        bad(`automaton state ${s} has a bad failure link`);
+      }
+      const d = nodes[4 * s + 3];
+      if (d !== -1 && (d <= 0 || d >= s || depth[d] >= depth[s])) {
+        bad(`automaton state ${s} has a bad dictionary link`);
+      }
     }
     for (let k = 0; k < O; k++) {
       if (this.#outList[k] >= keyCount) bad(`automaton output ${k} is not a pattern`);
+    }
+    // Classes: one per byte some edge carries, numbered in byte order; 0 for all others.
+    let C = 1;
+    for (let b = 0; b < 256; b++) {
+      if (this.#classes[b] !== (used[b] !== 0 ? C++ : 0)) {
+        bad(`automaton byte ${b} has a bad class`);
+      }
+    }
+    if (C !== this.#C) bad(`automaton has ${this.#C} byte classes, its edges use ${C}`);
+    const want = denseRows(nodes, edges, this.#classes, C, this.#K, this.#resolved);
+    const dense = this.#dense;
+    for (let k = 0; k < want.length; k++) {
+      if (dense[k] !== want[k]) bad(`automaton dense row ${Math.floor(k / C)} is wrong`);
+    }
+  }
+
+  // One unanchored step from a state without a dense row: sparse edges, else failure links
+  // until a dense state answers. Returns a dense-style entry (target | REPORTS).
+  #slowStep(s: number, b: number, c: number): number {
+    const nodes = this.#nodes;
+    for (;;) {
+      const g = next(nodes, this.#edges, s, nodes[4 * s + 2], b);
+      if (g !== 0) return g | (reportsAt(nodes, g, true) ? REPORTS : 0);
+      s = nodes[4 * s];
+      if (s < this.#K) return this.#dense[s * this.#C + c];
     }
   }
 
@@ -318,45 +450,37 @@ export class AhoCorasick {
   collect(scan: AhoCorasickScan): number {
     const bytes = scan.bytes;
     const length = scan.length;
-    const out = scan.out;
-    const root = this.#root;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    const seen = scan.seen;
-    const stamp = scan.stamp;
-    let count = scan.count;
+    const classes = this.#classes;
+    const dense = this.#dense;
+    const C = this.#C, K = this.#K;
     let s = 0;
     for (let i = 0; i < length; i++) {
       const b = bytes[i];
-      for (;;) {
-        if (s === 0) {
-          s = root[b];
-          break;
+      const c = classes[b];
+      const v = s < K ? dense[s * C + c] : this.#slowStep(s, b, c);
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#report(s, scan);
+    }
+    return scan.count;
+  }
+
+  // Appends the keys state `s` reports, itself and along its dictionary links, once per stamp.
+  #report(s: number, scan: AhoCorasickScan): void {
+    const nodes = this.#nodes, outStart = this.#outStart, outList = this.#outList;
+    const out = scan.out, seen = scan.seen, stamp = scan.stamp;
+    let count = scan.count;
+    let t = (nodes[4 * s + 2] & HAS_OUT) !== 0 ? s : nodes[4 * s + 3];
+    while (t > 0) {
+      for (let k = outStart[t], e = outStart[t + 1]; k < e; k++) {
+        const key = outList[k];
+        if (seen[key] !== stamp) {
+          seen[key] = stamp;
+          out[count++] = key;
         }
-        const g = next(nodes, edges, s, nodes[4 * s + 2], b);
-        if (g !== 0) {
-          s = g;
-          break;
-        }
-        s = nodes[4 * s];
       }
-      if (s === 0) continue;
-      let t = (nodes[4 * s + 2] & HAS_OUT) !== 0 ? s : nodes[4 * s + 3];
-      while (t > 0) {
-        for (let k = outStart[t], e = outStart[t + 1]; k < e; k++) {
-          const key = outList[k];
-          if (seen[key] !== stamp) {
-            seen[key] = stamp;
-            out[count++] = key;
-          }
-        }
-        t = nodes[4 * t + 3];
-      }
+      t = nodes[4 * t + 3];
     }
     scan.count = count;
-    return count;
   }
 
   /** Whether the automaton has no keys at all (only the root): walking it finds nothing. */
@@ -374,8 +498,9 @@ export class AhoCorasick {
    */
   walk(bytes: Uint8Array, start: number, end: number): number {
     let s = 0;
+    const nodes = this.#nodes;
     for (let k = start; k < end; k++) {
-      s = this.#step(s, bytes[k]);
+      s = next(nodes, this.#edges, s, nodes[4 * s + 2], bytes[k]);
       if (s === 0) return -1;
     }
     return s;
@@ -415,16 +540,13 @@ export class AhoCorasick {
     }
   }
 
-  #step(s: number, b: number): number {
-    if (s === 0) return this.#root[b];
-    return next(this.#nodes, this.#edges, s, this.#nodes[4 * s + 2], b);
-  }
-
   /**
    * {@linkcode AhoCorasick.collect} reading the query string itself rather than its UTF-8
-   * bytes (an ASCII character is its own byte), optionally folding ASCII case. Gives up and
-   * returns -1 (leaving `scan.count` as it was, but with some stamps set: the caller takes a new
-   * stamp before walking the encoded bytes) when it meets a non-ASCII character.
+   * bytes (an ASCII character is its own byte), optionally folding ASCII case. When
+   * `scan.points` is set and long enough, the (folded) character codes are stored there as
+   * they are read. Gives up and returns -1 (leaving `scan.count` as it was, but with some
+   * stamps set: the caller takes a new stamp before walking the encoded bytes) when it meets a
+   * non-ASCII character.
    *
    * @param query The query string.
    * @param fold Whether to fold ASCII upper case to lower case.
@@ -433,66 +555,59 @@ export class AhoCorasick {
    */
   collectOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
     const length = query.length;
-    const out = scan.out;
-    const root = this.#root;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    const seen = scan.seen;
-    const stamp = scan.stamp;
-    let count = scan.count;
+    const classes = this.#classes;
+    const dense = this.#dense;
+    const C = this.#C, K = this.#K;
+    const start = scan.count;
+    const points = scan.points ?? NO_POINTS;
+    const store = points.length >= length;
     let s = 0;
     for (let i = 0; i < length; i++) {
       let b = query.charCodeAt(i);
-      if (b >= 0x80) return -1;
+      if (b >= 0x80) {
+        scan.count = start;
+        return -1;
+      }
       if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-      while (s !== 0) {
-        const g = next(nodes, edges, s, nodes[4 * s + 2], b);
-        if (g !== 0) {
-          s = g;
-          break;
-        }
-        s = nodes[4 * s];
+      if (store) points[i] = b;
+      const c = classes[b];
+      const v = s < K ? dense[s * C + c] : this.#slowStep(s, b, c);
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#report(s, scan);
+    }
+    return scan.count;
+  }
+
+  // One anchored step (edges only): a dense-style entry, 0 when there is no edge.
+  #anchoredStep(s: number, b: number): number {
+    if (s < this.#anchoredK) return this.#dense[s * this.#C + this.#classes[b]];
+    const nodes = this.#nodes;
+    const g = next(nodes, this.#edges, s, nodes[4 * s + 2], b);
+    return g === 0 ? 0 : g | ((nodes[4 * g + 2] & HAS_OUT) !== 0 ? REPORTS : 0);
+  }
+
+  // Appends state s's own outputs (no dictionary links: anchored walks), optionally once per
+  // stamp.
+  #own(s: number, scan: AhoCorasickScan, dedup: boolean): void {
+    const outStart = this.#outStart, outList = this.#outList, out = scan.out;
+    let count = scan.count;
+    for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+      const key = outList[x];
+      if (dedup) {
+        if (scan.seen[key] === scan.stamp) continue;
+        scan.seen[key] = scan.stamp;
       }
-      if (s === 0) {
-        s = root[b];
-        if (s === 0) continue;
-      }
-      let t = (nodes[4 * s + 2] & HAS_OUT) !== 0 ? s : nodes[4 * s + 3];
-      while (t > 0) {
-        for (let k = outStart[t], e = outStart[t + 1]; k < e; k++) {
-          const key = outList[k];
-          if (seen[key] !== stamp) {
-            seen[key] = stamp;
-            out[count++] = key;
-          }
-        }
-        t = nodes[4 * t + 3];
-      }
+      out[count++] = key;
     }
     scan.count = count;
-    return count;
   }
 
   /**
-   * Uses the automaton as a plain trie anchored at one end of the query: walks from the first
-   * byte forwards (or from the last byte backwards, for a trie of reversed pieces) while
-   * transitions exist, and appends the keys of every state passed (once per stamp). Costs at
-   * most the longest piece's length. Allocates nothing.
-   *
-   * @param scan The query, the output buffer and the de-duplication marks.
-   * @param fromEnd Walk from the end of the query backwards.
-   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
-   */
-  collectAnchored(scan: AhoCorasickScan, fromEnd: boolean): number {
-    return fromEnd ? this.collectSuffix(scan, true) : this.collectPrefix(scan, true);
-  }
-
-  /**
-   * {@linkcode AhoCorasick.collectAnchored} from the first byte forwards. With `dedup` false
-   * the stamps are neither read nor written: the caller guarantees each key is reported by one
-   * state only (see {@linkcode AhoCorasick.markKeys}), so an anchored walk meets it once.
+   * Uses the automaton as a plain trie anchored at the query's first byte: walks forwards while
+   * edges exist and appends the keys of every state passed. With `dedup` false the stamps are
+   * neither read nor written: the caller guarantees each key is reported by one state only
+   * (see {@linkcode AhoCorasick.markKeys}), so an anchored walk meets it once. Costs at most the
+   * longest piece's length. Allocates nothing.
    *
    * @param scan The query, the output buffer and the de-duplication marks.
    * @param dedup Whether to de-duplicate with the stamps.
@@ -501,35 +616,14 @@ export class AhoCorasick {
   collectPrefix(scan: AhoCorasickScan, dedup: boolean): number {
     const bytes = scan.bytes;
     const length = scan.length;
-    const out = scan.out;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    const seen = scan.seen;
-    const stamp = scan.stamp;
-    let count = scan.count;
-    if (length === 0) return count;
-    let s = this.#root[bytes[0]];
-    let k = 1;
-    while (s !== 0) {
-      const info = nodes[4 * s + 2];
-      if ((info & HAS_OUT) !== 0) {
-        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
-          const key = outList[x];
-          if (dedup) {
-            if (seen[key] === stamp) continue;
-            seen[key] = stamp;
-          }
-          out[count++] = key;
-        }
-      }
-      if (k === length) break;
-      const b = bytes[k++];
-      s = next(nodes, edges, s, info, b);
+    let s = 0;
+    for (let k = 0; k < length; k++) {
+      const v = this.#anchoredStep(s, bytes[k]);
+      if (v === 0) break;
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#own(s, scan, dedup);
     }
-    scan.count = count;
-    return count;
+    return scan.count;
   }
 
   /**
@@ -546,31 +640,21 @@ export class AhoCorasick {
    */
   collectPrefixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
     const length = query.length;
-    let count = scan.count;
-    if (length === 0) return count;
-    let b = query.charCodeAt(0);
-    if (b >= 0x80) return -1;
-    if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-    const out = scan.out;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    let s = this.#root[b];
-    let k = 1;
-    while (s !== 0) {
-      const info = nodes[4 * s + 2];
-      if ((info & HAS_OUT) !== 0) {
-        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) out[count++] = outList[x];
+    const start = scan.count;
+    let s = 0;
+    for (let k = 0; k < length; k++) {
+      let b = query.charCodeAt(k);
+      if (b >= 0x80) {
+        scan.count = start;
+        return -1;
       }
-      if (k === length) break;
-      b = query.charCodeAt(k++);
-      if (b >= 0x80) return -1;
       if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-      s = next(nodes, edges, s, info, b);
+      const v = this.#anchoredStep(s, b);
+      if (v === 0) break;
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
     }
-    scan.count = count;
-    return count;
+    return scan.count;
   }
 
   /**
@@ -583,36 +667,55 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectSuffixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
-    let k = query.length - 1;
-    let count = scan.count;
-    if (k < 0) return count;
-    let b = query.charCodeAt(k);
-    if (b >= 0x80) return -1;
-    if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-    const out = scan.out;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    let s = this.#root[b];
-    while (s !== 0) {
-      const info = nodes[4 * s + 2];
-      if ((info & HAS_OUT) !== 0) {
-        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) out[count++] = outList[x];
+    const start = scan.count;
+    let s = 0;
+    for (let k = query.length - 1; k >= 0; k--) {
+      let b = query.charCodeAt(k);
+      if (b >= 0x80) {
+        scan.count = start;
+        return -1;
       }
-      if (k === 0) break;
-      b = query.charCodeAt(--k);
-      if (b >= 0x80) return -1;
       if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-      s = next(nodes, edges, s, info, b);
+      const v = this.#anchoredStep(s, b);
+      if (v === 0) break;
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
     }
-    scan.count = count;
-    return count;
+    return scan.count;
   }
 
   /**
-   * {@linkcode AhoCorasick.collectAnchored} from the last byte backwards (for a trie of
-   * reversed pieces); `dedup` as in {@linkcode AhoCorasick.collectPrefix}.
+   * {@linkcode AhoCorasick.collectPrefix} without de-duplication over character codes already
+   * read (as {@linkcode AhoCorasick.collectOf} leaves them in `scan.points`), forwards from the
+   * first or backwards from the last (for a trie of reversed pieces). The codes must all be
+   * below 0x80 (each its own UTF-8 byte).
+   *
+   * @param points The character codes.
+   * @param length How many of them.
+   * @param fromEnd Walk from the last code backwards.
+   * @param scan The output buffer (its `bytes` and `length` are not used).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   */
+  collectAnchoredPoints(
+    points: Int32Array,
+    length: number,
+    fromEnd: boolean,
+    scan: AhoCorasickScan,
+  ): number {
+    let s = 0;
+    const step = fromEnd ? -1 : 1;
+    for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
+      const v = this.#anchoredStep(s, points[k]);
+      if (v === 0) break;
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
+    }
+    return scan.count;
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectPrefix} from the last byte backwards (for a trie of
+   * reversed pieces).
    *
    * @param scan The query, the output buffer and the de-duplication marks.
    * @param dedup Whether to de-duplicate with the stamps.
@@ -620,44 +723,22 @@ export class AhoCorasick {
    */
   collectSuffix(scan: AhoCorasickScan, dedup: boolean): number {
     const bytes = scan.bytes;
-    const length = scan.length;
-    const out = scan.out;
-    const nodes = this.#nodes;
-    const edges = this.#edges;
-    const outStart = this.#outStart;
-    const outList = this.#outList;
-    const seen = scan.seen;
-    const stamp = scan.stamp;
-    let count = scan.count;
-    if (length === 0) return count;
-    let k = length - 1;
-    let s = this.#root[bytes[k]];
-    while (s !== 0) {
-      const info = nodes[4 * s + 2];
-      if ((info & HAS_OUT) !== 0) {
-        for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
-          const key = outList[x];
-          if (dedup) {
-            if (seen[key] === stamp) continue;
-            seen[key] = stamp;
-          }
-          out[count++] = key;
-        }
-      }
-      if (k === 0) break;
-      const b = bytes[--k];
-      s = next(nodes, edges, s, info, b);
+    let s = 0;
+    for (let k = scan.length - 1; k >= 0; k--) {
+      const v = this.#anchoredStep(s, bytes[k]);
+      if (v === 0) break;
+      s = v & STATE;
+      if ((v & REPORTS) !== 0) this.#own(s, scan, dedup);
     }
-    scan.count = count;
-    return count;
+    return scan.count;
   }
 }
 
-// The trie edge from state `s` (not the root; `info` is its word 2) on byte `b`, or 0 when there
-// is none (no edge leads back to the root, so 0 is never a target). Every walk steps through here.
+// The trie edge from state `s` (`info` is its word 2) on byte `b`, or 0 when there is none (no
+// edge leads back to the root, so 0 is never a target).
 function next(nodes: Int32Array, edges: Int32Array, s: number, info: number, b: number): number {
   const cnt = info & 511;
-  if (cnt === 1) return ((info >>> 9) & 255) === b ? s + 1 : 0;
+  if (cnt === 1) return ((info >>> 9) & 255) === b ? nodes[4 * s + 1] : 0;
   if (cnt === 0) return 0;
   let lo = nodes[4 * s + 1];
   const end = lo + cnt;

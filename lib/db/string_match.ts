@@ -351,6 +351,28 @@ export class StringMatcher {
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
+    let anchoredDone = false;
+    if (this.#useInfix) {
+      this.#nextStamp();
+      // The scan stores the folded character codes as it reads them: an ASCII query's code
+      // points are then ready for the anchored walks and the glob programs without reading
+      // the string again.
+      const n = query.length;
+      if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
+      scan.points = this.#cps;
+      if (globs.automaton.collectOf(query, this.#fold, scan) >= 0) {
+        this.#cpsLength = n;
+        const cps = this.#cps;
+        if (this.#usePrefix) globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
+        if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
+        anchoredDone = true;
+      } else {
+        this.#encode(query);
+        this.#nextStamp();
+        globs.automaton.collect(scan);
+      }
+    }
+    if (anchoredDone) return scan.count;
     if (this.#usePrefix && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
       this.#encode(query);
       globs.prefixTrie.collectPrefix(scan, false);
@@ -358,14 +380,6 @@ export class StringMatcher {
     if (this.#useSuffix && globs.suffixTrie.collectSuffixOf(query, this.#fold, scan) < 0) {
       this.#encode(query);
       globs.suffixTrie.collectSuffix(scan, false);
-    }
-    if (this.#useInfix) {
-      this.#nextStamp();
-      if (globs.automaton.collectOf(query, this.#fold, scan) < 0) {
-        this.#encode(query);
-        this.#nextStamp();
-        globs.automaton.collect(scan);
-      }
     }
     return scan.count;
   }

@@ -9,7 +9,7 @@
  *
  * | offset  | field                                                                   |
  * | ------- | ----------------------------------------------------------------------- |
- * | 0       | magic `"MXYGLB\0"` and version byte `0x01` (8 bytes)                    |
+ * | 0       | magic `"MXYGLB\0"` and version byte `0x02` (8 bytes)                    |
  * | 8       | flags: bit 0 = case-insensitive (programs and pieces are case-folded)   |
  * | 12      | pattern count `P`                                                       |
  * | 16      | always-check count `A`                                                  |
@@ -20,14 +20,16 @@
  * | 36      | offset of the pattern texts: `T` bytes of UTF-8, as written in the input |
  * | 40      | offset of the always-check list: `A` words (patterns without a piece)   |
  * | 44      | reserved, 0                                                             |
- * | 48–79   | infix automaton descriptor                                              |
- * | 80–111  | prefix trie descriptor                                                  |
- * | 112–143 | suffix trie descriptor (pieces stored reversed)                         |
+ * | 48–95   | infix automaton descriptor                                              |
+ * | 96–143  | prefix trie descriptor                                                  |
+ * | 144–191 | suffix trie descriptor (pieces stored reversed)                         |
  *
- * A descriptor is 8 words: state count `S`, edge pair count `E`, output count `O`, then the
- * offsets of the root transitions (256 × `i32`), the state records (`S` × 4 × `i32`), the edge
- * pairs (`E` × 2 × `i32`), `outStart` (`S + 1` words) and `outList` (`O` pattern numbers); the
- * tables are described in lib/db/aho_corasick.ts.
+ * A descriptor is 12 words: state count `S`, edge pair count `E`, output count `O`, dense state
+ * count `K`, byte class count `C`, flags (bit 0: dense rows resolved through failure links,
+ * set for the automaton and clear for the two tries), then the offsets of the state records
+ * (`S` × 4 × `i32`), the edge pairs (`E` × 2 × `i32`), `outStart` (`S + 1` words), `outList`
+ * (`O` pattern numbers), the byte classes (256 bytes) and the dense rows (`K` × `C` × `i32`);
+ * the tables are described in lib/db/aho_corasick.ts.
  *
  * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
  * specific first" is ascending pattern number. `dataOffset` is an offset from the start of the
@@ -42,9 +44,14 @@ import { type CompiledGlob, compileGlob } from "../db/glob.ts";
 import { AhoCorasick, buildAhoCorasick } from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
-export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 1);
+export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 2);
 
-const HEADER = 144;
+const HEADER = 192;
+const DESC = 48;
+// Dense-row budgets (entries): the automaton is scanned over every query byte, so it gets a
+// full DFA up to 4 MiB; the tries are walked a few bytes deep and need only their top levels.
+const AUTOMATON_BUDGET = 1 << 18;
+const TRIE_BUDGET = 1 << 16;
 const ROW = 6;
 
 /** One glob to store. */
@@ -185,7 +192,12 @@ export function encodeGlobSection(
   }
   const allText = textBuf.bytes();
   const textLen = allText.length;
-  const automata = pieces.map((list) => buildAhoCorasick(list));
+  const automata = pieces.map((list, k) =>
+    buildAhoCorasick(list, {
+      resolve: k === 0,
+      denseBudget: k === 0 ? AUTOMATON_BUDGET : TRIE_BUDGET,
+    })
+  );
   const wr = new SectionWriter();
   const header = new Uint8Array(HEADER);
   wr.bytes(header);
@@ -201,15 +213,19 @@ export function encodeGlobSection(
   dv.setUint32(36, wr.bytes(allText), true);
   dv.setUint32(40, wr.u32(Uint32Array.from(always)), true);
   automata.forEach((ac, k) => {
-    const at = 48 + 32 * k;
+    const at = 48 + DESC * k;
     dv.setUint32(at, ac.nodes.length / 4, true);
     dv.setUint32(at + 4, ac.edges.length / 2, true);
     dv.setUint32(at + 8, ac.outList.length, true);
-    dv.setUint32(at + 12, wr.u32(ac.root), true);
-    dv.setUint32(at + 16, wr.u32(ac.nodes), true);
-    dv.setUint32(at + 20, wr.u32(ac.edges), true);
-    dv.setUint32(at + 24, wr.u32(ac.outStart), true);
-    dv.setUint32(at + 28, wr.u32(ac.outList), true);
+    dv.setUint32(at + 12, ac.denseStates, true);
+    dv.setUint32(at + 16, ac.classCount, true);
+    dv.setUint32(at + 20, ac.resolved ? 1 : 0, true);
+    dv.setUint32(at + 24, wr.u32(ac.nodes), true);
+    dv.setUint32(at + 28, wr.u32(ac.edges), true);
+    dv.setUint32(at + 32, wr.u32(ac.outStart), true);
+    dv.setUint32(at + 36, wr.u32(ac.outList), true);
+    dv.setUint32(at + 40, wr.bytes(ac.classes), true);
+    dv.setUint32(at + 44, wr.u32(ac.dense), true);
   });
   const out = wr.finish();
   if (out.length > 0xffffffff) {
@@ -275,10 +291,11 @@ export class GlobIndex {
         throw new FormatError("bad-section", 'Glob section magic "MXYGLB" not found', base);
       }
     }
-    if (section[7] !== 1) {
+    if (section[7] !== 2) {
       throw new FormatError(
         "bad-section",
-        `Glob section version ${section[7]} is not supported (expected 1)`,
+        `Glob section version ${section[7]} is not supported (expected 2; rebuild the file ` +
+          `with this version of mxy)`,
         base + 7,
       );
     }
@@ -293,17 +310,32 @@ export class GlobIndex {
     this.always = u32View(section, u(40), A, "glob always list", base);
     const names = ["infix automaton", "prefix trie", "suffix trie"];
     const automata = names.map((name, k) => {
-      const at = 48 + 32 * k;
-      const S = u(at), E = u(at + 4), O = u(at + 8);
+      const at = 48 + DESC * k;
+      const S = u(at), E = u(at + 4), O = u(at + 8), K = u(at + 12), C = u(at + 16);
+      const flags = u(at + 20);
       if (S < 1 || S > 0x3fffffff) {
         throw new FormatError("bad-section", `Glob ${name} has ${S} states`, base + at);
       }
+      if (K < 1 || K > S || C < 1 || C > 256) {
+        throw new FormatError(
+          "bad-section",
+          `Glob ${name} has ${K} dense states and ${C} byte classes for ${S} states`,
+          base + at + 12,
+        );
+      }
+      if (flags !== (k === 0 ? 1 : 0)) {
+        throw new FormatError("bad-section", `Glob ${name} has flags ${flags}`, base + at + 20);
+      }
       return new AhoCorasick({
-        root: i32View(section, u(at + 12), 256, `${name} root`, base),
-        nodes: i32View(section, u(at + 16), 4 * S, `${name} states`, base),
-        edges: i32View(section, u(at + 20), 2 * E, `${name} edges`, base),
-        outStart: u32View(section, u(at + 24), S + 1, `${name} outStart`, base),
-        outList: u32View(section, u(at + 28), O, `${name} outList`, base),
+        nodes: i32View(section, u(at + 24), 4 * S, `${name} states`, base),
+        edges: i32View(section, u(at + 28), 2 * E, `${name} edges`, base),
+        outStart: u32View(section, u(at + 32), S + 1, `${name} outStart`, base),
+        outList: u32View(section, u(at + 36), O, `${name} outList`, base),
+        classes: u8View(section, u(at + 40), 256, `${name} byte classes`, base),
+        classCount: C,
+        denseStates: K,
+        dense: i32View(section, u(at + 44), K * C, `${name} dense rows`, base),
+        resolved: k === 0,
       });
     });
     this.automaton = automata[0];

@@ -43,7 +43,7 @@ Deno.test("GlobIndex.verify() rejects corrupted tables instead of looping or rea
     { text: "*.suf", dataOffset: 4 },
   ]);
   const dv = new DataView(good.buffer);
-  const nodesAt = dv.getUint32(64, true);
+  const nodesAt = dv.getUint32(72, true);
   const states = dv.getUint32(48, true);
   assert.ok(states > 2);
   // A failure link pointing forward could loop: must be rejected.
@@ -61,7 +61,7 @@ Deno.test("GlobIndex.verify() rejects corrupted tables instead of looping or rea
   assert.throws(() => new GlobIndex(prog).verify(), /program leaves/);
   // A table offset beyond the section.
   const off = good.slice();
-  new DataView(off.buffer).setUint32(60, good.length, true);
+  new DataView(off.buffer).setUint32(72, good.length, true);
   assert.throws(() => new GlobIndex(off), /leaves the section/);
   // Random single-byte corruption never escapes as anything but FormatError/RangeError-free.
   for (let i = 8; i < good.length; i++) {
@@ -83,9 +83,9 @@ Deno.test("GlobIndex.verify() rejects a pattern indexed by two pieces", () => {
   ]);
   new GlobIndex(bytes).verify();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // The prefix trie descriptor starts at byte 80: output count at +8, outList offset at +28.
-  assert.equal(dv.getUint32(88, true), 2);
-  const outList = dv.getUint32(108, true);
+  // The prefix trie descriptor starts at byte 96: output count at +8, outList offset at +36.
+  assert.equal(dv.getUint32(104, true), 2);
+  const outList = dv.getUint32(132, true);
   dv.setUint32(outList + 4, dv.getUint32(outList, true), true);
   assert.throws(
     () => new GlobIndex(bytes).verify(),

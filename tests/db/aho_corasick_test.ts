@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  AhoCorasick,
+  type AhoCorasickScan,
+  type AhoCorasickTables,
+  buildAhoCorasick,
+} from "../../lib/db/aho_corasick.ts";
+
+const enc = new TextEncoder();
+// Budgets: the root row alone (every other state steps through the sparse tables), a few rows,
+// and the default (a full DFA for these sizes).
+const BUDGETS = [1, 40, undefined];
+
+function scanFor(keys: number, bytes = new Uint8Array(0)): AhoCorasickScan {
+  return {
+    bytes,
+    length: bytes.length,
+    out: new Uint32Array(keys),
+    count: 0,
+    seen: new Uint32Array(keys),
+    stamp: 1,
+    points: new Int32Array(256),
+  };
+}
+
+const sorted = (a: Uint32Array, n: number) => [...a.subarray(0, n)].sort((x, y) => x - y);
+
+const pieceArb = fc.array(fc.stringMatching(/^[ab.]{0,5}$/), { minLength: 1, maxLength: 25 });
+const textArb = fc.stringMatching(/^[ab.c]{0,30}$/);
+
+Deno.test("collect() and collectOf() find exactly the pieces that occur, whatever the dense budget", () => {
+  fc.assert(
+    fc.property(pieceArb, textArb, (pieces, text) => {
+      const want = pieces.flatMap((p, i) => (p !== "" && text.includes(p) ? [i] : []));
+      for (const denseBudget of BUDGETS) {
+        const tables = buildAhoCorasick(pieces.map((p) => enc.encode(p)), { denseBudget });
+        const ac = new AhoCorasick(tables);
+        ac.verify(pieces.length, (w) => assert.fail(w));
+        const fromBytes = scanFor(pieces.length, enc.encode(text));
+        assert.deepEqual(sorted(fromBytes.out, ac.collect(fromBytes)), want);
+        const fromString = scanFor(pieces.length);
+        const n = ac.collectOf(text, false, fromString);
+        assert.deepEqual(sorted(fromString.out, n), want);
+        assert.deepEqual(
+          [...fromString.points!.subarray(0, text.length)],
+          [...text].map((c) => c.charCodeAt(0)),
+        );
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("anchored walks find exactly the pieces the text starts (or ends) with", () => {
+  fc.assert(
+    fc.property(pieceArb, textArb, fc.boolean(), (pieces, text, resolve) => {
+      const prefixes = pieces.flatMap((p, i) => (p !== "" && text.startsWith(p) ? [i] : []));
+      const suffixes = pieces.flatMap((p, i) => (p !== "" && text.endsWith(p) ? [i] : []));
+      const points = Int32Array.from([...text].map((c) => c.charCodeAt(0)));
+      for (const denseBudget of BUDGETS) {
+        // A trie (unresolved rows) is what the glob section stores; an automaton walked anchored
+        // must give the same answers.
+        const fwd = new AhoCorasick(
+          buildAhoCorasick(pieces.map((p) => enc.encode(p)), { denseBudget, resolve }),
+        );
+        const rev = new AhoCorasick(
+          buildAhoCorasick(pieces.map((p) => enc.encode(p).reverse()), { denseBudget, resolve }),
+        );
+        const a = scanFor(pieces.length, enc.encode(text));
+        assert.deepEqual(sorted(a.out, fwd.collectPrefix(a, true)), prefixes);
+        const b = scanFor(pieces.length);
+        assert.deepEqual(sorted(b.out, fwd.collectPrefixOf(text, false, b)), prefixes);
+        const c = scanFor(pieces.length);
+        const nc = fwd.collectAnchoredPoints(points, points.length, false, c);
+        assert.deepEqual(sorted(c.out, nc), prefixes);
+        const d = scanFor(pieces.length, enc.encode(text));
+        assert.deepEqual(sorted(d.out, rev.collectSuffix(d, true)), suffixes);
+        const e = scanFor(pieces.length);
+        assert.deepEqual(sorted(e.out, rev.collectSuffixOf(text, false, e)), suffixes);
+        const f = scanFor(pieces.length);
+        const nf = rev.collectAnchoredPoints(points, points.length, true, f);
+        assert.deepEqual(sorted(f.out, nf), suffixes);
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("collectOf() gives up on a non-ASCII character and leaves the count as it was", () => {
+  const ac = new AhoCorasick(buildAhoCorasick([enc.encode("ab")]));
+  const scan = scanFor(1);
+  scan.count = 0;
+  assert.equal(ac.collectOf("abé", false, scan), -1);
+  assert.equal(scan.count, 0);
+  scan.stamp++; // the stamps it set stay set: a retry takes a new stamp
+  assert.equal(ac.collectOf("xAB", true, scan), 1);
+});
+
+Deno.test("buildAhoCorasick() numbers states breadth-first and keeps dense rows within budget", () => {
+  const pieces = ["abc", "abd", "b", "cab"].map((p) => enc.encode(p));
+  const full = buildAhoCorasick(pieces);
+  // Root, then depth 1 (a, b, c), then depth 2 (ab, ca), then depth 3 (abc, abd, cab).
+  assert.equal(full.nodes.length / 4, 9);
+  assert.equal(full.classCount, 5); // class 0 plus a, b, c, d
+  assert.equal(full.denseStates, 9);
+  const some = buildAhoCorasick(pieces, { denseBudget: 12 });
+  assert.equal(some.denseStates, 2);
+  assert.equal(some.dense.length, 10);
+  for (let s = 1; s < 9; s++) {
+    assert.ok(full.nodes[4 * s] < s, `failure link of ${s} leads to an earlier state`);
+  }
+});
+
+function tamper(
+  tables: AhoCorasickTables,
+  edit: (t: AhoCorasickTables) => void,
+): AhoCorasickTables {
+  const t: AhoCorasickTables = {
+    ...tables,
+    nodes: tables.nodes.slice(),
+    edges: tables.edges.slice(),
+    classes: tables.classes.slice(),
+    dense: tables.dense.slice(),
+  };
+  edit(t);
+  return t;
+}
+
+Deno.test("verify() rejects dense rows, classes and links the sparse tables do not imply", () => {
+  const tables = buildAhoCorasick(["needle", "hay", "stack", "neat"].map((p) => enc.encode(p)));
+  const bad = (w: string): never => {
+    throw new Error(w);
+  };
+  new AhoCorasick(tables).verify(4, bad);
+  const cases: [string, (t: AhoCorasickTables) => void, RegExp][] = [
+    ["a dense entry pointing elsewhere", (t) => (t.dense[t.classCount + 1] ^= 1), /dense row/],
+    ["a dense entry losing its report bit", (t) => {
+      const k = t.dense.findIndex((v) => (v & (1 << 30)) !== 0);
+      t.dense[k] &= ~(1 << 30);
+    }, /dense row/],
+    ["a byte moved to another class", (t) => {
+      const b = "n".charCodeAt(0);
+      t.classes[b] = 0;
+    }, /class/],
+    ["a failure link to a later state", (t) => {
+      const last = t.nodes.length / 4 - 1;
+      t.nodes[4 * 1] = last;
+    }, /failure link/],
+  ];
+  for (const [what, edit, re] of cases) {
+    assert.throws(() => new AhoCorasick(tamper(tables, edit)).verify(4, bad), re, what);
+  }
+  assert.throws(
+    () => new AhoCorasick({ ...tables, denseStates: tables.denseStates + 1 }),
+    RangeError,
+  );
+});
