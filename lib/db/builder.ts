@@ -10,7 +10,14 @@
  */
 import { DataSectionWriter, type WritableMap, type WritableValue } from "../format/data_writer.ts";
 import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
-import { formatIpv4, formatNetwork, IpAddressError, parseCidr, parseIpv4 } from "./ip_address.ts";
+import {
+  formatIpv4,
+  formatNetwork,
+  IpAddressError,
+  parseCidr,
+  parseIpInto,
+  parseIpv4,
+} from "./ip_address.ts";
 import { type EntrySource, InputError } from "./input_error.ts";
 import { patternSectionEncoders } from "./pattern_sections.ts";
 
@@ -171,6 +178,12 @@ function looksLikeIp(text: string): boolean {
   return true;
 }
 
+/** Whether `bytes[0, n)` are all zero. */
+function isZero(bytes: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** Whether typed arrays are little-endian here (the low word of a 64-bit element comes first). */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
@@ -225,6 +238,7 @@ export class DatabaseBuilder {
   #v4Prefix = new Uint8Array(1 << 12); // 255: not an IPv4-subtree network
   #v4Table = new Int32Array(1 << 12); // entry index + 1, 0 = free slot
   #v4Count = 0;
+  #scratch6 = new Uint8Array(16);
   #entries = 0;
   #values: WritableValue[] = [];
   #files = new Map<string, number>();
@@ -490,25 +504,33 @@ export class DatabaseBuilder {
         return;
       }
     }
-    let net;
-    try {
-      net = parseCidr(text, { normalize: this.#opts.normalize });
-    } catch (err) {
-      if (err instanceof IpAddressError) {
-        const hint = err.code === "host-bits-set" ? "; use --normalize to clear them" : "";
-        throw new InputError(
-          err.code === "host-bits-set" ? "host-bits-set" : "bad-entry",
-          err.message + hint,
-          source,
-        );
+    // IPv6 text: parsed into a scratch buffer; anything unusual takes parseCidr for its error.
+    let given: Uint8Array = this.#scratch6;
+    let givenPrefix = this.#parseV6(text);
+    let isV6 = true;
+    if (givenPrefix < 0) {
+      let net;
+      try {
+        net = parseCidr(text, { normalize: this.#opts.normalize });
+      } catch (err) {
+        if (err instanceof IpAddressError) {
+          const hint = err.code === "host-bits-set" ? "; use --normalize to clear them" : "";
+          throw new InputError(
+            err.code === "host-bits-set" ? "host-bits-set" : "bad-entry",
+            err.message + hint,
+            source,
+          );
+        }
+        throw err;
       }
-      throw err;
+      given = net.bytes;
+      givenPrefix = net.prefixLength;
+      isV6 = net.version === 6;
     }
-    let bytes = net.bytes;
-    let prefix = net.prefixLength;
+    let bytes = given;
+    let prefix = givenPrefix;
     let root = 1;
-    let isV6 = net.version === 6;
-    if (isV6 && prefix >= 96 && bytes.subarray(0, 10).every((b) => b === 0)) {
+    if (isV6 && prefix >= 96 && isZero(bytes, 10)) {
       const mapped = bytes[10] === 0xff && bytes[11] === 0xff;
       if (mapped || (bytes[10] === 0 && bytes[11] === 0)) {
         // ::ffff:a.b.c.d (IPv4-mapped) is an IPv4 entry; ::a.b.c.d is the same tree position.
@@ -527,12 +549,67 @@ export class DatabaseBuilder {
     }
     if (root === 1) {
       const addr = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-      this.#storeV4(addr, prefix, isV6, net.bytes, data, source, net.prefixLength);
+      this.#storeV4(addr, prefix, isV6, given, data, source, givenPrefix);
       return;
     }
+    const t = this.#path(root, bytes, prefix);
+    this.#store(t, isV6, given, 0, givenPrefix, data, source);
+  }
+
+  /**
+   * Parses IPv6 network text (`address` or `address/prefix`) into `#scratch6`, clearing host
+   * bits in normalize mode; returns the prefix length, or -1 for anything else (IPv4 text,
+   * invalid text, host bits set without normalize): parseCidr then parses it or says why not.
+   */
+  #parseV6(text: string): number {
+    const slash = text.lastIndexOf("/");
+    const out = this.#scratch6;
+    if (parseIpInto(slash < 0 ? text : text.slice(0, slash), out) !== 6) return -1;
+    let prefix = 128;
+    if (slash >= 0) {
+      // As parseCidr: "0" or 1 to 3 digits without a leading zero, at most 128.
+      const n = text.length - slash - 1;
+      if (n < 1 || n > 3 || (n > 1 && text.charCodeAt(slash + 1) === 48)) return -1;
+      prefix = 0;
+      for (let k = slash + 1; k < text.length; k++) {
+        const c = text.charCodeAt(k) - 48;
+        if (c < 0 || c > 9) return -1;
+        prefix = prefix * 10 + c;
+      }
+      if (prefix > 128) return -1;
+    }
+    for (let i = prefix >> 3; i < 16; i++) {
+      const keep = prefix - i * 8;
+      const mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+      if ((out[i] & ~mask) !== 0) {
+        if (!this.#opts.normalize) return -1;
+        out[i] &= mask;
+      }
+    }
+    return prefix;
+  }
+
+  /** Walks (creating) the path of the first `depth` bits of `bytes` from trie node `root`. */
+  #path(root: number, bytes: ArrayLike<number>, depth: number): number {
+    let kids = this.#kids;
     let t = root;
-    for (let i = 0; i < prefix; i++) t = this.#child(t, (bytes[i >> 3] >> (7 - (i & 7))) & 1);
-    this.#store(t, isV6, net.bytes, 0, net.prefixLength, data, source);
+    let i = 0;
+    for (; i < depth; i++) {
+      const c = kids[2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1)];
+      if (c === 0) break;
+      t = c;
+    }
+    // The rest of the path is new.
+    for (; i < depth; i++) {
+      const n = this.#nodes++;
+      if (n >= this.#entry.length) {
+        this.#entry = grown(this.#entry, this.#entry.length * 2);
+        this.#kids = kids = grown(kids, this.#entry.length * 2);
+      }
+      kids[2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1)] = n;
+      t = n;
+    }
+    return t;
   }
 
   /** Stores the data of the network at trie node `t`, applying the duplicate policy. */
@@ -748,13 +825,6 @@ export class DatabaseBuilder {
     return n;
   }
 
-  /** Walks (creating) the path of the first `depth` bits of `bytes` from the IPv6 root. */
-  #path6(bytes: number[], depth: number): number {
-    let t = 2;
-    for (let i = 0; i < depth; i++) t = this.#child(t, (bytes[i >> 3] >> (7 - (i & 7))) & 1);
-    return t;
-  }
-
   /** The first entry stored at or below trie node `t`, for error messages. */
   #firstEntryBelow(t: number): number {
     if (this.#entry[t] !== 0) return this.#entry[t] - 1;
@@ -824,15 +894,15 @@ export class DatabaseBuilder {
       root = 2;
       const v4 = this.#entry[1] !== 0 || this.#kids[2] !== 0 || this.#kids[3] !== 0;
       if (v4) {
-        const zero = this.#path6(new Array(16).fill(0), 95);
+        const zero = this.#path(2, new Uint8Array(16), 95);
         if (this.#kids[2 * zero] !== 0) {
           throw new Error("Internal error: ::/96 is already taken");
         }
         this.#kids[2 * zero] = 1;
         if (opts.ipv4Aliases) {
-          const mapped = this.#path6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
+          const mapped = this.#path(2, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
           this.#kids[2 * mapped + 1] = 1;
-          const sixToFour = this.#path6([0x20, 0x02], 15);
+          const sixToFour = this.#path(2, [0x20, 0x02], 15);
           const taken = this.#kids[2 * sixToFour];
           if (taken !== 0) {
             const e = this.#firstEntryBelow(taken);
@@ -936,14 +1006,15 @@ function countTreeNodes(kids: Int32Array, root: number): number {
   return count;
 }
 
-/** Writes record `bit` (0 left, 1 right) of node `n` into the tree at the start of `file`. */
-function putRecord(file: Uint8Array, recordSize: number, n: number, bit: number, v: number): void {
-  if (recordSize === 24) {
-    const p = n * 6 + bit * 3;
-    file[p] = v >>> 16;
-    file[p + 1] = v >>> 8;
-    file[p + 2] = v;
-  } else if (recordSize === 28) {
+/** Writes 28- or 32-bit record `bit` (0 left, 1 right) of node `n` into the tree at the start of `file`. */
+function putWideRecord(
+  file: Uint8Array,
+  recordSize: number,
+  n: number,
+  bit: number,
+  v: number,
+): void {
+  if (recordSize === 28) {
     const p = n * 7;
     if (bit === 0) {
       file[p] = v >>> 16;
@@ -983,6 +1054,7 @@ function writeTree(
   recordSize: number,
 ): number {
   const dataBase = nodeCount + 16;
+  const wide = recordSize !== 24;
   const pendingNode = new Int32Array(260);
   const pendingData = new Int32Array(260);
   const pendingParent = new Float64Array(260);
@@ -1007,18 +1079,35 @@ function writeTree(
       rec = num + 1;
       next = l;
     }
-    putRecord(file, recordSize, num, 0, rec);
+    if (wide) putWideRecord(file, recordSize, num, 0, rec);
+    else {
+      const p = num * 6 + 0;
+      const x = rec;
+      file[p] = x >>> 16;
+      file[p + 1] = x >>> 8;
+      file[p + 2] = x;
+    }
     const r = kids[2 * t + 1];
-    if (r === 0) {
-      putRecord(file, recordSize, num, 1, e === 0 ? nodeCount : dataBase + offsets[e - 1]);
-    } else if ((kids[2 * r] | kids[2 * r + 1]) === 0) {
+    rec = -1;
+    if (r === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
+    else if ((kids[2 * r] | kids[2 * r + 1]) === 0) {
       const re = entry[r] !== 0 ? entry[r] : e;
-      putRecord(file, recordSize, num, 1, re === 0 ? nodeCount : dataBase + offsets[re - 1]);
+      rec = re === 0 ? nodeCount : dataBase + offsets[re - 1];
     } else {
       pendingNode[sp] = r;
       pendingData[sp] = e;
       pendingParent[sp] = num;
       sp++;
+    }
+    if (rec >= 0) {
+      if (wide) putWideRecord(file, recordSize, num, 1, rec);
+      else {
+        const p = num * 6 + 3;
+        const x = rec;
+        file[p] = x >>> 16;
+        file[p + 1] = x >>> 8;
+        file[p + 2] = x;
+      }
     }
     if (next !== 0) {
       t = next;
@@ -1029,11 +1118,16 @@ function writeTree(
     while (sp > 0) {
       sp--;
       const c = pendingNode[sp];
-      if (c === 1 && v4Number >= 0) {
-        putRecord(file, recordSize, pendingParent[sp], 1, v4Number);
-        continue;
+      const alias = c === 1 && v4Number >= 0;
+      if (wide) putWideRecord(file, recordSize, pendingParent[sp], 1, alias ? v4Number : count);
+      else {
+        const p = pendingParent[sp] * 6 + 3;
+        const x = alias ? v4Number : count;
+        file[p] = x >>> 16;
+        file[p + 1] = x >>> 8;
+        file[p + 2] = x;
       }
-      putRecord(file, recordSize, pendingParent[sp], 1, count);
+      if (alias) continue;
       t = c;
       inherited = pendingData[sp];
       break;

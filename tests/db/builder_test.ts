@@ -4,7 +4,7 @@ import { DatabaseBuilder, type SectionEncoder } from "../../lib/db/builder.ts";
 import { Database, type IpResult } from "../../lib/db/database.ts";
 import { InputError } from "../../lib/db/input_error.ts";
 import { validateDatabase } from "../../lib/db/validate.ts";
-import { formatIp } from "../../lib/db/ip_address.ts";
+import { formatIp, parseCidr } from "../../lib/db/ip_address.ts";
 import { typed } from "../../lib/format/data_writer.ts";
 import {
   hasMmdblookup,
@@ -593,3 +593,40 @@ Deno.test("add() counts an IPv4 network and its IPv4-mapped IPv6 form as one ent
 function formatIpv4Number(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
+
+Deno.test("add() takes IPv6 networks and reports bad ones exactly as parseCidr() words them", () => {
+  const bad = [
+    "2001:db8::1/64", // host bits
+    "2001:db8::/129",
+    "2001:db8::/064",
+    "2001:db8::/",
+    "2001:db8::/6a",
+    "2001:db8::/1000",
+    "2001:db8:::/48",
+    "2001:db8::/48/48",
+    "1:2:3:4:5:6:7:8:9/64",
+  ];
+  for (const text of bad) {
+    let expected = "";
+    try {
+      parseCidr(text);
+    } catch (e) {
+      expected = (e as Error).message;
+    }
+    assert.notEqual(expected, "", text);
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    assert.throws(
+      () => b.add(text, { n: 1 }, { file: "v6.txt", line: 2 }),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`v6.txt:2: ${expected}`),
+      text,
+    );
+  }
+  const n = new DatabaseBuilder({ buildEpoch: 1, normalize: true, onDuplicate: "error" });
+  n.add("2001:db8::1/64", { n: 1 });
+  n.add("2001:DB8:0:0:1::/127", { n: 2 });
+  assert.throws(() => n.add("2001:db8::/64", { n: 3 }), /Duplicate entry "2001:db8::\/64"/);
+  const db = Database.fromBytes(n.build());
+  assert.deepEqual(db.lookup("2001:db8::ffff")?.data, { n: 1 });
+  assert.deepEqual(db.lookup("2001:db8::1:0:0:1")?.data, { n: 2 });
+  assert.equal(db.lookup("2001:db9::"), null);
+});
