@@ -2,14 +2,15 @@
  * An Aho-Corasick automaton over byte strings, flattened into typed arrays so that it can be
  * stored in a file and walked in place without allocation.
  *
- * States are numbered breadth-first from 0 (the root), children in byte order, so every edge,
- * failure link and dictionary link of a state leads to a smaller or (edges only) larger number
- * in a known direction, and the shallow states — where a walk over text spends most of its
- * time — come first. Each state is one 4-word record in `nodes` (one cache line holds four):
+ * States are numbered so that the shallow states — where a walk over text spends most of its
+ * time — come first: the first `K` (those with a dense row, below) breadth-first from 0 (the
+ * root), children in byte order; the subtrees below them depth-first, so a walk down a chain of
+ * single-edge states reads consecutive records. Every edge leads to a higher number. Each state
+ * is one 4-word record in `nodes` (one cache line holds four):
  *
  * | word | meaning                                                                     |
  * | ---- | --------------------------------------------------------------------------- |
- * | 0    | failure link (a state of smaller depth, hence a smaller number)             |
+ * | 0    | failure link (a shallower state; an earlier one for the first `K` states)   |
  * | 1    | the target of its edge (one edge) or where its edges start in `edges` (two or more) |
  * | 2    | bits 0–8: edge count; bits 9–16: the byte of a single edge; bit 17: the state has outputs |
  * | 3    | dictionary link: nearest state on the failure chain with outputs, or -1     |
@@ -165,8 +166,41 @@ export function buildAhoCorasick(
       byNew[tail++] = t;
     }
   }
+  // Byte classes, and how many states get a dense row.
+  const used = new Uint8Array(256);
+  for (let t = 1; t < n; t++) used[label[t]] = 1;
+  const classes = new Uint8Array(256);
+  let C = 1;
+  for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
+  const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
+  // The first K states in breadth-first order keep their rank; the subtrees below them are
+  // numbered depth-first (preorder, children in byte order), so a walk down a chain of
+  // single-edge states reads consecutive records.
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[byNew[r]] = r;
   const id = new Int32Array(n);
-  for (let ns = 0; ns < n; ns++) id[byNew[ns]] = ns;
+  for (let r = 0; r < K; r++) id[byNew[r]] = r;
+  let nextId = K;
+  const stack = new Int32Array(n);
+  for (let r = 0; r < K; r++) {
+    for (let c = first[byNew[r]]; c >= 0; c = sibling[c]) {
+      if (rank[c] < K) continue;
+      let sp = 0;
+      stack[sp++] = c;
+      while (sp > 0) {
+        const x = stack[--sp];
+        id[x] = nextId++;
+        const base = sp;
+        for (let y = first[x]; y >= 0; y = sibling[y]) stack[sp++] = y;
+        for (let lo = base, hi = sp - 1; lo < hi; lo++, hi--) {
+          const tmp = stack[lo];
+          stack[lo] = stack[hi];
+          stack[hi] = tmp;
+        }
+      }
+    }
+  }
+  for (let t = 0; t < n; t++) byNew[id[t]] = t;
   const nodes = new Int32Array(4 * n);
   let edgeCount = 0;
   for (let s = 0; s < n; s++) {
@@ -176,7 +210,6 @@ export function buildAhoCorasick(
   }
   const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
-  const used = new Uint8Array(256);
   let e = 0;
   let total = 0;
   for (let ns = 0; ns < n; ns++) {
@@ -192,13 +225,11 @@ export function buildAhoCorasick(
     if (d === 1) {
       info |= label[first[s]] << 9;
       nodes[4 * ns + 1] = id[first[s]];
-      used[label[first[s]]] = 1;
     } else if (d > 1) {
       nodes[4 * ns + 1] = e;
       for (let c = first[s]; c >= 0; c = sibling[c]) {
         edges[2 * e] = label[c];
         edges[2 * e + 1] = id[c];
-        used[label[c]] = 1;
         e++;
       }
     }
@@ -211,10 +242,6 @@ export function buildAhoCorasick(
     let k = outStart[ns + 1];
     for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
-  const classes = new Uint8Array(256);
-  let C = 1;
-  for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
-  const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
   const dense = denseRows(nodes, edges, classes, C, K, resolve);
   return {
     nodes,
@@ -350,8 +377,8 @@ export class AhoCorasick {
 
   /**
    * Checks an untrusted table: every edge leads forward to a state reached exactly once (so the
-   * states form a tree), failure and dictionary links lead to shallower, earlier states (so
-   * walks terminate), the byte classes and every dense row are exactly what the sparse tables
+   * states form a tree), failure and dictionary links lead to shallower states (so walks
+   * terminate; a dense state's failure link also to an earlier state), the byte classes and every dense row are exactly what the sparse tables
    * imply, and every range and key is in bounds. Calls `bad` on the first problem.
    *
    * @param keyCount The number of keys (pattern numbers must be below it).
@@ -397,16 +424,17 @@ export class AhoCorasick {
       const o0 = this.#outStart[s], o1 = this.#outStart[s + 1];
       if (o1 < o0 || o1 > O) bad(`automaton state ${s} has an output range out of bounds`);
       if ((o1 > o0) !== ((info & HAS_OUT) !== 0)) bad(`automaton state ${s} output flag is wrong`);
-      if (s === 0) {
-        if (nodes[0] !== 0) bad("automaton state 0 has a bad failure link");
-        continue;
-      }
+    }
+    if (nodes[0] !== 0) bad("automaton state 0 has a bad failure link");
+    for (let s = 1; s < S; s++) {
+      // A failure link leads to a shallower state, and for a dense state to an earlier one (its
+      // row is derived from the failure state's row).
       const f = nodes[4 * s];
-      if (f < 0 || f >= s || depth[f] >= depth[s]) {
+      if (f < 0 || f >= S || depth[f] < 0 || depth[f] >= depth[s] || (s < this.#K && f >= s)) {
         bad(`automaton state ${s} has a bad failure link`);
       }
       const d = nodes[4 * s + 3];
-      if (d !== -1 && (d <= 0 || d >= s || depth[d] >= depth[s])) {
+      if (d !== -1 && (d <= 0 || d >= S || depth[d] < 0 || depth[d] >= depth[s])) {
         bad(`automaton state ${s} has a bad dictionary link`);
       }
     }
