@@ -123,16 +123,86 @@ export interface BuildStats {
 
 const IP_PREFIX = "ip:";
 
-interface ExtState {
-  encoder: SectionEncoder;
-  index: Map<string, number>;
-  keys: string[];
-  offsets: number[];
-  // Where each entry came from: an index into the builder's file names (-1: unknown) and a line
-  // (numbers, not an object per entry).
-  srcFile: number[];
-  srcLine: number[];
-  values: WritableValue[];
+/**
+ * The entries of one extension kind: keys in first-insertion order, de-duplicated on their
+ * normalized form through an open-addressing hash table, with data offsets and sources in
+ * typed-array columns.
+ */
+class ExtState {
+  readonly encoder: SectionEncoder;
+  /** Keys as given, and their normalized forms (often the same strings). */
+  keys: string[] = [];
+  norms: string[] = [];
+  count = 0;
+  // Slot → entry index + 1 (0: free); the hash of each entry's normalized key.
+  table: Int32Array = new Int32Array(1 << 10);
+  hashes: Int32Array = new Int32Array(256);
+  offsets: Float64Array = new Float64Array(256);
+  // Where each entry came from: an index into the builder's file names (-1: unknown) and a line.
+  srcFile: Int32Array = new Int32Array(256);
+  srcLine: Int32Array = new Int32Array(256);
+  /** Values of merge mode, encoded at build(). */
+  values: WritableValue[] = [];
+
+  constructor(encoder: SectionEncoder) {
+    this.encoder = encoder;
+  }
+
+  /** The entry whose normalized key is `norm` (with hash `h`), or -1. */
+  find(norm: string, h: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let slot = h & mask;; slot = (slot + 1) & mask) {
+      const e = table[slot];
+      if (e === 0) return -1;
+      if (this.hashes[e - 1] === h && this.norms[e - 1] === norm) return e - 1;
+    }
+  }
+
+  /** Appends a new entry (its normalized key not present); returns its index. */
+  push(key: string, norm: string, h: number, offset: number, file: number, line: number): number {
+    const i = this.count++;
+    if (i === this.hashes.length) {
+      const n = 2 * i;
+      this.hashes = grown(this.hashes, n);
+      this.srcFile = grown(this.srcFile, n);
+      this.srcLine = grown(this.srcLine, n);
+      const o = new Float64Array(n);
+      o.set(this.offsets);
+      this.offsets = o;
+    }
+    this.keys.push(key);
+    this.norms.push(norm);
+    this.hashes[i] = h;
+    this.offsets[i] = offset;
+    this.srcFile[i] = file;
+    this.srcLine[i] = line;
+    if (2 * this.count > this.table.length) {
+      const table = new Int32Array(2 * this.table.length);
+      const mask = table.length - 1;
+      for (let k = 0; k < this.count; k++) {
+        let slot = this.hashes[k] & mask;
+        while (table[slot] !== 0) slot = (slot + 1) & mask;
+        table[slot] = k + 1;
+      }
+      this.table = table;
+    } else {
+      const mask = this.table.length - 1;
+      let slot = h & mask;
+      while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+      this.table[slot] = i + 1;
+    }
+    return i;
+  }
+}
+
+/** FNV-1a over a string's UTF-16 code units, mixed (for the extension entries' hash tables). */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
 }
 
 function isPlainMap(v: unknown): v is WritableMap {
@@ -304,15 +374,7 @@ export class DatabaseBuilder {
     if (this.#ext.has(encoder.kind)) {
       throw new TypeError(`An extension for "${encoder.kind}" entries is already registered`);
     }
-    this.#ext.set(encoder.kind, {
-      encoder,
-      index: new Map(),
-      keys: [],
-      offsets: [],
-      srcFile: [],
-      srcLine: [],
-      values: [],
-    });
+    this.#ext.set(encoder.kind, new ExtState(encoder));
     this.#counts[encoder.kind] ??= 0;
   }
 
@@ -415,9 +477,10 @@ export class DatabaseBuilder {
         throw new InputError("bad-entry", (err as Error).message, source);
       }
     }
-    const prev = st.index.get(norm);
+    const h = stringHash(norm);
+    const prev = st.find(norm, h);
     const merge = this.#opts.onDuplicate === "merge";
-    if (prev !== undefined) {
+    if (prev >= 0) {
       this.#duplicate(`${kind}:${key}`, this.#extSource(st, prev), source);
       if (this.#opts.onDuplicate === "first") return;
       if (merge) {
@@ -430,11 +493,14 @@ export class DatabaseBuilder {
       return;
     }
     const offset = merge ? -1 : this.#encode(data, source);
-    st.index.set(norm, st.keys.length);
-    st.keys.push(key);
-    st.offsets.push(offset);
-    st.srcFile.push(source ? this.#fileIndex(source.file) : -1);
-    st.srcLine.push(source ? source.line : 0);
+    st.push(
+      key,
+      norm,
+      h,
+      offset,
+      source ? this.#fileIndex(source.file) : -1,
+      source ? source.line : 0,
+    );
     if (merge) st.values.push(data);
     this.#counts[kind]++;
   }
@@ -867,7 +933,7 @@ export class DatabaseBuilder {
       }
       this.#values = [];
       for (const st of this.#ext.values()) {
-        for (let i = 0; i < st.keys.length; i++) {
+        for (let i = 0; i < st.count; i++) {
           st.offsets[i] = this.#encode(st.values[i], this.#extSource(st, i));
         }
         st.values = [];
@@ -876,7 +942,7 @@ export class DatabaseBuilder {
     // Extension sections (they may add values to the data section).
     const sectionBytes: { name: string; bytes: Uint8Array }[] = [];
     for (const st of this.#ext.values()) {
-      if (st.keys.length === 0) continue;
+      if (st.count === 0) continue;
       const entries: SectionEntry[] = st.keys.map((key, i) => ({
         key,
         offset: st.offsets[i],
@@ -1137,7 +1203,7 @@ function writeTree(
 }
 
 // A copy of `a` in a new array of `size` elements (the rest zero).
-function grown(a: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
+function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const next = new Int32Array(size);
   next.set(a);
   return next;

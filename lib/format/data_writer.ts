@@ -515,18 +515,20 @@ function flatMap(v: object): Remembered | null {
 /** Whether `v` still has the prototype, keys (in order) and values remembered in `r`. */
 function unchanged(v: object, r: Remembered): boolean {
   if (Object.getPrototypeOf(v) !== r.proto || Array.isArray(v)) return false;
-  const keys = Object.keys(v);
+  const keys = r.keys;
+  const values = r.values;
   const n = keys.length;
-  if (n !== r.keys.length) return false;
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    if (k !== r.keys[i]) return false;
+  let i = 0;
+  // for-in lists own keys in Object.keys order, then inherited enumerable ones.
+  for (const k in v) {
+    if (i === n || k !== keys[i] || !Object.hasOwn(v, k)) return false;
     const x = (v as Record<string, unknown>)[k];
-    const y = r.values[i];
+    const y = values[i];
     // 0 and -0 are stored differently; NaN never matches (it takes the full path).
     if (x !== y || (x === 0 && 1 / (x as number) !== 1 / (y as number))) return false;
+    i++;
   }
-  return true;
+  return i === n;
 }
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {

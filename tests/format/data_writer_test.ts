@@ -205,6 +205,16 @@ Deno.test("DataSectionWriter.add() stores a map object changed since it was adde
   assert.deepEqual(decode(w.bytes(), third), { tag: "a", extra: true });
   assert.deepEqual(decode(w.bytes(), first), { tag: "a", n: 1 });
   assert.equal(w.add(v), w.add({ n: 2, tag: "a" }));
+  // An own key replaced by an inherited one of the same value: not stored (Object.keys).
+  const proto = Object.prototype as Record<string, unknown>;
+  try {
+    proto.tag = "a";
+    delete v.tag;
+    const at = w.add(v);
+    assert.deepEqual(decode(w.bytes(), at), { n: 2 });
+  } finally {
+    delete proto.tag;
+  }
   Object.setPrototypeOf(v, Uint8Array.prototype); // now taken for bytes, which it is not
   assert.throws(() => w.add(v), TypeError);
 });
