@@ -423,6 +423,8 @@ export class DatabaseBuilder {
       rest = text.slice(IP_PREFIX.length);
     } else {
       const colon = text.indexOf(":");
+      // IPv4 text first (unless an extension of kind "" takes every entry without a colon).
+      if (colon < 0 && !this.#ext.has("") && this.#addV4(text, data, source)) return;
       // The built-in kinds without cutting a string out of every entry.
       const prefix = colon === 7 && text.startsWith("literal")
         ? "literal"
@@ -541,8 +543,11 @@ export class DatabaseBuilder {
     }
   }
 
-  #addNetwork(text: string, data: WritableValue, source?: EntrySource): void {
-    // Fast path for IPv4 text: no allocation beyond the address slice.
+  /**
+   * Stores IPv4 network text (`a.b.c.d` or `a.b.c.d/prefix`, host bits clear or normalize on);
+   * returns false, storing nothing, for any other text (which parseCidr then parses or rejects).
+   */
+  #addV4(text: string, data: WritableValue, source?: EntrySource): boolean {
     const slash = text.indexOf("/");
     const v4 = parseIpv4(slash < 0 ? text : text.slice(0, slash));
     if (v4 >= 0) {
@@ -567,9 +572,14 @@ export class DatabaseBuilder {
       }
       if (ok) {
         this.#storeV4(addr, prefix, false, null, data, source);
-        return;
+        return true;
       }
     }
+    return false;
+  }
+
+  #addNetwork(text: string, data: WritableValue, source?: EntrySource): void {
+    if (this.#addV4(text, data, source)) return;
     // IPv6 text: parsed into a scratch buffer; anything unusual takes parseCidr for its error.
     let given: Uint8Array = this.#scratch6;
     let givenPrefix = this.#parseV6(text);
@@ -668,10 +678,7 @@ export class DatabaseBuilder {
     // The rest of the path is new.
     for (; i < depth; i++) {
       const n = this.#nodes++;
-      if (n >= this.#entry.length) {
-        this.#entry = grown(this.#entry, this.#entry.length * 2);
-        this.#kids = kids = grown(kids, this.#entry.length * 2);
-      }
+      if (n === this.#entry.length) kids = this.#grow();
       kids[2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1)] = n;
       t = n;
     }
@@ -811,6 +818,7 @@ export class DatabaseBuilder {
     // path[d]: the node at depth d on the previous network's path.
     const path = new Int32Array(34);
     path[0] = 1;
+    let kids = this.#kids;
     let prevAddr = 0;
     let prevPrefix = 0;
     for (let j = 0; j < k; j++) {
@@ -835,7 +843,13 @@ export class DatabaseBuilder {
       let d = Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
       let t = path[d];
       for (; d < prefix; d++) {
-        t = this.#child(t, (addr >>> (31 - d)) & 1);
+        const at = 2 * t + ((addr >>> (31 - d)) & 1);
+        t = kids[at];
+        if (t === 0) {
+          t = this.#nodes++;
+          if (t === this.#entry.length) kids = this.#grow();
+          kids[at] = t;
+        }
         path[d + 1] = t;
       }
       this.#entry[t] = e;
@@ -877,18 +891,12 @@ export class DatabaseBuilder {
     this.#v4Prefix = p;
   }
 
-  /** The child of trie node `t` on `bit` (0 left, 1 right), created when missing. */
-  #child(t: number, bit: number): number {
-    const c = this.#kids[2 * t + bit];
-    if (c !== 0) return c;
-    const n = this.#nodes++;
-    if (n >= this.#entry.length) {
-      const size = this.#entry.length * 2;
-      this.#kids = grown(this.#kids, 2 * size);
-      this.#entry = grown(this.#entry, size);
-    }
-    this.#kids[2 * t + bit] = n;
-    return n;
+  /** Doubles the trie's node arrays; returns the new `#kids`. */
+  #grow(): Int32Array<ArrayBuffer> {
+    const size = this.#entry.length * 2;
+    this.#entry = grown(this.#entry, size);
+    this.#kids = grown(this.#kids, 2 * size);
+    return this.#kids;
   }
 
   /** The first entry stored at or below trie node `t`, for error messages. */
