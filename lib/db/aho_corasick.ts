@@ -55,12 +55,44 @@ export interface AhoCorasickTables {
 /** Options for {@linkcode buildAhoCorasick}. */
 export interface BuildAhoCorasickOptions {
   /**
-   * Resolve failure links into the dense rows (for unanchored scans); false for a trie that is
-   * only walked anchored. Default true.
+   * Compute failure links and resolve them into the dense rows (for unanchored scans); false
+   * for a trie that is only walked anchored (every failure link is then the root, and
+   * `collect`/`collectOf` refuse it). Default true.
    */
   resolve?: boolean;
   /** At most this many dense-row entries (`K × C`). Default 2^20 (4 MiB). */
   denseBudget?: number;
+}
+
+/**
+ * Pieces stored side by side: key `i` reports `bytes[start[i] .. end[i])`, or nothing when the
+ * range is empty.
+ */
+export interface PieceList {
+  /** The bytes of all pieces. */
+  bytes: Uint8Array;
+  /** Where each key's piece starts. */
+  start: Int32Array;
+  /** Where each key's piece ends (exclusive). */
+  end: Int32Array;
+}
+
+function flatten(pieces: (Uint8Array | null)[]): PieceList {
+  let total = 0;
+  for (const p of pieces) if (p !== null) total += p.length;
+  const bytes = new Uint8Array(total);
+  const start = new Int32Array(pieces.length), end = new Int32Array(pieces.length);
+  let at = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const p = pieces[i];
+    start[i] = at;
+    if (p !== null) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    end[i] = at;
+  }
+  return { bytes, start, end };
 }
 
 const HAS_OUT = 1 << 17;
@@ -68,12 +100,13 @@ const HAS_OUT = 1 << 17;
 const REPORTS = 1 << 30;
 const STATE = REPORTS - 1;
 const NO_POINTS = new Int32Array(0);
+const TRIE_ONLY = "This table is a trie built without failure links: walk it anchored";
 
 /**
  * Builds the automaton. Key `i` reports piece `pieces[i]`; a `null` or empty piece is left out
  * (its key never reports).
  *
- * @param pieces The byte strings, one per key.
+ * @param pieces The byte strings, one per key (an array, or side by side in a {@linkcode PieceList}).
  * @param options Whether to resolve failure links into the dense rows, and their budget.
  * @returns The flattened tables.
  * @example
@@ -89,20 +122,23 @@ const NO_POINTS = new Int32Array(0);
  * ```
  */
 export function buildAhoCorasick(
-  pieces: (Uint8Array | null)[],
+  pieces: (Uint8Array | null)[] | PieceList,
   options: BuildAhoCorasickOptions = {},
 ): AhoCorasickTables {
   const resolve = options.resolve ?? true;
   const budget = options.denseBudget ?? 1 << 20;
   // The trie as linked lists in typed arrays (no per-state objects): children of a state are a
   // sibling list kept sorted by byte; the root's children are also in a dense table.
+  const list = Array.isArray(pieces) ? flatten(pieces) : pieces;
+  const bytes = list.bytes, from = list.start, to = list.end;
+  const keys = from.length;
   let cap = 1;
-  for (const p of pieces) if (p !== null) cap += p.length;
+  for (let key = 0; key < keys; key++) if (to[key] > from[key]) cap += to[key] - from[key];
   const first = new Int32Array(cap).fill(-1);
   const sibling = new Int32Array(cap).fill(-1);
   const label = new Int32Array(cap);
   const outHead = new Int32Array(cap).fill(-1);
-  const outNext = new Int32Array(pieces.length);
+  const outNext = new Int32Array(keys);
   const rootOf = new Int32Array(256);
   let n = 1;
   const child = (s: number, b: number): number => {
@@ -114,12 +150,12 @@ export function buildAhoCorasick(
     }
     return 0;
   };
-  for (let key = 0; key < pieces.length; key++) {
-    const p = pieces[key];
-    if (p === null || p.length === 0) continue;
+  for (let key = 0; key < keys; key++) {
+    const end = to[key];
+    if (end <= from[key]) continue;
     let s = 0;
-    for (let i = 0; i < p.length; i++) {
-      const b = p[i];
+    for (let i = from[key]; i < end; i++) {
+      const b = bytes[i];
       let t = child(s, b);
       if (t === 0) {
         t = n++;
@@ -140,31 +176,11 @@ export function buildAhoCorasick(
     outNext[key] = outHead[s];
     outHead[s] = key;
   }
-  // Breadth-first order (children in byte order) numbers the states and sets failure links.
-  const fail = new Int32Array(n);
-  const dictLink = new Int32Array(n).fill(-1);
+  // Breadth-first order, children in byte order.
   const byNew = new Int32Array(n);
-  let head = 0, tail = 1;
-  while (head < tail) {
-    const s = byNew[head++];
-    for (let t = first[s]; t >= 0; t = sibling[t]) {
-      if (s !== 0) {
-        const b = label[t];
-        let f = fail[s];
-        for (;;) {
-          const g = child(f, b);
-          if (g !== 0) {
-            fail[t] = g;
-            break;
-          }
-          if (f === 0) break;
-          f = fail[f];
-        }
-        const ft = fail[t];
-        dictLink[t] = outHead[ft] >= 0 ? ft : dictLink[ft];
-      }
-      byNew[tail++] = t;
-    }
+  let tail = 1;
+  for (let head = 0; head < tail; head++) {
+    for (let t = first[byNew[head]]; t >= 0; t = sibling[t]) byNew[tail++] = t;
   }
   // Byte classes, and how many states get a dense row.
   const used = new Uint8Array(256);
@@ -173,11 +189,46 @@ export function buildAhoCorasick(
   let C = 1;
   for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
   const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[byNew[r]] = r;
+  // Failure and dictionary links (an automaton only: a trie is walked anchored and keeps the
+  // root as every failure link). States are taken breadth-first; the first K get a resolved row
+  // as they come (their failure state, shallower, has its row already), and a failure link is
+  // found by stepping from the parent's failure state: through sparse edges and failure links
+  // until a state with a row answers in one read.
+  const fail = new Int32Array(n);
+  const dictLink = new Int32Array(n).fill(-1);
+  if (resolve) {
+    const rows = new Int32Array(K * C);
+    for (let r = 0; r < n; r++) {
+      const s = byNew[r];
+      if (r < K) {
+        const at = r * C;
+        if (s !== 0) rows.copyWithin(at, rank[fail[s]] * C, rank[fail[s]] * C + C);
+        for (let t = first[s]; t >= 0; t = sibling[t]) rows[at + classes[label[t]]] = t;
+      }
+      for (let t = first[s]; t >= 0; t = sibling[t]) {
+        if (s === 0) continue;
+        const b = label[t];
+        let f = fail[s];
+        let g = -1;
+        while (rank[f] >= K) {
+          const x = child(f, b);
+          if (x !== 0) {
+            g = x;
+            break;
+          }
+          f = fail[f];
+        }
+        if (g < 0) g = rows[rank[f] * C + classes[b]];
+        fail[t] = g;
+        dictLink[t] = outHead[g] >= 0 ? g : dictLink[g];
+      }
+    }
+  }
   // The first K states in breadth-first order keep their rank; the subtrees below them are
   // numbered depth-first (preorder, children in byte order), so a walk down a chain of
   // single-edge states reads consecutive records.
-  const rank = new Int32Array(n);
-  for (let r = 0; r < n; r++) rank[byNew[r]] = r;
   const id = new Int32Array(n);
   for (let r = 0; r < K; r++) id[byNew[r]] = r;
   let nextId = K;
@@ -474,8 +525,10 @@ export class AhoCorasick {
    *
    * @param scan The query, the output buffer and the de-duplication marks.
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   * @throws {RangeError} When the table is a trie built without failure links.
    */
   collect(scan: AhoCorasickScan): number {
+    if (!this.#resolved) throw new RangeError(TRIE_ONLY);
     const bytes = scan.bytes;
     const length = scan.length;
     const classes = this.#classes;
@@ -580,8 +633,10 @@ export class AhoCorasick {
    * @param fold Whether to fold ASCII upper case to lower case.
    * @param scan The output buffer and de-duplication marks (`bytes` and `length` unused).
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
+   * @throws {RangeError} When the table is a trie built without failure links.
    */
   collectOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    if (!this.#resolved) throw new RangeError(TRIE_ONLY);
     const length = query.length;
     const classes = this.#classes;
     const dense = this.#dense;

@@ -130,8 +130,6 @@ function cpLen(cp: number): number {
   return cp > 0xffff ? 2 : 1;
 }
 
-type Op = number | { neg: boolean; ranges: number[] };
-
 function normalizeRanges(ranges: number[], fold: boolean): number[] {
   const pairs: [number, number][] = [];
   for (let i = 0; i < ranges.length; i += 2) pairs.push([ranges[i], ranges[i + 1]]);
@@ -164,116 +162,99 @@ function normalizeRanges(ranges: number[], fold: boolean): number[] {
   return out;
 }
 
-function parse(src: string, fold: boolean): { segments: Op[][]; lead: boolean; trail: boolean } {
-  const segments: Op[][] = [];
-  let cur: Op[] = [];
-  let lead = false;
-  let trail = false;
-  let i = 0;
-  const n = src.length;
-  while (i < n) {
-    const c = src.charCodeAt(i);
-    if (c === 0x2a) { // *
-      if (i === 0) lead = true;
-      while (i < n && src.charCodeAt(i) === 0x2a) i++;
-      if (i === n) trail = true;
-      if (cur.length > 0 || segments.length > 0 || !lead) segments.push(cur);
-      cur = [];
-      continue;
-    }
-    if (c === 0x3f) { // ?
-      cur.push(ANY);
-      i++;
-      continue;
-    }
-    if (c === 0x5c) { // backslash
-      if (i + 1 >= n) {
-        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-      }
-      const cp = cpAt(src, i + 1);
-      cur.push(fold ? foldCodePoint(cp) : cp);
-      i += 1 + cpLen(cp);
-      continue;
-    }
-    if (c === 0x5b) { // [
-      const start = i;
-      i++;
-      let neg = false;
-      if (i < n && (src.charCodeAt(i) === 0x21 || src.charCodeAt(i) === 0x5e)) {
-        neg = true;
-        i++;
-      }
-      const ranges: number[] = [];
-      let first = true;
-      let closed = false;
-      while (i < n) {
-        let c0 = src.charCodeAt(i);
-        if (c0 === 0x5d && !first) {
-          closed = true;
-          i++;
-          break;
-        }
-        first = false;
-        const memberStart = i;
-        let lo: number;
-        if (c0 === 0x5c) {
-          if (i + 1 >= n) {
-            throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-          }
-          lo = cpAt(src, i + 1);
-          i += 1 + cpLen(lo);
-        } else {
-          lo = cpAt(src, i);
-          i += cpLen(lo);
-        }
-        let hi = lo;
-        if (i + 1 < n && src.charCodeAt(i) === 0x2d && src.charCodeAt(i + 1) !== 0x5d) {
-          i++;
-          c0 = src.charCodeAt(i);
-          if (c0 === 0x5c) {
-            if (i + 1 >= n) {
-              throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-            }
-            hi = cpAt(src, i + 1);
-            i += 1 + cpLen(hi);
-          } else {
-            hi = cpAt(src, i);
-            i += cpLen(hi);
-          }
-          if (hi < lo) {
-            throw new GlobError(
-              "reversed-range",
-              `Glob set has a reversed range "${String.fromCodePoint(lo)}-${
-                String.fromCodePoint(hi)
-              }"`,
-              memberStart,
-            );
-          }
-        }
-        ranges.push(lo, hi);
-      }
-      if (!closed) {
-        const body = src.slice(start + 1 + (neg ? 1 : 0));
-        if (body === "]" || body.startsWith("]") && !body.slice(1).includes("]")) {
-          throw new GlobError("empty-set", 'Glob has an empty set "[]"', start);
-        }
-        throw new GlobError("unclosed-set", 'Glob has a set "[" that is never closed', start);
-      }
-      cur.push({ neg, ranges: normalizeRanges(ranges, fold) });
-      continue;
-    }
-    const cp = cpAt(src, i);
-    cur.push(fold ? foldCodePoint(cp) : cp);
-    i += cpLen(cp);
+let wordBuf = new Int32Array(256);
+
+function pushWord(n: number, w: number): number {
+  if (n >= wordBuf.length) {
+    const next = new Int32Array(wordBuf.length * 2);
+    next.set(wordBuf);
+    wordBuf = next;
   }
-  if (!trail) segments.push(cur);
-  return { segments, lead, trail };
+  wordBuf[n] = w;
+  return n + 1;
 }
 
-function utf8Bytes(ops: Op[], from: number, to: number): number {
+const setRanges: number[] = [];
+
+// Parses the set starting at `src[start] === "["` and appends its ops (SET, negated, count,
+// ranges) at word `n`. Returns the index after the set; the new word count is left in `setEnd`.
+let setEnd = 0;
+function compileSet(src: string, start: number, fold: boolean, n: number): number {
+  const len = src.length;
+  let i = start + 1;
+  let neg = false;
+  if (i < len && (src.charCodeAt(i) === 0x21 || src.charCodeAt(i) === 0x5e)) {
+    neg = true;
+    i++;
+  }
+  setRanges.length = 0;
+  let first = true;
+  let closed = false;
+  while (i < len) {
+    let c0 = src.charCodeAt(i);
+    if (c0 === 0x5d && !first) {
+      closed = true;
+      i++;
+      break;
+    }
+    first = false;
+    const memberStart = i;
+    let lo: number;
+    if (c0 === 0x5c) {
+      if (i + 1 >= len) {
+        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+      }
+      lo = cpAt(src, i + 1);
+      i += 1 + cpLen(lo);
+    } else {
+      lo = cpAt(src, i);
+      i += cpLen(lo);
+    }
+    let hi = lo;
+    if (i + 1 < len && src.charCodeAt(i) === 0x2d && src.charCodeAt(i + 1) !== 0x5d) {
+      i++;
+      c0 = src.charCodeAt(i);
+      if (c0 === 0x5c) {
+        if (i + 1 >= len) {
+          throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+        }
+        hi = cpAt(src, i + 1);
+        i += 1 + cpLen(hi);
+      } else {
+        hi = cpAt(src, i);
+        i += cpLen(hi);
+      }
+      if (hi < lo) {
+        throw new GlobError(
+          "reversed-range",
+          `Glob set has a reversed range "${String.fromCodePoint(lo)}-${String.fromCodePoint(hi)}"`,
+          memberStart,
+        );
+      }
+    }
+    setRanges.push(lo, hi);
+  }
+  if (!closed) {
+    const body = src.slice(start + 1 + (neg ? 1 : 0));
+    if (body === "]" || body.startsWith("]") && !body.slice(1).includes("]")) {
+      throw new GlobError("empty-set", 'Glob has an empty set "[]"', start);
+    }
+    throw new GlobError("unclosed-set", 'Glob has a set "[" that is never closed', start);
+  }
+  const ranges = normalizeRanges(setRanges, fold);
+  n = pushWord(n, SET);
+  n = pushWord(n, neg ? 1 : 0);
+  n = pushWord(n, ranges.length / 2);
+  for (let r = 0; r < ranges.length; r++) n = pushWord(n, ranges[r]);
+  setEnd = n;
+  return i;
+}
+
+// UTF-8 length of the literal code points in words [from, to).
+function utf8Bytes(from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) {
-    const c = ops[i] as number;
+    const c = wordBuf[i];
     n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return n;
@@ -281,13 +262,13 @@ function utf8Bytes(ops: Op[], from: number, to: number): number {
 
 let units = new Uint16Array(64);
 
-/** The string of the literal code points `ops[from..to)`, built flat (no rope of 1-char pieces). */
-function fromCodePoints(ops: Op[], from: number, to: number): string {
+/** The string of the literal code points in words [from, to), built flat. */
+function fromCodePoints(from: number, to: number): string {
   if (to <= from) return "";
   if (units.length < 2 * (to - from)) units = new Uint16Array(4 * (to - from));
   let n = 0;
   for (let i = from; i < to; i++) {
-    const c = ops[i] as number;
+    const c = wordBuf[i];
     if (c < 0x10000) units[n++] = c;
     else {
       units[n++] = 0xd800 + ((c - 0x10000) >> 10);
@@ -305,18 +286,6 @@ function fromCodePoints(ops: Op[], from: number, to: number): string {
     return out;
   }
   return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
-}
-
-let wordBuf = new Int32Array(256);
-
-function pushWord(n: number, w: number): number {
-  if (n >= wordBuf.length) {
-    const next = new Int32Array(wordBuf.length * 2);
-    next.set(wordBuf);
-    wordBuf = next;
-  }
-  wordBuf[n] = w;
-  return n + 1;
 }
 
 /**
@@ -338,73 +307,99 @@ function pushWord(n: number, w: number): number {
  */
 export function compileGlob(source: string, options: GlobOptions = {}): CompiledGlob {
   const fold = options.caseInsensitive === true;
-  const { segments, lead, trail } = parse(source, fold);
-  const hasStar = lead || trail || segments.length > 1;
-  let n = 0;
-  n = pushWord(n, (lead ? 1 : 0) | (trail ? 2 : 0) | (hasStar ? 4 : 0));
-  n = pushWord(n, segments.length);
-  n = pushWord(n, 0);
-  let minLen = 0;
-  // The longest literal run (the first of the longest): segment, start and length.
-  let bestSeg = 0, bestAt = 0, bestLen = 0;
-  let specificity = hasStar ? 0 : 1;
-  for (let si = 0; si < segments.length; si++) {
-    const seg = segments[si];
-    const at = n;
-    n = pushWord(n, 0);
-    n = pushWord(n, seg.length);
-    minLen += seg.length;
-    let runAt = 0, runLen = 0;
-    for (let k = 0; k < seg.length; k++) {
-      const op = seg[k];
-      if (typeof op === "number") {
-        n = pushWord(n, op);
-        if (op >= 0) {
-          if (runLen === 0) runAt = k;
-          runLen++;
-          specificity += 3;
-          if (runLen > bestLen) {
-            bestSeg = si;
-            bestAt = runAt;
-            bestLen = runLen;
-          }
-          continue;
-        }
-        specificity += 1;
-      } else {
-        n = pushWord(n, SET);
-        n = pushWord(n, op.neg ? 1 : 0);
-        n = pushWord(n, op.ranges.length / 2);
-        for (let r = 0; r < op.ranges.length; r++) n = pushWord(n, op.ranges[r]);
-        specificity += 2;
+  // One pass over the source writes the program: header [flags, segments, minLength], then per
+  // segment [opCount, cpCount, op…], the segment header filled in when the segment closes.
+  const len = source.length;
+  let n = 3;
+  let nseg = 0, minLen = 0, specificity = 0;
+  let lead = false, trail = false, hasStar = false;
+  let segAt = -1, segChars = 0; // the open segment's header word (-1: none open)
+  let runAt = 0, runLen = 0; // the current run of literal code points (words)
+  let bestAt = 0, bestLen = 0; // the first of the longest runs
+  let i = 0;
+  while (i < len) {
+    const c = source.charCodeAt(i);
+    if (c === 0x2a) { // *
+      hasStar = true;
+      if (i === 0) lead = true;
+      while (i < len && source.charCodeAt(i) === 0x2a) i++;
+      if (i === len) trail = true;
+      if (segAt >= 0) {
+        wordBuf[segAt] = n - segAt - 2;
+        wordBuf[segAt + 1] = segChars;
+        nseg++;
+        segAt = -1;
       }
       runLen = 0;
+      continue;
     }
-    wordBuf[at] = n - at - 2;
+    if (segAt < 0) {
+      segAt = n;
+      n = pushWord(pushWord(n, 0), 0);
+      segChars = 0;
+    }
+    segChars++;
+    minLen++;
+    if (c === 0x3f) { // ?
+      n = pushWord(n, ANY);
+      specificity += 1;
+      runLen = 0;
+      i++;
+      continue;
+    }
+    if (c === 0x5b) { // [
+      i = compileSet(source, i, fold, n);
+      n = setEnd;
+      specificity += 2;
+      runLen = 0;
+      continue;
+    }
+    let cp: number;
+    if (c === 0x5c) { // backslash
+      if (i + 1 >= len) {
+        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+      }
+      cp = cpAt(source, i + 1);
+      i += 1 + cpLen(cp);
+    } else {
+      cp = c < 0xd800 || c > 0xdbff ? c : cpAt(source, i);
+      i += cpLen(cp);
+    }
+    if (fold) cp = foldCodePoint(cp);
+    if (runLen === 0) runAt = n;
+    n = pushWord(n, cp);
+    runLen++;
+    if (runLen > bestLen) {
+      bestAt = runAt;
+      bestLen = runLen;
+    }
+    specificity += 3;
   }
+  // The suffix piece: the literal run that ends the last segment (when no star follows it).
+  const suffixLen = trail ? 0 : runLen;
+  if (!trail) {
+    if (segAt < 0) { // the empty pattern: one empty segment
+      segAt = n;
+      n = pushWord(pushWord(n, 0), 0);
+      segChars = 0;
+    }
+    wordBuf[segAt] = n - segAt - 2;
+    wordBuf[segAt + 1] = segChars;
+    nseg++;
+  }
+  wordBuf[0] = (lead ? 1 : 0) | (trail ? 2 : 0) | (hasStar ? 4 : 0);
+  wordBuf[1] = nseg;
   wordBuf[2] = minLen;
+  if (!hasStar) specificity += 1;
+  // The prefix piece: the literal run that starts the first segment (when no star precedes it).
   let prefixLen = 0;
-  if (!lead && segments.length > 0) {
-    const first = segments[0];
-    while (prefixLen < first.length) {
-      const op = first[prefixLen];
-      if (typeof op !== "number" || op < 0) break;
-      prefixLen++;
-    }
+  if (!lead && nseg > 0) {
+    const ops = wordBuf[3];
+    while (prefixLen < ops && wordBuf[5 + prefixLen] >= 0) prefixLen++;
   }
-  const last = segments.length > 0 ? segments[segments.length - 1] : [];
-  let suffixAt = last.length;
-  if (!trail && segments.length > 0) {
-    while (suffixAt > 0) {
-      const op = last[suffixAt - 1];
-      if (typeof op !== "number" || op < 0) break;
-      suffixAt--;
-    }
-  }
-  const bestOps = bestLen > 0 ? segments[bestSeg] : last;
-  const pb = prefixLen > 0 ? utf8Bytes(segments[0], 0, prefixLen) : 0;
-  const sb = utf8Bytes(last, suffixAt, last.length);
-  const fb = utf8Bytes(bestOps, bestAt, bestAt + bestLen);
+  const pb = utf8Bytes(5, 5 + prefixLen);
+  const sb = utf8Bytes(n - suffixLen, n);
+  const fb = utf8Bytes(bestAt, bestAt + bestLen);
   let anchor: CompiledGlob["anchor"] = "none";
   if (pb > 0 || sb > 0 || fb > 0) {
     if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? "prefix" : "suffix";
@@ -413,9 +408,9 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
   return {
     source,
     program: wordBuf.slice(0, n),
-    fixedPiece: fromCodePoints(bestOps, bestAt, bestAt + bestLen),
-    prefixPiece: prefixLen > 0 ? fromCodePoints(segments[0], 0, prefixLen) : "",
-    suffixPiece: fromCodePoints(last, suffixAt, last.length),
+    fixedPiece: fromCodePoints(bestAt, bestAt + bestLen),
+    prefixPiece: fromCodePoints(5, 5 + prefixLen),
+    suffixPiece: fromCodePoints(n - suffixLen, n),
     anchor,
     specificity,
   };

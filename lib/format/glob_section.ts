@@ -41,7 +41,7 @@ import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer } from "./_case_fold.ts";
 import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
 import { type CompiledGlob, compileGlob } from "../db/glob.ts";
-import { AhoCorasick, buildAhoCorasick } from "../db/aho_corasick.ts";
+import { AhoCorasick, buildAhoCorasick, type PieceList } from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
 export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 2);
@@ -85,23 +85,59 @@ function utf8Length(text: string): number {
 }
 
 /**
- * Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none.
- * The cost estimates how many candidates the piece brings per query: the patterns sharing it,
- * times the chance a query holds it (shorter is likelier; anywhere is likelier than at one
- * end).
+ * How many patterns share each candidate piece, per kind (0 infix, 1 prefix, 2 suffix), counted
+ * in a typed hash table keyed by a 32-bit hash of the kind and the piece's characters: no string
+ * map. Two different pieces with the same hash would share a count, which only blurs the cost
+ * estimate below; the result stays deterministic.
  */
-type Freq = [Map<string, number>, Map<string, number>, Map<string, number>];
+class PieceCounts {
+  #keys: Int32Array;
+  #counts: Int32Array;
+  #mask: number;
+  /** Per pattern and kind, the piece's slot (or -1 for an empty piece). */
+  readonly slots: Int32Array;
 
-function pieceCost(kind: number, piece: string, freq: Freq): number {
-  if (piece === "") return Infinity;
-  const len = Math.min(utf8Length(piece), 6);
-  return (freq[kind].get(piece) ?? 1) * (kind === 0 ? 16 : 1) / 8 ** len;
+  constructor(patterns: number) {
+    let m = 16;
+    while (m < 6 * patterns) m *= 2;
+    this.#keys = new Int32Array(m);
+    this.#counts = new Int32Array(m);
+    this.#mask = m - 1;
+    this.slots = new Int32Array(3 * patterns);
+  }
+
+  add(id: number, kind: number, piece: string): void {
+    if (piece === "") {
+      this.slots[3 * id + kind] = -1;
+      return;
+    }
+    let h = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
+    for (let i = 0; i < piece.length; i++) h = Math.imul(h ^ piece.charCodeAt(i), 0x01000193);
+    h |= 1; // never 0, the empty key
+    let s = (h ^ (h >>> 15)) & this.#mask;
+    while (this.#keys[s] !== 0 && this.#keys[s] !== h) s = (s + 1) & this.#mask;
+    this.#keys[s] = h;
+    this.#counts[s]++;
+    this.slots[3 * id + kind] = s;
+  }
+
+  /**
+   * The cost of indexing pattern `id` by its piece of `kind`: the patterns sharing it, times the
+   * chance a query holds it (shorter is likelier; anywhere is likelier than at one end).
+   */
+  cost(id: number, kind: number, piece: string): number {
+    const s = this.slots[3 * id + kind];
+    if (s < 0) return Infinity;
+    const len = Math.min(utf8Length(piece), 6);
+    return this.#counts[s] * (kind === 0 ? 16 : 1) / 8 ** len;
+  }
 }
 
-function choosePiece(c: CompiledGlob, freq: Freq): number {
-  const p = pieceCost(1, c.prefixPiece, freq);
-  const x = pieceCost(2, c.suffixPiece, freq);
-  const i = pieceCost(0, c.fixedPiece, freq);
+/** Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none. */
+function choosePiece(id: number, c: CompiledGlob, counts: PieceCounts): number {
+  const p = counts.cost(id, 1, c.prefixPiece);
+  const x = counts.cost(id, 2, c.suffixPiece);
+  const i = counts.cost(id, 0, c.fixedPiece);
   if (p === Infinity && x === Infinity && i === Infinity) return 3;
   if (p <= x && p <= i) return 1;
   return x <= i ? 2 : 0;
@@ -129,37 +165,46 @@ export function encodeGlobSection(
   options: GlobSectionOptions = {},
 ): Uint8Array {
   const fold = options.caseInsensitive === true;
-  const compiled = entries.map((e, i) => ({
-    c: e.compiled !== undefined && e.compiled.source === e.text
+  const P = entries.length;
+  const compiled: CompiledGlob[] = new Array(P);
+  let maxSpec = 0;
+  for (let i = 0; i < P; i++) {
+    const e = entries[i];
+    const c = e.compiled !== undefined && e.compiled.source === e.text
       ? e.compiled
-      : compileGlob(e.text, { caseInsensitive: fold }),
-    i,
-  }));
-  compiled.sort((a, b) => b.c.specificity - a.c.specificity || a.i - b.i);
-  const P = compiled.length;
+      : compileGlob(e.text, { caseInsensitive: fold });
+    compiled[i] = c;
+    if (c.specificity > maxSpec) maxSpec = c.specificity;
+  }
+  // Pattern numbers: decreasing specificity, ties in input order (a counting sort: scores are
+  // small integers).
+  const bucket = new Int32Array(maxSpec + 2);
+  for (let i = 0; i < P; i++) bucket[maxSpec - compiled[i].specificity + 1]++;
+  for (let k = 1; k < bucket.length; k++) bucket[k] += bucket[k - 1];
+  const order = new Int32Array(P); // pattern number → input index
+  for (let i = 0; i < P; i++) order[bucket[maxSpec - compiled[i].specificity]++] = i;
   const textBuf = new Utf8Buffer();
   const pieceBuf = new Utf8Buffer();
   const pieceAt = new Int32Array(P + 1);
   const kinds = new Uint8Array(P); // 0 infix, 1 prefix, 2 suffix, 3 none
   let words = 0;
-  for (const { c } of compiled) words += c.program.length;
+  for (let i = 0; i < P; i++) words += compiled[i].program.length;
   const programs = new Int32Array(words);
   const rows = new Uint32Array(P * ROW);
   const always: number[] = [];
   // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
   // poor index key, whatever its length.
-  const freq: Freq = [new Map(), new Map(), new Map()];
-  const count = (m: Map<string, number>, piece: string) => {
-    if (piece !== "") m.set(piece, (m.get(piece) ?? 0) + 1);
-  };
-  for (const { c } of compiled) {
-    count(freq[0], c.fixedPiece);
-    count(freq[1], c.prefixPiece);
-    count(freq[2], c.suffixPiece);
+  const counts = new PieceCounts(P);
+  for (let id = 0; id < P; id++) {
+    const c = compiled[order[id]];
+    counts.add(id, 0, c.fixedPiece);
+    counts.add(id, 1, c.prefixPiece);
+    counts.add(id, 2, c.suffixPiece);
   }
   let w = 0;
   for (let id = 0; id < P; id++) {
-    const { c, i } = compiled[id];
+    const i = order[id];
+    const c = compiled[i];
     const at = textBuf.append(entries[i].text, false);
     rows[id * ROW] = at;
     rows[id * ROW + 1] = textBuf.length - at;
@@ -173,26 +218,32 @@ export function encodeGlobSection(
     rows[id * ROW + 5] = c.specificity;
     programs.set(c.program, w);
     w += c.program.length;
-    const k = choosePiece(c, freq);
+    const k = choosePiece(id, c, counts);
     kinds[id] = k;
     const piece = k === 1 ? c.prefixPiece : k === 2 ? c.suffixPiece : k === 0 ? c.fixedPiece : "";
     pieceAt[id] = pieceBuf.append(piece, false);
     if (k === 3) always.push(id);
   }
   pieceAt[P] = pieceBuf.length;
+  // Each index sees its own patterns' pieces in the shared buffer (the others get an empty
+  // range); the suffix trie's pieces are reversed in place.
   const allPieces = pieceBuf.bytes();
-  const pieces: (Uint8Array | null)[][] = [new Array(P), new Array(P), new Array(P)];
+  const lists: PieceList[] = [0, 1, 2].map(() => ({
+    bytes: allPieces,
+    start: new Int32Array(P),
+    end: new Int32Array(P),
+  }));
   for (let id = 0; id < P; id++) {
-    for (let k = 0; k < 3; k++) pieces[k][id] = null;
     const k = kinds[id];
     if (k === 3) continue;
-    const piece = allPieces.subarray(pieceAt[id], pieceAt[id + 1]);
-    if (k === 2) piece.reverse(); // the suffix trie holds pieces reversed (in place: no copy)
-    pieces[k][id] = piece;
+    const a = pieceAt[id], b = pieceAt[id + 1];
+    lists[k].start[id] = a;
+    lists[k].end[id] = b;
+    if (k === 2) allPieces.subarray(a, b).reverse();
   }
   const allText = textBuf.bytes();
   const textLen = allText.length;
-  const automata = pieces.map((list, k) =>
+  const automata = lists.map((list, k) =>
     buildAhoCorasick(list, {
       resolve: k === 0,
       denseBudget: k === 0 ? AUTOMATON_BUDGET : TRIE_BUDGET,
