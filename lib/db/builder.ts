@@ -296,6 +296,10 @@ export class DatabaseBuilder {
   #kids = new Int32Array(1 << 17);
   #entry = new Int32Array(1 << 16); // entry index + 1, 0 = no data at this prefix
   #nodes = 3;
+  // Trie nodes with a child: the search tree's node count when every one is reachable (as it
+  // is unless an add() failed half-way or an alias replaced a subtree; build() checks).
+  #internal = 0;
+  #walked = 0; // depth reached by the last #walk()
   // Networks.
   #offset = new Float64Array(1 << 12);
   #srcFile = new Int32Array(1 << 12);
@@ -628,8 +632,17 @@ export class DatabaseBuilder {
       this.#storeV4(addr, prefix, isV6, given, data, source, givenPrefix);
       return;
     }
-    const t = this.#path(root, bytes, prefix);
-    this.#store(t, isV6, given, 0, givenPrefix, data, source);
+    // The value is stored before the path is created, so a value that cannot be stored leaves
+    // no trie nodes behind.
+    const t = this.#walk(root, bytes, prefix);
+    const depth = this.#walked;
+    if (depth === prefix && this.#entry[t] !== 0) {
+      this.#repeat(this.#entry[t] - 1, given, 0, givenPrefix, data, source);
+      return;
+    }
+    const i = this.#newEntry(isV6, data, source);
+    const leaf = this.#extend(t, bytes, depth, prefix); // may replace #entry
+    this.#entry[leaf] = i + 1;
   }
 
   /**
@@ -667,7 +680,16 @@ export class DatabaseBuilder {
 
   /** Walks (creating) the path of the first `depth` bits of `bytes` from trie node `root`. */
   #path(root: number, bytes: ArrayLike<number>, depth: number): number {
-    let kids = this.#kids;
+    const t = this.#walk(root, bytes, depth);
+    return this.#extend(t, bytes, this.#walked, depth);
+  }
+
+  /**
+   * Follows the first `depth` bits of `bytes` from trie node `root` as far as nodes exist;
+   * returns the last node reached and sets `#walked` to its depth.
+   */
+  #walk(root: number, bytes: ArrayLike<number>, depth: number): number {
+    const kids = this.#kids;
     let t = root;
     let i = 0;
     for (; i < depth; i++) {
@@ -675,33 +697,22 @@ export class DatabaseBuilder {
       if (c === 0) break;
       t = c;
     }
-    // The rest of the path is new.
-    for (; i < depth; i++) {
-      const n = this.#nodes++;
-      if (n === this.#entry.length) kids = this.#grow();
-      kids[2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1)] = n;
-      t = n;
-    }
+    this.#walked = i;
     return t;
   }
 
-  /** Stores the data of the network at trie node `t`, applying the duplicate policy. */
-  #store(
-    t: number,
-    isV6: boolean,
-    bytes: Uint8Array | null,
-    v4: number,
-    prefix: number,
-    data: WritableValue,
-    source?: EntrySource,
-  ): void {
-    const e = this.#entry[t];
-    if (e !== 0) {
-      this.#repeat(e - 1, bytes, v4, prefix, data, source);
-      return;
+  /** Creates the path of bits `from` to `depth` of `bytes` below node `t` (at depth `from`). */
+  #extend(t: number, bytes: ArrayLike<number>, from: number, depth: number): number {
+    let kids = this.#kids;
+    for (let i = from; i < depth; i++) {
+      const n = this.#nodes++;
+      if (n === this.#entry.length) kids = this.#grow();
+      const at = 2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1);
+      if (kids[at ^ 1] === 0) this.#internal++;
+      kids[at] = n;
+      t = n;
     }
-    const i = this.#newEntry(isV6, data, source);
-    this.#entry[t] = i + 1;
+    return t;
   }
 
   /** Applies the duplicate policy to a network given again (entry `i`). */
@@ -848,6 +859,7 @@ export class DatabaseBuilder {
         if (t === 0) {
           t = this.#nodes++;
           if (t === this.#entry.length) kids = this.#grow();
+          if (kids[at ^ 1] === 0) this.#internal++;
           kids[at] = t;
         }
         path[d + 1] = t;
@@ -889,6 +901,13 @@ export class DatabaseBuilder {
     const p = new Uint8Array(n);
     p.set(this.#v4Prefix);
     this.#v4Prefix = p;
+  }
+
+  /** Sets child slot `at` of the trie (`2t` or `2t + 1` for node `t`) to node `c`. */
+  #link(at: number, c: number): void {
+    const kids = this.#kids;
+    if (kids[at] === 0 && kids[at ^ 1] === 0) this.#internal++;
+    kids[at] = c;
   }
 
   /** Doubles the trie's node arrays; returns the new `#kids`. */
@@ -972,10 +991,10 @@ export class DatabaseBuilder {
         if (this.#kids[2 * zero] !== 0) {
           throw new Error("Internal error: ::/96 is already taken");
         }
-        this.#kids[2 * zero] = 1;
+        this.#link(2 * zero, 1);
         if (opts.ipv4Aliases) {
           const mapped = this.#path(2, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
-          this.#kids[2 * mapped + 1] = 1;
+          this.#link(2 * mapped + 1, 1);
           const sixToFour = this.#path(2, [0x20, 0x02], 15);
           const taken = this.#kids[2 * sixToFour];
           if (taken !== 0) {
@@ -989,68 +1008,83 @@ export class DatabaseBuilder {
               );
             }
           }
-          this.#kids[2 * sixToFour] = 1;
+          this.#link(2 * sixToFour, 1);
         }
       }
     }
 
     const kids = this.#kids;
-    const nodeCount = countTreeNodes(kids, root);
-    const dataSize = this.#data.size;
-    const need = nodeCount + 16 + dataSize;
-    let recordSize: 24 | 28 | 32;
-    if (opts.recordSize === "auto") {
-      recordSize = need <= 2 ** 24 ? 24 : need <= 2 ** 28 ? 28 : 32;
-    } else {
-      recordSize = opts.recordSize;
-    }
-    if (need > 2 ** recordSize) {
-      throw new InputError(
-        "too-large",
-        `Database too large for ${recordSize}-bit records: ${nodeCount} nodes and ` +
-          `${dataSize} bytes of data need ${need} record values`,
-      );
-    }
+    // The tree's node count: nodes with children, the root always (checked by writing the tree).
+    let nodeCount = this.#internal + ((kids[2 * root] | kids[2 * root + 1]) === 0 ? 1 : 0);
+    let exact = false;
+    for (;;) {
+      const dataSize = this.#data.size;
+      const need = nodeCount + 16 + dataSize;
+      let recordSize: 24 | 28 | 32;
+      if (opts.recordSize === "auto") {
+        recordSize = need <= 2 ** 24 ? 24 : need <= 2 ** 28 ? 28 : 32;
+      } else {
+        recordSize = opts.recordSize;
+      }
+      if (need > 2 ** recordSize) {
+        if (!exact) {
+          nodeCount = countTreeNodes(kids, root);
+          exact = true;
+          continue;
+        }
+        throw new InputError(
+          "too-large",
+          `Database too large for ${recordSize}-bit records: ${nodeCount} nodes and ` +
+            `${dataSize} bytes of data need ${need} record values`,
+        );
+      }
 
-    // Where everything goes, so the file is allocated once.
-    const nodeBytes = recordSize / 4;
-    const treeSize = nodeCount * nodeBytes;
-    let pos = treeSize + 16 + dataSize;
-    const sections: Record<string, SectionLocation> = {};
-    for (const s of sectionBytes) {
-      pos = Math.ceil(pos / 8) * 8;
-      sections[s.name] = { offset: pos, length: s.bytes.length };
-      pos += s.bytes.length;
-    }
-    const meta = encodeMetadata({
-      nodeCount,
-      recordSize,
-      ipVersion,
-      databaseType: opts.databaseType,
-      buildEpoch: opts.buildEpoch,
-      languages: opts.languages,
-      description: opts.description,
-      mxy: { counts: { ...this.#counts }, matchMode: opts.matchMode, sections },
-    });
-    const file = new Uint8Array(pos + meta.length);
+      // Where everything goes, so the file is allocated once.
+      const nodeBytes = recordSize / 4;
+      const treeSize = nodeCount * nodeBytes;
+      let pos = treeSize + 16 + dataSize;
+      const sections: Record<string, SectionLocation> = {};
+      for (const s of sectionBytes) {
+        pos = Math.ceil(pos / 8) * 8;
+        sections[s.name] = { offset: pos, length: s.bytes.length };
+        pos += s.bytes.length;
+      }
+      const meta = encodeMetadata({
+        nodeCount,
+        recordSize,
+        ipVersion,
+        databaseType: opts.databaseType,
+        buildEpoch: opts.buildEpoch,
+        languages: opts.languages,
+        description: opts.description,
+        mxy: { counts: { ...this.#counts }, matchMode: opts.matchMode, sections },
+      });
+      const file = new Uint8Array(pos + meta.length);
 
-    const count = writeTree(file, kids, this.#entry, this.#offset, root, nodeCount, recordSize);
-    if (count !== nodeCount) throw new Error("Internal error: node count changed");
-    // 16 zero bytes, then the data section and the extension sections.
-    file.set(this.#data.bytes(), treeSize + 16);
-    for (const s of sectionBytes) file.set(s.bytes, sections[s.name].offset);
-    file.set(meta, pos);
-    this.#stats = {
-      counts: { ...this.#counts },
-      duplicates: this.#duplicates,
-      values: this.#data.stats.stored,
-      nodeCount,
-      recordSize,
-      ipVersion,
-      dataSize,
-      size: file.length,
-    };
-    return file;
+      const count = writeTree(file, kids, this.#entry, this.#offset, root, nodeCount, recordSize);
+      if (count !== nodeCount) {
+        if (exact) throw new Error("Internal error: node count changed");
+        // Nodes that are not reachable were counted: count the tree and lay it out again.
+        nodeCount = countTreeNodes(kids, root);
+        exact = true;
+        continue;
+      }
+      // 16 zero bytes, then the data section and the extension sections.
+      file.set(this.#data.bytes(), treeSize + 16);
+      for (const s of sectionBytes) file.set(s.bytes, sections[s.name].offset);
+      file.set(meta, pos);
+      this.#stats = {
+        counts: { ...this.#counts },
+        duplicates: this.#duplicates,
+        values: this.#data.stats.stored,
+        nodeCount,
+        recordSize,
+        ipVersion,
+        dataSize,
+        size: file.length,
+      };
+      return file;
+    }
   }
 }
 

@@ -630,3 +630,46 @@ Deno.test("add() takes IPv6 networks and reports bad ones exactly as parseCidr()
   assert.deepEqual(db.lookup("2001:db8::1:0:0:1")?.data, { n: 2 });
   assert.equal(db.lookup("2001:db9::"), null);
 });
+
+Deno.test("build() writes the same file whether or not an add() failed on its value", () => {
+  const bad = null as unknown as Record<string, never>;
+  const cases: [string, string[], string[]][] = [
+    // A failed IPv6 add in a database that stays IPv4.
+    ["IPv4", ["2001:db8::/48"], ["10.0.0.0/8", "10.1.0.0/16"]],
+    // A failed add inside 2002::/16, the range the IPv4 alias takes.
+    ["6to4", ["2002:a00::/24"], ["10.0.0.0/8", "2001:db8::/32"]],
+    ["IPv6", ["2001:db8:1::/48", "2001:db8:2::1"], ["2001:db8::/32", "1.2.3.4"]],
+  ];
+  for (const [name, failing, good] of cases) {
+    const clean = new DatabaseBuilder({ buildEpoch: 1 });
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    for (const f of failing) assert.throws(() => b.add(f, bad), InputError, name);
+    for (const [i, g] of good.entries()) {
+      clean.add(g, { i });
+      b.add(g, { i });
+    }
+    assert.deepEqual(b.build(), clean.build(), name);
+    assert.equal(b.stats.nodeCount, clean.stats.nodeCount, name);
+  }
+});
+
+Deno.test("build() keeps every network stored while the trie's arrays grow", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  const nets: string[] = [];
+  let x = 12345;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16;
+  for (let i = 0; i < 4000; i++) {
+    const v6 = `2001:db8:${next().toString(16)}:${next().toString(16)}::/64`;
+    const v4 = `${1 + (next() % 223)}.${next() & 255}.${next() & 255}.${next() & 255}`;
+    nets.push(v6, v4);
+    b.add(v6, { i, v: 6 });
+    b.add(v4, { i, v: 4 });
+  }
+  const db = Database.fromBytes(b.build());
+  assert.ok(b.stats.nodeCount > 1 << 17);
+  for (const [k, n] of nets.entries()) {
+    const ip = n.endsWith("::/64") ? n.slice(0, -3) + "1" : n;
+    const found = db.lookup(ip)?.data as { v: number } | undefined;
+    assert.equal(found?.v, k % 2 === 0 ? 6 : 4, n);
+  }
+});
