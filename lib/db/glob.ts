@@ -306,7 +306,32 @@ function fromCodePoints(from: number, to: number): string {
  * ```
  */
 export function compileGlob(source: string, options: GlobOptions = {}): CompiledGlob {
-  const fold = options.caseInsensitive === true;
+  const n = compileWords(source, options.caseInsensitive === true);
+  return {
+    source,
+    program: wordBuf.slice(0, n),
+    fixedPiece: fromCodePoints(out.fixedAt, out.fixedAt + out.fixedLen),
+    prefixPiece: fromCodePoints(5, 5 + out.prefixLen),
+    suffixPiece: fromCodePoints(n - out.suffixLen, n),
+    anchor: ANCHORS[out.anchor],
+    specificity: out.specificity,
+  };
+}
+
+const ANCHORS = ["none", "prefix", "suffix", "infix"] as const;
+
+// What compileWords found besides the program: piece positions are word indexes into wordBuf.
+const out = {
+  specificity: 0,
+  prefixLen: 0, // the prefix piece is words [5, 5 + prefixLen)
+  suffixLen: 0, // the suffix piece is the last suffixLen words
+  fixedAt: 0,
+  fixedLen: 0,
+  anchor: 0, // index into ANCHORS
+};
+
+// Compiles a glob into wordBuf[0..n) and fills `out`; returns n.
+function compileWords(source: string, fold: boolean): number {
   // One pass over the source writes the program: header [flags, segments, minLength], then per
   // segment [opCount, cpCount, op…], the segment header filled in when the segment closes.
   const len = source.length;
@@ -400,20 +425,187 @@ export function compileGlob(source: string, options: GlobOptions = {}): Compiled
   const pb = utf8Bytes(5, 5 + prefixLen);
   const sb = utf8Bytes(n - suffixLen, n);
   const fb = utf8Bytes(bestAt, bestAt + bestLen);
-  let anchor: CompiledGlob["anchor"] = "none";
+  let anchor = 0;
   if (pb > 0 || sb > 0 || fb > 0) {
-    if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? "prefix" : "suffix";
-    else anchor = "infix";
+    if (2 * Math.max(pb, sb) >= fb) anchor = pb >= sb ? 1 : 2;
+    else anchor = 3;
   }
-  return {
-    source,
-    program: wordBuf.slice(0, n),
-    fixedPiece: fromCodePoints(bestAt, bestAt + bestLen),
-    prefixPiece: fromCodePoints(5, 5 + prefixLen),
-    suffixPiece: fromCodePoints(n - suffixLen, n),
-    anchor,
-    specificity,
-  };
+  out.specificity = specificity;
+  out.prefixLen = prefixLen;
+  out.suffixLen = suffixLen;
+  out.fixedAt = bestAt;
+  out.fixedLen = bestLen;
+  out.anchor = anchor;
+  return n;
+}
+
+/** Per glob in a {@linkcode GlobProgramSet}: its columns (word positions are absolute). */
+const COLS = 8; // programStart, programLength, specificity, anchor, prefix, suffix, fixed, fixedLength
+
+/**
+ * Many globs compiled side by side into one growing word array, with their specificity and the
+ * positions of their pieces: no object, typed array or string per glob (what the builder uses
+ * for large pattern sets).
+ *
+ * @example
+ * ```ts
+ * import { GlobProgramSet, runGlobProgram } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * const set = new GlobProgramSet();
+ * const i = set.add("*.evil.com", false);
+ * assert.equal(set.count, 1);
+ * assert.equal(set.pieceText(i, "suffix"), ".evil.com");
+ * assert.equal(runGlobProgram(set, i, "a.evil.com"), true);
+ * ```
+ */
+export class GlobProgramSet {
+  #words = new Int32Array(1024);
+  #used = 0;
+  #cols = new Int32Array(COLS * 64);
+  #count = 0;
+
+  /** The number of globs added. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** All program words (programs are at {@linkcode GlobProgramSet.programStart}). */
+  get words(): Int32Array {
+    return this.#words;
+  }
+
+  /**
+   * Compiles a glob and appends it.
+   *
+   * @param source The pattern.
+   * @param caseInsensitive Fold literal characters and sets (Unicode simple folding).
+   * @returns Its index in the set.
+   * @throws {GlobError} When the pattern is malformed (nothing is added).
+   */
+  add(source: string, caseInsensitive: boolean): number {
+    const n = compileWords(source, caseInsensitive);
+    const base = this.#used;
+    if (base + n > this.#words.length) {
+      const next = new Int32Array(Math.max(2 * this.#words.length, base + n));
+      next.set(this.#words.subarray(0, base));
+      this.#words = next;
+    }
+    const words = this.#words;
+    for (let k = 0; k < n; k++) words[base + k] = wordBuf[k];
+    this.#used = base + n;
+    const i = this.#count++;
+    if (COLS * this.#count > this.#cols.length) {
+      const next = new Int32Array(2 * this.#cols.length);
+      next.set(this.#cols);
+      this.#cols = next;
+    }
+    const c = this.#cols, at = COLS * i;
+    c[at] = base;
+    c[at + 1] = n;
+    c[at + 2] = out.specificity;
+    c[at + 3] = out.anchor;
+    c[at + 4] = out.prefixLen;
+    c[at + 5] = out.suffixLen;
+    c[at + 6] = base + out.fixedAt;
+    c[at + 7] = out.fixedLen;
+    return i;
+  }
+
+  /**
+   * Where glob `i`'s program starts in {@linkcode GlobProgramSet.words}.
+   *
+   * @param i The index.
+   * @returns The word offset.
+   */
+  programStart(i: number): number {
+    return this.#cols[COLS * i];
+  }
+
+  /**
+   * The length of glob `i`'s program in words.
+   *
+   * @param i The index.
+   * @returns The word count.
+   */
+  programLength(i: number): number {
+    return this.#cols[COLS * i + 1];
+  }
+
+  /**
+   * The specificity of glob `i` (see {@linkcode CompiledGlob.specificity}).
+   *
+   * @param i The index.
+   * @returns The score.
+   */
+  specificity(i: number): number {
+    return this.#cols[COLS * i + 2];
+  }
+
+  /**
+   * Where a piece of glob `i` lies in {@linkcode GlobProgramSet.words}: literal code points
+   * (case-folded in case-insensitive mode), as `[start, end)`.
+   *
+   * @param i The index.
+   * @param kind Which piece (see {@linkcode CompiledGlob}).
+   * @returns The start word; the end is {@linkcode GlobProgramSet.pieceEnd}.
+   */
+  pieceStart(i: number, kind: "prefix" | "suffix" | "fixed"): number {
+    const c = this.#cols, at = COLS * i;
+    if (kind === "prefix") return c[at] + 5;
+    if (kind === "suffix") return c[at] + c[at + 1] - c[at + 5];
+    return c[at + 6];
+  }
+
+  /**
+   * The end (exclusive) of a piece of glob `i`; see {@linkcode GlobProgramSet.pieceStart}.
+   *
+   * @param i The index.
+   * @param kind Which piece.
+   * @returns The end word.
+   */
+  pieceEnd(i: number, kind: "prefix" | "suffix" | "fixed"): number {
+    const c = this.#cols, at = COLS * i;
+    if (kind === "prefix") return c[at] + 5 + c[at + 4];
+    if (kind === "suffix") return c[at] + c[at + 1];
+    return c[at + 6] + c[at + 7];
+  }
+
+  /**
+   * A piece of glob `i` as a string (allocates; for inspection).
+   *
+   * @param i The index.
+   * @param kind Which piece.
+   * @returns The piece, "" when the glob has none.
+   */
+  pieceText(i: number, kind: "prefix" | "suffix" | "fixed"): string {
+    let s = "";
+    const w = this.#words;
+    for (let k = this.pieceStart(i, kind); k < this.pieceEnd(i, kind); k++) {
+      s += String.fromCodePoint(w[k]);
+    }
+    return s;
+  }
+}
+
+/**
+ * Matches glob `i` of a {@linkcode GlobProgramSet} against a string (case-sensitively).
+ *
+ * @param set The set.
+ * @param i The glob's index.
+ * @param text The query.
+ * @returns Whether the whole query matches.
+ * @example
+ * ```ts
+ * import { GlobProgramSet, runGlobProgram } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * const set = new GlobProgramSet();
+ * assert.equal(runGlobProgram(set, set.add("a?c", false), "abc"), true);
+ * ```
+ */
+export function runGlobProgram(set: GlobProgramSet, i: number, text: string): boolean {
+  if (scratch.length < text.length) scratch = new Int32Array(text.length * 2);
+  const n = codePointsInto(text, scratch, false);
+  return runGlob(set.words, set.programStart(i), scratch, n);
 }
 
 let scratch = new Int32Array(256);

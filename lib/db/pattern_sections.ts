@@ -7,7 +7,7 @@
  * @module
  */
 import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
-import { type CompiledGlob, compileGlob, GlobError, hasGlobSyntax } from "./glob.ts";
+import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
 import { encodeLiteralSection } from "../format/literal_section.ts";
 import { encodeGlobSection } from "../format/glob_section.ts";
@@ -59,8 +59,10 @@ export function literalSectionEncoder(): SectionEncoder {
  * ```
  */
 export function globSectionEncoder(): SectionEncoder {
-  // Patterns compiled while checking them, reused when the section is encoded.
-  const cache = new Map<string, CompiledGlob>();
+  // Patterns compiled while checking them (side by side, no object per pattern), reused when
+  // the section is encoded: the last compilation of each key wins.
+  let programs = new GlobProgramSet();
+  const cache = new Map<string, number>();
   // The case mode the cached programs were compiled in (null: none cached yet).
   let cacheMode: boolean | null = null;
   return {
@@ -72,9 +74,10 @@ export function globSectionEncoder(): SectionEncoder {
       try {
         if (cacheMode !== ci) {
           cache.clear();
+          programs = new GlobProgramSet();
           cacheMode = ci;
         }
-        cache.set(key, compileGlob(key, { caseInsensitive: ci }));
+        cache.set(key, programs.add(key, ci));
       } catch (err) {
         if (err instanceof GlobError) {
           throw new Error(
@@ -94,11 +97,12 @@ export function globSectionEncoder(): SectionEncoder {
         entries.map((e) => ({
           text: e.key,
           dataOffset: e.offset,
-          compiled: reuse ? cache.get(e.key) : undefined,
+          program: reuse ? cache.get(e.key) : undefined,
         })),
-        { caseInsensitive },
+        { caseInsensitive, programs: reuse ? programs : undefined },
       );
       cache.clear();
+      programs = new GlobProgramSet();
       cacheMode = null;
       return bytes;
     },

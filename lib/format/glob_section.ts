@@ -38,9 +38,9 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, Utf8Buffer } from "./_case_fold.ts";
+import { decodeUtf8, Utf8Buffer, utf8Put } from "./_case_fold.ts";
 import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
-import { type CompiledGlob, compileGlob } from "../db/glob.ts";
+import { GlobProgramSet } from "../db/glob.ts";
 import { AhoCorasick, buildAhoCorasick, type PieceList } from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
@@ -60,28 +60,22 @@ export interface GlobEntry {
   text: string;
   /** Its data: an offset into the MMDB data section. */
   dataOffset: number;
-  /** The pattern already compiled with the section's case mode (saves compiling it again). */
-  compiled?: CompiledGlob;
+  /**
+   * Its index in {@linkcode GlobSectionOptions.programs}, when the caller compiled it already
+   * (with the section's case mode).
+   */
+  program?: number;
 }
 
 /** Options for {@linkcode encodeGlobSection}. */
 export interface GlobSectionOptions {
   /** Compile patterns case-insensitively. Default false. */
   caseInsensitive?: boolean;
-}
-
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
+  /**
+   * Programs the caller compiled already (with the same case mode), referred to by the entries'
+   * `program` index; entries without one are compiled here.
+   */
+  programs?: GlobProgramSet;
 }
 
 /**
@@ -106,13 +100,14 @@ class PieceCounts {
     this.slots = new Int32Array(3 * patterns);
   }
 
-  add(id: number, kind: number, piece: string): void {
-    if (piece === "") {
+  /** Counts the piece of `kind` of pattern `id`: code points `words[from..to)`. */
+  add(id: number, kind: number, words: Int32Array, from: number, to: number): void {
+    if (to <= from) {
       this.slots[3 * id + kind] = -1;
       return;
     }
     let h = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
-    for (let i = 0; i < piece.length; i++) h = Math.imul(h ^ piece.charCodeAt(i), 0x01000193);
+    for (let i = from; i < to; i++) h = Math.imul(h ^ words[i], 0x01000193);
     h |= 1; // never 0, the empty key
     let s = (h ^ (h >>> 15)) & this.#mask;
     while (this.#keys[s] !== 0 && this.#keys[s] !== h) s = (s + 1) & this.#mask;
@@ -122,22 +117,30 @@ class PieceCounts {
   }
 
   /**
-   * The cost of indexing pattern `id` by its piece of `kind`: the patterns sharing it, times the
-   * chance a query holds it (shorter is likelier; anywhere is likelier than at one end).
+   * The cost of indexing pattern `id` by its piece of `kind` (code points `words[from..to)`):
+   * the patterns sharing it, times the chance a query holds it (shorter is likelier; anywhere is
+   * likelier than at one end).
    */
-  cost(id: number, kind: number, piece: string): number {
+  cost(id: number, kind: number, words: Int32Array, from: number, to: number): number {
     const s = this.slots[3 * id + kind];
     if (s < 0) return Infinity;
-    const len = Math.min(utf8Length(piece), 6);
-    return this.#counts[s] * (kind === 0 ? 16 : 1) / 8 ** len;
+    let len = 0;
+    for (let i = from; i < to && len < 6; i++) {
+      const c = words[i];
+      len += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    }
+    return this.#counts[s] * (kind === 0 ? 16 : 1) / 8 ** Math.min(len, 6);
   }
 }
 
+const PIECE_KINDS = ["fixed", "prefix", "suffix"] as const;
+
 /** Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none. */
-function choosePiece(id: number, c: CompiledGlob, counts: PieceCounts): number {
-  const p = counts.cost(id, 1, c.prefixPiece);
-  const x = counts.cost(id, 2, c.suffixPiece);
-  const i = counts.cost(id, 0, c.fixedPiece);
+function choosePiece(id: number, set: GlobProgramSet, g: number, counts: PieceCounts): number {
+  const w = set.words;
+  const p = counts.cost(id, 1, w, set.pieceStart(g, "prefix"), set.pieceEnd(g, "prefix"));
+  const x = counts.cost(id, 2, w, set.pieceStart(g, "suffix"), set.pieceEnd(g, "suffix"));
+  const i = counts.cost(id, 0, w, set.pieceStart(g, "fixed"), set.pieceEnd(g, "fixed"));
   if (p === Infinity && x === Infinity && i === Infinity) return 3;
   if (p <= x && p <= i) return 1;
   return x <= i ? 2 : 0;
@@ -166,68 +169,84 @@ export function encodeGlobSection(
 ): Uint8Array {
   const fold = options.caseInsensitive === true;
   const P = entries.length;
-  const compiled: CompiledGlob[] = new Array(P);
+  const set = options.programs ?? new GlobProgramSet();
+  const index = new Int32Array(P); // input index → program index in `set`
   let maxSpec = 0;
   for (let i = 0; i < P; i++) {
     const e = entries[i];
-    const c = e.compiled !== undefined && e.compiled.source === e.text
-      ? e.compiled
-      : compileGlob(e.text, { caseInsensitive: fold });
-    compiled[i] = c;
-    if (c.specificity > maxSpec) maxSpec = c.specificity;
+    const g = e.program !== undefined && options.programs !== undefined
+      ? e.program
+      : set.add(e.text, fold);
+    index[i] = g;
+    if (set.specificity(g) > maxSpec) maxSpec = set.specificity(g);
   }
   // Pattern numbers: decreasing specificity, ties in input order (a counting sort: scores are
   // small integers).
   const bucket = new Int32Array(maxSpec + 2);
-  for (let i = 0; i < P; i++) bucket[maxSpec - compiled[i].specificity + 1]++;
+  for (let i = 0; i < P; i++) bucket[maxSpec - set.specificity(index[i]) + 1]++;
   for (let k = 1; k < bucket.length; k++) bucket[k] += bucket[k - 1];
   const order = new Int32Array(P); // pattern number → input index
-  for (let i = 0; i < P; i++) order[bucket[maxSpec - compiled[i].specificity]++] = i;
+  for (let i = 0; i < P; i++) order[bucket[maxSpec - set.specificity(index[i])]++] = i;
   const textBuf = new Utf8Buffer();
-  const pieceBuf = new Utf8Buffer();
+  let pieceBytes = new Uint8Array(1024);
   const pieceAt = new Int32Array(P + 1);
   const kinds = new Uint8Array(P); // 0 infix, 1 prefix, 2 suffix, 3 none
   let words = 0;
-  for (let i = 0; i < P; i++) words += compiled[i].program.length;
+  for (let i = 0; i < P; i++) words += set.programLength(index[i]);
   const programs = new Int32Array(words);
   const rows = new Uint32Array(P * ROW);
   const always: number[] = [];
   // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
   // poor index key, whatever its length.
   const counts = new PieceCounts(P);
+  const all = set.words;
   for (let id = 0; id < P; id++) {
-    const c = compiled[order[id]];
-    counts.add(id, 0, c.fixedPiece);
-    counts.add(id, 1, c.prefixPiece);
-    counts.add(id, 2, c.suffixPiece);
+    const g = index[order[id]];
+    for (let k = 0; k < 3; k++) {
+      const kind = PIECE_KINDS[k];
+      counts.add(id, k, all, set.pieceStart(g, kind), set.pieceEnd(g, kind));
+    }
   }
   let w = 0;
+  let pieceLen = 0;
   for (let id = 0; id < P; id++) {
     const i = order[id];
-    const c = compiled[i];
+    const g = index[i];
     const at = textBuf.append(entries[i].text, false);
     rows[id * ROW] = at;
     rows[id * ROW + 1] = textBuf.length - at;
     rows[id * ROW + 2] = w;
-    rows[id * ROW + 3] = c.program.length;
+    const len = set.programLength(g);
+    rows[id * ROW + 3] = len;
     const off = entries[i].dataOffset;
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
       throw new RangeError(`Glob "${entries[i].text}" has an invalid data offset ${off}`);
     }
     rows[id * ROW + 4] = off;
-    rows[id * ROW + 5] = c.specificity;
-    programs.set(c.program, w);
-    w += c.program.length;
-    const k = choosePiece(id, c, counts);
+    rows[id * ROW + 5] = set.specificity(g);
+    programs.set(all.subarray(set.programStart(g), set.programStart(g) + len), w);
+    w += len;
+    const k = choosePiece(id, set, g, counts);
     kinds[id] = k;
-    const piece = k === 1 ? c.prefixPiece : k === 2 ? c.suffixPiece : k === 0 ? c.fixedPiece : "";
-    pieceAt[id] = pieceBuf.append(piece, false);
-    if (k === 3) always.push(id);
+    pieceAt[id] = pieceLen;
+    if (k === 3) {
+      always.push(id);
+      continue;
+    }
+    // The piece's UTF-8 bytes.
+    const kind = PIECE_KINDS[k];
+    const from = set.pieceStart(g, kind), to = set.pieceEnd(g, kind);
+    if (pieceLen + 4 * (to - from) > pieceBytes.length) {
+      const next = new Uint8Array(2 * pieceBytes.length + 4 * (to - from));
+      next.set(pieceBytes.subarray(0, pieceLen));
+      pieceBytes = next;
+    }
+    for (let c = from; c < to; c++) pieceLen = utf8Put(all[c], pieceBytes, pieceLen);
   }
-  pieceAt[P] = pieceBuf.length;
+  pieceAt[P] = pieceLen;
   // Each index sees its own patterns' pieces in the shared buffer (the others get an empty
   // range); the suffix trie's pieces are reversed in place.
-  const allPieces = pieceBuf.bytes();
+  const allPieces = pieceBytes.subarray(0, pieceLen);
   const lists: PieceList[] = [0, 1, 2].map(() => ({
     bytes: allPieces,
     start: new Int32Array(P),
