@@ -85,17 +85,16 @@ export interface GlobSectionOptions {
  * estimate below; the result stays deterministic.
  */
 class PieceCounts {
-  #keys: Int32Array;
-  #counts: Int32Array;
+  // Pairs (key, count): one cache line per probe.
+  #table: Int32Array;
   #mask: number;
   /** Per pattern and kind, the piece's slot (or -1 for an empty piece). */
   readonly slots: Int32Array;
 
   constructor(patterns: number) {
     let m = 16;
-    while (m < 6 * patterns) m *= 2;
-    this.#keys = new Int32Array(m);
-    this.#counts = new Int32Array(m);
+    while (m < 4 * patterns) m *= 2;
+    this.#table = new Int32Array(2 * m);
     this.#mask = m - 1;
     this.slots = new Int32Array(3 * patterns);
   }
@@ -109,10 +108,11 @@ class PieceCounts {
     let h = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
     for (let i = from; i < to; i++) h = Math.imul(h ^ words[i], 0x01000193);
     h |= 1; // never 0, the empty key
+    const t = this.#table;
     let s = (h ^ (h >>> 15)) & this.#mask;
-    while (this.#keys[s] !== 0 && this.#keys[s] !== h) s = (s + 1) & this.#mask;
-    this.#keys[s] = h;
-    this.#counts[s]++;
+    while (t[2 * s] !== 0 && t[2 * s] !== h) s = (s + 1) & this.#mask;
+    t[2 * s] = h;
+    t[2 * s + 1]++;
     this.slots[3 * id + kind] = s;
   }
 
@@ -129,7 +129,7 @@ class PieceCounts {
       const c = words[i];
       len += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
     }
-    return this.#counts[s] * (kind === 0 ? 16 : 1) / 8 ** Math.min(len, 6);
+    return this.#table[2 * s + 1] * (kind === 0 ? 16 : 1) / 8 ** Math.min(len, 6);
   }
 }
 
@@ -224,7 +224,7 @@ export function encodeGlobSection(
     }
     rows[id * ROW + 4] = off;
     rows[id * ROW + 5] = set.specificity(g);
-    programs.set(all.subarray(set.programStart(g), set.programStart(g) + len), w);
+    for (let k = 0, from = set.programStart(g); k < len; k++) programs[w + k] = all[from + k];
     w += len;
     const k = choosePiece(id, set, g, counts);
     kinds[id] = k;
