@@ -196,6 +196,17 @@ class ExtState {
   }
 }
 
+/** The IPv4-subtree networks sorted by address, then prefix length (see `#sortV4`). */
+interface V4Networks {
+  addr: Uint32Array;
+  prefix: Uint8Array;
+  /** Entry index + 1 of each network. */
+  entry: Int32Array;
+  size: number;
+  /** Search-tree nodes of the subtree (trie nodes with children); 0 when it is one leaf. */
+  internal: number;
+}
+
 /** FNV-1a over a string's UTF-16 code units, mixed (for the extension entries' hash tables). */
 function stringHash(s: string): number {
   let h = 0x811c9dc5 | 0;
@@ -801,8 +812,12 @@ export class DatabaseBuilder {
     return i;
   }
 
-  /** Puts the recorded IPv4-subtree networks into the trie, in address order. */
-  #insertV4(): void {
+  /**
+   * The recorded IPv4-subtree networks in address order (shorter prefixes first), with the
+   * number of search-tree nodes they make. They are not put into the trie: the tree writer
+   * walks the sorted list.
+   */
+  #sortV4(): V4Networks {
     const n = this.#entries;
     const prefixes = this.#v4Prefix;
     const addrs = this.#v4Addr;
@@ -826,10 +841,19 @@ export class DatabaseBuilder {
     else keys.sort();
     const table = this.#v4Table;
     const mask = table.length - 1;
-    // path[d]: the node at depth d on the previous network's path.
-    const path = new Int32Array(34);
-    path[0] = 1;
-    let kids = this.#kids;
+    const out: V4Networks = {
+      addr: new Uint32Array(k),
+      prefix: new Uint8Array(k),
+      entry: new Int32Array(k),
+      size: k,
+      internal: 0,
+    };
+    // The trie these networks make: a network adds the nodes of its path below the deepest
+    // node it shares with the previous network's path (every later node is new: the list is
+    // sorted); a node has children unless it is a network's node and the next network does not
+    // lie below it.
+    let nodes = 1;
+    let leaves = k === 0 ? 1 : 0;
     let prevAddr = 0;
     let prevPrefix = 0;
     for (let j = 0; j < k; j++) {
@@ -850,24 +874,18 @@ export class DatabaseBuilder {
           e = table[slot];
         }
       }
-      // Resume from the deepest node shared with the previous network's path.
-      let d = Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
-      let t = path[d];
-      for (; d < prefix; d++) {
-        const at = 2 * t + ((addr >>> (31 - d)) & 1);
-        t = kids[at];
-        if (t === 0) {
-          t = this.#nodes++;
-          if (t === this.#entry.length) kids = this.#grow();
-          if (kids[at ^ 1] === 0) this.#internal++;
-          kids[at] = t;
-        }
-        path[d + 1] = t;
-      }
-      this.#entry[t] = e;
+      out.addr[j] = addr;
+      out.prefix[j] = prefix;
+      out.entry[j] = e;
+      const d = j === 0 ? 0 : Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
+      nodes += prefix - d;
+      if (j > 0 && !(d === prevPrefix && prefix > prevPrefix)) leaves++;
       prevAddr = addr;
       prevPrefix = prefix;
     }
+    if (k > 0) leaves++; // the last network
+    out.internal = nodes - leaves;
+    return out;
   }
 
   #setSource(i: number, source?: EntrySource): void {
@@ -980,13 +998,14 @@ export class DatabaseBuilder {
     }
 
     // The tree.
-    this.#insertV4();
+    const v4 = this.#sortV4();
+    // 0.0.0.0/0 is the IPv4 root's own entry.
+    if (v4.size > 0 && v4.prefix[0] === 0) this.#entry[1] = v4.entry[0];
     const ipVersion: 4 | 6 = opts.ipVersion === "auto" ? (this.#hasV6 ? 6 : 4) : opts.ipVersion;
     let root = 1;
     if (ipVersion === 6) {
       root = 2;
-      const v4 = this.#entry[1] !== 0 || this.#kids[2] !== 0 || this.#kids[3] !== 0;
-      if (v4) {
+      if (v4.size > 0) {
         const zero = this.#path(2, new Uint8Array(16), 95);
         if (this.#kids[2 * zero] !== 0) {
           throw new Error("Internal error: ::/96 is already taken");
@@ -1014,8 +1033,11 @@ export class DatabaseBuilder {
     }
 
     const kids = this.#kids;
-    // The tree's node count: nodes with children, the root always (checked by writing the tree).
-    let nodeCount = this.#internal + ((kids[2 * root] | kids[2 * root + 1]) === 0 ? 1 : 0);
+    // The tree's node count: trie nodes with children, the IPv4 subtree's nodes when it is in the
+    // tree, the root always (checked by writing the tree).
+    const rootLeaf = root === 1 ? v4.internal === 0 : (kids[2 * root] | kids[2 * root + 1]) === 0;
+    let nodeCount = this.#internal + (root === 1 || v4.size > 0 ? v4.internal : 0) +
+      (rootLeaf ? 1 : 0);
     let exact = false;
     for (;;) {
       const dataSize = this.#data.size;
@@ -1028,7 +1050,7 @@ export class DatabaseBuilder {
       }
       if (need > 2 ** recordSize) {
         if (!exact) {
-          nodeCount = countTreeNodes(kids, root);
+          nodeCount = countTreeNodes(kids, root, v4.internal);
           exact = true;
           continue;
         }
@@ -1061,11 +1083,20 @@ export class DatabaseBuilder {
       });
       const file = new Uint8Array(pos + meta.length);
 
-      const count = writeTree(file, kids, this.#entry, this.#offset, root, nodeCount, recordSize);
+      const count = writeTree(
+        file,
+        kids,
+        this.#entry,
+        this.#offset,
+        root,
+        nodeCount,
+        recordSize,
+        v4,
+      );
       if (count !== nodeCount) {
         if (exact) throw new Error("Internal error: node count changed");
         // Nodes that are not reachable were counted: count the tree and lay it out again.
-        nodeCount = countTreeNodes(kids, root);
+        nodeCount = countTreeNodes(kids, root, v4.internal);
         exact = true;
         continue;
       }
@@ -1090,10 +1121,11 @@ export class DatabaseBuilder {
 
 /**
  * The number of search-tree nodes below trie root `root`: the reachable trie nodes with children,
- * the IPv4 subtree (node 1, which the aliases share) once, and the root always. Depth first with
- * an explicit stack: a path holds at most 129 nodes and each leaves at most one pending sibling.
+ * the IPv4 subtree (node 1, which the aliases share; `v4Internal` nodes) once, and the root
+ * always. Depth first with an explicit stack: a path holds at most 129 nodes and each leaves at
+ * most one pending sibling.
  */
-function countTreeNodes(kids: Int32Array, root: number): number {
+function countTreeNodes(kids: Int32Array, root: number, v4Internal: number): number {
   const stack = new Int32Array(260);
   let count = 0;
   let v4Seen = false;
@@ -1102,14 +1134,19 @@ function countTreeNodes(kids: Int32Array, root: number): number {
   while (sp > 0) {
     const t = stack[--sp];
     if (t === 1) {
-      if (v4Seen) continue;
+      if (!v4Seen) count += Math.max(v4Internal, 1);
       v4Seen = true;
+      continue;
     }
     count++;
     const l = kids[2 * t];
     const r = kids[2 * t + 1];
-    if (r !== 0 && (kids[2 * r] | kids[2 * r + 1]) !== 0) stack[sp++] = r;
-    if (l !== 0 && (kids[2 * l] | kids[2 * l + 1]) !== 0) stack[sp++] = l;
+    if (r === 1 ? v4Internal > 0 : r !== 0 && (kids[2 * r] | kids[2 * r + 1]) !== 0) {
+      stack[sp++] = r;
+    }
+    if (l === 1 ? v4Internal > 0 : l !== 0 && (kids[2 * l] | kids[2 * l + 1]) !== 0) {
+      stack[sp++] = l;
+    }
   }
   return count;
 }
@@ -1145,6 +1182,113 @@ function putWideRecord(
 }
 
 /**
+ * Writes the IPv4 subtree from its sorted networks, as the trie they make would be written: in
+ * preorder, a run of nodes with a single network below them at once.
+ */
+class V4TreeWriter {
+  #file: Uint8Array;
+  #recordSize: number;
+  #nodeCount: number;
+  #dataBase: number;
+  #offsets: Float64Array;
+  #addr: Uint32Array;
+  #prefix: Uint8Array;
+  #entry: Int32Array;
+  #v4: V4Networks;
+  #count = 0;
+
+  constructor(
+    file: Uint8Array,
+    recordSize: number,
+    nodeCount: number,
+    offsets: Float64Array,
+    v4: V4Networks,
+  ) {
+    this.#file = file;
+    this.#recordSize = recordSize;
+    this.#nodeCount = nodeCount;
+    this.#dataBase = nodeCount + 16;
+    this.#offsets = offsets;
+    this.#addr = v4.addr;
+    this.#prefix = v4.prefix;
+    this.#entry = v4.entry;
+    this.#v4 = v4;
+  }
+
+  /** Writes the subtree numbered from `start`, inheriting entry `inherited`; returns the next number. */
+  write(start: number, inherited: number): number {
+    this.#count = start;
+    const v4 = this.#v4;
+    if (v4.internal === 0) {
+      // One node (the tree's root), its records the data of 0.0.0.0/0 or none.
+      const e = v4.size > 0 ? v4.entry[0] : inherited;
+      const n = this.#count++;
+      this.#put(n, 0, this.#data(e));
+      this.#put(n, 1, this.#data(e));
+    } else this.#node(0, 0, v4.size, inherited);
+    return this.#count;
+  }
+
+  #data(e: number): number {
+    return e === 0 ? this.#nodeCount : this.#dataBase + this.#offsets[e - 1];
+  }
+
+  #put(n: number, bit: number, v: number): void {
+    if (this.#recordSize !== 24) return putWideRecord(this.#file, this.#recordSize, n, bit, v);
+    const file = this.#file;
+    const p = n * 6 + bit * 3;
+    file[p] = v >>> 16;
+    file[p + 1] = v >>> 8;
+    file[p + 2] = v;
+  }
+
+  /**
+   * Writes the node at depth `d` through which networks `[lo, hi)` pass (some of them below
+   * it), inheriting entry `inherited`.
+   */
+  #node(d: number, lo: number, hi: number, inherited: number): void {
+    const num = this.#count++;
+    let e = inherited;
+    // A network of this node sorts first.
+    if (this.#prefix[lo] === d) e = this.#entry[lo++];
+    // The networks with bit d clear sort before those with it set.
+    const addr = this.#addr;
+    const shift = 31 - d;
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (((addr[m] >>> shift) & 1) === 0) a = m + 1;
+      else b = m;
+    }
+    this.#child(num, 0, d + 1, lo, a, e);
+    this.#child(num, 1, d + 1, a, hi, e);
+  }
+
+  /** Writes record `bit` of node `num`: its child at depth `d` with networks `[lo, hi)`. */
+  #child(num: number, bit: number, d: number, lo: number, hi: number, e: number): void {
+    if (lo === hi) return this.#put(num, bit, this.#data(e));
+    if (hi - lo > 1) {
+      this.#put(num, bit, this.#count);
+      return this.#node(d, lo, hi, e);
+    }
+    const p = this.#prefix[lo];
+    const own = this.#data(this.#entry[lo]);
+    if (p === d) return this.#put(num, bit, own);
+    // One network below: a chain of nodes down to it, the other records inheriting `e`.
+    this.#put(num, bit, this.#count);
+    const addr = this.#addr[lo];
+    const other = this.#data(e);
+    for (let k = d; k < p; k++) {
+      const n = this.#count++;
+      const side = (addr >>> (31 - k)) & 1;
+      this.#put(n, side, k + 1 < p ? n + 1 : own);
+      this.#put(n, side ^ 1, other);
+    }
+  }
+}
+
+/**
  * Writes the search tree below trie root `root` into the zeroed start of `file`; returns the
  * number of nodes written. Nodes are numbered in preorder (a node's left child, when it has
  * children, is the next node); a record holds a child's number or, for a child without children,
@@ -1160,9 +1304,12 @@ function writeTree(
   root: number,
   nodeCount: number,
   recordSize: number,
+  v4: V4Networks,
 ): number {
   const dataBase = nodeCount + 16;
   const wide = recordSize !== 24;
+  const v4Leaf = v4.internal === 0;
+  const v4Writer = new V4TreeWriter(file, recordSize, nodeCount, offsets, v4);
   const pendingNode = new Int32Array(260);
   const pendingData = new Int32Array(260);
   const pendingParent = new Float64Array(260);
@@ -1172,55 +1319,60 @@ function writeTree(
   let t = root;
   let inherited = 0;
   while (t !== 0) {
-    const num = count++;
-    if (t === 1) v4Number = num;
-    const e = entry[t] !== 0 ? entry[t] : inherited;
-    const l = kids[2 * t];
-    let next = 0;
-    let rec: number;
-    if (l === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
-    else if ((kids[2 * l] | kids[2 * l + 1]) === 0) {
-      const le = entry[l] !== 0 ? entry[l] : e;
-      rec = le === 0 ? nodeCount : dataBase + offsets[le - 1];
-    } else if (l === 1 && v4Number >= 0) rec = v4Number;
-    else {
-      rec = num + 1;
-      next = l;
-    }
-    if (wide) putWideRecord(file, recordSize, num, 0, rec);
-    else {
-      const p = num * 6 + 0;
-      const x = rec;
-      file[p] = x >>> 16;
-      file[p + 1] = x >>> 8;
-      file[p + 2] = x;
-    }
-    const r = kids[2 * t + 1];
-    rec = -1;
-    if (r === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
-    else if ((kids[2 * r] | kids[2 * r + 1]) === 0) {
-      const re = entry[r] !== 0 ? entry[r] : e;
-      rec = re === 0 ? nodeCount : dataBase + offsets[re - 1];
+    if (t === 1) {
+      // The IPv4 subtree, written from its sorted networks.
+      v4Number = count;
+      count = v4Writer.write(count, inherited);
     } else {
-      pendingNode[sp] = r;
-      pendingData[sp] = e;
-      pendingParent[sp] = num;
-      sp++;
-    }
-    if (rec >= 0) {
-      if (wide) putWideRecord(file, recordSize, num, 1, rec);
+      const num = count++;
+      const e = entry[t] !== 0 ? entry[t] : inherited;
+      const l = kids[2 * t];
+      let next = 0;
+      let rec: number;
+      if (l === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
+      else if ((kids[2 * l] | kids[2 * l + 1]) === 0 && (l !== 1 || v4Leaf)) {
+        const le = entry[l] !== 0 ? entry[l] : e;
+        rec = le === 0 ? nodeCount : dataBase + offsets[le - 1];
+      } else if (l === 1 && v4Number >= 0) rec = v4Number;
       else {
-        const p = num * 6 + 3;
+        rec = num + 1;
+        next = l;
+      }
+      if (wide) putWideRecord(file, recordSize, num, 0, rec);
+      else {
+        const p = num * 6 + 0;
         const x = rec;
         file[p] = x >>> 16;
         file[p + 1] = x >>> 8;
         file[p + 2] = x;
       }
-    }
-    if (next !== 0) {
-      t = next;
-      inherited = e;
-      continue;
+      const r = kids[2 * t + 1];
+      rec = -1;
+      if (r === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
+      else if ((kids[2 * r] | kids[2 * r + 1]) === 0 && (r !== 1 || v4Leaf)) {
+        const re = entry[r] !== 0 ? entry[r] : e;
+        rec = re === 0 ? nodeCount : dataBase + offsets[re - 1];
+      } else {
+        pendingNode[sp] = r;
+        pendingData[sp] = e;
+        pendingParent[sp] = num;
+        sp++;
+      }
+      if (rec >= 0) {
+        if (wide) putWideRecord(file, recordSize, num, 1, rec);
+        else {
+          const p = num * 6 + 3;
+          const x = rec;
+          file[p] = x >>> 16;
+          file[p + 1] = x >>> 8;
+          file[p + 2] = x;
+        }
+      }
+      if (next !== 0) {
+        t = next;
+        inherited = e;
+        continue;
+      }
     }
     t = 0;
     while (sp > 0) {
