@@ -9,7 +9,7 @@
 import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
 import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
-import { encodeLiteralSection } from "../format/literal_section.ts";
+import { encodeLiteralKeys } from "../format/literal_section.ts";
 import { encodeGlobSection } from "../format/glob_section.ts";
 import type { Database } from "./database.ts";
 
@@ -35,11 +35,17 @@ export function literalSectionEncoder(): SectionEncoder {
     claims: () => true,
     normalizeKey: (key: string, mode: MatchMode) =>
       mode === "case-insensitive" ? foldString(key) : key,
-    encode: (entries: readonly SectionEntry[], context: SectionContext) =>
-      encodeLiteralSection(
-        entries.map((e) => ({ text: e.key, dataOffset: e.offset })),
-        { caseInsensitive: context.matchMode === "case-insensitive" },
-      ),
+    encode: (entries: readonly SectionEntry[], context: SectionContext) => {
+      const keys = new Array<string>(entries.length);
+      const offsets = new Float64Array(entries.length);
+      for (let i = 0; i < entries.length; i++) {
+        keys[i] = entries[i].key;
+        offsets[i] = entries[i].offset;
+      }
+      return encodeLiteralKeys(keys, offsets, {
+        caseInsensitive: context.matchMode === "case-insensitive",
+      });
+    },
   };
 }
 

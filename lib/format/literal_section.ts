@@ -105,8 +105,42 @@ export function encodeLiteralSection(
   entries: LiteralEntry[],
   options: LiteralSectionOptions = {},
 ): Uint8Array {
+  return encodeLiteralKeys(
+    entries.map((e) => e.text),
+    entries.map((e) => e.dataOffset),
+    options,
+  );
+}
+
+/**
+ * Builds a literal section from keys and their data offsets given side by side (what
+ * {@linkcode encodeLiteralSection} does, without an object per entry). Keys must be distinct
+ * (after case folding in case-insensitive mode).
+ *
+ * @param keys The strings, in the order to store them.
+ * @param dataOffsets Their data offsets (as many as keys).
+ * @param options Case sensitivity.
+ * @returns The section bytes (a multiple of 8 long).
+ * @throws {FormatError} With code `bad-input` when two keys are the same.
+ * @throws {RangeError} When the two lists differ in length or a data offset is invalid.
+ * @example
+ * ```ts
+ * import { encodeLiteralKeys, LiteralTable } from "./literal_section.ts";
+ * import assert from "node:assert/strict";
+ * const t = new LiteralTable(encodeLiteralKeys(["a.com", "b.com"], Float64Array.of(4, 9)));
+ * assert.equal(t.dataOffset(t.find("b.com")), 9);
+ * ```
+ */
+export function encodeLiteralKeys(
+  keys: readonly string[],
+  dataOffsets: ArrayLike<number>,
+  options: LiteralSectionOptions = {},
+): Uint8Array {
   const fold = options.caseInsensitive === true;
-  const n = entries.length;
+  const n = keys.length;
+  if (dataOffsets.length !== n) {
+    throw new RangeError(`${n} literal keys but ${dataOffsets.length} data offsets`);
+  }
   let m = 2;
   while (m < 2 * n) m *= 2;
   if (m > 0x10000000) {
@@ -114,7 +148,7 @@ export function encodeLiteralSection(
   }
   const text = new Utf8Buffer();
   const starts = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) starts[i] = text.append(entries[i].text, fold);
+  for (let i = 0; i < n; i++) starts[i] = text.append(keys[i], fold);
   const total = text.length;
   starts[n] = total;
   if (total > 0xfffffffe) {
@@ -126,9 +160,9 @@ export function encodeLiteralSection(
   for (let i = 0; i < n; i++) {
     const at = starts[i];
     const len = starts[i + 1] - at;
-    const off = entries[i].dataOffset;
+    const off = dataOffsets[i];
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
-      throw new RangeError(`Literal "${entries[i].text}" has an invalid data offset ${off}`);
+      throw new RangeError(`Literal "${keys[i]}" has an invalid data offset ${off}`);
     }
     let h = 0x811c9dc5 | 0;
     for (let x = 0; x < len; x++) h = Math.imul(h ^ strings[at + x], FNV);
@@ -150,7 +184,7 @@ export function encodeLiteralSection(
         if (x === len) {
           throw new FormatError(
             "bad-input",
-            `Literal "${entries[i].text}" is stored twice (same key as an earlier entry)`,
+            `Literal "${keys[i]}" is stored twice (same key as an earlier entry)`,
           );
         }
       }
