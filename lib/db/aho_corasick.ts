@@ -140,9 +140,17 @@ export function buildAhoCorasick(
   const outHead = new Int32Array(cap).fill(-1);
   const outNext = new Int32Array(keys);
   const rootOf = new Int32Array(256);
+  // A state that gathers many children also gets a 256-entry row (lookups in one read instead
+  // of a walk along its sibling list); rowOf[s] is its row + 1, 0 for none.
+  const deg = new Uint16Array(cap);
+  const rowOf = new Int32Array(cap);
+  let rows = new Int32Array(256 * 64);
+  let rowCount = 0;
   let n = 1;
   const child = (s: number, b: number): number => {
     if (s === 0) return rootOf[b];
+    const r = rowOf[s];
+    if (r !== 0) return rows[(r - 1) * 256 + b];
     for (let c = first[s]; c >= 0; c = sibling[c]) {
       const l = label[c];
       if (l === b) return c;
@@ -154,24 +162,49 @@ export function buildAhoCorasick(
     const end = to[key];
     if (end <= from[key]) continue;
     let s = 0;
-    for (let i = from[key]; i < end; i++) {
+    let i = from[key];
+    // Follow existing edges, then create the rest of the piece as a chain of new states.
+    for (; i < end; i++) {
+      const t = child(s, bytes[i]);
+      if (t === 0) break;
+      s = t;
+    }
+    if (i < end) {
       const b = bytes[i];
-      let t = child(s, b);
-      if (t === 0) {
-        t = n++;
-        label[t] = b;
-        if (s === 0) rootOf[b] = t;
-        // Insert into the sorted sibling list.
-        let prev = -1, c = first[s];
-        while (c >= 0 && label[c] < b) {
-          prev = c;
-          c = sibling[c];
+      const t = n++;
+      label[t] = b;
+      if (s === 0) rootOf[b] = t;
+      // Insert into the sorted sibling list.
+      let prev = -1, c = first[s];
+      while (c >= 0 && label[c] < b) {
+        prev = c;
+        c = sibling[c];
+      }
+      sibling[t] = c;
+      if (prev < 0) first[s] = t;
+      else sibling[prev] = t;
+      if (s !== 0) {
+        const d = ++deg[s];
+        if (rowOf[s] !== 0) rows[(rowOf[s] - 1) * 256 + b] = t;
+        else if (d === 8) {
+          if ((rowCount + 1) * 256 > rows.length) {
+            const grown = new Int32Array(rows.length * 2);
+            grown.set(rows);
+            rows = grown;
+          }
+          const at = rowCount++ * 256;
+          for (let x = first[s]; x >= 0; x = sibling[x]) rows[at + label[x]] = x;
+          rowOf[s] = rowCount;
         }
-        sibling[t] = c;
-        if (prev < 0) first[s] = t;
-        else sibling[prev] = t;
       }
       s = t;
+      for (i++; i < end; i++) {
+        const u = n++;
+        label[u] = bytes[i];
+        first[s] = u;
+        deg[s] = 1;
+        s = u;
+      }
     }
     outNext[key] = outHead[s];
     outHead[s] = key;

@@ -52,6 +52,20 @@ Deno.test("collect() and collectOf() find exactly the pieces that occur, whateve
   );
 });
 
+Deno.test("collect() agrees with brute force when states have many children (wide alphabet)", () => {
+  const wide = fc.array(fc.stringMatching(/^[a-t]{1,4}$/), { minLength: 1, maxLength: 300 });
+  fc.assert(
+    fc.property(wide, fc.stringMatching(/^[a-u]{0,40}$/), (pieces, text) => {
+      const want = pieces.flatMap((p, i) => (text.includes(p) ? [i] : []));
+      const ac = new AhoCorasick(buildAhoCorasick(pieces.map((p) => enc.encode(p))));
+      ac.verify(pieces.length, (w) => assert.fail(w));
+      const scan = scanFor(pieces.length);
+      assert.deepEqual(sorted(scan.out, ac.collectOf(text, false, scan)), want);
+    }),
+    { numRuns: 100 },
+  );
+});
+
 Deno.test("anchored walks find exactly the pieces the text starts (or ends) with", () => {
   fc.assert(
     fc.property(pieceArb, textArb, fc.boolean(), (pieces, text, resolve) => {
