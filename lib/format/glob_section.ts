@@ -185,33 +185,38 @@ export function encodeGlobSection(
   const bucket = new Int32Array(maxSpec + 2);
   for (let i = 0; i < P; i++) bucket[maxSpec - set.specificity(index[i]) + 1]++;
   for (let k = 1; k < bucket.length; k++) bucket[k] += bucket[k - 1];
-  const order = new Int32Array(P); // pattern number → input index
-  for (let i = 0; i < P; i++) order[bucket[maxSpec - set.specificity(index[i])]++] = i;
+  const rank = new Int32Array(P); // input index → pattern number
+  for (let i = 0; i < P; i++) rank[i] = bucket[maxSpec - set.specificity(index[i])]++;
+  // The tables below are filled in input order (sequential reads; pattern rows point to their
+  // text, program and piece wherever they landed).
   const textBuf = new Utf8Buffer();
   let pieceBytes = new Uint8Array(1024);
-  const pieceAt = new Int32Array(P + 1);
   const kinds = new Uint8Array(P); // 0 infix, 1 prefix, 2 suffix, 3 none
   let words = 0;
   for (let i = 0; i < P; i++) words += set.programLength(index[i]);
   const programs = new Int32Array(words);
   const rows = new Uint32Array(P * ROW);
-  const always: number[] = [];
   // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
   // poor index key, whatever its length.
   const counts = new PieceCounts(P);
   const all = set.words;
-  for (let id = 0; id < P; id++) {
-    const g = index[order[id]];
+  for (let i = 0; i < P; i++) {
+    const g = index[i], id = rank[i];
     for (let k = 0; k < 3; k++) {
       const kind = PIECE_KINDS[k];
       counts.add(id, k, all, set.pieceStart(g, kind), set.pieceEnd(g, kind));
     }
   }
+  const lists: PieceList[] = [0, 1, 2].map(() => ({
+    bytes: pieceBytes,
+    start: new Int32Array(P),
+    end: new Int32Array(P),
+  }));
+  let alwaysCount = 0;
   let w = 0;
   let pieceLen = 0;
-  for (let id = 0; id < P; id++) {
-    const i = order[id];
-    const g = index[i];
+  for (let i = 0; i < P; i++) {
+    const g = index[i], id = rank[i];
     const at = textBuf.append(entries[i].text, false);
     rows[id * ROW] = at;
     rows[id * ROW + 1] = textBuf.length - at;
@@ -228,12 +233,11 @@ export function encodeGlobSection(
     w += len;
     const k = choosePiece(id, set, g, counts);
     kinds[id] = k;
-    pieceAt[id] = pieceLen;
     if (k === 3) {
-      always.push(id);
+      alwaysCount++;
       continue;
     }
-    // The piece's UTF-8 bytes.
+    // The piece's UTF-8 bytes (reversed for the suffix trie).
     const kind = PIECE_KINDS[k];
     const from = set.pieceStart(g, kind), to = set.pieceEnd(g, kind);
     if (pieceLen + 4 * (to - from) > pieceBytes.length) {
@@ -241,25 +245,21 @@ export function encodeGlobSection(
       next.set(pieceBytes.subarray(0, pieceLen));
       pieceBytes = next;
     }
+    const a = pieceLen;
     for (let c = from; c < to; c++) pieceLen = utf8Put(all[c], pieceBytes, pieceLen);
-  }
-  pieceAt[P] = pieceLen;
-  // Each index sees its own patterns' pieces in the shared buffer (the others get an empty
-  // range); the suffix trie's pieces are reversed in place.
-  const allPieces = pieceBytes.subarray(0, pieceLen);
-  const lists: PieceList[] = [0, 1, 2].map(() => ({
-    bytes: allPieces,
-    start: new Int32Array(P),
-    end: new Int32Array(P),
-  }));
-  for (let id = 0; id < P; id++) {
-    const k = kinds[id];
-    if (k === 3) continue;
-    const a = pieceAt[id], b = pieceAt[id + 1];
+    if (k === 2) {
+      for (let x = a, y = pieceLen - 1; x < y; x++, y--) {
+        const t = pieceBytes[x];
+        pieceBytes[x] = pieceBytes[y];
+        pieceBytes[y] = t;
+      }
+    }
     lists[k].start[id] = a;
-    lists[k].end[id] = b;
-    if (k === 2) allPieces.subarray(a, b).reverse();
+    lists[k].end[id] = pieceLen;
   }
+  for (const list of lists) list.bytes = pieceBytes;
+  const always = new Uint32Array(alwaysCount);
+  for (let id = 0, x = 0; id < P; id++) if (kinds[id] === 3) always[x++] = id;
   const allText = textBuf.bytes();
   const textLen = allText.length;
   const automata = lists.map((list, k) =>
@@ -281,7 +281,7 @@ export function encodeGlobSection(
   dv.setUint32(28, wr.u32(rows), true);
   dv.setUint32(32, wr.u32(programs), true);
   dv.setUint32(36, wr.bytes(allText), true);
-  dv.setUint32(40, wr.u32(Uint32Array.from(always)), true);
+  dv.setUint32(40, wr.u32(always), true);
   automata.forEach((ac, k) => {
     const at = 48 + DESC * k;
     dv.setUint32(at, ac.nodes.length / 4, true);
