@@ -92,3 +92,27 @@ Deno.test("GlobIndex.verify() rejects a pattern indexed by two pieces", () => {
     (e) => e instanceof FormatError && /indexed twice/.test(e.message),
   );
 });
+
+Deno.test("GlobIndex refuses a version-1 section (the old layout) and asks for a rebuild", () => {
+  const s = sample();
+  s[7] = 1;
+  assert.throws(
+    () => new GlobIndex(s),
+    (e: unknown) =>
+      e instanceof FormatError && e.code === "bad-section" && /version 1 .*rebuild/.test(e.message),
+  );
+});
+
+Deno.test("GlobIndex refuses an automaton and tries whose dense-row flags are swapped", () => {
+  const s = sample();
+  const dv = new DataView(s.buffer, s.byteOffset, s.byteLength);
+  // Descriptors: infix at 48, prefix at 96; flags at +20 (bit 0: rows resolved).
+  assert.equal(dv.getUint32(48 + 20, true), 1);
+  assert.equal(dv.getUint32(96 + 20, true), 0);
+  const a = s.slice();
+  new DataView(a.buffer).setUint32(48 + 20, 0, true);
+  assert.throws(() => new GlobIndex(a), /infix automaton has flags 0/);
+  const b = s.slice();
+  new DataView(b.buffer).setUint32(96 + 20, 1, true);
+  assert.throws(() => new GlobIndex(b), /prefix trie has flags 1/);
+});
