@@ -196,15 +196,53 @@ class ExtState {
   }
 }
 
-/** The IPv4-subtree networks sorted by address, then prefix length (see `#sortV4`). */
-interface V4Networks {
-  addr: Uint32Array;
+/**
+ * Networks sorted by address, then prefix length (shorter first), as the tree writer takes
+ * them: the IPv4 subtree's (`#sortV4`) or the IPv6 tree's (`#sortV6`).
+ */
+interface SortedNetworks {
+  /** Address words (`stride` 32-bit words per network, most significant first). */
+  words: Uint32Array;
+  /** 1 (IPv4 subtree) or 4 (IPv6). */
+  stride: number;
   prefix: Uint8Array;
-  /** Entry index + 1 of each network. */
+  /** Entry index + 1 of each network; -1 marks where the IPv4 subtree is linked in. */
   entry: Int32Array;
   size: number;
-  /** Search-tree nodes of the subtree (trie nodes with children); 0 when it is one leaf. */
+  /** Search-tree nodes the networks make (trie nodes with children); 0 when one leaf. */
   internal: number;
+}
+
+/**
+ * Counts the search-tree nodes of sorted networks (`internal`): a network adds the trie nodes
+ * of its path below the deepest node it shares with the previous network's path (all new: the
+ * list is sorted); a node has children unless it is a network's own node and the next network
+ * does not lie below it.
+ */
+function countInternal(list: SortedNetworks): void {
+  const { words, stride, prefix, size } = list;
+  let nodes = 1;
+  let leaves = size === 0 ? 1 : 0;
+  for (let j = 1; j < size; j++) {
+    let common = 32 * stride;
+    for (let w = 0; w < stride; w++) {
+      const x = (words[j * stride + w] ^ words[(j - 1) * stride + w]) >>> 0;
+      if (x !== 0) {
+        common = 32 * w + Math.clz32(x);
+        break;
+      }
+    }
+    const p = prefix[j];
+    const q = prefix[j - 1];
+    const d = Math.min(common, q, p);
+    nodes += p - d;
+    if (!(d === q && p > q)) leaves++;
+  }
+  if (size > 0) {
+    nodes += prefix[0];
+    leaves++; // the last network
+  }
+  list.internal = nodes - leaves;
 }
 
 /** FNV-1a over a string's UTF-16 code units, mixed (for the extension entries' hash tables). */
@@ -265,6 +303,54 @@ function isZero(bytes: Uint8Array, n: number): boolean {
   return true;
 }
 
+/**
+ * The order of `k` IPv6 networks (four address words each in `words`, prefix lengths in
+ * `prefix`) by address, then prefix length: a stable radix sort on 16-bit digits, least
+ * significant first, skipping digits that are the same in every network.
+ */
+function sortV6Order(words: Uint32Array, prefix: Uint8Array, k: number): Int32Array {
+  let order = new Int32Array(k);
+  let next = new Int32Array(k);
+  for (let j = 0; j < k; j++) order[j] = j;
+  const counts = new Int32Array(65536);
+  const digitKeys = new Uint16Array(k);
+  // Digit 0 is the prefix length; digits 1 to 8 the address's 16-bit halves, last word first.
+  for (let digit = 0; digit <= 8; digit++) {
+    const w = 3 - ((digit - 1) >> 1);
+    const shift = (digit - 1) & 1 ? 16 : 0;
+    const keys = digitKeys;
+    for (let j = 0; j < k; j++) {
+      keys[j] = digit === 0 ? prefix[j] : (words[4 * j + w] >>> shift) & 0xffff;
+    }
+    counts.fill(0);
+    for (let j = 0; j < k; j++) counts[keys[j]]++;
+    if (k === 0 || counts[keys[0]] === k) continue;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < k; j++) {
+      const o = order[j];
+      next[counts[keys[o]]++] = o;
+    }
+    const t = order;
+    order = next;
+    next = t;
+  }
+  return order;
+}
+
+/** Hash of an IPv6 network (four address words and prefix length). */
+function v6Hash(w0: number, w1: number, w2: number, w3: number, prefix: number): number {
+  let h = Math.imul(w0 ^ Math.imul(prefix + 1, 0x9e3779b1), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ w3, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** Whether typed arrays are little-endian here (the low word of a 64-bit element comes first). */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
@@ -302,33 +388,30 @@ export class DatabaseBuilder {
     buildEpoch: number | bigint;
   };
   #data = new DataSectionWriter();
-  // Trie: node 0 is "none"; node 1 is the IPv4 root, node 2 the IPv6 root. The children of
-  // node t are #kids[2t] (bit 0) and #kids[2t + 1] (bit 1), side by side in one array.
-  #kids = new Int32Array(1 << 17);
-  #entry = new Int32Array(1 << 16); // entry index + 1, 0 = no data at this prefix
-  #nodes = 3;
-  // Trie nodes with a child: the search tree's node count when every one is reachable (as it
-  // is unless an add() failed half-way or an alias replaced a subtree; build() checks).
-  #internal = 0;
-  #walked = 0; // depth reached by the last #walk()
   // Networks.
   #offset = new Float64Array(1 << 12);
   #srcFile = new Int32Array(1 << 12);
   #srcLine = new Int32Array(1 << 12);
-  // Networks of the IPv4 subtree (trie node 1) are only recorded by add(), in a hash table on
-  // (address, prefix) for the duplicate policy, and are put into the trie at build() in address
-  // order: sorted insertion walks nodes that are already in cache and numbers them almost in
-  // the order the tree is written.
+  // Networks of the IPv4 subtree are only recorded by add(), in a hash table on (address,
+  // prefix) for the duplicate policy; build() sorts them and writes the tree from the sorted
+  // list (no trie in memory).
   #v4Addr = new Uint32Array(1 << 12);
   #v4Prefix = new Uint8Array(1 << 12); // 255: not an IPv4-subtree network
   #v4Table = new Int32Array(1 << 12); // entry index + 1, 0 = free slot
   #v4Count = 0;
+  // IPv6 networks (outside the IPv4 subtree), likewise recorded in a hash table and written
+  // at build() in address order: four 32-bit words of address each, the prefix length, the
+  // entry index.
+  #v6Words = new Uint32Array(4 << 10);
+  #v6Prefix = new Uint8Array(1 << 10);
+  #v6Entry = new Int32Array(1 << 10);
+  #v6Table = new Int32Array(1 << 11); // IPv6 network index + 1, 0 = free slot
+  #v6Count = 0;
   #scratch6 = new Uint8Array(16);
   #entries = 0;
   #values: WritableValue[] = [];
   #files = new Map<string, number>();
   #fileNames: string[] = [];
-  #hasV6 = false;
   #counts: Record<string, number> = { ipv4: 0, ipv6: 0, literal: 0, glob: 0 };
   #duplicates = 0;
   #ext = new Map<string, ExtState>();
@@ -620,7 +703,6 @@ export class DatabaseBuilder {
     }
     let bytes = given;
     let prefix = givenPrefix;
-    let root = 1;
     if (isV6 && prefix >= 96 && isZero(bytes, 10)) {
       const mapped = bytes[10] === 0xff && bytes[11] === 0xff;
       if (mapped || (bytes[10] === 0 && bytes[11] === 0)) {
@@ -630,7 +712,6 @@ export class DatabaseBuilder {
         isV6 = !mapped;
       }
     }
-    if (isV6 && bytes.length === 16) root = 2;
     if (isV6 && this.#opts.ipVersion === 4) {
       throw new InputError(
         "wrong-ip-version",
@@ -638,22 +719,12 @@ export class DatabaseBuilder {
         source,
       );
     }
-    if (root === 1) {
+    if (bytes.length === 4) {
       const addr = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
       this.#storeV4(addr, prefix, isV6, given, data, source, givenPrefix);
       return;
     }
-    // The value is stored before the path is created, so a value that cannot be stored leaves
-    // no trie nodes behind.
-    const t = this.#walk(root, bytes, prefix);
-    const depth = this.#walked;
-    if (depth === prefix && this.#entry[t] !== 0) {
-      this.#repeat(this.#entry[t] - 1, given, 0, givenPrefix, data, source);
-      return;
-    }
-    const i = this.#newEntry(isV6, data, source);
-    const leaf = this.#extend(t, bytes, depth, prefix); // may replace #entry
-    this.#entry[leaf] = i + 1;
+    this.#storeV6(bytes, prefix, given, givenPrefix, data, source);
   }
 
   /**
@@ -689,43 +760,6 @@ export class DatabaseBuilder {
     return prefix;
   }
 
-  /** Walks (creating) the path of the first `depth` bits of `bytes` from trie node `root`. */
-  #path(root: number, bytes: ArrayLike<number>, depth: number): number {
-    const t = this.#walk(root, bytes, depth);
-    return this.#extend(t, bytes, this.#walked, depth);
-  }
-
-  /**
-   * Follows the first `depth` bits of `bytes` from trie node `root` as far as nodes exist;
-   * returns the last node reached and sets `#walked` to its depth.
-   */
-  #walk(root: number, bytes: ArrayLike<number>, depth: number): number {
-    const kids = this.#kids;
-    let t = root;
-    let i = 0;
-    for (; i < depth; i++) {
-      const c = kids[2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1)];
-      if (c === 0) break;
-      t = c;
-    }
-    this.#walked = i;
-    return t;
-  }
-
-  /** Creates the path of bits `from` to `depth` of `bytes` below node `t` (at depth `from`). */
-  #extend(t: number, bytes: ArrayLike<number>, from: number, depth: number): number {
-    let kids = this.#kids;
-    for (let i = from; i < depth; i++) {
-      const n = this.#nodes++;
-      if (n === this.#entry.length) kids = this.#grow();
-      const at = 2 * t + ((bytes[i >> 3] >> (7 - (i & 7))) & 1);
-      if (kids[at ^ 1] === 0) this.#internal++;
-      kids[at] = n;
-      t = n;
-    }
-    return t;
-  }
-
   /** Applies the duplicate policy to a network given again (entry `i`). */
   #repeat(
     i: number,
@@ -749,8 +783,8 @@ export class DatabaseBuilder {
   }
 
   /**
-   * Stores the data of the IPv4-subtree network `addr/prefix` (recorded now, put into the trie
-   * at build()). `bytes` and `labelPrefix` name the network as given, for duplicate messages.
+   * Stores the data of the IPv4-subtree network `addr/prefix` (recorded now, written at
+   * build()). `bytes` and `labelPrefix` name the network as given, for duplicate messages.
    */
   #storeV4(
     addr: number,
@@ -793,6 +827,73 @@ export class DatabaseBuilder {
     }
   }
 
+  /**
+   * Stores the data of IPv6 network `bytes/prefix` (recorded now, written at build()). `given`
+   * and `givenPrefix` name the network as given, for duplicate messages.
+   */
+  #storeV6(
+    bytes: Uint8Array,
+    prefix: number,
+    given: Uint8Array,
+    givenPrefix: number,
+    data: WritableValue,
+    source?: EntrySource,
+  ): void {
+    const w0 = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+    const w1 = ((bytes[4] << 24) | (bytes[5] << 16) | (bytes[6] << 8) | bytes[7]) >>> 0;
+    const w2 = ((bytes[8] << 24) | (bytes[9] << 16) | (bytes[10] << 8) | bytes[11]) >>> 0;
+    const w3 = ((bytes[12] << 24) | (bytes[13] << 16) | (bytes[14] << 8) | bytes[15]) >>> 0;
+    const h = v6Hash(w0, w1, w2, w3, prefix);
+    let table = this.#v6Table;
+    let mask = table.length - 1;
+    let slot = h & mask;
+    let words = this.#v6Words;
+    for (;;) {
+      const e = table[slot];
+      if (e === 0) break;
+      const k = e - 1;
+      if (
+        words[4 * k] === w0 && words[4 * k + 1] === w1 && words[4 * k + 2] === w2 &&
+        words[4 * k + 3] === w3 && this.#v6Prefix[k] === prefix
+      ) {
+        this.#repeat(this.#v6Entry[k], given, 0, givenPrefix, data, source);
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const i = this.#newEntry(true, data, source);
+    const k = this.#v6Count++;
+    if (k === this.#v6Prefix.length) {
+      const n = 2 * k;
+      const w = new Uint32Array(4 * n);
+      w.set(words);
+      this.#v6Words = words = w;
+      const p = new Uint8Array(n);
+      p.set(this.#v6Prefix);
+      this.#v6Prefix = p;
+      this.#v6Entry = grown(this.#v6Entry, n);
+    }
+    words[4 * k] = w0;
+    words[4 * k + 1] = w1;
+    words[4 * k + 2] = w2;
+    words[4 * k + 3] = w3;
+    this.#v6Prefix[k] = prefix;
+    this.#v6Entry[k] = i;
+    table[slot] = k + 1;
+    if (this.#v6Count * 2 > table.length) {
+      table = new Int32Array(table.length * 2);
+      mask = table.length - 1;
+      for (let j = 0; j < this.#v6Count; j++) {
+        const o = 4 * j;
+        let at = v6Hash(words[o], words[o + 1], words[o + 2], words[o + 3], this.#v6Prefix[j]) &
+          mask;
+        while (table[at] !== 0) at = (at + 1) & mask;
+        table[at] = j + 1;
+      }
+      this.#v6Table = table;
+    }
+  }
+
   /** A new network entry (its value encoded now unless merging); returns its index. */
   #newEntry(isV6: boolean, data: WritableValue, source?: EntrySource): number {
     const merge = this.#opts.onDuplicate === "merge";
@@ -804,7 +905,6 @@ export class DatabaseBuilder {
     this.#setSource(i, source);
     if (merge) this.#values[i] = data;
     if (isV6) {
-      this.#hasV6 = true;
       this.#counts.ipv6++;
     } else {
       this.#counts.ipv4++;
@@ -814,10 +914,9 @@ export class DatabaseBuilder {
 
   /**
    * The recorded IPv4-subtree networks in address order (shorter prefixes first), with the
-   * number of search-tree nodes they make. They are not put into the trie: the tree writer
-   * walks the sorted list.
+   * number of search-tree nodes they make (the tree writer walks the sorted list).
    */
-  #sortV4(): V4Networks {
+  #sortV4(): SortedNetworks {
     const n = this.#entries;
     const prefixes = this.#v4Prefix;
     const addrs = this.#v4Addr;
@@ -841,21 +940,14 @@ export class DatabaseBuilder {
     else keys.sort();
     const table = this.#v4Table;
     const mask = table.length - 1;
-    const out: V4Networks = {
-      addr: new Uint32Array(k),
+    const out: SortedNetworks = {
+      words: new Uint32Array(k),
+      stride: 1,
       prefix: new Uint8Array(k),
       entry: new Int32Array(k),
       size: k,
       internal: 0,
     };
-    // The trie these networks make: a network adds the nodes of its path below the deepest
-    // node it shares with the previous network's path (every later node is new: the list is
-    // sorted); a node has children unless it is a network's node and the next network does not
-    // lie below it.
-    let nodes = 1;
-    let leaves = k === 0 ? 1 : 0;
-    let prevAddr = 0;
-    let prevPrefix = 0;
     for (let j = 0; j < k; j++) {
       let addr: number, prefix: number, e: number;
       if (packed) {
@@ -874,17 +966,72 @@ export class DatabaseBuilder {
           e = table[slot];
         }
       }
-      out.addr[j] = addr;
+      out.words[j] = addr;
       out.prefix[j] = prefix;
       out.entry[j] = e;
-      const d = j === 0 ? 0 : Math.min(Math.clz32((addr ^ prevAddr) >>> 0), prevPrefix, prefix);
-      nodes += prefix - d;
-      if (j > 0 && !(d === prevPrefix && prefix > prevPrefix)) leaves++;
-      prevAddr = addr;
-      prevPrefix = prefix;
     }
-    if (k > 0) leaves++; // the last network
-    out.internal = nodes - leaves;
+    countInternal(out);
+    return out;
+  }
+
+  /**
+   * The recorded IPv6 networks in address order (shorter prefixes first), with, when `links`
+   * is set, the places where the IPv4 subtree is linked in: `::/96`, and with the aliases
+   * `::ffff:0:0/96` and `2002::/16`.
+   *
+   * @throws {InputError} When a network lies inside `2002::/16` and that range is an alias.
+   */
+  #sortV6(links: boolean, aliases: boolean): SortedNetworks {
+    const n = this.#v6Count;
+    const linkWords = !links
+      ? []
+      : aliases
+      ? [[0, 0, 0, 0, 96], [0, 0, 0xffff, 0, 96], [0x20020000, 0, 0, 0, 16]]
+      : [[0, 0, 0, 0, 96]];
+    const k = n + linkWords.length;
+    const src = new Uint32Array(4 * k);
+    src.set(this.#v6Words.subarray(0, 4 * n));
+    const srcPrefix = new Uint8Array(k);
+    srcPrefix.set(this.#v6Prefix.subarray(0, n));
+    for (let j = 0; j < linkWords.length; j++) {
+      src.set(linkWords[j].slice(0, 4), 4 * (n + j));
+      srcPrefix[n + j] = linkWords[j][4];
+    }
+    const order = sortV6Order(src, srcPrefix, k);
+    const out: SortedNetworks = {
+      words: new Uint32Array(4 * k),
+      stride: 4,
+      prefix: new Uint8Array(k),
+      entry: new Int32Array(k),
+      size: k,
+      internal: 0,
+    };
+    for (let j = 0; j < k; j++) {
+      const o = order[j];
+      out.words[4 * j] = src[4 * o];
+      out.words[4 * j + 1] = src[4 * o + 1];
+      out.words[4 * j + 2] = src[4 * o + 2];
+      out.words[4 * j + 3] = src[4 * o + 3];
+      out.prefix[j] = srcPrefix[o];
+      out.entry[j] = o < n ? this.#v6Entry[o] + 1 : -1;
+    }
+    if (links && aliases) {
+      // 2002::/16 leads to the IPv4 subtree: no network may lie inside it. The first one in
+      // address order is the one reported.
+      for (let j = 0; j < k; j++) {
+        if (
+          out.entry[j] > 0 && out.prefix[j] >= 16 && out.words[4 * j] >>> 16 === 0x2002
+        ) {
+          throw new InputError(
+            "aliased-network",
+            "Network inside 2002::/16 cannot be stored: in an IPv6 database with IPv4 " +
+              "entries that range is an alias of the IPv4 space (6to4)",
+            this.#sourceOf(out.entry[j] - 1),
+          );
+        }
+      }
+    }
+    countInternal(out);
     return out;
   }
 
@@ -919,33 +1066,6 @@ export class DatabaseBuilder {
     const p = new Uint8Array(n);
     p.set(this.#v4Prefix);
     this.#v4Prefix = p;
-  }
-
-  /** Sets child slot `at` of the trie (`2t` or `2t + 1` for node `t`) to node `c`. */
-  #link(at: number, c: number): void {
-    const kids = this.#kids;
-    if (kids[at] === 0 && kids[at ^ 1] === 0) this.#internal++;
-    kids[at] = c;
-  }
-
-  /** Doubles the trie's node arrays; returns the new `#kids`. */
-  #grow(): Int32Array<ArrayBuffer> {
-    const size = this.#entry.length * 2;
-    this.#entry = grown(this.#entry, size);
-    this.#kids = grown(this.#kids, 2 * size);
-    return this.#kids;
-  }
-
-  /** The first entry stored at or below trie node `t`, for error messages. */
-  #firstEntryBelow(t: number): number {
-    if (this.#entry[t] !== 0) return this.#entry[t] - 1;
-    for (const c of [this.#kids[2 * t], this.#kids[2 * t + 1]]) {
-      if (c !== 0) {
-        const e = this.#firstEntryBelow(c);
-        if (e >= 0) return e;
-      }
-    }
-    return -1;
   }
 
   /**
@@ -997,49 +1117,18 @@ export class DatabaseBuilder {
       sectionBytes.push({ name: st.encoder.name, bytes });
     }
 
-    // The tree.
+    // The tree: the IPv4 subtree's networks and, in an IPv6 tree, the IPv6 networks, each
+    // sorted; in an IPv6 tree with IPv4 entries the IPv4 subtree is linked in at ::/96 (and
+    // the aliases).
     const v4 = this.#sortV4();
-    // 0.0.0.0/0 is the IPv4 root's own entry.
-    if (v4.size > 0 && v4.prefix[0] === 0) this.#entry[1] = v4.entry[0];
-    const ipVersion: 4 | 6 = opts.ipVersion === "auto" ? (this.#hasV6 ? 6 : 4) : opts.ipVersion;
-    let root = 1;
-    if (ipVersion === 6) {
-      root = 2;
-      if (v4.size > 0) {
-        const zero = this.#path(2, new Uint8Array(16), 95);
-        if (this.#kids[2 * zero] !== 0) {
-          throw new Error("Internal error: ::/96 is already taken");
-        }
-        this.#link(2 * zero, 1);
-        if (opts.ipv4Aliases) {
-          const mapped = this.#path(2, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 95);
-          this.#link(2 * mapped + 1, 1);
-          const sixToFour = this.#path(2, [0x20, 0x02], 15);
-          const taken = this.#kids[2 * sixToFour];
-          if (taken !== 0) {
-            const e = this.#firstEntryBelow(taken);
-            if (e >= 0) {
-              throw new InputError(
-                "aliased-network",
-                "Network inside 2002::/16 cannot be stored: in an IPv6 database with IPv4 " +
-                  "entries that range is an alias of the IPv4 space (6to4)",
-                this.#sourceOf(e),
-              );
-            }
-          }
-          this.#link(2 * sixToFour, 1);
-        }
-      }
-    }
-
-    const kids = this.#kids;
-    // The tree's node count: trie nodes with children, the IPv4 subtree's nodes when it is in the
-    // tree, the root always (checked by writing the tree).
-    const rootLeaf = root === 1 ? v4.internal === 0 : (kids[2 * root] | kids[2 * root + 1]) === 0;
-    let nodeCount = this.#internal + (root === 1 || v4.size > 0 ? v4.internal : 0) +
-      (rootLeaf ? 1 : 0);
-    let exact = false;
-    for (;;) {
+    const ipVersion: 4 | 6 = opts.ipVersion === "auto"
+      ? (this.#counts.ipv6 > 0 ? 6 : 4)
+      : opts.ipVersion;
+    const v6 = ipVersion === 6 ? this.#sortV6(v4.size > 0, opts.ipv4Aliases) : null;
+    const nodeCount = v6 === null
+      ? Math.max(v4.internal, 1)
+      : Math.max(v6.internal, 1) + (v4.size > 0 ? v4.internal : 0);
+    {
       const dataSize = this.#data.size;
       const need = nodeCount + 16 + dataSize;
       let recordSize: 24 | 28 | 32;
@@ -1049,11 +1138,6 @@ export class DatabaseBuilder {
         recordSize = opts.recordSize;
       }
       if (need > 2 ** recordSize) {
-        if (!exact) {
-          nodeCount = countTreeNodes(kids, root, v4.internal);
-          exact = true;
-          continue;
-        }
         throw new InputError(
           "too-large",
           `Database too large for ${recordSize}-bit records: ${nodeCount} nodes and ` +
@@ -1083,23 +1167,11 @@ export class DatabaseBuilder {
       });
       const file = new Uint8Array(pos + meta.length);
 
-      const count = writeTree(
-        file,
-        kids,
-        this.#entry,
-        this.#offset,
-        root,
-        nodeCount,
-        recordSize,
-        v4,
-      );
-      if (count !== nodeCount) {
-        if (exact) throw new Error("Internal error: node count changed");
-        // Nodes that are not reachable were counted: count the tree and lay it out again.
-        nodeCount = countTreeNodes(kids, root, v4.internal);
-        exact = true;
-        continue;
-      }
+      const v4Writer = new TreeWriter(file, recordSize, nodeCount, this.#offset, v4, null);
+      const count = v6 === null
+        ? v4Writer.write(0, 0)
+        : new TreeWriter(file, recordSize, nodeCount, this.#offset, v6, v4Writer).write(0, 0);
+      if (count !== nodeCount) throw new Error("Internal error: node count changed");
       // 16 zero bytes, then the data section and the extension sections.
       file.set(this.#data.bytes(), treeSize + 16);
       for (const s of sectionBytes) file.set(s.bytes, sections[s.name].offset);
@@ -1117,38 +1189,6 @@ export class DatabaseBuilder {
       return file;
     }
   }
-}
-
-/**
- * The number of search-tree nodes below trie root `root`: the reachable trie nodes with children,
- * the IPv4 subtree (node 1, which the aliases share; `v4Internal` nodes) once, and the root
- * always. Depth first with an explicit stack: a path holds at most 129 nodes and each leaves at
- * most one pending sibling.
- */
-function countTreeNodes(kids: Int32Array, root: number, v4Internal: number): number {
-  const stack = new Int32Array(260);
-  let count = 0;
-  let v4Seen = false;
-  let sp = 0;
-  stack[sp++] = root;
-  while (sp > 0) {
-    const t = stack[--sp];
-    if (t === 1) {
-      if (!v4Seen) count += Math.max(v4Internal, 1);
-      v4Seen = true;
-      continue;
-    }
-    count++;
-    const l = kids[2 * t];
-    const r = kids[2 * t + 1];
-    if (r === 1 ? v4Internal > 0 : r !== 0 && (kids[2 * r] | kids[2 * r + 1]) !== 0) {
-      stack[sp++] = r;
-    }
-    if (l === 1 ? v4Internal > 0 : l !== 0 && (kids[2 * l] | kids[2 * l + 1]) !== 0) {
-      stack[sp++] = l;
-    }
-  }
-  return count;
 }
 
 /** Writes 28- or 32-bit record `bit` (0 left, 1 right) of node `n` into the tree at the start of `file`. */
@@ -1182,19 +1222,26 @@ function putWideRecord(
 }
 
 /**
- * Writes the IPv4 subtree from its sorted networks, as the trie they make would be written: in
- * preorder, a run of nodes with a single network below them at once.
+ * Writes the search tree of sorted networks as the trie they make would be written: nodes in
+ * preorder (a node's left child, when it has children, is the next node), a record holding a
+ * child's number or, for a child without children, the data it holds or inherits (`nodeCount`
+ * for none, else `nodeCount + 16 +` its data offset). A run of nodes with a single network
+ * below them is written at once. A link (entry -1) is the IPv4 subtree, written by `v4` where
+ * it is first reached; later links point to that number.
  */
-class V4TreeWriter {
+class TreeWriter {
   #file: Uint8Array;
   #recordSize: number;
   #nodeCount: number;
   #dataBase: number;
   #offsets: Float64Array;
-  #addr: Uint32Array;
+  #list: SortedNetworks;
+  #words: Uint32Array;
+  #stride: number;
   #prefix: Uint8Array;
   #entry: Int32Array;
-  #v4: V4Networks;
+  #v4: TreeWriter | null;
+  #v4Number = -1;
   #count = 0;
 
   constructor(
@@ -1202,30 +1249,42 @@ class V4TreeWriter {
     recordSize: number,
     nodeCount: number,
     offsets: Float64Array,
-    v4: V4Networks,
+    list: SortedNetworks,
+    v4: TreeWriter | null,
   ) {
     this.#file = file;
     this.#recordSize = recordSize;
     this.#nodeCount = nodeCount;
     this.#dataBase = nodeCount + 16;
     this.#offsets = offsets;
-    this.#addr = v4.addr;
-    this.#prefix = v4.prefix;
-    this.#entry = v4.entry;
+    this.#list = list;
+    this.#words = list.words;
+    this.#stride = list.stride;
+    this.#prefix = list.prefix;
+    this.#entry = list.entry;
     this.#v4 = v4;
   }
 
-  /** Writes the subtree numbered from `start`, inheriting entry `inherited`; returns the next number. */
+  /** Whether the tree is a single node without children. */
+  get leaf(): boolean {
+    return this.#list.internal === 0;
+  }
+
+  /** The entry of a tree that is one leaf (its network of prefix length 0), or 0. */
+  get rootEntry(): number {
+    return this.#list.size > 0 && this.#prefix[0] === 0 ? this.#entry[0] : 0;
+  }
+
+  /** Writes the tree numbered from `start`, inheriting entry `inherited`; returns the next number. */
   write(start: number, inherited: number): number {
     this.#count = start;
-    const v4 = this.#v4;
-    if (v4.internal === 0) {
-      // One node (the tree's root), its records the data of 0.0.0.0/0 or none.
-      const e = v4.size > 0 ? v4.entry[0] : inherited;
+    if (this.leaf) {
+      // One node (the tree's root), its records the data of the root's network or none.
+      const e = this.rootEntry || inherited;
       const n = this.#count++;
       this.#put(n, 0, this.#data(e));
       this.#put(n, 1, this.#data(e));
-    } else this.#node(0, 0, v4.size, inherited);
+    } else this.#node(0, 0, this.#list.size, inherited);
     return this.#count;
   }
 
@@ -1242,6 +1301,17 @@ class V4TreeWriter {
     file[p + 2] = v;
   }
 
+  /** The record of a link to the IPv4 subtree, inheriting `e` (written when first reached). */
+  #link(e: number): number {
+    const v4 = this.#v4 as TreeWriter;
+    if (v4.leaf) return this.#data(v4.rootEntry || e);
+    if (this.#v4Number < 0) {
+      this.#v4Number = this.#count;
+      this.#count = v4.write(this.#count, e);
+    }
+    return this.#v4Number;
+  }
+
   /**
    * Writes the node at depth `d` through which networks `[lo, hi)` pass (some of them below
    * it), inheriting entry `inherited`.
@@ -1252,13 +1322,15 @@ class V4TreeWriter {
     // A network of this node sorts first.
     if (this.#prefix[lo] === d) e = this.#entry[lo++];
     // The networks with bit d clear sort before those with it set.
-    const addr = this.#addr;
-    const shift = 31 - d;
+    const words = this.#words;
+    const stride = this.#stride;
+    const w = d >>> 5;
+    const shift = 31 - (d & 31);
     let a = lo;
     let b = hi;
     while (a < b) {
       const m = (a + b) >>> 1;
-      if (((addr[m] >>> shift) & 1) === 0) a = m + 1;
+      if (((words[m * stride + w] >>> shift) & 1) === 0) a = m + 1;
       else b = m;
     }
     this.#child(num, 0, d + 1, lo, a, e);
@@ -1273,127 +1345,21 @@ class V4TreeWriter {
       return this.#node(d, lo, hi, e);
     }
     const p = this.#prefix[lo];
-    const own = this.#data(this.#entry[lo]);
-    if (p === d) return this.#put(num, bit, own);
-    // One network below: a chain of nodes down to it, the other records inheriting `e`.
+    const own = this.#entry[lo];
+    if (p === d) return this.#put(num, bit, own < 0 ? this.#link(e) : this.#data(own));
+    // One network below: a run of nodes down to it, the other records inheriting `e`.
     this.#put(num, bit, this.#count);
-    const addr = this.#addr[lo];
+    const words = this.#words;
+    const at = lo * this.#stride;
     const other = this.#data(e);
     for (let k = d; k < p; k++) {
       const n = this.#count++;
-      const side = (addr >>> (31 - k)) & 1;
-      this.#put(n, side, k + 1 < p ? n + 1 : own);
+      const side = (words[at + (k >>> 5)] >>> (31 - (k & 31))) & 1;
       this.#put(n, side ^ 1, other);
+      if (k + 1 < p) this.#put(n, side, n + 1);
+      else this.#put(n, side, own < 0 ? this.#link(e) : this.#data(own));
     }
   }
-}
-
-/**
- * Writes the search tree below trie root `root` into the zeroed start of `file`; returns the
- * number of nodes written. Nodes are numbered in preorder (a node's left child, when it has
- * children, is the next node); a record holds a child's number or, for a child without children,
- * the data it holds or inherits (`nodeCount` for none, else `nodeCount + 16 +` its data offset).
- * Right children with children wait on a stack while the left subtree is written; the IPv4
- * subtree is numbered where it is first reached and the aliases point to that number.
- */
-function writeTree(
-  file: Uint8Array,
-  kids: Int32Array,
-  entry: Int32Array,
-  offsets: Float64Array,
-  root: number,
-  nodeCount: number,
-  recordSize: number,
-  v4: V4Networks,
-): number {
-  const dataBase = nodeCount + 16;
-  const wide = recordSize !== 24;
-  const v4Leaf = v4.internal === 0;
-  const v4Writer = new V4TreeWriter(file, recordSize, nodeCount, offsets, v4);
-  const pendingNode = new Int32Array(260);
-  const pendingData = new Int32Array(260);
-  const pendingParent = new Float64Array(260);
-  let sp = 0;
-  let count = 0;
-  let v4Number = -1;
-  let t = root;
-  let inherited = 0;
-  while (t !== 0) {
-    if (t === 1) {
-      // The IPv4 subtree, written from its sorted networks.
-      v4Number = count;
-      count = v4Writer.write(count, inherited);
-    } else {
-      const num = count++;
-      const e = entry[t] !== 0 ? entry[t] : inherited;
-      const l = kids[2 * t];
-      let next = 0;
-      let rec: number;
-      if (l === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
-      else if ((kids[2 * l] | kids[2 * l + 1]) === 0 && (l !== 1 || v4Leaf)) {
-        const le = entry[l] !== 0 ? entry[l] : e;
-        rec = le === 0 ? nodeCount : dataBase + offsets[le - 1];
-      } else if (l === 1 && v4Number >= 0) rec = v4Number;
-      else {
-        rec = num + 1;
-        next = l;
-      }
-      if (wide) putWideRecord(file, recordSize, num, 0, rec);
-      else {
-        const p = num * 6 + 0;
-        const x = rec;
-        file[p] = x >>> 16;
-        file[p + 1] = x >>> 8;
-        file[p + 2] = x;
-      }
-      const r = kids[2 * t + 1];
-      rec = -1;
-      if (r === 0) rec = e === 0 ? nodeCount : dataBase + offsets[e - 1];
-      else if ((kids[2 * r] | kids[2 * r + 1]) === 0 && (r !== 1 || v4Leaf)) {
-        const re = entry[r] !== 0 ? entry[r] : e;
-        rec = re === 0 ? nodeCount : dataBase + offsets[re - 1];
-      } else {
-        pendingNode[sp] = r;
-        pendingData[sp] = e;
-        pendingParent[sp] = num;
-        sp++;
-      }
-      if (rec >= 0) {
-        if (wide) putWideRecord(file, recordSize, num, 1, rec);
-        else {
-          const p = num * 6 + 3;
-          const x = rec;
-          file[p] = x >>> 16;
-          file[p + 1] = x >>> 8;
-          file[p + 2] = x;
-        }
-      }
-      if (next !== 0) {
-        t = next;
-        inherited = e;
-        continue;
-      }
-    }
-    t = 0;
-    while (sp > 0) {
-      sp--;
-      const c = pendingNode[sp];
-      const alias = c === 1 && v4Number >= 0;
-      if (wide) putWideRecord(file, recordSize, pendingParent[sp], 1, alias ? v4Number : count);
-      else {
-        const p = pendingParent[sp] * 6 + 3;
-        const x = alias ? v4Number : count;
-        file[p] = x >>> 16;
-        file[p + 1] = x >>> 8;
-        file[p + 2] = x;
-      }
-      if (alias) continue;
-      t = c;
-      inherited = pendingData[sp];
-      break;
-    }
-  }
-  return count;
 }
 
 // A copy of `a` in a new array of `size` elements (the rest zero).
