@@ -241,6 +241,9 @@ export class LiteralTable {
   #count: number;
   #fold: boolean;
   #base: number;
+  // The query's bytes as the ASCII fast path reads them, so a hash hit compares bytes with
+  // bytes instead of reading the string a second time.
+  #scratch = new Uint8Array(256);
 
   /**
    * @param section The section bytes (starting with the magic).
@@ -315,21 +318,26 @@ export class LiteralTable {
     const fold = this.#fold;
     let h = 0x811c9dc5 | 0;
     let i = 0;
-    // ASCII runs first (the common case): one byte per UTF-16 unit.
+    if (n > this.#scratch.length) this.#scratch = new Uint8Array(2 * n);
+    const scratch = this.#scratch;
+    // ASCII runs first (the common case): one byte per UTF-16 unit, kept in the scratch.
     if (fold) {
       for (; i < n; i++) {
         let c = query.charCodeAt(i);
         if (c >= 0x80) break;
         if (((c - 0x41) >>> 0) < 26) c += 32;
+        scratch[i] = c;
         h = Math.imul(h ^ c, FNV);
       }
     } else {
       for (; i < n; i++) {
         const c = query.charCodeAt(i);
         if (c >= 0x80) break;
+        scratch[i] = c;
         h = Math.imul(h ^ c, FNV);
       }
     }
+    if (i === n) return this.#findAscii(finish(h), n);
     // The UTF-8 length is n plus what multi-byte characters add beyond their UTF-16 units.
     let extra = 0;
     for (; i < n; i++) {
@@ -385,6 +393,31 @@ export class LiteralTable {
       if (l1 === 0) return -1;
       if (slots[b] === h && l1 === want && this.#equals(query, slots[b + 1] >>> 0, len)) {
         return s;
+      }
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
+  // The probe for an all-ASCII query whose bytes are in the scratch.
+  #findAscii(h: number, len: number): number {
+    const slots = this.#slots;
+    const str = this.#strings;
+    const q = this.#scratch;
+    const mask = this.#mask;
+    const want = len + 1;
+    let s = h & mask;
+    for (let probes = 0; probes <= mask; probes++) {
+      const b = s << 2;
+      const l1 = slots[b + 2];
+      if (l1 === 0) return -1;
+      if (slots[b] === h && l1 === want) {
+        const at = slots[b + 1] >>> 0;
+        if (at + len <= str.length) {
+          let x = 0;
+          while (x < len && str[at + x] === q[x]) x++;
+          if (x === len) return s;
+        }
       }
       s = (s + 1) & mask;
     }
