@@ -1352,12 +1352,25 @@ class TreeWriter {
     const words = this.#words;
     const at = lo * this.#stride;
     const other = this.#data(e);
+    const file = this.#file;
     for (let k = d; k < p; k++) {
       const n = this.#count++;
       const side = (words[at + (k >>> 5)] >>> (31 - (k & 31))) & 1;
-      this.#put(n, side ^ 1, other);
-      if (k + 1 < p) this.#put(n, side, n + 1);
-      else this.#put(n, side, own < 0 ? this.#link(e) : this.#data(own));
+      if (this.#recordSize !== 24 || k + 1 === p) {
+        this.#put(n, side ^ 1, other);
+        if (k + 1 < p) this.#put(n, side, n + 1);
+        else this.#put(n, side, own < 0 ? this.#link(e) : this.#data(own));
+        continue;
+      }
+      // 24-bit records written here: the next node on one side, `other` on the other.
+      const q = n * 6 + side * 3;
+      const r = n * 6 + (side ^ 1) * 3;
+      file[q] = (n + 1) >>> 16;
+      file[q + 1] = (n + 1) >>> 8;
+      file[q + 2] = n + 1;
+      file[r] = other >>> 16;
+      file[r + 1] = other >>> 8;
+      file[r + 2] = other;
     }
   }
 }
