@@ -28,8 +28,8 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, foldCodePoint, Utf8Buffer } from "./_case_fold.ts";
-import { i32View, SectionWriter, u8View } from "./_section_view.ts";
+import { decodeUtf8, encodeUtf8, foldCodePoint, Utf8Buffer } from "./_case_fold.ts";
+import { i32View, LITTLE_ENDIAN, SectionWriter, u8View } from "./_section_view.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
@@ -146,6 +146,7 @@ export function encodeLiteralKeys(
   if (m > 0x10000000) {
     throw new FormatError("bad-input", `Too many literal entries for one section: ${n}`);
   }
+  if (LITTLE_ENDIAN) return encodeInPlace(keys, dataOffsets, m, fold);
   const text = new Utf8Buffer();
   const starts = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) starts[i] = text.append(keys[i], fold);
@@ -209,6 +210,103 @@ export function encodeLiteralKeys(
     throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${out.length} bytes)`);
   }
   return out;
+}
+
+/**
+ * {@linkcode encodeLiteralKeys} on a little-endian host: the section is laid out in one buffer
+ * (header, `m` slots, then the keys' UTF-8 bytes), ASCII keys written and hashed in one pass.
+ */
+function encodeInPlace(
+  keys: readonly string[],
+  dataOffsets: ArrayLike<number>,
+  m: number,
+  fold: boolean,
+): Uint8Array {
+  const n = keys.length;
+  const stringsAt = HEADER + 16 * m;
+  let chars = 0;
+  for (let i = 0; i < n; i++) chars += keys[i].length;
+  let out = new Uint8Array(stringsAt + chars + 8);
+  let slots = new Int32Array(out.buffer, HEADER, 4 * m);
+  const mask = m - 1;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i];
+    const off = dataOffsets[i];
+    if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
+      throw new RangeError(`Literal "${key}" has an invalid data offset ${off}`);
+    }
+    const at = total;
+    let p = stringsAt + at;
+    let h = 0x811c9dc5 | 0;
+    let k = 0;
+    for (; k < key.length; k++) {
+      let c = key.charCodeAt(k);
+      if (c >= 0x80) break;
+      if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+      out[p++] = c;
+      h = Math.imul(h ^ c, FNV);
+    }
+    if (k < key.length) {
+      // Not ASCII: the whole key through the UTF-8 encoder.
+      const bytes = encodeUtf8(key, fold);
+      const need = stringsAt + at + bytes.length + (chars - k) + 8;
+      if (need > out.length) {
+        const grown = new Uint8Array(Math.max(need, out.length + (out.length >> 2)));
+        grown.set(out);
+        out = grown;
+        slots = new Int32Array(out.buffer, HEADER, 4 * m);
+      }
+      out.set(bytes, stringsAt + at);
+      p = stringsAt + at + bytes.length;
+      h = 0x811c9dc5 | 0;
+      for (let x = 0; x < bytes.length; x++) h = Math.imul(h ^ bytes[x], FNV);
+    }
+    chars -= key.length;
+    const len = p - stringsAt - at;
+    total += len;
+    if (total > 0xfffffffe) {
+      throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
+    }
+    h = finish(h);
+    let s = h & mask;
+    for (;;) {
+      const b = 4 * s;
+      if (slots[b + 2] === 0) {
+        slots[b] = h;
+        slots[b + 1] = at;
+        slots[b + 2] = len + 1;
+        slots[b + 3] = off | 0;
+        break;
+      }
+      if (slots[b] === h && slots[b + 2] === len + 1) {
+        const o = stringsAt + (slots[b + 1] >>> 0);
+        const q = stringsAt + at;
+        let x = 0;
+        while (x < len && out[o + x] === out[q + x]) x++;
+        if (x === len) {
+          throw new FormatError(
+            "bad-input",
+            `Literal "${key}" is stored twice (same key as an earlier entry)`,
+          );
+        }
+      }
+      s = (s + 1) & mask;
+    }
+  }
+  const size = Math.ceil((stringsAt + total) / 8) * 8;
+  if (size > 0xffffffff) {
+    throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${size} bytes)`);
+  }
+  out.set(LITERAL_MAGIC, 0);
+  const dv = new DataView(out.buffer, 0, HEADER);
+  dv.setUint32(8, fold ? 1 : 0, true);
+  dv.setUint32(12, n, true);
+  dv.setUint32(16, m, true);
+  dv.setUint32(24, HEADER, true);
+  dv.setUint32(32, stringsAt, true);
+  dv.setUint32(36, total, true);
+  return out.subarray(0, size);
 }
 
 /** Options for {@linkcode LiteralTable}. */
