@@ -65,25 +65,27 @@ export function literalSectionEncoder(): SectionEncoder {
  * ```
  */
 export function globSectionEncoder(): SectionEncoder {
-  // Patterns compiled while checking them (side by side, no object per pattern), reused when
-  // the section is encoded: the last compilation of each key wins.
+  // Patterns compiled while checking them (side by side, no object per pattern), in the order
+  // they were added, with the key of each: the builder hands the unique keys back to encode()
+  // in first-added order, so one forward scan pairs each with its program (no key map).
   let programs = new GlobProgramSet();
-  const cache = new Map<string, number>();
-  // The case mode the cached programs were compiled in (null: none cached yet).
-  let cacheMode: boolean | null = null;
+  let added: string[] = [];
+  // The case mode the programs were compiled in (null: none compiled yet).
+  let mode: boolean | null = null;
   return {
     name: "glob",
     kind: "glob",
     claims: (entry: string) => hasGlobSyntax(entry),
-    normalizeKey: (key: string, mode: MatchMode) => {
-      const ci = mode === "case-insensitive";
+    normalizeKey: (key: string, matchMode: MatchMode) => {
+      const ci = matchMode === "case-insensitive";
       try {
-        if (cacheMode !== ci) {
-          cache.clear();
+        if (mode !== ci) {
           programs = new GlobProgramSet();
-          cacheMode = ci;
+          added = [];
+          mode = ci;
         }
-        cache.set(key, programs.add(key, ci));
+        programs.add(key, ci);
+        added.push(key);
       } catch (err) {
         if (err instanceof GlobError) {
           throw new Error(
@@ -98,18 +100,22 @@ export function globSectionEncoder(): SectionEncoder {
     },
     encode: (entries: readonly SectionEntry[], context: SectionContext) => {
       const caseInsensitive = context.matchMode === "case-insensitive";
-      const reuse = cacheMode === caseInsensitive;
+      const reuse = mode === caseInsensitive;
+      let j = 0;
       const bytes = encodeGlobSection(
-        entries.map((e) => ({
-          text: e.key,
-          dataOffset: e.offset,
-          program: reuse ? cache.get(e.key) : undefined,
-        })),
+        entries.map((e) => {
+          let program: number | undefined;
+          if (reuse) {
+            while (j < added.length && added[j] !== e.key) j++;
+            if (j < added.length) program = j++;
+          }
+          return { text: e.key, dataOffset: e.offset, program };
+        }),
         { caseInsensitive, programs: reuse ? programs : undefined },
       );
-      cache.clear();
       programs = new GlobProgramSet();
-      cacheMode = null;
+      added = [];
+      mode = null;
       return bytes;
     },
   };
