@@ -415,6 +415,7 @@ export class DatabaseBuilder {
   #counts: Record<string, number> = { ipv4: 0, ipv6: 0, literal: 0, glob: 0 };
   #duplicates = 0;
   #ext = new Map<string, ExtState>();
+  #emptyKind = false; // an extension of kind "" is registered
   #built = false;
   #stats: BuildStats | null = null;
 
@@ -473,6 +474,7 @@ export class DatabaseBuilder {
       throw new TypeError(`An extension for "${encoder.kind}" entries is already registered`);
     }
     this.#ext.set(encoder.kind, new ExtState(encoder));
+    if (encoder.kind === "") this.#emptyKind = true;
     this.#counts[encoder.kind] ??= 0;
   }
 
@@ -522,7 +524,7 @@ export class DatabaseBuilder {
     } else {
       const colon = text.indexOf(":");
       // IPv4 text first (unless an extension of kind "" takes every entry without a colon).
-      if (colon < 0 && !this.#ext.has("") && this.#addV4(text, data, source)) return;
+      if (colon < 0 && !this.#emptyKind && this.#addV4(text, data, source)) return;
       // The built-in kinds without cutting a string out of every entry.
       const prefix = colon === 7 && text.startsWith("literal")
         ? "literal"

@@ -673,3 +673,23 @@ Deno.test("build() keeps every network stored while the trie's arrays grow", () 
     assert.equal(found?.v, k % 2 === 0 ? 6 : 4, n);
   }
 });
+
+Deno.test('add() hands entries without a colon, IPv4 text too, to an extension of kind ""', () => {
+  const seen: string[] = [];
+  const b = new DatabaseBuilder({ buildEpoch: 1, extensions: [] });
+  b.addExtension({
+    name: "any",
+    kind: "",
+    encode: (entries) => {
+      seen.push(...entries.map((e) => e.key));
+      return new Uint8Array(8);
+    },
+  });
+  b.add("1.2.3.4", { n: 1 });
+  b.add("10.0.0.0/8", { n: 2 });
+  b.add("2001:db8::1", { n: 3 }); // has a colon: an IP network
+  b.build();
+  assert.deepEqual(seen, ["1.2.3.4", "10.0.0.0/8"]);
+  assert.equal(b.stats.counts.ipv6, 1);
+  assert.equal(b.stats.counts.ipv4, 0);
+});
