@@ -7,6 +7,9 @@ import { StringMatches } from "../../lib/db/string_match.ts";
 import { exportJsonLines } from "../../lib/db/export.ts";
 import { validateDatabase } from "../../lib/db/validate.ts";
 import { hasProgram } from "../_fixtures.ts";
+import { globSectionEncoder } from "../../lib/db/pattern_sections.ts";
+import { encodeGlobSection } from "../../lib/format/glob_section.ts";
+import { DataSectionWriter } from "../../lib/format/data_writer.ts";
 
 function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
   const b = new DatabaseBuilder({
@@ -213,4 +216,19 @@ Deno.test("string lookups on a file with corrupted sections only ever throw Form
     }
   }
   assert.ok(thrown > 0);
+});
+
+Deno.test("the glob encoder reuses its compiled programs and stays right for keys in any order", () => {
+  const keys = ["*.evil.com", "mal[0-9]*", "a?c", "*.evil.com", "x*y*z"];
+  for (const order of [[0, 1, 2, 4], [4, 2, 1, 0], [1, 0, 4]]) {
+    const enc = globSectionEncoder();
+    for (const k of keys) enc.normalizeKey!(k, "case-sensitive");
+    const entries = order.map((i, n) => ({ key: keys[i], offset: n }));
+    const got = enc.encode(entries, {
+      data: new DataSectionWriter(),
+      matchMode: "case-sensitive",
+    });
+    const want = encodeGlobSection(entries.map((e) => ({ text: e.key, dataOffset: e.offset })));
+    assert.deepEqual(got, want, `order ${order}`);
+  }
 });
