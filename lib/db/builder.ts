@@ -1169,10 +1169,14 @@ export class DatabaseBuilder {
       });
       const file = new Uint8Array(pos + meta.length);
 
-      const v4Writer = new TreeWriter(file, recordSize, nodeCount, this.#offset, v4, null);
+      // The record value of each entry (index + 1; 0: no data).
+      const records = new Float64Array(this.#entries + 1);
+      records[0] = nodeCount;
+      for (let i = 0; i < this.#entries; i++) records[i + 1] = nodeCount + 16 + this.#offset[i];
+      const v4Writer = new TreeWriter(file, recordSize, records, v4, null);
       const count = v6 === null
         ? v4Writer.write(0, 0)
-        : new TreeWriter(file, recordSize, nodeCount, this.#offset, v6, v4Writer).write(0, 0);
+        : new TreeWriter(file, recordSize, records, v6, v4Writer).write(0, 0);
       if (count !== nodeCount) throw new Error("Internal error: node count changed");
       // 16 zero bytes, then the data section and the extension sections.
       file.set(this.#data.bytes(), treeSize + 16);
@@ -1226,17 +1230,16 @@ function putWideRecord(
 /**
  * Writes the search tree of sorted networks as the trie they make would be written: nodes in
  * preorder (a node's left child, when it has children, is the next node), a record holding a
- * child's number or, for a child without children, the data it holds or inherits (`nodeCount`
- * for none, else `nodeCount + 16 +` its data offset). A run of nodes with a single network
+ * child's number or, for a child without children, the data it holds or inherits (`records[e]`
+ * for entry index + 1 `e`: `nodeCount + 16 +` its data offset; `records[0]`, `nodeCount`, for
+ * none). A run of nodes with a single network
  * below them is written at once. A link (entry -1) is the IPv4 subtree, written by `v4` where
  * it is first reached; later links point to that number.
  */
 class TreeWriter {
   #file: Uint8Array;
   #recordSize: number;
-  #nodeCount: number;
-  #dataBase: number;
-  #offsets: Float64Array;
+  #records: Float64Array;
   #list: SortedNetworks;
   #words: Uint32Array;
   #stride: number;
@@ -1249,16 +1252,13 @@ class TreeWriter {
   constructor(
     file: Uint8Array,
     recordSize: number,
-    nodeCount: number,
-    offsets: Float64Array,
+    records: Float64Array,
     list: SortedNetworks,
     v4: TreeWriter | null,
   ) {
     this.#file = file;
     this.#recordSize = recordSize;
-    this.#nodeCount = nodeCount;
-    this.#dataBase = nodeCount + 16;
-    this.#offsets = offsets;
+    this.#records = records;
     this.#list = list;
     this.#words = list.words;
     this.#stride = list.stride;
@@ -1291,7 +1291,7 @@ class TreeWriter {
   }
 
   #data(e: number): number {
-    return e === 0 ? this.#nodeCount : this.#dataBase + this.#offsets[e - 1];
+    return this.#records[e];
   }
 
   #put(n: number, bit: number, v: number): void {
