@@ -46,8 +46,12 @@ export interface AhoCorasickTables {
   classCount: number;
   /** The number of states `K` with a dense row (at least 1: the root). */
   denseStates: number;
-  /** `K × C` transitions (see the module documentation). */
-  dense: Int32Array;
+  /**
+   * `K × C` transitions (see the module documentation): 16-bit entries (state in bits 0–14,
+   * bit 15 set when it reports) when the automaton has at most 32,767 states, else 32-bit
+   * (bit 30).
+   */
+  dense: Int32Array | Uint16Array;
   /** Whether the dense rows follow failure links (an automaton) or only edges (a trie). */
   resolved: boolean;
 }
@@ -99,6 +103,20 @@ const HAS_OUT = 1 << 17;
 /** Set in a dense entry whose target state reports keys. */
 const REPORTS = 1 << 30;
 const STATE = REPORTS - 1;
+/** The report flag of 16-bit dense entries (used when every state number fits in 15 bits). */
+const REPORTS16 = 1 << 15;
+
+// Dense rows in their stored width: 16-bit entries for an automaton of at most 32,767 states
+// (half the cache footprint), else the 32-bit entries as computed.
+function narrow(dense: Int32Array, states: number): Int32Array | Uint16Array {
+  if (states > 0x7fff) return dense;
+  const out = new Uint16Array(dense.length);
+  for (let i = 0; i < dense.length; i++) {
+    const v = dense[i];
+    out[i] = (v & STATE) | ((v & REPORTS) !== 0 ? REPORTS16 : 0);
+  }
+  return out;
+}
 const NO_POINTS = new Int32Array(0);
 const TRIE_ONLY = "This table is a trie built without failure links: walk it anchored";
 
@@ -326,7 +344,7 @@ export function buildAhoCorasick(
     let k = outStart[ns + 1];
     for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
-  const dense = denseRows(nodes, edges, classes, C, K, resolve);
+  const dense = narrow(denseRows(nodes, edges, classes, C, K, resolve), n);
   return {
     nodes,
     edges,
@@ -412,8 +430,11 @@ export class AhoCorasick {
   #classes: Uint8Array;
   #C: number;
   #K: number;
-  #dense: Int32Array;
+  #dense: Int32Array | Uint16Array;
   #resolved: boolean;
+  // The report flag and state mask of the dense entries' width.
+  #flag: number;
+  #mask: number;
   // Dense states an anchored walk may use: all of a trie's, only the root of an automaton's
   // (the root's resolved row holds its edges alone).
   #anchoredK: number;
@@ -432,6 +453,8 @@ export class AhoCorasick {
     this.#K = tables.denseStates;
     this.#dense = tables.dense;
     this.#resolved = tables.resolved;
+    this.#flag = tables.dense instanceof Uint16Array ? REPORTS16 : REPORTS;
+    this.#mask = this.#flag - 1;
     this.#anchoredK = tables.resolved ? 1 : tables.denseStates;
     if (
       this.#C < 1 || this.#C > 256 || this.#K < 1 || this.#dense.length !== this.#K * this.#C ||
@@ -533,20 +556,27 @@ export class AhoCorasick {
       }
     }
     if (C !== this.#C) bad(`automaton has ${this.#C} byte classes, its edges use ${C}`);
+    if (this.#dense instanceof Uint16Array && S > 0x7fff) {
+      bad(`automaton has 16-bit dense rows but ${S} states`);
+    }
+    // Rows hold exactly what the sparse tables imply, in either entry width.
     const want = denseRows(nodes, edges, this.#classes, C, this.#K, this.#resolved);
-    const dense = this.#dense;
+    const dense = this.#dense, flag = this.#flag;
     for (let k = 0; k < want.length; k++) {
-      if (dense[k] !== want[k]) bad(`automaton dense row ${Math.floor(k / C)} is wrong`);
+      const w = want[k];
+      if (dense[k] !== ((w & STATE) | ((w & REPORTS) !== 0 ? flag : 0))) {
+        bad(`automaton dense row ${Math.floor(k / C)} is wrong`);
+      }
     }
   }
 
   // One unanchored step from a state without a dense row: sparse edges, else failure links
-  // until a dense state answers. Returns a dense-style entry (target | REPORTS).
+  // until a dense state answers. Returns a dense-style entry (target | flag).
   #slowStep(s: number, b: number, c: number): number {
     const nodes = this.#nodes;
     for (;;) {
       const g = next(nodes, this.#edges, s, nodes[4 * s + 2], b);
-      if (g !== 0) return g | (reportsAt(nodes, g, true) ? REPORTS : 0);
+      if (g !== 0) return g | (reportsAt(nodes, g, true) ? this.#flag : 0);
       s = nodes[4 * s];
       if (s < this.#K) return this.#dense[s * this.#C + c];
     }
@@ -561,6 +591,7 @@ export class AhoCorasick {
    * @throws {RangeError} When the table is a trie built without failure links.
    */
   collect(scan: AhoCorasickScan): number {
+    const flag = this.#flag, mask = this.#mask;
     if (!this.#resolved) throw new RangeError(TRIE_ONLY);
     const bytes = scan.bytes;
     const length = scan.length;
@@ -572,8 +603,8 @@ export class AhoCorasick {
       const b = bytes[i];
       const c = classes[b];
       const v = s < K ? dense[s * C + c] : this.#slowStep(s, b, c);
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#report(s, scan);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#report(s, scan);
     }
     return scan.count;
   }
@@ -669,6 +700,7 @@ export class AhoCorasick {
    * @throws {RangeError} When the table is a trie built without failure links.
    */
   collectOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    const flag = this.#flag, mask = this.#mask;
     if (!this.#resolved) throw new RangeError(TRIE_ONLY);
     const length = query.length;
     const classes = this.#classes;
@@ -688,8 +720,8 @@ export class AhoCorasick {
       if (store) points[i] = b;
       const c = classes[b];
       const v = s < K ? dense[s * C + c] : this.#slowStep(s, b, c);
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#report(s, scan);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#report(s, scan);
     }
     return scan.count;
   }
@@ -699,7 +731,7 @@ export class AhoCorasick {
     if (s < this.#anchoredK) return this.#dense[s * this.#C + this.#classes[b]];
     const nodes = this.#nodes;
     const g = next(nodes, this.#edges, s, nodes[4 * s + 2], b);
-    return g === 0 ? 0 : g | ((nodes[4 * g + 2] & HAS_OUT) !== 0 ? REPORTS : 0);
+    return g === 0 ? 0 : g | ((nodes[4 * g + 2] & HAS_OUT) !== 0 ? this.#flag : 0);
   }
 
   // Appends state s's own outputs (no dictionary links: anchored walks), optionally once per
@@ -730,14 +762,15 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectPrefix(scan: AhoCorasickScan, dedup: boolean): number {
+    const flag = this.#flag, mask = this.#mask;
     const bytes = scan.bytes;
     const length = scan.length;
     let s = 0;
     for (let k = 0; k < length; k++) {
       const v = this.#anchoredStep(s, bytes[k]);
       if (v === 0) break;
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#own(s, scan, dedup);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, dedup);
     }
     return scan.count;
   }
@@ -755,6 +788,7 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectPrefixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    const flag = this.#flag, mask = this.#mask;
     const length = query.length;
     const start = scan.count;
     let s = 0;
@@ -767,8 +801,8 @@ export class AhoCorasick {
       if (fold && b >= 0x41 && b <= 0x5a) b += 32;
       const v = this.#anchoredStep(s, b);
       if (v === 0) break;
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, false);
     }
     return scan.count;
   }
@@ -783,6 +817,7 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectSuffixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    const flag = this.#flag, mask = this.#mask;
     const start = scan.count;
     let s = 0;
     for (let k = query.length - 1; k >= 0; k--) {
@@ -794,8 +829,8 @@ export class AhoCorasick {
       if (fold && b >= 0x41 && b <= 0x5a) b += 32;
       const v = this.#anchoredStep(s, b);
       if (v === 0) break;
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, false);
     }
     return scan.count;
   }
@@ -818,13 +853,14 @@ export class AhoCorasick {
     fromEnd: boolean,
     scan: AhoCorasickScan,
   ): number {
+    const flag = this.#flag, mask = this.#mask;
     let s = 0;
     const step = fromEnd ? -1 : 1;
     for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
       const v = this.#anchoredStep(s, points[k]);
       if (v === 0) break;
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#own(s, scan, false);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, false);
     }
     return scan.count;
   }
@@ -838,13 +874,14 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectSuffix(scan: AhoCorasickScan, dedup: boolean): number {
+    const flag = this.#flag, mask = this.#mask;
     const bytes = scan.bytes;
     let s = 0;
     for (let k = scan.length - 1; k >= 0; k--) {
       const v = this.#anchoredStep(s, bytes[k]);
       if (v === 0) break;
-      s = v & STATE;
-      if ((v & REPORTS) !== 0) this.#own(s, scan, dedup);
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, dedup);
     }
     return scan.count;
   }

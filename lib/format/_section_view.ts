@@ -84,6 +84,38 @@ export function i32View(
 }
 
 /**
+ * A `Uint16Array` view of `count` little-endian 16-bit words at byte `at` of `bytes`.
+ *
+ * @param bytes The section bytes.
+ * @param at Byte offset in the section.
+ * @param count Number of 16-bit words.
+ * @param what Table name for errors.
+ * @param base File offset of the section, for errors.
+ * @returns The view (or a converted copy when a view is not possible).
+ * @example
+ * ```ts
+ * import { u16View } from "./_section_view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(u16View(Uint8Array.of(1, 2), 0, 1, "t", 0)[0], 0x201);
+ * ```
+ */
+export function u16View(
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+  what: string,
+  base: number,
+): Uint16Array {
+  check(bytes, at, count * 2, what, base);
+  const abs = bytes.byteOffset + at;
+  if (LITTLE_ENDIAN && abs % 2 === 0) return new Uint16Array(bytes.buffer, abs, count);
+  const dv = new DataView(bytes.buffer, abs, count * 2);
+  const out = new Uint16Array(count);
+  for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, true);
+  return out;
+}
+
+/**
  * A `Uint8Array` view of `count` bytes at `at`.
  *
  * @param bytes The section bytes.
@@ -165,6 +197,20 @@ export class SectionWriter {
     const b = new Uint8Array(a.length * 4);
     const dv = new DataView(b.buffer);
     for (let i = 0; i < a.length; i++) dv.setUint32(i * 4, a[i] >>> 0, true);
+    return this.bytes(b);
+  }
+
+  /**
+   * Appends 16-bit words (little-endian) at an 8-byte-aligned offset.
+   *
+   * @param a The words.
+   * @returns Their offset.
+   */
+  u16(a: Uint16Array): number {
+    if (LITTLE_ENDIAN) return this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const b = new Uint8Array(a.length * 2);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < a.length; i++) dv.setUint16(i * 2, a[i], true);
     return this.bytes(b);
   }
 

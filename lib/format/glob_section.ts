@@ -26,9 +26,10 @@
  *
  * A descriptor is 12 words: state count `S`, edge pair count `E`, output count `O`, dense state
  * count `K`, byte class count `C`, flags (bit 0: dense rows resolved through failure links,
- * set for the automaton and clear for the two tries), then the offsets of the state records
+ * set for the automaton and clear for the two tries; bit 1: 16-bit dense entries), then the offsets of the state records
  * (`S` × 4 × `i32`), the edge pairs (`E` × 2 × `i32`), `outStart` (`S + 1` words), `outList`
- * (`O` pattern numbers), the byte classes (256 bytes) and the dense rows (`K` × `C` × `i32`);
+ * (`O` pattern numbers), the byte classes (256 bytes) and the dense rows (`K` × `C` entries,
+ * `u16` when flag bit 1 is set, else `i32`);
  * the tables are described in lib/db/aho_corasick.ts.
  *
  * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
@@ -39,7 +40,7 @@
  */
 import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer, utf8Put } from "./_case_fold.ts";
-import { i32View, SectionWriter, u32View, u8View } from "./_section_view.ts";
+import { i32View, SectionWriter, u16View, u32View, u8View } from "./_section_view.ts";
 import { GlobProgramSet } from "../db/glob.ts";
 import { AhoCorasick, buildAhoCorasick, type PieceList } from "../db/aho_corasick.ts";
 
@@ -289,13 +290,18 @@ export function encodeGlobSection(
     dv.setUint32(at + 8, ac.outList.length, true);
     dv.setUint32(at + 12, ac.denseStates, true);
     dv.setUint32(at + 16, ac.classCount, true);
-    dv.setUint32(at + 20, ac.resolved ? 1 : 0, true);
+    const wide = !(ac.dense instanceof Uint16Array);
+    dv.setUint32(at + 20, (ac.resolved ? 1 : 0) | (wide ? 0 : 2), true);
     dv.setUint32(at + 24, wr.u32(ac.nodes), true);
     dv.setUint32(at + 28, wr.u32(ac.edges), true);
     dv.setUint32(at + 32, wr.u32(ac.outStart), true);
     dv.setUint32(at + 36, wr.u32(ac.outList), true);
     dv.setUint32(at + 40, wr.bytes(ac.classes), true);
-    dv.setUint32(at + 44, wr.u32(ac.dense), true);
+    dv.setUint32(
+      at + 44,
+      wide ? wr.u32(ac.dense as Int32Array) : wr.u16(ac.dense as Uint16Array),
+      true,
+    );
   });
   const out = wr.finish();
   if (out.length > 0xffffffff) {
@@ -393,9 +399,10 @@ export class GlobIndex {
           base + at + 12,
         );
       }
-      if (flags !== (k === 0 ? 1 : 0)) {
+      if ((flags & ~2) !== (k === 0 ? 1 : 0)) {
         throw new FormatError("bad-section", `Glob ${name} has flags ${flags}`, base + at + 20);
       }
+      const narrow = (flags & 2) !== 0;
       return new AhoCorasick({
         nodes: i32View(section, u(at + 24), 4 * S, `${name} states`, base),
         edges: i32View(section, u(at + 28), 2 * E, `${name} edges`, base),
@@ -404,7 +411,9 @@ export class GlobIndex {
         classes: u8View(section, u(at + 40), 256, `${name} byte classes`, base),
         classCount: C,
         denseStates: K,
-        dense: i32View(section, u(at + 44), K * C, `${name} dense rows`, base),
+        dense: narrow
+          ? u16View(section, u(at + 44), K * C, `${name} dense rows`, base)
+          : i32View(section, u(at + 44), K * C, `${name} dense rows`, base),
         resolved: k === 0,
       });
     });

@@ -106,9 +106,10 @@ Deno.test("GlobIndex refuses a version-1 section (the old layout) and asks for a
 Deno.test("GlobIndex refuses an automaton and tries whose dense-row flags are swapped", () => {
   const s = sample();
   const dv = new DataView(s.buffer, s.byteOffset, s.byteLength);
-  // Descriptors: infix at 48, prefix at 96; flags at +20 (bit 0: rows resolved).
-  assert.equal(dv.getUint32(48 + 20, true), 1);
-  assert.equal(dv.getUint32(96 + 20, true), 0);
+  // Descriptors: infix at 48, prefix at 96; flags at +20 (bit 0: rows resolved, bit 1: 16-bit
+  // entries, as these small indexes have).
+  assert.equal(dv.getUint32(48 + 20, true), 3);
+  assert.equal(dv.getUint32(96 + 20, true), 2);
   const a = s.slice();
   new DataView(a.buffer).setUint32(48 + 20, 0, true);
   assert.throws(() => new GlobIndex(a), /infix automaton has flags 0/);
