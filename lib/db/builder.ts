@@ -134,9 +134,11 @@ class ExtState {
   keys: string[] = [];
   norms: string[] = [];
   count = 0;
-  // Slot → entry index + 1 (0: free); the hash of each entry's normalized key.
-  table: Int32Array = new Int32Array(1 << 10);
-  hashes: Int32Array = new Int32Array(256);
+  // Slots of two words: the hash of an entry's normalized key and the entry index + 1 (0: free
+  // slot), so a probe reads one cache line.
+  table: Int32Array = new Int32Array(2 << 10);
+  // The free slot where the last unsuccessful find() ended.
+  #free = 0;
   offsets: Float64Array = new Float64Array(256);
   // Where each entry came from: an index into the builder's file names (-1: unknown) and a line.
   srcFile: Int32Array = new Int32Array(256);
@@ -151,20 +153,25 @@ class ExtState {
   /** The entry whose normalized key is `norm` (with hash `h`), or -1. */
   find(norm: string, h: number): number {
     const table = this.table;
-    const mask = table.length - 1;
+    const mask = (table.length >> 1) - 1;
     for (let slot = h & mask;; slot = (slot + 1) & mask) {
-      const e = table[slot];
-      if (e === 0) return -1;
-      if (this.hashes[e - 1] === h && this.norms[e - 1] === norm) return e - 1;
+      const e = table[2 * slot + 1];
+      if (e === 0) {
+        this.#free = slot;
+        return -1;
+      }
+      if (table[2 * slot] === h && this.norms[e - 1] === norm) return e - 1;
     }
   }
 
-  /** Appends a new entry (its normalized key not present); returns its index. */
+  /**
+   * Appends a new entry whose normalized key `norm` (hash `h`) the last find() did not find;
+   * returns its index.
+   */
   push(key: string, norm: string, h: number, offset: number, file: number, line: number): number {
     const i = this.count++;
-    if (i === this.hashes.length) {
+    if (i === this.offsets.length) {
       const n = 2 * i;
-      this.hashes = grown(this.hashes, n);
       this.srcFile = grown(this.srcFile, n);
       this.srcLine = grown(this.srcLine, n);
       const o = new Float64Array(n);
@@ -173,24 +180,23 @@ class ExtState {
     }
     this.keys.push(key);
     this.norms.push(norm);
-    this.hashes[i] = h;
     this.offsets[i] = offset;
     this.srcFile[i] = file;
     this.srcLine[i] = line;
-    if (2 * this.count > this.table.length) {
-      const table = new Int32Array(2 * this.table.length);
-      const mask = table.length - 1;
-      for (let k = 0; k < this.count; k++) {
-        let slot = this.hashes[k] & mask;
-        while (table[slot] !== 0) slot = (slot + 1) & mask;
-        table[slot] = k + 1;
+    let table = this.table;
+    table[2 * this.#free] = h;
+    table[2 * this.#free + 1] = i + 1;
+    if (this.count > table.length >> 2) {
+      const next = new Int32Array(2 * table.length);
+      const mask = (next.length >> 1) - 1;
+      for (let k = 0; k < table.length; k += 2) {
+        if (table[k + 1] === 0) continue;
+        let slot = table[k] & mask;
+        while (next[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+        next[2 * slot] = table[k];
+        next[2 * slot + 1] = table[k + 1];
       }
-      this.table = table;
-    } else {
-      const mask = this.table.length - 1;
-      let slot = h & mask;
-      while (this.table[slot] !== 0) slot = (slot + 1) & mask;
-      this.table[slot] = i + 1;
+      this.table = table = next;
     }
     return i;
   }
