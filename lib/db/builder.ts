@@ -525,6 +525,7 @@ export class DatabaseBuilder {
     if (text === "") throw new InputError("bad-entry", "Empty entry", source);
     let rest = text;
     let kind: string | null = null;
+    let v6Prefix = -1;
     if (text.startsWith(IP_PREFIX)) {
       rest = text.slice(IP_PREFIX.length);
     } else {
@@ -542,6 +543,9 @@ export class DatabaseBuilder {
       if (prefix === "literal" || prefix === "glob" || this.#ext.has(prefix)) {
         kind = prefix;
         rest = text.slice(colon + 1);
+      } else if (colon > 0 && (v6Prefix = this.#parseV6(text)) >= 0) {
+        // IPv6 text (parsed once).
+        return this.#addNetwork(text, data, source, v6Prefix);
       } else if (!looksLikeIp(text)) {
         for (const [k, st] of this.#ext) {
           if (st.encoder.claims?.(text)) {
@@ -684,11 +688,15 @@ export class DatabaseBuilder {
     return false;
   }
 
-  #addNetwork(text: string, data: WritableValue, source?: EntrySource): void {
-    if (this.#addV4(text, data, source)) return;
+  /**
+   * Stores an IP network given as text; `v6Prefix`, when 0 or more, says that `#parseV6(text)`
+   * already parsed it into `#scratch6` with that prefix length.
+   */
+  #addNetwork(text: string, data: WritableValue, source?: EntrySource, v6Prefix = -1): void {
+    if (v6Prefix < 0 && this.#addV4(text, data, source)) return;
     // IPv6 text: parsed into a scratch buffer; anything unusual takes parseCidr for its error.
     let given: Uint8Array = this.#scratch6;
-    let givenPrefix = this.#parseV6(text);
+    let givenPrefix = v6Prefix >= 0 ? v6Prefix : this.#parseV6(text);
     let isV6 = true;
     if (givenPrefix < 0) {
       let net;
