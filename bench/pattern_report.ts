@@ -7,8 +7,9 @@
  *   deno run -A bench/pattern_report.ts --literals-only | --globs-only
  *
  * Sub-modes used by the report itself (each in a fresh process):
- *   --build-only   1,000,000 mixed entries through DatabaseBuilder; prints JSON with the rate
- *                  and the peak resident memory (VmHWM)
+ *   --build-only   1,000,000 mixed entries through DatabaseBuilder (1000 shared value
+ *                  objects); prints JSON with the rate and the peak resident memory (VmHWM)
+ *   --build-only-fresh  the same with a value object per entry (as a feed parser makes them)
  *   --gc-only      10,000,000 mixed zero-allocation queries; run with
  *                  --v8-flags=--trace-gc,--expose-gc: explicit collections mark the loop
  *
@@ -205,8 +206,8 @@ function globSection(): void {
   }
 }
 
-function buildOnly(): void {
-  const N = 1_000_000;
+/** The 1M mixed entries of the build benchmark. */
+function buildEntries(): string[] {
   const g = new Names(21);
   // 400k IPv4 (hosts and /24s), 100k IPv6, 400k literals, 100k globs.
   const entries: string[] = [];
@@ -221,11 +222,25 @@ function buildOnly(): void {
   for (const l of lits) entries.push(`literal:${l}`);
   const styles = GLOB_STYLES.flatMap((s) => makeGlobs(s, 25_000, 23 + s.length));
   for (const s of styles) entries.push(`glob:${s}`);
-  const values = Array.from({ length: 1000 }, (_, i) => dataFor(i));
+  return entries;
+}
+
+/**
+ * Times DatabaseBuilder over the 1M entries. With `fresh`, every entry gets its own value
+ * object (made before timing), as a feed parser hands them over; otherwise 1000 value objects
+ * are shared (a library caller reusing values), which lets the data writer skip re-encoding
+ * an unchanged object it has seen.
+ */
+function buildOnly(fresh: boolean): void {
+  const N = 1_000_000;
+  const entries = buildEntries();
+  const shared = Array.from({ length: 1000 }, (_, i) => dataFor(i));
+  const values = fresh ? entries.map((_, i) => dataFor(i % 1000)) : shared;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const b = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
-  for (let i = 0; i < entries.length; i++) b.add(entries[i], values[i % 1000]);
+  if (fresh) { for (let i = 0; i < entries.length; i++) b.add(entries[i], values[i]); }
+  else for (let i = 0; i < entries.length; i++) b.add(entries[i], values[i % 1000]);
   const bytes = b.build();
   const s = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -235,6 +250,7 @@ function buildOnly(): void {
   console.log(JSON.stringify({
     entries: entries.length,
     requested: N,
+    freshValues: fresh,
     seconds: s,
     rate: entries.length / s,
     cpuSeconds: cpuS,
@@ -313,14 +329,38 @@ async function report(): Promise<void> {
   await literalSection();
   globSection();
   console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
-  const build = JSON.parse((await subprocess([], "--build-only")).stdout.trim().split("\n").pop()!);
+  for (const mode of ["--build-only", "--build-only-fresh"]) {
+    const build = JSON.parse((await subprocess([], mode)).stdout.trim().split("\n").pop()!);
+    console.log(
+      `  ${build.freshValues ? "a value object per entry" : "1000 shared value objects"}: ` +
+        `${build.entries.toLocaleString("en-US")} entries in ${build.seconds.toFixed(2)} s → ` +
+        `${fmt(build.rate)} entries/s wall (target 500 k); ${
+          build.cpuSeconds.toFixed(2)
+        } s CPU → ` +
+        `${fmt(build.cpuRate)} entries per CPU-second; peak RSS ${
+          build.peakRssMiB.toFixed(0)
+        } MiB; file ${build.fileMiB.toFixed(1)} MiB; ${JSON.stringify(build.counts)}`,
+    );
+  }
+  // What a user of the CLI sees: the same entries as a JSON Lines feed through `mxy build`
+  // (parsing included).
+  const feed = `${DATA}build_1m.jsonl`;
+  const feedLines = buildEntries().map((e, i) =>
+    JSON.stringify({ entry: e, ...dataFor(i % 1000) })
+  );
+  await Deno.writeTextFile(feed, feedLines.join("\n") + "\n");
+  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "build", feed, "-o", `${DATA}build_1m.mxy`, "--on-duplicate", "last"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const cliS = (performance.now() - t0) / 1000;
+  if (!out.success) throw new Error(`mxy build failed: ${new TextDecoder().decode(out.stderr)}`);
   console.log(
-    `  ${build.entries.toLocaleString("en-US")} entries in ${build.seconds.toFixed(2)} s → ` +
-      `${fmt(build.rate)} entries/s wall (target 500 k); ${build.cpuSeconds.toFixed(2)} s CPU → ` +
-      `${fmt(build.cpuRate)} entries per CPU-second; peak RSS ${
-        build.peakRssMiB.toFixed(0)
-      } MiB; ` +
-      `file ${build.fileMiB.toFixed(1)} MiB; ${JSON.stringify(build.counts)}`,
+    `  mxy build of the same entries as a JSON Lines feed (process start and parsing included): ` +
+      `${cliS.toFixed(2)} s → ${fmt(feedLines.length / cliS)} entries/s`,
   );
   console.log("\n## GC during 10,000,000 mixed zero-allocation queries (--trace-gc)");
   const run = await subprocess(["--v8-flags=--trace-gc,--expose-gc"], "--gc-only");
@@ -337,7 +377,8 @@ async function report(): Promise<void> {
   for (const l of gcs.slice(0, 5)) console.log(`    ${l.trim()}`);
 }
 
-if (args.has("--build-only")) buildOnly();
+if (args.has("--build-only")) buildOnly(false);
+else if (args.has("--build-only-fresh")) buildOnly(true);
 else if (args.has("--literals-only")) {
   await Deno.mkdir(DATA, { recursive: true });
   await literalSection();
