@@ -483,33 +483,18 @@ export interface DataSectionStats {
   pointers: number;
 }
 
-/** A map of plain values that was added before: its prototype, keys and values then, its offset. */
+/** Most flat maps a {@linkcode DataSectionWriter} remembers by content (see `add`). */
+const REMEMBER = 65536;
+
+/** How many added map objects the writer remembers by identity before it takes stock. */
+const REMEMBER_OBJECTS = 4096;
+
+/** A map object added before: its prototype, keys and values then, and its offset. */
 interface Remembered {
   proto: object | null;
   keys: string[];
   values: unknown[];
   offset: number;
-}
-
-/** How many added maps the writer remembers by identity before it takes stock (see `add`). */
-const REMEMBER = 4096;
-
-/**
- * The keys and values of `v` when it is a map (prototype `Object.prototype` or `null`) whose
- * values are all strings, numbers, booleans or bigints; else null.
- */
-function flatMap(v: object): Remembered | null {
-  const proto = Object.getPrototypeOf(v);
-  if ((proto !== Object.prototype && proto !== null) || Array.isArray(v)) return null;
-  const keys = Object.keys(v);
-  const values = new Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const x = (v as Record<string, unknown>)[keys[i]];
-    const t = typeof x;
-    if (t !== "string" && t !== "number" && t !== "boolean" && t !== "bigint") return null;
-    values[i] = x;
-  }
-  return { proto, keys, values, offset: 0 };
 }
 
 /** Whether `v` still has the prototype, keys (in order) and values remembered in `r`. */
@@ -529,6 +514,64 @@ function unchanged(v: object, r: Remembered): boolean {
     i++;
   }
   return i === n;
+}
+
+const FNV_PRIME = 0x01000193;
+
+/** How many members the last {@linkcode readFlatMap} read. */
+let flatCount = 0;
+
+/**
+ * Reads a flat map: a map (prototype `Object.prototype` or `null`) of at most 64 own enumerable
+ * string keys whose values are strings, booleans or numbers other than NaN. Fills `keys` and
+ * `values` (64 long) from the start, sets `flatCount`, and returns a 32-bit hash of them (0 or
+ * more), or -1 for anything else.
+ */
+function readFlatMap(v: object, keys: string[], values: unknown[]): number {
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || Array.isArray(v)) return -1;
+  let h = 0x811c9dc5 | 0;
+  let n = 0;
+  // for-in lists own keys in Object.keys order, then inherited enumerable ones.
+  for (const k in v) {
+    if (n === 64 || !Object.hasOwn(v, k)) return -1;
+    const x = (v as Record<string, unknown>)[k];
+    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), FNV_PRIME);
+    switch (typeof x) {
+      case "string":
+        h = Math.imul(h ^ 0x100, FNV_PRIME);
+        for (let i = 0; i < x.length; i++) h = Math.imul(h ^ x.charCodeAt(i), FNV_PRIME);
+        break;
+      case "number":
+        if (x !== x) return -1; // NaN
+        // 0 and -0 are stored differently.
+        h = Math.imul(h ^ (x === 0 && 1 / x < 0 ? 0x300 : 0x200), FNV_PRIME);
+        h = Math.imul(h ^ (x | 0), FNV_PRIME);
+        h = Math.imul(h ^ ((x / 4294967296) | 0), FNV_PRIME);
+        break;
+      case "boolean":
+        h = Math.imul(h ^ (x ? 0x401 : 0x400), FNV_PRIME);
+        break;
+      default:
+        return -1;
+    }
+    h = Math.imul(h ^ 0x500, FNV_PRIME);
+    keys[n] = k;
+    values[n] = x;
+    n++;
+  }
+  flatCount = n;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Whether `a` starts with the items of `b` (0 and -0 apart). */
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y || (x === 0 && 1 / (x as number) !== 1 / (y as number))) return false;
+  }
+  return true;
 }
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {
@@ -569,10 +612,22 @@ export class DataSectionWriter {
   #hash = new Uint32Array(1024);
   #canonAt = new Float64Array(1024);
   #added = 0;
-  // Flat maps added before, by identity, so that adding the same unchanged object again skips
-  // encoding it (null once the caller turned out to pass fresh objects: see `add`).
+  // Flat maps added before, by content: a hash table of their key/value hashes, their keys and
+  // values, and their offsets; adding an equal map again skips encoding it (see `add`).
+  #flatOn = true;
+  // Map objects added before, by identity, so that adding the same unchanged object again skips
+  // even reading it all (null once the caller turned out to pass fresh objects).
   #seen: Map<object, Remembered> | null = new Map();
   #seenHits = 0;
+  #flatTable = new Int32Array(1 << 10); // remembered map index + 1, 0 = free slot
+  #flatHash: number[] = [];
+  #flatKeys: string[][] = [];
+  #flatValues: unknown[][] = [];
+  #flatOffsets: number[] = [];
+  #flatTries = 0;
+  #flatHits = 0;
+  #keys: string[] = new Array(64).fill("");
+  #values: unknown[] = new Array(64).fill(0);
 
   /**
    * Starts an empty data section.
@@ -595,8 +650,8 @@ export class DataSectionWriter {
 
   /**
    * Stores a value (once) and returns its offset from the start of the data section. A map of
-   * plain values that is added again as the same object, with the same keys and values, is not
-   * encoded again (the writer remembers a few thousand such objects while they keep coming back).
+   * strings, numbers and booleans equal to one added before (same keys in the same order, same
+   * values) is not encoded again: the writer remembers such maps while they keep repeating.
    *
    * @param value The value.
    * @returns The offset of its encoding.
@@ -613,29 +668,88 @@ export class DataSectionWriter {
    */
   add(value: WritableValue): number {
     this.#added++;
+    if (typeof value !== "object" || value === null) return this.#add(value);
     const seen = this.#seen;
-    if (seen === null || typeof value !== "object" || value === null) return this.#add(value);
-    // The same map object again, with the same keys and values: the same encoding, so the
-    // same offset.
-    const r = seen.get(value);
-    if (r !== undefined && unchanged(value, r)) {
-      this.#seenHits++;
-      return r.offset;
-    }
-    const offset = this.#add(value);
-    const flat = flatMap(value);
-    if (flat !== null) {
-      if (seen.size >= REMEMBER) {
+    if (seen !== null) {
+      // The same map object again, unchanged.
+      const r = seen.get(value);
+      if (r !== undefined && unchanged(value, r)) {
+        this.#seenHits++;
+        return r.offset;
+      }
+    } else if (!this.#flatOn) return this.#add(value);
+    const keys = this.#keys;
+    const values = this.#values;
+    const h = readFlatMap(value, keys, values);
+    if (h < 0) return this.#add(value);
+    const n = flatCount;
+    const offset = this.#flatOffset(h, n);
+    if (seen !== null) {
+      if (seen.size >= REMEMBER_OBJECTS) {
         // Remember the next batch only while objects come back at least once on average.
         seen.clear();
-        if (this.#seenHits < REMEMBER) {
+        if (this.#seenHits < REMEMBER_OBJECTS) {
           this.#seen = null;
           return offset;
         }
         this.#seenHits = 0;
       }
-      flat.offset = offset;
-      seen.set(value, flat);
+      const proto = Object.getPrototypeOf(value);
+      seen.set(value, { proto, keys: keys.slice(0, n), values: values.slice(0, n), offset });
+    }
+    return offset;
+  }
+
+  /**
+   * The offset of the flat map just read into `#keys` and `#values` (`n` members, hash `h`):
+   * that of an equal map added before (same keys in order, same values: the same encoding), or
+   * the new encoding of what was read (a getter is read once).
+   */
+  #flatOffset(h: number, n: number): number {
+    const keys = this.#keys;
+    const values = this.#values;
+    const table = this.#flatTable;
+    const mask = table.length - 1;
+    let slot = h & mask;
+    const on = this.#flatOn;
+    if (on) {
+      for (;;) {
+        const e = table[slot];
+        if (e === 0) break;
+        const r = e - 1;
+        if (
+          this.#flatHash[r] === h && this.#flatKeys[r].length === n &&
+          sameValues(keys, this.#flatKeys[r]) && sameValues(values, this.#flatValues[r])
+        ) {
+          this.#flatHits++;
+          return this.#flatOffsets[r];
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (++this.#flatTries % 4096 === 0 && this.#flatHits * 4 < this.#flatTries) {
+        // Maps rarely repeat: stop looking for them.
+        this.#flatOn = false;
+      }
+    }
+    const copy: WritableMap = Object.create(null);
+    for (let i = 0; i < n; i++) copy[keys[i]] = values[i] as WritableValue;
+    const offset = this.#add(copy);
+    const count = this.#flatOffsets.length;
+    if (!on || count >= REMEMBER) return offset;
+    this.#flatHash.push(h);
+    this.#flatKeys.push(keys.slice(0, n));
+    this.#flatValues.push(values.slice(0, n));
+    this.#flatOffsets.push(offset);
+    table[slot] = count + 1;
+    if (2 * (count + 1) > table.length) {
+      const next = new Int32Array(2 * table.length);
+      const m = next.length - 1;
+      for (let r = 0; r <= count; r++) {
+        let at = this.#flatHash[r] & m;
+        while (next[at] !== 0) at = (at + 1) & m;
+        next[at] = r + 1;
+      }
+      this.#flatTable = next;
     }
     return offset;
   }

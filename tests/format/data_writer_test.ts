@@ -250,3 +250,28 @@ Deno.test("DataSectionWriter.add() gives each object, added again after changes,
     { numRuns: 300 },
   );
 });
+
+Deno.test("DataSectionWriter.add() stores equal maps given as different objects once", () => {
+  const w = new DataSectionWriter();
+  const a = w.add({ tag: "x", n: 1, ok: true });
+  assert.equal(w.add({ tag: "x", n: 1, ok: true }), a);
+  assert.notEqual(w.add({ n: 1, tag: "x", ok: true }), a); // another key order
+  assert.notEqual(w.add({ tag: "x", n: -0, ok: true }), w.add({ tag: "x", n: 0, ok: true }));
+  assert.equal(w.add({ tag: "x", n: NaN }), w.add({ tag: "x", n: NaN }));
+  assert.equal(w.add({ tag: "x", n: 1n, ok: true }), a); // 1n encodes as 1 does
+  const own = JSON.parse('{"__proto__": "p", "n": 2}');
+  const at = w.add(own);
+  assert.deepEqual(Object.keys(decode(w.bytes(), at) as object), ["__proto__", "n"]);
+  assert.equal(w.add(JSON.parse('{"__proto__": "p", "n": 2}')), at);
+  // A getter: the offset holds the value it gave last during that add().
+  let calls = 0;
+  const flip = {
+    get v() {
+      return ++calls % 2 === 0 ? "even" : "odd";
+    },
+  };
+  for (let i = 0; i < 4; i++) {
+    const off = w.add(flip);
+    assert.deepEqual(decode(w.bytes(), off), { v: calls % 2 === 0 ? "even" : "odd" });
+  }
+});
