@@ -1298,14 +1298,10 @@ class TreeWriter {
       // One node (the tree's root), its records the data of the root's network or none.
       const e = this.rootEntry || inherited;
       const n = this.#count++;
-      this.#put(n, 0, this.#data(e));
-      this.#put(n, 1, this.#data(e));
+      this.#put(n, 0, this.#records[e]);
+      this.#put(n, 1, this.#records[e]);
     } else this.#node(0, 0, this.#list.size, inherited);
     return this.#count;
-  }
-
-  #data(e: number): number {
-    return this.#records[e];
   }
 
   #put(n: number, bit: number, v: number): void {
@@ -1320,7 +1316,7 @@ class TreeWriter {
   /** The record of a link to the IPv4 subtree, inheriting `e` (written when first reached). */
   #link(e: number): number {
     const v4 = this.#v4 as TreeWriter;
-    if (v4.leaf) return this.#data(v4.rootEntry || e);
+    if (v4.leaf) return this.#records[v4.rootEntry || e];
     if (this.#v4Number < 0) {
       this.#v4Number = this.#count;
       this.#count = v4.write(this.#count, e);
@@ -1355,19 +1351,19 @@ class TreeWriter {
 
   /** Writes record `bit` of node `num`: its child at depth `d` with networks `[lo, hi)`. */
   #child(num: number, bit: number, d: number, lo: number, hi: number, e: number): void {
-    if (lo === hi) return this.#put(num, bit, this.#data(e));
+    if (lo === hi) return this.#put(num, bit, this.#records[e]);
     if (hi - lo > 1) {
       this.#put(num, bit, this.#count);
       return this.#node(d, lo, hi, e);
     }
     const p = this.#prefix[lo];
     const own = this.#entry[lo];
-    if (p === d) return this.#put(num, bit, own < 0 ? this.#link(e) : this.#data(own));
+    if (p === d) return this.#put(num, bit, own < 0 ? this.#link(e) : this.#records[own]);
     // One network below: a run of nodes down to it, the other records inheriting `e`.
     this.#put(num, bit, this.#count);
     const words = this.#words;
     const at = lo * this.#stride;
-    const other = this.#data(e);
+    const other = this.#records[e];
     const file = this.#file;
     for (let k = d; k < p; k++) {
       const n = this.#count++;
@@ -1375,7 +1371,7 @@ class TreeWriter {
       if (this.#recordSize !== 24 || k + 1 === p) {
         this.#put(n, side ^ 1, other);
         if (k + 1 < p) this.#put(n, side, n + 1);
-        else this.#put(n, side, own < 0 ? this.#link(e) : this.#data(own));
+        else this.#put(n, side, own < 0 ? this.#link(e) : this.#records[own]);
         continue;
       }
       // 24-bit records written here: the next node on one side, `other` on the other.
