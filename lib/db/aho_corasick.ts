@@ -145,37 +145,115 @@ export function buildAhoCorasick(
 ): AhoCorasickTables {
   const resolve = options.resolve ?? true;
   const budget = options.denseBudget ?? 1 << 20;
-  // The trie as linked lists in typed arrays (no per-state objects): children of a state are a
-  // sibling list kept sorted by byte; the root's children are also in a dense table.
-  const list = Array.isArray(pieces) ? flatten(pieces) : pieces;
-  const bytes = list.bytes, from = list.start, to = list.end;
-  const keys = from.length;
-  let cap = 1;
-  for (let key = 0; key < keys; key++) if (to[key] > from[key]) cap += to[key] - from[key];
-  const first = new Int32Array(cap).fill(-1);
-  const sibling = new Int32Array(cap).fill(-1);
-  const label = new Int32Array(cap);
-  const outHead = new Int32Array(cap).fill(-1);
-  const outNext = new Int32Array(keys);
-  const rootOf = new Int32Array(256);
-  // A state that gathers many children also gets a 256-entry row (lookups in one read instead
-  // of a walk along its sibling list); rowOf[s] is its row + 1, 0 for none.
-  const deg = new Uint16Array(cap);
-  const rowOf = new Int32Array(cap);
-  let rows = new Int32Array(256 * 64);
-  let rowCount = 0;
-  let n = 1;
-  const child = (s: number, b: number): number => {
-    if (s === 0) return rootOf[b];
-    const r = rowOf[s];
-    if (r !== 0) return rows[(r - 1) * 256 + b];
-    for (let c = first[s]; c >= 0; c = sibling[c]) {
+  // Each phase is its own small function over one TrieBuild, so the JIT optimizes each loop
+  // on its own (this runs once per index, cold).
+  const t = insertPieces(Array.isArray(pieces) ? flatten(pieces) : pieces);
+  const n = t.n;
+  const byNew = breadthFirst(t);
+  // Byte classes, and how many states get a dense row.
+  const used = new Uint8Array(256);
+  const label = t.label;
+  for (let s = 1; s < n; s++) used[label[s]] = 1;
+  const classes = new Uint8Array(256);
+  let C = 1;
+  for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
+  const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
+  const rank = new Int32Array(n);
+  for (let r = 0; r < n; r++) rank[byNew[r]] = r;
+  const fail = new Int32Array(n);
+  const dictLink = new Int32Array(n).fill(-1);
+  if (resolve) failureLinks(t, byNew, rank, classes, C, K, fail, dictLink);
+  const id = numberStates(t, byNew, rank, K);
+  const tables = emitTables(t, byNew, id, fail, dictLink);
+  const dense = narrow(denseRows(tables.nodes, tables.edges, classes, C, K, resolve), n);
+  return { ...tables, classes, classCount: C, denseStates: K, dense, resolved: resolve };
+}
+
+/**
+ * The trie under construction, as linked lists in typed arrays (no per-state objects):
+ * children of a state are a sibling list kept sorted by byte; the root's children, and those
+ * of any state that gathers many, are also in 256-entry rows.
+ */
+class TrieBuild {
+  first: Int32Array;
+  sibling: Int32Array;
+  label: Int32Array;
+  outHead: Int32Array;
+  outNext: Int32Array;
+  rootOf = new Int32Array(256);
+  // rowOf[s] is the row of a state with many children, plus 1; 0 for none.
+  deg: Uint16Array;
+  rowOf: Int32Array;
+  rows = new Int32Array(256 * 64);
+  rowCount = 0;
+  n = 1;
+
+  constructor(cap: number, keys: number) {
+    this.first = new Int32Array(cap).fill(-1);
+    this.sibling = new Int32Array(cap).fill(-1);
+    this.label = new Int32Array(cap);
+    this.outHead = new Int32Array(cap).fill(-1);
+    this.outNext = new Int32Array(keys);
+    this.deg = new Uint16Array(cap);
+    this.rowOf = new Int32Array(cap);
+  }
+
+  /** The child of `s` on byte `b`, or 0. */
+  child(s: number, b: number): number {
+    if (s === 0) return this.rootOf[b];
+    const r = this.rowOf[s];
+    if (r !== 0) return this.rows[(r - 1) * 256 + b];
+    const label = this.label, sibling = this.sibling;
+    for (let c = this.first[s]; c >= 0; c = sibling[c]) {
       const l = label[c];
       if (l === b) return c;
       if (l > b) break;
     }
     return 0;
-  };
+  }
+
+  /** Adds a new child of `s` on byte `b` (not present yet); returns it. */
+  addChild(s: number, b: number): number {
+    const t = this.n++;
+    const label = this.label, sibling = this.sibling, first = this.first;
+    label[t] = b;
+    if (s === 0) {
+      this.rootOf[b] = t;
+    }
+    // Insert into the sorted sibling list.
+    let prev = -1, c = first[s];
+    while (c >= 0 && label[c] < b) {
+      prev = c;
+      c = sibling[c];
+    }
+    sibling[t] = c;
+    if (prev < 0) first[s] = t;
+    else sibling[prev] = t;
+    if (s !== 0) {
+      const d = ++this.deg[s];
+      if (this.rowOf[s] !== 0) this.rows[(this.rowOf[s] - 1) * 256 + b] = t;
+      else if (d === 8) {
+        if ((this.rowCount + 1) * 256 > this.rows.length) {
+          const grown = new Int32Array(this.rows.length * 2);
+          grown.set(this.rows);
+          this.rows = grown;
+        }
+        const at = this.rowCount++ * 256;
+        for (let x = first[s]; x >= 0; x = sibling[x]) this.rows[at + label[x]] = x;
+        this.rowOf[s] = this.rowCount;
+      }
+    }
+    return t;
+  }
+}
+
+function insertPieces(list: PieceList): TrieBuild {
+  const bytes = list.bytes, from = list.start, to = list.end;
+  const keys = from.length;
+  let cap = 1;
+  for (let key = 0; key < keys; key++) if (to[key] > from[key]) cap += to[key] - from[key];
+  const t = new TrieBuild(cap, keys);
+  const label = t.label, first = t.first, deg = t.deg, outHead = t.outHead, outNext = t.outNext;
   for (let key = 0; key < keys; key++) {
     const end = to[key];
     if (end <= from[key]) continue;
@@ -183,41 +261,14 @@ export function buildAhoCorasick(
     let i = from[key];
     // Follow existing edges, then create the rest of the piece as a chain of new states.
     for (; i < end; i++) {
-      const t = child(s, bytes[i]);
-      if (t === 0) break;
-      s = t;
+      const c = t.child(s, bytes[i]);
+      if (c === 0) break;
+      s = c;
     }
     if (i < end) {
-      const b = bytes[i];
-      const t = n++;
-      label[t] = b;
-      if (s === 0) rootOf[b] = t;
-      // Insert into the sorted sibling list.
-      let prev = -1, c = first[s];
-      while (c >= 0 && label[c] < b) {
-        prev = c;
-        c = sibling[c];
-      }
-      sibling[t] = c;
-      if (prev < 0) first[s] = t;
-      else sibling[prev] = t;
-      if (s !== 0) {
-        const d = ++deg[s];
-        if (rowOf[s] !== 0) rows[(rowOf[s] - 1) * 256 + b] = t;
-        else if (d === 8) {
-          if ((rowCount + 1) * 256 > rows.length) {
-            const grown = new Int32Array(rows.length * 2);
-            grown.set(rows);
-            rows = grown;
-          }
-          const at = rowCount++ * 256;
-          for (let x = first[s]; x >= 0; x = sibling[x]) rows[at + label[x]] = x;
-          rowOf[s] = rowCount;
-        }
-      }
-      s = t;
+      s = t.addChild(s, bytes[i]);
       for (i++; i < end; i++) {
-        const u = n++;
+        const u = t.n++;
         label[u] = bytes[i];
         first[s] = u;
         deg[s] = 1;
@@ -227,63 +278,73 @@ export function buildAhoCorasick(
     outNext[key] = outHead[s];
     outHead[s] = key;
   }
-  // Breadth-first order, children in byte order.
-  const byNew = new Int32Array(n);
+  return t;
+}
+
+// Breadth-first order of the states, children in byte order.
+function breadthFirst(t: TrieBuild): Int32Array {
+  const first = t.first, sibling = t.sibling;
+  const byNew = new Int32Array(t.n);
   let tail = 1;
   for (let head = 0; head < tail; head++) {
-    for (let t = first[byNew[head]]; t >= 0; t = sibling[t]) byNew[tail++] = t;
+    for (let c = first[byNew[head]]; c >= 0; c = sibling[c]) byNew[tail++] = c;
   }
-  // Byte classes, and how many states get a dense row.
-  const used = new Uint8Array(256);
-  for (let t = 1; t < n; t++) used[label[t]] = 1;
-  const classes = new Uint8Array(256);
-  let C = 1;
-  for (let b = 0; b < 256; b++) if (used[b] !== 0) classes[b] = C++;
-  const K = Math.max(1, Math.min(n, Math.floor(budget / C)));
-  const rank = new Int32Array(n);
-  for (let r = 0; r < n; r++) rank[byNew[r]] = r;
-  // Failure and dictionary links (an automaton only: a trie is walked anchored and keeps the
-  // root as every failure link). States are taken breadth-first; the first K get a resolved row
-  // as they come (their failure state, shallower, has its row already), and a failure link is
-  // found by stepping from the parent's failure state: through sparse edges and failure links
-  // until a state with a row answers in one read.
-  const fail = new Int32Array(n);
-  const dictLink = new Int32Array(n).fill(-1);
-  if (resolve) {
-    const rows = new Int32Array(K * C);
-    for (let r = 0; r < n; r++) {
-      const s = byNew[r];
-      if (r < K) {
-        const at = r * C;
-        if (s !== 0) rows.copyWithin(at, rank[fail[s]] * C, rank[fail[s]] * C + C);
-        for (let t = first[s]; t >= 0; t = sibling[t]) rows[at + classes[label[t]]] = t;
-      }
-      for (let t = first[s]; t >= 0; t = sibling[t]) {
-        if (s === 0) continue;
-        const b = label[t];
-        let f = fail[s];
-        let g = -1;
-        while (rank[f] >= K) {
-          const x = child(f, b);
-          if (x !== 0) {
-            g = x;
-            break;
-          }
-          f = fail[f];
+  return byNew;
+}
+
+// Failure and dictionary links (an automaton only: a trie is walked anchored and keeps the
+// root as every failure link). States are taken breadth-first; the first K get a resolved row
+// as they come (their failure state, shallower, has its row already), and a failure link is
+// found by stepping from the parent's failure state: through sparse edges and failure links
+// until a state with a row answers in one read.
+function failureLinks(
+  t: TrieBuild,
+  byNew: Int32Array,
+  rank: Int32Array,
+  classes: Uint8Array,
+  C: number,
+  K: number,
+  fail: Int32Array,
+  dictLink: Int32Array,
+): void {
+  const first = t.first, sibling = t.sibling, label = t.label, outHead = t.outHead;
+  const rows = new Int32Array(K * C);
+  for (let r = 0; r < t.n; r++) {
+    const s = byNew[r];
+    if (r < K) {
+      const at = r * C;
+      if (s !== 0) rows.copyWithin(at, rank[fail[s]] * C, rank[fail[s]] * C + C);
+      for (let c = first[s]; c >= 0; c = sibling[c]) rows[at + classes[label[c]]] = c;
+    }
+    if (s === 0) continue;
+    for (let c = first[s]; c >= 0; c = sibling[c]) {
+      const b = label[c];
+      let f = fail[s];
+      let g = -1;
+      while (rank[f] >= K) {
+        const x = t.child(f, b);
+        if (x !== 0) {
+          g = x;
+          break;
         }
-        if (g < 0) g = rows[rank[f] * C + classes[b]];
-        fail[t] = g;
-        dictLink[t] = outHead[g] >= 0 ? g : dictLink[g];
+        f = fail[f];
       }
+      if (g < 0) g = rows[rank[f] * C + classes[b]];
+      fail[c] = g;
+      dictLink[c] = outHead[g] >= 0 ? g : dictLink[g];
     }
   }
-  // The first K states in breadth-first order keep their rank; the subtrees below them are
-  // numbered depth-first (preorder, children in byte order), so a walk down a chain of
-  // single-edge states reads consecutive records.
-  const id = new Int32Array(n);
+}
+
+// The first K states in breadth-first order keep their rank; the subtrees below them are
+// numbered depth-first (preorder, children in byte order), so a walk down a chain of
+// single-edge states reads consecutive records. Returns the new number of every state.
+function numberStates(t: TrieBuild, byNew: Int32Array, rank: Int32Array, K: number): Int32Array {
+  const first = t.first, sibling = t.sibling;
+  const id = new Int32Array(t.n);
   for (let r = 0; r < K; r++) id[byNew[r]] = r;
   let nextId = K;
-  const stack = new Int32Array(n);
+  const stack = new Int32Array(t.n);
   for (let r = 0; r < K; r++) {
     for (let c = first[byNew[r]]; c >= 0; c = sibling[c]) {
       if (rank[c] < K) continue;
@@ -302,14 +363,30 @@ export function buildAhoCorasick(
       }
     }
   }
-  for (let t = 0; t < n; t++) byNew[id[t]] = t;
-  const nodes = new Int32Array(4 * n);
+  return id;
+}
+
+// The sparse tables in the new numbering.
+function emitTables(
+  t: TrieBuild,
+  order: Int32Array,
+  id: Int32Array,
+  fail: Int32Array,
+  dictLink: Int32Array,
+): { nodes: Int32Array; edges: Int32Array; outStart: Uint32Array; outList: Uint32Array } {
+  const n = t.n;
+  const first = t.first, sibling = t.sibling, label = t.label;
+  const outHead = t.outHead, outNext = t.outNext, deg = t.deg;
+  const byNew = order; // reused: new number → state
+  for (let s = 0; s < n; s++) byNew[id[s]] = s;
   let edgeCount = 0;
   for (let s = 0; s < n; s++) {
     let d = 0;
     for (let c = first[s]; c >= 0; c = sibling[c]) d++;
+    deg[s] = d; // the root's count too (insertion kept it for other states only)
     if (d > 1) edgeCount += d;
   }
+  const nodes = new Int32Array(4 * n);
   const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
   let e = 0;
@@ -320,8 +397,7 @@ export function buildAhoCorasick(
     for (let k = outHead[s]; k >= 0; k = outNext[k]) total++;
     nodes[4 * ns] = id[fail[s]];
     nodes[4 * ns + 3] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
-    let d = 0;
-    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
+    const d = deg[s];
     let info = d;
     if (outHead[s] >= 0) info |= HAS_OUT;
     if (d === 1) {
@@ -344,18 +420,7 @@ export function buildAhoCorasick(
     let k = outStart[ns + 1];
     for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
-  const dense = narrow(denseRows(nodes, edges, classes, C, K, resolve), n);
-  return {
-    nodes,
-    edges,
-    outStart,
-    outList,
-    classes,
-    classCount: C,
-    denseStates: K,
-    dense,
-    resolved: resolve,
-  };
+  return { nodes, edges, outStart, outList };
 }
 
 // Whether state `t` reports something (its own outputs or through its dictionary link).
