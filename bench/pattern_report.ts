@@ -333,19 +333,25 @@ async function report(): Promise<void> {
   await literalSection();
   globSection();
   console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
+  // Three fresh processes per mode (a 2-core VM varies by ±15% from run to run): best and
+  // median.
   for (const mode of ["--build-only", "--build-only-fresh"]) {
-    const build = JSON.parse(
-      (await subprocess(["--v8-flags=--expose-gc"], mode)).stdout.trim().split("\n").pop()!,
-    );
+    const runs = [];
+    for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+      const out = await subprocess(["--v8-flags=--expose-gc"], mode);
+      runs.push(JSON.parse(out.stdout.trim().split("\n").pop()!));
+    }
+    runs.sort((a, b) => b.rate - a.rate);
+    const best = runs[0], median = runs[Math.floor(runs.length / 2)];
     console.log(
-      `  ${build.freshValues ? "a value object per entry" : "1000 shared value objects"}: ` +
-        `${build.entries.toLocaleString("en-US")} entries in ${build.seconds.toFixed(2)} s → ` +
-        `${fmt(build.rate)} entries/s wall (target 500 k); ${
-          build.cpuSeconds.toFixed(2)
-        } s CPU → ` +
-        `${fmt(build.cpuRate)} entries per CPU-second; peak RSS ${
-          build.peakRssMiB.toFixed(0)
-        } MiB; file ${build.fileMiB.toFixed(1)} MiB; ${JSON.stringify(build.counts)}`,
+      `  ${best.freshValues ? "a value object per entry" : "1000 shared value objects"}: ` +
+        `${best.entries.toLocaleString("en-US")} entries, best ${best.seconds.toFixed(2)} s → ` +
+        `${fmt(best.rate)} entries/s wall (target 500 k), median ${fmt(median.rate)} of ` +
+        `${runs.length} (${runs.map((x) => fmt(x.rate)).join(", ")}); best run ${
+          best.cpuSeconds.toFixed(2)
+        } s CPU → ${fmt(best.cpuRate)} entries per CPU-second; peak RSS ${
+          Math.max(...runs.map((x) => x.peakRssMiB)).toFixed(0)
+        } MiB; file ${best.fileMiB.toFixed(1)} MiB; ${JSON.stringify(best.counts)}`,
     );
   }
   // What a user of the CLI sees: the same entries as a JSON Lines feed through `mxy build`

@@ -162,10 +162,10 @@ export function buildAhoCorasick(
   for (let r = 0; r < n; r++) rank[byNew[r]] = r;
   const fail = new Int32Array(n);
   const dictLink = new Int32Array(n).fill(-1);
-  if (resolve) failureLinks(t, byNew, rank, classes, C, K, fail, dictLink);
+  const rows = resolve ? failureLinks(t, byNew, rank, classes, C, K, fail, dictLink) : null;
   const id = numberStates(t, byNew, rank, K);
   const tables = emitTables(t, byNew, id, fail, dictLink);
-  const dense = narrow(denseRows(tables.nodes, tables.edges, classes, C, K, resolve), n);
+  const dense = narrow(finalRows(t, byNew, id, rows, classes, C, K, dictLink), n);
   return { ...tables, classes, classCount: C, denseStates: K, dense, resolved: resolve };
 }
 
@@ -306,7 +306,7 @@ function failureLinks(
   K: number,
   fail: Int32Array,
   dictLink: Int32Array,
-): void {
+): Int32Array {
   const first = t.first, sibling = t.sibling, label = t.label, outHead = t.outHead;
   const rows = new Int32Array(K * C);
   for (let r = 0; r < t.n; r++) {
@@ -334,6 +334,38 @@ function failureLinks(
       dictLink[c] = outHead[g] >= 0 ? g : dictLink[g];
     }
   }
+  return rows;
+}
+
+// The dense rows in the final numbering (`byNew`: new number → state, `id`: the inverse),
+// from the resolved rows failureLinks() made (an automaton) or the children (a trie): what
+// denseRows() derives from the emitted tables, without a sparse lookup per entry.
+function finalRows(
+  t: TrieBuild,
+  byNew: Int32Array,
+  id: Int32Array,
+  resolvedRows: Int32Array | null,
+  classes: Uint8Array,
+  C: number,
+  K: number,
+  dictLink: Int32Array,
+): Int32Array {
+  const outHead = t.outHead, first = t.first, sibling = t.sibling, label = t.label;
+  const dense = new Int32Array(K * C);
+  for (let r = 0; r < K; r++) {
+    const at = r * C;
+    if (resolvedRows !== null) {
+      for (let c = 1; c < C; c++) {
+        const v = resolvedRows[at + c];
+        if (v !== 0) dense[at + c] = id[v] | (outHead[v] >= 0 || dictLink[v] >= 0 ? REPORTS : 0);
+      }
+    } else {
+      for (let c = first[byNew[r]]; c >= 0; c = sibling[c]) {
+        dense[at + classes[label[c]]] = id[c] | (outHead[c] >= 0 ? REPORTS : 0);
+      }
+    }
+  }
+  return dense;
 }
 
 // The first K states in breadth-first order keep their rank; the subtrees below them are
