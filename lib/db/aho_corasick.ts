@@ -411,13 +411,12 @@ function emitTables(
   const outHead = t.outHead, outNext = t.outNext, deg = t.deg;
   const byNew = order; // reused: new number → state
   for (let s = 0; s < n; s++) byNew[id[s]] = s;
+  // Insertion counted every state's children but the root's.
+  let d0 = 0;
+  for (let c = first[0]; c >= 0; c = sibling[c]) d0++;
+  deg[0] = d0;
   let edgeCount = 0;
-  for (let s = 0; s < n; s++) {
-    let d = 0;
-    for (let c = first[s]; c >= 0; c = sibling[c]) d++;
-    deg[s] = d; // the root's count too (insertion kept it for other states only)
-    if (d > 1) edgeCount += d;
-  }
+  for (let s = 0; s < n; s++) if (deg[s] > 1) edgeCount += deg[s];
   const nodes = new Int32Array(4 * n);
   const edges = new Int32Array(2 * edgeCount);
   const outStart = new Uint32Array(n + 1);
