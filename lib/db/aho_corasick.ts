@@ -66,6 +66,12 @@ export interface BuildAhoCorasickOptions {
   resolve?: boolean;
   /** At most this many dense-row entries (`K × C`). Default 2^20 (4 MiB). */
   denseBudget?: number;
+  /**
+   * Dense entry width: 16 bits when the automaton has at most 32,767 states (`"auto"`, the
+   * default), or always 32 (for callers that keep several automata in one width, so that the
+   * code walking them sees one kind of array).
+   */
+  denseWidth?: "auto" | 32;
 }
 
 /**
@@ -165,7 +171,8 @@ export function buildAhoCorasick(
   const rows = resolve ? failureLinks(t, byNew, rank, classes, C, K, fail, dictLink) : null;
   const id = numberStates(t, byNew, rank, K);
   const tables = emitTables(t, byNew, id, fail, dictLink);
-  const dense = narrow(finalRows(t, byNew, id, rows, classes, C, K, dictLink), n);
+  const wide = finalRows(t, byNew, id, rows, classes, C, K, dictLink);
+  const dense = options.denseWidth === 32 ? wide : narrow(wide, n);
   return { ...tables, classes, classCount: C, denseStates: K, dense, resolved: resolve };
 }
 
@@ -452,6 +459,26 @@ function emitTables(
     for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
   return { nodes, edges, outStart, outList };
+}
+
+/**
+ * The same tables with 16-bit dense entries, when every state number fits in 15 bits (else the
+ * tables unchanged).
+ *
+ * @param tables Tables built with 32-bit entries.
+ * @returns Tables whose dense rows are 16-bit when possible.
+ * @example
+ * ```ts
+ * import { buildAhoCorasick, narrowDenseRows } from "./aho_corasick.ts";
+ * import assert from "node:assert/strict";
+ * const t = buildAhoCorasick([new TextEncoder().encode("ab")], { denseWidth: 32 });
+ * assert.ok(t.dense instanceof Int32Array);
+ * assert.ok(narrowDenseRows(t).dense instanceof Uint16Array);
+ * ```
+ */
+export function narrowDenseRows(tables: AhoCorasickTables): AhoCorasickTables {
+  if (!(tables.dense instanceof Int32Array)) return tables;
+  return { ...tables, dense: narrow(tables.dense, tables.nodes.length >> 2) };
 }
 
 // Whether state `t` reports something (its own outputs or through its dictionary link).

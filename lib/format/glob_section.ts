@@ -42,7 +42,12 @@ import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer, utf8Put } from "./_case_fold.ts";
 import { i32View, SectionWriter, u16View, u32View, u8View } from "./_section_view.ts";
 import { GlobProgramSet } from "../db/glob.ts";
-import { AhoCorasick, buildAhoCorasick, type PieceList } from "../db/aho_corasick.ts";
+import {
+  AhoCorasick,
+  buildAhoCorasick,
+  narrowDenseRows,
+  type PieceList,
+} from "../db/aho_corasick.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
 export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 2);
@@ -263,12 +268,16 @@ export function encodeGlobSection(
   for (let id = 0, x = 0; id < P; id++) if (kinds[id] === 3) always[x++] = id;
   const allText = textBuf.bytes();
   const textLen = allText.length;
-  const automata = lists.map((list, k) =>
+  let automata = lists.map((list, k) =>
     buildAhoCorasick(list, {
       resolve: k === 0,
       denseBudget: k === 0 ? AUTOMATON_BUDGET : TRIE_BUDGET,
+      denseWidth: 32,
     })
   );
+  // One entry width for the whole section (the query walks all three with the same code):
+  // 16-bit when every index has at most 32,767 states.
+  if (automata.every((a) => a.nodes.length / 4 <= 0x7fff)) automata = automata.map(narrowDenseRows);
   const wr = new SectionWriter();
   const header = new Uint8Array(HEADER);
   wr.bytes(header);
