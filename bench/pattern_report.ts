@@ -29,6 +29,7 @@ import { StringMatches } from "../lib/db/string_match.ts";
 import {
   fixedPiece,
   GLOB_STYLES,
+  type GlobStyle,
   globToRegExpSource,
   makeGlobs,
   makeLiterals,
@@ -152,11 +153,23 @@ async function literalSection(): Promise<void> {
   );
 }
 
-function globSection(): void {
+/**
+ * The glob figures, each style in a fresh process: mxy and its peers then start from the same
+ * cold JIT state, and no style's tables shape the code another style runs.
+ */
+async function globSection(): Promise<void> {
   console.log("\n## Globs: 10,000 patterns per style (all matches per query)");
+  for (const style of GLOB_STYLES) {
+    const flags = QUICK ? ["--quick"] : [];
+    const out = await subprocess([], `--globs-style=${style}`, flags);
+    Deno.stdout.writeSync(new TextEncoder().encode(out.stdout));
+  }
+}
+
+function globStyle(style: GlobStyle): void {
   const holder = new StringMatches();
   const minMs = QUICK ? 300 : 1000;
-  for (const style of GLOB_STYLES) {
+  {
     const globs = makeGlobs(style, 10_000, 11);
     const b = new DatabaseBuilder({ buildEpoch: 1 });
     globs.forEach((g, i) => b.add(`glob:${g}`, dataFor(i)));
@@ -310,9 +323,10 @@ function gcOnly(): void {
 async function subprocess(
   flags: string[],
   mode: string,
+  extra: string[] = [],
 ): Promise<{ stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, mode],
+    args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, mode, ...extra],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -331,7 +345,7 @@ async function report(): Promise<void> {
       `ratios hold under load; absolute rates do not)`,
   );
   await literalSection();
-  globSection();
+  await globSection();
   console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
   // Three fresh processes per mode (a 2-core VM varies by ±15% from run to run): best and
   // median.
@@ -394,6 +408,10 @@ else if (args.has("--build-only-fresh")) buildOnly(true);
 else if (args.has("--literals-only")) {
   await Deno.mkdir(DATA, { recursive: true });
   await literalSection();
-} else if (args.has("--globs-only")) globSection();
-else if (args.has("--gc-only")) gcOnly();
+} else if (args.has("--globs-only")) await globSection();
+else if (Deno.args.some((a) => a.startsWith("--globs-style="))) {
+  const style = Deno.args.find((a) => a.startsWith("--globs-style="))!.slice(14) as GlobStyle;
+  if (!GLOB_STYLES.includes(style)) throw new Error(`Unknown glob style ${style}`);
+  globStyle(style);
+} else if (args.has("--gc-only")) gcOnly();
 else await report();
