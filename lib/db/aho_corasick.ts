@@ -21,7 +21,8 @@
  * On top of these sparse tables, the first `K` states (the shallowest) also get a dense row of
  * `C` transitions, one per byte class: `classes` maps each byte to its class, 0 for the bytes
  * no piece contains and one class of its own for every other byte. A row entry is the target
- * state, with bit 30 set when that state reports something. In an automaton the rows are
+ * state, with a flag set when that state reports something (bit 15 of a 16-bit entry, used
+ * when every state number fits in 15 bits; bit 30 of a 32-bit one). In an automaton the rows are
  * resolved (failure links already followed: a full DFA over the dense states), so the common
  * step is one table read; in a trie (walked anchored, without failure links) they hold the
  * edges alone, 0 for none. States beyond `K` step through the sparse tables, falling back along
@@ -48,8 +49,8 @@ export interface AhoCorasickTables {
   denseStates: number;
   /**
    * `K × C` transitions (see the module documentation): 16-bit entries (state in bits 0–14,
-   * bit 15 set when it reports) when the automaton has at most 32,767 states, else 32-bit
-   * (bit 30).
+   * bit 15 set when it reports) when the automaton has at most 32,767 states (unless built
+   * with `denseWidth: 32`), else 32-bit (bit 30).
    */
   dense: Int32Array | Uint16Array;
   /** Whether the dense rows follow failure links (an automaton) or only edges (a trie). */
