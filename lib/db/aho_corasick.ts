@@ -886,12 +886,22 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectPrefix(scan: AhoCorasickScan, dedup: boolean): number {
+    return this.#anchored(scan.bytes, scan.length, false, dedup, scan);
+  }
+
+  // The anchored walk over bytes or character codes, forwards or from the end.
+  #anchored(
+    src: Uint8Array | Int32Array,
+    length: number,
+    fromEnd: boolean,
+    dedup: boolean,
+    scan: AhoCorasickScan,
+  ): number {
     const flag = this.#flag, mask = this.#mask;
-    const bytes = scan.bytes;
-    const length = scan.length;
+    const step = fromEnd ? -1 : 1;
     let s = 0;
-    for (let k = 0; k < length; k++) {
-      const v = this.#anchoredStep(s, bytes[k]);
+    for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
+      const v = this.#anchoredStep(s, src[k]);
       if (v === 0) break;
       s = v & mask;
       if ((v & flag) !== 0) this.#own(s, scan, dedup);
@@ -912,11 +922,17 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectPrefixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
+    return this.#anchoredOf(query, fold, false, scan);
+  }
+
+  // The anchored walk reading the string, forwards or from the end; -1 on a non-ASCII character.
+  #anchoredOf(query: string, fold: boolean, fromEnd: boolean, scan: AhoCorasickScan): number {
     const flag = this.#flag, mask = this.#mask;
-    const length = query.length;
     const start = scan.count;
+    const length = query.length;
+    const step = fromEnd ? -1 : 1;
     let s = 0;
-    for (let k = 0; k < length; k++) {
+    for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
       let b = query.charCodeAt(k);
       if (b >= 0x80) {
         scan.count = start;
@@ -941,22 +957,7 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectSuffixOf(query: string, fold: boolean, scan: AhoCorasickScan): number {
-    const flag = this.#flag, mask = this.#mask;
-    const start = scan.count;
-    let s = 0;
-    for (let k = query.length - 1; k >= 0; k--) {
-      let b = query.charCodeAt(k);
-      if (b >= 0x80) {
-        scan.count = start;
-        return -1;
-      }
-      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
-      const v = this.#anchoredStep(s, b);
-      if (v === 0) break;
-      s = v & mask;
-      if ((v & flag) !== 0) this.#own(s, scan, false);
-    }
-    return scan.count;
+    return this.#anchoredOf(query, fold, true, scan);
   }
 
   /**
@@ -977,16 +978,7 @@ export class AhoCorasick {
     fromEnd: boolean,
     scan: AhoCorasickScan,
   ): number {
-    const flag = this.#flag, mask = this.#mask;
-    let s = 0;
-    const step = fromEnd ? -1 : 1;
-    for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
-      const v = this.#anchoredStep(s, points[k]);
-      if (v === 0) break;
-      s = v & mask;
-      if ((v & flag) !== 0) this.#own(s, scan, false);
-    }
-    return scan.count;
+    return this.#anchored(points, length, fromEnd, false, scan);
   }
 
   /**
@@ -998,16 +990,7 @@ export class AhoCorasick {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectSuffix(scan: AhoCorasickScan, dedup: boolean): number {
-    const flag = this.#flag, mask = this.#mask;
-    const bytes = scan.bytes;
-    let s = 0;
-    for (let k = scan.length - 1; k >= 0; k--) {
-      const v = this.#anchoredStep(s, bytes[k]);
-      if (v === 0) break;
-      s = v & mask;
-      if ((v & flag) !== 0) this.#own(s, scan, dedup);
-    }
-    return scan.count;
+    return this.#anchored(scan.bytes, scan.length, true, dedup, scan);
   }
 }
 

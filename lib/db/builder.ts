@@ -174,9 +174,7 @@ class ExtState {
       const n = 2 * i;
       this.srcFile = grown(this.srcFile, n);
       this.srcLine = grown(this.srcLine, n);
-      const o = new Float64Array(n);
-      o.set(this.offsets);
-      this.offsets = o;
+      this.offsets = grown(this.offsets, n);
     }
     this.keys.push(key);
     this.norms.push(norm);
@@ -1067,21 +1065,11 @@ export class DatabaseBuilder {
 
   #growEntries(): void {
     const n = this.#offset.length * 2;
-    const o = new Float64Array(n);
-    o.set(this.#offset);
-    this.#offset = o;
-    const f = new Int32Array(n);
-    f.set(this.#srcFile);
-    this.#srcFile = f;
-    const l = new Int32Array(n);
-    l.set(this.#srcLine);
-    this.#srcLine = l;
-    const a = new Uint32Array(n);
-    a.set(this.#v4Addr);
-    this.#v4Addr = a;
-    const p = new Uint8Array(n);
-    p.set(this.#v4Prefix);
-    this.#v4Prefix = p;
+    this.#offset = grown(this.#offset, n);
+    this.#srcFile = grown(this.#srcFile, n);
+    this.#srcLine = grown(this.#srcLine, n);
+    this.#v4Addr = grown(this.#v4Addr, n);
+    this.#v4Prefix = grown(this.#v4Prefix, n);
   }
 
   /**
@@ -1388,8 +1376,11 @@ class TreeWriter {
 }
 
 // A copy of `a` in a new array of `size` elements (the rest zero).
-function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(size);
+function grown<T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(
+  a: T,
+  size: number,
+): T {
+  const next = new (a.constructor as new (length: number) => T)(size);
   next.set(a);
   return next;
 }

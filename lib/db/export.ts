@@ -115,14 +115,7 @@ export function* iterateNetworks(
         leadBits.push(bit);
         inAlias.push(viaAlias);
       } else if (record > nodeCount) {
-        const offset = record - nodeCount - 16;
-        if (offset < 0 || offset >= dataSize) {
-          throw new FormatError(
-            "bad-tree",
-            `Search tree record ${record} of node ${node} points outside the data section`,
-            node * (recordSize / 4),
-          );
-        }
+        const offset = leafOffset(record, nodeCount, dataSize, node, recordSize);
         nodes.push(-1 - offset); // a leaf marker: data offset, encoded negative
         depths.push(depth + 1);
         leadBits.push(bit);
@@ -229,14 +222,7 @@ export function countNetworks(db: Database): NetworkCounts {
         zero[top] = childZero;
         top++;
       } else if (record > nodeCount) {
-        const offset = record - nodeCount - 16;
-        if (offset < 0 || offset >= dataSize) {
-          throw new FormatError(
-            "bad-tree",
-            `Search tree record ${record} of node ${node} points outside the data section`,
-            node * (recordSize / 4),
-          );
-        }
+        const offset = leafOffset(record, nodeCount, dataSize, node, recordSize);
         if (childV4) counts.ipv4++;
         else counts.ipv6++;
         if ((seen[offset >> 3] & (1 << (offset & 7))) === 0) {
@@ -319,4 +305,24 @@ export function* exportJsonLines(
       valueToJson(db.decode(e.offset))
     }}`;
   }
+}
+
+// The data offset a leaf record points to (records above the node count, past 16 bytes of
+// padding), checked to lie inside the data section.
+function leafOffset(
+  record: number,
+  nodeCount: number,
+  dataSize: number,
+  node: number,
+  recordSize: number,
+): number {
+  const offset = record - nodeCount - 16;
+  if (offset < 0 || offset >= dataSize) {
+    throw new FormatError(
+      "bad-tree",
+      `Search tree record ${record} of node ${node} points outside the data section`,
+      node * (recordSize / 4),
+    );
+  }
+  return offset;
 }

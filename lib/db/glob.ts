@@ -174,6 +174,28 @@ function pushWord(n: number, w: number): number {
   return n + 1;
 }
 
+// The code point at `src[i]`, or the one after it when `src[i]` is a backslash; where it ends
+// is left in `charEnd`.
+let charEnd = 0;
+function readChar(src: string, i: number): number {
+  const c = src.charCodeAt(i);
+  if (c === 0x5c) {
+    if (i + 1 >= src.length) {
+      throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
+    }
+    const cp = cpAt(src, i + 1);
+    charEnd = i + 1 + cpLen(cp);
+    return cp;
+  }
+  if (c < 0xd800 || c > 0xdbff) {
+    charEnd = i + 1;
+    return c;
+  }
+  const cp = cpAt(src, i);
+  charEnd = i + cpLen(cp);
+  return cp;
+}
+
 const setRanges: number[] = [];
 
 // Parses the set starting at `src[start] === "["` and appends its ops (SET, negated, count,
@@ -191,39 +213,19 @@ function compileSet(src: string, start: number, fold: boolean, n: number): numbe
   let first = true;
   let closed = false;
   while (i < len) {
-    let c0 = src.charCodeAt(i);
-    if (c0 === 0x5d && !first) {
+    if (src.charCodeAt(i) === 0x5d && !first) {
       closed = true;
       i++;
       break;
     }
     first = false;
     const memberStart = i;
-    let lo: number;
-    if (c0 === 0x5c) {
-      if (i + 1 >= len) {
-        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-      }
-      lo = cpAt(src, i + 1);
-      i += 1 + cpLen(lo);
-    } else {
-      lo = cpAt(src, i);
-      i += cpLen(lo);
-    }
+    const lo = readChar(src, i);
+    i = charEnd;
     let hi = lo;
     if (i + 1 < len && src.charCodeAt(i) === 0x2d && src.charCodeAt(i + 1) !== 0x5d) {
-      i++;
-      c0 = src.charCodeAt(i);
-      if (c0 === 0x5c) {
-        if (i + 1 >= len) {
-          throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-        }
-        hi = cpAt(src, i + 1);
-        i += 1 + cpLen(hi);
-      } else {
-        hi = cpAt(src, i);
-        i += cpLen(hi);
-      }
+      hi = readChar(src, i + 1);
+      i = charEnd;
       if (hi < lo) {
         throw new GlobError(
           "reversed-range",
@@ -328,6 +330,10 @@ const out = {
   fixedAt: 0,
   fixedLen: 0,
   anchor: 0, // index into ANCHORS
+  // UTF-8 lengths of the prefix, suffix and fixed pieces.
+  prefixBytes: 0,
+  suffixBytes: 0,
+  fixedBytes: 0,
 };
 
 // Compiles a glob into wordBuf[0..n) and fills `out`; returns n.
@@ -379,17 +385,8 @@ function compileWords(source: string, fold: boolean): number {
       runLen = 0;
       continue;
     }
-    let cp: number;
-    if (c === 0x5c) { // backslash
-      if (i + 1 >= len) {
-        throw new GlobError("trailing-backslash", "Glob ends with a lone backslash", i);
-      }
-      cp = cpAt(source, i + 1);
-      i += 1 + cpLen(cp);
-    } else {
-      cp = c < 0xd800 || c > 0xdbff ? c : cpAt(source, i);
-      i += cpLen(cp);
-    }
+    let cp = readChar(source, i); // a literal, or one escaped by a backslash
+    i = charEnd;
     if (fold) cp = foldCodePoint(cp);
     if (runLen === 0) runAt = n;
     n = pushWord(n, cp);
@@ -436,11 +433,16 @@ function compileWords(source: string, fold: boolean): number {
   out.fixedAt = bestAt;
   out.fixedLen = bestLen;
   out.anchor = anchor;
+  out.prefixBytes = pb;
+  out.suffixBytes = sb;
+  out.fixedBytes = fb;
   return n;
 }
 
 /** Per glob in a {@linkcode GlobProgramSet}: its columns (word positions are absolute). */
-const COLS = 8; // programStart, programLength, specificity, anchor, prefix, suffix, fixed, fixedLength
+// programStart, programLength, specificity, prefix length, suffix length, fixed start, fixed
+// length (in words), then the three pieces' UTF-8 lengths.
+const COLS = 10;
 
 /**
  * Many globs compiled side by side into one growing word array, with their specificity and the
@@ -449,13 +451,16 @@ const COLS = 8; // programStart, programLength, specificity, anchor, prefix, suf
  *
  * @example
  * ```ts
- * import { GlobProgramSet, runGlobProgram } from "./glob.ts";
+ * import { GlobProgramSet, matchGlob } from "./glob.ts";
  * import assert from "node:assert/strict";
  * const set = new GlobProgramSet();
  * const i = set.add("*.evil.com", false);
  * assert.equal(set.count, 1);
  * assert.equal(set.pieceText(i, "suffix"), ".evil.com");
- * assert.equal(runGlobProgram(set, i, "a.evil.com"), true);
+ * assert.equal(set.pieceUtf8Length(i, "suffix"), 9);
+ * const start = set.programStart(i);
+ * const program = set.words.subarray(start, start + set.programLength(i));
+ * assert.equal(matchGlob(program, "a.evil.com"), true);
  * ```
  */
 export class GlobProgramSet {
@@ -503,11 +508,13 @@ export class GlobProgramSet {
     c[at] = base;
     c[at + 1] = n;
     c[at + 2] = out.specificity;
-    c[at + 3] = out.anchor;
-    c[at + 4] = out.prefixLen;
-    c[at + 5] = out.suffixLen;
-    c[at + 6] = base + out.fixedAt;
-    c[at + 7] = out.fixedLen;
+    c[at + 3] = out.prefixLen;
+    c[at + 4] = out.suffixLen;
+    c[at + 5] = base + out.fixedAt;
+    c[at + 6] = out.fixedLen;
+    c[at + 7] = out.prefixBytes;
+    c[at + 8] = out.suffixBytes;
+    c[at + 9] = out.fixedBytes;
     return i;
   }
 
@@ -552,8 +559,8 @@ export class GlobProgramSet {
   pieceStart(i: number, kind: "prefix" | "suffix" | "fixed"): number {
     const c = this.#cols, at = COLS * i;
     if (kind === "prefix") return c[at] + 5;
-    if (kind === "suffix") return c[at] + c[at + 1] - c[at + 5];
-    return c[at + 6];
+    if (kind === "suffix") return c[at] + c[at + 1] - c[at + 4];
+    return c[at + 5];
   }
 
   /**
@@ -565,9 +572,20 @@ export class GlobProgramSet {
    */
   pieceEnd(i: number, kind: "prefix" | "suffix" | "fixed"): number {
     const c = this.#cols, at = COLS * i;
-    if (kind === "prefix") return c[at] + 5 + c[at + 4];
+    if (kind === "prefix") return c[at] + 5 + c[at + 3];
     if (kind === "suffix") return c[at] + c[at + 1];
-    return c[at + 6] + c[at + 7];
+    return c[at + 5] + c[at + 6];
+  }
+
+  /**
+   * The UTF-8 length of a piece of glob `i`.
+   *
+   * @param i The index.
+   * @param kind Which piece.
+   * @returns Its length in bytes (0 when the glob has none).
+   */
+  pieceUtf8Length(i: number, kind: "prefix" | "suffix" | "fixed"): number {
+    return this.#cols[COLS * i + (kind === "prefix" ? 7 : kind === "suffix" ? 8 : 9)];
   }
 
   /**
@@ -585,27 +603,6 @@ export class GlobProgramSet {
     }
     return s;
   }
-}
-
-/**
- * Matches glob `i` of a {@linkcode GlobProgramSet} against a string (case-sensitively).
- *
- * @param set The set.
- * @param i The glob's index.
- * @param text The query.
- * @returns Whether the whole query matches.
- * @example
- * ```ts
- * import { GlobProgramSet, runGlobProgram } from "./glob.ts";
- * import assert from "node:assert/strict";
- * const set = new GlobProgramSet();
- * assert.equal(runGlobProgram(set, set.add("a?c", false), "abc"), true);
- * ```
- */
-export function runGlobProgram(set: GlobProgramSet, i: number, text: string): boolean {
-  if (scratch.length < text.length) scratch = new Int32Array(text.length * 2);
-  const n = codePointsInto(text, scratch, false);
-  return runGlob(set.words, set.programStart(i), scratch, n);
 }
 
 let scratch = new Int32Array(256);

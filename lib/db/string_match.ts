@@ -143,7 +143,6 @@ export class StringMatcher {
   #cps = new Int32Array(256);
   #cpsLength = -1;
   #length = -1;
-  #ascii = false;
   #scan: AhoCorasickScan;
   // Per pattern, 1 when a hit in its index is already a match (its program is the indexed
   // piece plus stars on the open sides: "lit*" in the prefix trie, "*lit" in the suffix trie,
@@ -227,27 +226,9 @@ export class StringMatcher {
   }
 
   // Encodes the query to UTF-8 (folded) in #bytes, once per query; its length is #length.
+  // Only needed when a walk over the string met a non-ASCII character.
   #encode(query: string): number {
     if (this.#length >= 0) return this.#length;
-    // ASCII fast path: bytes and code points are the same numbers.
-    const n = query.length;
-    const bytes = this.#bytes;
-    if (n <= bytes.length) {
-      const fold = this.#fold;
-      let i = 0;
-      for (; i < n; i++) {
-        let c = query.charCodeAt(i);
-        if (c >= 0x80) break;
-        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
-        bytes[i] = c;
-      }
-      if (i === n) {
-        this.#ascii = true;
-        this.#scan.length = n;
-        return this.#length = n;
-      }
-    }
-    this.#ascii = false;
     let len = encodeUtf8Into(query, this.#bytes, this.#fold);
     if (len < 0) {
       this.#bytes = new Uint8Array(query.length * 3 + 64);
@@ -258,29 +239,21 @@ export class StringMatcher {
     return this.#length = len;
   }
 
+  // The query's (folded) code points in #cps, once per query (the infix scan may have stored
+  // them already); their count is #cpsLength.
   #codePoints(query: string): number {
     if (this.#cpsLength < 0) {
       if (this.#cps.length < query.length) this.#cps = new Int32Array(query.length * 2);
-      if (this.#length < 0) {
-        // Not encoded yet: an ASCII query's code points are its char codes.
-        const n = query.length, cps = this.#cps, fold = this.#fold;
-        let i = 0;
-        for (; i < n; i++) {
-          let c = query.charCodeAt(i);
-          if (c >= 0x80) break;
-          if (fold && c >= 0x41 && c <= 0x5a) c += 32;
-          cps[i] = c;
-        }
-        if (i === n) return this.#cpsLength = n;
-        this.#cpsLength = codePointsInto(query, cps, fold);
-        return this.#cpsLength;
+      // An ASCII query's code points are its char codes.
+      const n = query.length, cps = this.#cps, fold = this.#fold;
+      let i = 0;
+      for (; i < n; i++) {
+        let c = query.charCodeAt(i);
+        if (c >= 0x80) break;
+        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        cps[i] = c;
       }
-      if (this.#ascii) {
-        // The bytes already hold the (folded) code points.
-        const n = query.length, cps = this.#cps, bytes = this.#bytes;
-        for (let i = 0; i < n; i++) cps[i] = bytes[i];
-        this.#cpsLength = n;
-      } else this.#cpsLength = codePointsInto(query, this.#cps, this.#fold);
+      this.#cpsLength = i === n ? n : codePointsInto(query, cps, fold);
     }
     return this.#cpsLength;
   }

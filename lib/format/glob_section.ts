@@ -123,19 +123,14 @@ class PieceCounts {
   }
 
   /**
-   * The cost of indexing pattern `id` by its piece of `kind` (code points `words[from..to)`):
-   * the patterns sharing it, times the chance a query holds it (shorter is likelier; anywhere is
+   * The cost of indexing pattern `id` by its piece of `kind` (`bytes` long in UTF-8): the
+   * patterns sharing it, times the chance a query holds it (shorter is likelier; anywhere is
    * likelier than at one end).
    */
-  cost(id: number, kind: number, words: Int32Array, from: number, to: number): number {
+  cost(id: number, kind: number, bytes: number): number {
     const s = this.slots[3 * id + kind];
     if (s < 0) return Infinity;
-    let len = 0;
-    for (let i = from; i < to && len < 6; i++) {
-      const c = words[i];
-      len += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    }
-    return this.#table[2 * s + 1] * (kind === 0 ? 16 : 1) / 8 ** Math.min(len, 6);
+    return this.#table[2 * s + 1] * (kind === 0 ? 16 : 1) / 8 ** Math.min(bytes, 6);
   }
 }
 
@@ -143,10 +138,9 @@ const PIECE_KINDS = ["fixed", "prefix", "suffix"] as const;
 
 /** Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none. */
 function choosePiece(id: number, set: GlobProgramSet, g: number, counts: PieceCounts): number {
-  const w = set.words;
-  const p = counts.cost(id, 1, w, set.pieceStart(g, "prefix"), set.pieceEnd(g, "prefix"));
-  const x = counts.cost(id, 2, w, set.pieceStart(g, "suffix"), set.pieceEnd(g, "suffix"));
-  const i = counts.cost(id, 0, w, set.pieceStart(g, "fixed"), set.pieceEnd(g, "fixed"));
+  const p = counts.cost(id, 1, set.pieceUtf8Length(g, "prefix"));
+  const x = counts.cost(id, 2, set.pieceUtf8Length(g, "suffix"));
+  const i = counts.cost(id, 0, set.pieceUtf8Length(g, "fixed"));
   if (p === Infinity && x === Infinity && i === Infinity) return 3;
   if (p <= x && p <= i) return 1;
   return x <= i ? 2 : 0;

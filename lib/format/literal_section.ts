@@ -28,8 +28,8 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, encodeUtf8, foldCodePoint, Utf8Buffer } from "./_case_fold.ts";
-import { i32View, LITTLE_ENDIAN, SectionWriter, u8View } from "./_section_view.ts";
+import { decodeUtf8, encodeUtf8, foldCodePoint } from "./_case_fold.ts";
+import { i32View, LITTLE_ENDIAN, u8View } from "./_section_view.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
@@ -146,75 +146,13 @@ export function encodeLiteralKeys(
   if (m > 0x10000000) {
     throw new FormatError("bad-input", `Too many literal entries for one section: ${n}`);
   }
-  if (LITTLE_ENDIAN) return encodeInPlace(keys, dataOffsets, m, fold);
-  const text = new Utf8Buffer();
-  const starts = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) starts[i] = text.append(keys[i], fold);
-  const total = text.length;
-  starts[n] = total;
-  if (total > 0xfffffffe) {
-    throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
-  }
-  const strings = text.bytes();
-  const slots = new Int32Array(4 * m);
-  const mask = m - 1;
-  for (let i = 0; i < n; i++) {
-    const at = starts[i];
-    const len = starts[i + 1] - at;
-    const off = dataOffsets[i];
-    if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
-      throw new RangeError(`Literal "${keys[i]}" has an invalid data offset ${off}`);
-    }
-    let h = 0x811c9dc5 | 0;
-    for (let x = 0; x < len; x++) h = Math.imul(h ^ strings[at + x], FNV);
-    h = finish(h);
-    let s = h & mask;
-    for (;;) {
-      const b = 4 * s;
-      if (slots[b + 2] === 0) {
-        slots[b] = h;
-        slots[b + 1] = at;
-        slots[b + 2] = len + 1;
-        slots[b + 3] = off | 0;
-        break;
-      }
-      if (slots[b] === h && slots[b + 2] === len + 1) {
-        const o = slots[b + 1] >>> 0;
-        let x = 0;
-        while (x < len && strings[o + x] === strings[at + x]) x++;
-        if (x === len) {
-          throw new FormatError(
-            "bad-input",
-            `Literal "${keys[i]}" is stored twice (same key as an earlier entry)`,
-          );
-        }
-      }
-      s = (s + 1) & mask;
-    }
-  }
-  const w = new SectionWriter();
-  const header = new Uint8Array(HEADER);
-  w.bytes(header);
-  const slotsAt = w.u32(slots);
-  const stringsAt = w.bytes(strings);
-  const dv = new DataView(header.buffer);
-  header.set(LITERAL_MAGIC, 0);
-  dv.setUint32(8, fold ? 1 : 0, true);
-  dv.setUint32(12, n, true);
-  dv.setUint32(16, m, true);
-  dv.setUint32(24, slotsAt, true);
-  dv.setUint32(32, stringsAt, true);
-  dv.setUint32(36, total, true);
-  const out = w.finish();
-  if (out.length > 0xffffffff) {
-    throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${out.length} bytes)`);
-  }
-  return out;
+  return encodeInPlace(keys, dataOffsets, m, fold);
 }
 
 /**
- * {@linkcode encodeLiteralKeys} on a little-endian host: the section is laid out in one buffer
- * (header, `m` slots, then the keys' UTF-8 bytes), ASCII keys written and hashed in one pass.
+ * {@linkcode encodeLiteralKeys}'s work: the section is laid out in one buffer (header, `m`
+ * slots, then the keys' UTF-8 bytes), ASCII keys written and hashed in one pass. The slots are
+ * filled through a host-order view and stored little-endian at the end.
  */
 function encodeInPlace(
   keys: readonly string[],
@@ -297,6 +235,15 @@ function encodeInPlace(
   const size = Math.ceil((stringsAt + total) / 8) * 8;
   if (size > 0xffffffff) {
     throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${size} bytes)`);
+  }
+  if (!LITTLE_ENDIAN) {
+    for (let k = HEADER; k < stringsAt; k += 4) {
+      const b0 = out[k], b1 = out[k + 1];
+      out[k] = out[k + 3];
+      out[k + 1] = out[k + 2];
+      out[k + 2] = b1;
+      out[k + 3] = b0;
+    }
   }
   out.set(LITERAL_MAGIC, 0);
   const dv = new DataView(out.buffer, 0, HEADER);
