@@ -66,13 +66,7 @@ export function* iterateNetworks(
   const bits = ipVersion === 6 ? 128 : 32;
   const ipv4Notation = options.ipv4Notation ?? true;
   const includeAliases = options.includeAliases ?? false;
-  let ipv4Start = -1;
-  if (ipVersion === 6) {
-    let node = 0;
-    let i = 0;
-    for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
-    if (i === 96 && node < nodeCount) ipv4Start = node;
-  }
+  const ipv4Start = ipVersion === 6 ? ipv4Subtree(u8, recordSize, nodeCount) : -1;
   if (nodeCount === 0) return;
   const visited = new Uint8Array(nodeCount);
   const path = new Uint8Array(bits / 8);
@@ -170,13 +164,7 @@ export function countNetworks(db: Database): NetworkCounts {
   const bits = ipVersion === 6 ? 128 : 32;
   const counts: NetworkCounts = { ipv4: 0, ipv6: 0, dataRecords: 0 };
   if (nodeCount === 0) return counts;
-  let ipv4Start = -1;
-  if (ipVersion === 6) {
-    let node = 0;
-    let i = 0;
-    for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
-    if (i === 96 && node < nodeCount) ipv4Start = node;
-  }
+  const ipv4Start = ipVersion === 6 ? ipv4Subtree(u8, recordSize, nodeCount) : -1;
   const visited = new Uint8Array(nodeCount);
   const seen = new Uint8Array(Math.ceil(dataSize / 8));
   // Stack of nodes and depths; `v4` marks nodes inside ::/96 at depth >= 96 (IPv4 notation).
@@ -325,4 +313,13 @@ function leafOffset(
     );
   }
   return offset;
+}
+
+// The node at ::/96 of an IPv6 tree (where the IPv4 subtree starts), or -1 when the tree does
+// not reach that deep.
+function ipv4Subtree(u8: Uint8Array, recordSize: number, nodeCount: number): number {
+  let node = 0;
+  let i = 0;
+  for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
+  return i === 96 && node < nodeCount ? node : -1;
 }
