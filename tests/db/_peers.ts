@@ -15,9 +15,11 @@ export type PeerAnswer = [PeerValue, number] | ["error", string];
 
 /** Whether /usr/bin/python3 can import maxminddb (throws under CI when it cannot). */
 export function hasPythonMaxminddb(): boolean {
-  const ok = new Deno.Command("/usr/bin/python3", { args: ["-c", "import maxminddb"] })
-    .outputSync().success;
-  if (ok) return true;
+  if (hasProgram("/usr/bin/python3")) {
+    const ok = new Deno.Command("/usr/bin/python3", { args: ["-c", "import maxminddb"] })
+      .outputSync().success;
+    if (ok) return true;
+  }
   if (IN_CI) throw new Error("python3-maxminddb is not installed; .ci/run should install it");
   console.warn("skipping: /usr/bin/python3 cannot import maxminddb");
   return false;

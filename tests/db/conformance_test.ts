@@ -7,6 +7,7 @@ import { Database, type IpResult } from "../../lib/db/database.ts";
 import { iterateNetworks } from "../../lib/db/export.ts";
 import type { MmdbValue } from "../../lib/format/value.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
+import { hasPythonMaxminddb } from "./_peers.ts";
 
 const DIR = fixture("mmdb/test-data");
 const BROKEN = /Broken|Invalid|broken/;
@@ -27,16 +28,6 @@ interface Dump {
   ipVersion: number;
   leaves: Leaf[];
   data: Record<string, Typed>;
-}
-
-function hasPythonMaxminddb(): boolean {
-  try {
-    const out = new Deno.Command(PYTHON, { args: ["-c", "import maxminddb"] }).outputSync();
-    if (out.success) return true;
-  } catch { /* missing python */ }
-  if (Deno.env.get("CI") === "true") throw new Error("python3-maxminddb is not installed");
-  console.warn("skipping: /usr/bin/python3 with maxminddb is not available");
-  return false;
 }
 
 /** `ipLookup(db, )` for an IP query, narrowed to the IP result. */

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { hasProgram } from "../_fixtures.ts";
+import { hasMmdblookup, hasPythonMaxminddb } from "./_peers.ts";
 
 const PATTERNS = new URL("../../testdata/patterns.mxy", import.meta.url).pathname;
 
 Deno.test({
   name: "python maxminddb reads the metadata of a .mxy file, the mxy record included",
-  ignore: !hasProgram("/usr/bin/python3"),
+  ignore: !hasPythonMaxminddb(),
   async fn() {
     // Both readers: the C extension (MODE_MMAP_EXT) refuses unknown metadata keys, and
     // version 2.1.0 crashes on them, so the mxy record must live inside `description`.
@@ -38,7 +38,7 @@ print(json.dumps(out))
 
 Deno.test({
   name: "mmdblookup --verbose shows a .mxy file's metadata",
-  ignore: !hasProgram("mmdblookup"),
+  ignore: !hasMmdblookup(),
   async fn() {
     const r = await new Deno.Command("mmdblookup", {
       args: ["--file", PATTERNS, "--ip", "1.2.3.4", "--verbose"],
