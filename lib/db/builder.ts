@@ -10,6 +10,7 @@
  */
 import { DataSectionWriter, type WritableMap, type WritableValue } from "../format/data_writer.ts";
 import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
+import type { SectionParts } from "../format/_section_view.ts";
 import {
   formatIpv4,
   formatNetwork,
@@ -39,6 +40,8 @@ export interface SectionEntry {
   readonly source?: EntrySource;
 }
 
+export type { SectionParts };
+
 /** What a {@linkcode SectionEncoder} gets when the database is built. */
 export interface SectionContext {
   /** The shared data section (an encoder may add values of its own). */
@@ -65,8 +68,11 @@ export interface SectionEncoder {
    * throws an `Error` whose message says why the key is invalid.
    */
   normalizeKey?(key: string, matchMode: MatchMode): string;
-  /** Encodes the section from its entries (in first-insertion order). */
-  encode(entries: readonly SectionEntry[], context: SectionContext): Uint8Array;
+  /**
+   * Encodes the section from its entries (in first-insertion order): its bytes, or its parts
+   * for the builder to write straight into the file.
+   */
+  encode(entries: readonly SectionEntry[], context: SectionContext): Uint8Array | SectionParts;
 }
 
 /** Options for {@linkcode DatabaseBuilder}. */
@@ -1109,7 +1115,7 @@ export class DatabaseBuilder {
       }
     }
     // Extension sections (they may add values to the data section).
-    const sectionBytes: { name: string; bytes: Uint8Array }[] = [];
+    const sectionBytes: { name: string; bytes: Uint8Array | SectionParts }[] = [];
     for (const st of this.#ext.values()) {
       if (st.count === 0) continue;
       const entries: SectionEntry[] = st.keys.map((key, i) => ({
@@ -1182,7 +1188,10 @@ export class DatabaseBuilder {
       if (count !== nodeCount) throw new Error("Internal error: node count changed");
       // 16 zero bytes, then the data section and the extension sections.
       file.set(this.#data.bytes(), treeSize + 16);
-      for (const s of sectionBytes) file.set(s.bytes, sections[s.name].offset);
+      for (const { name, bytes } of sectionBytes) {
+        if (bytes instanceof Uint8Array) file.set(bytes, sections[name].offset);
+        else bytes.writeTo(file, sections[name].offset);
+      }
       file.set(meta, pos);
       this.#stats = {
         counts: { ...this.#counts },

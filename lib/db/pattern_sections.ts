@@ -9,8 +9,8 @@
 import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
 import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
-import { encodeLiteralKeys } from "../format/literal_section.ts";
-import { encodeGlobSection } from "../format/glob_section.ts";
+import { literalSectionParts } from "../format/literal_section.ts";
+import { encodeGlobSectionParts } from "../format/glob_section.ts";
 import type { Database } from "./database.ts";
 
 /**
@@ -42,7 +42,7 @@ export function literalSectionEncoder(): SectionEncoder {
         keys[i] = entries[i].key;
         offsets[i] = entries[i].offset;
       }
-      return encodeLiteralKeys(keys, offsets, {
+      return literalSectionParts(keys, offsets, {
         caseInsensitive: context.matchMode === "case-insensitive",
       });
     },
@@ -102,7 +102,7 @@ export function globSectionEncoder(): SectionEncoder {
       const caseInsensitive = context.matchMode === "case-insensitive";
       const reuse = mode === caseInsensitive;
       let j = 0;
-      const bytes = encodeGlobSection(
+      const bytes = encodeGlobSectionParts(
         entries.map((e) => {
           let program: number | undefined;
           if (reuse) {

@@ -215,18 +215,54 @@ export class SectionWriter {
   }
 
   /**
+   * Pads to a multiple of 8 and returns the section as parts, to be written straight into a
+   * larger buffer (no concatenated copy).
+   *
+   * @returns The length and a writer of the section bytes.
+   * @example
+   * ```ts
+   * import { SectionWriter } from "./_section_view.ts";
+   * import assert from "node:assert/strict";
+   * const w = new SectionWriter();
+   * w.u32(Uint32Array.of(7));
+   * const parts = w.parts();
+   * const file = new Uint8Array(16);
+   * parts.writeTo(file, 8);
+   * assert.equal(parts.length, 8);
+   * assert.equal(file[8], 7);
+   * ```
+   */
+  parts(): SectionParts {
+    this.#pad();
+    const parts = this.#parts;
+    return {
+      length: this.#size,
+      writeTo(target: Uint8Array, at: number): void {
+        for (const p of parts) {
+          target.set(p, at);
+          at += p.length;
+        }
+      },
+    };
+  }
+
+  /**
    * Concatenates everything, padded to a multiple of 8.
    *
    * @returns The section bytes.
    */
   finish(): Uint8Array {
-    this.#pad();
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const p of this.#parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    const parts = this.parts();
+    const out = new Uint8Array(parts.length);
+    parts.writeTo(out, 0);
     return out;
   }
+}
+
+/** A section's bytes as parts: its length and how to write them into a buffer. */
+export interface SectionParts {
+  /** The section's length in bytes. */
+  readonly length: number;
+  /** Writes the section's bytes, padding included, at `at` of `target`. */
+  writeTo(target: Uint8Array, at: number): void;
 }

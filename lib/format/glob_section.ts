@@ -40,7 +40,14 @@
  */
 import { FormatError } from "./format_error.ts";
 import { decodeUtf8, Utf8Buffer, utf8Put } from "./_case_fold.ts";
-import { i32View, SectionWriter, u16View, u32View, u8View } from "./_section_view.ts";
+import {
+  i32View,
+  type SectionParts,
+  SectionWriter,
+  u16View,
+  u32View,
+  u8View,
+} from "./_section_view.ts";
 import { GlobProgramSet } from "../db/glob.ts";
 import {
   AhoCorasick,
@@ -167,6 +174,34 @@ export function encodeGlobSection(
   entries: GlobEntry[],
   options: GlobSectionOptions = {},
 ): Uint8Array {
+  const parts = encodeGlobSectionParts(entries, options);
+  const out = new Uint8Array(parts.length);
+  parts.writeTo(out, 0);
+  return out;
+}
+
+/**
+ * {@linkcode encodeGlobSection} without the final copy: the section as parts that the builder
+ * writes straight into the file.
+ *
+ * @param entries The patterns and their data offsets.
+ * @param options Case sensitivity.
+ * @returns The section's length and writer.
+ * @throws {GlobError} When a pattern is malformed (the builder checks patterns first).
+ * @example
+ * ```ts
+ * import { encodeGlobSectionParts, GlobIndex } from "./glob_section.ts";
+ * import assert from "node:assert/strict";
+ * const parts = encodeGlobSectionParts([{ text: "*.evil.com", dataOffset: 9 }]);
+ * const bytes = new Uint8Array(parts.length);
+ * parts.writeTo(bytes, 0);
+ * assert.equal(new GlobIndex(bytes).text(0), "*.evil.com");
+ * ```
+ */
+export function encodeGlobSectionParts(
+  entries: GlobEntry[],
+  options: GlobSectionOptions = {},
+): SectionParts {
   const fold = options.caseInsensitive === true;
   const P = entries.length;
   const set = options.programs ?? new GlobProgramSet();
@@ -306,7 +341,7 @@ export function encodeGlobSection(
       true,
     );
   });
-  const out = wr.finish();
+  const out = wr.parts();
   if (out.length > 0xffffffff) {
     throw new FormatError("bad-input", `Glob section exceeds 4 GiB (${out.length} bytes)`);
   }

@@ -29,7 +29,7 @@
  */
 import { FormatError } from "./format_error.ts";
 import { decodeUtf8, encodeUtf8, foldCodePoint } from "./_case_fold.ts";
-import { i32View, LITTLE_ENDIAN, u8View } from "./_section_view.ts";
+import { i32View, LITTLE_ENDIAN, type SectionParts, u8View } from "./_section_view.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
@@ -136,6 +136,39 @@ export function encodeLiteralKeys(
   dataOffsets: ArrayLike<number>,
   options: LiteralSectionOptions = {},
 ): Uint8Array {
+  const parts = literalSectionParts(keys, dataOffsets, options);
+  const out = new Uint8Array(parts.length);
+  parts.writeTo(out, 0);
+  return out;
+}
+
+/**
+ * {@linkcode encodeLiteralKeys} without a buffer of its own: the section's exact length, and a
+ * writer that lays the section out in place in a larger zero-filled buffer (the builder's
+ * file), so the 16-byte slots and the strings are written once.
+ *
+ * @param keys The strings, in the order to store them.
+ * @param dataOffsets Their data offsets (as many as keys).
+ * @param options Case sensitivity.
+ * @returns The length and the writer; the writer throws {@linkcode FormatError} (`bad-input`)
+ *   when two keys are the same, and needs `at` to be a multiple of 4 and the target zero there.
+ * @throws {RangeError} When the two lists differ in length.
+ * @example
+ * ```ts
+ * import { literalSectionParts, LiteralTable } from "./literal_section.ts";
+ * import assert from "node:assert/strict";
+ * const parts = literalSectionParts(["a.com"], [4]);
+ * const file = new Uint8Array(8 + parts.length);
+ * parts.writeTo(file, 8);
+ * const t = new LiteralTable(file.subarray(8));
+ * assert.equal(t.dataOffset(t.find("a.com")), 4);
+ * ```
+ */
+export function literalSectionParts(
+  keys: readonly string[],
+  dataOffsets: ArrayLike<number>,
+  options: LiteralSectionOptions = {},
+): SectionParts {
   const fold = options.caseInsensitive === true;
   const n = keys.length;
   if (dataOffsets.length !== n) {
@@ -146,35 +179,54 @@ export function encodeLiteralKeys(
   if (m > 0x10000000) {
     throw new FormatError("bad-input", `Too many literal entries for one section: ${n}`);
   }
-  return encodeInPlace(keys, dataOffsets, m, fold);
+  // The strings' exact UTF-8 length (folding may change a non-ASCII key's length).
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i];
+    let k = 0;
+    while (k < key.length && key.charCodeAt(k) < 0x80) k++;
+    total += k === key.length ? k : encodeUtf8(key, fold).length;
+  }
+  if (total > 0xfffffffe) {
+    throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
+  }
+  const stringsAt = HEADER + 16 * m;
+  const size = Math.ceil((stringsAt + total) / 8) * 8;
+  if (size > 0xffffffff) {
+    throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${size} bytes)`);
+  }
+  return {
+    length: size,
+    writeTo: (target: Uint8Array, at: number) =>
+      writeInPlace(keys, dataOffsets, m, fold, target.subarray(at, at + size), total),
+  };
 }
 
 /**
- * {@linkcode encodeLiteralKeys}'s work: the section is laid out in one buffer (header, `m`
- * slots, then the keys' UTF-8 bytes), ASCII keys written and hashed in one pass. The slots are
- * filled through a host-order view and stored little-endian at the end.
+ * {@linkcode literalSectionParts}' writer: the section laid out in `out` (zero-filled: header,
+ * `m` slots, then the keys' UTF-8 bytes, `total` of them), ASCII keys written and hashed in one
+ * pass. The slots are filled through a host-order view and stored little-endian at the end.
  */
-function encodeInPlace(
+function writeInPlace(
   keys: readonly string[],
   dataOffsets: ArrayLike<number>,
   m: number,
   fold: boolean,
-): Uint8Array {
+  out: Uint8Array,
+  total: number,
+): void {
   const n = keys.length;
   const stringsAt = HEADER + 16 * m;
-  let chars = 0;
-  for (let i = 0; i < n; i++) chars += keys[i].length;
-  let out = new Uint8Array(stringsAt + chars + 8);
-  let slots = new Int32Array(out.buffer, HEADER, 4 * m);
+  const slots = new Int32Array(out.buffer, out.byteOffset + HEADER, 4 * m);
   const mask = m - 1;
-  let total = 0;
+  let used = 0;
   for (let i = 0; i < n; i++) {
     const key = keys[i];
     const off = dataOffsets[i];
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
       throw new RangeError(`Literal "${key}" has an invalid data offset ${off}`);
     }
-    const at = total;
+    const at = used;
     let p = stringsAt + at;
     let h = 0x811c9dc5 | 0;
     let k = 0;
@@ -188,24 +240,13 @@ function encodeInPlace(
     if (k < key.length) {
       // Not ASCII: the whole key through the UTF-8 encoder.
       const bytes = encodeUtf8(key, fold);
-      const need = stringsAt + at + bytes.length + (chars - k) + 8;
-      if (need > out.length) {
-        const grown = new Uint8Array(Math.max(need, out.length + (out.length >> 2)));
-        grown.set(out);
-        out = grown;
-        slots = new Int32Array(out.buffer, HEADER, 4 * m);
-      }
       out.set(bytes, stringsAt + at);
       p = stringsAt + at + bytes.length;
       h = 0x811c9dc5 | 0;
       for (let x = 0; x < bytes.length; x++) h = Math.imul(h ^ bytes[x], FNV);
     }
-    chars -= key.length;
     const len = p - stringsAt - at;
-    total += len;
-    if (total > 0xfffffffe) {
-      throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
-    }
+    used += len;
     h = finish(h);
     let s = h & mask;
     for (;;) {
@@ -232,10 +273,7 @@ function encodeInPlace(
       s = (s + 1) & mask;
     }
   }
-  const size = Math.ceil((stringsAt + total) / 8) * 8;
-  if (size > 0xffffffff) {
-    throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${size} bytes)`);
-  }
+  if (used !== total) throw new Error("Internal error: literal string bytes changed size");
   if (!LITTLE_ENDIAN) {
     for (let k = HEADER; k < stringsAt; k += 4) {
       const b0 = out[k], b1 = out[k + 1];
@@ -246,14 +284,13 @@ function encodeInPlace(
     }
   }
   out.set(LITERAL_MAGIC, 0);
-  const dv = new DataView(out.buffer, 0, HEADER);
+  const dv = new DataView(out.buffer, out.byteOffset, HEADER);
   dv.setUint32(8, fold ? 1 : 0, true);
   dv.setUint32(12, n, true);
   dv.setUint32(16, m, true);
   dv.setUint32(24, HEADER, true);
   dv.setUint32(32, stringsAt, true);
   dv.setUint32(36, total, true);
-  return out.subarray(0, size);
 }
 
 /** Options for {@linkcode LiteralTable}. */
