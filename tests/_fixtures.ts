@@ -43,3 +43,35 @@ export function hasProgram(program: string): boolean {
   console.warn(`skipping: "${program}" is not installed`);
   return false;
 }
+
+/**
+ * Runs `tshark -r path -T fields` with the given fields and returns each packet's field texts
+ * (empty lines dropped).
+ *
+ * @param path The capture.
+ * @param fields tshark field names, e.g. `frame.time_epoch`.
+ * @param separator The field separator tshark is told to use (not in any field's text).
+ * @returns One array of field texts per packet.
+ */
+export async function tsharkFields(
+  path: string,
+  fields: string[],
+  separator = ",",
+): Promise<string[][]> {
+  const out = await new Deno.Command("tshark", {
+    args: [
+      "-r",
+      path,
+      "-T",
+      "fields",
+      "-E",
+      `separator=${separator}`,
+      ...fields.flatMap((f) => ["-e", f]),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+    l.split(separator)
+  );
+}

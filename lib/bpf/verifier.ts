@@ -185,6 +185,53 @@ export function verify(program: Program | Uint8Array, options: VerifyOptions = {
   return new Verifier(prog, options).run();
 }
 
+const R1_5 = 0b111110;
+
+/**
+ * The registers one instruction reads and writes, as bit sets (bit r for register r), in
+ * `out`: [0] the operands an ALU instruction reads to compute its destination, [1] every other
+ * read (branch operands, addresses, stored values, helper and call arguments, R0 at exit),
+ * [2] what it writes (never r10).
+ */
+function registerEffects(x: Instruction, out: Uint16Array): void {
+  const cls = x.opcode & 7, op = x.opcode & 0xf0, useX = (x.opcode & 8) !== 0;
+  let f = 0, u = 0, d = 0;
+  if (cls === 4 || cls === 7) {
+    if (op !== 0xb0) f |= 1 << x.dst;
+    if (useX && op !== 0xd0 && op !== 0x80) f |= 1 << x.src;
+    d |= 1 << x.dst;
+  } else if (cls === 5 || cls === 6) {
+    if (x.opcode === 0x95) u |= 1;
+    else if (x.opcode === 0x85 || x.opcode === 0x8d) {
+      u |= R1_5;
+      if (x.opcode === 0x8d) u |= 1 << x.dst;
+      d |= 1 | R1_5;
+    } else if (op !== 0x00) {
+      u |= 1 << x.dst;
+      if (useX) u |= 1 << x.src;
+    }
+  } else if (cls === 0) {
+    if (x.opcode === 0x18) d |= 1 << x.dst;
+    else {
+      if ((x.opcode & 0xe0) === 0x40) u |= 1 << x.src;
+      d |= 1 | R1_5;
+    }
+  } else if (cls === 1) {
+    u |= 1 << x.src;
+    d |= 1 << x.dst;
+  } else if (cls === 2) u |= 1 << x.dst;
+  else {
+    u |= (1 << x.dst) | (1 << x.src);
+    if ((x.opcode & 0xe0) === 0xc0) {
+      if (x.imm === 0xf1) u |= 1;
+      d |= x.imm === 0xf1 ? 1 : (x.imm & 1) ? 1 << x.src : 0;
+    }
+  }
+  out[0] = f;
+  out[1] = u;
+  out[2] = d & ~(1 << 10);
+}
+
 class Verifier {
   #p: Program;
   #ins: Instruction[];
@@ -425,46 +472,11 @@ class Verifier {
   #liveness(succ: number[][]): void {
     const n = this.#n;
     const use = new Uint16Array(n), def = new Uint16Array(n);
-    const R1_5 = 0b111110;
+    const fx = new Uint16Array(3);
     for (let i = 0; i < n; i++) {
-      const x = this.#ins[i];
-      const cls = x.opcode & 7, op = x.opcode & 0xf0, useX = (x.opcode & 8) !== 0;
-      let u = 0, d = 0;
-      if (cls === 4 || cls === 7) {
-        if (op !== 0xb0) u |= 1 << x.dst;
-        if (useX && op !== 0xd0 && op !== 0x80) u |= 1 << x.src;
-        d |= 1 << x.dst;
-      } else if (cls === 5 || cls === 6) {
-        if (x.opcode === 0x95) u |= 1;
-        else if (x.opcode === 0x85 || x.opcode === 0x8d) {
-          u |= R1_5;
-          if (x.opcode === 0x8d) u |= 1 << x.dst;
-          d |= 1 | R1_5;
-        } else if (op !== 0x00) {
-          u |= 1 << x.dst;
-          if (useX) u |= 1 << x.src;
-        }
-      } else if (cls === 0) {
-        if (x.opcode === 0x18) d |= 1 << x.dst;
-        else {
-          if ((x.opcode & 0xe0) === 0x40) u |= 1 << x.src;
-          d |= 1 | R1_5;
-        }
-      } else if (cls === 1) {
-        u |= 1 << x.src;
-        d |= 1 << x.dst;
-      } else if (cls === 2) u |= 1 << x.dst;
-      else {
-        u |= (1 << x.dst) | (1 << x.src);
-        if ((x.opcode & 0xe0) === 0xc0) {
-          if (x.imm === 0xf1) {
-            u |= 1;
-            d |= 1;
-          } else if (x.imm & 1) d |= 1 << x.src;
-        }
-      }
-      use[i] = u;
-      def[i] = d & ~(1 << 10);
+      registerEffects(this.#ins[i], fx);
+      use[i] = fx[0] | fx[1];
+      def[i] = fx[2];
     }
     const live = new Uint16Array(n);
     for (let changed = true; changed;) {
@@ -491,49 +503,19 @@ class Verifier {
    */
   #precision(succ: number[][]): void {
     const n = this.#n;
-    const R1_5 = 0b111110;
     // sens: registers used sensitively; flow: for ALU, dst needed after ⇒ these needed before.
     const sens = new Uint16Array(n), def = new Uint16Array(n), flow = new Uint16Array(n);
     const dstOf = new Int8Array(n).fill(-1);
+    const fx = new Uint16Array(3);
     for (let i = 0; i < n; i++) {
       const x = this.#ins[i];
-      const cls = x.opcode & 7, op = x.opcode & 0xf0, useX = (x.opcode & 8) !== 0;
-      let u = 0, d = 0, f = 0;
-      if (cls === 4 || cls === 7) {
-        if (op !== 0xb0) f |= 1 << x.dst;
-        if (useX && op !== 0xd0 && op !== 0x80) f |= 1 << x.src;
-        d |= 1 << x.dst;
-        dstOf[i] = x.dst;
-      } else if (cls === 5 || cls === 6) {
-        if (x.opcode === 0x95) u |= this.#subOf[i] === 0 ? 0 : 1;
-        else if (x.opcode === 0x85 || x.opcode === 0x8d) {
-          u |= R1_5;
-          if (x.opcode === 0x8d) u |= 1 << x.dst;
-          d |= 1 | R1_5;
-        } else if (op !== 0x00) {
-          u |= 1 << x.dst;
-          if (useX) u |= 1 << x.src;
-        }
-      } else if (cls === 0) {
-        if (x.opcode === 0x18) d |= 1 << x.dst;
-        else {
-          if ((x.opcode & 0xe0) === 0x40) u |= 1 << x.src;
-          d |= 1 | R1_5;
-        }
-      } else if (cls === 1) {
-        u |= 1 << x.src;
-        d |= 1 << x.dst;
-      } else if (cls === 2) u |= 1 << x.dst;
-      else {
-        u |= (1 << x.dst) | (1 << x.src);
-        if ((x.opcode & 0xe0) === 0xc0) {
-          if (x.imm === 0xf1) u |= 1;
-          d |= x.imm === 0xf1 ? 1 : (x.imm & 1) ? 1 << x.src : 0;
-        }
-      }
-      sens[i] = u;
-      def[i] = d & ~(1 << 10);
-      flow[i] = f;
+      registerEffects(x, fx);
+      const cls = x.opcode & 7;
+      if (cls === 4 || cls === 7) dstOf[i] = x.dst;
+      // The main program's exit value is the verdict, not something safety depends on.
+      sens[i] = x.opcode === 0x95 && this.#subOf[i] === 0 ? 0 : fx[1];
+      def[i] = fx[2];
+      flow[i] = fx[0];
     }
     const need = new Uint16Array(n);
     for (let changed = true; changed;) {

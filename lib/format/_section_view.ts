@@ -19,6 +19,33 @@ function check(bytes: Uint8Array, at: number, size: number, what: string, base: 
   }
 }
 
+// A typed array type of little-endian words: its two constructors and its word size.
+interface WordArrayType<T> {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+// `count` words of `Type` at byte `at`: a view when the host is little-endian and the words
+// are aligned, else a host-order copy.
+function wordView<T>(
+  Type: WordArrayType<T>,
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+  what: string,
+  base: number,
+): T {
+  const size = Type.BYTES_PER_ELEMENT;
+  check(bytes, at, count * size, what, base);
+  const abs = bytes.byteOffset + at;
+  if (LITTLE_ENDIAN && abs % size === 0) return new Type(bytes.buffer, abs, count);
+  const copy = bytes.slice(at, at + count * size);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse();
+  }
+  return new Type(copy.buffer, 0, count);
+}
+
 /**
  * A `Uint32Array` view of `count` little-endian words at byte `at` of `bytes`.
  *
@@ -42,13 +69,7 @@ export function u32View(
   what: string,
   base: number,
 ): Uint32Array {
-  check(bytes, at, count * 4, what, base);
-  const abs = bytes.byteOffset + at;
-  if (LITTLE_ENDIAN && abs % 4 === 0) return new Uint32Array(bytes.buffer, abs, count);
-  const dv = new DataView(bytes.buffer, abs, count * 4);
-  const out = new Uint32Array(count);
-  for (let i = 0; i < count; i++) out[i] = dv.getUint32(i * 4, true);
-  return out;
+  return wordView(Uint32Array, bytes, at, count, what, base);
 }
 
 /**
@@ -74,13 +95,7 @@ export function i32View(
   what: string,
   base: number,
 ): Int32Array {
-  check(bytes, at, count * 4, what, base);
-  const abs = bytes.byteOffset + at;
-  if (LITTLE_ENDIAN && abs % 4 === 0) return new Int32Array(bytes.buffer, abs, count);
-  const dv = new DataView(bytes.buffer, abs, count * 4);
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) out[i] = dv.getInt32(i * 4, true);
-  return out;
+  return wordView(Int32Array, bytes, at, count, what, base);
 }
 
 /**
@@ -106,13 +121,7 @@ export function u16View(
   what: string,
   base: number,
 ): Uint16Array {
-  check(bytes, at, count * 2, what, base);
-  const abs = bytes.byteOffset + at;
-  if (LITTLE_ENDIAN && abs % 2 === 0) return new Uint16Array(bytes.buffer, abs, count);
-  const dv = new DataView(bytes.buffer, abs, count * 2);
-  const out = new Uint16Array(count);
-  for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, true);
-  return out;
+  return wordView(Uint16Array, bytes, at, count, what, base);
 }
 
 /**

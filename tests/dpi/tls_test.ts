@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hasProgram } from "../_fixtures.ts";
+import { hasProgram, tsharkFields } from "../_fixtures.ts";
 import { createTlsPlugin } from "../../lib/dpi/mod.ts";
 import { buildPacket, PcapWriter } from "../../lib/pcap/mod.ts";
 import { clientHello, viewOf } from "./_packets.ts";
@@ -72,24 +72,11 @@ Deno.test({
     );
     const path = await Deno.makeTempFile({ suffix: ".pcap" });
     await Deno.writeFile(path, w.toBytes());
-    const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-T",
-        "fields",
-        "-E",
-        "separator=;",
-        "-e",
-        "tls.handshake.extensions_server_name",
-        "-e",
-        "tls.handshake.extensions_alpn_str",
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
+    const [[sni, alpn]] = await tsharkFields(path, [
+      "tls.handshake.extensions_server_name",
+      "tls.handshake.extensions_alpn_str",
+    ], ";");
     await Deno.remove(path);
-    const [sni, alpn] = new TextDecoder().decode(out.stdout).trim().split(";");
     const tls = createTlsPlugin();
     const v = viewOf({
       src: "10.0.0.1",

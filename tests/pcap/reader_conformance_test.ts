@@ -4,7 +4,7 @@
  * pcapfix's damaged ones.
  */
 import assert from "node:assert/strict";
-import { fixture, hasProgram } from "../_fixtures.ts";
+import { fixture, hasProgram, tsharkFields } from "../_fixtures.ts";
 import {
   DecodeStatus,
   forEachPacket,
@@ -103,29 +103,12 @@ Deno.test({
     ];
     for (const test of tests) {
       const path = `${gp}/le/${test}.pcapng`;
-      const out = await new Deno.Command("tshark", {
-        args: [
-          "-r",
-          path,
-          "-T",
-          "fields",
-          "-E",
-          "separator=,",
-          "-e",
-          "frame.time_epoch",
-          "-e",
-          "frame.cap_len",
-          "-e",
-          "frame.len",
-          "-e",
-          "frame.interface_id",
-        ],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      const rows = new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).map((l) =>
-        l.split(",")
-      )
+      const rows = (await tsharkFields(path, [
+        "frame.time_epoch",
+        "frame.cap_len",
+        "frame.len",
+        "frame.interface_id",
+      ]))
         // tshark shows custom blocks as "data" records without an interface: mxy skips them
         .filter((r) => r[3] !== "");
       const { recs } = await readAll(path);

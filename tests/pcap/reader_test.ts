@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hasProgram } from "../_fixtures.ts";
+import { hasProgram, tsharkFields } from "../_fixtures.ts";
 import {
   buildPacket,
   forEachPacket,
@@ -400,25 +400,8 @@ Deno.test({
       for (const [name, bytes, n] of files) {
         const path = `${dir}/${name}`;
         await Deno.writeFile(path, bytes);
-        const out = await new Deno.Command("tshark", {
-          args: [
-            "-r",
-            path,
-            "-T",
-            "fields",
-            "-E",
-            "separator=,",
-            "-e",
-            "frame.time_epoch",
-            "-e",
-            "ip.src",
-            "-e",
-            "udp.dstport",
-          ],
-          stdout: "piped",
-          stderr: "null",
-        }).output();
-        const theirs = new TextDecoder().decode(out.stdout).trim().split("\n");
+        const theirs = (await tsharkFields(path, ["frame.time_epoch", "ip.src", "udp.dstport"]))
+          .map((r) => r.join(","));
         const ours: string[] = [];
         await forEachPacket(path, (v) => {
           ours.push(`${formatTimestamp(v)},${formatSrc(v)},${v.dstPort}`);
