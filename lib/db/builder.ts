@@ -30,14 +30,22 @@ export type DuplicatePolicy = "error" | "first" | "last" | "merge";
 /** How string entries are compared (recorded as `match_mode` in the mxy record, `description.mxy`). */
 export type MatchMode = "case-sensitive" | "case-insensitive";
 
-/** One non-IP entry handed to a {@linkcode SectionEncoder}. */
-export interface SectionEntry {
-  /** The entry text after its `kind:` prefix (as given, not normalized). */
-  readonly key: string;
-  /** Offset of its value in the data section (from the section's start, as MMDB pointers). */
-  readonly offset: number;
-  /** Where it came from, when known. */
-  readonly source?: EntrySource;
+/**
+ * The non-IP entries handed to a {@linkcode SectionEncoder}, column by column (no object per
+ * entry), in first-insertion order.
+ */
+export interface SectionEntries {
+  /** How many entries there are. */
+  readonly count: number;
+  /** Each entry's text after its `kind:` prefix (as given, not normalized); `count` of them. */
+  readonly keys: readonly string[];
+  /**
+   * Each entry's value offset in the data section (from the section's start, as MMDB
+   * pointers); `count` of them.
+   */
+  readonly offsets: Float64Array;
+  /** Where entry `i` came from, when known. */
+  source(i: number): EntrySource | undefined;
 }
 
 export type { SectionParts };
@@ -72,7 +80,7 @@ export interface SectionEncoder {
    * Encodes the section from its entries (in first-insertion order): its bytes, or its parts
    * for the builder to write straight into the file.
    */
-  encode(entries: readonly SectionEntry[], context: SectionContext): Uint8Array | SectionParts;
+  encode(entries: SectionEntries, context: SectionContext): Uint8Array | SectionParts;
 }
 
 /** Options for {@linkcode DatabaseBuilder}. */
@@ -472,7 +480,7 @@ export class DatabaseBuilder {
    * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.addExtension({
    *   name: "demo", kind: "demo",
-   *   encode: (entries) => new TextEncoder().encode(entries.map((e) => e.key).join("\n")),
+   *   encode: (entries) => new TextEncoder().encode(entries.keys.join("\n")),
    * });
    * b.add("demo:hello", { n: 1 });
    * b.build();
@@ -1118,11 +1126,12 @@ export class DatabaseBuilder {
     const sectionBytes: { name: string; bytes: Uint8Array | SectionParts }[] = [];
     for (const st of this.#ext.values()) {
       if (st.count === 0) continue;
-      const entries: SectionEntry[] = st.keys.map((key, i) => ({
-        key,
-        offset: st.offsets[i],
-        source: this.#extSource(st, i),
-      }));
+      const entries: SectionEntries = {
+        count: st.count,
+        keys: st.keys,
+        offsets: st.offsets.subarray(0, st.count),
+        source: (i: number) => this.#extSource(st, i),
+      };
       const bytes = st.encoder.encode(entries, { data: this.#data, matchMode: opts.matchMode });
       sectionBytes.push({ name: st.encoder.name, bytes });
     }

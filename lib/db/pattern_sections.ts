@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { MatchMode, SectionContext, SectionEncoder, SectionEntry } from "./builder.ts";
+import type { MatchMode, SectionContext, SectionEncoder, SectionEntries } from "./builder.ts";
 import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
 import { foldString } from "../format/_case_fold.ts";
 import { literalSectionParts } from "../format/literal_section.ts";
-import { encodeGlobSectionParts } from "../format/glob_section.ts";
+import { encodeGlobSectionParts, type GlobEntry } from "../format/glob_section.ts";
 import type { Database } from "./database.ts";
 
 /**
@@ -35,14 +35,8 @@ export function literalSectionEncoder(): SectionEncoder {
     claims: () => true,
     normalizeKey: (key: string, mode: MatchMode) =>
       mode === "case-insensitive" ? foldString(key) : key,
-    encode: (entries: readonly SectionEntry[], context: SectionContext) => {
-      const keys = new Array<string>(entries.length);
-      const offsets = new Float64Array(entries.length);
-      for (let i = 0; i < entries.length; i++) {
-        keys[i] = entries[i].key;
-        offsets[i] = entries[i].offset;
-      }
-      return literalSectionParts(keys, offsets, {
+    encode: (entries: SectionEntries, context: SectionContext) => {
+      return literalSectionParts(entries.keys, entries.offsets, {
         caseInsensitive: context.matchMode === "case-insensitive",
       });
     },
@@ -98,21 +92,24 @@ export function globSectionEncoder(): SectionEncoder {
       }
       return ci ? foldString(key) : key;
     },
-    encode: (entries: readonly SectionEntry[], context: SectionContext) => {
+    encode: (entries: SectionEntries, context: SectionContext) => {
       const caseInsensitive = context.matchMode === "case-insensitive";
       const reuse = mode === caseInsensitive;
       let j = 0;
-      const bytes = encodeGlobSectionParts(
-        entries.map((e) => {
-          let program: number | undefined;
-          if (reuse) {
-            while (j < added.length && added[j] !== e.key) j++;
-            if (j < added.length) program = j++;
-          }
-          return { text: e.key, dataOffset: e.offset, program };
-        }),
-        { caseInsensitive, programs: reuse ? programs : undefined },
-      );
+      const globs = new Array<GlobEntry>(entries.count);
+      for (let i = 0; i < entries.count; i++) {
+        const text = entries.keys[i];
+        let program: number | undefined;
+        if (reuse) {
+          while (j < added.length && added[j] !== text) j++;
+          if (j < added.length) program = j++;
+        }
+        globs[i] = { text, dataOffset: entries.offsets[i], program };
+      }
+      const bytes = encodeGlobSectionParts(globs, {
+        caseInsensitive,
+        programs: reuse ? programs : undefined,
+      });
       programs = new GlobProgramSet();
       added = [];
       mode = null;

@@ -224,7 +224,12 @@ Deno.test("the glob encoder reuses its compiled programs and stays right for key
     const enc = globSectionEncoder();
     for (const k of keys) enc.normalizeKey!(k, "case-sensitive");
     const entries = order.map((i, n) => ({ key: keys[i], offset: n }));
-    const got = enc.encode(entries, {
+    const got = enc.encode({
+      count: entries.length,
+      keys: entries.map((e) => e.key),
+      offsets: Float64Array.from(entries, (e) => e.offset),
+      source: () => undefined,
+    }, {
       data: new DataSectionWriter(),
       matchMode: "case-sensitive",
     });
