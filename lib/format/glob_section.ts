@@ -49,6 +49,7 @@ import {
   u8View,
 } from "./_section_view.ts";
 import { GlobProgramSet } from "../db/glob.ts";
+import { PieceRarity } from "./_piece_rarity.ts";
 import {
   AhoCorasick,
   buildAhoCorasick,
@@ -66,6 +67,8 @@ const DESC = 48;
 const AUTOMATON_BUDGET = 1 << 18;
 const TRIE_BUDGET = 1 << 16;
 const ROW = 6;
+// ln(8^-6): a piece rarer than this is as good an index key as any rarer one.
+const RARE_ENOUGH = -6 * Math.log(8);
 
 /** One glob to store. */
 export interface GlobEntry {
@@ -130,24 +133,28 @@ class PieceCounts {
   }
 
   /**
-   * The cost of indexing pattern `id` by its piece of `kind` (`bytes` long in UTF-8): the
-   * patterns sharing it, times the chance a query holds it (shorter is likelier; anywhere is
-   * likelier than at one end).
+   * The cost of indexing pattern `id` by its piece of `kind`, whose log-probability at one
+   * position of a query is `logP` (see {@linkcode PieceRarity}): the patterns sharing it, times
+   * the chance a query holds it (anywhere is likelier than at one end). Below about one in
+   * a million the chance no longer matters.
    */
-  cost(id: number, kind: number, bytes: number): number {
+  cost(id: number, kind: number, logP: number): number {
     const s = this.slots[3 * id + kind];
     if (s < 0) return Infinity;
-    return this.#table[2 * s + 1] * (kind === 0 ? 16 : 1) / 8 ** Math.min(bytes, 6);
+    return this.#table[2 * s + 1] * (kind === 0 ? 16 : 1) * Math.exp(Math.max(logP, RARE_ENOUGH));
   }
 }
 
 const PIECE_KINDS = ["fixed", "prefix", "suffix"] as const;
 
-/** Picks the piece that indexes a pattern: 0 infix (fixed piece), 1 prefix, 2 suffix, 3 none. */
-function choosePiece(id: number, set: GlobProgramSet, g: number, counts: PieceCounts): number {
-  const p = counts.cost(id, 1, set.pieceUtf8Length(g, "prefix"));
-  const x = counts.cost(id, 2, set.pieceUtf8Length(g, "suffix"));
-  const i = counts.cost(id, 0, set.pieceUtf8Length(g, "fixed"));
+/**
+ * Picks the piece that indexes a pattern: 0 infix, 1 prefix, 2 suffix, 3 none; `logP` holds
+ * the log-probabilities of the pattern's three pieces in that order.
+ */
+function choosePiece(id: number, counts: PieceCounts, logP: Float64Array): number {
+  const i = counts.cost(id, 0, logP[3 * id]);
+  const p = counts.cost(id, 1, logP[3 * id + 1]);
+  const x = counts.cost(id, 2, logP[3 * id + 2]);
   if (p === Infinity && x === Infinity && i === Infinity) return 3;
   if (p <= x && p <= i) return 1;
   return x <= i ? 2 : 0;
@@ -235,12 +242,26 @@ export function encodeGlobSectionParts(
   // poor index key, whatever its length.
   const counts = new PieceCounts(P);
   const all = set.words;
+  // The infix piece of each pattern is its rarest literal run (by the patterns' own text),
+  // which need not be its longest: `[from, to)` per input index.
+  const rarity = new PieceRarity();
+  for (let i = 0; i < P; i++) rarity.addProgram(all, set.programStart(index[i]));
+  const infix = new Int32Array(2 * P);
+  const logP = new Float64Array(3 * P);
   for (let i = 0; i < P; i++) {
     const g = index[i], id = rank[i];
-    for (let k = 0; k < 3; k++) {
-      const kind = PIECE_KINDS[k];
-      counts.add(id, k, all, set.pieceStart(g, kind), set.pieceEnd(g, kind));
+    // Each pattern's pieces are judged by the other patterns' text.
+    rarity.removeProgram(all, set.programStart(g));
+    logP[3 * id] = rarity.rarestRun(all, set.programStart(g));
+    infix[2 * i] = rarity.runFrom;
+    infix[2 * i + 1] = rarity.runTo;
+    counts.add(id, 0, all, rarity.runFrom, rarity.runTo);
+    for (let k = 1; k < 3; k++) {
+      const from = set.pieceStart(g, PIECE_KINDS[k]), to = set.pieceEnd(g, PIECE_KINDS[k]);
+      counts.add(id, k, all, from, to);
+      logP[3 * id + k] = to > from ? rarity.logProbability(all, from, to) : 0;
     }
+    rarity.addProgram(all, set.programStart(g));
   }
   const lists: PieceList[] = [0, 1, 2].map(() => ({
     bytes: pieceBytes,
@@ -266,15 +287,15 @@ export function encodeGlobSectionParts(
     rows[id * ROW + 5] = set.specificity(g);
     for (let k = 0, from = set.programStart(g); k < len; k++) programs[w + k] = all[from + k];
     w += len;
-    const k = choosePiece(id, set, g, counts);
+    const k = choosePiece(id, counts, logP);
     kinds[id] = k;
     if (k === 3) {
       alwaysCount++;
       continue;
     }
     // The piece's UTF-8 bytes (reversed for the suffix trie).
-    const kind = PIECE_KINDS[k];
-    const from = set.pieceStart(g, kind), to = set.pieceEnd(g, kind);
+    const from = k === 0 ? infix[2 * i] : set.pieceStart(g, PIECE_KINDS[k]);
+    const to = k === 0 ? infix[2 * i + 1] : set.pieceEnd(g, PIECE_KINDS[k]);
     if (pieceLen + 4 * (to - from) > pieceBytes.length) {
       const next = new Uint8Array(2 * pieceBytes.length + 4 * (to - from));
       next.set(pieceBytes.subarray(0, pieceLen));

@@ -117,3 +117,25 @@ Deno.test("GlobIndex refuses an automaton and tries whose dense-row flags are sw
   new DataView(b.buffer).setUint32(96 + 20, 1, true);
   assert.throws(() => new GlobIndex(b), /prefix trie has flags 1/);
 });
+
+Deno.test("encodeGlobSection() indexes a pattern by its rarest literal run, not its longest", () => {
+  // "download-center" recurs in every pattern; "7319" only in the last one: a query holding
+  // the word says little, one holding the digits is likely a match.
+  const texts = [
+    ...Array.from(
+      { length: 40 },
+      (_, i) => `*download-center*${String.fromCharCode(97 + i % 26)}x*`,
+    ),
+    "*download-center*7319*",
+  ];
+  const idx = new GlobIndex(encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i }))));
+  idx.verify();
+  const id = [...Array(idx.count).keys()].find((i) => idx.text(i) === "*download-center*7319*")!;
+  const enc = new TextEncoder();
+  const reports = (piece: string) => {
+    const b = enc.encode(piece);
+    return idx.automaton.reports(idx.automaton.walk(b, 0, b.length), id);
+  };
+  assert.equal(reports("7319"), true);
+  assert.equal(reports("download-center"), false);
+});
