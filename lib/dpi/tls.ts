@@ -1,12 +1,19 @@
 /**
  * The TLS plugin: a TLS record (change-cipher-spec, alert, handshake, application data) at the
- * start of a TCP payload, whatever the port; for a ClientHello or ServerHello record it extracts the server name (SNI), ALPN protocols, versions and the
- * chosen cipher suite, reading only what the segment holds.
+ * start of a TCP payload, whatever the port; for a ClientHello or ServerHello record it extracts
+ * the server name (SNI), ALPN protocols, versions and the chosen cipher suite. A hello longer
+ * than its segment is reassembled from the segments that follow in sequence and reported on the
+ * one that completes it, as tshark does; a hello cut short by the capture's snap length is read
+ * as far as it goes.
  *
  * @module
  */
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
+import { declaredPayload, HelloAssembly } from "./_hello_assembly.ts";
+
+// The longest TLS record: 2^14 bytes of plaintext plus 2048 of expansion, and the header.
+const MAX_RECORD = 5 + 16384 + 2048;
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
@@ -40,6 +47,22 @@ export function createTlsPlugin(): ProtocolPlugin {
     cipher = -1,
     supported = -1;
   let sni0 = -1, sni1 = -1, alpn0 = -1, alpn1 = -1;
+  // Hellos waiting for their next segments; `completed`: the packet classify() last accepted
+  // completed one (parse() then reads the whole record from the assembly).
+  const assembly = new HelloAssembly();
+  let completed = false;
+  // classify() changes the assembly, and may be asked twice about one packet (extraction,
+  // then the protocol path): the packet it last changed it for, and its answer.
+  let seenBuf: Uint8Array | null = null, seenNumber = -1, seenOffset = -1, seenSeq = -1;
+  let seenAnswer = false;
+  const remember = (v: PacketView, answer: boolean) => {
+    seenBuf = v.buf;
+    seenNumber = v.number;
+    seenOffset = v.payloadOffset;
+    seenSeq = v.tcpSeq;
+    seenAnswer = answer;
+    return answer;
+  };
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
   return {
     id: 102,
@@ -47,14 +70,45 @@ export function createTlsPlugin(): ProtocolPlugin {
     description: "Transport Layer Security records; ClientHello and ServerHello fields",
     layer: "application",
     classify(v: PacketView): boolean {
-      if ((v.layers & Layer.TCP) === 0 || v.payloadLength < 10 || v.payloadOffset < 0) return false;
+      if (
+        v.buf === seenBuf && v.number === seenNumber && v.payloadOffset === seenOffset &&
+        v.tcpSeq === seenSeq
+      ) {
+        completed = seenAnswer; // accepted only when it completed a hello
+        return seenAnswer;
+      }
+      completed = false;
+      if ((v.layers & Layer.TCP) === 0 || v.payloadOffset < 0) return false;
+      if (assembly.waiting > 0) {
+        // A segment continuing a hello: TLS when it completes the record (the segments before
+        // are parts of it, as tshark shows them).
+        const i = assembly.find(v);
+        if (i >= 0) return remember(v, completed = assembly.add(i, v));
+      }
+      if (v.payloadLength < 10) return false;
       const b = v.buf, p = v.payloadOffset;
-      return b[p] >= 0x14 && b[p] <= 0x17 && b[p + 1] === 3 && b[p + 2] <= 4;
+      if (!(b[p] >= 0x14 && b[p] <= 0x17 && b[p + 1] === 3 && b[p + 2] <= 4)) return false;
+      const length = 5 + ((b[p + 3] << 8) | b[p + 4]);
+      const hello = b[p] === 0x16 && (b[p + 5] === 1 || b[p + 5] === 2);
+      if (
+        hello && length > v.payloadLength && length <= MAX_RECORD &&
+        v.payloadLength === declaredPayload(v)
+      ) {
+        // The segment carried all it had, and the record goes on in the next ones.
+        assembly.open(v, length);
+        return remember(v, false);
+      }
+      return true;
     },
     parse(v: PacketView): boolean {
+      let p = v.payloadOffset, have = v.payloadLength;
       buf = v.buf;
-      const p = v.payloadOffset;
-      const end = Math.min(p + v.payloadLength, p + 5 + u16(p + 3));
+      if (completed) {
+        buf = assembly.record;
+        p = 0;
+        have = buf.length;
+      }
+      const end = Math.min(p + have, p + 5 + u16(p + 3));
       contentType = buf[p];
       recordVersion = u16(p + 1);
       hsType = contentType === 0x16 ? buf[p + 5] : -1;

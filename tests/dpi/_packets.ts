@@ -47,8 +47,16 @@ export function dnsMessage(
 }
 
 /** A TLS ClientHello record with SNI and ALPN. */
-export function clientHello(sni: string, alpn: string[]): Uint8Array {
+export function clientHello(sni: string, alpn: string[], keyShareBytes = 0): Uint8Array {
   const ext: number[] = [];
+  if (keyShareBytes > 0) {
+    // A big key_share before the server name (browsers shuffle their extensions): one share
+    // of group X25519MLKEM768 (0x11ec), keyShareBytes long.
+    const share = [0x11, 0xec, keyShareBytes >> 8, keyShareBytes & 255];
+    for (let i = 0; i < keyShareBytes; i++) share.push((i * 7) & 255);
+    const list = [share.length >> 8, share.length & 255, ...share];
+    ext.push(0, 51, list.length >> 8, list.length & 255, ...list);
+  }
   const name = [...sni].map((c) => c.charCodeAt(0));
   const sniList = [0, name.length >> 8, name.length & 255, ...name];
   const sniExt = [sniList.length >> 8, sniList.length & 255, ...sniList];

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { hasProgram, tsharkFields } from "../_fixtures.ts";
-import { createTlsPlugin } from "../../lib/dpi/mod.ts";
-import { buildPacket, PcapWriter } from "../../lib/pcap/mod.ts";
+import { createDefaultRegistry, createTlsPlugin, DpiEngine } from "../../lib/dpi/mod.ts";
+import {
+  buildPacket,
+  decodePacket,
+  forEachPacketInBytes,
+  PacketView,
+  PcapWriter,
+} from "../../lib/pcap/mod.ts";
 import { clientHello, viewOf } from "./_packets.ts";
 
 Deno.test("createTlsPlugin() extracts SNI, ALPN and the highest supported version from a ClientHello", () => {
@@ -89,5 +95,110 @@ Deno.test({
     assert.ok(tls.classify(v) && tls.parse!(v));
     assert.equal(tls.attributes.sni(v), sni);
     assert.equal(tls.attributes.alpn(v), alpn);
+  },
+});
+
+/**
+ * A ClientHello too big for one 1,460-byte segment, as a browser's with a post-quantum key share
+ * is (about 1,800 bytes), the big share before the SNI.
+ */
+const BIG_HELLO = clientHello("split.example.test", ["h2", "http/1.1"], 1600);
+
+/** Its bytes cut at `cuts`, as the TCP segments of one flow (first sequence number 1001). */
+function helloSegments(cuts: number[], flow: { src?: string; srcPort?: number } = {}) {
+  const edges = [0, ...cuts, BIG_HELLO.length];
+  return edges.slice(1).map((end, i) => ({
+    src: flow.src ?? "10.0.0.1",
+    dst: "10.0.0.2",
+    proto: "tcp" as const,
+    srcPort: flow.srcPort ?? 50000,
+    dstPort: 443,
+    seq: 1001 + edges[i],
+    ack: 1,
+    payload: BIG_HELLO.subarray(edges[i], end),
+  }));
+}
+
+Deno.test("createTlsPlugin() reassembles a ClientHello over three segments and reports it on the last", () => {
+  assert.ok(BIG_HELLO.length > 1460);
+  const tls = createTlsPlugin();
+  const [a, b, c] = helloSegments([700, 1400]).map(viewOf);
+  assert.equal(tls.classify(a), false); // part of a record: TCP only, as tshark shows it
+  assert.equal(tls.classify(b), false);
+  assert.ok(tls.classify(c) && tls.parse!(c));
+  assert.equal(tls.attributes.sni(c), "split.example.test");
+  assert.equal(tls.attributes.alpn(c), "h2,http/1.1");
+  assert.equal(tls.attributes.supported_version(c), 0x0304);
+  assert.equal(tls.attributes.handshake_type(c), 1);
+  // Asked again about the same packet (the protocol path after extraction): the same answer.
+  assert.equal(tls.classify(c), true);
+});
+
+Deno.test("createTlsPlugin() does not join segments of other flows, out of order, or repeated", () => {
+  const tls = createTlsPlugin();
+  const [a, b] = helloSegments([1000]).map(viewOf);
+  const [, otherFlow] = helloSegments([1000], { srcPort: 50001 }).map(viewOf);
+  assert.equal(tls.classify(a), false);
+  assert.equal(tls.classify(otherFlow), false); // no hello waits on that flow
+  const gap = viewOf({ ...helloSegments([1000, 1200])[2] }); // skips bytes 1000–1200
+  assert.equal(tls.classify(gap), false);
+  assert.equal(tls.classify(a), false); // a retransmitted first segment starts over
+  assert.ok(tls.classify(b) && tls.parse!(b));
+  assert.equal(tls.attributes.sni(b), "split.example.test");
+});
+
+Deno.test("createTlsPlugin() reads a hello cut by the snap length as far as the capture goes", () => {
+  const tls = createTlsPlugin();
+  const bytes = buildPacket(helloSegments([])[0]);
+  const v = new PacketView();
+  v.setRecord(bytes, 0, 200, bytes.length); // the record continues on the wire, not here
+  decodePacket(v);
+  assert.ok(tls.classify(v) && tls.parse!(v));
+  assert.equal(tls.attributes.handshake_type(v), 1);
+  assert.equal(tls.attributes.sni(v), undefined); // beyond the 200 captured bytes
+});
+
+Deno.test({
+  name: "the dpi engine reports a segmented ClientHello on the frame where tshark does",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const w = new PcapWriter({});
+    const flow = { src: "10.0.0.1", dst: "10.0.0.2", proto: "tcp" as const };
+    const packets = [
+      { ...flow, srcPort: 50000, dstPort: 443, flags: 0x02, seq: 1000 },
+      {
+        ...flow,
+        src: "10.0.0.2",
+        dst: "10.0.0.1",
+        srcPort: 443,
+        dstPort: 50000,
+        flags: 0x12,
+        ack: 1001,
+      },
+      { ...flow, srcPort: 50000, dstPort: 443, flags: 0x10, seq: 1001, ack: 1 },
+      ...helloSegments([1000]),
+    ];
+    packets.forEach((p, i) => w.writePacket(buildPacket(p), { tsSec: 1700000000 + i }));
+    const path = await Deno.makeTempFile({ suffix: ".pcap" });
+    await Deno.writeFile(path, w.toBytes());
+    const theirs = await tsharkFields(path, [
+      "frame.number",
+      "tls.handshake.extensions_server_name",
+      "tls.handshake.extensions_alpn_str",
+    ], ";");
+    const engine = new DpiEngine({ registry: createDefaultRegistry() });
+    const ours: string[][] = [];
+    const paths: string[] = [];
+    engine.subscribe(["tls.sni", "tls.alpn"], (values, v) => {
+      ours.push([String(v.number), ...values.map((x) => x === undefined ? "" : String(x))]);
+    });
+    forEachPacketInBytes(await Deno.readFile(path), (v) => {
+      engine.process(v);
+      paths.push(engine.protocolPath(v));
+    });
+    await Deno.remove(path);
+    assert.deepEqual(ours, theirs);
+    assert.deepEqual(ours[4], ["5", "split.example.test", "h2,http/1.1"]);
+    assert.deepEqual(paths.slice(3), ["eth:ip:tcp", "eth:ip:tcp:tls"]);
   },
 });
