@@ -135,8 +135,8 @@ class PieceCounts {
   /**
    * The cost of indexing pattern `id` by its piece of `kind`, whose log-probability at one
    * position of a query is `logP` (see {@linkcode PieceRarity}): the patterns sharing it, times
-   * the chance a query holds it (anywhere is likelier than at one end). Below about one in
-   * a million the chance no longer matters.
+   * the chance a query holds it (anywhere is likelier than at one end). Below 8⁻⁶ (about one
+   * in 260,000) the chance no longer matters.
    */
   cost(id: number, kind: number, logP: number): number {
     const s = this.slots[3 * id + kind];
