@@ -330,10 +330,6 @@ const out = {
   fixedAt: 0,
   fixedLen: 0,
   anchor: 0, // index into ANCHORS
-  // UTF-8 lengths of the prefix, suffix and fixed pieces.
-  prefixBytes: 0,
-  suffixBytes: 0,
-  fixedBytes: 0,
 };
 
 // Compiles a glob into wordBuf[0..n) and fills `out`; returns n.
@@ -433,21 +429,18 @@ function compileWords(source: string, fold: boolean): number {
   out.fixedAt = bestAt;
   out.fixedLen = bestLen;
   out.anchor = anchor;
-  out.prefixBytes = pb;
-  out.suffixBytes = sb;
-  out.fixedBytes = fb;
   return n;
 }
 
 /** Per glob in a {@linkcode GlobProgramSet}: its columns (word positions are absolute). */
-// programStart, programLength, specificity, prefix length, suffix length, fixed start, fixed
-// length (in words), then the three pieces' UTF-8 lengths.
-const COLS = 10;
+// programStart, programLength, specificity, prefix length, suffix length (in words).
+const COLS = 5;
 
 /**
  * Many globs compiled side by side into one growing word array, with their specificity and the
- * positions of their pieces: no object, typed array or string per glob (what the builder uses
- * for large pattern sets).
+ * positions of their anchored pieces: no object, typed array or string per glob (what the
+ * builder uses for large pattern sets). Their infix pieces are chosen from the programs'
+ * literal runs ({@linkcode forEachLiteralRun}).
  *
  * @example
  * ```ts
@@ -457,7 +450,6 @@ const COLS = 10;
  * const i = set.add("*.evil.com", false);
  * assert.equal(set.count, 1);
  * assert.equal(set.pieceText(i, "suffix"), ".evil.com");
- * assert.equal(set.pieceUtf8Length(i, "suffix"), 9);
  * const start = set.programStart(i);
  * const program = set.words.subarray(start, start + set.programLength(i));
  * assert.equal(matchGlob(program, "a.evil.com"), true);
@@ -510,11 +502,6 @@ export class GlobProgramSet {
     c[at + 2] = out.specificity;
     c[at + 3] = out.prefixLen;
     c[at + 4] = out.suffixLen;
-    c[at + 5] = base + out.fixedAt;
-    c[at + 6] = out.fixedLen;
-    c[at + 7] = out.prefixBytes;
-    c[at + 8] = out.suffixBytes;
-    c[at + 9] = out.fixedBytes;
     return i;
   }
 
@@ -556,11 +543,9 @@ export class GlobProgramSet {
    * @param kind Which piece (see {@linkcode CompiledGlob}).
    * @returns The start word; the end is {@linkcode GlobProgramSet.pieceEnd}.
    */
-  pieceStart(i: number, kind: "prefix" | "suffix" | "fixed"): number {
+  pieceStart(i: number, kind: "prefix" | "suffix"): number {
     const c = this.#cols, at = COLS * i;
-    if (kind === "prefix") return c[at] + 5;
-    if (kind === "suffix") return c[at] + c[at + 1] - c[at + 4];
-    return c[at + 5];
+    return kind === "prefix" ? c[at] + 5 : c[at] + c[at + 1] - c[at + 4];
   }
 
   /**
@@ -570,22 +555,9 @@ export class GlobProgramSet {
    * @param kind Which piece.
    * @returns The end word.
    */
-  pieceEnd(i: number, kind: "prefix" | "suffix" | "fixed"): number {
+  pieceEnd(i: number, kind: "prefix" | "suffix"): number {
     const c = this.#cols, at = COLS * i;
-    if (kind === "prefix") return c[at] + 5 + c[at + 3];
-    if (kind === "suffix") return c[at] + c[at + 1];
-    return c[at + 5] + c[at + 6];
-  }
-
-  /**
-   * The UTF-8 length of a piece of glob `i`.
-   *
-   * @param i The index.
-   * @param kind Which piece.
-   * @returns Its length in bytes (0 when the glob has none).
-   */
-  pieceUtf8Length(i: number, kind: "prefix" | "suffix" | "fixed"): number {
-    return this.#cols[COLS * i + (kind === "prefix" ? 7 : kind === "suffix" ? 8 : 9)];
+    return kind === "prefix" ? c[at] + 5 + c[at + 3] : c[at] + c[at + 1];
   }
 
   /**
@@ -595,13 +567,57 @@ export class GlobProgramSet {
    * @param kind Which piece.
    * @returns The piece, "" when the glob has none.
    */
-  pieceText(i: number, kind: "prefix" | "suffix" | "fixed"): string {
+  pieceText(i: number, kind: "prefix" | "suffix"): string {
     let s = "";
     const w = this.#words;
     for (let k = this.pieceStart(i, kind); k < this.pieceEnd(i, kind); k++) {
       s += String.fromCodePoint(w[k]);
     }
     return s;
+  }
+}
+
+/**
+ * Calls `run(from, to)` for every run of literal code points in the program at word `at` of
+ * `words`, in order (a run ends at a `?`, a set, or a segment's end, which is where the stars
+ * are).
+ *
+ * @param words Program words.
+ * @param at Where the program starts.
+ * @param run Called with each run's word range `[from, to)`.
+ * @example
+ * ```ts
+ * import { compileGlob, forEachLiteralRun } from "./glob.ts";
+ * import assert from "node:assert/strict";
+ * const p = compileGlob("ab?c*d[0-9]ef").program;
+ * const runs: string[] = [];
+ * forEachLiteralRun(p, 0, (a, b) => runs.push(String.fromCodePoint(...p.subarray(a, b))));
+ * assert.deepEqual(runs, ["ab", "c", "d", "ef"]);
+ * ```
+ */
+export function forEachLiteralRun(
+  words: Int32Array,
+  at: number,
+  run: (from: number, to: number) => void,
+): void {
+  const nseg = words[at + 1];
+  let p = at + 3;
+  for (let s = 0; s < nseg; s++) {
+    const end = p + 2 + words[p];
+    let k = p + 2, start = -1;
+    while (k < end) {
+      const op = words[k];
+      if (op >= 0) {
+        if (start < 0) start = k;
+        k++;
+        continue;
+      }
+      if (start >= 0) run(start, k);
+      start = -1;
+      k += op === ANY ? 1 : 3 + 2 * words[k + 2];
+    }
+    if (start >= 0) run(start, end);
+    p = end;
   }
 }
 

@@ -8,44 +8,15 @@
  *
  * @module
  */
+import { forEachLiteralRun } from "../db/glob.ts";
 
 // Code points at or above 128 share one symbol.
 const SYMBOLS = 129;
 // Add-half smoothing of single characters: an unseen one is unlikely, not impossible.
 const ALPHA = 0.5;
-const ANY = -1;
 
 function symbol(cp: number): number {
   return cp < 128 ? cp : 128;
-}
-
-// Calls `run(from, to)` for every run of literal code points in the program at `at` of `words`
-// (runs end at a `?`, a set, or a segment boundary, which is where the stars are).
-function forEachLiteralRun(
-  words: Int32Array,
-  at: number,
-  run: (from: number, to: number) => void,
-): void {
-  const nseg = words[at + 1];
-  let p = at + 3;
-  for (let s = 0; s < nseg; s++) {
-    const ops = words[p];
-    const end = p + 2 + ops;
-    let k = p + 2, start = -1;
-    while (k < end) {
-      const op = words[k];
-      if (op >= 0) {
-        if (start < 0) start = k;
-        k++;
-        continue;
-      }
-      if (start >= 0) run(start, k);
-      start = -1;
-      k += op === ANY ? 1 : 3 + 2 * words[k + 2];
-    }
-    if (start >= 0) run(start, end);
-    p = end;
-  }
 }
 
 /**

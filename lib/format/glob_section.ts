@@ -145,7 +145,8 @@ class PieceCounts {
   }
 }
 
-const PIECE_KINDS = ["fixed", "prefix", "suffix"] as const;
+// The anchored piece of index kind 1 (prefix trie) and 2 (suffix trie).
+const ANCHORED = [null, "prefix", "suffix"] as const;
 
 /**
  * Picks the piece that indexes a pattern: 0 infix, 1 prefix, 2 suffix, 3 none; `logP` holds
@@ -257,7 +258,7 @@ export function encodeGlobSectionParts(
     infix[2 * i + 1] = rarity.runTo;
     counts.add(id, 0, all, rarity.runFrom, rarity.runTo);
     for (let k = 1; k < 3; k++) {
-      const from = set.pieceStart(g, PIECE_KINDS[k]), to = set.pieceEnd(g, PIECE_KINDS[k]);
+      const from = set.pieceStart(g, ANCHORED[k]!), to = set.pieceEnd(g, ANCHORED[k]!);
       counts.add(id, k, all, from, to);
       logP[3 * id + k] = to > from ? rarity.logProbability(all, from, to) : 0;
     }
@@ -294,8 +295,8 @@ export function encodeGlobSectionParts(
       continue;
     }
     // The piece's UTF-8 bytes (reversed for the suffix trie).
-    const from = k === 0 ? infix[2 * i] : set.pieceStart(g, PIECE_KINDS[k]);
-    const to = k === 0 ? infix[2 * i + 1] : set.pieceEnd(g, PIECE_KINDS[k]);
+    const from = k === 0 ? infix[2 * i] : set.pieceStart(g, ANCHORED[k]!);
+    const to = k === 0 ? infix[2 * i + 1] : set.pieceEnd(g, ANCHORED[k]!);
     if (pieceLen + 4 * (to - from) > pieceBytes.length) {
       const next = new Uint8Array(2 * pieceBytes.length + 4 * (to - from));
       next.set(pieceBytes.subarray(0, pieceLen));
