@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, dispatch, HelpRequested, UsageError } from "./_command.ts";
-import { args, exit, writeSync } from "../lib/runtime/mod.ts";
+import { args, exit, writeSync } from "./_io.ts";
 
 /** The top-level commands, loaded on demand. */
 export const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { stdinStream, writeSync } from "../../lib/runtime/process.ts";
+import { stdinStream, writeSync } from "../_io.ts";
 
 /** Where a command reads queries from and writes results to. */
 export interface CliIo {

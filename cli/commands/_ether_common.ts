@@ -6,7 +6,8 @@
 import { type FlagSpec, intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { connect, type EtherConnection } from "../../lib/ether/client.ts";
 import { ETHER_DEFAULT_PORT } from "../../lib/ether/protocol.ts";
-import { env, readFile } from "../../lib/runtime/mod.ts";
+import { env } from "../_io.ts";
+import { readFile } from "../../lib/runtime/mod.ts";
 
 /** Flags every `mxy ether` subcommand takes. */
 export const CONNECTION_FLAGS: FlagSpec = {

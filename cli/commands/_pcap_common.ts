@@ -5,7 +5,7 @@
  */
 import { type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { isLogLevel, Logger } from "../../lib/dpi/mod.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
 
 /** How a capture is read: `auto`, `mmap`, `read` or `stream`. */
 export type CaptureMode = "auto" | "mmap" | "read" | "stream";

@@ -5,7 +5,8 @@
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { assemble } from "../../lib/bpf/mod.ts";
-import { readFile, writeFileAtomic, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { readFile, writeFileAtomic } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy bpf asm FILE [-o OUT]
 

@@ -5,7 +5,7 @@
  */
 import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
 import { BENCHMARKS, runBenchmark } from "../../lib/bpf/mod.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
 import { cpuUsage } from "node:process";
 
 /** Process CPU time (user + system) in milliseconds. */

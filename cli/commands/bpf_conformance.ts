@@ -15,7 +15,8 @@ import {
 } from "../../lib/bpf/mod.ts";
 import { verify } from "../../lib/bpf/verifier.ts";
 import { getProfile } from "../../lib/bpf/profile.ts";
-import { listDir, readFile, statFile, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { listDir, readFile, statFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy bpf conformance DIR|FILE... [--engine both|interpreter|jit] [--verify]
                             [--profile NAME] [--quiet]

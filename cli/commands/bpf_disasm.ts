@@ -7,7 +7,7 @@
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { disassemble } from "../../lib/bpf/mod.ts";
 import { readProgram } from "./_bpf_common.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf disasm FILE [--labels] [--lenient]
 

@@ -17,7 +17,8 @@ import { BpfVm, type LoadedProgram } from "../../lib/bpf/vm.ts";
 import { getProfile } from "../../lib/bpf/profile.ts";
 import { loadElf } from "../../lib/bpf/elf_loader.ts";
 import { programFromBytes, readMemory } from "./_bpf_common.ts";
-import { readFile, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { readFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy bpf run FILE [--mem FILE | --mem-hex HEX] [--jit] [--profile NAME]
                     [--program NAME] [--no-verify] [--budget N]

@@ -14,7 +14,8 @@ import { parseConformance } from "../../lib/bpf/conformance.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import type { VerifyInput, VerifyReport } from "../../lib/bpf/verifier.ts";
-import { readFile, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { readFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy bpf verify FILE [--profile NAME] [--mem FILE | --mem-hex HEX | --packet N]
 

@@ -6,7 +6,7 @@
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { DatabaseBuilder, type DuplicatePolicy } from "../../lib/db/builder.ts";
 import { FEED_FORMATS, type FeedFormat, streamFeedBatches } from "../../lib/db/feeds/read_feed.ts";
-import { env, isTerminal, now, writeSync } from "../../lib/runtime/process.ts";
+import { env, isTerminal, now, writeSync } from "../_io.ts";
 import { statFile, writeFileAtomic } from "../../lib/runtime/fs.ts";
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]

@@ -15,7 +15,7 @@ import {
   formatHandle,
   toHex,
 } from "./_ether_common.ts";
-import { write } from "../../lib/runtime/mod.ts";
+import { write } from "../_io.ts";
 
 const HELP = `Usage: mxy ether alloc SIZE [options]
 

@@ -5,7 +5,7 @@
  */
 import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
 import { connectFromFlags, CONNECTION_FLAGS, CONNECTION_HELP } from "./_ether_common.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy ether ping [options]
 

@@ -5,7 +5,8 @@
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { connectFromFlags, CONNECTION_FLAGS, CONNECTION_HELP } from "./_ether_common.ts";
-import { readFile, write } from "../../lib/runtime/mod.ts";
+import { write } from "../_io.ts";
+import { readFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy ether query [options] QUERY...
 

@@ -12,7 +12,7 @@ import {
   toHex,
 } from "./_ether_common.ts";
 import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
-import { write } from "../../lib/runtime/mod.ts";
+import { write } from "../_io.ts";
 
 const HELP = `Usage: mxy ether read HANDLE SIZE [options]
 

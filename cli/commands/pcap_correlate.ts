@@ -23,13 +23,8 @@ import {
 } from "../../lib/pcap/mod.ts";
 import { correlateCapture } from "../../lib/pcap/correlate_capture.ts";
 import { watchDirectory } from "../../lib/pcap/watch.ts";
-import {
-  exit,
-  onTerminate,
-  openOutputFile,
-  type OutputFile,
-  writeSync,
-} from "../../lib/runtime/mod.ts";
+import { exit, writeSync } from "../_io.ts";
+import { onTerminate, openOutputFile, type OutputFile } from "../../lib/runtime/mod.ts";
 import type { ReadSummary } from "../../lib/pcap/reader.ts";
 
 const HELP = `Usage: mxy pcap correlate [FILE...] [options]

@@ -7,7 +7,7 @@
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { forEachPacket } from "../../lib/pcap/mod.ts";
 import { type AttributeValue, createDefaultRegistry, DpiEngine } from "../../lib/dpi/mod.ts";
-import { writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
 import { captureMode, makeLogger } from "./_pcap_common.ts";
 
 const HELP = `Usage: mxy pcap fields -e ATTR [-e ATTR ...] FILE... [options]

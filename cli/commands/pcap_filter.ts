@@ -13,7 +13,8 @@ import {
 import { parseCbpf } from "../../lib/bpf/cbpf_text.ts";
 import type { CbpfInstruction } from "../../lib/bpf/cbpf.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { readFile, stdinStream, writeFileAtomic, writeSync } from "../../lib/runtime/mod.ts";
+import { stdinStream, writeSync } from "../_io.ts";
+import { readFile, writeFileAtomic } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap filter (--cbpf FILE | --expr EXPR) IN -o OUT [options]
 

@@ -18,7 +18,8 @@ import {
 } from "../../lib/pcap/mod.ts";
 import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
 import { trackCapture } from "../../lib/pcap/session_capture.ts";
-import { openOutputFile, type OutputFile, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { openOutputFile, type OutputFile } from "../../lib/runtime/mod.ts";
 import { parseDurationNs, writeStats } from "./pcap_correlate.ts";
 import { makeLogger } from "./_pcap_common.ts";
 import { PcapErrorCode } from "../../lib/pcap/errors.ts";

@@ -8,7 +8,8 @@ import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { DecodeStatus, forEachPacket, formatTime, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { DpiEngine, linkTypeName } from "../../lib/dpi/mod.ts";
 import { type CaptureMode, captureMode, makeLogger } from "./_pcap_common.ts";
-import { statFile, writeSync } from "../../lib/runtime/mod.ts";
+import { writeSync } from "../_io.ts";
+import { statFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap info FILE... [options]
 

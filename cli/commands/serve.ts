@@ -6,7 +6,8 @@
 import { type Command, type ParsedFlags, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { EtherServer } from "../../lib/ether/server.ts";
 import { ETHER_DEFAULT_PORT, EtherError } from "../../lib/ether/protocol.ts";
-import { env, onTerminate, statFile, writeSync } from "../../lib/runtime/mod.ts";
+import { env, writeSync } from "../_io.ts";
+import { onTerminate, statFile } from "../../lib/runtime/mod.ts";
 import { databaseEngine } from "../../lib/ether/db_engine.ts";
 
 const HELP = `Usage: mxy serve [options]

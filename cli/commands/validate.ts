@@ -67,17 +67,13 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
       if (err instanceof Error) err.message = `Cannot read "${path}": ${err.message}`;
       throw err;
     });
-    try {
-      const report = validateDatabase(file.bytes, { maxProblems });
-      if (!report.valid) allValid = false;
-      io.stdout(
-        flags.values.json
-          ? valueToJson({ file: path, ...report } as unknown as MmdbValue) + "\n"
-          : describe(path, report),
-      );
-    } finally {
-      file.close();
-    }
+    const report = validateDatabase(file.bytes, { maxProblems });
+    if (!report.valid) allValid = false;
+    io.stdout(
+      flags.values.json
+        ? valueToJson({ file: path, ...report } as unknown as MmdbValue) + "\n"
+        : describe(path, report),
+    );
   }
   return allValid ? 0 : 1;
 }

@@ -185,7 +185,6 @@ export class Database {
     try {
       return new Database(mapped.bytes, mapped.mode, mapped, options);
     } catch (err) {
-      mapped.close();
       if (err instanceof FormatError) {
         throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
       }
@@ -685,7 +684,6 @@ export class Database {
     if (this.#closed) return;
     this.#closed = true;
     this.#u8 = new Uint8Array(0);
-    this.#mapped?.close();
     this.#mapped = null;
   }
 }

@@ -14,3 +14,4 @@ export * from "./glob.ts";
 export * from "./aho_corasick.ts";
 export * from "./string_match.ts";
 export * from "./pattern_sections.ts";
+export { asciiLower } from "../core/ascii.ts";

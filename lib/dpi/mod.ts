@@ -11,3 +11,4 @@ export * from "./http.ts";
 export * from "./tls.ts";
 export * from "./engine.ts";
 export * from "./logger.ts";
+export { asciiStartsWith } from "../core/ascii.ts";

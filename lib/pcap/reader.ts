@@ -300,7 +300,7 @@ export async function forEachPacket(
     s.mode = mapped.mode;
     return s;
   } finally {
-    mapped.close();
+    // the mapping is released by the garbage collector once no packet view refers to it
   }
 }
 

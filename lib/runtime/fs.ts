@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { deno } from "./_deno.ts";
 
 /** Information about a file, as {@linkcode statFile} returns it. */
 export interface FileInfo {
@@ -33,8 +34,9 @@ export interface FileInfo {
  * ```
  */
 export async function readFile(path: string): Promise<Uint8Array> {
-  if (path === "-") return await new Response(Deno.stdin.readable).bytes();
-  return await Deno.readFile(path);
+  const d = deno("readFile()");
+  if (path === "-") return await new Response(d.stdin.readable).bytes();
+  return await d.readFile(path);
 }
 
 /**
@@ -101,7 +103,8 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
  * ```
  */
 export async function openReadStream(path: string): Promise<ReadableStream<Uint8Array>> {
-  const raw = path === "-" ? Deno.stdin.readable : (await Deno.open(path, { read: true })).readable;
+  const d = deno("openReadStream()");
+  const raw = path === "-" ? d.stdin.readable : (await d.open(path, { read: true })).readable;
   if (path.endsWith(".gz")) {
     return raw.pipeThrough(new DecompressionStream("gzip")) as ReadableStream<Uint8Array>;
   }
@@ -126,15 +129,16 @@ export async function openReadStream(path: string): Promise<ReadableStream<Uint8
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const d = deno("writeFileAtomic()");
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
   const base = slash >= 0 ? path.slice(slash + 1) : path;
   const tmp = `${dir}.tmp-${base}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
+    await d.writeFile(tmp, data);
+    await d.rename(tmp, path);
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
+    await d.remove(tmp).catch(() => {});
     throw err;
   }
 }
@@ -152,8 +156,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
  * ```
  */
 export async function statFile(path: string): Promise<FileInfo | null> {
+  const d = deno("statFile()");
   try {
-    const s = await Deno.stat(path);
+    const s = await d.stat(path);
     return {
       size: s.size,
       isFile: s.isFile,
@@ -161,7 +166,7 @@ export async function statFile(path: string): Promise<FileInfo | null> {
       mtimeMs: s.mtime ? s.mtime.getTime() : null,
     };
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
+    if (err instanceof d.errors.NotFound) return null;
     throw err;
   }
 }
@@ -182,8 +187,9 @@ export async function statFile(path: string): Promise<FileInfo | null> {
  * ```
  */
 export async function listDir(path: string): Promise<string[]> {
+  const d = deno("listDir()");
   const names: string[] = [];
-  for await (const e of Deno.readDir(path)) names.push(e.name);
+  for await (const e of d.readDir(path)) names.push(e.name);
   return names.sort();
 }
 
@@ -204,7 +210,8 @@ export async function listDir(path: string): Promise<string[]> {
  * ```
  */
 export async function renameFile(from: string, to: string): Promise<void> {
-  await Deno.rename(from, to);
+  const d = deno("renameFile()");
+  await d.rename(from, to);
 }
 
 /**
@@ -219,10 +226,11 @@ export async function renameFile(from: string, to: string): Promise<void> {
  * ```
  */
 export async function removeFile(path: string): Promise<void> {
+  const d = deno("removeFile()");
   try {
-    await Deno.remove(path);
+    await d.remove(path);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (!(err instanceof d.errors.NotFound)) throw err;
   }
 }
 
@@ -246,12 +254,13 @@ export async function removeFile(path: string): Promise<void> {
  * ```
  */
 export async function openRandomAccess(path: string): Promise<RandomAccessFile> {
-  const file = await Deno.open(path, { read: true });
+  const d = deno("openRandomAccess()");
+  const file = await d.open(path, { read: true });
   const size = (await file.stat()).size;
   return {
     size,
     async readAt(buf: Uint8Array, position: number): Promise<number> {
-      await file.seek(position, Deno.SeekMode.Start);
+      await file.seek(position, d.SeekMode.Start);
       let done = 0;
       while (done < buf.length) {
         const n = await file.read(buf.subarray(done));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./runtime_error.ts";
 export * from "./fs.ts";
 export * from "./mmap.ts";
 export * from "./process.ts";

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { deno } from "./_deno.ts";
+import { parseIpInto } from "../core/ip.ts";
 
 /** A connected TCP stream. */
 export interface TcpStream {
@@ -134,8 +136,9 @@ export interface ListenTcpOptions {
  * ```
  */
 export function listenTcp(port: number, options: ListenTcpOptions = {}): TcpListener {
+  const d = deno("listenTcp()");
   const host = options.host ?? "127.0.0.1";
-  return new DenoListener(Deno.listen({ hostname: host, port, transport: "tcp" }));
+  return new DenoListener(d.listen({ hostname: host, port, transport: "tcp" }));
 }
 
 /** Options for {@linkcode connectTcp}. */
@@ -165,8 +168,9 @@ export interface ConnectTcpOptions {
  * ```
  */
 export async function connectTcp(host: string, options: ConnectTcpOptions): Promise<TcpStream> {
+  const d = deno("connectTcp()");
   return new DenoStream(
-    await Deno.connect({ hostname: host, port: options.port, transport: "tcp" }),
+    await d.connect({ hostname: host, port: options.port, transport: "tcp" }),
   );
 }
 
@@ -180,11 +184,22 @@ export async function connectTcp(host: string, options: ConnectTcpOptions): Prom
  * import { isLoopback } from "./net.ts";
  * import assert from "node:assert/strict";
  * assert.equal(isLoopback("127.0.0.1"), true);
+ * assert.equal(isLoopback("[::ffff:127.0.0.2]"), true);
  * assert.equal(isLoopback("0.0.0.0"), false);
+ * assert.equal(isLoopback("127.1"), false);
  * ```
  */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    h === "0:0:0:0:0:0:0:1";
+  const h = host.replace(/^\[|\]$/g, "");
+  if (h.toLowerCase() === "localhost") return true;
+  const b = LOOPBACK_SCRATCH;
+  const version = parseIpInto(h, b);
+  if (version === 4) return b[0] === 127;
+  if (version !== 6) return false;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  if (b[10] === 0xff && b[11] === 0xff) return b[12] === 127; // ::ffff:127.0.0.0/104
+  for (let i = 10; i < 15; i++) if (b[i] !== 0) return false;
+  return b[15] === 1; // ::1
 }
+
+const LOOPBACK_SCRATCH = new Uint8Array(16);

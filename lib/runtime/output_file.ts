@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { deno } from "./_deno.ts";
+import { RuntimeError } from "./runtime_error.ts";
 
 /** A file being written; nothing appears at the target path until `commit`. */
 export interface OutputFile {
@@ -37,16 +39,19 @@ export interface OutputFile {
  * ```
  */
 export function openOutputFile(path: string): OutputFile {
+  const d = deno("openOutputFile()");
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
   const base = slash >= 0 ? path.slice(slash + 1) : path;
   const tmp = `${dir}.tmp-${base}-${crypto.randomUUID().slice(0, 8)}`;
-  const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  const file = d.openSync(tmp, { write: true, create: true, truncate: true });
   let open = true;
   return {
     path,
     write(bytes: Uint8Array): void {
-      if (!open) throw new Error(`Cannot write "${path}": the file is already closed`);
+      if (!open) {
+        throw new RuntimeError("closed", `Cannot write "${path}": the file is already closed`);
+      }
       let done = 0;
       while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
     },
@@ -54,14 +59,14 @@ export function openOutputFile(path: string): OutputFile {
       if (!open) return;
       open = false;
       file.close();
-      Deno.renameSync(tmp, path);
+      d.renameSync(tmp, path);
     },
     abort(): void {
       if (!open) return;
       open = false;
       file.close();
       try {
-        Deno.removeSync(tmp);
+        d.removeSync(tmp);
       } catch {
         // already gone
       }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { Database, type IpResult } from "../../lib/db/database.ts";
 import { iterateNetworks } from "../../lib/db/export.ts";
+import { formatNetwork, parseCidr } from "../../lib/core/ip.ts";
 import type { MmdbValue } from "../../lib/format/value.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
 import { hasPythonMaxminddb } from "./_peers.ts";
@@ -125,7 +126,7 @@ Deno.test({
           assert.equal(offset, leaf.ptr - base, `offset for ${leaf.q}`);
           assert.equal(db.lastPrefixLength, leaf.plen, `prefix for ${leaf.q}`);
           const hit = ipLookup(db, leaf.q);
-          assert.equal(hit?.network, leaf.net, `network for ${leaf.q}`);
+          assert.equal(hit?.network, canonical(leaf.net), `network for ${leaf.q}`);
           const d = diff(hit!.data, dump.data[String(leaf.ptr)]);
           assert.equal(d, null, `${name} ${leaf.q}: ${d}`);
           if (leaf.q4 !== undefined) {
@@ -137,11 +138,17 @@ Deno.test({
         // Our tree walk finds exactly the networks python's does.
         const ours = [...iterateNetworks(db, { includeAliases: true, ipv4Notation: false })]
           .map((n) => n.network).sort();
-        assert.deepEqual(ours, dump.leaves.map((l) => l.net).sort());
+        assert.deepEqual(ours, dump.leaves.map((l) => canonical(l.net)).sort());
       });
     }
   },
 });
+
+/** A network as mxy writes it (python < 3.13 writes IPv4-mapped IPv6 without a dotted tail). */
+function canonical(network: string): string {
+  const n = parseCidr(network);
+  return formatNetwork(n.bytes, n.prefixLength);
+}
 
 /** Parses `mmdblookup` output into a typed tree: [type, text] leaves. */
 function parseMmdblookup(text: string): unknown {

@@ -2,16 +2,21 @@ import assert from "node:assert/strict";
 import { isIPv4, isIPv6 } from "node:net";
 import fc from "fast-check";
 import {
+  compareIp,
   formatIp,
   formatIpv4,
+  formatIpv6,
+  formatIpWords,
   formatNetwork,
   IpAddressError,
   isIp,
+  networkContains,
   parseCidr,
   parseIp,
   parseIpInto,
   parseIpv4,
-} from "../../lib/db/ip_address.ts";
+} from "../../lib/core/ip.ts";
+import { MxyError } from "../../lib/core/mxy_error.ts";
 
 Deno.test("parseIp() reads IPv4, IPv6, :: and embedded IPv4 forms", () => {
   assert.deepEqual([...parseIp("0.0.0.0").bytes], [0, 0, 0, 0]);
@@ -111,7 +116,7 @@ Deno.test("formatIp() and parseIp() round-trip every address", () => {
   );
 });
 
-Deno.test("formatIp() writes IPv6 as python ipaddress does", () => {
+Deno.test("formatIp() writes RFC 5952 text, IPv4-mapped addresses with a dotted tail", () => {
   const cases: [string, string][] = [
     ["0:0:0:0:0:0:0:0", "::"],
     ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
@@ -119,8 +124,13 @@ Deno.test("formatIp() writes IPv6 as python ipaddress does", () => {
     ["2001:0:0:1:0:0:0:1", "2001:0:0:1::1"],
     ["2001:0:0:1:1:0:0:1", "2001::1:1:0:0:1"],
     ["1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"],
-    ["::ffff:1.2.3.4", "::ffff:102:304"],
+    ["::ffff:1.2.3.4", "::ffff:1.2.3.4"],
+    ["::ffff:102:304", "::ffff:1.2.3.4"],
+    ["::ffff:0:0", "::ffff:0.0.0.0"],
     ["::1.2.3.4", "::102:304"],
+    ["::ffff:0:1.2.3.4", "::ffff:0:102:304"],
+    ["64:ff9b::1.2.3.4", "64:ff9b::102:304"],
+    ["1:ffff::", "1:ffff::"],
   ];
   for (const [input, want] of cases) assert.equal(formatIp(parseIp(input).bytes), want, input);
 });
@@ -174,4 +184,83 @@ Deno.test("formatNetwork() clears host bits and checks the prefix", () => {
   assert.equal(formatNetwork(new Uint8Array([255, 255, 255, 255]), 20), "255.255.240.0/20");
   assert.equal(formatNetwork(new Uint8Array(16).fill(255), 65), "ffff:ffff:ffff:ffff:8000::/65");
   assert.throws(() => formatNetwork(new Uint8Array(4), 33), RangeError);
+});
+
+Deno.test("parseIp() errors are MxyErrors with the rejected text", () => {
+  try {
+    parseIp("01.2.3.4");
+    assert.fail("a leading zero must be refused");
+  } catch (err) {
+    assert.ok(err instanceof MxyError);
+    assert.ok(err instanceof IpAddressError);
+    assert.equal(err.code, "bad-address");
+    assert.equal(err.input, "01.2.3.4");
+    assert.equal(err.name, "IpAddressError");
+  }
+});
+
+Deno.test("parseIpv4() and parseIpInto() read a slice of a longer string", () => {
+  const line = "GET / from 192.0.2.7:443 and [2001:db8::9]";
+  const out = new Uint8Array(16);
+  assert.equal(parseIpv4(line, 11, 20), 0xc0000207);
+  assert.equal(parseIpv4(line, 11, 21), -1);
+  assert.equal(parseIpInto(line, out, 30, 41), 6);
+  assert.equal(formatIpv6(out), "2001:db8::9");
+  assert.equal(parseIpInto(line, out, 30, 30), 0);
+});
+
+Deno.test("formatIpv6() reads at an offset and formatIpWords() agrees with it (property)", () => {
+  const word = fc.oneof(
+    fc.constant(0),
+    fc.constant(0xffff),
+    fc.integer({ min: 0, max: 0xffffffff }),
+  );
+  fc.assert(
+    fc.property(fc.array(word, { minLength: 4, maxLength: 4 }), fc.nat(8), (w, at) => {
+      const buf = new Uint8Array(at + 16);
+      const dv = new DataView(buf.buffer);
+      w.forEach((x, i) => dv.setUint32(at + 4 * i, x));
+      const text = formatIpv6(buf, at);
+      assert.equal(formatIpWords(w, 6), text);
+      assert.equal(formatIp(buf.slice(at)), text);
+      assert.deepEqual([...parseIp(text).bytes], [...buf.subarray(at)]);
+      assert.ok(isIPv6(text), text);
+    }),
+    { numRuns: 500 },
+  );
+  assert.throws(() => formatIpv6(new Uint8Array(16), 1), RangeError);
+  assert.equal(formatIpWords([0xc0000201], 4), "192.0.2.1");
+});
+
+Deno.test("networkContains() checks every prefix length and never mixes versions", () => {
+  const net = parseCidr("2001:db8::/33");
+  assert.equal(networkContains(net, parseIp("2001:db8:7fff:ffff::").bytes), true);
+  assert.equal(networkContains(net, parseIp("2001:db8:8000::").bytes), false);
+  assert.equal(networkContains(parseCidr("0.0.0.0/0"), parseIp("1.2.3.4").bytes), true);
+  assert.equal(networkContains(parseCidr("::/0"), parseIp("1.2.3.4").bytes), false);
+  assert.equal(networkContains(parseCidr("1.2.3.0/24"), parseIp("::ffff:1.2.3.4").bytes), false);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 0, max: 32 }),
+      (a, p) => {
+        const addr = parseIp(formatIpv4(a)).bytes;
+        const net4 = parseCidr(`${formatIpv4(a)}/${p}`, { normalize: true });
+        assert.equal(networkContains(net4, addr), true);
+        if (p > 0) {
+          const flipped = addr.slice();
+          const bit = p - 1;
+          flipped[bit >> 3] ^= 0x80 >> (bit & 7);
+          assert.equal(networkContains(net4, flipped), false);
+        }
+      },
+    ),
+  );
+});
+
+Deno.test("compareIp() orders IPv4 before IPv6, then by value", () => {
+  const texts = ["::1", "10.0.0.10", "2001:db8::", "10.0.0.2", "::", "0.0.0.0"];
+  const sorted = texts.map((t) => parseIp(t).bytes).sort(compareIp).map(formatIp);
+  assert.deepEqual(sorted, ["0.0.0.0", "10.0.0.2", "10.0.0.10", "::", "::1", "2001:db8::"]);
+  assert.equal(compareIp(parseIp("1.2.3.4").bytes, parseIp("1.2.3.4").bytes), 0);
 });

@@ -1,0 +1,87 @@
+/**
+ * The command line's own plumbing: arguments, environment, standard streams, exit. The CLI is a
+ * Deno program, so this talks to `Deno` directly; the library reaches the OS only through
+ * `lib/runtime/` (`@mxy/mxy/deno`).
+ *
+ * @module
+ */
+
+/** The command-line arguments after the script name. */
+export function args(): string[] {
+  return [...Deno.args];
+}
+
+/**
+ * An environment variable, or `undefined` when unset or when reading it is not permitted.
+ *
+ * @param name The variable.
+ * @returns Its value.
+ */
+export function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends the process.
+ *
+ * @param code The exit status.
+ */
+export function exit(code: number): never {
+  Deno.exit(code);
+}
+
+/** Standard output or standard error. */
+export type StdStream = "stdout" | "stderr";
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes all of `data` to a standard stream.
+ *
+ * @param stream Which stream.
+ * @param data Text (written as UTF-8) or bytes.
+ */
+export async function write(stream: StdStream, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  let done = 0;
+  while (done < bytes.length) done += await target.write(bytes.subarray(done));
+}
+
+/**
+ * Writes all of `data` to a standard stream, synchronously.
+ *
+ * @param stream Which stream.
+ * @param data Text (written as UTF-8) or bytes.
+ */
+export function writeSync(stream: StdStream, data: string | Uint8Array): void {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  let done = 0;
+  while (done < bytes.length) done += target.writeSync(bytes.subarray(done));
+}
+
+/**
+ * Whether a standard stream is a terminal.
+ *
+ * @param stream Which stream.
+ * @returns `true` for a terminal.
+ */
+export function isTerminal(stream: "stdin" | StdStream): boolean {
+  const s = stream === "stdin" ? Deno.stdin : stream === "stdout" ? Deno.stdout : Deno.stderr;
+  return s.isTerminal();
+}
+
+/** Standard input as a byte stream. */
+export function stdinStream(): ReadableStream<Uint8Array> {
+  return Deno.stdin.readable;
+}
+
+/** A monotonic clock in milliseconds. */
+export function now(): number {
+  return performance.now();
+}
