@@ -13,5 +13,6 @@ export * from "./lib/pcap/mod.ts";
 export * from "./lib/dpi/mod.ts";
 export * from "./lib/bpf/mod.ts";
 export * from "./lib/ether/mod.ts";
+export { openDatabase, type OpenDatabaseOptions } from "./lib/runtime/database.ts";
 export { VERSION } from "./lib/core/version.ts";
 export { MxyError } from "./lib/core/mxy_error.ts";

@@ -10,3 +10,4 @@ export * from "./mmap.ts";
 export * from "./process.ts";
 export * from "./net.ts";
 export * from "./output_file.ts";
+export * from "./database.ts";
