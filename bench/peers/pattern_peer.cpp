@@ -1,0 +1,177 @@
+// Native peers for bench/pattern_report.ts: Hyperscan (block mode), RE2::Set and
+// std::unordered_set<std::string>, on the pattern and query files the report writes.
+//
+//   pattern_peer globs    REGEX_FILE QUERY_FILE [MIN_SECONDS]   -> Hyperscan and RE2::Set
+//   pattern_peer literals KEY_FILE   QUERY_FILE [MIN_SECONDS]   -> std::unordered_set
+//
+// REGEX_FILE holds one anchored regular expression per line (the report translates each glob);
+// QUERY_FILE one query per line. Prints one JSON object per engine on its own line:
+//   {"engine":"hyperscan","queries":N,"matches":M,"qps":Q,"seconds":S}
+// where matches counts (query, pattern) pairs over one pass of the queries, so the count can be
+// compared with mxy's. An engine that cannot compile the set prints {"engine":…,"error":"…"}.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+static std::vector<std::string> read_lines(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", path);
+    std::exit(2);
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+static std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if ((unsigned char)c < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+static double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs `pass` (one pass over all queries, returning the matches) until min_seconds have passed.
+template <typename F>
+static void measure(const char* engine, size_t queries, double min_seconds, F pass) {
+  long long matches = pass();  // warm-up pass, and the count reported
+  long long passes = 0;
+  double start = now_seconds(), elapsed = 0;
+  do {
+    long long m = pass();
+    if (m != matches) {
+      std::printf("{\"engine\":\"%s\",\"error\":\"match count changed between passes\"}\n", engine);
+      return;
+    }
+    passes++;
+    elapsed = now_seconds() - start;
+  } while (elapsed < min_seconds);
+  double qps = (double)passes * (double)queries / elapsed;
+  std::printf("{\"engine\":\"%s\",\"queries\":%zu,\"matches\":%lld,\"qps\":%.0f,\"seconds\":%.3f}\n",
+              engine, queries, matches, qps, elapsed);
+  std::fflush(stdout);
+}
+
+static int on_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  (*(long long*)ctx)++;
+  return 0;
+}
+
+static void run_hyperscan(const std::vector<std::string>& regexes,
+                          const std::vector<std::string>& queries, bool caseless,
+                          double min_seconds) {
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (size_t i = 0; i < regexes.size(); i++) {
+    exprs.push_back(regexes[i].c_str());
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | (caseless ? HS_FLAG_CASELESS : 0));
+    ids.push_back((unsigned)i);
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), (unsigned)exprs.size(), HS_MODE_BLOCK,
+                       nullptr, &db, &err) != HS_SUCCESS) {
+    std::printf("{\"engine\":\"hyperscan\",\"error\":\"%s (pattern %d)\"}\n",
+                json_escape(err->message).c_str(), err->expression);
+    hs_free_compile_error(err);
+    return;
+  }
+  hs_scratch_t* scratch = nullptr;
+  hs_alloc_scratch(db, &scratch);
+  measure("hyperscan", queries.size(), min_seconds, [&]() {
+    long long m = 0;
+    for (const auto& q : queries) hs_scan(db, q.data(), (unsigned)q.size(), 0, scratch, on_match, &m);
+    return m;
+  });
+  hs_free_scratch(scratch);
+  hs_free_database(db);
+}
+
+static void run_re2_set(const std::vector<std::string>& regexes,
+                        const std::vector<std::string>& queries, bool caseless,
+                        double min_seconds) {
+  RE2::Options opt;
+  opt.set_dot_nl(true);
+  opt.set_case_sensitive(!caseless);
+  opt.set_log_errors(false);
+  opt.set_max_mem((int64_t)4 << 30);
+  RE2::Set set(opt, RE2::ANCHOR_BOTH);
+  for (const auto& r : regexes) {
+    // the report's expressions carry ^…$ for Hyperscan; RE2::Set anchors itself
+    std::string body = r;
+    if (!body.empty() && body.front() == '^') body.erase(0, 1);
+    if (!body.empty() && body.back() == '$') body.pop_back();
+    std::string error;
+    if (set.Add(body, &error) < 0) {
+      std::printf("{\"engine\":\"re2-set\",\"error\":\"%s\"}\n", json_escape(error).c_str());
+      return;
+    }
+  }
+  if (!set.Compile()) {
+    std::printf("{\"engine\":\"re2-set\",\"error\":\"compile failed (out of memory)\"}\n");
+    return;
+  }
+  std::vector<int> hits;
+  measure("re2-set", queries.size(), min_seconds, [&]() {
+    long long m = 0;
+    for (const auto& q : queries) {
+      hits.clear();
+      if (set.Match(q, &hits)) m += (long long)hits.size();
+    }
+    return m;
+  });
+}
+
+static void run_unordered_set(const std::vector<std::string>& keys,
+                              const std::vector<std::string>& queries, double min_seconds) {
+  std::unordered_set<std::string> set(keys.begin(), keys.end());
+  measure("unordered-set", queries.size(), min_seconds, [&]() {
+    long long m = 0;
+    for (const auto& q : queries) m += (long long)set.count(q);
+    return m;
+  });
+}
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s globs|globs-i|literals PATTERNS QUERIES [MIN_SECONDS]\n",
+                 argv[0]);
+    return 2;
+  }
+  std::string mode = argv[1];
+  auto patterns = read_lines(argv[2]);
+  auto queries = read_lines(argv[3]);
+  double min_seconds = argc > 4 ? std::atof(argv[4]) : 1.0;
+  if (mode == "globs" || mode == "globs-i") {
+    bool caseless = mode == "globs-i";
+    run_hyperscan(patterns, queries, caseless, min_seconds);
+    run_re2_set(patterns, queries, caseless, min_seconds);
+  } else if (mode == "literals") {
+    run_unordered_set(patterns, queries, min_seconds);
+  } else {
+    std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
+    return 2;
+  }
+  return 0;
+}
