@@ -8,7 +8,7 @@
 import { type IpNetwork, networkContains, parseCidr } from "../core/ip.ts";
 import { PendingStore } from "./_pending_store.ts";
 import { hash53 } from "./_payload_hash.ts";
-import { canonicalize, KEY_WORDS, newCanonicalKey } from "./_flow_key.ts";
+import * as flowKey from "./_flow_key.ts";
 import type { FlowPacket } from "./flow_packet.ts";
 import { TcpFlag } from "./packet_view.ts";
 import { httpMessageKind } from "./service_guess.ts";
@@ -20,7 +20,14 @@ import {
   type CorrelateStats,
   type UnmatchedReason,
 } from "./correlated_pair.ts";
-import { IPPROTO_TCP, IPPROTO_UDP } from "./_protocol_numbers.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies: V8 folds these into the hot paths, but not bindings imported from
+// another module.
+const { IPPROTO_TCP, IPPROTO_UDP } = numbers;
+const { KEY_WORDS } = flowKey;
+const { canonicalize, newCanonicalKey } = flowKey;
+const { ACK, RST, SYN } = TcpFlag;
 
 /** Options for {@linkcode Correlator}. */
 export interface CorrelatorOptions {
@@ -462,9 +469,9 @@ export class Correlator {
   #handshake(p: FlowPacket, t: number): void {
     if (p.proto !== IPPROTO_TCP) return;
     const flags = p.tcpFlags;
-    if ((flags & TcpFlag.SYN) === 0 || (flags & TcpFlag.RST) !== 0) return;
+    if ((flags & SYN) === 0 || (flags & RST) !== 0) return;
     const forward = canonicalize(p, this.#key).forward ? 1 : 0;
-    if ((flags & TcpFlag.ACK) === 0) {
+    if ((flags & ACK) === 0) {
       const hash = this.#flowKey(p, forward, 0);
       if (this.#store.find(hash) >= 0) {
         this.#duplicates++; // a retransmitted SYN: keep the first

@@ -7,7 +7,10 @@
  * @module
  */
 import type { FlowPacket } from "./flow_packet.ts";
-import { IPPROTO_TCP, IPPROTO_UDP } from "./_protocol_numbers.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies: V8 folds these into hot paths, but not imported bindings.
+const { IPPROTO_TCP, IPPROTO_UDP } = numbers;
 
 /** The HTTP/1.x request methods, each followed by a space on the request line. */
 const HTTP_METHODS: readonly Uint8Array[] = [

@@ -11,27 +11,18 @@ import { FlowSession, type SessionAttribute, type TcpState } from "./flow_sessio
 import { TcpFlag } from "./packet_view.ts";
 import { guessService } from "./service_guess.ts";
 import { protocolPath } from "./protocol_path.ts";
-import {
-  canonicalize,
-  KEY_ADDR_A,
-  KEY_ADDR_B,
-  KEY_FAMILY_PROTO,
-  KEY_PORTS,
-  KEY_WORDS,
-  newCanonicalKey,
-} from "./_flow_key.ts";
-import {
-  addHistoryLetter,
-  H_ACK,
-  H_DATA,
-  H_FIN,
-  H_RST,
-  H_SYN,
-  H_SYN_ACK,
-  HISTORY_WORDS,
-  historyText,
-} from "./_conn_history.ts";
-import { IPPROTO_TCP } from "./_protocol_numbers.ts";
+import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
+import * as flowKey from "./_flow_key.ts";
+import { addHistoryLetter, historyText } from "./_conn_history.ts";
+import * as history from "./_conn_history.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies: V8 folds these into the hot paths, but not bindings imported from
+// another module.
+const { KEY_ADDR_A, KEY_ADDR_B, KEY_FAMILY_PROTO, KEY_PORTS, KEY_WORDS } = flowKey;
+const { H_ACK, H_DATA, H_FIN, H_RST, H_SYN, H_SYN_ACK, HISTORY_WORDS } = history;
+const { IPPROTO_TCP } = numbers;
+const { ACK, FIN, RST, SYN } = TcpFlag;
 
 /**
  * Per-session hooks (for example `createSessionHooks` of `@mxy/mxy/dpi`): `open` when a session
@@ -124,7 +115,9 @@ const SEEN_SYN = 1;
 /** {@linkcode B_HANDSHAKE} bit: the responder's SYN+ACK. */
 const SEEN_SYN_ACK = 2;
 
-const SYN_ACK = TcpFlag.SYN | TcpFlag.ACK;
+const SYN_ACK = SYN | ACK;
+/** The path cache key packs the link type, the layer bits and the service id, 16 bits each. */
+const PATH_LAYER_RANGE = 0x10000, PATH_SERVICE_RANGE = 0x10000;
 
 /**
  * The session table. Feed it every packet with {@linkcode SessionTable.push}; sessions are
@@ -397,7 +390,7 @@ export class SessionTable {
     const flags = p.tcpFlags;
     const isTcp = p.proto === IPPROTO_TCP;
     const b = this.#bytes;
-    if (slot >= 0 && isTcp && (flags & SYN_ACK) === TcpFlag.SYN) {
+    if (slot >= 0 && isTcp && (flags & SYN_ACK) === SYN) {
       // A new SYN on a conversation that ended: the port pair was reused.
       const st = b[slot * B_WORDS + B_STATE];
       if (st === ST_FIN || st === ST_RST) {
@@ -460,7 +453,7 @@ export class SessionTable {
 
   /** The interned protocol path of a packet with a given service, cached per layer set. */
   #path(p: FlowPacket, serviceId: number): number {
-    const key = p.linktype * 0x1000000 + p.layers * 256 + serviceId;
+    const key = (p.linktype * PATH_LAYER_RANGE + p.layers) * PATH_SERVICE_RANGE + serviceId;
     if (key === this.#lastPathKey) return this.#lastPathId;
     let id = this.#pathCache.get(key);
     if (id === undefined) {
@@ -482,7 +475,7 @@ export class SessionTable {
     const b = this.#bytes, bo = slot * B_WORDS, n = this.#numbers, no = slot * N_WORDS;
     if (fromOrig) b[bo + B_ORIG_FLAGS] |= flags;
     else b[bo + B_RESP_FLAGS] |= flags;
-    const syn = (flags & TcpFlag.SYN) !== 0, ack = (flags & TcpFlag.ACK) !== 0;
+    const syn = (flags & SYN) !== 0, ack = (flags & ACK) !== 0;
     let st = b[bo + B_STATE];
     if (syn && !ack) {
       if (fromOrig) {
@@ -502,16 +495,16 @@ export class SessionTable {
       n[no + N_RTT_NS] = t - n[no + N_SYN_NS];
       if (st === ST_SYN) st = ST_ESTABLISHED;
     }
-    if (ack && !syn && (flags & (TcpFlag.FIN | TcpFlag.RST)) === 0 && p.payLen === 0) {
+    if (ack && !syn && (flags & (FIN | RST)) === 0 && p.payLen === 0) {
       this.#letter(slot, H_ACK, fromOrig);
     }
     if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
     if (st === ST_NONE && !syn) st = ST_ESTABLISHED;
-    if (flags & TcpFlag.FIN) {
+    if (flags & FIN) {
       this.#letter(slot, H_FIN, fromOrig);
       if (st !== ST_RST) st = ST_FIN;
     }
-    if (flags & TcpFlag.RST) {
+    if (flags & RST) {
       this.#letter(slot, H_RST, fromOrig);
       st = ST_RST;
     }
