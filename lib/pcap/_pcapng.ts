@@ -62,6 +62,16 @@ export interface PcapngSection {
 
 /** The most name records kept from NRBs. */
 const MAX_NAMES = 100000;
+/** Offset of a block's total length, after its type. */
+const BLOCK_LENGTH = 4;
+/** SHB body: the version after the byte-order magic. */
+const SHB_MAJOR = 4, SHB_MINOR = 6;
+/** IDB body: link type (then 2 reserved bytes), snapshot length. */
+const IDB_LINKTYPE = 0, IDB_SNAPLEN = 4;
+/** EPB (and PB) body: interface, timestamp high and low words, captured and original lengths. */
+const EPB_INTERFACE = 0, EPB_TS_HIGH = 4, EPB_TS_LOW = 8, EPB_CAPTURED = 12, EPB_ORIGINAL = 16;
+/** An option's (or NRB record's) code and length before its value. */
+const OPTION_HEADER_LEN = 4;
 const TWO_32 = 4294967296;
 const decoder = new TextDecoder();
 
@@ -103,19 +113,19 @@ export function parsePcapngBlocks(
       }
     }
     const le = section.littleEndian;
-    const len = dv.getUint32(pos + 4, le);
+    const len = dv.getUint32(pos + BLOCK_LENGTH, le);
     if (len < BLOCK_MIN_LEN || len % 4 !== 0) {
       throw p.error(
         "bad-length",
         `Block of type 0x${type.toString(16)} has an invalid length ${len}`,
-        base + pos + 4,
+        base + pos + BLOCK_LENGTH,
       );
     }
     if (len > p.maxRecord + BLOCK_OVERHEAD) {
       throw p.error(
         "record-too-large",
         `Block length ${len} exceeds the limit of ${p.maxRecord} bytes`,
-        base + pos + 4,
+        base + pos + BLOCK_LENGTH,
       );
     }
     if (end - pos < len) {
@@ -175,13 +185,14 @@ function sectionHeader(p: CaptureParser, pos: number, bodyEnd: number, base: num
       base + pos,
     );
   }
-  const major = dv.getUint16(pos + 12, le);
-  const minor = dv.getUint16(pos + 14, le);
+  const body = pos + BLOCK_HEADER_LEN;
+  const major = dv.getUint16(body + SHB_MAJOR, le);
+  const minor = dv.getUint16(body + SHB_MINOR, le);
   if (major !== 1) {
     throw p.error(
       "bad-version",
       `Unsupported pcapng section version ${major}.${minor}`,
-      base + pos + 12,
+      base + body + SHB_MAJOR,
     );
   }
   p.version = `${major}.${minor}`;
@@ -206,18 +217,18 @@ function interfaceDescription(
       base + pos,
     );
   }
-  const linktype = dv.getUint16(pos + 8, le);
-  const snaplen = dv.getUint32(pos + 12, le);
+  const linktype = dv.getUint16(pos + BLOCK_HEADER_LEN + IDB_LINKTYPE, le);
+  const snaplen = dv.getUint32(pos + BLOCK_HEADER_LEN + IDB_SNAPLEN, le);
   let tsresol = DEFAULT_TSRESOL;
   let tsoffset = 0;
   let fcsLen = 0;
   let name: string | undefined;
   let o = pos + BLOCK_HEADER_LEN + IDB_BODY_LEN;
-  while (o + 4 <= bodyEnd) {
+  while (o + OPTION_HEADER_LEN <= bodyEnd) {
     const code = dv.getUint16(o, le);
     const olen = dv.getUint16(o + 2, le);
     if (code === OPT_END) break;
-    const v = o + 4;
+    const v = o + OPTION_HEADER_LEN;
     if (v + olen > bodyEnd) {
       throw p.error("bad-block", `Interface option ${code} overruns its block`, base + o);
     }
@@ -291,9 +302,11 @@ function packetBlock(
       );
     }
     // the obsolete PB has a 16-bit interface id and a 16-bit drop count
-    id = type === BLOCK_EPB ? dv.getUint32(body, le) : dv.getUint16(body, le);
-    incl = dv.getUint32(body + 12, le);
-    orig = dv.getUint32(body + 16, le);
+    id = type === BLOCK_EPB
+      ? dv.getUint32(body + EPB_INTERFACE, le)
+      : dv.getUint16(body + EPB_INTERFACE, le);
+    incl = dv.getUint32(body + EPB_CAPTURED, le);
+    orig = dv.getUint32(body + EPB_ORIGINAL, le);
     data = body + EPB_BODY_LEN;
   }
   const iface = p.section.interfaces[id];
@@ -311,7 +324,7 @@ function packetBlock(
     throw p.error(
       "bad-length",
       `Packet captured length ${incl} overruns its block`,
-      base + pos + 20,
+      base + body + EPB_CAPTURED,
     );
   }
   view.setRecord(buf, data, incl, orig);
@@ -319,7 +332,8 @@ function packetBlock(
     view.tsSec = 0;
     view.tsNsec = 0;
   } else {
-    setTimestamp(view, iface.scale, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le));
+    const high = dv.getUint32(body + EPB_TS_HIGH, le), low = dv.getUint32(body + EPB_TS_LOW, le);
+    setTimestamp(view, iface.scale, high, low);
   }
   view.linktype = iface.info.linktype;
   view.fcsLen = iface.info.fcsLen;
@@ -337,11 +351,11 @@ function packetBlock(
 function nameResolution(p: CaptureParser, buf: Uint8Array, o: number, bodyEnd: number): void {
   const dv = p.view.dv;
   const le = p.section.littleEndian;
-  while (o + 4 <= bodyEnd) {
+  while (o + OPTION_HEADER_LEN <= bodyEnd) {
     const type = dv.getUint16(o, le);
     const len = dv.getUint16(o + 2, le);
     if (type === OPT_END) return;
-    const v = o + 4;
+    const v = o + OPTION_HEADER_LEN;
     if (v + len > bodyEnd) return;
     const addressLength = type === NRB_IPV4 ? 4 : type === NRB_IPV6 ? 16 : 0;
     if (addressLength > 0 && len > addressLength && p.names.size < MAX_NAMES) {
@@ -368,11 +382,11 @@ function interfaceStatistics(p: CaptureParser, pos: number, bodyEnd: number, bas
   if (iface === undefined) return;
   const stats: { received?: number; dropped?: number } = {};
   let o = pos + BLOCK_HEADER_LEN + ISB_BODY_LEN;
-  while (o + 4 <= bodyEnd) {
+  while (o + OPTION_HEADER_LEN <= bodyEnd) {
     const code = dv.getUint16(o, le);
     const olen = dv.getUint16(o + 2, le);
     if (code === OPT_END) break;
-    const v = o + 4;
+    const v = o + OPTION_HEADER_LEN;
     if (v + olen > bodyEnd) break;
     if ((code === ISB_IFRECV || code === ISB_IFDROP) && olen === 8) {
       const a = dv.getUint32(v, le), b = dv.getUint32(v + 4, le);
