@@ -137,7 +137,8 @@ async function run(argv: string[]): Promise<number> {
       internal,
       onMatch: (pair) => out.write(formatPair(pair, format)),
       onUnmatched: flags.values.unmatched === true
-        ? (packet, reason) => out.write(formatUnmatched(packet, mode, reason, format))
+        ? (packet, reason) =>
+          out.write(formatUnmatched(packet, reason, { format, mode: mode as CorrelateMode }))
         : undefined,
     });
   } catch (err) {

@@ -5,7 +5,12 @@
  * @module
  */
 import { formatIpWords } from "../core/ip.ts";
-import type { CorrelatedPacket, CorrelatedPair, UnmatchedReason } from "./correlated_pair.ts";
+import type {
+  CorrelatedPacket,
+  CorrelatedPair,
+  CorrelateMode,
+  UnmatchedReason,
+} from "./correlated_pair.ts";
 import { formatTime } from "./packet_text.ts";
 import { formatRecord, type OutputFormat, type RecordValue } from "./record_format.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from "./_protocol_numbers.ts";
@@ -119,15 +124,22 @@ export function formatPair(pair: CorrelatedPair, format: OutputFormat): string {
   ], format);
 }
 
+/** Options for {@linkcode formatUnmatched}. */
+export interface FormatUnmatchedOptions {
+  /** The output format (default `text`). */
+  format?: OutputFormat;
+  /** The correlation mode, for the `mode` column of JSON Lines and CSV (default: empty). */
+  mode?: CorrelateMode;
+}
+
 /**
  * Formats a packet that waited in vain: text `UNMATCHED (reason): src -> dst [PROTO] Time: …`,
  * or a JSON Lines / CSV record with the request columns filled, the response columns empty and
  * `status` set to the reason.
  *
  * @param packet The packet.
- * @param mode The correlation mode.
  * @param reason `expired`, `evicted` or `end`.
- * @param format The output format.
+ * @param options {@linkcode FormatUnmatchedOptions}: the format and the mode.
  * @returns The formatted record.
  * @example
  * ```ts
@@ -137,22 +149,23 @@ export function formatPair(pair: CorrelatedPair, format: OutputFormat): string {
  * s.proto = 17; s.src[0] = 0x0a000001; s.dst[0] = 0x0a000002;
  * s.sport = 5000; s.dport = 53; s.sec = 7; s.nsec = 1;
  * assert.equal(
- *   formatUnmatched(s, "dns", "expired", "text"),
+ *   formatUnmatched(s, "expired"),
  *   "UNMATCHED (expired): 10.0.0.1:5000 -> 10.0.0.2:53 [UDP] Time: 7.000000001\n",
  * );
- * assert.equal(JSON.parse(formatUnmatched(s, "dns", "end", "jsonl")).status, "end");
+ * const rec = JSON.parse(formatUnmatched(s, "end", { format: "jsonl", mode: "dns" }));
+ * assert.deepEqual([rec.mode, rec.status, rec.req_dport], ["dns", "end", 53]);
  * ```
  */
 export function formatUnmatched(
   packet: CorrelatedPacket,
-  mode: string,
   reason: UnmatchedReason,
-  format: OutputFormat,
+  options: FormatUnmatchedOptions = {},
 ): string {
+  const format = options.format ?? "text";
   if (format === "text") return packetText(`UNMATCHED (${reason})`, packet);
   return formatRecord(
     PAIR_COLUMNS,
-    [mode, ...packetValues(packet), ...NO_PACKET, null, null, reason],
+    [options.mode ?? null, ...packetValues(packet), ...NO_PACKET, null, null, reason],
     format,
   );
 }

@@ -58,6 +58,8 @@ const {
 } = numbers;
 
 const MAX_VLAN_TAGS = 8;
+/** A VLAN tag's control field: the VLAN id in the low 12 bits (priority and DEI above). */
+const VLAN_ID_MASK = 0x0fff;
 const MAX_EXT_HEADERS = 16;
 /** `DLT_RAW` as some BSDs number it in files written by old tools. */
 const LINKTYPE_RAW_BSD_12 = 12;
@@ -222,7 +224,7 @@ function vlans(view: PacketView, buf: Uint8Array, p: number, end: number, etype:
     n < MAX_VLAN_TAGS
   ) {
     if (end - p < VLAN_TAG_LEN) return -1;
-    const id = u16(buf, p) & 0x0fff;
+    const id = u16(buf, p) & VLAN_ID_MASK;
     if (n === 0) view.vlanOuter = id;
     else if (n === 1) view.vlanInner = id;
     etype = u16(buf, p + 2);

@@ -51,7 +51,12 @@ export {
 export { Correlator, type CorrelatorOptions } from "./correlator.ts";
 export { correlateStream, type CorrelateStreamOptions } from "./correlate_stream.ts";
 export { csvHeader, type OutputFormat } from "./record_format.ts";
-export { formatPair, formatUnmatched, PAIR_COLUMNS } from "./correlation_format.ts";
+export {
+  formatPair,
+  formatUnmatched,
+  type FormatUnmatchedOptions,
+  PAIR_COLUMNS,
+} from "./correlation_format.ts";
 export { FLOW_COLUMNS, type FlowFormatOptions, formatFlow } from "./flow_format.ts";
 export {
   captureLinkType,

@@ -69,7 +69,9 @@ Deno.test("formatPair() JSON Lines and CSV carry every column", () => {
 
 Deno.test("formatUnmatched() fills the request columns and the status in CSV", () => {
   const m = v6pair();
-  const row = formatUnmatched(m.request, "dns", "evicted", "csv").trim().split(",");
+  const row = formatUnmatched(m.request, "evicted", { format: "csv", mode: "dns" }).trim().split(
+    ",",
+  );
   assert.equal(row.length, PAIR_COLUMNS.length);
   assert.equal(row[0], "dns");
   assert.equal(row[3], "2001:db8::1");
