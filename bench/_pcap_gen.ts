@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { buildPacket } from "../lib/pcap/build.ts";
-import { PcapWriter } from "../lib/pcap/writer.ts";
+import { buildPacket } from "../lib/testing/mod.ts";
+import { PcapWriter } from "../lib/pcap/mod.ts";
 
 /** Options for {@linkcode generateCapture}. */
 export interface GenerateOptions {

@@ -1,14 +1,14 @@
 /**
- * Classic BPF filtering: `mxy pcap filter` (lib `filterCapture`) against `tcpdump -r IN -w OUT
+ * Classic BPF filtering: `mxy pcap filter` (`filterCapture` of `@mxy/mxy/pcap`) against `tcpdump -r IN -w OUT
  * EXPR` on the same generated capture (200,000 packets), with the same compiled program. Run with
  * `deno bench -A bench/cbpf_filter_bench.ts`; tcpdump is the baseline, so deno prints the ratio.
  * The capture is written once to `bench/data/`.
  *
  * @module
  */
-import { compileFilterExpression, filterCapture } from "../lib/bpf/cbpf_filter.ts";
-import { compileCbpf } from "../lib/bpf/cbpf.ts";
-import { forEachPacket } from "../lib/pcap/reader.ts";
+import { compileCbpf } from "../lib/bpf/mod.ts";
+import { filterCapture, forEachPacket } from "../lib/pcap/mod.ts";
+import { compileFilterExpression, openCaptureFile } from "../lib/runtime/mod.ts";
 import { generateCapture } from "./_pcap_gen.ts";
 
 const DATA = new URL("./data/", import.meta.url).pathname;
@@ -38,7 +38,9 @@ Deno.bench(
   "mxy filterCapture (read, filter, write, from the file)",
   { group: "filter" },
   async () => {
-    const r = await filterCapture(FILE, program);
+    const file = await openCaptureFile(FILE);
+    const r = await filterCapture(file.source, program);
+    file.close();
     await Deno.writeFile(`${DATA}cbpf_mxy.out`, r.bytes);
   },
 );
@@ -46,7 +48,9 @@ Deno.bench(
 Deno.bench("mxy filterCapture --engine ebpf --jit (verified eBPF translation)", {
   group: "filter",
 }, async () => {
-  const r = await filterCapture(FILE, program, { engine: "ebpf", jit: true });
+  const file = await openCaptureFile(FILE);
+  const r = await filterCapture(file.source, program, { engine: "ebpf", jit: true });
+  file.close();
   await Deno.writeFile(`${DATA}cbpf_mxy_ebpf.out`, r.bytes);
 });
 

@@ -8,10 +8,13 @@
  * @module
  */
 import { generateCapture } from "./_pcap_gen.ts";
-import { forEachPacketInBytes } from "../lib/pcap/reader.ts";
-import { FlowPacket, fromView } from "../lib/pcap/session_key.ts";
-import { CORRELATE_MODES, Correlator } from "../lib/pcap/correlate.ts";
-import { SessionTable } from "../lib/pcap/session.ts";
+import {
+  CORRELATE_MODES,
+  Correlator,
+  FlowPacket,
+  forEachPacketInBytes,
+  SessionTable,
+} from "../lib/pcap/mod.ts";
 import { DpiEngine } from "../lib/dpi/mod.ts";
 
 const DATA = new URL("./data", import.meta.url).pathname;
@@ -40,7 +43,7 @@ for (const mode of CORRELATE_MODES) {
   Deno.bench(`read+decode+correlate --mode ${mode}, 100k packets`, { group: "pcap" }, () => {
     const c = new Correlator({ mode });
     forEachPacketInBytes(bytes, (v) => {
-      fromView(v, p);
+      p.readView(v);
       c.push(p);
     });
     if (c.finish().matched !== gen.packets / 10) throw new Error(`${mode}: wrong match count`);
@@ -50,7 +53,7 @@ for (const mode of CORRELATE_MODES) {
 Deno.bench("read+decode+sessions 100k packets", { group: "pcap" }, () => {
   const t = new SessionTable();
   forEachPacketInBytes(bytes, (v) => {
-    fromView(v, p);
+    p.readView(v);
     t.push(p);
   });
   t.finish();

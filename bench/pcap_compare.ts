@@ -4,8 +4,9 @@
  *
  * 1. Generates a 1,000,000-packet capture with the project's writer into `bench/data/`.
  * 2. Times `tcpdump -r FILE -w /dev/null` (the raw read) and `tshark -r FILE -T fields …`.
- * 3. Times mxy in this process: read+decode, classify (DPI), correlate (every mode), sessions,
- *    and the `mxy pcap correlate` command end to end (a child process, like the peers).
+ * 3. Times mxy in this process: read+decode in each file read mode (`stream`, the default;
+ *    `read`; `mmap`), classify (DPI), correlate (every mode), sessions, and the
+ *    `mxy pcap correlate` command end to end (a child process, like the peers).
  * 4. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
@@ -19,10 +20,8 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateCapture } from "./_pcap_gen.ts";
-import { forEachPacket } from "../lib/pcap/reader.ts";
-import { FlowPacket, fromView } from "../lib/pcap/session_key.ts";
-import { CORRELATE_MODES, Correlator } from "../lib/pcap/correlate.ts";
-import { SessionTable } from "../lib/pcap/session.ts";
+import { CORRELATE_MODES, Correlator, FlowPacket, SessionTable } from "../lib/pcap/mod.ts";
+import { type CaptureFileMode, forEachPacketInFile } from "../lib/runtime/mod.ts";
 import { DpiEngine } from "../lib/dpi/mod.ts";
 
 const { values: flags } = parseArgs({
@@ -179,22 +178,28 @@ if (has("tshark") && !flags["skip-tshark"]) {
 
 // ---- 3. mxy in this process ----
 const p = new FlowPacket();
-const decodeMs = await best(RUNS, async () => {
-  let n = 0;
-  const t = await timeHere(async () => {
-    await forEachPacket(file, () => {
-      n++;
+// The file read modes: "stream" (the default: positional reads into a fixed buffer), "read"
+// (whole file into memory first) and "mmap" (mapped; the default before the redesign).
+const readModeRows: Partial<Record<CaptureFileMode, Row>> = {};
+for (const mode of ["stream", "read", "mmap"] as const) {
+  const ms = await best(RUNS, async () => {
+    let n = 0;
+    const t = await timeHere(async () => {
+      await forEachPacketInFile(file, () => {
+        n++;
+      }, { mode });
     });
+    if (n !== gen.packets) throw new Error(`read ${n} packets, expected ${gen.packets}`);
+    return t;
   });
-  if (n !== gen.packets) throw new Error(`read ${n} packets, expected ${gen.packets}`);
-  return t;
-});
-const decodeRow = record("mxy read+decode (mmap, all headers)", gen.packets, decodeMs);
+  readModeRows[mode] = record(`mxy read+decode (--mode ${mode}, all headers)`, gen.packets, ms);
+}
+const decodeRow = readModeRows.stream!;
 
 const engine = new DpiEngine();
 const classifyMs = await best(RUNS, () =>
   timeHere(async () => {
-    await forEachPacket(file, (v) => {
+    await forEachPacketInFile(file, (v) => {
       engine.classify(v);
     });
   }));
@@ -206,8 +211,8 @@ for (const mode of CORRELATE_MODES) {
   const ms = await best(RUNS, async () => {
     const c = new Correlator({ mode });
     const t = await timeHere(async () => {
-      await forEachPacket(file, (v) => {
-        fromView(v, p);
+      await forEachPacketInFile(file, (v) => {
+        p.readView(v);
         c.push(p);
       });
     });
@@ -222,8 +227,8 @@ for (const mode of CORRELATE_MODES) {
 const sessionsMs = await best(RUNS, () =>
   timeHere(async () => {
     const st = new SessionTable();
-    await forEachPacket(file, (v) => {
-      fromView(v, p);
+    await forEachPacketInFile(file, (v) => {
+      p.readView(v);
       st.push(p);
     });
     st.finish();
@@ -332,6 +337,8 @@ const ratios = {
   decode_vs_tshark_wall: ratio(decodeRow.pps, tsharkRow?.pps, 1),
   correlate_min_cpu_pps: Math.min(...correlateRows.map((r) => r.cpuPps)),
   correlate_min_wall_pps: Math.min(...correlateRows.map((r) => r.pps)),
+  stream_vs_mmap_cpu: ratio(decodeRow.cpuPps, readModeRows.mmap?.cpuPps, 2),
+  stream_vs_mmap_wall: ratio(decodeRow.pps, readModeRows.mmap?.pps, 2),
 };
 const mpps = (n: number) => (n / 1e6).toFixed(2);
 const lines = [
@@ -347,6 +354,8 @@ const lines = [
   `${ratios.decode_vs_tcpdump_wall}x wall (target >= 0.3x)`,
   `decode / tshark -T fields: ${ratios.decode_vs_tshark_cpu}x per CPU-second, ` +
   `${ratios.decode_vs_tshark_wall}x wall (target >= 50x)`,
+  `read modes: --mode stream (default) / --mode mmap: ${ratios.stream_vs_mmap_cpu}x per ` +
+  `CPU-second, ${ratios.stream_vs_mmap_wall}x wall`,
   `slowest correlation mode: ${mpps(ratios.correlate_min_cpu_pps)} M packets/CPU-s, ` +
   `${mpps(ratios.correlate_min_wall_pps)} M packets/s wall (target >= 1 M)`,
   `load average at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +

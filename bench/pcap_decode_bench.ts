@@ -3,11 +3,12 @@
  * DNS over UDP, HTTP over IPv6, VLAN-tagged UDP): record parsing alone, parsing with header
  * decoding, and decoding plus DPI classification and attribute extraction. Packets per second =
  * 200,000 / the time per iteration. The side-by-side comparison with tcpdump and tshark is
- * bench/pcap_bench.ts.
+ * bench/pcap_compare.ts.
  *
  * Run: deno bench -A bench/pcap_decode_bench.ts
  */
-import { buildPacket, forEachPacketInBytes, PcapWriter } from "../lib/pcap/mod.ts";
+import { forEachPacketInBytes, PcapWriter } from "../lib/pcap/mod.ts";
+import { buildPacket } from "../lib/testing/mod.ts";
 import { DpiEngine } from "../lib/dpi/mod.ts";
 
 const PACKETS = 200_000;

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { buildPacket, LinkType, PcapWriter } from "../lib/pcap/mod.ts";
+import { LinkType, PcapWriter } from "../lib/pcap/mod.ts";
+import { buildPacket } from "../lib/testing/mod.ts";
 import { writeFileAtomic } from "../lib/runtime/mod.ts";
 
 function dnsMessage(id: number, name: string, response: boolean): Uint8Array {

@@ -1,14 +1,14 @@
 /**
- * Flags the `mxy pcap` commands share: `--log-level`/`--log-format` and `--mode`.
+ * Flags the `mxy pcap` commands share: `--log-level`/`--log-format`, `--mode`, durations and
+ * `--internal` networks.
  *
  * @module
  */
 import { type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
-import { isLogLevel, Logger } from "../../lib/dpi/mod.ts";
+import { type IpNetwork, parseCidr } from "../../lib/db/mod.ts";
+import type { CaptureFileMode } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
-
-/** How a capture is read: `auto`, `mmap`, `read` or `stream`. */
-export type CaptureMode = "auto" | "mmap" | "read" | "stream";
+import { isLogLevel, Logger } from "./_pcap_logger.ts";
 
 /**
  * Makes the logger for `--log-level` and `--log-format` (messages go to standard error).
@@ -29,15 +29,61 @@ export function makeLogger(flags: ParsedFlags): Logger {
 }
 
 /**
- * Reads `--mode` (default `auto`).
+ * Reads `--mode`: `stream` (the default), `read` or `mmap`; `auto`, the old default, reads as
+ * `stream`.
  *
  * @param flags The parsed flags.
- * @returns The capture mode.
+ * @returns How to read capture files.
  */
-export function captureMode(flags: ParsedFlags): CaptureMode {
-  const mode = stringFlag(flags, "mode", "auto");
-  if (mode !== "auto" && mode !== "mmap" && mode !== "read" && mode !== "stream") {
-    throw new UsageError(`--mode takes auto, mmap, read or stream, got "${mode}"`);
+export function captureMode(flags: ParsedFlags): CaptureFileMode {
+  const mode = stringFlag(flags, "mode", "stream");
+  if (mode === "auto") return "stream";
+  if (mode !== "mmap" && mode !== "read" && mode !== "stream") {
+    throw new UsageError(`--mode takes stream, read or mmap, got "${mode}"`);
   }
   return mode;
+}
+
+/**
+ * Parses a duration such as `5s`, `250ms`, `100us`, `1500ns`, `2m` or `0.5` (seconds).
+ *
+ * @param text The duration.
+ * @param flag The flag's name, for the error message.
+ * @returns Nanoseconds.
+ */
+export function parseDurationNs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/.exec(text.trim());
+  if (!m) {
+    throw new UsageError(`--${flag} takes a duration such as 5s, 250ms or 100us, got "${text}"`);
+  }
+  const mult: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    "µs": 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+  };
+  return Math.round(Number(m[1]) * mult[m[2] ?? "s"]);
+}
+
+/**
+ * Reads the repeatable `--internal CIDR` flag, strictly as the database builder reads networks
+ * (no leading zeros in the address or the prefix, no host bits set).
+ *
+ * @param flags The parsed flags.
+ * @returns The networks (the texts, checked, and parsed).
+ */
+export function internalNetworks(flags: ParsedFlags): { texts: string[]; networks: IpNetwork[] } {
+  const texts = (flags.values.internal as string[] | undefined) ?? [];
+  const networks: IpNetwork[] = [];
+  for (const text of texts) {
+    try {
+      networks.push(parseCidr(text));
+    } catch (err) {
+      throw new UsageError(`--internal: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { texts, networks };
 }

@@ -5,27 +5,29 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { DpiEngine, type Logger } from "../../lib/dpi/mod.ts";
-import { makeLogger } from "./_pcap_common.ts";
-import { PcapErrorCode } from "../../lib/pcap/errors.ts";
+import { DpiEngine } from "../../lib/dpi/mod.ts";
+import { internalNetworks, makeLogger, parseDurationNs } from "./_pcap_common.ts";
+import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import {
   CORRELATE_MODES,
   type CorrelateMode,
   Correlator,
   csvHeader,
   type FlowPacket,
-  formatMatch,
-  formatStats,
+  formatPair,
   formatUnmatched,
-  MATCH_COLUMNS,
-  OutputBuffer,
   type OutputFormat,
+  PAIR_COLUMNS,
+  type ReadSummary,
 } from "../../lib/pcap/mod.ts";
-import { correlateCapture } from "../../lib/pcap/correlate_capture.ts";
-import { watchDirectory } from "../../lib/pcap/watch.ts";
 import { exit, writeSync } from "../_io.ts";
-import { onTerminate, openOutputFile, type OutputFile } from "../../lib/runtime/mod.ts";
-import type { ReadSummary } from "../../lib/pcap/reader.ts";
+import {
+  correlateFile,
+  onTerminate,
+  openOutputFile,
+  type OutputFile,
+  watchDirectory,
+} from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap correlate [FILE...] [options]
        mxy pcap correlate --watch DIR [options]
@@ -45,7 +47,8 @@ Options:
   --window DURATION    how long a request waits for its response (default 5s; units ns, us,
                        ms, s, m; a bare number is seconds)
   --max-pending N      most packets waiting at once (default 262144); the oldest is dropped
-  --internal CIDR      an inside address block (repeatable), e.g. 10.0.0.0/8
+  --internal CIDR      an inside network (repeatable), e.g. 10.0.0.0/8 (no leading zeros, no
+                       host bits set)
   --dpi                name protocols with the protocol registry (dns mode then also finds
                        DNS off port 53); slower
   --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port), jsonl
@@ -87,30 +90,6 @@ const SPEC = {
   "log-format": { type: "string" },
 } as const;
 
-/**
- * Parses a duration such as `5s`, `250ms`, `100us`, `1500ns`, `2m` or `0.5` (seconds).
- *
- * @param text The duration.
- * @param flag The flag's name, for the error message.
- * @returns Nanoseconds.
- */
-export function parseDurationNs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/.exec(text.trim());
-  if (!m) {
-    throw new UsageError(`--${flag} takes a duration such as 5s, 250ms or 100us, got "${text}"`);
-  }
-  const mult: Record<string, number> = {
-    ns: 1,
-    us: 1e3,
-    "µs": 1e3,
-    ms: 1e6,
-    s: 1e9,
-    m: 60e9,
-    h: 3600e9,
-  };
-  return Math.round(Number(m[1]) * mult[m[2] ?? "s"]);
-}
-
 function parseFormat(text: string, allowed: readonly string[]): OutputFormat {
   if (!allowed.includes(text)) {
     throw new UsageError(`--format takes ${allowed.join(", ")}, got "${text}"`);
@@ -128,7 +107,7 @@ async function run(argv: string[]): Promise<number> {
   const windowNs = parseDurationNs(stringFlag(flags, "window", "5s"), "window");
   const maxPending = intFlag(flags, "max-pending", 262_144);
   if (maxPending < 1) throw new UsageError(`--max-pending must be at least 1, got ${maxPending}`);
-  const internal = (flags.values.internal as string[] | undefined) ?? [];
+  const internal = internalNetworks(flags).texts;
   const watchDir = flags.values.watch as string | undefined;
   const files = flags.positionals;
   if (watchDir === undefined && files.length === 0) {
@@ -147,7 +126,7 @@ async function run(argv: string[]): Promise<number> {
     writeSync("stdout", b);
   };
   const out = new OutputBuffer(sink);
-  if (format === "csv") out.write(csvHeader(MATCH_COLUMNS));
+  if (format === "csv") out.write(csvHeader(PAIR_COLUMNS));
 
   let correlator: Correlator;
   try {
@@ -156,9 +135,10 @@ async function run(argv: string[]): Promise<number> {
       windowNs,
       maxPending,
       internal,
-      onMatch: (m) => out.write(formatMatch(m, format)),
+      onMatch: (pair) => out.write(formatPair(pair, format)),
       onUnmatched: flags.values.unmatched === true
-        ? (side, reason) => out.write(formatUnmatched(side, mode, reason, format))
+        ? (packet, reason) =>
+          out.write(formatUnmatched(packet, reason, { format, mode: mode as CorrelateMode }))
         : undefined,
     });
   } catch (err) {
@@ -185,7 +165,7 @@ async function run(argv: string[]): Promise<number> {
     outFile?.commit();
     if (stats.evicted > 0) {
       log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
-        code: PcapErrorCode.StoreFull,
+        code: "store-full",
         evicted: stats.evicted,
         maxPending,
       });
@@ -222,7 +202,7 @@ async function run(argv: string[]): Promise<number> {
         stableMs,
         once: flags.values.once === true,
         onFile: async (path) => {
-          cutShort(path, await correlateCapture(path, correlator, { classify }));
+          cutShort(path, await correlateFile(path, correlator, { classify }));
           out.flush();
         },
         onError: (path, err) => {
@@ -240,7 +220,7 @@ async function run(argv: string[]): Promise<number> {
       });
     } else {
       for (const file of files) {
-        cutShort(file, await correlateCapture(file, correlator, { classify }));
+        cutShort(file, await correlateFile(file, correlator, { classify }));
       }
     }
   } catch (err) {
@@ -251,19 +231,6 @@ async function run(argv: string[]): Promise<number> {
     finish();
   }
   return 0;
-}
-
-/**
- * Writes final statistics to standard error: `name: value` lines, or one JSON line with the
- * JSON log format.
- *
- * @param log The logger (for its format).
- * @param stats The counters.
- */
-export function writeStats(log: Logger, stats: Record<string, number>): void {
-  if (log.format === "json") {
-    writeSync("stderr", JSON.stringify({ time: new Date().toISOString(), stats }) + "\n");
-  } else writeSync("stderr", formatStats(stats));
 }
 
 /** `mxy pcap correlate`. */

@@ -5,10 +5,11 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { forEachPacket } from "../../lib/pcap/mod.ts";
 import { type AttributeValue, createDefaultRegistry, DpiEngine } from "../../lib/dpi/mod.ts";
+import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
 import { captureMode, makeLogger } from "./_pcap_common.ts";
+import { OutputBuffer } from "./_pcap_output.ts";
 
 const HELP = `Usage: mxy pcap fields -e ATTR [-e ATTR ...] FILE... [options]
 
@@ -29,7 +30,8 @@ Options:
                           quote=d|s|n (default: quote only when needed, as CSV does)
   --only-matching         print only packets where at least one attribute is present
   --list                  list every attribute and exit
-  --mode MODE             auto (default), mmap, read or stream
+  --mode MODE             stream (default: read in chunks, bounded memory), read (whole file
+                          into memory) or mmap (mapped; the file must not change meanwhile)
   --log-level LEVEL       debug, info, warn (default), error or silent
   --log-format FORMAT     text (default) or json, for messages on standard error
   -h, --help              show this help`;
@@ -43,23 +45,6 @@ const SPEC = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
-
-/** Buffers output and writes it in large blocks. */
-class Out {
-  #parts: string[] = [];
-  #size = 0;
-  push(s: string): void {
-    this.#parts.push(s);
-    this.#size += s.length;
-    if (this.#size >= 1 << 16) this.flush();
-  }
-  flush(): void {
-    if (this.#parts.length === 0) return;
-    writeSync("stdout", this.#parts.join(""));
-    this.#parts = [];
-    this.#size = 0;
-  }
-}
 
 function formatValue(v: AttributeValue, sep: string, quote: string): string {
   if (v === undefined) return "";
@@ -103,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError("mxy pcap fields needs a capture FILE (or - for standard input)");
   }
   const engine = new DpiEngine();
-  const out = new Out();
+  const out = new OutputBuffer((b) => writeSync("stdout", b));
   try {
     engine.subscribe(fields, (values) => {
       let line = "";
@@ -111,16 +96,16 @@ async function run(argv: string[]): Promise<number> {
         if (i) line += sep;
         line += formatValue(values[i], sep, quote);
       }
-      out.push(line + "\n");
+      out.write(line + "\n");
     }, { requireAny: flags.values["only-matching"] === true });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  if (header) out.push(fields.join(sep) + "\n");
+  if (header) out.write(fields.join(sep) + "\n");
   let failed = 0;
   for (const file of flags.positionals) {
     try {
-      const s = await forEachPacket(file, (v) => engine.process(v), { mode });
+      const s = await forEachPacketInFile(file, (v) => engine.process(v), { mode });
       log.info("capture read", { file, packets: s.packets, mode: s.mode });
       if (s.truncated) {
         log.warn(

@@ -5,16 +5,20 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
 import {
-  captureLinktype,
-  compileFilterExpression,
+  captureLinkType,
+  type CaptureSource,
   filterCapture,
-} from "../../lib/bpf/cbpf_filter.ts";
-import { parseCbpf } from "../../lib/bpf/cbpf_text.ts";
-import type { CbpfInstruction } from "../../lib/bpf/cbpf.ts";
-import { BpfError } from "../../lib/bpf/bpf_error.ts";
+  PcapError,
+} from "../../lib/pcap/mod.ts";
+import {
+  compileFilterExpression,
+  openCaptureFile,
+  readFile,
+  writeFileAtomic,
+} from "../../lib/runtime/mod.ts";
 import { stdinStream, writeSync } from "../_io.ts";
-import { readFile, writeFileAtomic } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap filter (--cbpf FILE | --expr EXPR) IN -o OUT [options]
 
@@ -83,32 +87,32 @@ export const command: Command = {
       throw new UsageError("--jit goes with --engine ebpf");
     }
     const input = flags.positionals[0];
-    let source: string | Uint8Array = input;
+    // With --expr the link type is read first: standard input is then read into memory once.
+    const stdin = expr !== "" && input === "-" ? await readStdin() : null;
     let program: CbpfInstruction[];
     if (cbpf !== "") {
       program = parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf });
     } else {
-      // The link type is read first, so standard input is read into memory once.
-      if (input === "-") source = await readStdin();
-      const linktype = await captureLinktype(source);
+      const linktype = await withCapture(input, stdin, (source) => captureLinkType(source));
       try {
         program = await compileFilterExpression(expr, { linktype });
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) {
-          throw new BpfError(
-            "cbpf-parse",
+          throw new PcapError(
+            "bad-filter-expression",
             "--expr needs tcpdump installed to compile the expression; use --cbpf with a program instead",
           );
         }
         throw e;
       }
     }
-    const r = await filterCapture(source, program, {
-      name: input,
-      limit: countText === "" ? undefined : Number(countText),
-      engine,
-      jit: flags.values.jit === true,
-    });
+    const r = await withCapture(input, stdin, (source) =>
+      filterCapture(source, program, {
+        name: input,
+        limit: countText === "" ? undefined : Number(countText),
+        engine,
+        jit: flags.values.jit === true,
+      }));
     await writeFileAtomic(out, r.bytes);
     if (flags.values.quiet !== true) {
       writeSync("stderr", `kept ${r.kept} of ${r.packets} packets -> ${out}\n`);
@@ -116,6 +120,21 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Runs `read` on the capture: the bytes read from standard input, or the opened file. */
+async function withCapture<T>(
+  path: string,
+  stdin: Uint8Array | null,
+  read: (source: CaptureSource) => Promise<T>,
+): Promise<T> {
+  if (stdin !== null) return await read(stdin);
+  const file = await openCaptureFile(path);
+  try {
+    return await read(file.source);
+  } finally {
+    file.close();
+  }
+}
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];

@@ -5,24 +5,18 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import {
-  type AddressBlock,
   csvHeader,
   FLOW_COLUMNS,
   type FlowPacket,
   formatFlow,
-  guessService,
-  OutputBuffer,
-  parseAddressBlock,
   SessionTable,
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
-import { DpiEngine, SessionHookRunner } from "../../lib/dpi/mod.ts";
-import { trackCapture } from "../../lib/pcap/session_capture.ts";
+import { createSessionHooks, DpiEngine } from "../../lib/dpi/mod.ts";
 import { writeSync } from "../_io.ts";
-import { openOutputFile, type OutputFile } from "../../lib/runtime/mod.ts";
-import { parseDurationNs, writeStats } from "./pcap_correlate.ts";
-import { makeLogger } from "./_pcap_common.ts";
-import { PcapErrorCode } from "../../lib/pcap/errors.ts";
+import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
+import { internalNetworks, makeLogger, parseDurationNs } from "./_pcap_common.ts";
+import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
 
@@ -40,7 +34,8 @@ attributes follow (http.requests, dns.queries …). Sessions are written as they
 Options:
   --format FORMAT      jsonl (default) or csv (with a header line)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
-  --internal CIDR      an inside address block (repeatable): fills local_orig/local_resp
+  --internal CIDR      an inside network (repeatable): fills local_orig/local_resp (no leading
+                       zeros, no host bits set)
   --idle DURATION      close a session after this much capture time without packets
                        (default 300s; units ns, us, ms, s, m)
   --max-sessions N     most sessions open at once (default 1000000); the least recently
@@ -71,12 +66,7 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
   }
   const log = makeLogger(flags);
-  const internal: AddressBlock[] = [];
-  for (const text of (flags.values.internal as string[] | undefined) ?? []) {
-    const block = parseAddressBlock(text);
-    if (!block) throw new UsageError(`--internal takes ADDR/BITS, got "${text}"`);
-    internal.push(block);
-  }
+  const internal = internalNetworks(flags).networks;
   const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
   const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
   if (maxSessions < 1) {
@@ -93,19 +83,12 @@ async function run(argv: string[]): Promise<number> {
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
   if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
-  let classify = guessService;
+  let classify: ((p: FlowPacket) => string) | undefined; // default: guessService
   let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
     const engine = new DpiEngine();
-    const runner = new SessionHookRunner(engine.registry);
     classify = (p: FlowPacket) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
-    hooks = {
-      open: () => runner.open(),
-      packet: (st, p, fromOrig) => {
-        if (p.view) runner.packet(st as ReturnType<typeof runner.open>, p.view, fromOrig);
-      },
-      close: (st) => runner.close(st as ReturnType<typeof runner.open>),
-    };
+    hooks = createSessionHooks(engine.registry);
   }
   const table = new SessionTable({
     idleTimeoutNs: idleNs,
@@ -117,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
   let decodeErrors = 0;
   try {
     for (const file of files) {
-      const s = await trackCapture(file, table, { onDecodeError: () => decodeErrors++ });
+      const s = await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ });
       if (s.truncated) {
         log.warn("capture cut short", {
           file,
@@ -136,7 +119,7 @@ async function run(argv: string[]): Promise<number> {
   outFile?.commit();
   if (stats.evicted > 0) {
     log.warn("session table full: least recently active sessions closed early", {
-      code: PcapErrorCode.SessionTableFull,
+      code: "session-table-full",
       evicted: stats.evicted,
       maxSessions,
     });

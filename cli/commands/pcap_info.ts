@@ -5,11 +5,11 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { DecodeStatus, forEachPacket, formatTime, type ReadSummary } from "../../lib/pcap/mod.ts";
-import { DpiEngine, linkTypeName } from "../../lib/dpi/mod.ts";
-import { type CaptureMode, captureMode, makeLogger } from "./_pcap_common.ts";
+import { DecodeStatus, formatTime, linkTypeName, type ReadSummary } from "../../lib/pcap/mod.ts";
+import { DpiEngine } from "../../lib/dpi/mod.ts";
+import { captureMode, makeLogger } from "./_pcap_common.ts";
 import { writeSync } from "../_io.ts";
-import { statFile } from "../../lib/runtime/mod.ts";
+import { type CaptureFileMode, forEachPacketInFile, statFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy pcap info FILE... [options]
 
@@ -21,7 +21,8 @@ and the byte offset where it stopped.
 
 Options:
   --json                  print one JSON object per file
-  --mode MODE             auto (default), mmap, read or stream
+  --mode MODE             stream (default: read in chunks, bounded memory), read (whole file
+                          into memory) or mmap (mapped; the file must not change meanwhile)
   --log-level LEVEL       debug, info, warn (default), error or silent
   --log-format FORMAT     text (default) or json, for messages on standard error
   -h, --help              show this help`;
@@ -65,13 +66,13 @@ const STATUS_NAMES: Record<number, string> = {
   [DecodeStatus.MALFORMED]: "malformed",
 };
 
-async function inspect(file: string, mode: CaptureMode): Promise<Info> {
+async function inspect(file: string, mode: CaptureFileMode): Promise<Info> {
   const engine = new DpiEngine();
   const pathPackets = new Map<number, number>();
   const pathBytes = new Map<number, number>();
   const status = new Map<number, number>();
   let firstSec = 0, firstNsec = 0, lastSec = 0, lastNsec = 0, seen = false, fragments = 0;
-  const summary = await forEachPacket(file, (v) => {
+  const summary = await forEachPacketInFile(file, (v) => {
     if (!seen) {
       firstSec = lastSec = v.tsSec;
       firstNsec = lastNsec = v.tsNsec;

@@ -18,7 +18,6 @@ export * from "./conformance.ts";
 export * from "./benchmarks.ts";
 export * from "./cbpf.ts";
 export * from "./cbpf_text.ts";
-export * from "./cbpf_filter.ts";
 export * from "./maps.ts";
 export * from "./profile.ts";
 export * from "./verifier.ts";

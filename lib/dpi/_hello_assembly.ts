@@ -39,17 +39,7 @@ function sameAddress(v: PacketView, w: Waiting): boolean {
   return true;
 }
 
-/**
- * The hello records waiting for their next segments.
- *
- * @example
- * ```ts
- * import { HelloAssembly } from "./_hello_assembly.ts";
- * import assert from "node:assert/strict";
- * const a = new HelloAssembly();
- * assert.equal(a.waiting, 0);
- * ```
- */
+/** The hello records waiting for their next segments. */
 export class HelloAssembly {
   #waiting: Waiting[] = [];
   /** The record completed by the last {@linkcode HelloAssembly.add} that returned true. */

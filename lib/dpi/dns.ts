@@ -1,16 +1,35 @@
 /**
  * The DNS plugin: messages over UDP and over TCP (two-byte length prefix), header fields, the
  * first question, and A/AAAA answers. Name compression is followed with loop protection: at most
- * 128 pointer hops and 255 bytes of name, anything else is a `NameLoop` protocol error.
+ * 128 pointer hops and 255 bytes of name, anything else is a `name-loop` error.
  *
  * @module
  */
-import { formatIPv6, Layer, type PacketView } from "../pcap/packet_view.ts";
-import { PcapError, PcapErrorCode } from "../pcap/errors.ts";
+import { formatIpv4, formatIpv6 } from "../core/ip.ts";
+import { Layer, type PacketView } from "../pcap/packet_view.ts";
+import { DpiError } from "./dpi_error.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
 
 const MAX_HOPS = 128;
 const MAX_NAME = 255;
+/** Bytes of the DNS header; the first question follows it. */
+const HEADER_LEN = 12;
+/** Offsets in the header: flags, then the four section counts. */
+const FLAGS = 2, QDCOUNT = 4, ANCOUNT = 6, NSCOUNT = 8, ARCOUNT = 10;
+/** The two top bits of a label length byte that mark a compression pointer. */
+const POINTER = 0xc0;
+/** DNS over TCP: each message follows a two-byte length. */
+const TCP_LENGTH_PREFIX = 2;
+/** A question's type and class after its name. */
+const QUESTION_FIXED_LEN = 4;
+/** A resource record's type, class, TTL and data length after its name. */
+const RR_FIXED_LEN = 10;
+/** Resource record types of the answers read: IPv4 and IPv6 addresses. */
+const TYPE_A = 1, TYPE_AAAA = 28;
+/** The flags byte's QR bit: set in responses. */
+const QR_RESPONSE = 0x80;
+/** Ports that carry DNS by default: DNS, multicast DNS, LLMNR. */
+const DEFAULT_PORTS = [53, 5353, 5355];
 
 /**
  * Decodes a (possibly compressed) DNS name.
@@ -19,11 +38,12 @@ const MAX_NAME = 255;
  * @param msgStart Where the DNS message (its id field) starts in `buf`.
  * @param options `end` (message end, default `buf.length`) and `offset` (where the name starts;
  *   default: the first question, `msgStart + 12`).
- * @returns The name with dots, `"<Root>"` for the root; throws a {@linkcode PcapError}
- *   (`NameLoop` or `BadMessage`) when malformed.
+ * @returns The name with dots, `"<Root>"` for the root.
+ * @throws {DpiError} `name-loop` when pointers loop or the name exceeds 255 bytes;
+ *   `bad-message` when it runs past the message or uses an unknown label type.
  * @example
  * ```ts
- * import { decodeDnsName } from "./dns.ts";
+ * import { decodeDnsName } from "@mxy/mxy/dpi";
  * import assert from "node:assert/strict";
  * // header (12 bytes), then "a.b" and a pointer back to it
  * const m = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 97, 1, 98, 0, 0xc0, 12]);
@@ -39,49 +59,39 @@ export function decodeDnsName(
   options: DecodeDnsNameOptions = {},
 ): string {
   const end = options.end ?? buf.length;
-  let p = options.offset ?? msgStart + 12;
+  let p = options.offset ?? msgStart + HEADER_LEN;
   let hops = 0;
   let len = 0;
   let out = "";
   for (;;) {
     if (p >= end) {
-      throw new PcapError(PcapErrorCode.BadMessage, "DNS name runs past the message", {
-        offset: p,
-      });
+      throw new DpiError("bad-message", "DNS name runs past the message", { offset: p });
     }
     const b = buf[p];
     if (b === 0) break;
-    if ((b & 0xc0) === 0xc0) {
+    if ((b & POINTER) === POINTER) {
       if (p + 1 >= end) {
-        throw new PcapError(PcapErrorCode.BadMessage, "DNS pointer cut short", { offset: p });
+        throw new DpiError("bad-message", "DNS pointer cut short", { offset: p });
       }
       if (++hops > MAX_HOPS) {
-        throw new PcapError(PcapErrorCode.NameLoop, "DNS name compression loop", { offset: p });
+        throw new DpiError("name-loop", "DNS name compression loop", { offset: p });
       }
-      p = msgStart + (((b & 0x3f) << 8) | buf[p + 1]);
+      p = msgStart + (((b & ~POINTER) << 8) | buf[p + 1]);
       continue;
     }
-    if ((b & 0xc0) !== 0) {
-      throw new PcapError(
-        PcapErrorCode.BadMessage,
-        `DNS label type 0x${b.toString(16)} is not supported`,
-        {
-          offset: p,
-        },
-      );
-    }
-    if (p + 1 + b > end) {
-      throw new PcapError(PcapErrorCode.BadMessage, "DNS label runs past the message", {
+    if ((b & POINTER) !== 0) {
+      throw new DpiError("bad-message", `DNS label type 0x${b.toString(16)} is not supported`, {
         offset: p,
       });
     }
+    if (p + 1 + b > end) {
+      throw new DpiError("bad-message", "DNS label runs past the message", { offset: p });
+    }
     len += b + 1;
     if (len > MAX_NAME) {
-      throw new PcapError(
-        PcapErrorCode.NameLoop,
-        "DNS name longer than 255 bytes (compression loop?)",
-        { offset: p },
-      );
+      throw new DpiError("name-loop", "DNS name longer than 255 bytes (compression loop?)", {
+        offset: p,
+      });
     }
     if (out.length > 0) out += ".";
     for (let i = p + 1; i <= p + b; i++) {
@@ -106,8 +116,8 @@ function skipName(buf: Uint8Array, p: number, end: number): number {
   while (p < end) {
     const b = buf[p];
     if (b === 0) return p + 1;
-    if ((b & 0xc0) === 0xc0) return p + 2 <= end ? p + 2 : -1;
-    if ((b & 0xc0) !== 0) return -1;
+    if ((b & POINTER) === POINTER) return p + 2 <= end ? p + 2 : -1;
+    if ((b & POINTER) !== 0) return -1;
     p += 1 + b;
   }
   return -1;
@@ -128,10 +138,9 @@ export interface DnsPluginOptions {
  * @returns The plugin; its extractors share state, so use one instance per registry.
  * @example
  * ```ts
- * import { createDnsPlugin } from "./dns.ts";
- * import { buildPacket } from "../pcap/build.ts";
- * import { decodePacket } from "../pcap/decode.ts";
- * import { PacketView } from "../pcap/packet_view.ts";
+ * import { createDnsPlugin } from "@mxy/mxy/dpi";
+ * import { decodePacket, PacketView } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
  * const q = new Uint8Array([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 120, 0, 0, 1, 0, 1]);
  * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 999, dstPort: 53, payload: q });
@@ -145,7 +154,7 @@ export interface DnsPluginOptions {
  * ```
  */
 export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin {
-  const ports = new Set(options.ports ?? [53, 5353, 5355]);
+  const ports = new Set(options.ports ?? DEFAULT_PORTS);
   let msg = 0, end = 0, qEnd = -1, tcp = false;
   let buf: Uint8Array = new Uint8Array(0);
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
@@ -153,11 +162,11 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
     // offset of the first answer RR, or -1
     if (qEnd < 0) return -1;
     let p = qEnd;
-    const qd = u16(msg + 4);
+    const qd = u16(msg + QDCOUNT);
     for (let i = 1; i < qd; i++) {
       p = skipName(buf, p, end);
-      if (p < 0 || p + 4 > end) return -1;
-      p += 4;
+      if (p < 0 || p + QUESTION_FIXED_LEN > end) return -1;
+      p += QUESTION_FIXED_LEN;
     }
     return p;
   };
@@ -169,8 +178,8 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
     classify(v: PacketView): boolean {
       if (!ports.has(v.srcPort) && !ports.has(v.dstPort)) return false;
       if (v.fragment && v.fragOffset > 0) return false;
-      if ((v.layers & Layer.UDP) !== 0) return v.payloadLength >= 12;
-      if ((v.layers & Layer.TCP) !== 0) return v.payloadLength >= 14;
+      if ((v.layers & Layer.UDP) !== 0) return v.payloadLength >= HEADER_LEN;
+      if ((v.layers & Layer.TCP) !== 0) return v.payloadLength >= TCP_LENGTH_PREFIX + HEADER_LEN;
       return false;
     },
     parse(v: PacketView): boolean {
@@ -179,64 +188,66 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
       const pend = v.payloadOffset + v.payloadLength;
       if (tcp) {
         const len = (buf[v.payloadOffset] << 8) | buf[v.payloadOffset + 1];
-        if (len < 12) return false;
-        msg = v.payloadOffset + 2;
+        if (len < HEADER_LEN) return false;
+        msg = v.payloadOffset + TCP_LENGTH_PREFIX;
         end = Math.min(pend, msg + len);
       } else {
         msg = v.payloadOffset;
         end = pend;
       }
-      if (end - msg < 12) return false;
+      if (end - msg < HEADER_LEN) return false;
       qEnd = -1;
-      if (u16(msg + 4) > 0) {
-        const n = skipName(buf, msg + 12, end);
-        if (n >= 0 && n + 4 <= end) qEnd = n + 4;
+      if (u16(msg + QDCOUNT) > 0) {
+        const n = skipName(buf, msg + HEADER_LEN, end);
+        if (n >= 0 && n + QUESTION_FIXED_LEN <= end) qEnd = n + QUESTION_FIXED_LEN;
       }
       return true;
     },
     attributes: {
       id: () => u16(msg),
-      qr: () => buf[msg + 2] >> 7,
-      opcode: () => (buf[msg + 2] >> 3) & 15,
-      rcode: () => buf[msg + 3] & 15,
-      flags: () => u16(msg + 2),
-      qdcount: () => u16(msg + 4),
-      ancount: () => u16(msg + 6),
-      nscount: () => u16(msg + 8),
-      arcount: () => u16(msg + 10),
+      qr: () => buf[msg + FLAGS] >> 7,
+      opcode: () => (buf[msg + FLAGS] >> 3) & 15,
+      rcode: () => buf[msg + FLAGS + 1] & 15,
+      flags: () => u16(msg + FLAGS),
+      qdcount: () => u16(msg + QDCOUNT),
+      ancount: () => u16(msg + ANCOUNT),
+      nscount: () => u16(msg + NSCOUNT),
+      arcount: () => u16(msg + ARCOUNT),
       transport: () => tcp ? "tcp" : "udp",
       qname: () => {
-        if (u16(msg + 4) === 0) return undefined;
+        if (u16(msg + QDCOUNT) === 0) return undefined;
         try {
           return decodeDnsName(buf, msg, { end });
         } catch {
           return undefined;
         }
       },
-      qtype: () => qEnd >= 0 ? u16(qEnd - 4) : undefined,
+      qtype: () => qEnd >= 0 ? u16(qEnd - QUESTION_FIXED_LEN) : undefined,
       qclass: () => qEnd >= 0 ? u16(qEnd - 2) : undefined,
       ttl: () => {
         const p0 = firstAnswer();
-        if (p0 < 0 || u16(msg + 6) === 0) return undefined;
+        if (p0 < 0 || u16(msg + ANCOUNT) === 0) return undefined;
         const p = skipName(buf, p0, end);
-        if (p < 0 || p + 10 > end) return undefined;
+        if (p < 0 || p + RR_FIXED_LEN > end) return undefined;
         return ((buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7]) >>> 0;
       },
       answers: () => {
         let p = firstAnswer();
-        const an = u16(msg + 6);
+        const an = u16(msg + ANCOUNT);
         if (p < 0 || an === 0) return undefined;
         const out: string[] = [];
         for (let i = 0; i < an; i++) {
           p = skipName(buf, p, end);
-          if (p < 0 || p + 10 > end) break;
+          if (p < 0 || p + RR_FIXED_LEN > end) break;
           const type = u16(p), rdlen = u16(p + 8);
-          const rd = p + 10;
+          const rd = p + RR_FIXED_LEN;
           if (rd + rdlen > end) break;
-          if (type === 1 && rdlen === 4) {
-            out.push(`${buf[rd]}.${buf[rd + 1]}.${buf[rd + 2]}.${buf[rd + 3]}`);
-          } else if (type === 28 && rdlen === 16) {
-            out.push(formatIPv6(buf, rd));
+          if (type === TYPE_A && rdlen === 4) {
+            out.push(formatIpv4(
+              ((buf[rd] << 24) | (buf[rd + 1] << 16) | (buf[rd + 2] << 8) | buf[rd + 3]) >>> 0,
+            ));
+          } else if (type === TYPE_AAAA && rdlen === 16) {
+            out.push(formatIpv6(buf, rd));
           }
           p = rd + rdlen;
         }
@@ -247,9 +258,11 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
       init: () => ({ queries: 0, responses: 0 }),
       packet(state: unknown, v: PacketView): void {
         const s = state as { queries: number; responses: number };
-        const o = (v.layers & Layer.TCP) !== 0 ? v.payloadOffset + 2 : v.payloadOffset;
-        if (v.payloadLength < 12) return;
-        if (v.buf[o + 2] & 0x80) s.responses++;
+        const o = (v.layers & Layer.TCP) !== 0
+          ? v.payloadOffset + TCP_LENGTH_PREFIX
+          : v.payloadOffset;
+        if (v.payloadLength < HEADER_LEN) return;
+        if (v.buf[o + FLAGS] & QR_RESPONSE) s.responses++;
         else s.queries++;
       },
       cleanup: (state: unknown) => {

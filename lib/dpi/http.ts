@@ -6,17 +6,26 @@
  *
  * @module
  */
+import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
+import { httpMessageKind } from "../pcap/service_guess.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
 
-const METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
-const METHOD_BYTES = METHODS.map((m) => [...m].map((c) => c.charCodeAt(0)));
-const HTTP_SLASH = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
+/** What an HTTP/1.x status line starts with. */
+const HTTP_1 = new TextEncoder().encode("HTTP/1.");
+/** The shortest payload taken for HTTP (`GET / H`). */
+const MIN_PAYLOAD = 8;
+const CH_SPACE = 0x20, CH_TAB = 0x09, CH_CR = 0x0d, CH_LF = 0x0a, CH_COLON = 0x3a;
 
-function startsWith(buf: Uint8Array, p: number, end: number, pat: number[]): boolean {
-  if (end - p < pat.length) return false;
-  for (let i = 0; i < pat.length; i++) if (buf[p + i] !== pat[i]) return false;
+function startsWith(buf: Uint8Array, p: number, end: number, token: Uint8Array): boolean {
+  if (end - p < token.length) return false;
+  for (let i = 0; i < token.length; i++) if (buf[p + i] !== token[i]) return false;
   return true;
+}
+
+/** Whether the header name in `buf[p, p + length)` is `lower`, ignoring ASCII case. */
+function isHeader(buf: Uint8Array, p: number, length: number, lower: string): boolean {
+  return length === lower.length && asciiStartsWith(buf, p, lower);
 }
 
 /** Index of `byte` in `buf[from, to)`, or -1 (bounded, unlike `indexOf`). */
@@ -39,10 +48,9 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
  * @returns The plugin; its extractors share state, so use one instance per registry.
  * @example
  * ```ts
- * import { createHttpPlugin } from "./http.ts";
- * import { buildPacket } from "../pcap/build.ts";
- * import { decodePacket } from "../pcap/decode.ts";
- * import { PacketView } from "../pcap/packet_view.ts";
+ * import { createHttpPlugin } from "@mxy/mxy/dpi";
+ * import { decodePacket, PacketView } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
  * const payload = new TextEncoder().encode("GET /a HTTP/1.1\r\nHost: example.test\r\n\r\n");
  * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "tcp", dstPort: 8080, payload });
@@ -62,14 +70,12 @@ export function createHttpPlugin(): ProtocolPlugin {
   let a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0 = 0, c1 = 0;
   let host0 = -1, host1 = -1, ua0 = -1, ua1 = -1, ct0 = -1, ct1 = -1, cl0 = -1, cl1 = -1;
   function classify(v: PacketView): boolean {
-    if ((v.layers & Layer.TCP) === 0 || v.payloadLength < 8 || v.payloadOffset < 0) return false;
-    const b = v.buf, p = v.payloadOffset, end = p + v.payloadLength;
-    const c = b[p];
-    if (c === 72) return startsWith(b, p, end, HTTP_SLASH);
-    for (const m of METHOD_BYTES) {
-      if (c === m[0] && startsWith(b, p, end, m) && b[p + m.length] === 32) return true;
+    if ((v.layers & Layer.TCP) === 0 || v.payloadLength < MIN_PAYLOAD || v.payloadOffset < 0) {
+      return false;
     }
-    return false;
+    const b = v.buf, p = v.payloadOffset, n = v.payloadLength;
+    const kind = httpMessageKind(b, p, n);
+    return kind === 1 || (kind === 2 && startsWith(b, p, p + n, HTTP_1));
   }
   return {
     id: 101,
@@ -82,13 +88,13 @@ export function createHttpPlugin(): ProtocolPlugin {
       const start = v.payloadOffset, end = start + v.payloadLength;
       // first line
       let eol = start;
-      while (eol < end && buf[eol] !== 10) eol++;
-      let lineEnd = eol > start && buf[eol - 1] === 13 ? eol - 1 : eol;
-      const sp1 = find(buf, 32, start, lineEnd);
+      while (eol < end && buf[eol] !== CH_LF) eol++;
+      let lineEnd = eol > start && buf[eol - 1] === CH_CR ? eol - 1 : eol;
+      const sp1 = find(buf, CH_SPACE, start, lineEnd);
       if (sp1 < 0 || sp1 >= lineEnd) return false;
-      let sp2 = find(buf, 32, sp1 + 1, lineEnd);
+      let sp2 = find(buf, CH_SPACE, sp1 + 1, lineEnd);
       if (sp2 < 0 || sp2 > lineEnd) sp2 = lineEnd;
-      request = buf[start] !== 72 || !startsWith(buf, start, end, HTTP_SLASH);
+      request = !startsWith(buf, start, end, HTTP_1);
       a0 = start;
       a1 = sp1;
       b0 = sp1 + 1;
@@ -108,27 +114,26 @@ export function createHttpPlugin(): ProtocolPlugin {
       let p = eol + 1;
       while (p < end) {
         eol = p;
-        while (eol < end && buf[eol] !== 10) eol++;
-        lineEnd = eol > p && buf[eol - 1] === 13 ? eol - 1 : eol;
+        while (eol < end && buf[eol] !== CH_LF) eol++;
+        lineEnd = eol > p && buf[eol - 1] === CH_CR ? eol - 1 : eol;
         if (lineEnd === p) break; // blank line: end of headers
-        const colon = find(buf, 58, p, lineEnd);
+        const colon = find(buf, CH_COLON, p, lineEnd);
         if (colon > p && colon < lineEnd) {
           let vs = colon + 1;
-          while (vs < lineEnd && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+          while (vs < lineEnd && (buf[vs] === CH_SPACE || buf[vs] === CH_TAB)) vs++;
           let ve = lineEnd;
-          while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+          while (ve > vs && (buf[ve - 1] === CH_SPACE || buf[ve - 1] === CH_TAB)) ve--;
           const n = colon - p;
-          const l0 = buf[p] | 0x20;
-          if (n === 4 && l0 === 104 && (buf[p + 1] | 0x20) === 111 && (buf[p + 2] | 0x20) === 115) {
+          if (isHeader(buf, p, n, "host")) {
             host0 = vs;
             host1 = ve;
-          } else if (n === 10 && l0 === 117 && (buf[p + 5] | 0x20) === 97) {
+          } else if (isHeader(buf, p, n, "user-agent")) {
             ua0 = vs;
             ua1 = ve;
-          } else if (n === 12 && l0 === 99 && (buf[p + 8] | 0x20) === 116) {
+          } else if (isHeader(buf, p, n, "content-type")) {
             ct0 = vs;
             ct1 = ve;
-          } else if (n === 14 && l0 === 99 && (buf[p + 8] | 0x20) === 108) {
+          } else if (isHeader(buf, p, n, "content-length")) {
             cl0 = vs;
             cl1 = ve;
           }
@@ -162,7 +167,7 @@ export function createHttpPlugin(): ProtocolPlugin {
       packet(state: unknown, v: PacketView): void {
         const s = state as { requests: number; responses: number };
         if (!classify(v)) return;
-        if (startsWith(v.buf, v.payloadOffset, v.payloadOffset + v.payloadLength, HTTP_SLASH)) {
+        if (startsWith(v.buf, v.payloadOffset, v.payloadOffset + v.payloadLength, HTTP_1)) {
           s.responses++;
         } else s.requests++;
       },

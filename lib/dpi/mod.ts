@@ -1,14 +1,38 @@
 /**
- * mxy dpi: protocol plugins (built-in DNS, HTTP/1.x, TLS and the core layers), their registry,
- * the attribute engine handlers subscribe to, session hooks and the engine's logger.
+ * mxy dpi: deep packet inspection over the packet views of `@mxy/mxy/pcap`. Protocol plugins
+ * (the core layers, DNS, HTTP/1.x, TLS, and yours), their registry, the engine that extracts the
+ * attributes handlers subscribe to, session hooks for the session table, and the typed error.
  *
  * @module
  */
-export * from "./plugin.ts";
-export * from "./core.ts";
-export * from "./dns.ts";
-export * from "./http.ts";
-export * from "./tls.ts";
-export * from "./engine.ts";
-export * from "./logger.ts";
+export { DpiError, type DpiErrorCode, type DpiErrorOptions } from "./dpi_error.ts";
+export type {
+  AttributeExtractor,
+  AttributeValue,
+  PluginLayer,
+  ProtocolPlugin,
+  SessionHooks,
+} from "./plugin.ts";
+export { ProtocolRegistry } from "./protocol_registry.ts";
+export { TSHARK_ALIASES } from "./tshark_aliases.ts";
+export { CORE_PLUGINS } from "./core_plugins.ts";
+export {
+  createDnsPlugin,
+  decodeDnsName,
+  type DecodeDnsNameOptions,
+  type DnsPluginOptions,
+} from "./dns.ts";
+export { createHttpPlugin } from "./http.ts";
+export { createTlsPlugin } from "./tls.ts";
+export { createDefaultRegistry } from "./default_registry.ts";
+export {
+  type AttributeHandler,
+  DpiEngine,
+  type DpiEngineOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from "./dpi_engine.ts";
+export { createSessionHooks } from "./session_hooks.ts";
 export { asciiStartsWith } from "../core/ascii.ts";
+export type { FlowPacket, PacketView, SessionAttribute, SessionTableHooks } from "../pcap/mod.ts";
+export { MxyError } from "../core/mxy_error.ts";

@@ -12,8 +12,28 @@ import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
 import { declaredPayload, HelloAssembly } from "./_hello_assembly.ts";
 
+/** Bytes of a TLS record header: content type, version, length. */
+const RECORD_HEADER_LEN = 5;
 // The longest TLS record: 2^14 bytes of plaintext plus 2048 of expansion, and the header.
-const MAX_RECORD = 5 + 16384 + 2048;
+const MAX_RECORD = RECORD_HEADER_LEN + 16384 + 2048;
+/** Record content types: change_cipher_spec (the lowest) … application_data (the highest). */
+const CONTENT_CHANGE_CIPHER_SPEC = 0x14, CONTENT_HANDSHAKE = 0x16, CONTENT_APPLICATION_DATA = 0x17;
+/** The record version's major byte, and the highest minor byte taken (TLS 1.3 says 3.4). */
+const VERSION_MAJOR = 3, MAX_VERSION_MINOR = 4;
+/** Handshake message types. */
+const CLIENT_HELLO = 1, SERVER_HELLO = 2;
+/** Bytes of the handshake header: type and 24-bit length. */
+const HANDSHAKE_HEADER_LEN = 4;
+/** A hello's legacy version and its 32-byte random. */
+const VERSION_AND_RANDOM_LEN = 34;
+/** The shortest payload looked at: a record header and the start of a hello. */
+const MIN_PAYLOAD = 10;
+/** Extension types read. */
+const EXT_SERVER_NAME = 0, EXT_ALPN = 16, EXT_SUPPORTED_VERSIONS = 43;
+/** server_name list entry type of a host name. */
+const NAME_TYPE_HOST = 0;
+/** GREASE versions (RFC 8701) have both bytes of the form 0x?A. */
+const GREASE_MASK = 0x0f0f, GREASE_PATTERN = 0x0a0a;
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
@@ -31,7 +51,7 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
  * @returns The plugin; its extractors share state, so use one instance per registry.
  * @example
  * ```ts
- * import { createTlsPlugin } from "./tls.ts";
+ * import { createTlsPlugin } from "@mxy/mxy/dpi";
  * import assert from "node:assert/strict";
  * const tls = createTlsPlugin();
  * assert.equal(tls.name, "tls");
@@ -85,11 +105,15 @@ export function createTlsPlugin(): ProtocolPlugin {
         const i = assembly.find(v);
         if (i >= 0) return remember(v, completed = assembly.add(i, v));
       }
-      if (v.payloadLength < 10) return false;
+      if (v.payloadLength < MIN_PAYLOAD) return false;
       const b = v.buf, p = v.payloadOffset;
-      if (!(b[p] >= 0x14 && b[p] <= 0x17 && b[p + 1] === 3 && b[p + 2] <= 4)) return false;
-      const length = 5 + ((b[p + 3] << 8) | b[p + 4]);
-      const hello = b[p] === 0x16 && (b[p + 5] === 1 || b[p + 5] === 2);
+      if (
+        !(b[p] >= CONTENT_CHANGE_CIPHER_SPEC && b[p] <= CONTENT_APPLICATION_DATA &&
+          b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR)
+      ) return false;
+      const length = RECORD_HEADER_LEN + ((b[p + 3] << 8) | b[p + 4]);
+      const type = b[p + RECORD_HEADER_LEN];
+      const hello = b[p] === CONTENT_HANDSHAKE && (type === CLIENT_HELLO || type === SERVER_HELLO);
       if (
         hello && length > v.payloadLength && length <= MAX_RECORD &&
         v.payloadLength === declaredPayload(v)
@@ -108,25 +132,25 @@ export function createTlsPlugin(): ProtocolPlugin {
         p = 0;
         have = buf.length;
       }
-      const end = Math.min(p + have, p + 5 + u16(p + 3));
+      const end = Math.min(p + have, p + RECORD_HEADER_LEN + u16(p + 3));
       contentType = buf[p];
       recordVersion = u16(p + 1);
-      hsType = contentType === 0x16 ? buf[p + 5] : -1;
+      hsType = contentType === CONTENT_HANDSHAKE ? buf[p + RECORD_HEADER_LEN] : -1;
       cipher = supported = helloVersion = -1;
       sni0 =
         sni1 =
         alpn0 =
         alpn1 =
           -1;
-      if (hsType !== 1 && hsType !== 2) return true; // not a hello: record fields only
-      let q = p + 9;
-      if (q + 34 > end) return false;
+      if (hsType !== CLIENT_HELLO && hsType !== SERVER_HELLO) return true; // record fields only
+      let q = p + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN;
+      if (q + VERSION_AND_RANDOM_LEN > end) return false;
       helloVersion = u16(q);
-      q += 34; // version + random
+      q += VERSION_AND_RANDOM_LEN;
       if (q >= end) return false;
       q += 1 + buf[q]; // session id
       if (q > end) return false;
-      if (hsType === 1) {
+      if (hsType === CLIENT_HELLO) {
         if (q + 2 > end) return false;
         q += 2 + u16(q); // cipher suites
         if (q + 1 > end) return false;
@@ -143,29 +167,29 @@ export function createTlsPlugin(): ProtocolPlugin {
         const type = u16(q), len = u16(q + 2);
         const d = q + 4;
         if (d + len > extEnd) break;
-        if (type === 0 && hsType === 1 && len >= 5) {
+        if (type === EXT_SERVER_NAME && hsType === CLIENT_HELLO && len >= 5) {
           // server_name list: total(2), type(1) = 0 host_name, len(2), name
           let r = d + 2;
           const listEnd = Math.min(d + 2 + u16(d), d + len);
           while (r + 3 <= listEnd) {
             const nt = buf[r], nl = u16(r + 1);
-            if (nt === 0 && r + 3 + nl <= listEnd) {
+            if (nt === NAME_TYPE_HOST && r + 3 + nl <= listEnd) {
               sni0 = r + 3;
               sni1 = r + 3 + nl;
               break;
             }
             r += 3 + nl;
           }
-        } else if (type === 16 && len >= 2) {
+        } else if (type === EXT_ALPN && len >= 2) {
           alpn0 = d + 2;
           alpn1 = Math.min(d + 2 + u16(d), d + len);
-        } else if (type === 43) {
-          if (hsType === 2 && len === 2) supported = u16(d);
-          else if (hsType === 1 && len >= 1) {
+        } else if (type === EXT_SUPPORTED_VERSIONS) {
+          if (hsType === SERVER_HELLO && len === 2) supported = u16(d);
+          else if (hsType === CLIENT_HELLO && len >= 1) {
             const n = buf[d];
             for (let i = d + 1; i + 1 < d + 1 + n && i + 1 < d + len; i += 2) {
               const ver = u16(i);
-              if ((ver & 0x0f0f) !== 0x0a0a && ver > supported) supported = ver; // skip GREASE
+              if ((ver & GREASE_MASK) !== GREASE_PATTERN && ver > supported) supported = ver;
             }
           }
         }

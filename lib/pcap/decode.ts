@@ -1,15 +1,82 @@
 /**
  * Header decoders: link layers (Ethernet with VLAN tags and PPPoE sessions, Linux SLL/SLL2, NULL,
- * LOOP, RAW), IPv4
- * (options, fragments flagged), IPv6 (extension headers), TCP (options), UDP, ICMP and ICMPv6.
- * They fill a {@linkcode PacketView} in place and allocate nothing.
+ * LOOP, RAW), IPv4 (options, fragments flagged), IPv6 (extension headers), TCP (options), UDP,
+ * ICMP and ICMPv6. They fill a {@linkcode PacketView} in place and allocate nothing.
  *
  * @module
  */
 import { DecodeStatus, Layer, LinkType, type PacketView } from "./packet_view.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies of the protocol numbers: V8 folds these into the hot loops, but not
+// bindings imported from another module.
+const {
+  AF_INET,
+  AF_INET6_BSD,
+  AF_INET6_DARWIN,
+  AF_INET6_FREEBSD,
+  AF_INET6_LINUX,
+  ETH_HEADER_LEN,
+  ETH_TYPE_OFFSET,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_PPPOE_SESSION,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_QINQ_OLD,
+  ETHERTYPE_VLAN,
+  ICMP_HEADER_LEN,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV4_MIN_HEADER_LEN,
+  IPV6_AUTH,
+  IPV6_DEST_OPTIONS,
+  IPV6_FRAGMENT,
+  IPV6_HEADER_LEN,
+  IPV6_HIP,
+  IPV6_HOP_BY_HOP,
+  IPV6_MOBILITY,
+  IPV6_ROUTING,
+  IPV6_SHIM6,
+  NULL_HEADER_LEN,
+  PPP_IPV4,
+  PPP_IPV6,
+  PPPOE_HEADER_LEN,
+  SLL2_HEADER_LEN,
+  SLL_HEADER_LEN,
+  SLL_PROTOCOL_OFFSET,
+  TCP_MIN_HEADER_LEN,
+  TCPOPT_END,
+  TCPOPT_MSS,
+  TCPOPT_NOP,
+  TCPOPT_SACK_PERMITTED,
+  TCPOPT_TIMESTAMP,
+  TCPOPT_WSCALE,
+  UDP_HEADER_LEN,
+  VLAN_TAG_LEN,
+} = numbers;
 
 const MAX_VLAN_TAGS = 8;
+/** A VLAN tag's control field: the VLAN id in the low 12 bits (priority and DEI above). */
+const VLAN_ID_MASK = 0x0fff;
 const MAX_EXT_HEADERS = 16;
+/** `DLT_RAW` as some BSDs number it in files written by old tools. */
+const LINKTYPE_RAW_BSD_12 = 12;
+/** `DLT_RAW` as OpenBSD numbers it in files written by old tools. */
+const LINKTYPE_RAW_BSD_14 = 14;
+/** IPv4 flags and fragment offset: the more-fragments bit. */
+const IPV4_MORE_FRAGMENTS = 0x2000;
+/** IPv4 flags and fragment offset: the offset, in 8-byte units. */
+const IPV4_FRAGMENT_OFFSET_MASK = 0x1fff;
+/** IPv6 fragment header: the offset in bytes (low 3 bits are flags). */
+const IPV6_FRAGMENT_OFFSET_MASK = 0xfff8;
+/** IPv6 fragment header: the more-fragments bit. */
+const IPV6_MORE_FRAGMENTS = 1;
+/** Bytes of an IPv6 fragment header. */
+const IPV6_FRAGMENT_HEADER_LEN = 8;
+/** Bytes an ICMP header has when the capture holds fewer than {@linkcode ICMP_HEADER_LEN}. */
+const ICMP_MIN_HEADER_LEN = 4;
 
 /**
  * Decodes the packet a view points at (its `buf`, `dataOffset`, `caplen`, `linktype`,
@@ -19,8 +86,7 @@ const MAX_EXT_HEADERS = 16;
  * @returns The {@linkcode DecodeStatus}, also stored in `view.status`.
  * @example
  * ```ts
- * import { decodePacket } from "./decode.ts";
- * import { DecodeStatus, formatSrc, LinkType, PacketView } from "./packet_view.ts";
+ * import { decodePacket, DecodeStatus, formatSrc, LinkType, PacketView } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * // Raw IPv4 + UDP 1234 -> 53, no payload
  * const pkt = new Uint8Array([
@@ -50,51 +116,55 @@ export function decodePacket(view: PacketView): number {
     case LinkType.ETHERNET: {
       view.l2Offset = p;
       view.layers = Layer.LINK;
-      if (end - p < 14) return done(view, DecodeStatus.TRUNCATED);
-      etype = (buf[p + 12] << 8) | buf[p + 13];
-      p += 14;
+      if (end - p < ETH_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      etype = u16(buf, p + ETH_TYPE_OFFSET);
+      p += ETH_HEADER_LEN;
       etype = vlans(view, buf, p, end, etype);
       if (etype < 0) return done(view, DecodeStatus.TRUNCATED);
-      p += view.vlanCount * 4;
+      p += view.vlanCount * VLAN_TAG_LEN;
       break;
     }
     case LinkType.LINUX_SLL: {
       view.l2Offset = p;
       view.layers = Layer.LINK;
-      if (end - p < 16) return done(view, DecodeStatus.TRUNCATED);
-      etype = (buf[p + 14] << 8) | buf[p + 15];
-      p += 16;
+      if (end - p < SLL_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      etype = u16(buf, p + SLL_PROTOCOL_OFFSET);
+      p += SLL_HEADER_LEN;
       etype = vlans(view, buf, p, end, etype);
       if (etype < 0) return done(view, DecodeStatus.TRUNCATED);
-      p += view.vlanCount * 4;
+      p += view.vlanCount * VLAN_TAG_LEN;
       break;
     }
     case LinkType.LINUX_SLL2: {
       view.l2Offset = p;
       view.layers = Layer.LINK;
-      if (end - p < 20) return done(view, DecodeStatus.TRUNCATED);
-      etype = (buf[p] << 8) | buf[p + 1];
-      p += 20;
+      if (end - p < SLL2_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      etype = u16(buf, p);
+      p += SLL2_HEADER_LEN;
       etype = vlans(view, buf, p, end, etype);
       if (etype < 0) return done(view, DecodeStatus.TRUNCATED);
-      p += view.vlanCount * 4;
+      p += view.vlanCount * VLAN_TAG_LEN;
       break;
     }
     case LinkType.NULL:
     case LinkType.LOOP: {
       view.l2Offset = p;
       view.layers = Layer.LINK;
-      if (end - p < 4) return done(view, DecodeStatus.TRUNCATED);
-      let fam = view.linktype === LinkType.LOOP
+      if (end - p < NULL_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      let family = view.linktype === LinkType.LOOP
         ? ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3]) >>> 0
         : (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
       // NULL is in the writer's byte order: a value above 0xffff means the other order.
-      if (fam > 0xffff) {
-        fam = ((fam & 0xff) << 24 | (fam & 0xff00) << 8 | (fam >>> 8) & 0xff00 | fam >>> 24) >>> 0;
+      if (family > 0xffff) {
+        family = ((family & 0xff) << 24 | (family & 0xff00) << 8 | (family >>> 8) & 0xff00 |
+          family >>> 24) >>> 0;
       }
-      p += 4;
-      if (fam === 2) etype = 0x0800;
-      else if (fam === 10 || fam === 24 || fam === 28 || fam === 30) etype = 0x86dd;
+      p += NULL_HEADER_LEN;
+      if (family === AF_INET) etype = ETHERTYPE_IPV4;
+      else if (
+        family === AF_INET6_LINUX || family === AF_INET6_BSD || family === AF_INET6_FREEBSD ||
+        family === AF_INET6_DARWIN
+      ) etype = ETHERTYPE_IPV6;
       else {
         view.ethertype = 0;
         return done(view, DecodeStatus.NOT_IP);
@@ -102,38 +172,43 @@ export function decodePacket(view: PacketView): number {
       break;
     }
     case LinkType.RAW:
-    case 12: // DLT_RAW on some BSDs, written as-is by old tools
-    case 14: {
+    case LINKTYPE_RAW_BSD_12:
+    case LINKTYPE_RAW_BSD_14: {
       if (end - p < 1) return done(view, DecodeStatus.TRUNCATED);
-      const ver = buf[p] >>> 4;
-      etype = ver === 4 ? 0x0800 : ver === 6 ? 0x86dd : 0;
+      const version = buf[p] >>> 4;
+      etype = version === 4 ? ETHERTYPE_IPV4 : version === 6 ? ETHERTYPE_IPV6 : 0;
       if (etype === 0) return done(view, DecodeStatus.MALFORMED);
       break;
     }
     case LinkType.IPV4:
-      etype = 0x0800;
+      etype = ETHERTYPE_IPV4;
       break;
     case LinkType.IPV6:
-      etype = 0x86dd;
+      etype = ETHERTYPE_IPV6;
       break;
     default:
       return done(view, DecodeStatus.UNSUPPORTED_LINK);
   }
-  if (etype === 0x8864) {
+  if (etype === ETHERTYPE_PPPOE_SESSION) {
     // PPPoE session stage: 6-byte header, then the 2-byte PPP protocol
     view.ethertype = etype;
     view.layers |= Layer.PPPOE;
-    if (end - p < 8) return done(view, DecodeStatus.TRUNCATED);
-    const ppp = (buf[p + 6] << 8) | buf[p + 7];
-    p += 8;
-    if (ppp === 0x0021) etype = 0x0800;
-    else if (ppp === 0x0057) etype = 0x86dd;
+    if (end - p < PPPOE_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+    const ppp = u16(buf, p + 6);
+    p += PPPOE_HEADER_LEN;
+    if (ppp === PPP_IPV4) etype = ETHERTYPE_IPV4;
+    else if (ppp === PPP_IPV6) etype = ETHERTYPE_IPV6;
     else return done(view, DecodeStatus.NOT_IP);
   }
   view.ethertype = etype;
-  if (etype === 0x0800) return ipv4(view, buf, p, end);
-  if (etype === 0x86dd) return ipv6(view, buf, p, end);
+  if (etype === ETHERTYPE_IPV4) return ipv4(view, buf, p, end);
+  if (etype === ETHERTYPE_IPV6) return ipv6(view, buf, p, end);
   return done(view, DecodeStatus.NOT_IP);
+}
+
+/** The big-endian 16-bit number at `p`. */
+function u16(buf: Uint8Array, p: number): number {
+  return (buf[p] << 8) | buf[p + 1];
 }
 
 function done(view: PacketView, status: number): number {
@@ -144,13 +219,16 @@ function done(view: PacketView, status: number): number {
 /** Skips VLAN tags; sets vlanCount/ids; returns the inner ethertype or -1 when truncated. */
 function vlans(view: PacketView, buf: Uint8Array, p: number, end: number, etype: number): number {
   let n = 0;
-  while ((etype === 0x8100 || etype === 0x88a8 || etype === 0x9100) && n < MAX_VLAN_TAGS) {
-    if (end - p < 4) return -1;
-    const id = ((buf[p] << 8) | buf[p + 1]) & 0x0fff;
+  while (
+    (etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ || etype === ETHERTYPE_QINQ_OLD) &&
+    n < MAX_VLAN_TAGS
+  ) {
+    if (end - p < VLAN_TAG_LEN) return -1;
+    const id = u16(buf, p) & VLAN_ID_MASK;
     if (n === 0) view.vlanOuter = id;
     else if (n === 1) view.vlanInner = id;
-    etype = (buf[p + 2] << 8) | buf[p + 3];
-    p += 4;
+    etype = u16(buf, p + 2);
+    p += VLAN_TAG_LEN;
     n++;
   }
   if (n > 0) view.layers |= Layer.VLAN;
@@ -160,20 +238,20 @@ function vlans(view: PacketView, buf: Uint8Array, p: number, end: number, etype:
 
 function ipv4(view: PacketView, buf: Uint8Array, p: number, end: number): number {
   view.l3Offset = p;
-  if (end - p < 20) return done(view, DecodeStatus.TRUNCATED);
-  const b0 = buf[p];
-  if (b0 >>> 4 !== 4) return done(view, DecodeStatus.MALFORMED);
-  const ihl = (b0 & 15) * 4;
-  if (ihl < 20) return done(view, DecodeStatus.MALFORMED);
+  if (end - p < IPV4_MIN_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+  const versionAndIhl = buf[p];
+  if (versionAndIhl >>> 4 !== 4) return done(view, DecodeStatus.MALFORMED);
+  const ihl = (versionAndIhl & 15) * 4;
+  if (ihl < IPV4_MIN_HEADER_LEN) return done(view, DecodeStatus.MALFORMED);
   view.ipVersion = 4;
   view.layers |= Layer.IPV4;
-  const total = (buf[p + 2] << 8) | buf[p + 3];
+  const total = u16(buf, p + 2);
   view.ipTotalLength = total;
   view.ipHeaderLength = ihl;
-  view.ipId = (buf[p + 4] << 8) | buf[p + 5];
-  const ff = (buf[p + 6] << 8) | buf[p + 7];
-  view.moreFragments = (ff & 0x2000) !== 0;
-  view.fragOffset = (ff & 0x1fff) * 8;
+  view.ipId = u16(buf, p + 4);
+  const flagsAndOffset = u16(buf, p + 6);
+  view.moreFragments = (flagsAndOffset & IPV4_MORE_FRAGMENTS) !== 0;
+  view.fragOffset = (flagsAndOffset & IPV4_FRAGMENT_OFFSET_MASK) * 8;
   view.fragment = view.moreFragments || view.fragOffset > 0;
   if (view.fragment) view.layers |= Layer.FRAGMENT;
   view.ipTtl = buf[p + 8];
@@ -201,19 +279,20 @@ function ipv4(view: PacketView, buf: Uint8Array, p: number, end: number): number
   return transport(view, buf, l4, end, view.proto);
 }
 
-function isExtHeader(nh: number): boolean {
-  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 ||
-    nh === 139 || nh === 140;
+function isExtensionHeader(next: number): boolean {
+  return next === IPV6_HOP_BY_HOP || next === IPV6_ROUTING || next === IPV6_FRAGMENT ||
+    next === IPV6_DEST_OPTIONS || next === IPV6_AUTH || next === IPV6_MOBILITY ||
+    next === IPV6_HIP || next === IPV6_SHIM6;
 }
 
 function ipv6(view: PacketView, buf: Uint8Array, p: number, end: number): number {
   view.l3Offset = p;
-  if (end - p < 40) return done(view, DecodeStatus.TRUNCATED);
+  if (end - p < IPV6_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
   if (buf[p] >>> 4 !== 6) return done(view, DecodeStatus.MALFORMED);
   view.ipVersion = 6;
   view.layers |= Layer.IPV6;
-  const plen = (buf[p + 4] << 8) | buf[p + 5];
-  view.ipTotalLength = 40 + plen;
+  const payloadLength = u16(buf, p + 4);
+  view.ipTotalLength = IPV6_HEADER_LEN + payloadLength;
   view.ipTtl = buf[p + 7];
   const dv = view.dv;
   const s = view.ip6Src, d = view.ip6Dst;
@@ -224,42 +303,44 @@ function ipv6(view: PacketView, buf: Uint8Array, p: number, end: number): number
   view.ipSrcOffset = p + 8;
   view.ipDstOffset = p + 24;
   // Jumbograms (payload length 0 with hop-by-hop) keep the captured end.
-  if (plen !== 0 && p + 40 + plen < end) end = p + 40 + plen;
-  let nh = buf[p + 6];
-  let q = p + 40;
+  if (payloadLength !== 0 && p + IPV6_HEADER_LEN + payloadLength < end) {
+    end = p + IPV6_HEADER_LEN + payloadLength;
+  }
+  let next = buf[p + 6];
+  let q = p + IPV6_HEADER_LEN;
   let count = 0;
-  while (isExtHeader(nh)) {
+  while (isExtensionHeader(next)) {
     if (++count > MAX_EXT_HEADERS) return done(view, DecodeStatus.MALFORMED);
     if (end - q < 8) {
-      view.proto = nh;
+      view.proto = next;
       view.ipHeaderLength = q - p;
       return done(view, DecodeStatus.TRUNCATED);
     }
-    const next = buf[q];
+    const after = buf[q];
     let len: number;
-    if (nh === 44) {
-      const fo = (buf[q + 2] << 8) | buf[q + 3];
-      view.fragOffset = fo & 0xfff8;
-      view.moreFragments = (fo & 1) !== 0;
-      view.ipId = (buf[q + 6] << 8) | buf[q + 7];
+    if (next === IPV6_FRAGMENT) {
+      const offsetAndFlags = u16(buf, q + 2);
+      view.fragOffset = offsetAndFlags & IPV6_FRAGMENT_OFFSET_MASK;
+      view.moreFragments = (offsetAndFlags & IPV6_MORE_FRAGMENTS) !== 0;
+      view.ipId = u16(buf, q + 6);
       view.fragment = true;
       view.layers |= Layer.FRAGMENT;
-      len = 8;
-    } else if (nh === 51) {
+      len = IPV6_FRAGMENT_HEADER_LEN;
+    } else if (next === IPV6_AUTH) {
       len = (buf[q + 1] + 2) * 4;
     } else {
       len = (buf[q + 1] + 1) * 8;
     }
     if (end - q < len) {
-      view.proto = nh;
+      view.proto = next;
       view.ipHeaderLength = q - p;
       return done(view, DecodeStatus.TRUNCATED);
     }
     q += len;
-    nh = next;
+    next = after;
     if (view.fragOffset > 0) break;
   }
-  view.proto = nh;
+  view.proto = next;
   view.ipHeaderLength = q - p;
   view.l4Offset = q;
   if (view.fragOffset > 0) {
@@ -267,7 +348,7 @@ function ipv6(view: PacketView, buf: Uint8Array, p: number, end: number): number
     view.payloadLength = end - q;
     return done(view, DecodeStatus.OK);
   }
-  return transport(view, buf, q, end, nh);
+  return transport(view, buf, q, end, next);
 }
 
 function transport(
@@ -279,44 +360,46 @@ function transport(
 ): number {
   view.l4Offset = p;
   switch (proto) {
-    case 6: {
+    case IPPROTO_TCP: {
       view.layers |= Layer.TCP;
-      if (end - p < 20) return done(view, DecodeStatus.TRUNCATED);
-      view.srcPort = (buf[p] << 8) | buf[p + 1];
-      view.dstPort = (buf[p + 2] << 8) | buf[p + 3];
+      if (end - p < TCP_MIN_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      view.srcPort = u16(buf, p);
+      view.dstPort = u16(buf, p + 2);
       view.tcpSeq = view.dv.getUint32(p + 4);
       view.tcpAck = view.dv.getUint32(p + 8);
-      const hl = (buf[p + 12] >>> 4) * 4;
-      view.tcpHeaderLength = hl;
+      const headerLength = (buf[p + 12] >>> 4) * 4;
+      view.tcpHeaderLength = headerLength;
       view.tcpFlags = buf[p + 13];
-      view.tcpWindow = (buf[p + 14] << 8) | buf[p + 15];
-      if (hl < 20) return done(view, DecodeStatus.MALFORMED);
-      if (end - p < hl) return done(view, DecodeStatus.TRUNCATED);
-      if (hl > 20) tcpOptions(view, buf, p + 20, p + hl);
-      view.payloadOffset = p + hl;
-      view.payloadLength = end - p - hl;
+      view.tcpWindow = u16(buf, p + 14);
+      if (headerLength < TCP_MIN_HEADER_LEN) return done(view, DecodeStatus.MALFORMED);
+      if (end - p < headerLength) return done(view, DecodeStatus.TRUNCATED);
+      if (headerLength > TCP_MIN_HEADER_LEN) {
+        tcpOptions(view, buf, p + TCP_MIN_HEADER_LEN, p + headerLength);
+      }
+      view.payloadOffset = p + headerLength;
+      view.payloadLength = end - p - headerLength;
       return done(view, DecodeStatus.OK);
     }
-    case 17: {
+    case IPPROTO_UDP: {
       view.layers |= Layer.UDP;
-      if (end - p < 8) return done(view, DecodeStatus.TRUNCATED);
-      view.srcPort = (buf[p] << 8) | buf[p + 1];
-      view.dstPort = (buf[p + 2] << 8) | buf[p + 3];
-      const ulen = (buf[p + 4] << 8) | buf[p + 5];
-      if (ulen >= 8 && p + ulen < end) end = p + ulen;
-      view.payloadOffset = p + 8;
-      view.payloadLength = end - p - 8;
+      if (end - p < UDP_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
+      view.srcPort = u16(buf, p);
+      view.dstPort = u16(buf, p + 2);
+      const udpLength = u16(buf, p + 4);
+      if (udpLength >= UDP_HEADER_LEN && p + udpLength < end) end = p + udpLength;
+      view.payloadOffset = p + UDP_HEADER_LEN;
+      view.payloadLength = end - p - UDP_HEADER_LEN;
       return done(view, DecodeStatus.OK);
     }
-    case 1:
-    case 58: {
-      view.layers |= proto === 1 ? Layer.ICMP : Layer.ICMPV6;
-      if (end - p < 4) return done(view, DecodeStatus.TRUNCATED);
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6: {
+      view.layers |= proto === IPPROTO_ICMP ? Layer.ICMP : Layer.ICMPV6;
+      if (end - p < ICMP_MIN_HEADER_LEN) return done(view, DecodeStatus.TRUNCATED);
       view.icmpType = buf[p];
       view.icmpCode = buf[p + 1];
-      const hl = end - p >= 8 ? 8 : 4;
-      view.payloadOffset = p + hl;
-      view.payloadLength = end - p - hl;
+      const headerLength = end - p >= ICMP_HEADER_LEN ? ICMP_HEADER_LEN : ICMP_MIN_HEADER_LEN;
+      view.payloadOffset = p + headerLength;
+      view.payloadLength = end - p - headerLength;
       return done(view, DecodeStatus.OK);
     }
     default:
@@ -329,18 +412,18 @@ function transport(
 function tcpOptions(view: PacketView, buf: Uint8Array, p: number, end: number): void {
   while (p < end) {
     const kind = buf[p];
-    if (kind === 0) return;
-    if (kind === 1) {
+    if (kind === TCPOPT_END) return;
+    if (kind === TCPOPT_NOP) {
       p++;
       continue;
     }
     if (p + 1 >= end) return;
     const len = buf[p + 1];
     if (len < 2 || p + len > end) return;
-    if (kind === 2 && len === 4) view.tcpMss = (buf[p + 2] << 8) | buf[p + 3];
-    else if (kind === 3 && len === 3) view.tcpWscale = buf[p + 2];
-    else if (kind === 4) view.tcpSackPermitted = true;
-    else if (kind === 8 && len === 10) {
+    if (kind === TCPOPT_MSS && len === 4) view.tcpMss = u16(buf, p + 2);
+    else if (kind === TCPOPT_WSCALE && len === 3) view.tcpWscale = buf[p + 2];
+    else if (kind === TCPOPT_SACK_PERMITTED) view.tcpSackPermitted = true;
+    else if (kind === TCPOPT_TIMESTAMP && len === 10) {
       view.tcpTsVal = view.dv.getUint32(p + 2);
       view.tcpTsEcr = view.dv.getUint32(p + 6);
     }

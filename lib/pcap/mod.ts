@@ -1,21 +1,69 @@
 /**
- * mxy pcap: capture readers (pcap, pcapng, gzip, streams), the reusable packet view, header
- * decoders, the capture writer and the engine's typed errors.
+ * mxy pcap: reading captures (pcap, pcapng, gzip) from bytes, streams and positional sources;
+ * the reusable packet view and the header decoders; the capture writer; flows (the session
+ * table) and correlation (request/response pairs with latencies), with their output formats;
+ * classic BPF capture filters; and the typed error. Runs in any JavaScript runtime — files,
+ * standard input, mmap and directory watching are in `@mxy/mxy/deno`.
  *
  * @module
  */
-export * from "./errors.ts";
-export * from "./packet_view.ts";
-export * from "./decode.ts";
-export * from "./reader.ts";
-export * from "./writer.ts";
-export * from "./session_key.ts";
-export * from "./session.ts";
-export * from "./correlate_hash.ts";
-export * from "./correlate_pending.ts";
-export * from "./correlate.ts";
-export * from "./output.ts";
-export * from "./watch.ts";
-export * from "./correlate_capture.ts";
-export * from "./session_capture.ts";
-export * from "./build.ts";
+export { PcapError, type PcapErrorCode, type PcapErrorOptions } from "./pcap_error.ts";
+export { DecodeStatus, Layer, LinkType, PacketView, TcpFlag } from "./packet_view.ts";
+export { formatDst, formatSrc, formatTime } from "./packet_text.ts";
+export { decodePacket } from "./decode.ts";
+export {
+  type CaptureSource,
+  forEachPacket,
+  forEachPacketInBytes,
+  type InterfaceInfo,
+  type PacketCallback,
+  type PositionalSource,
+  type ReadMode,
+  type ReadOptions,
+  type ReadSummary,
+  type TruncationInfo,
+} from "./capture_reader.ts";
+export {
+  type AddInterfaceOptions,
+  PcapWriter,
+  type PcapWriterOptions,
+  type WritePacketOptions,
+} from "./writer.ts";
+export { FlowPacket } from "./flow_packet.ts";
+export { guessService } from "./service_guess.ts";
+export { linkTypeName, type ProtocolLayers, protocolPath } from "./protocol_path.ts";
+export { FlowSession, type SessionAttribute, type TcpState } from "./flow_session.ts";
+export {
+  type SessionStats,
+  SessionTable,
+  type SessionTableHooks,
+  type SessionTableOptions,
+} from "./session_table.ts";
+export { trackFlows, type TrackFlowsOptions } from "./track_flows.ts";
+export {
+  CORRELATE_MODES,
+  CorrelatedPacket,
+  CorrelatedPair,
+  type CorrelateMode,
+  type CorrelateStats,
+  type UnmatchedReason,
+} from "./correlated_pair.ts";
+export { Correlator, type CorrelatorOptions } from "./correlator.ts";
+export { correlateStream, type CorrelateStreamOptions } from "./correlate_stream.ts";
+export { csvHeader, type OutputFormat } from "./record_format.ts";
+export {
+  formatPair,
+  formatUnmatched,
+  type FormatUnmatchedOptions,
+  PAIR_COLUMNS,
+} from "./correlation_format.ts";
+export { FLOW_COLUMNS, type FlowFormatOptions, formatFlow } from "./flow_format.ts";
+export {
+  captureLinkType,
+  filterCapture,
+  type FilterCaptureOptions,
+  type FilterCaptureResult,
+} from "./capture_filter.ts";
+export type { IpAddress, IpNetwork } from "../core/ip.ts";
+export type { CbpfInstruction } from "../bpf/mod.ts";
+export { MxyError } from "../core/mxy_error.ts";

@@ -1,6 +1,8 @@
 /**
  * The reusable packet view: one object per reader, refilled for every packet, holding numbers
  * and offsets into the capture buffer only. Reading and decoding a packet allocates nothing.
+ * Also the tables of the values its fields take: {@linkcode LinkType}, {@linkcode DecodeStatus},
+ * {@linkcode Layer} and {@linkcode TcpFlag}.
  *
  * @module
  */
@@ -10,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { LinkType } from "./packet_view.ts";
+ * import { LinkType } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * assert.equal(LinkType.LINUX_SLL2, 276);
  * ```
@@ -39,8 +41,7 @@ export const LinkType = {
  *
  * @example
  * ```ts
- * import { decodePacket } from "./decode.ts";
- * import { DecodeStatus, PacketView } from "./packet_view.ts";
+ * import { decodePacket, DecodeStatus, PacketView } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * const v = new PacketView();
  * v.setRecord(new Uint8Array(6), 0, 6, 6); // shorter than an Ethernet header
@@ -67,9 +68,8 @@ export const DecodeStatus = {
  *
  * @example
  * ```ts
- * import { buildPacket } from "./build.ts";
- * import { decodePacket } from "./decode.ts";
- * import { Layer, PacketView } from "./packet_view.ts";
+ * import { decodePacket, Layer, PacketView } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
  * const b = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "tcp", vlans: [7] });
  * const v = new PacketView();
@@ -106,7 +106,7 @@ export const Layer = {
  *
  * @example
  * ```ts
- * import { TcpFlag } from "./packet_view.ts";
+ * import { TcpFlag } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * const synAck = TcpFlag.SYN | TcpFlag.ACK;
  * assert.equal(synAck, 0x12);
@@ -135,24 +135,40 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * One packet: its record fields (time, lengths, link type, interface) and, once decoded, the
- * offsets and values of its headers. A reader owns one view and refills it for every packet, so
- * a callback must copy anything it wants to keep (numbers are safe to keep; `buf` is not).
+ * offsets and values of its headers. All offsets are indices into {@linkcode PacketView.buf};
+ * `-1` means "absent".
  *
- * All offsets are indices into {@linkcode PacketView.buf}. `-1` means "absent".
+ * **Lifetime.** A reader owns one view and refills it for every packet, so the view describes
+ * the current packet only during the callback. Numbers copied out of it are yours to keep. Its
+ * bytes (`buf`, `data()`, `payload()`, any `subarray` of them) point into memory the reader
+ * controls:
+ *
+ * - bytes given to `forEachPacket`/`forEachPacketInBytes`: into those bytes, valid as long as
+ *   you keep them unchanged;
+ * - a memory-mapped file (`mode: "mmap"` of `@mxy/mxy/deno`): into the mapping, which stays
+ *   valid as long as any view of it is reachable (the garbage collector releases it), but the
+ *   file must not be truncated or rewritten in place meanwhile;
+ * - a stream, a positional source or a file read in chunks (the default for files): into the
+ *   reader's chunk buffer, which is **overwritten by the packets that follow** — the bytes are
+ *   right only during the callback. Copy what you keep with `.slice()`.
  *
  * @example
  * ```ts
- * import { PacketView } from "./packet_view.ts";
+ * import { PacketView } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * const v = new PacketView();
  * v.setRecord(new Uint8Array([1, 2, 3]), 0, 3, 3);
  * assert.equal(v.caplen, 3);
- * assert.deepEqual([...v.data()], [1, 2, 3]);
+ * const kept = v.data().slice(); // a copy survives the next packet
+ * assert.deepEqual([...kept], [1, 2, 3]);
  * ```
  */
 export class PacketView {
   // ---- record fields (set by the reader) ----
-  /** The buffer holding this packet (the whole mapped file, or the reader's chunk buffer). */
+  /**
+   * The buffer holding this packet: the bytes given to the reader, the mapped file, or the
+   * reader's chunk buffer (reused for later packets: see the lifetime note above).
+   */
   buf: Uint8Array = EMPTY;
   /** A DataView over the same bytes as `buf` (same start), for multi-byte reads. */
   dv: DataView = new DataView(EMPTY.buffer);
@@ -327,7 +343,8 @@ export class PacketView {
   }
 
   /**
-   * The captured bytes as a subarray (allocates a view object; use offsets in hot paths).
+   * The captured bytes as a subarray of {@linkcode PacketView.buf} (allocates a view object;
+   * use offsets in hot paths). Valid as long as `buf` is: copy with `.slice()` to keep it.
    *
    * @returns `buf[dataOffset, dataOffset + caplen)`.
    */
@@ -336,7 +353,8 @@ export class PacketView {
   }
 
   /**
-   * The transport payload as a subarray (allocates a view object), empty when absent.
+   * The transport payload as a subarray of {@linkcode PacketView.buf} (allocates a view
+   * object), empty when absent. Valid as long as `buf` is: copy with `.slice()` to keep it.
    *
    * @returns `buf[payloadOffset, payloadOffset + payloadLength)`.
    */
@@ -344,153 +362,4 @@ export class PacketView {
     if (this.payloadOffset < 0) return EMPTY;
     return this.buf.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
   }
-}
-
-/**
- * Formats a view's timestamp as `seconds.nnnnnnnnn` (always nine decimals), the form of
- * tshark's `frame.time_epoch`. Exact: no floating point is involved.
- *
- * @param view The packet.
- * @returns The timestamp text.
- * @example
- * ```ts
- * import { formatTimestamp, PacketView } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * const v = new PacketView();
- * v.tsSec = 1700000000;
- * v.tsNsec = 1234;
- * assert.equal(formatTimestamp(v), "1700000000.000001234");
- * ```
- */
-export function formatTimestamp(view: PacketView): string {
-  return formatTime(view.tsSec, view.tsNsec);
-}
-
-/**
- * Formats seconds and nanoseconds as `seconds.nnnnnnnnn`.
- *
- * @param sec Whole seconds.
- * @param nsec Nanoseconds within the second.
- * @returns The text.
- * @example
- * ```ts
- * import { formatTime } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatTime(5, 120000000), "5.120000000");
- * ```
- */
-export function formatTime(sec: number, nsec: number): string {
-  const frac = String(nsec);
-  return `${sec}.${"000000000".slice(frac.length)}${frac}`;
-}
-
-/**
- * Formats an unsigned 32-bit IPv4 address as dotted quad.
- *
- * @param addr The address (e.g. {@linkcode PacketView.ip4Src}).
- * @returns `a.b.c.d`.
- * @example
- * ```ts
- * import { formatIPv4 } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatIPv4(0x7f000001), "127.0.0.1");
- * ```
- */
-export function formatIPv4(addr: number): string {
-  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
-}
-
-/**
- * Formats 16 bytes as an IPv6 address in RFC 5952 form (lower case, longest zero run as `::`,
- * IPv4-mapped addresses as `::ffff:a.b.c.d`), as tshark prints them.
- *
- * @param buf The buffer.
- * @param offset Where the 16 address bytes start.
- * @returns The text.
- * @example
- * ```ts
- * import { formatIPv6 } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * const b = new Uint8Array(16);
- * b[15] = 1;
- * assert.equal(formatIPv6(b, 0), "::1");
- * ```
- */
-export function formatIPv6(buf: Uint8Array, offset: number): string {
-  const w = WORDS;
-  for (let i = 0; i < 8; i++) w[i] = (buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1];
-  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
-    return `::ffff:${buf[offset + 12]}.${buf[offset + 13]}.${buf[offset + 14]}.${buf[offset + 15]}`;
-  }
-  // the longest run of two or more zero words becomes "::" (the first one on a tie)
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  let out = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += "::";
-      i += bestLen - 1;
-      continue;
-    }
-    if (out.length > 0 && !out.endsWith(":")) out += ":";
-    out += HEX_WORDS[w[i]] ?? (HEX_WORDS[w[i]] = w[i].toString(16));
-  }
-  return out;
-}
-
-const WORDS = new Uint16Array(8);
-const HEX_WORDS: string[] = [];
-
-/**
- * Formats a view's source address (IPv4 or IPv6), or `""` when the packet has no IP layer.
- *
- * @param view The decoded packet.
- * @returns The address text.
- * @example
- * ```ts
- * import { formatSrc, PacketView } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * const v = new PacketView();
- * v.ipVersion = 4;
- * v.ip4Src = 0x0a000001;
- * assert.equal(formatSrc(v), "10.0.0.1");
- * ```
- */
-export function formatSrc(view: PacketView): string {
-  if (view.ipVersion === 4) return formatIPv4(view.ip4Src);
-  if (view.ipVersion === 6) return formatIPv6(view.buf, view.ipSrcOffset);
-  return "";
-}
-
-/**
- * Formats a view's destination address (IPv4 or IPv6), or `""` when the packet has no IP layer.
- *
- * @param view The decoded packet.
- * @returns The address text.
- * @example
- * ```ts
- * import { formatDst, PacketView } from "./packet_view.ts";
- * import assert from "node:assert/strict";
- * const v = new PacketView();
- * v.ipVersion = 4;
- * v.ip4Dst = 0xc0a80001;
- * assert.equal(formatDst(v), "192.168.0.1");
- * ```
- */
-export function formatDst(view: PacketView): string {
-  if (view.ipVersion === 4) return formatIPv4(view.ip4Dst);
-  if (view.ipVersion === 6) return formatIPv6(view.buf, view.ipDstOffset);
-  return "";
 }

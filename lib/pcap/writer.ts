@@ -1,11 +1,43 @@
 /**
  * Writes captures: classic pcap (µs or ns, either byte order, FCS bits) or pcapng (sections,
  * interfaces with any `if_tsresol`/`if_tsoffset`, EPB, SPB, obsolete PB, NRB, ISB and raw
- * blocks). Used by tests to make captures and by filtered output.
+ * blocks), into memory or to a sink in chunks.
  *
  * @module
  */
+import { parseIp } from "../core/ip.ts";
 import type { PacketView } from "./packet_view.ts";
+import { LinkType } from "./packet_view.ts";
+import * as format from "./_capture_format.ts";
+
+// Module-level copies of the format's numbers: V8 folds these into the hot loops, but not
+// bindings imported from another module.
+const {
+  BLOCK_EPB,
+  BLOCK_IDB,
+  BLOCK_ISB,
+  BLOCK_NRB,
+  BLOCK_PB,
+  BLOCK_SHB,
+  BLOCK_SPB,
+  BYTE_ORDER_MAGIC,
+  DEFAULT_TSRESOL,
+  IF_FCSLEN,
+  IF_NAME,
+  IF_TSOFFSET,
+  IF_TSRESOL,
+  ISB_IFDROP,
+  ISB_IFRECV,
+  NRB_IPV4,
+  NRB_IPV6,
+  PCAP_FCS_PRESENT,
+  PCAP_FCS_SHIFT,
+  PCAP_FILE_HEADER_LEN,
+  PCAP_MAGIC_NS,
+  PCAP_MAGIC_US,
+  PCAP_RECORD_HEADER_LEN,
+  TSRESOL_BINARY,
+} = format;
 
 /** Options for {@linkcode PcapWriter}. */
 export interface PcapWriterOptions {
@@ -28,7 +60,7 @@ export interface PcapWriterOptions {
 }
 
 /** Options for {@linkcode PcapWriter.addInterface}. */
-export interface InterfaceOptions {
+export interface AddInterfaceOptions {
   /** Snapshot length (default 262144). */
   snaplen?: number;
   /** Raw `if_tsresol` byte: `k` for 10^-k, `0x80 | k` for 2^-k (default 6, or 9 with `nanos`). */
@@ -69,8 +101,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { PcapWriter } from "./writer.ts";
- * import { forEachPacketInBytes } from "./reader.ts";
+ * import { forEachPacketInBytes, PcapWriter } from "@mxy/mxy/pcap";
  * import assert from "node:assert/strict";
  * const w = new PcapWriter({ format: "pcapng", linktype: 1 });
  * w.writePacket(new Uint8Array(14), { tsSec: 1700000000, tsNsec: 123456000 });
@@ -111,24 +142,30 @@ export class PcapWriter {
     this.#bufferSize = options.bufferSize ?? 65536;
     this.#buf = new Uint8Array(Math.max(this.#bufferSize, 1024));
     this.#dv = new DataView(this.#buf.buffer);
-    const linktype = options.linktype ?? 1;
+    const linktype = options.linktype ?? LinkType.ETHERNET;
     if (this.#format === "pcap") {
       const fcs = options.fcsLen ?? 0;
       if (fcs % 2 !== 0 || fcs > 30) {
         throw new RangeError(`FCS length ${fcs} must be even and at most 30`);
       }
-      const lt = fcs > 0 ? (linktype | 0x04000000 | ((fcs / 2) << 28)) >>> 0 : linktype;
-      this.#reserve(24);
+      const lt = fcs > 0
+        ? (linktype | PCAP_FCS_PRESENT | ((fcs / 2) << PCAP_FCS_SHIFT)) >>> 0
+        : linktype;
+      this.#reserve(PCAP_FILE_HEADER_LEN);
       const o = this.#len;
-      this.#u32(o, this.#nanos ? 0xa1b23c4d : 0xa1b2c3d4);
+      this.#u32(o, this.#nanos ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
       this.#u16(o + 4, 2);
       this.#u16(o + 6, 4);
       this.#u32(o + 8, 0);
       this.#u32(o + 12, 0);
       this.#u32(o + 16, this.#snaplen);
       this.#u32(o + 20, lt);
-      this.#len += 24;
-      this.#ifaces.push({ tsresol: this.#nanos ? 9 : 6, tsoffset: 0, snaplen: this.#snaplen });
+      this.#len += PCAP_FILE_HEADER_LEN;
+      this.#ifaces.push({
+        tsresol: this.#nanos ? 9 : DEFAULT_TSRESOL,
+        tsoffset: 0,
+        snaplen: this.#snaplen,
+      });
     } else {
       this.newSection();
       this.addInterface(linktype, { snaplen: this.#snaplen, fcsLen: options.fcsLen });
@@ -145,12 +182,12 @@ export class PcapWriter {
     if (options.littleEndian !== undefined) this.#le = options.littleEndian;
     const body = new Uint8Array(16);
     const dv = new DataView(body.buffer);
-    dv.setUint32(0, 0x1a2b3c4d, this.#le);
+    dv.setUint32(0, BYTE_ORDER_MAGIC, this.#le);
     dv.setUint16(4, 1, this.#le);
     dv.setUint16(6, 0, this.#le);
     dv.setInt32(8, -1, this.#le);
     dv.setInt32(12, -1, this.#le);
-    this.writeBlock(0x0a0d0d0a, body);
+    this.writeBlock(BLOCK_SHB, body);
     this.#ifaces = [];
   }
 
@@ -158,29 +195,29 @@ export class PcapWriter {
    * pcapng: adds an Interface Description Block and returns its id.
    *
    * @param linktype The interface's link type.
-   * @param options {@linkcode InterfaceOptions}.
+   * @param options {@linkcode AddInterfaceOptions}.
    * @returns The interface id within the section.
    */
-  addInterface(linktype: number, options: InterfaceOptions = {}): number {
+  addInterface(linktype: number, options: AddInterfaceOptions = {}): number {
     if (this.#format !== "pcapng") throw new TypeError("Interfaces can be added only in pcapng");
-    const tsresol = options.tsresol ?? (this.#nanos ? 9 : 6);
+    const tsresol = options.tsresol ?? (this.#nanos ? 9 : DEFAULT_TSRESOL);
     const snaplen = options.snaplen ?? 262144;
     const opts: [number, Uint8Array][] = [];
-    if (options.name !== undefined) opts.push([2, encoder.encode(options.name)]);
-    if (tsresol !== 6) opts.push([9, new Uint8Array([tsresol])]);
+    if (options.name !== undefined) opts.push([IF_NAME, encoder.encode(options.name)]);
+    if (tsresol !== DEFAULT_TSRESOL) opts.push([IF_TSRESOL, new Uint8Array([tsresol])]);
     if (options.fcsLen !== undefined && options.fcsLen > 0) {
-      opts.push([13, new Uint8Array([options.fcsLen])]);
+      opts.push([IF_FCSLEN, new Uint8Array([options.fcsLen])]);
     }
     if (options.tsoffset !== undefined) {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigInt64(0, BigInt(options.tsoffset), this.#le);
-      opts.push([14, b]);
+      opts.push([IF_TSOFFSET, b]);
     }
     const head = new Uint8Array(8);
     const dv = new DataView(head.buffer);
     dv.setUint16(0, linktype, this.#le);
     dv.setUint32(4, snaplen, this.#le);
-    this.writeBlock(1, concat([head, this.#options(opts)]));
+    this.writeBlock(BLOCK_IDB, concat([head, this.#options(opts)]));
     this.#ifaces.push({ tsresol, tsoffset: options.tsoffset ?? 0, snaplen });
     return this.#ifaces.length - 1;
   }
@@ -201,14 +238,14 @@ export class PcapWriter {
     const incl = Math.min(data.length, st.snaplen > 0 ? st.snaplen : data.length);
     this.packets++;
     if (this.#format === "pcap") {
-      this.#reserve(16 + incl);
+      this.#reserve(PCAP_RECORD_HEADER_LEN + incl);
       const o = this.#len;
       this.#u32(o, tsSec);
       this.#u32(o + 4, this.#nanos ? tsNsec : Math.floor(tsNsec / 1000));
       this.#u32(o + 8, incl);
       this.#u32(o + 12, origlen);
-      this.#buf.set(data.subarray(0, incl), o + 16);
-      this.#len += 16 + incl;
+      this.#buf.set(data.subarray(0, incl), o + PCAP_RECORD_HEADER_LEN);
+      this.#len += PCAP_RECORD_HEADER_LEN + incl;
       return;
     }
     const block = options.block ?? "epb";
@@ -217,7 +254,7 @@ export class PcapWriter {
       const total = 16 + padded;
       this.#reserve(total);
       const o = this.#len;
-      this.#u32(o, 3);
+      this.#u32(o, BLOCK_SPB);
       this.#u32(o + 4, total);
       this.#u32(o + 8, origlen);
       this.#buf.fill(0, o + 12, o + 12 + padded);
@@ -231,7 +268,7 @@ export class PcapWriter {
     const total = 32 + padded;
     this.#reserve(total);
     const o = this.#len;
-    this.#u32(o, block === "pb" ? 2 : 6);
+    this.#u32(o, block === "pb" ? BLOCK_PB : BLOCK_EPB);
     this.#u32(o + 4, total);
     if (block === "pb") {
       this.#u16(o + 8, iface);
@@ -261,18 +298,19 @@ export class PcapWriter {
   }
 
   /**
-   * pcapng: appends a Name Resolution Block with IPv4 records.
+   * pcapng: appends a Name Resolution Block with IPv4 and IPv6 records.
    *
-   * @param records Address (dotted quad) and names.
+   * @param records Address (IPv4 or IPv6 text) and names.
+   * @throws {IpAddressError} For an address that is not valid IP text.
    */
   writeNameRecords(records: { address: string; names: string[] }[]): void {
     const opts: [number, Uint8Array][] = [];
     for (const r of records) {
-      const addr = r.address.split(".").map(Number);
+      const address = parseIp(r.address);
       const names = encoder.encode(r.names.map((n) => n + "\0").join(""));
-      opts.push([1, concat([new Uint8Array(addr), names])]);
+      opts.push([address.version === 4 ? NRB_IPV4 : NRB_IPV6, concat([address.bytes, names])]);
     }
-    this.writeBlock(4, this.#options(opts));
+    this.writeBlock(BLOCK_NRB, this.#options(opts));
   }
 
   /**
@@ -291,8 +329,11 @@ export class PcapWriter {
       return b;
     };
     this.writeBlock(
-      5,
-      concat([head, this.#options([[4, u64(stats.received)], [5, u64(stats.dropped)]])]),
+      BLOCK_ISB,
+      concat([
+        head,
+        this.#options([[ISB_IFRECV, u64(stats.received)], [ISB_IFDROP, u64(stats.dropped)]]),
+      ]),
     );
   }
 
@@ -385,10 +426,11 @@ function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 
 /** Converts a time to pcapng timestamp units as [high, low] 32-bit words. */
 function ticks(sec: number, nsec: number, tsresol: number): [number, number] {
-  const k = tsresol & 0x7f;
+  const k = tsresol & ~TSRESOL_BINARY;
   let v: bigint;
-  if (tsresol & 0x80) v = (BigInt(sec) << BigInt(k)) + (BigInt(nsec) << BigInt(k)) / 1000000000n;
-  else if (k <= 9) v = BigInt(sec) * 10n ** BigInt(k) + BigInt(nsec) / 10n ** BigInt(9 - k);
+  if (tsresol & TSRESOL_BINARY) {
+    v = (BigInt(sec) << BigInt(k)) + (BigInt(nsec) << BigInt(k)) / 1000000000n;
+  } else if (k <= 9) v = BigInt(sec) * 10n ** BigInt(k) + BigInt(nsec) / 10n ** BigInt(9 - k);
   else v = BigInt(sec) * 10n ** BigInt(k) + BigInt(nsec) * 10n ** BigInt(k - 9);
   return [Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
 }

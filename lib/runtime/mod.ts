@@ -11,3 +11,6 @@ export * from "./process.ts";
 export * from "./net.ts";
 export * from "./output_file.ts";
 export * from "./database.ts";
+export * from "./capture_file.ts";
+export * from "./watch.ts";
+export * from "./filter_expression.ts";

@@ -6,3 +6,4 @@
  * @module
  */
 export { VERSION } from "../core/version.ts";
+export { buildPacket, type PacketSpec } from "./packet_builder.ts";

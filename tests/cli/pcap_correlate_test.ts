@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, runMxy } from "../_mxy.ts";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
+import { PcapWriter } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const LOOPBACK = fixture("pcap/loopback");
@@ -190,10 +193,38 @@ Deno.test("mxy pcap correlate --log-format json writes the statistics and warnin
   assert.equal(r.code, 0, r.stderr);
   const recs = r.stderr.trim().split("\n").map((l) => JSON.parse(l));
   const warn = recs.find((x) => x.level === "warn");
-  assert.equal(warn.code, 103);
+  assert.equal(warn.code, "store-full");
   const stats = recs.find((x) => x.stats).stats;
   assert.equal(stats.packets, 273);
   assert.ok(stats.evicted > 0);
   assert.equal(stats.evicted, warn.evicted);
   assert.equal(warn.maxPending, 1);
+});
+
+Deno.test("mxy pcap correlate and flows refuse --internal networks exactly as the database builder does", async () => {
+  const w = new PcapWriter();
+  w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.2" }));
+  const dir = await Deno.makeTempDir();
+  try {
+    const capture = `${dir}/a.pcap`;
+    await Deno.writeFile(capture, w.toBytes());
+    for (const bad of ["01.2.3.4/8", "1.2.3.4/08", "10.0.0.1/8", "10.0.0.0/33", "fd00::/129"]) {
+      let builderMessage = "";
+      try {
+        new DatabaseBuilder().add(bad, { inside: true });
+      } catch (e) {
+        builderMessage = (e as Error).message.split("; use --normalize")[0];
+      }
+      assert.notEqual(builderMessage, "", `the builder accepts ${bad}`);
+      for (const command of ["correlate", "flows"]) {
+        const r = await mxy("pcap", command, capture, "--internal", bad);
+        assert.equal(r.code, 2, `${command} ${bad}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(builderMessage), `${command} ${bad}: ${r.stderr}`);
+      }
+    }
+    const ok = await mxy("pcap", "correlate", capture, "--internal", "10.0.0.0/8", "--quiet");
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

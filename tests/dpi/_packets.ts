@@ -1,5 +1,6 @@
 /** Helpers shared by the dpi tests: build a decoded view from a packet spec. */
-import { buildPacket, decodePacket, type PacketSpec, PacketView } from "../../lib/pcap/mod.ts";
+import { decodePacket, PacketView } from "../../lib/pcap/mod.ts";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 
 /** Builds, decodes and returns a fresh view. */
 export function viewOf(spec: PacketSpec): PacketView {

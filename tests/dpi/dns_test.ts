@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createDnsPlugin, decodeDnsName } from "../../lib/dpi/mod.ts";
-import { PcapError, PcapErrorCode } from "../../lib/pcap/mod.ts";
+import { createDnsPlugin, decodeDnsName, DpiError } from "../../lib/dpi/mod.ts";
 import { dnsMessage, viewOf } from "./_packets.ts";
 
 Deno.test("createDnsPlugin() extracts id, flags, question and answers from a UDP response", () => {
@@ -89,29 +88,29 @@ Deno.test("decodeDnsName() follows compression pointers and rejects loops with a
   const selfLoop = new Uint8Array([...hdr, 0xc0, 12]);
   assert.throws(
     () => decodeDnsName(selfLoop, 0),
-    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.NameLoop,
+    (e: unknown) => e instanceof DpiError && e.code === "name-loop",
   );
   const twoLoop = new Uint8Array([...hdr, 1, 97, 0xc0, 16, 1, 98, 0xc0, 12]);
   assert.throws(
     () => decodeDnsName(twoLoop, 0),
-    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.NameLoop,
+    (e: unknown) => e instanceof DpiError && e.code === "name-loop",
   );
   const outside = new Uint8Array([...hdr, 0xc0, 200]);
   assert.throws(
     () => decodeDnsName(outside, 0),
-    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.BadMessage,
+    (e: unknown) => e instanceof DpiError && e.code === "bad-message",
   );
   assert.equal(decodeDnsName(new Uint8Array([...hdr, 0]), 0), "<Root>");
 });
 
-Deno.test("decodeDnsName() terminates with a name or a PcapError on any bytes", () => {
+Deno.test("decodeDnsName() terminates with a name or a DpiError on any bytes", () => {
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 12, maxLength: 120 }), fc.nat(), (bytes, start) => {
       try {
         const name = decodeDnsName(bytes, 0, { offset: 12 + (start % (bytes.length - 11)) });
         assert.ok(name.length <= 4 * 255);
       } catch (e) {
-        assert.ok(e instanceof PcapError);
+        assert.ok(e instanceof DpiError);
       }
     }),
     { numRuns: 3000 },

@@ -2,19 +2,19 @@ import assert from "node:assert/strict";
 import {
   type AttributeValue,
   createDefaultRegistry,
+  createSessionHooks,
   DpiEngine,
+  DpiError,
   type ProtocolPlugin,
   ProtocolRegistry,
-  SessionHookRunner,
 } from "../../lib/dpi/mod.ts";
 import {
-  buildPacket,
+  FlowPacket,
   forEachPacketInBytes,
   type PacketView,
-  PcapError,
-  PcapErrorCode,
   PcapWriter,
 } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 import { dnsMessage, viewOf } from "./_packets.ts";
 
 const enc = new TextEncoder();
@@ -172,34 +172,38 @@ Deno.test("ProtocolRegistry rejects duplicate plugins and DpiEngine unknown attr
   const registry = createDefaultRegistry();
   assert.throws(
     () => registry.register({ id: 5000, name: "dns", classify: () => false, attributes: {} }),
-    (e: unknown) =>
-      e instanceof PcapError && e.code === PcapErrorCode.DuplicatePlugin &&
-      e.category === "protocol",
+    (e: unknown) => e instanceof DpiError && e.code === "duplicate-plugin" && e.number === 303,
   );
   assert.throws(
     () => registry.register({ id: 100, name: "other", classify: () => false, attributes: {} }),
-    (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.DuplicatePlugin,
+    (e: unknown) => e instanceof DpiError && e.code === "duplicate-plugin",
+  );
+  assert.throws(
+    () => registry.register({ id: 5001, name: "Bad-Name", classify: () => false, attributes: {} }),
+    (e: unknown) => e instanceof DpiError && e.code === "bad-plugin-name",
   );
   const engine = new DpiEngine({ registry });
   for (const bad of ["dns.nope", "nope.id", "dns", "dns.toString"]) {
     assert.throws(
       () => engine.subscribe([bad], () => {}),
-      (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.UnknownAttribute,
+      (e: unknown) => e instanceof DpiError && e.code === "unknown-attribute",
       bad,
     );
   }
 });
 
-Deno.test("SessionHookRunner runs init, per-packet and cleanup hooks of built-in and user plugins", () => {
+Deno.test("createSessionHooks() runs init, per-packet and cleanup hooks of built-in and user plugins", () => {
   const registry = createDefaultRegistry();
   registry.register(kvPlugin());
-  const runner = new SessionHookRunner(registry);
-  const state = runner.open();
+  const hooks = createSessionHooks(registry);
+  const p = new FlowPacket();
+  const state = hooks.open(p);
   forEachPacketInBytes(capture(), (v) => {
-    if (v.dstPort === 7777) runner.packet(state, v, true);
+    p.readView(v);
+    if (v.dstPort === 7777) hooks.packet(state, p, true);
   });
-  assert.deepEqual(runner.close(state), { "kv.keys": "user|role|broken" });
-  const dnsState = runner.open();
+  assert.deepEqual(hooks.close(state), { "kv.keys": "user|role|broken" });
+  const dnsState = hooks.open(p);
   const q = viewOf({
     src: "10.0.0.1",
     dst: "10.0.0.53",
@@ -207,8 +211,36 @@ Deno.test("SessionHookRunner runs init, per-packet and cleanup hooks of built-in
     dstPort: 53,
     payload: dnsMessage(1, "a.test"),
   });
-  runner.packet(dnsState, q, true);
-  assert.deepEqual(runner.close(dnsState), { "dns.queries": 1, "dns.responses": 0 });
+  p.readView(q);
+  hooks.packet(dnsState, p, true);
+  assert.deepEqual(hooks.close(dnsState), { "dns.queries": 1, "dns.responses": 0 });
+});
+
+Deno.test("createSessionHooks() reports a throwing hook as session-hook-failed with the cause", () => {
+  const registry = new ProtocolRegistry();
+  const boom = new Error("boom");
+  registry.register({
+    id: 1001,
+    name: "boom",
+    classify: () => true,
+    attributes: {},
+    session: {
+      init: () => ({}),
+      packet: () => {
+        throw boom;
+      },
+      cleanup: () => {},
+    },
+  });
+  const hooks = createSessionHooks(registry);
+  const p = new FlowPacket();
+  p.readView(viewOf({ src: "10.0.0.1", dst: "10.0.0.2" }));
+  assert.throws(
+    () => hooks.packet(hooks.open(p), p, true),
+    (e: unknown) =>
+      e instanceof DpiError && e.code === "session-hook-failed" && e.number === 401 &&
+      e.cause === boom,
+  );
 });
 
 Deno.test("DpiEngine.pathName() names paths by link type and layers", () => {

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { hasProgram, tsharkFields } from "../_fixtures.ts";
 import { createDefaultRegistry, createTlsPlugin, DpiEngine } from "../../lib/dpi/mod.ts";
-import {
-  buildPacket,
-  decodePacket,
-  forEachPacketInBytes,
-  PacketView,
-  PcapWriter,
-} from "../../lib/pcap/mod.ts";
+import { decodePacket, forEachPacketInBytes, PacketView, PcapWriter } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 import { clientHello, viewOf } from "./_packets.ts";
 
 Deno.test("createTlsPlugin() extracts SNI, ALPN and the highest supported version from a ClientHello", () => {

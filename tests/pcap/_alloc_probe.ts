@@ -5,7 +5,8 @@
  * collections, or runs an allocating callback when given `allocate`, so the test can count the
  * collections in between.
  */
-import { buildPacket, forEachPacketInBytes, PacketView, PcapWriter } from "../../lib/pcap/mod.ts";
+import { forEachPacketInBytes, PacketView, PcapWriter } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 
 // (minor collections: a full one would also throw away the optimized code)
 const gc = (globalThis as unknown as { gc?: (o: { type: string }) => void }).gc;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { buildPacket, type PacketSpec } from "../../lib/pcap/build.ts";
-import { PcapWriter } from "../../lib/pcap/writer.ts";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
+import { PcapWriter } from "../../lib/pcap/mod.ts";
 
 /** One packet to write: capture time plus what to build. */
 export interface TimedPacket extends PacketSpec {

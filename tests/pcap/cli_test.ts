@@ -1,7 +1,8 @@
 /** `mxy pcap info` and `mxy pcap fields`, run as the real command line in a child process. */
 import assert from "node:assert/strict";
 import { fixture, hasProgram } from "../_fixtures.ts";
-import { buildPacket, PcapWriter } from "../../lib/pcap/mod.ts";
+import { PcapWriter } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 import { runMxy } from "../_mxy.ts";
 
 const loop = fixture("pcap/loopback");
@@ -92,7 +93,7 @@ Deno.test({
     const text = await mxy(["pcap", "info", `${pcapfix}/test_without_pcap_header.pcap`]);
     assert.equal(text.code, 1);
     assert.match(text.err, /Not a pcap or pcapng file.*byte offset 0/);
-    assert.match(text.err, /BadMagic\(201\)/);
+    assert.match(text.err, /bad-magic\(201\)/);
     const json = await mxy([
       "pcap",
       "info",
@@ -103,8 +104,8 @@ Deno.test({
     assert.equal(json.code, 1);
     const rec = JSON.parse(json.err.trim().split("\n")[0]);
     assert.equal(rec.level, "error");
-    assert.equal(rec.error.code, 201);
-    assert.equal(rec.error.category, "packet");
+    assert.equal(rec.error.code, "bad-magic");
+    assert.equal(rec.error.number, 201);
   },
 });
 
@@ -212,4 +213,50 @@ Deno.test({
     }
     assert.ok(compared >= 60, `only ${compared} captures compared`);
   },
+});
+
+Deno.test("mxy pcap info - reads a gzip capture from standard input", async () => {
+  const w = new PcapWriter();
+  for (let i = 0; i < 3; i++) {
+    w.writePacket(
+      buildPacket({
+        src: "10.0.0.1",
+        dst: "10.0.0.2",
+        srcPort: 9,
+        dstPort: 53,
+        payload: new Uint8Array(20),
+      }),
+    );
+  }
+  const bytes = w.toBytes();
+  const gz = await new Response(
+    new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).bytes();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/main.ts", import.meta.url).pathname,
+      "pcap",
+      "info",
+      "--json",
+      "-",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const wr = child.stdin.getWriter();
+  await wr.write(gz);
+  await wr.close();
+  const out = await child.output();
+  assert.equal(out.code, 0);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(info.packets, 3);
+  assert.equal(info.readMode, "stream");
+  assert.deepEqual(info.hierarchy.map((h: { path: string }) => h.path), [
+    "eth",
+    "eth:ip",
+    "eth:ip:udp",
+    "eth:ip:udp:dns",
+  ]);
 });

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  buildPacket,
   decodePacket,
   DecodeStatus,
   formatDst,
   formatSrc,
   Layer,
   LinkType,
-  type PacketSpec,
   PacketView,
   TcpFlag,
 } from "../../lib/pcap/mod.ts";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 
 function decode(bytes: Uint8Array, linktype: number = LinkType.ETHERNET, fcsLen = 0): PacketView {
   const v = new PacketView();

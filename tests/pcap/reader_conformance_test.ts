@@ -4,15 +4,14 @@
  * pcapfix's damaged ones.
  */
 import assert from "node:assert/strict";
+import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { fixture, hasProgram, tsharkFields } from "../_fixtures.ts";
 import {
   DecodeStatus,
-  forEachPacket,
   forEachPacketInBytes,
-  formatTimestamp,
+  formatTime,
   Layer,
   PcapError,
-  PcapErrorCode,
   type ReadSummary,
 } from "../../lib/pcap/mod.ts";
 
@@ -30,9 +29,9 @@ interface Rec {
 
 async function readAll(path: string): Promise<{ recs: Rec[]; summary: ReadSummary }> {
   const recs: Rec[] = [];
-  const summary = await forEachPacket(path, (v) => {
+  const summary = await forEachPacketInFile(path, (v) => {
     recs.push({
-      time: formatTimestamp(v),
+      time: formatTime(v.tsSec, v.tsNsec),
       caplen: v.caplen,
       len: v.origlen,
       iface: v.iface,
@@ -72,7 +71,7 @@ const GOPACKET_PACKETS: Record<string, number> = {
 };
 
 Deno.test({
-  name: "forEachPacket() reads the gopacket pcapng suite identically in both byte orders",
+  name: "forEachPacketInFile() reads the gopacket pcapng suite identically in both byte orders",
   ignore: gp === null,
   async fn() {
     for (const [test, packets] of Object.entries(GOPACKET_PACKETS)) {
@@ -87,7 +86,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() gives tshark's timestamps, lengths and interfaces on the gopacket suite",
+  name:
+    "forEachPacketInFile() gives tshark's timestamps, lengths and interfaces on the gopacket suite",
   ignore: gp === null || !hasProgram("tshark"),
   async fn() {
     // the tests with several interfaces, sections, SPBs, custom blocks and odd resolutions
@@ -126,7 +126,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() reads binary if_tsresol and if_tsoffset exactly (test902, test008)",
+  name: "forEachPacketInFile() reads binary if_tsresol and if_tsoffset exactly (test902, test008)",
   ignore: gp === null,
   async fn() {
     const t902 = await readAll(`${gp}/le/test902.pcapng`);
@@ -138,7 +138,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() reads several sections with their own interfaces (test200–test202)",
+  name: "forEachPacketInFile() reads several sections with their own interfaces (test200–test202)",
   ignore: gp === null,
   async fn() {
     const { recs, summary } = await readAll(`${gp}/le/test202.pcapng`);
@@ -150,17 +150,17 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() stops test901 with a BadVersion error after its first packet",
+  name: "forEachPacketInFile() stops test901 with a BadVersion error after its first packet",
   ignore: gp === null,
   async fn() {
     for (const order of ["le", "be"]) {
       let n = 0;
       await assert.rejects(
-        forEachPacket(`${gp}/${order}/test901.pcapng`, () => {
+        forEachPacketInFile(`${gp}/${order}/test901.pcapng`, () => {
           n++;
         }),
         (e: unknown) =>
-          e instanceof PcapError && e.code === PcapErrorCode.BadVersion && e.packets === 1 &&
+          e instanceof PcapError && e.code === "bad-version" && e.packets === 1 &&
           /version 2\.0/.test(e.message),
       );
       assert.equal(n, 1);
@@ -169,11 +169,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() decodes gopacket's LINKTYPE_NULL IPv6 capture",
+  name: "forEachPacketInFile() decodes gopacket's LINKTYPE_NULL IPv6 capture",
   ignore: gp === null,
   async fn() {
     let v6 = 0, total = 0;
-    await forEachPacket(`${gp}/pcap/test_loopback.pcap`, (v) => {
+    await forEachPacketInFile(`${gp}/pcap/test_loopback.pcap`, (v) => {
       total++;
       if (v.ipVersion === 6 && v.proto === 6 && v.status === DecodeStatus.OK) v6++;
     });
@@ -183,7 +183,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() reports where dpkt's truncated DNS captures stop",
+  name: "forEachPacketInFile() reports where dpkt's truncated DNS captures stop",
   ignore: dpkt === null,
   async fn() {
     const a = await readAll(`${dpkt}/truncated_dns_2.pcap`);
@@ -198,15 +198,14 @@ Deno.test({
     const b = await readAll(`${dpkt}/truncated_dns.pcap`);
     assert.equal(b.summary.packets, 1);
     await assert.rejects(
-      forEachPacket(`${dpkt}/truncated_dns_2.pcap`, () => {}, { strict: true }),
-      (e: unknown) =>
-        e instanceof PcapError && e.code === PcapErrorCode.TruncatedRecord && e.offset === 240,
+      forEachPacketInFile(`${dpkt}/truncated_dns_2.pcap`, () => {}, { strict: true }),
+      (e: unknown) => e instanceof PcapError && e.code === "truncated-record" && e.offset === 240,
     );
   },
 });
 
 Deno.test({
-  name: "forEachPacket() reads dpkt's captures with the packet counts tshark reports",
+  name: "forEachPacketInFile() reads dpkt's captures with the packet counts tshark reports",
   ignore: dpkt === null,
   async fn() {
     const counts: Record<string, number> = {
@@ -220,7 +219,7 @@ Deno.test({
     }
     // PPPoE sessions carry IP: tshark counts 46 pppoes frames, 16 of them DNS over UDP
     let pppoe = 0, dns = 0;
-    await forEachPacket(`${dpkt}/nb6-http.pcap`, (v) => {
+    await forEachPacketInFile(`${dpkt}/nb6-http.pcap`, (v) => {
       if (v.layers & Layer.PPPOE && v.status === DecodeStatus.OK) pppoe++;
       if (v.layers & Layer.PPPOE && v.proto === 17 && (v.srcPort === 53 || v.dstPort === 53)) dns++;
     });
@@ -230,7 +229,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forEachPacket() handles pcapfix's damaged captures with a report or a typed error",
+  name: "forEachPacketInFile() handles pcapfix's damaged captures with a report or a typed error",
   ignore: pcapfix === null,
   async fn() {
     const ok = await readAll(`${pcapfix}/test.pcap`);
@@ -239,8 +238,8 @@ Deno.test({
     assert.ok(damaged.summary.truncated !== null);
     assert.equal(damaged.summary.truncated!.packets, damaged.summary.packets);
     await assert.rejects(
-      forEachPacket(`${pcapfix}/test_without_pcap_header.pcap`, () => {}),
-      (e: unknown) => e instanceof PcapError && e.code === PcapErrorCode.BadMagic && e.offset === 0,
+      forEachPacketInFile(`${pcapfix}/test_without_pcap_header.pcap`, () => {}),
+      (e: unknown) => e instanceof PcapError && e.code === "bad-magic" && e.offset === 0,
     );
     const small = await readAll(`${pcapfix}/test_2018.pcap`);
     assert.equal(small.summary.packets, 1);

@@ -4,8 +4,8 @@
  * TLS SNI and HTTP Host as tshark's own output in the `.tshark.csv` beside each capture.
  */
 import assert from "node:assert/strict";
+import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
-import { forEachPacket } from "../../lib/pcap/mod.ts";
 import { DpiEngine } from "../../lib/dpi/mod.ts";
 
 const dir = fixture("pcap/loopback");
@@ -107,14 +107,15 @@ const captures = dir
 
 for (const name of captures) {
   Deno.test({
-    name: `forEachPacket() and the dpi engine match tshark on every packet of loopback/${name}`,
+    name:
+      `forEachPacketInFile() and the dpi engine match tshark on every packet of loopback/${name}`,
     ignore: dir === null,
     async fn() {
       const oracle = readOracle(`${dir}/${name}.tshark.csv`);
       const rows: Record<string, string>[] = [];
       const engine = new DpiEngine();
       engine.subscribe([...ATTRS], (values) => rows.push(ours(values)));
-      const summary = await forEachPacket(`${dir}/${name}`, (v) => engine.process(v));
+      const summary = await forEachPacketInFile(`${dir}/${name}`, (v) => engine.process(v));
       assert.equal(summary.packets, oracle.length);
       assert.equal(summary.truncated, null);
       let compared = 0;

@@ -1,0 +1,506 @@
+/**
+ * The packet-matching engine: pairs a request packet with its response and reports the latency
+ * in integer nanoseconds of capture time, in one of the {@linkcode CORRELATE_MODES}. Unmatched
+ * packets wait in a store that expires them by capture time and holds at most `maxPending`.
+ *
+ * @module
+ */
+import { type IpNetwork, networkContains, parseCidr } from "../core/ip.ts";
+import { PendingStore } from "./_pending_store.ts";
+import { hash53 } from "./_payload_hash.ts";
+import * as flowKey from "./_flow_key.ts";
+import type { FlowPacket } from "./flow_packet.ts";
+import { TcpFlag } from "./packet_view.ts";
+import { httpMessageKind } from "./service_guess.ts";
+import {
+  CORRELATE_MODES,
+  CorrelatedPacket,
+  CorrelatedPair,
+  type CorrelateMode,
+  type CorrelateStats,
+  type UnmatchedReason,
+} from "./correlated_pair.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies: V8 folds these into the hot paths, but not bindings imported from
+// another module.
+const { IPPROTO_TCP, IPPROTO_UDP } = numbers;
+const { KEY_WORDS } = flowKey;
+const { canonicalize, newCanonicalKey } = flowKey;
+const { ACK, RST, SYN } = TcpFlag;
+
+/** Options for {@linkcode Correlator}. */
+export interface CorrelatorOptions {
+  /** The matching rule (default `payload`). */
+  mode?: CorrelateMode;
+  /** How long a request waits for its response, in nanoseconds of capture time (default 5 s). */
+  windowNs?: number;
+  /** Most packets waiting at once (default 262,144); the oldest is dropped beyond it. */
+  maxPending?: number;
+  /**
+   * Networks that are "inside" (`10.0.0.0/8`, `fd00::/8`), parsed strictly by the one IP
+   * module (no leading zeros, no host bits): in `payload` mode the inbound copy is the request.
+   */
+  internal?: readonly string[];
+  /** Called for each pair, with a reused {@linkcode CorrelatedPair}. */
+  onMatch?: (pair: CorrelatedPair) => void;
+  /**
+   * Called for each waiting packet that never found its partner — when it expires, is evicted
+   * or is still waiting at `finish()` — with a reused {@linkcode CorrelatedPacket}.
+   */
+  onUnmatched?: (packet: CorrelatedPacket, reason: UnmatchedReason) => void;
+}
+
+// The modes, in CORRELATE_MODES order.
+const MODE_PAYLOAD = 0, MODE_SEED = 1, MODE_DNS = 2, MODE_HANDSHAKE = 3;
+
+// A waiting packet's record in the store (Float64Array, slot `s` at `s * R_WORDS`).
+const R_FRAME = 0,
+  R_SEC = 1,
+  R_NSEC = 2,
+  R_TIME = 3,
+  R_FAMILY = 4,
+  R_PROTO = 5,
+  R_SRC = 6, // 4 words
+  R_DST = 10, // 4 words
+  R_SPORT = 14,
+  R_DPORT = 15,
+  R_PAYLOAD_LEN = 16,
+  R_WIRE_LEN = 17,
+  R_TAG = 18,
+  R_INBOUND = 19,
+  R_WORDS = 20;
+
+// `payload` mode key: the payload hash (high 32 and low 21 bits) and length.
+const PK_HASH_HIGH = 0, PK_HASH_LOW = 1, PK_LENGTH = 2, PK_WORDS = 3;
+// `seed` mode key: the payload hash and length, then the directed 5-tuple.
+const SK_HASH_HIGH = 0,
+  SK_HASH_LOW = 1,
+  SK_LENGTH = 2,
+  SK_FAMILY = 3,
+  SK_SRC = 4, // 4 words
+  SK_DST = 8, // 4 words
+  SK_SPORT = 12,
+  SK_DPORT = 13,
+  SK_WORDS = 14;
+// Flow modes (dns, tcp-handshake, http) key: the canonical 5-tuple, the direction, a tag.
+const FK_DIRECTION = KEY_WORDS, FK_TAG = KEY_WORDS + 1, FK_WORDS = KEY_WORDS + 2;
+
+/** The 53-bit payload hash splits into 32 high bits and 21 low bits, one key word each. */
+const HASH_LOW_RANGE = 0x200000;
+const GOLDEN = 0x9e3779b1;
+const FNV_PRIME = 0x01000193;
+/** Bytes of a DNS header; a message is at least this long. */
+const DNS_HEADER_LEN = 12;
+/** DNS over TCP: each message follows a two-byte length. */
+const DNS_TCP_LENGTH_PREFIX = 2;
+const DNS_PORT = 53;
+const MDNS_PORT = 5353;
+
+/**
+ * The correlation engine. Feed it every packet with {@linkcode Correlator.push}; it calls
+ * `onMatch` for each pair and keeps the counters in {@linkcode Correlator.stats}.
+ *
+ * @example
+ * ```ts
+ * import { Correlator, FlowPacket, TcpFlag } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * const latencies: number[] = [];
+ * const c = new Correlator({ mode: "tcp-handshake", onMatch: (m) => latencies.push(m.latencyNs) });
+ * const p = new FlowPacket();
+ * p.setIPv4(0x0a000001, 0x0a000002, 6, 40000, 80);
+ * p.tcpFlags = TcpFlag.SYN; p.sec = 100; p.nsec = 5;
+ * c.push(p);
+ * p.setIPv4(0x0a000002, 0x0a000001, 6, 80, 40000);
+ * p.tcpFlags = TcpFlag.SYN | TcpFlag.ACK; p.sec = 100; p.nsec = 1005;
+ * c.push(p);
+ * assert.deepEqual(latencies, [1000]);
+ * assert.equal(c.finish().matched, 1);
+ * ```
+ */
+export class Correlator {
+  /** The mode in use. */
+  readonly mode: CorrelateMode;
+  /** Counters (`packets`, `decoded` and `errors` may also be raised by the packet source). */
+  readonly stats: CorrelateStats = {
+    packets: 0,
+    decoded: 0,
+    matched: 0,
+    unmatched: 0,
+    expired: 0,
+    evicted: 0,
+    errors: 0,
+    duplicates: 0,
+    pending: 0,
+  };
+  #store: PendingStore;
+  #onMatch: (pair: CorrelatedPair) => void;
+  #pair = new CorrelatedPair();
+  #lost = new CorrelatedPacket();
+  #onUnmatched: ((packet: CorrelatedPacket, reason: UnmatchedReason) => void) | null;
+  #key = newCanonicalKey();
+  #internal: IpNetwork[];
+  #address = new Uint8Array(16);
+  #baseSec = NaN;
+  #kind: number;
+  #added = 0;
+  #duplicates = 0;
+
+  /**
+   * Creates a correlator with an empty pending store.
+   *
+   * @param options {@linkcode CorrelatorOptions}.
+   * @throws {TypeError} For an unknown mode.
+   * @throws {IpAddressError} For an `internal` network that is not valid CIDR text.
+   * @throws {RangeError} When `maxPending` is below 1.
+   */
+  constructor(options: CorrelatorOptions = {}) {
+    this.mode = options.mode ?? "payload";
+    this.#kind = CORRELATE_MODES.indexOf(this.mode);
+    if (this.#kind < 0) throw new TypeError(`Unknown correlation mode "${this.mode}"`);
+    this.#internal = (options.internal ?? []).map((text) => parseCidr(text));
+    const keyWords = this.#kind === MODE_PAYLOAD
+      ? PK_WORDS
+      : this.#kind === MODE_SEED
+      ? SK_WORDS
+      : FK_WORDS;
+    const onUnmatched = options.onUnmatched;
+    this.#onUnmatched = onUnmatched ?? null;
+    this.#store = new PendingStore(keyWords, {
+      maxPending: options.maxPending,
+      windowNs: options.windowNs,
+      recWords: R_WORDS,
+      onDrop: onUnmatched
+        ? (slot, reason) => {
+          this.#fromSlot(this.#lost, slot);
+          onUnmatched(this.#lost, reason);
+        }
+        : undefined,
+    });
+    this.#onMatch = options.onMatch ?? (() => {});
+    this.#pair.mode = this.mode;
+  }
+
+  /**
+   * Takes one packet (its flow facts); finds its partner or leaves it waiting.
+   *
+   * @param p The packet, already decoded.
+   */
+  push(p: FlowPacket): void {
+    this.stats.packets++;
+    if (p.family === 0) return;
+    this.stats.decoded++;
+    if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
+    const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
+    const store = this.#store;
+    if (store.size > 0) store.expire(t);
+    switch (this.#kind) {
+      case MODE_PAYLOAD:
+        this.#payload(p, t);
+        break;
+      case MODE_SEED:
+        this.#seed(p, t);
+        break;
+      case MODE_DNS:
+        this.#dns(p, t);
+        break;
+      case MODE_HANDSHAKE:
+        this.#handshake(p, t);
+        break;
+      default:
+        this.#http(p, t);
+    }
+  }
+
+  /**
+   * Ends the run: everything still waiting counts as unmatched.
+   *
+   * @returns The final counters.
+   */
+  finish(): CorrelateStats {
+    const lost = this.#onUnmatched;
+    this.#store.drain(
+      lost
+        ? (slot) => {
+          this.#fromSlot(this.#lost, slot);
+          lost(this.#lost, "end");
+        }
+        : undefined,
+    );
+    return this.#sync();
+  }
+
+  /**
+   * The counters so far.
+   *
+   * @returns A copy of the current counters.
+   */
+  snapshot(): CorrelateStats {
+    return { ...this.#sync() };
+  }
+
+  #sync(): CorrelateStats {
+    const s = this.stats, st = this.#store;
+    s.expired = st.expired;
+    s.evicted = st.evicted;
+    s.pending = st.size;
+    s.unmatched = this.#added - s.matched - st.size;
+    s.duplicates = this.#duplicates;
+    return s;
+  }
+
+  #add(p: FlowPacket, t: number, hash: number, tag: number, inbound: number): void {
+    const slot = this.#store.add(hash, t);
+    this.#added++;
+    const r = this.#store.rec, o = slot * R_WORDS;
+    r[o + R_FRAME] = p.frame;
+    r[o + R_SEC] = p.sec;
+    r[o + R_NSEC] = p.nsec;
+    r[o + R_TIME] = t;
+    r[o + R_FAMILY] = p.family;
+    r[o + R_PROTO] = p.proto;
+    for (let i = 0; i < 4; i++) {
+      r[o + R_SRC + i] = p.src[i];
+      r[o + R_DST + i] = p.dst[i];
+    }
+    r[o + R_SPORT] = p.sport;
+    r[o + R_DPORT] = p.dport;
+    r[o + R_PAYLOAD_LEN] = p.payLen;
+    r[o + R_WIRE_LEN] = p.wireLen;
+    r[o + R_TAG] = tag;
+    r[o + R_INBOUND] = inbound;
+  }
+
+  #fromSlot(packet: CorrelatedPacket, slot: number): void {
+    const r = this.#store.rec, o = slot * R_WORDS;
+    packet.frame = r[o + R_FRAME];
+    packet.sec = r[o + R_SEC];
+    packet.nsec = r[o + R_NSEC];
+    packet.family = r[o + R_FAMILY] === 6 ? 6 : 4;
+    packet.proto = r[o + R_PROTO];
+    for (let i = 0; i < 4; i++) {
+      packet.src[i] = r[o + R_SRC + i];
+      packet.dst[i] = r[o + R_DST + i];
+    }
+    packet.sport = r[o + R_SPORT];
+    packet.dport = r[o + R_DPORT];
+    packet.payLen = r[o + R_PAYLOAD_LEN];
+    packet.wireLen = r[o + R_WIRE_LEN];
+  }
+
+  #fromPacket(packet: CorrelatedPacket, p: FlowPacket): void {
+    packet.frame = p.frame;
+    packet.sec = p.sec;
+    packet.nsec = p.nsec;
+    packet.family = p.family === 6 ? 6 : 4;
+    packet.proto = p.proto;
+    packet.src.set(p.src);
+    packet.dst.set(p.dst);
+    packet.sport = p.sport;
+    packet.dport = p.dport;
+    packet.payLen = p.payLen;
+    packet.wireLen = p.wireLen;
+  }
+
+  /** Reports a pair of the stored entry (first seen) and packet `p`. */
+  #emit(slot: number, p: FlowPacket, t: number, tag: number, packetIsRequest: boolean): void {
+    const pair = this.#pair;
+    const storedAt = this.#store.timeOf(slot);
+    if (packetIsRequest) {
+      this.#fromPacket(pair.request, p);
+      this.#fromSlot(pair.response, slot);
+      pair.latencyNs = storedAt - t;
+    } else {
+      this.#fromSlot(pair.request, slot);
+      this.#fromPacket(pair.response, p);
+      pair.latencyNs = t - storedAt;
+    }
+    pair.tag = tag;
+    this.#store.remove(slot);
+    this.stats.matched++;
+    this.#onMatch(pair);
+  }
+
+  /** Whether an address (as words) lies in one of the inside networks. */
+  #inside(words: Uint32Array, family: number): boolean {
+    const bytes = this.#address;
+    const n = family === 6 ? 4 : 1;
+    for (let i = 0; i < n; i++) {
+      const w = words[i];
+      bytes[4 * i] = w >>> 24;
+      bytes[4 * i + 1] = w >>> 16;
+      bytes[4 * i + 2] = w >>> 8;
+      bytes[4 * i + 3] = w;
+    }
+    const address = family === 6 ? bytes : bytes.subarray(0, 4);
+    const nets = this.#internal;
+    for (let i = 0; i < nets.length; i++) if (networkContains(nets[i], address)) return true;
+    return false;
+  }
+
+  /** 1 when the packet goes from outside to inside, else 0 (always 0 without inside networks). */
+  #inbound(p: FlowPacket): number {
+    if (this.#internal.length === 0) return 0;
+    return !this.#inside(p.src, p.family) && this.#inside(p.dst, p.family) ? 1 : 0;
+  }
+
+  #payload(p: FlowPacket, t: number): void {
+    if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
+    const h = hash53(p.buf, p.payOff, p.payLen);
+    const key = this.#store.key;
+    const hi = Math.floor(h / HASH_LOW_RANGE), lo = h % HASH_LOW_RANGE;
+    key[PK_HASH_HIGH] = hi;
+    key[PK_HASH_LOW] = lo;
+    key[PK_LENGTH] = p.payLen;
+    const hash = (hi ^ Math.imul(lo, GOLDEN)) >>> 0;
+    const slot = this.#store.find(hash);
+    const inbound = this.#inbound(p);
+    if (slot >= 0) {
+      const r = this.#store.rec, o = slot * R_WORDS;
+      if (this.#sameDirectedFlow(r, o, p)) {
+        this.#duplicates++;
+        return;
+      }
+      const storedInbound = r[o + R_INBOUND];
+      this.#emit(slot, p, t, h, inbound === 1 && storedInbound === 0);
+      return;
+    }
+    this.#add(p, t, hash, h, inbound);
+  }
+
+  #sameDirectedFlow(r: Float64Array, o: number, p: FlowPacket): boolean {
+    if (r[o + R_PROTO] !== p.proto || r[o + R_SPORT] !== p.sport || r[o + R_DPORT] !== p.dport) {
+      return false;
+    }
+    for (let i = 0; i < 4; i++) {
+      if (r[o + R_SRC + i] !== p.src[i] || r[o + R_DST + i] !== p.dst[i]) return false;
+    }
+    return true;
+  }
+
+  #seed(p: FlowPacket, t: number): void {
+    if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
+    const h = hash53(p.buf, p.payOff, p.payLen);
+    const key = this.#store.key;
+    const hi = Math.floor(h / HASH_LOW_RANGE), lo = h % HASH_LOW_RANGE;
+    // Look for an earlier packet that went the other way: its source is our destination.
+    key[SK_HASH_HIGH] = hi;
+    key[SK_HASH_LOW] = lo;
+    key[SK_LENGTH] = p.payLen;
+    key[SK_FAMILY] = p.family;
+    for (let i = 0; i < 4; i++) {
+      key[SK_SRC + i] = p.dst[i];
+      key[SK_DST + i] = p.src[i];
+    }
+    key[SK_SPORT] = p.dport;
+    key[SK_DPORT] = p.sport;
+    let hash = seedHash(key);
+    const slot = this.#store.find(hash);
+    if (slot >= 0) {
+      this.#emit(slot, p, t, h, false);
+      return;
+    }
+    for (let i = 0; i < 4; i++) {
+      key[SK_SRC + i] = p.src[i];
+      key[SK_DST + i] = p.dst[i];
+    }
+    key[SK_SPORT] = p.sport;
+    key[SK_DPORT] = p.dport;
+    hash = seedHash(key);
+    if (this.#store.find(hash) >= 0) {
+      this.#duplicates++;
+      return;
+    }
+    this.#add(p, t, hash, h, 0);
+  }
+
+  /** Fills the store's key with the packet's conversation, a direction and a tag; its hash. */
+  #flowKey(p: FlowPacket, direction: number, tag: number): number {
+    const ck = canonicalize(p, this.#key);
+    const key = this.#store.key;
+    key.set(ck.words);
+    key[FK_DIRECTION] = direction;
+    key[FK_TAG] = tag;
+    return (ck.hash ^ Math.imul(tag + 1, GOLDEN) ^ direction) >>> 0;
+  }
+
+  #dns(p: FlowPacket, t: number): void {
+    if (p.proto !== IPPROTO_UDP && p.proto !== IPPROTO_TCP) return;
+    const isDns = p.service === "dns" ||
+      (p.service === "" && (p.sport === DNS_PORT || p.dport === DNS_PORT ||
+        p.sport === MDNS_PORT || p.dport === MDNS_PORT));
+    if (!isDns) return;
+    const b = p.buf;
+    let off = p.payOff;
+    const end = p.payOff + p.payLen;
+    // TCP carries each message after a two-byte length; a segment may hold several.
+    while (true) {
+      let messageLength = end - off;
+      if (p.proto === IPPROTO_TCP) {
+        if (end - off < DNS_TCP_LENGTH_PREFIX) return;
+        messageLength = (b[off] << 8) | b[off + 1];
+        off += DNS_TCP_LENGTH_PREFIX;
+      }
+      if (end - off < DNS_HEADER_LEN || messageLength < DNS_HEADER_LEN) return;
+      const id = (b[off] << 8) | b[off + 1];
+      const isResponse = b[off + 2] >>> 7;
+      this.#dnsMessage(p, t, id, isResponse);
+      if (p.proto !== IPPROTO_TCP) return;
+      off += messageLength;
+    }
+  }
+
+  #dnsMessage(p: FlowPacket, t: number, id: number, isResponse: number): void {
+    const forward = canonicalize(p, this.#key).forward ? 1 : 0;
+    if (isResponse === 0) {
+      const hash = this.#flowKey(p, forward, id);
+      if (this.#store.find(hash) >= 0) {
+        this.#duplicates++; // a retransmitted query: keep the first
+        return;
+      }
+      this.#add(p, t, hash, id, 0);
+      return;
+    }
+    const hash = this.#flowKey(p, forward ^ 1, id);
+    const slot = this.#store.find(hash);
+    if (slot >= 0) this.#emit(slot, p, t, id, false);
+  }
+
+  #handshake(p: FlowPacket, t: number): void {
+    if (p.proto !== IPPROTO_TCP) return;
+    const flags = p.tcpFlags;
+    if ((flags & SYN) === 0 || (flags & RST) !== 0) return;
+    const forward = canonicalize(p, this.#key).forward ? 1 : 0;
+    if ((flags & ACK) === 0) {
+      const hash = this.#flowKey(p, forward, 0);
+      if (this.#store.find(hash) >= 0) {
+        this.#duplicates++; // a retransmitted SYN: keep the first
+        return;
+      }
+      this.#add(p, t, hash, 0, 0);
+      return;
+    }
+    const hash = this.#flowKey(p, forward ^ 1, 0);
+    const slot = this.#store.find(hash);
+    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+  }
+
+  #http(p: FlowPacket, t: number): void {
+    if (p.proto !== IPPROTO_TCP || p.payLen === 0) return;
+    const kind = httpMessageKind(p.buf, p.payOff, p.payLen);
+    if (kind === 0) return;
+    const forward = canonicalize(p, this.#key).forward ? 1 : 0;
+    if (kind === 1) {
+      this.#add(p, t, this.#flowKey(p, forward, 0), 0, 0);
+      return;
+    }
+    const slot = this.#store.find(this.#flowKey(p, forward ^ 1, 0));
+    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+  }
+}
+
+function seedHash(key: Uint32Array): number {
+  let h = key[SK_HASH_HIGH] ^ Math.imul(key[SK_HASH_LOW], GOLDEN);
+  for (let i = SK_FAMILY; i < SK_WORDS; i++) h = Math.imul(h ^ key[i], FNV_PRIME);
+  return (h ^ (h >>> 15)) >>> 0;
+}

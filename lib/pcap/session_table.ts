@@ -1,0 +1,577 @@
+/**
+ * The bidirectional session table: one entry per conversation, keyed by the canonical 5-tuple,
+ * with per-direction packet and byte counts, first and last time, protocol path, TCP handshake
+ * RTT and state, and idle expiry by capture time. Closed sessions are handed to a callback in the
+ * manner of Zeek's conn.log.
+ *
+ * @module
+ */
+import type { FlowPacket } from "./flow_packet.ts";
+import { FlowSession, type SessionAttribute, type TcpState } from "./flow_session.ts";
+import { TcpFlag } from "./packet_view.ts";
+import { guessService } from "./service_guess.ts";
+import { protocolPath } from "./protocol_path.ts";
+import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
+import * as flowKey from "./_flow_key.ts";
+import { addHistoryLetter, historyText } from "./_conn_history.ts";
+import * as history from "./_conn_history.ts";
+import * as numbers from "./_protocol_numbers.ts";
+
+// Module-level copies: V8 folds these into the hot paths, but not bindings imported from
+// another module.
+const { KEY_ADDR_A, KEY_ADDR_B, KEY_FAMILY_PROTO, KEY_PORTS, KEY_WORDS } = flowKey;
+const { H_ACK, H_DATA, H_FIN, H_RST, H_SYN, H_SYN_ACK, HISTORY_WORDS } = history;
+const { IPPROTO_TCP } = numbers;
+const { ACK, FIN, RST, SYN } = TcpFlag;
+
+/**
+ * Per-session hooks (for example `createSessionHooks` of `@mxy/mxy/dpi`): `open` when a session
+ * starts, `packet` for each of its packets, `close` when it ends, returning attributes that are
+ * kept in {@linkcode FlowSession.attributes}.
+ */
+export interface SessionTableHooks {
+  /** Creates the state kept with a new session. */
+  open(p: FlowPacket): unknown;
+  /** Sees one packet of the session. */
+  packet(state: unknown, p: FlowPacket, fromOrig: boolean): void;
+  /** Ends the session; the returned attributes are stored on it. */
+  close(state: unknown): Record<string, SessionAttribute> | void;
+}
+
+/** Counters of a session table. */
+export interface SessionStats {
+  /** Packets offered. */
+  packets: number;
+  /** Packets with an IP layer, counted into a session. */
+  tracked: number;
+  /** Sessions created. */
+  sessions: number;
+  /** Sessions closed by idle expiry. */
+  expired: number;
+  /** Sessions closed because the table was full. */
+  evicted: number;
+  /** Sessions open now. */
+  open: number;
+}
+
+/** Options for {@linkcode SessionTable}. */
+export interface SessionTableOptions {
+  /** Idle time, in ns of capture time, after which a session is closed (default 300 s). */
+  idleTimeoutNs?: number;
+  /**
+   * Most sessions open at once; the least recently active one is closed beyond it (default
+   * 1,000,000).
+   */
+  maxSessions?: number;
+  /** Called with each session once it is closed (expired, evicted, replaced or at `finish`). */
+  onClose?: (s: FlowSession) => void;
+  /** Names a packet's application protocol (default {@linkcode guessService}). */
+  classify?: (p: FlowPacket) => string;
+  /** Per-session hooks whose attributes end up in {@linkcode FlowSession.attributes}. */
+  hooks?: SessionTableHooks;
+}
+
+const STATES: readonly TcpState[] = ["", "SYN", "established", "FIN", "RST"];
+const ST_NONE = 0, ST_SYN = 1, ST_ESTABLISHED = 2, ST_FIN = 3, ST_RST = 4;
+
+// Numbers per slot (Float64Array `#numbers`, slot `s` at `s * N_WORDS`).
+/** Capture time of the first packet, ns since the table's first packet. */
+const N_FIRST_NS = 0;
+/** Capture time of the last packet, ns since the table's first packet. */
+const N_LAST_NS = 1;
+/** Time of the originator's first SYN, ns; -1 before. */
+const N_SYN_NS = 2;
+/** Handshake RTT, ns; -1 until the handshake completes. */
+const N_RTT_NS = 3;
+const N_FIRST_SEC = 4;
+const N_FIRST_NSEC = 5;
+const N_LAST_SEC = 6;
+const N_LAST_NSEC = 7;
+const N_ORIG_PKTS = 8;
+const N_RESP_PKTS = 9;
+const N_ORIG_BYTES = 10;
+const N_RESP_BYTES = 11;
+const N_ORIG_IP_BYTES = 12;
+const N_RESP_IP_BYTES = 13;
+const N_FIRST_FRAME = 14;
+/** The session's creation number, for its uid. */
+const N_SEQ = 15;
+const N_WORDS = 16;
+
+// Bytes per slot (Uint8Array `#bytes`, slot `s` at `s * B_WORDS`).
+/** 1 when the originator is endpoint A of the canonical key. */
+const B_ORIG_IS_A = 0;
+/** OR of the originator's TCP flags. */
+const B_ORIG_FLAGS = 1;
+/** OR of the responder's TCP flags. */
+const B_RESP_FLAGS = 2;
+/** TCP state (`ST_*`). */
+const B_STATE = 3;
+/** Handshake packets seen: {@linkcode SEEN_SYN} and {@linkcode SEEN_SYN_ACK}. */
+const B_HANDSHAKE = 4;
+const B_WORDS = 5;
+/** {@linkcode B_HANDSHAKE} bit: the originator's SYN. */
+const SEEN_SYN = 1;
+/** {@linkcode B_HANDSHAKE} bit: the responder's SYN+ACK. */
+const SEEN_SYN_ACK = 2;
+
+const SYN_ACK = SYN | ACK;
+/** The path cache key packs the link type, the layer bits and the service id, 16 bits each. */
+const PATH_LAYER_RANGE = 0x10000, PATH_SERVICE_RANGE = 0x10000;
+
+/**
+ * The session table. Feed it every packet with {@linkcode SessionTable.push}; sessions are
+ * handed to `onClose` when they go idle and at {@linkcode SessionTable.finish}. Open sessions
+ * live in typed arrays (no object per session); a {@linkcode FlowSession} is made when one
+ * closes.
+ *
+ * @example
+ * ```ts
+ * import { FlowPacket, type FlowSession, SessionTable, TcpFlag } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * const closed: FlowSession[] = [];
+ * const t = new SessionTable({ onClose: (s) => closed.push(s) });
+ * const p = new FlowPacket();
+ * p.ipLen = 40;
+ * p.setIPv4(0x0a000001, 0x0a000002, 6, 40000, 80);
+ * p.tcpFlags = TcpFlag.SYN; p.sec = 1; p.nsec = 0;
+ * t.push(p);
+ * p.setIPv4(0x0a000002, 0x0a000001, 6, 80, 40000);
+ * p.tcpFlags = TcpFlag.SYN | TcpFlag.ACK; p.nsec = 500;
+ * t.push(p);
+ * p.setIPv4(0x0a000001, 0x0a000002, 6, 40000, 80);
+ * p.tcpFlags = TcpFlag.ACK; p.nsec = 900;
+ * t.push(p);
+ * t.finish();
+ * assert.equal(closed.length, 1);
+ * assert.equal(closed[0].rttNs, 900);
+ * assert.equal(closed[0].state, "established");
+ * assert.deepEqual([closed[0].origPkts, closed[0].respPkts], [2, 1]);
+ * ```
+ */
+export class SessionTable {
+  /** Counters. */
+  readonly stats: SessionStats = {
+    packets: 0,
+    tracked: 0,
+    sessions: 0,
+    expired: 0,
+    evicted: 0,
+    open: 0,
+  };
+  #idle: number;
+  #max: number;
+  #onClose: (s: FlowSession) => void;
+  #classify: (p: FlowPacket) => string;
+  #hooks: SessionTableHooks | null;
+  #key = newCanonicalKey();
+  #baseSec = NaN;
+  // Slot-indexed storage.
+  #cap = 0;
+  #keys = new Uint32Array(0);
+  #hash = new Uint32Array(0);
+  #numbers = new Float64Array(0);
+  #bytes = new Uint8Array(0);
+  #history = new Uint32Array(0);
+  #historySeen = new Uint16Array(0);
+  #serviceId = new Uint16Array(0); // 0 = none
+  #pathId = new Uint16Array(0);
+  #live = new Uint8Array(0);
+  #hookState: unknown[] = [];
+  #chain = new Int32Array(0);
+  #buckets = new Int32Array(0);
+  #mask = 0;
+  // Least recently active first: the expiry and eviction order.
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #head = -1;
+  #tail = -1;
+  #free: number[] = [];
+  #used = 0;
+  #uidSeq = 0;
+  #services: string[] = [""];
+  #serviceIds = new Map<string, number>([["", 0]]);
+  #paths: string[] = [];
+  #pathIds = new Map<string, number>();
+  #pathCache = new Map<number, number>();
+  #lastPathKey = -1;
+  #lastPathId = 0;
+
+  /**
+   * Creates an empty table.
+   *
+   * @param options {@linkcode SessionTableOptions}.
+   * @throws {RangeError} When `maxSessions` is not a whole number of at least 1.
+   */
+  constructor(options: SessionTableOptions = {}) {
+    this.#idle = options.idleTimeoutNs ?? 300e9;
+    this.#max = options.maxSessions ?? 1_000_000;
+    if (!Number.isInteger(this.#max) || this.#max < 1) {
+      throw new RangeError(`Cannot size the session table: maxSessions is ${this.#max}`);
+    }
+    this.#onClose = options.onClose ?? (() => {});
+    this.#classify = options.classify ?? guessService;
+    this.#hooks = options.hooks ?? null;
+    this.#grow(1024);
+  }
+
+  /** Number of open sessions. */
+  get size(): number {
+    return this.stats.open;
+  }
+
+  #grow(cap: number): void {
+    const grow = <T extends Uint32Array | Float64Array | Uint8Array | Uint16Array | Int32Array>(
+      old: T,
+      n: number,
+      make: (len: number) => T,
+      fill?: number,
+    ): T => {
+      const a = make(n);
+      if (fill !== undefined) (a as Int32Array).fill(fill);
+      (a as Uint8Array).set(old as unknown as Uint8Array);
+      return a;
+    };
+    this.#keys = grow(this.#keys, cap * KEY_WORDS, (n) => new Uint32Array(n));
+    this.#hash = grow(this.#hash, cap, (n) => new Uint32Array(n));
+    this.#numbers = grow(this.#numbers, cap * N_WORDS, (n) => new Float64Array(n));
+    this.#bytes = grow(this.#bytes, cap * B_WORDS, (n) => new Uint8Array(n));
+    this.#history = grow(this.#history, cap * HISTORY_WORDS, (n) => new Uint32Array(n));
+    this.#historySeen = grow(this.#historySeen, cap, (n) => new Uint16Array(n));
+    this.#serviceId = grow(this.#serviceId, cap, (n) => new Uint16Array(n));
+    this.#pathId = grow(this.#pathId, cap, (n) => new Uint16Array(n));
+    this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
+    this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n), -1);
+    this.#next = grow(this.#next, cap, (n) => new Int32Array(n), -1);
+    this.#chain = new Int32Array(cap).fill(-1);
+    let nb = 16;
+    while (nb < cap * 2) nb *= 2;
+    this.#buckets = new Int32Array(nb).fill(-1);
+    this.#mask = nb - 1;
+    for (let s = 0; s < this.#used; s++) {
+      if (this.#live[s] === 0) continue;
+      const b = this.#hash[s] & this.#mask;
+      this.#chain[s] = this.#buckets[b];
+      this.#buckets[b] = s;
+    }
+    this.#cap = cap;
+  }
+
+  #find(hash: number, w: Uint32Array): number {
+    const keys = this.#keys, hashes = this.#hash, chain = this.#chain;
+    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = chain[s]) {
+      if (hashes[s] !== hash) continue;
+      const base = s * KEY_WORDS;
+      let i = 0;
+      while (i < KEY_WORDS && keys[base + i] === w[i]) i++;
+      if (i === KEY_WORDS) return s;
+    }
+    return -1;
+  }
+
+  /** Moves a slot to the most recently active end of the expiry list. */
+  #touch(slot: number): void {
+    if (this.#tail === slot) return;
+    const prev = this.#prev, next = this.#next;
+    const p = prev[slot], n = next[slot];
+    if (p >= 0) next[p] = n;
+    else if (this.#head === slot) this.#head = n;
+    if (n >= 0) prev[n] = p;
+    prev[slot] = this.#tail;
+    next[slot] = -1;
+    if (this.#tail >= 0) next[this.#tail] = slot;
+    else this.#head = slot;
+    this.#tail = slot;
+  }
+
+  #close(slot: number): void {
+    const b = this.#hash[slot] & this.#mask;
+    let c = this.#buckets[b];
+    if (c === slot) this.#buckets[b] = this.#chain[slot];
+    else {
+      while (c >= 0 && this.#chain[c] !== slot) c = this.#chain[c];
+      if (c >= 0) this.#chain[c] = this.#chain[slot];
+    }
+    const p = this.#prev[slot], n = this.#next[slot];
+    if (p >= 0) this.#next[p] = n;
+    else this.#head = n;
+    if (n >= 0) this.#prev[n] = p;
+    else this.#tail = p;
+    this.#prev[slot] = this.#next[slot] = -1;
+    this.#live[slot] = 0;
+    this.stats.open--;
+    const s = this.#record(slot);
+    if (this.#hooks !== null) {
+      const attrs = this.#hooks.close(this.#hookState[slot]);
+      this.#hookState[slot] = undefined;
+      if (attrs) s.attributes = attrs;
+    }
+    this.#free.push(slot);
+    this.#onClose(s);
+  }
+
+  #record(slot: number): FlowSession {
+    const s = new FlowSession();
+    const n = this.#numbers, no = slot * N_WORDS, b = this.#bytes, bo = slot * B_WORDS;
+    const k = this.#keys, ko = slot * KEY_WORDS;
+    s.family = (k[ko + KEY_FAMILY_PROTO] >>> 8) === 6 ? 6 : 4;
+    s.proto = k[ko + KEY_FAMILY_PROTO] & 0xff;
+    const origIsA = b[bo + B_ORIG_IS_A] === 1;
+    const ports = k[ko + KEY_PORTS];
+    const portA = ports >>> 16, portB = ports & 0xffff;
+    const a = ko + KEY_ADDR_A, bb = ko + KEY_ADDR_B;
+    for (let i = 0; i < 4; i++) {
+      s.origAddr[i] = k[(origIsA ? a : bb) + i];
+      s.respAddr[i] = k[(origIsA ? bb : a) + i];
+    }
+    s.origPort = origIsA ? portA : portB;
+    s.respPort = origIsA ? portB : portA;
+    s.firstSec = n[no + N_FIRST_SEC];
+    s.firstNsec = n[no + N_FIRST_NSEC];
+    s.lastSec = n[no + N_LAST_SEC];
+    s.lastNsec = n[no + N_LAST_NSEC];
+    s.firstNs = n[no + N_FIRST_NS];
+    s.lastNs = n[no + N_LAST_NS];
+    s.origPkts = n[no + N_ORIG_PKTS];
+    s.respPkts = n[no + N_RESP_PKTS];
+    s.origBytes = n[no + N_ORIG_BYTES];
+    s.respBytes = n[no + N_RESP_BYTES];
+    s.origIpBytes = n[no + N_ORIG_IP_BYTES];
+    s.respIpBytes = n[no + N_RESP_IP_BYTES];
+    s.firstFrame = n[no + N_FIRST_FRAME];
+    s.synNs = n[no + N_SYN_NS];
+    s.rttNs = n[no + N_RTT_NS];
+    s.seq = n[no + N_SEQ];
+    s.keyHash = this.#hash[slot];
+    s.origFlags = b[bo + B_ORIG_FLAGS];
+    s.respFlags = b[bo + B_RESP_FLAGS];
+    s.origSyn = (b[bo + B_HANDSHAKE] & SEEN_SYN) !== 0;
+    s.respSynAck = (b[bo + B_HANDSHAKE] & SEEN_SYN_ACK) !== 0;
+    s.state = STATES[b[bo + B_STATE]];
+    s.service = this.#services[this.#serviceId[slot]];
+    s.path = this.#paths[this.#pathId[slot]];
+    s.history = historyText(this.#history, slot);
+    return s;
+  }
+
+  /**
+   * Closes every session idle for longer than the timeout at capture time `nowNs` (relative to
+   * the first packet). `push` calls it; call it yourself to expire without a packet.
+   *
+   * @param nowNs Current capture time in ns since the first packet.
+   * @returns How many sessions were closed.
+   */
+  expire(nowNs: number): number {
+    const limit = nowNs - this.#idle;
+    let n = 0;
+    while (this.#head >= 0 && this.#numbers[this.#head * N_WORDS + N_LAST_NS] < limit) {
+      this.#close(this.#head);
+      n++;
+    }
+    this.stats.expired += n;
+    return n;
+  }
+
+  /**
+   * Counts one packet into its session, creating the session when needed.
+   *
+   * @param p The packet's flow facts.
+   * @returns The session's slot in the table, or -1 when the packet has no IP layer.
+   */
+  push(p: FlowPacket): number {
+    this.stats.packets++;
+    if (p.family === 0) return -1;
+    this.stats.tracked++;
+    if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
+    const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
+    if (this.#head >= 0) this.expire(t);
+    const key = canonicalize(p, this.#key);
+    let slot = this.#find(key.hash, key.words);
+    const flags = p.tcpFlags;
+    const isTcp = p.proto === IPPROTO_TCP;
+    const b = this.#bytes;
+    if (slot >= 0 && isTcp && (flags & SYN_ACK) === SYN) {
+      // A new SYN on a conversation that ended: the port pair was reused.
+      const st = b[slot * B_WORDS + B_STATE];
+      if (st === ST_FIN || st === ST_RST) {
+        this.#close(slot);
+        slot = -1;
+      }
+    }
+    let fromOrig: boolean;
+    if (slot < 0) {
+      slot = this.#create(p, key.hash, key.words, key.forward, t);
+      fromOrig = true;
+      if (isTcp && (flags & SYN_ACK) === SYN_ACK) {
+        // The first packet is a SYN/ACK: its sender is the responder.
+        b[slot * B_WORDS + B_ORIG_IS_A] ^= 1;
+        fromOrig = false;
+      }
+    } else {
+      fromOrig = (b[slot * B_WORDS + B_ORIG_IS_A] === 1) === key.forward;
+      this.#touch(slot);
+    }
+    const n = this.#numbers, no = slot * N_WORDS;
+    n[no + N_LAST_SEC] = p.sec;
+    n[no + N_LAST_NSEC] = p.nsec;
+    n[no + N_LAST_NS] = t;
+    if (fromOrig) {
+      n[no + N_ORIG_PKTS]++;
+      n[no + N_ORIG_BYTES] += p.payLen;
+      n[no + N_ORIG_IP_BYTES] += p.ipLen;
+    } else {
+      n[no + N_RESP_PKTS]++;
+      n[no + N_RESP_BYTES] += p.payLen;
+      n[no + N_RESP_IP_BYTES] += p.ipLen;
+    }
+    if (
+      this.#serviceId[slot] === 0 &&
+      (p.payLen > 0 || n[no + N_ORIG_PKTS] + n[no + N_RESP_PKTS] === 1)
+    ) {
+      const service = this.#classify(p);
+      if (service !== "") {
+        let id = this.#serviceIds.get(service);
+        if (id === undefined) {
+          id = this.#services.length;
+          this.#services.push(service);
+          this.#serviceIds.set(service, id);
+        }
+        this.#serviceId[slot] = id;
+        p.service = service;
+        this.#pathId[slot] = this.#path(p, id);
+      }
+    }
+    if (isTcp) this.#tcp(slot, p, flags, fromOrig, t);
+    else if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
+    if (this.#hooks !== null) this.#hooks.packet(this.#hookState[slot], p, fromOrig);
+    return slot;
+  }
+
+  #letter(slot: number, code: number, fromOrig: boolean): void {
+    addHistoryLetter(this.#history, this.#historySeen, slot, code, fromOrig);
+  }
+
+  /** The interned protocol path of a packet with a given service, cached per layer set. */
+  #path(p: FlowPacket, serviceId: number): number {
+    const key = (p.linktype * PATH_LAYER_RANGE + p.layers) * PATH_SERVICE_RANGE + serviceId;
+    if (key === this.#lastPathKey) return this.#lastPathId;
+    let id = this.#pathCache.get(key);
+    if (id === undefined) {
+      const path = protocolPath(p, this.#services[serviceId]);
+      id = this.#pathIds.get(path);
+      if (id === undefined) {
+        id = this.#paths.length;
+        this.#paths.push(path);
+        this.#pathIds.set(path, id);
+      }
+      this.#pathCache.set(key, id);
+    }
+    this.#lastPathKey = key;
+    this.#lastPathId = id;
+    return id;
+  }
+
+  #tcp(slot: number, p: FlowPacket, flags: number, fromOrig: boolean, t: number): void {
+    const b = this.#bytes, bo = slot * B_WORDS, n = this.#numbers, no = slot * N_WORDS;
+    if (fromOrig) b[bo + B_ORIG_FLAGS] |= flags;
+    else b[bo + B_RESP_FLAGS] |= flags;
+    const syn = (flags & SYN) !== 0, ack = (flags & ACK) !== 0;
+    let st = b[bo + B_STATE];
+    if (syn && !ack) {
+      if (fromOrig) {
+        if ((b[bo + B_HANDSHAKE] & SEEN_SYN) === 0) n[no + N_SYN_NS] = t;
+        b[bo + B_HANDSHAKE] |= SEEN_SYN;
+      }
+      this.#letter(slot, H_SYN, fromOrig);
+      if (st === ST_NONE) st = ST_SYN;
+    } else if (syn && ack) {
+      if (!fromOrig) b[bo + B_HANDSHAKE] |= SEEN_SYN_ACK;
+      this.#letter(slot, H_SYN_ACK, fromOrig);
+      if (st === ST_NONE) st = ST_SYN;
+    } else if (
+      ack && fromOrig && n[no + N_RTT_NS] < 0 &&
+      b[bo + B_HANDSHAKE] === (SEEN_SYN | SEEN_SYN_ACK) && n[no + N_SYN_NS] >= 0
+    ) {
+      n[no + N_RTT_NS] = t - n[no + N_SYN_NS];
+      if (st === ST_SYN) st = ST_ESTABLISHED;
+    }
+    if (ack && !syn && (flags & (FIN | RST)) === 0 && p.payLen === 0) {
+      this.#letter(slot, H_ACK, fromOrig);
+    }
+    if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
+    if (st === ST_NONE && !syn) st = ST_ESTABLISHED;
+    if (flags & FIN) {
+      this.#letter(slot, H_FIN, fromOrig);
+      if (st !== ST_RST) st = ST_FIN;
+    }
+    if (flags & RST) {
+      this.#letter(slot, H_RST, fromOrig);
+      st = ST_RST;
+    }
+    b[bo + B_STATE] = st;
+  }
+
+  #create(p: FlowPacket, hash: number, w: Uint32Array, forward: boolean, t: number): number {
+    if (this.stats.open >= this.#max && this.#head >= 0) {
+      this.#close(this.#head);
+      this.stats.evicted++;
+    }
+    let slot: number;
+    if (this.#free.length > 0) slot = this.#free.pop()!;
+    else {
+      if (this.#used === this.#cap) this.#grow(this.#cap * 2);
+      slot = this.#used++;
+    }
+    const keys = this.#keys, ko = slot * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) keys[ko + i] = w[i];
+    this.#hash[slot] = hash;
+    this.#live[slot] = 1;
+    const b = this.#bytes, bo = slot * B_WORDS;
+    b[bo + B_ORIG_IS_A] = forward ? 1 : 0;
+    b[bo + B_ORIG_FLAGS] =
+      b[bo + B_RESP_FLAGS] =
+      b[bo + B_STATE] =
+      b[bo + B_HANDSHAKE] =
+        0;
+    const n = this.#numbers, no = slot * N_WORDS;
+    for (let i = 0; i < N_WORDS; i++) n[no + i] = 0;
+    n[no + N_FIRST_NS] = t;
+    n[no + N_FIRST_SEC] = p.sec;
+    n[no + N_FIRST_NSEC] = p.nsec;
+    n[no + N_FIRST_FRAME] = p.frame;
+    n[no + N_SYN_NS] = -1;
+    n[no + N_RTT_NS] = -1;
+    n[no + N_SEQ] = this.#uidSeq++;
+    for (let w = slot * HISTORY_WORDS; w < (slot + 1) * HISTORY_WORDS; w++) this.#history[w] = 0;
+    this.#historySeen[slot] = 0;
+    this.#serviceId[slot] = 0;
+    p.service = "";
+    this.#pathId[slot] = this.#path(p, 0);
+    const bk = hash & this.#mask;
+    this.#chain[slot] = this.#buckets[bk];
+    this.#buckets[bk] = slot;
+    this.#prev[slot] = this.#next[slot] = -1;
+    if (this.#hooks !== null) this.#hookState[slot] = this.#hooks.open(p);
+    this.stats.sessions++;
+    this.stats.open++;
+    this.#touch(slot);
+    return slot;
+  }
+
+  /**
+   * Closes every open session, oldest first, handing each to `onClose`.
+   *
+   * @returns The final counters.
+   */
+  finish(): SessionStats {
+    const open: number[] = [];
+    for (let s = 0; s < this.#used; s++) if (this.#live[s] === 1) open.push(s);
+    const n = this.#numbers;
+    open.sort((a, b) =>
+      n[a * N_WORDS + N_FIRST_NS] - n[b * N_WORDS + N_FIRST_NS] ||
+      n[a * N_WORDS + N_FIRST_FRAME] - n[b * N_WORDS + N_FIRST_FRAME]
+    );
+    for (const s of open) this.#close(s);
+    return this.stats;
+  }
+}
