@@ -118,8 +118,6 @@ const KNOWN: Record<string, string[]> = {
     "lib/pcap/watch.ts imports lib/runtime/fs.ts: lib/pcap may not depend on lib/runtime",
   ],
   "lib/ throws no plain Error": [
-    "lib/bpf/benchmarks.ts (1)",
-    "lib/bpf/scheduler.ts (1)",
     "lib/db/builder.ts (3)",
     "lib/db/feeds/_record.ts (3)",
     "lib/db/pattern_sections.ts (1)",

@@ -6,6 +6,7 @@
  * @module
  */
 import { assemble } from "./assembler.ts";
+import { BpfError } from "./bpf_error.ts";
 import { decodeProgram, type Program } from "./instruction.ts";
 import { type BpfRunner, Interpreter } from "./interpreter.ts";
 import { JitProgram } from "./jit.ts";
@@ -264,7 +265,8 @@ export function runBenchmark(
   const instructions = interpreter.executed;
   const b = jit.run(mem);
   if (a !== bench.expected || b !== bench.expected) {
-    throw new Error(
+    throw new BpfError(
+      "internal",
       `Benchmark ${bench.name}: expected ${bench.expected}, interpreter ${a}, JIT ${b}`,
     );
   }

@@ -420,7 +420,11 @@ class ElfReader {
           if (text === undefined || r.sym.shndx !== text.index) {
             throw this.#err(`Call relocation against "${r.sym.name}", which is not in .text`, r.at);
           }
-          if (textBase < 0) throw this.#err("Internal: .text not appended", r.at);
+          if (textBase < 0) {
+            throw new BpfError("internal", ".text was not appended before its relocations", {
+              file: this.#file,
+            });
+          }
           // As libbpf: the callee is at symbol value / 8 + imm + 1 in .text (imm is -1 for a
           // function symbol, the offset for a section symbol).
           const target = textBase + r.sym.value / 8 + x.imm + 1;

@@ -227,7 +227,11 @@ export class Scheduler {
       value = e.req.program.run(e.req.mem);
       this.#stats.completed++;
     } catch (err) {
-      error = err instanceof Error ? err : new Error(String(err));
+      error = err instanceof Error
+        ? err
+        : new BpfError("run", `Request "${label}" threw a non-Error value: ${String(err)}`, {
+          cause: err,
+        });
       this.#stats.failed++;
     }
     const finishedAt = this.#clock();
