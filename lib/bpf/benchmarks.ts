@@ -8,7 +8,8 @@
 import { assemble } from "./assembler.ts";
 import { BpfError } from "./bpf_error.ts";
 import { decodeProgram, type Program } from "./instruction.ts";
-import { type BpfRunner, Interpreter } from "./interpreter.ts";
+import { Interpreter } from "./interpreter.ts";
+import type { BpfRunner } from "./runner.ts";
 import { JitProgram } from "./jit.ts";
 
 /** One benchmark program. */

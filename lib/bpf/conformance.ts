@@ -8,7 +8,8 @@
 import { assemble } from "./assembler.ts";
 import { BpfError } from "./bpf_error.ts";
 import { decodeProgram, type Program } from "./instruction.ts";
-import { Interpreter, type RunOptions } from "./interpreter.ts";
+import { Interpreter } from "./interpreter.ts";
+import type { RunOptions } from "./runner.ts";
 
 /** One parsed `.data` file. */
 export interface ConformanceCase {

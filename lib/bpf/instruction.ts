@@ -9,7 +9,48 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { ALU_OP, ATOMIC_OP, CLASS, JMP_OP, MODE, OP, SIZE, SOURCE } from "./opcodes.ts";
+import { EBPF } from "./opcodes.ts";
+
+const {
+  CLASS_MASK,
+  SRC_MASK,
+  OP_MASK,
+  SIZE_MASK,
+  MODE_MASK,
+  CLASS_LD,
+  CLASS_LDX,
+  CLASS_ST,
+  CLASS_ALU,
+  CLASS_JMP,
+  CLASS_JMP32,
+  CLASS_ALU64,
+  ALU_DIV,
+  ALU_NEG,
+  ALU_MOD,
+  ALU_MOV,
+  ALU_END,
+  JMP_JA,
+  JMP_CALL,
+  JMP_EXIT,
+  JMP_JSLE,
+  SIZE_W,
+  SIZE_DW,
+  MODE_ABS,
+  MODE_IND,
+  MODE_MEM,
+  MODE_MEMSX,
+  MODE_ATOMIC,
+  ATOMIC_ADD,
+  ATOMIC_OR,
+  ATOMIC_AND,
+  ATOMIC_XOR,
+  ATOMIC_FETCH,
+  ATOMIC_XCHG,
+  ATOMIC_CMPXCHG,
+  LDDW,
+  LDDW_SRC_MAP_VALUE_BY_IDX,
+  CALL_SRC_BTF,
+} = EBPF;
 
 /**
  * One logical instruction. Every instruction occupies one 8-byte slot except `lddw`
@@ -58,7 +99,7 @@ export interface DecodeOptions {
 
 /** Tells whether an opcode is `lddw` (two slots). */
 function isLddw(opcode: number): boolean {
-  return opcode === OP.LDDW;
+  return opcode === LDDW;
 }
 
 /**
@@ -111,33 +152,33 @@ export function lddwValue(insn: Instruction): bigint {
 export function checkInstruction(insn: Instruction): string | null {
   const { opcode, dst, src, offset, imm } = insn;
   const hex = `0x${opcode.toString(16).padStart(2, "0")}`;
-  const cls = opcode & 0x07;
+  const cls = opcode & CLASS_MASK;
   const unknown = `Unknown opcode ${hex}`;
   if (dst > 10) return `Invalid destination register r${dst} in opcode ${hex}`;
   const mustZero = (what: string, v: number): string | null =>
     v !== 0 ? `Unused ${what} field is ${v} in opcode ${hex}` : null;
   switch (cls) {
-    case CLASS.ALU:
-    case CLASS.ALU64: {
-      const op = opcode & 0xf0;
-      const x = (opcode & SOURCE.X) !== 0;
-      if (op > ALU_OP.END) return unknown;
-      if (op === ALU_OP.END) {
-        if (cls === CLASS.ALU64 && x) return unknown;
+    case CLASS_ALU:
+    case CLASS_ALU64: {
+      const op = opcode & OP_MASK;
+      const x = (opcode & SRC_MASK) !== 0;
+      if (op > ALU_END) return unknown;
+      if (op === ALU_END) {
+        if (cls === CLASS_ALU64 && x) return unknown;
         if (imm !== 16 && imm !== 32 && imm !== 64) {
           return `Invalid byte swap width ${imm} in opcode ${hex}`;
         }
         return mustZero("source", src) ?? mustZero("offset", offset);
       }
-      if (op === ALU_OP.NEG) {
+      if (op === ALU_NEG) {
         if (x) return unknown;
         return mustZero("source", src) ?? mustZero("offset", offset) ?? mustZero("immediate", imm);
       }
       let offsetOk = offset === 0;
-      if (op === ALU_OP.DIV || op === ALU_OP.MOD) offsetOk = offset === 0 || offset === 1;
-      if (op === ALU_OP.MOV && x) {
+      if (op === ALU_DIV || op === ALU_MOD) offsetOk = offset === 0 || offset === 1;
+      if (op === ALU_MOV && x) {
         offsetOk = offset === 0 || offset === 8 || offset === 16 ||
-          (offset === 32 && cls === CLASS.ALU64);
+          (offset === 32 && cls === CLASS_ALU64);
       }
       if (!offsetOk) return `Invalid offset ${offset} in opcode ${hex}`;
       if (x) {
@@ -146,85 +187,85 @@ export function checkInstruction(insn: Instruction): string | null {
       }
       return mustZero("source", src);
     }
-    case CLASS.JMP:
-    case CLASS.JMP32: {
-      const op = opcode & 0xf0;
-      const x = (opcode & SOURCE.X) !== 0;
-      if (op === JMP_OP.JA) {
+    case CLASS_JMP:
+    case CLASS_JMP32: {
+      const op = opcode & OP_MASK;
+      const x = (opcode & SRC_MASK) !== 0;
+      if (op === JMP_JA) {
         if (x) return unknown;
-        if (cls === CLASS.JMP) {
+        if (cls === CLASS_JMP) {
           return mustZero("destination", dst) ?? mustZero("source", src) ??
             mustZero("immediate", imm);
         }
         return mustZero("destination", dst) ?? mustZero("source", src) ??
           mustZero("offset", offset);
       }
-      if (op === JMP_OP.CALL) {
-        if (cls === CLASS.JMP32) return unknown;
+      if (op === JMP_CALL) {
+        if (cls === CLASS_JMP32) return unknown;
         if (x) {
           return mustZero("source", src) ?? mustZero("offset", offset) ??
             mustZero("immediate", imm);
         }
-        if (src > 2) return `Invalid call source ${src} in opcode ${hex}`;
+        if (src > CALL_SRC_BTF) return `Invalid call source ${src} in opcode ${hex}`;
         return mustZero("destination", dst) ?? mustZero("offset", offset);
       }
-      if (op === JMP_OP.EXIT) {
-        if (cls === CLASS.JMP32 || x) return unknown;
+      if (op === JMP_EXIT) {
+        if (cls === CLASS_JMP32 || x) return unknown;
         return mustZero("destination", dst) ?? mustZero("source", src) ??
           mustZero("offset", offset) ?? mustZero("immediate", imm);
       }
-      if (op > JMP_OP.JSLE) return unknown;
+      if (op > JMP_JSLE) return unknown;
       if (x) {
         if (src > 10) return `Invalid source register r${src} in opcode ${hex}`;
         return mustZero("immediate", imm);
       }
       return mustZero("source", src);
     }
-    case CLASS.LD: {
-      if (opcode === OP.LDDW) {
-        if (src > 6) return `Invalid lddw source ${src}`;
+    case CLASS_LD: {
+      if (opcode === LDDW) {
+        if (src > LDDW_SRC_MAP_VALUE_BY_IDX) return `Invalid lddw source ${src}`;
         return mustZero("offset", offset);
       }
-      const mode = opcode & 0xe0;
-      const size = opcode & 0x18;
-      if ((mode !== MODE.ABS && mode !== MODE.IND) || size === SIZE.DW) return unknown;
-      if (mode === MODE.ABS) {
+      const mode = opcode & MODE_MASK;
+      const size = opcode & SIZE_MASK;
+      if ((mode !== MODE_ABS && mode !== MODE_IND) || size === SIZE_DW) return unknown;
+      if (mode === MODE_ABS) {
         return mustZero("destination", dst) ?? mustZero("source", src) ??
           mustZero("offset", offset);
       }
       if (src > 10) return `Invalid source register r${src} in opcode ${hex}`;
       return mustZero("destination", dst) ?? mustZero("offset", offset);
     }
-    case CLASS.LDX: {
-      const mode = opcode & 0xe0;
-      if (mode !== MODE.MEM && !(mode === MODE.MEMSX && (opcode & 0x18) !== SIZE.DW)) {
+    case CLASS_LDX: {
+      const mode = opcode & MODE_MASK;
+      if (mode !== MODE_MEM && !(mode === MODE_MEMSX && (opcode & SIZE_MASK) !== SIZE_DW)) {
         return unknown;
       }
       if (src > 10) return `Invalid source register r${src} in opcode ${hex}`;
       return mustZero("immediate", imm);
     }
-    case CLASS.ST: {
-      if ((opcode & 0xe0) !== MODE.MEM) return unknown;
+    case CLASS_ST: {
+      if ((opcode & MODE_MASK) !== MODE_MEM) return unknown;
       return mustZero("source", src);
     }
     default: { // STX
-      const mode = opcode & 0xe0;
+      const mode = opcode & MODE_MASK;
       if (src > 10) return `Invalid source register r${src} in opcode ${hex}`;
-      if (mode === MODE.MEM) return mustZero("immediate", imm);
-      if (mode !== MODE.ATOMIC) return unknown;
-      const size = opcode & 0x18;
-      if (size !== SIZE.W && size !== SIZE.DW) return unknown;
+      if (mode === MODE_MEM) return mustZero("immediate", imm);
+      if (mode !== MODE_ATOMIC) return unknown;
+      const size = opcode & SIZE_MASK;
+      if (size !== SIZE_W && size !== SIZE_DW) return unknown;
       switch (imm) {
-        case ATOMIC_OP.ADD:
-        case ATOMIC_OP.OR:
-        case ATOMIC_OP.AND:
-        case ATOMIC_OP.XOR:
-        case ATOMIC_OP.ADD | ATOMIC_OP.FETCH:
-        case ATOMIC_OP.OR | ATOMIC_OP.FETCH:
-        case ATOMIC_OP.AND | ATOMIC_OP.FETCH:
-        case ATOMIC_OP.XOR | ATOMIC_OP.FETCH:
-        case ATOMIC_OP.XCHG:
-        case ATOMIC_OP.CMPXCHG:
+        case ATOMIC_ADD:
+        case ATOMIC_OR:
+        case ATOMIC_AND:
+        case ATOMIC_XOR:
+        case ATOMIC_ADD | ATOMIC_FETCH:
+        case ATOMIC_OR | ATOMIC_FETCH:
+        case ATOMIC_AND | ATOMIC_FETCH:
+        case ATOMIC_XOR | ATOMIC_FETCH:
+        case ATOMIC_XCHG:
+        case ATOMIC_CMPXCHG:
           return null;
         default:
           return `Unknown atomic operation 0x${(imm >>> 0).toString(16)} in opcode ${hex}`;

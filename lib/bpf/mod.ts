@@ -12,6 +12,7 @@ export * from "./memory.ts";
 export * from "./helpers.ts";
 export * from "./assembler.ts";
 export * from "./disassembler.ts";
+export * from "./runner.ts";
 export * from "./interpreter.ts";
 export * from "./jit.ts";
 export * from "./conformance.ts";

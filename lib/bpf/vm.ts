@@ -8,7 +8,8 @@
 import { BpfError } from "./bpf_error.ts";
 import { type HelperFunction, HelperRegistry } from "./helpers.ts";
 import { decodeProgram, type Program } from "./instruction.ts";
-import { type BpfRunner, Interpreter } from "./interpreter.ts";
+import { Interpreter } from "./interpreter.ts";
+import type { BpfRunner } from "./runner.ts";
 import { compileJit } from "./jit.ts";
 import {
   type BpfMap,

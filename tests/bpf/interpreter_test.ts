@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Interpreter } from "../../lib/bpf/interpreter.ts";
+import { EBPF } from "../../lib/bpf/opcodes.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
@@ -133,4 +134,15 @@ Deno.test("Interpreter resolves lddw map variants through the resolver once", ()
 Deno.test("Interpreter rejects jumps outside the program before running", () => {
   assert.equal(code(() => vm("ja +5\nexit")), "jump");
   assert.equal(code(() => vm("mov %r0, 1").run()), "jump");
+});
+
+Deno.test("the run loop's opcode names have the values of EBPF", () => {
+  // The interpreter keeps a file-local `const enum` (compiled to literals); read it from source.
+  const src = Deno.readTextFileSync(new URL("../../lib/bpf/interpreter.ts", import.meta.url));
+  const body = /const enum Op \{([^}]*)\}/.exec(src)![1];
+  const members = [...body.matchAll(/^\s*([A-Z0-9_]+) = (0x[0-9a-f]+),/gm)];
+  assert.ok(members.length > 90);
+  for (const [, name, value] of members) {
+    assert.equal(Number(value), (EBPF as Record<string, number>)[name], name);
+  }
 });
