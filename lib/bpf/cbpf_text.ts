@@ -7,6 +7,10 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { CbpfInstruction } from "./cbpf.ts";
+import { CBPF, CBPF_MNEMONICS } from "./_cbpf_opcodes.ts";
+
+const { LD, LDX, ST, STX, ALU, RET, MISC, IMM, ABS, IND, MEM, LEN, X, A, NEG, JA } = CBPF;
+const { CLASS_MASK, MODE_MASK, OP_MASK } = CBPF;
 
 /** Options for {@linkcode parseCbpf}. */
 export interface ParseCbpfOptions {
@@ -121,4 +125,52 @@ function bad(source: string, line: number, what: string): BpfError {
  */
 export function formatCbpfDecimal(program: readonly CbpfInstruction[]): string {
   return `${program.length}\n` + program.map((i) => `${i.code} ${i.jt} ${i.jf} ${i.k}\n`).join("");
+}
+
+/**
+ * Formats one classic instruction the way `tcpdump -d` does (`ldh [12]`, `jeq #0x800 jt 2 jf 5`).
+ *
+ * @param ins The instruction.
+ * @param pc Its index (jump targets are printed as absolute indexes).
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { formatCbpfInstruction } from "./cbpf_text.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatCbpfInstruction({ code: 0x28, jt: 0, jf: 0, k: 12 }, 0), "ldh [12]");
+ * assert.equal(formatCbpfInstruction({ code: 0x15, jt: 0, jf: 3, k: 0x800 }, 1), "jeq #0x800 jt 2 jf 5");
+ * ```
+ */
+export function formatCbpfInstruction(ins: CbpfInstruction, pc: number): string {
+  const name = CBPF_MNEMONICS.get(ins.code);
+  if (name === undefined) return `unimp 0x${ins.code.toString(16)}`;
+  const cls = ins.code & CLASS_MASK;
+  const hex = `#0x${ins.k.toString(16)}`;
+  switch (cls) {
+    case RET:
+      return (ins.code & A) ? "ret a" : `ret #${ins.k}`;
+    case LD:
+    case LDX: {
+      const mode = ins.code & MODE_MASK;
+      if (mode === IMM) return `${name} #${ins.k === 0 ? 0 : hex}`;
+      if (mode === LEN) return `${name} #pktlen`;
+      if (mode === MEM) return `${name} M[${ins.k}]`;
+      if (mode === ABS) return `${name} [${ins.k}]`;
+      if (mode === IND) return `${name} [x + ${ins.k}]`;
+      return `${name} 4*([${ins.k}]&0xf)`;
+    }
+    case ST:
+    case STX:
+      return `${name} M[${ins.k}]`;
+    case MISC:
+      return name;
+    case ALU:
+      if ((ins.code & OP_MASK) === NEG) return "neg";
+      return `${name} ${(ins.code & X) ? "x" : hex}`;
+    default: {
+      if ((ins.code & OP_MASK) === JA) return `ja ${pc + 1 + ins.k}`;
+      const operand = (ins.code & X) ? "x" : hex;
+      return `${name} ${operand} jt ${pc + 1 + ins.jt} jf ${pc + 1 + ins.jf}`;
+    }
+  }
 }
