@@ -11,8 +11,7 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { HelperRegistry } from "./helpers.ts";
-import type { BpfMemory } from "./memory.ts";
+import type { MapPool } from "./map_pool.ts";
 import { type BpfProfile, CLOUD } from "./profile.ts";
 
 /** Update flag: create the element or replace it. */
@@ -26,13 +25,6 @@ export const BPF_EXIST = 2;
 export const BPF_MAP_TYPE_HASH = 1;
 /** Linux's map type number for array maps (`BPF_MAP_TYPE_ARRAY`). */
 export const BPF_MAP_TYPE_ARRAY = 2;
-
-/** Linux's helper id of `bpf_map_lookup_elem`. */
-export const HELPER_MAP_LOOKUP_ELEM = 1;
-/** Linux's helper id of `bpf_map_update_elem`. */
-export const HELPER_MAP_UPDATE_ELEM = 2;
-/** Linux's helper id of `bpf_map_delete_elem`. */
-export const HELPER_MAP_DELETE_ELEM = 3;
 
 /** Errno values the map helpers return (negated), as Linux does. */
 export const ERRNO: Readonly<
@@ -54,73 +46,6 @@ export interface BpfMapSpec {
   maxEntries: number;
   /** A name for messages and for the ELF loader. */
   name?: string;
-}
-
-/**
- * A fixed pool of memory allocated once, from which the `embedded` profile carves every map.
- * When it is used up, creating another map fails.
- */
-export class MapPool {
-  #buffer: ArrayBuffer;
-  #used = 0;
-
-  /**
-   * Allocates the pool.
-   *
-   * @param bytes The pool's size in bytes.
-   * @example
-   * ```ts
-   * import { MapPool } from "./maps.ts";
-   * import assert from "node:assert/strict";
-   * const pool = new MapPool(1024);
-   * assert.equal(pool.free, 1024);
-   * ```
-   */
-  constructor(bytes: number) {
-    if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new RangeError(`Map pool size must be a whole number of bytes, got ${bytes}`);
-    }
-    this.#buffer = new ArrayBuffer(bytes);
-  }
-
-  /** Bytes not yet handed out. */
-  get free(): number {
-    return this.#buffer.byteLength - this.#used;
-  }
-
-  /** The pool's total size in bytes. */
-  get size(): number {
-    return this.#buffer.byteLength;
-  }
-
-  /**
-   * Hands out `bytes` zeroed bytes (8-byte aligned) from the pool.
-   *
-   * @param bytes How many.
-   * @param what What the memory is for, for the error message.
-   * @returns The bytes; throws a `BpfError` (`"limit"`) when the pool is exhausted.
-   * @example
-   * ```ts
-   * import { MapPool } from "./maps.ts";
-   * import assert from "node:assert/strict";
-   * const pool = new MapPool(16);
-   * assert.equal(pool.allocate(10, "test").length, 10);
-   * assert.throws(() => pool.allocate(10, "test"), /pool/);
-   * ```
-   */
-  allocate(bytes: number, what: string): Uint8Array {
-    const start = (this.#used + 7) & ~7;
-    if (start + bytes > this.#buffer.byteLength) {
-      throw new BpfError(
-        "limit",
-        `Map pool exhausted: ${what} needs ${bytes} bytes, ${
-          Math.max(0, this.#buffer.byteLength - start)
-        } of ${this.#buffer.byteLength} left`,
-      );
-    }
-    this.#used = start + bytes;
-    return new Uint8Array(this.#buffer, start, bytes);
-  }
 }
 
 /** Options for {@linkcode createMap}. */
@@ -636,7 +561,7 @@ export class BpfMap {
  * @returns The map; throws a `BpfError` for a bad spec or an exhausted pool.
  * @example
  * ```ts
- * import { createMap, MapPool } from "./maps.ts";
+ * import { createMap, MapPool } from "@mxy/mxy/bpf";
  * import { EMBEDDED } from "./profile.ts";
  * import assert from "node:assert/strict";
  * const pool = new MapPool(256);
@@ -689,59 +614,4 @@ function hashBytes(b: Uint8Array, o: number, n: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
   return h >>> 0;
-}
-
-/** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
-export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
-
-/**
- * Registers `bpf_map_lookup_elem` (1), `bpf_map_update_elem` (2) and `bpf_map_delete_elem` (3)
- * with Linux's ids in a helper registry. `R1` is a map handle (`MAP_HANDLE_BASE + fd`, what
- * `lddw rX, map` loads, fd = index in `maps`), `R2` a pointer to the key, `R3` to the value and
- * `R4` the update flags. Lookup returns a pointer to the live value or 0; update and delete return
- * 0 or a negative errno, as in Linux.
- *
- * @param registry The registry to add to.
- * @param maps The maps by fd (the array may grow later; it is read at call time).
- * @returns The registry.
- * @example
- * ```ts
- * import { createMap, registerMapHelpers } from "./maps.ts";
- * import { HelperRegistry } from "./helpers.ts";
- * import assert from "node:assert/strict";
- * const reg = registerMapHelpers(new HelperRegistry(), [
- *   createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 }),
- * ]);
- * assert.equal(reg.name(1), "map_lookup_elem");
- * ```
- */
-export function registerMapHelpers(
-  registry: HelperRegistry,
-  maps: readonly BpfMap[],
-): HelperRegistry {
-  const mapOf = (handle: bigint): BpfMap => {
-    const fd = handle - MAP_HANDLE_BASE;
-    const m = fd >= 0n && fd < BigInt(maps.length) ? maps[Number(fd)] : undefined;
-    if (m === undefined) {
-      throw new BpfError("helper", `Map helper called with 0x${handle.toString(16)}, not a map`);
-    }
-    return m;
-  };
-  const key = (m: BpfMap, memory: BpfMemory, p: bigint) => memory.slice(p, m.keySize);
-  registry.register(1, "map_lookup_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    const s = m.findSlot(key(m, ctx.memory, r2), 0);
-    return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
-  });
-  registry.register(2, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    const v = ctx.memory.slice(r3, m.valueSize);
-    const r = m.updateErrno(key(m, ctx.memory, r2), 0, v, 0, Number(r4 & 0xffffffffn));
-    return BigInt.asUintN(64, BigInt(r));
-  });
-  registry.register(3, "map_delete_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    return BigInt.asUintN(64, BigInt(m.deleteErrno(key(m, ctx.memory, r2), 0)));
-  });
-  return registry;
 }

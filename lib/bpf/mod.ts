@@ -22,6 +22,7 @@ export * from "./cbpf_validate.ts";
 export * from "./cbpf_text.ts";
 export * from "./cbpf_filter.ts";
 export * from "./maps.ts";
+export * from "./map_pool.ts";
 export * from "./profile.ts";
 export * from "./verifier.ts";
 export * from "./vm.ts";

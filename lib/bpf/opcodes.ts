@@ -274,7 +274,7 @@ export const EBPF = {
  * @returns 4, 2, 1 or 8.
  */
 export function accessBytes(opcode: number): number {
-  switch (opcode & 0x18) {
+  switch (opcode & EBPF.SIZE_MASK) {
     case W:
       return 4;
     case H:

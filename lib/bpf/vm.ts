@@ -11,17 +11,15 @@ import { decodeProgram, type Program } from "./instruction.ts";
 import { Interpreter } from "./interpreter.ts";
 import type { BpfRunner } from "./runner.ts";
 import { compileJit } from "./jit.ts";
-import {
-  type BpfMap,
-  type BpfMapSpec,
-  createMap,
-  MAP_HANDLE_BASE,
-  MapPool,
-  registerMapHelpers,
-} from "./maps.ts";
+import { type BpfMap, type BpfMapSpec, createMap } from "./maps.ts";
+import { MapPool } from "./map_pool.ts";
+import { MAP_HANDLE_BASE, registerMapHelpers } from "./_map_helpers.ts";
 import type { BpfMemory } from "./memory.ts";
+import { EBPF } from "./opcodes.ts";
 import { type BpfProfile, type BpfProfileName, CLOUD, getProfile } from "./profile.ts";
 import { verify, type VerifyInput, type VerifyReport } from "./verifier.ts";
+
+const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX } = EBPF;
 
 /** Options for {@linkcode BpfVm}. */
 export interface BpfVmOptions {
@@ -192,7 +190,9 @@ export class BpfVm {
       budget: this.profile.runBudget,
       lddw: (src: number, imm: number, imm2: number, memory: BpfMemory): bigint => {
         const m = maps[imm];
-        if (src === 1 || src === 5) return MAP_HANDLE_BASE + BigInt(imm);
+        if (src === LDDW_SRC_MAP_BY_FD || src === LDDW_SRC_MAP_BY_IDX) {
+          return MAP_HANDLE_BASE + BigInt(imm);
+        }
         return memory.addressOf(m.valueView(0)) + BigInt(imm2);
       },
     };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, ERRNO, MapPool } from "../../lib/bpf/maps.ts";
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, ERRNO } from "../../lib/bpf/maps.ts";
+import { MapPool } from "../../lib/bpf/map_pool.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 

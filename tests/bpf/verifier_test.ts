@@ -10,7 +10,8 @@ import {
   programOf,
 } from "../../lib/bpf/instruction.ts";
 import { Interpreter } from "../../lib/bpf/interpreter.ts";
-import { createMap, registerMapHelpers } from "../../lib/bpf/maps.ts";
+import { createMap } from "../../lib/bpf/maps.ts";
+import { registerMapHelpers } from "../../lib/bpf/_map_helpers.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { verify, type VerifyOptions } from "../../lib/bpf/verifier.ts";
 import { parseConformance } from "../../lib/bpf/conformance.ts";
