@@ -9,7 +9,7 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { ElfProgram } from "./elf_object.ts";
-import { decodeProgram, type Instruction, type Program, programOf } from "./instruction.ts";
+import { type BpfInstruction, type BpfProgram, decodeProgram, programOf } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 import { type ElfFile, type ElfRelocation, type ElfSection, STT_FUNC } from "./_elf_file.ts";
 import type { ElfMaps } from "./_elf_maps.ts";
@@ -24,7 +24,7 @@ const R_BPF_64_64 = 1,
   R_BPF_64_32 = 10;
 
 /** Decodes a code section leniently (relocations still have to fill in fields). */
-function decodeSection(elf: ElfFile, s: ElfSection): Program {
+function decodeSection(elf: ElfFile, s: ElfSection): BpfProgram {
   if (s.size % 8 !== 0) {
     throw elf.err(`Section "${s.name}" size ${s.size} is not a multiple of 8`, s.offset);
   }
@@ -39,7 +39,7 @@ function decodeSection(elf: ElfFile, s: ElfSection): Program {
 }
 
 /** The instruction at a slot of the program being built. */
-function indexAt(elf: ElfFile, slot: number, ins: Instruction[]): number {
+function indexAt(elf: ElfFile, slot: number, ins: BpfInstruction[]): number {
   let s = 0;
   for (let i = 0; i < ins.length; i++) {
     if (s === slot) return i;
@@ -66,10 +66,10 @@ export function elfProgram(
 ): ElfProgram {
   const { mapBySym, dataMap } = maps;
   const prog = decodeSection(elf, s);
-  const ins: Instruction[] = prog.instructions.map((x) => ({ ...x }));
+  const ins: BpfInstruction[] = prog.instructions.map((x) => ({ ...x }));
   let textBase = -1; // slot where .text was appended
   const own = elf.relocations(s);
-  const apply = (list: ElfRelocation[], base: number, p: Program, sec: ElfSection) => {
+  const apply = (list: ElfRelocation[], base: number, p: BpfProgram, sec: ElfSection) => {
     for (const r of list) {
       if (r.offset % 8 !== 0) {
         throw elf.err(
@@ -145,7 +145,7 @@ export function elfProgram(
   };
   const needsText = own.some((r) => r.type === R_BPF_64_32);
   let textRelocs: ElfRelocation[] = [];
-  let textProg: Program | null = null;
+  let textProg: BpfProgram | null = null;
   if (needsText && text !== undefined && text !== s) {
     textProg = decodeSection(elf, text);
     textBase = prog.slotCount;

@@ -7,11 +7,11 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { conformanceHelpers, type HelperContext, type HelperRegistry } from "./helpers.ts";
-import { checkInstruction, type Program } from "./instruction.ts";
+import { type HelperContext, HelperRegistry } from "./helpers.ts";
+import { type BpfProgram, checkInstruction } from "./instruction.ts";
 import { BpfMemory, MEM_REGION, STACK_REGION } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
-import type { RunOptions } from "./runner.ts";
+import type { BpfRunOptions } from "./runner.ts";
 import { fromBig, HI, toBig } from "./_u64.ts";
 
 const {
@@ -112,10 +112,10 @@ export class Machine {
    * @param program The decoded program.
    * @param options Run options.
    */
-  constructor(program: Program, options: RunOptions = {}) {
+  constructor(program: BpfProgram, options: BpfRunOptions = {}) {
     const stackSize = options.stackSize ?? 512;
     this.memory = new BpfMemory(stackSize);
-    this.helpers = options.helpers ?? conformanceHelpers();
+    this.helpers = options.helpers ?? new HelperRegistry();
     this.budget = options.budget ?? 1_000_000;
     this.frameSize = options.frameSize ?? Math.min(512, stackSize);
     this.maxCallDepth = options.maxCallDepth ?? 8;

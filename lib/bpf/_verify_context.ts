@@ -6,7 +6,7 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { HelperRegistry } from "./helpers.ts";
-import type { Instruction, Program } from "./instruction.ts";
+import type { BpfInstruction, BpfProgram } from "./instruction.ts";
 import type { BpfMap } from "./maps.ts";
 import { type BpfProfile, CLOUD } from "./profile.ts";
 import type { VerifyInput, VerifyOptions } from "./verifier.ts";
@@ -14,9 +14,9 @@ import type { VerifyInput, VerifyOptions } from "./verifier.ts";
 /** The program under verification and the options, with defaults applied. */
 export class VerifyContext {
   /** The program. */
-  readonly program: Program;
+  readonly program: BpfProgram;
   /** Its logical instructions. */
-  readonly ins: Instruction[];
+  readonly ins: BpfInstruction[];
   /** How many there are. */
   readonly n: number;
   /** The limits. */
@@ -34,7 +34,7 @@ export class VerifyContext {
    * @param program The program.
    * @param options The verifier's options.
    */
-  constructor(program: Program, options: VerifyOptions) {
+  constructor(program: BpfProgram, options: VerifyOptions) {
     this.program = program;
     this.ins = program.instructions;
     this.n = program.instructions.length;

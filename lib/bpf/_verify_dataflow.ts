@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Instruction } from "./instruction.ts";
+import type { BpfInstruction } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_ALU, CLASS_JMP, CLASS_JMP32 } = EBPF;
@@ -30,7 +30,7 @@ const EFFECT_ALU_READS = 0, EFFECT_OTHER_READS = 1, EFFECT_WRITES = 2;
  * read (branch operands, addresses, stored values, helper and call arguments, R0 at exit);
  * `EFFECT_WRITES`, what it writes (never r10).
  */
-function registerEffects(x: Instruction, out: Uint16Array): void {
+function registerEffects(x: BpfInstruction, out: Uint16Array): void {
   const cls = x.opcode & CLASS_MASK, op = x.opcode & OP_MASK, useX = (x.opcode & SRC_X) !== 0;
   let f = 0, u = 0, d = 0;
   if (cls === CLASS_ALU || cls === CLASS_ALU64) {
@@ -76,7 +76,7 @@ function registerEffects(x: Instruction, out: Uint16Array): void {
  * @param succ The successors of each instruction.
  * @returns A bit set of registers per instruction.
  */
-export function liveRegisters(ins: readonly Instruction[], succ: number[][]): Uint16Array {
+export function liveRegisters(ins: readonly BpfInstruction[], succ: number[][]): Uint16Array {
   const n = ins.length;
   const use = new Uint16Array(n), def = new Uint16Array(n);
   const fx = new Uint16Array(3);
@@ -114,7 +114,7 @@ export function liveRegisters(ins: readonly Instruction[], succ: number[][]): Ui
  * @returns A bit set of registers per instruction.
  */
 export function preciseRegisters(
-  ins: readonly Instruction[],
+  ins: readonly BpfInstruction[],
   succ: number[][],
   subOf: Int32Array,
 ): Uint16Array {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Instruction } from "./instruction.ts";
+import type { BpfInstruction } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 import {
   constant,
@@ -36,7 +36,7 @@ const { LDDW_SRC_MAP_BY_IDX, LDDW_SRC_MAP_VALUE_BY_IDX } = EBPF;
  * @param x The `lddw`.
  * @returns The register value.
  */
-export function mapReference(w: Walker, i: number, x: Instruction): Reg {
+export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   const lo = BigInt(x.imm >>> 0);
   const hi = BigInt((x.imm2 ?? 0) >>> 0);
   switch (x.src) {

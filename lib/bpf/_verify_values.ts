@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Instruction } from "./instruction.ts";
+import type { BpfInstruction } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 
 const { SRC_X, ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } = EBPF;
@@ -316,7 +316,13 @@ export function decide(op: number, a: Reg, b: Reg, is64: boolean): boolean | nul
 }
 
 /** Narrows the compared register's range on one side of an unsigned comparison. */
-export function refine(r: Reg[], x: Instruction, op: number, is64: boolean, taken: boolean): void {
+export function refine(
+  r: Reg[],
+  x: BpfInstruction,
+  op: number,
+  is64: boolean,
+  taken: boolean,
+): void {
   const a = r[x.dst];
   const b = (x.opcode & SRC_X) ? r[x.src] : constant(BigInt(x.imm));
   if (a.t !== SCALAR || b.t !== SCALAR || !isConst(b)) return;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Instruction } from "./instruction.ts";
+import type { BpfInstruction } from "./instruction.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { VerifyContext } from "./_verify_context.ts";
 import type { ControlFlow } from "./_verify_cfg.ts";
@@ -248,7 +248,7 @@ export class Walker {
     if (k === 10) throw this.ctx.err(i, "frame pointer is read only");
   }
 
-  #alu(i: number, x: Instruction, r: Reg[], is64: boolean): void {
+  #alu(i: number, x: BpfInstruction, r: Reg[], is64: boolean): void {
     const op = x.opcode & OP_MASK;
     const useX = (x.opcode & SRC_X) !== 0;
     this.writable(i, x.dst);
@@ -291,7 +291,7 @@ export class Walker {
     r[x.dst] = scalarAlu(op, x.offset, dst, src, is64);
   }
 
-  #ptrAlu(i: number, x: Instruction, dst: Reg, src: Reg, op: number, is64: boolean): Reg {
+  #ptrAlu(i: number, x: BpfInstruction, dst: Reg, src: Reg, op: number, is64: boolean): Reg {
     const name = (t: number) => TYPE_NAME[t];
     if (!is64) throw this.ctx.err(i, `R${x.dst} 32-bit pointer arithmetic prohibited`);
     if (dst.t === PTR_MAP_VALUE_OR_NULL || src.t === PTR_MAP_VALUE_OR_NULL) {
@@ -340,7 +340,7 @@ export class Walker {
     return { ...p, vmin, vmax };
   }
 
-  #jmp(i: number, x: Instruction, st: State, work: Work[]): number {
+  #jmp(i: number, x: BpfInstruction, st: State, work: Work[]): number {
     const f = st.frames[st.frames.length - 1];
     const r = f.regs;
     const op = x.opcode & OP_MASK;
@@ -412,7 +412,7 @@ export class Walker {
     return f.returnTo;
   }
 
-  #localCall(i: number, x: Instruction, st: State): number {
+  #localCall(i: number, x: BpfInstruction, st: State): number {
     const t = this.ctx.target(i, x.imm);
     const caller = st.frames[st.frames.length - 1];
     if (st.frames.length >= this.ctx.profile.maxCallDepth) {

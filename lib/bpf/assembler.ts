@@ -11,7 +11,7 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { encodeProgram, type Instruction } from "./instruction.ts";
+import { type BpfInstruction, encodeProgram } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 import {
   ALU_MNEMONICS,
@@ -21,7 +21,17 @@ import {
   SIZE_SUFFIXES,
 } from "./_mnemonics.ts";
 
-/** Options of {@linkcode assemble}. */
+/**
+ * Options of {@linkcode assemble}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type AssembleOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: AssembleOptions = { file: "count.s" };
+ * assert.throws(() => assemble("mov %r0, 1\njeq %r0, 1, nowhere\nexit", options), /Invalid label: nowhere \(at count.s, line 2\)/);
+ * ```
+ */
 export interface AssembleOptions {
   /** A file name for error messages. */
   file?: string;
@@ -58,7 +68,7 @@ const MEMORY_OPS: ReadonlyMap<string, number> = new Map(
 );
 
 interface Pending {
-  insn: Instruction;
+  insn: BpfInstruction;
   label: string;
   field: "offset" | "imm";
   line: number;
@@ -127,7 +137,7 @@ function parseMemory(tok: string): [number, number] {
   return [reg, off];
 }
 
-function insn(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction {
+function insn(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): BpfInstruction {
   return { opcode, dst, src, offset, imm };
 }
 
@@ -144,17 +154,12 @@ function expectCount(mnemonic: string, ops: string[], n: number): void {
  * @param options A file name for errors.
  * @returns The logical instructions (`lddw` as one instruction).
  * @throws {BpfError} `asm` with the 1-based line number.
- * @example
- * ```ts
- * import { assembleInstructions } from "./assembler.ts";
- * import assert from "node:assert/strict";
- * const insns = assembleInstructions("mov %r0, 1\nja +0\nexit\n");
- * assert.equal(insns.length, 3);
- * assert.equal(insns[0].opcode, 0xb7);
- * ```
  */
-export function assembleInstructions(source: string, options: AssembleOptions = {}): Instruction[] {
-  const out: Instruction[] = [];
+export function assembleInstructions(
+  source: string,
+  options: AssembleOptions = {},
+): BpfInstruction[] {
+  const out: BpfInstruction[] = [];
   const slotOf: number[] = [];
   const labels = new Map<string, number>();
   const pending: Pending[] = [];
@@ -178,7 +183,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
       const mnemonic = (tokens[0] ?? "").toLowerCase();
       const ops = tokens.slice(1);
       const jumpTarget = (
-        i: Instruction,
+        i: BpfInstruction,
         tok: string,
         field: "offset" | "imm",
       ): void => {
@@ -189,7 +194,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
           pending.push({ insn: i, label: tok, field, line: ln + 1 });
         } else fail(`Invalid jump target: ${tok}`);
       };
-      let result: Instruction;
+      let result: BpfInstruction;
       if (mnemonic === "lock") {
         let k = 0;
         let fetch = false;
@@ -324,7 +329,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
       throw e;
     }
   }
-  const slotIndex = new Map<Instruction, number>();
+  const slotIndex = new Map<BpfInstruction, number>();
   out.forEach((i, k) => slotIndex.set(i, slotOf[k]));
   for (const p of pending) {
     let target = labels.get(p.label);
@@ -351,13 +356,22 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
  * @param options A file name for errors.
  * @returns The bytecode (8 bytes per slot, little-endian).
  * @throws {BpfError} `asm` with the 1-based line number.
+ *
  * @example
  * ```ts
- * import { assemble } from "./assembler.ts";
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const bytes = assemble("lddw %r0, 0x1122334455667788\nexit");
- * assert.equal(bytes.length, 24);
- * assert.equal(bytes[0], 0x18);
+ * const bytes = assemble(`
+ *   mov %r0, 0
+ *   mov %r1, 10
+ * loop:
+ *   add %r0, %r1      # r0 = 10 + 9 + ... + 1
+ *   sub %r1, 1
+ *   jne %r1, 0, loop
+ *   exit
+ * `);
+ * assert.equal(bytes.length, 6 * 8);
+ * assert.equal(new BpfInterpreter(decodeProgram(bytes)).run(), 55n);
  * ```
  */
 export function assemble(source: string, options: AssembleOptions = {}): Uint8Array {

@@ -31,6 +31,21 @@ import { MxyError } from "../core/mxy_error.ts";
  * - `limit`: a resource limit (map pool exhausted, deadline passed).
  * - `profile`: something the profile does not allow (JIT, resizing maps).
  * - `internal`: a check that should never fail did (a bug in mxy, not in the input).
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfError, type BpfErrorCode } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const codeOf = (f: () => unknown): BpfErrorCode | undefined => {
+ *   try {
+ *     f();
+ *   } catch (e) {
+ *     if (e instanceof BpfError) return e.code;
+ *   }
+ *   return undefined;
+ * };
+ * assert.equal(codeOf(() => assemble("frob %r0")), "asm");
+ * ```
  */
 export type BpfErrorCode =
   | "decode"
@@ -57,7 +72,17 @@ export type BpfErrorCode =
   | "profile"
   | "internal";
 
-/** Where a {@linkcode BpfError} happened, and the error underneath. */
+/**
+ * Where a {@linkcode BpfError} happened, and the error underneath.
+ *
+ * @example
+ * ```ts
+ * import { BpfError, type BpfErrorOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const where: BpfErrorOptions = { file: "prog.s", line: 3 };
+ * assert.equal(new BpfError("asm", "Invalid mnemonic: frob", where).message, "Invalid mnemonic: frob (at prog.s, line 3)");
+ * ```
+ */
 export interface BpfErrorOptions extends ErrorOptions {
   /** The instruction index (slot number, as jump offsets count) or -1. */
   pc?: number;
@@ -74,12 +99,22 @@ export interface BpfErrorOptions extends ErrorOptions {
  *
  * @example
  * ```ts
- * import { BpfError } from "./bpf_error.ts";
+ * import { BpfError, BpfInterpreter, decodeProgram, MxyError } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const err = new BpfError("memory", "Out-of-bounds read of 4 bytes", { pc: 7 });
- * assert.equal(err.code, "memory");
- * assert.equal(err.pc, 7);
- * assert.match(err.message, /at insn 7/);
+ * // ldxw r0, [r1+8] on 4 bytes of memory reads out of bounds.
+ * const vm = new BpfInterpreter(decodeProgram(new Uint8Array([
+ *   0x61, 0x10, 8, 0, 0, 0, 0, 0,
+ *   0x95, 0x00, 0, 0, 0, 0, 0, 0,
+ * ])));
+ * try {
+ *   vm.run(new Uint8Array(4));
+ *   assert.fail("the read is out of bounds");
+ * } catch (e) {
+ *   assert.ok(e instanceof BpfError && e instanceof MxyError);
+ *   assert.equal(e.code, "memory");
+ *   assert.equal(e.pc, 0);
+ *   assert.match(e.message, /Out-of-bounds read of 4 bytes .* \(at insn 0\)/);
+ * }
  * ```
  */
 export class BpfError extends MxyError {

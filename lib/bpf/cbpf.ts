@@ -12,7 +12,25 @@ import { CBPF_MEMWORDS } from "./_cbpf_opcodes.ts";
 import { execute } from "./_cbpf_interpreter.ts";
 import { jitCbpf } from "./_cbpf_jit.ts";
 
-/** One classic BPF instruction: `{ code, jt, jf, k }` as in `struct sock_filter`. */
+/**
+ * One classic BPF instruction: `{ code, jt, jf, k }` as in `struct sock_filter`.
+ *
+ * @example
+ * ```ts
+ * import { type CbpfInstruction, compileCbpf } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // tcpdump -dd "ip": ldh [12]; jeq #0x800 jt 0 jf 1; ret #262144; ret #0
+ * const ip: CbpfInstruction[] = [
+ *   { code: 0x28, jt: 0, jf: 0, k: 12 },
+ *   { code: 0x15, jt: 0, jf: 1, k: 0x800 },
+ *   { code: 0x06, jt: 0, jf: 0, k: 262144 },
+ *   { code: 0x06, jt: 0, jf: 0, k: 0 },
+ * ];
+ * const frame = new Uint8Array(14);
+ * frame[12] = 0x08;
+ * assert.equal(compileCbpf(ip).run(frame), 262144);
+ * ```
+ */
 export interface CbpfInstruction {
   /** The 16-bit opcode. */
   code: number;
@@ -24,7 +42,20 @@ export interface CbpfInstruction {
   k: number;
 }
 
-/** A validated classic program, decoded into flat arrays for a fast run loop. */
+/**
+ * A validated classic program, decoded into flat arrays for a fast run loop.
+ *
+ * @example
+ * ```ts
+ * import { type CbpfProgram, compileCbpf, parseCbpf } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // ld #len; ret a: keep the packet's length on the wire
+ * const prog: CbpfProgram = compileCbpf(parseCbpf("2\n128 0 0 0\n22 0 0 0\n"));
+ * assert.equal(prog.run(new Uint8Array(60), 1514), 1514);
+ * const capture = new Uint8Array(100);
+ * assert.equal(prog.runAt(capture, 40, 60, 60), 60); // 60 bytes at offset 40, no subarray
+ * ```
+ */
 export interface CbpfProgram {
   /** The instructions as given. */
   readonly instructions: readonly CbpfInstruction[];
@@ -50,7 +81,19 @@ export interface CbpfProgram {
   runAt(buf: Uint8Array, offset: number, caplen: number, wireLength: number): number;
 }
 
-/** Options for {@linkcode compileCbpf}. */
+/**
+ * Options for {@linkcode compileCbpf}.
+ *
+ * @example
+ * ```ts
+ * import { compileCbpf, type CompileCbpfOptions, parseCbpf } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const program = parseCbpf("2\n48 0 0 0\n22 0 0 0\n"); // ldb [0]; ret a
+ * const interpreted: CompileCbpfOptions = { jit: false };
+ * const packet = new Uint8Array([9]);
+ * assert.equal(compileCbpf(program, interpreted).run(packet), compileCbpf(program).run(packet));
+ * ```
+ */
 export interface CompileCbpfOptions {
   /**
    * Compile the program into a JavaScript function (default `true`); `false` runs it in the
@@ -68,7 +111,7 @@ export interface CompileCbpfOptions {
  * @returns The runnable program; throws a `BpfError` (`"cbpf-invalid"`) when validation fails.
  * @example
  * ```ts
- * import { compileCbpf } from "./cbpf.ts";
+ * import { compileCbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * // ldb [0]; jeq #7, accept, drop
  * const prog = compileCbpf([

@@ -14,7 +14,7 @@
 import { BpfError } from "./bpf_error.ts";
 import type { CbpfInstruction } from "./cbpf.ts";
 import { validateCbpf } from "./cbpf_validate.ts";
-import { type Instruction, type Program, programOf } from "./instruction.ts";
+import { type BpfInstruction, type BpfProgram, programOf } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 import { CBPF } from "./_cbpf_opcodes.ts";
 
@@ -22,7 +22,18 @@ const { MOV64_REG, MOV32_IMM, MOV32_REG, ADD64_IMM, ADD64_REG, AND32_IMM, LSH32_
 const { LDXW, LDXH, LDXB, STXW, BE, JA, JLT_IMM, JGT_IMM, JGT_REG, JEQ32_IMM, JLT32_IMM } = EBPF;
 const { EXIT, CLASS_ALU, CLASS_JMP32, SRC_X } = EBPF;
 
-/** Options for {@linkcode cbpfToEbpf}. */
+/**
+ * Options for {@linkcode cbpfToEbpf}.
+ *
+ * @example
+ * ```ts
+ * import { cbpfToEbpf, type CbpfToEbpfOptions, parseCbpf, verifyProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: CbpfToEbpfOptions = { maxPacket: 1514 };
+ * const prog = cbpfToEbpf(parseCbpf("2\n48 0 0 0\n22 0 0 0\n"), options); // ldb [0]; ret a
+ * assert.equal(verifyProgram(prog, { input: { kind: "packet", size: 1514 } }).subprograms, 1);
+ * ```
+ */
 export interface CbpfToEbpfOptions {
   /**
    * The largest packet the program will see (default 65,535): indexed loads are bounded by it,
@@ -47,7 +58,7 @@ function loadOf(size: number): number {
   return size === 4 ? LDXW : size === 2 ? LDXH : LDXB;
 }
 
-function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction {
+function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): BpfInstruction {
   return { opcode, dst, src, offset, imm: imm | 0 };
 }
 
@@ -61,8 +72,7 @@ function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction
  *   program.
  * @example
  * ```ts
- * import { cbpfToEbpf } from "./cbpf_ebpf.ts";
- * import { BpfVm } from "./vm.ts";
+ * import { BpfVm, cbpfToEbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * // ldb [0]; jeq #7 → ret #1 : ret #0
  * const prog = cbpfToEbpf([
@@ -82,18 +92,18 @@ function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction
 export function cbpfToEbpf(
   program: readonly CbpfInstruction[],
   options: CbpfToEbpfOptions = {},
-): Program {
+): BpfProgram {
   validateCbpf(program);
   const max = options.maxPacket ?? 65535;
   if (!Number.isInteger(max) || max < 0 || max > 0x7fff_0000) {
     throw new RangeError(`maxPacket must be 0 to 2^31, got ${max}`);
   }
-  const out: Instruction[] = [];
+  const out: BpfInstruction[] = [];
   // Jumps to fix once every classic instruction's first eBPF instruction is known:
   // [eBPF index, classic target] or [eBPF index, -1] for "return 0".
   const fix: [number, number][] = [];
   const startOf: number[] = [];
-  const emit = (...list: Instruction[]) => out.push(...list);
+  const emit = (...list: BpfInstruction[]) => out.push(...list);
   const jumpTo = (opcode: number, dst: number, src: number, imm: number, target: number) => {
     fix.push([out.length, target]);
     emit(ins(opcode, dst, src, 0, imm));

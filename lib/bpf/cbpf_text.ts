@@ -12,7 +12,17 @@ import { CBPF, CBPF_MNEMONICS } from "./_cbpf_opcodes.ts";
 const { LD, LDX, ST, STX, ALU, RET, MISC, IMM, ABS, IND, MEM, LEN, X, A, NEG, JA } = CBPF;
 const { CLASS_MASK, MODE_MASK, OP_MASK } = CBPF;
 
-/** Options for {@linkcode parseCbpf}. */
+/**
+ * Options for {@linkcode parseCbpf}.
+ *
+ * @example
+ * ```ts
+ * import { parseCbpf, type ParseCbpfOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: ParseCbpfOptions = { source: "ip.bpf" };
+ * assert.throws(() => parseCbpf("2\n40 0 0 12\n", options), /count line says 2 instructions but 1 follow \(at ip\.bpf, line 3\)/);
+ * ```
+ */
 export interface ParseCbpfOptions {
   /** A name for the source, used in error messages (a file name). Default `"<input>"`. */
   source?: string;
@@ -28,7 +38,7 @@ export interface ParseCbpfOptions {
  *   code `"cbpf-parse"` naming the source and line on bad input.
  * @example
  * ```ts
- * import { parseCbpf } from "./cbpf_text.ts";
+ * import { parseCbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const ddd = parseCbpf("2\n40 0 0 12\n6 0 0 262144\n");
  * assert.deepEqual(ddd[0], { code: 40, jt: 0, jf: 0, k: 12 });
@@ -116,7 +126,7 @@ function bad(source: string, line: number, what: string): BpfError {
  * @returns The text, one line per instruction after the count line.
  * @example
  * ```ts
- * import { formatCbpfDecimal, parseCbpf } from "./cbpf_text.ts";
+ * import { formatCbpfDecimal, parseCbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const p = [{ code: 6, jt: 0, jf: 0, k: 0 }];
  * assert.equal(formatCbpfDecimal(p), "1\n6 0 0 0\n");
@@ -135,7 +145,7 @@ export function formatCbpfDecimal(program: readonly CbpfInstruction[]): string {
  * @returns The text.
  * @example
  * ```ts
- * import { formatCbpfInstruction } from "./cbpf_text.ts";
+ * import { formatCbpfInstruction } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * assert.equal(formatCbpfInstruction({ code: 0x28, jt: 0, jf: 0, k: 12 }, 0), "ldh [12]");
  * assert.equal(formatCbpfInstruction({ code: 0x15, jt: 0, jf: 3, k: 0x800 }, 1), "jeq #0x800 jt 2 jf 5");

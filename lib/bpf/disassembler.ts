@@ -6,11 +6,11 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import {
+  type BpfInstruction,
+  type BpfProgram,
   checkInstruction,
   decodeProgram,
-  type Instruction,
   lddwValue,
-  type Program,
 } from "./instruction.ts";
 import { EBPF } from "./opcodes.ts";
 import {
@@ -29,7 +29,18 @@ const { MODE_ATOMIC, ALU_DIV, ALU_NEG, ALU_MOD, ALU_MOV, ALU_END, ATOMIC_FETCH, 
 const { ATOMIC_CMPXCHG, CALL_SRC_LOCAL, CALL_SRC_BTF, LDDW_SRC_IMM64 } = EBPF;
 const { LE, BE, LDDW, JA, JA32, CALL, CALLX, EXIT } = EBPF;
 
-/** Options of {@linkcode disassemble}. */
+/**
+ * Options of {@linkcode disassemble}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, disassemble, type DisassembleOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const bytes = assemble("jeq %r1, 0, +1\nmov %r0, 1\nexit");
+ * const options: DisassembleOptions = { labels: true };
+ * assert.equal(disassemble(bytes, options), "jeq %r1, 0, L2\nmov %r0, 1\nL2:\nexit\n");
+ * ```
+ */
 export interface DisassembleOptions {
   /** Print jump and local call targets as labels `L<slot>:` instead of `+N`/`-N` (default false). */
   labels?: boolean;
@@ -58,14 +69,8 @@ function rel(n: number): string {
  * @param insn The instruction.
  * @param target Optional: a function turning a relative jump into a label.
  * @returns The text, e.g. `ldxw %r0, [%r1+4]`.
- * @example
- * ```ts
- * import { formatInstruction } from "./disassembler.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatInstruction({ opcode: 0x61, dst: 0, src: 1, offset: 4, imm: 0 }), "ldxw %r0, [%r1+4]");
- * ```
  */
-export function formatInstruction(insn: Instruction, target?: (rel: number) => string): string {
+export function formatInstruction(insn: BpfInstruction, target?: (rel: number) => string): string {
   const { opcode: op, dst: d, src: s, offset: o, imm: k } = insn;
   const t = target ?? rel;
   const cls = op & CLASS_MASK;
@@ -140,18 +145,21 @@ export function formatInstruction(insn: Instruction, target?: (rel: number) => s
  * @param options Labels instead of offsets; leniency.
  * @returns The text (ends with a newline).
  * @throws {BpfError} `decode` for invalid bytes (unless `lenient`).
+ *
  * @example
  * ```ts
- * import { disassemble } from "./disassembler.ts";
- * import { assemble } from "./assembler.ts";
+ * import { assemble, disassemble } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const bytes = assemble("mov %r0, 1\njeq %r0, 1, +1\nmov %r0, 2\nexit");
+ * const bytes = assemble("ldxw %r0, [%r1+4]\nbe32 %r0\nexit");
  * const text = disassemble(bytes);
- * assert.deepEqual(assemble(text), bytes);
- * assert.match(disassemble(bytes, { labels: true }), /^L3:$/m);
+ * assert.equal(text, "ldxw %r0, [%r1+4]\nbe32 %r0\nexit\n");
+ * assert.deepEqual(assemble(text), bytes); // the text assembles back to the same bytes
  * ```
  */
-export function disassemble(input: Uint8Array | Program, options: DisassembleOptions = {}): string {
+export function disassemble(
+  input: Uint8Array | BpfProgram,
+  options: DisassembleOptions = {},
+): string {
   const program = input instanceof Uint8Array
     ? decodeProgram(input, { strict: !options.lenient })
     : input;

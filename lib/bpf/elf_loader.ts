@@ -9,20 +9,52 @@ import { parseElf } from "./elf_object.ts";
 import { programOf } from "./instruction.ts";
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, type BpfMap, type BpfMapType } from "./maps.ts";
 import { EBPF } from "./opcodes.ts";
-import type { BpfVm, LoadedProgram, LoadOptions } from "./vm.ts";
+import type { BpfLoadOptions, BpfVm, LoadedBpfProgram } from "./vm.ts";
 
 const { LDDW, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
 
-/** Options for {@linkcode loadElf}. */
-export interface LoadElfOptions extends LoadOptions {
+/**
+ * Options for {@linkcode loadElf}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, loadElf, type LoadElfOptions } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ socket: assemble("ldxh %r0, [%r1+12]\nexit") });
+ * const options: LoadElfOptions = { file: "filter.o", input: { kind: "packet", size: 1514 }, jit: true };
+ * const filter = loadElf(new BpfVm(), obj, options).programs.get("socket")!;
+ * assert.equal(filter.jit, true);
+ * assert.throws(() => loadElf(new BpfVm(), obj, { file: "filter.o", input: { kind: "ctx", size: 12 } }), /invalid bpf_context access/);
+ * ```
+ */
+export interface LoadElfOptions extends BpfLoadOptions {
   /** The file name for messages. */
   file?: string;
 }
 
-/** The result of {@linkcode loadElf}. */
+/**
+ * The result of {@linkcode loadElf}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, type LoadedElf, loadElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * // A program that returns the first byte of its global data.
+ * const obj = buildBpfElf({ socket: assemble("lddw %r1, 0, map_value_fd\nldxb %r0, [%r1]\nexit") }, {
+ *   data: new Uint8Array([9]),
+ * });
+ * const loaded: LoadedElf = loadElf(new BpfVm(), obj);
+ * assert.deepEqual([...loaded.maps.keys()], [".data"]);
+ * assert.equal(loaded.programs.get("socket")!.run(), 9n);
+ * loaded.maps.get(".data")!.valueView(0)[0] = 10;
+ * assert.equal(loaded.programs.get("socket")!.run(), 10n);
+ * ```
+ */
 export interface LoadedElf {
   /** Loaded (verified) programs by name. */
-  programs: Map<string, LoadedProgram>;
+  programs: Map<string, LoadedBpfProgram>;
   /** The object's maps by name, created in the VM. */
   maps: Map<string, BpfMap>;
   /** The licence string. */
@@ -42,13 +74,18 @@ const MAP_TYPES: Readonly<Record<number, BpfMapType>> = {
  * @param bytes The object file.
  * @param options Load options for every program, and the file name.
  * @returns Programs and maps by name; throws a `BpfError` (`"elf"`, `"verify"` …).
+ *
  * @example
- * ```ts ignore
- * import { loadElf } from "./elf_loader.ts";
- * import { BpfVm } from "./vm.ts";
- * const vm = new BpfVm();
- * const obj = loadElf(vm, await Deno.readFile("prog.o"));
- * obj.programs.get("count")!.run(new Uint8Array(64));
+ * ```ts
+ * import { assemble, BpfVm, loadElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * // An object as clang -O2 -target bpf -c writes it (here built in memory).
+ * const obj = buildBpfElf({ socket: assemble("ldxb %r0, [%r1]\nexit") }, { license: "GPL" });
+ * const vm = new BpfVm({ profile: "embedded" });
+ * const { programs, license } = loadElf(vm, obj, { input: { kind: "packet", size: 1514 } });
+ * assert.equal(license, "GPL");
+ * assert.equal(programs.get("socket")!.run(new Uint8Array([6, 0, 0])), 6n);
  * ```
  */
 export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = {}): LoadedElf {
@@ -75,7 +112,7 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
     maps.set(d.name, m);
     fds.push(vm.fdOf(m));
   }
-  const programs = new Map<string, LoadedProgram>();
+  const programs = new Map<string, LoadedBpfProgram>();
   for (const p of obj.programs) {
     const ins = p.program.instructions.map((x) =>
       x.opcode === LDDW && (x.src === LDDW_SRC_MAP_BY_FD || x.src === LDDW_SRC_MAP_VALUE_BY_FD)

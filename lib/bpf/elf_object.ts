@@ -12,12 +12,25 @@
  *
  * @module
  */
-import type { Program } from "./instruction.ts";
+import type { BpfProgram } from "./instruction.ts";
 import { ElfFile, SHF_EXECINSTR } from "./_elf_file.ts";
 import { elfMaps } from "./_elf_maps.ts";
 import { elfProgram } from "./_elf_programs.ts";
 
-/** A map definition found in the object. */
+/**
+ * A map definition found in the object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type ElfMapDef, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ socket: assemble("mov %r0, 0\nexit") }, { data: new Uint8Array([1, 2, 3, 4]) });
+ * const [data]: ElfMapDef[] = parseElf(obj).maps;
+ * assert.deepEqual([data.name, data.type, data.keySize, data.valueSize, data.maxEntries], [".data", 2, 4, 4, 1]);
+ * assert.deepEqual(data.initial, new Uint8Array([1, 2, 3, 4]));
+ * ```
+ */
 export interface ElfMapDef {
   /** The symbol name (or section name for global data). */
   name: string;
@@ -35,7 +48,21 @@ export interface ElfMapDef {
   initial?: Uint8Array;
 }
 
-/** One program found in the object. */
+/**
+ * One program found in the object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, disassemble, type ElfProgram, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ "classifier/ingress": assemble("mov %r0, 2\nexit") });
+ * const [p]: ElfProgram[] = parseElf(obj).programs;
+ * assert.equal(p.section, "classifier/ingress");
+ * assert.equal(p.name, "classifier/ingress"); // no function symbol: named after its section
+ * assert.equal(disassemble(p.program), "mov %r0, 2\nexit\n");
+ * ```
+ */
 export interface ElfProgram {
   /** The entry function's name (or the section name). */
   name: string;
@@ -45,10 +72,24 @@ export interface ElfProgram {
    * The instructions after relocation: `lddw` map references have `src` 1 (map) or 2 (map
    * value) and `imm` = the index of the map in {@linkcode ElfObject.maps}.
    */
-  program: Program;
+  program: BpfProgram;
 }
 
-/** A parsed object. */
+/**
+ * A parsed object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type ElfObject, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const exit0 = assemble("mov %r0, 0\nexit");
+ * const obj: ElfObject = parseElf(buildBpfElf({ xdp: exit0, socket: exit0 }, { license: "Dual MIT/GPL" }));
+ * assert.deepEqual(obj.programs.map((p) => p.name), ["xdp", "socket"]);
+ * assert.deepEqual(obj.maps, []);
+ * assert.equal(obj.license, "Dual MIT/GPL");
+ * ```
+ */
 export interface ElfObject {
   /** Programs by section order. */
   programs: ElfProgram[];
@@ -58,7 +99,17 @@ export interface ElfObject {
   license: string;
 }
 
-/** Options for {@linkcode parseElf}. */
+/**
+ * Options for {@linkcode parseElf}.
+ *
+ * @example
+ * ```ts
+ * import { parseElf, type ParseElfOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: ParseElfOptions = { file: "count.o" };
+ * assert.throws(() => parseElf(new Uint8Array(64), options), /This is not an ELF file .* \(at count\.o\)/);
+ * ```
+ */
 export interface ParseElfOptions {
   /** The file name for messages. */
   file?: string;
@@ -71,11 +122,15 @@ export interface ParseElfOptions {
  * @param options The file name for messages.
  * @returns Programs (relocated), maps and licence; throws a `BpfError` (`"elf"`) naming the byte
  *   offset of what is wrong.
+ *
  * @example
  * ```ts
- * import { parseElf } from "@mxy/mxy/bpf";
+ * import { assemble, BpfError, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * assert.throws(() => parseElf(new Uint8Array(8), { file: "x.o" }), /not an ELF file/);
+ * const obj = buildBpfElf({ socket: assemble("ldxb %r0, [%r1]\nexit") });
+ * assert.equal(parseElf(obj).programs[0].program.instructions.length, 2);
+ * assert.throws(() => parseElf(obj.subarray(0, 100)), (e) => e instanceof BpfError && e.code === "elf");
  * ```
  */
 export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfObject {

@@ -1,6 +1,6 @@
 /**
  * The eBPF instruction representation shared by the assembler, disassembler, verifier,
- * interpreter and JIT: 8-byte instructions decoded into plain {@linkcode Instruction} objects,
+ * interpreter and JIT: 8-byte instructions decoded into plain {@linkcode BpfInstruction} objects,
  * with `lddw`'s two slots folded into one logical instruction carrying a 64-bit immediate.
  *
  * Encoding (RFC 9669 §3, little-endian): byte 0 opcode, byte 1 `dst` (low nibble) and `src`
@@ -56,8 +56,19 @@ const {
  * One logical instruction. Every instruction occupies one 8-byte slot except `lddw`
  * (opcode 0x18), which occupies two: its `imm` is the low 32 bits and `imm2` the high 32 bits
  * (the second slot's immediate).
+ *
+ * @example
+ * ```ts
+ * import { type BpfInstruction, EBPF, encodeProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const program: BpfInstruction[] = [
+ *   { opcode: EBPF.LDDW, dst: 0, src: 0, offset: 0, imm: 1, imm2: 2 }, // r0 = 0x200000001
+ *   { opcode: EBPF.EXIT, dst: 0, src: 0, offset: 0, imm: 0 },
+ * ];
+ * assert.equal(encodeProgram(program).length, 24); // lddw takes two 8-byte slots
+ * ```
  */
-export interface Instruction {
+export interface BpfInstruction {
   /** The opcode byte. */
   opcode: number;
   /** Destination register 0–10 (0–15 representable). */
@@ -76,10 +87,21 @@ export interface Instruction {
  * A decoded program. `instructions` are logical instructions; `pcs[i]` is the slot index of
  * instruction `i` (what jump offsets count), and `indexOfSlot[slot]` maps a slot back to its
  * instruction index, or -1 for the second slot of an `lddw`.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfProgram, decodeProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const p: BpfProgram = decodeProgram(assemble("lddw %r0, 5\nja +0\nexit"));
+ * assert.equal(p.instructions.length, 3);
+ * assert.equal(p.slotCount, 4);
+ * assert.deepEqual([...p.pcs], [0, 2, 3]); // the slot of each instruction
+ * assert.deepEqual([...p.indexOfSlot], [0, -1, 1, 2]); // -1: the lddw's second slot
+ * ```
  */
-export interface Program {
+export interface BpfProgram {
   /** The logical instructions in order. */
-  instructions: Instruction[];
+  instructions: BpfInstruction[];
   /** Slot index (8-byte unit) of each instruction. */
   pcs: Int32Array;
   /** For each slot: the instruction index, or -1 for an `lddw`'s second slot. */
@@ -88,8 +110,21 @@ export interface Program {
   slotCount: number;
 }
 
-/** Options of {@linkcode decodeProgram}. */
-export interface DecodeOptions {
+/**
+ * Options of {@linkcode decodeProgram}.
+ *
+ * @example
+ * ```ts
+ * import { BpfError, decodeProgram, type DecodeProgramOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // exit with a non-zero (unused) immediate field
+ * const bytes = new Uint8Array([0x95, 0, 0, 0, 1, 0, 0, 0]);
+ * assert.throws(() => decodeProgram(bytes), BpfError);
+ * const lenient: DecodeProgramOptions = { strict: false };
+ * assert.equal(decodeProgram(bytes, lenient).instructions[0].imm, 1);
+ * ```
+ */
+export interface DecodeProgramOptions {
   /**
    * Reject unknown opcodes, registers above r10 and non-zero unused fields (RFC 9669). Default
    * `true`. With `false` only the framing is checked (length, complete `lddw`).
@@ -107,14 +142,8 @@ function isLddw(opcode: number): boolean {
  *
  * @param insn The instruction.
  * @returns 1 or 2.
- * @example
- * ```ts
- * import { slotsOf } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * assert.equal(slotsOf({ opcode: 0x18, dst: 0, src: 0, offset: 0, imm: 1, imm2: 0 }), 2);
- * ```
  */
-export function slotsOf(insn: Instruction): number {
+function slotsOf(insn: BpfInstruction): number {
   return isLddw(insn.opcode) ? 2 : 1;
 }
 
@@ -123,15 +152,8 @@ export function slotsOf(insn: Instruction): number {
  *
  * @param insn An `lddw` instruction.
  * @returns `(imm2 << 32) | (imm >>> 0)`.
- * @example
- * ```ts
- * import { lddwValue } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const insn = { opcode: 0x18, dst: 0, src: 0, offset: 0, imm: 0x55667788, imm2: 0x11223344 };
- * assert.equal(lddwValue(insn), 0x1122334455667788n);
- * ```
  */
-export function lddwValue(insn: Instruction): bigint {
+export function lddwValue(insn: BpfInstruction): bigint {
   return (BigInt((insn.imm2 ?? 0) >>> 0) << 32n) | BigInt(insn.imm >>> 0);
 }
 
@@ -141,15 +163,8 @@ export function lddwValue(insn: Instruction): bigint {
  *
  * @param insn The instruction (for `lddw`, `imm2` is its second slot's immediate).
  * @returns A message such as `Unused offset field is 1 in opcode 0x07`, or `null`.
- * @example
- * ```ts
- * import { checkInstruction } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * assert.equal(checkInstruction({ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 }), null);
- * assert.match(checkInstruction({ opcode: 0x07, dst: 0, src: 0, offset: 1, imm: 1 })!, /offset/);
- * ```
  */
-export function checkInstruction(insn: Instruction): string | null {
+export function checkInstruction(insn: BpfInstruction): string | null {
   const { opcode, dst, src, offset, imm } = insn;
   const hex = `0x${opcode.toString(16).padStart(2, "0")}`;
   const cls = opcode & CLASS_MASK;
@@ -275,23 +290,26 @@ export function checkInstruction(insn: Instruction): string | null {
 }
 
 /**
- * Decodes eBPF bytecode (a multiple of 8 bytes, little-endian) into a {@linkcode Program}.
+ * Decodes eBPF bytecode (a multiple of 8 bytes, little-endian) into a {@linkcode BpfProgram}.
  *
  * @param bytes The bytecode.
  * @param options Strictness.
  * @returns The program.
  * @throws {BpfError} `decode` with the slot index when the bytes are not a valid program.
+ *
  * @example
  * ```ts
- * import { decodeProgram } from "./instruction.ts";
+ * import { decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
+ * // mov r0, 42; exit
  * const bytes = new Uint8Array([0xb7, 0, 0, 0, 42, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
  * const prog = decodeProgram(bytes);
  * assert.equal(prog.instructions.length, 2);
  * assert.equal(prog.instructions[0].imm, 42);
+ * assert.throws(() => decodeProgram(bytes.subarray(0, 12)), /not a multiple of 8 bytes/);
  * ```
  */
-export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): Program {
+export function decodeProgram(bytes: Uint8Array, options: DecodeProgramOptions = {}): BpfProgram {
   const strict = options.strict ?? true;
   if (bytes.length % 8 !== 0) {
     throw new BpfError(
@@ -302,13 +320,13 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const slotCount = bytes.length / 8;
-  const instructions: Instruction[] = [];
+  const instructions: BpfInstruction[] = [];
   const pcs: number[] = [];
   const indexOfSlot = new Int32Array(slotCount);
   for (let pc = 0; pc < slotCount; pc++) {
     const at = pc * 8;
     const regs = bytes[at + 1];
-    const insn: Instruction = {
+    const insn: BpfInstruction = {
       opcode: bytes[at],
       dst: regs & 0x0f,
       src: regs >> 4,
@@ -346,23 +364,12 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
 }
 
 /**
- * Builds a {@linkcode Program} from instructions (slot indexes computed from `lddw`s).
+ * Builds a {@linkcode BpfProgram} from instructions (slot indexes computed from `lddw`s).
  *
  * @param instructions The logical instructions.
  * @returns The program (the array is used as is, not copied).
- * @example
- * ```ts
- * import { programOf } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const p = programOf([
- *   { opcode: 0x18, dst: 0, src: 0, offset: 0, imm: 1, imm2: 0 },
- *   { opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 },
- * ]);
- * assert.equal(p.slotCount, 3);
- * assert.equal(p.pcs[1], 2);
- * ```
  */
-export function programOf(instructions: Instruction[]): Program {
+export function programOf(instructions: BpfInstruction[]): BpfProgram {
   let slots = 0;
   for (const i of instructions) slots += slotsOf(i);
   const pcs = new Int32Array(instructions.length);
@@ -380,17 +387,21 @@ export function programOf(instructions: Instruction[]): Program {
 /**
  * Encodes instructions (or a program) as little-endian bytecode.
  *
- * @param instructions The logical instructions or a {@linkcode Program}.
+ * @param instructions The logical instructions or a {@linkcode BpfProgram}.
  * @returns The bytes, 8 per slot.
+ *
  * @example
  * ```ts
- * import { encodeProgram } from "./instruction.ts";
+ * import { EBPF, encodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const bytes = encodeProgram([{ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 }]);
- * assert.deepEqual([...bytes], [0x95, 0, 0, 0, 0, 0, 0, 0]);
+ * const bytes = encodeProgram([
+ *   { opcode: EBPF.MOV64_IMM, dst: 0, src: 0, offset: 0, imm: -1 },
+ *   { opcode: EBPF.EXIT, dst: 0, src: 0, offset: 0, imm: 0 },
+ * ]);
+ * assert.deepEqual([...bytes.subarray(0, 8)], [0xb7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
  * ```
  */
-export function encodeProgram(instructions: Instruction[] | Program): Uint8Array {
+export function encodeProgram(instructions: BpfInstruction[] | BpfProgram): Uint8Array {
   const list = Array.isArray(instructions) ? instructions : instructions.instructions;
   let slots = 0;
   for (const i of list) slots += slotsOf(i);

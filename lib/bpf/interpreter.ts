@@ -6,9 +6,9 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { Program } from "./instruction.ts";
+import type { BpfProgram } from "./instruction.ts";
 import type { BpfMemory } from "./memory.ts";
-import type { BpfRunner, RunOptions } from "./runner.ts";
+import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { atomicOp, CALL_FRAME, callHelper, legacyLoad, Machine, memoryFault } from "./_machine.ts";
 import {
   arsh64,
@@ -212,20 +212,15 @@ function cmp32(op: number, a: number, b: number): boolean {
  *
  * @example
  * ```ts
- * import { Interpreter } from "./interpreter.ts";
- * import { decodeProgram } from "./instruction.ts";
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * // mov r0, 7; add r0, r2 (r2 = length of mem); exit
- * const bytes = new Uint8Array([
- *   0xb7, 0x00, 0, 0, 7, 0, 0, 0,
- *   0x0f, 0x20, 0, 0, 0, 0, 0, 0,
- *   0x95, 0x00, 0, 0, 0, 0, 0, 0,
- * ]);
- * const vm = new Interpreter(decodeProgram(bytes));
- * assert.equal(vm.run(new Uint8Array(3)), 10n);
+ * // r0 = the first byte of the memory + its length (r2)
+ * const vm = new BpfInterpreter(decodeProgram(assemble("ldxb %r0, [%r1]\nadd %r0, %r2\nexit")));
+ * assert.equal(vm.run(new Uint8Array([7, 0, 0])), 10n);
+ * assert.equal(vm.executed, 3);
  * ```
  */
-export class Interpreter implements BpfRunner {
+export class BpfInterpreter implements BpfRunner {
   #m: Machine;
   #executed = 0;
 
@@ -236,7 +231,7 @@ export class Interpreter implements BpfRunner {
    * @param options Stack, budget, helpers, `lddw` resolver.
    * @throws {BpfError} `decode`, `jump` or `lddw` when the program cannot be prepared.
    */
-  constructor(program: Program, options: RunOptions = {}) {
+  constructor(program: BpfProgram, options: BpfRunOptions = {}) {
     this.#m = new Machine(program, options);
   }
 

@@ -9,16 +9,27 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { Program } from "./instruction.ts";
+import type { BpfProgram } from "./instruction.ts";
 import type { BpfMemory } from "./memory.ts";
-import type { BpfRunner, RunOptions } from "./runner.ts";
+import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { Machine } from "./_machine.ts";
 import { generateCode } from "./_jit_codegen.ts";
 import { jitRuntime } from "./_jit_runtime.ts";
 import { toBig } from "./_u64.ts";
 
-/** Options of {@linkcode compileJit}: the interpreter's, plus code splitting. */
-export interface JitOptions extends RunOptions {
+/**
+ * Options of {@linkcode BpfJit}: the interpreter's, plus code splitting.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfJit, type BpfJitOptions, decodeProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: BpfJitOptions = { chunkChars: 200, budget: 10_000 };
+ * const jit = new BpfJit(decodeProgram(assemble("mov %r0, 0\nadd %r0, 1\njlt %r0, 100, -2\nexit")), options);
+ * assert.equal(jit.run(), 100n);
+ * ```
+ */
+export interface BpfJitOptions extends BpfRunOptions {
   /**
    * Largest generated function in characters before the code is split into several functions
    * (default 30,000; V8 stops optimizing much larger ones). Smaller values are for testing.
@@ -36,16 +47,15 @@ const CHUNK_CHARS = 30000;
  *
  * @example
  * ```ts
- * import { JitProgram } from "./jit.ts";
- * import { assemble } from "./assembler.ts";
- * import { decodeProgram } from "./instruction.ts";
+ * import { assemble, BpfJit, decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const prog = decodeProgram(assemble("mov %r0, 0\nmov %r1, 10\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, -3\nexit"));
- * const jit = new JitProgram(prog);
+ * const jit = new BpfJit(prog);
  * assert.equal(jit.run(), 55n);
+ * assert.match(jit.source, /function c0\(pc\)/); // the generated JavaScript
  * ```
  */
-export class JitProgram implements BpfRunner {
+export class BpfJit implements BpfRunner {
   #m: Machine;
   #fn: () => void;
   /** The generated JavaScript source. */
@@ -58,7 +68,7 @@ export class JitProgram implements BpfRunner {
    * @param options Stack, budget, helpers, `lddw` resolver.
    * @throws {BpfError} `decode`, `jump`, `lddw`, or `jit` when compilation fails.
    */
-  constructor(program: Program, options: JitOptions = {}) {
+  constructor(program: BpfProgram, options: BpfJitOptions = {}) {
     this.#m = new Machine(program, options);
     const chunk = options.chunkChars ?? CHUNK_CHARS;
     if (!(chunk >= 1)) throw new RangeError(`chunkChars must be positive, got ${chunk}`);
@@ -113,24 +123,4 @@ export class JitProgram implements BpfRunner {
     this.#m.reset(mem);
     this.#fn();
   }
-}
-
-/**
- * Compiles a program with the JIT.
- *
- * @param program The decoded program.
- * @param options Stack, budget, helpers, `lddw` resolver.
- * @returns The compiled program.
- * @example
- * ```ts
- * import { compileJit } from "./jit.ts";
- * import { assemble } from "./assembler.ts";
- * import { decodeProgram } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const jit = compileJit(decodeProgram(assemble("lddw %r0, 0x1122334455667788\nexit")));
- * assert.equal(jit.run(), 0x1122334455667788n);
- * ```
- */
-export function compileJit(program: Program, options: JitOptions = {}): JitProgram {
-  return new JitProgram(program, options);
 }

@@ -8,8 +8,18 @@ import { BpfError } from "./bpf_error.ts";
 /**
  * A fixed pool of memory allocated once, from which the `embedded` profile carves every map.
  * When it is used up, creating another map fails.
+ *
+ * @example
+ * ```ts
+ * import { BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const vm = new BpfVm({ profile: "embedded" });
+ * assert.equal(vm.pool!.size, 64 * 1024);
+ * vm.createMap({ type: "array", keySize: 4, valueSize: 1024, maxEntries: 8 });
+ * assert.equal(vm.pool!.free, 56 * 1024);
+ * ```
  */
-export class MapPool {
+export class BpfMapPool {
   #buffer: ArrayBuffer;
   #used = 0;
 
@@ -17,13 +27,6 @@ export class MapPool {
    * Allocates the pool.
    *
    * @param bytes The pool's size in bytes.
-   * @example
-   * ```ts
-   * import { MapPool } from "./map_pool.ts";
-   * import assert from "node:assert/strict";
-   * const pool = new MapPool(1024);
-   * assert.equal(pool.free, 1024);
-   * ```
    */
   constructor(bytes: number) {
     if (!Number.isInteger(bytes) || bytes < 0) {
@@ -50,9 +53,9 @@ export class MapPool {
    * @returns The bytes; throws a `BpfError` (`"limit"`) when the pool is exhausted.
    * @example
    * ```ts
-   * import { MapPool } from "./map_pool.ts";
+   * import { BpfMapPool } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const pool = new MapPool(16);
+   * const pool = new BpfMapPool(16);
    * assert.equal(pool.allocate(10, "test").length, 10);
    * assert.throws(() => pool.allocate(10, "test"), /pool/);
    * ```

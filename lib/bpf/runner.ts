@@ -7,9 +7,20 @@
 import type { HelperRegistry } from "./helpers.ts";
 import type { BpfMemory } from "./memory.ts";
 
-/** Options shared by the interpreter and the JIT. */
-export interface RunOptions {
-  /** Helpers callable with `call N` (default: the conformance suite's test helpers 0–5). */
+/**
+ * Options shared by the interpreter and the JIT.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfInterpreter, type BpfRunOptions, decodeProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: BpfRunOptions = { budget: 100, stackSize: 64 };
+ * const forever = new BpfInterpreter(decodeProgram(assemble("ja -1\nexit")), options);
+ * assert.throws(() => forever.run(), /Instruction budget of 100 exhausted/);
+ * ```
+ */
+export interface BpfRunOptions {
+  /** Helpers callable with `call N` (default: none, so every `call N` is a `helper` error). */
   helpers?: HelperRegistry;
   /** Total stack bytes (default 512). */
   stackSize?: number;
@@ -26,7 +37,23 @@ export interface RunOptions {
   lddw?: (src: number, imm: number, imm2: number, memory: BpfMemory) => bigint;
 }
 
-/** The interface both the interpreter and the JIT implement. */
+/**
+ * The interface both the interpreter and the JIT implement.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfInterpreter, BpfJit, type BpfRunner, decodeProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const program = decodeProgram(assemble("lddw %r0, 0x100000002\nadd %r0, %r2\nexit"));
+ * const runners: BpfRunner[] = [new BpfInterpreter(program), new BpfJit(program)];
+ * for (const runner of runners) {
+ *   runner.exec(new Uint8Array(3)); // r2 = 3, the memory's length
+ *   assert.equal(runner.resultLow, 5);
+ *   assert.equal(runner.resultHigh, 1);
+ *   assert.equal(runner.executed, 3);
+ * }
+ * ```
+ */
 export interface BpfRunner {
   /** The address space (stack, run memory, host regions). */
   readonly memory: BpfMemory;

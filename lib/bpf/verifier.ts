@@ -28,14 +28,26 @@
  * @module
  */
 import type { HelperRegistry } from "./helpers.ts";
-import { decodeProgram, type Program } from "./instruction.ts";
+import { type BpfProgram, decodeProgram } from "./instruction.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfProfile } from "./profile.ts";
 import { VerifyContext } from "./_verify_context.ts";
 import { controlFlow } from "./_verify_cfg.ts";
 import { Walker } from "./_verify_walk.ts";
 
-/** What `R1` points to when the program starts (and what `R2` holds: its length). */
+/**
+ * What `R1` points to when the program starts (and what `R2` holds: its length).
+ *
+ * @example
+ * ```ts
+ * import { assemble, verifyProgram, type VerifyInput } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const read8 = assemble("ldxdw %r0, [%r1+8]\nexit");
+ * const ctx16: VerifyInput = { kind: "ctx", size: 16 };
+ * assert.equal(verifyProgram(read8, { input: ctx16 }).instructions, 2);
+ * assert.throws(() => verifyProgram(read8, { input: { kind: "ctx", size: 12 } }), /invalid bpf_context access/);
+ * ```
+ */
 export interface VerifyInput {
   /**
    * `"ctx"`: a region of exactly `size` bytes, every access checked against it here.
@@ -47,7 +59,22 @@ export interface VerifyInput {
   size: number;
 }
 
-/** Options for {@linkcode verify}. */
+/**
+ * Options for {@linkcode verifyProgram}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, getBpfProfile, HelperRegistry, verifyProgram, type VerifyOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const program = assemble("call 9\nexit");
+ * assert.throws(() => verifyProgram(program), /invalid func unknown#9/);
+ * const options: VerifyOptions = {
+ *   profile: getBpfProfile("embedded"),
+ *   helpers: new HelperRegistry().register(9, "now", () => 0n),
+ * };
+ * assert.equal(verifyProgram(program, options).instructions, 2);
+ * ```
+ */
 export interface VerifyOptions {
   /** The limits (default `cloud`). */
   profile?: BpfProfile;
@@ -63,7 +90,30 @@ export interface VerifyOptions {
   input?: VerifyInput;
 }
 
-/** What the verifier learnt about an accepted program. */
+/**
+ * What the verifier learnt about an accepted program.
+ *
+ * @example
+ * ```ts
+ * import { assemble, verifyProgram, type VerifyReport } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const report: VerifyReport = verifyProgram(assemble(`
+ *   mov %r1, 41
+ *   stdw [%r10-16], 1
+ *   call local add_one
+ *   exit
+ * add_one:
+ *   mov %r0, %r1
+ *   add %r0, 1
+ *   exit
+ * `));
+ * assert.equal(report.subprograms, 2);
+ * assert.equal(report.callDepth, 2);
+ * assert.equal(report.frameStack, 16);
+ * assert.equal(report.stackBytes, 32);
+ * assert.equal(report.hasLoops, false);
+ * ```
+ */
 export interface VerifyReport {
   /** Logical instructions (an `lddw` counts once). */
   instructions: number;
@@ -90,24 +140,26 @@ export interface VerifyReport {
  * @param options The profile, helpers, maps and input description.
  * @returns What was learnt; throws a `BpfError` (`"verify"`, or `"decode"` for bad bytecode)
  *   with the instruction index on rejection.
+ *
  * @example
  * ```ts
- * import { verify } from "./verifier.ts";
- * import { programOf } from "./instruction.ts";
+ * import { assemble, BpfError, verifyProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const ok = programOf([
- *   { opcode: 0xb7, dst: 0, src: 0, offset: 0, imm: 1 }, // mov r0, 1
- *   { opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 }, // exit
- * ]);
- * assert.equal(verify(ok).instructions, 2);
- * const bad = programOf([
- *   { opcode: 0xbf, dst: 0, src: 3, offset: 0, imm: 0 }, // mov r0, r3
- *   { opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 },
- * ]);
- * assert.throws(() => verify(bad), /R3 !read_ok \(at insn 0\)/);
+ * assert.equal(verifyProgram(assemble("mov %r0, 1\nexit")).instructions, 2);
+ * try {
+ *   verifyProgram(assemble("mov %r0, %r3\nexit"));
+ *   assert.fail("r3 is read before it is written");
+ * } catch (e) {
+ *   assert.ok(e instanceof BpfError);
+ *   assert.equal(e.code, "verify");
+ *   assert.equal(e.message, "R3 !read_ok (at insn 0)");
+ * }
  * ```
  */
-export function verify(program: Program | Uint8Array, options: VerifyOptions = {}): VerifyReport {
+export function verifyProgram(
+  program: BpfProgram | Uint8Array,
+  options: VerifyOptions = {},
+): VerifyReport {
   const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
   const ctx = new VerifyContext(prog, options);
   const cfg = controlFlow(ctx);
