@@ -74,6 +74,10 @@ interface Pending {
   line: number;
 }
 
+/**
+ * A syntax error on the line being assembled. Private: `assembleInstructions` catches it and
+ * throws `BpfError("asm")` with the line number, so callers only ever see a `BpfError`.
+ */
 class AsmError {
   constructor(readonly message: string) {}
 }
