@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { BENCHMARKS, prepareBenchmark } from "../lib/bpf/mod.ts";
+import { BPF_BENCHMARKS, prepareBpfBenchmark } from "../lib/testing/mod.ts";
 
-for (const b of BENCHMARKS) {
-  const { interpreter, jit } = prepareBenchmark(b);
+for (const b of BPF_BENCHMARKS) {
+  const { interpreter, jit } = prepareBpfBenchmark(b);
   const mem = b.memory();
   for (const [name, vm] of [["interpreter", interpreter], ["jit", jit]] as const) {
     for (let i = 0; i < 20; i++) vm.exec(mem);
@@ -33,8 +33,8 @@ for (const b of BENCHMARKS) {
   }
 }
 
-for (const b of BENCHMARKS) {
-  const { interpreter, jit } = prepareBenchmark(b);
+for (const b of BPF_BENCHMARKS) {
+  const { interpreter, jit } = prepareBpfBenchmark(b);
   const mem = b.memory();
   Deno.bench({
     name: `${b.name} interpreter`,

@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../_command.ts";
-import { assemble, BpfError } from "../../lib/bpf/mod.ts";
+import { assemble } from "../../lib/bpf/mod.ts";
 import { readFile } from "../../lib/runtime/mod.ts";
 
 /** How a program file was read. */
@@ -97,6 +97,3 @@ export async function readMemory(
   }
   return new Uint8Array(0);
 }
-
-/** Re-exported for commands that format errors. */
-export { BpfError };

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
-import { BENCHMARKS, runBenchmark } from "../../lib/bpf/mod.ts";
+import { BPF_BENCHMARKS, runBpfBenchmark } from "../../lib/testing/mod.ts";
 import { writeSync } from "../_io.ts";
 import { cpuUsage } from "node:process";
 
@@ -45,10 +45,10 @@ export const command: Command = {
     const millis = intFlag(flags, "millis", 1000);
     if (millis < 1) throw new UsageError("--millis must be at least 1");
     const only = flags.values.only as string | undefined;
-    const list = BENCHMARKS.filter((b) => only === undefined || b.name === only);
+    const list = BPF_BENCHMARKS.filter((b) => only === undefined || b.name === only);
     if (list.length === 0) {
       throw new UsageError(
-        `Unknown benchmark "${only}"; ${BENCHMARKS.map((b) => b.name).join(", ")}`,
+        `Unknown benchmark "${only}"; ${BPF_BENCHMARKS.map((b) => b.name).join(", ")}`,
       );
     }
     const fmt = (n: number) => (n / 1e6).toFixed(1).padStart(8);
@@ -57,7 +57,7 @@ export const command: Command = {
       "benchmark   insns/run   interp Minsn/s   interp ns/run   JIT Minsn/s      JIT ns/run  JIT/interp\n",
     );
     for (const b of list) {
-      const r = runBenchmark(b, {
+      const r = runBpfBenchmark(b, {
         minMillis: millis,
         clock: flags.values.wall === true ? undefined : cpuMillis,
       });

@@ -7,14 +7,16 @@
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import {
   BpfError,
-  conformanceHelpers,
-  JitProgram,
-  parseConformance,
-  type Program,
-  runConformance,
+  BpfJit,
+  type BpfProgram,
+  getBpfProfile,
+  verifyProgram,
 } from "../../lib/bpf/mod.ts";
-import { verify } from "../../lib/bpf/verifier.ts";
-import { getProfile } from "../../lib/bpf/profile.ts";
+import {
+  bpfConformanceHelpers,
+  parseBpfConformance,
+  runBpfConformance,
+} from "../../lib/testing/mod.ts";
 import { writeSync } from "../_io.ts";
 import { listDir, readFile, statFile } from "../../lib/runtime/mod.ts";
 
@@ -66,14 +68,14 @@ export const command: Command = {
     }
     let profile;
     try {
-      profile = getProfile((flags.values.profile as string | undefined) ?? "cloud");
+      profile = getBpfProfile((flags.values.profile as string | undefined) ?? "cloud");
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
     if (flags.values.profile !== undefined && flags.values.verify !== true) {
       throw new UsageError("--profile needs --verify");
     }
-    const helpers = conformanceHelpers();
+    const helpers = bpfConformanceHelpers();
     const engines = engine === "both" ? ["interpreter", "jit"] : [engine];
     let pass = 0, fail = 0;
     const quiet = flags.values.quiet === true;
@@ -81,13 +83,17 @@ export const command: Command = {
       const name = file.split("/").pop()!;
       const reasons: string[] = [];
       try {
-        const c = parseConformance(new TextDecoder().decode(await readFile(file)), { name });
+        const c = parseBpfConformance(new TextDecoder().decode(await readFile(file)), { name });
         for (const e of engines) {
-          const r = runConformance(c, {
-            runner: e === "jit" ? (p, o) => new JitProgram(p, o) : undefined,
+          const r = runBpfConformance(c, {
+            runner: e === "jit" ? (p, o) => new BpfJit(p, o) : undefined,
             verify: flags.values.verify === true
-              ? (p: Program) =>
-                void verify(p, { profile, helpers, input: { kind: "ctx", size: c.mem.length } })
+              ? (p: BpfProgram) =>
+                void verifyProgram(p, {
+                  profile,
+                  helpers,
+                  input: { kind: "ctx", size: c.mem.length },
+                })
               : undefined,
           });
           if (!r.pass) reasons.push(`${e}: ${r.message}`);

@@ -7,15 +7,15 @@
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import {
   assemble,
-  compileJit,
-  conformanceHelpers,
+  BpfInterpreter,
+  BpfJit,
+  BpfVm,
   decodeProgram,
-  Interpreter,
-  parseConformance,
+  getBpfProfile,
+  type LoadedBpfProgram,
+  loadElf,
 } from "../../lib/bpf/mod.ts";
-import { BpfVm, type LoadedProgram } from "../../lib/bpf/vm.ts";
-import { getProfile } from "../../lib/bpf/profile.ts";
-import { loadElf } from "../../lib/bpf/elf_loader.ts";
+import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { programFromBytes, readMemory } from "./_bpf_common.ts";
 import { writeSync } from "../_io.ts";
 import { readFile } from "../../lib/runtime/mod.ts";
@@ -84,7 +84,7 @@ export const command: Command = {
         throw new UsageError("ELF objects are loaded through the verifier; drop --no-verify");
       }
     } else if (path.endsWith(".data")) {
-      const c = parseConformance(new TextDecoder().decode(data), { name: path });
+      const c = parseBpfConformance(new TextDecoder().decode(data), { name: path });
       bytes = c.raw ?? assemble(c.asm ?? "", { file: path });
       if (!memGiven) mem = c.mem;
     } else bytes = programFromBytes(data, path).bytes;
@@ -98,7 +98,9 @@ export const command: Command = {
       const budget = intFlag(flags, "budget", 1_000_000);
       if (budget < 1) throw new UsageError("--budget must be at least 1");
       const program = decodeProgram(bytes);
-      const runner = jit ? compileJit(program, { budget }) : new Interpreter(program, { budget });
+      const runner = jit
+        ? new BpfJit(program, { budget, helpers: bpfConformanceHelpers() })
+        : new BpfInterpreter(program, { budget, helpers: bpfConformanceHelpers() });
       value = runner.run(mem);
       executed = runner.executed;
     } else {
@@ -107,15 +109,15 @@ export const command: Command = {
       }
       let profile;
       try {
-        profile = getProfile(stringFlag(flags, "profile", "cloud"));
+        profile = getBpfProfile(stringFlag(flags, "profile", "cloud"));
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
       // A conformance case calls the suite's helpers 0-5, as `bpf verify` assumes for .data files.
-      const helpers = path.endsWith(".data") ? conformanceHelpers() : undefined;
+      const helpers = path.endsWith(".data") ? bpfConformanceHelpers() : undefined;
       const vm = new BpfVm({ profile, helpers });
       const input = { kind: "ctx" as const, size: mem.length };
-      let loaded: LoadedProgram;
+      let loaded: LoadedBpfProgram;
       if (elf) {
         const obj = loadElf(vm, bytes, { file: path, jit, input });
         const names = [...obj.programs.keys()];

@@ -6,14 +6,16 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { readMemory, readProgram } from "./_bpf_common.ts";
-import { getProfile } from "../../lib/bpf/profile.ts";
-import { BpfVm } from "../../lib/bpf/vm.ts";
-import { conformanceHelpers } from "../../lib/bpf/helpers.ts";
-import { loadElf } from "../../lib/bpf/elf_loader.ts";
-import { parseConformance } from "../../lib/bpf/conformance.ts";
-import { assemble } from "../../lib/bpf/assembler.ts";
-import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import type { VerifyInput, VerifyReport } from "../../lib/bpf/verifier.ts";
+import {
+  assemble,
+  BpfError,
+  BpfVm,
+  getBpfProfile,
+  loadElf,
+  type VerifyInput,
+  type VerifyReport,
+} from "../../lib/bpf/mod.ts";
+import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { writeSync } from "../_io.ts";
 import { readFile } from "../../lib/runtime/mod.ts";
 
@@ -64,7 +66,7 @@ export const command: Command = {
     const path = flags.positionals[0];
     let profile;
     try {
-      profile = getProfile(stringFlag(flags, "profile", "cloud"));
+      profile = getBpfProfile(stringFlag(flags, "profile", "cloud"));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -88,7 +90,7 @@ export const command: Command = {
       profile,
       // Conformance cases call the suite's helpers; so may any program when asked.
       helpers: flags.values["conformance-helpers"] === true || path.endsWith(".data")
-        ? conformanceHelpers()
+        ? bpfConformanceHelpers()
         : undefined,
     });
     const reports: { name: string; report: VerifyReport }[] = [];
@@ -99,7 +101,7 @@ export const command: Command = {
         for (const [name, p] of obj.programs) reports.push({ name, report: p.report });
       } else if (path.endsWith(".data")) {
         // A conformance case: its program, and its memory as the context.
-        const c = parseConformance(new TextDecoder().decode(data), { name: path });
+        const c = parseBpfConformance(new TextDecoder().decode(data), { name: path });
         const bytes = c.raw ?? assemble(c.asm ?? "", { file: path });
         const ctx: VerifyInput = hasMem || flags.values.packet !== undefined
           ? input

@@ -7,56 +7,67 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { conformanceHelpers, type HelperContext, type HelperRegistry } from "./helpers.ts";
-import { checkInstruction, type Program } from "./instruction.ts";
+import { type HelperContext, HelperRegistry } from "./helpers.ts";
+import { type BpfProgram, checkInstruction } from "./instruction.ts";
 import { BpfMemory, MEM_REGION, STACK_REGION } from "./memory.ts";
+import { EBPF } from "./opcodes.ts";
+import type { BpfRunOptions } from "./runner.ts";
 import { fromBig, HI, toBig } from "./_u64.ts";
 
-/** Options shared by the interpreter and the JIT. */
-export interface RunOptions {
-  /** Helpers callable with `call N` (default: {@linkcode conformanceHelpers}). */
-  helpers?: HelperRegistry;
-  /** Total stack bytes (default 512). */
-  stackSize?: number;
-  /** Stack bytes per local-call frame (default `min(512, stackSize)`). */
-  frameSize?: number;
-  /** Maximum nesting of local calls (default 8). */
-  maxCallDepth?: number;
-  /** Maximum instructions per run (default 1,000,000); exceeding it is a `budget` error. */
-  budget?: number;
-  /**
-   * Resolves `lddw` with source 1–6 (maps, variables, code) to a 64-bit value once, when the VM
-   * is built. Without it such an `lddw` is an `lddw` error.
-   */
-  lddw?: (src: number, imm: number, imm2: number, memory: BpfMemory) => bigint;
-}
+const {
+  CLASS_MASK,
+  CLASS_JMP,
+  CLASS_JMP32,
+  SIZE_MASK,
+  SIZE_W,
+  SIZE_H,
+  SIZE_DW,
+  MODE_MASK,
+  MODE_IND,
+  ATOMIC_ADD,
+  ATOMIC_OR,
+  ATOMIC_AND,
+  ATOMIC_XOR,
+  ATOMIC_FETCH,
+  ATOMIC_XCHG,
+  ATOMIC_CMPXCHG,
+  LDDW,
+  LDDW_SRC_IMM64,
+  CALL_SRC_LOCAL,
+  CALL_SRC_BTF,
+  JA32,
+  CALL,
+  CALLX,
+  EXIT,
+} = EBPF;
 
 /**
- * Sentinel opcode placed after the last slot: falling off the end is an error.
- *
- * @example
- * ```ts
- * import { END_SENTINEL } from "./_machine.ts";
- * import assert from "node:assert/strict";
- * assert.equal(END_SENTINEL, 0);
- * ```
+ * The layout of one saved call frame in {@linkcode Machine.frames}: `FRAME_WORDS` int32 words per
+ * frame, the slot to return to, then the callee-saved registers r6–r9 and the frame pointer r10
+ * as (low, high) pairs. Register `r` (6–9) is saved at `FRAME_R6_LO + 2 * (r - 6)` (low half)
+ * and the word after it (high half).
  */
+export const CALL_FRAME = {
+  FRAME_WORDS: 11,
+  FRAME_RETURN: 0,
+  FRAME_R6_LO: 1,
+  FRAME_R6_HI: 2,
+  FRAME_R7_LO: 3,
+  FRAME_R7_HI: 4,
+  FRAME_R8_LO: 5,
+  FRAME_R8_HI: 6,
+  FRAME_R9_LO: 7,
+  FRAME_R9_HI: 8,
+  FRAME_R10_LO: 9,
+  FRAME_R10_HI: 10,
+} as const;
+
+const { FRAME_WORDS } = CALL_FRAME;
+
+/** Sentinel opcode placed after the last slot: falling off the end is an error. */
 export const END_SENTINEL = 0;
 
-/**
- * A prepared program with its run state.
- *
- * @example
- * ```ts
- * import { Machine } from "./_machine.ts";
- * import { assemble } from "./assembler.ts";
- * import { decodeProgram } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const m = new Machine(decodeProgram(assemble("lddw %r0, 1\nexit")));
- * assert.equal(m.slots, 3);
- * assert.throws(() => new Machine(decodeProgram(assemble("ja +4\nexit"))), /outside the program/);
- * ```
- */
+/** A prepared program with its run state. */
 export class Machine {
   /** Opcode per slot (plus a sentinel slot at the end). */
   readonly opc: Uint8Array;
@@ -86,7 +97,7 @@ export class Machine {
   readonly frameSize: number;
   /** Maximum call depth. */
   readonly maxCallDepth: number;
-  /** Call frames: return slot, r6–r9 (lo, hi), r10 (lo, hi) — 11 ints per frame. */
+  /** Saved call frames, {@linkcode CALL_FRAME} words each. */
   readonly frames: Int32Array;
   /** Instructions executed by the last run. */
   lastCount = 0;
@@ -101,14 +112,14 @@ export class Machine {
    * @param program The decoded program.
    * @param options Run options.
    */
-  constructor(program: Program, options: RunOptions = {}) {
+  constructor(program: BpfProgram, options: BpfRunOptions = {}) {
     const stackSize = options.stackSize ?? 512;
     this.memory = new BpfMemory(stackSize);
-    this.helpers = options.helpers ?? conformanceHelpers();
+    this.helpers = options.helpers ?? new HelperRegistry();
     this.budget = options.budget ?? 1_000_000;
     this.frameSize = options.frameSize ?? Math.min(512, stackSize);
     this.maxCallDepth = options.maxCallDepth ?? 8;
-    this.frames = new Int32Array((this.maxCallDepth + 1) * 11);
+    this.frames = new Int32Array((this.maxCallDepth + 1) * FRAME_WORDS);
     const n = program.slotCount;
     this.slots = n;
     this.opc = new Uint8Array(n + 1);
@@ -135,9 +146,9 @@ export class Machine {
       this.src[pc] = insn.src;
       this.off[pc] = insn.offset;
       this.imm[pc] = insn.imm;
-      const cls = op & 7;
-      if (op === 0x18) {
-        if (insn.src === 0) {
+      const cls = op & CLASS_MASK;
+      if (op === LDDW) {
+        if (insn.src === LDDW_SRC_IMM64) {
           this.imm2[pc] = insn.imm2 ?? 0;
         } else {
           if (!options.lddw) {
@@ -147,16 +158,16 @@ export class Machine {
           this.imm[pc] = fromBig(v);
           this.imm2[pc] = HI[0];
         }
-      } else if ((cls === 5 || cls === 6) && op !== 0x95 && op !== 0x8d) {
+      } else if ((cls === CLASS_JMP || cls === CLASS_JMP32) && op !== EXIT && op !== CALLX) {
         let target = -1;
-        if (op === 0x85) {
-          if (insn.src === 1) target = pc + 1 + insn.imm;
-          else if (insn.src === 2) {
+        if (op === CALL) {
+          if (insn.src === CALL_SRC_LOCAL) target = pc + 1 + insn.imm;
+          else if (insn.src === CALL_SRC_BTF) {
             throw new BpfError("helper", "Calls to helpers by BTF id are not supported", { pc });
           }
-        } else if (op === 0x06) target = pc + 1 + insn.imm;
+        } else if (op === JA32) target = pc + 1 + insn.imm;
         else target = pc + 1 + insn.offset;
-        if (op !== 0x85 || insn.src === 1) {
+        if (op !== CALL || insn.src === CALL_SRC_LOCAL) {
           if (target < 0 || target >= n) {
             throw new BpfError("jump", `Jump to ${target} is outside the program (0..${n - 1})`, {
               pc,
@@ -200,12 +211,6 @@ export class Machine {
  * @param hi Address high half.
  * @param off The instruction's offset.
  * @returns The error.
- * @example
- * ```ts
- * import { memoryFault } from "./_machine.ts";
- * import assert from "node:assert/strict";
- * assert.match(memoryFault(3, "read", 4, 16, 2, -4).message, /read of 4 bytes at 0x20000000c \(at insn 3\)/);
- * ```
  */
 export function memoryFault(
   pc: number,
@@ -230,15 +235,6 @@ export function memoryFault(
  * @param id The helper id.
  * @param pc The slot (for errors).
  * @returns 1 when the helper asked the program to stop, else 0.
- * @example
- * ```ts
- * import { callHelper, Machine } from "./_machine.ts";
- * import { programOf } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const m = new Machine(programOf([{ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 }]));
- * m.lo[1] = 0; // unwind(0) stops the program
- * assert.equal(callHelper(m, 5, 0), 1);
- * ```
  */
 export function callHelper(m: Machine, id: number, pc: number): number {
   const fn = m.helpers.get(id);
@@ -278,24 +274,11 @@ export function callHelper(m: Machine, id: number, pc: number): number {
  * @param m The machine.
  * @param pc The slot.
  * @returns Nothing; registers and memory are updated.
- * @example
- * ```ts
- * import { atomicOp, Machine } from "./_machine.ts";
- * import { assemble } from "./assembler.ts";
- * import { decodeProgram } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const m = new Machine(decodeProgram(assemble("lock fetch add [%r10-8], %r1\nexit")));
- * m.reset(undefined);
- * m.lo[1] = 5;
- * atomicOp(m, 0);
- * atomicOp(m, 0);
- * assert.equal(m.lo[1], 5); // the old value, 5, was fetched by the second add
- * ```
  */
 export function atomicOp(m: Machine, pc: number): void {
   const L = m.lo, H = m.hi, mem = m.memory;
   const d = m.dst[pc], s = m.src[pc], off = m.off[pc], op = m.imm[pc];
-  const wide = (m.opc[pc] & 0x18) === 0x18;
+  const wide = (m.opc[pc] & SIZE_MASK) === SIZE_DW;
   const size = wide ? 8 : 4;
   const o = (L[d] >>> 0) + off;
   const g = H[d];
@@ -310,30 +293,30 @@ export function atomicOp(m: Machine, pc: number): void {
   const oldHi = wide ? v.getInt32(o + 4, true) : 0;
   const sLo = L[s], sHi = wide ? H[s] : 0;
   let nLo = oldLo, nHi = oldHi;
-  switch (op & 0xfe) {
-    case 0x00: { // add
+  switch (op & ~ATOMIC_FETCH) {
+    case ATOMIC_ADD: {
       nLo = (oldLo + sLo) | 0;
       const carry = (oldLo >>> 0) + (sLo >>> 0) > 0xffffffff ? 1 : 0;
       nHi = (oldHi + sHi + carry) | 0;
       break;
     }
-    case 0x40:
+    case ATOMIC_OR:
       nLo = oldLo | sLo;
       nHi = oldHi | sHi;
       break;
-    case 0x50:
+    case ATOMIC_AND:
       nLo = oldLo & sLo;
       nHi = oldHi & sHi;
       break;
-    case 0xa0:
+    case ATOMIC_XOR:
       nLo = oldLo ^ sLo;
       nHi = oldHi ^ sHi;
       break;
-    case 0xe0: // xchg
+    case ATOMIC_XCHG & ~ATOMIC_FETCH:
       nLo = sLo;
       nHi = sHi;
       break;
-    case 0xf0: { // cmpxchg: compare with r0
+    case ATOMIC_CMPXCHG & ~ATOMIC_FETCH: { // compare with r0
       const eq = wide ? (L[0] === oldLo && H[0] === oldHi) : L[0] === oldLo;
       if (eq) {
         nLo = sLo;
@@ -346,7 +329,7 @@ export function atomicOp(m: Machine, pc: number): void {
   }
   v.setInt32(o, nLo, true);
   if (wide) v.setInt32(o + 4, nHi, true);
-  if ((op & 1) !== 0 && op !== 0xf1) {
+  if ((op & ATOMIC_FETCH) !== 0 && op !== ATOMIC_CMPXCHG) {
     L[s] = oldLo;
     H[s] = oldHi;
   }
@@ -359,24 +342,13 @@ export function atomicOp(m: Machine, pc: number): void {
  * @param m The machine.
  * @param pc The slot.
  * @returns 1 when the load is out of bounds (the program then ends with r0 = 0), else 0.
- * @example
- * ```ts
- * import { legacyLoad, Machine } from "./_machine.ts";
- * import { assemble } from "./assembler.ts";
- * import { decodeProgram } from "./instruction.ts";
- * import assert from "node:assert/strict";
- * const m = new Machine(decodeProgram(assemble("ldabsh 0\nexit")));
- * m.reset(new Uint8Array([0x12, 0x34]));
- * assert.equal(legacyLoad(m, 0), 0);
- * assert.equal(m.lo[0], 0x1234);
- * ```
  */
 export function legacyLoad(m: Machine, pc: number): number {
   const op = m.opc[pc];
-  const size = op & 0x18;
-  const n = size === 0x00 ? 4 : size === 0x08 ? 2 : 1;
+  const size = op & SIZE_MASK;
+  const n = size === SIZE_W ? 4 : size === SIZE_H ? 2 : 1;
   let o = m.imm[pc];
-  if ((op & 0xe0) === 0x40) o += m.lo[m.src[pc]];
+  if ((op & MODE_MASK) === MODE_IND) o += m.lo[m.src[pc]];
   const len = m.memory.lengths[MEM_REGION];
   const L = m.lo, H = m.hi;
   if (o < 0 || o + n > len) {

@@ -8,18 +8,8 @@
 
 /**
  * Where the functions of this module leave the high 32 bits of their result.
- *
- * @example
- * ```ts
- * import { HI, mul64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * mul64(-1, 0, 2, 0);
- * assert.equal(HI[0], 1);
- * ```
  */
 export const HI: Int32Array = new Int32Array(1);
-
-const TWO32 = 4294967296;
 
 /** High 32 bits of the unsigned product of two 32-bit values, as int32. */
 function mulHiU32(a: number, b: number): number {
@@ -37,13 +27,6 @@ function mulHiU32(a: number, b: number): number {
  * @param blo Low half of b.
  * @param bhi High half of b.
  * @returns The low half; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, mul64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(mul64(0x10000, 0, 0x10000, 0), 0);
- * assert.equal(HI[0], 1);
- * ```
  */
 export function mul64(alo: number, ahi: number, blo: number, bhi: number): number {
   HI[0] = (mulHiU32(alo, blo) + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
@@ -67,13 +50,6 @@ function split(v: bigint): number {
  * @param blo Low half of the divisor.
  * @param bhi High half of the divisor.
  * @returns The low half of the quotient; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, udiv64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(udiv64(0, 1, 2, 0), 0x80000000 | 0);
- * assert.equal(HI[0], 0);
- * ```
  */
 export function udiv64(alo: number, ahi: number, blo: number, bhi: number): number {
   if (blo === 0 && bhi === 0) {
@@ -95,14 +71,6 @@ export function udiv64(alo: number, ahi: number, blo: number, bhi: number): numb
  * @param blo Low half of the divisor.
  * @param bhi High half of the divisor.
  * @returns The low half of the remainder; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, umod64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(umod64(7, 0, 0, 0), 7);
- * assert.equal(umod64(7, 0, 4, 0), 3);
- * assert.equal(HI[0], 0);
- * ```
  */
 export function umod64(alo: number, ahi: number, blo: number, bhi: number): number {
   if (blo === 0 && bhi === 0) {
@@ -125,13 +93,6 @@ export function umod64(alo: number, ahi: number, blo: number, bhi: number): numb
  * @param blo Low half of the divisor.
  * @param bhi High half of the divisor.
  * @returns The low half of the quotient; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, sdiv64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(sdiv64(-7, -1, 2, 0), -3);
- * assert.equal(HI[0], -1);
- * ```
  */
 export function sdiv64(alo: number, ahi: number, blo: number, bhi: number): number {
   if (blo === 0 && bhi === 0) {
@@ -155,13 +116,6 @@ export function sdiv64(alo: number, ahi: number, blo: number, bhi: number): numb
  * @param blo Low half of the divisor.
  * @param bhi High half of the divisor.
  * @returns The low half of the remainder; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, smod64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(smod64(-7, -1, 2, 0), -1);
- * assert.equal(HI[0], -1);
- * ```
  */
 export function smod64(alo: number, ahi: number, blo: number, bhi: number): number {
   if (blo === 0 && bhi === 0) {
@@ -183,13 +137,6 @@ export function smod64(alo: number, ahi: number, blo: number, bhi: number): numb
  * @param hi High half.
  * @param n The shift count (masked to 6 bits).
  * @returns The low half; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, lsh64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(lsh64(1, 0, 32), 0);
- * assert.equal(HI[0], 1);
- * ```
  */
 export function lsh64(lo: number, hi: number, n: number): number {
   n &= 63;
@@ -212,13 +159,6 @@ export function lsh64(lo: number, hi: number, n: number): number {
  * @param hi High half.
  * @param n The shift count (masked to 6 bits).
  * @returns The low half; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { HI, rsh64 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(rsh64(0, 1, 32), 1);
- * assert.equal(HI[0], 0);
- * ```
  */
 export function rsh64(lo: number, hi: number, n: number): number {
   n &= 63;
@@ -241,13 +181,6 @@ export function rsh64(lo: number, hi: number, n: number): number {
  * @param hi High half.
  * @param n The shift count (masked to 6 bits).
  * @returns The low half; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { arsh64, HI } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(arsh64(0, -1, 40), -1);
- * assert.equal(HI[0], -1);
- * ```
  */
 export function arsh64(lo: number, hi: number, n: number): number {
   n &= 63;
@@ -268,12 +201,6 @@ export function arsh64(lo: number, hi: number, n: number): number {
  *
  * @param x The value.
  * @returns The swapped value as int32.
- * @example
- * ```ts
- * import { bswap32 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(bswap32(0x11223344), 0x44332211);
- * ```
  */
 export function bswap32(x: number): number {
   return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
@@ -285,12 +212,6 @@ export function bswap32(x: number): number {
  * @param lo Low half.
  * @param hi High half.
  * @returns The value in [0, 2^64).
- * @example
- * ```ts
- * import { toBig } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(toBig(-1, -1), 0xffffffffffffffffn);
- * ```
  */
 export function toBig(lo: number, hi: number): bigint {
   return big(lo, hi);
@@ -301,26 +222,7 @@ export function toBig(lo: number, hi: number): bigint {
  *
  * @param v The value.
  * @returns The low half as int32; the high half is in `HI[0]`.
- * @example
- * ```ts
- * import { fromBig, HI } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(fromBig(-1n), -1);
- * assert.equal(HI[0], -1);
- * ```
  */
 export function fromBig(v: bigint): number {
   return split(BigInt.asUintN(64, v));
 }
-
-/**
- * 2^32 as a number.
- *
- * @example
- * ```ts
- * import { TWO_32 } from "./_u64.ts";
- * import assert from "node:assert/strict";
- * assert.equal(TWO_32, 4294967296);
- * ```
- */
-export const TWO_32: number = TWO32;

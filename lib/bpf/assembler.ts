@@ -11,75 +11,73 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { encodeProgram, type Instruction } from "./instruction.ts";
+import { type BpfInstruction, encodeProgram } from "./instruction.ts";
+import { EBPF } from "./opcodes.ts";
+import {
+  ALU_MNEMONICS,
+  ATOMIC_MNEMONICS,
+  JMP_MNEMONICS,
+  LDDW_KINDS,
+  SIZE_SUFFIXES,
+} from "./_mnemonics.ts";
 
-/** Options of {@linkcode assemble}. */
+/**
+ * Options of {@linkcode assemble}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type AssembleOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: AssembleOptions = { file: "count.s" };
+ * assert.throws(() => assemble("mov %r0, 1\njeq %r0, 1, nowhere\nexit", options), /Invalid label: nowhere \(at count.s, line 2\)/);
+ * ```
+ */
 export interface AssembleOptions {
   /** A file name for error messages. */
   file?: string;
 }
 
-const ALU: Record<string, number> = {
-  add: 0x00,
-  sub: 0x10,
-  mul: 0x20,
-  div: 0x30,
-  sdiv: 0x30,
-  or: 0x40,
-  and: 0x50,
-  lsh: 0x60,
-  rsh: 0x70,
-  neg: 0x80,
-  mod: 0x90,
-  smod: 0x90,
-  xor: 0xa0,
-  mov: 0xb0,
-  arsh: 0xc0,
-};
+const { CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32 } = EBPF;
+const { CLASS_ALU64, SRC_X, ALU_NEG, MODE_ABS, MODE_IND, MODE_MEM, MODE_MEMSX } = EBPF;
+const { SIZE_DW, ATOMIC_FETCH, ATOMIC_XCHG, ATOMIC_CMPXCHG, CALL_SRC_LOCAL, CALL_SRC_BTF } = EBPF;
+const { LE, BE, BSWAP, LDDW, JA, JA32, CALL, CALLX, EXIT, ATOMIC32, ATOMIC64 } = EBPF;
 
-const JMP: Record<string, number> = {
-  jeq: 0x10,
-  jgt: 0x20,
-  jge: 0x30,
-  jset: 0x40,
-  jne: 0x50,
-  jsgt: 0x60,
-  jsge: 0x70,
-  jlt: 0xa0,
-  jle: 0xb0,
-  jslt: 0xc0,
-  jsle: 0xd0,
-};
+/** `sdiv` and `smod` are `div` and `mod` with offset 1. */
+const SIGNED_ALU: ReadonlyMap<string, number> = new Map([
+  ["sdiv", EBPF.ALU_DIV],
+  ["smod", EBPF.ALU_MOD],
+]);
 
-const LDX: Record<string, number> = {
-  ldxw: 0x61,
-  ldxh: 0x69,
-  ldxb: 0x71,
-  ldxdw: 0x79,
-  ldxsw: 0x81,
-  ldxsh: 0x89,
-  ldxsb: 0x91,
-};
-const ST: Record<string, number> = { stw: 0x62, sth: 0x6a, stb: 0x72, stdw: 0x7a };
-const STX: Record<string, number> = { stxw: 0x63, stxh: 0x6b, stxb: 0x73, stxdw: 0x7b };
-const LEGACY: Record<string, number> = {
-  ldabsw: 0x20,
-  ldabsh: 0x28,
-  ldabsb: 0x30,
-  ldindw: 0x40,
-  ldindh: 0x48,
-  ldindb: 0x50,
-};
-const LDDW_KINDS = ["", "map_fd", "map_value_fd", "variable", "code", "map_idx", "map_value_idx"];
-const ATOMIC: Record<string, number> = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0 };
+/** Loads, stores and legacy packet loads by mnemonic, from the size suffixes. */
+const MEMORY_OPS: ReadonlyMap<string, number> = new Map(
+  [...SIZE_SUFFIXES].flatMap(([sfx, size]) => {
+    const ops: [string, number][] = [
+      [`ldx${sfx}`, CLASS_LDX | MODE_MEM | size],
+      [`st${sfx}`, CLASS_ST | MODE_MEM | size],
+      [`stx${sfx}`, CLASS_STX | MODE_MEM | size],
+    ];
+    if (size !== SIZE_DW) {
+      ops.push(
+        [`ldxs${sfx}`, CLASS_LDX | MODE_MEMSX | size],
+        [`ldabs${sfx}`, CLASS_LD | MODE_ABS | size],
+        [`ldind${sfx}`, CLASS_LD | MODE_IND | size],
+      );
+    }
+    return ops;
+  }),
+);
 
 interface Pending {
-  insn: Instruction;
+  insn: BpfInstruction;
   label: string;
   field: "offset" | "imm";
   line: number;
 }
 
+/**
+ * A syntax error on the line being assembled. Private: `assembleInstructions` catches it and
+ * throws `BpfError("asm")` with the line number, so callers only ever see a `BpfError`.
+ */
 class AsmError {
   constructor(readonly message: string) {}
 }
@@ -143,7 +141,7 @@ function parseMemory(tok: string): [number, number] {
   return [reg, off];
 }
 
-function insn(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction {
+function insn(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): BpfInstruction {
   return { opcode, dst, src, offset, imm };
 }
 
@@ -160,17 +158,12 @@ function expectCount(mnemonic: string, ops: string[], n: number): void {
  * @param options A file name for errors.
  * @returns The logical instructions (`lddw` as one instruction).
  * @throws {BpfError} `asm` with the 1-based line number.
- * @example
- * ```ts
- * import { assembleInstructions } from "./assembler.ts";
- * import assert from "node:assert/strict";
- * const insns = assembleInstructions("mov %r0, 1\nja +0\nexit\n");
- * assert.equal(insns.length, 3);
- * assert.equal(insns[0].opcode, 0xb7);
- * ```
  */
-export function assembleInstructions(source: string, options: AssembleOptions = {}): Instruction[] {
-  const out: Instruction[] = [];
+export function assembleInstructions(
+  source: string,
+  options: AssembleOptions = {},
+): BpfInstruction[] {
+  const out: BpfInstruction[] = [];
   const slotOf: number[] = [];
   const labels = new Map<string, number>();
   const pending: Pending[] = [];
@@ -194,7 +187,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
       const mnemonic = (tokens[0] ?? "").toLowerCase();
       const ops = tokens.slice(1);
       const jumpTarget = (
-        i: Instruction,
+        i: BpfInstruction,
         tok: string,
         field: "offset" | "imm",
       ): void => {
@@ -205,7 +198,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
           pending.push({ insn: i, label: tok, field, line: ln + 1 });
         } else fail(`Invalid jump target: ${tok}`);
       };
-      let result: Instruction;
+      let result: BpfInstruction;
       if (mnemonic === "lock") {
         let k = 0;
         let fetch = false;
@@ -223,32 +216,34 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
         const [d, off] = parseMemory(ops[k + 1]);
         const s = parseRegister(ops[k + 2]);
         let imm: number;
-        if (op === "xchg") imm = 0xe1;
-        else if (op === "cmpxchg") imm = 0xf1;
-        else if (op in ATOMIC) imm = ATOMIC[op] | (fetch ? 1 : 0);
+        const atomic = ATOMIC_MNEMONICS.get(op);
+        if (op === "xchg") imm = ATOMIC_XCHG;
+        else if (op === "cmpxchg") imm = ATOMIC_CMPXCHG;
+        else if (atomic !== undefined) imm = atomic | (fetch ? ATOMIC_FETCH : 0);
         else fail(`Invalid atomic operation: ${ops[k]}`);
-        result = insn(wide ? 0xdb : 0xc3, d, s, off, imm);
+        result = insn(wide ? ATOMIC64 : ATOMIC32, d, s, off, imm);
       } else if (mnemonic === "exit") {
         expectCount(mnemonic, ops, 0);
-        result = insn(0x95);
+        result = insn(EXIT);
         if (firstExit < 0) firstExit = slot;
       } else if (mnemonic === "ja" || mnemonic === "ja32") {
         expectCount(mnemonic, ops, 1);
-        result = insn(mnemonic === "ja" ? 0x05 : 0x06);
+        result = insn(mnemonic === "ja" ? JA : JA32);
         jumpTarget(result, ops[0], mnemonic === "ja" ? "offset" : "imm");
       } else if (mnemonic === "call") {
         if (ops.length === 1 && isRegister(ops[0])) {
-          result = insn(0x8d, parseRegister(ops[0]));
+          result = insn(CALLX, parseRegister(ops[0]));
         } else if (ops.length === 1) {
-          result = insn(0x85, 0, 0, 0, parseImm32(ops[0]));
+          result = insn(CALL, 0, 0, 0, parseImm32(ops[0]));
         } else {
           expectCount(mnemonic, ops, 2);
           if (ops[0] === "local") {
-            result = insn(0x85, 0, 1);
+            result = insn(CALL, 0, CALL_SRC_LOCAL);
             jumpTarget(result, ops[1], "imm");
-          } else if (ops[0] === "helper") result = insn(0x85, 0, 0, 0, parseImm32(ops[1]));
-          else if (ops[0] === "runtime") result = insn(0x85, 0, 2, 0, parseImm32(ops[1]));
-          else fail(`Invalid call mode: ${ops[0]}`);
+          } else if (ops[0] === "helper") result = insn(CALL, 0, 0, 0, parseImm32(ops[1]));
+          else if (ops[0] === "runtime") {
+            result = insn(CALL, 0, CALL_SRC_BTF, 0, parseImm32(ops[1]));
+          } else fail(`Invalid call mode: ${ops[0]}`);
         }
       } else if (mnemonic === "lddw") {
         if (ops.length !== 3) expectCount(mnemonic, ops, 2);
@@ -259,28 +254,29 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
           if (kind < 1) fail(`Invalid lddw kind: ${ops[2]}`);
         }
         result = {
-          opcode: 0x18,
+          opcode: LDDW,
           dst: parseRegister(ops[0]),
           src: kind,
           offset: 0,
           imm: Number(BigInt.asIntN(32, v)),
           imm2: Number(BigInt.asIntN(32, v >> 32n)),
         };
-      } else if (mnemonic in LDX) {
-        expectCount(mnemonic, ops, 2);
-        const [s, off] = parseMemory(ops[1]);
-        result = insn(LDX[mnemonic], parseRegister(ops[0]), s, off);
-      } else if (mnemonic in ST) {
-        expectCount(mnemonic, ops, 2);
-        const [d, off] = parseMemory(ops[0]);
-        result = insn(ST[mnemonic], d, 0, off, parseImm32(ops[1]));
-      } else if (mnemonic in STX) {
-        expectCount(mnemonic, ops, 2);
-        const [d, off] = parseMemory(ops[0]);
-        result = insn(STX[mnemonic], d, parseRegister(ops[1]), off);
-      } else if (mnemonic in LEGACY) {
-        const op = LEGACY[mnemonic];
-        if (op & 0x40) {
+      } else if (MEMORY_OPS.has(mnemonic)) {
+        const op = MEMORY_OPS.get(mnemonic)!;
+        const cls = op & EBPF.CLASS_MASK;
+        if (cls === CLASS_LDX) {
+          expectCount(mnemonic, ops, 2);
+          const [s, off] = parseMemory(ops[1]);
+          result = insn(op, parseRegister(ops[0]), s, off);
+        } else if (cls === CLASS_ST) {
+          expectCount(mnemonic, ops, 2);
+          const [d, off] = parseMemory(ops[0]);
+          result = insn(op, d, 0, off, parseImm32(ops[1]));
+        } else if (cls === CLASS_STX) {
+          expectCount(mnemonic, ops, 2);
+          const [d, off] = parseMemory(ops[0]);
+          result = insn(op, d, parseRegister(ops[1]), off);
+        } else if ((op & EBPF.MODE_MASK) === MODE_IND) {
           expectCount(mnemonic, ops, 2);
           result = insn(op, 0, parseRegister(ops[0]), 0, parseImm32(ops[1]));
         } else {
@@ -294,40 +290,42 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
         const am = /^([a-z]+?)(32|64)?$/.exec(mnemonic);
         if (em) {
           expectCount(mnemonic, ops, 1);
-          const opcode = em[1] === "le" ? 0xd4 : em[1] === "be" ? 0xdc : 0xd7;
+          const opcode = em[1] === "le" ? LE : em[1] === "be" ? BE : BSWAP;
           result = insn(opcode, parseRegister(ops[0]), 0, 0, Number(em[2]));
         } else if (sx) {
           expectCount(mnemonic, ops, 2);
           const from = Number(sx[1]);
           const wide = sx[2] === "64";
           if (from === 32 && !wide) fail(`Invalid mnemonic: ${mnemonic}`);
-          result = insn(wide ? 0xbf : 0xbc, parseRegister(ops[0]), parseRegister(ops[1]), from);
-        } else if (jm && jm[1] in JMP) {
+          const mov = wide ? EBPF.MOV64_REG : EBPF.MOV32_REG;
+          result = insn(mov, parseRegister(ops[0]), parseRegister(ops[1]), from);
+        } else if (jm && JMP_MNEMONICS.has(jm[1])) {
           expectCount(mnemonic, ops, 3);
-          const cls = jm[2] ? 0x06 : 0x05;
+          const op = (jm[2] ? CLASS_JMP32 : CLASS_JMP) | JMP_MNEMONICS.get(jm[1])!;
           const d = parseRegister(ops[0]);
-          if (isRegister(ops[1])) result = insn(cls | JMP[jm[1]] | 0x08, d, parseRegister(ops[1]));
-          else result = insn(cls | JMP[jm[1]], d, 0, 0, parseImm32(ops[1]));
+          if (isRegister(ops[1])) result = insn(op | SRC_X, d, parseRegister(ops[1]));
+          else result = insn(op, d, 0, 0, parseImm32(ops[1]));
           jumpTarget(result, ops[2], "offset");
-        } else if (am && am[1] in ALU) {
+        } else if (am && (ALU_MNEMONICS.has(am[1]) || SIGNED_ALU.has(am[1]))) {
           const name = am[1];
-          const cls = am[2] === "32" ? 0x04 : 0x07;
+          const cls = am[2] === "32" ? CLASS_ALU : CLASS_ALU64;
           const d = parseRegister(ops[0] ?? "");
-          const signed = name === "sdiv" || name === "smod" ? 1 : 0;
+          const signed = SIGNED_ALU.has(name) ? 1 : 0;
+          const op = cls | (ALU_MNEMONICS.get(name) ?? SIGNED_ALU.get(name)!);
           if (name === "neg") {
             expectCount(mnemonic, ops, 1);
-            result = insn(cls | 0x80, d);
+            result = insn(cls | ALU_NEG, d);
           } else {
             expectCount(mnemonic, ops, 2);
             if (isRegister(ops[1])) {
-              result = insn(cls | ALU[name] | 0x08, d, parseRegister(ops[1]), signed);
-            } else result = insn(cls | ALU[name], d, 0, signed, parseImm32(ops[1]));
+              result = insn(op | SRC_X, d, parseRegister(ops[1]), signed);
+            } else result = insn(op, d, 0, signed, parseImm32(ops[1]));
           }
         } else fail(`Invalid mnemonic: ${mnemonic}`);
       }
       out.push(result);
       slotOf.push(slot);
-      slot += result.opcode === 0x18 ? 2 : 1;
+      slot += result.opcode === LDDW ? 2 : 1;
     } catch (e) {
       if (e instanceof AsmError) {
         throw new BpfError("asm", e.message, { line: ln + 1, file: options.file });
@@ -335,7 +333,7 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
       throw e;
     }
   }
-  const slotIndex = new Map<Instruction, number>();
+  const slotIndex = new Map<BpfInstruction, number>();
   out.forEach((i, k) => slotIndex.set(i, slotOf[k]));
   for (const p of pending) {
     let target = labels.get(p.label);
@@ -362,13 +360,22 @@ export function assembleInstructions(source: string, options: AssembleOptions = 
  * @param options A file name for errors.
  * @returns The bytecode (8 bytes per slot, little-endian).
  * @throws {BpfError} `asm` with the 1-based line number.
+ *
  * @example
  * ```ts
- * import { assemble } from "./assembler.ts";
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const bytes = assemble("lddw %r0, 0x1122334455667788\nexit");
- * assert.equal(bytes.length, 24);
- * assert.equal(bytes[0], 0x18);
+ * const bytes = assemble(`
+ *   mov %r0, 0
+ *   mov %r1, 10
+ * loop:
+ *   add %r0, %r1      # r0 = 10 + 9 + ... + 1
+ *   sub %r1, 1
+ *   jne %r1, 0, loop
+ *   exit
+ * `);
+ * assert.equal(bytes.length, 6 * 8);
+ * assert.equal(new BpfInterpreter(decodeProgram(bytes)).run(), 55n);
  * ```
  */
 export function assemble(source: string, options: AssembleOptions = {}): Uint8Array {

@@ -12,10 +12,28 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { type CbpfInstruction, validateCbpf } from "./cbpf.ts";
-import { type Instruction, type Program, programOf } from "./instruction.ts";
+import type { CbpfInstruction } from "./cbpf.ts";
+import { validateCbpf } from "./cbpf_validate.ts";
+import { type BpfInstruction, type BpfProgram, programOf } from "./instruction.ts";
+import { EBPF } from "./opcodes.ts";
+import { CBPF } from "./_cbpf_opcodes.ts";
 
-/** Options for {@linkcode cbpfToEbpf}. */
+const { MOV64_REG, MOV32_IMM, MOV32_REG, ADD64_IMM, ADD64_REG, AND32_IMM, LSH32_IMM, NEG32 } = EBPF;
+const { LDXW, LDXH, LDXB, STXW, BE, JA, JLT_IMM, JGT_IMM, JGT_REG, JEQ32_IMM, JLT32_IMM } = EBPF;
+const { EXIT, CLASS_ALU, CLASS_JMP32, SRC_X } = EBPF;
+
+/**
+ * Options for {@linkcode cbpfToEbpf}.
+ *
+ * @example
+ * ```ts
+ * import { cbpfToEbpf, type CbpfToEbpfOptions, parseCbpf, verifyProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: CbpfToEbpfOptions = { maxPacket: 1514 };
+ * const prog = cbpfToEbpf(parseCbpf("2\n48 0 0 0\n22 0 0 0\n"), options); // ldb [0]; ret a
+ * assert.equal(verifyProgram(prog, { input: { kind: "packet", size: 1514 } }).subprograms, 1);
+ * ```
+ */
 export interface CbpfToEbpfOptions {
   /**
    * The largest packet the program will see (default 65,535): indexed loads are bounded by it,
@@ -24,9 +42,23 @@ export interface CbpfToEbpfOptions {
   maxPacket?: number;
 }
 
+/** The eBPF registers that hold the classic machine's state and temporaries. */
 const A = 0, X = 8, PKT = 6, LEN = 7, T1 = 3, T2 = 4;
+/** The frame pointer. */
+const FP = 10;
 
-function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction {
+/** Bytes a classic load of this opcode reads (`W`, `H`, `B`; 0 for the size-less modes). */
+function sizeOf(code: number): number {
+  const size = code & CBPF.SIZE_MASK;
+  return size === CBPF.W ? 4 : size === CBPF.H ? 2 : size === CBPF.B ? 1 : 0;
+}
+
+/** The eBPF load of `size` bytes. */
+function loadOf(size: number): number {
+  return size === 4 ? LDXW : size === 2 ? LDXH : LDXB;
+}
+
+function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): BpfInstruction {
   return { opcode, dst, src, offset, imm: imm | 0 };
 }
 
@@ -40,8 +72,7 @@ function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction
  *   program.
  * @example
  * ```ts
- * import { cbpfToEbpf } from "./cbpf_ebpf.ts";
- * import { BpfVm } from "./vm.ts";
+ * import { BpfVm, cbpfToEbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * // ldb [0]; jeq #7 → ret #1 : ret #0
  * const prog = cbpfToEbpf([
@@ -61,18 +92,18 @@ function ins(opcode: number, dst = 0, src = 0, offset = 0, imm = 0): Instruction
 export function cbpfToEbpf(
   program: readonly CbpfInstruction[],
   options: CbpfToEbpfOptions = {},
-): Program {
+): BpfProgram {
   validateCbpf(program);
   const max = options.maxPacket ?? 65535;
   if (!Number.isInteger(max) || max < 0 || max > 0x7fff_0000) {
     throw new RangeError(`maxPacket must be 0 to 2^31, got ${max}`);
   }
-  const out: Instruction[] = [];
+  const out: BpfInstruction[] = [];
   // Jumps to fix once every classic instruction's first eBPF instruction is known:
   // [eBPF index, classic target] or [eBPF index, -1] for "return 0".
   const fix: [number, number][] = [];
   const startOf: number[] = [];
-  const emit = (...list: Instruction[]) => out.push(...list);
+  const emit = (...list: BpfInstruction[]) => out.push(...list);
   const jumpTo = (opcode: number, dst: number, src: number, imm: number, target: number) => {
     fix.push([out.length, target]);
     emit(ins(opcode, dst, src, 0, imm));
@@ -81,38 +112,37 @@ export function cbpfToEbpf(
     jumpTo(opcode, dst, src, imm, -1);
 
   emit(
-    ins(0xbf, PKT, 1), // mov r6, r1
-    ins(0xbf, LEN, 2), // mov r7, r2
-    ins(0xb4, A, 0, 0, 0), // mov32 r0, 0
-    ins(0xb4, X, 0, 0, 0), // mov32 r8, 0
+    ins(MOV64_REG, PKT, 1),
+    ins(MOV64_REG, LEN, 2),
+    ins(MOV32_IMM, A, 0, 0, 0),
+    ins(MOV32_IMM, X, 0, 0, 0),
   );
   /** Loads `size` big-endian bytes at packet offset `k` (constant) into `dst`, or returns 0. */
   const loadAbs = (dst: number, k: number, size: number): boolean => {
     if (k + size > max) {
-      ret0(0x05, 0, 0, 0); // never in the packet: ja return-0
+      ret0(JA, 0, 0, 0); // never in the packet
       return false;
     }
-    ret0(0xa5, LEN, 0, k + size); // jlt r7, k+size → return 0
-    const op = size === 4 ? 0x61 : size === 2 ? 0x69 : 0x71;
+    ret0(JLT_IMM, LEN, 0, k + size);
+    const op = loadOf(size);
     if (k <= 0x7fff) emit(ins(op, dst, PKT, k));
-    else emit(ins(0xbf, T1, PKT), ins(0x07, T1, 0, 0, k), ins(op, dst, T1, 0));
-    if (size > 1) emit(ins(0xdc, dst, 0, 0, size * 8)); // be16/be32
+    else emit(ins(MOV64_REG, T1, PKT), ins(ADD64_IMM, T1, 0, 0, k), ins(op, dst, T1, 0));
+    if (size > 1) emit(ins(BE, dst, 0, 0, size * 8));
     return true;
   };
   /** Loads `size` bytes at X + k, with the bounds checks classic BPF implies. */
   const loadInd = (k: number, size: number) => {
     if (max < size || k > max - size) {
-      ret0(0x05, 0, 0, 0); // X + k is past any packet: ja return-0
+      ret0(JA, 0, 0, 0); // X + k is past any packet
       return;
     }
-    emit(ins(0xbc, T1, X), ins(0x07, T1, 0, 0, k)); // r3 = X (zero-extended) + k, 64-bit: no wrap
-    ret0(0x25, T1, 0, max - size); // jgt r3, max-size → return 0 (also bounds it for the verifier)
-    emit(ins(0xbf, T2, T1), ins(0x07, T2, 0, 0, size)); // r4 = r3 + size
-    ret0(0x2d, T2, LEN, 0); // jgt r4, r7 → return 0
-    emit(ins(0xbf, T2, PKT), ins(0x0f, T2, T1)); // r4 = packet + r3
-    const op = size === 4 ? 0x61 : size === 2 ? 0x69 : 0x71;
-    emit(ins(op, A, T2, 0));
-    if (size > 1) emit(ins(0xdc, A, 0, 0, size * 8));
+    emit(ins(MOV32_REG, T1, X), ins(ADD64_IMM, T1, 0, 0, k)); // T1 = X (zero-extended) + k
+    ret0(JGT_IMM, T1, 0, max - size); // also bounds T1 for the verifier
+    emit(ins(MOV64_REG, T2, T1), ins(ADD64_IMM, T2, 0, 0, size)); // T2 = T1 + size
+    ret0(JGT_REG, T2, LEN, 0);
+    emit(ins(MOV64_REG, T2, PKT), ins(ADD64_REG, T2, T1)); // T2 = packet + T1
+    emit(ins(loadOf(size), A, T2, 0));
+    if (size > 1) emit(ins(BE, A, 0, 0, size * 8));
   };
   const slot = (k: number) => -4 * (k + 1);
 
@@ -122,85 +152,85 @@ export function cbpfToEbpf(
     if (!live[pc]) continue; // the eBPF verifier refuses unreachable code
     const { code, jt, jf } = program[pc];
     const k = program[pc].k >>> 0;
-    const cls = code & 7;
+    const cls = code & CBPF.CLASS_MASK;
     switch (cls) {
-      case 0x00: { // LD
-        const mode = code & 0xe0, size = [4, 2, 1, 0][(code >> 3) & 3];
-        if (mode === 0x00) emit(ins(0xb4, A, 0, 0, k));
-        else if (mode === 0x20) loadAbs(A, k, size);
-        else if (mode === 0x40) loadInd(k, size);
-        else if (mode === 0x60) emit(ins(0x61, A, 10, slot(k)));
-        else emit(ins(0xbc, A, LEN)); // len
+      case CBPF.LD: {
+        const mode = code & CBPF.MODE_MASK, size = sizeOf(code);
+        if (mode === CBPF.IMM) emit(ins(MOV32_IMM, A, 0, 0, k));
+        else if (mode === CBPF.ABS) loadAbs(A, k, size);
+        else if (mode === CBPF.IND) loadInd(k, size);
+        else if (mode === CBPF.MEM) emit(ins(LDXW, A, FP, slot(k)));
+        else emit(ins(MOV32_REG, A, LEN)); // LEN
         break;
       }
-      case 0x01: { // LDX
-        const mode = code & 0xe0;
-        if (mode === 0x00) emit(ins(0xb4, X, 0, 0, k));
-        else if (mode === 0x60) emit(ins(0x61, X, 10, slot(k)));
-        else if (mode === 0x80) emit(ins(0xbc, X, LEN));
-        else { // msh: X = (P[k] & 0xf) << 2
-          if (loadAbs(X, k, 1)) emit(ins(0x54, X, 0, 0, 0xf), ins(0x64, X, 0, 0, 2));
+      case CBPF.LDX: {
+        const mode = code & CBPF.MODE_MASK;
+        if (mode === CBPF.IMM) emit(ins(MOV32_IMM, X, 0, 0, k));
+        else if (mode === CBPF.MEM) emit(ins(LDXW, X, FP, slot(k)));
+        else if (mode === CBPF.LEN) emit(ins(MOV32_REG, X, LEN));
+        else { // MSH: X = (P[k] & 0xf) << 2
+          if (loadAbs(X, k, 1)) emit(ins(AND32_IMM, X, 0, 0, 0xf), ins(LSH32_IMM, X, 0, 0, 2));
         }
         break;
       }
-      case 0x02:
-        emit(ins(0x63, 10, A, slot(k)));
+      case CBPF.ST:
+        emit(ins(STXW, FP, A, slot(k)));
         break;
-      case 0x03:
-        emit(ins(0x63, 10, X, slot(k)));
+      case CBPF.STX:
+        emit(ins(STXW, FP, X, slot(k)));
         break;
-      case 0x04: { // ALU (32-bit)
-        const op = code & 0xf0;
-        if (op === 0x80) {
-          emit(ins(0x84, A));
+      case CBPF.ALU: { // 32-bit, with the same operation numbers as eBPF
+        const op = code & CBPF.OP_MASK;
+        if (op === CBPF.NEG) {
+          emit(ins(NEG32, A));
           break;
         }
-        if ((code & 8) === 0) {
-          emit(ins(0x04 | op, A, 0, 0, k));
+        if ((code & CBPF.SRC_MASK) === CBPF.K) {
+          emit(ins(CLASS_ALU | op, A, 0, 0, k));
           break;
         }
-        if (op === 0x30 || op === 0x90) ret0(0x16, X, 0, 0); // jeq32 r8, 0 → return 0
-        if (op === 0x60 || op === 0x70) {
+        if (op === CBPF.DIV || op === CBPF.MOD) ret0(JEQ32_IMM, X, 0, 0);
+        if (op === CBPF.LSH || op === CBPF.RSH) {
           // Shifts by X ≥ 32 give 0 (libpcap); eBPF would mask the count.
-          emit(ins(0xa6, X, 0, 2, 32), ins(0xb4, A, 0, 0, 0), ins(0x05, 0, 0, 1, 0));
+          emit(ins(JLT32_IMM, X, 0, 2, 32), ins(MOV32_IMM, A, 0, 0, 0), ins(JA, 0, 0, 1, 0));
         }
-        emit(ins(0x0c | op, A, X));
+        emit(ins(CLASS_ALU | SRC_X | op, A, X));
         break;
       }
-      case 0x05: { // JMP (forward only)
-        const op = code & 0xf0;
-        if (op === 0x00) {
+      case CBPF.JMP: { // forward only, with the same operation numbers as eBPF
+        const op = code & CBPF.OP_MASK;
+        if (op === CBPF.JA) {
           fix.push([out.length, pc + 1 + k]);
-          emit(ins(0x05));
+          emit(ins(JA));
           break;
         }
         const T = pc + 1 + jt, F = pc + 1 + jf;
-        const useX = (code & 8) !== 0;
-        const j32 = 0x06 | op | (useX ? 8 : 0);
+        const useX = (code & CBPF.SRC_MASK) === CBPF.X;
+        const j32 = CLASS_JMP32 | op | (useX ? SRC_X : 0);
         if (T === F) {
           fix.push([out.length, T]);
-          emit(ins(0x05));
+          emit(ins(JA));
         } else {
           jumpTo(j32, A, useX ? X : 0, useX ? 0 : k, T);
           if (F !== pc + 1) {
             fix.push([out.length, F]);
-            emit(ins(0x05));
+            emit(ins(JA));
           }
         }
         break;
       }
-      case 0x06: // RET
-        if ((code & 0x18) === 0x10) emit(ins(0x95));
-        else emit(ins(0xb4, A, 0, 0, k), ins(0x95));
+      case CBPF.RET:
+        if ((code & CBPF.RVAL_MASK) === CBPF.A) emit(ins(EXIT));
+        else emit(ins(MOV32_IMM, A, 0, 0, k), ins(EXIT));
         break;
       default: // MISC
-        if ((code & 0xf8) === 0x80) emit(ins(0xbc, A, X));
-        else emit(ins(0xbc, X, A));
+        if ((code & CBPF.MISC_MASK) === CBPF.TXA) emit(ins(MOV32_REG, A, X));
+        else emit(ins(MOV32_REG, X, A));
     }
   }
   // The shared "return 0" tail, when something jumps to it.
   const zero = out.length;
-  if (fix.some(([, t]) => t < 0)) emit(ins(0xb4, A, 0, 0, 0), ins(0x95));
+  if (fix.some(([, t]) => t < 0)) emit(ins(MOV32_IMM, A, 0, 0, 0), ins(EXIT));
   for (const [at, target] of fix) {
     const dest = target < 0 ? zero : startOf[target];
     if (dest === undefined) {
@@ -226,13 +256,13 @@ function reachable(program: readonly CbpfInstruction[], max: number): Uint8Array
     if (!live[pc]) continue;
     const { code, jt, jf } = program[pc];
     const k = program[pc].k >>> 0;
-    const cls = code & 7, mode = code & 0xe0, size = [4, 2, 1, 0][(code >> 3) & 3];
-    if (cls === 6) continue;
-    if (cls === 0 && mode === 0x20 && k + size > max) continue;
-    if (cls === 0 && mode === 0x40 && (max < size || k > max - size)) continue;
-    if (cls === 1 && mode === 0xa0 && k + 1 > max) continue;
-    if (cls === 5) {
-      if ((code & 0xf0) === 0) live[pc + 1 + k] = 1;
+    const cls = code & CBPF.CLASS_MASK, mode = code & CBPF.MODE_MASK, size = sizeOf(code);
+    if (cls === CBPF.RET) continue;
+    if (cls === CBPF.LD && mode === CBPF.ABS && k + size > max) continue;
+    if (cls === CBPF.LD && mode === CBPF.IND && (max < size || k > max - size)) continue;
+    if (cls === CBPF.LDX && mode === CBPF.MSH && k + 1 > max) continue;
+    if (cls === CBPF.JMP) {
+      if ((code & CBPF.OP_MASK) === CBPF.JA) live[pc + 1 + k] = 1;
       else {
         live[pc + 1 + jt] = 1;
         live[pc + 1 + jf] = 1;

@@ -7,8 +7,22 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { CbpfInstruction } from "./cbpf.ts";
+import { CBPF, CBPF_MNEMONICS } from "./_cbpf_opcodes.ts";
 
-/** Options for {@linkcode parseCbpf}. */
+const { LD, LDX, ST, STX, ALU, RET, MISC, IMM, ABS, IND, MEM, LEN, X, A, NEG, JA } = CBPF;
+const { CLASS_MASK, MODE_MASK, OP_MASK } = CBPF;
+
+/**
+ * Options for {@linkcode parseCbpf}.
+ *
+ * @example
+ * ```ts
+ * import { parseCbpf, type ParseCbpfOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: ParseCbpfOptions = { source: "ip.bpf" };
+ * assert.throws(() => parseCbpf("2\n40 0 0 12\n", options), /count line says 2 instructions but 1 follow \(at ip\.bpf, line 3\)/);
+ * ```
+ */
 export interface ParseCbpfOptions {
   /** A name for the source, used in error messages (a file name). Default `"<input>"`. */
   source?: string;
@@ -24,7 +38,7 @@ export interface ParseCbpfOptions {
  *   code `"cbpf-parse"` naming the source and line on bad input.
  * @example
  * ```ts
- * import { parseCbpf } from "./cbpf_text.ts";
+ * import { parseCbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const ddd = parseCbpf("2\n40 0 0 12\n6 0 0 262144\n");
  * assert.deepEqual(ddd[0], { code: 40, jt: 0, jf: 0, k: 12 });
@@ -112,7 +126,7 @@ function bad(source: string, line: number, what: string): BpfError {
  * @returns The text, one line per instruction after the count line.
  * @example
  * ```ts
- * import { formatCbpfDecimal, parseCbpf } from "./cbpf_text.ts";
+ * import { formatCbpfDecimal, parseCbpf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const p = [{ code: 6, jt: 0, jf: 0, k: 0 }];
  * assert.equal(formatCbpfDecimal(p), "1\n6 0 0 0\n");
@@ -121,4 +135,52 @@ function bad(source: string, line: number, what: string): BpfError {
  */
 export function formatCbpfDecimal(program: readonly CbpfInstruction[]): string {
   return `${program.length}\n` + program.map((i) => `${i.code} ${i.jt} ${i.jf} ${i.k}\n`).join("");
+}
+
+/**
+ * Formats one classic instruction the way `tcpdump -d` does (`ldh [12]`, `jeq #0x800 jt 2 jf 5`).
+ *
+ * @param ins The instruction.
+ * @param pc Its index (jump targets are printed as absolute indexes).
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { formatCbpfInstruction } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatCbpfInstruction({ code: 0x28, jt: 0, jf: 0, k: 12 }, 0), "ldh [12]");
+ * assert.equal(formatCbpfInstruction({ code: 0x15, jt: 0, jf: 3, k: 0x800 }, 1), "jeq #0x800 jt 2 jf 5");
+ * ```
+ */
+export function formatCbpfInstruction(ins: CbpfInstruction, pc: number): string {
+  const name = CBPF_MNEMONICS.get(ins.code);
+  if (name === undefined) return `unimp 0x${ins.code.toString(16)}`;
+  const cls = ins.code & CLASS_MASK;
+  const hex = `#0x${ins.k.toString(16)}`;
+  switch (cls) {
+    case RET:
+      return (ins.code & A) ? "ret a" : `ret #${ins.k}`;
+    case LD:
+    case LDX: {
+      const mode = ins.code & MODE_MASK;
+      if (mode === IMM) return `${name} #${ins.k === 0 ? 0 : hex}`;
+      if (mode === LEN) return `${name} #pktlen`;
+      if (mode === MEM) return `${name} M[${ins.k}]`;
+      if (mode === ABS) return `${name} [${ins.k}]`;
+      if (mode === IND) return `${name} [x + ${ins.k}]`;
+      return `${name} 4*([${ins.k}]&0xf)`;
+    }
+    case ST:
+    case STX:
+      return `${name} M[${ins.k}]`;
+    case MISC:
+      return name;
+    case ALU:
+      if ((ins.code & OP_MASK) === NEG) return "neg";
+      return `${name} ${(ins.code & X) ? "x" : hex}`;
+    default: {
+      if ((ins.code & OP_MASK) === JA) return `ja ${pc + 1 + ins.k}`;
+      const operand = (ins.code & X) ? "x" : hex;
+      return `${name} ${operand} jt ${pc + 1 + ins.jt} jf ${pc + 1 + ins.jf}`;
+    }
+  }
 }

@@ -6,14 +6,41 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import {
+  type BpfInstruction,
+  type BpfProgram,
   checkInstruction,
   decodeProgram,
-  type Instruction,
   lddwValue,
-  type Program,
 } from "./instruction.ts";
+import { EBPF } from "./opcodes.ts";
+import {
+  ALU_MNEMONICS,
+  ATOMIC_MNEMONICS,
+  JMP_MNEMONICS,
+  LDDW_KINDS,
+  namesOf,
+  SIZE_SUFFIXES,
+} from "./_mnemonics.ts";
 
-/** Options of {@linkcode disassemble}. */
+const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_ALU, CLASS_JMP, CLASS_JMP32 } = EBPF;
+const { CLASS_ALU64, SRC_X, OP_MASK, SIZE_MASK, SIZE_DW, MODE_MASK, MODE_IND, MODE_MEMSX } = EBPF;
+const { MODE_ATOMIC, ALU_DIV, ALU_NEG, ALU_MOD, ALU_MOV, ALU_END, ATOMIC_FETCH, ATOMIC_XCHG } =
+  EBPF;
+const { ATOMIC_CMPXCHG, CALL_SRC_LOCAL, CALL_SRC_BTF, LDDW_SRC_IMM64 } = EBPF;
+const { LE, BE, LDDW, JA, JA32, CALL, CALLX, EXIT } = EBPF;
+
+/**
+ * Options of {@linkcode disassemble}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, disassemble, type DisassembleOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const bytes = assemble("jeq %r1, 0, +1\nmov %r0, 1\nexit");
+ * const options: DisassembleOptions = { labels: true };
+ * assert.equal(disassemble(bytes, options), "jeq %r1, 0, L2\nmov %r0, 1\nL2:\nexit\n");
+ * ```
+ */
 export interface DisassembleOptions {
   /** Print jump and local call targets as labels `L<slot>:` instead of `+N`/`-N` (default false). */
   labels?: boolean;
@@ -21,37 +48,10 @@ export interface DisassembleOptions {
   lenient?: boolean;
 }
 
-const ALU_NAMES: Record<number, string> = {
-  0x00: "add",
-  0x10: "sub",
-  0x20: "mul",
-  0x30: "div",
-  0x40: "or",
-  0x50: "and",
-  0x60: "lsh",
-  0x70: "rsh",
-  0x80: "neg",
-  0x90: "mod",
-  0xa0: "xor",
-  0xb0: "mov",
-  0xc0: "arsh",
-};
-const JMP_NAMES: Record<number, string> = {
-  0x10: "jeq",
-  0x20: "jgt",
-  0x30: "jge",
-  0x40: "jset",
-  0x50: "jne",
-  0x60: "jsgt",
-  0x70: "jsge",
-  0xa0: "jlt",
-  0xb0: "jle",
-  0xc0: "jslt",
-  0xd0: "jsle",
-};
-const SIZE_NAMES: Record<number, string> = { 0x00: "w", 0x08: "h", 0x10: "b", 0x18: "dw" };
-const ATOMIC_NAMES: Record<number, string> = { 0x00: "add", 0x40: "or", 0x50: "and", 0xa0: "xor" };
-const LDDW_KINDS = ["", "map_fd", "map_value_fd", "variable", "code", "map_idx", "map_value_idx"];
+const ALU_NAMES = namesOf(ALU_MNEMONICS);
+const JMP_NAMES = namesOf(JMP_MNEMONICS);
+const SIZE_NAMES = namesOf(SIZE_SUFFIXES);
+const ATOMIC_NAMES = namesOf(ATOMIC_MNEMONICS);
 
 function mem(reg: number, off: number): string {
   if (off === 0) return `[%r${reg}]`;
@@ -69,74 +69,71 @@ function rel(n: number): string {
  * @param insn The instruction.
  * @param target Optional: a function turning a relative jump into a label.
  * @returns The text, e.g. `ldxw %r0, [%r1+4]`.
- * @example
- * ```ts
- * import { formatInstruction } from "./disassembler.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatInstruction({ opcode: 0x61, dst: 0, src: 1, offset: 4, imm: 0 }), "ldxw %r0, [%r1+4]");
- * ```
  */
-export function formatInstruction(insn: Instruction, target?: (rel: number) => string): string {
+export function formatInstruction(insn: BpfInstruction, target?: (rel: number) => string): string {
   const { opcode: op, dst: d, src: s, offset: o, imm: k } = insn;
   const t = target ?? rel;
-  const cls = op & 7;
-  const x = (op & 8) !== 0;
+  const cls = op & CLASS_MASK;
+  const x = (op & SRC_X) !== 0;
   switch (cls) {
-    case 4:
-    case 7: {
-      const sfx = cls === 4 ? "32" : "";
-      const code = op & 0xf0;
-      if (code === 0xd0) {
-        const name = op === 0xd4 ? "le" : op === 0xdc ? "be" : "bswap";
+    case CLASS_ALU:
+    case CLASS_ALU64: {
+      const sfx = cls === CLASS_ALU ? "32" : "";
+      const code = op & OP_MASK;
+      if (code === ALU_END) {
+        const name = op === LE ? "le" : op === BE ? "be" : "bswap";
         return `${name}${k} %r${d}`;
       }
-      if (code === 0x80) return `neg${sfx} %r${d}`;
-      if (code === 0xb0 && x && o !== 0) {
-        return `movsx${o}${cls === 4 ? "32" : "64"} %r${d}, %r${s}`;
+      if (code === ALU_NEG) return `neg${sfx} %r${d}`;
+      if (code === ALU_MOV && x && o !== 0) {
+        return `movsx${o}${cls === CLASS_ALU ? "32" : "64"} %r${d}, %r${s}`;
       }
-      let name = ALU_NAMES[code] ?? `alu${code.toString(16)}`;
-      if (o === 1 && (code === 0x30 || code === 0x90)) name = "s" + name;
+      let name = ALU_NAMES.get(code) ?? `alu${code.toString(16)}`;
+      if (o === 1 && (code === ALU_DIV || code === ALU_MOD)) name = "s" + name;
       return `${name}${sfx} %r${d}, ${x ? `%r${s}` : k}`;
     }
-    case 5:
-    case 6: {
-      const sfx = cls === 6 ? "32" : "";
-      const code = op & 0xf0;
-      if (op === 0x05) return `ja ${t(o)}`;
-      if (op === 0x06) return `ja32 ${t(k)}`;
-      if (op === 0x95) return "exit";
-      if (op === 0x8d) return `call %r${d}`;
-      if (op === 0x85) {
-        if (s === 1) return `call local ${t(k)}`;
-        if (s === 2) return `call runtime ${k}`;
+    case CLASS_JMP:
+    case CLASS_JMP32: {
+      const sfx = cls === CLASS_JMP32 ? "32" : "";
+      const code = op & OP_MASK;
+      if (op === JA) return `ja ${t(o)}`;
+      if (op === JA32) return `ja32 ${t(k)}`;
+      if (op === EXIT) return "exit";
+      if (op === CALLX) return `call %r${d}`;
+      if (op === CALL) {
+        if (s === CALL_SRC_LOCAL) return `call local ${t(k)}`;
+        if (s === CALL_SRC_BTF) return `call runtime ${k}`;
         return `call ${k}`;
       }
-      return `${JMP_NAMES[code] ?? "j?"}${sfx} %r${d}, ${x ? `%r${s}` : k}, ${t(o)}`;
+      return `${JMP_NAMES.get(code) ?? "j?"}${sfx} %r${d}, ${x ? `%r${s}` : k}, ${t(o)}`;
     }
-    case 0: {
-      if (op === 0x18) {
+    case CLASS_LD: {
+      if (op === LDDW) {
         const v = `0x${lddwValue(insn).toString(16)}`;
-        return s === 0 ? `lddw %r${d}, ${v}` : `lddw %r${d}, ${v}, ${LDDW_KINDS[s] ?? s}`;
+        return s === LDDW_SRC_IMM64
+          ? `lddw %r${d}, ${v}`
+          : `lddw %r${d}, ${v}, ${LDDW_KINDS[s] ?? s}`;
       }
-      const size = SIZE_NAMES[op & 0x18];
-      if ((op & 0xe0) === 0x40) return `ldind${size} %r${s}, ${k}`;
+      const size = SIZE_NAMES.get(op & SIZE_MASK);
+      if ((op & MODE_MASK) === MODE_IND) return `ldind${size} %r${s}, ${k}`;
       return `ldabs${size} ${k}`;
     }
-    case 1: {
-      const sx = (op & 0xe0) === 0x80 ? "s" : "";
-      return `ldx${sx}${SIZE_NAMES[op & 0x18]} %r${d}, ${mem(s, o)}`;
+    case CLASS_LDX: {
+      const sx = (op & MODE_MASK) === MODE_MEMSX ? "s" : "";
+      return `ldx${sx}${SIZE_NAMES.get(op & SIZE_MASK)} %r${d}, ${mem(s, o)}`;
     }
-    case 2:
-      return `st${SIZE_NAMES[op & 0x18]} ${mem(d, o)}, ${k}`;
-    default: {
-      if ((op & 0xe0) === 0xc0) {
-        const sfx = (op & 0x18) === 0x18 ? "" : "32";
-        if (k === 0xe1) return `lock xchg${sfx} ${mem(d, o)}, %r${s}`;
-        if (k === 0xf1) return `lock cmpxchg${sfx} ${mem(d, o)}, %r${s}`;
-        const fetch = k & 1 ? "fetch " : "";
-        return `lock ${fetch}${ATOMIC_NAMES[k & 0xfe] ?? "?"}${sfx} ${mem(d, o)}, %r${s}`;
+    case CLASS_ST:
+      return `st${SIZE_NAMES.get(op & SIZE_MASK)} ${mem(d, o)}, ${k}`;
+    default: { // CLASS_STX
+      if ((op & MODE_MASK) === MODE_ATOMIC) {
+        const sfx = (op & SIZE_MASK) === SIZE_DW ? "" : "32";
+        if (k === ATOMIC_XCHG) return `lock xchg${sfx} ${mem(d, o)}, %r${s}`;
+        if (k === ATOMIC_CMPXCHG) return `lock cmpxchg${sfx} ${mem(d, o)}, %r${s}`;
+        const fetch = k & ATOMIC_FETCH ? "fetch " : "";
+        const name = ATOMIC_NAMES.get(k & ~ATOMIC_FETCH) ?? "?";
+        return `lock ${fetch}${name}${sfx} ${mem(d, o)}, %r${s}`;
       }
-      return `stx${SIZE_NAMES[op & 0x18]} ${mem(d, o)}, %r${s}`;
+      return `stx${SIZE_NAMES.get(op & SIZE_MASK)} ${mem(d, o)}, %r${s}`;
     }
   }
 }
@@ -148,18 +145,21 @@ export function formatInstruction(insn: Instruction, target?: (rel: number) => s
  * @param options Labels instead of offsets; leniency.
  * @returns The text (ends with a newline).
  * @throws {BpfError} `decode` for invalid bytes (unless `lenient`).
+ *
  * @example
  * ```ts
- * import { disassemble } from "./disassembler.ts";
- * import { assemble } from "./assembler.ts";
+ * import { assemble, disassemble } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const bytes = assemble("mov %r0, 1\njeq %r0, 1, +1\nmov %r0, 2\nexit");
+ * const bytes = assemble("ldxw %r0, [%r1+4]\nbe32 %r0\nexit");
  * const text = disassemble(bytes);
- * assert.deepEqual(assemble(text), bytes);
- * assert.match(disassemble(bytes, { labels: true }), /^L3:$/m);
+ * assert.equal(text, "ldxw %r0, [%r1+4]\nbe32 %r0\nexit\n");
+ * assert.deepEqual(assemble(text), bytes); // the text assembles back to the same bytes
  * ```
  */
-export function disassemble(input: Uint8Array | Program, options: DisassembleOptions = {}): string {
+export function disassemble(
+  input: Uint8Array | BpfProgram,
+  options: DisassembleOptions = {},
+): string {
   const program = input instanceof Uint8Array
     ? decodeProgram(input, { strict: !options.lenient })
     : input;
@@ -169,12 +169,15 @@ export function disassemble(input: Uint8Array | Program, options: DisassembleOpt
   if (options.labels) {
     instructions.forEach((insn, i) => {
       const op = insn.opcode;
+      const cls = op & CLASS_MASK;
       if (
-        op === 0x05 ||
-        (((op & 7) === 5 || (op & 7) === 6) && ![0x85, 0x8d, 0x95, 0x06].includes(op))
+        op === JA ||
+        ((cls === CLASS_JMP || cls === CLASS_JMP32) && ![CALL, CALLX, EXIT, JA32].includes(op))
       ) {
         labelAt.add(targetOf(i, insn.offset));
-      } else if (op === 0x06 || (op === 0x85 && insn.src === 1)) labelAt.add(targetOf(i, insn.imm));
+      } else if (op === JA32 || (op === CALL && insn.src === CALL_SRC_LOCAL)) {
+        labelAt.add(targetOf(i, insn.imm));
+      }
     });
     for (const l of labelAt) {
       if (l < 0 || l > slotCount || (l < slotCount && program.indexOfSlot[l] === -1)) {

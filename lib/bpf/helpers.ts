@@ -1,13 +1,30 @@
 /**
- * Helper functions callable from eBPF with `call N`: a registry per VM, the test helpers of the
- * ubpf/bpf_conformance suites, and Linux's ids for the map helpers (registered by the maps
- * module).
+ * Helper functions callable from eBPF with `call N`: a registry per VM, and Linux's ids for the
+ * map helpers (which a {@linkcode BpfVm} registers).
  *
  * @module
  */
 import type { BpfMemory } from "./memory.ts";
 
-/** What a helper can reach while it runs. */
+/**
+ * What a helper can reach while it runs.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfInterpreter, decodeProgram, type HelperContext, HelperRegistry } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // Helper 1 sums r2 bytes at the pointer r1, and stops the program when the sum is 0.
+ * const sum = (p: bigint, n: bigint, _c: bigint, _d: bigint, _e: bigint, ctx: HelperContext) => {
+ *   const total = ctx.memory.slice(p, Number(n)).reduce((a, b) => a + b, 0);
+ *   if (total === 0) ctx.stop();
+ *   return BigInt(total);
+ * };
+ * const helpers = new HelperRegistry().register(1, "sum", sum);
+ * const vm = new BpfInterpreter(decodeProgram(assemble("call 1\nmov %r0, 99\nexit")), { helpers });
+ * assert.equal(vm.run(new Uint8Array([1, 2, 3])), 99n);
+ * assert.equal(vm.run(new Uint8Array([0, 0])), 0n); // stopped right after the call
+ * ```
+ */
 export interface HelperContext {
   /** The run's address space: read pointers with `slice`, hand out pointers with `addressOf`. */
   memory: BpfMemory;
@@ -18,6 +35,15 @@ export interface HelperContext {
 /**
  * A helper: receives r1–r5 as unsigned 64-bit bigints; its return value (taken modulo 2^64)
  * goes to r0. It may throw a `BpfError`; other exceptions are wrapped as `helper` errors.
+ *
+ * @example
+ * ```ts
+ * import { type HelperFunction, HelperRegistry } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const double: HelperFunction = (r1) => r1 * 2n;
+ * const registry = new HelperRegistry().register(7, "double", double);
+ * assert.equal(registry.get(7), double);
+ * ```
  */
 export type HelperFunction = (
   r1: bigint,
@@ -33,9 +59,25 @@ export type HelperFunction = (
  *
  * @example
  * ```ts
- * import { HELPER_ID } from "./helpers.ts";
+ * import { assemble, BpfVm, HELPER_ID } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * assert.equal(HELPER_ID.MAP_LOOKUP_ELEM, 1);
+ * const vm = new BpfVm();
+ * assert.equal(vm.helpers.name(HELPER_ID.MAP_LOOKUP_ELEM), "map_lookup_elem");
+ * // `call 1` in a program is bpf_map_lookup_elem, as in Linux.
+ * const counters = vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+ * const prog = vm.load(assemble(`
+ *   lddw %r1, 0, map_fd
+ *   stw [%r10-4], 0
+ *   mov %r2, %r10
+ *   add %r2, -4
+ *   call ${HELPER_ID.MAP_LOOKUP_ELEM}
+ *   jeq %r0, 0, +2
+ *   stdw [%r0], 42
+ *   mov %r0, 0
+ *   exit
+ * `));
+ * prog.run();
+ * assert.equal(counters.lookup(new Uint8Array(4))![0], 42);
  * ```
  */
 export const HELPER_ID: {
@@ -50,12 +92,13 @@ export const HELPER_ID: {
  *
  * @example
  * ```ts
- * import { HelperRegistry } from "./helpers.ts";
+ * import { assemble, BpfInterpreter, decodeProgram, HelperRegistry } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const reg = new HelperRegistry();
- * reg.register(7, "double", (a) => a * 2n);
- * assert.equal(reg.has(7), true);
- * assert.equal(reg.name(7), "double");
+ * const helpers = new HelperRegistry().register(7, "double", (a) => a * 2n);
+ * assert.deepEqual(helpers.ids(), [7]);
+ * assert.equal(helpers.name(7), "double");
+ * const vm = new BpfInterpreter(decodeProgram(assemble("mov %r1, 21\ncall 7\nexit")), { helpers });
+ * assert.equal(vm.run(), 42n);
  * ```
  */
 export class HelperRegistry {
@@ -117,64 +160,4 @@ export class HelperRegistry {
   ids(): number[] {
     return [...this.#fns.keys()].sort((a, b) => a - b);
   }
-}
-
-function cString(memory: BpfMemory, address: bigint): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0n;; i++) {
-    const b = memory.slice(address + i, 1)[0];
-    if (b === 0) break;
-    out.push(b);
-  }
-  return Uint8Array.from(out);
-}
-
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
-  return x;
-}
-
-/**
- * A registry with the test helpers of ubpf and bpf_conformance: 0 `gather_bytes`, 1 `memfrob`,
- * 2 `no_op`, 3 `sqrti`, 4 `strcmp_ext`, 5 `unwind` (ends the program when its argument is 0).
- *
- * @returns A new registry.
- * @example
- * ```ts
- * import { conformanceHelpers } from "./helpers.ts";
- * import assert from "node:assert/strict";
- * const reg = conformanceHelpers();
- * assert.deepEqual(reg.ids(), [0, 1, 2, 3, 4, 5]);
- * ```
- */
-export function conformanceHelpers(): HelperRegistry {
-  const reg = new HelperRegistry();
-  reg.register(
-    0,
-    "gather_bytes",
-    (a, b, c, d, e) =>
-      ((a & 0xffn) << 32n) | ((b & 0xffn) << 24n) | ((c & 0xffn) << 16n) | ((d & 0xffn) << 8n) |
-      (e & 0xffn),
-  );
-  reg.register(1, "memfrob", (p, n, _c, _d, _e, ctx) => {
-    const bytes = ctx.memory.slice(p, Number(n & 0xffffffffn));
-    for (let i = 0; i < bytes.length; i++) bytes[i] ^= 42;
-    return 0n;
-  });
-  reg.register(2, "no_op", () => 0n);
-  reg.register(3, "sqrti", (x) => isqrt(x));
-  reg.register(4, "strcmp_ext", (a, b, _c, _d, _e, ctx) => {
-    const sa = cString(ctx.memory, a), sb = cString(ctx.memory, b);
-    const n = Math.min(sa.length, sb.length);
-    for (let i = 0; i < n; i++) if (sa[i] !== sb[i]) return BigInt(sa[i] - sb[i]);
-    return BigInt(sa.length - sb.length);
-  });
-  reg.register(5, "unwind", (a, _b, _c, _d, _e, ctx) => {
-    if (a === 0n) ctx.stop();
-    return a;
-  });
-  return reg;
 }

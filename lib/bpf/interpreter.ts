@@ -6,16 +6,10 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { Program } from "./instruction.ts";
-import {
-  atomicOp,
-  callHelper,
-  legacyLoad,
-  Machine,
-  memoryFault,
-  type RunOptions,
-} from "./_machine.ts";
+import type { BpfProgram } from "./instruction.ts";
 import type { BpfMemory } from "./memory.ts";
+import type { BpfRunner, BpfRunOptions } from "./runner.ts";
+import { atomicOp, CALL_FRAME, callHelper, legacyLoad, Machine, memoryFault } from "./_machine.ts";
 import {
   arsh64,
   bswap32,
@@ -30,58 +24,157 @@ import {
   umod64,
 } from "./_u64.ts";
 
-export type { RunOptions } from "./_machine.ts";
-
-/** The interface both the interpreter and the JIT implement. */
-export interface BpfRunner {
-  /** The address space (stack, run memory, host regions). */
-  readonly memory: BpfMemory;
-  /**
-   * Runs the program once: r1 = address of `mem`, r2 = its length, r10 = top of the stack.
-   *
-   * @param mem The run's memory (context or packet), or none.
-   * @returns r0 as an unsigned 64-bit bigint.
-   */
-  run(mem?: Uint8Array): bigint;
-  /**
-   * Runs the program once without creating a bigint; read r0 from `resultLow`/`resultHigh`.
-   *
-   * @param mem The run's memory, or none.
-   * @returns Nothing.
-   */
-  exec(mem?: Uint8Array): void;
-  /** r0's low 32 bits after the last run, as an unsigned number. */
-  readonly resultLow: number;
-  /** r0's high 32 bits after the last run, as an unsigned number. */
-  readonly resultHigh: number;
-  /** Instructions executed by the last run (the JIT counts whole basic blocks). */
-  readonly executed: number;
+/**
+ * The opcode names the run loop uses, as a `const enum`: every `case Op.ADD64_IMM:` compiles to
+ * the literal `case 7:`, so V8 makes the `switch` a jump table. (Case labels that are imported
+ * constants, or even module constants, compile to a chain of comparisons that depends on type
+ * feedback: measured 3–9% slower, with an occasional 4× cliff.) The values are
+ * {@linkcode EBPF}'s; tests/bpf/interpreter_test.ts checks every member against it.
+ */
+const enum Op {
+  // Opcode fields.
+  CLASS_MASK = 0x07,
+  CLASS_JMP = 0x05,
+  CLASS_JMP32 = 0x06,
+  SRC_X = 0x08,
+  OP_MASK = 0xf0,
+  SIZE_MASK = 0x18,
+  SIZE_W = 0x00,
+  SIZE_H = 0x08,
+  SIZE_B = 0x10,
+  CALL_SRC_LOCAL = 0x01,
+  // Jump operations (`opcode & OP_MASK`).
+  JMP_JEQ = 0x10,
+  JMP_JGT = 0x20,
+  JMP_JGE = 0x30,
+  JMP_JSET = 0x40,
+  JMP_JNE = 0x50,
+  JMP_JSGT = 0x60,
+  JMP_JSGE = 0x70,
+  JMP_JLT = 0xa0,
+  JMP_JLE = 0xb0,
+  JMP_JSLT = 0xc0,
+  // 64-bit arithmetic.
+  ADD64_IMM = 0x07,
+  ADD64_REG = 0x0f,
+  SUB64_IMM = 0x17,
+  SUB64_REG = 0x1f,
+  MUL64_IMM = 0x27,
+  MUL64_REG = 0x2f,
+  DIV64_IMM = 0x37,
+  DIV64_REG = 0x3f,
+  OR64_IMM = 0x47,
+  OR64_REG = 0x4f,
+  AND64_IMM = 0x57,
+  AND64_REG = 0x5f,
+  LSH64_IMM = 0x67,
+  LSH64_REG = 0x6f,
+  RSH64_IMM = 0x77,
+  RSH64_REG = 0x7f,
+  NEG64 = 0x87,
+  MOD64_IMM = 0x97,
+  MOD64_REG = 0x9f,
+  XOR64_IMM = 0xa7,
+  XOR64_REG = 0xaf,
+  MOV64_IMM = 0xb7,
+  MOV64_REG = 0xbf,
+  ARSH64_IMM = 0xc7,
+  ARSH64_REG = 0xcf,
+  BSWAP = 0xd7,
+  // 32-bit arithmetic.
+  ADD32_IMM = 0x04,
+  ADD32_REG = 0x0c,
+  SUB32_IMM = 0x14,
+  SUB32_REG = 0x1c,
+  MUL32_IMM = 0x24,
+  MUL32_REG = 0x2c,
+  DIV32_IMM = 0x34,
+  DIV32_REG = 0x3c,
+  OR32_IMM = 0x44,
+  OR32_REG = 0x4c,
+  AND32_IMM = 0x54,
+  AND32_REG = 0x5c,
+  LSH32_IMM = 0x64,
+  LSH32_REG = 0x6c,
+  RSH32_IMM = 0x74,
+  RSH32_REG = 0x7c,
+  NEG32 = 0x84,
+  MOD32_IMM = 0x94,
+  MOD32_REG = 0x9c,
+  XOR32_IMM = 0xa4,
+  XOR32_REG = 0xac,
+  MOV32_IMM = 0xb4,
+  MOV32_REG = 0xbc,
+  ARSH32_IMM = 0xc4,
+  ARSH32_REG = 0xcc,
+  LE = 0xd4,
+  BE = 0xdc,
+  // Loads and stores.
+  LDDW = 0x18,
+  LDABSW = 0x20,
+  LDABSH = 0x28,
+  LDABSB = 0x30,
+  LDINDW = 0x40,
+  LDINDH = 0x48,
+  LDINDB = 0x50,
+  LDXW = 0x61,
+  LDXH = 0x69,
+  LDXB = 0x71,
+  LDXDW = 0x79,
+  LDXSW = 0x81,
+  LDXSH = 0x89,
+  LDXSB = 0x91,
+  STW = 0x62,
+  STH = 0x6a,
+  STB = 0x72,
+  STDW = 0x7a,
+  STXW = 0x63,
+  STXH = 0x6b,
+  STXB = 0x73,
+  STXDW = 0x7b,
+  ATOMIC32 = 0xc3,
+  ATOMIC64 = 0xdb,
+  // Jumps.
+  JA = 0x05,
+  JA32 = 0x06,
+  CALL = 0x85,
+  CALLX = 0x8d,
+  EXIT = 0x95,
 }
+
+const {
+  FRAME_WORDS,
+  FRAME_RETURN,
+  FRAME_R6_LO,
+  FRAME_R6_HI,
+  FRAME_R10_LO,
+  FRAME_R10_HI,
+} = CALL_FRAME;
 
 /** 64-bit conditional jump test. */
 function cmp64(op: number, alo: number, ahi: number, blo: number, bhi: number): boolean {
   switch (op) {
-    case 0x10:
+    case Op.JMP_JEQ:
       return alo === blo && ahi === bhi;
-    case 0x50:
+    case Op.JMP_JNE:
       return alo !== blo || ahi !== bhi;
-    case 0x40:
+    case Op.JMP_JSET:
       return (alo & blo) !== 0 || (ahi & bhi) !== 0;
-    case 0x20:
+    case Op.JMP_JGT:
       return (ahi >>> 0) > (bhi >>> 0) || (ahi === bhi && (alo >>> 0) > (blo >>> 0));
-    case 0x30:
+    case Op.JMP_JGE:
       return (ahi >>> 0) > (bhi >>> 0) || (ahi === bhi && (alo >>> 0) >= (blo >>> 0));
-    case 0xa0:
+    case Op.JMP_JLT:
       return (ahi >>> 0) < (bhi >>> 0) || (ahi === bhi && (alo >>> 0) < (blo >>> 0));
-    case 0xb0:
+    case Op.JMP_JLE:
       return (ahi >>> 0) < (bhi >>> 0) || (ahi === bhi && (alo >>> 0) <= (blo >>> 0));
-    case 0x60:
+    case Op.JMP_JSGT:
       return ahi > bhi || (ahi === bhi && (alo >>> 0) > (blo >>> 0));
-    case 0x70:
+    case Op.JMP_JSGE:
       return ahi > bhi || (ahi === bhi && (alo >>> 0) >= (blo >>> 0));
-    case 0xc0:
+    case Op.JMP_JSLT:
       return ahi < bhi || (ahi === bhi && (alo >>> 0) < (blo >>> 0));
-    default: // 0xd0
+    default: // JMP_JSLE
       return ahi < bhi || (ahi === bhi && (alo >>> 0) <= (blo >>> 0));
   }
 }
@@ -89,27 +182,27 @@ function cmp64(op: number, alo: number, ahi: number, blo: number, bhi: number): 
 /** 32-bit conditional jump test. */
 function cmp32(op: number, a: number, b: number): boolean {
   switch (op) {
-    case 0x10:
+    case Op.JMP_JEQ:
       return a === b;
-    case 0x50:
+    case Op.JMP_JNE:
       return a !== b;
-    case 0x40:
+    case Op.JMP_JSET:
       return (a & b) !== 0;
-    case 0x20:
+    case Op.JMP_JGT:
       return (a >>> 0) > (b >>> 0);
-    case 0x30:
+    case Op.JMP_JGE:
       return (a >>> 0) >= (b >>> 0);
-    case 0xa0:
+    case Op.JMP_JLT:
       return (a >>> 0) < (b >>> 0);
-    case 0xb0:
+    case Op.JMP_JLE:
       return (a >>> 0) <= (b >>> 0);
-    case 0x60:
+    case Op.JMP_JSGT:
       return a > b;
-    case 0x70:
+    case Op.JMP_JSGE:
       return a >= b;
-    case 0xc0:
+    case Op.JMP_JSLT:
       return a < b;
-    default:
+    default: // JMP_JSLE
       return a <= b;
   }
 }
@@ -119,20 +212,15 @@ function cmp32(op: number, a: number, b: number): boolean {
  *
  * @example
  * ```ts
- * import { Interpreter } from "./interpreter.ts";
- * import { decodeProgram } from "./instruction.ts";
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * // mov r0, 7; add r0, r2 (r2 = length of mem); exit
- * const bytes = new Uint8Array([
- *   0xb7, 0x00, 0, 0, 7, 0, 0, 0,
- *   0x0f, 0x20, 0, 0, 0, 0, 0, 0,
- *   0x95, 0x00, 0, 0, 0, 0, 0, 0,
- * ]);
- * const vm = new Interpreter(decodeProgram(bytes));
- * assert.equal(vm.run(new Uint8Array(3)), 10n);
+ * // r0 = the first byte of the memory + its length (r2)
+ * const vm = new BpfInterpreter(decodeProgram(assemble("ldxb %r0, [%r1]\nadd %r0, %r2\nexit")));
+ * assert.equal(vm.run(new Uint8Array([7, 0, 0])), 10n);
+ * assert.equal(vm.executed, 3);
  * ```
  */
-export class Interpreter implements BpfRunner {
+export class BpfInterpreter implements BpfRunner {
   #m: Machine;
   #executed = 0;
 
@@ -143,7 +231,7 @@ export class Interpreter implements BpfRunner {
    * @param options Stack, budget, helpers, `lddw` resolver.
    * @throws {BpfError} `decode`, `jump` or `lddw` when the program cannot be prepared.
    */
-  constructor(program: Program, options: RunOptions = {}) {
+  constructor(program: BpfProgram, options: BpfRunOptions = {}) {
     this.#m = new Machine(program, options);
   }
 
@@ -217,52 +305,52 @@ function interpret(m: Machine): number {
     const d = dst[pc];
     switch (op) {
       // ---- ALU64 ----
-      case 0x07:
-      case 0x0f: {
-        const blo = op & 8 ? L[src[pc]] : imms[pc];
-        const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
+      case Op.ADD64_IMM:
+      case Op.ADD64_REG: {
+        const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+        const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
         const a = L[d];
         const r = (a + blo) | 0;
         H[d] = (H[d] + bhi + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;
         L[d] = r;
         break;
       }
-      case 0x17:
-      case 0x1f: {
-        const blo = op & 8 ? L[src[pc]] : imms[pc];
-        const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
+      case Op.SUB64_IMM:
+      case Op.SUB64_REG: {
+        const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+        const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
         const a = L[d];
         H[d] = (H[d] - bhi - ((a >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
         L[d] = (a - blo) | 0;
         break;
       }
-      case 0x27:
-      case 0x2f: {
-        const blo = op & 8 ? L[src[pc]] : imms[pc];
-        const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
+      case Op.MUL64_IMM:
+      case Op.MUL64_REG: {
+        const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+        const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
         L[d] = mul64(L[d], H[d], blo, bhi);
         H[d] = HI[0];
         break;
       }
-      case 0x37:
-      case 0x3f: {
-        const blo = op & 8 ? L[src[pc]] : imms[pc];
-        const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
+      case Op.DIV64_IMM:
+      case Op.DIV64_REG: {
+        const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+        const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
         L[d] = offs[pc] === 1 ? sdiv64(L[d], H[d], blo, bhi) : udiv64(L[d], H[d], blo, bhi);
         H[d] = HI[0];
         break;
       }
-      case 0x97:
-      case 0x9f: {
-        const blo = op & 8 ? L[src[pc]] : imms[pc];
-        const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
+      case Op.MOD64_IMM:
+      case Op.MOD64_REG: {
+        const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+        const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
         L[d] = offs[pc] === 1 ? smod64(L[d], H[d], blo, bhi) : umod64(L[d], H[d], blo, bhi);
         H[d] = HI[0];
         break;
       }
-      case 0x47:
-      case 0x4f:
-        if (op & 8) {
+      case Op.OR64_IMM:
+      case Op.OR64_REG:
+        if (op & Op.SRC_X) {
           L[d] |= L[src[pc]];
           H[d] |= H[src[pc]];
         } else {
@@ -270,9 +358,9 @@ function interpret(m: Machine): number {
           H[d] |= imms[pc] >> 31;
         }
         break;
-      case 0x57:
-      case 0x5f:
-        if (op & 8) {
+      case Op.AND64_IMM:
+      case Op.AND64_REG:
+        if (op & Op.SRC_X) {
           L[d] &= L[src[pc]];
           H[d] &= H[src[pc]];
         } else {
@@ -280,9 +368,9 @@ function interpret(m: Machine): number {
           H[d] &= imms[pc] >> 31;
         }
         break;
-      case 0xa7:
-      case 0xaf:
-        if (op & 8) {
+      case Op.XOR64_IMM:
+      case Op.XOR64_REG:
+        if (op & Op.SRC_X) {
           L[d] ^= L[src[pc]];
           H[d] ^= H[src[pc]];
         } else {
@@ -290,32 +378,32 @@ function interpret(m: Machine): number {
           H[d] ^= imms[pc] >> 31;
         }
         break;
-      case 0x67:
-      case 0x6f:
-        L[d] = lsh64(L[d], H[d], op & 8 ? L[src[pc]] : imms[pc]);
+      case Op.LSH64_IMM:
+      case Op.LSH64_REG:
+        L[d] = lsh64(L[d], H[d], op & Op.SRC_X ? L[src[pc]] : imms[pc]);
         H[d] = HI[0];
         break;
-      case 0x77:
-      case 0x7f:
-        L[d] = rsh64(L[d], H[d], op & 8 ? L[src[pc]] : imms[pc]);
+      case Op.RSH64_IMM:
+      case Op.RSH64_REG:
+        L[d] = rsh64(L[d], H[d], op & Op.SRC_X ? L[src[pc]] : imms[pc]);
         H[d] = HI[0];
         break;
-      case 0xc7:
-      case 0xcf:
-        L[d] = arsh64(L[d], H[d], op & 8 ? L[src[pc]] : imms[pc]);
+      case Op.ARSH64_IMM:
+      case Op.ARSH64_REG:
+        L[d] = arsh64(L[d], H[d], op & Op.SRC_X ? L[src[pc]] : imms[pc]);
         H[d] = HI[0];
         break;
-      case 0x87: {
+      case Op.NEG64: {
         const a = L[d];
         L[d] = -a | 0;
         H[d] = (~H[d] + (a === 0 ? 1 : 0)) | 0;
         break;
       }
-      case 0xb7:
+      case Op.MOV64_IMM:
         L[d] = imms[pc];
         H[d] = imms[pc] >> 31;
         break;
-      case 0xbf: {
+      case Op.MOV64_REG: {
         const s = src[pc];
         switch (offs[pc]) {
           case 0:
@@ -336,8 +424,8 @@ function interpret(m: Machine): number {
         }
         break;
       }
-      case 0xd7:
-      case 0xdc: {
+      case Op.BSWAP:
+      case Op.BE: {
         const w = imms[pc];
         if (w === 16) {
           const x = L[d];
@@ -353,7 +441,7 @@ function interpret(m: Machine): number {
         }
         break;
       }
-      case 0xd4: {
+      case Op.LE: {
         const w = imms[pc];
         if (w === 16) {
           L[d] &= 0xffff;
@@ -362,33 +450,33 @@ function interpret(m: Machine): number {
         break;
       }
       // ---- ALU32 ----
-      case 0x04:
-      case 0x0c:
-        L[d] = (L[d] + (op & 8 ? L[src[pc]] : imms[pc])) | 0;
+      case Op.ADD32_IMM:
+      case Op.ADD32_REG:
+        L[d] = (L[d] + (op & Op.SRC_X ? L[src[pc]] : imms[pc])) | 0;
         H[d] = 0;
         break;
-      case 0x14:
-      case 0x1c:
-        L[d] = (L[d] - (op & 8 ? L[src[pc]] : imms[pc])) | 0;
+      case Op.SUB32_IMM:
+      case Op.SUB32_REG:
+        L[d] = (L[d] - (op & Op.SRC_X ? L[src[pc]] : imms[pc])) | 0;
         H[d] = 0;
         break;
-      case 0x24:
-      case 0x2c:
-        L[d] = Math.imul(L[d], op & 8 ? L[src[pc]] : imms[pc]);
+      case Op.MUL32_IMM:
+      case Op.MUL32_REG:
+        L[d] = Math.imul(L[d], op & Op.SRC_X ? L[src[pc]] : imms[pc]);
         H[d] = 0;
         break;
-      case 0x34:
-      case 0x3c: {
-        const b = op & 8 ? L[src[pc]] : imms[pc];
+      case Op.DIV32_IMM:
+      case Op.DIV32_REG: {
+        const b = op & Op.SRC_X ? L[src[pc]] : imms[pc];
         if (b === 0) L[d] = 0;
         else if (offs[pc] === 1) L[d] = Math.trunc(L[d] / b) | 0;
         else L[d] = Math.floor((L[d] >>> 0) / (b >>> 0)) | 0;
         H[d] = 0;
         break;
       }
-      case 0x94:
-      case 0x9c: {
-        const b = op & 8 ? L[src[pc]] : imms[pc];
+      case Op.MOD32_IMM:
+      case Op.MOD32_REG: {
+        const b = op & Op.SRC_X ? L[src[pc]] : imms[pc];
         if (b !== 0) {
           if (offs[pc] === 1) L[d] = (L[d] % b) | 0;
           else L[d] = ((L[d] >>> 0) % (b >>> 0)) | 0;
@@ -396,45 +484,45 @@ function interpret(m: Machine): number {
         H[d] = 0;
         break;
       }
-      case 0x44:
-      case 0x4c:
-        L[d] |= op & 8 ? L[src[pc]] : imms[pc];
+      case Op.OR32_IMM:
+      case Op.OR32_REG:
+        L[d] |= op & Op.SRC_X ? L[src[pc]] : imms[pc];
         H[d] = 0;
         break;
-      case 0x54:
-      case 0x5c:
-        L[d] &= op & 8 ? L[src[pc]] : imms[pc];
+      case Op.AND32_IMM:
+      case Op.AND32_REG:
+        L[d] &= op & Op.SRC_X ? L[src[pc]] : imms[pc];
         H[d] = 0;
         break;
-      case 0xa4:
-      case 0xac:
-        L[d] ^= op & 8 ? L[src[pc]] : imms[pc];
+      case Op.XOR32_IMM:
+      case Op.XOR32_REG:
+        L[d] ^= op & Op.SRC_X ? L[src[pc]] : imms[pc];
         H[d] = 0;
         break;
-      case 0x64:
-      case 0x6c:
-        L[d] = L[d] << ((op & 8 ? L[src[pc]] : imms[pc]) & 31);
+      case Op.LSH32_IMM:
+      case Op.LSH32_REG:
+        L[d] = L[d] << ((op & Op.SRC_X ? L[src[pc]] : imms[pc]) & 31);
         H[d] = 0;
         break;
-      case 0x74:
-      case 0x7c:
-        L[d] = (L[d] >>> ((op & 8 ? L[src[pc]] : imms[pc]) & 31)) | 0;
+      case Op.RSH32_IMM:
+      case Op.RSH32_REG:
+        L[d] = (L[d] >>> ((op & Op.SRC_X ? L[src[pc]] : imms[pc]) & 31)) | 0;
         H[d] = 0;
         break;
-      case 0xc4:
-      case 0xcc:
-        L[d] = L[d] >> ((op & 8 ? L[src[pc]] : imms[pc]) & 31);
+      case Op.ARSH32_IMM:
+      case Op.ARSH32_REG:
+        L[d] = L[d] >> ((op & Op.SRC_X ? L[src[pc]] : imms[pc]) & 31);
         H[d] = 0;
         break;
-      case 0x84:
+      case Op.NEG32:
         L[d] = -L[d] | 0;
         H[d] = 0;
         break;
-      case 0xb4:
+      case Op.MOV32_IMM:
         L[d] = imms[pc];
         H[d] = 0;
         break;
-      case 0xbc: {
+      case Op.MOV32_REG: {
         const x = L[src[pc]];
         const k = offs[pc];
         L[d] = k === 8 ? (x << 24) >> 24 : k === 16 ? (x << 16) >> 16 : x;
@@ -442,15 +530,16 @@ function interpret(m: Machine): number {
         break;
       }
       // ---- loads ----
-      case 0x61:
-      case 0x69:
-      case 0x71:
-      case 0x79:
-      case 0x81:
-      case 0x89:
-      case 0x91: {
+      case Op.LDXW:
+      case Op.LDXH:
+      case Op.LDXB:
+      case Op.LDXDW:
+      case Op.LDXSW:
+      case Op.LDXSH:
+      case Op.LDXSB: {
         const s = src[pc];
-        const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 8 ? 2 : (op & 0x18) === 0x10 ? 1 : 8;
+        const sz = op & Op.SIZE_MASK;
+        const size = sz === Op.SIZE_W ? 4 : sz === Op.SIZE_H ? 2 : sz === Op.SIZE_B ? 1 : 8;
         o = (L[s] >>> 0) + offs[pc];
         g = H[s];
         if (g <= 0 || g >= lens.length || o < 0 || o + size > lens[g]) {
@@ -458,27 +547,27 @@ function interpret(m: Machine): number {
         }
         const v = views[g];
         switch (op) {
-          case 0x61:
+          case Op.LDXW:
             L[d] = v.getInt32(o, true);
             H[d] = 0;
             break;
-          case 0x69:
+          case Op.LDXH:
             L[d] = v.getUint16(o, true);
             H[d] = 0;
             break;
-          case 0x71:
+          case Op.LDXB:
             L[d] = v.getUint8(o);
             H[d] = 0;
             break;
-          case 0x79:
+          case Op.LDXDW:
             L[d] = v.getInt32(o, true);
             H[d] = v.getInt32(o + 4, true);
             break;
-          case 0x81:
+          case Op.LDXSW:
             L[d] = v.getInt32(o, true);
             H[d] = L[d] >> 31;
             break;
-          case 0x89:
+          case Op.LDXSH:
             L[d] = v.getInt16(o, true);
             H[d] = L[d] >> 31;
             break;
@@ -489,15 +578,16 @@ function interpret(m: Machine): number {
         break;
       }
       // ---- stores ----
-      case 0x62:
-      case 0x6a:
-      case 0x72:
-      case 0x7a:
-      case 0x63:
-      case 0x6b:
-      case 0x73:
-      case 0x7b: {
-        const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 8 ? 2 : (op & 0x18) === 0x10 ? 1 : 8;
+      case Op.STW:
+      case Op.STH:
+      case Op.STB:
+      case Op.STDW:
+      case Op.STXW:
+      case Op.STXH:
+      case Op.STXB:
+      case Op.STXDW: {
+        const sz = op & Op.SIZE_MASK;
+        const size = sz === Op.SIZE_W ? 4 : sz === Op.SIZE_H ? 2 : sz === Op.SIZE_B ? 1 : 8;
         o = (L[d] >>> 0) + offs[pc];
         g = H[d];
         if (g <= 0 || g >= lens.length || o < 0 || o + size > lens[g] || wr[g] === 0) {
@@ -521,47 +611,47 @@ function interpret(m: Machine): number {
         }
         break;
       }
-      case 0xc3:
-      case 0xdb:
+      case Op.ATOMIC32:
+      case Op.ATOMIC64:
         atomicOp(m, pc);
         break;
-      case 0x18:
+      case Op.LDDW:
         L[d] = imms[pc];
         H[d] = imm2[pc];
         pc++;
         break;
-      case 0x20:
-      case 0x28:
-      case 0x30:
-      case 0x40:
-      case 0x48:
-      case 0x50:
+      case Op.LDABSW:
+      case Op.LDABSH:
+      case Op.LDABSB:
+      case Op.LDINDW:
+      case Op.LDINDH:
+      case Op.LDINDB:
         if (legacyLoad(m, pc)) {
           m.lastCount = count;
           return count;
         }
         break;
       // ---- jumps ----
-      case 0x05:
+      case Op.JA:
         pc += offs[pc];
         break;
-      case 0x06:
+      case Op.JA32:
         pc += imms[pc];
         break;
-      case 0x85:
-      case 0x8d: {
-        if (op === 0x85 && src[pc] === 1) {
+      case Op.CALL:
+      case Op.CALLX: {
+        if (op === Op.CALL && src[pc] === Op.CALL_SRC_LOCAL) {
           if (depth >= m.maxCallDepth) {
             throw new BpfError("call-depth", `Call depth exceeds ${m.maxCallDepth}`, { pc });
           }
-          const f = depth * 11;
-          frames[f] = pc + 1;
+          const f = depth * FRAME_WORDS;
+          frames[f + FRAME_RETURN] = pc + 1;
           for (let r = 6; r <= 9; r++) {
-            frames[f + 2 * r - 11] = L[r];
-            frames[f + 2 * r - 10] = H[r];
+            frames[f + FRAME_R6_LO + 2 * (r - 6)] = L[r];
+            frames[f + FRAME_R6_HI + 2 * (r - 6)] = H[r];
           }
-          frames[f + 9] = L[10];
-          frames[f + 10] = H[10];
+          frames[f + FRAME_R10_LO] = L[10];
+          frames[f + FRAME_R10_HI] = H[10];
           const top = (L[10] >>> 0) - m.frameSize;
           if (top < 0) {
             throw new BpfError("call-depth", `Stack exhausted by a local call`, { pc });
@@ -572,7 +662,7 @@ function interpret(m: Machine): number {
           continue;
         }
         let id = imms[pc];
-        if (op === 0x8d) {
+        if (op === Op.CALLX) {
           if (H[d] !== 0 || L[d] < 0) {
             throw new BpfError("helper", `Unknown helper 0x${toBig(L[d], H[d]).toString(16)}`, {
               pc,
@@ -586,32 +676,32 @@ function interpret(m: Machine): number {
         }
         break;
       }
-      case 0x95:
+      case Op.EXIT:
         if (depth === 0) {
           m.lastCount = count;
           return count;
         } else {
           depth--;
-          const f = depth * 11;
+          const f = depth * FRAME_WORDS;
           for (let r = 6; r <= 9; r++) {
-            L[r] = frames[f + 2 * r - 11];
-            H[r] = frames[f + 2 * r - 10];
+            L[r] = frames[f + FRAME_R6_LO + 2 * (r - 6)];
+            H[r] = frames[f + FRAME_R6_HI + 2 * (r - 6)];
           }
-          L[10] = frames[f + 9];
-          H[10] = frames[f + 10];
-          pc = frames[f];
+          L[10] = frames[f + FRAME_R10_LO];
+          H[10] = frames[f + FRAME_R10_HI];
+          pc = frames[f + FRAME_RETURN];
           continue;
         }
       default: {
-        const cls = op & 7;
-        if (cls === 5) {
-          const blo = op & 8 ? L[src[pc]] : imms[pc];
-          const bhi = op & 8 ? H[src[pc]] : imms[pc] >> 31;
-          if (cmp64(op & 0xf0, L[d], H[d], blo, bhi)) pc += offs[pc];
+        const cls = op & Op.CLASS_MASK;
+        if (cls === Op.CLASS_JMP) {
+          const blo = op & Op.SRC_X ? L[src[pc]] : imms[pc];
+          const bhi = op & Op.SRC_X ? H[src[pc]] : imms[pc] >> 31;
+          if (cmp64(op & Op.OP_MASK, L[d], H[d], blo, bhi)) pc += offs[pc];
           break;
         }
-        if (cls === 6) {
-          if (cmp32(op & 0xf0, L[d], op & 8 ? L[src[pc]] : imms[pc])) pc += offs[pc];
+        if (cls === Op.CLASS_JMP32) {
+          if (cmp32(op & Op.OP_MASK, L[d], op & Op.SRC_X ? L[src[pc]] : imms[pc])) pc += offs[pc];
           break;
         }
         m.lastCount = count;

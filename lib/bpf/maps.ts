@@ -5,44 +5,108 @@
  * views: a program writing through a looked-up pointer changes what the host sees.
  *
  * Storage depends on the profile: under `cloud` a map allocates in chunks as it fills and may be
- * resized; under `embedded` every map is carved from one {@linkcode MapPool} allocated up front,
+ * resized; under `embedded` every map is carved from one {@linkcode BpfMapPool} allocated up front,
  * and resizing is refused.
  *
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { HelperRegistry } from "./helpers.ts";
-import type { BpfMemory } from "./memory.ts";
+import type { BpfMapPool } from "./map_pool.ts";
 import { type BpfProfile, CLOUD } from "./profile.ts";
 
-/** Update flag: create the element or replace it. */
+/**
+ * Update flag: create the element or replace it.
+ *
+ * @example
+ * ```ts
+ * import { BPF_ANY, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
+ * m.update(new Uint8Array([1]), new Uint8Array([10]), BPF_ANY);
+ * m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_ANY);
+ * assert.deepEqual(m.lookup(new Uint8Array([1])), new Uint8Array([11]));
+ * ```
+ */
 export const BPF_ANY = 0;
-/** Update flag: create the element only if it does not exist yet. */
+/**
+ * Update flag: create the element only if it does not exist yet.
+ *
+ * @example
+ * ```ts
+ * import { BPF_NOEXIST, BpfError, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
+ * m.update(new Uint8Array([1]), new Uint8Array([10]), BPF_NOEXIST);
+ * assert.throws(
+ *   () => m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_NOEXIST),
+ *   (e) => e instanceof BpfError && e.code === "map-exists",
+ * );
+ * ```
+ */
 export const BPF_NOEXIST = 1;
-/** Update flag: replace the element only if it exists. */
+/**
+ * Update flag: replace the element only if it exists.
+ *
+ * @example
+ * ```ts
+ * import { BPF_EXIST, BpfError, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
+ * assert.throws(
+ *   () => m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_EXIST),
+ *   (e) => e instanceof BpfError && e.code === "map-missing",
+ * );
+ * ```
+ */
 export const BPF_EXIST = 2;
 
-/** Linux's map type number for hash maps (`BPF_MAP_TYPE_HASH`). */
+/** Linux's map type number for hash maps (`BPF_MAP_TYPE_HASH`), as ELF objects carry it. */
 export const BPF_MAP_TYPE_HASH = 1;
 /** Linux's map type number for array maps (`BPF_MAP_TYPE_ARRAY`). */
 export const BPF_MAP_TYPE_ARRAY = 2;
 
-/** Linux's helper id of `bpf_map_lookup_elem`. */
-export const HELPER_MAP_LOOKUP_ELEM = 1;
-/** Linux's helper id of `bpf_map_update_elem`. */
-export const HELPER_MAP_UPDATE_ELEM = 2;
-/** Linux's helper id of `bpf_map_delete_elem`. */
-export const HELPER_MAP_DELETE_ELEM = 3;
-
-/** Errno values the map helpers return (negated), as Linux does. */
-export const ERRNO: Readonly<
+/**
+ * Errno values the map helpers (and {@linkcode BpfMap.updateErrno}, {@linkcode BpfMap.deleteErrno})
+ * return negated, as Linux does.
+ *
+ * @example
+ * ```ts
+ * import { BPF_MAP_ERRNO, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
+ * assert.equal(m.deleteErrno(new Uint8Array([5]), 0), -BPF_MAP_ERRNO.ENOENT);
+ * ```
+ */
+export const BPF_MAP_ERRNO: Readonly<
   { ENOENT: number; E2BIG: number; EEXIST: number; EINVAL: number; ENOMEM: number }
 > = Object.freeze({ ENOENT: 2, E2BIG: 7, ENOMEM: 12, EEXIST: 17, EINVAL: 22 });
 
-/** The kinds of map. */
+/**
+ * The kinds of map: `"array"` (4-byte indexes, every element exists, zeroed) or `"hash"`.
+ *
+ * @example
+ * ```ts
+ * import { type BpfMapType, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const type: BpfMapType = "array";
+ * const m = createBpfMap({ type, keySize: 4, valueSize: 8, maxEntries: 3 });
+ * assert.equal(m.size, 3);
+ * ```
+ */
 export type BpfMapType = "array" | "hash";
 
-/** What a map holds. */
+/**
+ * What a map holds.
+ *
+ * @example
+ * ```ts
+ * import { type BpfMapSpec, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const spec: BpfMapSpec = { type: "hash", keySize: 4, valueSize: 8, maxEntries: 1024, name: "flows" };
+ * const vm = new BpfVm();
+ * assert.equal(vm.fdOf(vm.createMap(spec)), 0);
+ * ```
+ */
 export interface BpfMapSpec {
   /** `"array"` (keys are 4-byte indexes, every element exists) or `"hash"`. */
   type: BpfMapType;
@@ -57,78 +121,21 @@ export interface BpfMapSpec {
 }
 
 /**
- * A fixed pool of memory allocated once, from which the `embedded` profile carves every map.
- * When it is used up, creating another map fails.
+ * Options for {@linkcode createBpfMap}.
+ *
+ * @example
+ * ```ts
+ * import { BpfMapPool, createBpfMap, type CreateBpfMapOptions, getBpfProfile } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: CreateBpfMapOptions = { profile: getBpfProfile("embedded"), pool: new BpfMapPool(64) };
+ * assert.throws(() => createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 16 }, options), /pool exhausted/);
+ * ```
  */
-export class MapPool {
-  #buffer: ArrayBuffer;
-  #used = 0;
-
-  /**
-   * Allocates the pool.
-   *
-   * @param bytes The pool's size in bytes.
-   * @example
-   * ```ts
-   * import { MapPool } from "./maps.ts";
-   * import assert from "node:assert/strict";
-   * const pool = new MapPool(1024);
-   * assert.equal(pool.free, 1024);
-   * ```
-   */
-  constructor(bytes: number) {
-    if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new RangeError(`Map pool size must be a whole number of bytes, got ${bytes}`);
-    }
-    this.#buffer = new ArrayBuffer(bytes);
-  }
-
-  /** Bytes not yet handed out. */
-  get free(): number {
-    return this.#buffer.byteLength - this.#used;
-  }
-
-  /** The pool's total size in bytes. */
-  get size(): number {
-    return this.#buffer.byteLength;
-  }
-
-  /**
-   * Hands out `bytes` zeroed bytes (8-byte aligned) from the pool.
-   *
-   * @param bytes How many.
-   * @param what What the memory is for, for the error message.
-   * @returns The bytes; throws a `BpfError` (`"limit"`) when the pool is exhausted.
-   * @example
-   * ```ts
-   * import { MapPool } from "./maps.ts";
-   * import assert from "node:assert/strict";
-   * const pool = new MapPool(16);
-   * assert.equal(pool.allocate(10, "test").length, 10);
-   * assert.throws(() => pool.allocate(10, "test"), /pool/);
-   * ```
-   */
-  allocate(bytes: number, what: string): Uint8Array {
-    const start = (this.#used + 7) & ~7;
-    if (start + bytes > this.#buffer.byteLength) {
-      throw new BpfError(
-        "limit",
-        `Map pool exhausted: ${what} needs ${bytes} bytes, ${
-          Math.max(0, this.#buffer.byteLength - start)
-        } of ${this.#buffer.byteLength} left`,
-      );
-    }
-    this.#used = start + bytes;
-    return new Uint8Array(this.#buffer, start, bytes);
-  }
-}
-
-/** Options for {@linkcode createMap}. */
-export interface CreateMapOptions {
+export interface CreateBpfMapOptions {
   /** The profile whose rules the map follows (default `cloud`). */
   profile?: BpfProfile;
   /** The pool to carve storage from; required when the profile has a map pool. */
-  pool?: MapPool;
+  pool?: BpfMapPool;
 }
 
 const EMPTY = -1;
@@ -136,18 +143,19 @@ const TOMBSTONE = -2;
 const CHUNK_SLOTS = 64;
 
 /**
- * An array or hash map. Create one with {@linkcode createMap}. Host calls throw a `BpfError`
+ * An array or hash map. Create one with {@linkcode createBpfMap}. Host calls throw a `BpfError`
  * whose code tells what failed (`"map-exists"`, `"map-missing"`, `"map-full"`, `"map-key"`);
  * the `…Errno` variants return Linux's negative errno instead and allocate nothing, for helpers.
  *
  * @example
  * ```ts
- * import { BPF_NOEXIST, createMap, ERRNO } from "./maps.ts";
+ * import { BPF_MAP_ERRNO, BPF_NOEXIST, createBpfMap } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 4 });
+ * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 4 });
  * const key = new Uint8Array([3]);
- * assert.equal(m.updateErrno(key, 0, new Uint8Array([1]), 0, BPF_NOEXIST), 0);
- * assert.equal(m.updateErrno(key, 0, new Uint8Array([2]), 0, BPF_NOEXIST), -ERRNO.EEXIST);
+ * m.update(key, new Uint8Array([1]));
+ * assert.deepEqual(m.lookup(key), new Uint8Array([1]));
+ * assert.equal(m.updateErrno(key, 0, new Uint8Array([2]), 0, BPF_NOEXIST), -BPF_MAP_ERRNO.EEXIST);
  * assert.equal(m.size, 1);
  * ```
  */
@@ -178,13 +186,13 @@ export class BpfMap {
   #views: Uint8Array[] = []; // one stable view per slot, so pointers keep their region
 
   /**
-   * Use {@linkcode createMap}; this constructor is internal.
+   * Use {@linkcode createBpfMap}; this constructor is internal.
    *
    * @param spec The map's shape.
    * @param profile Its profile.
    * @param pool The pool, when the profile has one.
    */
-  constructor(spec: BpfMapSpec, profile: BpfProfile, pool: MapPool | undefined) {
+  constructor(spec: BpfMapSpec, profile: BpfProfile, pool: BpfMapPool | undefined) {
     checkSpec(spec);
     this.type = spec.type;
     this.keySize = spec.keySize;
@@ -305,9 +313,9 @@ export class BpfMap {
    * @returns A live view of the value (writes go into the map), or `null`.
    * @example
    * ```ts
-   * import { createMap } from "./maps.ts";
+   * import { createBpfMap } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
+   * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
    * m.update(new Uint8Array([1]), new Uint8Array([9]));
    * assert.deepEqual(m.lookup(new Uint8Array([1])), new Uint8Array([9]));
    * assert.equal(m.lookup(new Uint8Array([2])), null);
@@ -329,9 +337,9 @@ export class BpfMap {
    *   NOEXIST on an array), `"map-missing"` (EXIST on a missing key), `"map-full"`, `"map-key"`.
    * @example
    * ```ts
-   * import { BPF_EXIST, BPF_NOEXIST, createMap } from "./maps.ts";
+   * import { BPF_EXIST, BPF_NOEXIST, createBpfMap } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
+   * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
    * assert.throws(() => m.update(new Uint8Array([1]), new Uint8Array([1]), BPF_EXIST), /not/);
    * m.update(new Uint8Array([1]), new Uint8Array([1]), BPF_NOEXIST);
    * assert.throws(() => m.update(new Uint8Array([1]), new Uint8Array([2]), BPF_NOEXIST), /exists/);
@@ -368,16 +376,18 @@ export class BpfMap {
     voff: number,
     flags: number,
   ): number {
-    if (flags !== BPF_ANY && flags !== BPF_NOEXIST && flags !== BPF_EXIST) return -ERRNO.EINVAL;
+    if (flags !== BPF_ANY && flags !== BPF_NOEXIST && flags !== BPF_EXIST) {
+      return -BPF_MAP_ERRNO.EINVAL;
+    }
     let s = this.findSlot(kbuf, koff);
     if (this.type === "array") {
-      if (s < 0) return -ERRNO.E2BIG;
-      if (flags === BPF_NOEXIST) return -ERRNO.EEXIST;
+      if (s < 0) return -BPF_MAP_ERRNO.E2BIG;
+      if (flags === BPF_NOEXIST) return -BPF_MAP_ERRNO.EEXIST;
     } else if (s >= 0) {
-      if (flags === BPF_NOEXIST) return -ERRNO.EEXIST;
+      if (flags === BPF_NOEXIST) return -BPF_MAP_ERRNO.EEXIST;
     } else {
-      if (flags === BPF_EXIST) return -ERRNO.ENOENT;
-      if (this.#count >= this.#maxEntries) return -ERRNO.E2BIG;
+      if (flags === BPF_EXIST) return -BPF_MAP_ERRNO.ENOENT;
+      if (this.#count >= this.#maxEntries) return -BPF_MAP_ERRNO.E2BIG;
       s = this.#insert(kbuf, koff);
     }
     const chunk = this.valueChunk(s);
@@ -394,9 +404,9 @@ export class BpfMap {
    *   `BpfError` (`"map-key"`) for array maps, whose elements cannot be deleted.
    * @example
    * ```ts
-   * import { createMap } from "./maps.ts";
+   * import { createBpfMap } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const m = createMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
+   * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
    * m.update(new Uint8Array([1]), new Uint8Array([1]));
    * assert.equal(m.delete(new Uint8Array([1])), true);
    * assert.equal(m.delete(new Uint8Array([1])), false);
@@ -405,7 +415,7 @@ export class BpfMap {
   delete(key: Uint8Array): boolean {
     this.#checkKey(key);
     const r = this.deleteErrno(key, 0);
-    if (r === -ERRNO.EINVAL) throw this.#errnoError(r, key, 0);
+    if (r === -BPF_MAP_ERRNO.EINVAL) throw this.#errnoError(r, key, 0);
     return r === 0;
   }
 
@@ -417,12 +427,12 @@ export class BpfMap {
    * @returns 0, `-ENOENT`, or `-EINVAL` for array maps.
    */
   deleteErrno(kbuf: Uint8Array, koff: number): number {
-    if (this.type === "array") return -ERRNO.EINVAL;
+    if (this.type === "array") return -BPF_MAP_ERRNO.EINVAL;
     const mask = this.#index.length - 1;
     let h = hashBytes(kbuf, koff, this.keySize) & mask;
     for (;;) {
       const s = this.#index[h];
-      if (s === EMPTY) return -ERRNO.ENOENT;
+      if (s === EMPTY) return -BPF_MAP_ERRNO.ENOENT;
       if (s >= 0 && this.#keyEquals(s, kbuf, koff)) {
         this.#index[h] = TOMBSTONE;
         this.#tombstones++;
@@ -443,9 +453,9 @@ export class BpfMap {
    * @returns `[key, value]` pairs.
    * @example
    * ```ts
-   * import { createMap } from "./maps.ts";
+   * import { createBpfMap } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const m = createMap({ type: "array", keySize: 4, valueSize: 1, maxEntries: 2 });
+   * const m = createBpfMap({ type: "array", keySize: 4, valueSize: 1, maxEntries: 2 });
    * assert.equal([...m.entries()].length, 2);
    * ```
    */
@@ -483,9 +493,9 @@ export class BpfMap {
    * @returns Nothing; throws a `BpfError` (`"profile"`) when not allowed.
    * @example
    * ```ts
-   * import { createMap } from "./maps.ts";
+   * import { createBpfMap } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
-   * const m = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+   * const m = createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
    * m.resize(4);
    * assert.equal(m.maxEntries, 4);
    * ```
@@ -611,11 +621,11 @@ export class BpfMap {
     ).join("");
     const where = `map "${this.name}" key 0x${k}`;
     switch (-r) {
-      case ERRNO.EEXIST:
+      case BPF_MAP_ERRNO.EEXIST:
         return new BpfError("map-exists", `Cannot create ${where}: the element already exists`);
-      case ERRNO.ENOENT:
+      case BPF_MAP_ERRNO.ENOENT:
         return new BpfError("map-missing", `Cannot update ${where}: the element does not exist`);
-      case ERRNO.E2BIG:
+      case BPF_MAP_ERRNO.E2BIG:
         return new BpfError(
           "map-full",
           this.type === "array"
@@ -636,19 +646,18 @@ export class BpfMap {
  * @returns The map; throws a `BpfError` for a bad spec or an exhausted pool.
  * @example
  * ```ts
- * import { createMap, MapPool } from "./maps.ts";
- * import { EMBEDDED } from "./profile.ts";
+ * import { BpfMapPool, createBpfMap, getBpfProfile } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const pool = new MapPool(256);
- * const m = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4 }, {
- *   profile: EMBEDDED,
+ * const pool = new BpfMapPool(256);
+ * const m = createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4 }, {
+ *   profile: getBpfProfile("embedded"),
  *   pool,
  * });
  * assert.equal(pool.free, 256 - 32);
  * assert.throws(() => m.resize(8), /cannot be resized/);
  * ```
  */
-export function createMap(spec: BpfMapSpec, options: CreateMapOptions = {}): BpfMap {
+export function createBpfMap(spec: BpfMapSpec, options: CreateBpfMapOptions = {}): BpfMap {
   return new BpfMap(spec, options.profile ?? CLOUD, options.pool);
 }
 
@@ -689,59 +698,4 @@ function hashBytes(b: Uint8Array, o: number, n: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
   return h >>> 0;
-}
-
-/** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
-export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
-
-/**
- * Registers `bpf_map_lookup_elem` (1), `bpf_map_update_elem` (2) and `bpf_map_delete_elem` (3)
- * with Linux's ids in a helper registry. `R1` is a map handle (`MAP_HANDLE_BASE + fd`, what
- * `lddw rX, map` loads, fd = index in `maps`), `R2` a pointer to the key, `R3` to the value and
- * `R4` the update flags. Lookup returns a pointer to the live value or 0; update and delete return
- * 0 or a negative errno, as in Linux.
- *
- * @param registry The registry to add to.
- * @param maps The maps by fd (the array may grow later; it is read at call time).
- * @returns The registry.
- * @example
- * ```ts
- * import { createMap, registerMapHelpers } from "./maps.ts";
- * import { HelperRegistry } from "./helpers.ts";
- * import assert from "node:assert/strict";
- * const reg = registerMapHelpers(new HelperRegistry(), [
- *   createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 }),
- * ]);
- * assert.equal(reg.name(1), "map_lookup_elem");
- * ```
- */
-export function registerMapHelpers(
-  registry: HelperRegistry,
-  maps: readonly BpfMap[],
-): HelperRegistry {
-  const mapOf = (handle: bigint): BpfMap => {
-    const fd = handle - MAP_HANDLE_BASE;
-    const m = fd >= 0n && fd < BigInt(maps.length) ? maps[Number(fd)] : undefined;
-    if (m === undefined) {
-      throw new BpfError("helper", `Map helper called with 0x${handle.toString(16)}, not a map`);
-    }
-    return m;
-  };
-  const key = (m: BpfMap, memory: BpfMemory, p: bigint) => memory.slice(p, m.keySize);
-  registry.register(1, "map_lookup_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    const s = m.findSlot(key(m, ctx.memory, r2), 0);
-    return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
-  });
-  registry.register(2, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    const v = ctx.memory.slice(r3, m.valueSize);
-    const r = m.updateErrno(key(m, ctx.memory, r2), 0, v, 0, Number(r4 & 0xffffffffn));
-    return BigInt.asUintN(64, BigInt(r));
-  });
-  registry.register(3, "map_delete_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
-    const m = mapOf(r1);
-    return BigInt.asUintN(64, BigInt(m.deleteErrno(key(m, ctx.memory, r2), 0)));
-  });
-  return registry;
 }

@@ -10,39 +10,31 @@ import { BpfError } from "./bpf_error.ts";
 
 /**
  * Region number of the stack.
- *
- * @example
- * ```ts
- * import { STACK_REGION } from "./memory.ts";
- * import assert from "node:assert/strict";
- * assert.equal(STACK_REGION, 1);
- * ```
  */
 export const STACK_REGION = 1;
 /**
  * Region number of the run's memory (`mem`, pointed to by r1 at entry).
- *
- * @example
- * ```ts
- * import { MEM_REGION } from "./memory.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MEM_REGION, 2);
- * ```
  */
 export const MEM_REGION = 2;
 /**
  * At most this many regions per address space.
- *
- * @example
- * ```ts
- * import { MAX_REGIONS } from "./memory.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MAX_REGIONS, 1 << 20);
- * ```
  */
 export const MAX_REGIONS = 1 << 20;
 
-/** Options of {@linkcode BpfMemory.addressOf}. */
+/**
+ * Options of {@linkcode BpfMemory.addressOf}.
+ *
+ * @example
+ * ```ts
+ * import { type AddressOfOptions, BpfMemory } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const memory = new BpfMemory(0);
+ * const table = new Uint8Array([10, 20, 30]);
+ * const options: AddressOfOptions = { offset: 2, readonly: true };
+ * const address = memory.addressOf(table, options);
+ * assert.deepEqual([...memory.slice(address, 1)], [30]);
+ * ```
+ */
 export interface AddressOfOptions {
   /** Byte offset inside `bytes` the address points to (default 0). */
   offset?: number;
@@ -59,12 +51,22 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { BpfMemory } from "./memory.ts";
+ * import { BpfInterpreter, BpfMemory, decodeProgram, HelperRegistry } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const m = new BpfMemory(512);
- * const value = new Uint8Array([1, 2, 3, 4]);
- * const addr = m.addressOf(value, { offset: 1 });
- * assert.deepEqual([...m.slice(addr, 2)], [2, 3]);
+ * // A helper hands the program a pointer to host bytes; the program reads through it.
+ * const table = new Uint8Array([5, 6, 7, 8]);
+ * const helpers = new HelperRegistry().register(1, "table", (_a, _b, _c, _d, _e, ctx) => {
+ *   const memory: BpfMemory = ctx.memory;
+ *   return memory.addressOf(table, { offset: 2 });
+ * });
+ * // call 1; ldxb r0, [r0]; exit
+ * const vm = new BpfInterpreter(decodeProgram(new Uint8Array([
+ *   0x85, 0x00, 0, 0, 1, 0, 0, 0,
+ *   0x71, 0x00, 0, 0, 0, 0, 0, 0,
+ *   0x95, 0x00, 0, 0, 0, 0, 0, 0,
+ * ])), { helpers });
+ * assert.equal(vm.run(), 7n);
+ * assert.equal(vm.memory.stack.length, 512);
  * ```
  */
 export class BpfMemory {
@@ -117,11 +119,11 @@ export class BpfMemory {
    * @returns Nothing.
    * @example
    * ```ts
-   * import { BpfMemory, MEM_REGION } from "./memory.ts";
+   * import { BpfMemory } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
    * const m = new BpfMemory(16);
    * m.setMem(new Uint8Array(8));
-   * assert.equal(m.lengths[MEM_REGION], 8);
+   * assert.equal(m.slice(2n << 32n, 8).length, 8); // region 2 is the run's memory
    * ```
    */
   setMem(mem: Uint8Array | undefined): void {
@@ -141,7 +143,7 @@ export class BpfMemory {
    * @returns The address as an unsigned bigint.
    * @example
    * ```ts
-   * import { BpfMemory } from "./memory.ts";
+   * import { BpfMemory } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
    * const m = new BpfMemory(0);
    * const v = new Uint8Array(4);
@@ -172,7 +174,7 @@ export class BpfMemory {
    * @throws {BpfError} `memory` when the range is not inside one region.
    * @example
    * ```ts
-   * import { BpfMemory } from "./memory.ts";
+   * import { BpfMemory } from "@mxy/mxy/bpf";
    * import assert from "node:assert/strict";
    * const m = new BpfMemory(8);
    * assert.equal(m.slice((1n << 32n) + 4n, 4).length, 4);

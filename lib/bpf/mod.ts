@@ -1,27 +1,87 @@
 /**
- * mxy bpf: eBPF bytecode — instruction set (RFC 9669), assembler, disassembler, interpreter,
- * JIT, helpers, conformance files; plus (BPF-SYSTEM) verifier, maps, profiles, scheduler, ELF
- * loader and classic BPF.
+ * eBPF and classic BPF, on bytes, in any JavaScript runtime.
+ *
+ * - Programs: {@linkcode assemble} and {@linkcode disassemble} the text dialect of the
+ *   bpf_conformance suite, {@linkcode decodeProgram}/{@linkcode encodeProgram} bytecode
+ *   (RFC 9669), opcodes by name in {@linkcode EBPF}.
+ * - Running: {@linkcode BpfInterpreter} and {@linkcode BpfJit} (compiled to JavaScript), with
+ *   helpers from a {@linkcode HelperRegistry}, in a bounds-checked {@linkcode BpfMemory}.
+ * - The system around them: {@linkcode BpfVm} verifies programs ({@linkcode verifyProgram}) under
+ *   a profile ({@linkcode getBpfProfile}: `cloud` or `embedded`), owns their maps
+ *   ({@linkcode BpfMap}), and loads ELF objects from clang ({@linkcode loadElf});
+ *   {@linkcode BpfScheduler} queues runs by priority or deadline.
+ * - Classic BPF (tcpdump filters): {@linkcode parseCbpf}, {@linkcode validateCbpf},
+ *   {@linkcode compileCbpf}, {@linkcode cbpfToEbpf}.
+ *
+ * Every failure is a {@linkcode BpfError} with a string code.
  *
  * @module
  */
-export * from "./bpf_error.ts";
-export * from "./opcodes.ts";
-export * from "./instruction.ts";
-export * from "./memory.ts";
-export * from "./helpers.ts";
-export * from "./assembler.ts";
-export * from "./disassembler.ts";
-export * from "./interpreter.ts";
-export * from "./jit.ts";
-export * from "./conformance.ts";
-export * from "./benchmarks.ts";
-export * from "./cbpf.ts";
-export * from "./cbpf_text.ts";
-export * from "./maps.ts";
-export * from "./profile.ts";
-export * from "./verifier.ts";
-export * from "./vm.ts";
-export * from "./scheduler.ts";
-export * from "./elf_loader.ts";
-export * from "./cbpf_ebpf.ts";
+export { MxyError } from "../core/mxy_error.ts";
+export { BpfError, type BpfErrorCode, type BpfErrorOptions } from "./bpf_error.ts";
+export { EBPF } from "./opcodes.ts";
+export {
+  type BpfInstruction,
+  type BpfProgram,
+  decodeProgram,
+  type DecodeProgramOptions,
+  encodeProgram,
+} from "./instruction.ts";
+export { assemble, type AssembleOptions } from "./assembler.ts";
+export { disassemble, type DisassembleOptions } from "./disassembler.ts";
+export { type AddressOfOptions, BpfMemory } from "./memory.ts";
+export { HELPER_ID, type HelperContext, type HelperFunction, HelperRegistry } from "./helpers.ts";
+export type { BpfRunner, BpfRunOptions } from "./runner.ts";
+export { BpfInterpreter } from "./interpreter.ts";
+export { BpfJit, type BpfJitOptions } from "./jit.ts";
+export {
+  type VerifyInput,
+  type VerifyOptions,
+  verifyProgram,
+  type VerifyReport,
+} from "./verifier.ts";
+export { type BpfProfile, type BpfProfileName, getBpfProfile } from "./profile.ts";
+export {
+  BPF_ANY,
+  BPF_EXIST,
+  BPF_MAP_ERRNO,
+  BPF_NOEXIST,
+  BpfMap,
+  type BpfMapSpec,
+  type BpfMapType,
+  createBpfMap,
+  type CreateBpfMapOptions,
+} from "./maps.ts";
+export { BpfMapPool } from "./map_pool.ts";
+export { type BpfLoadOptions, BpfVm, type BpfVmOptions, type LoadedBpfProgram } from "./vm.ts";
+export {
+  type BpfRunnable,
+  type BpfRunRequest,
+  type BpfRunResult,
+  BpfScheduler,
+  type BpfSchedulerOptions,
+  type BpfSchedulerPolicy,
+  type BpfSchedulerStats,
+} from "./scheduler.ts";
+export {
+  type ElfMapDef,
+  type ElfObject,
+  type ElfProgram,
+  parseElf,
+  type ParseElfOptions,
+} from "./elf_object.ts";
+export { type LoadedElf, loadElf, type LoadElfOptions } from "./elf_loader.ts";
+export {
+  type CbpfInstruction,
+  type CbpfProgram,
+  compileCbpf,
+  type CompileCbpfOptions,
+} from "./cbpf.ts";
+export { validateCbpf } from "./cbpf_validate.ts";
+export {
+  formatCbpfDecimal,
+  formatCbpfInstruction,
+  parseCbpf,
+  type ParseCbpfOptions,
+} from "./cbpf_text.ts";
+export { cbpfToEbpf, type CbpfToEbpfOptions } from "./cbpf_ebpf.ts";

@@ -6,10 +6,32 @@
  * @module
  */
 
-/** The name of a built-in profile. */
+/**
+ * The name of a built-in profile.
+ *
+ * @example
+ * ```ts
+ * import { type BpfProfileName, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const name: BpfProfileName = "embedded";
+ * assert.equal(new BpfVm({ profile: name }).profile.stackSize, 8192);
+ * ```
+ */
 export type BpfProfileName = "cloud" | "embedded";
 
-/** The limits that a VM, its verifier, its runs and its maps obey. */
+/**
+ * The limits that a VM, its verifier, its runs and its maps obey.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfProfile, BpfVm, getBpfProfile } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // A custom profile: the cloud limits with a smaller stack.
+ * const small: BpfProfile = { ...getBpfProfile("cloud"), stackSize: 64 };
+ * const vm = new BpfVm({ profile: small });
+ * assert.throws(() => vm.load(assemble("stdw [%r10-128], 0\nmov %r0, 0\nexit")), /invalid write to stack/);
+ * ```
+ */
 export interface BpfProfile {
   /** The profile's name. */
   readonly name: BpfProfileName;
@@ -66,15 +88,18 @@ export const EMBEDDED: BpfProfile = Object.freeze({
  *
  * @param name `"cloud"` or `"embedded"`.
  * @returns The profile; throws a `RangeError` for any other name.
+ *
  * @example
  * ```ts
- * import { getProfile } from "./profile.ts";
+ * import { getBpfProfile } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * assert.equal(getProfile("embedded").stackSize, 8192);
- * assert.equal(getProfile("cloud").jit, true);
+ * assert.equal(getBpfProfile("embedded").stackSize, 8192);
+ * assert.equal(getBpfProfile("embedded").jit, false);
+ * assert.equal(getBpfProfile("cloud").boundedLoops, true);
+ * assert.throws(() => getBpfProfile("edge"), RangeError);
  * ```
  */
-export function getProfile(name: string): BpfProfile {
+export function getBpfProfile(name: string): BpfProfile {
   if (name === "cloud") return CLOUD;
   if (name === "embedded") return EMBEDDED;
   throw new RangeError(`Unknown BPF profile "${name}"; profiles: cloud, embedded`);

@@ -9,11 +9,38 @@
  */
 import { BpfError } from "./bpf_error.ts";
 
-/** How the next request is chosen. */
-export type SchedulerPolicy = "throughput" | "deadline";
+/**
+ * How the next request is chosen.
+ *
+ * @example
+ * ```ts
+ * import { BpfScheduler, type BpfSchedulerPolicy } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const policy: BpfSchedulerPolicy = "deadline";
+ * const s = new BpfScheduler({ policy });
+ * s.submit({ program: { run: () => 1n }, deadline: 20, label: "late" });
+ * s.submit({ program: { run: () => 2n }, deadline: 10, label: "soon" });
+ * assert.deepEqual(s.runAll().map((r) => r.label), ["soon", "late"]);
+ * ```
+ */
+export type BpfSchedulerPolicy = "throughput" | "deadline";
 
-/** Something that runs: a loaded program, an interpreter or a JIT function. */
-export interface Runnable {
+/**
+ * Something that runs: a loaded program, an interpreter or a JIT function.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfRunnable, BpfScheduler, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const loaded: BpfRunnable = new BpfVm().load(assemble("mov %r0, 7\nexit"));
+ * const host: BpfRunnable = { run: (mem) => BigInt(mem?.length ?? 0) };
+ * const s = new BpfScheduler();
+ * s.submit({ program: loaded });
+ * s.submit({ program: host, mem: new Uint8Array(3) });
+ * assert.deepEqual(s.runAll().map((r) => r.value), [7n, 3n]);
+ * ```
+ */
+export interface BpfRunnable {
   /**
    * Runs once.
    *
@@ -23,10 +50,23 @@ export interface Runnable {
   run(mem?: Uint8Array): bigint;
 }
 
-/** One execution request. */
-export interface ExecutionRequest {
+/**
+ * One execution request.
+ *
+ * @example
+ * ```ts
+ * import { type BpfRunRequest, BpfScheduler } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const urgent: BpfRunRequest = { program: { run: () => 1n }, priority: 10, label: "urgent" };
+ * const s = new BpfScheduler();
+ * s.submit({ program: { run: () => 0n }, label: "routine" });
+ * s.submit(urgent);
+ * assert.equal(s.runNext()!.label, "urgent");
+ * ```
+ */
+export interface BpfRunRequest {
   /** What to run. */
-  program: Runnable;
+  program: BpfRunnable;
   /** The memory to run it on. */
   mem?: Uint8Array;
   /** Higher runs first under `throughput` (default 0). */
@@ -37,9 +77,32 @@ export interface ExecutionRequest {
   label?: string;
 }
 
-/** What happened to a request. */
-export interface ExecutionResult {
-  /** The ticket {@linkcode Scheduler.submit} returned. */
+/**
+ * What happened to a request.
+ *
+ * @example
+ * ```ts
+ * import { BpfError, type BpfRunResult, BpfScheduler } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * let now = 0;
+ * const s = new BpfScheduler({ policy: "deadline", clock: () => now });
+ * s.submit({
+ *   program: {
+ *     run: () => {
+ *       now += 5;
+ *       throw new BpfError("budget", "Out of budget");
+ *     },
+ *   },
+ *   deadline: 3,
+ * });
+ * const r: BpfRunResult = s.runNext()!;
+ * assert.equal(r.error?.message, "Out of budget");
+ * assert.equal(r.missedDeadline, true);
+ * assert.equal(r.finishedAt - r.startedAt, 5);
+ * ```
+ */
+export interface BpfRunResult {
+  /** The ticket {@linkcode BpfScheduler.submit} returned. */
   ticket: number;
   /** The request's label. */
   label: string;
@@ -59,8 +122,22 @@ export interface ExecutionResult {
   finishedAt: number;
 }
 
-/** Counters kept by a scheduler. */
-export interface SchedulerStats {
+/**
+ * Counters kept by a scheduler.
+ *
+ * @example
+ * ```ts
+ * import { BpfScheduler, type BpfSchedulerStats } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const s = new BpfScheduler({ capacity: 1 });
+ * s.submit({ program: { run: () => 1n } });
+ * assert.throws(() => s.submit({ program: { run: () => 2n } }), /queue is full/);
+ * s.runAll();
+ * const stats: BpfSchedulerStats = s.stats();
+ * assert.deepEqual([stats.submitted, stats.rejected, stats.completed, stats.queued], [1, 1, 1, 0]);
+ * ```
+ */
+export interface BpfSchedulerStats {
   /** Requests accepted into the queue. */
   submitted: number;
   /** Requests refused because the queue was full. */
@@ -83,10 +160,25 @@ export interface SchedulerStats {
   totalRunMs: number;
 }
 
-/** Options for {@linkcode Scheduler}. */
-export interface SchedulerOptions {
+/**
+ * Options for {@linkcode BpfScheduler}.
+ *
+ * @example
+ * ```ts
+ * import { BpfScheduler, type BpfSchedulerOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * let now = 100;
+ * const options: BpfSchedulerOptions = { policy: "deadline", skipLate: true, clock: () => now };
+ * const s = new BpfScheduler(options);
+ * s.submit({ program: { run: () => 1n }, deadline: 50 });
+ * const r = s.runNext()!;
+ * assert.equal(r.skipped, true);
+ * assert.equal(r.value, undefined);
+ * ```
+ */
+export interface BpfSchedulerOptions {
   /** The policy (default `throughput`). */
-  policy?: SchedulerPolicy;
+  policy?: BpfSchedulerPolicy;
   /** How many requests may wait (default 1024). */
   capacity?: number;
   /** Under `deadline`: skip requests already late when their turn comes (default `false`). */
@@ -97,7 +189,7 @@ export interface SchedulerOptions {
 
 interface Entry {
   ticket: number;
-  req: ExecutionRequest;
+  req: BpfRunRequest;
   submittedAt: number;
   key: number; // priority (negated) or deadline
 }
@@ -107,9 +199,9 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { Scheduler } from "./scheduler.ts";
+ * import { BpfScheduler } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
- * const s = new Scheduler({ policy: "throughput", capacity: 2 });
+ * const s = new BpfScheduler({ policy: "throughput", capacity: 2 });
  * const prog = (v: bigint) => ({ run: () => v });
  * s.submit({ program: prog(1n), priority: 1 });
  * s.submit({ program: prog(2n), priority: 5 });
@@ -118,16 +210,16 @@ interface Entry {
  * assert.equal(s.stats().rejected, 1);
  * ```
  */
-export class Scheduler {
+export class BpfScheduler {
   /** The policy. */
-  readonly policy: SchedulerPolicy;
+  readonly policy: BpfSchedulerPolicy;
   /** How many requests may wait. */
   readonly capacity: number;
   #skipLate: boolean;
   #clock: () => number;
   #heap: Entry[] = [];
   #next = 1;
-  #stats: SchedulerStats = {
+  #stats: BpfSchedulerStats = {
     submitted: 0,
     rejected: 0,
     completed: 0,
@@ -145,7 +237,7 @@ export class Scheduler {
    *
    * @param options Policy, capacity, late handling and clock.
    */
-  constructor(options: SchedulerOptions = {}) {
+  constructor(options: BpfSchedulerOptions = {}) {
     this.policy = options.policy ?? "throughput";
     if (this.policy !== "throughput" && this.policy !== "deadline") {
       throw new RangeError(`Unknown scheduler policy "${String(this.policy)}"`);
@@ -169,7 +261,7 @@ export class Scheduler {
    * @param request What to run, with its priority or deadline.
    * @returns The request's ticket; throws a `BpfError` (`"queue-full"`) when the queue is full.
    */
-  submit(request: ExecutionRequest): number {
+  submit(request: BpfRunRequest): number {
     if (this.#heap.length >= this.capacity) {
       this.#stats.rejected++;
       throw new BpfError(
@@ -196,7 +288,7 @@ export class Scheduler {
    * @returns Its result, or `null` when the queue is empty. A run that throws is reported in the
    *   result's `error`, not thrown.
    */
-  runNext(): ExecutionResult | null {
+  runNext(): BpfRunResult | null {
     const e = this.#pop();
     if (e === undefined) return null;
     this.#stats.queued = this.#heap.length;
@@ -227,7 +319,11 @@ export class Scheduler {
       value = e.req.program.run(e.req.mem);
       this.#stats.completed++;
     } catch (err) {
-      error = err instanceof Error ? err : new Error(String(err));
+      error = err instanceof Error
+        ? err
+        : new BpfError("run", `Request "${label}" threw a non-Error value: ${String(err)}`, {
+          cause: err,
+        });
       this.#stats.failed++;
     }
     const finishedAt = this.#clock();
@@ -252,8 +348,8 @@ export class Scheduler {
    *
    * @returns The results in the order they ran.
    */
-  runAll(): ExecutionResult[] {
-    const out: ExecutionResult[] = [];
+  runAll(): BpfRunResult[] {
+    const out: BpfRunResult[] = [];
     for (let r = this.runNext(); r !== null; r = this.runNext()) out.push(r);
     return out;
   }
@@ -263,7 +359,7 @@ export class Scheduler {
    *
    * @returns The statistics.
    */
-  stats(): SchedulerStats {
+  stats(): BpfSchedulerStats {
     return { ...this.#stats };
   }
 

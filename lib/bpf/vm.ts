@@ -7,22 +7,35 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import { type HelperFunction, HelperRegistry } from "./helpers.ts";
-import { decodeProgram, type Program } from "./instruction.ts";
-import { type BpfRunner, Interpreter } from "./interpreter.ts";
-import { compileJit } from "./jit.ts";
-import {
-  type BpfMap,
-  type BpfMapSpec,
-  createMap,
-  MAP_HANDLE_BASE,
-  MapPool,
-  registerMapHelpers,
-} from "./maps.ts";
+import { type BpfProgram, decodeProgram } from "./instruction.ts";
+import { BpfInterpreter } from "./interpreter.ts";
+import type { BpfRunner } from "./runner.ts";
+import { BpfJit } from "./jit.ts";
+import { type BpfMap, type BpfMapSpec, createBpfMap } from "./maps.ts";
+import { BpfMapPool } from "./map_pool.ts";
+import { MAP_HANDLE_BASE, registerMapHelpers } from "./_map_helpers.ts";
 import type { BpfMemory } from "./memory.ts";
-import { type BpfProfile, type BpfProfileName, CLOUD, getProfile } from "./profile.ts";
-import { verify, type VerifyInput, type VerifyReport } from "./verifier.ts";
+import { EBPF } from "./opcodes.ts";
+import { type BpfProfile, type BpfProfileName, CLOUD, getBpfProfile } from "./profile.ts";
+import { type VerifyInput, verifyProgram, type VerifyReport } from "./verifier.ts";
 
-/** Options for {@linkcode BpfVm}. */
+const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX } = EBPF;
+
+/**
+ * Options for {@linkcode BpfVm}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, type BpfVmOptions, HelperRegistry } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: BpfVmOptions = {
+ *   profile: "embedded",
+ *   helpers: new HelperRegistry().register(100, "answer", () => 42n),
+ * };
+ * const vm = new BpfVm(options);
+ * assert.equal(vm.load(assemble("call 100\nexit")).run(), 42n);
+ * ```
+ */
 export interface BpfVmOptions {
   /** The profile, by name or as limits (default `cloud`). */
   profile?: BpfProfileName | BpfProfile;
@@ -33,8 +46,21 @@ export interface BpfVmOptions {
   helpers?: HelperRegistry;
 }
 
-/** Options for {@linkcode BpfVm.load}. */
-export interface LoadOptions {
+/**
+ * Options for {@linkcode BpfVm.load}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfLoadOptions, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: BpfLoadOptions = { input: { kind: "packet", size: 1514 }, jit: true, name: "len" };
+ * const prog = new BpfVm().load(assemble("mov %r0, %r2\nexit"), options);
+ * assert.equal(prog.jit, true);
+ * assert.equal(prog.run(new Uint8Array(60)), 60n);
+ * assert.throws(() => prog.run(new Uint8Array(1515)), /packets of at most 1514 bytes/);
+ * ```
+ */
+export interface BpfLoadOptions {
   /** What R1 points to (default: a packet of up to 65,535 bytes). */
   input?: VerifyInput;
   /** Compile with the JIT (default `false`); refused when the profile has no JIT. */
@@ -43,8 +69,21 @@ export interface LoadOptions {
   name?: string;
 }
 
-/** A verified program ready to run. */
-export interface LoadedProgram {
+/**
+ * A verified program ready to run.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, type LoadedBpfProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const prog: LoadedBpfProgram = new BpfVm().load(assemble("mov %r0, 1\nexit"), { name: "one" });
+ * assert.equal(prog.name, "one");
+ * assert.equal(prog.report.instructions, 2);
+ * assert.equal(prog.run(), 1n);
+ * assert.equal(prog.runner.executed, 2);
+ * ```
+ */
+export interface LoadedBpfProgram {
   /** Its name. */
   readonly name: string;
   /** What the verifier learnt. */
@@ -68,20 +107,20 @@ export interface LoadedProgram {
  *
  * @example
  * ```ts
- * import { BpfVm } from "./vm.ts";
- * import { assemble } from "./assembler.ts";
+ * import { assemble, BpfVm } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * const vm = new BpfVm({ profile: "embedded" });
  * const prog = vm.load(assemble("ldxb %r0, [%r1+1]\nexit"), { input: { kind: "ctx", size: 2 } });
  * assert.equal(prog.run(new Uint8Array([4, 5])), 5n);
- * assert.throws(() => vm.load(assemble("mov %r0, 0\nexit"), { jit: true }), /JIT/);
+ * assert.throws(() => vm.load(assemble("mov %r0, 0\nexit"), { jit: true }), /does not allow the JIT/);
+ * assert.throws(() => vm.load(assemble("ldxb %r0, [%r1+2]\nexit"), { input: { kind: "ctx", size: 2 } }), /invalid bpf_context access/);
  * ```
  */
 export class BpfVm {
   /** The profile's limits. */
   readonly profile: BpfProfile;
   /** The map pool (profiles with a fixed pool), else `null`. */
-  readonly pool: MapPool | null;
+  readonly pool: BpfMapPool | null;
   /** The helpers programs may call: the map helpers (1–3) and any registered. */
   readonly helpers: HelperRegistry;
   #maps: BpfMap[] = [];
@@ -93,8 +132,10 @@ export class BpfVm {
    */
   constructor(options: BpfVmOptions = {}) {
     const p = options.profile ?? CLOUD;
-    this.profile = typeof p === "string" ? getProfile(p) : p;
-    this.pool = this.profile.mapPoolBytes !== null ? new MapPool(this.profile.mapPoolBytes) : null;
+    this.profile = typeof p === "string" ? getBpfProfile(p) : p;
+    this.pool = this.profile.mapPoolBytes !== null
+      ? new BpfMapPool(this.profile.mapPoolBytes)
+      : null;
     this.helpers = registerMapHelpers(new HelperRegistry(), this.#maps);
     const extra = options.helpers;
     if (extra !== undefined) {
@@ -115,7 +156,7 @@ export class BpfVm {
    * @returns The map; its fd is `vm.fdOf(map)`.
    */
   createMap(spec: BpfMapSpec): BpfMap {
-    const m = createMap(spec, { profile: this.profile, pool: this.pool ?? undefined });
+    const m = createBpfMap(spec, { profile: this.profile, pool: this.pool ?? undefined });
     this.#maps.push(m);
     return m;
   }
@@ -164,7 +205,7 @@ export class BpfVm {
    * @returns The loaded program; throws a `BpfError` (`"verify"`, `"decode"`, or `"profile"` when
    *   the JIT is asked for and the profile has none).
    */
-  load(program: Uint8Array | Program, options: LoadOptions = {}): LoadedProgram {
+  load(program: Uint8Array | BpfProgram, options: BpfLoadOptions = {}): LoadedBpfProgram {
     const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
     const name = options.name ?? "program";
     const jit = options.jit ?? false;
@@ -175,7 +216,7 @@ export class BpfVm {
       );
     }
     const input = options.input ?? { kind: "packet", size: 65535 };
-    const report = verify(prog, {
+    const report = verifyProgram(prog, {
       profile: this.profile,
       helpers: this.helpers,
       maps: this.#maps,
@@ -191,13 +232,15 @@ export class BpfVm {
       budget: this.profile.runBudget,
       lddw: (src: number, imm: number, imm2: number, memory: BpfMemory): bigint => {
         const m = maps[imm];
-        if (src === 1 || src === 5) return MAP_HANDLE_BASE + BigInt(imm);
+        if (src === LDDW_SRC_MAP_BY_FD || src === LDDW_SRC_MAP_BY_IDX) {
+          return MAP_HANDLE_BASE + BigInt(imm);
+        }
         return memory.addressOf(m.valueView(0)) + BigInt(imm2);
       },
     };
     const runner: BpfRunner = jit
-      ? compileJit(prog, runOptions)
-      : new Interpreter(prog, runOptions);
+      ? new BpfJit(prog, runOptions)
+      : new BpfInterpreter(prog, runOptions);
     return {
       name,
       report,

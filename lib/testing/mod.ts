@@ -7,3 +7,23 @@
  */
 export { VERSION } from "../core/version.ts";
 export { buildPacket, type PacketSpec } from "./packet_builder.ts";
+export {
+  type BpfConformanceCase,
+  bpfConformanceHelpers,
+  type BpfConformanceOutcome,
+  type BpfRunnerFactory,
+  parseBpfConformance,
+  type ParseBpfConformanceOptions,
+  runBpfConformance,
+  type RunBpfConformanceOptions,
+} from "./bpf_conformance.ts";
+export {
+  BPF_BENCHMARKS,
+  type BpfBenchmark,
+  type BpfBenchmarkResult,
+  type BpfEngineFigures,
+  prepareBpfBenchmark,
+  runBpfBenchmark,
+  type RunBpfBenchmarkOptions,
+} from "./bpf_benchmarks.ts";
+export { buildBpfElf, type BuildBpfElfOptions } from "./bpf_elf.ts";

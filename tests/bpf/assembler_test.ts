@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { assemble, assembleInstructions } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { parseConformance, runConformance } from "../../lib/bpf/conformance.ts";
+import { parseBpfConformance, runBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
 const GOLDEN = /^(alu|alu64|ldx|st|stx|jmp)[^/]*\.data$/;
@@ -17,7 +17,7 @@ Deno.test({
     assert.ok(withRaw.length >= 6, `only ${withRaw.length} golden files with raw`);
     for (const name of withRaw) {
       await t.step(name, () => {
-        const c = parseConformance(readData(ubpf!.dir, name), { name });
+        const c = parseBpfConformance(readData(ubpf!.dir, name), { name });
         assert.deepEqual([...assemble(c.asm!, { file: name })], [...c.raw!]);
       });
     }
@@ -35,8 +35,8 @@ Deno.test({
         const text = readData(neg.dir, name);
         let rejected: string;
         try {
-          const c = parseConformance(text, { name });
-          const r = runConformance(c);
+          const c = parseBpfConformance(text, { name });
+          const r = runBpfConformance(c);
           // A negative case is rejected when it cannot be assembled/decoded (its expected error
           // is then matched) or when its stated expectation does not hold.
           if (r.error && (r.error.code === "asm" || r.error.code === "decode")) {

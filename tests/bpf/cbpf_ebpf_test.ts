@@ -6,7 +6,7 @@ import { cbpfToEbpf } from "../../lib/bpf/cbpf_ebpf.ts";
 import { parseCbpf } from "../../lib/bpf/cbpf_text.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
-import { forEachPacket } from "../../lib/pcap/reader.ts";
+import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
 
 const MAX = 256;
@@ -67,7 +67,7 @@ Deno.test("cbpfToEbpf() runs tcpdump's filters on real packets like the classic 
     const interp = vm.load(cbpfToEbpf(prog), { input: { kind: "packet", size: 65535 } });
     const jit = vm.load(cbpfToEbpf(prog), { input: { kind: "packet", size: 65535 }, jit: true });
     let kept = 0;
-    await forEachPacket(`${dir}/mixed-usec.pcap`, (v) => {
+    await forEachPacketInFile(`${dir}/mixed-usec.pcap`, (v) => {
       const data = v.buf.subarray(v.dataOffset, v.dataOffset + v.caplen);
       const want = BigInt(classic.run(data));
       assert.equal(interp.run(data), want, expr);

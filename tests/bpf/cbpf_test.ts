@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { VALID_CBPF_OPCODES } from "./_cbpf_opcodes.ts";
-import { type CbpfInstruction, compileCbpf, formatCbpf, validateCbpf } from "../../lib/bpf/cbpf.ts";
-import { formatCbpfDecimal, parseCbpf } from "../../lib/bpf/cbpf_text.ts";
+import { type CbpfInstruction, compileCbpf } from "../../lib/bpf/cbpf.ts";
+import { validateCbpf } from "../../lib/bpf/cbpf_validate.ts";
+import { formatCbpfDecimal, formatCbpfInstruction, parseCbpf } from "../../lib/bpf/cbpf_text.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { hasProgram } from "../_fixtures.ts";
 
@@ -94,7 +95,7 @@ Deno.test("parseCbpf() reads tcpdump -ddd and -dd output and reports bad lines",
   const prog = parseCbpf(text);
   assert.equal(prog.length, 3);
   assert.equal(formatCbpfDecimal(prog), text);
-  assert.equal(formatCbpf(prog[1], 1), "jeq #0x800 jt 2 jf 3");
+  assert.equal(formatCbpfInstruction(prog[1], 1), "jeq #0x800 jt 2 jf 3");
 });
 
 Deno.test("parseCbpf() reads what tcpdump compiles, in both forms, identically", async () => {

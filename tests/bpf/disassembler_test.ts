@@ -4,12 +4,12 @@ import { disassemble, formatInstruction } from "../../lib/bpf/disassembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import fc from "fast-check";
 import {
+  type BpfInstruction,
   checkInstruction,
   decodeProgram,
   encodeProgram,
-  type Instruction,
 } from "../../lib/bpf/instruction.ts";
-import { parseConformance } from "../../lib/bpf/conformance.ts";
+import { parseBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
 const GOLDEN = /^(alu|alu64|ldx|st|stx|jmp)[^/]*\.data$/;
@@ -45,7 +45,7 @@ Deno.test({
   fn() {
     const suite = dataFiles("bpf/conformance/tests")!;
     for (const name of suite.names) {
-      const c = parseConformance(readData(suite.dir, name), { name });
+      const c = parseBpfConformance(readData(suite.dir, name), { name });
       const bytes = assemble(c.asm!);
       assert.deepEqual(assemble(disassemble(bytes)), bytes, name);
       assert.deepEqual(assemble(disassemble(bytes, { labels: true })), bytes, name);
@@ -58,7 +58,7 @@ Deno.test({
   ignore: ubpf === null,
   fn() {
     for (const name of ubpf!.names.filter((n) => GOLDEN.test(n))) {
-      const c = parseConformance(readData(ubpf!.dir, name), { name });
+      const c = parseBpfConformance(readData(ubpf!.dir, name), { name });
       if (!c.raw) continue;
       const text = disassemble(c.raw);
       assert.deepEqual(assemble(text), c.raw, name);
@@ -95,8 +95,8 @@ Deno.test("disassemble() output assembles back to the same bytes for random vali
       fc.constantFrom(0, 16, 32, 64, 0xe1, 0xf1),
     ),
     imm2: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-  }).map((i): Instruction => {
-    const insn: Instruction = i.opcode === 0x18
+  }).map((i): BpfInstruction => {
+    const insn: BpfInstruction = i.opcode === 0x18
       ? { ...i, src: i.src % 7, offset: 0 }
       : { opcode: i.opcode, dst: i.dst, src: i.src, offset: i.offset, imm: i.imm };
     // Zero fields until the instruction is valid (RFC 9669 unused fields).

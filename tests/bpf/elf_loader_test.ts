@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { loadElf, parseElf } from "../../lib/bpf/elf_loader.ts";
+import { loadElf } from "../../lib/bpf/elf_loader.ts";
+import { parseElf } from "../../lib/bpf/elf_object.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { hasProgram } from "../_fixtures.ts";

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { conformanceHelpers, HELPER_ID, HelperRegistry } from "../../lib/bpf/helpers.ts";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
-import { JitProgram } from "../../lib/bpf/jit.ts";
+import { HELPER_ID, HelperRegistry } from "../../lib/bpf/helpers.ts";
+import { bpfConformanceHelpers } from "../../lib/testing/bpf_conformance.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
+import { BpfJit } from "../../lib/bpf/jit.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 
 const run = (src: string, mem?: Uint8Array, jit = false) => {
   const p = decodeProgram(assemble(src));
-  const helpers = conformanceHelpers();
-  return (jit ? new JitProgram(p, { helpers }) : new Interpreter(p, { helpers })).run(mem);
+  const helpers = bpfConformanceHelpers();
+  return (jit ? new BpfJit(p, { helpers }) : new BpfInterpreter(p, { helpers })).run(mem);
 };
 
 Deno.test("conformanceHelpers() provides gather_bytes, memfrob, sqrti, strcmp_ext and unwind", () => {
@@ -44,7 +45,7 @@ Deno.test("HelperRegistry wraps a helper's own exception as a helper error at th
     throw new Error("no");
   });
   const p = decodeProgram(assemble("mov %r0, 0\ncall 9\nexit"));
-  for (const vm of [new Interpreter(p, { helpers }), new JitProgram(p, { helpers })]) {
+  for (const vm of [new BpfInterpreter(p, { helpers }), new BpfJit(p, { helpers })]) {
     assert.throws(
       () => vm.run(),
       (e) =>

@@ -7,7 +7,7 @@ import {
   lddwValue,
 } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
 import { disassemble } from "../../lib/bpf/disassembler.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 
@@ -42,7 +42,7 @@ Deno.test("random byte strings give only typed errors in decoder, disassembler a
       try {
         const p = decodeProgram(bytes, { strict });
         disassemble(p, { lenient: !strict });
-        new Interpreter(p, { budget: 10_000 }).run(new Uint8Array(64));
+        new BpfInterpreter(p, { budget: 10_000 }).run(new Uint8Array(64));
       } catch (e) {
         assert.ok(e instanceof BpfError, `not a BpfError: ${e}`);
         assert.ok(e.code.length > 0);

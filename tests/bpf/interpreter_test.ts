@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
+import { EBPF } from "../../lib/bpf/opcodes.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { HelperRegistry } from "../../lib/bpf/helpers.ts";
-import { parseConformance, runConformance } from "../../lib/bpf/conformance.ts";
+import { parseBpfConformance, runBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
-function vm(src: string, options = {}): Interpreter {
-  return new Interpreter(decodeProgram(assemble(src)), options);
+function vm(src: string, options = {}): BpfInterpreter {
+  return new BpfInterpreter(decodeProgram(assemble(src)), options);
 }
 
 function code(fn: () => unknown): string {
@@ -28,8 +29,8 @@ Deno.test({
   async fn(t) {
     for (const name of suite!.names) {
       await t.step(name, () => {
-        const c = parseConformance(readData(suite!.dir, name), { name });
-        const r = runConformance(c);
+        const c = parseBpfConformance(readData(suite!.dir, name), { name });
+        const r = runBpfConformance(c);
         assert.ok(r.pass, `${name}: ${r.message}`);
       });
     }
@@ -115,7 +116,7 @@ Deno.test("Interpreter runs legacy packet loads big-endian and ends with 0 when 
 
 Deno.test("Interpreter resolves lddw map variants through the resolver once", () => {
   let calls = 0;
-  const v = new Interpreter(decodeProgram(assemble("lddw %r0, 7, map_fd\nexit")), {
+  const v = new BpfInterpreter(decodeProgram(assemble("lddw %r0, 7, map_fd\nexit")), {
     lddw: (src, imm) => {
       calls++;
       return BigInt(src * 1000 + imm);
@@ -125,7 +126,7 @@ Deno.test("Interpreter resolves lddw map variants through the resolver once", ()
   assert.equal(v.run(), 1007n);
   assert.equal(calls, 1);
   assert.equal(
-    code(() => new Interpreter(decodeProgram(assemble("lddw %r0, 7, map_fd\nexit")))),
+    code(() => new BpfInterpreter(decodeProgram(assemble("lddw %r0, 7, map_fd\nexit")))),
     "lddw",
   );
 });
@@ -133,4 +134,15 @@ Deno.test("Interpreter resolves lddw map variants through the resolver once", ()
 Deno.test("Interpreter rejects jumps outside the program before running", () => {
   assert.equal(code(() => vm("ja +5\nexit")), "jump");
   assert.equal(code(() => vm("mov %r0, 1").run()), "jump");
+});
+
+Deno.test("the run loop's opcode names have the values of EBPF", () => {
+  // The interpreter keeps a file-local `const enum` (compiled to literals); read it from source.
+  const src = Deno.readTextFileSync(new URL("../../lib/bpf/interpreter.ts", import.meta.url));
+  const body = /const enum Op \{([^}]*)\}/.exec(src)![1];
+  const members = [...body.matchAll(/^\s*([A-Z0-9_]+) = (0x[0-9a-f]+),/gm)];
+  assert.ok(members.length > 90);
+  for (const [, name, value] of members) {
+    assert.equal(Number(value), (EBPF as Record<string, number>)[name], name);
+  }
 });

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileJit, JitProgram } from "../../lib/bpf/jit.ts";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
+import { BpfJit } from "../../lib/bpf/jit.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import {
+  type BpfInstruction,
   checkInstruction,
   decodeProgram,
-  type Instruction,
   programOf,
 } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { HelperRegistry } from "../../lib/bpf/helpers.ts";
-import { parseConformance, runConformance } from "../../lib/bpf/conformance.ts";
+import { parseBpfConformance, runBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
 
 const suite = dataFiles("bpf/conformance/tests");
@@ -21,11 +21,11 @@ Deno.test({
   async fn(t) {
     for (const name of suite!.names) {
       await t.step(name, () => {
-        const c = parseConformance(readData(suite!.dir, name), { name });
-        const r = runConformance(c, { runner: (p, o) => new JitProgram(p, o) });
+        const c = parseBpfConformance(readData(suite!.dir, name), { name });
+        const r = runBpfConformance(c, { runner: (p, o) => new BpfJit(p, o) });
         assert.ok(r.pass, `${name}: ${r.message}`);
-        const small = runConformance(c, {
-          runner: (p, o) => new JitProgram(p, { ...o, chunkChars: 200 }),
+        const small = runBpfConformance(c, {
+          runner: (p, o) => new BpfJit(p, { ...o, chunkChars: 200 }),
         });
         assert.ok(small.pass, `${name} (small chunks): ${small.message}`);
       });
@@ -33,8 +33,8 @@ Deno.test({
   },
 });
 
-function jit(src: string, options = {}): JitProgram {
-  return compileJit(decodeProgram(assemble(src)), options);
+function jit(src: string, options = {}): BpfJit {
+  return new BpfJit(decodeProgram(assemble(src)), options);
 }
 
 function code(fn: () => unknown): string {
@@ -90,7 +90,7 @@ const REG = fc.integer({ min: 0, max: 4 });
 const SRC = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant(10));
 
 /** One random instruction "template"; jumps get their offsets fixed later. */
-const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
+const insnArb: fc.Arbitrary<BpfInstruction[]> = fc.oneof(
   // ALU / ALU64, K or X
   fc.record({
     wide: fc.boolean(),
@@ -136,7 +136,7 @@ const insnArb: fc.Arbitrary<Instruction[]> = fc.oneof(
     use: fc.constantFrom(0x0f, 0x1f, 0x2f, 0x3f, 0x9f, 0xaf, 0x5f, 0x4f),
     user: REG,
   }).map(({ size, slot, reg, imm, useImm, sx, use, user }) => {
-    const store: Instruction = useImm
+    const store: BpfInstruction = useImm
       ? { opcode: 0x62 | size, dst: 10, src: 0, offset: -8 * slot, imm }
       : { opcode: 0x63 | size, dst: 10, src: reg, offset: -8 * slot, imm: 0 };
     const loadOp = sx && size !== 0x18 ? 0x81 | size : 0x61 | size;
@@ -180,7 +180,7 @@ const programArb = fc.tuple(
   fc.array(insnArb, { minLength: 1, maxLength: 40 }),
   fc.array(smallOrAny, { minLength: 10, maxLength: 10 }),
 ).map(([groups, inits]) => {
-  const init: Instruction[] = [];
+  const init: BpfInstruction[] = [];
   for (let r = 0; r <= 9; r++) {
     init.push({ opcode: 0xb7, dst: r, src: 0, offset: 0, imm: inits[r] });
   }
@@ -224,11 +224,11 @@ Deno.test("JIT and interpreter agree on random valid programs", () => {
   fc.assert(
     fc.property(programArb, (insns) => {
       const p = programOf(insns);
-      const a = outcome(() => new Interpreter(p));
-      const b = outcome(() => new JitProgram(p));
+      const a = outcome(() => new BpfInterpreter(p));
+      const b = outcome(() => new BpfJit(p));
       assert.equal(b, a);
       // The same program split into many small functions (chunk transitions everywhere).
-      assert.equal(outcome(() => new JitProgram(p, { chunkChars: 120 })), a);
+      assert.equal(outcome(() => new BpfJit(p, { chunkChars: 120 })), a);
     }),
     { numRuns: 400 },
   );
@@ -240,9 +240,7 @@ Deno.test("JIT and interpreter agree on random byte strings (typed errors only)"
       const run = (jitted: boolean) =>
         outcome(() => {
           const p = decodeProgram(bytes, { strict: false });
-          return jitted
-            ? new JitProgram(p, { budget: 5000 })
-            : new Interpreter(p, { budget: 5000 });
+          return jitted ? new BpfJit(p, { budget: 5000 }) : new BpfInterpreter(p, { budget: 5000 });
         });
       const a = run(false);
       const b = run(true);
@@ -260,7 +258,7 @@ const KNOWN_OPCODES = Array.from({ length: 256 }, (_, i) => i).filter((op) =>
 );
 
 /** Zeroes fields until the instruction is valid (RFC 9669 unused fields). */
-function sanitize(i: Instruction): Instruction {
+function sanitize(i: BpfInstruction): BpfInstruction {
   for (const f of ["offset", "src", "imm", "dst"] as const) {
     if (checkInstruction(i) === null) return i;
     if (f === "offset" && (i.opcode & 0xf0) === 0xb0 && (i.opcode & 8)) i.offset = 8;
@@ -281,7 +279,7 @@ Deno.test("JIT and interpreter agree on random instructions with known opcodes",
   });
   fc.assert(
     fc.property(fc.array(insn, { minLength: 1, maxLength: 30 }), (insns) => {
-      const list: Instruction[] = insns.map((i) =>
+      const list: BpfInstruction[] = insns.map((i) =>
         sanitize(i.opcode === 0x18 ? { ...i, src: 0, offset: 0 } : { ...i, imm2: undefined })
       );
       // Keep jumps inside the program most of the time: wrap targets into range.
@@ -298,9 +296,9 @@ Deno.test("JIT and interpreter agree on random instructions with known opcodes",
       }
       list.push({ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 });
       const p = programOf(list);
-      const a = outcome(() => new Interpreter(p, { budget: 2000 }));
-      const b = outcome(() => new JitProgram(p, { budget: 2000 }));
-      const c = outcome(() => new JitProgram(p, { budget: 2000, chunkChars: 120 }));
+      const a = outcome(() => new BpfInterpreter(p, { budget: 2000 }));
+      const b = outcome(() => new BpfJit(p, { budget: 2000 }));
+      const c = outcome(() => new BpfJit(p, { budget: 2000, chunkChars: 120 }));
       if (a !== "error budget" && b !== "error budget") assert.equal(b, a);
       if (a !== "error budget" && c !== "error budget") assert.equal(c, a);
     }),
@@ -313,10 +311,10 @@ Deno.test("JIT and interpreter agree on where the budget runs out, inside and ou
     "jne %r1, 0, L\nout: mov %r2, 1\nexit";
   const p = decodeProgram(assemble(src));
   for (let budget = 1; budget <= 40; budget++) {
-    const a = outcome(() => new Interpreter(p, { budget }));
-    const b = outcome(() => new JitProgram(p, { budget }));
+    const a = outcome(() => new BpfInterpreter(p, { budget }));
+    const b = outcome(() => new BpfJit(p, { budget }));
     assert.equal(b, a, `budget ${budget}`);
-    const c = outcome(() => new JitProgram(p, { budget, chunkChars: 100 }));
+    const c = outcome(() => new BpfJit(p, { budget, chunkChars: 100 }));
     assert.equal(c, a, `budget ${budget}, small chunks`);
   }
 });
@@ -324,14 +322,14 @@ Deno.test("JIT and interpreter agree on where the budget runs out, inside and ou
 Deno.test("JIT runs with budgets beyond 2^31 and with code split into many functions", () => {
   const src = "mov %r0, 0\nmov %r1, 1000\nL: add %r0, %r1\nsub %r1, 1\njne %r1, 0, L\nexit";
   const p = decodeProgram(assemble(src));
-  const interp = new Interpreter(p);
+  const interp = new BpfInterpreter(p);
   const want = interp.run();
   assert.equal(want, 500500n);
   assert.equal(interp.executed, 3003);
-  assert.equal(new JitProgram(p, { budget: 2 ** 33 }).run(), want);
-  assert.equal(new JitProgram(p, { budget: 2 ** 33, chunkChars: 50 }).run(), want);
-  const j = new JitProgram(p, { chunkChars: 50 });
+  assert.equal(new BpfJit(p, { budget: 2 ** 33 }).run(), want);
+  assert.equal(new BpfJit(p, { budget: 2 ** 33, chunkChars: 50 }).run(), want);
+  const j = new BpfJit(p, { chunkChars: 50 });
   assert.equal(j.run(), want);
   assert.equal(j.executed, 3003);
-  assert.throws(() => new JitProgram(p, { chunkChars: 0 }), RangeError);
+  assert.throws(() => new BpfJit(p, { chunkChars: 0 }), RangeError);
 });

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, ERRNO, MapPool } from "../../lib/bpf/maps.ts";
+import {
+  BPF_ANY,
+  BPF_EXIST,
+  BPF_MAP_ERRNO,
+  BPF_NOEXIST,
+  createBpfMap,
+} from "../../lib/bpf/maps.ts";
+import { BpfMapPool } from "../../lib/bpf/map_pool.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 
@@ -16,7 +23,7 @@ const code = (fn: () => unknown) => {
 };
 
 Deno.test("array map: every element exists, NOEXIST fails, out-of-range index fails", () => {
-  const m = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4, name: "a" });
+  const m = createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4, name: "a" });
   assert.equal(m.size, 4);
   assert.deepEqual(m.lookup(u32(3)), new Uint8Array(8));
   assert.equal(m.lookup(u32(4)), null);
@@ -30,7 +37,7 @@ Deno.test("array map: every element exists, NOEXIST fails, out-of-range index fa
 });
 
 Deno.test("hash map: update flags, delete and reuse of freed slots", () => {
-  const m = createMap({ type: "hash", keySize: 2, valueSize: 4, maxEntries: 2, name: "h" });
+  const m = createBpfMap({ type: "hash", keySize: 2, valueSize: 4, maxEntries: 2, name: "h" });
   const k1 = new Uint8Array([0, 1]), k2 = new Uint8Array([0, 2]), k3 = new Uint8Array([0, 3]);
   assert.equal(code(() => m.update(k1, u32(1), BPF_EXIST)), "map-missing");
   m.update(k1, u32(1), BPF_NOEXIST);
@@ -45,11 +52,11 @@ Deno.test("hash map: update flags, delete and reuse of freed slots", () => {
   assert.deepEqual(m.lookup(k3), u32(3));
   assert.deepEqual(m.lookup(k2), u32(2));
   assert.equal(m.lookup(k1), null);
-  assert.equal(m.updateErrno(k1, 0, u32(1), 0, 7), -ERRNO.EINVAL);
+  assert.equal(m.updateErrno(k1, 0, u32(1), 0, 7), -BPF_MAP_ERRNO.EINVAL);
 });
 
 Deno.test("lookup() returns a live view shared with every user of the map", () => {
-  const m = createMap({ type: "hash", keySize: 1, valueSize: 4, maxEntries: 8 });
+  const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 4, maxEntries: 8 });
   m.update(new Uint8Array([5]), u32(10));
   const view = m.lookup(new Uint8Array([5]))!;
   view[0] = 99;
@@ -71,9 +78,9 @@ Deno.test("hash map behaves like a JS Map under random operations (both profiles
         ),
         (ops) => {
           const max = 16;
-          const m = createMap({ type: "hash", keySize: 2, valueSize: 1, maxEntries: max }, {
+          const m = createBpfMap({ type: "hash", keySize: 2, valueSize: 1, maxEntries: max }, {
             profile,
-            pool: new MapPool(4096),
+            pool: new BpfMapPool(4096),
           });
           const model = new Map<number, number>();
           for (const [op, key, val, flags] of ops) {
@@ -87,9 +94,9 @@ Deno.test("hash map behaves like a JS Map under random operations (both profiles
               const r = m.updateErrno(k, 0, new Uint8Array([val]), 0, flags);
               const exists = model.has(key);
               let want = 0;
-              if (flags === BPF_NOEXIST && exists) want = -ERRNO.EEXIST;
-              else if (flags === BPF_EXIST && !exists) want = -ERRNO.ENOENT;
-              else if (!exists && model.size >= max) want = -ERRNO.E2BIG;
+              if (flags === BPF_NOEXIST && exists) want = -BPF_MAP_ERRNO.EEXIST;
+              else if (flags === BPF_EXIST && !exists) want = -BPF_MAP_ERRNO.ENOENT;
+              else if (!exists && model.size >= max) want = -BPF_MAP_ERRNO.E2BIG;
               assert.equal(r, want);
               if (want === 0) model.set(key, val);
             }
@@ -104,7 +111,7 @@ Deno.test("hash map behaves like a JS Map under random operations (both profiles
 });
 
 Deno.test("cloud maps grow past their first chunk and resize; embedded maps refuse to", () => {
-  const big = createMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 1000 });
+  const big = createBpfMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 1000 });
   for (let i = 0; i < 1000; i++) big.update(u32(i), u32(i * 3));
   for (let i = 0; i < 1000; i++) assert.deepEqual(big.lookup(u32(i)), u32(i * 3));
   assert.equal(code(() => big.update(u32(5000), u32(1))), "map-full");
@@ -112,7 +119,7 @@ Deno.test("cloud maps grow past their first chunk and resize; embedded maps refu
   big.update(u32(5000), u32(1));
   assert.equal(code(() => big.resize(10)), "profile");
 
-  const arr = createMap({ type: "array", keySize: 4, valueSize: 4, maxEntries: 2 });
+  const arr = createBpfMap({ type: "array", keySize: 4, valueSize: 4, maxEntries: 2 });
   const before = arr.lookup(u32(1))!;
   arr.resize(5);
   arr.update(u32(4), u32(44));
@@ -120,8 +127,8 @@ Deno.test("cloud maps grow past their first chunk and resize; embedded maps refu
   assert.deepEqual(arr.lookup(u32(1)), u32(1)); // views made before the resize stay live
   assert.deepEqual(arr.lookup(u32(4)), u32(44));
 
-  const pool = new MapPool(1024);
-  const e = createMap({ type: "array", keySize: 4, valueSize: 4, maxEntries: 2 }, {
+  const pool = new BpfMapPool(1024);
+  const e = createBpfMap({ type: "array", keySize: 4, valueSize: 4, maxEntries: 2 }, {
     profile: EMBEDDED,
     pool,
   });
@@ -129,20 +136,23 @@ Deno.test("cloud maps grow past their first chunk and resize; embedded maps refu
 });
 
 Deno.test("embedded maps come from the pool allocated up front, and an empty pool is an error", () => {
-  const pool = new MapPool(512);
+  const pool = new BpfMapPool(512);
   assert.equal(
     code(() =>
-      createMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 2 }, {
+      createBpfMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 2 }, {
         profile: EMBEDDED,
       })
     ),
     "limit",
   );
-  createMap({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 8 }, { profile: EMBEDDED, pool });
+  createBpfMap({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 8 }, {
+    profile: EMBEDDED,
+    pool,
+  });
   assert.ok(pool.free < 512 - 8 * 12); // values, keys, index and free list came from the pool
   assert.equal(
     code(() =>
-      createMap({ type: "array", keySize: 4, valueSize: 64, maxEntries: 8 }, {
+      createBpfMap({ type: "array", keySize: 4, valueSize: 64, maxEntries: 8 }, {
         profile: EMBEDDED,
         pool,
       })
@@ -150,21 +160,21 @@ Deno.test("embedded maps come from the pool allocated up front, and an empty poo
     "limit",
   );
   // The same map under cloud needs no pool.
-  createMap({ type: "array", keySize: 4, valueSize: 64, maxEntries: 8 }, { profile: CLOUD });
+  createBpfMap({ type: "array", keySize: 4, valueSize: 64, maxEntries: 8 }, { profile: CLOUD });
 });
 
 Deno.test("createMap() rejects bad specs", () => {
   assert.equal(
-    code(() => createMap({ type: "array", keySize: 8, valueSize: 4, maxEntries: 1 })),
+    code(() => createBpfMap({ type: "array", keySize: 8, valueSize: 4, maxEntries: 1 })),
     "map-key",
   );
   assert.equal(
-    code(() => createMap({ type: "hash", keySize: 0, valueSize: 4, maxEntries: 1 })),
+    code(() => createBpfMap({ type: "hash", keySize: 0, valueSize: 4, maxEntries: 1 })),
     "map-key",
   );
   assert.equal(
     code(() =>
-      createMap({ type: "lru" as unknown as "hash", keySize: 4, valueSize: 4, maxEntries: 1 })
+      createBpfMap({ type: "lru" as unknown as "hash", keySize: 4, valueSize: 4, maxEntries: 1 })
     ),
     "map-key",
   );

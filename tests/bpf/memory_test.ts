@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BpfMemory, MEM_REGION, STACK_REGION } from "../../lib/bpf/memory.ts";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
-import { JitProgram } from "../../lib/bpf/jit.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
+import { BpfJit } from "../../lib/bpf/jit.ts";
 import { HelperRegistry } from "../../lib/bpf/helpers.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { decodeProgram } from "../../lib/bpf/instruction.ts";
@@ -28,8 +28,8 @@ Deno.test("BpfMemory read-only regions refuse stores from programs", () => {
   const write = decodeProgram(assemble("call 1\nstb [%r0], 1\nexit"));
   for (
     const make of [
-      (p: typeof read) => new Interpreter(p, { helpers }),
-      (p: typeof read) => new JitProgram(p, { helpers }),
+      (p: typeof read) => new BpfInterpreter(p, { helpers }),
+      (p: typeof read) => new BpfJit(p, { helpers }),
     ]
   ) {
     assert.equal(make(read).run(), 7n);
@@ -42,6 +42,6 @@ Deno.test("BpfMemory addresses do not cross from one region into the next", () =
   // r1 points to the end of mem; reading one byte further must fail even though other
   // regions exist at higher addresses.
   const p = decodeProgram(assemble("add %r1, %r2\nldxb %r0, [%r1]\nexit"));
-  assert.throws(() => new Interpreter(p).run(new Uint8Array(4)), /Out-of-bounds read/);
-  assert.throws(() => new JitProgram(p).run(new Uint8Array(4)), /Out-of-bounds read/);
+  assert.throws(() => new BpfInterpreter(p).run(new Uint8Array(4)), /Out-of-bounds read/);
+  assert.throws(() => new BpfJit(p).run(new Uint8Array(4)), /Out-of-bounds read/);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { type Runnable, Scheduler } from "../../lib/bpf/scheduler.ts";
+import { type BpfRunnable, BpfScheduler } from "../../lib/bpf/scheduler.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 
@@ -10,7 +10,7 @@ function fakeClock() {
   let t = 0;
   return {
     clock: () => t,
-    program: (value: bigint, cost = 1): Runnable => ({
+    program: (value: bigint, cost = 1): BpfRunnable => ({
       run: () => {
         t += cost;
         return value;
@@ -21,7 +21,7 @@ function fakeClock() {
 
 Deno.test("throughput policy runs the highest priority first, then in arrival order", () => {
   const { clock, program } = fakeClock();
-  const s = new Scheduler({ policy: "throughput", clock });
+  const s = new BpfScheduler({ policy: "throughput", clock });
   const order = [[0, "a"], [5, "b"], [0, "c"], [5, "d"], [9, "e"]] as const;
   for (const [priority, label] of order) s.submit({ program: program(0n), priority, label });
   assert.deepEqual(s.runAll().map((r) => r.label), ["e", "b", "d", "a", "c"]);
@@ -30,7 +30,7 @@ Deno.test("throughput policy runs the highest priority first, then in arrival or
 Deno.test("throughput order matches a stable sort by priority for any input", () => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 60 }), (prios) => {
-      const s = new Scheduler({ capacity: 100 });
+      const s = new BpfScheduler({ capacity: 100 });
       prios.forEach((p, i) => s.submit({ program: { run: () => BigInt(i) }, priority: p }));
       const got = s.runAll().map((r) => Number(r.value));
       const want = prios.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((x) =>
@@ -43,7 +43,7 @@ Deno.test("throughput order matches a stable sort by priority for any input", ()
 
 Deno.test("deadline policy runs the earliest deadline first and reports misses", () => {
   const { clock, program } = fakeClock();
-  const s = new Scheduler({ policy: "deadline", clock });
+  const s = new BpfScheduler({ policy: "deadline", clock });
   s.submit({ program: program(1n, 2), deadline: 10, label: "late-ok" });
   s.submit({ program: program(2n, 2), deadline: 3, label: "first" });
   s.submit({ program: program(3n, 2), label: "none" });
@@ -61,7 +61,7 @@ Deno.test("deadline policy runs the earliest deadline first and reports misses",
 
 Deno.test("deadline policy can skip requests that are already late", () => {
   const { clock, program } = fakeClock();
-  const s = new Scheduler({ policy: "deadline", clock, skipLate: true });
+  const s = new BpfScheduler({ policy: "deadline", clock, skipLate: true });
   s.submit({ program: program(1n, 5), deadline: 5, label: "a" });
   s.submit({ program: program(2n, 1), deadline: 3, label: "b" }); // runs first, ends at 1
   s.submit({ program: program(3n, 1), deadline: 4, label: "c" }); // ends at 2
@@ -81,7 +81,7 @@ Deno.test("deadline policy can skip requests that are already late", () => {
 
 Deno.test("a full queue is an error and statistics count every outcome", () => {
   const { clock, program } = fakeClock();
-  const s = new Scheduler({ capacity: 2, clock });
+  const s = new BpfScheduler({ capacity: 2, clock });
   s.submit({ program: program(1n, 3) });
   s.submit({
     program: {
@@ -109,13 +109,13 @@ Deno.test("a full queue is an error and statistics count every outcome", () => {
     totalWaitMs: 3, // the second waited while the first ran for 3 ms
     totalRunMs: 3,
   });
-  assert.throws(() => new Scheduler({ capacity: 0 }), RangeError);
+  assert.throws(() => new BpfScheduler({ capacity: 0 }), RangeError);
 });
 
 Deno.test("the scheduler runs programs loaded into a VM", () => {
   const vm = new BpfVm({ profile: "embedded" });
   const prog = vm.load(assemble("mov %r0, %r2\nexit"), { input: { kind: "packet", size: 64 } });
-  const s = new Scheduler({ policy: "throughput" });
+  const s = new BpfScheduler({ policy: "throughput" });
   for (let n = 1; n <= 3; n++) s.submit({ program: prog, mem: new Uint8Array(n), priority: n });
   assert.deepEqual(s.runAll().map((r) => r.value), [3n, 2n, 1n]);
 });

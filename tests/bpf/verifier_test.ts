@@ -2,24 +2,26 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { conformanceHelpers, HelperRegistry } from "../../lib/bpf/helpers.ts";
+import { HelperRegistry } from "../../lib/bpf/helpers.ts";
+import { bpfConformanceHelpers } from "../../lib/testing/bpf_conformance.ts";
 import {
+  type BpfInstruction,
   decodeProgram,
   encodeProgram,
-  type Instruction,
   programOf,
 } from "../../lib/bpf/instruction.ts";
-import { Interpreter } from "../../lib/bpf/interpreter.ts";
-import { createMap, registerMapHelpers } from "../../lib/bpf/maps.ts";
+import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
+import { createBpfMap } from "../../lib/bpf/maps.ts";
+import { registerMapHelpers } from "../../lib/bpf/_map_helpers.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
-import { verify, type VerifyOptions } from "../../lib/bpf/verifier.ts";
-import { parseConformance } from "../../lib/bpf/conformance.ts";
+import { type VerifyOptions, verifyProgram } from "../../lib/bpf/verifier.ts";
+import { parseBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { fixture } from "../_fixtures.ts";
 
-const helpers = conformanceHelpers();
+const helpers = bpfConformanceHelpers();
 
 function ok(src: string, options: VerifyOptions = {}) {
-  return verify(assemble(src), { helpers, ...options });
+  return verifyProgram(assemble(src), { helpers, ...options });
 }
 
 function rejects(
@@ -29,7 +31,7 @@ function rejects(
   options: VerifyOptions = {},
 ) {
   const bytes = typeof src === "string" ? assemble(src) : src;
-  assert.throws(() => verify(bytes, { helpers, ...options }), (e: unknown) => {
+  assert.throws(() => verifyProgram(bytes, { helpers, ...options }), (e: unknown) => {
     assert.ok(e instanceof BpfError, String(e));
     assert.equal(e.code, "verify");
     assert.equal(e.message, `${message} (at insn ${pc})`);
@@ -136,7 +138,12 @@ Deno.test("verify() allows bounded loops under cloud and rejects loops under emb
   const unbounded = "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit";
   const small = { ...CLOUD, maxVerifierSteps: 5000 };
   assert.throws(
-    () => verify(assemble(unbounded), { helpers, profile: small, input: { kind: "ctx", size: 8 } }),
+    () =>
+      verifyProgram(assemble(unbounded), {
+        helpers,
+        profile: small,
+        input: { kind: "ctx", size: 8 },
+      }),
     /BPF program is too large\. Processed 5001 insn/,
   );
   // Counting down an unknown value: the abstract state repeats, so no bound can be proven.
@@ -214,14 +221,14 @@ Deno.test("verify() types memory accesses: context, packet, scalars", () => {
   ok("ldxb %r3, [%r1]\njgt %r3, 7, +2\nadd %r1, %r3\nldxb %r0, [%r1]\nmov %r0, 0\nexit", ctx);
 });
 
-function I(opcode: number, dst = 0, src = 0, offset = 0, imm = 0, imm2?: number): Instruction {
+function I(opcode: number, dst = 0, src = 0, offset = 0, imm = 0, imm2?: number): BpfInstruction {
   return imm2 === undefined
     ? { opcode, dst, src, offset, imm }
     : { opcode, dst, src, offset, imm, imm2 };
 }
 
 Deno.test("verify() types map pointers and makes programs null-check lookups", () => {
-  const maps = [createMap({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 4 })];
+  const maps = [createBpfMap({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 4 })];
   const reg = registerMapHelpers(new HelperRegistry(), maps);
   const opts = { helpers: reg, maps };
   const prefix = [
@@ -237,19 +244,19 @@ Deno.test("verify() types map pointers and makes programs null-check lookups", (
     I(0x79, 0, 0, 0, 0), // ldxdw r0, [r0]
     I(0x95),
   ]);
-  verify(checked, opts);
+  verifyProgram(checked, opts);
   const unchecked = programOf([...prefix, I(0x79, 0, 0, 0, 0), I(0x95)]);
   assert.throws(
-    () => verify(unchecked, opts),
+    () => verifyProgram(unchecked, opts),
     /R0 invalid mem access 'map_value_or_null' \(at insn 6\)/,
   );
   const beyond = programOf([...prefix, I(0x15, 0, 0, 1, 0), I(0x79, 0, 0, 4, 0), I(0x95)]);
   assert.throws(
-    () => verify(beyond, opts),
+    () => verifyProgram(beyond, opts),
     /invalid access to map value, value_size=8 off=4 size=8/,
   );
   const notMap = programOf([I(0xb7, 1), I(0xbf, 2, 10), I(0x85, 0, 0, 0, 1), I(0x95)]);
-  assert.throws(() => verify(notMap, opts), /R1 type=scalar expected=map_ptr \(at insn 2\)/);
+  assert.throws(() => verifyProgram(notMap, opts), /R1 type=scalar expected=map_ptr \(at insn 2\)/);
   const keyUnwritten = programOf([
     I(0x18, 1, 1, 0, 0, 0),
     I(0xbf, 2, 10),
@@ -257,9 +264,12 @@ Deno.test("verify() types map pointers and makes programs null-check lookups", (
     I(0x85, 0, 0, 0, 1),
     I(0x95),
   ]);
-  assert.throws(() => verify(keyUnwritten, opts), /invalid read from stack R2 off=-4 size=4/);
+  assert.throws(
+    () => verifyProgram(keyUnwritten, opts),
+    /invalid read from stack R2 off=-4 size=4/,
+  );
   const badFd = programOf([I(0x18, 1, 1, 0, 5, 0), I(0xb7), I(0x95)]);
-  assert.throws(() => verify(badFd, opts), /fd 5 is not pointing to valid bpf_map/);
+  assert.throws(() => verifyProgram(badFd, opts), /fd 5 is not pointing to valid bpf_map/);
 });
 
 Deno.test("verify() accepts every case of the conformance suite under cloud", () => {
@@ -269,12 +279,12 @@ Deno.test("verify() accepts every case of the conformance suite under cloud", ()
   const embeddedRejects: string[] = [];
   for (const e of Deno.readDirSync(dir)) {
     if (!e.name.endsWith(".data")) continue;
-    const c = parseConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
+    const c = parseBpfConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
     const prog = decodeProgram(c.raw ?? assemble(c.asm!));
     const input = { kind: "ctx" as const, size: c.mem.length };
-    verify(prog, { helpers, input, profile: CLOUD });
+    verifyProgram(prog, { helpers, input, profile: CLOUD });
     try {
-      verify(prog, { helpers, input, profile: EMBEDDED });
+      verifyProgram(prog, { helpers, input, profile: EMBEDDED });
     } catch (err) {
       assert.match((err as Error).message, /back-edge/);
       embeddedRejects.push(e.name);
@@ -291,10 +301,10 @@ Deno.test("every ubpf errors/ case is rejected by the assembler, decoder or veri
   if (dir === null) return;
   const codes: Record<string, string> = {};
   for (const e of Deno.readDirSync(dir)) {
-    const c = parseConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
+    const c = parseBpfConformance(Deno.readTextFileSync(`${dir}/${e.name}`), { name: e.name });
     try {
       const bytes = c.raw ?? assemble(c.asm!);
-      verify(decodeProgram(bytes), { helpers, input: { kind: "ctx", size: c.mem.length } });
+      verifyProgram(decodeProgram(bytes), { helpers, input: { kind: "ctx", size: c.mem.length } });
       assert.fail(`${e.name} was accepted`);
     } catch (err) {
       assert.ok(err instanceof BpfError, `${e.name}: ${err}`);
@@ -377,7 +387,7 @@ Deno.test("verify() throws only BpfError on random bytecode", () => {
         for (const strict of [true, false]) {
           try {
             const prog = decodeProgram(bytes, { strict });
-            verify(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
+            verifyProgram(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
           } catch (e) {
             if (!(e instanceof BpfError)) throw e;
           }
@@ -435,7 +445,7 @@ Deno.test("programs the verifier accepts run in the interpreter without memory f
     0x95,
   ];
   // Registers start typed: scalars, the context in R1/R6, stack pointers in R3/R9.
-  const prefix: Instruction[] = [
+  const prefix: BpfInstruction[] = [
     I(0xb7, 0, 0, 0, 3),
     I(0xb7, 4, 0, 0, 5),
     I(0xb7, 5, 0, 0, 0),
@@ -449,7 +459,7 @@ Deno.test("programs the verifier accepts run in the interpreter without memory f
     I(0xbf, 9, 10),
   ];
   // Fields made valid for their class, so that most programs decode and the verifier decides.
-  const canonical = (x: Instruction): Instruction => {
+  const canonical = (x: BpfInstruction): BpfInstruction => {
     const cls = x.opcode & 7, useX = (x.opcode & 8) !== 0;
     if (cls === 4 || cls === 7) {
       if ((x.opcode & 0xf0) === 0xd0) {
@@ -491,13 +501,13 @@ Deno.test("programs the verifier accepts run in the interpreter without memory f
         let prog;
         try {
           prog = decodeProgram(bytes);
-          verify(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
+          verifyProgram(prog, { helpers, profile, input: { kind: "ctx", size: 16 } });
         } catch (e) {
           if (e instanceof BpfError) return;
           throw e;
         }
         accepted++;
-        const run = new Interpreter(prog, {
+        const run = new BpfInterpreter(prog, {
           helpers,
           stackSize: 8192,
           frameSize: 2048,
@@ -554,12 +564,16 @@ Deno.test("verify() does not multiply paths on results that no check depends on"
 });
 
 Deno.test("the benchmark programs (long bounded loops) verify under cloud only", async () => {
-  const { BENCHMARKS } = await import("../../lib/bpf/benchmarks.ts");
-  for (const b of BENCHMARKS) {
+  const { BPF_BENCHMARKS } = await import("../../lib/testing/bpf_benchmarks.ts");
+  for (const b of BPF_BENCHMARKS) {
     const prog = decodeProgram(assemble(b.source));
     const input = { kind: "ctx" as const, size: b.memory().length };
-    const r = verify(prog, { helpers, input, profile: CLOUD });
+    const r = verifyProgram(prog, { helpers, input, profile: CLOUD });
     assert.equal(r.hasLoops, true, b.name);
-    assert.throws(() => verify(prog, { helpers, input, profile: EMBEDDED }), /back-edge/, b.name);
+    assert.throws(
+      () => verifyProgram(prog, { helpers, input, profile: EMBEDDED }),
+      /back-edge/,
+      b.name,
+    );
   }
 });

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
-import { decodeProgram, type Program } from "../../lib/bpf/instruction.ts";
+import { type BpfProgram, decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
-import { createMap } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/maps.ts";
 
 /** Assembles and turns every `lddw %rN, FD` marked with `; map` into a map reference (src 1). */
-function withMaps(src: string): Program {
+function withMaps(src: string): BpfProgram {
   const lines = src.trim().split("\n");
   const prog = decodeProgram(assemble(lines.map((l) => l.replace(/;.*$/, "")).join("\n")));
   let k = 0;
@@ -93,7 +93,7 @@ exit`));
 });
 
 Deno.test("a map shared between two VMs of different profiles", () => {
-  const shared = createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+  const shared = createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
   const cloud = new BpfVm({ profile: "cloud" });
   const other = new BpfVm({ profile: "embedded" });
   cloud.addMap(shared);

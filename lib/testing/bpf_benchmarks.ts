@@ -5,13 +5,30 @@
  *
  * @module
  */
-import { assemble } from "./assembler.ts";
-import { decodeProgram, type Program } from "./instruction.ts";
-import { type BpfRunner, Interpreter } from "./interpreter.ts";
-import { JitProgram } from "./jit.ts";
+import {
+  assemble,
+  BpfError,
+  BpfInterpreter,
+  BpfJit,
+  type BpfProgram,
+  type BpfRunner,
+  decodeProgram,
+} from "../bpf/mod.ts";
 
-/** One benchmark program. */
-export interface BenchmarkCase {
+/**
+ * One benchmark program.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
+ * import { BPF_BENCHMARKS, type BpfBenchmark } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const checksum: BpfBenchmark = BPF_BENCHMARKS.find((b) => b.name === "checksum")!;
+ * const vm = new BpfInterpreter(decodeProgram(assemble(checksum.source)));
+ * assert.equal(vm.run(checksum.memory()), checksum.expected);
+ * ```
+ */
+export interface BpfBenchmark {
   /** Short name. */
   name: string;
   /** What it does. */
@@ -116,12 +133,13 @@ function lastWord(m: Uint8Array): bigint {
  *
  * @example
  * ```ts
- * import { BENCHMARKS } from "./benchmarks.ts";
+ * import { BPF_BENCHMARKS } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * assert.deepEqual(BENCHMARKS.map((b) => b.name), ["primes", "memcpy", "checksum"]);
+ * assert.deepEqual(BPF_BENCHMARKS.map((b) => b.name), ["primes", "memcpy", "checksum"]);
+ * assert.equal(BPF_BENCHMARKS[0].expected, 1229n);
  * ```
  */
-export const BENCHMARKS: BenchmarkCase[] = [
+export const BPF_BENCHMARKS: BpfBenchmark[] = [
   {
     name: "primes",
     description: "count primes below 10,000 (trial division)",
@@ -145,8 +163,20 @@ export const BENCHMARKS: BenchmarkCase[] = [
   },
 ];
 
-/** Options of {@linkcode runBenchmark}. */
-export interface RunBenchmarkOptions {
+/**
+ * Options of {@linkcode runBpfBenchmark}.
+ *
+ * @example
+ * ```ts
+ * import { BPF_BENCHMARKS, runBpfBenchmark, type RunBpfBenchmarkOptions } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * let ticks = 0;
+ * const options: RunBpfBenchmarkOptions = { minMillis: 5, clock: () => ticks++ }; // a fake clock
+ * const r = runBpfBenchmark(BPF_BENCHMARKS[2], options);
+ * assert.ok(r.interpreter.runs > 0);
+ * ```
+ */
+export interface RunBpfBenchmarkOptions {
   /** Minimum measuring time per engine in milliseconds (default 500). */
   minMillis?: number;
   /** Instruction budget per run (default 100,000,000). */
@@ -158,8 +188,18 @@ export interface RunBenchmarkOptions {
   clock?: () => number;
 }
 
-/** One engine's figures. */
-export interface EngineFigures {
+/**
+ * One engine's figures.
+ *
+ * @example
+ * ```ts
+ * import { BPF_BENCHMARKS, type BpfEngineFigures, runBpfBenchmark } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const jit: BpfEngineFigures = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 }).jit;
+ * assert.ok(jit.nsPerRun > 0 && jit.instructionsPerSecond > 0 && jit.runs > 0);
+ * ```
+ */
+export interface BpfEngineFigures {
   /** Nanoseconds per run. */
   nsPerRun: number;
   /** eBPF instructions per second. */
@@ -168,16 +208,28 @@ export interface EngineFigures {
   runs: number;
 }
 
-/** The figures of one benchmark. */
-export interface BenchmarkResult {
+/**
+ * The figures of one benchmark.
+ *
+ * @example
+ * ```ts
+ * import { BPF_BENCHMARKS, type BpfBenchmarkResult, runBpfBenchmark } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const r: BpfBenchmarkResult = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
+ * assert.equal(r.name, "checksum");
+ * assert.equal(r.instructions, 5262);
+ * assert.equal(r.speedup, r.interpreter.nsPerRun / r.jit.nsPerRun);
+ * ```
+ */
+export interface BpfBenchmarkResult {
   /** The benchmark's name. */
   name: string;
   /** eBPF instructions per run (counted by the interpreter). */
   instructions: number;
   /** Interpreter figures. */
-  interpreter: EngineFigures;
+  interpreter: BpfEngineFigures;
   /** JIT figures. */
-  jit: EngineFigures;
+  jit: BpfEngineFigures;
   /** JIT speed-up over the interpreter (ratio of ns per run). */
   speedup: number;
 }
@@ -217,25 +269,27 @@ function measure(
  * @param bench The benchmark.
  * @param options Budget.
  * @returns The decoded program and both runners.
+ *
  * @example
  * ```ts
- * import { BENCHMARKS, prepareBenchmark } from "./benchmarks.ts";
+ * import { BPF_BENCHMARKS, prepareBpfBenchmark } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const { interpreter, jit } = prepareBenchmark(BENCHMARKS[0]);
+ * const { program, interpreter, jit } = prepareBpfBenchmark(BPF_BENCHMARKS[0]);
+ * assert.equal(program.instructions.length, 16);
  * assert.equal(interpreter.run(), 1229n);
  * assert.equal(jit.run(), 1229n);
  * ```
  */
-export function prepareBenchmark(
-  bench: BenchmarkCase,
-  options: RunBenchmarkOptions = {},
-): { program: Program; interpreter: Interpreter; jit: JitProgram } {
+export function prepareBpfBenchmark(
+  bench: BpfBenchmark,
+  options: RunBpfBenchmarkOptions = {},
+): { program: BpfProgram; interpreter: BpfInterpreter; jit: BpfJit } {
   const program = decodeProgram(assemble(bench.source, { file: bench.name }));
   const budget = options.budget ?? 100_000_000;
   return {
     program,
-    interpreter: new Interpreter(program, { budget }),
-    jit: new JitProgram(program, { budget }),
+    interpreter: new BpfInterpreter(program, { budget }),
+    jit: new BpfJit(program, { budget }),
   };
 }
 
@@ -245,26 +299,28 @@ export function prepareBenchmark(
  * @param bench The benchmark.
  * @param options Measuring time and budget.
  * @returns The figures.
+ *
  * @example
  * ```ts
- * import { BENCHMARKS, runBenchmark } from "./benchmarks.ts";
+ * import { BPF_BENCHMARKS, runBpfBenchmark } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const r = runBenchmark(BENCHMARKS[2], { minMillis: 5 });
+ * const r = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
  * assert.ok(r.instructions > 1000);
  * assert.ok(r.jit.runs > 0);
  * ```
  */
-export function runBenchmark(
-  bench: BenchmarkCase,
-  options: RunBenchmarkOptions = {},
-): BenchmarkResult {
-  const { interpreter, jit } = prepareBenchmark(bench, options);
+export function runBpfBenchmark(
+  bench: BpfBenchmark,
+  options: RunBpfBenchmarkOptions = {},
+): BpfBenchmarkResult {
+  const { interpreter, jit } = prepareBpfBenchmark(bench, options);
   const mem = bench.memory();
   const a = interpreter.run(mem);
   const instructions = interpreter.executed;
   const b = jit.run(mem);
   if (a !== bench.expected || b !== bench.expected) {
-    throw new Error(
+    throw new BpfError(
+      "internal",
       `Benchmark ${bench.name}: expected ${bench.expected}, interpreter ${a}, JIT ${b}`,
     );
   }

@@ -1,17 +1,45 @@
 /**
  * The `.data` test files of bpf_conformance and ubpf: parsing (`-- asm`, `-- raw`, `-- mem`,
  * `-- result`, `-- error`, and the informational `-- c`, `-- error pattern`, `-- no jit`,
- * `-- no register offset`) and running one case in the interpreter or the JIT.
+ * `-- no register offset`), the suites' test helpers, and running one case in the interpreter or
+ * the JIT.
  *
  * @module
  */
-import { assemble } from "./assembler.ts";
-import { BpfError } from "./bpf_error.ts";
-import { decodeProgram, type Program } from "./instruction.ts";
-import { Interpreter, type RunOptions } from "./interpreter.ts";
+import {
+  assemble,
+  BpfError,
+  BpfInterpreter,
+  type BpfMemory,
+  type BpfProgram,
+  type BpfRunOptions,
+  decodeProgram,
+  HelperRegistry,
+} from "../bpf/mod.ts";
 
-/** One parsed `.data` file. */
-export interface ConformanceCase {
+/**
+ * One parsed `.data` file.
+ *
+ * @example
+ * ```ts
+ * import { type BpfConformanceCase, parseBpfConformance } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const c: BpfConformanceCase = parseBpfConformance(`# add.data
+ * -- asm
+ * mov %r0, 1
+ * add %r0, 2
+ * exit
+ * -- result
+ * 0x3
+ * -- no jit
+ * because
+ * `, { name: "add.data" });
+ * assert.equal(c.result, 3n);
+ * assert.equal(c.mem.length, 0);
+ * assert.equal(c.extra["no jit"].trim(), "because");
+ * ```
+ */
+export interface BpfConformanceCase {
   /** The file name (for messages). */
   name: string;
   /** The `-- asm` text, when present. */
@@ -28,8 +56,18 @@ export interface ConformanceCase {
   extra: Record<string, string>;
 }
 
-/** Options of {@linkcode parseConformance}. */
-export interface ParseConformanceOptions {
+/**
+ * Options of {@linkcode parseBpfConformance}.
+ *
+ * @example
+ * ```ts
+ * import { parseBpfConformance, type ParseBpfConformanceOptions } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const options: ParseBpfConformanceOptions = { name: "bad.data" };
+ * assert.throws(() => parseBpfConformance("-- asm\nexit\n-- mem\nzz\n", options), /Invalid hex byte "zz" \(at bad\.data, line 4\)/);
+ * ```
+ */
+export interface ParseBpfConformanceOptions {
   /** The file name for messages. */
   name?: string;
 }
@@ -85,19 +123,21 @@ function parseRaw(text: string, name: string, startLine: number): Uint8Array {
  * @param options The file name for messages.
  * @returns The case.
  * @throws {BpfError} `conformance` for an unknown section, bad bytes or a case with no program.
+ *
  * @example
  * ```ts
- * import { parseConformance } from "./conformance.ts";
+ * import { parseBpfConformance } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const c = parseConformance("-- asm\nmov %r0, 3\nexit\n-- result\n0x3\n");
+ * const c = parseBpfConformance("-- raw\n0x00000003000000b7\n0x0000000000000095\n-- mem\n01 02\n-- result\n3\n");
+ * assert.equal(c.raw!.length, 16);
+ * assert.deepEqual([...c.mem], [1, 2]);
  * assert.equal(c.result, 3n);
- * assert.match(c.asm!, /mov/);
  * ```
  */
-export function parseConformance(
+export function parseBpfConformance(
   text: string,
-  options: ParseConformanceOptions = {},
-): ConformanceCase {
+  options: ParseBpfConformanceOptions = {},
+): BpfConformanceCase {
   const name = options.name ?? "";
   const sections = new Map<string, { body: string[]; line: number }>();
   let current: { body: string[]; line: number } | null = null;
@@ -125,7 +165,7 @@ export function parseConformance(
   if (!asm && !raw) {
     throw new BpfError("conformance", "No -- asm or -- raw section", { file: name });
   }
-  const c: ConformanceCase = { name, mem: new Uint8Array(0), extra: {} };
+  const c: BpfConformanceCase = { name, mem: new Uint8Array(0), extra: {} };
   if (asm) c.asm = asm.body.join("\n");
   if (raw) c.raw = parseRaw(raw.body.join("\n"), name, raw.line);
   const mem = get("mem");
@@ -151,8 +191,21 @@ export function parseConformance(
   return c;
 }
 
-/** How one case went. */
-export interface ConformanceOutcome {
+/**
+ * How one case went.
+ *
+ * @example
+ * ```ts
+ * import { type BpfConformanceOutcome, parseBpfConformance, runBpfConformance } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const wrong = parseBpfConformance("-- asm\nmov %r0, 2\nexit\n-- result\n0x3\n");
+ * const outcome: BpfConformanceOutcome = runBpfConformance(wrong);
+ * assert.equal(outcome.pass, false);
+ * assert.equal(outcome.value, 2n);
+ * assert.equal(outcome.message, "Expected 0x3, got 0x2");
+ * ```
+ */
+export interface BpfConformanceOutcome {
   /** Whether the case passed. */
   pass: boolean;
   /** r0 when the program ran to the end. */
@@ -163,18 +216,47 @@ export interface ConformanceOutcome {
   message: string;
 }
 
-/** A function that builds a runner (interpreter or JIT) for a program. */
-export type RunnerFactory = (
-  program: Program,
-  options: RunOptions,
+/**
+ * A function that builds a runner (interpreter or JIT) for a program.
+ *
+ * @example
+ * ```ts
+ * import { BpfJit } from "@mxy/mxy/bpf";
+ * import { type BpfRunnerFactory, parseBpfConformance, runBpfConformance } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const jit: BpfRunnerFactory = (program, options) => new BpfJit(program, options);
+ * const c = parseBpfConformance("-- asm\nmov %r0, 5\nexit\n-- result\n5\n");
+ * assert.equal(runBpfConformance(c, { runner: jit }).pass, true);
+ * ```
+ */
+export type BpfRunnerFactory = (
+  program: BpfProgram,
+  options: BpfRunOptions,
 ) => { run(mem?: Uint8Array): bigint };
 
-/** Options of {@linkcode runConformance}. */
-export interface RunConformanceOptions extends RunOptions {
+/**
+ * Options of {@linkcode runBpfConformance}.
+ *
+ * @example
+ * ```ts
+ * import { verifyProgram } from "@mxy/mxy/bpf";
+ * import { parseBpfConformance, runBpfConformance, type RunBpfConformanceOptions } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * // A case that expects an error passes when the verifier rejects the program.
+ * const c = parseBpfConformance("-- asm\nmov %r0, %r5\nexit\n-- error\nR5 !read_ok\n");
+ * const options: RunBpfConformanceOptions = { verify: (p) => void verifyProgram(p), budget: 1000 };
+ * const outcome = runBpfConformance(c, options);
+ * assert.equal(outcome.pass, true);
+ * assert.equal(outcome.error?.code, "verify");
+ * ```
+ */
+export interface RunBpfConformanceOptions extends BpfRunOptions {
+  /** The helpers (default: {@linkcode bpfConformanceHelpers}). */
+  helpers?: HelperRegistry;
   /** Builds the runner (default: the interpreter). */
-  runner?: RunnerFactory;
+  runner?: BpfRunnerFactory;
   /** Called with the decoded program before it runs (e.g. a verifier); may throw a BpfError. */
-  verify?: (program: Program) => void;
+  verify?: (program: BpfProgram) => void;
 }
 
 /**
@@ -185,18 +267,19 @@ export interface RunConformanceOptions extends RunOptions {
  * @param c The parsed case.
  * @param options The runner and run options.
  * @returns Pass/fail with the reason.
+ *
  * @example
  * ```ts
- * import { parseConformance, runConformance } from "./conformance.ts";
+ * import { parseBpfConformance, runBpfConformance } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const c = parseConformance("-- asm\nmov %r0, %r2\nexit\n-- mem\n00 01 02\n-- result\n0x3\n");
- * assert.equal(runConformance(c).pass, true);
+ * const c = parseBpfConformance("-- asm\nmov %r0, %r2\nexit\n-- mem\n00 01 02\n-- result\n0x3\n");
+ * assert.equal(runBpfConformance(c).pass, true);
  * ```
  */
-export function runConformance(
-  c: ConformanceCase,
-  options: RunConformanceOptions = {},
-): ConformanceOutcome {
+export function runBpfConformance(
+  c: BpfConformanceCase,
+  options: RunBpfConformanceOptions = {},
+): BpfConformanceOutcome {
   const expectError = c.error !== undefined && c.result === undefined;
   let value: bigint;
   try {
@@ -213,7 +296,8 @@ export function runConformance(
     if (bytes.length === 0) throw new BpfError("decode", "Empty program", { file: c.name });
     const program = decodeProgram(bytes);
     options.verify?.(program);
-    const runner = (options.runner ?? ((p, o) => new Interpreter(p, o)))(program, options);
+    const run = { ...options, helpers: options.helpers ?? bpfConformanceHelpers() };
+    const runner = (options.runner ?? ((p, o) => new BpfInterpreter(p, o)))(program, run);
     value = runner.run(c.mem.slice());
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
@@ -240,4 +324,68 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function cString(memory: BpfMemory, address: bigint): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0n;; i++) {
+    const b = memory.slice(address + i, 1)[0];
+    if (b === 0) break;
+    out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (x * x > n) x--;
+  while ((x + 1n) * (x + 1n) <= n) x++;
+  return x;
+}
+
+/**
+ * A registry with the test helpers of ubpf and bpf_conformance: 0 `gather_bytes`, 1 `memfrob`,
+ * 2 `no_op`, 3 `sqrti`, 4 `strcmp_ext`, 5 `unwind` (ends the program when its argument is 0).
+ *
+ * @returns A new registry.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
+ * import { bpfConformanceHelpers } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const helpers = bpfConformanceHelpers();
+ * assert.deepEqual(helpers.ids(), [0, 1, 2, 3, 4, 5]);
+ * const vm = new BpfInterpreter(decodeProgram(assemble("mov %r1, 144\ncall 3\nexit")), { helpers });
+ * assert.equal(vm.run(), 12n); // sqrti(144)
+ * ```
+ */
+export function bpfConformanceHelpers(): HelperRegistry {
+  const reg = new HelperRegistry();
+  reg.register(
+    0,
+    "gather_bytes",
+    (a, b, c, d, e) =>
+      ((a & 0xffn) << 32n) | ((b & 0xffn) << 24n) | ((c & 0xffn) << 16n) | ((d & 0xffn) << 8n) |
+      (e & 0xffn),
+  );
+  reg.register(1, "memfrob", (p, n, _c, _d, _e, ctx) => {
+    const bytes = ctx.memory.slice(p, Number(n & 0xffffffffn));
+    for (let i = 0; i < bytes.length; i++) bytes[i] ^= 42;
+    return 0n;
+  });
+  reg.register(2, "no_op", () => 0n);
+  reg.register(3, "sqrti", (x) => isqrt(x));
+  reg.register(4, "strcmp_ext", (a, b, _c, _d, _e, ctx) => {
+    const sa = cString(ctx.memory, a), sb = cString(ctx.memory, b);
+    const n = Math.min(sa.length, sb.length);
+    for (let i = 0; i < n; i++) if (sa[i] !== sb[i]) return BigInt(sa[i] - sb[i]);
+    return BigInt(sa.length - sb.length);
+  });
+  reg.register(5, "unwind", (a, _b, _c, _d, _e, ctx) => {
+    if (a === 0n) ctx.stop();
+    return a;
+  });
+  return reg;
 }

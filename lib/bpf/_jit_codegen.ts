@@ -1,0 +1,153 @@
+/**
+ * The JIT's code generator: lays a prepared program out as JavaScript. Basic blocks become
+ * `case` labels of a dispatcher `switch` inside a loop labelled `D`; simple loops become native
+ * `for(;;)` loops (labelled `R<slot>`) that check the instruction budget once per pass when they
+ * can; and the code is cut into several functions ("chunks") when it grows past the size V8
+ * still optimizes, a jump into another chunk going back through a small driver.
+ *
+ * @module
+ */
+import { MEM_REGION, STACK_REGION } from "./memory.ts";
+import { EBPF } from "./opcodes.ts";
+import type { Machine } from "./_machine.ts";
+import { blockLength, findBlocks } from "./_jit_blocks.ts";
+import { InstructionEmitter, SPILL } from "./_jit_emit.ts";
+
+const { LDDW } = EBPF;
+
+/**
+ * The run state a chunk hands to the next one, in the generated code's `ST` array: the
+ * instruction count and the call depth (registers go through the machine).
+ */
+const RUN_COUNT = 0, RUN_DEPTH = 1;
+
+/** The generated code and, for each slot, the chunk whose `switch` has its `case`. */
+export interface GeneratedCode {
+  /** The body of a function of `rt` (the runtime) that returns the run function. */
+  source: string;
+  /** For each slot with a `case` label, its chunk; -1 elsewhere. */
+  chunkOf: Int32Array;
+}
+
+/**
+ * Generates the source of the run function and the chunk of each labelled slot.
+ *
+ * @param m The prepared program.
+ * @param chunkChars The largest chunk, in characters.
+ * @returns The code.
+ */
+export function generateCode(m: Machine, chunkChars: number): GeneratedCode {
+  const n = m.slots;
+  const { opc } = m;
+  const { leader, regionEnd, hasCalls } = findBlocks(m);
+  const emitter = new InstructionEmitter(m, hasCalls);
+  const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
+  const check = (pc: number, len: number) =>
+    `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
+  // Units of code in program order: a loop region or a plain basic block, each with the slots
+  // that get a `case` label in it.
+  const units: { text: string; labels: number[] }[] = [];
+  const plainBlock = (from: number): { text: string; next: number } => {
+    emitter.startBlock();
+    let text = `case ${from}:${check(from, blockLength(m, leader, from))}`;
+    let q = from;
+    do {
+      text += emitter.emit(q);
+      q = next(q);
+    } while (q < n && !leader[q] && regionEnd[q] < 0);
+    return { text, next: q };
+  };
+  let pc = 0;
+  while (pc < n) {
+    if (regionEnd[pc] >= 0) {
+      // A simple loop: one pass executes at most `total` instructions, so when the budget
+      // cannot run out during this pass, the pass runs without per-block budget checks.
+      const end = regionEnd[pc];
+      let total = 0;
+      for (let q = pc; q <= end; q = next(q)) total++;
+      const pass = (checked: boolean): string => {
+        let text = "";
+        for (let q = pc; q <= end; q = next(q)) {
+          if (q === pc || leader[q]) {
+            emitter.startBlock();
+            const len = blockLength(m, leader, q);
+            text += checked ? check(q, len) : `cnt+=${len};`;
+          }
+          text += emitter.emit(q);
+        }
+        return text;
+      };
+      emitter.loopHeader = pc;
+      let text = `case ${pc}:R${pc}:for(;;){if(cnt+${total}<=${m.budget}){${pass(false)}}else{${
+        pass(true)
+      }}break;}`;
+      // Too big for V8 to optimize: one checked pass only.
+      if (text.length > chunkChars) text = `case ${pc}:R${pc}:for(;;){${pass(true)}break;}`;
+      emitter.loopHeader = -1;
+      if (text.length <= chunkChars) {
+        units.push({ text, labels: [pc] });
+        pc = end + 1;
+        continue;
+      }
+      // Still too big: emit the loop as plain blocks (back-edges go through the dispatcher).
+      for (let q = pc; q <= end;) {
+        const b = plainBlock(q);
+        units.push({ text: b.text, labels: [q] });
+        q = b.next;
+      }
+      pc = end + 1;
+      continue;
+    }
+    const b = plainBlock(pc);
+    units.push({ text: b.text, labels: [pc] });
+    pc = b.next;
+  }
+  units.push({ text: `case ${n}:m.lastCount=cnt;throw fellOff(${n});`, labels: [n] });
+  // Chunks: V8 does not optimize very large functions, so the code is split into functions of
+  // at most about `chunkChars` characters. A jump to a slot of another chunk leaves through
+  // `default`: registers, count and call depth go back to the machine and the driver calls
+  // the chunk that has the slot.
+  const chunks: string[][] = [[]];
+  let size = 0;
+  const chunkOf = new Int32Array(n + 1).fill(-1);
+  for (const u of units) {
+    if (size > 0 && size + u.text.length > chunkChars) {
+      // Falling off the end of a chunk continues at this unit, in the next chunk.
+      chunks[chunks.length - 1].push(`pc=${u.labels[0]};`);
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1].push(u.text);
+    size += u.text.length;
+    for (const l of u.labels) chunkOf[l] = chunks.length - 1;
+  }
+  const regs = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}],h${r}=H[${r}]`).join(",");
+  // The instruction count stays a small integer (V8 keeps it in a machine register) unless the
+  // budget is so large that it could pass 2^31.
+  const intCount = m.budget + n < 0x7fffffff;
+  const count = `ST[${RUN_COUNT}]`, depth = `ST[${RUN_DEPTH}]`;
+  const fns = chunks.map((texts, i) =>
+    `function c${i}(pc){
+let ${regs};
+let cnt=${count}${intCount ? "|0" : ""},depth=${depth}|0,o=0,g=0,t=0;
+const SV=V[${STACK_REGION}],SL=N[${STACK_REGION}],MV=V[${MEM_REGION}],ML=N[${MEM_REGION}];
+D:for(;;){switch(pc){
+${texts.join("\n")}
+default:${SPILL}${count}=cnt;${depth}=depth;return pc;
+}}}`
+  );
+  const reset = `${count}=0;${depth}=0;`;
+  const source = `"use strict";
+const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
+legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore,chunkOf}=rt;
+const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
+const ST=new Float64Array(2);
+${fns.join("\n")}
+const C=[${chunks.map((_, i) => `c${i}`).join(",")}];
+${
+    chunks.length === 1
+      ? `return function run(){${reset}const r=c0(0);if(r>=0)throw fellOff(r);};`
+      : `return function run(){${reset}let pc=0;for(;;){const k=chunkOf[pc];if(k<0)throw fellOff(pc);pc=C[k](pc);if(pc<0)return;}};`
+  }`;
+  return { source, chunkOf };
+}

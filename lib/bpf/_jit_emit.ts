@@ -1,0 +1,500 @@
+/**
+ * The JIT's instruction emitter: one eBPF instruction as JavaScript over register locals
+ * `l0`…`l10` (low halves) and `h0`…`h10` (high halves), with constants folded in and the high
+ * halves known to be zero within a basic block tracked to pick shorter code.
+ *
+ * The generated code runs against the names the code generator declares: `m` (the machine),
+ * `L`/`H` (its register arrays), `F` (its call frames), `SV`/`SL` and `MV`/`ML` (the stack's and
+ * the run memory's view and length), the locals `o`, `t`, `cnt`, `depth`, `pc`, the labels `D`
+ * (the block dispatcher) and `R<slot>` (a loop), and the runtime functions of `_jit_runtime.ts`.
+ *
+ * @module
+ */
+import { MEM_REGION, STACK_REGION } from "./memory.ts";
+import { accessBytes, EBPF } from "./opcodes.ts";
+import { CALL_FRAME, type Machine } from "./_machine.ts";
+
+const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP } = EBPF;
+const { CLASS_ALU64, SRC_X, OP_MASK, SIZE_MASK, SIZE_DW, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
+const { ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } = EBPF;
+const { ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END } = EBPF;
+const { JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE } = EBPF;
+const { JMP_JLT, JMP_JLE, JMP_JSLT, JMP_JSLE } = EBPF;
+const { ATOMIC_FETCH, ATOMIC_CMPXCHG, CALL_SRC_LOCAL } = EBPF;
+const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, LDXSW, LDXSH, JA, JA32, CALL, CALLX, EXIT } = EBPF;
+const { FRAME_WORDS, FRAME_RETURN, FRAME_R6_LO, FRAME_R6_HI, FRAME_R7_LO, FRAME_R7_HI } =
+  CALL_FRAME;
+const { FRAME_R8_LO, FRAME_R8_HI, FRAME_R9_LO, FRAME_R9_HI, FRAME_R10_LO, FRAME_R10_HI } =
+  CALL_FRAME;
+
+/** Stores every register local into the machine (before calling out of the generated code). */
+export const SPILL: string = Array.from({ length: 11 }, (_, r) => `L[${r}]=l${r};H[${r}]=h${r};`)
+  .join("");
+/** Loads every register local back from the machine. */
+export const RELOAD: string = Array.from({ length: 11 }, (_, r) => `l${r}=L[${r}];h${r}=H[${r}];`)
+  .join("");
+/** Ends the run: r0 to the machine, the count, and -1 (no next slot). */
+export const FINISH = `L[0]=l0;H[0]=h0;m.lastCount=cnt;return -1;`;
+
+/** The callee-saved registers and where a call frame keeps their halves. */
+const SAVED: [number, number, number][] = [
+  [6, FRAME_R6_LO, FRAME_R6_HI],
+  [7, FRAME_R7_LO, FRAME_R7_HI],
+  [8, FRAME_R8_LO, FRAME_R8_HI],
+  [9, FRAME_R9_LO, FRAME_R9_HI],
+  [10, FRAME_R10_LO, FRAME_R10_HI],
+];
+/** Word `k` of the call frame at `F[t]`. */
+const frameWord = (k: number): string => k === 0 ? "F[t]" : `F[t+${k}]`;
+/** Saves r6–r10 into the call frame at `F[t]`. */
+const SAVE_FRAME = SAVED.map(([r, lo, hi]) => `${frameWord(lo)}=l${r};${frameWord(hi)}=h${r};`)
+  .join("");
+/** Restores r6–r10 from the call frame at `F[t]`. */
+const RESTORE_FRAME = SAVED.map(([r, lo, hi]) => `l${r}=${frameWord(lo)};h${r}=${frameWord(hi)};`)
+  .join("");
+
+function u32(v: number): string {
+  return String(v >>> 0);
+}
+
+function i32(v: number): string {
+  const x = v | 0;
+  return x < 0 ? `(${x})` : String(x);
+}
+
+/**
+ * The condition of a 64-bit conditional jump as JavaScript.
+ *
+ * @param op The jump operation (`opcode & OP_MASK`).
+ * @param d The destination register.
+ * @param bl The operand's low half (signed), as JavaScript.
+ * @param bh Its high half (signed); `"0"` when known to be zero.
+ * @param blu Its low half, unsigned.
+ * @param bhu Its high half, unsigned.
+ * @returns The expression.
+ */
+function cond64(op: number, d: number, bl: string, bh: string, blu: string, bhu: string): string {
+  const al = `l${d}`, ah = `h${d}`, alu = `(l${d}>>>0)`, ahu = `(h${d}>>>0)`;
+  if (bh === "0") {
+    // Immediate in [0, 2^31): the high half of the operand is zero.
+    switch (op) {
+      case JMP_JEQ:
+        return `${al}===${bl}&&${ah}===0`;
+      case JMP_JNE:
+        return `${al}!==${bl}||${ah}!==0`;
+      case JMP_JSET:
+        return `(${al}&${bl})!==0`;
+      case JMP_JGT:
+        return `${ah}!==0||${alu}>${blu}`;
+      case JMP_JGE:
+        return `${ah}!==0||${alu}>=${blu}`;
+      case JMP_JLT:
+        return `${ah}===0&&${alu}<${blu}`;
+      case JMP_JLE:
+        return `${ah}===0&&${alu}<=${blu}`;
+      case JMP_JSGT:
+        return `${ah}>0||(${ah}===0&&${alu}>${blu})`;
+      case JMP_JSGE:
+        return `${ah}>0||(${ah}===0&&${alu}>=${blu})`;
+      case JMP_JSLT:
+        return `${ah}<0||(${ah}===0&&${alu}<${blu})`;
+      default: // JMP_JSLE
+        return `${ah}<0||(${ah}===0&&${alu}<=${blu})`;
+    }
+  }
+  switch (op) {
+    case JMP_JEQ:
+      return `${al}===${bl}&&${ah}===${bh}`;
+    case JMP_JNE:
+      return `${al}!==${bl}||${ah}!==${bh}`;
+    case JMP_JSET:
+      return `(${al}&${bl})!==0||(${ah}&${bh})!==0`;
+    case JMP_JGT:
+      return `${ahu}>${bhu}||(${ah}===${bh}&&${alu}>${blu})`;
+    case JMP_JGE:
+      return `${ahu}>${bhu}||(${ah}===${bh}&&${alu}>=${blu})`;
+    case JMP_JLT:
+      return `${ahu}<${bhu}||(${ah}===${bh}&&${alu}<${blu})`;
+    case JMP_JLE:
+      return `${ahu}<${bhu}||(${ah}===${bh}&&${alu}<=${blu})`;
+    case JMP_JSGT:
+      return `${ah}>${bh}||(${ah}===${bh}&&${alu}>${blu})`;
+    case JMP_JSGE:
+      return `${ah}>${bh}||(${ah}===${bh}&&${alu}>=${blu})`;
+    case JMP_JSLT:
+      return `${ah}<${bh}||(${ah}===${bh}&&${alu}<${blu})`;
+    default: // JMP_JSLE
+      return `${ah}<${bh}||(${ah}===${bh}&&${alu}<=${blu})`;
+  }
+}
+
+/**
+ * The condition of a 32-bit conditional jump as JavaScript.
+ *
+ * @param op The jump operation (`opcode & OP_MASK`).
+ * @param d The destination register.
+ * @param b The operand (signed), as JavaScript.
+ * @param bu The operand, unsigned.
+ * @returns The expression.
+ */
+function cond32(op: number, d: number, b: string, bu: string): string {
+  const a = `l${d}`, au = `(l${d}>>>0)`;
+  switch (op) {
+    case JMP_JEQ:
+      return `${a}===${b}`;
+    case JMP_JNE:
+      return `${a}!==${b}`;
+    case JMP_JSET:
+      return `(${a}&${b})!==0`;
+    case JMP_JGT:
+      return `${au}>${bu}`;
+    case JMP_JGE:
+      return `${au}>=${bu}`;
+    case JMP_JLT:
+      return `${au}<${bu}`;
+    case JMP_JLE:
+      return `${au}<=${bu}`;
+    case JMP_JSGT:
+      return `${a}>${b}`;
+    case JMP_JSGE:
+      return `${a}>=${b}`;
+    case JMP_JSLT:
+      return `${a}<${b}`;
+    default: // JMP_JSLE
+      return `${a}<=${b}`;
+  }
+}
+
+/** Turns instructions into JavaScript, one basic block at a time. */
+export class InstructionEmitter {
+  #m: Machine;
+  #hasCalls: boolean;
+  /** Registers whose high half is known to be zero, tracked within a basic block. */
+  #hz = new Uint8Array(11);
+  /** The slot of the loop being emitted as a native loop, or -1. */
+  loopHeader = -1;
+
+  /**
+   * Creates an emitter for a prepared program.
+   *
+   * @param m The prepared program.
+   * @param hasCalls Whether the program makes local calls.
+   */
+  constructor(m: Machine, hasCalls: boolean) {
+    this.#m = m;
+    this.#hasCalls = hasCalls;
+  }
+
+  /** Forgets what is known about the registers (at the start of a basic block). */
+  startBlock(): void {
+    this.#hz.fill(0);
+  }
+
+  /** A jump to slot `t`: `continue` in a native loop, else through the dispatcher. */
+  #go(t: number): string {
+    return t === this.loopHeader ? `continue R${t};` : `{pc=${t};continue D;}`;
+  }
+
+  /**
+   * The JavaScript of the instruction at `pc`.
+   *
+   * @param pc The slot.
+   * @returns The code.
+   */
+  emit(pc: number): string {
+    const m = this.#m, hz = this.#hz;
+    const op = m.opc[pc], d = m.dst[pc], s = m.src[pc], o = m.off[pc], k = m.imm[pc];
+    const D = `l${d}`, DH = `h${d}`;
+    const x = (op & SRC_X) !== 0;
+    const dz = hz[d] === 1;
+    const sz = x ? hz[s] === 1 : k >= 0;
+    const bl = x ? `l${s}` : i32(k);
+    const bh = x ? `h${s}` : i32(k >> 31);
+    const blu = x ? `(l${s}>>>0)` : u32(k);
+    const bhu = x ? `(h${s}>>>0)` : u32(k >> 31);
+    const cls = op & CLASS_MASK;
+    let c = "";
+    if (cls === CLASS_ALU64 || cls === CLASS_ALU) {
+      const wide = cls === CLASS_ALU64;
+      switch (op & OP_MASK) {
+        case ALU_ADD:
+          if (!wide) c = `${D}=(${D}+${bl})|0;${DH}=0;`;
+          else if (x && sz) c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
+          else if (x) {
+            c = `t=(${D}>>>0)+${blu};${DH}=(${DH}+${bh}+(t>4294967295?1:0))|0;${D}=t|0;`;
+          } else if (k >= 0) {
+            c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
+          } else c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t<=4294967295)${DH}=(${DH}-1)|0;`;
+          break;
+        case ALU_SUB:
+          if (!wide) c = `${D}=(${D}-${bl})|0;${DH}=0;`;
+          else if (x && sz) c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
+          else if (x) {
+            c = `t=(${D}>>>0)-${blu};${DH}=(${DH}-${bh}-(t<0?1:0))|0;${D}=t|0;`;
+          } else if (k >= 0) {
+            c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
+          } else c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t>=0)${DH}=(${DH}+1)|0;`;
+          break;
+        case ALU_MUL:
+          if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;
+          else {
+            const slow = `${D}=mul64(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            const hiZero = dz && sz ? "true" : x ? `(${DH}|${bh})===0` : `${DH}===0`;
+            c = x || k >> 31 === 0
+              ? `if(${hiZero}&&(t=(${D}>>>0)*${blu})<=9007199254740991){${D}=t|0;${DH}=(t/4294967296)|0;}else{${slow}}`
+              : slow;
+          }
+          break;
+        case ALU_DIV:
+          if (wide) {
+            const slow = `${D}=${
+              o === 1 ? "sdiv64" : "udiv64"
+            }(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            if (o === 1) c = slow;
+            else if (x) {
+              c = `if((${DH}|${bh})===0&&${bl}!==0){${D}=((${D}>>>0)/${blu})|0;}else{${slow}}`;
+            } else c = k > 0 ? `if(${DH}===0){${D}=((${D}>>>0)/${blu})|0;}else{${slow}}` : slow;
+          } else if (!x) {
+            c = k === 0
+              ? `${D}=0;${DH}=0;`
+              : o === 1
+              ? `${D}=(${D}/${i32(k)})|0;${DH}=0;`
+              : `${D}=((${D}>>>0)/${u32(k)})|0;${DH}=0;`;
+          } else {
+            c = o === 1
+              ? `t=${bl};${D}=t===0?0:(${D}/t)|0;${DH}=0;`
+              : `t=${bl};${D}=t===0?0:((${D}>>>0)/(t>>>0))|0;${DH}=0;`;
+          }
+          break;
+        case ALU_MOD:
+          if (wide) {
+            const slow = `${D}=${
+              o === 1 ? "smod64" : "umod64"
+            }(${D},${DH},${bl},${bh});${DH}=HI[0];`;
+            if (o === 1) c = slow;
+            else if (x) {
+              c = `if((${DH}|${bh})===0&&${bl}!==0){${D}=((${D}>>>0)%${blu})|0;}else{${slow}}`;
+            } else c = k > 0 ? `if(${DH}===0){${D}=((${D}>>>0)%${blu})|0;}else{${slow}}` : slow;
+          } else if (!x) {
+            c = k === 0
+              ? `${DH}=0;`
+              : o === 1
+              ? `${D}=(${D}%${i32(k)})|0;${DH}=0;`
+              : `${D}=((${D}>>>0)%${u32(k)})|0;${DH}=0;`;
+          } else {
+            c = o === 1
+              ? `t=${bl};if(t!==0)${D}=(${D}%t)|0;${DH}=0;`
+              : `t=${bl};if(t!==0)${D}=((${D}>>>0)%(t>>>0))|0;${DH}=0;`;
+          }
+          break;
+        case ALU_OR:
+          c = wide ? `${D}|=${bl};${DH}|=${bh};` : `${D}|=${bl};${DH}=0;`;
+          break;
+        case ALU_AND:
+          c = wide ? `${D}&=${bl};${DH}&=${bh};` : `${D}&=${bl};${DH}=0;`;
+          break;
+        case ALU_XOR:
+          c = wide ? `${D}^=${bl};${DH}^=${bh};` : `${D}^=${bl};${DH}=0;`;
+          break;
+        case ALU_LSH:
+        case ALU_RSH:
+        case ALU_ARSH: {
+          const which = op & OP_MASK;
+          if (!wide) {
+            const sh = x ? `(${bl}&31)` : String(k & 31);
+            c = which === ALU_LSH
+              ? `${D}=${D}<<${sh};${DH}=0;`
+              : which === ALU_RSH
+              ? `${D}=(${D}>>>${sh})|0;${DH}=0;`
+              : `${D}=${D}>>${sh};${DH}=0;`;
+          } else if (x) {
+            const f = which === ALU_LSH ? "lsh64" : which === ALU_RSH ? "rsh64" : "arsh64";
+            c = `${D}=${f}(${D},${DH},${bl});${DH}=HI[0];`;
+          } else {
+            const sh = k & 63;
+            if (sh === 0) c = "";
+            else if (sh < 32) {
+              c = which === ALU_LSH
+                ? `${DH}=(${DH}<<${sh})|(${D}>>>${32 - sh});${D}=${D}<<${sh};`
+                : which === ALU_RSH
+                ? `${D}=(${D}>>>${sh})|(${DH}<<${32 - sh});${DH}=(${DH}>>>${sh})|0;`
+                : `${D}=(${D}>>>${sh})|(${DH}<<${32 - sh});${DH}=${DH}>>${sh};`;
+            } else {
+              c = which === ALU_LSH
+                ? `${DH}=${D}<<${sh - 32};${D}=0;`
+                : which === ALU_RSH
+                ? `${D}=(${DH}>>>${sh - 32})|0;${DH}=0;`
+                : `${D}=${DH}>>${sh - 32};${DH}=${DH}>>31;`;
+            }
+          }
+          break;
+        }
+        case ALU_NEG:
+          c = wide ? `t=${D};${D}=(-t)|0;${DH}=(~${DH}+(t===0?1:0))|0;` : `${D}=(-${D})|0;${DH}=0;`;
+          break;
+        case ALU_MOV:
+          if (!x) c = wide ? `${D}=${i32(k)};${DH}=${i32(k >> 31)};` : `${D}=${i32(k)};${DH}=0;`;
+          else if (o === 0) c = wide ? `${D}=l${s};${DH}=h${s};` : `${D}=l${s};${DH}=0;`;
+          else if (o === 32) c = `${D}=l${s};${DH}=${D}>>31;`;
+          else {
+            const sh = 32 - o;
+            c = wide
+              ? `${D}=(l${s}<<${sh})>>${sh};${DH}=${D}>>31;`
+              : `${D}=(l${s}<<${sh})>>${sh};${DH}=0;`;
+          }
+          break;
+        case ALU_END:
+          if (op === LE) {
+            c = k === 16 ? `${D}&=0xffff;${DH}=0;` : k === 32 ? `${DH}=0;` : "";
+          } else {
+            c = k === 16
+              ? `${D}=((${D}&0xff)<<8)|((${D}>>>8)&0xff);${DH}=0;`
+              : k === 32
+              ? `${D}=bswap32(${D});${DH}=0;`
+              : `t=bswap32(${D});${D}=bswap32(${DH});${DH}=t;`;
+          }
+          break;
+      }
+    } else if (cls === CLASS_LDX) {
+      const size = accessBytes(op);
+      const S = `l${s}`, SH = `h${s}`;
+      // Fast path for the region the base register most likely points into (stack for r10,
+      // the run's memory otherwise); any other address takes the generic, fully checked path.
+      const hint = s === 10 ? STACK_REGION : MEM_REGION;
+      const view = hint === STACK_REGION ? "SV" : "MV", len = hint === STACK_REGION ? "SL" : "ML";
+      const load = (v: string) => {
+        switch (op) {
+          case LDXW:
+            return `${D}=${v}.getInt32(o,true);${DH}=0;`;
+          case LDXH:
+            return `${D}=${v}.getUint16(o,true);${DH}=0;`;
+          case LDXB:
+            return `${D}=${v}.getUint8(o);${DH}=0;`;
+          case LDXDW:
+            return `t=${v}.getInt32(o,true);${DH}=${v}.getInt32(o+4,true);${D}=t;`;
+          case LDXSW:
+            return `${D}=${v}.getInt32(o,true);${DH}=${D}>>31;`;
+          case LDXSH:
+            return `${D}=${v}.getInt16(o,true);${DH}=${D}>>31;`;
+          default: // LDXSB
+            return `${D}=${v}.getInt8(o);${DH}=${D}>>31;`;
+        }
+      };
+      c = `o=(${S}>>>0)+${o};if(${SH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
+        load(view)
+      }}else{${D}=slowLoad(m,${pc},${op},${S},${SH},${o});${DH}=HI[0];}`;
+    } else if (cls === CLASS_ST || (cls === CLASS_STX && (op & MODE_MASK) === MODE_MEM)) {
+      const size = accessBytes(op);
+      const vl = cls === CLASS_STX ? `l${s}` : i32(k);
+      const vh = cls === CLASS_STX ? `h${s}` : i32(k >> 31);
+      const store = (v: string) =>
+        size === 4
+          ? `${v}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${v}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${v}.setInt8(o,${vl});`
+          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+      const hint = d === 10 ? STACK_REGION : MEM_REGION;
+      const view = hint === STACK_REGION ? "SV" : "MV", len = hint === STACK_REGION ? "SL" : "ML";
+      c = `o=(${D}>>>0)+${o};if(${DH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
+        store(view)
+      }}else slowStore(m,${pc},${op},${D},${DH},${o},${vl},${vh});`;
+    } else if (cls === CLASS_STX) {
+      c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
+    } else if (cls === CLASS_LD) {
+      if (op === LDDW) {
+        c = `${D}=${i32(k)};${DH}=${i32(m.imm2[pc])};`;
+      } else {
+        c = `${SPILL}if(legacyLoad(m,${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+      }
+    } else {
+      // JMP / JMP32
+      const jop = op & OP_MASK;
+      if (op === JA) c = this.#go(pc + 1 + o);
+      else if (op === JA32) c = this.#go(pc + 1 + k);
+      else if (op === EXIT && !this.#hasCalls) c = FINISH;
+      else if (op === EXIT) {
+        c = `if(depth===0){${FINISH}}depth--;t=depth*${FRAME_WORDS};${RESTORE_FRAME}` +
+          `pc=${frameWord(FRAME_RETURN)};continue D;`;
+      } else if (op === CALL && s === CALL_SRC_LOCAL) {
+        c = `if(depth>=${m.maxCallDepth})throw callDepth(${pc});t=depth*${FRAME_WORDS};` +
+          `${frameWord(FRAME_RETURN)}=${pc + 1};${SAVE_FRAME}o=(l10>>>0)-${m.frameSize};` +
+          `if(o<0)throw stackOut(${pc});l10=o;depth++;${this.#go(pc + 1 + k)}`;
+      } else if (op === CALL) {
+        c = `${SPILL}if(callHelper(m,${k},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+      } else if (op === CALLX) {
+        c = `${SPILL}if(callx(m,${d},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+      } else if (cls === CLASS_JMP) {
+        if (dz && sz) {
+          // Both high halves are zero: a 32-bit unsigned comparison decides (signed ones too,
+          // since both values are non-negative).
+          const u = jop === JMP_JSGT
+            ? JMP_JGT
+            : jop === JMP_JSGE
+            ? JMP_JGE
+            : jop === JMP_JSLT
+            ? JMP_JLT
+            : jop === JMP_JSLE
+            ? JMP_JLE
+            : jop;
+          c = `if(${cond32(u, d, bl, blu)})${this.#go(pc + 1 + o)}`;
+        } else c = `if(${cond64(jop, d, bl, bh, blu, bhu)})${this.#go(pc + 1 + o)}`;
+      } else {
+        c = `if(${cond32(jop, d, bl, blu)})${this.#go(pc + 1 + o)}`;
+      }
+    }
+    this.#updateKnownZero(pc, op, d, s, k, dz);
+    return c;
+  }
+
+  /** Updates the known-zero high halves after the instruction at `pc`. */
+  #updateKnownZero(pc: number, op: number, d: number, s: number, k: number, dz: boolean): void {
+    const hz = this.#hz, off = this.#m.off;
+    const cls = op & CLASS_MASK;
+    const x = (op & SRC_X) !== 0;
+    if (cls === CLASS_ALU) {
+      if (op === LE && k === 64) return; // le64: no change
+      hz[d] = op === BE && k === 64 ? 0 : 1;
+    } else if (cls === CLASS_ALU64) {
+      const n = k & 63;
+      switch (op & OP_MASK) {
+        case ALU_MOV:
+          hz[d] = x ? (off[pc] === 0 ? hz[s] : 0) : k >= 0 ? 1 : 0;
+          break;
+        case ALU_AND:
+          if (x) hz[d] = dz || hz[s] === 1 ? 1 : 0;
+          else if (k >= 0) hz[d] = 1;
+          break;
+        case ALU_OR:
+        case ALU_XOR:
+          if (x) hz[d] = dz && hz[s] === 1 ? 1 : 0;
+          else if (k < 0) hz[d] = 0;
+          break;
+        case ALU_RSH:
+          if (x) hz[d] = dz ? 1 : 0;
+          else if (n !== 0) hz[d] = n >= 32 || dz ? 1 : 0;
+          break;
+        case ALU_DIV:
+        case ALU_MOD:
+          if (off[pc] !== 0 || !dz) hz[d] = 0;
+          break;
+        case ALU_END:
+          hz[d] = k === 64 ? 0 : 1;
+          break;
+        default:
+          hz[d] = 0;
+      }
+    } else if (cls === CLASS_LDX) {
+      hz[d] = (op & MODE_MASK) === MODE_MEM && (op & SIZE_MASK) !== SIZE_DW ? 1 : 0;
+    } else if (cls === CLASS_LD) {
+      if (op === LDDW) hz[d] = this.#m.imm2[pc] === 0 ? 1 : 0;
+      else hz[0] = 1;
+    } else if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) {
+      if ((k & ATOMIC_FETCH) !== 0) hz[s] = 0;
+      if (k === ATOMIC_CMPXCHG) hz[0] = 0;
+    } else if (op === CALL || op === CALLX) {
+      hz.fill(0);
+    }
+  }
+}

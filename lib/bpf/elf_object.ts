@@ -1,0 +1,150 @@
+/**
+ * Reading eBPF ELF objects as `clang -O2 -target bpf -c` produces them: the program sections
+ * (executable sections such as `socket`, `xdp`, `classifier/foo`), legacy map definitions in the
+ * `maps` section (`struct bpf_map_def`: type, key size, value size, max entries, flags), global
+ * data sections (`.data`, `.rodata`, `.bss`) as one-element array maps, `R_BPF_64_64`
+ * relocations that turn `lddw` into map references, and `R_BPF_64_32` calls into functions of
+ * `.text`, which are appended to the program that calls them.
+ *
+ * BTF-defined maps (the `.maps` section, `__uint(type, …)`/`__type(key, …)` members) are read from
+ * the `.BTF` section when the object has one (`clang -g`); without it they are refused with a
+ * message saying so.
+ *
+ * @module
+ */
+import type { BpfProgram } from "./instruction.ts";
+import { ElfFile, SHF_EXECINSTR } from "./_elf_file.ts";
+import { elfMaps } from "./_elf_maps.ts";
+import { elfProgram } from "./_elf_programs.ts";
+
+/**
+ * A map definition found in the object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type ElfMapDef, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ socket: assemble("mov %r0, 0\nexit") }, { data: new Uint8Array([1, 2, 3, 4]) });
+ * const [data]: ElfMapDef[] = parseElf(obj).maps;
+ * assert.deepEqual([data.name, data.type, data.keySize, data.valueSize, data.maxEntries], [".data", 2, 4, 4, 1]);
+ * assert.deepEqual(data.initial, new Uint8Array([1, 2, 3, 4]));
+ * ```
+ */
+export interface ElfMapDef {
+  /** The symbol name (or section name for global data). */
+  name: string;
+  /** Linux's map type number (1 hash, 2 array). */
+  type: number;
+  /** Key size in bytes. */
+  keySize: number;
+  /** Value size in bytes. */
+  valueSize: number;
+  /** Maximum entries. */
+  maxEntries: number;
+  /** `map_flags`. */
+  flags: number;
+  /** For global data sections: the initial value bytes. */
+  initial?: Uint8Array;
+}
+
+/**
+ * One program found in the object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, disassemble, type ElfProgram, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ "classifier/ingress": assemble("mov %r0, 2\nexit") });
+ * const [p]: ElfProgram[] = parseElf(obj).programs;
+ * assert.equal(p.section, "classifier/ingress");
+ * assert.equal(p.name, "classifier/ingress"); // no function symbol: named after its section
+ * assert.equal(disassemble(p.program), "mov %r0, 2\nexit\n");
+ * ```
+ */
+export interface ElfProgram {
+  /** The entry function's name (or the section name). */
+  name: string;
+  /** The section it came from. */
+  section: string;
+  /**
+   * The instructions after relocation: `lddw` map references have `src` 1 (map) or 2 (map
+   * value) and `imm` = the index of the map in {@linkcode ElfObject.maps}.
+   */
+  program: BpfProgram;
+}
+
+/**
+ * A parsed object.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type ElfObject, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const exit0 = assemble("mov %r0, 0\nexit");
+ * const obj: ElfObject = parseElf(buildBpfElf({ xdp: exit0, socket: exit0 }, { license: "Dual MIT/GPL" }));
+ * assert.deepEqual(obj.programs.map((p) => p.name), ["xdp", "socket"]);
+ * assert.deepEqual(obj.maps, []);
+ * assert.equal(obj.license, "Dual MIT/GPL");
+ * ```
+ */
+export interface ElfObject {
+  /** Programs by section order. */
+  programs: ElfProgram[];
+  /** Maps: legacy definitions, then global data sections. */
+  maps: ElfMapDef[];
+  /** The `license` section's text (empty when absent). */
+  license: string;
+}
+
+/**
+ * Options for {@linkcode parseElf}.
+ *
+ * @example
+ * ```ts
+ * import { parseElf, type ParseElfOptions } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: ParseElfOptions = { file: "count.o" };
+ * assert.throws(() => parseElf(new Uint8Array(64), options), /This is not an ELF file .* \(at count\.o\)/);
+ * ```
+ */
+export interface ParseElfOptions {
+  /** The file name for messages. */
+  file?: string;
+}
+
+/**
+ * Parses an eBPF ELF object (ELF64, little-endian, machine BPF).
+ *
+ * @param bytes The object file.
+ * @param options The file name for messages.
+ * @returns Programs (relocated), maps and licence; throws a `BpfError` (`"elf"`) naming the byte
+ *   offset of what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfError, parseElf } from "@mxy/mxy/bpf";
+ * import { buildBpfElf } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const obj = buildBpfElf({ socket: assemble("ldxb %r0, [%r1]\nexit") });
+ * assert.equal(parseElf(obj).programs[0].program.instructions.length, 2);
+ * assert.throws(() => parseElf(obj.subarray(0, 100)), (e) => e instanceof BpfError && e.code === "elf");
+ * ```
+ */
+export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfObject {
+  const elf = new ElfFile(bytes, options.file ?? "<object>");
+  const maps = elfMaps(elf);
+  const license = elf.section("license");
+  const text = elf.section(".text");
+  const programs: ElfProgram[] = [];
+  for (const s of elf.sections) {
+    if (!(s.flags & SHF_EXECINSTR) || s.size === 0 || s.name === ".text") continue;
+    programs.push(elfProgram(elf, s, text, maps));
+  }
+  if (programs.length === 0 && text !== undefined && text.size > 0) {
+    programs.push(elfProgram(elf, text, undefined, maps));
+  }
+  return { programs, maps: maps.maps, license: license ? elf.cstr(license.offset) : "" };
+}
