@@ -11,3 +11,5 @@ export * from "./process.ts";
 export * from "./net.ts";
 export * from "./output_file.ts";
 export * from "./database.ts";
+export * from "./ether_server.ts";
+export * from "./ether_client.ts";

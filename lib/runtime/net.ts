@@ -1,34 +1,56 @@
 /**
  * TCP sockets for mxy's services and clients: listening, accepting and connecting. Nothing else in
- * `lib/` touches the network directly.
+ * `lib/` touches the network directly. The streams and listeners are the
+ * {@linkcode EtherByteStream} and {@linkcode EtherListener} the Ether cores take.
  *
  * @module
  */
 import { deno } from "./_deno.ts";
 import { parseIpInto } from "../core/ip.ts";
+import type { EtherByteStream, EtherListener } from "../ether/mod.ts";
 
-/** A connected TCP stream. */
-export interface TcpStream {
-  /** Reads into `buffer`; resolves to the number of bytes read, or `null` at end of stream. */
-  read(buffer: Uint8Array): Promise<number | null>;
-  /** Writes all of `data` (looping over partial writes). */
-  writeAll(data: Uint8Array): Promise<void>;
-  /** Closes the stream; safe to call twice. */
-  close(): void;
+/**
+ * A connected TCP stream (Nagle's algorithm off): reads into a buffer, writes all, closes. A
+ * reset or closed connection reads as the end of the stream.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp, listenTcp, type TcpStream } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener = listenTcp(0, { host: "127.0.0.1" });
+ * const accepted = listener.accept();
+ * const stream: TcpStream = await connectTcp("127.0.0.1", { port: listener.port });
+ * assert.match(stream.remote, /^127\.0\.0\.1:\d+$/);
+ * stream.close();
+ * (await accepted)?.close();
+ * listener.close();
+ * ```
+ */
+export interface TcpStream extends EtherByteStream {
   /** The peer's address as `host:port`. */
   readonly remote: string;
 }
 
-/** A listening TCP socket. */
-export interface TcpListener {
-  /** Waits for the next connection; resolves to `null` once the listener is closed. */
+/**
+ * A listening TCP socket.
+ *
+ * @example
+ * ```ts
+ * import { listenTcp, type TcpListener } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener: TcpListener = listenTcp(0, { host: "127.0.0.1" });
+ * const next = listener.accept();
+ * listener.close();
+ * assert.equal(await next, null);
+ * ```
+ */
+export interface TcpListener extends EtherListener {
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The connection, or `null` once the listener is closed.
+   */
   accept(): Promise<TcpStream | null>;
-  /** Stops listening; safe to call twice. */
-  close(): void;
-  /** The bound host. */
-  readonly host: string;
-  /** The bound port (the real one when 0 was asked). */
-  readonly port: number;
 }
 
 class DenoStream implements TcpStream {
@@ -128,7 +150,7 @@ export interface ListenTcpOptions {
  * @returns The listener.
  * @example
  * ```ts
- * import { listenTcp } from "./net.ts";
+ * import { listenTcp } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const l = listenTcp(0);
  * assert.ok(l.port > 0);
@@ -155,7 +177,7 @@ export interface ConnectTcpOptions {
  * @returns The connected stream.
  * @example
  * ```ts
- * import { connectTcp, listenTcp } from "./net.ts";
+ * import { connectTcp, listenTcp } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const l = listenTcp(0);
  * const accepted = l.accept();
@@ -181,7 +203,7 @@ export async function connectTcp(host: string, options: ConnectTcpOptions): Prom
  * @returns `true` for loopback.
  * @example
  * ```ts
- * import { isLoopback } from "./net.ts";
+ * import { isLoopback } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * assert.equal(isLoopback("127.0.0.1"), true);
  * assert.equal(isLoopback("[::ffff:127.0.0.2]"), true);

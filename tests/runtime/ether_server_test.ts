@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
-import { databaseEngine } from "../../lib/ether/db_engine.ts";
-import { connect } from "../../lib/ether/client.ts";
-import { EtherErrorCode } from "../../lib/ether/protocol.ts";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
+import { connectEther, serveEther, type ServeEtherOptions } from "../../lib/runtime/mod.ts";
+import type { EtherServer } from "../../lib/ether/mod.ts";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
 
 function build(tag: string): Uint8Array {
@@ -14,7 +12,7 @@ function build(tag: string): Uint8Array {
 }
 
 async function withDbServer(
-  extra: EtherServerOptions,
+  extra: ServeEtherOptions,
   fn: (server: EtherServer, dir: string) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "mxy-ether-db-" });
@@ -22,9 +20,8 @@ async function withDbServer(
   await Deno.writeFile(`${dir}/one.mxy`, build("one"));
   await Deno.writeFile(`${dir}/sub/two.mxy`, build("two"));
   await Deno.writeFile(`${dir}/bad.mxy`, new Uint8Array(200).fill(7));
-  const server = EtherServer.listen({ port: 0, engine: databaseEngine, dbDir: dir, ...extra });
+  const server = await serveEther({ port: 0, databaseDir: dir, ...extra });
   try {
-    await server.preload();
     await fn(server, dir);
   } finally {
     await server.close();
@@ -34,7 +31,7 @@ async function withDbServer(
 
 Deno.test("DB_OPEN opens a file under --db-dir and DB_QUERY returns the JSON result", async () => {
   await withDbServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     const db = await c.openDatabase("sub/two.mxy");
     assert.notEqual(db, 0n);
     assert.equal(
@@ -49,20 +46,20 @@ Deno.test("DB_OPEN opens a file under --db-dir and DB_QUERY returns the JSON res
     });
     assert.equal(await c.query(db, "8.8.8.8"), null);
     await c.closeDatabase(db);
-    await assert.rejects(c.query(db, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(c.query(db, "10.0.0.1"), { code: "not-found" });
     c.close();
   });
 });
 
 Deno.test("DB_OPEN refuses paths outside --db-dir, reports missing and corrupt files", async () => {
   await withDbServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     for (const p of ["../one.mxy", "/etc/passwd.mxy", "sub/../../x.mxy", "one.txt", ""]) {
-      await assert.rejects(c.openDatabase(p), { code: EtherErrorCode.DENIED }, p);
+      await assert.rejects(c.openDatabase(p), { code: "denied" }, p);
     }
-    await assert.rejects(c.openDatabase("missing.mxy"), { code: EtherErrorCode.NOTFOUND });
-    await assert.rejects(c.openDatabase("bad.mxy"), (e: { code: number; message: string }) => {
-      assert.equal(e.code, EtherErrorCode.DATABASE);
+    await assert.rejects(c.openDatabase("missing.mxy"), { code: "not-found" });
+    await assert.rejects(c.openDatabase("bad.mxy"), (e: { code: string; message: string }) => {
+      assert.equal(e.code, "database-error");
       assert.match(e.message, /bad\.mxy/);
       return true;
     });
@@ -73,7 +70,7 @@ Deno.test("DB_OPEN refuses paths outside --db-dir, reports missing and corrupt f
 
 Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
   await withDbServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     const db = await c.loadDatabase(build("uploaded"));
     assert.equal(
       ((await c.query(db, "10.1.1.1")) as { data: { tag: string } }).data.tag,
@@ -85,7 +82,7 @@ Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
     await junk.write(new Uint8Array(64).fill(1));
     await assert.rejects(
       c.request(0x51, { handle: junk.handle }),
-      { code: EtherErrorCode.DATABASE },
+      { code: "database-error" },
     );
     c.close();
   });
@@ -93,11 +90,11 @@ Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
 
 Deno.test("databases belong to the connection that opened them", async () => {
   await withDbServer({}, async (server) => {
-    const a = await connect("127.0.0.1", { port: server.port });
-    const b = await connect("127.0.0.1", { port: server.port });
+    const a = await connectEther("127.0.0.1", { port: server.port });
+    const b = await connectEther("127.0.0.1", { port: server.port });
     const db = await a.openDatabase("one.mxy");
-    await assert.rejects(b.query(db, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
-    await assert.rejects(b.closeDatabase(db), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(b.query(db, "10.0.0.1"), { code: "not-found" });
+    await assert.rejects(b.closeDatabase(db), { code: "not-found" });
     assert.equal((await b.stats()).databases, 1);
     a.close();
     for (let i = 0; i < 100 && server.stats().databases > 0; i++) {
@@ -113,8 +110,8 @@ Deno.test("--db preloads database 0 and reloads it when the file is replaced", a
   const file = `${dir}/live.mxy`;
   await Deno.writeFile(file, build("v1"));
   try {
-    await withDbServer({ dbFile: file, reloadIntervalMs: 20 }, async (server) => {
-      const c = await connect("127.0.0.1", { port: server.port });
+    await withDbServer({ databaseFile: file, reloadIntervalMs: 20 }, async (server) => {
+      const c = await connectEther("127.0.0.1", { port: server.port });
       const tag = async () =>
         ((await c.query(0n, "10.0.0.1")) as { data: { tag: string } }).data.tag;
       assert.equal(await tag(), "v1");
@@ -141,8 +138,8 @@ Deno.test("--db preloads database 0 and reloads it when the file is replaced", a
 
 Deno.test("DB_QUERY on database 0 without --db answers NOTFOUND", async () => {
   await withDbServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
-    await assert.rejects(c.query(0n, "10.0.0.1"), { code: EtherErrorCode.NOTFOUND });
+    const c = await connectEther("127.0.0.1", { port: server.port });
+    await assert.rejects(c.query(0n, "10.0.0.1"), { code: "not-found" });
     c.close();
   });
 });
@@ -151,8 +148,8 @@ Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", {
   ignore: !fixture("mmdb/test-data"),
 }, async () => {
   const dir = fixture("mmdb/test-data")!;
-  const server = EtherServer.listen({ port: 0, engine: databaseEngine, dbDir: dir });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0, databaseDir: dir });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   const db = await c.openDatabase("MaxMind-DB-test-ipv4-24.mmdb");
   assert.deepEqual(await c.query(db, "1.1.1.3"), {
     kind: "ip",
