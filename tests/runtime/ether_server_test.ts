@@ -3,6 +3,7 @@ import { connectEther, serveEther, type ServeEtherOptions } from "../../lib/runt
 import type { EtherServer } from "../../lib/ether/mod.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
+import { IN_PLACE_REWRITES, sameInode } from "../ether/_rewrite_in_place.ts";
 
 function build(tag: string): Uint8Array {
   const b = new DatabaseBuilder({ buildEpoch: 1 });
@@ -159,4 +160,73 @@ Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", {
   });
   c.close();
   await server.close();
+});
+
+Deno.test("serveEther() lives through --db rewritten in place and keeps answering from the database it loaded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-crash-" });
+  const file = `${dir}/live.mxy`;
+  const other = `${dir}/other.mxy`;
+  await Deno.writeFile(file, build("loaded"));
+  await Deno.writeFile(other, build("other"));
+  const ino = (await Deno.stat(file)).ino;
+  const logs: string[] = [];
+  const server = await serveEther({
+    port: 0,
+    databaseFile: file,
+    databaseDir: dir,
+    reloadIntervalMs: 10,
+    log: (line) => logs.push(line),
+  });
+  try {
+    const c = await connectEther("127.0.0.1", { port: server.port });
+    const opened = await c.openDatabase("live.mxy"); // the same file, through DB_OPEN
+    const tag = async (db: bigint) =>
+      ((await c.query(db, "10.0.0.1")) as { data: { tag: string } }).data.tag;
+    assert.equal(await tag(0n), "loaded");
+    for (const [what, rewrite] of IN_PLACE_REWRITES) {
+      await rewrite(file, other);
+      assert.ok(await sameInode(file, ino), `${what}: the file was replaced, not rewritten`);
+      await new Promise((r) => setTimeout(r, 50)); // several reload checks
+      assert.equal(await tag(0n), "loaded", `database 0 after ${what}`);
+      assert.equal(await tag(opened), "loaded", `the DB_OPEN database after ${what}`);
+      // opening the damaged file now fails cleanly (or, for the cp, gives the other database)
+      const again = await c.openDatabase("live.mxy").then((db) => tag(db), (e) => e.code);
+      assert.equal(again, what.startsWith("cp ") ? "other" : "database-error", `DB_OPEN: ${what}`);
+    }
+    assert.equal(server.stats().reloads, 0);
+    assert.ok(
+      logs.some((l) => /rewritten in place; still serving the database loaded before/.test(l)),
+    );
+    // the safe way: a new file renamed over the old one is loaded
+    await Deno.writeFile(`${file}.tmp`, build("renamed"));
+    await Deno.rename(`${file}.tmp`, file);
+    for (let i = 0; i < 200 && server.stats().reloads === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(await tag(0n), "renamed");
+    assert.equal(await tag(opened), "loaded", "a database opened before keeps its bytes");
+    await c.closeDatabase(opened);
+    await assert.rejects(c.query(opened, "10.0.0.1"), { code: "not-found" });
+    c.close();
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serveEther() fails with not-found or database-error for a missing or broken --db", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-bad-db-" });
+  try {
+    await assert.rejects(serveEther({ port: 0, databaseFile: `${dir}/missing.mxy` }), {
+      name: "EtherError",
+      code: "not-found",
+    });
+    await Deno.writeFile(`${dir}/bad.mxy`, new Uint8Array(64));
+    await assert.rejects(serveEther({ port: 0, databaseFile: `${dir}/bad.mxy` }), {
+      name: "EtherError",
+      code: "database-error",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
