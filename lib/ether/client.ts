@@ -33,7 +33,23 @@ import {
   etherSizeIsLength,
 } from "./protocol.ts";
 
-/** Options for {@linkcode EtherClient}. */
+/**
+ * Options for {@linkcode EtherClient} and {@linkcode EtherClient.open}.
+ *
+ * @example
+ * ```ts
+ * import { EtherClient, type EtherClientOptions, EtherServer } from "@mxy/mxy/ether";
+ * import { connectTcp, listenTcp } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const server = new EtherServer();
+ * server.listen(listenTcp(0, { host: "127.0.0.1" }));
+ * const options: EtherClientOptions = { address: `127.0.0.1:${server.port}`, timeout: 2000 };
+ * const client = await EtherClient.open(await connectTcp("127.0.0.1", { port: server.port }), options);
+ * assert.equal(client.address, options.address);
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherClientOptions {
   /** The server's address (`host:port`), for messages. Default `"the server"`. */
   address?: string;
@@ -48,7 +64,23 @@ export interface EtherClientOptions {
   legacy?: boolean;
 }
 
-/** A reply: its header fields and payload. */
+/**
+ * A reply: its header fields and payload.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { EtherCommand, type EtherReply } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const reply: EtherReply = await client.request(EtherCommand.STATS);
+ * assert.equal(reply.command, EtherCommand.OK);
+ * assert.equal(JSON.parse(new TextDecoder().decode(reply.payload)).connections, 1);
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherReply {
   /** The reply's command (OK, PONG). */
   command: number;
@@ -58,7 +90,25 @@ export interface EtherReply {
   payload: Uint8Array;
 }
 
-/** Options for {@linkcode EtherClient.request}. */
+/**
+ * Options for {@linkcode EtherClient.request}.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { EtherCommand, type EtherRequestOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const { handle } = await client.request(EtherCommand.ALLOC, { size: 4 });
+ * const write: EtherRequestOptions = { handle, payload: new Uint8Array([1, 2]) };
+ * await client.request(EtherCommand.WRITE, write);
+ * const read = await client.request(EtherCommand.READ, { handle, size: 2 });
+ * assert.deepEqual([...read.payload], [1, 2]);
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherRequestOptions {
   /** The handle field. Default 0. */
   handle?: bigint;

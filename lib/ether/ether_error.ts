@@ -72,6 +72,22 @@ export const EtherWireError = {
  *
  * `unknown-error` is an ERROR reply whose wire code this version does not know (from another
  * server); {@linkcode EtherError.wireCode} keeps the number.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import type { EtherErrorCode } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const code: EtherErrorCode = await client.buffer(0x1234n, 4).read().then(
+ *   () => "internal",
+ *   (err) => err.code,
+ * );
+ * assert.equal(code, "not-found");
+ * client.close();
+ * await server.close();
+ * ```
  */
 export type EtherErrorCode =
   | "out-of-memory"
@@ -133,7 +149,19 @@ export function etherErrorName(wireCode: number): string {
   return NAME_OF_WIRE.get(wireCode) ?? `E${wireCode}`;
 }
 
-/** Options for {@linkcode EtherError}. */
+/**
+ * Options for {@linkcode EtherError}.
+ *
+ * @example
+ * ```ts
+ * import { EtherError, type EtherErrorOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const options: EtherErrorOptions = { wireCode: -42, cause: new Error("underneath") };
+ * const e = new EtherError("unknown-error", "Another server said -42", options);
+ * assert.equal(e.wireCode, -42);
+ * assert.equal((e.cause as Error).message, "underneath");
+ * ```
+ */
 export interface EtherErrorOptions extends ErrorOptions {
   /**
    * The number on the wire, when it is not the code's own: an unknown code from another server

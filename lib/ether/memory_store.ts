@@ -73,7 +73,20 @@ interface Owner {
   tombstones: Set<bigint>;
 }
 
-/** Options for {@linkcode MemoryStore}. */
+/**
+ * Options for {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type MemoryStoreOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const options: MemoryStoreOptions = { maxOwnerBytes: 100, maxBlockBytes: 64 };
+ * const store = new MemoryStore(options);
+ * assert.throws(() => store.alloc(1, 65), { code: "out-of-memory" });
+ * store.alloc(1, 64);
+ * assert.throws(() => store.alloc(1, 64), { code: "out-of-memory" });
+ * ```
+ */
 export interface MemoryStoreOptions {
   /** Total bytes all blocks may hold. Default 1 GiB. */
   maxTotalBytes?: number;
@@ -85,7 +98,20 @@ export interface MemoryStoreOptions {
   tombstones?: number;
 }
 
-/** Counters of a {@linkcode MemoryStore}. */
+/**
+ * Counters of a {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type MemoryStoreStats } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const store = new MemoryStore();
+ * store.free(1, store.alloc(1, 10));
+ * store.alloc(1, 4);
+ * const stats: MemoryStoreStats = store.stats();
+ * assert.deepEqual(stats, { blocks: 1, bytesInUse: 4, peakBytes: 10, allocs: 2, frees: 1 });
+ * ```
+ */
 export interface MemoryStoreStats {
   /** Live blocks. */
   blocks: number;

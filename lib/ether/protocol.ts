@@ -28,18 +28,77 @@ import {
   FIELD_VERSION,
 } from "./_header_fields.ts";
 
-/** The magic number that starts every header. */
+/**
+ * The magic number that starts every header (bytes `e7 e7 e7 e7`).
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, ETHER_MAGIC } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bytes = encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * assert.equal(new DataView(bytes.buffer).getUint32(0), ETHER_MAGIC);
+ * ```
+ */
 export const ETHER_MAGIC = 0xe7e7e7e7;
-/** The protocol version this module speaks. */
+/**
+ * The protocol version this module speaks: byte 4 of every header.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, ETHER_VERSION } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bytes = encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * assert.equal(bytes[4], ETHER_VERSION);
+ * ```
+ */
 export const ETHER_VERSION = 1;
-/** The length of a header in bytes. */
+/**
+ * The length of a header in bytes; a payload of `size` bytes follows it.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherMessage, ETHER_HEADER_SIZE, EtherCommand } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const m = encodeEtherMessage({ command: EtherCommand.WRITE, handle: 1n }, new Uint8Array(5));
+ * assert.equal(m.length, ETHER_HEADER_SIZE + 5);
+ * ```
+ */
 export const ETHER_HEADER_SIZE = 24;
-/** The largest payload (and `size` field) accepted: 16 MiB. */
+/**
+ * The largest payload (and `size` field) accepted: 16 MiB.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, ETHER_MAX_PAYLOAD, validateEtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const big = { command: 0x20, flags: 0, handle: 1n, size: ETHER_MAX_PAYLOAD + 1, reserved: 0 };
+ * assert.match(validateEtherHeader(decodeEtherHeader(encodeEtherHeader(big))) ?? "", /limit/);
+ * ```
+ */
 export const ETHER_MAX_PAYLOAD: number = 16 * 1024 * 1024;
-/** The default TCP port. */
+/**
+ * The default TCP port of servers and clients.
+ *
+ * @example
+ * ```ts
+ * import { ETHER_DEFAULT_PORT } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * assert.equal(ETHER_DEFAULT_PORT, 9999);
+ * ```
+ */
 export const ETHER_DEFAULT_PORT = 9999;
 
-/** The command codes of the header's `command` field. 0x30–0x3F and 0x40–0x4F are reserved for process and cluster operations. */
+/**
+ * The command codes of the header's `command` field (byte 5). 0x30–0x3F and 0x40–0x4F are
+ * reserved for process and cluster operations.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherMessage, EtherCommand } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeEtherMessage({ command: EtherCommand.ALLOC, size: 64 })[5], 0x10);
+ * ```
+ */
 export const EtherCommand = {
   /** Liveness check; answered by PONG. With {@linkcode EtherFlag.CAPABILITIES}, PONG carries capabilities. */
   PING: 0x01,
@@ -73,7 +132,17 @@ export const EtherCommand = {
   ERROR: 0xff,
 } as const;
 
-/** The bits of the header's `flags` field. */
+/**
+ * The bits of the header's `flags` field (bytes 6–7).
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherMessage, EtherCommand, EtherFlag } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const ping = encodeEtherMessage({ command: EtherCommand.PING, flags: EtherFlag.CAPABILITIES });
+ * assert.equal(decodeEtherHeader(ping).flags & EtherFlag.CAPABILITIES, EtherFlag.CAPABILITIES);
+ * ```
+ */
 export const EtherFlag = {
   /**
    * On ALLOC, REALLOC and READ (where `size` is a length, not a payload length): no payload bytes
@@ -130,7 +199,17 @@ export function etherSizeIsLength(command: number): boolean {
     command === EtherCommand.READ;
 }
 
-/** A decoded header. */
+/**
+ * A decoded header.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, type EtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const h: EtherHeader = { command: 0x21, flags: 1, handle: 9n, size: 16, reserved: 0 };
+ * assert.equal(decodeEtherHeader(encodeEtherHeader(h)).size, 16);
+ * ```
+ */
 export interface EtherHeader {
   /** The command code. */
   command: number;
@@ -148,7 +227,19 @@ export interface EtherHeader {
   version?: number;
 }
 
-/** Options for {@linkcode encodeEtherHeader}. */
+/**
+ * Options for {@linkcode encodeEtherHeader}.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, type EncodeEtherHeaderOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const buf = new Uint8Array(30);
+ * const options: EncodeEtherHeaderOptions = { into: buf, offset: 6, version: 2 };
+ * encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, options);
+ * assert.equal(buf[6 + 4], 2);
+ * ```
+ */
 export interface EncodeEtherHeaderOptions {
   /** Where to write; a new 24-byte array when absent. */
   into?: Uint8Array;
@@ -226,7 +317,18 @@ export function decodeEtherHeader(bytes: Uint8Array, offset = 0): EtherHeader {
   };
 }
 
-/** Options for {@linkcode validateEtherHeader}. */
+/**
+ * Options for {@linkcode validateEtherHeader}.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, validateEtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const h = decodeEtherHeader(encodeEtherHeader({ command: 0x20, flags: 0, handle: 1n, size: 100, reserved: 0 }));
+ * assert.equal(validateEtherHeader(h), null);
+ * assert.match(validateEtherHeader(h, { maxPayload: 64 }) ?? "", /over the limit of 64 bytes/);
+ * ```
+ */
 export interface ValidateEtherHeaderOptions {
   /** The largest `size` accepted. Default {@linkcode ETHER_MAX_PAYLOAD}. */
   maxPayload?: number;
@@ -323,7 +425,18 @@ export function encodeEtherMessage(
   return out;
 }
 
-/** The bits of a PONG capability payload ({@linkcode EtherCapabilities.bits}). */
+/**
+ * The bits of a PONG capability payload ({@linkcode EtherCapabilities.bits}).
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherCapabilities, encodeEtherCapabilities, EtherCapability } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bits = EtherCapability.NO_PAYLOAD | EtherCapability.DATABASE;
+ * const caps = decodeEtherCapabilities(encodeEtherCapabilities({ bits, maxPayload: 1, software: "x" }));
+ * assert.ok(((caps?.bits ?? 0) & EtherCapability.DATABASE) !== 0);
+ * ```
+ */
 export const EtherCapability = {
   /** The server honours {@linkcode EtherFlag.NO_PAYLOAD}. */
   NO_PAYLOAD: 0x0001,
@@ -337,7 +450,17 @@ export const EtherCapability = {
   AUTH: 0x0010,
 } as const;
 
-/** What a server says about itself in PONG when asked with {@linkcode EtherFlag.CAPABILITIES}. */
+/**
+ * What a server says about itself in PONG when asked with {@linkcode EtherFlag.CAPABILITIES}.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherCapabilities, encodeEtherCapabilities, type EtherCapabilities } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const caps: EtherCapabilities = { bits: 0x0f, maxPayload: 1 << 24, software: "mxy/1.2.3" };
+ * assert.deepEqual(decodeEtherCapabilities(encodeEtherCapabilities(caps)), caps);
+ * ```
+ */
 export interface EtherCapabilities {
   /** {@linkcode EtherCapability} bits. */
   bits: number;

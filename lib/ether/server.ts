@@ -38,7 +38,22 @@ import {
   etherSizeIsLength,
 } from "./protocol.ts";
 
-/** Options for {@linkcode EtherServer}. */
+/**
+ * Options for {@linkcode EtherServer} (and `serveEther`, which adds the address and files).
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import type { EtherServerOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const options: EtherServerOptions = { maxConnectionBytes: 1024, token: "s3cret" };
+ * const server = await serveEther({ host: "127.0.0.1", port: 0, ...options });
+ * const client = await connectEther("127.0.0.1", { port: server.port, token: "s3cret" });
+ * await assert.rejects(client.alloc(2048), { code: "out-of-memory" });
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherServerOptions {
   /** When set, AUTH with this token must be each connection's first request. */
   token?: string;
@@ -65,7 +80,24 @@ export interface EtherServerOptions {
   log?: (line: string) => void;
 }
 
-/** Counters reported by {@linkcode EtherServer.stats} and the STATS command (as JSON). */
+/**
+ * Counters reported by {@linkcode EtherServer.stats} and the STATS command (as JSON).
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import type { EtherServerStats } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * await client.alloc(100);
+ * assert.equal((await client.stats()).memoryInUse, 100);
+ * client.close();
+ * const stats: EtherServerStats = await server.close();
+ * assert.equal(stats.memoryInUse, 0);
+ * assert.equal(stats.memoryPeak, 100);
+ * ```
+ */
 export interface EtherServerStats {
   /** Open connections. */
   connections: number;

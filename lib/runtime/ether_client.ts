@@ -13,7 +13,21 @@ import {
   EtherError,
 } from "../ether/mod.ts";
 
-/** Options for {@linkcode connectEther}. */
+/**
+ * Options for {@linkcode connectEther}.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectEtherOptions, connectEther, serveEther } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const options: ConnectEtherOptions = { port: server.port, timeout: 2000, legacy: true };
+ * const client = await connectEther("127.0.0.1", options);
+ * assert.equal(client.capabilities, null); // legacy: no negotiation
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface ConnectEtherOptions extends Omit<EtherClientOptions, "address"> {
   /** The server's port. Default 9999. */
   port?: number;

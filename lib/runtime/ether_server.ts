@@ -20,7 +20,24 @@ import {
   mxyDatabaseEngine,
 } from "../ether/mod.ts";
 
-/** Options for {@linkcode serveEther}. */
+/**
+ * Options for {@linkcode serveEther}.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther, type ServeEtherOptions } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const options: ServeEtherOptions = { host: "127.0.0.1", port: 0, databaseDir: dir };
+ * const server = await serveEther(options);
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * await assert.rejects(client.openDatabase("../etc/x.mxy"), { code: "denied" });
+ * await assert.rejects(client.openDatabase("absent.mxy"), { code: "not-found" });
+ * client.close();
+ * await server.close();
+ * await Deno.remove(dir);
+ * ```
+ */
 export interface ServeEtherOptions extends EtherServerOptions {
   /** The address to bind. Default `127.0.0.1`; any other than loopback requires `token`. */
   host?: string;

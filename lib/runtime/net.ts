@@ -136,7 +136,19 @@ class DenoListener implements TcpListener {
   }
 }
 
-/** Options for {@linkcode listenTcp}. */
+/**
+ * Options for {@linkcode listenTcp}.
+ *
+ * @example
+ * ```ts
+ * import { listenTcp, type ListenTcpOptions } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const options: ListenTcpOptions = { host: "127.0.0.1" };
+ * const listener = listenTcp(0, options);
+ * assert.equal(listener.host, "127.0.0.1");
+ * listener.close();
+ * ```
+ */
 export interface ListenTcpOptions {
   /** The address to bind. Default `127.0.0.1`. */
   host?: string;
@@ -163,7 +175,26 @@ export function listenTcp(port: number, options: ListenTcpOptions = {}): TcpList
   return new DenoListener(d.listen({ hostname: host, port, transport: "tcp" }));
 }
 
-/** Options for {@linkcode connectTcp}. */
+/**
+ * Options for {@linkcode connectTcp}.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp, type ConnectTcpOptions, listenTcp } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener = listenTcp(0, { host: "127.0.0.1" });
+ * const options: ConnectTcpOptions = { port: listener.port };
+ * const stream = await connectTcp("127.0.0.1", options);
+ * const accepted = (await listener.accept())!;
+ * await stream.writeAll(new Uint8Array([42]));
+ * const buf = new Uint8Array(1);
+ * assert.equal(await accepted.read(buf), 1);
+ * assert.equal(buf[0], 42);
+ * stream.close();
+ * accepted.close();
+ * listener.close();
+ * ```
+ */
 export interface ConnectTcpOptions {
   /** The port. */
   port: number;
