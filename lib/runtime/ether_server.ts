@@ -123,10 +123,14 @@ export async function serveEther(options: ServeEtherOptions = {}): Promise<Ether
   return server;
 }
 
-/** What tells one file from another at a path: a rename over it changes `dev`/`ino`. */
+/**
+ * What tells one file from another at a path: a rename over it changes the inode; a file removed
+ * and written anew may get the same inode back, but not the same birth time.
+ */
 interface FileVersion {
   dev: number | null;
   ino: number | null;
+  birthtimeMs: number | null;
   size: number;
   mtimeMs: number | null;
 }
@@ -135,71 +139,82 @@ async function fileVersion(path: string): Promise<FileVersion | null> {
   const d = deno("serveEther()");
   try {
     const s = await d.stat(path);
-    return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtime?.getTime() ?? null };
+    return {
+      dev: s.dev,
+      ino: s.ino,
+      birthtimeMs: s.birthtime?.getTime() ?? null,
+      size: s.size,
+      mtimeMs: s.mtime?.getTime() ?? null,
+    };
   } catch (err) {
     if (err instanceof d.errors.NotFound) return null;
     throw err;
   }
 }
 
-/** Whether two versions are the same file (inode), or look alike where inodes are unknown. */
+/**
+ * Whether two versions are the same file (inode and birth time), or look alike (size and time)
+ * where the file system has no inode numbers.
+ */
 function sameFile(a: FileVersion, b: FileVersion): boolean {
-  if (a.ino !== null && b.ino !== null) return a.ino === b.ino && a.dev === b.dev;
-  return a.size === b.size && a.mtimeMs === b.mtimeMs;
+  if (a.ino === null || b.ino === null) return a.size === b.size && a.mtimeMs === b.mtimeMs;
+  return a.ino === b.ino && a.dev === b.dev && a.birthtimeMs === b.birthtimeMs;
 }
 
 /**
  * Database 0 from a file, for {@linkcode EtherDatabaseEngine.checkPreloaded}: read once, then
- * read again only when another file is renamed over the path. A rewrite in place is logged once
- * per state and ignored: the bytes could be half-written or garbage, and the database loaded
- * before lives in memory, untouched.
+ * read again only when another file is renamed over the path (a new inode). A rewrite in place of
+ * the file being served is logged once per state and ignored: its bytes could be half-written or
+ * garbage, and the database loaded before lives in memory, untouched. A new file that failed to
+ * open (still being written, say) is tried again when its size or time changes.
  */
 function preloadedFile(
   path: string,
   log: (line: string) => void,
 ): () => Promise<EtherDatabase | null> {
-  let loaded: FileVersion | null = null;
+  /** The file last opened, or tried. */
+  let tried: FileVersion | null = null;
+  /** Whether that try failed (so that a change of the same file is worth another). */
+  let failed = false;
   let reported = "";
-  return async () => {
-    const now = await fileVersion(path);
-    if (loaded === null) {
-      if (!now) throw new EtherError("not-found", `Database file "${path}" does not exist`);
-      let db: EtherDatabase;
-      try {
-        db = await openDatabase(path);
-      } catch (err) {
-        throw new EtherError("database-error", err instanceof Error ? err.message : String(err), {
-          cause: err,
-        });
-      }
-      loaded = now;
-      return db;
-    }
-    if (!now) return null; // removed: keep serving; a file renamed there later is picked up
-    if (sameFile(now, loaded)) {
-      if (now.size !== loaded.size || now.mtimeMs !== loaded.mtimeMs) {
-        const state = `${now.size}:${now.mtimeMs}`;
-        if (state !== reported) {
-          reported = state;
-          log(
-            `"${path}" was rewritten in place; still serving the database loaded before ` +
-              `(to replace it, write a new file and rename it over "${path}")`,
-          );
-        }
-      }
-      return null;
-    }
-    loaded = now; // a new file: tried once, not again at every check if it is broken
+  const open = async (now: FileVersion, what: string): Promise<EtherDatabase> => {
+    tried = now; // tried once, not again at every check while it stays as it is
     reported = "";
     try {
-      return await openDatabase(path);
+      const db = await openDatabase(path);
+      failed = false;
+      return db;
     } catch (err) {
+      failed = true;
       throw new EtherError(
         "database-error",
-        `Cannot load the new "${path}": ${err instanceof Error ? err.message : String(err)}`,
+        `${what}${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
     }
+  };
+  return async () => {
+    const now = await fileVersion(path);
+    if (tried === null) {
+      if (!now) throw new EtherError("not-found", `Database file "${path}" does not exist`);
+      return await open(now, "");
+    }
+    if (!now) return null; // removed: keep serving; a file renamed there later is picked up
+    const changed = now.size !== tried.size || now.mtimeMs !== tried.mtimeMs;
+    if (!sameFile(now, tried) || (failed && changed)) {
+      return await open(now, `Cannot load the new "${path}": `);
+    }
+    if (changed) {
+      const state = `${now.size}:${now.mtimeMs}`;
+      if (state !== reported) {
+        reported = state;
+        log(
+          `"${path}" was rewritten in place; still serving the database loaded before ` +
+            `(to replace it, write a new file and rename it over "${path}")`,
+        );
+      }
+    }
+    return null;
   };
 }
 

@@ -230,3 +230,31 @@ Deno.test("serveEther() fails with not-found or database-error for a missing or 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serveEther() loads a --db file put back by remove and write once it is complete", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-rm-cp-" });
+  const file = `${dir}/live.mxy`;
+  await Deno.writeFile(file, build("first"));
+  const server = await serveEther({ port: 0, databaseFile: file, reloadIntervalMs: 10 });
+  try {
+    const c = await connectEther("127.0.0.1", { port: server.port });
+    const tag = async () => ((await c.query(0n, "10.0.0.1")) as { data: { tag: string } }).data.tag;
+    // `rm live.mxy; cp new.mxy live.mxy`, caught half-way: a new file, not a database yet
+    const next = build("second");
+    await Deno.remove(file);
+    await Deno.writeFile(file, next.subarray(0, 100));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await tag(), "first");
+    const f = await Deno.open(file, { write: true, append: true });
+    await f.write(next.subarray(100));
+    f.close();
+    for (let i = 0; i < 200 && server.stats().reloads === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(await tag(), "second");
+    c.close();
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
