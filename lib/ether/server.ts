@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { MxyError } from "../core/mxy_error.ts";
 import { VERSION } from "../core/version.ts";
 import { FrameReader } from "./_frame_reader.ts";
 import {
@@ -17,10 +16,10 @@ import {
   FIELD_RESERVED,
   FIELD_SIZE,
   FIELD_VERSION,
-  formatEtherHandle as hex,
 } from "./_header_fields.ts";
 import type { EtherByteStream, EtherListener } from "./byte_stream.ts";
-import type { EtherDatabase, EtherDatabaseEngine } from "./database_engine.ts";
+import { ServerDatabases } from "./_server_databases.ts";
+import type { EtherDatabaseEngine } from "./database_engine.ts";
 import { EtherError, etherErrorName, EtherWireError } from "./ether_error.ts";
 import { MemoryStore } from "./memory_store.ts";
 import {
@@ -142,7 +141,6 @@ interface Conn {
   lastActivity: number;
   busy: boolean;
   closed: boolean;
-  databases: Set<bigint>;
   reply: Uint8Array;
 }
 
@@ -180,14 +178,11 @@ export class EtherServer {
   #stopping = false;
   #done: Promise<void> = Promise.resolve();
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  #reloader: ReturnType<typeof setInterval> | undefined;
   #idleMs: number;
   #frameMs: number;
   #maxPayload: number;
   #token: Uint8Array | null;
-  #databases = new Map<bigint, { db: EtherDatabase; owner: number; name: string }>();
-  #preloaded: EtherDatabase | null = null;
-  #reloading = false;
+  #databases: ServerDatabases;
   #startedAt = performance.now();
   /** A coarse clock (ms), advanced by the sweeper: activity stamps cost no system call. */
   #clock = performance.now();
@@ -201,7 +196,6 @@ export class EtherServer {
     timeouts: 0,
     bytesIn: 0,
     bytesOut: 0,
-    reloads: 0,
   };
 
   /**
@@ -218,6 +212,11 @@ export class EtherServer {
       maxOwnerBytes: options.maxConnectionBytes,
       maxBlockBytes: this.#maxPayload,
     });
+    this.#databases = new ServerDatabases(
+      options.engine,
+      options.reloadIntervalMs ?? 1000,
+      (line) => this.#log(line),
+    );
     this.#idleMs = options.idleTimeoutMs ?? 300_000;
     this.#frameMs = options.frameTimeoutMs ?? 10_000;
   }
@@ -297,40 +296,7 @@ export class EtherServer {
    * ```
    */
   async preload(): Promise<void> {
-    const check = this.#options.engine?.checkPreloaded;
-    if (!check || this.#reloader !== undefined) return;
-    const db = await check.call(this.#options.engine);
-    if (!db) return;
-    this.#preloaded = db;
-    const every = this.#options.reloadIntervalMs ?? 1000;
-    this.#reloader = setInterval(() => void this.#checkReload(), every);
-  }
-
-  async #checkReload(): Promise<void> {
-    const engine = this.#options.engine;
-    if (!engine?.checkPreloaded || this.#reloading || this.#stopping) return;
-    this.#reloading = true;
-    try {
-      let fresh: EtherDatabase | null;
-      try {
-        fresh = await engine.checkPreloaded();
-      } catch (err) {
-        this.#log(`reloading database 0 failed, keeping the one loaded before: ${msg(err)}`);
-        return;
-      }
-      if (!fresh) return;
-      if (this.#stopping) {
-        fresh.close();
-        return;
-      }
-      const old = this.#preloaded;
-      this.#preloaded = fresh; // atomic swap: queries are synchronous
-      this.#s.reloads++;
-      old?.close();
-      this.#log("database 0 reloaded");
-    } finally {
-      this.#reloading = false;
-    }
+    await this.#databases.preload();
   }
 
   /** The listener's port, 0 without a listener. */
@@ -368,8 +334,9 @@ export class EtherServer {
       blocks: m.blocks,
       memoryInUse: m.bytesInUse,
       memoryPeak: m.peakBytes,
-      databases: this.#databases.size,
-      preloaded: this.#preloaded !== null,
+      databases: this.#databases.count,
+      preloaded: this.#databases.preloaded,
+      reloads: this.#databases.reloads,
       uptimeMs: Math.round(performance.now() - this.#startedAt),
     };
   }
@@ -399,9 +366,7 @@ export class EtherServer {
       await this.#done;
       while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
       clearInterval(this.#sweeper);
-      if (this.#reloader !== undefined) clearInterval(this.#reloader);
-      this.#preloaded?.close();
-      this.#preloaded = null;
+      this.#databases.shutdown();
       return this.stats();
     })();
     return this.#closedPromise;
@@ -446,7 +411,6 @@ export class EtherServer {
       lastActivity: now,
       busy: false,
       closed: false,
-      databases: new Set(),
       reply: new Uint8Array(ETHER_HEADER_SIZE),
     };
     conn.reader.onData = () => {
@@ -508,17 +472,7 @@ export class EtherServer {
     c.stream.close();
     this.#conns.delete(c);
     this.#store.releaseOwner(c.id);
-    for (const h of c.databases) {
-      const d = this.#databases.get(h);
-      if (d) {
-        this.#databases.delete(h);
-        try {
-          d.db.close();
-        } catch {
-          // ignore
-        }
-      }
-    }
+    this.#databases.releaseOwner(c.id);
   }
 
   async #send(c: Conn, data: Uint8Array): Promise<void> {
@@ -665,7 +619,7 @@ export class EtherServer {
         }
         let bits = EtherCapability.NO_PAYLOAD | EtherCapability.ERROR_MESSAGE |
           EtherCapability.REALLOC;
-        if (this.#options.engine) bits |= EtherCapability.DATABASE;
+        if (this.#databases.available) bits |= EtherCapability.DATABASE;
         if (this.#token) bits |= EtherCapability.AUTH;
         const caps = encodeEtherCapabilities({
           bits,
@@ -696,24 +650,20 @@ export class EtherServer {
       case EtherCommand.READ:
         return this.#dataReply(c, handle, store.read(c.id, handle, size));
       case EtherCommand.DB_OPEN:
-        return this.#dbOpen(c, payload);
-      case EtherCommand.DB_LOAD:
-        return this.#dbLoad(c, handle);
-      case EtherCommand.DB_QUERY:
-        return this.#dbQuery(c, handle, payload);
-      case EtherCommand.DB_CLOSE: {
-        const d = this.#databases.get(handle);
-        if (handle === 0n || !d || d.owner !== c.id) {
-          throw new EtherError(
-            "not-found",
-            `DB_CLOSE: no database ${hex(handle)} on this connection`,
-          );
-        }
-        this.#databases.delete(handle);
-        c.databases.delete(handle);
-        d.db.close();
-        return this.#ok(handle);
+        return this.#databases.open(c.id, text(payload, "DB_OPEN", "path"), () => c.closed)
+          .then((h) => this.#ok(h));
+      case EtherCommand.DB_LOAD: {
+        // the database keeps its own copy: the block may be freed or rewritten
+        const bytes = store.read(c.id, handle, store.sizeOf(c.id, handle)).slice();
+        return this.#ok(this.#databases.load(c.id, bytes, handle));
       }
+      case EtherCommand.DB_QUERY: {
+        const json = this.#databases.queryJson(c.id, handle, text(payload, "DB_QUERY", "query"));
+        return frame(EtherCommand.OK, handle, 0, encoder.encode(json));
+      }
+      case EtherCommand.DB_CLOSE:
+        this.#databases.close(c.id, handle);
+        return this.#ok(handle);
       case EtherCommand.STATS:
         return frame(EtherCommand.OK, handle, 0, encoder.encode(JSON.stringify(this.stats())));
       default:
@@ -734,106 +684,14 @@ export class EtherServer {
     out.set(payload, ETHER_HEADER_SIZE);
     return out;
   }
+}
 
-  #engine(what: string): EtherDatabaseEngine {
-    const e = this.#options.engine;
-    if (!e) throw new EtherError("denied", `${what}: this server has no database engine`);
-    return e;
-  }
-
-  #register(c: Conn, db: EtherDatabase, name: string): bigint {
-    const id = new BigUint64Array(1);
-    do crypto.getRandomValues(id); while (id[0] === 0n || this.#databases.has(id[0]));
-    this.#databases.set(id[0], { db, owner: c.id, name });
-    c.databases.add(id[0]);
-    return id[0];
-  }
-
-  async #dbOpen(c: Conn, payload: Uint8Array | null): Promise<Uint8Array> {
-    const engine = this.#engine("DB_OPEN");
-    if (!engine.openNamed) {
-      throw new EtherError("denied", "DB_OPEN: this server has no database folder (--db-dir)");
-    }
-    let rel: string;
-    try {
-      rel = decoder.decode(payload ?? new Uint8Array(0));
-    } catch {
-      throw new EtherError("invalid-request", "DB_OPEN: the path is not valid UTF-8");
-    }
-    let db: EtherDatabase;
-    try {
-      db = await engine.openNamed(rel);
-    } catch (err) {
-      if (err instanceof EtherError) {
-        throw new EtherError(err.code, `DB_OPEN: ${err.message}`, {
-          wireCode: err.wireCode,
-          cause: err,
-        });
-      }
-      throw new EtherError("database-error", `DB_OPEN: cannot open "${rel}": ${msg(err)}`, {
-        cause: err,
-      });
-    }
-    if (c.closed) {
-      db.close(); // the connection went away while the file was being read
-      return this.#ok(0n);
-    }
-    return this.#ok(this.#register(c, db, rel));
-  }
-
-  #dbLoad(c: Conn, handle: bigint): Uint8Array {
-    const engine = this.#engine("DB_LOAD");
-    const size = this.#store.sizeOf(c.id, handle);
-    const bytes = this.#store.read(c.id, handle, size).slice();
-    let db: EtherDatabase;
-    try {
-      db = engine.fromBytes(bytes);
-    } catch (err) {
-      throw new EtherError(
-        "database-error",
-        `DB_LOAD: block ${hex(handle)} is not a valid database: ${msg(err)}`,
-        { cause: err },
-      );
-    }
-    return this.#ok(this.#register(c, db, `block ${hex(handle)}`));
-  }
-
-  #dbQuery(c: Conn, handle: bigint, payload: Uint8Array | null): Uint8Array {
-    const engine = this.#engine("DB_QUERY");
-    let db: EtherDatabase | null;
-    if (handle === 0n) {
-      db = this.#preloaded;
-      if (!db) throw new EtherError("not-found", "DB_QUERY: no preloaded database (--db)");
-    } else {
-      const d = this.#databases.get(handle);
-      if (!d || d.owner !== c.id) {
-        throw new EtherError(
-          "not-found",
-          `DB_QUERY: no database ${hex(handle)} on this connection`,
-        );
-      }
-      db = d.db;
-    }
-    let q: string;
-    try {
-      q = decoder.decode(payload ?? new Uint8Array(0));
-    } catch {
-      throw new EtherError("invalid-request", "DB_QUERY: the query is not valid UTF-8");
-    }
-    let result: unknown;
-    try {
-      result = db.lookup(q);
-    } catch (err) {
-      // the engine's typed errors: a damaged database, or a query it cannot take; anything else
-      // is a failure of the server (labelled `internal` by the caller)
-      if (!(err instanceof MxyError)) throw err;
-      throw new EtherError(
-        err.name === "FormatError" ? "database-error" : "invalid-request",
-        `DB_QUERY "${q.slice(0, 100)}": ${err.message}`,
-        { cause: err },
-      );
-    }
-    return frame(EtherCommand.OK, handle, 0, encoder.encode(engine.toJson(result)));
+/** A payload as UTF-8 text, `invalid-request` when it is not. */
+function text(payload: Uint8Array | null, command: string, what: string): string {
+  try {
+    return decoder.decode(payload ?? new Uint8Array(0));
+  } catch {
+    throw new EtherError("invalid-request", `${command}: the ${what} is not valid UTF-8`);
   }
 }
 
