@@ -5,14 +5,14 @@
  * processes, then measures PING and WRITE+READ (Redis: SET+GET) of 64 B and 64 KiB with 1 client
  * and with 50 clients (one iteration = one request or pair on each of the 50 connections, all at
  * once). Redis is the baseline of each group, so `deno bench` prints the ratio. Both sides are
- * driven through `lib/runtime/net.ts` sockets from this one process, so the client's cost is the
+ * driven through `@mxy/mxy/deno` sockets (`connectTcp`, `connectEther`) from this one process, so the client's cost is the
  * same and the difference is the server's. `bench/ether_compare.sh` runs `redis-benchmark`
  * itself instead.
  *
  * @module
  */
-import { connect, type EtherConnection, type RemoteBuffer } from "../lib/ether/client.ts";
-import { connectTcp, listenTcp, type TcpStream } from "../lib/runtime/net.ts";
+import type { EtherClient, RemoteBuffer } from "../lib/ether/mod.ts";
+import { connectEther, connectTcp, listenTcp, type TcpStream } from "../lib/runtime/mod.ts";
 
 const CLIENTS = 50;
 
@@ -126,8 +126,8 @@ const redisServer = withRedis
   : null;
 if (withRedis) await waitForPort(redisPort);
 
-const ether: EtherConnection[] = await Promise.all(
-  Array.from({ length: CLIENTS }, () => connect("127.0.0.1", { port: mxyPort })),
+const ether: EtherClient[] = await Promise.all(
+  Array.from({ length: CLIENTS }, () => connectEther("127.0.0.1", { port: mxyPort })),
 );
 const redis: Resp[] = withRedis
   ? await Promise.all(Array.from({ length: CLIENTS }, () => Resp.open(redisPort)))

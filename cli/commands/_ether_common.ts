@@ -4,10 +4,9 @@
  * @module
  */
 import { type FlagSpec, intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
-import { connect, type EtherConnection } from "../../lib/ether/client.ts";
-import { ETHER_DEFAULT_PORT } from "../../lib/ether/protocol.ts";
+import { ETHER_DEFAULT_PORT, type EtherClient } from "../../lib/ether/mod.ts";
 import { env } from "../_io.ts";
-import { readFile } from "../../lib/runtime/mod.ts";
+import { connectEther, readFile } from "../../lib/runtime/mod.ts";
 
 /** Flags every `mxy ether` subcommand takes. */
 export const CONNECTION_FLAGS: FlagSpec = {
@@ -32,13 +31,13 @@ export const CONNECTION_HELP = `Connection options:
  * @param flags Parsed flags.
  * @returns The connection.
  */
-export async function connectFromFlags(flags: ParsedFlags): Promise<EtherConnection> {
+export async function connectFromFlags(flags: ParsedFlags): Promise<EtherClient> {
   const port = intFlag(flags, "port", ETHER_DEFAULT_PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1 … 65535, got ${port}`);
   const timeout = intFlag(flags, "timeout", 10_000);
   if (timeout < 1) throw new UsageError(`--timeout must be at least 1 ms, got ${timeout}`);
   const token = stringFlag(flags, "token", "") || env("MXY_TOKEN") || undefined;
-  return await connect(stringFlag(flags, "host", "127.0.0.1"), {
+  return await connectEther(stringFlag(flags, "host", "127.0.0.1"), {
     port,
     token,
     timeout,

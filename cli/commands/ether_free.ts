@@ -10,7 +10,7 @@ import {
   CONNECTION_HELP,
   parseHandle,
 } from "./_ether_common.ts";
-import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand } from "../../lib/ether/mod.ts";
 
 const HELP = `Usage: mxy ether free HANDLE [options]
 
@@ -32,7 +32,7 @@ export const command: Command = {
     const handle = parseHandle(h);
     const conn = await connectFromFlags(flags);
     try {
-      await conn.request(Op.FREE, { handle });
+      await conn.request(EtherCommand.FREE, { handle });
     } finally {
       conn.close();
     }

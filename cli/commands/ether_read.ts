@@ -11,7 +11,7 @@ import {
   parseHandle,
   toHex,
 } from "./_ether_common.ts";
-import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand } from "../../lib/ether/mod.ts";
 import { write } from "../_io.ts";
 
 const HELP = `Usage: mxy ether read HANDLE SIZE [options]
@@ -42,7 +42,7 @@ export const command: Command = {
     }
     const conn = await connectFromFlags(flags);
     try {
-      const r = await conn.request(Op.READ, { handle, size: Number(sizeText) });
+      const r = await conn.request(EtherCommand.READ, { handle, size: Number(sizeText) });
       await write("stdout", flags.values.raw ? r.payload : `${toHex(r.payload)}\n`);
     } finally {
       conn.close();

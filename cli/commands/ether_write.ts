@@ -13,7 +13,7 @@ import {
   dataFromFlags,
   parseHandle,
 } from "./_ether_common.ts";
-import { EtherCommand as Op } from "../../lib/ether/protocol.ts";
+import { EtherCommand } from "../../lib/ether/mod.ts";
 
 const HELP = `Usage: mxy ether write HANDLE (--data TEXT | --hex HEX | --file PATH) [options]
 
@@ -40,7 +40,7 @@ export const command: Command = {
     if (!data) throw new UsageError("Give the bytes to write with --data, --hex or --file");
     const conn = await connectFromFlags(flags);
     try {
-      await conn.request(Op.WRITE, { handle, payload: data });
+      await conn.request(EtherCommand.WRITE, { handle, payload: data });
     } finally {
       conn.close();
     }

@@ -4,11 +4,9 @@
  * @module
  */
 import { type Command, type ParsedFlags, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { EtherServer } from "../../lib/ether/server.ts";
-import { ETHER_DEFAULT_PORT, EtherError } from "../../lib/ether/protocol.ts";
+import { ETHER_DEFAULT_PORT, EtherError, type EtherServer } from "../../lib/ether/mod.ts";
 import { env, writeSync } from "../_io.ts";
-import { onTerminate, statFile } from "../../lib/runtime/mod.ts";
-import { databaseEngine } from "../../lib/ether/db_engine.ts";
+import { onTerminate, serveEther, statFile } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy serve [options]
 
@@ -20,14 +18,15 @@ Options:
   --host HOST                Address to bind (default 127.0.0.1; anything but loopback needs a token)
   -p, --port N               Port (default ${ETHER_DEFAULT_PORT}; 0 picks a free one)
   --token T                  Require AUTH with T as each connection's first request (default: $MXY_TOKEN)
-  --db FILE                  Preload FILE as database 0; reloaded when the file is replaced
+  --db FILE                  Preload FILE as database 0 (read into memory); reloaded when a new
+                             file is renamed over it (a file rewritten in place is not reloaded)
   --db-dir DIR               Let clients open databases under DIR (DB_OPEN)
   --max-connections N        Refuse connections beyond N with ERROR BUSY (default 1024)
   --max-memory SIZE          Memory all blocks may use, e.g. 512M, 2G (default 1G)
   --max-connection-memory SIZE  Memory one connection may use (default 256M)
   --idle-timeout MS          Close connections idle this long; 0 = never (default 300000)
   --frame-timeout MS         Close connections that leave a frame unfinished this long (default 10000)
-  --reload-interval MS       How often to check --db for replacement (default 1000)
+  --reload-interval MS       How often to check --db for a new file (default 1000)
   -q, --quiet                Do not log connections' failures
   -h, --help                 Show this help`;
 
@@ -100,7 +99,7 @@ export const command: Command = {
     };
     let server: EtherServer;
     try {
-      server = EtherServer.listen({
+      server = await serveEther({
         host,
         port: Number(portText),
         token,
@@ -110,22 +109,18 @@ export const command: Command = {
         idleTimeoutMs: msFlag(flags, "idle-timeout", 300_000, 0),
         frameTimeoutMs: msFlag(flags, "frame-timeout", 10_000, 1),
         reloadIntervalMs: msFlag(flags, "reload-interval", 1000, 10),
-        dbDir,
-        dbFile,
-        engine: databaseEngine,
+        databaseDir: dbDir,
+        databaseFile: dbFile,
         log,
       });
     } catch (err) {
-      if (err instanceof EtherError) throw new UsageError(err.message);
-      throw new Error(
-        `Cannot listen on ${host}:${portText}: ${err instanceof Error ? err.message : err}`,
-      );
-    }
-    try {
-      await server.preload();
-    } catch (err) {
-      await server.close();
-      throw new Error(`Cannot load --db "${dbFile}": ${err instanceof Error ? err.message : err}`);
+      const text = err instanceof Error ? err.message : String(err);
+      if (err instanceof EtherError) {
+        // `denied`: a non-loopback address without a token; anything else is about --db
+        if (err.code === "denied") throw new UsageError(text);
+        throw new Error(`Cannot load --db "${dbFile}": ${text}`);
+      }
+      throw new Error(`Cannot listen on ${host}:${portText}: ${text}`);
     }
     writeSync(
       "stderr",

@@ -1,21 +1,16 @@
 /**
- * Buffered exact-length reads from a TCP stream, shared by the Ether server and client.
+ * Buffered exact-length reads from a byte stream, shared by the Ether server and client.
  *
  * @module
  */
-import type { TcpStream } from "../runtime/net.ts";
+import type { EtherByteStream } from "./byte_stream.ts";
 
 /**
- * Reads exact byte counts from a stream through one reusable buffer.
- *
- * @example
- * ```ts ignore
- * const r = new FrameReader(stream);
- * const header = await r.readExact(24); // a view, valid until the next read
- * ```
+ * Reads exact byte counts from a stream through one reusable buffer: `readExact(24)` gives a
+ * header as a view that stays valid until the next read.
  */
 export class FrameReader {
-  #stream: TcpStream;
+  #stream: EtherByteStream;
   #buf: Uint8Array;
   #start = 0;
   #end = 0;
@@ -30,7 +25,7 @@ export class FrameReader {
    * @param direct Reads longer than this that are not buffered yet go straight into a fresh
    *   array (worth it when the caller keeps the bytes). Default: the buffer size.
    */
-  constructor(stream: TcpStream, size = 64 * 1024, direct = size) {
+  constructor(stream: EtherByteStream, size = 64 * 1024, direct = size) {
     this.#stream = stream;
     this.#buf = new Uint8Array(size);
     this.#direct = Math.min(direct, size);

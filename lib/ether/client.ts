@@ -1,14 +1,25 @@
 /**
- * The Ether client: connect to a server (mxy's or the reference C one), ping it, allocate remote
- * memory blocks that keep a local mirror, and query databases. Requests may be issued
- * concurrently on one connection: they are pipelined and answered in order.
+ * The Ether client core: talks to a server (mxy's or the reference C one) over any
+ * {@linkcode EtherByteStream}: ping it, allocate remote memory blocks that keep a local mirror,
+ * and query databases. Requests may be issued concurrently on one client: they are pipelined and
+ * answered in order. `connectEther` of `@mxy/mxy/deno` opens one over TCP.
  *
  * @module
  */
 import { FrameReader } from "./_frame_reader.ts";
 import {
+  FIELD_COMMAND,
+  FIELD_FLAGS,
+  FIELD_HANDLE,
+  FIELD_MAGIC,
+  FIELD_RESERVED,
+  FIELD_SIZE,
+  FIELD_VERSION,
+} from "./_header_fields.ts";
+import type { EtherByteStream } from "./byte_stream.ts";
+import { EtherError, type EtherErrorCode, etherErrorName } from "./ether_error.ts";
+import {
   decodeEtherCapabilities,
-  ETHER_DEFAULT_PORT,
   ETHER_HEADER_SIZE,
   ETHER_MAGIC,
   ETHER_MAX_PAYLOAD,
@@ -17,26 +28,59 @@ import {
   EtherCapability,
   EtherCommand,
   etherCommandName,
-  EtherError,
-  EtherErrorCode,
-  etherErrorName,
   EtherFlag,
+  etherHeaderProblem,
+  etherSizeIsLength,
 } from "./protocol.ts";
-import { connectTcp, type TcpStream } from "../runtime/net.ts";
 
-/** Options for {@linkcode connect}. */
-export interface ConnectOptions {
-  /** The port. Default 9999. */
-  port?: number;
-  /** The server's token, sent with AUTH as the first request. */
+/**
+ * Options for {@linkcode EtherClient} and {@linkcode EtherClient.open}.
+ *
+ * @example
+ * ```ts
+ * import { EtherClient, type EtherClientOptions, EtherServer } from "@mxy/mxy/ether";
+ * import { connectTcp, listenTcp } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const server = new EtherServer();
+ * server.listen(listenTcp(0, { host: "127.0.0.1" }));
+ * const options: EtherClientOptions = { address: `127.0.0.1:${server.port}`, timeout: 2000 };
+ * const client = await EtherClient.open(await connectTcp("127.0.0.1", { port: server.port }), options);
+ * assert.equal(client.address, options.address);
+ * client.close();
+ * await server.close();
+ * ```
+ */
+export interface EtherClientOptions {
+  /** The server's address (`host:port`), for messages. Default `"the server"`. */
+  address?: string;
+  /** The server's token, sent with AUTH as the first request by {@linkcode EtherClient.open}. */
   token?: string;
-  /** How long one request (and connecting) may take, in ms. Default 10000. */
+  /** How long one request may wait for its reply, in ms; 0 waits forever. Default 10000. */
   timeout?: number;
-  /** Use the reference framing even if the server offers more (for interoperability tests). */
+  /**
+   * Use the reference framing even if the server offers more: {@linkcode EtherClient.open} skips
+   * the capability negotiation (for interoperability tests).
+   */
   legacy?: boolean;
 }
 
-/** A reply: its header fields and payload. */
+/**
+ * A reply: its header fields and payload.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { EtherCommand, type EtherReply } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const reply: EtherReply = await client.request(EtherCommand.STATS);
+ * assert.equal(reply.command, EtherCommand.OK);
+ * assert.equal(JSON.parse(new TextDecoder().decode(reply.payload)).connections, 1);
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherReply {
   /** The reply's command (OK, PONG). */
   command: number;
@@ -46,7 +90,25 @@ export interface EtherReply {
   payload: Uint8Array;
 }
 
-/** Options for {@linkcode EtherConnection.request}. */
+/**
+ * Options for {@linkcode EtherClient.request}.
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { EtherCommand, type EtherRequestOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const { handle } = await client.request(EtherCommand.ALLOC, { size: 4 });
+ * const write: EtherRequestOptions = { handle, payload: new Uint8Array([1, 2]) };
+ * await client.request(EtherCommand.WRITE, write);
+ * const read = await client.request(EtherCommand.READ, { handle, size: 2 });
+ * assert.deepEqual([...read.payload], [1, 2]);
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherRequestOptions {
   /** The handle field. Default 0. */
   handle?: bigint;
@@ -68,94 +130,26 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Connects to an Ether server, authenticates when a token is given and negotiates capabilities
- * (falling back to the reference framing against a server that does not announce any).
- *
- * @param host Host name or address.
- * @param options Port, token and timeout.
- * @returns The connection.
- * @example
- * ```ts
- * import { EtherServer } from "./server.ts";
- * import { connect } from "./client.ts";
- * import assert from "node:assert/strict";
- * const server = EtherServer.listen({ port: 0 });
- * const c = await connect("127.0.0.1", { port: server.port });
- * const buf = await c.alloc(4);
- * await buf.write(new Uint8Array([1, 2, 3, 4]));
- * assert.deepEqual([...await buf.read()], [1, 2, 3, 4]);
- * await buf.free();
- * c.close();
- * await server.close();
- * ```
- */
-export async function connect(
-  host: string,
-  options: ConnectOptions = {},
-): Promise<EtherConnection> {
-  const port = options.port ?? ETHER_DEFAULT_PORT;
-  const timeout = options.timeout ?? 10_000;
-  let stream: TcpStream;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const connecting = connectTcp(host, { port });
-  try {
-    stream = await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new EtherError(
-                EtherErrorCode.TIMEOUT,
-                `Connecting to ${host}:${port} timed out after ${timeout} ms`,
-              ),
-            ),
-          timeout,
-        );
-      }),
-    ]);
-  } catch (err) {
-    if (err instanceof EtherError) {
-      connecting.then((late) => late.close(), () => {}); // do not leak a late connection
-      throw err;
-    }
-    throw new EtherError(
-      EtherErrorCode.NETWORK,
-      `Cannot connect to ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-  const conn = new EtherConnection(stream, `${host}:${port}`, timeout);
-  try {
-    if (options.token !== undefined) {
-      await conn.request(EtherCommand.AUTH, { payload: encoder.encode(options.token) });
-    }
-    if (!options.legacy) await conn.negotiate();
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  return conn;
-}
-
-/**
- * A connection to an Ether server. Create it with {@linkcode connect}.
+ * A client of an Ether server over one byte stream. {@linkcode EtherClient.open} authenticates
+ * and negotiates capabilities; `connectEther` of `@mxy/mxy/deno` connects over TCP first.
  *
  * @example
  * ```ts
- * import { EtherServer } from "./server.ts";
- * import { connect } from "./client.ts";
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { VERSION } from "@mxy/mxy";
  * import assert from "node:assert/strict";
- * const server = EtherServer.listen({ port: 0 });
- * const c = await connect("127.0.0.1", { port: server.port });
- * assert.equal(c.capabilities?.software, "mxy/0.1.0");
- * c.close();
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * assert.equal(client.capabilities?.software, `mxy/${VERSION}`);
+ * const block = await client.alloc(4);
+ * await block.write(new Uint8Array([1, 2, 3, 4]));
+ * assert.deepEqual([...await block.read()], [1, 2, 3, 4]);
+ * client.close();
  * await server.close();
  * ```
  */
-export class EtherConnection {
-  #stream: TcpStream;
+export class EtherClient {
+  #stream: EtherByteStream;
   #reader: FrameReader;
   #pending: Pending[] = [];
   #head = 0;
@@ -173,26 +167,68 @@ export class EtherConnection {
   #caps: EtherCapabilities | null = null;
   #noPayload = false;
   #errorMessages = false;
-  /** `host:port` of the server. */
+  /** The server's address (`host:port`), for messages. */
   readonly address: string;
 
   /**
-   * @param stream A connected stream.
-   * @param address `host:port`, for messages.
-   * @param timeout Per-request timeout in ms.
+   * Starts a client on a connected stream, in the reference framing, without AUTH or
+   * negotiation (see {@linkcode EtherClient.open} for both).
+   *
+   * @param stream The connection to the server; the client closes it when closed.
+   * @param options Address for messages and request timeout.
    */
-  constructor(stream: TcpStream, address: string, timeout: number) {
+  constructor(stream: EtherByteStream, options: EtherClientOptions = {}) {
     this.#stream = stream;
     this.#reader = new FrameReader(stream, 128 * 1024, 16 * 1024);
-    this.address = address;
-    this.#timeout = timeout;
+    this.address = options.address ?? "the server";
+    const timeout = this.#timeout = options.timeout ?? 10_000;
     if (timeout > 0) {
       this.#timer = setInterval(
         () => this.#checkTimeout(),
         Math.max(20, Math.min(1000, timeout / 4)),
       );
     }
-    this.#readLoop().catch((err) => this.#fail(EtherErrorCode.NETWORK, `${err}`));
+    this.#readLoop().catch((err) => this.#fail("network", `${err}`));
+  }
+
+  /**
+   * Starts a client on a connected stream: sends AUTH when a token is given, then negotiates
+   * capabilities ({@linkcode EtherClient.negotiate}), falling back to the reference framing
+   * against a server that announces none. On failure the stream is closed.
+   *
+   * @param stream The connection to the server.
+   * @param options Token, timeout, address for messages, legacy framing.
+   * @returns The client, ready for requests.
+   * @throws {EtherError} `auth-failed` for a refused token, `network` or `timeout` when the
+   *   server does not answer.
+   * @example
+   * ```ts
+   * import { connectTcp, serveEther } from "@mxy/mxy/deno";
+   * import { EtherClient } from "@mxy/mxy/ether";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0, token: "s3cret" });
+   * const stream = await connectTcp("127.0.0.1", { port: server.port });
+   * const client = await EtherClient.open(stream, { token: "s3cret" });
+   * assert.equal(typeof (await client.ping()), "number");
+   * client.close();
+   * await server.close();
+   * ```
+   */
+  static async open(
+    stream: EtherByteStream,
+    options: EtherClientOptions = {},
+  ): Promise<EtherClient> {
+    const client = new EtherClient(stream, options);
+    try {
+      if (options.token !== undefined) {
+        await client.request(EtherCommand.AUTH, { payload: encoder.encode(options.token) });
+      }
+      if (!options.legacy) await client.negotiate();
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return client;
   }
 
   /** What the server announced, or `null` for a reference server (legacy framing). */
@@ -207,12 +243,20 @@ export class EtherConnection {
 
   /**
    * Asks the server for its capabilities (PING with the CAPABILITIES flag) and switches to the
-   * short framing when it supports it. Called by {@linkcode connect}.
+   * short framing when it supports it. Called by {@linkcode EtherClient.open}.
    *
    * @returns The capabilities, or `null` against a reference server.
    * @example
-   * ```ts ignore
-   * const caps = await conn.negotiate();
+   * ```ts
+   * import { connectTcp, serveEther } from "@mxy/mxy/deno";
+   * import { EtherClient, EtherCapability } from "@mxy/mxy/ether";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = new EtherClient(await connectTcp("127.0.0.1", { port: server.port }));
+   * const caps = await client.negotiate();
+   * assert.ok(caps !== null && (caps.bits & EtherCapability.NO_PAYLOAD) !== 0);
+   * client.close();
+   * await server.close();
    * ```
    */
   async negotiate(): Promise<EtherCapabilities | null> {
@@ -222,7 +266,7 @@ export class EtherConnection {
     } catch (err) {
       if (
         err instanceof EtherError &&
-        (err.code === EtherErrorCode.INVALID || err.code === EtherErrorCode.UNKNOWN_COMMAND)
+        (err.code === "invalid-request" || err.code === "unknown-command")
       ) {
         return null; // a server that refuses the flag: stay with the legacy framing
       }
@@ -252,14 +296,16 @@ export class EtherConnection {
     }
     if (now - this.#headSince > this.#timeout) {
       this.#fail(
-        EtherErrorCode.TIMEOUT,
+        "timeout",
         `${etherCommandName(p.command)} to ${this.address} got no reply within ${this.#timeout} ms`,
       );
     }
   }
 
-  #fail(code: number, message: string): void {
-    if (!this.#failure) this.#failure = new EtherError(code, message);
+  #fail(code: EtherErrorCode | EtherError, message = ""): void {
+    if (!this.#failure) {
+      this.#failure = code instanceof EtherError ? code : new EtherError(code, message);
+    }
     const err = this.#failure;
     const pending = this.#pending.slice(this.#head);
     this.#pending = [];
@@ -288,24 +334,20 @@ export class EtherConnection {
       const hb = await r.readExact(ETHER_HEADER_SIZE);
       if (!hb) {
         if (!this.#closed || this.#head < this.#pending.length) {
-          this.#fail(EtherErrorCode.NETWORK, `Connection to ${this.address} closed by the server`);
+          this.#fail("network", `Connection to ${this.address} closed by the server`);
         }
         return;
       }
       const v = new DataView(hb.buffer, hb.byteOffset, ETHER_HEADER_SIZE);
-      const magic = v.getUint32(0);
-      const version = hb[4];
-      const command = hb[5];
-      const handle = v.getBigUint64(8);
-      const size = v.getUint32(16);
-      const reserved = v.getInt32(20);
-      if (magic !== ETHER_MAGIC || version !== ETHER_VERSION || size > ETHER_MAX_PAYLOAD) {
-        this.#fail(
-          EtherErrorCode.CORRUPT,
-          `Reply from ${this.address} has a bad header (magic 0x${
-            magic.toString(16)
-          }, version ${version}, size ${size})`,
-        );
+      const magic = v.getUint32(FIELD_MAGIC);
+      const version = hb[FIELD_VERSION];
+      const command = hb[FIELD_COMMAND];
+      const handle = v.getBigUint64(FIELD_HANDLE);
+      const size = v.getUint32(FIELD_SIZE);
+      const reserved = v.getInt32(FIELD_RESERVED);
+      const bad = etherHeaderProblem(magic, version, size, ETHER_MAX_PAYLOAD);
+      if (bad) {
+        this.#fail("corrupt", `Reply from ${this.address} has a bad header: ${bad}`);
         return;
       }
       let payload: Uint8Array = new Uint8Array(0);
@@ -313,7 +355,7 @@ export class EtherConnection {
         const p = await r.readExact(size);
         if (!p) {
           this.#fail(
-            EtherErrorCode.NETWORK,
+            "network",
             `Connection to ${this.address} closed in the middle of a reply`,
           );
           return;
@@ -326,9 +368,11 @@ export class EtherConnection {
         const why = command === EtherCommand.ERROR
           ? etherErrorName(reserved)
           : etherCommandName(command);
+        const message = `Server ${this.address} sent ${why} without a request`;
         this.#fail(
-          command === EtherCommand.ERROR ? reserved : EtherErrorCode.CORRUPT,
-          `Server ${this.address} sent ${why} without a request`,
+          command === EtherCommand.ERROR
+            ? EtherError.fromWire(reserved, message)
+            : new EtherError("corrupt", message),
         );
         return;
       }
@@ -344,7 +388,7 @@ export class EtherConnection {
       if (command === EtherCommand.ERROR) {
         const text = payload.length > 0 ? decoder.decode(payload) : etherErrorName(reserved);
         pending.reject(
-          new EtherError(
+          EtherError.fromWire(
             reserved,
             `${etherCommandName(pending.command)} failed on ${this.address}: ${text}`,
           ),
@@ -364,7 +408,7 @@ export class EtherConnection {
     this.#drain(data).catch((err) => {
       this.#writing = false;
       this.#fail(
-        EtherErrorCode.NETWORK,
+        "network",
         `Sending to ${this.address} failed: ${err instanceof Error ? err.message : err}`,
       );
     });
@@ -389,14 +433,15 @@ export class EtherConnection {
    * @returns The reply.
    * @example
    * ```ts
-   * import { EtherServer } from "./server.ts";
-   * import { connect } from "./client.ts";
-   * import { EtherCommand } from "./protocol.ts";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import { EtherCommand } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
-   * const server = EtherServer.listen({ port: 0 });
-   * const c = await connect("127.0.0.1", { port: server.port });
-   * assert.equal((await c.request(EtherCommand.PING)).command, EtherCommand.PONG);
-   * c.close();
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * assert.equal((await client.request(EtherCommand.PING)).command, EtherCommand.PONG);
+   * const alloc = await client.request(EtherCommand.ALLOC, { size: 16 });
+   * assert.notEqual(alloc.handle, 0n);
+   * client.close();
    * await server.close();
    * ```
    */
@@ -404,11 +449,10 @@ export class EtherConnection {
     if (this.#closed) {
       return Promise.reject(
         this.#failure ??
-          new EtherError(EtherErrorCode.NETWORK, `Connection to ${this.address} is closed`),
+          new EtherError("network", `Connection to ${this.address} is closed`),
       );
     }
-    const lengthCmd = command === EtherCommand.ALLOC || command === EtherCommand.REALLOC ||
-      command === EtherCommand.READ;
+    const lengthCmd = etherSizeIsLength(command);
     let flags = options.flags ?? 0;
     if (this.#errorMessages) flags |= EtherFlag.ERROR_MESSAGE;
     let size: number;
@@ -434,12 +478,12 @@ export class EtherConnection {
     }
     const out = new Uint8Array(ETHER_HEADER_SIZE + body);
     const v = new DataView(out.buffer, 0, ETHER_HEADER_SIZE);
-    v.setUint32(0, ETHER_MAGIC);
-    out[4] = ETHER_VERSION;
-    out[5] = command;
-    v.setUint16(6, flags);
-    v.setBigUint64(8, BigInt.asUintN(64, options.handle ?? 0n));
-    v.setUint32(16, size);
+    v.setUint32(FIELD_MAGIC, ETHER_MAGIC);
+    out[FIELD_VERSION] = ETHER_VERSION;
+    out[FIELD_COMMAND] = command;
+    v.setUint16(FIELD_FLAGS, flags);
+    v.setBigUint64(FIELD_HANDLE, BigInt.asUintN(64, options.handle ?? 0n));
+    v.setUint32(FIELD_SIZE, size);
     if (!lengthCmd && options.payload) out.set(options.payload, ETHER_HEADER_SIZE);
     return new Promise<EtherReply>((resolve, reject) => {
       this.#pending.push({ command, resolve, reject });
@@ -452,8 +496,15 @@ export class EtherConnection {
    *
    * @returns The round-trip time in milliseconds.
    * @example
-   * ```ts ignore
-   * const ms = await conn.ping();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const ms = await client.ping();
+   * assert.ok(ms >= 0);
+   * client.close();
+   * await server.close();
    * ```
    */
   async ping(): Promise<number> {
@@ -468,8 +519,16 @@ export class EtherConnection {
    * @param size Bytes wanted.
    * @returns The remote buffer (its mirror starts zeroed too).
    * @example
-   * ```ts ignore
-   * const buf = await conn.alloc(64);
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(64);
+   * assert.equal(block.size, 64);
+   * assert.deepEqual(await block.read(), new Uint8Array(64)); // zeroed
+   * client.close();
+   * await server.close();
    * ```
    */
   async alloc(size: number): Promise<RemoteBuffer> {
@@ -484,8 +543,17 @@ export class EtherConnection {
    * @param size Its size, for the mirror.
    * @returns The remote buffer.
    * @example
-   * ```ts ignore
-   * const same = conn.buffer(buf.handle, buf.size);
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(2);
+   * await block.write(new Uint8Array([5, 6]));
+   * const same = client.buffer(block.handle, 2);
+   * assert.deepEqual([...await same.read()], [5, 6]);
+   * client.close();
+   * await server.close();
    * ```
    */
   buffer(handle: bigint, size: number): RemoteBuffer {
@@ -498,8 +566,21 @@ export class EtherConnection {
    * @param path Its path relative to the server's database folder.
    * @returns The database handle.
    * @example
-   * ```ts ignore
-   * const db = await conn.openDatabase("geo.mxy");
+   * ```ts
+   * import { DatabaseBuilder } from "@mxy/mxy/db";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const builder = new DatabaseBuilder();
+   * builder.add("198.51.100.0/24", { owner: "lab" });
+   * await Deno.writeFile(`${dir}/lab.mxy`, builder.build());
+   * const server = await serveEther({ host: "127.0.0.1", port: 0, databaseDir: dir });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const db = await client.openDatabase("lab.mxy");
+   * assert.equal((await client.query(db, "198.51.100.1") as { data: { owner: string } }).data.owner, "lab");
+   * client.close();
+   * await server.close();
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   async openDatabase(path: string): Promise<bigint> {
@@ -513,8 +594,21 @@ export class EtherConnection {
    * @param bytes The `.mxy` / `.mmdb` bytes.
    * @returns The database handle.
    * @example
-   * ```ts ignore
-   * const db = await conn.loadDatabase(await Deno.readFile("geo.mxy"));
+   * ```ts
+   * import { DatabaseBuilder } from "@mxy/mxy/db";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const builder = new DatabaseBuilder();
+   * builder.add("203.0.113.0/24", { tag: "uploaded" });
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const db = await client.loadDatabase(builder.build());
+   * assert.equal(
+   *   await client.queryJson(db, "203.0.113.5"),
+   *   '{"kind":"ip","data":{"tag":"uploaded"},"network":"203.0.113.0/24","prefixLength":24}',
+   * );
+   * client.close();
+   * await server.close();
    * ```
    */
   async loadDatabase(bytes: Uint8Array): Promise<bigint> {
@@ -534,8 +628,20 @@ export class EtherConnection {
    * @param query The query (an IP address, …).
    * @returns JSON text (`null` when nothing matches).
    * @example
-   * ```ts ignore
-   * const json = await conn.queryJson(0n, "1.2.3.4");
+   * ```ts
+   * import { DatabaseBuilder } from "@mxy/mxy/db";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const builder = new DatabaseBuilder();
+   * builder.add("203.0.113.0/24", { n: 2n ** 64n - 1n });
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const db = await client.loadDatabase(builder.build());
+   * // 64-bit integers keep every digit in the JSON text
+   * assert.match(await client.queryJson(db, "203.0.113.5"), /"n":18446744073709551615/);
+   * assert.equal(await client.queryJson(db, "192.0.2.1"), "null");
+   * client.close();
+   * await server.close();
    * ```
    */
   async queryJson(db: bigint, query: string): Promise<string> {
@@ -553,8 +659,23 @@ export class EtherConnection {
    * @param query The query.
    * @returns The parsed JSON result, `null` when nothing matches.
    * @example
-   * ```ts ignore
-   * const result = await conn.query(0n, "1.2.3.4");
+   * ```ts
+   * import { DatabaseBuilder } from "@mxy/mxy/db";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const builder = new DatabaseBuilder();
+   * builder.add("203.0.113.0/24", { tag: "x" });
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const db = await client.loadDatabase(builder.build());
+   * assert.deepEqual(await client.query(db, "203.0.113.5"), {
+   *   kind: "ip",
+   *   data: { tag: "x" },
+   *   network: "203.0.113.0/24",
+   *   prefixLength: 24,
+   * });
+   * client.close();
+   * await server.close();
    * ```
    */
   async query(db: bigint, query: string): Promise<unknown> {
@@ -567,8 +688,19 @@ export class EtherConnection {
    * @param db The database handle.
    * @returns A promise that settles once closed.
    * @example
-   * ```ts ignore
-   * await conn.closeDatabase(db);
+   * ```ts
+   * import { DatabaseBuilder } from "@mxy/mxy/db";
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const builder = new DatabaseBuilder();
+   * builder.add("203.0.113.0/24", { tag: "x" });
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const db = await client.loadDatabase(builder.build());
+   * await client.closeDatabase(db);
+   * await assert.rejects(client.query(db, "203.0.113.5"), { code: "not-found" });
+   * client.close();
+   * await server.close();
    * ```
    */
   async closeDatabase(db: bigint): Promise<void> {
@@ -580,8 +712,15 @@ export class EtherConnection {
    *
    * @returns The parsed STATS reply.
    * @example
-   * ```ts ignore
-   * const { connections } = await conn.stats();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const { connections } = await client.stats();
+   * assert.equal(connections, 1);
+   * client.close();
+   * await server.close();
    * ```
    */
   async stats(): Promise<Record<string, unknown>> {
@@ -593,14 +732,21 @@ export class EtherConnection {
    * Closes the connection; the server frees its blocks. Pending requests fail with NETWORK.
    *
    * @example
-   * ```ts ignore
-   * conn.close();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * client.close();
+   * assert.equal(client.closed, true);
+   * await assert.rejects(client.ping(), { code: "network" });
+   * await server.close();
    * ```
    */
   close(): void {
     if (this.#closed) return;
     if (this.#head < this.#pending.length) {
-      this.#fail(EtherErrorCode.NETWORK, `Connection to ${this.address} closed by the client`);
+      this.#fail("network", `Connection to ${this.address} closed by the client`);
       return;
     }
     this.#shutdown();
@@ -609,38 +755,41 @@ export class EtherConnection {
 
 /**
  * A block of remote memory with a local mirror of its contents (the last bytes written or read)
- * and its handle. Get one from {@linkcode EtherConnection.alloc}.
+ * and its handle. Get one from {@linkcode EtherClient.alloc}.
  *
  * @example
  * ```ts
- * import { EtherServer } from "./server.ts";
- * import { connect } from "./client.ts";
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import { RemoteBuffer } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
- * const server = EtherServer.listen({ port: 0 });
- * const c = await connect("127.0.0.1", { port: server.port });
- * const b = await c.alloc(2);
- * await b.write(new Uint8Array([7]));
- * assert.deepEqual([...b.mirror], [7, 0]);
- * await b.realloc(3);
- * assert.deepEqual([...await b.read()], [7, 0, 0]);
- * await b.free();
- * c.close();
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * const block = await client.alloc(2);
+ * assert.ok(block instanceof RemoteBuffer);
+ * await block.write(new Uint8Array([7]));
+ * assert.deepEqual([...block.mirror], [7, 0]);
+ * await block.realloc(3);
+ * assert.deepEqual([...await block.read()], [7, 0, 0]);
+ * await block.free();
+ * client.close();
  * await server.close();
  * ```
  */
 export class RemoteBuffer {
-  #conn: EtherConnection;
+  #conn: EtherClient;
   #mirror: Uint8Array;
   #freed = false;
   /** The block's handle on the server. */
   readonly handle: bigint;
 
   /**
-   * @param conn The connection that owns the block.
+   * Attaches to a block: {@linkcode EtherClient.alloc} and {@linkcode EtherClient.buffer} call it.
+   *
+   * @param conn The client whose connection owns the block.
    * @param handle The block's handle.
-   * @param size The block's size.
+   * @param size The block's size (of the mirror).
    */
-  constructor(conn: EtherConnection, handle: bigint, size: number) {
+  constructor(conn: EtherClient, handle: bigint, size: number) {
     this.#conn = conn;
     this.handle = handle;
     this.#mirror = new Uint8Array(size);
@@ -667,8 +816,17 @@ export class RemoteBuffer {
    * @param data The bytes; more than the block holds fails with OVERFLOW.
    * @returns A promise that settles once the server acknowledged.
    * @example
-   * ```ts ignore
-   * await buf.write(new TextEncoder().encode("hi"));
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(4);
+   * await block.write(new TextEncoder().encode("hi"));
+   * assert.deepEqual([...block.mirror], [104, 105, 0, 0]);
+   * await assert.rejects(block.write(new Uint8Array(5)), { code: "overflow" });
+   * client.close();
+   * await server.close();
    * ```
    */
   async write(data: Uint8Array): Promise<void> {
@@ -681,9 +839,17 @@ export class RemoteBuffer {
    *
    * @returns A promise that settles once written.
    * @example
-   * ```ts ignore
-   * buf.mirror[0] = 1;
-   * await buf.sync();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(2);
+   * block.mirror[0] = 1;
+   * await block.sync();
+   * assert.deepEqual([...await client.buffer(block.handle, 2).read()], [1, 0]);
+   * client.close();
+   * await server.close();
    * ```
    */
   async sync(): Promise<void> {
@@ -696,8 +862,17 @@ export class RemoteBuffer {
    * @param length Bytes wanted; default the whole block. The server caps it at the block size.
    * @returns The bytes read.
    * @example
-   * ```ts ignore
-   * const bytes = await buf.read();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(3);
+   * await block.write(new Uint8Array([1, 2, 3]));
+   * assert.deepEqual([...await block.read(2)], [1, 2]);
+   * assert.deepEqual([...await block.read(100)], [1, 2, 3]); // capped at the block's size
+   * client.close();
+   * await server.close();
    * ```
    */
   async read(length?: number): Promise<Uint8Array> {
@@ -715,8 +890,17 @@ export class RemoteBuffer {
    * @param size The new size.
    * @returns A promise that settles once resized.
    * @example
-   * ```ts ignore
-   * await buf.realloc(128);
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(1);
+   * await block.write(new Uint8Array([9]));
+   * await block.realloc(3);
+   * assert.deepEqual([...await block.read()], [9, 0, 0]);
+   * client.close();
+   * await server.close();
    * ```
    */
   async realloc(size: number): Promise<void> {
@@ -731,8 +915,17 @@ export class RemoteBuffer {
    *
    * @returns A promise that settles once freed.
    * @example
-   * ```ts ignore
-   * await buf.free();
+   * ```ts
+   * import { connectEther, serveEther } from "@mxy/mxy/deno";
+   * import assert from "node:assert/strict";
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * const client = await connectEther("127.0.0.1", { port: server.port });
+   * const block = await client.alloc(8);
+   * await block.free();
+   * assert.equal(block.freed, true);
+   * await assert.rejects(block.read(), { code: "corrupt" }); // use after free
+   * client.close();
+   * await server.close();
    * ```
    */
   async free(): Promise<void> {

@@ -1,81 +1,130 @@
 /**
- * What the Ether server needs from a database engine: open a file or bytes, look a query up,
- * close. The default engine is `lib/db/database.ts`; tests may pass another.
+ * The database side of the Ether server: what an open database offers
+ * ({@linkcode EtherDatabase}), how the server gets databases ({@linkcode EtherDatabaseEngine}: from
+ * uploaded bytes here, from files through a runtime adapter) and the default engine, mxy's own
+ * query engine ({@linkcode mxyDatabaseEngine}).
  *
  * @module
  */
+import { Database } from "../db/database.ts";
+import { type MmdbValue, valueToJson } from "../format/value.ts";
 
-/** An open database the server can query. */
-export interface QueryableDatabase {
-  /** Looks a query up; the result must be JSON-serialisable (bigint allowed) or `null`. */
+/**
+ * An open database the server can query.
+ *
+ * @example
+ * ```ts
+ * import type { EtherDatabase } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const table: EtherDatabase = {
+ *   lookup: (query) => (query === "a" ? { hit: true } : null),
+ *   close() {},
+ * };
+ * assert.deepEqual(table.lookup("a"), { hit: true });
+ * ```
+ */
+export interface EtherDatabase {
+  /**
+   * Looks a query up (DB_QUERY).
+   *
+   * @param query The query text (an IP address, a domain …).
+   * @returns A value {@linkcode EtherDatabaseEngine.toJson} can serialise, or `null` for no match.
+   */
   lookup(query: string): unknown;
-  /** Releases the database. */
+  /** Releases the database (DB_CLOSE, the connection closing, the server stopping). */
   close(): void;
 }
 
-/** Opens databases for the server. */
-export interface DatabaseEngine {
-  /** Opens a database file. */
-  open(path: string): Promise<QueryableDatabase>;
-  /** Opens a database held in memory (the server passes its own copy). */
-  fromBytes(bytes: Uint8Array): QueryableDatabase;
-  /** Serialises a lookup result to JSON text. */
+/**
+ * How an Ether server gets and serialises databases. Without an engine the server answers the
+ * database commands with `denied`. {@linkcode mxyDatabaseEngine} opens bytes; the runtime adapter
+ * `serveEther` (`@mxy/mxy/deno`) adds {@linkcode EtherDatabaseEngine.openNamed} and
+ * {@linkcode EtherDatabaseEngine.checkPreloaded} on top of it, from the file system.
+ *
+ * @example
+ * ```ts
+ * import { type EtherDatabaseEngine, mxyDatabaseEngine } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * // mxy's engine, with database 0 given from memory instead of a file
+ * let given = false;
+ * const engine: EtherDatabaseEngine = {
+ *   ...mxyDatabaseEngine,
+ *   checkPreloaded() {
+ *     if (given) return Promise.resolve(null); // unchanged
+ *     given = true;
+ *     return Promise.resolve({ lookup: () => ({ source: "memory" }), close() {} });
+ *   },
+ * };
+ * const db0 = await engine.checkPreloaded!();
+ * assert.equal(engine.toJson(db0?.lookup("x")), '{"source":"memory"}');
+ * assert.equal(await engine.checkPreloaded!(), null);
+ * ```
+ */
+export interface EtherDatabaseEngine {
+  /**
+   * Opens a database from bytes a client uploaded (DB_LOAD). The server passes its own copy.
+   *
+   * @param bytes The whole database file.
+   * @returns The database.
+   * @throws When the bytes are not a database (the client gets `database-error`).
+   */
+  fromBytes(bytes: Uint8Array): EtherDatabase;
+  /**
+   * Serialises a lookup result to the JSON text of a DB_QUERY reply.
+   *
+   * @param result What {@linkcode EtherDatabase.lookup} returned.
+   * @returns JSON text.
+   */
   toJson(result: unknown): string;
+  /**
+   * Opens the database a client names with DB_OPEN: a path relative to the server's database
+   * folder. Without it DB_OPEN is answered `denied`.
+   *
+   * @param path The client's path (not checked yet: the implementation confines it).
+   * @returns The database.
+   * @throws {EtherError} `denied` for a path it refuses, `not-found` for a missing file; any
+   *   other error (a file that is not a database) reaches the client as `database-error`.
+   */
+  openNamed?(path: string): Promise<EtherDatabase>;
+  /**
+   * Database 0 (the preloaded one), as a change: the server calls it once at start, then every
+   * `reloadIntervalMs`.
+   *
+   * @returns At the first call the preloaded database, or `null` when there is none; later a
+   *   fresh database once the source was replaced (the server swaps it in and closes the old
+   *   one), or `null` while nothing changed.
+   * @throws When a new database cannot be opened: at start the server fails; later it logs the
+   *   error and keeps serving the database it has.
+   */
+  checkPreloaded?(): Promise<EtherDatabase | null>;
 }
 
 /**
- * JSON text of a lookup result: bigint as a bare number, bytes as an array of numbers.
+ * mxy's query engine as an {@linkcode EtherDatabaseEngine}: opens `.mxy` and MaxMind DB bytes
+ * with {@linkcode Database.fromBytes}; results become JSON with 64-bit integers as bare numbers
+ * and bytes as arrays of numbers.
  *
- * @param value The value.
- * @returns JSON text.
  * @example
  * ```ts
- * import { resultToJson } from "./database_engine.ts";
+ * import { DatabaseBuilder } from "@mxy/mxy/db";
+ * import { mxyDatabaseEngine } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
- * assert.equal(resultToJson({ n: 2n ** 64n }), '{"n":18446744073709551616}');
+ * const builder = new DatabaseBuilder();
+ * builder.add("192.0.2.0/24", { n: 2n ** 64n - 1n });
+ * const db = mxyDatabaseEngine.fromBytes(builder.build());
+ * assert.equal(
+ *   mxyDatabaseEngine.toJson(db.lookup("192.0.2.1")),
+ *   '{"kind":"ip","data":{"n":18446744073709551615},"network":"192.0.2.0/24","prefixLength":24}',
+ * );
+ * assert.throws(() => mxyDatabaseEngine.fromBytes(new Uint8Array(10)));
+ * db.close();
  * ```
  */
-export function resultToJson(value: unknown): string {
-  const marks: string[] = [];
-  const text = JSON.stringify(value ?? null, (_k, v) => {
-    if (typeof v === "bigint") {
-      marks.push(v.toString());
-      return `\u0000big${marks.length - 1}\u0000`;
-    }
-    if (v instanceof Uint8Array) return Array.from(v);
-    return v;
-  });
-  if (marks.length === 0) return text;
-  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i) => marks[Number(i)]);
-}
-
-/**
- * Checks a path given by a client against the server's database folder: relative, no `..`
- * segment, no NUL, ends in `.mxy` or `.mmdb`.
- *
- * @param dir The server's `--db-dir`.
- * @param rel The client's path.
- * @returns The joined path, or a reason string prefixed with `!`.
- * @example
- * ```ts
- * import { resolveUnder } from "./database_engine.ts";
- * import assert from "node:assert/strict";
- * assert.equal(resolveUnder("/srv/db", "geo/city.mxy"), "/srv/db/geo/city.mxy");
- * assert.match(resolveUnder("/srv/db", "../etc/x.mxy"), /^!.*leaves/);
- * ```
- */
-export function resolveUnder(dir: string, rel: string): string {
-  if (rel.length === 0) return "!Empty database path";
-  if (rel.includes("\0")) return "!Database path contains a NUL byte";
-  if (rel.startsWith("/") || rel.startsWith("\\") || /^[A-Za-z]:/.test(rel)) {
-    return `!Database path "${rel}" is absolute; give a path relative to the database folder`;
-  }
-  const parts = rel.split(/[\\/]+/);
-  if (parts.some((p) => p === "..")) {
-    return `!Database path "${rel}" leaves the database folder`;
-  }
-  if (!/\.(mxy|mmdb)$/i.test(rel)) {
-    return `!Database path "${rel}" does not end in .mxy or .mmdb`;
-  }
-  return `${dir.replace(/[\\/]+$/, "")}/${parts.filter((p) => p !== "." && p !== "").join("/")}`;
-}
+export const mxyDatabaseEngine: EtherDatabaseEngine = {
+  fromBytes(bytes: Uint8Array): EtherDatabase {
+    return Database.fromBytes(bytes);
+  },
+  toJson(result: unknown): string {
+    return valueToJson((result ?? null) as MmdbValue | null);
+  },
+};

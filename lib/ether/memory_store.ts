@@ -6,14 +6,23 @@
  *
  * @module
  */
-import { EtherError, EtherErrorCode } from "./protocol.ts";
+import { EtherError } from "./ether_error.ts";
+import { formatEtherHandle as hex } from "./_header_fields.ts";
 
 /** Magic value of a live block's header. */
 const ALIVE = 0xb10cce11;
 /** Magic value written into a freed block's header. */
 const FREED = 0xdeadf4ee;
-/** Bytes of block header before the data. */
+/** Bytes of block header before the data: magic, size, owner and check word, each a u32. */
 const BLOCK_HEADER = 16;
+/** Offset of the magic value ({@linkcode ALIVE} or {@linkcode FREED}) in a block's header. */
+const AT_MAGIC = 0;
+/** Offset of the data size. */
+const AT_SIZE = 4;
+/** Offset of the owner's id. */
+const AT_OWNER = 8;
+/** Offset of the check word: `ALIVE ^ size`. */
+const AT_CHECK = 12;
 /** How many freed handles each owner remembers, to tell a double free from an unknown handle. */
 const DEFAULT_TOMBSTONES = 4096;
 
@@ -27,16 +36,16 @@ class Block {
   constructor(owner: number, handle: bigint, size: number) {
     this.raw = new Uint8Array(BLOCK_HEADER + size);
     this.header = new DataView(this.raw.buffer, 0, BLOCK_HEADER);
-    this.header.setUint32(0, ALIVE);
-    this.header.setUint32(4, size);
-    this.header.setUint32(8, owner >>> 0);
-    this.header.setUint32(12, ALIVE ^ size);
+    this.header.setUint32(AT_MAGIC, ALIVE);
+    this.header.setUint32(AT_SIZE, size);
+    this.header.setUint32(AT_OWNER, owner >>> 0);
+    this.header.setUint32(AT_CHECK, ALIVE ^ size);
     this.owner = owner;
     this.handle = handle;
   }
 
   get size(): number {
-    return this.header.getUint32(4);
+    return this.header.getUint32(AT_SIZE);
   }
 
   get data(): Uint8Array {
@@ -44,9 +53,9 @@ class Block {
   }
 
   check(): string | null {
-    const magic = this.header.getUint32(0);
+    const magic = this.header.getUint32(AT_MAGIC);
     if (magic === FREED) return "freed";
-    if (magic !== ALIVE || ((this.header.getUint32(12) ^ this.size) >>> 0) !== ALIVE) {
+    if (magic !== ALIVE || ((this.header.getUint32(AT_CHECK) ^ this.size) >>> 0) !== ALIVE) {
       return "damaged";
     }
     return null;
@@ -54,7 +63,7 @@ class Block {
 
   wipe(): void {
     this.raw.fill(0);
-    this.header.setUint32(0, FREED);
+    this.header.setUint32(AT_MAGIC, FREED);
   }
 }
 
@@ -64,7 +73,20 @@ interface Owner {
   tombstones: Set<bigint>;
 }
 
-/** Options for {@linkcode MemoryStore}. */
+/**
+ * Options for {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type MemoryStoreOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const options: MemoryStoreOptions = { maxOwnerBytes: 100, maxBlockBytes: 64 };
+ * const store = new MemoryStore(options);
+ * assert.throws(() => store.alloc(1, 65), { code: "out-of-memory" });
+ * store.alloc(1, 64);
+ * assert.throws(() => store.alloc(1, 64), { code: "out-of-memory" });
+ * ```
+ */
 export interface MemoryStoreOptions {
   /** Total bytes all blocks may hold. Default 1 GiB. */
   maxTotalBytes?: number;
@@ -76,8 +98,21 @@ export interface MemoryStoreOptions {
   tombstones?: number;
 }
 
-/** Counters of a {@linkcode MemoryStore}. */
-export interface MemoryStats {
+/**
+ * Counters of a {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type MemoryStoreStats } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const store = new MemoryStore();
+ * store.free(1, store.alloc(1, 10));
+ * store.alloc(1, 4);
+ * const stats: MemoryStoreStats = store.stats();
+ * assert.deepEqual(stats, { blocks: 1, bytesInUse: 4, peakBytes: 10, allocs: 2, frees: 1 });
+ * ```
+ */
+export interface MemoryStoreStats {
   /** Live blocks. */
   blocks: number;
   /** Bytes held by live blocks (data only). */
@@ -92,19 +127,19 @@ export interface MemoryStats {
 
 /**
  * Remote memory blocks with owners, quotas and handle checks. Every failure is an
- * {@linkcode EtherError} with the protocol's code.
+ * {@linkcode EtherError} (`out-of-memory`, `invalid-request`, `corrupt`, `overflow`, `not-found`).
  *
  * @example
  * ```ts
- * import { MemoryStore } from "./memory_store.ts";
+ * import { MemoryStore } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const store = new MemoryStore();
  * const h = store.alloc(1, 4);
  * store.write(1, h, new Uint8Array([1, 2]));
  * assert.deepEqual([...store.read(1, h, 100)], [1, 2, 0, 0]);
- * assert.throws(() => store.read(2, h, 4), { code: -7 });
+ * assert.throws(() => store.read(2, h, 4), { code: "not-found" });
  * store.free(1, h);
- * assert.throws(() => store.free(1, h), { code: -3 });
+ * assert.throws(() => store.free(1, h), { code: "corrupt" });
  * assert.equal(store.stats().bytesInUse, 0);
  * ```
  */
@@ -122,7 +157,11 @@ export class MemoryStore {
   #random = new BigUint64Array(64);
   #randomLeft = 0;
 
-  /** @param options Quotas and limits. */
+  /**
+   * Creates an empty store.
+   *
+   * @param options Quotas and limits.
+   */
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxTotal = options.maxTotalBytes ?? 1024 * 1024 * 1024;
     this.#maxOwner = options.maxOwnerBytes ?? 256 * 1024 * 1024;
@@ -153,13 +192,13 @@ export class MemoryStore {
   #checkQuota(o: Owner, extra: number, what: string): void {
     if (o.bytes + extra > this.#maxOwner) {
       throw new EtherError(
-        EtherErrorCode.NOMEM,
+        "out-of-memory",
         `${what}: the connection's quota of ${this.#maxOwner} bytes would be exceeded (${o.bytes} in use)`,
       );
     }
     if (this.#bytes + extra > this.#maxTotal) {
       throw new EtherError(
-        EtherErrorCode.NOMEM,
+        "out-of-memory",
         `${what}: the server's memory limit of ${this.#maxTotal} bytes would be exceeded (${this.#bytes} in use)`,
       );
     }
@@ -168,13 +207,13 @@ export class MemoryStore {
   #checkSize(size: number, what: string): void {
     if (!Number.isInteger(size) || size <= 0) {
       throw new EtherError(
-        EtherErrorCode.INVALID,
+        "invalid-request",
         `${what}: size must be at least 1 byte, got ${size}`,
       );
     }
     if (size > this.#maxBlock) {
       throw new EtherError(
-        EtherErrorCode.NOMEM,
+        "out-of-memory",
         `${what}: ${size} bytes is over the block limit of ${this.#maxBlock} bytes`,
       );
     }
@@ -182,25 +221,25 @@ export class MemoryStore {
 
   #block(owner: number, handle: bigint, what: string): Block {
     if (handle === 0n) {
-      throw new EtherError(EtherErrorCode.INVALID, `${what}: handle 0 is never valid`);
+      throw new EtherError("invalid-request", `${what}: handle 0 is never valid`);
     }
     const b = this.#blocks.get(handle);
     if (!b || b.owner !== owner) {
       if (this.#owners.get(owner)?.tombstones.has(handle)) {
         throw new EtherError(
-          EtherErrorCode.CORRUPT,
+          "corrupt",
           `${what}: block ${hex(handle)} was already freed (double free or use after free)`,
         );
       }
       throw new EtherError(
-        EtherErrorCode.NOTFOUND,
+        "not-found",
         `${what}: no block ${hex(handle)} on this connection`,
       );
     }
     const bad = b.check();
     if (bad) {
       throw new EtherError(
-        EtherErrorCode.CORRUPT,
+        "corrupt",
         `${what}: block ${hex(handle)} header is ${bad}`,
       );
     }
@@ -215,11 +254,11 @@ export class MemoryStore {
    * @returns The new block's handle (random, non-zero).
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore({ maxOwnerBytes: 10 });
    * assert.notEqual(s.alloc(1, 10), 0n);
-   * assert.throws(() => s.alloc(1, 1), { code: -1 });
+   * assert.throws(() => s.alloc(1, 1), { code: "out-of-memory" });
    * ```
    */
   alloc(owner: number, size: number): bigint {
@@ -254,12 +293,12 @@ export class MemoryStore {
    * @param handle The block's handle.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * const h = s.alloc(1, 8);
    * s.free(1, h);
-   * assert.throws(() => s.read(1, h, 8), { code: -3 });
+   * assert.throws(() => s.read(1, h, 8), { code: "corrupt" });
    * ```
    */
   free(owner: number, handle: bigint): void {
@@ -281,7 +320,7 @@ export class MemoryStore {
    * @param size The new size.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * const h = s.alloc(1, 2);
@@ -314,18 +353,18 @@ export class MemoryStore {
    * @param data The bytes; more than the block holds is OVERFLOW.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * const h = s.alloc(1, 1);
-   * assert.throws(() => s.write(1, h, new Uint8Array(2)), { code: -4 });
+   * assert.throws(() => s.write(1, h, new Uint8Array(2)), { code: "overflow" });
    * ```
    */
   write(owner: number, handle: bigint, data: Uint8Array): void {
     const b = this.#block(owner, handle, `WRITE of ${data.length} bytes`);
     if (data.length > b.size) {
       throw new EtherError(
-        EtherErrorCode.OVERFLOW,
+        "overflow",
         `WRITE of ${data.length} bytes: block ${hex(handle)} holds only ${b.size} bytes`,
       );
     }
@@ -342,7 +381,7 @@ export class MemoryStore {
    * @returns `min(size, block size)` bytes.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * const h = s.alloc(1, 3);
@@ -362,7 +401,7 @@ export class MemoryStore {
    * @returns Its size in bytes.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * assert.equal(s.sizeOf(1, s.alloc(1, 9)), 9);
@@ -379,7 +418,7 @@ export class MemoryStore {
    * @returns How many blocks were freed.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * s.alloc(1, 5); s.alloc(1, 5);
@@ -409,7 +448,7 @@ export class MemoryStore {
    * @returns Bytes in use.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * const s = new MemoryStore();
    * s.alloc(3, 7);
@@ -426,12 +465,12 @@ export class MemoryStore {
    * @returns Blocks, bytes in use, peak, allocations and frees.
    * @example
    * ```ts
-   * import { MemoryStore } from "./memory_store.ts";
+   * import { MemoryStore } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
    * assert.equal(new MemoryStore().stats().blocks, 0);
    * ```
    */
-  stats(): MemoryStats {
+  stats(): MemoryStoreStats {
     return {
       blocks: this.#blocks.size,
       bytesInUse: this.#bytes,
@@ -440,8 +479,4 @@ export class MemoryStore {
       frees: this.#frees,
     };
   }
-}
-
-function hex(h: bigint): string {
-  return `0x${h.toString(16).padStart(16, "0")}`;
 }

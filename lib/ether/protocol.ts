@@ -1,6 +1,6 @@
 /**
- * The Ether wire protocol, version 1: the 24-byte big-endian header, command and flag codes,
- * error codes, the capability payload of PONG and the typed {@linkcode EtherError}.
+ * The Ether wire protocol, version 1: the 24-byte big-endian header, command and flag codes and
+ * the capability payload of PONG (the error codes are in `ether_error.ts`).
  *
  * Header layout (all fields big-endian):
  *
@@ -18,19 +18,87 @@
  *
  * @module
  */
+import {
+  FIELD_COMMAND,
+  FIELD_FLAGS,
+  FIELD_HANDLE,
+  FIELD_MAGIC,
+  FIELD_RESERVED,
+  FIELD_SIZE,
+  FIELD_VERSION,
+} from "./_header_fields.ts";
 
-/** The magic number that starts every header. */
+/**
+ * The magic number that starts every header (bytes `e7 e7 e7 e7`).
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, ETHER_MAGIC } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bytes = encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * assert.equal(new DataView(bytes.buffer).getUint32(0), ETHER_MAGIC);
+ * ```
+ */
 export const ETHER_MAGIC = 0xe7e7e7e7;
-/** The protocol version this module speaks. */
+/**
+ * The protocol version this module speaks: byte 4 of every header.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, ETHER_VERSION } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bytes = encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 });
+ * assert.equal(bytes[4], ETHER_VERSION);
+ * ```
+ */
 export const ETHER_VERSION = 1;
-/** The length of a header in bytes. */
+/**
+ * The length of a header in bytes; a payload of `size` bytes follows it.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherMessage, ETHER_HEADER_SIZE, EtherCommand } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const m = encodeEtherMessage({ command: EtherCommand.WRITE, handle: 1n }, new Uint8Array(5));
+ * assert.equal(m.length, ETHER_HEADER_SIZE + 5);
+ * ```
+ */
 export const ETHER_HEADER_SIZE = 24;
-/** The largest payload (and `size` field) accepted: 16 MiB. */
+/**
+ * The largest payload (and `size` field) accepted: 16 MiB.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, ETHER_MAX_PAYLOAD, validateEtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const big = { command: 0x20, flags: 0, handle: 1n, size: ETHER_MAX_PAYLOAD + 1, reserved: 0 };
+ * assert.match(validateEtherHeader(decodeEtherHeader(encodeEtherHeader(big))) ?? "", /limit/);
+ * ```
+ */
 export const ETHER_MAX_PAYLOAD: number = 16 * 1024 * 1024;
-/** The default TCP port. */
+/**
+ * The default TCP port of servers and clients.
+ *
+ * @example
+ * ```ts
+ * import { ETHER_DEFAULT_PORT } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * assert.equal(ETHER_DEFAULT_PORT, 9999);
+ * ```
+ */
 export const ETHER_DEFAULT_PORT = 9999;
 
-/** EtherCommand codes. 0x30–0x3F and 0x40–0x4F are reserved for process and cluster operations. */
+/**
+ * The command codes of the header's `command` field (byte 5). 0x30–0x3F and 0x40–0x4F are
+ * reserved for process and cluster operations.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherMessage, EtherCommand } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeEtherMessage({ command: EtherCommand.ALLOC, size: 64 })[5], 0x10);
+ * ```
+ */
 export const EtherCommand = {
   /** Liveness check; answered by PONG. With {@linkcode EtherFlag.CAPABILITIES}, PONG carries capabilities. */
   PING: 0x01,
@@ -64,7 +132,17 @@ export const EtherCommand = {
   ERROR: 0xff,
 } as const;
 
-/** EtherFlag bits of the header's `flags` field. */
+/**
+ * The bits of the header's `flags` field (bytes 6–7).
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherMessage, EtherCommand, EtherFlag } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const ping = encodeEtherMessage({ command: EtherCommand.PING, flags: EtherFlag.CAPABILITIES });
+ * assert.equal(decodeEtherHeader(ping).flags & EtherFlag.CAPABILITIES, EtherFlag.CAPABILITIES);
+ * ```
+ */
 export const EtherFlag = {
   /**
    * On ALLOC, REALLOC and READ (where `size` is a length, not a payload length): no payload bytes
@@ -81,60 +159,9 @@ export const EtherFlag = {
 export const ETHER_KNOWN_FLAGS: number = EtherFlag.NO_PAYLOAD | EtherFlag.CAPABILITIES |
   EtherFlag.ERROR_MESSAGE;
 
-/** Error codes carried in the reserved field of an ERROR reply (as a signed 32-bit integer). */
-export const EtherErrorCode = {
-  /** Success. */
-  OK: 0,
-  /** Out of memory: a quota would be exceeded. */
-  NOMEM: -1,
-  /** A malformed request (bad header, handle 0, bad size, bad flags, bad argument). */
-  INVALID: -2,
-  /** A block's header is damaged or the block was already freed (double free, use after free). */
-  CORRUPT: -3,
-  /** A write larger than the block. */
-  OVERFLOW: -4,
-  /** A network failure (client side). */
-  NETWORK: -5,
-  /** An idle or partial-frame timeout. */
-  TIMEOUT: -6,
-  /** No such handle (or one owned by another connection), database or file. */
-  NOTFOUND: -7,
-  /** The command code is not known to the server. */
-  UNKNOWN_COMMAND: -8,
-  /** Authentication required or failed. */
-  AUTH: -9,
-  /** The server has reached its connection limit or is shutting down. */
-  BUSY: -10,
-  /** The request is not allowed (path outside `--db-dir`, no `--db-dir` configured). */
-  DENIED: -11,
-  /** A database could not be opened or queried. */
-  DATABASE: -12,
-} as const;
-
-/** Names of the error codes, by code. */
-const ERROR_NAMES: Map<number, string> = new Map(
-  Object.entries(EtherErrorCode).map(([name, code]) => [code, name]),
-);
 const COMMAND_NAMES: Map<number, string> = new Map(
   Object.entries(EtherCommand).map(([name, code]) => [code, name]),
 );
-
-/**
- * Returns the name of an error code (`"NOMEM"`), or `"E<code>"` for an unknown one.
- *
- * @param code The error code.
- * @returns Its name.
- * @example
- * ```ts
- * import { etherErrorName } from "./protocol.ts";
- * import assert from "node:assert/strict";
- * assert.equal(etherErrorName(-1), "NOMEM");
- * assert.equal(etherErrorName(-99), "E-99");
- * ```
- */
-export function etherErrorName(code: number): string {
-  return ERROR_NAMES.get(code) ?? `E${code}`;
-}
 
 /**
  * Returns the name of a command code (`"ALLOC"`), or `"0x.."` for an unknown one.
@@ -143,7 +170,7 @@ export function etherErrorName(code: number): string {
  * @returns Its name.
  * @example
  * ```ts
- * import { etherCommandName } from "./protocol.ts";
+ * import { etherCommandName } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * assert.equal(etherCommandName(0x10), "ALLOC");
  * assert.equal(etherCommandName(0x77), "0x77");
@@ -161,7 +188,7 @@ export function etherCommandName(code: number): string {
  * @returns `true` for ALLOC, REALLOC and READ.
  * @example
  * ```ts
- * import { EtherCommand, etherSizeIsLength } from "./protocol.ts";
+ * import { EtherCommand, etherSizeIsLength } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * assert.equal(etherSizeIsLength(EtherCommand.READ), true);
  * assert.equal(etherSizeIsLength(EtherCommand.WRITE), false);
@@ -172,7 +199,17 @@ export function etherSizeIsLength(command: number): boolean {
     command === EtherCommand.READ;
 }
 
-/** A decoded header. */
+/**
+ * A decoded header.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, type EtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const h: EtherHeader = { command: 0x21, flags: 1, handle: 9n, size: 16, reserved: 0 };
+ * assert.equal(decodeEtherHeader(encodeEtherHeader(h)).size, 16);
+ * ```
+ */
 export interface EtherHeader {
   /** The command code. */
   command: number;
@@ -190,7 +227,19 @@ export interface EtherHeader {
   version?: number;
 }
 
-/** Options for {@linkcode encodeEtherHeader}. */
+/**
+ * Options for {@linkcode encodeEtherHeader}.
+ *
+ * @example
+ * ```ts
+ * import { encodeEtherHeader, type EncodeEtherHeaderOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const buf = new Uint8Array(30);
+ * const options: EncodeEtherHeaderOptions = { into: buf, offset: 6, version: 2 };
+ * encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, options);
+ * assert.equal(buf[6 + 4], 2);
+ * ```
+ */
 export interface EncodeEtherHeaderOptions {
   /** Where to write; a new 24-byte array when absent. */
   into?: Uint8Array;
@@ -210,7 +259,7 @@ export interface EncodeEtherHeaderOptions {
  * @returns The buffer written to.
  * @example
  * ```ts
- * import { EtherCommand, encodeEtherHeader } from "./protocol.ts";
+ * import { EtherCommand, encodeEtherHeader } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const b = encodeEtherHeader({ command: EtherCommand.PING, flags: 0, handle: 0n, size: 0, reserved: 0 });
  * assert.deepEqual([...b.subarray(0, 6)], [0xe7, 0xe7, 0xe7, 0xe7, 1, 1]);
@@ -223,13 +272,13 @@ export function encodeEtherHeader(
   const out = options.into ?? new Uint8Array(ETHER_HEADER_SIZE);
   const o = options.offset ?? 0;
   const v = new DataView(out.buffer, out.byteOffset + o, ETHER_HEADER_SIZE);
-  v.setUint32(0, (options.magic ?? ETHER_MAGIC) >>> 0);
-  v.setUint8(4, options.version ?? ETHER_VERSION);
-  v.setUint8(5, header.command);
-  v.setUint16(6, header.flags);
-  v.setBigUint64(8, BigInt.asUintN(64, header.handle));
-  v.setUint32(16, header.size >>> 0);
-  v.setInt32(20, header.reserved | 0);
+  v.setUint32(FIELD_MAGIC, (options.magic ?? ETHER_MAGIC) >>> 0);
+  v.setUint8(FIELD_VERSION, options.version ?? ETHER_VERSION);
+  v.setUint8(FIELD_COMMAND, header.command);
+  v.setUint16(FIELD_FLAGS, header.flags);
+  v.setBigUint64(FIELD_HANDLE, BigInt.asUintN(64, header.handle));
+  v.setUint32(FIELD_SIZE, header.size >>> 0);
+  v.setInt32(FIELD_RESERVED, header.reserved | 0);
   return out;
 }
 
@@ -241,7 +290,7 @@ export function encodeEtherHeader(
  * @returns The header, with `magic` and `version` as read.
  * @example
  * ```ts
- * import { decodeEtherHeader, encodeEtherHeader } from "./protocol.ts";
+ * import { decodeEtherHeader, encodeEtherHeader } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const h = decodeEtherHeader(encodeEtherHeader({ command: 0x10, flags: 1, handle: 7n, size: 64, reserved: -2 }));
  * assert.equal(h.handle, 7n);
@@ -258,17 +307,28 @@ export function decodeEtherHeader(bytes: Uint8Array, offset = 0): EtherHeader {
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset + offset, ETHER_HEADER_SIZE);
   return {
-    magic: v.getUint32(0),
-    version: v.getUint8(4),
-    command: v.getUint8(5),
-    flags: v.getUint16(6),
-    handle: v.getBigUint64(8),
-    size: v.getUint32(16),
-    reserved: v.getInt32(20),
+    magic: v.getUint32(FIELD_MAGIC),
+    version: v.getUint8(FIELD_VERSION),
+    command: v.getUint8(FIELD_COMMAND),
+    flags: v.getUint16(FIELD_FLAGS),
+    handle: v.getBigUint64(FIELD_HANDLE),
+    size: v.getUint32(FIELD_SIZE),
+    reserved: v.getInt32(FIELD_RESERVED),
   };
 }
 
-/** Options for {@linkcode validateEtherHeader}. */
+/**
+ * Options for {@linkcode validateEtherHeader}.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherHeader, encodeEtherHeader, validateEtherHeader } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const h = decodeEtherHeader(encodeEtherHeader({ command: 0x20, flags: 0, handle: 1n, size: 100, reserved: 0 }));
+ * assert.equal(validateEtherHeader(h), null);
+ * assert.match(validateEtherHeader(h, { maxPayload: 64 }) ?? "", /over the limit of 64 bytes/);
+ * ```
+ */
 export interface ValidateEtherHeaderOptions {
   /** The largest `size` accepted. Default {@linkcode ETHER_MAX_PAYLOAD}. */
   maxPayload?: number;
@@ -283,7 +343,7 @@ export interface ValidateEtherHeaderOptions {
  * @returns `null` when valid, otherwise the reason.
  * @example
  * ```ts
- * import { decodeEtherHeader, encodeEtherHeader, validateEtherHeader } from "./protocol.ts";
+ * import { decodeEtherHeader, encodeEtherHeader, validateEtherHeader } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const bad = decodeEtherHeader(encodeEtherHeader({ command: 1, flags: 0, handle: 0n, size: 0, reserved: 0 }, { magic: 1 }));
  * assert.match(validateEtherHeader(bad) ?? "", /magic/);
@@ -293,15 +353,41 @@ export function validateEtherHeader(
   header: EtherHeader,
   options: ValidateEtherHeaderOptions = {},
 ): string | null {
-  const max = options.maxPayload ?? ETHER_MAX_PAYLOAD;
-  if (header.magic !== undefined && header.magic !== ETHER_MAGIC) {
-    return `Bad magic 0x${header.magic.toString(16).padStart(8, "0")} at byte 0 of the header`;
+  return etherHeaderProblem(
+    header.magic ?? ETHER_MAGIC,
+    header.version ?? ETHER_VERSION,
+    header.size,
+    options.maxPayload ?? ETHER_MAX_PAYLOAD,
+  );
+}
+
+/**
+ * What is wrong with the fields that make a stream trustworthy, or `null`: the one copy of the
+ * check, shared by {@linkcode validateEtherHeader} and the server's and client's hot paths
+ * (which read the fields without building a header object).
+ *
+ * @param magic The magic field.
+ * @param version The version field.
+ * @param size The size field.
+ * @param maxPayload The largest size accepted.
+ * @returns The reason, naming the field's offset, or `null` when valid.
+ */
+export function etherHeaderProblem(
+  magic: number,
+  version: number,
+  size: number,
+  maxPayload: number,
+): string | null {
+  if (magic !== ETHER_MAGIC) {
+    return `Bad magic 0x${
+      magic.toString(16).padStart(8, "0")
+    } at byte ${FIELD_MAGIC} of the header`;
   }
-  if (header.version !== undefined && header.version !== ETHER_VERSION) {
-    return `Unsupported version ${header.version} at byte 4 of the header (expected ${ETHER_VERSION})`;
+  if (version !== ETHER_VERSION) {
+    return `Unsupported version ${version} at byte ${FIELD_VERSION} of the header (expected ${ETHER_VERSION})`;
   }
-  if (header.size > max) {
-    return `Size ${header.size} at byte 16 of the header is over the limit of ${max} bytes`;
+  if (size > maxPayload) {
+    return `Size ${size} at byte ${FIELD_SIZE} of the header is over the limit of ${maxPayload} bytes`;
   }
   return null;
 }
@@ -315,7 +401,7 @@ export function validateEtherHeader(
  * @returns Header and payload.
  * @example
  * ```ts
- * import { EtherCommand, encodeEtherMessage } from "./protocol.ts";
+ * import { EtherCommand, encodeEtherMessage } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const m = encodeEtherMessage({ command: EtherCommand.WRITE, handle: 5n }, new Uint8Array([9, 9]));
  * assert.equal(m.length, 26);
@@ -339,7 +425,18 @@ export function encodeEtherMessage(
   return out;
 }
 
-/** EtherCapability bits in a PONG capability payload. */
+/**
+ * The bits of a PONG capability payload ({@linkcode EtherCapabilities.bits}).
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherCapabilities, encodeEtherCapabilities, EtherCapability } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const bits = EtherCapability.NO_PAYLOAD | EtherCapability.DATABASE;
+ * const caps = decodeEtherCapabilities(encodeEtherCapabilities({ bits, maxPayload: 1, software: "x" }));
+ * assert.ok(((caps?.bits ?? 0) & EtherCapability.DATABASE) !== 0);
+ * ```
+ */
 export const EtherCapability = {
   /** The server honours {@linkcode EtherFlag.NO_PAYLOAD}. */
   NO_PAYLOAD: 0x0001,
@@ -353,7 +450,17 @@ export const EtherCapability = {
   AUTH: 0x0010,
 } as const;
 
-/** What a server says about itself in PONG when asked with {@linkcode EtherFlag.CAPABILITIES}. */
+/**
+ * What a server says about itself in PONG when asked with {@linkcode EtherFlag.CAPABILITIES}.
+ *
+ * @example
+ * ```ts
+ * import { decodeEtherCapabilities, encodeEtherCapabilities, type EtherCapabilities } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const caps: EtherCapabilities = { bits: 0x0f, maxPayload: 1 << 24, software: "mxy/1.2.3" };
+ * assert.deepEqual(decodeEtherCapabilities(encodeEtherCapabilities(caps)), caps);
+ * ```
+ */
 export interface EtherCapabilities {
   /** {@linkcode EtherCapability} bits. */
   bits: number;
@@ -371,7 +478,7 @@ export interface EtherCapabilities {
  * @returns The payload.
  * @example
  * ```ts
- * import { decodeEtherCapabilities, encodeEtherCapabilities } from "./protocol.ts";
+ * import { decodeEtherCapabilities, encodeEtherCapabilities } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const c = { bits: 3, maxPayload: 1024, software: "mxy" };
  * assert.deepEqual(decodeEtherCapabilities(encodeEtherCapabilities(c)), c);
@@ -394,7 +501,7 @@ export function encodeEtherCapabilities(caps: EtherCapabilities): Uint8Array {
  * @returns The capabilities, or `null` when the payload is shorter than 8 bytes.
  * @example
  * ```ts
- * import { decodeEtherCapabilities } from "./protocol.ts";
+ * import { decodeEtherCapabilities } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * assert.equal(decodeEtherCapabilities(new Uint8Array(0)), null);
  * ```
@@ -407,36 +514,4 @@ export function decodeEtherCapabilities(payload: Uint8Array): EtherCapabilities 
     maxPayload: v.getUint32(4),
     software: new TextDecoder().decode(payload.subarray(8)),
   };
-}
-
-/**
- * A failure of an Ether operation, carrying the protocol's error code (`EtherErrorCode.NOMEM` …).
- *
- * @example
- * ```ts
- * import { EtherErrorCode, EtherError } from "./protocol.ts";
- * import assert from "node:assert/strict";
- * const e = new EtherError(EtherErrorCode.NOMEM, "ALLOC of 10 bytes failed");
- * assert.equal(e.code, -1);
- * assert.equal(e.codeName, "NOMEM");
- * ```
- */
-export class EtherError extends Error {
-  /** The protocol error code (negative). */
-  readonly code: number;
-
-  /**
-   * @param code The protocol error code.
-   * @param message What failed.
-   */
-  constructor(code: number, message: string) {
-    super(message);
-    this.name = "EtherError";
-    this.code = code;
-  }
-
-  /** The error code's name, e.g. `"NOMEM"`. */
-  get codeName(): string {
-    return etherErrorName(this.code);
-  }
 }

@@ -1,11 +1,26 @@
 /**
- * The Ether server: remote memory blocks and database queries over TCP (protocol v1, see
- * `docs/PROTOCOL.md`). Each connection is served in order; many connections are served at once.
+ * The Ether server core: remote memory blocks and database queries (protocol v1, see
+ * `docs/PROTOCOL.md`) over any {@linkcode EtherByteStream}. Each connection is served in order;
+ * many connections are served at once. It touches no network and no file: `serveEther` of
+ * `@mxy/mxy/deno` gives it TCP connections and databases from files.
  *
  * @module
  */
+import { VERSION } from "../core/version.ts";
 import { FrameReader } from "./_frame_reader.ts";
-import { type DatabaseEngine, type QueryableDatabase, resolveUnder } from "./database_engine.ts";
+import {
+  FIELD_COMMAND,
+  FIELD_FLAGS,
+  FIELD_HANDLE,
+  FIELD_MAGIC,
+  FIELD_RESERVED,
+  FIELD_SIZE,
+  FIELD_VERSION,
+} from "./_header_fields.ts";
+import type { EtherByteStream, EtherListener } from "./byte_stream.ts";
+import { ServerDatabases } from "./_server_databases.ts";
+import type { EtherDatabaseEngine } from "./database_engine.ts";
+import { EtherError, etherErrorName, EtherWireError } from "./ether_error.ts";
 import { MemoryStore } from "./memory_store.ts";
 import {
   encodeEtherCapabilities,
@@ -17,20 +32,28 @@ import {
   EtherCapability,
   EtherCommand,
   etherCommandName,
-  EtherError,
-  EtherErrorCode,
-  etherErrorName,
   EtherFlag,
+  etherHeaderProblem,
+  etherSizeIsLength,
 } from "./protocol.ts";
-import { isLoopback, listenTcp, type TcpListener, type TcpStream } from "../runtime/net.ts";
-import { statFile } from "../runtime/fs.ts";
 
-/** Options for {@linkcode EtherServer.listen}. */
+/**
+ * Options for {@linkcode EtherServer} (and `serveEther`, which adds the address and files).
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import type { EtherServerOptions } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const options: EtherServerOptions = { maxConnectionBytes: 1024, token: "s3cret" };
+ * const server = await serveEther({ host: "127.0.0.1", port: 0, ...options });
+ * const client = await connectEther("127.0.0.1", { port: server.port, token: "s3cret" });
+ * await assert.rejects(client.alloc(2048), { code: "out-of-memory" });
+ * client.close();
+ * await server.close();
+ * ```
+ */
 export interface EtherServerOptions {
-  /** Address to bind. Default `127.0.0.1`. A non-loopback address requires `token`. */
-  host?: string;
-  /** Port; 0 picks a free one. Default 9999. */
-  port?: number;
   /** When set, AUTH with this token must be each connection's first request. */
   token?: string;
   /** Maximum simultaneous connections; more are answered ERROR BUSY and closed. Default 1024. */
@@ -45,19 +68,35 @@ export interface EtherServerOptions {
   idleTimeoutMs?: number;
   /** Close a connection that started a frame but has not finished it within this time (ms). Default 10000. */
   frameTimeoutMs?: number;
-  /** Folder DB_OPEN may open files from. DB_OPEN is refused without it. */
-  dbDir?: string;
-  /** A database file to preload as database 0, reloaded when the file is replaced. */
-  dbFile?: string;
-  /** How often to look for a replaced `dbFile` (ms). Default 1000. */
+  /**
+   * How often (ms) {@linkcode EtherServer.preload} asks the engine whether database 0 was
+   * replaced ({@linkcode EtherDatabaseEngine.checkPreloaded}). Default 1000.
+   */
   reloadIntervalMs?: number;
-  /** The database engine; without it the database commands answer DENIED. */
-  engine?: DatabaseEngine;
+  /** The database engine; without it the database commands answer `denied`. */
+  engine?: EtherDatabaseEngine;
   /** Where log lines go. Default: nowhere. */
   log?: (line: string) => void;
 }
 
-/** Counters reported by {@linkcode EtherServer.stats} and the STATS command. */
+/**
+ * Counters reported by {@linkcode EtherServer.stats} and the STATS command (as JSON).
+ *
+ * @example
+ * ```ts
+ * import { connectEther, serveEther } from "@mxy/mxy/deno";
+ * import type { EtherServerStats } from "@mxy/mxy/ether";
+ * import assert from "node:assert/strict";
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * const client = await connectEther("127.0.0.1", { port: server.port });
+ * await client.alloc(100);
+ * assert.equal((await client.stats()).memoryInUse, 100);
+ * client.close();
+ * const stats: EtherServerStats = await server.close();
+ * assert.equal(stats.memoryInUse, 0);
+ * assert.equal(stats.memoryPeak, 100);
+ * ```
+ */
 export interface EtherServerStats {
   /** Open connections. */
   connections: number;
@@ -93,7 +132,7 @@ export interface EtherServerStats {
 
 interface Conn {
   id: number;
-  stream: TcpStream;
+  stream: EtherByteStream;
   reader: FrameReader;
   authed: boolean;
   /** Time the current frame's first byte arrived, 0 when between frames. */
@@ -102,50 +141,48 @@ interface Conn {
   lastActivity: number;
   busy: boolean;
   closed: boolean;
-  databases: Set<bigint>;
   reply: Uint8Array;
 }
 
-const SOFTWARE = "mxy/0.1.0";
+/** The software name announced in PONG's capabilities. */
+const SOFTWARE = `mxy/${VERSION}`;
 /** Replies up to this size are built in a per-connection buffer that is reused. */
 const REUSABLE_REPLY = 256 * 1024 + ETHER_HEADER_SIZE;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * An Ether server. Start one with {@linkcode EtherServer.listen}; stop it with
- * {@linkcode EtherServer.close}, which stops accepting, lets requests in flight finish and
- * resolves to the final statistics.
+ * An Ether server over any byte streams. Give it connections with
+ * {@linkcode EtherServer.listen} (a listener) or {@linkcode EtherServer.serveConnection} (one
+ * stream); stop it with {@linkcode EtherServer.close}, which stops accepting, lets requests in
+ * flight finish and resolves to the final statistics. `serveEther` of `@mxy/mxy/deno` starts one
+ * on a TCP port.
  *
  * @example
  * ```ts
- * import { EtherServer } from "./server.ts";
- * import { connect } from "./client.ts";
+ * import { serveEther } from "@mxy/mxy/deno";
+ * import { EtherServer } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
- * const server = EtherServer.listen({ port: 0 });
- * const c = await connect("127.0.0.1", { port: server.port });
- * await c.ping();
- * c.close();
- * const stats = await server.close();
- * assert.ok(stats.requests >= 1);
+ * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+ * assert.ok(server instanceof EtherServer);
+ * assert.ok(server.port > 0);
+ * assert.equal((await server.close()).connections, 0);
  * ```
  */
 export class EtherServer {
-  #listener: TcpListener;
+  #listener: EtherListener | null = null;
   #options: EtherServerOptions;
   #store: MemoryStore;
   #conns = new Set<Conn>();
   #nextId = 1;
   #stopping = false;
-  #done: Promise<void>;
+  #done: Promise<void> = Promise.resolve();
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  #reloader: ReturnType<typeof setInterval> | undefined;
+  #idleMs: number;
+  #frameMs: number;
   #maxPayload: number;
   #token: Uint8Array | null;
-  #databases = new Map<bigint, { db: QueryableDatabase; owner: number; name: string }>();
-  #preloaded: QueryableDatabase | null = null;
-  #preloadSig = "";
-  #reloading = false;
+  #databases: ServerDatabases;
   #startedAt = performance.now();
   /** A coarse clock (ms), advanced by the sweeper: activity stamps cost no system call. */
   #clock = performance.now();
@@ -159,11 +196,14 @@ export class EtherServer {
     timeouts: 0,
     bytesIn: 0,
     bytesOut: 0,
-    reloads: 0,
   };
 
-  private constructor(listener: TcpListener, options: EtherServerOptions) {
-    this.#listener = listener;
+  /**
+   * Creates a server that serves nothing yet; it starts no timer until it gets a connection.
+   *
+   * @param options Limits, token, database engine and log.
+   */
+  constructor(options: EtherServerOptions = {}) {
     this.#options = options;
     this.#maxPayload = Math.min(options.maxPayload ?? ETHER_MAX_PAYLOAD, ETHER_MAX_PAYLOAD);
     this.#token = options.token ? encoder.encode(options.token) : null;
@@ -172,100 +212,101 @@ export class EtherServer {
       maxOwnerBytes: options.maxConnectionBytes,
       maxBlockBytes: this.#maxPayload,
     });
-    const idle = options.idleTimeoutMs ?? 300_000;
-    const frame = options.frameTimeoutMs ?? 10_000;
-    const period = Math.max(5, Math.min(1000, Math.floor(Math.min(idle || frame, frame) / 4)));
-    this.#sweeper = setInterval(() => this.#sweep(idle, frame), period);
-    this.#done = this.#acceptLoop();
+    this.#databases = new ServerDatabases(
+      options.engine,
+      options.reloadIntervalMs ?? 1000,
+      (line) => this.#log(line),
+    );
+    this.#idleMs = options.idleTimeoutMs ?? 300_000;
+    this.#frameMs = options.frameTimeoutMs ?? 10_000;
   }
 
   /**
-   * Starts a server. Refuses a non-loopback address without a token.
+   * Serves the connections a listener accepts, until the listener ends or the server closes
+   * (which closes the listener). A server takes one listener.
    *
-   * @param options Address, limits, token and databases.
-   * @returns The running server (its real port in {@linkcode EtherServer.port}).
+   * @param listener Where connections come from.
+   * @throws {TypeError} When the server already has a listener or is closed.
    * @example
    * ```ts
-   * import { EtherServer } from "./server.ts";
+   * import { listenTcp } from "@mxy/mxy/deno";
+   * import { EtherServer } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
-   * assert.throws(() => EtherServer.listen({ host: "0.0.0.0", port: 0 }), /token/);
+   * const server = new EtherServer();
+   * server.listen(listenTcp(0, { host: "127.0.0.1" }));
+   * assert.ok(server.port > 0);
+   * await server.close();
    * ```
    */
-  static listen(options: EtherServerOptions = {}): EtherServer {
-    const host = options.host ?? "127.0.0.1";
-    if (!isLoopback(host) && !options.token) {
-      throw new EtherError(
-        EtherErrorCode.DENIED,
-        `Refusing to listen on non-loopback address ${host} without a token (set --token or MXY_TOKEN)`,
+  listen(listener: EtherListener): void {
+    if (this.#listener || this.#stopping) {
+      listener.close();
+      throw new TypeError(
+        this.#stopping ? "The Ether server is closed" : "The Ether server already has a listener",
       );
     }
-    const listener = listenTcp(options.port ?? 9999, { host });
-    return new EtherServer(listener, options);
+    this.#listener = listener;
+    this.#done = this.#acceptLoop(listener);
   }
 
   /**
-   * Loads the preloaded database (`dbFile`) now, and starts watching it for replacement. Called by
-   * the CLI after {@linkcode EtherServer.listen}; failures throw.
+   * Serves one connection (from any transport) until it ends. Beyond `maxConnections` it is
+   * answered ERROR BUSY and closed; after {@linkcode EtherServer.close} it is closed at once.
    *
-   * @returns A promise that settles once loaded.
+   * @param stream The connection.
+   * @returns A promise that settles once the connection is closed and its memory freed.
    * @example
-   * ```ts ignore
-   * const server = EtherServer.listen({ port: 0, dbFile: "x.mxy", engine });
+   * ```ts
+   * import { type EtherByteStream, EtherServer } from "@mxy/mxy/ether";
+   * import assert from "node:assert/strict";
+   * // a peer that sends nothing and hangs up
+   * const stream: EtherByteStream = {
+   *   read: () => Promise.resolve(null),
+   *   writeAll: () => Promise.resolve(),
+   *   close() {},
+   * };
+   * const server = new EtherServer();
+   * await server.serveConnection(stream);
+   * assert.equal((await server.close()).connectionsTotal, 1);
+   * ```
+   */
+  serveConnection(stream: EtherByteStream): Promise<void> {
+    return this.#admit(stream);
+  }
+
+  /**
+   * Loads database 0 from the engine ({@linkcode EtherDatabaseEngine.checkPreloaded}) and then
+   * asks the engine every `reloadIntervalMs` whether it was replaced. `serveEther` calls it;
+   * without an engine, or one that preloads nothing, it does nothing.
+   *
+   * @returns A promise that settles once database 0 is loaded.
+   * @throws What the engine throws when database 0 cannot be opened.
+   * @example
+   * ```ts
+   * import { EtherServer, mxyDatabaseEngine } from "@mxy/mxy/ether";
+   * import assert from "node:assert/strict";
+   * const engine = {
+   *   ...mxyDatabaseEngine,
+   *   checkPreloaded: () => Promise.resolve({ lookup: () => null, close() {} }),
+   * };
+   * const server = new EtherServer({ engine });
    * await server.preload();
+   * assert.equal(server.stats().preloaded, true);
+   * await server.close();
    * ```
    */
   async preload(): Promise<void> {
-    const file = this.#options.dbFile;
-    if (!file) return;
-    if (!this.#options.engine) {
-      throw new EtherError(EtherErrorCode.DENIED, "No database engine available for --db");
-    }
-    const info = await statFile(file);
-    if (!info) {
-      throw new EtherError(EtherErrorCode.NOTFOUND, `Database file "${file}" does not exist`);
-    }
-    this.#preloaded = await this.#options.engine.open(file);
-    this.#preloadSig = `${info.size}:${info.mtimeMs}`;
-    const every = this.#options.reloadIntervalMs ?? 1000;
-    this.#reloader = setInterval(() => void this.#checkReload(), every);
+    await this.#databases.preload();
   }
 
-  async #checkReload(): Promise<void> {
-    const file = this.#options.dbFile;
-    if (!file || this.#reloading || this.#stopping) return;
-    this.#reloading = true;
-    try {
-      const info = await statFile(file);
-      if (!info) return;
-      const sig = `${info.size}:${info.mtimeMs}`;
-      if (sig === this.#preloadSig) return;
-      let fresh: QueryableDatabase;
-      try {
-        fresh = await this.#options.engine!.open(file);
-      } catch (err) {
-        this.#preloadSig = sig; // do not retry the same broken file every tick
-        this.#log(`reload of "${file}" failed, keeping the previous one: ${msg(err)}`);
-        return;
-      }
-      const old = this.#preloaded;
-      this.#preloaded = fresh; // atomic swap: queries are synchronous
-      this.#preloadSig = sig;
-      this.#s.reloads++;
-      old?.close();
-      this.#log(`reloaded "${file}"`);
-    } finally {
-      this.#reloading = false;
-    }
-  }
-
-  /** The bound port. */
+  /** The listener's port, 0 without a listener. */
   get port(): number {
-    return this.#listener.port;
+    return this.#listener?.port ?? 0;
   }
 
-  /** The bound host. */
+  /** The listener's host, `""` without a listener. */
   get host(): string {
-    return this.#listener.host;
+    return this.#listener?.host ?? "";
   }
 
   #log(line: string): void {
@@ -278,11 +319,11 @@ export class EtherServer {
    * @returns Counters.
    * @example
    * ```ts
-   * import { EtherServer } from "./server.ts";
+   * import { EtherServer } from "@mxy/mxy/ether";
    * import assert from "node:assert/strict";
-   * const s = EtherServer.listen({ port: 0 });
-   * assert.equal(s.stats().connections, 0);
-   * await s.close();
+   * const server = new EtherServer();
+   * assert.equal(server.stats().connections, 0);
+   * await server.close();
    * ```
    */
   stats(): EtherServerStats {
@@ -293,29 +334,31 @@ export class EtherServer {
       blocks: m.blocks,
       memoryInUse: m.bytesInUse,
       memoryPeak: m.peakBytes,
-      databases: this.#databases.size,
-      preloaded: this.#preloaded !== null,
+      databases: this.#databases.count,
+      preloaded: this.#databases.preloaded,
+      reloads: this.#databases.reloads,
       uptimeMs: Math.round(performance.now() - this.#startedAt),
     };
   }
 
   /**
-   * Stops accepting, lets requests in flight finish, closes every connection (freeing its
-   * memory) and resolves to the final statistics. Safe to call twice.
+   * Stops accepting (closing the listener), lets requests in flight finish, closes every
+   * connection (freeing its memory and databases) and database 0, and resolves to the final
+   * statistics. Safe to call twice.
    *
    * @returns The final statistics.
    * @example
    * ```ts
-   * import { EtherServer } from "./server.ts";
+   * import { serveEther } from "@mxy/mxy/deno";
    * import assert from "node:assert/strict";
-   * const s = EtherServer.listen({ port: 0 });
-   * assert.equal((await s.close()).connections, 0);
+   * const server = await serveEther({ host: "127.0.0.1", port: 0 });
+   * assert.equal((await server.close()).connections, 0);
    * ```
    */
   close(): Promise<EtherServerStats> {
     if (this.#closedPromise) return this.#closedPromise;
     this.#stopping = true;
-    this.#listener.close();
+    this.#listener?.close();
     for (const c of this.#conns) {
       if (!c.busy && c.frameStart === 0 && c.reader.buffered === 0) this.#drop(c);
     }
@@ -323,56 +366,67 @@ export class EtherServer {
       await this.#done;
       while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
       clearInterval(this.#sweeper);
-      if (this.#reloader !== undefined) clearInterval(this.#reloader);
-      this.#preloaded?.close();
-      this.#preloaded = null;
+      this.#databases.shutdown();
       return this.stats();
     })();
     return this.#closedPromise;
   }
 
-  async #acceptLoop(): Promise<void> {
+  async #acceptLoop(listener: EtherListener): Promise<void> {
     for (;;) {
-      const stream = await this.#listener.accept();
+      const stream = await listener.accept();
       if (!stream) return;
-      if (this.#stopping) {
-        stream.close();
-        continue;
-      }
-      const max = this.#options.maxConnections ?? 1024;
-      if (this.#conns.size >= max) {
-        this.#s.connectionsRefused++;
-        const reply = errorFrame(0n, EtherErrorCode.BUSY, null);
-        stream.writeAll(reply).catch(() => {}).finally(() => stream.close());
-        continue;
-      }
-      const now = this.#clock = performance.now();
-      const conn: Conn = {
-        id: this.#nextId++,
-        stream,
-        reader: new FrameReader(stream, 128 * 1024),
-        authed: this.#token === null,
-        frameStart: 0,
-        lastActivity: now,
-        busy: false,
-        closed: false,
-        databases: new Set(),
-        reply: new Uint8Array(ETHER_HEADER_SIZE),
-      };
-      conn.reader.onData = () => {
-        conn.lastActivity = this.#clock;
-        if (conn.frameStart === 0) conn.frameStart = this.#clock;
-      };
-      this.#conns.add(conn);
-      this.#s.connectionsTotal++;
-      const p = this.#serve(conn).catch((err) => {
-        this.#log(`connection ${conn.id} (${stream.remote}) failed: ${msg(err)}`);
-      }).finally(() => {
-        this.#cleanup(conn);
-        this.#running.delete(conn);
-      });
-      this.#running.set(conn, p);
+      void this.#admit(stream);
     }
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper !== undefined) return;
+    const idle = this.#idleMs;
+    const frame = this.#frameMs;
+    const period = Math.max(5, Math.min(1000, Math.floor(Math.min(idle || frame, frame) / 4)));
+    this.#sweeper = setInterval(() => this.#sweep(idle, frame), period);
+  }
+
+  /** Takes a new connection: refused when stopping or full, otherwise served. */
+  #admit(stream: EtherByteStream): Promise<void> {
+    if (this.#stopping) {
+      stream.close();
+      return Promise.resolve();
+    }
+    const max = this.#options.maxConnections ?? 1024;
+    if (this.#conns.size >= max) {
+      this.#s.connectionsRefused++;
+      const reply = errorFrame(0n, EtherWireError.BUSY, null);
+      return stream.writeAll(reply).catch(() => {}).finally(() => stream.close());
+    }
+    this.#startSweeper();
+    const now = this.#clock = performance.now();
+    const conn: Conn = {
+      id: this.#nextId++,
+      stream,
+      reader: new FrameReader(stream, 128 * 1024),
+      authed: this.#token === null,
+      frameStart: 0,
+      lastActivity: now,
+      busy: false,
+      closed: false,
+      reply: new Uint8Array(ETHER_HEADER_SIZE),
+    };
+    conn.reader.onData = () => {
+      conn.lastActivity = this.#clock;
+      if (conn.frameStart === 0) conn.frameStart = this.#clock;
+    };
+    this.#conns.add(conn);
+    this.#s.connectionsTotal++;
+    const p = this.#serve(conn).catch((err) => {
+      this.#log(`connection ${conn.id} (${stream.remote ?? "?"}) failed: ${msg(err)}`);
+    }).finally(() => {
+      this.#cleanup(conn);
+      this.#running.delete(conn);
+    });
+    this.#running.set(conn, p);
+    return p;
   }
 
   #sweep(idle: number, frame: number): void {
@@ -398,7 +452,7 @@ export class EtherServer {
   }
 
   #timeoutDrop(c: Conn): void {
-    const frame = errorFrame(0n, EtherErrorCode.TIMEOUT, null);
+    const frame = errorFrame(0n, EtherWireError.TIMEOUT, null);
     c.closed = true;
     // best effort: the peer may not be reading
     const t = setTimeout(() => c.stream.close(), 50);
@@ -418,17 +472,7 @@ export class EtherServer {
     c.stream.close();
     this.#conns.delete(c);
     this.#store.releaseOwner(c.id);
-    for (const h of c.databases) {
-      const d = this.#databases.get(h);
-      if (d) {
-        this.#databases.delete(h);
-        try {
-          d.db.close();
-        } catch {
-          // ignore
-        }
-      }
-    }
+    this.#databases.releaseOwner(c.id);
   }
 
   async #send(c: Conn, data: Uint8Array): Promise<void> {
@@ -447,34 +491,26 @@ export class EtherServer {
       this.#s.requests++;
       this.#s.bytesIn += ETHER_HEADER_SIZE;
       const v = new DataView(hb.buffer, hb.byteOffset, ETHER_HEADER_SIZE);
-      const magic = v.getUint32(0);
-      const version = hb[4];
-      const command = hb[5];
-      const flags = v.getUint16(6);
-      const handle = v.getBigUint64(8);
-      const size = v.getUint32(16);
+      const magic = v.getUint32(FIELD_MAGIC);
+      const version = hb[FIELD_VERSION];
+      const command = hb[FIELD_COMMAND];
+      const flags = v.getUint16(FIELD_FLAGS);
+      const handle = v.getBigUint64(FIELD_HANDLE);
+      const size = v.getUint32(FIELD_SIZE);
       const wantMsg = (flags & EtherFlag.ERROR_MESSAGE) !== 0;
 
       // 1. header validation: failure closes the connection
-      let bad: string | null = null;
-      if (magic !== ETHER_MAGIC) {
-        bad = `Bad magic 0x${magic.toString(16).padStart(8, "0")} at byte 0 of the header`;
-      } else if (version !== ETHER_VERSION) {
-        bad = `Unsupported version ${version} at byte 4 of the header (expected ${ETHER_VERSION})`;
-      } else if (size > maxPayload) {
-        bad = `Size ${size} at byte 16 of the header is over the limit of ${maxPayload} bytes`;
-      }
+      const bad = etherHeaderProblem(magic, version, size, maxPayload);
       if (bad) {
         this.#s.errors++;
         this.#log(`connection ${c.id}: ${bad}; closing`);
-        await this.#send(c, errorFrame(handle, EtherErrorCode.INVALID, wantMsg ? bad : null))
+        await this.#send(c, errorFrame(handle, EtherWireError.INVALID, wantMsg ? bad : null))
           .catch(() => {});
         return;
       }
 
       // 2. the payload (legacy framing: `size` bytes follow unless NO_PAYLOAD on a length command)
-      const lengthCmd = command === EtherCommand.ALLOC || command === EtherCommand.REALLOC ||
-        command === EtherCommand.READ;
+      const lengthCmd = etherSizeIsLength(command);
       let payload: Uint8Array | null = null;
       if (size > 0) {
         if (lengthCmd) {
@@ -498,7 +534,7 @@ export class EtherServer {
             c,
             errorFrame(
               handle,
-              EtherErrorCode.AUTH,
+              EtherWireError.AUTH,
               wantMsg
                 ? `${etherCommandName(command)} refused: AUTH must be the first request`
                 : null,
@@ -510,13 +546,13 @@ export class EtherServer {
           this.#s.errors++;
           await this.#send(
             c,
-            errorFrame(handle, EtherErrorCode.AUTH, wantMsg ? "Wrong token" : null),
+            errorFrame(handle, EtherWireError.AUTH, wantMsg ? "Wrong token" : null),
           )
             .catch(() => {});
           return;
         }
         c.authed = true;
-        await this.#send(c, this.#ok(c, handle, 0));
+        await this.#send(c, this.#ok(handle));
         c.busy = false;
         continue;
       }
@@ -526,19 +562,28 @@ export class EtherServer {
       try {
         if ((flags & ~ETHER_KNOWN_FLAGS) !== 0) {
           throw new EtherError(
-            EtherErrorCode.INVALID,
+            "invalid-request",
             `Unknown flag bits 0x${
               (flags & ~ETHER_KNOWN_FLAGS).toString(16)
-            } at byte 6 of the header`,
+            } at byte ${FIELD_FLAGS} of the header`,
           );
         }
         const r = this.#handle(c, command, flags, handle, size, payload);
         reply = r instanceof Promise ? await r : r;
       } catch (err) {
         this.#s.errors++;
-        const code = err instanceof EtherError ? err.code : EtherErrorCode.INVALID;
-        const text = err instanceof EtherError ? err.message : msg(err);
-        reply = errorFrame(handle, code, wantMsg ? text : null);
+        let wire: number;
+        let text: string;
+        if (err instanceof EtherError) {
+          wire = err.wireCode;
+          text = err.message;
+        } else {
+          // not the client's fault: a failure of the server itself
+          wire = EtherWireError.INTERNAL;
+          text = `${etherCommandName(command)} failed inside the server: ${msg(err)}`;
+          this.#log(`connection ${c.id}: ${text}${err instanceof Error ? `\n${err.stack}` : ""}`);
+        }
+        reply = errorFrame(handle, wire, wantMsg ? text : null);
       }
       try {
         await this.#send(c, reply);
@@ -550,10 +595,9 @@ export class EtherServer {
     }
   }
 
-  #ok(c: Conn, handle: bigint, size: number): Uint8Array {
+  #ok(handle: bigint): Uint8Array {
     const out = new Uint8Array(ETHER_HEADER_SIZE);
-    writeHeader(out, EtherCommand.OK, 0, handle, size, 0);
-    void c;
+    writeHeader(out, EtherCommand.OK, 0, handle, 0, 0);
     return out;
   }
 
@@ -575,7 +619,7 @@ export class EtherServer {
         }
         let bits = EtherCapability.NO_PAYLOAD | EtherCapability.ERROR_MESSAGE |
           EtherCapability.REALLOC;
-        if (this.#options.engine) bits |= EtherCapability.DATABASE;
+        if (this.#databases.available) bits |= EtherCapability.DATABASE;
         if (this.#token) bits |= EtherCapability.AUTH;
         const caps = encodeEtherCapabilities({
           bits,
@@ -587,49 +631,45 @@ export class EtherServer {
       case EtherCommand.AUTH:
         // already authenticated (or no token): accept a repeated AUTH only if it matches
         if (this.#token && !constantTimeEqual(payload ?? new Uint8Array(0), this.#token)) {
-          throw new EtherError(EtherErrorCode.AUTH, "Wrong token");
+          throw new EtherError("auth-failed", "Wrong token");
         }
-        return this.#ok(c, handle, 0);
+        return this.#ok(handle);
       case EtherCommand.ALLOC: {
         const h = store.alloc(c.id, size);
-        return this.#ok(c, h, 0);
+        return this.#ok(h);
       }
       case EtherCommand.FREE:
         store.free(c.id, handle);
-        return this.#ok(c, handle, 0);
+        return this.#ok(handle);
       case EtherCommand.REALLOC:
         store.realloc(c.id, handle, size);
-        return this.#ok(c, handle, 0);
+        return this.#ok(handle);
       case EtherCommand.WRITE:
         store.write(c.id, handle, payload ?? new Uint8Array(0));
-        return this.#ok(c, handle, 0);
+        return this.#ok(handle);
       case EtherCommand.READ:
         return this.#dataReply(c, handle, store.read(c.id, handle, size));
       case EtherCommand.DB_OPEN:
-        return this.#dbOpen(c, payload);
-      case EtherCommand.DB_LOAD:
-        return this.#dbLoad(c, handle);
-      case EtherCommand.DB_QUERY:
-        return this.#dbQuery(c, handle, payload);
-      case EtherCommand.DB_CLOSE: {
-        const d = this.#databases.get(handle);
-        if (handle === 0n || !d || d.owner !== c.id) {
-          throw new EtherError(
-            EtherErrorCode.NOTFOUND,
-            `DB_CLOSE: no database ${hex(handle)} on this connection`,
-          );
-        }
-        this.#databases.delete(handle);
-        c.databases.delete(handle);
-        d.db.close();
-        return this.#ok(c, handle, 0);
+        return this.#databases.open(c.id, text(payload, "DB_OPEN", "path"), () => c.closed)
+          .then((h) => this.#ok(h));
+      case EtherCommand.DB_LOAD: {
+        // the database keeps its own copy: the block may be freed or rewritten
+        const bytes = store.read(c.id, handle, store.sizeOf(c.id, handle)).slice();
+        return this.#ok(this.#databases.load(c.id, bytes, handle));
       }
+      case EtherCommand.DB_QUERY: {
+        const json = this.#databases.queryJson(c.id, handle, text(payload, "DB_QUERY", "query"));
+        return frame(EtherCommand.OK, handle, 0, encoder.encode(json));
+      }
+      case EtherCommand.DB_CLOSE:
+        this.#databases.close(c.id, handle);
+        return this.#ok(handle);
       case EtherCommand.STATS:
         return frame(EtherCommand.OK, handle, 0, encoder.encode(JSON.stringify(this.stats())));
       default:
         throw new EtherError(
-          EtherErrorCode.UNKNOWN_COMMAND,
-          `Unknown command ${etherCommandName(command)} at byte 5 of the header`,
+          "unknown-command",
+          `Unknown command ${etherCommandName(command)} at byte ${FIELD_COMMAND} of the header`,
         );
     }
   }
@@ -644,104 +684,14 @@ export class EtherServer {
     out.set(payload, ETHER_HEADER_SIZE);
     return out;
   }
+}
 
-  #engine(what: string): DatabaseEngine {
-    const e = this.#options.engine;
-    if (!e) {
-      throw new EtherError(EtherErrorCode.DENIED, `${what}: this server has no database engine`);
-    }
-    return e;
-  }
-
-  #register(c: Conn, db: QueryableDatabase, name: string): bigint {
-    const id = new BigUint64Array(1);
-    do crypto.getRandomValues(id); while (id[0] === 0n || this.#databases.has(id[0]));
-    this.#databases.set(id[0], { db, owner: c.id, name });
-    c.databases.add(id[0]);
-    return id[0];
-  }
-
-  async #dbOpen(c: Conn, payload: Uint8Array | null): Promise<Uint8Array> {
-    const engine = this.#engine("DB_OPEN");
-    const dir = this.#options.dbDir;
-    if (!dir) throw new EtherError(EtherErrorCode.DENIED, "DB_OPEN: this server has no --db-dir");
-    let rel: string;
-    try {
-      rel = decoder.decode(payload ?? new Uint8Array(0));
-    } catch {
-      throw new EtherError(EtherErrorCode.INVALID, "DB_OPEN: the path is not valid UTF-8");
-    }
-    const path = resolveUnder(dir, rel);
-    if (path.startsWith("!")) {
-      throw new EtherError(EtherErrorCode.DENIED, `DB_OPEN: ${path.slice(1)}`);
-    }
-    const info = await statFile(path);
-    if (!info || !info.isFile) {
-      throw new EtherError(
-        EtherErrorCode.NOTFOUND,
-        `DB_OPEN: no database file "${rel}" in the database folder`,
-      );
-    }
-    let db: QueryableDatabase;
-    try {
-      db = await engine.open(path);
-    } catch (err) {
-      throw new EtherError(EtherErrorCode.DATABASE, `DB_OPEN: cannot open "${rel}": ${msg(err)}`);
-    }
-    return this.#ok(c, this.#register(c, db, rel), 0);
-  }
-
-  #dbLoad(c: Conn, handle: bigint): Uint8Array {
-    const engine = this.#engine("DB_LOAD");
-    const size = this.#store.sizeOf(c.id, handle);
-    const bytes = this.#store.read(c.id, handle, size).slice();
-    let db: QueryableDatabase;
-    try {
-      db = engine.fromBytes(bytes);
-    } catch (err) {
-      throw new EtherError(
-        EtherErrorCode.DATABASE,
-        `DB_LOAD: block ${hex(handle)} is not a valid database: ${msg(err)}`,
-      );
-    }
-    return this.#ok(c, this.#register(c, db, `block ${hex(handle)}`), 0);
-  }
-
-  #dbQuery(c: Conn, handle: bigint, payload: Uint8Array | null): Uint8Array {
-    const engine = this.#engine("DB_QUERY");
-    let db: QueryableDatabase | null;
-    if (handle === 0n) {
-      db = this.#preloaded;
-      if (!db) {
-        throw new EtherError(EtherErrorCode.NOTFOUND, "DB_QUERY: no preloaded database (--db)");
-      }
-    } else {
-      const d = this.#databases.get(handle);
-      if (!d || d.owner !== c.id) {
-        throw new EtherError(
-          EtherErrorCode.NOTFOUND,
-          `DB_QUERY: no database ${hex(handle)} on this connection`,
-        );
-      }
-      db = d.db;
-    }
-    let q: string;
-    try {
-      q = decoder.decode(payload ?? new Uint8Array(0));
-    } catch {
-      throw new EtherError(EtherErrorCode.INVALID, "DB_QUERY: the query is not valid UTF-8");
-    }
-    let result: unknown;
-    try {
-      result = db.lookup(q);
-    } catch (err) {
-      const name = err instanceof Error ? err.name : "";
-      throw new EtherError(
-        name === "FormatError" ? EtherErrorCode.DATABASE : EtherErrorCode.INVALID,
-        `DB_QUERY "${q.slice(0, 100)}": ${msg(err)}`,
-      );
-    }
-    return frame(EtherCommand.OK, handle, 0, encoder.encode(engine.toJson(result)));
+/** A payload as UTF-8 text, `invalid-request` when it is not. */
+function text(payload: Uint8Array | null, command: string, what: string): string {
+  try {
+    return decoder.decode(payload ?? new Uint8Array(0));
+  } catch {
+    throw new EtherError("invalid-request", `${command}: the ${what} is not valid UTF-8`);
   }
 }
 
@@ -754,13 +704,13 @@ function writeHeader(
   reserved: number,
 ): void {
   const v = new DataView(out.buffer, out.byteOffset, ETHER_HEADER_SIZE);
-  v.setUint32(0, ETHER_MAGIC);
-  out[4] = ETHER_VERSION;
-  out[5] = command;
-  v.setUint16(6, flags);
-  v.setBigUint64(8, handle);
-  v.setUint32(16, size);
-  v.setInt32(20, reserved);
+  v.setUint32(FIELD_MAGIC, ETHER_MAGIC);
+  out[FIELD_VERSION] = ETHER_VERSION;
+  out[FIELD_COMMAND] = command;
+  v.setUint16(FIELD_FLAGS, flags);
+  v.setBigUint64(FIELD_HANDLE, handle);
+  v.setUint32(FIELD_SIZE, size);
+  v.setInt32(FIELD_RESERVED, reserved);
 }
 
 function frame(command: number, handle: bigint, reserved: number, payload: Uint8Array): Uint8Array {
@@ -787,8 +737,4 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 function msg(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function hex(h: bigint): string {
-  return `0x${h.toString(16).padStart(16, "0")}`;
 }

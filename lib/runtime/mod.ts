@@ -14,3 +14,5 @@ export * from "./database.ts";
 export * from "./capture_file.ts";
 export * from "./watch.ts";
 export * from "./filter_expression.ts";
+export * from "./ether_server.ts";
+export * from "./ether_client.ts";

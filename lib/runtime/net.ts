@@ -1,34 +1,56 @@
 /**
  * TCP sockets for mxy's services and clients: listening, accepting and connecting. Nothing else in
- * `lib/` touches the network directly.
+ * `lib/` touches the network directly. The streams and listeners are the
+ * {@linkcode EtherByteStream} and {@linkcode EtherListener} the Ether cores take.
  *
  * @module
  */
 import { deno } from "./_deno.ts";
 import { parseIpInto } from "../core/ip.ts";
+import type { EtherByteStream, EtherListener } from "../ether/mod.ts";
 
-/** A connected TCP stream. */
-export interface TcpStream {
-  /** Reads into `buffer`; resolves to the number of bytes read, or `null` at end of stream. */
-  read(buffer: Uint8Array): Promise<number | null>;
-  /** Writes all of `data` (looping over partial writes). */
-  writeAll(data: Uint8Array): Promise<void>;
-  /** Closes the stream; safe to call twice. */
-  close(): void;
+/**
+ * A connected TCP stream (Nagle's algorithm off): reads into a buffer, writes all, closes. A
+ * reset or closed connection reads as the end of the stream.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp, listenTcp, type TcpStream } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener = listenTcp(0, { host: "127.0.0.1" });
+ * const accepted = listener.accept();
+ * const stream: TcpStream = await connectTcp("127.0.0.1", { port: listener.port });
+ * assert.match(stream.remote, /^127\.0\.0\.1:\d+$/);
+ * stream.close();
+ * (await accepted)?.close();
+ * listener.close();
+ * ```
+ */
+export interface TcpStream extends EtherByteStream {
   /** The peer's address as `host:port`. */
   readonly remote: string;
 }
 
-/** A listening TCP socket. */
-export interface TcpListener {
-  /** Waits for the next connection; resolves to `null` once the listener is closed. */
+/**
+ * A listening TCP socket.
+ *
+ * @example
+ * ```ts
+ * import { listenTcp, type TcpListener } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener: TcpListener = listenTcp(0, { host: "127.0.0.1" });
+ * const next = listener.accept();
+ * listener.close();
+ * assert.equal(await next, null);
+ * ```
+ */
+export interface TcpListener extends EtherListener {
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The connection, or `null` once the listener is closed.
+   */
   accept(): Promise<TcpStream | null>;
-  /** Stops listening; safe to call twice. */
-  close(): void;
-  /** The bound host. */
-  readonly host: string;
-  /** The bound port (the real one when 0 was asked). */
-  readonly port: number;
 }
 
 class DenoStream implements TcpStream {
@@ -114,7 +136,19 @@ class DenoListener implements TcpListener {
   }
 }
 
-/** Options for {@linkcode listenTcp}. */
+/**
+ * Options for {@linkcode listenTcp}.
+ *
+ * @example
+ * ```ts
+ * import { listenTcp, type ListenTcpOptions } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const options: ListenTcpOptions = { host: "127.0.0.1" };
+ * const listener = listenTcp(0, options);
+ * assert.equal(listener.host, "127.0.0.1");
+ * listener.close();
+ * ```
+ */
 export interface ListenTcpOptions {
   /** The address to bind. Default `127.0.0.1`. */
   host?: string;
@@ -128,7 +162,7 @@ export interface ListenTcpOptions {
  * @returns The listener.
  * @example
  * ```ts
- * import { listenTcp } from "./net.ts";
+ * import { listenTcp } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const l = listenTcp(0);
  * assert.ok(l.port > 0);
@@ -141,7 +175,26 @@ export function listenTcp(port: number, options: ListenTcpOptions = {}): TcpList
   return new DenoListener(d.listen({ hostname: host, port, transport: "tcp" }));
 }
 
-/** Options for {@linkcode connectTcp}. */
+/**
+ * Options for {@linkcode connectTcp}.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp, type ConnectTcpOptions, listenTcp } from "@mxy/mxy/deno";
+ * import assert from "node:assert/strict";
+ * const listener = listenTcp(0, { host: "127.0.0.1" });
+ * const options: ConnectTcpOptions = { port: listener.port };
+ * const stream = await connectTcp("127.0.0.1", options);
+ * const accepted = (await listener.accept())!;
+ * await stream.writeAll(new Uint8Array([42]));
+ * const buf = new Uint8Array(1);
+ * assert.equal(await accepted.read(buf), 1);
+ * assert.equal(buf[0], 42);
+ * stream.close();
+ * accepted.close();
+ * listener.close();
+ * ```
+ */
 export interface ConnectTcpOptions {
   /** The port. */
   port: number;
@@ -155,7 +208,7 @@ export interface ConnectTcpOptions {
  * @returns The connected stream.
  * @example
  * ```ts
- * import { connectTcp, listenTcp } from "./net.ts";
+ * import { connectTcp, listenTcp } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const l = listenTcp(0);
  * const accepted = l.accept();
@@ -181,7 +234,7 @@ export async function connectTcp(host: string, options: ConnectTcpOptions): Prom
  * @returns `true` for loopback.
  * @example
  * ```ts
- * import { isLoopback } from "./net.ts";
+ * import { isLoopback } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * assert.equal(isLoopback("127.0.0.1"), true);
  * assert.equal(isLoopback("[::ffff:127.0.0.2]"), true);

@@ -1,46 +1,80 @@
 import assert from "node:assert/strict";
+import { VERSION } from "../../lib/core/version.ts";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
+import { connectEther } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
-import { type MxyRun, runMxy } from "../_mxy.ts";
-
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
+import { IN_PLACE_REWRITES, sameInode } from "./_rewrite_in_place.ts";
 
 function mxy(args: string[]): Promise<MxyRun> {
   return runMxy(args);
 }
 
-Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with statistics", {
-  ignore: !fixture("mmdb/test-data"),
-}, async () => {
-  const dir = fixture("mmdb/test-data")!;
+/** A running `mxy serve` subprocess. */
+interface Served {
+  port: string;
+  /** Sends SIGTERM and waits: exit status and everything it wrote on stderr. */
+  stop(): Promise<{ status: Deno.CommandStatus; stderr: string }>;
+}
+
+/** Starts `mxy serve --port 0 ARGS…` and waits until it listens. */
+async function serve(args: string[]): Promise<Served> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      "--db",
-      `${dir}/MaxMind-DB-test-ipv4-24.mmdb`,
-      "--db-dir",
-      dir,
-    ],
+    args: ["run", "-A", `${ROOT}cli/main.ts`, "serve", "--port", "0", ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let err = "";
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   while (!/listening on [\d.]+:\d+/.test(err)) {
     const { value, done } = await reader.read();
     if (done) break;
     err += value;
   }
   const port = /listening on [\d.]+:(\d+)/.exec(err)?.[1];
-  assert.ok(port, `no port in: ${err}`);
+  // keep draining stderr so that the server never blocks on a full pipe
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      err += value;
+    }
+  })();
+  if (!port) {
+    child.kill("SIGKILL");
+    await child.status;
+    await rest;
+    throw new Error(`mxy serve did not start: ${err}`);
+  }
+  return {
+    port,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      const status = await child.status;
+      await rest;
+      await child.stdout.cancel();
+      return { status, stderr: err };
+    },
+  };
+}
+
+Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with statistics", {
+  ignore: !fixture("mmdb/test-data"),
+}, async () => {
+  const dir = fixture("mmdb/test-data")!;
+  const server = await serve(["--db", `${dir}/MaxMind-DB-test-ipv4-24.mmdb`, "--db-dir", dir]);
+  const port = server.port;
   try {
-    const ping = await mxy(["ether", "ping", "-p", port!]);
+    const ping = await mxy(["ether", "ping", "-p", port]);
     assert.equal(ping.code, 0, ping.stderr);
-    assert.match(ping.stdout, /mxy\/0\.1\.0, capabilities 0x[0-9a-f]+/);
+    assert.match(
+      ping.stdout,
+      new RegExp(`mxy/${VERSION.replaceAll(".", "\\.")}, capabilities 0x[0-9a-f]+`),
+    );
     assert.match(ping.stdout, /PONG from 127\.0\.0\.1:\d+: seq=1/);
 
     const alloc = await mxy([
@@ -52,37 +86,67 @@ Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with stati
       "--read",
       "--free",
       "-p",
-      port!,
+      port,
     ]);
     assert.equal(alloc.code, 0, alloc.stderr);
     assert.match(alloc.stdout, /^0x[0-9a-f]{16}\n010203000000\n$/);
 
-    const q = await mxy(["ether", "query", "-p", port!, "1.1.1.3", "9.9.9.9"]);
+    const q = await mxy(["ether", "query", "-p", port, "1.1.1.3", "9.9.9.9"]);
     assert.equal(q.code, 1); // one query matched nothing
     assert.equal(
       q.stdout,
       '{"kind":"ip","data":{"ip":"1.1.1.2"},"network":"1.1.1.2/31","prefixLength":31}\nnull\n',
     );
 
-    const free = await mxy(["ether", "free", "0x1234", "-p", port!]);
+    const free = await mxy(["ether", "free", "0x1234", "-p", port]);
     assert.equal(free.code, 1);
     assert.match(free.stderr, /NOTFOUND/);
 
-    const usage = await mxy(["ether", "read", "nothex", "4", "-p", port!]);
+    const usage = await mxy(["ether", "read", "nothex", "4", "-p", port]);
     assert.equal(usage.code, 2);
   } finally {
-    child.kill("SIGTERM");
+    const { status, stderr } = await server.stop();
+    assert.equal(status.code, 0, stderr);
+    assert.match(stderr, /SIGTERM: finishing requests in flight/);
+    assert.match(stderr, /stopped; statistics \{"connections":0,/);
   }
-  const status = await child.status;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += value;
+});
+
+Deno.test("mxy serve --db never dies when the file is rewritten in place, and keeps its answers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-serve-crash-" });
+  const file = `${dir}/live.mxy`;
+  const other = `${dir}/other.mxy`;
+  const build = (tag: string) => {
+    const b = new DatabaseBuilder();
+    b.add("10.0.0.0/8", { tag });
+    return b.build();
+  };
+  await Deno.writeFile(file, build("loaded"));
+  await Deno.writeFile(other, build("other"));
+  const ino = (await Deno.stat(file)).ino;
+  const server = await serve(["--db", file, "--db-dir", dir, "--reload-interval", "10"]);
+  try {
+    const c = await connectEther("127.0.0.1", { port: Number(server.port) });
+    const opened = await c.openDatabase("live.mxy");
+    const tag = async (db: bigint) =>
+      ((await c.query(db, "10.1.2.3")) as { data: { tag: string } }).data.tag;
+    for (const [what, rewrite] of IN_PLACE_REWRITES) {
+      await rewrite(file, other);
+      assert.ok(await sameInode(file, ino), what);
+      await new Promise((r) => setTimeout(r, 60)); // several reload checks
+      assert.equal(await tag(0n), "loaded", `database 0 after ${what}`);
+      assert.equal(await tag(opened), "loaded", `the DB_OPEN database after ${what}`);
+    }
+    await c.closeDatabase(opened);
+    c.close();
+  } finally {
+    const { status, stderr } = await server.stop();
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(status.signal, null, `mxy serve was killed by ${status.signal}: ${stderr}`);
+    assert.equal(status.code, 0, stderr);
+    assert.match(stderr, /rewritten in place; still serving the database loaded before/);
+    assert.match(stderr, /"reloads":0/);
   }
-  await child.stdout.cancel();
-  assert.equal(status.code, 0, err);
-  assert.match(err, /SIGTERM: finishing requests in flight/);
-  assert.match(err, /stopped; statistics \{"connections":0,/);
 });
 
 Deno.test("mxy serve refuses a non-loopback address without a token (exit 2)", async () => {

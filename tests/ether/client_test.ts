@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import { connect } from "../../lib/ether/client.ts";
-import { EtherServer } from "../../lib/ether/server.ts";
+import { connectEther, listenTcp, serveEther, type TcpStream } from "../../lib/runtime/mod.ts";
 import {
   decodeEtherHeader,
   encodeEtherCapabilities,
   encodeEtherMessage,
   ETHER_HEADER_SIZE,
   EtherCommand,
-  EtherErrorCode,
   EtherFlag,
-} from "../../lib/ether/protocol.ts";
-import { listenTcp, type TcpStream } from "../../lib/runtime/net.ts";
+} from "../../lib/ether/mod.ts";
 import { toHex } from "./_helpers.ts";
 
 /**
@@ -77,9 +74,9 @@ function referenceAnswer(h: ReturnType<typeof decodeEtherHeader>, _p: Uint8Array
   return encodeEtherMessage({ command: EtherCommand.OK, handle: h.handle });
 }
 
-Deno.test("connect() falls back to the legacy framing against a reference server", async () => {
+Deno.test("connectEther() falls back to the legacy framing against a reference server", async () => {
   await fakeServer(referenceAnswer, async (port, received) => {
-    const c = await connect("127.0.0.1", { port });
+    const c = await connectEther("127.0.0.1", { port });
     assert.equal(c.capabilities, null);
     const buf = await c.alloc(8);
     assert.equal(buf.handle, 0x42n);
@@ -100,7 +97,7 @@ Deno.test("connect() falls back to the legacy framing against a reference server
   });
 });
 
-Deno.test("connect() uses NO_PAYLOAD and error messages when the server announces them", async () => {
+Deno.test("connectEther() uses NO_PAYLOAD and error messages when the server announces them", async () => {
   const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) => {
     if (h.command === EtherCommand.PING) {
       return encodeEtherMessage(
@@ -111,7 +108,7 @@ Deno.test("connect() uses NO_PAYLOAD and error messages when the server announce
     return referenceAnswer(h, p);
   };
   await fakeServer(answer, async (port, received) => {
-    const c = await connect("127.0.0.1", { port });
+    const c = await connectEther("127.0.0.1", { port });
     assert.equal(c.capabilities?.software, "fake");
     await c.alloc(8);
     c.close();
@@ -126,37 +123,37 @@ Deno.test("a request with no reply fails with TIMEOUT", async () => {
   const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) =>
     h.command === EtherCommand.ALLOC ? null : referenceAnswer(h, p);
   await fakeServer(answer, async (port) => {
-    const c = await connect("127.0.0.1", { port, timeout: 200 });
-    await assert.rejects(c.alloc(4), { code: EtherErrorCode.TIMEOUT });
+    const c = await connectEther("127.0.0.1", { port, timeout: 200 });
+    await assert.rejects(c.alloc(4), { code: "timeout" });
     assert.equal(c.closed, true);
   });
 });
 
-Deno.test("connect() fails with NETWORK when nothing listens", async () => {
+Deno.test("connectEther() fails with NETWORK when nothing listens", async () => {
   const l = listenTcp(0);
   const port = l.port;
   l.close();
-  await assert.rejects(connect("127.0.0.1", { port }), { code: EtherErrorCode.NETWORK });
+  await assert.rejects(connectEther("127.0.0.1", { port }), { code: "network" });
 });
 
 Deno.test("pending requests fail with NETWORK when the server goes away", async () => {
   const answer = (h: ReturnType<typeof decodeEtherHeader>, p: Uint8Array) =>
     h.command === EtherCommand.READ ? null : referenceAnswer(h, p);
-  let c: Awaited<ReturnType<typeof connect>> | null = null;
+  let c: Awaited<ReturnType<typeof connectEther>> | null = null;
   let pending: Promise<unknown> | null = null;
   await fakeServer(answer, async (port) => {
-    c = await connect("127.0.0.1", { port });
+    c = await connectEther("127.0.0.1", { port });
     pending = c.buffer(1n, 4).read().catch((e) => e);
     await new Promise((r) => setTimeout(r, 20));
   });
   const err = await pending!;
-  assert.equal((err as { code: number }).code, EtherErrorCode.NETWORK);
+  assert.equal((err as { code: string }).code, "network");
   (c as unknown as { close(): void }).close();
 });
 
 Deno.test("pipelined requests on one connection are answered in order", async () => {
-  const server = EtherServer.listen({ port: 0 });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0 });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   const bufs = await Promise.all(Array.from({ length: 50 }, (_, i) => c.alloc(i + 1)));
   await Promise.all(bufs.map((b, i) => b.write(new Uint8Array(i + 1).fill(i))));
   const back = await Promise.all(bufs.map((b) => b.read()));
@@ -167,12 +164,12 @@ Deno.test("pipelined requests on one connection are answered in order", async ()
 });
 
 Deno.test("errors from the server are EtherErrors with the code and the server's message", async () => {
-  const server = EtherServer.listen({ port: 0 });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0 });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   const b = await c.alloc(2);
-  await assert.rejects(b.write(new Uint8Array(3)), (e: Error & { code: number }) => {
+  await assert.rejects(b.write(new Uint8Array(3)), (e: Error & { code: string }) => {
     assert.equal(e.name, "EtherError");
-    assert.equal(e.code, EtherErrorCode.OVERFLOW);
+    assert.equal(e.code, "overflow");
     assert.match(e.message, /^WRITE failed on 127\.0\.0\.1:\d+: OVERFLOW: WRITE of 3 bytes/);
     return true;
   });
@@ -181,8 +178,8 @@ Deno.test("errors from the server are EtherErrors with the code and the server's
 });
 
 Deno.test("RemoteBuffer keeps its mirror in step with write, read, realloc and sync", async () => {
-  const server = EtherServer.listen({ port: 0 });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0 });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   const b = await c.alloc(4);
   assert.deepEqual([...b.mirror], [0, 0, 0, 0]);
   b.mirror.set([5, 6, 7, 8]);
@@ -202,8 +199,8 @@ Deno.test("RemoteBuffer keeps its mirror in step with write, read, realloc and s
 });
 
 Deno.test("ping() measures a round trip through the server", async () => {
-  const server = EtherServer.listen({ port: 0 });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0 });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   assert.equal(typeof (await c.ping()), "number");
   c.close();
   assert.ok((await server.close()).requests >= 2);

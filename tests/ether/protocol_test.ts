@@ -10,12 +10,11 @@ import {
   ETHER_MAX_PAYLOAD,
   EtherCapability,
   EtherCommand,
-  EtherError,
-  EtherErrorCode,
   EtherFlag,
   etherSizeIsLength,
+  EtherWireError,
   validateEtherHeader,
-} from "../../lib/ether/protocol.ts";
+} from "../../lib/ether/mod.ts";
 import { hex, toHex } from "./_helpers.ts";
 
 const H = 0x0123456789abcdefn;
@@ -93,13 +92,13 @@ const GOLDEN: [string, Uint8Array, string][] = [
   ],
   [
     "ERROR NOMEM",
-    encodeEtherMessage({ command: EtherCommand.ERROR, reserved: EtherErrorCode.NOMEM }),
+    encodeEtherMessage({ command: EtherCommand.ERROR, reserved: EtherWireError.NOMEM }),
     "e7e7e7e7 01 ff 0000 0000000000000000 00000000 ffffffff",
   ],
   [
     "ERROR INVALID with message",
     encodeEtherMessage(
-      { command: EtherCommand.ERROR, reserved: EtherErrorCode.INVALID },
+      { command: EtherCommand.ERROR, reserved: EtherWireError.INVALID },
       hex("6869"),
     ),
     "e7e7e7e7 01 ff 0000 0000000000000000 00000002 fffffffe 6869",
@@ -109,7 +108,7 @@ const GOLDEN: [string, Uint8Array, string][] = [
     encodeEtherMessage({
       command: EtherCommand.ERROR,
       handle: H,
-      reserved: EtherErrorCode.NOTFOUND,
+      reserved: EtherWireError.NOTFOUND,
     }),
     "e7e7e7e7 01 ff 0000 0123456789abcdef 00000000 fffffff9",
   ],
@@ -158,7 +157,7 @@ Deno.test("decodeEtherHeader() reads every field of a golden header", () => {
     flags: EtherFlag.ERROR_MESSAGE,
     handle: H,
     size: 16,
-    reserved: EtherErrorCode.CORRUPT,
+    reserved: EtherWireError.CORRUPT,
   });
 });
 
@@ -221,11 +220,4 @@ Deno.test("decodeEtherCapabilities() round-trips and treats an empty PONG as a r
 Deno.test("etherSizeIsLength() is true exactly for ALLOC, REALLOC and READ", () => {
   const length = Object.values(EtherCommand).filter(etherSizeIsLength).sort();
   assert.deepEqual(length, [EtherCommand.ALLOC, EtherCommand.REALLOC, EtherCommand.READ].sort());
-});
-
-Deno.test("EtherError carries the protocol code and its name", () => {
-  const e = new EtherError(EtherErrorCode.OVERFLOW, "WRITE of 9 bytes failed");
-  assert.equal(e.code, -4);
-  assert.equal(e.codeName, "OVERFLOW");
-  assert.ok(e instanceof Error);
 });

@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { EtherServer, type EtherServerOptions } from "../../lib/ether/server.ts";
-import { connect } from "../../lib/ether/client.ts";
+import { connectEther, serveEther, type ServeEtherOptions } from "../../lib/runtime/mod.ts";
+import type { EtherServer } from "../../lib/ether/mod.ts";
 import {
   encodeEtherHeader,
   encodeEtherMessage,
   ETHER_HEADER_SIZE,
   ETHER_MAX_PAYLOAD,
   EtherCommand,
-  EtherErrorCode,
   EtherFlag,
-} from "../../lib/ether/protocol.ts";
+  EtherWireError,
+} from "../../lib/ether/mod.ts";
 import { hex, RawSocket, toHex } from "./_helpers.ts";
 
 async function withServer(
-  options: EtherServerOptions,
+  options: ServeEtherOptions,
   fn: (server: EtherServer) => Promise<void>,
 ): Promise<void> {
-  const server = EtherServer.listen({ port: 0, ...options });
+  const server = await serveEther({ port: 0, ...options });
   try {
     await fn(server);
   } finally {
@@ -27,7 +27,7 @@ async function withServer(
 
 /** Another client still gets served: PING → PONG. */
 async function stillServes(server: EtherServer): Promise<void> {
-  const c = await connect("127.0.0.1", { port: server.port, timeout: 5000 });
+  const c = await connectEther("127.0.0.1", { port: server.port, timeout: 5000 });
   await c.ping();
   c.close();
 }
@@ -141,7 +141,7 @@ for (
       await s.send(b);
       const r = (await s.reply())!;
       assert.equal(r.header.command, EtherCommand.ERROR);
-      assert.equal(r.header.reserved, EtherErrorCode.INVALID);
+      assert.equal(r.header.reserved, EtherWireError.INVALID);
       assert.match(new TextDecoder().decode(r.payload), /^INVALID: .*at byte \d+/);
       assert.ok(await s.closedByPeer());
       s.close();
@@ -160,14 +160,14 @@ Deno.test("server replies UNKNOWN_COMMAND to an unknown command and keeps the co
       ),
     );
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, EtherErrorCode.UNKNOWN_COMMAND);
+    assert.equal(r.header.reserved, EtherWireError.UNKNOWN_COMMAND);
     assert.match(new TextDecoder().decode(r.payload), /0x77 at byte 5/);
     // the 3 payload bytes were consumed: the next request is read correctly
     await s.send(header(EtherCommand.PING, 0n, 0));
     assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     // a reserved cluster opcode is unknown too
     await s.send(header(0x30, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.UNKNOWN_COMMAND);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.UNKNOWN_COMMAND);
     s.close();
   });
 });
@@ -176,7 +176,7 @@ Deno.test("server rejects unknown flag bits with INVALID and keeps the connectio
   await withServer({}, async (server) => {
     const s = await RawSocket.open(server.port);
     await s.send(header(EtherCommand.PING, 0n, 0, 0x8000));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.INVALID);
     await s.send(header(EtherCommand.PING, 0n, 0));
     assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     s.close();
@@ -189,17 +189,17 @@ Deno.test("server rejects handle 0 (INVALID), unknown handles (NOTFOUND) and zer
     await s.send(
       encodeEtherMessage({ command: EtherCommand.WRITE, handle: 0n }, new Uint8Array(4)),
     );
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.INVALID);
     await s.send(header(EtherCommand.FREE, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.INVALID);
     await s.send(header(EtherCommand.READ, 0x1234n, 4, EtherFlag.NO_PAYLOAD));
     const nf = (await s.reply())!;
-    assert.equal(nf.header.reserved, EtherErrorCode.NOTFOUND);
+    assert.equal(nf.header.reserved, EtherWireError.NOTFOUND);
     assert.equal(nf.header.handle, 0x1234n);
     await s.send(header(EtherCommand.FREE, 0x1234n, 0));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.NOTFOUND);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.NOTFOUND);
     await s.send(header(EtherCommand.ALLOC, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.INVALID);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.INVALID);
     s.close();
     await stillServes(server);
   });
@@ -207,15 +207,15 @@ Deno.test("server rejects handle 0 (INVALID), unknown handles (NOTFOUND) and zer
 
 Deno.test("server hides one connection's blocks from another (NOTFOUND, data untouched)", async () => {
   await withServer({}, async (server) => {
-    const a = await connect("127.0.0.1", { port: server.port });
-    const b = await connect("127.0.0.1", { port: server.port });
+    const a = await connectEther("127.0.0.1", { port: server.port });
+    const b = await connectEther("127.0.0.1", { port: server.port });
     const buf = await a.alloc(4);
     await buf.write(new Uint8Array([9, 8, 7, 6]));
     const stolen = b.buffer(buf.handle, 4);
-    await assert.rejects(stolen.read(), { code: EtherErrorCode.NOTFOUND });
-    await assert.rejects(stolen.write(new Uint8Array([0])), { code: EtherErrorCode.NOTFOUND });
-    await assert.rejects(stolen.realloc(8), { code: EtherErrorCode.NOTFOUND });
-    await assert.rejects(stolen.free(), { code: EtherErrorCode.NOTFOUND });
+    await assert.rejects(stolen.read(), { code: "not-found" });
+    await assert.rejects(stolen.write(new Uint8Array([0])), { code: "not-found" });
+    await assert.rejects(stolen.realloc(8), { code: "not-found" });
+    await assert.rejects(stolen.free(), { code: "not-found" });
     assert.deepEqual([...await buf.read()], [9, 8, 7, 6]);
     a.close();
     b.close();
@@ -224,12 +224,12 @@ Deno.test("server hides one connection's blocks from another (NOTFOUND, data unt
 
 Deno.test("server catches double free and use after free as CORRUPT", async () => {
   await withServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     const buf = await c.alloc(8);
     await buf.free();
-    await assert.rejects(buf.free(), { code: EtherErrorCode.CORRUPT });
-    await assert.rejects(buf.read(), { code: EtherErrorCode.CORRUPT });
-    await assert.rejects(buf.write(new Uint8Array(1)), { code: EtherErrorCode.CORRUPT });
+    await assert.rejects(buf.free(), { code: "corrupt" });
+    await assert.rejects(buf.read(), { code: "corrupt" });
+    await assert.rejects(buf.write(new Uint8Array(1)), { code: "corrupt" });
     await c.ping();
     c.close();
   });
@@ -237,13 +237,13 @@ Deno.test("server catches double free and use after free as CORRUPT", async () =
 
 Deno.test("server refuses a write past the block (OVERFLOW) and caps a read at the block size", async () => {
   await withServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     const buf = await c.alloc(4);
     await buf.write(new Uint8Array([1, 2, 3, 4]));
     await assert.rejects(
       buf.write(new Uint8Array(5).fill(9)),
-      (e: { code: number; message: string }) => {
-        assert.equal(e.code, EtherErrorCode.OVERFLOW);
+      (e: { code: string; message: string }) => {
+        assert.equal(e.code, "overflow");
         assert.match(e.message, /holds only 4 bytes/);
         return true;
       },
@@ -284,7 +284,7 @@ Deno.test("server answers ERROR TIMEOUT and closes a connection that leaves half
     await s.send(hex("e7e7e7e7 01 01 0000 00000000"));
     const r = (await s.reply())!;
     assert.equal(r.header.command, EtherCommand.ERROR);
-    assert.equal(r.header.reserved, EtherErrorCode.TIMEOUT);
+    assert.equal(r.header.reserved, EtherWireError.TIMEOUT);
     assert.ok(await s.closedByPeer());
     s.close();
     assert.equal(server.stats().timeouts, 1);
@@ -298,7 +298,7 @@ Deno.test("server closes idle connections after the idle timeout", async () => {
     await s.send(header(EtherCommand.PING, 0n, 0));
     assert.equal((await s.reply())!.header.command, EtherCommand.PONG);
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, EtherErrorCode.TIMEOUT);
+    assert.equal(r.header.reserved, EtherWireError.TIMEOUT);
     assert.ok(await s.closedByPeer());
     s.close();
   });
@@ -306,10 +306,10 @@ Deno.test("server closes idle connections after the idle timeout", async () => {
 
 Deno.test("server refuses connections over the limit with ERROR BUSY", async () => {
   await withServer({ maxConnections: 1 }, async (server) => {
-    const a = await connect("127.0.0.1", { port: server.port });
+    const a = await connectEther("127.0.0.1", { port: server.port });
     const s = await RawSocket.open(server.port);
     const r = (await s.reply())!;
-    assert.equal(r.header.reserved, EtherErrorCode.BUSY);
+    assert.equal(r.header.reserved, EtherWireError.BUSY);
     assert.ok(await s.closedByPeer());
     s.close();
     await a.ping();
@@ -320,13 +320,13 @@ Deno.test("server refuses connections over the limit with ERROR BUSY", async () 
 
 Deno.test("server enforces per-connection and total memory quotas with NOMEM", async () => {
   await withServer({ maxConnectionBytes: 100, maxTotalBytes: 150 }, async (server) => {
-    const a = await connect("127.0.0.1", { port: server.port });
-    const b = await connect("127.0.0.1", { port: server.port });
+    const a = await connectEther("127.0.0.1", { port: server.port });
+    const b = await connectEther("127.0.0.1", { port: server.port });
     const x = await a.alloc(60);
-    await assert.rejects(a.alloc(41), { code: EtherErrorCode.NOMEM });
-    await assert.rejects(x.realloc(101), { code: EtherErrorCode.NOMEM });
+    await assert.rejects(a.alloc(41), { code: "out-of-memory" });
+    await assert.rejects(x.realloc(101), { code: "out-of-memory" });
     await b.alloc(90);
-    await assert.rejects(b.alloc(1), { code: EtherErrorCode.NOMEM }); // 60 + 90 = 150 total
+    await assert.rejects(b.alloc(1), { code: "out-of-memory" }); // 60 + 90 = 150 total
     await x.free();
     await b.alloc(10);
     a.close();
@@ -338,16 +338,16 @@ Deno.test("server requires AUTH with the token as the first request", async () =
   await withServer({ token: "s3cret" }, async (server) => {
     const s = await RawSocket.open(server.port);
     await s.send(header(EtherCommand.PING, 0n, 0));
-    assert.equal((await s.reply())!.header.reserved, EtherErrorCode.AUTH);
+    assert.equal((await s.reply())!.header.reserved, EtherWireError.AUTH);
     assert.ok(await s.closedByPeer());
     s.close();
-    await assert.rejects(connect("127.0.0.1", { port: server.port, token: "wrong" }), {
-      code: EtherErrorCode.AUTH,
+    await assert.rejects(connectEther("127.0.0.1", { port: server.port, token: "wrong" }), {
+      code: "auth-failed",
     });
-    await assert.rejects(connect("127.0.0.1", { port: server.port }), {
-      code: EtherErrorCode.AUTH,
+    await assert.rejects(connectEther("127.0.0.1", { port: server.port }), {
+      code: "auth-failed",
     });
-    const c = await connect("127.0.0.1", { port: server.port, token: "s3cret" });
+    const c = await connectEther("127.0.0.1", { port: server.port, token: "s3cret" });
     await c.ping();
     const buf = await c.alloc(3);
     await buf.write(new Uint8Array([1, 2, 3]));
@@ -355,24 +355,16 @@ Deno.test("server requires AUTH with the token as the first request", async () =
   });
 });
 
-Deno.test("EtherServer.listen() refuses a non-loopback address without a token", () => {
-  assert.throws(() => EtherServer.listen({ host: "0.0.0.0", port: 0 }), {
-    code: EtherErrorCode.DENIED,
-  });
-});
-
-Deno.test("server answers the database commands with DENIED when it has no engine", async () => {
-  await withServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
-    await assert.rejects(c.query(0n, "1.2.3.4"), { code: EtherErrorCode.DENIED });
-    await assert.rejects(c.openDatabase("x.mxy"), { code: EtherErrorCode.DENIED });
-    c.close();
+Deno.test("serveEther() refuses a non-loopback address without a token", async () => {
+  await assert.rejects(serveEther({ host: "0.0.0.0", port: 0 }), {
+    name: "EtherError",
+    code: "denied",
   });
 });
 
 Deno.test("STATS reports connections, requests and memory", async () => {
   await withServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     await c.alloc(10);
     const st = await c.stats();
     assert.equal(st.connections, 1);
@@ -383,8 +375,8 @@ Deno.test("STATS reports connections, requests and memory", async () => {
 });
 
 Deno.test("close() lets pipelined requests already received finish, then resolves with stats", async () => {
-  const server = EtherServer.listen({ port: 0 });
-  const c = await connect("127.0.0.1", { port: server.port });
+  const server = await serveEther({ port: 0 });
+  const c = await connectEther("127.0.0.1", { port: server.port });
   const buf = await c.alloc(1024);
   const writes = [];
   for (let i = 0; i < 20; i++) writes.push(buf.write(new Uint8Array(1024).fill(i)));
@@ -396,7 +388,7 @@ Deno.test("close() lets pipelined requests already received finish, then resolve
   // every request either completed or failed with a network error: nothing half-done
   for (const s of settled) {
     if (s.status === "rejected") {
-      assert.equal((s.reason as { code: number }).code, EtherErrorCode.NETWORK);
+      assert.equal((s.reason as { code: string }).code, "network");
     }
   }
   const stats = await closing;
@@ -418,7 +410,7 @@ Deno.test("replies use size = payload length so a reference client can read them
 });
 
 Deno.test("close() drops idle connections and gives a half-sent request the frame timeout", async () => {
-  const server = EtherServer.listen({ port: 0, frameTimeoutMs: 100 });
+  const server = await serveEther({ port: 0, frameTimeoutMs: 100 });
   const idle = await RawSocket.open(server.port);
   const half = await RawSocket.open(server.port);
   await half.send(hex("e7e7e7e7 01 10 0001"));
@@ -428,14 +420,14 @@ Deno.test("close() drops idle connections and gives a half-sent request the fram
   assert.equal(stats.connections, 0);
   assert.ok(await idle.closedByPeer());
   const r = await half.reply();
-  assert.equal(r?.header.reserved, EtherErrorCode.TIMEOUT);
+  assert.equal(r?.header.reserved, EtherWireError.TIMEOUT);
   idle.close();
   half.close();
 });
 
 Deno.test("server zeroes new blocks and the tail a REALLOC adds", async () => {
   await withServer({}, async (server) => {
-    const c = await connect("127.0.0.1", { port: server.port });
+    const c = await connectEther("127.0.0.1", { port: server.port });
     for (let i = 0; i < 20; i++) {
       const b = await c.alloc(256);
       assert.deepEqual(await b.read(), new Uint8Array(256), `allocation ${i} is not zeroed`);
@@ -454,7 +446,7 @@ Deno.test("server zeroes new blocks and the tail a REALLOC adds", async () => {
 Deno.test("server moves large blocks intact in both framings (1 KiB … 4 MiB)", async () => {
   await withServer({}, async (server) => {
     for (const legacy of [false, true]) {
-      const c = await connect("127.0.0.1", { port: server.port, legacy });
+      const c = await connectEther("127.0.0.1", { port: server.port, legacy });
       for (const size of [1024, 200 * 1024, 300 * 1024, 4 * 1024 * 1024]) {
         const data = new Uint8Array(size);
         for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 255;
