@@ -5,9 +5,9 @@
  */
 import { FormatError } from "../format/format_error.ts";
 import type { DatabaseLayout } from "../format/metadata.ts";
-import { LiteralTable } from "../format/literal_section.ts";
-import { GlobIndex } from "../format/glob_section.ts";
-import { compileGlob } from "./glob.ts";
+import { LiteralTable } from "../format/literal_table.ts";
+import { GlobIndex } from "../format/glob_index.ts";
+import { compileGlob } from "../pattern/mod.ts";
 
 /** What {@linkcode checkStringSections} found. */
 export interface StringSectionsCheck {

@@ -10,7 +10,9 @@
  */
 import { DataSectionWriter, type WritableMap, type WritableValue } from "../format/data_writer.ts";
 import { encodeMetadata, type SectionLocation } from "../format/metadata_writer.ts";
-import type { SectionParts } from "../format/_section_view.ts";
+import type { SectionParts } from "../format/section_parts.ts";
+
+export type { SectionParts } from "../format/section_parts.ts";
 import {
   formatIpv4,
   formatNetwork,
@@ -47,8 +49,6 @@ export interface SectionEntries {
   /** Where entry `i` came from, when known. */
   source(i: number): EntrySource | undefined;
 }
-
-export type { SectionParts };
 
 /** What a {@linkcode SectionEncoder} gets when the database is built. */
 export interface SectionContext {

@@ -7,8 +7,7 @@
  * @module
  */
 import type { MatchMode, SectionContext, SectionEncoder, SectionEntries } from "./builder.ts";
-import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
-import { foldString } from "../format/_case_fold.ts";
+import { foldString, GlobError, GlobProgramSet, hasGlobSyntax } from "../pattern/mod.ts";
 import { literalSectionParts } from "../format/literal_section.ts";
 import { encodeGlobSectionParts, type GlobEntry } from "../format/glob_section.ts";
 import type { Database } from "./database.ts";

@@ -40,7 +40,7 @@ export interface MmdbMap {
  * @returns JSON text.
  * @example
  * ```ts
- * import { valueToJson } from "./value.ts";
+ * import { valueToJson } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * assert.equal(valueToJson({ n: 18446744073709551615n }), '{"n":18446744073709551615}');
  * ```

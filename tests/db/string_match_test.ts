@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileGlob, matchGlob } from "../../lib/db/glob.ts";
+import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
 import {
   MATCH_GLOB,
   MATCH_LITERAL,
@@ -9,7 +9,7 @@ import {
 } from "../../lib/db/string_match.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { encodeLiteralSection } from "../../lib/format/literal_section.ts";
-import { globArb, queryArb, renderGlob } from "./_glob_gen.ts";
+import { globArb, queryArb, renderGlob } from "../pattern/_glob_gen.ts";
 
 function bruteForce(patterns: string[], q: string, ci: boolean): Set<number> {
   const hits = new Set<number>();
