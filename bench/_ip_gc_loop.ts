@@ -6,7 +6,7 @@
  * KIND: u32 (lookupIpv4), string (lookupIpOffset), maxmind (maxmind get)
  */
 import maxmind from "maxmind";
-import { Database } from "../lib/db/database.ts";
+import { Database } from "../lib/db/mod.ts";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
 
 const [kind = "u32", count = "10000000"] = Deno.args;

@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import maxmind from "maxmind";
 import { Reader } from "mmdb-lib";
-import { Database } from "../lib/db/database.ts";
+import { Database } from "../lib/db/mod.ts";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
 
 const path = ensureDatabase();

@@ -5,8 +5,7 @@
  * @module
  */
 import { main } from "./main.ts";
-import { Database } from "../lib/db/database.ts";
-import { valueToJson } from "../lib/format/value.ts";
+import { Database, valueToJson } from "../lib/db/mod.ts";
 import { exit, writeSync } from "./_io.ts";
 
 const FEED = new URL("../testdata/ioc_sample.csv", import.meta.url).pathname;

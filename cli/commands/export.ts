@@ -4,8 +4,7 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { exportJsonLines } from "../../lib/db/export.ts";
+import { Database, exportJsonLines } from "../../lib/db/mod.ts";
 import { writeFileAtomic } from "../../lib/runtime/fs.ts";
 import { BufferedOut, type CliIo, PROCESS_IO } from "./_db_io.ts";
 

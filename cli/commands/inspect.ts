@@ -4,9 +4,7 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { countNetworks } from "../../lib/db/export.ts";
-import { type MmdbValue, valueToJson } from "../../lib/format/value.ts";
+import { countNetworks, Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const HELP = `Usage: mxy inspect DB [options]

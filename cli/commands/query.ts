@@ -5,10 +5,7 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { compileGlob } from "../../lib/db/mod.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
-import { valueToJson } from "../../lib/format/value.ts";
+import { compileGlob, Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
 import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
 
 const HELP = `Usage: mxy query DB [QUERY...] [options]

@@ -8,7 +8,7 @@
 import { FormatError } from "../format/format_error.ts";
 import { valueToJson } from "../format/value.ts";
 import type { Database } from "./database.ts";
-import { readRecord } from "./_tree.ts";
+import { readRecord } from "../format/search_tree.ts";
 import { formatNetwork } from "./ip_address.ts";
 import { iterateStringEntries } from "./pattern_sections.ts";
 

@@ -4,8 +4,10 @@
  * @module
  */
 export * from "./ip_address.ts";
-export * from "./input_error.ts";
+export * from "./database_error.ts";
 export * from "./builder.ts";
+export * from "./builder_options.ts";
+export * from "./section_encoder.ts";
 export * from "./database.ts";
 export * from "./validate.ts";
 export * from "./export.ts";

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import type { MatchMode, SectionContext, SectionEncoder, SectionEntries } from "./builder.ts";
+import type {
+  MatchMode,
+  SectionContext,
+  SectionEncoder,
+  SectionEntries,
+} from "./section_encoder.ts";
+import { DatabaseError } from "./database_error.ts";
 import { foldString, GlobError, GlobProgramSet, hasGlobSyntax } from "../pattern/mod.ts";
 import { literalSectionParts } from "../format/literal_section.ts";
 import { encodeGlobSectionParts, type GlobEntry } from "../format/glob_section.ts";
@@ -81,10 +87,13 @@ export function globSectionEncoder(): SectionEncoder {
         added.push(key);
       } catch (err) {
         if (err instanceof GlobError) {
-          throw new Error(
+          throw new DatabaseError(
+            "bad-entry",
             `Malformed glob ${JSON.stringify(key)}: ${err.message} at character ${
               err.position + 1
             } (prefix the entry with "literal:" to store it as an exact string)`,
+            undefined,
+            { cause: err },
           );
         }
         throw err;

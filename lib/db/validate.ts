@@ -11,7 +11,7 @@ import {
   readLayout,
 } from "../format/metadata.ts";
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
-import { readRecord } from "./_tree.ts";
+import { readRecord } from "../format/search_tree.ts";
 import { checkStringSections } from "./_check_string_sections.ts";
 
 /** One problem found in a database. */

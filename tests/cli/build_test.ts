@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Database } from "../../lib/db/database.ts";
+import { Database } from "../../lib/db/mod.ts";
 import { hasMmdblookup, mmdblookup } from "../db/_peers.ts";
 import { type MxyRun, runMxy } from "../_mxy.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../cli/main.ts";
 import { runQuery } from "../../cli/commands/query.ts";
-import { Database } from "../../lib/db/database.ts";
+import { Database } from "../../lib/db/mod.ts";
 import { captureIo } from "./_db_io.ts";
 import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
 

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DatabaseBuilder, type SectionEncoder } from "../../lib/db/builder.ts";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { InputError } from "../../lib/db/input_error.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
-import { formatIp, parseCidr } from "../../lib/db/ip_address.ts";
-import { typed } from "../../lib/format/data_writer.ts";
+import {
+  Database,
+  DatabaseBuilder,
+  DatabaseError,
+  formatIp,
+  type IpResult,
+  parseCidr,
+  type SectionEncoder,
+  typed,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import {
   hasMmdblookup,
   hasPythonMaxminddb,
@@ -261,7 +266,7 @@ Deno.test("build() makes an IPv4 tree for IPv4 entries only, an IPv6 tree otherw
   const c = new DatabaseBuilder({ ipVersion: 4 });
   assert.throws(
     () => c.add("2001:db8::/32", {}, { file: "f.txt", line: 9 }),
-    (e: unknown) => e instanceof InputError && e.code === "wrong-ip-version" && e.line === 9,
+    (e: unknown) => e instanceof DatabaseError && e.code === "wrong-ip-version" && e.line === 9,
   );
 });
 
@@ -302,7 +307,7 @@ Deno.test("add() applies the duplicate policy: error, first, last, merge", () =>
   // The same network written two ways is a duplicate too.
   const b = new DatabaseBuilder({ onDuplicate: "error" });
   b.add("2001:db8::/32", {});
-  assert.throws(() => b.add("2001:0DB8:0:0::/32", {}), InputError);
+  assert.throws(() => b.add("2001:0DB8:0:0::/32", {}), DatabaseError);
 });
 
 Deno.test("add() rejects host bits beyond the prefix unless normalize is on", () => {
@@ -310,7 +315,7 @@ Deno.test("add() rejects host bits beyond the prefix unless normalize is on", ()
   assert.throws(
     () => b.add("10.1.2.3/8", {}, { file: "x.txt", line: 7 }),
     (e: unknown) =>
-      e instanceof InputError && e.code === "host-bits-set" &&
+      e instanceof DatabaseError && e.code === "host-bits-set" &&
       /x\.txt:7:.*--normalize/.test(e.message),
   );
   const n = new DatabaseBuilder({ normalize: true, buildEpoch: 1 });
@@ -580,7 +585,7 @@ Deno.test("add() counts an IPv4 network and its IPv4-mapped IPv6 form as one ent
   b.add("1.2.3.0/24", { n: 1 }, { file: "a.txt", line: 1 });
   assert.throws(
     () => b.add("::ffff:1.2.3.0/120", { n: 2 }, { file: "a.txt", line: 2 }),
-    (e: unknown) => e instanceof InputError && /first given at a\.txt:1/.test(e.message),
+    (e: unknown) => e instanceof DatabaseError && /first given at a\.txt:1/.test(e.message),
   );
   const c = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
   c.add("1.2.3.4", { n: 1 });
@@ -619,7 +624,7 @@ Deno.test("add() takes IPv6 networks and reports bad ones exactly as parseCidr()
     const b = new DatabaseBuilder({ buildEpoch: 1 });
     assert.throws(
       () => b.add(text, { n: 1 }, { file: "v6.txt", line: 2 }),
-      (e: unknown) => e instanceof InputError && e.message.startsWith(`v6.txt:2: ${expected}`),
+      (e: unknown) => e instanceof DatabaseError && e.message.startsWith(`v6.txt:2: ${expected}`),
       text,
     );
   }
@@ -645,7 +650,7 @@ Deno.test("build() writes the same file whether or not an add() failed on its va
   for (const [name, failing, good] of cases) {
     const clean = new DatabaseBuilder({ buildEpoch: 1 });
     const b = new DatabaseBuilder({ buildEpoch: 1 });
-    for (const f of failing) assert.throws(() => b.add(f, bad), InputError, name);
+    for (const f of failing) assert.throws(() => b.add(f, bad), DatabaseError, name);
     for (const [i, g] of good.entries()) {
       clean.add(g, { i });
       b.add(g, { i });

@@ -3,10 +3,14 @@
  * maxminddb (pure-python reader) and spot-checked against `mmdblookup`.
  */
 import assert from "node:assert/strict";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { iterateNetworks } from "../../lib/db/export.ts";
-import { formatNetwork, parseCidr } from "../../lib/core/ip.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
+import {
+  Database,
+  formatNetwork,
+  type IpResult,
+  iterateNetworks,
+  type MmdbValue,
+  parseCidr,
+} from "../../lib/db/mod.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
 import { hasPythonMaxminddb } from "./_peers.ts";
 

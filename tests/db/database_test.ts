@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { iterateNetworks } from "../../lib/db/export.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
-import { FormatError } from "../../lib/format/format_error.ts";
+import {
+  Database,
+  FormatError,
+  type IpResult,
+  iterateNetworks,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
 
 /** `ipLookup(db, )` for an IP query, narrowed to the IP result. */

@@ -1,26 +1,30 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  feedFormatOf,
   parseCsvFeed,
-  parseFeed,
   parseJsonFeed,
   parseJsonLinesFeed,
   parseTextFeed,
   readFeed,
-  sniffFeedFormat,
   streamFeed,
   streamFeedBatches,
 } from "../../lib/db/feeds/mod.ts";
-import { InputError } from "../../lib/db/input_error.ts";
+import {
+  DatabaseError,
+  feedFormatOf,
+  parseFeed,
+  sniffFeedFormat,
+  typed,
+  TypedValue,
+} from "../../lib/db/mod.ts";
 import { parseJsonValue } from "../../lib/db/feeds/_record.ts";
-import { encodeValue, typed, TypedValue } from "../../lib/format/data_writer.ts";
+import { encodeValue } from "../../lib/format/data_writer.ts";
 
 const TESTDATA = new URL("../../testdata/", import.meta.url).pathname;
 
 function errorAt(fn: () => unknown, line: number, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof InputError, String(e));
+    assert.ok(e instanceof DatabaseError, String(e));
     assert.equal(e.line, line, e.message);
     assert.match(e.message, pattern);
     return true;

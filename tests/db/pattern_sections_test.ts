@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { Database } from "../../lib/db/database.ts";
-import { InputError } from "../../lib/db/input_error.ts";
-import { FormatError } from "../../lib/format/format_error.ts";
-import { StringMatches } from "../../lib/db/string_match.ts";
-import { exportJsonLines } from "../../lib/db/export.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
+import {
+  Database,
+  DatabaseBuilder,
+  DatabaseError,
+  exportJsonLines,
+  FormatError,
+  StringMatches,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import { hasProgram } from "../_fixtures.ts";
 import { globSectionEncoder } from "../../lib/db/pattern_sections.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
@@ -84,7 +86,7 @@ Deno.test("Database string lookups have an allocation-free form returning data o
 Deno.test("builder rejects a malformed glob naming the line, and accepts it as literal: ", () => {
   const b = new DatabaseBuilder({ buildEpoch: 1 });
   assert.throws(() => b.add("bad[z-a]", {}, { file: "feed.txt", line: 7 }), (e: unknown) => {
-    assert.ok(e instanceof InputError);
+    assert.ok(e instanceof DatabaseError);
     assert.match(e.message, /feed\.txt:7/);
     assert.match(e.message, /reversed range/);
     return true;
@@ -230,7 +232,7 @@ Deno.test("the glob encoder reuses its compiled programs and stays right for key
       offsets: Float64Array.from(entries, (e) => e.offset),
       source: () => undefined,
     }, {
-      data: new DataSectionWriter(),
+      addValue: (v) => new DataSectionWriter().add(v),
       matchMode: "case-sensitive",
     });
     const want = encodeGlobSection(entries.map((e) => ({ text: e.key, dataOffset: e.offset })));

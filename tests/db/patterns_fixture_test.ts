@@ -8,9 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Database } from "../../lib/db/database.ts";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
+import { Database, DatabaseBuilder, validateDatabase } from "../../lib/db/mod.ts";
 
 const dir = new URL("../../testdata/", import.meta.url);
 

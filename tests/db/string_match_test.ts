@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
-import {
-  MATCH_GLOB,
-  MATCH_LITERAL,
-  StringMatcher,
-  StringMatches,
-} from "../../lib/db/string_match.ts";
+import { StringMatcher } from "../../lib/db/string_match.ts";
+import { MATCH_GLOB, MATCH_LITERAL, StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { encodeLiteralSection } from "../../lib/format/literal_section.ts";
 import { globArb, queryArb, renderGlob } from "../pattern/_glob_gen.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InputError } from "../input_error.ts";
+import { DatabaseError } from "../database_error.ts";
 import {
   type FeedParseOptions,
   type FeedRecord,
@@ -57,15 +57,18 @@ function skipValue(text: string, i: number, lines: { n: number }): number {
   return i;
 }
 
-function syntax(message: string, file: string, line: number): InputError {
-  return new InputError("bad-syntax", message, { file, line });
+function syntax(message: string, file: string, line: number): DatabaseError {
+  return new DatabaseError("bad-syntax", message, { file, line });
 }
 
 function parseAt(text: string, file: string, line: number): unknown {
   try {
     return parseJsonValue(text);
   } catch (err) {
-    throw syntax(`Invalid JSON: ${(err as Error).message}`, file, line);
+    // JSON.parse's SyntaxError, or the exact-integer reviver's RangeError; nothing else is
+    // the feed's fault.
+    if (!(err instanceof SyntaxError || err instanceof RangeError)) throw err;
+    throw syntax(`Invalid JSON: ${err.message}`, file, line);
   }
 }
 
@@ -75,7 +78,7 @@ function parseAt(text: string, file: string, line: number): unknown {
  * @param text The JSON text.
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
- * @throws {InputError} `bad-syntax` with the line of the offending record.
+ * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
  * @example
  * ```ts
  * import { parseJsonFeed } from "./json.ts";
@@ -123,7 +126,7 @@ export function* parseJsonFeed(
     const value = parseAt(text.slice(i, end), file, valueLine);
     if (key !== null) {
       if (value === null) {
-        throw new InputError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
+        throw new DatabaseError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
           file,
           line,
         });
@@ -153,7 +156,7 @@ export function* parseJsonFeed(
  * @param text The JSON Lines text.
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
- * @throws {InputError} `bad-syntax` with the line of the offending record.
+ * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
  * @example
  * ```ts
  * import { parseJsonLinesFeed } from "./json.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { openReadStream, readMaybeGzip } from "../../runtime/fs.ts";
-import { InputError } from "../input_error.ts";
+import { DatabaseError } from "../database_error.ts";
 import type { FeedRecord } from "./_record.ts";
 import { parseCsvFeed } from "./csv.ts";
 import { parseJsonFeed, parseJsonLinesFeed } from "./json.ts";
@@ -109,7 +109,7 @@ export function sniffFeedFormat(text: string): FeedFormat {
  * @param bytes The content.
  * @param file The file name, for the error.
  * @returns The text.
- * @throws {InputError} `bad-syntax` when the bytes are not UTF-8.
+ * @throws {DatabaseError} `bad-syntax` when the bytes are not UTF-8.
  * @example
  * ```ts
  * import { decodeFeedText } from "./read_feed.ts";
@@ -127,7 +127,7 @@ export function decodeFeedText(bytes: Uint8Array, file: string): string {
     const text = new TextDecoder().decode(bytes);
     const bad = text.indexOf("\uFFFD");
     for (; i < bad; i++) if (text.charCodeAt(i) === 10) line++;
-    throw new InputError("bad-syntax", "Input is not valid UTF-8", { file, line });
+    throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", { file, line });
   }
 }
 
@@ -165,7 +165,7 @@ export function parseFeed(
     case "text":
       return parseTextFeed(text, { file, firstLine });
     default:
-      throw new InputError("bad-format", `Unknown feed format "${format}"`);
+      throw new DatabaseError("bad-format", `Unknown feed format "${format}"`);
   }
 }
 
@@ -175,7 +175,7 @@ export function parseFeed(
  * @param path The file.
  * @param options {@linkcode ReadFeedOptions}.
  * @returns The records, lazily.
- * @throws {InputError} For undecodable or malformed content (with file and line).
+ * @throws {DatabaseError} For undecodable or malformed content (with file and line).
  * @example
  * ```ts
  * import { readFeed } from "./read_feed.ts";
@@ -269,7 +269,7 @@ function headerOf(block: string): { text: string; index: number } | null {
  * @param path The file, or `-` for standard input.
  * @param options {@linkcode StreamFeedOptions}.
  * @returns The records, in file order, with their file and line.
- * @throws {InputError} `unreadable` when the file cannot be read, or the parsers' errors.
+ * @throws {DatabaseError} `unreadable` when the file cannot be read, or the parsers' errors.
  * @example
  * ```ts
  * import { streamFeed } from "./read_feed.ts";
@@ -317,7 +317,7 @@ function* batches(records: Iterable<FeedRecord>): Generator<FeedRecord[]> {
  * @param path The file, or `-` for standard input.
  * @param options {@linkcode StreamFeedOptions}.
  * @returns Arrays of records, in file order, with their file and line.
- * @throws {InputError} `unreadable` when the file cannot be read, or the parsers' errors.
+ * @throws {DatabaseError} `unreadable` when the file cannot be read, or the parsers' errors.
  * @example
  * ```ts
  * import { streamFeedBatches } from "./read_feed.ts";
@@ -338,7 +338,7 @@ export async function* streamFeedBatches(
 ): AsyncGenerator<FeedRecord[]> {
   let format: FeedFormat | null = options.format ?? feedFormatOf(path);
   const unreadable = (err: unknown) =>
-    new InputError(
+    new DatabaseError(
       "unreadable",
       `Cannot read ${path === "-" ? "standard input" : `"${path}"`}: ${(err as Error).message}`,
     );
@@ -423,7 +423,7 @@ export async function* streamFeedBatches(
       try {
         pending += decoder.decode(chunk, { stream: true });
       } catch {
-        throw new InputError("bad-syntax", "Input is not valid UTF-8", {
+        throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", {
           file: path,
           line: line + countNewlines(pending),
         });
@@ -443,13 +443,13 @@ export async function* streamFeedBatches(
       }
     }
   } catch (err) {
-    if (err instanceof InputError) throw err;
+    if (err instanceof DatabaseError) throw err;
     throw unreadable(err);
   }
   try {
     pending += decoder.decode();
   } catch {
-    throw new InputError("bad-syntax", "Input is not valid UTF-8", {
+    throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", {
       file: path,
       line: line + countNewlines(pending),
     });
