@@ -101,7 +101,6 @@ const KNOWN: Record<string, string[]> = {
     "lib/bpf/cbpf_filter.ts imports lib/pcap/writer.ts: lib/bpf may not depend on lib/pcap",
     "lib/bpf/cbpf_filter.ts imports lib/runtime/process.ts: lib/bpf may not depend on lib/runtime",
     "lib/db/database.ts imports lib/runtime/mmap.ts: lib/db may not depend on lib/runtime",
-    "lib/db/feeds/read_feed.ts imports lib/runtime/fs.ts: lib/db may not depend on lib/runtime",
     "lib/ether/_frame_reader.ts imports lib/runtime/net.ts: lib/ether may not depend on lib/runtime",
     "lib/ether/client.ts imports lib/runtime/net.ts: lib/ether may not depend on lib/runtime",
     "lib/ether/server.ts imports lib/runtime/net.ts: lib/ether may not depend on lib/runtime",
@@ -132,12 +131,9 @@ const KNOWN: Record<string, string[]> = {
     "cli/commands/bpf_verify.ts imports lib/bpf/assembler.ts",
     "cli/commands/bpf_verify.ts imports lib/bpf/bpf_error.ts",
     "cli/commands/bpf_verify.ts imports lib/bpf/verifier.ts",
-    "cli/commands/build.ts imports lib/db/feeds/read_feed.ts",
-    "cli/commands/build.ts imports lib/runtime/fs.ts",
     "cli/commands/ether_free.ts imports lib/ether/protocol.ts",
     "cli/commands/ether_read.ts imports lib/ether/protocol.ts",
     "cli/commands/ether_write.ts imports lib/ether/protocol.ts",
-    "cli/commands/export.ts imports lib/runtime/fs.ts",
     "cli/commands/pcap_correlate.ts imports lib/pcap/errors.ts",
     "cli/commands/pcap_correlate.ts imports lib/pcap/correlate_capture.ts",
     "cli/commands/pcap_correlate.ts imports lib/pcap/watch.ts",
@@ -151,7 +147,6 @@ const KNOWN: Record<string, string[]> = {
     "cli/commands/serve.ts imports lib/ether/server.ts",
     "cli/commands/serve.ts imports lib/ether/protocol.ts",
     "cli/commands/serve.ts imports lib/ether/db_engine.ts",
-    "cli/commands/validate.ts imports lib/runtime/mmap.ts",
   ],
 };
 

@@ -10,9 +10,8 @@ import {
   FEED_FORMATS,
   type FeedFormat,
 } from "../../lib/db/mod.ts";
-import { streamFeedBatches } from "../../lib/db/feeds/read_feed.ts";
 import { env, isTerminal, now, writeSync } from "../_io.ts";
-import { statFile, writeFileAtomic } from "../../lib/runtime/fs.ts";
+import { statFile, streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
 

@@ -28,20 +28,6 @@ export interface StringSectionsCheck {
  * @param bytes The file's bytes.
  * @param layout The file's layout (from `readLayout`).
  * @returns Problems, and the data offsets to decode.
- * @example
- * ```ts
- * import { checkStringSections } from "./_check_string_sections.ts";
- * import { DatabaseBuilder } from "./builder.ts";
- * import { readLayout } from "../format/metadata.ts";
- * import assert from "node:assert/strict";
- * const b = new DatabaseBuilder({ buildEpoch: 1 });
- * b.add("evil.example", { n: 1 });
- * b.add("*.evil.example", { n: 2 });
- * const bytes = b.build();
- * const r = checkStringSections(bytes, readLayout(bytes));
- * assert.deepEqual(r.problems, []);
- * assert.equal(r.entries, 2);
- * ```
  */
 export function checkStringSections(
   bytes: Uint8Array,

@@ -69,7 +69,7 @@ export const MATCH_GLOB = 1;
  *
  * @example
  * ```ts
- * import { StringMatches } from "./string_match.ts";
+ * import { StringMatches } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * const m = new StringMatches();
  * assert.equal(m.count, 0);
@@ -129,24 +129,6 @@ export interface StringMatcherOptions {
 
 /**
  * Answers string queries over a literal table and a glob index (either may be absent).
- *
- * @example
- * ```ts
- * import { MATCH_GLOB, MATCH_LITERAL, StringMatcher, StringMatches } from "./string_match.ts";
- * import { encodeLiteralSection } from "../format/literal_section.ts";
- * import { encodeGlobSection } from "../format/glob_section.ts";
- * import assert from "node:assert/strict";
- * const m = StringMatcher.fromSections(
- *   encodeLiteralSection([{ text: "www.evil.com", dataOffset: 1 }]),
- *   encodeGlobSection([{ text: "*.com", dataOffset: 2 }, { text: "*.evil.com", dataOffset: 3 }]),
- * );
- * const out = new StringMatches();
- * assert.equal(m.matchAll("www.evil.com", out), 3);
- * assert.deepEqual([...out.kinds.subarray(0, 3)], [MATCH_LITERAL, MATCH_GLOB, MATCH_GLOB]);
- * assert.deepEqual([...out.offsets.subarray(0, 3)], [1, 3, 2]);
- * assert.equal(m.matchFirst("a.evil.com"), 3);
- * assert.equal(m.text(MATCH_GLOB, m.lastEntry), "*.evil.com");
- * ```
  */
 export class StringMatcher {
   #literal: LiteralTable | null;
@@ -204,12 +186,6 @@ export class StringMatcher {
    * @param options File offsets for error messages.
    * @returns The matcher.
    * @throws {FormatError} When a section header is invalid.
-   * @example
-   * ```ts
-   * import { StringMatcher } from "./string_match.ts";
-   * import assert from "node:assert/strict";
-   * assert.equal(StringMatcher.fromSections(null, null).matchFirst("x"), -1);
-   * ```
    */
   static fromSections(
     literal: Uint8Array | null,

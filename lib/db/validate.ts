@@ -74,7 +74,7 @@ const MAX_EPOCH_SECONDS = 8_640_000_000_000n;
  * @returns The {@linkcode ValidationReport}; never throws on bad data.
  * @example
  * ```ts
- * import { validateDatabase } from "./validate.ts";
+ * import { validateDatabase } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * const report = validateDatabase(new Uint8Array(64));
  * assert.equal(report.valid, false);

@@ -11,3 +11,4 @@ export * from "./process.ts";
 export * from "./net.ts";
 export * from "./output_file.ts";
 export * from "./database.ts";
+export * from "./feed_file.ts";

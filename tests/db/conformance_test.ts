@@ -13,6 +13,7 @@ import {
 } from "../../lib/db/mod.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
 import { hasPythonMaxminddb } from "./_peers.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 const DIR = fixture("mmdb/test-data");
 const BROKEN = /Broken|Invalid|broken/;
@@ -244,7 +245,7 @@ Deno.test({
     let checked = 0;
     for (const name of files) {
       const path = `${DIR}/${name}`;
-      const db = await Database.open(path);
+      const db = await openDatabase(path);
       const nets = [...iterateNetworks(db)];
       // First, last and a middle network, plus one address that is in no network.
       const picks = [nets[0], nets[nets.length >> 1], nets[nets.length - 1]];

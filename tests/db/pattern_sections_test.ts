@@ -12,6 +12,8 @@ import { hasProgram } from "../_fixtures.ts";
 import { globSectionEncoder } from "../../lib/db/pattern_sections.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { DataSectionWriter } from "../../lib/format/data_writer.ts";
+import { stringMatcherOf } from "../../lib/db/database.ts";
+import { literalSectionEncoder, patternSectionEncoders } from "../../lib/db/pattern_sections.ts";
 
 function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
   const b = new DatabaseBuilder({
@@ -80,7 +82,7 @@ Deno.test("Database string lookups have an allocation-free form returning data o
   assert.deepEqual(db.decode(out.offsets[0]), { kind: "glob-suffix" });
   const off = db.lookupStringOffset("evil.example");
   assert.deepEqual(db.decode(off), { kind: "literal" });
-  assert.equal(db.stringMatcher()?.lastKind, 0);
+  assert.equal(stringMatcherOf(db)?.lastKind, 0);
 });
 
 Deno.test("builder rejects a malformed glob naming the line, and accepts it as literal: ", () => {
@@ -241,4 +243,21 @@ Deno.test("the glob encoder reuses its compiled programs and stays right for key
     if (!(got instanceof Uint8Array)) got.writeTo(bytes, 0);
     assert.deepEqual(bytes, want, `order ${order}`);
   }
+});
+
+Deno.test("literalSectionEncoder() stores literals, folding their keys in case-insensitive mode", () => {
+  const enc = literalSectionEncoder();
+  assert.equal(enc.name, "literal");
+  assert.equal(enc.normalizeKey?.("Evil.COM", "case-insensitive"), "evil.com");
+});
+
+Deno.test("globSectionEncoder() claims glob syntax and refuses a malformed pattern", () => {
+  const enc = globSectionEncoder();
+  assert.equal(enc.claims?.("*.example.com"), true);
+  assert.equal(enc.claims?.("example.com"), false);
+  assert.throws(() => enc.normalizeKey?.("[a", "case-sensitive"), /never closed/);
+});
+
+Deno.test("patternSectionEncoders() gives the glob encoder before the literal one", () => {
+  assert.deepEqual(patternSectionEncoders().map((e) => e.kind), ["glob", "literal"]);
 });

@@ -5,18 +5,9 @@
  */
 import { typed, type WritableMap, type WritableValue } from "../../format/data_writer.ts";
 import { DatabaseError } from "../database_error.ts";
+import type { FeedRecord } from "./feed_record.ts";
 
-/** One entry read from a feed. */
-export interface FeedRecord {
-  /** The entry text (IP, CIDR, or a `kind:`-prefixed entry). */
-  entry: string;
-  /** Its value. */
-  data: WritableValue;
-  /** The file it came from (`-` for standard input). */
-  file: string;
-  /** The 1-based line where the entry starts. */
-  line: number;
-}
+export type { FeedRecord } from "./feed_record.ts";
 
 /** Options shared by the feed parsers. */
 export interface FeedParseOptions {

@@ -161,15 +161,6 @@ function* csvRows(
  * @returns The records, in file order.
  * @throws {DatabaseError} `bad-syntax` for a missing header or entry column, a row with the wrong
  *   number of cells, bad quoting, or a cell that does not fit its column's type.
- * @example
- * ```ts
- * import { parseCsvFeed } from "./csv.ts";
- * import assert from "node:assert/strict";
- * const rows = [...parseCsvFeed("entry,zip,score\n1.2.3.4,02134,7\n", { file: "a.csv" })];
- * assert.deepEqual(rows, [
- *   { entry: "1.2.3.4", data: { zip: "02134", score: 7 }, file: "a.csv", line: 2 },
- * ]);
- * ```
  */
 export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Generator<FeedRecord> {
   const file = options.file ?? "-";

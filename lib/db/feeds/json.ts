@@ -79,15 +79,6 @@ function parseAt(text: string, file: string, line: number): unknown {
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
  * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
- * @example
- * ```ts
- * import { parseJsonFeed } from "./json.ts";
- * import assert from "node:assert/strict";
- * const text = '[\n {"entry": "10.0.0.0/8", "data": {"n": 18446744073709551615}}\n]';
- * const [r] = [...parseJsonFeed(text, { file: "a.json" })];
- * assert.equal(r.line, 2);
- * assert.deepEqual(r.data, { n: 18446744073709551615n });
- * ```
  */
 export function* parseJsonFeed(
   text: string,
@@ -157,14 +148,6 @@ export function* parseJsonFeed(
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
  * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
- * @example
- * ```ts
- * import { parseJsonLinesFeed } from "./json.ts";
- * import assert from "node:assert/strict";
- * const rows = [...parseJsonLinesFeed('{"entry":"::1","tag":"lo"}\n\n"10.0.0.1"\n')];
- * assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["::1", 1], ["10.0.0.1", 3]]);
- * assert.deepEqual(rows[0].data, { tag: "lo" });
- * ```
  */
 export function* parseJsonLinesFeed(
   text: string,
