@@ -7,7 +7,7 @@ import { FormatError } from "../format/format_error.ts";
 import type { DatabaseLayout } from "../format/metadata.ts";
 import { LiteralTable } from "../format/literal_table.ts";
 import { GlobIndex } from "../format/glob_index.ts";
-import { compileGlob } from "../pattern/mod.ts";
+import { compileGlob, GlobError } from "../pattern/mod.ts";
 
 /** What {@linkcode checkStringSections} found. */
 export interface StringSectionsCheck {
@@ -23,7 +23,8 @@ export interface StringSectionsCheck {
  * Checks the literal and glob sections named in the metadata: headers and tables (every
  * reference in bounds, the automaton a tree whose links terminate, each literal at the slot its
  * hash gives, each glob's text compiling), data offsets inside the data section, and the
- * sections' case mode against the mxy record's `match_mode`. Never throws on bad data.
+ * sections' case mode against the mxy record's `match_mode`. Bad data never throws (it is a
+ * problem in the result).
  *
  * @param bytes The file's bytes.
  * @param layout The file's layout (from `readLayout`).
@@ -39,17 +40,10 @@ export function checkStringSections(
   const { sections } = layout.metadata;
   const dataSize = layout.dataEnd - layout.dataStart;
   const ci = layout.metadata.mxyMatchMode === "case-insensitive";
-  const fail = (err: unknown, name: string) => {
-    if (err instanceof FormatError) problems.push(err);
-    else {
-      problems.push(
-        new FormatError(
-          "bad-section",
-          `Section "${name}": ${err instanceof Error ? err.message : String(err)}`,
-          sections[name]?.offset ?? -1,
-        ),
-      );
-    }
+  // Bad data shows as FormatErrors; anything else is a bug of mxy, not the file's problem.
+  const fail = (err: unknown) => {
+    if (!(err instanceof FormatError)) throw err;
+    problems.push(err);
   };
   const checkOffset = (off: number, what: string, at: number) => {
     if (off >= dataSize) {
@@ -86,7 +80,7 @@ export function checkStringSections(
         checkOffset(t.dataOffset(e), `Literal ${JSON.stringify(t.text(e))}`, at);
       }
     } catch (err) {
-      fail(err, "literal");
+      fail(err);
     }
   }
   const globBytes = sub("glob");
@@ -110,10 +104,11 @@ export function checkStringSections(
         try {
           compileGlob(text, { caseInsensitive: g.caseInsensitive });
         } catch (err) {
+          if (!(err instanceof GlobError)) throw err;
           problems.push(
             new FormatError(
               "bad-section",
-              `Glob ${JSON.stringify(text)} does not compile: ${(err as Error).message}`,
+              `Glob ${JSON.stringify(text)} does not compile: ${err.message}`,
               at,
             ),
           );
@@ -121,7 +116,7 @@ export function checkStringSections(
         checkOffset(g.dataOffset(id), `Glob ${JSON.stringify(text)}`, at);
       }
     } catch (err) {
-      fail(err, "glob");
+      fail(err);
     }
   }
   return { problems, offsets: [...offsets], entries };

@@ -116,7 +116,8 @@ export {
   matchGlob,
 } from "../pattern/mod.ts";
 
-// Errors
+// Errors (each capability's class extends MxyError)
+export { MxyError } from "../core/mxy_error.ts";
 export { DatabaseError, type DatabaseErrorCode, type EntrySource } from "./database_error.ts";
 export { FormatError, type FormatErrorCode } from "../format/format_error.ts";
 

@@ -85,7 +85,11 @@ export class StringMatches {
   /** Data offset of each match (from the start of the data section). */
   offsets: Int32Array;
 
-  /** @param capacity Initial capacity. */
+  /**
+   * Creates an empty holder.
+   *
+   * @param capacity How many matches it holds before it grows (default 16).
+   */
   constructor(capacity = 16) {
     this.kinds = new Uint8Array(capacity);
     this.entries = new Int32Array(capacity);

@@ -71,7 +71,8 @@ const MAX_EPOCH_SECONDS = 8_640_000_000_000n;
  *
  * @param bytes The file's bytes.
  * @param options {@linkcode ValidateOptions}.
- * @returns The {@linkcode ValidationReport}; never throws on bad data.
+ * @returns The {@linkcode ValidationReport}; bad data never throws (it is a problem in the
+ *   report).
  * @example
  * ```ts
  * import { validateDatabase } from "@mxy/mxy/db";
@@ -92,13 +93,11 @@ export function validateDatabase(
     if (problems.length < maxProblems) problems.push({ code, message, offset });
     else omitted++;
   };
+  // Bad data shows as FormatErrors; anything else is a bug of mxy, not the file's problem.
   const reportError = (err: unknown, context: string): void => {
-    if (err instanceof FormatError) {
-      const msg = err.offset >= 0 ? err.message.replace(/ \(at byte \d+\)$/, "") : err.message;
-      report(err.code, `${context}${msg}`, err.offset);
-    } else {
-      report("bad-input", `${context}${err instanceof Error ? err.message : String(err)}`);
-    }
+    if (!(err instanceof FormatError)) throw err;
+    const msg = err.offset >= 0 ? err.message.replace(/ \(at byte \d+\)$/, "") : err.message;
+    report(err.code, `${context}${msg}`, err.offset);
   };
 
   let layout: DatabaseLayout;

@@ -270,6 +270,8 @@ export class GlobIndex {
    *
    * @param id The pattern number.
    * @returns The pattern.
+   * @throws {FormatError} `bad-section` or `bad-utf8` when the text is out of range or is not
+   *   UTF-8.
    */
   text(id: number): string {
     if (id < 0 || id >= this.count) throw new RangeError(`No glob pattern ${id}`);
@@ -278,6 +280,11 @@ export class GlobIndex {
     if (o + len > this.#texts.length) {
       throw new FormatError("bad-section", `Glob pattern ${id} text is out of range`, this.#base);
     }
-    return decodeUtf8(this.#texts.subarray(o, o + len));
+    try {
+      return decodeUtf8(this.#texts.subarray(o, o + len));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new FormatError("bad-utf8", `Glob pattern ${id} text is not UTF-8`, this.#base);
+    }
   }
 }

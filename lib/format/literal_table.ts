@@ -363,7 +363,8 @@ export class LiteralTable {
    *
    * @param entry The entry number.
    * @returns The key.
-   * @throws {FormatError} With code `bad-section` when the key lies outside the strings table.
+   * @throws {FormatError} With code `bad-section` when the key lies outside the strings table,
+   *   `bad-utf8` when it is not UTF-8.
    */
   text(entry: number): string {
     if (this.dataOffset(entry) < 0) throw new RangeError(`No literal entry ${entry}`);
@@ -376,6 +377,11 @@ export class LiteralTable {
         this.#base,
       );
     }
-    return decodeUtf8(this.#strings.subarray(o, o + len));
+    try {
+      return decodeUtf8(this.#strings.subarray(o, o + len));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new FormatError("bad-utf8", `Literal entry ${entry} is not UTF-8`, this.#base);
+    }
   }
 }

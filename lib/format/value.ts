@@ -28,6 +28,7 @@ export type MmdbValue =
 
 /** A decoded MaxMind DB map. */
 export interface MmdbMap {
+  /** Each key's value. */
   [key: string]: MmdbValue;
 }
 

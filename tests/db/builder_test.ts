@@ -5,6 +5,7 @@ import {
   DatabaseBuilder,
   DatabaseError,
   formatIp,
+  GlobError,
   type IpResult,
   parseCidr,
   type SectionEncoder,
@@ -699,4 +700,51 @@ Deno.test('add() hands entries without a colon, IPv4 text too, to an extension o
   assert.deepEqual(seen, ["1.2.3.4", "10.0.0.0/8"]);
   assert.equal(b.stats.counts.ipv6, 1);
   assert.equal(b.stats.counts.ipv4, 0);
+});
+
+Deno.test("a builder used after build() throws DatabaseError already-built", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.0.0/8", { n: 1 });
+  b.build();
+  const built = (err: unknown) => err instanceof DatabaseError && err.code === "already-built";
+  assert.throws(() => b.add("10.0.0.1", { n: 2 }), built);
+  assert.throws(() => b.build(), built);
+  assert.throws(
+    () => b.addExtension({ name: "x", kind: "x", encode: () => new Uint8Array(8) }),
+    built,
+  );
+});
+
+Deno.test("add() attributes a section encoder's bad-entry refusal to the entry and passes other errors on", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1, extensions: [] });
+  b.addExtension({
+    name: "demo",
+    kind: "demo",
+    normalizeKey(key) {
+      if (key === "bad") throw new DatabaseError("bad-entry", "Demo keys may not be bad");
+      if (key === "bug") throw new TypeError("an encoder's own failure");
+      return key;
+    },
+    encode: () => new Uint8Array(8),
+  });
+  assert.throws(
+    () => b.add("demo:bad", { n: 1 }, { file: "f.txt", line: 7 }),
+    (err: unknown) =>
+      err instanceof DatabaseError && err.code === "bad-entry" && err.line === 7 &&
+      err.message === "f.txt:7: Demo keys may not be bad",
+  );
+  assert.throws(
+    () => b.add("demo:bug", { n: 1 }, { file: "f.txt", line: 8 }),
+    (err: unknown) => err instanceof TypeError && !(err instanceof DatabaseError),
+  );
+});
+
+Deno.test("add() reports a malformed glob as the entry's bad-entry with the GlobError as its cause", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  assert.throws(
+    () => b.add("glob:ab[c", { n: 1 }, { file: "g.txt", line: 2 }),
+    (err: unknown) =>
+      err instanceof DatabaseError && err.code === "bad-entry" && err.cause instanceof GlobError &&
+      /^g\.txt:2: Malformed glob "ab\[c"/.test(err.message),
+  );
 });
