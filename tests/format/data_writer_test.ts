@@ -281,13 +281,13 @@ Deno.test("typed() forces the MMDB type a value is stored as, e.g", () => {
   assert.deepEqual([...encodeValue(typed("float", 1))], [0x04, 0x08, 0x3f, 0x80, 0, 0]);
 });
 
-Deno.test("encodeValue() encodes one value on its own (no pointers), as it appears in a data section or in the metadata map", () => {
+Deno.test("encodeValue() encodes one value without pointers", () => {
   assert.deepEqual([...encodeValue("hi")], [0x42, 0x68, 0x69]);
   assert.deepEqual([...encodeValue(300)], [0xa2, 0x01, 0x2c]);
   assert.deepEqual([...encodeValue({ a: true })], [0xe1, 0x41, 0x61, 0x01, 0x07]);
 });
 
-Deno.test("DataSectionWriter: Builds a MaxMind DB data section", () => {
+Deno.test("DataSectionWriter stores an equal value once", () => {
   const w = new DataSectionWriter();
   const a = w.add({ country: "NL", asn: 1136 });
   const b = w.add({ asn: 7 });
@@ -297,14 +297,14 @@ Deno.test("DataSectionWriter: Builds a MaxMind DB data section", () => {
   assert.equal(w.bytes().length, w.size);
 });
 
-Deno.test("DataSectionWriter.add() stores a value (once) and returns its offset from the start of the data section", () => {
+Deno.test("DataSectionWriter.add() stores each distinct value once and returns its offset", () => {
   const w = new DataSectionWriter();
   assert.equal(w.add("x"), 0);
   assert.equal(w.add(1), 2);
   assert.equal(w.add("x"), 0);
 });
 
-Deno.test("DataSectionWriter.bytes() the data section written so far (a view; copy it before adding more values)", () => {
+Deno.test("DataSectionWriter.bytes() gives the data section written so far", () => {
   const w = new DataSectionWriter();
   w.add(true);
   assert.deepEqual([...w.bytes()], [0x01, 0x07]);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeGlobSection, GlobIndex } from "../../lib/format/mod.ts";
 
-Deno.test("GlobIndex: A glob section viewed in place", () => {
+Deno.test("GlobIndex numbers patterns most specific first and lists the always-check ones", () => {
   const idx = new GlobIndex(encodeGlobSection([
     { text: "*", dataOffset: 1 },
     { text: "*.example.com", dataOffset: 2 },

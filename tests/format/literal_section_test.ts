@@ -167,7 +167,7 @@ Deno.test("encodeLiteralSection() builds a literal section", () => {
   assert.equal(t.find("good.com"), -1);
 });
 
-Deno.test("encodeLiteralKeys() builds a literal section from keys and their data offsets given side by side (what encodeLiteralSection does, without an object per entry)", () => {
+Deno.test("encodeLiteralKeys() builds a literal section from keys and offsets side by side", () => {
   const t = new LiteralTable(encodeLiteralKeys(["a.com", "b.com"], Float64Array.of(4, 9)));
   assert.equal(t.dataOffset(t.find("b.com")), 9);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeLiteralSection, LiteralTable } from "../../lib/format/mod.ts";
 
-Deno.test("LiteralTable: A literal section viewed in place", () => {
+Deno.test("LiteralTable folds queries with simple (not full) case folding", () => {
   const bytes = encodeLiteralSection([{ text: "Straße.de", dataOffset: 3 }], {
     caseInsensitive: true,
   });

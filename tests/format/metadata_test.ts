@@ -157,11 +157,11 @@ Deno.test({
   },
 });
 
-Deno.test("METADATA_SEARCH_WINDOW: How far from the end of the file the metadata marker is searched for (128 KiB)", () => {
+Deno.test("METADATA_SEARCH_WINDOW is 128 KiB", () => {
   assert.equal(METADATA_SEARCH_WINDOW, 131072);
 });
 
-Deno.test("DATA_SECTION_SEPARATOR_SIZE: The size of the zero-filled separator between the search tree and the data section", () => {
+Deno.test("DATA_SECTION_SEPARATOR_SIZE is 16 bytes", () => {
   assert.equal(DATA_SECTION_SEPARATOR_SIZE, 16);
 });
 

@@ -104,7 +104,7 @@ Deno.test("encodeMetadata() never ends the file with an empty map or array", () 
   assert.deepEqual(JSON.parse((map.description as Record<string, string>).mxy).sections, {});
 });
 
-Deno.test("mxyRecordText() the mxy record as JSON text, keys in a fixed order so that builds are byte-identical", () => {
+Deno.test("mxyRecordText() writes the mxy record with its keys in a fixed order", () => {
   const text = mxyRecordText({ counts: { ipv4: 1 }, matchMode: "case-sensitive", sections: {} });
   assert.equal(
     text,

@@ -309,30 +309,30 @@ Deno.test("MmdbDecoder never throws anything but FormatError on random bytes", (
   );
 });
 
-Deno.test("MmdbType: The MaxMind DB data type numbers, as MmdbDecoder.typeAt returns them", () => {
+Deno.test("MmdbType numbers the MaxMind DB data types", () => {
   assert.equal(MmdbType.uint128, 10);
   assert.equal(new MmdbDecoder(new Uint8Array([0xe0])).typeAt(0), MmdbType.map);
 });
 
-Deno.test("MmdbDecoder: Decodes values from one MaxMind DB data section (or the metadata section) held in a byte array", () => {
+Deno.test("MmdbDecoder decodes a value written by encodeValue()", () => {
   // A map with one pair: "a" => uint16 7.
   const bytes = new Uint8Array([0xe1, 0x41, 0x61, 0xa1, 0x07]);
   const value = new MmdbDecoder(bytes).decode(0);
   assert.deepEqual(value, { a: 7 });
 });
 
-Deno.test("MmdbDecoder.decode() decodes the value whose control byte is at `offset` from the section's start", () => {
+Deno.test("MmdbDecoder.decode() decodes the value at an offset from the section start", () => {
   // The string "hi" (0x42 'h' 'i'), then a pointer (0x20 0x00) back to offset 0.
   const d = new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69, 0x20, 0x00]));
   assert.equal(d.decode(3), "hi");
 });
 
-Deno.test("MmdbDecoder.skip() returns where the field at `offset` ends (offset of the next field), following no pointers", () => {
+Deno.test("MmdbDecoder.skip() returns where a field ends, following no pointers", () => {
   const d = new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69, 0x20, 0x00]));
   assert.equal(d.skip(0), 3);
   assert.equal(d.skip(3), 5);
 });
 
-Deno.test("MmdbDecoder.typeAt() reads the type number of the field at `offset` (after resolving the extended type byte)", () => {
+Deno.test("MmdbDecoder.typeAt() reads a field's type number, extended types resolved", () => {
   assert.equal(new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69])).typeAt(0), MmdbType.string);
 });
