@@ -6,13 +6,13 @@
  * KIND: u32 (lookupIpv4), string (lookupIpOffset), maxmind (maxmind get)
  */
 import maxmind from "maxmind";
-import { Database } from "../lib/db/database.ts";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
+import { openDatabase } from "../lib/runtime/mod.ts";
 
 const [kind = "u32", count = "10000000"] = Deno.args;
 const n = Number(count);
 const path = ensureDatabase();
-const db = await Database.open(path);
+const db = await openDatabase(path, { mmap: true });
 const mm = await maxmind.open(path);
 const addrs = randomIpv4(1 << 20);
 // Signed view: values stay small integers when passed to lookupIpv4 (no boxing).

@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { DatabaseBuilder } from "../lib/db/builder.ts";
+import { DatabaseBuilder } from "../lib/db/mod.ts";
 import { parseCsvFeed } from "../lib/db/feeds/csv.ts";
-import { streamFeed } from "../lib/db/feeds/read_feed.ts";
+import { streamFeed } from "../lib/runtime/mod.ts";
 
 const THREATS = [
   "botnet-c2",

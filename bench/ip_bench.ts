@@ -9,12 +9,12 @@
 import { Buffer } from "node:buffer";
 import maxmind from "maxmind";
 import { Reader } from "mmdb-lib";
-import { Database } from "../lib/db/database.ts";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
+import { openDatabase } from "../lib/runtime/mod.ts";
 
 const path = ensureDatabase();
 const bytes = Deno.readFileSync(path);
-const db = await Database.open(path);
+const db = await openDatabase(path, { mmap: true });
 const mm = await maxmind.open(path);
 const lib = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 const N = 1000;

@@ -8,8 +8,8 @@
 import { Buffer } from "node:buffer";
 import maxmind from "maxmind";
 import { Reader } from "mmdb-lib";
-import { Database } from "../lib/db/database.ts";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
+import { openDatabase } from "../lib/runtime/mod.ts";
 
 const path = ensureDatabase();
 const size = Deno.statSync(path).size;
@@ -32,9 +32,9 @@ async function timeOpen(fn: () => Promise<unknown>, runs: number): Promise<numbe
 }
 
 // ---- open time ----
-await Database.open(path).then((d) => d.close()); // load libc once
-const openMmap = await timeOpen(() => Database.open(path, { mode: "mmap" }), 50);
-const openRead = await timeOpen(() => Database.open(path, { mode: "read" }), 5);
+await openDatabase(path, { mmap: true }).then((d) => d.close()); // load libc once
+const openMmap = await timeOpen(() => openDatabase(path, { mmap: true }), 50);
+const openRead = await timeOpen(() => openDatabase(path), 5);
 const openMaxmind = await timeOpen(() => maxmind.open(path), 5);
 const openMmdbLib = await timeOpen(
   async () => new Reader(Buffer.from(await Deno.readFile(path))),
@@ -47,7 +47,7 @@ const addrs = randomIpv4(N);
 // Signed view: values stay small integers when passed to lookupIpv4 (no boxing).
 const ints = new Int32Array(addrs.buffer);
 const strings = toStrings(addrs);
-const db = await Database.open(path);
+const db = await openDatabase(path, { mmap: true });
 const mm = await maxmind.open(path);
 const lib = new Reader(Buffer.from(await Deno.readFile(path)));
 let sink = 0;
@@ -124,8 +124,8 @@ for (const [name, rate] of best) {
   );
 }
 console.log("\nopen time (median)");
-console.log(`  mxy Database.open (mmap)         ${openMmap.toFixed(3)} ms`);
-console.log(`  mxy Database.open (read)         ${openRead.toFixed(3)} ms`);
+console.log(`  mxy openDatabase (mmap)          ${openMmap.toFixed(3)} ms`);
+console.log(`  mxy openDatabase (read)          ${openRead.toFixed(3)} ms`);
 console.log(`  maxmind open                     ${openMaxmind.toFixed(3)} ms`);
 console.log(`  mmdb-lib readFile + new Reader   ${openMmdbLib.toFixed(3)} ms`);
 console.log("\nGC events (--trace-gc lines inside the loop)");

@@ -11,9 +11,7 @@
  */
 import picomatch from "picomatch";
 import AhoCorasick from "modern-ahocorasick";
-import { DatabaseBuilder } from "../lib/db/builder.ts";
-import { Database } from "../lib/db/database.ts";
-import { StringMatches } from "../lib/db/string_match.ts";
+import { Database, DatabaseBuilder, StringMatches } from "../lib/db/mod.ts";
 import {
   fixedPiece,
   globToRegExpSource,

@@ -23,9 +23,7 @@
 import process from "node:process";
 import picomatch from "picomatch";
 import AhoCorasick from "modern-ahocorasick";
-import { DatabaseBuilder } from "../lib/db/builder.ts";
-import { Database } from "../lib/db/database.ts";
-import { StringMatches } from "../lib/db/string_match.ts";
+import { Database, DatabaseBuilder, StringMatches } from "../lib/db/mod.ts";
 import {
   fixedPiece,
   GLOB_STYLES,
@@ -36,6 +34,7 @@ import {
   makeQueries,
   Names,
 } from "./_pattern_data.ts";
+import { openDatabase } from "../lib/runtime/mod.ts";
 
 const DATA = new URL("./data/", import.meta.url).pathname;
 const args = new Set(Deno.args);
@@ -97,7 +96,7 @@ async function literalSection(): Promise<void> {
   const jsonPath = `${DATA}literals.json`;
   await Deno.writeFile(mxyPath, b.build());
   await Deno.writeTextFile(jsonPath, JSON.stringify(source));
-  const db = await Database.open(mxyPath);
+  const db = await openDatabase(mxyPath, { mmap: true });
   const map = new Map<string, unknown>(source.map((s) => [s.entry.slice(8), s.data]));
   const minMs = QUICK ? 300 : 1500;
   for (const hit of [0.01, 0.5]) {
@@ -140,9 +139,9 @@ async function literalSection(): Promise<void> {
   // Open time: memory-mapped .mxy vs reading the JSON and building the Map.
   const opens = QUICK ? 200 : 1000;
   let t0 = performance.now();
-  for (let i = 0; i < opens; i++) (await Database.open(mxyPath)).close();
+  for (let i = 0; i < opens; i++) (await openDatabase(mxyPath, { mmap: true })).close();
   const openMs = (performance.now() - t0) / opens;
-  const probe = await Database.open(mxyPath);
+  const probe = await openDatabase(mxyPath, { mmap: true });
   const mode = probe.mapMode;
   probe.close();
   const builds = QUICK ? 3 : 10;

@@ -5,8 +5,8 @@
  * @module
  */
 import { main } from "./main.ts";
-import { Database } from "../lib/db/database.ts";
-import { valueToJson } from "../lib/format/value.ts";
+import { valueToJson } from "../lib/db/mod.ts";
+import { openDatabase } from "../lib/runtime/mod.ts";
 import { exit, writeSync } from "./_io.ts";
 
 const FEED = new URL("../testdata/ioc_sample.csv", import.meta.url).pathname;
@@ -30,7 +30,7 @@ async function demo(): Promise<number> {
     writeSync("stdout", `$ mxy build testdata/ioc_sample.csv -o ${out}\n`);
     const code = await main(["build", FEED, "-o", out]);
     if (code !== 0) return code;
-    const db = await Database.open(out);
+    const db = await openDatabase(out);
     const m = db.metadata;
     writeSync(
       "stdout",

@@ -4,10 +4,14 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { DatabaseBuilder, type DuplicatePolicy } from "../../lib/db/builder.ts";
-import { FEED_FORMATS, type FeedFormat, streamFeedBatches } from "../../lib/db/feeds/read_feed.ts";
+import {
+  DatabaseBuilder,
+  type DuplicatePolicy,
+  FEED_FORMATS,
+  type FeedFormat,
+} from "../../lib/db/mod.ts";
 import { env, isTerminal, now, writeSync } from "../_io.ts";
-import { statFile, writeFileAtomic } from "../../lib/runtime/fs.ts";
+import { statFile, streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
 

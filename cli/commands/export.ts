@@ -4,9 +4,8 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { exportJsonLines } from "../../lib/db/export.ts";
-import { writeFileAtomic } from "../../lib/runtime/fs.ts";
+import { exportJsonLines } from "../../lib/db/mod.ts";
+import { openDatabase, writeFileAtomic } from "../../lib/runtime/mod.ts";
 import { BufferedOut, type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const HELP = `Usage: mxy export DB [options]
@@ -45,7 +44,7 @@ export async function runExport(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`mxy export takes one database, got ${more.length + 1}`);
   }
   const output = stringFlag(flags, "output", "");
-  const db = await Database.open(path);
+  const db = await openDatabase(path);
   try {
     const lines = exportJsonLines(db, { includeAliases: flags.values["include-aliases"] === true });
     if (output === "") {

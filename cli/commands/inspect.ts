@@ -4,9 +4,8 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { countNetworks } from "../../lib/db/export.ts";
-import { type MmdbValue, valueToJson } from "../../lib/format/value.ts";
+import { countNetworks, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const HELP = `Usage: mxy inspect DB [options]
@@ -154,7 +153,7 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
   if (more.length > 0) {
     throw new UsageError(`mxy inspect takes one database, got ${more.length + 1}`);
   }
-  const db = await Database.open(path);
+  const db = await openDatabase(path);
   try {
     const info = inspect(db, path, flags.values["no-walk"] !== true);
     io.stdout(flags.values.json ? valueToJson(info as unknown as MmdbValue, 2) + "\n" : text(info));

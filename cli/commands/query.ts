@@ -5,10 +5,8 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { Database } from "../../lib/db/database.ts";
-import { compileGlob } from "../../lib/db/glob.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
-import { valueToJson } from "../../lib/format/value.ts";
+import { compileGlob, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
+import { canMmap, openDatabase, RuntimeError } from "../../lib/runtime/mod.ts";
 import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
 
 const HELP = `Usage: mxy query DB [QUERY...] [options]
@@ -23,7 +21,8 @@ Exit status: 0 when at least one query matched, 1 when none did, 2 on a usage er
 Options:
   --format FORMAT   json (default: a JSON array), jsonl (one JSON object per line) or table
   --explain         add why each query matched or did not (network, bits walked, data offset)
-  --mode MODE       auto (default: mmap when allowed), mmap or read
+  --mode MODE       read (default: the file is read into memory), mmap (memory-map it;
+                    needs --allow-ffi) or auto (mmap when allowed, else read)
   -h, --help        this help
 
 Examples:
@@ -150,14 +149,20 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   if (format !== "json" && format !== "jsonl" && format !== "table") {
     throw new UsageError(`--format takes json, jsonl or table, got "${format}"`);
   }
-  const mode = stringFlag(flags, "mode", "auto");
+  const mode = stringFlag(flags, "mode", "read");
   if (mode !== "auto" && mode !== "mmap" && mode !== "read") {
     throw new UsageError(`--mode takes auto, mmap or read, got "${mode}"`);
   }
   const [path, ...queries] = flags.positionals;
   if (path === undefined) throw new UsageError("mxy query needs a database file");
   const withExplain = flags.values.explain === true;
-  const db = await Database.open(path, { mode });
+  if (mode === "mmap" && !canMmap()) {
+    throw new RuntimeError(
+      "permission",
+      `Cannot memory-map "${path}": FFI is not allowed (run with --allow-ffi, or use --mode auto)`,
+    );
+  }
+  const db = await openDatabase(path, { mmap: mode !== "read" });
   try {
     let matched = 0;
     const answers: Answer[] = [];

@@ -4,9 +4,13 @@
  * @module
  */
 import { type Command, parseFlags, UsageError } from "../_command.ts";
-import { validateDatabase, type ValidationReport } from "../../lib/db/validate.ts";
-import { type MmdbValue, valueToJson } from "../../lib/format/value.ts";
-import { mapFile } from "../../lib/runtime/mmap.ts";
+import {
+  type MmdbValue,
+  validateDatabase,
+  type ValidationReport,
+  valueToJson,
+} from "../../lib/db/mod.ts";
+import { mapFile } from "../../lib/runtime/mod.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const HELP = `Usage: mxy validate DB... [options]

@@ -1,7 +1,7 @@
 /**
- * The query engine: opens a MaxMind DB or `.mxy` file (memory-mapped when possible, or from
- * bytes in any JavaScript runtime) and looks up IP addresses, with an allocation-free path
- * for hot loops.
+ * The query engine: a MaxMind DB or `.mxy` file held in memory (given as bytes, in any
+ * JavaScript runtime; `openDatabase` of `@mxy/mxy/deno` reads or maps a file), answering IP
+ * addresses and strings, with an allocation-free path for hot loops.
  *
  * @module
  */
@@ -9,8 +9,9 @@ import { FormatError } from "../format/format_error.ts";
 import { type DatabaseLayout, type Metadata, readLayout } from "../format/metadata.ts";
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
 import type { MmdbValue } from "../format/value.ts";
-import { mapFile, type MappedFile } from "../runtime/mmap.ts";
-import { formatNetwork, parseIpInto, parseIpv4 } from "./ip_address.ts";
+import { formatNetwork, parseIpInto, parseIpv4 } from "../core/ip.ts";
+import { DatabaseError } from "./database_error.ts";
+import * as tree from "../format/search_tree.ts";
 import {
   MATCH_LITERAL,
   type StringMatch,
@@ -18,6 +19,18 @@ import {
   StringMatches,
   type StringResult,
 } from "./string_match.ts";
+
+// Module-local copies of the search tree's record layout for the lookup loops.
+const NODE_BYTES_24 = tree.NODE_BYTES_24;
+const RECORD_BYTES_24 = tree.RECORD_BYTES_24;
+const NODE_BYTES_28 = tree.NODE_BYTES_28;
+const SHARED_BYTE_28 = tree.SHARED_BYTE_28;
+const NODE_BYTES_32 = tree.NODE_BYTES_32;
+const RECORD_BYTES_32 = tree.RECORD_BYTES_32;
+// The data section follows the tree and a 16-byte separator: a record value above the node
+// count is the data offset plus the node count plus this.
+const SEPARATOR = 16;
+const EMPTY = new Uint8Array(0);
 
 /** The result of an IP lookup. */
 export interface IpResult {
@@ -34,7 +47,10 @@ export interface IpResult {
   prefixLength: number;
 }
 
-/** How a database's bytes were obtained. */
+/**
+ * How a database's bytes were obtained: memory-mapped from a file (`"mmap"`), read from a file
+ * into one buffer (`"read"`), or given by the caller (`"bytes"`).
+ */
 export type DatabaseMapMode = "mmap" | "read" | "bytes";
 
 /** Options for {@linkcode Database.fromBytes}. */
@@ -46,64 +62,58 @@ export interface DatabaseOptions {
   cacheSize?: number;
   /** Deepest nesting of data accepted. Default 512. */
   maxDepth?: number;
+  /**
+   * How the caller obtained the bytes, as {@linkcode Database.mapMode} reports it. Default
+   * `"bytes"`; `openDatabase` sets `"mmap"` or `"read"`.
+   */
+  mapMode?: DatabaseMapMode;
 }
 
-/** Options for {@linkcode Database.open}. */
-export interface OpenOptions extends DatabaseOptions {
-  /** `"auto"` (default: mmap when FFI is allowed), `"mmap"` (required) or `"read"`. */
-  mode?: "auto" | "mmap" | "read";
-}
+// The friend access behind stringMatcherOf(), set by the class's static block.
+let matcherOf: (db: Database) => StringMatcher | null;
 
 /**
  * A MaxMind DB (or `.mxy`) database opened for queries.
  *
  * Lookups come in two flavours:
- * - {@linkcode Database.lookup} returns an {@linkcode IpResult} object;
- * - {@linkcode Database.lookupIpv4} and {@linkcode Database.lookupIpOffset} allocate nothing:
- *   they return the data offset (or -1) and leave the prefix length in
- *   {@linkcode Database.lastPrefixLength}; {@linkcode Database.decode} turns an offset into a
- *   value through a bounded cache (cached values are frozen and shared).
+ * - {@linkcode Database.lookup} returns an {@linkcode IpResult} or a {@linkcode StringResult};
+ * - {@linkcode Database.lookupIpv4}, {@linkcode Database.lookupIpOffset} and the string
+ *   offsets allocate nothing: they return the data offset (or -1) and leave the prefix length
+ *   in {@linkcode Database.lastPrefixLength}; {@linkcode Database.decode} turns an offset into
+ *   a value through a bounded cache (cached values are frozen and shared).
  *
- * Corrupt files raise {@linkcode FormatError} (never another error) from any method.
+ * Corrupt files raise {@linkcode FormatError} (never another error) from any method. After
+ * {@linkcode Database.close} every method and getter throws a {@linkcode DatabaseError} with
+ * code `closed`.
  *
  * @example
  * ```ts
- * import { Database } from "./database.ts";
+ * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
- * const path = new URL(
- *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-24.mmdb",
- *   import.meta.url,
- * );
- * const db = Database.fromBytes(await Deno.readFile(path));
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("1.1.1.2/31", { ip: "1.1.1.2" });
+ * b.add("*.evil.example", { tag: "glob" });
+ * const db = Database.fromBytes(b.build());
  * const hit = db.lookup("1.1.1.3");
  * assert.equal(hit?.kind === "ip" && hit.network, "1.1.1.2/31");
  * assert.deepEqual(hit?.data, { ip: "1.1.1.2" });
+ * assert.deepEqual(db.lookup("www.evil.example")?.data, { tag: "glob" });
  * ```
  */
 export class Database {
-  /** The typed metadata. */
-  readonly metadata: Metadata;
-  /** Where the tree, data section and metadata are. */
-  readonly layout: DatabaseLayout;
-  /** `"mmap"`, `"read"` (whole file read) or `"bytes"` (given by the caller). */
-  readonly mapMode: DatabaseMapMode;
-  /** Prefix length of the network matched (or not) by the last allocation-free lookup. */
-  lastPrefixLength = 0;
-  /**
-   * Address family the last allocation-free lookup was answered in: 4 (IPv4 query, or an
-   * IPv4-mapped query in an IPv4 tree), 6, or 0 when the text was not an IP address.
-   */
-  lastIpVersion: 0 | 4 | 6 = 0;
-
+  #metadata: Metadata;
+  #layout: DatabaseLayout;
+  #mapMode: DatabaseMapMode;
+  #prefixLength = 0;
+  #ipVersionAnswered: 0 | 4 | 6 = 0;
   #u8: Uint8Array;
-  #mapped: MappedFile | null;
   #closed = false;
   readonly #nodeCount: number;
   readonly #recordSize: number;
   readonly #ipVersion: number;
   readonly #dataSize: number;
   #ipv4Start = 0;
-  readonly #decoder: MmdbDecoder;
+  #decoder: MmdbDecoder;
   readonly #scratch = new Uint8Array(16);
   #lastV4 = 0;
   // Clock cache of decoded values.
@@ -112,29 +122,27 @@ export class Database {
   readonly #cacheKeys: Float64Array;
   readonly #cacheRef: Uint8Array;
   readonly #cacheHands: Uint8Array;
-  readonly #cacheValues: (MmdbValue | undefined)[];
+  #cacheValues: (MmdbValue | undefined)[];
   // String matching over the literal and glob sections (created on first use).
   #strings: StringMatcher | null | undefined = undefined;
   readonly #stringHits = new StringMatches();
 
-  private constructor(
-    bytes: Uint8Array,
-    mode: DatabaseMapMode,
-    mapped: MappedFile | null,
-    options: DatabaseOptions,
-  ) {
+  static {
+    matcherOf = (db) => db.#stringMatcher();
+  }
+
+  private constructor(bytes: Uint8Array, options: DatabaseOptions) {
     this.#u8 = bytes;
-    this.mapMode = mode;
-    this.#mapped = mapped;
-    this.layout = readLayout(bytes);
-    this.metadata = this.layout.metadata;
-    this.#nodeCount = this.metadata.nodeCount;
-    this.#recordSize = this.metadata.recordSize;
-    this.#ipVersion = this.metadata.ipVersion;
-    this.#dataSize = this.layout.dataEnd - this.layout.dataStart;
+    this.#mapMode = options.mapMode ?? "bytes";
+    this.#layout = readLayout(bytes);
+    this.#metadata = this.#layout.metadata;
+    this.#nodeCount = this.#metadata.nodeCount;
+    this.#recordSize = this.#metadata.recordSize;
+    this.#ipVersion = this.#metadata.ipVersion;
+    this.#dataSize = this.#layout.dataEnd - this.#layout.dataStart;
     this.#decoder = new MmdbDecoder(bytes, {
-      start: this.layout.dataStart,
-      end: this.layout.dataEnd,
+      start: this.#layout.dataStart,
+      end: this.#layout.dataEnd,
       maxDepth: options.maxDepth ?? 512,
     });
     const wanted = Math.max(0, Math.floor(options.cacheSize ?? 4096));
@@ -154,45 +162,6 @@ export class Database {
   }
 
   /**
-   * Opens a database file: memory-mapped when FFI is allowed (constant time whatever the
-   * size), otherwise read into one buffer.
-   *
-   * @param path The file.
-   * @param options {@linkcode OpenOptions}.
-   * @returns The database.
-   * @throws {FormatError} When the file is not a MaxMind DB.
-   * @example
-   * ```ts
-   * import { Database } from "./database.ts";
-   * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-Country-Test.mmdb",
-   *   import.meta.url,
-   * ).pathname);
-   * assert.equal(db.metadata.databaseType, "GeoIP2-Country");
-   * db.close();
-   * ```
-   */
-  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    let mapped: MappedFile;
-    try {
-      mapped = await mapFile(path, { mode: options.mode ?? "auto" });
-    } catch (err) {
-      // Keep the error's class (NotFound, PermissionDenied …); say which database failed.
-      if (err instanceof Error) err.message = `Cannot open database "${path}": ${err.message}`;
-      throw err;
-    }
-    try {
-      return new Database(mapped.bytes, mapped.mode, mapped, options);
-    } catch (err) {
-      if (err instanceof FormatError) {
-        throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
-      }
-      throw err;
-    }
-  }
-
-  /**
    * Opens a database held in memory. Uses no runtime-specific API: works in browsers too. A
    * view that is not 8-byte aligned is copied once (extension sections are read as typed
    * arrays).
@@ -203,25 +172,131 @@ export class Database {
    * @throws {FormatError} When the bytes are not a MaxMind DB.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
-   * import { FormatError } from "../format/format_error.ts";
+   * import { Database, FormatError } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
    * assert.throws(() => Database.fromBytes(new Uint8Array(100)), FormatError);
    * ```
    */
   static fromBytes(bytes: Uint8Array, options: DatabaseOptions = {}): Database {
     const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-    return new Database(aligned, "bytes", null, options);
+    return new Database(aligned, options);
   }
 
-  /** The file's bytes (a view onto the mapping when memory-mapped). */
+  /**
+   * The typed metadata.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1, databaseType: "My-IOCs" });
+   * b.add("192.0.2.0/24", { tag: "doc" });
+   * const db = Database.fromBytes(b.build());
+   * assert.equal(db.metadata.databaseType, "My-IOCs");
+   * assert.equal(db.metadata.ipVersion, 4);
+   * ```
+   */
+  get metadata(): Metadata {
+    if (this.#closed) this.#throwClosed("metadata");
+    return this.#metadata;
+  }
+
+  /**
+   * Where the tree, data section and metadata are.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("192.0.2.0/24", { tag: "doc" });
+   * const db = Database.fromBytes(b.build());
+   * assert.equal(db.layout.dataStart, db.layout.treeSize + 16);
+   * ```
+   */
+  get layout(): DatabaseLayout {
+    if (this.#closed) this.#throwClosed("layout");
+    return this.#layout;
+  }
+
+  /**
+   * How the bytes were obtained: `"mmap"`, `"read"` (a file read into one buffer) or
+   * `"bytes"` (given by the caller).
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const db = Database.fromBytes(new DatabaseBuilder({ buildEpoch: 1 }).build());
+   * assert.equal(db.mapMode, "bytes");
+   * ```
+   */
+  get mapMode(): DatabaseMapMode {
+    if (this.#closed) this.#throwClosed("mapMode");
+    return this.#mapMode;
+  }
+
+  /**
+   * Prefix length of the network matched (or not) by the last allocation-free lookup.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("10.0.0.0/8", { n: 1 });
+   * const db = Database.fromBytes(b.build());
+   * db.lookupIpOffset("10.2.3.4");
+   * assert.equal(db.lastPrefixLength, 8);
+   * ```
+   */
+  get lastPrefixLength(): number {
+    if (this.#closed) this.#throwClosed("lastPrefixLength");
+    return this.#prefixLength;
+  }
+
+  /**
+   * Address family the last allocation-free lookup was answered in: 4 (IPv4 query, or an
+   * IPv4-mapped query in an IPv4 tree), 6, or 0 when the text was not an IP address.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("10.0.0.0/8", { n: 1 });
+   * const db = Database.fromBytes(b.build());
+   * db.lookupIpOffset("::ffff:10.1.2.3");
+   * assert.equal(db.lastIpVersion, 4);
+   * db.lookupIpOffset("not an address");
+   * assert.equal(db.lastIpVersion, 0);
+   * ```
+   */
+  get lastIpVersion(): 0 | 4 | 6 {
+    if (this.#closed) this.#throwClosed("lastIpVersion");
+    return this.#ipVersionAnswered;
+  }
+
+  /**
+   * The file's bytes (a view onto the mapping when memory-mapped). A view taken before
+   * {@linkcode Database.close} stays valid after it.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const file = new DatabaseBuilder({ buildEpoch: 1 }).build();
+   * const db = Database.fromBytes(file);
+   * assert.equal(db.bytes.length, file.length);
+   * ```
+   */
   get bytes(): Uint8Array {
-    this.#checkOpen();
+    if (this.#closed) this.#throwClosed("bytes");
     return this.#u8;
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw new TypeError("The database is closed");
+  #throwClosed(what: string): never {
+    throw new DatabaseError("closed", `Cannot use ${what}: the database is closed`);
   }
 
   /** Reads a record; `node` must be below the node count. */
@@ -229,17 +304,19 @@ export class Database {
     const u8 = this.#u8;
     const rs = this.#recordSize;
     if (rs === 24) {
-      const o = node * 6 + bit * 3;
+      const o = node * NODE_BYTES_24 + bit * RECORD_BYTES_24;
       return (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
     }
     if (rs === 28) {
-      const o = node * 7;
+      const o = node * NODE_BYTES_28;
       if (bit === 0) {
-        return ((u8[o + 3] & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+        return ((u8[o + SHARED_BYTE_28] & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) |
+          u8[o + 2];
       }
-      return ((u8[o + 3] & 0x0f) << 24) | (u8[o + 4] << 16) | (u8[o + 5] << 8) | u8[o + 6];
+      return ((u8[o + SHARED_BYTE_28] & 0x0f) << 24) | (u8[o + 4] << 16) | (u8[o + 5] << 8) |
+        u8[o + 6];
     }
-    const o = node * 8 + bit * 4;
+    const o = node * NODE_BYTES_32 + bit * RECORD_BYTES_32;
     return u8[o] * 16777216 + ((u8[o + 1] << 16) | (u8[o + 2] << 8) | u8[o + 3]);
   }
 
@@ -248,7 +325,7 @@ export class Database {
     const nodeCount = this.#nodeCount;
     if (node === nodeCount) return -1;
     if (node > nodeCount) {
-      const offset = node - nodeCount - 16;
+      const offset = node - nodeCount - SEPARATOR;
       if (offset < 0 || offset >= this.#dataSize) {
         throw new FormatError(
           "bad-tree",
@@ -275,12 +352,11 @@ export class Database {
    * @throws {FormatError} When the search tree is corrupt along the path.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-28.mmdb",
-   *   import.meta.url,
-   * ).pathname);
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("1.1.1.16/28", { ip: "1.1.1.16" });
+   * const db = Database.fromBytes(b.build());
    * const offset = db.lookupIpv4(0x01010110); // 1.1.1.16
    * assert.ok(offset >= 0);
    * assert.equal(db.lastPrefixLength, 28);
@@ -289,9 +365,9 @@ export class Database {
    * ```
    */
   lookupIpv4(address: number): number {
-    if (this.#closed) this.#checkOpen();
+    if (this.#closed) this.#throwClosed("lookupIpv4()");
     this.#lastV4 = address;
-    this.lastIpVersion = 4;
+    this.#ipVersionAnswered = 4;
     const u8 = this.#u8;
     const nodeCount = this.#nodeCount;
     let node = this.#ipv4Start;
@@ -299,27 +375,29 @@ export class Database {
     switch (this.#recordSize) {
       case 24:
         for (; i < 32 && node < nodeCount; i++) {
-          const o = node * 6 + ((address >>> (31 - i)) & 1) * 3;
+          const o = node * NODE_BYTES_24 + ((address >>> (31 - i)) & 1) * RECORD_BYTES_24;
           node = (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
         }
         break;
       case 28:
         for (; i < 32 && node < nodeCount; i++) {
-          const o = node * 7;
+          const o = node * NODE_BYTES_28;
           if (((address >>> (31 - i)) & 1) === 0) {
-            node = ((u8[o + 3] & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+            node = ((u8[o + SHARED_BYTE_28] & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) |
+              u8[o + 2];
           } else {
-            node = ((u8[o + 3] & 0x0f) << 24) | (u8[o + 4] << 16) | (u8[o + 5] << 8) | u8[o + 6];
+            node = ((u8[o + SHARED_BYTE_28] & 0x0f) << 24) | (u8[o + 4] << 16) |
+              (u8[o + 5] << 8) | u8[o + 6];
           }
         }
         break;
       default:
         for (; i < 32 && node < nodeCount; i++) {
-          const o = node * 8 + ((address >>> (31 - i)) & 1) * 4;
+          const o = node * NODE_BYTES_32 + ((address >>> (31 - i)) & 1) * RECORD_BYTES_32;
           node = u8[o] * 16777216 + ((u8[o + 1] << 16) | (u8[o + 2] << 8) | u8[o + 3]);
         }
     }
-    this.lastPrefixLength = i;
+    this.#prefixLength = i;
     if (node === nodeCount) return -1;
     return this.#resolve(node, i);
   }
@@ -328,13 +406,13 @@ export class Database {
   #lookupV6(): number {
     const b = this.#scratch;
     const nodeCount = this.#nodeCount;
-    this.lastIpVersion = 6;
+    this.#ipVersionAnswered = 6;
     let node = 0;
     let i = 0;
     for (; i < 128 && node < nodeCount; i++) {
       node = this.#record(node, (b[i >> 3] >> (7 - (i & 7))) & 1);
     }
-    this.lastPrefixLength = i;
+    this.#prefixLength = i;
     if (node === nodeCount) return -1;
     return this.#resolve(node, i);
   }
@@ -350,26 +428,25 @@ export class Database {
    * @throws {FormatError} When the search tree is corrupt along the path.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv6-32.mmdb",
-   *   import.meta.url,
-   * ).pathname);
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("::2:0:0/122", { ip: "::2:0:0" });
+   * const db = Database.fromBytes(b.build());
    * const offset = db.lookupIpOffset("::2:0:1");
    * assert.equal(db.lastPrefixLength, 122);
    * assert.deepEqual(db.decode(offset), { ip: "::2:0:0" });
    * ```
    */
   lookupIpOffset(query: string): number {
+    if (this.#closed) this.#throwClosed("lookupIpOffset()");
     const v4 = parseIpv4(query);
     // `| 0` keeps the number a small integer (no heap number is boxed for the call).
     if (v4 >= 0) return this.lookupIpv4(v4 | 0);
-    if (this.#closed) this.#checkOpen();
     const b = this.#scratch;
     if (parseIpInto(query, b) !== 6) {
-      this.lastIpVersion = 0;
-      this.lastPrefixLength = 0;
+      this.#ipVersionAnswered = 0;
+      this.#prefixLength = 0;
       return -1;
     }
     if (this.#ipVersion === 6) return this.#lookupV6();
@@ -379,8 +456,8 @@ export class Database {
     if (mapped) {
       return this.lookupIpv4((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]);
     }
-    this.lastIpVersion = 6;
-    this.lastPrefixLength = 0;
+    this.#ipVersionAnswered = 6;
+    this.#prefixLength = 0;
     return -1;
   }
 
@@ -393,19 +470,18 @@ export class Database {
    * @throws {FormatError} When the data is malformed.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder, typed } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-decoder.mmdb",
-   *   import.meta.url,
-   * ).pathname);
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("1.1.1.0/24", { uint64: typed("uint64", 1152921504606846976n) });
+   * const db = Database.fromBytes(b.build());
    * const v = db.decode(db.lookupIpOffset("1.1.1.1")) as Record<string, unknown>;
    * assert.equal(v.uint64, 1152921504606846976n);
    * assert.ok(Object.isFrozen(v));
    * ```
    */
   decode(offset: number): MmdbValue {
-    if (this.#closed) this.#checkOpen();
+    if (this.#closed) this.#throwClosed("decode()");
     const keys = this.#cacheKeys;
     if (keys.length === 0) return this.#decoder.decode(offset);
     const bits = this.#cacheSetBits;
@@ -443,20 +519,19 @@ export class Database {
    * @throws {FormatError} When the database is corrupt along the path.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-City-Test.mmdb",
-   *   import.meta.url,
-   * ).pathname);
-   * const hit = db.lookup("81.2.69.160");
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("81.2.69.160/27", { city: "London" });
+   * const db = Database.fromBytes(b.build());
+   * const hit = db.lookup("81.2.69.170");
    * assert.equal(hit?.kind === "ip" && hit.network, "81.2.69.160/27");
    * assert.equal(db.lookup("10.0.0.1"), null);
    * ```
    */
   lookup(query: string): IpResult | StringResult | null {
     const ip = this.#lookupIp(query);
-    if (ip !== null || this.lastIpVersion !== 0) return ip;
+    if (ip !== null || this.#ipVersionAnswered !== 0) return ip;
     return this.#lookupString(query, false);
   }
 
@@ -469,8 +544,7 @@ export class Database {
    * @throws {FormatError} When the database is corrupt along the path.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
-   * import { DatabaseBuilder } from "./builder.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
    * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("*.example.com", { tag: "glob" });
@@ -483,36 +557,18 @@ export class Database {
    */
   lookupFirst(query: string): IpResult | StringResult | null {
     const ip = this.#lookupIp(query);
-    if (ip !== null || this.lastIpVersion !== 0) return ip;
+    if (ip !== null || this.#ipVersionAnswered !== 0) return ip;
     return this.#lookupString(query, true);
   }
 
-  /**
-   * The string matcher over this file's literal and glob sections, or `null` when the file has
-   * neither (a plain MaxMind DB).
-   *
-   * @returns The matcher (created on first use; it views the sections in place).
-   * @throws {FormatError} When a section header is corrupt.
-   * @example
-   * ```ts
-   * import { Database } from "./database.ts";
-   * import { DatabaseBuilder } from "./builder.ts";
-   * import { StringMatches } from "./string_match.ts";
-   * import assert from "node:assert/strict";
-   * const b = new DatabaseBuilder({ buildEpoch: 1 });
-   * b.add("evil.example", { score: 9 });
-   * const db = Database.fromBytes(b.build());
-   * const out = new StringMatches();
-   * assert.equal(db.stringMatcher()?.matchAll("evil.example", out), 1);
-   * assert.deepEqual(db.decode(out.offsets[0]), { score: 9 });
-   * ```
-   */
-  stringMatcher(): StringMatcher | null {
+  // The string matcher over this file's literal and glob sections, or null when the file has
+  // neither (a plain MaxMind DB); created on first use, viewing the sections in place.
+  #stringMatcher(): StringMatcher | null {
+    if (this.#closed) this.#throwClosed("the string matcher");
     if (this.#strings !== undefined) return this.#strings;
-    this.#checkOpen();
     const lit = this.section("literal");
     const glob = this.section("glob");
-    const where = this.metadata.sections;
+    const where = this.#metadata.sections;
     this.#strings = lit === null && glob === null ? null : StringMatcher.fromSections(lit, glob, {
       literalFileOffset: lit === null ? 0 : where["literal"].offset,
       globFileOffset: glob === null ? 0 : where["glob"].offset,
@@ -528,11 +584,10 @@ export class Database {
    * @param query The string.
    * @param out A reusable holder.
    * @returns The number of matches.
+   * @throws {FormatError} When a section is corrupt.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
-   * import { DatabaseBuilder } from "./builder.ts";
-   * import { StringMatches } from "./string_match.ts";
+   * import { Database, DatabaseBuilder, StringMatches } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
    * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("glob:mal*", { n: 1 });
@@ -543,7 +598,7 @@ export class Database {
    * ```
    */
   lookupStringOffsets(query: string, out: StringMatches): number {
-    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    const m = this.#strings === undefined || this.#closed ? this.#stringMatcher() : this.#strings;
     if (m === null) {
       out.count = 0;
       return 0;
@@ -553,15 +608,14 @@ export class Database {
 
   /**
    * Looks up a string (not an IP) allocating nothing and returns the best match's data offset
-   * (the literal, else the most specific glob), or -1. What matched is left in the matcher's
-   * `lastKind` and `lastEntry` (see {@linkcode Database.stringMatcher}).
+   * (the literal, else the most specific glob), or -1.
    *
    * @param query The string.
    * @returns The data offset, or -1.
+   * @throws {FormatError} When a section is corrupt.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
-   * import { DatabaseBuilder } from "./builder.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
    * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("glob:*.evil.com", { n: 1 });
@@ -571,7 +625,7 @@ export class Database {
    * ```
    */
   lookupStringOffset(query: string): number {
-    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    const m = this.#strings === undefined || this.#closed ? this.#stringMatcher() : this.#strings;
     return m === null ? -1 : m.matchFirst(query);
   }
 
@@ -582,10 +636,10 @@ export class Database {
    *
    * @param query An IP address or any string.
    * @returns The data offset of the (best) match, or -1.
+   * @throws {FormatError} When the database is corrupt along the path.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
-   * import { DatabaseBuilder } from "./builder.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
    * const b = new DatabaseBuilder({ buildEpoch: 1 });
    * b.add("10.0.0.0/8", { kind: "net" });
@@ -599,13 +653,13 @@ export class Database {
    */
   lookupOffset(query: string): number {
     const off = this.lookupIpOffset(query);
-    if (this.lastIpVersion !== 0) return off;
-    const m = this.#strings === undefined ? this.stringMatcher() : this.#strings;
+    if (this.#ipVersionAnswered !== 0) return off;
+    const m = this.#strings === undefined ? this.#stringMatcher() : this.#strings;
     return m === null ? -1 : m.matchFirst(query);
   }
 
   #lookupString(query: string, firstOnly: boolean): StringResult | null {
-    const m = this.stringMatcher();
+    const m = this.#stringMatcher();
     if (m === null) return null;
     const out = this.#stringHits;
     if (firstOnly) {
@@ -631,9 +685,9 @@ export class Database {
   #lookupIp(query: string): IpResult | null {
     const offset = this.lookupIpOffset(query);
     if (offset < 0) return null;
-    const prefixLength = this.lastPrefixLength;
+    const prefixLength = this.#prefixLength;
     let network: string;
-    if (this.lastIpVersion === 4) {
+    if (this.#ipVersionAnswered === 4) {
       // Mask and format from the number: no byte arrays on this path.
       const m = prefixLength === 0 ? 0 : this.#lastV4 & (-1 << (32 - prefixLength));
       network = `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${prefixLength}`;
@@ -650,40 +704,64 @@ export class Database {
    * @returns A view of the section (8-byte aligned), or `null` when the file has none.
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-ISP-Test.mmdb",
-   *   import.meta.url,
-   * ).pathname);
-   * assert.equal(db.section("literal"), null);
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("192.0.2.0/24", { n: 1 });
+   * b.add("evil.example", { n: 2 });
+   * const db = Database.fromBytes(b.build());
+   * assert.equal(db.section("glob"), null);
+   * assert.equal(db.section("literal")!.byteOffset % 8, 0);
    * ```
    */
   section(name: string): Uint8Array | null {
-    this.#checkOpen();
-    const loc = Object.hasOwn(this.metadata.sections, name) ? this.metadata.sections[name] : null;
+    if (this.#closed) this.#throwClosed("section()");
+    const sections = this.#metadata.sections;
+    const loc = Object.hasOwn(sections, name) ? sections[name] : null;
     return loc ? this.#u8.subarray(loc.offset, loc.offset + loc.length) : null;
   }
 
   /**
-   * Releases the file (unmaps it). Any later call on the database throws a `TypeError`.
+   * Releases the database's hold on its bytes. Every later call of a method or getter throws a
+   * {@linkcode DatabaseError} with code `closed`; closing again does nothing. Views taken
+   * before (such as {@linkcode Database.bytes}) stay valid: a memory mapping is released only
+   * when the garbage collector has collected every view of it.
    *
    * @example
    * ```ts
-   * import { Database } from "./database.ts";
+   * import { Database, DatabaseBuilder, DatabaseError } from "@mxy/mxy/db";
    * import assert from "node:assert/strict";
-   * const db = await Database.open(new URL(
-   *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-ISP-Test.mmdb",
-   *   import.meta.url,
-   * ).pathname);
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("1.2.3.0/24", { n: 1 });
+   * const db = Database.fromBytes(b.build());
    * db.close();
-   * assert.throws(() => db.lookup("1.2.3.4"), TypeError);
+   * assert.throws(
+   *   () => db.lookup("1.2.3.4"),
+   *   (err) => err instanceof DatabaseError && err.code === "closed",
+   * );
    * ```
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#u8 = new Uint8Array(0);
-    this.#mapped = null;
+    // Drop every reference to the bytes: the matcher, the decoder and the cached values view
+    // or hold them.
+    this.#u8 = EMPTY;
+    this.#strings = null;
+    this.#decoder = new MmdbDecoder(EMPTY);
+    this.#cacheKeys.fill(-1);
+    this.#cacheValues = [];
   }
+}
+
+/**
+ * The string matcher over a database's literal and glob sections, or `null` when it has
+ * neither (for export and validation inside this folder; not part of the public API).
+ *
+ * @param db The database.
+ * @returns The matcher.
+ * @throws {DatabaseError} `closed` when the database is closed.
+ */
+export function stringMatcherOf(db: Database): StringMatcher | null {
+  return matcherOf(db);
 }

@@ -7,10 +7,9 @@
  */
 import { FormatError } from "../format/format_error.ts";
 import { valueToJson } from "../format/value.ts";
-import type { Database } from "./database.ts";
-import { readRecord } from "./_tree.ts";
-import { formatNetwork } from "./ip_address.ts";
-import { iterateStringEntries } from "./pattern_sections.ts";
+import { type Database, stringMatcherOf } from "./database.ts";
+import { readRecord } from "../format/search_tree.ts";
+import { formatNetwork } from "../core/ip.ts";
 
 /** One network of the search tree. */
 export interface NetworkEntry {
@@ -45,15 +44,18 @@ export interface IterateNetworksOptions {
  * @throws {FormatError} When the search tree is corrupt.
  * @example
  * ```ts
- * import { Database } from "./database.ts";
- * import { iterateNetworks } from "./export.ts";
+ * import { Database, DatabaseBuilder, iterateNetworks } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
- * const db = await Database.open(new URL(
- *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-24.mmdb",
- *   import.meta.url,
- * ).pathname);
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("1.1.1.4/30", { n: 3 });
+ * b.add("1.1.1.1/32", { n: 1 });
+ * b.add("1.1.1.2/31", { n: 2 });
+ * b.add("2001:db8::/32", { n: 4 });
+ * const db = Database.fromBytes(b.build());
  * const nets = [...iterateNetworks(db)].map((n) => n.network);
- * assert.deepEqual(nets.slice(0, 3), ["1.1.1.1/32", "1.1.1.2/31", "1.1.1.4/30"]);
+ * assert.deepEqual(nets, ["1.1.1.1/32", "1.1.1.2/31", "1.1.1.4/30", "2001:db8::/32"]);
+ * const aliases = [...iterateNetworks(db, { includeAliases: true })].map((n) => n.network);
+ * assert.ok(aliases.includes("::ffff:1.1.1.1/128"));
  * ```
  */
 export function* iterateNetworks(
@@ -147,14 +149,14 @@ export interface NetworkCounts {
  * @throws {FormatError} When the search tree is corrupt.
  * @example
  * ```ts
- * import { Database } from "./database.ts";
- * import { countNetworks } from "./export.ts";
+ * import { countNetworks, Database, DatabaseBuilder } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
- * const db = await Database.open(new URL(
- *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-mixed-24.mmdb",
- *   import.meta.url,
- * ).pathname);
- * assert.deepEqual(countNetworks(db), { ipv4: 6, ipv6: 5, dataRecords: 11 });
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("10.0.0.0/8", { tag: "a" });
+ * b.add("192.0.2.0/24", { tag: "a" }); // the same value: one data record
+ * b.add("2001:db8::/32", { tag: "b" });
+ * const db = Database.fromBytes(b.build());
+ * assert.deepEqual(countNetworks(db), { ipv4: 2, ipv6: 1, dataRecords: 2 });
  * ```
  */
 export function countNetworks(db: Database): NetworkCounts {
@@ -269,15 +271,16 @@ function entry(
  * @throws {FormatError} When the database is corrupt.
  * @example
  * ```ts
- * import { Database } from "./database.ts";
- * import { exportJsonLines } from "./export.ts";
+ * import { Database, DatabaseBuilder, exportJsonLines } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
- * const db = await Database.open(new URL(
- *   "../../../shared/fixtures/mmdb/test-data/MaxMind-DB-test-ipv4-24.mmdb",
- *   import.meta.url,
- * ).pathname);
- * const first = exportJsonLines(db).next().value;
- * assert.equal(first, '{"entry":"1.1.1.1/32","data":{"ip":"1.1.1.1"}}');
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("1.1.1.1/32", { ip: "1.1.1.1" });
+ * b.add("*.evil.example", { n: 18446744073709551615n });
+ * const db = Database.fromBytes(b.build());
+ * assert.deepEqual([...exportJsonLines(db)], [
+ *   '{"entry":"1.1.1.1/32","data":{"ip":"1.1.1.1"}}',
+ *   '{"entry":"glob:*.evil.example","data":{"n":18446744073709551615}}',
+ * ]);
  * ```
  */
 export function* exportJsonLines(
@@ -322,4 +325,54 @@ function ipv4Subtree(u8: Uint8Array, recordSize: number, nodeCount: number): num
   let i = 0;
   for (; i < 96 && node < nodeCount; i++) node = readRecord(u8, recordSize, node, 0);
   return i === 96 && node < nodeCount ? node : -1;
+}
+
+/** One literal or glob entry of a database, as {@linkcode iterateStringEntries} lists it. */
+export interface StringEntry {
+  /** `"literal"` or `"glob"`. */
+  kind: "literal" | "glob";
+  /** The literal (case-folded in case-insensitive databases) or the glob as written. */
+  entry: string;
+  /** The data offset, for `Database.decode`. */
+  offset: number;
+}
+
+/**
+ * Lists a database's literal entries (in input order) and then its glob entries (most specific
+ * first, the order the builder gives them again), for `mxy export`.
+ *
+ * @param db The database.
+ * @returns The entries.
+ * @throws {FormatError} When a section is corrupt.
+ * @throws {DatabaseError} `closed` when the database is closed.
+ * @example
+ * ```ts
+ * import { Database, DatabaseBuilder, iterateStringEntries } from "@mxy/mxy/db";
+ * import assert from "node:assert/strict";
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("*.evil.example", { n: 1 });
+ * b.add("evil.example", { n: 2 });
+ * const db = Database.fromBytes(b.build());
+ * assert.deepEqual([...iterateStringEntries(db)].map((e) => `${e.kind}:${e.entry}`), [
+ *   "literal:evil.example",
+ *   "glob:*.evil.example",
+ * ]);
+ * ```
+ */
+export function* iterateStringEntries(db: Database): Generator<StringEntry> {
+  const m = stringMatcherOf(db);
+  if (m === null) return;
+  const lit = m.literalTable;
+  if (lit !== null) {
+    for (const e of lit.entries()) {
+      yield { kind: "literal", entry: lit.text(e), offset: lit.dataOffset(e) };
+    }
+  }
+  const globs = m.globIndex;
+  if (globs !== null) {
+    globs.verify();
+    for (let id = 0; id < globs.count; id++) {
+      yield { kind: "glob", entry: globs.text(id), offset: globs.dataOffset(id) };
+    }
+  }
 }

@@ -6,12 +6,16 @@
  *
  * @module
  */
-import type { MatchMode, SectionContext, SectionEncoder, SectionEntries } from "./builder.ts";
-import { GlobError, GlobProgramSet, hasGlobSyntax } from "./glob.ts";
-import { foldString } from "../format/_case_fold.ts";
+import type {
+  MatchMode,
+  SectionContext,
+  SectionEncoder,
+  SectionEntries,
+} from "./section_encoder.ts";
+import { DatabaseError } from "./database_error.ts";
+import { foldString, GlobError, GlobProgramSet, hasGlobSyntax } from "../pattern/mod.ts";
 import { literalSectionParts } from "../format/literal_section.ts";
 import { encodeGlobSectionParts, type GlobEntry } from "../format/glob_section.ts";
-import type { Database } from "./database.ts";
 
 /**
  * The literal-string section: exact strings, compared case-folded in case-insensitive mode.
@@ -19,14 +23,6 @@ import type { Database } from "./database.ts";
  * {@linkcode globSectionEncoder}).
  *
  * @returns The section encoder for `DatabaseBuilder`.
- * @example
- * ```ts
- * import { literalSectionEncoder } from "./pattern_sections.ts";
- * import assert from "node:assert/strict";
- * const enc = literalSectionEncoder();
- * assert.equal(enc.name, "literal");
- * assert.equal(enc.normalizeKey?.("Evil.COM", "case-insensitive"), "evil.com");
- * ```
  */
 export function literalSectionEncoder(): SectionEncoder {
   return {
@@ -48,15 +44,6 @@ export function literalSectionEncoder(): SectionEncoder {
  * a pattern that does not parse is rejected with the reason and its position.
  *
  * @returns The section encoder for `DatabaseBuilder`.
- * @example
- * ```ts
- * import { globSectionEncoder } from "./pattern_sections.ts";
- * import assert from "node:assert/strict";
- * const enc = globSectionEncoder();
- * assert.equal(enc.claims?.("*.example.com"), true);
- * assert.equal(enc.claims?.("example.com"), false);
- * assert.throws(() => enc.normalizeKey?.("[a", "case-sensitive"), /never closed/);
- * ```
  */
 export function globSectionEncoder(): SectionEncoder {
   // Patterns compiled while checking them (side by side, no object per pattern), in the order
@@ -82,10 +69,13 @@ export function globSectionEncoder(): SectionEncoder {
         added.push(key);
       } catch (err) {
         if (err instanceof GlobError) {
-          throw new Error(
+          throw new DatabaseError(
+            "bad-entry",
             `Malformed glob ${JSON.stringify(key)}: ${err.message} at character ${
               err.position + 1
             } (prefix the entry with "literal:" to store it as an exact string)`,
+            undefined,
+            { cause: err },
           );
         }
         throw err;
@@ -122,64 +112,7 @@ export function globSectionEncoder(): SectionEncoder {
  * Both pattern sections, in the order the builder must try them (glob, then literal).
  *
  * @returns The encoders.
- * @example
- * ```ts
- * import { patternSectionEncoders } from "./pattern_sections.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual(patternSectionEncoders().map((e) => e.kind), ["glob", "literal"]);
- * ```
  */
 export function patternSectionEncoders(): SectionEncoder[] {
   return [globSectionEncoder(), literalSectionEncoder()];
-}
-
-/** One literal or glob entry of a database, as {@linkcode iterateStringEntries} lists it. */
-export interface StringEntry {
-  /** `"literal"` or `"glob"`. */
-  kind: "literal" | "glob";
-  /** The literal (case-folded in case-insensitive databases) or the glob as written. */
-  entry: string;
-  /** The data offset, for `Database.decode`. */
-  offset: number;
-}
-
-/**
- * Lists a database's literal entries (in input order) and then its glob entries (most specific
- * first, the order the builder gives them again), for `mxy export`.
- *
- * @param db The database.
- * @returns The entries.
- * @throws {FormatError} When a section is corrupt.
- * @example
- * ```ts
- * import { DatabaseBuilder } from "./builder.ts";
- * import { Database } from "./database.ts";
- * import { iterateStringEntries } from "./pattern_sections.ts";
- * import assert from "node:assert/strict";
- * const b = new DatabaseBuilder({ buildEpoch: 1 });
- * b.add("*.evil.example", { n: 1 });
- * b.add("evil.example", { n: 2 });
- * const db = Database.fromBytes(b.build());
- * assert.deepEqual([...iterateStringEntries(db)].map((e) => `${e.kind}:${e.entry}`), [
- *   "literal:evil.example",
- *   "glob:*.evil.example",
- * ]);
- * ```
- */
-export function* iterateStringEntries(db: Database): Generator<StringEntry> {
-  const m = db.stringMatcher();
-  if (m === null) return;
-  const lit = m.literalTable;
-  if (lit !== null) {
-    for (const e of lit.entries()) {
-      yield { kind: "literal", entry: lit.text(e), offset: lit.dataOffset(e) };
-    }
-  }
-  const globs = m.globIndex;
-  if (globs !== null) {
-    globs.verify();
-    for (let id = 0; id < globs.count; id++) {
-      yield { kind: "glob", entry: globs.text(id), offset: globs.dataOffset(id) };
-    }
-  }
 }

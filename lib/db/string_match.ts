@@ -16,11 +16,25 @@
  */
 import { FormatError } from "../format/format_error.ts";
 import type { MmdbValue } from "../format/value.ts";
-import { codePointsInto, encodeUtf8Into, utf8Put } from "../format/_case_fold.ts";
-import { LiteralTable } from "../format/literal_section.ts";
-import { GlobIndex } from "../format/glob_section.ts";
-import type { AhoCorasickScan } from "./aho_corasick.ts";
-import { runGlob } from "./_glob_vm.ts";
+import { LiteralTable } from "../format/literal_table.ts";
+import { GlobIndex } from "../format/glob_index.ts";
+import {
+  type AhoCorasickScan,
+  codePointsInto,
+  encodeUtf8Into,
+  FIRST_OP,
+  HAS_STAR,
+  LEADING_STAR,
+  PROGRAM_FLAGS,
+  PROGRAM_HEADER_WORDS,
+  PROGRAM_MIN_LENGTH,
+  PROGRAM_SEGMENTS,
+  runGlob,
+  SEGMENT_CODE_POINTS,
+  SEGMENT_OPS,
+  TRAILING_STAR,
+  utf8Put,
+} from "../pattern/mod.ts";
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -55,7 +69,7 @@ export const MATCH_GLOB = 1;
  *
  * @example
  * ```ts
- * import { StringMatches } from "./string_match.ts";
+ * import { StringMatches } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * const m = new StringMatches();
  * assert.equal(m.count, 0);
@@ -71,7 +85,11 @@ export class StringMatches {
   /** Data offset of each match (from the start of the data section). */
   offsets: Int32Array;
 
-  /** @param capacity Initial capacity. */
+  /**
+   * Creates an empty holder.
+   *
+   * @param capacity How many matches it holds before it grows (default 16).
+   */
   constructor(capacity = 16) {
     this.kinds = new Uint8Array(capacity);
     this.entries = new Int32Array(capacity);
@@ -115,24 +133,6 @@ export interface StringMatcherOptions {
 
 /**
  * Answers string queries over a literal table and a glob index (either may be absent).
- *
- * @example
- * ```ts
- * import { MATCH_GLOB, MATCH_LITERAL, StringMatcher, StringMatches } from "./string_match.ts";
- * import { encodeLiteralSection } from "../format/literal_section.ts";
- * import { encodeGlobSection } from "../format/glob_section.ts";
- * import assert from "node:assert/strict";
- * const m = StringMatcher.fromSections(
- *   encodeLiteralSection([{ text: "www.evil.com", dataOffset: 1 }]),
- *   encodeGlobSection([{ text: "*.com", dataOffset: 2 }, { text: "*.evil.com", dataOffset: 3 }]),
- * );
- * const out = new StringMatches();
- * assert.equal(m.matchAll("www.evil.com", out), 3);
- * assert.deepEqual([...out.kinds.subarray(0, 3)], [MATCH_LITERAL, MATCH_GLOB, MATCH_GLOB]);
- * assert.deepEqual([...out.offsets.subarray(0, 3)], [1, 3, 2]);
- * assert.equal(m.matchFirst("a.evil.com"), 3);
- * assert.equal(m.text(MATCH_GLOB, m.lastEntry), "*.evil.com");
- * ```
  */
 export class StringMatcher {
   #literal: LiteralTable | null;
@@ -190,12 +190,6 @@ export class StringMatcher {
    * @param options File offsets for error messages.
    * @returns The matcher.
    * @throws {FormatError} When a section header is invalid.
-   * @example
-   * ```ts
-   * import { StringMatcher } from "./string_match.ts";
-   * import assert from "node:assert/strict";
-   * assert.equal(StringMatcher.fromSections(null, null).matchFirst("x"), -1);
-   * ```
    */
   static fromSections(
     literal: Uint8Array | null,
@@ -280,23 +274,31 @@ export class StringMatcher {
     const implied = new Uint8Array(P);
     const programs = globs.programs;
     let buf = new Uint8Array(64);
+    // The flags of "lit*" (indexed in the prefix trie), "*lit" (suffix trie), "*lit*" (automaton).
+    const wanted = [
+      0,
+      HAS_STAR | TRAILING_STAR,
+      HAS_STAR | LEADING_STAR,
+      HAS_STAR | LEADING_STAR | TRAILING_STAR,
+    ];
+    const segment = PROGRAM_HEADER_WORDS;
     for (let id = 0; id < P; id++) {
       const tag = where[id];
       if (tag === 0) continue;
       const at = globs.programStart(id);
-      const flags = programs[at];
       // Wanted: one segment of literal code points, stars exactly on the open sides.
-      const want = tag === 1 ? 6 : tag === 2 ? 5 : 7;
-      if (flags !== want || programs[at + 1] !== 1) continue;
-      const ops = programs[at + 3];
-      if (programs[at + 4] !== ops || programs[at + 2] !== ops) continue;
+      if (programs[at + PROGRAM_FLAGS] !== wanted[tag]) continue;
+      if (programs[at + PROGRAM_SEGMENTS] !== 1) continue;
+      const ops = programs[at + segment + SEGMENT_OPS];
+      if (programs[at + segment + SEGMENT_CODE_POINTS] !== ops) continue;
+      if (programs[at + PROGRAM_MIN_LENGTH] !== ops) continue;
       let lit = true;
-      for (let k = 0; k < ops; k++) if (programs[at + 5 + k] < 0) lit = false;
+      for (let k = 0; k < ops; k++) if (programs[at + FIRST_OP + k] < 0) lit = false;
       if (!lit) continue;
       if (ops * 4 > buf.length) buf = new Uint8Array(ops * 8);
       // The segment's UTF-8 must lead exactly to the state that reports this pattern.
       let n = 0;
-      for (let k = 0; k < ops; k++) n = utf8Put(programs[at + 5 + k], buf, n);
+      for (let k = 0; k < ops; k++) n = utf8Put(programs[at + FIRST_OP + k], buf, n);
       if (tag === 2) buf.subarray(0, n).reverse();
       const trie = tag === 1 ? globs.prefixTrie : tag === 2 ? globs.suffixTrie : globs.automaton;
       if (trie.reports(trie.walk(buf, 0, n), id)) implied[id] = 1;
@@ -480,7 +482,7 @@ export class StringMatcher {
   }
 
   /**
-   * The specificity score of a glob (see lib/db/glob.ts).
+   * The specificity score of a glob (see `CompiledGlob.specificity`).
    *
    * @param entry The pattern number.
    * @returns The score.

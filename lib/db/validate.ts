@@ -11,7 +11,7 @@ import {
   readLayout,
 } from "../format/metadata.ts";
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
-import { readRecord } from "./_tree.ts";
+import { readRecord } from "../format/search_tree.ts";
 import { checkStringSections } from "./_check_string_sections.ts";
 
 /** One problem found in a database. */
@@ -71,10 +71,11 @@ const MAX_EPOCH_SECONDS = 8_640_000_000_000n;
  *
  * @param bytes The file's bytes.
  * @param options {@linkcode ValidateOptions}.
- * @returns The {@linkcode ValidationReport}; never throws on bad data.
+ * @returns The {@linkcode ValidationReport}; bad data never throws (it is a problem in the
+ *   report).
  * @example
  * ```ts
- * import { validateDatabase } from "./validate.ts";
+ * import { validateDatabase } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * const report = validateDatabase(new Uint8Array(64));
  * assert.equal(report.valid, false);
@@ -92,13 +93,11 @@ export function validateDatabase(
     if (problems.length < maxProblems) problems.push({ code, message, offset });
     else omitted++;
   };
+  // Bad data shows as FormatErrors; anything else is a bug of mxy, not the file's problem.
   const reportError = (err: unknown, context: string): void => {
-    if (err instanceof FormatError) {
-      const msg = err.offset >= 0 ? err.message.replace(/ \(at byte \d+\)$/, "") : err.message;
-      report(err.code, `${context}${msg}`, err.offset);
-    } else {
-      report("bad-input", `${context}${err instanceof Error ? err.message : String(err)}`);
-    }
+    if (!(err instanceof FormatError)) throw err;
+    const msg = err.offset >= 0 ? err.message.replace(/ \(at byte \d+\)$/, "") : err.message;
+    report(err.code, `${context}${msg}`, err.offset);
   };
 
   let layout: DatabaseLayout;

@@ -5,6 +5,7 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
+import type { SectionParts } from "./section_parts.ts";
 
 /** Whether this host is little-endian (typed arrays use host order). */
 export const LITTLE_ENDIAN: boolean = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -55,12 +56,6 @@ function wordView<T>(
  * @param what Table name for errors.
  * @param base File offset of the section, for errors.
  * @returns The view (or a converted copy when a view is not possible).
- * @example
- * ```ts
- * import { u32View } from "./_section_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(u32View(Uint8Array.of(1, 0, 0, 0), 0, 1, "t", 0)[0], 1);
- * ```
  */
 export function u32View(
   bytes: Uint8Array,
@@ -81,12 +76,6 @@ export function u32View(
  * @param what Table name for errors.
  * @param base File offset of the section, for errors.
  * @returns The view (or a converted copy when a view is not possible).
- * @example
- * ```ts
- * import { i32View } from "./_section_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(i32View(Uint8Array.of(255, 255, 255, 255), 0, 1, "t", 0)[0], -1);
- * ```
  */
 export function i32View(
   bytes: Uint8Array,
@@ -107,12 +96,6 @@ export function i32View(
  * @param what Table name for errors.
  * @param base File offset of the section, for errors.
  * @returns The view (or a converted copy when a view is not possible).
- * @example
- * ```ts
- * import { u16View } from "./_section_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(u16View(Uint8Array.of(1, 2), 0, 1, "t", 0)[0], 0x201);
- * ```
  */
 export function u16View(
   bytes: Uint8Array,
@@ -133,12 +116,6 @@ export function u16View(
  * @param what Table name for errors.
  * @param base File offset of the section, for errors.
  * @returns The view.
- * @example
- * ```ts
- * import { u8View } from "./_section_view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(u8View(Uint8Array.of(1, 2), 1, 1, "t", 0)[0], 2);
- * ```
  */
 export function u8View(
   bytes: Uint8Array,
@@ -153,16 +130,6 @@ export function u8View(
 
 /**
  * Writes little-endian tables into one 8-byte-aligned buffer (build side).
- *
- * @example
- * ```ts
- * import { SectionWriter } from "./_section_view.ts";
- * import assert from "node:assert/strict";
- * const w = new SectionWriter();
- * const at = w.u32(Uint32Array.of(7));
- * assert.equal(at, 0);
- * assert.equal(w.finish().length, 8);
- * ```
  */
 export class SectionWriter {
   #parts: Uint8Array[] = [];
@@ -228,18 +195,6 @@ export class SectionWriter {
    * larger buffer (no concatenated copy).
    *
    * @returns The length and a writer of the section bytes.
-   * @example
-   * ```ts
-   * import { SectionWriter } from "./_section_view.ts";
-   * import assert from "node:assert/strict";
-   * const w = new SectionWriter();
-   * w.u32(Uint32Array.of(7));
-   * const parts = w.parts();
-   * const file = new Uint8Array(16);
-   * parts.writeTo(file, 8);
-   * assert.equal(parts.length, 8);
-   * assert.equal(file[8], 7);
-   * ```
    */
   parts(): SectionParts {
     this.#pad();
@@ -266,12 +221,4 @@ export class SectionWriter {
     parts.writeTo(out, 0);
     return out;
   }
-}
-
-/** A section's bytes as parts: its length and how to write them into a buffer. */
-export interface SectionParts {
-  /** The section's length in bytes. */
-  readonly length: number;
-  /** Writes the section's bytes, padding included, at `at` of `target`. */
-  writeTo(target: Uint8Array, at: number): void;
 }

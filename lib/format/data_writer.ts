@@ -82,13 +82,6 @@ export interface WritableMap {
  * @param value The value; integers may be `number` or `bigint`.
  * @returns A {@linkcode TypedValue}.
  * @throws {TypeError} When the type name is unknown.
- * @example
- * ```ts
- * import { encodeValue, typed } from "./data_writer.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual([...encodeValue(typed("uint32", 1))], [0xc1, 1]);
- * assert.deepEqual([...encodeValue(typed("float", 1))], [0x04, 0x08, 0x3f, 0x80, 0, 0]);
- * ```
  */
 export function typed(type: MmdbTypeName, value: WritableValue): TypedValue {
   if (!Object.hasOwn(MMDB_TYPES, type) || type === ("pointer" as string)) {
@@ -449,14 +442,6 @@ class Encoder {
  * @returns Its MMDB encoding.
  * @throws {TypeError} For `null`, `undefined`, functions or strings with unpaired surrogates.
  * @throws {RangeError} For integers no MMDB type holds exactly, or values nested too deep.
- * @example
- * ```ts
- * import { encodeValue } from "./data_writer.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual([...encodeValue("hi")], [0x42, 0x68, 0x69]);
- * assert.deepEqual([...encodeValue(300)], [0xa2, 0x01, 0x2c]);
- * assert.deepEqual([...encodeValue({ a: true })], [0xe1, 0x41, 0x61, 0x01, 0x07]);
- * ```
  */
 export function encodeValue(value: WritableValue): Uint8Array {
   const s = new Sink(64);
@@ -584,19 +569,6 @@ function hashBytes(b: Uint8Array, start: number, end: number): number {
  * Builds a MaxMind DB data section. {@linkcode DataSectionWriter.add} returns the offset of a
  * value within the section; a value whose encoding equals one already stored (compared byte for
  * byte) is not stored again.
- *
- * @example
- * ```ts
- * import { DataSectionWriter } from "./data_writer.ts";
- * import assert from "node:assert/strict";
- * const w = new DataSectionWriter();
- * const a = w.add({ country: "NL", asn: 1136 });
- * const b = w.add({ asn: 7 });
- * assert.equal(w.add({ country: "NL", asn: 1136 }), a);
- * assert.notEqual(a, b);
- * assert.equal(w.stats.stored, 2);
- * assert.equal(w.bytes().length, w.size);
- * ```
  */
 export class DataSectionWriter {
   #data = new Sink(1 << 16);
@@ -656,15 +628,6 @@ export class DataSectionWriter {
    * @param value The value.
    * @returns The offset of its encoding.
    * @throws {TypeError | RangeError} As {@linkcode encodeValue}; nothing is stored then.
-   * @example
-   * ```ts
-   * import { DataSectionWriter } from "./data_writer.ts";
-   * import assert from "node:assert/strict";
-   * const w = new DataSectionWriter();
-   * assert.equal(w.add("x"), 0);
-   * assert.equal(w.add(1), 2);
-   * assert.equal(w.add("x"), 0);
-   * ```
    */
   add(value: WritableValue): number {
     this.#added++;
@@ -839,14 +802,6 @@ export class DataSectionWriter {
    * The data section written so far (a view; copy it before adding more values).
    *
    * @returns The bytes.
-   * @example
-   * ```ts
-   * import { DataSectionWriter } from "./data_writer.ts";
-   * import assert from "node:assert/strict";
-   * const w = new DataSectionWriter();
-   * w.add(true);
-   * assert.deepEqual([...w.bytes()], [0x01, 0x07]);
-   * ```
    */
   bytes(): Uint8Array {
     return this.#data.buf.subarray(0, this.#data.len);

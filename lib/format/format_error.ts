@@ -3,8 +3,13 @@
  *
  * @module
  */
+import { MxyError } from "../core/mxy_error.ts";
 
-/** Why a file was rejected: a stable, machine-readable reason. */
+/**
+ * Why a file was rejected: a stable, machine-readable reason. `bad-input` is a section encoder
+ * refusing what it was given; `internal` is a broken invariant of mxy itself (a bug), never
+ * the file's or the caller's fault.
+ */
 export type FormatErrorCode =
   | "no-metadata"
   | "bad-metadata"
@@ -17,7 +22,8 @@ export type FormatErrorCode =
   | "cycle"
   | "out-of-bounds"
   | "bad-section"
-  | "bad-input";
+  | "bad-input"
+  | "internal";
 
 /**
  * A file is not a valid database. Carries a {@linkcode FormatErrorCode} and, where one applies,
@@ -25,29 +31,34 @@ export type FormatErrorCode =
  *
  * @example
  * ```ts
- * import { FormatError } from "./format_error.ts";
+ * import { Database, FormatError } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
- * const err = new FormatError("bad-pointer", "Pointer leaves the data section", 1234);
- * assert.equal(err.code, "bad-pointer");
- * assert.equal(err.offset, 1234);
- * assert.match(err.message, /at byte 1234/);
+ * try {
+ *   Database.fromBytes(new Uint8Array(64));
+ *   assert.fail("64 zero bytes are not a database");
+ * } catch (err) {
+ *   assert.ok(err instanceof FormatError);
+ *   assert.equal(err.code, "no-metadata");
+ * }
  * ```
  */
-export class FormatError extends Error {
+export class FormatError extends MxyError {
   /** The reason, stable across versions. */
-  readonly code: FormatErrorCode;
+  declare readonly code: FormatErrorCode;
   /** The byte offset in the file where the problem is, or -1 when none applies. */
   readonly offset: number;
 
   /**
+   * Creates the error.
+   *
    * @param code The reason.
    * @param message What failed; the offset is appended when given.
    * @param offset The byte offset in the file, or -1.
+   * @param options `cause`: the error underneath, if any.
    */
-  constructor(code: FormatErrorCode, message: string, offset = -1) {
-    super(offset >= 0 ? `${message} (at byte ${offset})` : message);
+  constructor(code: FormatErrorCode, message: string, offset = -1, options?: ErrorOptions) {
+    super(code, offset >= 0 ? `${message} (at byte ${offset})` : message, options);
     this.name = "FormatError";
-    this.code = code;
     this.offset = offset;
   }
 }

@@ -16,7 +16,7 @@
  * | 20      | program words `W`                                                       |
  * | 24      | pattern text bytes `T`                                                  |
  * | 28      | offset of the pattern table: `P` rows of 6 words `textOffset, textLength, programOffset (in words), programLength, dataOffset, specificity` |
- * | 32      | offset of the programs: `W` × `i32` (layout in lib/db/glob.ts)           |
+ * | 32      | offset of the programs: `W` × `i32` (layout in lib/pattern/glob_program.ts) |
  * | 36      | offset of the pattern texts: `T` bytes of UTF-8, as written in the input |
  * | 40      | offset of the always-check list: `A` words (patterns without a piece)   |
  * | 44      | reserved, 0                                                             |
@@ -30,7 +30,9 @@
  * (`S` × 4 × `i32`), the edge pairs (`E` × 2 × `i32`), `outStart` (`S + 1` words), `outList`
  * (`O` pattern numbers), the byte classes (256 bytes) and the dense rows (`K` × `C` entries,
  * `u16` when flag bit 1 is set, else `i32`);
- * the tables are described in lib/db/aho_corasick.ts.
+ * the tables are described in lib/pattern/aho_corasick_tables.ts. The named offsets below
+ * ({@linkcode GLOB_HEADER}, {@linkcode ROW_WORDS}, {@linkcode DESCRIPTOR}, …) are what the
+ * encoder writes and ./glob_index.ts reads.
  *
  * Patterns are numbered in order of decreasing specificity (ties keep input order), so "most
  * specific first" is ascending pattern number. `dataOffset` is an offset from the start of the
@@ -39,34 +41,100 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, Utf8Buffer, utf8Put } from "./_case_fold.ts";
+import { SectionWriter } from "./_section_view.ts";
+import type { SectionParts } from "./section_parts.ts";
 import {
-  i32View,
-  type SectionParts,
-  SectionWriter,
-  u16View,
-  u32View,
-  u8View,
-} from "./_section_view.ts";
-import { GlobProgramSet } from "../db/glob.ts";
-import { PieceRarity } from "./_piece_rarity.ts";
-import {
-  AhoCorasick,
   buildAhoCorasick,
+  DENSE16_MAX_STATES,
+  EDGE_WORDS,
+  GlobProgramSet,
   narrowDenseRows,
+  NODE_WORDS,
   type PieceList,
-} from "../db/aho_corasick.ts";
+  PieceRarity,
+  Utf8Buffer,
+  utf8Put,
+} from "../pattern/mod.ts";
 
 /** The glob section's magic (7 bytes) followed by its version byte. */
 export const GLOB_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x47, 0x4c, 0x42, 0, 2);
+/** The version byte this code reads and writes. */
+export const GLOB_VERSION = 2;
 
-const HEADER = 192;
-const DESC = 48;
+/** Header bytes: the fixed fields and the three index descriptors. */
+export const GLOB_HEADER = 192;
+/** Header field: flags ({@linkcode GLOB_CASE_INSENSITIVE}). */
+export const GLOB_FLAGS = 8;
+/** Header field: the pattern count `P`. */
+export const GLOB_PATTERNS = 12;
+/** Header field: the always-check count `A`. */
+export const GLOB_ALWAYS = 16;
+/** Header field: the program words `W`. */
+export const GLOB_PROGRAM_WORDS = 20;
+/** Header field: the pattern text bytes `T`. */
+export const GLOB_TEXT_BYTES = 24;
+/** Header field: where the pattern table starts. */
+export const GLOB_ROWS_AT = 28;
+/** Header field: where the programs start. */
+export const GLOB_PROGRAMS_AT = 32;
+/** Header field: where the pattern texts start. */
+export const GLOB_TEXTS_AT = 36;
+/** Header field: where the always-check list starts. */
+export const GLOB_ALWAYS_AT = 40;
+/** Header offset of the first index descriptor (infix, then prefix, then suffix). */
+export const GLOB_INDEXES = 48;
+/** Flag: programs and pieces are case-folded. */
+export const GLOB_CASE_INSENSITIVE = 1;
+
+/** Bytes of one index descriptor. */
+export const DESCRIPTOR = 48;
+/** Descriptor field: the state count `S`. */
+export const DESC_STATES = 0;
+/** Descriptor field: the edge pair count `E`. */
+export const DESC_EDGES = 4;
+/** Descriptor field: the output count `O`. */
+export const DESC_OUTPUTS = 8;
+/** Descriptor field: the dense state count `K`. */
+export const DESC_DENSE_STATES = 12;
+/** Descriptor field: the byte class count `C`. */
+export const DESC_CLASSES = 16;
+/** Descriptor field: flags ({@linkcode DESC_RESOLVED}, {@linkcode DESC_DENSE16}). */
+export const DESC_FLAGS = 20;
+/** Descriptor field: where the state records start. */
+export const DESC_NODES_AT = 24;
+/** Descriptor field: where the edge pairs start. */
+export const DESC_EDGES_AT = 28;
+/** Descriptor field: where `outStart` starts. */
+export const DESC_OUT_START_AT = 32;
+/** Descriptor field: where `outList` starts. */
+export const DESC_OUT_LIST_AT = 36;
+/** Descriptor field: where the 256 byte classes start. */
+export const DESC_CLASSES_AT = 40;
+/** Descriptor field: where the dense rows start. */
+export const DESC_DENSE_AT = 44;
+/** Descriptor flag: the dense rows follow failure links (the infix automaton). */
+export const DESC_RESOLVED = 1;
+/** Descriptor flag: the dense entries are 16-bit. */
+export const DESC_DENSE16 = 2;
+
+/** Words per pattern row. */
+export const ROW_WORDS = 6;
+/** Row word: where the pattern's text starts in the texts. */
+export const ROW_TEXT_AT = 0;
+/** Row word: the text's length in bytes. */
+export const ROW_TEXT_LENGTH = 1;
+/** Row word: where the program starts, in words. */
+export const ROW_PROGRAM_AT = 2;
+/** Row word: the program's length in words. */
+export const ROW_PROGRAM_LENGTH = 3;
+/** Row word: the data offset. */
+export const ROW_DATA_OFFSET = 4;
+/** Row word: the specificity. */
+export const ROW_SPECIFICITY = 5;
 // Dense-row budgets (entries): the automaton is scanned over every query byte, so it gets a
 // full DFA up to 4 MiB; the tries are walked a few bytes deep and need only their top levels.
 const AUTOMATON_BUDGET = 1 << 18;
 const TRIE_BUDGET = 1 << 16;
-const ROW = 6;
 // ln(8^-6): a piece rarer than this is as good an index key as any rarer one.
 const RARE_ENOUGH = -6 * Math.log(8);
 
@@ -168,15 +236,6 @@ function choosePiece(id: number, counts: PieceCounts, logP: Float64Array): numbe
  * @param options Case sensitivity.
  * @returns The section bytes (a multiple of 8 long).
  * @throws {GlobError} When a pattern is malformed (the builder checks patterns first).
- * @example
- * ```ts
- * import { encodeGlobSection, GlobIndex } from "./glob_section.ts";
- * import assert from "node:assert/strict";
- * const idx = new GlobIndex(encodeGlobSection([{ text: "*.evil.com", dataOffset: 9 }]));
- * assert.equal(idx.count, 1);
- * assert.equal(idx.text(0), "*.evil.com");
- * assert.equal(idx.dataOffset(0), 9);
- * ```
  */
 export function encodeGlobSection(
   entries: GlobEntry[],
@@ -196,15 +255,6 @@ export function encodeGlobSection(
  * @param options Case sensitivity.
  * @returns The section's length and writer.
  * @throws {GlobError} When a pattern is malformed (the builder checks patterns first).
- * @example
- * ```ts
- * import { encodeGlobSectionParts, GlobIndex } from "./glob_section.ts";
- * import assert from "node:assert/strict";
- * const parts = encodeGlobSectionParts([{ text: "*.evil.com", dataOffset: 9 }]);
- * const bytes = new Uint8Array(parts.length);
- * parts.writeTo(bytes, 0);
- * assert.equal(new GlobIndex(bytes).text(0), "*.evil.com");
- * ```
  */
 export function encodeGlobSectionParts(
   entries: GlobEntry[],
@@ -238,7 +288,7 @@ export function encodeGlobSectionParts(
   let words = 0;
   for (let i = 0; i < P; i++) words += set.programLength(index[i]);
   const programs = new Int32Array(words);
-  const rows = new Uint32Array(P * ROW);
+  const rows = new Uint32Array(P * ROW_WORDS);
   // How many patterns share each candidate piece: a piece many patterns share (".com") makes a
   // poor index key, whatever its length.
   const counts = new PieceCounts(P);
@@ -275,17 +325,18 @@ export function encodeGlobSectionParts(
   for (let i = 0; i < P; i++) {
     const g = index[i], id = rank[i];
     const at = textBuf.append(entries[i].text, false);
-    rows[id * ROW] = at;
-    rows[id * ROW + 1] = textBuf.length - at;
-    rows[id * ROW + 2] = w;
+    const row = id * ROW_WORDS;
+    rows[row + ROW_TEXT_AT] = at;
+    rows[row + ROW_TEXT_LENGTH] = textBuf.length - at;
+    rows[row + ROW_PROGRAM_AT] = w;
     const len = set.programLength(g);
-    rows[id * ROW + 3] = len;
+    rows[row + ROW_PROGRAM_LENGTH] = len;
     const off = entries[i].dataOffset;
     if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) {
       throw new RangeError(`Glob "${entries[i].text}" has an invalid data offset ${off}`);
     }
-    rows[id * ROW + 4] = off;
-    rows[id * ROW + 5] = set.specificity(g);
+    rows[row + ROW_DATA_OFFSET] = off;
+    rows[row + ROW_SPECIFICITY] = set.specificity(g);
     for (let k = 0, from = set.programStart(g); k < len; k++) programs[w + k] = all[from + k];
     w += len;
     const k = choosePiece(id, counts, logP);
@@ -328,37 +379,43 @@ export function encodeGlobSectionParts(
   );
   // One entry width for the whole section (the query walks all three with the same code):
   // 16-bit when every index has at most 32,767 states.
-  if (automata.every((a) => a.nodes.length / 4 <= 0x7fff)) automata = automata.map(narrowDenseRows);
+  if (automata.every((a) => a.nodes.length / NODE_WORDS <= DENSE16_MAX_STATES)) {
+    automata = automata.map(narrowDenseRows);
+  }
   const wr = new SectionWriter();
-  const header = new Uint8Array(HEADER);
+  const header = new Uint8Array(GLOB_HEADER);
   wr.bytes(header);
   const dv = new DataView(header.buffer);
   header.set(GLOB_MAGIC, 0);
-  dv.setUint32(8, fold ? 1 : 0, true);
-  dv.setUint32(12, P, true);
-  dv.setUint32(16, always.length, true);
-  dv.setUint32(20, words, true);
-  dv.setUint32(24, textLen, true);
-  dv.setUint32(28, wr.u32(rows), true);
-  dv.setUint32(32, wr.u32(programs), true);
-  dv.setUint32(36, wr.bytes(allText), true);
-  dv.setUint32(40, wr.u32(always), true);
+  dv.setUint32(GLOB_FLAGS, fold ? GLOB_CASE_INSENSITIVE : 0, true);
+  dv.setUint32(GLOB_PATTERNS, P, true);
+  dv.setUint32(GLOB_ALWAYS, always.length, true);
+  dv.setUint32(GLOB_PROGRAM_WORDS, words, true);
+  dv.setUint32(GLOB_TEXT_BYTES, textLen, true);
+  dv.setUint32(GLOB_ROWS_AT, wr.u32(rows), true);
+  dv.setUint32(GLOB_PROGRAMS_AT, wr.u32(programs), true);
+  dv.setUint32(GLOB_TEXTS_AT, wr.bytes(allText), true);
+  dv.setUint32(GLOB_ALWAYS_AT, wr.u32(always), true);
   automata.forEach((ac, k) => {
-    const at = 48 + DESC * k;
-    dv.setUint32(at, ac.nodes.length / 4, true);
-    dv.setUint32(at + 4, ac.edges.length / 2, true);
-    dv.setUint32(at + 8, ac.outList.length, true);
-    dv.setUint32(at + 12, ac.denseStates, true);
-    dv.setUint32(at + 16, ac.classCount, true);
+    const at = GLOB_INDEXES + DESCRIPTOR * k;
+    dv.setUint32(at + DESC_STATES, ac.nodes.length / NODE_WORDS, true);
+    dv.setUint32(at + DESC_EDGES, ac.edges.length / EDGE_WORDS, true);
+    dv.setUint32(at + DESC_OUTPUTS, ac.outList.length, true);
+    dv.setUint32(at + DESC_DENSE_STATES, ac.denseStates, true);
+    dv.setUint32(at + DESC_CLASSES, ac.classCount, true);
     const wide = !(ac.dense instanceof Uint16Array);
-    dv.setUint32(at + 20, (ac.resolved ? 1 : 0) | (wide ? 0 : 2), true);
-    dv.setUint32(at + 24, wr.u32(ac.nodes), true);
-    dv.setUint32(at + 28, wr.u32(ac.edges), true);
-    dv.setUint32(at + 32, wr.u32(ac.outStart), true);
-    dv.setUint32(at + 36, wr.u32(ac.outList), true);
-    dv.setUint32(at + 40, wr.bytes(ac.classes), true);
     dv.setUint32(
-      at + 44,
+      at + DESC_FLAGS,
+      (ac.resolved ? DESC_RESOLVED : 0) | (wide ? 0 : DESC_DENSE16),
+      true,
+    );
+    dv.setUint32(at + DESC_NODES_AT, wr.u32(ac.nodes), true);
+    dv.setUint32(at + DESC_EDGES_AT, wr.u32(ac.edges), true);
+    dv.setUint32(at + DESC_OUT_START_AT, wr.u32(ac.outStart), true);
+    dv.setUint32(at + DESC_OUT_LIST_AT, wr.u32(ac.outList), true);
+    dv.setUint32(at + DESC_CLASSES_AT, wr.bytes(ac.classes), true);
+    dv.setUint32(
+      at + DESC_DENSE_AT,
       wide ? wr.u32(ac.dense as Int32Array) : wr.u16(ac.dense as Uint16Array),
       true,
     );
@@ -368,223 +425,4 @@ export function encodeGlobSectionParts(
     throw new FormatError("bad-input", `Glob section exceeds 4 GiB (${out.length} bytes)`);
   }
   return out;
-}
-
-/** Options for {@linkcode GlobIndex}. */
-export interface GlobIndexOptions {
-  /** The section's absolute offset in the file, for error messages. Default 0. */
-  fileOffset?: number;
-}
-
-/**
- * A glob section viewed in place: pattern rows, programs and the automaton, all typed-array
- * views of the section bytes (copied only on big-endian hosts or unaligned buffers).
- *
- * @example
- * ```ts
- * import { encodeGlobSection, GlobIndex } from "./glob_section.ts";
- * import assert from "node:assert/strict";
- * const idx = new GlobIndex(encodeGlobSection([
- *   { text: "*", dataOffset: 1 },
- *   { text: "*.example.com", dataOffset: 2 },
- * ]));
- * assert.equal(idx.text(0), "*.example.com"); // more specific first
- * assert.deepEqual([...idx.always], [1]);
- * ```
- */
-export class GlobIndex {
-  #rows: Uint32Array;
-  #texts: Uint8Array;
-  #base: number;
-  /** The program words of every pattern. */
-  readonly programs: Int32Array;
-  /** The automaton over the unanchored ("infix") fixed pieces. */
-  readonly automaton: AhoCorasick;
-  /** The trie of pieces every match starts with, walked from the query's first byte. */
-  readonly prefixTrie: AhoCorasick;
-  /** The trie of reversed pieces every match ends with, walked from the query's last byte. */
-  readonly suffixTrie: AhoCorasick;
-  /** Patterns without a fixed piece, checked against every query. */
-  readonly always: Uint32Array;
-  /** The number of patterns. */
-  readonly count: number;
-  /** Whether programs and pieces are case-folded (queries must be folded too). */
-  readonly caseInsensitive: boolean;
-
-  /**
-   * @param section The section bytes (starting with the magic).
-   * @param options Where the section is in the file, for errors.
-   * @throws {FormatError} With code `bad-section` when the header or a table is invalid.
-   */
-  constructor(section: Uint8Array, options: GlobIndexOptions = {}) {
-    const base = options.fileOffset ?? 0;
-    this.#base = base;
-    if (section.length < HEADER) {
-      throw new FormatError("bad-section", "Glob section is shorter than its header", base);
-    }
-    for (let i = 0; i < 7; i++) {
-      if (section[i] !== GLOB_MAGIC[i]) {
-        throw new FormatError("bad-section", 'Glob section magic "MXYGLB" not found', base);
-      }
-    }
-    if (section[7] !== 2) {
-      throw new FormatError(
-        "bad-section",
-        `Glob section version ${section[7]} is not supported (expected 2; rebuild the file ` +
-          `with this version of mxy)`,
-        base + 7,
-      );
-    }
-    const dv = new DataView(section.buffer, section.byteOffset, HEADER);
-    const u = (k: number) => dv.getUint32(k, true);
-    const P = u(12), A = u(16), W = u(20), T = u(24);
-    this.count = P;
-    this.caseInsensitive = (u(8) & 1) !== 0;
-    this.#rows = u32View(section, u(28), P * ROW, "glob patterns", base);
-    this.programs = i32View(section, u(32), W, "glob programs", base);
-    this.#texts = u8View(section, u(36), T, "glob texts", base);
-    this.always = u32View(section, u(40), A, "glob always list", base);
-    const names = ["infix automaton", "prefix trie", "suffix trie"];
-    const automata = names.map((name, k) => {
-      const at = 48 + DESC * k;
-      const S = u(at), E = u(at + 4), O = u(at + 8), K = u(at + 12), C = u(at + 16);
-      const flags = u(at + 20);
-      if (S < 1 || S > 0x3fffffff) {
-        throw new FormatError("bad-section", `Glob ${name} has ${S} states`, base + at);
-      }
-      if (K < 1 || K > S || C < 1 || C > 256) {
-        throw new FormatError(
-          "bad-section",
-          `Glob ${name} has ${K} dense states and ${C} byte classes for ${S} states`,
-          base + at + 12,
-        );
-      }
-      if ((flags & ~2) !== (k === 0 ? 1 : 0)) {
-        throw new FormatError("bad-section", `Glob ${name} has flags ${flags}`, base + at + 20);
-      }
-      const narrow = (flags & 2) !== 0;
-      return new AhoCorasick({
-        nodes: i32View(section, u(at + 24), 4 * S, `${name} states`, base),
-        edges: i32View(section, u(at + 28), 2 * E, `${name} edges`, base),
-        outStart: u32View(section, u(at + 32), S + 1, `${name} outStart`, base),
-        outList: u32View(section, u(at + 36), O, `${name} outList`, base),
-        classes: u8View(section, u(at + 40), 256, `${name} byte classes`, base),
-        classCount: C,
-        denseStates: K,
-        dense: narrow
-          ? u16View(section, u(at + 44), K * C, `${name} dense rows`, base)
-          : i32View(section, u(at + 44), K * C, `${name} dense rows`, base),
-        resolved: k === 0,
-      });
-    });
-    this.automaton = automata[0];
-    this.prefixTrie = automata[1];
-    this.suffixTrie = automata[2];
-  }
-
-  /**
-   * Checks every table reference (rows, automaton links, outputs, and that no pattern is indexed
-   * twice) so that matching an untrusted file cannot read out of bounds or loop. The query side
-   * calls this once at open: it is linear in the section size and reads only the index tables,
-   * not the data.
-   *
-   * @throws {FormatError} With code `bad-section` naming the first bad reference.
-   */
-  verify(): void {
-    const bad = (what: string) => {
-      throw new FormatError("bad-section", `Glob section: ${what}`, this.#base);
-    };
-    const P = this.count, W = this.programs.length, T = this.#texts.length;
-    const rows = this.#rows;
-    for (let id = 0; id < P; id++) {
-      const r = id * ROW;
-      if (rows[r] + rows[r + 1] > T) bad(`pattern ${id} text leaves the text table`);
-      const po = rows[r + 2], pl = rows[r + 3];
-      if (pl < 3 || po + pl > W) bad(`pattern ${id} program leaves the program table`);
-      this.#verifyProgram(id, po, pl, bad);
-    }
-    for (const a of this.always) if (a >= P) bad(`always-check entry ${a} is not a pattern`);
-    this.automaton.verify(P, bad);
-    this.prefixTrie.verify(P, bad);
-    this.suffixTrie.verify(P, bad);
-    // Each pattern is indexed by one piece at most (the query side relies on it).
-    const where = new Uint8Array(P);
-    this.prefixTrie.markKeys(where, 1, bad);
-    this.suffixTrie.markKeys(where, 2, bad);
-    this.automaton.markKeys(where, 3, bad);
-  }
-
-  #verifyProgram(id: number, po: number, pl: number, bad: (w: string) => never): void {
-    const p = this.programs;
-    const end = po + pl;
-    const nseg = p[po + 1];
-    let at = po + 3;
-    let total = 0;
-    for (let s = 0; s < nseg; s++) {
-      if (at + 2 > end) bad(`pattern ${id} program is truncated`);
-      const ops = p[at], cps = p[at + 1];
-      const stop = at + 2 + ops;
-      if (ops < 0 || cps < 0 || stop > end) bad(`pattern ${id} program segment is out of range`);
-      let k = at + 2, n = 0;
-      while (k < stop) {
-        const op = p[k];
-        if (op >= -1) k++;
-        else if (op === -2) {
-          const nr = p[k + 2];
-          if (nr < 0 || k + 3 + 2 * nr > stop) bad(`pattern ${id} set is out of range`);
-          k += 3 + 2 * nr;
-        } else bad(`pattern ${id} has an unknown op ${op}`);
-        n++;
-      }
-      if (n !== cps) bad(`pattern ${id} segment length does not match its ops`);
-      total += cps;
-      at = stop;
-    }
-    if (at !== end || total !== p[po + 2]) bad(`pattern ${id} program lengths are inconsistent`);
-  }
-
-  /**
-   * Where pattern `id`'s program starts in {@linkcode GlobIndex.programs}.
-   *
-   * @param id The pattern number.
-   * @returns The word offset.
-   */
-  programStart(id: number): number {
-    return this.#rows[id * ROW + 2];
-  }
-
-  /**
-   * The data offset of pattern `id`.
-   *
-   * @param id The pattern number.
-   * @returns The offset in the data section.
-   */
-  dataOffset(id: number): number {
-    return this.#rows[id * ROW + 4];
-  }
-
-  /**
-   * The specificity of pattern `id` (see lib/db/glob.ts).
-   *
-   * @param id The pattern number.
-   * @returns The score.
-   */
-  specificity(id: number): number {
-    return this.#rows[id * ROW + 5];
-  }
-
-  /**
-   * The text of pattern `id`, as written in the input. Allocates the string.
-   *
-   * @param id The pattern number.
-   * @returns The pattern.
-   */
-  text(id: number): string {
-    if (id < 0 || id >= this.count) throw new RangeError(`No glob pattern ${id}`);
-    const o = this.#rows[id * ROW], len = this.#rows[id * ROW + 1];
-    if (o + len > this.#texts.length) {
-      throw new FormatError("bad-section", `Glob pattern ${id} text is out of range`, this.#base);
-    }
-    return decodeUtf8(this.#texts.subarray(o, o + len));
-  }
 }

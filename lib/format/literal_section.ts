@@ -16,8 +16,9 @@
  * | 32     | 4    | strings offset: UTF-8 bytes of every key, concatenated in input order |
  * | 36     | 4    | strings length in bytes                                   |
  *
- * A slot is `i32 hash, u32 stringOffset, u32 byteLength + 1, u32 dataOffset`; a slot whose
- * third word is 0 is empty. A lookup touches one slot (usually one cache line) and, when the
+ * A slot is {@linkcode SLOT_WORDS} words: `i32 hash, u32 stringOffset, u32 byteLength + 1,
+ * u32 dataOffset` ({@linkcode SLOT_HASH}, {@linkcode SLOT_STRING_AT}, {@linkcode SLOT_LENGTH},
+ * {@linkcode SLOT_DATA_OFFSET}); a slot whose length word is 0 is empty. A lookup touches one slot (usually one cache line) and, when the
  * hash matches, the stored key. An entry is identified by its slot number.
  *
  * The hash is 32-bit FNV-1a over the key's UTF-8 bytes
@@ -28,16 +29,55 @@
  * @module
  */
 import { FormatError } from "./format_error.ts";
-import { decodeUtf8, encodeUtf8, foldCodePoint } from "./_case_fold.ts";
-import { i32View, LITTLE_ENDIAN, type SectionParts, u8View } from "./_section_view.ts";
+import { LITTLE_ENDIAN } from "./_section_view.ts";
+import type { SectionParts } from "./section_parts.ts";
+import { encodeUtf8 } from "../pattern/mod.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
+/** The version byte this code reads and writes. */
+export const LITERAL_VERSION = 1;
 
-const HEADER = 40;
-const FNV = 0x01000193;
+/** Header bytes. */
+export const LITERAL_HEADER = 40;
+/** Header field: flags ({@linkcode LITERAL_CASE_INSENSITIVE}). */
+export const LITERAL_FLAGS = 8;
+/** Header field: the entry count `n`. */
+export const LITERAL_COUNT = 12;
+/** Header field: the slot count `m`. */
+export const LITERAL_SLOT_COUNT = 16;
+/** Header field: where the slots start. */
+export const LITERAL_SLOTS_AT = 24;
+/** Header field: where the strings start. */
+export const LITERAL_STRINGS_AT = 32;
+/** Header field: the strings' length in bytes. */
+export const LITERAL_STRINGS_LENGTH = 36;
+/** Flag: keys are stored case-folded. */
+export const LITERAL_CASE_INSENSITIVE = 1;
 
-function finish(h: number): number {
+/** Words per slot. */
+export const SLOT_WORDS = 4;
+/** Slot word: the key's hash. */
+export const SLOT_HASH = 0;
+/** Slot word: where the key starts in the strings. */
+export const SLOT_STRING_AT = 1;
+/** Slot word: the key's length in bytes plus one (0: an empty slot). */
+export const SLOT_LENGTH = 2;
+/** Slot word: the data offset. */
+export const SLOT_DATA_OFFSET = 3;
+
+/** The FNV-1a prime of the key hash. */
+export const FNV_PRIME = 0x01000193;
+/** The FNV-1a offset basis of the key hash (as a signed 32-bit number). */
+export const FNV_BASIS = 0x811c9dc5 | 0;
+
+/**
+ * The MurmurHash3 finalizer that ends the key hash.
+ *
+ * @param h The FNV-1a state.
+ * @returns The hash (signed 32-bit).
+ */
+export function finishHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -51,23 +91,11 @@ function finish(h: number): number {
  * @param bytes The bytes.
  * @param length How many of them.
  * @returns The 32-bit hash.
- * @example
- * ```ts
- * import { literalHash } from "./literal_section.ts";
- * import assert from "node:assert/strict";
- * const b = new TextEncoder().encode("example.com");
- * assert.equal(literalHash(b, b.length), literalHash(b.slice(), b.length));
- * ```
  */
 export function literalHash(bytes: Uint8Array, length: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  let h = FNV_BASIS;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return finishHash(h) >>> 0;
 }
 
 /** One literal to store. */
@@ -92,14 +120,6 @@ export interface LiteralSectionOptions {
  * @param options Case sensitivity.
  * @returns The section bytes (a multiple of 8 long).
  * @throws {FormatError} With code `bad-input` when two entries have the same key.
- * @example
- * ```ts
- * import { encodeLiteralSection, LiteralTable } from "./literal_section.ts";
- * import assert from "node:assert/strict";
- * const t = new LiteralTable(encodeLiteralSection([{ text: "evil.com", dataOffset: 7 }]));
- * assert.equal(t.dataOffset(t.find("evil.com")), 7);
- * assert.equal(t.find("good.com"), -1);
- * ```
  */
 export function encodeLiteralSection(
   entries: LiteralEntry[],
@@ -123,13 +143,6 @@ export function encodeLiteralSection(
  * @returns The section bytes (a multiple of 8 long).
  * @throws {FormatError} With code `bad-input` when two keys are the same.
  * @throws {RangeError} When the two lists differ in length or a data offset is invalid.
- * @example
- * ```ts
- * import { encodeLiteralKeys, LiteralTable } from "./literal_section.ts";
- * import assert from "node:assert/strict";
- * const t = new LiteralTable(encodeLiteralKeys(["a.com", "b.com"], Float64Array.of(4, 9)));
- * assert.equal(t.dataOffset(t.find("b.com")), 9);
- * ```
  */
 export function encodeLiteralKeys(
   keys: readonly string[],
@@ -153,16 +166,6 @@ export function encodeLiteralKeys(
  * @returns The length and the writer; the writer throws {@linkcode FormatError} (`bad-input`)
  *   when two keys are the same, and needs `at` to be a multiple of 4 and the target zero there.
  * @throws {RangeError} When the two lists differ in length.
- * @example
- * ```ts
- * import { literalSectionParts, LiteralTable } from "./literal_section.ts";
- * import assert from "node:assert/strict";
- * const parts = literalSectionParts(["a.com"], [4]);
- * const file = new Uint8Array(8 + parts.length);
- * parts.writeTo(file, 8);
- * const t = new LiteralTable(file.subarray(8));
- * assert.equal(t.dataOffset(t.find("a.com")), 4);
- * ```
  */
 export function literalSectionParts(
   keys: readonly string[],
@@ -190,7 +193,7 @@ export function literalSectionParts(
   if (total > 0xfffffffe) {
     throw new FormatError("bad-input", `Literal strings exceed 4 GiB (${total} bytes)`);
   }
-  const stringsAt = HEADER + 16 * m;
+  const stringsAt = LITERAL_HEADER + SLOT_WORDS * 4 * m;
   const size = Math.ceil((stringsAt + total) / 8) * 8;
   if (size > 0xffffffff) {
     throw new FormatError("bad-input", `Literal section exceeds 4 GiB (${size} bytes)`);
@@ -216,8 +219,8 @@ function writeInPlace(
   total: number,
 ): void {
   const n = keys.length;
-  const stringsAt = HEADER + 16 * m;
-  const slots = new Int32Array(out.buffer, out.byteOffset + HEADER, 4 * m);
+  const stringsAt = LITERAL_HEADER + SLOT_WORDS * 4 * m;
+  const slots = new Int32Array(out.buffer, out.byteOffset + LITERAL_HEADER, SLOT_WORDS * m);
   const mask = m - 1;
   let used = 0;
   for (let i = 0; i < n; i++) {
@@ -228,38 +231,38 @@ function writeInPlace(
     }
     const at = used;
     let p = stringsAt + at;
-    let h = 0x811c9dc5 | 0;
+    let h = FNV_BASIS;
     let k = 0;
     for (; k < key.length; k++) {
       let c = key.charCodeAt(k);
       if (c >= 0x80) break;
       if (fold && c >= 0x41 && c <= 0x5a) c += 32;
       out[p++] = c;
-      h = Math.imul(h ^ c, FNV);
+      h = Math.imul(h ^ c, FNV_PRIME);
     }
     if (k < key.length) {
       // Not ASCII: the whole key through the UTF-8 encoder.
       const bytes = encodeUtf8(key, fold);
       out.set(bytes, stringsAt + at);
       p = stringsAt + at + bytes.length;
-      h = 0x811c9dc5 | 0;
-      for (let x = 0; x < bytes.length; x++) h = Math.imul(h ^ bytes[x], FNV);
+      h = FNV_BASIS;
+      for (let x = 0; x < bytes.length; x++) h = Math.imul(h ^ bytes[x], FNV_PRIME);
     }
     const len = p - stringsAt - at;
     used += len;
-    h = finish(h);
+    h = finishHash(h);
     let s = h & mask;
     for (;;) {
-      const b = 4 * s;
-      if (slots[b + 2] === 0) {
-        slots[b] = h;
-        slots[b + 1] = at;
-        slots[b + 2] = len + 1;
-        slots[b + 3] = off | 0;
+      const b = s * SLOT_WORDS;
+      if (slots[b + SLOT_LENGTH] === 0) {
+        slots[b + SLOT_HASH] = h;
+        slots[b + SLOT_STRING_AT] = at;
+        slots[b + SLOT_LENGTH] = len + 1;
+        slots[b + SLOT_DATA_OFFSET] = off | 0;
         break;
       }
-      if (slots[b] === h && slots[b + 2] === len + 1) {
-        const o = stringsAt + (slots[b + 1] >>> 0);
+      if (slots[b + SLOT_HASH] === h && slots[b + SLOT_LENGTH] === len + 1) {
+        const o = stringsAt + (slots[b + SLOT_STRING_AT] >>> 0);
         const q = stringsAt + at;
         let x = 0;
         while (x < len && out[o + x] === out[q + x]) x++;
@@ -273,9 +276,14 @@ function writeInPlace(
       s = (s + 1) & mask;
     }
   }
-  if (used !== total) throw new Error("Internal error: literal string bytes changed size");
+  if (used !== total) {
+    throw new FormatError(
+      "internal",
+      `Literal strings took ${used} bytes where ${total} were measured (a bug in mxy)`,
+    );
+  }
   if (!LITTLE_ENDIAN) {
-    for (let k = HEADER; k < stringsAt; k += 4) {
+    for (let k = LITERAL_HEADER; k < stringsAt; k += 4) {
       const b0 = out[k], b1 = out[k + 1];
       out[k] = out[k + 3];
       out[k + 1] = out[k + 2];
@@ -284,376 +292,11 @@ function writeInPlace(
     }
   }
   out.set(LITERAL_MAGIC, 0);
-  const dv = new DataView(out.buffer, out.byteOffset, HEADER);
-  dv.setUint32(8, fold ? 1 : 0, true);
-  dv.setUint32(12, n, true);
-  dv.setUint32(16, m, true);
-  dv.setUint32(24, HEADER, true);
-  dv.setUint32(32, stringsAt, true);
-  dv.setUint32(36, total, true);
-}
-
-/** Options for {@linkcode LiteralTable}. */
-export interface LiteralTableOptions {
-  /** The section's absolute offset in the file, for error messages. Default 0. */
-  fileOffset?: number;
-}
-
-/**
- * A literal section viewed in place. A lookup hashes the query's UTF-8 bytes while reading the
- * JavaScript string (no encoding step, no `TextEncoder`) and compares it with the stored key
- * in place, allocating nothing.
- *
- * @example
- * ```ts
- * import { encodeLiteralSection, LiteralTable } from "./literal_section.ts";
- * import assert from "node:assert/strict";
- * const bytes = encodeLiteralSection([{ text: "Straße.de", dataOffset: 3 }], {
- *   caseInsensitive: true,
- * });
- * const t = new LiteralTable(bytes);
- * assert.equal(t.dataOffset(t.find("STRASSE.de")), -1); // full folding (ß→ss) is not simple folding
- * assert.equal(t.dataOffset(t.find("STRAßE.DE")), 3);
- * ```
- */
-export class LiteralTable {
-  #slots: Int32Array;
-  #strings: Uint8Array;
-  #mask: number;
-  #count: number;
-  #fold: boolean;
-  #base: number;
-  // The query's bytes as the ASCII fast path reads them, so a hash hit compares bytes with
-  // bytes instead of reading the string a second time.
-  #scratch = new Uint8Array(256);
-
-  /**
-   * @param section The section bytes (starting with the magic).
-   * @param options Where the section is in the file, for errors.
-   * @throws {FormatError} With code `bad-section` when the header or a table is invalid.
-   */
-  constructor(section: Uint8Array, options: LiteralTableOptions = {}) {
-    const base = options.fileOffset ?? 0;
-    this.#base = base;
-    if (section.length < HEADER) {
-      throw new FormatError("bad-section", "Literal section is shorter than its header", base);
-    }
-    for (let i = 0; i < 7; i++) {
-      if (section[i] !== LITERAL_MAGIC[i]) {
-        throw new FormatError("bad-section", 'Literal section magic "MXYLIT" not found', base);
-      }
-    }
-    if (section[7] !== 1) {
-      throw new FormatError(
-        "bad-section",
-        `Literal section version ${section[7]} is not supported (expected 1)`,
-        base + 7,
-      );
-    }
-    const dv = new DataView(section.buffer, section.byteOffset, HEADER);
-    const flags = dv.getUint32(8, true);
-    const n = dv.getUint32(12, true);
-    const m = dv.getUint32(16, true);
-    if (m === 0 || (m & (m - 1)) !== 0 || m < n || m > 0x10000000) {
-      throw new FormatError(
-        "bad-section",
-        `Literal section slot count ${m} is not a power of two above the entry count ${n}`,
-        base + 16,
-      );
-    }
-    this.#slots = i32View(section, dv.getUint32(24, true), 4 * m, "literal slots", base);
-    this.#strings = u8View(
-      section,
-      dv.getUint32(32, true),
-      dv.getUint32(36, true),
-      "literal strings",
-      base,
-    );
-    this.#mask = m - 1;
-    this.#count = n;
-    this.#fold = (flags & 1) !== 0;
-  }
-
-  /** The number of literals. */
-  get count(): number {
-    return this.#count;
-  }
-
-  /** The number of slots (entry numbers are slot numbers, below this). */
-  get slotCount(): number {
-    return this.#mask + 1;
-  }
-
-  /** Whether keys are stored case-folded (lookups ignore case). */
-  get caseInsensitive(): boolean {
-    return this.#fold;
-  }
-
-  /**
-   * Looks up a string. Allocates nothing.
-   *
-   * @param query The string.
-   * @returns The entry (slot) number, or -1 when absent.
-   */
-  find(query: string): number {
-    const n = query.length;
-    const fold = this.#fold;
-    let h = 0x811c9dc5 | 0;
-    let i = 0;
-    if (n > this.#scratch.length) this.#scratch = new Uint8Array(2 * n);
-    const scratch = this.#scratch;
-    // ASCII runs first (the common case): one byte per UTF-16 unit, kept in the scratch.
-    if (fold) {
-      for (; i < n; i++) {
-        let c = query.charCodeAt(i);
-        if (c >= 0x80) break;
-        if (((c - 0x41) >>> 0) < 26) c += 32;
-        scratch[i] = c;
-        h = Math.imul(h ^ c, FNV);
-      }
-    } else {
-      for (; i < n; i++) {
-        const c = query.charCodeAt(i);
-        if (c >= 0x80) break;
-        scratch[i] = c;
-        h = Math.imul(h ^ c, FNV);
-      }
-    }
-    if (i === n) return this.#findAscii(finish(h), n);
-    // The UTF-8 length is n plus what multi-byte characters add beyond their UTF-16 units.
-    let extra = 0;
-    for (; i < n; i++) {
-      let c = query.charCodeAt(i);
-      if (c < 0x80) {
-        if (fold && ((c - 0x41) >>> 0) < 26) c += 32;
-        h = Math.imul(h ^ c, FNV);
-        continue;
-      }
-      let units = 1;
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const lo = query.charCodeAt(i + 1);
-        if (lo >= 0xdc00 && lo <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-          i++;
-          units = 2;
-        }
-      }
-      if (fold) c = foldCodePoint(c);
-      if (c < 0x80) {
-        h = Math.imul(h ^ c, FNV);
-        extra += 1 - units;
-      } else if (c < 0x800) {
-        h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV);
-        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        extra += 2 - units;
-      } else if (c < 0x10000) {
-        h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV);
-        h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
-        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        extra += 3 - units;
-      } else {
-        h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV);
-        h = Math.imul(h ^ (0x80 | ((c >> 12) & 63)), FNV);
-        h = Math.imul(h ^ (0x80 | ((c >> 6) & 63)), FNV);
-        h = Math.imul(h ^ (0x80 | (c & 63)), FNV);
-        extra += 4 - units;
-      }
-    }
-    const len = n + extra;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const want = len + 1;
-    let s = h & mask;
-    for (let probes = 0; probes <= mask; probes++) {
-      const b = s << 2;
-      const l1 = slots[b + 2];
-      if (l1 === 0) return -1;
-      if (slots[b] === h && l1 === want && this.#equals(query, slots[b + 1] >>> 0, len)) {
-        return s;
-      }
-      s = (s + 1) & mask;
-    }
-    return -1;
-  }
-
-  // The probe for an all-ASCII query whose bytes are in the scratch.
-  #findAscii(h: number, len: number): number {
-    const slots = this.#slots;
-    const str = this.#strings;
-    const q = this.#scratch;
-    const mask = this.#mask;
-    const want = len + 1;
-    let s = h & mask;
-    for (let probes = 0; probes <= mask; probes++) {
-      const b = s << 2;
-      const l1 = slots[b + 2];
-      if (l1 === 0) return -1;
-      if (slots[b] === h && l1 === want) {
-        const at = slots[b + 1] >>> 0;
-        if (at + len <= str.length) {
-          let x = 0;
-          while (x < len && str[at + x] === q[x]) x++;
-          if (x === len) return s;
-        }
-      }
-      s = (s + 1) & mask;
-    }
-    return -1;
-  }
-
-  #equals(q: string, at: number, len: number): boolean {
-    const str = this.#strings;
-    if (at + len > str.length) return false;
-    const fold = this.#fold;
-    const n = q.length;
-    let j = at;
-    for (let i = 0; i < n; i++) {
-      let c = q.charCodeAt(i);
-      if (c < 0x80) {
-        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
-        if (str[j++] !== c) return false;
-        continue;
-      }
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const lo = q.charCodeAt(i + 1);
-        if (lo >= 0xdc00 && lo <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-          i++;
-        }
-      }
-      if (fold) c = foldCodePoint(c);
-      if (c < 0x80) {
-        if (str[j++] !== c) return false;
-      } else if (c < 0x800) {
-        if (str[j++] !== (0xc0 | (c >> 6)) || str[j++] !== (0x80 | (c & 63))) return false;
-      } else if (c < 0x10000) {
-        if (
-          str[j++] !== (0xe0 | (c >> 12)) || str[j++] !== (0x80 | ((c >> 6) & 63)) ||
-          str[j++] !== (0x80 | (c & 63))
-        ) return false;
-      } else if (
-        str[j++] !== (0xf0 | (c >> 18)) || str[j++] !== (0x80 | ((c >> 12) & 63)) ||
-        str[j++] !== (0x80 | ((c >> 6) & 63)) || str[j++] !== (0x80 | (c & 63))
-      ) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Looks up UTF-8 bytes that are already in key form (case-folded in case-insensitive mode).
-   *
-   * @param bytes The bytes.
-   * @param length How many of them.
-   * @returns The entry (slot) number, or -1 when absent.
-   */
-  findBytes(bytes: Uint8Array, length: number): number {
-    const h = literalHash(bytes, length) | 0;
-    const slots = this.#slots;
-    const strings = this.#strings;
-    const mask = this.#mask;
-    let s = h & mask;
-    for (let probes = 0; probes <= mask; probes++) {
-      const b = s << 2;
-      const l1 = slots[b + 2];
-      if (l1 === 0) return -1;
-      if (slots[b] === h && l1 === length + 1) {
-        const o = slots[b + 1] >>> 0;
-        let x = 0;
-        while (x < length && strings[o + x] === bytes[x]) x++;
-        if (x === length) return s;
-      }
-      s = (s + 1) & mask;
-    }
-    return -1;
-  }
-
-  /**
-   * The data offset of an entry.
-   *
-   * @param entry An entry number from {@linkcode LiteralTable.find}; -1 gives -1.
-   * @returns The offset in the data section, or -1.
-   */
-  dataOffset(entry: number): number {
-    if (entry < 0 || entry > this.#mask) return -1;
-    const b = entry << 2;
-    return this.#slots[b + 2] === 0 ? -1 : this.#slots[b + 3] >>> 0;
-  }
-
-  /**
-   * Checks every slot of an untrusted table: keys inside the strings table and valid UTF-8 of
-   * the kind the builder writes, each key found again at its own slot (so its stored hash and
-   * probe position are right), and the entry count. Linear in the section size.
-   *
-   * @throws {FormatError} With code `bad-section` naming the first bad slot.
-   */
-  verify(): void {
-    const slots = this.#slots;
-    const str = this.#strings;
-    let n = 0;
-    for (let s = 0; s <= this.#mask; s++) {
-      const b = 4 * s;
-      if (slots[b + 2] === 0) continue;
-      n++;
-      const o = slots[b + 1] >>> 0, len = (slots[b + 2] >>> 0) - 1;
-      if (o + len > str.length) {
-        throw new FormatError(
-          "bad-section",
-          `Literal slot ${s} points outside the strings table`,
-          this.#base,
-        );
-      }
-      if (this.findBytes(str.subarray(o, o + len), len) !== s) {
-        throw new FormatError(
-          "bad-section",
-          `Literal slot ${s} is not where its key hashes to (wrong hash or duplicate key)`,
-          this.#base,
-        );
-      }
-    }
-    if (n !== this.#count) {
-      throw new FormatError(
-        "bad-section",
-        `Literal section holds ${n} entries but its header says ${this.#count}`,
-        this.#base + 12,
-      );
-    }
-  }
-
-  /**
-   * The entry numbers of every literal, in input order.
-   *
-   * @returns The entry numbers.
-   */
-  entries(): number[] {
-    const out: number[] = [];
-    const slots = this.#slots;
-    for (let s = 0; s <= this.#mask; s++) if (slots[4 * s + 2] !== 0) out.push(s);
-    return out.sort((a, b) => (slots[4 * a + 1] >>> 0) - (slots[4 * b + 1] >>> 0));
-  }
-
-  /**
-   * The stored key of an entry (case-folded in case-insensitive mode). Allocates the string.
-   *
-   * @param entry The entry number.
-   * @returns The key.
-   * @throws {FormatError} With code `bad-section` when the key lies outside the strings table.
-   */
-  text(entry: number): string {
-    if (this.dataOffset(entry) < 0) throw new RangeError(`No literal entry ${entry}`);
-    const o = this.#slots[4 * entry + 1] >>> 0;
-    const len = this.#slots[4 * entry + 2] - 1;
-    if (o + len > this.#strings.length) {
-      throw new FormatError(
-        "bad-section",
-        `Literal entry ${entry} points outside the strings table`,
-        this.#base,
-      );
-    }
-    return decodeUtf8(this.#strings.subarray(o, o + len));
-  }
+  const dv = new DataView(out.buffer, out.byteOffset, LITERAL_HEADER);
+  dv.setUint32(LITERAL_FLAGS, fold ? LITERAL_CASE_INSENSITIVE : 0, true);
+  dv.setUint32(LITERAL_COUNT, n, true);
+  dv.setUint32(LITERAL_SLOT_COUNT, m, true);
+  dv.setUint32(LITERAL_SLOTS_AT, LITERAL_HEADER, true);
+  dv.setUint32(LITERAL_STRINGS_AT, stringsAt, true);
+  dv.setUint32(LITERAL_STRINGS_LENGTH, total, true);
 }

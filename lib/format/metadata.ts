@@ -19,25 +19,11 @@ const MARKER: Uint8Array = new Uint8Array([
 
 /**
  * How far from the end of the file the metadata marker is searched for (128 KiB).
- *
- * @example
- * ```ts
- * import { METADATA_SEARCH_WINDOW } from "./metadata.ts";
- * import assert from "node:assert/strict";
- * assert.equal(METADATA_SEARCH_WINDOW, 131072);
- * ```
  */
 export const METADATA_SEARCH_WINDOW = 128 * 1024;
 
 /**
  * The size of the zero-filled separator between the search tree and the data section.
- *
- * @example
- * ```ts
- * import { DATA_SECTION_SEPARATOR_SIZE } from "./metadata.ts";
- * import assert from "node:assert/strict";
- * assert.equal(DATA_SECTION_SEPARATOR_SIZE, 16);
- * ```
  */
 export const DATA_SECTION_SEPARATOR_SIZE = 16;
 
@@ -106,15 +92,6 @@ export interface DatabaseLayout {
  *
  * @param bytes The file's bytes.
  * @returns The offset of the marker's first byte, or -1 when there is none.
- * @example
- * ```ts
- * import { findMetadataMarker } from "./metadata.ts";
- * import assert from "node:assert/strict";
- * const file = new Uint8Array(40);
- * file.set([0xab, 0xcd, 0xef, ...new TextEncoder().encode("MaxMind.com")], 20);
- * assert.equal(findMetadataMarker(file), 20);
- * assert.equal(findMetadataMarker(new Uint8Array(10)), -1);
- * ```
  */
 export function findMetadataMarker(bytes: Uint8Array): number {
   const m = MARKER;
@@ -144,18 +121,6 @@ function bad(message: string, at: number): never {
  * @returns The {@linkcode DatabaseLayout}.
  * @throws {FormatError} `no-metadata` when the marker is missing, `bad-metadata` when a
  *   required key is missing or of the wrong type, or the search tree does not fit the file.
- * @example
- * ```ts
- * import { readLayout } from "./metadata.ts";
- * import assert from "node:assert/strict";
- * const layout = readLayout(await Deno.readFile(new URL(
- *   "../../../shared/fixtures/mmdb/test-data/GeoIP2-City-Test.mmdb",
- *   import.meta.url,
- * )));
- * assert.equal(layout.metadata.recordSize, 28);
- * assert.equal(layout.treeSize, layout.metadata.nodeCount * 7);
- * assert.equal(layout.dataStart, layout.treeSize + 16);
- * ```
  */
 export function readLayout(bytes: Uint8Array): DatabaseLayout {
   const marker = findMetadataMarker(bytes);

@@ -32,16 +32,6 @@ export const MXY_DESCRIPTION_KEY = "mxy";
  *
  * @param mxy The mxy fields.
  * @returns JSON text.
- * @example
- * ```ts
- * import { mxyRecordText } from "./metadata_writer.ts";
- * import assert from "node:assert/strict";
- * const text = mxyRecordText({ counts: { ipv4: 1 }, matchMode: "case-sensitive", sections: {} });
- * assert.equal(
- *   text,
- *   '{"format_version":1,"counts":{"ipv4":1},"match_mode":"case-sensitive","sections":{}}',
- * );
- * ```
  */
 export function mxyRecordText(mxy: NonNullable<MetadataFields["mxy"]>): string {
   const sections: Record<string, SectionLocation> = {};
@@ -100,16 +90,6 @@ export interface MetadataFields {
  * @param fields The metadata.
  * @returns The bytes to append after the data section (and any extension sections).
  * @throws {RangeError} When a value is out of range for its type.
- * @example
- * ```ts
- * import { encodeMetadata, METADATA_MARKER } from "./metadata_writer.ts";
- * import assert from "node:assert/strict";
- * const m = encodeMetadata({
- *   nodeCount: 3, recordSize: 24, ipVersion: 4, databaseType: "test", buildEpoch: 1,
- * });
- * assert.deepEqual(m.subarray(0, 14), METADATA_MARKER);
- * assert.equal(m[14] >> 5, 7); // a map follows
- * ```
  */
 export function encodeMetadata(fields: MetadataFields): Uint8Array {
   const map: Record<string, WritableValue> = {

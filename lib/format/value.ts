@@ -28,6 +28,7 @@ export type MmdbValue =
 
 /** A decoded MaxMind DB map. */
 export interface MmdbMap {
+  /** Each key's value. */
   [key: string]: MmdbValue;
 }
 
@@ -40,7 +41,7 @@ export interface MmdbMap {
  * @returns JSON text.
  * @example
  * ```ts
- * import { valueToJson } from "./value.ts";
+ * import { valueToJson } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * assert.equal(valueToJson({ n: 18446744073709551615n }), '{"n":18446744073709551615}');
  * ```

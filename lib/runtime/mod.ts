@@ -16,3 +16,4 @@ export * from "./watch.ts";
 export * from "./filter_expression.ts";
 export * from "./ether_server.ts";
 export * from "./ether_client.ts";
+export * from "./feed_file.ts";

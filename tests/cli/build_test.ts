@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Database } from "../../lib/db/database.ts";
 import { hasMmdblookup, mmdblookup } from "../db/_peers.ts";
 import { type MxyRun, runMxy } from "../_mxy.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 function mxy(
   args: string[],
@@ -29,7 +29,7 @@ Deno.test("mxy build reads several feed formats into one database mmdblookup rea
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /Built .*all\.mxy: 18 entries \(ipv4 \d+, ipv6 \d+, literal 1, glob 1\)/);
   assert.match(r.stderr, / 1 duplicate \(last\)/); // 192.0.2.0/24 is in the CSV and the JSON
-  const db = await Database.open(out);
+  const db = await openDatabase(out);
   assert.equal(db.metadata.databaseType, "mxy-test");
   assert.deepEqual(db.metadata.description, { en: "samples" });
   // sample.txt comes last: its 198.51.100.0/26 replaces nothing but is more specific.
@@ -60,7 +60,7 @@ Deno.test("mxy build reads standard input and gzip, and SOURCE_DATE_EPOCH makes 
   const b = await mxy(["build", `${dir}/feed.txt.gz`, "-o", `${dir}/b.mxy`, "-q"], { env });
   assert.equal(b.code, 0, b.stderr);
   assert.deepEqual(await Deno.readFile(`${dir}/a.mxy`), await Deno.readFile(`${dir}/b.mxy`));
-  const db = await Database.open(`${dir}/a.mxy`);
+  const db = await openDatabase(`${dir}/a.mxy`);
   assert.equal(BigInt(db.metadata.buildEpoch), 1700000000n);
   db.close();
   await Deno.remove(dir, { recursive: true });
@@ -142,8 +142,8 @@ Deno.test("mxy export then mxy build gives a database that exports the same line
   assert.ok(lines.length > 20);
   assert.ok(lines.some((l) => l.startsWith('{"entry":"literal:')));
   assert.deepEqual(second.stdout.trimEnd().split("\n"), lines);
-  const one = await Database.open(`${dir}/one.mxy`);
-  const two = await Database.open(`${dir}/two.mxy`);
+  const one = await openDatabase(`${dir}/one.mxy`);
+  const two = await openDatabase(`${dir}/two.mxy`);
   for (
     const q of ["198.51.100.23", "2001:db8:bad:1::25", "login-verify.example", "a.dyn.bad.example"]
   ) {

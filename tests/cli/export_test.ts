@@ -3,6 +3,7 @@ import { runExport } from "../../cli/commands/export.ts";
 import { main } from "../../cli/main.ts";
 import { fixture } from "../_fixtures.ts";
 import { captureIo } from "./_db_io.ts";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
 
 const TEST_DATA = fixture("mmdb/test-data");
 
@@ -52,4 +53,27 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("mxy export writes aliased and mapped networks in RFC 5952 form (::ffff:1.2.3.0/120)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
+    b.add("::ffff:192.0.2.0/120", { n: 1 }); // an IPv4-mapped network is an IPv4 entry
+    b.add("2001:db8::/32", { n: 2 });
+    await Deno.writeFile(`${dir}/m.mxy`, b.build());
+    const plain = captureIo();
+    assert.equal(await runExport([`${dir}/m.mxy`], plain), 0);
+    assert.deepEqual(plain.out().trim().split("\n").map((l) => JSON.parse(l).entry), [
+      "192.0.2.0/24",
+      "2001:db8::/32",
+    ]);
+    const all = captureIo();
+    assert.equal(await runExport([`${dir}/m.mxy`, "--include-aliases"], all), 0);
+    const entries = all.out().trim().split("\n").map((l) => JSON.parse(l).entry);
+    assert.ok(entries.includes("::ffff:192.0.2.0/120"), entries.join(" "));
+    assert.ok(!entries.some((e: string) => /^::ffff:[0-9a-f]+:/.test(e)), entries.join(" "));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { main } from "../../cli/main.ts";
 import { runQuery } from "../../cli/commands/query.ts";
-import { Database } from "../../lib/db/database.ts";
 import { captureIo } from "./_db_io.ts";
 import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 function mxy(args: string[]): Promise<MxyRun> {
   return runMxy(args);
@@ -19,7 +19,7 @@ Deno.test("mxy build --case-insensitive records the match mode and mxy query ign
     );
     assert.equal(await main(["build", "-q", feed, "--case-insensitive", "-o", `${dir}/ci.mxy`]), 0);
     assert.equal(await main(["build", "-q", feed, "-o", `${dir}/cs.mxy`]), 0);
-    const ci = await Database.open(`${dir}/ci.mxy`);
+    const ci = await openDatabase(`${dir}/ci.mxy`);
     assert.equal(ci.metadata.mxyMatchMode, "case-insensitive");
     ci.close();
     const io = captureIo();

@@ -3,6 +3,7 @@ import { runQuery } from "../../cli/commands/query.ts";
 import { main } from "../../cli/main.ts";
 import { fixture } from "../_fixtures.ts";
 import { captureIo } from "./_db_io.ts";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
 
 const TEST_DATA = fixture("mmdb/test-data");
 const MIXED = `${TEST_DATA}/MaxMind-DB-test-mixed-24.mmdb`;
@@ -129,4 +130,37 @@ Deno.test({
       prefixLength: 32,
     });
   },
+});
+
+Deno.test("mxy query answers ::ffff:1.2.3.4 and prints an IPv6 tree's mapped network as ::ffff:1.2.3.0/120", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const v4 = new DatabaseBuilder({ buildEpoch: 1 });
+    v4.add("1.2.3.0/24", { n: 4 });
+    await Deno.writeFile(`${dir}/v4.mxy`, v4.build());
+    const v6 = new DatabaseBuilder({ buildEpoch: 1 });
+    v6.add("1.2.3.0/24", { n: 6 });
+    v6.add("2001:db8::/32", { n: 0 });
+    await Deno.writeFile(`${dir}/v6.mxy`, v6.build());
+    const a = captureIo();
+    assert.equal(await runQuery([`${dir}/v4.mxy`, "::ffff:1.2.3.4", "--format", "jsonl"], a), 0);
+    const inV4 = JSON.parse(a.out());
+    assert.equal(inV4.network, "1.2.3.0/24"); // an IPv4 tree answers in IPv4 terms
+    assert.deepEqual(inV4.data, { n: 4 });
+    const b = captureIo();
+    assert.equal(
+      await runQuery([`${dir}/v6.mxy`, "::ffff:1.2.3.4", "1.2.3.4", "--format", "jsonl"], b),
+      0,
+    );
+    const [mapped, plain] = b.out().trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(mapped.network, "::ffff:1.2.3.0/120");
+    assert.equal(mapped.prefixLength, 120);
+    assert.deepEqual(mapped.data, { n: 6 });
+    assert.equal(plain.network, "1.2.3.0/24");
+    const t = captureIo();
+    await runQuery([`${dir}/v6.mxy`, "::ffff:1.2.3.4", "--format", "table"], t);
+    assert.match(t.out(), /::ffff:1\.2\.3\.4\s+::ffff:1\.2\.3\.0\/120/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

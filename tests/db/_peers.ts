@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { MmdbValue } from "../../lib/format/value.ts";
+import type { MmdbValue } from "../../lib/db/mod.ts";
 import { hasProgram, IN_CI } from "../_fixtures.ts";
 
 /** A value as tests/db/_peer_lookup.py writes it: typed, so nothing is lost in JSON. */

@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Reader } from "mmdb-lib";
 import maxmind from "maxmind";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { Database } from "../../lib/db/database.ts";
-import { exportJsonLines } from "../../lib/db/export.ts";
-import { parseFeed } from "../../lib/db/feeds/read_feed.ts";
-import { formatIp } from "../../lib/db/ip_address.ts";
-import { typed } from "../../lib/format/data_writer.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
+import {
+  Database,
+  DatabaseBuilder,
+  exportJsonLines,
+  formatIp,
+  type MmdbValue,
+  parseFeed,
+  typed,
+} from "../../lib/db/mod.ts";
 
 /** What the npm readers give back, made comparable: Buffers as Uint8Array. */
 function plain(v: unknown): unknown {

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DatabaseBuilder, type SectionEncoder } from "../../lib/db/builder.ts";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { InputError } from "../../lib/db/input_error.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
-import { formatIp, parseCidr } from "../../lib/db/ip_address.ts";
-import { typed } from "../../lib/format/data_writer.ts";
+import {
+  Database,
+  DatabaseBuilder,
+  DatabaseError,
+  formatIp,
+  GlobError,
+  type IpResult,
+  parseCidr,
+  type SectionEncoder,
+  typed,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import {
   hasMmdblookup,
   hasPythonMaxminddb,
@@ -261,7 +267,7 @@ Deno.test("build() makes an IPv4 tree for IPv4 entries only, an IPv6 tree otherw
   const c = new DatabaseBuilder({ ipVersion: 4 });
   assert.throws(
     () => c.add("2001:db8::/32", {}, { file: "f.txt", line: 9 }),
-    (e: unknown) => e instanceof InputError && e.code === "wrong-ip-version" && e.line === 9,
+    (e: unknown) => e instanceof DatabaseError && e.code === "wrong-ip-version" && e.line === 9,
   );
 });
 
@@ -302,7 +308,7 @@ Deno.test("add() applies the duplicate policy: error, first, last, merge", () =>
   // The same network written two ways is a duplicate too.
   const b = new DatabaseBuilder({ onDuplicate: "error" });
   b.add("2001:db8::/32", {});
-  assert.throws(() => b.add("2001:0DB8:0:0::/32", {}), InputError);
+  assert.throws(() => b.add("2001:0DB8:0:0::/32", {}), DatabaseError);
 });
 
 Deno.test("add() rejects host bits beyond the prefix unless normalize is on", () => {
@@ -310,7 +316,7 @@ Deno.test("add() rejects host bits beyond the prefix unless normalize is on", ()
   assert.throws(
     () => b.add("10.1.2.3/8", {}, { file: "x.txt", line: 7 }),
     (e: unknown) =>
-      e instanceof InputError && e.code === "host-bits-set" &&
+      e instanceof DatabaseError && e.code === "host-bits-set" &&
       /x\.txt:7:.*--normalize/.test(e.message),
   );
   const n = new DatabaseBuilder({ normalize: true, buildEpoch: 1 });
@@ -580,7 +586,7 @@ Deno.test("add() counts an IPv4 network and its IPv4-mapped IPv6 form as one ent
   b.add("1.2.3.0/24", { n: 1 }, { file: "a.txt", line: 1 });
   assert.throws(
     () => b.add("::ffff:1.2.3.0/120", { n: 2 }, { file: "a.txt", line: 2 }),
-    (e: unknown) => e instanceof InputError && /first given at a\.txt:1/.test(e.message),
+    (e: unknown) => e instanceof DatabaseError && /first given at a\.txt:1/.test(e.message),
   );
   const c = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
   c.add("1.2.3.4", { n: 1 });
@@ -619,7 +625,7 @@ Deno.test("add() takes IPv6 networks and reports bad ones exactly as parseCidr()
     const b = new DatabaseBuilder({ buildEpoch: 1 });
     assert.throws(
       () => b.add(text, { n: 1 }, { file: "v6.txt", line: 2 }),
-      (e: unknown) => e instanceof InputError && e.message.startsWith(`v6.txt:2: ${expected}`),
+      (e: unknown) => e instanceof DatabaseError && e.message.startsWith(`v6.txt:2: ${expected}`),
       text,
     );
   }
@@ -645,7 +651,7 @@ Deno.test("build() writes the same file whether or not an add() failed on its va
   for (const [name, failing, good] of cases) {
     const clean = new DatabaseBuilder({ buildEpoch: 1 });
     const b = new DatabaseBuilder({ buildEpoch: 1 });
-    for (const f of failing) assert.throws(() => b.add(f, bad), InputError, name);
+    for (const f of failing) assert.throws(() => b.add(f, bad), DatabaseError, name);
     for (const [i, g] of good.entries()) {
       clean.add(g, { i });
       b.add(g, { i });
@@ -694,4 +700,51 @@ Deno.test('add() hands entries without a colon, IPv4 text too, to an extension o
   assert.deepEqual(seen, ["1.2.3.4", "10.0.0.0/8"]);
   assert.equal(b.stats.counts.ipv6, 1);
   assert.equal(b.stats.counts.ipv4, 0);
+});
+
+Deno.test("a builder used after build() throws DatabaseError already-built", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.0.0/8", { n: 1 });
+  b.build();
+  const built = (err: unknown) => err instanceof DatabaseError && err.code === "already-built";
+  assert.throws(() => b.add("10.0.0.1", { n: 2 }), built);
+  assert.throws(() => b.build(), built);
+  assert.throws(
+    () => b.addExtension({ name: "x", kind: "x", encode: () => new Uint8Array(8) }),
+    built,
+  );
+});
+
+Deno.test("add() attributes a section encoder's bad-entry refusal to the entry and passes other errors on", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1, extensions: [] });
+  b.addExtension({
+    name: "demo",
+    kind: "demo",
+    normalizeKey(key) {
+      if (key === "bad") throw new DatabaseError("bad-entry", "Demo keys may not be bad");
+      if (key === "bug") throw new TypeError("an encoder's own failure");
+      return key;
+    },
+    encode: () => new Uint8Array(8),
+  });
+  assert.throws(
+    () => b.add("demo:bad", { n: 1 }, { file: "f.txt", line: 7 }),
+    (err: unknown) =>
+      err instanceof DatabaseError && err.code === "bad-entry" && err.line === 7 &&
+      err.message === "f.txt:7: Demo keys may not be bad",
+  );
+  assert.throws(
+    () => b.add("demo:bug", { n: 1 }, { file: "f.txt", line: 8 }),
+    (err: unknown) => err instanceof TypeError && !(err instanceof DatabaseError),
+  );
+});
+
+Deno.test("add() reports a malformed glob as the entry's bad-entry with the GlobError as its cause", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  assert.throws(
+    () => b.add("glob:ab[c", { n: 1 }, { file: "g.txt", line: 2 }),
+    (err: unknown) =>
+      err instanceof DatabaseError && err.code === "bad-entry" && err.cause instanceof GlobError &&
+      /^g\.txt:2: Malformed glob "ab\[c"/.test(err.message),
+  );
 });

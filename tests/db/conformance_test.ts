@@ -3,12 +3,17 @@
  * maxminddb (pure-python reader) and spot-checked against `mmdblookup`.
  */
 import assert from "node:assert/strict";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { iterateNetworks } from "../../lib/db/export.ts";
-import { formatNetwork, parseCidr } from "../../lib/core/ip.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
+import {
+  Database,
+  formatNetwork,
+  type IpResult,
+  iterateNetworks,
+  type MmdbValue,
+  parseCidr,
+} from "../../lib/db/mod.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
 import { hasPythonMaxminddb } from "./_peers.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 const DIR = fixture("mmdb/test-data");
 const BROKEN = /Broken|Invalid|broken/;
@@ -240,7 +245,7 @@ Deno.test({
     let checked = 0;
     for (const name of files) {
       const path = `${DIR}/${name}`;
-      const db = await Database.open(path);
+      const db = await openDatabase(path);
       const nets = [...iterateNetworks(db)];
       // First, last and a middle network, plus one address that is in no network.
       const picks = [nets[0], nets[nets.length >> 1], nets[nets.length - 1]];

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { iterateNetworks } from "../../lib/db/export.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
-import { FormatError } from "../../lib/format/format_error.ts";
+import {
+  Database,
+  FormatError,
+  type IpResult,
+  iterateNetworks,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 /** `ipLookup(db, )` for an IP query, narrowed to the IP result. */
 function ipLookup(db: Database, query: string): IpResult | null {
@@ -32,7 +36,7 @@ Deno.test({
   name: "Database.lookup() returns data, network and prefix for IPv4, IPv6 and mapped queries",
   ignore,
   async fn() {
-    const db = await Database.open(T("MaxMind-DB-test-mixed-24.mmdb"));
+    const db = await openDatabase(T("MaxMind-DB-test-mixed-24.mmdb"));
     assert.deepEqual(ipLookup(db, "1.1.1.3"), {
       kind: "ip",
       data: { ip: "::1.1.1.2" },
@@ -55,7 +59,7 @@ Deno.test({
   name: "Database answers IPv4-mapped queries in an IPv4 tree and no other IPv6 query",
   ignore,
   async fn() {
-    const db = await Database.open(T("MaxMind-DB-test-ipv4-32.mmdb"));
+    const db = await openDatabase(T("MaxMind-DB-test-ipv4-32.mmdb"));
     assert.equal(db.metadata.ipVersion, 4);
     const hit = ipLookup(db, "::ffff:1.1.1.17");
     assert.equal(hit?.network, "1.1.1.16/28");
@@ -69,7 +73,7 @@ Deno.test({
   name: "Database reports IPv4 queries under an IPv6-only subtree with prefix 0",
   ignore,
   async fn() {
-    const db = await Database.open(T("MaxMind-DB-no-ipv4-search-tree.mmdb"));
+    const db = await openDatabase(T("MaxMind-DB-no-ipv4-search-tree.mmdb"));
     assert.deepEqual(ipLookup(db, "1.1.1.1"), {
       kind: "ip",
       data: "::/64",
@@ -84,7 +88,7 @@ Deno.test({
   ignore,
   async fn() {
     for (const size of [24, 28, 32]) {
-      const db = await Database.open(T(`MaxMind-DB-test-ipv6-${size}.mmdb`));
+      const db = await openDatabase(T(`MaxMind-DB-test-ipv6-${size}.mmdb`));
       const off = db.lookupIpOffset("::1:ffff:ffff");
       assert.ok(off >= 0);
       assert.equal(db.lastPrefixLength, 128);
@@ -92,7 +96,7 @@ Deno.test({
       assert.deepEqual(db.decode(off), { ip: "::1:ffff:ffff" });
       assert.equal(db.lookupIpOffset("zz"), -1);
       assert.equal(db.lastIpVersion, 0);
-      const v4 = await Database.open(T(`MaxMind-DB-test-ipv4-${size}.mmdb`));
+      const v4 = await openDatabase(T(`MaxMind-DB-test-ipv4-${size}.mmdb`));
       const o = v4.lookupIpv4(0x01010120); // 1.1.1.32
       assert.deepEqual(v4.decode(o), { ip: "1.1.1.32" });
       assert.equal(v4.lastPrefixLength, 32);
@@ -122,25 +126,6 @@ Deno.test({
     assert.throws(() => {
       (first as Record<string, unknown>).x = 1;
     }, TypeError);
-  },
-});
-
-Deno.test({
-  name: "Database.open() maps the file when FFI is allowed and reads it otherwise",
-  ignore,
-  async fn() {
-    const a = await Database.open(T("GeoIP2-Country-Test.mmdb"));
-    assert.equal(a.mapMode, "mmap");
-    const b = await Database.open(T("GeoIP2-Country-Test.mmdb"), { mode: "read" });
-    assert.equal(b.mapMode, "read");
-    assert.deepEqual(ipLookup(a, "2.125.160.216"), ipLookup(b, "2.125.160.216"));
-    a.close();
-    a.close();
-    assert.throws(() => a.lookupIpv4(1), TypeError);
-    assert.throws(() => a.decode(0), TypeError);
-    const err = await Database.open(T("GeoIP2-City-Test-Invalid-Node-Count.mmdb")).catch((e) => e);
-    assert.ok(err instanceof FormatError);
-    assert.match(err.message, /Cannot open database ".*Invalid-Node-Count.mmdb"/);
   },
 });
 

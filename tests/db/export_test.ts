@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { Database, type IpResult } from "../../lib/db/database.ts";
-import { countNetworks, exportJsonLines, iterateNetworks } from "../../lib/db/export.ts";
+import {
+  countNetworks,
+  Database,
+  DatabaseBuilder,
+  exportJsonLines,
+  formatIpv4,
+  type IpResult,
+  iterateNetworks,
+  type MmdbValue,
+} from "../../lib/db/mod.ts";
 import { parseJsonLinesFeed } from "../../lib/db/feeds/json.ts";
-import { formatIpv4 } from "../../lib/db/ip_address.ts";
-import type { MmdbValue } from "../../lib/format/value.ts";
 import { fixture } from "../_fixtures.ts";
 
 const TEST_DATA = fixture("mmdb/test-data");

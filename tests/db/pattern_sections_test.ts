@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { Database } from "../../lib/db/database.ts";
-import { InputError } from "../../lib/db/input_error.ts";
-import { FormatError } from "../../lib/format/format_error.ts";
-import { StringMatches } from "../../lib/db/string_match.ts";
-import { exportJsonLines } from "../../lib/db/export.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
+import {
+  Database,
+  DatabaseBuilder,
+  DatabaseError,
+  exportJsonLines,
+  FormatError,
+  StringMatches,
+  validateDatabase,
+} from "../../lib/db/mod.ts";
 import { hasProgram } from "../_fixtures.ts";
 import { globSectionEncoder } from "../../lib/db/pattern_sections.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { DataSectionWriter } from "../../lib/format/data_writer.ts";
+import { stringMatcherOf } from "../../lib/db/database.ts";
+import { literalSectionEncoder, patternSectionEncoders } from "../../lib/db/pattern_sections.ts";
 
 function build(entries: [string, Record<string, string | number>][], ci = false): Uint8Array {
   const b = new DatabaseBuilder({
@@ -78,13 +82,13 @@ Deno.test("Database string lookups have an allocation-free form returning data o
   assert.deepEqual(db.decode(out.offsets[0]), { kind: "glob-suffix" });
   const off = db.lookupStringOffset("evil.example");
   assert.deepEqual(db.decode(off), { kind: "literal" });
-  assert.equal(db.stringMatcher()?.lastKind, 0);
+  assert.equal(stringMatcherOf(db)?.lastKind, 0);
 });
 
 Deno.test("builder rejects a malformed glob naming the line, and accepts it as literal: ", () => {
   const b = new DatabaseBuilder({ buildEpoch: 1 });
   assert.throws(() => b.add("bad[z-a]", {}, { file: "feed.txt", line: 7 }), (e: unknown) => {
-    assert.ok(e instanceof InputError);
+    assert.ok(e instanceof DatabaseError);
     assert.match(e.message, /feed\.txt:7/);
     assert.match(e.message, /reversed range/);
     return true;
@@ -230,7 +234,7 @@ Deno.test("the glob encoder reuses its compiled programs and stays right for key
       offsets: Float64Array.from(entries, (e) => e.offset),
       source: () => undefined,
     }, {
-      data: new DataSectionWriter(),
+      addValue: (v) => new DataSectionWriter().add(v),
       matchMode: "case-sensitive",
     });
     const want = encodeGlobSection(entries.map((e) => ({ text: e.key, dataOffset: e.offset })));
@@ -239,4 +243,21 @@ Deno.test("the glob encoder reuses its compiled programs and stays right for key
     if (!(got instanceof Uint8Array)) got.writeTo(bytes, 0);
     assert.deepEqual(bytes, want, `order ${order}`);
   }
+});
+
+Deno.test("literalSectionEncoder() stores literals, folding their keys in case-insensitive mode", () => {
+  const enc = literalSectionEncoder();
+  assert.equal(enc.name, "literal");
+  assert.equal(enc.normalizeKey?.("Evil.COM", "case-insensitive"), "evil.com");
+});
+
+Deno.test("globSectionEncoder() claims glob syntax and refuses a malformed pattern", () => {
+  const enc = globSectionEncoder();
+  assert.equal(enc.claims?.("*.example.com"), true);
+  assert.equal(enc.claims?.("example.com"), false);
+  assert.throws(() => enc.normalizeKey?.("[a", "case-sensitive"), /never closed/);
+});
+
+Deno.test("patternSectionEncoders() gives the glob encoder before the literal one", () => {
+  assert.deepEqual(patternSectionEncoders().map((e) => e.kind), ["glob", "literal"]);
 });

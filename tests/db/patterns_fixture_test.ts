@@ -8,9 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Database } from "../../lib/db/database.ts";
-import { DatabaseBuilder } from "../../lib/db/builder.ts";
-import { validateDatabase } from "../../lib/db/validate.ts";
+import { Database, DatabaseBuilder, validateDatabase } from "../../lib/db/mod.ts";
+import { openDatabase } from "../../lib/runtime/mod.ts";
 
 const dir = new URL("../../testdata/", import.meta.url);
 
@@ -20,7 +19,7 @@ function entries(r: ReturnType<Database["lookup"]>): string[] {
 }
 
 Deno.test("testdata/patterns.mxy answers IPs, literals and globs as its feed says", async () => {
-  const db = await Database.open(new URL("patterns.mxy", dir).pathname);
+  const db = await openDatabase(new URL("patterns.mxy", dir).pathname);
   try {
     assert.equal(db.metadata.mxyMatchMode, "case-sensitive");
     assert.deepEqual(db.metadata.mxyCounts, { ipv4: 2, ipv6: 1, literal: 7, glob: 7 });
@@ -57,7 +56,7 @@ Deno.test("testdata/patterns.mxy answers IPs, literals and globs as its feed say
 });
 
 Deno.test("testdata/patterns-ci.mxy matches literals and globs regardless of case", async () => {
-  const db = await Database.open(new URL("patterns-ci.mxy", dir).pathname);
+  const db = await openDatabase(new URL("patterns-ci.mxy", dir).pathname);
   try {
     assert.equal(db.metadata.mxyMatchMode, "case-insensitive");
     assert.deepEqual(entries(db.lookup("PAYPA1-SECURE.EXAMPLE")), [

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileGlob, matchGlob } from "../../lib/db/glob.ts";
-import {
-  MATCH_GLOB,
-  MATCH_LITERAL,
-  StringMatcher,
-  StringMatches,
-} from "../../lib/db/string_match.ts";
+import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
+import { StringMatcher } from "../../lib/db/string_match.ts";
+import { MATCH_GLOB, MATCH_LITERAL, StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { encodeLiteralSection } from "../../lib/format/literal_section.ts";
-import { globArb, queryArb, renderGlob } from "./_glob_gen.ts";
+import { globArb, queryArb, renderGlob } from "../pattern/_glob_gen.ts";
 
 function bruteForce(patterns: string[], q: string, ci: boolean): Set<number> {
   const hits = new Set<number>();
@@ -177,3 +173,20 @@ for (const ci of [false, true]) {
     },
   );
 }
+
+Deno.test("StringMatcher answers the literal first, then the globs, most specific first", () => {
+  const m = StringMatcher.fromSections(
+    encodeLiteralSection([{ text: "www.evil.com", dataOffset: 1 }]),
+    encodeGlobSection([{ text: "*.com", dataOffset: 2 }, { text: "*.evil.com", dataOffset: 3 }]),
+  );
+  const out = new StringMatches();
+  assert.equal(m.matchAll("www.evil.com", out), 3);
+  assert.deepEqual([...out.kinds.subarray(0, 3)], [MATCH_LITERAL, MATCH_GLOB, MATCH_GLOB]);
+  assert.deepEqual([...out.offsets.subarray(0, 3)], [1, 3, 2]);
+  assert.equal(m.matchFirst("a.evil.com"), 3);
+  assert.equal(m.text(MATCH_GLOB, m.lastEntry), "*.evil.com");
+});
+
+Deno.test("StringMatcher.fromSections() without sections matches nothing", () => {
+  assert.equal(StringMatcher.fromSections(null, null).matchFirst("x"), -1);
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateDatabase } from "../../lib/db/validate.ts";
+import { validateDatabase } from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
 
 const TEST_DATA = fixture("mmdb/test-data");

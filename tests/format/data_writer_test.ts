@@ -275,3 +275,37 @@ Deno.test("DataSectionWriter.add() stores equal maps given as different objects 
     assert.deepEqual(decode(w.bytes(), off), { v: calls % 2 === 0 ? "even" : "odd" });
   }
 });
+
+Deno.test("typed() forces the MMDB type a value is stored as, e.g", () => {
+  assert.deepEqual([...encodeValue(typed("uint32", 1))], [0xc1, 1]);
+  assert.deepEqual([...encodeValue(typed("float", 1))], [0x04, 0x08, 0x3f, 0x80, 0, 0]);
+});
+
+Deno.test("encodeValue() encodes one value without pointers", () => {
+  assert.deepEqual([...encodeValue("hi")], [0x42, 0x68, 0x69]);
+  assert.deepEqual([...encodeValue(300)], [0xa2, 0x01, 0x2c]);
+  assert.deepEqual([...encodeValue({ a: true })], [0xe1, 0x41, 0x61, 0x01, 0x07]);
+});
+
+Deno.test("DataSectionWriter stores an equal value once", () => {
+  const w = new DataSectionWriter();
+  const a = w.add({ country: "NL", asn: 1136 });
+  const b = w.add({ asn: 7 });
+  assert.equal(w.add({ country: "NL", asn: 1136 }), a);
+  assert.notEqual(a, b);
+  assert.equal(w.stats.stored, 2);
+  assert.equal(w.bytes().length, w.size);
+});
+
+Deno.test("DataSectionWriter.add() stores each distinct value once and returns its offset", () => {
+  const w = new DataSectionWriter();
+  assert.equal(w.add("x"), 0);
+  assert.equal(w.add(1), 2);
+  assert.equal(w.add("x"), 0);
+});
+
+Deno.test("DataSectionWriter.bytes() gives the data section written so far", () => {
+  const w = new DataSectionWriter();
+  w.add(true);
+  assert.deepEqual([...w.bytes()], [0x01, 0x07]);
+});

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { encodeGlobSection, GLOB_MAGIC, GlobIndex } from "../../lib/format/glob_section.ts";
+import { encodeGlobSection, GLOB_MAGIC } from "../../lib/format/glob_section.ts";
+import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { FormatError } from "../../lib/format/format_error.ts";
-import { GlobError } from "../../lib/db/glob.ts";
+import { GlobError } from "../../lib/pattern/mod.ts";
+import { encodeGlobSectionParts } from "../../lib/format/glob_section.ts";
 
 const sample = () =>
   encodeGlobSection([
@@ -138,4 +140,18 @@ Deno.test("encodeGlobSection() indexes a pattern by its rarest literal run, not 
   };
   assert.equal(reports("7319"), true);
   assert.equal(reports("download-center"), false);
+});
+
+Deno.test("encodeGlobSection() compiles the patterns and builds a glob section", () => {
+  const idx = new GlobIndex(encodeGlobSection([{ text: "*.evil.com", dataOffset: 9 }]));
+  assert.equal(idx.count, 1);
+  assert.equal(idx.text(0), "*.evil.com");
+  assert.equal(idx.dataOffset(0), 9);
+});
+
+Deno.test("encodeGlobSectionParts() encodeGlobSection without the final copy", () => {
+  const parts = encodeGlobSectionParts([{ text: "*.evil.com", dataOffset: 9 }]);
+  const bytes = new Uint8Array(parts.length);
+  parts.writeTo(bytes, 0);
+  assert.equal(new GlobIndex(bytes).text(0), "*.evil.com");
 });

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  encodeLiteralSection,
-  LITERAL_MAGIC,
-  LiteralTable,
-} from "../../lib/format/literal_section.ts";
+import { encodeLiteralSection, LITERAL_MAGIC } from "../../lib/format/literal_section.ts";
+import { LiteralTable } from "../../lib/format/literal_table.ts";
 import { FormatError } from "../../lib/format/format_error.ts";
-import { foldString } from "../../lib/format/_case_fold.ts";
+import { foldString } from "../../lib/pattern/mod.ts";
+import {
+  encodeLiteralKeys,
+  literalHash,
+  literalSectionParts,
+} from "../../lib/format/literal_section.ts";
 
 const anyString = fc.oneof(
   fc.string(),
@@ -152,4 +154,28 @@ Deno.test("LiteralTable.find() stays correct on a table with many collisions", (
   );
   for (let i = 0; i < keys.length; i++) assert.equal(t.dataOffset(t.find(keys[i])), i);
   assert.equal(t.find("host-5000.example.com"), -1);
+});
+
+Deno.test("literalHash() hashes UTF-8 bytes as the literal table does", () => {
+  const b = new TextEncoder().encode("example.com");
+  assert.equal(literalHash(b, b.length), literalHash(b.slice(), b.length));
+});
+
+Deno.test("encodeLiteralSection() builds a literal section", () => {
+  const t = new LiteralTable(encodeLiteralSection([{ text: "evil.com", dataOffset: 7 }]));
+  assert.equal(t.dataOffset(t.find("evil.com")), 7);
+  assert.equal(t.find("good.com"), -1);
+});
+
+Deno.test("encodeLiteralKeys() builds a literal section from keys and offsets side by side", () => {
+  const t = new LiteralTable(encodeLiteralKeys(["a.com", "b.com"], Float64Array.of(4, 9)));
+  assert.equal(t.dataOffset(t.find("b.com")), 9);
+});
+
+Deno.test("literalSectionParts() encodeLiteralKeys without a buffer of its own", () => {
+  const parts = literalSectionParts(["a.com"], [4]);
+  const file = new Uint8Array(8 + parts.length);
+  parts.writeTo(file, 8);
+  const t = new LiteralTable(file.subarray(8));
+  assert.equal(t.dataOffset(t.find("a.com")), 4);
 });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { encodeValue, typed } from "../../lib/format/data_writer.ts";
 import { FormatError } from "../../lib/format/format_error.ts";
-import { findMetadataMarker, readLayout } from "../../lib/format/metadata.ts";
+import {
+  DATA_SECTION_SEPARATOR_SIZE,
+  findMetadataMarker,
+  METADATA_SEARCH_WINDOW,
+  readLayout,
+} from "../../lib/format/metadata.ts";
 import type { WritableMap } from "../../lib/format/data_writer.ts";
 import { fixture } from "../_fixtures.ts";
 
@@ -149,5 +154,33 @@ Deno.test({
     const l = readLayout(bytes);
     assert.equal(l.metadata.databaseType, "Lots of pointers in metadata");
     assert.ok(l.metadata.languages.length > 0);
+  },
+});
+
+Deno.test("METADATA_SEARCH_WINDOW is 128 KiB", () => {
+  assert.equal(METADATA_SEARCH_WINDOW, 131072);
+});
+
+Deno.test("DATA_SECTION_SEPARATOR_SIZE is 16 bytes", () => {
+  assert.equal(DATA_SECTION_SEPARATOR_SIZE, 16);
+});
+
+Deno.test("findMetadataMarker() finds the metadata marker", () => {
+  const file = new Uint8Array(40);
+  file.set([0xab, 0xcd, 0xef, ...new TextEncoder().encode("MaxMind.com")], 20);
+  assert.equal(findMetadataMarker(file), 20);
+  assert.equal(findMetadataMarker(new Uint8Array(10)), -1);
+});
+
+Deno.test({
+  name: "readLayout() locates the tree, data section and metadata of a 28-bit-record file",
+  ignore: !fixture("mmdb/test-data"),
+  async fn() {
+    const layout = readLayout(
+      await Deno.readFile(`${fixture("mmdb/test-data")}/GeoIP2-City-Test.mmdb`),
+    );
+    assert.equal(layout.metadata.recordSize, 28);
+    assert.equal(layout.treeSize, layout.metadata.nodeCount * 7);
+    assert.equal(layout.dataStart, layout.treeSize + 16);
   },
 });

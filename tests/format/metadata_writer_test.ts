@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeMetadata, METADATA_MARKER } from "../../lib/format/metadata_writer.ts";
 import { MmdbDecoder } from "../../lib/format/mmdb_decoder.ts";
+import { mxyRecordText } from "../../lib/format/metadata_writer.ts";
 
 /** The MMDB type number of the value that follows `key` in an encoded map. */
 function typeAfterKey(bytes: Uint8Array, key: string): number {
@@ -101,4 +102,24 @@ Deno.test("encodeMetadata() never ends the file with an empty map or array", () 
   const map = new MmdbDecoder(m.subarray(14)).decode(0) as Record<string, unknown>;
   assert.deepEqual(map.empty, {});
   assert.deepEqual(JSON.parse((map.description as Record<string, string>).mxy).sections, {});
+});
+
+Deno.test("mxyRecordText() writes the mxy record with its keys in a fixed order", () => {
+  const text = mxyRecordText({ counts: { ipv4: 1 }, matchMode: "case-sensitive", sections: {} });
+  assert.equal(
+    text,
+    '{"format_version":1,"counts":{"ipv4":1},"match_mode":"case-sensitive","sections":{}}',
+  );
+});
+
+Deno.test("encodeMetadata() encodes the metadata block", () => {
+  const m = encodeMetadata({
+    nodeCount: 3,
+    recordSize: 24,
+    ipVersion: 4,
+    databaseType: "test",
+    buildEpoch: 1,
+  });
+  assert.deepEqual(m.subarray(0, 14), METADATA_MARKER);
+  assert.equal(m[14] >> 5, 7); // a map follows
 });

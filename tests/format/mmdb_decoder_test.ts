@@ -308,3 +308,31 @@ Deno.test("MmdbDecoder never throws anything but FormatError on random bytes", (
     { numRuns: 2000 },
   );
 });
+
+Deno.test("MmdbType numbers the MaxMind DB data types", () => {
+  assert.equal(MmdbType.uint128, 10);
+  assert.equal(new MmdbDecoder(new Uint8Array([0xe0])).typeAt(0), MmdbType.map);
+});
+
+Deno.test("MmdbDecoder decodes a value written by encodeValue()", () => {
+  // A map with one pair: "a" => uint16 7.
+  const bytes = new Uint8Array([0xe1, 0x41, 0x61, 0xa1, 0x07]);
+  const value = new MmdbDecoder(bytes).decode(0);
+  assert.deepEqual(value, { a: 7 });
+});
+
+Deno.test("MmdbDecoder.decode() decodes the value at an offset from the section start", () => {
+  // The string "hi" (0x42 'h' 'i'), then a pointer (0x20 0x00) back to offset 0.
+  const d = new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69, 0x20, 0x00]));
+  assert.equal(d.decode(3), "hi");
+});
+
+Deno.test("MmdbDecoder.skip() returns where a field ends, following no pointers", () => {
+  const d = new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69, 0x20, 0x00]));
+  assert.equal(d.skip(0), 3);
+  assert.equal(d.skip(3), 5);
+});
+
+Deno.test("MmdbDecoder.typeAt() reads a field's type number, extended types resolved", () => {
+  assert.equal(new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69])).typeAt(0), MmdbType.string);
+});

@@ -4,19 +4,10 @@
  * @module
  */
 import { typed, type WritableMap, type WritableValue } from "../../format/data_writer.ts";
-import { InputError } from "../input_error.ts";
+import { DatabaseError } from "../database_error.ts";
+import type { FeedRecord } from "./feed_record.ts";
 
-/** One entry read from a feed. */
-export interface FeedRecord {
-  /** The entry text (IP, CIDR, or a `kind:`-prefixed entry). */
-  entry: string;
-  /** Its value. */
-  data: WritableValue;
-  /** The file it came from (`-` for standard input). */
-  file: string;
-  /** The 1-based line where the entry starts. */
-  line: number;
-}
+export type { FeedRecord } from "./feed_record.ts";
 
 /** Options shared by the feed parsers. */
 export interface FeedParseOptions {
@@ -75,7 +66,12 @@ export function isColumnType(type: string): boolean {
   return COLUMN_TYPES.has(type);
 }
 
-/** Converts a cell to its column's forced type; throws an `Error` saying why it cannot. */
+/**
+ * Converts a cell to its column's forced type.
+ *
+ * @throws {DatabaseError} `bad-value` (without a source) when the text is not of the type;
+ *   `SyntaxError` for bad JSON, `TypeError`/`RangeError` for a value the type cannot hold.
+ */
 export function convertCell(text: string, type: string): WritableValue {
   switch (type) {
     case "string":
@@ -86,19 +82,19 @@ export function convertCell(text: string, type: string): WritableValue {
     case "boolean":
       if (text === "true" || text === "1") return true;
       if (text === "false" || text === "0") return false;
-      throw new Error(`"${text}" is not a boolean (true, false, 1 or 0)`);
+      throw new DatabaseError("bad-value", `"${text}" is not a boolean (true, false, 1 or 0)`);
     case "json":
       return parseJsonValue(text);
     case "number":
     case "double":
     case "float": {
-      if (!NUM_RE.test(text)) throw new Error(`"${text}" is not a number`);
+      if (!NUM_RE.test(text)) throw new DatabaseError("bad-value", `"${text}" is not a number`);
       const n = Number(text);
       if (type === "number") return INT_RE.test(text) ? inferScalar(text) : n;
       return typed(type, n);
     }
     default: {
-      if (!INT_RE.test(text)) throw new Error(`"${text}" is not an integer`);
+      if (!INT_RE.test(text)) throw new DatabaseError("bad-value", `"${text}" is not an integer`);
       const b = BigInt(text);
       if (type === "int") return Number.isSafeInteger(Number(text)) ? Number(text) : b;
       return typed(type as "uint16", b);
@@ -190,7 +186,7 @@ export function recordFromJson(
 ): FeedRecord {
   if (typeof value === "string") return { entry: value, data: {}, file, line };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(
+    throw new DatabaseError(
       "bad-syntax",
       'Expected an object with an "entry" field or a string',
       { file, line },
@@ -199,17 +195,17 @@ export function recordFromJson(
   const obj = value as Record<string, WritableValue>;
   const keyName = Object.hasOwn(obj, "entry") ? "entry" : Object.hasOwn(obj, "key") ? "key" : "";
   if (keyName === "") {
-    throw new InputError("bad-syntax", 'Record has no "entry" (or "key") field', { file, line });
+    throw new DatabaseError("bad-syntax", 'Record has no "entry" (or "key") field', { file, line });
   }
   const entry = obj[keyName];
   if (typeof entry !== "string") {
-    throw new InputError("bad-syntax", `Field "${keyName}" must be a string`, { file, line });
+    throw new DatabaseError("bad-syntax", `Field "${keyName}" must be a string`, { file, line });
   }
   let data: WritableValue;
   if (Object.hasOwn(obj, "data")) {
     data = obj.data;
     if (data === null) {
-      throw new InputError("bad-value", 'Field "data" is null; MaxMind DB has no null', {
+      throw new DatabaseError("bad-value", 'Field "data" is null; MaxMind DB has no null', {
         file,
         line,
       });

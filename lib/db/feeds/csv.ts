@@ -10,7 +10,7 @@
  * @module
  */
 import type { WritableMap } from "../../format/data_writer.ts";
-import { InputError } from "../input_error.ts";
+import { DatabaseError } from "../database_error.ts";
 import {
   convertCell,
   type FeedParseOptions,
@@ -90,7 +90,7 @@ function* csvRows(
     for (;;) {
       if (i >= n) {
         if (quoted) {
-          throw new InputError("bad-syntax", "Quoted field is not closed", {
+          throw new DatabaseError("bad-syntax", "Quoted field is not closed", {
             file,
             line: startLine,
           });
@@ -122,7 +122,7 @@ function* csvRows(
       }
       if (c === '"') {
         if (cell.length > 0 || wasQuoted) {
-          throw new InputError("bad-syntax", "Quote inside an unquoted field", {
+          throw new DatabaseError("bad-syntax", "Quote inside an unquoted field", {
             file,
             line,
           });
@@ -141,7 +141,7 @@ function* csvRows(
         break;
       } else {
         if (wasQuoted) {
-          throw new InputError("bad-syntax", "Text after a closing quote", { file, line });
+          throw new DatabaseError("bad-syntax", "Text after a closing quote", { file, line });
         }
         cell += c;
         i++;
@@ -159,17 +159,8 @@ function* csvRows(
  * @param text The CSV text.
  * @param options {@linkcode CsvFeedOptions}.
  * @returns The records, in file order.
- * @throws {InputError} `bad-syntax` for a missing header or entry column, a row with the wrong
+ * @throws {DatabaseError} `bad-syntax` for a missing header or entry column, a row with the wrong
  *   number of cells, bad quoting, or a cell that does not fit its column's type.
- * @example
- * ```ts
- * import { parseCsvFeed } from "./csv.ts";
- * import assert from "node:assert/strict";
- * const rows = [...parseCsvFeed("entry,zip,score\n1.2.3.4,02134,7\n", { file: "a.csv" })];
- * assert.deepEqual(rows, [
- *   { entry: "1.2.3.4", data: { zip: "02134", score: 7 }, file: "a.csv", line: 2 },
- * ]);
- * ```
  */
 export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Generator<FeedRecord> {
   const file = options.file ?? "-";
@@ -195,7 +186,7 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
       entryCol = header.findIndex((h) => h.toLowerCase() === "entry");
       if (entryCol < 0) entryCol = header.findIndex((h) => h.toLowerCase() === "key");
       if (entryCol < 0) {
-        throw new InputError(
+        throw new DatabaseError(
           "bad-syntax",
           `CSV header has no "entry" (or "key") column: ${cells.join(delimiter).slice(0, 80)}`,
           { file, line },
@@ -204,7 +195,7 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
       continue;
     }
     if (cells.length !== header.length) {
-      throw new InputError(
+      throw new DatabaseError(
         "bad-syntax",
         `Row has ${cells.length} cells, the header has ${header.length}`,
         { file, line },
@@ -218,9 +209,13 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
       try {
         data[header[c]] = types[c] === "auto" ? inferScalar(cell) : convertCell(cell, types[c]);
       } catch (err) {
-        throw new InputError(
+        // What a cell's text can get wrong; anything else is not the feed's fault.
+        const expected = err instanceof DatabaseError || err instanceof SyntaxError ||
+          err instanceof TypeError || err instanceof RangeError;
+        if (!expected) throw err;
+        throw new DatabaseError(
           "bad-value",
-          `Column "${header[c]}": ${(err as Error).message}`,
+          `Column "${header[c]}": ${err.message}`,
           { file, line },
         );
       }
@@ -228,7 +223,7 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
     yield { entry: cells[entryCol].trim(), data, file, line };
   }
   if (header === null) {
-    throw new InputError("bad-syntax", "CSV feed has no header row", {
+    throw new DatabaseError("bad-syntax", "CSV feed has no header row", {
       file,
       line: options.firstLine ?? 1,
     });

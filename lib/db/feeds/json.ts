@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InputError } from "../input_error.ts";
+import { DatabaseError } from "../database_error.ts";
 import {
   type FeedParseOptions,
   type FeedRecord,
@@ -57,15 +57,18 @@ function skipValue(text: string, i: number, lines: { n: number }): number {
   return i;
 }
 
-function syntax(message: string, file: string, line: number): InputError {
-  return new InputError("bad-syntax", message, { file, line });
+function syntax(message: string, file: string, line: number): DatabaseError {
+  return new DatabaseError("bad-syntax", message, { file, line });
 }
 
 function parseAt(text: string, file: string, line: number): unknown {
   try {
     return parseJsonValue(text);
   } catch (err) {
-    throw syntax(`Invalid JSON: ${(err as Error).message}`, file, line);
+    // JSON.parse's SyntaxError, or the exact-integer reviver's RangeError; nothing else is
+    // the feed's fault.
+    if (!(err instanceof SyntaxError || err instanceof RangeError)) throw err;
+    throw syntax(`Invalid JSON: ${err.message}`, file, line);
   }
 }
 
@@ -75,16 +78,7 @@ function parseAt(text: string, file: string, line: number): unknown {
  * @param text The JSON text.
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
- * @throws {InputError} `bad-syntax` with the line of the offending record.
- * @example
- * ```ts
- * import { parseJsonFeed } from "./json.ts";
- * import assert from "node:assert/strict";
- * const text = '[\n {"entry": "10.0.0.0/8", "data": {"n": 18446744073709551615}}\n]';
- * const [r] = [...parseJsonFeed(text, { file: "a.json" })];
- * assert.equal(r.line, 2);
- * assert.deepEqual(r.data, { n: 18446744073709551615n });
- * ```
+ * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
  */
 export function* parseJsonFeed(
   text: string,
@@ -123,7 +117,7 @@ export function* parseJsonFeed(
     const value = parseAt(text.slice(i, end), file, valueLine);
     if (key !== null) {
       if (value === null) {
-        throw new InputError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
+        throw new DatabaseError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
           file,
           line,
         });
@@ -153,15 +147,7 @@ export function* parseJsonFeed(
  * @param text The JSON Lines text.
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
- * @throws {InputError} `bad-syntax` with the line of the offending record.
- * @example
- * ```ts
- * import { parseJsonLinesFeed } from "./json.ts";
- * import assert from "node:assert/strict";
- * const rows = [...parseJsonLinesFeed('{"entry":"::1","tag":"lo"}\n\n"10.0.0.1"\n')];
- * assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["::1", 1], ["10.0.0.1", 3]]);
- * assert.deepEqual(rows[0].data, { tag: "lo" });
- * ```
+ * @throws {DatabaseError} `bad-syntax` with the line of the offending record.
  */
 export function* parseJsonLinesFeed(
   text: string,

@@ -1,11 +1,18 @@
 /**
  * Feed readers for the database builder: CSV, JSON, JSON Lines and plain text, each producing
- * {@linkcode FeedRecord}s with the file and line of every entry.
+ * {@linkcode FeedRecord}s with the file and line of every entry. The folder's internal face;
+ * `@mxy/mxy/db` re-exports what a user calls.
  *
  * @module
  */
-export type { FeedParseOptions, FeedRecord } from "./_record.ts";
-export * from "./csv.ts";
-export * from "./json.ts";
-export * from "./text.ts";
-export * from "./read_feed.ts";
+export type { FeedRecord } from "./feed_record.ts";
+export {
+  decodeFeedText,
+  FEED_FORMATS,
+  type FeedFormat,
+  feedFormatOf,
+  parseFeed,
+  type ParseFeedOptions,
+  sniffFeedFormat,
+} from "./feed.ts";
+export { parseFeedStream, type ParseFeedStreamOptions } from "./feed_stream.ts";

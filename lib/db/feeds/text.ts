@@ -12,13 +12,6 @@ import type { FeedParseOptions, FeedRecord } from "./_record.ts";
  * @param text The text.
  * @param options {@linkcode FeedParseOptions}.
  * @returns The records, in file order.
- * @example
- * ```ts
- * import { parseTextFeed } from "./text.ts";
- * import assert from "node:assert/strict";
- * const rows = [...parseTextFeed("# bad hosts\n10.0.0.1  # seen twice\n\n2001:db8::/32\n")];
- * assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["10.0.0.1", 2], ["2001:db8::/32", 4]]);
- * ```
  */
 export function* parseTextFeed(
   text: string,

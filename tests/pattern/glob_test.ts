@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   compileGlob,
+  forEachLiteralRun,
   GlobError,
   globMatches,
   hasGlobSyntax,
   matchGlob,
-} from "../../lib/db/glob.ts";
+  runGlob,
+} from "../../lib/pattern/mod.ts";
 import { globArb, queryArb, referenceRegExp, renderGlob } from "./_glob_gen.ts";
 
 Deno.test("matchGlob() agrees with a RegExp translation on random globs (case-sensitive)", () => {
@@ -122,4 +124,17 @@ Deno.test("case-insensitive globs use Unicode simple case folding", () => {
   assert.equal(globMatches("[!A-Z]", "q", ci), false);
   assert.equal(globMatches("𐐀", "𐐨", ci), true); // Deseret, outside the BMP
   assert.equal(globMatches("ABC", "abc"), false);
+});
+
+Deno.test("forEachLiteralRun() visits each run of literal code points between ?, sets and stars", () => {
+  const p = compileGlob("ab?c*d[0-9]ef").program;
+  const runs: string[] = [];
+  forEachLiteralRun(p, 0, (a, b) => runs.push(String.fromCodePoint(...p.subarray(a, b))));
+  assert.deepEqual(runs, ["ab", "c", "d", "ef"]);
+});
+
+Deno.test("runGlob() runs a program on code points already decoded", () => {
+  const p = compileGlob("a?c").program;
+  assert.equal(runGlob(p, 0, Int32Array.of(97, 98, 99), 3), true);
+  assert.equal(runGlob(p, 0, Int32Array.of(97, 98), 2), false);
 });

@@ -5,7 +5,8 @@ import {
   type AhoCorasickScan,
   type AhoCorasickTables,
   buildAhoCorasick,
-} from "../../lib/db/aho_corasick.ts";
+  verifyAutomaton,
+} from "../../lib/pattern/mod.ts";
 
 const enc = new TextEncoder();
 // Budgets: the root row alone (every other state steps through the sparse tables), a few rows,
@@ -36,7 +37,7 @@ Deno.test("collect() and collectOf() find exactly the pieces that occur, whateve
       for (const denseBudget of BUDGETS) {
         const tables = buildAhoCorasick(pieces.map((p) => enc.encode(p)), { denseBudget });
         const ac = new AhoCorasick(tables);
-        ac.verify(pieces.length, (w) => assert.fail(w));
+        verifyAutomaton(tables, pieces.length, (w) => assert.fail(w));
         const fromBytes = scanFor(pieces.length, enc.encode(text));
         assert.deepEqual(sorted(fromBytes.out, ac.collect(fromBytes)), want);
         const fromString = scanFor(pieces.length);
@@ -57,8 +58,9 @@ Deno.test("collect() agrees with brute force when states have many children (wid
   fc.assert(
     fc.property(wide, fc.stringMatching(/^[a-u]{0,40}$/), (pieces, text) => {
       const want = pieces.flatMap((p, i) => (text.includes(p) ? [i] : []));
-      const ac = new AhoCorasick(buildAhoCorasick(pieces.map((p) => enc.encode(p))));
-      ac.verify(pieces.length, (w) => assert.fail(w));
+      const tables = buildAhoCorasick(pieces.map((p) => enc.encode(p)));
+      const ac = new AhoCorasick(tables);
+      verifyAutomaton(tables, pieces.length, (w) => assert.fail(w));
       const scan = scanFor(pieces.length);
       assert.deepEqual(sorted(scan.out, ac.collectOf(text, false, scan)), want);
     }),
@@ -140,7 +142,7 @@ Deno.test("dense rows are 16-bit up to 32,767 states and 32-bit beyond, with the
   const small = buildAhoCorasick(pieces.slice(0, 100).map((p) => enc.encode(p)));
   assert.ok(small.dense instanceof Uint16Array);
   const ac = new AhoCorasick(big);
-  ac.verify(pieces.length, (w) => assert.fail(w));
+  verifyAutomaton(big, pieces.length, (w) => assert.fail(w));
   for (let q = 0; q < 200; q++) {
     const text = Array.from({ length: 60 }, () => "abcdefghij"[Math.floor(rnd() * 10)]).join("");
     const hidden = q % 2 === 0 ? pieces[q] : "";
@@ -167,12 +169,12 @@ function tamper(
   return t;
 }
 
-Deno.test("verify() rejects dense rows, classes and links the sparse tables do not imply", () => {
+Deno.test("verifyAutomaton() rejects dense rows, classes and links the sparse tables do not imply", () => {
   const tables = buildAhoCorasick(["needle", "hay", "stack", "neat"].map((p) => enc.encode(p)));
   const bad = (w: string): never => {
     throw new Error(w);
   };
-  new AhoCorasick(tables).verify(4, bad);
+  verifyAutomaton(tables, 4, bad);
   const cases: [string, (t: AhoCorasickTables) => void, RegExp][] = [
     ["a dense entry pointing elsewhere", (t) => (t.dense[t.classCount + 1] ^= 1), /dense row/],
     ["a dense entry losing its report bit", (t) => {
@@ -191,10 +193,16 @@ Deno.test("verify() rejects dense rows, classes and links the sparse tables do n
     }, /failure link/],
   ];
   for (const [what, edit, re] of cases) {
-    assert.throws(() => new AhoCorasick(tamper(tables, edit)).verify(4, bad), re, what);
+    assert.throws(() => verifyAutomaton(tamper(tables, edit), 4, bad), re, what);
   }
   assert.throws(
     () => new AhoCorasick({ ...tables, denseStates: tables.denseStates + 1 }),
     RangeError,
   );
+});
+
+Deno.test("AhoCorasick.stateCount counts the root and one state per piece byte", () => {
+  const enc = new TextEncoder();
+  const ac = new AhoCorasick(buildAhoCorasick([enc.encode("abc")]));
+  assert.equal(ac.stateCount, 4);
 });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { forEachLiteralRun } from "../db/glob.ts";
+import { forEachLiteralRun } from "./glob_program.ts";
 
 // Code points at or above 128 share one symbol.
 const SYMBOLS = 129;
@@ -22,22 +22,6 @@ function symbol(cp: number): number {
 /**
  * A character-bigram model of the patterns' literal text, and the rarest literal run of a
  * pattern under it.
- *
- * @example
- * ```ts
- * import { PieceRarity } from "./_piece_rarity.ts";
- * import { compileGlob } from "../db/glob.ts";
- * import assert from "node:assert/strict";
- * const m = new PieceRarity();
- * for (const g of ["*.shop.com", "*.mail.com", "*.web.com", "*shop*-1234.com"]) {
- *   m.addProgram(compileGlob(g).program, 0);
- * }
- * const p = compileGlob("*shop*-1234.com").program;
- * m.removeProgram(p, 0); // judged by the other patterns
- * m.rarestRun(p, 0);
- * // ".com" and "shop" are common in these patterns; "-1234.com" is the better index key.
- * assert.equal(String.fromCodePoint(...p.subarray(m.runFrom, m.runTo)), "-1234.com");
- * ```
  */
 export class PieceRarity {
   /** Where the run found by {@linkcode PieceRarity.rarestRun} starts (a word index). */
@@ -54,7 +38,7 @@ export class PieceRarity {
   /**
    * Counts the literal runs of the glob program at word `at` of `words`.
    *
-   * @param words Program words (see lib/db/glob.ts).
+   * @param words Program words (layout in ./glob_program.ts).
    * @param at Where the program starts.
    */
   addProgram(words: Int32Array, at: number): void {
