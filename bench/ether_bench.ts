@@ -12,7 +12,8 @@
  * @module
  */
 import type { EtherClient, RemoteBuffer } from "../lib/ether/mod.ts";
-import { connectEther, connectTcp, listenTcp, type TcpStream } from "../lib/runtime/mod.ts";
+import { connectEther } from "../lib/runtime/mod.ts";
+import { connectTcp, listenTcp, type TcpStream } from "../lib/runtime/net.ts";
 
 const CLIENTS = 50;
 

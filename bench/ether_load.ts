@@ -25,7 +25,8 @@
  */
 import { parseArgs } from "node:util";
 import type { EtherClient, EtherServer } from "../lib/ether/mod.ts";
-import { connectEther, isLoopback, serveEther } from "../lib/runtime/mod.ts";
+import { connectEther, serveEther } from "../lib/runtime/mod.ts";
+import { isLoopback } from "../lib/runtime/net.ts";
 
 const MAX_CLIENTS = 1000;
 const MAX_REQUESTS = 10_000_000;

@@ -85,3 +85,59 @@ export function stdinStream(): ReadableStream<Uint8Array> {
 export function now(): number {
   return performance.now();
 }
+
+/**
+ * Reads a whole file; `-` reads standard input to its end.
+ *
+ * @param path The file, or `-`.
+ * @returns Its bytes.
+ */
+export async function readFile(path: string): Promise<Uint8Array> {
+  if (path === "-") return await new Response(Deno.stdin.readable).bytes();
+  return await Deno.readFile(path);
+}
+
+/** What {@linkcode statFile} tells of a file. */
+export interface FileInfo {
+  /** Size in bytes. */
+  size: number;
+  /** Whether it is a regular file. */
+  isFile: boolean;
+  /** Whether it is a directory. */
+  isDirectory: boolean;
+  /** Last modification time in milliseconds since the epoch, or `null` when unknown. */
+  mtimeMs: number | null;
+}
+
+/**
+ * Information about a file, or `null` when it does not exist.
+ *
+ * @param path The file.
+ * @returns Its size, kind and modification time.
+ */
+export async function statFile(path: string): Promise<FileInfo | null> {
+  try {
+    const s = await Deno.stat(path);
+    return {
+      size: s.size,
+      isFile: s.isFile,
+      isDirectory: s.isDirectory,
+      mtimeMs: s.mtime ? s.mtime.getTime() : null,
+    };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * The names in a directory, sorted.
+ *
+ * @param path The directory.
+ * @returns The entry names.
+ */
+export async function listDir(path: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(path)) names.push(e.name);
+  return names.sort();
+}

@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../_command.ts";
 import { assemble } from "../../lib/bpf/mod.ts";
-import { readFile } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 /** How a program file was read. */
 export interface ProgramInput {

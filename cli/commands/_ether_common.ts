@@ -6,7 +6,8 @@
 import { type FlagSpec, intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { ETHER_DEFAULT_PORT, type EtherClient } from "../../lib/ether/mod.ts";
 import { env } from "../_io.ts";
-import { connectEther, readFile } from "../../lib/runtime/mod.ts";
+import { connectEther } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 /** Flags every `mxy ether` subcommand takes. */
 export const CONNECTION_FLAGS: FlagSpec = {

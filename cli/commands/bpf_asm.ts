@@ -6,7 +6,8 @@
 import { type Command, parseFlags, UsageError } from "../_command.ts";
 import { assemble } from "../../lib/bpf/mod.ts";
 import { writeSync } from "../_io.ts";
-import { readFile, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf asm FILE [-o OUT]
 

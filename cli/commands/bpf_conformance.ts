@@ -18,7 +18,7 @@ import {
   runBpfConformance,
 } from "../../lib/testing/mod.ts";
 import { writeSync } from "../_io.ts";
-import { listDir, readFile, statFile } from "../../lib/runtime/mod.ts";
+import { listDir, readFile, statFile } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf conformance DIR|FILE... [--engine both|interpreter|jit] [--verify]
                             [--profile NAME] [--quiet]

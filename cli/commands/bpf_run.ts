@@ -18,7 +18,7 @@ import {
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { programFromBytes, readMemory } from "./_bpf_common.ts";
 import { writeSync } from "../_io.ts";
-import { readFile } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf run FILE [--mem FILE | --mem-hex HEX] [--jit] [--profile NAME]
                     [--program NAME] [--no-verify] [--budget N]

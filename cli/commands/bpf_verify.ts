@@ -17,7 +17,7 @@ import {
 } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { writeSync } from "../_io.ts";
-import { readFile } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf verify FILE [--profile NAME] [--mem FILE | --mem-hex HEX | --packet N]
 

@@ -11,7 +11,8 @@ import {
   type FeedFormat,
 } from "../../lib/db/mod.ts";
 import { env, isTerminal, now, writeSync } from "../_io.ts";
-import { statFile, streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { statFile } from "../_io.ts";
 
 const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
 

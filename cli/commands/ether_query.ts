@@ -6,7 +6,7 @@
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { connectFromFlags, CONNECTION_FLAGS, CONNECTION_HELP } from "./_ether_common.ts";
 import { write } from "../_io.ts";
-import { readFile } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 
 const HELP = `Usage: mxy ether query [options] QUERY...
 

@@ -15,9 +15,9 @@ import {
 import {
   compileFilterExpression,
   openCaptureFile,
-  readFile,
   writeFileAtomic,
 } from "../../lib/runtime/mod.ts";
+import { readFile } from "../_io.ts";
 import { stdinStream, writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy pcap filter (--cbpf FILE | --expr EXPR) IN -o OUT [options]

@@ -9,7 +9,8 @@ import { DecodeStatus, formatTime, linkTypeName, type ReadSummary } from "../../
 import { DpiEngine } from "../../lib/dpi/mod.ts";
 import { captureMode, makeLogger } from "./_pcap_common.ts";
 import { writeSync } from "../_io.ts";
-import { type CaptureFileMode, forEachPacketInFile, statFile } from "../../lib/runtime/mod.ts";
+import { type CaptureFileMode, forEachPacketInFile } from "../../lib/runtime/mod.ts";
+import { statFile } from "../_io.ts";
 
 const HELP = `Usage: mxy pcap info FILE... [options]
 

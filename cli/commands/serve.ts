@@ -6,7 +6,8 @@
 import { type Command, type ParsedFlags, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { ETHER_DEFAULT_PORT, EtherError, type EtherServer } from "../../lib/ether/mod.ts";
 import { env, writeSync } from "../_io.ts";
-import { onTerminate, serveEther, statFile } from "../../lib/runtime/mod.ts";
+import { onTerminate, serveEther } from "../../lib/runtime/mod.ts";
+import { statFile } from "../_io.ts";
 
 const HELP = `Usage: mxy serve [options]
 

@@ -11,14 +11,6 @@
  *
  * @param c A character code or byte.
  * @returns The lower-case code.
- * @example
- * ```ts
- * import { asciiLower } from "@mxy/mxy/db";
- * import assert from "node:assert/strict";
- * assert.equal(asciiLower(0x41), 0x61); // "A" → "a"
- * assert.equal(asciiLower(0x5b), 0x5b); // "[" stays
- * assert.equal(asciiLower(0xc9), 0xc9); // "É" is not ASCII
- * ```
  */
 export function asciiLower(c: number): number {
   return ((c - 0x41) >>> 0) < 26 ? c + 32 : c;

@@ -120,6 +120,3 @@ export {
 export { MxyError } from "../core/mxy_error.ts";
 export { DatabaseError, type DatabaseErrorCode, type EntrySource } from "./database_error.ts";
 export { FormatError, type FormatErrorCode } from "../format/format_error.ts";
-
-// ASCII case folding (lib/core/ascii.ts documents it through this entry point)
-export { asciiLower } from "../core/ascii.ts";

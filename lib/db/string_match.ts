@@ -35,6 +35,7 @@ import {
   TRAILING_STAR,
   utf8Put,
 } from "../pattern/mod.ts";
+import { asciiLower } from "../core/ascii.ts";
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -244,7 +245,7 @@ export class StringMatcher {
       for (; i < n; i++) {
         let c = query.charCodeAt(i);
         if (c >= 0x80) break;
-        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        if (fold) c = asciiLower(c);
         cps[i] = c;
       }
       this.#cpsLength = i === n ? n : codePointsInto(query, cps, fold);

@@ -32,6 +32,7 @@ import { FormatError } from "./format_error.ts";
 import { LITTLE_ENDIAN } from "./_section_view.ts";
 import type { SectionParts } from "./section_parts.ts";
 import { encodeUtf8 } from "../pattern/mod.ts";
+import { asciiLower } from "../core/ascii.ts";
 
 /** The literal section's magic (7 bytes) followed by its version byte. */
 export const LITERAL_MAGIC: Uint8Array = Uint8Array.of(0x4d, 0x58, 0x59, 0x4c, 0x49, 0x54, 0, 1);
@@ -236,7 +237,7 @@ function writeInPlace(
     for (; k < key.length; k++) {
       let c = key.charCodeAt(k);
       if (c >= 0x80) break;
-      if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+      if (fold) c = asciiLower(c);
       out[p++] = c;
       h = Math.imul(h ^ c, FNV_PRIME);
     }

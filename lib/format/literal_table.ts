@@ -9,6 +9,7 @@ import { i32View, u8View } from "./_section_view.ts";
 import { decodeUtf8, foldCodePoint } from "../pattern/mod.ts";
 import * as layout from "./literal_section.ts";
 import { finishHash, literalHash } from "./literal_section.ts";
+import { asciiLower } from "../core/ascii.ts";
 
 // Module-local copies of the layout for the lookups (V8 folds these even when a lookup is
 // inlined into a caller in another module).
@@ -125,7 +126,7 @@ export class LiteralTable {
       for (; i < n; i++) {
         let c = query.charCodeAt(i);
         if (c >= 0x80) break;
-        if (((c - 0x41) >>> 0) < 26) c += 32;
+        c = asciiLower(c);
         scratch[i] = c;
         h = Math.imul(h ^ c, FNV_PRIME);
       }
@@ -143,7 +144,7 @@ export class LiteralTable {
     for (; i < n; i++) {
       let c = query.charCodeAt(i);
       if (c < 0x80) {
-        if (fold && ((c - 0x41) >>> 0) < 26) c += 32;
+        if (fold) c = asciiLower(c);
         h = Math.imul(h ^ c, FNV_PRIME);
         continue;
       }
@@ -232,7 +233,7 @@ export class LiteralTable {
     for (let i = 0; i < n; i++) {
       let c = q.charCodeAt(i);
       if (c < 0x80) {
-        if (fold && c >= 0x41 && c <= 0x5a) c += 32;
+        if (fold) c = asciiLower(c);
         if (str[j++] !== c) return false;
         continue;
       }

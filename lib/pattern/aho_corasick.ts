@@ -8,6 +8,7 @@
  */
 import * as layout from "./aho_corasick_tables.ts";
 import type { AhoCorasickTables } from "./aho_corasick_tables.ts";
+import { asciiLower } from "../core/ascii.ts";
 
 // Module-local copies of the layout's constants: V8 folds these into the walks below even when
 // a walk is inlined into a caller in another module (it does not fold imported bindings there).
@@ -262,7 +263,7 @@ export class AhoCorasick {
         scan.count = start;
         return -1;
       }
-      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+      if (fold) b = asciiLower(b);
       if (store) points[i] = b;
       const c = classes[b];
       const v = s < K ? dense[s * C + c] : this.#slowStep(s, b, c);
@@ -362,7 +363,7 @@ export class AhoCorasick {
         scan.count = start;
         return -1;
       }
-      if (fold && b >= 0x41 && b <= 0x5a) b += 32;
+      if (fold) b = asciiLower(b);
       const v = this.#anchoredStep(s, b);
       if (v === 0) break;
       s = v & mask;

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { asciiLower } from "../core/ascii.ts";
 
 let bmpFold: Uint16Array | null = null;
 let astralFrom: Int32Array = new Int32Array(0);
@@ -81,7 +82,7 @@ function ensureTables(): Uint16Array {
  * @returns The folded code point (the class representative).
  */
 export function foldCodePoint(cp: number): number {
-  if (cp < 0x80) return cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp;
+  if (cp < 0x80) return asciiLower(cp);
   const bmp = bmpFold ?? ensureTables();
   if (cp <= 0xffff) return bmp[cp];
   let lo = 0, hi = astralFrom.length - 1;

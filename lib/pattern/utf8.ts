@@ -7,6 +7,7 @@
  * @module
  */
 import { foldCodePoint } from "./case_fold.ts";
+import { asciiLower } from "../core/ascii.ts";
 
 /**
  * Encodes a string as UTF-8 (lone surrogates as their 3-byte form, as WTF-8 does, so that every
@@ -31,7 +32,7 @@ function encodeAt(s: string, out: Uint8Array, start: number, fold: boolean): num
     let cp = s.charCodeAt(i);
     if (cp < 0x80) {
       if (j >= cap) return -1;
-      if (fold && cp >= 0x41 && cp <= 0x5a) cp += 32;
+      if (fold) cp = asciiLower(cp);
       out[j++] = cp;
       continue;
     }

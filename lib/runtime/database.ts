@@ -6,6 +6,7 @@
 import { Database, type DatabaseOptions } from "../db/database.ts";
 import { FormatError } from "../format/format_error.ts";
 import { mapFile, type MappedFile } from "./mmap.ts";
+import { deno } from "./_deno.ts";
 
 /** Options for {@linkcode openDatabase}: the database options, and whether to map the file. */
 export interface OpenDatabaseOptions extends Omit<DatabaseOptions, "mapMode"> {
@@ -48,6 +49,7 @@ export async function openDatabase(
   path: string,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
+  deno("openDatabase()");
   let file: MappedFile;
   try {
     file = await mapFile(path, { mode: options.mmap ? "auto" : "read" });

@@ -23,15 +23,6 @@ export interface FileInfo {
  *
  * @param path The file to read, or `-` for standard input.
  * @returns The file's bytes.
- * @example
- * ```ts
- * import { readFile, writeFileAtomic } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const path = await Deno.makeTempFile();
- * await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
- * assert.deepEqual(await readFile(path), new Uint8Array([1, 2, 3]));
- * await Deno.remove(path);
- * ```
  */
 export async function readFile(path: string): Promise<Uint8Array> {
   const d = deno("readFile()");
@@ -45,18 +36,6 @@ export async function readFile(path: string): Promise<Uint8Array> {
  *
  * @param path The file to read, or `-` for standard input.
  * @returns The (decompressed) bytes.
- * @example
- * ```ts
- * import { readMaybeGzip, writeFileAtomic } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const path = (await Deno.makeTempFile()) + ".gz";
- * const gz = await new Response(
- *   new Blob([new Uint8Array([104, 105])]).stream().pipeThrough(new CompressionStream("gzip")),
- * ).bytes();
- * await writeFileAtomic(path, gz);
- * assert.deepEqual(await readMaybeGzip(path), new Uint8Array([104, 105]));
- * await Deno.remove(path);
- * ```
  */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   const bytes = await readFile(path);
@@ -69,15 +48,6 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
  *
  * @param bytes gzip-compressed bytes.
  * @returns The decompressed bytes.
- * @example
- * ```ts
- * import { gunzip } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const gz = await new Response(
- *   new Blob([new Uint8Array([1, 2])]).stream().pipeThrough(new CompressionStream("gzip")),
- * ).bytes();
- * assert.deepEqual(await gunzip(gz), new Uint8Array([1, 2]));
- * ```
  */
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
@@ -91,16 +61,6 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
  *
  * @param path The file to read, or `-` for standard input.
  * @returns A readable stream of the file's (decompressed) bytes.
- * @example
- * ```ts
- * import { openReadStream, writeFileAtomic } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const path = await Deno.makeTempFile();
- * await writeFileAtomic(path, new Uint8Array([7]));
- * const bytes = await new Response(await openReadStream(path)).bytes();
- * assert.deepEqual(bytes, new Uint8Array([7]));
- * await Deno.remove(path);
- * ```
  */
 export async function openReadStream(path: string): Promise<ReadableStream<Uint8Array>> {
   const d = deno("openReadStream()");
@@ -120,7 +80,7 @@ export async function openReadStream(path: string): Promise<ReadableStream<Uint8
  * @returns A promise that settles once the file is in place.
  * @example
  * ```ts
- * import { writeFileAtomic } from "./fs.ts";
+ * import { writeFileAtomic } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const path = await Deno.makeTempFile();
  * await writeFileAtomic(path, new TextEncoder().encode("x"));
@@ -148,12 +108,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
  *
  * @param path The file to look at.
  * @returns Its {@linkcode FileInfo}, or `null`.
- * @example
- * ```ts
- * import { statFile } from "./fs.ts";
- * import assert from "node:assert/strict";
- * assert.equal(await statFile("/definitely/not/here"), null);
- * ```
  */
 export async function statFile(path: string): Promise<FileInfo | null> {
   const d = deno("statFile()");
@@ -176,15 +130,6 @@ export async function statFile(path: string): Promise<FileInfo | null> {
  *
  * @param path The directory.
  * @returns Entry names, sorted.
- * @example
- * ```ts
- * import { listDir } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(dir + "/a", "");
- * assert.deepEqual(await listDir(dir), ["a"]);
- * await Deno.remove(dir, { recursive: true });
- * ```
  */
 export async function listDir(path: string): Promise<string[]> {
   const d = deno("listDir()");
@@ -199,15 +144,6 @@ export async function listDir(path: string): Promise<string[]> {
  * @param from The current path.
  * @param to The new path.
  * @returns A promise that settles once renamed.
- * @example
- * ```ts
- * import { renameFile, statFile } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const a = await Deno.makeTempFile();
- * await renameFile(a, a + ".done");
- * assert.ok(await statFile(a + ".done"));
- * await Deno.remove(a + ".done");
- * ```
  */
 export async function renameFile(from: string, to: string): Promise<void> {
   const d = deno("renameFile()");
@@ -219,11 +155,6 @@ export async function renameFile(from: string, to: string): Promise<void> {
  *
  * @param path The file to remove.
  * @returns A promise that settles once removed.
- * @example
- * ```ts
- * import { removeFile } from "./fs.ts";
- * await removeFile("/tmp/definitely-not-here-mxy");
- * ```
  */
 export async function removeFile(path: string): Promise<void> {
   const d = deno("removeFile()");
@@ -239,19 +170,6 @@ export async function removeFile(path: string): Promise<void> {
  *
  * @param path The file.
  * @returns A reader with `readAt` and `close`.
- * @example
- * ```ts
- * import { openRandomAccess, writeFileAtomic } from "./fs.ts";
- * import assert from "node:assert/strict";
- * const path = await Deno.makeTempFile();
- * await writeFileAtomic(path, new Uint8Array([1, 2, 3, 4]));
- * const f = await openRandomAccess(path);
- * const buf = new Uint8Array(2);
- * assert.equal(await f.readAt(buf, 2), 2);
- * assert.deepEqual(buf, new Uint8Array([3, 4]));
- * f.close();
- * await Deno.remove(path);
- * ```
  */
 export async function openRandomAccess(path: string): Promise<RandomAccessFile> {
   const d = deno("openRandomAccess()");

@@ -232,15 +232,6 @@ export async function connectTcp(host: string, options: ConnectTcpOptions): Prom
  *
  * @param host The host.
  * @returns `true` for loopback.
- * @example
- * ```ts
- * import { isLoopback } from "@mxy/mxy/deno";
- * import assert from "node:assert/strict";
- * assert.equal(isLoopback("127.0.0.1"), true);
- * assert.equal(isLoopback("[::ffff:127.0.0.2]"), true);
- * assert.equal(isLoopback("0.0.0.0"), false);
- * assert.equal(isLoopback("127.1"), false);
- * ```
  */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "");

@@ -26,7 +26,7 @@ export interface OutputFile {
  * @returns The {@linkcode OutputFile}.
  * @example
  * ```ts
- * import { openOutputFile } from "./output_file.ts";
+ * import { openOutputFile } from "@mxy/mxy/deno";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const f = openOutputFile(`${dir}/out.txt`);

@@ -57,13 +57,6 @@ export interface CommandResult {
  * @returns Exit code and captured output.
  * @throws {RuntimeError} `unsupported-runtime` outside Deno; Deno's `NotFound` when the program
  *   is not installed.
- * @example
- * ```ts
- * import { runCommand } from "@mxy/mxy/deno";
- * import assert from "node:assert/strict";
- * const r = await runCommand("sh", ["-c", "printf hi"]);
- * assert.equal(new TextDecoder().decode(r.stdout), "hi");
- * ```
  */
 export async function runCommand(program: string, argv: string[]): Promise<CommandResult> {
   const d = deno("runCommand()");

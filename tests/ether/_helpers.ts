@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { connectTcp, type TcpStream } from "../../lib/runtime/mod.ts";
+import { connectTcp, type TcpStream } from "../../lib/runtime/net.ts";
 import { decodeEtherHeader, ETHER_HEADER_SIZE, type EtherHeader } from "../../lib/ether/mod.ts";
 
 /** A raw socket to a server, for byte-exact conversations. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { connectEther, listenTcp, serveEther, type TcpStream } from "../../lib/runtime/mod.ts";
+import { connectEther, serveEther } from "../../lib/runtime/mod.ts";
+import { listenTcp, type TcpStream } from "../../lib/runtime/net.ts";
 import {
   decodeEtherHeader,
   encodeEtherCapabilities,
