@@ -1,0 +1,52 @@
+/**
+ * Child process of tests/match/no_alloc_test.ts and bench/extract_report.ts: scans an access log
+ * with the extractor between two marker lines, so the parent can count the `--trace-gc` lines
+ * printed in between, and prints the heap growth over the loop.
+ *
+ * deno run --v8-flags=--trace-gc tests/match/_gc_child.ts MODE MEGABYTES ROUNDS
+ * MODE: chunk (one scan() per buffer) or line (one scan() per line)
+ */
+import { Extractor } from "../../lib/match/mod.ts";
+import { generateAccessLog } from "../../bench/_access_log.ts";
+
+const [mode = "chunk", megabytes = "8", rounds = "3"] = Deno.args;
+const log = generateAccessLog(Number(megabytes) << 20);
+const lineEnds = new Int32Array(log.length);
+let lines = 0;
+for (let i = log.indexOf(10); i >= 0; i = log.indexOf(10, i + 1)) lineEnds[lines++] = i;
+const counts = new Int32Array(16);
+const onSpan = (kind: number) => {
+  counts[kind]++;
+};
+const extractor = new Extractor();
+
+function round(): void {
+  if (mode === "chunk") {
+    extractor.scan(log, onSpan);
+  } else {
+    let start = 0;
+    for (let l = 0; l < lines; l++) {
+      extractor.scan(log, onSpan, start, lineEnds[l]);
+      start = lineEnds[l] + 1;
+    }
+  }
+}
+
+// warm up: the compiler's own allocations happen here
+for (let i = 0; i < 3; i++) round();
+counts.fill(0);
+const heapBefore = Deno.memoryUsage().heapUsed;
+console.log("MXY-GC-START");
+const t = performance.now();
+for (let i = 0; i < Number(rounds); i++) round();
+const ms = performance.now() - t;
+console.log("MXY-GC-END");
+const heapAfter = Deno.memoryUsage().heapUsed;
+console.log(JSON.stringify({
+  mode,
+  bytes: log.length * Number(rounds),
+  lines: lines * Number(rounds),
+  spans: counts.reduce((a, b) => a + b, 0),
+  ms,
+  heapGrowth: heapAfter - heapBefore,
+}));
