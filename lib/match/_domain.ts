@@ -63,5 +63,7 @@ export function isHostName(bytes: Uint8Array, start: number, end: number): boole
  * @returns `true` for `evil.com`, `b.c.mm`; `false` for `com`, `c.mm`, `file.txt`, `a_b.com`.
  */
 export function isDomain(bytes: Uint8Array, start: number, end: number): boolean {
-  return isHostName(bytes, start, end) && publicSuffixStart(bytes, start, end) > start;
+  // the suffix first: most dotted words of a log (file names, versions) fail there, at once
+  return end - start >= 3 && publicSuffixStart(bytes, start, end) > start &&
+    isHostName(bytes, start, end);
 }

@@ -61,17 +61,6 @@ export function isSchemeChar(c: number): boolean {
 }
 
 /**
- * Length of the URL character at `bytes[i]`: 1 for ASCII that may be in a URL, 2–4 for a
- * non-ASCII word character, 0 for a byte that ends the URL.
- */
-function urlCharLength(bytes: Uint8Array, i: number, end: number): number {
-  const c = bytes[i];
-  if (c < 0x80) return URL_STOP[c] ^ 1;
-  const n = utf8Class(bytes, i, end);
-  return n > 0 ? n : 0;
-}
-
-/**
  * Parses the part of a URL after `scheme://`.
  *
  * @param bytes The text.
@@ -91,14 +80,19 @@ export function parseUrl(
   let parens = 0; // "(" minus ")"
   let brackets = 0; // "[" minus "]"
   while (end < limit) {
-    const n = urlCharLength(bytes, end, limit);
-    if (n === 0) break;
     const c = bytes[end];
-    if (c === 0x28) parens++;
-    else if (c === 0x29) parens--;
-    else if (c === B_LBRACKET) brackets++;
-    else if (c === B_RBRACKET) brackets--;
-    end += n;
+    if (c < 0x80) {
+      if (URL_STOP[c] !== 0) break;
+      if (c === 0x28) parens++;
+      else if (c === 0x29) parens--;
+      else if (c === B_LBRACKET) brackets++;
+      else if (c === B_RBRACKET) brackets--;
+      end++;
+    } else {
+      const n = utf8Class(bytes, end, limit);
+      if (n < 0) break;
+      end += n;
+    }
   }
   while (end > start) {
     const c = bytes[end - 1];

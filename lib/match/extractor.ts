@@ -348,8 +348,14 @@ export class Extractor {
         e++;
       }
       let resume = e;
-      if ((f & (C_DOT | C_COLON | C_HIGH)) !== 0 || e - s >= MIN_RUN) {
+      if ((f & (C_COLON | C_HIGH)) !== 0) {
         resume = (f & C_HIGH) === 0 ? this.#token(s, e, f) : this.#unicodeToken(s, e);
+      } else if (
+        e - s >= MIN_RUN ||
+        ((f & C_DOT) !== 0 && (e - s >= 7 || (f & (C_LETTER | C_HEX_LETTER)) !== 0))
+      ) {
+        // (a dotted token of digits only is an IPv4 address, 7 bytes at least)
+        this.#piece(s, e, f);
       }
       this.#done = resume > q ? resume : q + 1;
       q = this.#done;
@@ -486,7 +492,7 @@ export class Extractor {
       while (ds < de && bytes[ds] === B_DOT) ds++;
       while (de > ds && bytes[de - 1] === B_DOT) de--;
       if ((f & ~(C_DIGIT | C_DOT)) === 0) {
-        if ((mask & BIT_IPV4) !== 0 && isIpv4(bytes, ds, de) && !this.#productVersion(ds)) {
+        if ((mask & BIT_IPV4) !== 0 && !this.#productVersion(ds) && isIpv4(bytes, ds, de)) {
           this.#emit(SpanKind.IPV4, ds, de);
         }
       } else if ((f & C_UNDERSCORE) === 0 && (mask & BIT_NAMES) !== 0 && isDomain(bytes, ds, de)) {

@@ -77,6 +77,8 @@ Deno.test("scan() finds IPv6 addresses in every form, without zone ids", () => {
 Deno.test("scan() finds domains on the Public Suffix List only, as whole tokens", () => {
   check([
     ["evil.com", ["domain evil.com"]],
+    ["a.de", ["domain a.de"]],
+    ["0.de", ["domain 0.de"]],
     ["https://evil.com/x", ["url https://evil.com/x", "domain evil.com"]],
     ["user@evil.com", ["email user@evil.com", "domain evil.com"]],
     ['"evil.com"', ["domain evil.com"]],
