@@ -46,15 +46,7 @@ import { localPartStart } from "./_email.ts";
 import { isIpv4 } from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
-import {
-  isSchemeChar,
-  parseUrl,
-  URL_END,
-  URL_HOST_END,
-  URL_HOST_KIND,
-  URL_HOST_START,
-  URL_RESUME,
-} from "./_url.ts";
+import { isSchemeChar, UrlParser } from "./_url.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 
 /** Called with each span found: its kind and its range `[start, end)` in the scanned bytes. */
@@ -184,7 +176,7 @@ export class Extractor {
   #hi = 0;
   #onSpan: SpanHandler = noop;
   #count = 0;
-  #url = new Int32Array(5);
+  #url = new UrlParser();
   #done = 0;
   #wordBuffer: ArrayBufferLike = EMPTY.buffer;
   #words: Int32Array = new Int32Array(0);
@@ -255,6 +247,7 @@ export class Extractor {
     this.#onSpan = onSpan;
     this.#count = 0;
     this.#done = start;
+    this.#url.reset();
     try {
       this.#scanWords(bytes, start, end);
     } finally {
@@ -566,13 +559,13 @@ export class Extractor {
       schemeStart++;
     }
     if (schemeStart === colon) return -1;
-    const r = this.#url;
-    if (!parseUrl(bytes, e + 2, this.#hi, r)) return -1;
+    const url = this.#url;
+    if (!url.parse(bytes, e + 2, this.#hi)) return -1;
     if (schemeStart > s) this.#pieces(s, schemeStart);
-    this.#emit(SpanKind.URL, schemeStart, r[URL_END]);
-    const kind = r[URL_HOST_KIND];
-    if ((this.#mask & (1 << kind)) !== 0) this.#emit(kind, r[URL_HOST_START], r[URL_HOST_END]);
-    return r[URL_RESUME];
+    this.#emit(SpanKind.URL, schemeStart, url.end);
+    const kind = url.hostKind;
+    if ((this.#mask & (1 << kind)) !== 0) this.#emit(kind, url.hostStart, url.hostEnd);
+    return url.resume;
   }
 
   /** Skips an IPv6 zone id (RFC 6874 characters and percent-escapes) starting at `i`. */

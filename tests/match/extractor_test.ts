@@ -387,3 +387,27 @@ Deno.test("scan() is linear on long lines without delimiters", () => {
   const many = enc.encode("evil.com 1.2.3.4 ".repeat(100_000));
   assert.equal(new Extractor().scan(many, () => {}), 200_000);
 });
+
+Deno.test("scan() is linear on long lines of URLs, e-mail addresses and brackets", () => {
+  const cases: [string, string][] = [
+    ["http://a.com/", ""],
+    ["http://a.com/(", ""],
+    ["http://a.com/", ")".repeat(1_000_000)],
+    ["http://a.com/", ".".repeat(1_000_000)],
+    ["http://a.com/x.", ""],
+    ["http://a.com:", ""],
+    ["http://a.com@", ""],
+    ["a@b.com", ""],
+    ["a.a@b.com.", ""],
+    ["a.com.", ""],
+    ["[::1]:", ""],
+    ["::1%", ""],
+    ["1.2.3.4:", ""],
+  ];
+  for (const [unit, tail] of cases) {
+    const text = enc.encode(unit.repeat(Math.ceil(2_000_000 / unit.length)) + tail);
+    const t = performance.now();
+    new Extractor().scan(text, () => {});
+    assert.ok(performance.now() - t < 5_000, `${JSON.stringify(unit)} took too long`);
+  }
+});
