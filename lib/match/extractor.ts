@@ -3,12 +3,14 @@
  * e-mail address, hash and cryptocurrency address as a `(kind, start, end)` span, allocating
  * nothing.
  *
- * How it works: a 256-entry class table splits the text into tokens (runs of letters, digits,
- * `.`, `-`, `_`, `:` and non-ASCII bytes) while OR-ing the classes of their bytes together; a
- * token whose classes and length rule out every kind (no dot, no colon, shorter than 14 bytes:
- * most words of a log line) costs nothing more. The others go to the recognisers, which look at
- * the token's bytes and, for URLs and e-mail addresses, at the bytes around it. The token
- * boundaries of each kind are described on {@linkcode Extractor}.
+ * How it works: a token (a run of letters, digits, `.`, `-`, `_`, `:` and non-ASCII bytes, as a
+ * 256-entry class table says) needs a look only when it holds a `.` or `:` or an alphanumeric run
+ * of 14 bytes or more. The scan reads the text as 32-bit words and tests each, without branching
+ * per byte, for those; only the words that pass send the bytes around them to the tokenizer,
+ * which finds the tokens there, OR-s their byte classes together and hands those that may hold
+ * something to the recognisers (which look at the token's bytes and, for URLs and e-mail
+ * addresses, at the bytes around it). The token boundaries of each kind are described on
+ * {@linkcode Extractor}.
  *
  * @module
  */
@@ -210,7 +212,17 @@ export class Extractor {
     };
   }
 
-  /** The kinds this extractor reports, in numeric order. */
+  /**
+   * The kinds this extractor reports, in numeric order.
+   *
+   * @example
+   * ```ts
+   * import { Extractor, SpanKind } from "@mxy/mxy/match";
+   * import assert from "node:assert/strict";
+   * const ex = new Extractor({ kinds: [SpanKind.URL, SpanKind.IPV4] });
+   * assert.deepEqual(ex.kinds, [SpanKind.IPV4, SpanKind.URL]);
+   * ```
+   */
   get kinds(): SpanKind[] {
     return ALL_SPAN_KINDS.filter((k) => (this.#mask & (1 << k)) !== 0);
   }
@@ -316,9 +328,9 @@ export class Extractor {
    */
   #window(from: number, to: number): void {
     const bytes = this.#bytes;
-    const lo = this.#done;
     const hi = this.#hi;
-    let q = from > lo ? from : lo;
+    let done = this.#done;
+    let q = from > done ? from : done;
     if (to > hi) to = hi;
     while (q < to) {
       if (CHAR_CLASS[bytes[q]] === 0) {
@@ -326,7 +338,7 @@ export class Extractor {
         continue;
       }
       let s = q;
-      while (s > lo && CHAR_CLASS[bytes[s - 1]] !== 0) s--;
+      while (s > done && CHAR_CLASS[bytes[s - 1]] !== 0) s--;
       // the two hex digits of a percent-escape belong to no token
       if (
         s > this.#lo && bytes[s - 1] === B_PERCENT && HEX_VALUE[bytes[s]] !== 255 &&
@@ -350,9 +362,10 @@ export class Extractor {
         // (a dotted token of digits only is an IPv4 address, 7 bytes at least)
         this.#piece(s, e, f);
       }
-      this.#done = resume > q ? resume : q + 1;
-      q = this.#done;
+      done = resume > q ? resume : q + 1;
+      q = done;
     }
+    this.#done = done;
   }
 
   /**

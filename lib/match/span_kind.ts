@@ -45,7 +45,17 @@ export const SpanKind = {
 /** One of the {@linkcode SpanKind} values. */
 export type SpanKind = typeof SpanKind[keyof typeof SpanKind];
 
-/** Every kind, in numeric order. */
+/**
+ * Every kind, in numeric order: what an `Extractor` reports by default.
+ *
+ * @example
+ * ```ts
+ * import { ALL_SPAN_KINDS, SpanKind } from "@mxy/mxy/match";
+ * import assert from "node:assert/strict";
+ * assert.equal(ALL_SPAN_KINDS.length, 11);
+ * assert.equal(ALL_SPAN_KINDS[0], SpanKind.IPV4);
+ * ```
+ */
 export const ALL_SPAN_KINDS: readonly SpanKind[] = Object.freeze(
   Object.values(SpanKind).sort((a, b) => a - b),
 );
