@@ -31,6 +31,11 @@ const F_WILDCARD = 2;
 const F_EXCEPTION = 4;
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
+/** Bytes of the rules text. */
+const B_NEWLINE = 0x0a;
+const B_SPACE = 0x20;
+const B_BANG = 0x21;
+const B_STAR = 0x2a;
 const FNV_PRIME = 0x01000193;
 
 interface Table {
@@ -52,61 +57,71 @@ interface Table {
 
 let table: Table | undefined;
 
-/** Hash of `bytes[start..end)` read from the last byte to the first, ASCII-folded. */
-function hashReversed(bytes: Uint8Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ asciiLower(bytes[i]), FNV_PRIME);
-  return h;
-}
-
+/**
+ * Builds the table from the rules text in one pass over its bytes: keys point into the encoded
+ * text itself, and each rule inserts its dot-suffixes from the right, the table finding the ones
+ * already there.
+ */
 function build(): Table {
-  const enc = new TextEncoder();
-  // name → flags, for every rule and every dot-suffix of a rule
-  const entries = new Map<string, number>();
-  const add = (name: string, flag: number) => {
-    entries.set(name, (entries.get(name) ?? 0) | flag);
-    for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", dot + 1)) {
-      const suffix = name.slice(dot + 1);
-      if (!entries.has(suffix)) entries.set(suffix, 0);
-    }
-  };
-  for (const line of PSL_RULES.split("\n")) {
-    for (const rule of line.split(" ")) {
-      if (rule === "") continue;
-      if (rule.startsWith("!")) add(rule.slice(1), F_EXCEPTION);
-      else if (rule.startsWith("*.")) add(rule.slice(2), F_WILDCARD);
-      else add(rule, F_RULE);
-    }
+  const text = new TextEncoder().encode(PSL_RULES);
+  let capacity = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === B_DOT || c === B_NEWLINE || c === B_SPACE) capacity++;
   }
-  const n = entries.size;
   let size = 1;
-  while (size < n * 2) size <<= 1;
-  const encoded = [...entries.keys()].map((k) => enc.encode(k));
-  const keys = new Uint8Array(encoded.reduce((s, k) => s + k.length, 0));
+  while (size < capacity * 2) size <<= 1;
   const t: Table = {
-    keys,
-    keyStart: new Int32Array(n),
-    keyLength: new Uint16Array(n),
-    hash: new Int32Array(n),
-    flags: new Uint8Array(n),
+    keys: text,
+    keyStart: new Int32Array(capacity),
+    keyLength: new Uint16Array(capacity),
+    hash: new Int32Array(capacity),
+    flags: new Uint8Array(capacity),
     slots: new Int32Array(size),
     mask: size - 1,
   };
-  let offset = 0;
-  let index = 0;
-  for (const flags of entries.values()) {
-    const key = encoded[index];
-    keys.set(key, offset);
-    t.keyStart[index] = offset;
-    t.keyLength[index] = key.length;
-    t.flags[index] = flags;
-    const h = hashReversed(keys, offset, offset + key.length);
-    t.hash[index] = h;
-    let slot = h & t.mask;
-    while (t.slots[slot] !== 0) slot = (slot + 1) & t.mask;
-    t.slots[slot] = index + 1;
-    offset += key.length;
-    index++;
+  let entries = 0;
+  let ruleStart = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && text[i] !== B_NEWLINE && text[i] !== B_SPACE) continue;
+    const ruleEnd = i;
+    let start = ruleStart;
+    ruleStart = i + 1;
+    if (start === ruleEnd) continue;
+    let flag = F_RULE;
+    if (text[start] === B_BANG) {
+      flag = F_EXCEPTION;
+      start++;
+    } else if (text[start] === B_STAR) {
+      flag = F_WILDCARD;
+      start += 2;
+    }
+    // every dot-suffix of the rule, shortest first
+    let h = FNV_OFFSET;
+    let j = ruleEnd - 1;
+    while (true) {
+      while (j >= start && text[j] !== B_DOT) {
+        h = Math.imul(h ^ text[j], FNV_PRIME);
+        j--;
+      }
+      const labelStart = j + 1;
+      let e = find(t, h, text, labelStart, ruleEnd);
+      if (e < 0) {
+        e = entries++;
+        t.keyStart[e] = labelStart;
+        t.keyLength[e] = ruleEnd - labelStart;
+        t.hash[e] = h;
+        let slot = h & t.mask;
+        while (t.slots[slot] !== 0) slot = (slot + 1) & t.mask;
+        t.slots[slot] = e + 1;
+      }
+      if (labelStart === start) {
+        t.flags[e] |= flag;
+        break;
+      }
+      h = Math.imul(h ^ B_DOT, FNV_PRIME);
+      j--;
+    }
   }
   return t;
 }

@@ -298,8 +298,7 @@ export class Extractor {
       const low = (x - 0x30303030) & ~x & 0x80808080;
       if (anchor !== 0 || (low | prevLow) === 0) {
         const p = (w << 2) - base;
-        this.#window(anchor !== 0 ? p : p - 4, p + 4);
-        const next = (base + this.#done) >> 2;
+        const next = (base + this.#window(anchor !== 0 ? p : p - 4, p + 4)) >> 2;
         if (next > w) {
           w = next;
           prevLow = 0x80;
@@ -325,8 +324,10 @@ export class Extractor {
   /**
    * Analyses every token that has a byte in `[from, to)` and does not start before
    * {@linkcode Extractor.#done}, and moves `#done` past them.
+   *
+   * @returns The new `#done`.
    */
-  #window(from: number, to: number): void {
+  #window(from: number, to: number): number {
     const bytes = this.#bytes;
     const hi = this.#hi;
     let done = this.#done;
@@ -366,6 +367,7 @@ export class Extractor {
       q = done;
     }
     this.#done = done;
+    return done;
   }
 
   /**
