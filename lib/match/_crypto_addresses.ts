@@ -23,7 +23,7 @@ for (let i = 0; i < BECH32.length; i++) {
   BECH32_VALUE[BECH32.toUpperCase().charCodeAt(i)] = i;
 }
 
-/** Shortest and longest Base58Check address text (a 25-byte payload). */
+/** Shortest Base58Check address text (a 25-byte payload). */
 export const BASE58_MIN = 26;
 /** Longest Base58Check address text. */
 export const BASE58_MAX = 35;

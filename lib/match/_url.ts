@@ -24,6 +24,7 @@ import {
   B_LBRACKET,
   B_PERCENT,
   B_RBRACKET,
+  C_ALNUM,
   C_DIGIT,
   CHAR_CLASS,
 } from "./_char_class.ts";
@@ -55,7 +56,7 @@ for (const c of "/?#") AUTHORITY_END[c.charCodeAt(0)] = 1;
 
 /** Tells whether a byte may be part of a scheme. */
 export function isSchemeChar(c: number): boolean {
-  return (CHAR_CLASS[c] & 7) !== 0 || c === 0x2b || c === 0x2d || c === B_DOT;
+  return (CHAR_CLASS[c] & C_ALNUM) !== 0 || c === 0x2b || c === 0x2d || c === B_DOT;
 }
 
 /** At most this many unbalanced `)` or `]` are dropped from the end of one URL. */
