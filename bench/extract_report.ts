@@ -130,7 +130,7 @@ async function gc(mode: string): Promise<{ events: number; heapGrowth: number; m
       Deno.execPath(),
       "run",
       "-A",
-      "--v8-flags=--trace-gc",
+      "--v8-flags=--trace-gc,--expose-gc",
       child,
       mode,
       String(mb),
