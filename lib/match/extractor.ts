@@ -60,6 +60,9 @@ export interface ExtractorOptions {
   kinds?: readonly SpanKind[];
 }
 
+/** Ranges shorter than this are tokenized byte by byte, without the 32-bit word view. */
+const SHORT_RANGE = 64;
+
 /** The shortest alphanumeric run any kind takes (a bech32 address). */
 const MIN_RUN = BECH32_MIN;
 
@@ -279,6 +282,11 @@ export class Extractor {
    * analyses the tokens there. Everything before {@linkcode Extractor.#done} has been analysed.
    */
   #scanWords(bytes: Uint8Array, start: number, end: number): void {
+    if (end - start < SHORT_RANGE) {
+      // not worth a word view (nor its allocation, for a buffer not seen before)
+      this.#window(start, end);
+      return;
+    }
     const base = bytes.byteOffset;
     const words = this.#wordsOf(bytes);
     // whole words inside the range, as indexes into `words`
@@ -311,7 +319,10 @@ export class Extractor {
     this.#window(Math.max((wEnd << 2) - base, this.#done), end);
   }
 
-  /** A 32-bit view of the whole buffer under `bytes`, made once per buffer. */
+  /**
+   * A 32-bit view of the whole buffer under `bytes`, made once per buffer: scanning many buffers
+   * of 64 bytes or more allocates one view for each (reuse a buffer, or scan chunks).
+   */
   #wordsOf(bytes: Uint8Array): Int32Array {
     const buffer = bytes.buffer;
     if (buffer !== this.#wordBuffer || this.#words.length !== buffer.byteLength >> 2) {

@@ -8,9 +8,9 @@ const enc = new TextEncoder();
 function check(cases: [string, string[]][]): void {
   for (const [text, want] of cases) {
     assert.deepEqual(spans(text), want, JSON.stringify(text));
-    // the same text inside a longer line, at every alignment of the 32-bit scan
+    // the same text inside a line long enough for the 32-bit scan, at every alignment
     for (let pad = 0; pad < 8; pad++) {
-      const line = `${"x ".repeat(pad)}${text} ${"y ".repeat(9)}`;
+      const line = `${"x ".repeat(pad)}${text} ${"y ".repeat(40)}`;
       assert.deepEqual(spans(line), want, JSON.stringify(line));
     }
   }
