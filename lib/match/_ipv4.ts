@@ -1,0 +1,43 @@
+/**
+ * Dotted-quad IPv4 recognition over bytes: exactly four decimal parts 0–255 separated by `.`, no
+ * leading zeros (`01.2.3.4` is refused, as lib/core/ip.ts refuses it: some parsers read it as
+ * octal), nothing else in the range.
+ *
+ * @module
+ */
+import { B_DOT } from "./_char_class.ts";
+
+/**
+ * Tells whether `bytes[start..end)` is exactly a dotted-quad IPv4 address.
+ *
+ * @param bytes The text.
+ * @param start First byte.
+ * @param end One past the last byte.
+ * @returns `true` for `1.2.3.4`, `false` for `1.2.3`, `1.2.3.4.5`, `01.2.3.4`, `256.1.1.1`.
+ */
+export function isIpv4(bytes: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  if (len < 7 || len > 15) return false;
+  let parts = 0;
+  let i = start;
+  while (true) {
+    const first = bytes[i] - 0x30;
+    if (first >>> 0 > 9) return false;
+    let value = first;
+    let digits = 1;
+    i++;
+    while (i < end) {
+      const d = bytes[i] - 0x30;
+      if (d >>> 0 > 9) break;
+      value = value * 10 + d;
+      digits++;
+      i++;
+    }
+    if (digits > 3 || value > 255 || (first === 0 && digits > 1)) return false;
+    parts++;
+    if (i === end) return parts === 4;
+    if (bytes[i] !== B_DOT || parts === 4) return false;
+    i++;
+    if (i === end) return false;
+  }
+}

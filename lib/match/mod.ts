@@ -1,0 +1,31 @@
+/**
+ * Text-indicator extraction for scanning logs against an IOC database: an allocation-free
+ * extractor that finds IP addresses, domain names (checked against the Public Suffix List), URLs,
+ * e-mail addresses, hashes and Bitcoin/Ethereum addresses in bytes with exact token boundaries,
+ * and the helpers a matcher needs around it (registrable and parent domains, ASCII case folding).
+ *
+ * Runs in any JavaScript runtime; imports nothing outside lib/core/.
+ *
+ * @example
+ * ```ts
+ * import { Extractor, forEachParentDomain, SpanKind } from "@mxy/mxy/match";
+ * import assert from "node:assert/strict";
+ *
+ * const log = new TextEncoder().encode("GET http://a.b.evil.com/x from 198.51.100.7");
+ * const domains: string[] = [];
+ * new Extractor({ kinds: [SpanKind.DOMAIN] }).scan(log, (_kind, start, end) => {
+ *   forEachParentDomain(log, (s, e) => {
+ *     domains.push(new TextDecoder().decode(log.subarray(s, e)));
+ *   }, start, end);
+ * });
+ * assert.deepEqual(domains, ["b.evil.com", "evil.com"]);
+ * ```
+ *
+ * @module
+ */
+export { Extractor } from "./extractor.ts";
+export type { ExtractorOptions, SpanHandler } from "./extractor.ts";
+export { ALL_SPAN_KINDS, SpanKind, spanKindFromName, spanKindName } from "./span_kind.ts";
+export { forEachParentDomain, registrableDomain, registrableDomainStart } from "./domain.ts";
+export type { ParentDomainHandler } from "./domain.ts";
+export { lowerSpanInto } from "./fold.ts";

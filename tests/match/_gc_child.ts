@@ -1,0 +1,57 @@
+/**
+ * Child process of tests/match/no_alloc_test.ts and bench/extract_report.ts: scans an access log
+ * with the extractor between two marker lines, so the parent can count the `--trace-gc` lines
+ * printed in between, and prints the heap growth over the loop.
+ *
+ * stdbuf -oL deno run --v8-flags=--trace-gc,--expose-gc tests/match/_gc_child.ts MODE MEGABYTES ROUNDS
+ * MODE: chunk (one scan() per buffer) or line (one scan() per line)
+ */
+import { Extractor } from "../../lib/match/mod.ts";
+import { generateAccessLog } from "../../bench/_access_log.ts";
+
+const [mode = "chunk", megabytes = "8", rounds = "3"] = Deno.args;
+const log = generateAccessLog(Number(megabytes) << 20);
+const lineEnds = new Int32Array(log.length);
+let lines = 0;
+for (let i = log.indexOf(10); i >= 0; i = log.indexOf(10, i + 1)) lineEnds[lines++] = i;
+const counts = new Int32Array(16);
+const onSpan = (kind: number) => {
+  counts[kind]++;
+};
+const extractor = new Extractor();
+
+function round(): void {
+  if (mode === "chunk") {
+    extractor.scan(log, onSpan);
+  } else {
+    let start = 0;
+    for (let l = 0; l < lines; l++) {
+      extractor.scan(log, onSpan, start, lineEnds[l]);
+      start = lineEnds[l] + 1;
+    }
+  }
+}
+
+// warm up: the compiler's own allocations happen here
+for (let i = 0; i < 3; i++) round();
+counts.fill(0);
+// settle the heap (making the log left garbage behind) so that sweeping it does not show as the
+// heap shrinking during the loop: a full collection (with --expose-gc), then a pause for the
+// concurrent sweeper
+(globalThis as { gc?: () => void }).gc?.();
+await new Promise((resolve) => setTimeout(resolve, 100));
+const heapBefore = Deno.memoryUsage().heapUsed;
+console.log("MXY-GC-START");
+const t = performance.now();
+for (let i = 0; i < Number(rounds); i++) round();
+const ms = performance.now() - t;
+console.log("MXY-GC-END");
+const heapAfter = Deno.memoryUsage().heapUsed;
+console.log(JSON.stringify({
+  mode,
+  bytes: log.length * Number(rounds),
+  lines: lines * Number(rounds),
+  spans: counts.reduce((a, b) => a + b, 0),
+  ms,
+  heapGrowth: heapAfter - heapBefore,
+}));
