@@ -253,6 +253,9 @@ export class Walker {
     const useX = (x.opcode & SRC_X) !== 0;
     this.writable(i, x.dst);
     if (op === ALU_END) {
+      if (x.imm !== 16 && x.imm !== 32 && x.imm !== 64) {
+        throw this.ctx.err(i, `Invalid byte swap width ${x.imm} (16, 32 or 64)`);
+      }
       const v = this.readScalar(i, r, x.dst);
       r[x.dst] = isConst(v)
         ? constant(bswap(v.umin, x.imm, is64 || useX))

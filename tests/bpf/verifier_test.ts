@@ -577,3 +577,17 @@ Deno.test("the benchmark programs (long bounded loops) verify under cloud only",
     );
   }
 });
+
+Deno.test("verify() rejects a byte swap of a width other than 16, 32 or 64 in a leniently decoded program", () => {
+  for (const width of [0, 8, 100000, 0x7fffffff, -64]) {
+    const bytes = new Uint8Array(24);
+    const v = new DataView(bytes.buffer);
+    bytes[0] = 0xb7; // mov r0, 5
+    v.setInt32(4, 5, true);
+    bytes[8] = 0xdc; // be r0, width
+    v.setInt32(12, width, true);
+    bytes[16] = 0x95; // exit
+    const prog = decodeProgram(bytes, { strict: false });
+    assert.throws(() => verifyProgram(prog, { profile: CLOUD }), /byte swap width/);
+  }
+});
