@@ -35,7 +35,8 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === "--version" || argv[0] === "-V") {
-      writeSync("stdout", "mxy 0.1.0\n");
+      const { VERSION } = await import("../mod.ts");
+      writeSync("stdout", `mxy ${VERSION}\n`);
       return 0;
     }
     return await dispatch("", COMMANDS, argv);

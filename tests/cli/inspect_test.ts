@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runInspect } from "../../cli/commands/inspect.ts";
 import { main } from "../../cli/main.ts";
 import { fixture } from "../_fixtures.ts";
+import { runMxy } from "../_mxy.ts";
 import { captureIo } from "./_db_io.ts";
 
 const TEST_DATA = fixture("mmdb/test-data");
@@ -39,4 +40,11 @@ Deno.test({
     assert.equal(await main(["inspect"]), 2);
     assert.equal(await main(["inspect", "a", "b"]), 2);
   },
+});
+
+Deno.test("mxy --version prints deno.json's version", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const r = await runMxy(["--version"]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, `mxy ${config.version}\n`);
 });
