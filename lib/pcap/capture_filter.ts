@@ -1,18 +1,28 @@
 /**
- * Filtering captures with classic BPF: keep the packets a program accepts, as
- * `tcpdump -r IN -w OUT EXPR` does. Compiling a filter expression to a program runs tcpdump:
- * `compileFilterExpression` in `@mxy/mxy/deno`.
+ * Filtering captures: keep the packets a filter expression (compiled by `compileFilter`) or a
+ * classic BPF program accepts, as `tcpdump -r IN -w OUT EXPR` does.
  *
  * @module
  */
-import { BpfVm, type CbpfInstruction, cbpfToEbpf, compileCbpf } from "../bpf/mod.ts";
-import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
+import {
+  BpfVm,
+  type CbpfInstruction,
+  type CbpfProgram,
+  cbpfToEbpf,
+  compileCbpf,
+} from "../bpf/mod.ts";
+import { type CaptureSource, forEachPacket, forEachPacketInBytes } from "./capture_reader.ts";
+import { compileFilter } from "./filter_compiler.ts";
+import { parseFilter } from "./_filter_parser.ts";
+import { prefixWireLength, WIRE_PREFIX } from "./_filter_ebpf.ts";
 import { PcapError } from "./pcap_error.ts";
 import { PcapWriter } from "./writer.ts";
-import { LinkType } from "./packet_view.ts";
+import { LinkType, type PacketView } from "./packet_view.ts";
 
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
+/** Output buffer chunk: large, so that big outputs are copied in few pieces. */
+const OUTPUT_CHUNK = 1 << 20;
 
 /** Options for {@linkcode filterCapture}. */
 export interface FilterCaptureOptions {
@@ -21,9 +31,9 @@ export interface FilterCaptureOptions {
   /** Stop after this many kept packets (default: no limit). */
   limit?: number;
   /**
-   * How to run the program: `"classic"` (default: compiled to JavaScript), or `"ebpf"`:
-   * translated to eBPF, verified and run in the eBPF VM under the `cloud` profile (`BPF_LEN` is
-   * then the captured length).
+   * How to run the filter: `"classic"` (default: classic BPF compiled to JavaScript), or
+   * `"ebpf"`: translated to eBPF, verified and run in the eBPF VM under the `cloud` profile.
+   * Both see the captured bytes and the wire length (`len`).
    */
   engine?: "classic" | "ebpf";
   /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
@@ -32,99 +42,218 @@ export interface FilterCaptureOptions {
 
 /** The result of {@linkcode filterCapture}. */
 export interface FilterCaptureResult {
-  /** The kept packets as a classic pcap file (the input's link type, nanosecond timestamps). */
+  /**
+   * The kept packets, with nanosecond timestamps: a classic pcap file with the input's link
+   * type and FCS length, or — when the kept packets have several link types — a pcapng file
+   * with one interface for each.
+   */
   bytes: Uint8Array;
+  /** `"pcap"` or `"pcapng"` (only for several link types). */
+  format: "pcap" | "pcapng";
   /** Packets read. */
   packets: number;
   /** Packets kept. */
   kept: number;
   /** The input's link type (of its first packet; Ethernet when there is none). */
   linktype: number;
+  /** The link types of the input's packets, in order of appearance. */
+  linktypes: number[];
 }
 
-/**
- * Runs a classic program on every packet of a capture and writes the accepted ones (those for
- * which it returns non-zero) to a classic pcap file, as libpcap's offline filter does: the
- * program sees the captured bytes, `BPF_LEN` is the original length, and the packet is kept
- * whole. A capture whose packets have several link types is refused: one program cannot fit
- * them all, and a classic pcap file holds one link type.
- *
- * @param source The capture: bytes (plain or gzip), a stream or a positional source.
- * @param program The classic instructions (validated here).
- * @param options A name for messages, a limit and the engine.
- * @returns The output bytes and counts.
- * @throws {PcapError} `mixed-link-types` for a capture with several link types, or the
- *   reader's errors.
- * @throws {BpfError} `cbpf-invalid` for a program that does not validate.
- * @example
- * ```ts
- * import { filterCapture, PcapWriter } from "@mxy/mxy/pcap";
- * import assert from "node:assert/strict";
- * const w = new PcapWriter({ linktype: 1 });
- * w.writePacket(new Uint8Array([7, 1, 2]));
- * w.writePacket(new Uint8Array([8, 1, 2]));
- * // ldb [0]; jeq #7 → ret #65535 : ret #0
- * const program = [
- *   { code: 0x30, jt: 0, jf: 0, k: 0 },
- *   { code: 0x15, jt: 0, jf: 1, k: 7 },
- *   { code: 0x06, jt: 0, jf: 0, k: 65535 },
- *   { code: 0x06, jt: 0, jf: 0, k: 0 },
- * ];
- * const r = await filterCapture(w.toBytes(), program);
- * assert.deepEqual([r.packets, r.kept], [2, 1]);
- * ```
- */
-export async function filterCapture(
-  source: CaptureSource,
-  program: readonly CbpfInstruction[],
-  options: FilterCaptureOptions = {},
-): Promise<FilterCaptureResult> {
-  const classic = compileCbpf(program);
-  let accept: (buf: Uint8Array, off: number, caplen: number, origlen: number) => boolean;
+type Accept = (v: PacketView) => boolean;
+
+/** Builds the function that runs one classic program on a packet with the chosen engine. */
+function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOptions): Accept {
   if (options.engine === "ebpf") {
     const loaded = new BpfVm({ profile: "cloud" }).load(
-      cbpfToEbpf(program, { maxPacket: MAX_PACKET }),
+      cbpfToEbpf(prefixWireLength(program), { maxPacket: MAX_PACKET + WIRE_PREFIX }),
       {
-        input: { kind: "packet", size: MAX_PACKET },
+        input: { kind: "packet", size: MAX_PACKET + WIRE_PREFIX },
         jit: options.jit ?? false,
         name: "classic filter",
       },
     );
-    accept = (buf, off, caplen) =>
-      loaded.run(buf.subarray(off, off + Math.min(caplen, MAX_PACKET))) !== 0n;
-  } else {
-    accept = (buf, off, caplen, origlen) => classic.runAt(buf, off, caplen, origlen) !== 0;
+    const scratch = new Uint8Array(MAX_PACKET + WIRE_PREFIX);
+    const dv = new DataView(scratch.buffer);
+    return (v) => {
+      const n = Math.min(v.caplen, MAX_PACKET);
+      dv.setUint32(0, v.origlen >>> 0);
+      scratch.set(v.buf.subarray(v.dataOffset, v.dataOffset + n), WIRE_PREFIX);
+      return loaded.run(scratch.subarray(0, n + WIRE_PREFIX)) !== 0n;
+    };
   }
-  let writer: PcapWriter | null = null;
-  let linktype = -1;
+  const classic: CbpfProgram = compileCbpf(program);
+  return (v) => classic.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0;
+}
+
+/** Writes kept packets: classic pcap while they share one link type, pcapng beyond. */
+class FilterOutput {
+  #writer: PcapWriter | null = null;
+  #format: "pcap" | "pcapng" = "pcap";
+  /** Interface id per link-type key (`linktype:fcsLen`), for pcapng. */
+  #ifaces = new Map<string, number>();
+  #classicKey = "";
+
+  write(v: PacketView): void {
+    const key = `${v.linktype}:${v.fcsLen}`;
+    if (this.#writer === null) {
+      this.#writer = new PcapWriter({
+        format: "pcap",
+        linktype: v.linktype,
+        fcsLen: v.fcsLen,
+        nanos: true,
+        bufferSize: OUTPUT_CHUNK,
+      });
+      this.#classicKey = key;
+    } else if (this.#format === "pcap" && key !== this.#classicKey) this.#toPcapng();
+    const data = v.buf.subarray(v.dataOffset, v.dataOffset + v.caplen);
+    if (this.#format === "pcap") {
+      this.#writer.writePacket(data, { tsSec: v.tsSec, tsNsec: v.tsNsec, origlen: v.origlen });
+      return;
+    }
+    this.#writer.writePacket(data, {
+      tsSec: v.tsSec,
+      tsNsec: v.tsNsec,
+      origlen: v.origlen,
+      iface: this.#iface(v.linktype, v.fcsLen),
+    });
+  }
+
+  #iface(linktype: number, fcsLen: number): number {
+    const key = `${linktype}:${fcsLen}`;
+    let id = this.#ifaces.get(key);
+    if (id === undefined) {
+      id = this.#writer!.addInterface(linktype, { fcsLen });
+      this.#ifaces.set(key, id);
+    }
+    return id;
+  }
+
+  /** Rewrites what was written so far as pcapng, to add a second link type. */
+  #toPcapng(): void {
+    const classic = this.#writer!.toBytes();
+    const [linktype, fcsLen] = this.#classicKey.split(":").map(Number);
+    const ng = new PcapWriter({
+      format: "pcapng",
+      linktype,
+      fcsLen,
+      nanos: true,
+      bufferSize: OUTPUT_CHUNK,
+    });
+    this.#writer = ng;
+    this.#format = "pcapng";
+    this.#ifaces.set(this.#classicKey, 0);
+    // Synchronous for bytes: the classic file just written is read back in place.
+    forEachPacketInBytes(classic, (p) => {
+      ng.writePacket(p.buf.subarray(p.dataOffset, p.dataOffset + p.caplen), {
+        tsSec: p.tsSec,
+        tsNsec: p.tsNsec,
+        origlen: p.origlen,
+        iface: 0,
+      });
+    });
+  }
+
+  finish(linktype: number, fcsLen: number): { bytes: Uint8Array; format: "pcap" | "pcapng" } {
+    const w = this.#writer ??
+      new PcapWriter({ format: "pcap", linktype, fcsLen, nanos: true });
+    return { bytes: w.toBytes(), format: this.#format };
+  }
+}
+
+/**
+ * Runs a filter on every packet of a capture and writes the accepted ones, as libpcap's offline
+ * filter does: the filter sees the captured bytes, `len` is the original (wire) length, and the
+ * packet is kept whole. The filter is a pcap-filter expression, compiled with
+ * {@linkcode compileFilter} for the link type (and, for `NULL`, the byte order) of each
+ * interface — so a pcapng capture mixing link types is filtered too, into a pcapng output — or
+ * a classic BPF program, which fits one link type: a capture with several is refused.
+ *
+ * @param source The capture: bytes (plain or gzip), a stream or a positional source.
+ * @param filter A filter expression (`"tcp port 80"`) or classic instructions (validated here).
+ * @param options A name for messages, a limit and the engine.
+ * @returns The output bytes and counts.
+ * @throws {PcapError} `filter-syntax` or `bad-filter-expression` for an expression that does not
+ *   compile (with its column), `mixed-link-types` for a program and a capture with several link
+ *   types, or the reader's errors.
+ * @throws {BpfError} `cbpf-invalid` for a program that does not validate.
+ * @example
+ * ```ts
+ * import { filterCapture, forEachPacketInBytes, PcapWriter } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const w = new PcapWriter({ linktype: 1 });
+ * w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.53", proto: "udp", dstPort: 53 }));
+ * w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.80", proto: "tcp", dstPort: 80 }));
+ * const r = await filterCapture(w.toBytes(), "udp port 53");
+ * assert.deepEqual([r.packets, r.kept], [2, 1]);
+ * forEachPacketInBytes(r.bytes, (v) => assert.equal(v.caplen, 42));
+ * ```
+ */
+export async function filterCapture(
+  source: CaptureSource,
+  filter: string | readonly CbpfInstruction[],
+  options: FilterCaptureOptions = {},
+): Promise<FilterCaptureResult> {
+  const expression = typeof filter === "string" ? filter : null;
+  // A syntax error is reported before anything is read.
+  if (expression !== null) parseFilter(expression);
+  const fixed = expression === null
+    ? acceptor(filter as readonly CbpfInstruction[], options)
+    : null;
+  const compiled = new Map<number, Accept>();
+  const output = new FilterOutput();
+  const linktypes: number[] = [];
+  let firstFcs = -1;
+  let accept: Accept = () => false;
+  let current = -1;
   let packets = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const summary = await forEachPacket(source, (v) => {
     packets++;
-    if (linktype < 0) {
-      linktype = v.linktype;
-    } else if (v.linktype !== linktype) {
-      throw new PcapError(
-        "mixed-link-types",
-        `Packet ${v.number} has link type ${v.linktype} but the first packet has ${linktype}: one classic program cannot filter both`,
-        { file: options.name, packets: packets - 1 },
-      );
+    // One key per program: the link type, and the byte order where NULL needs it.
+    const key = v.linktype * 2 + (v.linktype === LinkType.NULL && !v.littleEndian ? 1 : 0);
+    if (key !== current) {
+      if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
+      if (firstFcs < 0) firstFcs = v.fcsLen;
+      if (fixed !== null) {
+        if (linktypes.length > 1) {
+          throw new PcapError(
+            "mixed-link-types",
+            `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
+              linktypes[0]
+            }: one classic program cannot filter both`,
+            { file: options.name, packets: packets - 1 },
+          );
+        }
+        accept = fixed;
+      } else {
+        let a = compiled.get(key);
+        if (a === undefined) {
+          a = acceptor(
+            compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
+            options,
+          );
+          compiled.set(key, a);
+        }
+        accept = a;
+      }
+      current = key;
     }
-    if (!accept(v.buf, v.dataOffset, v.caplen, v.origlen)) return true;
-    if (writer === null) writer = new PcapWriter({ format: "pcap", linktype, nanos: true });
-    writer.writeView(v);
+    if (!accept(v)) return true;
+    output.write(v);
     kept++;
     return kept < limit;
   }, { decode: false, name: options.name });
-  if (linktype < 0) linktype = summary.linktypes[0] ?? LinkType.ETHERNET;
-  const out: PcapWriter = writer ?? new PcapWriter({ format: "pcap", linktype, nanos: true });
-  return { bytes: out.toBytes(), packets, kept, linktype };
+  const linktype = linktypes[0] ?? summary.linktypes[0] ?? LinkType.ETHERNET;
+  const out = output.finish(linktype, Math.max(firstFcs, 0));
+  return { bytes: out.bytes, format: out.format, packets, kept, linktype, linktypes };
 }
 
 /**
- * Returns the link type of a capture's first packet (Ethernet when it has none), to compile a
- * filter expression for it. Reads only up to the first packet.
+ * Returns the link type of a capture's first packet (Ethernet when it has none). Reads only up
+ * to the first packet.
  *
  * @param source The capture: bytes, a stream or a positional source.
  * @returns The link type number.

@@ -192,6 +192,11 @@ export class PacketView {
   iface = 0;
   /** pcapng section index (0 for classic pcap). */
   section = 0;
+  /**
+   * Byte order of the file (classic pcap) or section (pcapng) the packet came from: the byte
+   * order of the machine that wrote it, which `LinkType.NULL` headers use.
+   */
+  littleEndian = true;
   /** Offset of the packet's first byte in `buf`. */
   dataOffset = 0;
 

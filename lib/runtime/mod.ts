@@ -13,4 +13,3 @@ export * from "./output_file.ts";
 export * from "./database.ts";
 export * from "./capture_file.ts";
 export * from "./watch.ts";
-export * from "./filter_expression.ts";
