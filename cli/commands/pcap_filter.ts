@@ -7,17 +7,17 @@
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
-import { openCaptureFile, readFile, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { openCaptureFile, openOutputFile, readFile } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy pcap filter (--expr EXPR | --cbpf FILE) IN -o OUT [options]
 
 Runs a filter on every packet of the capture IN (pcap or pcapng, plain or .gz; - for standard
-input) and writes the packets it accepts to OUT as a classic pcap file with nanosecond
-timestamps, IN's link type and FCS length (a pcapng file when the kept packets have several
-link types), as "tcpdump -r IN -w OUT EXPR" does. Filters see the captured bytes; "len",
-"less" and "greater" use the length on the wire; loads outside the captured bytes and division
-by zero reject the packet.
+input) and writes the packets it accepts to OUT, as "tcpdump -r IN -w OUT EXPR" does, in IN's
+format: classic pcap with IN's link type, FCS length, byte order and timestamp resolution, or
+pcapng with one interface per link type (a pcapng capture may mix link types). Filters see the
+captured bytes; "len", "less" and "greater" use the length on the wire; loads outside the
+captured bytes and division by zero reject the packet.
 
 Options:
   --expr EXPR       a pcap-filter expression such as 'tcp port 80', compiled by mxy for the
@@ -83,6 +83,8 @@ export const command: Command = {
       ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
       : expr;
     const file = await openCaptureFile(input);
+    // The output streams to a temporary file, renamed over OUT at the end.
+    const target = openOutputFile(out);
     let r;
     try {
       r = await filterCapture(file.source, filter, {
@@ -90,13 +92,15 @@ export const command: Command = {
         limit: countText === "" ? undefined : Number(countText),
         engine,
         jit: flags.values.jit === true,
+        sink: (chunk) => target.write(chunk),
       });
+      target.commit();
     } catch (e) {
+      target.abort();
       throw e instanceof PcapError && e.column !== undefined ? pointAt(e, expr) : e;
     } finally {
       file.close();
     }
-    await writeFileAtomic(out, r.bytes);
     if (flags.values.quiet !== true) {
       writeSync("stderr", `kept ${r.kept} of ${r.packets} packets -> ${out}\n`);
     }

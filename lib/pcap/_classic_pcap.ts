@@ -130,6 +130,8 @@ export function parseClassicRecords(
     view.iface = 0;
     view.section = 0;
     view.littleEndian = p.littleEndian;
+    view.format = "pcap";
+    view.nanos = p.nanos;
     view.fileOffset = base + pos;
     view.number = ++p.packets;
     p.capturedBytes += incl;

@@ -68,9 +68,11 @@ type Hole = [Block, boolean];
 
 /**
  * A boolean expression under construction: a constant, or an entry block with the jumps that
- * still need to be pointed at whatever happens when it is true (`t`) or false (`f`).
+ * still need to be pointed at whatever happens when it is true (`t`) or false (`f`). `lead`
+ * says that libpcap's graph for it starts with a constant block (`gen_true`/`gen_false`, kept
+ * until its optimizer's last pass), which matters for what its `opt_root` keeps.
  */
-export type Frag = { c: boolean } | { entry: Block; t: Hole[]; f: Hole[] };
+export type Frag = { c: boolean } | { entry: Block; t: Hole[]; f: Hole[]; lead: boolean };
 
 /** The constant true expression. */
 export const TRUE: Frag = { c: true };
@@ -87,7 +89,7 @@ export const FALSE: Frag = { c: false };
  */
 export function test(stmts: Stmt[], jcode: number, k: number): Frag {
   const b = new Block(stmts, jcode, k >>> 0);
-  return { entry: b, t: [[b, true]], f: [[b, false]] };
+  return { entry: b, t: [[b, true]], f: [[b, false]], lead: false };
 }
 
 function patch(holes: Hole[], to: Target): void {
@@ -105,10 +107,15 @@ function patch(holes: Hole[], to: Target): void {
  * @returns The conjunction.
  */
 export function and(a: Frag, b: Frag): Frag {
-  if ("c" in a) return a.c ? b : a;
-  if ("c" in b) return b.c ? a : { entry: a.entry, t: [], f: [...a.t, ...a.f] };
+  if ("c" in a) return a.c ? led(b) : a;
+  if ("c" in b) return b.c ? a : { entry: a.entry, t: [], f: [...a.t, ...a.f], lead: a.lead };
   patch(a.t, b.entry);
-  return { entry: a.entry, t: b.t, f: [...a.f, ...b.f] };
+  return { entry: a.entry, t: b.t, f: [...a.f, ...b.f], lead: a.lead };
+}
+
+/** The expression, now preceded by a constant block in libpcap's graph. */
+function led(b: Frag): Frag {
+  return "c" in b ? b : { ...b, lead: true };
 }
 
 /**
@@ -119,10 +126,10 @@ export function and(a: Frag, b: Frag): Frag {
  * @returns The disjunction.
  */
 export function or(a: Frag, b: Frag): Frag {
-  if ("c" in a) return a.c ? a : b;
-  if ("c" in b) return b.c ? { entry: a.entry, t: [...a.t, ...a.f], f: [] } : a;
+  if ("c" in a) return a.c ? a : led(b);
+  if ("c" in b) return b.c ? { entry: a.entry, t: [...a.t, ...a.f], f: [], lead: a.lead } : a;
   patch(a.f, b.entry);
-  return { entry: a.entry, t: [...a.t, ...b.t], f: b.f };
+  return { entry: a.entry, t: [...a.t, ...b.t], f: b.f, lead: a.lead };
 }
 
 /**
@@ -133,18 +140,19 @@ export function or(a: Frag, b: Frag): Frag {
  */
 export function not(a: Frag): Frag {
   if ("c" in a) return { c: !a.c };
-  return { entry: a.entry, t: a.f, f: a.t };
+  return { entry: a.entry, t: a.f, f: a.t, lead: a.lead };
 }
 
 /**
  * Points every open jump at a verdict: true keeps the packet, false drops it.
  *
  * @param a The whole filter (consumed).
- * @returns The program's first block or verdict.
+ * @returns The program's first block or verdict, and whether libpcap's starts with a constant
+ *   block.
  */
-export function finish(a: Frag): Target {
-  if ("c" in a) return a.c ? ACCEPT : REJECT;
+export function finish(a: Frag): { root: Target; lead: boolean } {
+  if ("c" in a) return { root: a.c ? ACCEPT : REJECT, lead: true };
   patch(a.t, ACCEPT);
   patch(a.f, REJECT);
-  return a.entry;
+  return { root: a.entry, lead: a.lead };
 }

@@ -235,6 +235,8 @@ const RE_HID = new RegExp(`${N}(?:\\.${N}){1,3}`, "y");
 const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
 const RE_ESCAPED = /\\[^ !()\n\t]+/y;
 const RE_AID = new RegExp(`\\$${B}`, "y");
+/** The characters a MAC or IPv6 address (or a dotted IPv4 tail) is made of. */
+const RE_ADDRESS_RUN = /[0-9A-Fa-f:.-]*/y;
 const RE_BOGUS_MAC = new RegExp(`${B}:+(?:${B}:+)+`, "y");
 const RE_MACS = [
   `${B}:${B}:${B}:${B}:${B}:${B}`,
@@ -359,11 +361,18 @@ export function tokenizeFilter(expression: string): FilterToken[] {
       }
     }
     consider("aid", matchLength(RE_AID, expression, i));
-    consider("eid", longest(RE_MACS, expression, i));
+    // MAC and IPv6 forms need a separator within their hex digits: skip the patterns otherwise.
+    RE_ADDRESS_RUN.lastIndex = i;
+    const run = RE_ADDRESS_RUN.exec(expression)?.[0] ?? "";
+    if (/[:.-]/.test(run) || run.length >= 12) {
+      consider("eid", longest(RE_MACS, expression, i));
+    }
     consider("num", matchLength(RE_NUM, expression, i));
     consider("hid", matchLength(RE_HID, expression, i));
-    consider("hid6", longest(RE_V6, expression, i));
-    consider("bogus-mac", matchLength(RE_BOGUS_MAC, expression, i));
+    if (run.includes(":")) {
+      consider("hid6", longest(RE_V6, expression, i));
+      consider("bogus-mac", matchLength(RE_BOGUS_MAC, expression, i));
+    }
     const idLen = matchLength(RE_ID, expression, i);
     if (idLen > len) {
       // A keyword or named number only when the whole name is one (flex: longest match).

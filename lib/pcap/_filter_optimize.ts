@@ -360,14 +360,15 @@ function branchPass(root: Block): boolean {
 
 /**
  * Skips a root whose branches meet, keeping its statements (libpcap's opt_root): a load in it
- * still rejects a packet too short for it, unless nothing is left but a verdict.
+ * still rejects a packet too short for it, unless nothing is left but a verdict. When libpcap's
+ * root is a constant block (`lead`), what it keeps is a constant load: nothing to keep here.
  */
-function skipRoot(root: Target): Target {
+function skipRoot(root: Target, lead: boolean): Target {
   if (!(root instanceof Block)) return root;
   const stmts = root.stmts;
   let t: Target = root;
   while (t instanceof Block && t.jt === t.jf) t = t.jt!;
-  if (t instanceof Block && t !== root) t.stmts = [...stmts, ...t.stmts];
+  if (t instanceof Block && t !== root && !lead) t.stmts = [...stmts, ...t.stmts];
   return t;
 }
 
@@ -425,11 +426,15 @@ function dropRedundant(root: Target): void {
 /**
  * Optimizes the graph and assembles it into classic BPF.
  *
- * @param root The first block (or a verdict).
+ * @param graph The first block (or a verdict), and whether libpcap's starts with a constant.
  * @param snaplen The value `ret` returns for a kept packet.
  * @returns The program.
  */
-export function assembleFilter(root: Target, snaplen: number): CbpfInstruction[] {
+export function assembleFilter(
+  graph: { root: Target; lead: boolean },
+  snaplen: number,
+): CbpfInstruction[] {
+  let root = graph.root;
   if (root instanceof Block) {
     for (let i = 0; i < 100 && branchPass(root); i++) {
       // until nothing moves
@@ -437,7 +442,7 @@ export function assembleFilter(root: Target, snaplen: number): CbpfInstruction[]
   }
   root = mergeIdentical(root);
   dropRedundant(root);
-  root = skipRoot(root);
+  root = skipRoot(root, graph.lead);
   return layout(root, snaplen);
 }
 

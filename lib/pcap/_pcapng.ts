@@ -341,6 +341,8 @@ function packetBlock(
   view.iface = id;
   view.section = p.sections - 1;
   view.littleEndian = le;
+  view.format = "pcapng";
+  view.nanos = false;
   view.fileOffset = base + pos;
   view.number = ++p.packets;
   p.capturedBytes += incl;

@@ -11,18 +11,16 @@ import {
   cbpfToEbpf,
   compileCbpf,
 } from "../bpf/mod.ts";
-import { type CaptureSource, forEachPacket, forEachPacketInBytes } from "./capture_reader.ts";
+import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
 import { compileFilter } from "./filter_compiler.ts";
 import { parseFilter } from "./_filter_parser.ts";
 import { prefixWireLength, WIRE_PREFIX } from "./_filter_ebpf.ts";
+import { FilterOutput, type OutputFormat } from "./_filter_output.ts";
 import { PcapError } from "./pcap_error.ts";
-import { PcapWriter } from "./writer.ts";
 import { LinkType, type PacketView } from "./packet_view.ts";
 
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
-/** Output buffer chunk: large, so that big outputs are copied in few pieces. */
-const OUTPUT_CHUNK = 1 << 20;
 
 /** Options for {@linkcode filterCapture}. */
 export interface FilterCaptureOptions {
@@ -38,17 +36,27 @@ export interface FilterCaptureOptions {
   engine?: "classic" | "ebpf";
   /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
   jit?: boolean;
+  /**
+   * Receives the output in pieces as it is written (each valid only during the call: its memory
+   * is reused), so that memory stays bounded; the result's `chunks` and `bytes` are then empty.
+   */
+  sink?: (chunk: Uint8Array) => void;
 }
 
 /** The result of {@linkcode filterCapture}. */
 export interface FilterCaptureResult {
   /**
-   * The kept packets, with nanosecond timestamps: a classic pcap file with the input's link
-   * type and FCS length, or — when the kept packets have several link types — a pcapng file
-   * with one interface for each.
+   * The kept packets in the input's format: classic pcap with the input's link type, FCS length,
+   * byte order and timestamp resolution (its records are copied as they are), or pcapng with one
+   * interface for each link type and FCS length among them (nanosecond timestamps).
    */
-  bytes: Uint8Array;
-  /** `"pcap"` or `"pcapng"` (only for several link types). */
+  readonly bytes: Uint8Array;
+  /**
+   * The same output in pieces, in order (`bytes` is their concatenation, made when first read):
+   * write them one after the other to avoid the copy.
+   */
+  chunks: readonly Uint8Array[];
+  /** `"pcap"` or `"pcapng"`: the input's format. */
   format: "pcap" | "pcapng";
   /** Packets read. */
   packets: number;
@@ -86,88 +94,26 @@ function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOpt
   return (v) => classic.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0;
 }
 
-/** Writes kept packets: classic pcap while they share one link type, pcapng beyond. */
-class FilterOutput {
-  #writer: PcapWriter | null = null;
-  #format: "pcap" | "pcapng" = "pcap";
-  /** Interface id per link-type key (`linktype:fcsLen`), for pcapng. */
-  #ifaces = new Map<string, number>();
-  #classicKey = "";
-
-  write(v: PacketView): void {
-    const key = `${v.linktype}:${v.fcsLen}`;
-    if (this.#writer === null) {
-      this.#writer = new PcapWriter({
-        format: "pcap",
-        linktype: v.linktype,
-        fcsLen: v.fcsLen,
-        nanos: true,
-        bufferSize: OUTPUT_CHUNK,
-      });
-      this.#classicKey = key;
-    } else if (this.#format === "pcap" && key !== this.#classicKey) this.#toPcapng();
-    const data = v.buf.subarray(v.dataOffset, v.dataOffset + v.caplen);
-    if (this.#format === "pcap") {
-      this.#writer.writePacket(data, { tsSec: v.tsSec, tsNsec: v.tsNsec, origlen: v.origlen });
-      return;
-    }
-    this.#writer.writePacket(data, {
-      tsSec: v.tsSec,
-      tsNsec: v.tsNsec,
-      origlen: v.origlen,
-      iface: this.#iface(v.linktype, v.fcsLen),
-    });
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
-
-  #iface(linktype: number, fcsLen: number): number {
-    const key = `${linktype}:${fcsLen}`;
-    let id = this.#ifaces.get(key);
-    if (id === undefined) {
-      id = this.#writer!.addInterface(linktype, { fcsLen });
-      this.#ifaces.set(key, id);
-    }
-    return id;
-  }
-
-  /** Rewrites what was written so far as pcapng, to add a second link type. */
-  #toPcapng(): void {
-    const classic = this.#writer!.toBytes();
-    const [linktype, fcsLen] = this.#classicKey.split(":").map(Number);
-    const ng = new PcapWriter({
-      format: "pcapng",
-      linktype,
-      fcsLen,
-      nanos: true,
-      bufferSize: OUTPUT_CHUNK,
-    });
-    this.#writer = ng;
-    this.#format = "pcapng";
-    this.#ifaces.set(this.#classicKey, 0);
-    // Synchronous for bytes: the classic file just written is read back in place.
-    forEachPacketInBytes(classic, (p) => {
-      ng.writePacket(p.buf.subarray(p.dataOffset, p.dataOffset + p.caplen), {
-        tsSec: p.tsSec,
-        tsNsec: p.tsNsec,
-        origlen: p.origlen,
-        iface: 0,
-      });
-    });
-  }
-
-  finish(linktype: number, fcsLen: number): { bytes: Uint8Array; format: "pcap" | "pcapng" } {
-    const w = this.#writer ??
-      new PcapWriter({ format: "pcap", linktype, fcsLen, nanos: true });
-    return { bytes: w.toBytes(), format: this.#format };
-  }
+  return out;
 }
 
 /**
- * Runs a filter on every packet of a capture and writes the accepted ones, as libpcap's offline
- * filter does: the filter sees the captured bytes, `len` is the original (wire) length, and the
- * packet is kept whole. The filter is a pcap-filter expression, compiled with
- * {@linkcode compileFilter} for the link type (and, for `NULL`, the byte order) of each
- * interface — so a pcapng capture mixing link types is filtered too, into a pcapng output — or
- * a classic BPF program, which fits one link type: a capture with several is refused.
+ * Runs a filter on every packet of a capture and writes the accepted ones in the capture's format,
+ * as libpcap's offline filter does: the filter sees the captured bytes, `len` is the original
+ * (wire) length, and the packet is kept whole. The filter is a pcap-filter expression, compiled
+ * with {@linkcode compileFilter} for the link type (and, for `NULL`, the byte order) of each
+ * interface — so a pcapng capture mixing link types is filtered too — or a classic BPF program,
+ * which fits one link type: a capture with several is refused.
  *
  * @param source The capture: bytes (plain or gzip), a stream or a positional source.
  * @param filter A filter expression (`"tcp port 80"`) or classic instructions (validated here).
@@ -202,9 +148,9 @@ export async function filterCapture(
     ? acceptor(filter as readonly CbpfInstruction[], options)
     : null;
   const compiled = new Map<number, Accept>();
-  const output = new FilterOutput();
+  const output = new FilterOutput(options.sink ?? null);
   const linktypes: number[] = [];
-  let firstFcs = -1;
+  let first = null as OutputFormat | null;
   let accept: Accept = () => false;
   let current = -1;
   let packets = 0;
@@ -216,7 +162,13 @@ export async function filterCapture(
     const key = v.linktype * 2 + (v.linktype === LinkType.NULL && !v.littleEndian ? 1 : 0);
     if (key !== current) {
       if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
-      if (firstFcs < 0) firstFcs = v.fcsLen;
+      first ??= {
+        linktype: v.linktype,
+        fcsLen: v.fcsLen,
+        format: v.format,
+        nanos: v.nanos,
+        littleEndian: v.littleEndian,
+      };
       if (fixed !== null) {
         if (linktypes.length > 1) {
           throw new PcapError(
@@ -245,10 +197,29 @@ export async function filterCapture(
     output.write(v);
     kept++;
     return kept < limit;
-  }, { decode: false, name: options.name });
+  }, { decode: false, name: options.name, onRefill: () => output.flush() });
   const linktype = linktypes[0] ?? summary.linktypes[0] ?? LinkType.ETHERNET;
-  const out = output.finish(linktype, Math.max(firstFcs, 0));
-  return { bytes: out.bytes, format: out.format, packets, kept, linktype, linktypes };
+  output.finish(
+    first ?? {
+      linktype,
+      fcsLen: 0,
+      format: summary.format,
+      nanos: summary.nanos,
+      littleEndian: true,
+    },
+  );
+  let joined: Uint8Array | null = null;
+  return {
+    get bytes(): Uint8Array {
+      return joined ??= concat(output.chunks);
+    },
+    chunks: output.chunks,
+    format: first?.format ?? summary.format,
+    packets,
+    kept,
+    linktype,
+    linktypes,
+  };
 }
 
 /**

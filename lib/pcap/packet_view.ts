@@ -197,6 +197,13 @@ export class PacketView {
    * order of the machine that wrote it, which `LinkType.NULL` headers use.
    */
   littleEndian = true;
+  /**
+   * The file format the packet came from: in `"pcap"`, its 16-byte record header (in the file's
+   * byte order and resolution) is right before `dataOffset` in `buf`.
+   */
+  format: "pcap" | "pcapng" = "pcap";
+  /** Classic pcap: the file's timestamps are in nanoseconds (`false` for µs and for pcapng). */
+  nanos = false;
   /** Offset of the packet's first byte in `buf`. */
   dataOffset = 0;
 

@@ -145,7 +145,7 @@ Deno.test("filterCapture() gives len, less and greater the wire length in both e
   }
 });
 
-Deno.test("filterCapture() keeps the link type and FCS length in the output", async () => {
+Deno.test("filterCapture() writes the input's format: link type, FCS length, byte order, resolution", async () => {
   const p = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", proto: "udp" });
   const input = capture(LinkType.ETHERNET, [{ data: p }], { fcsLen: 4 });
   const r = await filterCapture(input, "udp");
@@ -157,13 +157,16 @@ Deno.test("filterCapture() keeps the link type and FCS length in the output", as
   // Also when nothing is kept.
   const none = await filterCapture(input, "tcp");
   assert.equal(new DataView(none.bytes.buffer).getUint32(20, true), 0x24000001);
-  // From pcapng: the interface's if_fcslen.
+  // From pcapng, pcapng: each interface's link type and if_fcslen.
   const ng = new PcapWriter({ format: "pcapng", linktype: LinkType.LINUX_SLL2, fcsLen: 4 });
   ng.writePacket(
     buildPacket({ linktype: LinkType.LINUX_SLL2, src: "::1", dst: "::2", proto: "udp" }),
   );
   const r2 = await filterCapture(ng.toBytes(), "ip6");
-  assert.equal(new DataView(r2.bytes.buffer).getUint32(20, true), 0x24000000 | LinkType.LINUX_SLL2);
+  assert.equal(r2.format, "pcapng");
+  forEachPacketInBytes(r2.bytes, (v) => {
+    assert.deepEqual([v.linktype, v.fcsLen], [LinkType.LINUX_SLL2, 4]);
+  });
 });
 
 Deno.test("filterCapture() compiles an expression per interface of a capture mixing link types", async () => {
@@ -291,4 +294,51 @@ Deno.test("mxy pcap filter --expr and --cbpf write the kept packets", async () =
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("filterCapture() copies classic records as they are, and streams to a sink", async () => {
+  // Big-endian, nanoseconds: the output keeps both, and every record byte for byte.
+  const w = new PcapWriter({ linktype: LinkType.RAW, littleEndian: false, nanos: true });
+  const packets: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = buildPacket({
+      linktype: LinkType.RAW,
+      src: "10.0.0.1",
+      dst: `10.0.${i >> 8}.${i & 255}`,
+      proto: i % 3 === 0 ? "tcp" : "udp",
+      payload: new Uint8Array(i % 700),
+    });
+    packets.push(p);
+    w.writePacket(p, { tsSec: 1700000000 + i, tsNsec: i * 1001, origlen: p.length + (i % 5) });
+  }
+  const input = w.toBytes();
+  const expect = (r: Awaited<ReturnType<typeof filterCapture>>, bytes: Uint8Array) => {
+    assert.equal(r.kept, 2000);
+    assert.deepEqual([...bytes.subarray(0, 4)], [0xa1, 0xb2, 0x3c, 0x4d]); // ns, big-endian
+    const kept: string[] = [];
+    forEachPacketInBytes(bytes, (v) => {
+      kept.push(`${v.tsSec}.${v.tsNsec}/${v.origlen}/${v.caplen}`);
+    }, { decode: false });
+    const want: string[] = [];
+    forEachPacketInBytes(input, (v) => {
+      if (v.buf[v.dataOffset + 9] === 17) {
+        want.push(`${v.tsSec}.${v.tsNsec}/${v.origlen}/${v.caplen}`);
+      }
+    }, { decode: false });
+    assert.deepEqual(kept, want);
+  };
+  expect(await filterCapture(input, "udp"), (await filterCapture(input, "udp")).bytes);
+  // Through a stream with a small buffer (reused under the output's feet) and into a sink.
+  const pieces: Uint8Array[] = [];
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let o = 0; o < input.length; o += 7777) c.enqueue(input.slice(o, o + 7777));
+      c.close();
+    },
+  });
+  const r = await filterCapture(stream, "udp", { sink: (c) => pieces.push(c.slice()) });
+  assert.equal(r.chunks.length, 0);
+  const joined = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  pieces.reduce((o, p) => (joined.set(p, o), o + p.length), 0);
+  expect(r, joined);
 });
