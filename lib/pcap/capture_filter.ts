@@ -19,6 +19,8 @@ import { FilterOutput, type OutputFormat } from "./_filter_output.ts";
 import { PcapError } from "./pcap_error.ts";
 import { LinkType, type PacketView } from "./packet_view.ts";
 
+/** Module-level copy for the per-packet path (imported constants are not folded). */
+const LINKTYPE_NULL = LinkType.NULL;
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
 
@@ -152,15 +154,18 @@ export async function filterCapture(
   const linktypes: number[] = [];
   let first = null as OutputFormat | null;
   let accept: Accept = () => false;
-  let current = -1;
+  let currentType = -1;
+  let currentLe = true;
   let packets = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const summary = await forEachPacket(source, (v) => {
     packets++;
-    // One key per program: the link type, and the byte order where NULL needs it.
-    const key = v.linktype * 2 + (v.linktype === LinkType.NULL && !v.littleEndian ? 1 : 0);
-    if (key !== current) {
+    if (v.linktype !== currentType || v.littleEndian !== currentLe) {
+      currentType = v.linktype;
+      currentLe = v.littleEndian;
+      // One program per link type, and per byte order where NULL needs it.
+      const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
       if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
       first ??= {
         linktype: v.linktype,
@@ -191,7 +196,6 @@ export async function filterCapture(
         }
         accept = a;
       }
-      current = key;
     }
     if (!accept(v)) return true;
     output.write(v);

@@ -132,6 +132,8 @@ export const TcpFlag = {
 } as const;
 
 const EMPTY = new Uint8Array(0);
+/** Module-level copy of `DecodeStatus.NONE` for the per-packet path. */
+const NONE = DecodeStatus.NONE;
 
 /**
  * One packet: its record fields (time, lengths, link type, interface) and, once decoded, the
@@ -309,7 +311,9 @@ export class PacketView {
     this.dataOffset = dataOffset;
     this.caplen = caplen;
     this.origlen = origlen;
-    this.clearDecoded();
+    // Decoded fields are set only with a status (decodePacket always sets one): a view that holds
+    // no decode has nothing to clear, which spares readers run without decoding the work.
+    if (this.status !== NONE) this.clearDecoded();
   }
 
   /** Resets every decoded field to its "absent" value. */
