@@ -177,4 +177,6 @@ export type FilterNode =
   | { t: "inbound" | "outbound"; at: number }
   | { t: "ifindex"; n: number; at: number }
   | { t: "vlan" | "mpls" | "pppoes"; n: number | null; at: number }
-  | { t: "pppoed"; at: number };
+  | { t: "pppoed"; at: number }
+  /** `llc`, `llc i`, `llc s`, `llc u` or an LLC command name (`llc ui`, `llc rr` …). */
+  | { t: "llc"; kind: string | null; at: number };

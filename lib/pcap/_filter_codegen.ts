@@ -84,6 +84,19 @@ const LINUX_SLL_P_802_3 = 0x0001, LINUX_SLL_P_802_2 = 0x0004, LINUX_SLL_OUTGOING
 const PPP_IP = 0x0021, PPP_IPV6 = 0x0057, PPP_DECNET = 0x0027, PPP_APPLE = 0x0029;
 const PPP_NS = 0x0025, PPP_OSI = 0x0023, PPP_BRPDU = 0x0031, PPP_IPX = 0x002b;
 const PPP_MPLS_UCAST = 0x0281;
+// 802.2 LLC control field (llc.h): formats, command masks and commands.
+const LLC_S_FMT = 1, LLC_U_FMT = 3, LLC_S_CMD_MASK = 0x0f, LLC_U_CMD_MASK = 0xef;
+const LLC_S_COMMANDS: Readonly<Record<string, number>> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
+const LLC_U_COMMANDS: Readonly<Record<string, number>> = {
+  ui: 0x03,
+  ua: 0x63,
+  disc: 0x43,
+  dm: 0x0f,
+  sabme: 0x6f,
+  test: 0xe3,
+  xid: 0xaf,
+  frmr: 0x87,
+};
 const AF_INET = 2, AF_INET6_BSD = 24, AF_INET6_FREEBSD = 28, AF_INET6_DARWIN = 30;
 const IPPROTO_ICMP = 1, IPPROTO_IGMP = 2, IPPROTO_TCP = 6, IPPROTO_IGRP = 9, IPPROTO_UDP = 17;
 const IPPROTO_FRAGMENT = 44, IPPROTO_ESP = 50, IPPROTO_AH = 51, IPPROTO_ICMPV6 = 58;
@@ -283,6 +296,8 @@ export class Codegen {
         return this.#linktypeTest(ETHERTYPE_PPPOED);
       case "pppoes":
         return this.#pppoes(node.n);
+      case "llc":
+        return this.#llc(node.kind);
     }
   }
 
@@ -1143,6 +1158,31 @@ export class Codegen {
         return not(test(stmts, JMP | JEQ, 0));
       }
     }
+  }
+
+  /** `llc [kind]` (gen_llc and friends): 802.2 frames on Ethernet, by format or command. */
+  #llc(kind: string | null): Frag {
+    if (this.#linktype !== DLT_EN10MB) {
+      this.#error(`'llc' not supported for ${this.#linkName()}`);
+    }
+    const isLlc = () =>
+      and(
+        not(this.#cmpGt(Rel.LINKTYPE, 0, H, ETHERMTU)),
+        not(this.#cmp(Rel.LLC, 0, H, 0xffff)),
+      );
+    if (kind === null) return isLlc();
+    const lower = kind.toLowerCase();
+    if (lower === "i") {
+      const b0 = isLlc();
+      return and(b0, not(test(this.#load(Rel.LLC, 2, B), JMP | JSET, 0x01)));
+    }
+    if (lower === "s") return and(isLlc(), this.#mcmp(Rel.LLC, 2, B, LLC_S_FMT, 0x03));
+    if (lower === "u") return and(isLlc(), this.#mcmp(Rel.LLC, 2, B, LLC_U_FMT, 0x03));
+    const s = LLC_S_COMMANDS[lower];
+    if (s !== undefined) return and(isLlc(), this.#mcmp(Rel.LLC, 2, B, s, LLC_S_CMD_MASK));
+    const u = LLC_U_COMMANDS[lower];
+    if (u !== undefined) return and(isLlc(), this.#mcmp(Rel.LLC, 2, B, u, LLC_U_CMD_MASK));
+    return this.#error(`unknown LLC type name "${kind}"`);
   }
 
   #inbound(outbound: boolean): Frag {

@@ -60,7 +60,6 @@ const NDADDR_KEYWORDS: ReadonlySet<string> = new Set(["proto", "protochain", "ga
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   geneve: "Geneve",
   lane: "ATM",
-  llc: "LLC",
   metac: "ATM",
   bcc: "ATM",
   oam: "ATM",
@@ -280,6 +279,15 @@ class Parser {
       case "pppoed":
         this.#next();
         return { t: "pppoed", at };
+      case "llc": {
+        this.#next();
+        const k2 = this.#peek();
+        if (k2.kind === "id" || k2.kind === "rnr") {
+          this.#next();
+          return { t: "llc", kind: k2.kind === "rnr" ? "rnr" : k2.text, at };
+        }
+        return { t: "llc", kind: null, at };
+      }
       case "aid":
         throw filterSyntaxError(this.expression, at, "ARCnet addresses are not supported by mxy");
       default:

@@ -654,6 +654,7 @@ export function generateExpressions(seed: number, count: number, pool: ValuePool
       ]),
     () => pick(["inbound", "outbound", "ifindex 1", "ifindex 2"]),
     () => pick(["byte 12 = 8", "byte 0 < 10", "byte 23 > 5", "byte 13 = 0"]),
+    () => `llc${pick(["", " i", " s", " u", " ui", " rr", " rnr", " xid", " test", " frmr"])}`,
   ];
   const primitive = () => pick(prims)();
   const expr = (depth: number): string => {
