@@ -443,11 +443,11 @@ export class Codegen {
       case DLT_RAW:
         if (proto === ETHERTYPE_IP) return this.#mcmp(Rel.LINKHDR, 0, B, 0x40, 0xf0);
         if (proto === ETHERTYPE_IPV6) return this.#mcmp(Rel.LINKHDR, 0, B, 0x60, 0xf0);
-        return FALSE;
+        return constant(false);
       case DLT_IPV4:
-        return proto === ETHERTYPE_IP ? TRUE : FALSE;
+        return constant(proto === ETHERTYPE_IP);
       case DLT_IPV6:
-        return proto === ETHERTYPE_IPV6 ? TRUE : FALSE;
+        return constant(proto === ETHERTYPE_IPV6);
       case DLT_PPP:
         return this.#cmp(Rel.LINKTYPE, 0, H, pppType(proto));
       case DLT_NULL:
@@ -461,7 +461,7 @@ export class Codegen {
           );
           return or(this.#loopbackLinktype(AF_INET6_DARWIN), b1);
         }
-        return FALSE;
+        return constant(false);
       default:
         if (this.#offLinktype === NOT_SET) {
           this.#error(`link-layer type filtering is not supported on ${this.#linkName()} captures`);
@@ -1484,6 +1484,15 @@ export class Codegen {
       }
     }
   }
+}
+
+/**
+ * libpcap's `gen_true`/`gen_false`: a real test of a constant (`ld #0` or `ld #1`, then
+ * `jeq #0`), which its optimizer resolves in its first pass — after working out dominators with
+ * it in place, which shapes what it does next. The branch optimizer folds these the same way.
+ */
+function constant(value: boolean): Frag {
+  return test([{ code: LD | IMM, k: value ? 0 : 1 }], JMP | JEQ, 0);
 }
 
 /** The PPP protocol number for an Ethernet type (ethertype_to_ppptype). */

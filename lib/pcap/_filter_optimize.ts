@@ -19,6 +19,8 @@ import {
   Block,
   JA,
   JEQ,
+  JGE,
+  JGT,
   JMP,
   LD,
   LDX,
@@ -311,15 +313,29 @@ function pullup(
 }
 
 /**
- * One pass of libpcap's branch optimizer; returns whether anything moved. The root stays the
- * root even when its branches meet: see {@linkcode skipRoot}.
+ * One pass of libpcap's branch optimizer: whether anything changed, and whether any of it was
+ * more than moving tests up (pull-ups can undo each other forever; libpcap stops after 100 passes
+ * that only moved tests, and so does this, landing where it lands). The root stays the root
+ * even when its branches meet: see {@linkcode skipRoot}.
  */
-function branchPass(root: Block): boolean {
+function branchPass(root: Block): { changed: boolean; moved: boolean } {
   let changed = false;
   const keys = new Map<Block, TestKey>();
   for (const b of reversePostorder(root)) keys.set(b, testKey(b));
   const { dom, edom } = dominators(root, keys);
   const order = levelOrder(root);
+  // Tests of a constant go one way (libpcap's opt_peep, for constants loaded with ld #k).
+  for (const b of order) {
+    const key = keys.get(b)!;
+    if (b.jt === b.jf || key.a === null || !key.a.startsWith("#") || (b.jcode & X) !== 0) {
+      continue;
+    }
+    const a = Number(key.a.slice(1)), k = b.k >>> 0, op = b.jcode & 0xf0;
+    const holds = op === JEQ ? a === k : op === JGT ? a > k : op === JGE ? a >= k : (a & k) !== 0;
+    if (holds) b.jf = b.jt;
+    else b.jt = b.jf;
+    changed = true;
+  }
   // Jump threading (opt_j) on every edge, nearest the verdicts first.
   for (const b of order) {
     for (const side of [true, false]) {
@@ -351,12 +367,26 @@ function branchPass(root: Block): boolean {
   }
   // Pull tests of one value together in or/and chains.
   const preds = inEdges(root);
+  let moved = false;
   for (const b of order) {
-    if (pullup(b, preds, dom, keys, true)) changed = true;
-    if (pullup(b, preds, dom, keys, false)) changed = true;
+    if (pullup(b, preds, dom, keys, true)) moved = true;
+    if (pullup(b, preds, dom, keys, false)) moved = true;
   }
-  return changed;
+  return { changed: changed || moved, moved: moved && !changed };
 }
+
+/** The graph's edges as text, to notice a pass that returns to an earlier graph. */
+function shape(root: Block): string {
+  const id = (
+    t: Target | null,
+  ) => (t instanceof Block ? t.id : t === null ? -1 : (t as Verdict).accept ? -2 : -3);
+  return reversePostorder(root).map((b) => `${b.id}:${id(b.jt)}:${id(b.jf)}`).join(",");
+}
+
+/** libpcap's limit on consecutive passes that only move tests. */
+const MOVE_ONLY_PASSES = 100;
+/** A bound on all passes, should the graph keep changing some other way. */
+const MAX_PASSES = 2000;
 
 /**
  * Skips a root whose branches meet, keeping its statements (libpcap's opt_root): a load in it
@@ -436,8 +466,17 @@ export function assembleFilter(
 ): CbpfInstruction[] {
   let root = graph.root;
   if (root instanceof Block) {
-    for (let i = 0; i < 100 && branchPass(root); i++) {
-      // until nothing moves
+    let moveOnly = 0;
+    // Graphs already seen: a pass that comes back to one is going round in circles.
+    const seen = new Set<string>([shape(root)]);
+    for (let i = 0; i < MAX_PASSES; i++) {
+      const pass = branchPass(root);
+      if (!pass.changed) break;
+      if (!pass.moved) moveOnly = 0;
+      else if (++moveOnly >= MOVE_ONLY_PASSES) break;
+      const now = shape(root);
+      if (seen.has(now)) break;
+      seen.add(now);
     }
   }
   root = mergeIdentical(root);
