@@ -1,14 +1,14 @@
 /**
- * Classic BPF filtering: `mxy pcap filter` (`filterCapture` of `@mxy/mxy/pcap`) against `tcpdump -r IN -w OUT
- * EXPR` on the same generated capture (200,000 packets), with the same compiled program. Run with
- * `deno bench -A bench/cbpf_filter_bench.ts`; tcpdump is the baseline, so deno prints the ratio.
- * The capture is written once to `bench/data/`.
+ * Classic BPF filtering: `mxy pcap filter` (`filterCapture` of `@mxy/mxy/pcap`, the expression
+ * compiled by mxy's `compileFilter`) against `tcpdump -r IN -w OUT EXPR` on the same generated
+ * capture (200,000 packets). Run with `deno bench -A bench/cbpf_filter_bench.ts`; tcpdump is the
+ * baseline, so deno prints the ratio. The capture is written once to `bench/data/`.
  *
  * @module
  */
 import { compileCbpf } from "../lib/bpf/mod.ts";
-import { filterCapture, forEachPacket } from "../lib/pcap/mod.ts";
-import { compileFilterExpression, openCaptureFile } from "../lib/runtime/mod.ts";
+import { compileFilter, filterCapture, forEachPacket } from "../lib/pcap/mod.ts";
+import { openCaptureFile } from "../lib/runtime/mod.ts";
 import { generateCapture } from "./_pcap_gen.ts";
 
 const DATA = new URL("./data/", import.meta.url).pathname;
@@ -20,7 +20,7 @@ try {
 } catch {
   generateCapture(FILE, { packets: 200_000 });
 }
-const program = await compileFilterExpression(EXPR, { linktype: 1 });
+const program = compileFilter(EXPR, { linkType: 1 });
 const compiled = compileCbpf(program);
 const interpreted = compileCbpf(program, { jit: false });
 const bytes = await Deno.readFile(FILE);
@@ -39,7 +39,7 @@ Deno.bench(
   { group: "filter" },
   async () => {
     const file = await openCaptureFile(FILE);
-    const r = await filterCapture(file.source, program);
+    const r = await filterCapture(file.source, EXPR);
     file.close();
     await Deno.writeFile(`${DATA}cbpf_mxy.out`, r.bytes);
   },
@@ -49,7 +49,7 @@ Deno.bench("mxy filterCapture --engine ebpf --jit (verified eBPF translation)", 
   group: "filter",
 }, async () => {
   const file = await openCaptureFile(FILE);
-  const r = await filterCapture(file.source, program, { engine: "ebpf", jit: true });
+  const r = await filterCapture(file.source, EXPR, { engine: "ebpf", jit: true });
   file.close();
   await Deno.writeFile(`${DATA}cbpf_mxy_ebpf.out`, r.bytes);
 });

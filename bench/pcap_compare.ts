@@ -4,6 +4,8 @@
  *
  * 1. Generates a 1,000,000-packet capture with the project's writer into `bench/data/`.
  * 2. Times `tcpdump -r FILE -w /dev/null` (the raw read) and `tshark -r FILE -T fields …`.
+ * 2b. Times filtering: `tcpdump -r FILE -w /dev/null EXPR` against mxy's own compiler and
+ *    `filterCapture` (read, filter, write the kept packets to /dev/null) for a few expressions.
  * 3. Times mxy in this process: read+decode in each file read mode (`stream`, the default;
  *    `read`; `mmap`), classify (DPI), correlate (every mode), sessions, and the
  *    `mxy pcap correlate` command end to end (a child process, like the peers).
@@ -12,7 +14,7 @@
  *    then deletes it.
  *
  * Usage: deno run -A bench/pcap_compare.ts [--packets N] [--big-gb G] [--skip-big]
- *        [--skip-tshark] [--runs N]
+ *        [--skip-tshark] [--runs N] [--filter-only]
  * Results go to standard output (a Markdown table) and `bench/data/pcap_compare.json`.
  *
  * @module
@@ -20,8 +22,14 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateCapture } from "./_pcap_gen.ts";
-import { CORRELATE_MODES, Correlator, FlowPacket, SessionTable } from "../lib/pcap/mod.ts";
-import { type CaptureFileMode, forEachPacketInFile } from "../lib/runtime/mod.ts";
+import {
+  CORRELATE_MODES,
+  Correlator,
+  filterCapture,
+  FlowPacket,
+  SessionTable,
+} from "../lib/pcap/mod.ts";
+import { type CaptureFileMode, forEachPacketInFile, openCaptureFile } from "../lib/runtime/mod.ts";
 import { DpiEngine } from "../lib/dpi/mod.ts";
 
 const { values: flags } = parseArgs({
@@ -32,8 +40,19 @@ const { values: flags } = parseArgs({
     "skip-big": { type: "boolean", default: false },
     "skip-tshark": { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
+    "filter-only": { type: "boolean", default: false },
   },
 });
+
+/** Filter expressions for the filtering rows: some keep most packets, some few or none. */
+const FILTER_EXPRESSIONS = [
+  "tcp port 80",
+  "udp port 53 or tcp port 80",
+  "host 10.0.0.53",
+  "tcp[tcpflags] & tcp-syn != 0",
+  "not ip6",
+  "vlan or ip6",
+];
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DATA = `${ROOT}bench/data`;
@@ -176,7 +195,48 @@ if (has("tshark") && !flags["skip-tshark"]) {
   );
 } else log("tshark missing or skipped");
 
+// ---- 2b. filtering: tcpdump -r FILE -w /dev/null EXPR against filterCapture ----
+interface FilterPair {
+  expr: string;
+  kept: number;
+  tcpdump: Row;
+  mxy: Row;
+}
+const filterPairs: FilterPair[] = [];
+if (has("tcpdump")) {
+  for (const expr of FILTER_EXPRESSIONS) {
+    const td = await best(
+      RUNS,
+      () => timeChild("tcpdump", ["-r", file, "-w", "/dev/null", "--", expr]),
+    );
+    let kept = 0;
+    const mx = await best(RUNS, () =>
+      timeHere(async () => {
+        const f = await openCaptureFile(file);
+        const out = Deno.openSync("/dev/null", { write: true });
+        try {
+          const r = await filterCapture(f.source, expr, { sink: (c) => void out.writeSync(c) });
+          kept = r.kept;
+        } finally {
+          out.close();
+          f.close();
+        }
+      }));
+    filterPairs.push({
+      expr,
+      kept,
+      tcpdump: record(`tcpdump -r FILE -w /dev/null '${expr}'`, gen.packets, td, "child process"),
+      mxy: record(`mxy filterCapture '${expr}' -> /dev/null`, gen.packets, mx, `${kept} kept`),
+    });
+  }
+} else log("tcpdump missing: filter rows skipped");
+
 // ---- 3. mxy in this process ----
+if (flags["filter-only"]) {
+  console.log(filterReport().join("\n"));
+  await Deno.remove(file).catch(() => {});
+  Deno.exit(0);
+}
 const p = new FlowPacket();
 // The file read modes: "stream" (the default: positional reads into a fixed buffer), "read"
 // (whole file into memory first) and "mmap" (mapped; the default before the redesign).
@@ -327,6 +387,30 @@ if (!flags["skip-big"]) {
   }
 }
 
+/** The filter rows' ratios: mxy's packets per second over tcpdump's, per expression. */
+function filterReport(): string[] {
+  if (filterPairs.length === 0) return [];
+  const out = [
+    "",
+    "| filter | kept | tcpdump wall ms | mxy wall ms | mxy / tcpdump (wall) | mxy / tcpdump (CPU) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const f of filterPairs) {
+    out.push(
+      `| \`${f.expr}\` | ${f.kept} | ${f.tcpdump.ms} | ${f.mxy.ms} | ${
+        (f.mxy.pps / f.tcpdump.pps).toFixed(2)
+      }x | ${(f.mxy.cpuPps / f.tcpdump.cpuPps).toFixed(2)}x |`,
+    );
+  }
+  const worstWall = Math.min(...filterPairs.map((f) => f.mxy.pps / f.tcpdump.pps));
+  const worstCpu = Math.min(...filterPairs.map((f) => f.mxy.cpuPps / f.tcpdump.cpuPps));
+  out.push(
+    `filter / tcpdump -r -w /dev/null EXPR: worst ${worstCpu.toFixed(2)}x per CPU-second, ` +
+      `${worstWall.toFixed(2)}x wall (target >= 1x)`,
+  );
+  return out;
+}
+
 // ---- report ----
 const ratio = (a: number, b: number | undefined, digits: number) =>
   b === undefined || !(b > 0) ? null : Number((a / b).toFixed(digits));
@@ -339,6 +423,12 @@ const ratios = {
   correlate_min_wall_pps: Math.min(...correlateRows.map((r) => r.pps)),
   stream_vs_mmap_cpu: ratio(decodeRow.cpuPps, readModeRows.mmap?.cpuPps, 2),
   stream_vs_mmap_wall: ratio(decodeRow.pps, readModeRows.mmap?.pps, 2),
+  filter_vs_tcpdump_cpu: filterPairs.length === 0 ? null : Number(
+    Math.min(...filterPairs.map((f) => f.mxy.cpuPps / f.tcpdump.cpuPps)).toFixed(2),
+  ),
+  filter_vs_tcpdump_wall: filterPairs.length === 0 ? null : Number(
+    Math.min(...filterPairs.map((f) => f.mxy.pps / f.tcpdump.pps)).toFixed(2),
+  ),
 };
 const mpps = (n: number) => (n / 1e6).toFixed(2);
 const lines = [
@@ -361,6 +451,7 @@ const lines = [
   `load average at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
   `${navigator.hardwareConcurrency} CPUs`,
 ];
+lines.push(...filterReport());
 if (Object.keys(memory).length > 0) {
   lines.push(
     `capture of ${

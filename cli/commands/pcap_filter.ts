@@ -1,50 +1,42 @@
 /**
- * `mxy pcap filter`: keep the packets a classic BPF program accepts, from a `tcpdump -ddd` file
- * or compiled from a filter expression by tcpdump.
+ * `mxy pcap filter`: keep the packets a pcap-filter expression (compiled by mxy) or a classic BPF
+ * program (a `tcpdump -ddd` file) accepts.
  *
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
-import {
-  captureLinkType,
-  type CaptureSource,
-  filterCapture,
-  PcapError,
-} from "../../lib/pcap/mod.ts";
-import {
-  compileFilterExpression,
-  openCaptureFile,
-  writeFileAtomic,
-} from "../../lib/runtime/mod.ts";
-import { readFile } from "../_io.ts";
-import { stdinStream, writeSync } from "../_io.ts";
+import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
+import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { readFile, writeSync } from "../_io.ts";
 
-const HELP = `Usage: mxy pcap filter (--cbpf FILE | --expr EXPR) IN -o OUT [options]
+const HELP = `Usage: mxy pcap filter (--expr EXPR | --cbpf FILE) IN -o OUT [options]
 
-Runs a classic BPF program on every packet of the capture IN (pcap or pcapng, plain or .gz;
-- for standard input) and writes the packets it accepts (non-zero return) to OUT as a classic
-pcap file with nanosecond timestamps and IN's link type. The program runs with the kernel's and
-libpcap's semantics: loads outside the packet and division by zero reject the packet.
+Runs a filter on every packet of the capture IN (pcap or pcapng, plain or .gz; - for standard
+input) and writes the packets it accepts to OUT, as "tcpdump -r IN -w OUT EXPR" does, in IN's
+format: classic pcap with IN's link type, FCS length, byte order and timestamp resolution, or
+pcapng with one interface per link type (a pcapng capture may mix link types). Filters see the
+captured bytes; "len", "less" and "greater" use the length on the wire; loads outside the
+captured bytes and division by zero reject the packet.
 
 Options:
-  --cbpf FILE       the program as printed by "tcpdump -ddd" (count line, then "code jt jf k"
-                    lines) or "tcpdump -dd" (C array)
-  --expr EXPR       a pcap filter expression such as 'tcp port 80', compiled by running
-                    "tcpdump -ddd -y LINKTYPE EXPR" for IN's link type (needs tcpdump)
+  --expr EXPR       a pcap-filter expression such as 'tcp port 80', compiled by mxy for the
+                    link type of each interface (no tcpdump needed); see docs/PCAP.md
+  --cbpf FILE       a classic program as printed by "tcpdump -ddd" (count line, then
+                    "code jt jf k" lines) or "tcpdump -dd" (C array)
   -o, --output OUT  where to write the kept packets (written to a temporary file, then renamed)
-  --engine NAME     classic (default: the classic program compiled to JavaScript) or ebpf
-                    (translated to eBPF, verified, run in the eBPF VM; BPF_LEN is then the
-                    captured length)
+  --engine NAME     classic (default: classic BPF compiled to JavaScript) or ebpf (translated
+                    to eBPF, verified, run in the eBPF VM)
   --jit             with --engine ebpf: use the eBPF JIT
   --count N         stop after N kept packets
   -q, --quiet       do not print the summary on standard error
   -h, --help        show this help
 
 Examples:
+  mxy pcap filter --expr 'tcp port 80' capture.pcapng -o http.pcap
+  mxy pcap filter --expr 'vlan 100 and udp and not host 10.0.0.1' in.pcap.gz -o out.pcap
   tcpdump -ddd -y EN10MB 'udp port 53' > dns.bpf
-  mxy pcap filter --cbpf dns.bpf capture.pcap -o dns.pcap
-  mxy pcap filter --expr 'tcp port 80' capture.pcapng -o http.pcap`;
+  mxy pcap filter --cbpf dns.bpf capture.pcap -o dns.pcap`;
 
 const SPEC = {
   cbpf: { type: "string" },
@@ -59,7 +51,7 @@ const SPEC = {
 /** The `pcap filter` command. */
 export const command: Command = {
   name: "filter",
-  summary: "Keep the packets a classic BPF program (or tcpdump expression) accepts",
+  summary: "Keep the packets a filter expression (or a classic BPF program) accepts",
   help: HELP,
   async run(argv: string[]): Promise<number> {
     const flags = parseFlags(argv, { spec: SPEC, help: HELP });
@@ -87,33 +79,28 @@ export const command: Command = {
       throw new UsageError("--jit goes with --engine ebpf");
     }
     const input = flags.positionals[0];
-    // With --expr the link type is read first: standard input is then read into memory once.
-    const stdin = expr !== "" && input === "-" ? await readStdin() : null;
-    let program: CbpfInstruction[];
-    if (cbpf !== "") {
-      program = parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf });
-    } else {
-      const linktype = await withCapture(input, stdin, (source) => captureLinkType(source));
-      try {
-        program = await compileFilterExpression(expr, { linktype });
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) {
-          throw new PcapError(
-            "bad-filter-expression",
-            "--expr needs tcpdump installed to compile the expression; use --cbpf with a program instead",
-          );
-        }
-        throw e;
-      }
-    }
-    const r = await withCapture(input, stdin, (source) =>
-      filterCapture(source, program, {
+    const filter: string | CbpfInstruction[] = cbpf !== ""
+      ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
+      : expr;
+    const file = await openCaptureFile(input);
+    // The output streams to a temporary file, renamed over OUT at the end.
+    const target = openOutputFile(out);
+    let r;
+    try {
+      r = await filterCapture(file.source, filter, {
         name: input,
         limit: countText === "" ? undefined : Number(countText),
         engine,
         jit: flags.values.jit === true,
-      }));
-    await writeFileAtomic(out, r.bytes);
+        sink: (chunk) => target.write(chunk),
+      });
+      target.commit();
+    } catch (e) {
+      target.abort();
+      throw e instanceof PcapError && e.column !== undefined ? pointAt(e, expr) : e;
+    } finally {
+      file.close();
+    }
     if (flags.values.quiet !== true) {
       writeSync("stderr", `kept ${r.kept} of ${r.packets} packets -> ${out}\n`);
     }
@@ -121,33 +108,11 @@ export const command: Command = {
   },
 };
 
-/** Runs `read` on the capture: the bytes read from standard input, or the opened file. */
-async function withCapture<T>(
-  path: string,
-  stdin: Uint8Array | null,
-  read: (source: CaptureSource) => Promise<T>,
-): Promise<T> {
-  if (stdin !== null) return await read(stdin);
-  const file = await openCaptureFile(path);
-  try {
-    return await read(file.source);
-  } finally {
-    file.close();
-  }
-}
-
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of stdinStream()) {
-    chunks.push(c);
-    n += c.length;
-  }
-  const all = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+/** The error again, with the expression and a caret under the offending column. */
+function pointAt(e: PcapError, expression: string): PcapError {
+  const caret = `${" ".repeat((e.column ?? 1) - 1)}^`;
+  return new PcapError(e.code, `${e.message}\n  ${expression}\n  ${caret}`, {
+    column: e.column,
+    cause: e,
+  });
 }

@@ -162,7 +162,7 @@ export function formatCbpfInstruction(ins: CbpfInstruction, pc: number): string 
     case LD:
     case LDX: {
       const mode = ins.code & MODE_MASK;
-      if (mode === IMM) return `${name} #${ins.k === 0 ? 0 : hex}`;
+      if (mode === IMM) return `${name} ${ins.k === 0 ? "#0" : hex}`;
       if (mode === LEN) return `${name} #pktlen`;
       if (mode === MEM) return `${name} M[${ins.k}]`;
       if (mode === ABS) return `${name} [${ins.k}]`;

@@ -35,6 +35,8 @@ export interface InterfaceInfo {
   snaplen: number;
   /** FCS bytes per frame. */
   fcsLen: number;
+  /** Byte order of the file (classic pcap) or section (pcapng). */
+  littleEndian: boolean;
   /** `if_name`, when given. */
   name: string | undefined;
   /** Timestamp resolution as text: `"1e-6"`, `"1e-9"`, `"2^-10"` … */

@@ -53,6 +53,7 @@ export function parseClassicHeader(p: CaptureParser, pos: number, base: number):
     linktype: p.linktype,
     snaplen,
     fcsLen: p.fcsLen,
+    littleEndian: le,
     name: undefined,
     tsresol: p.nanos ? "1e-9" : "1e-6",
     tsoffset: 0,
@@ -128,6 +129,9 @@ export function parseClassicRecords(
     view.fcsLen = p.fcsLen;
     view.iface = 0;
     view.section = 0;
+    view.littleEndian = p.littleEndian;
+    view.format = "pcap";
+    view.nanos = p.nanos;
     view.fileOffset = base + pos;
     view.number = ++p.packets;
     p.capturedBytes += incl;

@@ -257,6 +257,7 @@ function interfaceDescription(
     linktype,
     snaplen,
     fcsLen,
+    littleEndian: le,
     name,
     tsresol: tsresolText(tsresol),
     tsoffset,
@@ -339,6 +340,9 @@ function packetBlock(
   view.fcsLen = iface.info.fcsLen;
   view.iface = id;
   view.section = p.sections - 1;
+  view.littleEndian = le;
+  view.format = "pcapng";
+  view.nanos = false;
   view.fileOffset = base + pos;
   view.number = ++p.packets;
   p.capturedBytes += incl;

@@ -1,16 +1,26 @@
 /**
- * Filtering captures with classic BPF: keep the packets a program accepts, as
- * `tcpdump -r IN -w OUT EXPR` does. Compiling a filter expression to a program runs tcpdump:
- * `compileFilterExpression` in `@mxy/mxy/deno`.
+ * Filtering captures: keep the packets a filter expression (compiled by `compileFilter`) or a
+ * classic BPF program accepts, as `tcpdump -r IN -w OUT EXPR` does.
  *
  * @module
  */
-import { BpfVm, type CbpfInstruction, cbpfToEbpf, compileCbpf } from "../bpf/mod.ts";
+import {
+  BpfVm,
+  type CbpfInstruction,
+  type CbpfProgram,
+  cbpfToEbpf,
+  compileCbpf,
+} from "../bpf/mod.ts";
 import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
+import { compileFilter } from "./filter_compiler.ts";
+import { parseFilter } from "./_filter_parser.ts";
+import { prefixWireLength, WIRE_PREFIX } from "./_filter_ebpf.ts";
+import { FilterOutput, type OutputFormat } from "./_filter_output.ts";
 import { PcapError } from "./pcap_error.ts";
-import { PcapWriter } from "./writer.ts";
-import { LinkType } from "./packet_view.ts";
+import { LinkType, type PacketView } from "./packet_view.ts";
 
+/** Module-level copy for the per-packet path (imported constants are not folded). */
+const LINKTYPE_NULL = LinkType.NULL;
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
 
@@ -21,110 +31,204 @@ export interface FilterCaptureOptions {
   /** Stop after this many kept packets (default: no limit). */
   limit?: number;
   /**
-   * How to run the program: `"classic"` (default: compiled to JavaScript), or `"ebpf"`:
-   * translated to eBPF, verified and run in the eBPF VM under the `cloud` profile (`BPF_LEN` is
-   * then the captured length).
+   * How to run the filter: `"classic"` (default: classic BPF compiled to JavaScript), or
+   * `"ebpf"`: translated to eBPF, verified and run in the eBPF VM under the `cloud` profile.
+   * Both see the captured bytes and the wire length (`len`).
    */
   engine?: "classic" | "ebpf";
   /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
   jit?: boolean;
+  /**
+   * Receives the output in pieces as it is written (each valid only during the call: its memory
+   * is reused), so that memory stays bounded; the result's `chunks` and `bytes` are then empty.
+   */
+  sink?: (chunk: Uint8Array) => void;
 }
 
 /** The result of {@linkcode filterCapture}. */
 export interface FilterCaptureResult {
-  /** The kept packets as a classic pcap file (the input's link type, nanosecond timestamps). */
-  bytes: Uint8Array;
+  /**
+   * The kept packets in the input's format: classic pcap with the input's link type, FCS length,
+   * byte order and timestamp resolution (its records are copied as they are), or pcapng with one
+   * interface for each link type and FCS length among them (nanosecond timestamps).
+   */
+  readonly bytes: Uint8Array;
+  /**
+   * The same output in pieces, in order (`bytes` is their concatenation, made when first read):
+   * write them one after the other to avoid the copy.
+   */
+  chunks: readonly Uint8Array[];
+  /** `"pcap"` or `"pcapng"`: the input's format. */
+  format: "pcap" | "pcapng";
   /** Packets read. */
   packets: number;
   /** Packets kept. */
   kept: number;
   /** The input's link type (of its first packet; Ethernet when there is none). */
   linktype: number;
+  /** The link types of the input's packets, in order of appearance. */
+  linktypes: number[];
 }
 
-/**
- * Runs a classic program on every packet of a capture and writes the accepted ones (those for
- * which it returns non-zero) to a classic pcap file, as libpcap's offline filter does: the
- * program sees the captured bytes, `BPF_LEN` is the original length, and the packet is kept
- * whole. A capture whose packets have several link types is refused: one program cannot fit
- * them all, and a classic pcap file holds one link type.
- *
- * @param source The capture: bytes (plain or gzip), a stream or a positional source.
- * @param program The classic instructions (validated here).
- * @param options A name for messages, a limit and the engine.
- * @returns The output bytes and counts.
- * @throws {PcapError} `mixed-link-types` for a capture with several link types, or the
- *   reader's errors.
- * @throws {BpfError} `cbpf-invalid` for a program that does not validate.
- * @example
- * ```ts
- * import { filterCapture, PcapWriter } from "@mxy/mxy/pcap";
- * import assert from "node:assert/strict";
- * const w = new PcapWriter({ linktype: 1 });
- * w.writePacket(new Uint8Array([7, 1, 2]));
- * w.writePacket(new Uint8Array([8, 1, 2]));
- * // ldb [0]; jeq #7 → ret #65535 : ret #0
- * const program = [
- *   { code: 0x30, jt: 0, jf: 0, k: 0 },
- *   { code: 0x15, jt: 0, jf: 1, k: 7 },
- *   { code: 0x06, jt: 0, jf: 0, k: 65535 },
- *   { code: 0x06, jt: 0, jf: 0, k: 0 },
- * ];
- * const r = await filterCapture(w.toBytes(), program);
- * assert.deepEqual([r.packets, r.kept], [2, 1]);
- * ```
- */
-export async function filterCapture(
-  source: CaptureSource,
-  program: readonly CbpfInstruction[],
-  options: FilterCaptureOptions = {},
-): Promise<FilterCaptureResult> {
-  const classic = compileCbpf(program);
-  let accept: (buf: Uint8Array, off: number, caplen: number, origlen: number) => boolean;
+type Accept = (v: PacketView) => boolean;
+
+/** Builds the function that runs one classic program on a packet with the chosen engine. */
+function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOptions): Accept {
   if (options.engine === "ebpf") {
     const loaded = new BpfVm({ profile: "cloud" }).load(
-      cbpfToEbpf(program, { maxPacket: MAX_PACKET }),
+      cbpfToEbpf(prefixWireLength(program), { maxPacket: MAX_PACKET + WIRE_PREFIX }),
       {
-        input: { kind: "packet", size: MAX_PACKET },
+        input: { kind: "packet", size: MAX_PACKET + WIRE_PREFIX },
         jit: options.jit ?? false,
         name: "classic filter",
       },
     );
-    accept = (buf, off, caplen) =>
-      loaded.run(buf.subarray(off, off + Math.min(caplen, MAX_PACKET))) !== 0n;
-  } else {
-    accept = (buf, off, caplen, origlen) => classic.runAt(buf, off, caplen, origlen) !== 0;
+    const scratch = new Uint8Array(MAX_PACKET + WIRE_PREFIX);
+    const dv = new DataView(scratch.buffer);
+    return (v) => {
+      const n = Math.min(v.caplen, MAX_PACKET);
+      dv.setUint32(0, v.origlen >>> 0);
+      scratch.set(v.buf.subarray(v.dataOffset, v.dataOffset + n), WIRE_PREFIX);
+      return loaded.run(scratch.subarray(0, n + WIRE_PREFIX)) !== 0n;
+    };
   }
-  let writer: PcapWriter | null = null;
-  let linktype = -1;
+  const classic: CbpfProgram = compileCbpf(program);
+  return (v) => classic.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Runs a filter on every packet of a capture and writes the accepted ones in the capture's format,
+ * as libpcap's offline filter does: the filter sees the captured bytes, `len` is the original
+ * (wire) length, and the packet is kept whole. The filter is a pcap-filter expression, compiled
+ * with {@linkcode compileFilter} for the link type (and, for `NULL`, the byte order) of each
+ * interface — so a pcapng capture mixing link types is filtered too — or a classic BPF program,
+ * which fits one link type: a capture with several is refused.
+ *
+ * @param source The capture: bytes (plain or gzip), a stream or a positional source.
+ * @param filter A filter expression (`"tcp port 80"`) or classic instructions (validated here).
+ * @param options A name for messages, a limit and the engine.
+ * @returns The output bytes and counts.
+ * @throws {PcapError} `filter-syntax` or `bad-filter-expression` for an expression that does not
+ *   compile (with its column), `mixed-link-types` for a program and a capture with several link
+ *   types, or the reader's errors.
+ * @throws {BpfError} `cbpf-invalid` for a program that does not validate.
+ * @example
+ * ```ts
+ * import { filterCapture, forEachPacketInBytes, PcapWriter } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const w = new PcapWriter({ linktype: 1 });
+ * w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.53", proto: "udp", dstPort: 53 }));
+ * w.writePacket(buildPacket({ src: "10.0.0.1", dst: "10.0.0.80", proto: "tcp", dstPort: 80 }));
+ * const r = await filterCapture(w.toBytes(), "udp port 53");
+ * assert.deepEqual([r.packets, r.kept], [2, 1]);
+ * forEachPacketInBytes(r.bytes, (v) => assert.equal(v.caplen, 42));
+ * ```
+ */
+export async function filterCapture(
+  source: CaptureSource,
+  filter: string | readonly CbpfInstruction[],
+  options: FilterCaptureOptions = {},
+): Promise<FilterCaptureResult> {
+  const expression = typeof filter === "string" ? filter : null;
+  // A syntax error is reported before anything is read.
+  if (expression !== null) parseFilter(expression);
+  const fixed = expression === null
+    ? acceptor(filter as readonly CbpfInstruction[], options)
+    : null;
+  const compiled = new Map<number, Accept>();
+  const output = new FilterOutput(options.sink ?? null);
+  const linktypes: number[] = [];
+  let first = null as OutputFormat | null;
+  let accept: Accept = () => false;
+  let currentType = -1;
+  let currentLe = true;
   let packets = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const summary = await forEachPacket(source, (v) => {
     packets++;
-    if (linktype < 0) {
-      linktype = v.linktype;
-    } else if (v.linktype !== linktype) {
-      throw new PcapError(
-        "mixed-link-types",
-        `Packet ${v.number} has link type ${v.linktype} but the first packet has ${linktype}: one classic program cannot filter both`,
-        { file: options.name, packets: packets - 1 },
-      );
+    if (v.linktype !== currentType || v.littleEndian !== currentLe) {
+      currentType = v.linktype;
+      currentLe = v.littleEndian;
+      // One program per link type, and per byte order where NULL needs it.
+      const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
+      if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
+      first ??= {
+        linktype: v.linktype,
+        fcsLen: v.fcsLen,
+        format: v.format,
+        nanos: v.nanos,
+        littleEndian: v.littleEndian,
+      };
+      if (fixed !== null) {
+        if (linktypes.length > 1) {
+          throw new PcapError(
+            "mixed-link-types",
+            `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
+              linktypes[0]
+            }: one classic program cannot filter both`,
+            { file: options.name, packets: packets - 1 },
+          );
+        }
+        accept = fixed;
+      } else {
+        let a = compiled.get(key);
+        if (a === undefined) {
+          a = acceptor(
+            compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
+            options,
+          );
+          compiled.set(key, a);
+        }
+        accept = a;
+      }
     }
-    if (!accept(v.buf, v.dataOffset, v.caplen, v.origlen)) return true;
-    if (writer === null) writer = new PcapWriter({ format: "pcap", linktype, nanos: true });
-    writer.writeView(v);
+    if (!accept(v)) return true;
+    output.write(v);
     kept++;
     return kept < limit;
-  }, { decode: false, name: options.name });
-  if (linktype < 0) linktype = summary.linktypes[0] ?? LinkType.ETHERNET;
-  const out: PcapWriter = writer ?? new PcapWriter({ format: "pcap", linktype, nanos: true });
-  return { bytes: out.toBytes(), packets, kept, linktype };
+  }, { decode: false, name: options.name, onRefill: () => output.flush() });
+  const linktype = linktypes[0] ?? summary.linktypes[0] ?? LinkType.ETHERNET;
+  output.finish(
+    first ?? {
+      linktype,
+      fcsLen: 0,
+      format: summary.format,
+      nanos: summary.nanos,
+      littleEndian: true,
+    },
+  );
+  let joined: Uint8Array | null = null;
+  return {
+    get bytes(): Uint8Array {
+      return joined ??= concat(output.chunks);
+    },
+    chunks: output.chunks,
+    format: first?.format ?? summary.format,
+    packets,
+    kept,
+    linktype,
+    linktypes,
+  };
 }
 
 /**
- * Returns the link type of a capture's first packet (Ethernet when it has none), to compile a
- * filter expression for it. Reads only up to the first packet.
+ * Returns the link type of a capture's first packet (Ethernet when it has none). Reads only up
+ * to the first packet.
  *
  * @param source The capture: bytes, a stream or a positional source.
  * @returns The link type number.

@@ -58,6 +58,12 @@ export interface ReadOptions {
   strict?: boolean;
   /** The view to fill (default: a new one). */
   view?: PacketView;
+  /**
+   * Called before a stream or positional reader reuses its buffer, overwriting the bytes of the
+   * packets it delivered since the previous call (never for bytes in memory): the moment to copy
+   * what is still needed of them.
+   */
+  onRefill?: () => void;
 }
 
 /** What a reader saw. */
@@ -375,6 +381,7 @@ async function readPulled(
   let start = 0, end = 0, base = 0;
   while (!p.stopped) {
     if (start > 0) {
+      options.onRefill?.();
       buf.copyWithin(0, start, end);
       base += start;
       end -= start;

@@ -67,3 +67,4 @@ export {
 export type { IpAddress, IpNetwork } from "../core/ip.ts";
 export type { CbpfInstruction } from "../bpf/mod.ts";
 export { MxyError } from "../core/mxy_error.ts";
+export { compileFilter, type CompileFilterOptions } from "./filter_compiler.ts";

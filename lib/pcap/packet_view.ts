@@ -132,6 +132,8 @@ export const TcpFlag = {
 } as const;
 
 const EMPTY = new Uint8Array(0);
+/** Module-level copy of `DecodeStatus.NONE` for the per-packet path. */
+const NONE = DecodeStatus.NONE;
 
 /**
  * One packet: its record fields (time, lengths, link type, interface) and, once decoded, the
@@ -192,6 +194,18 @@ export class PacketView {
   iface = 0;
   /** pcapng section index (0 for classic pcap). */
   section = 0;
+  /**
+   * Byte order of the file (classic pcap) or section (pcapng) the packet came from: the byte
+   * order of the machine that wrote it, which `LinkType.NULL` headers use.
+   */
+  littleEndian = true;
+  /**
+   * The file format the packet came from: in `"pcap"`, its 16-byte record header (in the file's
+   * byte order and resolution) is right before `dataOffset` in `buf`.
+   */
+  format: "pcap" | "pcapng" = "pcap";
+  /** Classic pcap: the file's timestamps are in nanoseconds (`false` for µs and for pcapng). */
+  nanos = false;
   /** Offset of the packet's first byte in `buf`. */
   dataOffset = 0;
 
@@ -297,7 +311,9 @@ export class PacketView {
     this.dataOffset = dataOffset;
     this.caplen = caplen;
     this.origlen = origlen;
-    this.clearDecoded();
+    // Decoded fields are set only with a status (decodePacket always sets one): a view that holds
+    // no decode has nothing to clear, which spares readers run without decoding the work.
+    if (this.status !== NONE) this.clearDecoded();
   }
 
   /** Resets every decoded field to its "absent" value. */

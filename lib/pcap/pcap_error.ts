@@ -17,7 +17,9 @@ import { MxyError } from "../core/mxy_error.ts";
  *   described), `bad-block` (a block before any section header, or a damaged IDB/EPB/ISB),
  *   `bad-compression` (a damaged gzip stream), `read-failed` (the input could not be read).
  * - Filtering: `mixed-link-types` (one classic BPF program cannot filter several link types),
- *   `bad-filter-expression` (tcpdump refused a filter expression).
+ *   `bad-filter-expression` (a filter expression that cannot apply: a qualifier that does not
+ *   fit, a test the link type does not support, an unknown name), `filter-syntax` (a filter
+ *   expression that does not parse). Both filter-expression errors carry the `column`.
  */
 export type PcapErrorCode =
   | "buffer-limit"
@@ -34,7 +36,8 @@ export type PcapErrorCode =
   | "bad-compression"
   | "read-failed"
   | "mixed-link-types"
-  | "bad-filter-expression";
+  | "bad-filter-expression"
+  | "filter-syntax";
 
 /**
  * The numbers docs/PCAP.md gives each code (the hundreds digit is the category: 1 memory,
@@ -56,6 +59,7 @@ export const PCAP_ERROR_NUMBERS: Readonly<Record<PcapErrorCode, number>> = {
   "read-failed": 209,
   "mixed-link-types": 210,
   "bad-filter-expression": 211,
+  "filter-syntax": 212,
   "session-table-full": 402,
 };
 
@@ -67,6 +71,8 @@ export interface PcapErrorOptions {
   offset?: number;
   /** How many packets had been read before the error. */
   packets?: number;
+  /** For a filter expression: the 1-based column of the offending token. */
+  column?: number;
   /** The error underneath, if any. */
   cause?: unknown;
 }
@@ -102,6 +108,8 @@ export class PcapError extends MxyError {
   readonly offset: number | undefined;
   /** Packets read before the error, when known. */
   readonly packets: number | undefined;
+  /** For a filter expression: the 1-based column of the offending token. */
+  readonly column: number | undefined;
 
   /**
    * Creates the error; the location (file, byte offset, packets read) is appended to the message.
@@ -123,12 +131,13 @@ export class PcapError extends MxyError {
     this.file = options.file;
     this.offset = options.offset;
     this.packets = options.packets;
+    this.column = options.column;
   }
 
   /**
    * The error's fields as a plain object, for JSON logs.
    *
-   * @returns `name`, `code`, `number`, `message`, `file`, `offset` and `packets`.
+   * @returns `name`, `code`, `number`, `message`, `file`, `offset`, `packets` and `column`.
    */
   toJSON(): Record<string, unknown> {
     return {
@@ -139,6 +148,7 @@ export class PcapError extends MxyError {
       file: this.file,
       offset: this.offset,
       packets: this.packets,
+      column: this.column,
     };
   }
 }

@@ -28,7 +28,6 @@ export {
   type TrackFlowsInFileOptions,
 } from "./capture_file.ts";
 export { watchDirectory, type WatchDirectoryOptions, type WatchSummary } from "./watch.ts";
-export { compileFilterExpression, type CompileFilterOptions } from "./filter_expression.ts";
 export { serveEther, type ServeEtherOptions } from "./ether_server.ts";
 export { connectEther, type ConnectEtherOptions } from "./ether_client.ts";
 export {
