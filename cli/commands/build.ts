@@ -36,6 +36,8 @@ Options:
   --on-duplicate POLICY    error, first, last (default) or merge (maps merged key by key)
   --ip-version N           4, 6 or auto (default: 4 when every entry is IPv4)
   --record-size N          24, 28, 32 or auto (default: smallest that fits)
+  --no-ipv4-aliases        in an IPv6 tree, do not make ::ffff:0:0/96, 2001::/32 (Teredo) and
+                           2002::/16 (6to4) lead to the IPv4 networks, as MaxMind's writers do
   --database-type TEXT     database_type in the metadata (default "mxy")
   --description TEXT       English description in the metadata
   --case-insensitive       literals and globs match regardless of case (ASCII and Unicode
@@ -56,6 +58,7 @@ const SPEC = {
   "on-duplicate": { type: "string" },
   "ip-version": { type: "string" },
   "record-size": { type: "string" },
+  "no-ipv4-aliases": { type: "boolean" },
   "database-type": { type: "string" },
   description: { type: "string" },
   "case-insensitive": { type: "boolean" },
@@ -150,6 +153,7 @@ async function run(argv: string[]): Promise<number> {
   const builder = new DatabaseBuilder({
     ipVersion: ipv === "auto" ? "auto" : (Number(ipv) as 4 | 6),
     recordSize: rs === "auto" ? "auto" : (Number(rs) as 24 | 28 | 32),
+    ipv4Aliases: flags.values["no-ipv4-aliases"] !== true,
     databaseType: stringFlag(flags, "database-type", "mxy"),
     description: flags.values.description === undefined
       ? undefined

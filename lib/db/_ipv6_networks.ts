@@ -148,8 +148,9 @@ export class Ipv6Networks {
 
   /**
    * The networks in address order (shorter prefixes first), with, when `links` is set, the
-   * places where the IPv4 subtree is linked in: `::/96`, and with the aliases `::ffff:0:0/96`
-   * and `2002::/16`.
+   * places where the IPv4 subtree is linked in: `::/96`, and with the aliases (as MaxMind's
+   * writers make them) `::ffff:0:0/96` (IPv4-mapped), `2001::/32` (Teredo) and `2002::/16`
+   * (6to4).
    *
    * @param links Whether there is an IPv4 subtree to link in.
    * @param aliases Whether to link it at the aliases too.
@@ -160,7 +161,7 @@ export class Ipv6Networks {
     const linkWords = !links
       ? []
       : aliases
-      ? [[0, 0, 0, 0, 96], [0, 0, 0xffff, 0, 96], [0x20020000, 0, 0, 0, 16]]
+      ? [[0, 0, 0, 0, 96], ...IPV4_ALIASES]
       : [[0, 0, 0, 0, 96]];
     const k = n + linkWords.length;
     const src = new Uint32Array(4 * k);
@@ -194,18 +195,26 @@ export class Ipv6Networks {
   }
 }
 
+/** The aliases of the IPv4 subtree: four address words and a prefix length each. */
+const IPV4_ALIASES: number[][] = [
+  [0, 0, 0xffff, 0, 96], // ::ffff:0:0/96, IPv4-mapped
+  [0x20010000, 0, 0, 0, 32], // 2001::/32, Teredo
+  [0x20020000, 0, 0, 0, 16], // 2002::/16, 6to4
+];
+
 /**
- * The first network (in address order) inside `2002::/16`, which must stay empty when that
- * range is an alias of the IPv4 space (6to4).
+ * The first network (in address order) inside `2001::/32` (Teredo) or `2002::/16` (6to4), which
+ * must stay empty when those ranges are aliases of the IPv4 space.
  *
- * @param list Sorted IPv6 networks.
- * @returns Its entry index, or -1 when there is none.
+ * @param list The sorted IPv6 networks.
+ * @returns The entry index of the first such network, or -1.
  */
-export function entryInside6to4(list: SortedNetworks): number {
+export function entryInsideAlias(list: SortedNetworks): number {
   for (let j = 0; j < list.size; j++) {
-    if (list.entry[j] > 0 && list.prefix[j] >= 16 && list.words[4 * j] >>> 16 === 0x2002) {
-      return list.entry[j] - 1;
-    }
+    if (list.entry[j] <= 0) continue;
+    const w0 = list.words[4 * j];
+    if (list.prefix[j] >= 16 && w0 >>> 16 === 0x2002) return list.entry[j] - 1;
+    if (list.prefix[j] >= 32 && w0 === 0x20010000) return list.entry[j] - 1;
   }
   return -1;
 }

@@ -29,7 +29,7 @@ import {
   parseIpv6Network,
 } from "./_network_text.ts";
 import { Ipv4Networks } from "./_ipv4_networks.ts";
-import { entryInside6to4, Ipv6Networks } from "./_ipv6_networks.ts";
+import { entryInsideAlias, Ipv6Networks } from "./_ipv6_networks.ts";
 import { TreeWriter } from "./_tree_writer.ts";
 import { grown } from "./_grow.ts";
 
@@ -555,13 +555,14 @@ export class DatabaseBuilder {
       : opts.ipVersion;
     const v6 = ipVersion === 6 ? this.#v6.sorted(v4.size > 0, opts.ipv4Aliases) : null;
     if (v6 !== null && v4.size > 0 && opts.ipv4Aliases) {
-      // 2002::/16 leads to the IPv4 subtree: no network may lie inside it.
-      const inside = entryInside6to4(v6);
+      // 2001::/32 and 2002::/16 lead to the IPv4 subtree: no network may lie inside them.
+      const inside = entryInsideAlias(v6);
       if (inside >= 0) {
         throw new DatabaseError(
           "aliased-network",
-          "Network inside 2002::/16 cannot be stored: in an IPv6 database with IPv4 " +
-            "entries that range is an alias of the IPv4 space (6to4)",
+          "Network inside 2001::/32 (Teredo) or 2002::/16 (6to4) cannot be stored: in an IPv6 " +
+            "database with IPv4 entries those ranges are aliases of the IPv4 space (build " +
+            "with ipv4Aliases: false, or --no-ipv4-aliases, to store it)",
           this.#sourceOf(inside),
         );
       }

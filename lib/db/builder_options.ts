@@ -31,7 +31,10 @@ export interface DatabaseBuilderOptions {
   buildEpoch?: number | bigint;
   /** String match mode recorded in the metadata (default `"case-sensitive"`). */
   matchMode?: MatchMode;
-  /** In IPv6 trees, alias `::ffff:0:0/96` and `2002::/16` to the IPv4 subtree (default `true`). */
+  /**
+   * In IPv6 trees with IPv4 entries, make `::ffff:0:0/96` (IPv4-mapped), `2001::/32` (Teredo)
+   * and `2002::/16` (6to4) lead to the IPv4 subtree, as MaxMind's writers do (default `true`).
+   */
   ipv4Aliases?: boolean;
   /**
    * Extension sections for non-IP entries (default: the glob and literal sections; pass `[]`

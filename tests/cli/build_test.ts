@@ -153,3 +153,28 @@ Deno.test("mxy export then mxy build gives a database that exports the same line
   two.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("mxy build aliases Teredo and 6to4 to IPv4 like MaxMind's writers, unless --no-ipv4-aliases", async () => {
+  const dir = await Deno.makeTempDir();
+  const feed = `${dir}/feed.txt`;
+  await Deno.writeTextFile(feed, "192.0.2.0/24\n2001:db8::/32\n");
+  for (const [args, aliased] of [[[], true], [["--no-ipv4-aliases"], false]] as const) {
+    const out = `${dir}/x.mxy`;
+    const r = await mxy(["build", feed, "-o", out, "-q", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const db = await openDatabase(out);
+    for (const q of ["::ffff:192.0.2.9", "2001:0:c000:209::1", "2002:c000:209::1"]) {
+      assert.equal(db.lookup(q) !== null, aliased, `${q} ${args.join(" ")}`);
+    }
+    if (hasMmdblookup()) {
+      const teredo = await mmdblookup(out, "2001:0:c000:209::1");
+      assert.equal(teredo.includes("{"), aliased, `mmdblookup ${args.join(" ")}`);
+    }
+    db.close();
+  }
+  await Deno.writeTextFile(feed, "192.0.2.0/24\n2001:0:1234::/48\n");
+  const r = await mxy(["build", feed, "-o", `${dir}/y.mxy`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /feed\.txt:2: Network inside 2001::\/32 \(Teredo\)/);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -3,7 +3,9 @@
  * IPv4 aliases, each record size, literals and globs in both match modes, merged duplicates)
  * are built with a fixed build epoch and their SHA-256 compared with the digests the builder
  * gave before its code was split into files (#11). A change here is a change of the file
- * format's bytes: it needs a reason, not a new digest.
+ * format's bytes: it needs a reason, not a new digest. Changes so far: #13 adds the Teredo
+ * alias (`2001::/32`) in IPv6 trees with IPv4 entries, as MaxMind's writers do (the six IPv6
+ * digests changed; with that alias left out they are the #11 digests again).
  */
 import assert from "node:assert/strict";
 import { DatabaseBuilder, type DatabaseBuilderOptions } from "../../lib/db/mod.ts";
@@ -91,7 +93,7 @@ const CASES: [string, number, number, DatabaseBuilderOptions, string][] = [
     2,
     3000,
     {},
-    "04638093d2391c061b91954ea94955ab84f8d60c6cc438b81d1988e077fc16a6",
+    "f0b44be9bd95eac685921989b931894045467fa1d1424b6633b01c58140008a8",
   ],
   [
     "IPv6 tree without aliases",
@@ -105,35 +107,35 @@ const CASES: [string, number, number, DatabaseBuilderOptions, string][] = [
     4,
     1500,
     { recordSize: 28 },
-    "97c8e1e2aa6dbb862dfc3e8b9f5b39d722b7a9cdd2477259e3a21d4f14bb9d97",
+    "9d4ff49408b6c07e7d28340006849c64c07c24515b7707a10f7bbc462fe1a064",
   ],
   [
     "32-bit records",
     5,
     1500,
     { recordSize: 32 },
-    "57447b795704e27c7e8880c1100ee1075a10a5be9e236a0281b2b4a2179bdd3e",
+    "6e60d68244a454cb2ec82fe8df5544e9c001f00cd24159f6a85bcef5587e112f",
   ],
   [
     "case-insensitive strings",
     6,
     3000,
     { matchMode: "case-insensitive" },
-    "6cde9a7173f5d5fcab59f1ffce24245548f893702486829c9293212837ad5590",
+    "b92e982d73ead3045c2e8fcb720eb80f977d9ea2473b92040f011d514792431a",
   ],
   [
     "merged duplicates",
     7,
     4000,
     { onDuplicate: "merge" },
-    "864e1cb3758562f41fe1e5336125164ced15d7343bf72ba272537fdb939f6f98",
+    "63b0c1e671720fb1b370dfe9fde25ada7159b6019adc0419e961684e279fbe06",
   ],
   [
     "first of duplicates, normalized",
     8,
     2000,
     { onDuplicate: "first", normalize: true },
-    "273e64472393b676a69d7b6eb751f185f43bf71fb3786d9a61c6fee9645c544f",
+    "b5b9299f67795b10fc58abea8692b650154fc852aa8a330785712a652bf61fab",
   ],
 ];
 

@@ -153,13 +153,13 @@ Deno.test({
       if (!hasV6) ips = ips.filter((q) => !q.includes(":"));
       const v4 = ips.filter((q) => !q.includes(":")).slice(0, 5);
       if (hasV6) {
-        // IPv4 through the aliases: IPv4-mapped and 6to4.
+        // IPv4 through the aliases: IPv4-mapped, Teredo (the server address) and 6to4.
         for (const q of v4) {
           const p = q.split(".").map(Number);
+          const hi = ((p[0] << 8) | p[1]).toString(16), lo = ((p[2] << 8) | p[3]).toString(16);
           ips.push(`::ffff:${q}`);
-          ips.push(
-            `2002:${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}::1`,
-          );
+          ips.push(`2001:0:${hi}:${lo}::1`);
+          ips.push(`2002:${hi}:${lo}::1`);
         }
       }
       const expected = ips.map((q) => {
@@ -168,10 +168,11 @@ Deno.test({
         if (q.startsWith("::ffff:")) {
           addr = new Uint8Array(q.slice(7).split(".").map(Number));
           v6 = false;
-        } else if (q.startsWith("2002:")) {
+        } else if (q.startsWith("2002:") || q.startsWith("2001:0:")) {
           const g = q.split(":");
-          const a = parseInt(g[1], 16);
-          const b = parseInt(g[2], 16);
+          const teredo = q.startsWith("2001:0:");
+          const a = parseInt(g[teredo ? 2 : 1], 16);
+          const b = parseInt(g[teredo ? 3 : 2], 16);
           addr = new Uint8Array([a >> 8, a & 255, b >> 8, b & 255]);
           v6 = false;
         } else if (v6) {
@@ -271,17 +272,31 @@ Deno.test("build() makes an IPv4 tree for IPv4 entries only, an IPv6 tree otherw
   );
 });
 
-Deno.test("build() leaves out the IPv4 aliases when asked and rejects networks inside 2002::/16", () => {
+Deno.test("build() leaves out the IPv4 aliases when asked and rejects networks inside 2001::/32 and 2002::/16", () => {
   const a = new DatabaseBuilder({ buildEpoch: 1, ipv4Aliases: false });
   a.add("1.2.3.0/24", { n: 1 });
   a.add("2001:db8::/32", { n: 2 });
+  a.add("2001:0:aaaa::/48", { n: 3 });
   const db = Database.fromBytes(a.build());
   assert.deepEqual(db.lookup("1.2.3.4")?.data, { n: 1 });
   assert.equal(db.lookup("::ffff:1.2.3.4"), null);
+  assert.equal(db.lookup("2001:0:102:304::"), null);
+  assert.deepEqual(db.lookup("2001:0:aaaa::1")?.data, { n: 3 });
   const b = new DatabaseBuilder({ buildEpoch: 1 });
   b.add("1.2.3.0/24", { n: 1 });
   b.add("2002:102:300::/40", { n: 2 }, { file: "six.txt", line: 4 });
-  assert.throws(() => b.build(), /six\.txt:4: Network inside 2002::\/16/);
+  assert.throws(() => b.build(), /six\.txt:4: Network inside 2001::\/32 \(Teredo\) or 2002::\/16/);
+  const t = new DatabaseBuilder({ buildEpoch: 1 });
+  t.add("1.2.3.0/24", { n: 1 });
+  t.add("2001:0:abcd::/48", { n: 2 }, { file: "teredo.txt", line: 7 });
+  assert.throws(() => t.build(), /teredo\.txt:7: Network inside 2001::\/32/);
+  // 2001:db8::/32 and 2001::/16 are not inside the Teredo prefix.
+  const d = new DatabaseBuilder({ buildEpoch: 1 });
+  d.add("1.2.3.0/24", { n: 1 });
+  d.add("2001:db8::/32", { n: 2 });
+  const dd = Database.fromBytes(d.build());
+  assert.deepEqual(dd.lookup("2001:0:102:304::9")?.data, { n: 1 }, "Teredo alias");
+  assert.deepEqual(dd.lookup("2001:db8::1")?.data, { n: 2 });
   // Without IPv4 entries there is no alias, so 6to4 networks are fine.
   const c = new DatabaseBuilder({ buildEpoch: 1 });
   c.add("2002:102:300::/40", { n: 2 });
