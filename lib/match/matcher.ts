@@ -21,6 +21,14 @@ const K_DOMAIN = SpanKind.DOMAIN;
 const K_MD5 = SpanKind.MD5;
 const K_SHA512 = SpanKind.SHA512;
 const B_DOT = 0x2e;
+const FNV_BASIS = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+/** The address cache holds 2^this recent IPv4 lookups (hits and misses). */
+const IP_CACHE_BITS = 14;
+/** The string cache holds this many recent string lookups (hits and misses)... */
+const STR_CACHE_SLOTS = 4096;
+/** ...of keys up to this many bytes (longer ones are looked up every time). */
+const STR_CACHE_KEY = 128;
 const B_0 = 0x30;
 
 /**
@@ -168,6 +176,20 @@ export class Matcher {
   #onSpan: (kind: SpanKind, start: number, end: number) => void;
   #bytes: Uint8Array = new Uint8Array(0);
   #hits = 0;
+  #cached = 0;
+  // the address cache (see #span)
+  #ipKeys = new Int32Array(1 << IP_CACHE_BITS);
+  #ipOffsets = new Int32Array(1 << IP_CACHE_BITS);
+  #ipPrefix = new Uint8Array(1 << IP_CACHE_BITS);
+  // the string cache (see #span)
+  #strHash = new Int32Array(STR_CACHE_SLOTS);
+  #strLength = new Int32Array(STR_CACHE_SLOTS).fill(-1);
+  #strKeys = new Uint8Array(STR_CACHE_SLOTS * STR_CACHE_KEY);
+  #strVia = new Uint8Array(STR_CACHE_SLOTS);
+  #strOffset = new Int32Array(STR_CACHE_SLOTS);
+  #strEntryKind = new Int8Array(STR_CACHE_SLOTS);
+  #strEntry = new Int32Array(STR_CACHE_SLOTS);
+  #strParent = new Int32Array(STR_CACHE_SLOTS);
   /** Spans found so far, by {@linkcode SpanKind} (index 0 unused); add, never reset. */
   readonly candidates: Float64Array = new Float64Array(ALL_SPAN_KINDS.length + 1);
 
@@ -202,6 +224,11 @@ export class Matcher {
   /** The database looked up. */
   get database(): Database {
     return this.#db;
+  }
+
+  /** Lookups answered from the matcher's caches of recent addresses and strings. */
+  get cacheHits(): number {
+    return this.#cached;
   }
 
   /** Hits reported so far (by every scan). */
@@ -248,8 +275,22 @@ export class Matcher {
         } else octet = octet * 10 + (c - B_0);
       }
       v = (v << 8) | octet;
-      const off = db.lookupIpv4(v);
-      if (off < 0) return;
+      // the address cache: direct-mapped, one slot per hash of the address
+      const slot = Math.imul(v, 0x9e3779b1) >>> (32 - IP_CACHE_BITS);
+      let off: number;
+      if (this.#ipKeys[slot] === v && this.#ipPrefix[slot] !== 0) {
+        off = this.#ipOffsets[slot];
+        this.#cached++;
+        if (off < 0) return;
+        hit.prefixLength = this.#ipPrefix[slot] - 1;
+      } else {
+        off = db.lookupIpv4(v);
+        this.#ipKeys[slot] = v;
+        this.#ipOffsets[slot] = off;
+        this.#ipPrefix[slot] = db.lastPrefixLength + 1;
+        if (off < 0) return;
+        hit.prefixLength = db.lastPrefixLength;
+      }
       const a = hit.address;
       a[0] = v >>> 24;
       a[1] = (v >>> 16) & 255;
@@ -265,54 +306,110 @@ export class Matcher {
       if (off < 0) return;
       const version = db.lastIpVersion;
       if (version === 4) { for (let i = 0; i < 4; i++) a[i] = a[12 + i]; }
+      hit.prefixLength = db.lastPrefixLength;
       this.#network(kind, start, end, off, version === 4 ? 4 : 6);
       return;
     }
-    // strings: domains and hashes in lower case (see the class doc)
-    let src = bytes, s = start, e = end;
+    // strings: the key (domains and hashes in lower case, see the class doc) and its hash
+    const n = end - start;
+    if (n > this.#key.length) this.#key = new Uint8Array(n * 2);
+    const key = this.#key;
+    let h = FNV_BASIS ^ kind;
     if (kind === K_DOMAIN || (kind >= K_MD5 && kind <= K_SHA512)) {
-      const n = end - start;
-      if (n > this.#key.length) this.#key = new Uint8Array(n * 2);
-      const key = this.#key;
-      for (let i = 0; i < n; i++) key[i] = asciiLower(bytes[start + i]);
-      src = key;
-      s = 0;
-      e = n;
+      for (let i = 0; i < n; i++) {
+        const c = asciiLower(bytes[start + i]);
+        key[i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const c = bytes[start + i];
+        key[i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
     }
+    // the string cache: direct-mapped; a slot holds the key's bytes and what it gave
+    const slot = (h ^ (h >>> 15)) & (STR_CACHE_SLOTS - 1);
+    const cacheable = n <= STR_CACHE_KEY;
+    if (cacheable && this.#strHash[slot] === h && this.#strLength[slot] === n) {
+      const keys = this.#strKeys;
+      const at = slot * STR_CACHE_KEY;
+      let x = 0;
+      while (x < n && keys[at + x] === key[x]) x++;
+      if (x === n) {
+        this.#cached++;
+        const via = this.#strVia[slot];
+        if (via === 0) return;
+        this.#stringHit(
+          kind,
+          start,
+          end,
+          via as MatchVia,
+          this.#strOffset[slot],
+          this.#strEntryKind[slot],
+          this.#strEntry[slot],
+          this.#strParent[slot],
+        );
+        return;
+      }
+    }
+    let via = 0, off = -1, entryKind = -1, entry = -1, parent = -1;
     const out = this.#strings;
-    if (db.lookupStringSpan(src, s, e, out, FIRST) > 0) {
-      hit.kind = kind;
-      hit.start = start;
-      hit.end = end;
-      hit.via = out.kinds[0] === 0 ? MatchVia.LITERAL : MatchVia.GLOB;
-      hit.dataOffset = out.offsets[0];
-      hit.entryKind = out.kinds[0];
-      hit.entry = out.entries[0];
-      hit.parentStart = -1;
-      hit.prefixLength = 0;
-      hit.ipVersion = 0;
-      this.#report();
-      return;
+    if (db.lookupStringSpan(key, 0, n, out, FIRST) > 0) {
+      via = out.kinds[0] === 0 ? MatchVia.LITERAL : MatchVia.GLOB;
+      off = out.offsets[0];
+      entryKind = out.kinds[0];
+      entry = out.entries[0];
+    } else if (kind === K_DOMAIN && this.#parents) {
+      const reg = registrableDomainStart(key, 0, n);
+      for (let i = 0; i < reg; i++) {
+        if (key[i] !== B_DOT) continue;
+        off = db.lookupLiteralSpan(key, i + 1, n);
+        if (off < 0) continue;
+        via = MatchVia.PARENT_DOMAIN;
+        parent = i + 1;
+        break;
+      }
     }
-    if (kind !== K_DOMAIN || !this.#parents) return;
-    const reg = registrableDomainStart(src, s, e);
-    for (let i = s; i < reg; i++) {
-      if (src[i] !== B_DOT) continue;
-      const off = db.lookupLiteralSpan(src, i + 1, e);
-      if (off < 0) continue;
-      hit.kind = kind;
-      hit.start = start;
-      hit.end = end;
-      hit.via = MatchVia.PARENT_DOMAIN;
-      hit.dataOffset = off;
-      hit.entryKind = -1;
-      hit.entry = -1;
-      hit.parentStart = start + (i + 1 - s);
-      hit.prefixLength = 0;
-      hit.ipVersion = 0;
-      this.#report();
-      return;
+    if (cacheable) {
+      this.#strHash[slot] = h;
+      this.#strLength[slot] = n;
+      const keys = this.#strKeys;
+      const at = slot * STR_CACHE_KEY;
+      for (let i = 0; i < n; i++) keys[at + i] = key[i];
+      this.#strVia[slot] = via;
+      this.#strOffset[slot] = off;
+      this.#strEntryKind[slot] = entryKind;
+      this.#strEntry[slot] = entry;
+      this.#strParent[slot] = parent;
     }
+    if (via !== 0) {
+      this.#stringHit(kind, start, end, via as MatchVia, off, entryKind, entry, parent);
+    }
+  }
+
+  #stringHit(
+    kind: SpanKind,
+    start: number,
+    end: number,
+    via: MatchVia,
+    off: number,
+    entryKind: number,
+    entry: number,
+    parent: number,
+  ): void {
+    const hit = this.#hit;
+    hit.kind = kind;
+    hit.start = start;
+    hit.end = end;
+    hit.via = via;
+    hit.dataOffset = off;
+    hit.entryKind = entryKind;
+    hit.entry = entry;
+    hit.parentStart = parent < 0 ? -1 : start + parent;
+    hit.prefixLength = 0;
+    hit.ipVersion = 0;
+    this.#report();
   }
 
   #network(kind: SpanKind, start: number, end: number, off: number, version: 4 | 6): void {
@@ -325,7 +422,6 @@ export class Matcher {
     hit.entryKind = -1;
     hit.entry = -1;
     hit.parentStart = -1;
-    hit.prefixLength = this.#db.lastPrefixLength;
     hit.ipVersion = version;
     this.#report();
   }

@@ -157,6 +157,15 @@ export class StreamMatcher {
     }
   }
 
+  /**
+   * Scans every whole line written so far now, rather than when the buffer fills: for input
+   * that arrives slowly (a followed file, a pipe), so hits are reported as their lines end.
+   */
+  flush(): void {
+    if (this.#ended || this.#filled === 0) return;
+    if (this.#buf.lastIndexOf(NL, this.#filled - 1) >= 0) this.#process(false);
+  }
+
   /** Scans what is left (a last line without a newline included). */
   end(): void {
     if (this.#ended) return;
