@@ -19,7 +19,8 @@ const POLL_MS = 200;
  * @param sink Where hits go.
  * @param flush Called after each batch of new bytes (to write the hits out).
  * @param onScanned Called with the counts of each batch.
- * @param stop When given and resolving, following stops (for tests).
+ * @param options `live.current` is set to a function giving the counts so far (for the
+ *   statistics on SIGINT).
  */
 export async function followFile(
   path: string,
@@ -27,26 +28,24 @@ export async function followFile(
   sink: HitSink,
   flush: () => void,
   onScanned: (r: ScanResult) => void,
-  stop?: Promise<void>,
+  options: { live?: { current: (() => ScanResult) | null } } = {},
 ): Promise<void> {
-  let stopped = false;
-  stop?.then(() => stopped = true);
-  let lineBase = 0;
   for (;;) {
     // one generation of the file: from its start until it is rotated or truncated
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true });
     } catch {
-      if (stopped) return;
       await sleep(POLL_MS);
       continue;
     }
     const ino = (await file.stat()).ino;
     const result = newResult();
-    const base = lineBase;
-    const sm = scanner.open(result, (line, part) => sink(base + line, part), 0);
+    const sm = scanner.open(result, sink, 0);
     let pos = 0;
+    if (options.live) {
+      options.live.current = () => ({ ...result, lines: sm.lines, bytes: sm.bytesWritten });
+    }
     try {
       for (;;) {
         const space = sm.space;
@@ -58,7 +57,6 @@ export async function followFile(
         }
         sm.flush();
         flush();
-        if (stopped) break;
         await sleep(POLL_MS);
         const now = await Deno.stat(path).catch(() => null);
         if (now !== null && (now.ino !== ino || now.size < pos)) break; // rotated or truncated
@@ -71,8 +69,6 @@ export async function followFile(
     result.lines = sm.lines;
     result.bytes = sm.bytesWritten;
     onScanned(result);
-    lineBase = 0; // a new generation starts counting lines again
-    if (stopped) return;
   }
 }
 

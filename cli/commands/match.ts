@@ -140,10 +140,12 @@ class Totals {
   cached = 0;
   candidates = new Array<number>(ALL_SPAN_KINDS.length + 1).fill(0);
 
-  add(r: ScanResult): void {
+  /** Adds a range's counts; candidates and cache hits only for a worker's range. */
+  add(r: ScanResult, fromWorker = false): void {
     this.lines += r.lines;
     this.bytes += r.bytes;
     this.hits += r.hits;
+    if (!fromWorker) return;
     this.cached += r.cached;
     r.candidates.forEach((v, i) => this.candidates[i] += v);
   }
@@ -294,12 +296,20 @@ class Progress {
   }
 }
 
-function statsText(t: Totals, seconds: number, threads: number, interrupted: boolean): string {
-  const kinds = ALL_SPAN_KINDS.filter((k) => t.candidates[k] > 0)
-    .map((k) => `${spanKindName(k)} ${t.candidates[k]}`).join(", ");
+function statsText(
+  t: Totals,
+  main: Matcher,
+  seconds: number,
+  threads: number,
+  interrupted: boolean,
+): string {
+  const c = t.candidates.map((v, i) => v + main.candidates[i]);
+  const cached = t.cached + main.cacheHits;
+  const kinds = ALL_SPAN_KINDS.filter((k) => c[k] > 0)
+    .map((k) => `${spanKindName(k)} ${c[k]}`).join(", ");
   const mbs = seconds > 0 ? t.bytes / 1e6 / seconds : 0;
   return `${interrupted ? "interrupted; so far: " : ""}${t.lines} lines, ${t.bytes} bytes, ` +
-    `${t.hits} hits; candidates: ${kinds || "none"}; ${t.cached} lookups from cache; ` +
+    `${t.hits} hits; candidates: ${kinds || "none"}; ${cached} lookups from cache; ` +
     `${seconds.toFixed(2)} s, ${mbs.toFixed(1)} MB/s with ${threads} thread${
       threads === 1 ? "" : "s"
     }\n`;
@@ -376,6 +386,7 @@ export async function runMatch(argv: string[]): Promise<number> {
   let failed = false;
   let pool: Pool | null = null;
   let interrupted = false;
+  const following: { current: (() => ScanResult) | null } = { current: null };
 
   const stopOnSignal = onTerminate(() => {
     interrupted = true;
@@ -383,7 +394,12 @@ export async function runMatch(argv: string[]): Promise<number> {
     out.flush();
     pool?.close();
     if (flags.values.stats === true) {
-      writeSync("stderr", statsText(totals, (now() - started) / 1000, threads, true));
+      const live = following.current;
+      if (live !== null) totals.add(live());
+      writeSync(
+        "stderr",
+        statsText(totals, scanner.matcher, (now() - started) / 1000, pool ? threads : 1, true),
+      );
     }
     Deno.exit(130);
   });
@@ -473,7 +489,7 @@ export async function runMatch(argv: string[]): Promise<number> {
             sink(lineBase + result.hitLines[h], result.parts[h] ?? "");
           }
           lineBase += result.lines;
-          totals.add(result);
+          totals.add(result, true);
           doneBytes += result.bytes;
           progress.update(doneBytes);
         }
@@ -487,7 +503,9 @@ export async function runMatch(argv: string[]): Promise<number> {
           file.close();
         }
       } else if (follow) {
-        await followFile(input.path, fileScanner, sink, () => out.flush(), (r) => totals.add(r));
+        await followFile(input.path, fileScanner, sink, () => out.flush(), (r) => totals.add(r), {
+          live: following,
+        });
       } else {
         const base = doneBytes;
         const stream = await openStream(input.path);
@@ -532,7 +550,7 @@ export async function runMatch(argv: string[]): Promise<number> {
   if (flags.values.stats === true && !interrupted) {
     writeSync(
       "stderr",
-      statsText(totals, (now() - started) / 1000, useWorkers ? threads : 1, false),
+      statsText(totals, scanner.matcher, (now() - started) / 1000, pool ? threads : 1, false),
     );
   }
   if (failed) return 1;
