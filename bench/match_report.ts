@@ -25,7 +25,7 @@ const cpus = navigator.hardwareConcurrency;
 
 await Deno.mkdir(DATA, { recursive: true });
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
-let t = performance.now();
+const t = performance.now();
 if (!(await exists(DB)) || !(await exists(LOG)) || !(await exists(LITERALS))) {
   const feed = makeFeed();
   const b = new DatabaseBuilder({ buildEpoch: 1 });
