@@ -84,6 +84,8 @@ export class StreamMatcher {
   #handler: (hit: MatchHit) => void;
 
   /**
+   * Creates a stream matcher with an empty buffer.
+   *
    * @param matcher The matcher (its database and kinds).
    * @param onHit Called with each hit.
    * @param options Buffer size and where the stream starts.
