@@ -3,6 +3,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { Database, FormatError } from "../../lib/db/mod.ts";
 import {
@@ -308,11 +309,13 @@ function statsText(
   const kinds = ALL_SPAN_KINDS.filter((k) => c[k] > 0)
     .map((k) => `${spanKindName(k)} ${c[k]}`).join(", ");
   const mbs = seconds > 0 ? t.bytes / 1e6 / seconds : 0;
+  const usage = process.cpuUsage();
+  const cpu = (usage.user + usage.system) / 1e6;
   return `${interrupted ? "interrupted; so far: " : ""}${t.lines} lines, ${t.bytes} bytes, ` +
     `${t.hits} hits; candidates: ${kinds || "none"}; ${cached} lookups from cache; ` +
     `${seconds.toFixed(2)} s, ${mbs.toFixed(1)} MB/s with ${threads} thread${
       threads === 1 ? "" : "s"
-    }\n`;
+    } (process CPU time ${cpu.toFixed(2)} s)\n`;
 }
 
 /** Runs `mxy match`. */

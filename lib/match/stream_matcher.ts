@@ -73,6 +73,7 @@ export class StreamMatcher {
   #matcher: Matcher;
   #onHit: StreamHitHandler;
   #buf: Uint8Array;
+  #words: Int32Array;
   #filled = 0;
   #base: number;
   #line: number;
@@ -93,7 +94,9 @@ export class StreamMatcher {
   constructor(matcher: Matcher, onHit: StreamHitHandler, options: StreamMatcherOptions = {}) {
     this.#matcher = matcher;
     this.#onHit = onHit;
-    this.#buf = new Uint8Array(Math.max(MIN_BUFFER, options.bufferSize ?? 1 << 20));
+    const size = Math.max(MIN_BUFFER, options.bufferSize ?? 1 << 20) + 3 & ~3;
+    this.#buf = new Uint8Array(size);
+    this.#words = new Int32Array(this.#buf.buffer);
     this.#base = options.offset ?? 0;
     this.#line = options.line ?? 1;
     this.#handler = (hit) => this.#onHit(hit, this);
@@ -184,18 +187,30 @@ export class StreamMatcher {
    * @returns The line number.
    */
   lineOf(pos: number): number {
+    const c = this.#countedTo;
+    if (pos >= c) this.#line += this.#newlines(c, pos);
+    else this.#line -= this.#newlines(pos, c);
+    this.#countedTo = pos;
+    return this.#line;
+  }
+
+  /** The number of newlines in `[from, to)` of the buffer, four bytes at a time. */
+  #newlines(from: number, to: number): number {
     const buf = this.#buf;
-    let c = this.#countedTo;
-    let line = this.#line;
-    if (pos >= c) {
-      for (let i = buf.indexOf(NL, c); i >= 0 && i < pos; i = buf.indexOf(NL, i + 1)) line++;
-    } else {
-      for (let i = buf.lastIndexOf(NL, c - 1); i >= pos; i = buf.lastIndexOf(NL, i - 1)) line--;
+    let n = 0;
+    let i = from;
+    const head = Math.min(to, (from + 3) & ~3);
+    for (; i < head; i++) if (buf[i] === NL) n++;
+    const words = this.#words;
+    const wEnd = to >> 2;
+    for (let w = i >> 2; w < wEnd; w++) {
+      const x = words[w] ^ 0x0a0a0a0a;
+      // the high bit of each byte of t is set exactly when that byte of x is zero
+      const t = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+      if (t !== 0) n += Math.imul((t >>> 7) & 0x01010101, 0x01010101) >>> 24;
     }
-    c = pos;
-    this.#countedTo = c;
-    this.#line = line;
-    return line;
+    for (i = Math.max(i, wEnd << 2); i < to; i++) if (buf[i] === NL) n++;
+    return n;
   }
 
   /**
