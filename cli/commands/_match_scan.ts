@@ -38,7 +38,7 @@ export interface ScanConfig {
 export interface ScanResult {
   /** Hits. */
   hits: number;
-  /** Line of each hit, from 1 within the range. */
+  /** Line of each hit, from 1 within the range (of each matching line when only counting). */
   hitLines: number[];
   /** Record text of each hit after the line number (empty when only counting). */
   parts: string[];
@@ -156,9 +156,12 @@ export class RangeScanner {
       result.hits++;
       const part = countOnly ? "" : formatter.format(hit, at);
       if (sink) sink(line, part);
-      else {
+      else if (!countOnly) {
         result.hitLines.push(line);
-        if (!countOnly) result.parts.push(part);
+        result.parts.push(part);
+      } else if (result.hitLines.at(-1) !== line) {
+        // counting matching lines: one entry per line, however many hits it has
+        result.hitLines.push(line);
       }
     }, { bufferSize: this.#config.bufferSize, offset });
   }

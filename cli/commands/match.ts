@@ -58,8 +58,9 @@ Options:
   -f, --follow           keep reading the (single) file as it grows, as tail -F does, through
                          rotation; stop with Ctrl-C
   --stats                print lines, bytes, hits, candidates per kind and MB/s to stderr
-  --threads N            worker threads (default: the number of CPUs); large files are split
-                         into line-aligned ranges; output order does not depend on N
+  --threads N            worker threads (default: the number of CPUs when there are 32 MiB of
+                         regular files or more, else 1); large files are split into
+                         line-aligned ranges; the output does not depend on N
   --buffer-size BYTES    bytes scanned at a time per thread (default 1048576); lines longer
                          than this are scanned in windows
   --no-progress          no progress bar (it shows only on a terminal, for long scans)
@@ -87,6 +88,9 @@ const SPEC = {
   "buffer-size": { type: "string" },
   "no-progress": { type: "boolean" },
 } as const;
+
+/** Without --threads, workers are started only for this many bytes of regular files or more. */
+const WORKERS_FROM = 32 << 20;
 
 const GROUPS: Record<string, SpanKind[]> = {
   all: [...ALL_SPAN_KINDS],
@@ -357,7 +361,11 @@ export async function runMatch(argv: string[]): Promise<number> {
   const raw = await Deno.readFile(dbPath).catch((err) => {
     throw new UsageError(`Cannot open database "${dbPath}": ${(err as Error).message}`);
   });
-  const useWorkers = threads > 1 && inputs.some((i) => i.ranged);
+  // a worker costs about a quarter of a second of CPU to start (modules, the Public Suffix List
+  // table, checking the glob section): by default only inputs worth it get workers
+  const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
+  const useWorkers = threads > 1 && rangedBytes > 0 &&
+    (flags.values.threads !== undefined || rangedBytes >= WORKERS_FROM);
   const shared = new SharedArrayBuffer(raw.length);
   const dbBytes = useWorkers ? new Uint8Array(shared) : raw;
   if (useWorkers) dbBytes.set(raw);
