@@ -31,5 +31,5 @@ export type { ParentDomainHandler } from "./domain.ts";
 export { lowerSpanInto } from "./fold.ts";
 export { Matcher, MatchVia, matchViaName } from "./matcher.ts";
 export type { MatcherOptions, MatchHandler, MatchHit } from "./matcher.ts";
-export { StreamMatcher, WINDOW_OVERLAP } from "./stream_matcher.ts";
+export { StreamMatcher } from "./stream_matcher.ts";
 export type { StreamHitHandler, StreamMatcherOptions } from "./stream_matcher.ts";

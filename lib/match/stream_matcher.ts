@@ -17,7 +17,7 @@ const LOW_WATER = 1 << 14;
  * How far back from the end of a full buffer without a newline a window looks for a place to
  * cut: longer than any indicator but a URL (a SHA-512 hash is 128 bytes, a name 253).
  */
-export const WINDOW_OVERLAP = 4096;
+const WINDOW_OVERLAP = 4096;
 
 /** Called with each hit and the stream matcher, which tells where the hit is. */
 export type StreamHitHandler = (hit: MatchHit, at: StreamMatcher) => void;
@@ -43,7 +43,7 @@ export interface StreamMatcherOptions {
  * line number and file offset (counted lazily: only up to hits, and once over each chunk).
  *
  * Memory is one buffer. A line longer than the buffer is scanned in windows: each cut at the
- * last whitespace (else the last delimiter) within {@linkcode WINDOW_OVERLAP} bytes of the
+ * last whitespace (else the last delimiter) within 4 KiB (`WINDOW_OVERLAP`) of the
  * buffer's end, so no indicator but a URL longer than that is split; a window that had to be cut
  * inside a token skips the rest of that token.
  *
