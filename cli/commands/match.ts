@@ -249,6 +249,13 @@ class Pool {
         this.#waiting.delete(id);
         done?.({ result, error });
       };
+      // a worker that dies fails every range still waiting, rather than leaving them hanging
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        const waiting = [...this.#waiting.values()];
+        this.#waiting.clear();
+        for (const done of waiting) done({ error: `a worker failed: ${e.message}` });
+      };
       w.postMessage({ init });
       this.#workers.push(w);
     }
