@@ -50,7 +50,8 @@ Options:
   --extract KINDS        kinds to extract, comma-separated: ipv4, ipv6, domain, url, email, md5,
                          sha1, sha256, sha512, bitcoin, ethereum, or the groups ip, hash, crypto,
                          all; a leading "-" switches one off (--extract=-url,-email)
-  --parent-domains       a literal "evil.com" also matches "a.b.evil.com"
+  --parent-domains       a literal "evil.com" also matches "a.b.evil.com" (the default when
+                         the database was built with --parent-domains)
   -r, --recursive        scan the files under each directory given
   --json-field PATH      JSON Lines: only hits inside this field (dot path, e.g. http.host;
                          may be repeated)
@@ -385,7 +386,10 @@ export async function runMatch(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const matcherOptions = { kinds, parentDomains: flags.values["parent-domains"] === true };
+  const matcherOptions = {
+    kinds,
+    parentDomains: flags.values["parent-domains"] === true || db.metadata.mxyParentDomains,
+  };
   const config: ScanConfig = {
     format: format as MatchFormat,
     onlyMatching,

@@ -31,6 +31,12 @@ export interface DatabaseBuilderOptions {
   buildEpoch?: number | bigint;
   /** String match mode recorded in the metadata (default `"case-sensitive"`). */
   matchMode?: MatchMode;
+  /**
+   * Record in the metadata that literal domains should also match their subdomains
+   * (`evil.com` matches `a.b.evil.com`): `mxy match` and `Matcher` then look up parent domains
+   * without being asked (default `false`).
+   */
+  parentDomains?: boolean;
   /** In IPv6 trees, alias `::ffff:0:0/96` and `2002::/16` to the IPv4 subtree (default `true`). */
   ipv4Aliases?: boolean;
   /**

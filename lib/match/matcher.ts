@@ -119,7 +119,8 @@ export interface MatcherOptions {
   /**
    * When a domain (a URL's host, an e-mail's domain) matches no entry itself, look up its parent
    * domains as literals, from the longest down to the registrable domain: `a.b.evil.com` hits
-   * `evil.com`. Default `false`.
+   * `evil.com`. Default: what the database asks for (the `parentDomains` option of its build,
+   * recorded in its metadata), else `false`.
    */
   parentDomains?: boolean;
 }
@@ -203,7 +204,7 @@ export class Matcher {
   constructor(db: Database, options: MatcherOptions = {}) {
     this.#db = db;
     this.#extractor = new Extractor({ kinds: options.kinds });
-    this.#parents = options.parentDomains === true;
+    this.#parents = options.parentDomains ?? db.metadata.mxyParentDomains;
     this.#caseInsensitive = db.metadata.mxyMatchMode === "case-insensitive";
     this.#hit = {
       kind: K_IPV4,

@@ -262,3 +262,19 @@ Deno.test("Matcher finds every planted indicator and nothing else, through Strea
     { numRuns: 300 },
   );
 });
+
+Deno.test("Matcher looks up parent domains by default when the database was built asking for it", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1, parentDomains: true });
+  b.add("evil.com", { n: 1 });
+  const d = Database.fromBytes(b.build());
+  assert.equal(d.metadata.mxyParentDomains, true);
+  assert.deepEqual(hits(d, "a.b.evil.com"), ["domain a.b.evil.com parent-domain evil.com"]);
+  assert.deepEqual(hits(d, "a.b.evil.com", { parentDomains: false }), []);
+  // without the option the file is what it always was
+  const plain = new DatabaseBuilder({ buildEpoch: 1 });
+  plain.add("evil.com", { n: 1 });
+  const p = Database.fromBytes(plain.build());
+  assert.equal(p.metadata.mxyParentDomains, false);
+  assert.ok(!new TextDecoder().decode(p.bytes).includes("parent_domains"));
+  assert.deepEqual(hits(p, "a.b.evil.com"), []);
+});
