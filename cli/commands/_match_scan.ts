@@ -173,6 +173,7 @@ export class RangeScanner {
    * @param start First byte.
    * @param end One past the last byte.
    * @param sink Receives hits as they come (default: collected in the result).
+   * @param onChunk Called after each read with the bytes read so far (for progress).
    * @returns The result.
    */
   async scanRange(
@@ -180,6 +181,7 @@ export class RangeScanner {
     start: number,
     end: number,
     sink?: HitSink,
+    onChunk?: (bytes: number) => void,
   ): Promise<ScanResult> {
     const result = newResult();
     const before = [...this.#matcher.candidates];
@@ -194,6 +196,7 @@ export class RangeScanner {
       if (n === null) break;
       left -= n;
       sm.commit(n);
+      onChunk?.(sm.bytesWritten);
     }
     sm.end();
     return finish(result, sm, this.#matcher, before, cachedBefore);

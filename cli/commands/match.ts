@@ -518,7 +518,14 @@ export async function runMatch(argv: string[]): Promise<number> {
       } else if (input.ranged) {
         const file = await Deno.open(input.path, { read: true });
         try {
-          const r = await fileScanner.scanRange(file, 0, input.size, sink);
+          const base = doneBytes;
+          const r = await fileScanner.scanRange(
+            file,
+            0,
+            input.size,
+            sink,
+            (n) => progress.update(base + n),
+          );
           totals.add(r);
           doneBytes += r.bytes;
         } finally {
