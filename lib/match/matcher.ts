@@ -8,8 +8,7 @@
  */
 import type { Database } from "../db/database.ts";
 import { StringMatches } from "../db/string_match.ts";
-import { formatNetwork } from "../core/ip.ts";
-import { parseIpBytesInto } from "../core/ip.ts";
+import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
 import { registrableDomainStart } from "./domain.ts";
