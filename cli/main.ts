@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   bpf: async () => (await import("./commands/bpf.ts")).command,
   serve: async () => (await import("./commands/serve.ts")).command,
   ether: async () => (await import("./commands/ether.ts")).command,
+  match: async () => (await import("./commands/match.ts")).command,
 };
 
 /**

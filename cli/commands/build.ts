@@ -42,6 +42,8 @@ Options:
   --description TEXT       English description in the metadata
   --case-insensitive       literals and globs match regardless of case (ASCII and Unicode
                            simple case folding); stored in the metadata
+  --parent-domains         record in the metadata that a literal domain also matches its
+                           subdomains ("evil.com" matches "a.b.evil.com" in mxy match)
   -q, --quiet              no summary on standard error
   -h, --help               this help
 
@@ -62,6 +64,7 @@ const SPEC = {
   "database-type": { type: "string" },
   description: { type: "string" },
   "case-insensitive": { type: "boolean" },
+  "parent-domains": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
 } as const;
 
@@ -162,6 +165,7 @@ async function run(argv: string[]): Promise<number> {
     normalize: flags.values.normalize === true,
     buildEpoch,
     matchMode: flags.values["case-insensitive"] === true ? "case-insensitive" : "case-sensitive",
+    parentDomains: flags.values["parent-domains"] === true,
   });
   const progress = new Progress(!quiet && isTerminal("stderr"));
   let entries = 0;

@@ -247,6 +247,137 @@ export function parseIpInto(
   return 4;
 }
 
+/** Dotted-quad bytes in `b[start, end)` as an unsigned 32-bit number, or -1. */
+function parseV4Bytes(b: Uint8Array, start: number, end: number): number {
+  let result = 0;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c >= CH_0 && c <= CH_9) {
+      if (digits > 0 && value === 0) return -1;
+      value = value * 10 + (c - CH_0);
+      if (value > 255) return -1;
+      digits++;
+    } else if (c === CH_DOT) {
+      if (digits === 0 || parts === 3) return -1;
+      result = result * 256 + value;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || parts !== 3) return -1;
+  return result * 256 + value;
+}
+
+/** IPv6 bytes in `b[start, end)` into 16 bytes of `out`; `true` on success. */
+function parseV6Bytes(b: Uint8Array, start: number, end: number, out: Uint8Array): boolean {
+  let i = start;
+  if (end - start < 2) return false;
+  let groups = 0;
+  let gap = -1;
+  if (b[i] === CH_COLON) {
+    if (b[i + 1] !== CH_COLON) return false;
+    gap = 0;
+    i += 2;
+  }
+  while (i < end) {
+    const groupStart = i;
+    let value = 0;
+    let digits = 0;
+    while (i < end) {
+      const d = hexValue(b[i]);
+      if (d < 0) break;
+      if (++digits > 4) return false;
+      value = value * 16 + d;
+      i++;
+    }
+    if (i < end && b[i] === CH_DOT) {
+      if (groups > 6) return false;
+      const v4 = parseV4Bytes(b, groupStart, end);
+      if (v4 < 0) return false;
+      out[groups * 2] = v4 >>> 24;
+      out[groups * 2 + 1] = (v4 >>> 16) & 255;
+      out[groups * 2 + 2] = (v4 >>> 8) & 255;
+      out[groups * 2 + 3] = v4 & 255;
+      groups += 2;
+      i = end;
+      break;
+    }
+    if (digits === 0 || groups === 8) return false;
+    out[groups * 2] = value >>> 8;
+    out[groups * 2 + 1] = value & 255;
+    groups++;
+    if (i === end) break;
+    if (b[i] !== CH_COLON) return false;
+    i++;
+    if (i < end && b[i] === CH_COLON) {
+      if (gap >= 0) return false;
+      gap = groups;
+      i++;
+    } else if (i === end) {
+      return false;
+    }
+  }
+  if (gap >= 0) {
+    if (groups > 7) return false;
+    const shift = 8 - groups;
+    for (let g = groups - 1; g >= gap; g--) {
+      out[(g + shift) * 2] = out[g * 2];
+      out[(g + shift) * 2 + 1] = out[g * 2 + 1];
+    }
+    for (let g = gap; g < gap + shift; g++) {
+      out[g * 2] = 0;
+      out[g * 2 + 1] = 0;
+    }
+    return true;
+  }
+  return groups === 8;
+}
+
+/**
+ * {@linkcode parseIpInto} for an address held as ASCII bytes, `bytes[start..end)` (a span of a
+ * log line), without allocating: IPv4 fills `out[0..4)`, IPv6 fills `out[0..16)`.
+ *
+ * @param bytes The text.
+ * @param out A buffer of at least 16 bytes.
+ * @param start Where the address starts (default 0).
+ * @param end Where it ends, exclusive (default `bytes.length`).
+ * @returns 4 or 6 for the version parsed, or 0 when the bytes are not an address.
+ * @example
+ * ```ts
+ * import { parseIpBytesInto } from "@mxy/mxy/db";
+ * import assert from "node:assert/strict";
+ * const line = new TextEncoder().encode("from 2001:db8::7 port 22");
+ * const out = new Uint8Array(16);
+ * assert.equal(parseIpBytesInto(line, out, 5, 16), 6);
+ * assert.equal(out[15], 7);
+ * ```
+ */
+export function parseIpBytesInto(
+  bytes: Uint8Array,
+  out: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+): 0 | 4 | 6 {
+  const n = end - start;
+  if (n <= 0 || n > MAX_TEXT) return 0;
+  for (let i = start; i < end; i++) {
+    if (bytes[i] === CH_COLON) return parseV6Bytes(bytes, start, end, out) ? 6 : 0;
+  }
+  const v4 = parseV4Bytes(bytes, start, end);
+  if (v4 < 0) return 0;
+  out[0] = v4 >>> 24;
+  out[1] = (v4 >>> 16) & 255;
+  out[2] = (v4 >>> 8) & 255;
+  out[3] = v4 & 255;
+  return 4;
+}
+
 /**
  * Parses an IPv4 or IPv6 address.
  *

@@ -102,6 +102,7 @@ export class DatabaseBuilder {
       normalize: options.normalize ?? false,
       buildEpoch: options.buildEpoch ?? Math.floor(Date.now() / 1000),
       matchMode: options.matchMode ?? "case-sensitive",
+      parentDomains: options.parentDomains ?? false,
       ipv4Aliases: options.ipv4Aliases ?? true,
       extensions: options.extensions ?? patternSectionEncoders(),
     };
@@ -590,7 +591,12 @@ export class DatabaseBuilder {
       buildEpoch: opts.buildEpoch,
       languages: opts.languages,
       description: opts.description,
-      mxy: { counts: { ...this.#counts }, matchMode: opts.matchMode, sections: where },
+      mxy: {
+        counts: { ...this.#counts },
+        matchMode: opts.matchMode,
+        parentDomains: opts.parentDomains,
+        sections: where,
+      },
     });
     const file = new Uint8Array(pos + meta.length);
 

@@ -32,6 +32,12 @@ export interface DatabaseBuilderOptions {
   /** String match mode recorded in the metadata (default `"case-sensitive"`). */
   matchMode?: MatchMode;
   /**
+   * Record in the metadata that literal domains should also match their subdomains
+   * (`evil.com` matches `a.b.evil.com`): `mxy match` and `Matcher` then look up parent domains
+   * without being asked (default `false`).
+   */
+  parentDomains?: boolean;
+  /**
    * In IPv6 trees with IPv4 entries, make `::ffff:0:0/96` (IPv4-mapped), `2001::/32` (Teredo)
    * and `2002::/16` (6to4) lead to the IPv4 subtree, as MaxMind's writers do (default `true`).
    */

@@ -40,7 +40,13 @@ export {
 } from "../format/data_writer.ts";
 
 // Querying
-export { Database, type DatabaseMapMode, type DatabaseOptions, type IpResult } from "./database.ts";
+export {
+  Database,
+  type DatabaseMapMode,
+  type DatabaseOptions,
+  type IpResult,
+  type LookupSpanOptions,
+} from "./database.ts";
 export {
   MATCH_GLOB,
   MATCH_LITERAL,
@@ -100,6 +106,7 @@ export {
   parseCidr,
   type ParseCidrOptions,
   parseIp,
+  parseIpBytesInto,
   parseIpInto,
   parseIpv4,
 } from "../core/ip.ts";

@@ -23,6 +23,7 @@ import {
   codePointsInto,
   encodeUtf8Into,
   FIRST_OP,
+  foldCodePoint,
   HAS_STAR,
   LEADING_STAR,
   PROGRAM_FLAGS,
@@ -410,6 +411,201 @@ export class StringMatcher {
       off[j + 1] = o;
     }
     return out.count;
+  }
+
+  // Loads the UTF-8 span bytes[start..end) as a query: its key bytes (case-folded as the build
+  // did) in #bytes (length #length) and its code points in #cps (count #cpsLength). A byte that
+  // is not part of valid UTF-8 stands for U+FFFD, as TextDecoder reads it. Returns the key
+  // length. Allocates only when the span is longer than every span before.
+  #loadSpan(bytes: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.#bytes.length < n * 3 + 8) {
+      this.#bytes = new Uint8Array(n * 3 + 64);
+      this.#scan.bytes = this.#bytes;
+    }
+    if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
+    const key = this.#bytes, cps = this.#cps, fold = this.#fold;
+    let j = 0, k = 0, i = start;
+    while (i < end) {
+      let c = bytes[i];
+      if (c < 0x80) {
+        if (fold) c = asciiLower(c);
+        key[j++] = c;
+        cps[k++] = c;
+        i++;
+        continue;
+      }
+      // a multi-byte sequence (shortest form, no surrogates), else one U+FFFD per bad byte
+      let cp = 0xfffd, len = 1;
+      if (c >= 0xc2 && c <= 0xdf && i + 1 < end && (bytes[i + 1] & 0xc0) === 0x80) {
+        cp = ((c & 31) << 6) | (bytes[i + 1] & 63);
+        len = 2;
+      } else if (
+        c >= 0xe0 && c <= 0xef && i + 2 < end && (bytes[i + 1] & 0xc0) === 0x80 &&
+        (bytes[i + 2] & 0xc0) === 0x80
+      ) {
+        const v = ((c & 15) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63);
+        if (v >= 0x800 && (v < 0xd800 || v > 0xdfff)) {
+          cp = v;
+          len = 3;
+        }
+      } else if (
+        c >= 0xf0 && c <= 0xf4 && i + 3 < end && (bytes[i + 1] & 0xc0) === 0x80 &&
+        (bytes[i + 2] & 0xc0) === 0x80 && (bytes[i + 3] & 0xc0) === 0x80
+      ) {
+        const v = ((c & 7) << 18) | ((bytes[i + 1] & 63) << 12) | ((bytes[i + 2] & 63) << 6) |
+          (bytes[i + 3] & 63);
+        if (v >= 0x10000 && v <= 0x10ffff) {
+          cp = v;
+          len = 4;
+        }
+      }
+      if (fold) cp = foldCodePoint(cp);
+      cps[k++] = cp;
+      j = utf8Put(cp, key, j);
+      i += len;
+    }
+    this.#length = j;
+    this.#scan.length = j;
+    this.#cpsLength = k;
+    return j;
+  }
+
+  // The glob candidates of the span loaded by #loadSpan, walking its key bytes.
+  #spanCandidates(): number {
+    if (!this.#verified) this.#init();
+    const globs = this.#globs!;
+    const scan = this.#scan;
+    scan.count = 0;
+    if (this.#useInfix) {
+      this.#nextStamp();
+      globs.automaton.collect(scan);
+    }
+    if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
+    if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
+    return scan.count;
+  }
+
+  /**
+   * {@linkcode StringMatcher.matchAll} for a query given as UTF-8 bytes, `bytes[start..end)`
+   * (case-folded here as the build did; a byte that is not valid UTF-8 reads as U+FFFD).
+   * Allocates nothing in steady state.
+   *
+   * @param bytes The text holding the query.
+   * @param start First byte of the query.
+   * @param end One past its last byte.
+   * @param out The holder to fill (its previous content is replaced).
+   * @returns The number of matches.
+   */
+  matchAllSpan(bytes: Uint8Array, start: number, end: number, out: StringMatches): number {
+    out.count = 0;
+    const len = this.#loadSpan(bytes, start, end);
+    const lit = this.#literal;
+    if (lit !== null) {
+      const e = lit.findBytes(this.#bytes, len);
+      if (e >= 0) out.push(MATCH_LITERAL, e, lit.dataOffset(e));
+    }
+    const globs = this.#globs;
+    if (globs === null || globs.count === 0) return out.count;
+    const n = this.#spanCandidates();
+    const first = out.count;
+    const cand = this.#scan.out;
+    const programs = globs.programs;
+    const implied = this.#implied;
+    const cps = this.#cps, cl = this.#cpsLength;
+    for (let k = 0; k < n; k++) {
+      const id = cand[k];
+      if (implied[id] === 1 || runGlob(programs, globs.programStart(id), cps, cl)) {
+        out.push(MATCH_GLOB, id, globs.dataOffset(id));
+      }
+    }
+    const always = globs.always;
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k];
+      if (runGlob(programs, globs.programStart(id), cps, cl)) {
+        out.push(MATCH_GLOB, id, globs.dataOffset(id));
+      }
+    }
+    if (out.count - first < 2) return out.count;
+    const ent = out.entries, off = out.offsets;
+    for (let i = first + 1; i < out.count; i++) {
+      const e = ent[i], o = off[i];
+      let j = i - 1;
+      while (j >= first && ent[j] > e) {
+        ent[j + 1] = ent[j];
+        off[j + 1] = off[j];
+        j--;
+      }
+      ent[j + 1] = e;
+      off[j + 1] = o;
+    }
+    return out.count;
+  }
+
+  /**
+   * {@linkcode StringMatcher.matchFirst} for a query given as UTF-8 bytes, `bytes[start..end)`
+   * (see {@linkcode StringMatcher.matchAllSpan}). Sets {@linkcode StringMatcher.lastKind} and
+   * {@linkcode StringMatcher.lastEntry}. Allocates nothing in steady state.
+   *
+   * @param bytes The text holding the query.
+   * @param start First byte of the query.
+   * @param end One past its last byte.
+   * @returns The data offset of the best match, or -1.
+   */
+  matchFirstSpan(bytes: Uint8Array, start: number, end: number): number {
+    const len = this.#loadSpan(bytes, start, end);
+    const lit = this.#literal;
+    if (lit !== null) {
+      const e = lit.findBytes(this.#bytes, len);
+      if (e >= 0) {
+        this.lastKind = MATCH_LITERAL;
+        this.lastEntry = e;
+        return lit.dataOffset(e);
+      }
+    }
+    this.lastKind = -1;
+    this.lastEntry = -1;
+    const globs = this.#globs;
+    if (globs === null || globs.count === 0) return -1;
+    const n = this.#spanCandidates();
+    let best = globs.count;
+    const cand = this.#scan.out;
+    const programs = globs.programs;
+    const implied = this.#implied;
+    const cps = this.#cps, cl = this.#cpsLength;
+    for (let k = 0; k < n; k++) {
+      const id = cand[k];
+      if (id >= best) continue;
+      if (implied[id] === 1 || runGlob(programs, globs.programStart(id), cps, cl)) best = id;
+    }
+    const always = globs.always;
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k];
+      if (id >= best) continue;
+      if (runGlob(programs, globs.programStart(id), cps, cl)) best = id;
+    }
+    if (best === globs.count) return -1;
+    this.lastKind = MATCH_GLOB;
+    this.lastEntry = best;
+    return globs.dataOffset(best);
+  }
+
+  /**
+   * {@linkcode StringMatcher.matchLiteral} for a query given as UTF-8 bytes,
+   * `bytes[start..end)` (see {@linkcode StringMatcher.matchAllSpan}).
+   *
+   * @param bytes The text holding the query.
+   * @param start First byte of the query.
+   * @param end One past its last byte.
+   * @returns The literal's data offset, or -1.
+   */
+  matchLiteralSpan(bytes: Uint8Array, start: number, end: number): number {
+    const lit = this.#literal;
+    if (lit === null) return -1;
+    const len = this.#loadSpan(bytes, start, end);
+    const e = lit.findBytes(this.#bytes, len);
+    if (e >= 0) this.lastEntry = e;
+    return lit.dataOffset(e);
   }
 
   /**

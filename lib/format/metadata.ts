@@ -65,6 +65,11 @@ export interface Metadata {
   mxyCounts: MxyCounts | null;
   /** The mxy record's `match_mode`, or `null` for a plain MaxMind DB. */
   mxyMatchMode: "case-sensitive" | "case-insensitive" | null;
+  /**
+   * The mxy record's `parent_domains`: whether the database asks matchers to match a literal
+   * domain by its subdomains too (`evil.com` for `a.b.evil.com`); `false` when absent.
+   */
+  mxyParentDomains: boolean;
   /** The mxy record's `sections`: extension sections by name (empty for a plain MaxMind DB). */
   sections: Record<string, { offset: number; length: number }>;
   /** The metadata map as decoded. */
@@ -196,6 +201,7 @@ export function readLayout(bytes: Uint8Array): DatabaseLayout {
     mxyFormatVersion: null,
     mxyCounts: null,
     mxyMatchMode: null,
+    mxyParentDomains: false,
     sections: {},
     raw: map,
   };
@@ -249,6 +255,9 @@ function readMxyFields(m: Metadata, at: number): void {
     bad(`The mxy record's match_mode is ${JSON.stringify(mode)}`, at);
   }
   m.mxyMatchMode = mode;
+  const parents = r.parent_domains ?? false;
+  if (typeof parents !== "boolean") bad("The mxy record's parent_domains is not a boolean", at);
+  m.mxyParentDomains = parents as boolean;
   const sections = r.sections ?? {};
   if (!isPlainObject(sections)) bad("The mxy record's sections is not an object", at);
   for (const [name, loc] of Object.entries(sections as Record<string, unknown>)) {

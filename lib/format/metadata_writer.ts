@@ -42,6 +42,8 @@ export function mxyRecordText(mxy: NonNullable<MetadataFields["mxy"]>): string {
     format_version: MXY_FORMAT_VERSION,
     counts: mxy.counts,
     match_mode: mxy.matchMode,
+    // written only when set, so files built without it stay byte-identical
+    ...(mxy.parentDomains === true ? { parent_domains: true } : {}),
     sections,
   });
 }
@@ -76,6 +78,8 @@ export interface MetadataFields {
     counts: Record<string, number>;
     /** How string entries are compared. */
     matchMode: "case-sensitive" | "case-insensitive";
+    /** Whether matchers should match literal domains by their subdomains (default false). */
+    parentDomains?: boolean;
     /** Extension sections by name. */
     sections: Record<string, SectionLocation>;
   };

@@ -29,3 +29,7 @@ export { ALL_SPAN_KINDS, SpanKind, spanKindFromName, spanKindName } from "./span
 export { forEachParentDomain, registrableDomain, registrableDomainStart } from "./domain.ts";
 export type { ParentDomainHandler } from "./domain.ts";
 export { lowerSpanInto } from "./fold.ts";
+export { Matcher, MatchVia, matchViaName } from "./matcher.ts";
+export type { MatcherOptions, MatchHandler, MatchHit } from "./matcher.ts";
+export { StreamMatcher } from "./stream_matcher.ts";
+export type { StreamHitHandler, StreamMatcherOptions } from "./stream_matcher.ts";

@@ -1,0 +1,151 @@
+/**
+ * The `mxy match` report: generates (once, in the git-ignored bench/data/) a feed of 100,000
+ * literal domains, 10,000 globs and 100,000 networks, its database, and a web access log of at
+ * least 200 MB with feed indicators planted in it; then runs, side by side in one run, `mxy match`
+ * with 1 thread and with every CPU, and `grep -F -f` and `rg -F -f` on the same literal list
+ * (bench/match_peers.sh), each `rounds` times, and prints MB/s (wall clock and CPU), ratios to
+ * ripgrep, matching-line counts, peak RSS, and the GC events of a 1-thread run (`--trace-gc`).
+ *
+ * grep and rg match substrings: `mail.com` inside `gmail.com` counts, and networks and globs are
+ * out of their reach; mxy matches whole tokens, networks and globs.
+ *
+ * Run: deno run -A bench/match_report.ts [megabytes=200] [rounds=3]
+ */
+import { Database, DatabaseBuilder } from "../lib/db/mod.ts";
+import { feedText, generateMatchLog, makeFeed } from "./_match_data.ts";
+
+const megabytes = Number(Deno.args[0] ?? 200);
+const rounds = Number(Deno.args[1] ?? 3);
+const ROOT = new URL("../", import.meta.url).pathname;
+const DATA = `${ROOT}bench/data`;
+const LOG = `${DATA}/match_${megabytes}mb.log`;
+const DB = `${DATA}/match.mxy`;
+const LITERALS = `${DATA}/match_literals.txt`;
+const cpus = navigator.hardwareConcurrency;
+
+await Deno.mkdir(DATA, { recursive: true });
+const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
+const t = performance.now();
+if (!(await exists(DB)) || !(await exists(LOG)) || !(await exists(LITERALS))) {
+  const feed = makeFeed();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  for (const n of feed.networks) b.add(n, { kind: "network", source: "bench" });
+  for (const l of feed.literals) b.add(l, { kind: "domain", source: "bench" });
+  for (const g of feed.globs) b.add(`glob:${g}`, { kind: "glob", source: "bench" });
+  await Deno.writeFile(DB, b.build());
+  await Deno.writeTextFile(LITERALS, feed.literals.join("\n") + "\n");
+  await Deno.writeTextFile(`${DATA}/match_feed.txt`, feedText(feed));
+  await Deno.writeFile(LOG, generateMatchLog(feed, megabytes * 1e6));
+}
+const size = (await Deno.stat(LOG)).size;
+const db = Database.fromBytes(await Deno.readFile(DB));
+const counts = db.metadata.mxyCounts;
+console.log(
+  `log ${(size / 1e6).toFixed(1)} MB; database ${
+    ((await Deno.stat(DB)).size / 1e6).toFixed(1)
+  } MB: ${JSON.stringify(counts)}; ready in ${((performance.now() - t) / 1000).toFixed(1)} s; ` +
+    `${cpus} CPUs, load average ${Deno.loadavg()[0].toFixed(1)}`,
+);
+
+interface Run {
+  name: string;
+  wall: number;
+  cpu: number;
+  rss: number;
+  lines: number;
+  extra?: string;
+}
+
+async function timed(name: string, argv: string[]): Promise<Run> {
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%e %U %S %M", "-o", "/dev/stderr", ...argv],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr).trim().split("\n");
+  const [wall, user, sys, rss] = err.at(-1)!.split(" ").map(Number);
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  return {
+    name,
+    wall,
+    cpu: user + sys,
+    rss,
+    lines: Number(stdout.split("\n").at(-1)),
+    extra: err.slice(0, -1).join(" "),
+  };
+}
+
+const MXY = [Deno.execPath(), "run", "-A", `${ROOT}cli/main.ts`, "match", DB, LOG, "-c"];
+const all: Run[][] = [];
+for (let r = 0; r < rounds; r++) {
+  const runs: Run[] = [];
+  runs.push(await timed("mxy match, 1 thread", [...MXY, "--threads", "1", "--stats"]));
+  runs.push(
+    await timed(`mxy match, ${cpus} threads`, [...MXY, "--threads", String(cpus), "--stats"]),
+  );
+  runs.push(
+    await timed("mxy match --extract domain,url, 1 thread", [
+      ...MXY,
+      "--threads",
+      "1",
+      "--extract",
+      "domain,url",
+    ]),
+  );
+  const peers = await new Deno.Command("bash", {
+    args: [`${ROOT}bench/match_peers.sh`, LOG, LITERALS],
+    stdout: "piped",
+  }).output();
+  for (const line of new TextDecoder().decode(peers.stdout).trim().split("\n")) {
+    const [name, wall, user, sys, rss, lines] = line.split(" ");
+    runs.push({
+      name: `${name} -F -f (${counts?.literal ?? "?"} literals)`,
+      wall: Number(wall),
+      cpu: Number(user) + Number(sys),
+      rss: Number(rss),
+      lines: Number(lines),
+    });
+  }
+  all.push(runs);
+  console.log(`round ${r + 1}: ${runs.map((x) => `${x.name} ${x.wall.toFixed(2)} s`).join("; ")}`);
+}
+
+// best of the rounds, per tool
+const best = all[0].map((_, i) => {
+  const xs = all.map((runs) => runs[i]);
+  return xs.reduce((a, b) => (b.wall < a.wall ? b : a));
+});
+const rg = best.find((x) => x.name.startsWith("rg"))!;
+console.log("\n| tool | MB/s (wall) | MB/s (CPU) | × rg (wall) | matching lines | peak RSS |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const x of best) {
+  console.log(
+    `| ${x.name} | ${(size / 1e6 / x.wall).toFixed(0)} | ${(size / 1e6 / x.cpu).toFixed(0)} | ${
+      (rg.wall / x.wall).toFixed(2)
+    } | ${x.lines.toLocaleString("en-US")} | ${(x.rss / 1024).toFixed(0)} MB |`,
+  );
+}
+const one = best[0], many = best[1];
+console.log(`\nscaling with ${cpus} threads: ${(one.wall / many.wall).toFixed(2)}× (wall)`);
+for (const x of best.slice(0, 2)) if (x.extra) console.log(`${x.name}: ${x.extra}`);
+
+// GC events of a 1-thread run (count only), from V8's trace through an unbuffered pipe
+const gc = await new Deno.Command("stdbuf", {
+  args: [
+    "-oL",
+    "-eL",
+    ...MXY.slice(0, 2),
+    "--v8-flags=--trace-gc",
+    ...MXY.slice(2),
+    "--threads",
+    "1",
+  ],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const trace = new TextDecoder().decode(gc.stdout) + new TextDecoder().decode(gc.stderr);
+const events = trace.split("\n").filter((l) => /Scavenge|Mark-Compact|Mark-sweep/i.test(l));
+console.log(
+  `GC events in a whole 1-thread run (start-up, database, PSL table and scanning): ${events.length} ` +
+    `(${events.filter((l) => /Scavenge/.test(l)).length} scavenges)`,
+);

@@ -1,0 +1,263 @@
+/**
+ * The scanning core of `mxy match`, shared by the main thread and the workers: runs a
+ * {@linkcode StreamMatcher} over a byte range of a file or over a stream, and turns each hit into
+ * the text of its output record without the file and line number (which the main thread puts in
+ * front, once it knows how many lines came before).
+ *
+ * @module
+ */
+import { type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
+import {
+  type Matcher,
+  type MatchHit,
+  matchViaName,
+  type SpanKind,
+  spanKindName,
+  StreamMatcher,
+} from "../../lib/match/mod.ts";
+import { FieldFilter, type FieldSelection } from "./_match_fields.ts";
+
+/** Output formats. */
+export type MatchFormat = "jsonl" | "csv" | "text";
+
+/** What a scan needs to know besides its input. */
+export interface ScanConfig {
+  /** Output format. */
+  format: MatchFormat;
+  /** Print only the matched text. */
+  onlyMatching: boolean;
+  /** Only count (no record text). */
+  countOnly: boolean;
+  /** Keep hits in these fields only. */
+  fields?: FieldSelection;
+  /** Buffer size of the stream matcher. */
+  bufferSize?: number;
+}
+
+/** What the scan of one range or stream gives. */
+export interface ScanResult {
+  /** Hits. */
+  hits: number;
+  /** Line of each hit, from 1 within the range (of each matching line when only counting). */
+  hitLines: number[];
+  /** Record text of each hit after the line number (empty when only counting). */
+  parts: string[];
+  /** Lines in the range. */
+  lines: number;
+  /** Bytes in the range. */
+  bytes: number;
+  /** Spans found, by kind. */
+  candidates: number[];
+  /** Lookups answered from the matcher's caches. */
+  cached: number;
+}
+
+/** Receives each hit as it is found: its line within the range and its record text. */
+export type HitSink = (line: number, part: string) => void;
+
+const DECODER = new TextDecoder();
+
+/** Quotes a CSV field when it needs it. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Makes the per-hit record text; one per scan. */
+export class HitFormatter {
+  #db: Database;
+  #matcher: Matcher;
+  #config: ScanConfig;
+
+  /**
+   * @param db The database.
+   * @param matcher The matcher (for entry texts).
+   * @param config The output format.
+   */
+  constructor(db: Database, matcher: Matcher, config: ScanConfig) {
+    this.#db = db;
+    this.#matcher = matcher;
+    this.#config = config;
+  }
+
+  /**
+   * The record text after the line number.
+   *
+   * @param hit The hit.
+   * @param at The stream matcher (bytes and offsets).
+   * @returns The text.
+   */
+  format(hit: MatchHit, at: StreamMatcher): string {
+    const bytes = at.bytes;
+    const text = DECODER.decode(bytes.subarray(hit.start, hit.end));
+    if (this.#config.onlyMatching) return text;
+    const offset = at.offsetOf(hit.start);
+    const kind = spanKindName(hit.kind as SpanKind);
+    const via = matchViaName(hit.via);
+    const entry = this.#matcher.entryText(hit, bytes);
+    const data = this.#db.decode(hit.dataOffset) as MmdbValue;
+    switch (this.#config.format) {
+      case "jsonl":
+        return `,"offset":${offset},"text":${
+          JSON.stringify(text)
+        },"kind":"${kind}","match":"${via}",` +
+          `"entry":${JSON.stringify(entry)},"data":${valueToJson(data)}}`;
+      case "csv":
+        return `,${offset},${csvField(text)},${kind},${via},${csvField(entry)},${
+          csvField(valueToJson(data))
+        }`;
+      default:
+        return `${offset}: ${text} ${kind} ${via} ${entry}`;
+    }
+  }
+}
+
+/** One scanner per thread: the matcher and its caches, reused for every range. */
+export class RangeScanner {
+  #db: Database;
+  #matcher: Matcher;
+  #config: ScanConfig;
+  #formatter: HitFormatter;
+
+  /**
+   * @param db The database.
+   * @param matcher The matcher.
+   * @param config What to produce.
+   */
+  constructor(db: Database, matcher: Matcher, config: ScanConfig) {
+    this.#db = db;
+    this.#matcher = matcher;
+    this.#config = config;
+    this.#formatter = new HitFormatter(db, matcher, config);
+  }
+
+  /** The matcher. */
+  get matcher(): Matcher {
+    return this.#matcher;
+  }
+
+  /**
+   * A stream matcher whose hits go to `sink` (or are collected into the result).
+   *
+   * @param result Where counts go.
+   * @param sink Receives hits as they come (default: collected in `result`).
+   * @param offset File offset of the first byte.
+   * @returns The stream matcher.
+   */
+  open(result: ScanResult, sink: HitSink | undefined, offset: number): StreamMatcher {
+    const filter = this.#config.fields ? new FieldFilter(this.#config.fields) : null;
+    const formatter = this.#formatter;
+    const countOnly = this.#config.countOnly;
+    return new StreamMatcher(this.#matcher, (hit, at) => {
+      if (filter !== null) {
+        const [ls, le] = at.lineRange(hit.start);
+        if (!filter.keeps(at.bytes, ls, le, hit.start, hit.end, at.offsetOf(ls))) return;
+      }
+      const line = at.lineOf(hit.start);
+      result.hits++;
+      const part = countOnly ? "" : formatter.format(hit, at);
+      if (sink) sink(line, part);
+      else if (!countOnly) {
+        result.hitLines.push(line);
+        result.parts.push(part);
+      } else if (result.hitLines.at(-1) !== line) {
+        // counting matching lines: one entry per line, however many hits it has
+        result.hitLines.push(line);
+      }
+    }, { bufferSize: this.#config.bufferSize, offset });
+  }
+
+  /**
+   * Scans `[start, end)` of an open file, whole lines.
+   *
+   * @param file The file.
+   * @param start First byte.
+   * @param end One past the last byte.
+   * @param sink Receives hits as they come (default: collected in the result).
+   * @param onChunk Called after each read with the bytes read so far (for progress).
+   * @returns The result.
+   */
+  async scanRange(
+    file: Deno.FsFile,
+    start: number,
+    end: number,
+    sink?: HitSink,
+    onChunk?: (bytes: number) => void,
+  ): Promise<ScanResult> {
+    const result = newResult();
+    const before = [...this.#matcher.candidates];
+    const cachedBefore = this.#matcher.cacheHits;
+    const sm = this.open(result, sink, start);
+    await file.seek(start, Deno.SeekMode.Start);
+    let left = end - start;
+    while (left > 0) {
+      const space = sm.space;
+      // synchronous reads: a read from the page cache costs less than a trip through the loop
+      const n = file.readSync(space.length > left ? space.subarray(0, left) : space);
+      if (n === null) break;
+      left -= n;
+      sm.commit(n);
+      onChunk?.(sm.bytesWritten);
+    }
+    sm.end();
+    return finish(result, sm, this.#matcher, before, cachedBefore);
+  }
+
+  /**
+   * Scans a stream to its end.
+   *
+   * @param stream The bytes.
+   * @param sink Receives hits as they come.
+   * @param onChunk Called after each chunk with the bytes so far (for progress).
+   * @returns The result; when the stream fails, the error is thrown after what was read has
+   *   been scanned, with `scanned` (bytes) set on it.
+   */
+  async scanStream(
+    stream: ReadableStream<Uint8Array>,
+    sink: HitSink,
+    onChunk?: (bytes: number) => void,
+  ): Promise<ScanResult> {
+    const result = newResult();
+    const before = [...this.#matcher.candidates];
+    const cachedBefore = this.#matcher.cacheHits;
+    const sm = this.open(result, sink, 0);
+    try {
+      for await (const chunk of stream) {
+        sm.write(chunk);
+        sm.flush();
+        onChunk?.(sm.bytesWritten);
+      }
+    } catch (err) {
+      sm.end();
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
+        scanned: sm.bytesWritten,
+        partial: finish(result, sm, this.#matcher, before, cachedBefore),
+      });
+    }
+    sm.end();
+    return finish(result, sm, this.#matcher, before, cachedBefore);
+  }
+
+  /** The database. */
+  get database(): Database {
+    return this.#db;
+  }
+}
+
+/** An empty result. */
+export function newResult(): ScanResult {
+  return { hits: 0, hitLines: [], parts: [], lines: 0, bytes: 0, candidates: [], cached: 0 };
+}
+
+function finish(
+  result: ScanResult,
+  sm: StreamMatcher,
+  matcher: Matcher,
+  before: number[],
+  cachedBefore: number,
+): ScanResult {
+  result.lines = sm.lines;
+  result.bytes = sm.bytesWritten;
+  result.candidates = [...matcher.candidates].map((v, i) => v - before[i]);
+  result.cached = matcher.cacheHits - cachedBefore;
+  return result;
+}

@@ -1,0 +1,68 @@
+/**
+ * A worker of `mxy match --threads N`: opens the database once over the shared bytes the main
+ * thread read (no copy), then scans the byte ranges of files it is sent, one at a time, and posts
+ * back each range's hits and counts.
+ *
+ * @module
+ */
+import { Database } from "../../lib/db/mod.ts";
+import { Matcher, type MatcherOptions } from "../../lib/match/mod.ts";
+import { RangeScanner, type ScanConfig } from "./_match_scan.ts";
+
+/** The first message: the database and what to do. */
+export interface WorkerInit {
+  /** The database file's bytes, shared. */
+  db: SharedArrayBuffer;
+  /** Kinds and parent-domain matching. */
+  matcher: MatcherOptions;
+  /** Output format and filters. */
+  config: ScanConfig;
+}
+
+/** A range to scan. */
+export interface WorkerJob {
+  /** The job's number (echoed back). */
+  id: number;
+  /** The file. */
+  path: string;
+  /** First byte (at a line start). */
+  start: number;
+  /** One past the last byte (after a newline, or the end of the file). */
+  end: number;
+}
+
+interface WorkerScope {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+}
+
+const scope = self as unknown as WorkerScope;
+let scanner: RangeScanner | null = null;
+let file: { path: string; handle: Deno.FsFile } | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+async function run(job: WorkerJob): Promise<void> {
+  try {
+    if (file === null || file.path !== job.path) {
+      file?.handle.close();
+      file = { path: job.path, handle: await Deno.open(job.path, { read: true }) };
+    }
+    const result = await scanner!.scanRange(file.handle, job.start, job.end);
+    scope.postMessage({ id: job.id, result });
+  } catch (err) {
+    scope.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+scope.onmessage = (e: MessageEvent) => {
+  const msg = e.data as { init?: WorkerInit; job?: WorkerJob };
+  if (msg.init) {
+    const db = Database.fromBytes(new Uint8Array(msg.init.db));
+    scanner = new RangeScanner(db, new Matcher(db, msg.init.matcher), msg.init.config);
+    return;
+  }
+  if (msg.job) {
+    const job = msg.job;
+    queue = queue.then(() => run(job));
+  }
+};

@@ -1,0 +1,621 @@
+/**
+ * `mxy match DB FILE…`: scans logs for the indicators of a database and prints every hit.
+ *
+ * @module
+ */
+import process from "node:process";
+import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { Database, FormatError } from "../../lib/db/mod.ts";
+import {
+  ALL_SPAN_KINDS,
+  Matcher,
+  SpanKind,
+  spanKindFromName,
+  spanKindName,
+} from "../../lib/match/mod.ts";
+import { onTerminate } from "../../lib/runtime/mod.ts";
+import { isTerminal, now, statFile, stdinStream, writeSync } from "../_io.ts";
+import {
+  type HitSink,
+  type MatchFormat,
+  RangeScanner,
+  type ScanConfig,
+  type ScanResult,
+} from "./_match_scan.ts";
+import { csvHeader, type FieldSelection, zeekFields } from "./_match_fields.ts";
+import type { WorkerInit, WorkerJob } from "./_match_worker.ts";
+import { followFile } from "./_match_follow.ts";
+
+const HELP = `Usage: mxy match DB FILE... [options]
+
+Scans text (logs) for indicators and looks each one up in the database DB: IPv4 and IPv6
+addresses (in the networks of the search tree), domain names (checked against the Public Suffix
+List), URLs and their hosts, e-mail addresses and their domains, MD5/SHA-1/SHA-256/SHA-512
+hashes, Bitcoin and Ethereum addresses (against the literal and glob entries of a .mxy file).
+Tokens are matched whole: "mail.com" in the database does not match "gmail.com". Prints one
+record per hit: file, line, byte offset in the file, the text, its kind, how it matched
+(network, literal, glob or parent-domain), the entry and its data.
+
+FILE may be "-" (standard input), a .gz file (read directly) or, with --recursive, a directory.
+With no FILE, reads standard input. Text that is not UTF-8 is scanned as bytes.
+
+Exit status: 0 when anything matched, 1 when nothing did (or on a failure), 2 on a usage error.
+
+Options:
+  --format FORMAT        jsonl (default), csv or text ("FILE:LINE:OFFSET: TEXT KIND MATCH ENTRY")
+  -c, --count            print the number of matching lines per file instead of the hits
+  -l, --files-with-matches
+                         print the names of the files with a hit
+  -o, --only-matching    print only the matched text of each hit
+  --extract KINDS        kinds to extract, comma-separated: ipv4, ipv6, domain, url, email, md5,
+                         sha1, sha256, sha512, bitcoin, ethereum, or the groups ip, hash, crypto,
+                         all; a leading "-" switches one off (--extract=-url,-email)
+  --parent-domains       a literal "evil.com" also matches "a.b.evil.com" (the default when
+                         the database was built with --parent-domains)
+  -r, --recursive        scan the files under each directory given
+  --json-field PATH      JSON Lines: only hits inside this field (dot path, e.g. http.host;
+                         may be repeated)
+  --csv-column NAME      CSV, or Zeek TSV logs: only hits inside this column (may be repeated)
+  -f, --follow           keep reading the (single) file as it grows, as tail -F does, through
+                         rotation; stop with Ctrl-C
+  --stats                print lines, bytes, hits, candidates per kind and MB/s to stderr
+  --threads N            worker threads (default: the number of CPUs when there are 32 MiB of
+                         regular files or more, else 1); large files are split into
+                         line-aligned ranges; the output does not depend on N
+  --buffer-size BYTES    bytes scanned at a time per thread (default 1048576); lines longer
+                         than this are scanned in windows
+  --no-progress          no progress bar (it shows only on a terminal, for long scans)
+  -h, --help             this help
+
+Examples:
+  mxy match iocs.mxy /var/log/nginx/access.log
+  mxy match iocs.mxy -r /var/log --format text --parent-domains
+  zcat old.log.gz | mxy match iocs.mxy - --count
+  mxy match iocs.mxy eve.json --json-field dns.rrname --json-field http.hostname`;
+
+const SPEC = {
+  format: { type: "string" },
+  count: { type: "boolean", short: "c" },
+  "files-with-matches": { type: "boolean", short: "l" },
+  "only-matching": { type: "boolean", short: "o" },
+  extract: { type: "string", multiple: true },
+  "parent-domains": { type: "boolean" },
+  recursive: { type: "boolean", short: "r" },
+  "json-field": { type: "string", multiple: true },
+  "csv-column": { type: "string", multiple: true },
+  follow: { type: "boolean", short: "f" },
+  stats: { type: "boolean" },
+  threads: { type: "string" },
+  "buffer-size": { type: "string" },
+  "no-progress": { type: "boolean" },
+} as const;
+
+/** Without --threads, workers are started only for this many bytes of regular files or more. */
+const WORKERS_FROM = 32 << 20;
+
+const GROUPS: Record<string, SpanKind[]> = {
+  all: [...ALL_SPAN_KINDS],
+  ip: [SpanKind.IPV4, SpanKind.IPV6],
+  hash: [SpanKind.MD5, SpanKind.SHA1, SpanKind.SHA256, SpanKind.SHA512],
+  hashes: [SpanKind.MD5, SpanKind.SHA1, SpanKind.SHA256, SpanKind.SHA512],
+  crypto: [SpanKind.BITCOIN, SpanKind.ETHEREUM],
+};
+
+/** Parses `--extract` values into the kinds to extract. */
+export function parseKinds(values: string[]): SpanKind[] {
+  const words = values.flatMap((v) => v.split(",")).map((w) => w.trim()).filter((w) => w);
+  const on = new Set<SpanKind>();
+  const off = new Set<SpanKind>();
+  const kindsOf = (w: string) => {
+    const g = GROUPS[w.toLowerCase()];
+    if (g) return g;
+    const k = spanKindFromName(w);
+    if (k === undefined) {
+      throw new UsageError(
+        `--extract: unknown kind "${w}" (kinds: ${
+          ALL_SPAN_KINDS.map(spanKindName).join(", ")
+        }; groups: ip, hash, crypto, all)`,
+      );
+    }
+    return [k];
+  };
+  for (const w of words) {
+    if (w.startsWith("-") || w.startsWith("no-")) {
+      for (const k of kindsOf(w.replace(/^(-|no-)/, ""))) off.add(k);
+    } else for (const k of kindsOf(w)) on.add(k);
+  }
+  const base = on.size > 0 ? [...on] : [...ALL_SPAN_KINDS];
+  const kinds = base.filter((k) => !off.has(k)).sort((a, b) => a - b);
+  if (kinds.length === 0) throw new UsageError("--extract leaves no kind to extract");
+  return kinds;
+}
+
+/** One input: a path, or "-" for standard input. */
+interface Input {
+  path: string;
+  /** Scanned in ranges (a regular file, not gzip, not followed). */
+  ranged: boolean;
+  size: number;
+}
+
+/** Totals for --stats. */
+class Totals {
+  lines = 0;
+  bytes = 0;
+  hits = 0;
+  cached = 0;
+  candidates = new Array<number>(ALL_SPAN_KINDS.length + 1).fill(0);
+
+  /** Adds a range's counts; candidates and cache hits only for a worker's range. */
+  add(r: ScanResult, fromWorker = false): void {
+    this.lines += r.lines;
+    this.bytes += r.bytes;
+    this.hits += r.hits;
+    if (!fromWorker) return;
+    this.cached += r.cached;
+    r.candidates.forEach((v, i) => this.candidates[i] += v);
+  }
+}
+
+/** Buffered standard output. */
+class Out {
+  #parts: string[] = [];
+  #size = 0;
+  write(s: string): void {
+    this.#parts.push(s);
+    this.#size += s.length;
+    if (this.#size >= 1 << 16) this.flush();
+  }
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    writeSync("stdout", this.#parts.join(""));
+    this.#parts = [];
+    this.#size = 0;
+  }
+}
+
+async function expandInputs(paths: string[], recursive: boolean, follow: boolean) {
+  const out: Input[] = [];
+  const walk = async (path: string): Promise<void> => {
+    const info = await statFile(path);
+    if (info === null) throw new UsageError(`Cannot read "${path}": no such file or directory`);
+    if (info.isDirectory) {
+      if (!recursive) {
+        throw new UsageError(`"${path}" is a directory (use --recursive to scan its files)`);
+      }
+      const names: string[] = [];
+      for await (const e of Deno.readDir(path)) names.push(e.name);
+      for (const name of names.sort()) await walk(path.replace(/\/$/, "") + "/" + name);
+      return;
+    }
+    out.push({
+      path,
+      ranged: info.isFile && !path.endsWith(".gz") && !follow,
+      size: info.size,
+    });
+  };
+  for (const p of paths) {
+    if (p === "-") out.push({ path: "-", ranged: false, size: 0 });
+    else await walk(p);
+  }
+  return out;
+}
+
+/** Line-aligned split points of a file into ranges of about `step` bytes. */
+async function splitFile(path: string, size: number, step: number): Promise<number[]> {
+  const points = [0];
+  if (size <= step) return [0, size];
+  const file = await Deno.open(path, { read: true });
+  try {
+    const buf = new Uint8Array(1 << 16);
+    let last = 0;
+    for (let p = step; p < size; p += step) {
+      if (p <= last) continue;
+      let at = p - 1;
+      let found = -1;
+      while (at < size && found < 0) {
+        await file.seek(at, Deno.SeekMode.Start);
+        const n = await file.read(buf);
+        if (n === null) break;
+        const i = buf.subarray(0, n).indexOf(10);
+        if (i >= 0) found = at + i + 1;
+        else at += n;
+      }
+      if (found < 0 || found >= size) break;
+      points.push(found);
+      last = found;
+    }
+  } finally {
+    file.close();
+  }
+  points.push(size);
+  return points;
+}
+
+/** Worker pool: jobs in, results out in submission order. */
+class Pool {
+  #workers: Worker[] = [];
+  #waiting = new Map<number, (r: { result?: ScanResult; error?: string }) => void>();
+  #next = 0;
+  #rr = 0;
+
+  constructor(n: number, init: WorkerInit) {
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(new URL("./_match_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      w.onmessage = (e: MessageEvent) => {
+        const { id, result, error } = e.data as { id: number; result?: ScanResult; error?: string };
+        const done = this.#waiting.get(id);
+        this.#waiting.delete(id);
+        done?.({ result, error });
+      };
+      // a worker that dies fails every range still waiting, rather than leaving them hanging
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        const waiting = [...this.#waiting.values()];
+        this.#waiting.clear();
+        for (const done of waiting) done({ error: `a worker failed: ${e.message}` });
+      };
+      w.postMessage({ init });
+      this.#workers.push(w);
+    }
+  }
+
+  submit(
+    path: string,
+    start: number,
+    end: number,
+  ): Promise<{ result?: ScanResult; error?: string }> {
+    const id = this.#next++;
+    const job: WorkerJob = { id, path, start, end };
+    const p = new Promise<{ result?: ScanResult; error?: string }>((resolve) =>
+      this.#waiting.set(id, resolve)
+    );
+    this.#workers[this.#rr++ % this.#workers.length].postMessage({ job });
+    return p;
+  }
+
+  close(): void {
+    for (const w of this.#workers) w.terminate();
+  }
+}
+
+/** Draws a progress bar on a terminal's standard error, at most five times a second. */
+class Progress {
+  #total: number;
+  #start = now();
+  #last = 0;
+  #shown = false;
+  #enabled: boolean;
+  constructor(total: number, enabled: boolean) {
+    this.#total = total;
+    this.#enabled = enabled && total > 0;
+  }
+  update(done: number): void {
+    if (!this.#enabled) return;
+    const t = now();
+    if (t - this.#start < 2000 || t - this.#last < 200) return;
+    this.#last = t;
+    this.#shown = true;
+    const f = Math.min(1, done / this.#total);
+    const bar = "#".repeat(Math.round(f * 30)).padEnd(30, " ");
+    const mbs = done / 1e6 / ((t - this.#start) / 1000);
+    writeSync("stderr", `\r[${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${mbs.toFixed(0)} MB/s`);
+  }
+  clear(): void {
+    if (this.#shown) writeSync("stderr", "\r" + " ".repeat(50) + "\r");
+    this.#shown = false;
+  }
+}
+
+function statsText(
+  t: Totals,
+  main: Matcher,
+  seconds: number,
+  threads: number,
+  interrupted: boolean,
+): string {
+  const c = t.candidates.map((v, i) => v + main.candidates[i]);
+  const cached = t.cached + main.cacheHits;
+  const kinds = ALL_SPAN_KINDS.filter((k) => c[k] > 0)
+    .map((k) => `${spanKindName(k)} ${c[k]}`).join(", ");
+  const mbs = seconds > 0 ? t.bytes / 1e6 / seconds : 0;
+  const usage = process.cpuUsage();
+  const cpu = (usage.user + usage.system) / 1e6;
+  return `${interrupted ? "interrupted; so far: " : ""}${t.lines} lines, ${t.bytes} bytes, ` +
+    `${t.hits} hits; candidates: ${kinds || "none"}; ${cached} lookups from cache; ` +
+    `${seconds.toFixed(2)} s, ${mbs.toFixed(1)} MB/s with ${threads} thread${
+      threads === 1 ? "" : "s"
+    } (process CPU time ${cpu.toFixed(2)} s)\n`;
+}
+
+/** Runs `mxy match`. */
+export async function runMatch(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+  const format = stringFlag(flags, "format", "jsonl");
+  if (format !== "jsonl" && format !== "csv" && format !== "text") {
+    throw new UsageError(`--format takes jsonl, csv or text, got "${format}"`);
+  }
+  const count = flags.values.count === true;
+  const filesWithMatches = flags.values["files-with-matches"] === true;
+  const onlyMatching = flags.values["only-matching"] === true;
+  if (count && filesWithMatches) {
+    throw new UsageError("--count and --files-with-matches cannot be used together");
+  }
+  const kinds = parseKinds((flags.values.extract as string[] | undefined) ?? []);
+  const cpus = navigator.hardwareConcurrency || 1;
+  const threads = intFlag(flags, "threads", cpus);
+  if (threads < 1 || threads > 256) throw new UsageError("--threads takes 1 to 256");
+  const bufferSize = intFlag(flags, "buffer-size", 1 << 20);
+  if (bufferSize < 1 << 16 || bufferSize > 1 << 30) {
+    throw new UsageError("--buffer-size takes 65536 to 1073741824 bytes");
+  }
+  const jsonPaths = (flags.values["json-field"] as string[] | undefined) ?? [];
+  const columns = (flags.values["csv-column"] as string[] | undefined) ?? [];
+  if (jsonPaths.length > 0 && columns.length > 0) {
+    throw new UsageError("--json-field and --csv-column cannot be used together");
+  }
+  const follow = flags.values.follow === true;
+  const [dbPath, ...paths] = flags.positionals;
+  if (dbPath === undefined) throw new UsageError("mxy match needs a database file");
+  if (paths.length === 0) paths.push("-");
+  if (follow && (paths.length !== 1 || paths[0] === "-")) {
+    throw new UsageError("--follow takes exactly one file");
+  }
+  const inputs = await expandInputs(paths, flags.values.recursive === true, follow);
+
+  // the database: read once (into shared memory for the workers), checked before any scanning
+  const raw = await Deno.readFile(dbPath).catch((err) => {
+    throw new UsageError(`Cannot open database "${dbPath}": ${(err as Error).message}`);
+  });
+  // a worker costs about a quarter of a second of CPU to start (modules, the Public Suffix List
+  // table, checking the glob section): by default only inputs worth it get workers
+  const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
+  const useWorkers = threads > 1 && rangedBytes > 0 &&
+    (flags.values.threads !== undefined || rangedBytes >= WORKERS_FROM);
+  const shared = new SharedArrayBuffer(raw.length);
+  const dbBytes = useWorkers ? new Uint8Array(shared) : raw;
+  if (useWorkers) dbBytes.set(raw);
+  let db: Database;
+  try {
+    db = Database.fromBytes(dbBytes);
+  } catch (err) {
+    if (err instanceof FormatError) {
+      throw new FormatError(err.code, `Cannot open database "${dbPath}": ${err.message}`);
+    }
+    throw err;
+  }
+  const matcherOptions = {
+    kinds,
+    parentDomains: flags.values["parent-domains"] === true || db.metadata.mxyParentDomains,
+  };
+  const config: ScanConfig = {
+    format: format as MatchFormat,
+    onlyMatching,
+    countOnly: count || filesWithMatches,
+    bufferSize,
+  };
+  const scanner = new RangeScanner(db, new Matcher(db, matcherOptions), config);
+  const out = new Out();
+  const totals = new Totals();
+  const started = now();
+  const several = inputs.length > 1;
+  const progress = new Progress(
+    inputs.reduce((a, i) => a + i.size, 0),
+    isTerminal("stderr") && flags.values["no-progress"] !== true && !follow,
+  );
+  let failed = false;
+  let pool: Pool | null = null;
+  let interrupted = false;
+  const following: { current: (() => ScanResult) | null } = { current: null };
+
+  const stopOnSignal = onTerminate(() => {
+    interrupted = true;
+    progress.clear();
+    out.flush();
+    pool?.close();
+    if (flags.values.stats === true) {
+      const live = following.current;
+      if (live !== null) totals.add(live());
+      writeSync(
+        "stderr",
+        statsText(totals, scanner.matcher, (now() - started) / 1000, pool ? threads : 1, true),
+      );
+    }
+    Deno.exit(130);
+  });
+
+  // per-file output state
+  const fileOut = (path: string) => {
+    const name = path === "-" ? "(standard input)" : path;
+    const jsonName = JSON.stringify(name);
+    let matchedLines = 0;
+    let lastLine = -1;
+    const sink: HitSink = (line, part) => {
+      if (line !== lastLine) {
+        matchedLines++;
+        lastLine = line;
+      }
+      if (config.countOnly) return;
+      if (onlyMatching) out.write(several ? `${name}:${part}\n` : `${part}\n`);
+      else if (format === "jsonl") out.write(`{"file":${jsonName},"line":${line}${part}\n`);
+      else if (format === "csv") out.write(`${csvName(name)},${line}${part}\n`);
+      else out.write(`${name}:${line}:${part}\n`);
+    };
+    const close = () => {
+      if (count) out.write(several ? `${name}:${matchedLines}\n` : `${matchedLines}\n`);
+      else if (filesWithMatches && matchedLines > 0) out.write(`${name}\n`);
+    };
+    return { sink, close };
+  };
+  const csvName = (s: string) => /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+
+  if (format === "csv" && !config.countOnly && !onlyMatching) {
+    out.write("file,line,offset,text,kind,match,entry,data\n");
+  }
+
+  const fieldsFor = async (input: Input): Promise<FieldSelection | undefined> => {
+    if (jsonPaths.length > 0) return { jsonPaths };
+    const head = input.path === "-" ? null : await readHead(input.path);
+    const zeek = head ? zeekFields(head) : null;
+    if (columns.length === 0) return zeek ? { skipComments: true, columns: undefined } : undefined;
+    const names = zeek ?? (head ? csvHeader(head) : null);
+    if (names === null) {
+      throw new UsageError("--csv-column needs a file with a header line (not standard input)");
+    }
+    const idx = columns.map((c) => {
+      const i = names.indexOf(c);
+      if (i < 0) {
+        throw new UsageError(
+          `--csv-column: "${input.path}" has no column "${c}" (columns: ${names.join(", ")})`,
+        );
+      }
+      return i;
+    });
+    return zeek
+      ? { columns: idx, separator: 0x09, skipComments: true }
+      : { columns: idx, separator: 0x2c };
+  };
+
+  try {
+    let doneBytes = 0;
+    for (let k = 0; k < inputs.length; k++) {
+      const input = inputs[k];
+      const fields = await fieldsFor(input);
+      const fileConfig = { ...config, fields };
+      const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
+      const { sink, close } = fileOut(input.path);
+      if (input.ranged && useWorkers && !fields) {
+        pool ??= new Pool(threads, { db: shared, matcher: matcherOptions, config });
+        const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
+        const points = await splitFile(input.path, input.size, step);
+        const jobs: Promise<{ result?: ScanResult; error?: string }>[] = [];
+        const window = threads * 3;
+        let submitted = 0;
+        const submitUpTo = (n: number) => {
+          while (submitted < Math.min(n, points.length - 1)) {
+            jobs.push(pool!.submit(input.path, points[submitted], points[submitted + 1]));
+            submitted++;
+          }
+        };
+        submitUpTo(window);
+        let lineBase = 0;
+        for (let j = 0; j < points.length - 1; j++) {
+          const { result, error } = await jobs[j];
+          submitUpTo(j + 1 + window);
+          if (error !== undefined || result === undefined) {
+            throw new ScanFailure(`Cannot scan "${input.path}": ${error}`);
+          }
+          for (let h = 0; h < result.hitLines.length; h++) {
+            sink(lineBase + result.hitLines[h], result.parts[h] ?? "");
+          }
+          lineBase += result.lines;
+          totals.add(result, true);
+          doneBytes += result.bytes;
+          progress.update(doneBytes);
+        }
+      } else if (input.ranged) {
+        const file = await Deno.open(input.path, { read: true });
+        try {
+          const base = doneBytes;
+          const r = await fileScanner.scanRange(
+            file,
+            0,
+            input.size,
+            sink,
+            (n) => progress.update(base + n),
+          );
+          totals.add(r);
+          doneBytes += r.bytes;
+        } finally {
+          file.close();
+        }
+      } else if (follow) {
+        await followFile(input.path, fileScanner, sink, () => out.flush(), (r) => totals.add(r), {
+          live: following,
+        });
+      } else {
+        const base = doneBytes;
+        const stream = await openStream(input.path);
+        try {
+          const r = await fileScanner.scanStream(stream, sink, (n) => {
+            progress.update(base + n);
+            if (input.path === "-") out.flush();
+          });
+          totals.add(r);
+          doneBytes += r.bytes;
+        } catch (err) {
+          const e = err as Error & { scanned?: number; partial?: ScanResult };
+          if (e.partial) totals.add(e.partial);
+          close();
+          out.flush();
+          progress.clear();
+          writeSync(
+            "stderr",
+            `mxy: ${input.path}: ${
+              input.path.endsWith(".gz") ? "gzip data is cut short or corrupt" : "read failed"
+            } after ${e.scanned ?? 0} bytes of text (${e.message})\n`,
+          );
+          failed = true;
+          continue;
+        }
+      }
+      close();
+    }
+  } catch (err) {
+    progress.clear();
+    out.flush();
+    if (err instanceof ScanFailure) {
+      writeSync("stderr", `mxy: ${err.message}\n`);
+      failed = true;
+    } else throw err;
+  } finally {
+    pool?.close();
+    stopOnSignal();
+  }
+  progress.clear();
+  out.flush();
+  if (flags.values.stats === true && !interrupted) {
+    writeSync(
+      "stderr",
+      statsText(totals, scanner.matcher, (now() - started) / 1000, pool ? threads : 1, false),
+    );
+  }
+  if (failed) return 1;
+  return totals.hits > 0 ? 0 : 1;
+}
+
+class ScanFailure extends Error {}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const buf = new Uint8Array(1 << 16);
+    const n = await file.read(buf);
+    return buf.subarray(0, n ?? 0);
+  } finally {
+    file.close();
+  }
+}
+
+async function openStream(path: string): Promise<ReadableStream<Uint8Array>> {
+  const raw = path === "-" ? stdinStream() : (await Deno.open(path, { read: true })).readable;
+  if (path.endsWith(".gz")) {
+    return (raw as ReadableStream<Uint8Array<ArrayBuffer>>).pipeThrough(
+      new DecompressionStream("gzip") as unknown as ReadableWritablePair<
+        Uint8Array,
+        Uint8Array<ArrayBuffer>
+      >,
+    );
+  }
+  return raw;
+}
+
+/** The `mxy match` command. */
+export const command: Command = {
+  name: "match",
+  summary: "scan logs for the indicators of a database",
+  help: HELP,
+  run: (argv) => runMatch(argv),
+};

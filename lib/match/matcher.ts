@@ -1,0 +1,459 @@
+/**
+ * The matcher: the extractor joined to a {@linkcode Database}. Every span the extractor finds is
+ * looked up from its bytes, allocating nothing — IPv4 and IPv6 addresses in the search tree,
+ * everything else against the literal and glob entries, and domains, when asked, by their parent
+ * domains — and each hit is reported through one reused {@linkcode MatchHit}.
+ *
+ * @module
+ */
+import type { Database } from "../db/database.ts";
+import { StringMatches } from "../db/string_match.ts";
+import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
+import { asciiLower } from "../core/ascii.ts";
+import { Extractor } from "./extractor.ts";
+import { registrableDomainStart } from "./domain.ts";
+import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
+
+const K_IPV4 = SpanKind.IPV4;
+const K_IPV6 = SpanKind.IPV6;
+const K_DOMAIN = SpanKind.DOMAIN;
+const K_MD5 = SpanKind.MD5;
+const K_SHA512 = SpanKind.SHA512;
+const B_DOT = 0x2e;
+const FNV_BASIS = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+/** The address cache holds 2^this recent IPv4 lookups (hits and misses). */
+const IP_CACHE_BITS = 14;
+/** The string cache holds this many recent string lookups (hits and misses)... */
+const STR_CACHE_SLOTS = 4096;
+/** ...of keys up to this many bytes (longer ones are looked up every time). */
+const STR_CACHE_KEY = 128;
+const B_0 = 0x30;
+
+/**
+ * How a hit matched: the search tree (an IP network), a literal entry, a glob entry, or a
+ * literal entry that is a parent domain of the span.
+ *
+ * @example
+ * ```ts
+ * import { MatchVia, matchViaName } from "@mxy/mxy/match";
+ * import assert from "node:assert/strict";
+ * assert.equal(matchViaName(MatchVia.PARENT_DOMAIN), "parent-domain");
+ * ```
+ */
+export const MatchVia = {
+  /** The span is an IP address inside a network of the search tree. */
+  NETWORK: 1,
+  /** The span is a literal entry (after case folding as the build did). */
+  LITERAL: 2,
+  /** The span matches a glob entry (the most specific one is reported). */
+  GLOB: 3,
+  /** A parent domain of the span is a literal entry (`evil.com` for `a.b.evil.com`). */
+  PARENT_DOMAIN: 4,
+} as const;
+
+/** One of the {@linkcode MatchVia} values. */
+export type MatchVia = typeof MatchVia[keyof typeof MatchVia];
+
+const VIA_NAMES = ["", "network", "literal", "glob", "parent-domain"];
+
+/**
+ * The name of a {@linkcode MatchVia} value, as output spells it.
+ *
+ * @param via The value.
+ * @returns `"network"`, `"literal"`, `"glob"` or `"parent-domain"`.
+ * @throws {RangeError} When `via` is not a {@linkcode MatchVia} value.
+ * @example
+ * ```ts
+ * import { MatchVia, matchViaName } from "@mxy/mxy/match";
+ * import assert from "node:assert/strict";
+ * assert.equal(matchViaName(MatchVia.GLOB), "glob");
+ * ```
+ */
+export function matchViaName(via: MatchVia): string {
+  const name = VIA_NAMES[via];
+  if (!name) throw new RangeError(`Unknown match type ${via}: expected 1 to 4`);
+  return name;
+}
+
+/**
+ * One hit, as {@linkcode Matcher.scan} reports it. The matcher reuses one object for every hit:
+ * read it inside the callback, or copy what you need.
+ */
+export interface MatchHit {
+  /** The kind of the span. */
+  kind: SpanKind;
+  /** First byte of the span in the scanned bytes. */
+  start: number;
+  /** One past its last byte. */
+  end: number;
+  /** How it matched. */
+  via: MatchVia;
+  /** The entry's data offset: pass it to {@linkcode Database.decode}. */
+  dataOffset: number;
+  /**
+   * For literal and glob hits, the string entry's kind code (`MATCH_LITERAL` or `MATCH_GLOB`
+   * of `@mxy/mxy/db`); -1 otherwise.
+   */
+  entryKind: number;
+  /** For literal and glob hits, the string entry's number; -1 otherwise. */
+  entry: number;
+  /** For parent-domain hits, where the parent starts in the scanned bytes; -1 otherwise. */
+  parentStart: number;
+  /** For network hits, the prefix length of the network (IPv4 terms for an IPv4 answer). */
+  prefixLength: number;
+  /** For network hits, 4 or 6: the family the tree answered in; 0 otherwise. */
+  ipVersion: 0 | 4 | 6;
+  /** For network hits, the address looked up (4 or 16 bytes used, by `ipVersion`). */
+  address: Uint8Array;
+}
+
+/** Called with each hit; the object is reused for the next one. */
+export type MatchHandler = (hit: MatchHit) => void;
+
+/** Options of {@linkcode Matcher}. */
+export interface MatcherOptions {
+  /** The kinds to extract and look up (default: every {@linkcode SpanKind}). */
+  kinds?: readonly SpanKind[];
+  /**
+   * When a domain (a URL's host, an e-mail's domain) matches no entry itself, look up its parent
+   * domains as literals, from the longest down to the registrable domain: `a.b.evil.com` hits
+   * `evil.com`. Default: what the database asks for (the `parentDomains` option of its build,
+   * recorded in its metadata), else `false`.
+   */
+  parentDomains?: boolean;
+}
+
+/**
+ * Scans bytes for indicators and looks each one up in a database, reporting one hit for each
+ * span that matches: an IP address in a network of the search tree, or any other span that is a
+ * literal entry, else matches a glob (the most specific one), else — with `parentDomains` — a
+ * domain whose parent is a literal entry. Nothing is allocated while scanning; entry data is
+ * decoded only when the caller asks ({@linkcode Database.decode}, through its bounded cache).
+ *
+ * Case: a case-insensitive database folds each span as its build folded the keys. Domain names
+ * (hosts and e-mail domains included) and hashes are looked up in ASCII lower case whatever the
+ * database says, since DNS names and hex digits carry no case; feeds store them in lower case.
+ *
+ * A matcher is not reentrant: make one per thread or concurrent scan.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseBuilder, Database } from "@mxy/mxy/db";
+ * import { Matcher, MatchVia, matchViaName, spanKindName } from "@mxy/mxy/match";
+ * import assert from "node:assert/strict";
+ *
+ * const b = new DatabaseBuilder({ buildEpoch: 1 });
+ * b.add("198.51.100.0/24", { threat: "scanner" });
+ * b.add("evil.com", { threat: "c2" });
+ * b.add("*.tracker.net", { threat: "tracking" });
+ * const db = Database.fromBytes(b.build());
+ * const line = new TextEncoder().encode(
+ *   "198.51.100.7 GET http://x.tracker.net/p?u=www.EVIL.com gmail.com",
+ * );
+ * const matcher = new Matcher(db, { parentDomains: true });
+ * const hits: string[] = [];
+ * matcher.scan(line, (hit) => {
+ *   const text = new TextDecoder().decode(line.subarray(hit.start, hit.end));
+ *   hits.push(`${spanKindName(hit.kind)} ${text} ${matchViaName(hit.via)} ${matcher.entryText(hit, line)}`);
+ * });
+ * assert.deepEqual(hits, [
+ *   "ipv4 198.51.100.7 network 198.51.100.0/24",
+ *   "domain x.tracker.net glob *.tracker.net",
+ *   "domain www.EVIL.com parent-domain evil.com",
+ * ]);
+ * ```
+ */
+export class Matcher {
+  #db: Database;
+  #extractor: Extractor;
+  #parents: boolean;
+  #caseInsensitive: boolean;
+  #strings = new StringMatches(4);
+  #key = new Uint8Array(1024);
+  #hit: MatchHit;
+  #onHit: MatchHandler = () => {};
+  #onSpan: (kind: SpanKind, start: number, end: number) => void;
+  #bytes: Uint8Array = new Uint8Array(0);
+  #hits = 0;
+  #cached = 0;
+  // the address cache (see #span)
+  #ipKeys = new Int32Array(1 << IP_CACHE_BITS);
+  #ipOffsets = new Int32Array(1 << IP_CACHE_BITS);
+  #ipPrefix = new Uint8Array(1 << IP_CACHE_BITS);
+  // the string cache (see #span)
+  #strHash = new Int32Array(STR_CACHE_SLOTS);
+  #strLength = new Int32Array(STR_CACHE_SLOTS).fill(-1);
+  #strKeys = new Uint8Array(STR_CACHE_SLOTS * STR_CACHE_KEY);
+  #strVia = new Uint8Array(STR_CACHE_SLOTS);
+  #strOffset = new Int32Array(STR_CACHE_SLOTS);
+  #strEntryKind = new Int8Array(STR_CACHE_SLOTS);
+  #strEntry = new Int32Array(STR_CACHE_SLOTS);
+  #strParent = new Int32Array(STR_CACHE_SLOTS);
+  /** Spans found so far, by {@linkcode SpanKind} (index 0 unused); add, never reset. */
+  readonly candidates: Float64Array = new Float64Array(ALL_SPAN_KINDS.length + 1);
+
+  /**
+   * Creates a matcher over a database.
+   *
+   * @param db The database (any MaxMind DB; `.mxy` files also answer strings).
+   * @param options Kinds to extract and parent-domain matching.
+   * @throws {RangeError} When `kinds` names something that is not a {@linkcode SpanKind}.
+   */
+  constructor(db: Database, options: MatcherOptions = {}) {
+    this.#db = db;
+    this.#extractor = new Extractor({ kinds: options.kinds });
+    this.#parents = options.parentDomains ?? db.metadata.mxyParentDomains;
+    this.#caseInsensitive = db.metadata.mxyMatchMode === "case-insensitive";
+    this.#hit = {
+      kind: K_IPV4,
+      start: 0,
+      end: 0,
+      via: MatchVia.NETWORK,
+      dataOffset: -1,
+      entryKind: -1,
+      entry: -1,
+      parentStart: -1,
+      prefixLength: 0,
+      ipVersion: 0,
+      address: new Uint8Array(16),
+    };
+    this.#onSpan = (kind, start, end) => this.#span(kind, start, end);
+  }
+
+  /** The database looked up. */
+  get database(): Database {
+    return this.#db;
+  }
+
+  /** Lookups answered from the matcher's caches of recent addresses and strings. */
+  get cacheHits(): number {
+    return this.#cached;
+  }
+
+  /** Hits reported so far (by every scan). */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /**
+   * Scans `bytes[start..end)` (one line or a chunk of many) and calls `onHit` for each span that
+   * matches the database, in scanning order. Allocates nothing.
+   *
+   * @param bytes The text; any bytes.
+   * @param onHit Called with each hit (a reused object).
+   * @param start First byte (default 0).
+   * @param end One past the last byte (default `bytes.length`).
+   * @returns How many hits this scan reported.
+   * @throws {RangeError} When the range is outside `bytes`.
+   * @throws {FormatError} When the database is corrupt along a lookup's path.
+   */
+  scan(bytes: Uint8Array, onHit: MatchHandler, start = 0, end: number = bytes.length): number {
+    const before = this.#hits;
+    this.#bytes = bytes;
+    this.#onHit = onHit;
+    try {
+      this.#extractor.scan(bytes, this.#onSpan, start, end);
+    } finally {
+      this.#bytes = EMPTY;
+    }
+    return this.#hits - before;
+  }
+
+  #span(kind: SpanKind, start: number, end: number): void {
+    this.candidates[kind]++;
+    const bytes = this.#bytes;
+    const db = this.#db;
+    const hit = this.#hit;
+    if (kind === K_IPV4) {
+      let v = 0, octet = 0;
+      for (let i = start; i < end; i++) {
+        const c = bytes[i];
+        if (c === B_DOT) {
+          v = (v << 8) | octet;
+          octet = 0;
+        } else octet = octet * 10 + (c - B_0);
+      }
+      v = (v << 8) | octet;
+      // the address cache: direct-mapped, one slot per hash of the address
+      const slot = Math.imul(v, 0x9e3779b1) >>> (32 - IP_CACHE_BITS);
+      let off: number;
+      if (this.#ipKeys[slot] === v && this.#ipPrefix[slot] !== 0) {
+        off = this.#ipOffsets[slot];
+        this.#cached++;
+        if (off < 0) return;
+        hit.prefixLength = this.#ipPrefix[slot] - 1;
+      } else {
+        off = db.lookupIpv4(v);
+        this.#ipKeys[slot] = v;
+        this.#ipOffsets[slot] = off;
+        this.#ipPrefix[slot] = db.lastPrefixLength + 1;
+        if (off < 0) return;
+        hit.prefixLength = db.lastPrefixLength;
+      }
+      const a = hit.address;
+      a[0] = v >>> 24;
+      a[1] = (v >>> 16) & 255;
+      a[2] = (v >>> 8) & 255;
+      a[3] = v & 255;
+      this.#network(kind, start, end, off, 4);
+      return;
+    }
+    if (kind === K_IPV6) {
+      const a = hit.address;
+      if (parseIpBytesInto(bytes, a, start, end) !== 6) return;
+      const off = db.lookupIpBytes(a, 6);
+      if (off < 0) return;
+      const version = db.lastIpVersion;
+      if (version === 4) { for (let i = 0; i < 4; i++) a[i] = a[12 + i]; }
+      hit.prefixLength = db.lastPrefixLength;
+      this.#network(kind, start, end, off, version === 4 ? 4 : 6);
+      return;
+    }
+    // strings: the key (domains and hashes in lower case, see the class doc) and its hash
+    const n = end - start;
+    if (n > this.#key.length) this.#key = new Uint8Array(n * 2);
+    const key = this.#key;
+    let h = FNV_BASIS ^ kind;
+    if (kind === K_DOMAIN || (kind >= K_MD5 && kind <= K_SHA512)) {
+      for (let i = 0; i < n; i++) {
+        const c = asciiLower(bytes[start + i]);
+        key[i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const c = bytes[start + i];
+        key[i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+    }
+    // the string cache: direct-mapped; a slot holds the key's bytes and what it gave
+    const slot = (h ^ (h >>> 15)) & (STR_CACHE_SLOTS - 1);
+    const cacheable = n <= STR_CACHE_KEY;
+    if (cacheable && this.#strHash[slot] === h && this.#strLength[slot] === n) {
+      const keys = this.#strKeys;
+      const at = slot * STR_CACHE_KEY;
+      let x = 0;
+      while (x < n && keys[at + x] === key[x]) x++;
+      if (x === n) {
+        this.#cached++;
+        const via = this.#strVia[slot];
+        if (via === 0) return;
+        this.#stringHit(
+          kind,
+          start,
+          end,
+          via as MatchVia,
+          this.#strOffset[slot],
+          this.#strEntryKind[slot],
+          this.#strEntry[slot],
+          this.#strParent[slot],
+        );
+        return;
+      }
+    }
+    let via = 0, off = -1, entryKind = -1, entry = -1, parent = -1;
+    const out = this.#strings;
+    if (db.lookupStringSpan(key, 0, n, out, FIRST) > 0) {
+      via = out.kinds[0] === 0 ? MatchVia.LITERAL : MatchVia.GLOB;
+      off = out.offsets[0];
+      entryKind = out.kinds[0];
+      entry = out.entries[0];
+    } else if (kind === K_DOMAIN && this.#parents) {
+      const reg = registrableDomainStart(key, 0, n);
+      for (let i = 0; i < reg; i++) {
+        if (key[i] !== B_DOT) continue;
+        off = db.lookupLiteralSpan(key, i + 1, n);
+        if (off < 0) continue;
+        via = MatchVia.PARENT_DOMAIN;
+        parent = i + 1;
+        break;
+      }
+    }
+    if (cacheable) {
+      this.#strHash[slot] = h;
+      this.#strLength[slot] = n;
+      const keys = this.#strKeys;
+      const at = slot * STR_CACHE_KEY;
+      for (let i = 0; i < n; i++) keys[at + i] = key[i];
+      this.#strVia[slot] = via;
+      this.#strOffset[slot] = off;
+      this.#strEntryKind[slot] = entryKind;
+      this.#strEntry[slot] = entry;
+      this.#strParent[slot] = parent;
+    }
+    if (via !== 0) {
+      this.#stringHit(kind, start, end, via as MatchVia, off, entryKind, entry, parent);
+    }
+  }
+
+  #stringHit(
+    kind: SpanKind,
+    start: number,
+    end: number,
+    via: MatchVia,
+    off: number,
+    entryKind: number,
+    entry: number,
+    parent: number,
+  ): void {
+    const hit = this.#hit;
+    hit.kind = kind;
+    hit.start = start;
+    hit.end = end;
+    hit.via = via;
+    hit.dataOffset = off;
+    hit.entryKind = entryKind;
+    hit.entry = entry;
+    hit.parentStart = parent < 0 ? -1 : start + parent;
+    hit.prefixLength = 0;
+    hit.ipVersion = 0;
+    this.#report();
+  }
+
+  #network(kind: SpanKind, start: number, end: number, off: number, version: 4 | 6): void {
+    const hit = this.#hit;
+    hit.kind = kind;
+    hit.start = start;
+    hit.end = end;
+    hit.via = MatchVia.NETWORK;
+    hit.dataOffset = off;
+    hit.entryKind = -1;
+    hit.entry = -1;
+    hit.parentStart = -1;
+    hit.ipVersion = version;
+    this.#report();
+  }
+
+  #report(): void {
+    this.#hits++;
+    this.#onHit(this.#hit);
+  }
+
+  /**
+   * What a hit matched, as text: the network in CIDR notation, the literal (case-folded in a
+   * case-insensitive database), the glob as written, or the parent domain (in lower case).
+   * Allocates the string.
+   *
+   * @param hit A hit, inside the callback (or a copy of one).
+   * @param bytes The bytes that were scanned (for parent domains).
+   * @returns The entry's text.
+   */
+  entryText(hit: MatchHit, bytes: Uint8Array): string {
+    if (hit.via === MatchVia.NETWORK) {
+      return formatNetwork(hit.address.subarray(0, hit.ipVersion === 4 ? 4 : 16), hit.prefixLength);
+    }
+    if (hit.via === MatchVia.PARENT_DOMAIN) {
+      return DECODER.decode(bytes.subarray(hit.parentStart, hit.end)).replace(
+        /[A-Z]+/g,
+        (s) => s.toLowerCase(),
+      );
+    }
+    return this.#db.stringEntry(hit.entryKind, hit.entry);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const DECODER = new TextDecoder();
+const FIRST = { first: true } as const;
