@@ -46,6 +46,11 @@ export interface DatabaseOptions {
   cacheSize?: number;
   /** Deepest nesting of data accepted. Default 512. */
   maxDepth?: number;
+  /**
+   * Most values one record may decode to (a value shared through pointers counts once); more
+   * is a `FormatError` with code `too-large`. Default: no limit.
+   */
+  maxValues?: number;
 }
 
 /** Options for {@linkcode Database.open}. */
@@ -136,6 +141,7 @@ export class Database {
       start: this.layout.dataStart,
       end: this.layout.dataEnd,
       maxDepth: options.maxDepth ?? 512,
+      maxValues: options.maxValues,
     });
     const wanted = Math.max(0, Math.floor(options.cacheSize ?? 4096));
     let setBits = 0;

@@ -7,7 +7,13 @@
  * @module
  */
 import { Database } from "../db/database.ts";
-import { type MmdbValue, valueToJson } from "../format/value.ts";
+
+/**
+ * The most values one record may decode to in {@linkcode mxyDatabaseEngine} (a value shared
+ * through pointers counts once): decoding runs on the server's event loop, and this bounds how
+ * long one query can hold it (about 10 ms with Deno 2.9 on a 2020s x86 core).
+ */
+const MAX_RECORD_VALUES = 50_000;
 
 /**
  * An open database the server can query.
@@ -28,11 +34,18 @@ export interface EtherDatabase {
    * Looks a query up (DB_QUERY).
    *
    * @param query The query text (an IP address, a domain …).
-   * @returns A value {@linkcode EtherDatabaseEngine.toJson} can serialise, or `null` for no match.
+   * @returns The result, made of `null`, booleans, numbers, bigints, strings, `Uint8Array`s,
+   *   arrays and plain objects (the server writes it as JSON, within its reply budget), or
+   *   `null` for no match.
    */
   lookup(query: string): unknown;
   /** Releases the database (DB_CLOSE, the connection closing, the server stopping). */
   close(): void;
+  /**
+   * The memory the database holds, in bytes: the server counts it against the opening
+   * connection's quota and its total. Default 0.
+   */
+  readonly byteLength?: number;
 }
 
 /**
@@ -56,7 +69,7 @@ export interface EtherDatabase {
  *   },
  * };
  * const db0 = await engine.checkPreloaded!();
- * assert.equal(engine.toJson(db0?.lookup("x")), '{"source":"memory"}');
+ * assert.deepEqual(db0?.lookup("x"), { source: "memory" });
  * assert.equal(await engine.checkPreloaded!(), null);
  * ```
  */
@@ -69,13 +82,6 @@ export interface EtherDatabaseEngine {
    * @throws When the bytes are not a database (the client gets `database-error`).
    */
   fromBytes(bytes: Uint8Array): EtherDatabase;
-  /**
-   * Serialises a lookup result to the JSON text of a DB_QUERY reply.
-   *
-   * @param result What {@linkcode EtherDatabase.lookup} returned.
-   * @returns JSON text.
-   */
-  toJson(result: unknown): string;
   /**
    * Opens the database a client names with DB_OPEN: a path relative to the server's database
    * folder. Without it DB_OPEN is answered `denied`.
@@ -101,8 +107,8 @@ export interface EtherDatabaseEngine {
 
 /**
  * mxy's query engine as an {@linkcode EtherDatabaseEngine}: opens `.mxy` and MaxMind DB bytes
- * with {@linkcode Database.fromBytes}; results become JSON with 64-bit integers as bare numbers
- * and bytes as arrays of numbers.
+ * with {@linkcode Database.fromBytes}, decoding at most 50,000 values per record (more is
+ * answered `out-of-memory`), and counts the bytes as the database's memory.
  *
  * @example
  * ```ts
@@ -111,20 +117,26 @@ export interface EtherDatabaseEngine {
  * import assert from "node:assert/strict";
  * const builder = new DatabaseBuilder();
  * builder.add("192.0.2.0/24", { n: 2n ** 64n - 1n });
- * const db = mxyDatabaseEngine.fromBytes(builder.build());
- * assert.equal(
- *   mxyDatabaseEngine.toJson(db.lookup("192.0.2.1")),
- *   '{"kind":"ip","data":{"n":18446744073709551615},"network":"192.0.2.0/24","prefixLength":24}',
- * );
+ * const bytes = builder.build();
+ * const db = mxyDatabaseEngine.fromBytes(bytes);
+ * assert.deepEqual(db.lookup("192.0.2.1"), {
+ *   kind: "ip",
+ *   data: { n: 2n ** 64n - 1n },
+ *   network: "192.0.2.0/24",
+ *   prefixLength: 24,
+ * });
+ * assert.equal(db.byteLength, bytes.length);
  * assert.throws(() => mxyDatabaseEngine.fromBytes(new Uint8Array(10)));
  * db.close();
  * ```
  */
 export const mxyDatabaseEngine: EtherDatabaseEngine = {
   fromBytes(bytes: Uint8Array): EtherDatabase {
-    return Database.fromBytes(bytes);
-  },
-  toJson(result: unknown): string {
-    return valueToJson((result ?? null) as MmdbValue | null);
+    const db = Database.fromBytes(bytes, { maxValues: MAX_RECORD_VALUES });
+    return {
+      lookup: (query) => db.lookup(query),
+      close: () => db.close(),
+      byteLength: bytes.length,
+    };
   },
 };
