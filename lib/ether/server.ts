@@ -114,16 +114,18 @@ export interface EtherServerOptions {
  * @example
  * ```ts
  * import { connectEther, serveEther } from "@mxy/mxy/deno";
- * import type { EtherServerStats } from "@mxy/mxy/ether";
+ * import { ETHER_BLOCK_OVERHEAD, type EtherServerStats } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const server = await serveEther({ host: "127.0.0.1", port: 0 });
  * const client = await connectEther("127.0.0.1", { port: server.port });
  * await client.alloc(100);
- * assert.equal((await client.stats()).memoryInUse, 100);
+ * const now = await client.stats();
+ * assert.equal(now.blockBytes, 100);
+ * assert.equal(now.memoryInUse, 100 + ETHER_BLOCK_OVERHEAD);
  * client.close();
  * const stats: EtherServerStats = await server.close();
  * assert.equal(stats.memoryInUse, 0);
- * assert.equal(stats.memoryPeak, 100);
+ * assert.equal(stats.memoryPeak, 100 + ETHER_BLOCK_OVERHEAD);
  * ```
  */
 export interface EtherServerStats {

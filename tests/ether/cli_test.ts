@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/core/version.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
-import { connectEther } from "../../lib/runtime/mod.ts";
+import { encodeEtherHeader } from "../../lib/ether/mod.ts";
+import { connectEther, connectTcp } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
 import { runFileOperations } from "./_file_operations.ts";
@@ -148,4 +149,30 @@ Deno.test("mxy serve refuses a non-loopback address without a token (exit 2)", a
   const r = await mxy(["serve", "--host", "0.0.0.0", "--port", "0"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /non-loopback address 0\.0\.0\.0 without a token/);
+});
+
+Deno.test("mxy serve exits on SIGTERM by --shutdown-timeout though a client trickles a request", async () => {
+  const server = await serve(["--shutdown-timeout", "300", "--frame-timeout", "60000"]);
+  const s = await connectTcp("127.0.0.1", { port: Number(server.port) });
+  // a WRITE of 1000 bytes, sent a byte at a time
+  await s.writeAll(
+    encodeEtherHeader({ command: 0x20, flags: 0, handle: 1n, size: 1000, reserved: 0 }),
+  );
+  let trickling = true;
+  const trickle = (async () => {
+    while (trickling) {
+      await s.writeAll(new Uint8Array(1)).catch(() => (trickling = false));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  const { status, stderr } = await server.stop();
+  const took = performance.now() - t0;
+  trickling = false;
+  await trickle;
+  s.close();
+  assert.equal(status.code, 0, stderr);
+  assert.match(stderr, /closing 1 connections still open after 300 ms/);
+  assert.ok(took < 5000, `exit took ${took.toFixed(0)} ms`);
 });
