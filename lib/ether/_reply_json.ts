@@ -44,6 +44,8 @@ export class ReplyJsonWriter {
   #root: Node;
   #started = false;
   #what: string;
+  /** Whether the value was found over the budget (bytes or values) — not refused memory. */
+  overBudget = false;
 
   /**
    * @param value The decoded value (`null` for no match).
@@ -140,6 +142,7 @@ export class ReplyJsonWriter {
   #count(nodes: number): void {
     this.#nodesLeft -= nodes;
     if (this.#nodesLeft < 0) {
+      this.overBudget = true;
       throw new EtherError(
         "out-of-memory",
         `${this.#what}: the reply has more than ${this.#maxNodes} values (the server's limit)`,
@@ -183,6 +186,7 @@ export class ReplyJsonWriter {
   #ensure(extra: number): void {
     const need = this.#len + extra;
     if (need - this.#headerRoom > this.#maxBytes) {
+      this.overBudget = true;
       throw new EtherError(
         "out-of-memory",
         `${this.#what}: the reply would be larger than ${this.#maxBytes} bytes (the payload limit)`,

@@ -14,6 +14,8 @@ import { Database } from "../db/database.ts";
  * long one query can hold it (about 10 ms with Deno 2.9 on a 2020s x86 core).
  */
 const MAX_RECORD_VALUES = 50_000;
+/** Records over that budget remembered per database. */
+const MAX_REMEMBERED = 1024;
 
 /**
  * An open database the server can query.
@@ -133,8 +135,25 @@ export interface EtherDatabaseEngine {
 export const mxyDatabaseEngine: EtherDatabaseEngine = {
   fromBytes(bytes: Uint8Array): EtherDatabase {
     const db = Database.fromBytes(bytes, { maxValues: MAX_RECORD_VALUES });
+    // records found over the budget, by data offset: asked again, they fail at once instead of
+    // being decoded again up to the budget (a client asking over and over gets no more CPU)
+    const tooLarge = new Map<number, Error>();
     return {
-      lookup: (query) => db.lookup(query),
+      lookup(query) {
+        if (tooLarge.size > 0) {
+          const known = tooLarge.get(db.lookupOffset(query));
+          if (known) throw known;
+        }
+        try {
+          return db.lookup(query);
+        } catch (err) {
+          if ((err as { code?: string }).code === "too-large") {
+            if (tooLarge.size >= MAX_REMEMBERED) tooLarge.clear();
+            tooLarge.set(db.lookupOffset(query), err as Error);
+          }
+          throw err;
+        }
+      },
       close: () => db.close(),
       byteLength: bytes.length,
     };

@@ -21,7 +21,7 @@ import type { EtherByteStream, EtherListener } from "./byte_stream.ts";
 import { ServerDatabases } from "./_server_databases.ts";
 import type { EtherDatabaseEngine } from "./database_engine.ts";
 import { printable } from "./_printable.ts";
-import { EtherError, etherErrorName, EtherWireError } from "./ether_error.ts";
+import { EtherError, type EtherErrorCode, etherErrorName, EtherWireError } from "./ether_error.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { ReplyJsonWriter } from "./_reply_json.ts";
 import {
@@ -200,6 +200,16 @@ const READ_BUFFER = 128 * 1024;
 const MAX_AUTH_PAYLOAD = 4096;
 /** Longest stretch (ms) a DB_QUERY reply is written before other connections get a turn. */
 const SLICE_MS = 2;
+/**
+ * What identifies a lookup result across queries: its `data` (a decoded record, which engines
+ * cache and share), or the result itself; `null` for a scalar.
+ */
+function replyKey(result: unknown): object | null {
+  if (typeof result !== "object" || result === null) return null;
+  const data = (result as { data?: unknown }).data;
+  return typeof data === "object" && data !== null ? data : result;
+}
+
 /** Lets timers and I/O run before going on (a macrotask, unlike `await` alone). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -240,6 +250,8 @@ export class EtherServer {
   #maxPayload: number;
   #maxReplyValues: number;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Decoded values found over the reply budget (the engine shares decoded records). */
+  #tooLarge = new WeakMap<object, { code: EtherErrorCode; why: string }>();
   #token: Uint8Array | null;
   #databases: ServerDatabases;
   #startedAt = performance.now();
@@ -820,6 +832,9 @@ export class EtherServer {
     result: unknown,
     what: string,
   ): Uint8Array | Promise<Uint8Array> {
+    const key = replyKey(result);
+    const known = key === null ? undefined : this.#tooLarge.get(key);
+    if (known) throw new EtherError(known.code, `${what}: ${known.why}`);
     const w = new ReplyJsonWriter(result, {
       maxBytes: this.#maxPayload,
       maxNodes: this.#maxReplyValues,
@@ -832,12 +847,23 @@ export class EtherServer {
       writeHeader(out, EtherCommand.OK, 0, handle, out.length - ETHER_HEADER_SIZE, 0);
       return out;
     };
-    if (w.step(performance.now() + SLICE_MS)) return finish();
+    const step = (): boolean => {
+      try {
+        return w.step(performance.now() + SLICE_MS);
+      } catch (err) {
+        // a value over the budget is remembered (weakly): asked again, it fails at once
+        if (w.overBudget && err instanceof EtherError && key !== null) {
+          this.#tooLarge.set(key, { code: err.code, why: err.message.slice(what.length + 2) });
+        }
+        throw err;
+      }
+    };
+    if (step()) return finish();
     return (async () => {
       do {
         await yieldToEventLoop();
         if (c.closed) throw new EtherError("network", `${what}: the connection closed`);
-      } while (!w.step(performance.now() + SLICE_MS));
+      } while (!step());
       return finish();
     })();
   }
