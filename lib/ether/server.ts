@@ -196,7 +196,7 @@ const SOFTWARE = `mxy/${VERSION}`;
 const REUSABLE_REPLY = 256 * 1024 + ETHER_HEADER_SIZE;
 /** Each connection's read buffer; payloads up to this size are received in it. */
 const READ_BUFFER = 128 * 1024;
-/** The largest frame (payload) accepted before AUTH on a server with a token. */
+/** The largest frame (payload) accepted before AUTH on a server with a token (or the token's length). */
 const MAX_AUTH_PAYLOAD = 4096;
 /** Longest stretch (ms) a DB_QUERY reply is written before other connections get a turn. */
 const SLICE_MS = 2;
@@ -631,18 +631,21 @@ export class EtherServer {
       }
 
       // 2. before AUTH, only a small AUTH frame is read
-      if (!c.authed && (command !== EtherCommand.AUTH || follows > MAX_AUTH_PAYLOAD)) {
-        await this.#refuse(
-          c,
-          handle,
-          EtherWireError.AUTH,
-          wantMsg
-            ? command === EtherCommand.AUTH
-              ? `AUTH refused: a token of ${follows} bytes is over the limit of ${MAX_AUTH_PAYLOAD}`
-              : `${etherCommandName(command)} refused: AUTH must be the first request`
-            : null,
-        );
-        return;
+      if (!c.authed) {
+        const maxAuth = Math.max(MAX_AUTH_PAYLOAD, this.#token?.length ?? 0);
+        if (command !== EtherCommand.AUTH || follows > maxAuth) {
+          await this.#refuse(
+            c,
+            handle,
+            EtherWireError.AUTH,
+            wantMsg
+              ? command === EtherCommand.AUTH
+                ? `AUTH refused: a token of ${follows} bytes is over the limit of ${maxAuth}`
+                : `${etherCommandName(command)} refused: AUTH must be the first request`
+              : null,
+          );
+          return;
+        }
       }
 
       // 3. the payload: the whole frame must arrive within the frame timeout plus the time its

@@ -49,11 +49,11 @@ export interface ServeEtherOptions extends EtherServerOptions {
   /** The port; 0 picks a free one (read it back from `server.port`). Default 9999. */
   port?: number;
   /**
-   * A database file preloaded as database 0 (`mxy serve --db`). The server checks it every
-   * `reloadIntervalMs`: a new file renamed over it is loaded and swapped in; a file rewritten in
-   * place (`cp` over it, truncated, overwritten) is not read again — the server keeps answering
-   * from the database it loaded and logs how to replace the file (write a new file, rename it
-   * over the old one).
+   * A database file preloaded as database 0 (`mxy serve --db`), read into memory. The server
+   * checks it every `reloadIntervalMs`: whatever is done to the file (renamed over, copied over
+   * in place, truncated, removed …) it keeps answering from the last good version, and swaps in
+   * a new one once the file has stopped changing, holds other bytes and passes a full validation
+   * (run in a Worker).
    */
   databaseFile?: string;
   /** The folder DB_OPEN may open `.mxy` / `.mmdb` files from (`mxy serve --db-dir`). */

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/core/version.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
-import { encodeEtherHeader } from "../../lib/ether/mod.ts";
-import { connectEther, connectTcp } from "../../lib/runtime/mod.ts";
+import {
+  decodeEtherHeader,
+  encodeEtherHeader,
+  encodeEtherMessage,
+  EtherCommand,
+  EtherFlag,
+} from "../../lib/ether/mod.ts";
+import { connectEther, connectTcp, listenTcp } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
 import { runFileOperations } from "./_file_operations.ts";
@@ -175,4 +181,45 @@ Deno.test("mxy serve exits on SIGTERM by --shutdown-timeout though a client tric
   assert.equal(status.code, 0, stderr);
   assert.match(stderr, /closing 1 connections still open after 300 ms/);
   assert.ok(took < 5000, `exit took ${took.toFixed(0)} ms`);
+});
+
+Deno.test("mxy ether query escapes control characters a server puts in its JSON", async () => {
+  const listener = listenTcp(0, { host: "127.0.0.1" });
+  const serving = (async () => {
+    const s = await listener.accept();
+    if (!s) return;
+    const buf = new Uint8Array(65536);
+    let have = new Uint8Array(0);
+    for (;;) {
+      while (have.length < 24) {
+        const n = await s.read(buf);
+        if (!n) return s.close();
+        const next = new Uint8Array(have.length + n);
+        next.set(have);
+        next.set(buf.subarray(0, n), have.length);
+        have = next;
+      }
+      const h = decodeEtherHeader(have);
+      const body = (h.flags & EtherFlag.NO_PAYLOAD) !== 0 ? 0 : h.size;
+      if (have.length < 24 + body) continue;
+      have = have.slice(24 + body);
+      const reply = h.command === EtherCommand.DB_QUERY
+        ? encodeEtherMessage(
+          { command: EtherCommand.OK },
+          new TextEncoder().encode('{"a":"\x1b]0;owned\x07\u202e"}'),
+        )
+        : encodeEtherMessage({ command: EtherCommand.PONG });
+      await s.writeAll(reply);
+    }
+  })();
+  try {
+    const r = await mxy(["ether", "query", "1.2.3.4", "-p", String(listener.port)]);
+    assert.equal(r.code, 0, r.stderr);
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    assert.deepEqual(JSON.parse(r.stdout), { a: "\x1b]0;owned\x07\u202e" }, "the same JSON");
+  } finally {
+    listener.close();
+    await serving;
+  }
 });
