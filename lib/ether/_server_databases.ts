@@ -233,7 +233,7 @@ export class ServerDatabases {
    * @param owner The connection.
    * @param handle The database, 0 for database 0.
    * @param query The query.
-   * @returns The lookup's result (`null` for no match), for the reply's JSON.
+   * @returns The lookup's result (`null` for no match), for the reply's JSON, or a promise of it.
    */
   query(owner: number, handle: bigint, query: string): unknown {
     this.#need("DB_QUERY");
@@ -251,25 +251,18 @@ export class ServerDatabases {
       }
       db = d.db;
     }
+    let result: unknown;
     try {
-      return db.lookup(query) ?? null;
+      result = db.lookup(query);
     } catch (err) {
-      // the engine's typed errors: a damaged database, a record over the decoding budget, or a
-      // query it cannot take; anything else is a failure of the server (answered `internal`)
-      if (!(err instanceof MxyError) && !(err instanceof Error && err.name === "FormatError")) {
-        throw err;
-      }
-      const tooLarge = (err as { code?: string }).code === "too-large";
-      throw new EtherError(
-        tooLarge
-          ? "out-of-memory"
-          : err.name === "FormatError"
-          ? "database-error"
-          : "invalid-request",
-        `DB_QUERY "${printable(query.slice(0, 100))}": ${err.message}`,
-        { cause: err },
-      );
+      throw queryError(err, query);
     }
+    if (result instanceof Promise) {
+      return result.then((r) => r ?? null, (err) => {
+        throw queryError(err, query);
+      });
+    }
+    return result ?? null;
   }
 
   /**
@@ -321,4 +314,30 @@ export class ServerDatabases {
     this.#preloaded?.close();
     this.#preloaded = null;
   }
+}
+
+/**
+ * The error a client gets for a failed lookup: the engine's typed errors (a damaged database, a
+ * record over the decoding budget, a query it cannot take) keep their meaning; anything else is
+ * a failure of the server (answered `internal` by the caller).
+ */
+function queryError(err: unknown, query: string): unknown {
+  if (err instanceof EtherError) {
+    return new EtherError(
+      err.code,
+      `DB_QUERY "${printable(query.slice(0, 100))}": ${err.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!(err instanceof MxyError) && !(err instanceof Error && err.name === "FormatError")) {
+    return err;
+  }
+  const tooLarge = (err as { code?: string }).code === "too-large";
+  return new EtherError(
+    tooLarge ? "out-of-memory" : err.name === "FormatError" ? "database-error" : "invalid-request",
+    `DB_QUERY "${printable(query.slice(0, 100))}": ${err.message}`,
+    { cause: err },
+  );
 }

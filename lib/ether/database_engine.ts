@@ -7,6 +7,8 @@
  * @module
  */
 import { Database } from "../db/database.ts";
+import { MATCH_LITERAL, type StringMatch, StringMatches } from "../db/string_match.ts";
+import { EtherError } from "./ether_error.ts";
 
 /**
  * The most values one record may decode to in {@linkcode mxyDatabaseEngine} (a value shared
@@ -16,6 +18,10 @@ import { Database } from "../db/database.ts";
 const MAX_RECORD_VALUES = 50_000;
 /** Records over that budget remembered per database. */
 const MAX_REMEMBERED = 1024;
+/** The most entries a string query may match (each match is a record to decode). */
+const MAX_STRING_MATCHES = 1024;
+/** Longest stretch (ms) of decoding a string query's matches before other work gets a turn. */
+const SLICE_MS = 2;
 
 /**
  * An open database the server can query.
@@ -38,7 +44,7 @@ export interface EtherDatabase {
    * @param query The query text (an IP address, a domain …).
    * @returns The result, made of `null`, booleans, numbers, bigints, strings, `Uint8Array`s,
    *   arrays and plain objects (the server writes it as JSON, within its reply budget), or
-   *   `null` for no match.
+   *   `null` for no match; or a promise of it, for a lookup that takes turns with other work.
    */
   lookup(query: string): unknown;
   /** Releases the database (DB_CLOSE, the connection closing, the server stopping). */
@@ -110,7 +116,9 @@ export interface EtherDatabaseEngine {
 /**
  * mxy's query engine as an {@linkcode EtherDatabaseEngine}: opens `.mxy` and MaxMind DB bytes
  * with {@linkcode Database.fromBytes}, decoding at most 50,000 values per record (more is
- * answered `out-of-memory`), and counts the bytes as the database's memory.
+ * answered `out-of-memory`), and counts the bytes as the database's memory. A string query
+ * matching several entries decodes them in turns of 2 ms (its lookup returns a promise), and
+ * one matching more than 1,024 entries is answered `out-of-memory`.
  *
  * @example
  * ```ts
@@ -138,24 +146,72 @@ export const mxyDatabaseEngine: EtherDatabaseEngine = {
     // records found over the budget, by data offset: asked again, they fail at once instead of
     // being decoded again up to the budget (a client asking over and over gets no more CPU)
     const tooLarge = new Map<number, Error>();
+    const decode = (offset: number) => {
+      const known = tooLarge.get(offset);
+      if (known) throw known;
+      try {
+        return db.decode(offset);
+      } catch (err) {
+        if ((err as { code?: string }).code === "too-large") {
+          if (tooLarge.size >= MAX_REMEMBERED) tooLarge.clear();
+          tooLarge.set(offset, err as Error);
+        }
+        throw err;
+      }
+    };
+    let closed = false;
     return {
       lookup(query) {
-        if (tooLarge.size > 0) {
-          const known = tooLarge.get(db.lookupOffset(query));
-          if (known) throw known;
+        const offset = db.lookupIpOffset(query);
+        if (db.lastIpVersion !== 0) {
+          if (offset < 0) return null;
+          decode(offset); // over the budget: fails here (at once when known)
+          return db.lookup(query); // decoded and cached: this costs a tree walk
         }
-        try {
-          return db.lookup(query);
-        } catch (err) {
-          if ((err as { code?: string }).code === "too-large") {
-            if (tooLarge.size >= MAX_REMEMBERED) tooLarge.clear();
-            tooLarge.set(db.lookupOffset(query), err as Error);
-          }
-          throw err;
+        const out = new StringMatches();
+        const n = db.lookupStringOffsets(query, out);
+        if (n === 0) return null;
+        if (n > MAX_STRING_MATCHES) {
+          throw new EtherError(
+            "out-of-memory",
+            `The query matches ${n} entries, over the limit of ${MAX_STRING_MATCHES}`,
+          );
         }
+        return stringResult(db, out, decode, () => closed);
       },
-      close: () => db.close(),
+      close: () => {
+        closed = true;
+        db.close();
+      },
       byteLength: bytes.length,
     };
   },
 };
+
+/** The result of a string query, its matches decoded in turns of {@linkcode SLICE_MS}. */
+async function stringResult(
+  db: Database,
+  out: StringMatches,
+  decode: (offset: number) => unknown,
+  closed: () => boolean,
+): Promise<unknown> {
+  const m = db.stringMatcher()!;
+  const matches: StringMatch[] = [];
+  let slice = performance.now();
+  for (let i = 0; i < out.count; i++) {
+    if (performance.now() - slice > SLICE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (closed()) {
+        throw new EtherError("database-error", "The database was closed (replaced) meanwhile");
+      }
+      slice = performance.now();
+    }
+    const kind = out.kinds[i];
+    matches.push({
+      kind: kind === MATCH_LITERAL ? "literal" : "glob",
+      entry: m.text(kind, out.entries[i]),
+      data: decode(out.offsets[i]) as StringMatch["data"],
+    });
+  }
+  return { kind: "string", data: matches[0].data, matches };
+}

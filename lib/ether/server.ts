@@ -809,7 +809,10 @@ export class EtherServer {
       case EtherCommand.DB_QUERY: {
         const query = text(payload, "DB_QUERY", "query");
         const result = this.#databases.query(c.id, handle, query);
-        return this.#jsonReply(c, handle, result, `DB_QUERY "${printable(query.slice(0, 100))}"`);
+        const what = `DB_QUERY "${printable(query.slice(0, 100))}"`;
+        return result instanceof Promise
+          ? result.then((r) => this.#jsonReply(c, handle, r, what))
+          : this.#jsonReply(c, handle, result, what);
       }
       case EtherCommand.DB_CLOSE:
         this.#databases.close(c.id, handle);

@@ -386,3 +386,28 @@ Deno.test("localhost is judged by the address it binds to, not by its name", asy
   assert.ok(isLoopback(l.host));
   l.close();
 });
+
+Deno.test("a string query matching many large records is decoded in turns and refused over the budget", async () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  // 250 globs that all match "aaa…", each with its own record of 45,000 zeros (11M values in
+  // 11 MB): decoded at once, they would hold the server for a second
+  for (let i = 0; i < 250; i++) {
+    b.add(`glob:*${"a".repeat(i + 1)}*`, { v: Array(45_000 + i).fill(0) });
+  }
+  const bytes = b.build();
+  await withServer({}, async (server) => {
+    const c = await connectEther("127.0.0.1", { port: server.port });
+    const db = await c.loadDatabase(bytes);
+    const { outcome, worstMs } = await whilePinging(
+      server.port,
+      () => c.query(db, "a".repeat(260)),
+    );
+    assert.equal(outcome.status, "rejected");
+    assert.equal((outcome as PromiseRejectedResult).reason.code, "out-of-memory");
+    assert.ok(worstMs < OTHERS_WAIT_MS, `a PING waited ${worstMs.toFixed(1)} ms`);
+    // a few matches are answered as Database.lookup answers them
+    const few = (await c.query(db, "xaax")) as { matches: { entry: string }[] };
+    assert.deepEqual(few.matches.map((m) => m.entry), ["*aa*", "*a*"]);
+    c.close();
+  });
+});
