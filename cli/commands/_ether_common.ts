@@ -122,3 +122,18 @@ export function toHex(b: Uint8Array): string {
   for (const x of b) s += x.toString(16).padStart(2, "0");
   return s;
 }
+
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text from a server made safe for a terminal: control characters (which valid JSON has only
+ * inside strings, where a `\uXXXX` escape stands for the same character) are escaped, so that the
+ * text stays the same JSON and cannot drive the terminal.
+ *
+ * @param json The server's text.
+ * @returns The text with control characters as `\uXXXX`.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

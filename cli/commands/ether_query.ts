@@ -4,7 +4,12 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { connectFromFlags, CONNECTION_FLAGS, CONNECTION_HELP } from "./_ether_common.ts";
+import {
+  connectFromFlags,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  terminalSafeJson,
+} from "./_ether_common.ts";
 import { write } from "../_io.ts";
 import { readFile } from "../_io.ts";
 
@@ -47,7 +52,7 @@ export const command: Command = {
     const conn = await connectFromFlags(flags);
     try {
       if (flags.values.stats) {
-        await write("stdout", JSON.stringify(await conn.stats()) + "\n");
+        await write("stdout", terminalSafeJson(JSON.stringify(await conn.stats())) + "\n");
         return 0;
       }
       let db = 0n;
@@ -57,7 +62,7 @@ export const command: Command = {
       for (const q of flags.positionals) {
         const json = await conn.queryJson(db, q);
         if (json === "null") missed++;
-        await write("stdout", json + "\n");
+        await write("stdout", terminalSafeJson(json) + "\n");
       }
       return missed > 0 ? 1 : 0;
     } finally {

@@ -13,20 +13,30 @@ const HELP = `Usage: mxy serve [options]
 
 Runs an Ether protocol server (see docs/PROTOCOL.md): remote memory blocks owned by their
 connection, and queries against .mxy / MaxMind DB databases. SIGINT or SIGTERM stops accepting,
-lets requests in flight finish, prints statistics and exits 0.
+lets requests in flight finish (closing what is still open after --shutdown-timeout), prints
+statistics and exits 0.
 
 Options:
   --host HOST                Address to bind (default 127.0.0.1; anything but loopback needs a token)
   -p, --port N               Port (default ${ETHER_DEFAULT_PORT}; 0 picks a free one)
   --token T                  Require AUTH with T as each connection's first request (default: $MXY_TOKEN)
-  --db FILE                  Preload FILE as database 0 (read into memory); reloaded when a new
-                             file is renamed over it (a file rewritten in place is not reloaded)
+  --db FILE                  Preload FILE as database 0 (read into memory); whatever is done to
+                             the file, the server answers from the last good version and
+                             reloads once a complete, valid new version is there
   --db-dir DIR               Let clients open databases under DIR (DB_OPEN)
   --max-connections N        Refuse connections beyond N with ERROR BUSY (default 1024)
-  --max-memory SIZE          Memory all blocks may use, e.g. 512M, 2G (default 1G)
-  --max-connection-memory SIZE  Memory one connection may use (default 256M)
+  --max-memory SIZE          Memory the server may count for all connections: blocks (plus
+                             512 bytes each), databases opened or uploaded, payloads and
+                             replies in transit, e.g. 512M, 2G (default 1G)
+  --max-connection-memory SIZE  The same for one connection (default 256M)
+  --max-databases N          Databases open on all connections (default 1024)
+  --max-connection-databases N  Databases open on one connection (default 32)
   --idle-timeout MS          Close connections idle this long; 0 = never (default 300000)
-  --frame-timeout MS         Close connections that leave a frame unfinished this long (default 10000)
+  --frame-timeout MS         Close connections that leave a frame (header and payload)
+                             unfinished this long, plus the payload's time at --min-rate
+                             (default 10000)
+  --min-rate BYTES           Slowest transfer rate a payload may have, per second (default 64K)
+  --shutdown-timeout MS      On SIGINT/SIGTERM, close connections still open after MS (default 30000)
   --reload-interval MS       How often to check --db for a new file (default 1000)
   -q, --quiet                Do not log connections' failures
   -h, --help                 Show this help`;
@@ -46,11 +56,17 @@ function sizeFlag(flags: ParsedFlags, name: string, fallback: number): number {
   return n;
 }
 
-function msFlag(flags: ParsedFlags, name: string, fallback: number, min: number): number {
+function msFlag(
+  flags: ParsedFlags,
+  name: string,
+  fallback: number,
+  min: number,
+  unit = "milliseconds",
+): number {
   const v = flags.values[name];
   if (v === undefined) return fallback;
   if (typeof v !== "string" || !/^\d+$/.test(v) || Number(v) < min) {
-    throw new UsageError(`--${name} takes milliseconds (at least ${min}), got "${String(v)}"`);
+    throw new UsageError(`--${name} takes ${unit} (at least ${min}), got "${String(v)}"`);
   }
   return Number(v);
 }
@@ -73,6 +89,10 @@ export const command: Command = {
         "max-connection-memory": { type: "string" },
         "idle-timeout": { type: "string" },
         "frame-timeout": { type: "string" },
+        "min-rate": { type: "string" },
+        "shutdown-timeout": { type: "string" },
+        "max-databases": { type: "string" },
+        "max-connection-databases": { type: "string" },
         "reload-interval": { type: "string" },
         quiet: { type: "boolean", short: "q" },
       },
@@ -85,7 +105,7 @@ export const command: Command = {
     if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
       throw new UsageError(`--port must be 0 … 65535, got "${portText}"`);
     }
-    const maxConnections = msFlag(flags, "max-connections", 1024, 1);
+    const maxConnections = msFlag(flags, "max-connections", 1024, 1, "a count");
     const host = stringFlag(flags, "host", "127.0.0.1");
     const token = stringFlag(flags, "token", "") || env("MXY_TOKEN") || undefined;
     const dbFile = stringFlag(flags, "db", "") || undefined;
@@ -109,6 +129,10 @@ export const command: Command = {
         maxConnectionBytes: sizeFlag(flags, "max-connection-memory", 256 * 1024 ** 2),
         idleTimeoutMs: msFlag(flags, "idle-timeout", 300_000, 0),
         frameTimeoutMs: msFlag(flags, "frame-timeout", 10_000, 1),
+        minTransferRate: sizeFlag(flags, "min-rate", 65536),
+        shutdownTimeoutMs: msFlag(flags, "shutdown-timeout", 30_000, 0),
+        maxDatabases: msFlag(flags, "max-databases", 1024, 1, "a count"),
+        maxConnectionDatabases: msFlag(flags, "max-connection-databases", 32, 1, "a count"),
         reloadIntervalMs: msFlag(flags, "reload-interval", 1000, 10),
         databaseDir: dbDir,
         databaseFile: dbFile,

@@ -72,6 +72,11 @@ export interface DatabaseOptions {
    * `"bytes"`; `openDatabase` sets `"mmap"` or `"read"`.
    */
   mapMode?: DatabaseMapMode;
+  /**
+   * Most values one record may decode to (a value shared through pointers counts once); more
+   * is a `FormatError` with code `too-large`. Default: no limit.
+   */
+  maxValues?: number;
 }
 
 /** Options for {@linkcode Database.lookupStringSpan}. */
@@ -158,6 +163,7 @@ export class Database {
       start: this.#layout.dataStart,
       end: this.#layout.dataEnd,
       maxDepth: options.maxDepth ?? 512,
+      maxValues: options.maxValues,
     });
     const wanted = Math.max(0, Math.floor(options.cacheSize ?? 4096));
     let setBits = 0;

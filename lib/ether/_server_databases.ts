@@ -8,11 +8,29 @@
 import { MxyError } from "../core/mxy_error.ts";
 import { formatEtherHandle as hex } from "./_header_fields.ts";
 import type { EtherDatabase, EtherDatabaseEngine } from "./database_engine.ts";
+import { printable } from "./_printable.ts";
 import { EtherError } from "./ether_error.ts";
+import type { MemoryStore } from "./memory_store.ts";
 
 interface OpenDatabase {
   db: EtherDatabase;
   owner: number;
+  /** Bytes counted for it against its owner's quota. */
+  bytes: number;
+}
+
+/** Settings of {@linkcode ServerDatabases}. */
+export interface ServerDatabasesOptions {
+  /** How often database 0 is checked for replacement (ms). */
+  reloadMs: number;
+  /** Where log lines go. */
+  log: (line: string) => void;
+  /** The server's memory accounting: a database's bytes count against its owner's quota. */
+  store: MemoryStore;
+  /** Databases open on all connections together. */
+  maxDatabases: number;
+  /** Databases open on one connection. */
+  maxOwnerDatabases: number;
 }
 
 function msg(err: unknown): string {
@@ -24,6 +42,10 @@ export class ServerDatabases {
   #engine: EtherDatabaseEngine | undefined;
   #reloadMs: number;
   #log: (line: string) => void;
+  #store: MemoryStore;
+  #max: number;
+  #maxOwner: number;
+  #bytes = 0;
   #open = new Map<bigint, OpenDatabase>();
   #owned = new Map<number, Set<bigint>>();
   #preloaded: EtherDatabase | null = null;
@@ -33,14 +55,35 @@ export class ServerDatabases {
   /** Times database 0 was replaced. */
   reloads = 0;
 
-  constructor(
-    engine: EtherDatabaseEngine | undefined,
-    reloadMs: number,
-    log: (line: string) => void,
-  ) {
+  constructor(engine: EtherDatabaseEngine | undefined, options: ServerDatabasesOptions) {
     this.#engine = engine;
-    this.#reloadMs = reloadMs;
-    this.#log = log;
+    this.#reloadMs = options.reloadMs;
+    this.#log = options.log;
+    this.#store = options.store;
+    this.#max = options.maxDatabases;
+    this.#maxOwner = options.maxOwnerDatabases;
+  }
+
+  /** Bytes of the connections' databases (counted in the store's reservations). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Refuses one more database on a connection at either limit. */
+  #checkCount(owner: number, what: string): void {
+    const mine = this.#owned.get(owner)?.size ?? 0;
+    if (mine >= this.#maxOwner) {
+      throw new EtherError(
+        "out-of-memory",
+        `${what}: the connection already has ${mine} databases open, its limit (DB_CLOSE one)`,
+      );
+    }
+    if (this.#open.size >= this.#max) {
+      throw new EtherError(
+        "out-of-memory",
+        `${what}: the server already has ${this.#open.size} databases open, its limit`,
+      );
+    }
   }
 
   /** Whether there is an engine (the DATABASE capability). */
@@ -101,10 +144,11 @@ export class ServerDatabases {
     }
   }
 
-  #register(owner: number, db: EtherDatabase): bigint {
+  #register(owner: number, db: EtherDatabase, bytes: number): bigint {
     const id = new BigUint64Array(1);
     do crypto.getRandomValues(id); while (id[0] === 0n || this.#open.has(id[0]));
-    this.#open.set(id[0], { db, owner });
+    this.#open.set(id[0], { db, owner, bytes });
+    this.#bytes += bytes;
     let set = this.#owned.get(owner);
     if (!set) this.#owned.set(owner, set = new Set());
     set.add(id[0]);
@@ -124,6 +168,7 @@ export class ServerDatabases {
     if (!engine.openNamed) {
       throw new EtherError("denied", "DB_OPEN: this server has no database folder (--db-dir)");
     }
+    this.#checkCount(owner, "DB_OPEN");
     let db: EtherDatabase;
     try {
       db = await engine.openNamed(path);
@@ -134,7 +179,9 @@ export class ServerDatabases {
           cause: err,
         });
       }
-      throw new EtherError("database-error", `DB_OPEN: cannot open "${path}": ${msg(err)}`, {
+      // the engine's own words may name server paths or OS details: logged, not told
+      this.#log(`DB_OPEN "${path}" failed: ${msg(err)}`);
+      throw new EtherError("database-error", `DB_OPEN: "${path}" is not a valid database`, {
         cause: err,
       });
     }
@@ -142,42 +189,54 @@ export class ServerDatabases {
       db.close(); // the connection (or the server) went away while the file was being read
       return 0n;
     }
-    return this.#register(owner, db);
+    const bytes = db.byteLength ?? 0;
+    try {
+      this.#checkCount(owner, "DB_OPEN"); // others may have opened some meanwhile
+      this.#store.reserve(owner, bytes, `DB_OPEN of "${path}" (${bytes} bytes)`);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return this.#register(owner, db, bytes);
   }
 
   /**
    * DB_LOAD: a database from bytes a client uploaded.
    *
    * @param owner The connection.
-   * @param bytes The server's own copy of the bytes.
-   * @param block The upload block's handle, for messages.
+   * @param block The upload block's bytes (copied: the database keeps its own).
+   * @param handle The upload block's handle, for messages.
    * @returns The new handle.
    */
-  load(owner: number, bytes: Uint8Array, block: bigint): bigint {
+  load(owner: number, block: Uint8Array, handle: bigint): bigint {
     const engine = this.#need("DB_LOAD");
+    this.#checkCount(owner, "DB_LOAD");
+    const size = block.length;
+    this.#store.reserve(owner, size, `DB_LOAD of block ${hex(handle)} (${size} bytes)`);
     let db: EtherDatabase;
     try {
-      db = engine.fromBytes(bytes);
+      db = engine.fromBytes(block.slice());
     } catch (err) {
+      this.#store.unreserve(owner, size);
       throw new EtherError(
         "database-error",
-        `DB_LOAD: block ${hex(block)} is not a valid database: ${msg(err)}`,
+        `DB_LOAD: block ${hex(handle)} is not a valid database: ${msg(err)}`,
         { cause: err },
       );
     }
-    return this.#register(owner, db);
+    return this.#register(owner, db, size);
   }
 
   /**
-   * DB_QUERY: looks a query up and gives the JSON text of the reply.
+   * DB_QUERY: looks a query up.
    *
    * @param owner The connection.
    * @param handle The database, 0 for database 0.
    * @param query The query.
-   * @returns JSON text.
+   * @returns The lookup's result (`null` for no match), for the reply's JSON, or a promise of it.
    */
-  queryJson(owner: number, handle: bigint, query: string): string {
-    const engine = this.#need("DB_QUERY");
+  query(owner: number, handle: bigint, query: string): unknown {
+    this.#need("DB_QUERY");
     let db: EtherDatabase | null;
     if (handle === 0n) {
       db = this.#preloaded;
@@ -196,16 +255,14 @@ export class ServerDatabases {
     try {
       result = db.lookup(query);
     } catch (err) {
-      // the engine's typed errors: a damaged database, or a query it cannot take; anything else
-      // is a failure of the server (answered `internal` by the caller)
-      if (!(err instanceof MxyError)) throw err;
-      throw new EtherError(
-        err.name === "FormatError" ? "database-error" : "invalid-request",
-        `DB_QUERY "${query.slice(0, 100)}": ${err.message}`,
-        { cause: err },
-      );
+      throw queryError(err, query);
     }
-    return engine.toJson(result);
+    if (result instanceof Promise) {
+      return result.then((r) => r ?? null, (err) => {
+        throw queryError(err, query);
+      });
+    }
+    return result ?? null;
   }
 
   /**
@@ -221,6 +278,8 @@ export class ServerDatabases {
     }
     this.#open.delete(handle);
     this.#owned.get(owner)?.delete(handle);
+    this.#bytes -= d.bytes;
+    this.#store.unreserve(owner, d.bytes);
     d.db.close();
   }
 
@@ -236,6 +295,10 @@ export class ServerDatabases {
     for (const h of set) {
       const d = this.#open.get(h);
       this.#open.delete(h);
+      if (d) {
+        this.#bytes -= d.bytes;
+        this.#store.unreserve(owner, d.bytes); // nothing when the store released the owner
+      }
       try {
         d?.db.close();
       } catch (err) {
@@ -251,4 +314,30 @@ export class ServerDatabases {
     this.#preloaded?.close();
     this.#preloaded = null;
   }
+}
+
+/**
+ * The error a client gets for a failed lookup: the engine's typed errors (a damaged database, a
+ * record over the decoding budget, a query it cannot take) keep their meaning; anything else is
+ * a failure of the server (answered `internal` by the caller).
+ */
+function queryError(err: unknown, query: string): unknown {
+  if (err instanceof EtherError) {
+    return new EtherError(
+      err.code,
+      `DB_QUERY "${printable(query.slice(0, 100))}": ${err.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!(err instanceof MxyError) && !(err instanceof Error && err.name === "FormatError")) {
+    return err;
+  }
+  const tooLarge = (err as { code?: string }).code === "too-large";
+  return new EtherError(
+    tooLarge ? "out-of-memory" : err.name === "FormatError" ? "database-error" : "invalid-request",
+    `DB_QUERY "${printable(query.slice(0, 100))}": ${err.message}`,
+    { cause: err },
+  );
 }

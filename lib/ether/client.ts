@@ -7,6 +7,7 @@
  * @module
  */
 import { FrameReader } from "./_frame_reader.ts";
+import { printable } from "./_printable.ts";
 import {
   FIELD_COMMAND,
   FIELD_FLAGS,
@@ -275,6 +276,7 @@ export class EtherClient {
     const caps = reply.command === EtherCommand.PONG
       ? decodeEtherCapabilities(reply.payload)
       : null;
+    if (caps) caps.software = printable(caps.software);
     this.#caps = caps;
     this.#noPayload = caps !== null && (caps.bits & EtherCapability.NO_PAYLOAD) !== 0;
     this.#errorMessages = caps !== null && (caps.bits & EtherCapability.ERROR_MESSAGE) !== 0;
@@ -386,7 +388,12 @@ export class EtherClient {
         this.#head = 0;
       }
       if (command === EtherCommand.ERROR) {
-        const text = payload.length > 0 ? decoder.decode(payload) : etherErrorName(reserved);
+        // the server's words are escaped: they end up in terminals and logs
+        const text = payload.length > 0
+          ? printable(decoder.decode(payload))
+          : reserved === 0
+          ? "ERROR without an error code"
+          : etherErrorName(reserved);
         pending.reject(
           EtherError.fromWire(
             reserved,

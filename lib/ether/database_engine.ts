@@ -7,7 +7,21 @@
  * @module
  */
 import { Database } from "../db/database.ts";
-import { type MmdbValue, valueToJson } from "../format/value.ts";
+import { MATCH_LITERAL, type StringMatch, StringMatches } from "../db/string_match.ts";
+import { EtherError } from "./ether_error.ts";
+
+/**
+ * The most values one record may decode to in {@linkcode mxyDatabaseEngine} (a value shared
+ * through pointers counts once): decoding runs on the server's event loop, and this bounds how
+ * long one query can hold it (about 10 ms with Deno 2.9 on a 2020s x86 core).
+ */
+const MAX_RECORD_VALUES = 50_000;
+/** Records over that budget remembered per database. */
+const MAX_REMEMBERED = 1024;
+/** The most entries a string query may match (each match is a record to decode). */
+const MAX_STRING_MATCHES = 1024;
+/** Longest stretch (ms) of decoding a string query's matches before other work gets a turn. */
+const SLICE_MS = 2;
 
 /**
  * An open database the server can query.
@@ -28,11 +42,18 @@ export interface EtherDatabase {
    * Looks a query up (DB_QUERY).
    *
    * @param query The query text (an IP address, a domain …).
-   * @returns A value {@linkcode EtherDatabaseEngine.toJson} can serialise, or `null` for no match.
+   * @returns The result, made of `null`, booleans, numbers, bigints, strings, `Uint8Array`s,
+   *   arrays and plain objects (the server writes it as JSON, within its reply budget), or
+   *   `null` for no match; or a promise of it, for a lookup that takes turns with other work.
    */
   lookup(query: string): unknown;
   /** Releases the database (DB_CLOSE, the connection closing, the server stopping). */
   close(): void;
+  /**
+   * The memory the database holds, in bytes: the server counts it against the opening
+   * connection's quota and its total. Default 0.
+   */
+  readonly byteLength?: number;
 }
 
 /**
@@ -56,7 +77,7 @@ export interface EtherDatabase {
  *   },
  * };
  * const db0 = await engine.checkPreloaded!();
- * assert.equal(engine.toJson(db0?.lookup("x")), '{"source":"memory"}');
+ * assert.deepEqual(db0?.lookup("x"), { source: "memory" });
  * assert.equal(await engine.checkPreloaded!(), null);
  * ```
  */
@@ -69,13 +90,6 @@ export interface EtherDatabaseEngine {
    * @throws When the bytes are not a database (the client gets `database-error`).
    */
   fromBytes(bytes: Uint8Array): EtherDatabase;
-  /**
-   * Serialises a lookup result to the JSON text of a DB_QUERY reply.
-   *
-   * @param result What {@linkcode EtherDatabase.lookup} returned.
-   * @returns JSON text.
-   */
-  toJson(result: unknown): string;
   /**
    * Opens the database a client names with DB_OPEN: a path relative to the server's database
    * folder. Without it DB_OPEN is answered `denied`.
@@ -101,8 +115,10 @@ export interface EtherDatabaseEngine {
 
 /**
  * mxy's query engine as an {@linkcode EtherDatabaseEngine}: opens `.mxy` and MaxMind DB bytes
- * with {@linkcode Database.fromBytes}; results become JSON with 64-bit integers as bare numbers
- * and bytes as arrays of numbers.
+ * with {@linkcode Database.fromBytes}, decoding at most 50,000 values per record (more is
+ * answered `out-of-memory`), and counts the bytes as the database's memory. A string query
+ * matching several entries decodes them in turns of 2 ms (its lookup returns a promise), and
+ * one matching more than 1,024 entries is answered `out-of-memory`.
  *
  * @example
  * ```ts
@@ -111,20 +127,90 @@ export interface EtherDatabaseEngine {
  * import assert from "node:assert/strict";
  * const builder = new DatabaseBuilder();
  * builder.add("192.0.2.0/24", { n: 2n ** 64n - 1n });
- * const db = mxyDatabaseEngine.fromBytes(builder.build());
- * assert.equal(
- *   mxyDatabaseEngine.toJson(db.lookup("192.0.2.1")),
- *   '{"kind":"ip","data":{"n":18446744073709551615},"network":"192.0.2.0/24","prefixLength":24}',
- * );
+ * const bytes = builder.build();
+ * const db = mxyDatabaseEngine.fromBytes(bytes);
+ * assert.deepEqual(db.lookup("192.0.2.1"), {
+ *   kind: "ip",
+ *   data: { n: 2n ** 64n - 1n },
+ *   network: "192.0.2.0/24",
+ *   prefixLength: 24,
+ * });
+ * assert.equal(db.byteLength, bytes.length);
  * assert.throws(() => mxyDatabaseEngine.fromBytes(new Uint8Array(10)));
  * db.close();
  * ```
  */
 export const mxyDatabaseEngine: EtherDatabaseEngine = {
   fromBytes(bytes: Uint8Array): EtherDatabase {
-    return Database.fromBytes(bytes);
-  },
-  toJson(result: unknown): string {
-    return valueToJson((result ?? null) as MmdbValue | null);
+    const db = Database.fromBytes(bytes, { maxValues: MAX_RECORD_VALUES });
+    // records found over the budget, by data offset: asked again, they fail at once instead of
+    // being decoded again up to the budget (a client asking over and over gets no more CPU)
+    const tooLarge = new Map<number, Error>();
+    const decode = (offset: number) => {
+      const known = tooLarge.get(offset);
+      if (known) throw known;
+      try {
+        return db.decode(offset);
+      } catch (err) {
+        if ((err as { code?: string }).code === "too-large") {
+          if (tooLarge.size >= MAX_REMEMBERED) tooLarge.clear();
+          tooLarge.set(offset, err as Error);
+        }
+        throw err;
+      }
+    };
+    let closed = false;
+    return {
+      lookup(query) {
+        const offset = db.lookupIpOffset(query);
+        if (db.lastIpVersion !== 0) {
+          if (offset < 0) return null;
+          decode(offset); // over the budget: fails here (at once when known)
+          return db.lookup(query); // decoded and cached: this costs a tree walk
+        }
+        const out = new StringMatches();
+        const n = db.lookupStringOffsets(query, out);
+        if (n === 0) return null;
+        if (n > MAX_STRING_MATCHES) {
+          throw new EtherError(
+            "out-of-memory",
+            `The query matches ${n} entries, over the limit of ${MAX_STRING_MATCHES}`,
+          );
+        }
+        return stringResult(db, out, decode, () => closed);
+      },
+      close: () => {
+        closed = true;
+        db.close();
+      },
+      byteLength: bytes.length,
+    };
   },
 };
+
+/** The result of a string query, its matches decoded in turns of {@linkcode SLICE_MS}. */
+async function stringResult(
+  db: Database,
+  out: StringMatches,
+  decode: (offset: number) => unknown,
+  closed: () => boolean,
+): Promise<unknown> {
+  const matches: StringMatch[] = [];
+  let slice = performance.now();
+  for (let i = 0; i < out.count; i++) {
+    if (performance.now() - slice > SLICE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (closed()) {
+        throw new EtherError("database-error", "The database was closed (replaced) meanwhile");
+      }
+      slice = performance.now();
+    }
+    const kind = out.kinds[i];
+    matches.push({
+      kind: kind === MATCH_LITERAL ? "literal" : "glob",
+      entry: db.stringEntry(kind, out.entries[i]),
+      data: decode(out.offsets[i]) as StringMatch["data"],
+    });
+  }
+  return { kind: "string", data: matches[0].data, matches };
+}

@@ -49,7 +49,12 @@ export {
   EtherWireError,
 } from "./ether_error.ts";
 export type { EtherByteStream, EtherListener } from "./byte_stream.ts";
-export { MemoryStore, type MemoryStoreOptions, type MemoryStoreStats } from "./memory_store.ts";
+export {
+  ETHER_BLOCK_OVERHEAD,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStoreStats,
+} from "./memory_store.ts";
 export {
   type EtherDatabase,
   type EtherDatabaseEngine,

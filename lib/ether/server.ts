@@ -20,8 +20,10 @@ import {
 import type { EtherByteStream, EtherListener } from "./byte_stream.ts";
 import { ServerDatabases } from "./_server_databases.ts";
 import type { EtherDatabaseEngine } from "./database_engine.ts";
-import { EtherError, etherErrorName, EtherWireError } from "./ether_error.ts";
+import { printable } from "./_printable.ts";
+import { EtherError, type EtherErrorCode, etherErrorName, EtherWireError } from "./ether_error.ts";
 import { MemoryStore } from "./memory_store.ts";
+import { ReplyJsonWriter } from "./_reply_json.ts";
 import {
   encodeEtherCapabilities,
   ETHER_HEADER_SIZE,
@@ -58,16 +60,43 @@ export interface EtherServerOptions {
   token?: string;
   /** Maximum simultaneous connections; more are answered ERROR BUSY and closed. Default 1024. */
   maxConnections?: number;
-  /** Memory all blocks together may use. Default 1 GiB. */
+  /**
+   * Memory the server may count for all connections together: block data plus a fixed overhead
+   * per block ({@linkcode ETHER_BLOCK_OVERHEAD}), payloads being received, replies being sent and
+   * databases opened or uploaded. Default 1 GiB.
+   */
   maxTotalBytes?: number;
-  /** Memory one connection may use. Default 256 MiB. */
+  /** The same for one connection. Default 256 MiB. */
   maxConnectionBytes?: number;
+  /** Live blocks all connections together may hold. Default 1,048,576. */
+  maxBlocks?: number;
+  /** Live blocks one connection may hold. Default 65,536. */
+  maxConnectionBlocks?: number;
+  /** Databases open (DB_OPEN, DB_LOAD) on all connections together. Default 1024. */
+  maxDatabases?: number;
+  /** Databases open on one connection. Default 32. */
+  maxConnectionDatabases?: number;
+  /** Most values a DB_QUERY reply may hold (JSON nodes written). Default 1,048,576. */
+  maxReplyValues?: number;
   /** Largest payload / size field. Default 16 MiB (the protocol's limit). */
   maxPayload?: number;
   /** Close a connection idle for this long (ms); 0 disables. Default 300000. */
   idleTimeoutMs?: number;
-  /** Close a connection that started a frame but has not finished it within this time (ms). Default 10000. */
+  /**
+   * Close a connection that started a frame (header and payload) but has not finished it
+   * within this time (ms), plus the time its payload takes at `minTransferRate`. Default 10000.
+   */
   frameTimeoutMs?: number;
+  /**
+   * The slowest a payload may arrive, in bytes per second: a frame gets `frameTimeoutMs` plus
+   * `size / minTransferRate` seconds. Default 65536 (a 16 MiB payload: 10 s + 256 s).
+   */
+  minTransferRate?: number;
+  /**
+   * How long {@linkcode EtherServer.close} waits for requests in flight before it closes every
+   * connection (ms). Default 30000.
+   */
+  shutdownTimeoutMs?: number;
   /**
    * How often (ms) {@linkcode EtherServer.preload} asks the engine whether database 0 was
    * replaced ({@linkcode EtherDatabaseEngine.checkPreloaded}). Default 1000.
@@ -85,16 +114,18 @@ export interface EtherServerOptions {
  * @example
  * ```ts
  * import { connectEther, serveEther } from "@mxy/mxy/deno";
- * import type { EtherServerStats } from "@mxy/mxy/ether";
+ * import { ETHER_BLOCK_OVERHEAD, type EtherServerStats } from "@mxy/mxy/ether";
  * import assert from "node:assert/strict";
  * const server = await serveEther({ host: "127.0.0.1", port: 0 });
  * const client = await connectEther("127.0.0.1", { port: server.port });
  * await client.alloc(100);
- * assert.equal((await client.stats()).memoryInUse, 100);
+ * const now = await client.stats();
+ * assert.equal(now.blockBytes, 100);
+ * assert.equal(now.memoryInUse, 100 + ETHER_BLOCK_OVERHEAD);
  * client.close();
  * const stats: EtherServerStats = await server.close();
  * assert.equal(stats.memoryInUse, 0);
- * assert.equal(stats.memoryPeak, 100);
+ * assert.equal(stats.memoryPeak, 100 + ETHER_BLOCK_OVERHEAD);
  * ```
  */
 export interface EtherServerStats {
@@ -116,7 +147,16 @@ export interface EtherServerStats {
   bytesOut: number;
   /** Live memory blocks. */
   blocks: number;
-  /** Bytes in live blocks. */
+  /** Bytes of data in live blocks. */
+  blockBytes: number;
+  /** Bytes of databases opened or uploaded by connections (database 0 not counted). */
+  databaseBytes: number;
+  /** Bytes of payloads being received and replies being sent (beyond the fixed buffers). */
+  bufferedBytes: number;
+  /**
+   * Everything counted against `maxTotalBytes`: block data and per-block overhead, databases
+   * and buffered bytes.
+   */
   memoryInUse: number;
   /** Peak of `memoryInUse`. */
   memoryPeak: number;
@@ -137,6 +177,12 @@ interface Conn {
   authed: boolean;
   /** Time the current frame's first byte arrived, 0 when between frames. */
   frameStart: number;
+  /** How long (ms) the current frame may take to arrive: the frame timeout plus its payload's share. */
+  frameAllowed: number;
+  /** Bytes counted against the quotas for the request in hand (payload, reply). */
+  held: number;
+  /** Close once the reply to the request in hand is sent (a wrong second AUTH). */
+  closeAfterReply: boolean;
   /** Last time anything happened. */
   lastActivity: number;
   busy: boolean;
@@ -148,6 +194,26 @@ interface Conn {
 const SOFTWARE = `mxy/${VERSION}`;
 /** Replies up to this size are built in a per-connection buffer that is reused. */
 const REUSABLE_REPLY = 256 * 1024 + ETHER_HEADER_SIZE;
+/** Each connection's read buffer; payloads up to this size are received in it. */
+const READ_BUFFER = 128 * 1024;
+/** The largest frame (payload) accepted before AUTH on a server with a token (or the token's length). */
+const MAX_AUTH_PAYLOAD = 4096;
+/** Longest stretch (ms) a DB_QUERY reply is written before other connections get a turn. */
+const SLICE_MS = 2;
+/**
+ * What identifies a lookup result across queries: its `data` (a decoded record, which engines
+ * cache and share), or the result itself; `null` for a scalar.
+ */
+function replyKey(result: unknown): object | null {
+  if (typeof result !== "object" || result === null) return null;
+  const data = (result as { data?: unknown }).data;
+  return typeof data === "object" && data !== null ? data : result;
+}
+
+/** Lets timers and I/O run before going on (a macrotask, unlike `await` alone). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -180,7 +246,12 @@ export class EtherServer {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #idleMs: number;
   #frameMs: number;
+  #msPerByte: number;
   #maxPayload: number;
+  #maxReplyValues: number;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Decoded values found over the reply budget (the engine shares decoded records). */
+  #tooLarge = new WeakMap<object, { code: EtherErrorCode; why: string }>();
   #token: Uint8Array | null;
   #databases: ServerDatabases;
   #startedAt = performance.now();
@@ -211,14 +282,20 @@ export class EtherServer {
       maxTotalBytes: options.maxTotalBytes,
       maxOwnerBytes: options.maxConnectionBytes,
       maxBlockBytes: this.#maxPayload,
+      maxBlocks: options.maxBlocks,
+      maxOwnerBlocks: options.maxConnectionBlocks,
     });
-    this.#databases = new ServerDatabases(
-      options.engine,
-      options.reloadIntervalMs ?? 1000,
-      (line) => this.#log(line),
-    );
+    this.#databases = new ServerDatabases(options.engine, {
+      reloadMs: options.reloadIntervalMs ?? 1000,
+      log: (line) => this.#log(line),
+      store: this.#store,
+      maxDatabases: options.maxDatabases ?? 1024,
+      maxOwnerDatabases: options.maxConnectionDatabases ?? 32,
+    });
     this.#idleMs = options.idleTimeoutMs ?? 300_000;
     this.#frameMs = options.frameTimeoutMs ?? 10_000;
+    this.#msPerByte = 1000 / Math.max(1, options.minTransferRate ?? 65536);
+    this.#maxReplyValues = options.maxReplyValues ?? 1 << 20;
   }
 
   /**
@@ -328,10 +405,14 @@ export class EtherServer {
    */
   stats(): EtherServerStats {
     const m = this.#store.stats();
+    const databaseBytes = this.#databases.bytes;
     return {
       connections: this.#conns.size,
       ...this.#s,
       blocks: m.blocks,
+      blockBytes: m.blockBytes,
+      databaseBytes,
+      bufferedBytes: Math.max(0, m.reservedBytes - databaseBytes),
       memoryInUse: m.bytesInUse,
       memoryPeak: m.peakBytes,
       databases: this.#databases.count,
@@ -344,7 +425,8 @@ export class EtherServer {
   /**
    * Stops accepting (closing the listener), lets requests in flight finish, closes every
    * connection (freeing its memory and databases) and database 0, and resolves to the final
-   * statistics. Safe to call twice.
+   * statistics. Connections still open after `shutdownTimeoutMs` (a peer trickling a request or
+   * not reading its reply) are closed then. Safe to call twice.
    *
    * @returns The final statistics.
    * @example
@@ -362,9 +444,19 @@ export class EtherServer {
     for (const c of this.#conns) {
       if (!c.busy && c.frameStart === 0 && c.reader.buffered === 0) this.#drop(c);
     }
+    const deadline = this.#options.shutdownTimeoutMs ?? 30_000;
+    this.#shutdownTimer = setTimeout(() => {
+      if (this.#conns.size > 0) {
+        this.#log(
+          `shutdown: closing ${this.#conns.size} connections still open after ${deadline} ms`,
+        );
+      }
+      for (const c of this.#conns) this.#drop(c);
+    }, deadline);
     this.#closedPromise = (async () => {
       await this.#done;
       while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
+      clearTimeout(this.#shutdownTimer);
       clearInterval(this.#sweeper);
       this.#databases.shutdown();
       return this.stats();
@@ -405,9 +497,12 @@ export class EtherServer {
     const conn: Conn = {
       id: this.#nextId++,
       stream,
-      reader: new FrameReader(stream, 128 * 1024),
+      reader: new FrameReader(stream, READ_BUFFER),
       authed: this.#token === null,
       frameStart: 0,
+      frameAllowed: this.#frameMs,
+      held: 0,
+      closeAfterReply: false,
       lastActivity: now,
       busy: false,
       closed: false,
@@ -433,9 +528,13 @@ export class EtherServer {
     const now = this.#clock = performance.now();
     for (const c of this.#conns) {
       if (c.closed) continue;
-      if (c.frameStart !== 0 && !c.busy && now - c.frameStart > frame) {
+      if (c.frameStart !== 0 && !c.busy && now - c.frameStart > c.frameAllowed) {
         this.#s.timeouts++;
-        this.#log(`connection ${c.id}: partial frame not completed within ${frame} ms, closing`);
+        this.#log(
+          `connection ${c.id}: partial frame not completed within ${
+            Math.round(c.frameAllowed)
+          } ms, closing`,
+        );
         this.#timeoutDrop(c);
       } else if (idle > 0 && now - c.lastActivity > idle && (c.frameStart === 0 || c.busy)) {
         this.#s.timeouts++;
@@ -470,6 +569,7 @@ export class EtherServer {
   #cleanup(c: Conn): void {
     c.closed = true;
     c.stream.close();
+    this.#release(c);
     this.#conns.delete(c);
     this.#store.releaseOwner(c.id);
     this.#databases.releaseOwner(c.id);
@@ -480,6 +580,25 @@ export class EtherServer {
     await c.stream.writeAll(data);
   }
 
+  /** Counts `bytes` held for the request in hand against the connection's quota. */
+  #hold(c: Conn, bytes: number, what: string): void {
+    this.#store.reserve(c.id, bytes, what);
+    c.held += bytes;
+  }
+
+  /** Gives back what the request in hand held. */
+  #release(c: Conn): void {
+    if (c.held === 0) return;
+    this.#store.unreserve(c.id, c.held);
+    c.held = 0;
+  }
+
+  /** Answers an error to a request whose payload was not read, then closes. */
+  async #refuse(c: Conn, handle: bigint, wire: number, text: string | null): Promise<void> {
+    this.#s.errors++;
+    await this.#send(c, errorFrame(handle, wire, text)).catch(() => {});
+  }
+
   async #serve(c: Conn): Promise<void> {
     const r = c.reader;
     const maxPayload = this.#maxPayload;
@@ -487,7 +606,7 @@ export class EtherServer {
       if (this.#stopping && r.buffered === 0) return;
       const hb = await r.readExact(ETHER_HEADER_SIZE);
       if (!hb || c.closed) return; // end of stream (perhaps mid-header): nothing to answer
-      c.busy = true;
+      if (c.frameStart === 0) c.frameStart = this.#clock;
       this.#s.requests++;
       this.#s.bytesIn += ETHER_HEADER_SIZE;
       const v = new DataView(hb.buffer, hb.byteOffset, ETHER_HEADER_SIZE);
@@ -498,57 +617,72 @@ export class EtherServer {
       const handle = v.getBigUint64(FIELD_HANDLE);
       const size = v.getUint32(FIELD_SIZE);
       const wantMsg = (flags & EtherFlag.ERROR_MESSAGE) !== 0;
+      // ALLOC, REALLOC and READ carry a length in `size`; the bytes that follow them (legacy
+      // framing) are filler, and with NO_PAYLOAD nothing follows
+      const lengthCmd = etherSizeIsLength(command);
+      const follows = lengthCmd && (flags & EtherFlag.NO_PAYLOAD) !== 0 ? 0 : size;
 
       // 1. header validation: failure closes the connection
-      const bad = etherHeaderProblem(magic, version, size, maxPayload);
+      const bad = etherHeaderProblem(magic, version, follows, maxPayload);
       if (bad) {
-        this.#s.errors++;
         this.#log(`connection ${c.id}: ${bad}; closing`);
-        await this.#send(c, errorFrame(handle, EtherWireError.INVALID, wantMsg ? bad : null))
-          .catch(() => {});
+        await this.#refuse(c, handle, EtherWireError.INVALID, wantMsg ? bad : null);
         return;
       }
 
-      // 2. the payload (legacy framing: `size` bytes follow unless NO_PAYLOAD on a length command)
-      const lengthCmd = etherSizeIsLength(command);
-      let payload: Uint8Array | null = null;
-      if (size > 0) {
-        if (lengthCmd) {
-          if ((flags & EtherFlag.NO_PAYLOAD) === 0) {
-            if (!(await r.skip(size))) return;
-            this.#s.bytesIn += size;
-          }
-        } else {
-          payload = await r.readExact(size);
-          if (!payload) return; // disconnected mid-payload
-          this.#s.bytesIn += size;
-        }
-      }
-      c.frameStart = r.buffered > 0 ? this.#clock : 0;
-
-      // 3. authentication
+      // 2. before AUTH, only a small AUTH frame is read
       if (!c.authed) {
-        if (command !== EtherCommand.AUTH) {
-          this.#s.errors++;
-          await this.#send(
+        const maxAuth = Math.max(MAX_AUTH_PAYLOAD, this.#token?.length ?? 0);
+        if (command !== EtherCommand.AUTH || follows > maxAuth) {
+          await this.#refuse(
             c,
-            errorFrame(
-              handle,
-              EtherWireError.AUTH,
-              wantMsg
-                ? `${etherCommandName(command)} refused: AUTH must be the first request`
-                : null,
-            ),
-          ).catch(() => {});
+            handle,
+            EtherWireError.AUTH,
+            wantMsg
+              ? command === EtherCommand.AUTH
+                ? `AUTH refused: a token of ${follows} bytes is over the limit of ${maxAuth}`
+                : `${etherCommandName(command)} refused: AUTH must be the first request`
+              : null,
+          );
           return;
         }
+      }
+
+      // 3. the payload: the whole frame must arrive within the frame timeout plus the time its
+      // payload takes at the minimum transfer rate; a payload larger than the read buffer is
+      // counted against the quotas before it is received (and skipped, unread, when over)
+      let payload: Uint8Array | null = null;
+      let refused: EtherError | null = null;
+      if (follows > 0) {
+        c.frameAllowed = this.#frameMs + follows * this.#msPerByte;
+        if (lengthCmd) {
+          if (!(await r.skip(follows))) return;
+        } else {
+          if (follows > READ_BUFFER) {
+            try {
+              this.#hold(c, follows, `${etherCommandName(command)} payload of ${follows} bytes`);
+            } catch (err) {
+              if (!(err instanceof EtherError)) throw err;
+              refused = err;
+            }
+          }
+          if (refused) {
+            if (!(await r.skip(follows))) return;
+          } else {
+            payload = await r.readExact(follows);
+            if (!payload) return; // disconnected mid-payload
+          }
+        }
+        this.#s.bytesIn += follows;
+        c.frameAllowed = this.#frameMs;
+      }
+      c.busy = true;
+      c.frameStart = r.buffered > 0 ? this.#clock : 0;
+
+      // 4. authentication
+      if (!c.authed) {
         if (!constantTimeEqual(payload ?? new Uint8Array(0), this.#token!)) {
-          this.#s.errors++;
-          await this.#send(
-            c,
-            errorFrame(handle, EtherWireError.AUTH, wantMsg ? "Wrong token" : null),
-          )
-            .catch(() => {});
+          await this.#refuse(c, handle, EtherWireError.AUTH, wantMsg ? "Wrong token" : null);
           return;
         }
         c.authed = true;
@@ -557,9 +691,10 @@ export class EtherServer {
         continue;
       }
 
-      // 4. the request
+      // 5. the request
       let reply: Uint8Array;
       try {
+        if (refused) throw refused;
         if ((flags & ~ETHER_KNOWN_FLAGS) !== 0) {
           throw new EtherError(
             "invalid-request",
@@ -571,6 +706,7 @@ export class EtherServer {
         const r = this.#handle(c, command, flags, handle, size, payload);
         reply = r instanceof Promise ? await r : r;
       } catch (err) {
+        this.#release(c);
         this.#s.errors++;
         let wire: number;
         let text: string;
@@ -578,18 +714,26 @@ export class EtherServer {
           wire = err.wireCode;
           text = err.message;
         } else {
-          // not the client's fault: a failure of the server itself
+          // not the client's fault: a failure of the server itself, logged, not told
           wire = EtherWireError.INTERNAL;
-          text = `${etherCommandName(command)} failed inside the server: ${msg(err)}`;
-          this.#log(`connection ${c.id}: ${text}${err instanceof Error ? `\n${err.stack}` : ""}`);
+          text = `${etherCommandName(command)} failed inside the server (see its log)`;
+          this.#log(
+            `connection ${c.id}: ${etherCommandName(command)} failed inside the server: ${
+              msg(err)
+            }${err instanceof Error ? `\n${err.stack}` : ""}`,
+          );
         }
         reply = errorFrame(handle, wire, wantMsg ? text : null);
       }
+      payload = null;
       try {
         await this.#send(c, reply);
       } catch {
         return;
+      } finally {
+        this.#release(c);
       }
+      if (c.closeAfterReply) return;
       c.busy = false;
       c.lastActivity = this.#clock;
     }
@@ -631,6 +775,7 @@ export class EtherServer {
       case EtherCommand.AUTH:
         // already authenticated (or no token): accept a repeated AUTH only if it matches
         if (this.#token && !constantTimeEqual(payload ?? new Uint8Array(0), this.#token)) {
+          c.closeAfterReply = true; // as for a wrong first AUTH
           throw new EtherError("auth-failed", "Wrong token");
         }
         return this.#ok(handle);
@@ -647,19 +792,27 @@ export class EtherServer {
       case EtherCommand.WRITE:
         store.write(c.id, handle, payload ?? new Uint8Array(0));
         return this.#ok(handle);
-      case EtherCommand.READ:
-        return this.#dataReply(c, handle, store.read(c.id, handle, size));
+      case EtherCommand.READ: {
+        const data = store.read(c.id, handle, size);
+        if (data.length + ETHER_HEADER_SIZE > REUSABLE_REPLY) {
+          this.#hold(c, data.length + ETHER_HEADER_SIZE, `READ of ${data.length} bytes`);
+        }
+        return this.#dataReply(c, handle, data);
+      }
       case EtherCommand.DB_OPEN:
         return this.#databases.open(c.id, text(payload, "DB_OPEN", "path"), () => c.closed)
           .then((h) => this.#ok(h));
-      case EtherCommand.DB_LOAD: {
-        // the database keeps its own copy: the block may be freed or rewritten
-        const bytes = store.read(c.id, handle, store.sizeOf(c.id, handle)).slice();
-        return this.#ok(this.#databases.load(c.id, bytes, handle));
-      }
+      case EtherCommand.DB_LOAD:
+        return this.#ok(
+          this.#databases.load(c.id, store.read(c.id, handle, store.sizeOf(c.id, handle)), handle),
+        );
       case EtherCommand.DB_QUERY: {
-        const json = this.#databases.queryJson(c.id, handle, text(payload, "DB_QUERY", "query"));
-        return frame(EtherCommand.OK, handle, 0, encoder.encode(json));
+        const query = text(payload, "DB_QUERY", "query");
+        const result = this.#databases.query(c.id, handle, query);
+        const what = `DB_QUERY "${printable(query.slice(0, 100))}"`;
+        return result instanceof Promise
+          ? result.then((r) => this.#jsonReply(c, handle, r, what))
+          : this.#jsonReply(c, handle, result, what);
       }
       case EtherCommand.DB_CLOSE:
         this.#databases.close(c.id, handle);
@@ -672,6 +825,53 @@ export class EtherServer {
           `Unknown command ${etherCommandName(command)} at byte ${FIELD_COMMAND} of the header`,
         );
     }
+  }
+
+  /**
+   * OK + the JSON text of a lookup result, written under the reply budget (the payload limit,
+   * `maxReplyValues`, the connection's memory quota) in slices of {@linkcode SLICE_MS} ms, so
+   * that other connections are served while a large reply is written.
+   */
+  #jsonReply(
+    c: Conn,
+    handle: bigint,
+    result: unknown,
+    what: string,
+  ): Uint8Array | Promise<Uint8Array> {
+    const key = replyKey(result);
+    const known = key === null ? undefined : this.#tooLarge.get(key);
+    if (known) throw new EtherError(known.code, `${what}: ${known.why}`);
+    const w = new ReplyJsonWriter(result, {
+      maxBytes: this.#maxPayload,
+      maxNodes: this.#maxReplyValues,
+      headerRoom: ETHER_HEADER_SIZE,
+      grow: (bytes) => this.#hold(c, bytes, what),
+      what,
+    });
+    const finish = (): Uint8Array => {
+      const out = w.result();
+      writeHeader(out, EtherCommand.OK, 0, handle, out.length - ETHER_HEADER_SIZE, 0);
+      return out;
+    };
+    const step = (): boolean => {
+      try {
+        return w.step(performance.now() + SLICE_MS);
+      } catch (err) {
+        // a value over the budget is remembered (weakly): asked again, it fails at once
+        if (w.overBudget && err instanceof EtherError && key !== null) {
+          this.#tooLarge.set(key, { code: err.code, why: err.message.slice(what.length + 2) });
+        }
+        throw err;
+      }
+    };
+    if (step()) return finish();
+    return (async () => {
+      do {
+        await yieldToEventLoop();
+        if (c.closed) throw new EtherError("network", `${what}: the connection closed`);
+      } while (!step());
+      return finish();
+    })();
   }
 
   /** OK + payload in the connection's reusable reply buffer (safe: one reply in flight). */

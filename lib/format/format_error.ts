@@ -19,6 +19,7 @@ export type FormatErrorCode =
   | "bad-size"
   | "bad-utf8"
   | "too-deep"
+  | "too-large"
   | "cycle"
   | "out-of-bounds"
   | "bad-section"

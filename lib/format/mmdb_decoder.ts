@@ -40,6 +40,12 @@ export interface MmdbDecoderOptions {
   maxDepth?: number;
   /** Freeze decoded maps and arrays so they can be shared safely. Default `true`. */
   freeze?: boolean;
+  /**
+   * Most values one {@linkcode MmdbDecoder.decode} call may decode (maps, arrays and scalars; a
+   * value shared through pointers counts once), so that a hostile record cannot make one call
+   * run for seconds. Default: no limit.
+   */
+  maxValues?: number;
 }
 
 const TYPE_NAMES = [
@@ -84,6 +90,8 @@ export class MmdbDecoder {
   readonly #end: number;
   readonly #maxDepth: number;
   readonly #freeze: boolean;
+  readonly #maxValues: number;
+  #valuesLeft = 0;
   #pos = 0;
   #memo: Memo | null = null;
   // Nesting height of each memoised value, so a shared value reused deep down still counts
@@ -111,6 +119,7 @@ export class MmdbDecoder {
     this.#end = end;
     this.#maxDepth = options.maxDepth ?? 512;
     this.#freeze = options.freeze ?? true;
+    this.#maxValues = options.maxValues ?? Infinity;
   }
 
   /** Size of the section in bytes. */
@@ -140,6 +149,7 @@ export class MmdbDecoder {
       this.#heights = null;
     }
     this.#deepest = 0;
+    this.#valuesLeft = this.#maxValues;
     this.#pos = this.#start + offset;
     try {
       return this.#value(0);
@@ -274,6 +284,13 @@ export class MmdbDecoder {
 
   #value(depth: number): MmdbValue {
     const at = this.#pos;
+    if (--this.#valuesLeft < 0) {
+      throw new FormatError(
+        "too-large",
+        `Data record has more than ${this.#maxValues} values`,
+        at,
+      );
+    }
     const type = this.#header();
     if (type === MmdbType.pointer) {
       const target = this.#pointer(at);

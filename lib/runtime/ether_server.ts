@@ -7,8 +7,13 @@
  * @module
  */
 import { deno } from "./_deno.ts";
-import { openDatabase } from "./database.ts";
-import { statFile } from "./fs.ts";
+import { validateDatabase } from "../db/validate.ts";
+import {
+  checkDatabaseFile,
+  checkDatabaseFileOffThread,
+  type DatabaseFileCheck,
+} from "./_database_check.ts";
+import { parseIpInto } from "../core/ip.ts";
 import { isLoopback, listenTcp } from "./net.ts";
 import {
   ETHER_DEFAULT_PORT,
@@ -44,11 +49,11 @@ export interface ServeEtherOptions extends EtherServerOptions {
   /** The port; 0 picks a free one (read it back from `server.port`). Default 9999. */
   port?: number;
   /**
-   * A database file preloaded as database 0 (`mxy serve --db`). The server checks it every
-   * `reloadIntervalMs`: a new file renamed over it is loaded and swapped in; a file rewritten in
-   * place (`cp` over it, truncated, overwritten) is not read again — the server keeps answering
-   * from the database it loaded and logs how to replace the file (write a new file, rename it
-   * over the old one).
+   * A database file preloaded as database 0 (`mxy serve --db`), read into memory. The server
+   * checks it every `reloadIntervalMs`: whatever is done to the file (renamed over, copied over
+   * in place, truncated, removed …) it keeps answering from the last good version, and swaps in
+   * a new one once the file has stopped changing, holds other bytes and passes a full validation
+   * (run in a Worker).
    */
   databaseFile?: string;
   /** The folder DB_OPEN may open `.mxy` / `.mmdb` files from (`mxy serve --db-dir`). */
@@ -97,23 +102,33 @@ export interface ServeEtherOptions extends EtherServerOptions {
 export async function serveEther(options: ServeEtherOptions = {}): Promise<EtherServer> {
   deno("serveEther()");
   const host = options.host ?? "127.0.0.1";
-  if (!isLoopback(host) && !options.token) {
+  if (!options.token && isIpAddress(host) && !isLoopback(host)) {
     throw new EtherError(
       "denied",
       `Refusing to listen on non-loopback address ${host} without a token (set --token or MXY_TOKEN)`,
     );
   }
   const log = options.log ?? (() => {});
-  const engine: EtherDatabaseEngine = { ...(options.engine ?? mxyDatabaseEngine) };
+  const base = options.engine ?? mxyDatabaseEngine;
+  const engine: EtherDatabaseEngine = { ...base };
   if (options.databaseDir !== undefined) {
     const dir = options.databaseDir;
-    engine.openNamed = (path) => openUnder(dir, path);
+    engine.openNamed = (path) => openUnder(dir, path, base, log);
   }
   if (options.databaseFile !== undefined) {
-    engine.checkPreloaded = preloadedFile(options.databaseFile, log);
+    engine.checkPreloaded = preloadedFile(options.databaseFile, base, log);
+  }
+  const listener = listenTcp(options.port ?? ETHER_DEFAULT_PORT, { host });
+  if (!isLoopback(listener.host) && !options.token) {
+    // a name (`localhost`) is judged by the address it was bound to
+    listener.close();
+    throw new EtherError(
+      "denied",
+      `Refusing to listen on ${host} (${listener.host}), not a loopback address, without a token (set --token or MXY_TOKEN)`,
+    );
   }
   const server = new EtherServer({ ...options, engine });
-  server.listen(listenTcp(options.port ?? ETHER_DEFAULT_PORT, { host }));
+  server.listen(listener);
   try {
     await server.preload();
   } catch (err) {
@@ -123,19 +138,28 @@ export async function serveEther(options: ServeEtherOptions = {}): Promise<Ether
   return server;
 }
 
+/** Whether a host string is an IP address (brackets allowed) rather than a name. */
+function isIpAddress(host: string): boolean {
+  return parseIpInto(host.replace(/^\[|\]$/g, ""), new Uint8Array(16)) !== 0;
+}
+
 /**
- * What tells one file from another at a path: a rename over it changes the inode; a file removed
- * and written anew may get the same inode back, but not the same birth time.
+ * What the file system says about the file at a path. Any change of it (another inode or birth
+ * time: a file renamed over the path, or removed and written anew; another size, modification or
+ * change time: a rewrite in place, even one that puts size and modification time back as
+ * `cp -p` does) makes the server read the file again; whether it is another database is then
+ * decided by the hash of its bytes.
  */
-interface FileVersion {
+interface FileState {
   dev: number | null;
   ino: number | null;
   birthtimeMs: number | null;
   size: number;
   mtimeMs: number | null;
+  ctimeMs: number | null;
 }
 
-async function fileVersion(path: string): Promise<FileVersion | null> {
+async function fileState(path: string): Promise<FileState | null> {
   const d = deno("serveEther()");
   try {
     const s = await d.stat(path);
@@ -145,6 +169,7 @@ async function fileVersion(path: string): Promise<FileVersion | null> {
       birthtimeMs: s.birthtime?.getTime() ?? null,
       size: s.size,
       mtimeMs: s.mtime?.getTime() ?? null,
+      ctimeMs: s.ctime?.getTime() ?? null,
     };
   } catch (err) {
     if (err instanceof d.errors.NotFound) return null;
@@ -152,80 +177,161 @@ async function fileVersion(path: string): Promise<FileVersion | null> {
   }
 }
 
-/**
- * Whether two versions are the same file (inode and birth time), or look alike (size and time)
- * where the file system has no inode numbers.
- */
-function sameFile(a: FileVersion, b: FileVersion): boolean {
-  if (a.ino === null || b.ino === null) return a.size === b.size && a.mtimeMs === b.mtimeMs;
-  return a.ino === b.ino && a.dev === b.dev && a.birthtimeMs === b.birthtimeMs;
+function sameState(a: FileState | null, b: FileState | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs &&
+    a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /**
- * Database 0 from a file, for {@linkcode EtherDatabaseEngine.checkPreloaded}: read once, then
- * read again only when another file is renamed over the path (a new inode). A rewrite in place of
- * the file being served is logged once per state and ignored: its bytes could be half-written or
- * garbage, and the database loaded before lives in memory, untouched. A new file that failed to
- * open (still being written, say) is tried again when its size or time changes.
+ * Times the file system reports may be coarse (Deno gives the change time in whole seconds), so
+ * a file read in the second it was last changed may change again without its state showing it.
+ * Such a state is settled only by a read that started more than a second (plus a margin) after
+ * the change.
+ */
+const TIME_GRAIN_MS = 1500;
+
+/** A file state and when a read of it started (`Date.now()`). */
+interface Seen {
+  state: FileState;
+  readAt: number;
+}
+
+/** Whether the file seen is known to hold the bytes read: same state, read after it settled. */
+function settled(now: FileState, seen: Seen | null): boolean {
+  if (seen === null || !sameState(now, seen.state)) return false;
+  const changed = Math.max(now.ctimeMs ?? 0, now.mtimeMs ?? 0);
+  return changed + TIME_GRAIN_MS < seen.readAt;
+}
+
+/** Reads, hashes and validates in a Worker; in this thread where Workers are not available. */
+async function checkFile(path: string): Promise<DatabaseFileCheck> {
+  if (typeof Worker === "function") {
+    try {
+      return await checkDatabaseFileOffThread(path);
+    } catch (err) {
+      if (!(err instanceof EtherError && err.code === "internal")) throw err;
+    }
+  }
+  return await checkDatabaseFile(path, deno("serveEther()"), validateDatabase);
+}
+
+/**
+ * Database 0 from a file, for {@linkcode EtherDatabaseEngine.checkPreloaded}. Whatever is done
+ * to the file — renamed over, rewritten in place (`cp`, `cp -p`, truncated, overwritten),
+ * removed and written again, removed — the server keeps the database it loaded, in memory, and
+ * swaps in another only once the file is complete and valid: its state ({@linkcode FileState})
+ * must stay the same across two checks (a file being written keeps changing) and not be one
+ * already read and settled ({@linkcode settled}); its bytes must hash differently from the
+ * loaded ones, pass `validateDatabase` in full (in a Worker, off the event loop) and still be
+ * in the same state once read. A file that failed is not read again until it changes.
  */
 function preloadedFile(
   path: string,
+  engine: EtherDatabaseEngine,
   log: (line: string) => void,
 ): () => Promise<EtherDatabase | null> {
-  /** The file last opened, or tried. */
-  let tried: FileVersion | null = null;
-  /** Whether that try failed (so that a change of the same file is worth another). */
-  let failed = false;
-  let reported = "";
-  const open = async (now: FileVersion, what: string): Promise<EtherDatabase> => {
-    tried = now; // tried once, not again at every check while it stays as it is
-    reported = "";
-    try {
-      const db = await openDatabase(path);
-      failed = false;
-      return db;
-    } catch (err) {
-      failed = true;
+  /** The hash of the bytes database 0 was loaded from, and the file state they were read in. */
+  let hash = "";
+  let loaded: Seen | null = null;
+  /** The state seen at the previous check. */
+  let previous: FileState | null = null;
+  /** The last file read (rejected, or the same bytes as loaded). */
+  let examined: Seen | null = null;
+  let removedLogged = false;
+  const open = (check: DatabaseFileCheck): EtherDatabase => {
+    if (check.problem !== null) {
       throw new EtherError(
         "database-error",
-        `${what}${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
+        `"${path}" is not a valid database: ${check.problem}`,
       );
     }
+    return engine.fromBytes(check.bytes);
   };
   return async () => {
-    const now = await fileVersion(path);
-    if (tried === null) {
+    const now = await fileState(path);
+    if (loaded === null) {
       if (!now) throw new EtherError("not-found", `Database file "${path}" does not exist`);
-      return await open(now, "");
+      const readAt = Date.now();
+      const check = await checkFile(path);
+      const db = open(check);
+      loaded = { state: now, readAt };
+      hash = check.hash;
+      previous = now;
+      return db;
     }
-    if (!now) return null; // removed: keep serving; a file renamed there later is picked up
-    const changed = now.size !== tried.size || now.mtimeMs !== tried.mtimeMs;
-    if (!sameFile(now, tried) || (failed && changed)) {
-      return await open(now, `Cannot load the new "${path}": `);
+    if (!now) {
+      if (!removedLogged) log(`"${path}" was removed; still serving the database loaded before`);
+      removedLogged = true;
+      previous = null;
+      return null;
     }
-    if (changed) {
-      const state = `${now.size}:${now.mtimeMs}`;
-      if (state !== reported) {
-        reported = state;
-        log(
-          `"${path}" was rewritten in place; still serving the database loaded before ` +
-            `(to replace it, write a new file and rename it over "${path}")`,
-        );
-      }
+    removedLogged = false;
+    const stable = sameState(now, previous);
+    previous = now;
+    if (!stable || settled(now, loaded) || settled(now, examined)) return null;
+    const readAt = Date.now();
+    let check: DatabaseFileCheck;
+    try {
+      check = await checkFile(path);
+    } catch (err) {
+      if (!sameState(await fileState(path), now)) return null; // removed or changed meanwhile
+      throw err;
     }
-    return null;
+    if (!sameState(await fileState(path), now)) return null; // changed while read: look again
+    examined = { state: now, readAt };
+    if (check.hash === hash) {
+      loaded = examined; // touched, or copied over with the same bytes
+      return null;
+    }
+    if (check.problem !== null) {
+      log(
+        `"${path}" changed but is not a valid database (${check.problem}); still serving the ` +
+          "database loaded before",
+      );
+      return null;
+    }
+    const db = open(check);
+    loaded = examined;
+    hash = check.hash;
+    return db;
   };
 }
 
-/** DB_OPEN: a client's path, confined to the database folder, read into memory. */
-async function openUnder(dir: string, rel: string): Promise<EtherDatabase> {
+/**
+ * DB_OPEN: a client's path, confined to the database folder, read into memory and opened by the
+ * engine. The client is told what went wrong in terms of its own path: never the folder's
+ * absolute path nor the operating system's own words (those go to the log).
+ */
+async function openUnder(
+  dir: string,
+  rel: string,
+  engine: EtherDatabaseEngine,
+  log: (line: string) => void,
+): Promise<EtherDatabase> {
   const path = resolveUnder(dir, rel);
-  const info = await statFile(path);
-  if (!info || !info.isFile) {
-    throw new EtherError("not-found", `No database file "${rel}" in the database folder`);
+  const d = deno("serveEther()");
+  let bytes: Uint8Array;
+  try {
+    const info = await d.stat(path);
+    if (!info.isFile) throw new d.errors.NotFound("not a regular file");
+    bytes = await d.readFile(path);
+  } catch (err) {
+    if (err instanceof d.errors.NotFound) {
+      throw new EtherError("not-found", `No database file "${rel}" in the database folder`);
+    }
+    log(`DB_OPEN "${rel}": reading "${path}" failed: ${err instanceof Error ? err.message : err}`);
+    throw new EtherError("denied", `Database file "${rel}" cannot be read`);
   }
-  return await openDatabase(path);
+  try {
+    return engine.fromBytes(bytes);
+  } catch (err) {
+    // a FormatError names what is wrong and the byte offset, never a path
+    throw new EtherError(
+      "database-error",
+      `"${rel}" is not a valid database: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
 }
 
 /**

@@ -228,14 +228,15 @@ export async function connectTcp(host: string, options: ConnectTcpOptions): Prom
 }
 
 /**
- * Tells whether a host string names a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+ * Tells whether a host string is a loopback address (`127.0.0.0/8`, `::1`, `::ffff:127.0.0.0/104`).
+ * A name is not judged by its text: `localhost` may resolve to anything, so it gives `false`
+ * (`serveEther` checks the address a name was bound to instead).
  *
  * @param host The host.
- * @returns `true` for loopback.
+ * @returns `true` for a loopback address.
  */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "");
-  if (h.toLowerCase() === "localhost") return true;
   const b = LOOPBACK_SCRATCH;
   const version = parseIpInto(h, b);
   if (version === 4) return b[0] === 127;

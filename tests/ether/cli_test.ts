@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/core/version.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
-import { connectEther } from "../../lib/runtime/mod.ts";
+import {
+  decodeEtherHeader,
+  encodeEtherHeader,
+  encodeEtherMessage,
+  EtherCommand,
+  EtherFlag,
+} from "../../lib/ether/mod.ts";
+import { connectEther, connectTcp, listenTcp } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, ROOT, runMxy } from "../_mxy.ts";
-import { IN_PLACE_REWRITES, sameInode } from "./_rewrite_in_place.ts";
+import { runFileOperations } from "./_file_operations.ts";
 
 function mxy(args: string[]): Promise<MxyRun> {
   return runMxy(args);
@@ -112,31 +119,25 @@ Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with stati
   }
 });
 
-Deno.test("mxy serve --db never dies when the file is rewritten in place, and keeps its answers", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "mxy-serve-crash-" });
+Deno.test("mxy serve --db never dies whatever is done to the file, and answers from the last good version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-serve-file-ops-" });
   const file = `${dir}/live.mxy`;
   const other = `${dir}/other.mxy`;
   const build = (tag: string) => {
-    const b = new DatabaseBuilder();
+    const b = new DatabaseBuilder({ buildEpoch: 1 });
     b.add("10.0.0.0/8", { tag });
     return b.build();
   };
   await Deno.writeFile(file, build("loaded"));
   await Deno.writeFile(other, build("other"));
-  const ino = (await Deno.stat(file)).ino;
   const server = await serve(["--db", file, "--db-dir", dir, "--reload-interval", "10"]);
   try {
     const c = await connectEther("127.0.0.1", { port: Number(server.port) });
     const opened = await c.openDatabase("live.mxy");
     const tag = async (db: bigint) =>
       ((await c.query(db, "10.1.2.3")) as { data: { tag: string } }).data.tag;
-    for (const [what, rewrite] of IN_PLACE_REWRITES) {
-      await rewrite(file, other);
-      assert.ok(await sameInode(file, ino), what);
-      await new Promise((r) => setTimeout(r, 60)); // several reload checks
-      assert.equal(await tag(0n), "loaded", `database 0 after ${what}`);
-      assert.equal(await tag(opened), "loaded", `the DB_OPEN database after ${what}`);
-    }
+    await runFileOperations(file, { build, other, tag: () => tag(0n) });
+    assert.equal(await tag(opened), "loaded", "the DB_OPEN database keeps its bytes");
     await c.closeDatabase(opened);
     c.close();
   } finally {
@@ -144,8 +145,9 @@ Deno.test("mxy serve --db never dies when the file is rewritten in place, and ke
     await Deno.remove(dir, { recursive: true });
     assert.equal(status.signal, null, `mxy serve was killed by ${status.signal}: ${stderr}`);
     assert.equal(status.code, 0, stderr);
-    assert.match(stderr, /rewritten in place; still serving the database loaded before/);
-    assert.match(stderr, /"reloads":0/);
+    assert.match(stderr, /changed but is not a valid database/);
+    assert.match(stderr, /"reloads":6/); // other, same-1, same-2, rsync, halves, anew
+    assert.doesNotMatch(stderr, /reloading database 0 failed/);
   }
 });
 
@@ -153,4 +155,71 @@ Deno.test("mxy serve refuses a non-loopback address without a token (exit 2)", a
   const r = await mxy(["serve", "--host", "0.0.0.0", "--port", "0"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /non-loopback address 0\.0\.0\.0 without a token/);
+});
+
+Deno.test("mxy serve exits on SIGTERM by --shutdown-timeout though a client trickles a request", async () => {
+  const server = await serve(["--shutdown-timeout", "300", "--frame-timeout", "60000"]);
+  const s = await connectTcp("127.0.0.1", { port: Number(server.port) });
+  // a WRITE of 1000 bytes, sent a byte at a time
+  await s.writeAll(
+    encodeEtherHeader({ command: 0x20, flags: 0, handle: 1n, size: 1000, reserved: 0 }),
+  );
+  let trickling = true;
+  const trickle = (async () => {
+    while (trickling) {
+      await s.writeAll(new Uint8Array(1)).catch(() => (trickling = false));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  const { status, stderr } = await server.stop();
+  const took = performance.now() - t0;
+  trickling = false;
+  await trickle;
+  s.close();
+  assert.equal(status.code, 0, stderr);
+  assert.match(stderr, /closing 1 connections still open after 300 ms/);
+  assert.ok(took < 5000, `exit took ${took.toFixed(0)} ms`);
+});
+
+Deno.test("mxy ether query escapes control characters a server puts in its JSON", async () => {
+  const listener = listenTcp(0, { host: "127.0.0.1" });
+  const serving = (async () => {
+    const s = await listener.accept();
+    if (!s) return;
+    const buf = new Uint8Array(65536);
+    let have = new Uint8Array(0);
+    for (;;) {
+      while (have.length < 24) {
+        const n = await s.read(buf);
+        if (!n) return s.close();
+        const next = new Uint8Array(have.length + n);
+        next.set(have);
+        next.set(buf.subarray(0, n), have.length);
+        have = next;
+      }
+      const h = decodeEtherHeader(have);
+      const body = (h.flags & EtherFlag.NO_PAYLOAD) !== 0 ? 0 : h.size;
+      if (have.length < 24 + body) continue;
+      have = have.slice(24 + body);
+      const reply = h.command === EtherCommand.DB_QUERY
+        ? encodeEtherMessage(
+          { command: EtherCommand.OK },
+          new TextEncoder().encode('{"a":"\x1b]0;owned\x07\u202e"}'),
+        )
+        : encodeEtherMessage({ command: EtherCommand.PONG });
+      await s.writeAll(reply);
+    }
+  })();
+  try {
+    const r = await mxy(["ether", "query", "1.2.3.4", "-p", String(listener.port)]);
+    assert.equal(r.code, 0, r.stderr);
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    assert.deepEqual(JSON.parse(r.stdout), { a: "\x1b]0;owned\x07\u202e" }, "the same JSON");
+  } finally {
+    listener.close();
+    await serving;
+  }
 });

@@ -206,3 +206,51 @@ Deno.test("ping() measures a round trip through the server", async () => {
   c.close();
   assert.ok((await server.close()).requests >= 2);
 });
+
+Deno.test("an ERROR without a code (0) from another server is not reported as OK", async () => {
+  await fakeServer(
+    (h) =>
+      h.command === EtherCommand.PING
+        ? encodeEtherMessage({ command: EtherCommand.PONG })
+        : encodeEtherMessage({ command: EtherCommand.ERROR, handle: h.handle, reserved: 0 }),
+    async (port) => {
+      const c = await connectEther("127.0.0.1", { port });
+      await assert.rejects(c.alloc(8), (e: Error & { code: string; wireCode: number }) => {
+        assert.equal(e.code, "unknown-error");
+        assert.equal(e.wireCode, 0);
+        assert.doesNotMatch(e.message, /: OK$/);
+        assert.match(e.message, /ERROR without an error code/);
+        return true;
+      });
+      c.close();
+    },
+  );
+});
+
+Deno.test("control characters in a server's text are escaped before they reach a terminal", async () => {
+  const evil = "\x1b]0;owned\x07\x1b[2J\r\u202e";
+  await fakeServer(
+    (h) =>
+      h.command === EtherCommand.PING
+        ? encodeEtherMessage(
+          { command: EtherCommand.PONG },
+          encodeEtherCapabilities({ bits: 3, maxPayload: 1 << 24, software: `x${evil}` }),
+        )
+        : encodeEtherMessage(
+          { command: EtherCommand.ERROR, handle: h.handle, reserved: -2 },
+          new TextEncoder().encode(`INVALID: ${evil}`),
+        ),
+    async (port) => {
+      const c = await connectEther("127.0.0.1", { port });
+      // deno-lint-ignore no-control-regex
+      const control = /[\u0000-\u001f\u007f-\u009f\u202e]/;
+      assert.doesNotMatch(c.capabilities!.software, control);
+      await assert.rejects(c.alloc(8), (e: Error) => {
+        assert.doesNotMatch(e.message, control);
+        assert.match(e.message, /\\x1b\]0;owned\\x07\\x1b\[2J\\x0d\\u202e/);
+        return true;
+      });
+      c.close();
+    },
+  );
+});

@@ -160,11 +160,12 @@ Deno.test("a failure inside the server is answered internal, not blamed on the r
   const client = await EtherClient.open(clientEnd);
   await assert.rejects(client.query(0n, "1.2.3.4"), (e: Error & { code: string }) => {
     assert.equal(e.code, "internal");
-    assert.match(e.message, /INTERNAL: DB_QUERY failed inside the server: Cannot read/);
+    // the client is told that the server failed, not how (that may name its internals)
+    assert.match(e.message, /INTERNAL: DB_QUERY failed inside the server \(see its log\)$/);
     return true;
   });
   await client.ping(); // the connection stays usable
-  assert.ok(logs.some((l) => l.includes("TypeError")), "the server logs the stack");
+  assert.ok(logs.some((l) => l.includes("TypeError: Cannot read")), "the server logs the stack");
   client.close();
   await server.close();
 });

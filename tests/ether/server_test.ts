@@ -5,6 +5,7 @@ import type { EtherServer } from "../../lib/ether/mod.ts";
 import {
   encodeEtherHeader,
   encodeEtherMessage,
+  ETHER_BLOCK_OVERHEAD,
   ETHER_HEADER_SIZE,
   ETHER_MAX_PAYLOAD,
   EtherCommand,
@@ -261,7 +262,7 @@ Deno.test("server drops a truncated header and a disconnect mid-payload, freeing
     const m = await RawSocket.open(server.port);
     await m.send(header(EtherCommand.ALLOC, 0n, 64, EtherFlag.NO_PAYLOAD));
     const h = (await m.reply())!.header.handle;
-    assert.equal(server.stats().memoryInUse, 64);
+    assert.equal(server.stats().memoryInUse, 64 + ETHER_BLOCK_OVERHEAD);
     await m.send(header(EtherCommand.WRITE, h, 64), new Uint8Array(20));
     m.close();
     await stillServes(server);
@@ -319,16 +320,17 @@ Deno.test("server refuses connections over the limit with ERROR BUSY", async () 
 });
 
 Deno.test("server enforces per-connection and total memory quotas with NOMEM", async () => {
-  await withServer({ maxConnectionBytes: 100, maxTotalBytes: 150 }, async (server) => {
+  const o = ETHER_BLOCK_OVERHEAD; // what each block costs beyond its data
+  await withServer({ maxConnectionBytes: 100 + o, maxTotalBytes: 150 + 2 * o }, async (server) => {
     const a = await connectEther("127.0.0.1", { port: server.port });
     const b = await connectEther("127.0.0.1", { port: server.port });
     const x = await a.alloc(60);
-    await assert.rejects(a.alloc(41), { code: "out-of-memory" });
+    await assert.rejects(a.alloc(41), { code: "out-of-memory" }); // a second block's overhead
     await assert.rejects(x.realloc(101), { code: "out-of-memory" });
     await b.alloc(90);
     await assert.rejects(b.alloc(1), { code: "out-of-memory" }); // 60 + 90 = 150 total
     await x.free();
-    await b.alloc(10);
+    await a.alloc(10); // the total has room again
     a.close();
     b.close();
   });
@@ -368,7 +370,8 @@ Deno.test("STATS reports connections, requests and memory", async () => {
     await c.alloc(10);
     const st = await c.stats();
     assert.equal(st.connections, 1);
-    assert.equal(st.memoryInUse, 10);
+    assert.equal(st.blockBytes, 10);
+    assert.equal(st.memoryInUse, 10 + ETHER_BLOCK_OVERHEAD);
     assert.ok((st.requests as number) >= 2);
     c.close();
   });

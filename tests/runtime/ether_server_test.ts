@@ -3,7 +3,7 @@ import { connectEther, serveEther, type ServeEtherOptions } from "../../lib/runt
 import type { EtherServer } from "../../lib/ether/mod.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
-import { IN_PLACE_REWRITES, sameInode } from "../ether/_rewrite_in_place.ts";
+import { FILE_OPERATIONS, runFileOperations } from "../ether/_file_operations.ts";
 
 function build(tag: string): Uint8Array {
   const b = new DatabaseBuilder({ buildEpoch: 1 });
@@ -77,8 +77,12 @@ Deno.test("DB_LOAD opens a database uploaded with ALLOC + WRITE", async () => {
       ((await c.query(db, "10.1.1.1")) as { data: { tag: string } }).data.tag,
       "uploaded",
     );
-    // the upload block was freed; the database lives on until closed
-    assert.equal((await c.stats()).memoryInUse, 0);
+    // the upload block was freed; the database lives on until closed, counted as memory
+    const bytes = build("uploaded").length;
+    assert.deepEqual(
+      [(await c.stats()).memoryInUse, (await c.stats()).databaseBytes, (await c.stats()).blocks],
+      [bytes, bytes, 0],
+    );
     const junk = await c.alloc(64);
     await junk.write(new Uint8Array(64).fill(1));
     await assert.rejects(
@@ -162,13 +166,12 @@ Deno.test("DB_QUERY answers like Database.lookup for a MaxMind test database", {
   await server.close();
 });
 
-Deno.test("serveEther() lives through --db rewritten in place and keeps answering from the database it loaded", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-crash-" });
+Deno.test("serveEther() answers from the last good --db whatever is done to the file, and loads each complete, valid new version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-file-ops-" });
   const file = `${dir}/live.mxy`;
   const other = `${dir}/other.mxy`;
   await Deno.writeFile(file, build("loaded"));
   await Deno.writeFile(other, build("other"));
-  const ino = (await Deno.stat(file)).ino;
   const logs: string[] = [];
   const server = await serveEther({
     port: 0,
@@ -182,32 +185,35 @@ Deno.test("serveEther() lives through --db rewritten in place and keeps answerin
     const opened = await c.openDatabase("live.mxy"); // the same file, through DB_OPEN
     const tag = async (db: bigint) =>
       ((await c.query(db, "10.0.0.1")) as { data: { tag: string } }).data.tag;
-    assert.equal(await tag(0n), "loaded");
-    for (const [what, rewrite] of IN_PLACE_REWRITES) {
-      await rewrite(file, other);
-      assert.ok(await sameInode(file, ino), `${what}: the file was replaced, not rewritten`);
-      await new Promise((r) => setTimeout(r, 50)); // several reload checks
-      assert.equal(await tag(0n), "loaded", `database 0 after ${what}`);
-      assert.equal(await tag(opened), "loaded", `the DB_OPEN database after ${what}`);
-      // opening the damaged file now fails cleanly (or, for the cp, gives the other database)
-      const again = await c.openDatabase("live.mxy").then((db) => tag(db), (e) => e.code);
-      assert.equal(again, what.startsWith("cp ") ? "other" : "database-error", `DB_OPEN: ${what}`);
-    }
-    assert.equal(server.stats().reloads, 0);
-    assert.ok(
-      logs.some((l) => /rewritten in place; still serving the database loaded before/.test(l)),
-    );
-    // the safe way: a new file renamed over the old one is loaded
-    await Deno.writeFile(`${file}.tmp`, build("renamed"));
-    await Deno.rename(`${file}.tmp`, file);
-    for (let i = 0; i < 200 && server.stats().reloads === 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(await tag(0n), "renamed");
+    const seen = await runFileOperations(file, { build, other, tag: () => tag(0n) });
+    assert.equal(seen.length, FILE_OPERATIONS.length);
+    // other, same-1 (the complete file cp -p went over), same-2, rsync, halves, anew
+    assert.equal(server.stats().reloads, 6);
     assert.equal(await tag(opened), "loaded", "a database opened before keeps its bytes");
+    assert.ok(logs.some((l) => /changed but is not a valid database/.test(l)), logs.join("\n"));
+    assert.ok(logs.some((l) => /was removed; still serving/.test(l)));
+    assert.ok(!logs.some((l) => l.includes("reloading database 0 failed")), logs.join("\n"));
+    // the file is gone for good: opening it now is not-found, database 0 still answers
+    await assert.rejects(c.openDatabase("live.mxy"), { code: "not-found" });
     await c.closeDatabase(opened);
     await assert.rejects(c.query(opened, "10.0.0.1"), { code: "not-found" });
     c.close();
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serveEther() does not reload --db touched or copied over with the same bytes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mxy-ether-touch-" });
+  const file = `${dir}/live.mxy`;
+  await Deno.writeFile(file, build("same"));
+  const server = await serveEther({ port: 0, databaseFile: file, reloadIntervalMs: 10 });
+  try {
+    await Deno.utime(file, new Date(), new Date(Date.now() + 5000));
+    await Deno.writeFile(file, build("same")); // rewritten in place, same bytes
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(server.stats().reloads, 0);
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });
