@@ -8,7 +8,7 @@
  */
 import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
-import { httpMessageKind } from "../pcap/service_guess.ts";
+import { httpMessageKind } from "../pcap/http_method.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */

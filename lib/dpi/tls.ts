@@ -26,14 +26,42 @@ const CLIENT_HELLO = 1, SERVER_HELLO = 2;
 const HANDSHAKE_HEADER_LEN = 4;
 /** A hello's legacy version and its 32-byte random. */
 const VERSION_AND_RANDOM_LEN = 34;
-/** The shortest payload looked at: a record header and the start of a hello. */
-const MIN_PAYLOAD = 10;
+/** The shortest payload looked at: a record header (a ChangeCipherSpec record is 6 bytes). */
+const MIN_PAYLOAD = RECORD_HEADER_LEN;
 /** Extension types read. */
 const EXT_SERVER_NAME = 0, EXT_ALPN = 16, EXT_SUPPORTED_VERSIONS = 43;
 /** server_name list entry type of a host name. */
 const NAME_TYPE_HOST = 0;
 /** GREASE versions (RFC 8701) have both bytes of the form 0x?A. */
 const GREASE_MASK = 0x0f0f, GREASE_PATTERN = 0x0a0a;
+
+/** Handshake message types of TLS 1.0–1.3 (RFC 8446 §4 and the registry), by number. */
+const HANDSHAKE_TYPES = new Uint8Array(256);
+for (
+  const t of [0, 1, 2, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254]
+) HANDSHAKE_TYPES[t] = 1;
+/** A handshake message continued in later records is at most this long (a certificate chain). */
+const MAX_FRAGMENTED_HANDSHAKE = 0x20000;
+
+/**
+ * Whether a handshake record's body `buf[p, end)` reads as plaintext handshake messages: each
+ * of a known type, one after the other, filling the record exactly — or a last one that goes
+ * on in the next records (a long certificate chain). An encrypted handshake message (the TLS
+ * 1.2 Finished after ChangeCipherSpec) is random bytes and fails this almost always; it has no
+ * handshake type, as tshark shows it.
+ */
+function plainHandshake(buf: Uint8Array, p: number, end: number): boolean {
+  if (p + HANDSHAKE_HEADER_LEN > end) return false;
+  while (p + HANDSHAKE_HEADER_LEN <= end) {
+    if (HANDSHAKE_TYPES[buf[p]] === 0) return false;
+    const len = (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+    const next = p + HANDSHAKE_HEADER_LEN + len;
+    if (next === end) return true;
+    if (next > end) return len <= MAX_FRAGMENTED_HANDSHAKE;
+    p = next;
+  }
+  return false;
+}
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
@@ -112,7 +140,7 @@ export function createTlsPlugin(): ProtocolPlugin {
           b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR)
       ) return false;
       const length = RECORD_HEADER_LEN + ((b[p + 3] << 8) | b[p + 4]);
-      const type = b[p + RECORD_HEADER_LEN];
+      const type = v.payloadLength > RECORD_HEADER_LEN ? b[p + RECORD_HEADER_LEN] : -1;
       const hello = b[p] === CONTENT_HANDSHAKE && (type === CLIENT_HELLO || type === SERVER_HELLO);
       if (
         hello && length > v.payloadLength && length <= MAX_RECORD &&
@@ -135,7 +163,9 @@ export function createTlsPlugin(): ProtocolPlugin {
       const end = Math.min(p + have, p + RECORD_HEADER_LEN + u16(p + 3));
       contentType = buf[p];
       recordVersion = u16(p + 1);
-      hsType = contentType === CONTENT_HANDSHAKE ? buf[p + RECORD_HEADER_LEN] : -1;
+      hsType = contentType === CONTENT_HANDSHAKE && plainHandshake(buf, p + RECORD_HEADER_LEN, end)
+        ? buf[p + RECORD_HEADER_LEN]
+        : -1;
       cipher = supported = helloVersion = -1;
       sni0 =
         sni1 =

@@ -11,7 +11,7 @@ import { hash53 } from "./_payload_hash.ts";
 import * as flowKey from "./_flow_key.ts";
 import type { FlowPacket } from "./flow_packet.ts";
 import { TcpFlag } from "./packet_view.ts";
-import { httpMessageKind } from "./service_guess.ts";
+import { httpMessageKind } from "./http_method.ts";
 import {
   CORRELATE_MODES,
   CorrelatedPacket,
@@ -58,18 +58,17 @@ const MODE_PAYLOAD = 0, MODE_SEED = 1, MODE_DNS = 2, MODE_HANDSHAKE = 3;
 const R_FRAME = 0,
   R_SEC = 1,
   R_NSEC = 2,
-  R_TIME = 3,
-  R_FAMILY = 4,
-  R_PROTO = 5,
-  R_SRC = 6, // 4 words
-  R_DST = 10, // 4 words
-  R_SPORT = 14,
-  R_DPORT = 15,
-  R_PAYLOAD_LEN = 16,
-  R_WIRE_LEN = 17,
-  R_TAG = 18,
-  R_INBOUND = 19,
-  R_WORDS = 20;
+  R_FAMILY = 3,
+  R_PROTO = 4,
+  R_SRC = 5, // 4 words
+  R_DST = 9, // 4 words
+  R_SPORT = 13,
+  R_DPORT = 14,
+  R_PAYLOAD_LEN = 15,
+  R_WIRE_LEN = 16,
+  R_TAG = 17,
+  R_INBOUND = 18,
+  R_WORDS = 19;
 
 // `payload` mode key: the payload hash (high 32 and low 21 bits) and length.
 const PK_HASH_HIGH = 0, PK_HASH_LOW = 1, PK_LENGTH = 2, PK_WORDS = 3;
@@ -141,7 +140,6 @@ export class Correlator {
   #key = newCanonicalKey();
   #internal: IpNetwork[];
   #address = new Uint8Array(16);
-  #baseSec = NaN;
   #kind: number;
   #added = 0;
   #duplicates = 0;
@@ -190,25 +188,23 @@ export class Correlator {
     this.stats.packets++;
     if (p.family === 0) return;
     this.stats.decoded++;
-    if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
-    const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
     const store = this.#store;
-    if (store.size > 0) store.expire(t);
+    if (store.size > 0) store.expire(p.sec, p.nsec);
     switch (this.#kind) {
       case MODE_PAYLOAD:
-        this.#payload(p, t);
+        this.#payload(p);
         break;
       case MODE_SEED:
-        this.#seed(p, t);
+        this.#seed(p);
         break;
       case MODE_DNS:
-        this.#dns(p, t);
+        this.#dns(p);
         break;
       case MODE_HANDSHAKE:
-        this.#handshake(p, t);
+        this.#handshake(p);
         break;
       default:
-        this.#http(p, t);
+        this.#http(p);
     }
   }
 
@@ -249,14 +245,13 @@ export class Correlator {
     return s;
   }
 
-  #add(p: FlowPacket, t: number, hash: number, tag: number, inbound: number): void {
-    const slot = this.#store.add(hash, t);
+  #add(p: FlowPacket, hash: number, tag: number, inbound: number): void {
+    const slot = this.#store.add(hash, p.sec, p.nsec);
     this.#added++;
     const r = this.#store.rec, o = slot * R_WORDS;
     r[o + R_FRAME] = p.frame;
     r[o + R_SEC] = p.sec;
     r[o + R_NSEC] = p.nsec;
-    r[o + R_TIME] = t;
     r[o + R_FAMILY] = p.family;
     r[o + R_PROTO] = p.proto;
     for (let i = 0; i < 4; i++) {
@@ -303,17 +298,18 @@ export class Correlator {
   }
 
   /** Reports a pair of the stored entry (first seen) and packet `p`. */
-  #emit(slot: number, p: FlowPacket, t: number, tag: number, packetIsRequest: boolean): void {
+  #emit(slot: number, p: FlowPacket, tag: number, packetIsRequest: boolean): void {
     const pair = this.#pair;
-    const storedAt = this.#store.timeOf(slot);
+    // Exact integer nanoseconds from the stored packet's time to this one's.
+    const elapsed = this.#store.elapsedSince(slot, p.sec, p.nsec);
     if (packetIsRequest) {
       this.#fromPacket(pair.request, p);
       this.#fromSlot(pair.response, slot);
-      pair.latencyNs = storedAt - t;
+      pair.latencyNs = -elapsed || 0; // never -0
     } else {
       this.#fromSlot(pair.request, slot);
       this.#fromPacket(pair.response, p);
-      pair.latencyNs = t - storedAt;
+      pair.latencyNs = elapsed;
     }
     pair.tag = tag;
     this.#store.remove(slot);
@@ -344,7 +340,7 @@ export class Correlator {
     return !this.#inside(p.src, p.family) && this.#inside(p.dst, p.family) ? 1 : 0;
   }
 
-  #payload(p: FlowPacket, t: number): void {
+  #payload(p: FlowPacket): void {
     if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
     const h = hash53(p.buf, p.payOff, p.payLen);
     const key = this.#store.key;
@@ -362,10 +358,10 @@ export class Correlator {
         return;
       }
       const storedInbound = r[o + R_INBOUND];
-      this.#emit(slot, p, t, h, inbound === 1 && storedInbound === 0);
+      this.#emit(slot, p, h, inbound === 1 && storedInbound === 0);
       return;
     }
-    this.#add(p, t, hash, h, inbound);
+    this.#add(p, hash, h, inbound);
   }
 
   #sameDirectedFlow(r: Float64Array, o: number, p: FlowPacket): boolean {
@@ -378,7 +374,7 @@ export class Correlator {
     return true;
   }
 
-  #seed(p: FlowPacket, t: number): void {
+  #seed(p: FlowPacket): void {
     if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
     const h = hash53(p.buf, p.payOff, p.payLen);
     const key = this.#store.key;
@@ -397,7 +393,7 @@ export class Correlator {
     let hash = seedHash(key);
     const slot = this.#store.find(hash);
     if (slot >= 0) {
-      this.#emit(slot, p, t, h, false);
+      this.#emit(slot, p, h, false);
       return;
     }
     for (let i = 0; i < 4; i++) {
@@ -411,7 +407,7 @@ export class Correlator {
       this.#duplicates++;
       return;
     }
-    this.#add(p, t, hash, h, 0);
+    this.#add(p, hash, h, 0);
   }
 
   /** Fills the store's key with the packet's conversation, a direction and a tag; its hash. */
@@ -424,7 +420,7 @@ export class Correlator {
     return (ck.hash ^ Math.imul(tag + 1, GOLDEN) ^ direction) >>> 0;
   }
 
-  #dns(p: FlowPacket, t: number): void {
+  #dns(p: FlowPacket): void {
     if (p.proto !== IPPROTO_UDP && p.proto !== IPPROTO_TCP) return;
     const isDns = p.service === "dns" ||
       (p.service === "" && (p.sport === DNS_PORT || p.dport === DNS_PORT ||
@@ -444,13 +440,13 @@ export class Correlator {
       if (end - off < DNS_HEADER_LEN || messageLength < DNS_HEADER_LEN) return;
       const id = (b[off] << 8) | b[off + 1];
       const isResponse = b[off + 2] >>> 7;
-      this.#dnsMessage(p, t, id, isResponse);
+      this.#dnsMessage(p, id, isResponse);
       if (p.proto !== IPPROTO_TCP) return;
       off += messageLength;
     }
   }
 
-  #dnsMessage(p: FlowPacket, t: number, id: number, isResponse: number): void {
+  #dnsMessage(p: FlowPacket, id: number, isResponse: number): void {
     const forward = canonicalize(p, this.#key).forward ? 1 : 0;
     if (isResponse === 0) {
       const hash = this.#flowKey(p, forward, id);
@@ -458,15 +454,15 @@ export class Correlator {
         this.#duplicates++; // a retransmitted query: keep the first
         return;
       }
-      this.#add(p, t, hash, id, 0);
+      this.#add(p, hash, id, 0);
       return;
     }
     const hash = this.#flowKey(p, forward ^ 1, id);
     const slot = this.#store.find(hash);
-    if (slot >= 0) this.#emit(slot, p, t, id, false);
+    if (slot >= 0) this.#emit(slot, p, id, false);
   }
 
-  #handshake(p: FlowPacket, t: number): void {
+  #handshake(p: FlowPacket): void {
     if (p.proto !== IPPROTO_TCP) return;
     const flags = p.tcpFlags;
     if ((flags & SYN) === 0 || (flags & RST) !== 0) return;
@@ -477,25 +473,25 @@ export class Correlator {
         this.#duplicates++; // a retransmitted SYN: keep the first
         return;
       }
-      this.#add(p, t, hash, 0, 0);
+      this.#add(p, hash, 0, 0);
       return;
     }
     const hash = this.#flowKey(p, forward ^ 1, 0);
     const slot = this.#store.find(hash);
-    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+    if (slot >= 0) this.#emit(slot, p, 0, false);
   }
 
-  #http(p: FlowPacket, t: number): void {
+  #http(p: FlowPacket): void {
     if (p.proto !== IPPROTO_TCP || p.payLen === 0) return;
     const kind = httpMessageKind(p.buf, p.payOff, p.payLen);
     if (kind === 0) return;
     const forward = canonicalize(p, this.#key).forward ? 1 : 0;
     if (kind === 1) {
-      this.#add(p, t, this.#flowKey(p, forward, 0), 0, 0);
+      this.#add(p, this.#flowKey(p, forward, 0), 0, 0);
       return;
     }
     const slot = this.#store.find(this.#flowKey(p, forward ^ 1, 0));
-    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+    if (slot >= 0) this.#emit(slot, p, 0, false);
   }
 }
 

@@ -7,6 +7,7 @@
 import { formatIpWords, type IpNetwork, networkContains } from "../core/ip.ts";
 import type { FlowSession } from "./flow_session.ts";
 import { formatTime } from "./packet_text.ts";
+import { secondsText } from "./_time.ts";
 import { formatRecord, type OutputFormat, type RecordValue } from "./record_format.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from "./_protocol_numbers.ts";
 
@@ -63,8 +64,9 @@ function transportName(proto: number): string {
   }
 }
 
+/** Integer nanoseconds as a number of seconds, from their exact decimal text. */
 function seconds(ns: number): number {
-  return Number((ns / 1e9).toFixed(9));
+  return Number(secondsText(ns));
 }
 
 function isLocal(

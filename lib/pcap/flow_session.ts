@@ -6,6 +6,7 @@
  * @module
  */
 import { TcpFlag } from "./packet_view.ts";
+import { elapsedNs } from "./_time.ts";
 
 /** TCP state as the session table tracks it (`""` for other protocols). */
 export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
@@ -113,22 +114,17 @@ export class FlowSession {
   respSynAck = false;
   /** Packet number of the first packet. */
   firstFrame = 0;
-  /** @internal Relative capture time of the first packet, ns. */
-  firstNs = 0;
-  /** @internal Relative capture time of the last packet, ns. */
-  lastNs = 0;
-  /** @internal Time of the first SYN, ns relative; -1 before. */
-  synNs: number = -1;
   /** Attributes the session hooks reported at close (`http.requests` …), or `null`. */
   attributes: Record<string, SessionAttribute> | null = null;
 
   /**
-   * Duration from first to last packet in nanoseconds.
+   * Duration from first to last packet in integer nanoseconds, exact (taken from the seconds and
+   * nanoseconds of both times, not from float nanoseconds).
    *
    * @returns The duration.
    */
   durationNs(): number {
-    return this.lastNs - this.firstNs;
+    return elapsedNs(this.firstSec, this.firstNsec, this.lastSec, this.lastNsec);
   }
 
   /**

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHttpPlugin } from "../../lib/dpi/mod.ts";
-import { viewOf } from "./_packets.ts";
+import { HTTP_METHODS, httpMessageKind } from "../../lib/pcap/http_method.ts";
+import { hasProgram, tsharkFields } from "../_fixtures.ts";
+import { engineRows, tempCapture, viewOf } from "./_packets.ts";
 
 const enc = new TextEncoder();
 
@@ -78,4 +80,55 @@ Deno.test("createHttpPlugin() does not claim other TCP payloads or UDP", () => {
     ),
     false,
   );
+});
+
+Deno.test("every registered method (RFC 9110, PATCH, WebDAV …) starts a request; case matters", () => {
+  const http = createHttpPlugin();
+  for (const method of HTTP_METHODS) {
+    const line = enc.encode(`${method} /x HTTP/1.1\r\nHost: h\r\n\r\n`);
+    assert.equal(httpMessageKind(line, 0, line.length), 1, method);
+    const v = viewOf({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      proto: "tcp",
+      dstPort: 80,
+      payload: line,
+    });
+    assert.ok(http.classify(v) && http.parse!(v), method);
+    assert.equal(http.attributes.method(v), method);
+    assert.equal(http.attributes.request(v), true);
+    const lower = enc.encode(`${method.toLowerCase()} /x HTTP/1.1\r\n\r\n`);
+    assert.equal(httpMessageKind(lower, 0, lower.length), 0, method.toLowerCase());
+  }
+  for (const text of ["HEA / HTTP/1.1", "HEADX / HTTP/1.1", "GET/ HTTP/1.1", "PRI * HTTP/2.0"]) {
+    assert.equal(httpMessageKind(enc.encode(text), 0, text.length), 0, text);
+  }
+  assert.equal(httpMessageKind(enc.encode("HTTP/1.1 200 OK"), 0, 15), 2);
+  assert.ok(HTTP_METHODS.includes("HEAD") && HTTP_METHODS.includes("PROPFIND"));
+});
+
+Deno.test({
+  name: "the http plugin names HEAD, PATCH and WebDAV requests as tshark does",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const methods = ["HEAD", "PATCH", "PROPFIND", "MKCOL", "COPY", "LOCK", "REPORT", "SEARCH"];
+    const { path, bytes } = await tempCapture(methods.map((m, i) => ({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      proto: "tcp" as const,
+      srcPort: 40000 + i,
+      dstPort: 80,
+      payload: enc.encode(`${m} /r${i} HTTP/1.1\r\nHost: dav.example.test\r\n\r\n`),
+    })));
+    const theirs = await tsharkFields(path, [
+      "frame.number",
+      "http.request.method",
+      "http.request.uri",
+      "http.host",
+    ], ";");
+    await Deno.remove(path);
+    const ours = engineRows(bytes, ["http.method", "http.uri", "http.host"]);
+    assert.deepEqual(ours, theirs);
+    assert.equal(ours[0][1], "HEAD");
+  },
 });

@@ -6,7 +6,7 @@ import {
   Correlator,
   type CorrelatorOptions,
 } from "../../lib/pcap/mod.ts";
-import { httpMessageKind } from "../../lib/pcap/service_guess.ts";
+import { httpMessageKind } from "../../lib/pcap/http_method.ts";
 import { correlateFile } from "../../lib/runtime/mod.ts";
 import { formatIpWords, IpAddressError } from "../../lib/core/ip.ts";
 import { fixture } from "../_fixtures.ts";
@@ -450,4 +450,65 @@ Deno.test("onUnmatched reports each lost packet once, with expired, evicted or e
   const stats = c.finish();
   assert.deepEqual(lost, ["1:expired", "2:evicted", "4:end"]);
   assert.deepEqual([stats.matched, stats.unmatched, stats.expired, stats.evicted], [1, 3, 1, 1]);
+});
+
+/**
+ * A capture spanning 30 years: a packet in 2000, then a DNS query in 2030 answered 3,000 ns later
+ * (and a SYN answered 3,001 ns later). Float nanoseconds from the first packet (about 9.5e17)
+ * would round these to a multiple of 128.
+ */
+function decadesCapture(): Uint8Array {
+  const far = 1_900_000_000;
+  return makeCapture([
+    { src: "10.0.0.9", dst: "10.0.0.8", srcPort: 1, dstPort: 2, sec: 946_684_800, nsec: 0 },
+    {
+      src: "10.0.0.1",
+      dst: "10.0.0.53",
+      srcPort: 4000,
+      dstPort: 53,
+      payload: dnsMessage(7, false),
+      sec: far,
+      nsec: 999_999_000,
+    },
+    {
+      src: "10.0.0.53",
+      dst: "10.0.0.1",
+      srcPort: 53,
+      dstPort: 4000,
+      payload: dnsMessage(7, true),
+      sec: far + 1,
+      nsec: 2_000,
+    },
+    { ...syn, sec: far + 5, nsec: 123_456_789 },
+    { ...synAck, sec: far + 5, nsec: 123_459_790 },
+  ]);
+}
+const syn: TimedPacket = {
+  src: "10.0.0.1",
+  dst: "10.0.0.2",
+  proto: "tcp",
+  srcPort: 40000,
+  dstPort: 80,
+  tcpFlags: 0x02,
+  sec: 0,
+  nsec: 0,
+};
+const synAck: TimedPacket = {
+  ...syn,
+  src: "10.0.0.2",
+  dst: "10.0.0.1",
+  srcPort: 80,
+  dstPort: 40000,
+  tcpFlags: 0x12,
+};
+
+Deno.test("latencies are exact integer nanoseconds on a capture spanning decades", async () => {
+  const bytes = decadesCapture();
+  const dns = await pairs(bytes, { mode: "dns" });
+  assert.deepEqual(dns.pairs.map((p) => p.latency), [3000]);
+  const handshake = await pairs(bytes, { mode: "tcp-handshake" });
+  assert.deepEqual(handshake.pairs.map((p) => p.latency), [3001]);
+  // The window is measured exactly too: 3,000 ns is outside a 2,999 ns window.
+  const tight = await pairs(bytes, { mode: "dns", windowNs: 2999 });
+  assert.deepEqual([tight.pairs.length, tight.c.stats.expired], [0, 1]);
 });

@@ -317,3 +317,17 @@ Deno.test("a custom classifier names the service and the protocol path", async (
   assert.equal(s.service, "vxlan");
   assert.equal(s.path, "eth:ip:udp:vxlan");
 });
+
+Deno.test("durations and handshake RTTs are exact integer nanoseconds across decades", async () => {
+  const far = 1_900_000_000;
+  const got = await sessions(makeCapture([
+    { ...tcp(0, true, ACK), src: "10.9.9.9", sec: 946_684_800, nsec: 0 },
+    { ...tcp(0, true, SYN), sec: far, nsec: 999_999_999 },
+    { ...tcp(0, false, SYNACK), sec: far + 1, nsec: 1_000 },
+    { ...tcp(0, true, ACK), sec: far + 1, nsec: 3_000 },
+  ]));
+  const s = got.find((x) => x.origPkts === 2)!;
+  assert.equal(s.rttNs, 3001);
+  assert.equal(s.durationNs(), 3001);
+  assert.equal(got.find((x) => x.origPkts === 1)!.durationNs(), 0);
+});
