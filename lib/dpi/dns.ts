@@ -1,6 +1,7 @@
 /**
- * The DNS plugin: messages over UDP and over TCP (two-byte length prefix), header fields, the
- * first question, and A/AAAA answers. Name compression is followed with loop protection: at most
+ * The DNS plugin: messages over UDP and over TCP (two-byte length prefix; through the engine's
+ * stream reassembly every message of a segment, and messages split over segments), header
+ * fields, the first question, and A/AAAA answers. Name compression is followed with loop protection: at most
  * 128 pointer hops and 255 bytes of name, anything else is a `name-loop` error.
  *
  * @module
@@ -9,6 +10,7 @@ import { formatIpv4, formatIpv6 } from "../core/ip.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import { DpiError } from "./dpi_error.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
+import { recordFraming } from "./_record_framing.ts";
 
 const MAX_HOPS = 128;
 const MAX_NAME = 255;
@@ -249,6 +251,12 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
         return out.length ? out.join(",") : undefined;
       },
     },
+    stream: recordFraming({
+      headerLength: TCP_LENGTH_PREFIX,
+      maxLength: TCP_LENGTH_PREFIX + 0xffff,
+      recordLength: (b, o) => TCP_LENGTH_PREFIX + ((b[o] << 8) | b[o + 1]),
+      claim: (stream) => ports.has(stream.srcPort) || ports.has(stream.dstPort),
+    }),
     session: {
       init: () => ({ queries: 0, responses: 0 }),
       packet(state: unknown, v: PacketView): void {

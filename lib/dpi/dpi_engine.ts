@@ -1,13 +1,23 @@
 /**
  * The attribute engine: handlers subscribe to `protocol.attribute` names and are called with
  * their values for each packet. Only subscribed attributes are extracted, and a plugin's
- * classify/parse runs at most once per packet, only when one of its attributes is wanted. Also
+ * classify/parse runs at most once per packet, only when one of its attributes is wanted. The
+ * TCP packets of plugins with stream framing (DNS, HTTP, TLS) are reassembled into streams and
+ * their attributes come from whole messages, reported on the packet that completes each. Also
  * the application protocol of a packet and its protocol path (`eth:ip:udp:dns`).
  *
  * @module
  */
-import { Layer, type PacketView } from "../pcap/packet_view.ts";
+import { Layer, PacketView } from "../pcap/packet_view.ts";
 import { protocolPath } from "../pcap/protocol_path.ts";
+import { FlowPacket } from "../pcap/flow_packet.ts";
+import {
+  type ReassemblyStats,
+  TcpReassembler,
+  type TcpReassemblerOptions,
+} from "../pcap/tcp_reassembler.ts";
+import { type Direction, StreamDispatch } from "./_stream_dispatch.ts";
+import { messageView } from "./_message_view.ts";
 import { DpiError } from "./dpi_error.ts";
 import type { AttributeValue, ProtocolPlugin } from "./plugin.ts";
 import type { ProtocolRegistry } from "./protocol_registry.ts";
@@ -30,10 +40,21 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
+/** How the engine reassembles TCP streams (see `TcpReassemblerOptions` of `@mxy/mxy/pcap`). */
+export type ReassemblyOptions = Omit<TcpReassemblerOptions, "handler">;
+
 /** Options for {@linkcode DpiEngine}. */
 export interface DpiEngineOptions {
   /** The registry (default {@linkcode createDefaultRegistry}()). */
   registry?: ProtocolRegistry;
+  /**
+   * Reassemble TCP streams for plugins with stream framing whose attributes are subscribed
+   * (default `true`). With `false` every packet is read on its own, as before reassembly: a
+   * message split over segments is read as far as its first segment goes.
+   */
+  reassemble?: boolean;
+  /** Bounds and policy of the reassembly (memory, overlaps, idle time). */
+  reassembly?: ReassemblyOptions;
 }
 
 interface Sub {
@@ -41,8 +62,15 @@ interface Sub {
   plugins: Int32Array;
   extract: ((v: PacketView) => AttributeValue)[];
   values: AttributeValue[];
+  /** Values gathered from the messages of the packet being processed (stream plugins). */
+  gathered: AttributeValue[];
   handler: AttributeHandler;
   requireAny: boolean;
+}
+
+/** A value as `tshark -T fields` prints it, for joining the values of several messages. */
+function fieldText(v: string | number | boolean): string {
+  return typeof v === "boolean" ? (v ? "1" : "0") : String(v);
 }
 
 // Whether a plugin applies to the packet being processed: not asked yet, yes, no.
@@ -78,10 +106,31 @@ export class DpiEngine {
   #subs: Sub[] = [];
   #apps: ProtocolPlugin[] = [];
   #pathNames = new Map<number, string>();
+  // Reassembly: whether it may run, whether a subscription needs it, and its state.
+  #reassemble: boolean;
+  #reassemblyOptions: ReassemblyOptions;
+  #streams = false;
+  #reassembler: TcpReassembler | null = null;
+  #isStream: Uint8Array = new Uint8Array(0);
+  /** Messages each plugin completed in the packet being processed. */
+  #messages: Int32Array = new Int32Array(0);
+  #flow = new FlowPacket();
+  #messageView = new PacketView();
+  /** The packet being fed to the reassembler (messages are reported on it). */
+  #current: PacketView | null = null;
+  // The last packet fed, to answer `classify` about it from its messages.
+  #fedView: PacketView | null = null;
+  #fedNumber = -1;
+  #fedBuf: Uint8Array | null = null;
+  #fedOffset = -1;
   /** Packets processed. */
   packets = 0;
   /** Packets where a classified plugin's parse step failed (malformed for that protocol). */
   protocolErrors = 0;
+  /** Messages of reassembled streams read (each reported on the packet that completed it). */
+  messages = 0;
+  /** Messages completed without a packet to report them on (at `finish`, idle expiry). */
+  unreported = 0;
 
   /**
    * Creates an engine over a registry.
@@ -90,7 +139,18 @@ export class DpiEngine {
    */
   constructor(options: DpiEngineOptions = {}) {
     this.registry = options.registry ?? createDefaultRegistry();
+    this.#reassemble = options.reassemble ?? true;
+    this.#reassemblyOptions = { ...options.reassembly };
     this.#refreshPlugins();
+  }
+
+  /**
+   * The reassembly's counters, or `null` while no stream was reassembled.
+   *
+   * @returns The counters of the engine's `TcpReassembler`.
+   */
+  get reassembly(): ReassemblyStats | null {
+    return this.#reassembler?.stats ?? null;
   }
 
   #refreshPlugins(): void {
@@ -100,7 +160,25 @@ export class DpiEngine {
       this.#state = new Uint8Array(list.length);
       this.#apps = list.filter((p) => p.layer === "application" || p.layer === undefined);
       this.#pathNames.clear();
+      this.#isStream = Uint8Array.from(list, (p) => (p.stream !== undefined ? 1 : 0));
+      this.#messages = new Int32Array(list.length);
+      if (this.#reassembler !== null) {
+        // Streams already claimed keep their plugin indexes: start over with the new list.
+        this.#reassembler.finish();
+        this.#reassembler = null;
+      }
     }
+  }
+
+  /** Whether some subscription reads a plugin with stream framing. */
+  #updateStreams(): void {
+    let any = false;
+    for (const sub of this.#subs) {
+      for (let k = 0; k < sub.plugins.length; k++) {
+        if (this.#isStream[sub.plugins[k]] === 1) any = true;
+      }
+    }
+    this.#streams = this.#reassemble && any;
   }
 
   /**
@@ -133,14 +211,17 @@ export class DpiEngine {
       plugins,
       extract,
       values: new Array(attributes.length).fill(undefined),
+      gathered: new Array(attributes.length).fill(undefined),
       handler,
       requireAny: options.requireAny ?? false,
     };
     this.#subs.push(sub);
+    this.#updateStreams();
     return {
       attributes: sub.attributes,
       unsubscribe: () => {
         this.#subs = this.#subs.filter((s) => s !== sub);
+        this.#updateStreams();
       },
     };
   }
@@ -165,7 +246,10 @@ export class DpiEngine {
   }
 
   /**
-   * Runs every subscription on a decoded packet.
+   * Runs every subscription on a decoded packet. A TCP packet goes through the reassembly
+   * first when a subscribed plugin reads streams: that plugin's attributes are then those of
+   * the messages the packet completes (several messages: their values joined by commas, as
+   * tshark prints them), and absent on segments that complete none.
    *
    * @param view The packet (decoded).
    */
@@ -173,13 +257,17 @@ export class DpiEngine {
     this.packets++;
     this.#state.fill(ST_UNKNOWN);
     const subs = this.#subs;
+    const streamed = this.#streams && this.#feed(view);
+    const isStream = this.#isStream;
     for (let s = 0; s < subs.length; s++) {
       const sub = subs[s];
       const values = sub.values;
       let any = false;
       for (let k = 0; k < values.length; k++) {
         let val: AttributeValue = undefined;
-        if (this.#applies(sub.plugins[k], view)) {
+        const pi = sub.plugins[k];
+        if (streamed && isStream[pi] === 1) val = sub.gathered[k];
+        else if (this.#applies(pi, view)) {
           try {
             val = sub.extract[k](view);
           } catch {
@@ -194,6 +282,90 @@ export class DpiEngine {
   }
 
   /**
+   * Ends the streams still open (what waits is read, holes as gaps) and returns the
+   * reassembly's counters. Call it after the last packet; messages completed now have no packet
+   * to be reported on and are counted in {@linkcode DpiEngine.unreported}.
+   *
+   * @returns The reassembly's counters, or `null` when nothing was reassembled.
+   */
+  finish(): ReassemblyStats | null {
+    return this.#reassembler?.finish() ?? null;
+  }
+
+  /** Feeds a TCP packet to the reassembly; `false` for other packets. */
+  #feed(view: PacketView): boolean {
+    if ((view.layers & Layer.TCP) === 0 || view.payloadOffset < 0) return false;
+    if (this.#reassembler === null) {
+      const dispatch = new StreamDispatch(
+        this.#plugins,
+        (pi, d, b, o, n) => this.#onMessage(pi, d, b, o, n),
+      );
+      this.#reassembler = new TcpReassembler({ ...this.#reassemblyOptions, handler: dispatch });
+    }
+    const subs = this.#subs;
+    for (let s = 0; s < subs.length; s++) subs[s].gathered.fill(undefined);
+    this.#messages.fill(0);
+    this.#flow.readView(view);
+    this.#current = view;
+    try {
+      this.#reassembler.push(this.#flow);
+    } finally {
+      this.#current = null;
+    }
+    this.#fedView = view;
+    this.#fedNumber = view.number;
+    this.#fedBuf = view.buf;
+    this.#fedOffset = view.payloadOffset;
+    return true;
+  }
+
+  /** A plugin's framing completed a message: extract its subscribed attributes now. */
+  #onMessage(pi: number, d: Direction, bytes: Uint8Array, offset: number, length: number): void {
+    const view = this.#current;
+    if (view === null || d.stream.frame !== view.number) {
+      this.unreported++;
+      return;
+    }
+    this.messages++;
+    this.#messages[pi]++;
+    const mv = messageView(view, d.stream, this.#messageView, bytes, offset, length);
+    const plugin = this.#plugins[pi];
+    let ok = false;
+    try {
+      ok = plugin.classify(mv);
+      if (ok && plugin.parse && !plugin.parse(mv)) {
+        ok = false;
+        this.protocolErrors++;
+      }
+    } catch {
+      this.protocolErrors++;
+    }
+    if (!ok) return;
+    const subs = this.#subs;
+    for (let s = 0; s < subs.length; s++) {
+      const sub = subs[s];
+      for (let k = 0; k < sub.plugins.length; k++) {
+        if (sub.plugins[k] !== pi) continue;
+        let val: AttributeValue = undefined;
+        try {
+          val = sub.extract[k](mv);
+        } catch {
+          this.protocolErrors++;
+        }
+        if (val === undefined) continue;
+        const had = sub.gathered[k];
+        sub.gathered[k] = had === undefined ? val : `${fieldText(had)},${fieldText(val)}`;
+      }
+    }
+  }
+
+  /** Whether `view` is the packet last fed to the reassembly. */
+  #wasFed(view: PacketView): boolean {
+    return view === this.#fedView && view.number === this.#fedNumber && view.buf === this.#fedBuf &&
+      view.payloadOffset === this.#fedOffset;
+  }
+
+  /**
    * Finds the application protocol of a decoded packet: the first application plugin whose
    * `classify` accepts it (a packet that then fails the plugin's `parse` is a malformed packet
    * of that protocol, as tshark would show it).
@@ -204,9 +376,17 @@ export class DpiEngine {
   classify(view: PacketView): ProtocolPlugin | undefined {
     this.#refreshPlugins();
     const apps = this.#apps;
+    // A packet just read through the reassembly belongs to a stream plugin when it completed
+    // one of its messages (the segments before are TCP, as tshark shows them).
+    const fed = this.#streams && this.#wasFed(view);
     for (let i = 0; i < apps.length; i++) {
+      const app = apps[i];
+      if (fed && app.stream !== undefined) {
+        if (this.#messages[this.#plugins.indexOf(app)] > 0) return app;
+        continue;
+      }
       try {
-        if (apps[i].classify(view)) return apps[i];
+        if (app.classify(view)) return app;
       } catch {
         this.protocolErrors++;
       }

@@ -1,14 +1,17 @@
 /**
  * The HTTP/1.x plugin: recognises a request line (`METHOD URI HTTP/1.x`) or a status line
- * (`HTTP/1.x CODE reason`) at the start of a TCP payload, whatever the port, and extracts the
- * method, URI, version, status and the Host, User-Agent, Content-Type and Content-Length headers
- * found in the same segment.
+ * (`HTTP/1.x CODE reason`) on any TCP port, and extracts the method, URI, version, status and
+ * the Host, User-Agent, Content-Type and Content-Length headers. Through the engine's stream
+ * reassembly each message is read whole — headers over several segments, pipelined messages,
+ * bodies skipped by `Content-Length` or chunked coding — and reported on the packet carrying
+ * its last byte, as tshark does; read packet by packet, the headers are those of the segment.
  *
  * @module
  */
 import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
-import { httpMessageKind } from "../pcap/http_method.ts";
+import { HTTP_METHOD_MAX_PREFIX, httpMessageKind } from "../pcap/http_method.ts";
+import { HttpFramer } from "../pcap/http_framer.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */
@@ -161,6 +164,31 @@ export function createHttpPlugin(): ProtocolPlugin {
         const n = Number(latin1(buf, cl0, cl1));
         return Number.isInteger(n) ? n : undefined;
       },
+    },
+    stream: {
+      claim(_stream, b, o, n) {
+        if (httpMessageKind(b, o, n) !== 0) return true;
+        if (n >= HTTP_METHOD_MAX_PREFIX) return false;
+        // Too short to tell: a prefix of a method or of "HTTP/" (upper-case letters, '-', '/').
+        for (let i = o; i < o + n; i++) {
+          const c = b[i];
+          if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x2f)) return false;
+        }
+        return undefined;
+      },
+      open(ctx) {
+        const framer = new HttpFramer();
+        framer.onMessage = (head, length) => ctx.message(head, 0, length);
+        const peer = ctx.peerState;
+        if (peer instanceof HttpFramer) {
+          framer.peer = peer;
+          peer.peer = framer;
+        }
+        ctx.state = framer;
+      },
+      data: (ctx, b, o, n) => (ctx.state as HttpFramer).data(b, o, n),
+      gap: (ctx, n) => (ctx.state as HttpFramer).gap(n),
+      end: (ctx) => (ctx.state as HttpFramer).end(),
     },
     session: {
       init: () => ({ requests: 0, responses: 0 }),

@@ -1,16 +1,17 @@
 /**
- * The TLS plugin: a TLS record (change-cipher-spec, alert, handshake, application data) at the
- * start of a TCP payload, whatever the port; for a ClientHello or ServerHello record it extracts
- * the server name (SNI), ALPN protocols, versions and the chosen cipher suite. A hello longer
- * than its segment is reassembled from the segments that follow in sequence and reported on the
- * one that completes it, as tshark does; a hello cut short by the capture's snap length is read
- * as far as it goes.
+ * The TLS plugin: TLS records (change-cipher-spec, alert, handshake, application data) on any
+ * TCP port; for a ClientHello or ServerHello record it extracts the server name (SNI), ALPN
+ * protocols, versions and the chosen cipher suite. Through the engine's stream reassembly each
+ * record is read whole — a hello longer than its segment is reported on the segment that
+ * completes it, as tshark does — and a handshake record after the direction's ChangeCipherSpec
+ * is encrypted; read packet by packet, a record is read from the start of a payload as far as
+ * it goes. A hello cut short by the capture's snap length is read as far as the capture goes.
  *
  * @module
  */
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
-import { declaredPayload, HelloAssembly } from "./_hello_assembly.ts";
+import { recordFraming, type RecordState } from "./_record_framing.ts";
 
 /** Bytes of a TLS record header: content type, version, length. */
 const RECORD_HEADER_LEN = 5;
@@ -63,6 +64,15 @@ function plainHandshake(buf: Uint8Array, p: number, end: number): boolean {
   return false;
 }
 
+/** `RecordState.mark` of a stream direction that sent ChangeCipherSpec. */
+const SENT_CHANGE_CIPHER_SPEC = 1;
+
+/** Whether `b[p …]` starts a TLS record header: type 20–23, version 3.0 to 3.4 (3 bytes). */
+function isRecordHeader(b: Uint8Array, p: number): boolean {
+  return b[p] >= CONTENT_CHANGE_CIPHER_SPEC && b[p] <= CONTENT_APPLICATION_DATA &&
+    b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR;
+}
+
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
   for (let i = a; i < b; i++) s += String.fromCharCode(buf[i]);
@@ -95,22 +105,9 @@ export function createTlsPlugin(): ProtocolPlugin {
     cipher = -1,
     supported = -1;
   let sni0 = -1, sni1 = -1, alpn0 = -1, alpn1 = -1;
-  // Hellos waiting for their next segments; `completed`: the packet classify() last accepted
-  // completed one (parse() then reads the whole record from the assembly).
-  const assembly = new HelloAssembly();
-  let completed = false;
-  // classify() changes the assembly, and may be asked twice about one packet (extraction,
-  // then the protocol path): the packet it last changed it for, and its answer.
-  let seenBuf: Uint8Array | null = null, seenNumber = -1, seenOffset = -1, seenSeq = -1;
-  let seenAnswer = false;
-  const remember = (v: PacketView, answer: boolean) => {
-    seenBuf = v.buf;
-    seenNumber = v.number;
-    seenOffset = v.payloadOffset;
-    seenSeq = v.tcpSeq;
-    seenAnswer = answer;
-    return answer;
-  };
+  // Set while the engine reads a handshake record of a stream direction that has sent
+  // ChangeCipherSpec: encrypted, whatever its bytes look like.
+  let streamEncrypted = false;
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
   return {
     id: 102,
@@ -118,52 +115,17 @@ export function createTlsPlugin(): ProtocolPlugin {
     description: "Transport Layer Security records; ClientHello and ServerHello fields",
     layer: "application",
     classify(v: PacketView): boolean {
-      if (
-        v.buf === seenBuf && v.number === seenNumber && v.payloadOffset === seenOffset &&
-        v.tcpSeq === seenSeq
-      ) {
-        completed = seenAnswer; // accepted only when it completed a hello
-        return seenAnswer;
-      }
-      completed = false;
       if ((v.layers & Layer.TCP) === 0 || v.payloadOffset < 0) return false;
-      if (assembly.waiting > 0) {
-        // A segment continuing a hello: TLS when it completes the record (the segments before
-        // are parts of it, as tshark shows them).
-        const i = assembly.find(v);
-        if (i >= 0) return remember(v, completed = assembly.add(i, v));
-      }
-      if (v.payloadLength < MIN_PAYLOAD) return false;
-      const b = v.buf, p = v.payloadOffset;
-      if (
-        !(b[p] >= CONTENT_CHANGE_CIPHER_SPEC && b[p] <= CONTENT_APPLICATION_DATA &&
-          b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR)
-      ) return false;
-      const length = RECORD_HEADER_LEN + ((b[p + 3] << 8) | b[p + 4]);
-      const type = v.payloadLength > RECORD_HEADER_LEN ? b[p + RECORD_HEADER_LEN] : -1;
-      const hello = b[p] === CONTENT_HANDSHAKE && (type === CLIENT_HELLO || type === SERVER_HELLO);
-      if (
-        hello && length > v.payloadLength && length <= MAX_RECORD &&
-        v.payloadLength === declaredPayload(v)
-      ) {
-        // The segment carried all it had, and the record goes on in the next ones.
-        assembly.open(v, length);
-        return remember(v, false);
-      }
-      return true;
+      return v.payloadLength >= MIN_PAYLOAD && isRecordHeader(v.buf, v.payloadOffset);
     },
     parse(v: PacketView): boolean {
-      let p = v.payloadOffset, have = v.payloadLength;
+      const p = v.payloadOffset, have = v.payloadLength;
       buf = v.buf;
-      if (completed) {
-        buf = assembly.record;
-        p = 0;
-        have = buf.length;
-      }
       const end = Math.min(p + have, p + RECORD_HEADER_LEN + u16(p + 3));
       contentType = buf[p];
       recordVersion = u16(p + 1);
-      hsType = contentType === CONTENT_HANDSHAKE && plainHandshake(buf, p + RECORD_HEADER_LEN, end)
+      hsType = contentType === CONTENT_HANDSHAKE && !streamEncrypted &&
+          plainHandshake(buf, p + RECORD_HEADER_LEN, end)
         ? buf[p + RECORD_HEADER_LEN]
         : -1;
       cipher = supported = helloVersion = -1;
@@ -248,5 +210,26 @@ export function createTlsPlugin(): ProtocolPlugin {
         return out.length ? out.join(",") : undefined;
       },
     },
+    stream: recordFraming({
+      headerLength: RECORD_HEADER_LEN,
+      maxLength: MAX_RECORD,
+      recordLength: (b, o) =>
+        isRecordHeader(b, o) ? RECORD_HEADER_LEN + ((b[o + 3] << 8) | b[o + 4]) : -1,
+      claim(_stream, b, o, n) {
+        if (n < RECORD_HEADER_LEN) return n >= 3 && !isRecordHeader(b, o) ? false : undefined;
+        return isRecordHeader(b, o);
+      },
+      record(ctx, b, o, n) {
+        const st = ctx.state as RecordState;
+        const type = b[o];
+        streamEncrypted = st.mark === SENT_CHANGE_CIPHER_SPEC && type === CONTENT_HANDSHAKE;
+        try {
+          ctx.message(b, o, n);
+        } finally {
+          streamEncrypted = false;
+        }
+        if (type === CONTENT_CHANGE_CIPHER_SPEC) st.mark = SENT_CHANGE_CIPHER_SPEC;
+      },
+    }),
   };
 }

@@ -393,7 +393,10 @@ export class TcpReassembler {
 
   #create(hash: number, w: Uint32Array, forward: boolean, flags: number): number {
     if (this.stats.open >= this.#max && this.#head >= 0) {
+      const frame = this.#frame;
+      this.#frame = 0;
       this.#close(this.#head, "evicted");
+      this.#frame = frame;
       this.stats.evicted++;
     }
     let slot: number;
@@ -483,13 +486,16 @@ export class TcpReassembler {
   }
 
   #expire(sec: number, nsec: number): void {
-    const idle = this.#idle;
+    const idle = this.#idle, frame = this.#frame;
+    // Streams that end here were not ended by the packet being processed: no frame.
+    this.#frame = 0;
     while (this.#head >= 0) {
       const h = this.#head;
-      if (elapsedNs(this.#lastSec[h], this.#lastNsec[h], sec, nsec) <= idle) return;
+      if (elapsedNs(this.#lastSec[h], this.#lastNsec[h], sec, nsec) <= idle) break;
       this.#close(h, "idle");
       this.stats.expired++;
     }
+    this.#frame = frame;
   }
 
   // ---- one direction ----

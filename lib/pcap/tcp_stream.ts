@@ -58,7 +58,8 @@ export class TcpStream {
   sec = 0;
   /** Capture time of the packet being processed: nanoseconds within the second. */
   nsec = 0;
-  /** Number of the packet being processed (0 at `finish`). */
+  /** Number of the packet being processed (0 when no packet ended the stream: `finish`, idle
+   * expiry, eviction). */
   frame = 0;
   /** Payload bytes taken in order so far, each once: retransmissions and gaps not included. */
   bytes = 0;

@@ -117,3 +117,31 @@ export function engineRows(
   forEachPacketInBytes(bytes, (v) => engine.process(v));
   return rows;
 }
+
+/**
+ * `tshark -T fields` with preferences (`-o name:value`), e.g. the out-of-order reassembly that
+ * tshark leaves off by default. One row per packet, fields split at `;`.
+ */
+export async function tsharkRows(
+  path: string,
+  fields: string[],
+  prefs: string[] = ["tcp.reassemble_out_of_order:TRUE"],
+): Promise<string[][]> {
+  const out = await new Deno.Command("tshark", {
+    args: [
+      "-r",
+      path,
+      ...prefs.flatMap((p) => ["-o", p]),
+      "-T",
+      "fields",
+      "-E",
+      "separator=;",
+      ...fields.flatMap((f) => ["-e", f]),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+    l.split(";")
+  );
+}

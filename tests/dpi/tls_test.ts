@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hasProgram, tsharkFields } from "../_fixtures.ts";
 import { createDefaultRegistry, createTlsPlugin, DpiEngine } from "../../lib/dpi/mod.ts";
 import { decodePacket, forEachPacketInBytes, PacketView, PcapWriter } from "../../lib/pcap/mod.ts";
-import { buildPacket } from "../../lib/testing/mod.ts";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 import fc from "fast-check";
 import { clientHello, engineRows, tempCapture, viewOf } from "./_packets.ts";
 
@@ -115,32 +115,47 @@ function helloSegments(cuts: number[], flow: { src?: string; srcPort?: number } 
   }));
 }
 
-Deno.test("createTlsPlugin() reassembles a ClientHello over three segments and reports it on the last", () => {
+/** Runs the segments through an engine; the rows of `tls.sni`, `tls.alpn` and the paths. */
+function throughEngine(
+  segments: PacketSpec[],
+  options: { reassemble?: boolean } = {},
+): { rows: string[][]; paths: string[] } {
+  const w = new PcapWriter({});
+  segments.forEach((p) => w.writePacket(buildPacket(p)));
+  const engine = new DpiEngine({ reassemble: options.reassemble });
+  const rows: string[][] = [];
+  const paths: string[] = [];
+  engine.subscribe(["tls.sni", "tls.alpn", "tls.handshake_type"], (values, v) => {
+    rows.push([String(v.number), ...values.map((x) => (x === undefined ? "" : String(x)))]);
+    paths.push(engine.protocolPath(v));
+  });
+  forEachPacketInBytes(w.toBytes(), (v) => engine.process(v));
+  engine.finish();
+  return { rows, paths };
+}
+
+Deno.test("the dpi engine reassembles a ClientHello over three segments and reports it on the last", () => {
   assert.ok(BIG_HELLO.length > 1460);
-  const tls = createTlsPlugin();
-  const [a, b, c] = helloSegments([700, 1400]).map(viewOf);
-  assert.equal(tls.classify(a), false); // part of a record: TCP only, as tshark shows it
-  assert.equal(tls.classify(b), false);
-  assert.ok(tls.classify(c) && tls.parse!(c));
-  assert.equal(tls.attributes.sni(c), "split.example.test");
-  assert.equal(tls.attributes.alpn(c), "h2,http/1.1");
-  assert.equal(tls.attributes.supported_version(c), 0x0304);
-  assert.equal(tls.attributes.handshake_type(c), 1);
-  // Asked again about the same packet (the protocol path after extraction): the same answer.
-  assert.equal(tls.classify(c), true);
+  const { rows, paths } = throughEngine(helloSegments([700, 1400]));
+  assert.deepEqual(rows, [
+    ["1", "", "", ""], // parts of a record: TCP only, as tshark shows them
+    ["2", "", "", ""],
+    ["3", "split.example.test", "h2,http/1.1", "1"],
+  ]);
+  assert.deepEqual(paths, ["eth:ip:tcp", "eth:ip:tcp", "eth:ip:tcp:tls"]);
 });
 
-Deno.test("createTlsPlugin() does not join segments of other flows, out of order, or repeated", () => {
-  const tls = createTlsPlugin();
-  const [a, b] = helloSegments([1000]).map(viewOf);
-  const [, otherFlow] = helloSegments([1000], { srcPort: 50001 }).map(viewOf);
-  assert.equal(tls.classify(a), false);
-  assert.equal(tls.classify(otherFlow), false); // no hello waits on that flow
-  const gap = viewOf({ ...helloSegments([1000, 1200])[2] }); // skips bytes 1000–1200
-  assert.equal(tls.classify(gap), false);
-  assert.equal(tls.classify(a), false); // a retransmitted first segment starts over
-  assert.ok(tls.classify(b) && tls.parse!(b));
-  assert.equal(tls.attributes.sni(b), "split.example.test");
+Deno.test("the dpi engine joins a hello's segments out of order and repeated, not across flows", () => {
+  const [a, b] = helloSegments([1000]);
+  const [otherA] = helloSegments([1000], { srcPort: 50001 });
+  const syn = { ...a, tcpFlags: 0x02, seq: 1000, payload: new Uint8Array(0) };
+  // After the SYN: the second part first, the first part of another flow, then the first part
+  // twice (the stream's start is known from the SYN, so the second part waits).
+  const { rows } = throughEngine([syn, b, otherA, a, a]);
+  assert.deepEqual(rows.map((r) => r[1]), ["", "", "", "split.example.test", ""]);
+  // Read packet by packet, the first segment starts a record but holds no SNI.
+  const single = throughEngine([a, b], { reassemble: false });
+  assert.deepEqual(single.rows.map((r) => r.slice(1)), [["", "", "1"], ["", "", ""]]);
 });
 
 Deno.test("createTlsPlugin() reads a hello cut by the snap length as far as the capture goes", () => {
