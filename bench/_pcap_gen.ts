@@ -2,8 +2,9 @@
  * Generates benchmark captures with the project's writer: a repeating mix of conversations so
  * that every correlation mode has work — a DNS query and its response (UDP), a relay pair (the
  * same payload in over UDP and out over TCP, echoed back by the server), and a TCP connection
- * with handshake, an HTTP request and response and the client's FIN. Ten packets per round; every round uses new ports,
- * DNS id and payload bytes.
+ * with handshake, an HTTP request and response and both FINs, with real sequence and
+ * acknowledgment numbers (so that stream reassembly has a stream to put together). Eleven
+ * packets per round; every round uses new ports, DNS id and payload bytes.
  *
  * @module
  */
@@ -44,6 +45,8 @@ function templates(bulk: number): Template[] {
   const C = "10.0.0.1", D = "10.0.0.53", R = "10.0.0.10", S = "10.0.0.20", W = "10.0.0.80";
   const PORT = 0xabcd; // patched per round (as two bytes 0xab 0xcd)
   const SER = "SSSSSSSS";
+  // Initial sequence numbers of the HTTP connection's client and server.
+  const ISN_C = 0x10000000, ISN_S = 0x20000000;
   const dns = (resp: boolean) =>
     new Uint8Array([
       0x12,
@@ -99,17 +102,77 @@ function templates(bulk: number): Template[] {
       },
       9000,
     ],
-    [{ src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x02 }, 2000],
-    [{ src: W, dst: C, proto: "tcp", srcPort: 80, dstPort: PORT, tcpFlags: 0x12 }, 20000],
     [
-      { src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x18, payload: req },
+      { src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x02, seq: ISN_C },
+      2000,
+    ],
+    [
+      {
+        src: W,
+        dst: C,
+        proto: "tcp",
+        srcPort: 80,
+        dstPort: PORT,
+        tcpFlags: 0x12,
+        seq: ISN_S,
+        ack: ISN_C + 1,
+      },
+      20000,
+    ],
+    [
+      {
+        src: C,
+        dst: W,
+        proto: "tcp",
+        srcPort: PORT,
+        dstPort: 80,
+        tcpFlags: 0x18,
+        seq: ISN_C + 1,
+        ack: ISN_S + 1,
+        payload: req,
+      },
       1000,
     ],
     [
-      { src: W, dst: C, proto: "tcp", srcPort: 80, dstPort: PORT, tcpFlags: 0x18, payload: res },
+      {
+        src: W,
+        dst: C,
+        proto: "tcp",
+        srcPort: 80,
+        dstPort: PORT,
+        tcpFlags: 0x18,
+        seq: ISN_S + 1,
+        ack: ISN_C + 1 + req.length,
+        payload: res,
+      },
       30000,
     ],
-    [{ src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x11 }, 1000],
+    [
+      {
+        src: C,
+        dst: W,
+        proto: "tcp",
+        srcPort: PORT,
+        dstPort: 80,
+        tcpFlags: 0x11,
+        seq: ISN_C + 1 + req.length,
+        ack: ISN_S + 1 + res.length,
+      },
+      1000,
+    ],
+    [
+      {
+        src: W,
+        dst: C,
+        proto: "tcp",
+        srcPort: 80,
+        dstPort: PORT,
+        tcpFlags: 0x11,
+        seq: ISN_S + 1 + res.length,
+        ack: ISN_C + 2 + req.length,
+      },
+      1000,
+    ],
   ];
   return specs.map(([spec, gapNs]) => {
     const bytes = buildPacket(spec);

@@ -10,6 +10,8 @@
 import type { TcpStream } from "../pcap/tcp_stream.ts";
 import type { StreamContext, StreamFraming } from "./plugin.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** How to find the messages of a protocol in its stream. */
 export interface RecordFormat {
   /** Bytes of the header that holds the length. */
@@ -34,7 +36,7 @@ export class RecordState {
   /** Bytes to drop before the next message (the rest of a message cut by a gap). */
   skip = 0;
   /** The message being collected. */
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   /** Bytes of it collected. */
   have = 0;
   /** Its length, once its header is complete; -1 before. */

@@ -62,8 +62,10 @@ interface Sub {
   plugins: Int32Array;
   extract: ((v: PacketView) => AttributeValue)[];
   values: AttributeValue[];
-  /** Values gathered from the messages of the packet being processed (stream plugins). */
+  /** Values gathered from the messages of the packets fed to the reassembly (stream plugins). */
   gathered: AttributeValue[];
+  /** The feed number each gathered value belongs to (older ones are absent). */
+  gatheredFeed: Float64Array;
   handler: AttributeHandler;
   requireAny: boolean;
 }
@@ -111,9 +113,15 @@ export class DpiEngine {
   #reassemblyOptions: ReassemblyOptions;
   #streams = false;
   #reassembler: TcpReassembler | null = null;
+  #dispatch: StreamDispatch | null = null;
   #isStream: Uint8Array = new Uint8Array(0);
-  /** Messages each plugin completed in the packet being processed. */
+  /** Per plugin: 1 when a subscription reads it (its messages are then extracted). */
+  #wanted: Uint8Array = new Uint8Array(0);
+  /** Messages each plugin completed, and the feed they belong to (older counts are 0). */
   #messages: Int32Array = new Int32Array(0);
+  #messagesFeed: Float64Array = new Float64Array(0);
+  /** Packets fed to the reassembly so far: each fed packet's number. */
+  #feeds = 0;
   #flow = new FlowPacket();
   #messageView = new PacketView();
   /** The packet being fed to the reassembler (messages are reported on it). */
@@ -162,23 +170,30 @@ export class DpiEngine {
       this.#pathNames.clear();
       this.#isStream = Uint8Array.from(list, (p) => (p.stream !== undefined ? 1 : 0));
       this.#messages = new Int32Array(list.length);
+      this.#messagesFeed = new Float64Array(list.length).fill(-1);
+      this.#wanted = new Uint8Array(list.length);
       if (this.#reassembler !== null) {
         // Streams already claimed keep their plugin indexes: start over with the new list.
         this.#reassembler.finish();
         this.#reassembler = null;
+        this.#dispatch = null;
       }
     }
   }
 
-  /** Whether some subscription reads a plugin with stream framing. */
+  /** Which plugins subscriptions read, and whether one of them has stream framing. */
   #updateStreams(): void {
-    let any = false;
+    const wanted = this.#wanted;
+    wanted.fill(0);
     for (const sub of this.#subs) {
-      for (let k = 0; k < sub.plugins.length; k++) {
-        if (this.#isStream[sub.plugins[k]] === 1) any = true;
-      }
+      for (let k = 0; k < sub.plugins.length; k++) wanted[sub.plugins[k]] = 1;
     }
-    this.#streams = this.#reassemble && any;
+    const offered: number[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      if (wanted[i] === 1 && this.#isStream[i] === 1) offered.push(i);
+    }
+    this.#streams = this.#reassemble && offered.length > 0;
+    this.#dispatch?.offerTo(offered);
   }
 
   /**
@@ -212,6 +227,7 @@ export class DpiEngine {
       extract,
       values: new Array(attributes.length).fill(undefined),
       gathered: new Array(attributes.length).fill(undefined),
+      gatheredFeed: new Float64Array(attributes.length).fill(-1),
       handler,
       requireAny: options.requireAny ?? false,
     };
@@ -266,8 +282,9 @@ export class DpiEngine {
       for (let k = 0; k < values.length; k++) {
         let val: AttributeValue = undefined;
         const pi = sub.plugins[k];
-        if (streamed && isStream[pi] === 1) val = sub.gathered[k];
-        else if (this.#applies(pi, view)) {
+        if (streamed && isStream[pi] === 1) {
+          if (sub.gatheredFeed[k] === this.#feeds) val = sub.gathered[k];
+        } else if (this.#applies(pi, view)) {
           try {
             val = sub.extract[k](view);
           } catch {
@@ -300,11 +317,11 @@ export class DpiEngine {
         this.#plugins,
         (pi, d, b, o, n) => this.#onMessage(pi, d, b, o, n),
       );
+      this.#dispatch = dispatch;
+      this.#updateStreams();
       this.#reassembler = new TcpReassembler({ ...this.#reassemblyOptions, handler: dispatch });
     }
-    const subs = this.#subs;
-    for (let s = 0; s < subs.length; s++) subs[s].gathered.fill(undefined);
-    this.#messages.fill(0);
+    this.#feeds++; // values gathered for earlier packets no longer count
     this.#flow.readView(view);
     this.#current = view;
     try {
@@ -327,6 +344,10 @@ export class DpiEngine {
       return;
     }
     this.messages++;
+    if (this.#messagesFeed[pi] !== this.#feeds) {
+      this.#messagesFeed[pi] = this.#feeds;
+      this.#messages[pi] = 0;
+    }
     this.#messages[pi]++;
     const mv = messageView(view, d.stream, this.#messageView, bytes, offset, length);
     const plugin = this.#plugins[pi];
@@ -353,8 +374,10 @@ export class DpiEngine {
           this.protocolErrors++;
         }
         if (val === undefined) continue;
-        const had = sub.gathered[k];
-        sub.gathered[k] = had === undefined ? val : `${fieldText(had)},${fieldText(val)}`;
+        if (sub.gatheredFeed[k] !== this.#feeds) {
+          sub.gatheredFeed[k] = this.#feeds;
+          sub.gathered[k] = val;
+        } else sub.gathered[k] = `${fieldText(sub.gathered[k]!)},${fieldText(val)}`;
       }
     }
   }
@@ -382,7 +405,8 @@ export class DpiEngine {
     for (let i = 0; i < apps.length; i++) {
       const app = apps[i];
       if (fed && app.stream !== undefined) {
-        if (this.#messages[this.#plugins.indexOf(app)] > 0) return app;
+        const pi = this.#plugins.indexOf(app);
+        if (this.#messagesFeed[pi] === this.#feeds && this.#messages[pi] > 0) return app;
         continue;
       }
       try {

@@ -10,9 +10,9 @@
  */
 import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
-import { HTTP_METHOD_MAX_PREFIX, httpMessageKind } from "../pcap/http_method.ts";
-import { HttpFramer } from "../pcap/http_framer.ts";
-import type { ProtocolPlugin } from "./plugin.ts";
+import { httpMessageKind } from "../pcap/http_method.ts";
+import { HttpFramer, mayStartHttpMessage } from "../pcap/http_framer.ts";
+import type { ProtocolPlugin, StreamContext } from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */
 const HTTP_1 = new TextEncoder().encode("HTTP/1.");
@@ -35,6 +35,21 @@ function isHeader(buf: Uint8Array, p: number, length: number, lower: string): bo
 function find(buf: Uint8Array, byte: number, from: number, to: number): number {
   for (let i = from; i < to; i++) if (buf[i] === byte) return i;
   return -1;
+}
+
+/** Stream directions' framers kept for reuse. */
+const MAX_POOLED_FLOWS = 1024;
+
+/** One direction of a reassembled HTTP stream: its framer and where its messages go. */
+class HttpFlow {
+  readonly framer: HttpFramer = new HttpFramer();
+  ctx: StreamContext | null = null;
+  peer: HttpFlow | null = null;
+  ended = false;
+
+  constructor() {
+    this.framer.onMessage = (head, offset, length) => this.ctx!.message(head, offset, length);
+  }
 }
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
@@ -67,6 +82,15 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
  * ```
  */
 export function createHttpPlugin(): ProtocolPlugin {
+  // Framers of stream directions, reused by later streams once both directions ended.
+  const flows: HttpFlow[] = [];
+  const release = (flow: HttpFlow) => {
+    flow.framer.reset();
+    flow.peer = null;
+    flow.ctx = null;
+    flow.ended = false;
+    if (flows.length < MAX_POOLED_FLOWS) flows.push(flow);
+  };
   let buf: Uint8Array = new Uint8Array(0);
   let request = false;
   // request: [method, uri, version]; response: [version, status, reason] — as offsets
@@ -166,29 +190,32 @@ export function createHttpPlugin(): ProtocolPlugin {
       },
     },
     stream: {
-      claim(_stream, b, o, n) {
-        if (httpMessageKind(b, o, n) !== 0) return true;
-        if (n >= HTTP_METHOD_MAX_PREFIX) return false;
-        // Too short to tell: a prefix of a method or of "HTTP/" (upper-case letters, '-', '/').
-        for (let i = o; i < o + n; i++) {
-          const c = b[i];
-          if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x2f)) return false;
-        }
-        return undefined;
-      },
+      claim: (_stream, b, o, n) => mayStartHttpMessage(b, o, n),
       open(ctx) {
-        const framer = new HttpFramer();
-        framer.onMessage = (head, length) => ctx.message(head, 0, length);
+        const flow = flows.pop() ?? new HttpFlow();
+        flow.ctx = ctx;
         const peer = ctx.peerState;
-        if (peer instanceof HttpFramer) {
-          framer.peer = peer;
-          peer.peer = framer;
+        if (peer instanceof HttpFlow) {
+          flow.peer = peer;
+          peer.peer = flow;
+          flow.framer.peer = peer.framer;
+          peer.framer.peer = flow.framer;
         }
-        ctx.state = framer;
+        ctx.state = flow;
       },
-      data: (ctx, b, o, n) => (ctx.state as HttpFramer).data(b, o, n),
-      gap: (ctx, n) => (ctx.state as HttpFramer).gap(n),
-      end: (ctx) => (ctx.state as HttpFramer).end(),
+      data: (ctx, b, o, n) => (ctx.state as HttpFlow).framer.data(b, o, n),
+      gap: (ctx, n) => (ctx.state as HttpFlow).framer.gap(n),
+      end(ctx) {
+        const flow = ctx.state as HttpFlow;
+        flow.framer.end();
+        flow.ended = true;
+        // The later of the two directions to end lets both serve later streams.
+        const peer = flow.peer;
+        if (peer !== null && peer.ended) {
+          release(flow);
+          release(peer);
+        }
+      },
     },
     session: {
       init: () => ({ requests: 0, responses: 0 }),

@@ -37,6 +37,9 @@ export const FLOW_COLUMNS: readonly string[] = [
   "rtt",
   "duration_ns",
   "rtt_ns",
+  "orig_data_bytes",
+  "resp_data_bytes",
+  "missed_bytes",
 ];
 
 /** Options for {@linkcode formatFlow}. */
@@ -115,6 +118,9 @@ function flowValues(s: FlowSession, options: FlowFormatOptions): RecordValue[] {
     s.rttNs < 0 ? null : seconds(s.rttNs),
     duration,
     s.rttNs < 0 ? null : s.rttNs,
+    s.origDataBytes < 0 ? null : s.origDataBytes,
+    s.respDataBytes < 0 ? null : s.respDataBytes,
+    s.missedBytes < 0 ? null : s.missedBytes,
   ];
 }
 
@@ -142,7 +148,7 @@ function flowValues(s: FlowSession, options: FlowFormatOptions): RecordValue[] {
  * assert.equal(rec["id.resp_h"], "8.8.8.8");
  * assert.deepEqual([rec.proto, rec.conn_state, rec.local_orig, rec.local_resp], ["udp", "SF", true, false]);
  * assert.equal(rec["dns.queries"], 1);
- * assert.equal(formatFlow(s, "csv").split(",").length, 24);
+ * assert.equal(formatFlow(s, "csv").split(",").length, 27);
  * ```
  */
 export function formatFlow(

@@ -90,6 +90,15 @@ export class FlowSession {
   origBytes = 0;
   /** Transport payload bytes from the responder. */
   respBytes = 0;
+  /**
+   * TCP payload bytes from the originator counted once (retransmissions left out, gaps not
+   * counted), when the table followed sequence numbers (`reassemble`); -1 otherwise.
+   */
+  origDataBytes: number = -1;
+  /** TCP payload bytes from the responder counted once; -1 when not followed. */
+  respDataBytes: number = -1;
+  /** TCP payload bytes both sides sent that the capture never saw (gaps); -1 when not followed. */
+  missedBytes: number = -1;
   /** IP bytes (headers included) from the originator. */
   origIpBytes = 0;
   /** IP bytes from the responder. */

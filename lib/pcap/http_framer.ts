@@ -43,6 +43,7 @@ const M_OTHER = 0, M_HEAD = 1, M_CONNECT = 2;
 
 const CH_LF = 0x0a, CH_CR = 0x0d, CH_SPACE = 0x20, CH_TAB = 0x09, CH_COLON = 0x3a;
 const CH_SEMICOLON = 0x3b;
+const EMPTY = new Uint8Array(0);
 /** The longest chunk-size line kept (the size and its extensions). */
 const MAX_CHUNK_LINE = 1024;
 /** Status codes of responses without a body. */
@@ -68,10 +69,12 @@ export class HttpFramer {
   /** Called when a message's first byte arrives. */
   onStart: ((kind: number) => void) | null = null;
   /**
-   * Called when a message has ended (its body skipped): `head[0, length)` holds its start line
-   * and headers, valid during the call only.
+   * Called when a message has ended (its body skipped): `head[offset, offset + length)` holds
+   * its start line and headers — in the bytes given to `data` when the whole message came in
+   * one call, else in the framer's own buffer — valid during the call only.
    */
-  onMessage: ((head: Uint8Array, length: number, kind: number) => void) | null = null;
+  onMessage: ((head: Uint8Array, offset: number, length: number, kind: number) => void) | null =
+    null;
   /** The last message's kind ({@linkcode HTTP_REQUEST} or {@linkcode HTTP_RESPONSE}). */
   kind = 0;
   /** The last response's status code (0 for a request). */
@@ -85,20 +88,24 @@ export class HttpFramer {
 
   #state = S_SYNC;
   #max: number;
-  #head: Uint8Array = new Uint8Array(512);
+  /** The framer's own head buffer (made when a message's head or body spans `data` calls). */
+  #own: Uint8Array = EMPTY;
+  /** Bytes of head collected in `#own` while the headers are not complete. */
   #headLength = 0;
+  /** The complete head: `#hb[#ho, #ho + #hl)`, in the caller's bytes or in `#own`. */
+  #hb: Uint8Array = EMPTY;
+  #ho = 0;
+  #hl = 0;
   /** Whether the header line being read is empty so far (a CR at most). */
   #lineEmpty = false;
   /** Whether the message's kind is known and `onStart` was called. */
   #started = false;
   /** Body or chunk bytes still to skip. */
   #remaining = 0;
-  #line: Uint8Array = new Uint8Array(64);
+  #line: Uint8Array = EMPTY;
   #lineLength = 0;
   /** What this direction's requests ask, oldest first, until their responses come. */
-  #asked: number[] = [];
-  /** Whether the next bytes may start a message (a segment start, or a message's end). */
-  #atStart = true;
+  #asked: number[] | null = null;
 
   /**
    * @param options {@linkcode HttpFramerOptions}.
@@ -116,13 +123,19 @@ export class HttpFramer {
    * @param length How many.
    */
   data(bytes: Uint8Array, offset: number, length: number): void {
-    let p = offset;
+    const p = offset;
     const end = offset + length;
     if (this.#state === S_SYNC) {
       // Only a segment start may start a message after bytes that could not be read.
       if (!this.#startsMessage(bytes, p, length)) return;
       this.#begin();
     }
+    this.#consume(bytes, p, end);
+    // A message whose head lies in the caller's bytes and whose body goes on: keep the head.
+    if (this.#hb === bytes && this.#hl > 0 && this.#state !== S_HEAD) this.#keepHead();
+  }
+
+  #consume(bytes: Uint8Array, p: number, end: number): void {
     while (p < end) {
       switch (this.#state) {
         case S_HEAD:
@@ -200,21 +213,33 @@ export class HttpFramer {
     this.#state = S_SYNC;
   }
 
-  /** Whether `bytes[p, p + n)` may be the start of a message (or too short to tell). */
+  /**
+   * Makes the framer as new (for reuse by another stream), keeping its buffers.
+   */
+  reset(): void {
+    this.peer = null;
+    this.kind =
+      this.status =
+      this.bodyLength =
+      this.messages =
+      this.lost =
+        0;
+    this.#state = S_SYNC;
+    this.#headLength =
+      this.#hl =
+      this.#remaining =
+      this.#lineLength =
+        0;
+    if (this.#asked !== null) this.#asked.length = 0;
+  }
+
   #startsMessage(bytes: Uint8Array, p: number, n: number): boolean {
-    if (httpMessageKind(bytes, p, n) !== 0) return true;
-    if (n >= HTTP_METHOD_MAX_PREFIX) return false;
-    // Too short to tell: a prefix of "HTTP/" or of a method (upper-case letters and '-').
-    for (let i = p; i < p + n; i++) {
-      const c = bytes[i];
-      if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x2f)) return false;
-    }
-    return n > 0;
+    return mayStartHttpMessage(bytes, p, n) !== false;
   }
 
   #begin(): void {
     this.#state = S_HEAD;
-    this.#headLength = 0;
+    this.#headLength = this.#hl = 0;
     this.#lineEmpty = false;
     this.#started = false;
     this.bodyLength = 0;
@@ -224,56 +249,87 @@ export class HttpFramer {
 
   /** Collects header bytes; on the blank line that ends them, decides how the body is framed. */
   #headBytes(bytes: Uint8Array, p: number, end: number): number {
-    // Copy up to the end of the bytes or the headers' end (an empty line), whichever is first.
-    let i = p, done = false, empty = this.#lineEmpty;
-    for (; i < end; i++) {
-      const c = bytes[i];
-      if (c === CH_LF) {
-        if (empty) {
-          i++;
-          done = true;
-          break;
-        }
-        empty = true;
-      } else if (c !== CH_CR) empty = false;
+    // Up to the end of the bytes or the headers' end (an empty line), whichever is first: jump
+    // from line end to line end (the native search is much faster than a byte loop).
+    let i = end, done = false;
+    let lineStart = p, empty = this.#lineEmpty;
+    for (;;) {
+      const lf = bytes.indexOf(CH_LF, lineStart);
+      if (lf < 0 || lf >= end) {
+        // The line goes on in the next bytes: still empty only if it holds at most a CR.
+        const n = end - lineStart;
+        this.#lineEmpty = empty && (n === 0 || (n === 1 && bytes[lineStart] === CH_CR));
+        break;
+      }
+      const n = lf - lineStart;
+      if (empty && (n === 0 || (n === 1 && bytes[lineStart] === CH_CR))) {
+        i = lf + 1;
+        done = true;
+        break;
+      }
+      lineStart = lf + 1;
+      empty = true;
     }
-    this.#lineEmpty = empty;
     const n = i - p;
     if (this.#headLength + n > this.#max) {
       this.#giveUp();
       return end;
     }
-    this.#append(bytes, p, n);
+    if (done && this.#headLength === 0) {
+      // The whole head is in these bytes: read it where it lies.
+      this.#hb = bytes;
+      this.#ho = p;
+      this.#hl = n;
+    } else {
+      this.#append(bytes, p, n);
+      this.#hb = this.#own;
+      this.#ho = 0;
+      this.#hl = this.#headLength;
+    }
     if (!this.#started) {
-      const kind = httpMessageKind(this.#head, 0, this.#headLength);
+      const kind = httpMessageKind(this.#hb, this.#ho, this.#hl);
       if (kind !== 0) {
         this.#started = true;
         if (this.onStart !== null) this.onStart(kind);
-      } else if (this.#headLength >= HTTP_METHOD_MAX_PREFIX || done) {
+      } else if (this.#hl >= HTTP_METHOD_MAX_PREFIX || done) {
         this.#giveUp();
         return end;
       }
     }
-    if (done) this.#headersDone();
+    if (done) {
+      this.#headLength = 0;
+      this.#headersDone();
+    }
     return i;
   }
 
   #append(bytes: Uint8Array, p: number, n: number): void {
-    if (this.#headLength + n > this.#head.length) {
-      let size = this.#head.length * 2;
+    if (this.#headLength + n > this.#own.length) {
+      let size = Math.max(this.#own.length * 2, 512);
       while (size < this.#headLength + n) size *= 2;
       const grown = new Uint8Array(Math.min(size, Math.max(this.#max, this.#headLength + n)));
-      grown.set(this.#head.subarray(0, this.#headLength));
-      this.#head = grown;
+      grown.set(this.#own.subarray(0, this.#headLength));
+      this.#own = grown;
     }
-    this.#head.set(bytes.subarray(p, p + n), this.#headLength);
+    this.#own.set(bytes.subarray(p, p + n), this.#headLength);
     this.#headLength += n;
+  }
+
+  /** Copies a complete head out of the caller's bytes, which are valid only during `data`. */
+  #keepHead(): void {
+    const n = this.#hl;
+    const from = this.#hb, at = this.#ho;
+    this.#headLength = 0;
+    this.#append(from, at, n);
+    this.#headLength = 0;
+    this.#hb = this.#own;
+    this.#ho = 0;
   }
 
   /** The start line and headers are complete: how is the body framed? */
   #headersDone(): void {
-    const h = this.#head, n = this.#headLength;
-    const kind = httpMessageKind(h, 0, n);
+    const h = this.#hb, o = this.#ho, n = o + this.#hl;
+    const kind = httpMessageKind(h, o, this.#hl);
     if (kind === 0) {
       this.#giveUp();
       return;
@@ -281,7 +337,7 @@ export class HttpFramer {
     this.kind = kind;
     let contentLength = -1, chunked = false, badLength = false;
     // Headers: one per line after the start line.
-    let lineStart = indexOf(h, CH_LF, 0, n) + 1;
+    let lineStart = indexOf(h, CH_LF, o, n) + 1;
     while (lineStart > 0 && lineStart < n) {
       let lineEnd = indexOf(h, CH_LF, lineStart, n);
       if (lineEnd < 0) lineEnd = n;
@@ -305,20 +361,20 @@ export class HttpFramer {
       lineStart = lineEnd + 1;
     }
     if (kind === HTTP_REQUEST) {
-      const m = httpMethodLength(h, 0, n);
-      const asked = m === 4 && same(h, HEAD)
+      const m = httpMethodLength(h, o, this.#hl);
+      const asked = m === 4 && same(h, o, HEAD)
         ? M_HEAD
-        : m === 7 && same(h, CONNECT)
+        : m === 7 && same(h, o, CONNECT)
         ? M_CONNECT
         : M_OTHER;
-      this.#asked.push(asked);
+      (this.#asked ??= []).push(asked);
       if (chunked) this.#chunked();
       else if (badLength) this.#giveUp();
       else if (contentLength > 0) this.#body(contentLength);
       else this.#done();
       return;
     }
-    const status = statusCode(h, n);
+    const status = statusCode(h, o, n);
     this.status = status;
     if (status >= 100 && status < 200) {
       // Interim: no body, and the request still waits for its final response.
@@ -349,7 +405,7 @@ export class HttpFramer {
     const peer = this.peer;
     if (peer === null) return M_OTHER;
     const asked = peer.#asked;
-    return asked.length > 0 ? asked.shift()! : M_OTHER;
+    return asked !== null && asked.length > 0 ? asked.shift()! : M_OTHER;
   }
 
   #body(length: number): void {
@@ -366,7 +422,7 @@ export class HttpFramer {
   #giveUp(): void {
     this.lost++;
     this.#state = S_SYNC;
-    this.#headLength = 0;
+    this.#headLength = this.#hl = 0;
   }
 
   /** Reads chunk-size, chunk-end and trailer lines. */
@@ -377,7 +433,7 @@ export class HttpFramer {
       const n = Math.min(stop - p, MAX_CHUNK_LINE - this.#lineLength);
       if (n > 0) {
         if (this.#lineLength + n > this.#line.length) {
-          const grown = new Uint8Array(MAX_CHUNK_LINE);
+          const grown = new Uint8Array(this.#line.length === 0 ? 64 : MAX_CHUNK_LINE);
           grown.set(this.#line.subarray(0, this.#lineLength));
           this.#line = grown;
         }
@@ -419,22 +475,42 @@ export class HttpFramer {
 
   #emit(): void {
     this.messages++;
-    if (this.onMessage !== null) this.onMessage(this.#head, this.#headLength, this.kind);
+    if (this.onMessage !== null) this.onMessage(this.#hb, this.#ho, this.#hl, this.kind);
   }
 
   /** The next bytes must start a message (checked in `data`). */
   #next(): void {
     this.#state = S_NEXT;
-    this.#headLength = 0;
+    this.#headLength = this.#hl = 0;
   }
+}
+
+/**
+ * Whether `bytes[p, p + n)` starts an HTTP/1.x message: `true`, `false`, or `undefined` when the
+ * bytes are too few to tell (a prefix of `HTTP/` or of a method).
+ *
+ * @param bytes The buffer.
+ * @param p Where the bytes start.
+ * @param n How many.
+ * @returns Whether a message starts there, or `undefined`.
+ */
+export function mayStartHttpMessage(bytes: Uint8Array, p: number, n: number): boolean | undefined {
+  if (httpMessageKind(bytes, p, n) !== 0) return true;
+  if (n >= HTTP_METHOD_MAX_PREFIX || n === 0) return false;
+  // Upper-case letters, '-' and '/' only.
+  for (let i = p; i < p + n; i++) {
+    const c = bytes[i];
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x2f)) return false;
+  }
+  return undefined;
 }
 
 const HEAD = Uint8Array.of(0x48, 0x45, 0x41, 0x44);
 const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54);
 
-/** Whether `h` starts with `token`, byte for byte (methods are case-sensitive). */
-function same(h: Uint8Array, token: Uint8Array): boolean {
-  for (let i = 0; i < token.length; i++) if (h[i] !== token[i]) return false;
+/** Whether `h[o …]` starts with `token`, byte for byte (methods are case-sensitive). */
+function same(h: Uint8Array, o: number, token: Uint8Array): boolean {
+  for (let i = 0; i < token.length; i++) if (h[o + i] !== token[i]) return false;
   return true;
 }
 
@@ -455,9 +531,9 @@ function decimal(b: Uint8Array, from: number, to: number): number {
   return n;
 }
 
-/** The status code of a status line in `h[0, n)` (`HTTP/1.1 200 OK`), or 0. */
-function statusCode(h: Uint8Array, n: number): number {
-  const sp = indexOf(h, CH_SPACE, 0, n);
+/** The status code of a status line in `h[o, n)` (`HTTP/1.1 200 OK`), or 0. */
+function statusCode(h: Uint8Array, o: number, n: number): number {
+  const sp = indexOf(h, CH_SPACE, o, n);
   if (sp < 0 || sp + 4 > n) return 0;
   const code = decimal(h, sp + 1, sp + 4);
   return code < 0 ? 0 : code;

@@ -17,6 +17,7 @@ import { addHistoryLetter, historyText } from "./_conn_history.ts";
 import * as history from "./_conn_history.ts";
 import * as numbers from "./_protocol_numbers.ts";
 import { elapsedNs } from "./_time.ts";
+import { TcpReassembler } from "./tcp_reassembler.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not bindings imported from
 // another module.
@@ -70,6 +71,14 @@ export interface SessionTableOptions {
   classify?: (p: FlowPacket) => string;
   /** Per-session hooks whose attributes end up in {@linkcode FlowSession.attributes}. */
   hooks?: SessionTableHooks;
+  /**
+   * Follow each TCP direction's sequence numbers (a `TcpReassembler` that only counts) to fill
+   * {@linkcode FlowSession.origDataBytes}, `respDataBytes` and `missedBytes`: payload bytes
+   * once, without retransmissions, and bytes never seen (default `false`).
+   */
+  reassemble?: boolean;
+  /** With `reassemble`: most bytes of sequence bookkeeping held out of order (default 64 MiB). */
+  maxReassemblyMemory?: number;
 }
 
 const STATES: readonly TcpState[] = ["", "SYN", "established", "FIN", "RST"];
@@ -195,6 +204,12 @@ export class SessionTable {
   #pathCache = new Map<number, number>();
   #lastPathKey = -1;
   #lastPathId = 0;
+  /** With `reassemble`: the counting reassembler, and each session's connection in it. */
+  #tcp: TcpReassembler | null = null;
+  #tcpSlot = new Int32Array(0);
+  #tcpNumber = new Float64Array(0);
+  /** 1 when the reassembler's originator is the session's responder. */
+  #tcpFlip = new Uint8Array(0);
 
   /**
    * Creates an empty table.
@@ -211,6 +226,15 @@ export class SessionTable {
     this.#onClose = options.onClose ?? (() => {});
     this.#classify = options.classify ?? guessService;
     this.#hooks = options.hooks ?? null;
+    if (options.reassemble === true) {
+      // The table decides when sessions end: the reassembler never expires or evicts on its own.
+      this.#tcp = new TcpReassembler({
+        idleTimeoutNs: Infinity,
+        maxConnections: Infinity,
+        maxMemory: options.maxReassemblyMemory,
+        keepEnded: true,
+      });
+    }
     this.#grow(1024);
   }
 
@@ -242,6 +266,9 @@ export class SessionTable {
     this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
     this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n), -1);
     this.#next = grow(this.#next, cap, (n) => new Int32Array(n), -1);
+    this.#tcpSlot = grow(this.#tcpSlot, cap, (n) => new Int32Array(n), -1);
+    this.#tcpNumber = grow(this.#tcpNumber, cap, (n) => new Float64Array(n));
+    this.#tcpFlip = grow(this.#tcpFlip, cap, (n) => new Uint8Array(n));
     this.#chain = new Int32Array(cap).fill(-1);
     let nb = 16;
     while (nb < cap * 2) nb *= 2;
@@ -300,6 +327,7 @@ export class SessionTable {
     this.#live[slot] = 0;
     this.stats.open--;
     const s = this.#record(slot);
+    if (this.#tcp !== null) this.#tcpCounts(slot, s);
     if (this.#hooks !== null) {
       const attrs = this.#hooks.close(this.#hookState[slot]);
       this.#hookState[slot] = undefined;
@@ -437,8 +465,10 @@ export class SessionTable {
         this.#pathId[slot] = this.#path(p, id);
       }
     }
-    if (isTcp) this.#tcp(slot, p, flags, fromOrig);
-    else if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
+    if (isTcp) {
+      this.#tcpState(slot, p, flags, fromOrig);
+      if (this.#tcp !== null) this.#follow(slot, p, fromOrig);
+    } else if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
     if (this.#hooks !== null) this.#hooks.packet(this.#hookState[slot], p, fromOrig);
     return slot;
   }
@@ -467,7 +497,35 @@ export class SessionTable {
     return id;
   }
 
-  #tcp(slot: number, p: FlowPacket, flags: number, fromOrig: boolean): void {
+  /** Feeds a TCP packet to the counting reassembler; remembers the session's connection. */
+  #follow(slot: number, p: FlowPacket, fromOrig: boolean): void {
+    const tcp = this.#tcp!;
+    const ts = tcp.push(p);
+    if (ts < 0) return;
+    const number = tcp.connectionAt(ts);
+    if (ts !== this.#tcpSlot[slot] || number !== this.#tcpNumber[slot]) {
+      this.#tcpSlot[slot] = ts;
+      this.#tcpNumber[slot] = number;
+      this.#tcpFlip[slot] = tcp.lastFromOrig === fromOrig ? 0 : 1;
+    }
+  }
+
+  /** Reads a closing session's counts from the reassembler and ends its connection there. */
+  #tcpCounts(slot: number, s: FlowSession): void {
+    const tcp = this.#tcp!, ts = this.#tcpSlot[slot];
+    this.#tcpSlot[slot] = -1;
+    if (ts < 0 || tcp.connectionAt(ts) !== this.#tcpNumber[slot]) return;
+    const flip = this.#tcpFlip[slot] === 1;
+    let c = tcp.counts(ts, !flip);
+    s.origDataBytes = c.bytes;
+    s.missedBytes = c.missed;
+    c = tcp.counts(ts, flip);
+    s.respDataBytes = c.bytes;
+    s.missedBytes += c.missed;
+    tcp.close(ts);
+  }
+
+  #tcpState(slot: number, p: FlowPacket, flags: number, fromOrig: boolean): void {
     const b = this.#bytes, bo = slot * B_WORDS, n = this.#numbers, no = slot * N_WORDS;
     if (fromOrig) b[bo + B_ORIG_FLAGS] |= flags;
     else b[bo + B_RESP_FLAGS] |= flags;
@@ -544,6 +602,7 @@ export class SessionTable {
     this.#serviceId[slot] = 0;
     p.service = "";
     this.#pathId[slot] = this.#path(p, 0);
+    this.#tcpSlot[slot] = -1;
     const bk = hash & this.#mask;
     this.#chain[slot] = this.#buckets[bk];
     this.#buckets[bk] = slot;

@@ -15,16 +15,31 @@
 import type { FlowPacket } from "./flow_packet.ts";
 import { TcpFlag } from "./packet_view.ts";
 import { MISSING, SegmentList } from "./_segment_list.ts";
-import { TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
-import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
+import { position, TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
+import { canonicalize, type CanonicalKey, newCanonicalKey } from "./_flow_key.ts";
 import * as flowKey from "./_flow_key.ts";
 import * as numbers from "./_protocol_numbers.ts";
 import { elapsedNs } from "./_time.ts";
+import * as tables from "./_stream_tables.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not imported bindings.
-const { KEY_ADDR_A, KEY_ADDR_B, KEY_FAMILY_PROTO, KEY_PORTS, KEY_WORDS } = flowKey;
+const { KEY_WORDS } = flowKey;
 const { IPPROTO_TCP } = numbers;
 const { ACK, FIN, RST, SYN } = TcpFlag;
+const {
+  D_BASE,
+  D_BYTES,
+  D_FIN,
+  D_MISSED,
+  D_NEXT,
+  D_NEXT_SEQ,
+  D_RETRANSMITTED,
+  D_WORDS,
+  F_DATA,
+  F_ENDED,
+  F_FIN,
+  F_SEEN,
+} = tables;
 const SYN_ACK = SYN | ACK;
 
 /** Which copy of a byte seen twice with different content is kept: the first or the last. */
@@ -47,6 +62,12 @@ export interface TcpReassemblerOptions {
   idleTimeoutNs?: number;
   /** Most connections at once (default 1,000,000); the least recently active ends beyond it. */
   maxConnections?: number;
+  /**
+   * Keep a connection whose two streams ended (FIN, RST) until {@linkcode TcpReassembler.close}
+   * or idle expiry, with its counts (default `false`: it is let go at once, and a bare ACK or RST
+   * that follows is ignored).
+   */
+  keepEnded?: boolean;
 }
 
 /** Counters of a {@linkcode TcpReassembler}. */
@@ -93,30 +114,6 @@ export interface TcpStreamCounts {
 const TWO_32 = 4294967296;
 /** Most ranges one stream direction holds out of order; beyond, it skips holes. */
 const MAX_RANGES = 4096;
-
-// Numbers per direction (Float64Array `#dir`, direction `d` at `d * D_WORDS`); direction
-// `slot * 2` is sent by endpoint A of the canonical key, `slot * 2 + 1` by endpoint B.
-/** The sequence number of stream offset 0 (the ISN + 1, or the first sequence number seen). */
-const D_BASE = 0;
-/** Stream offset of the next byte due. */
-const D_NEXT = 1;
-/** Stream offset of the FIN (valid with {@linkcode F_FIN}). */
-const D_FIN = 2;
-/** Payload bytes taken in order. */
-const D_BYTES = 3;
-/** Payload bytes seen more than once. */
-const D_RETRANSMITTED = 4;
-/** Payload bytes never seen. */
-const D_MISSED = 5;
-const D_WORDS = 6;
-
-// Flags per direction (Uint8Array `#flags`).
-/** The base sequence number is known. */
-const F_SEEN = 1;
-/** A FIN was seen; its offset is in {@linkcode D_FIN}. */
-const F_FIN = 2;
-/** The stream ended. */
-const F_ENDED = 4;
 
 /**
  * Puts TCP segments back into streams. Feed it every packet's flow facts with
@@ -182,7 +179,15 @@ export class TcpReassembler {
   #maxStream: number;
   #idle: number;
   #max: number;
+  #keepEnded: boolean;
   #key = newCanonicalKey();
+  // The last IPv4 connection a packet went to, and that packet's direction.
+  #hitSlot = -1;
+  #hitSide = 0;
+  #hitSrc = 0;
+  #hitDst = 0;
+  #hitSport = 0;
+  #hitDport = 0;
   #counts: TcpStreamCounts = { bytes: 0, retransmitted: 0, missed: 0 };
   // Slots.
   #cap = 0;
@@ -206,7 +211,20 @@ export class TcpReassembler {
   #dir = new Float64Array(0);
   #flags = new Uint8Array(0);
   #lists: (SegmentList | null)[] = [];
-  #streams: (TcpStream | null)[] = [];
+  /** The handler's state of each direction. */
+  #states: unknown[] = [];
+  /** The one stream object handed to the handler, pointed at a direction before each call. */
+  #cursor = new TcpStream();
+  /** The tables the stream object reads (updated as they grow). */
+  #tables: tables.StreamTables = {
+    keys: this.#keys,
+    dir: this.#dir,
+    flags: this.#flags,
+    number: this.#number,
+    origIsA: this.#origIsA,
+  };
+  /** Idle expiry is checked once per second of capture time: the last second checked. */
+  #checkedSec = NaN;
   /** Directions holding ranges out of order, in the order they started waiting. */
   #waiting = new Set<number>();
   #pool: SegmentList[] = [];
@@ -233,6 +251,7 @@ export class TcpReassembler {
     this.#maxStream = positive("maxStreamMemory", options.maxStreamMemory ?? 4 * 1024 * 1024);
     this.#idle = positive("idleTimeoutNs", options.idleTimeoutNs ?? 300e9);
     this.#max = positive("maxConnections", options.maxConnections ?? 1_000_000);
+    this.#keepEnded = options.keepEnded ?? false;
     this.#grow(256);
   }
 
@@ -249,11 +268,35 @@ export class TcpReassembler {
     this.#sec = p.sec;
     this.#nsec = p.nsec;
     this.#frame = p.frame;
-    if (this.#head >= 0 && this.#idle !== Infinity) this.#expire(p.sec, p.nsec);
-    const key = canonicalize(p, this.#key);
-    let slot = this.#find(key.hash, key.words);
+    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+      this.#checkedSec = p.sec;
+      this.#expire(p.sec, p.nsec);
+    }
     const flags = p.tcpFlags;
-    const side = key.forward ? 0 : 1;
+    // Packets of a connection come in bursts: the last IPv4 connection is checked first.
+    let slot = -1, side = 0;
+    const src = p.src[0], dst = p.dst[0], sport = p.sport, dport = p.dport;
+    if (p.family === 4 && this.#hitSlot >= 0 && this.#live[this.#hitSlot] === 1) {
+      if (
+        src === this.#hitSrc && dst === this.#hitDst && sport === this.#hitSport &&
+        dport === this.#hitDport
+      ) {
+        slot = this.#hitSlot;
+        side = this.#hitSide;
+      } else if (
+        src === this.#hitDst && dst === this.#hitSrc && sport === this.#hitDport &&
+        dport === this.#hitSport
+      ) {
+        slot = this.#hitSlot;
+        side = this.#hitSide ^ 1;
+      }
+    }
+    let key: CanonicalKey | null = null;
+    if (slot < 0) {
+      key = canonicalize(p, this.#key);
+      slot = this.#find(key.hash, key.words);
+      side = key.forward ? 0 : 1;
+    }
     if (slot >= 0 && (flags & SYN_ACK) === SYN) {
       // A SYN with a new initial sequence number: the ports were reused.
       const d = slot * 2 + side;
@@ -265,12 +308,32 @@ export class TcpReassembler {
         slot = -1;
       }
     }
-    if (slot < 0) slot = this.#create(key.hash, key.words, key.forward, flags);
-    else this.#touch(slot);
+    if (slot < 0) {
+      // A bare ACK or a RST carries no stream byte: it starts nothing (it often follows the end
+      // of a connection already let go).
+      if (p.tcpLen === 0 && (flags & (SYN | FIN)) === 0) return -1;
+      key ??= canonicalize(p, this.#key);
+      slot = this.#create(key.hash, key.words, key.forward, flags);
+    } else this.#touch(slot);
+    if (p.family === 4) {
+      this.#hitSlot = slot;
+      this.#hitSide = side;
+      this.#hitSrc = src;
+      this.#hitDst = dst;
+      this.#hitSport = sport;
+      this.#hitDport = dport;
+    }
     this.#lastSec[slot] = p.sec;
     this.#lastNsec[slot] = p.nsec;
-    this.lastFromOrig = (this.#origIsA[slot] === 1) === key.forward;
+    this.lastFromOrig = (this.#origIsA[slot] === 1) === (side === 0);
     this.#segment(slot * 2 + side, p, flags);
+    if (
+      !this.#keepEnded && (this.#flags[slot * 2] & F_ENDED) !== 0 &&
+      (this.#flags[slot * 2 + 1] & F_ENDED) !== 0
+    ) {
+      // Both streams ended: let the connection go (its streams go back to the pool).
+      this.#close(slot, "fin");
+    }
     return slot;
   }
 
@@ -348,8 +411,14 @@ export class TcpReassembler {
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
     for (let d = this.#lists.length; d < cap * 2; d++) {
       this.#lists.push(null);
-      this.#streams.push(null);
+      this.#states.push(undefined);
     }
+    const t = this.#tables;
+    t.keys = this.#keys;
+    t.dir = this.#dir;
+    t.flags = this.#flags;
+    t.number = this.#number;
+    t.origIsA = this.#origIsA;
     this.#chain = new Int32Array(cap).fill(-1);
     let nb = 16;
     while (nb < cap * 2) nb *= 2;
@@ -428,32 +497,42 @@ export class TcpReassembler {
     return slot;
   }
 
-  /** Makes the two streams of a new connection and asks the handler about each. */
+  /** Asks the handler about a new connection's two directions, the originator's first. */
   #openStreams(slot: number): void {
-    const keys = this.#keys, ko = slot * KEY_WORDS;
-    const a = new TcpStream(), b = new TcpStream();
-    a.peer = b;
-    b.peer = a;
-    const family = keys[ko + KEY_FAMILY_PROTO] >>> 8 === 6 ? 6 : 4;
-    const ports = keys[ko + KEY_PORTS];
-    for (let i = 0; i < 4; i++) {
-      a.src[i] = b.dst[i] = keys[ko + KEY_ADDR_A + i];
-      a.dst[i] = b.src[i] = keys[ko + KEY_ADDR_B + i];
-    }
-    a.srcPort = b.dstPort = ports >>> 16;
-    a.dstPort = b.srcPort = ports & 0xffff;
-    a.family = b.family = family;
-    a.connection = b.connection = this.#number[slot];
-    a.isOrig = this.#origIsA[slot] === 1;
-    b.isOrig = !a.isOrig;
-    this.#streams[slot * 2] = a;
-    this.#streams[slot * 2 + 1] = b;
     const handler = this.#handler!;
-    // The originator's direction first.
-    const [first, second] = a.isOrig ? [a, b] : [b, a];
-    for (const s of [first, second]) {
-      this.#stamp(s);
-      s.wantsData = handler.open(s) !== false;
+    const first = slot * 2 + (this.#origIsA[slot] === 1 ? 0 : 1);
+    this.#open(handler, first);
+    this.#open(handler, first ^ 1);
+  }
+
+  #open(handler: TcpStreamHandler, d: number): void {
+    this.#flags[d] |= F_DATA;
+    const s = this.#enter(d);
+    const wants = handler.open(s) !== false;
+    this.#leave(d, s);
+    if (!wants) this.#flags[d] &= ~F_DATA;
+  }
+
+  /** Points the stream object at direction `d` for a call about it. */
+  #enter(d: number): TcpStream {
+    const s = this.#cursor;
+    position(s, this.#tables, d);
+    s.state = this.#states[d];
+    s.peerState = this.#states[d ^ 1];
+    s.wantsData = (this.#flags[d] & F_DATA) !== 0;
+    s.sec = this.#sec;
+    s.nsec = this.#nsec;
+    s.frame = this.#frame;
+    return s;
+  }
+
+  /** Takes back what the handler may have changed: its state and whether it wants bytes. */
+  #leave(d: number, s: TcpStream): void {
+    this.#states[d] = s.state;
+    if (s.wantsData) this.#flags[d] |= F_DATA;
+    else if ((this.#flags[d] & F_DATA) !== 0) {
+      this.#flags[d] &= ~F_DATA;
+      this.#lists[d]?.dropData();
     }
   }
 
@@ -465,7 +544,7 @@ export class TcpReassembler {
         this.#release(d, list);
         this.#lists[d] = null;
       }
-      this.#streams[d] = null;
+      this.#states[d] = undefined;
     }
     const b = this.#hash[slot] & this.#mask;
     let c = this.#buckets[b];
@@ -503,9 +582,7 @@ export class TcpReassembler {
   /** The stream offset of sequence number `seq` in direction `d` (unwrapped near the next byte). */
   #offsetOf(d: number, seq: number): number {
     const dw = d * D_WORDS;
-    const next = this.#dir[dw + D_NEXT];
-    const expected = (this.#dir[dw + D_BASE] + next) % TWO_32;
-    return next + ((seq - expected) | 0);
+    return this.#dir[dw + D_NEXT] + ((seq - this.#dir[dw + D_NEXT_SEQ]) | 0);
   }
 
   #segment(d: number, p: FlowPacket, flags: number): void {
@@ -514,12 +591,12 @@ export class TcpReassembler {
     let seq = p.tcpSeq;
     if ((flags & SYN) !== 0) {
       if ((f & F_SEEN) === 0) {
-        dir[dw + D_BASE] = (seq + 1) >>> 0;
+        dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = (seq + 1) >>> 0;
         f |= F_SEEN;
       }
       seq = (seq + 1) >>> 0; // the SYN takes one sequence number
     } else if ((f & F_SEEN) === 0) {
-      dir[dw + D_BASE] = seq; // picked up mid-stream
+      dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = seq; // picked up mid-stream
       f |= F_SEEN;
     }
     this.#flags[d] = f;
@@ -597,8 +674,7 @@ export class TcpReassembler {
   ): void {
     let list = this.#lists[d];
     if (list === null) list = this.#lists[d] = this.#pool.pop() ?? new SegmentList();
-    const stream = this.#streams[d];
-    const keep = stream !== null && stream.wantsData;
+    const keep = (this.#flags[d] & (F_DATA | F_ENDED)) === F_DATA;
     const skip = from - origin;
     const heldCaptured = captured > skip ? Math.min(captured - skip, to - from) : 0;
     const before = list.memory;
@@ -699,11 +775,11 @@ export class TcpReassembler {
     const list = this.#lists[d];
     while (list !== null && list.count > 0) this.#skipHole(d);
     this.#flags[d] |= F_ENDED;
-    const s = this.#streams[d];
-    if (s !== null) {
-      this.#sync(s, d);
-      s.ended = true;
-      this.#handler!.end(s, reason);
+    const handler = this.#handler;
+    if (handler !== null) {
+      const s = this.#enter(d);
+      handler.end(s, reason);
+      this.#leave(d, s);
     }
   }
 
@@ -719,27 +795,36 @@ export class TcpReassembler {
   /** Hands over `length` bytes at the next offset (`bytes` null: not kept, only counted). */
   #deliver(d: number, bytes: Uint8Array | null, offset: number, length: number): void {
     const dw = d * D_WORDS;
-    const s = this.#streams[d];
-    if (s !== null && bytes !== null && s.wantsData && !s.ended) {
-      this.#sync(s, d);
+    if (bytes !== null && (this.#flags[d] & (F_DATA | F_ENDED)) === F_DATA) {
+      const s = this.#enter(d);
       this.#handler!.data(s, bytes, offset, length);
+      this.#leave(d, s);
     }
+    this.#advance(dw, length);
     this.#dir[dw + D_BYTES] += length;
-    this.#dir[dw + D_NEXT] += length;
     this.stats.bytes += length;
   }
 
   /** Reports `length` bytes at the next offset as never seen. */
   #gap(d: number, length: number): void {
     const dw = d * D_WORDS;
-    const s = this.#streams[d];
-    if (s !== null && s.wantsData && !s.ended) {
-      this.#sync(s, d);
+    if ((this.#flags[d] & (F_DATA | F_ENDED)) === F_DATA) {
+      const s = this.#enter(d);
       this.#handler!.gap(s, length);
+      this.#leave(d, s);
     }
+    this.#advance(dw, length);
     this.#dir[dw + D_MISSED] += length;
-    this.#dir[dw + D_NEXT] += length;
     this.stats.missed += length;
+  }
+
+  /** Moves a direction's next byte `length` bytes on. */
+  #advance(dw: number, length: number): void {
+    const dir = this.#dir;
+    dir[dw + D_NEXT] += length;
+    let seq = dir[dw + D_NEXT_SEQ] + length;
+    if (seq >= TWO_32) seq -= TWO_32 * Math.floor(seq / TWO_32);
+    dir[dw + D_NEXT_SEQ] = seq;
   }
 
   #retransmitted(d: number, length: number): void {
@@ -751,22 +836,6 @@ export class TcpReassembler {
     const st = this.stats;
     st.bufferedBytes += delta;
     if (st.bufferedBytes > st.peakBufferedBytes) st.peakBufferedBytes = st.bufferedBytes;
-  }
-
-  /** Brings a stream's position, counts and the current packet's time up to date. */
-  #sync(s: TcpStream, d: number): void {
-    const dw = d * D_WORDS;
-    s.offset = this.#dir[dw + D_NEXT];
-    s.bytes = this.#dir[dw + D_BYTES];
-    s.retransmitted = this.#dir[dw + D_RETRANSMITTED];
-    s.missed = this.#dir[dw + D_MISSED];
-    this.#stamp(s);
-  }
-
-  #stamp(s: TcpStream): void {
-    s.sec = this.#sec;
-    s.nsec = this.#nsec;
-    s.frame = this.#frame;
   }
 }
 

@@ -265,3 +265,38 @@ Deno.test("mxy pcap correlate prints 3000 ns for a 3,000 ns answer in a capture 
   assert.match(text.stdout, /^LATENCY: 3000 ns$/m);
   assert.equal(JSON.parse(jsonl.stdout).latency_ns, 3000);
 });
+
+Deno.test("mxy pcap correlate --mode http gives the latency to the first and the last byte", {
+  ignore: !LOOPBACK,
+}, async () => {
+  const jsonl = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed.pcapng`,
+    "--mode",
+    "http",
+    "--format",
+    "jsonl",
+    "--quiet",
+  );
+  assert.equal(jsonl.code, 0, jsonl.stderr);
+  const recs = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  // tshark's http.time for the two responses (frames 42 and 54), to the last byte.
+  assert.deepEqual(
+    recs.map((x) => [x.req_frame, x.res_frame, x.res_last_frame, x.latency_last_ns]),
+    [
+      [38, 40, 42, 3876522],
+      [50, 52, 54, 476033],
+    ],
+  );
+  assert.ok(recs.every((x) => x.latency_ns < x.latency_last_ns));
+  const text = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed.pcapng`,
+    "--mode",
+    "http",
+    "--quiet",
+  );
+  assert.match(text.stdout, /^LATENCY: \d+ ns \(last byte: 3876522 ns, frame 42\)$/m);
+});

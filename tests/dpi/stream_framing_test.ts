@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { hasProgram } from "../_fixtures.ts";
 import { Conversation, type Segment } from "./_conversation.ts";
 import { clientHello, dnsMessage, engineRows, tempCapture, tsharkRows } from "./_packets.ts";
-import type { PacketSpec } from "../../lib/testing/mod.ts";
+import fc from "fast-check";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
+import { DpiEngine } from "../../lib/dpi/mod.ts";
+import { forEachPacketInBytes, PcapWriter } from "../../lib/pcap/mod.ts";
 
 const TSHARK = hasProgram("tshark");
 
@@ -217,4 +220,62 @@ Deno.test({
       "22,20,22|16|",
     ]);
   },
+});
+
+Deno.test("DNS over TCP: every message is read once whatever the segmentation and order (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 0xffff }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (ids, cuts, order) => {
+        const framed: number[] = [];
+        for (const id of ids) {
+          const m = dnsMessage(id, `n${id}.example.test`);
+          framed.push(m.length >> 8, m.length & 255, ...m);
+        }
+        const c = new Conversation(new Uint8Array(framed), "", { serverPort: 53 });
+        const segs = c.cut(
+          "client",
+          [...new Set(cuts.map((x) => 1 + (x % (framed.length - 1))))].sort((a, b) => a - b),
+        );
+        // Shuffle all but the first segment (the stream's start is known from the SYN anyway).
+        for (let i = segs.length - 1; i > 0; i--) {
+          const j = (order[i % Math.max(order.length, 1)] ?? 0) % (i + 1);
+          [segs[i], segs[j]] = [segs[j], segs[i]];
+        }
+        const w = new PcapWriter({ nanos: true });
+        [...c.handshake(), ...segs.map((s) => c.packet(s)), ...c.fins()].forEach((p, i) =>
+          w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: i })
+        );
+        const engine = new DpiEngine();
+        const seen: number[] = [];
+        engine.subscribe(["dns.id"], (values) => {
+          if (values[0] !== undefined) seen.push(...String(values[0]).split(",").map(Number));
+        });
+        forEachPacketInBytes(w.toBytes(), (v) => engine.process(v));
+        engine.finish();
+        assert.deepEqual(seen, ids);
+        assert.equal(engine.messages, ids.length);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("the engine reassembles only for subscribed plugins with framing, and reports its counters", async () => {
+  const { path, bytes } = await tempCapture(dnsPackets());
+  await Deno.remove(path);
+  const plain = new DpiEngine();
+  plain.subscribe(["tcp.dst_port"], () => {});
+  forEachPacketInBytes(bytes, (v) => plain.process(v));
+  assert.equal(plain.reassembly, null);
+  assert.equal(plain.finish(), null);
+  const streams = new DpiEngine();
+  streams.subscribe(["dns.qname"], () => {});
+  forEachPacketInBytes(bytes, (v) => streams.process(v));
+  const stats = streams.finish()!;
+  assert.equal(stats.connections, 1);
+  assert.equal(streams.messages, 4);
+  assert.equal(stats.retransmitted, 0);
 });

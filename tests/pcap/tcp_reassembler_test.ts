@@ -247,7 +247,8 @@ Deno.test("TcpReassembler ends streams at FIN once every byte before it came, at
   const idle = seen.get("1:orig")!;
   assert.equal(idle.end, "idle");
   assert.equal(dec(idle.text), "??zz");
-  assert.equal(r.stats.expired, 2);
+  // The first connection was let go at its RST; only the second expired.
+  assert.deepEqual([r.stats.expired, r.stats.open], [1, 1]);
   r.finish();
   assert.equal(seen.get("2:orig")!.end, "finish");
 });
@@ -285,6 +286,27 @@ Deno.test("TcpReassembler without a handler counts payload bytes once, retransmi
   r.close(slot);
   assert.equal(r.connectionAt(slot), -1);
   assert.equal(r.stats.open, 0);
+});
+
+Deno.test("TcpReassembler lets a connection go once both streams ended, and ignores the bare ACK after", () => {
+  const { seen, handler } = recorder();
+  const r = new TcpReassembler({ handler });
+  const push = pusher(r);
+  push({ seq: 0, flags: SYN });
+  push({ seq: 1, payload: enc.encode("abc"), flags: FIN | ACK });
+  push({ seq: 0, flags: FIN | ACK, ack: 5, fromServer: true });
+  assert.deepEqual([seen.get("0:orig")!.end, seen.get("0:resp")!.end], ["fin", "fin"]);
+  assert.equal(r.stats.open, 0);
+  assert.equal(push({ seq: 5, flags: ACK, ack: 1 }), -1); // the last ACK starts nothing
+  assert.equal(r.stats.connections, 1);
+  // With keepEnded the connection and its counts stay until closed.
+  const kept = new TcpReassembler({ keepEnded: true });
+  const push2 = pusher(kept);
+  push2({ seq: 0, flags: SYN });
+  const slot = push2({ seq: 1, payload: enc.encode("abc"), flags: FIN | ACK });
+  push2({ seq: 0, flags: FIN | ACK, ack: 5, fromServer: true });
+  assert.equal(kept.stats.open, 1);
+  assert.equal(kept.counts(slot, true).bytes, 3);
 });
 
 Deno.test("TcpReassembler rejects bad bounds and policies", () => {
