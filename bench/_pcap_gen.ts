@@ -13,10 +13,15 @@ import { PcapWriter } from "../lib/pcap/mod.ts";
 
 /** Options for {@linkcode generateCapture}. */
 export interface GenerateOptions {
-  /** Packets to write (rounded up to whole rounds of 10). */
+  /** Packets to write (rounded up to whole rounds). */
   packets: number;
   /** Extra payload bytes on the HTTP response (default 0; large values make big files fast). */
   bulkBytes?: number;
+  /**
+   * Send the HTTP response in two segments, the second first (it waits for the first), and
+   * the request twice (a retransmission): work for stream reassembly (default `false`).
+   */
+  disorder?: boolean;
   /** Called now and then with the number of packets written. */
   progress?: (n: number) => void;
 }
@@ -41,7 +46,7 @@ function find(hay: Uint8Array, needle: Uint8Array): number[] {
   return out;
 }
 
-function templates(bulk: number): Template[] {
+function templates(bulk: number, disorder: boolean): Template[] {
   const C = "10.0.0.1", D = "10.0.0.53", R = "10.0.0.10", S = "10.0.0.20", W = "10.0.0.80";
   const PORT = 0xabcd; // patched per round (as two bytes 0xab 0xcd)
   const SER = "SSSSSSSS";
@@ -74,6 +79,27 @@ function templates(bulk: number): Template[] {
     ...enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${8 + bulk}\r\n\r\n${SER}`),
     ...new Uint8Array(bulk).fill(0x61),
   ]);
+  const request: Parameters<typeof buildPacket>[0] = {
+    src: C,
+    dst: W,
+    proto: "tcp",
+    srcPort: PORT,
+    dstPort: 80,
+    tcpFlags: 0x18,
+    seq: ISN_C + 1,
+    ack: ISN_S + 1,
+  };
+  const response: Parameters<typeof buildPacket>[0] = {
+    src: W,
+    dst: C,
+    proto: "tcp",
+    srcPort: 80,
+    dstPort: PORT,
+    tcpFlags: 0x18,
+    seq: ISN_S + 1,
+    ack: ISN_C + 1 + req.length,
+  };
+  const half = Math.floor(res.length / 2);
   const specs: [Parameters<typeof buildPacket>[0], number][] = [
     [{ src: C, dst: D, srcPort: PORT, dstPort: 53, payload: dns(false) }, 1000],
     [{ src: D, dst: C, srcPort: 53, dstPort: PORT, payload: dns(true) }, 40000],
@@ -119,34 +145,23 @@ function templates(bulk: number): Template[] {
       },
       20000,
     ],
-    [
-      {
-        src: C,
-        dst: W,
-        proto: "tcp",
-        srcPort: PORT,
-        dstPort: 80,
-        tcpFlags: 0x18,
-        seq: ISN_C + 1,
-        ack: ISN_S + 1,
-        payload: req,
-      },
-      1000,
-    ],
-    [
-      {
-        src: W,
-        dst: C,
-        proto: "tcp",
-        srcPort: 80,
-        dstPort: PORT,
-        tcpFlags: 0x18,
-        seq: ISN_S + 1,
-        ack: ISN_C + 1 + req.length,
-        payload: res,
-      },
-      30000,
-    ],
+    [{ ...request, payload: req }, 1000],
+    ...(disorder
+      ? [
+        [
+          { ...request, payload: req },
+          500,
+        ] as [Parameters<typeof buildPacket>[0], number],
+        [
+          { ...response, seq: ISN_S + 1 + half, payload: res.subarray(half) },
+          30000,
+        ] as [Parameters<typeof buildPacket>[0], number],
+        [
+          { ...response, payload: res.subarray(0, half) },
+          500,
+        ] as [Parameters<typeof buildPacket>[0], number],
+      ]
+      : [[{ ...response, payload: res }, 30000] as [Parameters<typeof buildPacket>[0], number]]),
     [
       {
         src: C,
@@ -210,7 +225,7 @@ export function generateCapture(
       bytes += chunk.length;
     },
   });
-  const tpl = templates(options.bulkBytes ?? 0);
+  const tpl = templates(options.bulkBytes ?? 0, options.disorder ?? false);
   const rounds = Math.ceil(options.packets / tpl.length);
   let sec = 1_800_000_000, nsec = 0;
   for (let r = 0; r < rounds; r++) {

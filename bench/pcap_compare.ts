@@ -271,10 +271,10 @@ interface WorkloadResult {
   rssMiB: number;
 }
 
-/** Runs one workload of bench/_pcap_workload.ts in a child process. */
-async function workload(name: string): Promise<WorkloadResult> {
+/** Runs one workload of bench/_pcap_workload.ts on a capture in a child process. */
+async function workload(name: string, on = file): Promise<WorkloadResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}bench/_pcap_workload.ts`, file, name, String(RUNS)],
+    args: ["run", "-A", `${ROOT}bench/_pcap_workload.ts`, on, name, String(RUNS)],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -304,6 +304,31 @@ for (const [name, what] of WORKLOADS) {
       (r.peakBufferedBytes > 0 ? `; peak held ${r.peakBufferedBytes} B` : ""),
   );
 }
+// The same mix with each HTTP response sent in two segments, the second first, and each request
+// twice: out-of-order bytes held, retransmissions dropped.
+const disorderFile = `${DATA}/bench-disorder-${PACKETS}.pcap`;
+const disorderGen = generateCapture(disorderFile, { packets: PACKETS, disorder: true });
+log(`${disorderFile}: ${disorderGen.packets} packets (responses out of order, requests twice)`);
+for (
+  const [name, what] of [
+    ["decode", "mxy read+decode, disordered capture"],
+    ["reassemble", "mxy read+decode+reassemble, disordered capture"],
+    ["fields-no-reassemble", "mxy DPI fields, packet by packet, disordered capture"],
+    ["fields", "mxy DPI fields, reassembled, disordered capture"],
+  ] as const
+) {
+  const r = await workload(name, disorderFile);
+  reassembly[`disorder-${name}`] = r;
+  reassemblyRows[`disorder-${name}`] = record(
+    what,
+    r.packets,
+    { wall: r.wallMs, cpu: r.cpuMs },
+    `child process; RSS ${r.rssMiB} MiB` +
+      (r.peakBufferedBytes > 0 ? `; peak held ${r.peakBufferedBytes} B` : ""),
+  );
+}
+await Deno.remove(disorderFile).catch(() => {});
+
 const fieldsRss: Record<string, number> = {};
 for (const reassemble of [true, false]) {
   const rss = await maxRssKiB(Deno.execPath(), [
@@ -427,6 +452,16 @@ const ratios = {
     reassemblyRows["fields-no-reassemble"].cpuPps,
     2,
   ),
+  disorder_reassemble_vs_decode_cpu: ratio(
+    reassemblyRows["disorder-reassemble"].cpuPps,
+    reassemblyRows["disorder-decode"].cpuPps,
+    2,
+  ),
+  disorder_fields_reassembled_vs_packet_by_packet_cpu: ratio(
+    reassemblyRows["disorder-fields"].cpuPps,
+    reassemblyRows["disorder-fields-no-reassemble"].cpuPps,
+    2,
+  ),
   sessions_counting_vs_sessions_cpu: ratio(
     reassemblyRows["sessions-reassemble"].cpuPps,
     reassemblyRows.sessions.cpuPps,
@@ -455,7 +490,12 @@ const lines = [
   `CPU-second (counting only ${ratios.reassemble_count_vs_decode_cpu}x); DPI fields reassembled / ` +
   `packet by packet ${ratios.fields_reassembled_vs_packet_by_packet_cpu}x (target >= 0.5x); ` +
   `sessions with counting / without ${ratios.sessions_counting_vs_sessions_cpu}x`,
-  `reassembly memory: peak held out of order ${reassembly.reassemble.peakBufferedBytes} B; ` +
+  `disordered capture: reassemble / decode ${ratios.disorder_reassemble_vs_decode_cpu}x, DPI ` +
+  `fields reassembled / packet by packet ${ratios.disorder_fields_reassembled_vs_packet_by_packet_cpu}x ` +
+  `per CPU-second`,
+  `reassembly memory: peak held out of order ${
+    reassembly["disorder-reassemble"].peakBufferedBytes
+  } B (disordered capture); ` +
   `mxy pcap fields max RSS ${fieldsRss.reassembled} MiB reassembled, ` +
   `${fieldsRss.packet_by_packet} MiB with --no-reassemble`,
   `load average at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +

@@ -1,18 +1,29 @@
 /**
  * The out-of-order part of one TCP stream direction: byte ranges of stream offsets seen beyond
  * the next byte due, sorted and never overlapping, each with its bytes (copied out of the
- * packet, as the packet's memory is reused), {@linkcode MISSING} (seen on the wire but cut by
- * the capture's snap length) or `null` (not kept: nobody reads this stream's bytes). Overlaps
- * are resolved on insertion by a policy: the first copy of a byte wins, or the last.
+ * packet into the list's own byte store, as the packet's memory is reused), marked
+ * {@linkcode MISSING} (seen on the wire but cut by the capture's snap length) or
+ * {@linkcode NOT_KEPT} (nobody reads this stream's bytes). Overlaps are resolved on insertion by
+ * a policy: the first copy of a byte wins, or the last. The store is one typed array per list,
+ * written from the front and reused once the list is empty (lists are pooled): holding a
+ * segment allocates nothing in the steady state.
  *
  * @module
  */
 
-/** Marks a range whose bytes the capture does not hold (cut by the snap length). */
-export const MISSING: Uint8Array = new Uint8Array(0);
+/** A range's bytes are in the store at its offset. */
+export const KEPT = 0;
+/** A range the capture does not hold (cut by the snap length): a gap when its turn comes. */
+export const MISSING = 1;
+/** A range whose bytes are not kept (the stream's bytes are not read): only counted. */
+export const NOT_KEPT = 2;
 
 /** Bytes of bookkeeping counted per stored range on top of its data, for memory budgets. */
 export const RANGE_OVERHEAD = 64;
+
+const EMPTY = new Uint8Array(0);
+/** The largest store a pooled list keeps. */
+const MAX_POOLED_STORE = 64 * 1024;
 
 /** Ranges of one stream direction waiting for the bytes before them. */
 export class SegmentList {
@@ -20,10 +31,16 @@ export class SegmentList {
   readonly starts: number[] = [];
   /** Stream offset after each range's last byte. */
   readonly ends: number[] = [];
-  /** Each range's bytes, {@linkcode MISSING}, or `null` when not kept. */
-  readonly data: (Uint8Array | null)[] = [];
+  /** Each range's kind: {@linkcode KEPT}, {@linkcode MISSING} or {@linkcode NOT_KEPT}. */
+  readonly kinds: number[] = [];
+  /** Where each kept range's first byte is in {@linkcode SegmentList.store}. */
+  readonly offsets: number[] = [];
+  /** The bytes of the kept ranges. */
+  store: Uint8Array = EMPTY;
   /** Bytes of memory held: kept data plus {@linkcode RANGE_OVERHEAD} per range. */
   memory = 0;
+  /** Where the next bytes go in the store. */
+  #top = 0;
 
   /** Number of ranges. */
   get count(): number {
@@ -56,12 +73,11 @@ export class SegmentList {
       // Trim or remove what the new range covers, keeping the parts outside it.
       let j = i;
       while (j < starts.length && starts[j] < end) {
-        const a = starts[j], b = ends[j];
+        const a = starts[j], b = ends[j], kind = this.kinds[j], at = this.offsets[j];
         overlap += Math.min(b, end) - Math.max(a, start);
-        const d = this.data[j];
         this.#remove(j);
-        if (b > end) this.#put(j, end, b, slice(d, end - a, b - a));
-        if (a < start) this.#put(j, a, start, slice(d, 0, start - a));
+        if (b > end) this.#put(j, end, b, kind, at + (end - a));
+        if (a < start) this.#put(j, a, start, kind, at);
         if (a < start) j++;
         if (b > end) j++;
       }
@@ -100,62 +116,115 @@ export class SegmentList {
   ): void {
     const capturedEnd = origin + captured;
     if (!keep) {
-      this.#put(i, a, b, null);
+      this.#put(i, a, b, NOT_KEPT, 0);
       return;
     }
     if (a >= capturedEnd) {
-      this.#put(i, a, b, MISSING);
+      this.#put(i, a, b, MISSING, 0);
       return;
     }
     if (b > capturedEnd) {
       // The captured head and the cut tail become two ranges.
-      this.#put(i, capturedEnd, b, MISSING);
+      this.#put(i, capturedEnd, b, MISSING, 0);
       b = capturedEnd;
     }
-    this.#put(i, a, b, buf.slice(off + (a - origin), off + (b - origin)));
+    const at = this.#room(b - a);
+    this.store.set(buf.subarray(off + (a - origin), off + (b - origin)), at);
+    this.#put(i, a, b, KEPT, at);
   }
 
-  #put(i: number, a: number, b: number, d: Uint8Array | null): void {
-    this.starts.splice(i, 0, a);
-    this.ends.splice(i, 0, b);
-    this.data.splice(i, 0, d);
-    this.memory += RANGE_OVERHEAD + (d === null ? 0 : d.length);
+  /** Where `n` more bytes fit in the store: after the last ones, moved up, or in a larger one. */
+  #room(n: number): number {
+    if (this.#top + n <= this.store.length) {
+      const at = this.#top;
+      this.#top += n;
+      return at;
+    }
+    // Move the kept ranges to the front of a store large enough for them and the new bytes.
+    let live = 0;
+    for (let k = 0; k < this.kinds.length; k++) {
+      if (this.kinds[k] === KEPT) live += this.ends[k] - this.starts[k];
+    }
+    let size = Math.max(this.store.length, 4096);
+    while (size < 2 * (live + n)) size *= 2;
+    const old = this.store;
+    const store = new Uint8Array(size);
+    let top = 0;
+    for (let k = 0; k < this.kinds.length; k++) {
+      if (this.kinds[k] !== KEPT) continue;
+      const len = this.ends[k] - this.starts[k];
+      store.set(old.subarray(this.offsets[k], this.offsets[k] + len), top);
+      this.offsets[k] = top;
+      top += len;
+    }
+    this.store = store;
+    this.#top = top + n;
+    return top;
+  }
+
+  #put(i: number, a: number, b: number, kind: number, at: number): void {
+    if (i === this.starts.length) {
+      // The common case: past every range held.
+      this.starts.push(a);
+      this.ends.push(b);
+      this.kinds.push(kind);
+      this.offsets.push(at);
+    } else {
+      this.starts.splice(i, 0, a);
+      this.ends.splice(i, 0, b);
+      this.kinds.splice(i, 0, kind);
+      this.offsets.splice(i, 0, at);
+    }
+    this.memory += RANGE_OVERHEAD + (kind === KEPT ? b - a : 0);
   }
 
   #remove(i: number): void {
-    const d = this.data[i];
-    this.memory -= RANGE_OVERHEAD + (d === null ? 0 : d.length);
+    this.memory -= RANGE_OVERHEAD + (this.kinds[i] === KEPT ? this.ends[i] - this.starts[i] : 0);
+    if (this.starts.length === 1) {
+      // The store is not reset here: a trimmed part of the range may be put back.
+      this.starts.length =
+        this.ends.length =
+        this.kinds.length =
+        this.offsets.length =
+          0;
+      return;
+    }
     this.starts.splice(i, 1);
     this.ends.splice(i, 1);
-    this.data.splice(i, 1);
+    this.kinds.splice(i, 1);
+    this.offsets.splice(i, 1);
   }
 
-  /** Removes the first range. */
+  /** Removes the first range (its turn came); the store is reused once none is left. */
   shift(): void {
     this.#remove(0);
+    if (this.starts.length === 0) this.#top = 0;
   }
 
   /** Drops the bytes kept (the stream's bytes are no longer read); the ranges stay. */
   dropData(): void {
-    const data = this.data;
-    for (let i = 0; i < data.length; i++) {
-      const d = data[i];
-      if (d !== null && d !== MISSING) {
-        this.memory -= d.length;
-        data[i] = null;
+    const kinds = this.kinds;
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] === KEPT) {
+        this.memory -= this.ends[i] - this.starts[i];
+        kinds[i] = NOT_KEPT;
       }
     }
   }
 
-  /** Removes every range. */
+  /** Removes every range (the store is kept for the next ranges). */
   clear(): void {
-    this.starts.length = this.ends.length = this.data.length = 0;
+    this.starts.length =
+      this.ends.length =
+      this.kinds.length =
+      this.offsets.length =
+        0;
     this.memory = 0;
+    this.#top = 0;
   }
-}
 
-/** `d[from, to)`, sharing memory; `null` and {@linkcode MISSING} stay what they are. */
-function slice(d: Uint8Array | null, from: number, to: number): Uint8Array | null {
-  if (d === null || d === MISSING) return d;
-  return d.subarray(from, to);
+  /** Lets a large store go (before the list is pooled), keeping a small one for reuse. */
+  shrink(): void {
+    if (this.store.length > MAX_POOLED_STORE) this.store = EMPTY;
+  }
 }

@@ -14,7 +14,7 @@
  */
 import type { FlowPacket } from "./flow_packet.ts";
 import { TcpFlag } from "./packet_view.ts";
-import { MISSING, SegmentList } from "./_segment_list.ts";
+import { MISSING, NOT_KEPT, SegmentList } from "./_segment_list.ts";
 import { position, TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
 import { canonicalize, type CanonicalKey, newCanonicalKey } from "./_flow_key.ts";
 import * as flowKey from "./_flow_key.ts";
@@ -694,10 +694,10 @@ export class TcpReassembler {
       if (a > next) break;
       const b = list.ends[0];
       if (b > next) {
-        const data = list.data[0];
-        if (data === MISSING) this.#gap(d, b - next);
-        else if (data === null) this.#deliver(d, null, 0, b - next);
-        else this.#deliver(d, data, next - a, b - next);
+        const kind = list.kinds[0];
+        if (kind === MISSING) this.#gap(d, b - next);
+        else if (kind === NOT_KEPT) this.#deliver(d, null, 0, b - next);
+        else this.#deliver(d, list.store, list.offsets[0] + (next - a), b - next);
       }
       const before = list.memory;
       list.shift();
@@ -786,6 +786,7 @@ export class TcpReassembler {
   #release(d: number, list: SegmentList): void {
     this.#memory(-list.memory);
     list.clear();
+    list.shrink();
     this.#waiting.delete(d);
     if (this.#pool.length < 1024) this.#pool.push(list);
   }

@@ -147,6 +147,39 @@ Deno.test("TcpReassembler hands over a stream once and in order whatever the seg
   );
 });
 
+Deno.test("TcpReassembler holds many kilobytes out of order through its byte store, either policy (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 5000, max: 40000 }),
+      fc.integer({ min: 16, max: 2000 }), // at most 2,500 segments held: within the bounds
+      fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+      fc.constantFrom<"first" | "last">("first", "last"),
+      (size, mss, order, overlap) => {
+        const data = Uint8Array.from({ length: size }, (_, i) => (i * 131 + 7) & 255);
+        const { seen, handler } = recorder();
+        const r = new TcpReassembler({ handler, overlap });
+        const push = pusher(r);
+        push({ seq: 99, flags: SYN });
+        const segs: number[] = [];
+        for (let a = 0; a < size; a += mss) segs.push(a);
+        // The first segment last: everything else waits for it.
+        const first = segs.shift()!;
+        for (let i = segs.length - 1; i > 0; i--) {
+          const j = order[i % order.length] % (i + 1);
+          [segs[i], segs[j]] = [segs[j], segs[i]];
+        }
+        for (const a of [...segs, first]) {
+          push({ seq: 100 + a, payload: data.subarray(a, Math.min(size, a + mss)) });
+        }
+        r.finish();
+        assert.deepEqual(seen.get("0:orig")!.text, [...data]);
+        assert.equal(r.stats.bufferedBytes, 0);
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
 Deno.test("TcpReassembler resolves conflicting overlaps by the policy: first or last copy wins", () => {
   for (
     const [policy, want] of [["first", "0123456789aaaaaBBBBBcccc"], [
