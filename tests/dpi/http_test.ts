@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHttpPlugin } from "../../lib/dpi/mod.ts";
-import { HTTP_METHODS, httpMessageKind } from "../../lib/pcap/http_method.ts";
+import { HTTP_METHODS } from "../../lib/pcap/http_method.ts";
 import { hasProgram, tsharkFields } from "../_fixtures.ts";
 import { engineRows, tempCapture, viewOf } from "./_packets.ts";
 
@@ -82,11 +82,10 @@ Deno.test("createHttpPlugin() does not claim other TCP payloads or UDP", () => {
   );
 });
 
-Deno.test("every registered method (RFC 9110, PATCH, WebDAV …) starts a request; case matters", () => {
+Deno.test("createHttpPlugin() reads a request of every registered method", () => {
   const http = createHttpPlugin();
   for (const method of HTTP_METHODS) {
     const line = enc.encode(`${method} /x HTTP/1.1\r\nHost: h\r\n\r\n`);
-    assert.equal(httpMessageKind(line, 0, line.length), 1, method);
     const v = viewOf({
       src: "10.0.0.1",
       dst: "10.0.0.2",
@@ -97,14 +96,7 @@ Deno.test("every registered method (RFC 9110, PATCH, WebDAV …) starts a reques
     assert.ok(http.classify(v) && http.parse!(v), method);
     assert.equal(http.attributes.method(v), method);
     assert.equal(http.attributes.request(v), true);
-    const lower = enc.encode(`${method.toLowerCase()} /x HTTP/1.1\r\n\r\n`);
-    assert.equal(httpMessageKind(lower, 0, lower.length), 0, method.toLowerCase());
   }
-  for (const text of ["HEA / HTTP/1.1", "HEADX / HTTP/1.1", "GET/ HTTP/1.1", "PRI * HTTP/2.0"]) {
-    assert.equal(httpMessageKind(enc.encode(text), 0, text.length), 0, text);
-  }
-  assert.equal(httpMessageKind(enc.encode("HTTP/1.1 200 OK"), 0, 15), 2);
-  assert.ok(HTTP_METHODS.includes("HEAD") && HTTP_METHODS.includes("PROPFIND"));
 });
 
 Deno.test({
