@@ -424,7 +424,7 @@ export class InstructionEmitter {
       } else if (op === CALL) {
         c = `${SPILL}if(callHelper(m,${k},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
       } else if (op === CALLX) {
-        c = `${SPILL}if(callx(m,${d},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+        c = `${SPILL}if(callx(m,l${d},h${d},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
       } else if (cls === CLASS_JMP) {
         if (dz && sz) {
           // Both high halves are zero: a 32-bit unsigned comparison decides (signed ones too,

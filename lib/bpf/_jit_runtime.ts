@@ -15,7 +15,14 @@ import { arsh64, HI, lsh64, mul64, rsh64, sdiv64, smod64, toBig, udiv64, umod64 
 const { LDXW, LDXH, LDXB, LDXDW, LDXSW, LDXSH } = EBPF;
 
 /** A load outside the hinted region: fully checked; returns the low half, high in `HI[0]`. */
-function slowLoad(m: Machine, pc: number, op: number, lo: number, hi: number, off: number): number {
+export function slowLoad(
+  m: Machine,
+  pc: number,
+  op: number,
+  lo: number,
+  hi: number,
+  off: number,
+): number {
   const size = accessBytes(op);
   const o = (lo >>> 0) + off;
   const g = hi;
@@ -52,7 +59,7 @@ function slowLoad(m: Machine, pc: number, op: number, lo: number, hi: number, of
 }
 
 /** A store outside the hinted region: fully checked, including read-only regions. */
-function slowStore(
+export function slowStore(
   m: Machine,
   pc: number,
   op: number,
@@ -81,9 +88,16 @@ function slowStore(
   }
 }
 
-/** `call %rN`: calls the helper whose id is in register `reg`. */
-function callx(m: Machine, reg: number, pc: number): number {
-  const lo = m.lo[reg], hi = m.hi[reg];
+/**
+ * `call %rN`: calls the helper whose id is the register's value (halves `lo`, `hi`).
+ *
+ * @param m The machine (its `lo`/`hi` must hold r1–r5).
+ * @param lo The register's low half.
+ * @param hi The register's high half.
+ * @param pc The slot (for errors).
+ * @returns 1 when the helper asked the program to stop, else 0.
+ */
+export function callx(m: Machine, lo: number, hi: number, pc: number): number {
   if (hi !== 0 || lo < 0) {
     throw new BpfError("helper", `Unknown helper 0x${toBig(lo, hi).toString(16)}`, { pc });
   }

@@ -4,8 +4,9 @@
  * - Programs: {@linkcode assemble} and {@linkcode disassemble} the text dialect of the
  *   bpf_conformance suite, {@linkcode decodeProgram}/{@linkcode encodeProgram} bytecode
  *   (RFC 9669), opcodes by name in {@linkcode EBPF}.
- * - Running: {@linkcode BpfInterpreter} and {@linkcode BpfJit} (compiled to JavaScript), with
- *   helpers from a {@linkcode HelperRegistry}, in a bounds-checked {@linkcode BpfMemory}.
+ * - Running: {@linkcode BpfInterpreter}, {@linkcode BpfJit} (compiled to JavaScript) and
+ *   {@linkcode BpfWasm} (compiled to WebAssembly), with helpers from a {@linkcode HelperRegistry},
+ *   in a bounds-checked {@linkcode BpfMemory}.
  * - The system around them: {@linkcode BpfVm} verifies programs ({@linkcode verifyProgram}) under
  *   a profile ({@linkcode getBpfProfile}: `cloud` or `embedded`), owns their maps
  *   ({@linkcode BpfMap}), and loads ELF objects from clang ({@linkcode loadElf});
@@ -34,6 +35,7 @@ export { HELPER_ID, type HelperContext, type HelperFunction, HelperRegistry } fr
 export type { BpfRunner, BpfRunOptions } from "./runner.ts";
 export { BpfInterpreter } from "./interpreter.ts";
 export { BpfJit, type BpfJitOptions } from "./jit.ts";
+export { BpfWasm, type BpfWasmOptions } from "./wasm.ts";
 export {
   type VerifyInput,
   type VerifyOptions,
