@@ -20,7 +20,7 @@ const { ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } 
 const { ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END } = EBPF;
 const { JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE } = EBPF;
 const { JMP_JLT, JMP_JLE, JMP_JSLT, JMP_JSLE } = EBPF;
-const { ATOMIC_FETCH, ATOMIC_CMPXCHG, CALL_SRC_LOCAL } = EBPF;
+const { ATOMIC_FETCH, ATOMIC_CMPXCHG, CALL_SRC_LOCAL, LDDW_SRC_IMM64 } = EBPF;
 const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, LDXSW, LDXSH, JA, JA32, CALL, CALLX, EXIT } = EBPF;
 const { FRAME_WORDS, FRAME_RETURN, FRAME_R6_LO, FRAME_R6_HI, FRAME_R7_LO, FRAME_R7_HI } =
   CALL_FRAME;
@@ -169,6 +169,8 @@ function cond32(op: number, d: number, b: string, bu: string): string {
 export class InstructionEmitter {
   #m: Machine;
   #hasCalls: boolean;
+  /** Read resolved `lddw` values (maps) from the machine at run time instead of folding them. */
+  #portable: boolean;
   /** Registers whose high half is known to be zero, tracked within a basic block. */
   #hz = new Uint8Array(11);
   /** The slot of the loop being emitted as a native loop, or -1. */
@@ -180,9 +182,10 @@ export class InstructionEmitter {
    * @param m The prepared program.
    * @param hasCalls Whether the program makes local calls.
    */
-  constructor(m: Machine, hasCalls: boolean) {
+  constructor(m: Machine, hasCalls: boolean, portable = false) {
     this.#m = m;
     this.#hasCalls = hasCalls;
+    this.#portable = portable;
   }
 
   /** Forgets what is known about the registers (at the start of a basic block). */
@@ -403,7 +406,9 @@ export class InstructionEmitter {
     } else if (cls === CLASS_STX) {
       c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
     } else if (cls === CLASS_LD) {
-      if (op === LDDW) {
+      if (op === LDDW && this.#portable && s !== LDDW_SRC_IMM64) {
+        c = `${D}=m.imm[${pc}];${DH}=m.imm2[${pc}];`;
+      } else if (op === LDDW) {
         c = `${D}=${i32(k)};${DH}=${i32(m.imm2[pc])};`;
       } else {
         c = `${SPILL}if(legacyLoad(m,${pc})){${RELOAD}${FINISH}}${RELOAD}`;
@@ -488,8 +493,10 @@ export class InstructionEmitter {
     } else if (cls === CLASS_LDX) {
       hz[d] = (op & MODE_MASK) === MODE_MEM && (op & SIZE_MASK) !== SIZE_DW ? 1 : 0;
     } else if (cls === CLASS_LD) {
-      if (op === LDDW) hz[d] = this.#m.imm2[pc] === 0 ? 1 : 0;
-      else hz[0] = 1;
+      if (op === LDDW) {
+        const folded = !this.#portable || this.#m.src[pc] === LDDW_SRC_IMM64;
+        hz[d] = folded && this.#m.imm2[pc] === 0 ? 1 : 0;
+      } else hz[0] = 1;
     } else if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) {
       if ((k & ATOMIC_FETCH) !== 0) hz[s] = 0;
       if (k === ATOMIC_CMPXCHG) hz[0] = 0;
