@@ -139,6 +139,13 @@ default:${SPILL}${count}=cnt;${depth}=depth;return pc;
 }}}`
   );
   const reset = `${count}=0;${depth}=0;`;
+  // Inlined array maps, by the slot of the lddw of their handle: fd (-1: not inlinable), the
+  // region of element 0, elements with numbered regions (0: none), value size, values.
+  let inlineMaps = "";
+  for (const p of emitter.inlineMaps) {
+    inlineMaps += `\nconst I${p}=(rt.IM&&rt.IM[${p}])||{fd:-1,base:0,n:0,size:0,view:null},` +
+      `I${p}F=I${p}.fd,I${p}B=I${p}.base,I${p}N=I${p}.n,I${p}S=I${p}.size,I${p}V=I${p}.view;`;
+  }
   // Portable code (an ahead-of-time artifact) carries its own table of chunks.
   let chunkTable = "";
   if (portable && chunks.length > 1) {
@@ -152,7 +159,7 @@ const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryF
 legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore}=rt;
 let {chunkOf}=rt;${chunkTable}
 const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
-const ST=new Float64Array(2);
+const ST=new Float64Array(2);${inlineMaps}
 ${fns.join("\n")}
 const C=[${chunks.map((_, i) => `c${i}`).join(",")}];
 ${

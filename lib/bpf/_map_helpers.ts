@@ -5,12 +5,49 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { HELPER_ID, type HelperRegistry } from "./helpers.ts";
+import { HELPER_ID, type HelperFunction, type HelperRegistry } from "./helpers.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfMemory } from "./memory.ts";
 
 /** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
 export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
+/** The high half of every map handle (`MAP_HANDLE_BASE >> 32`). */
+export const MAP_HANDLE_HI = 0x7fff0000;
+
+/** The maps behind each registered `map_lookup_elem`, so that engines can inline it. */
+const LOOKUPS = new WeakMap<HelperFunction, readonly BpfMap[]>();
+
+/**
+ * The maps (by fd) of a registry whose helper 1 is the `map_lookup_elem` of
+ * {@linkcode registerMapHelpers}, or `undefined` when helper 1 is something else. An engine may
+ * then do array lookups itself, with exactly the helper's results.
+ *
+ * @param helpers The registry.
+ * @returns The maps, or `undefined`.
+ */
+export function lookupMaps(helpers: HelperRegistry): readonly BpfMap[] | undefined {
+  const fn = helpers.get(HELPER_ID.MAP_LOOKUP_ELEM);
+  return fn === undefined ? undefined : LOOKUPS.get(fn);
+}
+
+/** Array maps with at most this many elements get their values' regions numbered in a row
+ * when a program is prepared, so that engines can compute a lookup's result. */
+export const INLINE_MAX_ENTRIES = 65536;
+
+/**
+ * Gives every value of an array map its memory region, in a row, unless it has more than
+ * {@linkcode INLINE_MAX_ENTRIES} elements (the regions of a lookup's results are then
+ * `region of element 0 + index` in every engine). Called when an `lddw` that refers to the map
+ * is resolved, before the program runs.
+ *
+ * @param map The map.
+ * @param memory The address space of the program being prepared.
+ * @returns Nothing.
+ */
+export function numberValueRegions(map: BpfMap, memory: BpfMemory): void {
+  if (map.type !== "array" || map.maxEntries > INLINE_MAX_ENTRIES) return;
+  for (let i = 0; i < map.maxEntries; i++) memory.addressOf(map.valueView(i));
+}
 
 /**
  * Registers `bpf_map_lookup_elem` (1), `bpf_map_update_elem` (2) and `bpf_map_delete_elem` (3)
@@ -36,11 +73,13 @@ export function registerMapHelpers(
     return m;
   };
   const key = (m: BpfMap, memory: BpfMemory, p: bigint) => memory.slice(p, m.keySize);
-  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
+  const lookup: HelperFunction = (r1, r2, _r3, _r4, _r5, ctx) => {
     const m = mapOf(r1);
     const s = m.findSlot(key(m, ctx.memory, r2), 0);
     return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
-  });
+  };
+  LOOKUPS.set(lookup, maps);
+  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", lookup);
   registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
     const m = mapOf(r1);
     const v = ctx.memory.slice(r3, m.valueSize);

@@ -15,7 +15,7 @@ import { BpfJit } from "./jit.ts";
 import { BpfWasm } from "./wasm.ts";
 import { type BpfMap, type BpfMapSpec, createBpfMap } from "./maps.ts";
 import { BpfMapPool } from "./map_pool.ts";
-import { MAP_HANDLE_BASE, registerMapHelpers } from "./_map_helpers.ts";
+import { MAP_HANDLE_BASE, numberValueRegions, registerMapHelpers } from "./_map_helpers.ts";
 import type { BpfMemory } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import {
@@ -470,12 +470,38 @@ export class BpfVm {
         if (m === undefined) {
           throw new BpfError("lddw", `lddw refers to map ${imm}, which does not exist`);
         }
+        numberValueRegions(m, memory);
         if (src === LDDW_SRC_MAP_BY_FD || src === LDDW_SRC_MAP_BY_IDX) {
           return MAP_HANDLE_BASE + BigInt(this.#maps.indexOf(m));
         }
         return memory.addressOf(m.valueView(0)) + BigInt(imm2);
       },
     };
+  }
+
+  /**
+   * Options for building an engine directly on this VM's helpers and maps (`lddw` of maps
+   * resolved as for loaded programs), for code that is not loaded through the verifier: trusted
+   * programs, benchmarks. The stack and call depth are the engines' defaults.
+   *
+   * @returns The helpers, the `lddw` resolver and the profile's budget.
+   * @example
+   * ```ts
+   * import { assemble, BpfJit, BpfVm, decodeProgram } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const vm = new BpfVm();
+   * const map = vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+   * const jit = new BpfJit(decodeProgram(assemble("lddw %r0, 0, map_value_fd\nstdw [%r0], 9\nmov %r0, 0\nexit")), vm.runOptions());
+   * jit.run();
+   * assert.equal(map.lookup(new Uint8Array(4))![0], 9);
+   * ```
+   */
+  runOptions(): BpfRunOptions {
+    const { helpers, lddw, budget } = this.#runOptions(
+      { frameStack: 0, callDepth: 1 } as VerifyReport,
+      (imm) => this.#maps[imm],
+    );
+    return { helpers, lddw, budget };
   }
 
   #guard(runner: BpfRunner, name: string, fallback: bigint | undefined): FaultGuard {

@@ -143,3 +143,48 @@ Deno.test("JIT runs with budgets beyond 2^31 and with code split into many funct
   assert.equal(j.executed, 3003);
   assert.throws(() => new BpfJit(p, { chunkChars: 0 }), RangeError);
 });
+
+Deno.test("JIT inlines array map lookups with exactly the helper's results, pointers included", async () => {
+  const { BpfVm } = await import("../../lib/bpf/vm.ts");
+  // Looks up key r2's byte 0 (set from mem[0]), adds 7 to the value and returns the pointer
+  // (so that the region numbers of the results are compared), or 1 when there is no element.
+  const src = `
+    ldxb %r6, [%r1]
+    stxw [%r10-4], %r6
+    lddw %r1, 0, map_fd
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, none
+    ldxdw %r1, [%r0]
+    add %r1, 7
+    stxdw [%r0], %r1
+    exit
+  none:
+    mov %r0, 1
+    exit`;
+  const results: Record<string, bigint[]> = {};
+  for (const engine of ["interpreter", "jit", "wasm"] as const) {
+    const vm = new BpfVm();
+    const map = vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4 });
+    const prog = vm.load(assemble(src), { engine, input: { kind: "packet", size: 4 } });
+    if (engine === "jit") assert.match((prog.runner as BpfJit).source, /if\(l1===I\d+F/);
+    const out: bigint[] = [];
+    for (const key of [2, 0, 3, 4, 9, 2]) out.push(prog.run(new Uint8Array([key])));
+    map.resize(10); // new elements: the engines fall back to the helper
+    for (const key of [9, 4, 2]) out.push(prog.run(new Uint8Array([key])));
+    out.push(map.lookup(new Uint8Array([2, 0, 0, 0]))![0] === 21 ? 1n : 0n);
+    results[engine] = out;
+  }
+  assert.deepEqual(results.jit, results.interpreter);
+  assert.deepEqual(results.wasm, results.interpreter);
+  assert.equal(results.interpreter[4], 1n); // key 9 before the resize: no element
+  assert.notEqual(results.interpreter[6], 1n); // key 9 after it
+  assert.equal(results.interpreter.at(-1), 1n);
+  // With another helper 1 (memfrob in the conformance suite), nothing is inlined.
+  const jit = new BpfJit(decodeProgram(assemble(src)), {
+    helpers: new HelperRegistry().register(1, "h", () => 0n),
+    lddw: () => 0x7fff000000000000n,
+  });
+  assert.equal(jit.run(new Uint8Array([1])), 1n);
+});
