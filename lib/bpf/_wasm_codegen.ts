@@ -18,7 +18,14 @@ import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import { findBlocks } from "./_jit_blocks.ts";
 import { F64, FunctionBody, I32, I64, ModuleBuilder, W } from "./_wasm_encoder.ts";
-import { emitControlFlow, type FlowGraph, type Terminator } from "./_wasm_structure.ts";
+import {
+  analyzeFlow,
+  emitControlFlow,
+  emitDispatch,
+  type FlowAnalysis,
+  type FlowGraph,
+  type Terminator,
+} from "./_wasm_structure.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
 const { CLASS_JMP, CLASS_JMP32, SRC_X, OP_MASK, MODE_MASK, MODE_MEM } = EBPF;
@@ -90,8 +97,9 @@ export interface CompileWasmOptions {
   custom?: { name: string; data: Uint8Array };
 }
 
-// Locals of every compiled function: r0–r10 and the count are parameters.
-const CNT = 11, O = 12, T = 13, G = 14, ML = 15, PC = 16;
+// Locals of every compiled function: r0–r10, the count and the first block are parameters.
+const CNT = 11, START = 12, O = 13, T = 14, G = 15, ML = 16, PC = 17;
+const PARAMS = 13;
 const LOW_MASK = 0xffffffffn, HIGH_MASK = -0x100000000n;
 
 /**
@@ -157,18 +165,21 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
   for (let q = 0; q < n; q = next(q)) {
     if (isLocalCall(q) && !entries.includes(q + 1 + imm[q])) entries.push(q + 1 + imm[q]);
   }
-  const subType = mb.type(Array(12).fill(I64), Array(7).fill(I64));
-  const funcOf = new Map<number, number>();
+  const subType = mb.type([...Array(12).fill(I64), I32], Array(7).fill(I64));
   const runType = mb.type([I32], []);
   const runIndex = mb.declareFunction(runType);
-  for (const e of entries) funcOf.set(e, mb.declareFunction(subType));
   // Terminators of every block.
   const term = new Map<number, Terminator>();
   const lastOf = new Map<number, number>();
+  const lengthOf = new Map<number, number>();
   for (let b = 0; b < n; b = next(lastOf.get(b)!)) {
-    let q = b;
-    while (next(q) < n && !leader[next(q)]) q = next(q);
+    let q = b, len = 1;
+    while (next(q) < n && !leader[next(q)]) {
+      q = next(q);
+      len++;
+    }
     lastOf.set(b, q);
+    lengthOf.set(b, len);
     const op = opc[q], cls = op & CLASS_MASK;
     let t: Terminator;
     if (op === EXIT) t = { kind: "leave" };
@@ -181,14 +192,16 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
   }
   term.set(n, { kind: "leave" });
   lastOf.set(n, n);
-  let structured = true;
+  lengthOf.set(n, 0);
+  // Each function twice: a fast copy that checks the budget only at its checkpoints (entry,
+  // loop headers, returns from local calls), knowing the most instructions that can run before
+  // the next one, and a checked copy (a dispatch loop that can start at any block, checking at
+  // every block) that the fast copy continues in when the budget could run out before its next
+  // checkpoint. An irreducible function has only the checked copy.
+  const funcOf = new Map<number, number>();
+  const checkedOf = new Map<number, number>();
+  const graphs = new Map<number, { graph: FlowGraph; flow: FlowAnalysis }>();
   for (const e of entries) {
-    const fb = new FunctionBody(12);
-    for (let i = 0; i < 2; i++) fb.local(I64); // O, T
-    fb.local(I32); // G
-    fb.local(I64); // ML
-    fb.local(I32); // PC (dispatch loops)
-    fb.prologue(() => fb.gget(gMemLen).set(ML));
     const reach = new Map<number, Terminator>();
     const todo = [e];
     while (todo.length > 0) {
@@ -200,19 +213,79 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
       else if (t.kind === "cond") todo.push(t.taken, t.fall);
     }
     const graph: FlowGraph = { entry: e, term: reach };
-    const emitter = new BodyEmitter(m, fb, {
-      fn,
-      funcOf,
-      lddwGlobal,
-      gDepth,
-      gHalted,
-      lastOf,
-      leader,
-      next,
+    const flow = analyzeFlow(graph);
+    graphs.set(e, { graph, flow });
+    funcOf.set(e, mb.declareFunction(subType));
+    if (flow.reducible) checkedOf.set(e, mb.declareFunction(subType));
+  }
+  let structured = true;
+  const context = (): Context => ({
+    fn,
+    funcOf,
+    lddwGlobal,
+    gDepth,
+    gHalted,
+    lastOf,
+    leader,
+    next,
+  });
+  const newBody = () => {
+    const fb = new FunctionBody(PARAMS);
+    for (let i = 0; i < 2; i++) fb.local(I64); // O, T
+    fb.local(I32); // G
+    fb.local(I64); // ML
+    fb.local(I32); // PC (dispatch loops)
+    fb.prologue(() => fb.gget(gMemLen).set(ML));
+    return fb;
+  };
+  for (const e of entries) {
+    const { graph, flow } = graphs.get(e)!;
+    // The checked copy (the only one of an irreducible function).
+    const checked = newBody();
+    emitDispatch(checked, graph, flow, new BodyEmitter(m, checked, context(), null), PC, START);
+    checked.op(W.unreachable);
+    if (!flow.reducible) {
+      structured = false;
+      mb.setBody(funcOf.get(e)!, checked);
+      continue;
+    }
+    mb.setBody(checkedOf.get(e)!, checked);
+    // The fast copy: checkpoints and the longest run of instructions from each to the next.
+    const points = new Set<number>([e, ...flow.loopHeaders]);
+    for (const b of graph.term.keys()) {
+      const q = lastOf.get(b)!;
+      if (b < n && isLocalCall(q)) points.add(next(q));
+    }
+    const longest = new Map<number, number>();
+    const reachFrom = (b: number, first: boolean): number => {
+      if (!first && points.has(b)) return 0;
+      const memo = first ? undefined : longest.get(b);
+      if (memo !== undefined) return memo;
+      const t = graph.term.get(b)!;
+      const succ = t.kind === "goto" ? [t.to] : t.kind === "cond" ? [t.taken, t.fall] : [];
+      let most = 0;
+      for (const s of succ) most = Math.max(most, reachFrom(s, false));
+      const total = lengthOf.get(b)! + most;
+      if (!first) longest.set(b, total);
+      return total;
+    };
+    const budgetPoints = new Map<number, { ahead: number; index: number }>();
+    for (const p of points) {
+      if (graph.term.has(p)) {
+        budgetPoints.set(p, { ahead: reachFrom(p, true), index: flow.rpo.get(p)! });
+      }
+    }
+    const fast = newBody();
+    const fastEmitter = new BodyEmitter(m, fast, context(), {
+      points: budgetPoints,
+      checked: checkedOf.get(e)!,
     });
-    if (!emitControlFlow(fb, graph, emitter, () => PC)) structured = false;
-    fb.op(W.unreachable);
-    mb.setBody(funcOf.get(e)!, fb);
+    fast.begin(W.block);
+    emitControlFlow(fast, graph, fastEmitter, () => PC);
+    fast.op(W.end);
+    for (let r = 0; r <= 10; r++) fast.get(r);
+    fast.get(CNT).get(PC).call(checkedOf.get(e)!).op(W.return);
+    mb.setBody(funcOf.get(e)!, fast);
   }
   // run(memLen): checks that the memory fits, sets up r1, r2, r10, calls the entry, stores r0
   // and the count in the scratch area.
@@ -228,7 +301,7 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
   run.i32(0).gset(gDepth).i32(0).gset(gHalted);
   run.i64(0).i64(2n << 32n).get(0).op(W.i64_extend_i32_u);
   for (let r = 3; r <= 9; r++) run.i64(0);
-  run.i64((1n << 32n) | BigInt(m.memory.lengths[1])).i64(0);
+  run.i64((1n << 32n) | BigInt(m.memory.lengths[1])).i64(0).i32(0);
   run.call(funcOf.get(0)!);
   run.set(cnt);
   for (let r = 5; r >= 1; r--) run.op(W.drop);
@@ -267,10 +340,23 @@ class BodyEmitter {
   #memBase: number;
   #limits = new Map<number, number>();
 
-  constructor(m: Machine, f: FunctionBody, c: Context) {
+  /**
+   * The fast copy's budget checkpoints (block → instructions that can run from it before the
+   * next checkpoint, and its index in the checked copy) and the checked copy; `null` in the
+   * checked copy, which checks at every block.
+   */
+  #budget: { points: Map<number, { ahead: number; index: number }>; checked: number } | null;
+
+  constructor(
+    m: Machine,
+    f: FunctionBody,
+    c: Context,
+    budget: { points: Map<number, { ahead: number; index: number }>; checked: number } | null,
+  ) {
     this.#m = m;
     this.#f = f;
     this.#c = c;
+    this.#budget = budget;
     this.#stackLen = m.memory.lengths[1];
     this.#memBase = (STACK_BASE + this.#stackLen + 15) & ~15;
   }
@@ -296,7 +382,7 @@ class BodyEmitter {
     this.#return();
   }
 
-  body(node: number): void {
+  body(node: number, depth: number): void {
     const m = this.#m, f = this.#f;
     if (node === m.slots) {
       this.#fault(FAULT_FELL_OFF, node);
@@ -305,9 +391,24 @@ class BodyEmitter {
     const last = this.#c.lastOf.get(node)!;
     let len = 0;
     for (let q = node; q <= last; q = this.#c.next(q)) len++;
-    f.get(CNT).i64(len).op(W.i64_add).tee(CNT).i64(m.budget).op(W.i64_gt_s).begin(W.if);
-    this.#fault(FAULT_BUDGET, node, len);
-    f.op(W.end);
+    const budget = this.#budget;
+    if (budget === null) {
+      f.get(CNT).i64(len).op(W.i64_add).tee(CNT).i64(m.budget).op(W.i64_gt_s).begin(W.if);
+      this.#fault(FAULT_BUDGET, node, len);
+      f.op(W.end);
+    } else {
+      const point = budget.points.get(node);
+      f.get(CNT).i64(len).op(W.i64_add);
+      if (point === undefined) f.set(CNT);
+      else {
+        // The budget could run out before the next checkpoint: leave the structured body (to
+        // the call of the checked copy after it) with this block's index and count.
+        f.tee(CNT).i64(m.budget - point.ahead + len).op(W.i64_gt_s).begin(W.if);
+        f.get(CNT).i64(len).op(W.i64_sub).set(CNT);
+        f.i32(point.index).set(PC).br(W.br, depth + 1);
+        f.op(W.end);
+      }
+    }
     for (let q = node; q <= last; q = this.#c.next(q)) this.#insn(q, q === last);
   }
 
@@ -459,7 +560,7 @@ class BodyEmitter {
     this.#fault(FAULT_STACK, pc);
     f.op(W.end);
     for (let r = 0; r <= 9; r++) f.get(r);
-    f.get(10).i64(HIGH_MASK).op(W.i64_and).get(O).op(W.i64_or).get(CNT);
+    f.get(10).i64(HIGH_MASK).op(W.i64_and).get(O).op(W.i64_or).get(CNT).i32(0);
     f.gget(c.gDepth).i32(1).op(W.i32_add).gset(c.gDepth);
     f.call(c.funcOf.get(target)!);
     f.gget(c.gDepth).i32(1).op(W.i32_sub).gset(c.gDepth);

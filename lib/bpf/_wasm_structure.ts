@@ -22,8 +22,14 @@ export type Terminator =
 
 /** What the structurer asks of the instruction emitter. */
 export interface BlockEmitter {
-  /** Emits the code of block `node` (without its final jump). */
-  body(node: number): void;
+  /**
+   * Emits the code of block `node` (without its final jump).
+   *
+   * @param node The block.
+   * @param depth How many structured constructs enclose it (a `br` of this depth leaves them
+   *   all: to the code after the function's structured body).
+   */
+  body(node: number, depth: number): void;
   /** Pushes the i32 condition of block `node`'s conditional jump. */
   cond(node: number): void;
 }
@@ -66,21 +72,27 @@ function reversePostorder(g: FlowGraph): number[] {
 
 type Frame = { kind: "loop"; node: number } | { kind: "block"; node: number } | { kind: "if" };
 
+/** What the structurer learns of a function's blocks. */
+export interface FlowAnalysis {
+  /** The blocks in reverse postorder. */
+  order: number[];
+  /** Each block's index in `order`. */
+  rpo: Map<number, number>;
+  /** Whether every loop is entered through its header only. */
+  reducible: boolean;
+  /** The blocks that are targets of backward jumps (loop headers when reducible). */
+  loopHeaders: Set<number>;
+  /** Immediate dominator of each block, by index in `order`. */
+  idom: Int32Array;
+}
+
 /**
- * Emits the control flow of a function into `fb`, calling `emit` for each block's code.
+ * Orders a function's blocks, finds its dominators and loops, and tells whether it is reducible.
  *
- * @param fb The function body.
  * @param g The blocks.
- * @param emit The instruction emitter.
- * @param pcLocal An i32 local for the dispatch loop (used only for irreducible graphs).
- * @returns `true` when the graph was reducible (structured), `false` for the dispatch loop.
+ * @returns The analysis.
  */
-export function emitControlFlow(
-  fb: FunctionBody,
-  g: FlowGraph,
-  emit: BlockEmitter,
-  pcLocal: () => number,
-): boolean {
+export function analyzeFlow(g: FlowGraph): FlowAnalysis {
   const order = reversePostorder(g);
   const rpo = new Map<number, number>();
   order.forEach((n, i) => rpo.set(n, i));
@@ -116,18 +128,49 @@ export function emitControlFlow(
     while (b > a) b = idom[b];
     return a === b;
   };
+  let reducible = true;
+  const loopHeaders = new Set<number>();
+  for (let i = 0; i < order.length; i++) {
+    for (const s of successors(g.term.get(order[i])!)) {
+      const j = rpo.get(s)!;
+      if (j <= i) {
+        if (!dominates(j, i)) reducible = false;
+        loopHeaders.add(s);
+      }
+    }
+  }
+  return { order, rpo, reducible, loopHeaders, idom };
+}
+
+/**
+ * Emits the control flow of a function into `fb`, calling `emit` for each block's code:
+ * structured when the graph is reducible, else a dispatch loop.
+ *
+ * @param fb The function body.
+ * @param g The blocks.
+ * @param emit The instruction emitter.
+ * @param pcLocal An i32 local for the dispatch loop (used only for irreducible graphs).
+ * @returns `true` when the graph was reducible (structured), `false` for the dispatch loop.
+ */
+export function emitControlFlow(
+  fb: FunctionBody,
+  g: FlowGraph,
+  emit: BlockEmitter,
+  pcLocal: () => number,
+): boolean {
+  const flow = analyzeFlow(g);
+  const { order, rpo, idom } = flow;
+  if (!flow.reducible) {
+    emitDispatch(fb, g, flow, emit, pcLocal(), null);
+    return false;
+  }
   const loopHeader = new Uint8Array(order.length);
   const forwardIn = new Int32Array(order.length);
   for (let i = 0; i < order.length; i++) {
     for (const s of successors(g.term.get(order[i])!)) {
       const j = rpo.get(s)!;
-      if (j <= i) {
-        if (!dominates(j, i)) {
-          emitDispatch(fb, g, order, rpo, emit, pcLocal());
-          return false;
-        }
-        loopHeader[j] = 1;
-      } else forwardIn[j]++;
+      if (j <= i) loopHeader[j] = 1;
+      else forwardIn[j]++;
     }
   }
   const children: number[][] = Array.from({ length: order.length }, () => []);
@@ -158,7 +201,7 @@ export function emitControlFlow(
       return;
     }
     const node = order[x];
-    emit.body(node);
+    emit.body(node, ctx.length);
     const t = g.term.get(node)!;
     if (t.kind === "goto" || (t.kind === "cond" && t.taken === t.fall)) {
       doBranch(x, t.kind === "goto" ? t.to : t.taken);
@@ -189,20 +232,32 @@ export function emitControlFlow(
 }
 
 /**
- * The fallback for irreducible graphs: `loop { block … block { br_table } code0 } code1 … }`,
- * where a jump sets the block index and branches back to the loop (or falls into the next
- * block's code when that is the target).
+ * A dispatch loop: `loop { block … block { br_table } code0 } code1 … }`, where a jump sets the
+ * block index (the index in `flow.order`) and branches back to the loop (or falls into the next
+ * block's code when that is the target). The fallback for irreducible graphs, and the form that
+ * can start at any block.
+ *
+ * @param fb The function body.
+ * @param g The blocks.
+ * @param flow Their analysis.
+ * @param emit The instruction emitter.
+ * @param pc An i32 local for the block index.
+ * @param start An i32 local (a parameter) holding the index of the first block, or `null` for
+ *   the entry.
+ * @returns Nothing.
  */
-function emitDispatch(
+export function emitDispatch(
   fb: FunctionBody,
   g: FlowGraph,
-  order: number[],
-  rpo: Map<number, number>,
+  flow: FlowAnalysis,
   emit: BlockEmitter,
   pc: number,
+  start: number | null,
 ): void {
+  const { order, rpo } = flow;
   const k = order.length;
-  fb.i32(0).set(pc);
+  if (start === null) fb.i32(0).set(pc);
+  else fb.get(start).set(pc);
   fb.begin(W.loop);
   for (let i = 0; i < k; i++) fb.begin(W.block);
   fb.get(pc).brTable(Array.from({ length: k }, (_, i) => i), k - 1);
@@ -216,7 +271,7 @@ function emitDispatch(
       if (j === i + 1 && extra === 0) return; // falls into the next block's code
       fb.i32(j).set(pc).br(W.br, depthToLoop + extra);
     };
-    emit.body(node);
+    emit.body(node, depthToLoop + 1);
     const t = g.term.get(node)!;
     if (t.kind === "goto") jump(t.to, 0);
     else if (t.kind === "cond") {
