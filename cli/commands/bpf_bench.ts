@@ -36,8 +36,9 @@ Engines: the interpreter, the JIT (JavaScript), AOT-js and AOT-wasm (artifacts o
 compiled, serialized and loaded back; the WebAssembly engine runs on its own linear memory),
 and the program written by hand in JavaScript (the ceiling for a JIT to JavaScript).
 Ratios: JIT/JS and wasm/JS (time over the hand-written code's), JIT/wasm (how much faster
-WebAssembly is than the JIT), interp/JIT; then, per engine, maploop over plainloop (what a map
-lookup in a loop costs). Each engine's result is checked first; the measurement alternates the
+WebAssembly is than the JavaScript JIT), interp/JIT; then, per engine, maploop over plainloop
+(what a map lookup in a loop costs). The JIT of a loaded program (--engine jit) is the
+WebAssembly code for programs without helper calls and the JavaScript JIT for the others. Each engine's result is checked first; the measurement alternates the
 engines over five rounds and keeps each one's best. Times are process CPU time (other
 processes' load does not count) unless --wall is given.
 
@@ -49,7 +50,7 @@ Options:
 
 const LABEL: Record<BpfBenchEngine, string> = {
   interpreter: "interpreter",
-  jit: "JIT",
+  jit: "JIT (JS)",
   "aot-js": "AOT-js",
   "aot-wasm": "AOT-wasm",
   js: "hand JS",
@@ -80,7 +81,7 @@ export const command: Command = {
     writeSync(
       "stdout",
       `time per run in µs (${clock ? "CPU" : "wall-clock"} time, best of 5 rounds)\n` +
-        `benchmark   insns/run${
+        `benchmark   insns/run ${
           BPF_ENGINES.map((e) => LABEL[e].padStart(11)).join("")
         }   JIT/JS  wasm/JS JIT/wasm interp/JIT\n`,
     );

@@ -51,9 +51,10 @@ with the bpf_conformance test helpers (0-5) and a 512-byte stack.
 Options:
   --mem FILE        the memory r1 points to
   --mem-hex HEX     the memory as hex bytes ("00 01 02" or "000102")
-  --engine NAME     interpreter (default), jit (JavaScript) or wasm (WebAssembly); the JITs are
-                    refused by the embedded profile
-  --jit             the same as --engine jit
+  --engine NAME     interpreter (default); jit: WebAssembly for a program without helper calls,
+                    atomics or legacy packet loads, JavaScript otherwise; jit-js (JavaScript) or
+                    wasm (WebAssembly) to choose; the JITs are refused by the embedded profile
+  --jit             the same as --engine jit (JavaScript with --no-verify)
   --profile NAME    cloud (default; an artifact's own profile) or embedded
   --program NAME    the program (section or function name) to run from an ELF object
   --packet N        verify r1 as a packet of at most N bytes, its length checked at run time
@@ -141,8 +142,8 @@ export const command: Command = {
       throw new UsageError("Give either --jit or --engine, not both");
     }
     const engine = flags.values.jit === true ? "jit" : stringFlag(flags, "engine", "interpreter");
-    if (engine !== "interpreter" && engine !== "jit" && engine !== "wasm") {
-      throw new UsageError(`Unknown engine "${engine}"; engines: interpreter, jit, wasm`);
+    if (engine !== "interpreter" && engine !== "jit" && engine !== "jit-js" && engine !== "wasm") {
+      throw new UsageError(`Unknown engine "${engine}"; engines: interpreter, jit, jit-js, wasm`);
     }
     if (artifact && (flags.values.jit === true || flags.values.engine !== undefined)) {
       throw new UsageError("An artifact runs its own compiled code; drop --engine/--jit");
@@ -186,7 +187,7 @@ export const command: Command = {
       if (budget < 1) throw new UsageError("--budget must be at least 1");
       const program = decodeProgram(bytes);
       const options = { budget, helpers: bpfConformanceHelpers() };
-      const runner = engine === "jit"
+      const runner = engine === "jit" || engine === "jit-js"
         ? new BpfJit(program, options)
         : engine === "wasm"
         ? new BpfWasm(program, options)

@@ -102,12 +102,13 @@ await attempt("the library", async () => {
   const program = bpf.assemble("mov %r0, 6\\nmul %r0, 7\\nexit");
   let jit = "";
   try {
-    cloud.load(program, { engine: "jit" });
+    cloud.load(program, { engine: "jit-js" });
   } catch (e) {
     jit = e.code;
   }
   check(jit === "jit", "the JavaScript JIT needs code generation: " + jit);
-  check(cloud.load(program, { engine: "wasm" }).run() === 42n, "the WebAssembly JIT works");
+  const auto = cloud.load(program, { engine: "jit" });
+  check(auto.run() === 42n && auto.engine === "wasm", "the JIT compiles to WebAssembly here");
   const embedded = new bpf.BpfVm({ profile: "embedded" });
   for (const source of [readFileSync("./counter.wasm"), await import("./counter.js")]) {
     const c = embedded.loadArtifact(source);

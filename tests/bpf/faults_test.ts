@@ -19,7 +19,7 @@ function vmWith(profile: BpfProfile, helpers?: HelperRegistry) {
 async function loadWith(
   vm: BpfVm,
   src: string,
-  engine: BpfEngine,
+  engine: BpfEngine | "jit",
   input: VerifyInput = { kind: "packet", size: 64 },
 ): Promise<LoadedBpfProgram> {
   const bytes = assemble(src);
@@ -88,7 +88,7 @@ for (const engine of ["interpreter", "aot-js", "aot-wasm"] as const) {
   });
 }
 
-for (const engine of ["interpreter", "jit", "wasm", "aot-js", "aot-wasm"] as const) {
+for (const engine of ["interpreter", "jit-js", "wasm", "aot-js", "aot-wasm"] as const) {
   Deno.test(`restart (cloud, ${engine}): a fault abandons the run and clears the stack; the scheduler retries with backoff`, async () => {
     let failures = 2;
     const helpers = new HelperRegistry().register(50, "flaky", (a) => {
