@@ -52,7 +52,7 @@ export const slowStore: (
 export const callx: (m: Machine, lo: number, hi: number, pc: number) => number = KERNEL.callx;
 
 /** An array map whose lookups the generated code does itself. */
-interface InlineMap {
+export interface InlineMap {
   /** The map's fd (what its handle's low half is). */
   fd: number;
   /** The region of element 0; element i's is `base + i`. */
@@ -70,7 +70,7 @@ interface InlineMap {
  * loads their handle: helper 1 must be the VM's `map_lookup_elem` and the map's values must
  * have regions numbered in a row (the VM's `lddw` resolver numbers them).
  */
-function inlineMaps(m: Machine): Record<number, InlineMap> {
+export function inlineMaps(m: Machine): Record<number, InlineMap> {
   const out: Record<number, InlineMap> = {};
   const maps = lookupMaps(m.helpers);
   if (maps === undefined) return out;

@@ -17,6 +17,7 @@
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import { findBlocks } from "./_jit_blocks.ts";
+import { HINT_HANDLE, HINT_STACK, pointerHints } from "./_jit_hints.ts";
 import { F64, FunctionBody, I32, I64, ModuleBuilder, W } from "./_wasm_encoder.ts";
 import {
   analyzeFlow,
@@ -157,6 +158,29 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
       mb.addImport({ module: "bpf", name: `lddw${q}`, kind: "global", valType: I64 }),
     );
   }
+  // Array map lookups done inline (as in the JavaScript JIT): for the map whose handle the
+  // lddw at slot p loads, the globals map<p> (its handle; 0: not inlinable), map<p>base (the
+  // region of element 0) and map<p>n (elements whose regions are numbered in a row).
+  const hints = pointerHints(m);
+  const inlineMap = new Map<number, [number, number, number]>();
+  if (need.has("helper") && m.memory.lengths[1] >= 4) {
+    for (let q = 0; q < n; q = next(q)) {
+      if (opc[q] !== CALL || src[q] === CALL_SRC_LOCAL || imm[q] !== 1) continue;
+      const h1 = hints[q * 11 + 1], h2 = hints[q * 11 + 2];
+      if (h1 < HINT_HANDLE || (h1 & 1) !== 0 || h2 !== HINT_STACK) continue;
+      const p = (h1 - HINT_HANDLE) >> 1;
+      if (inlineMap.has(p)) continue;
+      const handle = mb.addImport({ module: "bpf", name: `map${p}`, kind: "global", valType: I64 });
+      const base = mb.addImport({
+        module: "bpf",
+        name: `map${p}base`,
+        kind: "global",
+        valType: I32,
+      });
+      const count = mb.addImport({ module: "bpf", name: `map${p}n`, kind: "global", valType: I32 });
+      inlineMap.set(p, [handle, base, count]);
+    }
+  }
   const gMemLen = mb.addGlobal(I64, true, 0);
   const gDepth = mb.addGlobal(I32, true, 0);
   const gHalted = mb.addGlobal(I32, true, 0);
@@ -221,6 +245,8 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
   let structured = true;
   const context = (): Context => ({
     fn,
+    hints,
+    inlineMap,
     funcOf,
     lddwGlobal,
     gDepth,
@@ -322,6 +348,8 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
 
 interface Context {
   fn: Partial<Record<WasmImportName, number>>;
+  hints: Int32Array;
+  inlineMap: Map<number, [number, number, number]>;
   funcOf: Map<number, number>;
   lddwGlobal: Map<number, number>;
   gDepth: number;
@@ -530,6 +558,36 @@ class BodyEmitter {
       return;
     }
     if (op === CALL || op === CALLX) {
+      const h1 = c.hints[pc * 11 + 1];
+      const inline = op === CALL && k === 1 && h1 >= HINT_HANDLE && (h1 & 1) === 0
+        ? c.inlineMap.get((h1 - HINT_HANDLE) >> 1)
+        : undefined;
+      if (inline !== undefined) {
+        // r1 is the map's handle and r2 points to 4 key bytes on the stack: r0 is the region of
+        // element key (or the helper runs, for a key past the numbered elements).
+        const [handle, base, count] = inline;
+        f.begin(W.block);
+        f.get(1).gget(handle).op(W.i64_eq);
+        f.get(2).i64(-(1n << 32n)).op(W.i64_add).tee(O).i64(this.#stackLen - 3).op(W.i64_lt_u);
+        f.op(W.i32_and).begin(W.if);
+        f.get(O).op(W.i32_wrap_i64).mem(W.i64_load32_u, STACK_BASE).tee(T);
+        f.gget(count).op(W.i64_extend_i32_u).op(W.i64_lt_u).begin(W.if);
+        f.gget(base).op(W.i64_extend_i32_u).get(T).op(W.i64_add).i64(32).op(W.i64_shl).set(0);
+        f.br(W.br, 2).op(W.end).op(W.end);
+        this.#helperCall(pc, op, d, k);
+        f.op(W.end);
+        return;
+      }
+      this.#helperCall(pc, op, d, k);
+      return;
+    }
+    if (!last) throw new RangeError(`Jump at ${pc} is not the last instruction of its block`);
+  }
+
+  /** `call N` or `call %rN` through the `helper`/`callx` import; a stop ends the program. */
+  #helperCall(pc: number, op: number, d: number, k: number): void {
+    const f = this.#f, c = this.#c;
+    {
       if (op === CALL) f.i32(k).i32(pc);
       else {
         this.#lo(d);
@@ -545,9 +603,7 @@ class BodyEmitter {
       f.begin(W.if);
       this.#halt();
       f.op(W.end);
-      return;
     }
-    if (!last) throw new RangeError(`Jump at ${pc} is not the last instruction of its block`);
   }
 
   #localCall(pc: number, target: number): void {

@@ -12,7 +12,8 @@ import type { BpfMemory } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { atomicOp, callHelper, legacyLoad, Machine } from "./_machine.ts";
-import { callx, jitRuntime, slowLoad, slowStore } from "./_jit_runtime.ts";
+import { callx, inlineMaps, jitRuntime, slowLoad, slowStore } from "./_jit_runtime.ts";
+import { MAP_HANDLE_BASE } from "./_map_helpers.ts";
 import { compileWasm, WASM_ABI } from "./_wasm_codegen.ts";
 import { HI, toBig } from "./_u64.ts";
 
@@ -98,10 +99,6 @@ export class BpfWasm implements BpfRunner {
     }
     let module: WebAssembly.Module;
     const given = options.module;
-    const lddwSlots: number[] = [];
-    for (let q = 0; q < m.slots; q += m.opc[q] === LDDW ? 2 : 1) {
-      if (m.opc[q] === LDDW && m.src[q] !== 0) lddwSlots.push(q);
-    }
     try {
       if (given instanceof WebAssembly.Module) {
         module = given;
@@ -124,7 +121,7 @@ export class BpfWasm implements BpfRunner {
     this.#aliasStack();
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(module, { bpf: this.#imports(lddwSlots) });
+      instance = new WebAssembly.Instance(module, { bpf: this.#imports(module) });
     } catch (e) {
       throw new BpfError(
         "jit",
@@ -153,7 +150,7 @@ export class BpfWasm implements BpfRunner {
     mem.views[1] = new DataView(bytes.buffer, STACK_BASE, n);
   }
 
-  #imports(lddwSlots: number[]): Record<string, WebAssembly.ImportValue> {
+  #imports(module: WebAssembly.Module): Record<string, WebAssembly.ImportValue> {
     const m = this.#m, L = m.lo, H = m.hi;
     const rt = jitRuntime(m, new Int32Array(0)) as {
       budget: (pc: number) => Error;
@@ -235,11 +232,27 @@ export class BpfWasm implements BpfRunner {
         return failed;
       },
     };
-    for (const q of lddwSlots) {
-      imports[`lddw${q}`] = new WebAssembly.Global(
-        { value: "i64", mutable: false },
-        toBig(m.imm[q], m.imm2[q]),
-      );
+    // The globals: resolved `lddw` values, and the maps whose lookups are inlined.
+    const inline = inlineMaps(m);
+    for (const { name, kind } of WebAssembly.Module.imports(module)) {
+      if (kind !== "global") continue;
+      const lddw = /^lddw(\d+)$/.exec(name), map = /^map(\d+)(base|n)?$/.exec(name);
+      if (lddw !== null) {
+        const q = Number(lddw[1]);
+        imports[name] = new WebAssembly.Global(
+          { value: "i64", mutable: false },
+          toBig(m.imm[q], m.imm2[q]),
+        );
+      } else if (map !== null) {
+        const im = inline[Number(map[1])];
+        if (map[2] === undefined) {
+          const handle = im === undefined ? 0n : MAP_HANDLE_BASE + BigInt(im.fd);
+          imports[name] = new WebAssembly.Global({ value: "i64", mutable: false }, handle);
+        } else {
+          const v = im === undefined ? 0 : map[2] === "base" ? im.base : im.n;
+          imports[name] = new WebAssembly.Global({ value: "i32", mutable: false }, v);
+        }
+      }
     }
     return imports;
   }
