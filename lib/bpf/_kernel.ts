@@ -272,8 +272,15 @@ export function bpfKernel(E: KernelErrorClass): BpfKernel {
     const fn = m.helpers.get(id);
     if (fn === undefined) throw fail("helper", `Unknown helper ${id}`, { pc });
     const L = m.lo, H = m.hi;
+    // A helper may offer a `raw` form working on the register halves (the map helpers do):
+    // the same result without a BigInt.
+    const raw = (fn as { raw?: (m: KernelMachine) => void }).raw;
     let r: bigint;
     try {
+      if (raw !== undefined) {
+        raw(m);
+        return 0;
+      }
       r = fn(
         toBig(L[1], H[1]),
         toBig(L[2], H[2]),

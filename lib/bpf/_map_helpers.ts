@@ -79,16 +79,65 @@ export function registerMapHelpers(
     return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
   };
   LOOKUPS.set(lookup, maps);
-  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", lookup);
-  registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
+  const update: HelperFunction = (r1, r2, r3, r4, _r5, ctx) => {
     const m = mapOf(r1);
     const v = ctx.memory.slice(r3, m.valueSize);
     const r = m.updateErrno(key(m, ctx.memory, r2), 0, v, 0, Number(r4 & 0xffffffffn));
     return BigInt.asUintN(64, BigInt(r));
-  });
-  registry.register(HELPER_ID.MAP_DELETE_ELEM, "map_delete_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
+  };
+  const del: HelperFunction = (r1, r2, _r3, _r4, _r5, ctx) => {
     const m = mapOf(r1);
     return BigInt.asUintN(64, BigInt(m.deleteErrno(key(m, ctx.memory, r2), 0)));
+  };
+  // The same helpers on the register halves, without a BigInt: engines call these (`raw`).
+  const rawMap = (lo: number, hi: number): BpfMap => {
+    const m = hi === MAP_HANDLE_HI ? maps[lo >>> 0] : undefined;
+    if (m === undefined) mapOf(((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0))); // throws
+    return m!;
+  };
+  const at = (memory: BpfMemory, lo: number, hi: number, length: number): number => {
+    const g = hi >>> 0, o = lo >>> 0;
+    if (g === 0 || g >= memory.views.length || o + length > memory.lengths[g]) {
+      const a = (BigInt(g) << 32n) | BigInt(o);
+      throw new BpfError(
+        "memory",
+        `Access of ${length} bytes at 0x${a.toString(16)} is outside mapped memory`,
+      );
+    }
+    return g;
+  };
+  const raw = (fn: HelperFunction, body: (L: Int32Array, H: Int32Array, mem: BpfMemory) => void) =>
+    Object.assign(fn, {
+      raw: (m: { lo: Int32Array; hi: Int32Array; memory: BpfMemory }) => body(m.lo, m.hi, m.memory),
+    });
+  raw(lookup, (L, H, mem) => {
+    const m = rawMap(L[1], H[1]);
+    const s = m.findSlot(mem.bytes[at(mem, L[2], H[2], m.keySize)], L[2] >>> 0);
+    L[0] = 0;
+    if (s < 0) H[0] = 0;
+    else {
+      const v = m.valueView(s);
+      let region = mem.regionOf(v);
+      if (region < 0) region = Number(mem.addressOf(v) >> 32n);
+      H[0] = region;
+    }
   });
+  raw(update, (L, H, mem) => {
+    const m = rawMap(L[1], H[1]);
+    const vg = at(mem, L[3], H[3], m.valueSize);
+    const kg = at(mem, L[2], H[2], m.keySize);
+    const r = m.updateErrno(mem.bytes[kg], L[2] >>> 0, mem.bytes[vg], L[3] >>> 0, L[4] >>> 0);
+    L[0] = r;
+    H[0] = r >> 31;
+  });
+  raw(del, (L, H, mem) => {
+    const m = rawMap(L[1], H[1]);
+    const r = m.deleteErrno(mem.bytes[at(mem, L[2], H[2], m.keySize)], L[2] >>> 0);
+    L[0] = r;
+    H[0] = r >> 31;
+  });
+  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", lookup);
+  registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", update);
+  registry.register(HELPER_ID.MAP_DELETE_ELEM, "map_delete_elem", del);
   return registry;
 }
