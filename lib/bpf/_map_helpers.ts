@@ -92,7 +92,7 @@ export function registerMapHelpers(
   // The same helpers on the register halves, without a BigInt: engines call these (`raw`).
   const rawMap = (lo: number, hi: number): BpfMap => {
     const m = hi === MAP_HANDLE_HI ? maps[lo >>> 0] : undefined;
-    if (m === undefined) mapOf(((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0))); // throws
+    if (m === undefined) mapOf((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)); // throws
     return m!;
   };
   const at = (memory: BpfMemory, lo: number, hi: number, length: number): number => {

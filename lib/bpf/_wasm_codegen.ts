@@ -17,7 +17,7 @@
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import { findBlocks } from "./_jit_blocks.ts";
-import { HINT_HANDLE, HINT_STACK, pointerHints } from "./_jit_hints.ts";
+import { HINT_HANDLE, HINT_MEM, HINT_STACK, pointerHints } from "./_jit_hints.ts";
 import { F64, FunctionBody, I32, I64, ModuleBuilder, W } from "./_wasm_encoder.ts";
 import {
   analyzeFlow,
@@ -101,6 +101,8 @@ export interface CompileWasmOptions {
 // Locals of every compiled function: r0–r10, the count and the first block are parameters.
 const CNT = 11, START = 12, O = 13, T = 14, G = 15, ML = 16, PC = 17;
 const PARAMS = 13;
+/** Node numbers of the checked copy's resume blocks: `RESUME + slot`. */
+const RESUME = 1 << 24;
 const LOW_MASK = 0xffffffffn, HIGH_MASK = -0x100000000n;
 
 /**
@@ -242,6 +244,17 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
     funcOf.set(e, mb.declareFunction(subType));
     if (flow.reducible) checkedOf.set(e, mb.declareFunction(subType));
   }
+  /** Whether the access at `q` goes through a pointer hinted to the stack or run memory. */
+  const bailsOut = (q: number): boolean => {
+    const op = opc[q], cls = op & CLASS_MASK;
+    let base: number;
+    if (cls === CLASS_LDX) base = src[q];
+    else if (cls === CLASS_ST || (cls === CLASS_STX && (op & MODE_MASK) === MODE_MEM)) {
+      base = m.dst[q];
+    } else return false;
+    const h = hints[q * 11 + base];
+    return h === HINT_STACK || h === HINT_MEM;
+  };
   let structured = true;
   const context = (): Context => ({
     fn,
@@ -266,9 +279,38 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
   };
   for (const e of entries) {
     const { graph, flow } = graphs.get(e)!;
-    // The checked copy (the only one of an irreducible function).
+    // The checked copy (the only one of an irreducible function). It can also start in the
+    // middle of a block, at a load or store through a pointer to the stack or the run's memory
+    // (a "resume" block, RESUME + slot, whose count the fast copy has already added): the fast
+    // copy leaves for it when such an access misses its region, instead of calling out from its
+    // loop (a call anywhere in a loop makes V8 keep the loop's values in memory).
+    const resumeAt = new Map<number, number>();
+    const checkedGraph: FlowGraph = { entry: e, term: new Map(graph.term) };
+    const checkedFlow: FlowAnalysis = { ...flow, order: [...flow.order], rpo: new Map(flow.rpo) };
+    if (flow.reducible) {
+      for (const b of graph.term.keys()) {
+        if (b >= n) continue;
+        const last = lastOf.get(b)!;
+        for (let q = b; q <= last; q = next(q)) {
+          if (!bailsOut(q)) continue;
+          const node = RESUME + q;
+          checkedGraph.term.set(node, graph.term.get(b)!);
+          resumeAt.set(q, checkedFlow.order.length);
+          checkedFlow.rpo.set(node, checkedFlow.order.length);
+          checkedFlow.order.push(node);
+          lastOf.set(node, last);
+        }
+      }
+    }
     const checked = newBody();
-    emitDispatch(checked, graph, flow, new BodyEmitter(m, checked, context(), null), PC, START);
+    emitDispatch(
+      checked,
+      checkedGraph,
+      checkedFlow,
+      new BodyEmitter(m, checked, context(), null),
+      PC,
+      START,
+    );
     checked.op(W.unreachable);
     if (!flow.reducible) {
       structured = false;
@@ -305,6 +347,7 @@ export function compileWasm(m: Machine, options: CompileWasmOptions = {}): WasmC
     const fastEmitter = new BodyEmitter(m, fast, context(), {
       points: budgetPoints,
       checked: checkedOf.get(e)!,
+      resumeAt,
     });
     fast.begin(W.block);
     emitControlFlow(fast, graph, fastEmitter, () => PC);
@@ -373,13 +416,23 @@ class BodyEmitter {
    * next checkpoint, and its index in the checked copy) and the checked copy; `null` in the
    * checked copy, which checks at every block.
    */
-  #budget: { points: Map<number, { ahead: number; index: number }>; checked: number } | null;
+  #budget: {
+    points: Map<number, { ahead: number; index: number }>;
+    checked: number;
+    resumeAt: Map<number, number>;
+  } | null;
+  /** How many structured constructs enclose the block being emitted. */
+  #depth = 0;
 
   constructor(
     m: Machine,
     f: FunctionBody,
     c: Context,
-    budget: { points: Map<number, { ahead: number; index: number }>; checked: number } | null,
+    budget: {
+      points: Map<number, { ahead: number; index: number }>;
+      checked: number;
+      resumeAt: Map<number, number>;
+    } | null,
   ) {
     this.#m = m;
     this.#f = f;
@@ -416,7 +469,13 @@ class BodyEmitter {
       this.#fault(FAULT_FELL_OFF, node);
       return;
     }
+    this.#depth = depth;
     const last = this.#c.lastOf.get(node)!;
+    if (node >= RESUME) {
+      // A resume block: the rest of a block whose count the fast copy added.
+      for (let q = node - RESUME; q <= last; q = this.#c.next(q)) this.#insn(q, q === last);
+      return;
+    }
     let len = 0;
     for (let q = node; q <= last; q = this.#c.next(q)) len++;
     const budget = this.#budget;
@@ -686,7 +745,16 @@ class BodyEmitter {
       f.op(W.else);
       opened++;
     }
-    // The generic path: the host checks the address against every region.
+    // The generic path: the host checks the address against every region (in the fast copy,
+    // for a pointer hinted to the stack or run memory, the checked copy from this access on).
+    const resume = this.#budget?.resumeAt.get(pc);
+    if (resume !== undefined) {
+      f.i32(resume).set(PC).br(W.br, this.#depth + opened);
+      if (isLoad) f.op(W.unreachable);
+      for (let i = 0; i < opened; i++) f.op(W.end);
+      if (isLoad) f.set(dst);
+      return;
+    }
     f.i32(pc).i32(op);
     this.#lo(base);
     this.#hi(base);
