@@ -30,6 +30,7 @@ import { MxyError } from "../core/mxy_error.ts";
  * - `elf`: an ELF object that cannot be loaded.
  * - `limit`: a resource limit (map pool exhausted, deadline passed).
  * - `profile`: something the profile does not allow (JIT, resizing maps).
+ * - `artifact`: an ahead-of-time artifact that cannot be loaded (format, checksum, profile).
  * - `internal`: a check that should never fail did (a bug in mxy, not in the input).
  *
  * @example
@@ -70,6 +71,7 @@ export type BpfErrorCode =
   | "elf"
   | "limit"
   | "profile"
+  | "artifact"
   | "internal";
 
 /**

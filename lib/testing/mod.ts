@@ -19,10 +19,14 @@ export {
 } from "./bpf_conformance.ts";
 export {
   BPF_BENCHMARKS,
+  BPF_ENGINES,
+  BPF_MAP_BENCHMARKS,
+  type BpfBenchEngine,
   type BpfBenchmark,
   type BpfBenchmarkResult,
   type BpfEngineFigures,
   prepareBpfBenchmark,
+  type PreparedBpfBenchmark,
   runBpfBenchmark,
   type RunBpfBenchmarkOptions,
 } from "./bpf_benchmarks.ts";
