@@ -9,7 +9,7 @@
  * @module
  */
 import { type BpfKernel, bpfKernel, type KernelErrorClass } from "./_kernel.ts";
-import { sha256Hex } from "./_sha256.ts";
+import { sha256Hex } from "../core/sha256.ts";
 
 /** The metadata fields the standalone runtime reads. */
 export interface StandaloneMeta {

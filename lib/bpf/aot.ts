@@ -21,7 +21,7 @@ import { Machine } from "./_machine.ts";
 import { generateCode } from "./_jit_codegen.ts";
 import { compileWasm } from "./_wasm_codegen.ts";
 import { emitJsArtifact } from "./_aot_js.ts";
-import { sha256Hex } from "./_sha256.ts";
+import { sha256Hex } from "../core/sha256.ts";
 import { VERSION } from "../core/version.ts";
 
 const { LDDW, LDDW_SRC_IMM64, CALL, CALL_SRC_LOCAL } = EBPF;
