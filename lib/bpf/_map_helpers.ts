@@ -5,9 +5,14 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { HELPER_ID, type HelperRegistry } from "./helpers.ts";
+import { HELPER_ID, type HelperPrototype, type HelperRegistry } from "./helpers.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfMemory } from "./memory.ts";
+
+/** Linux's prototypes of the map helpers (`bpf_map_lookup_elem_proto` …). */
+const LOOKUP: HelperPrototype = { args: ["map", "map-key"], returns: "map-value-or-null" };
+const UPDATE: HelperPrototype = { args: ["map", "map-key", "map-value", "scalar"] };
+const DELETE: HelperPrototype = { args: ["map", "map-key"] };
 
 /** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
 export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
@@ -40,16 +45,16 @@ export function registerMapHelpers(
     const m = mapOf(r1);
     const s = m.findSlot(key(m, ctx.memory, r2), 0);
     return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
-  });
+  }, LOOKUP);
   registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", (r1, r2, r3, r4, _r5, ctx) => {
     const m = mapOf(r1);
     const v = ctx.memory.slice(r3, m.valueSize);
     const r = m.updateErrno(key(m, ctx.memory, r2), 0, v, 0, Number(r4 & 0xffffffffn));
     return BigInt.asUintN(64, BigInt(r));
-  });
+  }, UPDATE);
   registry.register(HELPER_ID.MAP_DELETE_ELEM, "map_delete_elem", (r1, r2, _r3, _r4, _r5, ctx) => {
     const m = mapOf(r1);
     return BigInt.asUintN(64, BigInt(m.deleteErrno(key(m, ctx.memory, r2), 0)));
-  });
+  }, DELETE);
   return registry;
 }

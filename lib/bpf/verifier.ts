@@ -35,6 +35,11 @@ import { VerifyContext } from "./_verify_context.ts";
 import { controlFlow } from "./_verify_cfg.ts";
 import { Walker } from "./_verify_walk.ts";
 
+/** Default wall-clock limit of one verification. */
+const DEFAULT_MILLIS = 2000;
+/** Default limit on the bytes of states one verification keeps. */
+const DEFAULT_STATE_BYTES = 128 * 1024 * 1024;
+
 /**
  * What `R1` points to when the program starts (and what `R2` holds: its length).
  *
@@ -88,6 +93,18 @@ export interface VerifyOptions {
   maps?: readonly BpfMap[];
   /** What R1 points to at entry (default: a packet of up to 65,535 bytes). */
   input?: VerifyInput;
+  /**
+   * Wall-clock milliseconds the verification may take (default 2,000); beyond, it is rejected
+   * as too complex (`BpfError` code `too-complex`).
+   */
+  maxMillis?: number;
+  /**
+   * Bytes the verifier may keep for explored and pending states (default 128 MiB, an estimate
+   * of what they hold); beyond, it is rejected as too complex.
+   */
+  maxStateBytes?: number;
+  /** The clock `maxMillis` is measured with, in milliseconds (default `performance.now()`). */
+  clock?: () => number;
 }
 
 /**
@@ -131,6 +148,12 @@ export interface VerifyReport {
   stackBytes: number;
   /** Whether the program has loops (back edges). */
   hasLoops: boolean;
+  /** States stored at pruning points (jump targets, loop heads). */
+  statesStored: number;
+  /** Paths stopped because an explored state included theirs. */
+  pathsPruned: number;
+  /** The most bytes of states kept at once (an estimate; see `maxStateBytes`). */
+  peakStateBytes: number;
 }
 
 /**
@@ -163,7 +186,12 @@ export function verifyProgram(
   const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
   const ctx = new VerifyContext(prog, options);
   const cfg = controlFlow(ctx);
-  const walk = new Walker(ctx, cfg);
+  const walk = new Walker(ctx, cfg, {
+    maxSteps: ctx.profile.maxVerifierSteps,
+    maxMillis: options.maxMillis ?? DEFAULT_MILLIS,
+    maxBytes: options.maxStateBytes ?? DEFAULT_STATE_BYTES,
+    clock: options.clock ?? (() => performance.now()),
+  });
   walk.run();
   const frameStack = Math.max(0, ...walk.subDepth.map((d) => (d + 7) & ~7));
   const stackBytes = frameStack * cfg.callDepth;
@@ -183,5 +211,8 @@ export function verifyProgram(
     frameStack,
     stackBytes,
     hasLoops: cfg.hasLoops,
+    statesStored: walk.stored,
+    pathsPruned: walk.pruned,
+    peakStateBytes: walk.peakBytes,
   };
 }
