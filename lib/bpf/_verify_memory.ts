@@ -263,7 +263,8 @@ function forget(st: State, frame: Frame, lo: number, hi: number, definite: numbe
     const mask = (old?.mask ?? 0) | (sure > 0 ? byteMask(b, sure) : 0);
     const touches = old?.parts.some((p) => p.b < b + n && p.b + p.size > b) ?? false;
     if (touches || mask !== (old?.mask ?? 0)) {
-      setSlot(st, frame.stack, s, makeSlot(mask, writeParts(old, b, n, null), st.edit));
+      const parts = writeParts(old, b, n, null);
+      setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts, st.edit));
     }
     a += n;
   }
@@ -282,7 +283,8 @@ function storeStack(st: State, frame: Frame, at: number, size: number, value: Re
   if (v !== null && v.t === SCALAR && size < 8) v = truncated(v, size * 8);
   if (v !== null && v.t !== SCALAR && b !== 0) v = null; // a misaligned spill: bytes only
   const mask = (old?.mask ?? 0) | byteMask(b, size);
-  setSlot(st, frame.stack, s, makeSlot(mask, writeParts(old, b, size, v), st.edit));
+  const parts = writeParts(old, b, size, v);
+  setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts, st.edit));
 }
 
 /** The value of `size` written bytes at `at`. */

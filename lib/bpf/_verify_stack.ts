@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { StackPrecision } from "./_verify_dataflow.ts";
 import {
   type IdMap,
   isUnknown,
@@ -67,33 +68,59 @@ export interface FrameStack {
   hash: number;
   /** The deepest byte used (positive). */
   depth: number;
+  /** Which bytes' values can matter (the frame's subprogram's; values elsewhere are ignored). */
+  readonly prec: StackPrecision;
 }
 
 const NO_PARTS: readonly Part[] = Object.freeze([]);
 
-/** An empty stack. */
-export function newStack(): FrameStack {
-  return { root: undefined, levels: 0, hash: 0, depth: 0 };
+/**
+ * An empty stack.
+ *
+ * @param prec Which bytes' values can matter.
+ * @returns The stack.
+ */
+export function newStack(prec: StackPrecision): FrameStack {
+  return { root: undefined, levels: 0, hash: 0, depth: 0, prec };
 }
 
 /** A copy of the record (the trie is shared). */
 export function copyStack(s: FrameStack): FrameStack {
-  return { root: s.root, levels: s.levels, hash: s.hash, depth: s.depth };
+  return { root: s.root, levels: s.levels, hash: s.hash, depth: s.depth, prec: s.prec };
+}
+
+/** The bytes of slot `s` whose values can matter. */
+function preciseMask(fs: FrameStack, s: number): number {
+  return fs.prec === null ? 0xff : fs.prec.get(s) ?? 0;
+}
+
+function isPrecise(p: Part, pmask: number): boolean {
+  return (byteMask(p.b, p.size) & pmask) !== 0;
 }
 
 /**
- * A slot.
+ * A slot of a stack.
  *
+ * @param fs The stack it is for.
+ * @param s Its index.
  * @param mask Bytes written.
  * @param parts Values known, sorted by byte.
  * @param owner The edit token of the state making it.
  * @returns The slot.
  */
-export function makeSlot(mask: number, parts: readonly Part[], owner: number): Slot {
+export function makeSlot(
+  fs: FrameStack,
+  s: number,
+  mask: number,
+  parts: readonly Part[],
+  owner: number,
+): Slot {
+  // The hash leaves out values that cannot matter, as the comparisons do.
+  const pmask = preciseMask(fs, s);
   let h = mix(0x51ab, mask);
   let nulls = false;
   for (const p of parts) {
-    h = mix(mix(mix(h, p.b), p.size), regHash(p.reg, true));
+    if (isPrecise(p, pmask)) h = mix(mix(mix(h, p.b), p.size), regHash(p.reg, true));
     if (p.reg.t === PTR_MAP_VALUE_OR_NULL) nulls = true;
   }
   return { mask, parts: parts.length === 0 ? NO_PARTS : parts, h, nulls, owner };
@@ -209,7 +236,7 @@ export function spilledSlots(fs: FrameStack, nullsOnly = false): number[] {
 export function clobberStack(o: StackOwner, fs: FrameStack): void {
   for (const s of spilledSlots(fs)) {
     const old = getSlot(fs, s)!;
-    setSlot(o, fs, s, makeSlot(old.mask, NO_PARTS, o.edit));
+    setSlot(o, fs, s, makeSlot(fs, s, old.mask, NO_PARTS, o.edit));
   }
 }
 
@@ -274,22 +301,27 @@ export function mapSpills(o: StackOwner, fs: FrameStack, fix: (r: Reg) => Reg): 
       changed = true;
       return { b: p.b, size: p.size, reg };
     });
-    if (changed) setSlot(o, fs, s, makeSlot(old.mask, parts, o.edit));
+    if (changed) setSlot(o, fs, s, makeSlot(fs, s, old.mask, parts, o.edit));
   }
 }
 
-function slotsEqual(a: Slot, b: Slot, ids: IdMap): boolean {
-  if (a.mask !== b.mask || a.parts.length !== b.parts.length) return false;
-  for (let k = 0; k < a.parts.length; k++) {
-    const p = a.parts[k], q = b.parts[k];
+function slotsEqual(a: Slot, b: Slot, ids: IdMap, pmask: number): boolean {
+  if (a.mask !== b.mask) return false;
+  const pa = a.parts, pb = b.parts;
+  let x = 0, y = 0;
+  for (;;) {
+    while (x < pa.length && !isPrecise(pa[x], pmask)) x++;
+    while (y < pb.length && !isPrecise(pb[y], pmask)) y++;
+    if (x === pa.length || y === pb.length) return x === pa.length && y === pb.length;
+    const p = pa[x++], q = pb[y++];
     if (p.b !== q.b || p.size !== q.size || !regsEqual(p.reg, q.reg, true, ids)) return false;
   }
-  return true;
 }
 
-function slotWithin(old: Slot, cur: Slot, ids: IdMap): boolean {
+function slotWithin(old: Slot, cur: Slot, ids: IdMap, pmask: number): boolean {
   if ((old.mask & ~cur.mask) !== 0) return false;
   for (const p of old.parts) {
+    if (!isPrecise(p, pmask)) continue;
     const q = partAt(cur, p.b, p.size);
     if (q === undefined || !regWithin(p.reg, q.reg, true, ids)) return false;
   }
@@ -300,23 +332,29 @@ function walk(
   a: Node | Slot | undefined,
   b: Node | Slot | undefined,
   lvl: number,
+  base: number,
   within: boolean,
   ids: IdMap,
+  prec: StackPrecision,
 ): boolean {
   if (a === b) {
     // Shared, so equal; but the lookup ids of maybe-null values in it must still pair up.
     if (a === undefined) return true;
-    if (lvl === 0) return !(a as Slot).nulls || slotsEqual(a as Slot, a as Slot, ids);
-    if ((a as Node).nulls === 0) return true;
+    if (lvl === 0) {
+      if (!(a as Slot).nulls) return true;
+    } else if ((a as Node).nulls === 0) return true;
   }
   if (a === undefined) return within;
   if (b === undefined) return false;
   if (lvl === 0) {
-    return within ? slotWithin(a as Slot, b as Slot, ids) : slotsEqual(a as Slot, b as Slot, ids);
+    const pmask = prec === null ? 0xff : prec.get(base) ?? 0;
+    return within
+      ? slotWithin(a as Slot, b as Slot, ids, pmask)
+      : slotsEqual(a as Slot, b as Slot, ids, pmask);
   }
   const ka = (a as Node).kids, kb = (b as Node).kids;
   for (let k = 0; k < 16; k++) {
-    if (!walk(ka[k], kb[k], lvl - 1, within, ids)) return false;
+    if (!walk(ka[k], kb[k], lvl - 1, base * 16 + k, within, ids, prec)) return false;
   }
   return true;
 }
@@ -355,5 +393,5 @@ export function compareStacks(
     lb--;
     if (b === undefined) return a === undefined;
   }
-  return walk(a, b, la, within, ids);
+  return walk(a, b, la, 0, within, ids, cur.prec);
 }

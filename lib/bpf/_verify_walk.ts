@@ -16,7 +16,7 @@ import type { BpfInstruction } from "./instruction.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { VerifyContext } from "./_verify_context.ts";
 import type { ControlFlow } from "./_verify_cfg.ts";
-import { liveRegisters, preciseRegisters } from "./_verify_dataflow.ts";
+import { liveRegisters, precision, type StackPrecision } from "./_verify_dataflow.ts";
 import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
@@ -110,6 +110,8 @@ export class Walker {
   readonly #start: number;
   readonly #prune: PruneTable;
   #pendingBytes = 0;
+  /** Per subprogram: the stack bytes whose values can matter. */
+  readonly #stackPrecision: StackPrecision[];
   /** Per instruction: its immediate as a register (64-bit sign-extended, or 32-bit). */
   readonly #imm: (Reg | undefined)[];
   #jumps = 0;
@@ -130,9 +132,11 @@ export class Walker {
     this.#start = budget.clock();
     this.subDepth = cfg.subStart.map(() => 0);
     this.#imm = new Array(ctx.n);
+    const p = precision(ctx.ins, cfg.succ, cfg.subOf, cfg.subStart.length);
+    this.#stackPrecision = p.stack;
     this.#prune = new PruneTable(ctx.n, {
       live: liveRegisters(ctx.ins, cfg.succ),
-      precise: preciseRegisters(ctx.ins, cfg.succ, cfg.subOf),
+      precise: p.registers,
     });
   }
 
@@ -144,7 +148,7 @@ export class Walker {
     regs[2] = inp.kind === "ctx" ? constant(BigInt(inp.size)) : scalar(0n, BigInt(inp.size));
     regs[10] = ptr(PTR_STACK, 0, -1, 0);
     const start: State = {
-      frames: [{ regs, stack: newStack(), returnTo: -1, subprog: 0 }],
+      frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
       edit: this.tokens.next(),
       alloc: 0,
@@ -535,7 +539,9 @@ export class Walker {
     const regs: Reg[] = new Array(11).fill(UNINIT);
     for (let k = 1; k <= 5; k++) regs[k] = caller.regs[k];
     regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
-    st.frames.push({ regs, stack: newStack(), returnTo: i + 1, subprog: this.cfg.subOf[t] });
+    const sub = this.cfg.subOf[t];
+    const stack = newStack(this.#stackPrecision[sub]);
+    st.frames.push({ regs, stack, returnTo: i + 1, subprog: sub });
     return t;
   }
 }
