@@ -150,8 +150,9 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
         }
         case "ctx": {
           const c = w.read(i, r, k);
-          if (c.t !== PTR_CTX || c.off !== 0 || c.vmin !== 0 || c.vmax !== 0) {
-            throw w.ctx.err(i, `R${k} type=${TYPE_NAME[c.t]} expected=ctx`);
+          if (c.t !== PTR_CTX) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[c.t]} expected=ctx`);
+          if (c.off !== 0 || c.vmin !== 0 || c.vmax !== 0) {
+            throw w.ctx.err(i, `dereference of modified ctx ptr R${k} off=${c.off} disallowed`);
           }
           break;
         }
