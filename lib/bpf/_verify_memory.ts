@@ -38,9 +38,14 @@ import type { Walker } from "./_verify_walk.ts";
 /** What a memory access does: read, write a known value (or `null`: unknown bytes). */
 export type AccessKind = "read" | "write";
 
+/** Scalars of 1, 2 and 4 bytes about which nothing is known (by size). */
+const UNKNOWN_BYTES: readonly Reg[] = [0, 1, 2, 3, 4, 5, 6, 7].map((n) =>
+  n === 0 ? UNKNOWN : scalar(0n, (1n << BigInt(n * 8)) - 1n)
+);
+
 /** A scalar of `size` bytes about which nothing is known. */
 function unknownOf(size: number): Reg {
-  return size >= 8 ? UNKNOWN : scalar(0n, (1n << BigInt(size * 8)) - 1n);
+  return size < 8 ? UNKNOWN_BYTES[size] : UNKNOWN;
 }
 
 /**
@@ -264,7 +269,7 @@ function forget(st: State, frame: Frame, lo: number, hi: number, definite: numbe
     const touches = old?.parts.some((p) => p.b < b + n && p.b + p.size > b) ?? false;
     if (touches || mask !== (old?.mask ?? 0)) {
       const parts = writeParts(old, b, n, null);
-      setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts, st.edit));
+      setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts));
     }
     a += n;
   }
@@ -284,7 +289,7 @@ function storeStack(st: State, frame: Frame, at: number, size: number, value: Re
   if (v !== null && v.t !== SCALAR && b !== 0) v = null; // a misaligned spill: bytes only
   const mask = (old?.mask ?? 0) | byteMask(b, size);
   const parts = writeParts(old, b, size, v);
-  setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts, st.edit));
+  setSlot(st, frame.stack, s, makeSlot(frame.stack, s, mask, parts));
 }
 
 /** The value of `size` written bytes at `at`. */

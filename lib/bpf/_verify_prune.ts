@@ -12,13 +12,7 @@
  * @module
  */
 import { compareStacks } from "./_verify_stack.ts";
-import {
-  cloneState,
-  type EditTokens,
-  type Frame,
-  type State,
-  stateBytes,
-} from "./_verify_state.ts";
+import { cloneState, type EditTokens, type Frame, type State } from "./_verify_state.ts";
 import { IdMap, mix, regHash, regsEqual, regWithin } from "./_verify_values.ts";
 
 /** A stored state and what pruning has made of it. */
@@ -32,8 +26,6 @@ export interface Checkpoint {
   /** How often it pruned a path, and how often it failed to. */
   hits: number;
   misses: number;
-  /** Bytes it accounts for in the memory budget. */
-  readonly bytes: number;
 }
 
 /** The data-flow masks the comparison uses: registers live and precise per instruction. */
@@ -82,12 +74,19 @@ class OpenIndex {
     this.#cps.pop();
   }
 
-  /** Calls `fn` on the open checkpoints of loop head `i` with hash `h` until it returns true. */
-  some(i: number, h: number, fn: (cp: Checkpoint) => boolean): boolean {
-    for (let e = this.#heads[this.#bucket(i, h)]; e >= 0; e = this.#next[e]) {
-      if (this.#hash[e] === h && this.#at[e] === i && fn(this.#cps[e])) return true;
-    }
-    return false;
+  /**
+   * The first entry of loop head `i` with hash `h` from entry `e` on (from the chain's head when
+   * `e` is -1), or -1.
+   */
+  find(i: number, h: number, e: number): number {
+    e = e < 0 ? this.#heads[this.#bucket(i, h)] : this.#next[e];
+    while (e >= 0 && (this.#hash[e] !== h || this.#at[e] !== i)) e = this.#next[e];
+    return e;
+  }
+
+  /** The checkpoint of entry `e`. */
+  checkpoint(e: number): Checkpoint {
+    return this.#cps[e];
   }
 
   #grow(): void {
@@ -116,10 +115,6 @@ export class PruneTable {
   readonly #done: (Checkpoint[] | undefined)[];
   readonly #open: Int32Array;
   readonly #ids = new IdMap();
-  /** Bytes of the checkpoints kept now. */
-  bytes = 0;
-  /** Checkpoints kept now. */
-  count = 0;
 
   /**
    * An empty table.
@@ -175,7 +170,11 @@ export class PruneTable {
    * @returns Whether it does.
    */
   repeats(i: number, st: State, h: number): boolean {
-    return this.#loops.some(i, h, (cp) => this.#compare(i, cp.frames, st, false));
+    const loops = this.#loops;
+    for (let e = loops.find(i, h, -1); e >= 0; e = loops.find(i, h, e)) {
+      if (this.#compare(i, loops.checkpoint(e).frames, st, false)) return true;
+    }
+    return false;
   }
 
   /**
@@ -199,8 +198,6 @@ export class PruneTable {
         list[k] = list[list.length - 1];
         list.pop();
         k--;
-        this.bytes -= cp.bytes;
-        this.count--;
       }
     }
     return false;
@@ -224,13 +221,20 @@ export class PruneTable {
       done: false,
       hits: 0,
       misses: 0,
-      bytes: stateBytes(copy) + copy.alloc,
     };
     if (h !== null) this.#loops.add(i, h, cp);
     this.#open[i]++;
-    this.bytes += cp.bytes;
-    this.count++;
     return cp;
+  }
+
+  /**
+   * Calls `fn` with the frames of every done checkpoint kept (open ones are on the walk's work
+   * list), for a memory audit.
+   *
+   * @param fn The callback.
+   */
+  forEachDone(fn: (frames: Frame[]) => void): void {
+    for (const list of this.#done) if (list !== undefined) { for (const cp of list) fn(cp.frames); }
   }
 
   /**

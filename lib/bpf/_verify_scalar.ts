@@ -133,10 +133,14 @@ function signedOf(v: bigint, bits: bigint): bigint {
 function exact(op: number, offset: number, x: bigint, y: bigint, w: Width): bigint | null {
   const bits = w.bits;
   switch (op) {
-    case ALU_ADD:
-      return (x + y) & w.umax;
-    case ALU_SUB:
-      return (x - y) & w.umax;
+    case ALU_ADD: {
+      const v = x + y;
+      return v > w.umax ? v & w.umax : v;
+    }
+    case ALU_SUB: {
+      const v = x - y;
+      return v < 0n ? v & w.umax : v;
+    }
     case ALU_MUL:
       return (x * y) & w.umax;
     case ALU_DIV:

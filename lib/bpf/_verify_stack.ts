@@ -37,8 +37,8 @@ export interface Slot {
   readonly h: number;
   /** Whether a part is a maybe-null map value (whose lookup id pairs up when states are compared). */
   readonly nulls: boolean;
-  /** The edit token of the state that made it (replaced before the state is copied: garbage). */
-  readonly owner: number;
+  /** The last memory audit that counted it. */
+  mark: number;
 }
 
 interface Node {
@@ -48,17 +48,35 @@ interface Node {
   spills: number;
   /** How many slots below have maybe-null map values. */
   nulls: number;
+  /** The last memory audit that counted it. */
+  mark: number;
 }
 
-/** What writes a stack: the state's edit token and a count of bytes it allocated since its last copy. */
+/** Bytes allocated for states, counted as they are made (between memory audits). */
+export interface AllocMeter {
+  bytes: number;
+}
+
+/** What writes a stack: the state's edit token and the walk's allocation meter. */
 export interface StackOwner {
   edit: number;
-  alloc: number;
+  meter: AllocMeter;
 }
 
-/** Estimated bytes of one trie node and of one slot with a part (for the memory budget). */
-export const NODE_BYTES = 200;
-export const SLOT_BYTES = 120;
+/**
+ * Estimated bytes of a trie node (the object and its array of 16), of a slot, of a slot's array
+ * of values, and of each value (the part, and a register value with its bigints), as V8 lays
+ * them out on 64-bit machines.
+ */
+const NODE_BYTES = 240;
+const SLOT_BYTES = 64;
+const PARTS_BYTES = 48;
+const PART_BYTES = 184;
+
+function slotBytes(slot: Slot): number {
+  const n = slot.parts.length;
+  return n === 0 ? SLOT_BYTES : SLOT_BYTES + PARTS_BYTES + n * PART_BYTES;
+}
 
 /** One frame's stack in one state (a small record; the trie under it is shared). */
 export interface FrameStack {
@@ -105,16 +123,9 @@ function isPrecise(p: Part, pmask: number): boolean {
  * @param s Its index.
  * @param mask Bytes written.
  * @param parts Values known, sorted by byte.
- * @param owner The edit token of the state making it.
  * @returns The slot.
  */
-export function makeSlot(
-  fs: FrameStack,
-  s: number,
-  mask: number,
-  parts: readonly Part[],
-  owner: number,
-): Slot {
+export function makeSlot(fs: FrameStack, s: number, mask: number, parts: readonly Part[]): Slot {
   // The hash leaves out values that cannot matter, as the comparisons do.
   const pmask = preciseMask(fs, s);
   let h = mix(0x51ab, mask);
@@ -123,7 +134,7 @@ export function makeSlot(
     if (isPrecise(p, pmask)) h = mix(mix(mix(h, p.b), p.size), regHash(p.reg, true));
     if (p.reg.t === PTR_MAP_VALUE_OR_NULL) nulls = true;
   }
-  return { mask, parts: parts.length === 0 ? NO_PARTS : parts, h, nulls, owner };
+  return { mask, parts: parts.length === 0 ? NO_PARTS : parts, h, nulls, mark: 0 };
 }
 
 function slotHash(s: number, slot: Slot | undefined): number {
@@ -148,14 +159,14 @@ export function getSlot(fs: FrameStack, s: number): Slot | undefined {
 }
 
 function newNode(o: StackOwner): Node {
-  o.alloc += NODE_BYTES;
-  return { owner: o.edit, kids: new Array(16).fill(undefined), spills: 0, nulls: 0 };
+  o.meter.bytes += NODE_BYTES;
+  return { owner: o.edit, kids: new Array(16).fill(undefined), spills: 0, nulls: 0, mark: 0 };
 }
 
 function own(o: StackOwner, n: Node): Node {
   if (n.owner === o.edit) return n;
-  o.alloc += NODE_BYTES;
-  return { owner: o.edit, kids: n.kids.slice(), spills: n.spills, nulls: n.nulls };
+  o.meter.bytes += NODE_BYTES;
+  return { owner: o.edit, kids: n.kids.slice(), spills: n.spills, nulls: n.nulls, mark: 0 };
 }
 
 const path: Node[] = [];
@@ -193,13 +204,41 @@ export function setSlot(o: StackOwner, fs: FrameStack, s: number, slot: Slot): v
   }
   const old = node.kids[s & 15] as Slot | undefined;
   node.kids[s & 15] = slot;
-  if (old === undefined || old.owner !== o.edit) o.alloc += SLOT_BYTES;
+  o.meter.bytes += slotBytes(slot);
   const delta = (slot.parts.length > 0 ? 1 : 0) -
     (old !== undefined && old.parts.length > 0 ? 1 : 0);
   if (delta !== 0) { for (const n of path) n.spills += delta; }
   const nd = (slot.nulls ? 1 : 0) - (old?.nulls ? 1 : 0);
   if (nd !== 0) { for (const n of path) n.nulls += nd; }
   fs.hash ^= slotHash(s, old) ^ slotHash(s, slot);
+}
+
+/**
+ * The bytes of a stack's nodes and slots not counted yet in memory audit `epoch` (each is
+ * counted once however many states share it).
+ *
+ * @param fs The stack.
+ * @param epoch The audit.
+ * @returns The bytes.
+ */
+export function uncountedBytes(fs: FrameStack, epoch: number): number {
+  let bytes = 0;
+  const visit = (n: Node, lvl: number) => {
+    if (n.mark === epoch) return;
+    n.mark = epoch;
+    bytes += NODE_BYTES;
+    for (let k = 0; k < 16; k++) {
+      const c = n.kids[k];
+      if (c === undefined) continue;
+      if (lvl > 1) visit(c as Node, lvl - 1);
+      else if ((c as Slot).mark !== epoch) {
+        (c as Slot).mark = epoch;
+        bytes += slotBytes(c as Slot);
+      }
+    }
+  };
+  if (fs.root !== undefined) visit(fs.root, fs.levels);
+  return bytes;
 }
 
 /**
@@ -236,7 +275,7 @@ export function spilledSlots(fs: FrameStack, nullsOnly = false): number[] {
 export function clobberStack(o: StackOwner, fs: FrameStack): void {
   for (const s of spilledSlots(fs)) {
     const old = getSlot(fs, s)!;
-    setSlot(o, fs, s, makeSlot(fs, s, old.mask, NO_PARTS, o.edit));
+    setSlot(o, fs, s, makeSlot(fs, s, old.mask, NO_PARTS));
   }
 }
 
@@ -262,7 +301,7 @@ export function writeParts(
     }
   }
   if (!placed) out.push({ b, size, reg: value! });
-  return out;
+  return out.slice(); // exactly as long as it is (a grown array keeps room for 16 more)
 }
 
 /** Whether a value stored in `size` bytes tells nothing beyond "written" (so it is not kept). */
@@ -301,7 +340,7 @@ export function mapSpills(o: StackOwner, fs: FrameStack, fix: (r: Reg) => Reg): 
       changed = true;
       return { b: p.b, size: p.size, reg };
     });
-    if (changed) setSlot(o, fs, s, makeSlot(fs, s, old.mask, parts, o.edit));
+    if (changed) setSlot(o, fs, s, makeSlot(fs, s, old.mask, parts));
   }
 }
 

@@ -33,15 +33,21 @@ export class EditTokens {
   }
 }
 
-/** Estimated bytes of a state without its stack nodes (for the memory budget). */
-export function stateBytes(st: State): number {
-  return 64 + st.frames.length * 240;
+/**
+ * Estimated bytes of a state without its stack nodes (for the memory budget): the state or
+ * checkpoint and its entry in the walk's lists, its frames, register arrays and stack records,
+ * and a share of the register values.
+ *
+ * @param frames The number of frames.
+ * @returns The bytes.
+ */
+export function stateBytes(frames: number): number {
+  return 200 + frames * 760;
 }
 
 /**
- * A copy of a state (registers copied, stacks shared). Both get new edit tokens; the bytes the
- * original allocated since its last copy now belong to the copy that is kept (returned in
- * `alloc` of the copy) and the original starts counting again.
+ * A copy of a state (registers copied, stacks shared). Both get new edit tokens, so that
+ * neither writes the stack nodes they now share.
  *
  * @param st The state.
  * @param tokens The walk's edit tokens.
@@ -54,9 +60,9 @@ export function cloneState(st: State, tokens: EditTokens): State {
     returnTo: f.returnTo,
     subprog: f.subprog,
   }));
-  const copy: State = { frames, nextId: st.nextId, edit: tokens.next(), alloc: st.alloc };
+  const copy: State = { frames, nextId: st.nextId, edit: tokens.next(), meter: st.meter };
   st.edit = tokens.next();
-  st.alloc = 0;
+  st.meter.bytes += stateBytes(frames.length);
   return copy;
 }
 

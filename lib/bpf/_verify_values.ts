@@ -243,11 +243,14 @@ export function regHash(r: Reg, precise: boolean): number {
 export class IdMap {
   #ab = new Map<number, number>();
   #ba = new Map<number, number>();
+  #used = false;
 
   /** Forgets every pair. */
   reset(): void {
+    if (!this.#used) return;
     this.#ab.clear();
     this.#ba.clear();
+    this.#used = false;
   }
 
   /**
@@ -258,6 +261,7 @@ export class IdMap {
    * @returns Whether the pairing is consistent with the ones before.
    */
   pair(a: number, b: number): boolean {
+    this.#used = true;
     const x = this.#ab.get(a), y = this.#ba.get(b);
     if (x === undefined && y === undefined) {
       this.#ab.set(a, b);

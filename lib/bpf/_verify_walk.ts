@@ -15,12 +15,13 @@ import { BpfError } from "./bpf_error.ts";
 import type { BpfInstruction } from "./instruction.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { VerifyContext } from "./_verify_context.ts";
+import type { VerifyProgress } from "./verifier.ts";
 import type { ControlFlow } from "./_verify_cfg.ts";
 import { liveRegisters, precision, type StackPrecision } from "./_verify_dataflow.ts";
 import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
-import { newStack } from "./_verify_stack.ts";
+import { type AllocMeter, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
   cloneState,
   EditTokens,
@@ -63,6 +64,8 @@ const STORE_EVERY_STEPS = 100;
 const STORE_EVERY_JUMPS = 20;
 /** The clock is read every this many steps (a power of two, minus one as a mask). */
 const CLOCK_MASK = 1023;
+/** A memory audit runs once allocations reach this much, or what the last one found kept. */
+const AUDIT_MIN_BYTES = 4 * 1024 * 1024;
 /** The largest variable offset a pointer may carry. */
 const MAX_VAR_OFF = 1n << 29n;
 
@@ -76,11 +79,13 @@ export interface WalkBudget {
   maxBytes: number;
   /** Milliseconds now. */
   clock: () => number;
+  /** Told how far the walk got, every so often and at the end. */
+  progress?: (p: VerifyProgress) => void;
 }
 
 /** The work list: a state to follow from an instruction, or a checkpoint to close. */
 type Work =
-  | { kind: "state"; at: number; st: State; bytes: number }
+  | { kind: "state"; at: number; st: State }
   | { kind: "close"; at: number; cp: Checkpoint };
 
 /** The frame a state is executing in. */
@@ -98,7 +103,10 @@ export class Walker {
   steps = 0;
   /** Deepest stack use per subprogram, in bytes. */
   readonly subDepth: number[];
-  /** The most bytes of states kept at once. */
+  /**
+   * The most bytes of states kept at once: an upper bound (what the last memory audit found,
+   * plus everything allocated since).
+   */
   peakBytes = 0;
   /** Checkpoints stored. */
   stored = 0;
@@ -109,7 +117,13 @@ export class Walker {
   readonly #budget: WalkBudget;
   readonly #start: number;
   readonly #prune: PruneTable;
-  #pendingBytes = 0;
+  /** Bytes allocated for states since the last memory audit. */
+  readonly #meter: AllocMeter = { bytes: 0 };
+  /** Bytes of states the last memory audit found kept. */
+  #kept = 0;
+  #epoch = 0;
+  #work: Work[] = [];
+  #current: State | null = null;
   /** Per subprogram: the stack bytes whose values can matter. */
   readonly #stackPrecision: StackPrecision[];
   /** Per instruction: its immediate as a register (64-bit sign-extended, or 32-bit). */
@@ -151,39 +165,64 @@ export class Walker {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
       edit: this.tokens.next(),
-      alloc: 0,
+      meter: this.#meter,
     };
-    const work: Work[] = [];
-    this.#push(work, 0, start);
+    this.#meter.bytes += stateBytes(1);
+    const work = this.#work;
+    work.push({ kind: "state", at: 0, st: start });
     while (work.length > 0) {
       const w = work.pop()!;
       if (w.kind === "close") {
         this.#prune.close(w.at, w.cp);
         continue;
       }
-      this.#pendingBytes -= w.bytes;
+      this.#current = w.st;
       this.#path(w.at, w.st, work);
     }
+    this.#current = null;
   }
 
-  /** Queues a state to walk from `at`, counting its bytes. */
+  /** Queues a state to walk from `at`. */
   #push(work: Work[], at: number, st: State): void {
-    const bytes = stateBytes(st) + st.alloc;
-    this.#pendingBytes += bytes;
+    work.push({ kind: "state", at, st });
     this.#checkBytes(at);
-    work.push({ kind: "state", at, st, bytes });
   }
 
+  /**
+   * Keeps the bytes of states under the budget: what the last audit found plus what was
+   * allocated since is an upper bound; when allocations grow large against it, or it passes
+   * the budget, an audit counts what the states kept now really hold.
+   */
   #checkBytes(i: number): void {
-    const total = this.#pendingBytes + this.#prune.bytes;
+    let total = this.#kept + this.#meter.bytes;
+    const max = this.#budget.maxBytes;
+    if (this.#meter.bytes >= Math.max(AUDIT_MIN_BYTES, this.#kept / 2) || total > max) {
+      this.#kept = this.#audit();
+      this.#meter.bytes = 0;
+      total = this.#kept;
+    }
     if (total > this.peakBytes) this.peakBytes = total;
-    if (total > this.#budget.maxBytes) {
+    if (total > max) {
       throw this.#tooComplex(
         i,
-        `the states to explore need more than ${this.#budget.maxBytes} bytes`,
-        `memory limit ${this.#budget.maxBytes} bytes`,
+        `the states to explore need more than ${max} bytes`,
+        `memory limit ${max} bytes`,
       );
     }
+  }
+
+  /** The bytes held by every state kept: the current one, pending ones and checkpoints. */
+  #audit(): number {
+    const epoch = ++this.#epoch;
+    let bytes = 0;
+    const count = (frames: Frame[]) => {
+      bytes += stateBytes(frames.length);
+      for (const f of frames) bytes += uncountedBytes(f.stack, epoch);
+    };
+    if (this.#current !== null) count(this.#current.frames);
+    for (const w of this.#work) count(w.kind === "state" ? w.st.frames : w.cp.frames);
+    this.#prune.forEachDone(count);
+    return bytes;
   }
 
   #tooComplex(i: number, what: string, limit: string): BpfError {
@@ -240,8 +279,26 @@ export class Walker {
     }
   }
 
+  /**
+   * Tells the progress callback how far the walk got.
+   *
+   * @param done Whether the walk is over.
+   * @returns The milliseconds since the walk started.
+   */
+  report(done: boolean): number {
+    const millis = this.#budget.clock() - this.#start;
+    this.#budget.progress?.({
+      steps: this.steps,
+      millis,
+      stateBytes: this.#kept + this.#meter.bytes,
+      peakStateBytes: this.peakBytes,
+      done,
+    });
+    return millis;
+  }
+
   #checkClock(i: number): void {
-    const ms = this.#budget.clock() - this.#start;
+    const ms = this.report(false);
     if (ms > this.#budget.maxMillis) {
       throw this.#tooComplex(
         i,

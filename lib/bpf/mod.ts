@@ -46,6 +46,7 @@ export {
   type VerifyInput,
   type VerifyOptions,
   verifyProgram,
+  type VerifyProgress,
   type VerifyReport,
 } from "./verifier.ts";
 export { type BpfProfile, type BpfProfileName, getBpfProfile } from "./profile.ts";

@@ -105,6 +105,37 @@ export interface VerifyOptions {
   maxStateBytes?: number;
   /** The clock `maxMillis` is measured with, in milliseconds (default `performance.now()`). */
   clock?: () => number;
+  /** Called every 1,024 instructions walked, and once at the end (accepted or not). */
+  progress?: (p: VerifyProgress) => void;
+}
+
+/**
+ * How far a verification has got (see {@linkcode VerifyOptions.progress}).
+ *
+ * @example
+ * ```ts
+ * import { assemble, verifyProgram, type VerifyProgress } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const seen: VerifyProgress[] = [];
+ * verifyProgram(assemble("mov %r1, 0\nl:\nadd %r1, 1\njlt %r1, 5000, l\nmov %r0, 0\nexit"), {
+ *   progress: (p) => seen.push(p),
+ * });
+ * assert.equal(seen.length, 10); // 10,003 steps: nine times along the way, once at the end
+ * assert.equal(seen.at(-1)!.done, true);
+ * assert.equal(seen.at(-1)!.steps, 10003);
+ * ```
+ */
+export interface VerifyProgress {
+  /** Instructions walked so far. */
+  steps: number;
+  /** Milliseconds since the verification started, on the verifier's clock. */
+  millis: number;
+  /** Bytes of states kept now (an estimate, as `maxStateBytes` counts them). */
+  stateBytes: number;
+  /** The most bytes of states kept at once so far. */
+  peakStateBytes: number;
+  /** Whether the walk is over (the program accepted or rejected). */
+  done: boolean;
 }
 
 /**
@@ -191,8 +222,13 @@ export function verifyProgram(
     maxMillis: options.maxMillis ?? DEFAULT_MILLIS,
     maxBytes: options.maxStateBytes ?? DEFAULT_STATE_BYTES,
     clock: options.clock ?? (() => performance.now()),
+    progress: options.progress,
   });
-  walk.run();
+  try {
+    walk.run();
+  } finally {
+    walk.report(true);
+  }
   const frameStack = Math.max(0, ...walk.subDepth.map((d) => (d + 7) & ~7));
   const stackBytes = frameStack * cfg.callDepth;
   const profile = ctx.profile;
