@@ -152,7 +152,8 @@ export class PruneTable {
     for (let k = 0; k <= top; k++) {
       const f = st.frames[k];
       h = mix(mix(h, f.returnTo), f.stack.hash);
-      const at = k === top ? i : f.returnTo;
+      // The current frame continues at i; a caller where its callee returns to.
+      const at = k === top ? i : st.frames[k + 1].returnTo;
       const lv = live[at], pr = precise[at];
       for (let n = k === top ? 0 : 6; n <= 9; n++) {
         if ((lv >> n) & 1) h = mix(h, regHash(f.regs[n], ((pr >> n) & 1) === 1));
@@ -260,8 +261,8 @@ export class PruneTable {
     for (let k = 0; k <= top; k++) {
       const a = old[k], b = cur[k];
       if (a.returnTo !== b.returnTo || a.subprog !== b.subprog) return false;
-      // The current frame continues at i; a caller at its return point, with R6-R9 kept.
-      const at = k === top ? i : b.returnTo;
+      // The current frame continues at i; a caller where its callee returns to, with R6-R9 kept.
+      const at = k === top ? i : cur[k + 1].returnTo;
       const lv = live[at], pr = precise[at];
       for (let n = k === top ? 0 : 6; n <= 9; n++) {
         if (((lv >> n) & 1) === 0) continue;

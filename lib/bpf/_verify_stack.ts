@@ -112,8 +112,9 @@ function preciseMask(fs: FrameStack, s: number): number {
   return fs.prec === null ? 0xff : fs.prec.get(s) ?? 0;
 }
 
+/** Whether a stored value counts when states are compared: a pointer, or bytes that can matter. */
 function isPrecise(p: Part, pmask: number): boolean {
-  return (byteMask(p.b, p.size) & pmask) !== 0;
+  return p.reg.t !== SCALAR || (byteMask(p.b, p.size) & pmask) !== 0;
 }
 
 /**
@@ -363,6 +364,13 @@ function slotWithin(old: Slot, cur: Slot, ids: IdMap, pmask: number): boolean {
     if (!isPrecise(p, pmask)) continue;
     const q = partAt(cur, p.b, p.size);
     if (q === undefined || !regWithin(p.reg, q.reg, true, ids)) return false;
+  }
+  // A pointer where the explored state had a number (or bytes) is not included, even where no
+  // load reaches a check: what may be done with a pointer differs.
+  for (const q of cur.parts) {
+    if (q.reg.t === SCALAR) continue;
+    const p = partAt(old, q.b, q.size);
+    if (p === undefined || p.reg.t === SCALAR) return false;
   }
   return true;
 }

@@ -196,7 +196,7 @@ export class Walker {
   #checkBytes(i: number): void {
     let total = this.#kept + this.#meter.bytes;
     const max = this.#budget.maxBytes;
-    if (this.#meter.bytes >= Math.max(AUDIT_MIN_BYTES, this.#kept / 2) || total > max) {
+    if (this.#meter.bytes >= Math.max(AUDIT_MIN_BYTES, this.#kept) || total > max) {
       this.#kept = this.#audit();
       this.#meter.bytes = 0;
       total = this.#kept;

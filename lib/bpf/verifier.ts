@@ -9,21 +9,28 @@
  * the program is not longer than the profile allows.
  *
  * The second pass (`_verify_walk.ts`) walks every path with an abstract state
- * (`_verify_state.ts`): each register (`_verify_values.ts`) is not initialised, a
- * scalar (with an unsigned range, exact when known), or a typed pointer — to the context, the
- * packet, the stack, a map value (possibly null until checked) or a map. Registers are read only
- * after they are written (R0 at exit; a call clobbers R1–R5 and keeps R6–R9), R10 is read-only,
- * memory accesses must match the pointer's type and stay in bounds, stack bytes are read only
- * after they are written (`_verify_memory.ts`), helpers and maps are used as Linux types them
- * (`_verify_helpers.ts`), constant divisors are not zero. Known scalars are folded exactly, so
- * a loop with a constant bound is followed to its end; a state that repeats on the same path is
- * an infinite loop, a state seen before is not walked again (compared on the registers the
- * rest of the path reads, `_verify_dataflow.ts`), and a walk longer than the profile's verifier
- * budget is rejected.
+ * (`_verify_state.ts`): each register (`_verify_values.ts`) is not initialised, a scalar (an
+ * unsigned and a signed 64-bit range, equal bounds for a known value, with the arithmetic of
+ * `_verify_scalar.ts`), or a typed pointer — to the context, the packet, the stack, a map value
+ * (possibly null until checked) or a map. The stack of each frame (`_verify_stack.ts`) records
+ * the bytes written and the values stored, spilled registers and narrower scalars alike, in a
+ * persistent trie that states share. Registers are read only after they are written (R0 at exit;
+ * a call clobbers R1–R5 and keeps R6–R9), R10 is read-only, memory accesses must match the
+ * pointer's type and stay in bounds, stack bytes are read only after they are written
+ * (`_verify_memory.ts`), helpers are called as their prototypes declare and what they may write
+ * is forgotten (`_verify_helpers.ts`), constant divisors are not zero.
  *
- * Rejections are `BpfError`s with code `"verify"`, the instruction index (slot) and a message in
- * the Linux verifier's words: `R2 !read_ok`, `unreachable insn 7`,
- * `invalid write to stack R10 off=8 size=8`.
+ * Known values are folded exactly, so a loop with a constant bound is followed to its end. At
+ * jump targets and loop heads the walk keeps checkpoints (`_verify_prune.ts`): a state that an
+ * explored one includes (register by register and slot by slot, only where the rest of the
+ * path can read them, `_verify_dataflow.ts`) stops its path, and one equal to a checkpoint still
+ * being explored at a loop head is an infinite loop. The walk is bounded by the profile's step
+ * budget, by wall-clock time and by the memory its states keep; beyond any of them the program
+ * is rejected as too complex.
+ *
+ * Rejections are `BpfError`s with code `"verify"` (or `"too-complex"`), the instruction index
+ * (slot) and a message in the Linux verifier's words: `R2 !read_ok`, `unreachable insn 7`,
+ * `invalid write to stack R10 off=8 size=8`, `BPF program is too large. Processed 1000001 insn`.
  *
  * @module
  */
@@ -84,9 +91,10 @@ export interface VerifyOptions {
   /** The limits (default `cloud`). */
   profile?: BpfProfile;
   /**
-   * The helpers a program may call. Helpers named `map_lookup_elem`, `map_update_elem` and
-   * `map_delete_elem` get Linux's argument and return types. Default: none known, so every
-   * helper call is rejected.
+   * The helpers a program may call, with their prototypes (`HelperPrototype`): the arguments
+   * are checked against them and what a helper may write is forgotten. A helper registered
+   * without a prototype may be passed anything and is assumed to write every byte of the
+   * stack. Default: none known, so every helper call is rejected.
    */
   helpers?: HelperRegistry;
   /** The maps `lddw` may refer to: index = the fd (src 1, 2) or the index (src 5, 6). */
@@ -192,8 +200,9 @@ export interface VerifyReport {
  *
  * @param program The program or its bytecode.
  * @param options The profile, helpers, maps and input description.
- * @returns What was learnt; throws a `BpfError` (`"verify"`, or `"decode"` for bad bytecode)
- *   with the instruction index on rejection.
+ * @returns What was learnt; throws a `BpfError` (`"verify"`, `"too-complex"` when the walk
+ *   exceeds its step, time or memory budget, or `"decode"` for bad bytecode) with the
+ *   instruction index on rejection.
  *
  * @example
  * ```ts

@@ -347,9 +347,10 @@ function isqrt(n: bigint): bigint {
 /**
  * A registry with the test helpers of ubpf and bpf_conformance: 0 `gather_bytes`, 1 `memfrob`,
  * 2 `no_op`, 3 `sqrti`, 4 `strcmp_ext`, 5 `unwind` (ends the program when its argument is 0),
- * each with its prototype for the verifier: `gather_bytes` takes five numbers, `memfrob` reads
- * and writes the R2 bytes at R1, `no_op` reads nothing, `sqrti` and `unwind` take a number,
- * `strcmp_ext` reads two strings.
+ * each with its prototype for the verifier: `gather_bytes` takes five values, `memfrob` reads
+ * and writes the R2 bytes at R1, `no_op` reads nothing, `sqrti` and `unwind` take a value,
+ * `strcmp_ext` reads two strings. Values may be any written register, as Linux's
+ * `ARG_ANYTHING`.
  *
  * @returns A new registry.
  *
@@ -372,7 +373,7 @@ export function bpfConformanceHelpers(): HelperRegistry {
     (a, b, c, d, e) =>
       ((a & 0xffn) << 32n) | ((b & 0xffn) << 24n) | ((c & 0xffn) << 16n) | ((d & 0xffn) << 8n) |
       (e & 0xffn),
-    { args: ["scalar", "scalar", "scalar", "scalar", "scalar"] },
+    { args: ["anything", "anything", "anything", "anything", "anything"] },
   );
   reg.register(1, "memfrob", (p, n, _c, _d, _e, ctx) => {
     const bytes = ctx.memory.slice(p, Number(n & 0xffffffffn));
@@ -380,7 +381,7 @@ export function bpfConformanceHelpers(): HelperRegistry {
     return 0n;
   }, { args: [{ mem: "read-write" }, "size-or-zero"] });
   reg.register(2, "no_op", () => 0n, { args: [] });
-  reg.register(3, "sqrti", (x) => isqrt(x), { args: ["scalar"] });
+  reg.register(3, "sqrti", (x) => isqrt(x), { args: ["anything"] });
   reg.register(4, "strcmp_ext", (a, b, _c, _d, _e, ctx) => {
     const sa = cString(ctx.memory, a), sb = cString(ctx.memory, b);
     const n = Math.min(sa.length, sb.length);
@@ -390,6 +391,6 @@ export function bpfConformanceHelpers(): HelperRegistry {
   reg.register(5, "unwind", (a, _b, _c, _d, _e, ctx) => {
     if (a === 0n) ctx.stop();
     return a;
-  }, { args: ["scalar"] });
+  }, { args: ["anything"] });
   return reg;
 }

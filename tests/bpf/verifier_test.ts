@@ -553,8 +553,14 @@ Deno.test("programs the verifier accepts run in the interpreter without memory f
   let accepted = 0;
   for (const profile of [EMBEDDED, { ...CLOUD, maxVerifierSteps: 20000 }]) {
     fc.assert(
-      fc.property(body, fc.boolean(), (list, reloads) => {
-        const code = [...prefix, ...list.map(canonical), ...(reloads ? reload : []), I(0x95)];
+      fc.property(body, fc.constantFrom(0, 1, 2), (list, ending) => {
+        // 0: exit; 1: reload the spills; 2: call a function with a branch (paths that differ
+        // only in the caller meet in it), then read through R6 (the context, unless changed).
+        const code = [...prefix, ...list.map(canonical)];
+        if (ending === 1) code.push(...reload);
+        if (ending === 2) code.push(I(0x85, 0, 1, 0, 3), I(0xbf, 7, 6), I(0x71, 0, 7, 15));
+        code.push(I(0x95));
+        if (ending === 2) code.push(I(0xb7, 0), I(0x15, 0, 0, 0, 0), I(0x95));
         const bytes = encodeProgram(code);
         let prog;
         try {
@@ -906,4 +912,29 @@ Deno.test("verify() types a user helper that returns a map value or null", () =>
     () => verifyProgram(prog("jeq %r0, 0, +1\nldxdw %r2, [%r0+9]"), opts),
     /invalid access to map value, value_size=16 off=9 size=8/,
   );
+});
+
+Deno.test("verify() compares a caller's registers where the caller continues", () => {
+  // Both sides of the diamond call f with a different R6; inside f the states are alike, but
+  // R6 is live in the caller after the call: the second side must not be pruned in f.
+  const src = `
+    mov %r8, %r1
+    ldxb %r6, [%r1+0]
+    jeq %r6, 0, +2
+    mov %r6, 1
+    ja +1
+    mov %r6, 100
+    call local f
+    mov %r7, %r8
+    add %r7, %r6
+    ldxb %r0, [%r7+0]
+    exit
+  f:
+    jeq %r1, 0, +0
+    mov %r0, 0
+    exit`;
+  rejects(src, "invalid bpf_context access off=100 size=1 (context size 8)", 9, {
+    input: { kind: "ctx", size: 8 },
+  });
+  ok(src.replace("mov %r6, 100", "mov %r6, 7"), { input: { kind: "ctx", size: 8 } });
 });
