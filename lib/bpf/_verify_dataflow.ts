@@ -117,7 +117,7 @@ export function liveRegisters(ins: readonly BpfInstruction[], succ: number[][]):
  *   matter (default: every stored value does).
  * @returns A bit set of registers per instruction.
  */
-export function preciseRegisters(
+function preciseRegisters(
   ins: readonly BpfInstruction[],
   succ: number[][],
   subOf: Int32Array,
@@ -178,7 +178,7 @@ export type StackPrecision = Map<number, number> | null;
  * @param subprograms The number of subprograms.
  * @returns Per subprogram, whether its stack escapes.
  */
-export function stackEscapes(
+function stackEscapes(
   ins: readonly BpfInstruction[],
   subOf: Int32Array,
   subprograms: number,
@@ -230,7 +230,7 @@ function overlaps(m: StackPrecision, off: number, size: number): boolean {
  * @param escaped Per subprogram, whether its stack escapes (then all of it counts).
  * @returns Per subprogram, its precise stack bytes.
  */
-export function preciseStack(
+function preciseStack(
   ins: readonly BpfInstruction[],
   succ: number[][],
   subOf: Int32Array,

@@ -249,7 +249,7 @@ export function uncountedBytes(fs: FrameStack, epoch: number): number {
  * @param nullsOnly Only the slots holding maybe-null map values.
  * @returns The slot indexes.
  */
-export function spilledSlots(fs: FrameStack, nullsOnly = false): number[] {
+function spilledSlots(fs: FrameStack, nullsOnly = false): number[] {
   const out: number[] = [];
   const visit = (n: Node, lvl: number, base: number) => {
     if ((nullsOnly ? n.nulls : n.spills) === 0) return;

@@ -63,7 +63,9 @@ const { LDDW, JA32, CALLX, EXIT, CALL_SRC_LOCAL } = EBPF;
 const STORE_EVERY_STEPS = 100;
 const STORE_EVERY_JUMPS = 20;
 /** The clock is read every this many steps (a power of two, minus one as a mask). */
-const CLOCK_MASK = 1023;
+const CLOCK_MASK = 255;
+/** Progress is reported every this many steps (a power of two, minus one as a mask). */
+const PROGRESS_MASK = 1023;
 /** A memory audit runs once allocations reach this much, or what the last one found kept. */
 const AUDIT_MIN_BYTES = 4 * 1024 * 1024;
 /** The largest variable offset a pointer may carry. */
@@ -298,7 +300,9 @@ export class Walker {
   }
 
   #checkClock(i: number): void {
-    const ms = this.report(false);
+    const ms = (this.steps & PROGRESS_MASK) === 0
+      ? this.report(false)
+      : this.#budget.clock() - this.#start;
     if (ms > this.#budget.maxMillis) {
       throw this.#tooComplex(
         i,
