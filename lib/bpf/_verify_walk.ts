@@ -81,6 +81,8 @@ export interface WalkBudget {
   maxBytes: number;
   /** Milliseconds now. */
   clock: () => number;
+  /** When the verification started, on `clock`. */
+  start: number;
   /** Told how far the walk got, every so often and at the end. */
   progress?: (p: VerifyProgress) => void;
 }
@@ -145,7 +147,7 @@ export class Walker {
     this.ctx = ctx;
     this.cfg = cfg;
     this.#budget = budget;
-    this.#start = budget.clock();
+    this.#start = budget.start;
     this.subDepth = cfg.subStart.map(() => 0);
     this.#imm = new Array(ctx.n);
     const p = precision(ctx.ins, cfg.succ, cfg.subOf, cfg.subStart.length);
@@ -414,20 +416,25 @@ export class Walker {
     const useX = (x.opcode & SRC_X) !== 0;
     this.writable(i, x.dst);
     if (op === ALU_END) {
-      r[x.dst] = endScalar(this.readScalar(i, r, x.dst), x.imm, is64 || useX);
+      // As the engines run it: widths other than 16 and 32 are 64 (possible without strict
+      // decoding).
+      const width = x.imm === 16 || x.imm === 32 ? x.imm : 64;
+      r[x.dst] = endScalar(this.readScalar(i, r, x.dst), width, is64 || useX);
       return;
     }
     const src = useX ? this.read(i, r, x.src) : this.#immediate(i, x, is64);
     if (op === ALU_MOV) {
+      // The width a move sign-extends from, as the engines run it: immediates never, 64-bit
+      // moves from 8, 16 or (any other offset) 32 bits, 32-bit moves from 8 or 16 bits.
+      const k = x.offset;
+      const sx = !useX || k === 0 ? 0 : k === 8 || k === 16 ? k : is64 ? 32 : 0;
       if (src.t !== SCALAR) {
         if (!is64) throw this.ctx.err(i, `R${x.src} 32-bit pointer arithmetic prohibited`);
-        if (x.offset !== 0) {
-          throw this.ctx.err(i, `R${x.src} sign-extension of a pointer prohibited`);
-        }
+        if (sx !== 0) throw this.ctx.err(i, `R${x.src} sign-extension of a pointer prohibited`);
         r[x.dst] = src;
         return;
       }
-      r[x.dst] = movScalar(src, x.offset, is64);
+      r[x.dst] = movScalar(src, sx, is64);
       return;
     }
     if (op === ALU_NEG) {
@@ -442,7 +449,7 @@ export class Walker {
       r[x.dst] = this.#ptrAlu(i, x, dst, src, op, is64);
       return;
     }
-    r[x.dst] = scalarAlu(op, x.offset, dst, src, is64);
+    r[x.dst] = scalarAlu(op, x.offset === 1 ? 1 : 0, dst, src, is64); // 1: signed div/mod
   }
 
   /** The immediate of instruction `i` as a known scalar (made once). */

@@ -223,6 +223,8 @@ export function verifyProgram(
   program: BpfProgram | Uint8Array,
   options: VerifyOptions = {},
 ): VerifyReport {
+  const clock = options.clock ?? (() => performance.now());
+  const start = clock(); // the time limit covers the passes before the walk too
   const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
   const ctx = new VerifyContext(prog, options);
   const cfg = controlFlow(ctx);
@@ -230,7 +232,8 @@ export function verifyProgram(
     maxSteps: ctx.profile.maxVerifierSteps,
     maxMillis: options.maxMillis ?? DEFAULT_MILLIS,
     maxBytes: options.maxStateBytes ?? DEFAULT_STATE_BYTES,
-    clock: options.clock ?? (() => performance.now()),
+    clock,
+    start,
     progress: options.progress,
   });
   try {

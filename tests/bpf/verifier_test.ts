@@ -331,6 +331,20 @@ Deno.test("every ubpf errors/ case is rejected by the assembler, decoder or veri
   ) assert.equal(codes[v], "verify", v);
 });
 
+Deno.test("verify() ends quickly on fields that only lenient decoding lets through", () => {
+  // `be` with a width of 410,000,602: it once made the verifier build a 50 MB number and loop
+  // for ever. (The engines refuse such an instruction when they are built.)
+  const odd = decodeProgram(
+    new Uint8Array([220, 34, 254, 255, 218, 28, 112, 24, 149, 150, 5, 0, 248, 255, 255, 255]),
+    { strict: false },
+  );
+  assert.throws(
+    () => verifyProgram(odd, { helpers, input: { kind: "ctx", size: 16 } }),
+    /R0 !read_ok/,
+  );
+  assert.throws(() => new BpfInterpreter(odd), /Invalid byte swap width/);
+});
+
 Deno.test("verify() throws only BpfError on random bytecode", () => {
   const structured = fc.array(
     fc.record({
