@@ -5,9 +5,19 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { HELPER_ID, type HelperFunction, type HelperRegistry } from "./helpers.ts";
+import {
+  HELPER_ID,
+  type HelperFunction,
+  type HelperPrototype,
+  type HelperRegistry,
+} from "./helpers.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfMemory } from "./memory.ts";
+
+/** Linux's prototypes of the map helpers (`bpf_map_lookup_elem_proto` …). */
+const LOOKUP: HelperPrototype = { args: ["map", "map-key"], returns: "map-value-or-null" };
+const UPDATE: HelperPrototype = { args: ["map", "map-key", "map-value", "scalar"] };
+const DELETE: HelperPrototype = { args: ["map", "map-key"] };
 
 /** Where map handles live in the 64-bit value space: `MAP_HANDLE_BASE + fd`. */
 export const MAP_HANDLE_BASE = 0x7fff_0000_0000_0000n;
@@ -136,8 +146,8 @@ export function registerMapHelpers(
     L[0] = r;
     H[0] = r >> 31;
   });
-  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", lookup);
-  registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", update);
-  registry.register(HELPER_ID.MAP_DELETE_ELEM, "map_delete_elem", del);
+  registry.register(HELPER_ID.MAP_LOOKUP_ELEM, "map_lookup_elem", lookup, LOOKUP);
+  registry.register(HELPER_ID.MAP_UPDATE_ELEM, "map_update_elem", update, UPDATE);
+  registry.register(HELPER_ID.MAP_DELETE_ELEM, "map_delete_elem", del, DELETE);
   return registry;
 }

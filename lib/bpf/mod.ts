@@ -33,7 +33,15 @@ export {
 export { assemble, type AssembleOptions } from "./assembler.ts";
 export { disassemble, type DisassembleOptions } from "./disassembler.ts";
 export { type AddressOfOptions, BpfMemory } from "./memory.ts";
-export { HELPER_ID, type HelperContext, type HelperFunction, HelperRegistry } from "./helpers.ts";
+export {
+  HELPER_ID,
+  type HelperArg,
+  type HelperContext,
+  type HelperFunction,
+  type HelperMemArg,
+  type HelperPrototype,
+  HelperRegistry,
+} from "./helpers.ts";
 export type { BpfRunner, BpfRunOptions } from "./runner.ts";
 export { BpfInterpreter } from "./interpreter.ts";
 export { BpfJit, type BpfJitOptions } from "./jit.ts";
@@ -42,6 +50,7 @@ export {
   type VerifyInput,
   type VerifyOptions,
   verifyProgram,
+  type VerifyProgress,
   type VerifyReport,
 } from "./verifier.ts";
 export {

@@ -7,7 +7,7 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { type HelperFunction, HelperRegistry } from "./helpers.ts";
+import { type HelperFunction, type HelperPrototype, HelperRegistry } from "./helpers.ts";
 import { type BpfProgram, decodeProgram } from "./instruction.ts";
 import { BpfInterpreter } from "./interpreter.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
@@ -370,7 +370,9 @@ export class BpfVm {
     this.#clock = options.clock ?? (() => performance.now());
     const extra = options.helpers;
     if (extra !== undefined) {
-      for (const id of extra.ids()) this.helpers.register(id, extra.name(id) ?? "", extra.get(id)!);
+      for (const id of extra.ids()) {
+        this.helpers.register(id, extra.name(id) ?? "", extra.get(id)!, extra.prototype(id));
+      }
     }
   }
 
@@ -419,12 +421,19 @@ export class BpfVm {
    * Adds a helper programs may call.
    *
    * @param id The `call` immediate.
-   * @param name Its name (the names `map_lookup_elem` … get map argument checks).
+   * @param name Its name.
    * @param fn The function.
+   * @param prototype Its argument and return types for the verifier (see
+   *   {@linkcode HelperRegistry.register}).
    * @returns This VM.
    */
-  registerHelper(id: number, name: string, fn: HelperFunction): this {
-    this.helpers.register(id, name, fn);
+  registerHelper(
+    id: number,
+    name: string,
+    fn: HelperFunction,
+    prototype?: HelperPrototype,
+  ): this {
+    this.helpers.register(id, name, fn, prototype);
     return this;
   }
 

@@ -30,4 +30,11 @@ export {
   runBpfBenchmark,
   type RunBpfBenchmarkOptions,
 } from "./bpf_benchmarks.ts";
+export {
+  BPF_VERIFIER_BENCHMARKS,
+  type BpfVerifierBenchmark,
+  type BpfVerifierFigures,
+  runBpfVerifierBenchmark,
+  type RunBpfVerifierBenchmarkOptions,
+} from "./bpf_verifier_benchmarks.ts";
 export { buildBpfElf, type BuildBpfElfOptions } from "./bpf_elf.ts";
