@@ -31,6 +31,11 @@ const { LDDW, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
 export interface LoadElfOptions extends BpfLoadOptions {
   /** The file name for messages. */
   file?: string;
+  /**
+   * The programs to load, by name (default: every program of a program section, or the
+   * functions of `.text` when there is none). A function of `.text` may be named too.
+   */
+  programs?: readonly string[];
 }
 
 /**
@@ -113,13 +118,28 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
     fds.push(vm.fdOf(m));
   }
   const programs = new Map<string, LoadedBpfProgram>();
+  const want = options.programs;
+  if (want !== undefined) {
+    for (const name of want) {
+      if (!obj.programs.some((p) => p.name === name)) {
+        throw new BpfError(
+          "elf",
+          `No program "${name}"; programs: ${obj.programs.map((p) => p.name).join(", ")}`,
+          { file: options.file },
+        );
+      }
+    }
+  }
+  const main = obj.programs.some((p) => !p.subprogram);
   for (const p of obj.programs) {
+    if (want !== undefined ? !want.includes(p.name) : main && p.subprogram) continue;
     const ins = p.program.instructions.map((x) =>
       x.opcode === LDDW && (x.src === LDDW_SRC_MAP_BY_FD || x.src === LDDW_SRC_MAP_VALUE_BY_FD)
         ? { ...x, imm: fds[x.imm] }
         : x
     );
-    programs.set(p.name, vm.load(programOf(ins), { ...options, name: p.name }));
+    const { file: _f, programs: _p, ...load } = options;
+    programs.set(p.name, vm.load(programOf(ins), { ...load, name: p.name }));
   }
   return { programs, maps, license: obj.license };
 }

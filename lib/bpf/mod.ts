@@ -108,6 +108,7 @@ export {
   type ParseElfOptions,
 } from "./elf_object.ts";
 export { type LoadedElf, loadElf, type LoadElfOptions } from "./elf_loader.ts";
+export { BPF_PROG_TYPE, type BpfProgramType, programTypeOfSection } from "./program_types.ts";
 export {
   type CbpfInstruction,
   type CbpfProgram,
