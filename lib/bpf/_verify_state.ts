@@ -7,7 +7,7 @@
  * @module
  */
 import { copyStack, type FrameStack, mapSpills, type StackOwner } from "./_verify_stack.ts";
-import { constant, nonNull, PTR_MAP_VALUE_OR_NULL, type Reg } from "./_verify_values.ts";
+import { constant, isOrNull, nonNull, type Reg } from "./_verify_values.ts";
 
 /** One call frame: its registers, its stack, where it returns to and its subprogram. */
 export interface Frame {
@@ -75,7 +75,7 @@ export function cloneState(st: State, tokens: EditTokens): State {
  */
 export function markNull(st: State, id: number, isNull: boolean): void {
   const fix = (r: Reg): Reg =>
-    r.t === PTR_MAP_VALUE_OR_NULL && r.id === id ? (isNull ? constant(0n) : nonNull(r)) : r;
+    isOrNull(r.t) && r.id === id ? (isNull ? constant(0n) : nonNull(r)) : r;
   for (const f of st.frames) {
     for (let k = 0; k < f.regs.length; k++) f.regs[k] = fix(f.regs[k]);
     mapSpills(st, f.stack, fix);

@@ -77,9 +77,13 @@ export {
   BpfMap,
   type BpfMapSpec,
   type BpfMapType,
-  createBpfMap,
   type CreateBpfMapOptions,
 } from "./maps.ts";
+export { createBpfMap } from "./map_create.ts";
+export { BPF_F, BPF_MAP_TYPE, bpfMapTypeOf } from "./map_types.ts";
+export { BpfQueueMap } from "./map_queue.ts";
+export { BpfRingBuf } from "./map_ringbuf.ts";
+export { BpfPerfEventArray, type BpfPerfRecord } from "./map_perf.ts";
 export { BpfMapPool } from "./map_pool.ts";
 export {
   type BpfCompileArtifactOptions,

@@ -5,8 +5,8 @@ import {
   BPF_EXIST,
   BPF_MAP_ERRNO,
   BPF_NOEXIST,
-  createBpfMap,
 } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import { BpfMapPool } from "../../lib/bpf/map_pool.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
