@@ -7,7 +7,10 @@
 import { BpfError } from "./bpf_error.ts";
 import { parseElf } from "./elf_object.ts";
 import { programOf } from "./instruction.ts";
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, type BpfMap, type BpfMapType } from "./maps.ts";
+import type { BpfMap, BpfMapSpec } from "./maps.ts";
+import { BPF_MAP_TYPE, bpfMapTypeOf, linuxMapTypeName } from "./map_types.ts";
+import type { BpfProgramType } from "./program_types.ts";
+import type { ElfMapDef } from "./elf_object.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfLoadOptions, BpfVm, LoadedBpfProgram } from "./vm.ts";
 
@@ -36,6 +39,12 @@ export interface LoadElfOptions extends BpfLoadOptions {
    * functions of `.text` when there is none). A function of `.text` may be named too.
    */
   programs?: readonly string[];
+  /**
+   * The program type of every program (default: each program's, from its section name as
+   * libbpf reads it; `.text` functions are `unspec`). `"unspec"` loads them with mxy's own
+   * convention (R1 the input, R2 its length).
+   */
+  programType?: BpfProgramType;
 }
 
 /**
@@ -66,10 +75,6 @@ export interface LoadedElf {
   license: string;
 }
 
-const MAP_TYPES: Readonly<Record<number, BpfMapType>> = {
-  [BPF_MAP_TYPE_HASH]: "hash",
-  [BPF_MAP_TYPE_ARRAY]: "array",
-};
 
 /**
  * Parses an object, creates its maps in the VM (global data sections filled with their initial
@@ -97,22 +102,46 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
   const obj = parseElf(bytes, { file: options.file });
   const maps = new Map<string, BpfMap>();
   const fds: number[] = [];
-  for (const d of obj.maps) {
-    const type = MAP_TYPES[d.type];
+  const spec = (d: ElfMapDef, inner?: BpfMap): BpfMapSpec => {
+    const type = bpfMapTypeOf(d.type);
     if (type === undefined) {
       throw new BpfError(
         "elf",
-        `Map "${d.name}" has type ${d.type}; mxy supports hash (1) and array (2)`,
+        `Map "${d.name}" has type ${d.type} (${
+          linuxMapTypeName(d.type)
+        }), which mxy does not implement; it implements ${
+          Object.entries(BPF_MAP_TYPE).map(([n, id]) => `${n} (${id})`).join(", ")
+        }`,
         { file: options.file },
       );
     }
-    const m = vm.createMap({
+    // libbpf gives a perf event array one entry per CPU when it says 0: one CPU here.
+    const maxEntries = type === "perf_event_array" && d.maxEntries === 0 ? 1 : d.maxEntries;
+    return {
       type,
       keySize: d.keySize,
       valueSize: d.valueSize,
-      maxEntries: d.maxEntries,
+      maxEntries,
       name: d.name,
-    });
+      flags: d.flags,
+      inner,
+    };
+  };
+  const created = (f: () => BpfMap, d: ElfMapDef): BpfMap => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof BpfError && e.code === "map-key") {
+        throw new BpfError("elf", `Map "${d.name}": ${e.message}`, { file: options.file });
+      }
+      throw e;
+    }
+  };
+  for (const d of obj.maps) {
+    const inner = d.inner === undefined
+      ? undefined
+      : created(() => vm.createMap(spec(d.inner!)), d.inner);
+    const m = created(() => vm.createMap(spec(d, inner)), d);
     if (d.initial) m.valueView(0).set(d.initial);
     maps.set(d.name, m);
     fds.push(vm.fdOf(m));
@@ -138,8 +167,24 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
         ? { ...x, imm: fds[x.imm] }
         : x
     );
-    const { file: _f, programs: _p, ...load } = options;
-    programs.set(p.name, vm.load(programOf(ins), { ...load, name: p.name }));
+    const { file: _f, programs: _p, programType, ...load } = options;
+    programs.set(
+      p.name,
+      vm.load(programOf(ins), { ...load, name: p.name, programType: programType ?? p.type }),
+    );
   }
+  // Program arrays and maps of maps the object initialises.
+  obj.maps.forEach((d) => {
+    const m = maps.get(d.name)!;
+    for (const v of d.initialValues ?? []) {
+      if (m.type === "prog_array") {
+        const prog = programs.get(v.symbol);
+        if (prog !== undefined) m.setProgram(v.index, prog);
+      } else {
+        const inner = maps.get(v.symbol);
+        if (inner !== undefined) m.setInnerMap(v.index, inner);
+      }
+    }
+  });
   return { programs, maps, license: obj.license };
 }

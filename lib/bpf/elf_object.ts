@@ -35,7 +35,7 @@ import { type BpfProgramType, programTypeOfSection } from "./program_types.ts";
 export interface ElfMapDef {
   /** The symbol name (or section name for global data). */
   name: string;
-  /** Linux's map type number (1 hash, 2 array). */
+  /** Linux's map type number (`BPF_MAP_TYPE`: 1 hash, 2 array …). */
   type: number;
   /** Key size in bytes. */
   keySize: number;
@@ -47,6 +47,13 @@ export interface ElfMapDef {
   flags: number;
   /** For global data sections: the initial value bytes. */
   initial?: Uint8Array;
+  /** Maps of maps: the inner map's definition (the template the verifier assumes). */
+  inner?: ElfMapDef;
+  /**
+   * Program arrays and maps of maps initialised in the object (`.values = { [2] = &prog }`):
+   * the index and the program's or map's symbol name.
+   */
+  initialValues?: { index: number; symbol: string }[];
 }
 
 /**
