@@ -252,9 +252,13 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
           // `__array(values, T)`: `T *values[]`; T a map definition (maps of maps) or a
           // function prototype (program arrays). The value is a 4-byte id either way.
           const arr = strip(f.type);
-          if (arr.kind !== KIND.ARRAY) throw bad(`"values" of map "${name}" is not an array`, typeOff);
+          if (arr.kind !== KIND.ARRAY) {
+            throw bad(`"values" of map "${name}" is not an array`, typeOff);
+          }
           const p = strip(arr.array![0]);
-          if (p.kind !== KIND.PTR) throw bad(`"values" of map "${name}" holds no pointers`, typeOff);
+          if (p.kind !== KIND.PTR) {
+            throw bad(`"values" of map "${name}" holds no pointers`, typeOff);
+          }
           const target = strip(p.sizeOrType);
           if (target.kind === KIND.STRUCT) {
             if (depth > 0) throw bad(`map "${name}" nests maps of maps too deeply`, typeOff);

@@ -12,7 +12,7 @@ import { BpfError } from "./bpf_error.ts";
 import type { HelperContext, HelperFunction, HelperPrototype, HelperRegistry } from "./helpers.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfMemory } from "./memory.ts";
-import { BpfQueueMap } from "./map_queue.ts";
+import type { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";
 import { MAP_HANDLE_BASE } from "./_map_helpers.ts";
@@ -121,7 +121,10 @@ export function registerLinuxHelpers(
   def(8, "get_smp_processor_id", () => 0n, none);
   def(42, "get_numa_node_id", () => 0n, none);
   def(6, "trace_printk", (fmt, size, a, b, c, ctx) => {
-    const text = new TextDecoder().decode(ctx.memory.slice(fmt, Number(size))).replace(/\0.*$/s, "");
+    const text = new TextDecoder().decode(ctx.memory.slice(fmt, Number(size))).replace(
+      /\0.*$/s,
+      "",
+    );
     const line = formatTrace(text, [a, b, c], (p) => cstr(ctx.memory, p, 256)).replace(/\n$/, "");
     env.trace(line);
     return BigInt(line.length + 1);
@@ -140,7 +143,10 @@ export function registerLinuxHelpers(
     const m = mapOf(map);
     if (!(m instanceof BpfPerfEventArray)) return neg(EINVAL);
     const bytes = hc.memory.slice(data, Number(size));
-    return BigInt.asUintN(64, BigInt(m.outputErrno(Number(flags & 0xffffffffn), bytes, 0, bytes.length)));
+    return BigInt.asUintN(
+      64,
+      BigInt(m.outputErrno(Number(flags & 0xffffffffn), bytes, 0, bytes.length)),
+    );
   }, { args: ["ctx", "map", "scalar", { mem: "read" }, "size-or-zero"] });
 
   def(130, "ringbuf_output", (map, data, size, _flags, _r5, hc) => {

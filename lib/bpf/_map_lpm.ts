@@ -31,7 +31,9 @@ export class LpmPrefixes {
     this.#counts[len] += d;
     if ((before === 0) !== (this.#counts[len] === 0)) {
       this.lengths = [];
-      for (let l = this.#counts.length - 1; l >= 0; l--) if (this.#counts[l] > 0) this.lengths.push(l);
+      for (let l = this.#counts.length - 1; l >= 0; l--) {
+        if (this.#counts[l] > 0) this.lengths.push(l);
+      }
     }
   }
 }

@@ -37,6 +37,8 @@ export interface CtxLayout {
   fields: readonly CtxField[] | null;
   /** Whether the program's input (what `run` is given) is a packet (else the context bytes). */
   packet: boolean;
+  /** Packet contexts: where the runtime keeps the 64-bit `data` (then `data_end`). */
+  dataAt: number;
 }
 
 const SKB_SIZE = 192;
@@ -63,6 +65,9 @@ function skbFields(tc: boolean): CtxField[] {
   if (tc) {
     f.push({ off: 76, size: 4, name: "data", kind: "pkt", kernelOff: SKB_SIZE });
     f.push({ off: 80, size: 4, name: "data_end", kind: "pkt_end", kernelOff: SKB_SIZE + 8 });
+  } else {
+    // Socket filters read the packet with bpf_skb_load_bytes, not through data/data_end.
+    f.push({ off: 76, size: 8, name: "data/data_end", kind: "none" });
   }
   scalar(84, 4, "napi_id");
   scalar(88, 4, "family");
@@ -89,6 +94,7 @@ const XDP: CtxLayout = {
   size: XDP_SIZE,
   kernelSize: XDP_SIZE + 16,
   packet: true,
+  dataAt: XDP_SIZE,
   fields: [
     { off: 0, size: 4, name: "data", kind: "pkt", kernelOff: XDP_SIZE },
     { off: 4, size: 4, name: "data_end", kind: "pkt_end", kernelOff: XDP_SIZE + 8 },
@@ -103,6 +109,7 @@ const SKB_TC: CtxLayout = {
   size: SKB_SIZE,
   kernelSize: SKB_SIZE + 16,
   packet: true,
+  dataAt: SKB_SIZE,
   fields: skbFields(true),
 };
 const SKB_SOCKET: CtxLayout = {
@@ -110,16 +117,25 @@ const SKB_SOCKET: CtxLayout = {
   size: SKB_SIZE,
   kernelSize: SKB_SIZE + 16,
   packet: true,
+  dataAt: SKB_SIZE,
   fields: skbFields(false),
 };
 /** `struct pt_regs` of x86-64 (21 registers). */
-const PT_REGS: CtxLayout = { name: "pt_regs", size: 168, kernelSize: 168, packet: false, fields: null };
+const PT_REGS: CtxLayout = {
+  name: "pt_regs",
+  size: 168,
+  kernelSize: 168,
+  packet: false,
+  dataAt: 0,
+  fields: null,
+};
 /** A tracepoint's record (its size depends on the tracepoint: up to PERF_MAX_TRACE_SIZE). */
 const TRACEPOINT: CtxLayout = {
   name: "tracepoint record",
   size: 2048,
   kernelSize: 2048,
   packet: false,
+  dataAt: 0,
   fields: null,
 };
 /** `struct bpf_raw_tracepoint_args`: up to 12 u64 arguments. */
@@ -128,6 +144,7 @@ const RAW_TP: CtxLayout = {
   size: 96,
   kernelSize: 96,
   packet: false,
+  dataAt: 0,
   fields: null,
 };
 /** `struct bpf_perf_event_data`: pt_regs, sample_period, addr. */
@@ -136,6 +153,7 @@ const PERF_EVENT: CtxLayout = {
   size: 184,
   kernelSize: 184,
   packet: false,
+  dataAt: 0,
   fields: null,
 };
 

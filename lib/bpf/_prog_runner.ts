@@ -121,12 +121,21 @@ export class ProgramRunner implements BpfRunner {
     this.#tail.count = 0;
     this.#tail.pending = null;
     this.#executed = 0;
-    let cur: ProgramRunner = this;
-    cur.#start(mem ?? new Uint8Array(0), null);
+    this.#start(mem ?? new Uint8Array(0), null);
     this.#executed = this.#engine.executed;
-    while (this.#tail.pending !== null) {
-      const next = PROGRAM_RUNNERS.get(this.#tail.pending);
-      this.#tail.pending = null;
+    const cur = ProgramRunner.#follow(this);
+    this.#lo = cur.#engine.resultLow;
+    this.#hi = cur.#engine.resultHigh;
+    this.#last = cur.#packet();
+  }
+
+  /** Runs the tail calls asked for from `first` on; returns the last program run. */
+  static #follow(first: ProgramRunner): ProgramRunner {
+    let cur = first;
+    const tail = first.#tail;
+    while (tail.pending !== null) {
+      const next = PROGRAM_RUNNERS.get(tail.pending);
+      tail.pending = null;
       if (next === undefined) {
         throw new BpfError("helper", "A tail call's program was not loaded by this VM");
       }
@@ -134,12 +143,10 @@ export class ProgramRunner implements BpfRunner {
         throw new BpfError("helper", "A tail call to a program of another type");
       }
       next.#start(cur.#packet() ?? new Uint8Array(0), cur);
-      this.#executed += next.#engine.executed;
+      first.#executed += next.#engine.executed;
       cur = next;
     }
-    this.#lo = cur.#engine.resultLow;
-    this.#hi = cur.#engine.resultHigh;
-    this.#last = cur.#packet();
+    return cur;
   }
 
   /** Builds the context (copying a caller's context bytes for a tail call) and runs. */
@@ -176,7 +183,7 @@ export class ProgramRunner implements BpfRunner {
     if (this.#base === 0n) this.#base = this.#engine.memory.addressOf(buf);
     const data = this.#base + BigInt(HEADROOM), end = data + BigInt(input.length);
     const v = this.#kv!;
-    const dataAt = layout.fields!.find((f) => f.kind === "pkt")!.kernelOff!;
+    const dataAt = layout.dataAt;
     v.setBigUint64(dataAt, data, true);
     v.setBigUint64(dataAt + 8, end, true);
     if (caller === null) this.#fill(v, input);
@@ -208,7 +215,7 @@ export class ProgramRunner implements BpfRunner {
     const layout = this.#layout;
     if (layout === null || !layout.packet) return null;
     const v = this.#kv!;
-    const dataAt = layout.fields!.find((f) => f.kind === "pkt")!.kernelOff!;
+    const dataAt = layout.dataAt;
     const data = v.getBigUint64(dataAt, true), end = v.getBigUint64(dataAt + 8, true);
     const from = Number(data & 0xffffffffn), to = Number(end & 0xffffffffn);
     return this.#buf!.subarray(from, Math.max(from, to));

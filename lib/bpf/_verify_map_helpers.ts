@@ -44,7 +44,9 @@ const TAKES: Readonly<Record<number, readonly BpfMapType[]>> = {
 export function mapHelperMismatch(id: number, name: string, type: BpfMapType): string | null {
   const only = ONLY[type];
   const takes = TAKES[id];
-  if ((only !== undefined && !only.includes(id)) || (takes !== undefined && !takes.includes(type))) {
+  if (
+    (only !== undefined && !only.includes(id)) || (takes !== undefined && !takes.includes(type))
+  ) {
     return `cannot pass map_type ${type} into func ${name}#${id}`;
   }
   return null;

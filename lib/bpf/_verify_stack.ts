@@ -11,9 +11,9 @@
 import type { StackPrecision } from "./_verify_dataflow.ts";
 import {
   type IdMap,
+  isOrNull,
   isUnknown,
   mix,
-  isOrNull,
   type Reg,
   regHash,
   regsEqual,

@@ -36,12 +36,12 @@ import {
   ALU_NAME,
   constant,
   isConst,
+  isOrNull,
   movedPtr,
   NOT_INIT,
   ptr,
   PTR_CTX,
   PTR_MAP,
-  isOrNull,
   PTR_PACKET,
   PTR_PACKET_END,
   PTR_STACK,
@@ -168,13 +168,18 @@ export class Walker {
   run(): void {
     const regs: Reg[] = new Array(11).fill(UNINIT);
     const inp = this.ctx.input;
-    regs[1] = ptr(inp.kind === "ctx" ? PTR_CTX : PTR_PACKET, 0, -1, 0);
-    // Typed contexts (Linux): only R1 is set. Otherwise R2 is the input's length.
-    regs[2] = this.ctx.layout !== null
-      ? UNINIT
-      : inp.kind === "ctx"
-      ? constant(BigInt(inp.size))
-      : scalar(0n, BigInt(inp.size));
+    if (inp.kind === "args") {
+      // A function of .text run on its own: its arguments are numbers.
+      for (let k = 1; k <= 5; k++) regs[k] = UNKNOWN;
+    } else {
+      regs[1] = ptr(inp.kind === "ctx" ? PTR_CTX : PTR_PACKET, 0, -1, 0);
+      // Typed contexts (Linux): only R1 is set. Otherwise R2 is the input's length.
+      regs[2] = this.ctx.layout !== null
+        ? UNINIT
+        : inp.kind === "ctx"
+        ? constant(BigInt(inp.size))
+        : scalar(0n, BigInt(inp.size));
+    }
     regs[10] = ptr(PTR_STACK, 0, -1, 0);
     const start: State = {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
@@ -518,14 +523,21 @@ export class Walker {
         } prohibited, null-check it first`,
       );
     }
-    if (dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END || src.t === PTR_PACKET_END) {
-      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END ? dst.t : src.t;
-      throw this.ctx.err(i, `R${x.dst} pointer arithmetic on ${TYPE_NAME[t]} prohibited`);
-    }
     if (dst.t !== SCALAR && src.t !== SCALAR) {
       if (op === ALU_SUB && dst.t === src.t && (dst.t !== PTR_STACK || dst.id === src.id)) {
         return UNKNOWN; // pointer difference
       }
+      const pkts = (dst.t === PTR_PACKET || dst.t === PTR_PACKET_END) &&
+        (src.t === PTR_PACKET || src.t === PTR_PACKET_END);
+      if (op === ALU_SUB && pkts) return UNKNOWN; // data_end - data: the packet's length
+    }
+    if (
+      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END || src.t === PTR_PACKET_END
+    ) {
+      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END ? dst.t : src.t;
+      throw this.ctx.err(i, `R${x.dst} pointer arithmetic on ${TYPE_NAME[t]} prohibited`);
+    }
+    if (dst.t !== SCALAR && src.t !== SCALAR) {
       throw this.ctx.err(i, `R${x.dst} pointer ${op === ALU_SUB ? "-=" : "op"} pointer prohibited`);
     }
     if (op !== ALU_ADD && op !== ALU_SUB) {

@@ -24,11 +24,17 @@ const { LDDW, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
  * import { assemble, BpfVm, loadElf, type LoadElfOptions } from "@mxy/mxy/bpf";
  * import { buildBpfElf } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const obj = buildBpfElf({ socket: assemble("ldxh %r0, [%r1+12]\nexit") });
+ * // Section "socket": a socket filter, whose R1 is a struct __sk_buff (len at offset 0).
+ * const obj = buildBpfElf({ socket: assemble("ldxw %r0, [%r1+0]\nexit") });
  * const options: LoadElfOptions = { file: "filter.o", input: { kind: "packet", size: 1514 }, jit: true };
  * const filter = loadElf(new BpfVm(), obj, options).programs.get("socket")!;
  * assert.equal(filter.jit, true);
- * assert.throws(() => loadElf(new BpfVm(), obj, { file: "filter.o", input: { kind: "ctx", size: 12 } }), /invalid bpf_context access/);
+ * assert.equal(filter.run(new Uint8Array(60)), 60n);
+ * // programType "unspec": mxy's own convention, R1 the packet itself.
+ * assert.throws(
+ *   () => loadElf(new BpfVm(), obj, { programType: "unspec", input: { kind: "ctx", size: 2 } }),
+ *   /invalid bpf_context access off=0 size=4 \(context size 2\)/,
+ * );
  * ```
  */
 export interface LoadElfOptions extends BpfLoadOptions {
@@ -75,7 +81,6 @@ export interface LoadedElf {
   license: string;
 }
 
-
 /**
  * Parses an object, creates its maps in the VM (global data sections filled with their initial
  * bytes), points the programs' map references at them and loads (verifies) every program.
@@ -93,7 +98,10 @@ export interface LoadedElf {
  * // An object as clang -O2 -target bpf -c writes it (here built in memory).
  * const obj = buildBpfElf({ socket: assemble("ldxb %r0, [%r1]\nexit") }, { license: "GPL" });
  * const vm = new BpfVm({ profile: "embedded" });
- * const { programs, license } = loadElf(vm, obj, { input: { kind: "packet", size: 1514 } });
+ * const { programs, license } = loadElf(vm, obj, {
+ *   programType: "unspec", // R1 is the packet itself, not a socket filter's __sk_buff
+ *   input: { kind: "packet", size: 1514 },
+ * });
  * assert.equal(license, "GPL");
  * assert.equal(programs.get("socket")!.run(new Uint8Array([6, 0, 0])), 6n);
  * ```
@@ -168,9 +176,16 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
         : x
     );
     const { file: _f, programs: _p, programType, ...load } = options;
+    // A function of .text run on its own takes numbers (unless a program type is given).
+    const args = p.subprogram && programType === undefined;
     programs.set(
       p.name,
-      vm.load(programOf(ins), { ...load, name: p.name, programType: programType ?? p.type }),
+      vm.load(programOf(ins), {
+        ...load,
+        ...(args ? { input: { kind: "args", size: 0 } } : {}),
+        name: p.name,
+        programType: programType ?? p.type,
+      }),
     );
   }
   // Program arrays and maps of maps the object initialises.

@@ -12,16 +12,10 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { BpfMapPool } from "./map_pool.ts";
-import { type BpfProfile, CLOUD } from "./profile.ts";
-import {
-  BPF_F,
-  BPF_MAP_TYPE,
-  type BpfMapType,
-  type MapStorage,
-  storageOf,
-} from "./map_types.ts";
+import type { BpfProfile } from "./profile.ts";
+import { BPF_F, BPF_MAP_TYPE, type BpfMapType, type MapStorage, storageOf } from "./map_types.ts";
 import { LruList } from "./_map_lru.ts";
-import { LpmPrefixes, lpmNormalize, lpmPrefixLength } from "./_map_lpm.ts";
+import { lpmNormalize, LpmPrefixes, lpmPrefixLength } from "./_map_lpm.ts";
 
 /**
  * Update flag: create the element or replace it.
@@ -633,7 +627,8 @@ export class BpfMap {
    * import assert from "node:assert/strict";
    * const vm = new BpfVm();
    * const jumps = vm.createMap({ type: "prog_array", keySize: 4, valueSize: 4, maxEntries: 2 });
-   * jumps.setProgram(1, vm.load(assemble("mov %r0, 7\nexit")));
+   * const seven = vm.load(assemble("mov %r0, 7\nexit"), { programType: "socket_filter" });
+   * jumps.setProgram(1, seven);
    * // bpf_tail_call(ctx, &jumps, 1): runs the other program, which gives the result.
    * const main = vm.load(assemble(`
    *   lddw %r2, 0, map_fd
@@ -833,7 +828,6 @@ export class BpfMap {
     }
   }
 }
-
 
 function checkSpec(spec: BpfMapSpec): void {
   const name = spec.name ? `Map "${spec.name}"` : "Map";

@@ -66,8 +66,9 @@ export interface VerifyInput {
    * `"ctx"`: a region of exactly `size` bytes, every access checked against it here.
    * `"packet"`: a region of at most `size` bytes (its real length is in `R2`); accesses are
    * checked against `size` here and against the real length at run time.
+   * `"args"`: R1–R5 are numbers (a function of `.text` run on its own); `size` is ignored.
    */
-  kind: "ctx" | "packet";
+  kind: "ctx" | "packet" | "args";
   /** The size (`ctx`) or the largest size (`packet`) in bytes. */
   size: number;
 }

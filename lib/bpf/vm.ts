@@ -349,6 +349,7 @@ class LoadedProgram implements LoadedBpfProgram {
     if (this.#wrapper?.layout) return; // the wrapper checks what it is given
     const len = mem?.length ?? 0;
     const input = this.#input;
+    if (input.kind === "args") return;
     if (input.kind === "ctx" ? len !== input.size : len > input.size) {
       throw new BpfError(
         "memory",
