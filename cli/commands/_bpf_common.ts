@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../_command.ts";
-import { assemble } from "../../lib/bpf/mod.ts";
+import { assemble, BPF_PROG_TYPE, type BpfProgramType, parseElf } from "../../lib/bpf/mod.ts";
 import { readFile } from "../_io.ts";
 
 /** How a program file was read. */
@@ -96,4 +96,58 @@ export async function readMemory(
     return bytes;
   }
   return new Uint8Array(0);
+}
+
+/**
+ * Reads `--type NAME`: a program type (`xdp`, `socket_filter`, `sched_cls`, `kprobe`,
+ * `tracepoint` …, or `unspec` for mxy's convention: r1 the memory, r2 its length).
+ *
+ * @param value The flag's value, if given.
+ * @returns The type, or `undefined` when not given.
+ */
+export function programTypeFlag(value: string | undefined): BpfProgramType | undefined {
+  if (value === undefined) return undefined;
+  if (!(value in BPF_PROG_TYPE)) {
+    throw new UsageError(
+      `Unknown program type "${value}"; types: ${Object.keys(BPF_PROG_TYPE).join(", ")}`,
+    );
+  }
+  return value as BpfProgramType;
+}
+
+/** The `--type` option's help text. */
+export const TYPE_HELP =
+  `  --type NAME       the program type: xdp, socket_filter, sched_cls, kprobe, tracepoint …
+                    (r1 is its context: __sk_buff, xdp_md …, and the memory is the packet or the
+                    context's bytes), or unspec (r1 the memory, r2 its length); ELF objects:
+                    by default each program's section says (SEC("xdp") …)`;
+
+/**
+ * The program of an ELF object a command works on: the one `--program` names, or the only one
+ * loaded by default (a program of a program section, or a `.text` function when none).
+ *
+ * @param bytes The object.
+ * @param path Its name, for messages.
+ * @param want The `--program` value, if given.
+ * @returns The program's name.
+ */
+export function pickElfProgram(bytes: Uint8Array, path: string, want: string | undefined): string {
+  const programs = parseElf(bytes, { file: path }).programs;
+  const names = programs.map((p) => p.name);
+  if (want !== undefined) {
+    if (!names.includes(want)) {
+      throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
+    }
+    return want;
+  }
+  const main = programs.filter((p) => !p.subprogram);
+  const candidates = (main.length > 0 ? main : programs).map((p) => p.name);
+  if (candidates.length !== 1) {
+    throw new UsageError(
+      `${path} has ${candidates.length} programs; pick one with --program: ${
+        candidates.join(", ")
+      }`,
+    );
+  }
+  return candidates[0];
 }

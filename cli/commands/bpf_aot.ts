@@ -8,7 +8,7 @@ import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_c
 import { assemble, BpfVm, getBpfProfile, loadElf } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { writeFileAtomic } from "../../lib/runtime/mod.ts";
-import { programFromBytes } from "./_bpf_common.ts";
+import { pickElfProgram, programFromBytes, programTypeFlag } from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf aot FILE --target js|wasm -o OUT [--profile NAME] [--program NAME]
@@ -29,6 +29,9 @@ maps and the helpers. The library loads them with BpfVm.loadArtifact (a VM of th
 the embedded profile has no JIT and runs artifacts made under it), and \`mxy bpf run OUT\` runs
 them. FILE is assembler text, hex or raw bytecode, a conformance .data case (helpers 0-5), or an
 ELF object from clang -O2 -target bpf -c (its maps are recorded; --program picks the program).
+Programs of a typed context (SEC("xdp"), SEC("socket") …: r1 an xdp_md or __sk_buff built by
+the VM) cannot be compiled ahead of time yet: they are refused, unless --type unspec says r1 is
+the memory itself.
 
 Options:
   --target T        js or wasm (required)
@@ -38,6 +41,7 @@ Options:
   --packet N        R1 points to a packet of at most N bytes (default 65535)
   --ctx N           R1 points to a context of exactly N bytes
   --name NAME       the program's name in the artifact (default: FILE's name)
+  --type unspec     compile an ELF object's program with r1 the memory itself
   -h, --help        show this help`;
 
 const SPEC = {
@@ -48,6 +52,7 @@ const SPEC = {
   packet: { type: "string" },
   ctx: { type: "string" },
   name: { type: "string" },
+  type: { type: "string" },
 } as const;
 
 function isElf(data: Uint8Array): boolean {
@@ -93,6 +98,10 @@ export const command: Command = {
     if (!elf && flags.values.program !== undefined) {
       throw new UsageError("--program applies to ELF objects");
     }
+    const programType = programTypeFlag(flags.values.type as string | undefined);
+    if (programType !== undefined && programType !== "unspec") {
+      throw new UsageError("Only --type unspec can be compiled ahead of time");
+    }
     const base = path.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "");
     let name = stringFlag(flags, "name", base);
     const helpers = path.endsWith(".data") ? bpfConformanceHelpers() : undefined;
@@ -100,17 +109,14 @@ export const command: Command = {
     let bytes: Uint8Array | undefined;
     let program;
     if (elf) {
-      const obj = loadElf(vm, data, { file: path, input });
-      const names = [...obj.programs.keys()];
-      const want = flags.values.program as string | undefined;
-      if (want === undefined && names.length !== 1) {
+      const pick = pickElfProgram(data, path, flags.values.program as string | undefined);
+      const obj = loadElf(vm, data, { file: path, input, programType, programs: [pick] });
+      const chosen = obj.programs.get(pick)!;
+      if (chosen.programType !== "unspec") {
         throw new UsageError(
-          `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
+          `${chosen.name} is a ${chosen.programType} program: artifacts of typed programs are not supported yet ` +
+            `(their context is built by the VM); --type unspec compiles it with r1 as the memory itself`,
         );
-      }
-      const chosen = obj.programs.get(want ?? names[0]);
-      if (chosen === undefined) {
-        throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
       }
       program = chosen.program;
       if (flags.values.name === undefined) name = chosen.name;

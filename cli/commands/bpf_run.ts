@@ -26,12 +26,18 @@ import {
   readBpfArtifactMeta,
 } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
-import { programFromBytes, readMemory } from "./_bpf_common.ts";
+import {
+  pickElfProgram,
+  programFromBytes,
+  programTypeFlag,
+  readMemory,
+  TYPE_HELP,
+} from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf run FILE [--mem FILE | --mem-hex HEX] [--engine NAME | --jit]
                     [--profile NAME] [--program NAME] [--packet N] [--runs N] [--stats]
-                    [--fallback N] [--no-verify] [--budget N]
+                    [--fallback N] [--no-verify] [--budget N] [--type NAME]
 
 Runs an eBPF program and prints r0 (hex, then decimal). FILE is assembler text, hex or raw
 bytecode, a conformance .data case (its "-- mem" is the memory unless --mem/--mem-hex is
@@ -64,6 +70,7 @@ Options:
   --fallback N      r0 of a faulting run under a recovery policy (embedded)
   --no-verify       skip the verifier; conformance helpers; 512-byte stack
   --budget N        instruction budget for --no-verify runs (default 1000000)
+${TYPE_HELP}
   -v, --verbose     also print the number of executed instructions
   -h, --help        show this help`;
 
@@ -81,6 +88,7 @@ const SPEC = {
   stats: { type: "boolean" },
   fallback: { type: "string" },
   packet: { type: "string" },
+  type: { type: "string" },
 } as const;
 
 function isElf(data: Uint8Array): boolean {
@@ -159,6 +167,10 @@ export const command: Command = {
       }
     }
     const stats = flags.values.stats === true;
+    const programType = programTypeFlag(flags.values.type as string | undefined);
+    if (programType !== undefined && (artifact || flags.values["no-verify"] === true)) {
+      throw new UsageError("--type applies to programs loaded through the verifier");
+    }
     let bytes = data;
     if (elf || artifact) {
       if (flags.values["no-verify"] === true) {
@@ -224,20 +236,17 @@ export const command: Command = {
       let loaded: LoadedBpfProgram;
       if (source !== undefined) loaded = vm.loadArtifact(source, { fallback });
       else if (elf) {
-        const obj = loadElf(vm, bytes, { file: path, engine, input, fallback });
-        const names = [...obj.programs.keys()];
-        const want = flags.values.program as string | undefined;
-        if (want === undefined && names.length !== 1) {
-          throw new UsageError(
-            `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
-          );
-        }
-        const chosen = obj.programs.get(want ?? names[0]);
-        if (chosen === undefined) {
-          throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
-        }
-        loaded = chosen;
-      } else loaded = vm.load(bytes, { engine, name: path, input, fallback });
+        const pick = pickElfProgram(bytes, path, flags.values.program as string | undefined);
+        const obj = loadElf(vm, bytes, {
+          file: path,
+          engine,
+          input,
+          fallback,
+          programType,
+          programs: [pick],
+        });
+        loaded = obj.programs.get(pick)!;
+      } else loaded = vm.load(bytes, { engine, name: path, input, fallback, programType });
       let last: BpfRunResult | undefined;
       let scheduler: BpfScheduler | undefined;
       if (runs > 1 || stats) {
@@ -273,6 +282,7 @@ export const command: Command = {
       if (last.refused) writeSync("stderr", "the program is disabled: fallback value\n");
       value = last.value!;
       executed = loaded.runner.executed;
+      for (const line of vm.traceLog) writeSync("stderr", `trace: ${line}\n`);
       counted = loaded.engine !== "interpreter";
     }
     writeSync("stdout", `0x${value.toString(16)} (${value})\n`);

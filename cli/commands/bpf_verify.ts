@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { readMemory, readProgram } from "./_bpf_common.ts";
+import { programTypeFlag, readMemory, readProgram, TYPE_HELP } from "./_bpf_common.ts";
 import {
   assemble,
   BpfError,
@@ -20,6 +20,7 @@ import { writeSync } from "../_io.ts";
 import { readFile } from "../_io.ts";
 
 const HELP = `Usage: mxy bpf verify FILE [--profile NAME] [--mem FILE | --mem-hex HEX | --packet N]
+                       [--type NAME] [--program NAME]
 
 Verifies an eBPF program before anything runs: the control-flow graph (jumps in range, not into
 an lddw, no unreachable code, loops only when the profile allows bounded ones), registers read
@@ -29,7 +30,7 @@ instructions and stack. Exit status 0 when the program is accepted, 1 when it is
 
 FILE is assembler source, hex words, raw bytecode, a conformance .data case (its -- mem is the
 context), or an ELF object from clang -target bpf (every program in it is verified, with its
-maps).
+maps; --program picks one).
 
 Options:
   --profile NAME          cloud (default: 512 KiB stack, 65536 instructions, bounded loops) or
@@ -39,8 +40,15 @@ Options:
   --packet N              R1 points to a packet of at most N bytes (default 65535), R2 holds its
                           length; accesses past N are rejected, shorter packets are checked at run
                           time
-  --conformance-helpers   allow the conformance suite's helpers 0-5 (instead of the map helpers
-                          1-3 only); implied for .data files
+  --conformance-helpers   allow the conformance suite's helpers 0-5 (in place of Linux's helpers
+                          with those ids); implied for .data files
+${
+  TYPE_HELP.replace(/^ {2}--type NAME {7}/, "  --type NAME             ").replace(
+    /\n {20}/g,
+    "\n                          ",
+  )
+}
+  --program NAME          with an ELF object: verify only this program
   --json                  print the report as JSON
   -h, --help              show this help`;
 
@@ -51,6 +59,8 @@ const SPEC = {
   packet: { type: "string" },
   "conformance-helpers": { type: "boolean" },
   json: { type: "boolean" },
+  type: { type: "string" },
+  program: { type: "string" },
 } as const;
 
 /** The `bpf verify` command. */
@@ -94,10 +104,17 @@ export const command: Command = {
         : undefined,
     });
     const reports: { name: string; report: VerifyReport }[] = [];
+    const programType = programTypeFlag(flags.values.type as string | undefined);
+    const want = flags.values.program as string | undefined;
     const data = await readFile(path);
     try {
       if (data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46) {
-        const obj = loadElf(vm, data, { file: path, input });
+        const obj = loadElf(vm, data, {
+          file: path,
+          input,
+          programType,
+          programs: want === undefined ? undefined : [want],
+        });
         for (const [name, p] of obj.programs) reports.push({ name, report: p.report });
       } else if (path.endsWith(".data")) {
         // A conformance case: its program, and its memory as the context.
@@ -106,10 +123,16 @@ export const command: Command = {
         const ctx: VerifyInput = hasMem || flags.values.packet !== undefined
           ? input
           : { kind: "ctx", size: c.mem.length };
-        reports.push({ name: path, report: vm.load(bytes, { name: path, input: ctx }).report });
+        reports.push({
+          name: path,
+          report: vm.load(bytes, { name: path, input: ctx, programType }).report,
+        });
       } else {
         const { bytes } = await readProgram(path);
-        reports.push({ name: path, report: vm.load(bytes, { name: path, input }).report });
+        reports.push({
+          name: path,
+          report: vm.load(bytes, { name: path, input, programType }).report,
+        });
       }
     } catch (e) {
       if (

@@ -212,9 +212,14 @@ export interface LoadedBpfProgram {
   readonly jit: boolean;
   /** The engine. */
   readonly engine: BpfEngine;
-  /** The program as loaded. */
+  /** The program as loaded (loads of packet pointers of typed contexts rewritten). */
   readonly program: BpfProgram;
-  /** The runner (interpreter, JIT, WebAssembly or artifact). */
+  /** Its program type (`unspec`: R1 the input, R2 its length). */
+  readonly programType: BpfProgramType;
+  /**
+   * The engine (interpreter, JIT, WebAssembly or artifact); its `run` takes R1's memory as it
+   * is, without the context a typed program's `run` builds around a packet.
+   */
   readonly runner: BpfRunner;
   /** What a run-time fault means (the profile's policy, with this program's fallback). */
   readonly faultPolicy: BpfFaultPolicy;
@@ -303,6 +308,7 @@ class LoadedProgram implements LoadedBpfProgram {
   readonly report: VerifyReport;
   readonly engine: BpfEngine;
   readonly program: BpfProgram;
+  readonly programType: BpfProgramType;
   readonly runner: BpfRunner;
   readonly maps: readonly BpfMap[];
   #guard: FaultGuard;
@@ -319,9 +325,11 @@ class LoadedProgram implements LoadedBpfProgram {
       input: VerifyInput;
       maps: readonly BpfMap[];
       wrapper?: ProgramRunner;
+      programType?: BpfProgramType;
     },
     guard: FaultGuard,
   ) {
+    this.programType = parts.programType ?? "unspec";
     this.#wrapper = parts.wrapper ?? null;
     this.name = parts.name;
     this.report = parts.report;
@@ -563,7 +571,7 @@ export class BpfVm {
     const maxPacket = input.kind === "packet" ? input.size : 65535;
     const wrapper = new ProgramRunner(runner, layout, maxPacket, this.#tail);
     const loaded = new LoadedProgram(
-      { name, report, engine, program: prog, runner, input, maps: [], wrapper },
+      { name, report, engine, program: prog, runner, input, maps: [], wrapper, programType },
       this.#guard(wrapper, name, options.fallback),
     );
     PROGRAM_RUNNERS.set(loaded, wrapper);
