@@ -28,7 +28,7 @@ import {
   UNKNOWN,
 } from "./_verify_values.ts";
 import type { State } from "./_verify_state.ts";
-import { clobberStack } from "./_verify_stack.ts";
+import { clobberStack, mapAllSpills } from "./_verify_stack.ts";
 import { helperAccess } from "./_verify_memory.ts";
 import { forgetPacket } from "./_verify_ctx.ts";
 import { mapHelperMismatch } from "./_verify_map_helpers.ts";
@@ -82,6 +82,19 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   }
 }
 
+/** Releases a reference: its pointers (registers and spills) become numbers. */
+function release(st: State, id: number): void {
+  st.refs = st.refs.filter((x) => x !== id);
+  const fix = (r: Reg): Reg =>
+    (r.t === PTR_MEM || r.t === PTR_MEM_OR_NULL) && r.id === id ? UNKNOWN : r;
+  for (const f of st.frames) {
+    for (let k = 0; k < f.regs.length; k++) f.regs[k] = fix(f.regs[k]);
+    mapAllSpills(st, f.stack, fix);
+  }
+}
+
+/** `bpf_tail_call`'s id. */
+const TAIL_CALL = 12;
 /** Helper ids below this are Linux's: a program type allows only its own. */
 const LINUX_HELPERS = 212;
 
@@ -106,6 +119,9 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   const proto = w.ctx.helpers?.prototype(id);
   const name = w.ctx.helpers?.name(id) ?? "unknown";
   const allowed = w.ctx.allowed;
+  if (id === TAIL_CALL && st.refs.length > 0) {
+    throw w.ctx.err(i, "tail_call would lead to reference leak");
+  }
   if (allowed !== null && id < LINUX_HELPERS && !allowed.has(id)) {
     throw w.ctx.err(
       i,
@@ -185,6 +201,10 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
           if (p.off !== 0 || p.vmin !== 0 || p.vmax !== 0) {
             throw w.ctx.err(i, `R${k} must have zero offset when passed to release func`);
           }
+          if (!st.refs.includes(p.id)) {
+            throw w.ctx.err(i, `R${k} is an unacquired reference (released already?)`);
+          }
+          release(st, p.id);
           break;
         }
         case "ctx": {
@@ -212,6 +232,7 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
       } else ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
     } else if (proto.returns === "ringbuf-mem-or-null") {
       ret = ptr(PTR_MEM_OR_NULL, 0, -1, st.nextId++, constSize);
+      st.refs = [...st.refs, ret.id];
     }
     if (proto.changesPacket) forgetPacket(st);
   }

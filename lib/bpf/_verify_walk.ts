@@ -184,6 +184,7 @@ export class Walker {
     const start: State = {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
+      refs: [],
       edit: this.tokens.next(),
       meter: this.#meter,
     };
@@ -299,7 +300,8 @@ export class Walker {
         );
       }
       if ((this.steps & CLOCK_MASK) === 0) this.#checkClock(i);
-      if (pruneAt[i]) {
+      // A state holding references is never pruned (its checkpoints would not record them).
+      if (pruneAt[i] && st.refs.length === 0) {
         let h: number | null = null;
         if (loopHeader[i]) {
           h = prune.hash(i, st);
@@ -671,7 +673,17 @@ export class Walker {
   #exit(i: number, st: State): number {
     const f = st.frames[st.frames.length - 1];
     const r0 = this.read(i, f.regs, 0);
-    if (f.returnTo < 0) return -1;
+    if (f.returnTo < 0) {
+      if (st.refs.length > 0) {
+        throw this.ctx.err(
+          i,
+          `Unreleased reference id=${
+            st.refs[0]
+          }: a ring buffer record reserved on this path is never submitted or discarded`,
+        );
+      }
+      return -1;
+    }
     st.frames.pop();
     const caller = st.frames[st.frames.length - 1];
     caller.regs[0] = r0.t === PTR_STACK && r0.id === st.frames.length ? UNKNOWN : r0;

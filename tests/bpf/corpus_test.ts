@@ -190,6 +190,11 @@ Deno.test("corpus: ring buffer records reserved, submitted, discarded, output an
     assert.equal(u64(recs[1]), 16n); // bytes available after the first record
     assert.equal(u64(recs[2]), 48n); // two records before, one discarded
   }
+  // A record that one path never submits is rejected, as Linux's reference tracking does.
+  assert.throws(
+    () => loadElf(new BpfVm(), (await corpus())!.get("ringbuf_leak")!),
+    /Unreleased reference id=1/,
+  );
 });
 
 Deno.test("corpus: queue and stack maps push, pop and peek", async () => {
