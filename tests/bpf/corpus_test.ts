@@ -191,8 +191,9 @@ Deno.test("corpus: ring buffer records reserved, submitted, discarded, output an
     assert.equal(u64(recs[2]), 48n); // two records before, one discarded
   }
   // A record that one path never submits is rejected, as Linux's reference tracking does.
+  const leak = (await corpus())!.get("ringbuf_leak")!;
   assert.throws(
-    () => loadElf(new BpfVm(), (await corpus())!.get("ringbuf_leak")!),
+    () => loadElf(new BpfVm(), leak),
     /Unreleased reference id=1/,
   );
 });
