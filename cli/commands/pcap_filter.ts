@@ -5,12 +5,19 @@
  * @module
  */
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
+import {
+  BpfVm,
+  type CbpfInstruction,
+  type LoadedBpfProgram,
+  loadElf,
+  parseCbpf,
+} from "../../lib/bpf/mod.ts";
+import { pickElfProgram } from "./_bpf_common.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
 import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
 import { readFile, writeSync } from "../_io.ts";
 
-const HELP = `Usage: mxy pcap filter (--expr EXPR | --cbpf FILE) IN -o OUT [options]
+const HELP = `Usage: mxy pcap filter (--expr EXPR | --cbpf FILE | --ebpf OBJ) IN -o OUT [options]
 
 Runs a filter on every packet of the capture IN (pcap or pcapng, plain or .gz; - for standard
 input) and writes the packets it accepts to OUT, as "tcpdump -r IN -w OUT EXPR" does, in IN's
@@ -24,10 +31,14 @@ Options:
                     link type of each interface (no tcpdump needed); see docs/PCAP.md
   --cbpf FILE       a classic program as printed by "tcpdump -ddd" (count line, then
                     "code jt jf k" lines) or "tcpdump -dd" (C array)
+  --ebpf OBJ        an eBPF object from clang -target bpf (--program picks one): an XDP program
+                    keeps the packets it passes (XDP_PASS, XDP_TX), a tc program those it does
+                    not drop, a socket filter those it returns non-zero for (Ethernet captures)
+  --program NAME    with --ebpf: the program
   -o, --output OUT  where to write the kept packets (written to a temporary file, then renamed)
   --engine NAME     classic (default: classic BPF compiled to JavaScript) or ebpf (translated
                     to eBPF, verified, run in the eBPF VM)
-  --jit             with --engine ebpf: use the eBPF JIT
+  --jit             with --engine ebpf or --ebpf: use the eBPF JIT
   --count N         stop after N kept packets
   -q, --quiet       do not print the summary on standard error
   -h, --help        show this help
@@ -41,6 +52,8 @@ Examples:
 const SPEC = {
   cbpf: { type: "string" },
   expr: { type: "string" },
+  ebpf: { type: "string" },
+  program: { type: "string" },
   output: { type: "string", short: "o" },
   count: { type: "string" },
   engine: { type: "string" },
@@ -57,9 +70,15 @@ export const command: Command = {
     const flags = parseFlags(argv, { spec: SPEC, help: HELP });
     const cbpf = stringFlag(flags, "cbpf", "");
     const expr = stringFlag(flags, "expr", "");
+    const ebpf = stringFlag(flags, "ebpf", "");
     const out = stringFlag(flags, "output", "");
-    if ((cbpf === "") === (expr === "")) {
-      throw new UsageError("pcap filter needs exactly one of --cbpf FILE and --expr EXPR");
+    if ([cbpf, expr, ebpf].filter((x) => x !== "").length !== 1) {
+      throw new UsageError(
+        "pcap filter needs exactly one of --cbpf FILE, --expr EXPR and --ebpf OBJ",
+      );
+    }
+    if (flags.values.program !== undefined && ebpf === "") {
+      throw new UsageError("--program goes with --ebpf");
     }
     if (flags.positionals.length !== 1) {
       throw new UsageError(
@@ -75,13 +94,22 @@ export const command: Command = {
     if (engine !== "classic" && engine !== "ebpf") {
       throw new UsageError(`--engine takes classic or ebpf, got "${engine}"`);
     }
-    if (flags.values.jit === true && engine !== "ebpf") {
-      throw new UsageError("--jit goes with --engine ebpf");
+    if (flags.values.jit === true && engine !== "ebpf" && ebpf === "") {
+      throw new UsageError("--jit goes with --engine ebpf or --ebpf");
     }
     const input = flags.positionals[0];
-    const filter: string | CbpfInstruction[] = cbpf !== ""
-      ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
-      : expr;
+    let filter: string | CbpfInstruction[] | LoadedBpfProgram = expr;
+    if (cbpf !== "") {
+      filter = parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf });
+    } else if (ebpf !== "") {
+      const bytes = await readFile(ebpf);
+      const pick = pickElfProgram(bytes, ebpf, flags.values.program as string | undefined);
+      filter = loadElf(new BpfVm(), bytes, {
+        file: ebpf,
+        programs: [pick],
+        jit: flags.values.jit === true,
+      }).programs.get(pick)!;
+    }
     const file = await openCaptureFile(input);
     // The output streams to a temporary file, renamed over OUT at the end.
     const target = openOutputFile(out);

@@ -10,7 +10,9 @@ import {
   type CbpfProgram,
   cbpfToEbpf,
   compileCbpf,
+  type LoadedBpfProgram,
 } from "../bpf/mod.ts";
+import { ebpfAccepts } from "./_ebpf_packet_filter.ts";
 import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
 import { compileFilter } from "./filter_compiler.ts";
 import { parseFilter } from "./_filter_parser.ts";
@@ -21,6 +23,7 @@ import { LinkType, type PacketView } from "./packet_view.ts";
 
 /** Module-level copy for the per-packet path (imported constants are not folded). */
 const LINKTYPE_NULL = LinkType.NULL;
+const LINKTYPE_ETHERNET = LinkType.ETHERNET;
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
 
@@ -118,7 +121,11 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  * which fits one link type: a capture with several is refused.
  *
  * @param source The capture: bytes (plain or gzip), a stream or a positional source.
- * @param filter A filter expression (`"tcp port 80"`) or classic instructions (validated here).
+ * @param filter A filter expression (`"tcp port 80"`), classic instructions (validated here),
+ *   or a loaded eBPF program (`BpfVm.load`, `loadElf`): an `xdp` program keeps the packets it
+ *   passes (`XDP_PASS`, `XDP_TX`), a `sched_cls` program those it does not drop, a socket
+ *   filter (or an `unspec` program) those it returns non-zero for; typed programs need
+ *   Ethernet captures.
  * @param options A name for messages, a limit and the engine.
  * @returns The output bytes and counts.
  * @throws {PcapError} `filter-syntax` or `bad-filter-expression` for an expression that does not
@@ -140,13 +147,18 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  */
 export async function filterCapture(
   source: CaptureSource,
-  filter: string | readonly CbpfInstruction[],
+  filter: string | readonly CbpfInstruction[] | LoadedBpfProgram,
   options: FilterCaptureOptions = {},
 ): Promise<FilterCaptureResult> {
   const expression = typeof filter === "string" ? filter : null;
   // A syntax error is reported before anything is read.
   if (expression !== null) parseFilter(expression);
-  const fixed = expression === null
+  const ebpf = typeof filter === "object" && !Array.isArray(filter)
+    ? filter as LoadedBpfProgram
+    : null;
+  const fixed = ebpf !== null
+    ? (v: PacketView) => ebpfAccepts(ebpf, v)
+    : expression === null
     ? acceptor(filter as readonly CbpfInstruction[], options)
     : null;
   const compiled = new Map<number, Accept>();
@@ -175,6 +187,13 @@ export async function filterCapture(
         littleEndian: v.littleEndian,
       };
       if (fixed !== null) {
+        if (ebpf !== null && ebpf.programType !== "unspec" && v.linktype !== LINKTYPE_ETHERNET) {
+          throw new PcapError(
+            "mixed-link-types",
+            `Packet ${v.number} has link type ${v.linktype}: ${ebpf.programType} programs read Ethernet frames (link type 1)`,
+            { file: options.name, packets: packets - 1 },
+          );
+        }
         if (linktypes.length > 1) {
           throw new PcapError(
             "mixed-link-types",
