@@ -171,7 +171,7 @@ export class BpfMap {
   /** For maps of maps: the inner map template. */
   readonly inner: BpfMap | undefined;
   /** How the map stores its elements. */
-  readonly storage: MapStorage;
+  readonly storage: "array" | "hash" | "own";
   #array: boolean;
   #lru: LruList | null = null;
   #lpm: LpmPrefixes | null = null;
