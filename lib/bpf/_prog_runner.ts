@@ -186,6 +186,13 @@ export class ProgramRunner implements BpfRunner {
     const dataAt = layout.dataAt;
     v.setBigUint64(dataAt, data, true);
     v.setBigUint64(dataAt + 8, end, true);
+    if (layout.name === "__sk_buff") {
+      // Legacy packet loads read the packet, not R1's memory (the context).
+      const lp = this.#engine.memory.legacyPacket ??= new Int32Array(3);
+      lp[0] = Number(this.#base >> 32n);
+      lp[1] = HEADROOM;
+      lp[2] = input.length;
+    }
     if (caller === null) this.#fill(v, input);
     this.#engine.exec(k);
   }

@@ -385,10 +385,17 @@ export class Walker {
         }
         // Legacy packet loads: read the input, clobber R1–R5, set R0.
         if (this.ctx.layout !== null) {
-          throw this.ctx.err(
-            i,
-            `legacy packet loads (ld_abs/ld_ind) in ${this.ctx.programType} programs are not supported off-kernel; read the packet with bpf_skb_load_bytes or data/data_end`,
-          );
+          // Linux: only programs on a __sk_buff, with R6 pointing to it.
+          if (this.ctx.layout.name !== "__sk_buff") {
+            throw this.ctx.err(
+              i,
+              `BPF_LD_[ABS|IND] instructions not allowed for this program type (${this.ctx.programType})`,
+            );
+          }
+          const r6 = this.read(i, r, 6);
+          if (r6.t !== PTR_CTX || r6.off !== 0 || r6.vmin !== 0 || r6.vmax !== 0) {
+            throw this.ctx.err(i, "at the time of BPF_LD_ABS|IND R6 != pointing to skb");
+          }
         }
         if ((x.opcode & MODE_MASK) === MODE_IND) this.readScalar(i, r, x.src);
         r[0] = scalar(0n, [0xffffffffn, 0xffffn, 0xffn, U64][(x.opcode >> 3) & 3]);

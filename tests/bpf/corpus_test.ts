@@ -120,6 +120,21 @@ Deno.test("corpus: a socket filter reads __sk_buff and loads bytes; a percpu arr
   }
 });
 
+Deno.test("corpus: legacy packet loads (ld_abs/ld_ind) of a socket filter read the packet", async () => {
+  const all = await load("socket_ldabs");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const http = elf.programs.get("http_only")!;
+    const pkt = ipv4(6, [1, 1, 1, 1], [2, 2, 2, 2]);
+    pkt[14 + 20 + 2] = 0;
+    pkt[14 + 20 + 3] = 80;
+    assert.equal(BigInt.asUintN(32, http.run(pkt)), 0xffffffffn); // -1: keep all of it
+    pkt[14 + 20 + 3] = 81;
+    assert.equal(http.run(pkt), 0n);
+    assert.equal(http.run(pkt.subarray(0, 30)), 0n); // a load past the end: the program ends, 0
+  }
+});
+
 Deno.test("corpus: a tc classifier writes mark and cb[], counts sources in a percpu hash", async () => {
   const all = await load("tc");
   if (all === null) return;
