@@ -13,7 +13,7 @@
 import { BpfError } from "./bpf_error.ts";
 import type { BpfMapPool } from "./map_pool.ts";
 import type { BpfProfile } from "./profile.ts";
-import { BPF_F, BPF_MAP_TYPE, type BpfMapType, type MapStorage, storageOf } from "./map_types.ts";
+import { BPF_F, BPF_MAP_TYPE, type BpfMapType, storageOf } from "./map_types.ts";
 import { LruList } from "./_map_lru.ts";
 import { lpmNormalize, LpmPrefixes, lpmPrefixLength } from "./_map_lpm.ts";
 
