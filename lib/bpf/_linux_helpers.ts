@@ -130,6 +130,42 @@ export function registerLinuxHelpers(
     return BigInt(line.length + 1);
   }, { args: [{ mem: "read" }, "size", "anything", "anything", "anything"] });
 
+  const argsOf = (hc: HelperContext, data: bigint, len: bigint): bigint[] => {
+    const n = Number(len);
+    if (n === 0) return [];
+    const b = hc.memory.slice(data, n);
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const out: bigint[] = [];
+    for (let k = 0; k + 8 <= n; k += 8) out.push(v.getBigUint64(k, true));
+    return out;
+  };
+  const fmtOf = (hc: HelperContext, p: bigint, size: bigint): string =>
+    new TextDecoder().decode(hc.memory.slice(p, Number(size))).replace(/\0.*$/s, "");
+  def(177, "trace_vprintk", (fmt, size, data, len, _r5, hc) => {
+    const line = formatTrace(
+      fmtOf(hc, fmt, size),
+      argsOf(hc, data, len),
+      (p) => cstr(hc.memory, p, 256),
+    ).replace(/\n$/, "");
+    env.trace(line);
+    return BigInt(line.length + 1);
+  }, { args: [{ mem: "read" }, "size", { mem: "read" }, "size-or-zero"] });
+  def(165, "snprintf", (str, strSize, fmt, data, len, hc) => {
+    const text = formatTrace(
+      cstr(hc.memory, fmt, 1024),
+      argsOf(hc, data, len),
+      (p) => cstr(hc.memory, p, 256),
+    );
+    const out = hc.memory.slice(str, Number(strSize));
+    const bytes = new TextEncoder().encode(text);
+    const n = Math.min(bytes.length, out.length - 1);
+    if (out.length > 0) {
+      out.set(bytes.subarray(0, n));
+      out[n] = 0;
+    }
+    return BigInt(bytes.length + 1);
+  }, { args: [{ mem: "write" }, "size-or-zero", "string", { mem: "read" }, "size-or-zero"] });
+
   def(12, "tail_call", (_ctx, map, index, _r4, _r5, hc: HelperContext) => {
     const m = mapOf(map);
     const i = Number(index & 0xffffffffn);
@@ -282,6 +318,35 @@ export function registerLinuxHelpers(
     changesPacket: true,
   });
   declared(13, "clone_redirect", { args: ["ctx", "scalar", "scalar"] });
+  const skbChange = (id: number, name: string, n: number) =>
+    declared(id, name, {
+      args: ["ctx", ...new Array<"scalar">(n).fill("scalar")],
+      changesPacket: true,
+    });
+  skbChange(18, "skb_vlan_push", 2);
+  skbChange(19, "skb_vlan_pop", 0);
+  skbChange(31, "skb_change_proto", 2);
+  skbChange(38, "skb_change_tail", 2);
+  skbChange(39, "skb_pull_data", 1);
+  skbChange(43, "skb_change_head", 2);
+  skbChange(50, "skb_adjust_room", 3);
+  declared(20, "skb_get_tunnel_key", { args: ["ctx", { mem: "write" }, "size", "scalar"] });
+  declared(21, "skb_set_tunnel_key", { args: ["ctx", { mem: "read" }, "size", "scalar"] });
+  declared(32, "skb_change_type", { args: ["ctx", "scalar"] });
+  declared(40, "csum_update", { args: ["ctx", "scalar"] });
+  declared(41, "set_hash_invalid", { args: ["ctx"] });
+  declared(48, "set_hash", { args: ["ctx", "scalar"] });
+  declared(79, "skb_cgroup_id", { args: ["ctx"] });
+  declared(122, "get_netns_cookie", { args: ["anything"] });
+  declared(152, "redirect_neigh", { args: ["scalar", "anything", "scalar", "scalar"] });
+  declared(155, "redirect_peer", { args: ["scalar", "scalar"] });
+  declared(36, "probe_write_user", { args: ["anything", { mem: "read" }, "size"] });
+  declared(109, "send_signal", { args: ["scalar"] });
+  declared(120, "get_ns_current_pid_tgid", {
+    args: ["scalar", "scalar", { mem: "write" }, "size"],
+  });
+  declared(158, "get_current_task_btf", none);
+  declared(173, "get_func_ip", { args: ["ctx"] });
   declared(17, "get_cgroup_classid", { args: ["ctx"] });
   declared(34, "get_hash_recalc", { args: ["ctx"] });
   declared(46, "get_socket_cookie", { args: ["ctx"] });

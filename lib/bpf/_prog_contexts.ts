@@ -194,13 +194,80 @@ export function contextLayout(t: BpfProgramType): CtxLayout | null {
 }
 
 /** Helpers every program type may call (`bpf_base_func_proto`). */
-const BASE = [1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 118, 125, 130, 131, 132, 133, 134, 160];
+const BASE = [
+  1,
+  2,
+  3,
+  5,
+  6,
+  7,
+  8,
+  12,
+  42,
+  87,
+  88,
+  89,
+  118,
+  125,
+  130,
+  131,
+  132,
+  133,
+  134,
+  160,
+  165,
+  177,
+];
 /** Tracing helpers (`bpf_tracing_func_proto`). */
-const TRACING = [4, 14, 15, 16, 25, 27, 35, 45, 67, 80, 112, 113, 114, 115];
+const TRACING = [
+  4,
+  14,
+  15,
+  16,
+  25,
+  27,
+  35,
+  36,
+  45,
+  67,
+  80,
+  109,
+  112,
+  113,
+  114,
+  115,
+  120,
+  158,
+  173,
+];
 /** Networking helpers by context family. */
-const SKB_READ = [17, 25, 26, 34, 46, 47, 68, 79];
-const TC_ONLY = [9, 10, 11, 13, 18, 19, 23, 28, 31, 32, 38, 39, 40, 41, 43, 48, 50, 51, 52, 69];
-const XDP_ONLY = [23, 25, 44, 51, 54, 65, 69];
+const SKB_READ = [17, 25, 26, 34, 46, 47, 68, 79, 122];
+const TC_ONLY = [
+  9,
+  10,
+  11,
+  13,
+  18,
+  19,
+  20,
+  21,
+  23,
+  28,
+  31,
+  32,
+  38,
+  39,
+  40,
+  41,
+  43,
+  48,
+  50,
+  51,
+  69,
+  152,
+  155,
+];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 122];
 
 /**
  * The Linux helper ids a program type may call (`get_func_proto` of its verifier ops), or

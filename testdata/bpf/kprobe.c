@@ -9,3 +9,15 @@ SEC("kprobe/do_sys_openat2") int trace_open(struct pt_regs *ctx) {
   if (ctx->si == 0x1234) return (int)(bpf_get_current_pid_tgid() >> 32);
   return t > 0 && (r | 1) ? (int)ctx->di : -1;
 }
+
+/* bpf_snprintf and bpf_trace_vprintk: formats with their arguments in an array. */
+SEC("kprobe/do_unlinkat") int trace_unlink(struct pt_regs *ctx) {
+  static const char fmt[] = "%d-%d-%d-%d";
+  __u64 args[4] = { ctx->di, ctx->si, ctx->dx, ctx->cx };
+  char out[32];
+  long n = bpf_snprintf(out, sizeof(out), fmt, args, sizeof(args));
+  static const char line[] = "unlink %s (%d bytes)";
+  __u64 args2[2] = { (__u64)(long)out, n };
+  bpf_trace_vprintk(line, sizeof(line), args2, sizeof(args2));
+  return n;
+}

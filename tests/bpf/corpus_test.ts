@@ -149,7 +149,7 @@ Deno.test("corpus: a tc classifier writes mark and cb[], counts sources in a per
   }
 });
 
-Deno.test("corpus: a kprobe reads pt_regs, calls time, random and trace_printk helpers", async () => {
+Deno.test("corpus: kprobes read pt_regs, call time, random, trace_printk, snprintf and trace_vprintk", async () => {
   const lines: string[] = [];
   const all = await load("kprobe", {}, { trace: (l) => lines.push(l), clock: () => 5 });
   if (all === null) return;
@@ -168,6 +168,13 @@ Deno.test("corpus: a kprobe reads pt_regs, calls time, random and trace_printk h
     "open dfd=42 flags=8000 cpu=0",
     "open dfd=42 flags=8000 cpu=0",
   ]);
+  lines.length = 0;
+  for (const { elf } of all) {
+    const regs = new BigUint64Array(21);
+    regs.set([1n, 2n, 3n, 4n], 11); // cx, dx, si, di
+    assert.equal(elf.programs.get("trace_unlink")!.run(new Uint8Array(regs.buffer)), 8n);
+  }
+  assert.deepEqual(lines, new Array(3).fill("unlink 4-3-2-1 (8 bytes)"));
   const c = (await corpus())!;
   assert.throws(
     () => loadElf(new BpfVm(), c.get("kprobe_write")!),
