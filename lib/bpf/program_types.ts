@@ -168,7 +168,8 @@ const SECTIONS: readonly [string, BpfProgramType][] = [
 /**
  * The program type libbpf gives a section name (`"xdp"`, `"socket"`, `"kprobe/do_sys_open"`,
  * `"tracepoint/syscalls/sys_enter_openat"`, `"classifier"`, `"tc"` …; a leading `?`, libbpf's
- * "do not autoload", is ignored). `cgroup/…` sections other than those of `cgroup_skb`,
+ * "do not autoload", is ignored; names that only start with a prefix, as old objects have them
+ * — `"xdp1"`, `"socket1"` — match it as libbpf before 1.0 did). `cgroup/…` sections other than those of `cgroup_skb`,
  * devices, sysctl and sockopt are `cgroup_sock`/`cgroup_sock_addr` programs.
  *
  * @param section The section name.
@@ -180,6 +181,7 @@ const SECTIONS: readonly [string, BpfProgramType][] = [
  * assert.equal(programTypeOfSection("xdp"), "xdp");
  * assert.equal(programTypeOfSection("kprobe/tcp_v4_connect"), "kprobe");
  * assert.equal(programTypeOfSection("tp/syscalls/sys_enter_execve"), "tracepoint");
+ * assert.equal(programTypeOfSection("socket1"), "socket_filter");
  * assert.equal(programTypeOfSection("license"), "unspec");
  * ```
  */
@@ -192,6 +194,16 @@ export function programTypeOfSection(section: string): BpfProgramType {
       // "xdp.frags" must not match "xdp" + "." when the whole prefix is listed: longest wins.
       best = type;
       bestLen = prefix.length;
+    }
+  }
+  if (best === "unspec") {
+    // Old objects (Linux's samples, iproute2, bcc): libbpf before 1.0 matched prefixes
+    // loosely ("xdp1", "socket1", "kprobe_sys_open").
+    for (const [prefix, type] of SECTIONS) {
+      if (prefix.length > bestLen && prefix.length >= 2 && name.startsWith(prefix)) {
+        best = type;
+        bestLen = prefix.length;
+      }
     }
   }
   if (best === "unspec" && name.startsWith("cgroup/")) {
