@@ -149,6 +149,41 @@ Deno.test("corpus: a tc classifier writes mark and cb[], counts sources in a per
   }
 });
 
+Deno.test("corpus: hash and LRU percpu hash maps, delete, skb_store_bytes and csum_diff in a tc action", async () => {
+  const all = await load("hashes");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const p = elf.programs.get("rewrite")!;
+    assert.equal(p.run(new Uint8Array(40)), 0n);
+    assert.deepEqual([...p.lastPacket()!.subarray(0, 5)], [0xef, 0xbe, 0xad, 0xde, 0]);
+    assert.equal(p.run(new Uint8Array(40)), 1n); // seen: deleted
+    assert.equal(elf.maps.get("seen")!.size, 0);
+    p.run(new Uint8Array(41));
+    p.run(new Uint8Array(42)); // evicts 40 from the two-entry LRU
+    const recent = elf.maps.get("recent")!;
+    assert.equal(recent.type, "lru_percpu_hash");
+    assert.equal(recent.lookup(u32(40)), null);
+    assert.equal(u64(recent.lookup(u32(42))!), 42n);
+  }
+});
+
+Deno.test("corpus: bpf_xdp_adjust_tail, a raw tracepoint and a perf_event program", async () => {
+  const all = await load("xdp_tail");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const trim = elf.programs.get("trim")!;
+    const pkt = new Uint8Array(64).map((_, i) => i);
+    assert.equal(trim.run(pkt), 3n);
+    assert.deepEqual(trim.lastPacket(), pkt.subarray(0, 20));
+    const args = new BigUint64Array(12);
+    args[1] = 0x1234n;
+    assert.equal(elf.programs.get("on_switch")!.run(new Uint8Array(args.buffer)), 0x34n);
+    const sample = new BigUint64Array(23);
+    sample[21] = 4000n;
+    assert.equal(elf.programs.get("on_sample")!.run(new Uint8Array(sample.buffer)), 4000n);
+  }
+});
+
 Deno.test("corpus: kprobes read pt_regs, call time, random, trace_printk, snprintf and trace_vprintk", async () => {
   const lines: string[] = [];
   const all = await load("kprobe", {}, { trace: (l) => lines.push(l), clock: () => 5 });
