@@ -425,6 +425,13 @@ export class Walker {
           return i + 1;
         }
         if (v.t !== SCALAR) throw this.ctx.err(i, `R${x.src} leaks addr into mem`);
+        const base = this.read(i, r, x.dst);
+        if (this.ctx.layout !== null && (base.t === PTR_CTX || base.t === PTR_PACKET)) {
+          throw this.ctx.err(
+            i,
+            `BPF_ATOMIC stores into R${x.dst} ${TYPE_NAME[base.t]} is not allowed`,
+          );
+        }
         checkAccess(this, i, st, x.dst, x.offset, size, "read", null);
         checkAccess(this, i, st, x.dst, x.offset, size, "write", null);
         if (x.imm === ATOMIC_CMPXCHG) { // R0 compared and loaded
