@@ -729,6 +729,7 @@ export class BpfVm {
         valueSize: spec.valueSize,
         maxEntries: spec.maxEntries,
         name: spec.name,
+        flags: spec.flags,
       });
       const initial = artifactMapInitial(spec);
       if (initial !== null) m.valueView(0).set(initial);
