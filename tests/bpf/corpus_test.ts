@@ -92,6 +92,23 @@ Deno.test("corpus: XDP reads packets through data/data_end, adjusts the head, co
   }
 });
 
+Deno.test("corpus: XDP parsing as real programs do: VLAN loop, variable IP header, ports; a packet loop", async () => {
+  const all = await load("xdp_parse");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const p = new Uint8Array(80);
+    p.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0, 5, 0x08, 0x00], 0); // VLAN 5
+    p[18] = 0x46; // IPv4, a 24-byte header
+    p[18 + 9] = 17;
+    p[18 + 24 + 2] = 0x01; // UDP destination port 443
+    p[18 + 24 + 3] = 0xbb;
+    assert.equal(elf.programs.get("count_ports")!.run(p), 2n);
+    assert.equal(u64(elf.maps.get("ports")!.lookup(u32(443))!), 1n);
+    assert.equal(elf.programs.get("count_ports")!.run(p.subarray(0, 45)), 0n); // UDP cut: aborted
+    assert.equal(elf.programs.get("sum_payload")!.run(new Uint8Array([1, 2, 3, 4, 5])), 3n);
+  }
+});
+
 Deno.test("corpus: the verifier rejects a packet read not checked against data_end", async () => {
   const c = await corpus();
   if (c === null) return;
