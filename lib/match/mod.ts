@@ -33,3 +33,68 @@ export { Matcher, MatchVia, matchViaName } from "./matcher.ts";
 export type { MatcherOptions, MatchHandler, MatchHit } from "./matcher.ts";
 export { StreamMatcher } from "./stream_matcher.ts";
 export type { StreamHitHandler, StreamMatcherOptions } from "./stream_matcher.ts";
+export { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
+export { CaptureMatcher } from "./capture_matcher.ts";
+export type {
+  CaptureHitHandler,
+  CaptureMatcherOptions,
+  CaptureMatchStats,
+} from "./capture_matcher.ts";
+export { matchCapture } from "./match_capture.ts";
+export type { MatchCaptureOptions } from "./match_capture.ts";
+export { CAPTURE_HIT_COLUMNS, formatCaptureHit } from "./capture_hit_format.ts";
+export type { CaptureHitFormat } from "./capture_hit_format.ts";
+export {
+  FLOW_INDICATOR_COLUMNS,
+  IndicatorEnricher,
+  PAIR_INDICATOR_COLUMNS,
+} from "./indicator_enricher.ts";
+export type { IndicatorEnricherOptions, IndicatorMatch } from "./indicator_enricher.ts";
+export type {
+  Database,
+  DatabaseLayout,
+  DatabaseMapMode,
+  IpAddress,
+  IpNetwork,
+  IpResult,
+  LookupSpanOptions,
+  Metadata,
+  MmdbMap,
+  MmdbValue,
+  MxyCounts,
+  StringMatch,
+  StringMatches,
+  StringResult,
+} from "../db/mod.ts";
+export type {
+  CaptureSource,
+  CorrelatedPacket,
+  CorrelatedPair,
+  CorrelateMode,
+  FlowFormatOptions,
+  FlowPacket,
+  FlowSession,
+  InterfaceInfo,
+  OutputFormat,
+  PacketSelector,
+  PacketView,
+  PositionalSource,
+  ReadMode,
+  ReadOptions,
+  ReadSummary,
+  SessionAttribute,
+  SessionTableHooks,
+  TcpState,
+  TruncationInfo,
+} from "../pcap/mod.ts";
+export type {
+  AttributeExtractor,
+  AttributeValue,
+  PluginLayer,
+  ProtocolPlugin,
+  ProtocolRegistry,
+  SessionHooks,
+  StreamContext,
+  StreamFraming,
+  TcpStream,
+} from "../dpi/mod.ts";
