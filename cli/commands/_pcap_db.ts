@@ -11,7 +11,11 @@ import { type Database, FormatError } from "../../lib/db/mod.ts";
 import { openDatabase } from "../../lib/runtime/mod.ts";
 import { BpfVm, type LoadedBpfProgram, loadElf, parseCbpf } from "../../lib/bpf/mod.ts";
 import { PacketSelector } from "../../lib/pcap/mod.ts";
-import { createDefaultRegistry, type ProtocolPlugin, type ProtocolRegistry } from "../../lib/dpi/mod.ts";
+import {
+  createDefaultRegistry,
+  type ProtocolPlugin,
+  type ProtocolRegistry,
+} from "../../lib/dpi/mod.ts";
 import { readFile, statFile } from "../_io.ts";
 import { programFromBytes } from "./_bpf_common.ts";
 
@@ -71,7 +75,9 @@ export async function loadPacketProgram(
   }
   const chosen = obj.programs.get(options.program ?? names[0]);
   if (chosen === undefined) {
-    throw new UsageError(`${path} has no program "${options.program}"; programs: ${names.join(", ")}`);
+    throw new UsageError(
+      `${path} has no program "${options.program}"; programs: ${names.join(", ")}`,
+    );
   }
   return chosen;
 }

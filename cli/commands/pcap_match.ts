@@ -184,7 +184,9 @@ async function run(argv: string[]): Promise<number> {
   if (dbPath === undefined) throw new UsageError("mxy pcap match needs a database DB");
   const watchDir = flags.values.watch as string | undefined;
   if (watchDir === undefined && files.length === 0) {
-    throw new UsageError("mxy pcap match needs a CAPTURE (or - for standard input), or --watch DIR");
+    throw new UsageError(
+      "mxy pcap match needs a CAPTURE (or - for standard input), or --watch DIR",
+    );
   }
   if (watchDir !== undefined && files.length > 0) {
     throw new UsageError("--watch takes no CAPTURE arguments");

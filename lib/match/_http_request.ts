@@ -4,6 +4,7 @@
  * @module
  */
 import { httpMethodLength } from "../pcap/http_method.ts";
+import { mayStartHttpMessage } from "../pcap/http_framer.ts";
 
 const CH_SPACE = 0x20, CH_TAB = 0x09, CH_CR = 0x0d, CH_LF = 0x0a, CH_COLON = 0x3a;
 const CASE_BIT = 0x20;
@@ -31,11 +32,15 @@ export class HttpRequestReader {
   /**
    * Reads the request head at the start of `buf[p, end)`.
    *
-   * @returns {@linkcode REQUEST_NONE}, {@linkcode REQUEST_PARTIAL} or {@linkcode REQUEST_READ}.
+   * @returns {@linkcode REQUEST_NONE}, {@linkcode REQUEST_PARTIAL} (also for bytes too few to
+   *   tell) or {@linkcode REQUEST_READ}.
    */
   read(buf: Uint8Array, p: number, end: number): number {
     const m = httpMethodLength(buf, p, end - p);
-    if (m === 0) return REQUEST_NONE;
+    if (m === 0) {
+      // too few bytes to tell (a prefix of a method) may still start one
+      return mayStartHttpMessage(buf, p, end - p) === undefined ? REQUEST_PARTIAL : REQUEST_NONE;
+    }
     this.methodLength = m;
     this.hostStart = this.hostEnd = this.headEnd = -1;
     // the request line: METHOD SP target SP version

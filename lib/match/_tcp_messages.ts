@@ -176,7 +176,7 @@ export class TcpMessages {
     const n = end - from;
     const want = need > 0 ? need : Math.min(max, Math.max(4096, n * 2));
     let b = this.#bufs[slot];
-    if (b === null || b.length < want) {
+    if (b === null || b.length < Math.min(max, want)) {
       const size = Math.min(max, Math.max(want, 4096));
       if (this.heldBytes - (b?.length ?? 0) + size > this.#maxBytes) {
         this.incomplete++;
@@ -187,7 +187,8 @@ export class TcpMessages {
       b = grown;
       this.#bufs[slot] = grown;
     }
-    for (let i = 0; i < n; i++) b[i] = buf[from + i];
+    // (a held message read again and still short is held from its own buffer: no copy)
+    if (buf !== b || from !== 0) { for (let i = 0; i < n; i++) b[i] = buf[from + i]; }
     this.#copyKey(this.#keys, slot * KEY_WORDS);
     this.#live[slot] = 1;
     this.#kind[slot] = kind;
@@ -253,12 +254,6 @@ export class TcpMessages {
     this.#next[slot] = (next + n) | 0;
     this.#since[slot] = sec;
     return 1;
-  }
-
-  /** Whether the message in `slot` has all its bytes (for a known length). */
-  complete(slot: number): boolean {
-    const need = this.#need[slot];
-    return need > 0 && this.#have[slot] >= need;
   }
 
   /** Lets go of the message held in `slot` (it was read). */

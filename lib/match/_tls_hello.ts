@@ -45,11 +45,21 @@ export function clientHelloRecordLength(buf: Uint8Array, p: number, n: number): 
   return RECORD_HEADER_LEN + recordLength;
 }
 
+/**
+ * Whether `buf[p, p + n)`, too short to tell, may be the start of a ClientHello record: each
+ * byte present is what one would be.
+ */
+export function mayStartClientHello(buf: Uint8Array, p: number, n: number): boolean {
+  if (n <= 0 || n >= RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + 2) return false;
+  return buf[p] === CONTENT_HANDSHAKE && (n < 2 || buf[p + 1] === VERSION_MAJOR) &&
+    (n < 3 || buf[p + 2] <= MAX_VERSION_MINOR) && (n < 6 || buf[p + 5] === CLIENT_HELLO);
+}
+
 /** Reads ClientHellos; `sniStart`/`sniEnd` give the server name of the last one read. */
 export class ClientHelloReader {
   sniStart = -1;
   sniEnd = -1;
-  /** With {@linkcode HELLO_PARTIAL}: the record's length. */
+  /** With {@linkcode HELLO_PARTIAL}: the record's length (0 while too few bytes tell it). */
   need = 0;
 
   /**
@@ -60,7 +70,11 @@ export class ClientHelloReader {
   read(buf: Uint8Array, p: number, end: number): number {
     this.sniStart = this.sniEnd = -1;
     const total = clientHelloRecordLength(buf, p, end - p);
-    if (total === 0) return HELLO_NONE;
+    if (total === 0) {
+      if (!mayStartClientHello(buf, p, end - p)) return HELLO_NONE;
+      this.need = 0; // too few bytes to tell
+      return HELLO_PARTIAL;
+    }
     if (end - p < total) {
       this.need = total;
       return HELLO_PARTIAL;

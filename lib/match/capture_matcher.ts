@@ -27,8 +27,10 @@ import {
   HELLO_PARTIAL,
   HELLO_READ,
   MAX_TLS_RECORD,
+  mayStartClientHello,
 } from "./_tls_hello.ts";
-import { httpMethodLength } from "../pcap/http_method.ts";
+import { HTTP_METHOD_MAX_PREFIX, httpMethodLength } from "../pcap/http_method.ts";
+import { mayStartHttpMessage } from "../pcap/http_framer.ts";
 import {
   HttpRequestReader,
   MAX_HTTP_HEAD,
@@ -597,8 +599,14 @@ export class CaptureMatcher {
     // message, are read.
     let kind = 0;
     if (this.#wDns && (isDnsPort(v.srcPort) || isDnsPort(v.dstPort))) kind = PENDING_DNS;
-    else if (this.#wSni && clientHelloRecordLength(buf, p, n) > 0) kind = PENDING_TLS;
-    else if (this.#wHttp && httpMethodLength(buf, p, n) > 0) kind = PENDING_HTTP;
+    else if (
+      this.#wSni && (clientHelloRecordLength(buf, p, n) > 0 || mayStartClientHello(buf, p, n))
+    ) kind = PENDING_TLS;
+    else if (
+      this.#wHttp &&
+      (httpMethodLength(buf, p, n) > 0 ||
+        (n < HTTP_METHOD_MAX_PREFIX && mayStartHttpMessage(buf, p, n) === undefined))
+    ) kind = PENDING_HTTP;
     if (kind === 0 && tcp.count === 0) return;
     tcp.key(v);
     const seq = v.tcpSeq | 0;
@@ -626,19 +634,16 @@ export class CaptureMatcher {
     else this.#http(buf, p, end, seq);
   }
 
-  /** A held message got more bytes: read it if it is complete now. */
+  /**
+   * A held message got more bytes: it is read again from its start, as a payload that would
+   * have brought them all (held again when still short).
+   */
   #continueHeld(slot: number, kind: number): void {
     const tcp = this.#tcp;
     const b = tcp.bytes(slot), n = tcp.have(slot), seq = tcp.startSeq(slot);
-    if (kind === PENDING_HTTP) {
-      if (this.#request.read(b, 0, n) === REQUEST_PARTIAL) return;
-      tcp.release(slot);
-      this.#httpRead(b, 0, n, seq);
-      return;
-    }
-    if (!tcp.complete(slot)) return;
     tcp.release(slot);
-    if (kind === PENDING_TLS) this.#tls(b, 0, n, seq);
+    if (kind === PENDING_HTTP) this.#http(b, 0, n, seq);
+    else if (kind === PENDING_TLS) this.#tls(b, 0, n, seq);
     else this.#dnsTcp(b, 0, n, seq);
   }
 
@@ -750,26 +755,17 @@ export class CaptureMatcher {
   #dnsTcp(buf: Uint8Array, p: number, end: number, seq: number): void {
     // messages one after the other, each after its two-byte length
     let q = p;
-    while (q + DNS_TCP_PREFIX <= end) {
-      const len = (buf[q] << 8) | buf[q + 1];
-      const total = DNS_TCP_PREFIX + len;
-      if (q + total > end) {
-        this.#tcp.hold(
-          PENDING_DNS,
-          buf,
-          q,
-          end,
-          (seq + (q - p)) | 0,
-          total,
-          MAX_DNS_TCP,
-          this.#view!.tsSec,
-        );
+    while (q < end) {
+      const total = q + DNS_TCP_PREFIX <= end ? DNS_TCP_PREFIX + ((buf[q] << 8) | buf[q + 1]) : 0; // the length itself is cut
+      if (total === 0 || q + total > end) {
+        const at = (seq + (q - p)) | 0;
+        this.#tcp.hold(PENDING_DNS, buf, q, end, at, total, MAX_DNS_TCP, this.#view!.tsSec);
         break;
       }
       this.#dns(buf, q + DNS_TCP_PREFIX, q + total);
       q += total;
     }
-    this.#tcp.read(seq, q - p);
+    if (q > p) this.#tcp.read(seq, q - p);
   }
 
   /** Reads one DNS message, `buf[m, end)`. */
