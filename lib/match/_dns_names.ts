@@ -8,7 +8,7 @@
  */
 import * as spanLookup from "./_span_lookup.ts";
 
-const { FNV_PRIME } = spanLookup;
+const { FNV_PRIME, HASH_MASK } = spanLookup;
 const MAX_HOPS = 128;
 const MAX_NAME = 255;
 /** The two top bits of a label length byte that mark a compression pointer. */
@@ -20,7 +20,7 @@ const A_UPPER = 0x41, Z_UPPER = 0x5a, CASE_BIT = 0x20;
 export class DnsNameReader {
   /** Where the name ends in the message (the byte after it, pointers not followed). */
   next = 0;
-  /** The hash of the name's key bytes. */
+  /** The hash of the name's key bytes (masked: a small integer). */
   hash = 0;
 
   /**
@@ -67,7 +67,7 @@ export class DnsNameReader {
       p += 1 + b;
     }
     this.next = next;
-    this.hash = h;
+    this.hash = h & HASH_MASK;
     return n;
   }
 }

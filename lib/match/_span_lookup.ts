@@ -16,6 +16,11 @@ const B_DOT = 0x2e;
 export const FNV_BASIS = 0x811c9dc5 | 0;
 /** FNV-1a's multiplier. */
 export const FNV_PRIME = 0x01000193;
+/**
+ * Hashes are handed over masked to 30 bits: a small integer, which V8 passes to a function
+ * that is not inlined as it is, where a larger number would be boxed (allocated) per call.
+ */
+export const HASH_MASK = 0x3fffffff;
 /** The IPv4 cache holds 2^this recent lookups (hits and misses). */
 const IP_CACHE_BITS = 14;
 /** The IPv6 cache holds 2^this recent lookups. */
@@ -171,7 +176,8 @@ export class SpanLookup {
    * parent domain that is a literal, down to the registrable domain.
    *
    * @param n The key's length.
-   * @param h The key's FNV-1a hash, seeded with whatever else the key's meaning depends on.
+   * @param h The key's FNV-1a hash, seeded with whatever else the key's meaning depends on,
+   *   masked with {@linkcode HASH_MASK}.
    * @param domain Whether the key is a domain name (parent domains apply).
    * @returns Whether it matched.
    */

@@ -98,8 +98,8 @@ export class TcpMessages {
     k[K_PORTS] = (v.srcPort << 16) | v.dstPort;
     let h: number;
     if (v.ipVersion === 4) {
-      k[K_SRC] = v.ip4Src;
-      k[K_DST] = v.ip4Dst;
+      k[K_SRC] = v.ip4Src | 0;
+      k[K_DST] = v.ip4Dst | 0;
       this.#width = KEY_WORDS_V4;
       h = Math.imul(k[K_PORTS] ^ Math.imul(k[K_SRC], 0x85ebca6b), 0x9e3779b1) ^ k[K_DST];
     } else {

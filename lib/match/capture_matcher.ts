@@ -42,7 +42,7 @@ import { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
 import type { MatchVia } from "./matcher.ts";
 
 // Module-level copies: V8 folds these into the per-packet path, not imported bindings.
-const { FNV_BASIS, FNV_PRIME } = spanLookup;
+const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
 const { UDP, TCP } = Layer;
 const STATUS_NONE = DecodeStatus.NONE;
 
@@ -331,8 +331,10 @@ export class CaptureMatcher {
     this.#packetHitCount = 0;
     const version = view.ipVersion;
     if (version === 4) {
-      if (this.#wSrc) this.#ipv4(A_IP_SRC, view.ip4Src, view.buf, view.ipSrcOffset);
-      if (this.#wDst) this.#ipv4(A_IP_DST, view.ip4Dst, view.buf, view.ipDstOffset);
+      // as signed 32-bit numbers: an unsigned address of 2^31 or more (128.0.0.0 and up) is a
+      // heap number, which a call that is not inlined would box, per packet
+      if (this.#wSrc) this.#ipv4(A_IP_SRC, view.ip4Src | 0, view.buf, view.ipSrcOffset);
+      if (this.#wDst) this.#ipv4(A_IP_DST, view.ip4Dst | 0, view.buf, view.ipDstOffset);
     } else if (version === 6) {
       if (this.#wSrc) this.#ipv6(A_IP_SRC, view.buf, view.ipSrcOffset);
       if (this.#wDst) this.#ipv6(A_IP_DST, view.buf, view.ipDstOffset);
@@ -450,7 +452,7 @@ export class CaptureMatcher {
       key[i] = b;
       h = Math.imul(h ^ b, FNV_PRIME);
     }
-    this.#name(a, n, h);
+    this.#name(a, n, h & HASH_MASK);
   }
 
   // ---- reporting ----
@@ -490,8 +492,8 @@ export class CaptureMatcher {
     hit.family = version === 4 ? 4 : version === 6 ? 6 : 0;
     hit.proto = version === 0 ? -1 : v.proto;
     if (version === 4) {
-      hit.src[0] = v.ip4Src;
-      hit.dst[0] = v.ip4Dst;
+      hit.src[0] = v.ip4Src | 0;
+      hit.dst[0] = v.ip4Dst | 0;
     } else if (version === 6) {
       hit.src.set(v.ip6Src);
       hit.dst.set(v.ip6Dst);
@@ -747,7 +749,7 @@ export class CaptureMatcher {
     }
     this.#lookups[A_HTTP_URL]++;
     const lookup = this.#lookup;
-    if (!lookup.string(n, h, false)) return;
+    if (!lookup.string(n, h & HASH_MASK, false)) return;
     this.#hit.setKey(lookup.key, n, -1);
     this.#report(A_HTTP_URL);
   }
@@ -924,7 +926,7 @@ export class CaptureMatcher {
       h = Math.imul(h ^ bytes[i], FNV_PRIME);
     }
     this.#lookups[a]++;
-    if (!this.#lookup.string(n, h, false)) return;
+    if (!this.#lookup.string(n, h & HASH_MASK, false)) return;
     this.#hit.setKey(this.#lookup.key, n, -1);
     this.#report(a);
   }

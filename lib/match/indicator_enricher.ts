@@ -23,7 +23,7 @@ import { HttpRequestReader, REQUEST_READ } from "./_http_request.ts";
 import * as spanLookup from "./_span_lookup.ts";
 import { SpanLookup } from "./_span_lookup.ts";
 
-const { FNV_BASIS, FNV_PRIME } = spanLookup;
+const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
 const SEED_NAME = FNV_BASIS ^ 3;
 const VIA_NAMES = ["", "network", "literal", "glob", "parent-domain"];
 const DNS_PORTS = [53, 5353, 5355];
@@ -290,7 +290,7 @@ export class IndicatorEnricher {
       key[i] = c;
       h = Math.imul(h ^ c, FNV_PRIME);
     }
-    if (!lookup.string(n, h, true)) return null;
+    if (!lookup.string(n, h & HASH_MASK, true)) return null;
     const entry = lookup.parent >= 0
       ? DECODER.decode(key.subarray(lookup.parent, n))
       : lookup.db.stringEntry(lookup.entryKind, lookup.entry);

@@ -21,7 +21,7 @@ const K_MD5 = SpanKind.MD5;
 const K_SHA512 = SpanKind.SHA512;
 const B_DOT = 0x2e;
 // Module-level copies: V8 folds these into the hot path, not bindings imported from a module.
-const { FNV_BASIS, FNV_PRIME } = spanLookup;
+const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
 const B_0 = 0x30;
 
 /**
@@ -288,7 +288,7 @@ export class Matcher {
         h = Math.imul(h ^ c, FNV_PRIME);
       }
     }
-    if (!lookup.string(n, h, kind === K_DOMAIN)) return;
+    if (!lookup.string(n, h & HASH_MASK, kind === K_DOMAIN)) return;
     this.#stringHit(
       kind,
       start,

@@ -104,6 +104,7 @@ export class PacketSelector {
   #ebpf: EbpfPacketProgram | null = null;
   #maxPacket: number;
   #scratch: Uint8Array = new Uint8Array(0);
+  #scratchView: DataView = new DataView(new ArrayBuffer(0));
   /** Views of the scratch buffer by length, made once each: a run's memory is one of them. */
   #views: (Uint8Array | undefined)[] = [];
 
@@ -128,6 +129,7 @@ export class PacketSelector {
       this.kind = "ebpf";
       this.#ebpf = program as EbpfPacketProgram;
       this.#scratch = new Uint8Array(this.#maxPacket);
+      this.#scratchView = new DataView(this.#scratch.buffer);
     }
   }
 
@@ -176,9 +178,14 @@ export class PacketSelector {
   #runEbpf(v: PacketView): boolean {
     const n = v.caplen < this.#maxPacket ? v.caplen : this.#maxPacket;
     const scratch = this.#scratch;
-    const buf = v.buf;
+    // copied four bytes at a time through the views (no subarray, nothing allocated)
+    const src = v.dv, dst = this.#scratchView;
     const from = v.dataOffset;
-    for (let i = 0; i < n; i++) scratch[i] = buf[from + i];
+    const words = n & ~3;
+    let i = 0;
+    for (; i < words; i += 4) dst.setInt32(i, src.getInt32(from + i));
+    const buf = v.buf;
+    for (; i < n; i++) scratch[i] = buf[from + i];
     let mem = this.#views[n];
     if (mem === undefined) {
       mem = scratch.subarray(0, n);
