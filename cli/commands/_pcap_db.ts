@@ -9,7 +9,7 @@
 import { UsageError } from "../_command.ts";
 import { type Database, FormatError } from "../../lib/db/mod.ts";
 import { openDatabase } from "../../lib/runtime/mod.ts";
-import { BpfVm, type LoadedBpfProgram, loadElf, parseCbpf } from "../../lib/bpf/mod.ts";
+import { BpfError, BpfVm, type LoadedBpfProgram, loadElf, parseCbpf } from "../../lib/bpf/mod.ts";
 import { PacketSelector } from "../../lib/pcap/mod.ts";
 import {
   createDefaultRegistry,
@@ -64,7 +64,16 @@ export async function loadPacketProgram(
   const input = { kind: "packet" as const, size: BPF_MAX_PACKET };
   if (!isElf(data)) {
     if (options.program !== undefined) throw new UsageError("--program applies to ELF objects");
-    return vm.load(programFromBytes(data, path).bytes, { input, jit: options.jit, name: path });
+    const bytes = programFromBytes(data, path).bytes;
+    try {
+      return vm.load(bytes, { input, jit: options.jit, name: path });
+    } catch (err) {
+      // the verifier's message, with the file it is about
+      if (err instanceof BpfError && err.file === "") {
+        throw new BpfError(err.code, `${path}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
   }
   const obj = loadElf(vm, data, { file: path, input, jit: options.jit });
   const names = [...obj.programs.keys()];

@@ -1,10 +1,12 @@
 /**
- * Text-indicator extraction for scanning logs against an IOC database: an allocation-free
- * extractor that finds IP addresses, domain names (checked against the Public Suffix List), URLs,
- * e-mail addresses, hashes and Bitcoin/Ethereum addresses in bytes with exact token boundaries,
- * and the helpers a matcher needs around it (registrable and parent domains, ASCII case folding).
+ * Indicators matched to an IOC database: an allocation-free extractor that finds IP addresses,
+ * domain names (checked against the Public Suffix List), URLs, e-mail addresses, hashes and
+ * Bitcoin/Ethereum addresses in bytes with exact token boundaries, the matchers that look them
+ * up (`Matcher`, `StreamMatcher`), and the capture matcher (`CaptureMatcher`, `matchCapture`)
+ * that looks up each packet's addresses, DNS names and answers, TLS SNI, HTTP Host and URL and
+ * plugin attributes, with `IndicatorEnricher` for flows and correlated pairs.
  *
- * Runs in any JavaScript runtime; imports nothing outside lib/core/.
+ * Runs in any JavaScript runtime: bytes and web streams in, no files or processes.
  *
  * @example
  * ```ts
