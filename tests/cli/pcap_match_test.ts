@@ -176,6 +176,27 @@ Deno.test("mxy pcap match --filter and --bpf choose the packets looked at; a ref
       `${dir}/tcp.s`,
       "mov %r0, 0\njlt %r2, 24, +2\nldxb %r0, [%r1+23]\njeq %r0, 6, +1\nmov %r0, 0\nexit\n",
     );
+    // a classic program as tcpdump -ddd prints it
+    if (hasProgram("tcpdump")) {
+      const ddd = await new Deno.Command("tcpdump", {
+        args: ["-ddd", "-y", "EN10MB", "tcp port 80"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      await Deno.writeFile(`${dir}/web.ddd`, ddd.stdout);
+      const c = await runMxy([
+        "pcap",
+        "match",
+        db,
+        SAMPLE,
+        "--filter",
+        `${dir}/web.ddd`,
+        "--format",
+        "text",
+      ]);
+      assert.equal(c.code, 0, c.stderr);
+      assert.deepEqual(c.stdout.trimEnd().split("\n"), web);
+    }
     const b = await runMxy([
       "pcap",
       "match",
@@ -212,15 +233,16 @@ char _license[] __attribute__((section("license"), used)) = "GPL";
         args: ["-O2", "-target", "bpf", "-c", `${dir}/dns.c`, "-o", `${dir}/dns.o`],
       }).output();
       assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
-      for (const jit of [[], ["--jit"]]) {
+      // --bpf OBJ in the interpreter and the JIT, and an object given to --filter
+      for (const how of [["--bpf"], ["--bpf", "--jit"], ["--filter"]]) {
         const o = await runMxy([
           "pcap",
           "match",
           db,
           SAMPLE,
-          "--bpf",
+          how[0],
           `${dir}/dns.o`,
-          ...jit,
+          ...how.slice(1),
           "--format",
           "text",
         ]);
