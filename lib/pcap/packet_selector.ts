@@ -25,6 +25,11 @@ export interface EbpfPacketProgram {
   readonly runner: {
     /** Runs the program once with `R1` pointing to `mem` and `R2` holding its length. */
     exec(mem?: Uint8Array): void;
+    /**
+     * The engine's own memory for a run of up to `length` bytes, when it has one (the
+     * WebAssembly engine's linear memory): packets are copied there, and run in place.
+     */
+    memoryView?(length: number): Uint8Array;
     /** `R0`'s low 32 bits after the last run. */
     readonly resultLow: number;
     /** `R0`'s high 32 bits after the last run. */
@@ -128,9 +133,24 @@ export class PacketSelector {
     } else {
       this.kind = "ebpf";
       this.#ebpf = program as EbpfPacketProgram;
-      this.#scratch = new Uint8Array(this.#maxPacket);
-      this.#scratchView = new DataView(this.#scratch.buffer);
+      this.#makeScratch();
     }
+  }
+
+  /**
+   * The buffer packets are copied into for the eBPF program: the engine's own memory when it
+   * has one (no second copy), else an array of our own.
+   */
+  #makeScratch(): void {
+    const runner = this.#ebpf!.runner;
+    const n = this.#maxPacket;
+    this.#scratch = runner.memoryView === undefined ? new Uint8Array(n) : runner.memoryView(n);
+    this.#scratchView = new DataView(
+      this.#scratch.buffer,
+      this.#scratch.byteOffset,
+      this.#scratch.byteLength,
+    );
+    this.#views = [];
   }
 
   /**
@@ -177,6 +197,8 @@ export class PacketSelector {
 
   #runEbpf(v: PacketView): boolean {
     const n = v.caplen < this.#maxPacket ? v.caplen : this.#maxPacket;
+    // the engine's memory was replaced (it grew for a larger run elsewhere): views again
+    if (this.#scratch.byteLength === 0 && this.#maxPacket > 0) this.#makeScratch();
     const scratch = this.#scratch;
     // copied four bytes at a time through the views (no subarray, nothing allocated)
     const src = v.dv, dst = this.#scratchView;

@@ -2,7 +2,8 @@
  * The capture matcher's per-packet path allocates nothing: matching a capture of DNS queries
  * and answers, ClientHellos and HTTP requests against a database of networks, literals and
  * globs (with hits on some packets) runs no garbage collection — without a selector, with a
- * pcap-filter expression, and with an eBPF program as the selector — counted from `--trace-gc`
+ * pcap-filter expression, and with an eBPF program as the selector (interpreter and JIT; packets
+ * of every length) — counted from `--trace-gc`
  * in a child process (tests/match/_capture_gc_child.ts).
  *
  * The measured loop is 720,000 packets in V8's default young generation: one 12-byte number
@@ -155,7 +156,7 @@ Deno.test("the capture matcher runs no garbage collection per packet, with or wi
     await Deno.writeFile(`${dir}/db.mxy`, database());
     await Deno.writeFile(`${dir}/udp.o`, udpOnlyObject());
     const runs = await Promise.all(
-      ["none", "expr", `bpf:${dir}/udp.o`].map((s) => runChild(dir, s)),
+      ["none", "expr", `bpf:${dir}/udp.o`, `bpf-jit:${dir}/udp.o`].map((s) => runChild(dir, s)),
     );
     const planted = Math.ceil(ROUNDS / PLANT_EVERY);
     const passes = WARMUP + MEASURED;
@@ -168,9 +169,10 @@ Deno.test("the capture matcher runs no garbage collection per packet, with or wi
     }
     // without a selector, the answers and TCP messages hit too
     assert.ok(runs[0].s.hits >= MEASURED * 5 * planted, `only ${runs[0].s.hits} hits`);
-    // the expression keeps the queries, the eBPF program every UDP packet
+    // the expression keeps the queries, the eBPF program (both engines) every UDP packet
     assert.equal(runs[1].s.selected, passes * ROUNDS);
     assert.equal(runs[2].s.selected, passes * 2 * ROUNDS);
+    assert.equal(runs[3].s.selected, passes * 2 * ROUNDS);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
