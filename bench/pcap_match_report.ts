@@ -19,8 +19,8 @@
  *   mxy's eBPF interpreter / JIT (skipped without clang);
  * - `mxy pcap match` end to end (a child process: start-up, database, output to /dev/null).
  *
- * Then the GC events of a `match` run and of a `filter-bpf` run between the workload's markers
- * (`--trace-gc`): the per-packet path should have none.
+ * Then the GC events of a `match` run and of the eBPF-filtered runs between the workload's
+ * markers (`--trace-gc`): the per-packet path should have none.
  *
  * Usage: deno run -A bench/pcap_match_report.ts [--packets N] [--runs N] [--passes N]
  * Results: a Markdown table on standard output and `bench/data/pcap_match_report.json`.
@@ -208,7 +208,10 @@ async function gcEvents(name: string): Promise<number> {
   ).length;
 }
 const gc: Record<string, number> = { match: await gcEvents("match") };
-if (bpfObject !== null) gc["filter-bpf"] = await gcEvents(`filter-bpf:${bpfObject}`);
+if (bpfObject !== null) {
+  gc["filter-bpf"] = await gcEvents(`filter-bpf:${bpfObject}`);
+  gc["filter-bpf-jit"] = await gcEvents(`filter-bpf-jit:${bpfObject}`);
+}
 
 // ---- the report ----
 const decode = best.get("decode")!;
