@@ -12,6 +12,7 @@ import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
 import * as spanLookup from "./_span_lookup.ts";
 import { SpanLookup } from "./_span_lookup.ts";
+import { databaseSuffixes } from "./_database_suffixes.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 
 const K_IPV4 = SpanKind.IPV4;
@@ -116,6 +117,12 @@ export interface MatcherOptions {
    * recorded in its metadata), else `false`.
    */
   parentDomains?: boolean;
+  /**
+   * Last labels a domain may end in beyond the Public Suffix List (`example`, `internal`).
+   * Default: the last labels of the database's own literal and glob entries that the list does
+   * not know, so that a feed of `evil.example` finds `evil.example` in text.
+   */
+  suffixes?: Iterable<string>;
 }
 
 /**
@@ -179,7 +186,10 @@ export class Matcher {
    */
   constructor(db: Database, options: MatcherOptions = {}) {
     this.#db = db;
-    this.#extractor = new Extractor({ kinds: options.kinds });
+    this.#extractor = new Extractor({
+      kinds: options.kinds,
+      suffixes: options.suffixes ?? databaseSuffixes(db),
+    });
     this.#lookup = new SpanLookup(db, options.parentDomains ?? db.metadata.mxyParentDomains);
     this.#hit = {
       kind: K_IPV4,
