@@ -17,8 +17,10 @@ export const FNV_BASIS = 0x811c9dc5 | 0;
 /** FNV-1a's multiplier. */
 export const FNV_PRIME = 0x01000193;
 /**
- * Hashes are handed over masked to 30 bits: a small integer, which V8 passes to a function
- * that is not inlined as it is, where a larger number would be boxed (allocated) per call.
+ * Hashes are handed over masked to 30 bits: a small integer (Smi) on every V8 build — 31-bit
+ * Smis where pointers are compressed (Chrome), 32-bit in Deno — which V8 passes to a function
+ * that is not inlined as it is, where a number outside the Smi range is boxed (allocated) per
+ * call.
  */
 export const HASH_MASK = 0x3fffffff;
 /** The IPv4 cache holds 2^this recent lookups (hits and misses). */
