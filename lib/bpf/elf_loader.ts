@@ -176,8 +176,10 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
         : x
     );
     const { file: _f, programs: _p, programType, ...load } = options;
-    // A function of .text run on its own takes numbers (unless a program type is given).
-    const args = p.subprogram && programType === undefined;
+    // A function of .text beside the object's programs takes numbers (a subprogram's arguments,
+    // unless a program type is given); in an object of .text alone (as ubpf loads them) it is
+    // the program, given the input.
+    const args = p.subprogram && main && programType === undefined;
     programs.set(
       p.name,
       vm.load(programOf(ins), {

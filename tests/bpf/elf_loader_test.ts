@@ -300,3 +300,10 @@ SEC("xdp/c") int nested(unsigned char *p) {
     /invalid access to packet, off=64 size=1, max packet size 64/,
   );
 });
+
+Deno.test("loadElf() loads an object of .text alone as ubpf does: its function is the program", async () => {
+  if (!hasProgram("clang")) return;
+  const obj = await compile(`int sum(unsigned char *p) { return p[0] + p[1]; }`);
+  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "ctx", size: 2 } });
+  assert.equal(programs.get("sum")!.run(new Uint8Array([1, 2])), 3n);
+});
