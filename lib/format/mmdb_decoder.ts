@@ -48,6 +48,16 @@ export interface MmdbDecoderOptions {
   maxValues?: number;
 }
 
+/** A field's control bytes, as {@linkcode MmdbDecoder.header} reads them. */
+export interface MmdbFieldHeader {
+  /** The {@linkcode MmdbType} number. */
+  type: number;
+  /** Entries of a map or array, bytes of any other value; 0 for a pointer. */
+  size: number;
+  /** Offset (in the section) of the payload; for a pointer, of the value it points to. */
+  payload: number;
+}
+
 const TYPE_NAMES = [
   "extended",
   "pointer",
@@ -195,6 +205,28 @@ export class MmdbDecoder {
       throw new FormatError("out-of-bounds", "Extended type byte is past the section end", p);
     }
     return this.#u8[p + 1] + 7;
+  }
+
+  /**
+   * Reads the control byte(s) of the field at `offset`: its type, its size (entries of a map or
+   * array, bytes of a string, bytes, integer or float) and where its payload starts; for a
+   * pointer, where it points. With {@linkcode MmdbDecoder.decode} for scalars this walks a
+   * record keeping each value's stored type (`mxy export`).
+   *
+   * @param offset The offset in the section.
+   * @returns The {@linkcode MmdbFieldHeader}.
+   * @throws {FormatError} When the header is malformed or leaves the section.
+   */
+  header(offset: number): MmdbFieldHeader {
+    if (!(offset >= 0 && offset < this.#end - this.#start)) {
+      throw new FormatError("out-of-bounds", `Field offset ${offset} is outside the section`);
+    }
+    this.#pos = this.#start + offset;
+    const type = this.#header();
+    if (type === MmdbType.pointer) {
+      return { type, size: 0, payload: this.#pointer(this.#start + offset) };
+    }
+    return { type, size: this.#size, payload: this.#pos - this.#start };
   }
 
   #fail(code: "bad-size" | "out-of-bounds", what: string, at: number, need: number): never {
