@@ -111,7 +111,7 @@ const SPEC: CommandSpec = {
       value: "TYPE",
       default: "mxy",
       complete: "none",
-      description: "database_type in the metadata",
+      description: "The metadata's database_type",
     },
     {
       name: "description",

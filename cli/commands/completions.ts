@@ -12,7 +12,7 @@ import { writeSync } from "../_io.ts";
 export const command = defineCommand({
   name: "completions",
   summary: "Print a shell completion script for bash, zsh or fish",
-  arguments: [{ name: "SHELL", complete: "none", description: "bash, zsh or fish" }],
+  arguments: [{ name: "SHELL", complete: "none", description: "One of bash, zsh or fish" }],
   description: [
     "Prints a script that completes mxy's commands, options, option values (choices, files, " +
     "directories) and arguments in the shell.",

@@ -11,7 +11,11 @@ import { EtherCommand } from "../../lib/ether/mod.ts";
 export const command = defineCommand({
   name: "ether free",
   summary: "Free a remote block",
-  arguments: [{ name: "HANDLE", complete: "none", description: "0x-prefixed hex or decimal" }],
+  arguments: [{
+    name: "HANDLE",
+    complete: "none",
+    description: "A block handle: 0x-prefixed hex or decimal",
+  }],
   description: ['Frees block HANDLE (FREE). See "mxy ether write --help" about block ownership.'],
   options: CONNECTION_OPTIONS,
   async run(inv) {

@@ -13,7 +13,7 @@ export const command = defineCommand({
   name: "ether read",
   summary: "Read bytes from a remote block",
   arguments: [
-    { name: "HANDLE", complete: "none", description: "0x-prefixed hex or decimal" },
+    { name: "HANDLE", complete: "none", description: "A block handle: 0x-prefixed hex or decimal" },
     { name: "SIZE", complete: "none", description: "Bytes to read" },
   ],
   description: [

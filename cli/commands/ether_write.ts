@@ -17,7 +17,11 @@ import { EtherCommand } from "../../lib/ether/mod.ts";
 export const command = defineCommand({
   name: "ether write",
   summary: "Write bytes into a remote block",
-  arguments: [{ name: "HANDLE", complete: "none", description: "0x-prefixed hex or decimal" }],
+  arguments: [{
+    name: "HANDLE",
+    complete: "none",
+    description: "A block handle: 0x-prefixed hex or decimal",
+  }],
   description: [
     "Writes the bytes given by --data, --hex or --file at the start of the block HANDLE " +
     "(WRITE). Blocks belong to the connection that allocated them: on an mxy server use " +

@@ -30,7 +30,8 @@ const SPEC: CommandSpec = {
       choices: ["json", "jsonl", "table", "text"],
       choicesInDescription: true,
       defaultText: "json; text with --field",
-      description: "json (a JSON array), jsonl (one JSON object per line), table (aligned " +
+      description:
+        "Output format: json (a JSON array), jsonl (one JSON object per line), table (aligned " +
         "columns) or text (tab-separated; with --field, the value alone)",
     },
     {

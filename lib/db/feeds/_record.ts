@@ -233,7 +233,8 @@ export function recordFromJson(
   let entry: WritableValue;
   let data: WritableValue;
   if (keyName === "") {
-    if (members.length !== 1) {
+    // `{"data": …}` alone is a record that lost its entry, not a network named "data".
+    if (members.length !== 1 || members[0] === "data") {
       throw new DatabaseError("bad-syntax", 'Record has no "entry" (or "key") field', {
         file,
         line,
