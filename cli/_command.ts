@@ -85,6 +85,11 @@ export interface OptionSpec {
   hidden?: boolean;
   /** What shell completion offers for the value (default: files for strings). */
   complete?: Completion;
+  /**
+   * The option does a job of its own (`--list`): given, the command's required arguments and
+   * options are not asked for.
+   */
+  standalone?: boolean;
 }
 
 /** One positional argument. */
@@ -262,6 +267,24 @@ export class Invocation {
   }
 
   /**
+   * The values in the shape the older `parseFlags` gave them (text as given, booleans, lists for
+   * repeatable options), with the declared defaults of options that take a value filled in: for
+   * command bodies that still read `flags.values`. Parsing and every declared check are done.
+   *
+   * @returns Values by option name, and the positional arguments.
+   */
+  legacyFlags(): ParsedFlags {
+    const values: ParsedFlags["values"] = {};
+    for (const o of this.#options.values()) {
+      if (o.aliasOf !== undefined) continue;
+      const v = this.#values.get(o.name);
+      if (v !== undefined) values[o.name] = Array.isArray(v) ? [...v] : v;
+      else if (o.type !== "boolean" && o.default !== undefined) values[o.name] = String(o.default);
+    }
+    return { values, positionals: [...this.positionals] };
+  }
+
+  /**
    * A usage error about this command (exit 2, with a pointer to its help).
    *
    * @param message What is wrong.
@@ -300,7 +323,7 @@ function checkValue(o: OptionSpec, text: string, command: string): string {
   const fail = (what: string) =>
     new UsageError(`--${o.name} takes ${what}, got ${JSON.stringify(text)}`, command);
   const range = () => {
-    const unit = o.type === "size" ? " bytes" : "";
+    const unit = o.type !== "size" ? "" : (o.max ?? o.min) === 1 ? " byte" : " bytes";
     if (o.min !== undefined && o.max !== undefined) return ` from ${o.min} to ${o.max}${unit}`;
     if (o.min !== undefined) return ` of at least ${o.min}${unit}`;
     if (o.max !== undefined) return ` of at most ${o.max}${unit}`;
@@ -441,6 +464,10 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Invocation {
       continue;
     }
     positionals.push(arg);
+  }
+  // A standalone option (--list) does its own job: nothing else is required.
+  if (options.some((o) => o.standalone && values.has(o.name))) {
+    return new Invocation(spec, positionals, values);
   }
   for (const o of options) {
     if (o.required && !values.has(o.name)) {

@@ -81,7 +81,7 @@ export function optionText(o: OptionSpec): string {
   const notes: string[] = [];
   if (o.choices && !o.choicesInDescription) notes.push(o.choices.join(", "));
   if (o.min !== undefined || o.max !== undefined) {
-    const unit = o.type === "size" ? " bytes" : "";
+    const unit = o.type !== "size" ? "" : (o.max ?? o.min) === 1 ? " byte" : " bytes";
     if (o.min !== undefined && o.max !== undefined) {
       notes.push(`${o.min} to ${o.max}${unit}`);
     } else if (o.min !== undefined) notes.push(`at least ${o.min}${unit}`);

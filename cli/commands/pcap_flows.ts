@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  type CommandSpec,
+  defineCommand,
+  intFlag,
+  type Invocation,
+  stringFlag,
+  UsageError,
+} from "../_command.ts";
 import {
   csvHeader,
   FLOW_COLUMNS,
@@ -15,67 +22,110 @@ import {
 import { createSessionHooks, DpiEngine } from "../../lib/dpi/mod.ts";
 import { writeSync } from "../_io.ts";
 import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
-import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
+import {
+  internalNetworks,
+  internalOption,
+  LOG_OPTIONS,
+  makeLogger,
+  parseDurationNs,
+  parseSizeBytes,
+  QUIET_OPTION,
+  reassemblyMemoryOption,
+  warnIfCutShort,
+} from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 
-const HELP = `Usage: mxy pcap flows FILE... [options]
+const SPEC: CommandSpec = {
+  name: "pcap flows",
+  summary: "One record per session (Zeek conn.log style), JSON Lines or CSV",
+  arguments: [{
+    name: "FILE",
+    variadic: true,
+    description: "A pcap or pcapng capture, plain or .gz; - reads standard input",
+  }],
+  description: [
+    "Prints one record per session (bidirectional conversation keyed by the canonical " +
+    "5-tuple), in the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, " +
+    "id.resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state, local_orig, " +
+    "local_resp (with --internal), history, orig_pkts, orig_ip_bytes, resp_pkts, " +
+    "resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN, " +
+    "established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds), " +
+    "duration_ns, rtt_ns, orig_data_bytes, resp_data_bytes and missed_bytes. Times are exact " +
+    "to the nanosecond.",
+    "Byte counts are transport payload bytes as captured (orig_bytes/resp_bytes), IP bytes " +
+    "(*_ip_bytes), and for TCP the payload bytes counted once by following sequence numbers " +
+    "(*_data_bytes: retransmissions and overlaps left out) and the bytes the capture missed " +
+    "(missed_bytes: gaps the receiver acknowledged, segments cut by the snap length). The " +
+    "service comes from the protocol registry (DNS, HTTP, TLS and registered plugins), and in " +
+    "JSON Lines the plugins' session attributes follow (http.requests, dns.queries ...). " +
+    "Sessions are written as they close (idle for --idle) and the rest, oldest first, at the " +
+    "end.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["jsonl", "csv"],
+      default: "jsonl",
+      description: "Output format (csv with a header line)",
+    },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      description: "Write to FILE (put in place when done) instead of standard output",
+    },
+    internalOption(
+      "An inside network: fills local_orig/local_resp (no leading zeros, no host bits set)",
+    ),
+    {
+      name: "idle",
+      type: "string",
+      value: "DURATION",
+      default: "300s",
+      complete: "none",
+      description: "Close a session after this much capture time without packets (units ns, " +
+        "us, ms, s, m)",
+    },
+    {
+      name: "max-sessions",
+      type: "int",
+      min: 1,
+      default: 1_000_000,
+      description: "The most sessions open at once; the least recently active is closed beyond it",
+    },
+    {
+      name: "no-dpi",
+      type: "boolean",
+      description: "Name services by port and first bytes only, without the protocol registry " +
+        "and its session hooks (faster)",
+    },
+    {
+      name: "no-reassemble",
+      type: "boolean",
+      description: "Do not follow TCP sequence numbers (*_data_bytes and missed_bytes are left " +
+        "out; faster)",
+    },
+    reassemblyMemoryOption("The most bytes of sequence bookkeeping held out of order"),
+    QUIET_OPTION,
+    ...LOG_OPTIONS,
+  ],
+  examples: [
+    "mxy pcap flows capture.pcapng > conn.jsonl",
+    "mxy pcap flows --format csv --internal 10.0.0.0/8 -o conn.csv day1.pcap.gz day2.pcap.gz",
+  ],
+  run,
+};
 
-Prints one record per session (bidirectional conversation keyed by the canonical 5-tuple), in
-the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p, proto,
-service, duration, orig_bytes, resp_bytes, conn_state, local_orig, local_resp (with --internal),
-history, orig_pkts, orig_ip_bytes, resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
-established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
-duration_ns, rtt_ns, orig_data_bytes, resp_data_bytes and missed_bytes. Times are exact to the
-nanosecond. Byte counts are transport payload bytes as captured (orig_bytes/resp_bytes), IP
-bytes (*_ip_bytes), and for TCP the payload bytes counted once by following sequence numbers
-(*_data_bytes: retransmissions and overlaps left out) and the bytes the capture missed
-(missed_bytes: gaps the receiver acknowledged, segments cut by the snap length). The service comes from the protocol
-registry (DNS, HTTP, TLS and registered plugins), and in JSON Lines the plugins' session
-attributes follow (http.requests, dns.queries …). Sessions are written as they close (idle for
---idle) and the rest, oldest first, at the end.
-
-Options:
-  --format FORMAT      jsonl (default) or csv (with a header line)
-  -o, --output FILE    write to FILE (put in place when done) instead of standard output
-  --internal CIDR      an inside network (repeatable): fills local_orig/local_resp (no leading
-                       zeros, no host bits set)
-  --idle DURATION      close a session after this much capture time without packets
-                       (default 300s; units ns, us, ms, s, m)
-  --max-sessions N     most sessions open at once (default 1000000); the least recently
-                       active is closed beyond it
-  --no-dpi             name services by port and first bytes only, without the protocol
-                       registry and its session hooks (faster)
-  --no-reassemble      do not follow TCP sequence numbers (*_data_bytes and missed_bytes are
-                       left out; faster)
-  --max-reassembly-memory SIZE
-                       most bytes of sequence bookkeeping held out of order (default 64M)
-  --quiet              do not print statistics on standard error
-  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
-  --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
-  -h, --help           show this help`;
-
-const SPEC = {
-  format: { type: "string" },
-  output: { type: "string", short: "o" },
-  idle: { type: "string" },
-  internal: { type: "string", multiple: true },
-  "max-sessions": { type: "string" },
-  quiet: { type: "boolean" },
-  "no-dpi": { type: "boolean" },
-  "no-reassemble": { type: "boolean" },
-  "max-reassembly-memory": { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const;
-
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+async function run(inv: Invocation): Promise<number> {
+  const flags = inv.legacyFlags();
   const format = stringFlag(flags, "format", "jsonl");
   if (format !== "jsonl" && format !== "csv") {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
   }
-  const log = makeLogger(flags);
-  const internal = internalNetworks(flags).networks;
+  const log = makeLogger(inv);
+  const internal = internalNetworks(inv).networks;
   const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
   const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
   if (maxSessions < 1) {
@@ -83,7 +133,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const files = flags.positionals;
   if (files.length === 0) {
-    throw new UsageError("mxy pcap flows needs a capture FILE (or - for standard input)");
+    throw new UsageError("Missing FILE argument (a capture, or - for standard input)");
   }
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
@@ -116,14 +166,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     for (const file of files) {
       const s = await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ });
-      if (s.truncated) {
-        log.warn("capture cut short", {
-          file,
-          packets: s.truncated.packets,
-          offset: s.truncated.offset,
-          reason: s.truncated.reason,
-        });
-      }
+      warnIfCutShort(log, file, s);
     }
   } catch (err) {
     outFile?.abort();
@@ -133,20 +176,18 @@ async function run(argv: string[]): Promise<number> {
   out.flush();
   outFile?.commit();
   if (stats.evicted > 0) {
-    log.warn("session table full: least recently active sessions closed early", {
-      code: "session-table-full",
-      evicted: stats.evicted,
-      maxSessions,
-    });
+    log.warn(
+      `session table full: ${stats.evicted} least recently active sessions closed early (raise --max-sessions)`,
+      {
+        code: "session-table-full",
+        evicted: stats.evicted,
+        maxSessions,
+      },
+    );
   }
   if (flags.values.quiet !== true) writeStats(log, { ...stats, errors: decodeErrors });
   return 0;
 }
 
 /** `mxy pcap flows`. */
-export const command: Command = {
-  name: "flows",
-  summary: "One record per session (Zeek conn.log style), JSON Lines or CSV",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

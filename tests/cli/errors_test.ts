@@ -32,7 +32,7 @@ Deno.test("usage errors name the command, point to its help and exit 2", async (
     [["--verison"], "mxy: Unknown option --verison (did you mean --version?); see mxy --help\n"],
     [
       ["serve", "--max-memory", "lots"],
-      "mxy serve: --max-memory takes a size like 65536, 64K, 512M or 2G of at least 1 bytes, got " +
+      "mxy serve: --max-memory takes a size like 65536, 64K, 512M or 2G of at least 1 byte, got " +
       '"lots"; see mxy serve --help\n',
     ],
     [

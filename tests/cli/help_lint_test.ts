@@ -7,12 +7,6 @@ import { COMMANDS, main } from "../../cli/main.ts";
 import { type CommandEntry, listCommands } from "../../cli/_completions.ts";
 import { HelpRequested } from "../../cli/_command.ts";
 
-/**
- * Commands not declared yet (issue #17, phase 2: they parse with the older `parseFlags`): every
- * command under these groups. Phase 2 converts them and empties this list.
- */
-const PHASE_2_GROUPS = ["pcap", "bpf"];
-
 const entries = await listCommands(COMMANDS);
 
 async function helpOf(path: string[]): Promise<string> {
@@ -57,26 +51,21 @@ function lintText(help: string, what: string): void {
   assert.ok(starts.size <= 1, `${what}: option descriptions start in columns ${[...starts]}`);
 }
 
-Deno.test("every command and group is declared, but those phase 2 converts", () => {
-  const undeclared = entries.filter((e) => !e.declared).map((e) => e.path.join(" "));
-  for (const path of undeclared) {
-    assert.ok(
-      PHASE_2_GROUPS.includes(path.split(" ")[0]),
-      `mxy ${path} is not declared with defineCommand`,
-    );
+Deno.test("every command and group is declared with defineCommand or defineGroup", () => {
+  const undeclared = entries.filter((e) => !e.declared).map((e) => `mxy ${e.path.join(" ")}`);
+  assert.deepEqual(undeclared, [], "declare these with defineCommand");
+  for (const e of entries) {
+    if (e.path.length > 0 && e.children.length > 0) {
+      assert.ok(e.command.subcommands, `mxy ${e.path.join(" ")} is made by defineGroup`);
+    }
   }
-  assert.ok(entries.length > 25, `${entries.length} commands`);
+  assert.ok(entries.length >= 30, `${entries.length} commands`);
 });
 
 for (const e of entries) {
   const path = e.path.join(" ");
   if (e.path.length === 0) continue;
-  Deno.test({
-    name: `mxy ${path} --help passes the lint`,
-    // TODO(#17 phase 2): declare the pcap and bpf commands, then lint them too.
-    ignore: !e.declared && e.children.length === 0,
-    fn: () => lint(e, path),
-  });
+  Deno.test(`mxy ${path} --help passes the lint`, () => lint(e, path));
 }
 
 async function lint(e: CommandEntry, path: string): Promise<void> {
