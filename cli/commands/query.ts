@@ -210,13 +210,25 @@ async function query(inv: Invocation, io: CliIo): Promise<number> {
     const answers: Answer[] = [];
     const out = new BufferedOut(io);
     let first = true;
+    // The value alone: an IP address's record is not decoded, only the field (db.get).
+    const valueOnly = field !== null && format === "text" && !withExplain;
     const emit = (q: string) => {
-      const a = answer(db, q, withExplain);
-      if (field !== null && a.result !== null) {
-        // TODO(#17 phase 2): db.get(offset, path) reads the field without decoding the record.
-        const value = selectPath(a.result.data as MmdbValue, field);
-        if (value === undefined) a.found = false;
-        a.result = value === undefined ? null : { ...a.result, field: fieldText, data: value };
+      const offset = valueOnly ? db.lookupIpOffset(q) : -1;
+      let a: Answer;
+      if (offset >= 0) {
+        const value = db.get(offset, field!);
+        a = {
+          query: q,
+          found: value !== undefined,
+          result: value === undefined ? null : { kind: "ip", field: fieldText, data: value },
+        };
+      } else {
+        a = answer(db, q, withExplain);
+        if (field !== null && a.result !== null) {
+          const value = selectPath(a.result.data as MmdbValue, field);
+          if (value === undefined) a.found = false;
+          a.result = value === undefined ? null : { ...a.result, field: fieldText, data: value };
+        }
       }
       if (a.found) matched++;
       if (format === "table") answers.push(a);

@@ -135,3 +135,34 @@ Deno.test("mxy ... | head -1 exits 0 without a word", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("pcap and bpf failures print one mxy: line and nothing on standard output; empty inputs are errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.pcap`, "not a capture at all\n");
+    await Deno.writeTextFile(`${dir}/empty.asm`, "# nothing\n");
+    await Deno.writeFile(`${dir}/empty.bin`, new Uint8Array(0));
+    await Deno.mkdir(`${dir}/no-cases`);
+    const cases: [string[], RegExp][] = [
+      [["pcap", "info", "bad.pcap"], /^mxy: Not a pcap or pcapng file: .*bad\.pcap/],
+      [["pcap", "fields", "-e", "ip.src", "bad.pcap"], /^mxy: Not a pcap or pcapng file/],
+      [["pcap", "fields", "-e", "ip.src", "--format", "x"], /^mxy pcap fields: Unknown option/],
+      [["pcap", "flows", "nope.pcap"], /^mxy: Cannot open capture: .*nope\.pcap/],
+      [["pcap", "correlate", "nope.pcap"], /^mxy: Cannot open capture: .*nope\.pcap/],
+      [["pcap", "correlate", "--format", "csv", "bad.pcap"], /^mxy: Not a pcap or pcapng file/],
+      [["bpf", "asm", "empty.asm"], /^mxy: empty\.asm: no instructions to assemble\n/],
+      [["bpf", "disasm", "empty.bin"], /^mxy: empty\.bin: no instructions to disassemble\n/],
+      [["bpf", "conformance", "no-cases"], /^mxy: no-cases: no \.data files in the directory\n/],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await runMxy(args, { cwd: dir });
+      const what = args.join(" ");
+      assert.equal(r.code, args.includes("--format") && args[1] === "fields" ? 2 : 1, what);
+      assert.equal(r.stdout, "", what);
+      assert.match(r.stderr, stderr, what);
+      assert.equal(r.stderr.split("\n").length, 2, `${what}: one line: ${r.stderr}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
