@@ -322,10 +322,13 @@ async function build(inv: Invocation): Promise<number> {
   } finally {
     progress.clear();
   }
-  if (skipped > maxErrors) {
-    warn(`${skipped - maxErrors} more invalid lines were skipped (--max-errors ${maxErrors})`);
+  if (skipped > 0) {
+    const unlisted = skipped - Math.min(skipped, maxErrors);
+    warn(
+      `skipped ${plural(skipped, "invalid line")}` +
+        (unlisted > 0 ? ` (${unlisted} not listed: --max-errors ${maxErrors})` : ""),
+    );
   }
-  if (skipped > 0) warn(`skipped ${plural(skipped, "invalid line")}`);
   const s = builder.stats;
   const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
   if (total === 0) warn(`no entries in the input; ${output} is an empty database`);
