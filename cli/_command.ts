@@ -8,8 +8,10 @@
  * Errors: a {@linkcode UsageError} is a mistake in how a command was called (exit 2, printed as
  * `mxy CMD: MESSAGE; see mxy CMD --help`); anything else thrown is a failure (exit 1).
  *
- * `parseFlags`, `stringFlag`, `intFlag` and `dispatch` are the older interface, kept for the
- * commands not declared yet (`pcap …`, `bpf …`).
+ * `parseFlags`, `stringFlag`, `intFlag` and `dispatch` are the older interface: command bodies
+ * that still read `flags.values` get them from {@linkcode Invocation.legacyFlags} (parsed and
+ * checked by the declaration), and a command written the older way still runs, but the help lint
+ * (tests/cli/help_lint_test.ts) fails until it is declared with {@linkcode defineCommand}.
  *
  * @module
  */
@@ -646,7 +648,9 @@ async function runGroup(spec: GroupSpec, argv: string[]): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The older interface, for the commands not declared yet (pcap …, bpf …).
+// The older interface: commands declare their options with defineCommand; these remain for
+// bodies that read `flags.values` (through Invocation.legacyFlags) and for commands written
+// before the declarations, which the help lint rejects.
 
 /** Option descriptions as `node:util` `parseArgs` takes them. */
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT, runMxy } from "../_mxy.ts";
+import { fixture } from "../_fixtures.ts";
 
 Deno.test("usage errors name the command, point to its help and exit 2", async () => {
   const cases: [string[], string][] = [
@@ -165,4 +166,22 @@ Deno.test("pcap and bpf failures print one mxy: line and nothing on standard out
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "mxy pcap ... | head -1 exits 0 without a word",
+  ignore: fixture("pcap/loopback") === null,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const capture = `${fixture("pcap/loopback")}/mixed.pcapng`;
+      const fields = await pipedToHead(["pcap", "fields", "-e", "meta.number", capture], dir);
+      assert.deepEqual([fields.first, fields.status, fields.stderr], ["meta.number", 0, ""]);
+      const flows = await pipedToHead(["pcap", "flows", capture, "-q"], dir);
+      assert.match(flows.first, /^\{"ts":/);
+      assert.deepEqual([flows.status, flows.stderr], [0, ""]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -35,7 +35,7 @@ async function run(cmd: string, args: string[], cwd: string, env: Record<string,
   return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
 }
 
-Deno.test("deno install puts an mxy on the PATH that works on relative paths from any directory", async () => {
+Deno.test("deno install puts an mxy on the PATH that works offline on relative paths from any directory", async () => {
   const tmp = await Deno.makeTempDir();
   try {
     const install = await run(Deno.execPath(), [
@@ -65,7 +65,18 @@ Deno.test("deno install puts an mxy on the PATH that works on relative paths fro
       work,
     );
     assert.equal(q.code, 2); // an empty --field path is a usage error
-    const ok = await run(mxy, ["query", "iocs.mxy", "10.1.2.3", "--format", "jsonl"], work);
+    // Offline after the first run: no registry or proxy can be reached, and it still works.
+    const offline = {
+      NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      HTTP_PROXY: "http://127.0.0.1:9",
+    };
+    const ok = await run(
+      mxy,
+      ["query", "iocs.mxy", "10.1.2.3", "--format", "jsonl"],
+      work,
+      offline,
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).network, "10.0.0.0/8");
   } finally {
