@@ -25,7 +25,8 @@ const QUERIES = [
 
 const LOG = [
   '198.51.100.23 - - [02/Nov/2026:10:00:01 +0000] "GET /gate.php HTTP/1.1" 200 512',
-  '192.168.1.20 - - [02/Nov/2026:10:00:02 +0000] "GET /login HTTP/1.1" 302 0',
+  '192.168.1.20 - - [02/Nov/2026:10:00:02 +0000] "GET /login HTTP/1.1" 302 0 ' +
+  '"https://login-verify.example/account" "Mozilla/5.0"',
   '10.66.4.2 - - [02/Nov/2026:10:00:03 +0000] "POST /upload?from=203.0.113.77 HTTP/1.1" 201 0',
   '8.8.8.8 - - [02/Nov/2026:10:00:04 +0000] "GET / HTTP/1.1" 200 1024',
 ].join("\n") + "\n";

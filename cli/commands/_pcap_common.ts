@@ -5,12 +5,29 @@
  *
  * @module
  */
-import { type Invocation, type OptionSpec, UsageError } from "../_command.ts";
+import { Invocation, type OptionSpec, type ParsedFlags, UsageError } from "../_command.ts";
 import { type IpNetwork, parseCidr } from "../../lib/db/mod.ts";
 import type { CaptureFileMode } from "../../lib/runtime/mod.ts";
 import type { ReadSummary } from "../../lib/pcap/mod.ts";
 import { writeSync } from "../_io.ts";
-import { Logger, type LogLevel } from "./_pcap_logger.ts";
+import { isLogLevel, Logger, type LogLevel } from "./_pcap_logger.ts";
+
+/**
+ * A parsed call, or the flags of a command written the older way (`parseFlags`), which these
+ * readers check against the same choices.
+ */
+export type PcapFlags = Invocation | ParsedFlags;
+
+/** The text of an option that takes one of `choices`, checked when the caller is older. */
+function choice(flags: PcapFlags, name: string, choices: readonly string[], fallback: string) {
+  if (flags instanceof Invocation) return flags.string(name) ?? fallback;
+  const v = flags.values[name];
+  const text = typeof v === "string" ? v : fallback;
+  if (!choices.includes(text)) {
+    throw new UsageError(`--${name} takes ${choices.join(", ")}, got "${text}"`);
+  }
+  return text;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
@@ -99,13 +116,14 @@ export const QUIET_OPTION: OptionSpec = {
 /**
  * Makes the logger for `--log-level` and `--log-format` (messages go to standard error).
  *
- * @param inv The parsed call.
+ * @param inv The parsed call (or older flags).
  * @returns The logger.
  */
-export function makeLogger(inv: Invocation): Logger {
+export function makeLogger(inv: PcapFlags): Logger {
+  const level = choice(inv, "log-level", LOG_LEVELS, "warn");
   return new Logger({
-    level: inv.string("log-level") as LogLevel,
-    format: inv.string("log-format") as "text" | "json",
+    level: isLogLevel(level) ? level : "warn",
+    format: choice(inv, "log-format", ["text", "json"], "text") as "text" | "json",
     write: (l) => writeSync("stderr", l + "\n"),
   });
 }
@@ -114,11 +132,11 @@ export function makeLogger(inv: Invocation): Logger {
  * Reads `--mode`: `stream` (the default), `read` or `mmap`; `auto`, the old default, reads as
  * `stream`.
  *
- * @param inv The parsed call.
+ * @param inv The parsed call (or older flags).
  * @returns How to read capture files.
  */
-export function captureMode(inv: Invocation): CaptureFileMode {
-  const mode = inv.string("mode") ?? "stream";
+export function captureMode(inv: PcapFlags): CaptureFileMode {
+  const mode = choice(inv, "mode", ["stream", "read", "mmap", "auto"], "stream");
   return mode === "auto" ? "stream" : mode as CaptureFileMode;
 }
 
@@ -150,17 +168,19 @@ export function parseDurationNs(text: string, flag: string): number {
  * Reads the repeatable `--internal CIDR` option, strictly as the database builder reads
  * networks (no leading zeros in the address or the prefix, no host bits set).
  *
- * @param inv The parsed call.
+ * @param inv The parsed call (or older flags).
  * @returns The networks (the texts, checked, and parsed).
  */
-export function internalNetworks(inv: Invocation): { texts: string[]; networks: IpNetwork[] } {
-  const texts = inv.list("internal");
+export function internalNetworks(inv: PcapFlags): { texts: string[]; networks: IpNetwork[] } {
+  const texts = inv instanceof Invocation
+    ? inv.list("internal")
+    : (inv.values.internal as string[] | undefined) ?? [];
   const networks: IpNetwork[] = [];
   for (const text of texts) {
     try {
       networks.push(parseCidr(text));
     } catch (err) {
-      throw inv.usage(`--internal: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`--internal: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return { texts, networks };
@@ -187,11 +207,11 @@ export function parseSizeBytes(text: string, flag: string): number {
 /**
  * Reads `--overlap`: which copy of a byte seen twice the reassembly keeps.
  *
- * @param inv The parsed call.
+ * @param inv The parsed call (or older flags).
  * @returns `first` or `last`.
  */
-export function overlapPolicy(inv: Invocation): "first" | "last" {
-  return inv.string("overlap") === "last" ? "last" : "first";
+export function overlapPolicy(inv: PcapFlags): "first" | "last" {
+  return choice(inv, "overlap", ["first", "last"], "first") as "first" | "last";
 }
 
 /**

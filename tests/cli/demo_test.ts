@@ -28,6 +28,10 @@ Deno.test("deno task demo shows the commands it runs, explains a split network a
       /came back as 198\.51\.100\.128\/25 although the feed lists 198\.51\.100\.0\/24/,
     );
     assert.match(text, /access\.log:1:0: 198\.51\.100\.23 ipv4 network 198\.51\.100\.23\/32/);
+    assert.match(
+      text,
+      /access\.log:2:\d+: login-verify\.example domain literal login-verify\.example/,
+    );
     assert.match(text, new RegExp(`The database stays in ${dir}/demo`));
     // The database is there, and the commands the demo suggests work on it.
     const q = await new Deno.Command(Deno.execPath(), {
