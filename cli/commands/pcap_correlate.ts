@@ -216,7 +216,7 @@ async function run(inv: Invocation): Promise<number> {
     stringFlag(flags, "max-reassembly-memory", "64M"),
     "max-reassembly-memory",
   );
-  const internal = internalNetworks(inv).texts;
+  const internal = internalNetworks(flags).texts;
   const watchDir = flags.values.watch as string | undefined;
   const files = flags.positionals;
   if (watchDir === undefined && files.length === 0) {
@@ -262,7 +262,7 @@ async function run(inv: Invocation): Promise<number> {
     const engine = new DpiEngine();
     classify = (p) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
   }
-  const log = makeLogger(inv);
+  const log = makeLogger(flags);
   let finished = false;
   // Ends the run once: pending packets count as unmatched, output is flushed and put in place,
   // statistics go to standard error.

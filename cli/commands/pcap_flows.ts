@@ -124,8 +124,8 @@ async function run(inv: Invocation): Promise<number> {
   if (format !== "jsonl" && format !== "csv") {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
   }
-  const log = makeLogger(inv);
-  const internal = internalNetworks(inv).networks;
+  const log = makeLogger(flags);
+  const internal = internalNetworks(flags).networks;
   const idleNs = parseDurationNs(stringFlag(flags, "idle", "300s"), "idle");
   const maxSessions = intFlag(flags, "max-sessions", 1_000_000);
   if (maxSessions < 1) {
