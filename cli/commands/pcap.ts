@@ -1,5 +1,5 @@
 /**
- * `mxy pcap …`: capture files — info, fields, flows, correlate, filter.
+ * `mxy pcap …`: capture files — info, fields, flows, correlate, filter, match.
  *
  * @module
  */
@@ -8,7 +8,7 @@ import { defineGroup } from "../_command.ts";
 /** The `pcap` command group. */
 export const command = defineGroup({
   name: "pcap",
-  summary: "Read captures: info, fields, flows, correlate, filter",
+  summary: "Read captures: info, fields, flows, correlate, filter, match",
   description: [
     "Reads pcap and pcapng captures (plain or .gz; - for standard input) in the library, " +
     "without libpcap or tshark.",
@@ -19,5 +19,6 @@ export const command = defineGroup({
     flows: async () => (await import("./pcap_flows.ts")).command,
     correlate: async () => (await import("./pcap_correlate.ts")).command,
     filter: async () => (await import("./pcap_filter.ts")).command,
+    match: async () => (await import("./pcap_match.ts")).command,
   },
 });

@@ -25,6 +25,8 @@ import {
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 import {
   CORRELATE_MODES,
   type CorrelateMode,
@@ -109,6 +111,15 @@ const SPEC: CommandSpec = {
         'Output format. text: REQ:/RES:/LATENCY: lines (IPv6 as [addr]:port; http adds "(last ' +
         'byte: N ns, frame F)"); jsonl or csv: times as exact SECONDS.NANOSECONDS text, and ' +
         "http fills latency_last_ns and res_last_frame",
+    },
+    {
+      name: "db",
+      type: "string",
+      value: "DB",
+      description: "Say which side of each pair is a known indicator: the entry of the database " +
+        "DB each address matched and its data (jsonl: req_src_db, req_dst_db, res_src_db, " +
+        'res_dst_db as {entry, match, data}; csv: those columns as JSON text; text: a "DB: ' +
+        'req_dst ADDR network NET {...}" line each)',
     },
     {
       name: "unmatched",
@@ -228,6 +239,8 @@ async function run(inv: Invocation): Promise<number> {
   const pollMs = intFlag(flags, "poll-ms", 250);
   const stableMs = intFlag(flags, "stable-ms", 1000);
 
+  const dbPath = flags.values.db as string | undefined;
+  const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath));
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
   if (outPath !== undefined) outFile = openOutputFile(outPath);
@@ -235,7 +248,11 @@ async function run(inv: Invocation): Promise<number> {
     writeSync("stdout", b);
   };
   const out = new OutputBuffer(sink);
-  if (format === "csv") out.write(csvHeader(PAIR_COLUMNS));
+  if (format === "csv") {
+    out.write(
+      csvHeader(enricher === null ? PAIR_COLUMNS : [...PAIR_COLUMNS, ...PAIR_INDICATOR_COLUMNS]),
+    );
+  }
 
   let correlator: Correlator;
   try {
@@ -245,7 +262,9 @@ async function run(inv: Invocation): Promise<number> {
       maxPending,
       maxReassemblyMemory,
       internal,
-      onMatch: (pair) => out.write(formatPair(pair, format)),
+      onMatch: enricher === null
+        ? (pair) => out.write(formatPair(pair, format))
+        : (pair) => out.write(enricher.formatPair(pair, format)),
       onUnmatched: flags.values.unmatched === true
         ? (packet, reason) =>
           out.write(formatUnmatched(packet, reason, { format, mode: mode as CorrelateMode }))

@@ -34,6 +34,8 @@ import {
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { FLOW_INDICATOR_COLUMNS, IndicatorEnricher } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 
 const SPEC: CommandSpec = {
   name: "pcap flows",
@@ -108,12 +110,27 @@ const SPEC: CommandSpec = {
         "out; faster)",
     },
     reassemblyMemoryOption("The most bytes of sequence bookkeeping held out of order"),
+    {
+      name: "db",
+      type: "string",
+      value: "DB",
+      description: "Add what the database DB says about each flow: the first name seen on it " +
+        "(name, name_source: its first DNS question, TLS server name or HTTP Host) and, for the " +
+        "originator, the responder and the name, the entry matched and its data (orig_db, " +
+        "resp_db, name_db: {entry, match, data}; JSON text in CSV)",
+    },
+    {
+      name: "parent-domains",
+      type: "boolean",
+      description: 'With --db: a literal "evil.com" also matches the name "a.b.evil.com"',
+    },
     QUIET_OPTION,
     ...LOG_OPTIONS,
   ],
   examples: [
     "mxy pcap flows capture.pcapng > conn.jsonl",
     "mxy pcap flows --format csv --internal 10.0.0.0/8 -o conn.csv day1.pcap.gz day2.pcap.gz",
+    "mxy pcap flows capture.pcapng --db iocs.mxy --parent-domains",
   ],
   run,
 };
@@ -135,13 +152,24 @@ async function run(inv: Invocation): Promise<number> {
   if (files.length === 0) {
     throw new UsageError("Missing FILE argument (a capture, or - for standard input)");
   }
+  const dbPath = flags.values.db as string | undefined;
+  if (flags.values["parent-domains"] === true && dbPath === undefined) {
+    throw new UsageError("--parent-domains goes with --db");
+  }
+  const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath), {
+    parentDomains: flags.values["parent-domains"] === true ? true : undefined,
+  });
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
   if (outPath !== undefined) outFile = openOutputFile(outPath);
   const out = new OutputBuffer(
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
-  if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  if (format === "csv") {
+    out.write(
+      csvHeader(enricher === null ? FLOW_COLUMNS : [...FLOW_COLUMNS, ...FLOW_INDICATOR_COLUMNS]),
+    );
+  }
   let classify: ((p: FlowPacket) => string) | undefined; // default: guessService
   let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
@@ -157,10 +185,12 @@ async function run(inv: Invocation): Promise<number> {
     idleTimeoutNs: idleNs,
     maxSessions,
     classify,
-    hooks,
+    hooks: enricher === null ? hooks : enricher.flowHooks(hooks),
     reassemble: flags.values["no-reassemble"] !== true,
     maxReassemblyMemory,
-    onClose: (s) => out.write(formatFlow(s, format, { internal })),
+    onClose: enricher === null
+      ? (s) => out.write(formatFlow(s, format, { internal }))
+      : (s) => out.write(enricher.formatFlow(s, format, { internal })),
   });
   let decodeErrors = 0;
   try {
