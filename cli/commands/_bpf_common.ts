@@ -4,8 +4,15 @@
  *
  * @module
  */
-import { UsageError } from "../_command.ts";
-import { assemble, BPF_PROG_TYPE, type BpfProgramType, parseElf } from "../../lib/bpf/mod.ts";
+import { type Invocation, type OptionSpec, UsageError } from "../_command.ts";
+import {
+  BPF_PROG_TYPE,
+  type BpfProfile,
+  type BpfProgramType,
+  getBpfProfile,
+  parseElf,
+} from "../../lib/bpf/mod.ts";
+import { assemble } from "../../lib/bpf/mod.ts";
 import { readFile } from "../_io.ts";
 
 /** How a program file was read. */
@@ -98,29 +105,104 @@ export async function readMemory(
   return new Uint8Array(0);
 }
 
+/** The profiles `--profile` takes. */
+export const PROFILE_NAMES = ["cloud", "embedded"] as const;
+
 /**
- * Reads `--type NAME`: a program type (`xdp`, `socket_filter`, `sched_cls`, `kprobe`,
- * `tracepoint` …, or `unspec` for mxy's convention: r1 the memory, r2 its length).
+ * `--profile NAME`.
  *
- * @param value The flag's value, if given.
- * @returns The type, or `undefined` when not given.
+ * @param description What the profile decides for this command.
+ * @param defaultText The default, in words, when it is not simply cloud.
+ * @returns The declaration.
  */
-export function programTypeFlag(value: string | undefined): BpfProgramType | undefined {
-  if (value === undefined) return undefined;
-  if (!(value in BPF_PROG_TYPE)) {
-    throw new UsageError(
-      `Unknown program type "${value}"; types: ${Object.keys(BPF_PROG_TYPE).join(", ")}`,
-    );
-  }
-  return value as BpfProgramType;
+export function profileOption(description: string, defaultText?: string): OptionSpec {
+  return {
+    name: "profile",
+    type: "enum",
+    value: "NAME",
+    choices: PROFILE_NAMES,
+    ...(defaultText === undefined ? { default: "cloud" } : { defaultText }),
+    description,
+  };
 }
 
-/** The `--type` option's help text. */
-export const TYPE_HELP =
-  `  --type NAME       the program type: xdp, socket_filter, sched_cls, kprobe, tracepoint …
-                    (r1 is its context: __sk_buff, xdp_md …, and the memory is the packet or the
-                    context's bytes), or unspec (r1 the memory, r2 its length); ELF objects:
-                    by default each program's section says (SEC("xdp") …)`;
+/**
+ * `--mem FILE` and `--mem-hex HEX`: the memory r1 points to.
+ *
+ * @param what What the memory is for this command.
+ * @returns The declarations.
+ */
+export function memoryOptions(what: string): OptionSpec[] {
+  return [
+    { name: "mem", type: "string", value: "FILE", description: `${what}, read from FILE` },
+    {
+      name: "mem-hex",
+      type: "string",
+      value: "HEX",
+      complete: "none",
+      description: `${what}, as hex bytes ("00 01 02" or "000102")`,
+    },
+  ];
+}
+
+/**
+ * The profile `--profile` names (cloud without it).
+ *
+ * @param inv The parsed call.
+ * @param fallback The profile to use without `--profile`.
+ * @returns The profile.
+ */
+export function profileOf(inv: Invocation, fallback = "cloud"): BpfProfile {
+  return getBpfProfile(inv.string("profile") ?? fallback);
+}
+
+/**
+ * Reads `--mem` or `--mem-hex` of a call.
+ *
+ * @param inv The parsed call.
+ * @returns The bytes (empty when neither is given), and whether one was given.
+ */
+export async function memoryOf(inv: Invocation): Promise<{ bytes: Uint8Array; given: boolean }> {
+  const file = inv.string("mem"), hex = inv.string("mem-hex");
+  return { bytes: await readMemory(file, hex), given: file !== undefined || hex !== undefined };
+}
+
+/** The program types `--type` takes. */
+export const PROGRAM_TYPE_NAMES: readonly string[] = Object.keys(BPF_PROG_TYPE);
+
+/**
+ * `--type NAME`: a program type (`xdp`, `socket_filter`, `sched_cls`, `kprobe`, `tracepoint` …,
+ * or `unspec` for mxy's convention: r1 the memory, r2 its length).
+ *
+ * @param description What the type decides for this command.
+ * @returns The declaration.
+ */
+export function programTypeOption(description: string): OptionSpec {
+  return {
+    name: "type",
+    type: "enum",
+    value: "NAME",
+    choices: PROGRAM_TYPE_NAMES,
+    choicesInDescription: true,
+    description,
+  };
+}
+
+/** What `--type` does, for the commands that load programs. */
+export const TYPE_DESCRIPTION =
+  "The program type: xdp, socket_filter, sched_cls, kprobe, tracepoint … (r1 is its context: " +
+  "__sk_buff, xdp_md …; the memory is the packet or the context's bytes), or unspec (r1 the " +
+  "memory, r2 its length); an ELF object's programs default to their section's type";
+
+/**
+ * The `--type` of a call.
+ *
+ * @param inv The parsed call.
+ * @returns The type, or `undefined` when not given.
+ */
+export function programTypeOf(inv: Invocation): BpfProgramType | undefined {
+  return inv.string("type") as BpfProgramType | undefined;
+}
 
 /**
  * The program of an ELF object a command works on: the one `--program` names, or the only one
