@@ -67,6 +67,34 @@ Options:
   --no-progress          no progress bar (it shows only on a terminal, for long scans)
   -h, --help             this help
 
+Redis Streams (docs/MATCH.md, docs/SCALING.md):
+  mxy match DB --from-redis URL --stream NAME --group NAME [options]
+                         a worker of a consumer group: scans the text each entry carries
+                         (field data) or names (path, start, end), writes one JSON record per
+                         hit with the entry id ("id"), the hit's number in the entry ("hit")
+                         and the database version ("db"), and acknowledges the entry after
+  mxy match --to-redis URL --stream NAME FILE...
+                         the producer: adds FILEs to the stream, split by --split
+  URL is redis://[user@]host[:port][/db] or rediss://; the password comes from
+  MXY_REDIS_PASSWORD (or REDISCLI_AUTH), the user from the URL or MXY_REDIS_USERNAME
+  --consumer NAME        the worker's name in the group (default HOST-PID)
+  --to-stream NAME       write the records to this stream (field record), in the same
+                         transaction as the acknowledgement; default: standard output
+  --claim-idle MS        take over entries another worker left pending this long (60000)
+  --batch N              the most entries read at a time (default 1024; fewer so that a
+                         batch holds about 4 MiB of text): the work in hand
+  --create-group         create the group (and the stream) if missing
+  --drain                stop once nothing is left to read and nothing is pending
+  --db-key KEY           a hash naming the database version to use (path, sha256): checked
+                         between batches; with --to-redis --publish-db DB, sets it
+  --split MODE           chunks (default: line-aligned chunks of --chunk-size bytes), lines
+                         (an entry per line) or ranges (path and byte range of each chunk
+                         of a file every worker can read)
+  --chunk-size BYTES     chunk size (default 262144; 16777216 with --split ranges)
+  --max-backlog N        the producer waits while the stream holds N entries not yet done
+                         by every group (default: 64 MiB of chunks, 65536 lines or 4096
+                         ranges; 0: no limit)
+
 Examples:
   mxy match iocs.mxy /var/log/nginx/access.log
   mxy match iocs.mxy -r /var/log --format text --parent-domains
@@ -88,6 +116,21 @@ const SPEC = {
   threads: { type: "string" },
   "buffer-size": { type: "string" },
   "no-progress": { type: "boolean" },
+  "from-redis": { type: "string" },
+  "to-redis": { type: "string" },
+  stream: { type: "string" },
+  group: { type: "string" },
+  consumer: { type: "string" },
+  "to-stream": { type: "string" },
+  "claim-idle": { type: "string" },
+  batch: { type: "string" },
+  "create-group": { type: "boolean" },
+  drain: { type: "boolean" },
+  "db-key": { type: "string" },
+  "publish-db": { type: "string" },
+  split: { type: "string" },
+  "chunk-size": { type: "string" },
+  "max-backlog": { type: "string" },
 } as const;
 
 /** Without --threads, workers are started only for this many bytes of regular files or more. */
@@ -355,6 +398,10 @@ export async function runMatch(argv: string[]): Promise<number> {
   const columns = (flags.values["csv-column"] as string[] | undefined) ?? [];
   if (jsonPaths.length > 0 && columns.length > 0) {
     throw new UsageError("--json-field and --csv-column cannot be used together");
+  }
+  if (flags.values["from-redis"] !== undefined || flags.values["to-redis"] !== undefined) {
+    const { runMatchRedis } = await import("./_match_redis.ts");
+    return await runMatchRedis(flags, { kinds, bufferSize, jsonPaths });
   }
   const follow = flags.values.follow === true;
   const [dbPath, ...paths] = flags.positionals;
