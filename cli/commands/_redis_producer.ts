@@ -81,8 +81,10 @@ export class StreamProducer {
   async add(fields: EntryFields): Promise<void> {
     this.#queue.push(fields);
     for (const [, v] of fields) this.#queued += v.length;
+    const max = this.#o.maxBacklog;
+    const entries = Math.min(this.#o.batchEntries ?? 256, max > 0 ? max : Infinity);
     if (
-      this.#queue.length >= (this.#o.batchEntries ?? 256) ||
+      this.#queue.length >= entries ||
       this.#queued >= (this.#o.batchBytes ?? 4 << 20)
     ) await this.flush();
   }

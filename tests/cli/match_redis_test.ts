@@ -1,0 +1,433 @@
+/**
+ * `mxy match` on Redis Streams, against a redis-server on 127.0.0.1 and a random port: the
+ * producer and a worker find what `mxy match` finds (chunks, lines, byte ranges); clear errors
+ * (refused connection, missing stream or group, a password on the command line, a wrong
+ * password, an entry without text); database versions published at a key and loaded between
+ * batches; and the crash test: three workers, one SIGKILLed holding an entry, Redis killed and
+ * restarted, every planted hit found once the duplicates are dropped by entry id, nothing else.
+ */
+import assert from "node:assert/strict";
+import { DatabaseBuilder } from "../../lib/db/mod.ts";
+import { hasProgram } from "../_fixtures.ts";
+import { ROOT, runMxy } from "../_mxy.ts";
+import { type RedisServer, startRedis } from "./_redis_server.ts";
+import { sha256Hex } from "../../cli/commands/_redis_database.ts";
+import { type RedisReply, text } from "../../cli/commands/_redis_connect.ts";
+import { splitRanges, splitText } from "../../cli/commands/_redis_producer.ts";
+
+const HAVE_REDIS = hasProgram("redis-server");
+
+const dir = await Deno.makeTempDir({ prefix: "mxy-match-redis-" });
+const DB = `${dir}/iocs.mxy`;
+const DB2 = `${dir}/iocs-v2.mxy`;
+for (const [path, more] of [[DB, []], [DB2, ["fresh-threat.com"]]] as const) {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("198.51.100.0/24", { threat: "scanner" });
+  b.add("evil.com", { threat: "c2" });
+  b.add("glob:*.tracker.net", { threat: "tracking" });
+  for (const m of more) b.add(m, { threat: "fresh" });
+  await Deno.writeFile(path, b.build());
+}
+/** Lines with a hit every 7th line: `evil.com` and an address of 198.51.100.0/24. */
+function logText(lines: number, tag: string): string {
+  const out: string[] = [];
+  for (let i = 1; i <= lines; i++) {
+    out.push(
+      i % 7 === 0
+        ? `${tag}${i} GET http://www.example.org/?u=evil.com from 198.51.100.${i % 256} ok`
+        : `${tag}${i} GET /index.html?q=${i} from 10.${i % 256}.0.1 "Mozilla/5.0 Chrome/120.0.0.0"`,
+    );
+  }
+  return out.join("\n") + "\n";
+}
+const LOG = `${dir}/access.log`;
+await Deno.writeTextFile(LOG, logText(3000, "a"));
+
+interface Rec {
+  id: string;
+  hit: number;
+  db: string;
+  file: string;
+  line: number;
+  offset: number;
+  text: string;
+  kind: string;
+}
+
+function parse(out: string): Rec[] {
+  return out.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+}
+
+/** What a record says about the hit, without the stream's part. */
+function hitKey(r: Rec): string {
+  return `${r.file}:${r.line}:${r.offset}:${r.text}:${r.kind}`;
+}
+
+async function records(redis: RedisServer, stream: string): Promise<Rec[]> {
+  const all = await redis.client.command(["XRANGE", stream, "-", "+"]) as RedisReply[];
+  return all.map((e) => JSON.parse(text(((e as RedisReply[])[1] as RedisReply[])[1])));
+}
+
+function worker(redis: RedisServer, args: string[], env?: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}cli/main.ts`, "match", DB, "--from-redis", redis.url, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).spawn();
+}
+
+async function until(what: string, test: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("splitText() and splitRanges() cut at newlines and count lines", async () => {
+  const body = new TextEncoder().encode("ab\n\ncd ef gh\nlast");
+  const stream = () => new Blob([body]).stream();
+  const pieces = async (size: number, lines: boolean) => {
+    const out: string[] = [];
+    for await (const p of splitText(stream(), size, lines)) {
+      out.push(`${p.offset}:${p.line}:${new TextDecoder().decode(p.data)}`);
+    }
+    return out;
+  };
+  assert.deepEqual(await pieces(4096, true), ["0:1:ab\n", "4:3:cd ef gh\n", "13:4:last"]);
+  assert.deepEqual(await pieces(4096, false), ["0:1:ab\n\ncd ef gh\nlast"]);
+  await Deno.writeTextFile(`${dir}/ranges.txt`, "x".repeat(5000) + "\n" + "y\n".repeat(3000));
+  const ranges = [];
+  for await (const r of splitRanges(`${dir}/ranges.txt`, 4096)) ranges.push(r);
+  assert.deepEqual(ranges, [
+    { start: 0, end: 5001, line: 1 },
+    { start: 5001, end: 9099, line: 2 },
+    { start: 9099, end: 11001, line: 2051 },
+  ]);
+});
+
+Deno.test({
+  name: "mxy match --to-redis and --from-redis find what mxy match finds: chunks, lines, ranges",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    try {
+      const direct = parse((await runMxy(["match", DB, LOG])).stdout);
+      assert.equal(direct.length, 2 * Math.floor(3000 / 7));
+      const version = (await sha256Hex(await Deno.readFile(DB))).slice(0, 16);
+      for (const split of ["chunks", "lines", "ranges"]) {
+        const stream = `in-${split}`;
+        const p = await runMxy([
+          "match",
+          "--to-redis",
+          redis.url,
+          "--stream",
+          stream,
+          "--split",
+          split,
+          "--chunk-size",
+          "8192",
+          LOG,
+        ]);
+        assert.equal(p.code, 0, p.stderr);
+        const w = await runMxy([
+          "match",
+          DB,
+          "--from-redis",
+          redis.url,
+          "--stream",
+          stream,
+          "--group",
+          "g",
+          "--create-group",
+          "--drain",
+        ]);
+        assert.equal(w.code, 0, w.stderr);
+        const got = parse(w.stdout);
+        const file = split === "ranges" ? await Deno.realPath(LOG) : LOG;
+        assert.deepEqual(
+          got.map((r) => ({ ...r, id: undefined, hit: undefined, db: undefined, file: LOG })),
+          direct.map((r) => ({ ...r, id: undefined, hit: undefined, db: undefined })),
+          split,
+        );
+        assert.ok(got.every((r) => r.file === file && r.db === version), split);
+        // ids are the stream's, hits numbered within each entry
+        const ids = (await redis.client.command(["XRANGE", stream, "-", "+"]) as RedisReply[])
+          .map((e) => text((e as RedisReply[])[0]));
+        assert.ok(got.every((r) => ids.includes(r.id)), split);
+        assert.equal(got.filter((r) => r.hit === 0).length, new Set(got.map((r) => r.id)).size);
+        const pending = await redis.client.command(["XPENDING", stream, "g"]) as RedisReply[];
+        assert.equal(pending[0], 0);
+      }
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "mxy match --from-redis/--to-redis: clear errors, credentials from the environment",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    try {
+      const work = (args: string[], env?: Record<string, string>) =>
+        runMxy(["match", DB, "--from-redis", redis.url, "--drain", ...args], { env });
+      const missing = await work(["--stream", "nope", "--group", "g"]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /Stream "nope" does not exist .*--create-group/);
+      await redis.client.command(["XADD", "s", "*", "data", "evil.com"]);
+      const noGroup = await work(["--stream", "s", "--group", "g"]);
+      assert.equal(noGroup.code, 1);
+      assert.match(noGroup.stderr, /has no consumer group "g" \(groups: none; pass --create-group/);
+      // an entry without text is answered with an error record and acknowledged
+      await redis.client.command(["XADD", "s", "*", "other", "x"]);
+      const ok = await work(["--stream", "s", "--group", "g", "--create-group"]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const [hit, bad] = parse(ok.stdout) as unknown as Record<string, unknown>[];
+      assert.equal(hit.text, "evil.com");
+      assert.equal(hit.file, "(stream s)");
+      assert.match(String(bad.error), /neither a "data" nor a "path" field \(fields: other\)/);
+      assert.match(ok.stderr, /entry \d+-\d+: has neither/);
+
+      const closed = await runMxy([
+        "match",
+        DB,
+        "--from-redis",
+        "redis://127.0.0.1:1",
+        "--stream",
+        "s",
+        "--group",
+        "g",
+      ]);
+      assert.equal(closed.code, 1);
+      assert.match(
+        closed.stderr,
+        /Cannot connect to Redis at redis:\/\/127\.0\.0\.1:1: connection refused/,
+      );
+      const inUrl = await runMxy([
+        "match",
+        "--to-redis",
+        `redis://alice:secret@127.0.0.1:${redis.port}`,
+        "--stream",
+        "s",
+        LOG,
+      ]);
+      assert.equal(inUrl.code, 2);
+      assert.match(inUrl.stderr, /put the password in MXY_REDIS_PASSWORD, not in the URL/);
+      for (const bad of [["--group", "g"], ["--split", "words"], ["-c"]]) {
+        const u = await runMxy(["match", "--to-redis", redis.url, "--stream", "s", ...bad, LOG]);
+        assert.equal(u.code, 2, bad.join(" "));
+      }
+
+      await redis.client.command(["ACL", "SETUSER", "alice", "on", ">secret", "~*", "+@all"]);
+      const aliceUrl = `redis://alice@127.0.0.1:${redis.port}`;
+      const produce = (password: string) =>
+        runMxy(["match", "--to-redis", aliceUrl, "--stream", "by-alice", LOG], {
+          env: { MXY_REDIS_PASSWORD: password },
+        });
+      const wrong = await produce("guess");
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /refused the login of user "alice": wrong user name or password/);
+      const right = await produce("secret");
+      assert.equal(right.code, 0, right.stderr);
+      assert.ok((await redis.client.command(["XLEN", "by-alice"]) as number) > 0);
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "mxy match --from-redis --db-key loads a published database version between batches",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    const w = worker(redis, [
+      "--stream",
+      "in",
+      "--group",
+      "g",
+      "--create-group",
+      "--to-stream",
+      "out",
+      "--db-key",
+      "iocs",
+      "--claim-idle",
+      "200",
+    ]);
+    const stop = async (signal: Deno.Signal = "SIGTERM") => {
+      w.kill(signal);
+      const [status, stderr] = await Promise.all([
+        w.status,
+        new Response(w.stderr).text(),
+        w.stdout.cancel(),
+      ]);
+      assert.equal(status.code, signal === "SIGTERM" ? 0 : 137, stderr);
+      return stderr;
+    };
+    try {
+      const v1 = (await sha256Hex(await Deno.readFile(DB))).slice(0, 16);
+      const v2 = (await sha256Hex(await Deno.readFile(DB2))).slice(0, 16);
+      const produce = async (body: string, ...more: string[]) => {
+        const p = await runMxy(["match", "--to-redis", redis.url, "--stream", "in", ...more], {
+          stdin: body,
+        });
+        assert.equal(p.code, 0, p.stderr);
+      };
+      await produce("A evil.com fresh-threat.com\n");
+      await until("the first hit", async () => (await records(redis, "out")).length === 1);
+      await produce("", "--db-key", "iocs", "--publish-db", DB2);
+      await produce("B evil.com fresh-threat.com\n");
+      await until("the hits of v2", async () => (await records(redis, "out")).length === 3);
+      // a version whose file does not have the published checksum is not loaded
+      await redis.client.command(["HSET", "iocs", "sha256", "0".repeat(64)]);
+      await produce("C evil.com fresh-threat.com\n");
+      await until("the hits of C", async () => (await records(redis, "out")).length === 5);
+
+      const recs = await records(redis, "out");
+      assert.deepEqual(recs.map((r) => [r.text, r.db]), [
+        ["evil.com", v1],
+        ["evil.com", v2],
+        ["fresh-threat.com", v2],
+        ["evil.com", v2],
+        ["fresh-threat.com", v2],
+      ]);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the worker said: ${await stop("SIGKILL")}`);
+    } finally {
+      await redis.stop();
+    }
+    const stderr = await stop();
+    assert.match(stderr, new RegExp(`database version [0-9a-f]{16} .* loaded`));
+    assert.match(stderr, /keeping database version [0-9a-f]{16}: version 0000000000000000/);
+  },
+});
+
+Deno.test({
+  name:
+    "mxy match --from-redis: a worker SIGKILLed holding an entry and a Redis restart lose no hit",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis({ persistent: true });
+    const FILES = [`${dir}/crash-a.log`, `${dir}/crash-b.log`];
+    await Deno.writeTextFile(FILES[0], logText(2000, "a"));
+    await Deno.writeTextFile(FILES[1], logText(1500, "b"));
+    const workers: Deno.ChildProcess[] = [];
+    const args = (name: string) => [
+      "--stream",
+      "in",
+      "--group",
+      "g",
+      "--consumer",
+      name,
+      "--create-group",
+      "--to-stream",
+      "out",
+      "--claim-idle",
+      "300",
+      "--batch",
+      "1",
+      "--stats",
+    ];
+    try {
+      const p = await runMxy([
+        "match",
+        "--to-redis",
+        redis.url,
+        "--stream",
+        "in",
+        "--chunk-size",
+        "4096",
+        ...FILES,
+      ]);
+      assert.equal(p.code, 0, p.stderr);
+      const entries = await redis.client.command(["XLEN", "in"]) as number;
+      assert.ok(entries > 40, `${entries} entries`);
+
+      // worker A: stopped while it holds an entry, then killed
+      const a = worker(redis, args("A"));
+      const pendingOf = async (name: string) => {
+        const r = await redis.client.command(["XPENDING", "in", "g", "-", "+", "10", name]);
+        return (r as RedisReply[]).length;
+      };
+      await until("A at work", async () => (await records(redis, "out")).length > 0);
+      for (let i = 0;; i++) {
+        a.kill("SIGSTOP");
+        if (await pendingOf("A") > 0) break;
+        a.kill("SIGCONT");
+        await new Promise((r) => setTimeout(r, 1));
+        assert.ok(i < 1000, "A never held an entry");
+      }
+      a.kill("SIGKILL");
+      await a.status;
+      await a.stdout.cancel();
+      await a.stderr.cancel();
+      const doneByA = (await records(redis, "out")).length;
+
+      // workers B and C; Redis is killed and restarted while they run
+      workers.push(worker(redis, args("B")), worker(redis, args("C")));
+      await until("B or C at work", async () => (await records(redis, "out")).length > doneByA);
+      await redis.restart();
+      await until("every entry acknowledged", async () => {
+        const pending = await redis.client.command(["XPENDING", "in", "g"]) as RedisReply[];
+        const groups = await redis.client.command(["XINFO", "GROUPS", "in"]) as RedisReply[];
+        const g = groups[0] as RedisReply[];
+        const lastDelivered = text(g[g.findIndex((x) => text(x) === "last-delivered-id") + 1]);
+        const last = await redis.client.command(["XREVRANGE", "in", "+", "-", "COUNT", "1"]);
+        const lastId = text(((last as RedisReply[])[0] as RedisReply[])[0]);
+        return pending[0] === 0 && lastDelivered === lastId;
+      });
+      const logs: string[] = [];
+      for (const w of workers) {
+        w.kill("SIGTERM");
+        const [status, stderr] = await Promise.all([
+          w.status,
+          new Response(w.stderr).text(),
+          w.stdout.cancel(),
+        ]);
+        assert.equal(status.code, 0, stderr);
+        logs.push(stderr);
+      }
+      workers.length = 0;
+      const all = logs.join("");
+      assert.match(all, /reconnected to Redis/);
+      const claimed = [...all.matchAll(/\((\d+) claimed from other workers/g)]
+        .reduce((n, m) => n + Number(m[1]), 0);
+      assert.ok(claimed >= 1, all);
+
+      // every planted hit once the duplicates are dropped by entry id and hit number; nothing else
+      const recs = await records(redis, "out");
+      const seen = new Map<string, string>();
+      for (const r of recs) {
+        const key = `${r.id}/${r.hit}`;
+        const hit = hitKey(r);
+        assert.ok(!seen.has(key) || seen.get(key) === hit, `${key}: two different hits`);
+        seen.set(key, hit);
+      }
+      const got = [...seen.values()].sort();
+      const want: string[] = [];
+      for (const [f, file] of FILES.entries()) {
+        const lines = logText(f === 0 ? 2000 : 1500, f === 0 ? "a" : "b").split("\n");
+        let offset = 0;
+        lines.forEach((l, i) => {
+          const at = (s: string) => `${file}:${i + 1}:${offset + l.indexOf(s)}:${s}`;
+          if (l.includes("evil.com")) {
+            want.push(`${at("evil.com")}:domain`, `${at(`198.51.100.${(i + 1) % 256}`)}:ipv4`);
+          }
+          offset += l.length + 1;
+        });
+      }
+      assert.deepEqual(got, want.sort());
+    } finally {
+      for (const w of workers) {
+        w.kill("SIGKILL");
+        await w.status;
+        await w.stdout.cancel();
+        await w.stderr.cancel();
+      }
+      await redis.stop();
+    }
+  },
+});
