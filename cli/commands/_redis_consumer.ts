@@ -3,10 +3,10 @@
  * records (`mxy match --from-redis`; `mxy pcap match` next): reads bounded batches with
  * `XREADGROUP`, claims with `XAUTOCLAIM` what dead workers left pending for longer than the claim
  * time, hands each entry to an {@linkcode EntryHandler}, writes the records (to an output stream,
- * in the same `MULTI` as the `XACK`, or to standard output before it), and acknowledges an entry
- * only once its records are written. A worker killed at any moment loses nothing: what it had not
- * acknowledged is claimed by another (at-least-once; each record names its entry id, so a reader
- * drops the duplicates).
+ * one entry per input entry in the same `MULTI` as the `XACK`, or to standard output before it),
+ * and acknowledges an entry only once its records are written. A worker killed at any moment
+ * loses nothing: what it had not acknowledged is claimed by another (at-least-once; each record
+ * names its entry id, so a reader drops the duplicates).
  *
  * When the connection fails the step is retried once the client has reconnected; SIGINT or
  * SIGTERM stop the worker after the batch in hand (a second one at once).
@@ -68,7 +68,10 @@ export interface ConsumerOptions {
   claimIdleMs: number;
   /** Create the group (and the stream) when missing, reading from the stream's start. */
   createGroup: boolean;
-  /** Write records to this stream (field `record`) instead of standard output. */
+  /**
+   * Write records to this stream instead of standard output: one entry per input entry that
+   * has any, with fields `id` (the input entry's id) and `records` (its records, a line each).
+   */
   toStream?: string;
   /** Stop once nothing is left to read and nothing is pending in the group. */
   drain: boolean;
@@ -232,31 +235,44 @@ export async function consumeStream(
         return null;
       }, true);
     }
-    const records: string[] = [];
+    // the records of each entry, as lines of text
+    const outputs: [string, string][] = [];
     const ids = [...batch.gone];
     for (const e of batch.entries) {
+      let records: string[];
       try {
-        for (const r of await handler.process(e)) records.push(r);
+        records = await handler.process(e);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         stats.failed++;
-        records.push(`{"id":"${e.id}","error":${JSON.stringify(message)}}`);
+        records = [`{"id":"${e.id}","error":${JSON.stringify(message)}}`];
         writeSync("stderr", `mxy: ${o.stream} entry ${e.id}: ${message}\n`);
       }
+      if (records.length > 0) outputs.push([e.id, records.join("\n")]);
+      stats.records += records.length;
       ids.push(e.id);
     }
     const ack = ["XACK", o.stream, o.group, ...ids];
     if (o.toStream !== undefined) {
-      const commands = records.map((r) => ["XADD", o.toStream!, "*", "record", r]);
+      // one output entry per input entry with records: an XADD per hit would cost more than
+      // the scan when hits are dense (docs/SCALING.md)
+      const commands = outputs.map(([id, lines]) => [
+        "XADD",
+        o.toStream!,
+        "*",
+        "id",
+        id,
+        "records",
+        lines,
+      ]);
       commands.push(ack);
       await call(async () => (await redis.transaction(commands)) as RedisReply, true);
     } else {
-      if (records.length > 0) writeSync("stdout", records.join("\n") + "\n");
+      if (outputs.length > 0) writeSync("stdout", outputs.map(([, l]) => l).join("\n") + "\n");
       await call(() => redis.command(ack), true);
     }
     stats.batches++;
     stats.entries += batch.entries.length;
-    stats.records += records.length;
   }
 }
 

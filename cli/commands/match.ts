@@ -78,8 +78,9 @@ Redis Streams (docs/MATCH.md, docs/SCALING.md):
   URL is redis://[user@]host[:port][/db] or rediss://; the password comes from
   MXY_REDIS_PASSWORD (or REDISCLI_AUTH), the user from the URL or MXY_REDIS_USERNAME
   --consumer NAME        the worker's name in the group (default HOST-PID)
-  --to-stream NAME       write the records to this stream (field record), in the same
-                         transaction as the acknowledgement; default: standard output
+  --to-stream NAME       write the records to this stream, in the same transaction as the
+                         acknowledgement: an entry per input entry with hits, fields id (the
+                         input entry's) and records (a line each); default: standard output
   --claim-idle MS        take over entries another worker left pending this long (60000)
   --batch N              the most entries read at a time (default 1024; fewer so that a
                          batch holds about 4 MiB of text): the work in hand

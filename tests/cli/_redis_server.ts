@@ -25,6 +25,8 @@ export interface RedisServer {
   url: string;
   /** Its data folder. */
   dir: string;
+  /** The process id of the running server. */
+  readonly pid: number;
   /** A connection for the test itself (as the default user). */
   client: RedisConnection;
   /** Kills it with SIGKILL and starts it again on the same port and data. */
@@ -86,6 +88,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     url,
     dir,
     client,
+    get pid() {
+      return child!.pid;
+    },
     async restart() {
       const c = child!;
       c.kill("SIGKILL");

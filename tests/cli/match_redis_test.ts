@@ -63,9 +63,18 @@ function hitKey(r: Rec): string {
   return `${r.file}:${r.line}:${r.offset}:${r.text}:${r.kind}`;
 }
 
-async function records(redis: RedisServer, stream: string): Promise<Rec[]> {
+/** The output entries of a stream: the input entry id and its records. */
+async function outputs(redis: RedisServer, stream: string): Promise<[string, Rec[]][]> {
   const all = await redis.client.command(["XRANGE", stream, "-", "+"]) as RedisReply[];
-  return all.map((e) => JSON.parse(text(((e as RedisReply[])[1] as RedisReply[])[1])));
+  return all.map((e) => {
+    const f = (e as RedisReply[])[1] as RedisReply[];
+    assert.deepEqual([text(f[0]), text(f[2])], ["id", "records"]);
+    return [text(f[1]), parse(text(f[3]))];
+  });
+}
+
+async function records(redis: RedisServer, stream: string): Promise<Rec[]> {
+  return (await outputs(redis, stream)).flatMap(([, recs]) => recs);
 }
 
 function worker(redis: RedisServer, args: string[], env?: Record<string, string>) {
@@ -397,16 +406,14 @@ Deno.test({
         .reduce((n, m) => n + Number(m[1]), 0);
       assert.ok(claimed >= 1, all);
 
-      // every planted hit once the duplicates are dropped by entry id and hit number; nothing else
-      const recs = await records(redis, "out");
-      const seen = new Map<string, string>();
-      for (const r of recs) {
-        const key = `${r.id}/${r.hit}`;
-        const hit = hitKey(r);
-        assert.ok(!seen.has(key) || seen.get(key) === hit, `${key}: two different hits`);
-        seen.set(key, hit);
+      // every planted hit once the duplicates are dropped by entry id; nothing else
+      const seen = new Map<string, Rec[]>();
+      for (const [id, recs] of await outputs(redis, "out")) {
+        assert.ok(recs.every((r) => r.id === id));
+        if (seen.has(id)) assert.deepEqual(recs, seen.get(id), `${id}: two different scans`);
+        else seen.set(id, recs);
       }
-      const got = [...seen.values()].sort();
+      const got = [...seen.values()].flat().map(hitKey).sort();
       const want: string[] = [];
       for (const [f, file] of FILES.entries()) {
         const lines = logText(f === 0 ? 2000 : 1500, f === 0 ? "a" : "b").split("\n");
