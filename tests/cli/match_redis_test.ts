@@ -225,6 +225,18 @@ Deno.test({
       ]);
       assert.equal(inUrl.code, 2);
       assert.match(inUrl.stderr, /put the password in MXY_REDIS_PASSWORD, not in the URL/);
+      for (
+        const [url, message] of [
+          ["127.0.0.1:6379", /"127\.0\.0\.1:6379" is not a URL \(redis:\/\/host:port\)/],
+          ["localhost:6379", /"localhost:6379" is not a redis:\/\/ or rediss:\/\/ URL/],
+          ["redis//127.0.0.1", /"redis\/\/127\.0\.0\.1" is not a URL/],
+          ["http://127.0.0.1:6379", /is not a redis:\/\/ or rediss:\/\/ URL/],
+        ] as const
+      ) {
+        const u = await runMxy(["match", DB, "--from-redis", url, "--stream", "s", "--group", "g"]);
+        assert.equal(u.code, 2, url);
+        assert.match(u.stderr, message, url);
+      }
       for (const bad of [["--group", "g"], ["--split", "words"], ["-c"]]) {
         const u = await runMxy(["match", "--to-redis", redis.url, "--stream", "s", ...bad, LOG]);
         assert.equal(u.code, 2, bad.join(" "));
@@ -242,6 +254,15 @@ Deno.test({
       const right = await produce("secret");
       assert.equal(right.code, 0, right.stderr);
       assert.ok((await redis.client.command(["XLEN", "by-alice"]) as number) > 0);
+      // a server that needs a password, and none given (the test's own connection stays in)
+      await redis.client.command(["CONFIG", "SET", "requirepass", "hunter2"]);
+      const none = await work(["--stream", "s", "--group", "g"]);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /Redis needs a password: set MXY_REDIS_PASSWORD/);
+      const given = await work(["--stream", "s", "--group", "g"], {
+        MXY_REDIS_PASSWORD: "hunter2",
+      });
+      assert.equal(given.code, 0, given.stderr);
     } finally {
       await redis.stop();
     }
@@ -315,14 +336,16 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "mxy match --from-redis: a worker SIGKILLed holding an entry and a Redis restart lose no hit",
+  name: "mxy match --to-redis and three workers at once: a worker SIGKILLed holding an entry and " +
+    "a Redis restart under the producer lose no hit; the backlog stays bounded",
   ignore: !HAVE_REDIS,
   fn: async () => {
     const redis = await startRedis({ persistent: true });
     const FILES = [`${dir}/crash-a.log`, `${dir}/crash-b.log`];
-    await Deno.writeTextFile(FILES[0], logText(2000, "a"));
-    await Deno.writeTextFile(FILES[1], logText(1500, "b"));
+    const SIZES = [4000, 3000];
+    const MAX_BACKLOG = 16;
+    await Deno.writeTextFile(FILES[0], logText(SIZES[0], "a"));
+    await Deno.writeTextFile(FILES[1], logText(SIZES[1], "b"));
     const workers: Deno.ChildProcess[] = [];
     const args = (name: string) => [
       "--stream",
@@ -340,8 +363,18 @@ Deno.test({
       "1",
       "--stats",
     ];
+    let longest = 0;
+    const backlog = async () => {
+      const n = await redis.client.command(["XLEN", "in"]) as number;
+      longest = Math.max(longest, n);
+      return n;
+    };
     try {
-      const p = await runMxy([
+      // the producer and three workers at once; the producer waits for room in the stream
+      const a = worker(redis, args("A"));
+      workers.push(a, worker(redis, args("B")), worker(redis, args("C")));
+      let produced = false;
+      const producer = runMxy([
         "match",
         "--to-redis",
         redis.url,
@@ -349,19 +382,22 @@ Deno.test({
         "in",
         "--chunk-size",
         "4096",
+        "--max-backlog",
+        String(MAX_BACKLOG),
+        "--stats",
         ...FILES,
-      ]);
-      assert.equal(p.code, 0, p.stderr);
-      const entries = await redis.client.command(["XLEN", "in"]) as number;
-      assert.ok(entries > 40, `${entries} entries`);
+      ]).finally(() => produced = true);
 
       // worker A: stopped while it holds an entry, then killed
-      const a = worker(redis, args("A"));
       const pendingOf = async (name: string) => {
         const r = await redis.client.command(["XPENDING", "in", "g", "-", "+", "10", name]);
         return (r as RedisReply[]).length;
       };
-      await until("A at work", async () => (await records(redis, "out")).length > 0);
+      await until("A at work", async () => {
+        await backlog();
+        return (await redis.client.command(["XINFO", "GROUPS", "in"]).catch(() => []) as [])
+              .length > 0 && await pendingOf("A") > 0;
+      }, 60_000);
       for (let i = 0;; i++) {
         a.kill("SIGSTOP");
         if (await pendingOf("A") > 0) break;
@@ -373,13 +409,23 @@ Deno.test({
       await a.status;
       await a.stdout.cancel();
       await a.stderr.cancel();
-      const doneByA = (await records(redis, "out")).length;
+      workers.shift();
 
-      // workers B and C; Redis is killed and restarted while they run
-      workers.push(worker(redis, args("B")), worker(redis, args("C")));
-      await until("B or C at work", async () => (await records(redis, "out")).length > doneByA);
+      // Redis is killed and restarted under the producer and workers B and C
+      const before = (await outputs(redis, "out")).length;
+      await until("B or C at work", async () => {
+        await backlog();
+        return (await outputs(redis, "out")).length > before;
+      });
+      const producerRanThroughRestart = !produced;
       await redis.restart();
+      const p = await producer;
+      assert.equal(p.code, 0, p.stderr);
+      const added = Number(p.stderr.match(/added (\d+) entries/)![1]);
+      assert.ok(added > 3 * MAX_BACKLOG, p.stderr);
+      assert.match(p.stderr, /waited for the workers [1-9]\d* times/);
       await until("every entry acknowledged", async () => {
+        await backlog();
         const pending = await redis.client.command(["XPENDING", "in", "g"]) as RedisReply[];
         const groups = await redis.client.command(["XINFO", "GROUPS", "in"]) as RedisReply[];
         const g = groups[0] as RedisReply[];
@@ -387,7 +433,7 @@ Deno.test({
         const last = await redis.client.command(["XREVRANGE", "in", "+", "-", "COUNT", "1"]);
         const lastId = text(((last as RedisReply[])[0] as RedisReply[])[0]);
         return pending[0] === 0 && lastDelivered === lastId;
-      });
+      }, 60_000);
       const logs: string[] = [];
       for (const w of workers) {
         w.kill("SIGTERM");
@@ -405,6 +451,8 @@ Deno.test({
       const claimed = [...all.matchAll(/\((\d+) claimed from other workers/g)]
         .reduce((n, m) => n + Number(m[1]), 0);
       assert.ok(claimed >= 1, all);
+      // the producer never let the stream grow past its limit (sampled while it ran)
+      assert.ok(longest <= MAX_BACKLOG, `the stream held ${longest} entries`);
 
       // every planted hit once the duplicates are dropped by entry id; nothing else
       const seen = new Map<string, Rec[]>();
@@ -416,7 +464,7 @@ Deno.test({
       const got = [...seen.values()].flat().map(hitKey).sort();
       const want: string[] = [];
       for (const [f, file] of FILES.entries()) {
-        const lines = logText(f === 0 ? 2000 : 1500, f === 0 ? "a" : "b").split("\n");
+        const lines = logText(SIZES[f], f === 0 ? "a" : "b").split("\n");
         let offset = 0;
         lines.forEach((l, i) => {
           const at = (s: string) => `${file}:${i + 1}:${offset + l.indexOf(s)}:${s}`;
@@ -426,7 +474,11 @@ Deno.test({
           offset += l.length + 1;
         });
       }
-      assert.deepEqual(got, want.sort());
+      assert.deepEqual(
+        got,
+        want.sort(),
+        `producer ran through the restart: ${producerRanThroughRestart}`,
+      );
     } finally {
       for (const w of workers) {
         w.kill("SIGKILL");
@@ -437,4 +489,9 @@ Deno.test({
       await redis.stop();
     }
   },
+});
+
+Deno.test("(the Redis tests' temporary files are removed)", async () => {
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(await Deno.stat(dir).then(() => true, () => false), false);
 });
