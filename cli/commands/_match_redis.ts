@@ -14,7 +14,13 @@ import { intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.t
 import { now, stdinStream, writeSync } from "../_io.ts";
 import { FieldFilter } from "./_match_fields.ts";
 import { HitFormatter, type ScanConfig } from "./_match_scan.ts";
-import { RedisConnection, redisTarget, text } from "./_redis_connect.ts";
+import {
+  isErrorReply,
+  RedisConnection,
+  RedisFailure,
+  redisTarget,
+  text,
+} from "./_redis_connect.ts";
 import { consumeStream, type EntryHandler, type StreamEntry } from "./_redis_consumer.ts";
 import {
   type LoadedVersion,
@@ -431,57 +437,91 @@ async function produce(
   const redis = await RedisConnection.open(redisTarget(url, "--to-redis"), {
     name: "mxy-match-producer",
   });
+  const input: ProduceInput = {
+    stream,
+    files,
+    split,
+    chunkSize,
+    maxBacklog,
+    stats: v.stats === true,
+  };
+  if (publishDb !== undefined) input.publish = { key: dbKey!, path: publishDb, bytes: dbBytes! };
   try {
-    if (publishDb !== undefined) {
-      const p = await publishFile(redis, dbKey!, publishDb, dbBytes!);
-      writeSync(
-        "stderr",
-        `mxy: published database version ${versionOf(p.sha256)} (${p.path}) at "${dbKey}"\n`,
-      );
-    }
-    const producer = await StreamProducer.open(redis, { stream, maxBacklog });
-    const started = now();
-    let bytes = 0;
-    for (const file of files) {
-      if (split === "ranges") {
-        const abs = await Deno.realPath(file.path);
-        for await (const r of splitRanges(abs, chunkSize)) {
-          await producer.add([
-            ["path", abs],
-            ["start", String(r.start)],
-            ["end", String(r.end)],
-            ["line", String(r.line)],
-          ]);
-          bytes += r.end - r.start;
-        }
-        continue;
-      }
-      const input = await openText(file.path);
-      for await (const piece of splitText(input, chunkSize, split === "lines")) {
-        await producer.add([
-          ["data", asBuffer(piece.data)],
-          ["file", file.name],
-          ["offset", String(piece.offset)],
-          ["line", String(piece.line)],
-        ]);
-        bytes += piece.data.length;
-      }
-    }
-    await producer.flush();
-    if (v.stats === true) {
-      const seconds = (now() - started) / 1000;
-      writeSync(
-        "stderr",
-        `added ${producer.added} entries (${bytes} bytes of ${files.length} file${
-          files.length === 1 ? "" : "s"
-        }) to "${stream}"; waited for the workers ${producer.waits} times; ` +
-          `${seconds.toFixed(2)} s\n`,
-      );
-    }
-    return 0;
+    return await produceTo(redis, input);
+  } catch (err) {
+    if (!isErrorReply(err)) throw err;
+    // Redis said no (NOPERM, WRONGTYPE, OOM …): name the server and the keys
+    throw new RedisFailure(
+      `Redis at ${redis.display} refused the producer (stream "${stream}"${
+        dbKey ? `, key "${dbKey}"` : ""
+      }): ${(err as Error).message}`,
+    );
   } finally {
     await redis.close();
   }
+}
+
+/** What the producer adds, and where. */
+interface ProduceInput {
+  stream: string;
+  files: { path: string; name: string }[];
+  split: "chunks" | "lines" | "ranges";
+  chunkSize: number;
+  maxBacklog: number;
+  stats: boolean;
+  /** A database version to publish first. */
+  publish?: { key: string; path: string; bytes: Uint8Array };
+}
+
+async function produceTo(redis: RedisConnection, o: ProduceInput): Promise<number> {
+  const { stream, files, split, chunkSize, maxBacklog } = o;
+  if (o.publish !== undefined) {
+    const p = await publishFile(redis, o.publish.key, o.publish.path, o.publish.bytes);
+    writeSync(
+      "stderr",
+      `mxy: published database version ${versionOf(p.sha256)} (${p.path}) at "${o.publish.key}"\n`,
+    );
+  }
+  const producer = await StreamProducer.open(redis, { stream, maxBacklog });
+  const started = now();
+  let bytes = 0;
+  for (const file of files) {
+    if (split === "ranges") {
+      const abs = await Deno.realPath(file.path);
+      for await (const r of splitRanges(abs, chunkSize)) {
+        await producer.add([
+          ["path", abs],
+          ["start", String(r.start)],
+          ["end", String(r.end)],
+          ["line", String(r.line)],
+        ]);
+        bytes += r.end - r.start;
+      }
+      continue;
+    }
+    const text = await openText(file.path);
+    for await (const piece of splitText(text, chunkSize, split === "lines")) {
+      await producer.add([
+        ["data", asBuffer(piece.data)],
+        ["file", file.name],
+        ["offset", String(piece.offset)],
+        ["line", String(piece.line)],
+      ]);
+      bytes += piece.data.length;
+    }
+  }
+  await producer.flush();
+  if (o.stats) {
+    const seconds = (now() - started) / 1000;
+    writeSync(
+      "stderr",
+      `added ${producer.added} entries (${bytes} bytes of ${files.length} file${
+        files.length === 1 ? "" : "s"
+      }) to "${stream}"; waited for the workers ${producer.waits} times; ` +
+        `${seconds.toFixed(2)} s\n`,
+    );
+  }
+  return 0;
 }
 
 async function openText(path: string): Promise<ReadableStream<Uint8Array>> {

@@ -351,7 +351,7 @@ function sameFields(raw: RedisReply | undefined, fields: EntryFields): boolean {
 
 async function lastMs(redis: RedisConnection, stream: string): Promise<number> {
   const info = await retried(() => redis.command(["XINFO", "STREAM", stream])).catch((err) => {
-    if (isErrorReply(err)) return null; // no stream yet
+    if (isErrorReply(err) && /no such key/i.test((err as Error).message)) return null; // not yet
     throw err;
   });
   if (!Array.isArray(info)) return 0;

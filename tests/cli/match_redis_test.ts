@@ -12,7 +12,8 @@ import { hasProgram } from "../_fixtures.ts";
 import { ROOT, runMxy } from "../_mxy.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 import { sha256Hex } from "../../cli/commands/_redis_database.ts";
-import { type RedisReply, text } from "../../cli/commands/_redis_connect.ts";
+import { type RedisReply, redisTarget, text } from "../../cli/commands/_redis_connect.ts";
+import { UsageError } from "../../cli/_command.ts";
 import { splitRanges, splitText } from "../../cli/commands/_redis_producer.ts";
 
 const HAVE_REDIS = hasProgram("redis-server");
@@ -225,6 +226,7 @@ Deno.test({
       ]);
       assert.equal(inUrl.code, 2);
       assert.match(inUrl.stderr, /put the password in MXY_REDIS_PASSWORD, not in the URL/);
+      // URLs that are not Redis URLs: usage errors (exit 2, as the password in the URL above)
       for (
         const [url, message] of [
           ["127.0.0.1:6379", /"127\.0\.0\.1:6379" is not a URL \(redis:\/\/host:port\)/],
@@ -233,27 +235,84 @@ Deno.test({
           ["http://127.0.0.1:6379", /is not a redis:\/\/ or rediss:\/\/ URL/],
         ] as const
       ) {
-        const u = await runMxy(["match", DB, "--from-redis", url, "--stream", "s", "--group", "g"]);
-        assert.equal(u.code, 2, url);
-        assert.match(u.stderr, message, url);
+        assert.throws(() => redisTarget(url, "--from-redis"), (e: Error) => {
+          assert.ok(e instanceof UsageError, url);
+          assert.match(e.message, message, url);
+          return true;
+        });
       }
       for (const bad of [["--group", "g"], ["--split", "words"], ["-c"]]) {
         const u = await runMxy(["match", "--to-redis", redis.url, "--stream", "s", ...bad, LOG]);
         assert.equal(u.code, 2, bad.join(" "));
       }
 
-      await redis.client.command(["ACL", "SETUSER", "alice", "on", ">secret", "~*", "+@all"]);
+      // an ACL user with only the rights docs/SCALING.md lists, on its own keys
+      await redis.client.command([
+        "ACL",
+        "SETUSER",
+        "alice",
+        "on",
+        ">secret",
+        "~by-alice",
+        "~hits-alice",
+        "~iocs-alice",
+        "+@stream",
+        "+@transaction",
+        "+@connection",
+        "+hset",
+        "+hmget",
+      ]);
       const aliceUrl = `redis://alice@127.0.0.1:${redis.port}`;
       const produce = (password: string) =>
-        runMxy(["match", "--to-redis", aliceUrl, "--stream", "by-alice", LOG], {
-          env: { MXY_REDIS_PASSWORD: password },
-        });
+        runMxy([
+          "match",
+          "--to-redis",
+          aliceUrl,
+          "--stream",
+          "by-alice",
+          "--db-key",
+          "iocs-alice",
+          "--publish-db",
+          DB,
+          LOG,
+        ], { env: { MXY_REDIS_PASSWORD: password } });
       const wrong = await produce("guess");
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /refused the login of user "alice": wrong user name or password/);
       const right = await produce("secret");
       assert.equal(right.code, 0, right.stderr);
       assert.ok((await redis.client.command(["XLEN", "by-alice"]) as number) > 0);
+      const alice = await runMxy([
+        "match",
+        DB,
+        "--from-redis",
+        aliceUrl,
+        "--stream",
+        "by-alice",
+        "--group",
+        "g",
+        "--create-group",
+        "--to-stream",
+        "hits-alice",
+        "--db-key",
+        "iocs-alice",
+        "--drain",
+      ], { env: { MXY_REDIS_USERNAME: "nobody", MXY_REDIS_PASSWORD: "secret" } });
+      assert.equal(alice.code, 0, alice.stderr);
+      assert.equal(
+        (await records(redis, "hits-alice")).length,
+        2 * Math.floor(3000 / 7),
+      );
+      // a key outside the user's rights: Redis's refusal, named
+      const denied = await runMxy(
+        ["match", "--to-redis", aliceUrl, "--stream", "not-alices", LOG],
+        { env: { MXY_REDIS_PASSWORD: "secret" } },
+      );
+      assert.equal(denied.code, 1);
+      assert.match(
+        denied.stderr,
+        /Redis at redis:\/\/alice@[^ ]+ refused the producer \(stream "not-alices"\): NOPERM/,
+      );
       // a server that needs a password, and none given (the test's own connection stays in)
       await redis.client.command(["CONFIG", "SET", "requirepass", "hunter2"]);
       const none = await work(["--stream", "s", "--group", "g"]);
