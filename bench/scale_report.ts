@@ -12,6 +12,8 @@
  *   output stream (`--to-stream`, in the MULTI with the XACK);
  * - 1 worker on the same text split one line per entry (`--split lines`), on a slice of it.
  *
+ * Each round prints its own ratios (the rounds run minutes apart on a shared machine, so a ratio is
+ * only sound between runs of one round), then the medians of those and the best of the rounds.
  * It prints lines/s by wall clock from process start to exit (start-up included) and by each
  * worker's own clock (its `--stats`: from its first read to the end), the CPU seconds of the
  * workers and of redis-server, and the ratios the targets name: 2 workers ÷ 1 worker (≥ 1.7) and
@@ -225,7 +227,10 @@ try {
     results.push(rows);
     console.log(
       `round ${r + 1} (load average ${Deno.loadavg()[0].toFixed(1)}): ` +
-        rows.map((x) => `${x.name} ${x.own.toFixed(2)} s`).join("; "),
+        rows.map((x) => `${x.name} ${x.own.toFixed(2)} s`).join("; ") +
+        `; in this round: 1 worker ÷ direct ${(rows[0].own / rows[3].own).toFixed(2)}, ` +
+        `2 workers ÷ 1 worker ${(rows[3].own / rows[4].own).toFixed(2)}, ` +
+        `2 direct ÷ 1 direct ${(rows[0].own / rows[1].own).toFixed(2)}`,
     );
   }
   console.log(
@@ -236,6 +241,16 @@ try {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+console.log(
+  `medians of the rounds' ratios (own clock): 1 worker ÷ direct ` +
+    `${median(results.map((x) => x[0].own / x[3].own)).toFixed(2)}; 2 workers ÷ 1 worker ` +
+    `${median(results.map((x) => x[3].own / x[4].own)).toFixed(2)}; 2 direct ÷ 1 direct ` +
+    `${median(results.map((x) => x[0].own / x[1].own)).toFixed(2)}`,
+);
 /** Best of the rounds: by own clock for the wall figures, by CPU for the CPU figures. */
 const bestWall = results[0].map((_, i) =>
   results.map((rows) => rows[i]).reduce((a, b) => (b.own < a.own ? b : a))
