@@ -345,7 +345,8 @@ async function workload(name: string, on = file): Promise<WorkloadResult> {
 const reassembly: Record<string, WorkloadResult> = {};
 const reassemblyRows: Record<string, Row> = {};
 const WORKLOADS: [string, string][] = [
-  ["decode", "mxy read+decode (own process)"],
+  ["read", "mxy read only, no decoding (own process)"],
+  ["decode", "mxy read+decode to a FlowPacket (own process)"],
   ["reassemble", "mxy read+decode+reassemble (every TCP byte to a handler)"],
   ["reassemble-count", "mxy read+decode+reassemble (counting only, as pcap flows)"],
   ["fields-no-reassemble", "mxy DPI fields dns.qname,http.host,tls.sni, packet by packet"],
