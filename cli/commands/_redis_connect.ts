@@ -154,7 +154,24 @@ export class RedisConnection {
     });
     try {
       await client.connect();
-      await client.sendCommand(["PING"]);
+      // a Redis loading its data after a restart answers LOADING: wait for it, saying so once
+      for (let waited = 0;; waited++) {
+        try {
+          await client.sendCommand(["PING"]);
+          break;
+        } catch (err) {
+          if (!isTransientReply(err)) throw err;
+          if (waited === 0 && !options.quiet) {
+            writeSync(
+              "stderr",
+              `mxy: Redis at ${target.display} is busy (${why(err, target)}); waiting\n`,
+            );
+          }
+          await new Promise((r) =>
+            setTimeout(r, Math.min(RETRY_FIRST_MS * 2 ** waited, RETRY_MAX_MS))
+          );
+        }
+      }
     } catch (err) {
       client.destroy?.();
       throw new RedisFailure(`Cannot connect to Redis at ${target.display}: ${why(err, target)}`);
@@ -218,6 +235,18 @@ export class RedisConnection {
  */
 export function isErrorReply(err: unknown): boolean {
   return err instanceof ErrorReply;
+}
+
+/**
+ * Whether an error is a reply that says "not now" (a Redis loading its data after a restart,
+ * running a long script, or without its master): the step is worth retrying, as after a lost
+ * connection.
+ *
+ * @param err The error.
+ * @returns `true` for LOADING, BUSY, TRYAGAIN and MASTERDOWN replies.
+ */
+export function isTransientReply(err: unknown): boolean {
+  return err instanceof ErrorReply && /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)\b/.test(err.message);
 }
 
 /**

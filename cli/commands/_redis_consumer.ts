@@ -17,6 +17,7 @@ import { exit, now, writeSync } from "../_io.ts";
 import { onTerminate } from "../../lib/runtime/mod.ts";
 import {
   isErrorReply,
+  isTransientReply,
   pairs,
   type RedisConnection,
   RedisFailure,
@@ -127,15 +128,29 @@ export async function consumeStream(
     if (!busy) redis.destroy();
   });
 
+  /** Said that Redis answers "not now" (LOADING), and not yet that it is ready. */
+  let notReady = false;
   /** Runs a Redis step, retried while the connection is down (unless stopping). */
   const call = async (step: () => Promise<RedisReply>, mustFinish = false) => {
     for (let attempt = 0;; attempt++) {
       if (stopping && !mustFinish) return STOP;
       try {
-        return await step();
+        const reply = await step();
+        if (notReady) {
+          notReady = false;
+          writeSync("stderr", `mxy: Redis at ${redis.display} is ready\n`);
+        }
+        return reply;
       } catch (err) {
         if (stopping && !mustFinish) return STOP;
-        if (isErrorReply(err)) {
+        if (isTransientReply(err) && !notReady) {
+          notReady = true;
+          writeSync(
+            "stderr",
+            `mxy: Redis at ${redis.display}: ${(err as Error).message}; waiting\n`,
+          );
+        }
+        if (isErrorReply(err) && !isTransientReply(err)) {
           const message = (err as Error).message;
           if (/^NOGROUP/.test(message) && o.createGroup) {
             await createGroup(redis, o);
@@ -143,7 +158,8 @@ export async function consumeStream(
           }
           throw new RedisFailure(replyFailure(message, redis, o));
         }
-        // the connection failed: the client reconnects by itself, and commands wait for it
+        // the connection failed (the client reconnects by itself, and commands wait for it), or
+        // Redis said "not now" (LOADING after a restart)
         await sleep(Math.min(50 * 2 ** attempt, 1000));
       }
     }

@@ -15,6 +15,7 @@
 import { Buffer } from "node:buffer";
 import {
   isErrorReply,
+  isTransientReply,
   type RedisConnection,
   RedisFailure,
   type RedisReply,
@@ -129,7 +130,7 @@ export class StreamProducer {
       results.forEach((r, i) => {
         if (r.status === "fulfilled") return;
         const message = (r.reason as Error)?.message ?? String(r.reason);
-        if (isErrorReply(r.reason)) {
+        if (isErrorReply(r.reason) && !isTransientReply(r.reason)) {
           // another producer's entry is newer: send again under a later id
           if (/equal or smaller/.test(message)) behind = true;
           else throw new RedisFailure(`Cannot add to stream "${stream}": ${message}`);
@@ -370,13 +371,16 @@ function compareIds(a: bigint[], b: bigint[]): number {
   return a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1;
 }
 
-/** Runs a step again while the connection is down; Redis's error replies are thrown. */
+/**
+ * Runs a step again while the connection is down or Redis says "not now" (LOADING); other error
+ * replies are thrown.
+ */
 async function retried(step: () => Promise<RedisReply>): Promise<RedisReply> {
   for (let attempt = 0;; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (isErrorReply(err)) throw err;
+      if (isErrorReply(err) && !isTransientReply(err)) throw err;
       await sleep(Math.min(50 * 2 ** attempt, 1000));
     }
   }

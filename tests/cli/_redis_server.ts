@@ -29,8 +29,12 @@ export interface RedisServer {
   readonly pid: number;
   /** A connection for the test itself (as the default user). */
   client: RedisConnection;
-  /** Kills it with SIGKILL and starts it again on the same port and data. */
-  restart(): Promise<void>;
+  /**
+   * Kills it with SIGKILL and starts it again on the same port and data (with more arguments
+   * if given, e.g. `--key-load-delay` to make it answer LOADING for a while); returns once it
+   * has loaded its data, or with `loaded: false` once it listens.
+   */
+  restart(args?: string[], options?: { loaded?: boolean }): Promise<void>;
   /** Stops it and removes its folder. */
   stop(): Promise<void>;
 }
@@ -45,7 +49,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const dir = await Deno.makeTempDir({ prefix: "mxy-redis-" });
   let child: Deno.ChildProcess | null = null;
   let port = 0;
-  const launch = async (): Promise<boolean> => {
+  const launch = async (more: string[] = []): Promise<boolean> => {
     const args = [
       "--port",
       String(port),
@@ -63,6 +67,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
         ? ["--appendonly", "yes", "--appendfsync", "always"]
         : ["--appendonly", "no"]),
       ...(options.args ?? []),
+      ...more,
     ];
     child = new Deno.Command("redis-server", { args, stdout: "null", stderr: "null" }).spawn();
     const exited = child.status.then(() => true);
@@ -91,11 +96,19 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     get pid() {
       return child!.pid;
     },
-    async restart() {
+    async restart(args: string[] = [], { loaded = true } = {}) {
       const c = child!;
       c.kill("SIGKILL");
       await c.status;
-      for (let i = 0; i < 50 && !(await launch()); i++) await sleep(20);
+      for (let i = 0; i < 50 && !(await launch(args)); i++) await sleep(20);
+      for (let i = 0; loaded; i++) {
+        const loaded = await client.command(["PING"]).then(() => true, (err) => {
+          if (i === 1000) throw err;
+          return false;
+        });
+        if (loaded) return;
+        await sleep(20);
+      }
     },
     async stop() {
       client.destroy();
