@@ -17,6 +17,8 @@ import { writeSync } from "../_io.ts";
 import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
 import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { FLOW_INDICATOR_COLUMNS, IndicatorEnricher } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
 
@@ -49,6 +51,12 @@ Options:
                        left out; faster)
   --max-reassembly-memory SIZE
                        most bytes of sequence bookkeeping held out of order (default 64M)
+  --db DB              add what the database DB says about each flow: the first name seen on it
+                       (name, name_source: its first DNS question, TLS server name or HTTP Host)
+                       and, for the originator, the responder and the name, the entry matched
+                       and its data (orig_db, resp_db, name_db: {entry, match, data}; JSON
+                       text in CSV)
+  --parent-domains     (db) a literal "evil.com" also matches the name "a.b.evil.com"
   --quiet              do not print statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -66,6 +74,8 @@ const SPEC = {
   "max-reassembly-memory": { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  db: { type: "string" },
+  "parent-domains": { type: "boolean" },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -85,13 +95,24 @@ async function run(argv: string[]): Promise<number> {
   if (files.length === 0) {
     throw new UsageError("mxy pcap flows needs a capture FILE (or - for standard input)");
   }
+  const dbPath = flags.values.db as string | undefined;
+  if (flags.values["parent-domains"] === true && dbPath === undefined) {
+    throw new UsageError("--parent-domains goes with --db");
+  }
+  const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath), {
+    parentDomains: flags.values["parent-domains"] === true ? true : undefined,
+  });
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
   if (outPath !== undefined) outFile = openOutputFile(outPath);
   const out = new OutputBuffer(
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
-  if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  if (format === "csv") {
+    out.write(
+      csvHeader(enricher === null ? FLOW_COLUMNS : [...FLOW_COLUMNS, ...FLOW_INDICATOR_COLUMNS]),
+    );
+  }
   let classify: ((p: FlowPacket) => string) | undefined; // default: guessService
   let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
@@ -107,10 +128,12 @@ async function run(argv: string[]): Promise<number> {
     idleTimeoutNs: idleNs,
     maxSessions,
     classify,
-    hooks,
+    hooks: enricher === null ? hooks : enricher.flowHooks(hooks),
     reassemble: flags.values["no-reassemble"] !== true,
     maxReassemblyMemory,
-    onClose: (s) => out.write(formatFlow(s, format, { internal })),
+    onClose: enricher === null
+      ? (s) => out.write(formatFlow(s, format, { internal }))
+      : (s) => out.write(enricher.formatFlow(s, format, { internal })),
   });
   let decodeErrors = 0;
   try {
