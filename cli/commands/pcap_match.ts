@@ -9,6 +9,7 @@ import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts
 import {
   CAPTURE_ATTRIBUTES,
   CAPTURE_HIT_COLUMNS,
+  type CaptureHit,
   type CaptureHitFormat,
   CaptureMatcher,
   type CaptureMatchStats,
@@ -95,6 +96,18 @@ Options:
   --log-format FORMAT  text (default) or json
   -h, --help           show this help
 
+Redis Streams (docs/MATCH.md, docs/SCALING.md):
+  mxy pcap match DB --from-redis URL --stream NAME --group NAME [options]
+                       a worker of a consumer group: matches the capture each entry names
+                       (field path, on storage every worker reads), writes one JSON record per
+                       hit with the entry id ("id"), the hit's number in the entry ("hit") and
+                       the file ("file"), and acknowledges the entry after
+  mxy pcap match --to-redis URL --stream NAME CAPTURE...
+                       announces the CAPTUREs (their absolute paths) on the stream
+  URL, credentials, --consumer, --to-stream, --claim-idle, --create-group and --drain are as
+  for mxy match (mxy match --help); --batch N: captures read at a time (default 1);
+  --max-backlog N: the producer waits while the stream holds N captures not yet done (4096)
+
 Examples:
   mxy pcap match iocs.mxy capture.pcapng
   mxy pcap match iocs.mxy --filter 'udp port 53 or tcp port 443' --format text big.pcap.gz
@@ -123,6 +136,17 @@ const SPEC = {
   once: { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  "from-redis": { type: "string" },
+  "to-redis": { type: "string" },
+  stream: { type: "string" },
+  group: { type: "string" },
+  consumer: { type: "string" },
+  "to-stream": { type: "string" },
+  "claim-idle": { type: "string" },
+  batch: { type: "string" },
+  "create-group": { type: "boolean" },
+  drain: { type: "boolean" },
+  "max-backlog": { type: "string" },
 } as const;
 
 /** Reads `--attributes` values (with `-name` switching one off) into the built-ins to use. */
@@ -180,10 +204,17 @@ async function run(argv: string[]): Promise<number> {
   if (format !== "jsonl" && format !== "csv" && format !== "text") {
     throw new UsageError(`--format takes jsonl, csv or text, got "${format}"`);
   }
+  const toRedis = flags.values["to-redis"] as string | undefined;
+  if (toRedis !== undefined) {
+    // the producer: CAPTUREs only, no database
+    const { announceCaptures } = await import("./_pcap_match_redis.ts");
+    return await announceCaptures(flags, toRedis);
+  }
+  const fromRedis = flags.values["from-redis"] as string | undefined;
   const [dbPath, ...files] = flags.positionals;
   if (dbPath === undefined) throw new UsageError("mxy pcap match needs a database DB");
   const watchDir = flags.values.watch as string | undefined;
-  if (watchDir === undefined && files.length === 0) {
+  if (watchDir === undefined && files.length === 0 && fromRedis === undefined) {
     throw new UsageError(
       "mxy pcap match needs a CAPTURE (or - for standard input), or --watch DIR",
     );
@@ -223,6 +254,31 @@ async function run(argv: string[]): Promise<number> {
     flags.values.bpf as string | undefined,
     { program: flags.values.program as string | undefined, jit: flags.values.jit === true },
   );
+
+  if (fromRedis !== undefined) {
+    // a worker of a consumer group: a matcher per capture announced on the stream
+    const { matchCapturesFromStream } = await import("./_pcap_match_redis.ts");
+    const make = (onHit: (hit: CaptureHit) => void) =>
+      new CaptureMatcher(db, {
+        attributes,
+        pluginAttributes,
+        registry,
+        parentDomains,
+        select,
+        firstPerFlow,
+        idleTimeoutNs: idleNs,
+        onHit,
+      });
+    try {
+      make(() => {});
+    } catch (err) {
+      if (err instanceof DpiError && err.code === "unknown-attribute") {
+        throw new UsageError(`--match-attr: ${err.message}`);
+      }
+      throw err;
+    }
+    return await matchCapturesFromStream(flags, fromRedis, make);
+  }
 
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
