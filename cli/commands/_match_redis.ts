@@ -95,8 +95,13 @@ export async function runMatchRedis(
   if (stringFlag(flags, "format", "jsonl") !== "jsonl") {
     throw new UsageError(`${mode} writes JSON Lines only (--format jsonl)`);
   }
-  const stream = v.stream as string | undefined;
-  if (!stream) throw new UsageError(`${mode} needs --stream NAME`);
+  // publishing a database version alone needs no stream
+  const publishOnly = to !== undefined && v["publish-db"] !== undefined &&
+    flags.positionals.length === 0;
+  const stream = (v.stream as string | undefined) ?? (publishOnly ? "" : undefined);
+  if (stream === undefined || (stream === "" && !publishOnly)) {
+    throw new UsageError(`${mode} needs --stream NAME`);
+  }
   const dbKey = v["db-key"] as string | undefined;
   return from !== undefined
     ? await work(flags, settings, from, stream, dbKey)
@@ -482,6 +487,7 @@ async function produceTo(redis: RedisConnection, o: ProduceInput): Promise<numbe
       `mxy: published database version ${versionOf(p.sha256)} (${p.path}) at "${o.publish.key}"\n`,
     );
   }
+  if (files.length === 0) return 0; // published a database version only
   const producer = await StreamProducer.open(redis, { stream, maxBacklog });
   const started = now();
   let bytes = 0;

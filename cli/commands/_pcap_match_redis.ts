@@ -2,7 +2,8 @@
  * `mxy pcap match` on a Redis stream, as `mxy match` does for text (`_match_redis.ts`): with
  * `--from-redis URL` it is a worker of a consumer group that matches the capture file each entry
  * names (field `path`, on storage every worker reads), one capture at a time, and writes one JSON
- * record per hit with the entry id, the hit's number in the entry and the file; with
+ * record per hit with the entry id, the hit's number in the entry, the database version and the
+ * file (database versions published at a key, `--db-key`, are loaded between batches); with
  * `--to-redis URL` it announces capture files on the stream (their absolute paths).
  *
  * Each entry is matched with a matcher of its own, so scanning an entry again (after a worker
@@ -10,6 +11,7 @@
  *
  * @module
  */
+import { Database, FormatError } from "../../lib/db/mod.ts";
 import type { CaptureHit, CaptureMatcher } from "../../lib/match/mod.ts";
 import { formatCaptureHit, matchCapture } from "../../lib/match/mod.ts";
 import { openCaptureFile } from "../../lib/runtime/mod.ts";
@@ -18,6 +20,13 @@ import { now, writeSync } from "../_io.ts";
 import { RedisConnection, redisTarget, text } from "./_redis_connect.ts";
 import { BATCH_BYTES, consumeStream, type EntryHandler } from "./_redis_consumer.ts";
 import { StreamProducer } from "./_redis_producer.ts";
+import {
+  type LoadedVersion,
+  loadVersion,
+  PublishedFileWatch,
+  readPublished,
+  versionOf,
+} from "./_redis_database.ts";
 
 const WORKER_ONLY = [
   "group",
@@ -27,6 +36,7 @@ const WORKER_ONLY = [
   "batch",
   "create-group",
   "drain",
+  "db-key",
 ];
 const NOT_WITH_REDIS = ["watch", "output", "once", "poll-ms", "stable-ms", "mode"];
 
@@ -83,13 +93,14 @@ export async function announceCaptures(flags: ParsedFlags, url: string): Promise
  *
  * @param flags The parsed flags.
  * @param url The Redis URL.
- * @param makeMatcher A new matcher (as the command's flags say) sending its hits to `onHit`.
+ * @param makeMatcher A new matcher for a database (as the command's flags say) sending its hits
+ * to `onHit`.
  * @returns The exit code.
  */
 export async function matchCapturesFromStream(
   flags: ParsedFlags,
   url: string,
-  makeMatcher: (onHit: (hit: CaptureHit) => void) => CaptureMatcher,
+  makeMatcher: (db: Database, onHit: (hit: CaptureHit) => void) => CaptureMatcher,
 ): Promise<number> {
   const v = flags.values;
   checkCommon(flags, "--from-redis");
@@ -119,7 +130,30 @@ export async function matchCapturesFromStream(
   });
   let hits = 0;
   try {
+    const dbPath = flags.positionals[0];
+    const dbKey = v["db-key"] as string | undefined;
+    const open = (bytes: Uint8Array, path: string) => {
+      try {
+        return Database.fromBytes(bytes);
+      } catch (err) {
+        if (err instanceof FormatError) {
+          throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
+        }
+        throw err;
+      }
+    };
+    // the published version, when there is one, else the file given
+    const published = dbKey ? await readPublished(redis, dbKey) : null;
+    let current: LoadedVersion<Database> = published
+      ? await loadVersion(published.path, published.sha256, open)
+      : await loadVersion(dbPath, null, open);
+    const watch = dbKey ? new PublishedFileWatch(redis, dbKey, open, current) : null;
     const handler: EntryHandler = {
+      beforeBatch: watch
+        ? async () => {
+          if (await watch.check()) current = watch.current;
+        }
+        : undefined,
       async process(entry) {
         const raw = entry.fields.get("path");
         if (raw === undefined) {
@@ -129,11 +163,11 @@ export async function matchCapturesFromStream(
         }
         const path = text(raw);
         const head = `{"id":"${entry.id}","hit":`;
-        const fileJson = JSON.stringify(path);
+        const tail = `,"db":"${versionOf(current.sha256)}","file":${JSON.stringify(path)},`;
         const records: string[] = [];
-        const matcher = makeMatcher((hit) => {
+        const matcher = makeMatcher(current.value, (hit) => {
           const line = formatCaptureHit(hit, "jsonl"); // {…}\n
-          records.push(`${head}${records.length},"file":${fileJson},${line.slice(1, -1)}`);
+          records.push(`${head}${records.length}${tail}${line.slice(1, -1)}`);
         });
         const file = await openCaptureFile(path, { mode: "stream" });
         try {
@@ -165,7 +199,8 @@ export async function matchCapturesFromStream(
         `worker ${consumer}: ${
           stats.interrupted ? "interrupted; " : ""
         }${stats.entries} captures ` +
-          `(${stats.claimed} claimed from other workers, ${stats.failed} failed), ${hits} hits; ` +
+          `(${stats.claimed} claimed from other workers, ${stats.failed} failed), ${hits} hits, ` +
+          `${watch?.reloads ?? 0} database reloads; ` +
           `${((now() - started) / 1000).toFixed(2)} s\n`,
       );
     }

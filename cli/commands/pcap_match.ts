@@ -18,6 +18,7 @@ import {
 } from "../../lib/match/mod.ts";
 import { csvHeader, PcapError, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
+import type { Database } from "../../lib/db/mod.ts";
 import {
   onTerminate,
   openCaptureFile,
@@ -100,13 +101,16 @@ Redis Streams (docs/MATCH.md, docs/SCALING.md):
   mxy pcap match DB --from-redis URL --stream NAME --group NAME [options]
                        a worker of a consumer group: matches the capture each entry names
                        (field path, on storage every worker reads), writes one JSON record per
-                       hit with the entry id ("id"), the hit's number in the entry ("hit") and
-                       the file ("file"), and acknowledges the entry after
+                       hit with the entry id ("id"), the hit's number in the entry ("hit"), the
+                       database version ("db") and the file ("file"), and acknowledges the
+                       entry after
   mxy pcap match --to-redis URL --stream NAME CAPTURE...
                        announces the CAPTUREs (their absolute paths) on the stream
   URL, credentials, --consumer, --to-stream, --claim-idle, --create-group and --drain are as
   for mxy match (mxy match --help); --batch N: captures read at a time (default 1);
-  --max-backlog N: the producer waits while the stream holds N captures not yet done (4096)
+  --max-backlog N: the producer waits while the stream holds N captures not yet done (4096);
+  --db-key KEY: the database version published at KEY (mxy match --to-redis URL --db-key KEY
+  --publish-db DB), checked between batches; records carry it ("db")
 
 Examples:
   mxy pcap match iocs.mxy capture.pcapng
@@ -147,6 +151,7 @@ const SPEC = {
   "create-group": { type: "boolean" },
   drain: { type: "boolean" },
   "max-backlog": { type: "string" },
+  "db-key": { type: "string" },
 } as const;
 
 /** Reads `--attributes` values (with `-name` switching one off) into the built-ins to use. */
@@ -258,8 +263,8 @@ async function run(argv: string[]): Promise<number> {
   if (fromRedis !== undefined) {
     // a worker of a consumer group: a matcher per capture announced on the stream
     const { matchCapturesFromStream } = await import("./_pcap_match_redis.ts");
-    const make = (onHit: (hit: CaptureHit) => void) =>
-      new CaptureMatcher(db, {
+    const make = (version: Database, onHit: (hit: CaptureHit) => void) =>
+      new CaptureMatcher(version, {
         attributes,
         pluginAttributes,
         registry,
@@ -270,7 +275,7 @@ async function run(argv: string[]): Promise<number> {
         onHit,
       });
     try {
-      make(() => {});
+      make(db, () => {});
     } catch (err) {
       if (err instanceof DpiError && err.code === "unknown-attribute") {
         throw new UsageError(`--match-attr: ${err.message}`);
