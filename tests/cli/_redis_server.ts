@@ -32,9 +32,9 @@ export interface RedisServer {
   /**
    * Kills it with SIGKILL and starts it again on the same port and data (with more arguments
    * if given, e.g. `--key-load-delay` to make it answer LOADING for a while); returns once it
-   * has loaded its data, or with `loaded: false` once it listens.
+   * has loaded its data.
    */
-  restart(args?: string[], options?: { loaded?: boolean }): Promise<void>;
+  restart(args?: string[]): Promise<void>;
   /** Stops it and removes its folder. */
   stop(): Promise<void>;
 }
@@ -96,12 +96,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     get pid() {
       return child!.pid;
     },
-    async restart(args: string[] = [], { loaded = true } = {}) {
+    async restart(args: string[] = []) {
       const c = child!;
       c.kill("SIGKILL");
       await c.status;
       for (let i = 0; i < 50 && !(await launch(args)); i++) await sleep(20);
-      for (let i = 0; loaded; i++) {
+      for (let i = 0;; i++) {
         const loaded = await client.command(["PING"]).then(() => true, (err) => {
           if (i === 1000) throw err;
           return false;

@@ -12,7 +12,12 @@ import { hasProgram } from "../_fixtures.ts";
 import { ROOT, runMxy } from "../_mxy.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 import { sha256Hex } from "../../cli/commands/_redis_database.ts";
-import { type RedisReply, redisTarget, text } from "../../cli/commands/_redis_connect.ts";
+import {
+  RedisConnection,
+  type RedisReply,
+  redisTarget,
+  text,
+} from "../../cli/commands/_redis_connect.ts";
 import { UsageError } from "../../cli/_command.ts";
 import { splitRanges, splitText } from "../../cli/commands/_redis_producer.ts";
 
@@ -398,39 +403,58 @@ Deno.test({
   name: "mxy match --from-redis and --to-redis started while Redis loads its data wait for it",
   ignore: !HAVE_REDIS,
   fn: async () => {
-    const redis = await startRedis({ persistent: true });
+    // DEBUG RELOAD with a delay per key: Redis answers LOADING until the test lifts the delay
+    const redis = await startRedis({
+      args: ["--enable-debug-command", "local", "--loading-process-events-interval-bytes", "1024"],
+    });
+    let loader: RedisConnection | null = null;
     try {
       const args = ["--stream", "in", "--split", "lines", LOG];
       const p = await runMxy(["match", "--to-redis", redis.url, ...args]);
       assert.equal(p.code, 0, p.stderr);
-      // 3,000 entries to load again, 1 ms each: LOADING for about 3 s
-      await redis.restart(["--key-load-delay", "1000"], { loaded: false });
-      const [w, more] = await Promise.all([
-        runMxy([
-          "match",
-          DB,
-          "--from-redis",
-          redis.url,
-          "--stream",
-          "in",
-          "--group",
-          "g",
-          "--create-group",
-          "--drain",
-        ]),
-        runMxy(["match", "--to-redis", redis.url, "--stream", "more", "-"], {
-          stdin: "evil.com\n",
-        }),
+      await redis.client.command(["DEBUG", "POPULATE", "20000"]);
+      await redis.client.command(["CONFIG", "SET", "key-load-delay", "2000"]); // 40 s at most
+      loader = await RedisConnection.open(redisTarget(redis.url, "test"), { quiet: true });
+      const reload = loader.command(["DEBUG", "RELOAD"]);
+      const loading = () =>
+        redis.client.command(["PING"]).then(() => false, (e) => /^LOADING/.test(e.message));
+      await until("Redis loading", loading);
+      const worker = runMxy([
+        "match",
+        DB,
+        "--from-redis",
+        redis.url,
+        "--stream",
+        "in",
+        "--group",
+        "g",
+        "--create-group",
+        "--drain",
       ]);
+      const producer = runMxy(["match", "--to-redis", redis.url, "--stream", "more", "-"], {
+        stdin: "evil.com\n",
+      });
+      // both have asked (PING) and been told LOADING before the data is there
+      await until("the worker and the producer at the door", async () => {
+        const list = text(await redis.client.command(["CLIENT", "LIST"]) as RedisReply);
+        const waiting = list.split("\n").filter((l) => /name=mxy-match-\S+ .* cmd=ping /.test(l));
+        return waiting.length === 2;
+      }, 40_000);
+      assert.ok(await loading(), "Redis had loaded its data before both asked");
+      await redis.client.command(["CONFIG", "SET", "key-load-delay", "0"]);
+      await reload;
+      const [w, more] = await Promise.all([worker, producer]);
       assert.equal(w.code, 0, w.stderr);
       assert.equal(more.code, 0, more.stderr);
-      const log = await Deno.readTextFile(`${redis.dir}/redis.log`);
-      const seconds = Number(log.match(/DB loaded from append only file: ([\d.]+) seconds/)![1]);
-      assert.ok(seconds > 0.5, `Redis loaded its data in ${seconds} s: too fast to test this`);
       assert.match(w.stderr, /Redis at redis:\/\/127\.0\.0\.1:\d+ is busy \(LOADING .*\); waiting/);
       assert.equal(parse(w.stdout).length, 2 * Math.floor(3000 / 7));
+      assert.match(
+        more.stderr,
+        /Redis at redis:\/\/127\.0\.0\.1:\d+ is busy \(LOADING .*\); waiting/,
+      );
       assert.equal(await redis.client.command(["XLEN", "more"]), 1);
     } finally {
+      loader?.destroy();
       await redis.stop();
     }
   },
