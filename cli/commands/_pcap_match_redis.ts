@@ -45,11 +45,16 @@ const NOT_WITH_REDIS = ["watch", "output", "once", "poll-ms", "stable-ms", "mode
  *
  * @param flags The parsed flags.
  * @param url The Redis URL.
+ * @param given Whether an option was given on the command line (not a default).
  * @returns The exit code.
  */
-export async function announceCaptures(flags: ParsedFlags, url: string): Promise<number> {
+export async function announceCaptures(
+  flags: ParsedFlags,
+  url: string,
+  given: (name: string) => boolean,
+): Promise<number> {
   const v = flags.values;
-  checkCommon(flags, "--to-redis");
+  checkCommon(flags, "--to-redis", given);
   for (const name of WORKER_ONLY) {
     if (v[name] !== undefined) throw new UsageError(`--${name} is for workers (--from-redis)`);
   }
@@ -93,17 +98,18 @@ export async function announceCaptures(flags: ParsedFlags, url: string): Promise
  *
  * @param flags The parsed flags.
  * @param url The Redis URL.
- * @param makeMatcher A new matcher for a database (as the command's flags say) sending its hits
- * to `onHit`.
+ * @param options Which options were given, and a new matcher for a database (as the command's
+ * flags say) sending its hits to `onHit`.
  * @returns The exit code.
  */
 export async function matchCapturesFromStream(
   flags: ParsedFlags,
   url: string,
-  makeMatcher: (db: Database, onHit: (hit: CaptureHit) => void) => CaptureMatcher,
+  options: WorkerOptions,
 ): Promise<number> {
+  const { makeMatcher } = options;
   const v = flags.values;
-  checkCommon(flags, "--from-redis");
+  checkCommon(flags, "--from-redis", options.given);
   if (v["max-backlog"] !== undefined) {
     throw new UsageError("--max-backlog is for the producer (--to-redis)");
   }
@@ -210,13 +216,21 @@ export async function matchCapturesFromStream(
   }
 }
 
-function checkCommon(flags: ParsedFlags, mode: string): void {
+/** What {@linkcode matchCapturesFromStream} needs from the command. */
+export interface WorkerOptions {
+  /** Whether an option was given on the command line (not a default). */
+  given: (name: string) => boolean;
+  /** A new matcher for a database, sending its hits to `onHit`. */
+  makeMatcher: (db: Database, onHit: (hit: CaptureHit) => void) => CaptureMatcher;
+}
+
+function checkCommon(flags: ParsedFlags, mode: string, given: (name: string) => boolean): void {
   const v = flags.values;
   if (v["from-redis"] !== undefined && v["to-redis"] !== undefined) {
     throw new UsageError("--from-redis and --to-redis do not go together");
   }
   for (const name of NOT_WITH_REDIS) {
-    if (v[name] !== undefined) throw new UsageError(`--${name} cannot be used with ${mode}`);
+    if (given(name)) throw new UsageError(`--${name} cannot be used with ${mode}`);
   }
   if (stringFlag(flags, "format", "jsonl") !== "jsonl") {
     throw new UsageError(`${mode} writes JSON Lines only (--format jsonl)`);

@@ -300,3 +300,18 @@ Deno.test("mxy pcap correlate --mode http gives the latency to the first and the
   );
   assert.match(text.stdout, /^LATENCY: \d+ ns \(last byte: 3876522 ns, frame 42\)$/m);
 });
+
+Deno.test("mxy pcap correlate names its pairing strategy --pair; --mode stays an unlisted alias", {
+  ignore: !LOOPBACK,
+}, async () => {
+  const file = `${LOOPBACK}/mixed-usec.pcap`;
+  const pair = await mxy("pcap", "correlate", file, "--pair", "dns", "--format", "jsonl", "-q");
+  const mode = await mxy("pcap", "correlate", file, "--mode", "dns", "--format", "jsonl", "-q");
+  assert.equal(pair.code, 0, pair.stderr);
+  assert.ok(pair.stdout.length > 0);
+  assert.equal(mode.stdout, pair.stdout);
+  assert.equal(pair.stderr, "");
+  const help = await mxy("pcap", "correlate", "--help");
+  assert.match(help.stdout, /^ {6}--pair STRATEGY /m);
+  assert.doesNotMatch(help.stdout, /--mode/);
+});
