@@ -150,8 +150,138 @@ const SPEC: CommandSpec = {
       type: "boolean",
       description: "No progress bar (it shows only on a terminal, for long scans)",
     },
+    {
+      name: "from-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      description:
+        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
+        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
+        "URL or MXY_REDIS_USERNAME)",
+    },
+    {
+      name: "stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The stream read (--from-redis) or written (--to-redis)",
+    },
+    {
+      name: "group",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The consumer group (--from-redis)",
+    },
+    {
+      name: "consumer",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The worker's name in the group (default HOST-PID)",
+    },
+    {
+      name: "to-stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description:
+        "Write the records to this stream, in the same transaction as the acknowledgement: " +
+        "an entry per input entry with hits, fields id and records (a line each); default: " +
+        "standard output",
+    },
+    {
+      name: "claim-idle",
+      type: "string",
+      value: "MS",
+      complete: "none",
+      description: "Take over entries another worker left pending this long (default 60000)",
+    },
+    {
+      name: "create-group",
+      type: "boolean",
+      complete: "none",
+      description: "Create the group (and the stream) if missing",
+    },
+    {
+      name: "drain",
+      type: "boolean",
+      complete: "none",
+      description: "Stop once nothing is left to read and nothing is pending",
+    },
+    {
+      name: "db-key",
+      type: "string",
+      value: "KEY",
+      complete: "none",
+      description:
+        "A hash naming the database version to use (path, sha256), checked between batches; " +
+        "with --to-redis --publish-db DB, sets it",
+    },
+    {
+      name: "to-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      standalone: true,
+      description: "Be the producer: add the FILEs to the stream at URL, split by --split",
+    },
+    {
+      name: "batch",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The most entries read at a time (default 1024; fewer so that a batch holds about " +
+        "4 MiB of text)",
+    },
+    {
+      name: "split",
+      type: "string",
+      value: "MODE",
+      complete: "none",
+      description: "How to split: chunks (default: line-aligned chunks of --chunk-size bytes), " +
+        "lines (an entry per line) or ranges (path and byte range of each chunk of a file every " +
+        "worker can read)",
+    },
+    {
+      name: "chunk-size",
+      type: "string",
+      value: "BYTES",
+      complete: "none",
+      description: "Chunk size (default 262144; 16777216 with --split ranges)",
+    },
+    {
+      name: "max-backlog",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The producer waits while the stream holds N entries not yet done by every group " +
+        "(default: 64 MiB of chunks, 65536 lines or 4096 ranges; 0: no limit)",
+    },
+    {
+      name: "publish-db",
+      type: "string",
+      value: "DB",
+      complete: "none",
+      description:
+        "With --to-redis and --db-key: publish DB (its path and SHA-256) as the version " +
+        "workers use",
+    },
   ],
   sections: [{
+    title: "Redis Streams (docs/MATCH.md, docs/SCALING.md)",
+    text: [
+      "mxy match DB --from-redis URL --stream NAME --group NAME: a worker of a consumer group. " +
+      "It scans the text each entry carries (field data) or names (path, start, end), writes " +
+      'one JSON record per hit with the entry id ("id"), the hit\'s number in the entry ("hit") ' +
+      'and the database version ("db"), and acknowledges the entry after.',
+      "mxy match --to-redis URL --stream NAME FILE...: the producer, adding the FILEs to the " +
+      "stream, split by --split.",
+    ],
+  }, {
     title: "Exit status",
     rows: [
       ["0", "Anything matched"],
@@ -434,6 +564,10 @@ async function match(inv: Invocation): Promise<number> {
   const columns = inv.list("csv-column");
   if (jsonPaths.length > 0 && columns.length > 0) {
     throw inv.usage("--json-field and --csv-column cannot be used together");
+  }
+  if (inv.has("from-redis") || inv.has("to-redis")) {
+    const { runMatchRedis } = await import("./_match_redis.ts");
+    return await runMatchRedis(inv.legacyFlags(), { kinds, bufferSize, jsonPaths });
   }
   const follow = inv.flag("follow");
   const [dbPath, ...paths] = inv.positionals;

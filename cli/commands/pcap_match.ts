@@ -15,6 +15,7 @@ import {
 import {
   CAPTURE_ATTRIBUTES,
   CAPTURE_HIT_COLUMNS,
+  type CaptureHit,
   type CaptureHitFormat,
   CaptureMatcher,
   type CaptureMatchStats,
@@ -23,6 +24,7 @@ import {
 } from "../../lib/match/mod.ts";
 import { csvHeader, PcapError, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
+import type { Database } from "../../lib/db/mod.ts";
 import {
   onTerminate,
   openCaptureFile,
@@ -193,8 +195,110 @@ const SPEC: CommandSpec = {
       description: "With --watch: exit once no file is waiting instead of watching for more",
     },
     ...LOG_OPTIONS,
+    {
+      name: "from-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      description:
+        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
+        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
+        "URL or MXY_REDIS_USERNAME)",
+    },
+    {
+      name: "stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The stream read (--from-redis) or written (--to-redis)",
+    },
+    {
+      name: "group",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The consumer group (--from-redis)",
+    },
+    {
+      name: "consumer",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The worker's name in the group (default HOST-PID)",
+    },
+    {
+      name: "to-stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description:
+        "Write the records to this stream, in the same transaction as the acknowledgement: " +
+        "an entry per input entry with hits, fields id and records (a line each); default: " +
+        "standard output",
+    },
+    {
+      name: "claim-idle",
+      type: "string",
+      value: "MS",
+      complete: "none",
+      description: "Take over entries another worker left pending this long (default 60000)",
+    },
+    {
+      name: "create-group",
+      type: "boolean",
+      complete: "none",
+      description: "Create the group (and the stream) if missing",
+    },
+    {
+      name: "drain",
+      type: "boolean",
+      complete: "none",
+      description: "Stop once nothing is left to read and nothing is pending",
+    },
+    {
+      name: "db-key",
+      type: "string",
+      value: "KEY",
+      complete: "none",
+      description:
+        "A hash naming the database version to use (path, sha256), checked between batches; " +
+        "with --to-redis --publish-db DB, sets it",
+    },
+    {
+      name: "to-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      standalone: true,
+      description: "Announce the CAPTUREs (their absolute paths) on the stream at URL",
+    },
+    {
+      name: "batch",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description: "Captures read at a time (default 1)",
+    },
+    {
+      name: "max-backlog",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The producer waits while the stream holds N captures not yet done (default 4096)",
+    },
   ],
   sections: [{
+    title: "Redis Streams (docs/MATCH.md, docs/SCALING.md)",
+    text: [
+      "mxy pcap match DB --from-redis URL --stream NAME --group NAME: a worker of a consumer " +
+      "group. It matches the capture each entry names (field path, on storage every worker " +
+      'reads), writes one JSON record per hit with the entry id ("id"), the hit\'s number in the ' +
+      'entry ("hit"), the database version ("db") and the file ("file"), and acknowledges the ' +
+      "entry after. The other options are as for mxy match.",
+      "mxy pcap match --to-redis URL --stream NAME CAPTURE...: announces the CAPTUREs.",
+    ],
+  }, {
     title: "Attributes",
     rows: [
       ["ip.src, ip.dst", "The packet's addresses, in the networks of the search tree"],
@@ -276,6 +380,14 @@ function statsRecord(s: CaptureMatchStats, seconds: number): Record<string, numb
 
 async function run(inv: Invocation): Promise<number> {
   const flags = inv.legacyFlags();
+  const given = (name: string) => inv.has(name);
+  const toRedis = flags.values["to-redis"] as string | undefined;
+  if (toRedis !== undefined) {
+    // the producer: CAPTUREs only, no database
+    const { announceCaptures } = await import("./_pcap_match_redis.ts");
+    return await announceCaptures(flags, toRedis, given);
+  }
+  const fromRedis = flags.values["from-redis"] as string | undefined;
   const format = stringFlag(flags, "format", "jsonl");
   if (format !== "jsonl" && format !== "csv" && format !== "text") {
     throw new UsageError(`--format takes jsonl, csv or text, got "${format}"`);
@@ -283,7 +395,7 @@ async function run(inv: Invocation): Promise<number> {
   const [dbPath, ...files] = flags.positionals;
   if (dbPath === undefined) throw new UsageError("Missing DB argument");
   const watchDir = flags.values.watch as string | undefined;
-  if (watchDir === undefined && files.length === 0) {
+  if (watchDir === undefined && files.length === 0 && fromRedis === undefined) {
     throw new UsageError(
       "Missing CAPTURE argument (a capture, - for standard input, or --watch DIR)",
     );
@@ -323,6 +435,31 @@ async function run(inv: Invocation): Promise<number> {
     flags.values.bpf as string | undefined,
     { program: flags.values.program as string | undefined, jit: flags.values.jit === true },
   );
+
+  if (fromRedis !== undefined) {
+    // a worker of a consumer group: a matcher per capture announced on the stream
+    const { matchCapturesFromStream } = await import("./_pcap_match_redis.ts");
+    const make = (version: Database, onHit: (hit: CaptureHit) => void) =>
+      new CaptureMatcher(version, {
+        attributes,
+        pluginAttributes,
+        registry,
+        parentDomains,
+        select,
+        firstPerFlow,
+        idleTimeoutNs: idleNs,
+        onHit,
+      });
+    try {
+      make(db, () => {});
+    } catch (err) {
+      if (err instanceof DpiError && err.code === "unknown-attribute") {
+        throw new UsageError(`--match-attr: ${err.message}`);
+      }
+      throw err;
+    }
+    return await matchCapturesFromStream(flags, fromRedis, { given, makeMatcher: make });
+  }
 
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
