@@ -35,6 +35,7 @@ import {
   Names,
 } from "./_pattern_data.ts";
 import { openDatabase } from "../lib/runtime/mod.ts";
+import { keepBest, type PeerResult, runPeer } from "./_peers.ts";
 
 const DATA = new URL("./data/", import.meta.url).pathname;
 const args = new Set(Deno.args);
@@ -162,70 +163,124 @@ async function literalSection(): Promise<void> {
 
 /**
  * The glob figures, each style in a fresh process: mxy and its peers then start from the same
- * cold JIT state, and no style's tables shape the code another style runs.
+ * cold JIT state, and no style's tables shape the code another style runs. Then 100,000 globs
+ * per style (mxy and Hyperscan only).
  */
 async function globSection(): Promise<void> {
+  const flags = QUICK ? ["--quick"] : [];
   console.log("\n## Globs: 10,000 patterns per style (all matches per query)");
   for (const style of GLOB_STYLES) {
-    const flags = QUICK ? ["--quick"] : [];
     const out = await subprocess([], `--globs-style=${style}`, flags);
+    Deno.stdout.writeSync(new TextEncoder().encode(out.stdout));
+  }
+  console.log("\n## Globs: 100,000 patterns per style (all matches per query)");
+  for (const style of GLOB_STYLES) {
+    const out = await subprocess([], `--globs-style=${style}`, [...flags, "--globs-count=100000"]);
     Deno.stdout.writeSync(new TextEncoder().encode(out.stdout));
   }
 }
 
-function globStyle(style: GlobStyle): void {
+/** Writes one line per item (the peers read files). */
+async function writeLines(path: string, lines: string[]): Promise<void> {
+  for (const l of lines) if (/[\r\n]/.test(l)) throw new Error(`a line break in "${l}"`);
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+}
+
+/**
+ * One glob style: mxy against Hyperscan and RE2::Set (native, bench/peers/pattern_peer.cpp, on
+ * the same pattern and query files) and, at 10,000 patterns, the JavaScript peers. mxy and the
+ * native peer take turns (ROUNDS each, best kept): under load from other processes the ratio
+ * of the best rounds holds where single rates do not.
+ */
+async function globStyle(style: GlobStyle, count: number): Promise<void> {
   const holder = new StringMatches();
   const minMs = QUICK ? 300 : 1000;
-  {
-    const globs = makeGlobs(style, 10_000, 11);
-    const b = new DatabaseBuilder({ buildEpoch: 1 });
-    globs.forEach((g, i) => b.add(`glob:${g}`, dataFor(i)));
-    const db = Database.fromBytes(b.build());
+  const rounds = QUICK ? 2 : 3;
+  const small = count <= 10_000;
+  const globs = makeGlobs(style, count, 11);
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  globs.forEach((g, i) => b.add(`glob:${g}`, dataFor(i)));
+  const db = Database.fromBytes(b.build());
+  const refs = globs.map((g) => new RegExp(`^${globToRegExpSource(g)}$`));
+  const regexFile = `${DATA}globs-${style}-${count}.re`;
+  await writeLines(regexFile, globs.map((g) => `^${globToRegExpSource(g)}$`));
+  for (const hit of [0.01, 0.5]) {
+    const qs = makeQueries(globs, "glob", 20_000, hit, 13);
+    // Sanity: mxy finds exactly what each pattern's RegExp translation finds (picomatch's
+    // dialect differs in corner cases, e.g. a trailing "*" after a dot, so it is not the
+    // reference).
+    for (let i = 0; i < (small ? 50 : 5); i++) {
+      const q = qs[i];
+      const want = refs.filter((r) => r.test(q)).length;
+      const got = db.lookupStringOffsets(q, holder);
+      if (want !== got) throw new Error(`mxy and the RegExp reference disagree on "${q}"`);
+    }
+    let mxyMatches = 0, mxyHit = 0;
+    for (const q of qs) {
+      const n = db.lookupStringOffsets(q, holder);
+      mxyMatches += n;
+      if (n > 0) mxyHit++;
+    }
+    const queryFile = `${DATA}globs-${style}-${count}-${hit}.q`;
+    await writeLines(queryFile, qs);
+    let mxy = 0;
+    const native = new Map<string, PeerResult>();
+    for (let r = 0; r < rounds; r++) {
+      mxy = Math.max(mxy, rate(qs, minMs, (q) => db.lookupStringOffsets(q, holder)));
+      // RE2::Set (not a target, and it compiles for seconds) runs in the first round only.
+      const args = ["globs", regexFile, queryFile, String(minMs / 1000)];
+      keepBest(
+        native,
+        await runPeer("pattern_peer", small && r === 0 ? args : [...args, "hyperscan"]),
+      );
+    }
+    const peers: string[] = [];
+    for (const engine of ["hyperscan", "re2-set"]) {
+      const p = native.get(engine);
+      if (p === undefined) continue;
+      if (p.error !== undefined) {
+        peers.push(`${engine}: ${p.error}`);
+        continue;
+      }
+      if (p.matches !== mxyMatches) {
+        throw new Error(`${engine} reports ${p.matches} matches, mxy ${mxyMatches} (${style})`);
+      }
+      peers.push(`${engine} ${fmt(p.qps!)} q/s → ${ratio(mxy, p.qps!)}`);
+    }
+    console.log(
+      `  ${style.padEnd(7)} ${(hit * 100).toFixed(0).padStart(2)}% hits (measured ` +
+        `${(mxyHit / qs.length * 100).toFixed(1)}%, ${mxyMatches} matches in ${qs.length} ` +
+        `queries, same count in every engine): mxy ${fmt(mxy)} q/s | ${peers.join(" | ")}` +
+        ` (best of ${rounds} interleaved rounds)`,
+    );
+    if (!small) continue;
     const matchers = globs.map((g) => picomatch(g, { dot: true }));
-    const refs = globs.map((g) => new RegExp(`^${globToRegExpSource(g)}$`));
     const combined = new RegExp(`^(?:${globs.map(globToRegExpSource).join("|")})$`);
     const pieces = globs.map(fixedPiece).filter((p) => p.length > 0);
     const ac = new AhoCorasick(pieces);
-    for (const hit of [0.01, 0.5]) {
-      const qs = makeQueries(globs, "glob", 20_000, hit, 13);
-      // Sanity: mxy finds exactly what each pattern's RegExp translation finds (picomatch's
-      // dialect differs in corner cases, e.g. a trailing "*" after a dot, so it is not the
-      // reference).
-      for (let i = 0; i < 50; i++) {
-        const q = qs[i];
-        const want = refs.filter((r) => r.test(q)).length;
-        const got = db.lookupStringOffsets(q, holder);
-        if (want !== got) throw new Error(`mxy and the RegExp reference disagree on "${q}"`);
-      }
-      const measured = qs.filter((q) => db.lookupStringOffsets(q, holder) > 0).length / qs.length;
-      const mxy = rate(qs, minMs, (q) => db.lookupStringOffsets(q, holder));
-      // picomatch costs milliseconds per query: a sample of 200 spread over the whole set
-      // (60 consecutive queries gave ratios that moved by 2× between runs).
-      const few = spread(qs, QUICK ? 40 : 200);
-      const pico = rate(few, minMs, (q) => {
-        let n = 0;
-        for (let k = 0; k < matchers.length; k++) if (matchers[k](q)) n++;
-        return n;
-      });
-      const reQs = qs.slice(0, QUICK ? 200 : 1000);
-      const re = rate(reQs, minMs, (q) => (combined.test(q) ? 1 : 0));
-      const aho = rate(qs.slice(0, 5000), minMs, (q) => ac.search(q).length);
-      const floor = rate(qs, minMs, readAll);
-      console.log(
-        `  ${style.padEnd(7)} ${(hit * 100).toFixed(0).padStart(2)}% hits (measured ` +
-          `${(measured * 100).toFixed(1)}%): mxy ${fmt(mxy)} q/s | picomatch each ${
-            fmt(pico)
-          } q/s ` +
-          `→ ${ratio(mxy, pico)} | one RegExp ${fmt(re)} q/s → ${ratio(mxy, re)} | ` +
-          `modern-ahocorasick (pieces only) ${fmt(aho)} q/s → ${ratio(mxy, aho)}`,
-      );
-      console.log(
-        `      mxy ${(1e9 / mxy).toFixed(0)} ns/query; reading each query's characters once ` +
-          `costs ${(1e9 / floor).toFixed(0)} ns; 10,000× picomatch needs ≤ ` +
-          `${(1e9 / (10_000 * pico)).toFixed(0)} ns, 1,000× the RegExp ≤ ` +
-          `${(1e9 / (1000 * re)).toFixed(0)} ns`,
-      );
-    }
+    // picomatch costs milliseconds per query: a sample of 200 spread over the whole set
+    // (60 consecutive queries gave ratios that moved by 2× between runs).
+    const few = spread(qs, QUICK ? 40 : 200);
+    const pico = rate(few, minMs, (q) => {
+      let n = 0;
+      for (let k = 0; k < matchers.length; k++) if (matchers[k](q)) n++;
+      return n;
+    });
+    const reQs = qs.slice(0, QUICK ? 200 : 1000);
+    const re = rate(reQs, minMs, (q) => (combined.test(q) ? 1 : 0));
+    const aho = rate(qs.slice(0, 5000), minMs, (q) => ac.search(q).length);
+    const floor = rate(qs, minMs, readAll);
+    console.log(
+      `      JavaScript peers: picomatch each ${fmt(pico)} q/s → ${ratio(mxy, pico)} | one ` +
+        `RegExp ${fmt(re)} q/s → ${ratio(mxy, re)} | modern-ahocorasick (pieces only) ` +
+        `${fmt(aho)} q/s → ${ratio(mxy, aho)}`,
+    );
+    console.log(
+      `      mxy ${(1e9 / mxy).toFixed(0)} ns/query; reading each query's characters once ` +
+        `costs ${(1e9 / floor).toFixed(0)} ns; 10,000× picomatch needs ≤ ` +
+        `${(1e9 / (10_000 * pico)).toFixed(0)} ns, 1,000× the RegExp ≤ ` +
+        `${(1e9 / (1000 * re)).toFixed(0)} ns`,
+    );
   }
 }
 
@@ -421,6 +476,7 @@ else if (args.has("--literals-only")) {
 else if (Deno.args.some((a) => a.startsWith("--globs-style="))) {
   const style = Deno.args.find((a) => a.startsWith("--globs-style="))!.slice(14) as GlobStyle;
   if (!GLOB_STYLES.includes(style)) throw new Error(`Unknown glob style ${style}`);
-  globStyle(style);
+  const count = Deno.args.find((a) => a.startsWith("--globs-count="));
+  await globStyle(style, count === undefined ? 10_000 : Number(count.slice(14)));
 } else if (args.has("--gc-only")) gcOnly();
 else await report();
