@@ -567,6 +567,38 @@ export class Database {
   }
 
   /**
+   * Reads one field of the data record at an offset without decoding the record: the path's
+   * map keys are compared in place and the fields before the wanted one skipped (as
+   * mmdblookup's data path, or libmaxminddb's `MMDB_aget_value`). Only the field's value is
+   * decoded, through the same bounded cache as {@linkcode Database.decode}: a string or number
+   * seen before allocates nothing.
+   *
+   * @param offset A data offset from a lookup (-1 gives `undefined`).
+   * @param path Map keys and array indexes (negative ones count from the end), e.g.
+   *   `["country", "iso_code"]` or `["subdivisions", 0, "names", "en"]`.
+   * @returns The value, or `undefined` when the record has no such field.
+   * @throws {FormatError} When the data is malformed.
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("81.2.69.0/24", { country: { iso_code: "GB" }, subdivisions: [{ iso_code: "ENG" }] });
+   * const db = Database.fromBytes(b.build());
+   * const offset = db.lookupIpOffset("81.2.69.160");
+   * assert.equal(db.get(offset, ["country", "iso_code"]), "GB");
+   * assert.equal(db.get(offset, ["subdivisions", -1, "iso_code"]), "ENG");
+   * assert.equal(db.get(offset, ["city"]), undefined);
+   * ```
+   */
+  get(offset: number, path: readonly (string | number)[]): MmdbValue | undefined {
+    if (this.#closed) this.#throwClosed("get()");
+    if (offset < 0) return undefined;
+    const at = this.#decoder.find(offset, path);
+    return at < 0 ? undefined : this.decode(at);
+  }
+
+  /**
    * Looks up a query. A query that parses as an IP address (IPv4, IPv6, IPv4-mapped IPv6) is
    * answered from the search tree; any other string is looked up as a literal and against
    * every glob pattern, and **all** matches are returned (the literal first, then the globs,
