@@ -5,6 +5,7 @@
  *
  * @module
  */
+import process from "node:process";
 
 /** One engine's result line (see bench/peers/*.cpp). */
 export interface PeerResult {
@@ -18,6 +19,11 @@ export interface PeerResult {
   found?: number;
   /** Queries per second (wall clock of the measured passes). */
   qps?: number;
+  /**
+   * Queries per CPU-second of the measuring thread: on a shared machine this leaves out the
+   * time other processes held the core.
+   */
+  cpuQps?: number;
   /** Why the engine gave no figure. */
   error?: string;
 }
@@ -64,8 +70,8 @@ export async function runPeer(program: string, args: string[]): Promise<Map<stri
 }
 
 /**
- * Keeps the best rate of each engine over several runs (`best` is updated in place); an engine
- * whose match count changes between runs is an error.
+ * Keeps the best wall-clock rate and the best CPU rate of each engine over several runs
+ * (`best` is updated in place).
  *
  * @param best The results so far.
  * @param run One more run.
@@ -74,6 +80,23 @@ export function keepBest(best: Map<string, PeerResult>, run: Map<string, PeerRes
   for (const [engine, r] of run) {
     const old = best.get(engine);
     if (old === undefined || old.error !== undefined) best.set(engine, r);
-    else if (r.error === undefined && (r.qps ?? 0) > (old.qps ?? 0)) best.set(engine, r);
+    else if (r.error === undefined) {
+      best.set(engine, {
+        ...old,
+        qps: Math.max(old.qps ?? 0, r.qps ?? 0),
+        cpuQps: Math.max(old.cpuQps ?? 0, r.cpuQps ?? 0),
+      });
+    }
   }
+}
+
+/**
+ * CPU time of this process in seconds (user + system): with the loops measured here (no
+ * allocation, so the collector's threads are idle), the main thread's time.
+ *
+ * @returns Seconds.
+ */
+export function cpuNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
 }

@@ -11,6 +11,7 @@
  *                  objects); prints JSON with the rate and the peak resident memory (VmHWM);
  *                  with --v8-flags=--expose-gc the input generator's garbage is collected first
  *   --build-only-fresh  the same with a value object per entry (as a feed parser makes them)
+ *   --build-large=N  N mixed entries generated while added (the 10,000,000-entry memory check)
  *   --gc-only      10,000,000 mixed zero-allocation queries; run with
  *                  --v8-flags=--trace-gc,--expose-gc: explicit collections mark the loop
  *
@@ -35,7 +36,7 @@ import {
   Names,
 } from "./_pattern_data.ts";
 import { openDatabase } from "../lib/runtime/mod.ts";
-import { keepBest, type PeerResult, runPeer } from "./_peers.ts";
+import { cpuNow, keepBest, type PeerResult, runPeer } from "./_peers.ts";
 
 const DATA = new URL("./data/", import.meta.url).pathname;
 const args = new Set(Deno.args);
@@ -52,11 +53,19 @@ function ratio(a: number, b: number): string {
   return r >= 100 ? `${Math.round(r).toLocaleString("en-US")}×` : `${r.toFixed(2)}×`;
 }
 
+/**
+ * The rate per CPU-second of the last {@linkcode rate}, {@linkcode rateFresh} or
+ * {@linkcode rateSpans} run: on a shared machine the wall-clock rate counts the time other
+ * processes held the core; this does not (the native peers report the same as `cpuQps`).
+ */
+let lastCpuRate = 0;
+
 /** Runs `fn` over `items` repeatedly for at least `minMs`; returns operations per second. */
 function rate(items: string[], minMs: number, fn: (q: string) => number): number {
   let sink = 0;
   for (let i = 0; i < Math.min(items.length, 2000); i++) sink += fn(items[i]); // warm-up
   let ops = 0;
+  const c0 = cpuNow();
   const t0 = performance.now();
   let t = t0;
   do {
@@ -64,6 +73,7 @@ function rate(items: string[], minMs: number, fn: (q: string) => number): number
     ops += items.length;
     t = performance.now();
   } while (t - t0 < minMs);
+  lastCpuRate = ops / (cpuNow() - c0);
   if (sink === -1) console.log("");
   return ops / ((t - t0) / 1000);
 }
@@ -82,6 +92,7 @@ function rateFresh(
   let sink = 0;
   for (let i = 0; i < Math.min(n, 2000); i++) sink += fn(text.slice(starts[i], starts[i + 1] - 1));
   let ops = 0;
+  const c0 = cpuNow();
   const t0 = performance.now();
   let t = t0;
   do {
@@ -89,6 +100,7 @@ function rateFresh(
     ops += n;
     t = performance.now();
   } while (t - t0 < minMs);
+  lastCpuRate = ops / (cpuNow() - c0);
   if (sink === -1) console.log("");
   return ops / ((t - t0) / 1000);
 }
@@ -103,6 +115,7 @@ function rateSpans(
   let sink = 0;
   for (let i = 0; i < Math.min(n, 2000); i++) sink += fn(starts[i], starts[i + 1] - 1);
   let ops = 0;
+  const c0 = cpuNow();
   const t0 = performance.now();
   let t = t0;
   do {
@@ -110,6 +123,7 @@ function rateSpans(
     ops += n;
     t = performance.now();
   } while (t - t0 < minMs);
+  lastCpuRate = ops / (cpuNow() - c0);
   if (sink === -1) console.log("");
   return ops / ((t - t0) / 1000);
 }
@@ -178,20 +192,24 @@ async function literalSection(): Promise<void> {
     await writeLines(keysFile, literals);
     await writeLines(queryFile, qs);
     let mxyFresh = 0, mapFresh = 0, mxySpan = 0;
+    let mxyFreshCpu = 0, mapFreshCpu = 0, mxySpanCpu = 0;
     const native = new Map<string, PeerResult>();
     for (let r = 0; r < (QUICK ? 2 : 3); r++) {
       mxyFresh = Math.max(
         mxyFresh,
         rateFresh(text, starts, minMs, (q) => db.lookupStringOffset(q)),
       );
+      mxyFreshCpu = Math.max(mxyFreshCpu, lastCpuRate);
       mapFresh = Math.max(
         mapFresh,
         rateFresh(text, starts, minMs, (q) => (map.get(q) === undefined ? -1 : 1)),
       );
+      mapFreshCpu = Math.max(mapFreshCpu, lastCpuRate);
       mxySpan = Math.max(
         mxySpan,
         rateSpans(starts, minMs, (a, z) => db.lookupLiteralSpan(textBytes, a, z)),
       );
+      mxySpanCpu = Math.max(mxySpanCpu, lastCpuRate);
       keepBest(
         native,
         await runPeer("pattern_peer", ["literals", keysFile, queryFile, String(minMs / 1000)]),
@@ -213,6 +231,13 @@ async function literalSection(): Promise<void> {
         `lookups/s → ${ratio(mxySpan, mapFresh)} the Map on fresh strings` +
         (set?.qps === undefined ? "" : `, ${ratio(mxySpan, set.qps)} std::unordered_set`) +
         ` (${found} found in ${qs.length} by each; best of ${QUICK ? 2 : 3} interleaved rounds)`,
+    );
+    console.log(
+      `      per CPU-second: mxy fresh ${fmt(mxyFreshCpu)}, Map fresh ${fmt(mapFreshCpu)} → ` +
+        `${ratio(mxyFreshCpu, mapFreshCpu)} the Map (target 2.5×)` +
+        (set?.cpuQps === undefined ? "" : `; std::unordered_set ${fmt(set.cpuQps)} → ` +
+          `${ratio(mxyFreshCpu, set.cpuQps)}`) +
+        `; span ${fmt(mxySpanCpu)} → ${ratio(mxySpanCpu, mapFreshCpu)} the Map`,
     );
   }
   db.close();
@@ -302,10 +327,11 @@ async function globStyle(style: GlobStyle, count: number): Promise<void> {
     }
     const queryFile = `${DATA}globs-${style}-${count}-${hit}.q`;
     await writeLines(queryFile, qs);
-    let mxy = 0;
+    let mxy = 0, mxyCpu = 0;
     const native = new Map<string, PeerResult>();
     for (let r = 0; r < rounds; r++) {
       mxy = Math.max(mxy, rate(qs, minMs, (q) => db.lookupStringOffsets(q, holder)));
+      mxyCpu = Math.max(mxyCpu, lastCpuRate);
       // RE2::Set (not a target, and it compiles for seconds) runs in the first round only.
       const args = ["globs", regexFile, queryFile, String(minMs / 1000)];
       keepBest(
@@ -324,12 +350,16 @@ async function globStyle(style: GlobStyle, count: number): Promise<void> {
       if (p.matches !== mxyMatches) {
         throw new Error(`${engine} reports ${p.matches} matches, mxy ${mxyMatches} (${style})`);
       }
-      peers.push(`${engine} ${fmt(p.qps!)} q/s → ${ratio(mxy, p.qps!)}`);
+      peers.push(
+        `${engine} ${fmt(p.qps!)} q/s → ${ratio(mxy, p.qps!)}` +
+          (p.cpuQps === undefined ? "" : ` (per CPU-second ${ratio(mxyCpu, p.cpuQps)})`),
+      );
     }
     console.log(
       `  ${style.padEnd(7)} ${(hit * 100).toFixed(0).padStart(2)}% hits (measured ` +
         `${(mxyHit / qs.length * 100).toFixed(1)}%, ${mxyMatches} matches in ${qs.length} ` +
-        `queries, same count in every engine): mxy ${fmt(mxy)} q/s | ${peers.join(" | ")}` +
+        `queries, same count in every engine): mxy ${fmt(mxy)} q/s (${fmt(mxyCpu)} per ` +
+        `CPU-second) | ${peers.join(" | ")}` +
         ` (best of ${rounds} interleaved rounds)`,
     );
     if (!small) continue;
@@ -421,6 +451,61 @@ function buildOnly(fresh: boolean): void {
   }));
 }
 
+/**
+ * The large build: `n` mixed entries in the proportions of {@linkcode buildEntries} (40% IPv4
+ * hosts and /24s, 10% IPv6 /64s, 40% literals, 10% globs in the four styles), generated while
+ * they are added (no input array, so the peak resident memory is the builder's), 1000 shared
+ * value objects; duplicates resolved with `onDuplicate: "last"`. Prints JSON with the rate and
+ * the peak resident memory (VmHWM).
+ */
+function buildLarge(n: number): void {
+  const g = new Names(41);
+  const shared = Array.from({ length: 1000 }, (_, i) => dataFor(i));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const b = new DatabaseBuilder({ buildEpoch: 1, onDuplicate: "last" });
+  const styles = ["*.", "", "*", "x"];
+  for (let i = 0; i < n; i++) {
+    const k = i % 10;
+    let e: string;
+    if (k < 4) {
+      const a = 1 + g.int(223), b2 = g.int(256), c = g.int(256), d = g.int(256);
+      e = k === 0 ? `${a}.${b2}.${c}.0/24` : `${a}.${b2}.${c}.${d}`;
+    } else if (k === 4) {
+      e = `2001:db8:${g.int(65536).toString(16)}:${g.int(65536).toString(16)}::/64`;
+    } else if (k < 9) e = `literal:${g.domain()}`;
+    else {
+      // prefix, suffix, contains and complex globs, as makeGlobs() writes them
+      const w = g.word(), m = g.int(100000), t = g.tld(), st = styles[(i / 10 | 0) & 3];
+      e = st === "*."
+        ? `glob:*.${w}-${m}.${t}`
+        : st === ""
+        ? `glob:${w}-${m}*`
+        : st === "*"
+        ? `glob:*${w}${m}*`
+        : `glob:*.${w}[0-9]${m}?.${t}`;
+    }
+    b.add(e, shared[i % 1000]);
+  }
+  const addS = (performance.now() - t0) / 1000;
+  const bytes = b.build();
+  const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  console.log(JSON.stringify({
+    entries: n,
+    seconds: s,
+    addSeconds: addS,
+    rate: n / s,
+    cpuSeconds: cpuS,
+    peakRssMiB: hwm,
+    fileMiB: bytes.length / 1048576,
+    counts: b.stats.counts,
+  }));
+}
+
 function gcOnly(): void {
   const g = new Names(31);
   const b = new DatabaseBuilder({ buildEpoch: 1 });
@@ -461,6 +546,14 @@ function gcOnly(): void {
   gc?.();
   // On stderr: V8's trace shares stdout through its own buffer.
   console.error(JSON.stringify({ queries: 10_000_000, seconds: s, rate: 1e7 / s, hits }));
+}
+
+function hasFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 async function subprocess(
@@ -519,18 +612,48 @@ async function report(): Promise<void> {
   );
   await Deno.writeTextFile(feed, feedLines.join("\n") + "\n");
   const cli = new URL("../cli/main.ts", import.meta.url).pathname;
-  const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "build", feed, "-o", `${DATA}build_1m.mxy`, "--on-duplicate", "last"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const cliS = (performance.now() - t0) / 1000;
-  if (!out.success) throw new Error(`mxy build failed: ${new TextDecoder().decode(out.stderr)}`);
+  // GNU time reports the child's CPU seconds and peak resident memory (%M, KiB) on its last
+  // stderr line.
+  const time = hasFile("/usr/bin/time");
+  const cliRuns: { s: number; cpuS: number; rssMiB: number }[] = [];
+  for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+    const cliArgs = ["run", "-A", cli, "build", feed, "-o", `${DATA}build_1m.mxy`];
+    cliArgs.push("--on-duplicate", "last");
+    const t0 = performance.now();
+    const out = await new Deno.Command(time ? "/usr/bin/time" : Deno.execPath(), {
+      args: time ? ["-f", "%U %S %M", Deno.execPath(), ...cliArgs] : cliArgs,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const cliS = (performance.now() - t0) / 1000;
+    const err = new TextDecoder().decode(out.stderr).trim();
+    if (!out.success) throw new Error(`mxy build failed: ${err}`);
+    const [user, sys, rss] = time ? err.split("\n").pop()!.split(" ").map(Number) : [NaN, 0, NaN];
+    cliRuns.push({ s: cliS, cpuS: user + sys, rssMiB: rss / 1024 });
+  }
+  cliRuns.sort((a, b) => a.s - b.s);
   console.log(
     `  mxy build of the same entries as a JSON Lines feed (process start and parsing included): ` +
-      `${cliS.toFixed(2)} s → ${fmt(feedLines.length / cliS)} entries/s`,
+      `best ${cliRuns[0].s.toFixed(2)} s → ${fmt(feedLines.length / cliRuns[0].s)} entries/s ` +
+      `(target 300 k; ${cliRuns.map((x) => fmt(feedLines.length / x.s)).join(", ")}); ` +
+      `${fmt(feedLines.length / Math.min(...cliRuns.map((x) => x.cpuS)))} entries per ` +
+      `CPU-second (all threads); peak RSS ${
+        Math.max(...cliRuns.map((x) => x.rssMiB)).toFixed(0)
+      } MiB`,
   );
+  if (!QUICK) {
+    const large = JSON.parse(
+      (await subprocess([], "--build-large=10000000")).stdout.trim().split("\n").pop()!,
+    );
+    console.log(
+      `  10,000,000 mixed entries (generated while added, 1000 shared values): ` +
+        `${large.seconds.toFixed(1)} s → ${fmt(large.rate)} entries/s wall, ` +
+        `${fmt(large.entries / large.cpuSeconds)} per CPU-second; peak RSS ` +
+        `${(large.peakRssMiB / 1024).toFixed(2)} GiB (limit 8 GiB: ` +
+        `${large.peakRssMiB <= 8192 ? "met" : "NOT met"}); file ${large.fileMiB.toFixed(0)} MiB; ` +
+        JSON.stringify(large.counts),
+    );
+  }
   console.log("\n## GC during 10,000,000 mixed zero-allocation queries (--trace-gc)");
   const run = await subprocess(["--v8-flags=--trace-gc,--expose-gc"], "--gc-only");
   const trace = run.stdout;
@@ -547,7 +670,9 @@ async function report(): Promise<void> {
 }
 
 if (args.has("--build-only")) buildOnly(false);
-else if (args.has("--build-only-fresh")) buildOnly(true);
+else if (Deno.args.some((a) => a.startsWith("--build-large="))) {
+  buildLarge(Number(Deno.args.find((a) => a.startsWith("--build-large="))!.slice(14)));
+} else if (args.has("--build-only-fresh")) buildOnly(true);
 else if (args.has("--literals-only")) {
   await Deno.mkdir(DATA, { recursive: true });
   await literalSection();
