@@ -2,8 +2,9 @@
  * Generates benchmark captures with the project's writer: a repeating mix of conversations so
  * that every correlation mode has work — a DNS query and its response (UDP), a relay pair (the
  * same payload in over UDP and out over TCP, echoed back by the server), and a TCP connection
- * with handshake, an HTTP request and response and the client's FIN. Ten packets per round; every round uses new ports,
- * DNS id and payload bytes.
+ * with handshake, an HTTP request and response and both FINs, with real sequence and
+ * acknowledgment numbers (so that stream reassembly has a stream to put together). Eleven
+ * packets per round; every round uses new ports, DNS id and payload bytes.
  *
  * @module
  */
@@ -12,10 +13,15 @@ import { PcapWriter } from "../lib/pcap/mod.ts";
 
 /** Options for {@linkcode generateCapture}. */
 export interface GenerateOptions {
-  /** Packets to write (rounded up to whole rounds of 10). */
+  /** Packets to write (rounded up to whole rounds). */
   packets: number;
   /** Extra payload bytes on the HTTP response (default 0; large values make big files fast). */
   bulkBytes?: number;
+  /**
+   * Send the HTTP response in two segments, the second first (it waits for the first), and
+   * the request twice (a retransmission): work for stream reassembly (default `false`).
+   */
+  disorder?: boolean;
   /** Called now and then with the number of packets written. */
   progress?: (n: number) => void;
 }
@@ -40,10 +46,12 @@ function find(hay: Uint8Array, needle: Uint8Array): number[] {
   return out;
 }
 
-function templates(bulk: number): Template[] {
+function templates(bulk: number, disorder: boolean): Template[] {
   const C = "10.0.0.1", D = "10.0.0.53", R = "10.0.0.10", S = "10.0.0.20", W = "10.0.0.80";
   const PORT = 0xabcd; // patched per round (as two bytes 0xab 0xcd)
   const SER = "SSSSSSSS";
+  // Initial sequence numbers of the HTTP connection's client and server.
+  const ISN_C = 0x10000000, ISN_S = 0x20000000;
   const dns = (resp: boolean) =>
     new Uint8Array([
       0x12,
@@ -71,6 +79,27 @@ function templates(bulk: number): Template[] {
     ...enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${8 + bulk}\r\n\r\n${SER}`),
     ...new Uint8Array(bulk).fill(0x61),
   ]);
+  const request: Parameters<typeof buildPacket>[0] = {
+    src: C,
+    dst: W,
+    proto: "tcp",
+    srcPort: PORT,
+    dstPort: 80,
+    tcpFlags: 0x18,
+    seq: ISN_C + 1,
+    ack: ISN_S + 1,
+  };
+  const response: Parameters<typeof buildPacket>[0] = {
+    src: W,
+    dst: C,
+    proto: "tcp",
+    srcPort: 80,
+    dstPort: PORT,
+    tcpFlags: 0x18,
+    seq: ISN_S + 1,
+    ack: ISN_C + 1 + req.length,
+  };
+  const half = Math.floor(res.length / 2);
   const specs: [Parameters<typeof buildPacket>[0], number][] = [
     [{ src: C, dst: D, srcPort: PORT, dstPort: 53, payload: dns(false) }, 1000],
     [{ src: D, dst: C, srcPort: 53, dstPort: PORT, payload: dns(true) }, 40000],
@@ -99,17 +128,66 @@ function templates(bulk: number): Template[] {
       },
       9000,
     ],
-    [{ src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x02 }, 2000],
-    [{ src: W, dst: C, proto: "tcp", srcPort: 80, dstPort: PORT, tcpFlags: 0x12 }, 20000],
     [
-      { src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x18, payload: req },
+      { src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x02, seq: ISN_C },
+      2000,
+    ],
+    [
+      {
+        src: W,
+        dst: C,
+        proto: "tcp",
+        srcPort: 80,
+        dstPort: PORT,
+        tcpFlags: 0x12,
+        seq: ISN_S,
+        ack: ISN_C + 1,
+      },
+      20000,
+    ],
+    [{ ...request, payload: req }, 1000],
+    ...(disorder
+      ? [
+        [
+          { ...request, payload: req },
+          500,
+        ] as [Parameters<typeof buildPacket>[0], number],
+        [
+          { ...response, seq: ISN_S + 1 + half, payload: res.subarray(half) },
+          30000,
+        ] as [Parameters<typeof buildPacket>[0], number],
+        [
+          { ...response, payload: res.subarray(0, half) },
+          500,
+        ] as [Parameters<typeof buildPacket>[0], number],
+      ]
+      : [[{ ...response, payload: res }, 30000] as [Parameters<typeof buildPacket>[0], number]]),
+    [
+      {
+        src: C,
+        dst: W,
+        proto: "tcp",
+        srcPort: PORT,
+        dstPort: 80,
+        tcpFlags: 0x11,
+        seq: ISN_C + 1 + req.length,
+        ack: ISN_S + 1 + res.length,
+      },
       1000,
     ],
     [
-      { src: W, dst: C, proto: "tcp", srcPort: 80, dstPort: PORT, tcpFlags: 0x18, payload: res },
-      30000,
+      {
+        src: W,
+        dst: C,
+        proto: "tcp",
+        srcPort: 80,
+        dstPort: PORT,
+        tcpFlags: 0x11,
+        seq: ISN_S + 1 + res.length,
+        ack: ISN_C + 2 + req.length,
+      },
+      1000,
     ],
-    [{ src: C, dst: W, proto: "tcp", srcPort: PORT, dstPort: 80, tcpFlags: 0x11 }, 1000],
   ];
   return specs.map(([spec, gapNs]) => {
     const bytes = buildPacket(spec);
@@ -147,7 +225,7 @@ export function generateCapture(
       bytes += chunk.length;
     },
   });
-  const tpl = templates(options.bulkBytes ?? 0);
+  const tpl = templates(options.bulkBytes ?? 0, options.disorder ?? false);
   const rounds = Math.ceil(options.packets / tpl.length);
   let sec = 1_800_000_000, nsec = 0;
   for (let r = 0; r < rounds; r++) {

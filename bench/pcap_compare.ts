@@ -9,7 +9,12 @@
  * 3. Times mxy in this process: read+decode in each file read mode (`stream`, the default;
  *    `read`; `mmap`), classify (DPI), correlate (every mode), sessions, and the
  *    `mxy pcap correlate` command end to end (a child process, like the peers).
- * 4. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
+ * 4. TCP stream reassembly, each workload in a process of its own (bench/_pcap_workload.ts):
+ *    read+decode against read+decode+reassembly (every TCP byte to a handler; counting only),
+ *    the DPI engine's fields (dns.qname, http.host, tls.sni) with and without reassembly, the
+ *    session table with and without counting; and `mxy pcap fields` with and without
+ *    `--no-reassemble` under `/usr/bin/time` for its maximum resident memory.
+ * 5. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
  *
@@ -316,16 +321,110 @@ record(
   "child process",
 );
 
-// ---- 4. memory on a capture larger than 2 GB ----
+// ---- 4. TCP stream reassembly ----
+interface WorkloadResult {
+  workload: string;
+  packets: number;
+  wallMs: number;
+  cpuMs: number;
+  peakBufferedBytes: number;
+  rssMiB: number;
+}
+
+/** Runs one workload of bench/_pcap_workload.ts on a capture in a child process. */
+async function workload(name: string, on = file): Promise<WorkloadResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}bench/_pcap_workload.ts`, on, name, String(RUNS)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`${name} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+const reassembly: Record<string, WorkloadResult> = {};
+const reassemblyRows: Record<string, Row> = {};
+const WORKLOADS: [string, string][] = [
+  ["read", "mxy read only, no decoding (own process)"],
+  ["decode", "mxy read+decode to a FlowPacket (own process)"],
+  ["reassemble", "mxy read+decode+reassemble (every TCP byte to a handler)"],
+  ["reassemble-count", "mxy read+decode+reassemble (counting only, as pcap flows)"],
+  ["fields-no-reassemble", "mxy DPI fields dns.qname,http.host,tls.sni, packet by packet"],
+  ["fields", "mxy DPI fields dns.qname,http.host,tls.sni, reassembled"],
+  ["sessions", "mxy read+decode+sessions (own process)"],
+  ["sessions-reassemble", "mxy read+decode+sessions+sequence counting"],
+];
+for (const [name, what] of WORKLOADS) {
+  const r = await workload(name);
+  reassembly[name] = r;
+  reassemblyRows[name] = record(
+    what,
+    r.packets,
+    { wall: r.wallMs, cpu: r.cpuMs },
+    `child process; RSS ${r.rssMiB} MiB` +
+      (r.peakBufferedBytes > 0 ? `; peak held ${r.peakBufferedBytes} B` : ""),
+  );
+}
+// The same mix with each HTTP response sent in two segments, the second first, and each request
+// twice: out-of-order bytes held, retransmissions dropped.
+const disorderFile = `${DATA}/bench-disorder-${PACKETS}.pcap`;
+const disorderGen = generateCapture(disorderFile, { packets: PACKETS, disorder: true });
+log(`${disorderFile}: ${disorderGen.packets} packets (responses out of order, requests twice)`);
+for (
+  const [name, what] of [
+    ["decode", "mxy read+decode, disordered capture"],
+    ["reassemble", "mxy read+decode+reassemble, disordered capture"],
+    ["fields-no-reassemble", "mxy DPI fields, packet by packet, disordered capture"],
+    ["fields", "mxy DPI fields, reassembled, disordered capture"],
+  ] as const
+) {
+  const r = await workload(name, disorderFile);
+  reassembly[`disorder-${name}`] = r;
+  reassemblyRows[`disorder-${name}`] = record(
+    what,
+    r.packets,
+    { wall: r.wallMs, cpu: r.cpuMs },
+    `child process; RSS ${r.rssMiB} MiB` +
+      (r.peakBufferedBytes > 0 ? `; peak held ${r.peakBufferedBytes} B` : ""),
+  );
+}
+await Deno.remove(disorderFile).catch(() => {});
+
+const fieldsRss: Record<string, number> = {};
+for (const reassemble of [true, false]) {
+  const rss = await maxRssKiB(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "pcap",
+    "fields",
+    "-e",
+    "dns.qname",
+    "-e",
+    "http.host",
+    "-e",
+    "tls.sni",
+    ...(reassemble ? [] : ["--no-reassemble"]),
+    file,
+  ]);
+  fieldsRss[reassemble ? "reassembled" : "packet_by_packet"] = Math.round(rss.kib / 1024);
+  log(
+    `mxy pcap fields${reassemble ? "" : " --no-reassemble"}: max RSS ${
+      Math.round(rss.kib / 1024)
+    } MiB`,
+  );
+}
+
+// ---- 5. memory on a capture larger than 2 GB ----
 const memory: Record<string, unknown> = {};
 if (!flags["skip-big"]) {
   const big = `${DATA}/bench-big.pcap`;
   const target = Number(flags["big-gb"]) * 1e9;
-  // About 5 KB per round of 10 packets with a 4000-byte HTTP body.
-  const rounds = Math.ceil(target / 4906);
+  // About 5 KB per round of 11 packets with a 4000-byte HTTP body.
+  const rounds = Math.ceil(target / 4976);
   log(`generating ${big} (about ${(target / 1e9).toFixed(1)} GB)`);
   try {
-    const g = generateCapture(big, { packets: rounds * 10, bulkBytes: 4000 });
+    const g = generateCapture(big, { packets: rounds * 11, bulkBytes: 4000 });
     log(`${g.packets} packets, ${(g.bytes / 1e9).toFixed(2)} GB`);
     memory.file_bytes = g.bytes;
     memory.file_packets = g.packets;
@@ -429,6 +528,36 @@ const ratios = {
   filter_vs_tcpdump_wall: filterPairs.length === 0 ? null : Number(
     Math.min(...filterPairs.map((f) => f.mxy.pps / f.tcpdump.pps)).toFixed(2),
   ),
+  reassemble_vs_decode_cpu: ratio(
+    reassemblyRows.reassemble.cpuPps,
+    reassemblyRows.decode.cpuPps,
+    2,
+  ),
+  reassemble_count_vs_decode_cpu: ratio(
+    reassemblyRows["reassemble-count"].cpuPps,
+    reassemblyRows.decode.cpuPps,
+    2,
+  ),
+  fields_reassembled_vs_packet_by_packet_cpu: ratio(
+    reassemblyRows.fields.cpuPps,
+    reassemblyRows["fields-no-reassemble"].cpuPps,
+    2,
+  ),
+  disorder_reassemble_vs_decode_cpu: ratio(
+    reassemblyRows["disorder-reassemble"].cpuPps,
+    reassemblyRows["disorder-decode"].cpuPps,
+    2,
+  ),
+  disorder_fields_reassembled_vs_packet_by_packet_cpu: ratio(
+    reassemblyRows["disorder-fields"].cpuPps,
+    reassemblyRows["disorder-fields-no-reassemble"].cpuPps,
+    2,
+  ),
+  sessions_counting_vs_sessions_cpu: ratio(
+    reassemblyRows["sessions-reassemble"].cpuPps,
+    reassemblyRows.sessions.cpuPps,
+    2,
+  ),
 };
 const mpps = (n: number) => (n / 1e6).toFixed(2);
 const lines = [
@@ -448,6 +577,18 @@ const lines = [
   `CPU-second, ${ratios.stream_vs_mmap_wall}x wall`,
   `slowest correlation mode: ${mpps(ratios.correlate_min_cpu_pps)} M packets/CPU-s, ` +
   `${mpps(ratios.correlate_min_wall_pps)} M packets/s wall (target >= 1 M)`,
+  `reassembly: read+decode+reassemble / read+decode ${ratios.reassemble_vs_decode_cpu}x per ` +
+  `CPU-second (counting only ${ratios.reassemble_count_vs_decode_cpu}x); DPI fields reassembled / ` +
+  `packet by packet ${ratios.fields_reassembled_vs_packet_by_packet_cpu}x (target >= 0.5x); ` +
+  `sessions with counting / without ${ratios.sessions_counting_vs_sessions_cpu}x`,
+  `disordered capture: reassemble / decode ${ratios.disorder_reassemble_vs_decode_cpu}x, DPI ` +
+  `fields reassembled / packet by packet ${ratios.disorder_fields_reassembled_vs_packet_by_packet_cpu}x ` +
+  `per CPU-second`,
+  `reassembly memory: peak held out of order ${
+    reassembly["disorder-reassemble"].peakBufferedBytes
+  } B (disordered capture); ` +
+  `mxy pcap fields max RSS ${fieldsRss.reassembled} MiB reassembled, ` +
+  `${fieldsRss.packet_by_packet} MiB with --no-reassemble`,
   `load average at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
   `${navigator.hardwareConcurrency} CPUs`,
 ];
@@ -476,6 +617,8 @@ await Deno.writeTextFile(
       rows,
       ratios,
       memory,
+      reassembly,
+      fieldsMaxRssMiB: fieldsRss,
     },
     null,
     2,

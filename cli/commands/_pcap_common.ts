@@ -87,3 +87,30 @@ export function internalNetworks(flags: ParsedFlags): { texts: string[]; network
   }
   return { texts, networks };
 }
+
+/**
+ * Parses a size in bytes such as `64M`, `512K`, `1G` or `1000000` (powers of 1024 for K, M, G).
+ *
+ * @param text The size.
+ * @param flag The flag's name, for the error message.
+ * @returns Bytes, at least 1.
+ */
+export function parseSizeBytes(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?$/i.exec(text.trim());
+  const unit = m?.[2]?.[0]?.toUpperCase() ?? "B";
+  const mult: Record<string, number> = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const bytes = m ? Math.round(Number(m[1]) * mult[unit]) : NaN;
+  if (!(bytes >= 1)) {
+    throw new UsageError(`--${flag} takes a size such as 64M, 512K or 1G, got "${text}"`);
+  }
+  return bytes;
+}
+
+/** The `--overlap` flag: which copy of a byte seen twice the reassembly keeps. */
+export function overlapPolicy(flags: ParsedFlags): "first" | "last" {
+  const overlap = stringFlag(flags, "overlap", "first");
+  if (overlap !== "first" && overlap !== "last") {
+    throw new UsageError(`--overlap takes first or last, got "${overlap}"`);
+  }
+  return overlap;
+}

@@ -1,5 +1,5 @@
 /**
- * `mxy bpf …`: eBPF bytecode — asm, disasm, verify, run, conformance, bench.
+ * `mxy bpf …`: eBPF bytecode — asm, disasm, verify, run, aot, conformance, bench.
  *
  * @module
  */
@@ -12,12 +12,13 @@ const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./bpf_run.ts")).command,
   conformance: async () => (await import("./bpf_conformance.ts")).command,
   bench: async () => (await import("./bpf_bench.ts")).command,
+  aot: async () => (await import("./bpf_aot.ts")).command,
 };
 
 /** The `bpf` command group. */
 export const command: Command = {
   name: "bpf",
-  summary: "eBPF bytecode: asm, disasm, verify, run, conformance, bench",
-  help: "Usage: mxy bpf <asm|disasm|verify|run|conformance|bench> [options]",
+  summary: "eBPF bytecode: asm, disasm, verify, run, aot, conformance, bench",
+  help: "Usage: mxy bpf <asm|disasm|verify|run|aot|conformance|bench> [options]",
   run: (argv) => dispatch("bpf", SUBCOMMANDS, argv),
 };

@@ -112,7 +112,10 @@ export const command: Command = {
         reports.push({ name: path, report: vm.load(bytes, { name: path, input }).report });
       }
     } catch (e) {
-      if (e instanceof BpfError && (e.code === "verify" || e.code === "decode")) {
+      if (
+        e instanceof BpfError &&
+        (e.code === "verify" || e.code === "too-complex" || e.code === "decode")
+      ) {
         if (flags.values.json === true) {
           const rejection = { code: e.code, pc: e.pc, message: e.message };
           writeSync(

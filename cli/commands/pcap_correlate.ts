@@ -6,7 +6,7 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { DpiEngine } from "../../lib/dpi/mod.ts";
-import { internalNetworks, makeLogger, parseDurationNs } from "./_pcap_common.ts";
+import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import {
   CORRELATE_MODES,
@@ -43,16 +43,22 @@ Options:
                          payload (TCP and UDP may be exchanged)
                        dns: query and response by transaction id on the same flow
                        tcp-handshake: SYN to SYN/ACK
-                       http: HTTP/1.x request to the first segment of its response
+                       http: HTTP/1.x request to its response, read from the reassembled
+                         TCP streams (pipelined requests in order; headers over several
+                         segments; bodies by Content-Length or chunked): the latency to the
+                         response's first byte, and to its last (after the body)
   --window DURATION    how long a request waits for its response (default 5s; units ns, us,
                        ms, s, m; a bare number is seconds)
   --max-pending N      most packets waiting at once (default 262144); the oldest is dropped
+  --max-reassembly-memory SIZE
+                       (http) most bytes held out of order in all (default 64M; K, M, G)
   --internal CIDR      an inside network (repeatable), e.g. 10.0.0.0/8 (no leading zeros, no
                        host bits set)
   --dpi                name protocols with the protocol registry (dns mode then also finds
                        DNS off port 53); slower
-  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port), jsonl
-                       or csv (times as exact SECONDS.NANOSECONDS text)
+  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port; http adds
+                       "(last byte: N ns, frame F)"), jsonl or csv (times as exact
+                       SECONDS.NANOSECONDS text; http fills latency_last_ns, res_last_frame)
   --unmatched          also print each packet that waited in vain (UNMATCHED (expired|evicted|
                        end): … in text; status column in jsonl/csv)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
@@ -76,6 +82,7 @@ const SPEC = {
   mode: { type: "string" },
   window: { type: "string" },
   "max-pending": { type: "string" },
+  "max-reassembly-memory": { type: "string" },
   internal: { type: "string", multiple: true },
   dpi: { type: "boolean" },
   unmatched: { type: "boolean" },
@@ -107,6 +114,10 @@ async function run(argv: string[]): Promise<number> {
   const windowNs = parseDurationNs(stringFlag(flags, "window", "5s"), "window");
   const maxPending = intFlag(flags, "max-pending", 262_144);
   if (maxPending < 1) throw new UsageError(`--max-pending must be at least 1, got ${maxPending}`);
+  const maxReassemblyMemory = parseSizeBytes(
+    stringFlag(flags, "max-reassembly-memory", "64M"),
+    "max-reassembly-memory",
+  );
   const internal = internalNetworks(flags).texts;
   const watchDir = flags.values.watch as string | undefined;
   const files = flags.positionals;
@@ -134,6 +145,7 @@ async function run(argv: string[]): Promise<number> {
       mode: mode as CorrelateMode,
       windowNs,
       maxPending,
+      maxReassemblyMemory,
       internal,
       onMatch: (pair) => out.write(formatPair(pair, format)),
       onUnmatched: flags.values.unmatched === true

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
+import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { type AttributeValue, createDefaultRegistry, DpiEngine } from "../../lib/dpi/mod.ts";
 import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
-import { captureMode, makeLogger } from "./_pcap_common.ts";
+import { captureMode, makeLogger, overlapPolicy, parseSizeBytes } from "./_pcap_common.ts";
 import { OutputBuffer } from "./_pcap_output.ts";
 
 const HELP = `Usage: mxy pcap fields -e ATTR [-e ATTR ...] FILE... [options]
@@ -24,11 +24,25 @@ dns.answers http.method http.uri http.host http.status tls.sni tls.alpn …
 tshark's names work too (frame.time_epoch, tcp.srcport, dns.qry.name,
 tls.handshake.extensions_server_name, …), with mxy's value forms (decimal numbers).
 
+The TCP streams of DNS, HTTP and TLS are reassembled as tshark does: a message that spans
+segments (HTTP headers after a large cookie, a TLS record, DNS over TCP) is read whole and shown
+on the packet that completes it (HTTP: its last byte, the body included); the segments before
+show none of its attributes; several messages completed by one packet show their values
+comma-separated. Retransmissions are read once; out-of-order segments wait for the bytes before
+them, within --max-reassembly-memory.
+
 Options:
   -e, --field ATTR        an attribute to print (repeatable, at least one)
   -E KEY=VALUE            tshark-style output options: header=y|n, separator=C (or /t),
                           quote=d|s|n (default: quote only when needed, as CSV does)
   --only-matching         print only packets where at least one attribute is present
+  --no-reassemble         read each packet on its own (a message is read as far as the segment
+                          that starts it goes; faster)
+  --max-reassembly-memory SIZE
+                          most bytes held out of order in all (default 64M; K, M, G): beyond
+                          it holes are skipped as gaps
+  --overlap POLICY        first (default) or last: which copy of a byte sent twice with
+                          different content is read
   --list                  list every attribute and exit
   --mode MODE             stream (default: read in chunks, bounded memory), read (whole file
                           into memory) or mmap (mapped; the file must not change meanwhile)
@@ -40,6 +54,9 @@ const SPEC = {
   field: { type: "string", short: "e", multiple: true },
   E: { type: "string", short: "E", multiple: true },
   "only-matching": { type: "boolean" },
+  "no-reassemble": { type: "boolean" },
+  "max-reassembly-memory": { type: "string" },
+  overlap: { type: "string" },
   list: { type: "boolean" },
   mode: { type: "string" },
   "log-level": { type: "string" },
@@ -87,7 +104,14 @@ async function run(argv: string[]): Promise<number> {
   if (flags.positionals.length === 0) {
     throw new UsageError("mxy pcap fields needs a capture FILE (or - for standard input)");
   }
-  const engine = new DpiEngine();
+  const maxMemory = parseSizeBytes(
+    stringFlag(flags, "max-reassembly-memory", "64M"),
+    "max-reassembly-memory",
+  );
+  const engine = new DpiEngine({
+    reassemble: flags.values["no-reassemble"] !== true,
+    reassembly: { maxMemory, overlap: overlapPolicy(flags) },
+  });
   const out = new OutputBuffer((b) => writeSync("stdout", b));
   try {
     engine.subscribe(fields, (values) => {
@@ -119,7 +143,24 @@ async function run(argv: string[]): Promise<number> {
       log.error(err instanceof Error ? err.message : String(err), { file, error: err });
     }
   }
+  // Streams still open end now; what they complete has no packet to be shown on.
+  const reassembly = engine.finish();
   out.flush();
+  if (reassembly !== null) {
+    log.info("reassembly", {
+      segments: reassembly.segments,
+      connections: reassembly.connections,
+      messages: engine.messages,
+      retransmitted: reassembly.retransmitted,
+      missed: reassembly.missed,
+      peakBufferedBytes: reassembly.peakBufferedBytes,
+    });
+    if (reassembly.forcedGaps > 0) {
+      log.warn("reassembly memory full: holes skipped as gaps (raise --max-reassembly-memory)", {
+        forcedGaps: reassembly.forcedGaps,
+      });
+    }
+  }
   if (engine.protocolErrors > 0) {
     log.info("protocol parse errors", { count: engine.protocolErrors });
   }

@@ -15,7 +15,7 @@ import {
 import { createSessionHooks, DpiEngine } from "../../lib/dpi/mod.ts";
 import { writeSync } from "../_io.ts";
 import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
-import { internalNetworks, makeLogger, parseDurationNs } from "./_pcap_common.ts";
+import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
@@ -25,8 +25,11 @@ the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp
 service, duration, orig_bytes, resp_bytes, conn_state, local_orig, local_resp (with --internal),
 history, orig_pkts, orig_ip_bytes, resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
 established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
-duration_ns and rtt_ns. Times are exact to the nanosecond. Byte counts are transport payload
-bytes (orig_bytes/resp_bytes) and IP bytes (*_ip_bytes). The service comes from the protocol
+duration_ns, rtt_ns, orig_data_bytes, resp_data_bytes and missed_bytes. Times are exact to the
+nanosecond. Byte counts are transport payload bytes as captured (orig_bytes/resp_bytes), IP
+bytes (*_ip_bytes), and for TCP the payload bytes counted once by following sequence numbers
+(*_data_bytes: retransmissions and overlaps left out) and the bytes the capture missed
+(missed_bytes: gaps the receiver acknowledged, segments cut by the snap length). The service comes from the protocol
 registry (DNS, HTTP, TLS and registered plugins), and in JSON Lines the plugins' session
 attributes follow (http.requests, dns.queries …). Sessions are written as they close (idle for
 --idle) and the rest, oldest first, at the end.
@@ -42,6 +45,10 @@ Options:
                        active is closed beyond it
   --no-dpi             name services by port and first bytes only, without the protocol
                        registry and its session hooks (faster)
+  --no-reassemble      do not follow TCP sequence numbers (*_data_bytes and missed_bytes are
+                       left out; faster)
+  --max-reassembly-memory SIZE
+                       most bytes of sequence bookkeeping held out of order (default 64M)
   --quiet              do not print statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -55,6 +62,8 @@ const SPEC = {
   "max-sessions": { type: "string" },
   quiet: { type: "boolean" },
   "no-dpi": { type: "boolean" },
+  "no-reassemble": { type: "boolean" },
+  "max-reassembly-memory": { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
@@ -90,11 +99,17 @@ async function run(argv: string[]): Promise<number> {
     classify = (p: FlowPacket) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
     hooks = createSessionHooks(engine.registry);
   }
+  const maxReassemblyMemory = parseSizeBytes(
+    stringFlag(flags, "max-reassembly-memory", "64M"),
+    "max-reassembly-memory",
+  );
   const table = new SessionTable({
     idleTimeoutNs: idleNs,
     maxSessions,
     classify,
     hooks,
+    reassemble: flags.values["no-reassemble"] !== true,
+    maxReassemblyMemory,
     onClose: (s) => out.write(formatFlow(s, format, { internal })),
   });
   let decodeErrors = 0;

@@ -34,13 +34,15 @@ export interface GeneratedCode {
  *
  * @param m The prepared program.
  * @param chunkChars The largest chunk, in characters.
+ * @param portable For an ahead-of-time artifact: `lddw` values of maps read from the machine at
+ *   run time, and the chunk table embedded in the code.
  * @returns The code.
  */
-export function generateCode(m: Machine, chunkChars: number): GeneratedCode {
+export function generateCode(m: Machine, chunkChars: number, portable = false): GeneratedCode {
   const n = m.slots;
   const { opc } = m;
   const { leader, regionEnd, hasCalls } = findBlocks(m);
-  const emitter = new InstructionEmitter(m, hasCalls);
+  const emitter = new InstructionEmitter(m, hasCalls, portable);
   const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
   const check = (pc: number, len: number) =>
     `if((cnt+=${len})>${m.budget}){m.lastCount=cnt-${len};throw budget(${pc});}`;
@@ -137,11 +139,27 @@ default:${SPILL}${count}=cnt;${depth}=depth;return pc;
 }}}`
   );
   const reset = `${count}=0;${depth}=0;`;
+  // Inlined array maps, by the slot of the lddw of their handle: fd (-1: not inlinable), the
+  // region of element 0, elements with numbered regions (0: none), value size, values.
+  let inlineMaps = "";
+  for (const p of emitter.inlineMaps) {
+    inlineMaps += `\nconst I${p}=(rt.IM&&rt.IM[${p}])||{fd:-1,base:0,n:0,size:0,view:null},` +
+      `I${p}F=I${p}.fd,I${p}B=I${p}.base,I${p}N=I${p}.n,I${p}S=I${p}.size,I${p}V=I${p}.view;`;
+  }
+  // Portable code (an ahead-of-time artifact) carries its own table of chunks.
+  let chunkTable = "";
+  if (portable && chunks.length > 1) {
+    const pairs: number[] = [];
+    for (let pc = 0; pc <= n; pc++) if (chunkOf[pc] >= 0) pairs.push(pc, chunkOf[pc]);
+    chunkTable = `chunkOf=new Int32Array(${n + 1}).fill(-1);{const P=[${pairs.join(",")}];` +
+      `for(let i=0;i<P.length;i+=2)chunkOf[P[i]]=P[i+1];}`;
+  }
   const source = `"use strict";
 const {m,HI,mul64,udiv64,sdiv64,umod64,smod64,lsh64,rsh64,arsh64,bswap32,memoryFault,atomicOp,
-legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore,chunkOf}=rt;
+legacyLoad,callHelper,callx,budget,callDepth,stackOut,fellOff,slowLoad,slowStore}=rt;
+let {chunkOf}=rt;${chunkTable}
 const L=m.lo,H=m.hi,V=m.memory.views,N=m.memory.lengths,W=m.memory.writable,F=m.frames;
-const ST=new Float64Array(2);
+const ST=new Float64Array(2);${inlineMaps}
 ${fns.join("\n")}
 const C=[${chunks.map((_, i) => `c${i}`).join(",")}];
 ${

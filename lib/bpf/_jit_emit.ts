@@ -13,6 +13,8 @@
 import { MEM_REGION, STACK_REGION } from "./memory.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import { CALL_FRAME, type Machine } from "./_machine.ts";
+import { HINT_HANDLE, HINT_MEM, HINT_STACK, HINT_VALUE, pointerHints } from "./_jit_hints.ts";
+import { MAP_HANDLE_HI } from "./_map_helpers.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP } = EBPF;
 const { CLASS_ALU64, SRC_X, OP_MASK, SIZE_MASK, SIZE_DW, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
@@ -20,7 +22,7 @@ const { ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } 
 const { ALU_NEG, ALU_MOD, ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END } = EBPF;
 const { JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE } = EBPF;
 const { JMP_JLT, JMP_JLE, JMP_JSLT, JMP_JSLE } = EBPF;
-const { ATOMIC_FETCH, ATOMIC_CMPXCHG, CALL_SRC_LOCAL } = EBPF;
+const { ATOMIC_FETCH, ATOMIC_CMPXCHG, CALL_SRC_LOCAL, LDDW_SRC_IMM64 } = EBPF;
 const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, LDXSW, LDXSH, JA, JA32, CALL, CALLX, EXIT } = EBPF;
 const { FRAME_WORDS, FRAME_RETURN, FRAME_R6_LO, FRAME_R6_HI, FRAME_R7_LO, FRAME_R7_HI } =
   CALL_FRAME;
@@ -169,6 +171,8 @@ function cond32(op: number, d: number, b: string, bu: string): string {
 export class InstructionEmitter {
   #m: Machine;
   #hasCalls: boolean;
+  /** Read resolved `lddw` values (maps) from the machine at run time instead of folding them. */
+  #portable: boolean;
   /** Registers whose high half is known to be zero, tracked within a basic block. */
   #hz = new Uint8Array(11);
   /** The slot of the loop being emitted as a native loop, or -1. */
@@ -180,14 +184,52 @@ export class InstructionEmitter {
    * @param m The prepared program.
    * @param hasCalls Whether the program makes local calls.
    */
-  constructor(m: Machine, hasCalls: boolean) {
+  constructor(m: Machine, hasCalls: boolean, portable = false) {
     this.#m = m;
     this.#hasCalls = hasCalls;
+    this.#portable = portable;
+    this.#hints = pointerHints(m);
+  }
+
+  /** What each register most likely points to before each slot (`_jit_hints.ts`). */
+  #hints: Int32Array;
+  /** Slots of the map-handle `lddw`s whose maps the code inlines (names `I<slot>…`). */
+  readonly inlineMaps: Set<number> = new Set();
+
+  /**
+   * The fast path's region for an access through register `r` at `pc`: the stack, the run's
+   * memory, or the values of an inlined map (`-1 - slot` of the map's `lddw`).
+   */
+  #region(pc: number, r: number): number {
+    const h = this.#hints[pc * 11 + r];
+    if (h === HINT_STACK) return STACK_REGION;
+    if (h === HINT_MEM) return MEM_REGION;
+    if (h >= HINT_VALUE && (h & 1) === 1) {
+      const p = (h - HINT_VALUE) >> 1;
+      this.inlineMaps.add(p);
+      return -1 - p;
+    }
+    return r === 10 ? STACK_REGION : MEM_REGION;
   }
 
   /** Forgets what is known about the registers (at the start of a basic block). */
   startBlock(): void {
     this.#hz.fill(0);
+  }
+
+  /**
+   * The test of an access's fast path, `if(…)`, which leaves the offset in its region's view in
+   * `o`: the register's high half is the region, the offset and size fit.
+   */
+  #fast(region: number, lo: string, hi: string, off: number, size: number): string {
+    const neg = off < 0 ? "o>=0&&" : "";
+    if (region >= 0) {
+      const len = region === STACK_REGION ? "SL" : "ML";
+      return `o=(${lo}>>>0)+${off};if(${hi}===${region}&&${neg}o+${size}<=${len})`;
+    }
+    const I = `I${-1 - region}`;
+    return `o=(${lo}>>>0)+${off};g=(${hi}-${I}B)|0;if((g>>>0)<${I}N&&${neg}o+${size}<=${I}S&&` +
+      `((o+=g*${I}S),true))`;
   }
 
   /** A jump to slot `t`: `continue` in a native loop, else through the dispatcher. */
@@ -358,10 +400,9 @@ export class InstructionEmitter {
     } else if (cls === CLASS_LDX) {
       const size = accessBytes(op);
       const S = `l${s}`, SH = `h${s}`;
-      // Fast path for the region the base register most likely points into (stack for r10,
-      // the run's memory otherwise); any other address takes the generic, fully checked path.
-      const hint = s === 10 ? STACK_REGION : MEM_REGION;
-      const view = hint === STACK_REGION ? "SV" : "MV", len = hint === STACK_REGION ? "SL" : "ML";
+      // Fast path for the region the base register most likely points into (the stack, the
+      // run's memory, an inlined map's values); any other address takes the checked path.
+      const hint = this.#region(pc, s);
       const load = (v: string) => {
         switch (op) {
           case LDXW:
@@ -380,8 +421,8 @@ export class InstructionEmitter {
             return `${D}=${v}.getInt8(o);${DH}=${D}>>31;`;
         }
       };
-      c = `o=(${S}>>>0)+${o};if(${SH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
-        load(view)
+      c = `${this.#fast(hint, S, SH, o, size)}{${
+        load(hint < 0 ? "I" + (-1 - hint) + "V" : hint === STACK_REGION ? "SV" : "MV")
       }}else{${D}=slowLoad(m,${pc},${op},${S},${SH},${o});${DH}=HI[0];}`;
     } else if (cls === CLASS_ST || (cls === CLASS_STX && (op & MODE_MASK) === MODE_MEM)) {
       const size = accessBytes(op);
@@ -395,15 +436,16 @@ export class InstructionEmitter {
           : size === 1
           ? `${v}.setInt8(o,${vl});`
           : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
-      const hint = d === 10 ? STACK_REGION : MEM_REGION;
-      const view = hint === STACK_REGION ? "SV" : "MV", len = hint === STACK_REGION ? "SL" : "ML";
-      c = `o=(${D}>>>0)+${o};if(${DH}===${hint}&&${o < 0 ? "o>=0&&" : ""}o+${size}<=${len}){${
-        store(view)
+      const hint = this.#region(pc, d);
+      c = `${this.#fast(hint, D, DH, o, size)}{${
+        store(hint < 0 ? "I" + (-1 - hint) + "V" : hint === STACK_REGION ? "SV" : "MV")
       }}else slowStore(m,${pc},${op},${D},${DH},${o},${vl},${vh});`;
     } else if (cls === CLASS_STX) {
       c = `${SPILL}atomicOp(m,${pc});${RELOAD}`;
     } else if (cls === CLASS_LD) {
-      if (op === LDDW) {
+      if (op === LDDW && this.#portable && s !== LDDW_SRC_IMM64) {
+        c = `${D}=m.imm[${pc}];${DH}=m.imm2[${pc}];`;
+      } else if (op === LDDW) {
         c = `${D}=${i32(k)};${DH}=${i32(m.imm2[pc])};`;
       } else {
         c = `${SPILL}if(legacyLoad(m,${pc})){${RELOAD}${FINISH}}${RELOAD}`;
@@ -423,8 +465,20 @@ export class InstructionEmitter {
           `if(o<0)throw stackOut(${pc});l10=o;depth++;${this.#go(pc + 1 + k)}`;
       } else if (op === CALL) {
         c = `${SPILL}if(callHelper(m,${k},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+        const h1 = this.#hints[pc * 11 + 1];
+        if (
+          k === 1 && h1 >= HINT_HANDLE && (h1 & 1) === 0 && this.#region(pc, 2) === STACK_REGION
+        ) {
+          // map_lookup_elem on an array map whose values have numbered regions: the element's
+          // region is the first one's plus the index (`I<p>N` is 0 when the map is not one).
+          const p = (h1 - HINT_HANDLE) >> 1;
+          this.inlineMaps.add(p);
+          const I = `I${p}`;
+          c = `if(l1===${I}F&&h1===${MAP_HANDLE_HI}&&h2===${STACK_REGION}&&(o=(l2>>>0))+4<=SL&&` +
+            `(t=SV.getUint32(o,true))<${I}N){l0=0;h0=${I}B+t;}else{${c}}`;
+        }
       } else if (op === CALLX) {
-        c = `${SPILL}if(callx(m,${d},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
+        c = `${SPILL}if(callx(m,l${d},h${d},${pc})){${RELOAD}${FINISH}}${RELOAD}`;
       } else if (cls === CLASS_JMP) {
         if (dz && sz) {
           // Both high halves are zero: a 32-bit unsigned comparison decides (signed ones too,
@@ -488,8 +542,10 @@ export class InstructionEmitter {
     } else if (cls === CLASS_LDX) {
       hz[d] = (op & MODE_MASK) === MODE_MEM && (op & SIZE_MASK) !== SIZE_DW ? 1 : 0;
     } else if (cls === CLASS_LD) {
-      if (op === LDDW) hz[d] = this.#m.imm2[pc] === 0 ? 1 : 0;
-      else hz[0] = 1;
+      if (op === LDDW) {
+        const folded = !this.#portable || this.#m.src[pc] === LDDW_SRC_IMM64;
+        hz[d] = folded && this.#m.imm2[pc] === 0 ? 1 : 0;
+      } else hz[0] = 1;
     } else if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) {
       if ((k & ATOMIC_FETCH) !== 0) hz[s] = 0;
       if (k === ATOMIC_CMPXCHG) hz[0] = 0;

@@ -7,52 +7,37 @@
  *
  * @module
  */
-import { BpfError } from "./bpf_error.ts";
-import { accessBytes, EBPF } from "./opcodes.ts";
 import { atomicOp, callHelper, legacyLoad, type Machine, memoryFault } from "./_machine.ts";
-import { arsh64, HI, lsh64, mul64, rsh64, sdiv64, smod64, toBig, udiv64, umod64 } from "./_u64.ts";
+import {
+  arsh64,
+  bswap32,
+  HI,
+  lsh64,
+  mul64,
+  rsh64,
+  sdiv64,
+  smod64,
+  udiv64,
+  umod64,
+} from "./_u64.ts";
+import { KERNEL } from "./_kernel.ts";
+import { lookupMaps, MAP_HANDLE_HI } from "./_map_helpers.ts";
+import { EBPF } from "./opcodes.ts";
 
-const { LDXW, LDXH, LDXB, LDXDW, LDXSW, LDXSH } = EBPF;
+const { LDDW, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX } = EBPF;
 
 /** A load outside the hinted region: fully checked; returns the low half, high in `HI[0]`. */
-function slowLoad(m: Machine, pc: number, op: number, lo: number, hi: number, off: number): number {
-  const size = accessBytes(op);
-  const o = (lo >>> 0) + off;
-  const g = hi;
-  const lens = m.memory.lengths;
-  if (g <= 0 || g >= lens.length || o < 0 || o + size > lens[g]) {
-    throw memoryFault(pc, "read", size, lo, hi, off);
-  }
-  const v = m.memory.views[g];
-  let r: number;
-  switch (op) {
-    case LDXW:
-      HI[0] = 0;
-      return v.getInt32(o, true);
-    case LDXH:
-      HI[0] = 0;
-      return v.getUint16(o, true);
-    case LDXB:
-      HI[0] = 0;
-      return v.getUint8(o);
-    case LDXDW:
-      HI[0] = v.getInt32(o + 4, true);
-      return v.getInt32(o, true);
-    case LDXSW:
-      r = v.getInt32(o, true);
-      break;
-    case LDXSH:
-      r = v.getInt16(o, true);
-      break;
-    default: // LDXSB
-      r = v.getInt8(o);
-  }
-  HI[0] = r >> 31;
-  return r;
-}
+export const slowLoad: (
+  m: Machine,
+  pc: number,
+  op: number,
+  lo: number,
+  hi: number,
+  off: number,
+) => number = KERNEL.slowLoad;
 
 /** A store outside the hinted region: fully checked, including read-only regions. */
-function slowStore(
+export const slowStore: (
   m: Machine,
   pc: number,
   op: number,
@@ -61,33 +46,60 @@ function slowStore(
   off: number,
   vl: number,
   vh: number,
-): void {
-  const size = accessBytes(op);
-  const o = (lo >>> 0) + off;
-  const g = hi;
-  const mem = m.memory;
-  if (
-    g <= 0 || g >= mem.lengths.length || o < 0 || o + size > mem.lengths[g] || mem.writable[g] === 0
-  ) {
-    throw memoryFault(pc, "write", size, lo, hi, off);
-  }
-  const v = mem.views[g];
-  if (size === 4) v.setInt32(o, vl, true);
-  else if (size === 2) v.setInt16(o, vl, true);
-  else if (size === 1) v.setInt8(o, vl);
-  else {
-    v.setInt32(o, vl, true);
-    v.setInt32(o + 4, vh, true);
-  }
+) => void = KERNEL.slowStore;
+
+/** `call %rN` with the register's halves: 1 when the helper asked the program to stop. */
+export const callx: (m: Machine, lo: number, hi: number, pc: number) => number = KERNEL.callx;
+
+/** An array map whose lookups the generated code does itself. */
+export interface InlineMap {
+  /** The map's fd (what its handle's low half is). */
+  fd: number;
+  /** The region of element 0; element i's is `base + i`. */
+  base: number;
+  /** Elements whose regions are numbered in a row. */
+  n: number;
+  /** Value size. */
+  size: number;
+  /** The values (element i at `i * size`). */
+  view: DataView;
 }
 
-/** `call %rN`: calls the helper whose id is in register `reg`. */
-function callx(m: Machine, reg: number, pc: number): number {
-  const lo = m.lo[reg], hi = m.hi[reg];
-  if (hi !== 0 || lo < 0) {
-    throw new BpfError("helper", `Unknown helper 0x${toBig(lo, hi).toString(16)}`, { pc });
+/**
+ * The array maps whose lookups the generated code may inline, by the slot of the `lddw` that
+ * loads their handle: helper 1 must be the VM's `map_lookup_elem` and the map's values must
+ * have regions numbered in a row (the VM's `lddw` resolver numbers them).
+ */
+export function inlineMaps(m: Machine): Record<number, InlineMap> {
+  const out: Record<number, InlineMap> = {};
+  const maps = lookupMaps(m.helpers);
+  if (maps === undefined) return out;
+  for (let p = 0; p < m.slots; p++) {
+    if (m.opc[p] !== LDDW) continue;
+    const src = m.src[p];
+    if (src === LDDW_SRC_MAP_BY_FD || src === LDDW_SRC_MAP_BY_IDX) {
+      const fd = m.imm[p];
+      const map = m.imm2[p] === MAP_HANDLE_HI ? maps[fd] : undefined;
+      if (map !== undefined && map.type === "array") {
+        const n = map.maxEntries, size = map.valueSize;
+        const chunk = map.valueChunk(0);
+        const base = m.memory.regionOf(map.valueView(0));
+        let ok = base > 0 && chunk.length >= n * size;
+        for (let i = 1; ok && i < n; i++) ok = m.memory.regionOf(map.valueView(i)) === base + i;
+        if (ok) {
+          out[p] = {
+            fd,
+            base,
+            n,
+            size,
+            view: new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+          };
+        }
+      }
+    }
+    p++;
   }
-  return callHelper(m, lo, pc);
+  return out;
 }
 
 /**
@@ -99,6 +111,7 @@ function callx(m: Machine, reg: number, pc: number): number {
  */
 export function jitRuntime(m: Machine, chunkOf: Int32Array): Record<string, unknown> {
   return {
+    IM: inlineMaps(m),
     m,
     HI,
     mul64,
@@ -109,8 +122,7 @@ export function jitRuntime(m: Machine, chunkOf: Int32Array): Record<string, unkn
     lsh64,
     rsh64,
     arsh64,
-    bswap32: (x: number) =>
-      ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24),
+    bswap32,
     memoryFault,
     atomicOp,
     legacyLoad,
@@ -119,12 +131,9 @@ export function jitRuntime(m: Machine, chunkOf: Int32Array): Record<string, unkn
     slowLoad,
     slowStore,
     chunkOf,
-    budget: (pc: number) =>
-      new BpfError("budget", `Instruction budget of ${m.budget} exhausted`, { pc }),
-    callDepth: (pc: number) =>
-      new BpfError("call-depth", `Call depth exceeds ${m.maxCallDepth}`, { pc }),
-    stackOut: (pc: number) => new BpfError("call-depth", `Stack exhausted by a local call`, { pc }),
-    fellOff: (pc: number) =>
-      new BpfError("jump", "Execution fell off the end of the program", { pc }),
+    budget: (pc: number) => KERNEL.budgetFault(pc, m.budget),
+    callDepth: (pc: number) => KERNEL.callDepthFault(pc, m.maxCallDepth),
+    stackOut: KERNEL.stackFault,
+    fellOff: KERNEL.fellOffFault,
   };
 }

@@ -12,34 +12,11 @@ import { type BpfProgram, checkInstruction } from "./instruction.ts";
 import { BpfMemory, MEM_REGION, STACK_REGION } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfRunOptions } from "./runner.ts";
-import { fromBig, HI, toBig } from "./_u64.ts";
+import { fromBig, HI } from "./_u64.ts";
+import { type BpfKernel, KERNEL } from "./_kernel.ts";
 
-const {
-  CLASS_MASK,
-  CLASS_JMP,
-  CLASS_JMP32,
-  SIZE_MASK,
-  SIZE_W,
-  SIZE_H,
-  SIZE_DW,
-  MODE_MASK,
-  MODE_IND,
-  ATOMIC_ADD,
-  ATOMIC_OR,
-  ATOMIC_AND,
-  ATOMIC_XOR,
-  ATOMIC_FETCH,
-  ATOMIC_XCHG,
-  ATOMIC_CMPXCHG,
-  LDDW,
-  LDDW_SRC_IMM64,
-  CALL_SRC_LOCAL,
-  CALL_SRC_BTF,
-  JA32,
-  CALL,
-  CALLX,
-  EXIT,
-} = EBPF;
+const { CLASS_MASK, CLASS_JMP, CLASS_JMP32, LDDW, LDDW_SRC_IMM64 } = EBPF;
+const { CALL_SRC_LOCAL, CALL_SRC_BTF, JA32, CALL, CALLX, EXIT } = EBPF;
 
 /**
  * The layout of one saved call frame in {@linkcode Machine.frames}: `FRAME_WORDS` int32 words per
@@ -201,163 +178,14 @@ export class Machine {
   }
 }
 
+/** Builds the error for a memory access outside its region (`memory`). */
+export const memoryFault: BpfKernel["memoryFault"] = KERNEL.memoryFault;
+/** Calls helper `id` with r1–r5 from the register file; r0 gets the result; 1 when it stopped. */
+export const callHelper: (m: Machine, id: number, pc: number) => number = KERNEL.callHelper;
+/** Executes the atomic instruction at `pc` on the register file. */
+export const atomicOp: (m: Machine, pc: number) => void = KERNEL.atomicOp;
 /**
- * Builds the error for a memory access outside its region.
- *
- * @param pc The slot.
- * @param kind "read" or "write".
- * @param size Access size.
- * @param lo Address low half (before the offset).
- * @param hi Address high half.
- * @param off The instruction's offset.
- * @returns The error.
+ * Executes a legacy packet load (`LD|ABS`/`LD|IND`): r0 = the big-endian value at `imm` (+ src
+ * register) in the run's memory; 1 when out of bounds (the program then ends with r0 = 0).
  */
-export function memoryFault(
-  pc: number,
-  kind: string,
-  size: number,
-  lo: number,
-  hi: number,
-  off: number,
-): BpfError {
-  const addr = BigInt.asUintN(64, toBig(lo, hi) + BigInt(off));
-  return new BpfError(
-    "memory",
-    `Out-of-bounds ${kind} of ${size} bytes at 0x${addr.toString(16)}`,
-    { pc },
-  );
-}
-
-/**
- * Calls helper `id` with r1–r5 from the register file; r0 gets the result.
- *
- * @param m The machine (its `lo`/`hi` must hold the current registers).
- * @param id The helper id.
- * @param pc The slot (for errors).
- * @returns 1 when the helper asked the program to stop, else 0.
- */
-export function callHelper(m: Machine, id: number, pc: number): number {
-  const fn = m.helpers.get(id);
-  if (fn === undefined) {
-    throw new BpfError("helper", `Unknown helper ${id}`, { pc });
-  }
-  const L = m.lo, H = m.hi;
-  let r: bigint;
-  try {
-    r = fn(
-      toBig(L[1], H[1]),
-      toBig(L[2], H[2]),
-      toBig(L[3], H[3]),
-      toBig(L[4], H[4]),
-      toBig(L[5], H[5]),
-      m.ctx,
-    );
-  } catch (e) {
-    if (e instanceof BpfError) {
-      if (e.pc >= 0) throw e;
-      throw new BpfError(e.code, e.message, { pc });
-    }
-    throw new BpfError("helper", `Helper ${id} failed: ${(e as Error)?.message ?? e}`, { pc });
-  }
-  L[0] = fromBig(typeof r === "bigint" ? r : BigInt(r));
-  H[0] = HI[0];
-  if (m.stopRequested) {
-    m.stopRequested = false;
-    return 1;
-  }
-  return 0;
-}
-
-/**
- * Executes the atomic instruction at `pc` on the register file.
- *
- * @param m The machine.
- * @param pc The slot.
- * @returns Nothing; registers and memory are updated.
- */
-export function atomicOp(m: Machine, pc: number): void {
-  const L = m.lo, H = m.hi, mem = m.memory;
-  const d = m.dst[pc], s = m.src[pc], off = m.off[pc], op = m.imm[pc];
-  const wide = (m.opc[pc] & SIZE_MASK) === SIZE_DW;
-  const size = wide ? 8 : 4;
-  const o = (L[d] >>> 0) + off;
-  const g = H[d];
-  if (g <= 0 || g >= mem.lengths.length || o < 0 || o + size > mem.lengths[g]) {
-    throw memoryFault(pc, "atomic access", size, L[d], H[d], off);
-  }
-  if (mem.writable[g] === 0) {
-    throw memoryFault(pc, "atomic write to read-only memory", size, L[d], H[d], off);
-  }
-  const v = mem.views[g];
-  const oldLo = v.getInt32(o, true);
-  const oldHi = wide ? v.getInt32(o + 4, true) : 0;
-  const sLo = L[s], sHi = wide ? H[s] : 0;
-  let nLo = oldLo, nHi = oldHi;
-  switch (op & ~ATOMIC_FETCH) {
-    case ATOMIC_ADD: {
-      nLo = (oldLo + sLo) | 0;
-      const carry = (oldLo >>> 0) + (sLo >>> 0) > 0xffffffff ? 1 : 0;
-      nHi = (oldHi + sHi + carry) | 0;
-      break;
-    }
-    case ATOMIC_OR:
-      nLo = oldLo | sLo;
-      nHi = oldHi | sHi;
-      break;
-    case ATOMIC_AND:
-      nLo = oldLo & sLo;
-      nHi = oldHi & sHi;
-      break;
-    case ATOMIC_XOR:
-      nLo = oldLo ^ sLo;
-      nHi = oldHi ^ sHi;
-      break;
-    case ATOMIC_XCHG & ~ATOMIC_FETCH:
-      nLo = sLo;
-      nHi = sHi;
-      break;
-    case ATOMIC_CMPXCHG & ~ATOMIC_FETCH: { // compare with r0
-      const eq = wide ? (L[0] === oldLo && H[0] === oldHi) : L[0] === oldLo;
-      if (eq) {
-        nLo = sLo;
-        nHi = sHi;
-      }
-      L[0] = oldLo;
-      H[0] = oldHi;
-      break;
-    }
-  }
-  v.setInt32(o, nLo, true);
-  if (wide) v.setInt32(o + 4, nHi, true);
-  if ((op & ATOMIC_FETCH) !== 0 && op !== ATOMIC_CMPXCHG) {
-    L[s] = oldLo;
-    H[s] = oldHi;
-  }
-}
-
-/**
- * Executes a legacy packet load (`LD|ABS`/`LD|IND`): r0 = the big-endian value at `imm`
- * (+ src register) in the run's memory.
- *
- * @param m The machine.
- * @param pc The slot.
- * @returns 1 when the load is out of bounds (the program then ends with r0 = 0), else 0.
- */
-export function legacyLoad(m: Machine, pc: number): number {
-  const op = m.opc[pc];
-  const size = op & SIZE_MASK;
-  const n = size === SIZE_W ? 4 : size === SIZE_H ? 2 : 1;
-  let o = m.imm[pc];
-  if ((op & MODE_MASK) === MODE_IND) o += m.lo[m.src[pc]];
-  const len = m.memory.lengths[MEM_REGION];
-  const L = m.lo, H = m.hi;
-  if (o < 0 || o + n > len) {
-    L[0] = 0;
-    H[0] = 0;
-    return 1;
-  }
-  const v = m.memory.views[MEM_REGION];
-  L[0] = n === 4 ? v.getInt32(o, false) : n === 2 ? v.getUint16(o, false) : v.getUint8(o);
-  H[0] = 0;
-  return 0;
-}
+export const legacyLoad: (m: Machine, pc: number) => number = KERNEL.legacyLoad;

@@ -1,9 +1,10 @@
 /**
  * The verifier's helper and map checks: `lddw` map references (by fd or index, and map value
- * addresses of array maps), and helper calls — known helpers only; the map helpers
- * (`map_lookup_elem`, `map_update_elem`, `map_delete_elem`) get Linux's argument types (a map
- * pointer, pointers to a key and a value of the map's sizes) and lookup returns a map value that
- * may be null until checked. A call clobbers R1–R5.
+ * addresses of array maps), and helper calls, checked against the helper's prototype
+ * (`HelperPrototype`, as Linux's `bpf_func_proto`): argument types (numbers, maps, pointers to
+ * keys, values and memory of a declared or argument-given size, read or written), what it
+ * writes (forgotten in the stack), and what it returns (a number, or a map value that may be
+ * null until checked). A call clobbers R1–R5.
  *
  * @module
  */
@@ -12,17 +13,20 @@ import { EBPF } from "./opcodes.ts";
 import {
   constant,
   ptr,
+  PTR_CTX,
   PTR_MAP,
   PTR_MAP_VALUE,
   PTR_MAP_VALUE_OR_NULL,
+  PTR_PACKET,
+  PTR_STACK,
   type Reg,
-  SCALAR,
   TYPE_NAME,
   UNINIT,
   UNKNOWN,
 } from "./_verify_values.ts";
 import type { State } from "./_verify_state.ts";
-import { checkAccess } from "./_verify_memory.ts";
+import { clobberStack } from "./_verify_stack.ts";
+import { helperAccess } from "./_verify_memory.ts";
 import type { Walker } from "./_verify_walk.ts";
 
 const { LDDW_SRC_IMM64, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
@@ -73,8 +77,14 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   }
 }
 
+/** The largest byte count a helper's size argument may have. */
+const MAX_SIZE = 1n << 29n;
+
 /**
- * Checks a helper call's arguments, sets its result in R0 and clobbers R1–R5.
+ * Checks a helper call's arguments against its prototype, applies what it writes, sets its
+ * result in R0 and clobbers R1–R5. A helper without a prototype may get anything, may write
+ * every byte of the stack of every frame (so no value spilled there survives), and returns an
+ * unknown number.
  *
  * @param w The walk.
  * @param i The instruction index.
@@ -85,19 +95,75 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
 export function helperCall(w: Walker, i: number, id: number, st: State): number {
   const f = st.frames[st.frames.length - 1];
   const r = f.regs;
-  const name = w.ctx.helpers?.name(id) ?? "";
+  const proto = w.ctx.helpers?.prototype(id);
   let ret: Reg = UNKNOWN;
-  if (name === "map_lookup_elem" || name === "map_update_elem" || name === "map_delete_elem") {
-    const m = w.read(i, r, 1);
-    if (m.t !== PTR_MAP) throw w.ctx.err(i, `R1 type=${TYPE_NAME[m.t]} expected=map_ptr`);
-    const map = w.ctx.maps[m.map];
-    argMem(w, i, st, 2, map.keySize);
-    if (name === "map_update_elem") {
-      argMem(w, i, st, 3, map.valueSize);
-      w.readScalar(i, r, 4);
+  if (proto === undefined) {
+    for (const frame of st.frames) clobberStack(st, frame.stack);
+  } else {
+    let map = -1;
+    const args = proto.args;
+    for (let j = 0; j < args.length; j++) {
+      const k = j + 1;
+      const a = args[j];
+      if (typeof a === "object") {
+        pointerArg(w, i, r, k);
+        let lo = a.size ?? 0, hi = a.size ?? 0;
+        if (a.size === undefined) {
+          const n = w.readScalar(i, r, k + 1);
+          if (n.umax > MAX_SIZE) {
+            throw w.ctx.err(
+              i,
+              `R${k + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`,
+            );
+          }
+          if (n.umin === 0n && args[j + 1] === "size") {
+            throw w.ctx.err(i, `R${k + 1} invalid zero-sized read: u64=[0,${n.umax}]`);
+          }
+          lo = Number(n.umin);
+          hi = Number(n.umax);
+        }
+        helperAccess(w, i, st, k, lo, hi, a.mem !== "write", a.mem !== "read");
+        continue;
+      }
+      switch (a) {
+        case "anything":
+          w.read(i, r, k);
+          break;
+        case "scalar":
+        case "size":
+        case "size-or-zero":
+          w.readScalar(i, r, k);
+          break;
+        case "map": {
+          const m = w.read(i, r, k);
+          if (m.t !== PTR_MAP) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[m.t]} expected=map_ptr`);
+          map = m.map;
+          break;
+        }
+        case "map-key":
+        case "map-value": {
+          pointerArg(w, i, r, k);
+          const m = w.ctx.maps[map];
+          const size = a === "map-key" ? m.keySize : m.valueSize;
+          helperAccess(w, i, st, k, size, size, true, false);
+          break;
+        }
+        case "ctx": {
+          const c = w.read(i, r, k);
+          if (c.t !== PTR_CTX) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[c.t]} expected=ctx`);
+          if (c.off !== 0 || c.vmin !== 0 || c.vmax !== 0) {
+            throw w.ctx.err(i, `dereference of modified ctx ptr R${k} off=${c.off} disallowed`);
+          }
+          break;
+        }
+        case "string":
+          pointerArg(w, i, r, k);
+          helperAccess(w, i, st, k, 1, 1, true, false);
+          break;
+      }
     }
-    if (name === "map_lookup_elem") {
-      ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, m.map, st.nextId++);
+    if (proto.returns === "map-value-or-null") {
+      ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
     }
   }
   r[0] = ret;
@@ -105,10 +171,10 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   return i + 1;
 }
 
-/** A helper argument pointing to `size` readable bytes. */
-function argMem(w: Walker, i: number, st: State, k: number, size: number): void {
-  const r = st.frames[st.frames.length - 1].regs;
+/** A helper argument that must point to memory (the stack, the packet, the context, a map value). */
+function pointerArg(w: Walker, i: number, r: Reg[], k: number): void {
   const p = w.read(i, r, k);
-  if (p.t === SCALAR) throw w.ctx.err(i, `R${k} type=scalar expected=fp, pkt, map_value`);
-  checkAccess(w, i, st, k, 0, size, "read", null);
+  if (p.t !== PTR_STACK && p.t !== PTR_PACKET && p.t !== PTR_CTX && p.t !== PTR_MAP_VALUE) {
+    throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=fp, pkt, map_value`);
+  }
 }

@@ -1,17 +1,12 @@
 /**
- * The verifier's abstract register values: not initialised, a scalar with an unsigned range
- * (exact when known), or a typed pointer (context, packet, stack, map value, maybe-null map
- * value, map); and the arithmetic on them — constants folded exactly, ranges widened soundly,
- * conditional jumps decided or their ranges narrowed.
+ * The verifier's abstract register values: not initialised, a scalar, or a typed pointer
+ * (context, packet, stack, map value, maybe-null map value, map). A scalar is known by two
+ * ranges that hold at once, as in the Linux verifier: an unsigned and a signed 64-bit range
+ * (equal bounds: a known value). Also here: how registers are compared when states are pruned
+ * (exactly, or one included in the other) and hashed.
  *
  * @module
  */
-import type { BpfInstruction } from "./instruction.ts";
-import { EBPF } from "./opcodes.ts";
-
-const { SRC_X, ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } = EBPF;
-const { ALU_MOD, ALU_XOR, ALU_ARSH, JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE } = EBPF;
-const { JMP_JSGT, JMP_JSGE, JMP_JLT, JMP_JLE, JMP_JSLT, JMP_JSLE } = EBPF;
 
 /** Register types: what an abstract register holds. */
 export const NOT_INIT = 0,
@@ -34,59 +29,6 @@ export const TYPE_NAME: readonly string[] = [
   "map_ptr",
 ];
 
-/** 2^64 - 1, 2^32 - 1 and 2^63 as bigints. */
-export const U64 = (1n << 64n) - 1n;
-export const U32 = 0xffffffffn;
-export const S64_MIN = 1n << 63n;
-
-/** An abstract register value; treated as immutable. */
-export interface Reg {
-  readonly t: number;
-  /** Scalars: unsigned range. */
-  readonly umin: bigint;
-  readonly umax: bigint;
-  /** Pointers: constant offset and variable offset range. */
-  readonly off: number;
-  readonly vmin: number;
-  readonly vmax: number;
-  /** Map pointers and map values: the map's index in `options.maps`. */
-  readonly map: number;
-  /** Stack pointers: the frame; maybe-null map values: the lookup's id. */
-  readonly id: number;
-}
-
-/** A register not written yet. */
-export const UNINIT: Reg = Object.freeze({
-  t: NOT_INIT,
-  umin: 0n,
-  umax: 0n,
-  off: 0,
-  vmin: 0,
-  vmax: 0,
-  map: -1,
-  id: 0,
-});
-/** A scalar about which nothing is known. */
-export const UNKNOWN: Reg = scalar(0n, U64);
-
-/** A scalar in an unsigned range. */
-export function scalar(umin: bigint, umax: bigint): Reg {
-  return { t: SCALAR, umin, umax, off: 0, vmin: 0, vmax: 0, map: -1, id: 0 };
-}
-/** A known scalar (taken modulo 2^64). */
-export function constant(v: bigint): Reg {
-  const u = v & U64;
-  return scalar(u, u);
-}
-/** A pointer of a type, with a constant offset, a map index and an id. */
-export function ptr(t: number, off: number, map: number, id: number): Reg {
-  return { t, umin: 0n, umax: 0n, off, vmin: 0, vmax: 0, map, id };
-}
-/** Whether a register is a known scalar. */
-export function isConst(r: Reg): boolean {
-  return r.t === SCALAR && r.umin === r.umax;
-}
-
 /** Mnemonics of the arithmetic operations by `op >> 4`, for messages. */
 export const ALU_NAME: readonly string[] = [
   "add",
@@ -105,256 +47,279 @@ export const ALU_NAME: readonly string[] = [
   "end",
 ];
 
-/** A value truncated to 64 or 32 bits. */
-export function trunc(v: bigint, is64: boolean): bigint {
-  return is64 ? v & U64 : v & U32;
+/** 2^64 - 1, 2^32 - 1, 2^64, and the signed 64-bit limits, as bigints. */
+export const U64 = (1n << 64n) - 1n;
+export const U32 = 0xffffffffn;
+export const M64 = 1n << 64n;
+export const S64_MIN = -(1n << 63n);
+export const S64_MAX = (1n << 63n) - 1n;
+
+/** An abstract register value; treated as immutable (states share them). */
+export interface Reg {
+  readonly t: number;
+  /** Scalars: the unsigned range. */
+  readonly umin: bigint;
+  readonly umax: bigint;
+  /** Scalars: the signed range (both ranges hold). */
+  readonly smin: bigint;
+  readonly smax: bigint;
+  /** Pointers: constant offset and variable offset range. */
+  readonly off: number;
+  readonly vmin: number;
+  readonly vmax: number;
+  /** Map pointers and map values: the map's index in `options.maps`. */
+  readonly map: number;
+  /** Stack pointers: the frame; maybe-null map values: the lookup's id. */
+  readonly id: number;
 }
 
-/** A 64-bit value as signed. */
-export function toSigned(v: bigint): bigint {
-  return v >= S64_MIN ? v - (1n << 64n) : v;
+/** A register not written yet. */
+export const UNINIT: Reg = Object.freeze({
+  t: NOT_INIT,
+  umin: 0n,
+  umax: 0n,
+  smin: 0n,
+  smax: 0n,
+  off: 0,
+  vmin: 0,
+  vmax: 0,
+  map: -1,
+  id: 0,
+});
+
+function make(umin: bigint, umax: bigint, smin: bigint, smax: bigint): Reg {
+  return { t: SCALAR, umin, umax, smin, smax, off: 0, vmin: 0, vmax: 0, map: -1, id: 0 };
 }
 
-function signed(v: bigint, bits: bigint): bigint {
-  const m = (1n << bits) - 1n;
-  v &= m;
-  return v >= 1n << (bits - 1n) ? v - (1n << bits) : v;
+/** A scalar about which nothing is known. */
+export const UNKNOWN: Reg = Object.freeze(make(0n, U64, S64_MIN, S64_MAX));
+
+/** A known scalar (taken modulo 2^64). */
+export function constant(v: bigint): Reg {
+  const u = v >= 0n && v <= U64 ? v : BigInt.asUintN(64, v);
+  const s = u > S64_MAX ? u - M64 : u;
+  return make(u, u, s, s);
 }
 
-/** The result of `mov`/`movsx` of a scalar. */
-export function movScalar(src: Reg, offset: number, is64: boolean): Reg {
-  if (offset === 0) {
-    if (is64) return src;
-    return isConst(src) ? constant(src.umin & U32) : src.umax <= U32 ? src : scalar(0n, U32);
+/**
+ * A scalar in both an unsigned and a signed range, each tightened by the other (the values in
+ * both at once); `null` when no value is in both.
+ */
+export function scalarOf(umin: bigint, umax: bigint, smin: bigint, smax: bigint): Reg | null {
+  if (umin > umax || smin > smax) return null;
+  if (umin === umax) {
+    const s = umin > S64_MAX ? umin - M64 : umin;
+    return s < smin || s > smax ? null : make(umin, umax, s, s);
   }
-  if (!isConst(src)) return scalar(0n, is64 ? U64 : U32);
-  const v = signed(src.umin, BigInt(offset));
-  return constant(trunc(v, is64));
-}
-
-/** A byte swap (or truncation) of a known value. */
-export function bswap(v: bigint, width: number, swap: boolean): bigint {
-  const bytes = width / 8;
-  const masked = v & ((1n << BigInt(width)) - 1n);
-  if (!swap) return masked;
-  let out = 0n;
-  for (let b = 0; b < bytes; b++) out = (out << 8n) | ((masked >> BigInt(b * 8)) & 0xffn);
-  return out;
-}
-
-/** The result of an arithmetic operation on two scalars: exact on constants, else a range. */
-export function scalarAlu(op: number, offset: number, a: Reg, b: Reg, is64: boolean): Reg {
-  const bits = is64 ? 64n : 32n;
-  const mask = is64 ? U64 : U32;
-  const full = scalar(0n, mask);
-  if (isConst(a) && isConst(b)) {
-    const x = a.umin & mask, y = b.umin & mask;
-    let v: bigint;
-    switch (op) {
-      case ALU_ADD:
-        v = x + y;
-        break;
-      case ALU_SUB:
-        v = x - y;
-        break;
-      case ALU_MUL:
-        v = x * y;
-        break;
-      case ALU_DIV:
-        if (y === 0n) v = 0n;
-        else if (offset === 1) v = signed(x, bits) / signed(y, bits);
-        else v = x / y;
-        break;
-      case ALU_MOD:
-        if (y === 0n) v = x;
-        else if (offset === 1) v = signed(x, bits) % signed(y, bits);
-        else v = x % y;
-        break;
-      case ALU_OR:
-        v = x | y;
-        break;
-      case ALU_AND:
-        v = x & y;
-        break;
-      case ALU_XOR:
-        v = x ^ y;
-        break;
-      case ALU_LSH:
-        v = x << (y & (bits - 1n));
-        break;
-      case ALU_RSH:
-        v = x >> (y & (bits - 1n));
-        break;
-      case ALU_ARSH:
-        v = signed(x, bits) >> (y & (bits - 1n));
-        break;
-      default:
-        return full;
-    }
-    return constant(v & mask);
+  // The signed range as one or two unsigned pieces, each intersected with the unsigned range.
+  let aLo = 1n, aHi = 0n, bLo = 1n, bHi = 0n; // piece a: non-negative values, b: negative ones
+  if (smax >= 0n) {
+    aLo = smin > 0n ? smin : 0n;
+    aHi = smax;
+    if (aLo < umin) aLo = umin;
+    if (aHi > umax) aHi = umax;
   }
-  // Ranges.
-  const amin = is64 || a.umax <= U32 ? a.umin : 0n, amax = is64 || a.umax <= U32 ? a.umax : U32;
-  const bmin = is64 || b.umax <= U32 ? b.umin : 0n, bmax = is64 || b.umax <= U32 ? b.umax : U32;
-  switch (op) {
-    case ALU_ADD:
-      return amax + bmax <= mask ? scalar(amin + bmin, amax + bmax) : full;
-    case ALU_SUB:
-      return amin >= bmax ? scalar(amin - bmax, amax - bmin) : full;
-    case ALU_MUL:
-      return amax * bmax <= mask ? scalar(amin * bmin, amax * bmax) : full;
-    case ALU_DIV:
-      if (offset === 0) return scalar(0n, amax);
-      return full;
-    case ALU_MOD:
-      if (offset === 0 && bmin > 0n) return scalar(0n, bmax - 1n < amax ? bmax - 1n : amax);
-      if (offset === 0) return scalar(0n, amax);
-      return full;
-    case ALU_AND:
-      return scalar(0n, amax < bmax ? amax : bmax);
-    case ALU_OR:
-    case ALU_XOR: {
-      let top = 1n;
-      const m = amax > bmax ? amax : bmax;
-      while (top <= m) top <<= 1n;
-      return scalar(0n, top - 1n);
+  if (smin < 0n) {
+    bLo = smin + M64;
+    bHi = (smax < 0n ? smax : -1n) + M64;
+    if (bLo < umin) bLo = umin;
+    if (bHi > umax) bHi = umax;
+  }
+  const hasA = aLo <= aHi, hasB = bLo <= bHi;
+  if (!hasA && !hasB) return null;
+  if (hasA && hasB) return make(aLo, bHi, bLo - M64, aHi);
+  return hasA ? make(aLo, aHi, aLo, aHi) : make(bLo, bHi, bLo - M64, bHi - M64);
+}
+
+/** A scalar in an unsigned range. */
+export function scalar(umin: bigint, umax: bigint): Reg {
+  return scalarOf(umin, umax, S64_MIN, S64_MAX)!;
+}
+
+/** A pointer of a type, with a constant offset, a map index and an id. */
+export function ptr(t: number, off: number, map: number, id: number): Reg {
+  return { t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin: 0, vmax: 0, map, id };
+}
+
+/** A pointer with another constant offset or variable offset range. */
+export function movedPtr(p: Reg, off: number, vmin: number, vmax: number): Reg {
+  return { t: p.t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin, vmax, map: p.map, id: p.id };
+}
+
+/** A maybe-null map value after its null check: a map value. */
+export function nonNull(p: Reg): Reg {
+  return {
+    t: PTR_MAP_VALUE,
+    umin: 0n,
+    umax: 0n,
+    smin: 0n,
+    smax: 0n,
+    off: p.off,
+    vmin: p.vmin,
+    vmax: p.vmax,
+    map: p.map,
+    id: 0,
+  };
+}
+
+/** Whether a register is a known scalar. */
+export function isConst(r: Reg): boolean {
+  return r.t === SCALAR && r.umin === r.umax;
+}
+
+/** Whether a scalar says nothing (every 64-bit value possible). */
+export function isUnknown(r: Reg): boolean {
+  return r.t === SCALAR && r.umin === 0n && r.umax === U64 && r.smin === S64_MIN &&
+    r.smax === S64_MAX;
+}
+
+/**
+ * The low `bits` bits of a scalar as an unsigned range `[lo, hi]`, or `null` when they can be
+ * anything (the value's ranges wrap around a multiple of 2^bits).
+ */
+export function lowBits(r: Reg, bits: number): [bigint, bigint] | null {
+  if (bits === 64) return [r.umin, r.umax];
+  const span = 1n << BigInt(bits);
+  const fromU = truncRange(r.umin, r.umax, span);
+  const fromS = truncRange(r.smin, r.smax, span);
+  if (fromU === null) return fromS;
+  if (fromS === null) return fromU;
+  const lo = fromU[0] > fromS[0] ? fromU[0] : fromS[0];
+  const hi = fromU[1] < fromS[1] ? fromU[1] : fromS[1];
+  return lo <= hi ? [lo, hi] : fromU; // disjoint cannot happen for a sound value; stay safe
+}
+
+function truncRange(lo: bigint, hi: bigint, span: bigint): [bigint, bigint] | null {
+  if (hi - lo >= span) return null;
+  const mask = span - 1n;
+  const a = lo & mask, b = hi & mask;
+  return a <= b ? [a, b] : null;
+}
+
+/** A scalar's low `bits` bits, zero-extended: a scalar in `[0, 2^bits)`. */
+export function truncated(r: Reg, bits: number): Reg {
+  if (bits === 64) return r;
+  const v = lowBits(r, bits);
+  return v === null ? scalar(0n, (1n << BigInt(bits)) - 1n) : scalar(v[0], v[1]);
+}
+
+/** Mixes a 32-bit hash with a number. */
+export function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+function bigHash(h: number, v: bigint): number {
+  // Through a double: exact below 2^53, rounded above (equal values still hash alike).
+  const d = Number(v);
+  return mix(h, (d | 0) ^ ((d / 4294967296) | 0));
+}
+
+/**
+ * A hash of a register as {@linkcode regsEqual} compares it (lookup ids left out: they are
+ * compared up to renaming).
+ *
+ * @param r The register.
+ * @param precise Whether a scalar's value counts (else only that it is a scalar).
+ * @returns The hash.
+ */
+export function regHash(r: Reg, precise: boolean): number {
+  let h = mix(0x1234567, r.t);
+  if (r.t === SCALAR) {
+    if (!precise) return h;
+    h = bigHash(h, r.umin);
+    if (r.umin === r.umax) return h;
+    return bigHash(bigHash(bigHash(h, r.umax), r.smin), r.smax);
+  }
+  if (r.t === NOT_INIT) return h;
+  h = mix(mix(mix(mix(h, r.off), r.vmin), r.vmax), r.map);
+  return r.t === PTR_STACK ? mix(h, r.id) : h;
+}
+
+/**
+ * Lookup ids of maybe-null map values in two states, matched one to one while the states are
+ * compared (the same lookup may have a different id on another path).
+ */
+export class IdMap {
+  #ab = new Map<number, number>();
+  #ba = new Map<number, number>();
+  #used = false;
+
+  /** Forgets every pair. */
+  reset(): void {
+    if (!this.#used) return;
+    this.#ab.clear();
+    this.#ba.clear();
+    this.#used = false;
+  }
+
+  /**
+   * Whether id `a` of the first state may stand for id `b` of the second (and records it).
+   *
+   * @param a The first state's id.
+   * @param b The second state's id.
+   * @returns Whether the pairing is consistent with the ones before.
+   */
+  pair(a: number, b: number): boolean {
+    this.#used = true;
+    const x = this.#ab.get(a), y = this.#ba.get(b);
+    if (x === undefined && y === undefined) {
+      this.#ab.set(a, b);
+      this.#ba.set(b, a);
+      return true;
     }
-    case ALU_LSH:
-      if (isConst(b)) {
-        const s = b.umin & (bits - 1n);
-        return amax << s <= mask ? scalar(amin << s, amax << s) : full;
+    return x === b && y === a;
+  }
+}
+
+/**
+ * Whether two registers are the same abstract value.
+ *
+ * @param a A register of the first state.
+ * @param b A register of the second state.
+ * @param precise Whether a scalar's value counts.
+ * @param ids The pairing of lookup ids.
+ * @returns Whether they are equal.
+ */
+export function regsEqual(a: Reg, b: Reg, precise: boolean, ids: IdMap): boolean {
+  if (a === b) return a.t !== PTR_MAP_VALUE_OR_NULL || ids.pair(a.id, b.id);
+  if (a.t !== b.t) return false;
+  switch (a.t) {
+    case NOT_INIT:
+      return true;
+    case SCALAR:
+      return !precise ||
+        (a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax);
+    default:
+      if (a.off !== b.off || a.vmin !== b.vmin || a.vmax !== b.vmax || a.map !== b.map) {
+        return false;
       }
-      return full;
-    case ALU_RSH:
-      if (isConst(b)) {
-        const s = b.umin & (bits - 1n);
-        return scalar(amin >> s, amax >> s);
-      }
-      return scalar(0n, amax);
-    default:
-      return full;
+      if (a.t === PTR_MAP_VALUE_OR_NULL) return ids.pair(a.id, b.id);
+      return a.id === b.id;
   }
 }
 
-/** Signed comparisons of values that are non-negative in the signed view are unsigned ones. */
-const SIGNED_AS_UNSIGNED: Readonly<Record<number, number>> = {
-  [JMP_JSGT]: JMP_JGT,
-  [JMP_JSGE]: JMP_JGE,
-  [JMP_JSLT]: JMP_JLT,
-  [JMP_JSLE]: JMP_JLE,
-};
-/** The opposite of an unsigned comparison (what holds when the jump is not taken). */
-const NEGATED: Readonly<Record<number, number>> = {
-  [JMP_JEQ]: JMP_JNE,
-  [JMP_JNE]: JMP_JEQ,
-  [JMP_JGT]: JMP_JLE,
-  [JMP_JLE]: JMP_JGT,
-  [JMP_JGE]: JMP_JLT,
-  [JMP_JLT]: JMP_JGE,
-};
-
-function asUnsigned(op: number, a: Reg, b: Reg, is64: boolean): number {
-  const u = SIGNED_AS_UNSIGNED[op];
-  if (u === undefined) return op;
-  const limit = is64 ? S64_MIN : 1n << 31n;
-  return a.umax < limit && b.umax < limit ? u : op;
-}
-
-/** Decides a conditional jump when the ranges allow it: true (taken), false, or null. */
-export function decide(op: number, a: Reg, b: Reg, is64: boolean): boolean | null {
-  if (a.t !== SCALAR || b.t !== SCALAR) return null;
-  if (!isConst(a) || !isConst(b)) {
-    // Ranges (unsigned, 64-bit, or 32-bit when both fit).
-    if (!is64 && (a.umax > U32 || b.umax > U32)) return null;
-    switch (asUnsigned(op, a, b, is64)) {
-      case JMP_JEQ:
-        return a.umax < b.umin || a.umin > b.umax ? false : null;
-      case JMP_JNE:
-        return a.umax < b.umin || a.umin > b.umax ? true : null;
-      case JMP_JGT:
-        return a.umin > b.umax ? true : a.umax <= b.umin ? false : null;
-      case JMP_JGE:
-        return a.umin >= b.umax ? true : a.umax < b.umin ? false : null;
-      case JMP_JLT:
-        return a.umax < b.umin ? true : a.umin >= b.umax ? false : null;
-      case JMP_JLE:
-        return a.umax <= b.umin ? true : a.umin > b.umax ? false : null;
-      default:
-        return null;
-    }
+/**
+ * Whether every concrete value register `cur` may hold is one `old` may hold, so that a walk
+ * from `old` that was found safe covers `cur` (Linux's `regsafe`).
+ *
+ * @param old The register of the explored state.
+ * @param cur The register of the new state.
+ * @param precise Whether a scalar's value counts.
+ * @param ids The pairing of lookup ids.
+ * @returns Whether `old` includes `cur`.
+ */
+export function regWithin(old: Reg, cur: Reg, precise: boolean, ids: IdMap): boolean {
+  if (old.t === NOT_INIT) return true; // the explored walk never read it
+  if (old === cur) return old.t !== PTR_MAP_VALUE_OR_NULL || ids.pair(old.id, cur.id);
+  if (old.t !== cur.t) return false;
+  if (old.t === SCALAR) {
+    return !precise ||
+      (cur.umin >= old.umin && cur.umax <= old.umax && cur.smin >= old.smin &&
+        cur.smax <= old.smax);
   }
-  const bits = is64 ? 64n : 32n;
-  const mask = is64 ? U64 : U32;
-  const x = a.umin & mask, y = b.umin & mask;
-  const sx = signed(x, bits), sy = signed(y, bits);
-  switch (op) {
-    case JMP_JEQ:
-      return x === y;
-    case JMP_JGT:
-      return x > y;
-    case JMP_JGE:
-      return x >= y;
-    case JMP_JSET:
-      return (x & y) !== 0n;
-    case JMP_JNE:
-      return x !== y;
-    case JMP_JSGT:
-      return sx > sy;
-    case JMP_JSGE:
-      return sx >= sy;
-    case JMP_JLT:
-      return x < y;
-    case JMP_JLE:
-      return x <= y;
-    case JMP_JSLT:
-      return sx < sy;
-    case JMP_JSLE:
-      return sx <= sy;
-    default:
-      return null;
-  }
-}
-
-/** Narrows the compared register's range on one side of an unsigned comparison. */
-export function refine(
-  r: Reg[],
-  x: BpfInstruction,
-  op: number,
-  is64: boolean,
-  taken: boolean,
-): void {
-  const a = r[x.dst];
-  const b = (x.opcode & SRC_X) ? r[x.src] : constant(BigInt(x.imm));
-  if (a.t !== SCALAR || b.t !== SCALAR || !isConst(b)) return;
-  if (!is64 && a.umax > U32) return;
-  const k = b.umin & (is64 ? U64 : U32);
-  let lo = a.umin, hi = a.umax;
-  op = asUnsigned(op, a, b, is64);
-  // Normalise to "taken" semantics.
-  let o = op;
-  if (!taken) {
-    o = NEGATED[op] ?? -1;
-  }
-  switch (o) {
-    case JMP_JEQ:
-      lo = k;
-      hi = k;
-      break;
-    case JMP_JGT:
-      if (k + 1n > lo) lo = k + 1n;
-      break;
-    case JMP_JGE:
-      if (k > lo) lo = k;
-      break;
-    case JMP_JLT:
-      if (k - 1n < hi) hi = k - 1n;
-      break;
-    case JMP_JLE:
-      if (k < hi) hi = k;
-      break;
-    default:
-      return;
-  }
-  if (lo > hi) return; // impossible side; keep the old range (the walk stays sound)
-  r[x.dst] = scalar(lo, hi);
+  if (old.off !== cur.off || old.map !== cur.map) return false;
+  if (cur.vmin < old.vmin || cur.vmax > old.vmax) return false;
+  if (old.t === PTR_MAP_VALUE_OR_NULL) return ids.pair(old.id, cur.id);
+  return old.id === cur.id;
 }

@@ -3,35 +3,39 @@
  * only after they are written (R0 at exit; a call clobbers R1–R5 and keeps R6–R9), R10 is
  * read-only, constant divisors are not zero, pointer arithmetic stays within what the Linux
  * verifier allows. Known scalars are folded exactly, so a loop with a constant bound is followed
- * to its end; a state that repeats on the same path is an infinite loop, a state seen before
- * (compared on live registers and precise scalars) is not walked again, and a walk longer than
- * the profile's verifier budget is rejected.
+ * to its end. At pruning points a state that an explored one includes stops its path, a state
+ * that repeats an open one at a loop head is an infinite loop (`_verify_prune.ts`). The walk is
+ * iterative (a work list of the other sides of branches) and bounded: by the profile's step
+ * budget, by wall-clock time and by the bytes of states it keeps, each ending in a `BpfError`
+ * with code `too-complex`.
  *
  * @module
  */
+import { BpfError } from "./bpf_error.ts";
 import type { BpfInstruction } from "./instruction.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { VerifyContext } from "./_verify_context.ts";
+import type { VerifyProgress } from "./verifier.ts";
 import type { ControlFlow } from "./_verify_cfg.ts";
-import { liveRegisters, preciseRegisters } from "./_verify_dataflow.ts";
+import { liveRegisters, precision, type StackPrecision } from "./_verify_dataflow.ts";
 import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
+import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
+import { type AllocMeter, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
   cloneState,
-  fingerprint,
+  EditTokens,
   type Frame,
   markNull,
-  newStack,
   type State,
-  type Work,
+  stateBytes,
 } from "./_verify_state.ts";
+import { decide, endScalar, movScalar, negScalar, refine, scalarAlu } from "./_verify_scalar.ts";
 import {
   ALU_NAME,
-  bswap,
   constant,
-  decide,
   isConst,
-  movScalar,
+  movedPtr,
   NOT_INIT,
   ptr,
   PTR_CTX,
@@ -39,13 +43,9 @@ import {
   PTR_MAP_VALUE_OR_NULL,
   PTR_PACKET,
   PTR_STACK,
-  refine,
   type Reg,
   SCALAR,
   scalar,
-  scalarAlu,
-  toSigned,
-  trunc,
   TYPE_NAME,
   U32,
   U64,
@@ -58,6 +58,39 @@ const { CLASS_ALU64, SRC_X, OP_MASK, MODE_MASK, MODE_IND, MODE_MEM, MODE_MEMSX }
 const { ALU_ADD, ALU_SUB, ALU_DIV, ALU_NEG, ALU_MOD, ALU_MOV, ALU_END } = EBPF;
 const { JMP_JA, JMP_JEQ, JMP_JNE, JMP_CALL, ATOMIC_FETCH, ATOMIC_CMPXCHG } = EBPF;
 const { LDDW, JA32, CALLX, EXIT, CALL_SRC_LOCAL } = EBPF;
+
+/** Inside a loop, a new checkpoint only after this many steps or conditional jumps (Linux's). */
+const STORE_EVERY_STEPS = 100;
+const STORE_EVERY_JUMPS = 20;
+/** The clock is read every this many steps (a power of two, minus one as a mask). */
+const CLOCK_MASK = 255;
+/** Progress is reported every this many steps (a power of two, minus one as a mask). */
+const PROGRESS_MASK = 1023;
+/** A memory audit runs once allocations reach this much, or what the last one found kept. */
+const AUDIT_MIN_BYTES = 4 * 1024 * 1024;
+/** The largest variable offset a pointer may carry. */
+const MAX_VAR_OFF = 1n << 29n;
+
+/** The limits of one walk. */
+export interface WalkBudget {
+  /** Instructions the walk may process. */
+  maxSteps: number;
+  /** Wall-clock milliseconds. */
+  maxMillis: number;
+  /** Bytes of checkpoints and pending states. */
+  maxBytes: number;
+  /** Milliseconds now. */
+  clock: () => number;
+  /** When the verification started, on `clock`. */
+  start: number;
+  /** Told how far the walk got, every so often and at the end. */
+  progress?: (p: VerifyProgress) => void;
+}
+
+/** The work list: a state to follow from an instruction, or a checkpoint to close. */
+type Work =
+  | { kind: "state"; at: number; st: State }
+  | { kind: "close"; at: number; cp: Checkpoint };
 
 /** The frame a state is executing in. */
 function topFrame(st: State): Frame {
@@ -74,29 +107,58 @@ export class Walker {
   steps = 0;
   /** Deepest stack use per subprogram, in bytes. */
   readonly subDepth: number[];
-  /** Per instruction: fingerprint of a state seen there → whether its exploration is done. */
-  #seen: Map<string, boolean>[];
-  /** Registers read before written from each instruction on. */
-  #live: Uint16Array;
-  /** Registers whose scalar value can matter for safety from each instruction on. */
-  #precise: Uint16Array;
+  /**
+   * The most bytes of states kept at once: an upper bound (what the last memory audit found,
+   * plus everything allocated since).
+   */
+  peakBytes = 0;
+  /** Checkpoints stored. */
+  stored = 0;
+  /** Paths stopped because an explored state included theirs. */
+  pruned = 0;
+  /** Edit tokens of the states of this walk. */
+  readonly tokens: EditTokens = new EditTokens();
+  readonly #budget: WalkBudget;
+  readonly #start: number;
+  readonly #prune: PruneTable;
+  /** Bytes allocated for states since the last memory audit. */
+  readonly #meter: AllocMeter = { bytes: 0 };
+  /** Bytes of states the last memory audit found kept. */
+  #kept = 0;
+  #epoch = 0;
+  #work: Work[] = [];
+  #current: State | null = null;
+  /** Per subprogram: the stack bytes whose values can matter. */
+  readonly #stackPrecision: StackPrecision[];
+  /** Per instruction: its immediate as a register (64-bit sign-extended, or 32-bit). */
+  readonly #imm: (Reg | undefined)[];
+  #jumps = 0;
+  #lastStoreSteps = 0;
+  #lastStoreJumps = 0;
 
   /**
    * Prepares a walk.
    *
    * @param ctx The program and options.
    * @param cfg Its control-flow graph.
+   * @param budget Its limits.
    */
-  constructor(ctx: VerifyContext, cfg: ControlFlow) {
+  constructor(ctx: VerifyContext, cfg: ControlFlow, budget: WalkBudget) {
     this.ctx = ctx;
     this.cfg = cfg;
+    this.#budget = budget;
+    this.#start = budget.start;
     this.subDepth = cfg.subStart.map(() => 0);
-    this.#seen = Array.from({ length: ctx.n }, () => new Map());
-    this.#live = liveRegisters(ctx.ins, cfg.succ);
-    this.#precise = preciseRegisters(ctx.ins, cfg.succ, cfg.subOf);
+    this.#imm = new Array(ctx.n);
+    const p = precision(ctx.ins, cfg.succ, cfg.subOf, cfg.subStart.length);
+    this.#stackPrecision = p.stack;
+    this.#prune = new PruneTable(ctx.n, {
+      live: liveRegisters(ctx.ins, cfg.succ),
+      precise: p.registers,
+    });
   }
 
-  /** Walks every path from the entry; throws a `verify` `BpfError` on the first violation. */
+  /** Walks every path from the entry; throws a `BpfError` on the first violation. */
   run(): void {
     const regs: Reg[] = new Array(11).fill(UNINIT);
     const inp = this.ctx.input;
@@ -104,50 +166,151 @@ export class Walker {
     regs[2] = inp.kind === "ctx" ? constant(BigInt(inp.size)) : scalar(0n, BigInt(inp.size));
     regs[10] = ptr(PTR_STACK, 0, -1, 0);
     const start: State = {
-      frames: [{ regs, stack: newStack(), returnTo: -1, subprog: 0 }],
-      loopSeen: new Map(),
+      frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
+      edit: this.tokens.next(),
+      meter: this.#meter,
     };
-    const work: Work[] = [{ kind: "state", at: 0, st: start }];
+    this.#meter.bytes += stateBytes(1);
+    const work = this.#work;
+    work.push({ kind: "state", at: 0, st: start });
     while (work.length > 0) {
       const w = work.pop()!;
       if (w.kind === "close") {
-        this.#seen[w.at].set(w.key, true);
+        this.#prune.close(w.at, w.cp);
         continue;
       }
+      this.#current = w.st;
       this.#path(w.at, w.st, work);
     }
+    this.#current = null;
+  }
+
+  /** Queues a state to walk from `at`. */
+  #push(work: Work[], at: number, st: State): void {
+    work.push({ kind: "state", at, st });
+    this.#checkBytes(at);
+  }
+
+  /**
+   * Keeps the bytes of states under the budget: what the last audit found plus what was
+   * allocated since is an upper bound; when allocations grow large against it, or it passes
+   * the budget, an audit counts what the states kept now really hold.
+   */
+  #checkBytes(i: number): void {
+    let total = this.#kept + this.#meter.bytes;
+    const max = this.#budget.maxBytes;
+    if (this.#meter.bytes >= Math.max(AUDIT_MIN_BYTES, this.#kept) || total > max) {
+      this.#kept = this.#audit();
+      this.#meter.bytes = 0;
+      total = this.#kept;
+    }
+    if (total > this.peakBytes) this.peakBytes = total;
+    if (total > max) {
+      throw this.#tooComplex(
+        i,
+        `the states to explore need more than ${max} bytes`,
+        `memory limit ${max} bytes`,
+      );
+    }
+  }
+
+  /** The bytes held by every state kept: the current one, pending ones and checkpoints. */
+  #audit(): number {
+    const epoch = ++this.#epoch;
+    let bytes = 0;
+    const count = (frames: Frame[]) => {
+      bytes += stateBytes(frames.length);
+      for (const f of frames) bytes += uncountedBytes(f.stack, epoch);
+    };
+    if (this.#current !== null) count(this.#current.frames);
+    for (const w of this.#work) count(w.kind === "state" ? w.st.frames : w.cp.frames);
+    this.#prune.forEachDone(count);
+    return bytes;
+  }
+
+  #tooComplex(i: number, what: string, limit: string): BpfError {
+    return new BpfError(
+      "too-complex",
+      `BPF program is too complex: ${what}; processed ${this.steps} insns (${limit})`,
+      { pc: this.ctx.slot(i) },
+    );
   }
 
   /** Follows one path until it ends, pushing the other sides of branches onto `work`. */
   #path(at: number, st: State, work: Work[]): void {
+    const { loopHeader, pruneAt } = this.cfg;
+    const prune = this.#prune;
+    const maxSteps = this.#budget.maxSteps;
     let i = at;
     for (;;) {
-      if (++this.steps > this.ctx.profile.maxVerifierSteps) {
-        throw this.ctx.err(
-          i,
-          `BPF program is too large. Processed ${this.steps} insn (the ${this.ctx.profile.name} profile's limit)`,
+      if (++this.steps > maxSteps) {
+        throw new BpfError(
+          "too-complex",
+          `BPF program is too large. Processed ${this.steps} insn (limit ${maxSteps}, the ${this.ctx.profile.name} profile's verifier budget)`,
+          { pc: this.ctx.slot(i) },
         );
       }
-      if (this.cfg.pruneAt[i]) {
-        const key = fingerprint(st, this.#live[i], this.#precise[i]);
-        if (this.cfg.loopHeader[i]) {
-          if (st.loopSeen.get(i) === key) {
+      if ((this.steps & CLOCK_MASK) === 0) this.#checkClock(i);
+      if (pruneAt[i]) {
+        let h: number | null = null;
+        if (loopHeader[i]) {
+          h = prune.hash(i, st);
+          if (prune.repeats(i, st, h)) {
             throw this.ctx.err(i, `infinite loop detected at insn ${this.ctx.program.pcs[i]}`);
           }
-          st.loopSeen.set(i, key);
         }
-        const seen = this.#seen[i].get(key);
-        if (seen === true) return; // explored before from an identical state
-        if (seen === false) {
-          throw this.ctx.err(i, `infinite loop detected at insn ${this.ctx.program.pcs[i]}`);
+        if (prune.covered(i, st)) {
+          this.pruned++;
+          return;
         }
-        this.#seen[i].set(key, false);
-        work.push({ kind: "close", at: i, key });
+        // Inside a loop, states differ on every pass: keep one only every so often.
+        if (
+          !prune.hasOpen(i) || this.steps - this.#lastStoreSteps >= STORE_EVERY_STEPS ||
+          this.#jumps - this.#lastStoreJumps >= STORE_EVERY_JUMPS
+        ) {
+          const cp = prune.store(i, st, this.tokens, h);
+          this.stored++;
+          this.#lastStoreSteps = this.steps;
+          this.#lastStoreJumps = this.#jumps;
+          work.push({ kind: "close", at: i, cp });
+          this.#checkBytes(i);
+        }
       }
       const next = this.#step(i, st, work);
       if (next < 0) return;
       i = next;
+    }
+  }
+
+  /**
+   * Tells the progress callback how far the walk got.
+   *
+   * @param done Whether the walk is over.
+   * @returns The milliseconds since the walk started.
+   */
+  report(done: boolean): number {
+    const millis = this.#budget.clock() - this.#start;
+    this.#budget.progress?.({
+      steps: this.steps,
+      millis,
+      stateBytes: this.#kept + this.#meter.bytes,
+      peakStateBytes: this.peakBytes,
+      done,
+    });
+    return millis;
+  }
+
+  #checkClock(i: number): void {
+    const ms = (this.steps & PROGRESS_MASK) === 0
+      ? this.report(false)
+      : this.#budget.clock() - this.#start;
+    if (ms > this.#budget.maxMillis) {
+      throw this.#tooComplex(
+        i,
+        `verification took more than ${this.#budget.maxMillis} ms`,
+        `time limit ${this.#budget.maxMillis} ms`,
+      );
     }
   }
 
@@ -183,7 +346,7 @@ export class Walker {
         this.writable(i, x.dst);
         const v = checkAccess(this, i, st, x.src, x.offset, size, "read", null);
         const sx = (x.opcode & MODE_MASK) === MODE_MEMSX;
-        r[x.dst] = sx ? UNKNOWN : v;
+        r[x.dst] = !sx ? v : v.t === SCALAR ? movScalar(v, size * 8, true) : UNKNOWN;
         return i + 1;
       }
       case CLASS_ST: {
@@ -201,11 +364,11 @@ export class Walker {
         }
         if (v.t !== SCALAR) throw this.ctx.err(i, `R${x.src} leaks addr into mem`);
         checkAccess(this, i, st, x.dst, x.offset, size, "read", null);
-        checkAccess(this, i, st, x.dst, x.offset, size, "write", UNKNOWN);
+        checkAccess(this, i, st, x.dst, x.offset, size, "write", null);
         if (x.imm === ATOMIC_CMPXCHG) { // R0 compared and loaded
           this.read(i, r, 0);
-          r[0] = UNKNOWN;
-        } else if (x.imm & ATOMIC_FETCH) r[x.src] = UNKNOWN; // fetch variants load into src
+          r[0] = size === 8 ? UNKNOWN : scalar(0n, U32);
+        } else if (x.imm & ATOMIC_FETCH) r[x.src] = size === 8 ? UNKNOWN : scalar(0n, U32);
         return i + 1;
       }
     }
@@ -253,34 +416,31 @@ export class Walker {
     const useX = (x.opcode & SRC_X) !== 0;
     this.writable(i, x.dst);
     if (op === ALU_END) {
+      // Linux rejects any other width ("BPF_END uses reserved fields"); the engines would run
+      // it as 64.
       if (x.imm !== 16 && x.imm !== 32 && x.imm !== 64) {
         throw this.ctx.err(i, `Invalid byte swap width ${x.imm} (16, 32 or 64)`);
       }
-      const v = this.readScalar(i, r, x.dst);
-      r[x.dst] = isConst(v)
-        ? constant(bswap(v.umin, x.imm, is64 || useX))
-        : scalar(0n, x.imm === 64 ? U64 : (1n << BigInt(x.imm)) - 1n);
+      r[x.dst] = endScalar(this.readScalar(i, r, x.dst), x.imm, is64 || useX);
       return;
     }
-    let src: Reg;
-    if (op === ALU_MOV && !useX) src = constant(is64 ? BigInt(x.imm) : BigInt(x.imm >>> 0));
-    else if (useX) src = this.read(i, r, x.src);
-    else src = constant(is64 ? BigInt(x.imm) : BigInt(x.imm >>> 0));
+    const src = useX ? this.read(i, r, x.src) : this.#immediate(i, x, is64);
     if (op === ALU_MOV) {
+      // The width a move sign-extends from, as the engines run it: immediates never, 64-bit
+      // moves from 8, 16 or (any other offset) 32 bits, 32-bit moves from 8 or 16 bits.
+      const k = x.offset;
+      const sx = !useX || k === 0 ? 0 : k === 8 || k === 16 ? k : is64 ? 32 : 0;
       if (src.t !== SCALAR) {
         if (!is64) throw this.ctx.err(i, `R${x.src} 32-bit pointer arithmetic prohibited`);
-        if (x.offset !== 0) {
-          throw this.ctx.err(i, `R${x.src} sign-extension of a pointer prohibited`);
-        }
+        if (sx !== 0) throw this.ctx.err(i, `R${x.src} sign-extension of a pointer prohibited`);
         r[x.dst] = src;
         return;
       }
-      r[x.dst] = movScalar(src, x.offset, is64);
+      r[x.dst] = movScalar(src, sx, is64);
       return;
     }
     if (op === ALU_NEG) {
-      const v = this.readScalar(i, r, x.dst);
-      r[x.dst] = isConst(v) ? constant(trunc(-v.umin, is64)) : scalar(0n, is64 ? U64 : U32);
+      r[x.dst] = negScalar(this.readScalar(i, r, x.dst), is64);
       return;
     }
     const dst = this.read(i, r, x.dst);
@@ -291,7 +451,12 @@ export class Walker {
       r[x.dst] = this.#ptrAlu(i, x, dst, src, op, is64);
       return;
     }
-    r[x.dst] = scalarAlu(op, x.offset, dst, src, is64);
+    r[x.dst] = scalarAlu(op, x.offset === 1 ? 1 : 0, dst, src, is64); // 1: signed div/mod
+  }
+
+  /** The immediate of instruction `i` as a known scalar (made once). */
+  #immediate(i: number, x: BpfInstruction, is64: boolean): Reg {
+    return this.#imm[i] ??= constant(is64 ? BigInt(x.imm) : BigInt(x.imm >>> 0));
   }
 
   #ptrAlu(i: number, x: BpfInstruction, dst: Reg, src: Reg, op: number, is64: boolean): Reg {
@@ -323,24 +488,26 @@ export class Walker {
     const s = dst.t !== SCALAR ? src : dst;
     const sign = op === ALU_SUB ? -1 : 1;
     if (isConst(s)) {
-      const k = toSigned(s.umin);
-      const off = p.off + sign * Number(k);
+      const off = p.off + sign * Number(s.smin);
       if (Math.abs(off) > 1 << 29) {
         throw this.ctx.err(i, `R${x.dst} pointer offset ${off} out of range`);
       }
-      return { ...p, off };
+      return movedPtr(p, off, p.vmin, p.vmax);
     }
-    // Variable offset: must be bounded.
-    if (s.umax > 1n << 29n) {
+    // Variable offset: must be bounded, as an unsigned or as a signed value.
+    let lo: number, hi: number;
+    if (s.umax <= MAX_VAR_OFF) [lo, hi] = [Number(s.umin), Number(s.umax)];
+    else if (s.smin >= -MAX_VAR_OFF && s.smax <= MAX_VAR_OFF) {
+      [lo, hi] = [Number(s.smin), Number(s.smax)];
+    } else {
       throw this.ctx.err(
         i,
         `R${x.dst} unbounded memory access, make sure to bounds check any such access`,
       );
     }
-    const lo = Number(s.umin), hi = Number(s.umax);
     const vmin = sign > 0 ? p.vmin + lo : p.vmin - hi;
     const vmax = sign > 0 ? p.vmax + hi : p.vmax - lo;
-    return { ...p, vmin, vmax };
+    return movedPtr(p, p.off, vmin, vmax);
   }
 
   #jmp(i: number, x: BpfInstruction, st: State, work: Work[]): number {
@@ -361,25 +528,25 @@ export class Walker {
       return helperCall(this, i, x.imm >>> 0, st);
     }
     // Conditional jump.
+    this.#jumps++;
     const is64 = (x.opcode & CLASS_MASK) === CLASS_JMP;
+    const useX = (x.opcode & SRC_X) !== 0;
     const a = this.read(i, r, x.dst);
-    const b = (x.opcode & SRC_X) ? this.read(i, r, x.src) : constant(BigInt(x.imm));
+    const b = useX ? this.read(i, r, x.src) : this.#immediate(i, x, true);
     const target = this.ctx.target(i, x.offset);
-    const outcome = decide(op, a, b, is64);
     // Null checks of map values: `if rX == 0` / `if rX != 0`.
     if (
       a.t === PTR_MAP_VALUE_OR_NULL && isConst(b) && b.umin === 0n &&
       (op === JMP_JEQ || op === JMP_JNE)
     ) {
-      const nullSide = cloneState(st);
+      const nullSide = cloneState(st, this.tokens);
       markNull(nullSide, a.id, true);
       markNull(st, a.id, false);
       if (op === JMP_JEQ) { // taken when null
-        work.push({ kind: "state", at: i + 1, st });
-        work.push({ kind: "state", at: target, st: nullSide });
-        return -1;
+        this.#push(work, target, nullSide);
+        return i + 1;
       }
-      work.push({ kind: "state", at: i + 1, st: nullSide });
+      this.#push(work, i + 1, nullSide);
       return target;
     }
     if (a.t !== SCALAR || b.t !== SCALAR) {
@@ -390,18 +557,36 @@ export class Walker {
           `R${x.dst} comparison of map_value_or_null other than with 0 prohibited`,
         );
       }
-      const other = cloneState(st);
-      work.push({ kind: "state", at: target, st: other });
+      this.#push(work, target, cloneState(st, this.tokens));
       return i + 1;
     }
+    const outcome = decide(op, a, b, is64);
     if (outcome === true) return target;
     if (outcome === false) return i + 1;
-    // Both sides: refine ranges for unsigned comparisons with a constant.
-    const taken = cloneState(st);
-    refine(topFrame(taken).regs, x, op, is64, true);
-    refine(topFrame(st).regs, x, op, is64, false);
-    work.push({ kind: "state", at: target, st: taken });
+    if (useX && x.src === x.dst) {
+      this.#push(work, target, cloneState(st, this.tokens));
+      return i + 1;
+    }
+    // Both sides: each narrows both registers' ranges.
+    const taken = refine(op, a, b, is64, true);
+    const fall = refine(op, a, b, is64, false);
+    if (taken === null && fall === null) return -1; // no value gets here
+    if (taken !== null) {
+      if (fall === null) {
+        this.#narrow(r, x, taken);
+        return target;
+      }
+      const other = cloneState(st, this.tokens);
+      this.#narrow(topFrame(other).regs, x, taken);
+      this.#push(work, target, other);
+    }
+    this.#narrow(r, x, fall!);
     return i + 1;
+  }
+
+  #narrow(r: Reg[], x: BpfInstruction, v: [Reg, Reg]): void {
+    r[x.dst] = v[0];
+    if (x.opcode & SRC_X) r[x.src] = v[1];
   }
 
   #exit(i: number, st: State): number {
@@ -424,7 +609,9 @@ export class Walker {
     const regs: Reg[] = new Array(11).fill(UNINIT);
     for (let k = 1; k <= 5; k++) regs[k] = caller.regs[k];
     regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
-    st.frames.push({ regs, stack: newStack(), returnTo: i + 1, subprog: this.cfg.subOf[t] });
+    const sub = this.cfg.subOf[t];
+    const stack = newStack(this.#stackPrecision[sub]);
+    st.frames.push({ regs, stack, returnTo: i + 1, subprog: sub });
     return t;
   }
 }

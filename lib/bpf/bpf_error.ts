@@ -12,6 +12,8 @@ import { MxyError } from "../core/mxy_error.ts";
  * - `decode`: bytes that are not a valid instruction stream (length, opcode, unused fields).
  * - `asm`: assembler source that cannot be assembled (line number in `line`).
  * - `verify`: rejected by the verifier before running.
+ * - `too-complex`: the verifier gave up within its budget (instructions walked, time, memory
+ *   for explored states), as Linux's "BPF program is too large/complex".
  * - `memory`: an out-of-bounds, unmapped or read-only memory access at run time.
  * - `budget`: the instruction budget ran out.
  * - `helper`: a call to an unknown helper, or a helper that failed.
@@ -30,6 +32,7 @@ import { MxyError } from "../core/mxy_error.ts";
  * - `elf`: an ELF object that cannot be loaded.
  * - `limit`: a resource limit (map pool exhausted, deadline passed).
  * - `profile`: something the profile does not allow (JIT, resizing maps).
+ * - `artifact`: an ahead-of-time artifact that cannot be loaded (format, checksum, profile).
  * - `internal`: a check that should never fail did (a bug in mxy, not in the input).
  *
  * @example
@@ -51,6 +54,7 @@ export type BpfErrorCode =
   | "decode"
   | "asm"
   | "verify"
+  | "too-complex"
   | "memory"
   | "budget"
   | "helper"
@@ -70,6 +74,7 @@ export type BpfErrorCode =
   | "elf"
   | "limit"
   | "profile"
+  | "artifact"
   | "internal";
 
 /**

@@ -55,6 +55,104 @@ export type HelperFunction = (
 ) => bigint;
 
 /**
+ * What a helper expects in one argument register, as the argument types of Linux's
+ * `bpf_func_proto`:
+ *
+ * - `"anything"`: any written value (a number, or a pointer passed as a number);
+ * - `"scalar"`: a number, not a pointer;
+ * - `"map"`: a map (`lddw rX, fd, map_fd`);
+ * - `"map-key"`, `"map-value"`: a pointer to the key size (value size) of the map given in an
+ *   earlier `"map"` argument, in readable bytes;
+ * - `"ctx"`: the program's input pointer, unmoved;
+ * - `"string"`: a pointer to bytes the helper reads up to a NUL (the first must be written; the
+ *   rest is checked at run time);
+ * - `{ mem, size }`: a pointer to `size` bytes the helper reads (`"read"`: they must be
+ *   written), writes (`"write"`: they need not be) or both (`"read-write"`); without `size` the
+ *   next argument holds the byte count, and must be declared `"size"` (at least 1) or
+ *   `"size-or-zero"`;
+ * - `"size"`, `"size-or-zero"`: that byte count, a number the verifier can bound.
+ *
+ * Whatever a helper writes through a pointer is forgotten by the verifier (a register spilled
+ * there is no longer a pointer); a helper without a declared prototype may write every byte of
+ * the stack.
+ *
+ * @example
+ * ```ts
+ * import { type HelperArg, HelperRegistry } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const fill: HelperArg[] = [{ mem: "write" }, "size", "scalar"];
+ * const helpers = new HelperRegistry().register(7, "fill", () => 0n, { args: fill });
+ * assert.deepEqual(helpers.prototype(7)?.args, fill);
+ * ```
+ */
+export type HelperArg =
+  | "anything"
+  | "scalar"
+  | "map"
+  | "map-key"
+  | "map-value"
+  | "ctx"
+  | "string"
+  | "size"
+  | "size-or-zero"
+  | HelperMemArg;
+
+/**
+ * A pointer argument to memory a helper reads or writes (see {@linkcode HelperArg}).
+ *
+ * @example
+ * ```ts
+ * import { assemble, HelperRegistry, type HelperMemArg, verifyProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * // Helper 7 writes 8 bytes at R1: a pointer spilled there is no longer one afterwards.
+ * const out: HelperMemArg = { mem: "write", size: 8 };
+ * const helpers = new HelperRegistry().register(7, "put8", () => 0n, { args: [out] });
+ * const program = assemble(`
+ *   stxdw [%r10-8], %r1
+ *   mov %r1, %r10
+ *   add %r1, -8
+ *   call 7
+ *   ldxdw %r1, [%r10-8]
+ *   ldxb %r0, [%r1]
+ *   exit
+ * `);
+ * assert.throws(() => verifyProgram(program, { helpers }), /R1 invalid mem access 'scalar'/);
+ * ```
+ */
+export interface HelperMemArg {
+  /** Whether the helper reads the bytes, writes them, or both. */
+  mem: "read" | "write" | "read-write";
+  /** The byte count; absent: the next argument holds it. */
+  size?: number;
+}
+
+/**
+ * What a helper takes and returns, for the verifier (Linux's `bpf_func_proto`).
+ *
+ * @example
+ * ```ts
+ * import { assemble, type HelperPrototype, HelperRegistry, verifyProgram } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const sqrt: HelperPrototype = { args: ["scalar"], returns: "scalar" };
+ * const helpers = new HelperRegistry().register(3, "sqrti", (x) => x, sqrt);
+ * assert.equal(verifyProgram(assemble("mov %r1, 9\ncall 3\nexit"), { helpers }).instructions, 3);
+ * assert.throws(
+ *   () => verifyProgram(assemble("mov %r1, %r10\ncall 3\nexit"), { helpers }),
+ *   /R1 type=fp expected=scalar/,
+ * );
+ * ```
+ */
+export interface HelperPrototype {
+  /** The arguments R1, R2 … in order; registers after the last are not read. */
+  readonly args: readonly HelperArg[];
+  /**
+   * What R0 holds afterwards: a number (default), or a pointer to a value of the map given in
+   * the `"map"` argument, or null (the program must check it before using it).
+   */
+  readonly returns?: "scalar" | "map-value-or-null";
+}
+
+/**
  * Linux helper ids of the map helpers.
  *
  * @example
@@ -104,6 +202,7 @@ export const HELPER_ID: {
 export class HelperRegistry {
   #fns = new Map<number, HelperFunction>();
   #names = new Map<number, string>();
+  #protos = new Map<number, HelperPrototype>();
 
   /**
    * Adds or replaces a helper.
@@ -111,15 +210,31 @@ export class HelperRegistry {
    * @param id The helper id (the `imm` of `call`), a non-negative 32-bit integer.
    * @param name A name for disassembly and error messages.
    * @param fn The function.
+   * @param prototype Its argument and return types, for the verifier. Without one the verifier
+   *   lets a program pass anything, assumes the helper may write every byte of the stack, and
+   *   gives R0 an unknown number.
    * @returns This registry, for chaining.
    */
-  register(id: number, name: string, fn: HelperFunction): this {
+  register(id: number, name: string, fn: HelperFunction, prototype?: HelperPrototype): this {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
       throw new RangeError(`Helper id ${id} is not a non-negative 32-bit integer`);
     }
+    if (prototype !== undefined) checkPrototype(name, prototype);
     this.#fns.set(id, fn);
     this.#names.set(id, name);
+    if (prototype === undefined) this.#protos.delete(id);
+    else this.#protos.set(id, prototype);
     return this;
+  }
+
+  /**
+   * Returns a helper's prototype.
+   *
+   * @param id The helper id.
+   * @returns The prototype it was registered with, or `undefined`.
+   */
+  prototype(id: number): HelperPrototype | undefined {
+    return this.#protos.get(id);
   }
 
   /**
@@ -160,4 +275,56 @@ export class HelperRegistry {
   ids(): number[] {
     return [...this.#fns.keys()].sort((a, b) => a - b);
   }
+}
+
+/** Rejects prototypes the verifier could not follow (misuse: a `TypeError`). */
+function checkPrototype(name: string, p: HelperPrototype): void {
+  const bad = (why: string): never => {
+    throw new TypeError(`Helper ${name}: ${why}`);
+  };
+  const args = p.args;
+  if (args.length > 5) bad(`${args.length} arguments declared, at most 5 (R1-R5)`);
+  let map = false;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    const r = `R${k + 1}`;
+    if (typeof a === "object") {
+      if (!["read", "write", "read-write"].includes(a.mem)) bad(`${r}: unknown access "${a.mem}"`);
+      if (a.size === undefined) {
+        if (args[k + 1] !== "size" && args[k + 1] !== "size-or-zero") {
+          bad(`${r}: memory without a size must be followed by a "size" argument`);
+        }
+      } else if (!Number.isInteger(a.size) || a.size < 0 || a.size > 1 << 29) {
+        bad(`${r}: size ${a.size} is not a byte count`);
+      }
+      continue;
+    }
+    switch (a) {
+      case "map":
+        map = true;
+        break;
+      case "map-key":
+      case "map-value":
+        if (!map) bad(`${r}: "${a}" needs a "map" argument before it`);
+        break;
+      case "size":
+      case "size-or-zero": {
+        const prev = args[k - 1];
+        if (typeof prev !== "object" || prev.size !== undefined) {
+          bad(`${r}: "${a}" must follow a memory argument without a size`);
+        }
+        break;
+      }
+      case "anything":
+      case "scalar":
+      case "ctx":
+      case "string":
+        break;
+      default:
+        bad(`${r}: unknown argument type "${a}"`);
+    }
+  }
+  const ret = p.returns ?? "scalar";
+  if (ret !== "scalar" && ret !== "map-value-or-null") bad(`unknown return type "${ret}"`);
+  if (ret === "map-value-or-null" && !map) bad(`"map-value-or-null" needs a "map" argument`);
 }

@@ -10,6 +10,7 @@ import type { BpfProgram } from "./instruction.ts";
 import type { BpfMemory } from "./memory.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { atomicOp, CALL_FRAME, callHelper, legacyLoad, Machine, memoryFault } from "./_machine.ts";
+import { KERNEL } from "./_kernel.ts";
 import {
   arsh64,
   bswap32,
@@ -150,6 +151,7 @@ const {
   FRAME_R10_LO,
   FRAME_R10_HI,
 } = CALL_FRAME;
+const { budgetFault, callDepthFault, stackFault, fellOffFault, callx } = KERNEL;
 
 /** 64-bit conditional jump test. */
 function cmp64(op: number, alo: number, ahi: number, blo: number, bhi: number): boolean {
@@ -299,7 +301,7 @@ function interpret(m: Machine): number {
   for (;;) {
     if (++count > budget) {
       m.lastCount = count - 1;
-      throw new BpfError("budget", `Instruction budget of ${budget} exhausted`, { pc });
+      throw budgetFault(pc, budget);
     }
     const op = opc[pc];
     const d = dst[pc];
@@ -642,7 +644,7 @@ function interpret(m: Machine): number {
       case Op.CALLX: {
         if (op === Op.CALL && src[pc] === Op.CALL_SRC_LOCAL) {
           if (depth >= m.maxCallDepth) {
-            throw new BpfError("call-depth", `Call depth exceeds ${m.maxCallDepth}`, { pc });
+            throw callDepthFault(pc, m.maxCallDepth);
           }
           const f = depth * FRAME_WORDS;
           frames[f + FRAME_RETURN] = pc + 1;
@@ -654,23 +656,14 @@ function interpret(m: Machine): number {
           frames[f + FRAME_R10_HI] = H[10];
           const top = (L[10] >>> 0) - m.frameSize;
           if (top < 0) {
-            throw new BpfError("call-depth", `Stack exhausted by a local call`, { pc });
+            throw stackFault(pc);
           }
           L[10] = top;
           depth++;
           pc = pc + 1 + imms[pc];
           continue;
         }
-        let id = imms[pc];
-        if (op === Op.CALLX) {
-          if (H[d] !== 0 || L[d] < 0) {
-            throw new BpfError("helper", `Unknown helper 0x${toBig(L[d], H[d]).toString(16)}`, {
-              pc,
-            });
-          }
-          id = L[d];
-        }
-        if (callHelper(m, id, pc)) {
+        if (op === Op.CALLX ? callx(m, L[d], H[d], pc) : callHelper(m, imms[pc], pc)) {
           m.lastCount = count;
           return count;
         }
@@ -706,7 +699,7 @@ function interpret(m: Machine): number {
         }
         m.lastCount = count;
         if (pc >= m.slots) {
-          throw new BpfError("jump", "Execution fell off the end of the program", { pc });
+          throw fellOffFault(pc);
         }
         throw new BpfError("decode", `Unknown opcode 0x${op.toString(16)}`, { pc });
       }

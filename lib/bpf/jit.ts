@@ -35,6 +35,12 @@ export interface BpfJitOptions extends BpfRunOptions {
    * (default 30,000; V8 stops optimizing much larger ones). Smaller values are for testing.
    */
   chunkChars?: number;
+  /**
+   * The code compiled ahead of time (the `bind` export of a JavaScript artifact, made from the
+   * same program with the same options): no code is generated, so this works where evaluating
+   * strings is forbidden.
+   */
+  code?: (rt: Record<string, unknown>) => () => void;
 }
 
 /** Largest generated function, in characters, before the code is split (V8 stops optimizing
@@ -58,7 +64,7 @@ const CHUNK_CHARS = 30000;
 export class BpfJit implements BpfRunner {
   #m: Machine;
   #fn: () => void;
-  /** The generated JavaScript source. */
+  /** The generated JavaScript source (the given code's text when compiled ahead of time). */
   readonly source: string;
 
   /**
@@ -70,6 +76,11 @@ export class BpfJit implements BpfRunner {
    */
   constructor(program: BpfProgram, options: BpfJitOptions = {}) {
     this.#m = new Machine(program, options);
+    if (options.code !== undefined) {
+      this.source = options.code.toString();
+      this.#fn = options.code(jitRuntime(this.#m, new Int32Array(0)));
+      return;
+    }
     const chunk = options.chunkChars ?? CHUNK_CHARS;
     if (!(chunk >= 1)) throw new RangeError(`chunkChars must be positive, got ${chunk}`);
     const { source, chunkOf } = generateCode(this.#m, chunk);

@@ -166,6 +166,26 @@ export class BpfMemory {
   }
 
   /**
+   * The region of a host-owned array, without adding it.
+   *
+   * @param bytes The array.
+   * @returns Its region number, or -1 when {@linkcode BpfMemory.addressOf} never added it.
+   * @example
+   * ```ts
+   * import { BpfMemory } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const m = new BpfMemory(0);
+   * const v = new Uint8Array(4);
+   * assert.equal(m.regionOf(v), -1);
+   * m.addressOf(v);
+   * assert.equal(m.regionOf(v), 3);
+   * ```
+   */
+  regionOf(bytes: Uint8Array): number {
+    return this.#index.get(bytes) ?? -1;
+  }
+
+  /**
    * Returns a bounds-checked view of `length` bytes at a 64-bit address (shares memory).
    *
    * @param address The address (taken modulo 2^64).

@@ -4,12 +4,15 @@
  * - Programs: {@linkcode assemble} and {@linkcode disassemble} the text dialect of the
  *   bpf_conformance suite, {@linkcode decodeProgram}/{@linkcode encodeProgram} bytecode
  *   (RFC 9669), opcodes by name in {@linkcode EBPF}.
- * - Running: {@linkcode BpfInterpreter} and {@linkcode BpfJit} (compiled to JavaScript), with
- *   helpers from a {@linkcode HelperRegistry}, in a bounds-checked {@linkcode BpfMemory}.
+ * - Running: {@linkcode BpfInterpreter}, {@linkcode BpfJit} (compiled to JavaScript) and
+ *   {@linkcode BpfWasm} (compiled to WebAssembly), with helpers from a {@linkcode HelperRegistry},
+ *   in a bounds-checked {@linkcode BpfMemory}.
  * - The system around them: {@linkcode BpfVm} verifies programs ({@linkcode verifyProgram}) under
- *   a profile ({@linkcode getBpfProfile}: `cloud` or `embedded`), owns their maps
- *   ({@linkcode BpfMap}), and loads ELF objects from clang ({@linkcode loadElf});
- *   {@linkcode BpfScheduler} queues runs by priority or deadline.
+ *   a profile ({@linkcode getBpfProfile}: `cloud` or `embedded`, each with a
+ *   {@linkcode BpfFaultPolicy}), owns their maps ({@linkcode BpfMap}), loads ELF objects from
+ *   clang ({@linkcode loadElf}), and compiles programs ahead of time into artifacts (ES or
+ *   WebAssembly modules, {@linkcode BpfArtifact}) that it loads back;
+ *   {@linkcode BpfScheduler} queues runs by priority or deadline and retries faulting ones.
  * - Classic BPF (tcpdump filters): {@linkcode parseCbpf}, {@linkcode validateCbpf},
  *   {@linkcode compileCbpf}, {@linkcode cbpfToEbpf}.
  *
@@ -30,17 +33,42 @@ export {
 export { assemble, type AssembleOptions } from "./assembler.ts";
 export { disassemble, type DisassembleOptions } from "./disassembler.ts";
 export { type AddressOfOptions, BpfMemory } from "./memory.ts";
-export { HELPER_ID, type HelperContext, type HelperFunction, HelperRegistry } from "./helpers.ts";
+export {
+  HELPER_ID,
+  type HelperArg,
+  type HelperContext,
+  type HelperFunction,
+  type HelperMemArg,
+  type HelperPrototype,
+  HelperRegistry,
+} from "./helpers.ts";
 export type { BpfRunner, BpfRunOptions } from "./runner.ts";
 export { BpfInterpreter } from "./interpreter.ts";
 export { BpfJit, type BpfJitOptions } from "./jit.ts";
+export { BpfWasm, type BpfWasmOptions } from "./wasm.ts";
 export {
   type VerifyInput,
   type VerifyOptions,
   verifyProgram,
+  type VerifyProgress,
   type VerifyReport,
 } from "./verifier.ts";
-export { type BpfProfile, type BpfProfileName, getBpfProfile } from "./profile.ts";
+export {
+  type BpfFaultPolicy,
+  type BpfProfile,
+  type BpfProfileName,
+  getBpfProfile,
+} from "./profile.ts";
+export { type BpfFaultRecord, type BpfProgramStats, type BpfRunOutcome } from "./faults.ts";
+export {
+  type BpfAotTarget,
+  type BpfArtifact,
+  type BpfArtifactMap,
+  type BpfArtifactMeta,
+  type BpfArtifactSource,
+  type BpfJsArtifactModule,
+  readBpfArtifactMeta,
+} from "./aot.ts";
 export {
   BPF_ANY,
   BPF_EXIST,
@@ -53,7 +81,16 @@ export {
   type CreateBpfMapOptions,
 } from "./maps.ts";
 export { BpfMapPool } from "./map_pool.ts";
-export { type BpfLoadOptions, BpfVm, type BpfVmOptions, type LoadedBpfProgram } from "./vm.ts";
+export {
+  type BpfCompileArtifactOptions,
+  type BpfEngine,
+  type BpfLoadArtifactOptions,
+  type BpfLoadOptions,
+  BpfVm,
+  type BpfVmOptions,
+  type LoadedBpfArtifact,
+  type LoadedBpfProgram,
+} from "./vm.ts";
 export {
   type BpfRunnable,
   type BpfRunRequest,

@@ -1,7 +1,10 @@
 /**
  * Execution profiles: the limits a VM is created with. `cloud` is roomy (512 KiB of stack, long
  * programs, bounded loops, a JIT, maps that grow); `embedded` is strict (8 KiB of stack, short
- * programs, no loops, no JIT, every map carved from one pool allocated up front, no resizing).
+ * programs, no loops, no JIT — only programs compiled ahead of time —, every map carved from one
+ * pool allocated up front, no resizing). A profile also decides what a run-time fault means
+ * ({@linkcode BpfFaultPolicy}): `cloud` abandons the run and lets the scheduler retry it,
+ * `embedded` returns a fallback value and disables a program that keeps faulting.
  *
  * @module
  */
@@ -18,6 +21,48 @@
  * ```
  */
 export type BpfProfileName = "cloud" | "embedded";
+
+/**
+ * What a run-time fault (an out-of-bounds access caught at run time, the instruction budget
+ * running out, a helper failing, too deep local calls) means for a loaded program.
+ *
+ * - `restart`: the run is abandoned (the error is thrown) and the program's per-run state (its
+ *   stack) is cleared; a {@linkcode BpfScheduler} counts the fault and runs the request again
+ *   up to `maxRetries` times, waiting `backoffMs`, then twice as long each time.
+ * - `recovery`: the run returns `fallback` instead of throwing; maps keep their state; the
+ *   program keeps a fault counter and the last fault; after `maxFaults` faults within `windowMs`
+ *   milliseconds it is disabled: its runs return `fallback` without running, until re-enabled.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, type BpfFaultPolicy, getBpfProfile } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const policy: BpfFaultPolicy = { kind: "recovery", fallback: 2n, maxFaults: 3, windowMs: 1000 };
+ * const vm = new BpfVm({ profile: { ...getBpfProfile("cloud"), faultPolicy: policy } });
+ * const prog = vm.load(assemble("ldxb %r0, [%r1+4]\nexit"), { input: { kind: "packet", size: 8 } });
+ * assert.equal(prog.run(new Uint8Array(2)), 2n); // out of bounds at run time: the fallback
+ * assert.equal(prog.stats().faults, 1);
+ * ```
+ */
+export type BpfFaultPolicy =
+  | {
+    /** Abandon the run; the scheduler may retry it. */
+    readonly kind: "restart";
+    /** How many times a scheduler runs a faulting request again (0: never). */
+    readonly maxRetries: number;
+    /** The wait before the first retry, in milliseconds; doubled for each further retry. */
+    readonly backoffMs: number;
+  }
+  | {
+    /** Return a fallback value; disable a program that keeps faulting. */
+    readonly kind: "recovery";
+    /** r0 of a faulting (or disabled) run. */
+    readonly fallback: bigint;
+    /** Faults within `windowMs` that disable the program. */
+    readonly maxFaults: number;
+    /** The window in milliseconds. */
+    readonly windowMs: number;
+  };
 
 /**
  * The limits that a VM, its verifier, its runs and its maps obey.
@@ -53,9 +98,14 @@ export interface BpfProfile {
   readonly mapPoolBytes: number | null;
   /** The deepest chain of local calls (`call local`). */
   readonly maxCallDepth: number;
+  /** What a run-time fault means. */
+  readonly faultPolicy: BpfFaultPolicy;
 }
 
-/** The `cloud` profile: 512 KiB stack, 65,536 instructions, bounded loops, JIT, growing maps. */
+/**
+ * The `cloud` profile: 512 KiB stack, 65,536 instructions, bounded loops, JIT, growing maps;
+ * faulting runs are abandoned and retried up to 3 times (after 10, 20, 40 ms).
+ */
 export const CLOUD: BpfProfile = Object.freeze({
   name: "cloud",
   stackSize: 512 * 1024,
@@ -67,9 +117,14 @@ export const CLOUD: BpfProfile = Object.freeze({
   mapsResizable: true,
   mapPoolBytes: null,
   maxCallDepth: 8,
+  faultPolicy: Object.freeze({ kind: "restart", maxRetries: 3, backoffMs: 10 }),
 });
 
-/** The `embedded` profile: 8 KiB stack, 4,096 instructions, no loops, no JIT, a 64 KiB map pool. */
+/**
+ * The `embedded` profile: 8 KiB stack, 4,096 instructions, no loops, no JIT (ahead-of-time
+ * artifacts instead), a 64 KiB map pool; a faulting run returns 0, and 5 faults within a minute
+ * disable the program.
+ */
 export const EMBEDDED: BpfProfile = Object.freeze({
   name: "embedded",
   stackSize: 8 * 1024,
@@ -81,6 +136,7 @@ export const EMBEDDED: BpfProfile = Object.freeze({
   mapsResizable: false,
   mapPoolBytes: 64 * 1024,
   maxCallDepth: 4,
+  faultPolicy: Object.freeze({ kind: "recovery", fallback: 0n, maxFaults: 5, windowMs: 60_000 }),
 });
 
 /**

@@ -2,12 +2,16 @@
  * A scheduler for program runs. Requests wait in a bounded queue (submitting to a full queue is an
  * error) and are picked by a policy: `throughput` runs the highest priority first and requests of
  * equal priority in arrival order; `deadline` runs the earliest deadline first (requests without
- * a deadline last, in arrival order) and reports every deadline missed. Statistics count what was
- * submitted, rejected, run, failed and late, and how long requests waited and ran.
+ * a deadline last, in arrival order) and reports every deadline missed. Loaded programs run under
+ * their fault policy: a fault under `restart` is retried with exponential backoff, one under
+ * `recovery` yields the fallback value. Statistics count what was submitted, rejected, run,
+ * failed, faulted, recovered, retried and late, and how long requests waited and ran.
  *
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
+import type { BpfRunOutcome } from "./faults.ts";
+import type { BpfFaultPolicy } from "./profile.ts";
 
 /**
  * How the next request is chosen.
@@ -48,6 +52,16 @@ export interface BpfRunnable {
    * @returns R0.
    */
   run(mem?: Uint8Array): bigint;
+  /**
+   * Runs once under a fault policy and tells what happened (a {@linkcode LoadedBpfProgram} has
+   * it); used instead of `run` when present.
+   *
+   * @param mem The run's memory.
+   * @returns The outcome.
+   */
+  attempt?(mem?: Uint8Array): BpfRunOutcome;
+  /** The fault policy (`restart` makes the scheduler retry faulting runs). */
+  readonly faultPolicy?: BpfFaultPolicy;
 }
 
 /**
@@ -106,10 +120,20 @@ export interface BpfRunResult {
   ticket: number;
   /** The request's label. */
   label: string;
-  /** R0 when the run finished. */
+  /** Which run of the request this was (1, then 2, … for retries). */
+  attempt: number;
+  /** R0 when the run finished (the fallback value when a fault was recovered or it was refused). */
   value?: bigint;
   /** The error when the run failed (or was skipped as already late). */
   error?: Error;
+  /** The run-time fault, when the program faulted (recovered or not). */
+  fault?: BpfError;
+  /** Whether a fault was answered with the fallback value (`recovery`). */
+  recovered: boolean;
+  /** Whether the program was disabled, so the run was not made (`recovery`). */
+  refused: boolean;
+  /** When the request will run again after this fault (`restart`), on the scheduler's clock. */
+  retryAt?: number;
   /** Whether the run was skipped because its deadline had passed before it could start. */
   skipped: boolean;
   /** Whether the deadline was missed (finished after it, or skipped). */
@@ -144,13 +168,21 @@ export interface BpfSchedulerStats {
   rejected: number;
   /** Runs that finished with a value. */
   completed: number;
-  /** Runs that threw. */
+  /** Runs that threw, with no retry left. */
   failed: number;
+  /** Run-time faults of programs with a fault policy (recovered, retried or failed). */
+  faults: number;
+  /** Faults answered with the fallback value (`recovery`). */
+  recovered: number;
+  /** Runs scheduled again after a fault (`restart`). */
+  retries: number;
+  /** Runs not made because the program was disabled. */
+  refused: number;
   /** Requests skipped because they were already late. */
   skipped: number;
   /** Deadlines missed (late finishes and skips). */
   missedDeadlines: number;
-  /** Requests waiting now. */
+  /** Requests waiting now (retries waiting for their backoff included). */
   queued: number;
   /** The longest the queue has been. */
   maxQueued: number;
@@ -192,6 +224,8 @@ interface Entry {
   req: BpfRunRequest;
   submittedAt: number;
   key: number; // priority (negated) or deadline
+  attempts: number; // runs made so far
+  readyAt: number; // not before (retries)
 }
 
 /**
@@ -218,12 +252,17 @@ export class BpfScheduler {
   #skipLate: boolean;
   #clock: () => number;
   #heap: Entry[] = [];
+  #delayed: Entry[] = []; // retries waiting for their backoff, by readyAt
   #next = 1;
   #stats: BpfSchedulerStats = {
     submitted: 0,
     rejected: 0,
     completed: 0,
     failed: 0,
+    faults: 0,
+    recovered: 0,
+    retries: 0,
+    refused: 0,
     skipped: 0,
     missedDeadlines: 0,
     queued: 0,
@@ -250,9 +289,14 @@ export class BpfScheduler {
     this.#clock = options.clock ?? (() => performance.now());
   }
 
-  /** Requests waiting. */
+  /** Requests waiting (retries waiting for their backoff included). */
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.length + this.#delayed.length;
+  }
+
+  /** When the next retry becomes ready (scheduler clock, ms), or `null` when none waits. */
+  get nextRetryAt(): number | null {
+    return this.#delayed.length > 0 ? this.#delayed[0].readyAt : null;
   }
 
   /**
@@ -262,7 +306,7 @@ export class BpfScheduler {
    * @returns The request's ticket; throws a `BpfError` (`"queue-full"`) when the queue is full.
    */
   submit(request: BpfRunRequest): number {
-    if (this.#heap.length >= this.capacity) {
+    if (this.size >= this.capacity) {
       this.#stats.rejected++;
       throw new BpfError(
         "queue-full",
@@ -275,76 +319,113 @@ export class BpfScheduler {
     let key: number;
     if (this.policy === "throughput") key = -(request.priority ?? 0);
     else key = request.deadline ?? Number.POSITIVE_INFINITY;
-    this.#push({ ticket, req: request, submittedAt: this.#clock(), key });
+    const now = this.#clock();
+    this.#push({ ticket, req: request, submittedAt: now, key, attempts: 0, readyAt: now });
     this.#stats.submitted++;
-    this.#stats.queued = this.#heap.length;
-    this.#stats.maxQueued = Math.max(this.#stats.maxQueued, this.#heap.length);
+    this.#stats.queued = this.size;
+    this.#stats.maxQueued = Math.max(this.#stats.maxQueued, this.size);
     return ticket;
   }
 
   /**
-   * Runs the next request by the policy.
+   * Runs the next request by the policy (among those ready: a retry waits for its backoff).
    *
-   * @returns Its result, or `null` when the queue is empty. A run that throws is reported in the
-   *   result's `error`, not thrown.
+   * @returns Its result, or `null` when no request is ready. A run that throws is reported in the
+   *   result's `error`, not thrown; a fault of a program whose policy is `restart` is reported
+   *   in `fault` and `error`, and the request is queued again while retries are left
+   *   (`retryAt`).
    */
   runNext(): BpfRunResult | null {
+    const now0 = this.#clock();
+    while (this.#delayed.length > 0 && this.#delayed[0].readyAt <= now0) {
+      this.#push(this.#delayed.shift()!);
+    }
     const e = this.#pop();
     if (e === undefined) return null;
-    this.#stats.queued = this.#heap.length;
+    this.#stats.queued = this.size;
     const label = e.req.label ?? String(e.ticket);
     const deadline = e.req.deadline;
     const startedAt = this.#clock();
-    this.#stats.totalWaitMs += startedAt - e.submittedAt;
+    this.#stats.totalWaitMs += startedAt - (e.attempts === 0 ? e.submittedAt : e.readyAt);
+    const attempt = ++e.attempts;
+    const base = { ticket: e.ticket, label, attempt, submittedAt: e.submittedAt, startedAt };
     if (this.#skipLate && deadline !== undefined && startedAt > deadline) {
       this.#stats.skipped++;
       this.#stats.missedDeadlines++;
       return {
-        ticket: e.ticket,
-        label,
+        ...base,
         error: new BpfError(
           "limit",
           `Request "${label}" skipped: its deadline ${deadline} passed before it started (${startedAt})`,
         ),
+        recovered: false,
+        refused: false,
         skipped: true,
         missedDeadline: true,
-        submittedAt: e.submittedAt,
-        startedAt,
         finishedAt: startedAt,
       };
     }
+    const program = e.req.program;
     let value: bigint | undefined;
     let error: Error | undefined;
+    let fault: BpfError | undefined;
+    let recovered = false, refused = false;
+    let retryAt: number | undefined;
     try {
-      value = e.req.program.run(e.req.mem);
-      this.#stats.completed++;
+      if (program.attempt !== undefined) {
+        const o = program.attempt(e.req.mem);
+        refused = o.refused;
+        recovered = o.recovered;
+        if (o.fault !== null) {
+          fault = o.fault;
+          this.#stats.faults++;
+        }
+        if (refused) this.#stats.refused++;
+        if (fault !== undefined && !recovered) error = fault;
+        else value = o.value;
+        if (recovered) this.#stats.recovered++;
+        else if (fault === undefined && !refused) this.#stats.completed++;
+      } else {
+        value = program.run(e.req.mem);
+        this.#stats.completed++;
+      }
     } catch (err) {
       error = err instanceof Error
         ? err
         : new BpfError("run", `Request "${label}" threw a non-Error value: ${String(err)}`, {
           cause: err,
         });
-      this.#stats.failed++;
     }
     const finishedAt = this.#clock();
     this.#stats.totalRunMs += finishedAt - startedAt;
+    if (error !== undefined) {
+      const policy = program.faultPolicy;
+      if (fault !== undefined && policy?.kind === "restart" && attempt <= policy.maxRetries) {
+        retryAt = finishedAt + policy.backoffMs * 2 ** (attempt - 1);
+        this.#delay({ ...e, readyAt: retryAt });
+        this.#stats.retries++;
+        this.#stats.queued = this.size;
+      } else this.#stats.failed++;
+    }
     const missed = deadline !== undefined && finishedAt > deadline;
     if (missed) this.#stats.missedDeadlines++;
     return {
-      ticket: e.ticket,
-      label,
+      ...base,
       value,
       error,
+      fault,
+      recovered,
+      refused,
+      retryAt,
       skipped: false,
       missedDeadline: missed,
-      submittedAt: e.submittedAt,
-      startedAt,
       finishedAt,
     };
   }
 
   /**
-   * Runs every waiting request in policy order.
+   * Runs every request that is ready, in policy order. Retries whose backoff has not passed stay
+   * queued ({@linkcode BpfScheduler.nextRetryAt}); {@linkcode BpfScheduler.drain} waits for them.
    *
    * @returns The results in the order they ran.
    */
@@ -355,12 +436,35 @@ export class BpfScheduler {
   }
 
   /**
+   * Runs every request, retries included, waiting (with `setTimeout`) for each backoff. Needs a
+   * clock that advances by itself (the default).
+   *
+   * @returns The results in the order they ran.
+   */
+  async drain(): Promise<BpfRunResult[]> {
+    const out = this.runAll();
+    for (let at = this.nextRetryAt; at !== null; at = this.nextRetryAt) {
+      const wait = Math.max(0, at - this.#clock());
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+      out.push(...this.runAll());
+    }
+    return out;
+  }
+
+  /**
    * A snapshot of the counters.
    *
    * @returns The statistics.
    */
   stats(): BpfSchedulerStats {
     return { ...this.#stats };
+  }
+
+  #delay(e: Entry): void {
+    const d = this.#delayed;
+    let i = d.length;
+    while (i > 0 && d[i - 1].readyAt > e.readyAt) i--;
+    d.splice(i, 0, e);
   }
 
   // Binary heap ordered by (key, ticket).

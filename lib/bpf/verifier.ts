@@ -9,21 +9,28 @@
  * the program is not longer than the profile allows.
  *
  * The second pass (`_verify_walk.ts`) walks every path with an abstract state
- * (`_verify_state.ts`): each register (`_verify_values.ts`) is not initialised, a
- * scalar (with an unsigned range, exact when known), or a typed pointer — to the context, the
- * packet, the stack, a map value (possibly null until checked) or a map. Registers are read only
- * after they are written (R0 at exit; a call clobbers R1–R5 and keeps R6–R9), R10 is read-only,
- * memory accesses must match the pointer's type and stay in bounds, stack bytes are read only
- * after they are written (`_verify_memory.ts`), helpers and maps are used as Linux types them
- * (`_verify_helpers.ts`), constant divisors are not zero. Known scalars are folded exactly, so
- * a loop with a constant bound is followed to its end; a state that repeats on the same path is
- * an infinite loop, a state seen before is not walked again (compared on the registers the
- * rest of the path reads, `_verify_dataflow.ts`), and a walk longer than the profile's verifier
- * budget is rejected.
+ * (`_verify_state.ts`): each register (`_verify_values.ts`) is not initialised, a scalar (an
+ * unsigned and a signed 64-bit range, equal bounds for a known value, with the arithmetic of
+ * `_verify_scalar.ts`), or a typed pointer — to the context, the packet, the stack, a map value
+ * (possibly null until checked) or a map. The stack of each frame (`_verify_stack.ts`) records
+ * the bytes written and the values stored, spilled registers and narrower scalars alike, in a
+ * persistent trie that states share. Registers are read only after they are written (R0 at exit;
+ * a call clobbers R1–R5 and keeps R6–R9), R10 is read-only, memory accesses must match the
+ * pointer's type and stay in bounds, stack bytes are read only after they are written
+ * (`_verify_memory.ts`), helpers are called as their prototypes declare and what they may write
+ * is forgotten (`_verify_helpers.ts`), constant divisors are not zero.
  *
- * Rejections are `BpfError`s with code `"verify"`, the instruction index (slot) and a message in
- * the Linux verifier's words: `R2 !read_ok`, `unreachable insn 7`,
- * `invalid write to stack R10 off=8 size=8`.
+ * Known values are folded exactly, so a loop with a constant bound is followed to its end. At
+ * jump targets and loop heads the walk keeps checkpoints (`_verify_prune.ts`): a state that an
+ * explored one includes (register by register and slot by slot, only where the rest of the
+ * path can read them, `_verify_dataflow.ts`) stops its path, and one equal to a checkpoint still
+ * being explored at a loop head is an infinite loop. The walk is bounded by the profile's step
+ * budget, by wall-clock time and by the memory its states keep; beyond any of them the program
+ * is rejected as too complex.
+ *
+ * Rejections are `BpfError`s with code `"verify"` (or `"too-complex"`), the instruction index
+ * (slot) and a message in the Linux verifier's words: `R2 !read_ok`, `unreachable insn 7`,
+ * `invalid write to stack R10 off=8 size=8`, `BPF program is too large. Processed 1000001 insn`.
  *
  * @module
  */
@@ -34,6 +41,11 @@ import type { BpfProfile } from "./profile.ts";
 import { VerifyContext } from "./_verify_context.ts";
 import { controlFlow } from "./_verify_cfg.ts";
 import { Walker } from "./_verify_walk.ts";
+
+/** Default wall-clock limit of one verification. */
+const DEFAULT_MILLIS = 2000;
+/** Default limit on the bytes of states one verification keeps. */
+const DEFAULT_STATE_BYTES = 128 * 1024 * 1024;
 
 /**
  * What `R1` points to when the program starts (and what `R2` holds: its length).
@@ -79,15 +91,59 @@ export interface VerifyOptions {
   /** The limits (default `cloud`). */
   profile?: BpfProfile;
   /**
-   * The helpers a program may call. Helpers named `map_lookup_elem`, `map_update_elem` and
-   * `map_delete_elem` get Linux's argument and return types. Default: none known, so every
-   * helper call is rejected.
+   * The helpers a program may call, with their prototypes (`HelperPrototype`): the arguments
+   * are checked against them and what a helper may write is forgotten. A helper registered
+   * without a prototype may be passed anything and is assumed to write every byte of the
+   * stack. Default: none known, so every helper call is rejected.
    */
   helpers?: HelperRegistry;
   /** The maps `lddw` may refer to: index = the fd (src 1, 2) or the index (src 5, 6). */
   maps?: readonly BpfMap[];
   /** What R1 points to at entry (default: a packet of up to 65,535 bytes). */
   input?: VerifyInput;
+  /**
+   * Wall-clock milliseconds the verification may take (default 2,000); beyond, it is rejected
+   * as too complex (`BpfError` code `too-complex`).
+   */
+  maxMillis?: number;
+  /**
+   * Bytes the verifier may keep for explored and pending states (default 128 MiB, an estimate
+   * of what they hold); beyond, it is rejected as too complex.
+   */
+  maxStateBytes?: number;
+  /** The clock `maxMillis` is measured with, in milliseconds (default `performance.now()`). */
+  clock?: () => number;
+  /** Called every 1,024 instructions walked, and once at the end (accepted or not). */
+  progress?: (p: VerifyProgress) => void;
+}
+
+/**
+ * How far a verification has got (see {@linkcode VerifyOptions.progress}).
+ *
+ * @example
+ * ```ts
+ * import { assemble, verifyProgram, type VerifyProgress } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const seen: VerifyProgress[] = [];
+ * verifyProgram(assemble("mov %r1, 0\nl:\nadd %r1, 1\njlt %r1, 5000, l\nmov %r0, 0\nexit"), {
+ *   progress: (p) => seen.push(p),
+ * });
+ * assert.equal(seen.length, 10); // 10,003 steps: nine times along the way, once at the end
+ * assert.equal(seen.at(-1)!.done, true);
+ * assert.equal(seen.at(-1)!.steps, 10003);
+ * ```
+ */
+export interface VerifyProgress {
+  /** Instructions walked so far. */
+  steps: number;
+  /** Milliseconds since the verification started, on the verifier's clock. */
+  millis: number;
+  /** Bytes of states kept now (an estimate, as `maxStateBytes` counts them). */
+  stateBytes: number;
+  /** The most bytes of states kept at once so far. */
+  peakStateBytes: number;
+  /** Whether the walk is over (the program accepted or rejected). */
+  done: boolean;
 }
 
 /**
@@ -131,6 +187,12 @@ export interface VerifyReport {
   stackBytes: number;
   /** Whether the program has loops (back edges). */
   hasLoops: boolean;
+  /** States stored at pruning points (jump targets, loop heads). */
+  statesStored: number;
+  /** Paths stopped because an explored state included theirs. */
+  pathsPruned: number;
+  /** The most bytes of states kept at once (an estimate; see `maxStateBytes`). */
+  peakStateBytes: number;
 }
 
 /**
@@ -138,8 +200,9 @@ export interface VerifyReport {
  *
  * @param program The program or its bytecode.
  * @param options The profile, helpers, maps and input description.
- * @returns What was learnt; throws a `BpfError` (`"verify"`, or `"decode"` for bad bytecode)
- *   with the instruction index on rejection.
+ * @returns What was learnt; throws a `BpfError` (`"verify"`, `"too-complex"` when the walk
+ *   exceeds its step, time or memory budget, or `"decode"` for bad bytecode) with the
+ *   instruction index on rejection.
  *
  * @example
  * ```ts
@@ -160,11 +223,24 @@ export function verifyProgram(
   program: BpfProgram | Uint8Array,
   options: VerifyOptions = {},
 ): VerifyReport {
+  const clock = options.clock ?? (() => performance.now());
+  const start = clock(); // the time limit covers the passes before the walk too
   const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
   const ctx = new VerifyContext(prog, options);
   const cfg = controlFlow(ctx);
-  const walk = new Walker(ctx, cfg);
-  walk.run();
+  const walk = new Walker(ctx, cfg, {
+    maxSteps: ctx.profile.maxVerifierSteps,
+    maxMillis: options.maxMillis ?? DEFAULT_MILLIS,
+    maxBytes: options.maxStateBytes ?? DEFAULT_STATE_BYTES,
+    clock,
+    start,
+    progress: options.progress,
+  });
+  try {
+    walk.run();
+  } finally {
+    walk.report(true);
+  }
   const frameStack = Math.max(0, ...walk.subDepth.map((d) => (d + 7) & ~7));
   const stackBytes = frameStack * cfg.callDepth;
   const profile = ctx.profile;
@@ -183,5 +259,8 @@ export function verifyProgram(
     frameStack,
     stackBytes,
     hasLoops: cfg.hasLoops,
+    statesStored: walk.stored,
+    pathsPruned: walk.pruned,
+    peakStateBytes: walk.peakBytes,
   };
 }

@@ -1,25 +1,45 @@
 /**
  * The eBPF virtual machine: created with a profile, it owns the maps and helpers its programs
- * share, and loads programs through the verifier before running them in the interpreter or the
- * JIT.
+ * share, and loads programs through the verifier before running them in the interpreter, the JIT
+ * (JavaScript or WebAssembly), or from an artifact compiled ahead of time; the profile's fault
+ * policy decides what a run-time fault means.
  *
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { type HelperFunction, HelperRegistry } from "./helpers.ts";
+import { type HelperFunction, type HelperPrototype, HelperRegistry } from "./helpers.ts";
 import { type BpfProgram, decodeProgram } from "./instruction.ts";
 import { BpfInterpreter } from "./interpreter.ts";
-import type { BpfRunner } from "./runner.ts";
+import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { BpfJit } from "./jit.ts";
+import { BpfWasm } from "./wasm.ts";
 import { type BpfMap, type BpfMapSpec, createBpfMap } from "./maps.ts";
 import { BpfMapPool } from "./map_pool.ts";
-import { MAP_HANDLE_BASE, registerMapHelpers } from "./_map_helpers.ts";
+import { MAP_HANDLE_BASE, numberValueRegions, registerMapHelpers } from "./_map_helpers.ts";
 import type { BpfMemory } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
-import { type BpfProfile, type BpfProfileName, CLOUD, getBpfProfile } from "./profile.ts";
+import {
+  type BpfFaultPolicy,
+  type BpfProfile,
+  type BpfProfileName,
+  CLOUD,
+  getBpfProfile,
+} from "./profile.ts";
 import { type VerifyInput, verifyProgram, type VerifyReport } from "./verifier.ts";
+import { type BpfProgramStats, type BpfRunOutcome, FaultGuard } from "./faults.ts";
+import {
+  artifactMapInitial,
+  artifactProgram,
+  artifactRunner,
+  type BpfAotTarget,
+  type BpfArtifact,
+  type BpfArtifactSource,
+  compileArtifact,
+  readBpfArtifactMeta,
+} from "./aot.ts";
 
-const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX } = EBPF;
+const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX, CLASS_MASK, CLASS_STX, CLASS_LD } = EBPF;
+const { MODE_MASK, MODE_ATOMIC, LDDW, CALL, CALLX, CALL_SRC_LOCAL } = EBPF;
 
 /**
  * Options for {@linkcode BpfVm}.
@@ -44,7 +64,26 @@ export interface BpfVmOptions {
    * suite's helpers 1–3) takes this registry's helper.
    */
   helpers?: HelperRegistry;
+  /** The clock for fault windows and records, in ms (default `performance.now`). */
+  clock?: () => number;
 }
+
+/**
+ * How a loaded program runs: in the `interpreter`, compiled at load time to JavaScript
+ * (`jit-js`) or to WebAssembly (`wasm`), or from an artifact compiled ahead of time (`aot-js`,
+ * `aot-wasm`).
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfEngine, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const engine: BpfEngine = "wasm";
+ * const prog = new BpfVm().load(assemble("mov %r0, 3\nexit"), { engine });
+ * assert.equal(prog.engine, "wasm");
+ * assert.equal(prog.run(), 3n);
+ * ```
+ */
+export type BpfEngine = "interpreter" | "jit-js" | "wasm" | "aot-js" | "aot-wasm";
 
 /**
  * Options for {@linkcode BpfVm.load}.
@@ -63,14 +102,71 @@ export interface BpfVmOptions {
 export interface BpfLoadOptions {
   /** What R1 points to (default: a packet of up to 65,535 bytes). */
   input?: VerifyInput;
-  /** Compile with the JIT (default `false`); refused when the profile has no JIT. */
+  /** Compile with the JIT (default `false`): `engine: "jit"`. */
   jit?: boolean;
+  /**
+   * The engine (default `interpreter`, or `jit` with `jit: true`). `jit` is the JIT: WebAssembly
+   * for a program that calls no helpers and uses no atomics or legacy packet loads (there it is
+   * about twice as fast), JavaScript otherwise (helpers, map values and atomics are cheaper
+   * there; array map lookups are inlined); `jit-js` and `wasm` choose. The JITs generate code
+   * at load time and are refused when the profile has none.
+   */
+  engine?: "interpreter" | "jit" | "jit-js" | "wasm";
   /** A name for messages. */
+  name?: string;
+  /** Under a `recovery` fault policy: r0 of a faulting run (default: the profile's fallback). */
+  fallback?: bigint;
+}
+
+/**
+ * Options for {@linkcode BpfVm.compileArtifact}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfCompileArtifactOptions, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const options: BpfCompileArtifactOptions = { target: "js", name: "len", input: { kind: "packet", size: 1514 } };
+ * const artifact = new BpfVm().compileArtifact(assemble("mov %r0, %r2\nexit"), options);
+ * assert.equal(artifact.meta.name, "len");
+ * assert.match(new TextDecoder().decode(artifact.code), /export function run/);
+ * ```
+ */
+export interface BpfCompileArtifactOptions {
+  /** `js` (an ES module) or `wasm` (a WebAssembly module). */
+  target: BpfAotTarget;
+  /** What R1 points to (default: a packet of up to 65,535 bytes). */
+  input?: VerifyInput;
+  /** A name for messages and the artifact's metadata (default "program"). */
   name?: string;
 }
 
 /**
- * A verified program ready to run.
+ * Options for {@linkcode BpfVm.loadArtifact}.
+ *
+ * @example
+ * ```ts
+ * import { assemble, type BpfLoadArtifactOptions, BpfVm } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const vm = new BpfVm({ profile: "embedded" });
+ * const { code } = vm.compileArtifact(assemble("ldxw %r0, [%r1+100]\nexit"), { target: "wasm" });
+ * const options: BpfLoadArtifactOptions = { fallback: 7n };
+ * assert.equal(vm.loadArtifact(code, options).run(new Uint8Array(4)), 7n); // a fault: the fallback
+ * ```
+ */
+export interface BpfLoadArtifactOptions {
+  /** A name for messages (default: the artifact's). */
+  name?: string;
+  /**
+   * Maps to use for the artifact's maps, by index (same type and sizes); the others are created
+   * in this VM (with their initial contents).
+   */
+  maps?: readonly (BpfMap | undefined)[];
+  /** Under a `recovery` fault policy: r0 of a faulting run (default: the profile's fallback). */
+  fallback?: bigint;
+}
+
+/**
+ * A verified program ready to run, with its engine and the profile's fault policy.
  *
  * @example
  * ```ts
@@ -81,6 +177,7 @@ export interface BpfLoadOptions {
  * assert.equal(prog.report.instructions, 2);
  * assert.equal(prog.run(), 1n);
  * assert.equal(prog.runner.executed, 2);
+ * assert.equal(prog.stats().completed, 1);
  * ```
  */
 export interface LoadedBpfProgram {
@@ -88,17 +185,149 @@ export interface LoadedBpfProgram {
   readonly name: string;
   /** What the verifier learnt. */
   readonly report: VerifyReport;
-  /** Whether it runs in the JIT. */
+  /** Whether its code was generated at load time (`jit-js` or `wasm` engine). */
   readonly jit: boolean;
-  /** The runner (interpreter or JIT). */
+  /** The engine. */
+  readonly engine: BpfEngine;
+  /** The program as loaded. */
+  readonly program: BpfProgram;
+  /** The runner (interpreter, JIT, WebAssembly or artifact). */
   readonly runner: BpfRunner;
+  /** What a run-time fault means (the profile's policy, with this program's fallback). */
+  readonly faultPolicy: BpfFaultPolicy;
   /**
-   * Runs the program once on `mem` (R1 = its address, R2 = its length).
+   * Runs the program once on `mem` (R1 = its address, R2 = its length) under the fault policy.
    *
    * @param mem The context or packet; for a `ctx` input exactly its size.
-   * @returns R0 as an unsigned 64-bit bigint.
+   * @returns R0 as an unsigned 64-bit bigint; under `recovery` the fallback when the run faulted
+   *   or the program is disabled; under `restart` a fault is thrown (a `BpfError`).
    */
   run(mem?: Uint8Array): bigint;
+  /**
+   * Runs once under the fault policy and tells what happened (never throws a run-time fault).
+   *
+   * @param mem The context or packet.
+   * @returns The value, the fault, whether it was recovered or the run refused.
+   */
+  attempt(mem?: Uint8Array): BpfRunOutcome;
+  /**
+   * The fault statistics.
+   *
+   * @returns A snapshot.
+   */
+  stats(): BpfProgramStats;
+  /**
+   * Re-enables a program disabled after too many faults.
+   *
+   * @returns Nothing.
+   */
+  enable(): void;
+}
+
+/**
+ * A program loaded from an artifact, with the maps it uses.
+ *
+ * @example
+ * ```ts
+ * import { assemble, BpfVm, type LoadedBpfArtifact } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const vm = new BpfVm();
+ * vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1, name: "hits" });
+ * const artifact = vm.compileArtifact(assemble("lddw %r1, 0, map_fd\nmov %r0, 0\nexit"), { target: "wasm" });
+ * const loaded: LoadedBpfArtifact = new BpfVm().loadArtifact(artifact.code);
+ * assert.equal(loaded.maps[0].name, "hits");
+ * assert.equal(loaded.engine, "aot-wasm");
+ * ```
+ */
+export interface LoadedBpfArtifact extends LoadedBpfProgram {
+  /** The artifact's maps, by its index. */
+  readonly maps: readonly BpfMap[];
+}
+
+/**
+ * Whether a program calls helpers or uses atomics or legacy packet loads: what the WebAssembly
+ * engine does through calls to JavaScript, so that the JavaScript JIT runs it faster.
+ */
+function needsHost(p: BpfProgram): boolean {
+  for (const i of p.instructions) {
+    const op = i.opcode, cls = op & CLASS_MASK;
+    if ((op === CALL && i.src !== CALL_SRC_LOCAL) || op === CALLX) return true;
+    if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) return true;
+    if (cls === CLASS_LD && op !== LDDW) return true;
+  }
+  return false;
+}
+
+class LoadedProgram implements LoadedBpfProgram {
+  readonly name: string;
+  readonly report: VerifyReport;
+  readonly engine: BpfEngine;
+  readonly program: BpfProgram;
+  readonly runner: BpfRunner;
+  readonly maps: readonly BpfMap[];
+  #guard: FaultGuard;
+  #input: VerifyInput;
+
+  constructor(
+    parts: {
+      name: string;
+      report: VerifyReport;
+      engine: BpfEngine;
+      program: BpfProgram;
+      runner: BpfRunner;
+      input: VerifyInput;
+      maps: readonly BpfMap[];
+    },
+    guard: FaultGuard,
+  ) {
+    this.name = parts.name;
+    this.report = parts.report;
+    this.engine = parts.engine;
+    this.program = parts.program;
+    this.runner = parts.runner;
+    this.#input = parts.input;
+    this.maps = parts.maps;
+    this.#guard = guard;
+  }
+
+  get jit(): boolean {
+    return this.engine === "jit-js" || this.engine === "wasm";
+  }
+
+  get faultPolicy(): BpfFaultPolicy {
+    return this.#guard.policy;
+  }
+
+  #check(mem: Uint8Array | undefined): void {
+    const len = mem?.length ?? 0;
+    const input = this.#input;
+    if (input.kind === "ctx" ? len !== input.size : len > input.size) {
+      throw new BpfError(
+        "memory",
+        `${this.name} was verified for ${
+          input.kind === "ctx" ? "a context of" : "packets of at most"
+        } ${input.size} bytes, got ${len}`,
+      );
+    }
+  }
+
+  run(mem?: Uint8Array): bigint {
+    this.#check(mem);
+    return this.#guard.run(mem);
+  }
+
+  attempt(mem?: Uint8Array): BpfRunOutcome {
+    this.#check(mem);
+    return this.#guard.attempt(mem);
+  }
+
+  stats(): BpfProgramStats {
+    return this.#guard.stats();
+  }
+
+  enable(): void {
+    this.#guard.enable();
+  }
 }
 
 /**
@@ -124,6 +353,7 @@ export class BpfVm {
   /** The helpers programs may call: the map helpers (1–3) and any registered. */
   readonly helpers: HelperRegistry;
   #maps: BpfMap[] = [];
+  #clock: () => number;
 
   /**
    * Creates a VM.
@@ -137,9 +367,12 @@ export class BpfVm {
       ? new BpfMapPool(this.profile.mapPoolBytes)
       : null;
     this.helpers = registerMapHelpers(new HelperRegistry(), this.#maps);
+    this.#clock = options.clock ?? (() => performance.now());
     const extra = options.helpers;
     if (extra !== undefined) {
-      for (const id of extra.ids()) this.helpers.register(id, extra.name(id) ?? "", extra.get(id)!);
+      for (const id of extra.ids()) {
+        this.helpers.register(id, extra.name(id) ?? "", extra.get(id)!, extra.prototype(id));
+      }
     }
   }
 
@@ -188,12 +421,19 @@ export class BpfVm {
    * Adds a helper programs may call.
    *
    * @param id The `call` immediate.
-   * @param name Its name (the names `map_lookup_elem` … get map argument checks).
+   * @param name Its name.
    * @param fn The function.
+   * @param prototype Its argument and return types for the verifier (see
+   *   {@linkcode HelperRegistry.register}).
    * @returns This VM.
    */
-  registerHelper(id: number, name: string, fn: HelperFunction): this {
-    this.helpers.register(id, name, fn);
+  registerHelper(
+    id: number,
+    name: string,
+    fn: HelperFunction,
+    prototype?: HelperPrototype,
+  ): this {
+    this.helpers.register(id, name, fn, prototype);
     return this;
   }
 
@@ -201,18 +441,24 @@ export class BpfVm {
    * Verifies a program under the VM's profile and prepares it to run.
    *
    * @param program Bytecode or a decoded program.
-   * @param options The input, JIT choice and a name.
+   * @param options The input, engine, a name and a fallback value.
    * @returns The loaded program; throws a `BpfError` (`"verify"`, `"decode"`, or `"profile"` when
    *   the JIT is asked for and the profile has none).
    */
   load(program: Uint8Array | BpfProgram, options: BpfLoadOptions = {}): LoadedBpfProgram {
     const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
     const name = options.name ?? "program";
-    const jit = options.jit ?? false;
-    if (jit && !this.profile.jit) {
+    const asked = options.engine ?? (options.jit ? "jit" : "interpreter");
+    if (asked !== "interpreter" && asked !== "jit" && asked !== "jit-js" && asked !== "wasm") {
+      throw new RangeError(
+        `Unknown engine "${String(asked)}"; engines: interpreter, jit, jit-js, wasm`,
+      );
+    }
+    if (asked !== "interpreter" && !this.profile.jit) {
       throw new BpfError(
         "profile",
-        `The ${this.profile.name} profile does not allow the JIT (loading ${name})`,
+        `The ${this.profile.name} profile does not allow the JIT (loading ${name}); ` +
+          `compile the program ahead of time (mxy bpf aot, BpfVm.compileArtifact)`,
       );
     }
     const input = options.input ?? { kind: "packet", size: 65535 };
@@ -222,42 +468,197 @@ export class BpfVm {
       maps: this.#maps,
       input,
     });
+    const runOptions = this.#runOptions(report, (imm) => this.#maps[imm]);
+    const engine: BpfEngine = asked === "jit"
+      ? (needsHost(prog) ? "jit-js" : "wasm")
+      : asked === "jit-js"
+      ? "jit-js"
+      : asked;
+    const runner: BpfRunner = engine === "jit-js"
+      ? new BpfJit(prog, runOptions)
+      : engine === "wasm"
+      ? new BpfWasm(prog, { ...runOptions, memoryCapacity: input.size })
+      : new BpfInterpreter(prog, runOptions);
+    return new LoadedProgram(
+      { name, report, engine, program: prog, runner, input, maps: [] },
+      this.#guard(runner, name, options.fallback),
+    );
+  }
+
+  /** The run options of a verified program: stack, frames, budget, helpers, `lddw` of maps. */
+  #runOptions(
+    report: VerifyReport,
+    mapOf: (imm: number) => BpfMap | undefined,
+  ): Required<Pick<BpfRunOptions, "stackSize" | "frameSize" | "maxCallDepth" | "budget">> & {
+    helpers: HelperRegistry;
+    lddw: NonNullable<BpfRunOptions["lddw"]>;
+  } {
     const frameSize = Math.max(8, report.frameStack);
-    const maps = this.#maps;
-    const runOptions = {
+    return {
       helpers: this.helpers,
       stackSize: frameSize * report.callDepth,
       frameSize,
       maxCallDepth: Math.max(1, report.callDepth),
       budget: this.profile.runBudget,
       lddw: (src: number, imm: number, imm2: number, memory: BpfMemory): bigint => {
-        const m = maps[imm];
+        const m = mapOf(imm);
+        if (m === undefined) {
+          throw new BpfError("lddw", `lddw refers to map ${imm}, which does not exist`);
+        }
+        numberValueRegions(m, memory);
         if (src === LDDW_SRC_MAP_BY_FD || src === LDDW_SRC_MAP_BY_IDX) {
-          return MAP_HANDLE_BASE + BigInt(imm);
+          return MAP_HANDLE_BASE + BigInt(this.#maps.indexOf(m));
         }
         return memory.addressOf(m.valueView(0)) + BigInt(imm2);
       },
     };
-    const runner: BpfRunner = jit
-      ? new BpfJit(prog, runOptions)
-      : new BpfInterpreter(prog, runOptions);
-    return {
-      name,
+  }
+
+  /**
+   * Options for building an engine directly on this VM's helpers and maps (`lddw` of maps
+   * resolved as for loaded programs), for code that is not loaded through the verifier: trusted
+   * programs, benchmarks. The stack and call depth are the engines' defaults.
+   *
+   * @returns The helpers, the `lddw` resolver and the profile's budget.
+   * @example
+   * ```ts
+   * import { assemble, BpfJit, BpfVm, decodeProgram } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const vm = new BpfVm();
+   * const map = vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1 });
+   * const jit = new BpfJit(decodeProgram(assemble("lddw %r0, 0, map_value_fd\nstdw [%r0], 9\nmov %r0, 0\nexit")), vm.runOptions());
+   * jit.run();
+   * assert.equal(map.lookup(new Uint8Array(4))![0], 9);
+   * ```
+   */
+  runOptions(): BpfRunOptions {
+    const { helpers, lddw, budget } = this.#runOptions(
+      { frameStack: 0, callDepth: 1 } as VerifyReport,
+      (imm) => this.#maps[imm],
+    );
+    return { helpers, lddw, budget };
+  }
+
+  #guard(runner: BpfRunner, name: string, fallback: bigint | undefined): FaultGuard {
+    let policy = this.profile.faultPolicy;
+    if (fallback !== undefined && policy.kind === "recovery") policy = { ...policy, fallback };
+    return new FaultGuard(runner, policy, this.#clock, name);
+  }
+
+  /**
+   * Verifies a program under the VM's profile and compiles it ahead of time into an artifact
+   * (allowed under every profile: nothing is generated when the artifact runs). The maps the
+   * program refers to are recorded (and numbered 0, 1, … in the artifact).
+   *
+   * @param program Bytecode or a decoded program.
+   * @param options The target, the input and a name.
+   * @returns The artifact; throws a `BpfError` (`"verify"`, `"decode"`) like {@linkcode BpfVm.load}.
+   */
+  compileArtifact(
+    program: Uint8Array | BpfProgram,
+    options: BpfCompileArtifactOptions,
+  ): BpfArtifact {
+    const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
+    if (options.target !== "js" && options.target !== "wasm") {
+      throw new RangeError(`Unknown target "${String(options.target)}"; targets: js, wasm`);
+    }
+    const input = options.input ?? { kind: "packet", size: 65535 };
+    const report = verifyProgram(prog, {
+      profile: this.profile,
+      helpers: this.helpers,
+      maps: this.#maps,
+      input,
+    });
+    const { stackSize, frameSize, maxCallDepth, budget } = this.#runOptions(
       report,
-      jit,
-      runner,
-      run(mem?: Uint8Array): bigint {
-        const len = mem?.length ?? 0;
-        if (input.kind === "ctx" ? len !== input.size : len > input.size) {
+      () => undefined,
+    );
+    return compileArtifact({
+      program: prog,
+      target: options.target,
+      name: options.name ?? "program",
+      profile: this.profile,
+      input,
+      run: { stackSize, frameSize, maxCallDepth, budget },
+      mapOfFd: (fd) => {
+        const m = this.#maps[fd];
+        if (m === undefined) {
+          throw new BpfError("lddw", `lddw refers to map ${fd}, which does not exist`);
+        }
+        return m;
+      },
+    });
+  }
+
+  /**
+   * Loads an artifact compiled ahead of time: checks its format, checksums and profile (it must
+   * have been verified under this VM's profile, with the same run budget), verifies its program
+   * again, creates its maps (or takes `options.maps`) and prepares it to run without generating
+   * code.
+   *
+   * @param source The WebAssembly artifact's bytes, or the imported JavaScript artifact.
+   * @param options A name, maps, a fallback value.
+   * @returns The loaded program; throws a `BpfError` (`"artifact"` for a bad or foreign artifact,
+   *   `"verify"` when its program does not pass this VM's verifier).
+   */
+  loadArtifact(source: BpfArtifactSource, options: BpfLoadArtifactOptions = {}): LoadedBpfArtifact {
+    const meta = readBpfArtifactMeta(source);
+    const name = options.name ?? meta.name;
+    const profile = this.profile;
+    if (meta.profile !== profile.name || meta.budget !== profile.runBudget) {
+      throw new BpfError(
+        "artifact",
+        `Artifact "${name}" was compiled under the ${meta.profile} profile (budget ${meta.budget}); ` +
+          `this VM runs the ${profile.name} profile (budget ${profile.runBudget})`,
+      );
+    }
+    const prog = artifactProgram(meta);
+    const maps = meta.maps.map((spec, i) => {
+      const given = options.maps?.[i];
+      if (given !== undefined) {
+        if (
+          given.type !== spec.type || given.keySize !== spec.keySize ||
+          given.valueSize !== spec.valueSize || given.maxEntries < spec.maxEntries
+        ) {
           throw new BpfError(
-            "memory",
-            `${name} was verified for ${
-              input.kind === "ctx" ? "a context of" : "packets of at most"
-            } ${input.size} bytes, got ${len}`,
+            "artifact",
+            `Map ${i} given for artifact "${name}" does not match its ${spec.type} map ` +
+              `"${spec.name}" (${spec.keySize}-byte keys, ${spec.valueSize}-byte values, ` +
+              `${spec.maxEntries} entries)`,
           );
         }
-        return runner.run(mem);
-      },
-    };
+        this.addMap(given);
+        return given;
+      }
+      const m = this.createMap({
+        type: spec.type,
+        keySize: spec.keySize,
+        valueSize: spec.valueSize,
+        maxEntries: spec.maxEntries,
+        name: spec.name,
+      });
+      const initial = artifactMapInitial(spec);
+      if (initial !== null) m.valueView(0).set(initial);
+      return m;
+    });
+    const input = meta.input;
+    const report = verifyProgram(prog, { profile, helpers: this.helpers, maps, input });
+    const runOptions = this.#runOptions(report, (i) => maps[i]);
+    for (const k of ["stackSize", "frameSize", "maxCallDepth"] as const) {
+      if (runOptions[k] !== meta[k]) {
+        throw new BpfError(
+          "artifact",
+          `Artifact "${name}" was compiled for ${k} ${meta[k]}; its program needs ${
+            runOptions[k]
+          } here`,
+        );
+      }
+    }
+    const runner = artifactRunner(source, prog, { ...runOptions, memoryCapacity: input.size });
+    const engine = source instanceof Uint8Array ? "aot-wasm" : "aot-js";
+    return new LoadedProgram(
+      { name, report, engine, program: prog, runner, input, maps },
+      this.#guard(runner, name, options.fallback),
+    );
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The DNS plugin: messages over UDP and over TCP (two-byte length prefix), header fields, the
- * first question, and A/AAAA answers. Name compression is followed with loop protection: at most
+ * The DNS plugin: messages over UDP and over TCP (two-byte length prefix; through the engine's
+ * stream reassembly every message of a segment, and messages split over segments), header
+ * fields, the first question, and A/AAAA answers. Name compression is followed with loop protection: at most
  * 128 pointer hops and 255 bytes of name, anything else is a `name-loop` error.
  *
  * @module
@@ -9,6 +10,7 @@ import { formatIpv4, formatIpv6 } from "../core/ip.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import { DpiError } from "./dpi_error.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
+import { recordFraming } from "./_record_framing.ts";
 
 const MAX_HOPS = 128;
 const MAX_NAME = 255;
@@ -155,21 +157,9 @@ export interface DnsPluginOptions {
  */
 export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin {
   const ports = new Set(options.ports ?? DEFAULT_PORTS);
-  let msg = 0, end = 0, qEnd = -1, tcp = false;
+  let msg = 0, end = 0, qEnd = -1, anStart = -1, tcp = false;
   let buf: Uint8Array = new Uint8Array(0);
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
-  const firstAnswer = (): number => {
-    // offset of the first answer RR, or -1
-    if (qEnd < 0) return -1;
-    let p = qEnd;
-    const qd = u16(msg + QDCOUNT);
-    for (let i = 1; i < qd; i++) {
-      p = skipName(buf, p, end);
-      if (p < 0 || p + QUESTION_FIXED_LEN > end) return -1;
-      p += QUESTION_FIXED_LEN;
-    }
-    return p;
-  };
   return {
     id: 100,
     name: "dns",
@@ -196,11 +186,18 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
         end = pend;
       }
       if (end - msg < HEADER_LEN) return false;
-      qEnd = -1;
-      if (u16(msg + QDCOUNT) > 0) {
-        const n = skipName(buf, msg + HEADER_LEN, end);
-        if (n >= 0 && n + QUESTION_FIXED_LEN <= end) qEnd = n + QUESTION_FIXED_LEN;
+      // Each section is found from its own count: an answer section follows the questions
+      // whatever their number (mDNS announcements have none).
+      qEnd = anStart = -1;
+      let p = msg + HEADER_LEN;
+      const qd = u16(msg + QDCOUNT);
+      for (let i = 0; i < qd && p >= 0; i++) {
+        p = skipName(buf, p, end);
+        if (p < 0 || p + QUESTION_FIXED_LEN > end) p = -1;
+        else p += QUESTION_FIXED_LEN;
+        if (i === 0) qEnd = p;
       }
+      anStart = p;
       return true;
     },
     attributes: {
@@ -225,14 +222,14 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
       qtype: () => qEnd >= 0 ? u16(qEnd - QUESTION_FIXED_LEN) : undefined,
       qclass: () => qEnd >= 0 ? u16(qEnd - 2) : undefined,
       ttl: () => {
-        const p0 = firstAnswer();
+        const p0 = anStart;
         if (p0 < 0 || u16(msg + ANCOUNT) === 0) return undefined;
         const p = skipName(buf, p0, end);
         if (p < 0 || p + RR_FIXED_LEN > end) return undefined;
         return ((buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7]) >>> 0;
       },
       answers: () => {
-        let p = firstAnswer();
+        let p = anStart;
         const an = u16(msg + ANCOUNT);
         if (p < 0 || an === 0) return undefined;
         const out: string[] = [];
@@ -254,6 +251,12 @@ export function createDnsPlugin(options: DnsPluginOptions = {}): ProtocolPlugin 
         return out.length ? out.join(",") : undefined;
       },
     },
+    stream: recordFraming({
+      headerLength: TCP_LENGTH_PREFIX,
+      maxLength: TCP_LENGTH_PREFIX + 0xffff,
+      recordLength: (b, o) => TCP_LENGTH_PREFIX + ((b[o] << 8) | b[o + 1]),
+      claim: (stream) => ports.has(stream.srcPort) || ports.has(stream.dstPort),
+    }),
     session: {
       init: () => ({ queries: 0, responses: 0 }),
       packet(state: unknown, v: PacketView): void {

@@ -1,15 +1,18 @@
 /**
  * The HTTP/1.x plugin: recognises a request line (`METHOD URI HTTP/1.x`) or a status line
- * (`HTTP/1.x CODE reason`) at the start of a TCP payload, whatever the port, and extracts the
- * method, URI, version, status and the Host, User-Agent, Content-Type and Content-Length headers
- * found in the same segment.
+ * (`HTTP/1.x CODE reason`) on any TCP port, and extracts the method, URI, version, status and
+ * the Host, User-Agent, Content-Type and Content-Length headers. Through the engine's stream
+ * reassembly each message is read whole — headers over several segments, pipelined messages,
+ * bodies skipped by `Content-Length` or chunked coding — and reported on the packet carrying
+ * its last byte, as tshark does; read packet by packet, the headers are those of the segment.
  *
  * @module
  */
 import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
-import { httpMessageKind } from "../pcap/service_guess.ts";
-import type { ProtocolPlugin } from "./plugin.ts";
+import { httpMessageKind } from "../pcap/http_method.ts";
+import { HttpFramer, mayStartHttpMessage } from "../pcap/http_framer.ts";
+import type { ProtocolPlugin, StreamContext } from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */
 const HTTP_1 = new TextEncoder().encode("HTTP/1.");
@@ -32,6 +35,21 @@ function isHeader(buf: Uint8Array, p: number, length: number, lower: string): bo
 function find(buf: Uint8Array, byte: number, from: number, to: number): number {
   for (let i = from; i < to; i++) if (buf[i] === byte) return i;
   return -1;
+}
+
+/** Stream directions' framers kept for reuse. */
+const MAX_POOLED_FLOWS = 1024;
+
+/** One direction of a reassembled HTTP stream: its framer and where its messages go. */
+class HttpFlow {
+  readonly framer: HttpFramer = new HttpFramer();
+  ctx: StreamContext | null = null;
+  peer: HttpFlow | null = null;
+  ended = false;
+
+  constructor() {
+    this.framer.onMessage = (head, offset, length) => this.ctx!.message(head, offset, length);
+  }
 }
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
@@ -64,6 +82,15 @@ function latin1(buf: Uint8Array, a: number, b: number): string {
  * ```
  */
 export function createHttpPlugin(): ProtocolPlugin {
+  // Framers of stream directions, reused by later streams once both directions ended.
+  const flows: HttpFlow[] = [];
+  const release = (flow: HttpFlow) => {
+    flow.framer.reset();
+    flow.peer = null;
+    flow.ctx = null;
+    flow.ended = false;
+    if (flows.length < MAX_POOLED_FLOWS) flows.push(flow);
+  };
   let buf: Uint8Array = new Uint8Array(0);
   let request = false;
   // request: [method, uri, version]; response: [version, status, reason] — as offsets
@@ -160,6 +187,34 @@ export function createHttpPlugin(): ProtocolPlugin {
         if (cl0 < 0) return undefined;
         const n = Number(latin1(buf, cl0, cl1));
         return Number.isInteger(n) ? n : undefined;
+      },
+    },
+    stream: {
+      claim: (_stream, b, o, n) => mayStartHttpMessage(b, o, n),
+      open(ctx) {
+        const flow = flows.pop() ?? new HttpFlow();
+        flow.ctx = ctx;
+        const peer = ctx.peerState;
+        if (peer instanceof HttpFlow) {
+          flow.peer = peer;
+          peer.peer = flow;
+          flow.framer.peer = peer.framer;
+          peer.framer.peer = flow.framer;
+        }
+        ctx.state = flow;
+      },
+      data: (ctx, b, o, n) => (ctx.state as HttpFlow).framer.data(b, o, n),
+      gap: (ctx, n) => (ctx.state as HttpFlow).framer.gap(n),
+      end(ctx) {
+        const flow = ctx.state as HttpFlow;
+        flow.framer.end();
+        flow.ended = true;
+        // The later of the two directions to end lets both serve later streams.
+        const peer = flow.peer;
+        if (peer !== null && peer.ended) {
+          release(flow);
+          release(peer);
+        }
       },
     },
     session: {

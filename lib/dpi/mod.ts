@@ -1,7 +1,8 @@
 /**
  * mxy dpi: deep packet inspection over the packet views of `@mxy/mxy/pcap`. Protocol plugins
  * (the core layers, DNS, HTTP/1.x, TLS, and yours), their registry, the engine that extracts the
- * attributes handlers subscribe to, session hooks for the session table, and the typed error.
+ * attributes handlers subscribe to (reading the TCP streams of plugins with stream framing
+ * reassembled), session hooks for the session table, and the typed error.
  *
  * @module
  */
@@ -12,6 +13,8 @@ export type {
   PluginLayer,
   ProtocolPlugin,
   SessionHooks,
+  StreamContext,
+  StreamFraming,
 } from "./plugin.ts";
 export { ProtocolRegistry } from "./protocol_registry.ts";
 export { TSHARK_ALIASES } from "./tshark_aliases.ts";
@@ -29,10 +32,22 @@ export {
   type AttributeHandler,
   DpiEngine,
   type DpiEngineOptions,
+  type ReassemblyOptions,
   type SubscribeOptions,
   type Subscription,
 } from "./dpi_engine.ts";
 export { createSessionHooks } from "./session_hooks.ts";
 export { asciiStartsWith } from "../core/ascii.ts";
-export type { FlowPacket, PacketView, SessionAttribute, SessionTableHooks } from "../pcap/mod.ts";
+export type {
+  FlowPacket,
+  OverlapPolicy,
+  PacketView,
+  ReassemblyStats,
+  SessionAttribute,
+  SessionTableHooks,
+  TcpReassemblerOptions,
+  TcpStream,
+  TcpStreamEnd,
+  TcpStreamHandler,
+} from "../pcap/mod.ts";
 export { MxyError } from "../core/mxy_error.ts";

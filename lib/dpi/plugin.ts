@@ -1,11 +1,13 @@
 /**
  * What a protocol plugin is: a stable numeric id, a name (the prefix of its attributes: `dns`
  * for `dns.qname`), a classify function, an optional parse step shared by its extractors,
- * attribute extractors and optional session hooks (init, per-packet, cleanup).
+ * attribute extractors, optional session hooks (init, per-packet, cleanup) and optional stream
+ * framing (messages found in reassembled TCP streams).
  *
  * @module
  */
 import type { PacketView } from "../pcap/packet_view.ts";
+import type { TcpStream } from "../pcap/tcp_stream.ts";
 
 /** An attribute's value; `undefined` means "absent in this packet". */
 export type AttributeValue = string | number | boolean | undefined;
@@ -33,6 +35,54 @@ export interface SessionHooks<S = unknown> {
   cleanup(state: S): Record<string, AttributeValue> | void;
 }
 
+/**
+ * One claimed direction of a reassembled TCP stream, as a plugin's {@linkcode StreamFraming}
+ * sees it: the stream (who sends, the capture time of the packet being processed), the
+ * framing's own state, and where complete messages go.
+ */
+export interface StreamContext {
+  /** The stream direction. */
+  readonly stream: TcpStream;
+  /** The framing's state for this direction (set it in `open`). */
+  state: unknown;
+  /**
+   * The framing state of the connection's other direction when the same plugin claimed it
+   * (to pair requests with responses), else `undefined`.
+   */
+  readonly peerState: unknown;
+  /**
+   * Hands over one complete message, `bytes[offset, offset + length)` (valid during the call
+   * only). The engine runs the plugin's `classify`, `parse` and the subscribed extractors on it
+   * at once, as on a packet whose transport payload is exactly the message, and reports their
+   * values on the packet being processed.
+   */
+  message(bytes: Uint8Array, offset: number, length: number): void;
+}
+
+/**
+ * How a plugin reads reassembled TCP streams: which stream directions are its protocol, and
+ * where each message starts and ends in their bytes. With it, a message spread over segments
+ * (headers after a large cookie, a TLS record over three segments, DNS messages split or packed
+ * several to a segment) is read whole and reported on the packet that completes it, as tshark
+ * does; the segments before carry no attribute of the plugin.
+ */
+export interface StreamFraming {
+  /**
+   * Whether a stream direction carries the protocol, from its first bytes (and those of any
+   * later segment while no plugin has claimed it): `true`, `false`, or `undefined` to be asked
+   * again with more bytes.
+   */
+  claim(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): boolean | undefined;
+  /** A direction was claimed: set `ctx.state`. */
+  open(ctx: StreamContext): void;
+  /** The direction's next bytes, in order: call `ctx.message` for each message they complete. */
+  data(ctx: StreamContext, bytes: Uint8Array, offset: number, length: number): void;
+  /** `length` bytes were never seen (lost by the capture). */
+  gap(ctx: StreamContext, length: number): void;
+  /** The direction ended: a message it completes may still be handed over. */
+  end(ctx: StreamContext): void;
+}
+
 /** A protocol plugin. */
 export interface ProtocolPlugin {
   /** Stable numeric id (built-ins use 1–999; register your own from 1000). */
@@ -54,4 +104,9 @@ export interface ProtocolPlugin {
   readonly attributes: Readonly<Record<string, AttributeExtractor>>;
   /** Optional session hooks. */
   readonly session?: SessionHooks<unknown>;
+  /**
+   * Optional stream framing: when present, the engine reads the plugin's TCP packets as
+   * reassembled streams (unless told not to) and its attributes come from the messages.
+   */
+  readonly stream?: StreamFraming;
 }

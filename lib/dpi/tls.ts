@@ -1,16 +1,17 @@
 /**
- * The TLS plugin: a TLS record (change-cipher-spec, alert, handshake, application data) at the
- * start of a TCP payload, whatever the port; for a ClientHello or ServerHello record it extracts
- * the server name (SNI), ALPN protocols, versions and the chosen cipher suite. A hello longer
- * than its segment is reassembled from the segments that follow in sequence and reported on the
- * one that completes it, as tshark does; a hello cut short by the capture's snap length is read
- * as far as it goes.
+ * The TLS plugin: TLS records (change-cipher-spec, alert, handshake, application data) on any
+ * TCP port; for a ClientHello or ServerHello record it extracts the server name (SNI), ALPN
+ * protocols, versions and the chosen cipher suite. Through the engine's stream reassembly each
+ * record is read whole — a hello longer than its segment is reported on the segment that
+ * completes it, as tshark does — and a handshake record after the direction's ChangeCipherSpec
+ * is encrypted; read packet by packet, a record is read from the start of a payload as far as
+ * it goes. A hello cut short by the capture's snap length is read as far as the capture goes.
  *
  * @module
  */
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import type { ProtocolPlugin } from "./plugin.ts";
-import { declaredPayload, HelloAssembly } from "./_hello_assembly.ts";
+import { recordFraming, type RecordState } from "./_record_framing.ts";
 
 /** Bytes of a TLS record header: content type, version, length. */
 const RECORD_HEADER_LEN = 5;
@@ -26,14 +27,51 @@ const CLIENT_HELLO = 1, SERVER_HELLO = 2;
 const HANDSHAKE_HEADER_LEN = 4;
 /** A hello's legacy version and its 32-byte random. */
 const VERSION_AND_RANDOM_LEN = 34;
-/** The shortest payload looked at: a record header and the start of a hello. */
-const MIN_PAYLOAD = 10;
+/** The shortest payload looked at: a record header (a ChangeCipherSpec record is 6 bytes). */
+const MIN_PAYLOAD = RECORD_HEADER_LEN;
 /** Extension types read. */
 const EXT_SERVER_NAME = 0, EXT_ALPN = 16, EXT_SUPPORTED_VERSIONS = 43;
 /** server_name list entry type of a host name. */
 const NAME_TYPE_HOST = 0;
 /** GREASE versions (RFC 8701) have both bytes of the form 0x?A. */
 const GREASE_MASK = 0x0f0f, GREASE_PATTERN = 0x0a0a;
+
+/** Handshake message types of TLS 1.0–1.3 (RFC 8446 §4 and the registry), by number. */
+const HANDSHAKE_TYPES = new Uint8Array(256);
+for (
+  const t of [0, 1, 2, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254]
+) HANDSHAKE_TYPES[t] = 1;
+/** A handshake message continued in later records is at most this long (a certificate chain). */
+const MAX_FRAGMENTED_HANDSHAKE = 0x20000;
+
+/**
+ * Whether a handshake record's body `buf[p, end)` reads as plaintext handshake messages: each
+ * of a known type, one after the other, filling the record exactly — or a last one that goes
+ * on in the next records (a long certificate chain). An encrypted handshake message (the TLS
+ * 1.2 Finished after ChangeCipherSpec) is random bytes and fails this almost always; it has no
+ * handshake type, as tshark shows it.
+ */
+function plainHandshake(buf: Uint8Array, p: number, end: number): boolean {
+  if (p + HANDSHAKE_HEADER_LEN > end) return false;
+  while (p + HANDSHAKE_HEADER_LEN <= end) {
+    if (HANDSHAKE_TYPES[buf[p]] === 0) return false;
+    const len = (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+    const next = p + HANDSHAKE_HEADER_LEN + len;
+    if (next === end) return true;
+    if (next > end) return len <= MAX_FRAGMENTED_HANDSHAKE;
+    p = next;
+  }
+  return false;
+}
+
+/** `RecordState.mark` of a stream direction that sent ChangeCipherSpec. */
+const SENT_CHANGE_CIPHER_SPEC = 1;
+
+/** Whether `b[p …]` starts a TLS record header: type 20–23, version 3.0 to 3.4 (3 bytes). */
+function isRecordHeader(b: Uint8Array, p: number): boolean {
+  return b[p] >= CONTENT_CHANGE_CIPHER_SPEC && b[p] <= CONTENT_APPLICATION_DATA &&
+    b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR;
+}
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
   let s = "";
@@ -67,22 +105,9 @@ export function createTlsPlugin(): ProtocolPlugin {
     cipher = -1,
     supported = -1;
   let sni0 = -1, sni1 = -1, alpn0 = -1, alpn1 = -1;
-  // Hellos waiting for their next segments; `completed`: the packet classify() last accepted
-  // completed one (parse() then reads the whole record from the assembly).
-  const assembly = new HelloAssembly();
-  let completed = false;
-  // classify() changes the assembly, and may be asked twice about one packet (extraction,
-  // then the protocol path): the packet it last changed it for, and its answer.
-  let seenBuf: Uint8Array | null = null, seenNumber = -1, seenOffset = -1, seenSeq = -1;
-  let seenAnswer = false;
-  const remember = (v: PacketView, answer: boolean) => {
-    seenBuf = v.buf;
-    seenNumber = v.number;
-    seenOffset = v.payloadOffset;
-    seenSeq = v.tcpSeq;
-    seenAnswer = answer;
-    return answer;
-  };
+  // Set while the engine reads a handshake record of a stream direction that has sent
+  // ChangeCipherSpec: encrypted, whatever its bytes look like.
+  let streamEncrypted = false;
   const u16 = (o: number) => (buf[o] << 8) | buf[o + 1];
   return {
     id: 102,
@@ -90,52 +115,19 @@ export function createTlsPlugin(): ProtocolPlugin {
     description: "Transport Layer Security records; ClientHello and ServerHello fields",
     layer: "application",
     classify(v: PacketView): boolean {
-      if (
-        v.buf === seenBuf && v.number === seenNumber && v.payloadOffset === seenOffset &&
-        v.tcpSeq === seenSeq
-      ) {
-        completed = seenAnswer; // accepted only when it completed a hello
-        return seenAnswer;
-      }
-      completed = false;
       if ((v.layers & Layer.TCP) === 0 || v.payloadOffset < 0) return false;
-      if (assembly.waiting > 0) {
-        // A segment continuing a hello: TLS when it completes the record (the segments before
-        // are parts of it, as tshark shows them).
-        const i = assembly.find(v);
-        if (i >= 0) return remember(v, completed = assembly.add(i, v));
-      }
-      if (v.payloadLength < MIN_PAYLOAD) return false;
-      const b = v.buf, p = v.payloadOffset;
-      if (
-        !(b[p] >= CONTENT_CHANGE_CIPHER_SPEC && b[p] <= CONTENT_APPLICATION_DATA &&
-          b[p + 1] === VERSION_MAJOR && b[p + 2] <= MAX_VERSION_MINOR)
-      ) return false;
-      const length = RECORD_HEADER_LEN + ((b[p + 3] << 8) | b[p + 4]);
-      const type = b[p + RECORD_HEADER_LEN];
-      const hello = b[p] === CONTENT_HANDSHAKE && (type === CLIENT_HELLO || type === SERVER_HELLO);
-      if (
-        hello && length > v.payloadLength && length <= MAX_RECORD &&
-        v.payloadLength === declaredPayload(v)
-      ) {
-        // The segment carried all it had, and the record goes on in the next ones.
-        assembly.open(v, length);
-        return remember(v, false);
-      }
-      return true;
+      return v.payloadLength >= MIN_PAYLOAD && isRecordHeader(v.buf, v.payloadOffset);
     },
     parse(v: PacketView): boolean {
-      let p = v.payloadOffset, have = v.payloadLength;
+      const p = v.payloadOffset, have = v.payloadLength;
       buf = v.buf;
-      if (completed) {
-        buf = assembly.record;
-        p = 0;
-        have = buf.length;
-      }
       const end = Math.min(p + have, p + RECORD_HEADER_LEN + u16(p + 3));
       contentType = buf[p];
       recordVersion = u16(p + 1);
-      hsType = contentType === CONTENT_HANDSHAKE ? buf[p + RECORD_HEADER_LEN] : -1;
+      hsType = contentType === CONTENT_HANDSHAKE && !streamEncrypted &&
+          plainHandshake(buf, p + RECORD_HEADER_LEN, end)
+        ? buf[p + RECORD_HEADER_LEN]
+        : -1;
       cipher = supported = helloVersion = -1;
       sni0 =
         sni1 =
@@ -218,5 +210,26 @@ export function createTlsPlugin(): ProtocolPlugin {
         return out.length ? out.join(",") : undefined;
       },
     },
+    stream: recordFraming({
+      headerLength: RECORD_HEADER_LEN,
+      maxLength: MAX_RECORD,
+      recordLength: (b, o) =>
+        isRecordHeader(b, o) ? RECORD_HEADER_LEN + ((b[o + 3] << 8) | b[o + 4]) : -1,
+      claim(_stream, b, o, n) {
+        if (n < RECORD_HEADER_LEN) return n >= 3 && !isRecordHeader(b, o) ? false : undefined;
+        return isRecordHeader(b, o);
+      },
+      record(ctx, b, o, n) {
+        const st = ctx.state as RecordState;
+        const type = b[o];
+        streamEncrypted = st.mark === SENT_CHANGE_CIPHER_SPEC && type === CONTENT_HANDSHAKE;
+        try {
+          ctx.message(b, o, n);
+        } finally {
+          streamEncrypted = false;
+        }
+        if (type === CONTENT_CHANGE_CIPHER_SPEC) st.mark = SENT_CHANGE_CIPHER_SPEC;
+      },
+    }),
   };
 }

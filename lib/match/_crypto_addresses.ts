@@ -8,7 +8,7 @@
  */
 import { B_X, B_ZERO, HEX_VALUE } from "./_char_class.ts";
 import { keccak256Short } from "./_keccak.ts";
-import { sha256Short } from "./_sha256.ts";
+import { sha256Short } from "../core/sha256.ts";
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";

@@ -11,6 +11,7 @@ import { StringMatches } from "../db/string_match.ts";
 import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
+import { databaseSuffixes } from "./_database_suffixes.ts";
 import { registrableDomainStart } from "./domain.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 
@@ -122,6 +123,12 @@ export interface MatcherOptions {
    * recorded in its metadata), else `false`.
    */
   parentDomains?: boolean;
+  /**
+   * Last labels a domain may end in beyond the Public Suffix List (`example`, `internal`).
+   * Default: the last labels of the database's own literal and glob entries that the list does
+   * not know, so that a feed of `evil.example` finds `evil.example` in text.
+   */
+  suffixes?: Iterable<string>;
 }
 
 /**
@@ -202,7 +209,10 @@ export class Matcher {
    */
   constructor(db: Database, options: MatcherOptions = {}) {
     this.#db = db;
-    this.#extractor = new Extractor({ kinds: options.kinds });
+    this.#extractor = new Extractor({
+      kinds: options.kinds,
+      suffixes: options.suffixes ?? databaseSuffixes(db),
+    });
     this.#parents = options.parentDomains ?? db.metadata.mxyParentDomains;
     this.#caseInsensitive = db.metadata.mxyMatchMode === "case-insensitive";
     this.#hit = {

@@ -53,25 +53,42 @@ export function canonicalize(p: FlowPacket, out: CanonicalKey): CanonicalKey {
     w[KEY_ADDR_B + i] = b[i];
   }
   out.forward = forward;
-  out.hash = hashWords(w, KEY_WORDS);
+  // IPv4 keys have zeros in the upper address words: hash only the words that vary.
+  out.hash = p.family === 6 ? hashWords(w, KEY_WORDS) : hashV4(w);
   return out;
 }
 
-/** Hashes the first `n` words into 32 bits (murmur3-style mixing). */
-export function hashWords(w: Uint32Array, n: number): number {
-  let h = 0x9747b28c ^ n;
-  for (let i = 0; i < n; i++) {
-    let k = Math.imul(w[i], 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+/** Hashes an IPv4 key's family/protocol, ports and the two addresses' first words. */
+function hashV4(w: Uint32Array): number {
+  let h = 0x9747b28c ^ 4;
+  h = mix(h, w[KEY_FAMILY_PROTO]);
+  h = mix(h, w[KEY_PORTS]);
+  h = mix(h, w[KEY_ADDR_A]);
+  h = mix(h, w[KEY_ADDR_B]);
+  return finalize(h);
+}
+
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finalize(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** Hashes the first `n` words into 32 bits (murmur3-style mixing). */
+export function hashWords(w: Uint32Array, n: number): number {
+  let h = 0x9747b28c ^ n;
+  for (let i = 0; i < n; i++) h = mix(h, w[i]);
+  return finalize(h);
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { elapsedNs } from "./_time.ts";
 
 /** Options for {@linkcode PendingStore}. */
 export interface PendingStoreOptions {
@@ -43,7 +44,8 @@ export class PendingStore {
 
   #keys: Uint32Array;
   #hash: Uint32Array;
-  #time: Float64Array;
+  #sec: Float64Array;
+  #nsec: Int32Array;
   #seq: Float64Array;
   #live: Uint8Array;
   #chain: Int32Array;
@@ -80,7 +82,8 @@ export class PendingStore {
     this.rec = new Float64Array(cap * this.recWords);
     this.#keys = new Uint32Array(cap * keyWords);
     this.#hash = new Uint32Array(cap);
-    this.#time = new Float64Array(cap);
+    this.#sec = new Float64Array(cap);
+    this.#nsec = new Int32Array(cap);
     this.#seq = new Float64Array(cap);
     this.#live = new Uint8Array(cap);
     this.#chain = new Int32Array(cap).fill(-1);
@@ -106,10 +109,11 @@ export class PendingStore {
    * when the store is full.
    *
    * @param hash The key's hash (any 32-bit value derived from the key words).
-   * @param timeNs The entry's capture time in nanoseconds (any fixed origin).
+   * @param sec The entry's capture time: whole seconds.
+   * @param nsec The entry's capture time: nanoseconds within the second.
    * @returns The entry's slot, valid until it is removed, expired or evicted.
    */
-  add(hash: number, timeNs: number): number {
+  add(hash: number, sec: number, nsec: number): number {
     if (this.#freeTop === 0) {
       if (this.#onDrop) this.#onDrop(this.#head, "evicted");
       this.#drop(this.#head);
@@ -120,7 +124,8 @@ export class PendingStore {
     for (let i = 0; i < kw; i++) keys[base + i] = key[i];
     hash >>>= 0;
     this.#hash[slot] = hash;
-    this.#time[slot] = timeNs;
+    this.#sec[slot] = sec;
+    this.#nsec[slot] = nsec;
     this.#seq[slot] = this.#seqNo++;
     this.#live[slot] = 1;
     const b = hash & this.#mask;
@@ -162,13 +167,15 @@ export class PendingStore {
   }
 
   /**
-   * The capture time an entry was added with.
+   * The exact nanoseconds from an entry's capture time to a later (or earlier) one.
    *
    * @param slot The entry's slot.
-   * @returns Its time in nanoseconds.
+   * @param sec The other time: whole seconds.
+   * @param nsec The other time: nanoseconds within the second.
+   * @returns Nanoseconds, negative when the other time is earlier.
    */
-  timeOf(slot: number): number {
-    return this.#time[slot];
+  elapsedSince(slot: number, sec: number, nsec: number): number {
+    return elapsedNs(this.#sec[slot], this.#nsec[slot], sec, nsec);
   }
 
   /**
@@ -183,15 +190,19 @@ export class PendingStore {
   }
 
   /**
-   * Drops every entry added more than the window before `nowNs`.
+   * Drops every entry added more than the window before the current capture time.
    *
-   * @param nowNs The current capture time in nanoseconds.
+   * @param sec The current capture time: whole seconds.
+   * @param nsec The current capture time: nanoseconds within the second.
    * @returns How many entries expired in this call.
    */
-  expire(nowNs: number): number {
-    const limit = nowNs - this.windowNs;
+  expire(sec: number, nsec: number): number {
+    const window = this.windowNs;
     let n = 0;
-    while (this.#head >= 0 && this.#time[this.#head] < limit) {
+    while (
+      this.#head >= 0 &&
+      elapsedNs(this.#sec[this.#head], this.#nsec[this.#head], sec, nsec) > window
+    ) {
       if (this.#onDrop) this.#onDrop(this.#head, "expired");
       this.#drop(this.#head);
       n++;

@@ -20,8 +20,10 @@ export type CorrelateMode = "payload" | "seed" | "dns" | "tcp-handshake" | "http
  *   swapped and the same payload hash; TCP and UDP may be exchanged between the two.
  * - `dns`: a DNS query and the response with the same transaction id on the same flow.
  * - `tcp-handshake`: a SYN and the SYN/ACK that answers it.
- * - `http`: an HTTP/1.x request and the next response on the same connection (pipelined
- *   requests are answered in order).
+ * - `http`: an HTTP/1.x request and its response on the same connection, read from the
+ *   reassembled TCP stream (pipelined requests are answered in order): the request's time is
+ *   its last byte's, `latencyNs` runs to the response's first byte and `lastByteLatencyNs` to
+ *   its last (after the body).
  *
  * @example
  * ```ts
@@ -101,6 +103,13 @@ export class CorrelatedPair {
   readonly response: CorrelatedPacket = new CorrelatedPacket();
   /** Response time minus request time, in nanoseconds (negative when the inbound came last). */
   latencyNs = 0;
+  /**
+   * `http` mode: nanoseconds from the request to the response's last byte (its body included);
+   * -1 in other modes.
+   */
+  lastByteLatencyNs: number = -1;
+  /** `http` mode: the packet number of the response's last byte; 0 in other modes. */
+  lastByteFrame = 0;
   /** DNS transaction id in `dns` mode, the payload hash in `payload`/`seed`, otherwise 0. */
   tag = 0;
 }

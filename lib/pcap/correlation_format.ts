@@ -64,6 +64,8 @@ export const PAIR_COLUMNS: readonly string[] = [
   "latency_ns",
   "tag",
   "status",
+  "res_last_frame",
+  "latency_last_ns",
 ];
 
 function packetValues(s: CorrelatedPacket): RecordValue[] {
@@ -82,8 +84,10 @@ function packetValues(s: CorrelatedPacket): RecordValue[] {
 const NO_PACKET: readonly RecordValue[] = [null, null, null, null, null, null, null, null];
 
 /**
- * Formats one pair: the text form is three lines (`REQ:`, `RES:`, `LATENCY: N ns`), JSON Lines
- * one object and CSV one row (see {@linkcode PAIR_COLUMNS}); each ends in a newline.
+ * Formats one pair: the text form is three lines (`REQ:`, `RES:`, `LATENCY: N ns`, in `http`
+ * mode followed by `(last byte: M ns, frame F)`), JSON Lines one object and CSV one row (see
+ * {@linkcode PAIR_COLUMNS}; `res_last_frame` and `latency_last_ns` are set in `http` mode);
+ * each ends in a newline.
  *
  * @param pair The pair.
  * @param format The output format.
@@ -110,9 +114,11 @@ const NO_PACKET: readonly RecordValue[] = [null, null, null, null, null, null, n
  * ```
  */
 export function formatPair(pair: CorrelatedPair, format: OutputFormat): string {
+  const last = pair.lastByteLatencyNs >= 0;
   if (format === "text") {
     return packetText("REQ", pair.request) + packetText("RES", pair.response) +
-      `LATENCY: ${pair.latencyNs} ns\n`;
+      `LATENCY: ${pair.latencyNs} ns` +
+      (last ? ` (last byte: ${pair.lastByteLatencyNs} ns, frame ${pair.lastByteFrame})\n` : "\n");
   }
   return formatRecord(PAIR_COLUMNS, [
     pair.mode,
@@ -121,6 +127,8 @@ export function formatPair(pair: CorrelatedPair, format: OutputFormat): string {
     pair.latencyNs,
     pair.tag,
     "matched",
+    last ? pair.lastByteFrame : null,
+    last ? pair.lastByteLatencyNs : null,
   ], format);
 }
 
@@ -165,7 +173,7 @@ export function formatUnmatched(
   if (format === "text") return packetText(`UNMATCHED (${reason})`, packet);
   return formatRecord(
     PAIR_COLUMNS,
-    [options.mode ?? null, ...packetValues(packet), ...NO_PACKET, null, null, reason],
+    [options.mode ?? null, ...packetValues(packet), ...NO_PACKET, null, null, reason, null, null],
     format,
   );
 }

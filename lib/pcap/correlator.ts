@@ -9,9 +9,11 @@ import { type IpNetwork, networkContains, parseCidr } from "../core/ip.ts";
 import { PendingStore } from "./_pending_store.ts";
 import { hash53 } from "./_payload_hash.ts";
 import * as flowKey from "./_flow_key.ts";
-import type { FlowPacket } from "./flow_packet.ts";
+import { FlowPacket } from "./flow_packet.ts";
 import { TcpFlag } from "./packet_view.ts";
-import { httpMessageKind } from "./service_guess.ts";
+import { HTTP_REQUEST, HttpFramer, mayStartHttpMessage } from "./http_framer.ts";
+import { type ReassemblyStats, TcpReassembler } from "./tcp_reassembler.ts";
+import type { TcpStream, TcpStreamHandler } from "./tcp_stream.ts";
 import {
   CORRELATE_MODES,
   CorrelatedPacket,
@@ -21,6 +23,7 @@ import {
   type UnmatchedReason,
 } from "./correlated_pair.ts";
 import * as numbers from "./_protocol_numbers.ts";
+import { elapsedNs } from "./_time.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not bindings imported from
 // another module.
@@ -38,6 +41,11 @@ export interface CorrelatorOptions {
   /** Most packets waiting at once (default 262,144); the oldest is dropped beyond it. */
   maxPending?: number;
   /**
+   * `http` mode reassembles TCP streams: most bytes held out of order in all (default 64 MiB;
+   * beyond it holes are skipped as gaps).
+   */
+  maxReassemblyMemory?: number;
+  /**
    * Networks that are "inside" (`10.0.0.0/8`, `fd00::/8`), parsed strictly by the one IP
    * module (no leading zeros, no host bits): in `payload` mode the inbound copy is the request.
    */
@@ -52,24 +60,23 @@ export interface CorrelatorOptions {
 }
 
 // The modes, in CORRELATE_MODES order.
-const MODE_PAYLOAD = 0, MODE_SEED = 1, MODE_DNS = 2, MODE_HANDSHAKE = 3;
+const MODE_PAYLOAD = 0, MODE_SEED = 1, MODE_DNS = 2, MODE_HANDSHAKE = 3, MODE_HTTP = 4;
 
 // A waiting packet's record in the store (Float64Array, slot `s` at `s * R_WORDS`).
 const R_FRAME = 0,
   R_SEC = 1,
   R_NSEC = 2,
-  R_TIME = 3,
-  R_FAMILY = 4,
-  R_PROTO = 5,
-  R_SRC = 6, // 4 words
-  R_DST = 10, // 4 words
-  R_SPORT = 14,
-  R_DPORT = 15,
-  R_PAYLOAD_LEN = 16,
-  R_WIRE_LEN = 17,
-  R_TAG = 18,
-  R_INBOUND = 19,
-  R_WORDS = 20;
+  R_FAMILY = 3,
+  R_PROTO = 4,
+  R_SRC = 5, // 4 words
+  R_DST = 9, // 4 words
+  R_SPORT = 13,
+  R_DPORT = 14,
+  R_PAYLOAD_LEN = 15,
+  R_WIRE_LEN = 16,
+  R_TAG = 17,
+  R_INBOUND = 18,
+  R_WORDS = 19;
 
 // `payload` mode key: the payload hash (high 32 and low 21 bits) and length.
 const PK_HASH_HIGH = 0, PK_HASH_LOW = 1, PK_LENGTH = 2, PK_WORDS = 3;
@@ -141,10 +148,15 @@ export class Correlator {
   #key = newCanonicalKey();
   #internal: IpNetwork[];
   #address = new Uint8Array(16);
-  #baseSec = NaN;
   #kind: number;
   #added = 0;
   #duplicates = 0;
+  /** `http` mode: the reassembly of TCP streams into HTTP messages. */
+  #tcp: TcpReassembler | null = null;
+  /** `http` mode: a message's facts (addresses from its stream, time of its packet). */
+  #message = new FlowPacket();
+  /** `http` mode: the wire length of the packet being processed. */
+  #wireLen = 0;
 
   /**
    * Creates a correlator with an empty pending store.
@@ -179,6 +191,22 @@ export class Correlator {
     });
     this.#onMatch = options.onMatch ?? (() => {});
     this.#pair.mode = this.mode;
+    if (this.#kind === MODE_HTTP) {
+      this.#tcp = new TcpReassembler({
+        handler: this.#httpStreams(),
+        maxMemory: options.maxReassemblyMemory,
+        idleTimeoutNs: Math.max(this.#store.windowNs, 300e9),
+      });
+    }
+  }
+
+  /**
+   * The counters of the TCP reassembly (`http` mode), or `null` in other modes.
+   *
+   * @returns The reassembly's counters.
+   */
+  get reassembly(): ReassemblyStats | null {
+    return this.#tcp?.stats ?? null;
   }
 
   /**
@@ -190,25 +218,23 @@ export class Correlator {
     this.stats.packets++;
     if (p.family === 0) return;
     this.stats.decoded++;
-    if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
-    const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
     const store = this.#store;
-    if (store.size > 0) store.expire(t);
+    if (store.size > 0) store.expire(p.sec, p.nsec);
     switch (this.#kind) {
       case MODE_PAYLOAD:
-        this.#payload(p, t);
+        this.#payload(p);
         break;
       case MODE_SEED:
-        this.#seed(p, t);
+        this.#seed(p);
         break;
       case MODE_DNS:
-        this.#dns(p, t);
+        this.#dns(p);
         break;
       case MODE_HANDSHAKE:
-        this.#handshake(p, t);
+        this.#handshake(p);
         break;
       default:
-        this.#http(p, t);
+        this.#http(p);
     }
   }
 
@@ -218,6 +244,8 @@ export class Correlator {
    * @returns The final counters.
    */
   finish(): CorrelateStats {
+    // Streams still open end now: a response that lasts until the connection closes is done.
+    this.#tcp?.finish();
     const lost = this.#onUnmatched;
     this.#store.drain(
       lost
@@ -249,14 +277,13 @@ export class Correlator {
     return s;
   }
 
-  #add(p: FlowPacket, t: number, hash: number, tag: number, inbound: number): void {
-    const slot = this.#store.add(hash, t);
+  #add(p: FlowPacket, hash: number, tag: number, inbound: number): void {
+    const slot = this.#store.add(hash, p.sec, p.nsec);
     this.#added++;
     const r = this.#store.rec, o = slot * R_WORDS;
     r[o + R_FRAME] = p.frame;
     r[o + R_SEC] = p.sec;
     r[o + R_NSEC] = p.nsec;
-    r[o + R_TIME] = t;
     r[o + R_FAMILY] = p.family;
     r[o + R_PROTO] = p.proto;
     for (let i = 0; i < 4; i++) {
@@ -303,17 +330,18 @@ export class Correlator {
   }
 
   /** Reports a pair of the stored entry (first seen) and packet `p`. */
-  #emit(slot: number, p: FlowPacket, t: number, tag: number, packetIsRequest: boolean): void {
+  #emit(slot: number, p: FlowPacket, tag: number, packetIsRequest: boolean): void {
     const pair = this.#pair;
-    const storedAt = this.#store.timeOf(slot);
+    // Exact integer nanoseconds from the stored packet's time to this one's.
+    const elapsed = this.#store.elapsedSince(slot, p.sec, p.nsec);
     if (packetIsRequest) {
       this.#fromPacket(pair.request, p);
       this.#fromSlot(pair.response, slot);
-      pair.latencyNs = storedAt - t;
+      pair.latencyNs = -elapsed || 0; // never -0
     } else {
       this.#fromSlot(pair.request, slot);
       this.#fromPacket(pair.response, p);
-      pair.latencyNs = t - storedAt;
+      pair.latencyNs = elapsed;
     }
     pair.tag = tag;
     this.#store.remove(slot);
@@ -344,7 +372,7 @@ export class Correlator {
     return !this.#inside(p.src, p.family) && this.#inside(p.dst, p.family) ? 1 : 0;
   }
 
-  #payload(p: FlowPacket, t: number): void {
+  #payload(p: FlowPacket): void {
     if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
     const h = hash53(p.buf, p.payOff, p.payLen);
     const key = this.#store.key;
@@ -362,10 +390,10 @@ export class Correlator {
         return;
       }
       const storedInbound = r[o + R_INBOUND];
-      this.#emit(slot, p, t, h, inbound === 1 && storedInbound === 0);
+      this.#emit(slot, p, h, inbound === 1 && storedInbound === 0);
       return;
     }
-    this.#add(p, t, hash, h, inbound);
+    this.#add(p, hash, h, inbound);
   }
 
   #sameDirectedFlow(r: Float64Array, o: number, p: FlowPacket): boolean {
@@ -378,7 +406,7 @@ export class Correlator {
     return true;
   }
 
-  #seed(p: FlowPacket, t: number): void {
+  #seed(p: FlowPacket): void {
     if (p.payLen === 0 || (p.proto !== IPPROTO_TCP && p.proto !== IPPROTO_UDP)) return;
     const h = hash53(p.buf, p.payOff, p.payLen);
     const key = this.#store.key;
@@ -397,7 +425,7 @@ export class Correlator {
     let hash = seedHash(key);
     const slot = this.#store.find(hash);
     if (slot >= 0) {
-      this.#emit(slot, p, t, h, false);
+      this.#emit(slot, p, h, false);
       return;
     }
     for (let i = 0; i < 4; i++) {
@@ -411,7 +439,7 @@ export class Correlator {
       this.#duplicates++;
       return;
     }
-    this.#add(p, t, hash, h, 0);
+    this.#add(p, hash, h, 0);
   }
 
   /** Fills the store's key with the packet's conversation, a direction and a tag; its hash. */
@@ -424,7 +452,7 @@ export class Correlator {
     return (ck.hash ^ Math.imul(tag + 1, GOLDEN) ^ direction) >>> 0;
   }
 
-  #dns(p: FlowPacket, t: number): void {
+  #dns(p: FlowPacket): void {
     if (p.proto !== IPPROTO_UDP && p.proto !== IPPROTO_TCP) return;
     const isDns = p.service === "dns" ||
       (p.service === "" && (p.sport === DNS_PORT || p.dport === DNS_PORT ||
@@ -444,13 +472,13 @@ export class Correlator {
       if (end - off < DNS_HEADER_LEN || messageLength < DNS_HEADER_LEN) return;
       const id = (b[off] << 8) | b[off + 1];
       const isResponse = b[off + 2] >>> 7;
-      this.#dnsMessage(p, t, id, isResponse);
+      this.#dnsMessage(p, id, isResponse);
       if (p.proto !== IPPROTO_TCP) return;
       off += messageLength;
     }
   }
 
-  #dnsMessage(p: FlowPacket, t: number, id: number, isResponse: number): void {
+  #dnsMessage(p: FlowPacket, id: number, isResponse: number): void {
     const forward = canonicalize(p, this.#key).forward ? 1 : 0;
     if (isResponse === 0) {
       const hash = this.#flowKey(p, forward, id);
@@ -458,15 +486,15 @@ export class Correlator {
         this.#duplicates++; // a retransmitted query: keep the first
         return;
       }
-      this.#add(p, t, hash, id, 0);
+      this.#add(p, hash, id, 0);
       return;
     }
     const hash = this.#flowKey(p, forward ^ 1, id);
     const slot = this.#store.find(hash);
-    if (slot >= 0) this.#emit(slot, p, t, id, false);
+    if (slot >= 0) this.#emit(slot, p, id, false);
   }
 
-  #handshake(p: FlowPacket, t: number): void {
+  #handshake(p: FlowPacket): void {
     if (p.proto !== IPPROTO_TCP) return;
     const flags = p.tcpFlags;
     if ((flags & SYN) === 0 || (flags & RST) !== 0) return;
@@ -477,26 +505,189 @@ export class Correlator {
         this.#duplicates++; // a retransmitted SYN: keep the first
         return;
       }
-      this.#add(p, t, hash, 0, 0);
+      this.#add(p, hash, 0, 0);
       return;
     }
     const hash = this.#flowKey(p, forward ^ 1, 0);
     const slot = this.#store.find(hash);
-    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+    if (slot >= 0) this.#emit(slot, p, 0, false);
   }
 
-  #http(p: FlowPacket, t: number): void {
-    if (p.proto !== IPPROTO_TCP || p.payLen === 0) return;
-    const kind = httpMessageKind(p.buf, p.payOff, p.payLen);
-    if (kind === 0) return;
-    const forward = canonicalize(p, this.#key).forward ? 1 : 0;
-    if (kind === 1) {
-      this.#add(p, t, this.#flowKey(p, forward, 0), 0, 0);
-      return;
-    }
-    const slot = this.#store.find(this.#flowKey(p, forward ^ 1, 0));
-    if (slot >= 0) this.#emit(slot, p, t, 0, false);
+  #http(p: FlowPacket): void {
+    if (p.proto !== IPPROTO_TCP) return;
+    this.#wireLen = p.wireLen;
+    this.#tcp!.push(p);
   }
+
+  /** Fills the message facts from a stream and its current packet. */
+  #fromStream(s: TcpStream, length: number): FlowPacket {
+    const m = this.#message;
+    m.family = s.family;
+    m.proto = IPPROTO_TCP;
+    for (let i = 0; i < 4; i++) {
+      m.src[i] = s.src[i];
+      m.dst[i] = s.dst[i];
+    }
+    m.sport = s.srcPort;
+    m.dport = s.dstPort;
+    m.frame = s.frame;
+    m.sec = s.sec;
+    m.nsec = s.nsec;
+    m.payLen = length;
+    m.wireLen = this.#wireLen;
+    return m;
+  }
+
+  /**
+   * The `http` mode's stream consumer: each direction's HTTP/1.x messages are framed; a
+   * request waits from its last byte; the first byte of a response claims the oldest waiting
+   * request of its connection, and its last byte makes the pair.
+   */
+  #httpStreams(): TcpStreamHandler {
+    const onMessage = (side: HttpSide, length: number, kind: number) => {
+      const s = side.stream;
+      if (kind === HTTP_REQUEST) {
+        const m = this.#fromStream(s, length + side.framer.bodyLength);
+        const forward = canonicalize(m, this.#key).forward ? 1 : 0;
+        this.#add(m, this.#flowKey(m, forward, 0), 0, 0);
+        return;
+      }
+      const status = side.framer.status;
+      if (!side.claimed || (status >= 100 && status < 200 && status !== 101)) return;
+      // The final response's last byte: the pair is complete.
+      side.claimed = false;
+      const pair = this.#pair;
+      copyPacket(pair.request, side.request);
+      copyPacket(pair.response, side.first);
+      pair.response.payLen = length + side.framer.bodyLength;
+      pair.latencyNs = elapsedNs(
+        side.request.sec,
+        side.request.nsec,
+        side.first.sec,
+        side.first.nsec,
+      );
+      pair.lastByteLatencyNs = elapsedNs(side.request.sec, side.request.nsec, s.sec, s.nsec);
+      pair.lastByteFrame = s.frame;
+      pair.tag = 0;
+      this.stats.matched++;
+      this.#onMatch(pair);
+    };
+    const onStart = (side: HttpSide, kind: number) => {
+      if (kind === HTTP_REQUEST || side.claimed) return;
+      const s = side.stream;
+      const m = this.#fromStream(s, 0);
+      const forward = canonicalize(m, this.#key).forward ? 1 : 0;
+      const slot = this.#store.find(this.#flowKey(m, forward ^ 1, 0));
+      if (slot < 0) return;
+      this.#fromSlot(side.request, slot);
+      this.#store.remove(slot);
+      this.#fromPacket(side.first, m);
+      side.claimed = true;
+    };
+    const pool: HttpSide[] = [];
+    const release = (side: HttpSide) => {
+      side.framer.reset();
+      side.peer = null;
+      side.claimed = side.ended = false;
+      if (pool.length < MAX_POOLED_SIDES) pool.push(side);
+    };
+    return {
+      open: (s: TcpStream) => {
+        s.state = 0; // bytes seen before a message start
+        return true;
+      },
+      data: (s, bytes, offset, length) => {
+        let side = s.state;
+        if (!(side instanceof HttpSide)) {
+          // HTTP from its first bytes, or the other direction's (picked up mid-stream).
+          const peer = s.peerState;
+          if (!(peer instanceof HttpSide) && mayStartHttpMessage(bytes, offset, length) === false) {
+            const seen = (side as number) + length;
+            s.state = seen;
+            if (seen > MAX_NOT_HTTP) s.wantsData = false;
+            return;
+          }
+          let fresh = pool.pop();
+          if (fresh === undefined) {
+            const made = new HttpSide(s);
+            made.framer.onStart = (kind) => onStart(made, kind);
+            made.framer.onMessage = (_h, _o, length, kind) => onMessage(made, length, kind);
+            fresh = made;
+          }
+          if (peer instanceof HttpSide) {
+            fresh.peer = peer;
+            peer.peer = fresh;
+            fresh.framer.peer = peer.framer;
+            peer.framer.peer = fresh.framer;
+          }
+          s.state = side = fresh;
+        }
+        (side as HttpSide).framer.data(bytes, offset, length);
+      },
+      gap: (s, length) => {
+        if (s.state instanceof HttpSide) s.state.framer.gap(length);
+      },
+      end: (s) => {
+        const side = s.state;
+        if (!(side instanceof HttpSide)) return;
+        side.framer.end();
+        if (side.claimed) {
+          // A response that never ended: its request found no complete answer.
+          side.claimed = false;
+          if (this.#onUnmatched !== null) this.#onUnmatched(side.request, "end");
+        }
+        side.ended = true;
+        // The later of two HTTP directions to end lets both serve later connections (a side
+        // whose other direction never was HTTP is left to the garbage collector: that direction
+        // may still refer to it).
+        const peer = side.peer;
+        if (peer !== null && peer.ended) {
+          release(side);
+          release(peer);
+        }
+      },
+    };
+  }
+}
+
+/** Bytes a direction may carry before a message start is found, before it is no longer read. */
+const MAX_NOT_HTTP = 64 * 1024;
+/** HTTP directions kept for reuse by later connections. */
+const MAX_POOLED_SIDES = 1024;
+
+/** One direction of an HTTP connection in `http` mode (reused by later connections). */
+class HttpSide {
+  /** The reassembler's stream object: valid during its calls. */
+  readonly stream: TcpStream;
+  readonly framer: HttpFramer = new HttpFramer();
+  /** The other direction, once it is HTTP too. */
+  peer: HttpSide | null = null;
+  /** Whether a response has started for the request in `request`. */
+  claimed = false;
+  /** Whether the direction ended. */
+  ended = false;
+  /** The request being answered. */
+  readonly request: CorrelatedPacket = new CorrelatedPacket();
+  /** Where the response's first byte came. */
+  readonly first: CorrelatedPacket = new CorrelatedPacket();
+
+  constructor(stream: TcpStream) {
+    this.stream = stream;
+  }
+}
+
+function copyPacket(to: CorrelatedPacket, from: CorrelatedPacket): void {
+  to.frame = from.frame;
+  to.sec = from.sec;
+  to.nsec = from.nsec;
+  to.family = from.family;
+  to.proto = from.proto;
+  to.src.set(from.src);
+  to.dst.set(from.dst);
+  to.sport = from.sport;
+  to.dport = from.dport;
+  to.payLen = from.payLen;
+  to.wireLen = from.wireLen;
 }
 
 function seedHash(key: Uint32Array): number {

@@ -7,6 +7,7 @@
 import { formatIpWords, type IpNetwork, networkContains } from "../core/ip.ts";
 import type { FlowSession } from "./flow_session.ts";
 import { formatTime } from "./packet_text.ts";
+import { secondsText } from "./_time.ts";
 import { formatRecord, type OutputFormat, type RecordValue } from "./record_format.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from "./_protocol_numbers.ts";
 
@@ -36,6 +37,9 @@ export const FLOW_COLUMNS: readonly string[] = [
   "rtt",
   "duration_ns",
   "rtt_ns",
+  "orig_data_bytes",
+  "resp_data_bytes",
+  "missed_bytes",
 ];
 
 /** Options for {@linkcode formatFlow}. */
@@ -63,8 +67,9 @@ function transportName(proto: number): string {
   }
 }
 
+/** Integer nanoseconds as a number of seconds, from their exact decimal text. */
 function seconds(ns: number): number {
-  return Number((ns / 1e9).toFixed(9));
+  return Number(secondsText(ns));
 }
 
 function isLocal(
@@ -113,6 +118,9 @@ function flowValues(s: FlowSession, options: FlowFormatOptions): RecordValue[] {
     s.rttNs < 0 ? null : seconds(s.rttNs),
     duration,
     s.rttNs < 0 ? null : s.rttNs,
+    s.origDataBytes < 0 ? null : s.origDataBytes,
+    s.respDataBytes < 0 ? null : s.respDataBytes,
+    s.missedBytes < 0 ? null : s.missedBytes,
   ];
 }
 
@@ -140,7 +148,7 @@ function flowValues(s: FlowSession, options: FlowFormatOptions): RecordValue[] {
  * assert.equal(rec["id.resp_h"], "8.8.8.8");
  * assert.deepEqual([rec.proto, rec.conn_state, rec.local_orig, rec.local_resp], ["udp", "SF", true, false]);
  * assert.equal(rec["dns.queries"], 1);
- * assert.equal(formatFlow(s, "csv").split(",").length, 24);
+ * assert.equal(formatFlow(s, "csv").split(",").length, 27);
  * ```
  */
 export function formatFlow(

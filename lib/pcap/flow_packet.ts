@@ -47,6 +47,15 @@ export class FlowPacket {
   dport = 0;
   /** TCP flags byte ({@linkcode TcpFlag} bits), 0 for other protocols. */
   tcpFlags = 0;
+  /** TCP sequence number (unsigned 32-bit), 0 for other protocols. */
+  tcpSeq = 0;
+  /** TCP acknowledgment number (unsigned 32-bit), 0 for other protocols. */
+  tcpAck = 0;
+  /**
+   * TCP payload length the IP header declares: what the segment carried on the wire, more than
+   * {@linkcode FlowPacket.payLen} when the capture's snap length cut it. 0 for other protocols.
+   */
+  tcpLen = 0;
   /**
    * The buffer the payload lies in: the view's `buf`, valid only while the reader's callback
    * runs (see {@linkcode PacketView}'s lifetime note).
@@ -150,6 +159,17 @@ export class FlowPacket {
     } else {
       this.payOff = 0;
       this.payLen = 0;
+    }
+    if (view.tcpHeaderLength > 0 && view.payloadOffset >= 0) {
+      this.tcpSeq = view.tcpSeq;
+      this.tcpAck = view.tcpAck;
+      // IP total length 0 (segmentation offload) declares nothing: the capture is the segment.
+      const declared = view.ipTotalLength - view.ipHeaderLength - view.tcpHeaderLength;
+      this.tcpLen = view.ipTotalLength > view.ipHeaderLength && declared > this.payLen
+        ? declared
+        : this.payLen;
+    } else {
+      this.tcpSeq = this.tcpAck = this.tcpLen = 0;
     }
     const status = view.status;
     return status === DecodeStatus.OK || status === DecodeStatus.NOT_IP;

@@ -6,6 +6,7 @@
  * @module
  */
 import { TcpFlag } from "./packet_view.ts";
+import { elapsedNs } from "./_time.ts";
 
 /** TCP state as the session table tracks it (`""` for other protocols). */
 export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
@@ -89,6 +90,15 @@ export class FlowSession {
   origBytes = 0;
   /** Transport payload bytes from the responder. */
   respBytes = 0;
+  /**
+   * TCP payload bytes from the originator counted once (retransmissions left out, gaps not
+   * counted), when the table followed sequence numbers (`reassemble`); -1 otherwise.
+   */
+  origDataBytes: number = -1;
+  /** TCP payload bytes from the responder counted once; -1 when not followed. */
+  respDataBytes: number = -1;
+  /** TCP payload bytes both sides sent that the capture never saw (gaps); -1 when not followed. */
+  missedBytes: number = -1;
   /** IP bytes (headers included) from the originator. */
   origIpBytes = 0;
   /** IP bytes from the responder. */
@@ -113,22 +123,17 @@ export class FlowSession {
   respSynAck = false;
   /** Packet number of the first packet. */
   firstFrame = 0;
-  /** @internal Relative capture time of the first packet, ns. */
-  firstNs = 0;
-  /** @internal Relative capture time of the last packet, ns. */
-  lastNs = 0;
-  /** @internal Time of the first SYN, ns relative; -1 before. */
-  synNs: number = -1;
   /** Attributes the session hooks reported at close (`http.requests` …), or `null`. */
   attributes: Record<string, SessionAttribute> | null = null;
 
   /**
-   * Duration from first to last packet in nanoseconds.
+   * Duration from first to last packet in integer nanoseconds, exact (taken from the seconds and
+   * nanoseconds of both times, not from float nanoseconds).
    *
    * @returns The duration.
    */
   durationNs(): number {
-    return this.lastNs - this.firstNs;
+    return elapsedNs(this.firstSec, this.firstNsec, this.lastSec, this.lastNsec);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * mxy pcap: reading captures (pcap, pcapng, gzip) from bytes, streams and positional sources;
  * the reusable packet view and the header decoders; the capture writer; flows (the session
- * table) and correlation (request/response pairs with latencies), with their output formats;
+ * table), TCP stream reassembly, and correlation (request/response pairs with latencies), with
+ * their output formats;
  * classic BPF capture filters; and the typed error. Runs in any JavaScript runtime — files,
  * standard input, mmap and directory watching are in `@mxy/mxy/deno`.
  *
@@ -40,6 +41,14 @@ export {
   type SessionTableOptions,
 } from "./session_table.ts";
 export { trackFlows, type TrackFlowsOptions } from "./track_flows.ts";
+export {
+  type OverlapPolicy,
+  type ReassemblyStats,
+  TcpReassembler,
+  type TcpReassemblerOptions,
+  type TcpStreamCounts,
+} from "./tcp_reassembler.ts";
+export { TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
 export {
   CORRELATE_MODES,
   CorrelatedPacket,

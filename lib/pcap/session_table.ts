@@ -16,6 +16,8 @@ import * as flowKey from "./_flow_key.ts";
 import { addHistoryLetter, historyText } from "./_conn_history.ts";
 import * as history from "./_conn_history.ts";
 import * as numbers from "./_protocol_numbers.ts";
+import { elapsedNs } from "./_time.ts";
+import { TcpReassembler } from "./tcp_reassembler.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not bindings imported from
 // another module.
@@ -69,34 +71,41 @@ export interface SessionTableOptions {
   classify?: (p: FlowPacket) => string;
   /** Per-session hooks whose attributes end up in {@linkcode FlowSession.attributes}. */
   hooks?: SessionTableHooks;
+  /**
+   * Follow each TCP direction's sequence numbers (a `TcpReassembler` that only counts) to fill
+   * {@linkcode FlowSession.origDataBytes}, `respDataBytes` and `missedBytes`: payload bytes
+   * once, without retransmissions, and bytes never seen (default `false`).
+   */
+  reassemble?: boolean;
+  /** With `reassemble`: most bytes of sequence bookkeeping held out of order (default 64 MiB). */
+  maxReassemblyMemory?: number;
 }
 
 const STATES: readonly TcpState[] = ["", "SYN", "established", "FIN", "RST"];
 const ST_NONE = 0, ST_SYN = 1, ST_ESTABLISHED = 2, ST_FIN = 3, ST_RST = 4;
 
-// Numbers per slot (Float64Array `#numbers`, slot `s` at `s * N_WORDS`).
-/** Capture time of the first packet, ns since the table's first packet. */
-const N_FIRST_NS = 0;
-/** Capture time of the last packet, ns since the table's first packet. */
-const N_LAST_NS = 1;
-/** Time of the originator's first SYN, ns; -1 before. */
-const N_SYN_NS = 2;
+// Numbers per slot (Float64Array `#numbers`, slot `s` at `s * N_WORDS`). Times are whole
+// seconds plus nanoseconds, never float nanoseconds from an origin: differences are exact.
+/** The originator's first SYN (set with {@linkcode SEEN_SYN}): whole seconds. */
+const N_SYN_SEC = 0;
+/** The originator's first SYN: nanoseconds. */
+const N_SYN_NSEC = 1;
 /** Handshake RTT, ns; -1 until the handshake completes. */
-const N_RTT_NS = 3;
-const N_FIRST_SEC = 4;
-const N_FIRST_NSEC = 5;
-const N_LAST_SEC = 6;
-const N_LAST_NSEC = 7;
-const N_ORIG_PKTS = 8;
-const N_RESP_PKTS = 9;
-const N_ORIG_BYTES = 10;
-const N_RESP_BYTES = 11;
-const N_ORIG_IP_BYTES = 12;
-const N_RESP_IP_BYTES = 13;
-const N_FIRST_FRAME = 14;
+const N_RTT_NS = 2;
+const N_FIRST_SEC = 3;
+const N_FIRST_NSEC = 4;
+const N_LAST_SEC = 5;
+const N_LAST_NSEC = 6;
+const N_ORIG_PKTS = 7;
+const N_RESP_PKTS = 8;
+const N_ORIG_BYTES = 9;
+const N_RESP_BYTES = 10;
+const N_ORIG_IP_BYTES = 11;
+const N_RESP_IP_BYTES = 12;
+const N_FIRST_FRAME = 13;
 /** The session's creation number, for its uid. */
-const N_SEQ = 15;
-const N_WORDS = 16;
+const N_SEQ = 14;
+const N_WORDS = 15;
 
 // Bytes per slot (Uint8Array `#bytes`, slot `s` at `s * B_WORDS`).
 /** 1 when the originator is endpoint A of the canonical key. */
@@ -165,7 +174,6 @@ export class SessionTable {
   #classify: (p: FlowPacket) => string;
   #hooks: SessionTableHooks | null;
   #key = newCanonicalKey();
-  #baseSec = NaN;
   // Slot-indexed storage.
   #cap = 0;
   #keys = new Uint32Array(0);
@@ -196,6 +204,12 @@ export class SessionTable {
   #pathCache = new Map<number, number>();
   #lastPathKey = -1;
   #lastPathId = 0;
+  /** With `reassemble`: the counting reassembler, and each session's connection in it. */
+  #tcp: TcpReassembler | null = null;
+  #tcpSlot = new Int32Array(0);
+  #tcpNumber = new Float64Array(0);
+  /** 1 when the reassembler's originator is the session's responder. */
+  #tcpFlip = new Uint8Array(0);
 
   /**
    * Creates an empty table.
@@ -212,6 +226,15 @@ export class SessionTable {
     this.#onClose = options.onClose ?? (() => {});
     this.#classify = options.classify ?? guessService;
     this.#hooks = options.hooks ?? null;
+    if (options.reassemble === true) {
+      // The table decides when sessions end: the reassembler never expires or evicts on its own.
+      this.#tcp = new TcpReassembler({
+        idleTimeoutNs: Infinity,
+        maxConnections: Infinity,
+        maxMemory: options.maxReassemblyMemory,
+        keepEnded: true,
+      });
+    }
     this.#grow(1024);
   }
 
@@ -243,6 +266,9 @@ export class SessionTable {
     this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
     this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n), -1);
     this.#next = grow(this.#next, cap, (n) => new Int32Array(n), -1);
+    this.#tcpSlot = grow(this.#tcpSlot, cap, (n) => new Int32Array(n), -1);
+    this.#tcpNumber = grow(this.#tcpNumber, cap, (n) => new Float64Array(n));
+    this.#tcpFlip = grow(this.#tcpFlip, cap, (n) => new Uint8Array(n));
     this.#chain = new Int32Array(cap).fill(-1);
     let nb = 16;
     while (nb < cap * 2) nb *= 2;
@@ -301,6 +327,7 @@ export class SessionTable {
     this.#live[slot] = 0;
     this.stats.open--;
     const s = this.#record(slot);
+    if (this.#tcp !== null) this.#tcpCounts(slot, s);
     if (this.#hooks !== null) {
       const attrs = this.#hooks.close(this.#hookState[slot]);
       this.#hookState[slot] = undefined;
@@ -330,8 +357,6 @@ export class SessionTable {
     s.firstNsec = n[no + N_FIRST_NSEC];
     s.lastSec = n[no + N_LAST_SEC];
     s.lastNsec = n[no + N_LAST_NSEC];
-    s.firstNs = n[no + N_FIRST_NS];
-    s.lastNs = n[no + N_LAST_NS];
     s.origPkts = n[no + N_ORIG_PKTS];
     s.respPkts = n[no + N_RESP_PKTS];
     s.origBytes = n[no + N_ORIG_BYTES];
@@ -339,7 +364,6 @@ export class SessionTable {
     s.origIpBytes = n[no + N_ORIG_IP_BYTES];
     s.respIpBytes = n[no + N_RESP_IP_BYTES];
     s.firstFrame = n[no + N_FIRST_FRAME];
-    s.synNs = n[no + N_SYN_NS];
     s.rttNs = n[no + N_RTT_NS];
     s.seq = n[no + N_SEQ];
     s.keyHash = this.#hash[slot];
@@ -355,21 +379,24 @@ export class SessionTable {
   }
 
   /**
-   * Closes every session idle for longer than the timeout at capture time `nowNs` (relative to
-   * the first packet). `push` calls it; call it yourself to expire without a packet.
+   * Closes every session idle for longer than the timeout at a capture time. `push` calls it;
+   * call it yourself to expire without a packet.
    *
-   * @param nowNs Current capture time in ns since the first packet.
+   * @param sec The current capture time: whole seconds.
+   * @param nsec The current capture time: nanoseconds within the second.
    * @returns How many sessions were closed.
    */
-  expire(nowNs: number): number {
-    const limit = nowNs - this.#idle;
-    let n = 0;
-    while (this.#head >= 0 && this.#numbers[this.#head * N_WORDS + N_LAST_NS] < limit) {
+  expire(sec: number, nsec: number): number {
+    const idle = this.#idle, n = this.#numbers;
+    let closed = 0;
+    while (this.#head >= 0) {
+      const o = this.#head * N_WORDS;
+      if (elapsedNs(n[o + N_LAST_SEC], n[o + N_LAST_NSEC], sec, nsec) <= idle) break;
       this.#close(this.#head);
-      n++;
+      closed++;
     }
-    this.stats.expired += n;
-    return n;
+    this.stats.expired += closed;
+    return closed;
   }
 
   /**
@@ -382,9 +409,7 @@ export class SessionTable {
     this.stats.packets++;
     if (p.family === 0) return -1;
     this.stats.tracked++;
-    if (this.#baseSec !== this.#baseSec) this.#baseSec = p.sec;
-    const t = (p.sec - this.#baseSec) * 1e9 + p.nsec;
-    if (this.#head >= 0) this.expire(t);
+    if (this.#head >= 0) this.expire(p.sec, p.nsec);
     const key = canonicalize(p, this.#key);
     let slot = this.#find(key.hash, key.words);
     const flags = p.tcpFlags;
@@ -400,7 +425,7 @@ export class SessionTable {
     }
     let fromOrig: boolean;
     if (slot < 0) {
-      slot = this.#create(p, key.hash, key.words, key.forward, t);
+      slot = this.#create(p, key.hash, key.words, key.forward);
       fromOrig = true;
       if (isTcp && (flags & SYN_ACK) === SYN_ACK) {
         // The first packet is a SYN/ACK: its sender is the responder.
@@ -414,7 +439,6 @@ export class SessionTable {
     const n = this.#numbers, no = slot * N_WORDS;
     n[no + N_LAST_SEC] = p.sec;
     n[no + N_LAST_NSEC] = p.nsec;
-    n[no + N_LAST_NS] = t;
     if (fromOrig) {
       n[no + N_ORIG_PKTS]++;
       n[no + N_ORIG_BYTES] += p.payLen;
@@ -441,8 +465,10 @@ export class SessionTable {
         this.#pathId[slot] = this.#path(p, id);
       }
     }
-    if (isTcp) this.#tcp(slot, p, flags, fromOrig, t);
-    else if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
+    if (isTcp) {
+      this.#tcpState(slot, p, flags, fromOrig);
+      if (this.#tcp !== null) this.#follow(slot, p, fromOrig);
+    } else if (p.payLen > 0) this.#letter(slot, H_DATA, fromOrig);
     if (this.#hooks !== null) this.#hooks.packet(this.#hookState[slot], p, fromOrig);
     return slot;
   }
@@ -471,7 +497,35 @@ export class SessionTable {
     return id;
   }
 
-  #tcp(slot: number, p: FlowPacket, flags: number, fromOrig: boolean, t: number): void {
+  /** Feeds a TCP packet to the counting reassembler; remembers the session's connection. */
+  #follow(slot: number, p: FlowPacket, fromOrig: boolean): void {
+    const tcp = this.#tcp!;
+    const ts = tcp.push(p);
+    if (ts < 0) return;
+    const number = tcp.connectionAt(ts);
+    if (ts !== this.#tcpSlot[slot] || number !== this.#tcpNumber[slot]) {
+      this.#tcpSlot[slot] = ts;
+      this.#tcpNumber[slot] = number;
+      this.#tcpFlip[slot] = tcp.lastFromOrig === fromOrig ? 0 : 1;
+    }
+  }
+
+  /** Reads a closing session's counts from the reassembler and ends its connection there. */
+  #tcpCounts(slot: number, s: FlowSession): void {
+    const tcp = this.#tcp!, ts = this.#tcpSlot[slot];
+    this.#tcpSlot[slot] = -1;
+    if (ts < 0 || tcp.connectionAt(ts) !== this.#tcpNumber[slot]) return;
+    const flip = this.#tcpFlip[slot] === 1;
+    let c = tcp.counts(ts, !flip);
+    s.origDataBytes = c.bytes;
+    s.missedBytes = c.missed;
+    c = tcp.counts(ts, flip);
+    s.respDataBytes = c.bytes;
+    s.missedBytes += c.missed;
+    tcp.close(ts);
+  }
+
+  #tcpState(slot: number, p: FlowPacket, flags: number, fromOrig: boolean): void {
     const b = this.#bytes, bo = slot * B_WORDS, n = this.#numbers, no = slot * N_WORDS;
     if (fromOrig) b[bo + B_ORIG_FLAGS] |= flags;
     else b[bo + B_RESP_FLAGS] |= flags;
@@ -479,7 +533,10 @@ export class SessionTable {
     let st = b[bo + B_STATE];
     if (syn && !ack) {
       if (fromOrig) {
-        if ((b[bo + B_HANDSHAKE] & SEEN_SYN) === 0) n[no + N_SYN_NS] = t;
+        if ((b[bo + B_HANDSHAKE] & SEEN_SYN) === 0) {
+          n[no + N_SYN_SEC] = p.sec;
+          n[no + N_SYN_NSEC] = p.nsec;
+        }
         b[bo + B_HANDSHAKE] |= SEEN_SYN;
       }
       this.#letter(slot, H_SYN, fromOrig);
@@ -490,9 +547,9 @@ export class SessionTable {
       if (st === ST_NONE) st = ST_SYN;
     } else if (
       ack && fromOrig && n[no + N_RTT_NS] < 0 &&
-      b[bo + B_HANDSHAKE] === (SEEN_SYN | SEEN_SYN_ACK) && n[no + N_SYN_NS] >= 0
+      b[bo + B_HANDSHAKE] === (SEEN_SYN | SEEN_SYN_ACK)
     ) {
-      n[no + N_RTT_NS] = t - n[no + N_SYN_NS];
+      n[no + N_RTT_NS] = elapsedNs(n[no + N_SYN_SEC], n[no + N_SYN_NSEC], p.sec, p.nsec);
       if (st === ST_SYN) st = ST_ESTABLISHED;
     }
     if (ack && !syn && (flags & (FIN | RST)) === 0 && p.payLen === 0) {
@@ -511,7 +568,7 @@ export class SessionTable {
     b[bo + B_STATE] = st;
   }
 
-  #create(p: FlowPacket, hash: number, w: Uint32Array, forward: boolean, t: number): number {
+  #create(p: FlowPacket, hash: number, w: Uint32Array, forward: boolean): number {
     if (this.stats.open >= this.#max && this.#head >= 0) {
       this.#close(this.#head);
       this.stats.evicted++;
@@ -535,11 +592,9 @@ export class SessionTable {
         0;
     const n = this.#numbers, no = slot * N_WORDS;
     for (let i = 0; i < N_WORDS; i++) n[no + i] = 0;
-    n[no + N_FIRST_NS] = t;
     n[no + N_FIRST_SEC] = p.sec;
     n[no + N_FIRST_NSEC] = p.nsec;
     n[no + N_FIRST_FRAME] = p.frame;
-    n[no + N_SYN_NS] = -1;
     n[no + N_RTT_NS] = -1;
     n[no + N_SEQ] = this.#uidSeq++;
     for (let w = slot * HISTORY_WORDS; w < (slot + 1) * HISTORY_WORDS; w++) this.#history[w] = 0;
@@ -547,6 +602,7 @@ export class SessionTable {
     this.#serviceId[slot] = 0;
     p.service = "";
     this.#pathId[slot] = this.#path(p, 0);
+    this.#tcpSlot[slot] = -1;
     const bk = hash & this.#mask;
     this.#chain[slot] = this.#buckets[bk];
     this.#buckets[bk] = slot;
@@ -568,7 +624,8 @@ export class SessionTable {
     for (let s = 0; s < this.#used; s++) if (this.#live[s] === 1) open.push(s);
     const n = this.#numbers;
     open.sort((a, b) =>
-      n[a * N_WORDS + N_FIRST_NS] - n[b * N_WORDS + N_FIRST_NS] ||
+      n[a * N_WORDS + N_FIRST_SEC] - n[b * N_WORDS + N_FIRST_SEC] ||
+      n[a * N_WORDS + N_FIRST_NSEC] - n[b * N_WORDS + N_FIRST_NSEC] ||
       n[a * N_WORDS + N_FIRST_FRAME] - n[b * N_WORDS + N_FIRST_FRAME]
     );
     for (const s of open) this.#close(s);

@@ -1,7 +1,10 @@
 /**
- * The eBPF benchmark programs (prime counter, 1 MiB memcpy, packet checksum) and a timing loop
- * that runs them in the interpreter and the JIT. Used by `bench/bpf_bench.ts` and
- * `mxy bpf bench`.
+ * The eBPF benchmark programs — a prime counter, a 1 MiB memcpy, a packet checksum, and a loop
+ * that updates an array map through `bpf_map_lookup_elem` with its twin that updates a table in
+ * memory directly — each also written by hand in JavaScript (the honest ceiling for a JIT to
+ * JavaScript), and a timing loop that runs them in every engine in the same process: the
+ * interpreter, the JIT, both ahead-of-time targets and the hand-written code. Used by
+ * `bench/bpf_bench.ts` and `mxy bpf bench`.
  *
  * @module
  */
@@ -10,10 +13,20 @@ import {
   BpfError,
   BpfInterpreter,
   BpfJit,
+  type BpfJsArtifactModule,
+  type BpfMapSpec,
   type BpfProgram,
-  type BpfRunner,
+  type BpfRunOptions,
+  BpfVm,
+  BpfWasm,
   decodeProgram,
 } from "../bpf/mod.ts";
+import {
+  artifactProgram,
+  artifactRunner,
+  compileArtifact,
+  readBpfArtifactMeta,
+} from "../bpf/aot.ts";
 
 /**
  * One benchmark program.
@@ -26,6 +39,7 @@ import {
  * const checksum: BpfBenchmark = BPF_BENCHMARKS.find((b) => b.name === "checksum")!;
  * const vm = new BpfInterpreter(decodeProgram(assemble(checksum.source)));
  * assert.equal(vm.run(checksum.memory()), checksum.expected);
+ * assert.equal(checksum.handWritten()(checksum.memory()), checksum.expected);
  * ```
  */
 export interface BpfBenchmark {
@@ -39,6 +53,13 @@ export interface BpfBenchmark {
   memory: () => Uint8Array;
   /** The expected r0. */
   expected: bigint;
+  /** The maps the program uses (`lddw %rN, I, map_fd` refers to the I-th), if any. */
+  maps?: BpfMapSpec[];
+  /**
+   * The same program written by hand in JavaScript: a factory (so that state such as a map's
+   * table is fresh) of a function of the memory that returns r0.
+   */
+  handWritten: () => (mem: Uint8Array) => bigint;
 }
 
 const PRIMES = `# count the primes below 10,000 by trial division
@@ -65,6 +86,24 @@ done:
 exit
 `;
 
+function primesJs(): (mem: Uint8Array) => bigint {
+  return () => {
+    let count = 0;
+    for (let n = 2; n < 10000; n++) {
+      let d = 2;
+      for (;;) {
+        if (d * d > n) {
+          count++;
+          break;
+        }
+        if (n % d === 0) break;
+        d++;
+      }
+    }
+    return BigInt(count);
+  };
+}
+
 const MEMCPY = `# copy the first MiB of mem to the second MiB, 8 bytes at a time
 mov %r3, %r1
 mov %r4, %r1
@@ -80,6 +119,20 @@ jne %r5, 0, loop
 ldxdw %r0, [%r4-8]
 exit
 `;
+
+function memcpyJs(): (mem: Uint8Array) => bigint {
+  return (m) => {
+    const v = new DataView(m.buffer, m.byteOffset, m.byteLength);
+    let s = 0, d = 0x100000;
+    for (let n = 0x20000; n !== 0; n--) {
+      v.setInt32(d, v.getInt32(s, true), true);
+      v.setInt32(d + 4, v.getInt32(s + 4, true), true);
+      s += 8;
+      d += 8;
+    }
+    return v.getBigUint64(d - 8, true);
+  };
+}
 
 const CHECKSUM = `# RFC 1071 Internet checksum over the whole packet (even length)
 mov %r0, 0
@@ -103,6 +156,77 @@ jgt %r0, 0xffff, fold
 xor %r0, 0xffff
 exit
 `;
+
+function checksumJs(): (mem: Uint8Array) => bigint {
+  return (p) => {
+    let sum = 0;
+    for (let i = 0, n = p.length >>> 1; n !== 0; n--, i += 2) sum += (p[i] << 8) | p[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    return BigInt(sum ^ 0xffff);
+  };
+}
+
+/** Iterations of the map loops; r0 is the sum of the loop counter. */
+const LOOP_N = 10000;
+const LOOP_SUM = BigInt((LOOP_N * (LOOP_N - 1)) / 2);
+
+const MAP_LOOP = `# add i to element i % 16 of an array map, through bpf_map_lookup_elem
+mov %r6, 0
+mov %r7, 0
+loop:
+mov %r1, %r6
+and %r1, 15
+stxw [%r10-4], %r1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, skip
+ldxdw %r1, [%r0]
+add %r1, %r6
+stxdw [%r0], %r1
+skip:
+add %r7, %r6
+add %r6, 1
+jlt %r6, ${LOOP_N}, loop
+mov %r0, %r7
+exit
+`;
+
+const PLAIN_LOOP = `# the same, on a table of 16 64-bit values at the start of the memory
+mov %r8, %r1
+mov %r6, 0
+mov %r7, 0
+loop:
+mov %r1, %r6
+and %r1, 15
+stxw [%r10-4], %r1
+ldxw %r2, [%r10-4]
+lsh %r2, 3
+add %r2, %r8
+ldxdw %r1, [%r2]
+add %r1, %r6
+stxdw [%r2], %r1
+add %r7, %r6
+add %r6, 1
+jlt %r6, ${LOOP_N}, loop
+mov %r0, %r7
+exit
+`;
+
+/** The map loop by hand: the map is a table of 16 numbers. */
+function tableLoopJs(): (mem: Uint8Array) => bigint {
+  const table = new Float64Array(16);
+  return () => {
+    let sum = 0;
+    for (let i = 0; i < LOOP_N; i++) {
+      const k = i & 15;
+      if (k < table.length) table[k] += i;
+      sum += i;
+    }
+    return BigInt(sum);
+  };
+}
 
 function memcpyMemory(): Uint8Array {
   const m = new Uint8Array(2 << 20);
@@ -129,7 +253,7 @@ function lastWord(m: Uint8Array): bigint {
 }
 
 /**
- * The benchmark programs with their expected results.
+ * The benchmark programs without maps, with their expected results.
  *
  * @example
  * ```ts
@@ -146,6 +270,7 @@ export const BPF_BENCHMARKS: BpfBenchmark[] = [
     source: PRIMES,
     memory: () => new Uint8Array(0),
     expected: 1229n,
+    handWritten: primesJs,
   },
   {
     name: "memcpy",
@@ -153,6 +278,7 @@ export const BPF_BENCHMARKS: BpfBenchmark[] = [
     source: MEMCPY,
     memory: memcpyMemory,
     expected: lastWord(memcpyMemory()),
+    handWritten: memcpyJs,
   },
   {
     name: "checksum",
@@ -160,20 +286,86 @@ export const BPF_BENCHMARKS: BpfBenchmark[] = [
     source: CHECKSUM,
     memory: packet,
     expected: checksum(packet()),
+    handWritten: checksumJs,
   },
 ];
 
 /**
- * Options of {@linkcode runBpfBenchmark}.
+ * The map benchmarks: a loop that updates an array map through `bpf_map_lookup_elem`
+ * (`maploop`) and the same loop on a table in memory (`plainloop`), whose ratio is what a
+ * helper call in a loop costs.
+ *
+ * @example
+ * ```ts
+ * import { BPF_MAP_BENCHMARKS } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(BPF_MAP_BENCHMARKS.map((b) => b.name), ["maploop", "plainloop"]);
+ * assert.equal(BPF_MAP_BENCHMARKS[0].maps?.[0].type, "array");
+ * ```
+ */
+export const BPF_MAP_BENCHMARKS: BpfBenchmark[] = [
+  {
+    name: "maploop",
+    description: `${LOOP_N} array map lookups and updates`,
+    source: MAP_LOOP,
+    memory: () => new Uint8Array(0),
+    expected: LOOP_SUM,
+    maps: [{ type: "array", keySize: 4, valueSize: 8, maxEntries: 16, name: "table" }],
+    handWritten: tableLoopJs,
+  },
+  {
+    name: "plainloop",
+    description: `the same ${LOOP_N} updates on a table in memory`,
+    source: PLAIN_LOOP,
+    memory: () => new Uint8Array(128),
+    expected: LOOP_SUM,
+    handWritten: tableLoopJs,
+  },
+];
+
+/**
+ * The engines a benchmark runs in: the interpreter, the JIT, the two ahead-of-time targets and
+ * the program written by hand in JavaScript.
+ *
+ * @example
+ * ```ts
+ * import { BPF_ENGINES, type BpfBenchEngine } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const engine: BpfBenchEngine = "aot-wasm";
+ * assert.ok(BPF_ENGINES.includes(engine));
+ * ```
+ */
+export type BpfBenchEngine = "interpreter" | "jit" | "aot-js" | "aot-wasm" | "js";
+
+/**
+ * The engines in the order benchmarks report them.
+ *
+ * @example
+ * ```ts
+ * import { BPF_ENGINES } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(BPF_ENGINES, ["interpreter", "jit", "aot-js", "aot-wasm", "js"]);
+ * ```
+ */
+export const BPF_ENGINES: readonly BpfBenchEngine[] = [
+  "interpreter",
+  "jit",
+  "aot-js",
+  "aot-wasm",
+  "js",
+];
+
+/**
+ * Options of {@linkcode runBpfBenchmark} and {@linkcode prepareBpfBenchmark}.
  *
  * @example
  * ```ts
  * import { BPF_BENCHMARKS, runBpfBenchmark, type RunBpfBenchmarkOptions } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
  * let ticks = 0;
- * const options: RunBpfBenchmarkOptions = { minMillis: 5, clock: () => ticks++ }; // a fake clock
- * const r = runBpfBenchmark(BPF_BENCHMARKS[2], options);
- * assert.ok(r.interpreter.runs > 0);
+ * const options: RunBpfBenchmarkOptions = { minMillis: 5, clock: () => ticks++, engines: ["jit"] };
+ * const r = await runBpfBenchmark(BPF_BENCHMARKS[2], options);
+ * assert.ok(r.figures.jit!.runs > 0);
  * ```
  */
 export interface RunBpfBenchmarkOptions {
@@ -186,6 +378,8 @@ export interface RunBpfBenchmarkOptions {
    * `process.cpuUsage()`) to keep other processes' load out of the figures.
    */
   clock?: () => number;
+  /** The engines to measure (default: all of {@linkcode BPF_ENGINES}). */
+  engines?: readonly BpfBenchEngine[];
 }
 
 /**
@@ -195,14 +389,15 @@ export interface RunBpfBenchmarkOptions {
  * ```ts
  * import { BPF_BENCHMARKS, type BpfEngineFigures, runBpfBenchmark } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const jit: BpfEngineFigures = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 }).jit;
+ * const r = await runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5, engines: ["jit"] });
+ * const jit: BpfEngineFigures = r.figures.jit!;
  * assert.ok(jit.nsPerRun > 0 && jit.instructionsPerSecond > 0 && jit.runs > 0);
  * ```
  */
 export interface BpfEngineFigures {
   /** Nanoseconds per run. */
   nsPerRun: number;
-  /** eBPF instructions per second. */
+  /** eBPF instructions per second (for the hand-written code: of the eBPF program it mirrors). */
   instructionsPerSecond: number;
   /** Runs measured. */
   runs: number;
@@ -215,10 +410,10 @@ export interface BpfEngineFigures {
  * ```ts
  * import { BPF_BENCHMARKS, type BpfBenchmarkResult, runBpfBenchmark } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const r: BpfBenchmarkResult = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
+ * const r: BpfBenchmarkResult = await runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
  * assert.equal(r.name, "checksum");
  * assert.equal(r.instructions, 5262);
- * assert.equal(r.speedup, r.interpreter.nsPerRun / r.jit.nsPerRun);
+ * assert.deepEqual(Object.keys(r.figures), ["interpreter", "jit", "aot-js", "aot-wasm", "js"]);
  * ```
  */
 export interface BpfBenchmarkResult {
@@ -226,28 +421,154 @@ export interface BpfBenchmarkResult {
   name: string;
   /** eBPF instructions per run (counted by the interpreter). */
   instructions: number;
-  /** Interpreter figures. */
-  interpreter: BpfEngineFigures;
-  /** JIT figures. */
-  jit: BpfEngineFigures;
-  /** JIT speed-up over the interpreter (ratio of ns per run). */
-  speedup: number;
+  /** The figures of each engine measured. */
+  figures: Partial<Record<BpfBenchEngine, BpfEngineFigures>>;
+}
+
+/** Something a benchmark runs: `exec` on the memory, r0 from `resultLow`/`resultHigh`. */
+interface Runnable {
+  exec(mem: Uint8Array): void;
+  run(mem: Uint8Array): bigint;
+}
+
+/**
+ * A benchmark ready to run in every engine: the runners and the memory each runs on (the
+ * WebAssembly engine's lives in its linear memory, so that it is not copied in and out).
+ *
+ * @example
+ * ```ts
+ * import { BPF_BENCHMARKS, type PreparedBpfBenchmark, prepareBpfBenchmark } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const p: PreparedBpfBenchmark = await prepareBpfBenchmark(BPF_BENCHMARKS[0]);
+ * for (const engine of ["interpreter", "jit", "aot-js", "aot-wasm", "js"] as const) {
+ *   assert.equal(p.run(engine), 1229n);
+ * }
+ * ```
+ */
+export interface PreparedBpfBenchmark {
+  /** The decoded program. */
+  program: BpfProgram;
+  /**
+   * Runs the benchmark once in an engine.
+   *
+   * @param engine The engine.
+   * @returns r0.
+   */
+  run(engine: BpfBenchEngine): bigint;
+  /**
+   * Runs the benchmark once in an engine without looking at the result (what is timed).
+   *
+   * @param engine The engine.
+   * @returns Nothing.
+   */
+  exec(engine: BpfBenchEngine): void;
+}
+
+async function importText(code: Uint8Array): Promise<BpfJsArtifactModule> {
+  let s = "";
+  for (let i = 0; i < code.length; i += 0x8000) {
+    s += String.fromCharCode(...code.subarray(i, i + 0x8000));
+  }
+  return await import(`data:text/javascript;base64,${btoa(s)}`);
+}
+
+/**
+ * Prepares a benchmark in every engine (the ahead-of-time artifacts are compiled, serialized
+ * and loaded back; maps are created in a `cloud` VM whose helpers the engines share).
+ *
+ * @param bench The benchmark.
+ * @param options The budget and the engines.
+ * @returns The prepared benchmark.
+ *
+ * @example
+ * ```ts
+ * import { BPF_MAP_BENCHMARKS, prepareBpfBenchmark } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const p = await prepareBpfBenchmark(BPF_MAP_BENCHMARKS[0], { engines: ["jit", "aot-wasm"] });
+ * assert.equal(p.run("jit"), 49995000n);
+ * assert.equal(p.run("aot-wasm"), 49995000n);
+ * ```
+ */
+export async function prepareBpfBenchmark(
+  bench: BpfBenchmark,
+  options: RunBpfBenchmarkOptions = {},
+): Promise<PreparedBpfBenchmark> {
+  const program = decodeProgram(assemble(bench.source, { file: bench.name }));
+  const budget = options.budget ?? 100_000_000;
+  const engines = options.engines ?? BPF_ENGINES;
+  const runners = new Map<BpfBenchEngine, Runnable>();
+  const mems = new Map<BpfBenchEngine, Uint8Array>();
+  const newEnv = (): BpfRunOptions & { vm: BpfVm } => {
+    const vm = new BpfVm();
+    for (const spec of bench.maps ?? []) vm.createMap(spec);
+    return { ...vm.runOptions(), budget, vm };
+  };
+  for (const engine of engines) {
+    const env = newEnv();
+    let mem = bench.memory();
+    let r: Runnable;
+    if (engine === "interpreter") r = new BpfInterpreter(program, env);
+    else if (engine === "jit") r = new BpfJit(program, env);
+    else if (engine === "js") {
+      const f = bench.handWritten();
+      r = { exec: (m) => void f(m), run: f };
+    } else {
+      const artifact = compileArtifact({
+        program,
+        target: engine === "aot-js" ? "js" : "wasm",
+        name: bench.name,
+        profile: env.vm.profile,
+        input: { kind: "packet", size: mem.length },
+        run: { stackSize: 512, frameSize: 512, maxCallDepth: 8, budget },
+        mapOfFd: (fd) => env.vm.maps[fd],
+      });
+      const source = engine === "aot-js" ? await importText(artifact.code) : artifact.code;
+      const meta = readBpfArtifactMeta(source);
+      const runner = artifactRunner(source, artifactProgram(meta), {
+        ...env,
+        memoryCapacity: mem.length,
+      });
+      if (runner instanceof BpfWasm) {
+        const view = runner.memoryView(mem.length);
+        view.set(mem);
+        mem = view;
+      }
+      r = runner;
+    }
+    runners.set(engine, r);
+    mems.set(engine, mem);
+  }
+  const get = (engine: BpfBenchEngine): [Runnable, Uint8Array] => {
+    const r = runners.get(engine);
+    if (r === undefined) throw new RangeError(`Engine ${engine} was not prepared`);
+    return [r, mems.get(engine)!];
+  };
+  return {
+    program,
+    run(engine) {
+      const [r, mem] = get(engine);
+      return r.run(mem);
+    },
+    exec(engine) {
+      const [r, mem] = get(engine);
+      r.exec(mem);
+    },
+  };
 }
 
 function measure(
-  vm: BpfRunner,
-  mem: Uint8Array,
+  exec: () => void,
   minMillis: number,
   instructions: number,
   clock: () => number,
-) {
-  for (let i = 0; i < 3; i++) vm.exec(mem); // warm-up
+): BpfEngineFigures {
+  for (let i = 0; i < 3; i++) exec(); // warm-up
   // Read the clock once per batch of runs (batches of at least ~1 ms), so that reading it
   // (a system call for CPU time) does not count as run time.
   let batch = 1;
   for (;;) {
     const t0 = clock();
-    for (let i = 0; i < batch; i++) vm.exec(mem);
+    for (let i = 0; i < batch; i++) exec();
     if (clock() - t0 >= 1 || batch >= 1 << 20) break;
     batch *= 2;
   }
@@ -255,7 +576,7 @@ function measure(
   const start = clock();
   let now = start;
   while (now - start < minMillis) {
-    for (let i = 0; i < batch; i++) vm.exec(mem);
+    for (let i = 0; i < batch; i++) exec();
     runs += batch;
     now = clock();
   }
@@ -264,84 +585,61 @@ function measure(
 }
 
 /**
- * Prepares a benchmark's program for both engines.
+ * Runs one benchmark in every engine, checking each one's result first. The engines alternate
+ * over five rounds and each keeps its best round, so that a burst of load on the machine does
+ * not distort the ratios.
  *
  * @param bench The benchmark.
- * @param options Budget.
- * @returns The decoded program and both runners.
- *
- * @example
- * ```ts
- * import { BPF_BENCHMARKS, prepareBpfBenchmark } from "@mxy/mxy/testing";
- * import assert from "node:assert/strict";
- * const { program, interpreter, jit } = prepareBpfBenchmark(BPF_BENCHMARKS[0]);
- * assert.equal(program.instructions.length, 16);
- * assert.equal(interpreter.run(), 1229n);
- * assert.equal(jit.run(), 1229n);
- * ```
- */
-export function prepareBpfBenchmark(
-  bench: BpfBenchmark,
-  options: RunBpfBenchmarkOptions = {},
-): { program: BpfProgram; interpreter: BpfInterpreter; jit: BpfJit } {
-  const program = decodeProgram(assemble(bench.source, { file: bench.name }));
-  const budget = options.budget ?? 100_000_000;
-  return {
-    program,
-    interpreter: new BpfInterpreter(program, { budget }),
-    jit: new BpfJit(program, { budget }),
-  };
-}
-
-/**
- * Runs one benchmark in the interpreter and the JIT, checking both results first.
- *
- * @param bench The benchmark.
- * @param options Measuring time and budget.
+ * @param options Measuring time, budget, clock and engines.
  * @returns The figures.
  *
  * @example
  * ```ts
  * import { BPF_BENCHMARKS, runBpfBenchmark } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const r = runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
+ * const r = await runBpfBenchmark(BPF_BENCHMARKS[2], { minMillis: 5 });
  * assert.ok(r.instructions > 1000);
- * assert.ok(r.jit.runs > 0);
+ * assert.ok(r.figures["aot-wasm"]!.runs > 0);
  * ```
  */
-export function runBpfBenchmark(
+export async function runBpfBenchmark(
   bench: BpfBenchmark,
   options: RunBpfBenchmarkOptions = {},
-): BpfBenchmarkResult {
-  const { interpreter, jit } = prepareBpfBenchmark(bench, options);
-  const mem = bench.memory();
-  const a = interpreter.run(mem);
-  const instructions = interpreter.executed;
-  const b = jit.run(mem);
-  if (a !== bench.expected || b !== bench.expected) {
-    throw new BpfError(
-      "internal",
-      `Benchmark ${bench.name}: expected ${bench.expected}, interpreter ${a}, JIT ${b}`,
-    );
+): Promise<BpfBenchmarkResult> {
+  const engines = options.engines ?? BPF_ENGINES;
+  const prepared = await prepareBpfBenchmark(bench, options);
+  const counter = new BpfInterpreter(prepared.program, {
+    ...prepareCounterOptions(bench),
+    budget: options.budget ?? 100_000_000,
+  });
+  counter.run(bench.memory());
+  const instructions = counter.executed;
+  for (const engine of engines) {
+    const v = prepared.run(engine);
+    if (v !== bench.expected) {
+      throw new BpfError(
+        "internal",
+        `Benchmark ${bench.name}: expected ${bench.expected}, ${engine} gave ${v}`,
+      );
+    }
   }
   const minMillis = options.minMillis ?? 500;
-  // Alternate the engines over several rounds and keep each one's best round, so that a
-  // burst of load on the machine does not distort the ratio.
   const rounds = 5;
   const clock = options.clock ?? (() => performance.now());
-  let i = measure(interpreter, mem, minMillis / rounds, instructions, clock);
-  let j = measure(jit, mem, minMillis / rounds, instructions, clock);
-  for (let r = 1; r < rounds; r++) {
-    const a = measure(interpreter, mem, minMillis / rounds, instructions, clock);
-    const b = measure(jit, mem, minMillis / rounds, instructions, clock);
-    if (a.nsPerRun < i.nsPerRun) i = a;
-    if (b.nsPerRun < j.nsPerRun) j = b;
+  const figures: Partial<Record<BpfBenchEngine, BpfEngineFigures>> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const engine of engines) {
+      const f = measure(() => prepared.exec(engine), minMillis / rounds, instructions, clock);
+      const best = figures[engine];
+      if (best === undefined || f.nsPerRun < best.nsPerRun) figures[engine] = f;
+    }
   }
-  return {
-    name: bench.name,
-    instructions,
-    interpreter: i,
-    jit: j,
-    speedup: i.nsPerRun / j.nsPerRun,
-  };
+  return { name: bench.name, instructions, figures };
+}
+
+/** Helpers and maps for the interpreter that counts a benchmark's instructions. */
+function prepareCounterOptions(bench: BpfBenchmark): BpfRunOptions {
+  const vm = new BpfVm();
+  for (const spec of bench.maps ?? []) vm.createMap(spec);
+  return vm.runOptions();
 }

@@ -346,7 +346,11 @@ function isqrt(n: bigint): bigint {
 
 /**
  * A registry with the test helpers of ubpf and bpf_conformance: 0 `gather_bytes`, 1 `memfrob`,
- * 2 `no_op`, 3 `sqrti`, 4 `strcmp_ext`, 5 `unwind` (ends the program when its argument is 0).
+ * 2 `no_op`, 3 `sqrti`, 4 `strcmp_ext`, 5 `unwind` (ends the program when its argument is 0),
+ * each with its prototype for the verifier: `gather_bytes` takes five values, `memfrob` reads
+ * and writes the R2 bytes at R1, `no_op` reads nothing, `sqrti` and `unwind` take a value,
+ * `strcmp_ext` reads two strings. Values may be any written register, as Linux's
+ * `ARG_ANYTHING`.
  *
  * @returns A new registry.
  *
@@ -369,23 +373,24 @@ export function bpfConformanceHelpers(): HelperRegistry {
     (a, b, c, d, e) =>
       ((a & 0xffn) << 32n) | ((b & 0xffn) << 24n) | ((c & 0xffn) << 16n) | ((d & 0xffn) << 8n) |
       (e & 0xffn),
+    { args: ["anything", "anything", "anything", "anything", "anything"] },
   );
   reg.register(1, "memfrob", (p, n, _c, _d, _e, ctx) => {
     const bytes = ctx.memory.slice(p, Number(n & 0xffffffffn));
     for (let i = 0; i < bytes.length; i++) bytes[i] ^= 42;
     return 0n;
-  });
-  reg.register(2, "no_op", () => 0n);
-  reg.register(3, "sqrti", (x) => isqrt(x));
+  }, { args: [{ mem: "read-write" }, "size-or-zero"] });
+  reg.register(2, "no_op", () => 0n, { args: [] });
+  reg.register(3, "sqrti", (x) => isqrt(x), { args: ["anything"] });
   reg.register(4, "strcmp_ext", (a, b, _c, _d, _e, ctx) => {
     const sa = cString(ctx.memory, a), sb = cString(ctx.memory, b);
     const n = Math.min(sa.length, sb.length);
     for (let i = 0; i < n; i++) if (sa[i] !== sb[i]) return BigInt(sa[i] - sb[i]);
     return BigInt(sa.length - sb.length);
-  });
+  }, { args: ["string", "string"] });
   reg.register(5, "unwind", (a, _b, _c, _d, _e, ctx) => {
     if (a === 0n) ctx.stop();
     return a;
-  });
+  }, { args: ["anything"] });
   return reg;
 }

@@ -19,11 +19,22 @@ export {
 } from "./bpf_conformance.ts";
 export {
   BPF_BENCHMARKS,
+  BPF_ENGINES,
+  BPF_MAP_BENCHMARKS,
+  type BpfBenchEngine,
   type BpfBenchmark,
   type BpfBenchmarkResult,
   type BpfEngineFigures,
   prepareBpfBenchmark,
+  type PreparedBpfBenchmark,
   runBpfBenchmark,
   type RunBpfBenchmarkOptions,
 } from "./bpf_benchmarks.ts";
+export {
+  BPF_VERIFIER_BENCHMARKS,
+  type BpfVerifierBenchmark,
+  type BpfVerifierFigures,
+  runBpfVerifierBenchmark,
+  type RunBpfVerifierBenchmarkOptions,
+} from "./bpf_verifier_benchmarks.ts";
 export { buildBpfElf, type BuildBpfElfOptions } from "./bpf_elf.ts";

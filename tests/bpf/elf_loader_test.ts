@@ -225,3 +225,52 @@ SEC("xdp") int g(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m2, &k); re
     }
   }
 });
+
+Deno.test("loadElf() verifies clang -O0 loops that keep their counters in 4-byte stack slots", async () => {
+  if (!hasProgram("clang")) return;
+  // At -O0 every local lives in the stack: `i` and `s` are 4-byte slots reloaded on each pass.
+  const obj = await compile(
+    `
+SEC("xdp/a") int sum(unsigned char *p) {
+  int s = 0;
+  for (int i = 0; i < 64; i++) { if (p[i] > 100) s += 2; else s += 1; }
+  return s;
+}
+SEC("xdp/b") int bounded(unsigned char *p) {
+  int n = p[0], s = 0;
+  for (int i = 0; i < n && i < 32; i++) s += p[i + 1];
+  return s;
+}
+SEC("xdp/c") int nested(unsigned char *p) {
+  int s = 0;
+  for (int i = 0; i < 20; i++)
+    for (int j = 0; j < 20; j++)
+      if (p[i] > p[j]) s++;
+  return s;
+}
+`,
+    ["-O0"],
+  );
+  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const pkt = new Uint8Array(64).map((_, i) => (i * 37) & 0xff);
+  let s = 0;
+  for (let i = 0; i < 64; i++) s += pkt[i] > 100 ? 2 : 1;
+  assert.equal(programs.get("sum")!.run(pkt), BigInt(s));
+  pkt[0] = 5;
+  assert.equal(
+    programs.get("bounded")!.run(pkt),
+    BigInt(pkt[1] + pkt[2] + pkt[3] + pkt[4] + pkt[5]),
+  );
+  let pairs = 0;
+  for (let i = 0; i < 20; i++) for (let j = 0; j < 20; j++) if (pkt[i] > pkt[j]) pairs++;
+  assert.equal(programs.get("nested")!.run(pkt), BigInt(pairs));
+  // A bound one past the packet is caught: 65 bytes read from a packet of at most 64.
+  const over = await compile(
+    `SEC("xdp") int f(unsigned char *p) { int s = 0; for (int i = 0; i < 65; i++) s += p[i]; return s; }`,
+    ["-O0"],
+  );
+  assert.throws(
+    () => loadElf(new BpfVm(), over, { input: { kind: "packet", size: 64 } }),
+    /invalid access to packet, off=64 size=1, max packet size 64/,
+  );
+});

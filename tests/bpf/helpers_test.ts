@@ -6,6 +6,7 @@ import { BpfJit } from "../../lib/bpf/jit.ts";
 import { assemble } from "../../lib/bpf/assembler.ts";
 import { decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
+import { registerMapHelpers } from "../../lib/bpf/_map_helpers.ts";
 
 const run = (src: string, mem?: Uint8Array, jit = false) => {
   const p = decodeProgram(assemble(src));
@@ -61,4 +62,51 @@ Deno.test("HelperRegistry lists ids in order and rejects invalid ids", () => {
   assert.equal(reg.get(2), undefined);
   assert.throws(() => reg.register(-1, "x", () => 0n), RangeError);
   assert.deepEqual(HELPER_ID, { MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3 });
+});
+
+Deno.test("HelperRegistry.register() keeps a prototype per helper and refuses malformed ones", () => {
+  const fn = () => 0n;
+  const reg = new HelperRegistry()
+    .register(1, "fill", fn, { args: [{ mem: "write" }, "size-or-zero"] })
+    .register(2, "plain", fn);
+  assert.deepEqual(reg.prototype(1), { args: [{ mem: "write" }, "size-or-zero"] });
+  assert.equal(reg.prototype(2), undefined);
+  // Registering again replaces the prototype, or drops it.
+  reg.register(1, "fill", fn);
+  assert.equal(reg.prototype(1), undefined);
+  const bad: [unknown, RegExp][] = [
+    [{ args: ["scalar", "scalar", "scalar", "scalar", "scalar", "scalar"] }, /6 arguments/],
+    [{ args: [{ mem: "write" }] }, /R1: memory without a size must be followed by a "size"/],
+    [{ args: ["scalar", "size"] }, /R2: "size" must follow a memory argument without a size/],
+    [{ args: [{ mem: "read", size: 8 }, "size"] }, /R2: "size" must follow/],
+    [{ args: ["map-key"] }, /R1: "map-key" needs a "map" argument before it/],
+    [{ args: [{ mem: "peek", size: 1 }] }, /R1: unknown access "peek"/],
+    [{ args: [{ mem: "read", size: -1 }] }, /R1: size -1 is not a byte count/],
+    [{ args: ["pointer"] }, /R1: unknown argument type "pointer"/],
+    [{ args: [], returns: "map-value-or-null" }, /needs a "map" argument/],
+    [{ args: [], returns: "pointer" }, /unknown return type "pointer"/],
+  ];
+  for (const [proto, message] of bad) {
+    assert.throws(
+      () => reg.register(3, "bad", fn, proto as Parameters<HelperRegistry["register"]>[3]),
+      (e: unknown) => e instanceof TypeError && message.test(e.message),
+    );
+  }
+});
+
+Deno.test("bpfConformanceHelpers() and the map helpers come with prototypes", () => {
+  const conf = bpfConformanceHelpers();
+  assert.deepEqual(conf.prototype(1), { args: [{ mem: "read-write" }, "size-or-zero"] });
+  assert.deepEqual(conf.prototype(3), { args: ["anything"] });
+  assert.deepEqual(conf.prototype(4), { args: ["string", "string"] });
+  for (const id of conf.ids()) assert.ok(conf.prototype(id) !== undefined, `helper ${id}`);
+  const maps = registerMapHelpers(new HelperRegistry(), []);
+  assert.deepEqual(maps.prototype(HELPER_ID.MAP_LOOKUP_ELEM), {
+    args: ["map", "map-key"],
+    returns: "map-value-or-null",
+  });
+  assert.deepEqual(maps.prototype(HELPER_ID.MAP_UPDATE_ELEM), {
+    args: ["map", "map-key", "map-value", "scalar"],
+  });
+  assert.deepEqual(maps.prototype(HELPER_ID.MAP_DELETE_ELEM), { args: ["map", "map-key"] });
 });

@@ -118,3 +118,113 @@ Deno.test({
     assert.equal(c.out, "0x2 (2)\n", c.err);
   },
 });
+
+Deno.test("mxy bpf aot compiles artifacts that mxy bpf run runs under their profile", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/p.asm`,
+      "mov %r0, %r2\nldxb %r1, [%r1+1]\nadd %r0, %r1\nexit\n",
+    );
+    for (const target of ["js", "wasm"]) {
+      const out = `${dir}/p.${target}`;
+      const aot = await mxy(
+        "bpf",
+        "aot",
+        `${dir}/p.asm`,
+        "--target",
+        target,
+        "-o",
+        out,
+        "--profile",
+        "embedded",
+        "--ctx",
+        "3",
+      );
+      assert.equal(aot.code, 0, aot.err);
+      assert.match(aot.out, new RegExp(`${target} artifact of "p" \\(embedded profile, 4 slots`));
+      if (target === "js") {
+        assert.match(await Deno.readTextFile(`${dir}/p.d.ts`), /export declare function run/);
+      }
+      const run = await mxy("bpf", "run", out, "--mem-hex", "01 02 03");
+      assert.equal(run.code, 0, run.err);
+      assert.equal(run.out, "0x5 (5)\n");
+      const cloud = await mxy("bpf", "run", out, "--mem-hex", "01 02 03", "--profile", "cloud");
+      assert.equal(cloud.code, 1);
+      assert.match(cloud.err, /compiled under the embedded profile/);
+    }
+    assert.equal((await mxy("bpf", "aot", `${dir}/p.asm`, "--target", "js")).code, 2);
+    assert.equal(
+      (await mxy("bpf", "aot", `${dir}/p.asm`, "--target", "c", "-o", `${dir}/x`)).code,
+      2,
+    );
+    const refused = await mxy(
+      "bpf",
+      "run",
+      `${dir}/p.asm`,
+      "--profile",
+      "embedded",
+      "--engine",
+      "wasm",
+    );
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /does not allow the JIT .* ahead of time/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mxy bpf run --stats shows restart (cloud) and recovery (embedded) fault handling", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/r.asm`, "ldxw %r0, [%r1+8]\nexit\n");
+    const restart = await mxy(
+      "bpf",
+      "run",
+      `${dir}/r.asm`,
+      "--packet",
+      "64",
+      "--mem-hex",
+      "01",
+      "--runs",
+      "2",
+      "--stats",
+      "--engine",
+      "wasm",
+    );
+    assert.equal(restart.code, 1);
+    assert.match(restart.out, /restart policy/);
+    assert.match(restart.out, /runs 8, completed 0, faults 8, recovered 0, abandoned 8/);
+    assert.match(
+      restart.out,
+      /scheduler: submitted 2, completed 0, failed 2, faults 8, recovered 0, retries 6/,
+    );
+    assert.match(restart.err, /Out-of-bounds read of 4 bytes/);
+    const recovery = await mxy(
+      "bpf",
+      "run",
+      `${dir}/r.asm`,
+      "--packet",
+      "64",
+      "--mem-hex",
+      "01",
+      "--runs",
+      "7",
+      "--stats",
+      "--profile",
+      "embedded",
+      "--fallback",
+      "9",
+    );
+    assert.equal(recovery.code, 0, recovery.err);
+    assert.match(recovery.out, /recovery policy: fallback 9, 5 faults in 60000 ms disable it/);
+    assert.match(
+      recovery.out,
+      /runs 7, completed 0, faults 5, recovered 5, abandoned 0, refused 2, disabled yes/,
+    );
+    assert.match(recovery.out, /last fault: run 5, memory: Out-of-bounds read/);
+    assert.match(recovery.out, /0x9 \(9\)\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

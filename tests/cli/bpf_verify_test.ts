@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../cli/main.ts";
 import { fixture } from "../_fixtures.ts";
+import { runMxy } from "../_mxy.ts";
 
 Deno.test("mxy bpf verify accepts, rejects (exit 1) and applies the profile", async () => {
   const tmp = await Deno.makeTempDir();
@@ -25,6 +26,15 @@ Deno.test("mxy bpf verify accepts, rejects (exit 1) and applies the profile", as
       0,
     );
     assert.equal(await main(["bpf", "verify", `${tmp}/ctx.asm`, "--mem-hex", "00010203"]), 1);
+    // A program too complex to verify is a rejection too.
+    await Deno.writeTextFile(
+      `${tmp}/complex.asm`,
+      "mov %r0, 0\nldxdw %r1, [%r1]\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit\n",
+    );
+    assert.equal(
+      await main(["bpf", "verify", `${tmp}/complex.asm`, "--mem-hex", "0001020304050607"]),
+      1,
+    );
     const dir = fixture("bpf/conformance/tests");
     if (dir !== null) {
       assert.equal(await main(["bpf", "verify", `${dir}/prime.data`]), 0);
@@ -34,4 +44,11 @@ Deno.test("mxy bpf verify accepts, rejects (exit 1) and applies the profile", as
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("mxy bpf bench --verifier verifies a benchmark and reports its figures", async () => {
+  const r = await runMxy(["bpf", "bench", "--verifier", "--only", "deep-calls", "--rounds", "0"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^deep-calls\s+cloud\s+accept\s+1449\s/m);
+  assert.equal((await runMxy(["bpf", "bench", "--verifier", "--only", "nope"])).code, 2);
 });

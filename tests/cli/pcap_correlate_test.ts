@@ -228,3 +228,75 @@ Deno.test("mxy pcap correlate and flows refuse --internal networks exactly as th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mxy pcap correlate prints 3000 ns for a 3,000 ns answer in a capture spanning decades", async () => {
+  const dns = (id: number, response: boolean) =>
+    new Uint8Array([0, id, response ? 0x81 : 1, response ? 0x80 : 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const w = new PcapWriter({ nanos: true });
+  w.writePacket(buildPacket({ src: "10.0.0.9", dst: "10.0.0.8", srcPort: 1, dstPort: 2 }), {
+    tsSec: 946_684_800, // 2000
+  });
+  w.writePacket(
+    buildPacket({
+      src: "10.0.0.1",
+      dst: "10.0.0.53",
+      srcPort: 4000,
+      dstPort: 53,
+      payload: dns(7, false),
+    }),
+    { tsSec: 1_900_000_000, tsNsec: 999_999_000 }, // 2030
+  );
+  w.writePacket(
+    buildPacket({
+      src: "10.0.0.53",
+      dst: "10.0.0.1",
+      srcPort: 53,
+      dstPort: 4000,
+      payload: dns(7, true),
+    }),
+    { tsSec: 1_900_000_001, tsNsec: 2_000 },
+  );
+  const path = await Deno.makeTempFile({ suffix: ".pcap" });
+  await Deno.writeFile(path, w.toBytes());
+  const text = await mxy("pcap", "correlate", path, "--mode", "dns", "--quiet");
+  const jsonl = await mxy("pcap", "correlate", path, "--mode", "dns", "--format", "jsonl");
+  await Deno.remove(path);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^LATENCY: 3000 ns$/m);
+  assert.equal(JSON.parse(jsonl.stdout).latency_ns, 3000);
+});
+
+Deno.test("mxy pcap correlate --mode http gives the latency to the first and the last byte", {
+  ignore: !LOOPBACK,
+}, async () => {
+  const jsonl = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed.pcapng`,
+    "--mode",
+    "http",
+    "--format",
+    "jsonl",
+    "--quiet",
+  );
+  assert.equal(jsonl.code, 0, jsonl.stderr);
+  const recs = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  // tshark's http.time for the two responses (frames 42 and 54), to the last byte.
+  assert.deepEqual(
+    recs.map((x) => [x.req_frame, x.res_frame, x.res_last_frame, x.latency_last_ns]),
+    [
+      [38, 40, 42, 3876522],
+      [50, 52, 54, 476033],
+    ],
+  );
+  assert.ok(recs.every((x) => x.latency_ns < x.latency_last_ns));
+  const text = await mxy(
+    "pcap",
+    "correlate",
+    `${LOOPBACK}/mixed.pcapng`,
+    "--mode",
+    "http",
+    "--quiet",
+  );
+  assert.match(text.stdout, /^LATENCY: \d+ ns \(last byte: 3876522 ns, frame 42\)$/m);
+});

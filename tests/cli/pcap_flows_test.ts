@@ -75,3 +75,38 @@ Deno.test(
     assert.equal((await mxy("pcap", "flows", "x.pcap", "--internal", "10.0.0.0/99")).code, 2);
   },
 );
+
+Deno.test(
+  "mxy pcap flows counts TCP payload bytes once (orig_data_bytes) unless --no-reassemble",
+  { ignore: !LOOPBACK },
+  async () => {
+    const r = await mxy("pcap", "flows", `${LOOPBACK}/mixed.pcapng`, "--quiet");
+    assert.equal(r.code, 0, r.stderr);
+    const tcp = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((x) =>
+      x.proto === "tcp"
+    );
+    assert.ok(tcp.length >= 4);
+    // Loopback captures lose nothing and retransmit nothing: the counts agree.
+    for (const x of tcp) {
+      assert.equal(x.orig_data_bytes, x.orig_bytes, x.uid);
+      assert.equal(x.resp_data_bytes, x.resp_bytes, x.uid);
+      assert.equal(x.missed_bytes, 0, x.uid);
+    }
+    const off = await mxy(
+      "pcap",
+      "flows",
+      `${LOOPBACK}/mixed.pcapng`,
+      "--quiet",
+      "--no-reassemble",
+    );
+    assert.ok(off.stdout.trim().split("\n").every((l) => !("orig_data_bytes" in JSON.parse(l))));
+    const bad = await mxy(
+      "pcap",
+      "flows",
+      `${LOOPBACK}/mixed.pcapng`,
+      "--max-reassembly-memory",
+      "lots",
+    );
+    assert.equal(bad.code, 2);
+  },
+);

@@ -1,5 +1,6 @@
 /** Helpers shared by the dpi tests: build a decoded view from a packet spec. */
-import { decodePacket, PacketView } from "../../lib/pcap/mod.ts";
+import { DpiEngine, type DpiEngineOptions } from "../../lib/dpi/mod.ts";
+import { decodePacket, forEachPacketInBytes, PacketView, PcapWriter } from "../../lib/pcap/mod.ts";
 import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 
 /** Builds, decodes and returns a fresh view. */
@@ -84,4 +85,63 @@ export function clientHello(sni: string, alpn: string[], keyShareBytes = 0): Uin
   ];
   const hs = [1, 0, body.length >> 8, body.length & 255, ...body];
   return new Uint8Array([0x16, 3, 1, hs.length >> 8, hs.length & 255, ...hs]);
+}
+
+/** Writes packets (one per second from `firstSec`) to a temporary pcap; returns path and bytes. */
+export async function tempCapture(
+  packets: PacketSpec[],
+  firstSec = 1_700_000_000,
+): Promise<{ path: string; bytes: Uint8Array }> {
+  const w = new PcapWriter({ nanos: true });
+  packets.forEach((p, i) => w.writePacket(buildPacket(p), { tsSec: firstSec + i }));
+  const bytes = w.toBytes();
+  const path = await Deno.makeTempFile({ suffix: ".pcap" });
+  await Deno.writeFile(path, bytes);
+  return { path, bytes };
+}
+
+/**
+ * Runs a DPI engine over a capture and returns one row per packet: the frame number, then each
+ * attribute as text (empty when absent), as `tshark -T fields` prints them.
+ */
+export function engineRows(
+  bytes: Uint8Array,
+  attributes: string[],
+  options: DpiEngineOptions = {},
+): string[][] {
+  const engine = new DpiEngine(options);
+  const rows: string[][] = [];
+  engine.subscribe(attributes, (values, v) => {
+    rows.push([String(v.number), ...values.map((x) => (x === undefined ? "" : String(x)))]);
+  });
+  forEachPacketInBytes(bytes, (v) => engine.process(v));
+  return rows;
+}
+
+/**
+ * `tshark -T fields` with preferences (`-o name:value`), e.g. the out-of-order reassembly that
+ * tshark leaves off by default. One row per packet, fields split at `;`.
+ */
+export async function tsharkRows(
+  path: string,
+  fields: string[],
+  prefs: string[] = ["tcp.reassemble_out_of_order:TRUE"],
+): Promise<string[][]> {
+  const out = await new Deno.Command("tshark", {
+    args: [
+      "-r",
+      path,
+      ...prefs.flatMap((p) => ["-o", p]),
+      "-T",
+      "fields",
+      "-E",
+      "separator=;",
+      ...fields.flatMap((f) => ["-e", f]),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map((l) =>
+    l.split(";")
+  );
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createDnsPlugin, decodeDnsName, DpiError } from "../../lib/dpi/mod.ts";
-import { dnsMessage, viewOf } from "./_packets.ts";
+import { hasProgram, tsharkFields } from "../_fixtures.ts";
+import { dnsMessage, dnsName, engineRows, tempCapture, viewOf } from "./_packets.ts";
 
 Deno.test("createDnsPlugin() extracts id, flags, question and answers from a UDP response", () => {
   const dns = createDnsPlugin();
@@ -137,4 +138,134 @@ Deno.test("createDnsPlugin() session hooks count queries and responses", () => {
   });
   dns.session!.packet(state, r, false);
   assert.deepEqual(dns.session!.cleanup(state), { queries: 1, responses: 1 });
+});
+
+/** An mDNS announcement: no question, answers A and AAAA for `host.local` (cache-flush class). */
+function mdnsAnnouncement(): Uint8Array {
+  return new Uint8Array([
+    0,
+    0,
+    0x84,
+    0x00, // response, authoritative
+    0,
+    0, // qdcount 0
+    0,
+    2, // ancount 2
+    0,
+    0,
+    0,
+    1, // arcount 1
+    ...dnsName("host.local"),
+    0,
+    1,
+    0x80,
+    1,
+    0,
+    0,
+    0,
+    120,
+    0,
+    4,
+    192,
+    168,
+    1,
+    5,
+    0xc0,
+    12, // the same name
+    0,
+    28,
+    0x80,
+    1,
+    0,
+    0,
+    0,
+    120,
+    0,
+    16,
+    0xfe,
+    0x80,
+    ...new Array(13).fill(0),
+    1,
+    // additional: an NSEC-like record of another type, not an answer
+    0xc0,
+    12,
+    0,
+    47,
+    0x80,
+    1,
+    0,
+    0,
+    0,
+    120,
+    0,
+    2,
+    0,
+    0,
+  ]);
+}
+
+const mdnsPacket = {
+  src: "192.168.1.5",
+  dst: "224.0.0.251",
+  srcPort: 5353,
+  dstPort: 5353,
+  payload: mdnsAnnouncement(),
+};
+
+Deno.test("createDnsPlugin() reads the answers of a message without questions (mDNS announcement)", () => {
+  const dns = createDnsPlugin();
+  const v = viewOf(mdnsPacket);
+  assert.ok(dns.classify(v) && dns.parse!(v));
+  assert.equal(dns.attributes.qdcount(v), 0);
+  assert.equal(dns.attributes.qname(v), undefined);
+  assert.equal(dns.attributes.answers(v), "192.168.1.5,fe80::1");
+  assert.equal(dns.attributes.ttl(v), 120);
+});
+
+Deno.test("createDnsPlugin() finds the answers after every question, however many", () => {
+  const dns = createDnsPlugin();
+  const one = dnsMessage(7, "a.test", { response: true, answers: [[10, 0, 0, 7]] });
+  // Two questions: a second one ("b.test") inserted before the answer.
+  const second = [...dnsName("b.test"), 0, 1, 0, 1];
+  const q1End = 12 + dnsName("a.test").length + 4;
+  const msg = new Uint8Array([...one.subarray(0, q1End), ...second, ...one.subarray(q1End)]);
+  msg[5] = 2;
+  const v = viewOf({ src: "10.0.0.53", dst: "10.0.0.1", srcPort: 53, dstPort: 999, payload: msg });
+  assert.ok(dns.classify(v) && dns.parse!(v));
+  assert.equal(dns.attributes.qname(v), "a.test");
+  assert.equal(dns.attributes.answers(v), "10.0.0.7");
+  // A question section that runs past the message hides the answers, and nothing throws.
+  msg[5] = 40;
+  const cut = viewOf({
+    src: "10.0.0.53",
+    dst: "10.0.0.1",
+    srcPort: 53,
+    dstPort: 999,
+    payload: msg,
+  });
+  assert.ok(dns.classify(cut) && dns.parse!(cut));
+  assert.equal(dns.attributes.answers(cut), undefined);
+});
+
+Deno.test({
+  name: "the dns plugin reads an mDNS announcement's answers as tshark does",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const { path, bytes } = await tempCapture([mdnsPacket]);
+    const [[count, a, aaaa, ttl]] = await tsharkFields(path, [
+      "dns.count.answers",
+      "dns.a",
+      "dns.aaaa",
+      "dns.resp.ttl",
+    ], ";");
+    await Deno.remove(path);
+    const [[, ancount, answers, ourTtl]] = engineRows(bytes, [
+      "dns.ancount",
+      "dns.answers",
+      "dns.ttl",
+    ]);
+    assert.equal(ancount, count);
+    assert.equal(answers, `${a},${aaaa}`);
+    assert.equal(ourTtl, ttl.split(",")[0]);
+  },
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHttpPlugin } from "../../lib/dpi/mod.ts";
-import { viewOf } from "./_packets.ts";
+import { HTTP_METHODS } from "../../lib/pcap/http_method.ts";
+import { hasProgram, tsharkFields } from "../_fixtures.ts";
+import { engineRows, tempCapture, viewOf } from "./_packets.ts";
 
 const enc = new TextEncoder();
 
@@ -78,4 +80,47 @@ Deno.test("createHttpPlugin() does not claim other TCP payloads or UDP", () => {
     ),
     false,
   );
+});
+
+Deno.test("createHttpPlugin() reads a request of every registered method", () => {
+  const http = createHttpPlugin();
+  for (const method of HTTP_METHODS) {
+    const line = enc.encode(`${method} /x HTTP/1.1\r\nHost: h\r\n\r\n`);
+    const v = viewOf({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      proto: "tcp",
+      dstPort: 80,
+      payload: line,
+    });
+    assert.ok(http.classify(v) && http.parse!(v), method);
+    assert.equal(http.attributes.method(v), method);
+    assert.equal(http.attributes.request(v), true);
+  }
+});
+
+Deno.test({
+  name: "the http plugin names HEAD, PATCH and WebDAV requests as tshark does",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const methods = ["HEAD", "PATCH", "PROPFIND", "MKCOL", "COPY", "LOCK", "REPORT", "SEARCH"];
+    const { path, bytes } = await tempCapture(methods.map((m, i) => ({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      proto: "tcp" as const,
+      srcPort: 40000 + i,
+      dstPort: 80,
+      payload: enc.encode(`${m} /r${i} HTTP/1.1\r\nHost: dav.example.test\r\n\r\n`),
+    })));
+    const theirs = await tsharkFields(path, [
+      "frame.number",
+      "http.request.method",
+      "http.request.uri",
+      "http.host",
+    ], ";");
+    await Deno.remove(path);
+    const ours = engineRows(bytes, ["http.method", "http.uri", "http.host"]);
+    assert.deepEqual(ours, theirs);
+    assert.equal(ours[0][1], "HEAD");
+  },
 });

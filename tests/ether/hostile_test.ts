@@ -47,13 +47,13 @@ function header(command: number, handle: bigint, size: number, flags = 0): Uint8
 }
 
 /**
- * Pings on its own connection until `work` settles; resolves to the work's outcome and the
- * longest round trip seen (ms).
+ * Pings on its own connection until `work` settles; resolves to the work's outcome, the longest
+ * round trip seen and how long the work took (ms).
  */
 async function whilePinging<T>(
   port: number,
   work: () => Promise<T>,
-): Promise<{ outcome: PromiseSettledResult<T>; worstMs: number; pings: number }> {
+): Promise<{ outcome: PromiseSettledResult<T>; worstMs: number; workMs: number; pings: number }> {
   const probe = await connectEther("127.0.0.1", { port });
   let done = false;
   let worstMs = 0;
@@ -67,15 +67,28 @@ async function whilePinging<T>(
       await sleep(1);
     }
   })();
+  const started = performance.now();
   const [outcome] = await Promise.allSettled([work()]);
+  const workMs = performance.now() - started;
   done = true;
   await pinging;
   probe.close();
-  return { outcome, worstMs, pings };
+  return { outcome, worstMs, workMs, pings };
 }
 
-/** The bound on a PING's round trip while another connection's request is worked on. */
-const OTHERS_WAIT_MS = 250;
+/**
+ * Checks that another connection was served while a request was worked on: no PING waited more
+ * than a third of the work's time (a server that did the work in one turn makes a PING wait for
+ * nearly all of it), or 250 ms when the work was short. Relative, so that a loaded machine, which
+ * slows both, does not make it fail.
+ */
+function assertOthersServed(r: { worstMs: number; workMs: number }): void {
+  const bound = Math.max(250, r.workMs / 3);
+  assert.ok(
+    r.worstMs < bound,
+    `a PING waited ${r.worstMs.toFixed(1)} ms of ${r.workMs.toFixed(1)} ms of work`,
+  );
+}
 
 Deno.test("a tiny database whose record shares arrays gets a NOMEM reply, not an 80 MiB frame, and others keep being served", async () => {
   const bytes = sharedArraysDatabase(16, 5, "0123456789"); // 16^5 strings from 398 bytes
@@ -83,16 +96,17 @@ Deno.test("a tiny database whose record shares arrays gets a NOMEM reply, not an
   await withServer({}, async (server) => {
     const c = await connectEther("127.0.0.1", { port: server.port });
     const db = await c.loadDatabase(bytes);
-    const { outcome, worstMs, pings } = await whilePinging(
+    const served = await whilePinging(
       server.port,
       () => c.query(db, "1.2.3.4"),
     );
+    const { outcome } = served;
     assert.equal(outcome.status, "rejected");
     const err = (outcome as PromiseRejectedResult).reason;
     assert.equal(err.code, "out-of-memory");
     assert.match(err.message, /reply has more than 1048576 values/);
-    assert.ok(pings > 0);
-    assert.ok(worstMs < OTHERS_WAIT_MS, `a PING waited ${worstMs.toFixed(1)} ms`);
+    assert.ok(served.pings > 0);
+    assertOthersServed(served);
     // long strings: the byte budget (the payload limit) stops it
     const wide = await c.loadDatabase(sharedArraysDatabase(20, 3, "x".repeat(4000)));
     await assert.rejects(c.query(wide, "1.2.3.4"), {
@@ -113,11 +127,12 @@ Deno.test("a record that decodes to too many values is refused without holding u
   await withServer({}, async (server) => {
     const c = await connectEther("127.0.0.1", { port: server.port });
     const db = await c.loadDatabase(bytes);
-    const { outcome, worstMs } = await whilePinging(server.port, () => c.query(db, "1.2.3.4"));
+    const served = await whilePinging(server.port, () => c.query(db, "1.2.3.4"));
+    const { outcome } = served;
     assert.equal(outcome.status, "rejected");
     assert.equal((outcome as PromiseRejectedResult).reason.code, "out-of-memory");
     assert.match((outcome as PromiseRejectedResult).reason.message, /more than 50000 values/);
-    assert.ok(worstMs < OTHERS_WAIT_MS, `a PING waited ${worstMs.toFixed(1)} ms`);
+    assertOthersServed(served);
     c.close();
   });
 });
@@ -398,13 +413,14 @@ Deno.test("a string query matching many large records is decoded in turns and re
   await withServer({}, async (server) => {
     const c = await connectEther("127.0.0.1", { port: server.port });
     const db = await c.loadDatabase(bytes);
-    const { outcome, worstMs } = await whilePinging(
+    const served = await whilePinging(
       server.port,
       () => c.query(db, "a".repeat(260)),
     );
+    const { outcome } = served;
     assert.equal(outcome.status, "rejected");
     assert.equal((outcome as PromiseRejectedResult).reason.code, "out-of-memory");
-    assert.ok(worstMs < OTHERS_WAIT_MS, `a PING waited ${worstMs.toFixed(1)} ms`);
+    assertOthersServed(served);
     // a few matches are answered as Database.lookup answers them
     const few = (await c.query(db, "xaax")) as { matches: { entry: string }[] };
     assert.deepEqual(few.matches.map((m) => m.entry), ["*aa*", "*a*"]);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { keccak256Short } from "../../lib/match/_keccak.ts";
-import { sha256Short } from "../../lib/match/_sha256.ts";
+import { sha256Short } from "../../lib/core/sha256.ts";
 
 const enc = new TextEncoder();
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -1,6 +1,6 @@
 /** `mxy pcap info` and `mxy pcap fields`, run as the real command line in a child process. */
 import assert from "node:assert/strict";
-import { fixture, hasProgram } from "../_fixtures.ts";
+import { fixture, hasProgram, tsharkFields } from "../_fixtures.ts";
 import { PcapWriter } from "../../lib/pcap/mod.ts";
 import { buildPacket } from "../../lib/testing/mod.ts";
 import { runMxy } from "../_mxy.ts";
@@ -259,4 +259,42 @@ Deno.test("mxy pcap info - reads a gzip capture from standard input", async () =
     "eth:ip:udp",
     "eth:ip:udp:dns",
   ]);
+});
+
+Deno.test({
+  name:
+    "mxy pcap fields reads HTTP messages spanning segments as tshark does, or per packet with --no-reassemble",
+  ignore: !hasProgram("tshark"),
+  async fn() {
+    const enc = new TextEncoder();
+    const request = `GET /big HTTP/1.1\r\nHost: cookie.test\r\nCookie: ${
+      "k=v;".repeat(600)
+    }\r\n\r\n`;
+    const w = new PcapWriter({ nanos: true });
+    const seg = (seq: number, payload: string, flags = 0x18) =>
+      buildPacket({
+        src: "10.0.0.1",
+        dst: "10.0.0.2",
+        proto: "tcp",
+        srcPort: 40000,
+        dstPort: 80,
+        seq,
+        tcpFlags: flags,
+        payload: enc.encode(payload),
+      });
+    w.writePacket(seg(0, "", 0x02), { tsSec: 1 });
+    w.writePacket(seg(1, request.slice(0, 1000)), { tsSec: 2 });
+    w.writePacket(seg(1001, request.slice(1000, 2000)), { tsSec: 3 });
+    w.writePacket(seg(2001, request.slice(2000)), { tsSec: 4 });
+    const path = await Deno.makeTempFile({ suffix: ".pcap" });
+    await Deno.writeFile(path, w.toBytes());
+    const ours = await mxy(["pcap", "fields", "-e", "frame.number", "-e", "http.host", path]);
+    const single = await mxy(["pcap", "fields", "-e", "http.host", "--no-reassemble", path]);
+    const theirs = await tsharkFields(path, ["frame.number", "http.host"]);
+    await Deno.remove(path);
+    assert.equal(ours.code, 0, ours.err);
+    assert.deepEqual(ours.out.trim().split("\n").slice(1).map((l) => l.split(",")), theirs);
+    assert.equal(ours.out.trim().split("\n")[4], "4,cookie.test");
+    assert.deepEqual(single.out.split("\n").slice(1, -1), ["", "cookie.test", "", ""]);
+  },
 });

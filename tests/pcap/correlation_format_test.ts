@@ -56,7 +56,11 @@ Deno.test("formatPair() writes IPv4-mapped IPv6 as ::ffff:a.b.c.d and names prot
 Deno.test("formatPair() JSON Lines and CSV carry every column", () => {
   const m = v6pair();
   const obj = JSON.parse(formatPair(m, "jsonl"));
-  assert.deepEqual(Object.keys(obj), [...PAIR_COLUMNS]);
+  // The last-byte columns are http mode's; absent values are left out of JSON.
+  assert.deepEqual(
+    Object.keys(obj),
+    PAIR_COLUMNS.filter((c) => !c.endsWith("_last_ns") && c !== "res_last_frame"),
+  );
   assert.equal(obj.req_time, "1700000000.000000005");
   assert.equal(obj.res_src, "2001:db8::35");
   assert.equal(obj.latency_ns, 999999995);
@@ -76,6 +80,20 @@ Deno.test("formatUnmatched() fills the request columns and the status in CSV", (
   assert.equal(row[0], "dns");
   assert.equal(row[3], "2001:db8::1");
   assert.equal(row[PAIR_COLUMNS.indexOf("res_frame")], "");
-  assert.equal(row.at(-1), "evicted");
+  assert.equal(row[PAIR_COLUMNS.indexOf("status")], "evicted");
   assert.equal(JSON.parse(formatPair(m, "jsonl")).status, "matched");
+});
+
+Deno.test("formatPair() gives http mode's latency to the last byte in every format", () => {
+  const m = v6pair();
+  m.mode = "http";
+  m.latencyNs = 1500;
+  m.lastByteLatencyNs = 9000;
+  m.lastByteFrame = 12;
+  assert.match(formatPair(m, "text"), /\nLATENCY: 1500 ns \(last byte: 9000 ns, frame 12\)\n$/);
+  const obj = JSON.parse(formatPair(m, "jsonl"));
+  assert.deepEqual([obj.latency_ns, obj.latency_last_ns, obj.res_last_frame], [1500, 9000, 12]);
+  assert.deepEqual(Object.keys(obj), [...PAIR_COLUMNS]);
+  const row = formatPair(m, "csv").trim().split(",");
+  assert.equal(row[PAIR_COLUMNS.indexOf("latency_last_ns")], "9000");
 });

@@ -6,7 +6,7 @@ import {
   Correlator,
   type CorrelatorOptions,
 } from "../../lib/pcap/mod.ts";
-import { httpMessageKind } from "../../lib/pcap/service_guess.ts";
+import { httpMessageKind } from "../../lib/pcap/http_method.ts";
 import { correlateFile } from "../../lib/runtime/mod.ts";
 import { formatIpWords, IpAddressError } from "../../lib/core/ip.ts";
 import { fixture } from "../_fixtures.ts";
@@ -24,6 +24,8 @@ interface Pair {
   req: number;
   res: number;
   latency: number;
+  last: number;
+  lastFrame: number;
   reqProto: number;
   resProto: number;
   reqSrc: string;
@@ -42,6 +44,8 @@ async function pairs(
         req: m.request.frame,
         res: m.response.frame,
         latency: m.latencyNs,
+        last: m.lastByteLatencyNs,
+        lastFrame: m.lastByteFrame,
         reqProto: m.request.proto,
         resProto: m.response.proto,
         reqSrc: formatIpWords(m.request.src, m.request.family),
@@ -226,27 +230,89 @@ Deno.test("tcp-handshake mode pairs the first SYN with its SYN/ACK", async () =>
   assert.deepEqual(got.map((p) => [p.req, p.res, p.latency]), [[1, 4, 400]]);
 });
 
-Deno.test("http mode answers pipelined requests in order", async () => {
-  const tcp = (nsec: number, fromClient: boolean, payload: string): TimedPacket => ({
-    sec: 20,
-    nsec,
-    src: fromClient ? A : B,
-    dst: fromClient ? B : A,
-    proto: "tcp",
-    srcPort: fromClient ? 50000 : 8080,
-    dstPort: fromClient ? 8080 : 50000,
-    tcpFlags: 0x18,
-    payload: text(payload),
-  });
+Deno.test("http mode gives tshark's http.time as the latency to the response's last byte", {
+  ignore: !LOOPBACK,
+}, async () => {
+  let compared = 0;
+  for (const name of ["mixed.pcapng", "mixed-nsec.pcap", "mixed-usec.pcap"]) {
+    const oracle = readOracle(`${LOOPBACK}/${name}.tshark.csv`);
+    const expected = oracle.filter((r) => r["http.time"] !== "").map((r) =>
+      `${r["frame.number"]} ${secondsToNs(r["http.time"])}`
+    );
+    const { pairs: got } = await pairs(`${LOOPBACK}/${name}`, { mode: "http" });
+    assert.deepEqual(got.map((p) => `${p.lastFrame} ${p.last}`), expected, name);
+    // The first byte comes before the last: the headers' segment, then the body's.
+    assert.ok(got.every((p) => p.res < p.lastFrame && p.latency > 0 && p.latency < p.last));
+    compared += expected.length;
+  }
+  assert.equal(compared, 6);
+});
+
+/** A TCP segment of the 50000 ↔ 8080 connection at `nsec`, with proper sequence numbers. */
+function httpConnection() {
+  let client = 1, server = 1;
+  return (nsec: number, fromClient: boolean, payload: string, seq?: number): TimedPacket => {
+    const bytes = text(payload);
+    const at = seq ?? (fromClient ? client : server);
+    if (seq === undefined) {
+      if (fromClient) client += bytes.length;
+      else server += bytes.length;
+    }
+    return {
+      sec: 20,
+      nsec,
+      src: fromClient ? A : B,
+      dst: fromClient ? B : A,
+      proto: "tcp",
+      srcPort: fromClient ? 50000 : 8080,
+      dstPort: fromClient ? 8080 : 50000,
+      tcpFlags: 0x18,
+      seq: at,
+      payload: bytes,
+    };
+  };
+}
+
+Deno.test("http mode answers pipelined requests in order, to the first and the last byte", async () => {
+  const tcp = httpConnection();
   const bytes = makeCapture([
-    tcp(0, true, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"),
-    tcp(10, true, "POST /b HTTP/1.1\r\nHost: x\r\n\r\n"),
-    tcp(100, false, "HTTP/1.1 200 OK\r\n\r\n"),
-    tcp(120, false, "body bytes"),
-    tcp(300, false, "HTTP/1.1 201 Created\r\n\r\n"),
+    tcp(0, true, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\n"),
+    tcp(10, true, "Content-Length: 3\r\n\r\nabc"), // completes the POST
+    tcp(100, false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nbody "),
+    tcp(120, false, "bytes"),
+    tcp(300, false, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc"),
+    tcp(450, false, "\r\n0\r\n\r\n"),
   ]);
   const { pairs: got } = await pairs(bytes, { mode: "http" });
-  assert.deepEqual(got.map((p) => [p.req, p.res, p.latency]), [[1, 3, 100], [2, 5, 290]]);
+  assert.deepEqual(got.map((p) => [p.req, p.res, p.latency, p.lastFrame, p.last]), [
+    [1, 3, 100, 4, 120],
+    [2, 5, 290, 6, 440],
+  ]);
+});
+
+Deno.test("http mode reads responses from reordered and repeated segments, HEAD without a body", async () => {
+  const tcp = httpConnection();
+  const head = "HEAD /h HTTP/1.1\r\n\r\n";
+  const res = "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+  const get = "GET /g HTTP/1.1\r\n\r\n";
+  const res2 = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nwxyz";
+  const bytes = makeCapture([
+    { ...tcp(0, true, ""), tcpFlags: 0x02, seq: 0 }, // SYN
+    { ...tcp(1, false, ""), tcpFlags: 0x12, seq: 0 }, // SYN/ACK
+    tcp(10, true, head),
+    tcp(20, true, get),
+    tcp(100, false, res.slice(0, 20)),
+    tcp(130, false, res2.slice(4), 1 + res.length + 4), // ahead of a hole: waits
+    tcp(150, false, res.slice(20) + res2.slice(0, 4), 1 + 20), // fills it
+    tcp(160, false, res.slice(20) + res2.slice(0, 4), 1 + 20), // a retransmission
+  ]);
+  const { pairs: got, c } = await pairs(bytes, { mode: "http" });
+  // The HEAD response has no body despite its Content-Length; the GET's completes at 150 ns.
+  assert.deepEqual(got.map((p) => [p.req, p.res, p.latency, p.lastFrame, p.last]), [
+    [3, 5, 90, 7, 140],
+    [4, 7, 130, 7, 130],
+  ]);
+  assert.equal(c.reassembly!.retransmitted, res.length - 20 + 4);
 });
 
 Deno.test("a response after the window does not match and the request counts as expired", async () => {
@@ -450,4 +516,65 @@ Deno.test("onUnmatched reports each lost packet once, with expired, evicted or e
   const stats = c.finish();
   assert.deepEqual(lost, ["1:expired", "2:evicted", "4:end"]);
   assert.deepEqual([stats.matched, stats.unmatched, stats.expired, stats.evicted], [1, 3, 1, 1]);
+});
+
+/**
+ * A capture spanning 30 years: a packet in 2000, then a DNS query in 2030 answered 3,000 ns later
+ * (and a SYN answered 3,001 ns later). Float nanoseconds from the first packet (about 9.5e17)
+ * would round these to a multiple of 128.
+ */
+function decadesCapture(): Uint8Array {
+  const far = 1_900_000_000;
+  return makeCapture([
+    { src: "10.0.0.9", dst: "10.0.0.8", srcPort: 1, dstPort: 2, sec: 946_684_800, nsec: 0 },
+    {
+      src: "10.0.0.1",
+      dst: "10.0.0.53",
+      srcPort: 4000,
+      dstPort: 53,
+      payload: dnsMessage(7, false),
+      sec: far,
+      nsec: 999_999_000,
+    },
+    {
+      src: "10.0.0.53",
+      dst: "10.0.0.1",
+      srcPort: 53,
+      dstPort: 4000,
+      payload: dnsMessage(7, true),
+      sec: far + 1,
+      nsec: 2_000,
+    },
+    { ...syn, sec: far + 5, nsec: 123_456_789 },
+    { ...synAck, sec: far + 5, nsec: 123_459_790 },
+  ]);
+}
+const syn: TimedPacket = {
+  src: "10.0.0.1",
+  dst: "10.0.0.2",
+  proto: "tcp",
+  srcPort: 40000,
+  dstPort: 80,
+  tcpFlags: 0x02,
+  sec: 0,
+  nsec: 0,
+};
+const synAck: TimedPacket = {
+  ...syn,
+  src: "10.0.0.2",
+  dst: "10.0.0.1",
+  srcPort: 80,
+  dstPort: 40000,
+  tcpFlags: 0x12,
+};
+
+Deno.test("latencies are exact integer nanoseconds on a capture spanning decades", async () => {
+  const bytes = decadesCapture();
+  const dns = await pairs(bytes, { mode: "dns" });
+  assert.deepEqual(dns.pairs.map((p) => p.latency), [3000]);
+  const handshake = await pairs(bytes, { mode: "tcp-handshake" });
+  assert.deepEqual(handshake.pairs.map((p) => p.latency), [3001]);
+  // The window is measured exactly too: 3,000 ns is outside a 2,999 ns window.
+  const tight = await pairs(bytes, { mode: "dns", windowNs: 2999 });
+  assert.deepEqual([tight.pairs.length, tight.c.stats.expired], [0, 1]);
 });

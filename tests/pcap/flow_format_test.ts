@@ -13,8 +13,8 @@ function session(): FlowSession {
   s.respPort = 443;
   s.firstSec = 1795316355;
   s.firstNsec = 446707244;
-  s.firstNs = 0;
-  s.lastNs = 1032897;
+  s.lastSec = 1795316355;
+  s.lastNsec = 446707244 + 1032897;
   s.origSyn = s.respSynAck = true;
   s.origFlags = s.respFlags = 0x11;
   s.rttNs = 24265;

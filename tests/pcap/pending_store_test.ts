@@ -3,6 +3,10 @@ import fc from "fast-check";
 import { PendingStore } from "../../lib/pcap/_pending_store.ts";
 import { hash53 } from "../../lib/pcap/_payload_hash.ts";
 
+/** Capture time BASE seconds + `t` ns, as seconds and nanoseconds. */
+const BASE = 1_700_000_000, STEP = 25_000_000;
+const at = (t: number): [number, number] => [BASE + Math.floor(t / 1e9), t % 1e9];
+
 const payloadHash = (b: Uint8Array, start = 0) => hash53(b, start, b.length - start);
 
 Deno.test("PendingStore behaves like a FIFO-per-key map with a window and a bound (property)", () => {
@@ -17,14 +21,15 @@ Deno.test("PendingStore behaves like a FIFO-per-key map with a window and a boun
       fc.array(op, { maxLength: 200 }),
       fc.integer({ min: 1, max: 8 }),
       (ops: Op[], cap) => {
-        const window = 100;
+        // Times are ns since BASE seconds, in steps of 25 ms: the window spans second borders.
+        const window = 100 * STEP;
         const store = new PendingStore(1, { maxPending: cap, windowNs: window, recWords: 1 });
         // Model: entries in insertion order.
         let model: { key: number; t: number; id: number }[] = [];
         let t = 0, id = 0, expired = 0, evicted = 0;
         for (const o of ops) {
-          t += o.dt;
-          store.expire(t);
+          t += o.dt * STEP;
+          store.expire(...at(t));
           const before = model.length;
           model = model.filter((e) => e.t >= t - window);
           expired += before - model.length;
@@ -35,7 +40,7 @@ Deno.test("PendingStore behaves like a FIFO-per-key map with a window and a boun
               model.shift();
               evicted++;
             }
-            const slot = store.add(hash, t);
+            const slot = store.add(hash, ...at(t));
             store.rec[slot] = id;
             model.push({ key: o.key, t, id: id++ });
           } else {
@@ -44,7 +49,7 @@ Deno.test("PendingStore behaves like a FIFO-per-key map with a window and a boun
             if (i < 0) assert.equal(slot, -1);
             else {
               assert.equal(store.rec[slot], model[i].id);
-              assert.equal(store.timeOf(slot), model[i].t);
+              assert.equal(store.elapsedSince(slot, ...at(t)), t - model[i].t);
               store.remove(slot);
               model.splice(i, 1);
             }

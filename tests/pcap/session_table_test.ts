@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type FlowSession,
+  formatFlow,
   SessionTable,
   type SessionTableOptions,
   trackFlows,
@@ -316,4 +317,61 @@ Deno.test("a custom classifier names the service and the protocol path", async (
   );
   assert.equal(s.service, "vxlan");
   assert.equal(s.path, "eth:ip:udp:vxlan");
+});
+
+Deno.test("durations and handshake RTTs are exact integer nanoseconds across decades", async () => {
+  const far = 1_900_000_000;
+  const got = await sessions(makeCapture([
+    { ...tcp(0, true, ACK), src: "10.9.9.9", sec: 946_684_800, nsec: 0 },
+    { ...tcp(0, true, SYN), sec: far, nsec: 999_999_999 },
+    { ...tcp(0, false, SYNACK), sec: far + 1, nsec: 1_000 },
+    { ...tcp(0, true, ACK), sec: far + 1, nsec: 3_000 },
+  ]));
+  const s = got.find((x) => x.origPkts === 2)!;
+  assert.equal(s.rttNs, 3001);
+  assert.equal(s.durationNs(), 3001);
+  assert.equal(got.find((x) => x.origPkts === 1)!.durationNs(), 0);
+});
+
+/** A TCP segment of the A:40000 ↔ B:443 connection with a sequence number. */
+function segment(
+  nsec: number,
+  fromA: boolean,
+  seq: number,
+  payload = "",
+  flags = PSHACK,
+  ack = 0,
+): TimedPacket {
+  return { ...tcp(nsec, fromA, flags, payload === "" ? undefined : payload), seq, ack };
+}
+
+Deno.test("with reassemble, sessions count TCP payload bytes once beside the raw counts, and missed bytes", async () => {
+  const packets = [
+    segment(0, true, 0, "", SYN),
+    segment(1, false, 0, "", SYNACK, 1),
+    segment(2, true, 1, "", ACK, 1),
+    segment(3, true, 1, "hello"),
+    segment(4, true, 1, "hello"), // retransmitted
+    segment(5, true, 11, "world"), // out of order: 6–10 come next
+    segment(6, true, 6, "-----"),
+    segment(7, true, 8, "---wo"), // overlaps what came: nothing new
+    segment(8, false, 1, "ok", PSHACK, 16),
+    segment(9, false, 8, "!", PSHACK, 16), // 3–7 were never seen: the client acknowledges past
+    segment(10, true, 16, "", ACK, 9),
+  ];
+  const [plain] = await sessions(makeCapture(packets));
+  assert.deepEqual([plain.origBytes, plain.respBytes], [25, 3]);
+  assert.deepEqual([plain.origDataBytes, plain.respDataBytes, plain.missedBytes], [-1, -1, -1]);
+  const [s] = await sessions(makeCapture(packets), { reassemble: true });
+  assert.deepEqual([s.origBytes, s.respBytes], [25, 3]);
+  assert.deepEqual([s.origDataBytes, s.respDataBytes, s.missedBytes], [15, 3, 5]);
+  const rec = JSON.parse(formatFlow(s, "jsonl"));
+  assert.deepEqual([rec.orig_data_bytes, rec.resp_data_bytes, rec.missed_bytes], [15, 3, 5]);
+  // A session first seen at its SYN/ACK keeps the directions straight.
+  const [flipped] = await sessions(makeCapture(packets.slice(1)), { reassemble: true });
+  assert.deepEqual([flipped.origPort, flipped.origDataBytes, flipped.respDataBytes], [
+    40000,
+    15,
+    3,
+  ]);
 });

@@ -1,0 +1,207 @@
+/**
+ * The DPI engine's consumer of reassembled TCP streams: each stream direction is offered to the
+ * plugins with stream framing until one claims it (from the first bytes, or at a later segment
+ * start when the capture began mid-stream); the claiming plugin's framing then gets the
+ * direction's bytes, gaps and end, and hands complete messages back to the engine.
+ *
+ * @module
+ */
+import type { TcpStream, TcpStreamEnd, TcpStreamHandler } from "../pcap/tcp_stream.ts";
+import type { ProtocolPlugin, StreamContext, StreamFraming } from "./plugin.ts";
+
+/** Bytes kept from a stream's start while no plugin can tell yet whether it is theirs. */
+const MAX_PREFIX = 64;
+/** Bytes offered to the plugins without a claim before a direction's bytes are no longer read. */
+const MAX_UNCLAIMED = 1024 * 1024;
+/** Directions kept for reuse by later streams. */
+const MAX_POOLED = 1024;
+
+/** Called with each message a plugin's framing completes. */
+export type MessageCallback = (
+  plugin: number,
+  ctx: Direction,
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+) => void;
+
+/**
+ * One direction of a stream claimed by a plugin, or kept while no plugin can tell yet (the
+ * framing's {@linkcode StreamContext}). A direction no plugin claimed has no object: its state
+ * is the number of bytes offered so far.
+ */
+export class Direction implements StreamContext {
+  /** The reassembler's stream object: valid during its calls, which is when framings run. */
+  readonly stream: TcpStream;
+  state: unknown = undefined;
+  /** Index (in the engine's plugin list) of the plugin that claimed the direction, or -1. */
+  plugin = -1;
+  /** The claiming plugin's framing. */
+  framing: StreamFraming | null = null;
+  /** Bytes offered without a claim. */
+  offered = 0;
+  /** The stream's first bytes, kept while no plugin could tell. */
+  prefix: Uint8Array | null = null;
+  prefixLength = 0;
+  /** Whether the direction ended. */
+  ended = false;
+  readonly #onMessage: MessageCallback;
+
+  constructor(stream: TcpStream, onMessage: MessageCallback) {
+    this.stream = stream;
+    this.#onMessage = onMessage;
+  }
+
+  get peerState(): unknown {
+    const peer = this.stream.peerState;
+    return peer instanceof Direction && peer.plugin === this.plugin ? peer.state : undefined;
+  }
+
+  message(bytes: Uint8Array, offset: number, length: number): void {
+    this.#onMessage(this.plugin, this, bytes, offset, length);
+  }
+}
+
+/** Offers streams to the plugins with stream framing and feeds the claiming one. */
+export class StreamDispatch implements TcpStreamHandler {
+  /** Indexes of the plugins offered new streams, in classification order. */
+  #candidates: number[] = [];
+  /** For each candidate plugin index: the candidates with that plugin first. */
+  #orders = new Map<number, number[]>();
+  readonly #plugins: readonly ProtocolPlugin[];
+  readonly #onMessage: MessageCallback;
+  #pool: Direction[] = [];
+
+  /**
+   * @param plugins The engine's plugins (those with `stream` may take part).
+   * @param onMessage Called with each complete message.
+   */
+  constructor(plugins: readonly ProtocolPlugin[], onMessage: MessageCallback) {
+    this.#plugins = plugins;
+    this.#onMessage = onMessage;
+  }
+
+  /**
+   * Sets which plugins new streams are offered to (those whose attributes are subscribed);
+   * streams already claimed go on.
+   *
+   * @param indexes Plugin indexes with stream framing, in classification order.
+   */
+  offerTo(indexes: readonly number[]): void {
+    this.#candidates = indexes.filter((i) => this.#plugins[i].stream !== undefined);
+    this.#orders.clear();
+    for (const first of this.#candidates) {
+      this.#orders.set(first, [first, ...this.#candidates.filter((i) => i !== first)]);
+    }
+  }
+
+  open(stream: TcpStream): boolean {
+    stream.state = 0; // no plugin yet, nothing offered
+    return this.#candidates.length > 0;
+  }
+
+  data(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
+    const d = stream.state;
+    if (d instanceof Direction && d.framing !== null) {
+      d.framing.data(d, bytes, offset, length);
+      return;
+    }
+    this.#offer(stream, bytes, offset, length);
+  }
+
+  gap(stream: TcpStream, length: number): void {
+    const d = stream.state;
+    if (!(d instanceof Direction)) return;
+    if (d.framing !== null) d.framing.gap(d, length);
+    else d.prefixLength = 0; // what was kept no longer starts the bytes that follow
+  }
+
+  end(stream: TcpStream, _reason: TcpStreamEnd): void {
+    const d = stream.state;
+    if (!(d instanceof Direction)) return;
+    if (d.framing !== null) d.framing.end(d);
+    d.ended = true;
+    // The later of two claimed directions to end lets both serve later streams.
+    const peer = stream.peerState;
+    if (peer instanceof Direction && peer.ended) {
+      this.#release(d);
+      this.#release(peer);
+    }
+  }
+
+  /** A direction from the pool (or new), for `stream`. */
+  #direction(stream: TcpStream): Direction {
+    return this.#pool.pop() ?? new Direction(stream, this.#onMessage);
+  }
+
+  #release(d: Direction): void {
+    d.state = undefined;
+    d.plugin = -1;
+    d.framing = null;
+    d.offered = d.prefixLength = 0;
+    d.ended = false;
+    if (this.#pool.length < MAX_POOLED) this.#pool.push(d);
+  }
+
+  /** Asks the plugins whether the direction is theirs, from its first bytes. */
+  #offer(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
+    const kept = stream.state instanceof Direction ? stream.state : null;
+    let b = bytes, o = offset, n = length;
+    if (kept !== null && kept.prefixLength > 0) {
+      // Earlier bytes no plugin could decide on: ask again with these after them.
+      const take = Math.min(length, MAX_PREFIX - kept.prefixLength);
+      kept.prefix!.set(bytes.subarray(offset, offset + take), kept.prefixLength);
+      b = kept.prefix!;
+      o = 0;
+      n = kept.prefixLength + take;
+    }
+    let undecided = false;
+    const order = this.#order(stream);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const framing = this.#plugins[i].stream!;
+      const answer = framing.claim(stream, b, o, n);
+      if (answer === true) {
+        const d = kept ?? this.#direction(stream);
+        stream.state = d;
+        d.plugin = i;
+        d.framing = framing;
+        framing.open(d);
+        if (d.prefixLength > 0) {
+          const before = d.prefixLength;
+          d.prefixLength = 0;
+          framing.data(d, d.prefix!, 0, before);
+        }
+        d.prefix = null;
+        framing.data(d, bytes, offset, length);
+        return;
+      }
+      if (answer === undefined) undecided = true;
+    }
+    const keptLength = kept?.prefixLength ?? 0;
+    if (undecided && keptLength + length < MAX_PREFIX) {
+      const d = kept ?? this.#direction(stream);
+      stream.state = d;
+      d.prefix ??= new Uint8Array(MAX_PREFIX);
+      if (keptLength === 0) d.prefix.set(bytes.subarray(offset, offset + length));
+      d.prefixLength += length;
+      return;
+    }
+    if (kept !== null) {
+      kept.prefixLength = 0;
+      kept.offered += length;
+      if (kept.offered > MAX_UNCLAIMED) stream.wantsData = false;
+    } else {
+      const offered = (stream.state as number) + length;
+      stream.state = offered;
+      if (offered > MAX_UNCLAIMED) stream.wantsData = false;
+    }
+  }
+
+  /** The candidates, the plugin that claimed the other direction first. */
+  #order(stream: TcpStream): readonly number[] {
+    const peer = stream.peerState;
+    if (!(peer instanceof Direction) || peer.plugin < 0) return this.#candidates;
+    return this.#orders.get(peer.plugin) ?? this.#candidates;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Random eBPF programs for differential tests of the execution engines: valid programs that
+ * exercise arithmetic, stack memory, atomics and forward jumps, and sequences of random
+ * instructions with known opcodes (any jumps, any registers).
+ *
+ * @module
+ */
+import fc from "fast-check";
+import { type BpfInstruction, checkInstruction, programOf } from "../../lib/bpf/instruction.ts";
+import type { BpfProgram } from "../../lib/bpf/instruction.ts";
+import { BpfError } from "../../lib/bpf/bpf_error.ts";
+
+const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0];
+const JMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
+const interesting = fc.oneof(
+  fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+  fc.constantFrom(0, 1, -1, 31, 32, 63, 64, 0x7fffffff, -0x80000000, 16, 8),
+);
+
+// Few registers, so that instructions often consume what the previous ones produced.
+const REG = fc.integer({ min: 0, max: 4 });
+const SRC = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant(10));
+
+/** One random instruction "template"; jumps get their offsets fixed later. */
+const insnArb: fc.Arbitrary<BpfInstruction[]> = fc.oneof(
+  // ALU / ALU64, K or X
+  fc.record({
+    wide: fc.boolean(),
+    op: fc.constantFrom(...ALU_OPS),
+    x: fc.boolean(),
+    dst: REG,
+    src: SRC,
+    imm: interesting,
+    signed: fc.boolean(),
+    sx: fc.constantFrom(0, 8, 16, 32),
+  }).map(({ wide, op, x, dst, src, imm, signed, sx }) => {
+    const cls = wide ? 7 : 4;
+    if (op === 0x80) return [{ opcode: cls | 0x80, dst, src: 0, offset: 0, imm: 0 }];
+    let offset = 0;
+    if ((op === 0x30 || op === 0x90) && signed) offset = 1;
+    if (op === 0xb0 && x) offset = wide ? sx : sx === 32 ? 0 : sx;
+    return [{
+      opcode: cls | op | (x ? 8 : 0),
+      dst,
+      src: x ? src : 0,
+      offset,
+      imm: x ? 0 : imm,
+    }];
+  }),
+  // byte swaps
+  fc.record({
+    op: fc.constantFrom(0xd4, 0xdc, 0xd7),
+    dst: REG,
+    w: fc.constantFrom(16, 32, 64),
+  }).map(({ op, dst, w }) => [{ opcode: op, dst, src: 0, offset: 0, imm: w }]),
+  // lddw
+  fc.record({ dst: REG, lo: interesting, hi: interesting }).map((
+    { dst, lo, hi },
+  ) => [{ opcode: 0x18, dst, src: 0, offset: 0, imm: lo, imm2: hi }]),
+  // stack store then load (stx/st/ldx/ldxs), aligned slots in [-64, -8], then a use
+  fc.record({
+    size: fc.constantFrom(0x00, 0x08, 0x10, 0x18),
+    slot: fc.integer({ min: 1, max: 8 }),
+    reg: REG,
+    imm: interesting,
+    useImm: fc.boolean(),
+    sx: fc.boolean(),
+    use: fc.constantFrom(0x0f, 0x1f, 0x2f, 0x3f, 0x9f, 0xaf, 0x5f, 0x4f),
+    user: REG,
+  }).map(({ size, slot, reg, imm, useImm, sx, use, user }) => {
+    const store: BpfInstruction = useImm
+      ? { opcode: 0x62 | size, dst: 10, src: 0, offset: -8 * slot, imm }
+      : { opcode: 0x63 | size, dst: 10, src: reg, offset: -8 * slot, imm: 0 };
+    const loadOp = sx && size !== 0x18 ? 0x81 | size : 0x61 | size;
+    // ... and an instruction that consumes the loaded value right away (same basic block).
+    return [
+      store,
+      { opcode: loadOp, dst: reg, src: 10, offset: -8 * slot, imm: 0 },
+      { opcode: use, dst: user, src: reg, offset: 0, imm: 0 },
+    ];
+  }),
+  // atomics on an initialised stack slot
+  fc.record({
+    wide: fc.boolean(),
+    imm: fc.constantFrom(0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1),
+    slot: fc.integer({ min: 1, max: 8 }),
+    src: fc.integer({ min: 1, max: 4 }),
+  }).map(({ wide, imm, slot, src }) => [
+    { opcode: 0x7b, dst: 10, src, offset: -8 * slot, imm: 0 },
+    { opcode: wide ? 0xdb : 0xc3, dst: 10, src, offset: -8 * slot, imm },
+  ]),
+  // forward conditional jump (offset fixed up later) or ja32
+  fc.record({
+    j32: fc.boolean(),
+    op: fc.constantFrom(...JMP_OPS),
+    x: fc.boolean(),
+    dst: REG,
+    src: SRC,
+    imm: interesting,
+    skip: fc.integer({ min: 0, max: 4 }),
+  }).map(({ j32, op, x, dst, src, imm, skip }) => [{
+    opcode: (j32 ? 6 : 5) | op | (x ? 8 : 0),
+    dst,
+    src: x ? src : 0,
+    offset: skip,
+    imm: x ? 0 : imm,
+  }]),
+);
+
+const smallOrAny = fc.oneof(fc.integer({ min: 0, max: 300 }), interesting);
+/** Random valid programs: r0–r9 initialised, then random groups, then all folded into r0. */
+export const programArb: fc.Arbitrary<BpfInstruction[]> = fc.tuple(
+  fc.array(insnArb, { minLength: 1, maxLength: 40 }),
+  fc.array(smallOrAny, { minLength: 10, maxLength: 10 }),
+).map(([groups, inits]) => {
+  const init: BpfInstruction[] = [];
+  for (let r = 0; r <= 9; r++) {
+    init.push({ opcode: 0xb7, dst: r, src: 0, offset: 0, imm: inits[r] });
+  }
+  const body = [...init, ...groups.flat()];
+  // Fix jumps: a forward offset counted in slots, clamped to land on the final exit at most.
+  const slots: number[] = [];
+  let s = 0;
+  for (const i of body) {
+    slots.push(s);
+    s += i.opcode === 0x18 ? 2 : 1;
+  }
+  const exitSlot = s;
+  body.forEach((i, k) => {
+    const cls = i.opcode & 7;
+    if (cls === 5 || cls === 6) {
+      // Jump to the start of instruction k+1+skip (or the exit).
+      const targetIdx = k + 1 + i.offset;
+      const target = targetIdx < body.length ? slots[targetIdx] : exitSlot;
+      i.offset = target - slots[k] - 1;
+    }
+  });
+  // Fold every register into r0 (rotating) so that all of them are compared.
+  for (let r = 1; r <= 9; r++) {
+    body.push({ opcode: 0x27, dst: 0, src: 0, offset: 0, imm: 0x01000193 });
+    body.push({ opcode: 0xaf, dst: 0, src: r, offset: 0, imm: 0 });
+  }
+  body.push({ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 });
+  return body;
+});
+
+/** A run's outcome: `value N` or `error CODE`. */
+export function outcome(make: () => { run(m?: Uint8Array): bigint }): string {
+  try {
+    return `value ${make().run()}`;
+  } catch (e) {
+    if (e instanceof BpfError) return `error ${e.code}`;
+    throw e;
+  }
+}
+
+const KNOWN_OPCODES = Array.from({ length: 256 }, (_, i) => i).filter((op) =>
+  !/Unknown opcode/.test(
+    checkInstruction({ opcode: op, dst: 0, src: 0, offset: 0, imm: 16 }) ?? "",
+  )
+);
+
+/** Zeroes fields until the instruction is valid (RFC 9669 unused fields). */
+function sanitize(i: BpfInstruction): BpfInstruction {
+  for (const f of ["offset", "src", "imm", "dst"] as const) {
+    if (checkInstruction(i) === null) return i;
+    if (f === "offset" && (i.opcode & 0xf0) === 0xb0 && (i.opcode & 8)) i.offset = 8;
+    else i[f] = 0;
+  }
+  if (checkInstruction(i) !== null) i.imm = 16;
+  return i;
+}
+
+/** Random instruction sequences with known opcodes, jumps wrapped into the program, an exit. */
+export const knownOpcodeProgramArb: fc.Arbitrary<BpfProgram> = fc.array(
+  fc.record({
+    opcode: fc.constantFrom(...KNOWN_OPCODES),
+    dst: fc.integer({ min: 0, max: 10 }),
+    src: fc.integer({ min: 0, max: 10 }),
+    offset: fc.oneof(fc.integer({ min: -8, max: 8 }), fc.constantFrom(0, 1, 8, 16, 32, -512)),
+    imm: fc.oneof(interesting, fc.constantFrom(0, 1, 16, 32, 64, 0xe1, 0xf1, 0x41)),
+    imm2: interesting,
+  }),
+  { minLength: 1, maxLength: 30 },
+).map((insns) => {
+  const list: BpfInstruction[] = insns.map((i) =>
+    sanitize(i.opcode === 0x18 ? { ...i, src: 0, offset: 0 } : { ...i, imm2: undefined })
+  );
+  // Keep jumps inside the program most of the time: wrap targets into range.
+  const n = list.reduce((s, i) => s + (i.opcode === 0x18 ? 2 : 1), 0) + 1;
+  let slot = 0;
+  for (const i of list) {
+    const cls = i.opcode & 7;
+    if ((cls === 5 || cls === 6) && ![0x85, 0x8d, 0x95].includes(i.opcode)) {
+      const field = i.opcode === 0x06 ? "imm" : "offset";
+      const t = ((slot + 1 + i[field]) % n + n) % n;
+      i[field] = t - slot - 1;
+    }
+    slot += i.opcode === 0x18 ? 2 : 1;
+  }
+  list.push({ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 });
+  return programOf(list);
+});
