@@ -4,7 +4,7 @@
  *
  *   deno run -A bench/pattern_report.ts            # full report (a few minutes)
  *   deno run -A bench/pattern_report.ts --quick    # smaller query counts
- *   deno run -A bench/pattern_report.ts --literals-only | --globs-only
+ *   deno run -A bench/pattern_report.ts --literals-only | --globs-only | --build-section
  *
  * Sub-modes used by the report itself (each in a fresh process):
  *   --build-only   1,000,000 mixed entries through DatabaseBuilder (1000 shared value
@@ -582,6 +582,13 @@ async function report(): Promise<void> {
   );
   await literalSection();
   await globSection();
+  await buildSection();
+  await gcSection();
+}
+
+/** The build figures: the library, `mxy build` of a JSON Lines feed, the 10M-entry build. */
+async function buildSection(): Promise<void> {
+  await Deno.mkdir(DATA, { recursive: true });
   console.log("\n## Build: 1,000,000 mixed entries (fresh process)");
   // Three fresh processes per mode (a 2-core VM varies by ±15% from run to run): best and
   // median.
@@ -654,6 +661,10 @@ async function report(): Promise<void> {
         JSON.stringify(large.counts),
     );
   }
+}
+
+/** GC events in the query loop. */
+async function gcSection(): Promise<void> {
   console.log("\n## GC during 10,000,000 mixed zero-allocation queries (--trace-gc)");
   const run = await subprocess(["--v8-flags=--trace-gc,--expose-gc"], "--gc-only");
   const trace = run.stdout;
@@ -677,7 +688,10 @@ else if (args.has("--literals-only")) {
   await Deno.mkdir(DATA, { recursive: true });
   await literalSection();
 } else if (args.has("--globs-only")) await globSection();
-else if (Deno.args.some((a) => a.startsWith("--globs-style="))) {
+else if (args.has("--build-section")) {
+  await buildSection();
+  await gcSection();
+} else if (Deno.args.some((a) => a.startsWith("--globs-style="))) {
   const style = Deno.args.find((a) => a.startsWith("--globs-style="))!.slice(14) as GlobStyle;
   if (!GLOB_STYLES.includes(style)) throw new Error(`Unknown glob style ${style}`);
   const count = Deno.args.find((a) => a.startsWith("--globs-count="));
