@@ -188,6 +188,91 @@ export class MmdbDecoder {
   }
 
   /**
+   * Finds the value a data path leads to inside the value at `offset`, decoding nothing: map
+   * keys are compared with the path's in place, the values before the one wanted are skipped,
+   * pointers are followed. Allocates nothing (unless a path key is not ASCII).
+   *
+   * @param offset The offset in the section of the value to start from.
+   * @param path Map keys (strings) and array indexes (numbers; negative ones count from the
+   *   end, as mmdblookup's do).
+   * @returns The offset of the value reached (its own control byte, never a pointer's), or -1
+   *   when the path leads nowhere (a missing key, an index out of range, a key on an array, an
+   *   index on a map, or a step into a scalar).
+   * @throws {FormatError} When the data along the path is malformed.
+   */
+  find(offset: number, path: readonly (string | number)[]): number {
+    if (!(offset >= 0 && offset < this.#end - this.#start)) {
+      throw new FormatError("out-of-bounds", `Field offset ${offset} is outside the section`);
+    }
+    let pos = this.#start + offset;
+    for (let k = 0; k < path.length; k++) {
+      this.#pos = pos;
+      let type = this.#header();
+      if (type === MmdbType.pointer) {
+        this.#pos = this.#start + this.#pointer(pos);
+        type = this.#header();
+      }
+      const size = this.#size;
+      const step = path[k];
+      if (type === MmdbType.map && typeof step === "string") {
+        if (size * 2 > this.#end - this.#pos) this.#badSize(type, size, pos);
+        let found = -1;
+        for (let i = 0; i < size && found < 0; i++) {
+          if (this.#keyIs(step)) found = this.#pos;
+          else this.#skipValue(1);
+        }
+        if (found < 0) return -1;
+        pos = found;
+      } else if (type === MmdbType.array && typeof step === "number") {
+        if (size > this.#end - this.#pos) this.#badSize(type, size, pos);
+        const index = step < 0 ? size + step : step;
+        if (!(index >= 0 && index < size)) return -1;
+        for (let i = 0; i < index; i++) this.#skipValue(1);
+        pos = this.#pos;
+      } else return -1;
+    }
+    // The value itself, not a pointer to it.
+    this.#pos = pos;
+    return this.#header() === MmdbType.pointer ? this.#pointer(pos) : pos - this.#start;
+  }
+
+  // Reads the map key at #pos (a string, or a pointer to one), leaving #pos after it; whether it
+  // is `key` (compared as UTF-8 bytes in place; a non-ASCII key is decoded to compare).
+  #keyIs(key: string): boolean {
+    const at = this.#pos;
+    let type = this.#header();
+    let after = -1;
+    if (type === MmdbType.pointer) {
+      const target = this.#pointer(at);
+      after = this.#pos;
+      this.#pos = this.#start + target;
+      type = this.#header();
+    }
+    if (type !== MmdbType.string) {
+      throw new FormatError(
+        "bad-type",
+        `Map key is a ${TYPE_NAMES[type] ?? `type ${type}`}, not a string`,
+        at,
+      );
+    }
+    const size = this.#size;
+    const q = this.#pos;
+    if (q + size > this.#end) this.#fail("out-of-bounds", "Map key", at, q + size - at);
+    this.#pos = after >= 0 ? after : q + size;
+    const u8 = this.#u8;
+    const n = key.length;
+    if (size < n) return false;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) break;
+      if (u8[q + i] !== c) return false;
+    }
+    if (i === n) return size === n;
+    return this.#utf8(q, size, at) === key;
+  }
+
+  /**
    * Reads the type number of the field at `offset` (after resolving the extended type byte).
    *
    * @param offset The offset in the section.
