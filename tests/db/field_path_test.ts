@@ -10,12 +10,16 @@ import { openDatabase } from "../../lib/runtime/mod.ts";
 
 type Step = string | number;
 
-/** The value at `path` in a decoded value, as mmdblookup selects it; undefined when absent. */
+/**
+ * The value at `path` in a decoded value, as mmdblookup selects it (an array index may be a
+ * number or its decimal text); undefined when absent.
+ */
 function select(value: MmdbValue, path: Step[]): MmdbValue | undefined {
   let v: MmdbValue | undefined = value;
   for (const step of path) {
-    if (Array.isArray(v) && typeof step === "number") {
-      const i: number = step < 0 ? v.length + step : step;
+    const index = typeof step === "number" ? step : /^-?[0-9]+$/.test(step) ? Number(step) : NaN;
+    if (Array.isArray(v) && Number.isInteger(index)) {
+      const i: number = index < 0 ? v.length + index : index;
       v = i >= 0 && i < v.length ? v[i] : undefined;
     } else if (
       v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) &&
