@@ -6,7 +6,7 @@
  */
 import { type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { type IpNetwork, parseCidr } from "../../lib/db/mod.ts";
-import type { CaptureFileMode } from "../../lib/runtime/mod.ts";
+import { type CaptureFileMode, defaultThreads } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
 import { isLogLevel, Logger } from "./_pcap_logger.ts";
 
@@ -113,4 +113,25 @@ export function overlapPolicy(flags: ParsedFlags): "first" | "last" {
     throw new UsageError(`--overlap takes first or last, got "${overlap}"`);
   }
   return overlap;
+}
+
+/** The `--threads` flag's help text, shared by the capture commands. */
+export const THREADS_HELP =
+  `  --threads N          workers that share the packets (default: the machine's logical
+                       processors); 1 reads and processes on one thread. The output is the
+                       same whatever N`;
+
+/**
+ * Reads `--threads N`: how many workers process the packets (default: the machine's cores).
+ *
+ * @param flags The parsed flags.
+ * @returns A whole number of at least 1.
+ */
+export function threadsFlag(flags: ParsedFlags): number {
+  const text = stringFlag(flags, "threads", "");
+  if (text === "") return defaultThreads();
+  if (!/^[1-9]\d*$/.test(text) || Number(text) > 256) {
+    throw new UsageError(`--threads takes a whole number from 1 to 256, got "${text}"`);
+  }
+  return Number(text);
 }

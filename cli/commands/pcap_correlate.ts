@@ -5,10 +5,19 @@
  * @module
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { DpiEngine } from "../../lib/dpi/mod.ts";
-import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
-import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { type CorrelateTaskConfig, DpiEngine } from "../../lib/dpi/mod.ts";
 import {
+  internalNetworks,
+  makeLogger,
+  parseDurationNs,
+  parseSizeBytes,
+  THREADS_HELP,
+  threadsFlag,
+} from "./_pcap_common.ts";
+import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import type { Logger } from "./_pcap_logger.ts";
+import {
+  CapturePipeline,
   CORRELATE_MODES,
   type CorrelateMode,
   Correlator,
@@ -18,12 +27,15 @@ import {
   formatUnmatched,
   type OutputFormat,
   PAIR_COLUMNS,
+  PcapError,
   type ReadSummary,
 } from "../../lib/pcap/mod.ts";
 import { exit, writeSync } from "../_io.ts";
 import {
+  captureWorkers,
   correlateFile,
   onTerminate,
+  openCaptureFile,
   openOutputFile,
   type OutputFile,
   watchDirectory,
@@ -69,6 +81,9 @@ Options:
   --poll-ms N          (watch) how often to look at DIR (default 250)
   --stable-ms N        (watch) how long a file must stay unchanged before it is read (default 1000)
   --once               (watch) exit once no file is waiting instead of watching for more
+${THREADS_HELP}; packets are shared by flow
+                       (payload and seed modes: by payload), so every pair is found as by one
+                       thread; --max-pending and --max-reassembly-memory hold per worker
   --quiet              do not print the final statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -93,6 +108,7 @@ const SPEC = {
   "stable-ms": { type: "string" },
   once: { type: "boolean" },
   quiet: { type: "boolean" },
+  threads: { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
@@ -138,6 +154,32 @@ async function run(argv: string[]): Promise<number> {
   };
   const out = new OutputBuffer(sink);
   if (format === "csv") out.write(csvHeader(PAIR_COLUMNS));
+
+  const threads = threadsFlag(flags);
+  if (threads > 1) {
+    return await runParallel({
+      threads,
+      config: {
+        mode: mode as CorrelateMode,
+        windowNs,
+        maxPending,
+        maxReassemblyMemory,
+        internal,
+        format,
+        unmatched: flags.values.unmatched === true,
+        dpi: flags.values.dpi === true,
+      },
+      out,
+      outFile,
+      log: makeLogger(flags),
+      quiet: flags.values.quiet === true,
+      files,
+      watchDir,
+      pollMs,
+      stableMs,
+      once: flags.values.once === true,
+    });
+  }
 
   let correlator: Correlator;
   try {
@@ -242,6 +284,138 @@ async function run(argv: string[]): Promise<number> {
     off();
     finish();
   }
+  return 0;
+}
+
+/** What the parallel run needs of the parsed command line. */
+interface ParallelRun {
+  threads: number;
+  config: CorrelateTaskConfig;
+  out: OutputBuffer;
+  outFile: OutputFile | null;
+  log: Logger;
+  quiet: boolean;
+  files: string[];
+  watchDir: string | undefined;
+  pollMs: number;
+  stableMs: number;
+  once: boolean;
+}
+
+/**
+ * `--threads N` above 1: the packets go through N workers (the pipeline of `@mxy/mxy/pcap`),
+ * which print exactly what one correlator would. SIGINT/SIGTERM stop the reading; what was read
+ * is finished, flushed and put in place.
+ */
+async function runParallel(r: ParallelRun): Promise<number> {
+  const { out, outFile, log, config } = r;
+  const mode = config.mode ?? "payload";
+  let pipeline: CapturePipeline;
+  try {
+    pipeline = new CapturePipeline({
+      ...captureWorkers(r.threads),
+      task: "correlate",
+      config,
+      shard: mode === "payload" || mode === "seed" ? "payload" : "flow",
+      onText: (text) => out.write(text),
+    });
+  } catch (err) {
+    outFile?.abort();
+    throw err;
+  }
+  let signal: string | null = null;
+  const abort = new AbortController();
+  const off = onTerminate((sig) => {
+    signal = sig;
+    abort.abort();
+  });
+  const ticker = setInterval(() => out.flush(), 1000);
+  let errors = 0;
+  let fatal: PcapError | null = null;
+  const end = async () => {
+    const stats = await pipeline.finish();
+    stats.errors += errors;
+    out.flush();
+    outFile?.commit();
+    if (stats.evicted > 0) {
+      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
+        code: "store-full",
+        evicted: stats.evicted,
+        maxPending: config.maxPending,
+      });
+    }
+    if (!r.quiet) writeStats(log, stats);
+  };
+  const readFile = async (path: string) => {
+    const file = await openCaptureFile(path);
+    try {
+      const s = await pipeline.run(file.source, {
+        name: path,
+        shouldStop: () => abort.signal.aborted,
+      });
+      if (s.truncated) {
+        log.warn("capture cut short", {
+          file: path,
+          packets: s.truncated.packets,
+          offset: s.truncated.offset,
+          reason: s.truncated.reason,
+        });
+      }
+    } finally {
+      file.close();
+    }
+    out.flush();
+  };
+  try {
+    if (r.watchDir !== undefined) {
+      const summary = await watchDirectory(r.watchDir, {
+        signal: abort.signal,
+        pollMs: r.pollMs,
+        stableMs: r.stableMs,
+        once: r.once,
+        onFile: readFile,
+        onError: (path, err) => {
+          if (err instanceof PcapError && err.code === "worker-failed") {
+            // The workers are gone: the watch ends with this error.
+            fatal = err;
+            abort.abort();
+            return;
+          }
+          errors++;
+          log.error(err instanceof Error ? err.message : String(err), {
+            file: path,
+            renamed: `${path}.failed`,
+            error: err,
+          });
+        },
+      });
+      log.info("watch ended", {
+        processed: summary.processed.length,
+        failed: summary.failed.length,
+      });
+    } else {
+      for (const file of r.files) {
+        if (abort.signal.aborted) break;
+        await readFile(file);
+      }
+    }
+    if (fatal !== null) throw fatal;
+    await end();
+  } catch (err) {
+    if (err instanceof PcapError && err.code === "worker-failed") {
+      pipeline.close();
+      outFile?.abort();
+    } else {
+      // A damaged capture: what was read before the damage is printed, as with one thread.
+      errors++;
+      await end().catch(() => outFile?.abort());
+    }
+    throw err;
+  } finally {
+    clearInterval(ticker);
+    off();
+  }
+  if (signal !== null && r.watchDir === undefined) return signal === "SIGINT" ? 130 : 143;
   return 0;
 }
 

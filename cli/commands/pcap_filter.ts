@@ -7,7 +7,8 @@
 import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
-import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { captureWorkers, openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { THREADS_HELP, threadsFlag } from "./_pcap_common.ts";
 import { readFile, writeSync } from "../_io.ts";
 
 const HELP = `Usage: mxy pcap filter (--expr EXPR | --cbpf FILE) IN -o OUT [options]
@@ -29,6 +30,13 @@ Options:
                     to eBPF, verified, run in the eBPF VM)
   --jit             with --engine ebpf: use the eBPF JIT
   --count N         stop after N kept packets
+${
+  THREADS_HELP.replace(/^ {2}--threads N {10}/, "  --threads N       ").replace(
+    /\n {23}/g,
+    "\n                    ",
+  )
+}:
+                    the workers run the filter, this thread reads and writes
   -q, --quiet       do not print the summary on standard error
   -h, --help        show this help
 
@@ -46,6 +54,7 @@ const SPEC = {
   engine: { type: "string" },
   jit: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  threads: { type: "string" },
 } as const;
 
 /** The `pcap filter` command. */
@@ -78,6 +87,7 @@ export const command: Command = {
     if (flags.values.jit === true && engine !== "ebpf") {
       throw new UsageError("--jit goes with --engine ebpf");
     }
+    const threads = threadsFlag(flags);
     const input = flags.positionals[0];
     const filter: string | CbpfInstruction[] = cbpf !== ""
       ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
@@ -93,6 +103,7 @@ export const command: Command = {
         engine,
         jit: flags.values.jit === true,
         sink: (chunk) => target.write(chunk),
+        parallel: threads > 1 ? captureWorkers(threads) : undefined,
       });
       target.commit();
     } catch (e) {

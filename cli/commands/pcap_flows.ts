@@ -5,17 +5,33 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import {
+  CapturePipeline,
   csvHeader,
   FLOW_COLUMNS,
   type FlowPacket,
   formatFlow,
+  type ReadSummary,
   SessionTable,
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
-import { createSessionHooks, DpiEngine } from "../../lib/dpi/mod.ts";
+import { createSessionHooks, DpiEngine, type FlowsTaskConfig } from "../../lib/dpi/mod.ts";
 import { writeSync } from "../_io.ts";
-import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
-import { internalNetworks, makeLogger, parseDurationNs, parseSizeBytes } from "./_pcap_common.ts";
+import {
+  captureWorkers,
+  onTerminate,
+  openCaptureFile,
+  openOutputFile,
+  type OutputFile,
+  trackFlowsInFile,
+} from "../../lib/runtime/mod.ts";
+import {
+  internalNetworks,
+  makeLogger,
+  parseDurationNs,
+  parseSizeBytes,
+  THREADS_HELP,
+  threadsFlag,
+} from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
@@ -49,6 +65,10 @@ Options:
                        left out; faster)
   --max-reassembly-memory SIZE
                        most bytes of sequence bookkeeping held out of order (default 64M)
+${THREADS_HELP}; packets are shared by flow, so every session is
+                       the same as with one thread (uids included); --max-sessions and
+                       --max-reassembly-memory hold per worker. SIGINT/SIGTERM stop the
+                       reading: what was read is written, and the sessions still open
   --quiet              do not print statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -61,6 +81,7 @@ const SPEC = {
   internal: { type: "string", multiple: true },
   "max-sessions": { type: "string" },
   quiet: { type: "boolean" },
+  threads: { type: "string" },
   "no-dpi": { type: "boolean" },
   "no-reassemble": { type: "boolean" },
   "max-reassembly-memory": { type: "string" },
@@ -92,6 +113,71 @@ async function run(argv: string[]): Promise<number> {
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
   if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  const cutShort = (file: string, s: ReadSummary) => {
+    if (s.truncated) {
+      log.warn("capture cut short", {
+        file,
+        packets: s.truncated.packets,
+        offset: s.truncated.offset,
+        reason: s.truncated.reason,
+      });
+    }
+  };
+  // The end of a run: output flushed and put in place, warnings and statistics on stderr.
+  const end = (stats: Record<string, number>) => {
+    out.flush();
+    outFile?.commit();
+    if (stats.evicted > 0) {
+      log.warn("session table full: least recently active sessions closed early", {
+        code: "session-table-full",
+        evicted: stats.evicted,
+        maxSessions,
+      });
+    }
+    if (flags.values.quiet !== true) writeStats(log, stats);
+  };
+  const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
+  const threads = threadsFlag(flags);
+  if (threads > 1) {
+    const pipeline = new CapturePipeline({
+      ...captureWorkers(threads),
+      task: "flows",
+      config: {
+        idleTimeoutNs: idleNs,
+        maxSessions,
+        dpi: flags.values["no-dpi"] !== true,
+        reassemble: flags.values["no-reassemble"] !== true,
+        maxReassemblyMemory: parseSizeBytes(maxReassemblyMemoryText, "max-reassembly-memory"),
+        format,
+        internal: internalNetworks(flags).texts,
+      } satisfies FlowsTaskConfig,
+      onText: (text) => out.write(text),
+    });
+    let signal: string | null = null;
+    const off = onTerminate((sig) => void (signal = sig));
+    try {
+      for (const file of files) {
+        if (signal !== null) break;
+        const f = await openCaptureFile(file);
+        try {
+          const s = await pipeline.run(f.source, { name: file, shouldStop: () => signal !== null });
+          cutShort(file, s);
+        } finally {
+          f.close();
+        }
+      }
+      const stats = await pipeline.finish();
+      end(stats);
+    } catch (err) {
+      pipeline.close();
+      outFile?.abort();
+      throw err;
+    } finally {
+      off();
+    }
+    if (signal !== null) return signal === "SIGINT" ? 130 : 143;
+    return 0;
+  }
   let classify: ((p: FlowPacket) => string) | undefined; // default: guessService
   let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
@@ -99,10 +185,7 @@ async function run(argv: string[]): Promise<number> {
     classify = (p: FlowPacket) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
     hooks = createSessionHooks(engine.registry);
   }
-  const maxReassemblyMemory = parseSizeBytes(
-    stringFlag(flags, "max-reassembly-memory", "64M"),
-    "max-reassembly-memory",
-  );
+  const maxReassemblyMemory = parseSizeBytes(maxReassemblyMemoryText, "max-reassembly-memory");
   const table = new SessionTable({
     idleTimeoutNs: idleNs,
     maxSessions,
@@ -115,31 +198,13 @@ async function run(argv: string[]): Promise<number> {
   let decodeErrors = 0;
   try {
     for (const file of files) {
-      const s = await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ });
-      if (s.truncated) {
-        log.warn("capture cut short", {
-          file,
-          packets: s.truncated.packets,
-          offset: s.truncated.offset,
-          reason: s.truncated.reason,
-        });
-      }
+      cutShort(file, await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ }));
     }
   } catch (err) {
     outFile?.abort();
     throw err;
   }
-  const stats = table.finish();
-  out.flush();
-  outFile?.commit();
-  if (stats.evicted > 0) {
-    log.warn("session table full: least recently active sessions closed early", {
-      code: "session-table-full",
-      evicted: stats.evicted,
-      maxSessions,
-    });
-  }
-  if (flags.values.quiet !== true) writeStats(log, { ...stats, errors: decodeErrors });
+  end({ ...table.finish(), errors: decodeErrors });
   return 0;
 }
 

@@ -1,0 +1,156 @@
+/**
+ * The layout the capture pipeline's reader and workers share: a batch slot is one
+ * `SharedArrayBuffer` holding a table of packet descriptors (one row of numbers per packet) and
+ * then the packets' bytes, copied from the reader's buffer a run of consecutive records at a time
+ * (never one copy per packet). Also the messages between the reader and its workers, and the
+ * order keys of the records workers emit.
+ *
+ * @module
+ */
+
+// Descriptor words (Float64Array, packet `i` of a batch at `i * D_WORDS`).
+/** The packet's position in the whole run (1-based, across files): the order key's first word. */
+export const D_SEQ = 0;
+/** The packet's number in its file (`view.number`). */
+export const D_NUMBER = 1;
+/** Capture time: whole seconds. */
+export const D_SEC = 2;
+/** Capture time: nanoseconds. */
+export const D_NSEC = 3;
+/** Where the packet's bytes start in the slot's data area. */
+export const D_OFFSET = 4;
+/** Captured length. */
+export const D_CAPLEN = 5;
+/** Length on the wire. */
+export const D_ORIGLEN = 6;
+/** Link type. */
+export const D_LINKTYPE = 7;
+/** FCS bytes. */
+export const D_FCS = 8;
+/** Interface id. */
+export const D_IFACE = 9;
+/** Bit set: {@linkcode BIT_LITTLE_ENDIAN}, {@linkcode BIT_NANOS}, {@linkcode BIT_PCAPNG}. */
+export const D_BITS = 10;
+/** The worker that handles the packet (the others only see its time go by). */
+export const D_OWNER = 11;
+/** IP version (0 when the packet has none, or was not decoded by the reader). */
+export const D_FAMILY = 12;
+/** Transport protocol (0 when none). */
+export const D_PROTO = 13;
+/** Source port in the high 16 bits, destination port in the low 16 bits. */
+export const D_PORTS = 14;
+/** pcapng section. */
+export const D_SECTION = 15;
+/** Words per descriptor. */
+export const D_WORDS = 16;
+
+/** {@linkcode D_BITS}: the file's (or section's) byte order is little-endian. */
+export const BIT_LITTLE_ENDIAN = 1;
+/** {@linkcode D_BITS}: classic pcap with nanosecond timestamps. */
+export const BIT_NANOS = 2;
+/** {@linkcode D_BITS}: the packet came from a pcapng file. */
+export const BIT_PCAPNG = 4;
+
+/** Most packets in one batch. */
+export const MAX_BATCH_PACKETS = 4096;
+/** Bytes of packet data a slot holds (a larger record gets a slot of its own size). */
+export const SLOT_DATA_BYTES = 1 << 20;
+/** Room before a run for a classic pcap record header. */
+export const RECORD_HEADER_ROOM = 16;
+
+/** Bytes of the descriptor table at the start of a slot. */
+export const DESCRIPTOR_BYTES = MAX_BATCH_PACKETS * D_WORDS * 8;
+
+// Order-key words of each emitted record (Float64Array, record `r` at `r * K_WORDS`).
+/** The run position of the packet being handled when the record was made. */
+export const K_SEQ = 0;
+/** The phase within that packet ({@linkcode PipelinePhase}). */
+export const K_PHASE = 1;
+/** Ties between workers within one phase: three numbers the task chooses. */
+export const K_TIE_A = 2;
+/** Second tie word. */
+export const K_TIE_B = 3;
+/** Third tie word. */
+export const K_TIE_C = 4;
+/** Task data carried to the reader (flows: the session's key hash). */
+export const K_EXTRA_A = 5;
+/** Task data carried to the reader (flows: 1 + the session's creation number in its worker). */
+export const K_EXTRA_B = 6;
+/** Length of the record's text. */
+export const K_LENGTH = 7;
+/** Words per key. */
+export const K_WORDS = 8;
+
+/** The order key of records made after the last packet (at the end of the run). */
+export const SEQ_END = Number.MAX_SAFE_INTEGER;
+
+/** The reader's messages to a worker. */
+export type ToWorker =
+  | {
+    type: "init";
+    index: number;
+    workers: number;
+    task: string;
+    config: unknown;
+    slots: SharedArrayBuffer[];
+  }
+  | { type: "batch"; batch: number; slot: number; count: number; buffer?: SharedArrayBuffer }
+  | { type: "finish" };
+
+/** A worker's messages to the reader. */
+export type FromWorker =
+  | { type: "ready"; index: number }
+  | {
+    type: "done";
+    index: number;
+    batch: number;
+    keys: Float64Array;
+    text: string;
+    marked: Uint32Array;
+    created: Float64Array;
+  }
+  | {
+    type: "finished";
+    index: number;
+    keys: Float64Array;
+    text: string;
+    stats: Record<string, number>;
+  }
+  | {
+    type: "failed";
+    index: number;
+    name: string;
+    code: string;
+    message: string;
+    frame: number;
+  };
+
+/** 53-bit-safe mixing of a 32-bit value into a shard number. */
+export function shardOf(hash: number, workers: number): number {
+  let h = hash >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return (h >>> 0) % workers;
+}
+
+/**
+ * A hash of a payload that any copy of the same bytes gives: its length and eight four-byte
+ * words at fixed fractions of it (so that payloads sharing a prefix still spread). Equal payloads
+ * always land on one worker, which is all the `payload` and `seed` modes need.
+ */
+export function payloadShardHash(b: Uint8Array, off: number, len: number): number {
+  let h = Math.imul(len, 0x9e3779b1);
+  if (len >= 4) {
+    const last = len - 4;
+    for (let k = 0; k < 8; k++) {
+      const o = off + Math.floor((last * k) / 7);
+      const w = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+      h = Math.imul(h ^ w, 0x01000193);
+      h ^= h >>> 13;
+    }
+  } else {
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ b[off + i], 0x01000193);
+  }
+  return h >>> 0;
+}
