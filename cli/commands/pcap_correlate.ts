@@ -325,14 +325,27 @@ async function runParallel(r: ParallelRun): Promise<number> {
   }
   let signal: string | null = null;
   const abort = new AbortController();
-  const off = onTerminate((sig) => {
-    signal = sig;
-    abort.abort();
-  });
   const ticker = setInterval(() => out.flush(), 1000);
   let errors = 0;
   let fatal: PcapError | null = null;
-  const end = async () => {
+  let ending: Promise<void> | null = null;
+  const end = () => ending ??= endRun();
+  const off = onTerminate((sig) => {
+    signal = sig;
+    abort.abort();
+    if (r.watchDir === undefined) {
+      // A read may wait on input that never comes (standard input): what was read is in the
+      // workers' hands already; finish it and end here.
+      end().then(
+        () => exit(sig === "SIGINT" ? 130 : 143),
+        (err) => {
+          writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+          exit(1);
+        },
+      );
+    }
+  });
+  const endRun = async () => {
     const stats = await pipeline.finish();
     stats.errors += errors;
     out.flush();

@@ -15,7 +15,7 @@ import {
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
 import { createSessionHooks, DpiEngine, type FlowsTaskConfig } from "../../lib/dpi/mod.ts";
-import { writeSync } from "../_io.ts";
+import { exit, writeSync } from "../_io.ts";
 import {
   captureWorkers,
   onTerminate,
@@ -68,7 +68,7 @@ Options:
 ${THREADS_HELP}; packets are shared by flow, so every session is
                        the same as with one thread (uids included); --max-sessions and
                        --max-reassembly-memory hold per worker. SIGINT/SIGTERM stop the
-                       reading: what was read is written, and the sessions still open
+                       reading; the sessions read so far are written, exit code 130/143
   --quiet              do not print statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -154,7 +154,16 @@ async function run(argv: string[]): Promise<number> {
       onText: (text) => out.write(text),
     });
     let signal: string | null = null;
-    const off = onTerminate((sig) => void (signal = sig));
+    let ending: Promise<void> | null = null;
+    const finish = () => ending ??= pipeline.finish().then(end);
+    const off = onTerminate((sig) => {
+      signal = sig;
+      // A read may wait on input that never comes (standard input): end here.
+      finish().then(() => exit(sig === "SIGINT" ? 130 : 143), (err) => {
+        writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      });
+    });
     try {
       for (const file of files) {
         if (signal !== null) break;
@@ -166,8 +175,7 @@ async function run(argv: string[]): Promise<number> {
           f.close();
         }
       }
-      const stats = await pipeline.finish();
-      end(stats);
+      await finish();
     } catch (err) {
       pipeline.close();
       outFile?.abort();

@@ -30,6 +30,13 @@ import { createSessionHooks } from "./session_hooks.ts";
 
 const { END, END_DRAIN, EXPIRE, EXPIRE_STREAMS } = PipelinePhase;
 
+/**
+ * Frame numbers start again with each capture of a run: inside a worker, a packet's frame is
+ * `capture × FRAME_RUN + frame`, which orders packets across captures; the output gets the
+ * frame back (`% FRAME_RUN`).
+ */
+const FRAME_RUN = 2 ** 32;
+
 /** The configuration of the `correlate` task (the `Correlator`'s options, and the output's). */
 export interface CorrelateTaskConfig {
   /** The matching rule (default `payload`). */
@@ -85,21 +92,27 @@ function correlateTask(ctx: CaptureTaskContext): CaptureTask {
     maxPending: c.maxPending,
     maxReassemblyMemory: c.maxReassemblyMemory,
     internal: c.internal,
-    onMatch: (pair) =>
-      ctx.emit(formatPair(pair, format), {
-        phase: advancing ? EXPIRE_STREAMS : undefined,
-        tie: [pair.request.frame],
-      }),
+    onMatch: (pair) => {
+      const tie = [pair.request.frame];
+      pair.request.frame %= FRAME_RUN;
+      pair.response.frame %= FRAME_RUN;
+      pair.lastByteFrame %= FRAME_RUN;
+      ctx.emit(formatPair(pair, format), { phase: advancing ? EXPIRE_STREAMS : undefined, tie });
+    },
     onUnmatched: c.unmatched === true
-      ? (packet, reason) =>
+      ? (packet, reason) => {
+        // Waiting packets expire and drain oldest first: their frames order them.
+        const tie = [packet.frame];
+        packet.frame %= FRAME_RUN;
         ctx.emit(formatUnmatched(packet, reason, { format, mode }), {
           phase: advancing
             ? (reason === "expired" ? EXPIRE : EXPIRE_STREAMS)
             : ending === 2
             ? END_DRAIN
             : undefined,
-          tie: [packet.frame],
-        })
+          tie,
+        });
+      }
       : undefined,
   });
   const classify = c.dpi === true ? classifier() : undefined;
@@ -108,10 +121,12 @@ function correlateTask(ctx: CaptureTaskContext): CaptureTask {
     packet(p, ok) {
       if (!ok) stats.errors++;
       if (classify !== undefined && p.payLen > 0) p.service = classify(p);
+      p.frame += ctx.run * FRAME_RUN;
       correlator.push(p);
     },
     advance(p) {
       advancing = true;
+      p.frame += ctx.run * FRAME_RUN;
       correlator.advance(p);
       advancing = false;
     },
@@ -147,19 +162,23 @@ function flowsTask(ctx: CaptureTaskContext): CaptureTask {
     maxReassemblyMemory: c.maxReassemblyMemory,
     onClose: (s) => {
       const session = { keyHash: s.keyHash, seq: s.seq };
-      s.uid = UID_PLACEHOLDER;
-      const text = formatFlow(s, format, { internal });
       // Idle sessions close least recently active first; at the end, oldest first.
-      if (advancing) ctx.emit(text, { phase: EXPIRE, tie: [s.lastFrame], session });
-      else if (ending) {
-        ctx.emit(text, { phase: END, tie: [s.firstSec, s.firstNsec, s.firstFrame], session });
-      } else ctx.emit(text, { session });
+      const order = advancing
+        ? { phase: EXPIRE, tie: [s.lastFrame], session }
+        : ending
+        ? { phase: END, tie: [s.firstSec, s.firstNsec, s.firstFrame], session }
+        : { session };
+      s.uid = UID_PLACEHOLDER;
+      s.firstFrame %= FRAME_RUN;
+      s.lastFrame %= FRAME_RUN;
+      ctx.emit(formatFlow(s, format, { internal }), order);
     },
   });
   const st = table.stats;
   return {
     packet(p, ok) {
       if (!ok) errors++;
+      p.frame += ctx.run * FRAME_RUN;
       const before = st.sessions;
       table.push(p);
       if (st.sessions !== before) ctx.created();

@@ -94,7 +94,14 @@ export type ToWorker =
     config: unknown;
     slots: SharedArrayBuffer[];
   }
-  | { type: "batch"; batch: number; slot: number; count: number; buffer?: SharedArrayBuffer }
+  | {
+    type: "batch";
+    batch: number;
+    slot: number;
+    count: number;
+    run: number;
+    buffer?: SharedArrayBuffer;
+  }
   | { type: "finish" };
 
 /** A worker's messages to the reader. */

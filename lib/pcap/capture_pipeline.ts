@@ -201,6 +201,8 @@ export class CapturePipeline {
   #nextMerge = 0;
   #pending = new Map<number, Pending>();
   #seq = 0;
+  /** Captures read so far (the current one's index while reading). */
+  #run = -1;
   #uidNext = 0;
   #uids: number[][] = [];
   #finished: ({ keys: Float64Array; text: string; stats: Record<string, number> } | undefined)[] =
@@ -416,13 +418,19 @@ export class CapturePipeline {
     this.#pending.set(batch, { slot, count, left: this.#n, results: new Array(this.#n) });
     const buffer = this.#fresh.has(slot) ? this.#slots[slot] : undefined;
     this.#fresh.delete(slot);
-    const m: ToWorker = { type: "batch", batch, slot, count, buffer };
+    const m: ToWorker = { type: "batch", batch, slot, count, run: this.#run, buffer };
     for (const port of this.#ports) port.postMessage(m);
   }
 
-  /** The source, read through a gate that waits while the queue is full. */
-  #gated(source: CaptureSource): CaptureSource {
-    const room = () => this.#until(() => this.#pending.size < this.#depth);
+  /**
+   * The source, read through a gate that first hands the packets read so far to the workers
+   * (live input must not wait in a half-full batch), then waits while the queue is full.
+   */
+  #gated(source: CaptureSource, ship: () => void): CaptureSource {
+    const room = () => {
+      ship();
+      return this.#until(() => this.#pending.size < this.#depth);
+    };
     if (source instanceof Uint8Array) {
       const bytes = source;
       return {
@@ -436,6 +444,7 @@ export class CapturePipeline {
     }
     if (source instanceof ReadableStream) {
       const reader = source.getReader();
+      // No read-ahead (high-water mark 0): a pull means the reader wants bytes now.
       return new ReadableStream<Uint8Array>({
         async pull(c) {
           await room();
@@ -446,7 +455,7 @@ export class CapturePipeline {
         cancel(reason) {
           return reader.cancel(reason);
         },
-      });
+      }, { highWaterMark: 0 });
     }
     const positional = source as PositionalSource;
     return {
@@ -473,6 +482,7 @@ export class CapturePipeline {
       throw new TypeError("Cannot run a capture pipeline that was finished or closed");
     }
     this.#name = options.name ?? "<stream>";
+    this.#run++;
     await this.#until(() => this.#ready === this.#n);
     const n = this.#n, shard = this.#o.shard ?? "flow", stop = options.shouldStop;
     const onPacket = options.onPacket;
@@ -504,7 +514,7 @@ export class CapturePipeline {
     const decode = shard !== "spread";
     let summary: ReadSummary;
     try {
-      summary = await forEachPacket(this.#gated(source), (v) => {
+      summary = await forEachPacket(this.#gated(source, ship), (v) => {
         if (this.#failure !== null) throw this.#failure;
         if (this.#stopped || (stop !== undefined && stop())) return false;
         if (onPacket !== undefined && onPacket(v) === false) return false;

@@ -93,6 +93,12 @@ export interface CaptureTaskContext {
   /** The configuration the reader passed (structured-cloned). */
   readonly config: unknown;
   /**
+   * Which capture of the run the packets come from (0 for the first `run()`, 1 for the next …):
+   * frame numbers start again with each capture, so a task that orders by frame across captures
+   * pairs them with this.
+   */
+  readonly run: number;
+  /**
    * Sends a record (a line of output) to the reader, which prints records of all workers in the
    * order one thread would have.
    *
@@ -142,6 +148,7 @@ class Context implements CaptureTaskContext {
   readonly index: number;
   readonly workers: number;
   readonly config: unknown;
+  run = 0;
   seq = 0;
   phase: number = PipelinePhase.PACKET;
   keys = new Float64Array(1024 * K_WORDS);
@@ -284,13 +291,17 @@ export function serveCaptureWorker(
 
   const fail = (err: unknown) => {
     failed = true;
-    const e = err as { name?: unknown; code?: unknown; message?: unknown };
+    const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
+    let message = typeof e?.message === "string" ? e.message : String(err);
+    // The error underneath says what the plugin said.
+    const cause = e?.cause as { message?: unknown } | undefined;
+    if (typeof cause?.message === "string") message += `: ${cause.message}`;
     post({
       type: "failed",
       index: ctx?.index ?? -1,
       name: typeof e?.name === "string" ? e.name : "Error",
       code: typeof e?.code === "string" ? e.code : "",
-      message: typeof e?.message === "string" ? e.message : String(err),
+      message,
       frame: view.number,
     });
   };
@@ -316,6 +327,7 @@ export function serveCaptureWorker(
       } else if (m.type === "batch") {
         if (m.buffer !== undefined) setSlot(m.slot, m.buffer);
         ctx!.createdAt = [];
+        ctx!.run = m.run;
         const marked = batch(m.slot, m.count);
         const { keys, text } = ctx!.take();
         const created = Float64Array.from(ctx!.createdAt);
