@@ -14,12 +14,16 @@
  *    the DPI engine's fields (dns.qname, http.host, tls.sni) with and without reassembly, the
  *    session table with and without counting; and `mxy pcap fields` with and without
  *    `--no-reassemble` under `/usr/bin/time` for its maximum resident memory.
+ * 3b. Parallel processing: packets per second of correlate (every mode, JSON Lines formatted),
+ *    flows (DPI and counting, JSON Lines) and filter with one thread (the `--threads 1` path)
+ *    and with the pipeline's 2 workers (`--threads 2`, worker start included), in this process
+ *    (`--parallel-only` runs just that part).
  * 5. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
  *
  * Usage: deno run -A bench/pcap_compare.ts [--packets N] [--big-gb G] [--skip-big]
- *        [--skip-tshark] [--runs N] [--filter-only]
+ *        [--skip-tshark] [--runs N] [--filter-only] [--parallel-only]
  * Results go to standard output (a Markdown table) and `bench/data/pcap_compare.json`.
  *
  * @module
@@ -28,14 +32,24 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateCapture } from "./_pcap_gen.ts";
 import {
+  CapturePipeline,
   CORRELATE_MODES,
+  correlateStream,
   Correlator,
   filterCapture,
   FlowPacket,
+  formatFlow,
+  formatPair,
   SessionTable,
+  trackFlows,
 } from "../lib/pcap/mod.ts";
-import { type CaptureFileMode, forEachPacketInFile, openCaptureFile } from "../lib/runtime/mod.ts";
-import { DpiEngine } from "../lib/dpi/mod.ts";
+import {
+  type CaptureFileMode,
+  captureWorkers,
+  forEachPacketInFile,
+  openCaptureFile,
+} from "../lib/runtime/mod.ts";
+import { createSessionHooks, DpiEngine } from "../lib/dpi/mod.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -46,6 +60,7 @@ const { values: flags } = parseArgs({
     "skip-tshark": { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
     "filter-only": { type: "boolean", default: false },
+    "parallel-only": { type: "boolean", default: false },
   },
 });
 
@@ -166,6 +181,134 @@ log(`generating ${file}`);
 const gen = generateCapture(file, { packets: PACKETS });
 log(`${gen.packets} packets, ${(gen.bytes / 1e6).toFixed(1)} MB`);
 await timeChild("cat", [file]); // warm the page cache
+
+// ---- 3b. parallel processing ----
+interface ParallelPair {
+  what: string;
+  one: Row;
+  two: Row;
+}
+
+/** A capture file's source for one run (streamed by position, as the commands read). */
+async function withFile<T>(f: (source: Parameters<typeof correlateStream>[0]) => Promise<T>) {
+  const opened = await openCaptureFile(file);
+  try {
+    return await f(opened.source);
+  } finally {
+    opened.close();
+  }
+}
+
+/** One thread (the `--threads 1` path) against the pipeline with 2 workers, same output. */
+async function parallelRows(): Promise<ParallelPair[]> {
+  const pairs: ParallelPair[] = [];
+  const measure = async (
+    what: string,
+    one: () => Promise<number>,
+    two: () => Promise<number>,
+  ) => {
+    let a = 0, b = 0;
+    const t1 = await best(RUNS, () => timeHere(async () => void (a = await one())));
+    const t2 = await best(RUNS, () => timeHere(async () => void (b = await two())));
+    if (a !== b) throw new Error(`${what}: ${a} output bytes with 1 thread, ${b} with 2`);
+    pairs.push({
+      what,
+      one: record(`${what}, 1 thread`, gen.packets, t1),
+      two: record(`${what}, 2 threads`, gen.packets, t2, "pipeline, workers started in the run"),
+    });
+  };
+  const piped = async (task: string, config: unknown, shard: "flow" | "payload") => {
+    let n = 0;
+    const pipeline = new CapturePipeline({
+      ...captureWorkers(2),
+      task,
+      config,
+      shard,
+      onText: (t) => void (n += t.length),
+    });
+    await withFile((source) => pipeline.run(source, { name: file }));
+    await pipeline.finish();
+    return n;
+  };
+  for (const mode of CORRELATE_MODES) {
+    await measure(
+      `mxy correlate --mode ${mode} (JSON Lines)`,
+      () =>
+        withFile(async (source) => {
+          let n = 0;
+          const c = new Correlator({
+            mode,
+            onMatch: (m) => void (n += formatPair(m, "jsonl").length),
+          });
+          await correlateStream(source, c);
+          c.finish();
+          return n;
+        }),
+      () =>
+        piped(
+          "correlate",
+          { mode, format: "jsonl" },
+          mode === "payload" || mode === "seed" ? "payload" : "flow",
+        ),
+    );
+  }
+  await measure(
+    "mxy flows (DPI, counting; JSON Lines)",
+    () =>
+      withFile(async (source) => {
+        let n = 0;
+        const dpi = new DpiEngine();
+        const table = new SessionTable({
+          classify: (q) => (q.view ? dpi.classify(q.view)?.name ?? "" : ""),
+          hooks: createSessionHooks(dpi.registry),
+          reassemble: true,
+          onClose: (x) => void (n += formatFlow(x, "jsonl").length),
+        });
+        await trackFlows(source, table);
+        table.finish();
+        return n;
+      }),
+    () => piped("flows", { format: "jsonl" }, "flow"),
+  );
+  await measure(
+    "mxy filter 'tcp port 80'",
+    () => withFile(async (source) => (await filterCapture(source, "tcp port 80")).bytes.length),
+    () =>
+      withFile(async (source) =>
+        (await filterCapture(source, "tcp port 80", { parallel: captureWorkers(2) })).bytes
+          .length
+      ),
+  );
+  return pairs;
+}
+
+function parallelReport(pairs: ParallelPair[]): string[] {
+  const out = [
+    "",
+    "parallel processing: packets/s with 2 threads / with 1 thread, wall-clock (CPU-seconds per " +
+    "packet, 1 / 2 threads, in parentheses: what the pipeline costs in all)",
+  ];
+  for (const p of pairs) {
+    out.push(
+      `  ${p.what}: ${mpps(p.one.pps)} M -> ${mpps(p.two.pps)} M packets/s, ${
+        (p.two.pps / p.one.pps).toFixed(2)
+      }x (CPU ${(p.two.cpuPps / p.one.cpuPps).toFixed(2)}x)`,
+    );
+  }
+  out.push(
+    `  load average: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
+      `${navigator.hardwareConcurrency} CPUs (target >= 1.7x for the slowest modes on an idle ` +
+      `2-core machine)`,
+  );
+  return out;
+}
+
+const mpps = (n: number) => (n / 1e6).toFixed(2);
+if (flags["parallel-only"]) {
+  console.log(parallelReport(await parallelRows()).join("\n"));
+  await Deno.remove(file).catch(() => {});
+  Deno.exit(0);
+}
 
 // ---- 2. peers ----
 let tcpdumpRow: Row | null = null, tsharkRow: Row | null = null;
@@ -320,6 +463,8 @@ record(
   cliMs,
   "child process",
 );
+
+const parallel = await parallelRows();
 
 // ---- 4. TCP stream reassembly ----
 interface WorkloadResult {
@@ -558,7 +703,6 @@ const ratios = {
     2,
   ),
 };
-const mpps = (n: number) => (n / 1e6).toFixed(2);
 const lines = [
   `| what | packets/s (wall) | packets/CPU-s | wall ms | CPU ms | note |`,
   `| --- | ---: | ---: | ---: | ---: | --- |`,
@@ -592,6 +736,7 @@ const lines = [
   `${navigator.hardwareConcurrency} CPUs`,
 ];
 lines.push(...filterReport());
+lines.push(...parallelReport(parallel));
 if (Object.keys(memory).length > 0) {
   lines.push(
     `capture of ${
@@ -615,6 +760,11 @@ await Deno.writeTextFile(
       packets: gen.packets,
       rows,
       ratios,
+      parallel: parallel.map((p) => ({
+        what: p.what,
+        wall_ratio: Number((p.two.pps / p.one.pps).toFixed(2)),
+        cpu_ratio: Number((p.two.cpuPps / p.one.cpuPps).toFixed(2)),
+      })),
       memory,
       reassembly,
       fieldsMaxRssMiB: fieldsRss,

@@ -81,6 +81,9 @@ export const K_LENGTH = 7;
 /** Words per key. */
 export const K_WORDS = 8;
 
+/** Records of the end of the run a worker sends at a time (they are merged as they come). */
+export const END_CHUNK_RECORDS = 4096;
+
 /** The order key of records made after the last packet (at the end of the run). */
 export const SEQ_END = Number.MAX_SAFE_INTEGER;
 
@@ -116,6 +119,7 @@ export type FromWorker =
     marked: Uint32Array;
     created: Float64Array;
   }
+  | { type: "chunk"; index: number; keys: Float64Array; text: string }
   | {
     type: "finished";
     index: number;
@@ -160,4 +164,104 @@ export function payloadShardHash(b: Uint8Array, off: number, len: number): numbe
     for (let i = 0; i < len; i++) h = Math.imul(h ^ b[off + i], 0x01000193);
   }
   return h >>> 0;
+}
+
+/** Ethernet II header bytes. */
+const ETH_HEADER = 14;
+/** Ethertype of IPv4. */
+const ETHERTYPE_IPV4 = 0x0800;
+/** IPv4 header bytes without options. */
+const IPV4_MIN = 20;
+/** IPv4 fragment bits: more fragments and the offset. */
+const IPV4_FRAGMENT_BITS = 0x3fff;
+/** TCP header bytes without options. */
+const TCP_MIN = 20;
+/** UDP header bytes. */
+const UDP_HEADER = 8;
+const PROTO_TCP = 6, PROTO_UDP = 17;
+const LINKTYPE_ETHERNET = 1;
+
+/**
+ * The reader's fast path for what sharding needs (addresses, protocol, ports, payload range) of
+ * the common packet — Ethernet without VLAN tags, IPv4 not fragmented, TCP or UDP, complete —
+ * without a full decode. Fills `p` exactly as `decodePacket` then `p.readView(view)` would for
+ * those fields, and returns `false` for anything else (the caller decodes in full).
+ *
+ * @param buf The record's buffer.
+ * @param start The packet's first byte in `buf`.
+ * @param caplen Captured bytes.
+ * @param origlen Bytes on the wire.
+ * @param fcsLen FCS bytes at the end of each frame.
+ * @param linktype The link type.
+ * @param p Receives the facts.
+ * @returns Whether the facts were filled.
+ */
+export function quickFlowFacts(
+  buf: Uint8Array,
+  start: number,
+  caplen: number,
+  origlen: number,
+  fcsLen: number,
+  linktype: number,
+  p: {
+    family: number;
+    proto: number;
+    src: Uint32Array;
+    dst: Uint32Array;
+    sport: number;
+    dport: number;
+    payOff: number;
+    payLen: number;
+  },
+): boolean {
+  if (linktype !== LINKTYPE_ETHERNET) return false;
+  let end = start + caplen;
+  if (fcsLen > 0 && caplen === origlen && caplen >= fcsLen) end -= fcsLen;
+  if (end > buf.length) end = buf.length;
+  const l3 = start + ETH_HEADER;
+  if (end - l3 < IPV4_MIN || ((buf[start + 12] << 8) | buf[start + 13]) !== ETHERTYPE_IPV4) {
+    return false;
+  }
+  const vihl = buf[l3];
+  const ihl = (vihl & 15) * 4;
+  if (vihl >>> 4 !== 4 || ihl < IPV4_MIN || end - l3 < ihl) return false;
+  if ((((buf[l3 + 6] << 8) | buf[l3 + 7]) & IPV4_FRAGMENT_BITS) !== 0) return false;
+  const total = (buf[l3 + 2] << 8) | buf[l3 + 3];
+  if (total !== 0) {
+    if (total < ihl) return false;
+    if (l3 + total < end) end = l3 + total;
+  }
+  const proto = buf[l3 + 9];
+  const l4 = l3 + ihl;
+  let payOff: number;
+  if (proto === PROTO_TCP) {
+    if (end - l4 < TCP_MIN) return false;
+    const hl = (buf[l4 + 12] >>> 4) * 4;
+    if (hl < TCP_MIN || end - l4 < hl) return false;
+    payOff = l4 + hl;
+  } else if (proto === PROTO_UDP) {
+    if (end - l4 < UDP_HEADER) return false;
+    const udpLength = (buf[l4 + 4] << 8) | buf[l4 + 5];
+    if (udpLength >= UDP_HEADER && l4 + udpLength < end) end = l4 + udpLength;
+    payOff = l4 + UDP_HEADER;
+  } else return false;
+  p.family = 4;
+  p.proto = proto;
+  const src = p.src, dst = p.dst;
+  src[0] = ((buf[l3 + 12] << 24) | (buf[l3 + 13] << 16) | (buf[l3 + 14] << 8) | buf[l3 + 15]) >>>
+    0;
+  dst[0] = ((buf[l3 + 16] << 24) | (buf[l3 + 17] << 16) | (buf[l3 + 18] << 8) | buf[l3 + 19]) >>>
+    0;
+  src[1] =
+    src[2] =
+    src[3] =
+    dst[1] =
+    dst[2] =
+    dst[3] =
+      0;
+  p.sport = (buf[l4] << 8) | buf[l4 + 1];
+  p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3];
+  p.payOff = payOff;
+  p.payLen = end - payOff;
+  return true;
 }

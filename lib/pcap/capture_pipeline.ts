@@ -46,6 +46,7 @@ import {
   K_WORDS,
   MAX_BATCH_PACKETS,
   payloadShardHash,
+  quickFlowFacts,
   RECORD_HEADER_ROOM,
   shardOf,
   SLOT_DATA_BYTES,
@@ -56,6 +57,7 @@ import type { ReadSummary } from "./capture_reader.ts";
 import { FlowPacket } from "./flow_packet.ts";
 import { FlowSession } from "./flow_session.ts";
 import { PacketView } from "./packet_view.ts";
+import { decodePacket } from "./decode.ts";
 import { PcapError } from "./pcap_error.ts";
 import { UID_PLACEHOLDER } from "./capture_worker.ts";
 import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
@@ -111,8 +113,8 @@ export interface PipelineRunOptions {
   /** Checked before each packet; `true` stops the reading (the queue is still drained). */
   shouldStop?: () => boolean;
   /**
-   * Sees each packet on the reader before it is queued (record fields, and decoded fields unless
-   * the shard is `"spread"`); returning `false` stops the reading before this packet.
+   * Sees each packet on the reader before it is queued (its record fields: the reader decodes
+   * only what sharding needs); returning `false` stops the reading before this packet.
    */
   onPacket?: (view: PacketView) => boolean | void;
 }
@@ -137,6 +139,20 @@ interface Pending {
   count: number;
   left: number;
   results: (Done | undefined)[];
+}
+
+/** A worker's list of records being merged: its keys, its text, and how far it is used. */
+class Cursor {
+  readonly keys: Float64Array;
+  readonly text: string;
+  readonly count: number;
+  at = 0;
+  pos = 0;
+  constructor(keys: Float64Array, text: string) {
+    this.keys = keys;
+    this.text = text;
+    this.count = keys.length / K_WORDS;
+  }
 }
 
 /** Compares the order keys of record `a` of `ka` and record `b` of `kb`. */
@@ -205,8 +221,9 @@ export class CapturePipeline {
   #run = -1;
   #uidNext = 0;
   #uids: number[][] = [];
-  #finished: ({ keys: Float64Array; text: string; stats: Record<string, number> } | undefined)[] =
-    [];
+  /** At the end: each worker's chunks of records not merged yet, and its counters once done. */
+  #endChunks: { keys: Float64Array; text: string }[][] = [];
+  #endStats: (Record<string, number> | undefined)[] = [];
   #stopped = false;
   #closed = false;
   #name = "<stream>";
@@ -231,6 +248,7 @@ export class CapturePipeline {
     this.#free = [...this.#slots.keys()].reverse();
     for (let i = 0; i < n; i++) {
       this.#uids.push([]);
+      this.#endChunks.push([]);
       const port = options.createWorker(i);
       this.#ports.push(port);
       port.onmessage = (e) => this.#message(e.data as FromWorker);
@@ -303,8 +321,12 @@ export class CapturePipeline {
         }
         break;
       }
+      case "chunk":
+        this.#endChunks[m.index].push(m);
+        break;
       case "finished":
-        this.#finished[m.index] = m;
+        this.#endChunks[m.index].push(m);
+        this.#endStats[m.index] = m.stats;
         break;
       case "failed":
         this.#fail(
@@ -374,38 +396,74 @@ export class CapturePipeline {
 
   /** Merges workers' sorted record lists by order key and hands the text on. */
   #emitMerged(keys: Float64Array[], texts: string[]): void {
+    const cursors = keys.map((k, w) => new Cursor(k, texts[w]));
+    this.#mergeCursors(cursors, () => false);
+  }
+
+  /**
+   * Hands on records of the cursors in order of their keys until all are used up, or until
+   * `wait(w)` says worker `w`, whose cursor ran out, has more to come.
+   */
+  #mergeCursors(cursors: Cursor[], wait: (w: number) => boolean): boolean {
     const onText = this.#o.onText;
-    if (onText === undefined) return;
-    const n = keys.length;
-    const at = new Array<number>(n).fill(0);
-    const pos = new Array<number>(n).fill(0);
-    const counts = keys.map((k) => k.length / K_WORDS);
+    const n = cursors.length;
     const parts: string[] = [];
+    let runText = "", runStart = 0, runEnd = 0;
+    const flushRun = () => {
+      if (runEnd > runStart) parts.push(runText.slice(runStart, runEnd));
+      runEnd = runStart = 0;
+    };
+    let stalled = false;
     while (true) {
       let best = -1;
       for (let w = 0; w < n; w++) {
-        if (
-          at[w] < counts[w] && (best < 0 || compareKeys(keys[w], at[w], keys[best], at[best]) < 0)
-        ) {
+        let c = cursors[w];
+        if (c.at >= c.count) {
+          if (wait(w)) {
+            stalled = true;
+            break;
+          }
+          c = cursors[w]; // `wait` may have given it its next chunk
+          if (c.at >= c.count) continue;
+        }
+        if (best < 0 || compareKeys(c.keys, c.at, cursors[best].keys, cursors[best].at) < 0) {
           best = w;
         }
       }
-      if (best < 0) break;
-      const k = keys[best], o = at[best] * K_WORDS;
-      const len = k[o + K_LENGTH];
-      let text = texts[best].slice(pos[best], pos[best] + len);
-      pos[best] += len;
-      at[best]++;
+      if (stalled || best < 0) break;
+      const c = cursors[best], k = c.keys, o = c.at * K_WORDS;
+      const start = c.pos, end = start + k[o + K_LENGTH];
+      c.pos = end;
+      c.at++;
+      if (onText === undefined) continue;
       const local = k[o + K_EXTRA_B];
       if (local > 0) {
+        // A flow record: its uid is the one of the session's creation number in one thread.
         const s = new FlowSession();
         s.keyHash = k[o + K_EXTRA_A];
         s.seq = this.#uids[best][local - 1];
-        text = text.replace(UID_PLACEHOLDER, s.uid);
+        const at = c.text.indexOf(UID_PLACEHOLDER, start);
+        if (at >= 0 && at < end) {
+          flushRun();
+          parts.push(c.text.slice(start, at), s.uid);
+          runText = c.text;
+          runStart = at + UID_PLACEHOLDER.length;
+          runEnd = end;
+          continue;
+        }
       }
-      parts.push(text);
+      // Consecutive records of one worker go out as one slice.
+      if (runText === c.text && runEnd === start) runEnd = end;
+      else {
+        flushRun();
+        runText = c.text;
+        runStart = start;
+        runEnd = end;
+      }
     }
-    if (parts.length > 0) onText(parts.join(""));
+    flushRun();
+    if (parts.length > 0) onText!(parts.join(""));
+    return !stalled;
   }
 
   #take(): number {
@@ -548,14 +606,20 @@ export class CapturePipeline {
         runEnd = end;
         const o = count * D_WORDS;
         let owner: number, family = 0, proto = 0, ports = 0;
-        if (decode) p.readView(v);
+        if (
+          decode &&
+          !quickFlowFacts(v.buf, v.dataOffset, v.caplen, v.origlen, v.fcsLen, v.linktype, p)
+        ) {
+          decodePacket(v);
+          p.readView(v);
+        }
         if (decode && p.family !== 0) {
           family = p.family;
           proto = p.proto;
           ports = p.sport * 65536 + p.dport;
           if (shard === "flow") owner = shardOf(canonicalize(p, key).hash, n);
           else if (p.payLen > 0 && (proto === 6 || proto === 17)) {
-            owner = shardOf(payloadShardHash(p.buf, p.payOff, p.payLen), n);
+            owner = shardOf(payloadShardHash(v.buf, p.payOff, p.payLen), n);
           } else owner = seq % n;
         } else owner = decode ? seq % n : count % n;
         desc[o + D_SEQ] = seq;
@@ -579,7 +643,8 @@ export class CapturePipeline {
         return true;
       }, {
         name: this.#name,
-        decode,
+        // The reader decodes only what sharding needs (see quickFlowFacts).
+        decode: false,
         chunkSize: SLOT_DATA_BYTES,
         onRefill: flushRun,
       });
@@ -607,16 +672,31 @@ export class CapturePipeline {
     await this.#until(() => this.#ready === this.#n && this.#pending.size === 0);
     const m: ToWorker = { type: "finish" };
     for (const port of this.#ports) port.postMessage(m);
-    await this.#until(() => this.#finished.filter((f) => f !== undefined).length === this.#n);
-    const done = this.#finished as {
-      keys: Float64Array;
-      text: string;
-      stats: Record<string, number>;
-    }[];
-    this.#emitMerged(done.map((f) => f.keys), done.map((f) => f.text));
+    // Merge the workers' end records as their chunks come: a worker whose chunk is used up and
+    // that has not finished holds the merge until its next chunk.
+    const n = this.#n, chunks = this.#endChunks;
+    const cursors: Cursor[] = [];
+    for (let w = 0; w < n; w++) cursors.push(new Cursor(new Float64Array(0), ""));
+    const more = (w: number) => {
+      const c = cursors[w];
+      if (c.at < c.count) return true;
+      const next = chunks[w].shift();
+      if (next !== undefined) {
+        cursors[w] = new Cursor(next.keys, next.text);
+        return true;
+      }
+      return false;
+    };
+    const done = (w: number) => this.#endStats[w] !== undefined && chunks[w].length === 0;
+    while (true) {
+      await this.#until(() => cursors.every((_, w) => more(w) || done(w)));
+      if (this.#mergeCursors(cursors, (w) => !more(w) && !done(w))) {
+        if (cursors.every((c, w) => c.at === c.count && done(w))) break;
+      }
+    }
     const stats: Record<string, number> = {};
-    for (const f of done) {
-      for (const [k, v] of Object.entries(f.stats)) stats[k] = (stats[k] ?? 0) + v;
+    for (const f of this.#endStats as Record<string, number>[]) {
+      for (const [k, v] of Object.entries(f)) stats[k] = (stats[k] ?? 0) + v;
     }
     this.close();
     return stats;

@@ -30,6 +30,7 @@ import {
   D_SEQ,
   D_WORDS,
   DESCRIPTOR_BYTES,
+  END_CHUNK_RECORDS,
   type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
@@ -155,6 +156,8 @@ class Context implements CaptureTaskContext {
   count = 0;
   parts: string[] = [];
   createdAt: number[] = [];
+  /** At the end of the run: records go to the reader in chunks as they are made. */
+  onFull: (() => void) | null = null;
 
   constructor(index: number, workers: number, config: unknown) {
     this.index = index;
@@ -180,7 +183,7 @@ class Context implements CaptureTaskContext {
     k[o + K_EXTRA_B] = session ? session.seq + 1 : 0;
     k[o + K_LENGTH] = text.length;
     this.parts.push(text);
-    this.count++;
+    if (++this.count >= END_CHUNK_RECORDS && this.onFull !== null) this.onFull();
   }
 
   created(): void {
@@ -340,7 +343,13 @@ export function serveCaptureWorker(
         const c = ctx!;
         c.seq = SEQ_END;
         c.phase = PipelinePhase.END;
+        // The end may make many records (every open session): they go in chunks.
+        c.onFull = () => {
+          const { keys, text } = c.take();
+          post({ type: "chunk", index: c.index, keys, text }, [keys.buffer as ArrayBuffer]);
+        };
         task!.finish?.();
+        c.onFull = null;
         const { keys, text } = c.take();
         post({ type: "finished", index: c.index, keys, text, stats: task!.stats() }, [
           keys.buffer as ArrayBuffer,
