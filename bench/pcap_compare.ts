@@ -14,10 +14,9 @@
  *    the DPI engine's fields (dns.qname, http.host, tls.sni) with and without reassembly, the
  *    session table with and without counting; and `mxy pcap fields` with and without
  *    `--no-reassemble` under `/usr/bin/time` for its maximum resident memory.
- * 3b. Parallel processing: packets per second of correlate (every mode, JSON Lines formatted),
- *    flows (DPI and counting, JSON Lines) and filter with one thread (the `--threads 1` path)
- *    and with the pipeline's 2 workers (`--threads 2`, worker start included), in this process
- *    (`--parallel-only` runs just that part).
+ * 3b. Parallel processing: packets per second of `mxy pcap correlate` (every mode, JSON Lines),
+ *    `mxy pcap flows` and `mxy pcap filter` with `--threads 1` and `--threads 2`, end to end
+ *    (child processes, output to /dev/null; `--parallel-only` runs just that part).
  * 5. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
@@ -189,96 +188,53 @@ interface ParallelPair {
   two: Row;
 }
 
-/** A capture file's source for one run (streamed by position, as the commands read). */
-async function withFile<T>(f: (source: Parameters<typeof correlateStream>[0]) => Promise<T>) {
-  const opened = await openCaptureFile(file);
-  try {
-    return await f(opened.source);
-  } finally {
-    opened.close();
-  }
-}
-
-/** One thread (the `--threads 1` path) against the pipeline with 2 workers, same output. */
+/**
+ * The commands end to end (child processes, both started cold, output to /dev/null) with
+ * `--threads 1` and `--threads 2`.
+ */
 async function parallelRows(): Promise<ParallelPair[]> {
   const pairs: ParallelPair[] = [];
-  const measure = async (
-    what: string,
-    one: () => Promise<number>,
-    two: () => Promise<number>,
-  ) => {
-    let a = 0, b = 0;
-    const t1 = await best(RUNS, () => timeHere(async () => void (a = await one())));
-    const t2 = await best(RUNS, () => timeHere(async () => void (b = await two())));
-    if (a !== b) throw new Error(`${what}: ${a} output bytes with 1 thread, ${b} with 2`);
+  const measure = async (what: string, args: string[]) => {
+    const run = (threads: number) =>
+      best(RUNS, () =>
+        timeChild(Deno.execPath(), [
+          "run",
+          "-A",
+          MAIN,
+          "pcap",
+          ...args,
+          "--threads",
+          String(threads),
+        ]));
+    const t1 = await run(1);
+    const t2 = await run(2);
     pairs.push({
       what,
-      one: record(`${what}, 1 thread`, gen.packets, t1),
-      two: record(`${what}, 2 threads`, gen.packets, t2, "pipeline, workers started in the run"),
+      one: record(`${what}, --threads 1`, gen.packets, t1, "child process"),
+      two: record(`${what}, --threads 2`, gen.packets, t2, "child process"),
     });
-  };
-  const piped = async (task: string, config: unknown, shard: "flow" | "payload") => {
-    let n = 0;
-    const pipeline = new CapturePipeline({
-      ...captureWorkers(2),
-      task,
-      config,
-      shard,
-      onText: (t) => void (n += t.length),
-    });
-    await withFile((source) => pipeline.run(source, { name: file }));
-    await pipeline.finish();
-    return n;
   };
   for (const mode of CORRELATE_MODES) {
-    await measure(
-      `mxy correlate --mode ${mode} (JSON Lines)`,
-      () =>
-        withFile(async (source) => {
-          let n = 0;
-          const c = new Correlator({
-            mode,
-            onMatch: (m) => void (n += formatPair(m, "jsonl").length),
-          });
-          await correlateStream(source, c);
-          c.finish();
-          return n;
-        }),
-      () =>
-        piped(
-          "correlate",
-          { mode, format: "jsonl" },
-          mode === "payload" || mode === "seed" ? "payload" : "flow",
-        ),
-    );
+    await measure(`mxy pcap correlate --mode ${mode} --format jsonl`, [
+      "correlate",
+      file,
+      "--mode",
+      mode,
+      "--format",
+      "jsonl",
+      "--quiet",
+    ]);
   }
-  await measure(
-    "mxy flows (DPI, counting; JSON Lines)",
-    () =>
-      withFile(async (source) => {
-        let n = 0;
-        const dpi = new DpiEngine();
-        const table = new SessionTable({
-          classify: (q) => (q.view ? dpi.classify(q.view)?.name ?? "" : ""),
-          hooks: createSessionHooks(dpi.registry),
-          reassemble: true,
-          onClose: (x) => void (n += formatFlow(x, "jsonl").length),
-        });
-        await trackFlows(source, table);
-        table.finish();
-        return n;
-      }),
-    () => piped("flows", { format: "jsonl" }, "flow"),
-  );
-  await measure(
-    "mxy filter 'tcp port 80'",
-    () => withFile(async (source) => (await filterCapture(source, "tcp port 80")).bytes.length),
-    () =>
-      withFile(async (source) =>
-        (await filterCapture(source, "tcp port 80", { parallel: captureWorkers(2) })).bytes
-          .length
-      ),
-  );
+  await measure("mxy pcap flows (DPI, counting)", ["flows", file, "--quiet"]);
+  await measure("mxy pcap filter --expr 'tcp port 80'", [
+    "filter",
+    "--expr",
+    "tcp port 80",
+    file,
+    "-o",
+    "/dev/null",
+    "--quiet",
+  ]);
   return pairs;
 }
 

@@ -83,7 +83,11 @@ Options:
   --once               (watch) exit once no file is waiting instead of watching for more
 ${THREADS_HELP}; packets are shared by flow
                        (payload and seed modes: by payload), so every pair is found as by one
-                       thread; --max-pending and --max-reassembly-memory hold per worker
+                       thread; --max-pending and --max-reassembly-memory hold per worker.
+                       With --watch: up to N files at once, each in a worker of its own
+                       (packets waiting at the end of a file are then unmatched: with
+                       --threads 1 they may find their partner in the next file), each file's
+                       records written as one block in the order the files were picked up
   --quiet              do not print the final statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
@@ -157,7 +161,7 @@ async function run(argv: string[]): Promise<number> {
 
   const threads = threadsFlag(flags);
   if (threads > 1) {
-    return await runParallel({
+    return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,
       config: {
         mode: mode as CorrelateMode,
@@ -303,7 +307,7 @@ interface ParallelRun {
 }
 
 /**
- * `--threads N` above 1: the packets go through N workers (the pipeline of `@mxy/mxy/pcap`),
+ * `--threads N` above 1 (without `--watch`): the packets go through N workers (the pipeline of `@mxy/mxy/pcap`),
  * which print exactly what one correlator would. SIGINT/SIGTERM stop the reading; what was read
  * is finished, flushed and put in place.
  */
@@ -327,23 +331,20 @@ async function runParallel(r: ParallelRun): Promise<number> {
   const abort = new AbortController();
   const ticker = setInterval(() => out.flush(), 1000);
   let errors = 0;
-  let fatal: PcapError | null = null;
   let ending: Promise<void> | null = null;
   const end = () => ending ??= endRun();
   const off = onTerminate((sig) => {
     signal = sig;
     abort.abort();
-    if (r.watchDir === undefined) {
-      // A read may wait on input that never comes (standard input): what was read is in the
-      // workers' hands already; finish it and end here.
-      end().then(
-        () => exit(sig === "SIGINT" ? 130 : 143),
-        (err) => {
-          writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
-          exit(1);
-        },
-      );
-    }
+    // A read may wait on input that never comes (standard input): what was read is in the
+    // workers' hands already; finish it and end here.
+    end().then(
+      () => exit(sig === "SIGINT" ? 130 : 143),
+      (err) => {
+        writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      },
+    );
   });
   const endRun = async () => {
     const stats = await pipeline.finish();
@@ -380,39 +381,10 @@ async function runParallel(r: ParallelRun): Promise<number> {
     out.flush();
   };
   try {
-    if (r.watchDir !== undefined) {
-      const summary = await watchDirectory(r.watchDir, {
-        signal: abort.signal,
-        pollMs: r.pollMs,
-        stableMs: r.stableMs,
-        once: r.once,
-        onFile: readFile,
-        onError: (path, err) => {
-          if (err instanceof PcapError && err.code === "worker-failed") {
-            // The workers are gone: the watch ends with this error.
-            fatal = err;
-            abort.abort();
-            return;
-          }
-          errors++;
-          log.error(err instanceof Error ? err.message : String(err), {
-            file: path,
-            renamed: `${path}.failed`,
-            error: err,
-          });
-        },
-      });
-      log.info("watch ended", {
-        processed: summary.processed.length,
-        failed: summary.failed.length,
-      });
-    } else {
-      for (const file of r.files) {
-        if (abort.signal.aborted) break;
-        await readFile(file);
-      }
+    for (const file of r.files) {
+      if (abort.signal.aborted) break;
+      await readFile(file);
     }
-    if (fatal !== null) throw fatal;
     await end();
   } catch (err) {
     if (err instanceof PcapError && err.code === "worker-failed") {
@@ -428,7 +400,130 @@ async function runParallel(r: ParallelRun): Promise<number> {
     clearInterval(ticker);
     off();
   }
-  if (signal !== null && r.watchDir === undefined) return signal === "SIGINT" ? 130 : 143;
+  if (signal !== null) return signal === "SIGINT" ? 130 : 143;
+  return 0;
+}
+
+/**
+ * `--watch` with `--threads N` above 1: up to N arriving files at a time, each correlated in a
+ * worker of its own (pending packets do not carry over from file to file, as they do with one
+ * thread), each file's records written as one block once it is done, in the order the files
+ * were picked up, and each file renamed when done. SIGINT/SIGTERM finish the files under way.
+ */
+async function runWatchParallel(r: ParallelRun): Promise<number> {
+  const { out, outFile, log, config } = r;
+  const mode = config.mode ?? "payload";
+  const shard = mode === "payload" || mode === "seed" ? "payload" : "flow";
+  const abort = new AbortController();
+  const off = onTerminate(() => abort.abort());
+  const ticker = setInterval(() => out.flush(), 1000);
+  const total: Record<string, number> = {
+    packets: 0,
+    decoded: 0,
+    matched: 0,
+    unmatched: 0,
+    expired: 0,
+    evicted: 0,
+    errors: 0,
+    duplicates: 0,
+    pending: 0,
+  };
+  let fatal: unknown = null;
+  // Each file's records go out after those of the files picked up before it.
+  let written: Promise<void> = Promise.resolve();
+  const readFile = (path: string): Promise<void> => {
+    const parts: string[] = [];
+    const turn = written;
+    const work = (async () => {
+      const pipeline = new CapturePipeline({
+        ...captureWorkers(1),
+        task: "correlate",
+        config,
+        shard,
+        onText: (text) => void parts.push(text),
+      });
+      try {
+        const file = await openCaptureFile(path);
+        try {
+          const s = await pipeline.run(file.source, { name: path });
+          if (s.truncated) {
+            log.warn("capture cut short", {
+              file: path,
+              packets: s.truncated.packets,
+              offset: s.truncated.offset,
+              reason: s.truncated.reason,
+            });
+          }
+        } finally {
+          file.close();
+        }
+        return await pipeline.finish();
+      } finally {
+        pipeline.close();
+      }
+    })();
+    const done = (async () => {
+      let stats: Record<string, number> | null = null, failure: unknown = null;
+      try {
+        stats = await work;
+      } catch (err) {
+        failure = err;
+      }
+      await turn;
+      // What was found before a damaged part is written, as with one thread.
+      for (const text of parts) out.write(text);
+      out.flush();
+      if (failure !== null) throw failure;
+      for (const [k, v] of Object.entries(stats!)) total[k] = (total[k] ?? 0) + v;
+    })();
+    written = done.catch(() => {});
+    return done;
+  };
+  try {
+    const summary = await watchDirectory(r.watchDir!, {
+      signal: abort.signal,
+      pollMs: r.pollMs,
+      stableMs: r.stableMs,
+      once: r.once,
+      concurrency: r.threads,
+      onFile: readFile,
+      onError: (path, err) => {
+        if (err instanceof PcapError && err.code === "worker-failed") {
+          fatal ??= err;
+          abort.abort();
+          return;
+        }
+        total.errors++;
+        log.error(err instanceof Error ? err.message : String(err), {
+          file: path,
+          renamed: `${path}.failed`,
+          error: err,
+        });
+      },
+    });
+    await written;
+    if (fatal !== null) throw fatal;
+    out.flush();
+    outFile?.commit();
+    if (total.evicted > 0) {
+      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
+        code: "store-full",
+        evicted: total.evicted,
+        maxPending: config.maxPending,
+      });
+    }
+    log.info("watch ended", {
+      processed: summary.processed.length,
+      failed: summary.failed.length,
+    });
+    if (!r.quiet) writeStats(log, total);
+  } catch (err) {
+    outFile?.abort();
+    throw err;
+  } finally {
+    clearInterval(ticker);
+    off();
+  }
   return 0;
 }
 

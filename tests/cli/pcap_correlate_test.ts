@@ -300,3 +300,47 @@ Deno.test("mxy pcap correlate --mode http gives the latency to the first and the
   );
   assert.match(text.stdout, /^LATENCY: \d+ ns \(last byte: 3876522 ns, frame 42\)$/m);
 });
+
+Deno.test(
+  "mxy pcap correlate --watch --threads 2 correlates files side by side and writes them in order",
+  { ignore: !LOOPBACK },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const outputs: string[] = [];
+    for (const threads of ["1", "2"]) {
+      const watch = `${dir}/in${threads}`;
+      await Deno.mkdir(watch);
+      // Captures that stand alone (no pair across their borders), picked up oldest first.
+      const names = ["relay-udp-to-tcp.pcap", "mixed-nsec.pcap", "linux-sll.pcap"];
+      for (const [i, name] of names.entries()) {
+        await Deno.copyFile(`${LOOPBACK}/${name}`, `${watch}/${i}.pcap`);
+        await Deno.utime(`${watch}/${i}.pcap`, 1_000_000 + i, 1_000_000 + i);
+      }
+      const r = await mxy(
+        "pcap",
+        "correlate",
+        "--watch",
+        watch,
+        "--once",
+        "--stable-ms",
+        "0",
+        "--mode",
+        "dns",
+        "--format",
+        "jsonl",
+        "--threads",
+        threads,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([...Deno.readDirSync(watch)].map((e) => e.name).sort(), [
+        "0.pcap.processed",
+        "1.pcap.processed",
+        "2.pcap.processed",
+      ]);
+      outputs.push(r.stdout + r.stderr);
+    }
+    assert.ok(outputs[0].includes("matched: "));
+    assert.equal(outputs[1], outputs[0]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
