@@ -321,7 +321,7 @@ async function runParallel(r: ParallelRun): Promise<number> {
       task: "correlate",
       config,
       shard: mode === "payload" || mode === "seed" ? "payload" : "flow",
-      onText: (text) => out.write(text),
+      onBytes: (bytes) => out.writeBytes(bytes),
     });
   } catch (err) {
     outFile?.abort();
@@ -432,7 +432,7 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
   // Each file's records go out after those of the files picked up before it.
   let written: Promise<void> = Promise.resolve();
   const readFile = (path: string): Promise<void> => {
-    const parts: string[] = [];
+    const parts: Uint8Array[] = [];
     const turn = written;
     const work = (async () => {
       const pipeline = new CapturePipeline({
@@ -440,7 +440,7 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
         task: "correlate",
         config,
         shard,
-        onText: (text) => void parts.push(text),
+        onBytes: (bytes) => void parts.push(bytes.slice()),
       });
       try {
         const file = await openCaptureFile(path);
@@ -471,7 +471,7 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
       }
       await turn;
       // What was found before a damaged part is written, as with one thread.
-      for (const text of parts) out.write(text);
+      for (const bytes of parts) out.writeBytes(bytes);
       out.flush();
       if (failure !== null) throw failure;
       for (const [k, v] of Object.entries(stats!)) total[k] = (total[k] ?? 0) + v;

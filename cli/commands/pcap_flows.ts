@@ -151,7 +151,7 @@ async function run(argv: string[]): Promise<number> {
         format,
         internal: internalNetworks(flags).texts,
       } satisfies FlowsTaskConfig,
-      onText: (text) => out.write(text),
+      onBytes: (bytes) => out.writeBytes(bytes),
     });
     let signal: string | null = null;
     let ending: Promise<void> | null = null;

@@ -52,9 +52,9 @@ export const BIT_NANOS = 2;
 export const BIT_PCAPNG = 4;
 
 /** Most packets in one batch. */
-export const MAX_BATCH_PACKETS = 4096;
+export const MAX_BATCH_PACKETS = 16384;
 /** Bytes of packet data a slot holds (a larger record gets a slot of its own size). */
-export const SLOT_DATA_BYTES = 1 << 20;
+export const SLOT_DATA_BYTES = 4 << 20;
 /** Room before a run for a classic pcap record header. */
 export const RECORD_HEADER_ROOM = 16;
 
@@ -76,10 +76,12 @@ export const K_TIE_C = 4;
 export const K_EXTRA_A = 5;
 /** Task data carried to the reader (flows: 1 + the session's creation number in its worker). */
 export const K_EXTRA_B = 6;
-/** Length of the record's text. */
+/** Length of the record's text in bytes (UTF-8). */
 export const K_LENGTH = 7;
+/** Flows: where the uid placeholder starts in the record's bytes, or -1. */
+export const K_UID_AT = 8;
 /** Words per key. */
-export const K_WORDS = 8;
+export const K_WORDS = 9;
 
 /** Records of the end of the run a worker sends at a time (they are merged as they come). */
 export const END_CHUNK_RECORDS = 4096;
@@ -115,16 +117,16 @@ export type FromWorker =
     index: number;
     batch: number;
     keys: Float64Array;
-    text: string;
+    bytes: Uint8Array;
     marked: Uint32Array;
     created: Float64Array;
   }
-  | { type: "chunk"; index: number; keys: Float64Array; text: string }
+  | { type: "chunk"; index: number; keys: Float64Array; bytes: Uint8Array }
   | {
     type: "finished";
     index: number;
     keys: Float64Array;
-    text: string;
+    bytes: Uint8Array;
     stats: Record<string, number>;
   }
   | {
@@ -136,13 +138,13 @@ export type FromWorker =
     frame: number;
   };
 
-/** 53-bit-safe mixing of a 32-bit value into a shard number. */
+/** Mixes a 32-bit hash into a worker's number, 0 … `workers - 1` (small-integer arithmetic). */
 export function shardOf(hash: number, workers: number): number {
-  let h = hash >>> 0;
+  let h = hash | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;
-  return (h >>> 0) % workers;
+  return (h & 0x7fffffff) % workers;
 }
 
 /**

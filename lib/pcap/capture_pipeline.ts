@@ -43,6 +43,7 @@ import {
   K_TIE_A,
   K_TIE_B,
   K_TIE_C,
+  K_UID_AT,
   K_WORDS,
   MAX_BATCH_PACKETS,
   payloadShardHash,
@@ -93,7 +94,12 @@ export interface CapturePipelineOptions {
   config?: unknown;
   /** How packets are spread over the workers (default `"flow"`). */
   shard?: PipelineShard;
-  /** Receives the workers' records, merged into the order of one thread. */
+  /**
+   * Receives the workers' records, merged into the order of one thread, as UTF-8 bytes (valid
+   * during the call only: copy what you keep). The fast way to write them out.
+   */
+  onBytes?: (bytes: Uint8Array) => void;
+  /** Receives the workers' records, merged into the order of one thread, as text. */
   onText?: (text: string) => void;
   /**
    * Receives each packet a worker marked (filters: kept), in capture order, as a view into the
@@ -129,7 +135,7 @@ export interface ParallelOptions {
 
 interface Done {
   keys: Float64Array;
-  text: string;
+  bytes: Uint8Array;
   marked: Uint32Array;
   created: Float64Array;
 }
@@ -144,16 +150,19 @@ interface Pending {
 /** A worker's list of records being merged: its keys, its text, and how far it is used. */
 class Cursor {
   readonly keys: Float64Array;
-  readonly text: string;
+  readonly bytes: Uint8Array;
   readonly count: number;
   at = 0;
   pos = 0;
-  constructor(keys: Float64Array, text: string) {
+  constructor(keys: Float64Array, bytes: Uint8Array) {
     this.keys = keys;
-    this.text = text;
+    this.bytes = bytes;
     this.count = keys.length / K_WORDS;
   }
 }
+
+const EMPTY_BYTES = new Uint8Array(0);
+const ASCII = new TextEncoder();
 
 /** Compares the order keys of record `a` of `ka` and record `b` of `kb`. */
 function compareKeys(ka: Float64Array, a: number, kb: Float64Array, b: number): number {
@@ -222,7 +231,8 @@ export class CapturePipeline {
   #uidNext = 0;
   #uids: number[][] = [];
   /** At the end: each worker's chunks of records not merged yet, and its counters once done. */
-  #endChunks: { keys: Float64Array; text: string }[][] = [];
+  #endChunks: { keys: Float64Array; bytes: Uint8Array }[][] = [];
+  #decoder = new TextDecoder();
   #endStats: (Record<string, number> | undefined)[] = [];
   #stopped = false;
   #closed = false;
@@ -361,7 +371,7 @@ export class CapturePipeline {
         this.#uids[best].push(this.#uidNext++);
       }
     }
-    this.#emitMerged(results.map((r) => r.keys), results.map((r) => r.text));
+    this.#emitMerged(results.map((r) => r.keys), results.map((r) => r.bytes));
     const onMarked = this.#o.onMarked;
     if (onMarked !== undefined && !this.#stopped) {
       const all: number[] = [];
@@ -394,9 +404,9 @@ export class CapturePipeline {
     this.#free.push(q.slot);
   }
 
-  /** Merges workers' sorted record lists by order key and hands the text on. */
-  #emitMerged(keys: Float64Array[], texts: string[]): void {
-    const cursors = keys.map((k, w) => new Cursor(k, texts[w]));
+  /** Merges workers' sorted record lists by order key and hands the records on. */
+  #emitMerged(keys: Float64Array[], bytes: Uint8Array[]): void {
+    const cursors = keys.map((k, w) => new Cursor(k, bytes[w]));
     this.#mergeCursors(cursors, () => false);
   }
 
@@ -405,12 +415,12 @@ export class CapturePipeline {
    * `wait(w)` says worker `w`, whose cursor ran out, has more to come.
    */
   #mergeCursors(cursors: Cursor[], wait: (w: number) => boolean): boolean {
-    const onText = this.#o.onText;
+    const onBytes = this.#o.onBytes, onText = this.#o.onText;
     const n = cursors.length;
-    const parts: string[] = [];
-    let runText = "", runStart = 0, runEnd = 0;
+    const parts: Uint8Array[] = [];
+    let runBytes: Uint8Array = EMPTY_BYTES, runStart = 0, runEnd = 0;
     const flushRun = () => {
-      if (runEnd > runStart) parts.push(runText.slice(runStart, runEnd));
+      if (runEnd > runStart) parts.push(runBytes.subarray(runStart, runEnd));
       runEnd = runStart = 0;
     };
     let stalled = false;
@@ -435,34 +445,37 @@ export class CapturePipeline {
       const start = c.pos, end = start + k[o + K_LENGTH];
       c.pos = end;
       c.at++;
-      if (onText === undefined) continue;
-      const local = k[o + K_EXTRA_B];
-      if (local > 0) {
+      if (onBytes === undefined && onText === undefined) continue;
+      const local = k[o + K_EXTRA_B], uidAt = k[o + K_UID_AT];
+      if (local > 0 && uidAt >= 0) {
         // A flow record: its uid is the one of the session's creation number in one thread.
         const s = new FlowSession();
         s.keyHash = k[o + K_EXTRA_A];
         s.seq = this.#uids[best][local - 1];
-        const at = c.text.indexOf(UID_PLACEHOLDER, start);
-        if (at >= 0 && at < end) {
-          flushRun();
-          parts.push(c.text.slice(start, at), s.uid);
-          runText = c.text;
-          runStart = at + UID_PLACEHOLDER.length;
-          runEnd = end;
-          continue;
-        }
+        const record = c.bytes.slice(start, end);
+        ASCII.encodeInto(s.uid, record.subarray(uidAt));
+        flushRun();
+        parts.push(record);
+        continue;
       }
-      // Consecutive records of one worker go out as one slice.
-      if (runText === c.text && runEnd === start) runEnd = end;
+      // Consecutive records of one worker go out as one piece.
+      if (runBytes === c.bytes && runEnd === start) runEnd = end;
       else {
         flushRun();
-        runText = c.text;
+        runBytes = c.bytes;
         runStart = start;
         runEnd = end;
       }
     }
     flushRun();
-    if (parts.length > 0) onText!(parts.join(""));
+    if (parts.length > 0) {
+      if (onBytes !== undefined) { for (const part of parts) onBytes(part); }
+      if (onText !== undefined) {
+        let text = "";
+        for (const part of parts) text += this.#decoder.decode(part, { stream: true });
+        onText(text + this.#decoder.decode());
+      }
+    }
     return !stalled;
   }
 
@@ -676,13 +689,13 @@ export class CapturePipeline {
     // that has not finished holds the merge until its next chunk.
     const n = this.#n, chunks = this.#endChunks;
     const cursors: Cursor[] = [];
-    for (let w = 0; w < n; w++) cursors.push(new Cursor(new Float64Array(0), ""));
+    for (let w = 0; w < n; w++) cursors.push(new Cursor(new Float64Array(0), EMPTY_BYTES));
     const more = (w: number) => {
       const c = cursors[w];
       if (c.at < c.count) return true;
       const next = chunks[w].shift();
       if (next !== undefined) {
-        cursors[w] = new Cursor(next.keys, next.text);
+        cursors[w] = new Cursor(next.keys, next.bytes);
         return true;
       }
       return false;

@@ -40,6 +40,7 @@ import {
   K_TIE_A,
   K_TIE_B,
   K_TIE_C,
+  K_UID_AT,
   K_WORDS,
   SEQ_END,
   type ToWorker,
@@ -145,6 +146,9 @@ export interface CaptureWorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
+/** Bytes of encoded records a worker starts a batch with (it grows as needed). */
+const OUT_BYTES = 1 << 16;
+
 class Context implements CaptureTaskContext {
   readonly index: number;
   readonly workers: number;
@@ -154,7 +158,10 @@ class Context implements CaptureTaskContext {
   phase: number = PipelinePhase.PACKET;
   keys = new Float64Array(1024 * K_WORDS);
   count = 0;
-  parts: string[] = [];
+  /** The records' text, encoded here (UTF-8) so that the reader only copies bytes. */
+  out = new Uint8Array(OUT_BYTES);
+  used = 0;
+  encoder = new TextEncoder();
   createdAt: number[] = [];
   /** At the end of the run: records go to the reader in chunks as they are made. */
   onFull: (() => void) | null = null;
@@ -171,6 +178,12 @@ class Context implements CaptureTaskContext {
       grown.set(this.keys);
       this.keys = grown;
     }
+    // UTF-8 takes at most three bytes per UTF-16 code unit.
+    if (this.used + text.length * 3 > this.out.length) {
+      const grown = new Uint8Array(Math.max(this.out.length * 2, this.used + text.length * 3));
+      grown.set(this.out.subarray(0, this.used));
+      this.out = grown;
+    }
     const k = this.keys, o = this.count * K_WORDS;
     k[o + K_SEQ] = this.seq;
     k[o + K_PHASE] = order?.phase ?? this.phase;
@@ -181,8 +194,15 @@ class Context implements CaptureTaskContext {
     const session = order?.session;
     k[o + K_EXTRA_A] = session ? session.keyHash : 0;
     k[o + K_EXTRA_B] = session ? session.seq + 1 : 0;
-    k[o + K_LENGTH] = text.length;
-    this.parts.push(text);
+    let uidAt = -1;
+    if (session) {
+      const at = text.indexOf(UID_PLACEHOLDER);
+      if (at >= 0) uidAt = this.encoder.encode(text.slice(0, at)).length;
+    }
+    k[o + K_UID_AT] = uidAt;
+    const { written } = this.encoder.encodeInto(text, this.out.subarray(this.used));
+    k[o + K_LENGTH] = written;
+    this.used += written;
     if (++this.count >= END_CHUNK_RECORDS && this.onFull !== null) this.onFull();
   }
 
@@ -190,13 +210,14 @@ class Context implements CaptureTaskContext {
     this.createdAt.push(this.seq);
   }
 
-  /** The records so far (copied), and a fresh start. */
-  take(): { keys: Float64Array; text: string } {
+  /** The records so far (the bytes handed over, to be transferred), and a fresh start. */
+  take(): { keys: Float64Array; bytes: Uint8Array } {
     const keys = this.keys.slice(0, this.count * K_WORDS);
-    const text = this.parts.join("");
-    this.parts = [];
+    const bytes = this.out.subarray(0, this.used);
+    this.out = new Uint8Array(Math.max(OUT_BYTES, this.used));
+    this.used = 0;
     this.count = 0;
-    return { keys, text };
+    return { keys, bytes };
   }
 }
 
@@ -332,12 +353,17 @@ export function serveCaptureWorker(
         ctx!.createdAt = [];
         ctx!.run = m.run;
         const marked = batch(m.slot, m.count);
-        const { keys, text } = ctx!.take();
+        const { keys, bytes } = ctx!.take();
         const created = Float64Array.from(ctx!.createdAt);
         const marks = Uint32Array.from(marked);
         post(
-          { type: "done", index: ctx!.index, batch: m.batch, keys, text, marked: marks, created },
-          [keys.buffer as ArrayBuffer, marks.buffer as ArrayBuffer, created.buffer as ArrayBuffer],
+          { type: "done", index: ctx!.index, batch: m.batch, keys, bytes, marked: marks, created },
+          [
+            keys.buffer as ArrayBuffer,
+            bytes.buffer as ArrayBuffer,
+            marks.buffer as ArrayBuffer,
+            created.buffer as ArrayBuffer,
+          ],
         );
       } else if (m.type === "finish") {
         const c = ctx!;
@@ -345,14 +371,18 @@ export function serveCaptureWorker(
         c.phase = PipelinePhase.END;
         // The end may make many records (every open session): they go in chunks.
         c.onFull = () => {
-          const { keys, text } = c.take();
-          post({ type: "chunk", index: c.index, keys, text }, [keys.buffer as ArrayBuffer]);
+          const { keys, bytes } = c.take();
+          post({ type: "chunk", index: c.index, keys, bytes }, [
+            keys.buffer as ArrayBuffer,
+            bytes.buffer as ArrayBuffer,
+          ]);
         };
         task!.finish?.();
         c.onFull = null;
-        const { keys, text } = c.take();
-        post({ type: "finished", index: c.index, keys, text, stats: task!.stats() }, [
+        const { keys, bytes } = c.take();
+        post({ type: "finished", index: c.index, keys, bytes, stats: task!.stats() }, [
           keys.buffer as ArrayBuffer,
+          bytes.buffer as ArrayBuffer,
         ]);
       }
     } catch (err) {
