@@ -6,7 +6,7 @@
  *
  * Usage: deno run -A bench/_pcap_workload.ts FILE WORKLOAD RUNS
  *
- * Workloads: `decode` (read + decode), `reassemble` (every TCP byte handed to a handler),
+ * Workloads: `read` (the reader alone), `decode` (read + decode to a `FlowPacket`), `reassemble` (every TCP byte handed to a handler),
  * `reassemble-count` (sequence counting only, as `pcap flows` does), `fields` and
  * `fields-no-reassemble` (the DPI engine with dns.qname, http.host and tls.sni subscribed),
  * `sessions` and `sessions-reassemble` (the session table without and with counting).
@@ -26,8 +26,15 @@ const p = new FlowPacket();
 async function once(): Promise<{ packets: number; peak: number }> {
   let packets = 0, peak = 0;
   switch (workload) {
-    case "decode": {
+    case "read": {
       const s = await forEachPacketInFile(file, () => {});
+      packets = s.packets;
+      break;
+    }
+    case "decode": {
+      const s = await forEachPacketInFile(file, (v) => {
+        p.readView(v);
+      });
       packets = s.packets;
       break;
     }

@@ -31,24 +31,14 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateCapture } from "./_pcap_gen.ts";
 import {
-  CapturePipeline,
   CORRELATE_MODES,
-  correlateStream,
   Correlator,
   filterCapture,
   FlowPacket,
-  formatFlow,
-  formatPair,
   SessionTable,
-  trackFlows,
 } from "../lib/pcap/mod.ts";
-import {
-  type CaptureFileMode,
-  captureWorkers,
-  forEachPacketInFile,
-  openCaptureFile,
-} from "../lib/runtime/mod.ts";
-import { createSessionHooks, DpiEngine } from "../lib/dpi/mod.ts";
+import { type CaptureFileMode, forEachPacketInFile, openCaptureFile } from "../lib/runtime/mod.ts";
+import { DpiEngine } from "../lib/dpi/mod.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -446,7 +436,8 @@ async function workload(name: string, on = file): Promise<WorkloadResult> {
 const reassembly: Record<string, WorkloadResult> = {};
 const reassemblyRows: Record<string, Row> = {};
 const WORKLOADS: [string, string][] = [
-  ["decode", "mxy read+decode (own process)"],
+  ["read", "mxy read only, no decoding (own process)"],
+  ["decode", "mxy read+decode to a FlowPacket (own process)"],
   ["reassemble", "mxy read+decode+reassemble (every TCP byte to a handler)"],
   ["reassemble-count", "mxy read+decode+reassemble (counting only, as pcap flows)"],
   ["fields-no-reassemble", "mxy DPI fields dns.qname,http.host,tls.sni, packet by packet"],

@@ -17,7 +17,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   pcap: ["core", "bpf"],
   dpi: ["core", "pcap"],
   ether: ["core", "format", "db"],
-  match: ["core", "pattern", "format", "db"],
+  match: ["core", "pattern", "format", "db", "pcap", "dpi"],
   testing: ["core", "pattern", "format", "db", "bpf", "pcap", "dpi"],
   runtime: ["core", "pattern", "format", "db", "bpf", "pcap", "dpi", "ether"],
 };

@@ -30,7 +30,8 @@ const HELP = `Usage: mxy match DB FILE... [options]
 
 Scans text (logs) for indicators and looks each one up in the database DB: IPv4 and IPv6
 addresses (in the networks of the search tree), domain names (checked against the Public Suffix
-List), URLs and their hosts, e-mail addresses and their domains, MD5/SHA-1/SHA-256/SHA-512
+List, plus the top-level labels of DB's own entries that the list lacks, such as .example or
+.internal), URLs and their hosts, e-mail addresses and their domains, MD5/SHA-1/SHA-256/SHA-512
 hashes, Bitcoin and Ethereum addresses (against the literal and glob entries of a .mxy file).
 Tokens are matched whole: "mail.com" in the database does not match "gmail.com". Prints one
 record per hit: file, line, byte offset in the file, the text, its kind, how it matched

@@ -1,5 +1,5 @@
 /**
- * `mxy pcap …`: capture files — info, fields, flows, correlate, filter.
+ * `mxy pcap …`: capture files — info, fields, flows, correlate, filter, match.
  *
  * @module
  */
@@ -11,12 +11,13 @@ const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
   flows: async () => (await import("./pcap_flows.ts")).command,
   correlate: async () => (await import("./pcap_correlate.ts")).command,
   filter: async () => (await import("./pcap_filter.ts")).command,
+  match: async () => (await import("./pcap_match.ts")).command,
 };
 
 /** The `pcap` command group. */
 export const command: Command = {
   name: "pcap",
-  summary: "Read captures: info, fields, flows, correlate, filter",
-  help: "Usage: mxy pcap <info|fields|flows|correlate|filter> [options]",
+  summary: "Read captures: info, fields, flows, correlate, filter, match",
+  help: "Usage: mxy pcap <info|fields|flows|correlate|filter|match> [options]",
   run: (argv) => dispatch("pcap", SUBCOMMANDS, argv),
 };

@@ -6,6 +6,8 @@
  */
 import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
 import { type CorrelateTaskConfig, DpiEngine } from "../../lib/dpi/mod.ts";
+import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 import {
   internalNetworks,
   makeLogger,
@@ -71,6 +73,10 @@ Options:
   --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port; http adds
                        "(last byte: N ns, frame F)"), jsonl or csv (times as exact
                        SECONDS.NANOSECONDS text; http fills latency_last_ns, res_last_frame)
+  --db DB              say which side of each pair is a known indicator: the entry of the
+                       database DB each address matched and its data (jsonl: req_src_db,
+                       req_dst_db, res_src_db, res_dst_db as {entry, match, data}; csv: those
+                       columns as JSON text; text: a "DB: req_dst ADDR network NET {…}" line each)
   --unmatched          also print each packet that waited in vain (UNMATCHED (expired|evicted|
                        end): … in text; status column in jsonl/csv)
   -o, --output FILE    write to FILE (put in place when done) instead of standard output
@@ -115,6 +121,7 @@ const SPEC = {
   threads: { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  db: { type: "string" },
 } as const;
 
 function parseFormat(text: string, allowed: readonly string[]): OutputFormat {
@@ -150,6 +157,8 @@ async function run(argv: string[]): Promise<number> {
   const pollMs = intFlag(flags, "poll-ms", 250);
   const stableMs = intFlag(flags, "stable-ms", 1000);
 
+  const dbPath = flags.values.db as string | undefined;
+  const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath));
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
   if (outPath !== undefined) outFile = openOutputFile(outPath);
@@ -157,9 +166,14 @@ async function run(argv: string[]): Promise<number> {
     writeSync("stdout", b);
   };
   const out = new OutputBuffer(sink);
-  if (format === "csv") out.write(csvHeader(PAIR_COLUMNS));
+  if (format === "csv") {
+    out.write(
+      csvHeader(enricher === null ? PAIR_COLUMNS : [...PAIR_COLUMNS, ...PAIR_INDICATOR_COLUMNS]),
+    );
+  }
 
-  const threads = threadsFlag(flags);
+  // With --db the pairs are enriched on this thread (the workers have no database yet).
+  const threads = enricher === null ? threadsFlag(flags) : 1;
   if (threads > 1) {
     return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,
@@ -193,7 +207,9 @@ async function run(argv: string[]): Promise<number> {
       maxPending,
       maxReassemblyMemory,
       internal,
-      onMatch: (pair) => out.write(formatPair(pair, format)),
+      onMatch: enricher === null
+        ? (pair) => out.write(formatPair(pair, format))
+        : (pair) => out.write(enricher.formatPair(pair, format)),
       onUnmatched: flags.values.unmatched === true
         ? (packet, reason) =>
           out.write(formatUnmatched(packet, reason, { format, mode: mode as CorrelateMode }))

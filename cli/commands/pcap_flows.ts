@@ -33,6 +33,8 @@ import {
   threadsFlag,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { FLOW_INDICATOR_COLUMNS, IndicatorEnricher } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 
 const HELP = `Usage: mxy pcap flows FILE... [options]
 
@@ -65,6 +67,12 @@ Options:
                        left out; faster)
   --max-reassembly-memory SIZE
                        most bytes of sequence bookkeeping held out of order (default 64M)
+  --db DB              add what the database DB says about each flow: the first name seen on it
+                       (name, name_source: its first DNS question, TLS server name or HTTP Host)
+                       and, for the originator, the responder and the name, the entry matched
+                       and its data (orig_db, resp_db, name_db: {entry, match, data}; JSON
+                       text in CSV)
+  --parent-domains     (db) a literal "evil.com" also matches the name "a.b.evil.com"
 ${THREADS_HELP}; packets are shared by flow, so every session is
                        the same as with one thread (uids included); --max-sessions and
                        --max-reassembly-memory hold per worker. SIGINT/SIGTERM stop the
@@ -87,6 +95,8 @@ const SPEC = {
   "max-reassembly-memory": { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  db: { type: "string" },
+  "parent-domains": { type: "boolean" },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -106,13 +116,24 @@ async function run(argv: string[]): Promise<number> {
   if (files.length === 0) {
     throw new UsageError("mxy pcap flows needs a capture FILE (or - for standard input)");
   }
+  const dbPath = flags.values.db as string | undefined;
+  if (flags.values["parent-domains"] === true && dbPath === undefined) {
+    throw new UsageError("--parent-domains goes with --db");
+  }
+  const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath), {
+    parentDomains: flags.values["parent-domains"] === true ? true : undefined,
+  });
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
   if (outPath !== undefined) outFile = openOutputFile(outPath);
   const out = new OutputBuffer(
     outFile ? (b) => outFile!.write(b) : (b) => writeSync("stdout", b),
   );
-  if (format === "csv") out.write(csvHeader(FLOW_COLUMNS));
+  if (format === "csv") {
+    out.write(
+      csvHeader(enricher === null ? FLOW_COLUMNS : [...FLOW_COLUMNS, ...FLOW_INDICATOR_COLUMNS]),
+    );
+  }
   const cutShort = (file: string, s: ReadSummary) => {
     if (s.truncated) {
       log.warn("capture cut short", {
@@ -137,7 +158,8 @@ async function run(argv: string[]): Promise<number> {
     if (flags.values.quiet !== true) writeStats(log, stats);
   };
   const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
-  const threads = threadsFlag(flags);
+  // With --db the flows are enriched on this thread (the workers have no database yet).
+  const threads = enricher === null ? threadsFlag(flags) : 1;
   if (threads > 1) {
     const pipeline = new CapturePipeline({
       ...captureWorkers(threads),
@@ -198,10 +220,12 @@ async function run(argv: string[]): Promise<number> {
     idleTimeoutNs: idleNs,
     maxSessions,
     classify,
-    hooks,
+    hooks: enricher === null ? hooks : enricher.flowHooks(hooks),
     reassemble: flags.values["no-reassemble"] !== true,
     maxReassemblyMemory,
-    onClose: (s) => out.write(formatFlow(s, format, { internal })),
+    onClose: enricher === null
+      ? (s) => out.write(formatFlow(s, format, { internal }))
+      : (s) => out.write(enricher.formatFlow(s, format, { internal })),
   });
   let decodeErrors = 0;
   try {

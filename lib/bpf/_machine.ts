@@ -167,8 +167,10 @@ export class Machine {
    */
   reset(mem: Uint8Array | undefined): void {
     this.memory.setMem(mem);
-    this.lo.fill(0);
-    this.hi.fill(0);
+    // A loop, not TypedArray.fill: a run per packet spends a quarter of its time in two fill
+    // calls on eleven registers otherwise.
+    const lo = this.lo, hi = this.hi;
+    for (let i = 0; i < lo.length; i++) lo[i] = hi[i] = 0;
     this.lo[1] = 0;
     this.hi[1] = MEM_REGION;
     this.lo[2] = mem ? mem.length : 0;

@@ -112,8 +112,9 @@ export class BpfMemory {
   }
 
   /**
-   * Makes `mem` the run's memory (region 2). Creates a new DataView only when the array changes,
-   * so running again on the same array allocates nothing.
+   * Makes `mem` the run's memory (region 2). Creates a new DataView only when the array changes
+   * (and is not a shorter view of the same bytes from the same start), so running again on the
+   * same array, or on the leading bytes of one reused buffer, allocates nothing.
    *
    * @param mem The bytes, or `undefined` for none.
    * @returns Nothing.
@@ -129,8 +130,13 @@ export class BpfMemory {
   setMem(mem: Uint8Array | undefined): void {
     const b = mem ?? EMPTY;
     if (this.bytes[MEM_REGION] === b) return;
+    // Runs on the leading bytes of one reused buffer (packets copied into a scratch buffer)
+    // keep the DataView: every access is checked against `lengths`, never the view's size.
+    const v = this.views[MEM_REGION];
+    if (v.buffer !== b.buffer || v.byteOffset !== b.byteOffset || v.byteLength < b.byteLength) {
+      this.views[MEM_REGION] = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
     this.bytes[MEM_REGION] = b;
-    this.views[MEM_REGION] = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.lengths[MEM_REGION] = b.length;
   }
 

@@ -326,11 +326,13 @@ export class BpfWasm implements BpfRunner {
     const len = mem === undefined ? 0 : mem.length;
     this.#ensure(len);
     const base = this.#inst.memBase;
-    const inPlace = mem !== undefined && mem.buffer === this.#memory.buffer &&
-      mem.byteOffset === base;
+    // (the view's buffer is the memory's current one: reading it is cheaper than asking the
+    // WebAssembly.Memory)
     let view = this.#memView;
-    if (view.length !== len) {
-      view = new Uint8Array(this.#memory.buffer, base, len);
+    const inPlace = mem !== undefined && mem.byteOffset === base && mem.buffer === view.buffer;
+    if (inPlace) view = mem; // a view of the linear memory, of any length: nothing to make
+    else if (view.length !== len) {
+      view = new Uint8Array(view.buffer, base, len);
       this.#memView = view;
     }
     if (mem !== undefined && !inPlace) view.set(mem);

@@ -360,6 +360,23 @@ export class LiteralTable {
   }
 
   /**
+   * Calls `fn` with the strings table and the range of every key (in slot order), allocating
+   * nothing; keys that point outside the table are skipped.
+   *
+   * @param fn Called with the bytes and `[start, end)` of each key.
+   */
+  forEachKey(fn: (bytes: Uint8Array, start: number, end: number) => void): void {
+    const slots = this.#slots, str = this.#strings;
+    for (let s = 0; s <= this.#mask; s++) {
+      const b = s * SLOT_WORDS;
+      const len = slots[b + SLOT_LENGTH] >>> 0;
+      if (len === 0) continue;
+      const o = slots[b + SLOT_STRING_AT] >>> 0;
+      if (o + len - 1 <= str.length) fn(str, o, o + len - 1);
+    }
+  }
+
+  /**
    * The stored key of an entry (case-folded in case-insensitive mode). Allocates the string.
    *
    * @param entry The entry number.

@@ -13,6 +13,7 @@
  */
 import { B_DOT, B_HYPHEN, C_HIGH, C_LABEL, CHAR_CLASS } from "./_char_class.ts";
 import { publicSuffixStart } from "./_psl.ts";
+import type { ExtraSuffixes } from "./_extra_suffixes.ts";
 
 /** Longest label, in characters. */
 export const MAX_LABEL = 63;
@@ -55,15 +56,24 @@ export function isHostName(bytes: Uint8Array, start: number, end: number): boole
 
 /**
  * Tells whether `bytes[start..end)` is a domain the extractor reports: a host name whose last
- * labels are a public suffix by an explicit rule of the list, with a label before it.
+ * labels are a public suffix by an explicit rule of the list, with a label before it, or whose
+ * last label is one of `extra`'s.
  *
  * @param bytes The text.
  * @param start First byte.
  * @param end One past the last byte (no trailing dot).
+ * @param extra Last labels accepted beyond the list, or `null`.
  * @returns `true` for `evil.com`, `b.c.mm`; `false` for `com`, `c.mm`, `file.txt`, `a_b.com`.
  */
-export function isDomain(bytes: Uint8Array, start: number, end: number): boolean {
+export function isDomain(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  extra: ExtraSuffixes | null = null,
+): boolean {
   // the suffix first: most dotted words of a log (file names, versions) fail there, at once
-  return end - start >= 3 && publicSuffixStart(bytes, start, end) > start &&
+  return end - start >= 3 &&
+    (publicSuffixStart(bytes, start, end) > start ||
+      (extra !== null && extra.matches(bytes, start, end))) &&
     isHostName(bytes, start, end);
 }

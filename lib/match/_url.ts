@@ -29,6 +29,7 @@ import {
   CHAR_CLASS,
 } from "./_char_class.ts";
 import { isDomain } from "./_domain.ts";
+import type { ExtraSuffixes } from "./_extra_suffixes.ts";
 import { isIpv4 } from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
@@ -77,6 +78,8 @@ export class UrlParser {
   hostKind = 0;
   /** One past the URL's last byte. */
   end = 0;
+  /** Last labels a host may end in beyond the Public Suffix List (see the extractor). */
+  extra: ExtraSuffixes | null = null;
   /** Where scanning resumes: after the host (after its `]` for IPv6). */
   resume = 0;
 
@@ -207,7 +210,7 @@ export class UrlParser {
       hostStart = h;
       hostEnd = j > h && bytes[j - 1] === B_DOT ? j - 1 : j;
       if (isIpv4(bytes, hostStart, hostEnd)) kind = SpanKind.IPV4;
-      else if (isDomain(bytes, hostStart, hostEnd)) kind = SpanKind.DOMAIN;
+      else if (isDomain(bytes, hostStart, hostEnd, this.extra)) kind = SpanKind.DOMAIN;
       else return false;
     }
     if (after < authorityEnd) {

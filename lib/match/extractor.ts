@@ -44,6 +44,7 @@ import {
   isEthereumAddress,
 } from "./_crypto_addresses.ts";
 import { isDomain } from "./_domain.ts";
+import { ExtraSuffixes } from "./_extra_suffixes.ts";
 import { localPartStart } from "./_email.ts";
 import { isIpv4 } from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
@@ -58,6 +59,12 @@ export type SpanHandler = (kind: SpanKind, start: number, end: number) => void;
 export interface ExtractorOptions {
   /** The kinds to report; default: every {@linkcode SpanKind}. */
   kinds?: readonly SpanKind[];
+  /**
+   * Last labels a domain may end in beyond the Public Suffix List's rules (`example`, `test`,
+   * `internal`, `corp`): `evil.example` is then a domain (and `x@corp.internal` an e-mail
+   * address). Default: none. A `Matcher` passes the ones its database's entries end in.
+   */
+  suffixes?: Iterable<string>;
 }
 
 /** Ranges shorter than this are tokenized byte by byte, without the 32-bit word view. */
@@ -176,6 +183,7 @@ function hashKind(length: number): number {
  */
 export class Extractor {
   #mask: number;
+  #extra: ExtraSuffixes | null = null;
   #bytes: Uint8Array = EMPTY;
   #lo = 0;
   #hi = 0;
@@ -204,6 +212,10 @@ export class Extractor {
       mask |= 1 << k;
     }
     this.#mask = mask;
+    if (options.suffixes !== undefined) {
+      const extra = new ExtraSuffixes(options.suffixes);
+      if (extra.size > 0) this.#extra = this.#url.extra = extra;
+    }
     this.#into = (kind, start, end) => {
       const at = 3 * (this.#count - 1);
       const out = this.#out;
@@ -514,7 +526,9 @@ export class Extractor {
         if ((mask & BIT_IPV4) !== 0 && !this.#productVersion(ds) && isIpv4(bytes, ds, de)) {
           this.#emit(SpanKind.IPV4, ds, de);
         }
-      } else if ((f & C_UNDERSCORE) === 0 && (mask & BIT_NAMES) !== 0 && isDomain(bytes, ds, de)) {
+      } else if (
+        (f & C_UNDERSCORE) === 0 && (mask & BIT_NAMES) !== 0 && isDomain(bytes, ds, de, this.#extra)
+      ) {
         if (ds === s && s > this.#lo && bytes[s - 1] === B_AT && (mask & BIT_EMAIL) !== 0) {
           const local = localPartStart(bytes, s - 1, this.#lo);
           if (local >= 0) this.#emit(SpanKind.EMAIL, local, de);

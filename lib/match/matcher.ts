@@ -7,11 +7,12 @@
  * @module
  */
 import type { Database } from "../db/database.ts";
-import { StringMatches } from "../db/string_match.ts";
 import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
-import { registrableDomainStart } from "./domain.ts";
+import * as spanLookup from "./_span_lookup.ts";
+import { SpanLookup } from "./_span_lookup.ts";
+import { databaseSuffixes } from "./_database_suffixes.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 
 const K_IPV4 = SpanKind.IPV4;
@@ -20,14 +21,8 @@ const K_DOMAIN = SpanKind.DOMAIN;
 const K_MD5 = SpanKind.MD5;
 const K_SHA512 = SpanKind.SHA512;
 const B_DOT = 0x2e;
-const FNV_BASIS = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-/** The address cache holds 2^this recent IPv4 lookups (hits and misses). */
-const IP_CACHE_BITS = 14;
-/** The string cache holds this many recent string lookups (hits and misses)... */
-const STR_CACHE_SLOTS = 4096;
-/** ...of keys up to this many bytes (longer ones are looked up every time). */
-const STR_CACHE_KEY = 128;
+// Module-level copies: V8 folds these into the hot path, not bindings imported from a module.
+const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
 const B_0 = 0x30;
 
 /**
@@ -122,6 +117,12 @@ export interface MatcherOptions {
    * recorded in its metadata), else `false`.
    */
   parentDomains?: boolean;
+  /**
+   * Last labels a domain may end in beyond the Public Suffix List (`example`, `internal`).
+   * Default: the last labels of the database's own literal and glob entries that the list does
+   * not know, so that a feed of `evil.example` finds `evil.example` in text.
+   */
+  suffixes?: Iterable<string>;
 }
 
 /**
@@ -167,29 +168,12 @@ export interface MatcherOptions {
 export class Matcher {
   #db: Database;
   #extractor: Extractor;
-  #parents: boolean;
-  #caseInsensitive: boolean;
-  #strings = new StringMatches(4);
-  #key = new Uint8Array(1024);
+  #lookup: SpanLookup;
   #hit: MatchHit;
   #onHit: MatchHandler = () => {};
   #onSpan: (kind: SpanKind, start: number, end: number) => void;
   #bytes: Uint8Array = new Uint8Array(0);
   #hits = 0;
-  #cached = 0;
-  // the address cache (see #span)
-  #ipKeys = new Int32Array(1 << IP_CACHE_BITS);
-  #ipOffsets = new Int32Array(1 << IP_CACHE_BITS);
-  #ipPrefix = new Uint8Array(1 << IP_CACHE_BITS);
-  // the string cache (see #span)
-  #strHash = new Int32Array(STR_CACHE_SLOTS);
-  #strLength = new Int32Array(STR_CACHE_SLOTS).fill(-1);
-  #strKeys = new Uint8Array(STR_CACHE_SLOTS * STR_CACHE_KEY);
-  #strVia = new Uint8Array(STR_CACHE_SLOTS);
-  #strOffset = new Int32Array(STR_CACHE_SLOTS);
-  #strEntryKind = new Int8Array(STR_CACHE_SLOTS);
-  #strEntry = new Int32Array(STR_CACHE_SLOTS);
-  #strParent = new Int32Array(STR_CACHE_SLOTS);
   /** Spans found so far, by {@linkcode SpanKind} (index 0 unused); add, never reset. */
   readonly candidates: Float64Array = new Float64Array(ALL_SPAN_KINDS.length + 1);
 
@@ -202,9 +186,11 @@ export class Matcher {
    */
   constructor(db: Database, options: MatcherOptions = {}) {
     this.#db = db;
-    this.#extractor = new Extractor({ kinds: options.kinds });
-    this.#parents = options.parentDomains ?? db.metadata.mxyParentDomains;
-    this.#caseInsensitive = db.metadata.mxyMatchMode === "case-insensitive";
+    this.#extractor = new Extractor({
+      kinds: options.kinds,
+      suffixes: options.suffixes ?? databaseSuffixes(db),
+    });
+    this.#lookup = new SpanLookup(db, options.parentDomains ?? db.metadata.mxyParentDomains);
     this.#hit = {
       kind: K_IPV4,
       start: 0,
@@ -228,7 +214,7 @@ export class Matcher {
 
   /** Lookups answered from the matcher's caches of recent addresses and strings. */
   get cacheHits(): number {
-    return this.#cached;
+    return this.#lookup.cached;
   }
 
   /** Hits reported so far (by every scan). */
@@ -263,8 +249,8 @@ export class Matcher {
   #span(kind: SpanKind, start: number, end: number): void {
     this.candidates[kind]++;
     const bytes = this.#bytes;
-    const db = this.#db;
     const hit = this.#hit;
+    const lookup = this.#lookup;
     if (kind === K_IPV4) {
       let v = 0, octet = 0;
       for (let i = start; i < end; i++) {
@@ -275,45 +261,29 @@ export class Matcher {
         } else octet = octet * 10 + (c - B_0);
       }
       v = (v << 8) | octet;
-      // the address cache: direct-mapped, one slot per hash of the address
-      const slot = Math.imul(v, 0x9e3779b1) >>> (32 - IP_CACHE_BITS);
-      let off: number;
-      if (this.#ipKeys[slot] === v && this.#ipPrefix[slot] !== 0) {
-        off = this.#ipOffsets[slot];
-        this.#cached++;
-        if (off < 0) return;
-        hit.prefixLength = this.#ipPrefix[slot] - 1;
-      } else {
-        off = db.lookupIpv4(v);
-        this.#ipKeys[slot] = v;
-        this.#ipOffsets[slot] = off;
-        this.#ipPrefix[slot] = db.lastPrefixLength + 1;
-        if (off < 0) return;
-        hit.prefixLength = db.lastPrefixLength;
-      }
+      if (!lookup.ipv4(v)) return;
+      hit.prefixLength = lookup.prefixLength;
       const a = hit.address;
       a[0] = v >>> 24;
       a[1] = (v >>> 16) & 255;
       a[2] = (v >>> 8) & 255;
       a[3] = v & 255;
-      this.#network(kind, start, end, off, 4);
+      this.#network(kind, start, end, lookup.dataOffset, 4);
       return;
     }
     if (kind === K_IPV6) {
       const a = hit.address;
       if (parseIpBytesInto(bytes, a, start, end) !== 6) return;
-      const off = db.lookupIpBytes(a, 6);
-      if (off < 0) return;
-      const version = db.lastIpVersion;
+      if (!lookup.ipv6(a)) return;
+      const version = lookup.ipVersion;
       if (version === 4) { for (let i = 0; i < 4; i++) a[i] = a[12 + i]; }
-      hit.prefixLength = db.lastPrefixLength;
-      this.#network(kind, start, end, off, version === 4 ? 4 : 6);
+      hit.prefixLength = lookup.prefixLength;
+      this.#network(kind, start, end, lookup.dataOffset, version === 4 ? 4 : 6);
       return;
     }
     // strings: the key (domains and hashes in lower case, see the class doc) and its hash
     const n = end - start;
-    if (n > this.#key.length) this.#key = new Uint8Array(n * 2);
-    const key = this.#key;
+    const key = lookup.keyFor(n);
     let h = FNV_BASIS ^ kind;
     if (kind === K_DOMAIN || (kind >= K_MD5 && kind <= K_SHA512)) {
       for (let i = 0; i < n; i++) {
@@ -328,64 +298,17 @@ export class Matcher {
         h = Math.imul(h ^ c, FNV_PRIME);
       }
     }
-    // the string cache: direct-mapped; a slot holds the key's bytes and what it gave
-    const slot = (h ^ (h >>> 15)) & (STR_CACHE_SLOTS - 1);
-    const cacheable = n <= STR_CACHE_KEY;
-    if (cacheable && this.#strHash[slot] === h && this.#strLength[slot] === n) {
-      const keys = this.#strKeys;
-      const at = slot * STR_CACHE_KEY;
-      let x = 0;
-      while (x < n && keys[at + x] === key[x]) x++;
-      if (x === n) {
-        this.#cached++;
-        const via = this.#strVia[slot];
-        if (via === 0) return;
-        this.#stringHit(
-          kind,
-          start,
-          end,
-          via as MatchVia,
-          this.#strOffset[slot],
-          this.#strEntryKind[slot],
-          this.#strEntry[slot],
-          this.#strParent[slot],
-        );
-        return;
-      }
-    }
-    let via = 0, off = -1, entryKind = -1, entry = -1, parent = -1;
-    const out = this.#strings;
-    if (db.lookupStringSpan(key, 0, n, out, FIRST) > 0) {
-      via = out.kinds[0] === 0 ? MatchVia.LITERAL : MatchVia.GLOB;
-      off = out.offsets[0];
-      entryKind = out.kinds[0];
-      entry = out.entries[0];
-    } else if (kind === K_DOMAIN && this.#parents) {
-      const reg = registrableDomainStart(key, 0, n);
-      for (let i = 0; i < reg; i++) {
-        if (key[i] !== B_DOT) continue;
-        off = db.lookupLiteralSpan(key, i + 1, n);
-        if (off < 0) continue;
-        via = MatchVia.PARENT_DOMAIN;
-        parent = i + 1;
-        break;
-      }
-    }
-    if (cacheable) {
-      this.#strHash[slot] = h;
-      this.#strLength[slot] = n;
-      const keys = this.#strKeys;
-      const at = slot * STR_CACHE_KEY;
-      for (let i = 0; i < n; i++) keys[at + i] = key[i];
-      this.#strVia[slot] = via;
-      this.#strOffset[slot] = off;
-      this.#strEntryKind[slot] = entryKind;
-      this.#strEntry[slot] = entry;
-      this.#strParent[slot] = parent;
-    }
-    if (via !== 0) {
-      this.#stringHit(kind, start, end, via as MatchVia, off, entryKind, entry, parent);
-    }
+    if (!lookup.string(n, h & HASH_MASK, kind === K_DOMAIN)) return;
+    this.#stringHit(
+      kind,
+      start,
+      end,
+      lookup.via as MatchVia,
+      lookup.dataOffset,
+      lookup.entryKind,
+      lookup.entry,
+      lookup.parent,
+    );
   }
 
   #stringHit(
@@ -456,4 +379,3 @@ export class Matcher {
 
 const EMPTY = new Uint8Array(0);
 const DECODER = new TextDecoder();
-const FIRST = { first: true } as const;

@@ -1,10 +1,12 @@
 /**
- * Text-indicator extraction for scanning logs against an IOC database: an allocation-free
- * extractor that finds IP addresses, domain names (checked against the Public Suffix List), URLs,
- * e-mail addresses, hashes and Bitcoin/Ethereum addresses in bytes with exact token boundaries,
- * and the helpers a matcher needs around it (registrable and parent domains, ASCII case folding).
+ * Indicators matched to an IOC database: an allocation-free extractor that finds IP addresses,
+ * domain names (checked against the Public Suffix List), URLs, e-mail addresses, hashes and
+ * Bitcoin/Ethereum addresses in bytes with exact token boundaries, the matchers that look them
+ * up (`Matcher`, `StreamMatcher`), and the capture matcher (`CaptureMatcher`, `matchCapture`)
+ * that looks up each packet's addresses, DNS names and answers, TLS SNI, HTTP Host and URL and
+ * plugin attributes, with `IndicatorEnricher` for flows and correlated pairs.
  *
- * Runs in any JavaScript runtime; imports nothing outside lib/core/.
+ * Runs in any JavaScript runtime: bytes and web streams in, no files or processes.
  *
  * @example
  * ```ts
@@ -33,3 +35,68 @@ export { Matcher, MatchVia, matchViaName } from "./matcher.ts";
 export type { MatcherOptions, MatchHandler, MatchHit } from "./matcher.ts";
 export { StreamMatcher } from "./stream_matcher.ts";
 export type { StreamHitHandler, StreamMatcherOptions } from "./stream_matcher.ts";
+export { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
+export { CaptureMatcher } from "./capture_matcher.ts";
+export type {
+  CaptureHitHandler,
+  CaptureMatcherOptions,
+  CaptureMatchStats,
+} from "./capture_matcher.ts";
+export { matchCapture } from "./match_capture.ts";
+export type { MatchCaptureOptions } from "./match_capture.ts";
+export { CAPTURE_HIT_COLUMNS, formatCaptureHit } from "./capture_hit_format.ts";
+export type { CaptureHitFormat } from "./capture_hit_format.ts";
+export {
+  FLOW_INDICATOR_COLUMNS,
+  IndicatorEnricher,
+  PAIR_INDICATOR_COLUMNS,
+} from "./indicator_enricher.ts";
+export type { IndicatorEnricherOptions, IndicatorMatch } from "./indicator_enricher.ts";
+export type {
+  Database,
+  DatabaseLayout,
+  DatabaseMapMode,
+  IpAddress,
+  IpNetwork,
+  IpResult,
+  LookupSpanOptions,
+  Metadata,
+  MmdbMap,
+  MmdbValue,
+  MxyCounts,
+  StringMatch,
+  StringMatches,
+  StringResult,
+} from "../db/mod.ts";
+export type {
+  CaptureSource,
+  CorrelatedPacket,
+  CorrelatedPair,
+  CorrelateMode,
+  FlowFormatOptions,
+  FlowPacket,
+  FlowSession,
+  InterfaceInfo,
+  OutputFormat,
+  PacketSelector,
+  PacketView,
+  PositionalSource,
+  ReadMode,
+  ReadOptions,
+  ReadSummary,
+  SessionAttribute,
+  SessionTableHooks,
+  TcpState,
+  TruncationInfo,
+} from "../pcap/mod.ts";
+export type {
+  AttributeExtractor,
+  AttributeValue,
+  PluginLayer,
+  ProtocolPlugin,
+  ProtocolRegistry,
+  SessionHooks,
+  StreamContext,
+  StreamFraming,
+  TcpStream,
+} from "../dpi/mod.ts";

@@ -60,7 +60,6 @@ import { FlowSession } from "./flow_session.ts";
 import { PacketView } from "./packet_view.ts";
 import { decodePacket } from "./decode.ts";
 import { PcapError } from "./pcap_error.ts";
-import { UID_PLACEHOLDER } from "./capture_worker.ts";
 import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
 
 /** A worker as the pipeline sees it: the shape of a Web Worker. */

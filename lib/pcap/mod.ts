@@ -98,3 +98,9 @@ export type { IpAddress, IpNetwork } from "../core/ip.ts";
 export type { CbpfInstruction } from "../bpf/mod.ts";
 export { MxyError } from "../core/mxy_error.ts";
 export { compileFilter, type CompileFilterOptions } from "./filter_compiler.ts";
+export {
+  type EbpfPacketProgram,
+  PacketSelector,
+  type PacketSelectorOptions,
+  type PacketSelectorProgram,
+} from "./packet_selector.ts";

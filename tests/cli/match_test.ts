@@ -212,3 +212,23 @@ Deno.test("mxy match --follow reads appended lines, survives rotation and prints
   assert.equal(status.code, 130);
   assert.match(stderr, /interrupted; so far: .*3 hits/);
 });
+
+Deno.test("mxy match finds the sample feed's .example names and addresses in text (testdata/ioc_sample.csv)", async () => {
+  const db = `${dir}/sample.mxy`;
+  const built = await runMxy(["build", `${ROOT}testdata/ioc_sample.csv`, "-o", db]);
+  assert.equal(built.code, 0, built.stderr);
+  const log = `${dir}/sample.log`;
+  await Deno.writeTextFile(
+    log,
+    "GET http://login-verify.example/reset from 203.0.113.77 via x.dyn.bad.example\n" +
+      "login-verify.example.com and bad.example are other names\n",
+  );
+  const r = await runMxy(["match", db, log, "--format", "text"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    `${log}:1:11: login-verify.example domain literal login-verify.example\n` +
+      `${log}:1:43: 203.0.113.77 ipv4 network 203.0.113.77/32\n` +
+      `${log}:1:60: x.dyn.bad.example domain glob *.dyn.bad.example\n`,
+  );
+});

@@ -66,6 +66,8 @@ export interface FileOperation {
   ): Promise<void>;
   /** The tag database 0 answers with afterwards: the new version's, or `null` for the one before. */
   expect: string | null;
+  /** The file is left as a stable file that is not a valid database. */
+  invalid?: boolean;
 }
 
 /** The operations, in order; each starts from what the previous one left. */
@@ -78,12 +80,18 @@ export const FILE_OPERATIONS: FileOperation[] = [
     },
     expect: "other",
   },
-  { name: "truncated to 0 bytes", run: (file) => Deno.truncate(file, 0), expect: null },
+  {
+    name: "truncated to 0 bytes",
+    run: (file) => Deno.truncate(file, 0),
+    expect: null,
+    invalid: true,
+  },
   {
     name: "random bytes written in place",
     run: async (file, { other }) =>
       await writeInPlace(file, garbage((await Deno.stat(other)).size, 0x5eed)),
     expect: null,
+    invalid: true,
   },
   {
     name: "a valid file whose search tree is then overwritten with garbage",
@@ -93,6 +101,7 @@ export const FILE_OPERATIONS: FileOperation[] = [
       await writeInPlace(file, garbage(256, 0xbad)); // the metadata at the end stays readable
     },
     expect: null,
+    invalid: true,
   },
   {
     name: "a valid file, then cp -p of another one of the same size and time",
@@ -146,14 +155,23 @@ export const FILE_OPERATIONS: FileOperation[] = [
 /**
  * Runs every operation on `file` and checks after each what database 0 answers: the new tag
  * once it is there (waiting up to 5 s), or the tag before it, unchanged over 150 ms of checks.
+ * With `rejected` (how many times the server said the file is not a valid database), an
+ * operation that leaves an invalid file waits (up to 5 s) until the server has looked at it and
+ * said so, so that a slow machine cannot let the next operation come first.
  *
  * @param file The served file (database 0 answers `tag()` from it).
- * @param tools How to build databases, another valid file, and database 0's tag.
+ * @param tools How to build databases, another valid file, database 0's tag, and optionally the
+ * count of rejections.
  * @returns The operations' names with the tag seen after each.
  */
 export async function runFileOperations(
   file: string,
-  tools: { build: (tag: string) => Uint8Array; other: string; tag: () => Promise<string> },
+  tools: {
+    build: (tag: string) => Uint8Array;
+    other: string;
+    tag: () => Promise<string>;
+    rejected?: () => number;
+  },
 ): Promise<string[]> {
   const seen: string[] = [];
   let current = await tools.tag();
@@ -165,10 +183,17 @@ export async function runFileOperations(
     if (current !== tag) throw new Error(`Database 0 answers "${current}", not "${tag}"`);
   };
   for (const op of FILE_OPERATIONS) {
+    const rejectedBefore = tools.rejected?.() ?? 0;
     await op.run(file, { ...tools, pause: () => sleep(150), waitFor });
     let now = await tools.tag();
     if (op.expect === null) {
       await sleep(150);
+      if (op.invalid && tools.rejected !== undefined) {
+        for (let i = 0; i < 500 && tools.rejected() === rejectedBefore; i++) await sleep(10);
+        if (tools.rejected() === rejectedBefore) {
+          throw new Error(`After "${op.name}": the server never said the file is invalid`);
+        }
+      }
       now = await tools.tag();
       if (now !== current) {
         throw new Error(`After "${op.name}": answers "${now}", not "${current}"`);

@@ -411,3 +411,30 @@ Deno.test("scan() is linear on long lines of URLs, e-mail addresses and brackets
     assert.ok(performance.now() - t < 5_000, `${JSON.stringify(unit)} took too long`);
   }
 });
+
+Deno.test("scan() takes names ending in the extra suffixes it is given as domains, in URLs and e-mail too", () => {
+  const text =
+    "see evil.example, http://c2.Corp.Internal:8443/x and bob@corp.internal; not file.txt";
+  const show = (ex: Extractor) => {
+    const bytes = enc.encode(text);
+    const out: string[] = [];
+    ex.scan(bytes, (k, s, e) => out.push(`${k} ${new TextDecoder().decode(bytes.subarray(s, e))}`));
+    return out;
+  };
+  assert.deepEqual(show(new Extractor()), []);
+  const D = SpanKind.DOMAIN, U = SpanKind.URL, E = SpanKind.EMAIL;
+  assert.deepEqual(show(new Extractor({ suffixes: ["EXAMPLE", "internal", "bad.label", ""] })), [
+    `${D} evil.example`,
+    `${U} http://c2.Corp.Internal:8443/x`,
+    `${D} c2.Corp.Internal`,
+    `${E} bob@corp.internal`,
+    `${D} corp.internal`,
+  ]);
+  // a suffix alone, or a name with a bad label, is still no domain
+  assert.deepEqual(spans("example -a.example a..example"), []);
+  const ex = new Extractor({ suffixes: ["example"] });
+  const bytes = enc.encode("example .example -a.example a..example x.example.");
+  const found: string[] = [];
+  ex.scan(bytes, (_k, s, e) => found.push(new TextDecoder().decode(bytes.subarray(s, e))));
+  assert.deepEqual(found, ["x.example"]);
+});

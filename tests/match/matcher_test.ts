@@ -278,3 +278,24 @@ Deno.test("Matcher looks up parent domains by default when the database was buil
   assert.ok(!new TextDecoder().decode(p.bytes).includes("parent_domains"));
   assert.deepEqual(hits(p, "a.b.evil.com"), []);
 });
+
+Deno.test("Matcher takes the database's own top-level labels as domain endings: a feed of .example names finds them", () => {
+  const d = db([
+    "login-verify.example",
+    "glob:*.dyn.bad.example",
+    "c2.corp.lan",
+    "setup.exe",
+    "evil.com",
+  ]);
+  const text = "GET http://login-verify.example/x host a.dyn.bad.example c2.corp.lan setup.exe " +
+    "evil.com other.example";
+  assert.deepEqual(hits(d, text), [
+    "domain login-verify.example literal login-verify.example",
+    "domain a.dyn.bad.example glob *.dyn.bad.example",
+    "domain c2.corp.lan literal c2.corp.lan",
+    "domain setup.exe literal setup.exe",
+    "domain evil.com literal evil.com",
+  ]);
+  // suffixes: [] keeps the Public Suffix List alone
+  assert.deepEqual(hits(d, text, { suffixes: [] }), ["domain evil.com literal evil.com"]);
+});
