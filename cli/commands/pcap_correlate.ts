@@ -93,7 +93,8 @@ ${THREADS_HELP}; packets are shared by flow
                        With --watch: up to N files at once, each in a worker of its own
                        (packets waiting at the end of a file are then unmatched: with
                        --threads 1 they may find their partner in the next file), each file's
-                       records written as one block in the order the files were picked up
+                       records written as one block in the order the files were picked up.
+                       With --db the pairs are read on one thread
   --quiet              do not print the final statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines

@@ -76,7 +76,8 @@ Options:
 ${THREADS_HELP}; packets are shared by flow, so every session is
                        the same as with one thread (uids included); --max-sessions and
                        --max-reassembly-memory hold per worker. SIGINT/SIGTERM stop the
-                       reading; the sessions read so far are written, exit code 130/143
+                       reading; the sessions read so far are written, exit code 130/143.
+                       With --db the flows are read on one thread
   --quiet              do not print statistics on standard error
   --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
   --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
