@@ -40,7 +40,28 @@ export type StdStream = "stdout" | "stderr";
 const encoder = new TextEncoder();
 
 /**
- * Writes all of `data` to a standard stream.
+ * Whether an error is a write to a closed pipe (`mxy … | head -1`).
+ *
+ * @param err What was thrown.
+ * @returns `true` for a broken pipe.
+ */
+export function isBrokenPipe(err: unknown): boolean {
+  return err instanceof Deno.errors.BrokenPipe ||
+    (err instanceof Error && /broken pipe|os error 32\b/i.test(err.message));
+}
+
+/**
+ * Ends the process quietly with status 0 when standard output is a pipe whose reader has gone
+ * (`mxy … | head -1`): the reader has all it wanted. A closed standard error is ignored.
+ */
+function onWriteError(stream: StdStream, err: unknown): void {
+  if (!isBrokenPipe(err)) throw err;
+  if (stream === "stdout") Deno.exit(0);
+}
+
+/**
+ * Writes all of `data` to a standard stream. When standard output is a pipe that was closed
+ * (`| head -1`), the process ends quietly with status 0.
  *
  * @param stream Which stream.
  * @param data Text (written as UTF-8) or bytes.
@@ -49,11 +70,16 @@ export async function write(stream: StdStream, data: string | Uint8Array): Promi
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
   const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
   let done = 0;
-  while (done < bytes.length) done += await target.write(bytes.subarray(done));
+  try {
+    while (done < bytes.length) done += await target.write(bytes.subarray(done));
+  } catch (err) {
+    onWriteError(stream, err);
+  }
 }
 
 /**
- * Writes all of `data` to a standard stream, synchronously.
+ * Writes all of `data` to a standard stream, synchronously. When standard output is a pipe that
+ * was closed (`| head -1`), the process ends quietly with status 0.
  *
  * @param stream Which stream.
  * @param data Text (written as UTF-8) or bytes.
@@ -62,7 +88,21 @@ export function writeSync(stream: StdStream, data: string | Uint8Array): void {
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
   const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
   let done = 0;
-  while (done < bytes.length) done += target.writeSync(bytes.subarray(done));
+  try {
+    while (done < bytes.length) done += target.writeSync(bytes.subarray(done));
+  } catch (err) {
+    onWriteError(stream, err);
+  }
+}
+
+/**
+ * Prints a warning on standard error, worded as every command words them:
+ * `mxy: warning: MESSAGE`.
+ *
+ * @param message What the user should know (the run goes on).
+ */
+export function warn(message: string): void {
+  writeSync("stderr", `mxy: warning: ${message}\n`);
 }
 
 /**
@@ -140,4 +180,20 @@ export async function listDir(path: string): Promise<string[]> {
   const names: string[] = [];
   for await (const e of Deno.readDir(path)) names.push(e.name);
   return names.sort();
+}
+
+/**
+ * The absolute path of a file with every symbolic link resolved, or `null` when it does not
+ * exist.
+ *
+ * @param path The file.
+ * @returns Its real path.
+ */
+export async function realPath(path: string): Promise<string | null> {
+  try {
+    return await Deno.realPath(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
 }

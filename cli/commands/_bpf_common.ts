@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { UsageError } from "../_command.ts";
+import { type Invocation, type OptionSpec, UsageError } from "../_command.ts";
+import { type BpfProfile, getBpfProfile } from "../../lib/bpf/mod.ts";
 import { assemble } from "../../lib/bpf/mod.ts";
 import { readFile } from "../_io.ts";
 
@@ -96,4 +97,66 @@ export async function readMemory(
     return bytes;
   }
   return new Uint8Array(0);
+}
+
+/** The profiles `--profile` takes. */
+export const PROFILE_NAMES = ["cloud", "embedded"] as const;
+
+/**
+ * `--profile NAME`.
+ *
+ * @param description What the profile decides for this command.
+ * @param defaultText The default, in words, when it is not simply cloud.
+ * @returns The declaration.
+ */
+export function profileOption(description: string, defaultText?: string): OptionSpec {
+  return {
+    name: "profile",
+    type: "enum",
+    value: "NAME",
+    choices: PROFILE_NAMES,
+    ...(defaultText === undefined ? { default: "cloud" } : { defaultText }),
+    description,
+  };
+}
+
+/**
+ * `--mem FILE` and `--mem-hex HEX`: the memory r1 points to.
+ *
+ * @param what What the memory is for this command.
+ * @returns The declarations.
+ */
+export function memoryOptions(what: string): OptionSpec[] {
+  return [
+    { name: "mem", type: "string", value: "FILE", description: `${what}, read from FILE` },
+    {
+      name: "mem-hex",
+      type: "string",
+      value: "HEX",
+      complete: "none",
+      description: `${what}, as hex bytes ("00 01 02" or "000102")`,
+    },
+  ];
+}
+
+/**
+ * The profile `--profile` names (cloud without it).
+ *
+ * @param inv The parsed call.
+ * @param fallback The profile to use without `--profile`.
+ * @returns The profile.
+ */
+export function profileOf(inv: Invocation, fallback = "cloud"): BpfProfile {
+  return getBpfProfile(inv.string("profile") ?? fallback);
+}
+
+/**
+ * Reads `--mem` or `--mem-hex` of a call.
+ *
+ * @param inv The parsed call.
+ * @returns The bytes (empty when neither is given), and whether one was given.
+ */
+export async function memoryOf(inv: Invocation): Promise<{ bytes: Uint8Array; given: boolean }> {
+  const file = inv.string("mem"), hex = inv.string("mem-hex");
+  return { bytes: await readMemory(file, hex), given: file !== undefined || hex !== undefined };
 }

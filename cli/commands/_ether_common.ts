@@ -1,48 +1,68 @@
 /**
- * What the `mxy ether …` subcommands share: connection flags, handle and data parsing.
+ * What the `mxy ether …` subcommands share: connection options, handle and data parsing.
  *
  * @module
  */
-import { type FlagSpec, intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
+import { type Invocation, type OptionSpec, UsageError } from "../_command.ts";
 import { ETHER_DEFAULT_PORT, type EtherClient } from "../../lib/ether/mod.ts";
 import { env } from "../_io.ts";
 import { connectEther } from "../../lib/runtime/mod.ts";
 import { readFile } from "../_io.ts";
 
-/** Flags every `mxy ether` subcommand takes. */
-export const CONNECTION_FLAGS: FlagSpec = {
-  host: { type: "string" },
-  port: { type: "string", short: "p" },
-  token: { type: "string" },
-  timeout: { type: "string" },
-  legacy: { type: "boolean" },
-};
-
-/** Help lines for {@linkcode CONNECTION_FLAGS}. */
-export const CONNECTION_HELP = `Connection options:
-  --host HOST      Server address (default 127.0.0.1)
-  -p, --port N     Server port (default ${ETHER_DEFAULT_PORT})
-  --token T        Token for AUTH (default: $MXY_TOKEN)
-  --timeout MS     Per-request timeout in milliseconds (default 10000)
-  --legacy         Use the reference framing, skip capability negotiation`;
+/** Options every `mxy ether` subcommand takes. */
+export const CONNECTION_OPTIONS: OptionSpec[] = [
+  {
+    name: "host",
+    type: "string",
+    default: "127.0.0.1",
+    complete: "none",
+    description: "Server address",
+  },
+  {
+    name: "port",
+    short: "p",
+    type: "int",
+    min: 1,
+    max: 65535,
+    default: ETHER_DEFAULT_PORT,
+    complete: "none",
+    description: "Server port",
+  },
+  {
+    name: "token",
+    type: "string",
+    complete: "none",
+    defaultText: "$MXY_TOKEN",
+    description: "Token for AUTH",
+  },
+  {
+    name: "timeout",
+    type: "int",
+    value: "MS",
+    min: 1,
+    default: 10000,
+    complete: "none",
+    description: "Per-request timeout in milliseconds",
+  },
+  {
+    name: "legacy",
+    type: "boolean",
+    description: "Use the reference framing, skip capability negotiation",
+  },
+];
 
 /**
- * Connects with the common flags.
+ * Connects with the common options.
  *
- * @param flags Parsed flags.
+ * @param inv The parsed call.
  * @returns The connection.
  */
-export async function connectFromFlags(flags: ParsedFlags): Promise<EtherClient> {
-  const port = intFlag(flags, "port", ETHER_DEFAULT_PORT);
-  if (port < 1 || port > 65535) throw new UsageError(`--port must be 1 … 65535, got ${port}`);
-  const timeout = intFlag(flags, "timeout", 10_000);
-  if (timeout < 1) throw new UsageError(`--timeout must be at least 1 ms, got ${timeout}`);
-  const token = stringFlag(flags, "token", "") || env("MXY_TOKEN") || undefined;
-  return await connectEther(stringFlag(flags, "host", "127.0.0.1"), {
-    port,
-    token,
-    timeout,
-    legacy: flags.values.legacy === true,
+export async function connectFromFlags(inv: Invocation): Promise<EtherClient> {
+  return await connectEther(inv.string("host")!, {
+    port: inv.int("port")!,
+    token: inv.string("token") || env("MXY_TOKEN") || undefined,
+    timeout: inv.int("timeout")!,
+    legacy: inv.flag("legacy"),
   });
 }
 
@@ -72,35 +92,47 @@ export function formatHandle(h: bigint): string {
   return `0x${h.toString(16).padStart(16, "0")}`;
 }
 
-/** Flags giving the data of a write. */
-export const DATA_FLAGS: FlagSpec = {
-  data: { type: "string" },
-  hex: { type: "string" },
-  file: { type: "string" },
-};
-
-/** Help lines for {@linkcode DATA_FLAGS}. */
-export const DATA_HELP = `  --data TEXT      Write TEXT (UTF-8)
-  --hex HEX        Write bytes given in hex
-  --file PATH      Write the bytes of a file (- for standard input)`;
+/** Options giving the data of a write. */
+export const DATA_OPTIONS: OptionSpec[] = [
+  {
+    name: "data",
+    type: "string",
+    value: "TEXT",
+    complete: "none",
+    description: "Write TEXT (UTF-8)",
+  },
+  {
+    name: "hex",
+    type: "string",
+    value: "HEX",
+    complete: "none",
+    description: "Write bytes given in hex",
+  },
+  {
+    name: "file",
+    type: "string",
+    value: "PATH",
+    description: 'Write the bytes of a file ("-" is standard input)',
+  },
+];
 
 /**
  * Reads the data given by `--data`, `--hex` or `--file`, or `null` when none is given.
  *
- * @param flags Parsed flags.
+ * @param inv The parsed call.
  * @returns The bytes or `null`.
  */
-export async function dataFromFlags(flags: ParsedFlags): Promise<Uint8Array | null> {
-  const given = ["data", "hex", "file"].filter((k) => typeof flags.values[k] === "string");
-  if (given.length > 1) throw new UsageError("Give only one of --data, --hex, --file");
+export async function dataFromFlags(inv: Invocation): Promise<Uint8Array | null> {
+  const given = ["data", "hex", "file"].filter((k) => inv.has(k));
+  if (given.length > 1) throw inv.usage("Give only one of --data, --hex, --file");
   if (given.length === 0) return null;
-  const v = flags.values[given[0]] as string;
+  const v = inv.string(given[0])!;
   if (given[0] === "data") return new TextEncoder().encode(v);
   if (given[0] === "file") return await readFile(v);
   const clean = v.replace(/[\s:]/g, "");
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) {
     const bad = clean.search(/[^0-9a-fA-F]/);
-    throw new UsageError(
+    throw inv.usage(
       bad >= 0
         ? `--hex has a non-hex character at offset ${bad}`
         : "--hex needs an even number of hex digits",

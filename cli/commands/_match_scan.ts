@@ -84,13 +84,13 @@ export class HitFormatter {
    *
    * @param hit The hit.
    * @param at The stream matcher (bytes and offsets).
+   * @param offset The hit's offset in its file (default: its offset in the stream).
    * @returns The text.
    */
-  format(hit: MatchHit, at: StreamMatcher): string {
+  format(hit: MatchHit, at: StreamMatcher, offset: number = at.offsetOf(hit.start)): string {
     const bytes = at.bytes;
     const text = DECODER.decode(bytes.subarray(hit.start, hit.end));
     if (this.#config.onlyMatching) return text;
-    const offset = at.offsetOf(hit.start);
     const kind = spanKindName(hit.kind as SpanKind);
     const via = matchViaName(hit.via);
     const entry = this.#matcher.entryText(hit, bytes);

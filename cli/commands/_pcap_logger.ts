@@ -1,7 +1,9 @@
 /**
  * The leveled logger of the `mxy pcap` commands, writing text or JSON lines to standard error.
- * Typed errors (`PcapError`, `DpiError`, any error with a string `code`) are logged with their
- * code and documented number.
+ * In text, errors and warnings are worded as every mxy command words them (`mxy: MESSAGE`,
+ * `mxy: warning: MESSAGE`); debug and info lines (`INFO message key=value`) add their fields, typed errors (`PcapError`,
+ * `DpiError`, any error with a string `code`) by code and documented number. In JSON every
+ * record carries its fields.
  *
  * @module
  */
@@ -97,6 +99,9 @@ export class Logger {
       this.#write(JSON.stringify(rec));
       return;
     }
+    // Errors and warnings read as every mxy command words them; their messages say it all.
+    if (level === "error") return this.#write(`mxy: ${message}`);
+    if (level === "warn") return this.#write(`mxy: warning: ${message}`);
     let line = `${level.toUpperCase()} ${message}`;
     for (const [k, v] of Object.entries(fields)) {
       if (isTypedError(v)) {

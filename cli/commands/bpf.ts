@@ -3,22 +3,23 @@
  *
  * @module
  */
-import { type Command, dispatch } from "../_command.ts";
-
-const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
-  asm: async () => (await import("./bpf_asm.ts")).command,
-  disasm: async () => (await import("./bpf_disasm.ts")).command,
-  verify: async () => (await import("./bpf_verify.ts")).command,
-  run: async () => (await import("./bpf_run.ts")).command,
-  conformance: async () => (await import("./bpf_conformance.ts")).command,
-  bench: async () => (await import("./bpf_bench.ts")).command,
-  aot: async () => (await import("./bpf_aot.ts")).command,
-};
+import { defineGroup } from "../_command.ts";
 
 /** The `bpf` command group. */
-export const command: Command = {
+export const command = defineGroup({
   name: "bpf",
   summary: "eBPF bytecode: asm, disasm, verify, run, aot, conformance, bench",
-  help: "Usage: mxy bpf <asm|disasm|verify|run|aot|conformance|bench> [options]",
-  run: (argv) => dispatch("bpf", SUBCOMMANDS, argv),
-};
+  description: [
+    "Assembles, disassembles, verifies and runs eBPF programs in the library's interpreter, " +
+    "JIT and WebAssembly engines, and compiles them ahead of time.",
+  ],
+  commands: {
+    asm: async () => (await import("./bpf_asm.ts")).command,
+    disasm: async () => (await import("./bpf_disasm.ts")).command,
+    verify: async () => (await import("./bpf_verify.ts")).command,
+    run: async () => (await import("./bpf_run.ts")).command,
+    aot: async () => (await import("./bpf_aot.ts")).command,
+    conformance: async () => (await import("./bpf_conformance.ts")).command,
+    bench: async () => (await import("./bpf_bench.ts")).command,
+  },
+});

@@ -4,51 +4,12 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { assemble, BpfVm, getBpfProfile, loadElf } from "../../lib/bpf/mod.ts";
+import { defineCommand } from "../_command.ts";
+import { assemble, BpfVm, loadElf } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { writeFileAtomic } from "../../lib/runtime/mod.ts";
-import { programFromBytes } from "./_bpf_common.ts";
+import { profileOf, profileOption, programFromBytes } from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
-
-const HELP = `Usage: mxy bpf aot FILE --target js|wasm -o OUT [--profile NAME] [--program NAME]
-                    [--packet N | --ctx N] [--name NAME]
-
-Verifies an eBPF program under a profile and compiles it ahead of time into an artifact that
-runs without generating code (no eval, no new Function; fine under a strict Content Security
-Policy or node --disallow-code-generation-from-strings):
-
-  --target js    an ES module (OUT, e.g. prog.js or prog.mjs) exporting run(memory, context?),
-                 createRunner(context?), meta and maps, with TypeScript declarations beside it
-                 (prog.d.ts); it carries its own runtime, so it needs no library
-  --target wasm  a WebAssembly module (OUT, e.g. prog.wasm); its imports (bpf.memory, the
-                 helpers, the maps) and exports are described in docs/BPF.md
-
-Both record the format, the profile, the bytecode and its SHA-256, a SHA-256 of the code, the
-maps and the helpers. The library loads them with BpfVm.loadArtifact (a VM of the same profile:
-the embedded profile has no JIT and runs artifacts made under it), and \`mxy bpf run OUT\` runs
-them. FILE is assembler text, hex or raw bytecode, a conformance .data case (helpers 0-5), or an
-ELF object from clang -O2 -target bpf -c (its maps are recorded; --program picks the program).
-
-Options:
-  --target T        js or wasm (required)
-  -o, --output OUT  the artifact (required; written to a temporary file, then renamed)
-  --profile NAME    cloud (default) or embedded
-  --program NAME    the program of an ELF object with several
-  --packet N        R1 points to a packet of at most N bytes (default 65535)
-  --ctx N           R1 points to a context of exactly N bytes
-  --name NAME       the program's name in the artifact (default: FILE's name)
-  -h, --help        show this help`;
-
-const SPEC = {
-  target: { type: "string" },
-  output: { type: "string", short: "o" },
-  profile: { type: "string" },
-  program: { type: "string" },
-  packet: { type: "string" },
-  ctx: { type: "string" },
-  name: { type: "string" },
-} as const;
 
 function isElf(data: Uint8Array): boolean {
   return data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
@@ -62,39 +23,108 @@ function declarationPath(out: string): string {
 }
 
 /** The `bpf aot` command. */
-export const command: Command = {
-  name: "aot",
-  summary: "compile an eBPF program ahead of time into an ES or WebAssembly module",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-    if (flags.positionals.length !== 1) throw new UsageError("bpf aot takes one FILE");
-    const path = flags.positionals[0];
-    const target = flags.values.target;
-    if (target !== "js" && target !== "wasm") {
-      throw new UsageError("--target must be js or wasm");
+export const command = defineCommand({
+  name: "bpf aot",
+  summary: "Compile an eBPF program ahead of time into an ES or WebAssembly module",
+  arguments: [{
+    name: "FILE",
+    description: "Assembler text, hex or raw bytecode, a conformance .data case (helpers 0-5), " +
+      "or an ELF object from clang -O2 -target bpf -c (its maps are recorded)",
+  }],
+  description: [
+    "Verifies an eBPF program under a profile and compiles it ahead of time into an artifact " +
+    "that runs without generating code (no eval, no new Function; fine under a strict Content " +
+    "Security Policy or node --disallow-code-generation-from-strings).",
+    "Both targets record the format, the profile, the bytecode and its SHA-256, a SHA-256 of " +
+    "the code, the maps and the helpers. The library loads them with BpfVm.loadArtifact (a VM " +
+    "of the same profile: the embedded profile has no JIT and runs artifacts made under it), " +
+    "and `mxy bpf run OUT` runs them.",
+  ],
+  options: [
+    {
+      name: "target",
+      type: "enum",
+      value: "T",
+      choices: ["js", "wasm"],
+      required: true,
+      description: "What to write (see Targets below)",
+    },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "OUT",
+      required: true,
+      description: "The artifact (written to a temporary file, then renamed)",
+    },
+    profileOption("The verifier's profile, recorded in the artifact"),
+    {
+      name: "program",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The program of an ELF object with several",
+    },
+    {
+      name: "packet",
+      type: "int",
+      min: 0,
+      max: 0x7fffffff,
+      defaultText: "65535",
+      description: "R1 points to a packet of at most N bytes",
+    },
+    {
+      name: "ctx",
+      type: "int",
+      min: 0,
+      max: 0x7fffffff,
+      description: "R1 points to a context of exactly N bytes",
+    },
+    {
+      name: "name",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      defaultText: "FILE's name",
+      description: "The program's name in the artifact",
+    },
+  ],
+  sections: [{
+    title: "Targets",
+    rows: [
+      [
+        "js",
+        "An ES module (OUT, e.g. prog.js or prog.mjs) exporting run(memory, context?), " +
+        "createRunner(context?), meta and maps, with TypeScript declarations beside it " +
+        "(prog.d.ts); it carries its own runtime, so it needs no library",
+      ],
+      [
+        "wasm",
+        "A WebAssembly module (OUT, e.g. prog.wasm); its imports (bpf.memory, the helpers, the " +
+        "maps) and exports are described in docs/BPF.md",
+      ],
+    ],
+  }],
+  examples: [
+    "mxy bpf aot filter.asm --target wasm -o filter.wasm && mxy bpf run filter.wasm",
+    "mxy bpf aot prog.o --program xdp_pass --target js -o xdp.mjs --profile embedded",
+  ],
+  async run(inv) {
+    const [path] = inv.positionals;
+    const target = inv.string("target") as "js" | "wasm";
+    const out = inv.string("output")!;
+    const profile = profileOf(inv);
+    if (inv.has("packet") && inv.has("ctx")) {
+      throw inv.usage("Give either --packet or --ctx, not both");
     }
-    const out = flags.values.output;
-    if (typeof out !== "string") throw new UsageError("bpf aot needs -o OUT");
-    let profile;
-    try {
-      profile = getBpfProfile(stringFlag(flags, "profile", "cloud"));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    if (flags.values.packet !== undefined && flags.values.ctx !== undefined) {
-      throw new UsageError("Give either --packet or --ctx, not both");
-    }
-    const input = flags.values.ctx !== undefined
-      ? { kind: "ctx" as const, size: intFlag(flags, "ctx", 0) }
-      : { kind: "packet" as const, size: intFlag(flags, "packet", 65535) };
+    const input = inv.has("ctx")
+      ? { kind: "ctx" as const, size: inv.int("ctx")! }
+      : { kind: "packet" as const, size: inv.int("packet") ?? 65535 };
     const data = await readFile(path);
     const elf = isElf(data);
-    if (!elf && flags.values.program !== undefined) {
-      throw new UsageError("--program applies to ELF objects");
-    }
+    if (!elf && inv.has("program")) throw inv.usage("--program applies to ELF objects");
     const base = path.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "");
-    let name = stringFlag(flags, "name", base);
+    let name = inv.string("name") ?? base;
     const helpers = path.endsWith(".data") ? bpfConformanceHelpers() : undefined;
     const vm = new BpfVm({ profile, helpers });
     let bytes: Uint8Array | undefined;
@@ -102,18 +132,18 @@ export const command: Command = {
     if (elf) {
       const obj = loadElf(vm, data, { file: path, input });
       const names = [...obj.programs.keys()];
-      const want = flags.values.program as string | undefined;
+      const want = inv.string("program");
       if (want === undefined && names.length !== 1) {
-        throw new UsageError(
+        throw inv.usage(
           `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
         );
       }
       const chosen = obj.programs.get(want ?? names[0]);
       if (chosen === undefined) {
-        throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
+        throw inv.usage(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
       }
       program = chosen.program;
-      if (flags.values.name === undefined) name = chosen.name;
+      if (!inv.has("name")) name = chosen.name;
     } else if (path.endsWith(".data")) {
       const c = parseBpfConformance(new TextDecoder().decode(data), { name: path });
       bytes = c.raw ?? assemble(c.asm ?? "", { file: path });
@@ -133,4 +163,4 @@ export const command: Command = {
     );
     return 0;
   },
-};
+});

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
+import { defineCommand, UsageError } from "../_command.ts";
+import { closest } from "../_suggest.ts";
 import {
   BPF_BENCHMARKS,
   BPF_ENGINES,
@@ -27,42 +28,6 @@ function cpuMillis(): number {
   return (u.user + u.system) / 1000;
 }
 
-const HELP = `Usage: mxy bpf bench [--millis N] [--only NAME] [--wall]
-       mxy bpf bench --verifier [--rounds N] [--only NAME] [--wall]
-
-Runs the eBPF benchmarks in every engine in the same process and prints the time per run (µs)
-of each and the ratios that matter:
-  primes     count the primes below 10,000 (trial division)
-  memcpy     copy 1 MiB, 8 bytes per iteration
-  checksum   Internet checksum of a 1500-byte packet
-  maploop    10,000 updates of an array map through bpf_map_lookup_elem
-  plainloop  the same updates on a table in memory
-Engines: the interpreter, the JIT (JavaScript), AOT-js and AOT-wasm (artifacts of mxy bpf aot,
-compiled, serialized and loaded back; the WebAssembly engine runs on its own linear memory),
-and the program written by hand in JavaScript (the ceiling for a JIT to JavaScript).
-Ratios: JIT/JS and wasm/JS (time over the hand-written code's), JIT/wasm (how much faster
-WebAssembly is than the JavaScript JIT), interp/JIT; then, per engine, maploop over plainloop
-(what a map lookup in a loop costs). The JIT of a loaded program (--engine jit) is the
-WebAssembly code for programs without helper calls and the JavaScript JIT for the others. Each engine's result is checked first; the measurement alternates the
-engines over five rounds and keeps each one's best. Times are process CPU time (other
-processes' load does not count) unless --wall is given.
-
-With --verifier, verifies each verifier benchmark (plain loops, the interpreter benchmarks, the
-stack-heavy programs of issue #16, programs at each profile's size limits and programs made to
-be too complex) and prints the verdict, instructions walked, the time of the first verification
-in the process (cold) and the best of the rounds after it, instructions walked per second (best
-round), the verifier's estimate of the bytes of states it kept at most, and the most JavaScript
-heap in use above what was in use before (sampled every 8,192 instructions). A verdict other
-than the expected one is an error (exit 1).
-
-Options:
-  --millis N   measuring time per engine and benchmark (default 1000)
-  --only NAME  run one benchmark
-  --wall       measure wall-clock time instead of CPU time
-  --verifier   benchmark the verifier instead of the engines
-  --rounds N   verifier rounds after the cold one (default 3)
-  -h, --help   show this help`;
-
 const MIB = 1024 * 1024;
 
 const LABEL: Record<BpfBenchEngine, string> = {
@@ -74,35 +39,85 @@ const LABEL: Record<BpfBenchEngine, string> = {
 };
 
 /** The `bpf bench` command. */
-export const command: Command = {
-  name: "bench",
-  summary: "benchmark the engines against hand-written JavaScript, or the verifier",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, {
-      spec: {
-        millis: { type: "string" },
-        only: { type: "string" },
-        wall: { type: "boolean" },
-        verifier: { type: "boolean" },
-        rounds: { type: "string" },
-      },
-      help: HELP,
-    });
-    if (flags.positionals.length) throw new UsageError("bpf bench takes no arguments");
-    const clock = flags.values.wall === true ? undefined : cpuMillis;
-    const only = flags.values.only as string | undefined;
-    if (flags.values.verifier === true) {
-      const rounds = intFlag(flags, "rounds", 3);
-      if (rounds < 0) throw new UsageError("--rounds must be at least 0");
-      return benchVerifier(only, rounds, clock);
-    }
-    const millis = intFlag(flags, "millis", 1000);
-    if (millis < 1) throw new UsageError("--millis must be at least 1");
+export const command = defineCommand({
+  name: "bpf bench",
+  summary: "Benchmark the engines against hand-written JavaScript, or the verifier",
+  description: [
+    "Runs the eBPF benchmarks in every engine in the same process and prints the time per run " +
+    "(µs) of each and the ratios that matter (the benchmarks are listed below). Engines: the " +
+    "interpreter, the JIT (JavaScript), AOT-js and AOT-wasm (artifacts of mxy bpf aot, " +
+    "compiled, serialized and loaded back; the WebAssembly engine runs on its own linear " +
+    "memory), and the program written by hand in JavaScript (the ceiling for a JIT to " +
+    "JavaScript).",
+    "Ratios: JIT/JS and wasm/JS (time over the hand-written code's), JIT/wasm (how much faster " +
+    "WebAssembly is than the JavaScript JIT), interp/JIT; then, per engine, maploop over " +
+    "plainloop (what a map lookup in a loop costs). The JIT of a loaded program (--engine jit) " +
+    "is the WebAssembly code for programs without helper calls and the JavaScript JIT for the " +
+    "others. Each engine's result is checked first; the measurement alternates the engines " +
+    "over five rounds and keeps each one's best. Times are process CPU time (other processes' " +
+    "load does not count) unless --wall is given.",
+    "With --verifier, verifies each verifier benchmark (plain loops, the interpreter " +
+    "benchmarks, the stack-heavy programs of issue #16, programs at each profile's size limits " +
+    "and programs made to be too complex) and prints the verdict, instructions walked, the " +
+    "time of the first verification in the process (cold) and the best of the rounds after " +
+    "it, instructions walked per second (best round), the verifier's estimate of the bytes of " +
+    "states it kept at most, and the most JavaScript heap in use above what was in use before " +
+    "(sampled every 8,192 instructions). A verdict other than the expected one is an error " +
+    "(exit 1).",
+  ],
+  options: [
+    {
+      name: "millis",
+      type: "int",
+      min: 1,
+      default: 1000,
+      description: "Measuring time per engine and benchmark, in milliseconds",
+    },
+    {
+      name: "only",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "Run one benchmark",
+    },
+    { name: "wall", type: "boolean", description: "Measure wall-clock time instead of CPU time" },
+    {
+      name: "verifier",
+      type: "boolean",
+      description: "Benchmark the verifier instead of the engines",
+    },
+    {
+      name: "rounds",
+      type: "int",
+      min: 0,
+      default: 3,
+      description: "With --verifier: rounds after the cold one",
+    },
+  ],
+  sections: [{
+    title: "Benchmarks",
+    rows: [
+      ["primes", "Count the primes below 10,000 (trial division)"],
+      ["memcpy", "Copy 1 MiB, 8 bytes per iteration"],
+      ["checksum", "Internet checksum of a 1500-byte packet"],
+      ["maploop", "10,000 updates of an array map through bpf_map_lookup_elem"],
+      ["plainloop", "The same updates on a table in memory"],
+    ],
+  }],
+  examples: [
+    "mxy bpf bench --only checksum --millis 300",
+    "mxy bpf bench --verifier --rounds 0",
+  ],
+  async run(inv) {
+    const clock = inv.flag("wall") ? undefined : cpuMillis;
+    const only = inv.string("only");
+    if (inv.flag("verifier")) return benchVerifier(only, inv.int("rounds")!, clock);
+    if (inv.has("rounds")) throw inv.usage("--rounds goes with --verifier");
+    const millis = inv.int("millis")!;
     const all = [...BPF_BENCHMARKS, ...BPF_MAP_BENCHMARKS];
     const list = all.filter((b) => only === undefined || b.name === only);
     if (list.length === 0) {
-      throw new UsageError(`Unknown benchmark "${only}"; ${all.map((b) => b.name).join(", ")}`);
+      throw unknownBenchmark("benchmark", only!, all);
     }
     const us = (ns: number) => (ns / 1000).toFixed(1).padStart(11);
     const x = (r: number) => `${r.toFixed(2)}`.padStart(9);
@@ -141,17 +156,26 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});
+
+/** The usage error for a mistyped --only, with a suggestion and the list. */
+function unknownBenchmark(
+  what: string,
+  name: string,
+  list: readonly { name: string }[],
+): UsageError {
+  const names = list.map((b) => b.name);
+  const guess = closest(name, names);
+  return new UsageError(
+    `Unknown ${what} "${name}"${guess ? ` (did you mean ${guess}?)` : ""}; ${names.join(", ")}`,
+  );
+}
 
 /** Runs the verifier benchmarks; returns the exit status. */
 function benchVerifier(only: string | undefined, rounds: number, clock?: () => number): number {
   const list = BPF_VERIFIER_BENCHMARKS.filter((b) => only === undefined || b.name === only);
   if (list.length === 0) {
-    throw new UsageError(
-      `Unknown verifier benchmark "${only}"; ${
-        BPF_VERIFIER_BENCHMARKS.map((b) => b.name).join(", ")
-      }`,
-    );
+    throw unknownBenchmark("verifier benchmark", only!, BPF_VERIFIER_BENCHMARKS);
   }
   const heapUsed = () => memoryUsage().heapUsed;
   writeSync(

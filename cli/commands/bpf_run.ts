@@ -6,7 +6,7 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { defineCommand } from "../_command.ts";
 import {
   assemble,
   type BpfArtifactSource,
@@ -26,62 +26,8 @@ import {
   readBpfArtifactMeta,
 } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
-import { programFromBytes, readMemory } from "./_bpf_common.ts";
+import { memoryOf, memoryOptions, PROFILE_NAMES, programFromBytes } from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
-
-const HELP = `Usage: mxy bpf run FILE [--mem FILE | --mem-hex HEX] [--engine NAME | --jit]
-                    [--profile NAME] [--program NAME] [--packet N] [--runs N] [--stats]
-                    [--fallback N] [--no-verify] [--budget N]
-
-Runs an eBPF program and prints r0 (hex, then decimal). FILE is assembler text, hex or raw
-bytecode, a conformance .data case (its "-- mem" is the memory unless --mem/--mem-hex is
-given), an ELF object from clang -O2 -target bpf -c (its maps are created; --program picks
-the program when it has several), or an artifact from \`mxy bpf aot\` (a .wasm module or a
-.js/.mjs ES module; it runs under the profile it was compiled for). r1 points to the memory
-given with --mem/--mem-hex (empty otherwise) and r2 holds its length; r10 points to the top of
-the stack.
-
-By default the program is verified under the profile and run with the profile's limits
-(stack, instruction budget, call depth), the map helpers and the profile's fault policy: under
-cloud a run-time fault (out-of-bounds access, budget, helper error) abandons the run and the
-scheduler retries it with backoff; under embedded the run returns the fallback value (0 unless
---fallback), and 5 faults within a minute disable the program. With --no-verify it runs directly
-with the bpf_conformance test helpers (0-5) and a 512-byte stack.
-
-Options:
-  --mem FILE        the memory r1 points to
-  --mem-hex HEX     the memory as hex bytes ("00 01 02" or "000102")
-  --engine NAME     interpreter (default); jit: WebAssembly for a program without helper calls,
-                    atomics or legacy packet loads, JavaScript otherwise; jit-js (JavaScript) or
-                    wasm (WebAssembly) to choose; the JITs are refused by the embedded profile
-  --jit             the same as --engine jit (JavaScript with --no-verify)
-  --profile NAME    cloud (default; an artifact's own profile) or embedded
-  --program NAME    the program (section or function name) to run from an ELF object
-  --packet N        verify r1 as a packet of at most N bytes, its length checked at run time
-                    (default: a context of exactly the memory's size)
-  --runs N          run N times through the scheduler (faults retried or recovered)
-  --stats           print the program's fault statistics and the scheduler's counters
-  --fallback N      r0 of a faulting run under a recovery policy (embedded)
-  --no-verify       skip the verifier; conformance helpers; 512-byte stack
-  --budget N        instruction budget for --no-verify runs (default 1000000)
-  -v, --verbose     also print the number of executed instructions
-  -h, --help        show this help`;
-
-const SPEC = {
-  mem: { type: "string" },
-  "mem-hex": { type: "string" },
-  jit: { type: "boolean" },
-  engine: { type: "string" },
-  profile: { type: "string" },
-  "no-verify": { type: "boolean" },
-  budget: { type: "string" },
-  verbose: { type: "boolean", short: "v" },
-  program: { type: "string" },
-  runs: { type: "string" },
-  stats: { type: "boolean" },
-  fallback: { type: "string" },
-  packet: { type: "string" },
-} as const;
 
 function isElf(data: Uint8Array): boolean {
   return data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
@@ -119,50 +65,150 @@ function schedulerText(s: BpfSchedulerStats): string {
 }
 
 /** The `bpf run` command. */
-export const command: Command = {
-  name: "run",
-  summary: "run an eBPF program (or an artifact) and print r0",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-    if (flags.positionals.length !== 1) throw new UsageError("bpf run takes one FILE");
-    const path = flags.positionals[0];
-    let mem = await readMemory(
-      flags.values.mem as string | undefined,
-      flags.values["mem-hex"] as string | undefined,
-    );
-    const memGiven = flags.values.mem !== undefined || flags.values["mem-hex"] !== undefined;
+export const command = defineCommand({
+  name: "bpf run",
+  summary: "Run an eBPF program (or an artifact) and print r0",
+  arguments: [{
+    name: "FILE",
+    description: "Assembler text, hex or raw bytecode, a conformance .data case, an ELF object " +
+      "or an artifact of mxy bpf aot",
+  }],
+  description: [
+    "Runs an eBPF program and prints r0 (hex, then decimal). FILE is assembler text, hex or " +
+    'raw bytecode, a conformance .data case (its "-- mem" is the memory unless --mem/--mem-hex ' +
+    "is given), an ELF object from clang -O2 -target bpf -c (its maps are created; --program " +
+    "picks the program when it has several), or an artifact from `mxy bpf aot` (a .wasm module " +
+    "or a .js/.mjs ES module; it runs under the profile it was compiled for). r1 points to the " +
+    "memory given with --mem/--mem-hex (empty otherwise) and r2 holds its length; r10 points " +
+    "to the top of the stack.",
+    "By default the program is verified under the profile and run with the profile's limits " +
+    "(stack, instruction budget, call depth), the map helpers and the profile's fault policy: " +
+    "under cloud a run-time fault (out-of-bounds access, budget, helper error) abandons the run " +
+    "and the scheduler retries it with backoff; under embedded the run returns the fallback " +
+    "value (0 unless --fallback), and 5 faults within a minute disable the program. With " +
+    "--no-verify it runs directly with the bpf_conformance test helpers (0-5) and a 512-byte " +
+    "stack.",
+  ],
+  options: [
+    ...memoryOptions("The memory r1 points to"),
+    {
+      name: "engine",
+      type: "enum",
+      value: "NAME",
+      choices: ["interpreter", "jit", "jit-js", "wasm"],
+      choicesInDescription: true,
+      default: "interpreter",
+      description:
+        "The engine: interpreter; jit: WebAssembly for a program without helper calls, atomics " +
+        "or legacy packet loads, JavaScript otherwise; jit-js (JavaScript) or wasm " +
+        "(WebAssembly) to choose; the JITs are refused by the embedded profile",
+    },
+    {
+      name: "jit",
+      type: "boolean",
+      description: "The same as --engine jit (JavaScript with --no-verify)",
+    },
+    {
+      name: "profile",
+      type: "enum",
+      value: "NAME",
+      choices: PROFILE_NAMES,
+      defaultText: "cloud; an artifact's own",
+      description: "The verifier's profile, its limits and fault policy",
+    },
+    {
+      name: "program",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The program (section or function name) to run from an ELF object",
+    },
+    {
+      name: "packet",
+      type: "int",
+      min: 0,
+      max: 0x7fffffff,
+      defaultText: "a context of exactly the memory's size",
+      description: "Verify r1 as a packet of at most N bytes, its length checked at run time",
+    },
+    {
+      name: "runs",
+      type: "int",
+      min: 1,
+      default: 1,
+      description: "Run N times through the scheduler (faults retried or recovered)",
+    },
+    {
+      name: "stats",
+      type: "boolean",
+      description: "Print the program's fault statistics and the scheduler's counters",
+    },
+    {
+      name: "fallback",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description: "The r0 of a faulting run under a recovery policy (embedded)",
+    },
+    {
+      name: "no-verify",
+      type: "boolean",
+      description: "Skip the verifier; conformance helpers; 512-byte stack",
+    },
+    {
+      name: "budget",
+      type: "int",
+      min: 1,
+      defaultText: "1000000",
+      description: "The instruction budget of --no-verify runs",
+    },
+    {
+      name: "verbose",
+      short: "v",
+      type: "boolean",
+      description: "Also print the number of executed instructions",
+    },
+  ],
+  examples: [
+    "mxy bpf run prog.asm --mem-hex '01 02 03' --engine wasm",
+    "mxy bpf run prog.o --program xdp_pass --packet 1500 --runs 100 --stats",
+    "mxy bpf run prog.wasm --mem packet.bin",
+  ],
+  async run(inv) {
+    const [path] = inv.positionals;
+    const memory = await memoryOf(inv);
+    let mem = memory.bytes;
+    const memGiven = memory.given;
     const data = await readFile(path);
     const elf = isElf(data);
     const artifact = isWasm(data) || isJsArtifact(path, data);
-    if (!elf && flags.values.program !== undefined) {
-      throw new UsageError("--program applies to ELF objects");
+    if (!elf && inv.has("program")) throw inv.usage("--program applies to ELF objects");
+    if (inv.flag("jit") && inv.has("engine")) {
+      throw inv.usage("Give either --jit or --engine, not both");
     }
-    if (flags.values.jit === true && flags.values.engine !== undefined) {
-      throw new UsageError("Give either --jit or --engine, not both");
+    const engine = inv.flag("jit") ? "jit" : inv.string("engine") as
+      | "interpreter"
+      | "jit"
+      | "jit-js"
+      | "wasm";
+    if (artifact && (inv.flag("jit") || inv.has("engine"))) {
+      throw inv.usage("An artifact runs its own compiled code; drop --engine/--jit");
     }
-    const engine = flags.values.jit === true ? "jit" : stringFlag(flags, "engine", "interpreter");
-    if (engine !== "interpreter" && engine !== "jit" && engine !== "jit-js" && engine !== "wasm") {
-      throw new UsageError(`Unknown engine "${engine}"; engines: interpreter, jit, jit-js, wasm`);
-    }
-    if (artifact && (flags.values.jit === true || flags.values.engine !== undefined)) {
-      throw new UsageError("An artifact runs its own compiled code; drop --engine/--jit");
-    }
-    const runs = intFlag(flags, "runs", 1);
-    if (runs < 1) throw new UsageError("--runs must be at least 1");
+    const runs = inv.int("runs")!;
     let fallback: bigint | undefined;
-    if (flags.values.fallback !== undefined) {
+    const fallbackText = inv.string("fallback");
+    if (fallbackText !== undefined) {
       try {
-        fallback = BigInt.asUintN(64, BigInt(flags.values.fallback as string));
+        fallback = BigInt.asUintN(64, BigInt(fallbackText));
       } catch {
-        throw new UsageError(`--fallback is not an integer: "${flags.values.fallback}"`);
+        throw inv.usage(`--fallback takes an integer, got "${fallbackText}"`);
       }
     }
-    const stats = flags.values.stats === true;
+    const stats = inv.flag("stats");
     let bytes = data;
     if (elf || artifact) {
-      if (flags.values["no-verify"] === true) {
-        throw new UsageError(
+      if (inv.flag("no-verify")) {
+        throw inv.usage(
           `${
             elf ? "ELF objects are" : "An artifact is"
           } loaded through the verifier; drop --no-verify`,
@@ -176,15 +222,12 @@ export const command: Command = {
     let value: bigint;
     let executed: number;
     let counted = engine !== "interpreter";
-    if (flags.values["no-verify"] === true) {
-      if (flags.values.profile !== undefined) {
-        throw new UsageError("--profile and --no-verify do not go together");
+    if (inv.flag("no-verify")) {
+      if (inv.has("profile")) throw inv.usage("--profile and --no-verify do not go together");
+      if (stats || runs !== 1 || fallback !== undefined || inv.has("packet")) {
+        throw inv.usage("--stats, --runs, --fallback and --packet need a verified program");
       }
-      if (stats || runs !== 1 || fallback !== undefined || flags.values.packet !== undefined) {
-        throw new UsageError("--stats, --runs, --fallback and --packet need a verified program");
-      }
-      const budget = intFlag(flags, "budget", 1_000_000);
-      if (budget < 1) throw new UsageError("--budget must be at least 1");
+      const budget = inv.int("budget") ?? 1_000_000;
       const program = decodeProgram(bytes);
       const options = { budget, helpers: bpfConformanceHelpers() };
       const runner = engine === "jit" || engine === "jit-js"
@@ -195,46 +238,42 @@ export const command: Command = {
       value = runner.run(mem);
       executed = runner.executed;
     } else {
-      if (flags.values.budget !== undefined) {
-        throw new UsageError("--budget applies to --no-verify runs; profiles set their own");
+      if (inv.has("budget")) {
+        throw inv.usage("--budget applies to --no-verify runs; profiles set their own");
       }
       let source: BpfArtifactSource | undefined;
-      let profileName = stringFlag(flags, "profile", "cloud");
+      let profileName = inv.string("profile") ?? "cloud";
       if (artifact) {
         source = isWasm(data)
           ? data
           : await import(pathToFileURL(path).href) as BpfJsArtifactModule;
-        if (flags.values.profile === undefined) profileName = readBpfArtifactMeta(source).profile;
+        if (!inv.has("profile")) profileName = readBpfArtifactMeta(source).profile;
       }
-      let profile;
-      try {
-        profile = getBpfProfile(profileName);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      // --profile is checked by its declaration; an artifact names its own.
+      const profile = getBpfProfile(profileName);
       // A conformance case calls the suite's helpers 0-5, as `bpf verify` assumes for .data files.
       const helpers = path.endsWith(".data") ? bpfConformanceHelpers() : undefined;
       const vm = new BpfVm({ profile, helpers });
-      const input = flags.values.packet !== undefined
-        ? { kind: "packet" as const, size: intFlag(flags, "packet", 65535) }
+      const input = inv.has("packet")
+        ? { kind: "packet" as const, size: inv.int("packet")! }
         : { kind: "ctx" as const, size: mem.length };
-      if (artifact && flags.values.packet !== undefined) {
-        throw new UsageError("An artifact records its input; drop --packet");
+      if (artifact && inv.has("packet")) {
+        throw inv.usage("An artifact records its input; drop --packet");
       }
       let loaded: LoadedBpfProgram;
       if (source !== undefined) loaded = vm.loadArtifact(source, { fallback });
       else if (elf) {
         const obj = loadElf(vm, bytes, { file: path, engine, input, fallback });
         const names = [...obj.programs.keys()];
-        const want = flags.values.program as string | undefined;
+        const want = inv.string("program");
         if (want === undefined && names.length !== 1) {
-          throw new UsageError(
+          throw inv.usage(
             `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
           );
         }
         const chosen = obj.programs.get(want ?? names[0]);
         if (chosen === undefined) {
-          throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
+          throw inv.usage(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
         }
         loaded = chosen;
       } else loaded = vm.load(bytes, { engine, name: path, input, fallback });
@@ -276,7 +315,7 @@ export const command: Command = {
       counted = loaded.engine !== "interpreter";
     }
     writeSync("stdout", `0x${value.toString(16)} (${value})\n`);
-    if (flags.values.verbose === true) {
+    if (inv.flag("verbose")) {
       writeSync(
         "stderr",
         `${executed} instructions executed${counted ? " (counted per block)" : ""}\n`,
@@ -284,4 +323,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -4,92 +4,94 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { readMemory, readProgram } from "./_bpf_common.ts";
+import { defineCommand } from "../_command.ts";
+import { memoryOf, memoryOptions, profileOf, profileOption, readProgram } from "./_bpf_common.ts";
 import {
   assemble,
   BpfError,
   BpfVm,
-  getBpfProfile,
   loadElf,
   type VerifyInput,
   type VerifyReport,
 } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
-import { writeSync } from "../_io.ts";
-import { readFile } from "../_io.ts";
-
-const HELP = `Usage: mxy bpf verify FILE [--profile NAME] [--mem FILE | --mem-hex HEX | --packet N]
-
-Verifies an eBPF program before anything runs: the control-flow graph (jumps in range, not into
-an lddw, no unreachable code, loops only when the profile allows bounded ones), registers read
-only after they are written, R10 read-only, typed and in-bounds memory accesses (context, packet,
-stack, map values), no division by a constant zero, known helpers, and the profile's limits on
-instructions and stack. Exit status 0 when the program is accepted, 1 when it is rejected.
-
-FILE is assembler source, hex words, raw bytecode, a conformance .data case (its -- mem is the
-context), or an ELF object from clang -target bpf (every program in it is verified, with its
-maps).
-
-Options:
-  --profile NAME          cloud (default: 512 KiB stack, 65536 instructions, bounded loops) or
-                          embedded (8 KiB stack, 4096 instructions, no loops)
-  --mem FILE, --mem-hex HEX
-                          R1 points to a context of exactly this many bytes (as "bpf run" gives)
-  --packet N              R1 points to a packet of at most N bytes (default 65535), R2 holds its
-                          length; accesses past N are rejected, shorter packets are checked at run
-                          time
-  --conformance-helpers   allow the conformance suite's helpers 0-5 (instead of the map helpers
-                          1-3 only); implied for .data files
-  --json                  print the report as JSON
-  -h, --help              show this help`;
-
-const SPEC = {
-  profile: { type: "string" },
-  mem: { type: "string" },
-  "mem-hex": { type: "string" },
-  packet: { type: "string" },
-  "conformance-helpers": { type: "boolean" },
-  json: { type: "boolean" },
-} as const;
+import { readFile, writeSync } from "../_io.ts";
 
 /** The `bpf verify` command. */
-export const command: Command = {
-  name: "verify",
+export const command = defineCommand({
+  name: "bpf verify",
   summary: "Verify a program under a profile (cloud or embedded)",
-  help: HELP,
-  async run(argv: string[]): Promise<number> {
-    const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-    if (flags.positionals.length !== 1) {
-      throw new UsageError(`bpf verify takes one program file, got ${flags.positionals.length}`);
+  arguments: [{
+    name: "FILE",
+    description: "Assembler source, hex words, raw bytecode, a conformance .data case (its -- " +
+      "mem is the context), or an ELF object from clang -target bpf (every program in it is " +
+      "verified, with its maps)",
+  }],
+  description: [
+    "Verifies an eBPF program before anything runs: the control-flow graph (jumps in range, " +
+    "not into an lddw, no unreachable code, loops only when the profile allows bounded ones), " +
+    "registers read only after they are written, R10 read-only, typed and in-bounds memory " +
+    "accesses (context, packet, stack, map values), no division by a constant zero, known " +
+    "helpers, and the profile's limits on instructions and stack.",
+  ],
+  options: [
+    profileOption(
+      "The profile: cloud has a 512 KiB stack, 65536 instructions and bounded loops; embedded " +
+        "an 8 KiB stack, 4096 instructions and no loops",
+    ),
+    ...memoryOptions('R1 points to a context of exactly this many bytes (as "bpf run" gives)'),
+    {
+      name: "packet",
+      type: "int",
+      min: 0,
+      max: 0x7fffffff,
+      defaultText: "65535",
+      description: "R1 points to a packet of at most N bytes, R2 holds its length; accesses " +
+        "past N are rejected, shorter packets are checked at run time",
+    },
+    {
+      name: "conformance-helpers",
+      type: "boolean",
+      description: "Allow the conformance suite's helpers 0-5 (instead of the map helpers 1-3 " +
+        "only); implied for .data files",
+    },
+    {
+      name: "format",
+      type: "enum",
+      choices: ["text", "json"],
+      default: "text",
+      description: "Output format (json: one JSON object with the report or the rejection)",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      aliasOf: { option: "format", value: "json" },
+      description: "Same as --format json",
+    },
+  ],
+  sections: [{
+    title: "Exit status",
+    rows: [["0", "Accepted"], ["1", "Rejected, or a failure"], ["2", "Usage error"]],
+  }],
+  examples: [
+    "mxy bpf verify prog.o --profile embedded",
+    "mxy bpf verify filter.asm --packet 1500 --format json",
+  ],
+  run: async (inv) => {
+    const [path] = inv.positionals;
+    const profile = profileOf(inv);
+    const json = inv.string("format") === "json";
+    const mem = await memoryOf(inv);
+    if (mem.given && inv.has("packet")) {
+      throw inv.usage("Give either --mem/--mem-hex (a context) or --packet N, not both");
     }
-    const path = flags.positionals[0];
-    let profile;
-    try {
-      profile = getBpfProfile(stringFlag(flags, "profile", "cloud"));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const hasMem = flags.values.mem !== undefined || flags.values["mem-hex"] !== undefined;
-    if (hasMem && flags.values.packet !== undefined) {
-      throw new UsageError("Give either --mem/--mem-hex (a context) or --packet N, not both");
-    }
-    let input: VerifyInput;
-    if (hasMem) {
-      const mem = await readMemory(
-        flags.values.mem as string | undefined,
-        flags.values["mem-hex"] as string | undefined,
-      );
-      input = { kind: "ctx", size: mem.length };
-    } else {
-      const n = intFlag(flags, "packet", 65535);
-      if (n < 0 || n > 0x7fffffff) throw new UsageError(`--packet must be 0 to 2^31-1, got ${n}`);
-      input = { kind: "packet", size: n };
-    }
+    const input: VerifyInput = mem.given
+      ? { kind: "ctx", size: mem.bytes.length }
+      : { kind: "packet", size: inv.int("packet") ?? 65535 };
     const vm = new BpfVm({
       profile,
       // Conformance cases call the suite's helpers; so may any program when asked.
-      helpers: flags.values["conformance-helpers"] === true || path.endsWith(".data")
+      helpers: inv.flag("conformance-helpers") || path.endsWith(".data")
         ? bpfConformanceHelpers()
         : undefined,
     });
@@ -103,7 +105,7 @@ export const command: Command = {
         // A conformance case: its program, and its memory as the context.
         const c = parseBpfConformance(new TextDecoder().decode(data), { name: path });
         const bytes = c.raw ?? assemble(c.asm ?? "", { file: path });
-        const ctx: VerifyInput = hasMem || flags.values.packet !== undefined
+        const ctx: VerifyInput = mem.given || inv.has("packet")
           ? input
           : { kind: "ctx", size: c.mem.length };
         reports.push({ name: path, report: vm.load(bytes, { name: path, input: ctx }).report });
@@ -116,7 +118,7 @@ export const command: Command = {
         e instanceof BpfError &&
         (e.code === "verify" || e.code === "too-complex" || e.code === "decode")
       ) {
-        if (flags.values.json === true) {
+        if (json) {
           const rejection = { code: e.code, pc: e.pc, message: e.message };
           writeSync(
             "stdout",
@@ -131,7 +133,7 @@ export const command: Command = {
       }
       throw e;
     }
-    if (flags.values.json === true) {
+    if (json) {
       writeSync(
         "stdout",
         JSON.stringify({ profile: profile.name, accepted: true, programs: reports }) + "\n",
@@ -151,4 +153,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

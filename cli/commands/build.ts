@@ -3,70 +3,186 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation } from "../_command.ts";
 import {
   DatabaseBuilder,
+  DatabaseError,
   type DuplicatePolicy,
   FEED_FORMATS,
   type FeedFormat,
 } from "../../lib/db/mod.ts";
-import { env, isTerminal, now, writeSync } from "../_io.ts";
+import { env, isTerminal, now, readFile, realPath, warn, writeSync } from "../_io.ts";
 import { streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
 import { statFile } from "../_io.ts";
 
-const HELP = `Usage: mxy build INPUT... -o OUT.mxy [options]
-
-Builds a .mxy database from feeds. The file is a valid MaxMind DB: mmdblookup, python's
-maxminddb and the maxmind npm package read its IP networks.
-
-Inputs (several allowed; "-" is standard input; .gz files are read directly):
-  CSV         header row with an "entry" (or "key") column; other columns become fields
-  JSON        an array of {"entry": ..., "data": {...}} or an object keyed by entry
-  JSON Lines  one {"entry": ..., "data": {...}} (or {"entry": ..., field: ...}) per line
-  text        one entry per line, "#" comments
-Entries: IPv4 or IPv6 addresses and CIDR networks; else a glob when the entry has an unescaped
-"*", "?" or "[" (*, ?, [abc], [a-z], [!a-z], \ escapes; a malformed glob is an error); else an
-exact literal string. "ip:", "literal:" and "glob:" force a kind.
-
-Options:
-  -o, --output FILE        the database to write (replaced atomically)
-  --format FORMAT          csv, tsv, json, jsonl or text (default: from extension or content)
-  --normalize              clear host bits beyond a prefix (10.1.2.3/8 → 10.0.0.0/8)
-                           instead of rejecting the line
-  --on-duplicate POLICY    error, first, last (default) or merge (maps merged key by key)
-  --ip-version N           4, 6 or auto (default: 4 when every entry is IPv4)
-  --record-size N          24, 28, 32 or auto (default: smallest that fits)
-  --no-ipv4-aliases        in an IPv6 tree, do not make ::ffff:0:0/96, 2001::/32 (Teredo) and
-                           2002::/16 (6to4) lead to the IPv4 networks, as MaxMind's writers do
-  --database-type TEXT     database_type in the metadata (default "mxy")
-  --description TEXT       English description in the metadata
-  --case-insensitive       literals and globs match regardless of case (ASCII and Unicode
-                           simple case folding); stored in the metadata
-  --parent-domains         record in the metadata that a literal domain also matches its
-                           subdomains ("evil.com" matches "a.b.evil.com" in mxy match)
-  -q, --quiet              no summary on standard error
-  -h, --help               this help
-
-SOURCE_DATE_EPOCH sets build_epoch: the same inputs then give a byte-identical file.
-
-Examples:
-  mxy build testdata/ioc_sample.csv -o iocs.mxy
-  zcat feed.jsonl.gz | mxy build - --format jsonl -o feed.mxy --on-duplicate merge`;
-
-const SPEC = {
-  output: { type: "string", short: "o" },
-  format: { type: "string" },
-  normalize: { type: "boolean" },
-  "on-duplicate": { type: "string" },
-  "ip-version": { type: "string" },
-  "record-size": { type: "string" },
-  "no-ipv4-aliases": { type: "boolean" },
-  "database-type": { type: "string" },
-  description: { type: "string" },
-  "case-insensitive": { type: "boolean" },
-  "parent-domains": { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "build",
+  summary: "Build a .mxy database (a valid MaxMind DB) from CSV, JSON, JSONL or text feeds",
+  arguments: [{ name: "INPUT", variadic: true, description: 'A feed file; "-" is standard input' }],
+  description: [
+    "Builds a .mxy database from feeds. The file is a valid MaxMind DB: mmdblookup, python's " +
+    "maxminddb and the maxmind npm package read its IP networks.",
+  ],
+  options: [
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      required: true,
+      description: "The database to write (replaced atomically; never one of the inputs)",
+    },
+    {
+      name: "input-format",
+      type: "enum",
+      value: "FORMAT",
+      choices: FEED_FORMATS,
+      defaultText: "from the extension, else the content",
+      description: "The inputs' format",
+    },
+    {
+      name: "format",
+      type: "string",
+      aliasOf: { option: "input-format" },
+      hidden: true,
+      description: "The older name of --input-format",
+    },
+    {
+      name: "types",
+      type: "string",
+      value: "FILE",
+      description: 'MaxMind DB types by data path, as JSON: {"location.latitude": "double", ' +
+        '"**.geoname_id": "uint32"}; see "Types" below',
+    },
+    {
+      name: "skip-invalid",
+      type: "boolean",
+      description: "Skip invalid lines (each reported as FILE:LINE: REASON) instead of " +
+        "stopping at the first",
+    },
+    {
+      name: "max-errors",
+      type: "int",
+      min: 0,
+      default: 20,
+      description: "With --skip-invalid: skipped lines reported one by one; the rest are " +
+        "only counted",
+    },
+    {
+      name: "normalize",
+      type: "boolean",
+      description: "Clear host bits beyond a prefix (10.1.2.3/8 becomes 10.0.0.0/8) instead of " +
+        "rejecting the line",
+    },
+    {
+      name: "on-duplicate",
+      type: "enum",
+      choices: ["error", "first", "last", "merge"],
+      default: "last",
+      value: "POLICY",
+      description: "What a second entry for the same network or string does (merge: maps " +
+        "merged key by key)",
+    },
+    {
+      name: "ip-version",
+      type: "enum",
+      choices: ["4", "6", "auto"],
+      default: "auto",
+      value: "N",
+      description: "The search tree's IP version (auto: 4 when every entry is IPv4)",
+    },
+    {
+      name: "record-size",
+      type: "enum",
+      choices: ["24", "28", "32", "auto"],
+      default: "auto",
+      value: "BITS",
+      description: "Search tree record size (auto: the smallest that fits)",
+    },
+    {
+      name: "no-ipv4-aliases",
+      type: "boolean",
+      description: "In an IPv6 tree, do not make ::ffff:0:0/96, 2001::/32 (Teredo) and " +
+        "2002::/16 (6to4) lead to the IPv4 networks, as MaxMind's writers do",
+    },
+    {
+      name: "database-type",
+      type: "string",
+      value: "TYPE",
+      default: "mxy",
+      complete: "none",
+      description: "The metadata's database_type",
+    },
+    {
+      name: "description",
+      type: "string",
+      value: "TEXT",
+      complete: "none",
+      description: "English description in the metadata",
+    },
+    {
+      name: "case-insensitive",
+      type: "boolean",
+      description: "Literals and globs match regardless of case (ASCII and Unicode simple " +
+        "case folding); stored in the metadata",
+    },
+    {
+      name: "parent-domains",
+      type: "boolean",
+      description: "Record in the metadata that a literal domain also matches its subdomains " +
+        '("evil.com" matches "a.b.evil.com" in mxy match)',
+    },
+    { name: "quiet", short: "q", type: "boolean", description: "No summary on standard error" },
+  ],
+  sections: [
+    {
+      title: "Inputs",
+      rows: [
+        ["CSV", 'A header row with an "entry" (or "key") column; other columns become fields'],
+        [
+          "JSON",
+          'An array of {"entry": ..., "data": {...}}, an object keyed by entry, or ' +
+          "MaxMind's source form [{NETWORK: {...}}, ...]",
+        ],
+        [
+          "JSON Lines",
+          'One {"entry": ..., "data": {...}} (or {"entry": ..., field: ...}) per line',
+        ],
+        ["text", 'One entry per line, "#" comments'],
+      ],
+      text: [
+        'Several inputs may be given; "-" is standard input; .gz files are read directly. ' +
+        "Entries: IPv4 or IPv6 addresses and CIDR networks; else a glob when the entry has an " +
+        'unescaped "*", "?" or "[" (*, ?, [abc], [a-z], [!a-z], \\ escapes; a malformed glob is an ' +
+        'error); else an exact literal string. "ip:", "literal:" and "glob:" force a kind.',
+      ],
+    },
+    {
+      title: "Types",
+      text: [
+        "Numbers get the smallest type that holds them (uint16, uint32 ..., int32 when " +
+        "negative), numbers written with a fraction (35.0) are doubles. A CSV header " +
+        '"name:type" forces a column\'s type; in JSON, {"$type": "float", "value": 1.5} forces ' +
+        "one value's (mxy export writes these), and a record's \"$types\" member or --types FILE " +
+        'gives types by data path ("*" is any one key, "**" any keys; arrays are transparent).',
+      ],
+    },
+    {
+      title: "Environment",
+      rows: [[
+        "SOURCE_DATE_EPOCH",
+        "Sets build_epoch: the same inputs then give a byte-identical file",
+      ]],
+    },
+  ],
+  examples: [
+    "mxy build testdata/ioc_sample.csv -o iocs.mxy",
+    "zcat feed.jsonl.gz | mxy build - --input-format jsonl -o feed.mxy --on-duplicate merge",
+    "mxy export GeoIP2-City.mmdb -o city.jsonl && mxy build city.jsonl -o city.mxy",
+    "mxy build --skip-invalid --max-errors 5 big-feed.csv -o feed.mxy",
+  ],
+  run: build,
+};
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
@@ -117,58 +233,50 @@ class Progress {
   }
 }
 
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const inputs = flags.positionals;
-  const output = stringFlag(flags, "output", "");
-  if (inputs.length === 0) throw new UsageError("mxy build needs at least one input file");
-  if (output === "") throw new UsageError("mxy build needs -o OUT.mxy");
-  const format = stringFlag(flags, "format", "") || undefined;
-  if (format !== undefined && !FEED_FORMATS.includes(format as FeedFormat)) {
-    throw new UsageError(`--format must be one of ${FEED_FORMATS.join(", ")}, got "${format}"`);
-  }
-  const onDuplicate = stringFlag(flags, "on-duplicate", "last");
-  if (!["error", "first", "last", "merge"].includes(onDuplicate)) {
-    throw new UsageError(
-      `--on-duplicate must be error, first, last or merge, got "${onDuplicate}"`,
-    );
-  }
-  const ipv = stringFlag(flags, "ip-version", "auto");
-  if (!["4", "6", "auto"].includes(ipv)) {
-    throw new UsageError(`--ip-version must be 4, 6 or auto, got "${ipv}"`);
-  }
-  const rs = stringFlag(flags, "record-size", "auto");
-  if (rs !== "auto" && ![24, 28, 32].includes(intFlag(flags, "record-size", 0))) {
-    throw new UsageError(`--record-size must be 24, 28, 32 or auto, got "${rs}"`);
-  }
+async function build(inv: Invocation): Promise<number> {
+  const inputs = inv.positionals;
+  const output = inv.string("output")!;
+  await refuseOverwrite(inv, inputs, output);
+  const format = inv.string("input-format") as FeedFormat | undefined;
+  const onDuplicate = inv.string("on-duplicate") as DuplicatePolicy;
+  const ipv = inv.string("ip-version")!;
+  const rs = inv.string("record-size")!;
   let buildEpoch: number | bigint = Math.floor(Date.now() / 1000);
   const sde = env("SOURCE_DATE_EPOCH");
   if (sde !== undefined && sde !== "") {
     if (!/^\d+$/.test(sde) || BigInt(sde) < 1n) {
-      throw new UsageError(
+      throw inv.usage(
         `SOURCE_DATE_EPOCH must be a whole number of seconds from 1 on, got "${sde}"`,
       );
     }
     buildEpoch = BigInt(sde);
   }
-  const quiet = flags.values.quiet === true;
+  const types = await readTypes(inv);
+  const skipInvalid = inv.flag("skip-invalid");
+  const maxErrors = inv.int("max-errors")!;
+  const quiet = inv.flag("quiet");
   const started = now();
   const builder = new DatabaseBuilder({
     ipVersion: ipv === "auto" ? "auto" : (Number(ipv) as 4 | 6),
     recordSize: rs === "auto" ? "auto" : (Number(rs) as 24 | 28 | 32),
-    ipv4Aliases: flags.values["no-ipv4-aliases"] !== true,
-    databaseType: stringFlag(flags, "database-type", "mxy"),
-    description: flags.values.description === undefined
-      ? undefined
-      : stringFlag(flags, "description", ""),
-    onDuplicate: onDuplicate as DuplicatePolicy,
-    normalize: flags.values.normalize === true,
+    ipv4Aliases: !inv.flag("no-ipv4-aliases"),
+    databaseType: inv.string("database-type"),
+    description: inv.string("description"),
+    onDuplicate,
+    normalize: inv.flag("normalize"),
     buildEpoch,
-    matchMode: flags.values["case-insensitive"] === true ? "case-insensitive" : "case-sensitive",
-    parentDomains: flags.values["parent-domains"] === true,
+    matchMode: inv.flag("case-insensitive") ? "case-insensitive" : "case-sensitive",
+    parentDomains: inv.flag("parent-domains"),
   });
   const progress = new Progress(!quiet && isTerminal("stderr"));
   let entries = 0;
+  let skipped = 0;
+  const onInvalid = (err: DatabaseError) => {
+    if (skipped++ < maxErrors) {
+      progress.clear();
+      writeSync("stderr", `${err.message}\n`);
+    }
+  };
   try {
     for (let f = 0; f < inputs.length; f++) {
       const path = inputs[f];
@@ -178,13 +286,24 @@ async function run(argv: string[]): Promise<number> {
       let bytesRead = 0;
       // In batches: no promise per record.
       const batches = streamFeedBatches(path, {
-        format: format as FeedFormat | undefined,
+        format,
+        types,
+        onInvalid: skipInvalid ? onInvalid : undefined,
         onBytes: (n) => (bytesRead = n),
       });
       for await (const batch of batches) {
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i];
-          builder.add(r.entry, r.data, r);
+          if (!skipInvalid) builder.add(r.entry, r.data, r);
+          else {
+            try {
+              builder.add(r.entry, r.data, r);
+            } catch (err) {
+              if (!(err instanceof DatabaseError)) throw err;
+              onInvalid(err);
+              continue;
+            }
+          }
           if ((++entries & 0x3fff) === 0) {
             const part = size > 0 ? Math.min(1, bytesRead / size) : 0;
             progress.update((f + part) / inputs.length, entries);
@@ -203,11 +322,19 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     progress.clear();
   }
+  if (skipped > 0) {
+    const unlisted = skipped - Math.min(skipped, maxErrors);
+    warn(
+      `skipped ${plural(skipped, "invalid line")}` +
+        (unlisted > 0 ? ` (${unlisted} not listed: --max-errors ${maxErrors})` : ""),
+    );
+  }
+  const s = builder.stats;
+  const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
+  if (total === 0) warn(`no entries in the input; ${output} is an empty database`);
   if (!quiet) {
-    const s = builder.stats;
     const kinds = Object.entries(s.counts).filter(([, n]) => n > 0)
       .map(([k, n]) => `${k} ${n.toLocaleString("en-US")}`).join(", ");
-    const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
     const dup = s.duplicates === 0
       ? "no duplicates"
       : `${plural(s.duplicates, "duplicate")} (${onDuplicate})`;
@@ -225,10 +352,38 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Refuses an output that is one of the inputs: the build would destroy its own source. */
+async function refuseOverwrite(inv: Invocation, inputs: string[], output: string): Promise<void> {
+  if (output === "-") throw inv.usage("-o takes a file; a database cannot go to standard output");
+  const target = await realPath(output);
+  if (target === null) return;
+  for (const input of inputs) {
+    if (input !== "-" && (await realPath(input)) === target) {
+      throw inv.usage(`-o ${output} is also an input; refusing to overwrite it`);
+    }
+  }
+}
+
+/** Reads --types FILE. */
+async function readTypes(inv: Invocation): Promise<Record<string, string> | undefined> {
+  const path = inv.string("types");
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readFile(path));
+  } catch (err) {
+    throw new Error(`Cannot read --types "${path}": ${(err as Error).message}`);
+  }
+  try {
+    const types = JSON.parse(text);
+    if (typeof types !== "object" || types === null || Array.isArray(types)) {
+      throw new SyntaxError("not an object of data paths and type names");
+    }
+    return types;
+  } catch (err) {
+    throw new Error(`Cannot read --types "${path}": ${(err as Error).message}`);
+  }
+}
+
 /** The `build` command. */
-export const command: Command = {
-  name: "build",
-  summary: "Build a .mxy database (a valid MaxMind DB) from CSV, JSON, JSONL or text feeds",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

@@ -4,21 +4,22 @@
  *
  * @module
  */
-import { type Command, dispatch } from "../_command.ts";
-
-const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
-  ping: async () => (await import("./ether_ping.ts")).command,
-  alloc: async () => (await import("./ether_alloc.ts")).command,
-  write: async () => (await import("./ether_write.ts")).command,
-  read: async () => (await import("./ether_read.ts")).command,
-  free: async () => (await import("./ether_free.ts")).command,
-  query: async () => (await import("./ether_query.ts")).command,
-};
+import { defineGroup } from "../_command.ts";
 
 /** The `ether` command group. */
-export const command: Command = {
+export const command = defineGroup({
   name: "ether",
   summary: "Talk to an Ether server: ping, alloc, write, read, free, query",
-  help: "Usage: mxy ether <ping|alloc|write|read|free|query> [options]",
-  run: (argv) => dispatch("ether", SUBCOMMANDS, argv),
-};
+  description: [
+    "A client of the Ether protocol (see docs/PROTOCOL.md) for scripts: each command opens a " +
+    "connection, sends its requests and closes it.",
+  ],
+  commands: {
+    ping: async () => (await import("./ether_ping.ts")).command,
+    alloc: async () => (await import("./ether_alloc.ts")).command,
+    write: async () => (await import("./ether_write.ts")).command,
+    read: async () => (await import("./ether_read.ts")).command,
+    free: async () => (await import("./ether_free.ts")).command,
+    query: async () => (await import("./ether_query.ts")).command,
+  },
+});

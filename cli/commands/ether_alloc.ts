@@ -4,73 +4,72 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
+import { defineCommand } from "../_command.ts";
 import {
   connectFromFlags,
-  CONNECTION_FLAGS,
-  CONNECTION_HELP,
-  DATA_FLAGS,
-  DATA_HELP,
+  CONNECTION_OPTIONS,
+  DATA_OPTIONS,
   dataFromFlags,
   formatHandle,
   toHex,
 } from "./_ether_common.ts";
 import { write } from "../_io.ts";
 
-const HELP = `Usage: mxy ether alloc SIZE [options]
-
-Allocates SIZE bytes on the server (ALLOC) and prints the handle. An mxy server frees a
-connection's blocks when the connection closes, so the steps below run on the same connection.
-
-Options:
-${DATA_HELP}
-  --read           Read the block back (READ) and print it in hex
-  --raw            With --read, write the bytes to standard output as they are
-  --free           Free the block (FREE) before leaving
-  --hold MS        Keep the connection (and the block) open MS milliseconds before leaving
-${CONNECTION_HELP}
-  -h, --help       Show this help`;
-
 /** The `ether alloc` command. */
-export const command: Command = {
-  name: "alloc",
+export const command = defineCommand({
+  name: "ether alloc",
   summary: "Allocate a remote block (then optionally write, read, free it)",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, {
-      spec: {
-        ...CONNECTION_FLAGS,
-        ...DATA_FLAGS,
-        read: { type: "boolean" },
-        raw: { type: "boolean" },
-        free: { type: "boolean" },
-        hold: { type: "string" },
-      },
-      help: HELP,
-    });
-    const [sizeText, ...extra] = flags.positionals;
-    if (sizeText === undefined) throw new UsageError("Missing SIZE argument");
-    if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-    if (!/^\d+$/.test(sizeText)) {
-      throw new UsageError(`SIZE must be a whole number, got "${sizeText}"`);
-    }
+  arguments: [{ name: "SIZE", complete: "none", description: "Bytes to allocate" }],
+  description: [
+    "Allocates SIZE bytes on the server (ALLOC) and prints the handle. An mxy server frees a " +
+    "connection's blocks when the connection closes, so the steps below run on the same " +
+    "connection.",
+  ],
+  options: [
+    ...DATA_OPTIONS,
+    {
+      name: "read",
+      type: "boolean",
+      description: "Read the block back (READ) and print it in hex",
+    },
+    {
+      name: "raw",
+      type: "boolean",
+      description: "With --read, write the bytes to standard output as they are",
+    },
+    { name: "free", type: "boolean", description: "Free the block (FREE) before leaving" },
+    {
+      name: "hold",
+      type: "int",
+      value: "MS",
+      min: 0,
+      default: 0,
+      complete: "none",
+      description: "Keep the connection (and the block) open this long before leaving",
+    },
+    ...CONNECTION_OPTIONS,
+  ],
+  examples: ['mxy ether alloc 64 --data "hello" --read --free'],
+  async run(inv) {
+    const [sizeText] = inv.positionals;
+    if (!/^\d+$/.test(sizeText)) throw inv.usage(`SIZE must be a whole number, got "${sizeText}"`);
     const size = Number(sizeText);
-    const hold = intFlag(flags, "hold", 0);
-    const data = await dataFromFlags(flags);
-    const conn = await connectFromFlags(flags);
+    const hold = inv.int("hold")!;
+    const data = await dataFromFlags(inv);
+    const conn = await connectFromFlags(inv);
     try {
       const buf = await conn.alloc(size);
-      await write(flags.values.raw ? "stderr" : "stdout", `${formatHandle(buf.handle)}\n`);
+      await write(inv.flag("raw") ? "stderr" : "stdout", `${formatHandle(buf.handle)}\n`);
       if (data) await buf.write(data);
-      if (flags.values.read) {
+      if (inv.flag("read")) {
         const bytes = await buf.read();
-        await write("stdout", flags.values.raw ? bytes : `${toHex(bytes)}\n`);
+        await write("stdout", inv.flag("raw") ? bytes : `${toHex(bytes)}\n`);
       }
       if (hold > 0) await new Promise((r) => setTimeout(r, hold));
-      if (flags.values.free) await buf.free();
+      if (inv.flag("free")) await buf.free();
     } finally {
       conn.close();
     }
     return 0;
   },
-};
+});

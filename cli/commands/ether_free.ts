@@ -3,34 +3,24 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
-import {
-  connectFromFlags,
-  CONNECTION_FLAGS,
-  CONNECTION_HELP,
-  parseHandle,
-} from "./_ether_common.ts";
+import { defineCommand } from "../_command.ts";
+import { connectFromFlags, CONNECTION_OPTIONS, parseHandle } from "./_ether_common.ts";
 import { EtherCommand } from "../../lib/ether/mod.ts";
 
-const HELP = `Usage: mxy ether free HANDLE [options]
-
-Frees block HANDLE (FREE). See "mxy ether write --help" about block ownership.
-
-Options:
-${CONNECTION_HELP}
-  -h, --help       Show this help`;
-
 /** The `ether free` command. */
-export const command: Command = {
-  name: "free",
+export const command = defineCommand({
+  name: "ether free",
   summary: "Free a remote block",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, { spec: CONNECTION_FLAGS, help: HELP });
-    const [h, ...extra] = flags.positionals;
-    if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-    const handle = parseHandle(h);
-    const conn = await connectFromFlags(flags);
+  arguments: [{
+    name: "HANDLE",
+    complete: "none",
+    description: "A block handle: 0x-prefixed hex or decimal",
+  }],
+  description: ['Frees block HANDLE (FREE). See "mxy ether write --help" about block ownership.'],
+  options: CONNECTION_OPTIONS,
+  async run(inv) {
+    const handle = parseHandle(inv.positionals[0]);
+    const conn = await connectFromFlags(inv);
     try {
       await conn.request(EtherCommand.FREE, { handle });
     } finally {
@@ -38,4 +28,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -3,37 +3,37 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, UsageError } from "../_command.ts";
-import { connectFromFlags, CONNECTION_FLAGS, CONNECTION_HELP } from "./_ether_common.ts";
+import { defineCommand } from "../_command.ts";
+import { connectFromFlags, CONNECTION_OPTIONS } from "./_ether_common.ts";
 import { writeSync } from "../_io.ts";
 
-const HELP = `Usage: mxy ether ping [options]
-
-Sends PING and prints the round-trip time of each PONG and the server's capabilities.
-
-Options:
-  -c, --count N    Number of pings (default 1)
-${CONNECTION_HELP}
-  -h, --help       Show this help
-
-Exit status: 0 when every PING was answered, 1 otherwise.`;
-
 /** The `ether ping` command. */
-export const command: Command = {
-  name: "ping",
+export const command = defineCommand({
+  name: "ether ping",
   summary: "PING a server and print round-trip times and capabilities",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, {
-      spec: { ...CONNECTION_FLAGS, count: { type: "string", short: "c" } },
-      help: HELP,
-    });
-    if (flags.positionals.length > 0) {
-      throw new UsageError(`Unexpected argument "${flags.positionals[0]}"`);
-    }
-    const count = intFlag(flags, "count", 1);
-    if (count < 1) throw new UsageError(`--count must be at least 1, got ${count}`);
-    const conn = await connectFromFlags(flags);
+  description: [
+    "Sends PING and prints the round-trip time of each PONG and the server's " +
+    "capabilities.",
+  ],
+  options: [
+    {
+      name: "count",
+      short: "c",
+      type: "int",
+      min: 1,
+      default: 1,
+      complete: "none",
+      description: "Number of pings",
+    },
+    ...CONNECTION_OPTIONS,
+  ],
+  sections: [{
+    title: "Exit status",
+    rows: [["0", "Every PING was answered"], ["1", "One was not"], ["2", "Usage error"]],
+  }],
+  async run(inv) {
+    const count = inv.int("count")!;
+    const conn = await connectFromFlags(inv);
     try {
       const caps = conn.capabilities;
       writeSync(
@@ -53,4 +53,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -3,42 +3,37 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
+import { defineCommand } from "../_command.ts";
 import {
   connectFromFlags,
-  CONNECTION_FLAGS,
-  CONNECTION_HELP,
-  DATA_FLAGS,
-  DATA_HELP,
+  CONNECTION_OPTIONS,
+  DATA_OPTIONS,
   dataFromFlags,
   parseHandle,
 } from "./_ether_common.ts";
 import { EtherCommand } from "../../lib/ether/mod.ts";
 
-const HELP = `Usage: mxy ether write HANDLE (--data TEXT | --hex HEX | --file PATH) [options]
-
-Writes bytes at the start of the block HANDLE (WRITE). Blocks belong to the connection that
-allocated them: on an mxy server use "mxy ether alloc SIZE --data …" to allocate and write in one
-session; this command is for servers whose handles outlive a connection (the reference server).
-
-Options:
-${DATA_HELP}
-${CONNECTION_HELP}
-  -h, --help       Show this help`;
-
 /** The `ether write` command. */
-export const command: Command = {
-  name: "write",
+export const command = defineCommand({
+  name: "ether write",
   summary: "Write bytes into a remote block",
-  help: HELP,
-  async run(argv) {
-    const flags = parseFlags(argv, { spec: { ...CONNECTION_FLAGS, ...DATA_FLAGS }, help: HELP });
-    const [h, ...extra] = flags.positionals;
-    if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-    const handle = parseHandle(h);
-    const data = await dataFromFlags(flags);
-    if (!data) throw new UsageError("Give the bytes to write with --data, --hex or --file");
-    const conn = await connectFromFlags(flags);
+  arguments: [{
+    name: "HANDLE",
+    complete: "none",
+    description: "A block handle: 0x-prefixed hex or decimal",
+  }],
+  description: [
+    "Writes the bytes given by --data, --hex or --file at the start of the block HANDLE " +
+    "(WRITE). Blocks belong to the connection that allocated them: on an mxy server use " +
+    '"mxy ether alloc SIZE --data ..." to allocate and write in one session; this command is ' +
+    "for servers whose handles outlive a connection (the reference server).",
+  ],
+  options: [...DATA_OPTIONS, ...CONNECTION_OPTIONS],
+  async run(inv) {
+    const handle = parseHandle(inv.positionals[0]);
+    const data = await dataFromFlags(inv);
+    if (!data) throw inv.usage("Give the bytes to write with --data, --hex or --file");
+    const conn = await connectFromFlags(inv);
     try {
       await conn.request(EtherCommand.WRITE, { handle, payload: data });
     } finally {
@@ -46,4 +41,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -3,31 +3,51 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
-import { exportJsonLines } from "../../lib/db/mod.ts";
+import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
+import { countNetworks, exportJsonLines } from "../../lib/db/mod.ts";
 import { openDatabase, writeFileAtomic } from "../../lib/runtime/mod.ts";
 import { BufferedOut, type CliIo, PROCESS_IO } from "./_db_io.ts";
 
-const HELP = `Usage: mxy export DB [options]
-
-Writes every network of a database (a .mxy file or any MaxMind DB) with its data, one JSON
-object per line: {"entry":"1.2.3.0/24","data":{...}}. "mxy build" reads this back into an
-equivalent database. Networks inside ::/96 of an IPv6 tree are written as IPv4; the aliases
-MaxMind writers add (::ffff:0:0/96, 2002::/16) are skipped unless --include-aliases is given.
-
-Options:
-  -o, --output FILE     write to FILE (replaced atomically) instead of standard output
-  --include-aliases     also list the networks reached through aliases of the IPv4 subtree
-  -h, --help            this help
-
-Examples:
-  mxy export iocs.mxy > iocs.jsonl
-  mxy export GeoLite2-Country.mmdb -o country.jsonl && mxy build country.jsonl -o country.mxy`;
-
-const SPEC = {
-  output: { type: "string", short: "o" },
-  "include-aliases": { type: "boolean" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "export",
+  summary: "Write every network and its data as JSON Lines",
+  arguments: [{ name: "DB", description: "A .mxy file or any MaxMind DB" }],
+  description: [
+    "Writes every network of a database with its data, one JSON object per line: " +
+    '{"entry":"1.2.3.0/24","data":{...}}, then the literal and glob entries of a .mxy file. ' +
+    '"mxy build" reads this back into a database with the same data and the same types: where ' +
+    'plain JSON would lose a type, the value is written as {"$type":"float","value":1.5} (a ' +
+    "float, bytes, a uint32 below 65536 ...) and an integral double as 35.0.",
+    "Networks inside ::/96 of an IPv6 tree are written as IPv4; the aliases MaxMind writers add " +
+    "(::ffff:0:0/96, 2002::/16) are skipped unless --include-aliases is given.",
+  ],
+  options: [
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      description: 'Write to FILE (replaced atomically); "-" is standard output',
+      defaultText: "standard output",
+    },
+    {
+      name: "include-aliases",
+      type: "boolean",
+      description: "Also list the networks reached through aliases of the IPv4 subtree",
+    },
+    {
+      name: "plain",
+      type: "boolean",
+      description: "Plain JSON without type annotations (bytes as arrays of numbers, NaN as " +
+        "null; a rebuild may then pick other types)",
+    },
+  ],
+  examples: [
+    "mxy export iocs.mxy > iocs.jsonl",
+    "mxy export GeoLite2-Country.mmdb -o country.jsonl && mxy build country.jsonl -o country.mxy",
+  ],
+  run: (inv) => exportCommand(inv, PROCESS_IO),
+};
 
 /**
  * Runs `mxy export` with the given streams.
@@ -36,18 +56,22 @@ const SPEC = {
  * @param io The streams.
  * @returns The exit code.
  */
-export async function runExport(argv: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const [path, ...more] = flags.positionals;
-  if (path === undefined) throw new UsageError("mxy export needs a database file");
-  if (more.length > 0) {
-    throw new UsageError(`mxy export takes one database, got ${more.length + 1}`);
-  }
-  const output = stringFlag(flags, "output", "");
+export function runExport(argv: string[], io: CliIo): Promise<number> {
+  return exportCommand(parseCommand(SPEC, argv), io);
+}
+
+async function exportCommand(inv: Invocation, io: CliIo): Promise<number> {
+  const [path] = inv.positionals;
+  const output = inv.string("output") ?? "-";
   const db = await openDatabase(path);
   try {
-    const lines = exportJsonLines(db, { includeAliases: flags.values["include-aliases"] === true });
-    if (output === "") {
+    // A corrupt tree fails here, before anything is written.
+    countNetworks(db);
+    const lines = exportJsonLines(db, {
+      includeAliases: inv.flag("include-aliases"),
+      types: !inv.flag("plain"),
+    });
+    if (output === "-") {
       const out = new BufferedOut(io);
       for (const line of lines) out.line(line);
       out.flush();
@@ -63,9 +87,4 @@ export async function runExport(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The `mxy export` command. */
-export const command: Command = {
-  name: "export",
-  summary: "write every network and its data as JSON Lines",
-  help: HELP,
-  run: (argv) => runExport(argv, PROCESS_IO),
-};
+export const command = defineCommand(SPEC);

@@ -3,27 +3,43 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import { countNetworks, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
 import { openDatabase } from "../../lib/runtime/mod.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
-const HELP = `Usage: mxy inspect DB [options]
-
-Shows what a database (a .mxy file or any MaxMind DB) holds: its metadata, entry counts, record
-size, node count, and where the search tree, data section, extension sections and metadata lie
-in the file. Networks are counted by walking the whole search tree.
-
-Options:
-  --json        print one JSON object instead of text
-  --no-walk     skip the tree walk (network counts are then left out)
-  -h, --help    this help
-
-Examples:
-  mxy inspect iocs.mxy
-  mxy inspect GeoLite2-City.mmdb --json`;
-
-const SPEC = { json: { type: "boolean" }, "no-walk": { type: "boolean" } } as const;
+const SPEC: CommandSpec = {
+  name: "inspect",
+  summary: "Show a database's metadata, counts, sizes and sections",
+  arguments: [{ name: "DB", description: "A .mxy file or any MaxMind DB" }],
+  description: [
+    "Shows what a database holds: its metadata, entry counts, record size, node count, and " +
+    "where the search tree, data section, extension sections and metadata lie in the file. " +
+    "Networks are counted by walking the whole search tree.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["text", "json"],
+      default: "text",
+      description: "Output format",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      aliasOf: { option: "format", value: "json" },
+      description: "Same as --format json",
+    },
+    {
+      name: "no-walk",
+      type: "boolean",
+      description: "Skip the tree walk (network counts are then left out)",
+    },
+  ],
+  examples: ["mxy inspect iocs.mxy", "mxy inspect GeoLite2-City.mmdb --format json"],
+  run: (inv) => inspectCommand(inv, PROCESS_IO),
+};
 
 function size(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -146,17 +162,20 @@ function text(i: Inspection): string {
  * @param io The streams.
  * @returns The exit code.
  */
-export async function runInspect(argv: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const [path, ...more] = flags.positionals;
-  if (path === undefined) throw new UsageError("mxy inspect needs a database file");
-  if (more.length > 0) {
-    throw new UsageError(`mxy inspect takes one database, got ${more.length + 1}`);
-  }
+export function runInspect(argv: string[], io: CliIo): Promise<number> {
+  return inspectCommand(parseCommand(SPEC, argv), io);
+}
+
+async function inspectCommand(inv: Invocation, io: CliIo): Promise<number> {
+  const [path] = inv.positionals;
   const db = await openDatabase(path);
   try {
-    const info = inspect(db, path, flags.values["no-walk"] !== true);
-    io.stdout(flags.values.json ? valueToJson(info as unknown as MmdbValue, 2) + "\n" : text(info));
+    const info = inspect(db, path, !inv.flag("no-walk"));
+    io.stdout(
+      inv.string("format") === "json"
+        ? valueToJson(info as unknown as MmdbValue, 2) + "\n"
+        : text(info),
+    );
     return 0;
   } finally {
     db.close();
@@ -164,9 +183,4 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The `mxy inspect` command. */
-export const command: Command = {
-  name: "inspect",
-  summary: "show a database's metadata, counts, sizes and sections",
-  help: HELP,
-  run: (argv) => runInspect(argv, PROCESS_IO),
-};
+export const command = defineCommand(SPEC);

@@ -4,7 +4,7 @@
  * @module
  */
 import process from "node:process";
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation, UsageError } from "../_command.ts";
 import { Database, FormatError } from "../../lib/db/mod.ts";
 import {
   ALL_SPAN_KINDS,
@@ -26,70 +26,277 @@ import { csvHeader, type FieldSelection, zeekFields } from "./_match_fields.ts";
 import type { WorkerInit, WorkerJob } from "./_match_worker.ts";
 import { followFile } from "./_match_follow.ts";
 
-const HELP = `Usage: mxy match DB FILE... [options]
-
-Scans text (logs) for indicators and looks each one up in the database DB: IPv4 and IPv6
-addresses (in the networks of the search tree), domain names (checked against the Public Suffix
-List, plus the top-level labels of DB's own entries that the list lacks, such as .example or
-.internal), URLs and their hosts, e-mail addresses and their domains, MD5/SHA-1/SHA-256/SHA-512
-hashes, Bitcoin and Ethereum addresses (against the literal and glob entries of a .mxy file).
-Tokens are matched whole: "mail.com" in the database does not match "gmail.com". Prints one
-record per hit: file, line, byte offset in the file, the text, its kind, how it matched
-(network, literal, glob or parent-domain), the entry and its data.
-
-FILE may be "-" (standard input), a .gz file (read directly) or, with --recursive, a directory.
-With no FILE, reads standard input. Text that is not UTF-8 is scanned as bytes.
-
-Exit status: 0 when anything matched, 1 when nothing did (or on a failure), 2 on a usage error.
-
-Options:
-  --format FORMAT        jsonl (default), csv or text ("FILE:LINE:OFFSET: TEXT KIND MATCH ENTRY")
-  -c, --count            print the number of matching lines per file instead of the hits
-  -l, --files-with-matches
-                         print the names of the files with a hit
-  -o, --only-matching    print only the matched text of each hit
-  --extract KINDS        kinds to extract, comma-separated: ipv4, ipv6, domain, url, email, md5,
-                         sha1, sha256, sha512, bitcoin, ethereum, or the groups ip, hash, crypto,
-                         all; a leading "-" switches one off (--extract=-url,-email)
-  --parent-domains       a literal "evil.com" also matches "a.b.evil.com" (the default when
-                         the database was built with --parent-domains)
-  -r, --recursive        scan the files under each directory given
-  --json-field PATH      JSON Lines: only hits inside this field (dot path, e.g. http.host;
-                         may be repeated)
-  --csv-column NAME      CSV, or Zeek TSV logs: only hits inside this column (may be repeated)
-  -f, --follow           keep reading the (single) file as it grows, as tail -F does, through
-                         rotation; stop with Ctrl-C
-  --stats                print lines, bytes, hits, candidates per kind and MB/s to stderr
-  --threads N            worker threads (default: the number of CPUs when there are 32 MiB of
-                         regular files or more, else 1); large files are split into
-                         line-aligned ranges; the output does not depend on N
-  --buffer-size BYTES    bytes scanned at a time per thread (default 1048576); lines longer
-                         than this are scanned in windows
-  --no-progress          no progress bar (it shows only on a terminal, for long scans)
-  -h, --help             this help
-
-Examples:
-  mxy match iocs.mxy /var/log/nginx/access.log
-  mxy match iocs.mxy -r /var/log --format text --parent-domains
-  zcat old.log.gz | mxy match iocs.mxy - --count
-  mxy match iocs.mxy eve.json --json-field dns.rrname --json-field http.hostname`;
-
-const SPEC = {
-  format: { type: "string" },
-  count: { type: "boolean", short: "c" },
-  "files-with-matches": { type: "boolean", short: "l" },
-  "only-matching": { type: "boolean", short: "o" },
-  extract: { type: "string", multiple: true },
-  "parent-domains": { type: "boolean" },
-  recursive: { type: "boolean", short: "r" },
-  "json-field": { type: "string", multiple: true },
-  "csv-column": { type: "string", multiple: true },
-  follow: { type: "boolean", short: "f" },
-  stats: { type: "boolean" },
-  threads: { type: "string" },
-  "buffer-size": { type: "string" },
-  "no-progress": { type: "boolean" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "match",
+  summary: "Scan logs for the indicators of a database",
+  arguments: [
+    { name: "DB", description: "A .mxy file or any MaxMind DB" },
+    {
+      name: "FILE",
+      required: false,
+      variadic: true,
+      description: 'A log; "-" is standard input, .gz is read directly (default: standard input)',
+    },
+  ],
+  description: [
+    "Scans text (logs) for indicators and looks each one up in the database DB: IPv4 and IPv6 " +
+    "addresses (in the networks of the search tree), domain names (checked against the Public " +
+    "Suffix List, plus the top-level labels of DB's own entries that the list lacks, such as " +
+    ".example or .internal), URLs and their hosts, e-mail addresses and their domains, " +
+    "MD5/SHA-1/SHA-256/SHA-512 hashes, Bitcoin and Ethereum addresses (against the literal and " +
+    'glob entries of a .mxy file). Tokens are matched whole: "mail.com" in the database does not ' +
+    'match "gmail.com". Prints one record per hit: file, line, byte offset in the file, the ' +
+    "text, its kind, how it matched (network, literal, glob or parent-domain), the entry and " +
+    "its data.",
+    "With --recursive, a FILE may be a directory. Text that is not UTF-8 is scanned as bytes.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["jsonl", "csv", "text"],
+      default: "jsonl",
+      description: 'Output format (text: "FILE:LINE:OFFSET: TEXT KIND MATCH ENTRY")',
+    },
+    {
+      name: "count",
+      short: "c",
+      type: "boolean",
+      description: "Print the number of matching lines per file instead of the hits",
+    },
+    {
+      name: "files-with-matches",
+      short: "l",
+      type: "boolean",
+      description: "Print the names of the files with a hit",
+    },
+    {
+      name: "only-matching",
+      short: "o",
+      type: "boolean",
+      description: "Print only the matched text of each hit",
+    },
+    {
+      name: "extract",
+      type: "string",
+      value: "KINDS",
+      repeatable: true,
+      complete: "none",
+      description: "Kinds to extract, comma-separated: ipv4, ipv6, domain, url, email, md5, " +
+        "sha1, sha256, sha512, bitcoin, ethereum, or the groups ip, hash, crypto, all; a leading " +
+        '"-" switches one off (--extract=-url,-email)',
+    },
+    {
+      name: "parent-domains",
+      type: "boolean",
+      description: 'A literal "evil.com" also matches "a.b.evil.com" (the default when the ' +
+        "database was built with --parent-domains)",
+    },
+    {
+      name: "recursive",
+      short: "r",
+      type: "boolean",
+      description: "Scan the files under each directory given",
+    },
+    {
+      name: "json-field",
+      type: "string",
+      value: "PATH",
+      repeatable: true,
+      complete: "none",
+      description: "JSON Lines: only hits inside this field (dot path, e.g. http.host)",
+    },
+    {
+      name: "csv-column",
+      type: "string",
+      value: "NAME",
+      repeatable: true,
+      complete: "none",
+      description: "CSV, or Zeek TSV logs: only hits inside this column",
+    },
+    {
+      name: "follow",
+      short: "f",
+      type: "boolean",
+      description: "Keep reading the (single) file as it grows, as tail -F does, through " +
+        "rotation; stop with Ctrl-C",
+    },
+    {
+      name: "stats",
+      type: "boolean",
+      description: "Print lines, bytes, hits, candidates per kind and MB/s to standard error",
+    },
+    {
+      name: "threads",
+      type: "int",
+      min: 1,
+      max: 256,
+      complete: "none",
+      defaultText: "the number of CPUs for 32 MiB of regular files or more, else 1",
+      description: "Worker threads; large files are split into line-aligned ranges; the " +
+        "output does not depend on N",
+    },
+    {
+      name: "buffer-size",
+      type: "size",
+      value: "SIZE",
+      min: 65536,
+      max: 1073741824,
+      default: 1048576,
+      description: "Bytes scanned at a time per thread; longer lines are scanned in windows",
+    },
+    {
+      name: "no-progress",
+      type: "boolean",
+      description: "No progress bar (it shows only on a terminal, for long scans)",
+    },
+    {
+      name: "from-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      description:
+        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
+        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
+        "URL or MXY_REDIS_USERNAME)",
+    },
+    {
+      name: "stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The stream read (--from-redis) or written (--to-redis)",
+    },
+    {
+      name: "group",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The consumer group (--from-redis)",
+    },
+    {
+      name: "consumer",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The worker's name in the group (default HOST-PID)",
+    },
+    {
+      name: "to-stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description:
+        "Write the records to this stream, in the same transaction as the acknowledgement: " +
+        "an entry per input entry with hits, fields id and records (a line each); default: " +
+        "standard output",
+    },
+    {
+      name: "claim-idle",
+      type: "string",
+      value: "MS",
+      complete: "none",
+      description: "Take over entries another worker left pending this long (default 60000)",
+    },
+    {
+      name: "create-group",
+      type: "boolean",
+      complete: "none",
+      description: "Create the group (and the stream) if missing",
+    },
+    {
+      name: "drain",
+      type: "boolean",
+      complete: "none",
+      description: "Stop once nothing is left to read and nothing is pending",
+    },
+    {
+      name: "db-key",
+      type: "string",
+      value: "KEY",
+      complete: "none",
+      description:
+        "A hash naming the database version to use (path, sha256), checked between batches; " +
+        "with --to-redis --publish-db DB, sets it",
+    },
+    {
+      name: "to-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      standalone: true,
+      description: "Be the producer: add the FILEs to the stream at URL, split by --split",
+    },
+    {
+      name: "batch",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The most entries read at a time (default 1024; fewer so that a batch holds about " +
+        "4 MiB of text)",
+    },
+    {
+      name: "split",
+      type: "string",
+      value: "MODE",
+      complete: "none",
+      description: "How to split: chunks (default: line-aligned chunks of --chunk-size bytes), " +
+        "lines (an entry per line) or ranges (path and byte range of each chunk of a file every " +
+        "worker can read)",
+    },
+    {
+      name: "chunk-size",
+      type: "string",
+      value: "BYTES",
+      complete: "none",
+      description: "Chunk size (default 262144; 16777216 with --split ranges)",
+    },
+    {
+      name: "max-backlog",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The producer waits while the stream holds N entries not yet done by every group " +
+        "(default: 64 MiB of chunks, 65536 lines or 4096 ranges; 0: no limit)",
+    },
+    {
+      name: "publish-db",
+      type: "string",
+      value: "DB",
+      complete: "none",
+      description:
+        "With --to-redis and --db-key: publish DB (its path and SHA-256) as the version " +
+        "workers use",
+    },
+  ],
+  sections: [{
+    title: "Redis Streams (docs/MATCH.md, docs/SCALING.md)",
+    text: [
+      "mxy match DB --from-redis URL --stream NAME --group NAME: a worker of a consumer group. " +
+      "It scans the text each entry carries (field data) or names (path, start, end), writes " +
+      'one JSON record per hit with the entry id ("id"), the hit\'s number in the entry ("hit") ' +
+      'and the database version ("db"), and acknowledges the entry after.',
+      "mxy match --to-redis URL --stream NAME FILE...: the producer, adding the FILEs to the " +
+      "stream, split by --split.",
+    ],
+  }, {
+    title: "Exit status",
+    rows: [
+      ["0", "Anything matched"],
+      ["1", "Nothing matched, or a failure"],
+      ["2", "Usage error"],
+    ],
+  }],
+  examples: [
+    "mxy match iocs.mxy /var/log/nginx/access.log",
+    "mxy match iocs.mxy -r /var/log --format text --parent-domains",
+    "zcat old.log.gz | mxy match iocs.mxy - --count",
+    "mxy match iocs.mxy eve.json --json-field dns.rrname --json-field http.hostname",
+  ],
+  run: match,
+};
 
 /** Without --threads, workers are started only for this many bytes of regular files or more. */
 const WORKERS_FROM = 32 << 20;
@@ -179,7 +386,7 @@ async function expandInputs(paths: string[], recursive: boolean, follow: boolean
   const out: Input[] = [];
   const walk = async (path: string): Promise<void> => {
     const info = await statFile(path);
-    if (info === null) throw new UsageError(`Cannot read "${path}": no such file or directory`);
+    if (info === null) throw new Error(`Cannot read "${path}": no such file or directory`);
     if (info.isDirectory) {
       if (!recursive) {
         throw new UsageError(`"${path}" is a directory (use --recursive to scan its files)`);
@@ -331,50 +538,54 @@ function statsText(
     } (process CPU time ${cpu.toFixed(2)} s)\n`;
 }
 
-/** Runs `mxy match`. */
-export async function runMatch(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const format = stringFlag(flags, "format", "jsonl");
-  if (format !== "jsonl" && format !== "csv" && format !== "text") {
-    throw new UsageError(`--format takes jsonl, csv or text, got "${format}"`);
-  }
-  const count = flags.values.count === true;
-  const filesWithMatches = flags.values["files-with-matches"] === true;
-  const onlyMatching = flags.values["only-matching"] === true;
+/**
+ * Runs `mxy match`.
+ *
+ * @param argv The arguments after `match`.
+ * @returns The exit code.
+ */
+export function runMatch(argv: string[]): Promise<number> {
+  return command.run(argv);
+}
+
+async function match(inv: Invocation): Promise<number> {
+  const format = inv.string("format")!;
+  const count = inv.flag("count");
+  const filesWithMatches = inv.flag("files-with-matches");
+  const onlyMatching = inv.flag("only-matching");
   if (count && filesWithMatches) {
-    throw new UsageError("--count and --files-with-matches cannot be used together");
+    throw inv.usage("--count and --files-with-matches cannot be used together");
   }
-  const kinds = parseKinds((flags.values.extract as string[] | undefined) ?? []);
+  const kinds = parseKinds(inv.list("extract"));
   const cpus = navigator.hardwareConcurrency || 1;
-  const threads = intFlag(flags, "threads", cpus);
-  if (threads < 1 || threads > 256) throw new UsageError("--threads takes 1 to 256");
-  const bufferSize = intFlag(flags, "buffer-size", 1 << 20);
-  if (bufferSize < 1 << 16 || bufferSize > 1 << 30) {
-    throw new UsageError("--buffer-size takes 65536 to 1073741824 bytes");
-  }
-  const jsonPaths = (flags.values["json-field"] as string[] | undefined) ?? [];
-  const columns = (flags.values["csv-column"] as string[] | undefined) ?? [];
+  const threads = inv.int("threads") ?? Math.min(256, cpus);
+  const bufferSize = inv.int("buffer-size")!;
+  const jsonPaths = inv.list("json-field");
+  const columns = inv.list("csv-column");
   if (jsonPaths.length > 0 && columns.length > 0) {
-    throw new UsageError("--json-field and --csv-column cannot be used together");
+    throw inv.usage("--json-field and --csv-column cannot be used together");
   }
-  const follow = flags.values.follow === true;
-  const [dbPath, ...paths] = flags.positionals;
-  if (dbPath === undefined) throw new UsageError("mxy match needs a database file");
+  if (inv.has("from-redis") || inv.has("to-redis")) {
+    const { runMatchRedis } = await import("./_match_redis.ts");
+    return await runMatchRedis(inv.legacyFlags(), { kinds, bufferSize, jsonPaths });
+  }
+  const follow = inv.flag("follow");
+  const [dbPath, ...paths] = inv.positionals;
   if (paths.length === 0) paths.push("-");
   if (follow && (paths.length !== 1 || paths[0] === "-")) {
-    throw new UsageError("--follow takes exactly one file");
+    throw inv.usage("--follow takes exactly one file");
   }
-  const inputs = await expandInputs(paths, flags.values.recursive === true, follow);
+  const inputs = await expandInputs(paths, inv.flag("recursive"), follow);
 
   // the database: read once (into shared memory for the workers), checked before any scanning
   const raw = await Deno.readFile(dbPath).catch((err) => {
-    throw new UsageError(`Cannot open database "${dbPath}": ${(err as Error).message}`);
+    throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
   });
   // a worker costs about a quarter of a second of CPU to start (modules, the Public Suffix List
   // table, checking the glob section): by default only inputs worth it get workers
   const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
   const useWorkers = threads > 1 && rangedBytes > 0 &&
-    (flags.values.threads !== undefined || rangedBytes >= WORKERS_FROM);
+    (inv.has("threads") || rangedBytes >= WORKERS_FROM);
   const shared = new SharedArrayBuffer(raw.length);
   const dbBytes = useWorkers ? new Uint8Array(shared) : raw;
   if (useWorkers) dbBytes.set(raw);
@@ -389,7 +600,7 @@ export async function runMatch(argv: string[]): Promise<number> {
   }
   const matcherOptions = {
     kinds,
-    parentDomains: flags.values["parent-domains"] === true || db.metadata.mxyParentDomains,
+    parentDomains: inv.flag("parent-domains") || db.metadata.mxyParentDomains,
   };
   const config: ScanConfig = {
     format: format as MatchFormat,
@@ -404,7 +615,7 @@ export async function runMatch(argv: string[]): Promise<number> {
   const several = inputs.length > 1;
   const progress = new Progress(
     inputs.reduce((a, i) => a + i.size, 0),
-    isTerminal("stderr") && flags.values["no-progress"] !== true && !follow,
+    isTerminal("stderr") && !inv.flag("no-progress") && !follow,
   );
   let failed = false;
   let pool: Pool | null = null;
@@ -416,7 +627,7 @@ export async function runMatch(argv: string[]): Promise<number> {
     progress.clear();
     out.flush();
     pool?.close();
-    if (flags.values.stats === true) {
+    if (inv.flag("stats")) {
       const live = following.current;
       if (live !== null) totals.add(live());
       writeSync(
@@ -577,7 +788,7 @@ export async function runMatch(argv: string[]): Promise<number> {
   }
   progress.clear();
   out.flush();
-  if (flags.values.stats === true && !interrupted) {
+  if (inv.flag("stats") && !interrupted) {
     writeSync(
       "stderr",
       statsText(totals, scanner.matcher, (now() - started) / 1000, pool ? threads : 1, false),
@@ -614,9 +825,4 @@ async function openStream(path: string): Promise<ReadableStream<Uint8Array>> {
 }
 
 /** The `mxy match` command. */
-export const command: Command = {
-  name: "match",
-  summary: "scan logs for the indicators of a database",
-  help: HELP,
-  run: (argv) => runMatch(argv),
-};
+export const command = defineCommand(SPEC);

@@ -4,19 +4,31 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  type CommandSpec,
+  defineCommand,
+  intFlag,
+  type Invocation,
+  stringFlag,
+  UsageError,
+} from "../_command.ts";
 import { type CorrelateTaskConfig, DpiEngine } from "../../lib/dpi/mod.ts";
-import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
-import { openDb } from "./_pcap_db.ts";
 import {
   internalNetworks,
+  internalOption,
+  LOG_OPTIONS,
   makeLogger,
   parseDurationNs,
   parseSizeBytes,
-  THREADS_HELP,
-  threadsFlag,
+  QUIET_OPTION,
+  reassemblyMemoryOption,
+  THREADS_OPTION,
+  threadsOption,
+  warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
+import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
+import { openDb } from "./_pcap_db.ts";
 import type { Logger } from "./_pcap_logger.ts";
 import {
   CapturePipeline,
@@ -43,87 +55,173 @@ import {
   watchDirectory,
 } from "../../lib/runtime/mod.ts";
 
-const HELP = `Usage: mxy pcap correlate [FILE...] [options]
-       mxy pcap correlate --watch DIR [options]
-
-Pairs each request packet with its response and prints both with the latency in nanoseconds
-of capture time. FILE may be a .pcap or .pcapng file, .gz compressed, or - for standard input.
-
-Options:
-  --mode MODE          payload (default): the same payload seen twice within the window, on any
-                         flow and protocol (UDP in, TCP out through a relay); the first sighting
-                         is the request, or the inbound one when --internal is given
-                       seed: the response has source and destination swapped and the same
-                         payload (TCP and UDP may be exchanged)
-                       dns: query and response by transaction id on the same flow
-                       tcp-handshake: SYN to SYN/ACK
-                       http: HTTP/1.x request to its response, read from the reassembled
-                         TCP streams (pipelined requests in order; headers over several
-                         segments; bodies by Content-Length or chunked): the latency to the
-                         response's first byte, and to its last (after the body)
-  --window DURATION    how long a request waits for its response (default 5s; units ns, us,
-                       ms, s, m; a bare number is seconds)
-  --max-pending N      most packets waiting at once (default 262144); the oldest is dropped
-  --max-reassembly-memory SIZE
-                       (http) most bytes held out of order in all (default 64M; K, M, G)
-  --internal CIDR      an inside network (repeatable), e.g. 10.0.0.0/8 (no leading zeros, no
-                       host bits set)
-  --dpi                name protocols with the protocol registry (dns mode then also finds
-                       DNS off port 53); slower
-  --format FORMAT      text (default: REQ:/RES:/LATENCY: lines; IPv6 as [addr]:port; http adds
-                       "(last byte: N ns, frame F)"), jsonl or csv (times as exact
-                       SECONDS.NANOSECONDS text; http fills latency_last_ns, res_last_frame)
-  --db DB              say which side of each pair is a known indicator: the entry of the
-                       database DB each address matched and its data (jsonl: req_src_db,
-                       req_dst_db, res_src_db, res_dst_db as {entry, match, data}; csv: those
-                       columns as JSON text; text: a "DB: req_dst ADDR network NET {…}" line each)
-  --unmatched          also print each packet that waited in vain (UNMATCHED (expired|evicted|
-                       end): … in text; status column in jsonl/csv)
-  -o, --output FILE    write to FILE (put in place when done) instead of standard output
-  --watch DIR          process the .pcap/.pcapng files in DIR, oldest first, and those that
-                       arrive, each once it stopped growing; rename each to NAME.processed
-                       (NAME.failed when it cannot be read). SIGINT/SIGTERM finish the current
-                       file, flush, print the statistics and exit 0
-  --poll-ms N          (watch) how often to look at DIR (default 250)
-  --stable-ms N        (watch) how long a file must stay unchanged before it is read (default 1000)
-  --once               (watch) exit once no file is waiting instead of watching for more
-${THREADS_HELP}; packets are shared by flow
-                       (payload and seed modes: by payload), so every pair is found as by one
-                       thread; --max-pending and --max-reassembly-memory hold per worker.
-                       With --watch: up to N files at once, each in a worker of its own
-                       (packets waiting at the end of a file are then unmatched: with
-                       --threads 1 they may find their partner in the next file), each file's
-                       records written as one block in the order the files were picked up.
-                       With --db the pairs are read on one thread
-  --quiet              do not print the final statistics on standard error
-  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
-  --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
-  -h, --help           show this help
-
-Statistics (standard error): packets read, decoded, matched, unmatched (expired, evicted or
-left at the end), expired, evicted, errors, duplicates (repeats ignored while the first copy
-waited), pending.`;
-
-const SPEC = {
-  mode: { type: "string" },
-  window: { type: "string" },
-  "max-pending": { type: "string" },
-  "max-reassembly-memory": { type: "string" },
-  internal: { type: "string", multiple: true },
-  dpi: { type: "boolean" },
-  unmatched: { type: "boolean" },
-  format: { type: "string" },
-  output: { type: "string", short: "o" },
-  watch: { type: "string" },
-  "poll-ms": { type: "string" },
-  "stable-ms": { type: "string" },
-  once: { type: "boolean" },
-  quiet: { type: "boolean" },
-  threads: { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  db: { type: "string" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "pcap correlate",
+  summary: "Pair requests with responses (payload, seed, dns, tcp-handshake, http) with latencies",
+  arguments: [{
+    name: "FILE",
+    required: false,
+    variadic: true,
+    description: "A pcap or pcapng capture, plain or .gz; - reads standard input (none with " +
+      "--watch)",
+  }],
+  description: [
+    "Pairs each request packet with its response and prints both with the latency in " +
+    "nanoseconds of capture time. With --watch DIR, processes the capture files that arrive in " +
+    "DIR instead.",
+  ],
+  options: [
+    {
+      name: "pair",
+      type: "enum",
+      value: "STRATEGY",
+      choices: CORRELATE_MODES,
+      choicesInDescription: true,
+      default: "payload",
+      description: "How a response is found: payload, seed, dns, tcp-handshake or http, " +
+        "described under Pairing below",
+    },
+    { name: "mode", type: "enum", hidden: true, aliasOf: { option: "pair" }, description: "" },
+    {
+      name: "window",
+      type: "string",
+      value: "DURATION",
+      default: "5s",
+      complete: "none",
+      description: "How long a request waits for its response (units ns, us, ms, s, m; a bare " +
+        "number is seconds)",
+    },
+    {
+      name: "max-pending",
+      type: "int",
+      min: 1,
+      default: 262_144,
+      description: "The most packets waiting at once; the oldest is dropped",
+    },
+    reassemblyMemoryOption("With --pair http: the most bytes held out of order in all"),
+    internalOption(
+      "An inside network, e.g. 10.0.0.0/8 (no leading zeros, no host bits set)",
+    ),
+    {
+      name: "dpi",
+      type: "boolean",
+      description: "Name protocols with the protocol registry (dns pairing then also finds DNS " +
+        "off port 53); slower",
+    },
+    {
+      name: "format",
+      type: "enum",
+      choices: ["text", "jsonl", "csv"],
+      choicesInDescription: true,
+      default: "text",
+      description:
+        'Output format. text: REQ:/RES:/LATENCY: lines (IPv6 as [addr]:port; http adds "(last ' +
+        'byte: N ns, frame F)"); jsonl or csv: times as exact SECONDS.NANOSECONDS text, and ' +
+        "http fills latency_last_ns and res_last_frame",
+    },
+    {
+      name: "db",
+      type: "string",
+      value: "DB",
+      description: "Say which side of each pair is a known indicator: the entry of the database " +
+        "DB each address matched and its data (jsonl: req_src_db, req_dst_db, res_src_db, " +
+        'res_dst_db as {entry, match, data}; csv: those columns as JSON text; text: a "DB: ' +
+        'req_dst ADDR network NET {...}" line each)',
+    },
+    {
+      name: "unmatched",
+      type: "boolean",
+      description: "Also print each packet that waited in vain (UNMATCHED (expired|evicted|end): " +
+        "... in text; status column in jsonl/csv)",
+    },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      description: "Write to FILE (put in place when done) instead of standard output",
+    },
+    {
+      name: "watch",
+      type: "string",
+      value: "DIR",
+      complete: "directory",
+      description: "Process the .pcap/.pcapng files in DIR, oldest first, and those that " +
+        "arrive, each once it stopped growing; rename each to NAME.processed (NAME.failed when " +
+        "it cannot be read). SIGINT/SIGTERM finish the current file, flush, print the " +
+        "statistics and exit 0",
+    },
+    {
+      name: "poll-ms",
+      type: "int",
+      min: 1,
+      default: 250,
+      description: "With --watch: how often to look at DIR, in milliseconds",
+    },
+    {
+      name: "stable-ms",
+      type: "int",
+      min: 0,
+      default: 1000,
+      description: "With --watch: how long a file must stay unchanged before it is read, in " +
+        "milliseconds",
+    },
+    {
+      name: "once",
+      type: "boolean",
+      description: "With --watch: exit once no file is waiting instead of watching for more",
+    },
+    {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +
+        "seed pairing: by payload), so every pair is found as by one thread; --max-pending and " +
+        "--max-reassembly-memory hold per worker; with --db the pairs are read on one thread. " +
+        "With --watch: up to N files at once, each in a worker of its own (packets waiting at " +
+        "the end of a file are then unmatched: with --threads 1 they may find their partner in " +
+        "the next file), each file's records written as one block in the order the files were " +
+        "picked up",
+    },
+    QUIET_OPTION,
+    ...LOG_OPTIONS,
+  ],
+  sections: [{
+    title: "Pairing",
+    rows: [
+      [
+        "payload",
+        "The same payload seen twice within the window, on any flow and protocol (UDP in, TCP " +
+        "out through a relay); the first sighting is the request, or the inbound one when " +
+        "--internal is given",
+      ],
+      [
+        "seed",
+        "The response has source and destination swapped and the same payload (TCP and UDP may " +
+        "be exchanged)",
+      ],
+      ["dns", "Query and response by transaction id on the same flow"],
+      ["tcp-handshake", "SYN to SYN/ACK"],
+      [
+        "http",
+        "HTTP/1.x request to its response, read from the reassembled TCP streams (pipelined " +
+        "requests in order; headers over several segments; bodies by Content-Length or " +
+        "chunked): the latency to the response's first byte, and to its last, after the body",
+      ],
+    ],
+  }, {
+    title: "Statistics (standard error)",
+    text: [
+      "Packets read, decoded, matched, unmatched (expired, evicted or left at the end), " +
+      "expired, evicted, errors, duplicates (repeats ignored while the first copy waited), " +
+      "pending.",
+    ],
+  }],
+  examples: [
+    "mxy pcap correlate relay.pcapng --internal 127.0.0.10/32",
+    "mxy pcap correlate --pair http --format jsonl web.pcap.gz",
+    "mxy pcap correlate --watch /var/spool/captures --pair dns --format csv -o dns.csv",
+  ],
+  run,
+};
 
 function parseFormat(text: string, allowed: readonly string[]): OutputFormat {
   if (!allowed.includes(text)) {
@@ -132,11 +230,11 @@ function parseFormat(text: string, allowed: readonly string[]): OutputFormat {
   return text as OutputFormat;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const mode = stringFlag(flags, "mode", "payload");
+async function run(inv: Invocation): Promise<number> {
+  const flags = inv.legacyFlags();
+  const mode = stringFlag(flags, "pair", "payload");
   if (!(CORRELATE_MODES as readonly string[]).includes(mode)) {
-    throw new UsageError(`--mode takes ${CORRELATE_MODES.join(", ")}, got "${mode}"`);
+    throw new UsageError(`--pair takes ${CORRELATE_MODES.join(", ")}, got "${mode}"`);
   }
   const format = parseFormat(stringFlag(flags, "format", "text"), ["text", "jsonl", "csv"]);
   const windowNs = parseDurationNs(stringFlag(flags, "window", "5s"), "window");
@@ -150,7 +248,7 @@ async function run(argv: string[]): Promise<number> {
   const watchDir = flags.values.watch as string | undefined;
   const files = flags.positionals;
   if (watchDir === undefined && files.length === 0) {
-    throw new UsageError("mxy pcap correlate needs a capture FILE (or - for standard input)");
+    throw new UsageError("Missing FILE argument (a capture, - for standard input, or --watch DIR)");
   }
   if (watchDir !== undefined && files.length > 0) {
     throw new UsageError("--watch takes no FILE arguments");
@@ -174,7 +272,7 @@ async function run(argv: string[]): Promise<number> {
   }
 
   // With --db the pairs are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsFlag(flags) : 1;
+  const threads = enricher === null ? threadsOption(inv) : 1;
   if (threads > 1) {
     return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,
@@ -231,19 +329,25 @@ async function run(argv: string[]): Promise<number> {
   let finished = false;
   // Ends the run once: pending packets count as unmatched, output is flushed and put in place,
   // statistics go to standard error.
-  const finish = () => {
+  const finish = (failed = false) => {
     if (finished) return;
     finished = true;
     clearInterval(ticker);
     const stats = correlator.finish();
+    // A run that failed leaves OUT as it was and prints no statistics: the error is the news.
+    if (failed) return outFile?.abort();
     out.flush();
     outFile?.commit();
     if (stats.evicted > 0) {
-      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
-        code: "store-full",
-        evicted: stats.evicted,
-        maxPending,
-      });
+      log.warn(
+        `pending store full: ${stats.evicted} oldest packets dropped unmatched (raise ` +
+          "--max-pending)",
+        {
+          code: "store-full",
+          evicted: stats.evicted,
+          maxPending,
+        },
+      );
     }
     if (!quiet) writeStats(log, { ...stats });
   };
@@ -258,16 +362,7 @@ async function run(argv: string[]): Promise<number> {
       exit(sig === "SIGINT" ? 130 : 143);
     }
   });
-  const cutShort = (file: string, s: ReadSummary) => {
-    if (s.truncated) {
-      log.warn("capture cut short", {
-        file,
-        packets: s.truncated.packets,
-        offset: s.truncated.offset,
-        reason: s.truncated.reason,
-      });
-    }
-  };
+  const cutShort = (file: string, s: ReadSummary) => warnIfCutShort(log, file, s);
   try {
     if (watchDir !== undefined) {
       // SIGINT/SIGTERM abort the watch: the current file is finished first.
@@ -300,6 +395,7 @@ async function run(argv: string[]): Promise<number> {
     }
   } catch (err) {
     correlator.stats.errors++;
+    finish(true);
     throw err;
   } finally {
     off();
@@ -369,11 +465,11 @@ async function runParallel(r: ParallelRun): Promise<number> {
     out.flush();
     outFile?.commit();
     if (stats.evicted > 0) {
-      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
-        code: "store-full",
-        evicted: stats.evicted,
-        maxPending: config.maxPending,
-      });
+      log.warn(
+        `pending store full: ${stats.evicted} oldest packets dropped unmatched (raise ` +
+          "--max-pending)",
+        { code: "store-full", evicted: stats.evicted, maxPending: config.maxPending },
+      );
     }
     if (!r.quiet) writeStats(log, stats);
   };
@@ -384,14 +480,7 @@ async function runParallel(r: ParallelRun): Promise<number> {
         name: path,
         shouldStop: () => abort.signal.aborted,
       });
-      if (s.truncated) {
-        log.warn("capture cut short", {
-          file: path,
-          packets: s.truncated.packets,
-          offset: s.truncated.offset,
-          reason: s.truncated.reason,
-        });
-      }
+      warnIfCutShort(log, path, s);
     } finally {
       file.close();
     }
@@ -463,14 +552,7 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
         const file = await openCaptureFile(path);
         try {
           const s = await pipeline.run(file.source, { name: path });
-          if (s.truncated) {
-            log.warn("capture cut short", {
-              file: path,
-              packets: s.truncated.packets,
-              offset: s.truncated.offset,
-              reason: s.truncated.reason,
-            });
-          }
+          warnIfCutShort(log, path, s);
         } finally {
           file.close();
         }
@@ -523,11 +605,11 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
     out.flush();
     outFile?.commit();
     if (total.evicted > 0) {
-      log.warn("pending store full: oldest packets dropped unmatched (raise --max-pending)", {
-        code: "store-full",
-        evicted: total.evicted,
-        maxPending: config.maxPending,
-      });
+      log.warn(
+        `pending store full: ${total.evicted} oldest packets dropped unmatched (raise ` +
+          "--max-pending)",
+        { code: "store-full", evicted: total.evicted, maxPending: config.maxPending },
+      );
     }
     log.info("watch ended", {
       processed: summary.processed.length,
@@ -545,9 +627,4 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
 }
 
 /** `mxy pcap correlate`. */
-export const command: Command = {
-  name: "correlate",
-  summary: "Pair requests with responses (payload, seed, dns, tcp-handshake, http) with latencies",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

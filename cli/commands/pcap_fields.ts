@@ -4,64 +4,99 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation } from "../_command.ts";
 import { type AttributeValue, createDefaultRegistry, DpiEngine } from "../../lib/dpi/mod.ts";
 import { forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { writeSync } from "../_io.ts";
-import { captureMode, makeLogger, overlapPolicy, parseSizeBytes } from "./_pcap_common.ts";
+import {
+  CAPTURE_MODE_OPTION,
+  captureMode,
+  LOG_OPTIONS,
+  makeLogger,
+  OVERLAP_OPTION,
+  overlapPolicy,
+  reassemblyMemoryOption,
+  warnIfCutShort,
+} from "./_pcap_common.ts";
 import { OutputBuffer } from "./_pcap_output.ts";
+import { closest } from "../_suggest.ts";
 
-const HELP = `Usage: mxy pcap fields -e ATTR [-e ATTR ...] FILE... [options]
-
-Prints one row per packet with the values of the chosen attributes, like
-tshark -T fields -E separator=, -E header=y. A missing attribute is an empty field. Times
-(meta.time) are exact to the nanosecond; numbers are decimal; booleans are 1 or 0.
-FILE is a pcap or pcapng capture, plain or .gz; - reads standard input.
-
-Attributes (--list shows them all): meta.time meta.len meta.number ip.src ip.dst ip.proto
-tcp.src_port tcp.dst_port tcp.flags udp.src_port udp.dst_port dns.id dns.qname dns.rcode
-dns.answers http.method http.uri http.host http.status tls.sni tls.alpn …
-tshark's names work too (frame.time_epoch, tcp.srcport, dns.qry.name,
-tls.handshake.extensions_server_name, …), with mxy's value forms (decimal numbers).
-
-The TCP streams of DNS, HTTP and TLS are reassembled as tshark does: a message that spans
-segments (HTTP headers after a large cookie, a TLS record, DNS over TCP) is read whole and shown
-on the packet that completes it (HTTP: its last byte, the body included); the segments before
-show none of its attributes; several messages completed by one packet show their values
-comma-separated. Retransmissions are read once; out-of-order segments wait for the bytes before
-them, within --max-reassembly-memory.
-
-Options:
-  -e, --field ATTR        an attribute to print (repeatable, at least one)
-  -E KEY=VALUE            tshark-style output options: header=y|n, separator=C (or /t),
-                          quote=d|s|n (default: quote only when needed, as CSV does)
-  --only-matching         print only packets where at least one attribute is present
-  --no-reassemble         read each packet on its own (a message is read as far as the segment
-                          that starts it goes; faster)
-  --max-reassembly-memory SIZE
-                          most bytes held out of order in all (default 64M; K, M, G): beyond
-                          it holes are skipped as gaps
-  --overlap POLICY        first (default) or last: which copy of a byte sent twice with
-                          different content is read
-  --list                  list every attribute and exit
-  --mode MODE             stream (default: read in chunks, bounded memory), read (whole file
-                          into memory) or mmap (mapped; the file must not change meanwhile)
-  --log-level LEVEL       debug, info, warn (default), error or silent
-  --log-format FORMAT     text (default) or json, for messages on standard error
-  -h, --help              show this help`;
-
-const SPEC = {
-  field: { type: "string", short: "e", multiple: true },
-  E: { type: "string", short: "E", multiple: true },
-  "only-matching": { type: "boolean" },
-  "no-reassemble": { type: "boolean" },
-  "max-reassembly-memory": { type: "string" },
-  overlap: { type: "string" },
-  list: { type: "boolean" },
-  mode: { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "pcap fields",
+  summary: "One CSV row per packet with chosen attributes (like tshark -T fields)",
+  arguments: [{
+    name: "FILE",
+    variadic: true,
+    description: "A pcap or pcapng capture, plain or .gz; - reads standard input",
+  }],
+  description: [
+    "Prints one row per packet with the values of the chosen attributes, like tshark -T " +
+    "fields -E separator=, -E header=y. A missing attribute is an empty field. Times " +
+    "(meta.time) are exact to the nanosecond; numbers are decimal; booleans are 1 or 0.",
+    "Attributes (--list shows them all): meta.time meta.len meta.number ip.src ip.dst ip.proto " +
+    "tcp.src_port tcp.dst_port tcp.flags udp.src_port udp.dst_port dns.id dns.qname dns.rcode " +
+    "dns.answers http.method http.uri http.host http.status tls.sni tls.alpn ... tshark's " +
+    "names work too (frame.time_epoch, tcp.srcport, dns.qry.name, " +
+    "tls.handshake.extensions_server_name ...), with mxy's value forms (decimal numbers).",
+    "The TCP streams of DNS, HTTP and TLS are reassembled as tshark does: a message that spans " +
+    "segments (HTTP headers after a large cookie, a TLS record, DNS over TCP) is read whole and " +
+    "shown on the packet that completes it (HTTP: its last byte, the body included); the " +
+    "segments before show none of its attributes; several messages completed by one packet " +
+    "show their values comma-separated. Retransmissions are read once; out-of-order segments " +
+    "wait for the bytes before them, within --max-reassembly-memory.",
+  ],
+  options: [
+    {
+      name: "field",
+      short: "e",
+      type: "string",
+      value: "ATTR",
+      required: true,
+      repeatable: true,
+      complete: "none",
+      description: "An attribute to print",
+    },
+    {
+      name: "print-option",
+      short: "E",
+      type: "string",
+      value: "KEY=VALUE",
+      repeatable: true,
+      complete: "none",
+      description: "A tshark-style output option: header=y|n, separator=C (or /t, /s), " +
+        "quote=d|s|n (default: quote only when needed, as CSV does)",
+    },
+    {
+      name: "only-matching",
+      type: "boolean",
+      description: "Print only packets where at least one attribute is present",
+    },
+    {
+      name: "no-reassemble",
+      type: "boolean",
+      description: "Read each packet on its own (a message is read as far as the segment that " +
+        "starts it goes; faster)",
+    },
+    reassemblyMemoryOption(
+      "The most bytes held out of order in all; beyond it holes are skipped as gaps",
+    ),
+    OVERLAP_OPTION,
+    {
+      name: "list",
+      type: "boolean",
+      standalone: true,
+      description: "List every attribute and exit",
+    },
+    CAPTURE_MODE_OPTION,
+    ...LOG_OPTIONS,
+  ],
+  examples: [
+    "mxy pcap fields -e meta.time -e ip.src -e dns.qname capture.pcapng",
+    "mxy pcap fields -e tls.sni -E header=n -E separator=/t --only-matching capture.pcap",
+    "mxy pcap fields --list",
+  ],
+  run,
+};
 
 function formatValue(v: AttributeValue, sep: string, quote: string): string {
   if (v === undefined) return "";
@@ -75,68 +110,77 @@ function formatValue(v: AttributeValue, sep: string, quote: string): string {
   return s;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  if (flags.values.list) {
+async function run(inv: Invocation): Promise<number> {
+  if (inv.flag("list")) {
     writeSync("stdout", createDefaultRegistry().attributeNames().join("\n") + "\n");
     return 0;
   }
-  const log = makeLogger(flags);
-  const mode = captureMode(flags);
-  const fields = (flags.values.field as string[] | undefined) ?? [];
-  if (fields.length === 0) throw new UsageError("mxy pcap fields needs at least one -e ATTR");
+  const log = makeLogger(inv);
+  const mode = captureMode(inv);
+  const fields = inv.list("field");
   let header = true, sep = ",", quote = "";
-  for (const opt of (flags.values.E as string[] | undefined) ?? []) {
+  for (const opt of inv.list("print-option")) {
     const eq = opt.indexOf("=");
     const key = opt.slice(0, eq), val = opt.slice(eq + 1);
-    if (eq < 0) throw new UsageError(`-E takes KEY=VALUE, got "${opt}"`);
+    if (eq < 0) throw inv.usage(`-E takes KEY=VALUE, got "${opt}"`);
     if (key === "header") {
-      if (val !== "y" && val !== "n") throw new UsageError(`-E header takes y or n, got "${val}"`);
+      if (val !== "y" && val !== "n") throw inv.usage(`-E header takes y or n, got "${val}"`);
       header = val === "y";
     } else if (key === "separator") {
       sep = val === "/t" ? "\t" : val === "/s" ? " " : val;
-      if (sep.length !== 1) throw new UsageError(`-E separator takes one character, got "${val}"`);
+      if (sep.length !== 1) throw inv.usage(`-E separator takes one character, got "${val}"`);
     } else if (key === "quote") {
-      if (!["d", "s", "n"].includes(val)) throw new UsageError(`-E quote takes d, s or n`);
+      if (!["d", "s", "n"].includes(val)) throw inv.usage(`-E quote takes d, s or n`);
       quote = val;
-    } else throw new UsageError(`Unknown -E option "${key}"; use header, separator or quote`);
+    } else {
+      const guess = closest(key, ["header", "separator", "quote"]);
+      throw inv.usage(
+        `Unknown -E option "${key}"${guess ? ` (did you mean ${guess}?)` : ""}; use header, ` +
+          "separator or quote",
+      );
+    }
   }
-  if (flags.positionals.length === 0) {
-    throw new UsageError("mxy pcap fields needs a capture FILE (or - for standard input)");
-  }
-  const maxMemory = parseSizeBytes(
-    stringFlag(flags, "max-reassembly-memory", "64M"),
-    "max-reassembly-memory",
-  );
   const engine = new DpiEngine({
-    reassemble: flags.values["no-reassemble"] !== true,
-    reassembly: { maxMemory, overlap: overlapPolicy(flags) },
+    reassemble: !inv.flag("no-reassemble"),
+    reassembly: { maxMemory: inv.int("max-reassembly-memory")!, overlap: overlapPolicy(inv) },
   });
   const out = new OutputBuffer((b) => writeSync("stdout", b));
+  // The header goes out with the first row (or at the end of a run that read every capture),
+  // so a capture that cannot be read leaves nothing on standard output.
+  let started = !header;
+  const begin = () => {
+    if (started) return;
+    started = true;
+    out.write(fields.join(sep) + "\n");
+  };
   try {
     engine.subscribe(fields, (values) => {
+      begin();
       let line = "";
       for (let i = 0; i < values.length; i++) {
         if (i) line += sep;
         line += formatValue(values[i], sep, quote);
       }
       out.write(line + "\n");
-    }, { requireAny: flags.values["only-matching"] === true });
+    }, { requireAny: inv.flag("only-matching") });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    const unknown = fields.find((f) => message.includes(`"${f}"`));
+    const guess = unknown === undefined
+      ? undefined
+      : closest(unknown, createDefaultRegistry().attributeNames());
+    const short = message.replace(/; known: .*$/s, "");
+    throw inv.usage(
+      `${short}${guess ? ` (did you mean ${guess}?)` : ""}` +
+        (short === message ? "" : "; --list shows every attribute"),
+    );
   }
-  if (header) out.write(fields.join(sep) + "\n");
   let failed = 0;
-  for (const file of flags.positionals) {
+  for (const file of inv.positionals) {
     try {
       const s = await forEachPacketInFile(file, (v) => engine.process(v), { mode });
       log.info("capture read", { file, packets: s.packets, mode: s.mode });
-      if (s.truncated) {
-        log.warn(
-          `Capture cut short after ${s.truncated.packets} packets at byte offset ${s.truncated.offset}`,
-          { file, reason: s.truncated.reason },
-        );
-      }
+      warnIfCutShort(log, file, s);
     } catch (err) {
       out.flush();
       failed++;
@@ -145,6 +189,7 @@ async function run(argv: string[]): Promise<number> {
   }
   // Streams still open end now; what they complete has no packet to be shown on.
   const reassembly = engine.finish();
+  if (failed === 0) begin();
   out.flush();
   if (reassembly !== null) {
     log.info("reassembly", {
@@ -156,9 +201,11 @@ async function run(argv: string[]): Promise<number> {
       peakBufferedBytes: reassembly.peakBufferedBytes,
     });
     if (reassembly.forcedGaps > 0) {
-      log.warn("reassembly memory full: holes skipped as gaps (raise --max-reassembly-memory)", {
-        forcedGaps: reassembly.forcedGaps,
-      });
+      log.warn(
+        `reassembly memory full: ${reassembly.forcedGaps} holes skipped as gaps (raise ` +
+          "--max-reassembly-memory)",
+        { code: "reassembly-memory-full", forcedGaps: reassembly.forcedGaps },
+      );
     }
   }
   if (engine.protocolErrors > 0) {
@@ -168,9 +215,4 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** The `pcap fields` subcommand. */
-export const command: Command = {
-  name: "fields",
-  summary: "One CSV row per packet with chosen attributes (like tshark -T fields)",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

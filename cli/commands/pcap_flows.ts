@@ -3,14 +3,20 @@
  *
  * @module
  */
-import { type Command, intFlag, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  type CommandSpec,
+  defineCommand,
+  intFlag,
+  type Invocation,
+  stringFlag,
+  UsageError,
+} from "../_command.ts";
 import {
   CapturePipeline,
   csvHeader,
   FLOW_COLUMNS,
   type FlowPacket,
   formatFlow,
-  type ReadSummary,
   SessionTable,
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
@@ -26,82 +32,129 @@ import {
 } from "../../lib/runtime/mod.ts";
 import {
   internalNetworks,
+  internalOption,
+  LOG_OPTIONS,
   makeLogger,
   parseDurationNs,
   parseSizeBytes,
-  THREADS_HELP,
-  threadsFlag,
+  QUIET_OPTION,
+  reassemblyMemoryOption,
+  THREADS_OPTION,
+  threadsOption,
+  warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { FLOW_INDICATOR_COLUMNS, IndicatorEnricher } from "../../lib/match/mod.ts";
 import { openDb } from "./_pcap_db.ts";
 
-const HELP = `Usage: mxy pcap flows FILE... [options]
+const SPEC: CommandSpec = {
+  name: "pcap flows",
+  summary: "One record per session (Zeek conn.log style), JSON Lines or CSV",
+  arguments: [{
+    name: "FILE",
+    variadic: true,
+    description: "A pcap or pcapng capture, plain or .gz; - reads standard input",
+  }],
+  description: [
+    "Prints one record per session (bidirectional conversation keyed by the canonical " +
+    "5-tuple), in the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, " +
+    "id.resp_p, proto, service, duration, orig_bytes, resp_bytes, conn_state, local_orig, " +
+    "local_resp (with --internal), history, orig_pkts, orig_ip_bytes, resp_pkts, " +
+    "resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN, " +
+    "established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds), " +
+    "duration_ns, rtt_ns, orig_data_bytes, resp_data_bytes and missed_bytes. Times are exact " +
+    "to the nanosecond.",
+    "Byte counts are transport payload bytes as captured (orig_bytes/resp_bytes), IP bytes " +
+    "(*_ip_bytes), and for TCP the payload bytes counted once by following sequence numbers " +
+    "(*_data_bytes: retransmissions and overlaps left out) and the bytes the capture missed " +
+    "(missed_bytes: gaps the receiver acknowledged, segments cut by the snap length). The " +
+    "service comes from the protocol registry (DNS, HTTP, TLS and registered plugins), and in " +
+    "JSON Lines the plugins' session attributes follow (http.requests, dns.queries ...). " +
+    "Sessions are written as they close (idle for --idle) and the rest, oldest first, at the " +
+    "end.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["jsonl", "csv"],
+      default: "jsonl",
+      description: "Output format (csv with a header line)",
+    },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      description: "Write to FILE (put in place when done) instead of standard output",
+    },
+    internalOption(
+      "An inside network: fills local_orig/local_resp (no leading zeros, no host bits set)",
+    ),
+    {
+      name: "idle",
+      type: "string",
+      value: "DURATION",
+      default: "300s",
+      complete: "none",
+      description: "Close a session after this much capture time without packets (units ns, " +
+        "us, ms, s, m)",
+    },
+    {
+      name: "max-sessions",
+      type: "int",
+      min: 1,
+      default: 1_000_000,
+      description: "The most sessions open at once; the least recently active is closed beyond it",
+    },
+    {
+      name: "no-dpi",
+      type: "boolean",
+      description: "Name services by port and first bytes only, without the protocol registry " +
+        "and its session hooks (faster)",
+    },
+    {
+      name: "no-reassemble",
+      type: "boolean",
+      description: "Do not follow TCP sequence numbers (*_data_bytes and missed_bytes are left " +
+        "out; faster)",
+    },
+    reassemblyMemoryOption("The most bytes of sequence bookkeeping held out of order"),
+    {
+      name: "db",
+      type: "string",
+      value: "DB",
+      description: "Add what the database DB says about each flow: the first name seen on it " +
+        "(name, name_source: its first DNS question, TLS server name or HTTP Host) and, for the " +
+        "originator, the responder and the name, the entry matched and its data (orig_db, " +
+        "resp_db, name_db: {entry, match, data}; JSON text in CSV)",
+    },
+    {
+      name: "parent-domains",
+      type: "boolean",
+      description: 'With --db: a literal "evil.com" also matches the name "a.b.evil.com"',
+    },
+    {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; packets are shared by flow, so every ` +
+        "session is the same as with one thread (uids included); --max-sessions and " +
+        "--max-reassembly-memory hold per worker; with --db the flows are read on one thread. " +
+        "With N above 1, SIGINT/SIGTERM stop the reading: the sessions read so far are " +
+        "written, exit code 130/143",
+    },
+    QUIET_OPTION,
+    ...LOG_OPTIONS,
+  ],
+  examples: [
+    "mxy pcap flows capture.pcapng > conn.jsonl",
+    "mxy pcap flows --format csv --internal 10.0.0.0/8 -o conn.csv day1.pcap.gz day2.pcap.gz",
+    "mxy pcap flows capture.pcapng --db iocs.mxy --parent-domains",
+  ],
+  run,
+};
 
-Prints one record per session (bidirectional conversation keyed by the canonical 5-tuple), in
-the manner of Zeek's conn.log: ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p, proto,
-service, duration, orig_bytes, resp_bytes, conn_state, local_orig, local_resp (with --internal),
-history, orig_pkts, orig_ip_bytes, resp_pkts, resp_ip_bytes, then mxy's path (protocol path, e.g. eth:ip:udp:dns), tcp_state (SYN,
-established, FIN, RST), rtt (TCP handshake, first SYN to the ACK completing it, seconds),
-duration_ns, rtt_ns, orig_data_bytes, resp_data_bytes and missed_bytes. Times are exact to the
-nanosecond. Byte counts are transport payload bytes as captured (orig_bytes/resp_bytes), IP
-bytes (*_ip_bytes), and for TCP the payload bytes counted once by following sequence numbers
-(*_data_bytes: retransmissions and overlaps left out) and the bytes the capture missed
-(missed_bytes: gaps the receiver acknowledged, segments cut by the snap length). The service comes from the protocol
-registry (DNS, HTTP, TLS and registered plugins), and in JSON Lines the plugins' session
-attributes follow (http.requests, dns.queries …). Sessions are written as they close (idle for
---idle) and the rest, oldest first, at the end.
-
-Options:
-  --format FORMAT      jsonl (default) or csv (with a header line)
-  -o, --output FILE    write to FILE (put in place when done) instead of standard output
-  --internal CIDR      an inside network (repeatable): fills local_orig/local_resp (no leading
-                       zeros, no host bits set)
-  --idle DURATION      close a session after this much capture time without packets
-                       (default 300s; units ns, us, ms, s, m)
-  --max-sessions N     most sessions open at once (default 1000000); the least recently
-                       active is closed beyond it
-  --no-dpi             name services by port and first bytes only, without the protocol
-                       registry and its session hooks (faster)
-  --no-reassemble      do not follow TCP sequence numbers (*_data_bytes and missed_bytes are
-                       left out; faster)
-  --max-reassembly-memory SIZE
-                       most bytes of sequence bookkeeping held out of order (default 64M)
-  --db DB              add what the database DB says about each flow: the first name seen on it
-                       (name, name_source: its first DNS question, TLS server name or HTTP Host)
-                       and, for the originator, the responder and the name, the entry matched
-                       and its data (orig_db, resp_db, name_db: {entry, match, data}; JSON
-                       text in CSV)
-  --parent-domains     (db) a literal "evil.com" also matches the name "a.b.evil.com"
-${THREADS_HELP}; packets are shared by flow, so every session is
-                       the same as with one thread (uids included); --max-sessions and
-                       --max-reassembly-memory hold per worker. SIGINT/SIGTERM stop the
-                       reading; the sessions read so far are written, exit code 130/143.
-                       With --db the flows are read on one thread
-  --quiet              do not print statistics on standard error
-  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
-  --log-format FORMAT  text (default) or json: messages and the final statistics as JSON lines
-  -h, --help           show this help`;
-
-const SPEC = {
-  format: { type: "string" },
-  output: { type: "string", short: "o" },
-  idle: { type: "string" },
-  internal: { type: "string", multiple: true },
-  "max-sessions": { type: "string" },
-  quiet: { type: "boolean" },
-  threads: { type: "string" },
-  "no-dpi": { type: "boolean" },
-  "no-reassemble": { type: "boolean" },
-  "max-reassembly-memory": { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  db: { type: "string" },
-  "parent-domains": { type: "boolean" },
-} as const;
-
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+async function run(inv: Invocation): Promise<number> {
+  const flags = inv.legacyFlags();
   const format = stringFlag(flags, "format", "jsonl");
   if (format !== "jsonl" && format !== "csv") {
     throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
@@ -115,7 +168,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const files = flags.positionals;
   if (files.length === 0) {
-    throw new UsageError("mxy pcap flows needs a capture FILE (or - for standard input)");
+    throw new UsageError("Missing FILE argument (a capture, or - for standard input)");
   }
   const dbPath = flags.values.db as string | undefined;
   if (flags.values["parent-domains"] === true && dbPath === undefined) {
@@ -135,32 +188,25 @@ async function run(argv: string[]): Promise<number> {
       csvHeader(enricher === null ? FLOW_COLUMNS : [...FLOW_COLUMNS, ...FLOW_INDICATOR_COLUMNS]),
     );
   }
-  const cutShort = (file: string, s: ReadSummary) => {
-    if (s.truncated) {
-      log.warn("capture cut short", {
-        file,
-        packets: s.truncated.packets,
-        offset: s.truncated.offset,
-        reason: s.truncated.reason,
-      });
-    }
-  };
   // The end of a run: output flushed and put in place, warnings and statistics on stderr.
   const end = (stats: Record<string, number>) => {
     out.flush();
     outFile?.commit();
     if (stats.evicted > 0) {
-      log.warn("session table full: least recently active sessions closed early", {
-        code: "session-table-full",
-        evicted: stats.evicted,
-        maxSessions,
-      });
+      log.warn(
+        `session table full: ${stats.evicted} least recently active sessions closed early (raise --max-sessions)`,
+        {
+          code: "session-table-full",
+          evicted: stats.evicted,
+          maxSessions,
+        },
+      );
     }
     if (flags.values.quiet !== true) writeStats(log, stats);
   };
   const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
   // With --db the flows are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsFlag(flags) : 1;
+  const threads = enricher === null ? threadsOption(inv) : 1;
   if (threads > 1) {
     const pipeline = new CapturePipeline({
       ...captureWorkers(threads),
@@ -193,7 +239,7 @@ async function run(argv: string[]): Promise<number> {
         const f = await openCaptureFile(file);
         try {
           const s = await pipeline.run(f.source, { name: file, shouldStop: () => signal !== null });
-          cutShort(file, s);
+          warnIfCutShort(log, file, s);
         } finally {
           f.close();
         }
@@ -231,7 +277,8 @@ async function run(argv: string[]): Promise<number> {
   let decodeErrors = 0;
   try {
     for (const file of files) {
-      cutShort(file, await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ }));
+      const s = await trackFlowsInFile(file, table, { onDecodeError: () => decodeErrors++ });
+      warnIfCutShort(log, file, s);
     }
   } catch (err) {
     outFile?.abort();
@@ -242,9 +289,4 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** `mxy pcap flows`. */
-export const command: Command = {
-  name: "flows",
-  summary: "One record per session (Zeek conn.log style), JSON Lines or CSV",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

@@ -4,36 +4,59 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation } from "../_command.ts";
 import { DecodeStatus, formatTime, linkTypeName, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { DpiEngine } from "../../lib/dpi/mod.ts";
-import { captureMode, makeLogger } from "./_pcap_common.ts";
+import {
+  CAPTURE_MODE_OPTION,
+  captureMode,
+  LOG_OPTIONS,
+  makeLogger,
+  warnIfCutShort,
+} from "./_pcap_common.ts";
 import { writeSync } from "../_io.ts";
 import { type CaptureFileMode, forEachPacketInFile } from "../../lib/runtime/mod.ts";
 import { statFile } from "../_io.ts";
 
-const HELP = `Usage: mxy pcap info FILE... [options]
-
-Reads each capture (pcap or pcapng, plain or .gz; - for standard input) and prints its format,
-packet and byte counts, first and last timestamps (exact to the nanosecond), duration, link
-types, interfaces, decode results and the protocol hierarchy (frames and bytes per protocol
-path, like tshark -z io,phs). A capture cut short is reported with the number of packets read
-and the byte offset where it stopped.
-
-Options:
-  --json                  print one JSON object per file
-  --mode MODE             stream (default: read in chunks, bounded memory), read (whole file
-                          into memory) or mmap (mapped; the file must not change meanwhile)
-  --log-level LEVEL       debug, info, warn (default), error or silent
-  --log-format FORMAT     text (default) or json, for messages on standard error
-  -h, --help              show this help`;
-
-const SPEC = {
-  json: { type: "boolean" },
-  mode: { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "pcap info",
+  summary: "Counts, time span, link types, sizes and protocol hierarchy of captures",
+  arguments: [{
+    name: "FILE",
+    variadic: true,
+    description: "A pcap or pcapng capture, plain or .gz; - reads standard input",
+  }],
+  description: [
+    "Reads each capture and prints its format, packet and byte counts, first and last " +
+    "timestamps (exact to the nanosecond), duration, link types, interfaces, decode results " +
+    "and the protocol hierarchy (frames and bytes per protocol path, like tshark -z io,phs). " +
+    "A capture cut short is reported with the number of packets read and the byte offset " +
+    "where it stopped.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["text", "json"],
+      default: "text",
+      description: "Output format (json: one JSON object per file and line)",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      aliasOf: { option: "format", value: "json" },
+      description: "Same as --format json",
+    },
+    CAPTURE_MODE_OPTION,
+    ...LOG_OPTIONS,
+  ],
+  sections: [{
+    title: "Exit status",
+    rows: [["0", "Every capture was read"], ["1", "One could not be read"], ["2", "Usage error"]],
+  }],
+  examples: ["mxy pcap info capture.pcapng", "mxy pcap info --format json *.pcap.gz"],
+  run,
+};
 
 /** Everything `info` reports about one capture. */
 interface Info {
@@ -206,26 +229,17 @@ function text(info: Info): string {
   return lines.join("\n") + "\n";
 }
 
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const log = makeLogger(flags);
-  const mode = captureMode(flags);
-  if (flags.positionals.length === 0) {
-    throw new UsageError("mxy pcap info needs a capture FILE (or - for standard input)");
-  }
+async function run(inv: Invocation): Promise<number> {
+  const log = makeLogger(inv);
+  const mode = captureMode(inv);
+  const json = inv.string("format") === "json";
   let failed = 0;
-  for (const file of flags.positionals) {
+  for (const file of inv.positionals) {
     try {
       log.debug("reading capture", { file });
       const info = await inspect(file, mode);
-      if (info.truncated) {
-        log.warn("capture cut short", {
-          file,
-          packets: info.truncated.packets,
-          offset: info.truncated.offset,
-        });
-      }
-      writeSync("stdout", flags.values.json ? JSON.stringify(info) + "\n" : text(info));
+      warnIfCutShort(log, file, info);
+      writeSync("stdout", json ? JSON.stringify(info) + "\n" : text(info));
     } catch (err) {
       failed++;
       log.error(err instanceof Error ? err.message : String(err), { file, error: err });
@@ -235,9 +249,4 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** The `pcap info` subcommand. */
-export const command: Command = {
-  name: "info",
-  summary: "Counts, time span, link types, sizes and protocol hierarchy of captures",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

@@ -5,10 +5,17 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import {
+  type CommandSpec,
+  defineCommand,
+  type Invocation,
+  stringFlag,
+  UsageError,
+} from "../_command.ts";
 import {
   CAPTURE_ATTRIBUTES,
   CAPTURE_HIT_COLUMNS,
+  type CaptureHit,
   type CaptureHitFormat,
   CaptureMatcher,
   type CaptureMatchStats,
@@ -17,6 +24,7 @@ import {
 } from "../../lib/match/mod.ts";
 import { csvHeader, PcapError, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
+import type { Database } from "../../lib/db/mod.ts";
 import {
   onTerminate,
   openCaptureFile,
@@ -25,105 +33,301 @@ import {
   watchDirectory,
 } from "../../lib/runtime/mod.ts";
 import { exit, now, writeSync } from "../_io.ts";
-import { captureMode, makeLogger, parseDurationNs } from "./_pcap_common.ts";
+import {
+  CAPTURE_MODE_OPTION,
+  captureMode,
+  LOG_OPTIONS,
+  makeLogger,
+  parseDurationNs,
+  warnIfCutShort,
+} from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { openDb, packetSelector, pluginRegistry } from "./_pcap_db.ts";
 
-const HELP = `Usage: mxy pcap match DB CAPTURE... [options]
-       mxy pcap match DB --watch DIR [options]
-
-Looks up every packet of the captures in the database DB, decoding each packet once, and prints
-one record per hit: the frame number, the capture time (SECONDS.NANOSECONDS and integer ns), the
-5-tuple, the attribute that matched, its value, how it matched (network, literal, glob or
-parent-domain), the entry and its data. CAPTURE may be a .pcap or .pcapng file, .gz
-compressed, or - for standard input.
-
-Attributes looked up (see --attributes):
-  ip.src, ip.dst      the packet's addresses, in the networks of the search tree (longest prefix)
-  dns.qname           each question's name (queries and responses)
-  dns.answer_name     names of answer records other than the question's (owners, CNAME targets)
-  dns.answer_ip       A and AAAA answers
-  tls.sni             the server name of a ClientHello
-  http.host           a request's Host header, without its port
-  http.url            http:// + Host + the request target (scheme and host in lower case)
-Names are looked up in lower case as "mxy match" looks up domains: a literal entry, else the most
-specific glob, else (with --parent-domains) the nearest parent domain. A ClientHello, request
-head or DNS message split over TCP segments is read on the packet that completes it; a
-retransmitted one is not read twice.
-
-Exit status: 0 when anything matched (always 0 with --watch), 1 when nothing did or on a failure,
-2 on a usage error.
-
-Options:
-  --format FORMAT      jsonl (default), csv (with a header line) or text
-  --first-per-flow     report each indicator once per session (bidirectional 5-tuple), when the
-                       session ends, with its uid (as "pcap flows" prints it), the session's
-                       packets and IP bytes, the packets that carried it and the last one
-  --idle DURATION      (first-per-flow) a session ends after this much capture time without
-                       packets (default 300s)
-  --attributes LIST    the attributes to look up, comma-separated (default: all of the above);
-                       a leading "-" switches one off (--attributes=-http.url)
-  --match-attr NAME    also look up a protocol plugin's attribute (e.g. http.user_agent, or an
-                       attribute of a --plugin); repeatable
-  --plugin MODULE      a JavaScript/TypeScript module whose default export is a protocol plugin
-                       (or an array of them) to register; repeatable
-  --parent-domains     a literal "evil.com" also matches "a.b.evil.com" (the default when the
-                       database was built with --parent-domains)
-  --no-parent-domains  only the names themselves
-  --filter EXPR        look only at the packets a pcap-filter expression selects ('udp port 53
-                       or tcp port 443'), compiled by mxy for each link type and run on each
-                       packet before it is decoded; or the path of a classic program
-                       ("tcpdump -ddd" output) or of an eBPF object
-  --bpf FILE           look only at the packets an eBPF program selects: an object from
-                       "clang -O2 -target bpf -c" (or assembler text or bytecode), verified
-                       before any packet is read and run on each packet (R1 = its bytes,
-                       R2 = its length, at most 65535 bytes); a non-zero R0 selects it
-  --program NAME       (bpf) the program of an object that has several
-  --jit                (bpf) run the program in the eBPF JIT
-  --stats              print packets, packets looked at, lookups and hits per attribute,
-                       cache hits and packets/s on standard error
-  -o, --output FILE    write to FILE (put in place when done) instead of standard output
-  --mode MODE          how to read capture files: stream (default), read or mmap
-  --watch DIR          match the .pcap/.pcapng files in DIR, oldest first, and those that
-                       arrive, each once it stopped growing; rename each to NAME.processed
-                       (NAME.failed when it cannot be read). SIGINT/SIGTERM finish the current
-                       file, flush, print the statistics and exit 0
-  --poll-ms N          (watch) how often to look at DIR (default 250)
-  --stable-ms N        (watch) how long a file must stay unchanged before it is read (default 1000)
-  --once               (watch) exit once no file is waiting instead of watching for more
-  --log-level LEVEL    debug, info, warn (default), error or silent, for messages on stderr
-  --log-format FORMAT  text (default) or json
-  -h, --help           show this help
-
-Examples:
-  mxy pcap match iocs.mxy capture.pcapng
-  mxy pcap match iocs.mxy --filter 'udp port 53 or tcp port 443' --format text big.pcap.gz
-  mxy pcap match iocs.mxy --bpf only_dns.o --first-per-flow capture.pcap
-  mxy pcap match iocs.mxy --watch /var/spool/captures --stats`;
-
-const SPEC = {
-  format: { type: "string" },
-  "first-per-flow": { type: "boolean" },
-  idle: { type: "string" },
-  attributes: { type: "string", multiple: true },
-  "match-attr": { type: "string", multiple: true },
-  plugin: { type: "string", multiple: true },
-  "parent-domains": { type: "boolean" },
-  "no-parent-domains": { type: "boolean" },
-  filter: { type: "string" },
-  bpf: { type: "string" },
-  program: { type: "string" },
-  jit: { type: "boolean" },
-  stats: { type: "boolean" },
-  output: { type: "string", short: "o" },
-  mode: { type: "string" },
-  watch: { type: "string" },
-  "poll-ms": { type: "string" },
-  "stable-ms": { type: "string" },
-  once: { type: "boolean" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "pcap match",
+  summary: "Look up every packet's addresses, DNS names, SNI, HTTP Host and URL in a database",
+  arguments: [
+    { name: "DB", description: "A .mxy file or any MaxMind DB" },
+    {
+      name: "CAPTURE",
+      required: false,
+      variadic: true,
+      description: "A .pcap or .pcapng file, .gz compressed, or - for standard input (none " +
+        "with --watch)",
+    },
+  ],
+  description: [
+    "Looks up every packet of the captures in the database DB, decoding each packet once, and " +
+    "prints one record per hit: the frame number, the capture time (SECONDS.NANOSECONDS and " +
+    "integer ns), the 5-tuple, the attribute that matched, its value, how it matched (network, " +
+    "literal, glob or parent-domain), the entry and its data.",
+    'Names are looked up in lower case as "mxy match" looks up domains: a literal entry, else ' +
+    "the most specific glob, else (with --parent-domains) the nearest parent domain. A " +
+    "ClientHello, request head or DNS message split over TCP segments is read on the packet " +
+    "that completes it; a retransmitted one is not read twice.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["jsonl", "csv", "text"],
+      default: "jsonl",
+      description: "Output format (csv with a header line)",
+    },
+    {
+      name: "first-per-flow",
+      type: "boolean",
+      description: "Report each indicator once per session (bidirectional 5-tuple), when the " +
+        'session ends, with its uid (as "pcap flows" prints it), the session\'s packets and IP ' +
+        "bytes, the packets that carried it and the last one",
+    },
+    {
+      name: "idle",
+      type: "string",
+      value: "DURATION",
+      defaultText: "300s",
+      complete: "none",
+      description: "With --first-per-flow: a session ends after this much capture time " +
+        "without packets",
+    },
+    {
+      name: "attributes",
+      type: "string",
+      value: "LIST",
+      repeatable: true,
+      complete: "none",
+      description: "The attributes to look up, comma-separated (default: all, listed under " +
+        'Attributes below); a leading "-" switches one off (--attributes=-http.url)',
+    },
+    {
+      name: "match-attr",
+      type: "string",
+      value: "NAME",
+      repeatable: true,
+      complete: "none",
+      description: "Also look up a protocol plugin's attribute (e.g. http.user_agent, or an " +
+        "attribute of a --plugin)",
+    },
+    {
+      name: "plugin",
+      type: "string",
+      value: "MODULE",
+      repeatable: true,
+      description: "A JavaScript/TypeScript module whose default export is a protocol plugin " +
+        "(or an array of them) to register",
+    },
+    {
+      name: "parent-domains",
+      type: "boolean",
+      description: 'A literal "evil.com" also matches "a.b.evil.com" (the default when the ' +
+        "database was built with --parent-domains)",
+    },
+    { name: "no-parent-domains", type: "boolean", description: "Only the names themselves" },
+    {
+      name: "filter",
+      type: "string",
+      value: "EXPR",
+      description: "Look only at the packets a pcap-filter expression selects ('udp port 53 or " +
+        "tcp port 443'), compiled by mxy for each link type and run on each packet before it " +
+        'is decoded; or the path of a classic program ("tcpdump -ddd" output) or of an eBPF ' +
+        "object",
+    },
+    {
+      name: "bpf",
+      type: "string",
+      value: "FILE",
+      description: 'Look only at the packets an eBPF program selects: an object from "clang ' +
+        '-O2 -target bpf -c" (or assembler text or bytecode), verified before any packet is ' +
+        "read and run on each packet (R1 = its bytes, R2 = its length, at most 65535 bytes); a " +
+        "non-zero R0 selects it",
+    },
+    {
+      name: "program",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "With --bpf: the program of an object that has several",
+    },
+    { name: "jit", type: "boolean", description: "With --bpf: run the program in the eBPF JIT" },
+    {
+      name: "stats",
+      type: "boolean",
+      description: "Print packets, packets looked at, lookups and hits per attribute, cache " +
+        "hits and packets/s on standard error",
+    },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      description: "Write to FILE (put in place when done) instead of standard output",
+    },
+    CAPTURE_MODE_OPTION,
+    {
+      name: "watch",
+      type: "string",
+      value: "DIR",
+      complete: "directory",
+      description: "Match the .pcap/.pcapng files in DIR, oldest first, and those that arrive, " +
+        "each once it stopped growing; rename each to NAME.processed (NAME.failed when it " +
+        "cannot be read). SIGINT/SIGTERM finish the current file, flush, print the statistics " +
+        "and exit 0",
+    },
+    {
+      name: "poll-ms",
+      type: "int",
+      min: 1,
+      default: 250,
+      description: "With --watch: how often to look at DIR, in milliseconds",
+    },
+    {
+      name: "stable-ms",
+      type: "int",
+      min: 0,
+      default: 1000,
+      description: "With --watch: how long a file must stay unchanged before it is read, in " +
+        "milliseconds",
+    },
+    {
+      name: "once",
+      type: "boolean",
+      description: "With --watch: exit once no file is waiting instead of watching for more",
+    },
+    ...LOG_OPTIONS,
+    {
+      name: "from-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      description:
+        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
+        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
+        "URL or MXY_REDIS_USERNAME)",
+    },
+    {
+      name: "stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The stream read (--from-redis) or written (--to-redis)",
+    },
+    {
+      name: "group",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The consumer group (--from-redis)",
+    },
+    {
+      name: "consumer",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "The worker's name in the group (default HOST-PID)",
+    },
+    {
+      name: "to-stream",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description:
+        "Write the records to this stream, in the same transaction as the acknowledgement: " +
+        "an entry per input entry with hits, fields id and records (a line each); default: " +
+        "standard output",
+    },
+    {
+      name: "claim-idle",
+      type: "string",
+      value: "MS",
+      complete: "none",
+      description: "Take over entries another worker left pending this long (default 60000)",
+    },
+    {
+      name: "create-group",
+      type: "boolean",
+      complete: "none",
+      description: "Create the group (and the stream) if missing",
+    },
+    {
+      name: "drain",
+      type: "boolean",
+      complete: "none",
+      description: "Stop once nothing is left to read and nothing is pending",
+    },
+    {
+      name: "db-key",
+      type: "string",
+      value: "KEY",
+      complete: "none",
+      description:
+        "A hash naming the database version to use (path, sha256), checked between batches; " +
+        "with --to-redis --publish-db DB, sets it",
+    },
+    {
+      name: "to-redis",
+      type: "string",
+      value: "URL",
+      complete: "none",
+      standalone: true,
+      description: "Announce the CAPTUREs (their absolute paths) on the stream at URL",
+    },
+    {
+      name: "batch",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description: "Captures read at a time (default 1)",
+    },
+    {
+      name: "max-backlog",
+      type: "string",
+      value: "N",
+      complete: "none",
+      description:
+        "The producer waits while the stream holds N captures not yet done (default 4096)",
+    },
+  ],
+  sections: [{
+    title: "Redis Streams (docs/MATCH.md, docs/SCALING.md)",
+    text: [
+      "mxy pcap match DB --from-redis URL --stream NAME --group NAME: a worker of a consumer " +
+      "group. It matches the capture each entry names (field path, on storage every worker " +
+      'reads), writes one JSON record per hit with the entry id ("id"), the hit\'s number in the ' +
+      'entry ("hit"), the database version ("db") and the file ("file"), and acknowledges the ' +
+      "entry after. The other options are as for mxy match.",
+      "mxy pcap match --to-redis URL --stream NAME CAPTURE...: announces the CAPTUREs.",
+    ],
+  }, {
+    title: "Attributes",
+    rows: [
+      ["ip.src, ip.dst", "The packet's addresses, in the networks of the search tree"],
+      ["dns.qname", "Each question's name (queries and responses)"],
+      [
+        "dns.answer_name",
+        "Names of answer records other than the question's (owners, CNAME targets)",
+      ],
+      ["dns.answer_ip", "A and AAAA answers"],
+      ["tls.sni", "The server name of a ClientHello"],
+      ["http.host", "A request's Host header, without its port"],
+      ["http.url", "http:// + Host + the request target (scheme and host in lower case)"],
+    ],
+  }, {
+    title: "Exit status",
+    rows: [
+      ["0", "Anything matched (always 0 with --watch)"],
+      ["1", "Nothing did, or a failure"],
+      ["2", "Usage error"],
+    ],
+  }],
+  examples: [
+    "mxy pcap match iocs.mxy capture.pcapng",
+    "mxy pcap match iocs.mxy --filter 'udp port 53 or tcp port 443' --format text big.pcap.gz",
+    "mxy pcap match iocs.mxy --bpf only_dns.o --first-per-flow capture.pcap",
+    "mxy pcap match iocs.mxy --watch /var/spool/captures --stats",
+  ],
+  run,
+};
 
 /** Reads `--attributes` values (with `-name` switching one off) into the built-ins to use. */
 function parseAttributes(values: string[]): string[] {
@@ -174,18 +378,26 @@ function statsRecord(s: CaptureMatchStats, seconds: number): Record<string, numb
   return out;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
+async function run(inv: Invocation): Promise<number> {
+  const flags = inv.legacyFlags();
+  const given = (name: string) => inv.has(name);
+  const toRedis = flags.values["to-redis"] as string | undefined;
+  if (toRedis !== undefined) {
+    // the producer: CAPTUREs only, no database
+    const { announceCaptures } = await import("./_pcap_match_redis.ts");
+    return await announceCaptures(flags, toRedis, given);
+  }
+  const fromRedis = flags.values["from-redis"] as string | undefined;
   const format = stringFlag(flags, "format", "jsonl");
   if (format !== "jsonl" && format !== "csv" && format !== "text") {
     throw new UsageError(`--format takes jsonl, csv or text, got "${format}"`);
   }
   const [dbPath, ...files] = flags.positionals;
-  if (dbPath === undefined) throw new UsageError("mxy pcap match needs a database DB");
+  if (dbPath === undefined) throw new UsageError("Missing DB argument");
   const watchDir = flags.values.watch as string | undefined;
-  if (watchDir === undefined && files.length === 0) {
+  if (watchDir === undefined && files.length === 0 && fromRedis === undefined) {
     throw new UsageError(
-      "mxy pcap match needs a CAPTURE (or - for standard input), or --watch DIR",
+      "Missing CAPTURE argument (a capture, - for standard input, or --watch DIR)",
     );
   }
   if (watchDir !== undefined && files.length > 0) {
@@ -223,6 +435,31 @@ async function run(argv: string[]): Promise<number> {
     flags.values.bpf as string | undefined,
     { program: flags.values.program as string | undefined, jit: flags.values.jit === true },
   );
+
+  if (fromRedis !== undefined) {
+    // a worker of a consumer group: a matcher per capture announced on the stream
+    const { matchCapturesFromStream } = await import("./_pcap_match_redis.ts");
+    const make = (version: Database, onHit: (hit: CaptureHit) => void) =>
+      new CaptureMatcher(version, {
+        attributes,
+        pluginAttributes,
+        registry,
+        parentDomains,
+        select,
+        firstPerFlow,
+        idleTimeoutNs: idleNs,
+        onHit,
+      });
+    try {
+      make(db, () => {});
+    } catch (err) {
+      if (err instanceof DpiError && err.code === "unknown-attribute") {
+        throw new UsageError(`--match-attr: ${err.message}`);
+      }
+      throw err;
+    }
+    return await matchCapturesFromStream(flags, fromRedis, { given, makeMatcher: make });
+  }
 
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
@@ -278,16 +515,7 @@ async function run(argv: string[]): Promise<number> {
       exit(sig === "SIGINT" ? 130 : 143);
     }
   });
-  const cutShort = (file: string, s: ReadSummary) => {
-    if (s.truncated) {
-      log.warn("capture cut short", {
-        file,
-        packets: s.truncated.packets,
-        offset: s.truncated.offset,
-        reason: s.truncated.reason,
-      });
-    }
-  };
+  const cutShort = (file: string, s: ReadSummary) => warnIfCutShort(log, file, s);
   const matchFile = async (path: string) => {
     const file = await openCaptureFile(path, { mode: watchDir === undefined ? mode : "stream" });
     try {
@@ -346,9 +574,4 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** `mxy pcap match`. */
-export const command: Command = {
-  name: "match",
-  summary: "Look up every packet's addresses, DNS names, SNI, HTTP Host and URL in a database",
-  help: HELP,
-  run,
-};
+export const command = defineCommand(SPEC);

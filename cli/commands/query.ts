@@ -4,37 +4,80 @@
  *
  * @module
  */
-import { type Command, parseFlags, stringFlag, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import { compileGlob, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
 import { canMmap, openDatabase, RuntimeError } from "../../lib/runtime/mod.ts";
 import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
+import { parseDataPath, selectPath } from "./_data_path.ts";
 
-const HELP = `Usage: mxy query DB [QUERY...] [options]
-
-Looks up each QUERY in the database DB (a .mxy file or any MaxMind DB): IPv4 and IPv6
-addresses (IPv4-mapped IPv6 too) by longest-prefix match; in .mxy files, other strings against
-the literal and glob entries. With no QUERY, reads queries from standard input, one per line
-(blank lines and lines starting with "#" are skipped).
-
-Exit status: 0 when at least one query matched, 1 when none did, 2 on a usage error.
-
-Options:
-  --format FORMAT   json (default: a JSON array), jsonl (one JSON object per line) or table
-  --explain         add why each query matched or did not (network, bits walked, data offset)
-  --mode MODE       read (default: the file is read into memory), mmap (memory-map it;
-                    needs --allow-ffi) or auto (mmap when allowed, else read)
-  -h, --help        this help
-
-Examples:
-  mxy query iocs.mxy 1.2.3.4 2001:db8::1
-  mxy query GeoLite2-City.mmdb 81.2.69.160 --format table --explain
-  cut -d, -f1 hits.csv | mxy query iocs.mxy --format jsonl`;
-
-const SPEC = {
-  format: { type: "string" },
-  explain: { type: "boolean" },
-  mode: { type: "string" },
-} as const;
+const SPEC: CommandSpec = {
+  name: "query",
+  summary: "Look up IP addresses and strings in a database",
+  arguments: [
+    { name: "DB", description: "A .mxy file or any MaxMind DB" },
+    { name: "QUERY", required: false, variadic: true, complete: "none" },
+  ],
+  description: [
+    "Looks up each QUERY in the database DB: IPv4 and IPv6 addresses (IPv4-mapped IPv6 too) by " +
+    "longest-prefix match; in .mxy files, other strings against the literal and glob entries. " +
+    "With no QUERY, reads queries from standard input, one per line (blank lines and lines " +
+    'starting with "#" are skipped).',
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["json", "jsonl", "table", "text"],
+      choicesInDescription: true,
+      defaultText: "json; text with --field",
+      description:
+        "Output format: json (a JSON array), jsonl (one JSON object per line), table (aligned " +
+        "columns) or text (tab-separated; with --field, the value alone)",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      aliasOf: { option: "format", value: "json" },
+      description: "Same as --format json",
+    },
+    {
+      name: "field",
+      type: "string",
+      value: "PATH",
+      complete: "none",
+      description: "Print only the value at this data path, e.g. country.iso_code or " +
+        "subdivisions.0.names.en (as mmdblookup's lookup path)",
+    },
+    {
+      name: "explain",
+      type: "boolean",
+      description: "Add why each query matched or did not (network, bits walked, data offset)",
+    },
+    {
+      name: "mode",
+      type: "enum",
+      choices: ["read", "mmap", "auto"],
+      default: "read",
+      description: "How to open DB: read it into memory, memory-map it (needs --allow-ffi) or " +
+        "mmap when allowed, else read",
+    },
+  ],
+  sections: [{
+    title: "Exit status",
+    rows: [
+      ["0", "At least one query matched (with --field: had the field)"],
+      ["1", "None did, or a failure"],
+      ["2", "Usage error"],
+    ],
+  }],
+  examples: [
+    "mxy query iocs.mxy 1.2.3.4 2001:db8::1",
+    "mxy query GeoLite2-City.mmdb 81.2.69.160 --format table --explain",
+    "mxy query GeoLite2-City.mmdb 81.2.69.160 --field country.iso_code",
+    "cut -d, -f1 hits.csv | mxy query iocs.mxy --format jsonl",
+  ],
+  run: (inv) => query(inv, PROCESS_IO),
+};
 
 /** One printed answer. */
 interface Answer {
@@ -143,19 +186,18 @@ function printTable(io: CliIo, answers: Answer[]): void {
  * @param io The streams.
  * @returns The exit code.
  */
-export async function runQuery(argv: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const format = stringFlag(flags, "format", "json");
-  if (format !== "json" && format !== "jsonl" && format !== "table") {
-    throw new UsageError(`--format takes json, jsonl or table, got "${format}"`);
-  }
-  const mode = stringFlag(flags, "mode", "read");
-  if (mode !== "auto" && mode !== "mmap" && mode !== "read") {
-    throw new UsageError(`--mode takes auto, mmap or read, got "${mode}"`);
-  }
-  const [path, ...queries] = flags.positionals;
-  if (path === undefined) throw new UsageError("mxy query needs a database file");
-  const withExplain = flags.values.explain === true;
+export function runQuery(argv: string[], io: CliIo): Promise<number> {
+  return query(parseCommand(SPEC, argv), io);
+}
+
+async function query(inv: Invocation, io: CliIo): Promise<number> {
+  const fieldText = inv.string("field");
+  const field = fieldText === undefined ? null : parseDataPath(fieldText);
+  if (field !== null && field.length === 0) throw inv.usage("--field needs a path");
+  const format = inv.has("format") ? inv.string("format")! : field !== null ? "text" : "json";
+  const mode = inv.string("mode")!;
+  const [path, ...queries] = inv.positionals;
+  const withExplain = inv.flag("explain");
   if (mode === "mmap" && !canMmap()) {
     throw new RuntimeError(
       "permission",
@@ -168,11 +210,32 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
     const answers: Answer[] = [];
     const out = new BufferedOut(io);
     let first = true;
+    // The value alone: an IP address's record is not decoded, only the field (db.get).
+    const valueOnly = field !== null && format === "text" && !withExplain;
     const emit = (q: string) => {
-      const a = answer(db, q, withExplain);
+      const offset = valueOnly ? db.lookupIpOffset(q) : -1;
+      let a: Answer;
+      if (offset >= 0) {
+        const value = db.get(offset, field!);
+        a = {
+          query: q,
+          found: value !== undefined,
+          result: value === undefined ? null : { kind: "ip", field: fieldText, data: value },
+        };
+      } else {
+        a = answer(db, q, withExplain);
+        if (field !== null && a.result !== null) {
+          const value = selectPath(a.result.data as MmdbValue, field);
+          if (value === undefined) a.found = false;
+          a.result = value === undefined ? null : { ...a.result, field: fieldText, data: value };
+        }
+      }
       if (a.found) matched++;
       if (format === "table") answers.push(a);
-      else if (format === "jsonl") out.line(toJson(a, 0));
+      else if (format === "text") {
+        const line = textLine(a, field !== null);
+        if (line !== null) out.line(line);
+      } else if (format === "jsonl") out.line(toJson(a, 0));
       else {
         out.write((first ? "[\n" : ",\n") + indent(toJson(a, 2)));
         first = false;
@@ -196,14 +259,20 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** A text line: the field's value alone (strings unquoted), or query, match and data. */
+function textLine(a: Answer, fieldOnly: boolean): string | null {
+  if (fieldOnly) {
+    if (a.result === null) return null;
+    const v = a.result.data as MmdbValue;
+    return typeof v === "string" ? v : valueToJson(v);
+  }
+  const data = a.result ? valueToJson(a.result.data as MmdbValue) : "";
+  return `${a.query}\t${matchText(a)}\t${data}`;
+}
+
 function indent(text: string): string {
   return text.split("\n").map((l) => "  " + l).join("\n").replace(/\n$/, "");
 }
 
 /** The `mxy query` command. */
-export const command: Command = {
-  name: "query",
-  summary: "look up IP addresses and strings in a database",
-  help: HELP,
-  run: (argv) => runQuery(argv, PROCESS_IO),
-};
+export const command = defineCommand(SPEC);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Command, parseFlags, UsageError } from "../_command.ts";
+import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import {
   type MmdbValue,
   validateDatabase,
@@ -13,24 +13,48 @@ import {
 import { mapFile } from "../../lib/runtime/mod.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
-const HELP = `Usage: mxy validate DB... [options]
-
-Checks each database completely: the metadata (required keys and their types), the separator,
-every search-tree node (each reached once, every record in range), and every data record the
-tree reaches (decoded in full: pointers, sizes, types, UTF-8, nesting). Lists every problem
-with its byte offset.
-
-Exit status: 0 when every database is valid, 1 when one is not, 2 on a usage error.
-
-Options:
-  --json              print one JSON report per database (one per line)
-  --max-problems N    problems listed per database before the rest are only counted (100)
-  -h, --help          this help
-
-Example:
-  mxy validate iocs.mxy`;
-
-const SPEC = { json: { type: "boolean" }, "max-problems": { type: "string" } } as const;
+const SPEC: CommandSpec = {
+  name: "validate",
+  summary: "Check a database completely (tree, data, metadata)",
+  arguments: [{ name: "DB", variadic: true, description: "A .mxy file or any MaxMind DB" }],
+  description: [
+    "Checks each database completely: the metadata (required keys and their types), the " +
+    "separator, every search-tree node (each reached once, every record in range), and every " +
+    "data record the tree reaches (decoded in full: pointers, sizes, types, UTF-8, nesting). " +
+    "Lists every problem with its byte offset.",
+  ],
+  options: [
+    {
+      name: "format",
+      type: "enum",
+      choices: ["text", "jsonl"],
+      default: "text",
+      description: "Output format (jsonl: one JSON report per database and line)",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      aliasOf: { option: "format", value: "jsonl" },
+      description: "Same as --format jsonl",
+    },
+    {
+      name: "max-problems",
+      type: "int",
+      min: 0,
+      default: 100,
+      description: "Problems listed per database before the rest are only counted",
+    },
+  ],
+  sections: [{
+    title: "Exit status",
+    rows: [["0", "Every database is valid"], ["1", "One is not, or cannot be read"], [
+      "2",
+      "Usage error",
+    ]],
+  }],
+  examples: ["mxy validate iocs.mxy"],
+  run: (inv) => validate(inv, PROCESS_IO),
+};
 
 function describe(path: string, r: ValidationReport): string {
   const lines: string[] = [];
@@ -53,28 +77,28 @@ function describe(path: string, r: ValidationReport): string {
  * @param io The streams.
  * @returns The exit code.
  */
-export async function runValidate(argv: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, { spec: SPEC, help: HELP });
-  const paths = flags.positionals;
-  if (paths.length === 0) throw new UsageError("mxy validate needs a database file");
-  const max = flags.values["max-problems"];
-  let maxProblems = 100;
-  if (max !== undefined) {
-    if (typeof max !== "string" || !/^\d+$/.test(max)) {
-      throw new UsageError(`--max-problems takes a whole number, got "${String(max)}"`);
-    }
-    maxProblems = Number(max);
-  }
+export function runValidate(argv: string[], io: CliIo): Promise<number> {
+  return validate(parseCommand(SPEC, argv), io);
+}
+
+async function validate(inv: Invocation, io: CliIo): Promise<number> {
+  const maxProblems = inv.int("max-problems")!;
+  const json = inv.string("format") === "jsonl";
   let allValid = true;
-  for (const path of paths) {
-    const file = await mapFile(path).catch((err) => {
-      if (err instanceof Error) err.message = `Cannot read "${path}": ${err.message}`;
-      throw err;
-    });
+  for (const path of inv.positionals) {
+    let file;
+    try {
+      file = await mapFile(path);
+    } catch (err) {
+      // One unreadable file does not hide the reports of the others.
+      io.stderr(`mxy: Cannot read "${path}": ${(err as Error).message}\n`);
+      allValid = false;
+      continue;
+    }
     const report = validateDatabase(file.bytes, { maxProblems });
     if (!report.valid) allValid = false;
     io.stdout(
-      flags.values.json
+      json
         ? valueToJson({ file: path, ...report } as unknown as MmdbValue) + "\n"
         : describe(path, report),
     );
@@ -83,9 +107,4 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The `mxy validate` command. */
-export const command: Command = {
-  name: "validate",
-  summary: "check a database completely (tree, data, metadata)",
-  help: HELP,
-  run: (argv) => runValidate(argv, PROCESS_IO),
-};
+export const command = defineCommand(SPEC);

@@ -513,6 +513,36 @@ export class Database {
   }
 
   /**
+   * Reads one field of the data record at an offset, as mmdblookup's lookup path does, without
+   * decoding the record: the walk to the field compares map keys as bytes and allocates nothing;
+   * only the field's own value is decoded.
+   *
+   * @param offset The data offset (from {@linkcode Database.lookupIpOffset} …).
+   * @param path Map keys and array indexes, outermost first (`["country", "iso_code"]`,
+   *   `["subdivisions", 0, "names", "en"]`; an index may be its decimal text, a negative one
+   *   counts from the end).
+   * @returns The value, or `undefined` when the record has nothing at the path.
+   * @throws {FormatError} When the data is malformed.
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("81.2.69.0/24", { country: { iso_code: "GB" }, subdivisions: [{ iso_code: "ENG" }] });
+   * const db = Database.fromBytes(b.build());
+   * const offset = db.lookupIpOffset("81.2.69.160");
+   * assert.equal(db.get(offset, ["country", "iso_code"]), "GB");
+   * assert.equal(db.get(offset, ["subdivisions", -1, "iso_code"]), "ENG");
+   * assert.equal(db.get(offset, ["city"]), undefined);
+   * ```
+   */
+  get(offset: number, path: readonly (string | number)[]): MmdbValue | undefined {
+    if (this.#closed) this.#throwClosed("get()");
+    const at = this.#decoder.find(offset, path);
+    return at < 0 ? undefined : this.decode(at);
+  }
+
+  /**
    * Decodes the data record at an offset returned by the allocation-free lookups. Results are
    * kept in a bounded cache and shared: maps and arrays are frozen.
    *

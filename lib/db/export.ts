@@ -10,6 +10,8 @@ import { valueToJson } from "../format/value.ts";
 import { type Database, stringMatcherOf } from "./database.ts";
 import { readRecord } from "../format/search_tree.ts";
 import { formatNetwork } from "../core/ip.ts";
+import { MmdbDecoder } from "../format/mmdb_decoder.ts";
+import { typedValueJson } from "./_typed_json.ts";
 
 /** One network of the search tree. */
 export interface NetworkEntry {
@@ -32,6 +34,17 @@ export interface IterateNetworksOptions {
   includeAliases?: boolean;
   /** Write networks inside `::/96` as IPv4 (`1.2.3.0/24`). Default `true`. */
   ipv4Notation?: boolean;
+}
+
+/** Options for {@linkcode exportJsonLines}. */
+export interface ExportJsonLinesOptions extends IterateNetworksOptions {
+  /**
+   * Keep every stored type (default `true`): where plain JSON would lose it, write the value
+   * as `{"$type": TYPE, "value": V}` (a float, bytes, a uint32 below 65,536 …) or an integral
+   * double with `.0`, which `mxy build` reads back to the same type. With `false`, plain JSON
+   * as `valueToJson` writes it (bytes as arrays of numbers, NaN as `null`).
+   */
+  types?: boolean;
 }
 
 /**
@@ -262,39 +275,47 @@ function entry(
 
 /**
  * Writes every network and its data as JSON Lines, `{"entry":"1.2.3.0/24","data":{…}}`, the
- * input format `mxy build` reads. 64- and 128-bit integers are written exactly; bytes as
- * arrays of numbers; NaN and ±Infinity, which JSON cannot express, as `null`.
+ * input format `mxy build` reads, followed by the literal and glob entries of a `.mxy` file.
+ * 64- and 128-bit integers are written exactly, and every stored type is kept: where plain JSON
+ * would lose it, the value is written as `{"$type": TYPE, "value": V}` (a float, bytes, a uint32
+ * below 65,536, a non-negative int32, NaN …) and an integral double as `35.0`, which the feed
+ * parsers read back to the same type (see {@linkcode ExportJsonLinesOptions.types}).
  *
  * @param db The database.
- * @param options {@linkcode IterateNetworksOptions}.
+ * @param options {@linkcode ExportJsonLinesOptions}.
  * @returns One line (without newline) per network.
  * @throws {FormatError} When the database is corrupt.
  * @example
  * ```ts
- * import { Database, DatabaseBuilder, exportJsonLines } from "@mxy/mxy/db";
+ * import { Database, DatabaseBuilder, exportJsonLines, typed } from "@mxy/mxy/db";
  * import assert from "node:assert/strict";
  * const b = new DatabaseBuilder({ buildEpoch: 1 });
- * b.add("1.1.1.1/32", { ip: "1.1.1.1" });
+ * b.add("1.1.1.1/32", { ip: "1.1.1.1", lat: typed("double", 35), n: typed("uint32", 7) });
  * b.add("*.evil.example", { n: 18446744073709551615n });
  * const db = Database.fromBytes(b.build());
  * assert.deepEqual([...exportJsonLines(db)], [
- *   '{"entry":"1.1.1.1/32","data":{"ip":"1.1.1.1"}}',
+ *   '{"entry":"1.1.1.1/32","data":{"ip":"1.1.1.1","lat":35.0,"n":{"$type":"uint32","value":7}}}',
  *   '{"entry":"glob:*.evil.example","data":{"n":18446744073709551615}}',
  * ]);
  * ```
  */
 export function* exportJsonLines(
   db: Database,
-  options: IterateNetworksOptions = {},
+  options: ExportJsonLinesOptions = {},
 ): Generator<string> {
+  const decoder = new MmdbDecoder(db.bytes, {
+    start: db.layout.dataStart,
+    end: db.layout.dataEnd,
+  });
+  const json = options.types === false
+    ? (offset: number) => valueToJson(db.decode(offset))
+    : (offset: number) => typedValueJson(decoder, offset);
   for (const n of iterateNetworks(db, options)) {
-    yield `{"entry":${JSON.stringify(n.network)},"data":${valueToJson(db.decode(n.offset))}}`;
+    yield `{"entry":${JSON.stringify(n.network)},"data":${json(n.offset)}}`;
   }
   // Literal and glob entries, prefixed with their kind so that `mxy build` reads them back as such.
   for (const e of iterateStringEntries(db)) {
-    yield `{"entry":${JSON.stringify(`${e.kind}:${e.entry}`)},"data":${
-      valueToJson(db.decode(e.offset))
-    }}`;
+    yield `{"entry":${JSON.stringify(`${e.kind}:${e.entry}`)},"data":${json(e.offset)}}`;
   }
 }
 

@@ -68,6 +68,7 @@ export {
 export {
   countNetworks,
   exportJsonLines,
+  type ExportJsonLinesOptions,
   iterateNetworks,
   type IterateNetworksOptions,
   iterateStringEntries,

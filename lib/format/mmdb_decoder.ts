@@ -48,6 +48,16 @@ export interface MmdbDecoderOptions {
   maxValues?: number;
 }
 
+/** A field's control bytes, as {@linkcode MmdbDecoder.header} reads them. */
+export interface MmdbFieldHeader {
+  /** The {@linkcode MmdbType} number. */
+  type: number;
+  /** Entries of a map or array, bytes of any other value; 0 for a pointer. */
+  size: number;
+  /** Offset (in the section) of the payload; for a pointer, of the value it points to. */
+  payload: number;
+}
+
 const TYPE_NAMES = [
   "extended",
   "pointer",
@@ -195,6 +205,99 @@ export class MmdbDecoder {
       throw new FormatError("out-of-bounds", "Extended type byte is past the section end", p);
     }
     return this.#u8[p + 1] + 7;
+  }
+
+  /**
+   * Reads the control byte(s) of the field at `offset`: its type, its size (entries of a map or
+   * array, bytes of a string, bytes, integer or float) and where its payload starts; for a
+   * pointer, where it points. With {@linkcode MmdbDecoder.decode} for scalars this walks a
+   * record keeping each value's stored type (`mxy export`).
+   *
+   * @param offset The offset in the section.
+   * @returns The {@linkcode MmdbFieldHeader}.
+   * @throws {FormatError} When the header is malformed or leaves the section.
+   */
+  header(offset: number): MmdbFieldHeader {
+    if (!(offset >= 0 && offset < this.#end - this.#start)) {
+      throw new FormatError("out-of-bounds", `Field offset ${offset} is outside the section`);
+    }
+    this.#pos = this.#start + offset;
+    const type = this.#header();
+    if (type === MmdbType.pointer) {
+      return { type, size: 0, payload: this.#pointer(this.#start + offset) };
+    }
+    return { type, size: this.#size, payload: this.#pos - this.#start };
+  }
+
+  /**
+   * Finds the value at a data path inside the value at `offset` without decoding anything on the
+   * way and without allocating: map keys are compared with the path's keys as UTF-8 bytes, array
+   * items are counted (an index may be a number or its decimal text; a negative one counts from
+   * the end, as in mmdblookup's lookup path), pointers are followed.
+   *
+   * @param offset The offset in the section of the value to start from (a record).
+   * @param path Map keys and array indexes, outermost first.
+   * @returns The offset of the value found (never a pointer), or -1 when the path leads nowhere.
+   * @throws {FormatError} When the data on the way is malformed.
+   */
+  find(offset: number, path: readonly (string | number)[]): number {
+    if (!(offset >= 0 && offset < this.#end - this.#start)) {
+      throw new FormatError("out-of-bounds", `Field offset ${offset} is outside the section`);
+    }
+    this.#pos = this.#start + offset;
+    for (let step = 0; step <= path.length; step++) {
+      let at = this.#pos;
+      let type = this.#header();
+      if (type === MmdbType.pointer) {
+        this.#pos = this.#start + this.#pointer(at);
+        at = this.#pos;
+        type = this.#header();
+      }
+      if (step === path.length) return at - this.#start;
+      const key = path[step];
+      const size = this.#size;
+      if (type === MmdbType.array) {
+        let index = typeof key === "number" ? key : indexOf(key);
+        if (!Number.isInteger(index)) return -1;
+        if (index < 0) index += size;
+        if (index < 0 || index >= size) return -1;
+        for (let i = 0; i < index; i++) this.#skipValue(1);
+        continue;
+      }
+      if (type !== MmdbType.map || typeof key !== "string") return -1;
+      let found = false;
+      for (let i = 0; i < size && !found; i++) {
+        found = this.#keyIs(key);
+        if (!found) this.#skipValue(1);
+      }
+      if (!found) return -1;
+    }
+    return -1;
+  }
+
+  /** Whether the map key at #pos is `key` (compared as UTF-8 bytes); moves #pos past it. */
+  #keyIs(key: string): boolean {
+    const at = this.#pos;
+    let type = this.#header();
+    let after = -1;
+    if (type === MmdbType.pointer) {
+      const target = this.#pointer(at);
+      after = this.#pos;
+      this.#pos = this.#start + target;
+      type = this.#header();
+    }
+    if (type !== MmdbType.string) {
+      throw new FormatError(
+        "bad-type",
+        `Map key is a ${TYPE_NAMES[type] ?? `type ${type}`}, not a string`,
+        at,
+      );
+    }
+    const size = this.#size;
+    const q = this.#pos;
+    if (q + size > this.#end) this.#fail("out-of-bounds", "Map key", at, q + size - at);
+    this.#pos = after >= 0 ? after : q + size;
+    return utf8Equals(this.#u8, q, size, key);
   }
 
   #fail(code: "bad-size" | "out-of-bounds", what: string, at: number, need: number): never {
@@ -555,4 +658,58 @@ export class MmdbDecoder {
     }
     this.#pos += size;
   }
+}
+
+/** The integer a path step's text names (`"0"`, `"-1"`), or NaN; allocates nothing. */
+function indexOf(text: string): number {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0; // "-"
+  if (i === n || n - i > 15) return NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return text.charCodeAt(0) === 45 ? -v : v;
+}
+
+/** Whether `size` bytes at `q` are the UTF-8 encoding of `text`; allocates nothing. */
+function utf8Equals(u8: Uint8Array, q: number, size: number, text: string): boolean {
+  let j = q;
+  const end = q + size;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (j >= end || u8[j++] !== c) return false;
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // a lone surrogate: as TextEncoder writes it
+    if (c < 0x800) {
+      if (j + 2 > end || u8[j] !== (0xc0 | (c >> 6)) || u8[j + 1] !== (0x80 | (c & 63))) {
+        return false;
+      }
+      j += 2;
+    } else if (c < 0x10000) {
+      if (
+        j + 3 > end || u8[j] !== (0xe0 | (c >> 12)) || u8[j + 1] !== (0x80 | ((c >> 6) & 63)) ||
+        u8[j + 2] !== (0x80 | (c & 63))
+      ) return false;
+      j += 3;
+    } else {
+      if (
+        j + 4 > end || u8[j] !== (0xf0 | (c >> 18)) || u8[j + 1] !== (0x80 | ((c >> 12) & 63)) ||
+        u8[j + 2] !== (0x80 | ((c >> 6) & 63)) || u8[j + 3] !== (0x80 | (c & 63))
+      ) return false;
+      j += 4;
+    }
+  }
+  return j === end;
 }

@@ -116,7 +116,7 @@ Deno.test("mxy build answers usage errors with exit 2 and --help with exit 0", a
   assert.equal((await mxy(["build", "x.csv", "-o", "y", "--format", "xml"])).code, 2);
   const help = await mxy(["build", "--help"]);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /Usage: mxy build INPUT\.\.\. -o OUT\.mxy/);
+  assert.match(help.stdout, /^Usage: mxy build -o FILE INPUT\.\.\. \[--input-format FORMAT\]/);
 });
 
 Deno.test("mxy export then mxy build gives a database that exports the same lines", async () => {
@@ -177,4 +177,69 @@ Deno.test("mxy build aliases Teredo and 6to4 to IPv4 like MaxMind's writers, unl
   assert.equal(r.code, 1);
   assert.match(r.stderr, /feed\.txt:2: Network inside 2001::\/32 \(Teredo\)/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mxy build --skip-invalid reports each bad line and goes on; inputs are never overwritten", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines = ["entry,tag", "10.0.0.0/8,a", "10.1.2.3/8,b", "glob:[,c", "192.0.2.0/24,d"];
+    await Deno.writeTextFile(`${dir}/feed.csv`, lines.join("\n") + "\n");
+    const strict = await mxy(["build", `${dir}/feed.csv`, "-o", `${dir}/a.mxy`]);
+    assert.equal(strict.code, 1);
+    const skip = await mxy(["build", `${dir}/feed.csv`, "-o", `${dir}/a.mxy`, "--skip-invalid"]);
+    assert.equal(skip.code, 0, skip.stderr);
+    const err = skip.stderr.split("\n");
+    assert.match(err[0], /^\S*feed\.csv:3: Network "10\.1\.2\.3\/8" has host bits set/);
+    assert.match(err[1], /^\S*feed\.csv:4: Malformed glob "\["/);
+    assert.equal(err[2], "mxy: warning: skipped 2 invalid lines");
+    const db = await openDatabase(`${dir}/a.mxy`);
+    assert.equal(db.lookup("192.0.2.1")?.kind, "ip");
+    db.close();
+    const capped = await mxy([
+      "build",
+      `${dir}/feed.csv`,
+      "-o",
+      `${dir}/b.mxy`,
+      "--skip-invalid",
+      "--max-errors",
+      "1",
+      "-q",
+    ]);
+    assert.equal(capped.code, 0);
+    assert.equal(capped.stderr.split("\n").filter((l) => /feed\.csv:\d+:/.test(l)).length, 1);
+    assert.match(capped.stderr, /skipped 2 invalid lines \(1 not listed: --max-errors 1\)/);
+    // -o naming an input is a usage error, and the input is untouched.
+    const before = await Deno.readFile(`${dir}/feed.csv`);
+    const self = await mxy(["build", `${dir}/feed.csv`, "-o", `${dir}/feed.csv`]);
+    assert.equal(self.code, 2);
+    assert.match(self.stderr, /is also an input; refusing to overwrite it/);
+    assert.deepEqual(await Deno.readFile(`${dir}/feed.csv`), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mxy build names a duplicate CSV column, the line and byte of bad UTF-8, and warns of an empty result", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/dup.csv`, "entry,a,a\n1.2.3.4,1,2\n");
+    const dup = await mxy(["build", `${dir}/dup.csv`, "-o", `${dir}/d.mxy`]);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /dup\.csv:1: CSV header names column "a" twice/);
+    const bytes = new TextEncoder().encode("1.2.3.4\n5.6.7.8\n# \xff\n");
+    const bad = new Uint8Array([...bytes.subarray(0, 18), 0xff, 0xfe, 0x0a]);
+    await Deno.writeFile(`${dir}/bad.txt`, bad);
+    const utf8 = await mxy(["build", `${dir}/bad.txt`, "-o", `${dir}/u.mxy`]);
+    assert.equal(utf8.code, 1);
+    assert.match(utf8.stderr, /bad\.txt:3: Input is not valid UTF-8 \(byte offset 18\)/);
+    await Deno.writeTextFile(`${dir}/empty.csv`, "entry,tag\n");
+    const empty = await mxy(["build", `${dir}/empty.csv`, "-o", `${dir}/e.mxy`, "-q"]);
+    assert.equal(empty.code, 0);
+    assert.match(
+      empty.stderr,
+      /^mxy: warning: no entries in the input; \S*e\.mxy is an empty database\n$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -10,7 +10,7 @@ Deno.test("Logger writes only records at or above its level", () => {
   log.info("i");
   log.warn("w", { n: 1 });
   log.error("e");
-  assert.deepEqual(lines, ["WARN w n=1", "ERROR e"]);
+  assert.deepEqual(lines, ["mxy: warning: w", "mxy: e"]);
   const silent = new Logger({ level: "silent", write: (l) => lines.push(l) });
   silent.error("x");
   assert.equal(lines.length, 2);
@@ -40,14 +40,16 @@ Deno.test("Logger in JSON format writes one object per line with typed error fie
   );
 });
 
-Deno.test("Logger in text format names a typed error by code and number", () => {
+Deno.test("Logger in text format words errors as mxy does and names a typed error by code and number in debug lines", () => {
   const lines: string[] = [];
-  const log = new Logger({ write: (l) => lines.push(l) });
-  log.error("failed", { error: new PcapError("bad-magic", "Not a capture") });
-  log.error("failed", { error: new DpiError("name-loop", "Loop") });
+  const log = new Logger({ level: "debug", write: (l) => lines.push(l) });
+  log.error("a.pcap: Not a capture", { error: new PcapError("bad-magic", "Not a capture") });
+  log.debug("failed", { error: new PcapError("bad-magic", "Not a capture") });
+  log.info("failed", { error: new DpiError("name-loop", "Loop"), n: 2 });
   assert.deepEqual(lines, [
-    "ERROR failed error=bad-magic(201)",
-    "ERROR failed error=name-loop(302)",
+    "mxy: a.pcap: Not a capture",
+    "DEBUG failed error=bad-magic(201)",
+    "INFO failed error=name-loop(302) n=2",
   ]);
   assert.ok(isLogLevel("debug") && !isLogLevel("verbose"));
 });

@@ -164,3 +164,56 @@ Deno.test("mxy query answers ::ffff:1.2.3.4 and prints an IPv6 tree's mapped net
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "mxy query --field prints only the value at a data path, as mmdblookup's lookup path",
+  ignore,
+  async fn() {
+    const text = captureIo();
+    assert.equal(
+      await runQuery(
+        [CITY, "81.2.69.160", "2.125.160.216", "--field", "subdivisions.0.iso_code"],
+        text,
+      ),
+      0,
+    );
+    assert.equal(text.out(), "ENG\nENG\n");
+    const json = captureIo();
+    assert.equal(
+      await runQuery(
+        [CITY, "81.2.69.160", "--field", "location.latitude", "--format", "jsonl"],
+        json,
+      ),
+      0,
+    );
+    const a = JSON.parse(json.out());
+    assert.deepEqual([a.found, a.network, a.field, a.data], [
+      true,
+      "81.2.69.160/27",
+      "location.latitude",
+      51.5142,
+    ]);
+    // No such field, or no such network: nothing printed, exit 1.
+    const none = captureIo();
+    assert.equal(
+      await runQuery([CITY, "81.2.69.160", "10.0.0.1", "--field", "city.names.xx"], none),
+      1,
+    );
+    assert.equal(none.out(), "");
+    // Strings (literal and glob entries of a .mxy file) take --field too.
+    const dir = await Deno.makeTempDir();
+    try {
+      const b = new DatabaseBuilder({ buildEpoch: 1 });
+      b.add("evil.example", { threat: { name: "phish" } });
+      await Deno.writeFile(`${dir}/x.mxy`, b.build());
+      const s = captureIo();
+      assert.equal(
+        await runQuery([`${dir}/x.mxy`, "evil.example", "--field", "threat.name"], s),
+        0,
+      );
+      assert.equal(s.out(), "phish\n");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -164,17 +164,26 @@ Deno.test("exportJsonLines() round-trips random networks through the builder", (
 });
 
 Deno.test({
-  name: "exportJsonLines() writes non-finite doubles as null (JSON has no form for them)",
+  name: "exportJsonLines() annotates non-finite doubles (JSON has no form for them); plain " +
+    "JSON writes them as null",
   ignore: !TEST_DATA,
   async fn() {
     const db = Database.fromBytes(await Deno.readFile(`${TEST_DATA}/MaxMind-DB-test-decoder.mmdb`));
-    const line = [...exportJsonLines(db)].find((l) =>
-      l.startsWith('{"entry":"255.255.255.255/32"')
+    const lineOf = (lines: Iterable<string>) =>
+      [...lines].find((l) => l.startsWith('{"entry":"255.255.255.255/32"'));
+    const typedLine = lineOf(exportJsonLines(db));
+    assert.ok(typedLine);
+    assert.match(
+      typedLine,
+      /"double":\{"\$type":"double","value":"Infinity"\},"float":\{"\$type":"float","value":"Infinity"\}/,
     );
-    assert.ok(line);
-    assert.match(line, /"double":null,"float":null/);
-    assert.match(line, /"uint128":340282366920938463463374607431768211455/);
-    assert.match(line, /"uint64":18446744073709551615/);
+    const plain = lineOf(exportJsonLines(db, { types: false }));
+    assert.ok(plain);
+    assert.match(plain, /"double":null,"float":null/);
+    for (const line of [typedLine, plain]) {
+      assert.match(line, /"uint128":340282366920938463463374607431768211455/);
+      assert.match(line, /"uint64":18446744073709551615/);
+    }
   },
 });
 

@@ -99,11 +99,14 @@ Deno.test("mxy serve runs, mxy ether talks to it, and SIGTERM exits 0 with stati
     assert.match(alloc.stdout, /^0x[0-9a-f]{16}\n010203000000\n$/);
 
     const q = await mxy(["ether", "query", "-p", port, "1.1.1.3", "9.9.9.9"]);
-    assert.equal(q.code, 1); // one query matched nothing
+    assert.equal(q.code, 0); // as mxy query: 0 when one query matched, 1 when none did
     assert.equal(
       q.stdout,
       '{"kind":"ip","data":{"ip":"1.1.1.2"},"network":"1.1.1.2/31","prefixLength":31}\nnull\n',
     );
+    const none = await mxy(["ether", "query", "-p", port, "9.9.9.9"]);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, "null\n");
 
     const free = await mxy(["ether", "free", "0x1234", "-p", port]);
     assert.equal(free.code, 1);

@@ -11,6 +11,7 @@ import { forEachPacketInFile, openCaptureFile } from "../../lib/runtime/mod.ts";
 import { buildPacket } from "../../lib/testing/mod.ts";
 import { main } from "../../cli/main.ts";
 import { fixture, hasProgram } from "../_fixtures.ts";
+import { runMxy } from "../_mxy.ts";
 
 /** Packets of a capture as comparable strings: µs timestamp, lengths and the bytes in hex. */
 async function packetsOf(source: string | Uint8Array): Promise<string[]> {
@@ -247,6 +248,23 @@ Deno.test("mxy pcap filter --expr and --cbpf write the kept packets", async () =
       0,
     );
     assert.deepEqual(await packetsOf(`${tmp}/b.pcap`), kept);
+    // The pipeline (one thread is the default) keeps the same packets.
+    assert.equal(
+      await main([
+        "pcap",
+        "filter",
+        "--expr",
+        "ip proto 17",
+        "--threads",
+        "2",
+        file,
+        "-o",
+        `${tmp}/b1.pcap`,
+        "-q",
+      ]),
+      0,
+    );
+    assert.deepEqual(await packetsOf(`${tmp}/b1.pcap`), kept);
     assert.equal(
       await main([
         "pcap",
@@ -280,7 +298,7 @@ Deno.test("mxy pcap filter --expr and --cbpf write the kept packets", async () =
     assert.equal((await packetsOf(`${tmp}/c.pcap`)).length, 2);
     // Usage errors exit 2; a bad program file or expression exits 1 and writes nothing.
     assert.equal(await main(["pcap", "filter", file, "-o", `${tmp}/d.pcap`]), 2);
-    assert.equal(await main(["pcap", "filter", "--cbpf", `${tmp}/udp.bpf`, file]), 2);
+    assert.equal(await main(["pcap", "filter", "--expr", "udp", "--jit", file, "-q"]), 2);
     await Deno.writeTextFile(`${tmp}/bad.bpf`, "2\n40 0 0 12\n");
     assert.equal(
       await main(["pcap", "filter", "--cbpf", `${tmp}/bad.bpf`, file, "-o", `${tmp}/e.pcap`]),
@@ -341,4 +359,33 @@ Deno.test("filterCapture() copies classic records as they are, and streams to a 
   const joined = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   pieces.reduce((o, p) => (joined.set(p, o), o + p.length), 0);
   expect(r, joined);
+});
+
+Deno.test("mxy pcap filter writes to standard output without -o or with -o -", async () => {
+  const dir = fixture("pcap/loopback");
+  if (dir === null) return;
+  const tmp = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/mixed-usec.pcap`;
+    const r = await runMxy(["pcap", "filter", "--expr", "udp", file, "-o", `${tmp}/udp.pcap`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Kept \d+ of \d+ packets -> .*udp\.pcap\n$/);
+    const expected = await Deno.readFile(`${tmp}/udp.pcap`);
+    for (const args of [[], ["-o", "-"]]) {
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${new URL("../../cli/main.ts", import.meta.url).pathname}`, "pcap"]
+          .concat(["filter", "--expr", "udp", file, ...args]),
+        cwd: tmp,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(child.code, 0, new TextDecoder().decode(child.stderr));
+      assert.deepEqual(child.stdout, expected, args.join(" "));
+      assert.match(new TextDecoder().decode(child.stderr), /-> standard output\n$/);
+    }
+    // No file named "-" appears.
+    await assert.rejects(() => Deno.stat(`${tmp}/-`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

@@ -6,6 +6,14 @@
 import { typed, type WritableMap, type WritableValue } from "../../format/data_writer.ts";
 import { DatabaseError } from "../database_error.ts";
 import type { FeedRecord } from "./feed_record.ts";
+import {
+  applyTypeHints,
+  compileTypeHints,
+  IMPLICIT_DOUBLES,
+  mergeTypeHints,
+  resolveTypeAnnotations,
+  type TypeHints,
+} from "./_types.ts";
 
 export type { FeedRecord } from "./feed_record.ts";
 
@@ -15,6 +23,13 @@ export interface FeedParseOptions {
   file?: string;
   /** Line number of the text's first line (default 1), for text cut out of a larger file. */
   firstLine?: number;
+  /** Type hints by data path, applied to every record (a record's own `$types` come first). */
+  typeHints?: TypeHints;
+  /**
+   * Called with each invalid record's error (which names the file and line); the parser then
+   * skips the record and goes on. Without it, the first invalid record ends the parse.
+   */
+  onInvalid?: (error: DatabaseError) => void;
 }
 
 const INT_RE = /^-?(0|[1-9][0-9]*)$/;
@@ -83,8 +98,10 @@ export function convertCell(text: string, type: string): WritableValue {
       if (text === "true" || text === "1") return true;
       if (text === "false" || text === "0") return false;
       throw new DatabaseError("bad-value", `"${text}" is not a boolean (true, false, 1 or 0)`);
-    case "json":
-      return parseJsonValue(text);
+    case "json": {
+      const v = parseJsonValue(text);
+      return text.includes('"$type') ? resolveTypeAnnotations(v) : v;
+    }
     case "number":
     case "double":
     case "float": {
@@ -126,7 +143,12 @@ const reviver: Reviver = function (key, value, context) {
       }
       return value;
     }
-    if (/[.eE]/.test(src)) return Number.isInteger(value) ? typed("double", value) : value;
+    if (/[.eE]/.test(src)) {
+      if (!Number.isInteger(value)) return value;
+      const double = typed("double", value);
+      IMPLICIT_DOUBLES.add(double);
+      return double;
+    }
     if (!Number.isSafeInteger(value)) return BigInt(src);
     return value;
   }
@@ -178,11 +200,24 @@ export function parseJsonValue(text: string): WritableValue {
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
-/** Turns a parsed JSON record (`{entry, data}`, `{entry, …fields}` or a string) into parts. */
+/**
+ * Turns a parsed JSON record into parts: `{"entry": …, "data": …}`, `{"entry": …, …fields}`, a
+ * string, or MaxMind's source form `{"1.2.3.0/24": {…}}` (one member, the entry as its key). A
+ * `"$types"` member gives type hints for the record's data paths.
+ *
+ * @param value The parsed record.
+ * @param file The file, for the record and errors.
+ * @param line The record's line.
+ * @param options `annotated`: the record's text has `"$type"` annotations to resolve; `hints`:
+ *   type hints for every record.
+ * @returns The record.
+ * @throws {DatabaseError} With the file and line.
+ */
 export function recordFromJson(
   value: unknown,
   file: string,
   line: number,
+  options: { annotated?: boolean; hints?: TypeHints } = {},
 ): FeedRecord {
   if (typeof value === "string") return { entry: value, data: {}, file, line };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -194,26 +229,51 @@ export function recordFromJson(
   }
   const obj = value as Record<string, WritableValue>;
   const keyName = Object.hasOwn(obj, "entry") ? "entry" : Object.hasOwn(obj, "key") ? "key" : "";
-  if (keyName === "") {
-    throw new DatabaseError("bad-syntax", 'Record has no "entry" (or "key") field', { file, line });
-  }
-  const entry = obj[keyName];
-  if (typeof entry !== "string") {
-    throw new DatabaseError("bad-syntax", `Field "${keyName}" must be a string`, { file, line });
-  }
+  const members = Object.keys(obj).filter((k) => k !== "$types");
+  let entry: WritableValue;
   let data: WritableValue;
-  if (Object.hasOwn(obj, "data")) {
-    data = obj.data;
-    if (data === null) {
-      throw new DatabaseError("bad-value", 'Field "data" is null; MaxMind DB has no null', {
+  if (keyName === "") {
+    // `{"data": …}` alone is a record that lost its entry, not a network named "data".
+    if (members.length !== 1 || members[0] === "data") {
+      throw new DatabaseError("bad-syntax", 'Record has no "entry" (or "key") field', {
         file,
         line,
       });
     }
+    // MaxMind's source JSON: {"1.2.3.0/24": {...}}.
+    entry = members[0];
+    data = obj[members[0]];
   } else {
-    const rest: WritableMap = {};
-    for (const k of Object.keys(obj)) if (k !== keyName) rest[k] = obj[k];
-    data = rest;
+    entry = obj[keyName];
+    if (typeof entry !== "string") {
+      throw new DatabaseError("bad-syntax", `Field "${keyName}" must be a string`, { file, line });
+    }
+    if (Object.hasOwn(obj, "data")) {
+      data = obj.data;
+    } else {
+      const rest: WritableMap = {};
+      for (const k of members) if (k !== keyName) rest[k] = obj[k];
+      data = rest;
+    }
   }
-  return { entry, data, file, line };
+  if (data === null || data === undefined) {
+    throw new DatabaseError("bad-value", 'Field "data" is null; MaxMind DB has no null', {
+      file,
+      line,
+    });
+  }
+  try {
+    if (options.annotated) data = resolveTypeAnnotations(data);
+    let hints = options.hints;
+    if (Object.hasOwn(obj, "$types")) {
+      hints = mergeTypeHints(compileTypeHints(obj.$types, '"$types"'), hints);
+    }
+    if (hints !== undefined) data = applyTypeHints(data, hints);
+  } catch (err) {
+    if (err instanceof DatabaseError) {
+      throw new DatabaseError(err.code, err.reason, { file, line }, { cause: err });
+    }
+    throw err;
+  }
+  return { entry: entry as string, data, file, line };
 }

@@ -18,6 +18,7 @@ import {
   inferScalar,
   isColumnType,
 } from "./_record.ts";
+import { applyTypeHints } from "./_types.ts";
 
 export type { FeedParseOptions, FeedRecord } from "./_record.ts";
 
@@ -33,7 +34,7 @@ function* csvRows(
   delimiter: string,
   file: string,
   firstLine: number,
-): Generator<{ cells: string[]; line: number }> {
+): Generator<{ cells: string[]; line: number; error?: DatabaseError }> {
   const n = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = firstLine;
@@ -87,6 +88,7 @@ function* csvRows(
     let i = pos;
     let quoted = false;
     let wasQuoted = false;
+    let error: DatabaseError | undefined;
     for (;;) {
       if (i >= n) {
         if (quoted) {
@@ -122,10 +124,11 @@ function* csvRows(
       }
       if (c === '"') {
         if (cell.length > 0 || wasQuoted) {
-          throw new DatabaseError("bad-syntax", "Quote inside an unquoted field", {
+          error = new DatabaseError("bad-syntax", "Quote inside an unquoted field", {
             file,
             line,
           });
+          break;
         }
         quoted = true;
         wasQuoted = true;
@@ -141,13 +144,19 @@ function* csvRows(
         break;
       } else {
         if (wasQuoted) {
-          throw new DatabaseError("bad-syntax", "Text after a closing quote", { file, line });
+          error = new DatabaseError("bad-syntax", "Text after a closing quote", { file, line });
+          break;
         }
         cell += c;
         i++;
       }
     }
-    yield { cells, line: startLine };
+    if (error !== undefined) {
+      // The rest of the row is skipped: the next row starts after this line.
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? n : nl + 1;
+      yield { cells, line: startLine, error };
+    } else yield { cells, line: startLine };
     pos = i;
     line++;
   }
@@ -168,7 +177,17 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
   let header: string[] | null = null;
   let types: string[] = [];
   let entryCol = -1;
-  for (const { cells, line } of csvRows(text, delimiter, file, options.firstLine ?? 1)) {
+  const invalid = (err: unknown) => {
+    if (!(err instanceof DatabaseError) || options.onInvalid === undefined) throw err;
+    options.onInvalid(err);
+  };
+  for (const row of csvRows(text, delimiter, file, options.firstLine ?? 1)) {
+    const { cells, line } = row;
+    if (row.error !== undefined && header !== null) {
+      invalid(row.error);
+      continue;
+    }
+    if (row.error !== undefined) throw row.error;
     if (header === null) {
       header = [];
       types = [];
@@ -183,6 +202,16 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
           types.push("auto");
         }
       }
+      const seen = new Set<string>();
+      for (const h of header) {
+        if (seen.has(h)) {
+          throw new DatabaseError("bad-syntax", `CSV header names column "${h}" twice`, {
+            file,
+            line,
+          });
+        }
+        seen.add(h);
+      }
       entryCol = header.findIndex((h) => h.toLowerCase() === "entry");
       if (entryCol < 0) entryCol = header.findIndex((h) => h.toLowerCase() === "key");
       if (entryCol < 0) {
@@ -195,13 +224,17 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
       continue;
     }
     if (cells.length !== header.length) {
-      throw new DatabaseError(
-        "bad-syntax",
-        `Row has ${cells.length} cells, the header has ${header.length}`,
-        { file, line },
+      invalid(
+        new DatabaseError(
+          "bad-syntax",
+          `Row has ${cells.length} cells, the header has ${header.length}`,
+          { file, line },
+        ),
       );
+      continue;
     }
-    const data: WritableMap = {};
+    let data: WritableMap = {};
+    let bad: DatabaseError | null = null;
     for (let c = 0; c < cells.length; c++) {
       if (c === entryCol) continue;
       const cell = cells[c];
@@ -213,12 +246,24 @@ export function* parseCsvFeed(text: string, options: CsvFeedOptions = {}): Gener
         const expected = err instanceof DatabaseError || err instanceof SyntaxError ||
           err instanceof TypeError || err instanceof RangeError;
         if (!expected) throw err;
-        throw new DatabaseError(
-          "bad-value",
-          `Column "${header[c]}": ${err.message}`,
-          { file, line },
-        );
+        bad = new DatabaseError("bad-value", `Column "${header[c]}": ${err.message}`, {
+          file,
+          line,
+        });
+        break;
       }
+    }
+    if (bad === null && options.typeHints !== undefined) {
+      try {
+        data = applyTypeHints(data, options.typeHints) as WritableMap;
+      } catch (err) {
+        if (!(err instanceof DatabaseError)) throw err;
+        bad = new DatabaseError("bad-value", err.reason, { file, line });
+      }
+    }
+    if (bad !== null) {
+      invalid(bad);
+      continue;
     }
     yield { entry: cells[entryCol].trim(), data, file, line };
   }

@@ -11,6 +11,7 @@ import type { FeedRecord } from "./_record.ts";
 import { parseCsvFeed } from "./csv.ts";
 import { parseJsonFeed, parseJsonLinesFeed } from "./json.ts";
 import { parseTextFeed } from "./text.ts";
+import { compileTypeHints } from "./_types.ts";
 
 /** A feed format name. */
 export type FeedFormat = "csv" | "tsv" | "json" | "jsonl" | "text";
@@ -24,6 +25,20 @@ export interface ParseFeedOptions {
   format?: FeedFormat;
   /** Line number of the text's first line (default 1), for text cut out of a larger file. */
   firstLine?: number;
+  /**
+   * MaxMind DB types by data path, for values plain JSON or CSV leaves to inference:
+   * `{"location.latitude": "double", "**.geoname_id": "uint32"}` (`*` is any one key, `**` any
+   * keys; arrays are transparent). Types: string, boolean, double, float, bytes (hex), uint16,
+   * uint32, int32, uint64, uint128. A JSON record's own `"$types"` member comes first; typed
+   * CSV columns and `{"$type": …}` annotations keep their type.
+   */
+  types?: Record<string, string>;
+  /**
+   * Called with each invalid record's error (it names the file and line); the record is then
+   * skipped and the parse goes on. Without it, the first invalid record ends the parse. Bytes
+   * that are not UTF-8, a JSON document's syntax and a CSV header always end it.
+   */
+  onInvalid?: (error: DatabaseError) => void;
 }
 
 /**
@@ -104,7 +119,65 @@ export function sniffFeedFormat(text: string): FeedFormat {
 }
 
 /**
- * Decodes feed bytes as UTF-8, reporting the line of the first invalid byte.
+ * Where the first byte that is not part of valid UTF-8 lies (an overlong form, a surrogate, a
+ * stray continuation byte, a sequence cut short by the end), or -1 when all are valid.
+ *
+ * @param bytes The bytes.
+ * @param from Where to start: the first byte of a character.
+ * @returns The offset in `bytes`, or -1.
+ */
+export function invalidUtf8At(bytes: Uint8Array, from = 0): number {
+  const n = bytes.length;
+  let i = from;
+  while (i < n) {
+    const c = bytes[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + need >= n + 1) return i;
+    const c1 = bytes[i + 1];
+    if (c1 < lo || c1 > hi) return i;
+    for (let k = 2; k <= need; k++) {
+      const ck = bytes[i + k];
+      if (ck < 0x80 || ck > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * The error for bytes that are not UTF-8, at their line and byte offset.
+ *
+ * @param file The file.
+ * @param line The line of the first bad byte.
+ * @param offset Its byte offset (after gunzipping).
+ * @returns The error.
+ */
+export function notUtf8Error(file: string, line: number, offset: number): DatabaseError {
+  return new DatabaseError(
+    "bad-syntax",
+    `Input is not valid UTF-8 (byte offset ${offset})`,
+    { file, line },
+  );
+}
+
+/**
+ * Decodes feed bytes as UTF-8, reporting the line and byte offset of the first invalid byte.
  *
  * @param bytes The content.
  * @param file The file name, for the error.
@@ -115,12 +188,10 @@ export function decodeFeedText(bytes: Uint8Array, file: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
+    const at = Math.max(0, invalidUtf8At(bytes));
     let line = 1;
-    let i = 0;
-    const text = new TextDecoder().decode(bytes);
-    const bad = text.indexOf("\uFFFD");
-    for (; i < bad; i++) if (text.charCodeAt(i) === 10) line++;
-    throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", { file, line });
+    for (let i = bytes.indexOf(10); i >= 0 && i < at; i = bytes.indexOf(10, i + 1)) line++;
+    throw notUtf8Error(file, line, at);
   }
 }
 
@@ -146,15 +217,19 @@ export function parseFeed(
 ): Iterable<FeedRecord> {
   const format = options.format ?? feedFormatOf(file) ?? sniffFeedFormat(text);
   const firstLine = options.firstLine ?? 1;
+  const typeHints = options.types === undefined
+    ? undefined
+    : compileTypeHints(options.types, "The type hints");
+  const common = { file, firstLine, typeHints, onInvalid: options.onInvalid };
   switch (format) {
     case "csv":
-      return parseCsvFeed(text, { file, firstLine });
+      return parseCsvFeed(text, common);
     case "tsv":
-      return parseCsvFeed(text, { file, delimiter: "\t", firstLine });
+      return parseCsvFeed(text, { ...common, delimiter: "\t" });
     case "json":
-      return parseJsonFeed(text, { file, firstLine });
+      return parseJsonFeed(text, common);
     case "jsonl":
-      return parseJsonLinesFeed(text, { file, firstLine });
+      return parseJsonLinesFeed(text, common);
     case "text":
       return parseTextFeed(text, { file, firstLine });
     default:

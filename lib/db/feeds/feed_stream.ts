@@ -13,6 +13,8 @@ import {
   type FeedFormat,
   feedFormatOf,
   headerOf,
+  invalidUtf8At,
+  notUtf8Error,
   parseFeed,
   type ParseFeedOptions,
   sniffFeedFormat,
@@ -125,6 +127,7 @@ export async function* parseFeedStream(
 ): AsyncGenerator<FeedRecord[]> {
   const path = file;
   let format: FeedFormat | null = options.format ?? feedFormatOf(path);
+  const parseOptions = { types: options.types, onInvalid: options.onInvalid };
   const unreadable = (err: unknown) =>
     new DatabaseError(
       "unreadable",
@@ -183,11 +186,32 @@ export async function* parseFeedStream(
     }
     const bytes = new Uint8Array(total);
     for (let i = 0, at = 0; i < parts.length; at += parts[i].length, i++) bytes.set(parts[i], at);
-    yield* batches(parseFeed(decodeFeedText(bytes, path), path, { format }));
+    yield* batches(parseFeed(decodeFeedText(bytes, path), path, { ...parseOptions, format }));
     return;
   }
   const blockSize = options.blockSize ?? 1 << 22;
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  // Where the bytes given to the decoder stand, to report a bad byte at its line and offset.
+  let decoded = 0;
+  let tail: Uint8Array = new Uint8Array(0);
+  const badUtf8 = (chunk: Uint8Array | null) => {
+    // Scan from the last character start in the previous chunk's tail (complete characters
+    // before it were decoded already), through the chunk.
+    const both = new Uint8Array(tail.length + (chunk?.length ?? 0));
+    both.set(tail);
+    if (chunk) both.set(chunk, tail.length);
+    let from = tail.length;
+    for (let k = tail.length - 1; k >= 0; k--) {
+      if ((tail[k] & 0xc0) !== 0x80) {
+        from = k;
+        break;
+      }
+    }
+    const at = Math.max(from, invalidUtf8At(both, from));
+    let nl = 0;
+    for (let i = tail.length; i < at; i++) if (both[i] === 10) nl++;
+    return notUtf8Error(path, line + countNewlines(pending) + nl, decoded - tail.length + at);
+  };
   let pending = "";
   let line = options.firstLine ?? 1;
   let header: string | null = null;
@@ -202,11 +226,13 @@ export async function* parseFeedStream(
         return;
       }
       if (h !== null) header = h.text;
-      yield* batches(parseFeed(block, path, { format, firstLine: line }));
+      yield* batches(parseFeed(block, path, { ...parseOptions, format, firstLine: line }));
     } else if (csv) {
-      yield* batches(parseFeed(`${header}\n${block}`, path, { format, firstLine: line - 1 }));
+      yield* batches(
+        parseFeed(`${header}\n${block}`, path, { ...parseOptions, format, firstLine: line - 1 }),
+      );
     } else {
-      yield* batches(parseFeed(block, path, { format: format!, firstLine: line }));
+      yield* batches(parseFeed(block, path, { ...parseOptions, format: format!, firstLine: line }));
     }
     line += countNewlines(block);
   };
@@ -215,10 +241,15 @@ export async function* parseFeedStream(
       try {
         pending += decoder.decode(chunk, { stream: true });
       } catch {
-        throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", {
-          file: path,
-          line: line + countNewlines(pending),
-        });
+        throw badUtf8(chunk);
+      }
+      decoded += chunk.length;
+      if (chunk.length >= 3) tail = chunk.slice(chunk.length - 3);
+      else {
+        const t = new Uint8Array(tail.length + chunk.length);
+        t.set(tail);
+        t.set(chunk, tail.length);
+        tail = t.slice(Math.max(0, t.length - 3));
       }
       if (wholeJson || pending.length < blockSize) continue;
       if (format === null && sniffFeedFormat(pending) === "json") {
@@ -241,13 +272,10 @@ export async function* parseFeedStream(
   try {
     pending += decoder.decode();
   } catch {
-    throw new DatabaseError("bad-syntax", "Input is not valid UTF-8", {
-      file: path,
-      line: line + countNewlines(pending),
-    });
+    throw badUtf8(null);
   }
   if (wholeJson) {
-    yield* batches(parseFeed(pending, path, { format: "json", firstLine: line }));
+    yield* batches(parseFeed(pending, path, { ...parseOptions, format: "json", firstLine: line }));
     return;
   }
   if (pending.length > 0 || header === null) yield* parseBlock(pending, true);

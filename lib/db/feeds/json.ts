@@ -114,17 +114,24 @@ export function* parseJsonFeed(
     const valueLine = lines.n;
     const end = skipValue(text, i, lines);
     if (end === i) throw syntax("Expected a value", file, valueLine);
-    const value = parseAt(text.slice(i, end), file, valueLine);
-    if (key !== null) {
-      if (value === null) {
-        throw new DatabaseError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
-          file,
-          line,
-        });
+    const source = text.slice(i, end);
+    const value = parseAt(source, file, valueLine);
+    const how = { annotated: source.includes('"$type'), hints: options.typeHints };
+    try {
+      if (key !== null) {
+        if (value === null) {
+          throw new DatabaseError("bad-value", `Value of ${JSON.stringify(key)} is null`, {
+            file,
+            line,
+          });
+        }
+        yield recordFromJson({ entry: key, data: value }, file, line, how);
+      } else {
+        yield recordFromJson(value, file, valueLine, how);
       }
-      yield { entry: key, data: value as FeedRecord["data"], file, line };
-    } else {
-      yield recordFromJson(value, file, valueLine);
+    } catch (err) {
+      if (!(err instanceof DatabaseError) || options.onInvalid === undefined) throw err;
+      options.onInvalid(err);
     }
     i = skipWs(text, end, lines);
     if (text[i] === ",") {
@@ -163,6 +170,17 @@ export function* parseJsonLinesFeed(
     const s = text.slice(pos, end).trim();
     pos = end + 1;
     if (s === "") continue;
-    yield recordFromJson(parseAt(s, file, line), file, line);
+    let record: FeedRecord;
+    try {
+      record = recordFromJson(parseAt(s, file, line), file, line, {
+        annotated: s.includes('"$type'),
+        hints: options.typeHints,
+      });
+    } catch (err) {
+      if (!(err instanceof DatabaseError) || options.onInvalid === undefined) throw err;
+      options.onInvalid(err);
+      continue;
+    }
+    yield record;
   }
 }

@@ -1,0 +1,372 @@
+/**
+ * A worker of a Redis Streams consumer group, for any command that turns an entry into output
+ * records (`mxy match --from-redis`; `mxy pcap match` next): reads bounded batches with
+ * `XREADGROUP`, claims with `XAUTOCLAIM` what dead workers left pending for longer than the claim
+ * time, hands each entry to an {@linkcode EntryHandler}, writes the records (to an output stream,
+ * one entry per input entry in the same `MULTI` as the `XACK`, or to standard output before it),
+ * and acknowledges an entry only once its records are written. A worker killed at any moment
+ * loses nothing: what it had not acknowledged is claimed by another (at-least-once; each record
+ * names its entry id, so a reader drops the duplicates).
+ *
+ * When the connection fails the step is retried once the client has reconnected; SIGINT or
+ * SIGTERM stop the worker after the batch in hand (a second one at once).
+ *
+ * @module
+ */
+import { exit, now, writeSync } from "../_io.ts";
+import { onTerminate } from "../../lib/runtime/mod.ts";
+import {
+  isErrorReply,
+  isTransientReply,
+  pairs,
+  type RedisConnection,
+  RedisFailure,
+  type RedisReply,
+  text,
+} from "./_redis_connect.ts";
+
+/** One stream entry. */
+export interface StreamEntry {
+  /** The entry id (`1718000000000-0`). */
+  id: string;
+  /** Its fields, as bytes. */
+  fields: Map<string, Uint8Array>;
+}
+
+/** What a command plugs into the consumer: the work on each entry. */
+export interface EntryHandler {
+  /** Called before each batch, e.g. to load a newly published database. */
+  beforeBatch?(): Promise<void>;
+  /**
+   * The output records of one entry, each one line of text without the newline. An error
+   * thrown here becomes an error record (`{"id":…,"error":…}`), and the entry is acknowledged.
+   */
+  process(entry: StreamEntry): Promise<string[]>;
+  /**
+   * The work an entry stands for, in bytes (default: the size of its fields); reads are sized
+   * so that a batch holds about {@linkcode BATCH_BYTES} of work.
+   */
+  weight?(entry: StreamEntry): number;
+}
+
+/** The work aimed at per batch, in bytes. */
+export const BATCH_BYTES = 4 << 20;
+
+/** Options of {@linkcode consumeStream}. */
+export interface ConsumerOptions {
+  /** The stream read. */
+  stream: string;
+  /** The consumer group. */
+  group: string;
+  /** This worker's name in the group. */
+  consumer: string;
+  /**
+   * The most entries per read (`COUNT`); the count starts at 8 and grows (doubling) or shrinks
+   * (halving) so that a batch holds about {@linkcode BATCH_BYTES} of work.
+   */
+  batch: number;
+  /** Entries another worker left pending this long (ms) are claimed. */
+  claimIdleMs: number;
+  /** Create the group (and the stream) when missing, reading from the stream's start. */
+  createGroup: boolean;
+  /**
+   * Write records to this stream instead of standard output: one entry per input entry that
+   * has any, with fields `id` (the input entry's id) and `records` (its records, a line each).
+   */
+  toStream?: string;
+  /** Stop once nothing is left to read and nothing is pending in the group. */
+  drain: boolean;
+}
+
+/** What a worker did. */
+export interface ConsumerStats {
+  /** Entries processed (claimed ones included). */
+  entries: number;
+  /** Entries claimed from other workers. */
+  claimed: number;
+  /** Records written. */
+  records: number;
+  /** Entries whose processing failed (an error record each). */
+  failed: number;
+  /** Batches. */
+  batches: number;
+  /** Whether it stopped on a signal. */
+  interrupted: boolean;
+}
+
+const STOP = Symbol("stop");
+
+/**
+ * Runs a worker until it is told to stop (or, with `drain`, until the group has nothing left).
+ *
+ * @param redis The connection.
+ * @param handler The work on each entry.
+ * @param options Stream, group, consumer and limits.
+ * @returns What it did.
+ */
+export async function consumeStream(
+  redis: RedisConnection,
+  handler: EntryHandler,
+  options: ConsumerOptions,
+): Promise<ConsumerStats> {
+  const o = options;
+  const stats: ConsumerStats = {
+    entries: 0,
+    claimed: 0,
+    records: 0,
+    failed: 0,
+    batches: 0,
+    interrupted: false,
+  };
+  let stopping = false;
+  let busy = false;
+  const stopOnSignal = onTerminate(() => {
+    if (stopping) exit(130);
+    stopping = true;
+    stats.interrupted = true;
+    // waiting for entries: drop the connection; what it was handed stays pending for others
+    if (!busy) redis.destroy();
+  });
+
+  /** Said that Redis answers "not now" (LOADING), and not yet that it is ready. */
+  let notReady = false;
+  /** Runs a Redis step, retried while the connection is down (unless stopping). */
+  const call = async (step: () => Promise<RedisReply>, mustFinish = false) => {
+    for (let attempt = 0;; attempt++) {
+      if (stopping && !mustFinish) return STOP;
+      try {
+        const reply = await step();
+        if (notReady) {
+          notReady = false;
+          writeSync("stderr", `mxy: Redis at ${redis.display} is ready\n`);
+        }
+        return reply;
+      } catch (err) {
+        if (stopping && !mustFinish) return STOP;
+        if (isTransientReply(err) && !notReady) {
+          notReady = true;
+          writeSync(
+            "stderr",
+            `mxy: Redis at ${redis.display}: ${(err as Error).message}; waiting\n`,
+          );
+        }
+        if (isErrorReply(err) && !isTransientReply(err)) {
+          const message = (err as Error).message;
+          if (/^NOGROUP/.test(message) && o.createGroup) {
+            await createGroup(redis, o);
+            continue;
+          }
+          throw new RedisFailure(replyFailure(message, redis, o));
+        }
+        // the connection failed (the client reconnects by itself, and commands wait for it), or
+        // Redis said "not now" (LOADING after a restart)
+        await sleep(Math.min(50 * 2 ** attempt, 1000));
+      }
+    }
+  };
+
+  try {
+    if (o.createGroup) await createGroup(redis, o);
+    else await checkGroup(redis, o);
+    // first what this consumer name already holds (a worker restarted under the same name)
+    let history = true;
+    let cursor = "0-0";
+    let lastClaim = -Infinity;
+    const block = String(Math.max(10, Math.min(1000, o.claimIdleMs >> 1)));
+    let count = Math.min(8, o.batch);
+    while (!stopping) {
+      let batch: Batch = { entries: [], gone: [] };
+      if (now() - lastClaim >= o.claimIdleMs / 2) {
+        lastClaim = now();
+        const r = await call(() =>
+          redis.command([
+            "XAUTOCLAIM",
+            o.stream,
+            o.group,
+            o.consumer,
+            String(o.claimIdleMs),
+            cursor,
+            "COUNT",
+            String(count),
+          ])
+        );
+        if (r === STOP) break;
+        const reply = r as RedisReply[];
+        cursor = text(reply[0]) || "0-0";
+        // more to claim: go on at the next turn rather than after another half claim time
+        if (cursor !== "0-0") lastClaim = -Infinity;
+        batch = parseEntries(reply[1]);
+        for (const id of (reply[2] as RedisReply[] | undefined) ?? []) batch.gone.push(text(id));
+        stats.claimed += batch.entries.length;
+      }
+      if (batch.entries.length === 0 && batch.gone.length === 0) {
+        const args = ["XREADGROUP", "GROUP", o.group, o.consumer, "COUNT", String(count)];
+        // draining, an empty read ends the worker (once nothing is pending): no waiting
+        if (!history && !o.drain) args.push("BLOCK", block);
+        args.push("STREAMS", o.stream, history ? "0" : ">");
+        const r = await call(() => redis.command(args));
+        if (r === STOP) break;
+        batch = parseEntries(Array.isArray(r) && Array.isArray(r[0]) ? r[0][1] : null);
+        if (history && batch.entries.length === 0 && batch.gone.length === 0) {
+          history = false;
+          continue;
+        }
+      }
+      if (batch.entries.length === 0 && batch.gone.length === 0) {
+        if (o.drain) {
+          const r = await call(() => redis.command(["XPENDING", o.stream, o.group]));
+          if (r === STOP) break;
+          if (Array.isArray(r) && r[0] === 0) break;
+          await sleep(Math.min(50, Number(block)));
+        }
+        continue;
+      }
+      const work = batch.entries.reduce((a, e) => a + weightOf(e), 0);
+      const full = batch.entries.length + batch.gone.length >= count;
+      if (full && work < BATCH_BYTES / 2) count = Math.min(o.batch, count * 2);
+      else if (work > BATCH_BYTES * 2 && count > 1) count = Math.max(1, count >> 1);
+      busy = true;
+      try {
+        await handleBatch(batch);
+      } finally {
+        busy = false;
+      }
+    }
+  } finally {
+    stopOnSignal();
+  }
+  return stats;
+
+  function weightOf(e: StreamEntry): number {
+    if (handler.weight) return handler.weight(e);
+    let n = 0;
+    for (const v of e.fields.values()) n += v.length;
+    return n;
+  }
+
+  async function handleBatch(batch: Batch): Promise<void> {
+    if (handler.beforeBatch) {
+      await call(async () => {
+        await handler.beforeBatch!();
+        return null;
+      }, true);
+    }
+    // the records of each entry, as lines of text
+    const outputs: [string, string][] = [];
+    const ids = [...batch.gone];
+    for (const e of batch.entries) {
+      let records: string[];
+      try {
+        records = await handler.process(e);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        stats.failed++;
+        records = [`{"id":"${e.id}","error":${JSON.stringify(message)}}`];
+        writeSync("stderr", `mxy: ${o.stream} entry ${e.id}: ${message}\n`);
+      }
+      if (records.length > 0) outputs.push([e.id, records.join("\n")]);
+      stats.records += records.length;
+      ids.push(e.id);
+    }
+    const ack = ["XACK", o.stream, o.group, ...ids];
+    if (o.toStream !== undefined) {
+      // one output entry per input entry with records: an XADD per hit would cost more than
+      // the scan when hits are dense (docs/SCALING.md)
+      const commands = outputs.map(([id, lines]) => [
+        "XADD",
+        o.toStream!,
+        "*",
+        "id",
+        id,
+        "records",
+        lines,
+      ]);
+      commands.push(ack);
+      await call(async () => (await redis.transaction(commands)) as RedisReply, true);
+    } else {
+      if (outputs.length > 0) writeSync("stdout", outputs.map(([, l]) => l).join("\n") + "\n");
+      await call(() => redis.command(ack), true);
+    }
+    stats.batches++;
+    stats.entries += batch.entries.length;
+  }
+}
+
+/** Entries read, and the ids of entries deleted while pending (acknowledged unread). */
+interface Batch {
+  entries: StreamEntry[];
+  gone: string[];
+}
+
+function parseEntries(list: RedisReply | undefined): Batch {
+  const batch: Batch = { entries: [], gone: [] };
+  if (!Array.isArray(list)) return batch;
+  for (const item of list) {
+    if (!Array.isArray(item)) continue; // a deleted entry (Redis 6.2's XAUTOCLAIM)
+    const id = text(item[0]);
+    const raw = item[1];
+    if (!Array.isArray(raw)) {
+      batch.gone.push(id); // pending, but deleted from the stream since
+      continue;
+    }
+    const fields = new Map<string, Uint8Array>();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const v = raw[i + 1];
+      if (v instanceof Uint8Array) fields.set(text(raw[i]), v);
+    }
+    batch.entries.push({ id, fields });
+  }
+  return batch;
+}
+
+async function createGroup(redis: RedisConnection, o: ConsumerOptions): Promise<void> {
+  try {
+    await redis.command(["XGROUP", "CREATE", o.stream, o.group, "0", "MKSTREAM"]);
+  } catch (err) {
+    if (isErrorReply(err) && /^BUSYGROUP/.test((err as Error).message)) return;
+    if (isErrorReply(err)) throw new RedisFailure(replyFailure((err as Error).message, redis, o));
+    throw err;
+  }
+}
+
+async function checkGroup(redis: RedisConnection, o: ConsumerOptions): Promise<void> {
+  let groups: RedisReply;
+  try {
+    groups = await redis.command(["XINFO", "GROUPS", o.stream]);
+  } catch (err) {
+    if (!isErrorReply(err)) throw err;
+    const message = (err as Error).message;
+    if (/no such key/i.test(message)) {
+      throw new RedisFailure(
+        `Stream "${o.stream}" does not exist on ${redis.display} ` +
+          `(start the producer first, or pass --create-group)`,
+      );
+    }
+    throw new RedisFailure(replyFailure(message, redis, o));
+  }
+  const names = (Array.isArray(groups) ? groups : []).map((g) => text(pairs(g).get("name")));
+  if (!names.includes(o.group)) {
+    throw new RedisFailure(
+      `Stream "${o.stream}" on ${redis.display} has no consumer group "${o.group}" ` +
+        `(groups: ${names.join(", ") || "none"}; pass --create-group to create it)`,
+    );
+  }
+}
+
+function replyFailure(message: string, redis: RedisConnection, o: ConsumerOptions): string {
+  if (/^NOGROUP/.test(message)) {
+    return `Stream "${o.stream}" or its consumer group "${o.group}" is gone from ` +
+      `${redis.display} (pass --create-group to create them)`;
+  }
+  if (/^WRONGTYPE/.test(message)) {
+    return `"${o.stream}"${
+      o.toStream ? ` or "${o.toStream}"` : ""
+    } on ${redis.display} holds something other than a stream (${message})`;
+  }
+  if (/^NOPERM/.test(message)) return `Redis at ${redis.display} refused: ${message}`;
+  return `Redis at ${redis.display}: ${message}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
