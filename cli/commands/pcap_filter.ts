@@ -7,7 +7,8 @@
 import { type CommandSpec, defineCommand, type Invocation } from "../_command.ts";
 import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
-import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { captureWorkers, openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { THREADS_OPTION, threadsOption } from "./_pcap_common.ts";
 import { isTerminal, readFile, writeSync } from "../_io.ts";
 
 const SPEC: CommandSpec = {
@@ -64,6 +65,11 @@ const SPEC: CommandSpec = {
     { name: "jit", type: "boolean", description: "With --engine ebpf: use the eBPF JIT" },
     { name: "count", type: "int", min: 1, description: "Stop after N kept packets" },
     {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; the workers run the filter, this thread ` +
+        "reads and writes",
+    },
+    {
       name: "quiet",
       short: "q",
       type: "boolean",
@@ -93,6 +99,7 @@ async function run(inv: Invocation): Promise<number> {
   if (toStdout && isTerminal("stdout")) {
     throw inv.usage("Standard output is a terminal; write the capture with -o OUT or to a pipe");
   }
+  const threads = threadsOption(inv);
   const [input] = inv.positionals;
   const filter: string | CbpfInstruction[] = cbpf !== undefined
     ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
@@ -108,6 +115,7 @@ async function run(inv: Invocation): Promise<number> {
       engine,
       jit: inv.flag("jit"),
       sink: target ? (chunk) => target.write(chunk) : (chunk) => writeSync("stdout", chunk),
+      parallel: threads > 1 ? captureWorkers(threads) : undefined,
     });
     target?.commit();
   } catch (e) {

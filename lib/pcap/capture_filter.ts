@@ -11,7 +11,9 @@ import {
   cbpfToEbpf,
   compileCbpf,
 } from "../bpf/mod.ts";
-import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
+import { type CaptureSource, forEachPacket, type ReadSummary } from "./capture_reader.ts";
+import { CapturePipeline, type ParallelOptions } from "./capture_pipeline.ts";
+import type { CaptureTaskFactory } from "./capture_worker.ts";
 import { compileFilter } from "./filter_compiler.ts";
 import { parseFilter } from "./_filter_parser.ts";
 import { prefixWireLength, WIRE_PREFIX } from "./_filter_ebpf.ts";
@@ -43,7 +45,52 @@ export interface FilterCaptureOptions {
    * is reused), so that memory stays bounded; the result's `chunks` and `bytes` are then empty.
    */
   sink?: (chunk: Uint8Array) => void;
+  /**
+   * Run the filter in workers (`threads` above 1; the workers must serve {@linkcode PCAP_TASKS}'
+   * `filter`): this thread reads and writes the kept packets, in the same order and bytes.
+   */
+  parallel?: ParallelOptions;
 }
+
+/** The configuration of the parallel pipeline's `filter` task. */
+export interface FilterTaskConfig {
+  /** A pcap-filter expression or a classic program. */
+  filter: string | readonly CbpfInstruction[];
+  /** The engine ({@linkcode PacketFilterOptions}). */
+  engine?: "classic" | "ebpf";
+  /** With `engine: "ebpf"`: the JIT. */
+  jit?: boolean;
+}
+
+/**
+ * The tasks of `@mxy/mxy/pcap` for the parallel pipeline's workers (`serveCaptureWorker`):
+ * `filter` marks the packets a filter accepts ({@linkcode FilterTaskConfig}). `CAPTURE_TASKS` of
+ * `@mxy/mxy/dpi` adds correlation and flows.
+ *
+ * @example
+ * ```ts
+ * import { PCAP_TASKS } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(PCAP_TASKS), ["filter"]);
+ * ```
+ */
+export const PCAP_TASKS: Readonly<Record<string, CaptureTaskFactory>> = {
+  filter(ctx) {
+    const c = ctx.config as FilterTaskConfig;
+    const accept = createPacketFilter(c.filter, c);
+    let packets = 0, kept = 0;
+    return {
+      decode: false,
+      packet(p) {
+        packets++;
+        if (!accept(p.view!)) return false;
+        kept++;
+        return true;
+      },
+      stats: () => ({ packets, kept }),
+    };
+  },
+};
 
 /** The result of {@linkcode filterCapture}. */
 export interface FilterCaptureResult {
@@ -73,7 +120,7 @@ export interface FilterCaptureResult {
 type Accept = (v: PacketView) => boolean;
 
 /** Builds the function that runs one classic program on a packet with the chosen engine. */
-function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOptions): Accept {
+function acceptor(program: readonly CbpfInstruction[], options: PacketFilterOptions): Accept {
   if (options.engine === "ebpf") {
     const loaded = new BpfVm({ profile: "cloud" }).load(
       cbpfToEbpf(prefixWireLength(program), { maxPacket: MAX_PACKET + WIRE_PREFIX }),
@@ -94,6 +141,64 @@ function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOpt
   }
   const classic: CbpfProgram = compileCbpf(program);
   return (v) => classic.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0;
+}
+
+/** Options for {@linkcode createPacketFilter}. */
+export interface PacketFilterOptions {
+  /** `"classic"` (default: classic BPF compiled to JavaScript) or `"ebpf"` (verified eBPF). */
+  engine?: "classic" | "ebpf";
+  /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
+  jit?: boolean;
+}
+
+/**
+ * Makes the test {@linkcode filterCapture} runs on each packet: an expression is compiled for
+ * each link type (and byte order, for `NULL`) on first use; a classic program runs as it is.
+ * The parallel pipeline's `filter` task runs it in workers.
+ *
+ * @param filter A pcap-filter expression or a classic BPF program.
+ * @param options {@linkcode PacketFilterOptions}.
+ * @returns Whether a packet (a view with its record fields set) passes.
+ * @throws {PcapError} `filter-syntax` for an expression that does not parse (at once), or
+ *   `bad-filter-expression` when it cannot apply to a packet's link type (on that packet).
+ * @example
+ * ```ts
+ * import { createPacketFilter, PacketView } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const accept = createPacketFilter("udp port 53");
+ * const v = new PacketView();
+ * const dns = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 5000, dstPort: 53 });
+ * v.setRecord(dns, 0, dns.length, dns.length);
+ * assert.equal(accept(v), true);
+ * ```
+ */
+export function createPacketFilter(
+  filter: string | readonly CbpfInstruction[],
+  options: PacketFilterOptions = {},
+): (view: PacketView) => boolean {
+  if (typeof filter !== "string") return acceptor(filter, options);
+  const expression = filter;
+  parseFilter(expression);
+  const compiled = new Map<number, Accept>();
+  let currentKey = -1;
+  let current: Accept = () => false;
+  return (v) => {
+    const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
+    if (key !== currentKey) {
+      let a = compiled.get(key);
+      if (a === undefined) {
+        a = acceptor(
+          compileFilter(expression, { linkType: v.linktype, littleEndian: v.littleEndian }),
+          options,
+        );
+        compiled.set(key, a);
+      }
+      currentKey = key;
+      current = a;
+    }
+    return current(v);
+  };
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -146,6 +251,7 @@ export async function filterCapture(
   const expression = typeof filter === "string" ? filter : null;
   // A syntax error is reported before anything is read.
   if (expression !== null) parseFilter(expression);
+
   const fixed = expression === null
     ? acceptor(filter as readonly CbpfInstruction[], options)
     : null;
@@ -159,49 +265,95 @@ export async function filterCapture(
   let packets = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const summary = await forEachPacket(source, (v) => {
+  const parallel = options.parallel !== undefined && options.parallel.threads > 1;
+  /** Notes a packet's link type; returns the mixed-link-types error it causes, if any. */
+  const see = (v: PacketView): PcapError | null => {
     packets++;
-    if (v.linktype !== currentType || v.littleEndian !== currentLe) {
-      currentType = v.linktype;
-      currentLe = v.littleEndian;
-      // One program per link type, and per byte order where NULL needs it.
-      const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
-      if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
-      first ??= {
-        linktype: v.linktype,
-        fcsLen: v.fcsLen,
-        format: v.format,
-        nanos: v.nanos,
-        littleEndian: v.littleEndian,
-      };
-      if (fixed !== null) {
-        if (linktypes.length > 1) {
-          throw new PcapError(
-            "mixed-link-types",
-            `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
-              linktypes[0]
-            }: one classic program cannot filter both`,
-            { file: options.name, packets: packets - 1 },
-          );
-        }
-        accept = fixed;
-      } else {
-        let a = compiled.get(key);
-        if (a === undefined) {
-          a = acceptor(
-            compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
-            options,
-          );
-          compiled.set(key, a);
-        }
-        accept = a;
+    if (v.linktype === currentType && v.littleEndian === currentLe) return null;
+    currentType = v.linktype;
+    currentLe = v.littleEndian;
+    // One program per link type, and per byte order where NULL needs it.
+    const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
+    if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
+    first ??= {
+      linktype: v.linktype,
+      fcsLen: v.fcsLen,
+      format: v.format,
+      nanos: v.nanos,
+      littleEndian: v.littleEndian,
+    };
+    if (fixed !== null) {
+      if (linktypes.length > 1) {
+        return new PcapError(
+          "mixed-link-types",
+          `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
+            linktypes[0]
+          }: one classic program cannot filter both`,
+          { file: options.name, packets: packets - 1 },
+        );
       }
+      accept = fixed;
+    } else {
+      // Also with workers: an expression that cannot apply to a link type fails here, at the
+      // packet that brings it, as with one thread.
+      let a = compiled.get(key);
+      if (a === undefined) {
+        a = acceptor(
+          compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
+          options,
+        );
+        compiled.set(key, a);
+      }
+      accept = a;
     }
-    if (!accept(v)) return true;
-    output.write(v);
-    kept++;
-    return kept < limit;
-  }, { decode: false, name: options.name, onRefill: () => output.flush() });
+    return null;
+  };
+  let summary: ReadSummary;
+  if (parallel) {
+    // The workers run the filter; this thread reads, and writes the kept packets in order.
+    let mixed: PcapError | null = null;
+    let limitAt = -1;
+    const pipeline = new CapturePipeline({
+      ...options.parallel!,
+      task: "filter",
+      config: { filter, engine: options.engine, jit: options.jit } satisfies FilterTaskConfig,
+      shard: "spread",
+      onMarked: (v) => {
+        output.write(v);
+        kept++;
+        if (kept < limit) return true;
+        limitAt = v.number;
+        return false;
+      },
+      onRelease: () => output.flush(),
+    });
+    try {
+      summary = await pipeline.run(source, {
+        name: options.name,
+        onPacket: (v) => {
+          const err = see(v);
+          if (err === null) return true;
+          mixed = err;
+          packets--;
+          return false;
+        },
+      });
+      await pipeline.finish();
+    } finally {
+      pipeline.close();
+    }
+    if (limitAt >= 0) packets = limitAt;
+    else if (mixed !== null) throw mixed;
+  } else {
+    summary = await forEachPacket(source, (v) => {
+      const err = see(v);
+      if (err !== null) throw err;
+      if (!accept(v)) return true;
+      output.write(v);
+      kept++;
+      return kept < limit;
+    }, { decode: false, name: options.name, onRefill: () => output.flush() });
+  }
   const linktype = linktypes[0] ?? summary.linktypes[0] ?? LinkType.ETHERNET;
   output.finish(
     first ?? {
