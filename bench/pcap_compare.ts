@@ -14,12 +14,15 @@
  *    the DPI engine's fields (dns.qname, http.host, tls.sni) with and without reassembly, the
  *    session table with and without counting; and `mxy pcap fields` with and without
  *    `--no-reassemble` under `/usr/bin/time` for its maximum resident memory.
+ * 3b. Parallel processing: packets per second of `mxy pcap correlate` (every mode, JSON Lines),
+ *    `mxy pcap flows` and `mxy pcap filter` with `--threads 1` and `--threads 2`, end to end
+ *    (child processes, output to /dev/null; `--parallel-only` runs just that part).
  * 5. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
  *
  * Usage: deno run -A bench/pcap_compare.ts [--packets N] [--big-gb G] [--skip-big]
- *        [--skip-tshark] [--runs N] [--filter-only]
+ *        [--skip-tshark] [--runs N] [--filter-only] [--parallel-only]
  * Results go to standard output (a Markdown table) and `bench/data/pcap_compare.json`.
  *
  * @module
@@ -46,6 +49,7 @@ const { values: flags } = parseArgs({
     "skip-tshark": { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
     "filter-only": { type: "boolean", default: false },
+    "parallel-only": { type: "boolean", default: false },
   },
 });
 
@@ -166,6 +170,91 @@ log(`generating ${file}`);
 const gen = generateCapture(file, { packets: PACKETS });
 log(`${gen.packets} packets, ${(gen.bytes / 1e6).toFixed(1)} MB`);
 await timeChild("cat", [file]); // warm the page cache
+
+// ---- 3b. parallel processing ----
+interface ParallelPair {
+  what: string;
+  one: Row;
+  two: Row;
+}
+
+/**
+ * The commands end to end (child processes, both started cold, output to /dev/null) with
+ * `--threads 1` and `--threads 2`.
+ */
+async function parallelRows(): Promise<ParallelPair[]> {
+  const pairs: ParallelPair[] = [];
+  const measure = async (what: string, args: string[]) => {
+    const run = (threads: number) =>
+      best(RUNS, () =>
+        timeChild(Deno.execPath(), [
+          "run",
+          "-A",
+          MAIN,
+          "pcap",
+          ...args,
+          "--threads",
+          String(threads),
+        ]));
+    const t1 = await run(1);
+    const t2 = await run(2);
+    pairs.push({
+      what,
+      one: record(`${what}, --threads 1`, gen.packets, t1, "child process"),
+      two: record(`${what}, --threads 2`, gen.packets, t2, "child process"),
+    });
+  };
+  for (const mode of CORRELATE_MODES) {
+    await measure(`mxy pcap correlate --mode ${mode} --format jsonl`, [
+      "correlate",
+      file,
+      "--mode",
+      mode,
+      "--format",
+      "jsonl",
+      "--quiet",
+    ]);
+  }
+  await measure("mxy pcap flows (DPI, counting)", ["flows", file, "--quiet"]);
+  await measure("mxy pcap filter --expr 'tcp port 80'", [
+    "filter",
+    "--expr",
+    "tcp port 80",
+    file,
+    "-o",
+    "/dev/null",
+    "--quiet",
+  ]);
+  return pairs;
+}
+
+function parallelReport(pairs: ParallelPair[]): string[] {
+  const out = [
+    "",
+    "parallel processing: packets/s with 2 threads / with 1 thread, wall-clock (CPU-seconds per " +
+    "packet, 1 / 2 threads, in parentheses: what the pipeline costs in all)",
+  ];
+  for (const p of pairs) {
+    out.push(
+      `  ${p.what}: ${mpps(p.one.pps)} M -> ${mpps(p.two.pps)} M packets/s, ${
+        (p.two.pps / p.one.pps).toFixed(2)
+      }x (CPU ${(p.two.cpuPps / p.one.cpuPps).toFixed(2)}x)`,
+    );
+  }
+  out.push(
+    `  load average: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
+      `${navigator.hardwareConcurrency} CPUs (target >= 1.7x for the slowest modes on an idle ` +
+      `2-core machine)`,
+  );
+  return out;
+}
+
+const mpps = (n: number) => (n / 1e6).toFixed(2);
+if (flags["parallel-only"]) {
+  console.log(parallelReport(await parallelRows()).join("\n"));
+  await Deno.remove(file).catch(() => {});
+  Deno.exit(0);
+}
 
 // ---- 2. peers ----
 let tcpdumpRow: Row | null = null, tsharkRow: Row | null = null;
@@ -320,6 +409,8 @@ record(
   cliMs,
   "child process",
 );
+
+const parallel = await parallelRows();
 
 // ---- 4. TCP stream reassembly ----
 interface WorkloadResult {
@@ -559,7 +650,6 @@ const ratios = {
     2,
   ),
 };
-const mpps = (n: number) => (n / 1e6).toFixed(2);
 const lines = [
   `| what | packets/s (wall) | packets/CPU-s | wall ms | CPU ms | note |`,
   `| --- | ---: | ---: | ---: | ---: | --- |`,
@@ -593,6 +683,7 @@ const lines = [
   `${navigator.hardwareConcurrency} CPUs`,
 ];
 lines.push(...filterReport());
+lines.push(...parallelReport(parallel));
 if (Object.keys(memory).length > 0) {
   lines.push(
     `capture of ${
@@ -616,6 +707,11 @@ await Deno.writeTextFile(
       packets: gen.packets,
       rows,
       ratios,
+      parallel: parallel.map((p) => ({
+        what: p.what,
+        wall_ratio: Number((p.two.pps / p.one.pps).toFixed(2)),
+        cpu_ratio: Number((p.two.cpuPps / p.one.cpuPps).toFixed(2)),
+      })),
       memory,
       reassembly,
       fieldsMaxRssMiB: fieldsRss,

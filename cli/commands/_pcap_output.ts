@@ -18,6 +18,8 @@ export class OutputBuffer {
   #parts: string[] = [];
   #size = 0;
   #limit: number;
+  #bytes: Uint8Array;
+  #bytesUsed = 0;
   /** UTF-16 code units handed to the sink so far. */
   written = 0;
 
@@ -28,6 +30,7 @@ export class OutputBuffer {
   constructor(sink: (bytes: Uint8Array) => void, bufferBytes = 65_536) {
     this.#sink = sink;
     this.#limit = bufferBytes;
+    this.#bytes = new Uint8Array(bufferBytes);
   }
 
   /**
@@ -36,13 +39,44 @@ export class OutputBuffer {
    * @param text The text.
    */
   write(text: string): void {
+    if (this.#bytesUsed > 0) this.#flushBytes();
     this.#parts.push(text);
     this.#size += text.length;
     if (this.#size >= this.#limit) this.flush();
   }
 
+  /**
+   * Appends bytes already encoded (UTF-8), after the text written before them; hands the
+   * buffer to the sink once it is full.
+   *
+   * @param bytes The bytes (copied: valid during the call only).
+   */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.#size > 0) this.#flushText();
+    if (this.#bytesUsed + bytes.length > this.#bytes.length) {
+      this.#flushBytes();
+      if (bytes.length >= this.#bytes.length) {
+        this.#sink(bytes);
+        return;
+      }
+    }
+    this.#bytes.set(bytes, this.#bytesUsed);
+    this.#bytesUsed += bytes.length;
+  }
+
   /** Hands everything buffered to the sink. */
   flush(): void {
+    this.#flushBytes();
+    this.#flushText();
+  }
+
+  #flushBytes(): void {
+    if (this.#bytesUsed === 0) return;
+    this.#sink(this.#bytes.subarray(0, this.#bytesUsed));
+    this.#bytesUsed = 0;
+  }
+
+  #flushText(): void {
     if (this.#size === 0) return;
     const text = this.#parts.join("");
     this.#parts = [];

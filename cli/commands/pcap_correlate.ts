@@ -12,7 +12,7 @@ import {
   stringFlag,
   UsageError,
 } from "../_command.ts";
-import { DpiEngine } from "../../lib/dpi/mod.ts";
+import { type CorrelateTaskConfig, DpiEngine } from "../../lib/dpi/mod.ts";
 import {
   internalNetworks,
   internalOption,
@@ -22,12 +22,16 @@ import {
   parseSizeBytes,
   QUIET_OPTION,
   reassemblyMemoryOption,
+  THREADS_OPTION,
+  threadsOption,
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
 import { openDb } from "./_pcap_db.ts";
+import type { Logger } from "./_pcap_logger.ts";
 import {
+  CapturePipeline,
   CORRELATE_MODES,
   type CorrelateMode,
   Correlator,
@@ -37,12 +41,15 @@ import {
   formatUnmatched,
   type OutputFormat,
   PAIR_COLUMNS,
+  PcapError,
   type ReadSummary,
 } from "../../lib/pcap/mod.ts";
 import { exit, writeSync } from "../_io.ts";
 import {
+  captureWorkers,
   correlateFile,
   onTerminate,
+  openCaptureFile,
   openOutputFile,
   type OutputFile,
   watchDirectory,
@@ -164,6 +171,16 @@ const SPEC: CommandSpec = {
       type: "boolean",
       description: "With --watch: exit once no file is waiting instead of watching for more",
     },
+    {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +
+        "seed pairing: by payload), so every pair is found as by one thread; --max-pending and " +
+        "--max-reassembly-memory hold per worker; with --db the pairs are read on one thread. " +
+        "With --watch: up to N files at once, each in a worker of its own (packets waiting at " +
+        "the end of a file are then unmatched: with --threads 1 they may find their partner in " +
+        "the next file), each file's records written as one block in the order the files were " +
+        "picked up",
+    },
     QUIET_OPTION,
     ...LOG_OPTIONS,
   ],
@@ -252,6 +269,33 @@ async function run(inv: Invocation): Promise<number> {
     out.write(
       csvHeader(enricher === null ? PAIR_COLUMNS : [...PAIR_COLUMNS, ...PAIR_INDICATOR_COLUMNS]),
     );
+  }
+
+  // With --db the pairs are enriched on this thread (the workers have no database yet).
+  const threads = enricher === null ? threadsOption(inv) : 1;
+  if (threads > 1) {
+    return await (watchDir === undefined ? runParallel : runWatchParallel)({
+      threads,
+      config: {
+        mode: mode as CorrelateMode,
+        windowNs,
+        maxPending,
+        maxReassemblyMemory,
+        internal,
+        format,
+        unmatched: flags.values.unmatched === true,
+        dpi: flags.values.dpi === true,
+      },
+      out,
+      outFile,
+      log: makeLogger(flags),
+      quiet: flags.values.quiet === true,
+      files,
+      watchDir,
+      pollMs,
+      stableMs,
+      once: flags.values.once === true,
+    });
   }
 
   let correlator: Correlator;
@@ -356,6 +400,228 @@ async function run(inv: Invocation): Promise<number> {
   } finally {
     off();
     finish();
+  }
+  return 0;
+}
+
+/** What the parallel run needs of the parsed command line. */
+interface ParallelRun {
+  threads: number;
+  config: CorrelateTaskConfig;
+  out: OutputBuffer;
+  outFile: OutputFile | null;
+  log: Logger;
+  quiet: boolean;
+  files: string[];
+  watchDir: string | undefined;
+  pollMs: number;
+  stableMs: number;
+  once: boolean;
+}
+
+/**
+ * `--threads N` above 1 (without `--watch`): the packets go through N workers (the pipeline of `@mxy/mxy/pcap`),
+ * which print exactly what one correlator would. SIGINT/SIGTERM stop the reading; what was read
+ * is finished, flushed and put in place.
+ */
+async function runParallel(r: ParallelRun): Promise<number> {
+  const { out, outFile, log, config } = r;
+  const mode = config.mode ?? "payload";
+  let pipeline: CapturePipeline;
+  try {
+    pipeline = new CapturePipeline({
+      ...captureWorkers(r.threads),
+      task: "correlate",
+      config,
+      shard: mode === "payload" || mode === "seed" ? "payload" : "flow",
+      onBytes: (bytes) => out.writeBytes(bytes),
+    });
+  } catch (err) {
+    outFile?.abort();
+    throw err;
+  }
+  let signal: string | null = null;
+  const abort = new AbortController();
+  const ticker = setInterval(() => out.flush(), 1000);
+  let errors = 0;
+  let ending: Promise<void> | null = null;
+  const end = () => ending ??= endRun();
+  const off = onTerminate((sig) => {
+    signal = sig;
+    abort.abort();
+    // A read may wait on input that never comes (standard input): what was read is in the
+    // workers' hands already; finish it and end here.
+    end().then(
+      () => exit(sig === "SIGINT" ? 130 : 143),
+      (err) => {
+        writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      },
+    );
+  });
+  const endRun = async () => {
+    const stats = await pipeline.finish();
+    stats.errors += errors;
+    out.flush();
+    outFile?.commit();
+    if (stats.evicted > 0) {
+      log.warn(
+        `pending store full: ${stats.evicted} oldest packets dropped unmatched (raise ` +
+          "--max-pending)",
+        { code: "store-full", evicted: stats.evicted, maxPending: config.maxPending },
+      );
+    }
+    if (!r.quiet) writeStats(log, stats);
+  };
+  const readFile = async (path: string) => {
+    const file = await openCaptureFile(path);
+    try {
+      const s = await pipeline.run(file.source, {
+        name: path,
+        shouldStop: () => abort.signal.aborted,
+      });
+      warnIfCutShort(log, path, s);
+    } finally {
+      file.close();
+    }
+    out.flush();
+  };
+  try {
+    for (const file of r.files) {
+      if (abort.signal.aborted) break;
+      await readFile(file);
+    }
+    await end();
+  } catch (err) {
+    if (err instanceof PcapError && err.code === "worker-failed") {
+      pipeline.close();
+      outFile?.abort();
+    } else {
+      // A damaged capture: what was read before the damage is printed, as with one thread.
+      errors++;
+      await end().catch(() => outFile?.abort());
+    }
+    throw err;
+  } finally {
+    clearInterval(ticker);
+    off();
+  }
+  if (signal !== null) return signal === "SIGINT" ? 130 : 143;
+  return 0;
+}
+
+/**
+ * `--watch` with `--threads N` above 1: up to N arriving files at a time, each correlated in a
+ * worker of its own (pending packets do not carry over from file to file, as they do with one
+ * thread), each file's records written as one block once it is done, in the order the files
+ * were picked up, and each file renamed when done. SIGINT/SIGTERM finish the files under way.
+ */
+async function runWatchParallel(r: ParallelRun): Promise<number> {
+  const { out, outFile, log, config } = r;
+  const mode = config.mode ?? "payload";
+  const shard = mode === "payload" || mode === "seed" ? "payload" : "flow";
+  const abort = new AbortController();
+  const off = onTerminate(() => abort.abort());
+  const ticker = setInterval(() => out.flush(), 1000);
+  const total: Record<string, number> = {
+    packets: 0,
+    decoded: 0,
+    matched: 0,
+    unmatched: 0,
+    expired: 0,
+    evicted: 0,
+    errors: 0,
+    duplicates: 0,
+    pending: 0,
+  };
+  let fatal: unknown = null;
+  // Each file's records go out after those of the files picked up before it.
+  let written: Promise<void> = Promise.resolve();
+  const readFile = (path: string): Promise<void> => {
+    const parts: Uint8Array[] = [];
+    const turn = written;
+    const work = (async () => {
+      const pipeline = new CapturePipeline({
+        ...captureWorkers(1),
+        task: "correlate",
+        config,
+        shard,
+        onBytes: (bytes) => void parts.push(bytes.slice()),
+      });
+      try {
+        const file = await openCaptureFile(path);
+        try {
+          const s = await pipeline.run(file.source, { name: path });
+          warnIfCutShort(log, path, s);
+        } finally {
+          file.close();
+        }
+        return await pipeline.finish();
+      } finally {
+        pipeline.close();
+      }
+    })();
+    const done = (async () => {
+      let stats: Record<string, number> | null = null, failure: unknown = null;
+      try {
+        stats = await work;
+      } catch (err) {
+        failure = err;
+      }
+      await turn;
+      // What was found before a damaged part is written, as with one thread.
+      for (const bytes of parts) out.writeBytes(bytes);
+      out.flush();
+      if (failure !== null) throw failure;
+      for (const [k, v] of Object.entries(stats!)) total[k] = (total[k] ?? 0) + v;
+    })();
+    written = done.catch(() => {});
+    return done;
+  };
+  try {
+    const summary = await watchDirectory(r.watchDir!, {
+      signal: abort.signal,
+      pollMs: r.pollMs,
+      stableMs: r.stableMs,
+      once: r.once,
+      concurrency: r.threads,
+      onFile: readFile,
+      onError: (path, err) => {
+        if (err instanceof PcapError && err.code === "worker-failed") {
+          fatal ??= err;
+          abort.abort();
+          return;
+        }
+        total.errors++;
+        log.error(err instanceof Error ? err.message : String(err), {
+          file: path,
+          renamed: `${path}.failed`,
+          error: err,
+        });
+      },
+    });
+    await written;
+    if (fatal !== null) throw fatal;
+    out.flush();
+    outFile?.commit();
+    if (total.evicted > 0) {
+      log.warn(
+        `pending store full: ${total.evicted} oldest packets dropped unmatched (raise ` +
+          "--max-pending)",
+        { code: "store-full", evicted: total.evicted, maxPending: config.maxPending },
+      );
+    }
+    log.info("watch ended", {
+      processed: summary.processed.length,
+      failed: summary.failed.length,
+    });
+    if (!r.quiet) writeStats(log, total);
+  } catch (err) {
+    outFile?.abort();
+    throw err;
+  } finally {
+    clearInterval(ticker);
+    off();
   }
   return 0;
 }

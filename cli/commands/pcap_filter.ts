@@ -14,7 +14,8 @@ import {
 } from "../../lib/bpf/mod.ts";
 import { pickElfProgram } from "./_bpf_common.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
-import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { captureWorkers, openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { THREADS_OPTION, threadsOption } from "./_pcap_common.ts";
 import { isTerminal, readFile, writeSync } from "../_io.ts";
 
 const SPEC: CommandSpec = {
@@ -90,6 +91,11 @@ const SPEC: CommandSpec = {
     },
     { name: "count", type: "int", min: 1, description: "Stop after N kept packets" },
     {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; the workers run the filter, this thread ` +
+        "reads and writes",
+    },
+    {
       name: "quiet",
       short: "q",
       type: "boolean",
@@ -123,6 +129,10 @@ async function run(inv: Invocation): Promise<number> {
   if (toStdout && isTerminal("stdout")) {
     throw inv.usage("Standard output is a terminal; write the capture with -o OUT or to a pipe");
   }
+  const threads = threadsOption(inv);
+  if (ebpf !== undefined && threads > 1) {
+    throw inv.usage("--ebpf runs on one thread: drop --threads");
+  }
   const [input] = inv.positionals;
   let filter: string | CbpfInstruction[] | LoadedBpfProgram = expr;
   if (cbpf !== undefined) {
@@ -144,6 +154,7 @@ async function run(inv: Invocation): Promise<number> {
       engine,
       jit: inv.flag("jit"),
       sink: target ? (chunk) => target.write(chunk) : (chunk) => writeSync("stdout", chunk),
+      parallel: threads > 1 ? captureWorkers(threads) : undefined,
     });
     target?.commit();
   } catch (e) {

@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "../_command.ts";
 import {
+  CapturePipeline,
   csvHeader,
   FLOW_COLUMNS,
   type FlowPacket,
@@ -19,9 +20,16 @@ import {
   SessionTable,
   type SessionTableHooks,
 } from "../../lib/pcap/mod.ts";
-import { createSessionHooks, DpiEngine } from "../../lib/dpi/mod.ts";
-import { writeSync } from "../_io.ts";
-import { openOutputFile, type OutputFile, trackFlowsInFile } from "../../lib/runtime/mod.ts";
+import { createSessionHooks, DpiEngine, type FlowsTaskConfig } from "../../lib/dpi/mod.ts";
+import { exit, writeSync } from "../_io.ts";
+import {
+  captureWorkers,
+  onTerminate,
+  openCaptureFile,
+  openOutputFile,
+  type OutputFile,
+  trackFlowsInFile,
+} from "../../lib/runtime/mod.ts";
 import {
   internalNetworks,
   internalOption,
@@ -31,6 +39,8 @@ import {
   parseSizeBytes,
   QUIET_OPTION,
   reassemblyMemoryOption,
+  THREADS_OPTION,
+  threadsOption,
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
@@ -124,6 +134,14 @@ const SPEC: CommandSpec = {
       type: "boolean",
       description: 'With --db: a literal "evil.com" also matches the name "a.b.evil.com"',
     },
+    {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; packets are shared by flow, so every ` +
+        "session is the same as with one thread (uids included); --max-sessions and " +
+        "--max-reassembly-memory hold per worker; with --db the flows are read on one thread. " +
+        "With N above 1, SIGINT/SIGTERM stop the reading: the sessions read so far are " +
+        "written, exit code 130/143",
+    },
     QUIET_OPTION,
     ...LOG_OPTIONS,
   ],
@@ -170,6 +188,73 @@ async function run(inv: Invocation): Promise<number> {
       csvHeader(enricher === null ? FLOW_COLUMNS : [...FLOW_COLUMNS, ...FLOW_INDICATOR_COLUMNS]),
     );
   }
+  // The end of a run: output flushed and put in place, warnings and statistics on stderr.
+  const end = (stats: Record<string, number>) => {
+    out.flush();
+    outFile?.commit();
+    if (stats.evicted > 0) {
+      log.warn(
+        `session table full: ${stats.evicted} least recently active sessions closed early (raise --max-sessions)`,
+        {
+          code: "session-table-full",
+          evicted: stats.evicted,
+          maxSessions,
+        },
+      );
+    }
+    if (flags.values.quiet !== true) writeStats(log, stats);
+  };
+  const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
+  // With --db the flows are enriched on this thread (the workers have no database yet).
+  const threads = enricher === null ? threadsOption(inv) : 1;
+  if (threads > 1) {
+    const pipeline = new CapturePipeline({
+      ...captureWorkers(threads),
+      task: "flows",
+      config: {
+        idleTimeoutNs: idleNs,
+        maxSessions,
+        dpi: flags.values["no-dpi"] !== true,
+        reassemble: flags.values["no-reassemble"] !== true,
+        maxReassemblyMemory: parseSizeBytes(maxReassemblyMemoryText, "max-reassembly-memory"),
+        format,
+        internal: internalNetworks(flags).texts,
+      } satisfies FlowsTaskConfig,
+      onBytes: (bytes) => out.writeBytes(bytes),
+    });
+    let signal: string | null = null;
+    let ending: Promise<void> | null = null;
+    const finish = () => ending ??= pipeline.finish().then(end);
+    const off = onTerminate((sig) => {
+      signal = sig;
+      // A read may wait on input that never comes (standard input): end here.
+      finish().then(() => exit(sig === "SIGINT" ? 130 : 143), (err) => {
+        writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      });
+    });
+    try {
+      for (const file of files) {
+        if (signal !== null) break;
+        const f = await openCaptureFile(file);
+        try {
+          const s = await pipeline.run(f.source, { name: file, shouldStop: () => signal !== null });
+          warnIfCutShort(log, file, s);
+        } finally {
+          f.close();
+        }
+      }
+      await finish();
+    } catch (err) {
+      pipeline.close();
+      outFile?.abort();
+      throw err;
+    } finally {
+      off();
+    }
+    if (signal !== null) return signal === "SIGINT" ? 130 : 143;
+    return 0;
+  }
   let classify: ((p: FlowPacket) => string) | undefined; // default: guessService
   let hooks: SessionTableHooks | undefined;
   if (flags.values["no-dpi"] !== true) {
@@ -177,10 +262,7 @@ async function run(inv: Invocation): Promise<number> {
     classify = (p: FlowPacket) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
     hooks = createSessionHooks(engine.registry);
   }
-  const maxReassemblyMemory = parseSizeBytes(
-    stringFlag(flags, "max-reassembly-memory", "64M"),
-    "max-reassembly-memory",
-  );
+  const maxReassemblyMemory = parseSizeBytes(maxReassemblyMemoryText, "max-reassembly-memory");
   const table = new SessionTable({
     idleTimeoutNs: idleNs,
     maxSessions,
@@ -202,20 +284,7 @@ async function run(inv: Invocation): Promise<number> {
     outFile?.abort();
     throw err;
   }
-  const stats = table.finish();
-  out.flush();
-  outFile?.commit();
-  if (stats.evicted > 0) {
-    log.warn(
-      `session table full: ${stats.evicted} least recently active sessions closed early (raise --max-sessions)`,
-      {
-        code: "session-table-full",
-        evicted: stats.evicted,
-        maxSessions,
-      },
-    );
-  }
-  if (flags.values.quiet !== true) writeStats(log, { ...stats, errors: decodeErrors });
+  end({ ...table.finish(), errors: decodeErrors });
   return 0;
 }
 

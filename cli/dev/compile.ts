@@ -20,7 +20,11 @@ const PERMISSIONS = [
 ];
 
 /** Modules loaded as Workers, which `deno compile` cannot find by itself. */
-const WORKERS = ["cli/commands/_match_worker.ts", "lib/runtime/_database_check_worker.ts"];
+const WORKERS = [
+  "cli/commands/_match_worker.ts",
+  "lib/runtime/_database_check_worker.ts",
+  "lib/runtime/_capture_worker.ts",
+];
 
 /**
  * The one line to print when `deno compile` could not get its runtime, or `null` when the

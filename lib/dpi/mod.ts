@@ -37,6 +37,7 @@ export {
   type Subscription,
 } from "./dpi_engine.ts";
 export { createSessionHooks } from "./session_hooks.ts";
+export { CAPTURE_TASKS, type CorrelateTaskConfig, type FlowsTaskConfig } from "./capture_tasks.ts";
 export { asciiStartsWith } from "../core/ascii.ts";
 export type {
   FlowPacket,

@@ -13,7 +13,9 @@ import {
   type LoadedBpfProgram,
 } from "../bpf/mod.ts";
 import { ebpfAccepts } from "./_ebpf_packet_filter.ts";
-import { type CaptureSource, forEachPacket } from "./capture_reader.ts";
+import { type CaptureSource, forEachPacket, type ReadSummary } from "./capture_reader.ts";
+import { CapturePipeline, type ParallelOptions } from "./capture_pipeline.ts";
+import type { CaptureTaskFactory } from "./capture_worker.ts";
 import { compileFilter } from "./filter_compiler.ts";
 import { parseFilter } from "./_filter_parser.ts";
 import { prefixWireLength, WIRE_PREFIX } from "./_filter_ebpf.ts";
@@ -46,7 +48,52 @@ export interface FilterCaptureOptions {
    * is reused), so that memory stays bounded; the result's `chunks` and `bytes` are then empty.
    */
   sink?: (chunk: Uint8Array) => void;
+  /**
+   * Run the filter in workers (`threads` above 1; the workers must serve {@linkcode PCAP_TASKS}'
+   * `filter`): this thread reads and writes the kept packets, in the same order and bytes.
+   */
+  parallel?: ParallelOptions;
 }
+
+/** The configuration of the parallel pipeline's `filter` task. */
+export interface FilterTaskConfig {
+  /** A pcap-filter expression or a classic program. */
+  filter: string | readonly CbpfInstruction[];
+  /** The engine ({@linkcode PacketFilterOptions}). */
+  engine?: "classic" | "ebpf";
+  /** With `engine: "ebpf"`: the JIT. */
+  jit?: boolean;
+}
+
+/**
+ * The tasks of `@mxy/mxy/pcap` for the parallel pipeline's workers (`serveCaptureWorker`):
+ * `filter` marks the packets a filter accepts ({@linkcode FilterTaskConfig}). `CAPTURE_TASKS` of
+ * `@mxy/mxy/dpi` adds correlation and flows.
+ *
+ * @example
+ * ```ts
+ * import { PCAP_TASKS } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(PCAP_TASKS), ["filter"]);
+ * ```
+ */
+export const PCAP_TASKS: Readonly<Record<string, CaptureTaskFactory>> = {
+  filter(ctx) {
+    const c = ctx.config as FilterTaskConfig;
+    const accept = createPacketFilter(c.filter, c);
+    let packets = 0, kept = 0;
+    return {
+      decode: false,
+      packet(p) {
+        packets++;
+        if (!accept(p.view!)) return false;
+        kept++;
+        return true;
+      },
+      stats: () => ({ packets, kept }),
+    };
+  },
+};
 
 /** The result of {@linkcode filterCapture}. */
 export interface FilterCaptureResult {
@@ -76,7 +123,7 @@ export interface FilterCaptureResult {
 type Accept = (v: PacketView) => boolean;
 
 /** Builds the function that runs one classic program on a packet with the chosen engine. */
-function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOptions): Accept {
+function acceptor(program: readonly CbpfInstruction[], options: PacketFilterOptions): Accept {
   if (options.engine === "ebpf") {
     const loaded = new BpfVm({ profile: "cloud" }).load(
       cbpfToEbpf(prefixWireLength(program), { maxPacket: MAX_PACKET + WIRE_PREFIX }),
@@ -97,6 +144,64 @@ function acceptor(program: readonly CbpfInstruction[], options: FilterCaptureOpt
   }
   const classic: CbpfProgram = compileCbpf(program);
   return (v) => classic.runAt(v.buf, v.dataOffset, v.caplen, v.origlen) !== 0;
+}
+
+/** Options for {@linkcode createPacketFilter}. */
+export interface PacketFilterOptions {
+  /** `"classic"` (default: classic BPF compiled to JavaScript) or `"ebpf"` (verified eBPF). */
+  engine?: "classic" | "ebpf";
+  /** With `engine: "ebpf"`: run in the eBPF JIT instead of the interpreter. */
+  jit?: boolean;
+}
+
+/**
+ * Makes the test {@linkcode filterCapture} runs on each packet: an expression is compiled for
+ * each link type (and byte order, for `NULL`) on first use; a classic program runs as it is.
+ * The parallel pipeline's `filter` task runs it in workers.
+ *
+ * @param filter A pcap-filter expression or a classic BPF program.
+ * @param options {@linkcode PacketFilterOptions}.
+ * @returns Whether a packet (a view with its record fields set) passes.
+ * @throws {PcapError} `filter-syntax` for an expression that does not parse (at once), or
+ *   `bad-filter-expression` when it cannot apply to a packet's link type (on that packet).
+ * @example
+ * ```ts
+ * import { createPacketFilter, PacketView } from "@mxy/mxy/pcap";
+ * import { buildPacket } from "@mxy/mxy/testing";
+ * import assert from "node:assert/strict";
+ * const accept = createPacketFilter("udp port 53");
+ * const v = new PacketView();
+ * const dns = buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 5000, dstPort: 53 });
+ * v.setRecord(dns, 0, dns.length, dns.length);
+ * assert.equal(accept(v), true);
+ * ```
+ */
+export function createPacketFilter(
+  filter: string | readonly CbpfInstruction[],
+  options: PacketFilterOptions = {},
+): (view: PacketView) => boolean {
+  if (typeof filter !== "string") return acceptor(filter, options);
+  const expression = filter;
+  parseFilter(expression);
+  const compiled = new Map<number, Accept>();
+  let currentKey = -1;
+  let current: Accept = () => false;
+  return (v) => {
+    const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
+    if (key !== currentKey) {
+      let a = compiled.get(key);
+      if (a === undefined) {
+        a = acceptor(
+          compileFilter(expression, { linkType: v.linktype, littleEndian: v.littleEndian }),
+          options,
+        );
+        compiled.set(key, a);
+      }
+      currentKey = key;
+      current = a;
+    }
+    return current(v);
+  };
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -156,6 +261,13 @@ export async function filterCapture(
   const ebpf = typeof filter === "object" && !Array.isArray(filter)
     ? filter as LoadedBpfProgram
     : null;
+  if (ebpf !== null && options.parallel !== undefined && options.parallel.threads > 1) {
+    throw new PcapError(
+      "bad-filter-expression",
+      "A loaded eBPF program runs on one thread: give it without parallel workers (--threads 1)",
+      { file: options.name },
+    );
+  }
   const fixed = ebpf !== null
     ? (v: PacketView) => ebpfAccepts(ebpf, v)
     : expression === null
@@ -171,56 +283,106 @@ export async function filterCapture(
   let packets = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const summary = await forEachPacket(source, (v) => {
+  const parallel = options.parallel !== undefined && options.parallel.threads > 1;
+  /** Notes a packet's link type; returns the mixed-link-types error it causes, if any. */
+  const see = (v: PacketView): PcapError | null => {
     packets++;
-    if (v.linktype !== currentType || v.littleEndian !== currentLe) {
-      currentType = v.linktype;
-      currentLe = v.littleEndian;
-      // One program per link type, and per byte order where NULL needs it.
-      const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
-      if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
-      first ??= {
-        linktype: v.linktype,
-        fcsLen: v.fcsLen,
-        format: v.format,
-        nanos: v.nanos,
-        littleEndian: v.littleEndian,
-      };
-      if (fixed !== null) {
-        if (ebpf !== null && ebpf.programType !== "unspec" && v.linktype !== LINKTYPE_ETHERNET) {
-          throw new PcapError(
-            "mixed-link-types",
-            `Packet ${v.number} has link type ${v.linktype}: ${ebpf.programType} programs read Ethernet frames (link type 1)`,
-            { file: options.name, packets: packets - 1 },
-          );
-        }
-        if (linktypes.length > 1) {
-          throw new PcapError(
-            "mixed-link-types",
-            `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
-              linktypes[0]
-            }: one classic program cannot filter both`,
-            { file: options.name, packets: packets - 1 },
-          );
-        }
-        accept = fixed;
-      } else {
-        let a = compiled.get(key);
-        if (a === undefined) {
-          a = acceptor(
-            compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
-            options,
-          );
-          compiled.set(key, a);
-        }
-        accept = a;
+    if (v.linktype === currentType && v.littleEndian === currentLe) return null;
+    currentType = v.linktype;
+    currentLe = v.littleEndian;
+    // One program per link type, and per byte order where NULL needs it.
+    const key = v.linktype * 2 + (v.linktype === LINKTYPE_NULL && !v.littleEndian ? 1 : 0);
+    if (!linktypes.includes(v.linktype)) linktypes.push(v.linktype);
+    first ??= {
+      linktype: v.linktype,
+      fcsLen: v.fcsLen,
+      format: v.format,
+      nanos: v.nanos,
+      littleEndian: v.littleEndian,
+    };
+    if (fixed !== null) {
+      if (ebpf !== null && ebpf.programType !== "unspec" && v.linktype !== LINKTYPE_ETHERNET) {
+        return new PcapError(
+          "mixed-link-types",
+          `Packet ${v.number} has link type ${v.linktype}: ${ebpf.programType} programs read Ethernet frames (link type 1)`,
+          { file: options.name, packets: packets - 1 },
+        );
       }
+      if (linktypes.length > 1) {
+        return new PcapError(
+          "mixed-link-types",
+          `Packet ${v.number} has link type ${v.linktype} but the first packet has ${
+            linktypes[0]
+          }: one classic program cannot filter both`,
+          { file: options.name, packets: packets - 1 },
+        );
+      }
+      accept = fixed;
+    } else {
+      // Also with workers: an expression that cannot apply to a link type fails here, at the
+      // packet that brings it, as with one thread.
+      let a = compiled.get(key);
+      if (a === undefined) {
+        a = acceptor(
+          compileFilter(expression!, { linkType: v.linktype, littleEndian: v.littleEndian }),
+          options,
+        );
+        compiled.set(key, a);
+      }
+      accept = a;
     }
-    if (!accept(v)) return true;
-    output.write(v);
-    kept++;
-    return kept < limit;
-  }, { decode: false, name: options.name, onRefill: () => output.flush() });
+    return null;
+  };
+  let summary: ReadSummary;
+  if (parallel) {
+    // The workers run the filter; this thread reads, and writes the kept packets in order.
+    let mixed: PcapError | null = null;
+    let limitAt = -1;
+    const pipeline = new CapturePipeline({
+      ...options.parallel!,
+      task: "filter",
+      config: {
+        filter: filter as string | readonly CbpfInstruction[], // not an eBPF program: refused above
+        engine: options.engine,
+        jit: options.jit,
+      } satisfies FilterTaskConfig,
+      shard: "spread",
+      onMarked: (v) => {
+        output.write(v);
+        kept++;
+        if (kept < limit) return true;
+        limitAt = v.number;
+        return false;
+      },
+      onRelease: () => output.flush(),
+    });
+    try {
+      summary = await pipeline.run(source, {
+        name: options.name,
+        onPacket: (v) => {
+          const err = see(v);
+          if (err === null) return true;
+          mixed = err;
+          packets--;
+          return false;
+        },
+      });
+      await pipeline.finish();
+    } finally {
+      pipeline.close();
+    }
+    if (limitAt >= 0) packets = limitAt;
+    else if (mixed !== null) throw mixed;
+  } else {
+    summary = await forEachPacket(source, (v) => {
+      const err = see(v);
+      if (err !== null) throw err;
+      if (!accept(v)) return true;
+      output.write(v);
+      kept++;
+      return kept < limit;
+    }, { decode: false, name: options.name, onRefill: () => output.flush() });
+  }
   const linktype = linktypes[0] ?? summary.linktypes[0] ?? LinkType.ETHERNET;
   output.finish(
     first ?? {

@@ -239,6 +239,60 @@ export class Correlator {
   }
 
   /**
+   * Moves capture time on to a packet another correlator handles (one shard of a parallel
+   * pipeline, where each correlator sees only its own flows): what `push(p)` would expire
+   * expires — waiting packets, and in `http` mode idle connections — and nothing is matched or
+   * counted.
+   *
+   * @param p The other packet (its family, protocol, ports, time, frame and wire length are read).
+   * @example
+   * ```ts
+   * import { Correlator, FlowPacket, TcpFlag } from "@mxy/mxy/pcap";
+   * import assert from "node:assert/strict";
+   * const lost: string[] = [];
+   * const c = new Correlator({
+   *   mode: "tcp-handshake",
+   *   windowNs: 1e9,
+   *   onUnmatched: (packet, reason) => void lost.push(`${packet.frame} ${reason}`),
+   * });
+   * const p = new FlowPacket();
+   * p.setIPv4(0x0a000001, 0x0a000002, 6, 40000, 80);
+   * p.tcpFlags = TcpFlag.SYN; p.sec = 1; p.frame = 1;
+   * c.push(p);
+   * p.tcpFlags = TcpFlag.ACK; p.sec = 3; p.frame = 2; // a packet of another shard
+   * c.advance(p);
+   * assert.deepEqual(lost, ["1 expired"]);
+   * ```
+   */
+  advance(p: FlowPacket): void {
+    if (p.family === 0) return;
+    if (this.#store.size > 0) this.#store.expire(p.sec, p.nsec);
+    if (this.#tcp !== null && p.proto === IPPROTO_TCP) {
+      this.#wireLen = p.wireLen;
+      this.#tcp.advance(p);
+    }
+  }
+
+  /**
+   * Ends the TCP streams still open (`http` mode; nothing in other modes), completing responses
+   * that last until their connection closes, without draining the waiting packets:
+   * {@linkcode Correlator.finish} does this first, then drains. A parallel pipeline calls it on
+   * every shard before any drains, to keep one thread's order.
+   *
+   * @example
+   * ```ts
+   * import { Correlator } from "@mxy/mxy/pcap";
+   * import assert from "node:assert/strict";
+   * const c = new Correlator({ mode: "http" });
+   * c.finishStreams();
+   * assert.equal(c.finish().matched, 0);
+   * ```
+   */
+  finishStreams(): void {
+    this.#tcp?.finish();
+  }
+
+  /**
    * Ends the run: everything still waiting counts as unmatched.
    *
    * @returns The final counters.

@@ -123,6 +123,8 @@ export class FlowSession {
   respSynAck = false;
   /** Packet number of the first packet. */
   firstFrame = 0;
+  /** Packet number of the latest packet. */
+  lastFrame = 0;
   /** Attributes the session hooks reported at close (`http.requests` …), or `null`. */
   attributes: Record<string, SessionAttribute> | null = null;
 

@@ -69,10 +69,31 @@ export {
 export { FLOW_COLUMNS, type FlowFormatOptions, formatFlow } from "./flow_format.ts";
 export {
   captureLinkType,
+  createPacketFilter,
   filterCapture,
   type FilterCaptureOptions,
   type FilterCaptureResult,
+  type FilterTaskConfig,
+  type PacketFilterOptions,
+  PCAP_TASKS,
 } from "./capture_filter.ts";
+export {
+  CapturePipeline,
+  type CapturePipelineOptions,
+  type ParallelOptions,
+  type PipelinePort,
+  type PipelineRunOptions,
+  type PipelineShard,
+} from "./capture_pipeline.ts";
+export {
+  type CaptureTask,
+  type CaptureTaskContext,
+  type CaptureTaskFactory,
+  type CaptureWorkerScope,
+  type EmitOrder,
+  PipelinePhase,
+  serveCaptureWorker,
+} from "./capture_worker.ts";
 export type { IpAddress, IpNetwork } from "../core/ip.ts";
 export type { CbpfInstruction } from "../bpf/mod.ts";
 export { MxyError } from "../core/mxy_error.ts";

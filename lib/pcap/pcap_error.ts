@@ -37,11 +37,12 @@ export type PcapErrorCode =
   | "read-failed"
   | "mixed-link-types"
   | "bad-filter-expression"
-  | "filter-syntax";
+  | "filter-syntax"
+  | "worker-failed";
 
 /**
  * The numbers docs/PCAP.md gives each code (the hundreds digit is the category: 1 memory,
- * 2 capture file, 4 session), kept in {@linkcode PcapError.number} for logs that carry them.
+ * 2 capture file, 4 session, 5 parallel pipeline), kept in {@linkcode PcapError.number} for logs that carry them.
  * DPI's codes (3xx and 401) are in `lib/dpi/dpi_error.ts`.
  */
 export const PCAP_ERROR_NUMBERS: Readonly<Record<PcapErrorCode, number>> = {
@@ -61,6 +62,7 @@ export const PCAP_ERROR_NUMBERS: Readonly<Record<PcapErrorCode, number>> = {
   "bad-filter-expression": 211,
   "filter-syntax": 212,
   "session-table-full": 402,
+  "worker-failed": 501,
 };
 
 /** Where in the input a {@linkcode PcapError} happened. */

@@ -105,7 +105,9 @@ const N_RESP_IP_BYTES = 12;
 const N_FIRST_FRAME = 13;
 /** The session's creation number, for its uid. */
 const N_SEQ = 14;
-const N_WORDS = 15;
+/** The frame of the session's latest packet (the expiry order, for parallel pipelines). */
+const N_LAST_FRAME = 15;
+const N_WORDS = 16;
 
 // Bytes per slot (Uint8Array `#bytes`, slot `s` at `s * B_WORDS`).
 /** 1 when the originator is endpoint A of the canonical key. */
@@ -364,6 +366,7 @@ export class SessionTable {
     s.origIpBytes = n[no + N_ORIG_IP_BYTES];
     s.respIpBytes = n[no + N_RESP_IP_BYTES];
     s.firstFrame = n[no + N_FIRST_FRAME];
+    s.lastFrame = n[no + N_LAST_FRAME];
     s.rttNs = n[no + N_RTT_NS];
     s.seq = n[no + N_SEQ];
     s.keyHash = this.#hash[slot];
@@ -439,6 +442,7 @@ export class SessionTable {
     const n = this.#numbers, no = slot * N_WORDS;
     n[no + N_LAST_SEC] = p.sec;
     n[no + N_LAST_NSEC] = p.nsec;
+    n[no + N_LAST_FRAME] = p.frame;
     if (fromOrig) {
       n[no + N_ORIG_PKTS]++;
       n[no + N_ORIG_BYTES] += p.payLen;

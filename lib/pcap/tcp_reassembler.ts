@@ -376,6 +376,43 @@ export class TcpReassembler {
   }
 
   /**
+   * Moves capture time on to a segment another reassembler handles (one shard of a parallel
+   * pipeline): the connections that `push(p)` would expire for idleness expire, and nothing else
+   * happens. Packets that are not TCP segments are ignored, as `push` ignores them.
+   *
+   * @param p The other packet (its family, protocol, ports, time and frame are read).
+   * @example
+   * ```ts
+   * import { FlowPacket, TcpFlag, TcpReassembler } from "@mxy/mxy/pcap";
+   * import assert from "node:assert/strict";
+   * const ended: string[] = [];
+   * const r = new TcpReassembler({
+   *   idleTimeoutNs: 1e9,
+   *   handler: { open: () => true, data() {}, gap() {}, end: (_s, why) => void ended.push(why) },
+   * });
+   * const p = new FlowPacket();
+   * p.setIPv4(0x0a000001, 0x0a000002, 6, 40000, 80);
+   * p.tcpFlags = TcpFlag.SYN;
+   * p.sec = 1;
+   * r.push(p);
+   * p.setIPv4(0x0a000003, 0x0a000004, 6, 40001, 80);
+   * p.sec = 5; // another shard's segment, four seconds later
+   * r.advance(p);
+   * assert.deepEqual(ended, ["idle", "idle"]); // both directions of the first connection
+   * ```
+   */
+  advance(p: FlowPacket): void {
+    if (p.proto !== IPPROTO_TCP || p.family === 0 || (p.sport === 0 && p.dport === 0)) return;
+    this.#sec = p.sec;
+    this.#nsec = p.nsec;
+    this.#frame = p.frame;
+    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+      this.#checkedSec = p.sec;
+      this.#expire(p.sec, p.nsec);
+    }
+  }
+
+  /**
    * Ends every connection still open (reason `finish`), oldest first, handing over what waits.
    *
    * @returns The final counters.

@@ -27,6 +27,7 @@ export {
   trackFlowsInFile,
   type TrackFlowsInFileOptions,
 } from "./capture_file.ts";
+export { captureWorkers, type CaptureWorkersOptions, defaultThreads } from "./capture_workers.ts";
 export { watchDirectory, type WatchDirectoryOptions, type WatchSummary } from "./watch.ts";
 export { serveEther, type ServeEtherOptions } from "./ether_server.ts";
 export { connectEther, type ConnectEtherOptions } from "./ether_client.ts";

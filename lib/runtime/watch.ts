@@ -11,7 +11,7 @@ import { listDir, renameFile, statFile } from "./fs.ts";
 
 /** Options for {@linkcode watchDirectory}. */
 export interface WatchDirectoryOptions {
-  /** Called for each ready file, one at a time; a rejection marks the file `.failed`. */
+  /** Called for each ready file (one at a time unless `concurrency`); a rejection marks it `.failed`. */
   onFile: (path: string) => Promise<void> | void;
   /** Called when a file could not be processed (after it was renamed to `.failed`). */
   onError?: (path: string, error: unknown) => void;
@@ -28,6 +28,11 @@ export interface WatchDirectoryOptions {
   once?: boolean;
   /** Names to pick up (default: ending in `.pcap`, `.pcapng`, `.pcap.gz` or `.pcapng.gz`). */
   match?: (name: string) => boolean;
+  /**
+   * Files processed at once (default 1): `onFile` may run for up to this many files at a time,
+   * each renamed as soon as its own `onFile` is done.
+   */
+  concurrency?: number;
 }
 
 /** What {@linkcode watchDirectory} did. */
@@ -100,6 +105,7 @@ export async function watchDirectory(
   const pollMs = options.pollMs ?? 250;
   const stableMs = options.stableMs ?? 1000;
   const match = options.match ?? isCaptureName;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const signal = options.signal;
   const seen = new Map<string, Seen>();
   const summary: WatchSummary = { processed: [], failed: [] };
@@ -133,19 +139,27 @@ export async function watchDirectory(
       else growing++;
     }
     ready.sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const inFlight = new Set<Promise<void>>();
     for (const f of ready) {
-      try {
-        await options.onFile(f.path);
-        await renameFile(f.path, `${f.path}.processed`);
-        summary.processed.push(f.path);
-      } catch (err) {
-        await renameFile(f.path, `${f.path}.failed`).catch(() => {});
-        summary.failed.push(f.path);
-        options.onError?.(f.path, err);
-      }
-      seen.delete(f.name);
+      const job = (async () => {
+        try {
+          await options.onFile(f.path);
+          await renameFile(f.path, `${f.path}.processed`);
+          summary.processed.push(f.path);
+        } catch (err) {
+          await renameFile(f.path, `${f.path}.failed`).catch(() => {});
+          summary.failed.push(f.path);
+          options.onError?.(f.path, err);
+        }
+        seen.delete(f.name);
+      })();
+      inFlight.add(job);
+      job.finally(() => inFlight.delete(job));
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
       if (signal?.aborted) break;
     }
+    // The files under way are finished before the next look (or the end, once aborted).
+    await Promise.all(inFlight);
     if (options.once && ready.length === 0 && growing === 0) break;
     if (ready.length === 0) await sleep(pollMs, signal);
   }

@@ -28,6 +28,11 @@ Deno.test("mxy pcap correlate prints the relay's 20 matches in the text form wit
   assert.match(r.stderr, /^packets: 180$/m);
   assert.match(r.stderr, /^matched: 20$/m);
   assert.match(r.stderr, /^unmatched: 0$/m);
+  // The pipeline (one thread is the default) prints the same, statistics included.
+  const two = await mxy("pcap", "correlate", `${LOOPBACK}/relay-udp-to-tcp.pcap`, "--threads", "2");
+  assert.equal(two.code, 0, two.stderr);
+  assert.equal(two.stdout, r.stdout);
+  assert.equal(two.stderr, r.stderr);
 });
 
 Deno.test(
@@ -62,6 +67,8 @@ Deno.test("mxy pcap correlate rejects bad usage with exit 2 and damaged input wi
   assert.equal((await mxy("pcap", "correlate", "x.pcap", "--mode", "bogus")).code, 2);
   assert.equal((await mxy("pcap", "correlate")).code, 2);
   assert.equal((await mxy("pcap", "correlate", "x.pcap", "--window", "soon")).code, 2);
+  assert.equal((await mxy("pcap", "correlate", "x.pcap", "--threads", "0")).code, 2);
+  assert.equal((await mxy("pcap", "correlate", "x.pcap", "--threads", "257")).code, 2);
   const help = await mxy("pcap", "correlate", "--help");
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--watch DIR/);
@@ -130,51 +137,56 @@ Deno.test(
   },
 );
 
-Deno.test(
-  "mxy pcap correlate on standard input flushes, puts -o in place and exits 130 on SIGINT",
-  { ignore: !LOOPBACK },
-  async () => {
-    const dir = await Deno.makeTempDir();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "pcap",
-        "correlate",
-        "-",
-        "--format",
-        "jsonl",
-        "-o",
-        `${dir}/m.jsonl`,
-      ],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(await Deno.readFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`));
-    // Standard input stays open: wait until the matches reach the temporary output file.
-    const lines = () => {
-      for (const e of Deno.readDirSync(dir)) {
-        const text = Deno.readTextFileSync(`${dir}/${e.name}`);
-        return text === "" ? 0 : text.trim().split("\n").length;
-      }
-      return 0;
-    };
-    for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(lines(), 20);
-    child.kill("SIGINT");
-    const out = await child.output();
-    await writer.close().catch(() => {});
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 130, stderr);
-    assert.match(stderr, /^matched: 20$/m);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
-    assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
-    await Deno.remove(dir, { recursive: true });
-  },
-);
+for (const threads of ["1", "2"]) {
+  Deno.test(
+    `mxy pcap correlate --threads ${threads} on standard input flushes, puts -o in place and ` +
+      "exits 130 on SIGINT",
+    { ignore: !LOOPBACK },
+    async () => {
+      const dir = await Deno.makeTempDir();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "pcap",
+          "correlate",
+          "-",
+          "--format",
+          "jsonl",
+          "-o",
+          `${dir}/m.jsonl`,
+          "--threads",
+          threads,
+        ],
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(await Deno.readFile(`${LOOPBACK}/relay-udp-to-tcp.pcap`));
+      // Standard input stays open: wait until the matches reach the temporary output file.
+      const lines = () => {
+        for (const e of Deno.readDirSync(dir)) {
+          const text = Deno.readTextFileSync(`${dir}/${e.name}`);
+          return text === "" ? 0 : text.trim().split("\n").length;
+        }
+        return 0;
+      };
+      for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(lines(), 20);
+      child.kill("SIGINT");
+      const out = await child.output();
+      await writer.close().catch(() => {});
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 130, stderr);
+      assert.match(stderr, /^matched: 20$/m);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.jsonl"]);
+      assert.equal((await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").length, 20);
+      await Deno.remove(dir, { recursive: true });
+    },
+  );
+}
 
 Deno.test("mxy pcap correlate --log-format json writes the statistics and warnings as JSON lines", {
   ignore: !LOOPBACK,
@@ -300,6 +312,50 @@ Deno.test("mxy pcap correlate --mode http gives the latency to the first and the
   );
   assert.match(text.stdout, /^LATENCY: \d+ ns \(last byte: 3876522 ns, frame 42\)$/m);
 });
+
+Deno.test(
+  "mxy pcap correlate --watch --threads 2 correlates files side by side and writes them in order",
+  { ignore: !LOOPBACK },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const outputs: string[] = [];
+    for (const threads of ["1", "2"]) {
+      const watch = `${dir}/in${threads}`;
+      await Deno.mkdir(watch);
+      // Captures that stand alone (no pair across their borders), picked up oldest first.
+      const names = ["relay-udp-to-tcp.pcap", "mixed-nsec.pcap", "linux-sll.pcap"];
+      for (const [i, name] of names.entries()) {
+        await Deno.copyFile(`${LOOPBACK}/${name}`, `${watch}/${i}.pcap`);
+        await Deno.utime(`${watch}/${i}.pcap`, 1_000_000 + i, 1_000_000 + i);
+      }
+      const r = await mxy(
+        "pcap",
+        "correlate",
+        "--watch",
+        watch,
+        "--once",
+        "--stable-ms",
+        "0",
+        "--pair",
+        "dns",
+        "--format",
+        "jsonl",
+        "--threads",
+        threads,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([...Deno.readDirSync(watch)].map((e) => e.name).sort(), [
+        "0.pcap.processed",
+        "1.pcap.processed",
+        "2.pcap.processed",
+      ]);
+      outputs.push(r.stdout + r.stderr);
+    }
+    assert.ok(outputs[0].includes("matched: "));
+    assert.equal(outputs[1], outputs[0]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 Deno.test("mxy pcap correlate names its pairing strategy --pair; --mode stays an unlisted alias", {
   ignore: !LOOPBACK,

@@ -32,6 +32,11 @@ Deno.test(
     assert.ok(http.every((x) => x["http.requests"] === 1 && x["http.responses"] === 1));
     assert.equal(recs.filter((x) => x.service === "tls").length, 2);
     assert.equal(new Set(recs.map((x) => x.uid)).size, 57);
+    // The pipeline (one thread is the default) prints the same, statistics included.
+    const two = await mxy("pcap", "flows", `${LOOPBACK}/mixed.pcapng`, "--threads", "2");
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(two.stdout, r.stdout);
+    assert.equal(two.stderr, r.stderr);
   },
 );
 

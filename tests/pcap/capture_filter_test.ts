@@ -248,6 +248,23 @@ Deno.test("mxy pcap filter --expr and --cbpf write the kept packets", async () =
       0,
     );
     assert.deepEqual(await packetsOf(`${tmp}/b.pcap`), kept);
+    // The pipeline (one thread is the default) keeps the same packets.
+    assert.equal(
+      await main([
+        "pcap",
+        "filter",
+        "--expr",
+        "ip proto 17",
+        "--threads",
+        "2",
+        file,
+        "-o",
+        `${tmp}/b1.pcap`,
+        "-q",
+      ]),
+      0,
+    );
+    assert.deepEqual(await packetsOf(`${tmp}/b1.pcap`), kept);
     assert.equal(
       await main([
         "pcap",

@@ -118,3 +118,29 @@ Deno.test("watchDirectory() refuses a path that is not a directory or does not e
   );
   await Deno.remove(file);
 });
+
+Deno.test("watchDirectory() with concurrency processes several files at once, renaming each when done", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const n of [1, 2, 3, 4]) await Deno.writeFile(`${dir}/${n}.pcap`, new Uint8Array([n]));
+  let running = 0, most = 0;
+  const r = await watchDirectory(dir, {
+    onFile: async () => {
+      most = Math.max(most, ++running);
+      await new Promise((done) => setTimeout(done, 30));
+      running--;
+    },
+    concurrency: 2,
+    once: true,
+    stableMs: 0,
+    pollMs: 5,
+  });
+  assert.equal(most, 2);
+  assert.equal(r.processed.length, 4);
+  assert.deepEqual(names(dir), [
+    "1.pcap.processed",
+    "2.pcap.processed",
+    "3.pcap.processed",
+    "4.pcap.processed",
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
