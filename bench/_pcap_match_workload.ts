@@ -31,7 +31,11 @@ function selector(): PacketSelector | undefined {
     const jit = workload.startsWith("filter-bpf-jit:");
     const obj = Deno.readFileSync(workload.slice(workload.indexOf(":") + 1));
     const size = 1514;
-    const elf = loadElf(new BpfVm(), obj, { input: { kind: "packet", size }, jit });
+    const elf = loadElf(new BpfVm(), obj, {
+      input: { kind: "packet", size },
+      jit,
+      programType: "unspec", // R1 the packet, R2 its length
+    });
     return new PacketSelector([...elf.programs.values()][0], { maxPacket: size });
   }
   return undefined;

@@ -5,7 +5,13 @@
  * @module
  */
 import { type Invocation, type OptionSpec, UsageError } from "../_command.ts";
-import { type BpfProfile, getBpfProfile } from "../../lib/bpf/mod.ts";
+import {
+  BPF_PROG_TYPE,
+  type BpfProfile,
+  type BpfProgramType,
+  getBpfProfile,
+  parseElf,
+} from "../../lib/bpf/mod.ts";
 import { assemble } from "../../lib/bpf/mod.ts";
 import { readFile } from "../_io.ts";
 
@@ -159,4 +165,71 @@ export function profileOf(inv: Invocation, fallback = "cloud"): BpfProfile {
 export async function memoryOf(inv: Invocation): Promise<{ bytes: Uint8Array; given: boolean }> {
   const file = inv.string("mem"), hex = inv.string("mem-hex");
   return { bytes: await readMemory(file, hex), given: file !== undefined || hex !== undefined };
+}
+
+/** The program types `--type` takes. */
+export const PROGRAM_TYPE_NAMES: readonly string[] = Object.keys(BPF_PROG_TYPE);
+
+/**
+ * `--type NAME`: a program type (`xdp`, `socket_filter`, `sched_cls`, `kprobe`, `tracepoint` …,
+ * or `unspec` for mxy's convention: r1 the memory, r2 its length).
+ *
+ * @param description What the type decides for this command.
+ * @returns The declaration.
+ */
+export function programTypeOption(description: string): OptionSpec {
+  return {
+    name: "type",
+    type: "enum",
+    value: "NAME",
+    choices: PROGRAM_TYPE_NAMES,
+    choicesInDescription: true,
+    description,
+  };
+}
+
+/** What `--type` does, for the commands that load programs. */
+export const TYPE_DESCRIPTION =
+  "The program type: xdp, socket_filter, sched_cls, kprobe, tracepoint … (r1 is its context: " +
+  "__sk_buff, xdp_md …; the memory is the packet or the context's bytes), or unspec (r1 the " +
+  "memory, r2 its length); an ELF object's programs default to their section's type";
+
+/**
+ * The `--type` of a call.
+ *
+ * @param inv The parsed call.
+ * @returns The type, or `undefined` when not given.
+ */
+export function programTypeOf(inv: Invocation): BpfProgramType | undefined {
+  return inv.string("type") as BpfProgramType | undefined;
+}
+
+/**
+ * The program of an ELF object a command works on: the one `--program` names, or the only one
+ * loaded by default (a program of a program section, or a `.text` function when none).
+ *
+ * @param bytes The object.
+ * @param path Its name, for messages.
+ * @param want The `--program` value, if given.
+ * @returns The program's name.
+ */
+export function pickElfProgram(bytes: Uint8Array, path: string, want: string | undefined): string {
+  const programs = parseElf(bytes, { file: path }).programs;
+  const names = programs.map((p) => p.name);
+  if (want !== undefined) {
+    if (!names.includes(want)) {
+      throw new UsageError(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
+    }
+    return want;
+  }
+  const main = programs.filter((p) => !p.subprogram);
+  const candidates = (main.length > 0 ? main : programs).map((p) => p.name);
+  if (candidates.length !== 1) {
+    throw new UsageError(
+      `${path} has ${candidates.length} programs; pick one with --program: ${
+        candidates.join(", ")
+      }`,
+    );
+  }
+  return candidates[0];
 }

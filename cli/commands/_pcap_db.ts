@@ -75,7 +75,9 @@ export async function loadPacketProgram(
       throw err;
     }
   }
-  const obj = loadElf(vm, data, { file: path, input, jit: options.jit });
+  // R1 = the packet's bytes, R2 = its length, whatever the object's section says (a typed
+  // program's context is built by LoadedBpfProgram.run, which the selector does not call).
+  const obj = loadElf(vm, data, { file: path, input, jit: options.jit, programType: "unspec" });
   const names = [...obj.programs.keys()];
   if (options.program === undefined && names.length !== 1) {
     throw new UsageError(

@@ -8,7 +8,7 @@ import { defineCommand } from "../_command.ts";
 import { assemble, BpfVm, loadElf } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
 import { writeFileAtomic } from "../../lib/runtime/mod.ts";
-import { profileOf, profileOption, programFromBytes } from "./_bpf_common.ts";
+import { pickElfProgram, profileOf, profileOption, programFromBytes } from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
 
 function isElf(data: Uint8Array): boolean {
@@ -39,6 +39,9 @@ export const command = defineCommand({
     "the code, the maps and the helpers. The library loads them with BpfVm.loadArtifact (a VM " +
     "of the same profile: the embedded profile has no JIT and runs artifacts made under it), " +
     "and `mxy bpf run OUT` runs them.",
+    'Programs of a typed context (SEC("xdp"), SEC("socket") …: r1 an xdp_md or __sk_buff ' +
+    "built by the VM) cannot be compiled ahead of time yet: they are refused, unless --type " +
+    "unspec says r1 is the memory itself.",
   ],
   options: [
     {
@@ -88,6 +91,15 @@ export const command = defineCommand({
       defaultText: "FILE's name",
       description: "The program's name in the artifact",
     },
+    {
+      name: "type",
+      type: "enum",
+      value: "unspec",
+      choices: ["unspec"],
+      choicesInDescription: true,
+      defaultText: "an ELF program's section",
+      description: "Compile an ELF object's program with r1 the memory itself (unspec)",
+    },
   ],
   sections: [{
     title: "Targets",
@@ -130,17 +142,16 @@ export const command = defineCommand({
     let bytes: Uint8Array | undefined;
     let program;
     if (elf) {
-      const obj = loadElf(vm, data, { file: path, input });
-      const names = [...obj.programs.keys()];
-      const want = inv.string("program");
-      if (want === undefined && names.length !== 1) {
+      const pick = pickElfProgram(data, path, inv.string("program"));
+      const programType = inv.has("type") ? "unspec" : undefined;
+      const obj = loadElf(vm, data, { file: path, input, programType, programs: [pick] });
+      const chosen = obj.programs.get(pick)!;
+      if (chosen.programType !== "unspec") {
         throw inv.usage(
-          `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
+          `${chosen.name} is a ${chosen.programType} program: artifacts of typed programs are ` +
+            "not supported yet (their context is built by the VM); --type unspec compiles it " +
+            "with r1 as the memory itself",
         );
-      }
-      const chosen = obj.programs.get(want ?? names[0]);
-      if (chosen === undefined) {
-        throw inv.usage(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
       }
       program = chosen.program;
       if (!inv.has("name")) name = chosen.name;

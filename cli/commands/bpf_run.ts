@@ -26,7 +26,16 @@ import {
   readBpfArtifactMeta,
 } from "../../lib/bpf/mod.ts";
 import { bpfConformanceHelpers, parseBpfConformance } from "../../lib/testing/mod.ts";
-import { memoryOf, memoryOptions, PROFILE_NAMES, programFromBytes } from "./_bpf_common.ts";
+import {
+  memoryOf,
+  memoryOptions,
+  pickElfProgram,
+  PROFILE_NAMES,
+  programFromBytes,
+  programTypeOf,
+  programTypeOption,
+  TYPE_DESCRIPTION,
+} from "./_bpf_common.ts";
 import { readFile, writeSync } from "../_io.ts";
 
 function isElf(data: Uint8Array): boolean {
@@ -77,7 +86,10 @@ export const command = defineCommand({
     "Runs an eBPF program and prints r0 (hex, then decimal). FILE is assembler text, hex or " +
     'raw bytecode, a conformance .data case (its "-- mem" is the memory unless --mem/--mem-hex ' +
     "is given), an ELF object from clang -O2 -target bpf -c (its maps are created; --program " +
-    "picks the program when it has several), or an artifact from `mxy bpf aot` (a .wasm module " +
+    "picks the program when it has several; it runs with its section's program type, so the " +
+    "memory is the packet of an XDP, tc or socket filter program or the context's bytes of a " +
+    "kprobe or tracepoint, and its bpf_trace_printk lines are printed on standard error after " +
+    '"trace: "), or an artifact from `mxy bpf aot` (a .wasm module ' +
     "or a .js/.mjs ES module; it runs under the profile it was compiled for). r1 points to the " +
     "memory given with --mem/--mem-hex (empty otherwise) and r2 holds its length; r10 points " +
     "to the top of the stack.",
@@ -162,6 +174,7 @@ export const command = defineCommand({
       defaultText: "1000000",
       description: "The instruction budget of --no-verify runs",
     },
+    programTypeOption(TYPE_DESCRIPTION),
     {
       name: "verbose",
       short: "v",
@@ -205,6 +218,10 @@ export const command = defineCommand({
       }
     }
     const stats = inv.flag("stats");
+    const programType = programTypeOf(inv);
+    if (programType !== undefined && (artifact || inv.flag("no-verify"))) {
+      throw inv.usage("--type applies to programs loaded through the verifier");
+    }
     let bytes = data;
     if (elf || artifact) {
       if (inv.flag("no-verify")) {
@@ -263,20 +280,17 @@ export const command = defineCommand({
       let loaded: LoadedBpfProgram;
       if (source !== undefined) loaded = vm.loadArtifact(source, { fallback });
       else if (elf) {
-        const obj = loadElf(vm, bytes, { file: path, engine, input, fallback });
-        const names = [...obj.programs.keys()];
-        const want = inv.string("program");
-        if (want === undefined && names.length !== 1) {
-          throw inv.usage(
-            `${path} has ${names.length} programs; pick one with --program: ${names.join(", ")}`,
-          );
-        }
-        const chosen = obj.programs.get(want ?? names[0]);
-        if (chosen === undefined) {
-          throw inv.usage(`${path} has no program "${want}"; programs: ${names.join(", ")}`);
-        }
-        loaded = chosen;
-      } else loaded = vm.load(bytes, { engine, name: path, input, fallback });
+        const pick = pickElfProgram(bytes, path, inv.string("program"));
+        const obj = loadElf(vm, bytes, {
+          file: path,
+          engine,
+          input,
+          fallback,
+          programType,
+          programs: [pick],
+        });
+        loaded = obj.programs.get(pick)!;
+      } else loaded = vm.load(bytes, { engine, name: path, input, fallback, programType });
       let last: BpfRunResult | undefined;
       let scheduler: BpfScheduler | undefined;
       if (runs > 1 || stats) {
@@ -312,6 +326,7 @@ export const command = defineCommand({
       if (last.refused) writeSync("stderr", "the program is disabled: fallback value\n");
       value = last.value!;
       executed = loaded.runner.executed;
+      for (const line of vm.traceLog) writeSync("stderr", `trace: ${line}\n`);
       counted = loaded.engine !== "interpreter";
     }
     writeSync("stdout", `0x${value.toString(16)} (${value})\n`);

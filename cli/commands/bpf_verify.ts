@@ -5,7 +5,17 @@
  * @module
  */
 import { defineCommand } from "../_command.ts";
-import { memoryOf, memoryOptions, profileOf, profileOption, readProgram } from "./_bpf_common.ts";
+import {
+  memoryOf,
+  memoryOptions,
+  pickElfProgram,
+  profileOf,
+  profileOption,
+  programTypeOf,
+  programTypeOption,
+  readProgram,
+  TYPE_DESCRIPTION,
+} from "./_bpf_common.ts";
 import {
   assemble,
   BpfError,
@@ -25,7 +35,7 @@ export const command = defineCommand({
     name: "FILE",
     description: "Assembler source, hex words, raw bytecode, a conformance .data case (its -- " +
       "mem is the context), or an ELF object from clang -target bpf (every program in it is " +
-      "verified, with its maps)",
+      "verified, with its maps; --program picks one)",
   }],
   description: [
     "Verifies an eBPF program before anything runs: the control-flow graph (jumps in range, " +
@@ -52,8 +62,16 @@ export const command = defineCommand({
     {
       name: "conformance-helpers",
       type: "boolean",
-      description: "Allow the conformance suite's helpers 0-5 (instead of the map helpers 1-3 " +
-        "only); implied for .data files",
+      description: "Allow the conformance suite's helpers 0-5 (in place of Linux's helpers " +
+        "with those ids); implied for .data files",
+    },
+    programTypeOption(TYPE_DESCRIPTION),
+    {
+      name: "program",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "With an ELF object: verify only this program",
     },
     {
       name: "format",
@@ -96,10 +114,17 @@ export const command = defineCommand({
         : undefined,
     });
     const reports: { name: string; report: VerifyReport }[] = [];
+    const programType = programTypeOf(inv);
     const data = await readFile(path);
     try {
       if (data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46) {
-        const obj = loadElf(vm, data, { file: path, input });
+        const want = inv.string("program");
+        const obj = loadElf(vm, data, {
+          file: path,
+          input,
+          programType,
+          programs: want === undefined ? undefined : [pickElfProgram(data, path, want)],
+        });
         for (const [name, p] of obj.programs) reports.push({ name, report: p.report });
       } else if (path.endsWith(".data")) {
         // A conformance case: its program, and its memory as the context.
@@ -108,10 +133,16 @@ export const command = defineCommand({
         const ctx: VerifyInput = mem.given || inv.has("packet")
           ? input
           : { kind: "ctx", size: c.mem.length };
-        reports.push({ name: path, report: vm.load(bytes, { name: path, input: ctx }).report });
+        reports.push({
+          name: path,
+          report: vm.load(bytes, { name: path, input: ctx, programType }).report,
+        });
       } else {
         const { bytes } = await readProgram(path);
-        reports.push({ name: path, report: vm.load(bytes, { name: path, input }).report });
+        reports.push({
+          name: path,
+          report: vm.load(bytes, { name: path, input, programType }).report,
+        });
       }
     } catch (e) {
       if (

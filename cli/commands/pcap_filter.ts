@@ -5,7 +5,14 @@
  * @module
  */
 import { type CommandSpec, defineCommand, type Invocation } from "../_command.ts";
-import { type CbpfInstruction, parseCbpf } from "../../lib/bpf/mod.ts";
+import {
+  BpfVm,
+  type CbpfInstruction,
+  type LoadedBpfProgram,
+  loadElf,
+  parseCbpf,
+} from "../../lib/bpf/mod.ts";
+import { pickElfProgram } from "./_bpf_common.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
 import { captureWorkers, openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
 import { THREADS_OPTION, threadsOption } from "./_pcap_common.ts";
@@ -24,7 +31,7 @@ const SPEC: CommandSpec = {
     "FCS length, byte order and timestamp resolution, or pcapng with one interface per link " +
     'type (a pcapng capture may mix link types). Filters see the captured bytes; "len", ' +
     '"less" and "greater" use the length on the wire; loads outside the captured bytes and ' +
-    "division by zero reject the packet. Give exactly one of --expr and --cbpf.",
+    "division by zero reject the packet. Give exactly one of --expr, --cbpf and --ebpf.",
   ],
   options: [
     {
@@ -41,6 +48,21 @@ const SPEC: CommandSpec = {
       value: "FILE",
       description: 'A classic program as printed by "tcpdump -ddd" (count line, then ' +
         '"code jt jf k" lines) or "tcpdump -dd" (C array)',
+    },
+    {
+      name: "ebpf",
+      type: "string",
+      value: "OBJ",
+      description: "An eBPF object from clang -target bpf (--program picks one): an XDP program " +
+        "keeps the packets it passes (XDP_PASS, XDP_TX), a tc program those it does not drop, " +
+        "a socket filter those it returns non-zero for (Ethernet captures)",
+    },
+    {
+      name: "program",
+      type: "string",
+      value: "NAME",
+      complete: "none",
+      description: "With --ebpf: the program",
     },
     {
       name: "output",
@@ -62,7 +84,11 @@ const SPEC: CommandSpec = {
         "The engine: classic (classic BPF compiled to JavaScript) or ebpf (translated to eBPF, " +
         "verified, run in the eBPF VM)",
     },
-    { name: "jit", type: "boolean", description: "With --engine ebpf: use the eBPF JIT" },
+    {
+      name: "jit",
+      type: "boolean",
+      description: "With --engine ebpf or --ebpf: use the eBPF JIT",
+    },
     { name: "count", type: "int", min: 1, description: "Stop after N kept packets" },
     {
       ...THREADS_OPTION,
@@ -88,22 +114,35 @@ const SPEC: CommandSpec = {
 
 async function run(inv: Invocation): Promise<number> {
   const cbpf = inv.string("cbpf");
+  const ebpf = inv.string("ebpf");
   const expr = inv.string("expr") ?? "";
-  if ((cbpf === undefined) === !inv.has("expr")) {
-    throw inv.usage("Give exactly one of --expr EXPR and --cbpf FILE");
+  if ([cbpf !== undefined, inv.has("expr"), ebpf !== undefined].filter((x) => x).length !== 1) {
+    throw inv.usage("Give exactly one of --expr EXPR, --cbpf FILE and --ebpf OBJ");
   }
+  if (inv.has("program") && ebpf === undefined) throw inv.usage("--program goes with --ebpf");
   const engine = inv.string("engine") as "classic" | "ebpf";
-  if (inv.flag("jit") && engine !== "ebpf") throw inv.usage("--jit goes with --engine ebpf");
+  if (inv.flag("jit") && engine !== "ebpf" && ebpf === undefined) {
+    throw inv.usage("--jit goes with --engine ebpf or --ebpf");
+  }
   const out = inv.string("output") ?? "-";
   const toStdout = out === "-";
   if (toStdout && isTerminal("stdout")) {
     throw inv.usage("Standard output is a terminal; write the capture with -o OUT or to a pipe");
   }
   const threads = threadsOption(inv);
+  if (ebpf !== undefined && threads > 1) {
+    throw inv.usage("--ebpf runs on one thread: drop --threads");
+  }
   const [input] = inv.positionals;
-  const filter: string | CbpfInstruction[] = cbpf !== undefined
-    ? parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf })
-    : expr;
+  let filter: string | CbpfInstruction[] | LoadedBpfProgram = expr;
+  if (cbpf !== undefined) {
+    filter = parseCbpf(new TextDecoder().decode(await readFile(cbpf)), { source: cbpf });
+  } else if (ebpf !== undefined) {
+    const bytes = await readFile(ebpf);
+    const pick = pickElfProgram(bytes, ebpf, inv.string("program"));
+    filter = loadElf(new BpfVm(), bytes, { file: ebpf, programs: [pick], jit: inv.flag("jit") })
+      .programs.get(pick)!;
+  }
   const file = await openCaptureFile(input);
   // A file is written to a temporary file, renamed over OUT at the end.
   const target = toStdout ? null : openOutputFile(out);

@@ -305,7 +305,8 @@ export function run(memory, context) {
 /** A map the program uses. */
 export interface BpfArtifactMap {
   readonly name: string;
-  readonly type: "array" | "hash";
+  readonly type: string;
+  readonly flags?: number;
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;

@@ -23,6 +23,10 @@ export interface BtfMapDef {
   maxEntries: number;
   /** Map flags. */
   flags: number;
+  /** Maps of maps: the inner map's definition (`__array(values, struct { … })`). */
+  inner?: BtfMapDef;
+  /** Where the `values` array starts in the map's variable (initial values), or -1. */
+  valuesOffset: number;
 }
 
 interface BtfType {
@@ -210,22 +214,16 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
     if (p.kind !== KIND.PTR) throw bad("a __type member is not a pointer", typeOff);
     return sizeOf(p.sizeOrType);
   };
-  const sec = types.find((t) => t.kind === KIND.DATASEC && t.name === ".maps");
-  if (sec === undefined) return [];
-  const out: BtfMapDef[] = [];
-  for (const m of sec.members!) {
-    const variable = get(m.type);
-    if (variable.kind !== KIND.VAR) throw bad("a .maps entry is not a variable", typeOff);
-    const st = strip(variable.sizeOrType);
-    if (st.kind !== KIND.STRUCT) throw bad(`map "${variable.name}" is not a struct`, typeOff);
+  const mapDef = (name: string, offset: number, st: BtfType, depth: number): BtfMapDef => {
     const def: BtfMapDef = {
-      name: variable.name,
-      offset: m.offset,
+      name,
+      offset,
       type: 0,
       keySize: 0,
       valueSize: 0,
       maxEntries: 0,
       flags: 0,
+      valuesOffset: -1,
     };
     for (const f of st.members!) {
       switch (f.name) {
@@ -250,12 +248,43 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
         case "value":
           def.valueSize = typeSizeOf(f.type);
           break;
+        case "values": {
+          // `__array(values, T)`: `T *values[]`; T a map definition (maps of maps) or a
+          // function prototype (program arrays). The value is a 4-byte id either way.
+          const arr = strip(f.type);
+          if (arr.kind !== KIND.ARRAY) {
+            throw bad(`"values" of map "${name}" is not an array`, typeOff);
+          }
+          const p = strip(arr.array![0]);
+          if (p.kind !== KIND.PTR) {
+            throw bad(`"values" of map "${name}" holds no pointers`, typeOff);
+          }
+          const target = strip(p.sizeOrType);
+          if (target.kind === KIND.STRUCT) {
+            if (depth > 0) throw bad(`map "${name}" nests maps of maps too deeply`, typeOff);
+            def.inner = mapDef(`${name}.inner`, 0, target, depth + 1);
+          }
+          def.valueSize = 4;
+          def.valuesOffset = f.offset / 8;
+          break;
+        }
         default:
-          // pinning, inner maps, …: not used by mxy.
+          // pinning, map_extra, numa_node: not used by mxy.
           break;
       }
     }
-    out.push(def);
+    if (def.keySize === 0 && (def.type === 3 || def.type === 12)) def.keySize = 4;
+    return def;
+  };
+  const sec = types.find((t) => t.kind === KIND.DATASEC && t.name === ".maps");
+  if (sec === undefined) return [];
+  const out: BtfMapDef[] = [];
+  for (const m of sec.members!) {
+    const variable = get(m.type);
+    if (variable.kind !== KIND.VAR) throw bad("a .maps entry is not a variable", typeOff);
+    const st = strip(variable.sizeOrType);
+    if (st.kind !== KIND.STRUCT) throw bad(`map "${variable.name}" is not a struct`, typeOff);
+    out.push(mapDef(variable.name, m.offset, st, 0));
   }
   return out;
 }

@@ -14,7 +14,7 @@ export const SHF_EXECINSTR = 0x4;
 /** Symbol types (`st_info & 0xf`). */
 export const STT_FUNC = 2, STT_SECTION = 3;
 /** The ELF machine number of BPF. */
-const EM_BPF = 247;
+const EM_BPF = 247, EM_NONE = 0;
 /** Sizes of an ELF64 header entry. */
 const SECTION_HEADER_BYTES = 64, SYMBOL_BYTES = 24, REL_BYTES = 16, RELA_BYTES = 24;
 
@@ -224,7 +224,10 @@ export class ElfFile {
     if (b[4] !== 2) throw this.err("Only 64-bit ELF objects are supported", 4);
     if (b[5] !== 1) throw this.err("Only little-endian ELF objects are supported", 5);
     const machine = this.u16(18);
-    if (machine !== EM_BPF) throw this.err(`ELF machine is ${machine}, not BPF (247)`, 18);
+    // Old LLVM versions wrote e_machine 0 (EM_NONE) in BPF objects; libbpf accepts both.
+    if (machine !== EM_BPF && machine !== EM_NONE) {
+      throw this.err(`ELF machine is ${machine}, not BPF (247)`, 18);
+    }
     const shoff = this.u64(0x28);
     const shentsize = this.u16(0x3a);
     const shnum = this.u16(0x3c);

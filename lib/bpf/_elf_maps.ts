@@ -10,6 +10,9 @@ import { BPF_MAP_TYPE_ARRAY } from "./maps.ts";
 import { btfMaps } from "./_btf_maps.ts";
 import { type ElfFile, SHT_NOBITS, STT_SECTION } from "./_elf_file.ts";
 
+/** `BPF_F_RDONLY_PROG`. */
+const BPF_F_RDONLY_PROG = 128;
+
 /** Size of a legacy map definition with and without `map_flags`. */
 const MAP_DEF_BYTES = 20, MAP_DEF_MIN_BYTES = 16;
 
@@ -40,19 +43,43 @@ export function elfMaps(elf: ElfFile): ElfMaps {
         'BTF-defined maps (section ".maps") need the .BTF section: compile with clang -g, or define maps with SEC("maps") struct bpf_map_def',
       );
     }
+    const relocs = elf.relocations(btfMapsSec);
     for (const d of btfMaps(elf.contents(btf), elf.file, btf.offset)) {
-      maps.push({
+      const def: ElfMapDef = {
         name: d.name,
         type: d.type,
         keySize: d.keySize,
         valueSize: d.valueSize,
         maxEntries: d.maxEntries,
         flags: d.flags,
-      });
+      };
+      if (d.inner !== undefined) {
+        const x = d.inner;
+        def.inner = {
+          name: x.name,
+          type: x.type,
+          keySize: x.keySize,
+          valueSize: x.valueSize,
+          maxEntries: x.maxEntries,
+          flags: x.flags,
+        };
+      }
+      maps.push(def);
       // Variable offsets in an object's BTF are not final (libbpf takes them from the symbol
       // table), so the symbol of the same name says where the map is.
       const sym = elf.symbols.find((y) => y.name === d.name && y.shndx === btfMapsSec.index);
-      mapBySym.set(`${btfMapsSec.index}:${sym?.value ?? d.offset}`, maps.length - 1);
+      const at = sym?.value ?? d.offset;
+      mapBySym.set(`${btfMapsSec.index}:${at}`, maps.length - 1);
+      if (d.valuesOffset >= 0) {
+        // `.values = { [i] = &prog_or_map }`: relocations at the slots of the values array.
+        const from = at + d.valuesOffset, to = at + (sym?.size ?? 0);
+        for (const r of relocs) {
+          if (r.offset < from || (to > from && r.offset >= to) || (r.offset - from) % 8 !== 0) {
+            continue;
+          }
+          (def.initialValues ??= []).push({ index: (r.offset - from) / 8, symbol: r.sym.name });
+        }
+      }
     }
   }
   const mapsSec = elf.section("maps");
@@ -93,7 +120,8 @@ export function elfMaps(elf: ElfFile): ElfMaps {
       keySize: 4,
       valueSize: s.size,
       maxEntries: 1,
-      flags: 0,
+      // As libbpf: .rodata is read-only to programs.
+      flags: s.name.startsWith(".rodata") ? BPF_F_RDONLY_PROG : 0,
       initial,
     });
     dataMap.set(s.index, maps.length - 1);

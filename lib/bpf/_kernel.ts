@@ -32,6 +32,8 @@ export interface KernelMachine {
     readonly views: DataView[];
     readonly lengths: number[];
     readonly writable: number[];
+    /** Where legacy packet loads read (typed contexts): region, offset, length; else region 2. */
+    readonly legacyPacket?: Int32Array | null;
   };
   /** The helpers by id. */
   readonly helpers: {
@@ -375,14 +377,17 @@ export function bpfKernel(E: KernelErrorClass): BpfKernel {
     const n = size === SIZE_W ? 4 : size === SIZE_H ? 2 : 1;
     let o = m.imm[pc];
     if ((op & MODE_MASK) === MODE_IND) o += m.lo[m.src[pc]];
-    const len = m.memory.lengths[MEM_REGION];
+    const lp = m.memory.legacyPacket;
+    const region = lp ? lp[0] : MEM_REGION;
+    const len = lp ? lp[2] : m.memory.lengths[MEM_REGION];
     const L = m.lo, H = m.hi;
     if (o < 0 || o + n > len) {
       L[0] = 0;
       H[0] = 0;
       return 1;
     }
-    const v = m.memory.views[MEM_REGION];
+    if (lp) o += lp[1];
+    const v = m.memory.views[region];
     L[0] = n === 4 ? v.getInt32(o, false) : n === 2 ? v.getUint16(o, false) : v.getUint8(o);
     H[0] = 0;
     return 0;

@@ -83,9 +83,23 @@ export function registerMapHelpers(
     return m;
   };
   const key = (m: BpfMap, memory: BpfMemory, p: bigint) => memory.slice(p, m.keySize);
+  /** Maps of maps: the handle of the inner map at a slot, or 0. */
+  const innerHandle = (m: BpfMap, s: number): bigint => {
+    const inner = m.objectAt(s) as BpfMap | undefined;
+    if (inner === undefined) return 0n;
+    const fd = maps.indexOf(inner);
+    if (fd < 0) {
+      throw new BpfError(
+        "helper",
+        `Inner map "${inner.name}" of "${m.name}" is not in this VM (add it with vm.addMap)`,
+      );
+    }
+    return MAP_HANDLE_BASE + BigInt(fd);
+  };
   const lookup: HelperFunction = (r1, r2, _r3, _r4, _r5, ctx) => {
     const m = mapOf(r1);
     const s = m.findSlot(key(m, ctx.memory, r2), 0);
+    if (m.type === "array_of_maps" || m.type === "hash_of_maps") return innerHandle(m, s);
     return s < 0 ? 0n : ctx.memory.addressOf(m.valueView(s));
   };
   LOOKUPS.set(lookup, maps);
@@ -123,6 +137,12 @@ export function registerMapHelpers(
   raw(lookup, (L, H, mem) => {
     const m = rawMap(L[1], H[1]);
     const s = m.findSlot(mem.bytes[at(mem, L[2], H[2], m.keySize)], L[2] >>> 0);
+    if (m.type === "array_of_maps" || m.type === "hash_of_maps") {
+      const h = innerHandle(m, s);
+      L[0] = Number(h & 0xffffffffn) | 0;
+      H[0] = Number(h >> 32n) | 0;
+      return;
+    }
     L[0] = 0;
     if (s < 0) H[0] = 0;
     else {

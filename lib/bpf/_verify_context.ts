@@ -10,6 +10,8 @@ import type { BpfInstruction, BpfProgram } from "./instruction.ts";
 import type { BpfMap } from "./maps.ts";
 import { type BpfProfile, CLOUD } from "./profile.ts";
 import type { VerifyInput, VerifyOptions } from "./verifier.ts";
+import type { BpfProgramType } from "./program_types.ts";
+import { allowedHelpers, contextLayout, type CtxLayout } from "./_prog_contexts.ts";
 
 /** The program under verification and the options, with defaults applied. */
 export class VerifyContext {
@@ -27,6 +29,12 @@ export class VerifyContext {
   readonly maps: readonly BpfMap[];
   /** What R1 points to at entry. */
   readonly input: VerifyInput;
+  /** The program type (`unspec`: mxy's own convention, R1 the input and R2 its length). */
+  readonly programType: BpfProgramType;
+  /** The type's context layout, or `null` (`unspec`). */
+  readonly layout: CtxLayout | null;
+  /** The Linux helper ids the type may call, or `null` (any). */
+  readonly allowed: ReadonlySet<number> | null;
 
   /**
    * Applies the defaults.
@@ -41,7 +49,12 @@ export class VerifyContext {
     this.profile = options.profile ?? CLOUD;
     this.helpers = options.helpers;
     this.maps = options.maps ?? [];
-    this.input = options.input ?? { kind: "packet", size: 65535 };
+    this.programType = options.programType ?? "unspec";
+    this.layout = contextLayout(this.programType);
+    this.allowed = allowedHelpers(this.programType);
+    this.input = this.layout !== null
+      ? { kind: "ctx", size: this.layout.size }
+      : options.input ?? { kind: "packet", size: 65535 };
   }
 
   /**

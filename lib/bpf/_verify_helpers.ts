@@ -15,8 +15,11 @@ import {
   ptr,
   PTR_CTX,
   PTR_MAP,
+  PTR_MAP_OR_NULL,
   PTR_MAP_VALUE,
   PTR_MAP_VALUE_OR_NULL,
+  PTR_MEM,
+  PTR_MEM_OR_NULL,
   PTR_PACKET,
   PTR_STACK,
   type Reg,
@@ -25,8 +28,10 @@ import {
   UNKNOWN,
 } from "./_verify_values.ts";
 import type { State } from "./_verify_state.ts";
-import { clobberStack } from "./_verify_stack.ts";
+import { clobberStack, mapAllSpills } from "./_verify_stack.ts";
 import { helperAccess } from "./_verify_memory.ts";
+import { forgetPacket } from "./_verify_ctx.ts";
+import { mapHelperMismatch } from "./_verify_map_helpers.ts";
 import type { Walker } from "./_verify_walk.ts";
 
 const { LDDW_SRC_IMM64, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
@@ -77,6 +82,22 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   }
 }
 
+/** Releases a reference: its pointers (registers and spills) become numbers. */
+function release(st: State, id: number): void {
+  st.refs = st.refs.filter((x) => x !== id);
+  const fix = (r: Reg): Reg =>
+    (r.t === PTR_MEM || r.t === PTR_MEM_OR_NULL) && r.id === id ? UNKNOWN : r;
+  for (const f of st.frames) {
+    for (let k = 0; k < f.regs.length; k++) f.regs[k] = fix(f.regs[k]);
+    mapAllSpills(st, f.stack, fix);
+  }
+}
+
+/** `bpf_tail_call`'s id. */
+const TAIL_CALL = 12;
+/** Helper ids below this are Linux's: a program type allows only its own. */
+const LINUX_HELPERS = 212;
+
 /** The largest byte count a helper's size argument may have. */
 const MAX_SIZE = 1n << 29n;
 
@@ -96,7 +117,19 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   const f = st.frames[st.frames.length - 1];
   const r = f.regs;
   const proto = w.ctx.helpers?.prototype(id);
+  const name = w.ctx.helpers?.name(id) ?? "unknown";
+  const allowed = w.ctx.allowed;
+  if (id === TAIL_CALL && st.refs.length > 0) {
+    throw w.ctx.err(i, "tail_call would lead to reference leak");
+  }
+  if (allowed !== null && id < LINUX_HELPERS && !allowed.has(id)) {
+    throw w.ctx.err(
+      i,
+      `unknown func bpf_${name}#${id}: ${w.ctx.programType} programs may not call it`,
+    );
+  }
   let ret: Reg = UNKNOWN;
+  let constSize = -1;
   if (proto === undefined) {
     for (const frame of st.frames) clobberStack(st, frame.stack);
   } else {
@@ -138,14 +171,40 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
           const m = w.read(i, r, k);
           if (m.t !== PTR_MAP) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[m.t]} expected=map_ptr`);
           map = m.map;
+          const why = mapHelperMismatch(id, `bpf_${name}`, w.ctx.maps[map].type);
+          if (why !== null) throw w.ctx.err(i, why);
           break;
         }
         case "map-key":
-        case "map-value": {
+        case "map-value":
+        case "map-value-out": {
           pointerArg(w, i, r, k);
           const m = w.ctx.maps[map];
           const size = a === "map-key" ? m.keySize : m.valueSize;
-          helperAccess(w, i, st, k, size, size, true, false);
+          if (size > 0) {
+            const out = a === "map-value-out";
+            helperAccess(w, i, st, k, size, size, !out, out);
+          }
+          break;
+        }
+        case "const-size": {
+          const n = w.readScalar(i, r, k);
+          if (n.umin !== n.umax || n.umax > MAX_SIZE) {
+            throw w.ctx.err(i, `R${k} is not a known constant`);
+          }
+          constSize = Number(n.umin);
+          break;
+        }
+        case "ringbuf-mem": {
+          const p = w.read(i, r, k);
+          if (p.t !== PTR_MEM) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=mem`);
+          if (p.off !== 0 || p.vmin !== 0 || p.vmax !== 0) {
+            throw w.ctx.err(i, `R${k} must have zero offset when passed to release func`);
+          }
+          if (!st.refs.includes(p.id)) {
+            throw w.ctx.err(i, `R${k} is an unacquired reference (released already?)`);
+          }
+          release(st, p.id);
           break;
         }
         case "ctx": {
@@ -163,8 +222,19 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
       }
     }
     if (proto.returns === "map-value-or-null") {
-      ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
+      const m = w.ctx.maps[map];
+      if (m.type === "array_of_maps" || m.type === "hash_of_maps") {
+        const inner = m.inner === undefined ? -1 : w.ctx.maps.indexOf(m.inner);
+        if (inner < 0) {
+          throw w.ctx.err(i, `map of maps "${m.name}" has no inner map template in this VM`);
+        }
+        ret = ptr(PTR_MAP_OR_NULL, 0, inner, st.nextId++);
+      } else ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
+    } else if (proto.returns === "ringbuf-mem-or-null") {
+      ret = ptr(PTR_MEM_OR_NULL, 0, -1, st.nextId++, constSize);
+      st.refs = [...st.refs, ret.id];
     }
+    if (proto.changesPacket) forgetPacket(st);
   }
   r[0] = ret;
   for (let k = 1; k <= 5; k++) r[k] = UNINIT;
@@ -174,7 +244,10 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
 /** A helper argument that must point to memory (the stack, the packet, the context, a map value). */
 function pointerArg(w: Walker, i: number, r: Reg[], k: number): void {
   const p = w.read(i, r, k);
-  if (p.t !== PTR_STACK && p.t !== PTR_PACKET && p.t !== PTR_CTX && p.t !== PTR_MAP_VALUE) {
-    throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=fp, pkt, map_value`);
+  if (
+    p.t !== PTR_STACK && p.t !== PTR_PACKET && p.t !== PTR_CTX && p.t !== PTR_MAP_VALUE &&
+    p.t !== PTR_MEM
+  ) {
+    throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=fp, pkt, map_value, mem`);
   }
 }

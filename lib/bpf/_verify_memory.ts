@@ -12,6 +12,7 @@ import {
   NOT_INIT,
   PTR_CTX,
   PTR_MAP_VALUE,
+  PTR_MEM,
   PTR_PACKET,
   PTR_STACK,
   type Reg,
@@ -34,6 +35,7 @@ import {
 } from "./_verify_stack.ts";
 import type { Frame, State } from "./_verify_state.ts";
 import type { Walker } from "./_verify_walk.ts";
+import { ctxAccess, packetAccess } from "./_verify_ctx.ts";
 
 /** What a memory access does: read, write a known value (or `null`: unknown bytes). */
 export type AccessKind = "read" | "write";
@@ -79,6 +81,17 @@ export function checkAccess(
   // The base register itself must point inside its region: the runtime resolves the region
   // from the base address before adding the instruction's offset.
   const base = p.off + p.vmin;
+  const layout = w.ctx.layout;
+  if (layout !== null) {
+    if (p.t === PTR_CTX) {
+      return ctxAccess(w, i, k, p, off, size, kind === "write", value, layout);
+    }
+    w.plainAccess(i);
+    if (p.t === PTR_PACKET && layout.packet) {
+      packetAccess(w, i, k, p, off, size);
+      return kind === "read" ? unknownOf(size) : UNKNOWN;
+    }
+  }
   switch (p.t) {
     case PTR_STACK: {
       const frame = stackFrame(w, i, st, k, p, lo, hi, base, size, kind);
@@ -110,8 +123,16 @@ export function checkAccess(
     }
     case PTR_CTX:
     case PTR_PACKET:
+    case PTR_MEM:
     case PTR_MAP_VALUE: {
       regionBounds(w, i, k, p, lo, hi, base, size);
+      if (
+        kind === "write" && value !== null && value.t !== SCALAR && p.t !== PTR_MAP_VALUE &&
+        layout !== null
+      ) {
+        throw w.ctx.err(i, `R${k} leaks addr into ${TYPE_NAME[p.t]}`);
+      }
+      if (kind === "write" && p.t === PTR_MAP_VALUE) mapWritable(w, i, p);
       return kind === "read" ? unknownOf(size) : UNKNOWN;
     }
     case NOT_INIT:
@@ -219,6 +240,9 @@ function regionBounds(
   if (p.t === PTR_MAP_VALUE) {
     limit = w.ctx.maps[p.map].valueSize;
     what = `invalid access to map value, value_size=${limit} off=${lo} size=${size}`;
+  } else if (p.t === PTR_MEM) {
+    limit = p.range;
+    what = `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`;
   } else if (p.t === PTR_CTX) {
     limit = w.ctx.input.size;
     what = `invalid bpf_context access off=${lo} size=${size} (context size ${limit})`;
@@ -236,6 +260,16 @@ function regionBounds(
     );
   }
 }
+
+/** Writes into a map value: not when the map is read-only for programs (`.rodata`). */
+function mapWritable(w: Walker, i: number, p: Reg): void {
+  if (w.ctx.maps[p.map].flags & BPF_F_RDONLY_PROG) {
+    throw w.ctx.err(i, `write into map forbidden, value_size=${w.ctx.maps[p.map].valueSize}`);
+  }
+}
+
+/** `BPF_F_RDONLY_PROG`. */
+const BPF_F_RDONLY_PROG = 128;
 
 /** The slot holding byte `a` (a negative offset from the frame top) and the byte's place in it. */
 function slotOf(a: number): number {

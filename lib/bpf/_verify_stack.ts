@@ -11,9 +11,9 @@
 import type { StackPrecision } from "./_verify_dataflow.ts";
 import {
   type IdMap,
+  isOrNull,
   isUnknown,
   mix,
-  PTR_MAP_VALUE_OR_NULL,
   type Reg,
   regHash,
   regsEqual,
@@ -133,7 +133,7 @@ export function makeSlot(fs: FrameStack, s: number, mask: number, parts: readonl
   let nulls = false;
   for (const p of parts) {
     if (isPrecise(p, pmask)) h = mix(mix(mix(h, p.b), p.size), regHash(p.reg, true));
-    if (p.reg.t === PTR_MAP_VALUE_OR_NULL) nulls = true;
+    if (isOrNull(p.reg.t)) nulls = true;
   }
   return { mask, parts: parts.length === 0 ? NO_PARTS : parts, h, nulls, mark: 0 };
 }
@@ -329,13 +329,34 @@ export function partCovering(slot: Slot, b: number, size: number): Part | undefi
   return undefined;
 }
 
+/**
+ * Replaces the values spilled anywhere in a stack (`fix` returns its argument to keep one).
+ *
+ * @param o The writing state.
+ * @param fs The stack.
+ * @param fix The replacement.
+ */
+export function mapAllSpills(o: StackOwner, fs: FrameStack, fix: (r: Reg) => Reg): void {
+  for (const s of spilledSlots(fs)) {
+    const old = getSlot(fs, s)!;
+    let changed = false;
+    const parts = old.parts.map((p) => {
+      const reg = fix(p.reg);
+      if (reg === p.reg) return p;
+      changed = true;
+      return { b: p.b, size: p.size, reg };
+    });
+    if (changed) setSlot(o, fs, s, makeSlot(fs, s, old.mask, parts));
+  }
+}
+
 /** Replaces the values of spilled maybe-null map values of one lookup. */
 export function mapSpills(o: StackOwner, fs: FrameStack, fix: (r: Reg) => Reg): void {
   for (const s of spilledSlots(fs, true)) {
     const old = getSlot(fs, s)!;
     let changed = false;
     const parts = old.parts.map((p) => {
-      if (p.reg.t !== PTR_MAP_VALUE_OR_NULL) return p;
+      if (!isOrNull(p.reg.t)) return p;
       const reg = fix(p.reg);
       if (reg === p.reg) return p;
       changed = true;

@@ -7,7 +7,7 @@
  * @module
  */
 import { copyStack, type FrameStack, mapSpills, type StackOwner } from "./_verify_stack.ts";
-import { constant, nonNull, PTR_MAP_VALUE_OR_NULL, type Reg } from "./_verify_values.ts";
+import { constant, isOrNull, nonNull, type Reg } from "./_verify_values.ts";
 
 /** One call frame: its registers, its stack, where it returns to and its subprogram. */
 export interface Frame {
@@ -22,6 +22,11 @@ export interface State extends StackOwner {
   frames: Frame[];
   /** The next lookup id of a maybe-null map value. */
   nextId: number;
+  /**
+   * Ids of the references held (ring buffer records reserved, not yet submitted or discarded);
+   * replaced, never changed in place, so that copies may share it.
+   */
+  refs: readonly number[];
 }
 
 /** Hands out edit tokens, unique within one walk. */
@@ -60,7 +65,13 @@ export function cloneState(st: State, tokens: EditTokens): State {
     returnTo: f.returnTo,
     subprog: f.subprog,
   }));
-  const copy: State = { frames, nextId: st.nextId, edit: tokens.next(), meter: st.meter };
+  const copy: State = {
+    frames,
+    nextId: st.nextId,
+    refs: st.refs,
+    edit: tokens.next(),
+    meter: st.meter,
+  };
   st.edit = tokens.next();
   st.meter.bytes += stateBytes(frames.length);
   return copy;
@@ -74,8 +85,9 @@ export function cloneState(st: State, tokens: EditTokens): State {
  * @param isNull The side of the check.
  */
 export function markNull(st: State, id: number, isNull: boolean): void {
+  if (isNull && st.refs.includes(id)) st.refs = st.refs.filter((x) => x !== id);
   const fix = (r: Reg): Reg =>
-    r.t === PTR_MAP_VALUE_OR_NULL && r.id === id ? (isNull ? constant(0n) : nonNull(r)) : r;
+    isOrNull(r.t) && r.id === id ? (isNull ? constant(0n) : nonNull(r)) : r;
   for (const f of st.frames) {
     for (let k = 0; k < f.regs.length; k++) f.regs[k] = fix(f.regs[k]);
     mapSpills(st, f.stack, fix);

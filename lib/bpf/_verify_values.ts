@@ -16,7 +16,11 @@ export const NOT_INIT = 0,
   PTR_STACK = 4,
   PTR_MAP_VALUE = 5,
   PTR_MAP_VALUE_OR_NULL = 6,
-  PTR_MAP = 7;
+  PTR_MAP = 7,
+  PTR_PACKET_END = 8,
+  PTR_MAP_OR_NULL = 9,
+  PTR_MEM = 10,
+  PTR_MEM_OR_NULL = 11;
 /** The Linux verifier's name of each register type, for messages. */
 export const TYPE_NAME: readonly string[] = [
   "?",
@@ -27,7 +31,16 @@ export const TYPE_NAME: readonly string[] = [
   "map_value",
   "map_value_or_null",
   "map_ptr",
+  "pkt_end",
+  "map_ptr_or_null",
+  "mem",
+  "mem_or_null",
 ];
+
+/** Whether a type is a pointer that may be null until checked. */
+export function isOrNull(t: number): boolean {
+  return t === PTR_MAP_VALUE_OR_NULL || t === PTR_MAP_OR_NULL || t === PTR_MEM_OR_NULL;
+}
 
 /** Mnemonics of the arithmetic operations by `op >> 4`, for messages. */
 export const ALU_NAME: readonly string[] = [
@@ -69,8 +82,16 @@ export interface Reg {
   readonly vmax: number;
   /** Map pointers and map values: the map's index in `options.maps`. */
   readonly map: number;
-  /** Stack pointers: the frame; maybe-null map values: the lookup's id. */
+  /**
+   * Stack pointers: the frame; maybe-null pointers: the lookup's id; packet pointers: which
+   * variable offset they share (0: none).
+   */
   readonly id: number;
+  /**
+   * Packet pointers of typed contexts: bytes from `pkt + variable offset` known to be before
+   * `data_end`; memory from `bpf_ringbuf_reserve`: its size.
+   */
+  readonly range: number;
 }
 
 /** A register not written yet. */
@@ -85,10 +106,23 @@ export const UNINIT: Reg = Object.freeze({
   vmax: 0,
   map: -1,
   id: 0,
+  range: 0,
 });
 
 function make(umin: bigint, umax: bigint, smin: bigint, smax: bigint): Reg {
-  return { t: SCALAR, umin, umax, smin, smax, off: 0, vmin: 0, vmax: 0, map: -1, id: 0 };
+  return {
+    t: SCALAR,
+    umin,
+    umax,
+    smin,
+    smax,
+    off: 0,
+    vmin: 0,
+    vmax: 0,
+    map: -1,
+    id: 0,
+    range: 0,
+  };
 }
 
 /** A scalar about which nothing is known. */
@@ -137,19 +171,34 @@ export function scalar(umin: bigint, umax: bigint): Reg {
 }
 
 /** A pointer of a type, with a constant offset, a map index and an id. */
-export function ptr(t: number, off: number, map: number, id: number): Reg {
-  return { t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin: 0, vmax: 0, map, id };
+export function ptr(t: number, off: number, map: number, id: number, range = 0): Reg {
+  return { t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin: 0, vmax: 0, map, id, range };
 }
 
-/** A pointer with another constant offset or variable offset range. */
-export function movedPtr(p: Reg, off: number, vmin: number, vmax: number): Reg {
-  return { t: p.t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin, vmax, map: p.map, id: p.id };
+/** A pointer with another constant offset or variable offset range (and id and range). */
+export function movedPtr(
+  p: Reg,
+  off: number,
+  vmin: number,
+  vmax: number,
+  id = p.id,
+  range = p.range,
+): Reg {
+  return { t: p.t, umin: 0n, umax: 0n, smin: 0n, smax: 0n, off, vmin, vmax, map: p.map, id, range };
 }
 
-/** A maybe-null map value after its null check: a map value. */
+/** A packet pointer known to have `range` bytes before `data_end`. */
+export function withRange(p: Reg, range: number): Reg {
+  return movedPtr(p, p.off, p.vmin, p.vmax, p.id, range);
+}
+
+/**
+ * A maybe-null pointer after its null check: a map value, a map (maps of maps) or memory
+ * (ring buffer records).
+ */
 export function nonNull(p: Reg): Reg {
   return {
-    t: PTR_MAP_VALUE,
+    t: p.t === PTR_MAP_OR_NULL ? PTR_MAP : p.t === PTR_MEM_OR_NULL ? PTR_MEM : PTR_MAP_VALUE,
     umin: 0n,
     umax: 0n,
     smin: 0n,
@@ -158,7 +207,8 @@ export function nonNull(p: Reg): Reg {
     vmin: p.vmin,
     vmax: p.vmax,
     map: p.map,
-    id: 0,
+    id: p.t === PTR_MEM_OR_NULL ? p.id : 0, // a record keeps its id: submit releases it
+    range: p.range,
   };
 }
 
@@ -282,7 +332,7 @@ export class IdMap {
  * @returns Whether they are equal.
  */
 export function regsEqual(a: Reg, b: Reg, precise: boolean, ids: IdMap): boolean {
-  if (a === b) return a.t !== PTR_MAP_VALUE_OR_NULL || ids.pair(a.id, b.id);
+  if (a === b) return !isOrNull(a.t) || ids.pair(a.id, b.id);
   if (a.t !== b.t) return false;
   switch (a.t) {
     case NOT_INIT:
@@ -291,10 +341,13 @@ export function regsEqual(a: Reg, b: Reg, precise: boolean, ids: IdMap): boolean
       return !precise ||
         (a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax);
     default:
-      if (a.off !== b.off || a.vmin !== b.vmin || a.vmax !== b.vmax || a.map !== b.map) {
+      if (
+        a.off !== b.off || a.vmin !== b.vmin || a.vmax !== b.vmax || a.map !== b.map ||
+        a.range !== b.range
+      ) {
         return false;
       }
-      if (a.t === PTR_MAP_VALUE_OR_NULL) return ids.pair(a.id, b.id);
+      if (isOrNull(a.t) || a.t === PTR_MEM) return ids.pair(a.id, b.id);
       return a.id === b.id;
   }
 }
@@ -311,7 +364,7 @@ export function regsEqual(a: Reg, b: Reg, precise: boolean, ids: IdMap): boolean
  */
 export function regWithin(old: Reg, cur: Reg, precise: boolean, ids: IdMap): boolean {
   if (old.t === NOT_INIT) return true; // the explored walk never read it
-  if (old === cur) return old.t !== PTR_MAP_VALUE_OR_NULL || ids.pair(old.id, cur.id);
+  if (old === cur) return !isOrNull(old.t) || ids.pair(old.id, cur.id);
   if (old.t !== cur.t) return false;
   if (old.t === SCALAR) {
     return !precise ||
@@ -320,6 +373,8 @@ export function regWithin(old: Reg, cur: Reg, precise: boolean, ids: IdMap): boo
   }
   if (old.off !== cur.off || old.map !== cur.map) return false;
   if (cur.vmin < old.vmin || cur.vmax > old.vmax) return false;
-  if (old.t === PTR_MAP_VALUE_OR_NULL) return ids.pair(old.id, cur.id);
+  if (old.t === PTR_PACKET) return cur.range >= old.range && old.id === cur.id;
+  if (old.t === PTR_MEM) return old.range === cur.range && ids.pair(old.id, cur.id);
+  if (isOrNull(old.t)) return ids.pair(old.id, cur.id);
   return old.id === cur.id;
 }

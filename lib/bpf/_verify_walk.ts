@@ -20,6 +20,7 @@ import type { ControlFlow } from "./_verify_cfg.ts";
 import { liveRegisters, precision, type StackPrecision } from "./_verify_dataflow.ts";
 import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
+import { learnPacketRange } from "./_verify_ctx.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
 import { type AllocMeter, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
@@ -35,13 +36,14 @@ import {
   ALU_NAME,
   constant,
   isConst,
+  isOrNull,
   movedPtr,
   NOT_INIT,
   ptr,
   PTR_CTX,
   PTR_MAP,
-  PTR_MAP_VALUE_OR_NULL,
   PTR_PACKET,
+  PTR_PACKET_END,
   PTR_STACK,
   type Reg,
   SCALAR,
@@ -57,6 +59,7 @@ const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_ALU, CLASS_JMP, CLASS_J
 const { CLASS_ALU64, SRC_X, OP_MASK, MODE_MASK, MODE_IND, MODE_MEM, MODE_MEMSX } = EBPF;
 const { ALU_ADD, ALU_SUB, ALU_DIV, ALU_NEG, ALU_MOD, ALU_MOV, ALU_END } = EBPF;
 const { JMP_JA, JMP_JEQ, JMP_JNE, JMP_CALL, ATOMIC_FETCH, ATOMIC_CMPXCHG } = EBPF;
+const { JMP_JGT, JMP_JGE, JMP_JLT, JMP_JLE } = EBPF;
 const { LDDW, JA32, CALLX, EXIT, CALL_SRC_LOCAL } = EBPF;
 
 /** Inside a loop, a new checkpoint only after this many steps or conditional jumps (Linux's). */
@@ -128,6 +131,9 @@ export class Walker {
   #epoch = 0;
   #work: Work[] = [];
   #current: State | null = null;
+  /** Typed contexts: loads of packet pointers → runtime offset of the 64-bit pointer. */
+  readonly ctxLoads = new Map<number, number>();
+  #plain = new Set<number>();
   /** Per subprogram: the stack bytes whose values can matter. */
   readonly #stackPrecision: StackPrecision[];
   /** Per instruction: its immediate as a register (64-bit sign-extended, or 32-bit). */
@@ -162,12 +168,23 @@ export class Walker {
   run(): void {
     const regs: Reg[] = new Array(11).fill(UNINIT);
     const inp = this.ctx.input;
-    regs[1] = ptr(inp.kind === "ctx" ? PTR_CTX : PTR_PACKET, 0, -1, 0);
-    regs[2] = inp.kind === "ctx" ? constant(BigInt(inp.size)) : scalar(0n, BigInt(inp.size));
+    if (inp.kind === "args") {
+      // A function of .text run on its own: its arguments are numbers.
+      for (let k = 1; k <= 5; k++) regs[k] = UNKNOWN;
+    } else {
+      regs[1] = ptr(inp.kind === "ctx" ? PTR_CTX : PTR_PACKET, 0, -1, 0);
+      // Typed contexts (Linux): only R1 is set. Otherwise R2 is the input's length.
+      regs[2] = this.ctx.layout !== null
+        ? UNINIT
+        : inp.kind === "ctx"
+        ? constant(BigInt(inp.size))
+        : scalar(0n, BigInt(inp.size));
+    }
     regs[10] = ptr(PTR_STACK, 0, -1, 0);
     const start: State = {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
+      refs: [],
       edit: this.tokens.next(),
       meter: this.#meter,
     };
@@ -184,6 +201,37 @@ export class Walker {
       this.#path(w.at, w.st, work);
     }
     this.#current = null;
+  }
+
+  /**
+   * Records a load of a context packet pointer at instruction `i` (rewritten at load time).
+   *
+   * @param i The instruction index.
+   * @param kernelOff Where the runtime keeps the 64-bit pointer.
+   */
+  ctxLoad(i: number, kernelOff: number): void {
+    const had = this.ctxLoads.get(i);
+    if (this.#plain.has(i) || (had !== undefined && had !== kernelOff)) {
+      throw this.ctx.err(i, "same insn cannot be used with different pointers");
+    }
+    this.ctxLoads.set(i, kernelOff);
+  }
+
+  /**
+   * Records a memory access at instruction `i` that is not a load of a packet pointer.
+   *
+   * @param i The instruction index.
+   */
+  plainAccess(i: number): void {
+    if (this.ctxLoads.has(i)) {
+      throw this.ctx.err(i, "same insn cannot be used with different pointers");
+    }
+    this.#plain.add(i);
+  }
+
+  /** The state being walked (for new ids). */
+  get current(): State {
+    return this.#current!;
   }
 
   /** Queues a state to walk from `at`. */
@@ -252,7 +300,8 @@ export class Walker {
         );
       }
       if ((this.steps & CLOCK_MASK) === 0) this.#checkClock(i);
-      if (pruneAt[i]) {
+      // A state holding references is never pruned (its checkpoints would not record them).
+      if (pruneAt[i] && st.refs.length === 0) {
         let h: number | null = null;
         if (loopHeader[i]) {
           h = prune.hash(i, st);
@@ -335,6 +384,19 @@ export class Walker {
           return i + 1;
         }
         // Legacy packet loads: read the input, clobber R1–R5, set R0.
+        if (this.ctx.layout !== null) {
+          // Linux: only programs on a __sk_buff, with R6 pointing to it.
+          if (this.ctx.layout.name !== "__sk_buff") {
+            throw this.ctx.err(
+              i,
+              `BPF_LD_[ABS|IND] instructions not allowed for this program type (${this.ctx.programType})`,
+            );
+          }
+          const r6 = this.read(i, r, 6);
+          if (r6.t !== PTR_CTX || r6.off !== 0 || r6.vmin !== 0 || r6.vmax !== 0) {
+            throw this.ctx.err(i, "at the time of BPF_LD_ABS|IND R6 != pointing to skb");
+          }
+        }
         if ((x.opcode & MODE_MASK) === MODE_IND) this.readScalar(i, r, x.src);
         r[0] = scalar(0n, [0xffffffffn, 0xffffn, 0xffn, U64][(x.opcode >> 3) & 3]);
         for (let k = 1; k <= 5; k++) r[k] = UNINIT;
@@ -363,6 +425,13 @@ export class Walker {
           return i + 1;
         }
         if (v.t !== SCALAR) throw this.ctx.err(i, `R${x.src} leaks addr into mem`);
+        const base = this.read(i, r, x.dst);
+        if (this.ctx.layout !== null && (base.t === PTR_CTX || base.t === PTR_PACKET)) {
+          throw this.ctx.err(
+            i,
+            `BPF_ATOMIC stores into R${x.dst} ${TYPE_NAME[base.t]} is not allowed`,
+          );
+        }
         checkAccess(this, i, st, x.dst, x.offset, size, "read", null);
         checkAccess(this, i, st, x.dst, x.offset, size, "write", null);
         if (x.imm === ATOMIC_CMPXCHG) { // R0 compared and loaded
@@ -462,19 +531,29 @@ export class Walker {
   #ptrAlu(i: number, x: BpfInstruction, dst: Reg, src: Reg, op: number, is64: boolean): Reg {
     const name = (t: number) => TYPE_NAME[t];
     if (!is64) throw this.ctx.err(i, `R${x.dst} 32-bit pointer arithmetic prohibited`);
-    if (dst.t === PTR_MAP_VALUE_OR_NULL || src.t === PTR_MAP_VALUE_OR_NULL) {
+    if (isOrNull(dst.t) || isOrNull(src.t)) {
       throw this.ctx.err(
         i,
-        `R${x.dst} pointer arithmetic on map_value_or_null prohibited, null-check it first`,
+        `R${x.dst} pointer arithmetic on ${
+          TYPE_NAME[isOrNull(dst.t) ? dst.t : src.t]
+        } prohibited, null-check it first`,
       );
-    }
-    if (dst.t === PTR_MAP || src.t === PTR_MAP) {
-      throw this.ctx.err(i, `R${x.dst} pointer arithmetic on map_ptr prohibited`);
     }
     if (dst.t !== SCALAR && src.t !== SCALAR) {
       if (op === ALU_SUB && dst.t === src.t && (dst.t !== PTR_STACK || dst.id === src.id)) {
         return UNKNOWN; // pointer difference
       }
+      const pkts = (dst.t === PTR_PACKET || dst.t === PTR_PACKET_END) &&
+        (src.t === PTR_PACKET || src.t === PTR_PACKET_END);
+      if (op === ALU_SUB && pkts) return UNKNOWN; // data_end - data: the packet's length
+    }
+    if (
+      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END || src.t === PTR_PACKET_END
+    ) {
+      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END ? dst.t : src.t;
+      throw this.ctx.err(i, `R${x.dst} pointer arithmetic on ${TYPE_NAME[t]} prohibited`);
+    }
+    if (dst.t !== SCALAR && src.t !== SCALAR) {
       throw this.ctx.err(i, `R${x.dst} pointer ${op === ALU_SUB ? "-=" : "op"} pointer prohibited`);
     }
     if (op !== ALU_ADD && op !== ALU_SUB) {
@@ -507,6 +586,10 @@ export class Walker {
     }
     const vmin = sign > 0 ? p.vmin + lo : p.vmin - hi;
     const vmax = sign > 0 ? p.vmax + hi : p.vmax - lo;
+    if (p.t === PTR_PACKET && this.ctx.layout !== null) {
+      // A new variable offset: a new id, and nothing known of its range yet (Linux).
+      return movedPtr(p, p.off, vmin, vmax, this.current.nextId++, 0);
+    }
     return movedPtr(p, p.off, vmin, vmax);
   }
 
@@ -536,7 +619,7 @@ export class Walker {
     const target = this.ctx.target(i, x.offset);
     // Null checks of map values: `if rX == 0` / `if rX != 0`.
     if (
-      a.t === PTR_MAP_VALUE_OR_NULL && isConst(b) && b.umin === 0n &&
+      isOrNull(a.t) && isConst(b) && b.umin === 0n &&
       (op === JMP_JEQ || op === JMP_JNE)
     ) {
       const nullSide = cloneState(st, this.tokens);
@@ -551,13 +634,25 @@ export class Walker {
     }
     if (a.t !== SCALAR || b.t !== SCALAR) {
       // Pointer comparisons: both sides possible, nothing learnt.
-      if (a.t === PTR_MAP_VALUE_OR_NULL || b.t === PTR_MAP_VALUE_OR_NULL) {
+      if (isOrNull(a.t) || isOrNull(b.t)) {
         throw this.ctx.err(
           i,
-          `R${x.dst} comparison of map_value_or_null other than with 0 prohibited`,
+          `R${x.dst} comparison of ${
+            TYPE_NAME[isOrNull(a.t) ? a.t : b.t]
+          } other than with 0 prohibited`,
         );
       }
-      this.#push(work, target, cloneState(st, this.tokens));
+      const other = cloneState(st, this.tokens);
+      const pktFirst = a.t === PTR_PACKET && b.t === PTR_PACKET_END;
+      if (
+        is64 && (pktFirst || (a.t === PTR_PACKET_END && b.t === PTR_PACKET)) &&
+        (op === JMP_JGT || op === JMP_JGE || op === JMP_JLT || op === JMP_JLE)
+      ) {
+        // pkt <= data_end (or <) holds on one side: the bytes before pkt are in the packet.
+        const less = op === JMP_JLT || op === JMP_JLE;
+        learnPacketRange(pktFirst === less ? other : st, pktFirst ? a : b);
+      }
+      this.#push(work, target, other);
       return i + 1;
     }
     const outcome = decide(op, a, b, is64);
@@ -592,7 +687,17 @@ export class Walker {
   #exit(i: number, st: State): number {
     const f = st.frames[st.frames.length - 1];
     const r0 = this.read(i, f.regs, 0);
-    if (f.returnTo < 0) return -1;
+    if (f.returnTo < 0) {
+      if (st.refs.length > 0) {
+        throw this.ctx.err(
+          i,
+          `Unreleased reference id=${
+            st.refs[0]
+          }: a ring buffer record reserved on this path is never submitted or discarded`,
+        );
+      }
+      return -1;
+    }
     st.frames.pop();
     const caller = st.frames[st.frames.length - 1];
     caller.regs[0] = r0.t === PTR_STACK && r0.id === st.frames.length ? UNKNOWN : r0;

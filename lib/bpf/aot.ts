@@ -217,6 +217,12 @@ export function compileArtifact(a: ArtifactInput): BpfArtifact {
   }
   const maps: BpfArtifactMap[] = fds.map((fd) => {
     const m = a.mapOfFd(fd);
+    if (m.type === "prog_array" || m.type === "array_of_maps" || m.type === "hash_of_maps") {
+      throw new BpfError(
+        "artifact",
+        `Map "${m.name}" is a ${m.type}: artifacts cannot record the programs or maps it holds`,
+      );
+    }
     const spec: BpfArtifactMap = {
       name: m.name,
       type: m.type,
@@ -224,6 +230,7 @@ export function compileArtifact(a: ArtifactInput): BpfArtifact {
       valueSize: m.valueSize,
       maxEntries: m.maxEntries,
     };
+    if (m.flags !== 0) spec.flags = m.flags;
     if (m.type === "array" && m.maxEntries === 1 && m.valueView(0).some((b) => b !== 0)) {
       spec.initial = base64(m.valueView(0));
     }

@@ -7,7 +7,10 @@
 import { BpfError } from "./bpf_error.ts";
 import { parseElf } from "./elf_object.ts";
 import { programOf } from "./instruction.ts";
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, type BpfMap, type BpfMapType } from "./maps.ts";
+import type { BpfMap, BpfMapSpec } from "./maps.ts";
+import { BPF_MAP_TYPE, bpfMapTypeOf, linuxMapTypeName } from "./map_types.ts";
+import type { BpfProgramType } from "./program_types.ts";
+import type { ElfMapDef } from "./elf_object.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfLoadOptions, BpfVm, LoadedBpfProgram } from "./vm.ts";
 
@@ -21,16 +24,33 @@ const { LDDW, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
  * import { assemble, BpfVm, loadElf, type LoadElfOptions } from "@mxy/mxy/bpf";
  * import { buildBpfElf } from "@mxy/mxy/testing";
  * import assert from "node:assert/strict";
- * const obj = buildBpfElf({ socket: assemble("ldxh %r0, [%r1+12]\nexit") });
+ * // Section "socket": a socket filter, whose R1 is a struct __sk_buff (len at offset 0).
+ * const obj = buildBpfElf({ socket: assemble("ldxw %r0, [%r1+0]\nexit") });
  * const options: LoadElfOptions = { file: "filter.o", input: { kind: "packet", size: 1514 }, jit: true };
  * const filter = loadElf(new BpfVm(), obj, options).programs.get("socket")!;
  * assert.equal(filter.jit, true);
- * assert.throws(() => loadElf(new BpfVm(), obj, { file: "filter.o", input: { kind: "ctx", size: 12 } }), /invalid bpf_context access/);
+ * assert.equal(filter.run(new Uint8Array(60)), 60n);
+ * // programType "unspec": mxy's own convention, R1 the packet itself.
+ * assert.throws(
+ *   () => loadElf(new BpfVm(), obj, { programType: "unspec", input: { kind: "ctx", size: 2 } }),
+ *   /invalid bpf_context access off=0 size=4 \(context size 2\)/,
+ * );
  * ```
  */
 export interface LoadElfOptions extends BpfLoadOptions {
   /** The file name for messages. */
   file?: string;
+  /**
+   * The programs to load, by name (default: every program of a program section, or the
+   * functions of `.text` when there is none). A function of `.text` may be named too.
+   */
+  programs?: readonly string[];
+  /**
+   * The program type of every program (default: each program's, from its section name as
+   * libbpf reads it; `.text` functions are `unspec`). `"unspec"` loads them with mxy's own
+   * convention (R1 the input, R2 its length).
+   */
+  programType?: BpfProgramType;
 }
 
 /**
@@ -61,11 +81,6 @@ export interface LoadedElf {
   license: string;
 }
 
-const MAP_TYPES: Readonly<Record<number, BpfMapType>> = {
-  [BPF_MAP_TYPE_HASH]: "hash",
-  [BPF_MAP_TYPE_ARRAY]: "array",
-};
-
 /**
  * Parses an object, creates its maps in the VM (global data sections filled with their initial
  * bytes), points the programs' map references at them and loads (verifies) every program.
@@ -83,7 +98,10 @@ const MAP_TYPES: Readonly<Record<number, BpfMapType>> = {
  * // An object as clang -O2 -target bpf -c writes it (here built in memory).
  * const obj = buildBpfElf({ socket: assemble("ldxb %r0, [%r1]\nexit") }, { license: "GPL" });
  * const vm = new BpfVm({ profile: "embedded" });
- * const { programs, license } = loadElf(vm, obj, { input: { kind: "packet", size: 1514 } });
+ * const { programs, license } = loadElf(vm, obj, {
+ *   programType: "unspec", // R1 is the packet itself, not a socket filter's __sk_buff
+ *   input: { kind: "packet", size: 1514 },
+ * });
  * assert.equal(license, "GPL");
  * assert.equal(programs.get("socket")!.run(new Uint8Array([6, 0, 0])), 6n);
  * ```
@@ -92,34 +110,98 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
   const obj = parseElf(bytes, { file: options.file });
   const maps = new Map<string, BpfMap>();
   const fds: number[] = [];
-  for (const d of obj.maps) {
-    const type = MAP_TYPES[d.type];
+  const spec = (d: ElfMapDef, inner?: BpfMap): BpfMapSpec => {
+    const type = bpfMapTypeOf(d.type);
     if (type === undefined) {
       throw new BpfError(
         "elf",
-        `Map "${d.name}" has type ${d.type}; mxy supports hash (1) and array (2)`,
+        `Map "${d.name}" has type ${d.type} (${
+          linuxMapTypeName(d.type)
+        }), which mxy does not implement; it implements ${
+          Object.entries(BPF_MAP_TYPE).map(([n, id]) => `${n} (${id})`).join(", ")
+        }`,
         { file: options.file },
       );
     }
-    const m = vm.createMap({
+    // libbpf gives a perf event array one entry per CPU when it says 0: one CPU here.
+    const maxEntries = type === "perf_event_array" && d.maxEntries === 0 ? 1 : d.maxEntries;
+    return {
       type,
       keySize: d.keySize,
       valueSize: d.valueSize,
-      maxEntries: d.maxEntries,
+      maxEntries,
       name: d.name,
-    });
+      flags: d.flags,
+      inner,
+    };
+  };
+  const created = (f: () => BpfMap, d: ElfMapDef): BpfMap => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof BpfError && e.code === "map-key") {
+        throw new BpfError("elf", `Map "${d.name}": ${e.message}`, { file: options.file });
+      }
+      throw e;
+    }
+  };
+  for (const d of obj.maps) {
+    const inner = d.inner === undefined
+      ? undefined
+      : created(() => vm.createMap(spec(d.inner!)), d.inner);
+    const m = created(() => vm.createMap(spec(d, inner)), d);
     if (d.initial) m.valueView(0).set(d.initial);
     maps.set(d.name, m);
     fds.push(vm.fdOf(m));
   }
   const programs = new Map<string, LoadedBpfProgram>();
+  const want = options.programs;
+  if (want !== undefined) {
+    for (const name of want) {
+      if (!obj.programs.some((p) => p.name === name)) {
+        throw new BpfError(
+          "elf",
+          `No program "${name}"; programs: ${obj.programs.map((p) => p.name).join(", ")}`,
+          { file: options.file },
+        );
+      }
+    }
+  }
+  const main = obj.programs.some((p) => !p.subprogram);
   for (const p of obj.programs) {
+    if (want !== undefined ? !want.includes(p.name) : main && p.subprogram) continue;
     const ins = p.program.instructions.map((x) =>
       x.opcode === LDDW && (x.src === LDDW_SRC_MAP_BY_FD || x.src === LDDW_SRC_MAP_VALUE_BY_FD)
         ? { ...x, imm: fds[x.imm] }
         : x
     );
-    programs.set(p.name, vm.load(programOf(ins), { ...options, name: p.name }));
+    const { file: _f, programs: _p, programType, ...load } = options;
+    // A function of .text beside the object's programs takes numbers (a subprogram's arguments,
+    // unless a program type is given); in an object of .text alone (as ubpf loads them) it is
+    // the program, given the input.
+    const args = p.subprogram && main && programType === undefined;
+    programs.set(
+      p.name,
+      vm.load(programOf(ins), {
+        ...load,
+        ...(args ? { input: { kind: "args", size: 0 } } : {}),
+        name: p.name,
+        programType: programType ?? p.type,
+      }),
+    );
   }
+  // Program arrays and maps of maps the object initialises.
+  obj.maps.forEach((d) => {
+    const m = maps.get(d.name)!;
+    for (const v of d.initialValues ?? []) {
+      if (m.type === "prog_array") {
+        const prog = programs.get(v.symbol);
+        if (prog !== undefined) m.setProgram(v.index, prog);
+      } else {
+        const inner = maps.get(v.symbol);
+        if (inner !== undefined) m.setInnerMap(v.index, inner);
+      }
+    }
+  });
   return { programs, maps, license: obj.license };
 }

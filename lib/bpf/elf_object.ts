@@ -15,7 +15,8 @@
 import type { BpfProgram } from "./instruction.ts";
 import { ElfFile, SHF_EXECINSTR } from "./_elf_file.ts";
 import { elfMaps } from "./_elf_maps.ts";
-import { elfProgram } from "./_elf_programs.ts";
+import { ElfLinker } from "./_elf_programs.ts";
+import { type BpfProgramType, programTypeOfSection } from "./program_types.ts";
 
 /**
  * A map definition found in the object.
@@ -34,7 +35,7 @@ import { elfProgram } from "./_elf_programs.ts";
 export interface ElfMapDef {
   /** The symbol name (or section name for global data). */
   name: string;
-  /** Linux's map type number (1 hash, 2 array). */
+  /** Linux's map type number (`BPF_MAP_TYPE`: 1 hash, 2 array …). */
   type: number;
   /** Key size in bytes. */
   keySize: number;
@@ -46,6 +47,13 @@ export interface ElfMapDef {
   flags: number;
   /** For global data sections: the initial value bytes. */
   initial?: Uint8Array;
+  /** Maps of maps: the inner map's definition (the template the verifier assumes). */
+  inner?: ElfMapDef;
+  /**
+   * Program arrays and maps of maps initialised in the object (`.values = { [2] = &prog }`):
+   * the index and the program's or map's symbol name.
+   */
+  initialValues?: { index: number; symbol: string }[];
 }
 
 /**
@@ -69,6 +77,17 @@ export interface ElfProgram {
   /** The section it came from. */
   section: string;
   /**
+   * Its program type, from the section name as libbpf reads it (`xdp`, `socket` →
+   * `socket_filter`, `tc`/`classifier` → `sched_cls`, `kprobe/…`, `tracepoint/…` …), or
+   * `"unspec"`.
+   */
+  type: BpfProgramType;
+  /**
+   * A function of `.text` (a subprogram others call, exposed as a program too): not loaded by
+   * {@linkcode loadElf} unless asked for by name or the object has no other program.
+   */
+  subprogram: boolean;
+  /**
    * The instructions after relocation: `lddw` map references have `src` 1 (map) or 2 (map
    * value) and `imm` = the index of the map in {@linkcode ElfObject.maps}.
    */
@@ -91,7 +110,10 @@ export interface ElfProgram {
  * ```
  */
 export interface ElfObject {
-  /** Programs by section order. */
+  /**
+   * Programs in section order: every global function of a program section, then the global
+   * functions of `.text` (`subprogram: true`).
+   */
   programs: ElfProgram[];
   /** Maps: legacy definitions, then global data sections. */
   maps: ElfMapDef[];
@@ -137,14 +159,26 @@ export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfO
   const elf = new ElfFile(bytes, options.file ?? "<object>");
   const maps = elfMaps(elf);
   const license = elf.section("license");
-  const text = elf.section(".text");
+  const linker = new ElfLinker(elf, maps);
   const programs: ElfProgram[] = [];
+  const text: ElfProgram[] = [];
   for (const s of elf.sections) {
-    if (!(s.flags & SHF_EXECINSTR) || s.size === 0 || s.name === ".text") continue;
-    programs.push(elfProgram(elf, s, text, maps));
+    if (!(s.flags & SHF_EXECINSTR) || s.size === 0) continue;
+    const isText = s.name === ".text";
+    const fns = linker.functions(s);
+    // libbpf: the global functions of a section are its programs (static ones are subprograms).
+    const entries = isText || fns.some((f) => f.global) ? fns.filter((f) => f.global) : fns;
+    for (const f of entries) {
+      (isText ? text : programs).push({
+        name: f.name,
+        section: s.name,
+        type: isText ? "unspec" : programTypeOfSection(s.name),
+        subprogram: isText,
+        program: linker.link(f),
+      });
+    }
   }
-  if (programs.length === 0 && text !== undefined && text.size > 0) {
-    programs.push(elfProgram(elf, text, undefined, maps));
-  }
+  const names = new Set(programs.map((p) => p.name));
+  for (const p of text) if (!names.has(p.name)) programs.push(p);
   return { programs, maps: maps.maps, license: license ? elf.cstr(license.offset) : "" };
 }

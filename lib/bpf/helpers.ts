@@ -70,7 +70,11 @@ export type HelperFunction = (
  *   written), writes (`"write"`: they need not be) or both (`"read-write"`); without `size` the
  *   next argument holds the byte count, and must be declared `"size"` (at least 1) or
  *   `"size-or-zero"`;
- * - `"size"`, `"size-or-zero"`: that byte count, a number the verifier can bound.
+ * - `"size"`, `"size-or-zero"`: that byte count, a number the verifier can bound;
+ * - `"const-size"`: a byte count known when verifying (the size of a ring buffer record);
+ * - `"map-value-out"`: a pointer to the value size of the `"map"` argument's map, which the
+ *   helper writes (`bpf_map_pop_elem`);
+ * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded).
  *
  * Whatever a helper writes through a pointer is forgotten by the verifier (a register spilled
  * there is no longer a pointer); a helper without a declared prototype may write every byte of
@@ -95,6 +99,9 @@ export type HelperArg =
   | "string"
   | "size"
   | "size-or-zero"
+  | "const-size"
+  | "map-value-out"
+  | "ringbuf-mem"
   | HelperMemArg;
 
 /**
@@ -147,9 +154,16 @@ export interface HelperPrototype {
   readonly args: readonly HelperArg[];
   /**
    * What R0 holds afterwards: a number (default), or a pointer to a value of the map given in
-   * the `"map"` argument, or null (the program must check it before using it).
+   * the `"map"` argument, or null (the program must check it before using it; for a map of
+   * maps, an inner map), or a ring buffer record of the `"const-size"` argument's size, or
+   * null.
    */
-  readonly returns?: "scalar" | "map-value-or-null";
+  readonly returns?: "scalar" | "map-value-or-null" | "ringbuf-mem-or-null";
+  /**
+   * Whether the helper may move or resize the packet (`bpf_xdp_adjust_head`,
+   * `bpf_skb_store_bytes` …): every packet pointer is forgotten after the call.
+   */
+  readonly changesPacket?: boolean;
 }
 
 /**
@@ -305,6 +319,7 @@ function checkPrototype(name: string, p: HelperPrototype): void {
         break;
       case "map-key":
       case "map-value":
+      case "map-value-out":
         if (!map) bad(`${r}: "${a}" needs a "map" argument before it`);
         break;
       case "size":
@@ -319,12 +334,19 @@ function checkPrototype(name: string, p: HelperPrototype): void {
       case "scalar":
       case "ctx":
       case "string":
+      case "const-size":
+      case "ringbuf-mem":
         break;
       default:
         bad(`${r}: unknown argument type "${a}"`);
     }
   }
   const ret = p.returns ?? "scalar";
-  if (ret !== "scalar" && ret !== "map-value-or-null") bad(`unknown return type "${ret}"`);
+  if (ret !== "scalar" && ret !== "map-value-or-null" && ret !== "ringbuf-mem-or-null") {
+    bad(`unknown return type "${ret}"`);
+  }
+  if (ret === "ringbuf-mem-or-null" && !args.includes("const-size")) {
+    bad(`"ringbuf-mem-or-null" needs a "const-size" argument`);
+  }
   if (ret === "map-value-or-null" && !map) bad(`"map-value-or-null" needs a "map" argument`);
 }

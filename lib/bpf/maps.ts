@@ -12,7 +12,11 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import type { BpfMapPool } from "./map_pool.ts";
-import { type BpfProfile, CLOUD } from "./profile.ts";
+import type { BpfProfile } from "./profile.ts";
+import { BPF_F, type BpfMapType, storageOf } from "./map_types.ts";
+import { LruList } from "./_map_lru.ts";
+import { lpmNormalize, LpmPrefixes, lpmPrefixLength } from "./_map_lpm.ts";
+import { checkSpec, holdsObjects, isLru, objectId } from "./_map_spec.ts";
 
 /**
  * Update flag: create the element or replace it.
@@ -81,19 +85,7 @@ export const BPF_MAP_ERRNO: Readonly<
   { ENOENT: number; E2BIG: number; EEXIST: number; EINVAL: number; ENOMEM: number }
 > = Object.freeze({ ENOENT: 2, E2BIG: 7, ENOMEM: 12, EEXIST: 17, EINVAL: 22 });
 
-/**
- * The kinds of map: `"array"` (4-byte indexes, every element exists, zeroed) or `"hash"`.
- *
- * @example
- * ```ts
- * import { type BpfMapType, createBpfMap } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const type: BpfMapType = "array";
- * const m = createBpfMap({ type, keySize: 4, valueSize: 8, maxEntries: 3 });
- * assert.equal(m.size, 3);
- * ```
- */
-export type BpfMapType = "array" | "hash";
+export type { BpfMapType } from "./map_types.ts";
 
 /**
  * What a map holds.
@@ -108,9 +100,9 @@ export type BpfMapType = "array" | "hash";
  * ```
  */
 export interface BpfMapSpec {
-  /** `"array"` (keys are 4-byte indexes, every element exists) or `"hash"`. */
+  /** The kind of map (see {@linkcode BpfMapType}). */
   type: BpfMapType;
-  /** Key size in bytes (4 for arrays). */
+  /** Key size in bytes (4 for arrays, 0 for queues, stacks and ring buffers). */
   keySize: number;
   /** Value size in bytes. */
   valueSize: number;
@@ -118,6 +110,13 @@ export interface BpfMapSpec {
   maxEntries: number;
   /** A name for messages and for the ELF loader. */
   name?: string;
+  /** `map_flags` (`BPF_F`): `NO_PREALLOC` (required by `lpm_trie`), `RDONLY_PROG` … */
+  flags?: number;
+  /**
+   * For `array_of_maps` and `hash_of_maps`: the inner map template (what programs may assume
+   * of an inner map: its type and sizes). Inner maps must match it.
+   */
+  inner?: BpfMap;
 }
 
 /**
@@ -168,6 +167,17 @@ export class BpfMap {
   readonly valueSize: number;
   /** The map's name (may be empty). */
   readonly name: string;
+  /** `map_flags`. */
+  readonly flags: number;
+  /** For maps of maps: the inner map template. */
+  readonly inner: BpfMap | undefined;
+  /** How the map stores its elements. */
+  readonly storage: "array" | "hash" | "own";
+  #array: boolean;
+  #lru: LruList | null = null;
+  #lpm: LpmPrefixes | null = null;
+  #scratch: Uint8Array = new Uint8Array(0); // an LPM key being normalized
+  #objects: (object | undefined)[] = []; // programs and inner maps by slot
   #maxEntries: number;
   #resizable: boolean;
   #pooled: boolean;
@@ -198,6 +208,10 @@ export class BpfMap {
     this.keySize = spec.keySize;
     this.valueSize = spec.valueSize;
     this.name = spec.name ?? "";
+    this.flags = spec.flags ?? 0;
+    this.inner = spec.inner;
+    this.storage = storageOf(spec.type);
+    this.#array = this.storage === "array";
     this.#maxEntries = spec.maxEntries;
     this.#resizable = profile.mapsResizable;
     this.#pooled = profile.mapPoolBytes !== null;
@@ -208,13 +222,15 @@ export class BpfMap {
       );
     }
     const label = `map "${this.name}"`;
-    if (this.#pooled) {
+    if (this.storage === "own") {
+      this.#chunkSlots = 1; // queues, stacks and ring buffers keep their own storage
+    } else if (this.#pooled) {
       // Everything up front, from the pool.
       const n = spec.maxEntries;
       this.#chunkSlots = n;
       const values = pool!.allocate(n * spec.valueSize, label);
       this.#values.push(values);
-      if (spec.type === "hash") {
+      if (this.storage === "hash") {
         this.#keys.push(pool!.allocate(n * spec.keySize, label));
         const cap = indexCapacity(n);
         const idx = pool!.allocate(cap * 4, label);
@@ -224,16 +240,22 @@ export class BpfMap {
         const fr = pool!.allocate(n * 4, label);
         this.#free = new Int32Array(fr.buffer, fr.byteOffset, n);
       }
+      if (isLru(spec.type)) this.#lru = new LruList(n, (b) => pool!.allocate(b, label));
       this.#allocatedSlots = n;
       this.#resetFree();
     } else {
-      this.#chunkSlots = spec.type === "array" ? Math.max(1, spec.maxEntries) : CHUNK_SLOTS;
-      if (spec.type === "array") {
+      this.#chunkSlots = this.#array ? Math.max(1, spec.maxEntries) : CHUNK_SLOTS;
+      if (isLru(spec.type)) this.#lru = new LruList(CHUNK_SLOTS);
+      if (this.#array) {
         this.#values.push(new Uint8Array(spec.maxEntries * spec.valueSize));
         this.#allocatedSlots = spec.maxEntries;
       } else {
         this.#index = new Int32Array(indexCapacity(CHUNK_SLOTS)).fill(EMPTY);
       }
+    }
+    if (spec.type === "lpm_trie") {
+      this.#lpm = new LpmPrefixes((spec.keySize - 4) * 8);
+      this.#scratch = new Uint8Array(spec.keySize);
     }
   }
 
@@ -244,7 +266,7 @@ export class BpfMap {
 
   /** How many elements exist (for an array map, always `maxEntries`). */
   get size(): number {
-    return this.type === "array" ? this.#maxEntries : this.#count;
+    return this.#array ? this.#maxEntries : this.#count;
   }
 
   /**
@@ -255,10 +277,19 @@ export class BpfMap {
    * @returns The element's slot number, or -1 when there is none.
    */
   findSlot(buf: Uint8Array, offset: number): number {
-    if (this.type === "array") {
+    if (this.#array) {
       const i = readU32(buf, offset);
       return i < this.#maxEntries ? i : -1;
     }
+    if (this.storage === "own") return -1;
+    if (this.#lpm !== null) return this.#longestPrefix(buf, offset);
+    const s = this.#findExact(buf, offset);
+    if (s >= 0 && this.#lru !== null) this.#lru.touch(s);
+    return s;
+  }
+
+  /** The slot whose stored key equals `keySize` bytes at `offset`, or -1. */
+  #findExact(buf: Uint8Array, offset: number): number {
     const mask = this.#index.length - 1;
     let h = hashBytes(buf, offset, this.keySize) & mask;
     for (;;) {
@@ -379,16 +410,30 @@ export class BpfMap {
     if (flags !== BPF_ANY && flags !== BPF_NOEXIST && flags !== BPF_EXIST) {
       return -BPF_MAP_ERRNO.EINVAL;
     }
-    let s = this.findSlot(kbuf, koff);
-    if (this.type === "array") {
+    if (this.storage === "own" || holdsObjects(this.type)) return -BPF_MAP_ERRNO.EINVAL;
+    if (this.#lpm !== null) {
+      const len = lpmPrefixLength(kbuf, koff);
+      if (len > (this.keySize - 4) * 8) return -BPF_MAP_ERRNO.EINVAL;
+      lpmNormalize(kbuf, koff, this.keySize, len, this.#scratch);
+      kbuf = this.#scratch;
+      koff = 0;
+    }
+    let s = this.#array ? this.findSlot(kbuf, koff) : this.#findExact(kbuf, koff);
+    if (this.#array) {
       if (s < 0) return -BPF_MAP_ERRNO.E2BIG;
       if (flags === BPF_NOEXIST) return -BPF_MAP_ERRNO.EEXIST;
     } else if (s >= 0) {
       if (flags === BPF_NOEXIST) return -BPF_MAP_ERRNO.EEXIST;
+      this.#lru?.touch(s);
     } else {
       if (flags === BPF_EXIST) return -BPF_MAP_ERRNO.ENOENT;
-      if (this.#count >= this.#maxEntries) return -BPF_MAP_ERRNO.E2BIG;
+      if (this.#count >= this.#maxEntries) {
+        if (this.#lru === null || this.#lru.oldest < 0) return -BPF_MAP_ERRNO.E2BIG;
+        this.#deleteSlot(this.#lru.oldest);
+      }
       s = this.#insert(kbuf, koff);
+      this.#lru?.touch(s);
+      if (this.#lpm !== null) this.#lpm.change(lpmPrefixLength(kbuf, koff), 1);
     }
     const chunk = this.valueChunk(s);
     const off = this.valueOffset(s);
@@ -427,7 +472,22 @@ export class BpfMap {
    * @returns 0, `-ENOENT`, or `-EINVAL` for array maps.
    */
   deleteErrno(kbuf: Uint8Array, koff: number): number {
-    if (this.type === "array") return -BPF_MAP_ERRNO.EINVAL;
+    if (this.#array) {
+      if (!holdsObjects(this.type)) return -BPF_MAP_ERRNO.EINVAL;
+      const i = this.findSlot(kbuf, koff);
+      if (i < 0) return -BPF_MAP_ERRNO.E2BIG;
+      if (this.#objects[i] === undefined) return -BPF_MAP_ERRNO.ENOENT;
+      this.#setObject(i, undefined);
+      return 0;
+    }
+    if (this.storage === "own") return -BPF_MAP_ERRNO.EINVAL;
+    if (this.#lpm !== null) {
+      const len = lpmPrefixLength(kbuf, koff);
+      if (len > (this.keySize - 4) * 8) return -BPF_MAP_ERRNO.EINVAL;
+      lpmNormalize(kbuf, koff, this.keySize, len, this.#scratch);
+      kbuf = this.#scratch;
+      koff = 0;
+    }
     const mask = this.#index.length - 1;
     let h = hashBytes(kbuf, koff, this.keySize) & mask;
     for (;;) {
@@ -438,6 +498,9 @@ export class BpfMap {
         this.#tombstones++;
         this.#count--;
         this.#free[this.#freeTop++] = s;
+        this.#lru?.remove(s);
+        if (this.#lpm !== null) this.#lpm.change(lpmPrefixLength(kbuf, koff), -1);
+        this.#objects[s] = undefined;
         const chunk = this.valueChunk(s);
         const off = this.valueOffset(s);
         chunk.fill(0, off, off + this.valueSize);
@@ -460,7 +523,8 @@ export class BpfMap {
    * ```
    */
   *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
-    if (this.type === "array") {
+    if (this.storage === "own") return;
+    if (this.#array) {
       for (let i = 0; i < this.#maxEntries; i++) {
         const k = new Uint8Array(4);
         new DataView(k.buffer).setUint32(0, i, true);
@@ -510,7 +574,10 @@ export class BpfMap {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new BpfError("profile", `Map "${this.name}": max entries must be at least 1`);
     }
-    if (this.type === "array") {
+    if (this.storage === "own") {
+      throw new BpfError("profile", `Map "${this.name}" (${this.type}) cannot be resized`);
+    }
+    if (this.#array) {
       if (maxEntries < this.#maxEntries) {
         throw new BpfError(
           "profile",
@@ -535,6 +602,130 @@ export class BpfMap {
       );
     }
     this.#maxEntries = maxEntries;
+  }
+
+  /**
+   * The program or inner map at a slot of a `prog_array`, `array_of_maps` or `hash_of_maps`
+   * (what `bpf_tail_call` and lookups of maps of maps use).
+   *
+   * @param slot A slot from {@linkcode BpfMap.findSlot}.
+   * @returns The object, or `undefined` when the slot is empty.
+   */
+  objectAt(slot: number): object | undefined {
+    return slot < 0 ? undefined : this.#objects[slot];
+  }
+
+  /**
+   * Puts a program in a `prog_array` (for `bpf_tail_call`), or empties the slot.
+   *
+   * @param index The index.
+   * @param program A loaded program of the same VM, or `null`.
+   * @returns Nothing; throws a `BpfError` (`"map-key"`) for another map type or an index out of
+   *   range.
+   * @example
+   * ```ts
+   * import { assemble, BpfVm } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const vm = new BpfVm();
+   * const jumps = vm.createMap({ type: "prog_array", keySize: 4, valueSize: 4, maxEntries: 2 });
+   * const seven = vm.load(assemble("mov %r0, 7\nexit"), { programType: "socket_filter" });
+   * jumps.setProgram(1, seven);
+   * // bpf_tail_call(ctx, &jumps, 1): runs the other program, which gives the result.
+   * const main = vm.load(assemble(`
+   *   lddw %r2, 0, map_fd
+   *   mov %r3, 1
+   *   call 12
+   *   mov %r0, 1
+   *   exit
+   * `), { programType: "socket_filter" });
+   * assert.equal(main.run(new Uint8Array(64)), 7n);
+   * ```
+   */
+  setProgram(index: number, program: object | null): void {
+    if (this.type !== "prog_array") {
+      throw new BpfError("map-key", `Map "${this.name}" is a ${this.type} map, not a prog_array`);
+    }
+    this.#setAt(index, program ?? undefined);
+  }
+
+  /**
+   * Puts an inner map in an `array_of_maps` (key: the index) or a `hash_of_maps`, or removes
+   * it. The inner map must match the template (`spec.inner`): type, key and value sizes.
+   *
+   * @param key The index (arrays) or the key bytes (hashes).
+   * @param map The inner map (add it to the programs' VM with `vm.addMap`), or `null`.
+   * @returns Nothing; throws a `BpfError` (`"map-key"`) when it does not fit.
+   */
+  setInnerMap(key: number | Uint8Array, map: BpfMap | null): void {
+    if (this.type !== "array_of_maps" && this.type !== "hash_of_maps") {
+      throw new BpfError("map-key", `Map "${this.name}" is a ${this.type} map, not a map of maps`);
+    }
+    const t = this.inner;
+    if (
+      map !== null && t !== undefined &&
+      (map.type !== t.type || map.keySize !== t.keySize || map.valueSize !== t.valueSize ||
+        ((t.flags & BPF_F.INNER_MAP) === 0 && map.maxEntries !== t.maxEntries))
+    ) {
+      throw new BpfError(
+        "map-key",
+        `Map "${map.name}" (${map.type}, ${map.keySize}/${map.valueSize} bytes, ${map.maxEntries} entries) does not match the inner map of "${this.name}" (${t.type}, ${t.keySize}/${t.valueSize} bytes, ${t.maxEntries} entries)`,
+      );
+    }
+    if (this.#array) {
+      this.#setAt(typeof key === "number" ? key : readU32(key, 0), map ?? undefined);
+      return;
+    }
+    const k = typeof key === "number" ? new Uint8Array(new Uint32Array([key]).buffer) : key;
+    this.#checkKey(k);
+    if (map === null) {
+      this.#deleteExact(k, 0);
+      return;
+    }
+    let s = this.#findExact(k, 0);
+    if (s < 0) {
+      if (this.#count >= this.#maxEntries) throw this.#errnoError(-BPF_MAP_ERRNO.E2BIG, k, 0);
+      s = this.#insert(k, 0);
+    }
+    this.#setObject(s, map);
+  }
+
+  #setAt(index: number, obj: object | undefined): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#maxEntries) {
+      throw new BpfError(
+        "map-key",
+        `Map "${this.name}": index ${index} out of range 0-${this.#maxEntries - 1}`,
+      );
+    }
+    this.#setObject(index, obj);
+  }
+
+  #setObject(slot: number, obj: object | undefined): void {
+    this.#objects[slot] = obj;
+    const chunk = this.valueChunk(slot), off = this.valueOffset(slot);
+    const id = obj === undefined ? 0 : objectId(obj);
+    for (let i = 0; i < 4 && i < this.valueSize; i++) chunk[off + i] = (id >>> (8 * i)) & 0xff;
+  }
+
+  /** Longest-prefix match: the stored prefixes from the longest down to the key's length. */
+  #longestPrefix(buf: Uint8Array, offset: number): number {
+    const max = Math.min(lpmPrefixLength(buf, offset), (this.keySize - 4) * 8);
+    for (const len of this.#lpm!.lengths) {
+      if (len > max) continue;
+      lpmNormalize(buf, offset, this.keySize, len, this.#scratch);
+      const s = this.#findExact(this.#scratch, 0);
+      if (s >= 0) return s;
+    }
+    return -1;
+  }
+
+  /** Removes the element at a slot (an LRU eviction). */
+  #deleteSlot(s: number): void {
+    const kc = this.#keys[Math.floor(s / this.#chunkSlots)];
+    this.#deleteExact(kc, (s % this.#chunkSlots) * this.keySize);
+  }
+
+  #deleteExact(kbuf: Uint8Array, koff: number): void {
+    this.deleteErrno(kbuf, koff);
   }
 
   #insert(kbuf: Uint8Array, koff: number): number {
@@ -566,6 +757,7 @@ export class BpfMap {
     this.#keys.push(new Uint8Array(n * this.keySize));
     const first = this.#allocatedSlots;
     this.#allocatedSlots += n;
+    this.#lru?.grow(this.#allocatedSlots);
     const free = new Int32Array(this.#allocatedSlots);
     free.set(this.#free.subarray(0, this.#freeTop));
     this.#free = free;
@@ -593,7 +785,7 @@ export class BpfMap {
   }
 
   #resetFree(): void {
-    if (this.type !== "hash") return;
+    if (this.storage !== "hash") return;
     this.#freeTop = 0;
     for (let s = this.#allocatedSlots - 1; s >= 0; s--) this.#free[this.#freeTop++] = s;
   }
@@ -628,59 +820,13 @@ export class BpfMap {
       case BPF_MAP_ERRNO.E2BIG:
         return new BpfError(
           "map-full",
-          this.type === "array"
+          this.#array
             ? `Cannot update ${where}: index out of range 0-${this.#maxEntries - 1}`
             : `Cannot add ${where}: the map is full (${this.#maxEntries} elements)`,
         );
       default:
         return new BpfError("map-key", `Invalid operation on ${where} (errno ${-r})`);
     }
-  }
-}
-
-/**
- * Creates a map under a profile's rules.
- *
- * @param spec The map's type, key and value sizes and capacity.
- * @param options The profile (default `cloud`) and, for `embedded`, the pool.
- * @returns The map; throws a `BpfError` for a bad spec or an exhausted pool.
- * @example
- * ```ts
- * import { BpfMapPool, createBpfMap, getBpfProfile } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const pool = new BpfMapPool(256);
- * const m = createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 4 }, {
- *   profile: getBpfProfile("embedded"),
- *   pool,
- * });
- * assert.equal(pool.free, 256 - 32);
- * assert.throws(() => m.resize(8), /cannot be resized/);
- * ```
- */
-export function createBpfMap(spec: BpfMapSpec, options: CreateBpfMapOptions = {}): BpfMap {
-  return new BpfMap(spec, options.profile ?? CLOUD, options.pool);
-}
-
-function checkSpec(spec: BpfMapSpec): void {
-  const name = spec.name ? `Map "${spec.name}"` : "Map";
-  if (spec.type !== "array" && spec.type !== "hash") {
-    throw new BpfError("map-key", `${name} has unknown type "${String(spec.type)}"`);
-  }
-  const pos = (v: number) => Number.isInteger(v) && v > 0 && v <= 0x7fffffff;
-  if (!pos(spec.keySize) || !pos(spec.valueSize) || !pos(spec.maxEntries)) {
-    throw new BpfError(
-      "map-key",
-      `${name} needs positive key size, value size and max entries, got ${spec.keySize}, ${spec.valueSize}, ${spec.maxEntries}`,
-    );
-  }
-  if (spec.maxEntries * spec.valueSize > 1 << 30) {
-    throw new BpfError(
-      "map-key",
-      `${name} would need ${spec.maxEntries * spec.valueSize} bytes of values; the limit is 1 GiB`,
-    );
-  }
-  if (spec.type === "array" && spec.keySize !== 4) {
-    throw new BpfError("map-key", `${name}: array maps take 4-byte keys, got ${spec.keySize}`);
   }
 }
 

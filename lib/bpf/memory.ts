@@ -78,6 +78,12 @@ export class BpfMemory {
   readonly lengths: number[] = [];
   /** 1 when the region is writable, 0 when read-only. */
   readonly writable: number[] = [];
+  /**
+   * Where legacy packet loads (`ldabsw` …) read: `[region, offset of the packet's first byte,
+   * its length]`; `null` (default): the run's memory (region 2), whole. The VM sets it for
+   * programs whose context is a `__sk_buff` built around the packet.
+   */
+  legacyPacket: Int32Array | null = null;
   #index = new Map<Uint8Array, number>();
 
   /**

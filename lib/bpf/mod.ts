@@ -77,9 +77,13 @@ export {
   BpfMap,
   type BpfMapSpec,
   type BpfMapType,
-  createBpfMap,
   type CreateBpfMapOptions,
 } from "./maps.ts";
+export { createBpfMap } from "./map_create.ts";
+export { BPF_F, BPF_MAP_TYPE, bpfMapTypeOf } from "./map_types.ts";
+export { BpfQueueMap } from "./map_queue.ts";
+export { BpfRingBuf } from "./map_ringbuf.ts";
+export { BpfPerfEventArray, type BpfPerfRecord } from "./map_perf.ts";
 export { BpfMapPool } from "./map_pool.ts";
 export {
   type BpfCompileArtifactOptions,
@@ -108,6 +112,7 @@ export {
   type ParseElfOptions,
 } from "./elf_object.ts";
 export { type LoadedElf, loadElf, type LoadElfOptions } from "./elf_loader.ts";
+export { BPF_PROG_TYPE, type BpfProgramType, programTypeOfSection } from "./program_types.ts";
 export {
   type CbpfInstruction,
   type CbpfProgram,

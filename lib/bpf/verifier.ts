@@ -35,6 +35,7 @@
  * @module
  */
 import type { HelperRegistry } from "./helpers.ts";
+import type { BpfProgramType } from "./program_types.ts";
 import { type BpfProgram, decodeProgram } from "./instruction.ts";
 import type { BpfMap } from "./maps.ts";
 import type { BpfProfile } from "./profile.ts";
@@ -65,8 +66,9 @@ export interface VerifyInput {
    * `"ctx"`: a region of exactly `size` bytes, every access checked against it here.
    * `"packet"`: a region of at most `size` bytes (its real length is in `R2`); accesses are
    * checked against `size` here and against the real length at run time.
+   * `"args"`: R1–R5 are numbers (a function of `.text` run on its own); `size` is ignored.
    */
-  kind: "ctx" | "packet";
+  kind: "ctx" | "packet" | "args";
   /** The size (`ctx`) or the largest size (`packet`) in bytes. */
   size: number;
 }
@@ -101,6 +103,14 @@ export interface VerifyOptions {
   maps?: readonly BpfMap[];
   /** What R1 points to at entry (default: a packet of up to 65,535 bytes). */
   input?: VerifyInput;
+  /**
+   * The program type (default `"unspec"`: R1 is `input`, R2 its length). With a type, R1 is
+   * that type's context (`xdp_md`, `__sk_buff`, `pt_regs` …; `input` is then ignored), its
+   * fields are read and written as Linux allows, `data`/`data_end` are packet pointers whose
+   * accesses must be proven below `data_end` by a comparison, and only the helpers of the type
+   * may be called (among Linux's helper ids).
+   */
+  programType?: BpfProgramType;
   /**
    * Wall-clock milliseconds the verification may take (default 2,000); beyond, it is rejected
    * as too complex (`BpfError` code `too-complex`).
@@ -193,6 +203,12 @@ export interface VerifyReport {
   pathsPruned: number;
   /** The most bytes of states kept at once (an estimate; see `maxStateBytes`). */
   peakStateBytes: number;
+  /**
+   * Typed contexts: the loads of packet pointers (`data`, `data_end`), as instruction index →
+   * the offset of the 64-bit pointer in the runtime context; the VM rewrites each into an
+   * 8-byte load from there (Linux's `convert_ctx_accesses`).
+   */
+  ctxLoads: ReadonlyMap<number, number>;
 }
 
 /**
@@ -259,6 +275,7 @@ export function verifyProgram(
     frameStack,
     stackBytes,
     hasLoops: cfg.hasLoops,
+    ctxLoads: walk.ctxLoads,
     statesStored: walk.stored,
     pathsPruned: walk.pruned,
     peakStateBytes: walk.peakBytes,

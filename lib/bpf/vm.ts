@@ -8,14 +8,19 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import { type HelperFunction, type HelperPrototype, HelperRegistry } from "./helpers.ts";
-import { type BpfProgram, decodeProgram } from "./instruction.ts";
+import { type BpfProgram, decodeProgram, programOf } from "./instruction.ts";
 import { BpfInterpreter } from "./interpreter.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { BpfJit } from "./jit.ts";
 import { BpfWasm } from "./wasm.ts";
-import { type BpfMap, type BpfMapSpec, createBpfMap } from "./maps.ts";
+import type { BpfMap, BpfMapSpec } from "./maps.ts";
+import { createBpfMap } from "./map_create.ts";
 import { BpfMapPool } from "./map_pool.ts";
 import { MAP_HANDLE_BASE, numberValueRegions, registerMapHelpers } from "./_map_helpers.ts";
+import { registerLinuxHelpers } from "./_linux_helpers.ts";
+import { PROGRAM_RUNNERS, ProgramRunner, TailCalls } from "./_prog_runner.ts";
+import { contextLayout } from "./_prog_contexts.ts";
+import type { BpfProgramType } from "./program_types.ts";
 import type { BpfMemory } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import {
@@ -38,8 +43,11 @@ import {
   readBpfArtifactMeta,
 } from "./aot.ts";
 
+/** Lines of `bpf_trace_printk` output a VM keeps. */
+const TRACE_LINES = 1024;
+
 const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX, CLASS_MASK, CLASS_STX, CLASS_LD } = EBPF;
-const { MODE_MASK, MODE_ATOMIC, LDDW, CALL, CALLX, CALL_SRC_LOCAL } = EBPF;
+const { MODE_MASK, MODE_ATOMIC, LDDW, CALL, CALLX, CALL_SRC_LOCAL, LDXDW } = EBPF;
 
 /**
  * Options for {@linkcode BpfVm}.
@@ -64,8 +72,15 @@ export interface BpfVmOptions {
    * suite's helpers 1–3) takes this registry's helper.
    */
   helpers?: HelperRegistry;
-  /** The clock for fault windows and records, in ms (default `performance.now`). */
+  /** The clock for fault windows and records, in ms (default `performance.now`); also what
+   * `bpf_ktime_get_ns` reads (in ns). */
   clock?: () => number;
+  /**
+   * Where `bpf_trace_printk` lines go (default: {@linkcode BpfVm.traceLog}, the last 1,024).
+   */
+  trace?: (line: string) => void;
+  /** Seed of `bpf_get_prandom_u32` (default: random). */
+  seed?: number;
 }
 
 /**
@@ -116,6 +131,14 @@ export interface BpfLoadOptions {
   name?: string;
   /** Under a `recovery` fault policy: r0 of a faulting run (default: the profile's fallback). */
   fallback?: bigint;
+  /**
+   * The program type (default `"unspec"`: R1 points to `input`, R2 holds its length). With a
+   * type, the program gets that type's context (see `VerifyOptions.programType`); `run(mem)`
+   * then takes the packet (`xdp`, `socket_filter`, `sched_cls` …: of at most `input.size`
+   * bytes when `input` is a packet, else 65,535) or the context's bytes (`kprobe`,
+   * `tracepoint` …).
+   */
+  programType?: BpfProgramType;
 }
 
 /**
@@ -189,9 +212,14 @@ export interface LoadedBpfProgram {
   readonly jit: boolean;
   /** The engine. */
   readonly engine: BpfEngine;
-  /** The program as loaded. */
+  /** The program as loaded (loads of packet pointers of typed contexts rewritten). */
   readonly program: BpfProgram;
-  /** The runner (interpreter, JIT, WebAssembly or artifact). */
+  /** Its program type (`unspec`: R1 the input, R2 its length). */
+  readonly programType: BpfProgramType;
+  /**
+   * The engine (interpreter, JIT, WebAssembly or artifact); its `run` takes R1's memory as it
+   * is, without the context a typed program's `run` builds around a packet.
+   */
   readonly runner: BpfRunner;
   /** What a run-time fault means (the profile's policy, with this program's fallback). */
   readonly faultPolicy: BpfFaultPolicy;
@@ -222,6 +250,13 @@ export interface LoadedBpfProgram {
    * @returns Nothing.
    */
   enable(): void;
+  /**
+   * Programs of packet contexts (`xdp`, `sched_cls` …): the packet as the last run left it
+   * (`data` to `data_end`: after `bpf_xdp_adjust_head` or writes), else `null`.
+   *
+   * @returns A view of it (valid until the next run).
+   */
+  lastPacket(): Uint8Array | null;
 }
 
 /**
@@ -244,6 +279,16 @@ export interface LoadedBpfArtifact extends LoadedBpfProgram {
   readonly maps: readonly BpfMap[];
 }
 
+/** A program with its context loads of packet pointers made 8-byte loads of the runtime's. */
+function rewriteCtxLoads(p: BpfProgram, loads: ReadonlyMap<number, number>): BpfProgram {
+  return programOf(
+    p.instructions.map((x, i) => {
+      const at = loads.get(i);
+      return at === undefined ? x : { ...x, opcode: LDXDW, offset: at };
+    }),
+  );
+}
+
 /**
  * Whether a program calls helpers or uses atomics or legacy packet loads: what the WebAssembly
  * engine does through calls to JavaScript, so that the JavaScript JIT runs it faster.
@@ -263,10 +308,12 @@ class LoadedProgram implements LoadedBpfProgram {
   readonly report: VerifyReport;
   readonly engine: BpfEngine;
   readonly program: BpfProgram;
+  readonly programType: BpfProgramType;
   readonly runner: BpfRunner;
   readonly maps: readonly BpfMap[];
   #guard: FaultGuard;
   #input: VerifyInput;
+  #wrapper: ProgramRunner | null;
 
   constructor(
     parts: {
@@ -277,9 +324,13 @@ class LoadedProgram implements LoadedBpfProgram {
       runner: BpfRunner;
       input: VerifyInput;
       maps: readonly BpfMap[];
+      wrapper?: ProgramRunner;
+      programType?: BpfProgramType;
     },
     guard: FaultGuard,
   ) {
+    this.programType = parts.programType ?? "unspec";
+    this.#wrapper = parts.wrapper ?? null;
     this.name = parts.name;
     this.report = parts.report;
     this.engine = parts.engine;
@@ -298,9 +349,15 @@ class LoadedProgram implements LoadedBpfProgram {
     return this.#guard.policy;
   }
 
+  lastPacket(): Uint8Array | null {
+    return this.#wrapper?.lastPacket ?? null;
+  }
+
   #check(mem: Uint8Array | undefined): void {
+    if (this.#wrapper?.layout) return; // the wrapper checks what it is given
     const len = mem?.length ?? 0;
     const input = this.#input;
+    if (input.kind === "args") return;
     if (input.kind === "ctx" ? len !== input.size : len > input.size) {
       throw new BpfError(
         "memory",
@@ -352,8 +409,11 @@ export class BpfVm {
   readonly pool: BpfMapPool | null;
   /** The helpers programs may call: the map helpers (1–3) and any registered. */
   readonly helpers: HelperRegistry;
+  /** `bpf_trace_printk` output when no `trace` option was given (the last 1,024 lines). */
+  readonly traceLog: string[] = [];
   #maps: BpfMap[] = [];
   #clock: () => number;
+  #tail = new TailCalls();
 
   /**
    * Creates a VM.
@@ -368,6 +428,25 @@ export class BpfVm {
       : null;
     this.helpers = registerMapHelpers(new HelperRegistry(), this.#maps);
     this.#clock = options.clock ?? (() => performance.now());
+    const clock = this.#clock;
+    let seed = (options.seed ?? Math.floor(Math.random() * 0xffffffff)) >>> 0 || 0x9e3779b9;
+    const tail = this.#tail;
+    const log = this.traceLog;
+    registerLinuxHelpers(this.helpers, {
+      maps: this.#maps,
+      nanos: () => BigInt(Math.round(clock() * 1e6)),
+      random: () => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return seed >>> 0;
+      },
+      trace: options.trace ?? ((line) => {
+        log.push(line);
+        if (log.length > TRACE_LINES) log.shift();
+      }),
+      tailCall: (target) => tail.request(target),
+    });
     const extra = options.helpers;
     if (extra !== undefined) {
       for (const id of extra.ids()) {
@@ -446,7 +525,7 @@ export class BpfVm {
    *   the JIT is asked for and the profile has none).
    */
   load(program: Uint8Array | BpfProgram, options: BpfLoadOptions = {}): LoadedBpfProgram {
-    const prog = program instanceof Uint8Array ? decodeProgram(program) : program;
+    let prog = program instanceof Uint8Array ? decodeProgram(program) : program;
     const name = options.name ?? "program";
     const asked = options.engine ?? (options.jit ? "jit" : "interpreter");
     if (asked !== "interpreter" && asked !== "jit" && asked !== "jit-js" && asked !== "wasm") {
@@ -462,12 +541,22 @@ export class BpfVm {
       );
     }
     const input = options.input ?? { kind: "packet", size: 65535 };
+    const programType = options.programType ?? "unspec";
+    const layout = contextLayout(programType);
+    if (layout === null && programType !== "unspec") {
+      throw new BpfError(
+        "profile",
+        `Programs of type ${programType} (${name}) cannot be loaded: mxy has no context for them`,
+      );
+    }
     const report = verifyProgram(prog, {
       profile: this.profile,
       helpers: this.helpers,
       maps: this.#maps,
       input,
+      programType,
     });
+    if (report.ctxLoads.size > 0) prog = rewriteCtxLoads(prog, report.ctxLoads);
     const runOptions = this.#runOptions(report, (imm) => this.#maps[imm]);
     const engine: BpfEngine = asked === "jit"
       ? (needsHost(prog) ? "jit-js" : "wasm")
@@ -477,12 +566,16 @@ export class BpfVm {
     const runner: BpfRunner = engine === "jit-js"
       ? new BpfJit(prog, runOptions)
       : engine === "wasm"
-      ? new BpfWasm(prog, { ...runOptions, memoryCapacity: input.size })
+      ? new BpfWasm(prog, { ...runOptions, memoryCapacity: layout?.kernelSize ?? input.size })
       : new BpfInterpreter(prog, runOptions);
-    return new LoadedProgram(
-      { name, report, engine, program: prog, runner, input, maps: [] },
-      this.#guard(runner, name, options.fallback),
+    const maxPacket = input.kind === "packet" ? input.size : 65535;
+    const wrapper = new ProgramRunner(runner, layout, maxPacket, this.#tail);
+    const loaded = new LoadedProgram(
+      { name, report, engine, program: prog, runner, input, maps: [], wrapper, programType },
+      this.#guard(wrapper, name, options.fallback),
     );
+    PROGRAM_RUNNERS.set(loaded, wrapper);
+    return loaded;
   }
 
   /** The run options of a verified program: stack, frames, budget, helpers, `lddw` of maps. */
@@ -636,6 +729,7 @@ export class BpfVm {
         valueSize: spec.valueSize,
         maxEntries: spec.maxEntries,
         name: spec.name,
+        flags: spec.flags,
       });
       const initial = artifactMapInitial(spec);
       if (initial !== null) m.valueView(0).set(initial);

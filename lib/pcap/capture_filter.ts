@@ -10,7 +10,9 @@ import {
   type CbpfProgram,
   cbpfToEbpf,
   compileCbpf,
+  type LoadedBpfProgram,
 } from "../bpf/mod.ts";
+import { ebpfAccepts } from "./_ebpf_packet_filter.ts";
 import { type CaptureSource, forEachPacket, type ReadSummary } from "./capture_reader.ts";
 import { CapturePipeline, type ParallelOptions } from "./capture_pipeline.ts";
 import type { CaptureTaskFactory } from "./capture_worker.ts";
@@ -23,6 +25,7 @@ import { LinkType, type PacketView } from "./packet_view.ts";
 
 /** Module-level copy for the per-packet path (imported constants are not folded). */
 const LINKTYPE_NULL = LinkType.NULL;
+const LINKTYPE_ETHERNET = LinkType.ETHERNET;
 /** The largest packet the eBPF engine is verified for (the pcap snapshot-length maximum). */
 const MAX_PACKET = 262144;
 
@@ -223,7 +226,11 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  * which fits one link type: a capture with several is refused.
  *
  * @param source The capture: bytes (plain or gzip), a stream or a positional source.
- * @param filter A filter expression (`"tcp port 80"`) or classic instructions (validated here).
+ * @param filter A filter expression (`"tcp port 80"`), classic instructions (validated here),
+ *   or a loaded eBPF program (`BpfVm.load`, `loadElf`): an `xdp` program keeps the packets it
+ *   passes (`XDP_PASS`, `XDP_TX`), a `sched_cls` program those it does not drop, a socket
+ *   filter (or an `unspec` program) those it returns non-zero for; typed programs need
+ *   Ethernet captures.
  * @param options A name for messages, a limit and the engine.
  * @returns The output bytes and counts.
  * @throws {PcapError} `filter-syntax` or `bad-filter-expression` for an expression that does not
@@ -245,14 +252,25 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  */
 export async function filterCapture(
   source: CaptureSource,
-  filter: string | readonly CbpfInstruction[],
+  filter: string | readonly CbpfInstruction[] | LoadedBpfProgram,
   options: FilterCaptureOptions = {},
 ): Promise<FilterCaptureResult> {
   const expression = typeof filter === "string" ? filter : null;
   // A syntax error is reported before anything is read.
   if (expression !== null) parseFilter(expression);
-
-  const fixed = expression === null
+  const ebpf = typeof filter === "object" && !Array.isArray(filter)
+    ? filter as LoadedBpfProgram
+    : null;
+  if (ebpf !== null && options.parallel !== undefined && options.parallel.threads > 1) {
+    throw new PcapError(
+      "bad-filter-expression",
+      "A loaded eBPF program runs on one thread: give it without parallel workers (--threads 1)",
+      { file: options.name },
+    );
+  }
+  const fixed = ebpf !== null
+    ? (v: PacketView) => ebpfAccepts(ebpf, v)
+    : expression === null
     ? acceptor(filter as readonly CbpfInstruction[], options)
     : null;
   const compiled = new Map<number, Accept>();
@@ -283,6 +301,13 @@ export async function filterCapture(
       littleEndian: v.littleEndian,
     };
     if (fixed !== null) {
+      if (ebpf !== null && ebpf.programType !== "unspec" && v.linktype !== LINKTYPE_ETHERNET) {
+        return new PcapError(
+          "mixed-link-types",
+          `Packet ${v.number} has link type ${v.linktype}: ${ebpf.programType} programs read Ethernet frames (link type 1)`,
+          { file: options.name, packets: packets - 1 },
+        );
+      }
       if (linktypes.length > 1) {
         return new PcapError(
           "mixed-link-types",
@@ -316,7 +341,11 @@ export async function filterCapture(
     const pipeline = new CapturePipeline({
       ...options.parallel!,
       task: "filter",
-      config: { filter, engine: options.engine, jit: options.jit } satisfies FilterTaskConfig,
+      config: {
+        filter: filter as string | readonly CbpfInstruction[], // not an eBPF program: refused above
+        engine: options.engine,
+        jit: options.jit,
+      } satisfies FilterTaskConfig,
       shard: "spread",
       onMarked: (v) => {
         output.write(v);

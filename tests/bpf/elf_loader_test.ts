@@ -55,7 +55,10 @@ char _license[] SEC("license") = "GPL";
   assert.equal(parsed.license, "GPL");
   for (const profile of ["cloud", "embedded"] as const) {
     const vm = new BpfVm({ profile });
-    const { programs, maps } = loadElf(vm, obj, { input: { kind: "packet", size: 1514 } });
+    const { programs, maps } = loadElf(vm, obj, {
+      programType: "unspec",
+      input: { kind: "packet", size: 1514 },
+    });
     const count = programs.get("count")!;
     assert.equal(count.run(new Uint8Array([5, 9, 0])), 1n);
     assert.equal(count.run(new Uint8Array([7, 9, 0])), 3n);
@@ -84,7 +87,10 @@ SEC("xdp") int sum8(unsigned char *p) {
 }
 `);
   const vm = new BpfVm({ profile: "cloud" });
-  const { programs, maps } = loadElf(vm, obj, { input: { kind: "packet", size: 64 } });
+  const { programs, maps } = loadElf(vm, obj, {
+    programType: "unspec",
+    input: { kind: "packet", size: 64 },
+  });
   const sum8 = programs.get("sum8")!;
   assert.equal(sum8.report.subprograms, 2);
   assert.equal(sum8.report.hasLoops, true);
@@ -98,9 +104,16 @@ SEC("xdp") int sum8(unsigned char *p) {
     (e: unknown) => e instanceof BpfError && e.code === "memory",
   );
   // The same object is refused under embedded: it loops.
-  assert.throws(() => loadElf(new BpfVm({ profile: "embedded" }), obj), /back-edge/);
+  assert.throws(
+    () => loadElf(new BpfVm({ profile: "embedded" }), obj, { programType: "unspec" }),
+    /back-edge/,
+  );
   // The JIT gives the same results.
-  const jit = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 }, jit: true });
+  const jit = loadElf(new BpfVm(), obj, {
+    programType: "unspec",
+    input: { kind: "packet", size: 64 },
+    jit: true,
+  });
   assert.equal(jit.programs.get("sum8")!.run(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), 113n);
 });
 
@@ -111,7 +124,10 @@ static __attribute__((noinline)) int sq(int x) { return x * x; }
 static __attribute__((noinline)) int add(int x, int y) { return sq(x) + y; }
 SEC("socket") int f(unsigned char *p) { return add(p[0], p[1]); }
 `);
-  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const { programs } = loadElf(new BpfVm(), obj, {
+    programType: "unspec",
+    input: { kind: "packet", size: 64 },
+  });
   const f = programs.get("f")!;
   assert.equal(f.report.callDepth, 3);
   assert.equal(f.run(new Uint8Array([3, 4])), 13n);
@@ -143,7 +159,10 @@ SEC("xdp") int f(unsigned char *p) {
       ["pairs", 1, 4, 16, 16],
     ],
   );
-  const { programs, maps } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const { programs, maps } = loadElf(new BpfVm(), obj, {
+    programType: "unspec",
+    input: { kind: "packet", size: 64 },
+  });
   const f = programs.get("f")!;
   assert.equal(f.run(new Uint8Array([1])), 1n);
   assert.equal(f.run(new Uint8Array([5])), 2n);
@@ -158,10 +177,13 @@ SEC("xdp") int f(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m, &k); ret
 `);
   assert.throws(() => parseElf(btf, { file: "btf.o" }), /BTF-defined maps.*btf\.o/);
   const lru = await compile(`
-struct bpf_map_def SEC("maps") m = { .type = 9, .key_size = 4, .value_size = 8, .max_entries = 4 };
+struct bpf_map_def SEC("maps") m = { .type = 15, .key_size = 4, .value_size = 8, .max_entries = 4 };
 SEC("xdp") int f(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m, &k); return v ? 1 : 0; }
 `);
-  assert.throws(() => loadElf(new BpfVm(), lru), /Map "m" has type 9/);
+  assert.throws(
+    () => loadElf(new BpfVm(), lru),
+    /Map "m" has type 15 \(sockmap\), which mxy does not implement/,
+  );
 });
 
 Deno.test("parseElf() reports damaged objects with the byte offset", () => {
@@ -251,7 +273,10 @@ SEC("xdp/c") int nested(unsigned char *p) {
 `,
     ["-O0"],
   );
-  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 64 } });
+  const { programs } = loadElf(new BpfVm(), obj, {
+    programType: "unspec",
+    input: { kind: "packet", size: 64 },
+  });
   const pkt = new Uint8Array(64).map((_, i) => (i * 37) & 0xff);
   let s = 0;
   for (let i = 0; i < 64; i++) s += pkt[i] > 100 ? 2 : 1;
@@ -270,7 +295,15 @@ SEC("xdp/c") int nested(unsigned char *p) {
     ["-O0"],
   );
   assert.throws(
-    () => loadElf(new BpfVm(), over, { input: { kind: "packet", size: 64 } }),
+    () =>
+      loadElf(new BpfVm(), over, { programType: "unspec", input: { kind: "packet", size: 64 } }),
     /invalid access to packet, off=64 size=1, max packet size 64/,
   );
+});
+
+Deno.test("loadElf() loads an object of .text alone as ubpf does: its function is the program", async () => {
+  if (!hasProgram("clang")) return;
+  const obj = await compile(`int sum(unsigned char *p) { return p[0] + p[1]; }`);
+  const { programs } = loadElf(new BpfVm(), obj, { input: { kind: "ctx", size: 2 } });
+  assert.equal(programs.get("sum")!.run(new Uint8Array([1, 2])), 3n);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { HelperRegistry } from "../../lib/bpf/helpers.ts";
-import { createBpfMap } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import { BpfMemory } from "../../lib/bpf/memory.ts";
 import { lookupMaps, MAP_HANDLE_BASE, registerMapHelpers } from "../../lib/bpf/_map_helpers.ts";
 import { fromBig, HI, toBig } from "../../lib/bpf/_u64.ts";

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  BPF_ANY,
-  BPF_EXIST,
-  BPF_MAP_ERRNO,
-  BPF_NOEXIST,
-  createBpfMap,
-} from "../../lib/bpf/maps.ts";
+import { BPF_ANY, BPF_EXIST, BPF_MAP_ERRNO, BPF_NOEXIST } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import { BpfMapPool } from "../../lib/bpf/map_pool.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";

@@ -11,7 +11,7 @@ import {
   programOf,
 } from "../../lib/bpf/instruction.ts";
 import { BpfInterpreter } from "../../lib/bpf/interpreter.ts";
-import { createBpfMap } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import { registerMapHelpers } from "../../lib/bpf/_map_helpers.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
 import { type VerifyOptions, verifyProgram } from "../../lib/bpf/verifier.ts";
@@ -913,7 +913,7 @@ Deno.test("verify() checks helper arguments against their prototypes", () => {
   );
   check(
     "mov %r1, 5\nmov %r2, 8\ncall 12\nexit",
-    "R1 type=scalar expected=fp, pkt, map_value (at insn 2)",
+    "R1 type=scalar expected=fp, pkt, map_value, mem (at insn 2)",
   );
   check("stb [%r10-1], 0\nmov %r1, %r10\nadd %r1, -1\ncall 13\nexit", null);
   check(

@@ -3,7 +3,7 @@ import { assemble } from "../../lib/bpf/assembler.ts";
 import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { type BpfProgram, decodeProgram } from "../../lib/bpf/instruction.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
-import { createBpfMap } from "../../lib/bpf/maps.ts";
+import { createBpfMap } from "../../lib/bpf/map_create.ts";
 
 /** Assembles and turns every `lddw %rN, FD` marked with `; map` into a map reference (src 1). */
 function withMaps(src: string): BpfProgram {

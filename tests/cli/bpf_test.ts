@@ -85,7 +85,17 @@ Deno.test({
       }).output();
       assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
       for (const extra of [[], ["--jit"], ["--profile", "embedded"]]) {
-        const r = await mxy("bpf", "run", `${dir}/sum.o`, "--mem-hex", "01 02 03 04", ...extra);
+        // --type unspec: r1 is the memory itself (the section says socket filter).
+        const r = await mxy(
+          "bpf",
+          "run",
+          `${dir}/sum.o`,
+          "--mem-hex",
+          "01 02 03 04",
+          "--type",
+          "unspec",
+          ...extra,
+        );
         assert.equal(r.code, 0, r.err);
         // 1 + 2 + 3 + 4, plus 1000 × the map counter (1 on a fresh VM)
         assert.equal(r.out, "0x3f2 (1010)\n");

@@ -21,7 +21,11 @@ function selector(): PacketSelector | undefined {
   if (select.startsWith("bpf")) {
     const jit = select.startsWith("bpf-jit:");
     const obj = Deno.readFileSync(select.slice(select.indexOf(":") + 1));
-    const elf = loadElf(new BpfVm(), obj, { input: { kind: "packet", size: 1514 }, jit });
+    const elf = loadElf(new BpfVm(), obj, {
+      input: { kind: "packet", size: 1514 },
+      jit,
+      programType: "unspec", // R1 the packet, R2 its length
+    });
     return new PacketSelector([...elf.programs.values()][0], { maxPacket: 1514 });
   }
   return undefined;

@@ -311,6 +311,7 @@ async function collectionsDuringProbe(mode: string): Promise<number> {
       mode,
     ],
     stdout: "piped",
+    stderr: "null",
   }).output();
   const lines = new TextDecoder().decode(out.stdout).split("\n");
   const forced = lines.map((l, i) => / testing[;,]/.test(l) ? i : -1).filter((i) => i >= 0);

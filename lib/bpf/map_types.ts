@@ -1,0 +1,195 @@
+/**
+ * eBPF map types: Linux's numbers (`enum bpf_map_type`), the names mxy gives them, how each
+ * stores its elements, and the map flags (`BPF_F_…`).
+ *
+ * @module
+ */
+
+/**
+ * The kinds of map mxy implements, by Linux's name without `BPF_MAP_TYPE_`, lower case:
+ *
+ * - `"array"`, `"percpu_array"`: 4-byte indexes, every element exists (zeroed), no delete;
+ * - `"hash"`, `"percpu_hash"`: any key; `"lru_hash"`, `"lru_percpu_hash"`: a full map evicts
+ *   its least recently used element instead of refusing an insert;
+ * - `"lpm_trie"`: keys are a 4-byte prefix length then the data (an IP address); lookups find
+ *   the longest stored prefix that matches (`BPF_F_NO_PREALLOC` required, as in Linux);
+ * - `"prog_array"`: programs for `bpf_tail_call` (4-byte indexes and values);
+ * - `"array_of_maps"`, `"hash_of_maps"`: inner maps, looked up by programs;
+ * - `"perf_event_array"`: records written by `bpf_perf_event_output`;
+ * - `"ringbuf"`: a ring buffer of `maxEntries` bytes (`bpf_ringbuf_*`);
+ * - `"stack"`, `"queue"`: no keys; `bpf_map_push_elem`, `…_pop_elem`, `…_peek_elem`.
+ *
+ * Per-CPU maps hold one value per CPU; off-kernel there is one CPU, so they behave as their
+ * plain counterparts.
+ *
+ * @example
+ * ```ts
+ * import { type BpfMapType, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const type: BpfMapType = "array";
+ * const m = createBpfMap({ type, keySize: 4, valueSize: 8, maxEntries: 3 });
+ * assert.equal(m.size, 3);
+ * ```
+ */
+export type BpfMapType =
+  | "hash"
+  | "array"
+  | "prog_array"
+  | "perf_event_array"
+  | "percpu_hash"
+  | "percpu_array"
+  | "lru_hash"
+  | "lru_percpu_hash"
+  | "lpm_trie"
+  | "array_of_maps"
+  | "hash_of_maps"
+  | "queue"
+  | "stack"
+  | "ringbuf";
+
+/**
+ * Linux's map type numbers of the types mxy implements.
+ *
+ * @example
+ * ```ts
+ * import { BPF_MAP_TYPE } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * assert.equal(BPF_MAP_TYPE.lru_hash, 9);
+ * assert.equal(BPF_MAP_TYPE.ringbuf, 27);
+ * ```
+ */
+export const BPF_MAP_TYPE: Readonly<Record<BpfMapType, number>> = Object.freeze({
+  hash: 1,
+  array: 2,
+  prog_array: 3,
+  perf_event_array: 4,
+  percpu_hash: 5,
+  percpu_array: 6,
+  lru_hash: 9,
+  lru_percpu_hash: 10,
+  lpm_trie: 11,
+  array_of_maps: 12,
+  hash_of_maps: 13,
+  queue: 22,
+  stack: 23,
+  ringbuf: 27,
+});
+
+/** Linux's names of the map types mxy does not implement, for messages. */
+const OTHER: Readonly<Record<number, string>> = {
+  0: "unspec",
+  7: "stack_trace",
+  8: "cgroup_array",
+  14: "devmap",
+  15: "sockmap",
+  16: "cpumap",
+  17: "xskmap",
+  18: "sockhash",
+  19: "cgroup_storage",
+  20: "reuseport_sockarray",
+  21: "percpu_cgroup_storage",
+  24: "sk_storage",
+  25: "devmap_hash",
+  26: "struct_ops",
+  28: "inode_storage",
+  29: "task_storage",
+  30: "bloom_filter",
+  31: "user_ringbuf",
+  32: "cgrp_storage",
+  33: "arena",
+};
+
+const BY_ID = new Map<number, BpfMapType>(
+  Object.entries(BPF_MAP_TYPE).map(([name, id]) => [id, name as BpfMapType]),
+);
+
+/**
+ * The map type of a Linux map type number.
+ *
+ * @param id The number (`bpf_map_def.type`, BTF `__uint(type, …)`).
+ * @returns The type, or `undefined` when mxy does not implement it.
+ * @example
+ * ```ts
+ * import { bpfMapTypeOf } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * assert.equal(bpfMapTypeOf(11), "lpm_trie");
+ * assert.equal(bpfMapTypeOf(15), undefined); // sockmap
+ * ```
+ */
+export function bpfMapTypeOf(id: number): BpfMapType | undefined {
+  return BY_ID.get(id);
+}
+
+/**
+ * Linux's name of a map type number, implemented or not (for messages).
+ *
+ * @param id The number.
+ * @returns The name (`"sockmap"`), or `"unknown"`.
+ */
+export function linuxMapTypeName(id: number): string {
+  return BY_ID.get(id) ?? OTHER[id] ?? "unknown";
+}
+
+/**
+ * Map flags (`map_flags`) with Linux's values.
+ *
+ * @example
+ * ```ts
+ * import { BPF_F, createBpfMap } from "@mxy/mxy/bpf";
+ * import assert from "node:assert/strict";
+ * const m = createBpfMap({ type: "lpm_trie", keySize: 8, valueSize: 1, maxEntries: 4, flags: BPF_F.NO_PREALLOC });
+ * assert.equal(m.flags, 1);
+ * ```
+ */
+export const BPF_F: Readonly<{
+  NO_PREALLOC: 1;
+  NO_COMMON_LRU: 2;
+  NUMA_NODE: 4;
+  RDONLY: 8;
+  WRONLY: 16;
+  ZERO_SEED: 64;
+  RDONLY_PROG: 128;
+  WRONLY_PROG: 256;
+  MMAPABLE: 1024;
+  INNER_MAP: 4096;
+}> = Object.freeze({
+  NO_PREALLOC: 1,
+  NO_COMMON_LRU: 2,
+  NUMA_NODE: 4,
+  RDONLY: 8,
+  WRONLY: 16,
+  ZERO_SEED: 64,
+  RDONLY_PROG: 128,
+  WRONLY_PROG: 256,
+  MMAPABLE: 1024,
+  INNER_MAP: 4096,
+});
+
+/** How a map type stores its elements: indexed slots, hashed keys, or its own way. */
+export type MapStorage = "array" | "hash" | "own";
+
+/**
+ * The storage of a map type.
+ *
+ * @param type The type.
+ * @returns `array`, `hash` or `own` (queue, stack, ring buffer).
+ */
+export function storageOf(type: BpfMapType): MapStorage {
+  switch (type) {
+    case "array":
+    case "percpu_array":
+    case "prog_array":
+    case "perf_event_array":
+    case "array_of_maps":
+      return "array";
+    case "hash":
+    case "percpu_hash":
+    case "lru_hash":
+    case "lru_percpu_hash":
+    case "lpm_trie":
+    case "hash_of_maps":
+      return "hash";
+    default:
+      return "own";
+  }
+}
