@@ -9,6 +9,7 @@ import { Database, FormatError } from "../../lib/db/mod.ts";
 import {
   ALL_SPAN_KINDS,
   Matcher,
+  type MatcherOptions,
   SpanKind,
   spanKindFromName,
   spanKindName,
@@ -25,6 +26,7 @@ import {
 import { csvHeader, type FieldSelection, zeekFields } from "./_match_fields.ts";
 import type { WorkerInit, WorkerJob } from "./_match_worker.ts";
 import { followFile } from "./_match_follow.ts";
+import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
 const SPEC: CommandSpec = {
   name: "match",
@@ -150,75 +152,7 @@ const SPEC: CommandSpec = {
       type: "boolean",
       description: "No progress bar (it shows only on a terminal, for long scans)",
     },
-    {
-      name: "from-redis",
-      type: "string",
-      value: "URL",
-      complete: "none",
-      description:
-        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
-        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
-        "URL or MXY_REDIS_USERNAME)",
-    },
-    {
-      name: "stream",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The stream read (--from-redis) or written (--to-redis)",
-    },
-    {
-      name: "group",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The consumer group (--from-redis)",
-    },
-    {
-      name: "consumer",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The worker's name in the group (default HOST-PID)",
-    },
-    {
-      name: "to-stream",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description:
-        "Write the records to this stream, in the same transaction as the acknowledgement: " +
-        "an entry per input entry with hits, fields id and records (a line each); default: " +
-        "standard output",
-    },
-    {
-      name: "claim-idle",
-      type: "string",
-      value: "MS",
-      complete: "none",
-      description: "Take over entries another worker left pending this long (default 60000)",
-    },
-    {
-      name: "create-group",
-      type: "boolean",
-      complete: "none",
-      description: "Create the group (and the stream) if missing",
-    },
-    {
-      name: "drain",
-      type: "boolean",
-      complete: "none",
-      description: "Stop once nothing is left to read and nothing is pending",
-    },
-    {
-      name: "db-key",
-      type: "string",
-      value: "KEY",
-      complete: "none",
-      description:
-        "A hash naming the database version to use (path, sha256), checked between batches; " +
-        "with --to-redis --publish-db DB, sets it",
-    },
+    ...REDIS_WORKER_OPTIONS,
     {
       name: "to-redis",
       type: "string",
@@ -598,7 +532,7 @@ async function match(inv: Invocation): Promise<number> {
     }
     throw err;
   }
-  const matcherOptions = {
+  const matcherOptions: MatcherOptions = {
     kinds,
     parentDomains: inv.flag("parent-domains") || db.metadata.mxyParentDomains,
   };
@@ -608,7 +542,10 @@ async function match(inv: Invocation): Promise<number> {
     countOnly: count || filesWithMatches,
     bufferSize,
   };
-  const scanner = new RangeScanner(db, new Matcher(db, matcherOptions), config);
+  const matcher = new Matcher(db, matcherOptions);
+  // workers take the labels this matcher collected from the database instead of collecting them
+  matcherOptions.suffixes = matcher.suffixes;
+  const scanner = new RangeScanner(db, matcher, config);
   const out = new Out();
   const totals = new Totals();
   const started = now();

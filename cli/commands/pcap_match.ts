@@ -43,6 +43,7 @@ import {
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { openDb, packetSelector, pluginRegistry } from "./_pcap_db.ts";
+import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
 const SPEC: CommandSpec = {
   name: "pcap match",
@@ -195,75 +196,7 @@ const SPEC: CommandSpec = {
       description: "With --watch: exit once no file is waiting instead of watching for more",
     },
     ...LOG_OPTIONS,
-    {
-      name: "from-redis",
-      type: "string",
-      value: "URL",
-      complete: "none",
-      description:
-        "Be a worker of a Redis Streams consumer group at URL (redis://[user@]host[:port][/db] " +
-        "or rediss://; the password from MXY_REDIS_PASSWORD or REDISCLI_AUTH, the user from the " +
-        "URL or MXY_REDIS_USERNAME)",
-    },
-    {
-      name: "stream",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The stream read (--from-redis) or written (--to-redis)",
-    },
-    {
-      name: "group",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The consumer group (--from-redis)",
-    },
-    {
-      name: "consumer",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description: "The worker's name in the group (default HOST-PID)",
-    },
-    {
-      name: "to-stream",
-      type: "string",
-      value: "NAME",
-      complete: "none",
-      description:
-        "Write the records to this stream, in the same transaction as the acknowledgement: " +
-        "an entry per input entry with hits, fields id and records (a line each); default: " +
-        "standard output",
-    },
-    {
-      name: "claim-idle",
-      type: "string",
-      value: "MS",
-      complete: "none",
-      description: "Take over entries another worker left pending this long (default 60000)",
-    },
-    {
-      name: "create-group",
-      type: "boolean",
-      complete: "none",
-      description: "Create the group (and the stream) if missing",
-    },
-    {
-      name: "drain",
-      type: "boolean",
-      complete: "none",
-      description: "Stop once nothing is left to read and nothing is pending",
-    },
-    {
-      name: "db-key",
-      type: "string",
-      value: "KEY",
-      complete: "none",
-      description:
-        "A hash naming the database version to use (path, sha256), checked between batches; " +
-        "with --to-redis --publish-db DB, sets it",
-    },
+    ...REDIS_WORKER_OPTIONS,
     {
       name: "to-redis",
       type: "string",

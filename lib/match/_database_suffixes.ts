@@ -28,24 +28,22 @@ export function databaseSuffixes(db: Database): string[] {
   if (m === null) return [];
   const out = new Set<string>();
   const dec = new TextDecoder();
-  // Keys are grouped by a hash of their last label, so that the list is consulted once per
-  // label rather than once per key (most keys end in a handful of labels).
-  const decided = new Map<number, boolean>();
+  // Keys are grouped by a hash of their last label: the list is consulted once per label, and
+  // a label is decoded once, when the first key ending in it is a host name (labels whose hashes
+  // collide share a verdict: a label may be missed, one in 2^32).
+  const done = new Map<number, boolean>();
   m.literalTable?.forEachKey((bytes, start, end) => {
     let dot = end - 1, h = FNV_OFFSET;
     while (dot > start && bytes[dot] !== B_DOT) h = Math.imul(h ^ (bytes[dot--] | 0x20), FNV_PRIME);
     if (dot <= start || dot === end - 1) return;
-    let known = decided.get(h);
-    if (known === undefined) {
-      known = publicSuffixStart(bytes, dot + 1, end) >= 0;
-      decided.set(h, known);
+    let skip = done.get(h);
+    if (skip === undefined) {
+      skip = publicSuffixStart(bytes, dot + 1, end) >= 0;
+      done.set(h, skip);
     }
-    if (known || !isHostName(bytes, start, end)) return;
-    const label = dec.decode(bytes.subarray(dot + 1, end)).toLowerCase();
-    if (!out.has(label)) {
-      // a label whose hash collides with a known one is settled by the list itself
-      if (publicSuffixStart(bytes, dot + 1, end) < 0) out.add(label);
-    }
+    if (skip || !isHostName(bytes, start, end)) return;
+    out.add(dec.decode(bytes.subarray(dot + 1, end)).toLowerCase());
+    done.set(h, true);
   });
   const globs = m.globIndex;
   if (globs !== null) {

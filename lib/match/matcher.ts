@@ -168,6 +168,7 @@ export interface MatcherOptions {
 export class Matcher {
   #db: Database;
   #extractor: Extractor;
+  #suffixes: readonly string[];
   #lookup: SpanLookup;
   #hit: MatchHit;
   #onHit: MatchHandler = () => {};
@@ -186,10 +187,8 @@ export class Matcher {
    */
   constructor(db: Database, options: MatcherOptions = {}) {
     this.#db = db;
-    this.#extractor = new Extractor({
-      kinds: options.kinds,
-      suffixes: options.suffixes ?? databaseSuffixes(db),
-    });
+    this.#suffixes = Object.freeze([...(options.suffixes ?? databaseSuffixes(db))]);
+    this.#extractor = new Extractor({ kinds: options.kinds, suffixes: this.#suffixes });
     this.#lookup = new SpanLookup(db, options.parentDomains ?? db.metadata.mxyParentDomains);
     this.#hit = {
       kind: K_IPV4,
@@ -210,6 +209,27 @@ export class Matcher {
   /** The database looked up. */
   get database(): Database {
     return this.#db;
+  }
+
+  /**
+   * The top-level labels this matcher takes as domain endings beyond the Public Suffix List
+   * (`MatcherOptions.suffixes`, or those collected from the database): pass them to the
+   * matchers of other threads on the same database so that they need not collect them again.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import { Matcher } from "@mxy/mxy/match";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("login-verify.example", { n: 1 });
+   * b.add("evil.com", { n: 2 });
+   * const m = new Matcher(Database.fromBytes(b.build()));
+   * assert.deepEqual(m.suffixes, ["example"]);
+   * ```
+   */
+  get suffixes(): readonly string[] {
+    return this.#suffixes;
   }
 
   /** Lookups answered from the matcher's caches of recent addresses and strings. */
