@@ -505,14 +505,15 @@ export class Extractor {
     for (let q = s; q < e; q++) {
       const k = CHAR_CLASS[bytes[q]];
       if (k === C_COLON) {
-        if (q > p) this.#piece(p, q, f);
+        // (a piece without a dot and shorter than any run holds nothing: `2024:10:00:00`)
+        if ((f & C_DOT) !== 0 || q - p >= MIN_RUN) this.#piece(p, q, f);
         p = q + 1;
         f = 0;
       } else {
         f |= k;
       }
     }
-    if (e > p) this.#piece(p, e, f);
+    if ((f & C_DOT) !== 0 || e - p >= MIN_RUN) this.#piece(p, e, f);
   }
 
   /** Analyses a token or piece `[s, e)` without colons, with byte classes `f`. */
