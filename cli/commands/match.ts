@@ -374,52 +374,108 @@ async function splitFile(path: string, size: number, step: number): Promise<numb
   return points;
 }
 
-/** Worker pool: jobs in, results out in submission order. */
+/** A range's result; `local` when the main thread's scanner (whose counts --stats reads) made it. */
+type JobResult = { result?: ScanResult; error?: string; local?: boolean };
+
+interface PendingJob {
+  job: WorkerJob;
+  resolve: (r: JobResult) => void;
+}
+
+/**
+ * The scanners of `--threads N`: the main thread's own scanner and N-1 workers (a worker costs
+ * a few tenths of a second of CPU to start: modules, the database's glob and jump tables, the
+ * compiler's warm-up; the main thread has paid them already and would otherwise wait). Jobs go
+ * to whichever scanner is free, so that a worker that starts late takes fewer; results come back
+ * through each job's promise, which the caller awaits in submission order.
+ */
 class Pool {
   #workers: Worker[] = [];
-  #waiting = new Map<number, (r: { result?: ScanResult; error?: string }) => void>();
+  /** The job each worker is scanning, or null when it is free. */
+  #busy: (PendingJob | null)[] = [];
+  #queue: PendingJob[] = [];
+  #local: RangeScanner;
+  #localBusy = false;
+  #localFile: { path: string; handle: Deno.FsFile } | null = null;
   #next = 0;
-  #rr = 0;
+  #closed = false;
 
-  constructor(n: number, init: WorkerInit) {
-    for (let i = 0; i < n; i++) {
+  constructor(n: number, init: WorkerInit, local: RangeScanner) {
+    this.#local = local;
+    for (let i = 0; i < n - 1; i++) {
       const w = new Worker(new URL("./_match_worker.ts", import.meta.url).href, {
         type: "module",
       });
       w.onmessage = (e: MessageEvent) => {
-        const { id, result, error } = e.data as { id: number; result?: ScanResult; error?: string };
-        const done = this.#waiting.get(id);
-        this.#waiting.delete(id);
-        done?.({ result, error });
+        const { result, error } = e.data as JobResult;
+        const done = this.#busy[i];
+        this.#busy[i] = null;
+        done?.resolve({ result, error });
+        this.#pump();
       };
       // a worker that dies fails every range still waiting, rather than leaving them hanging
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
-        const waiting = [...this.#waiting.values()];
-        this.#waiting.clear();
-        for (const done of waiting) done({ error: `a worker failed: ${e.message}` });
+        const waiting = [...this.#busy.filter((j) => j !== null), ...this.#queue];
+        this.#busy.fill(null);
+        this.#queue = [];
+        for (const p of waiting) p!.resolve({ error: `a worker failed: ${e.message}` });
       };
       w.postMessage({ init });
       this.#workers.push(w);
+      this.#busy.push(null);
     }
   }
 
-  submit(
-    path: string,
-    start: number,
-    end: number,
-  ): Promise<{ result?: ScanResult; error?: string }> {
-    const id = this.#next++;
-    const job: WorkerJob = { id, path, start, end };
-    const p = new Promise<{ result?: ScanResult; error?: string }>((resolve) =>
-      this.#waiting.set(id, resolve)
-    );
-    this.#workers[this.#rr++ % this.#workers.length].postMessage({ job });
+  submit(path: string, start: number, end: number): Promise<JobResult> {
+    const job: WorkerJob = { id: this.#next++, path, start, end };
+    const p = new Promise<JobResult>((resolve) => this.#queue.push({ job, resolve }));
+    this.#pump();
     return p;
   }
 
+  /** Hands queued jobs to free workers, and to the main thread's scanner when it is free. */
+  #pump(): void {
+    for (let i = 0; i < this.#workers.length && this.#queue.length > 0; i++) {
+      if (this.#busy[i] !== null) continue;
+      const p = this.#queue.shift()!;
+      this.#busy[i] = p;
+      this.#workers[i].postMessage({ job: p.job });
+    }
+    if (!this.#localBusy && this.#queue.length > 0) {
+      this.#localBusy = true;
+      const p = this.#queue.shift()!;
+      // after the caller's synchronous work, so that the workers get their first jobs at once
+      setTimeout(() => this.#runLocal(p), 0);
+    }
+  }
+
+  async #runLocal(p: PendingJob): Promise<void> {
+    let r: JobResult;
+    try {
+      if (this.#closed) throw new Error("the scan was stopped");
+      const { path, start, end } = p.job;
+      if (this.#localFile === null || this.#localFile.path !== path) {
+        this.#localFile?.handle.close();
+        this.#localFile = { path, handle: await Deno.open(path, { read: true }) };
+      }
+      r = {
+        result: await this.#local.scanRange(this.#localFile.handle, start, end),
+        local: true,
+      };
+    } catch (err) {
+      r = { error: err instanceof Error ? err.message : String(err) };
+    }
+    this.#localBusy = false;
+    p.resolve(r);
+    this.#pump();
+  }
+
   close(): void {
+    this.#closed = true;
     for (const w of this.#workers) w.terminate();
+    this.#localFile?.handle.close();
+    this.#localFile = null;
   }
 }
 
@@ -636,10 +692,10 @@ async function match(inv: Invocation): Promise<number> {
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
       const { sink, close } = fileOut(input.path);
       if (input.ranged && useWorkers && !fields) {
-        pool ??= new Pool(threads, { db: shared, matcher: matcherOptions, config });
+        pool ??= new Pool(threads, { db: shared, matcher: matcherOptions, config }, scanner);
         const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
         const points = await splitFile(input.path, input.size, step);
-        const jobs: Promise<{ result?: ScanResult; error?: string }>[] = [];
+        const jobs: Promise<JobResult>[] = [];
         const window = threads * 3;
         let submitted = 0;
         const submitUpTo = (n: number) => {
@@ -651,7 +707,7 @@ async function match(inv: Invocation): Promise<number> {
         submitUpTo(window);
         let lineBase = 0;
         for (let j = 0; j < points.length - 1; j++) {
-          const { result, error } = await jobs[j];
+          const { result, error, local } = await jobs[j];
           submitUpTo(j + 1 + window);
           if (error !== undefined || result === undefined) {
             throw new ScanFailure(`Cannot scan "${input.path}": ${error}`);
@@ -660,7 +716,7 @@ async function match(inv: Invocation): Promise<number> {
             sink(lineBase + result.hitLines[h], result.parts[h] ?? "");
           }
           lineBase += result.lines;
-          totals.add(result, true);
+          totals.add(result, local !== true);
           doneBytes += result.bytes;
           progress.update(doneBytes);
         }

@@ -6,9 +6,11 @@
  *
  * @module
  */
-import { B_X, B_ZERO, HEX_VALUE } from "./_char_class.ts";
+import * as charClass from "./_char_class.ts";
 import { keccak256Short } from "./_keccak.ts";
 import { sha256Short } from "../core/sha256.ts";
+// Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
+const { B_X, B_ZERO, HEX_VALUE } = charClass;
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";

@@ -20,8 +20,10 @@
  * @module
  */
 import { asciiLower } from "../core/ascii.ts";
-import { B_DOT } from "./_char_class.ts";
+import * as charClass from "./_char_class.ts";
 import { PSL_RULES } from "./_psl_data.ts";
+// Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
+const { B_DOT } = charClass;
 
 /** A rule ends at this suffix. */
 const F_RULE = 1;

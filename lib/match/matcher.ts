@@ -24,6 +24,13 @@ const B_DOT = 0x2e;
 // Module-level copies: V8 folds these into the hot path, not bindings imported from a module.
 const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
 const B_0 = 0x30;
+/**
+ * Spans are queued, up to this many, and looked up in batches: the IPv4 addresses of a batch
+ * first, one after the other, so that the processor overlaps their walks down the search tree
+ * (each step of a walk is a read that misses the cache; lookups one at a time between the
+ * extractor's work wait for every one), then every span in scanning order.
+ */
+const QUEUE = 1024;
 
 /**
  * How a hit matched: the search tree (an IP network), a literal entry, a glob entry, or a
@@ -175,6 +182,12 @@ export class Matcher {
   #onSpan: (kind: SpanKind, start: number, end: number) => void;
   #bytes: Uint8Array = new Uint8Array(0);
   #hits = 0;
+  // the queue: kind, start, end of each span; for IPv4 spans the address, then what it gave
+  #queued = 0;
+  #spans = new Int32Array(3 * QUEUE);
+  #v4 = new Int32Array(QUEUE);
+  #v4Offset = new Int32Array(QUEUE);
+  #v4Prefix = new Uint8Array(QUEUE);
   /** Spans found so far, by {@linkcode SpanKind} (index 0 unused); add, never reset. */
   readonly candidates: Float64Array = new Float64Array(ALL_SPAN_KINDS.length + 1);
 
@@ -203,7 +216,7 @@ export class Matcher {
       ipVersion: 0,
       address: new Uint8Array(16),
     };
-    this.#onSpan = (kind, start, end) => this.#span(kind, start, end);
+    this.#onSpan = (kind, start, end) => this.#queue(kind, start, end);
   }
 
   /** The database looked up. */
@@ -258,20 +271,27 @@ export class Matcher {
     const before = this.#hits;
     this.#bytes = bytes;
     this.#onHit = onHit;
+    this.#queued = 0;
     try {
       this.#extractor.scan(bytes, this.#onSpan, start, end);
+      this.#drain();
     } finally {
+      this.#queued = 0;
       this.#bytes = EMPTY;
     }
     return this.#hits - before;
   }
 
-  #span(kind: SpanKind, start: number, end: number): void {
+  /** Queues a span (an IPv4 address as its number), draining the queue when it is full. */
+  #queue(kind: SpanKind, start: number, end: number): void {
     this.candidates[kind]++;
-    const bytes = this.#bytes;
-    const hit = this.#hit;
-    const lookup = this.#lookup;
+    const q = this.#queued;
+    const spans = this.#spans;
+    spans[3 * q] = kind;
+    spans[3 * q + 1] = start;
+    spans[3 * q + 2] = end;
     if (kind === K_IPV4) {
+      const bytes = this.#bytes;
       let v = 0, octet = 0;
       for (let i = start; i < end; i++) {
         const c = bytes[i];
@@ -280,17 +300,66 @@ export class Matcher {
           octet = 0;
         } else octet = octet * 10 + (c - B_0);
       }
-      v = (v << 8) | octet;
-      if (!lookup.ipv4(v)) return;
-      hit.prefixLength = lookup.prefixLength;
-      const a = hit.address;
-      a[0] = v >>> 24;
-      a[1] = (v >>> 16) & 255;
-      a[2] = (v >>> 8) & 255;
-      a[3] = v & 255;
-      this.#network(kind, start, end, lookup.dataOffset, 4);
-      return;
+      this.#v4[q] = (v << 8) | octet;
     }
+    this.#queued = q + 1;
+    if (q + 1 === QUEUE) this.#drain();
+  }
+
+  /** Looks up the queued spans: the IPv4 addresses first, then each span in order. */
+  #drain(): void {
+    const n = this.#queued;
+    if (n === 0) return;
+    const spans = this.#spans;
+    const lookup = this.#lookup;
+    const v4 = this.#v4, offsets = this.#v4Offset, prefixes = this.#v4Prefix;
+    // the addresses, one after another (a corrupt tree throws when its span's turn comes)
+    let looked = 0;
+    try {
+      for (; looked < n; looked++) {
+        if (spans[3 * looked] !== K_IPV4) continue;
+        if (lookup.ipv4(v4[looked])) {
+          offsets[looked] = lookup.dataOffset;
+          prefixes[looked] = lookup.prefixLength;
+        } else offsets[looked] = -1;
+      }
+    } catch {
+      // looked: the first address not looked up
+    }
+    // a handler that throws leaves the rest of the queue unreported, as the scan it ends
+    this.#queued = 0;
+    for (let q = 0; q < n; q++) {
+      const kind = spans[3 * q] as SpanKind;
+      const start = spans[3 * q + 1];
+      const end = spans[3 * q + 2];
+      if (kind !== K_IPV4) this.#span(kind, start, end);
+      else if (q >= looked) this.#ipv4(start, end, v4[q]);
+      else if (offsets[q] >= 0) this.#ipv4Hit(start, end, v4[q], offsets[q], prefixes[q]);
+    }
+  }
+
+  /** Looks up an IPv4 span now. */
+  #ipv4(start: number, end: number, v: number): void {
+    const lookup = this.#lookup;
+    if (lookup.ipv4(v)) this.#ipv4Hit(start, end, v, lookup.dataOffset, lookup.prefixLength);
+  }
+
+  #ipv4Hit(start: number, end: number, v: number, offset: number, prefix: number): void {
+    const hit = this.#hit;
+    hit.prefixLength = prefix;
+    const a = hit.address;
+    a[0] = v >>> 24;
+    a[1] = (v >>> 16) & 255;
+    a[2] = (v >>> 8) & 255;
+    a[3] = v & 255;
+    this.#network(K_IPV4, start, end, offset, 4);
+  }
+
+  /** Looks up a span other than an IPv4 address. */
+  #span(kind: SpanKind, start: number, end: number): void {
+    const bytes = this.#bytes;
+    const hit = this.#hit;
+    const lookup = this.#lookup;
     if (kind === K_IPV6) {
       const a = hit.address;
       if (parseIpBytesInto(bytes, a, start, end) !== 6) return;
