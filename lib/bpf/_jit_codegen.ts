@@ -12,6 +12,7 @@ import { EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import { blockLength, findBlocks } from "./_jit_blocks.ts";
 import { InstructionEmitter, SPILL } from "./_jit_emit.ts";
+import { fastLoop } from "./_jit_fast_loop.ts";
 
 const { LDDW } = EBPF;
 
@@ -87,6 +88,36 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
       if (text.length > chunkChars) text = `case ${pc}:R${pc}:for(;;){${pass(true)}break;}`;
       emitter.loopHeader = -1;
       if (text.length <= chunkChars) {
+        // A speculative version first (`_jit_fast_loop.ts`), when it fits.
+        const fast = fastLoop(m, emitter, leader, pc, end);
+        if (fast !== null) {
+          const labels = [pc];
+          let withFast = `case ${pc}:F${pc}:{${fast.text}}${text.slice(`case ${pc}:`.length)}`;
+          if (fast.bails.length > 0) {
+            // Where the fast version leaves in the middle of a pass: the rest of the pass as
+            // plain blocks (split at each such slot), then the head again.
+            withFast += `pc=${end + 1};continue D;`;
+            const cut = leader.slice();
+            for (const q of fast.bails) cut[q] = 1;
+            for (let q = fast.bails[0]; q <= end;) {
+              emitter.startBlock();
+              let t = `case ${q}:${check(q, blockLength(m, cut, q))}`;
+              labels.push(q);
+              let r = q;
+              do {
+                t += emitter.emit(r);
+                r = next(r);
+              } while (r <= end && !cut[r]);
+              withFast += t;
+              q = r;
+            }
+          }
+          if (withFast.length <= chunkChars) {
+            units.push({ text: withFast, labels });
+            pc = end + 1;
+            continue;
+          }
+        }
         units.push({ text, labels: [pc] });
         pc = end + 1;
         continue;

@@ -1,0 +1,460 @@
+/**
+ * Speculative loops for the JIT: a simple loop (one entry, a straight-line body with exits and
+ * back-edges to its head) gets a second version that assumes, checked once on entry, that the
+ * registers it reads are small numbers (high half 0, low half in [0, 2^31)) or pointers with a
+ * small offset into the stack or the run's memory. In that version each register's range is
+ * followed through the body (branch conditions and bounds checks narrow it), so arithmetic,
+ * comparisons and memory accesses are single 32-bit integer operations with no carries and no
+ * high halves. Where a range does not prove that the short form is exact, a guard leaves the
+ * fast version before the instruction (a bail) and the generic code executes it. The register
+ * locals hold the exact 64-bit values at every point in both versions (a small register's high
+ * half is 0 in its local), so leaving is just a jump; anything the fast version does not
+ * specialise is emitted by the generic emitter.
+ *
+ * @module
+ */
+import { STACK_REGION } from "./memory.ts";
+import { accessBytes, EBPF } from "./opcodes.ts";
+import type { Machine } from "./_machine.ts";
+import type { InstructionEmitter } from "./_jit_emit.ts";
+import { blockLength } from "./_jit_blocks.ts";
+
+const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
+const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
+const { ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } = EBPF;
+const { ALU_MOD, ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END, ATOMIC_FETCH, ATOMIC_CMPXCHG } = EBPF;
+const { JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE } = EBPF;
+const { JMP_JLT, JMP_JSLT } = EBPF;
+const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, JA, JA32, CALL, CALLX, EXIT } = EBPF;
+
+/** The largest small value: 2^31 - 1. */
+const MAX = 0x7fffffff;
+/** Register classes in the fast version: anything, a small number, a pointer (small offset). */
+const G = 0, S = 1, P = 2;
+
+/** What is known about the registers at one point of the fast version. */
+class Regs {
+  cls = new Int8Array(11);
+  region = new Int32Array(11);
+  lo = new Float64Array(11);
+  hi = new Float64Array(11);
+  /** The point cannot be reached. */
+  dead = false;
+
+  copy(): Regs {
+    const r = new Regs();
+    r.cls.set(this.cls);
+    r.region.set(this.region);
+    r.lo.set(this.lo);
+    r.hi.set(this.hi);
+    r.dead = this.dead;
+    return r;
+  }
+
+  set(r: number, cls: number, lo = 0, hi = MAX, region = 0): void {
+    this.cls[r] = cls;
+    this.lo[r] = lo;
+    this.hi[r] = hi;
+    this.region[r] = region;
+  }
+
+  /** Bit r set when register r is small (its high half is 0). */
+  zeroMask(): number {
+    let mask = 0;
+    for (let r = 0; r < 11; r++) if (this.cls[r] === S) mask |= 1 << r;
+    return mask;
+  }
+}
+
+/** The fast version of a loop. */
+export interface FastLoop {
+  /** The code: `if(entry){R<head>:for(;;){…}}` leaving by `break F<head>` or the dispatcher. */
+  text: string;
+  /** The slots (other than the head) the fast version leaves to: they need `case` labels. */
+  bails: number[];
+}
+
+/** The registers an instruction reads. */
+function reads(m: Machine, q: number): number[] {
+  const op = m.opc[q], d = m.dst[q], s = m.src[q];
+  const cls = op & CLASS_MASK;
+  const x = (op & SRC_X) !== 0;
+  if (cls === CLASS_ALU || cls === CLASS_ALU64) {
+    const mov = (op & OP_MASK) === ALU_MOV;
+    return mov ? (x ? [s] : []) : x && (op & OP_MASK) !== ALU_END ? [d, s] : [d];
+  }
+  if (cls === CLASS_LDX) return [s];
+  if (cls === CLASS_ST) return [d];
+  if (cls === CLASS_STX) return [d, s];
+  if (cls === CLASS_JMP || cls === EBPF.CLASS_JMP32) {
+    if (op === JA || op === JA32 || op === CALL) return [];
+    if (op === EXIT) return [0];
+    if (op === CALLX) return [d];
+    return x ? [d, s] : [d];
+  }
+  return [];
+}
+
+/** Smallest 2^k - 1 at least `v`. */
+function ones(v: number): number {
+  let r = 0;
+  while (r < v) r = r * 2 + 1;
+  return r;
+}
+
+/**
+ * Builds the fast version of the simple loop `head`…`end`, or null when no register can be
+ * assumed small.
+ *
+ * @param m The prepared program.
+ * @param emitter The generic emitter (for what is not specialised).
+ * @param leader The block leaders.
+ * @param head The loop's first slot.
+ * @param end Its last slot.
+ * @returns The fast version.
+ */
+export function fastLoop(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  head: number,
+  end: number,
+): FastLoop | null {
+  const { opc } = m;
+  const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
+  const slots: number[] = [];
+  for (let q = head; q <= end; q = next(q)) slots.push(q);
+  // Instructions from each slot to the end of its block (what a bail gives back to `cnt`).
+  const rest = new Map<number, number>();
+  for (let i = slots.length - 1, run = 0; i >= 0; i--) {
+    const q = slots[i];
+    const nq = i + 1 < slots.length ? slots[i + 1] : -1;
+    run = nq < 0 || leader[nq] ? 1 : run + 1;
+    rest.set(q, run);
+  }
+  // Registers read before they are written in the body: the candidates to assume small.
+  const A = new Regs();
+  const written = new Set<number>();
+  for (const q of slots) {
+    for (const r of reads(m, q)) {
+      if (written.has(r) || A.cls[r] !== G) continue;
+      const region = r === 10 ? STACK_REGION : emitter.pointerRegion(head, r);
+      if (region >= 0) A.set(r, P, 0, MAX, region);
+      else A.set(r, S);
+    }
+    const op = opc[q], cls = op & CLASS_MASK;
+    if (cls === CLASS_ALU || cls === CLASS_ALU64 || cls === CLASS_LDX || op === LDDW) {
+      written.add(m.dst[q]);
+    }
+    if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
+  }
+  for (let round = 0; round < 12; round++) {
+    const out = body(m, emitter, leader, slots, rest, head, A);
+    let changed = false;
+    for (let r = 0; r < 11; r++) {
+      if (A.cls[r] === G) continue;
+      for (const b of out.backs) {
+        if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) {
+          A.set(r, G);
+          changed = true;
+          break;
+        }
+      }
+    }
+    if (changed) continue;
+    let zero = "", pos = "", regions = new Set<number>();
+    for (let r = 0; r < 11; r++) {
+      if (A.cls[r] === G) continue;
+      if (A.cls[r] === S) zero += (zero ? "|" : "") + `h${r}`;
+      else regions.add(A.region[r]);
+      pos += (pos ? "|" : "") + `l${r}`;
+    }
+    if (pos === "") return null;
+    const conds: string[] = [];
+    if (zero !== "") conds.push(`(${zero})===0`);
+    for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
+    conds.push(`(${pos})>=0`);
+    regions = new Set([...regions, ...out.regions]);
+    for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
+    const total = slots.length;
+    const text = `if(${conds.join("&&")}){R${head}:for(;;){if(cnt+${total}>${m.budget})` +
+      `break F${head};${out.text}break;}pc=${end + 1};continue D;}`;
+    return { text, bails: [...out.bails].filter((q) => q !== head).sort((a, b) => a - b) };
+  }
+  return null;
+}
+
+/** The result of one pass over the body. */
+interface BodyPass {
+  text: string;
+  /** The states at the back-edges. */
+  backs: Regs[];
+  /** Bail targets. */
+  bails: Set<number>;
+  /** Regions accessed in the fast form. */
+  regions: Set<number>;
+}
+
+/** One pass over the body from the assumptions `A`: the code and the back-edge states. */
+function body(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  slots: number[],
+  rest: Map<number, number>,
+  head: number,
+  A: Regs,
+): BodyPass {
+  const st = A.copy();
+  const backs: Regs[] = [];
+  const bails = new Set<number>();
+  const regions = new Set<number>();
+  let text = "";
+  const saved = emitter.loopHeader;
+  emitter.loopHeader = head;
+  for (const q of slots) {
+    if (q === head || leader[q]) {
+      text += `cnt+=${blockLength(m, leader, q)};`;
+    }
+    const bail = () => {
+      bails.add(q);
+      const back = `cnt-=${rest.get(q)};`;
+      return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
+    };
+    const gen = () => {
+      emitter.setKnownZero(st.dead ? 0 : st.zeroMask());
+      return emitter.emit(q);
+    };
+    if (st.dead) {
+      text += gen();
+      continue;
+    }
+    const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
+    const cls = op & CLASS_MASK;
+    const x = (op & SRC_X) !== 0;
+    const D = `l${d}`;
+    // The operand when it is small: its code and range.
+    let B = "", blo = 0, bhi = 0, small = false;
+    if (x && st.cls[s] === S) {
+      B = `l${s}`, blo = st.lo[s], bhi = st.hi[s], small = true;
+    } else if (!x && k >= 0) {
+      B = String(k), blo = k, bhi = k, small = true;
+    }
+    const ds = st.cls[d] === S, dp = st.cls[d] === P;
+    const dlo = st.lo[d], dhi = st.hi[d];
+    if (cls === CLASS_ALU64) {
+      const aop = op & OP_MASK;
+      if (aop === ALU_MOV) {
+        text += gen();
+        if (x && o === 0) st.set(d, st.cls[s], st.lo[s], st.hi[s], st.region[s]);
+        else if (!x && k >= 0) st.set(d, S, k, k);
+        else st.set(d, G);
+      } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
+        // dst ± operand, as dst + [lo, hi].
+        let alo: number, ahi: number, code: string;
+        if (small) {
+          alo = aop === ALU_ADD ? blo : -bhi;
+          ahi = aop === ALU_ADD ? bhi : -blo;
+          code = aop === ALU_ADD ? `${D}=(${D}+${B})|0;` : `${D}=(${D}-${B})|0;`;
+        } else {
+          // A negative immediate.
+          alo = ahi = aop === ALU_ADD ? k : -k;
+          code = `${D}=(${D}+(${alo}))|0;`;
+        }
+        let lo = dlo + alo, hi = dhi + ahi;
+        let guard = "";
+        if (lo < 0) {
+          // Could go below zero: leave first unless dst - |lowest| stays >= 0.
+          guard += aop === ALU_SUB && small && x
+            ? `if(${D}<${B})${bail()}`
+            : `if(${D}<${-alo})${bail()}`;
+          if (aop === ALU_SUB && small && x) lo = Math.max(0, dlo - bhi);
+          else lo = Math.max(0, lo);
+        }
+        if (hi > MAX) {
+          if (ahi === alo) guard += `if(${D}>${MAX - ahi})${bail()}`;
+          else guard += `if(${D}+${B}>${MAX})${bail()}`;
+          hi = MAX;
+        }
+        text += guard + code;
+        st.lo[d] = lo, st.hi[d] = Math.max(lo, hi);
+      } else if (aop === ALU_MUL && ds && small) {
+        const hi = dhi * bhi;
+        if (hi <= MAX) text += `${D}=Math.imul(${D},${B});`, st.set(d, S, dlo * blo, hi);
+        else {
+          text += `t=${D}*${B};if(t>${MAX})${bail()}${D}=t|0;`;
+          st.set(d, S, Math.min(dlo * blo, MAX), MAX);
+        }
+      } else if ((aop === ALU_DIV || aop === ALU_MOD) && ds && small) {
+        // Non-negative operands: signed and unsigned agree; by zero: 0 (div), unchanged (mod).
+        const div = aop === ALU_DIV;
+        const op1 = div ? `(${D}/${B})|0` : `(${D}%${B})|0`;
+        if (blo > 0) text += `${D}=${op1};`;
+        else text += div ? `${D}=${B}===0?0:${op1};` : `if(${B}!==0)${D}=${op1};`;
+        if (div) st.set(d, S, blo > 0 ? Math.floor(dlo / bhi) : 0, dhi);
+        else st.set(d, S, 0, blo > 0 ? Math.min(dhi, bhi - 1) : dhi);
+      } else if (aop === ALU_AND && !x && k >= 0) {
+        if (ds) text += `${D}&=${k};`;
+        else text += gen();
+        st.set(d, S, 0, ds ? Math.min(dhi, k) : k);
+      } else if ((aop === ALU_AND || aop === ALU_OR || aop === ALU_XOR) && ds && small) {
+        const sym = aop === ALU_AND ? "&" : aop === ALU_OR ? "|" : "^";
+        text += `${D}${sym}=${B};`;
+        st.set(d, S, 0, aop === ALU_AND ? Math.min(dhi, bhi) : ones(Math.max(dhi, bhi)));
+      } else if (aop === ALU_LSH && ds && !x && (k & 63) < 31 && dhi * 2 ** (k & 63) <= MAX) {
+        const n = k & 63;
+        if (n !== 0) text += `${D}=${D}<<${n};`;
+        st.set(d, S, dlo * 2 ** n, dhi * 2 ** n);
+      } else if ((aop === ALU_RSH || aop === ALU_ARSH) && ds && !x) {
+        const n = k & 63;
+        if (n >= 31) text += `${D}=0;`, st.set(d, S, 0, 0);
+        else {
+          if (n !== 0) text += `${D}=${D}>>${n};`;
+          st.set(d, S, Math.floor(dlo / 2 ** n), Math.floor(dhi / 2 ** n));
+        }
+      } else if (aop === ALU_RSH && !x && (k & 63) >= 33) {
+        text += gen();
+        st.set(d, S, 0, 2 ** (64 - (k & 63)) - 1);
+      } else {
+        text += gen();
+        st.set(d, G);
+      }
+    } else if (cls === CLASS_ALU) {
+      text += gen();
+      const aop = op & OP_MASK;
+      if (aop === ALU_MOV && !x && k >= 0) st.set(d, S, k, k);
+      else if (aop === ALU_AND && !x && k >= 0) st.set(d, S, 0, k);
+      else if ((op === LE || op === BE) && k === 16) st.set(d, S, 0, 0xffff);
+      else if (aop === ALU_RSH && !x && (k & 31) >= 1) st.set(d, S, 0, 2 ** (32 - (k & 31)) - 1);
+      else st.set(d, G);
+    } else if (
+      (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+      (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === P
+    ) {
+      const base = cls === CLASS_LDX ? s : d;
+      const size = accessBytes(op);
+      const region = st.region[base];
+      regions.add(region);
+      const view = region === STACK_REGION ? "SV" : "MV";
+      const len = region === STACK_REGION ? "SL" : "ML";
+      const neg = st.lo[base] + o < 0 ? "o>=0&&" : "";
+      let access: string;
+      if (cls === CLASS_LDX) {
+        access = op === LDXW
+          ? `${D}=${view}.getInt32(o,true);h${d}=0;`
+          : op === LDXH
+          ? `${D}=${view}.getUint16(o,true);h${d}=0;`
+          : op === LDXB
+          ? `${D}=${view}.getUint8(o);h${d}=0;`
+          : op === LDXDW
+          ? `t=${view}.getInt32(o,true);h${d}=${view}.getInt32(o+4,true);${D}=t;`
+          : "";
+      } else {
+        const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+        const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+        access = size === 4
+          ? `${view}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${view}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${view}.setInt8(o,${vl});`
+          : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
+      }
+      if (access === "") {
+        // Sign-extending loads: the generic code.
+        text += gen();
+        st.set(d, G);
+      } else {
+        text += `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
+        // The access succeeded: base + off + size <= the region's length (< 2^31).
+        st.lo[base] = Math.max(st.lo[base], -o);
+        st.hi[base] = Math.min(st.hi[base], MAX - o - size);
+        if (st.hi[base] < st.lo[base]) st.dead = true;
+        if (cls === CLASS_LDX) {
+          if (op === LDXB) st.set(d, S, 0, 0xff);
+          else if (op === LDXH) st.set(d, S, 0, 0xffff);
+          else st.set(d, G);
+        }
+      }
+    } else if (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX || cls === CLASS_LD) {
+      text += gen();
+      if (cls === CLASS_LDX || op === LDDW) st.set(d, G);
+      else if (cls === CLASS_LD) st.set(0, G);
+      else if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) {
+        if ((k & ATOMIC_FETCH) !== 0) st.set(s, G);
+        if (k === ATOMIC_CMPXCHG) st.set(0, G);
+      }
+    } else if (op === JA || op === JA32) {
+      text += gen();
+      if (q + 1 + (op === JA ? o : k) === head) backs.push(st.copy());
+      st.dead = true;
+    } else if (op === EXIT) {
+      text += gen();
+      st.dead = true;
+    } else if (op === CALL || op === CALLX) {
+      text += gen();
+      for (let r = 0; r <= 5; r++) st.set(r, G);
+    } else {
+      // A conditional jump: to the head (a back-edge) or out of the loop.
+      const target = q + 1 + o;
+      const jop = op & OP_MASK;
+      const taken = st.copy(), fall = st;
+      if (cls === CLASS_JMP && ds && small && jop !== JMP_JSET) {
+        const sym = jop === JMP_JEQ
+          ? "==="
+          : jop === JMP_JNE
+          ? "!=="
+          : jop === JMP_JGT || jop === JMP_JSGT
+          ? ">"
+          : jop === JMP_JGE || jop === JMP_JSGE
+          ? ">="
+          : jop === JMP_JLT || jop === JMP_JSLT
+          ? "<"
+          : "<=";
+        const go = target === head ? `continue R${head};` : `{pc=${target};continue D;}`;
+        text += `if(${D}${sym}${B})${go}`;
+        refine(taken, fall, d, sym, blo, bhi);
+      } else if (cls === CLASS_JMP && ds && small) {
+        const go = target === head ? `continue R${head};` : `{pc=${target};continue D;}`;
+        text += `if((${D}&${B})!==0)${go}`;
+      } else text += gen();
+      if (target === head && !taken.dead) backs.push(taken);
+    }
+  }
+  emitter.loopHeader = saved;
+  return { text, backs, bails, regions };
+}
+
+/** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */
+function refine(taken: Regs, fall: Regs, d: number, sym: string, blo: number, bhi: number): void {
+  const narrow = (st: Regs, lo: number, hi: number) => {
+    st.lo[d] = Math.max(st.lo[d], lo);
+    st.hi[d] = Math.min(st.hi[d], hi);
+    if (st.lo[d] > st.hi[d]) st.dead = true;
+  };
+  switch (sym) {
+    case ">":
+      narrow(taken, blo + 1, MAX), narrow(fall, 0, bhi);
+      break;
+    case ">=":
+      narrow(taken, blo, MAX), narrow(fall, 0, bhi - 1);
+      break;
+    case "<":
+      narrow(taken, 0, bhi - 1), narrow(fall, blo, MAX);
+      break;
+    case "<=":
+      narrow(taken, 0, bhi), narrow(fall, blo + 1, MAX);
+      break;
+    case "===":
+    case "!==": {
+      const eq = sym === "===" ? taken : fall, ne = sym === "===" ? fall : taken;
+      narrow(eq, blo, bhi);
+      if (blo === bhi) {
+        if (ne.lo[d] === blo) ne.lo[d]++;
+        if (ne.hi[d] === blo) ne.hi[d]--;
+        if (ne.lo[d] > ne.hi[d]) ne.dead = true;
+      }
+      break;
+    }
+  }
+}
