@@ -124,12 +124,22 @@ export function fastLoop(
   const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
   const slots: number[] = [];
   for (let q = head; q <= end; q = next(q)) slots.push(q);
-  // Instructions from each slot to the end of its block (what a bail gives back to `cnt`).
+  // The instruction count: a whole pass is counted when it starts (one addition and one
+  // test per pass), and whatever leaves the pass early gives back what it did not execute —
+  // unless the body has instructions whose generic code ends the run or reads the count
+  // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
+  const perPass = slots.every((q) => {
+    const op = opc[q];
+    return op !== EXIT && op !== CALL && op !== CALLX &&
+      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+  });
+  // Instructions from each slot to the end of what was counted for it (the pass or its block):
+  // what leaving before it gives back to `cnt`.
   const rest = new Map<number, number>();
   for (let i = slots.length - 1, run = 0; i >= 0; i--) {
     const q = slots[i];
     const nq = i + 1 < slots.length ? slots[i + 1] : -1;
-    run = nq < 0 || leader[nq] ? 1 : run + 1;
+    run = nq < 0 || (!perPass && leader[nq]) ? 1 : run + 1;
     rest.set(q, run);
   }
   // Registers read before they are written in the body: the candidates to assume small.
@@ -149,7 +159,7 @@ export function fastLoop(
     if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
   }
   for (let round = 0; round < 12; round++) {
-    const out = body(m, emitter, leader, slots, rest, head, A);
+    const out = body(m, emitter, leader, slots, rest, head, A, perPass);
     let changed = false;
     for (let r = 0; r < 11; r++) {
       if (A.cls[r] === G) continue;
@@ -177,8 +187,11 @@ export function fastLoop(
     regions = new Set([...regions, ...out.regions]);
     for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
     const total = slots.length;
-    const text = `if(${conds.join("&&")}){R${head}:for(;;){if(cnt+${total}>${m.budget})` +
-      `break F${head};${out.text}break;}pc=${end + 1};continue D;}`;
+    const budget = perPass
+      ? `if((cnt+=${total})>${m.budget}){cnt-=${total};break F${head};}`
+      : `if(cnt+${total}>${m.budget})break F${head};`;
+    const text = `if(${conds.join("&&")}){R${head}:for(;;){${budget}${out.text}break;}` +
+      `pc=${end + 1};continue D;}`;
     return { text, bails: [...out.bails].filter((q) => q !== head).sort((a, b) => a - b) };
   }
   return null;
@@ -204,6 +217,7 @@ function body(
   rest: Map<number, number>,
   head: number,
   A: Regs,
+  perPass: boolean,
 ): BodyPass {
   const st = A.copy();
   const backs: Regs[] = [];
@@ -213,7 +227,7 @@ function body(
   const saved = emitter.loopHeader;
   emitter.loopHeader = head;
   for (const q of slots) {
-    if (q === head || leader[q]) {
+    if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
     const bail = () => {
@@ -221,9 +235,20 @@ function body(
       const back = `cnt-=${rest.get(q)};`;
       return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
     };
+    // A jump from this instruction (the last of its block): back to the head or out.
+    const after = rest.get(q)! - 1;
+    const give = perPass && after > 0 ? `cnt-=${after};` : "";
+    const go = (t: number) =>
+      t === head
+        ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
+        : `{${give}pc=${t};continue D;}`;
     const gen = () => {
       emitter.setKnownZero(st.dead ? 0 : st.zeroMask());
-      return emitter.emit(q);
+      const c = emitter.emit(q);
+      if (give === "") return c;
+      // The generic code's jumps (its only ways out here) give back the rest of the pass.
+      return c.replace(/\{pc=(\d+);continue D;\}/g, (_, t) => go(Number(t)))
+        .replace(new RegExp(`(?<!\\{)continue R${head};`, "g"), go(head));
     };
     if (st.dead) {
       text += gen();
@@ -411,12 +436,10 @@ function body(
           : jop === JMP_JLT || jop === JMP_JSLT
           ? "<"
           : "<=";
-        const go = target === head ? `continue R${head};` : `{pc=${target};continue D;}`;
-        text += `if(${D}${sym}${B})${go}`;
+        text += `if(${D}${sym}${B})${go(target)}`;
         refine(taken, fall, d, sym, blo, bhi);
       } else if (cls === CLASS_JMP && ds && small) {
-        const go = target === head ? `continue R${head};` : `{pc=${target};continue D;}`;
-        text += `if((${D}&${B})!==0)${go}`;
+        text += `if((${D}&${B})!==0)${go(target)}`;
       } else text += gen();
       if (target === head && !taken.dead) backs.push(taken);
     }
