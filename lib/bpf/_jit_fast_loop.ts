@@ -29,6 +29,8 @@ const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, JA, JA32, CALL, CALLX, EXIT } = E
 
 /** The largest small value: 2^31 - 1. */
 const MAX = 0x7fffffff;
+/** The largest small value whose square is small. */
+const SQRT_MAX = 46340;
 /** Register classes in the fast version: anything, a small number, a pointer (small offset). */
 const G = 0, S = 1, P = 2;
 
@@ -95,6 +97,18 @@ function reads(m: Machine, q: number): number[] {
   return [];
 }
 
+/** The registers an instruction writes. */
+function writes(m: Machine, q: number): number[] {
+  const op = m.opc[q], cls = op & CLASS_MASK;
+  if (cls === CLASS_ALU || cls === CLASS_ALU64 || cls === CLASS_LDX || op === LDDW) {
+    return [m.dst[q]];
+  }
+  if (op === CALL || op === CALLX) return [0, 1, 2, 3, 4, 5];
+  if (cls === CLASS_LD) return [0];
+  if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) return [0, m.src[q]];
+  return [];
+}
+
 /** Smallest 2^k - 1 at least `v`. */
 function ones(v: number): number {
   let r = 0;
@@ -158,43 +172,74 @@ export function fastLoop(
     }
     if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
   }
-  for (let round = 0; round < 12; round++) {
-    const out = body(m, emitter, leader, slots, rest, head, A, perPass);
+  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass);
+  // The assumptions must hold again at every back-edge: a register that does not stay what
+  // it was assumed to be is not assumed anything (until nothing changes).
+  let out = pass(A);
+  for (let round = 0;; round++) {
+    if (round > 11) return null;
     let changed = false;
     for (let r = 0; r < 11; r++) {
-      if (A.cls[r] === G) continue;
-      for (const b of out.backs) {
-        if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) {
-          A.set(r, G);
-          changed = true;
-          break;
-        }
+      if (A.cls[r] !== G && !holds(out.backs, A, r)) {
+        if (A.lo[r] > 0) A.lo[r] = 0;
+        else A.set(r, G);
+        changed = true;
       }
     }
-    if (changed) continue;
-    let zero = "", pos = "", regions = new Set<number>();
-    for (let r = 0; r < 11; r++) {
-      if (A.cls[r] === G) continue;
-      if (A.cls[r] === S) zero += (zero ? "|" : "") + `h${r}`;
-      else regions.add(A.region[r]);
-      pos += (pos ? "|" : "") + `l${r}`;
-    }
-    if (pos === "") return null;
-    const conds: string[] = [];
-    if (zero !== "") conds.push(`(${zero})===0`);
-    for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
-    conds.push(`(${pos})>=0`);
-    regions = new Set([...regions, ...out.regions]);
-    for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
-    const total = slots.length;
-    const budget = perPass
-      ? `if((cnt+=${total})>${m.budget}){cnt-=${total};break F${head};}`
-      : `if(cnt+${total}>${m.budget})break F${head};`;
-    const text = `if(${conds.join("&&")}){R${head}:for(;;){${budget}${out.text}break;}` +
-      `pc=${end + 1};continue D;}`;
-    return { text, bails: [...out.bails].filter((q) => q !== head).sort((a, b) => a - b) };
+    if (!changed) break;
+    out = pass(A);
   }
-  return null;
+  // A higher lower bound at the head, when the back-edges keep it and it saves guards (a
+  // counter tested against 0 before it is decremented).
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== S || out.backs.length === 0) continue;
+    const lo = Math.min(...out.backs.map((b) => b.lo[r]));
+    if (!(lo > A.lo[r])) continue;
+    const B = A.copy();
+    B.lo[r] = lo;
+    const tried = pass(B);
+    if (tried.guards < out.guards && holdsAll(tried.backs, B)) {
+      A.lo[r] = lo;
+      out = tried;
+    }
+  }
+  let zero = "", pos = "", regions = new Set<number>();
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] === G) continue;
+    if (A.cls[r] === S) zero += (zero ? "|" : "") + `h${r}`;
+    else regions.add(A.region[r]);
+    pos += (pos ? "|" : "") + `l${r}`;
+  }
+  if (pos === "") return null;
+  const conds: string[] = [];
+  if (zero !== "") conds.push(`(${zero})===0`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
+  conds.push(`(${pos})>=0`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
+  regions = new Set([...regions, ...out.regions]);
+  for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
+  const total = slots.length;
+  const budget = perPass
+    ? `if((cnt+=${total})>${m.budget}){cnt-=${total};break F${head};}`
+    : `if(cnt+${total}>${m.budget})break F${head};`;
+  const text = `if(${conds.join("&&")}){R${head}:for(;;){${budget}${out.text}break;}` +
+    `pc=${end + 1};continue D;}`;
+  return { text, bails: [...out.bails].filter((q) => q !== head).sort((a, b) => a - b) };
+}
+
+/** Whether register r is, at every back-edge, what the head assumes. */
+function holds(backs: Regs[], A: Regs, r: number): boolean {
+  for (const b of backs) {
+    if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) return false;
+    if (b.lo[r] < A.lo[r] || b.hi[r] > A.hi[r]) return false;
+  }
+  return true;
+}
+
+/** Whether every register assumed something at the head is that at every back-edge. */
+function holdsAll(backs: Regs[], A: Regs): boolean {
+  for (let r = 0; r < 11; r++) if (A.cls[r] !== G && !holds(backs, A, r)) return false;
+  return true;
 }
 
 /** The result of one pass over the body. */
@@ -206,6 +251,8 @@ interface BodyPass {
   bails: Set<number>;
   /** Regions accessed in the fast form. */
   regions: Set<number>;
+  /** Guards and zero tests in the code (fewer is faster). */
+  guards: number;
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -223,7 +270,9 @@ function body(
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
-  let text = "";
+  let text = "", guards = 0;
+  // same[r]: a register r is a copy of (`mov r, s`, neither written since), or -1.
+  const same = new Int8Array(11).fill(-1);
   const saved = emitter.loopHeader;
   emitter.loopHeader = head;
   for (const q of slots) {
@@ -231,6 +280,7 @@ function body(
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
     const bail = () => {
+      guards++;
       bails.add(q);
       const back = `cnt-=${rest.get(q)};`;
       return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
@@ -258,6 +308,12 @@ function body(
     const cls = op & CLASS_MASK;
     const x = (op & SRC_X) !== 0;
     const D = `l${d}`;
+    const copyOf = same.slice();
+    for (const r of writes(m, q)) {
+      same[r] = -1;
+      for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
+    }
+    if (op === (CLASS_ALU64 | ALU_MOV | SRC_X) && o === 0 && s !== d) same[d] = s;
     // The operand when it is small: its code and range.
     let B = "", blo = 0, bhi = 0, small = false;
     if (x && st.cls[s] === S) {
@@ -309,13 +365,21 @@ function body(
         else {
           text += `t=${D}*${B};if(t>${MAX})${bail()}${D}=t|0;`;
           st.set(d, S, Math.min(dlo * blo, MAX), MAX);
+          // A square that passed the guard: the register squared is at most sqrt(2^31 - 1).
+          if (x && s !== d && (copyOf[d] === s || copyOf[s] === d)) {
+            st.hi[s] = Math.min(st.hi[s], SQRT_MAX);
+            if (st.lo[s] > st.hi[s]) st.dead = true;
+          }
         }
       } else if ((aop === ALU_DIV || aop === ALU_MOD) && ds && small) {
         // Non-negative operands: signed and unsigned agree; by zero: 0 (div), unchanged (mod).
         const div = aop === ALU_DIV;
         const op1 = div ? `(${D}/${B})|0` : `(${D}%${B})|0`;
         if (blo > 0) text += `${D}=${op1};`;
-        else text += div ? `${D}=${B}===0?0:${op1};` : `if(${B}!==0)${D}=${op1};`;
+        else {
+          text += div ? `${D}=${B}===0?0:${op1};` : `if(${B}!==0)${D}=${op1};`;
+          guards++;
+        }
         if (div) st.set(d, S, blo > 0 ? Math.floor(dlo / bhi) : 0, dhi);
         else st.set(d, S, 0, blo > 0 ? Math.min(dhi, bhi - 1) : dhi);
       } else if (aop === ALU_AND && !x && k >= 0) {
@@ -445,7 +509,7 @@ function body(
     }
   }
   emitter.loopHeader = saved;
-  return { text, backs, bails, regions };
+  return { text, backs, bails, regions, guards };
 }
 
 /** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */

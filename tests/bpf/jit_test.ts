@@ -219,6 +219,11 @@ Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or 
     "mov %r1, 3\nmov %r5, 0\nL: sub %r1, 1\nadd %r5, 1\njlt %r5, 8, L\nmov %r0, %r1\nexit",
     "mov %r1, 7\nmov %r5, 0\nL: mul %r1, %r1\nadd %r5, 1\njlt %r5, 5, L\nmov %r0, %r1\nexit",
     "mov %r1, 1\nmov %r5, 0\nL: lsh %r1, 7\nadd %r5, 1\njlt %r5, 6, L\nmov %r0, %r1\nexit",
+    // A square through a copy past 2^31 (the copy's bound comes from the square's guard).
+    "mov %r2, 46337\nmov %r5, 0\nL: mov %r3, %r2\nmul %r3, %r2\nadd %r2, 1\nadd %r5, 1\n" +
+    "jlt %r5, 8, L\nmov %r0, %r3\nexit",
+    // A countdown whose head assumes it is at least 1, entered at 0.
+    "mov %r5, 0\nmov %r0, 0\nL: add %r0, 1\nsub %r5, 1\njgt %r0, 3, out\njne %r5, 0, L\nout: exit",
     // A pointer walking off the end of the memory: the same fault, at the same instruction.
     "mov %r0, 0\nmov %r5, 0\nL: ldxb %r2, [%r1]\nadd %r0, %r2\nadd %r1, 1\nadd %r5, 1\njlt %r5, 40, L\nexit",
   ];
