@@ -222,9 +222,118 @@ export function fastLoop(
   const budget = perPass
     ? `if((cnt+=${total})>${m.budget}){cnt-=${total};break F${head};}`
     : `if(cnt+${total}>${m.budget})break F${head};`;
-  const text = `if(${conds.join("&&")}){R${head}:for(;;){${budget}${out.text}break;}` +
-    `pc=${end + 1};continue D;}`;
-  return { text, bails: [...out.bails].filter((q) => q !== head).sort((a, b) => a - b) };
+  let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
+  const bails = new Set(out.bails);
+  // A second fast version without the checks that the trip count proves at entry.
+  const trip = tripBounds(m, slots, head, A, out.addHi);
+  if (trip !== null) {
+    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, trip.proven);
+    let same = holdsAll(hoisted.backs, A);
+    for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
+    if (same) {
+      for (const q of hoisted.bails) bails.add(q);
+      loops = `if(${trip.conds.join("&&")}){R${head}:for(;;){${budget}${hoisted.text}break;}}` +
+        `else{${loops}}`;
+    }
+  }
+  const text = `if(${conds.join("&&")}){${loops}pc=${end + 1};continue D;}`;
+  return { text, bails: [...bails].filter((q) => q !== head).sort((a, b) => a - b) };
+}
+
+/**
+ * Checks a loop with a trip count makes unnecessary. When a small register `c` is decremented
+ * by one exactly once per pass and either a pass ends the loop when it is 0 (`jeq c, 0`, out)
+ * before the decrement, or the only back-edge is `jne c, 0` at the end (with c >= 1 at the
+ * head), at most c passes (counted at the head) reach the instructions after that test (all of
+ * them with the `jne`). Then a pointer only ever advanced by constants (δ per pass) stays below
+ * `p + (c - 1)·δ + extent` in those instructions, and a number only ever increased by small
+ * operands (at most Σ per pass) below `a + c·Σ`: tested once on entry, they prove the bounds
+ * checks and the overflow guards there.
+ *
+ * @returns The entry conditions and the slots whose checks they prove, or null.
+ */
+function tripBounds(
+  m: Machine,
+  slots: number[],
+  head: number,
+  A: Regs,
+  addHi: Map<number, number>,
+): { conds: string[]; proven: Set<number> } | null {
+  const { opc, dst, src, off, imm } = m;
+  const last = slots[slots.length - 1];
+  // The only jump to the head is the last instruction.
+  for (const q of slots) {
+    const op = opc[q], cls = op & CLASS_MASK;
+    if (q !== last && cls === CLASS_JMP && op !== CALL && op !== EXIT && op !== CALLX) {
+      const t = q + 1 + (op === JA32 ? imm[q] : off[q]);
+      if (t === head) return null;
+    }
+  }
+  const lastOp = opc[last];
+  if ((lastOp & CLASS_MASK) !== CLASS_JMP || lastOp === CALL || lastOp === EXIT) return null;
+  if (last + 1 + (lastOp === JA32 ? imm[last] : off[last]) !== head) return null;
+  const writers = (r: number) => slots.filter((q) => writes(m, q).includes(r));
+  const isAddK = (q: number, r: number) =>
+    opc[q] === (CLASS_ALU64 | ALU_ADD) && dst[q] === r && imm[q] >= 0;
+  for (let c = 0; c < 11; c++) {
+    if (A.cls[c] !== S) continue;
+    const w = writers(c);
+    if (w.length !== 1) continue;
+    const dec = w[0];
+    const isDec = (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === 1) ||
+      (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === -1);
+    if (!isDec || dst[dec] !== c) continue;
+    // Where the count starts to bound the passes.
+    let from = -1;
+    if (opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1) {
+      from = 0;
+    } else {
+      for (let i = 0; i < slots.length && slots[i] < dec; i++) {
+        const q = slots[i];
+        if (opc[q] === (CLASS_JMP | JMP_JEQ) && dst[q] === c && imm[q] === 0) {
+          from = i + 1;
+          break;
+        }
+      }
+    }
+    if (from < 0) continue;
+    const conds: string[] = [];
+    const proven = new Set<number>();
+    for (let r = 0; r < 11; r++) {
+      if (r === c || A.cls[r] === G) continue;
+      const wr = writers(r);
+      if (A.cls[r] === P) {
+        if (!wr.every((q) => isAddK(q, r))) continue;
+        const delta = wr.reduce((a, q) => a + imm[q], 0);
+        let moved = 0, extent = -1;
+        for (let i = 0; i < slots.length; i++) {
+          const q = slots[i], op = opc[q], cls = op & CLASS_MASK;
+          const base = cls === CLASS_LDX ? src[q] : dst[q];
+          const mem = (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+            (op & MODE_MASK) === MODE_MEM;
+          if (i >= from && mem && base === r && moved + off[q] >= 0) {
+            extent = Math.max(extent, moved + off[q] + accessBytes(op));
+            proven.add(q);
+          }
+          if (isAddK(q, r)) moved += imm[q];
+        }
+        if (extent >= 0) {
+          const len = A.region[r] === STACK_REGION ? "SL" : "ML";
+          conds.push(`l${r}+(l${c}-1)*${delta}+${extent}<=${len}`);
+        }
+      } else {
+        // A sum: only ever increased by small operands (their bounds from the checked pass).
+        if (wr.length === 0 || !wr.every((q) => addHi.has(q) && dst[q] === r)) continue;
+        if (wr.some((q) => slots.indexOf(q) < from)) continue;
+        const sum = wr.reduce((a, q) => a + addHi.get(q)!, 0);
+        if (sum > MAX) continue;
+        for (const q of wr) proven.add(q);
+        conds.push(`l${r}+l${c}*${sum}<=${MAX}`);
+      }
+    }
+    if (proven.size > 0) return { conds, proven };
+  }
+  return null;
 }
 
 /** Whether register r is, at every back-edge, what the head assumes. */
@@ -253,6 +362,8 @@ interface BodyPass {
   regions: Set<number>;
   /** Guards and zero tests in the code (fewer is faster). */
   guards: number;
+  /** For each `add` of a small operand: the operand's largest value. */
+  addHi: Map<number, number>;
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -265,12 +376,14 @@ function body(
   head: number,
   A: Regs,
   perPass: boolean,
+  proven: ReadonlySet<number> = new Set(),
 ): BodyPass {
   const st = A.copy();
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
   let text = "", guards = 0;
+  const addHi = new Map<number, number>();
   // same[r]: a register r is a copy of (`mov r, s`, neither written since), or -1.
   const same = new Int8Array(11).fill(-1);
   const saved = emitter.loopHeader;
@@ -344,6 +457,9 @@ function body(
         }
         let lo = dlo + alo, hi = dhi + ahi;
         let guard = "";
+        if (aop === ALU_ADD && alo >= 0) addHi.set(q, ahi);
+        // Proven at the head from the trip count (`tripBounds`): no upper guard.
+        if (proven.has(q)) hi = Math.min(hi, MAX);
         if (lo < 0) {
           // Could go below zero: leave first unless dst - |lowest| stays >= 0.
           guard += aop === ALU_SUB && small && x
@@ -454,7 +570,9 @@ function body(
         text += gen();
         st.set(d, G);
       } else {
-        text += `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
+        text += proven.has(q)
+          ? `o=l${base}+${o};${access}`
+          : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
         // The access succeeded: base + off + size <= the region's length (< 2^31).
         st.lo[base] = Math.max(st.lo[base], -o);
         st.hi[base] = Math.min(st.hi[base], MAX - o - size);
@@ -509,7 +627,7 @@ function body(
     }
   }
   emitter.loopHeader = saved;
-  return { text, backs, bails, regions, guards };
+  return { text, backs, bails, regions, guards, addHi };
 }
 
 /** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */

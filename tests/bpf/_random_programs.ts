@@ -319,23 +319,87 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
   }),
   body: fc.array(loopInsnArb, { minLength: 1, maxLength: 8 }),
   back: fc.oneof(
-    fc.integer({ min: 1, max: 30 }).map((n) => `add %r5, 1\njlt %r5, ${n}, loop`),
-    fc.integer({ min: 1, max: 30 }).map((n) => `add %r5, 1\njgt %r5, ${n}, out\nja loop`),
-    fc.tuple(VREG, fc.constantFrom(...JMP_NAMES), loopValue).map(([r, j, v]) =>
-      `add %r5, 1\njgt %r5, 40, out\n${j} %r${r}, ${v | 0}, loop`
-    ),
+    fc.integer({ min: 1, max: 30 }).map((n) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njlt %r5, ${n}, loop`,
+    })),
+    fc.integer({ min: 1, max: 30 }).map((n) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njgt %r5, ${n}, out\nja loop`,
+    })),
+    fc.tuple(VREG, fc.constantFrom(...JMP_NAMES), loopValue).map(([r, j, v]) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njgt %r5, 40, out\n${j} %r${r}, ${v | 0}, loop`,
+    })),
+    // Countdowns: the trip counts the fast loops prove bounds with.
+    fc.integer({ min: 0, max: 30 }).map((n) => ({
+      r5: n,
+      top: "",
+      tail: "sub %r5, 1\njne %r5, 0, loop",
+    })),
+    fc.integer({ min: 0, max: 30 }).map((n) => ({
+      r5: n,
+      top: "jeq %r5, 0, out",
+      tail: "sub %r5, 1\nja loop",
+    })),
   ),
   mem: fc.uint8Array({ minLength: 0, maxLength: 48 }),
 }).map(({ init, body, back, mem }) => ({
   source: [
     "mov %r6, %r1",
     ...init.map((v, i) => `lddw %r${i + 1}, ${BigInt.asUintN(64, BigInt(v))}`),
-    "mov %r5, 0",
+    `mov %r5, ${back.r5}`,
     "loop:",
+    back.top,
     ...body,
-    back,
+    back.tail,
     "out:",
     "mov %r0, %r1\nxor %r0, %r2\nadd %r0, %r3\nxor %r0, %r4\nadd %r0, %r6\nadd %r0, %r5\nexit",
   ].join("\n"),
   mem,
 }));
+
+/**
+ * A random countdown loop that walks a pointer through the memory and sums what it reads
+ * (the shape whose bounds checks and overflow guards the JIT proves from the trip count), with
+ * trip counts, steps, offsets and memory sizes around where the last pass leaves the memory
+ * and sums around 2^31.
+ */
+export const walkLoopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> = fc.record({
+  n: fc.integer({ min: 0, max: 20 }),
+  step: fc.constantFrom(0, 1, 2, 4, 8),
+  off: fc.integer({ min: -2, max: 6 }),
+  size: fc.constantFrom(...SIZES),
+  sum: fc.constantFrom(0, 5, 0x7fff0000, 0x7ffffff0, 0x7fffffff),
+  mask: fc.boolean(),
+  store: fc.boolean(),
+  top: fc.boolean(),
+  extra: fc.integer({ min: -4, max: 4 }),
+  fill: fc.integer({ min: 0, max: 255 }),
+}).map(({ n, step, off, size, sum, mask, store, top, extra, fill }) => {
+  const bytes = { b: 1, h: 2, w: 4, dw: 8 }[size]!;
+  const len = Math.max(0, Math.max(n - 1, 0) * step + off + bytes + extra);
+  return {
+    source: [
+      "mov %r6, %r1",
+      `mov %r5, ${n}`,
+      `lddw %r0, ${sum}`,
+      "loop:",
+      top ? "jeq %r5, 0, out" : "",
+      `ldx${size} %r2, [%r6${off < 0 ? "" : "+"}${off}]`,
+      mask ? "and %r2, 0xffff" : "",
+      "add %r0, %r2",
+      store ? `stxb [%r6${off < 0 ? "" : "+"}${off}], %r0` : "",
+      `add %r6, ${step}`,
+      "sub %r5, 1",
+      top ? "ja loop" : "jne %r5, 0, loop",
+      "out:",
+      "add %r0, %r6",
+      "exit",
+    ].join("\n"),
+    mem: new Uint8Array(len).fill(fill),
+  };
+});
