@@ -2,8 +2,11 @@
  * The JIT's code generator: lays a prepared program out as JavaScript. Basic blocks become
  * `case` labels of a dispatcher `switch` inside a loop labelled `D`; simple loops become native
  * `for(;;)` loops (labelled `R<slot>`) that check the instruction budget once per pass when they
- * can; and the code is cut into several functions ("chunks") when it grows past the size V8
- * still optimizes, a jump into another chunk going back through a small driver.
+ * can, preceded by a speculative version on small 32-bit numbers (`_jit_fast_loop.ts`, in a
+ * block labelled `F<slot>`) that leaves to them, or to plain blocks for the rest of a pass, where
+ * its assumptions stop holding; and the code is cut into several functions ("chunks") when it
+ * grows past the size V8 still optimizes, a jump into another chunk going back through a small
+ * driver.
  *
  * @module
  */

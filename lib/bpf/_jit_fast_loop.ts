@@ -9,7 +9,16 @@
  * fast version before the instruction (a bail) and the generic code executes it. The register
  * locals hold the exact 64-bit values at every point in both versions (a small register's high
  * half is 0 in its local), so leaving is just a jump; anything the fast version does not
- * specialise is emitted by the generic emitter.
+ * specialise is emitted by the generic emitter. The instruction budget is counted once per pass.
+ * When a countdown bounds the passes (`tripBounds`), a third version, chosen by one test on
+ * entry, also drops the bounds checks of pointers advanced by constants and the overflow guards
+ * of sums.
+ *
+ * Why not the verifier's ranges: the JIT also runs programs that were never verified, on memory
+ * of any size, and the verifier's walk stops at states that an explored one includes only where
+ * registers are precise (Linux's `regsafe`), so its per-instruction ranges of the other
+ * registers would not cover every run. What the fast versions assume is checked where it is
+ * used.
  *
  * @module
  */
@@ -264,7 +273,8 @@ function tripBounds(
   // The only jump to the head is the last instruction.
   for (const q of slots) {
     const op = opc[q], cls = op & CLASS_MASK;
-    if (q !== last && cls === CLASS_JMP && op !== CALL && op !== EXIT && op !== CALLX) {
+    const jump = cls === CLASS_JMP || cls === EBPF.CLASS_JMP32;
+    if (q !== last && jump && op !== CALL && op !== EXIT && op !== CALLX) {
       const t = q + 1 + (op === JA32 ? imm[q] : off[q]);
       if (t === head) return null;
     }
