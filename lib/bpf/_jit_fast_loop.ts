@@ -183,10 +183,11 @@ export function fastLoop(
   }
   const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass);
   // The assumptions must hold again at every back-edge: a register that does not stay what
-  // it was assumed to be is not assumed anything (until nothing changes).
+  // it was assumed to be is not assumed anything (until nothing changes: each round drops a
+  // lower bound or a register, so at most 22 rounds).
   let out = pass(A);
   for (let round = 0;; round++) {
-    if (round > 11) return null;
+    if (round > 22) return null;
     let changed = false;
     for (let r = 0; r < 11; r++) {
       if (A.cls[r] !== G && !holds(out.backs, A, r)) {
