@@ -2,8 +2,11 @@
  * The JIT's code generator: lays a prepared program out as JavaScript. Basic blocks become
  * `case` labels of a dispatcher `switch` inside a loop labelled `D`; simple loops become native
  * `for(;;)` loops (labelled `R<slot>`) that check the instruction budget once per pass when they
- * can; and the code is cut into several functions ("chunks") when it grows past the size V8
- * still optimizes, a jump into another chunk going back through a small driver.
+ * can, preceded by a speculative version on small 32-bit numbers (`_jit_fast_loop.ts`, in a
+ * block labelled `F<slot>`) that leaves to them, or to plain blocks for the rest of a pass, where
+ * its assumptions stop holding; and the code is cut into several functions ("chunks") when it
+ * grows past the size V8 still optimizes, a jump into another chunk going back through a small
+ * driver.
  *
  * @module
  */
@@ -12,6 +15,7 @@ import { EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import { blockLength, findBlocks } from "./_jit_blocks.ts";
 import { InstructionEmitter, SPILL } from "./_jit_emit.ts";
+import { fastLoop } from "./_jit_fast_loop.ts";
 
 const { LDDW } = EBPF;
 
@@ -87,6 +91,36 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
       if (text.length > chunkChars) text = `case ${pc}:R${pc}:for(;;){${pass(true)}break;}`;
       emitter.loopHeader = -1;
       if (text.length <= chunkChars) {
+        // A speculative version first (`_jit_fast_loop.ts`), when it fits.
+        const fast = fastLoop(m, emitter, leader, pc, end);
+        if (fast !== null) {
+          const labels = [pc];
+          let withFast = `case ${pc}:F${pc}:{${fast.text}}${text.slice(`case ${pc}:`.length)}`;
+          if (fast.bails.length > 0) {
+            // Where the fast version leaves in the middle of a pass: the rest of the pass as
+            // plain blocks (split at each such slot), then the head again.
+            withFast += `pc=${end + 1};continue D;`;
+            const cut = leader.slice();
+            for (const q of fast.bails) cut[q] = 1;
+            for (let q = fast.bails[0]; q <= end;) {
+              emitter.startBlock();
+              let t = `case ${q}:${check(q, blockLength(m, cut, q))}`;
+              labels.push(q);
+              let r = q;
+              do {
+                t += emitter.emit(r);
+                r = next(r);
+              } while (r <= end && !cut[r]);
+              withFast += t;
+              q = r;
+            }
+          }
+          if (withFast.length <= chunkChars) {
+            units.push({ text: withFast, labels });
+            pc = end + 1;
+            continue;
+          }
+        }
         units.push({ text, labels: [pc] });
         pc = end + 1;
         continue;

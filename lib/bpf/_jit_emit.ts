@@ -218,6 +218,23 @@ export class InstructionEmitter {
   }
 
   /**
+   * Sets which registers' high halves are known to be zero (bit r of `mask`), for code whose
+   * caller knows more than one basic block (the speculative loops of `_jit_fast_loop.ts`).
+   */
+  setKnownZero(mask: number): void {
+    for (let r = 0; r < 11; r++) this.#hz[r] = (mask >> r) & 1;
+  }
+
+  /**
+   * The region register `r` most likely points into before `pc`, from the pointer hints: the
+   * stack, the run's memory, or -1 (anything else).
+   */
+  pointerRegion(pc: number, r: number): number {
+    const h = this.#hints[pc * 11 + r];
+    return h === HINT_STACK ? STACK_REGION : h === HINT_MEM ? MEM_REGION : -1;
+  }
+
+  /**
    * The test of an access's fast path, `if(…)`, which leaves the offset in its region's view in
    * `o`: the register's high half is the region, the offset and size fit.
    */

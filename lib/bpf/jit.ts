@@ -1,7 +1,10 @@
 /**
  * The eBPF JIT: compiles a program into JavaScript (through `new Function`) whose registers are
  * local 32-bit halves, with basic blocks as `switch` cases, constants folded into the code and
- * the same bounds checks, budget and call stack as the interpreter. Rare operations (helpers,
+ * the same bounds checks, budget and call stack as the interpreter. Simple loops also get a
+ * speculative version whose registers, checked on entry to be small numbers or pointers with
+ * small offsets, are single 32-bit integers, with bounds checks and overflow guards a countdown's
+ * trip count proves done once on entry (`_jit_fast_loop.ts`). Rare operations (helpers,
  * atomics, legacy packet loads, 64-bit division) call the very functions the interpreter uses,
  * so both produce exactly the same results. The layout is in `_jit_codegen.ts`, the
  * instructions in `_jit_emit.ts`, what the code calls at run time in `_jit_runtime.ts`.

@@ -201,3 +201,205 @@ export const knownOpcodeProgramArb: fc.Arbitrary<BpfProgram> = fc.array(
   list.push({ opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0 });
   return programOf(list);
 });
+
+/** 64-bit values around the limits the JIT's fast loops assume (2^31, 2^32, 0, negatives). */
+const loopValue = fc.oneof(
+  fc.integer({ min: 0, max: 300 }),
+  fc.constantFrom(
+    0x7fffffff,
+    0x7ffffff0,
+    0x7fffff00,
+    0x80000000,
+    0xffffffff,
+    0xfffffff0,
+    0x100000000,
+    0x10000,
+    0xffff,
+    0xfffff,
+    46340,
+    46341,
+    -1,
+    -8,
+    -0x80000000,
+  ),
+  fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+);
+const VREG = fc.constantFrom(1, 2, 3, 4);
+const ALU_NAMES = ["add", "sub", "mul", "div", "mod", "and", "or", "xor", "lsh", "rsh", "arsh"];
+const JMP_NAMES = [
+  "jeq",
+  "jne",
+  "jgt",
+  "jge",
+  "jlt",
+  "jle",
+  "jsgt",
+  "jsge",
+  "jslt",
+  "jsle",
+  "jset",
+];
+const SIZES = ["b", "h", "w", "dw"];
+
+/** One instruction of a loop body (assembler text). */
+const loopInsnArb: fc.Arbitrary<string> = fc.oneof(
+  // Narrow ranges that let the fast loops drop guards, and operations that then need them.
+  {
+    weight: 3,
+    arbitrary: fc.tuple(
+      fc.constantFrom("and", "rsh", "mod", "div"),
+      VREG,
+      fc.constantFrom(0xff, 0xffff, 0x7fff, 46340, 46341, 0xfffff, 1, 8, 16, 24, 31),
+    ).map(([op, d, k]) => `${op} %r${d}, ${k}`),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(fc.constantFrom("mul", "add", "sub", "lsh"), VREG, VREG).map((
+      [op, d, s],
+    ) => `${op} %r${d}, %r${s}`),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(
+      fc.boolean(),
+      fc.constantFrom(...ALU_NAMES),
+      VREG,
+      fc.oneof(
+        VREG.map((r) => `%r${r}`),
+        loopValue.map((v) => String(v | 0)),
+        fc.integer({ min: 0, max: 40 }).map(String),
+      ),
+    ).map(([w, op, d, b]) => `${op}${w ? "" : "32"} %r${d}, ${b}`),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      VREG,
+      fc.oneof(VREG.map((r) => `%r${r}`), loopValue.map((v) => String(v | 0))),
+    ).map(([d, b]) => `mov %r${d}, ${b}`),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constantFrom(...SIZES), VREG, fc.integer({ min: -9, max: 20 })).map((
+      [s, d, o],
+    ) => `ldx${s} %r${d}, [%r6${o < 0 ? "" : "+"}${o}]`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom(...SIZES), VREG, fc.integer({ min: -9, max: 20 })).map((
+      [s, v, o],
+    ) => `stx${s} [%r6${o < 0 ? "" : "+"}${o}], %r${v}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(VREG, fc.constantFrom(8, 16)).map(([v, o]) =>
+      `stxdw [%r10-${o}], %r${v}\nldxw %r${v}, [%r10-${o}]`
+    ),
+  },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 2, 8, -1, 3).map((k) => `add %r6, ${k}`) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.constantFrom(...JMP_NAMES),
+      VREG,
+      fc.oneof(VREG.map((r) => `%r${r}`), loopValue.map((v) => String(v | 0))),
+    ).map(([j, d, b]) => `${j} %r${d}, ${b}, out`),
+  },
+);
+
+/**
+ * A random simple loop (the shape the JIT turns into a native loop and a speculative fast
+ * version) with registers starting around 2^31, 2^32, 0 and negative values, memory accesses
+ * through a moving pointer and exits; the assembler text and the memory it runs on.
+ */
+export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> = fc.record({
+  init: fc.array(fc.oneof(fc.integer({ min: 0, max: 0x10000 }), loopValue), {
+    minLength: 4,
+    maxLength: 4,
+  }),
+  body: fc.array(loopInsnArb, { minLength: 1, maxLength: 8 }),
+  back: fc.oneof(
+    fc.integer({ min: 1, max: 30 }).map((n) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njlt %r5, ${n}, loop`,
+    })),
+    fc.integer({ min: 1, max: 30 }).map((n) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njgt %r5, ${n}, out\nja loop`,
+    })),
+    fc.tuple(VREG, fc.constantFrom(...JMP_NAMES), loopValue).map(([r, j, v]) => ({
+      r5: 0,
+      top: "",
+      tail: `add %r5, 1\njgt %r5, 40, out\n${j} %r${r}, ${v | 0}, loop`,
+    })),
+    // Countdowns: the trip counts the fast loops prove bounds with.
+    fc.integer({ min: 0, max: 30 }).map((n) => ({
+      r5: n,
+      top: "",
+      tail: "sub %r5, 1\njne %r5, 0, loop",
+    })),
+    fc.integer({ min: 0, max: 30 }).map((n) => ({
+      r5: n,
+      top: "jeq %r5, 0, out",
+      tail: "sub %r5, 1\nja loop",
+    })),
+  ),
+  mem: fc.uint8Array({ minLength: 0, maxLength: 48 }),
+}).map(({ init, body, back, mem }) => ({
+  source: [
+    "mov %r6, %r1",
+    ...init.map((v, i) => `lddw %r${i + 1}, ${BigInt.asUintN(64, BigInt(v))}`),
+    `mov %r5, ${back.r5}`,
+    "loop:",
+    back.top,
+    ...body,
+    back.tail,
+    "out:",
+    "mov %r0, %r1\nxor %r0, %r2\nadd %r0, %r3\nxor %r0, %r4\nadd %r0, %r6\nadd %r0, %r5\nexit",
+  ].join("\n"),
+  mem,
+}));
+
+/**
+ * A random countdown loop that walks a pointer through the memory and sums what it reads
+ * (the shape whose bounds checks and overflow guards the JIT proves from the trip count), with
+ * trip counts, steps, offsets and memory sizes around where the last pass leaves the memory
+ * and sums around 2^31.
+ */
+export const walkLoopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> = fc.record({
+  n: fc.integer({ min: 0, max: 20 }),
+  step: fc.constantFrom(0, 1, 2, 4, 8),
+  off: fc.integer({ min: -2, max: 6 }),
+  size: fc.constantFrom(...SIZES),
+  sum: fc.constantFrom(0, 5, 0x7fff0000, 0x7ffffff0, 0x7fffffff),
+  mask: fc.boolean(),
+  store: fc.boolean(),
+  top: fc.boolean(),
+  extra: fc.integer({ min: -4, max: 4 }),
+  fill: fc.integer({ min: 0, max: 255 }),
+}).map(({ n, step, off, size, sum, mask, store, top, extra, fill }) => {
+  const bytes = { b: 1, h: 2, w: 4, dw: 8 }[size]!;
+  const len = Math.max(0, Math.max(n - 1, 0) * step + off + bytes + extra);
+  return {
+    source: [
+      "mov %r6, %r1",
+      `mov %r5, ${n}`,
+      `lddw %r0, ${sum}`,
+      "loop:",
+      top ? "jeq %r5, 0, out" : "",
+      `ldx${size} %r2, [%r6${off < 0 ? "" : "+"}${off}]`,
+      mask ? "and %r2, 0xffff" : "",
+      "add %r0, %r2",
+      store ? `stxb [%r6${off < 0 ? "" : "+"}${off}], %r0` : "",
+      `add %r6, ${step}`,
+      "sub %r5, 1",
+      top ? "ja loop" : "jne %r5, 0, loop",
+      "out:",
+      "add %r0, %r6",
+      "exit",
+    ].join("\n"),
+    mem: new Uint8Array(len).fill(fill),
+  };
+});

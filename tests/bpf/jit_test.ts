@@ -8,7 +8,13 @@ import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import { HelperRegistry } from "../../lib/bpf/helpers.ts";
 import { parseBpfConformance, runBpfConformance } from "../../lib/testing/bpf_conformance.ts";
 import { dataFiles, readData } from "./_bpf_fixtures.ts";
-import { knownOpcodeProgramArb, outcome, programArb } from "./_random_programs.ts";
+import {
+  knownOpcodeProgramArb,
+  loopProgramArb,
+  outcome,
+  programArb,
+  walkLoopProgramArb,
+} from "./_random_programs.ts";
 
 const suite = dataFiles("bpf/conformance/tests");
 Deno.test({
@@ -187,4 +193,59 @@ Deno.test("JIT inlines array map lookups with exactly the helper's results, poin
     lddw: () => 0x7fff000000000000n,
   });
   assert.equal(jit.run(new Uint8Array([1])), 1n);
+});
+
+Deno.test("JIT and interpreter agree on random loops around the limits of its fast loops", () => {
+  const run = (r: { run(m?: Uint8Array): bigint; executed: number }, mem: Uint8Array) => {
+    try {
+      return `value ${r.run(mem.slice())} after ${r.executed}`;
+    } catch (e) {
+      // Where the budget runs out may differ (the JIT counts per block); anything else must not.
+      if (e instanceof BpfError) return e.code === "budget" ? "budget" : `${e.code} ${e.message}`;
+      throw e;
+    }
+  };
+  fc.assert(
+    fc.property(fc.oneof(loopProgramArb, walkLoopProgramArb), ({ source, mem }) => {
+      const p = decodeProgram(assemble(source));
+      const a = run(new BpfInterpreter(p, { budget: 400 }), mem);
+      assert.equal(run(new BpfJit(p, { budget: 400 }), mem), a, source);
+      assert.equal(run(new BpfJit(p, { budget: 400, chunkChars: 150 }), mem), a, source);
+    }),
+    { numRuns: 600 },
+  );
+});
+
+Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or go below 0", () => {
+  const programs = [
+    // A counter that crosses 2^31 and 2^32 inside the loop.
+    "lddw %r1, 0x7ffffffd\nmov %r5, 0\nL: add %r1, 1\nadd %r5, 1\njlt %r5, 8, L\nmov %r0, %r1\nexit",
+    "lddw %r1, 0xfffffffd\nmov %r5, 0\nL: add %r1, 1\nadd %r5, 1\njlt %r5, 8, L\nmov %r0, %r1\nexit",
+    // Below zero, a product past 2^31, a shift past 2^31.
+    "mov %r1, 3\nmov %r5, 0\nL: sub %r1, 1\nadd %r5, 1\njlt %r5, 8, L\nmov %r0, %r1\nexit",
+    "mov %r1, 7\nmov %r5, 0\nL: mul %r1, %r1\nadd %r5, 1\njlt %r5, 5, L\nmov %r0, %r1\nexit",
+    "mov %r1, 1\nmov %r5, 0\nL: lsh %r1, 7\nadd %r5, 1\njlt %r5, 6, L\nmov %r0, %r1\nexit",
+    // A square through a copy past 2^31 (the copy's bound comes from the square's guard).
+    "mov %r2, 46337\nmov %r5, 0\nL: mov %r3, %r2\nmul %r3, %r2\nadd %r2, 1\nadd %r5, 1\n" +
+    "jlt %r5, 8, L\nmov %r0, %r3\nexit",
+    // A countdown whose head assumes it is at least 1, entered at 0.
+    "mov %r5, 0\nmov %r0, 0\nL: add %r0, 1\nsub %r5, 1\njgt %r0, 3, out\njne %r5, 0, L\nout: exit",
+    // A pointer walking off the end of the memory: the same fault, at the same instruction.
+    "mov %r0, 0\nmov %r5, 0\nL: ldxb %r2, [%r1]\nadd %r0, %r2\nadd %r1, 1\nadd %r5, 1\njlt %r5, 40, L\nexit",
+  ];
+  const show = (make: () => { run(m?: Uint8Array): bigint; executed: number }) => {
+    try {
+      const r = make();
+      return `${r.run(new Uint8Array(32).fill(7))} after ${r.executed}`;
+    } catch (e) {
+      if (e instanceof BpfError) return `${e.code} ${e.message}`;
+      throw e;
+    }
+  };
+  for (const src of programs) {
+    const p = decodeProgram(assemble(src));
+    const j = new BpfJit(p);
+    assert.match(j.source, /F\d+:\{if\(/, "the loop has a fast version");
+    assert.equal(show(() => new BpfJit(p)), show(() => new BpfInterpreter(p)), src);
+  }
 });

@@ -1,0 +1,676 @@
+/**
+ * Speculative loops for the JIT: a simple loop (one entry, a straight-line body with exits and
+ * back-edges to its head) gets a second version that assumes, checked once on entry, that the
+ * registers it reads are small numbers (high half 0, low half in [0, 2^31)) or pointers with a
+ * small offset into the stack or the run's memory. In that version each register's range is
+ * followed through the body (branch conditions and bounds checks narrow it), so arithmetic,
+ * comparisons and memory accesses are single 32-bit integer operations with no carries and no
+ * high halves. Where a range does not prove that the short form is exact, a guard leaves the
+ * fast version before the instruction (a bail) and the generic code executes it. The register
+ * locals hold the exact 64-bit values at every point in both versions (a small register's high
+ * half is 0 in its local), so leaving is just a jump; anything the fast version does not
+ * specialise is emitted by the generic emitter. The instruction budget is counted once per pass.
+ * When a countdown bounds the passes (`tripBounds`), a third version, chosen by one test on
+ * entry, also drops the bounds checks of pointers advanced by constants and the overflow guards
+ * of sums.
+ *
+ * Why not the verifier's ranges: the JIT also runs programs that were never verified, on memory
+ * of any size, and the verifier's walk stops at states that an explored one includes only where
+ * registers are precise (Linux's `regsafe`), so its per-instruction ranges of the other
+ * registers would not cover every run. What the fast versions assume is checked where it is
+ * used.
+ *
+ * @module
+ */
+import { STACK_REGION } from "./memory.ts";
+import { accessBytes, EBPF } from "./opcodes.ts";
+import type { Machine } from "./_machine.ts";
+import type { InstructionEmitter } from "./_jit_emit.ts";
+import { blockLength } from "./_jit_blocks.ts";
+
+const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
+const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
+const { ALU_ADD, ALU_SUB, ALU_MUL, ALU_DIV, ALU_OR, ALU_AND, ALU_LSH, ALU_RSH } = EBPF;
+const { ALU_MOD, ALU_XOR, ALU_MOV, ALU_ARSH, ALU_END, ATOMIC_FETCH, ATOMIC_CMPXCHG } = EBPF;
+const { JMP_JEQ, JMP_JGT, JMP_JGE, JMP_JSET, JMP_JNE, JMP_JSGT, JMP_JSGE } = EBPF;
+const { JMP_JLT, JMP_JSLT } = EBPF;
+const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, JA, JA32, CALL, CALLX, EXIT } = EBPF;
+
+/** The largest small value: 2^31 - 1. */
+const MAX = 0x7fffffff;
+/** The largest small value whose square is small. */
+const SQRT_MAX = 46340;
+/** Register classes in the fast version: anything, a small number, a pointer (small offset). */
+const G = 0, S = 1, P = 2;
+
+/** What is known about the registers at one point of the fast version. */
+class Regs {
+  cls = new Int8Array(11);
+  region = new Int32Array(11);
+  lo = new Float64Array(11);
+  hi = new Float64Array(11);
+  /** The point cannot be reached. */
+  dead = false;
+
+  copy(): Regs {
+    const r = new Regs();
+    r.cls.set(this.cls);
+    r.region.set(this.region);
+    r.lo.set(this.lo);
+    r.hi.set(this.hi);
+    r.dead = this.dead;
+    return r;
+  }
+
+  set(r: number, cls: number, lo = 0, hi = MAX, region = 0): void {
+    this.cls[r] = cls;
+    this.lo[r] = lo;
+    this.hi[r] = hi;
+    this.region[r] = region;
+  }
+
+  /** Bit r set when register r is small (its high half is 0). */
+  zeroMask(): number {
+    let mask = 0;
+    for (let r = 0; r < 11; r++) if (this.cls[r] === S) mask |= 1 << r;
+    return mask;
+  }
+}
+
+/** The fast version of a loop. */
+export interface FastLoop {
+  /** The code: `if(entry){R<head>:for(;;){…}}` leaving by `break F<head>` or the dispatcher. */
+  text: string;
+  /** The slots (other than the head) the fast version leaves to: they need `case` labels. */
+  bails: number[];
+}
+
+/** The registers an instruction reads. */
+function reads(m: Machine, q: number): number[] {
+  const op = m.opc[q], d = m.dst[q], s = m.src[q];
+  const cls = op & CLASS_MASK;
+  const x = (op & SRC_X) !== 0;
+  if (cls === CLASS_ALU || cls === CLASS_ALU64) {
+    const mov = (op & OP_MASK) === ALU_MOV;
+    return mov ? (x ? [s] : []) : x && (op & OP_MASK) !== ALU_END ? [d, s] : [d];
+  }
+  if (cls === CLASS_LDX) return [s];
+  if (cls === CLASS_ST) return [d];
+  if (cls === CLASS_STX) return [d, s];
+  if (cls === CLASS_JMP || cls === EBPF.CLASS_JMP32) {
+    if (op === JA || op === JA32 || op === CALL) return [];
+    if (op === EXIT) return [0];
+    if (op === CALLX) return [d];
+    return x ? [d, s] : [d];
+  }
+  return [];
+}
+
+/** The registers an instruction writes. */
+function writes(m: Machine, q: number): number[] {
+  const op = m.opc[q], cls = op & CLASS_MASK;
+  if (cls === CLASS_ALU || cls === CLASS_ALU64 || cls === CLASS_LDX || op === LDDW) {
+    return [m.dst[q]];
+  }
+  if (op === CALL || op === CALLX) return [0, 1, 2, 3, 4, 5];
+  if (cls === CLASS_LD) return [0];
+  if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) return [0, m.src[q]];
+  return [];
+}
+
+/** Smallest 2^k - 1 at least `v`. */
+function ones(v: number): number {
+  let r = 0;
+  while (r < v) r = r * 2 + 1;
+  return r;
+}
+
+/**
+ * Builds the fast version of the simple loop `head`…`end`, or null when no register can be
+ * assumed small.
+ *
+ * @param m The prepared program.
+ * @param emitter The generic emitter (for what is not specialised).
+ * @param leader The block leaders.
+ * @param head The loop's first slot.
+ * @param end Its last slot.
+ * @returns The fast version.
+ */
+export function fastLoop(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  head: number,
+  end: number,
+): FastLoop | null {
+  const { opc } = m;
+  const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
+  const slots: number[] = [];
+  for (let q = head; q <= end; q = next(q)) slots.push(q);
+  // The instruction count: a whole pass is counted when it starts (one addition and one
+  // test per pass), and whatever leaves the pass early gives back what it did not execute —
+  // unless the body has instructions whose generic code ends the run or reads the count
+  // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
+  const perPass = slots.every((q) => {
+    const op = opc[q];
+    return op !== EXIT && op !== CALL && op !== CALLX &&
+      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+  });
+  // Instructions from each slot to the end of what was counted for it (the pass or its block):
+  // what leaving before it gives back to `cnt`.
+  const rest = new Map<number, number>();
+  for (let i = slots.length - 1, run = 0; i >= 0; i--) {
+    const q = slots[i];
+    const nq = i + 1 < slots.length ? slots[i + 1] : -1;
+    run = nq < 0 || (!perPass && leader[nq]) ? 1 : run + 1;
+    rest.set(q, run);
+  }
+  // Registers read before they are written in the body: the candidates to assume small.
+  const A = new Regs();
+  const written = new Set<number>();
+  for (const q of slots) {
+    for (const r of reads(m, q)) {
+      if (written.has(r) || A.cls[r] !== G) continue;
+      const region = r === 10 ? STACK_REGION : emitter.pointerRegion(head, r);
+      if (region >= 0) A.set(r, P, 0, MAX, region);
+      else A.set(r, S);
+    }
+    const op = opc[q], cls = op & CLASS_MASK;
+    if (cls === CLASS_ALU || cls === CLASS_ALU64 || cls === CLASS_LDX || op === LDDW) {
+      written.add(m.dst[q]);
+    }
+    if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
+  }
+  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass);
+  // The assumptions must hold again at every back-edge: a register that does not stay what
+  // it was assumed to be is not assumed anything (until nothing changes: each round drops a
+  // lower bound or a register, so at most 22 rounds).
+  let out = pass(A);
+  for (let round = 0;; round++) {
+    if (round > 22) return null;
+    let changed = false;
+    for (let r = 0; r < 11; r++) {
+      if (A.cls[r] !== G && !holds(out.backs, A, r)) {
+        if (A.lo[r] > 0) A.lo[r] = 0;
+        else A.set(r, G);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    out = pass(A);
+  }
+  // A higher lower bound at the head, when the back-edges keep it and it saves guards (a
+  // counter tested against 0 before it is decremented).
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== S || out.backs.length === 0) continue;
+    const lo = Math.min(...out.backs.map((b) => b.lo[r]));
+    if (!(lo > A.lo[r])) continue;
+    const B = A.copy();
+    B.lo[r] = lo;
+    const tried = pass(B);
+    if (tried.guards < out.guards && holdsAll(tried.backs, B)) {
+      A.lo[r] = lo;
+      out = tried;
+    }
+  }
+  let zero = "", pos = "", regions = new Set<number>();
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] === G) continue;
+    if (A.cls[r] === S) zero += (zero ? "|" : "") + `h${r}`;
+    else regions.add(A.region[r]);
+    pos += (pos ? "|" : "") + `l${r}`;
+  }
+  if (pos === "") return null;
+  const conds: string[] = [];
+  if (zero !== "") conds.push(`(${zero})===0`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
+  conds.push(`(${pos})>=0`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
+  regions = new Set([...regions, ...out.regions]);
+  for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
+  const total = slots.length;
+  const budget = perPass
+    ? `if((cnt+=${total})>${m.budget}){cnt-=${total};break F${head};}`
+    : `if(cnt+${total}>${m.budget})break F${head};`;
+  let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
+  const bails = new Set(out.bails);
+  // A second fast version without the checks that the trip count proves at entry.
+  const trip = tripBounds(m, slots, head, A, out.addHi);
+  if (trip !== null) {
+    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, trip.proven);
+    let same = holdsAll(hoisted.backs, A);
+    for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
+    if (same) {
+      for (const q of hoisted.bails) bails.add(q);
+      loops = `if(${trip.conds.join("&&")}){R${head}:for(;;){${budget}${hoisted.text}break;}}` +
+        `else{${loops}}`;
+    }
+  }
+  const text = `if(${conds.join("&&")}){${loops}pc=${end + 1};continue D;}`;
+  return { text, bails: [...bails].filter((q) => q !== head).sort((a, b) => a - b) };
+}
+
+/**
+ * Checks a loop with a trip count makes unnecessary. When a small register `c` is decremented
+ * by one exactly once per pass and either a pass ends the loop when it is 0 (`jeq c, 0`, out)
+ * before the decrement, or the only back-edge is `jne c, 0` at the end (with c >= 1 at the
+ * head), at most c passes (counted at the head) reach the instructions after that test (all of
+ * them with the `jne`). Then a pointer only ever advanced by constants (δ per pass) stays below
+ * `p + (c - 1)·δ + extent` in those instructions, and a number only ever increased by small
+ * operands (at most Σ per pass) below `a + c·Σ`: tested once on entry, they prove the bounds
+ * checks and the overflow guards there.
+ *
+ * @returns The entry conditions and the slots whose checks they prove, or null.
+ */
+function tripBounds(
+  m: Machine,
+  slots: number[],
+  head: number,
+  A: Regs,
+  addHi: Map<number, number>,
+): { conds: string[]; proven: Set<number> } | null {
+  const { opc, dst, src, off, imm } = m;
+  const last = slots[slots.length - 1];
+  // The only jump to the head is the last instruction.
+  for (const q of slots) {
+    const op = opc[q], cls = op & CLASS_MASK;
+    const jump = cls === CLASS_JMP || cls === EBPF.CLASS_JMP32;
+    if (q !== last && jump && op !== CALL && op !== EXIT && op !== CALLX) {
+      const t = q + 1 + (op === JA32 ? imm[q] : off[q]);
+      if (t === head) return null;
+    }
+  }
+  const lastOp = opc[last];
+  if ((lastOp & CLASS_MASK) !== CLASS_JMP || lastOp === CALL || lastOp === EXIT) return null;
+  if (last + 1 + (lastOp === JA32 ? imm[last] : off[last]) !== head) return null;
+  const writers = (r: number) => slots.filter((q) => writes(m, q).includes(r));
+  const isAddK = (q: number, r: number) =>
+    opc[q] === (CLASS_ALU64 | ALU_ADD) && dst[q] === r && imm[q] >= 0;
+  for (let c = 0; c < 11; c++) {
+    if (A.cls[c] !== S) continue;
+    const w = writers(c);
+    if (w.length !== 1) continue;
+    const dec = w[0];
+    const isDec = (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === 1) ||
+      (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === -1);
+    if (!isDec || dst[dec] !== c) continue;
+    // Where the count starts to bound the passes.
+    let from = -1;
+    if (opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1) {
+      from = 0;
+    } else {
+      for (let i = 0; i < slots.length && slots[i] < dec; i++) {
+        const q = slots[i];
+        if (opc[q] === (CLASS_JMP | JMP_JEQ) && dst[q] === c && imm[q] === 0) {
+          from = i + 1;
+          break;
+        }
+      }
+    }
+    if (from < 0) continue;
+    const conds: string[] = [];
+    const proven = new Set<number>();
+    for (let r = 0; r < 11; r++) {
+      if (r === c || A.cls[r] === G) continue;
+      const wr = writers(r);
+      if (A.cls[r] === P) {
+        if (!wr.every((q) => isAddK(q, r))) continue;
+        const delta = wr.reduce((a, q) => a + imm[q], 0);
+        let moved = 0, extent = -1;
+        for (let i = 0; i < slots.length; i++) {
+          const q = slots[i], op = opc[q], cls = op & CLASS_MASK;
+          const base = cls === CLASS_LDX ? src[q] : dst[q];
+          const mem = (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+            (op & MODE_MASK) === MODE_MEM;
+          if (i >= from && mem && base === r && moved + off[q] >= 0) {
+            extent = Math.max(extent, moved + off[q] + accessBytes(op));
+            proven.add(q);
+          }
+          if (isAddK(q, r)) moved += imm[q];
+        }
+        if (extent >= 0) {
+          const len = A.region[r] === STACK_REGION ? "SL" : "ML";
+          conds.push(`l${r}+(l${c}-1)*${delta}+${extent}<=${len}`);
+        }
+      } else {
+        // A sum: only ever increased by small operands (their bounds from the checked pass).
+        if (wr.length === 0 || !wr.every((q) => addHi.has(q) && dst[q] === r)) continue;
+        if (wr.some((q) => slots.indexOf(q) < from)) continue;
+        const sum = wr.reduce((a, q) => a + addHi.get(q)!, 0);
+        if (sum > MAX) continue;
+        for (const q of wr) proven.add(q);
+        conds.push(`l${r}+l${c}*${sum}<=${MAX}`);
+      }
+    }
+    if (proven.size > 0) return { conds, proven };
+  }
+  return null;
+}
+
+/** Whether register r is, at every back-edge, what the head assumes. */
+function holds(backs: Regs[], A: Regs, r: number): boolean {
+  for (const b of backs) {
+    if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) return false;
+    if (b.lo[r] < A.lo[r] || b.hi[r] > A.hi[r]) return false;
+  }
+  return true;
+}
+
+/** Whether every register assumed something at the head is that at every back-edge. */
+function holdsAll(backs: Regs[], A: Regs): boolean {
+  for (let r = 0; r < 11; r++) if (A.cls[r] !== G && !holds(backs, A, r)) return false;
+  return true;
+}
+
+/** The result of one pass over the body. */
+interface BodyPass {
+  text: string;
+  /** The states at the back-edges. */
+  backs: Regs[];
+  /** Bail targets. */
+  bails: Set<number>;
+  /** Regions accessed in the fast form. */
+  regions: Set<number>;
+  /** Guards and zero tests in the code (fewer is faster). */
+  guards: number;
+  /** For each `add` of a small operand: the operand's largest value. */
+  addHi: Map<number, number>;
+}
+
+/** One pass over the body from the assumptions `A`: the code and the back-edge states. */
+function body(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  slots: number[],
+  rest: Map<number, number>,
+  head: number,
+  A: Regs,
+  perPass: boolean,
+  proven: ReadonlySet<number> = new Set(),
+): BodyPass {
+  const st = A.copy();
+  const backs: Regs[] = [];
+  const bails = new Set<number>();
+  const regions = new Set<number>();
+  let text = "", guards = 0;
+  const addHi = new Map<number, number>();
+  // same[r]: a register r is a copy of (`mov r, s`, neither written since), or -1.
+  const same = new Int8Array(11).fill(-1);
+  const saved = emitter.loopHeader;
+  emitter.loopHeader = head;
+  for (const q of slots) {
+    if (!perPass && (q === head || leader[q])) {
+      text += `cnt+=${blockLength(m, leader, q)};`;
+    }
+    const bail = () => {
+      guards++;
+      bails.add(q);
+      const back = `cnt-=${rest.get(q)};`;
+      return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
+    };
+    // A jump from this instruction (the last of its block): back to the head or out.
+    const after = rest.get(q)! - 1;
+    const give = perPass && after > 0 ? `cnt-=${after};` : "";
+    const go = (t: number) =>
+      t === head
+        ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
+        : `{${give}pc=${t};continue D;}`;
+    const gen = () => {
+      emitter.setKnownZero(st.dead ? 0 : st.zeroMask());
+      const c = emitter.emit(q);
+      if (give === "") return c;
+      // The generic code's jumps (its only ways out here) give back the rest of the pass.
+      return c.replace(/\{pc=(\d+);continue D;\}/g, (_, t) => go(Number(t)))
+        .replace(new RegExp(`(?<!\\{)continue R${head};`, "g"), go(head));
+    };
+    if (st.dead) {
+      text += gen();
+      continue;
+    }
+    const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
+    const cls = op & CLASS_MASK;
+    const x = (op & SRC_X) !== 0;
+    const D = `l${d}`;
+    const copyOf = same.slice();
+    for (const r of writes(m, q)) {
+      same[r] = -1;
+      for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
+    }
+    if (op === (CLASS_ALU64 | ALU_MOV | SRC_X) && o === 0 && s !== d) same[d] = s;
+    // The operand when it is small: its code and range.
+    let B = "", blo = 0, bhi = 0, small = false;
+    if (x && st.cls[s] === S) {
+      B = `l${s}`, blo = st.lo[s], bhi = st.hi[s], small = true;
+    } else if (!x && k >= 0) {
+      B = String(k), blo = k, bhi = k, small = true;
+    }
+    const ds = st.cls[d] === S, dp = st.cls[d] === P;
+    const dlo = st.lo[d], dhi = st.hi[d];
+    if (cls === CLASS_ALU64) {
+      const aop = op & OP_MASK;
+      if (aop === ALU_MOV) {
+        text += gen();
+        if (x && o === 0) st.set(d, st.cls[s], st.lo[s], st.hi[s], st.region[s]);
+        else if (!x && k >= 0) st.set(d, S, k, k);
+        else st.set(d, G);
+      } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
+        // dst ± operand, as dst + [lo, hi].
+        let alo: number, ahi: number, code: string;
+        if (small) {
+          alo = aop === ALU_ADD ? blo : -bhi;
+          ahi = aop === ALU_ADD ? bhi : -blo;
+          code = aop === ALU_ADD ? `${D}=(${D}+${B})|0;` : `${D}=(${D}-${B})|0;`;
+        } else {
+          // A negative immediate.
+          alo = ahi = aop === ALU_ADD ? k : -k;
+          code = `${D}=(${D}+(${alo}))|0;`;
+        }
+        let lo = dlo + alo, hi = dhi + ahi;
+        let guard = "";
+        if (aop === ALU_ADD && alo >= 0) addHi.set(q, ahi);
+        // Proven at the head from the trip count (`tripBounds`): no upper guard.
+        if (proven.has(q)) hi = Math.min(hi, MAX);
+        if (lo < 0) {
+          // Could go below zero: leave first unless dst - |lowest| stays >= 0.
+          guard += aop === ALU_SUB && small && x
+            ? `if(${D}<${B})${bail()}`
+            : `if(${D}<${-alo})${bail()}`;
+          if (aop === ALU_SUB && small && x) lo = Math.max(0, dlo - bhi);
+          else lo = Math.max(0, lo);
+        }
+        if (hi > MAX) {
+          if (ahi === alo) guard += `if(${D}>${MAX - ahi})${bail()}`;
+          else guard += `if(${D}+${B}>${MAX})${bail()}`;
+          hi = MAX;
+        }
+        text += guard + code;
+        st.lo[d] = lo, st.hi[d] = Math.max(lo, hi);
+      } else if (aop === ALU_MUL && ds && small) {
+        const hi = dhi * bhi;
+        if (hi <= MAX) text += `${D}=Math.imul(${D},${B});`, st.set(d, S, dlo * blo, hi);
+        else {
+          text += `t=${D}*${B};if(t>${MAX})${bail()}${D}=t|0;`;
+          st.set(d, S, Math.min(dlo * blo, MAX), MAX);
+          // A square that passed the guard: the register squared is at most sqrt(2^31 - 1).
+          if (x && s !== d && (copyOf[d] === s || copyOf[s] === d)) {
+            st.hi[s] = Math.min(st.hi[s], SQRT_MAX);
+            if (st.lo[s] > st.hi[s]) st.dead = true;
+          }
+        }
+      } else if ((aop === ALU_DIV || aop === ALU_MOD) && ds && small) {
+        // Non-negative operands: signed and unsigned agree; by zero: 0 (div), unchanged (mod).
+        const div = aop === ALU_DIV;
+        const op1 = div ? `(${D}/${B})|0` : `(${D}%${B})|0`;
+        if (blo > 0) text += `${D}=${op1};`;
+        else {
+          text += div ? `${D}=${B}===0?0:${op1};` : `if(${B}!==0)${D}=${op1};`;
+          guards++;
+        }
+        if (div) st.set(d, S, blo > 0 ? Math.floor(dlo / bhi) : 0, dhi);
+        else st.set(d, S, 0, blo > 0 ? Math.min(dhi, bhi - 1) : dhi);
+      } else if (aop === ALU_AND && !x && k >= 0) {
+        if (ds) text += `${D}&=${k};`;
+        else text += gen();
+        st.set(d, S, 0, ds ? Math.min(dhi, k) : k);
+      } else if ((aop === ALU_AND || aop === ALU_OR || aop === ALU_XOR) && ds && small) {
+        const sym = aop === ALU_AND ? "&" : aop === ALU_OR ? "|" : "^";
+        text += `${D}${sym}=${B};`;
+        st.set(d, S, 0, aop === ALU_AND ? Math.min(dhi, bhi) : ones(Math.max(dhi, bhi)));
+      } else if (aop === ALU_LSH && ds && !x && (k & 63) < 31 && dhi * 2 ** (k & 63) <= MAX) {
+        const n = k & 63;
+        if (n !== 0) text += `${D}=${D}<<${n};`;
+        st.set(d, S, dlo * 2 ** n, dhi * 2 ** n);
+      } else if ((aop === ALU_RSH || aop === ALU_ARSH) && ds && !x) {
+        const n = k & 63;
+        if (n >= 31) text += `${D}=0;`, st.set(d, S, 0, 0);
+        else {
+          if (n !== 0) text += `${D}=${D}>>${n};`;
+          st.set(d, S, Math.floor(dlo / 2 ** n), Math.floor(dhi / 2 ** n));
+        }
+      } else if (aop === ALU_RSH && !x && (k & 63) >= 33) {
+        text += gen();
+        st.set(d, S, 0, 2 ** (64 - (k & 63)) - 1);
+      } else {
+        text += gen();
+        st.set(d, G);
+      }
+    } else if (cls === CLASS_ALU) {
+      text += gen();
+      const aop = op & OP_MASK;
+      if (aop === ALU_MOV && !x && k >= 0) st.set(d, S, k, k);
+      else if (aop === ALU_AND && !x && k >= 0) st.set(d, S, 0, k);
+      else if ((op === LE || op === BE) && k === 16) st.set(d, S, 0, 0xffff);
+      else if (aop === ALU_RSH && !x && (k & 31) >= 1) st.set(d, S, 0, 2 ** (32 - (k & 31)) - 1);
+      else st.set(d, G);
+    } else if (
+      (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+      (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === P
+    ) {
+      const base = cls === CLASS_LDX ? s : d;
+      const size = accessBytes(op);
+      const region = st.region[base];
+      regions.add(region);
+      const view = region === STACK_REGION ? "SV" : "MV";
+      const len = region === STACK_REGION ? "SL" : "ML";
+      const neg = st.lo[base] + o < 0 ? "o>=0&&" : "";
+      let access: string;
+      if (cls === CLASS_LDX) {
+        access = op === LDXW
+          ? `${D}=${view}.getInt32(o,true);h${d}=0;`
+          : op === LDXH
+          ? `${D}=${view}.getUint16(o,true);h${d}=0;`
+          : op === LDXB
+          ? `${D}=${view}.getUint8(o);h${d}=0;`
+          : op === LDXDW
+          ? `t=${view}.getInt32(o,true);h${d}=${view}.getInt32(o+4,true);${D}=t;`
+          : "";
+      } else {
+        const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+        const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+        access = size === 4
+          ? `${view}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${view}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${view}.setInt8(o,${vl});`
+          : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
+      }
+      if (access === "") {
+        // Sign-extending loads: the generic code.
+        text += gen();
+        st.set(d, G);
+      } else {
+        text += proven.has(q)
+          ? `o=l${base}+${o};${access}`
+          : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
+        // The access succeeded: base + off + size <= the region's length (< 2^31).
+        st.lo[base] = Math.max(st.lo[base], -o);
+        st.hi[base] = Math.min(st.hi[base], MAX - o - size);
+        if (st.hi[base] < st.lo[base]) st.dead = true;
+        if (cls === CLASS_LDX) {
+          if (op === LDXB) st.set(d, S, 0, 0xff);
+          else if (op === LDXH) st.set(d, S, 0, 0xffff);
+          else st.set(d, G);
+        }
+      }
+    } else if (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX || cls === CLASS_LD) {
+      text += gen();
+      if (cls === CLASS_LDX || op === LDDW) st.set(d, G);
+      else if (cls === CLASS_LD) st.set(0, G);
+      else if (cls === CLASS_STX && (op & MODE_MASK) === MODE_ATOMIC) {
+        if ((k & ATOMIC_FETCH) !== 0) st.set(s, G);
+        if (k === ATOMIC_CMPXCHG) st.set(0, G);
+      }
+    } else if (op === JA || op === JA32) {
+      text += gen();
+      if (q + 1 + (op === JA ? o : k) === head) backs.push(st.copy());
+      st.dead = true;
+    } else if (op === EXIT) {
+      text += gen();
+      st.dead = true;
+    } else if (op === CALL || op === CALLX) {
+      text += gen();
+      for (let r = 0; r <= 5; r++) st.set(r, G);
+    } else {
+      // A conditional jump: to the head (a back-edge) or out of the loop.
+      const target = q + 1 + o;
+      const jop = op & OP_MASK;
+      const taken = st.copy(), fall = st;
+      if (cls === CLASS_JMP && ds && small && jop !== JMP_JSET) {
+        const sym = jop === JMP_JEQ
+          ? "==="
+          : jop === JMP_JNE
+          ? "!=="
+          : jop === JMP_JGT || jop === JMP_JSGT
+          ? ">"
+          : jop === JMP_JGE || jop === JMP_JSGE
+          ? ">="
+          : jop === JMP_JLT || jop === JMP_JSLT
+          ? "<"
+          : "<=";
+        text += `if(${D}${sym}${B})${go(target)}`;
+        refine(taken, fall, d, sym, blo, bhi);
+      } else if (cls === CLASS_JMP && ds && small) {
+        text += `if((${D}&${B})!==0)${go(target)}`;
+      } else text += gen();
+      if (target === head && !taken.dead) backs.push(taken);
+    }
+  }
+  emitter.loopHeader = saved;
+  return { text, backs, bails, regions, guards, addHi };
+}
+
+/** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */
+function refine(taken: Regs, fall: Regs, d: number, sym: string, blo: number, bhi: number): void {
+  const narrow = (st: Regs, lo: number, hi: number) => {
+    st.lo[d] = Math.max(st.lo[d], lo);
+    st.hi[d] = Math.min(st.hi[d], hi);
+    if (st.lo[d] > st.hi[d]) st.dead = true;
+  };
+  switch (sym) {
+    case ">":
+      narrow(taken, blo + 1, MAX), narrow(fall, 0, bhi);
+      break;
+    case ">=":
+      narrow(taken, blo, MAX), narrow(fall, 0, bhi - 1);
+      break;
+    case "<":
+      narrow(taken, 0, bhi - 1), narrow(fall, blo, MAX);
+      break;
+    case "<=":
+      narrow(taken, 0, bhi), narrow(fall, blo + 1, MAX);
+      break;
+    case "===":
+    case "!==": {
+      const eq = sym === "===" ? taken : fall, ne = sym === "===" ? fall : taken;
+      narrow(eq, blo, bhi);
+      if (blo === bhi) {
+        if (ne.lo[d] === blo) ne.lo[d]++;
+        if (ne.hi[d] === blo) ne.hi[d]--;
+        if (ne.lo[d] > ne.hi[d]) ne.dead = true;
+      }
+      break;
+    }
+  }
+}
