@@ -38,6 +38,7 @@ import {
   REQUEST_READ,
 } from "./_http_request.ts";
 import { PENDING_DNS, PENDING_HTTP, PENDING_TLS, TcpMessages } from "./_tcp_messages.ts";
+import { URL_SEED, UrlFilter } from "./_url_filter.ts";
 import { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
 import type { MatchVia } from "./matcher.ts";
 
@@ -51,7 +52,7 @@ const A_IP_SRC = 0, A_IP_DST = 1, A_DNS_QNAME = 2, A_DNS_ANSWER_NAME = 3, A_DNS_
 const A_TLS_SNI = 5, A_HTTP_HOST = 6, A_HTTP_URL = 7;
 const BUILT_INS = 8;
 /** Hash seeds: names (domains) and other strings are cached apart. */
-const SEED_NAME = FNV_BASIS ^ 3, SEED_URL = FNV_BASIS ^ 4;
+const SEED_NAME = FNV_BASIS ^ 3, SEED_URL = URL_SEED;
 
 /** Ports that carry DNS: DNS, multicast DNS, LLMNR. */
 const DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355;
@@ -193,6 +194,7 @@ interface FlowHits {
 export class CaptureMatcher {
   readonly #db: Database;
   readonly #lookup: SpanLookup;
+  readonly #urlFilter: UrlFilter;
   readonly #onHit: CaptureHitHandler;
   readonly #select: PacketSelector | null;
   readonly #hit: CaptureHit;
@@ -256,6 +258,7 @@ export class CaptureMatcher {
   constructor(db: Database, options: CaptureMatcherOptions = {}) {
     this.#db = db;
     this.#lookup = new SpanLookup(db, options.parentDomains ?? db.metadata.mxyParentDomains);
+    this.#urlFilter = new UrlFilter(db);
     this.#onHit = options.onHit ?? (() => {});
     this.#select = options.select ?? null;
     this.#hit = new CaptureHit(db);
@@ -718,7 +721,7 @@ export class CaptureMatcher {
     const prefix = HTTP_PREFIX;
     const n = origin ? prefix.length + (h1 - h0) + (t1 - t0) : t1 - t0;
     const key = this.#lookup.keyFor(n);
-    let h = SEED_URL, k = 0;
+    let h = URL_SEED, k = 0, bits = 0;
     if (origin) {
       for (let i = 0; i < prefix.length; i++) {
         key[k++] = prefix[i];
@@ -727,11 +730,13 @@ export class CaptureMatcher {
       for (let i = h0; i < h1; i++) {
         const b = asciiLower(buf[i]);
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
       for (let i = t0; i < t1; i++) {
         const b = buf[i];
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
     } else {
@@ -744,10 +749,13 @@ export class CaptureMatcher {
         if (i >= authorityStart && b === CH_SLASH) lower = false;
         if (lower) b = asciiLower(b);
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
     }
     this.#lookups[A_HTTP_URL]++;
+    // most URLs can match nothing the database holds: the filter says so without a lookup
+    if (!this.#urlFilter.mayMatch(key, n, h, bits < 0x80)) return;
     const lookup = this.#lookup;
     if (!lookup.string(n, h & HASH_MASK, false)) return;
     this.#hit.setKey(lookup.key, n, -1);

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { CaptureMatcher, formatCaptureHit, matchCapture } from "../../lib/match/mod.ts";
 import { LinkType, PacketSelector, PcapWriter, TcpFlag } from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
+import { Database, DatabaseBuilder, MATCH_LITERAL, StringMatches } from "../../lib/db/mod.ts";
 import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 import { clientHello, databaseOf, dnsWithAnswers, hitsOf } from "./_captures.ts";
 
@@ -363,4 +364,74 @@ Deno.test("malformed DNS messages are counted, never thrown", async () => {
   const { hits, stats } = await hitsOf(w.toBytes(), db);
   assert.deepEqual(hits, []);
   assert.equal(stats.malformed, 3);
+});
+
+Deno.test("a URL is reported exactly when the database's own string lookup matches it", async () => {
+  // URL literals and globs of every index (prefix, suffix, inner piece, none) over a few
+  // hosts and path pieces, so that hits, near misses and bytes outside ASCII all come up
+  const hosts = ["a.test", "B.test", "ab.test:8080", "[2001:db8::1]"];
+  const pieces = ["a", "b", "A", "ab", "x1", "%41", "é", "?q=a", "/"];
+  const entry = fc.oneof(
+    fc.tuple(fc.constantFrom(...hosts), fc.array(fc.constantFrom(...pieces), { maxLength: 3 }))
+      .map(([h, p]) => `literal:http://${h.toLowerCase()}/${p.join("")}`),
+    fc.constantFrom(
+      "glob:http://a.test/*",
+      "glob:*ab*",
+      "glob:*/b",
+      "glob:*A*",
+      "glob:http*x1",
+      "glob:?ttp://b.test/*",
+      "glob:*.test:8080/a?",
+      "glob:*é*",
+      "glob:[hx]ttp://*",
+      "literal:a.test",
+      "glob:*.test",
+    ),
+  );
+  const request = fc.tuple(
+    fc.constantFrom(...hosts),
+    fc.array(fc.constantFrom(...pieces), { maxLength: 3 }),
+    fc.boolean(),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uniqueArray(entry, { maxLength: 6 }),
+      fc.array(request, { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      async (entries, requests, fold) => {
+        const b = new DatabaseBuilder({
+          buildEpoch: 1,
+          matchMode: fold ? "case-insensitive" : "case-sensitive",
+        });
+        for (const e of entries) b.add(e, { tag: e });
+        const db = Database.fromBytes(b.build());
+        const w = new PcapWriter();
+        const expected: string[] = [];
+        const out = new StringMatches();
+        requests.forEach(([host, path, absolute], i) => {
+          const target = `${absolute ? `HTTP://${host}` : ""}/${path.join("")}`;
+          w.writePacket(buildPacket({
+            src: "10.0.0.1",
+            dst: "10.0.0.2",
+            proto: "tcp",
+            srcPort: 1000 + i,
+            dstPort: 80,
+            payload: enc.encode(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`),
+          }));
+          // the key the matcher forms: scheme and host in lower case, the rest as it is
+          const url = `http://${host.toLowerCase()}/${path.join("")}`;
+          const key = enc.encode(url);
+          if (db.lookupStringSpan(key, 0, key.length, out, { first: true }) > 0) {
+            const via = out.kinds[0] === MATCH_LITERAL ? "literal" : "glob";
+            expected.push(
+              `${i + 1} http.url ${url} ${via} ${db.stringEntry(out.kinds[0], out.entries[0])}`,
+            );
+          }
+        });
+        const { hits } = await hitsOf(w.toBytes(), db, { attributes: ["http.url"] });
+        assert.deepEqual(hits, expected);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
