@@ -39,6 +39,7 @@ import {
 } from "./_http_request.ts";
 import { PENDING_DNS, PENDING_HTTP, PENDING_TLS, TcpMessages } from "./_tcp_messages.ts";
 import { URL_SEED, UrlFilter } from "./_url_filter.ts";
+import { LastMiss } from "./_last_miss.ts";
 import { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
 import type { MatchVia } from "./matcher.ts";
 
@@ -227,6 +228,17 @@ export class CaptureMatcher {
   // where the names of the current DNS message that were read start
   readonly #readAt = new Int32Array(SEEN_NAMES);
   #readAtCount = 0;
+  // the IPv4 endpoints of the last packet whose addresses were both looked up, when neither
+  // matched: a packet between the same two (a flow's packets, either way) is not looked up
+  #pairMissed = false;
+  #pairA = 0;
+  #pairB = 0;
+  #pairCached = 0;
+  // the last DNS question, Host and server name that matched nothing, as their raw bytes
+  readonly #qnameMiss = new LastMiss();
+  readonly #hostMiss = new LastMiss();
+  readonly #sniMiss = new LastMiss();
+  #missCached = 0;
   // the packet being processed
   #view: PacketView | null = null;
   #tcpSec = -Infinity;
@@ -336,8 +348,24 @@ export class CaptureMatcher {
     if (version === 4) {
       // as signed 32-bit numbers: an unsigned address of 2^31 or more (128.0.0.0 and up) is a
       // heap number, which a call that is not inlined would box, per packet
-      if (this.#wSrc) this.#ipv4(A_IP_SRC, view.ip4Src | 0, view.buf, view.ipSrcOffset);
-      if (this.#wDst) this.#ipv4(A_IP_DST, view.ip4Dst | 0, view.buf, view.ipDstOffset);
+      const src = view.ip4Src | 0, dst = view.ip4Dst | 0;
+      if (
+        this.#pairMissed &&
+        ((src === this.#pairA && dst === this.#pairB) ||
+          (src === this.#pairB && dst === this.#pairA))
+      ) {
+        // the endpoints of the packet before (either way round), which matched nothing
+        this.#lookups[A_IP_SRC]++;
+        this.#lookups[A_IP_DST]++;
+        this.#pairCached += 2;
+      } else if (this.#wSrc && this.#wDst) {
+        const hit = this.#ipv4(A_IP_SRC, src, view.buf, view.ipSrcOffset) |
+          this.#ipv4(A_IP_DST, dst, view.buf, view.ipDstOffset);
+        this.#pairMissed = hit === 0;
+        this.#pairA = src;
+        this.#pairB = dst;
+      } else if (this.#wSrc) this.#ipv4(A_IP_SRC, src, view.buf, view.ipSrcOffset);
+      else if (this.#wDst) this.#ipv4(A_IP_DST, dst, view.buf, view.ipDstOffset);
     } else if (version === 6) {
       if (this.#wSrc) this.#ipv6(A_IP_SRC, view.buf, view.ipSrcOffset);
       if (this.#wDst) this.#ipv6(A_IP_DST, view.buf, view.ipDstOffset);
@@ -386,7 +414,7 @@ export class CaptureMatcher {
       hits: this.#hits,
       lookups,
       hitsByAttribute,
-      cached: this.#lookup.cached,
+      cached: this.#lookup.cached + this.#pairCached + this.#missCached,
       malformed: this.#malformed,
       incomplete: this.#tcp.incomplete,
       retransmitted: this.#tcp.repeats,
@@ -396,13 +424,15 @@ export class CaptureMatcher {
 
   // ---- lookups ----
 
-  #ipv4(a: number, v: number, buf: Uint8Array, offset: number): void {
+  /** Looks up an IPv4 address; returns 1 when it matched, else 0. */
+  #ipv4(a: number, v: number, buf: Uint8Array, offset: number): number {
     this.#lookups[a]++;
     const lookup = this.#lookup;
-    if (!lookup.ipv4(v)) return;
+    if (!lookup.ipv4(v)) return 0;
     const hit = this.#hit;
     hit.setAddress(buf, offset, 4);
     this.#reportNetwork(a);
+    return 1;
   }
 
   #ipv6(a: number, buf: Uint8Array, offset: number): void {
@@ -422,6 +452,22 @@ export class CaptureMatcher {
     if (!lookup.string(n, h, true)) return;
     this.#hit.setKey(lookup.key, n, lookup.parent);
     this.#report(a);
+  }
+
+  /**
+   * Looks up a host name as `#host` does, unless the raw bytes are those of the attribute's last
+   * miss (then only counted as a lookup answered from a cache).
+   */
+  #hostOnce(a: number, miss: LastMiss, buf: Uint8Array, start: number, end: number): void {
+    if (miss.same(buf, start, end)) {
+      this.#lookups[a]++;
+      this.#missCached++;
+      return;
+    }
+    const looked = this.#lookups[a], hits = this.#hitCounts[a];
+    this.#host(a, buf, start, end);
+    if (this.#lookups[a] === looked + 1 && this.#hitCounts[a] === hits) miss.keep(buf, start, end);
+    else miss.clear();
   }
 
   /**
@@ -661,7 +707,9 @@ export class CaptureMatcher {
     }
     if (r !== HELLO_READ) return;
     this.#tcp.read(seq, end - p);
-    if (hello.sniStart >= 0) this.#host(A_TLS_SNI, buf, hello.sniStart, hello.sniEnd);
+    if (hello.sniStart >= 0) {
+      this.#hostOnce(A_TLS_SNI, this.#sniMiss, buf, hello.sniStart, hello.sniEnd);
+    }
   }
 
   #http(buf: Uint8Array, p: number, end: number, seq: number): void {
@@ -696,7 +744,7 @@ export class CaptureMatcher {
         }
         if (colon >= 0) e = colon;
       }
-      this.#host(A_HTTP_HOST, buf, s, e);
+      this.#hostOnce(A_HTTP_HOST, this.#hostMiss, buf, s, e);
     }
     if (this.#wUrl && t1 > t0 && buf[t0] !== CH_STAR) {
       if (buf[t0] === CH_SLASH) {
@@ -787,7 +835,26 @@ export class CaptureMatcher {
     this.#seenCount = 0;
     this.#readAtCount = 0;
     let p = m + DNS_HEADER_LEN;
+    const wQname = this.#wQname;
+    const miss = this.#qnameMiss;
     for (let i = 0; i < qd && i < DNS_MAX_QUESTIONS; i++) {
+      if (i === 0 && wQname && miss.startsAt(buf, p, end)) {
+        // the question of the last message that matched nothing (a response after its query)
+        if (this.#readAtCount < SEEN_NAMES) this.#readAt[this.#readAtCount++] = p;
+        p += miss.length + DNS_QUESTION_FIXED;
+        if (p > end) {
+          this.#malformed++;
+          return;
+        }
+        // on the message's list of names only when more names are read
+        if (qd > 1 || (an > 0 && this.#wAnswerName)) {
+          this.#seenAdd(miss.key, miss.keyLength, miss.hash);
+        }
+        this.#lookups[A_DNS_QNAME]++;
+        this.#missCached++;
+        continue;
+      }
+      const start = p;
       const n = this.#dnsName(buf, m, end, p);
       if (n < 0) return;
       p = names.next + DNS_QUESTION_FIXED;
@@ -795,7 +862,17 @@ export class CaptureMatcher {
         this.#malformed++;
         return;
       }
-      if (n > 0 && this.#wQname) this.#name(A_DNS_QNAME, n, names.hash);
+      if (n > 0 && wQname) {
+        const hits = this.#hitCounts[A_DNS_QNAME];
+        const h = names.hash;
+        this.#name(A_DNS_QNAME, n, h);
+        if (i === 0) {
+          if (this.#hitCounts[A_DNS_QNAME] === hits && plainDnsName(buf, start, names.next)) {
+            miss.keep(buf, start, names.next);
+            miss.keepKey(this.#lookup.key, n, h);
+          } else miss.clear();
+        }
+      }
     }
     if (qd > DNS_MAX_QUESTIONS) return;
     const wName = this.#wAnswerName, wIp = this.#wAnswerIp;
@@ -868,6 +945,19 @@ export class CaptureMatcher {
     }
     if (this.#readAtCount < SEEN_NAMES) this.#readAt[this.#readAtCount++] = p;
     return n > 0 && this.#firstSight(n, names.hash) ? n : 0;
+  }
+
+  /** Puts a name, `key[0, n)` hashed to `h`, on the list of the current DNS message. */
+  #seenAdd(key: Uint8Array, n: number, h: number): void {
+    const count = this.#seenCount;
+    if (count < SEEN_NAMES && n <= MAX_NAME) {
+      const at = count * MAX_NAME;
+      const seen = this.#seen;
+      for (let i = 0; i < n; i++) seen[at + i] = key[i];
+      this.#seenHash[count] = h;
+      this.#seenLength[count] = n;
+      this.#seenCount = count + 1;
+    }
   }
 
   /**
@@ -943,6 +1033,20 @@ export class CaptureMatcher {
 const ENCODER = new TextEncoder();
 /** What a plugin value must look like to be taken as a host name. */
 const HOST_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\.?$/;
+
+/**
+ * Whether the DNS name `buf[p, next)` is plain labels ending at the root label, without a
+ * compression pointer: its bytes alone then say what name it is.
+ */
+function plainDnsName(buf: Uint8Array, p: number, next: number): boolean {
+  while (p < next) {
+    const b = buf[p];
+    if (b === 0) return p + 1 === next;
+    if ((b & DNS_POINTER) !== 0) return false;
+    p += 1 + b;
+  }
+  return false;
+}
 
 function isDnsPort(port: number): boolean {
   return port === DNS_PORT || port === MDNS_PORT || port === LLMNR_PORT;

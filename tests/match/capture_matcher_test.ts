@@ -5,7 +5,7 @@ import { LinkType, PacketSelector, PcapWriter, TcpFlag } from "../../lib/pcap/mo
 import { DpiError } from "../../lib/dpi/mod.ts";
 import { Database, DatabaseBuilder, MATCH_LITERAL, StringMatches } from "../../lib/db/mod.ts";
 import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
-import { clientHello, databaseOf, dnsWithAnswers, hitsOf } from "./_captures.ts";
+import { type Answer, clientHello, databaseOf, dnsWithAnswers, hitsOf } from "./_captures.ts";
 
 const enc = new TextEncoder();
 
@@ -433,5 +433,74 @@ Deno.test("a URL is reported exactly when the database's own string lookup match
       },
     ),
     { numRuns: 200 },
+  );
+});
+
+Deno.test("names and addresses that come again are answered as the first time", async () => {
+  // the matcher answers a name or address pair seen just before without looking it up again:
+  // over any sequence of repeated (or nearly repeated) names, what it reports and counts must
+  // be what a matcher that has seen nothing before reports for each packet on its own
+  const db = databaseOf(
+    ["literal:evil.test", "glob:*.bad.test", "192.0.2.0/24", "2001:db8:bad::/48"],
+    true,
+  );
+  const names = [
+    "evil.test",
+    "EVIL.test",
+    "a.evil.test",
+    "x.bad.test",
+    "good.test",
+    "good.test.",
+    "192.0.2.7",
+    "b.good.test",
+  ];
+  const hosts = ["10.0.0.1", "10.0.0.2", "192.0.2.9", "2001:db8::1", "2001:db8:bad::2"];
+  const packet = fc.record({
+    kind: fc.constantFrom("query", "response", "http", "tls"),
+    name: fc.constantFrom(...names),
+    other: fc.constantFrom(...names),
+    a: fc.constantFrom(...hosts),
+    b: fc.constantFrom(...hosts),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 12 }), async (packets) => {
+      const bytes = packets.map((p, i) => {
+        const v6 = p.a.includes(":") || p.b.includes(":");
+        const src = v6 && !p.a.includes(":") ? "2001:db8::a" : p.a;
+        const dst = v6 && !p.b.includes(":") ? "2001:db8::b" : p.b;
+        const ends = { src, dst, srcPort: 2000 + i };
+        if (p.kind === "query" || p.kind === "response") {
+          const answers: Answer[] = p.kind === "query"
+            ? []
+            : [[null, "CNAME", p.other], [p.other, "A", "192.0.2.1"], [p.name, "A", "10.9.9.9"]];
+          return buildPacket({ ...ends, dstPort: 53, payload: dnsWithAnswers(i, p.name, answers) });
+        }
+        const payload = p.kind === "http"
+          ? enc.encode(`GET / HTTP/1.1\r\nHost: ${p.name}\r\n\r\n`)
+          : clientHello(p.name, []);
+        return buildPacket({
+          ...ends,
+          proto: "tcp",
+          dstPort: p.kind === "http" ? 80 : 443,
+          payload,
+        });
+      });
+      const capture = (list: Uint8Array[]) => {
+        const w = new PcapWriter();
+        for (const b of list) w.writePacket(b);
+        return w.toBytes();
+      };
+      const all = await hitsOf(capture(bytes), db);
+      const expected: string[] = [];
+      const lookups: Record<string, number> = {};
+      for (let i = 0; i < bytes.length; i++) {
+        const one = await hitsOf(capture([bytes[i]]), db);
+        expected.push(...one.hits.map((h) => h.replace(/^1 /, `${i + 1} `)));
+        for (const [k, n] of Object.entries(one.stats.lookups)) lookups[k] = (lookups[k] ?? 0) + n;
+      }
+      assert.deepEqual(all.hits, expected);
+      assert.deepEqual(all.stats.lookups, lookups);
+    }),
+    { numRuns: 150 },
   );
 });
