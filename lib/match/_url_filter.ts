@@ -49,6 +49,12 @@ interface UrlEntries {
   bloomMask: number;
   /** The glob index, or null when there are no globs. */
   globs: GlobIndex | null;
+  /**
+   * The walks' output and marks, one slot per glob: shared by the filters over the database
+   * (a walk runs to its end before another starts), so that a matcher made per capture
+   * allocates none.
+   */
+  scan: AhoCorasickScan | null;
   /** By byte: 1 when some prefix-anchored piece begins with it (a walk can find something). */
   firstBytes: Uint8Array;
   /** By byte: 1 when some suffix-anchored piece ends with it. */
@@ -152,14 +158,7 @@ export class UrlFilter {
       this.#useInfix = !globs.automaton.isEmpty;
       this.#firstBytes = e.firstBytes;
       this.#lastBytes = e.lastBytes;
-      this.#scan = {
-        bytes: this.#folded,
-        length: 0,
-        out: new Uint32Array(globs.count),
-        count: 0,
-        seen: new Uint32Array(globs.count),
-        stamp: 0,
-      };
+      this.#scan = e.scan;
     }
   }
 }
@@ -173,6 +172,7 @@ function urlEntries(db: Database): UrlEntries {
       bloom: null,
       bloomMask: 0,
       globs: null,
+      scan: null,
       firstBytes: NO_BYTES,
       lastBytes: NO_BYTES,
     };
@@ -218,11 +218,22 @@ function urlEntries(db: Database): UrlEntries {
       if (!globs.suffixTrie.isEmpty && globs.suffixTrie.walk(one, 0, 1) > 0) lastBytes[b] = 1;
     }
   }
+  const some = globs !== null && globs.count > 0;
   return {
     fold: m.caseInsensitive,
     bloom,
     bloomMask,
-    globs: globs !== null && globs.count > 0 ? globs : null,
+    globs: some ? globs : null,
+    scan: some
+      ? {
+        bytes: EMPTY_QUERY,
+        length: 0,
+        out: new Uint32Array(globs.count),
+        count: 0,
+        seen: new Uint32Array(globs.count),
+        stamp: 0,
+      }
+      : null,
     firstBytes,
     lastBytes,
   };
