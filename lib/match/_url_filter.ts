@@ -19,6 +19,7 @@ import { type Database, stringMatcherOf } from "../db/database.ts";
 import type { GlobIndex } from "../format/glob_index.ts";
 import { StringMatches } from "../db/string_match.ts";
 import type { AhoCorasickScan } from "../pattern/aho_corasick.ts";
+import { forEachLiteralRun } from "../pattern/glob_program.ts";
 import * as spanLookup from "./_span_lookup.ts";
 
 const { FNV_BASIS, FNV_PRIME } = spanLookup;
@@ -59,7 +60,19 @@ interface UrlEntries {
   firstBytes: Uint8Array;
   /** By byte: 1 when some suffix-anchored piece ends with it. */
   lastBytes: Uint8Array;
+  /** No glob has a `/` in its literal text. */
+  slashFree: boolean;
 }
+
+/** {@linkcode UrlFilter.originForm}: the URL matches nothing. */
+export const URL_NONE = 0;
+/** The URL may match: look it up. */
+export const URL_MAYBE = 1;
+/** Not decided: make the key and ask {@linkcode UrlFilter.mayMatch}. */
+export const URL_ASK = 2;
+
+const HTTP = new TextEncoder().encode("http://");
+const B_H = 0x68;
 
 const ENTRIES = new WeakMap<Database, UrlEntries>();
 
@@ -79,6 +92,14 @@ export class UrlFilter {
   #firstBytes: Uint8Array = NO_BYTES;
   #lastBytes: Uint8Array = NO_BYTES;
   #folded = new Uint8Array(256);
+  #slashFree = false;
+  // the host of the last origin-form URL (its raw bytes), whether the automaton finds a piece
+  // in `http://host`, and the hash of that
+  #host = new Uint8Array(256);
+  #hostLength = -1;
+  #originFound = false;
+  #originHash = 0;
+  #path = new Uint8Array(256);
 
   /** @param db The database the URLs are looked up in. */
   constructor(db: Database) {
@@ -112,13 +133,7 @@ export class UrlFilter {
         h = Math.imul(h ^ c, FNV_PRIME);
       }
     }
-    const bloom = this.#bloom;
-    if (bloom !== null) {
-      const m = this.#bloomMask;
-      const a = (h ^ (h >>> 15)) & m;
-      const b = (Math.imul(h, HASH_MIX) >>> 7) & m;
-      if (((bloom[a >>> 5] >>> (a & 31)) & (bloom[b >>> 5] >>> (b & 31)) & 1) !== 0) return true;
-    }
+    if (this.#bloomHas(h)) return true;
     const globs = this.#globs;
     if (globs === null) return false;
     const scan = this.#scan!;
@@ -126,11 +141,7 @@ export class UrlFilter {
     scan.length = n;
     scan.count = 0;
     if (this.#useInfix) {
-      if (scan.stamp === 0xffffffff) {
-        scan.seen.fill(0);
-        scan.stamp = 0;
-      }
-      scan.stamp++;
+      stamp(scan);
       if (globs.automaton.collect(scan) > 0) return true;
     }
     // the anchored walks, when their first step can be taken
@@ -138,6 +149,86 @@ export class UrlFilter {
       return true;
     }
     return this.#lastBytes[bytes[n - 1]] === 1 && globs.suffixTrie.collectSuffix(scan, false) > 0;
+  }
+
+  /**
+   * {@linkcode UrlFilter.mayMatch} for the URL of an origin-form request, `http://` + the Host
+   * `buf[h0, h1)` (folded to lower case) + the target `buf[t0, t1)` (which starts with `/`),
+   * without making its key: when no glob has a `/` in its text no inner piece spans the `/`
+   * that starts the path, so the automaton reads `http://host` once per host (the answer is
+   * kept for the requests that follow) and each path on its own.
+   *
+   * @returns {@linkcode URL_NONE}, {@linkcode URL_MAYBE} or {@linkcode URL_ASK}.
+   */
+  originForm(buf: Uint8Array, h0: number, h1: number, t0: number, t1: number): number {
+    if (!this.#built) this.#build();
+    if (this.#always) return URL_MAYBE;
+    const globs = this.#globs;
+    if (globs === null || !this.#slashFree || !this.#useInfix) return URL_ASK;
+    const scan = this.#scan!;
+    // the scheme and host: as for the last request, else read
+    const hn = h1 - h0;
+    if (hn + HTTP.length > this.#folded.length) return URL_ASK;
+    const host = this.#host;
+    let same = this.#hostLength === hn;
+    for (let i = 0; same && i < hn; i++) same = host[i] === buf[h0 + i];
+    if (!same) {
+      const origin = this.#folded;
+      let h = URL_SEED, k = 0;
+      for (let i = 0; i < HTTP.length; i++) {
+        origin[k++] = HTTP[i];
+        h = Math.imul(h ^ HTTP[i], FNV_PRIME);
+      }
+      for (let i = h0; i < h1; i++) {
+        let c = buf[i];
+        if (c >= 0x80) {
+          this.#hostLength = -1;
+          return URL_ASK;
+        }
+        if (c >= A_UPPER && c <= Z_UPPER) c |= CASE_BIT;
+        origin[k++] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      scan.bytes = origin;
+      scan.length = k;
+      scan.count = 0;
+      stamp(scan);
+      this.#originFound = globs.automaton.collect(scan) > 0;
+      this.#originHash = h;
+      for (let i = 0; i < hn; i++) host[i] = buf[h0 + i];
+      this.#hostLength = hn;
+    }
+    if (this.#originFound) return URL_MAYBE;
+    // the path: folded as the database folds, hashed on from the origin's hash
+    const m = t1 - t0;
+    if (this.#path.length < m) this.#path = new Uint8Array(m * 2);
+    const path = this.#path, fold = this.#fold;
+    let h = this.#originHash;
+    for (let i = 0; i < m; i++) {
+      let c = buf[t0 + i];
+      if (c >= 0x80) return URL_ASK;
+      if (fold && c >= A_UPPER && c <= Z_UPPER) c |= CASE_BIT;
+      path[i] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    if (this.#bloomHas(h)) return URL_MAYBE;
+    scan.bytes = path;
+    scan.length = m;
+    scan.count = 0;
+    stamp(scan);
+    if (globs.automaton.collect(scan) > 0) return URL_MAYBE;
+    // the anchored walks need the whole key (when their first step can be taken at all)
+    if (this.#firstBytes[B_H] === 1) return URL_ASK;
+    return m > 0 && this.#lastBytes[path[m - 1]] === 1 ? URL_ASK : URL_NONE;
+  }
+
+  #bloomHas(h: number): boolean {
+    const bloom = this.#bloom;
+    if (bloom === null) return false;
+    const m = this.#bloomMask;
+    const a = (h ^ (h >>> 15)) & m;
+    const b = (Math.imul(h, HASH_MIX) >>> 7) & m;
+    return ((bloom[a >>> 5] >>> (a & 31)) & (bloom[b >>> 5] >>> (b & 31)) & 1) !== 0;
   }
 
   // On the first URL: what of the database may match a URL.
@@ -158,6 +249,7 @@ export class UrlFilter {
       this.#useInfix = !globs.automaton.isEmpty;
       this.#firstBytes = e.firstBytes;
       this.#lastBytes = e.lastBytes;
+      this.#slashFree = e.slashFree;
       this.#scan = e.scan;
     }
   }
@@ -175,6 +267,7 @@ function urlEntries(db: Database): UrlEntries {
       scan: null,
       firstBytes: NO_BYTES,
       lastBytes: NO_BYTES,
+      slashFree: false,
     };
   }
   // a lookup checks the untrusted glob tables first (and throws when they are corrupt): the
@@ -210,7 +303,16 @@ function urlEntries(db: Database): UrlEntries {
   // the bytes an anchored walk can take its first step on (the tries hold no empty piece: a
   // walk reports only the states it steps to)
   const firstBytes = new Uint8Array(256), lastBytes = new Uint8Array(256);
+  // the glob index takes its pieces from the globs' literal text
+  let slashFree = true;
   if (globs !== null) {
+    const programs = globs.programs;
+    const run = (from: number, to: number) => {
+      for (let k = from; k < to; k++) if (programs[k] === CH_SLASH) slashFree = false;
+    };
+    for (let id = 0; id < globs.count && slashFree; id++) {
+      forEachLiteralRun(programs, globs.programStart(id), run);
+    }
     const one = new Uint8Array(1);
     for (let b = 0; b < 256; b++) {
       one[0] = b;
@@ -236,7 +338,17 @@ function urlEntries(db: Database): UrlEntries {
       : null,
     firstBytes,
     lastBytes,
+    slashFree,
   };
+}
+
+/** Takes a new stamp for a walk that de-duplicates. */
+function stamp(scan: AhoCorasickScan): void {
+  if (scan.stamp === 0xffffffff) {
+    scan.seen.fill(0);
+    scan.stamp = 0;
+  }
+  scan.stamp++;
 }
 
 const EMPTY_QUERY = new Uint8Array(1);

@@ -38,7 +38,7 @@ import {
   REQUEST_READ,
 } from "./_http_request.ts";
 import { PENDING_DNS, PENDING_HTTP, PENDING_TLS, TcpMessages } from "./_tcp_messages.ts";
-import { URL_SEED, UrlFilter } from "./_url_filter.ts";
+import { URL_MAYBE, URL_NONE, URL_SEED, UrlFilter } from "./_url_filter.ts";
 import { LastMiss } from "./_last_miss.ts";
 import { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
 import type { MatchVia } from "./matcher.ts";
@@ -748,10 +748,16 @@ export class CaptureMatcher {
     }
     if (this.#wUrl && t1 > t0 && buf[t0] !== CH_STAR) {
       if (buf[t0] === CH_SLASH) {
-        if (h0 >= 0) this.#url(buf, h0, h1, t0, t1, true);
+        if (h0 >= 0) {
+          // most URLs can match nothing the database holds: the filter says so from the
+          // packet's bytes, without a key
+          const r = this.#urlFilter.originForm(buf, h0, h1, t0, t1);
+          if (r === URL_NONE) this.#lookups[A_HTTP_URL]++;
+          else this.#url(buf, h0, h1, t0, t1, true, r === URL_MAYBE);
+        }
       } else if (schemeEnd(buf, t0, t1) > 0) {
         h0 = h1 = -1;
-        this.#url(buf, t0, t0, t0, t1, false);
+        this.#url(buf, t0, t0, t0, t1, false, false);
       }
     }
     // a pipelined request right after this one
@@ -765,7 +771,15 @@ export class CaptureMatcher {
    * Looks up a URL: `http://` + `buf[h0, h1)` + `buf[t0, t1)` (origin form), or the absolute
    * target `buf[t0, t1)`; scheme and host in lower case.
    */
-  #url(buf: Uint8Array, h0: number, h1: number, t0: number, t1: number, origin: boolean): void {
+  #url(
+    buf: Uint8Array,
+    h0: number,
+    h1: number,
+    t0: number,
+    t1: number,
+    origin: boolean,
+    maybe: boolean,
+  ): void {
     const prefix = HTTP_PREFIX;
     const n = origin ? prefix.length + (h1 - h0) + (t1 - t0) : t1 - t0;
     const key = this.#lookup.keyFor(n);
@@ -803,7 +817,7 @@ export class CaptureMatcher {
     }
     this.#lookups[A_HTTP_URL]++;
     // most URLs can match nothing the database holds: the filter says so without a lookup
-    if (!this.#urlFilter.mayMatch(key, n, h, bits < 0x80)) return;
+    if (!maybe && !this.#urlFilter.mayMatch(key, n, h, bits < 0x80)) return;
     const lookup = this.#lookup;
     if (!lookup.string(n, h & HASH_MASK, false)) return;
     this.#hit.setKey(lookup.key, n, -1);
