@@ -238,6 +238,18 @@ Deno.test("a retransmitted message is not read twice; a missing segment gives th
   const twice = await hitsOf(captureOf([whole[0], whole[0]]), db, { attributes: ["http.host"] });
   assert.deepEqual(twice.hits, ["1 http.host split.evil.test literal split.evil.test"]);
   assert.equal(twice.stats.retransmitted, 1);
+  // the same over IPv6, and with requests of other directions (IPv4 and IPv6) in between
+  const v6 = whole.map((w) => ({ ...w, src: "2001:db8::1", dst: "2001:db8::2" }));
+  const others = [
+    { ...whole[0], srcPort: 40001 },
+    { ...v6[0], srcPort: 40002 },
+    { ...whole[0], dst: "10.0.0.3" },
+  ];
+  const mixed = await hitsOf(captureOf([v6[0], whole[0], ...others, v6[0], whole[0]]), db, {
+    attributes: ["http.host"],
+  });
+  assert.deepEqual(mixed.hits.map((h) => h.split(" ")[0]), ["1", "2", "3", "4", "5"]);
+  assert.equal(mixed.stats.retransmitted, 2);
   // the middle segment lost: no hit, and the message counts as incomplete
   const lost = await hitsOf(captureOf([segs[0], segs[2]]), db);
   assert.deepEqual(lost.hits, []);
