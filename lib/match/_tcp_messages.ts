@@ -32,6 +32,11 @@ const K_FAMILY = 0, K_PORTS = 1, K_SRC = 2, K_DST = 3;
 const R_START = 0, R_END = 1, R_KEY = 2;
 const R4_WORDS = 8, R6_WORDS = 16;
 
+/** 8 bits of a direction's hash other than its slot's, never 0. */
+function recentTag(hash: number): number {
+  return ((hash >>> 24) & 0xff) | 1;
+}
+
 /** What kind of message a direction has begun. */
 export const PENDING_TLS = 1, PENDING_HTTP = 2, PENDING_DNS = 3;
 
@@ -74,6 +79,9 @@ export class TcpMessages {
   // the last message read, by slot of the recent tables (records of R4_WORDS and R6_WORDS)
   readonly #recent4: Int32Array;
   readonly #recent6: Int32Array;
+  // by slot, 8 bits of the hash of the direction recorded there (never 0; 0: none): a look
+  // at a slot recorded for another direction mostly ends here, in a table of 4 KB
+  readonly #recentTags: Uint8Array;
   readonly #recentMask: number;
 
   constructor(options: TcpMessagesOptions = {}) {
@@ -94,6 +102,7 @@ export class TcpMessages {
     this.#recentMask = recent - 1;
     this.#recent4 = new Int32Array(recent * R4_WORDS);
     this.#recent6 = new Int32Array(recent * R6_WORDS);
+    this.#recentTags = new Uint8Array(recent);
   }
 
   /** Works out the direction of a TCP packet; the other methods then refer to it. */
@@ -294,6 +303,7 @@ export class TcpMessages {
    */
   repeated(seq: number, n: number): boolean {
     const slot = this.#hash & this.#recentMask;
+    if (this.#recentTags[slot] !== recentTag(this.#hash)) return false;
     const v4 = this.#width === KEY_WORDS_V4;
     const r = v4 ? this.#recent4 : this.#recent6;
     const at = slot * (v4 ? R4_WORDS : R6_WORDS);
@@ -314,6 +324,7 @@ export class TcpMessages {
     const at = slot * (v4 ? R4_WORDS : R6_WORDS);
     const k = this.#key, w = this.#width;
     for (let i = 0; i < w; i++) r[at + R_KEY + i] = k[i];
+    this.#recentTags[slot] = recentTag(this.#hash);
     r[at + R_START] = seq;
     r[at + R_END] = (seq + n) | 0;
   }
