@@ -225,6 +225,8 @@ export class CaptureMatcher {
   readonly #seenLength = new Int32Array(SEEN_NAMES);
   readonly #seenHash = new Int32Array(SEEN_NAMES);
   #seenCount = 0;
+  /** The current message's question is the last miss, not yet on the list of its names. */
+  #seenPending = false;
   // where the names of the current DNS message that were read start
   readonly #readAt = new Int32Array(SEEN_NAMES);
   #readAtCount = 0;
@@ -233,7 +235,8 @@ export class CaptureMatcher {
   #pairMissed = false;
   #pairA = 0;
   #pairB = 0;
-  #pairCached = 0;
+  /** Packets whose two addresses were answered so (each counts two lookups, both cached). */
+  #pairPackets = 0;
   // the last DNS question, Host and server name that matched nothing, as their raw bytes
   readonly #qnameMiss = new LastMiss();
   readonly #hostMiss = new LastMiss();
@@ -355,9 +358,7 @@ export class CaptureMatcher {
           (src === this.#pairB && dst === this.#pairA))
       ) {
         // the endpoints of the packet before (either way round), which matched nothing
-        this.#lookups[A_IP_SRC]++;
-        this.#lookups[A_IP_DST]++;
-        this.#pairCached += 2;
+        this.#pairPackets++;
       } else if (this.#wSrc && this.#wDst) {
         const hit = this.#ipv4(A_IP_SRC, src, view.buf, view.ipSrcOffset) |
           this.#ipv4(A_IP_DST, dst, view.buf, view.ipDstOffset);
@@ -408,13 +409,15 @@ export class CaptureMatcher {
       lookups[name] = this.#lookups[i];
       hitsByAttribute[name] = this.#hitCounts[i];
     });
+    lookups[CAPTURE_ATTRIBUTES[A_IP_SRC]] += this.#pairPackets;
+    lookups[CAPTURE_ATTRIBUTES[A_IP_DST]] += this.#pairPackets;
     return {
       packets: this.#packets,
       selected: this.#selected,
       hits: this.#hits,
       lookups,
       hitsByAttribute,
-      cached: this.#lookup.cached + this.#pairCached + this.#missCached,
+      cached: this.#lookup.cached + 2 * this.#pairPackets + this.#missCached,
       malformed: this.#malformed,
       incomplete: this.#tcp.incomplete,
       retransmitted: this.#tcp.repeats,
@@ -847,6 +850,7 @@ export class CaptureMatcher {
     const qd = (buf[m + DNS_QDCOUNT] << 8) | buf[m + DNS_QDCOUNT + 1];
     const an = (buf[m + DNS_ANCOUNT] << 8) | buf[m + DNS_ANCOUNT + 1];
     this.#seenCount = 0;
+    this.#seenPending = false;
     this.#readAtCount = 0;
     let p = m + DNS_HEADER_LEN;
     const wQname = this.#wQname;
@@ -860,10 +864,9 @@ export class CaptureMatcher {
           this.#malformed++;
           return;
         }
-        // on the message's list of names only when more names are read
-        if (qd > 1 || (an > 0 && this.#wAnswerName)) {
-          this.#seenAdd(miss.key, miss.keyLength, miss.hash);
-        }
+        // on the message's list of names when another name is read (most answers point to
+        // the question: none is)
+        this.#seenPending = true;
         this.#lookups[A_DNS_QNAME]++;
         this.#missCached++;
         continue;
@@ -979,6 +982,11 @@ export class CaptureMatcher {
    * DNS message (it is then remembered).
    */
   #firstSight(n: number, h: number): boolean {
+    if (this.#seenPending) {
+      this.#seenPending = false;
+      const miss = this.#qnameMiss;
+      this.#seenAdd(miss.key, miss.keyLength, miss.hash);
+    }
     const key = this.#lookup.key;
     const seen = this.#seen;
     const count = this.#seenCount;
