@@ -38,6 +38,8 @@ import {
   REQUEST_READ,
 } from "./_http_request.ts";
 import { PENDING_DNS, PENDING_HTTP, PENDING_TLS, TcpMessages } from "./_tcp_messages.ts";
+import { URL_MAYBE, URL_NONE, URL_SEED, UrlFilter } from "./_url_filter.ts";
+import { LastMiss } from "./_last_miss.ts";
 import { CAPTURE_ATTRIBUTES, CaptureHit } from "./capture_hit.ts";
 import type { MatchVia } from "./matcher.ts";
 
@@ -51,7 +53,7 @@ const A_IP_SRC = 0, A_IP_DST = 1, A_DNS_QNAME = 2, A_DNS_ANSWER_NAME = 3, A_DNS_
 const A_TLS_SNI = 5, A_HTTP_HOST = 6, A_HTTP_URL = 7;
 const BUILT_INS = 8;
 /** Hash seeds: names (domains) and other strings are cached apart. */
-const SEED_NAME = FNV_BASIS ^ 3, SEED_URL = FNV_BASIS ^ 4;
+const SEED_NAME = FNV_BASIS ^ 3, SEED_URL = URL_SEED;
 
 /** Ports that carry DNS: DNS, multicast DNS, LLMNR. */
 const DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355;
@@ -193,6 +195,7 @@ interface FlowHits {
 export class CaptureMatcher {
   readonly #db: Database;
   readonly #lookup: SpanLookup;
+  readonly #urlFilter: UrlFilter;
   readonly #onHit: CaptureHitHandler;
   readonly #select: PacketSelector | null;
   readonly #hit: CaptureHit;
@@ -222,9 +225,23 @@ export class CaptureMatcher {
   readonly #seenLength = new Int32Array(SEEN_NAMES);
   readonly #seenHash = new Int32Array(SEEN_NAMES);
   #seenCount = 0;
+  /** The current message's question is the last miss, not yet on the list of its names. */
+  #seenPending = false;
   // where the names of the current DNS message that were read start
   readonly #readAt = new Int32Array(SEEN_NAMES);
   #readAtCount = 0;
+  // the IPv4 endpoints of the last packet whose addresses were both looked up, when neither
+  // matched: a packet between the same two (a flow's packets, either way) is not looked up
+  #pairMissed = false;
+  #pairA = 0;
+  #pairB = 0;
+  /** Packets whose two addresses were answered so (each counts two lookups, both cached). */
+  #pairPackets = 0;
+  // the last DNS question, Host and server name that matched nothing, as their raw bytes
+  readonly #qnameMiss = new LastMiss();
+  readonly #hostMiss = new LastMiss();
+  readonly #sniMiss = new LastMiss();
+  #missCached = 0;
   // the packet being processed
   #view: PacketView | null = null;
   #tcpSec = -Infinity;
@@ -256,6 +273,7 @@ export class CaptureMatcher {
   constructor(db: Database, options: CaptureMatcherOptions = {}) {
     this.#db = db;
     this.#lookup = new SpanLookup(db, options.parentDomains ?? db.metadata.mxyParentDomains);
+    this.#urlFilter = new UrlFilter(db);
     this.#onHit = options.onHit ?? (() => {});
     this.#select = options.select ?? null;
     this.#hit = new CaptureHit(db);
@@ -333,8 +351,22 @@ export class CaptureMatcher {
     if (version === 4) {
       // as signed 32-bit numbers: an unsigned address of 2^31 or more (128.0.0.0 and up) is a
       // heap number, which a call that is not inlined would box, per packet
-      if (this.#wSrc) this.#ipv4(A_IP_SRC, view.ip4Src | 0, view.buf, view.ipSrcOffset);
-      if (this.#wDst) this.#ipv4(A_IP_DST, view.ip4Dst | 0, view.buf, view.ipDstOffset);
+      const src = view.ip4Src | 0, dst = view.ip4Dst | 0;
+      if (
+        this.#pairMissed &&
+        ((src === this.#pairA && dst === this.#pairB) ||
+          (src === this.#pairB && dst === this.#pairA))
+      ) {
+        // the endpoints of the packet before (either way round), which matched nothing
+        this.#pairPackets++;
+      } else if (this.#wSrc && this.#wDst) {
+        const hit = this.#ipv4(A_IP_SRC, src, view.buf, view.ipSrcOffset) |
+          this.#ipv4(A_IP_DST, dst, view.buf, view.ipDstOffset);
+        this.#pairMissed = hit === 0;
+        this.#pairA = src;
+        this.#pairB = dst;
+      } else if (this.#wSrc) this.#ipv4(A_IP_SRC, src, view.buf, view.ipSrcOffset);
+      else if (this.#wDst) this.#ipv4(A_IP_DST, dst, view.buf, view.ipDstOffset);
     } else if (version === 6) {
       if (this.#wSrc) this.#ipv6(A_IP_SRC, view.buf, view.ipSrcOffset);
       if (this.#wDst) this.#ipv6(A_IP_DST, view.buf, view.ipDstOffset);
@@ -377,13 +409,15 @@ export class CaptureMatcher {
       lookups[name] = this.#lookups[i];
       hitsByAttribute[name] = this.#hitCounts[i];
     });
+    lookups[CAPTURE_ATTRIBUTES[A_IP_SRC]] += this.#pairPackets;
+    lookups[CAPTURE_ATTRIBUTES[A_IP_DST]] += this.#pairPackets;
     return {
       packets: this.#packets,
       selected: this.#selected,
       hits: this.#hits,
       lookups,
       hitsByAttribute,
-      cached: this.#lookup.cached,
+      cached: this.#lookup.cached + 2 * this.#pairPackets + this.#missCached,
       malformed: this.#malformed,
       incomplete: this.#tcp.incomplete,
       retransmitted: this.#tcp.repeats,
@@ -393,13 +427,15 @@ export class CaptureMatcher {
 
   // ---- lookups ----
 
-  #ipv4(a: number, v: number, buf: Uint8Array, offset: number): void {
+  /** Looks up an IPv4 address; returns 1 when it matched, else 0. */
+  #ipv4(a: number, v: number, buf: Uint8Array, offset: number): number {
     this.#lookups[a]++;
     const lookup = this.#lookup;
-    if (!lookup.ipv4(v)) return;
+    if (!lookup.ipv4(v)) return 0;
     const hit = this.#hit;
     hit.setAddress(buf, offset, 4);
     this.#reportNetwork(a);
+    return 1;
   }
 
   #ipv6(a: number, buf: Uint8Array, offset: number): void {
@@ -419,6 +455,22 @@ export class CaptureMatcher {
     if (!lookup.string(n, h, true)) return;
     this.#hit.setKey(lookup.key, n, lookup.parent);
     this.#report(a);
+  }
+
+  /**
+   * Looks up a host name as `#host` does, unless the raw bytes are those of the attribute's last
+   * miss (then only counted as a lookup answered from a cache).
+   */
+  #hostOnce(a: number, miss: LastMiss, buf: Uint8Array, start: number, end: number): void {
+    if (miss.same(buf, start, end)) {
+      this.#lookups[a]++;
+      this.#missCached++;
+      return;
+    }
+    const looked = this.#lookups[a], hits = this.#hitCounts[a];
+    this.#host(a, buf, start, end);
+    if (this.#lookups[a] === looked + 1 && this.#hitCounts[a] === hits) miss.keep(buf, start, end);
+    else miss.clear();
   }
 
   /**
@@ -658,7 +710,9 @@ export class CaptureMatcher {
     }
     if (r !== HELLO_READ) return;
     this.#tcp.read(seq, end - p);
-    if (hello.sniStart >= 0) this.#host(A_TLS_SNI, buf, hello.sniStart, hello.sniEnd);
+    if (hello.sniStart >= 0) {
+      this.#hostOnce(A_TLS_SNI, this.#sniMiss, buf, hello.sniStart, hello.sniEnd);
+    }
   }
 
   #http(buf: Uint8Array, p: number, end: number, seq: number): void {
@@ -693,14 +747,20 @@ export class CaptureMatcher {
         }
         if (colon >= 0) e = colon;
       }
-      this.#host(A_HTTP_HOST, buf, s, e);
+      this.#hostOnce(A_HTTP_HOST, this.#hostMiss, buf, s, e);
     }
     if (this.#wUrl && t1 > t0 && buf[t0] !== CH_STAR) {
       if (buf[t0] === CH_SLASH) {
-        if (h0 >= 0) this.#url(buf, h0, h1, t0, t1, true);
+        if (h0 >= 0) {
+          // most URLs can match nothing the database holds: the filter says so from the
+          // packet's bytes, without a key
+          const r = this.#urlFilter.originForm(buf, h0, h1, t0, t1);
+          if (r === URL_NONE) this.#lookups[A_HTTP_URL]++;
+          else this.#url(buf, h0, h1, t0, t1, true, r === URL_MAYBE);
+        }
       } else if (schemeEnd(buf, t0, t1) > 0) {
         h0 = h1 = -1;
-        this.#url(buf, t0, t0, t0, t1, false);
+        this.#url(buf, t0, t0, t0, t1, false, false);
       }
     }
     // a pipelined request right after this one
@@ -714,11 +774,19 @@ export class CaptureMatcher {
    * Looks up a URL: `http://` + `buf[h0, h1)` + `buf[t0, t1)` (origin form), or the absolute
    * target `buf[t0, t1)`; scheme and host in lower case.
    */
-  #url(buf: Uint8Array, h0: number, h1: number, t0: number, t1: number, origin: boolean): void {
+  #url(
+    buf: Uint8Array,
+    h0: number,
+    h1: number,
+    t0: number,
+    t1: number,
+    origin: boolean,
+    maybe: boolean,
+  ): void {
     const prefix = HTTP_PREFIX;
     const n = origin ? prefix.length + (h1 - h0) + (t1 - t0) : t1 - t0;
     const key = this.#lookup.keyFor(n);
-    let h = SEED_URL, k = 0;
+    let h = URL_SEED, k = 0, bits = 0;
     if (origin) {
       for (let i = 0; i < prefix.length; i++) {
         key[k++] = prefix[i];
@@ -727,11 +795,13 @@ export class CaptureMatcher {
       for (let i = h0; i < h1; i++) {
         const b = asciiLower(buf[i]);
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
       for (let i = t0; i < t1; i++) {
         const b = buf[i];
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
     } else {
@@ -744,10 +814,13 @@ export class CaptureMatcher {
         if (i >= authorityStart && b === CH_SLASH) lower = false;
         if (lower) b = asciiLower(b);
         key[k++] = b;
+        bits |= b;
         h = Math.imul(h ^ b, FNV_PRIME);
       }
     }
     this.#lookups[A_HTTP_URL]++;
+    // most URLs can match nothing the database holds: the filter says so without a lookup
+    if (!maybe && !this.#urlFilter.mayMatch(key, n, h, bits < 0x80)) return;
     const lookup = this.#lookup;
     if (!lookup.string(n, h & HASH_MASK, false)) return;
     this.#hit.setKey(lookup.key, n, -1);
@@ -777,9 +850,28 @@ export class CaptureMatcher {
     const qd = (buf[m + DNS_QDCOUNT] << 8) | buf[m + DNS_QDCOUNT + 1];
     const an = (buf[m + DNS_ANCOUNT] << 8) | buf[m + DNS_ANCOUNT + 1];
     this.#seenCount = 0;
+    this.#seenPending = false;
     this.#readAtCount = 0;
     let p = m + DNS_HEADER_LEN;
+    const wQname = this.#wQname;
+    const miss = this.#qnameMiss;
     for (let i = 0; i < qd && i < DNS_MAX_QUESTIONS; i++) {
+      if (i === 0 && wQname && miss.startsAt(buf, p, end)) {
+        // the question of the last message that matched nothing (a response after its query)
+        if (this.#readAtCount < SEEN_NAMES) this.#readAt[this.#readAtCount++] = p;
+        p += miss.length + DNS_QUESTION_FIXED;
+        if (p > end) {
+          this.#malformed++;
+          return;
+        }
+        // on the message's list of names when another name is read (most answers point to
+        // the question: none is)
+        this.#seenPending = true;
+        this.#lookups[A_DNS_QNAME]++;
+        this.#missCached++;
+        continue;
+      }
+      const start = p;
       const n = this.#dnsName(buf, m, end, p);
       if (n < 0) return;
       p = names.next + DNS_QUESTION_FIXED;
@@ -787,7 +879,17 @@ export class CaptureMatcher {
         this.#malformed++;
         return;
       }
-      if (n > 0 && this.#wQname) this.#name(A_DNS_QNAME, n, names.hash);
+      if (n > 0 && wQname) {
+        const hits = this.#hitCounts[A_DNS_QNAME];
+        const h = names.hash;
+        this.#name(A_DNS_QNAME, n, h);
+        if (i === 0) {
+          if (this.#hitCounts[A_DNS_QNAME] === hits && plainDnsName(buf, start, names.next)) {
+            miss.keep(buf, start, names.next);
+            miss.keepKey(this.#lookup.key, n, h);
+          } else miss.clear();
+        }
+      }
     }
     if (qd > DNS_MAX_QUESTIONS) return;
     const wName = this.#wAnswerName, wIp = this.#wAnswerIp;
@@ -862,11 +964,29 @@ export class CaptureMatcher {
     return n > 0 && this.#firstSight(n, names.hash) ? n : 0;
   }
 
+  /** Puts a name, `key[0, n)` hashed to `h`, on the list of the current DNS message. */
+  #seenAdd(key: Uint8Array, n: number, h: number): void {
+    const count = this.#seenCount;
+    if (count < SEEN_NAMES && n <= MAX_NAME) {
+      const at = count * MAX_NAME;
+      const seen = this.#seen;
+      for (let i = 0; i < n; i++) seen[at + i] = key[i];
+      this.#seenHash[count] = h;
+      this.#seenLength[count] = n;
+      this.#seenCount = count + 1;
+    }
+  }
+
   /**
    * Whether the name in the lookup key, `key[0, n)`, is the first of its kind in the current
    * DNS message (it is then remembered).
    */
   #firstSight(n: number, h: number): boolean {
+    if (this.#seenPending) {
+      this.#seenPending = false;
+      const miss = this.#qnameMiss;
+      this.#seenAdd(miss.key, miss.keyLength, miss.hash);
+    }
     const key = this.#lookup.key;
     const seen = this.#seen;
     const count = this.#seenCount;
@@ -935,6 +1055,20 @@ export class CaptureMatcher {
 const ENCODER = new TextEncoder();
 /** What a plugin value must look like to be taken as a host name. */
 const HOST_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\.?$/;
+
+/**
+ * Whether the DNS name `buf[p, next)` is plain labels ending at the root label, without a
+ * compression pointer: its bytes alone then say what name it is.
+ */
+function plainDnsName(buf: Uint8Array, p: number, next: number): boolean {
+  while (p < next) {
+    const b = buf[p];
+    if (b === 0) return p + 1 === next;
+    if ((b & DNS_POINTER) !== 0) return false;
+    p += 1 + b;
+  }
+  return false;
+}
 
 function isDnsPort(port: number): boolean {
   return port === DNS_PORT || port === MDNS_PORT || port === LLMNR_PORT;

@@ -3,8 +3,9 @@ import fc from "fast-check";
 import { CaptureMatcher, formatCaptureHit, matchCapture } from "../../lib/match/mod.ts";
 import { LinkType, PacketSelector, PcapWriter, TcpFlag } from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
+import { Database, DatabaseBuilder, MATCH_LITERAL, StringMatches } from "../../lib/db/mod.ts";
 import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
-import { clientHello, databaseOf, dnsWithAnswers, hitsOf } from "./_captures.ts";
+import { type Answer, clientHello, databaseOf, dnsWithAnswers, hitsOf } from "./_captures.ts";
 
 const enc = new TextEncoder();
 
@@ -237,6 +238,18 @@ Deno.test("a retransmitted message is not read twice; a missing segment gives th
   const twice = await hitsOf(captureOf([whole[0], whole[0]]), db, { attributes: ["http.host"] });
   assert.deepEqual(twice.hits, ["1 http.host split.evil.test literal split.evil.test"]);
   assert.equal(twice.stats.retransmitted, 1);
+  // the same over IPv6, and with requests of other directions (IPv4 and IPv6) in between
+  const v6 = whole.map((w) => ({ ...w, src: "2001:db8::1", dst: "2001:db8::2" }));
+  const others = [
+    { ...whole[0], srcPort: 40001 },
+    { ...v6[0], srcPort: 40002 },
+    { ...whole[0], dst: "10.0.0.3" },
+  ];
+  const mixed = await hitsOf(captureOf([v6[0], whole[0], ...others, v6[0], whole[0]]), db, {
+    attributes: ["http.host"],
+  });
+  assert.deepEqual(mixed.hits.map((h) => h.split(" ")[0]), ["1", "2", "3", "4", "5"]);
+  assert.equal(mixed.stats.retransmitted, 2);
   // the middle segment lost: no hit, and the message counts as incomplete
   const lost = await hitsOf(captureOf([segs[0], segs[2]]), db);
   assert.deepEqual(lost.hits, []);
@@ -363,4 +376,152 @@ Deno.test("malformed DNS messages are counted, never thrown", async () => {
   const { hits, stats } = await hitsOf(w.toBytes(), db);
   assert.deepEqual(hits, []);
   assert.equal(stats.malformed, 3);
+});
+
+Deno.test("a URL is reported exactly when the database's own string lookup matches it", async () => {
+  // URL literals and globs of every index (prefix, suffix, inner piece, none) over a few
+  // hosts and path pieces, so that hits, near misses and bytes outside ASCII all come up
+  const hosts = ["a.test", "B.test", "ab.test:8080", "[2001:db8::1]", "ab.test", "ac.test"];
+  const pieces = ["a", "b", "A", "ab", "x1", "%41", "é", "?q=a", "/"];
+  const entry = fc.oneof(
+    fc.tuple(fc.constantFrom(...hosts), fc.array(fc.constantFrom(...pieces), { maxLength: 3 }))
+      .map(([h, p]) => `literal:http://${h.toLowerCase()}/${p.join("")}`),
+    fc.constantFrom(
+      "glob:http://a.test/*",
+      "glob:*ab*",
+      "glob:*/b",
+      "glob:*A*",
+      "glob:http*x1",
+      "glob:?ttp://b.test/*",
+      "glob:*.test:8080/a?",
+      "glob:*é*",
+      "glob:[hx]ttp://*",
+      "literal:a.test",
+      "glob:*.test",
+      "glob:*.test:8080*",
+      "glob:*Ab*",
+      "glob:*1%41*",
+      "glob:*tp:*",
+      "glob:*b.te*",
+      "glob:h*x1",
+      "glob:ht*",
+      "glob:*ac.t*",
+      "glob:*a?q=a",
+    ),
+  );
+  const request = fc.tuple(
+    fc.constantFrom(...hosts),
+    fc.array(fc.constantFrom(...pieces), { maxLength: 3 }),
+    fc.boolean(),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uniqueArray(entry, { maxLength: 6 }),
+      fc.array(request, { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      async (entries, requests, fold) => {
+        const b = new DatabaseBuilder({
+          buildEpoch: 1,
+          matchMode: fold ? "case-insensitive" : "case-sensitive",
+        });
+        for (const e of entries) b.add(e, { tag: e });
+        const db = Database.fromBytes(b.build());
+        const w = new PcapWriter();
+        const expected: string[] = [];
+        const out = new StringMatches();
+        requests.forEach(([host, path, absolute], i) => {
+          const target = `${absolute ? `HTTP://${host}` : ""}/${path.join("")}`;
+          w.writePacket(buildPacket({
+            src: "10.0.0.1",
+            dst: "10.0.0.2",
+            proto: "tcp",
+            srcPort: 1000 + i,
+            dstPort: 80,
+            payload: enc.encode(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`),
+          }));
+          // the key the matcher forms: scheme and host in lower case, the rest as it is
+          const url = `http://${host.toLowerCase()}/${path.join("")}`;
+          const key = enc.encode(url);
+          if (db.lookupStringSpan(key, 0, key.length, out, { first: true }) > 0) {
+            const via = out.kinds[0] === MATCH_LITERAL ? "literal" : "glob";
+            expected.push(
+              `${i + 1} http.url ${url} ${via} ${db.stringEntry(out.kinds[0], out.entries[0])}`,
+            );
+          }
+        });
+        const { hits } = await hitsOf(w.toBytes(), db, { attributes: ["http.url"] });
+        assert.deepEqual(hits, expected);
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+Deno.test("names and addresses that come again are answered as the first time", async () => {
+  // the matcher answers a name or address pair seen just before without looking it up again:
+  // over any sequence of repeated (or nearly repeated) names, what it reports and counts must
+  // be what a matcher that has seen nothing before reports for each packet on its own
+  const db = databaseOf(
+    ["literal:evil.test", "glob:*.bad.test", "192.0.2.0/24", "2001:db8:bad::/48"],
+    true,
+  );
+  const names = [
+    "evil.test",
+    "EVIL.test",
+    "a.evil.test",
+    "x.bad.test",
+    "good.test",
+    "good.test.",
+    "192.0.2.7",
+    "b.good.test",
+  ];
+  const hosts = ["10.0.0.1", "10.0.0.2", "192.0.2.9", "2001:db8::1", "2001:db8:bad::2"];
+  const packet = fc.record({
+    kind: fc.constantFrom("query", "response", "http", "tls"),
+    name: fc.constantFrom(...names),
+    other: fc.constantFrom(...names),
+    a: fc.constantFrom(...hosts),
+    b: fc.constantFrom(...hosts),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 12 }), async (packets) => {
+      const bytes = packets.map((p, i) => {
+        const v6 = p.a.includes(":") || p.b.includes(":");
+        const src = v6 && !p.a.includes(":") ? "2001:db8::a" : p.a;
+        const dst = v6 && !p.b.includes(":") ? "2001:db8::b" : p.b;
+        const ends = { src, dst, srcPort: 2000 + i };
+        if (p.kind === "query" || p.kind === "response") {
+          const answers: Answer[] = p.kind === "query"
+            ? []
+            : [[null, "CNAME", p.other], [p.other, "A", "192.0.2.1"], [p.name, "A", "10.9.9.9"]];
+          return buildPacket({ ...ends, dstPort: 53, payload: dnsWithAnswers(i, p.name, answers) });
+        }
+        const payload = p.kind === "http"
+          ? enc.encode(`GET / HTTP/1.1\r\nHost: ${p.name}\r\n\r\n`)
+          : clientHello(p.name, []);
+        return buildPacket({
+          ...ends,
+          proto: "tcp",
+          dstPort: p.kind === "http" ? 80 : 443,
+          payload,
+        });
+      });
+      const capture = (list: Uint8Array[]) => {
+        const w = new PcapWriter();
+        for (const b of list) w.writePacket(b);
+        return w.toBytes();
+      };
+      const all = await hitsOf(capture(bytes), db);
+      const expected: string[] = [];
+      const lookups: Record<string, number> = {};
+      for (let i = 0; i < bytes.length; i++) {
+        const one = await hitsOf(capture([bytes[i]]), db);
+        expected.push(...one.hits.map((h) => h.replace(/^1 /, `${i + 1} `)));
+        for (const [k, n] of Object.entries(one.stats.lookups)) lookups[k] = (lookups[k] ?? 0) + n;
+      }
+      assert.deepEqual(all.hits, expected);
+      assert.deepEqual(all.stats.lookups, lookups);
+    }),
+    { numRuns: 150 },
+  );
 });
