@@ -122,6 +122,12 @@ export interface PipelineRunOptions {
    * only what sharding needs); returning `false` stops the reading before this packet.
    */
   onPacket?: (view: PacketView) => boolean | void;
+  /**
+   * Runs on each packet on the reader, before it is queued (on its bytes: the view is not
+   * decoded); a packet it does not select goes to no worker, and its time does not go by there
+   * (a capture matcher's `select`, run once per packet instead of in a worker).
+   */
+  select?: (view: PacketView) => boolean;
 }
 
 /** Where a parallel run's workers come from: how many, and how to start one. */
@@ -555,7 +561,7 @@ export class CapturePipeline {
     this.#run++;
     await this.#until(() => this.#ready === this.#n);
     const n = this.#n, shard = this.#o.shard ?? "flow", stop = options.shouldStop;
-    const onPacket = options.onPacket;
+    const onPacket = options.onPacket, select = options.select;
     const p = new FlowPacket(), key = newCanonicalKey();
     let slot = -1, count = 0, used = 0;
     let desc: Float64Array = new Float64Array(0), data: Uint8Array = new Uint8Array(0);
@@ -588,6 +594,7 @@ export class CapturePipeline {
         if (this.#failure !== null) throw this.#failure;
         if (this.#stopped || (stop !== undefined && stop())) return false;
         if (onPacket !== undefined && onPacket(v) === false) return false;
+        if (select !== undefined && !select(v)) return true;
         const seq = ++this.#seq;
         if (slot < 0) open();
         const start = v.dataOffset - (v.format === "pcap" ? RECORD_HEADER_ROOM : 0);
