@@ -436,15 +436,21 @@ async function run(inv: Invocation): Promise<number> {
     // A plugin attribute no plugin provides is refused here, not in a worker.
     if (threads > 1 && pluginAttributes.length > 0) new CaptureMatcher(db, { pluginAttributes });
     engine = threads > 1
-      ? await parallelEngine(threads, dbPath, {
-        db: new SharedArrayBuffer(0),
-        attributes,
-        pluginAttributes,
-        parentDomains,
-        firstPerFlow,
-        idleTimeoutNs: idleNs,
-        format: hitFormat,
-      }, select, out)
+      ? await parallelEngine(
+        threads,
+        dbPath,
+        {
+          db: new SharedArrayBuffer(0),
+          attributes,
+          pluginAttributes,
+          parentDomains,
+          firstPerFlow,
+          idleTimeoutNs: idleNs,
+          format: hitFormat,
+        },
+        select,
+        out,
+      )
       : singleEngine(
         new CaptureMatcher(db, {
           attributes,
