@@ -175,7 +175,7 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +
         "seed pairing: by payload), so every pair is found as by one thread; --max-pending and " +
-        "--max-reassembly-memory hold per worker; with --db the pairs are read on one thread. " +
+        "--max-reassembly-memory hold per worker; not with --db (its lookups run on the main thread only). " +
         "With --watch: up to N files at once, each in a worker of its own (packets waiting at " +
         "the end of a file are then unmatched: with --threads 1 they may find their partner in " +
         "the next file), each file's records written as one block in the order the files were " +
@@ -257,6 +257,11 @@ async function run(inv: Invocation): Promise<number> {
   const stableMs = intFlag(flags, "stable-ms", 1000);
 
   const dbPath = flags.values.db as string | undefined;
+  if (dbPath !== undefined && threadsOption(inv) > 1) {
+    throw new UsageError(
+      "--db goes with --threads 1: the workers do not look flows up in a database yet",
+    );
+  }
   const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath));
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
@@ -271,8 +276,7 @@ async function run(inv: Invocation): Promise<number> {
     );
   }
 
-  // With --db the pairs are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsOption(inv) : 1;
+  const threads = threadsOption(inv);
   if (threads > 1) {
     return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,

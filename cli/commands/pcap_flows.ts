@@ -138,7 +138,7 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow, so every ` +
         "session is the same as with one thread (uids included); --max-sessions and " +
-        "--max-reassembly-memory hold per worker; with --db the flows are read on one thread. " +
+        "--max-reassembly-memory hold per worker; not with --db (its lookups run on the main thread only). " +
         "With N above 1, SIGINT/SIGTERM stop the reading: the sessions read so far are " +
         "written, exit code 130/143",
     },
@@ -171,6 +171,11 @@ async function run(inv: Invocation): Promise<number> {
     throw new UsageError("Missing FILE argument (a capture, or - for standard input)");
   }
   const dbPath = flags.values.db as string | undefined;
+  if (dbPath !== undefined && threadsOption(inv) > 1) {
+    throw new UsageError(
+      "--db goes with --threads 1: the workers do not look flows up in a database yet",
+    );
+  }
   if (flags.values["parent-domains"] === true && dbPath === undefined) {
     throw new UsageError("--parent-domains goes with --db");
   }
@@ -205,8 +210,7 @@ async function run(inv: Invocation): Promise<number> {
     if (flags.values.quiet !== true) writeStats(log, stats);
   };
   const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
-  // With --db the flows are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsOption(inv) : 1;
+  const threads = threadsOption(inv);
   if (threads > 1) {
     const pipeline = new CapturePipeline({
       ...captureWorkers(threads),

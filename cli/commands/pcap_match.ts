@@ -212,7 +212,8 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow, so split and ` +
         "retransmitted messages and --first-per-flow sessions (uids included) are those of one " +
-        "thread; each worker holds the database's bytes shared, not a copy. Not with --plugin " +
+        "thread while capture time does not go back by more than --idle; each worker holds the " +
+        "database's bytes shared, not a copy. Not with --plugin " +
         "or --from-redis",
     },
     ...LOG_OPTIONS,

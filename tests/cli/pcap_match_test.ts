@@ -5,6 +5,7 @@ import { ROOT, runMxy } from "../_mxy.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { PcapWriter } from "../../lib/pcap/mod.ts";
 import { buildPacket } from "../../lib/testing/mod.ts";
+import { manyFlowsCapture } from "../pcap/_many_flows.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const SAMPLE = `${ROOT}testdata/sample.pcapng`;
@@ -464,5 +465,81 @@ Deno.test("mxy pcap flows --db and pcap correlate --db say which flows and sides
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mxy pcap match --threads 2 and 4 print byte for byte what one thread prints", async () => {
+  const dir = await Deno.makeTempDir();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.3.0/24", { threat: "net" });
+  b.add("10.3.232.0/24", { threat: "servers" });
+  b.add("h5.example", { threat: "name" });
+  b.add("s3", { threat: "host" });
+  b.add("198.51.100.23/32", { threat: "c2" });
+  b.add("127.0.0.1/32", { threat: "loopback" });
+  b.add("login-verify.example", { threat: "phish" });
+  await Deno.writeFile(`${dir}/db.mxy`, b.build());
+  // captures one after another in time (sessions end idle as with one thread as long as time
+  // does not go back by more than the idle time: see --threads)
+  const inputs: string[] = [];
+  for (const [i, seed] of [[1, 3], [2, 4]]) {
+    inputs.push(`${dir}/gen${i}.pcap`);
+    await Deno.writeFile(inputs.at(-1)!, manyFlowsCapture(300, seed, 1_700_000_000 + 100 * i));
+  }
+  inputs.push(SAMPLE);
+  const loopback = fixture("pcap/loopback");
+  const more = loopback === null ? [] : [`${loopback}/mixed.pcapng`, `${loopback}/mixed-nsec.pcap`];
+  for (
+    const [extra, also] of [
+      [["--format", "text"], more],
+      [["--first-per-flow", "--idle", "1s"], []],
+      [["--format", "csv", "--filter", "tcp or udp port 53", "--stats"], more],
+    ]
+  ) {
+    const args = ["pcap", "match", `${dir}/db.mxy`, ...inputs, ...also, ...extra];
+    const one = await runMxy([...args, "--threads", "1"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(one.stdout.split("\n").length > 50, "hits to compare");
+    for (const threads of ["2", "4"]) {
+      const many = await runMxy([...args, "--threads", threads]);
+      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.stdout, one.stdout, `${extra.join(" ")} with ${threads} threads`);
+      if (extra.includes("--stats")) {
+        const counters = (t: string) =>
+          t.split("\n").filter((l) => /^(packets|selected|hits|lookups\.[\w.]+):/.test(l));
+        assert.deepEqual(counters(many.stderr), counters(one.stderr));
+      }
+    }
+  }
+});
+
+Deno.test("mxy pcap match --threads: a worker's failure is a clear error and exit 1; --plugin is refused", async () => {
+  // a database whose entry data is damaged: the lookup that reaches it fails in a worker
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("198.51.100.0/24", { threat: "c2" });
+  const bytes = b.build();
+  bytes[new TextDecoder("latin1").decode(bytes).indexOf("threat") - 1] = 0x0f;
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/bad.mxy`, bytes);
+  const r = await runMxy(["pcap", "match", `${dir}/bad.mxy`, SAMPLE, "--threads", "2"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Worker \d failed at packet 7: FormatError/);
+  const p = await runMxy([
+    "pcap",
+    "match",
+    await iocs(),
+    SAMPLE,
+    "--threads",
+    "2",
+    "--plugin",
+    `${dir}/x.ts`,
+  ]);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /--plugin goes with --threads 1/);
+  // pcap flows/correlate --db do not run in workers yet: refused, not run on one thread silently
+  for (const cmd of ["flows", "correlate"]) {
+    const d = await runMxy(["pcap", cmd, SAMPLE, "--db", await iocs(), "--threads", "2"]);
+    assert.equal(d.code, 2, cmd);
+    assert.match(d.stderr, /--db goes with --threads 1/);
   }
 });
