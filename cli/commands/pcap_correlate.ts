@@ -28,7 +28,7 @@ import {
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
-import { openDb } from "./_pcap_db.ts";
+import { MATCH_WORKER, openDb, sharedDatabase } from "./_pcap_db.ts";
 import type { Logger } from "./_pcap_logger.ts";
 import {
   CapturePipeline,
@@ -175,7 +175,7 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +
         "seed pairing: by payload), so every pair is found as by one thread; --max-pending and " +
-        "--max-reassembly-memory hold per worker; not with --db (its lookups run on the main thread only). " +
+        "--max-reassembly-memory hold per worker; with --db each worker opens the database's bytes shared, not a copy. " +
         "With --watch: up to N files at once, each in a worker of its own (packets waiting at " +
         "the end of a file are then unmatched: with --threads 1 they may find their partner in " +
         "the next file), each file's records written as one block in the order the files were " +
@@ -257,11 +257,6 @@ async function run(inv: Invocation): Promise<number> {
   const stableMs = intFlag(flags, "stable-ms", 1000);
 
   const dbPath = flags.values.db as string | undefined;
-  if (dbPath !== undefined && threadsOption(inv) > 1) {
-    throw new UsageError(
-      "--db goes with --threads 1: the workers do not look flows up in a database yet",
-    );
-  }
   const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath));
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
@@ -280,6 +275,7 @@ async function run(inv: Invocation): Promise<number> {
   if (threads > 1) {
     return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,
+      db: dbPath === undefined ? undefined : await sharedDatabase(dbPath),
       config: {
         mode: mode as CorrelateMode,
         windowNs,
@@ -408,9 +404,18 @@ async function run(inv: Invocation): Promise<number> {
   return 0;
 }
 
+/** The workers of a parallel run: mxy's, or with --db those that open the database. */
+function workersOf(r: ParallelRun, threads: number) {
+  return r.db === undefined
+    ? captureWorkers(threads)
+    : captureWorkers(threads, { module: MATCH_WORKER });
+}
+
 /** What the parallel run needs of the parsed command line. */
 interface ParallelRun {
   threads: number;
+  /** With --db: the database's bytes, shared with the workers (task `correlate-db`). */
+  db?: SharedArrayBuffer;
   config: CorrelateTaskConfig;
   out: OutputBuffer;
   outFile: OutputFile | null;
@@ -434,9 +439,9 @@ async function runParallel(r: ParallelRun): Promise<number> {
   let pipeline: CapturePipeline;
   try {
     pipeline = new CapturePipeline({
-      ...captureWorkers(r.threads),
-      task: "correlate",
-      config,
+      ...workersOf(r, r.threads),
+      task: r.db === undefined ? "correlate" : "correlate-db",
+      config: r.db === undefined ? config : { ...config, db: r.db },
       shard: mode === "payload" || mode === "seed" ? "payload" : "flow",
       onBytes: (bytes) => out.writeBytes(bytes),
     });
@@ -546,9 +551,9 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
     const turn = written;
     const work = (async () => {
       const pipeline = new CapturePipeline({
-        ...captureWorkers(1),
-        task: "correlate",
-        config,
+        ...workersOf(r, 1),
+        task: r.db === undefined ? "correlate" : "correlate-db",
+        config: r.db === undefined ? config : { ...config, db: r.db },
         shard,
         onBytes: (bytes) => void parts.push(bytes.slice()),
       });

@@ -43,7 +43,7 @@ import {
   type OutputFile,
   watchDirectory,
 } from "../../lib/runtime/mod.ts";
-import { exit, now, readFile, writeSync } from "../_io.ts";
+import { exit, now, writeSync } from "../_io.ts";
 import {
   CAPTURE_MODE_OPTION,
   captureMode,
@@ -55,7 +55,13 @@ import {
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
-import { openDb, packetSelector, pluginRegistry } from "./_pcap_db.ts";
+import {
+  MATCH_WORKER,
+  openDb,
+  packetSelector,
+  pluginRegistry,
+  sharedDatabase,
+} from "./_pcap_db.ts";
 import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
 const SPEC: CommandSpec = {
@@ -598,11 +604,9 @@ async function parallelEngine(
   select: PacketSelector | undefined,
   out: OutputBuffer,
 ): Promise<MatchEngine> {
-  const raw = await readFile(dbPath);
-  const shared = new SharedArrayBuffer(raw.length);
-  new Uint8Array(shared).set(raw);
+  const shared = await sharedDatabase(dbPath);
   const pipeline = new CapturePipeline({
-    ...captureWorkers(threads, { module: new URL("./_pcap_match_worker.ts", import.meta.url) }),
+    ...captureWorkers(threads, { module: MATCH_WORKER }),
     task: "match",
     config: { ...config, db: shared },
     shard: "flow",

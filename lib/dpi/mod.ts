@@ -37,7 +37,14 @@ export {
   type Subscription,
 } from "./dpi_engine.ts";
 export { createSessionHooks } from "./session_hooks.ts";
-export { CAPTURE_TASKS, type CorrelateTaskConfig, type FlowsTaskConfig } from "./capture_tasks.ts";
+export {
+  CAPTURE_TASKS,
+  type CaptureTaskExtensions,
+  type CorrelateTaskConfig,
+  createCorrelateTask,
+  createFlowsTask,
+  type FlowsTaskConfig,
+} from "./capture_tasks.ts";
 export { asciiStartsWith } from "../core/ascii.ts";
 export type {
   FlowPacket,

@@ -16,7 +16,14 @@ import {
   PipelinePhase,
 } from "../pcap/mod.ts";
 import { UID_PLACEHOLDER } from "../pcap/capture_worker.ts";
-import { CAPTURE_TASKS } from "../dpi/mod.ts";
+import {
+  CAPTURE_TASKS,
+  type CorrelateTaskConfig,
+  createCorrelateTask,
+  createFlowsTask,
+  type FlowsTaskConfig,
+} from "../dpi/mod.ts";
+import { IndicatorEnricher } from "./indicator_enricher.ts";
 import { Database } from "../db/database.ts";
 import { CaptureMatcher, type CaptureMatchStats } from "./capture_matcher.ts";
 import { type CaptureHitFormat, formatCaptureHit } from "./capture_hit_format.ts";
@@ -50,6 +57,39 @@ export interface MatchTaskConfig {
   maxHeldBytes?: number;
   /** `jsonl` (default), `csv` or `text`. */
   format?: CaptureHitFormat;
+}
+
+/**
+ * The configuration of the `flows-db` and `correlate-db` tasks (`pcap flows --db` and
+ * `pcap correlate --db`): the `flows` or `correlate` task's, and the database an
+ * `IndicatorEnricher` adds to each record.
+ */
+export interface EnrichTaskConfig {
+  /** The database's bytes: a `SharedArrayBuffer` (shared, not copied), or a copy. */
+  db: SharedArrayBuffer | Uint8Array;
+  /** Look up parent domains of names (default: what the database asks for). */
+  parentDomains?: boolean;
+}
+
+function openShared(db: SharedArrayBuffer | Uint8Array): Database {
+  return Database.fromBytes(db instanceof Uint8Array ? db : new Uint8Array(db));
+}
+
+function flowsDbTask(ctx: CaptureTaskContext): CaptureTask {
+  const c = ctx.config as FlowsTaskConfig & EnrichTaskConfig;
+  const enricher = new IndicatorEnricher(openShared(c.db), { parentDomains: c.parentDomains });
+  return createFlowsTask(ctx, {
+    flowHooks: (inner) => enricher.flowHooks(inner),
+    formatFlow: (s, format, options) => enricher.formatFlow(s, format, options),
+  });
+}
+
+function correlateDbTask(ctx: CaptureTaskContext): CaptureTask {
+  const c = ctx.config as CorrelateTaskConfig & EnrichTaskConfig;
+  const enricher = new IndicatorEnricher(openShared(c.db), { parentDomains: c.parentDomains });
+  return createCorrelateTask(ctx, {
+    formatPair: (pair, format) => enricher.formatPair(pair, format),
+  });
 }
 
 /**
@@ -112,8 +152,7 @@ export function matchStatsFromRecord(record: Readonly<Record<string, number>>): 
 
 function matchTask(ctx: CaptureTaskContext): CaptureTask {
   const c = ctx.config as MatchTaskConfig;
-  const bytes = c.db instanceof Uint8Array ? c.db : new Uint8Array(c.db);
-  const db = Database.fromBytes(bytes);
+  const db = openShared(c.db);
   const format = c.format ?? "jsonl";
   // Where the matcher is: handling a packet, moving time on, or ending.
   let advancing = false, ending = false;
@@ -170,18 +209,29 @@ function matchTask(ctx: CaptureTaskContext): CaptureTask {
 }
 
 /**
- * The tasks of the parallel pipeline's workers for `mxy pcap match --threads N`: `match`
- * ({@linkcode MatchTaskConfig}) beside `CAPTURE_TASKS` of `@mxy/mxy/dpi` (`correlate`, `flows`,
- * `filter`). A worker module serves them: `serveCaptureWorker(self, MATCH_TASKS)`.
+ * The tasks of the parallel pipeline's workers that look packets up in a database: `match`
+ * (`mxy pcap match --threads N`, {@linkcode MatchTaskConfig}), `flows-db` and `correlate-db`
+ * (`pcap flows`/`pcap correlate` with `--db`: the `flows`/`correlate` configuration and
+ * {@linkcode EnrichTaskConfig}), beside `CAPTURE_TASKS` of `@mxy/mxy/dpi` (`correlate`,
+ * `flows`, `filter`). A worker module serves them: `serveCaptureWorker(self, MATCH_TASKS)`.
  *
  * @example
  * ```ts
  * import { MATCH_TASKS } from "@mxy/mxy/match";
  * import assert from "node:assert/strict";
- * assert.deepEqual(Object.keys(MATCH_TASKS).sort(), ["correlate", "filter", "flows", "match"]);
+ * assert.deepEqual(Object.keys(MATCH_TASKS).sort(), [
+ *   "correlate",
+ *   "correlate-db",
+ *   "filter",
+ *   "flows",
+ *   "flows-db",
+ *   "match",
+ * ]);
  * ```
  */
 export const MATCH_TASKS: Readonly<Record<string, CaptureTaskFactory>> = {
   ...CAPTURE_TASKS,
   match: matchTask,
+  "flows-db": flowsDbTask,
+  "correlate-db": correlateDbTask,
 };

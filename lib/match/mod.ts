@@ -44,7 +44,7 @@ export type {
 } from "./capture_matcher.ts";
 export { matchCapture } from "./match_capture.ts";
 export { MATCH_TASKS, matchStatsFromRecord } from "./match_tasks.ts";
-export type { MatchTaskConfig } from "./match_tasks.ts";
+export type { EnrichTaskConfig, MatchTaskConfig } from "./match_tasks.ts";
 export type { MatchCaptureOptions } from "./match_capture.ts";
 export { CAPTURE_HIT_COLUMNS, formatCaptureHit } from "./capture_hit_format.ts";
 export type { CaptureHitFormat } from "./capture_hit_format.ts";

@@ -536,10 +536,41 @@ Deno.test("mxy pcap match --threads: a worker's failure is a clear error and exi
   ]);
   assert.equal(p.code, 2);
   assert.match(p.stderr, /--plugin goes with --threads 1/);
-  // pcap flows/correlate --db do not run in workers yet: refused, not run on one thread silently
-  for (const cmd of ["flows", "correlate"]) {
-    const d = await runMxy(["pcap", cmd, SAMPLE, "--db", await iocs(), "--threads", "2"]);
-    assert.equal(d.code, 2, cmd);
-    assert.match(d.stderr, /--db goes with --threads 1/);
+});
+
+Deno.test("mxy pcap flows --db and pcap correlate --db with --threads 2 and 4 print what one thread prints", async () => {
+  const dir = await Deno.makeTempDir();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.3.0/24", { threat: "net" });
+  b.add("10.3.232.0/24", { threat: "servers" });
+  b.add("example", { threat: "parent" });
+  b.add("s3", { threat: "host" });
+  b.add("198.51.100.23/32", { threat: "c2" });
+  b.add("127.0.0.1/32", { threat: "loopback" });
+  b.add("10.9.0.0/24", { threat: "relay" });
+  await Deno.writeFile(`${dir}/db.mxy`, b.build());
+  const inputs = [`${dir}/gen.pcap`, SAMPLE];
+  await Deno.writeFile(inputs[0], manyFlowsCapture(300, 5, 1_700_000_000));
+  // (flows: not with a capture whose first packet has the same time and frame number as the
+  // sample's: one session table ends such sessions in the order of its slots)
+  const loopback = fixture("pcap/loopback");
+  const more = loopback === null ? [] : [`${loopback}/mixed.pcapng`];
+  for (
+    const [cmd, also] of [
+      [["flows", "--format", "csv", "--parent-domains"], []],
+      [["flows", "--idle", "1s"], []],
+      [["correlate", "--pair", "tcp-handshake", "--format", "jsonl"], more],
+      [["correlate", "--format", "text", "--unmatched"], more],
+    ]
+  ) {
+    const args = ["pcap", ...cmd, ...inputs, ...also, "--db", `${dir}/db.mxy`, "--quiet"];
+    const one = await runMxy([...args, "--threads", "1"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /_db|DB: /, `${cmd.join(" ")}: something the database says`);
+    for (const threads of ["2", "4"]) {
+      const many = await runMxy([...args, "--threads", threads]);
+      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.stdout, one.stdout, `${cmd.join(" ")} with ${threads} threads`);
+    }
   }
 });
