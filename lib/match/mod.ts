@@ -72,9 +72,13 @@ export type {
 } from "../db/mod.ts";
 export type {
   CaptureSource,
+  CaptureTask,
+  CaptureTaskContext,
+  CaptureTaskFactory,
   CorrelatedPacket,
   CorrelatedPair,
   CorrelateMode,
+  EmitOrder,
   FlowFormatOptions,
   FlowPacket,
   FlowSession,
