@@ -34,6 +34,7 @@ import {
   D_SEQ,
   D_WORDS,
   DESCRIPTOR_BYTES,
+  flowShardHash,
   type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
@@ -60,7 +61,6 @@ import { FlowSession } from "./flow_session.ts";
 import { PacketView } from "./packet_view.ts";
 import { decodePacket } from "./decode.ts";
 import { PcapError } from "./pcap_error.ts";
-import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
 
 /** A worker as the pipeline sees it: the shape of a Web Worker. */
 export interface PipelinePort {
@@ -562,7 +562,7 @@ export class CapturePipeline {
     await this.#until(() => this.#ready === this.#n);
     const n = this.#n, shard = this.#o.shard ?? "flow", stop = options.shouldStop;
     const onPacket = options.onPacket, select = options.select;
-    const p = new FlowPacket(), key = newCanonicalKey();
+    const p = new FlowPacket();
     let slot = -1, count = 0, used = 0;
     let desc: Float64Array = new Float64Array(0), data: Uint8Array = new Uint8Array(0);
     let runBuf: Uint8Array | null = null, runStart = 0, runEnd = 0, runDest = 0;
@@ -636,7 +636,7 @@ export class CapturePipeline {
           family = p.family;
           proto = p.proto;
           ports = p.sport * 65536 + p.dport;
-          if (shard === "flow") owner = shardOf(canonicalize(p, key).hash, n);
+          if (shard === "flow") owner = shardOf(flowShardHash(p), n);
           else if (p.payLen > 0 && (proto === 6 || proto === 17)) {
             owner = shardOf(payloadShardHash(v.buf, p.payOff, p.payLen), n);
           } else owner = seq % n;
