@@ -574,3 +574,50 @@ Deno.test("mxy pcap flows --db and pcap correlate --db with --threads 2 and 4 pr
     }
   }
 });
+
+for (const threads of ["1", "2"]) {
+  Deno.test(`mxy pcap match --threads ${threads} on standard input flushes, puts -o in place and exits 130 on SIGINT`, async () => {
+    const dir = await Deno.makeTempDir();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "pcap",
+        "match",
+        await iocs(),
+        "-",
+        "-o",
+        `${dir}/hits.jsonl`,
+        "--threads",
+        threads,
+        "--stats",
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(await Deno.readFile(SAMPLE));
+    // standard input stays open: wait until the hits reach the temporary output file
+    const lines = () => {
+      for (const e of Deno.readDirSync(dir)) {
+        const text = Deno.readTextFileSync(`${dir}/${e.name}`);
+        return text === "" ? 0 : text.trim().split("\n").length;
+      }
+      return 0;
+    };
+    for (let i = 0; i < 600 && lines() < SAMPLE_HITS.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(lines(), SAMPLE_HITS.length);
+    child.kill("SIGINT");
+    const out = await child.output();
+    await writer.close().catch(() => {});
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /^hits: 9$/m);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["hits.jsonl"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+}
