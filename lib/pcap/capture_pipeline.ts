@@ -13,6 +13,24 @@
  * @module
  */
 import {
+  flowShardHash,
+  type FromWorker,
+  payloadShardHash,
+  quickFlowFacts,
+  shardOf,
+  type ToWorker,
+} from "./_pipeline_batch.ts";
+import * as batchLayout from "./_pipeline_batch.ts";
+import { type CaptureSource, forEachPacket, type PositionalSource } from "./capture_reader.ts";
+import type { ReadSummary } from "./capture_reader.ts";
+import { FlowPacket } from "./flow_packet.ts";
+import { FlowSession } from "./flow_session.ts";
+import { PacketView } from "./packet_view.ts";
+import { decodePacket } from "./decode.ts";
+import { PcapError } from "./pcap_error.ts";
+
+// Module-level copies: V8 folds these into the per-packet path, not imported bindings.
+const {
   BIT_LITTLE_ENDIAN,
   BIT_NANOS,
   BIT_PCAPNG,
@@ -34,8 +52,6 @@ import {
   D_SEQ,
   D_WORDS,
   DESCRIPTOR_BYTES,
-  flowShardHash,
-  type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
   K_LENGTH,
@@ -47,20 +63,9 @@ import {
   K_UID_AT,
   K_WORDS,
   MAX_BATCH_PACKETS,
-  payloadShardHash,
-  quickFlowFacts,
   RECORD_HEADER_ROOM,
-  shardOf,
   SLOT_DATA_BYTES,
-  type ToWorker,
-} from "./_pipeline_batch.ts";
-import { type CaptureSource, forEachPacket, type PositionalSource } from "./capture_reader.ts";
-import type { ReadSummary } from "./capture_reader.ts";
-import { FlowPacket } from "./flow_packet.ts";
-import { FlowSession } from "./flow_session.ts";
-import { PacketView } from "./packet_view.ts";
-import { decodePacket } from "./decode.ts";
-import { PcapError } from "./pcap_error.ts";
+} = batchLayout;
 
 /** A worker as the pipeline sees it: the shape of a Web Worker. */
 export interface PipelinePort {

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import {
+import type { FromWorker, ToWorker } from "./_pipeline_batch.ts";
+import * as batchLayout from "./_pipeline_batch.ts";
+import { FlowPacket } from "./flow_packet.ts";
+import { PacketView } from "./packet_view.ts";
+import { decodePacket } from "./decode.ts";
+
+// Module-level copies: V8 folds these into the per-packet path, not imported bindings.
+const {
   BIT_LITTLE_ENDIAN,
   BIT_NANOS,
   BIT_PCAPNG,
@@ -31,7 +38,6 @@ import {
   D_WORDS,
   DESCRIPTOR_BYTES,
   END_CHUNK_RECORDS,
-  type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
   K_LENGTH,
@@ -43,11 +49,7 @@ import {
   K_UID_AT,
   K_WORDS,
   SEQ_END,
-  type ToWorker,
-} from "./_pipeline_batch.ts";
-import { FlowPacket } from "./flow_packet.ts";
-import { PacketView } from "./packet_view.ts";
-import { decodePacket } from "./decode.ts";
+} = batchLayout;
 
 /**
  * The phases of one packet's handling, in the order one thread goes through them: the order key
