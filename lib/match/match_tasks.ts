@@ -188,6 +188,7 @@ function matchTask(ctx: CaptureTaskContext): CaptureTask {
     },
   });
   return {
+    flowFacts: false,
     packet(p) {
       const v = p.view!;
       v.number += ctx.run * FRAME_RUN;

@@ -11,7 +11,7 @@
 import type { FromWorker, ToWorker } from "./_pipeline_batch.ts";
 import * as batchLayout from "./_pipeline_batch.ts";
 import { FlowPacket } from "./flow_packet.ts";
-import { PacketView } from "./packet_view.ts";
+import { DecodeStatus, PacketView } from "./packet_view.ts";
 import { decodePacket } from "./decode.ts";
 
 // Module-level copies: V8 folds these into the per-packet path, not imported bindings.
@@ -118,6 +118,12 @@ export interface CaptureTaskContext {
 export interface CaptureTask {
   /** Decode the packets before {@linkcode CaptureTask.packet} (default `true`). */
   readonly decode?: boolean;
+  /**
+   * Fill the packet's flow facts (addresses, ports, payload …) before
+   * {@linkcode CaptureTask.packet} (default `true`); `false` sets only `p.view`, for tasks that
+   * read the view itself (a capture matcher).
+   */
+  readonly flowFacts?: boolean;
   /**
    * Handles one packet this worker owns.
    *
@@ -274,7 +280,7 @@ export function serveCaptureWorker(
   const batch = (slot: number, count: number) => {
     const c = ctx!, t = task!, me = c.index;
     const d = descs[slot], data = datas[slot];
-    const decode = t.decode !== false;
+    const decode = t.decode !== false, facts = t.flowFacts !== false;
     const advance = t.advance;
     const marked: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -308,7 +314,13 @@ export function serveCaptureWorker(
       view.nanos = (bits & BIT_NANOS) !== 0;
       view.format = (bits & BIT_PCAPNG) !== 0 ? "pcapng" : "pcap";
       if (decode) decodePacket(view);
-      const ok = p.readView(view);
+      let ok: boolean;
+      if (facts) ok = p.readView(view);
+      else {
+        p.view = view;
+        const status = view.status;
+        ok = status === DecodeStatus.OK || status === DecodeStatus.NOT_IP;
+      }
       c.phase = PipelinePhase.PACKET;
       if (t.packet(p, ok) === true) marked.push(i);
     }
