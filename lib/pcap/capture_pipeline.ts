@@ -462,11 +462,8 @@ export class CapturePipeline {
         const s = new FlowSession();
         s.keyHash = k[o + K_EXTRA_A];
         s.seq = this.#uids[best][local - 1];
-        const record = c.bytes.slice(start, end);
-        ASCII.encodeInto(s.uid, record.subarray(uidAt));
-        flushRun();
-        parts.push(record);
-        continue;
+        // Written in place: the worker handed the bytes over (no copy per record).
+        ASCII.encodeInto(s.uid, c.bytes.subarray(start + uidAt, end));
       }
       // Consecutive records of one worker go out as one piece.
       if (runBytes === c.bytes && runEnd === start) runEnd = end;

@@ -154,6 +154,27 @@ export interface CaptureWorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
+/**
+ * The UTF-8 length of `text`'s first `end` code units, as `TextEncoder` encodes them (a lone
+ * surrogate becomes U+FFFD, three bytes), without encoding them.
+ */
+function utf8Length(text: string, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n++;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Bytes of encoded records a worker starts a batch with (it grows as needed). */
 const OUT_BYTES = 1 << 16;
 
@@ -205,7 +226,7 @@ class Context implements CaptureTaskContext {
     let uidAt = -1;
     if (session) {
       const at = text.indexOf(UID_PLACEHOLDER);
-      if (at >= 0) uidAt = this.encoder.encode(text.slice(0, at)).length;
+      if (at >= 0) uidAt = utf8Length(text, at);
     }
     k[o + K_UID_AT] = uidAt;
     const { written } = this.encoder.encodeInto(text, this.out.subarray(this.used));

@@ -22,7 +22,9 @@ const enc = new TextEncoder();
 /** The planted indicators: addresses of the generated captures, names, hosts, a URL. */
 function database(): Uint8Array {
   const b = new DatabaseBuilder({ buildEpoch: 1 });
-  b.add("10.0.3.0/24", { threat: "net-a" });
+  // (a value that is not ASCII before the uid of first-per-flow records: where the uid goes is
+  // counted in UTF-8 bytes)
+  b.add("10.0.3.0/24", { threat: "net-a", note: "réseau € 😀" });
   b.add("10.0.7.9/32", { threat: "host" });
   b.add("fd00::53/128", { threat: "v6" });
   b.add("192.0.2.0/24", { threat: "answer" });
