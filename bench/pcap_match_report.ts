@@ -6,6 +6,9 @@
  * capture in the same run — the yardstick of issue #14: matching at ≥ 0.5× the decode-only rate
  * and ≥ 2M packets/s, and faster again behind a BPF pre-filter that drops 90% of the packets.
  *
+ * `--parallel`: only the command with `--threads 1` and `--threads 2` (every hit, and
+ * `--first-per-flow`), wall-clock and CPU time, rounds alternating.
+ *
  * Each workload runs in a process of its own (bench/_pcap_match_workload.ts: best of `--runs`
  * after a warm-up run), in `--passes` interleaved passes over the list (the machine is shared:
  * the best pass counts), and reports wall-clock and CPU rates:
@@ -22,7 +25,7 @@
  * Then the GC events of a `match` run and of the eBPF-filtered runs between the workload's
  * markers (`--trace-gc`): the per-packet path should have none.
  *
- * Usage: deno run -A bench/pcap_match_report.ts [--packets N] [--runs N] [--passes N]
+ * Usage: deno run -A bench/pcap_match_report.ts [--packets N] [--runs N] [--passes N] [--parallel]
  * Results: a Markdown table on standard output and `bench/data/pcap_match_report.json`.
  *
  * @module
@@ -38,6 +41,7 @@ const { values: flags } = parseArgs({
     packets: { type: "string", default: "1000000" },
     runs: { type: "string", default: "3" },
     passes: { type: "string", default: "2" },
+    parallel: { type: "boolean", default: false },
   },
 });
 const PACKETS = Number(flags.packets);
@@ -149,6 +153,63 @@ async function timeChild(cmd: string, args: string[]): Promise<{ wall: number; c
   // exit 1 means "nothing matched", not a failure
   if (out.code > 1 || !m) throw new Error(`${cmd} failed: ${err.slice(-500)}`);
   return { wall, cpu: (Number(m[1]) + Number(m[2])) * 1000 };
+}
+
+// ---- --parallel: the command with --threads 1 and 2, rounds alternating ----
+if (flags.parallel) {
+  const variants: [string, string[]][] = [
+    ["every hit", []],
+    ["--first-per-flow", ["--first-per-flow"]],
+  ];
+  const lines = [
+    `# mxy pcap match --threads 2 / --threads 1: ${PACKETS.toLocaleString("en")} packets, ` +
+    `child processes, output to /dev/null, best of ${RUNS} alternating rounds`,
+    "",
+    "| variant | 1 thread M packets/s (wall) | 2 threads M packets/s (wall) | × wall | " +
+    "1 thread M packets/CPU-s | 2 threads M packets/CPU-s | × CPU efficiency |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const [what, extra] of variants) {
+    const t = [{ wall: Infinity, cpu: Infinity }, { wall: Infinity, cpu: Infinity }];
+    for (let i = 0; i < RUNS; i++) {
+      for (const threads of [1, 2]) {
+        const r = await timeChild(Deno.execPath(), [
+          "run",
+          "-A",
+          MAIN,
+          "pcap",
+          "match",
+          db,
+          capture,
+          "-o",
+          "/dev/null",
+          "--threads",
+          String(threads),
+          ...extra,
+        ]);
+        const b = t[threads - 1];
+        b.wall = Math.min(b.wall, r.wall);
+        b.cpu = Math.min(b.cpu, r.cpu);
+        log(
+          `${what}, --threads ${threads}: ${Math.round(r.wall)} ms wall, ${
+            Math.round(r.cpu)
+          } ms CPU`,
+        );
+      }
+    }
+    const m = (ms: number) => (PACKETS / ms / 1000).toFixed(2);
+    lines.push(
+      `| ${what} | ${m(t[0].wall)} | ${m(t[1].wall)} | ${(t[0].wall / t[1].wall).toFixed(2)} | ` +
+        `${m(t[0].cpu)} | ${m(t[1].cpu)} | ${(t[0].cpu / t[1].cpu).toFixed(2)} |`,
+    );
+  }
+  lines.push(
+    "",
+    `load average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")} on ` +
+      `${navigator.hardwareConcurrency} CPUs (issue #21's target: ≥ 1.7× wall with 2 threads)`,
+  );
+  console.log(lines.join("\n"));
+  Deno.exit(0);
 }
 
 const WORKLOADS: [string, string][] = [

@@ -163,3 +163,23 @@ export async function pluginRegistry(paths: readonly string[]): Promise<Protocol
   }
   return registry;
 }
+
+/**
+ * The worker module of the capture pipeline's tasks that look packets up in a database
+ * (`match`, `flows-db`, `correlate-db`: `MATCH_TASKS` of `@mxy/mxy/match`).
+ */
+export const MATCH_WORKER: URL = new URL("./_pcap_match_worker.ts", import.meta.url);
+
+/**
+ * A database file's bytes in shared memory, for the pipeline's workers to open without a copy
+ * each (opened and checked on this thread first, with {@linkcode openDb}).
+ *
+ * @param path The file.
+ * @returns The bytes, shared.
+ */
+export async function sharedDatabase(path: string): Promise<SharedArrayBuffer> {
+  const raw = await readFile(path);
+  const shared = new SharedArrayBuffer(raw.length);
+  new Uint8Array(shared).set(raw);
+  return shared;
+}

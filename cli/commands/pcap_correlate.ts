@@ -28,7 +28,7 @@ import {
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
-import { openDb } from "./_pcap_db.ts";
+import { MATCH_WORKER, openDb, sharedDatabase } from "./_pcap_db.ts";
 import type { Logger } from "./_pcap_logger.ts";
 import {
   CapturePipeline,
@@ -175,7 +175,7 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +
         "seed pairing: by payload), so every pair is found as by one thread; --max-pending and " +
-        "--max-reassembly-memory hold per worker; with --db the pairs are read on one thread. " +
+        "--max-reassembly-memory hold per worker; with --db each worker opens the database's bytes shared, not a copy. " +
         "With --watch: up to N files at once, each in a worker of its own (packets waiting at " +
         "the end of a file are then unmatched: with --threads 1 they may find their partner in " +
         "the next file), each file's records written as one block in the order the files were " +
@@ -271,11 +271,11 @@ async function run(inv: Invocation): Promise<number> {
     );
   }
 
-  // With --db the pairs are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsOption(inv) : 1;
+  const threads = threadsOption(inv);
   if (threads > 1) {
     return await (watchDir === undefined ? runParallel : runWatchParallel)({
       threads,
+      db: dbPath === undefined ? undefined : await sharedDatabase(dbPath),
       config: {
         mode: mode as CorrelateMode,
         windowNs,
@@ -404,9 +404,18 @@ async function run(inv: Invocation): Promise<number> {
   return 0;
 }
 
+/** The workers of a parallel run: mxy's, or with --db those that open the database. */
+function workersOf(r: ParallelRun, threads: number) {
+  return r.db === undefined
+    ? captureWorkers(threads)
+    : captureWorkers(threads, { module: MATCH_WORKER });
+}
+
 /** What the parallel run needs of the parsed command line. */
 interface ParallelRun {
   threads: number;
+  /** With --db: the database's bytes, shared with the workers (task `correlate-db`). */
+  db?: SharedArrayBuffer;
   config: CorrelateTaskConfig;
   out: OutputBuffer;
   outFile: OutputFile | null;
@@ -430,9 +439,9 @@ async function runParallel(r: ParallelRun): Promise<number> {
   let pipeline: CapturePipeline;
   try {
     pipeline = new CapturePipeline({
-      ...captureWorkers(r.threads),
-      task: "correlate",
-      config,
+      ...workersOf(r, r.threads),
+      task: r.db === undefined ? "correlate" : "correlate-db",
+      config: r.db === undefined ? config : { ...config, db: r.db },
       shard: mode === "payload" || mode === "seed" ? "payload" : "flow",
       onBytes: (bytes) => out.writeBytes(bytes),
     });
@@ -542,9 +551,9 @@ async function runWatchParallel(r: ParallelRun): Promise<number> {
     const turn = written;
     const work = (async () => {
       const pipeline = new CapturePipeline({
-        ...captureWorkers(1),
-        task: "correlate",
-        config,
+        ...workersOf(r, 1),
+        task: r.db === undefined ? "correlate" : "correlate-db",
+        config: r.db === undefined ? config : { ...config, db: r.db },
         shard,
         onBytes: (bytes) => void parts.push(bytes.slice()),
       });

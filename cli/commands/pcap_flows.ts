@@ -45,7 +45,7 @@ import {
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { FLOW_INDICATOR_COLUMNS, IndicatorEnricher } from "../../lib/match/mod.ts";
-import { openDb } from "./_pcap_db.ts";
+import { MATCH_WORKER, openDb, sharedDatabase } from "./_pcap_db.ts";
 
 const SPEC: CommandSpec = {
   name: "pcap flows",
@@ -138,7 +138,7 @@ const SPEC: CommandSpec = {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow, so every ` +
         "session is the same as with one thread (uids included); --max-sessions and " +
-        "--max-reassembly-memory hold per worker; with --db the flows are read on one thread. " +
+        "--max-reassembly-memory hold per worker; with --db each worker opens the database's bytes shared, not a copy. " +
         "With N above 1, SIGINT/SIGTERM stop the reading: the sessions read so far are " +
         "written, exit code 130/143",
     },
@@ -174,8 +174,9 @@ async function run(inv: Invocation): Promise<number> {
   if (flags.values["parent-domains"] === true && dbPath === undefined) {
     throw new UsageError("--parent-domains goes with --db");
   }
+  const parentDomains = flags.values["parent-domains"] === true ? true : undefined;
   const enricher = dbPath === undefined ? null : new IndicatorEnricher(await openDb(dbPath), {
-    parentDomains: flags.values["parent-domains"] === true ? true : undefined,
+    parentDomains,
   });
   let outFile: OutputFile | null = null;
   const outPath = flags.values.output as string | undefined;
@@ -205,13 +206,16 @@ async function run(inv: Invocation): Promise<number> {
     if (flags.values.quiet !== true) writeStats(log, stats);
   };
   const maxReassemblyMemoryText = stringFlag(flags, "max-reassembly-memory", "64M");
-  // With --db the flows are enriched on this thread (the workers have no database yet).
-  const threads = enricher === null ? threadsOption(inv) : 1;
+  const threads = threadsOption(inv);
   if (threads > 1) {
+    const shared = dbPath === undefined ? undefined : await sharedDatabase(dbPath);
     const pipeline = new CapturePipeline({
-      ...captureWorkers(threads),
-      task: "flows",
+      ...(shared === undefined
+        ? captureWorkers(threads)
+        : captureWorkers(threads, { module: MATCH_WORKER })),
+      task: shared === undefined ? "flows" : "flows-db",
       config: {
+        ...(shared === undefined ? {} : { db: shared, parentDomains }),
         idleTimeoutNs: idleNs,
         maxSessions,
         dpi: flags.values["no-dpi"] !== true,

@@ -21,11 +21,22 @@ import {
   type CaptureMatchStats,
   formatCaptureHit,
   matchCapture,
+  matchStatsFromRecord,
+  type MatchTaskConfig,
 } from "../../lib/match/mod.ts";
-import { csvHeader, PcapError, type ReadSummary } from "../../lib/pcap/mod.ts";
+import {
+  CapturePipeline,
+  type CaptureSource,
+  csvHeader,
+  type PacketSelector,
+  type PacketView,
+  PcapError,
+  type ReadSummary,
+} from "../../lib/pcap/mod.ts";
 import { DpiError } from "../../lib/dpi/mod.ts";
 import type { Database } from "../../lib/db/mod.ts";
 import {
+  captureWorkers,
   onTerminate,
   openCaptureFile,
   openOutputFile,
@@ -39,10 +50,18 @@ import {
   LOG_OPTIONS,
   makeLogger,
   parseDurationNs,
+  THREADS_OPTION,
+  threadsOption,
   warnIfCutShort,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
-import { openDb, packetSelector, pluginRegistry } from "./_pcap_db.ts";
+import {
+  MATCH_WORKER,
+  openDb,
+  packetSelector,
+  pluginRegistry,
+  sharedDatabase,
+} from "./_pcap_db.ts";
 import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
 const SPEC: CommandSpec = {
@@ -194,6 +213,14 @@ const SPEC: CommandSpec = {
       name: "once",
       type: "boolean",
       description: "With --watch: exit once no file is waiting instead of watching for more",
+    },
+    {
+      ...THREADS_OPTION,
+      description: `${THREADS_OPTION.description}; packets are shared by flow, so split and ` +
+        "retransmitted messages and --first-per-flow sessions (uids included) are those of one " +
+        "thread while capture time does not go back by more than --idle; each worker holds the " +
+        "database's bytes shared, not a copy. Not with --plugin " +
+        "or --from-redis",
     },
     ...LOG_OPTIONS,
     ...REDIS_WORKER_OPTIONS,
@@ -358,6 +385,15 @@ async function run(inv: Invocation): Promise<number> {
   const pollMs = intOption(flags, "poll-ms", 250);
   const stableMs = intOption(flags, "stable-ms", 1000);
   const log = makeLogger(flags);
+  const threads = threadsOption(inv);
+  if (threads > 1 && flags.values.plugin !== undefined) {
+    throw new UsageError(
+      "--plugin goes with --threads 1 (plugins are loaded on the main thread only)",
+    );
+  }
+  if (threads > 1 && fromRedis !== undefined) {
+    throw new UsageError("--threads goes without --from-redis (run more workers instead)");
+  }
 
   // Everything that can be refused is checked before any packet is read: the database, the
   // plugins and their attributes, the filter or the BPF program (the verifier's verdict).
@@ -402,18 +438,38 @@ async function run(inv: Invocation): Promise<number> {
   );
   if (format === "csv") out.write(csvHeader(CAPTURE_HIT_COLUMNS));
   const hitFormat = format as CaptureHitFormat;
-  let matcher: CaptureMatcher;
+  let engine: MatchEngine;
   try {
-    matcher = new CaptureMatcher(db, {
-      attributes,
-      pluginAttributes,
-      registry,
-      parentDomains,
-      select,
-      firstPerFlow,
-      idleTimeoutNs: idleNs,
-      onHit: (hit) => out.write(formatCaptureHit(hit, hitFormat)),
-    });
+    // A plugin attribute no plugin provides is refused here, not in a worker.
+    if (threads > 1 && pluginAttributes.length > 0) new CaptureMatcher(db, { pluginAttributes });
+    engine = threads > 1
+      ? await parallelEngine(
+        threads,
+        dbPath,
+        {
+          db: new SharedArrayBuffer(0),
+          attributes,
+          pluginAttributes,
+          parentDomains,
+          firstPerFlow,
+          idleTimeoutNs: idleNs,
+          format: hitFormat,
+        },
+        select,
+        out,
+      )
+      : singleEngine(
+        new CaptureMatcher(db, {
+          attributes,
+          pluginAttributes,
+          registry,
+          parentDomains,
+          select,
+          firstPerFlow,
+          idleTimeoutNs: idleNs,
+          onHit: (hit) => out.write(formatCaptureHit(hit, hitFormat)),
+        }),
+      );
   } catch (err) {
     outFile?.abort();
     if (err instanceof DpiError && err.code === "unknown-attribute") {
@@ -423,20 +479,21 @@ async function run(inv: Invocation): Promise<number> {
   }
 
   const started = now();
-  let finished = false;
+  let finishing: Promise<void> | null = null;
   let stats: CaptureMatchStats | null = null;
   // Ends the run once: sessions still open are reported, output is flushed and put in place,
   // statistics go to standard error.
   // On a damaged capture too: what was read is kept, and the error follows.
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    clearInterval(ticker);
-    stats = matcher.finish();
-    out.flush();
-    outFile?.commit();
-    if (flags.values.stats === true) writeStats(log, statsRecord(stats, (now() - started) / 1000));
-  };
+  const finish = () =>
+    finishing ??= (async () => {
+      clearInterval(ticker);
+      stats = await engine.finish();
+      out.flush();
+      outFile?.commit();
+      if (flags.values.stats === true) {
+        writeStats(log, statsRecord(stats, (now() - started) / 1000));
+      }
+    })();
   // Live input (standard input, a capture being read) should not sit in the buffer for long.
   const ticker = setInterval(() => out.flush(), 1000);
   const abort = new AbortController();
@@ -444,15 +501,17 @@ async function run(inv: Invocation): Promise<number> {
     abort.abort();
     if (watchDir === undefined) {
       // A read may wait on input that never comes (standard input): end here, between packets.
-      finish();
-      exit(sig === "SIGINT" ? 130 : 143);
+      finish().then(() => exit(sig === "SIGINT" ? 130 : 143), (err) => {
+        writeSync("stderr", `mxy: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      });
     }
   });
   const cutShort = (file: string, s: ReadSummary) => warnIfCutShort(log, file, s);
   const matchFile = async (path: string) => {
     const file = await openCaptureFile(path, { mode: watchDir === undefined ? mode : "stream" });
     try {
-      cutShort(path, await matchCapture(file.source, matcher, { read: { name: path } }));
+      cutShort(path, await engine.run(file.source, path, abort.signal));
     } finally {
       file.close();
     }
@@ -469,6 +528,11 @@ async function run(inv: Invocation): Promise<number> {
         once: flags.values.once === true,
         onFile: matchFile,
         onError: (path, err) => {
+          if (err instanceof PcapError && err.code === "worker-failed") {
+            failed ??= err;
+            abort.abort();
+            return;
+          }
           log.error(err instanceof Error ? err.message : String(err), {
             file: path,
             renamed: `${path}.failed`,
@@ -487,8 +551,15 @@ async function run(inv: Invocation): Promise<number> {
     failed = err;
   } finally {
     off();
-    finish();
   }
+  if (failed instanceof PcapError && failed.code === "worker-failed") {
+    // A worker died: nothing more can be finished; what was written stays unpublished.
+    clearInterval(ticker);
+    engine.close();
+    outFile?.abort();
+    throw failed;
+  }
+  await finish();
   if (failed !== null) {
     // The hits of what was read were written above; say how far the reading got, then the
     // error (with the byte offset) follows.
@@ -504,6 +575,60 @@ async function run(inv: Invocation): Promise<number> {
   }
   if (watchDir !== undefined) return 0;
   return (stats as CaptureMatchStats | null)!.hits > 0 ? 0 : 1;
+}
+
+/** How the captures are matched: on this thread, or through the workers of a pipeline. */
+interface MatchEngine {
+  run(source: CaptureSource, name: string, signal: AbortSignal): Promise<ReadSummary>;
+  finish(): Promise<CaptureMatchStats>;
+  close(): void;
+}
+
+function singleEngine(matcher: CaptureMatcher): MatchEngine {
+  return {
+    run: (source, name, signal) => matchCapture(source, matcher, { read: { name }, signal }),
+    finish: () => Promise.resolve(matcher.finish()),
+    close: () => {},
+  };
+}
+
+/**
+ * `--threads N` above 1: the packets go through N workers by flow, each matching with its own
+ * `CaptureMatcher` over the database's bytes shared with them; the selector runs here, once per
+ * packet, and the records come out in the order of one thread.
+ */
+async function parallelEngine(
+  threads: number,
+  dbPath: string,
+  config: MatchTaskConfig,
+  select: PacketSelector | undefined,
+  out: OutputBuffer,
+): Promise<MatchEngine> {
+  const shared = await sharedDatabase(dbPath);
+  const pipeline = new CapturePipeline({
+    ...captureWorkers(threads, { module: MATCH_WORKER }),
+    task: "match",
+    config: { ...config, db: shared },
+    shard: "flow",
+    onBytes: (bytes) => out.writeBytes(bytes),
+  });
+  let unselected = 0;
+  const selectHere = select === undefined ? undefined : (v: PacketView) => {
+    if (select.select(v)) return true;
+    unselected++;
+    return false;
+  };
+  return {
+    run: (source, name, signal) =>
+      pipeline.run(source, { name, select: selectHere, shouldStop: () => signal.aborted }),
+    finish: async () => {
+      const s = matchStatsFromRecord(await pipeline.finish());
+      s.packets += unselected;
+      s.selectFaults = select?.faults ?? 0;
+      return s;
+    },
+    close: () => pipeline.close(),
+  };
 }
 
 /** `mxy pcap match`. */

@@ -24,6 +24,7 @@ const WORKERS = [
   "cli/commands/_match_worker.ts",
   "lib/runtime/_database_check_worker.ts",
   "lib/runtime/_capture_worker.ts",
+  "cli/commands/_pcap_match_worker.ts",
 ];
 
 /**

@@ -11,9 +11,12 @@ import {
   type CaptureTask,
   type CaptureTaskContext,
   type CaptureTaskFactory,
+  type CorrelatedPair,
   type CorrelateMode,
   Correlator,
+  type FlowFormatOptions,
   type FlowPacket,
+  type FlowSession,
   formatFlow,
   formatPair,
   formatUnmatched,
@@ -75,14 +78,52 @@ export interface FlowsTaskConfig {
   internal?: readonly string[];
 }
 
+/**
+ * What a task built on `correlate` or `flows` changes (e.g. `pcap flows --db` in workers: the
+ * session hooks and the record of an `IndicatorEnricher` of `@mxy/mxy/match`).
+ */
+export interface CaptureTaskExtensions {
+  /** `correlate`: formats a pair (default `formatPair` of `@mxy/mxy/pcap`). */
+  formatPair?: (pair: CorrelatedPair, format: OutputFormat) => string;
+  /** `flows`: the session hooks, around the DPI engine's (`undefined` without DPI). */
+  flowHooks?: (inner: SessionTableHooks | undefined) => SessionTableHooks;
+  /** `flows`: formats a closed session (default `formatFlow` of `@mxy/mxy/pcap`). */
+  formatFlow?: (s: FlowSession, format: OutputFormat, options: FlowFormatOptions) => string;
+}
+
 /** Names a packet's protocol with the DPI engine (the commands' `--dpi`). */
 function classifier(): (p: FlowPacket) => string {
   const engine = new DpiEngine();
   return (p) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
 }
 
-function correlateTask(ctx: CaptureTaskContext): CaptureTask {
+/**
+ * The `correlate` task of {@linkcode CAPTURE_TASKS} ({@linkcode CorrelateTaskConfig} in
+ * `ctx.config`), with what `extensions` changes: for a task of your own that builds on it.
+ *
+ * @param ctx The task's context in its worker.
+ * @param extensions {@linkcode CaptureTaskExtensions} (`formatPair`).
+ * @returns The task.
+ * @example
+ * ```ts
+ * import { CAPTURE_TASKS, createCorrelateTask } from "@mxy/mxy/dpi";
+ * import { formatPair } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * // In a worker module: pairs with a marker at the end of each record.
+ * const tasks = {
+ *   ...CAPTURE_TASKS,
+ *   marked: (ctx: Parameters<typeof createCorrelateTask>[0]) =>
+ *     createCorrelateTask(ctx, { formatPair: (p, f) => formatPair(p, f) + "# marked\n" }),
+ * };
+ * assert.equal(typeof tasks.marked, "function");
+ * ```
+ */
+export function createCorrelateTask(
+  ctx: CaptureTaskContext,
+  extensions: CaptureTaskExtensions = {},
+): CaptureTask {
   const c = ctx.config as CorrelateTaskConfig;
+  const format1 = extensions.formatPair ?? formatPair;
   const format = c.format ?? "text", mode = c.mode ?? "payload";
   // Where the correlator is: handling a packet, moving time on, or ending (streams, then drain).
   let advancing = false, ending = 0;
@@ -97,7 +138,7 @@ function correlateTask(ctx: CaptureTaskContext): CaptureTask {
       pair.request.frame %= FRAME_RUN;
       pair.response.frame %= FRAME_RUN;
       pair.lastByteFrame %= FRAME_RUN;
-      ctx.emit(formatPair(pair, format), { phase: advancing ? EXPIRE_STREAMS : undefined, tie });
+      ctx.emit(format1(pair, format), { phase: advancing ? EXPIRE_STREAMS : undefined, tie });
     },
     onUnmatched: c.unmatched === true
       ? (packet, reason) => {
@@ -140,8 +181,35 @@ function correlateTask(ctx: CaptureTaskContext): CaptureTask {
   };
 }
 
-function flowsTask(ctx: CaptureTaskContext): CaptureTask {
+/**
+ * The `flows` task of {@linkcode CAPTURE_TASKS} ({@linkcode FlowsTaskConfig} in `ctx.config`),
+ * with what `extensions` changes: for a task of your own that builds on it.
+ *
+ * @param ctx The task's context in its worker.
+ * @param extensions {@linkcode CaptureTaskExtensions} (`flowHooks`, `formatFlow`).
+ * @returns The task.
+ * @example
+ * ```ts
+ * import { CAPTURE_TASKS, createFlowsTask } from "@mxy/mxy/dpi";
+ * import { formatFlow } from "@mxy/mxy/pcap";
+ * import assert from "node:assert/strict";
+ * // In a worker module: flows with the number of packets in front.
+ * const tasks = {
+ *   ...CAPTURE_TASKS,
+ *   counted: (ctx: Parameters<typeof createFlowsTask>[0]) =>
+ *     createFlowsTask(ctx, {
+ *       formatFlow: (s, f, o) => `${s.origPkts + s.respPkts} ${formatFlow(s, f, o)}`,
+ *     }),
+ * };
+ * assert.equal(typeof tasks.counted, "function");
+ * ```
+ */
+export function createFlowsTask(
+  ctx: CaptureTaskContext,
+  extensions: CaptureTaskExtensions = {},
+): CaptureTask {
   const c = ctx.config as FlowsTaskConfig;
+  const format1 = extensions.formatFlow ?? formatFlow;
   const format = c.format ?? "jsonl";
   const internal = (c.internal ?? []).map((t) => parseCidr(t));
   let classify: ((p: FlowPacket) => string) | undefined;
@@ -151,6 +219,7 @@ function flowsTask(ctx: CaptureTaskContext): CaptureTask {
     classify = (p) => (p.view ? engine.classify(p.view)?.name ?? "" : "");
     hooks = createSessionHooks(engine.registry);
   }
+  if (extensions.flowHooks !== undefined) hooks = extensions.flowHooks(hooks);
 
   let advancing = false, ending = false, errors = 0;
   const table = new SessionTable({
@@ -171,7 +240,7 @@ function flowsTask(ctx: CaptureTaskContext): CaptureTask {
       s.uid = UID_PLACEHOLDER;
       s.firstFrame %= FRAME_RUN;
       s.lastFrame %= FRAME_RUN;
-      ctx.emit(formatFlow(s, format, { internal }), order);
+      ctx.emit(format1(s, format, { internal }), order);
     },
   });
   const st = table.stats;
@@ -212,6 +281,6 @@ function flowsTask(ctx: CaptureTaskContext): CaptureTask {
  */
 export const CAPTURE_TASKS: Readonly<Record<string, CaptureTaskFactory>> = {
   ...PCAP_TASKS,
-  correlate: correlateTask,
-  flows: flowsTask,
+  correlate: (ctx) => createCorrelateTask(ctx),
+  flows: (ctx) => createFlowsTask(ctx),
 };

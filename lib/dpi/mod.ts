@@ -37,16 +37,36 @@ export {
   type Subscription,
 } from "./dpi_engine.ts";
 export { createSessionHooks } from "./session_hooks.ts";
-export { CAPTURE_TASKS, type CorrelateTaskConfig, type FlowsTaskConfig } from "./capture_tasks.ts";
+export {
+  CAPTURE_TASKS,
+  type CaptureTaskExtensions,
+  type CorrelateTaskConfig,
+  createCorrelateTask,
+  createFlowsTask,
+  type FlowsTaskConfig,
+} from "./capture_tasks.ts";
 export { asciiStartsWith } from "../core/ascii.ts";
 export type {
+  CaptureTask,
+  CaptureTaskContext,
+  CaptureTaskFactory,
+  CorrelatedPacket,
+  CorrelatedPair,
+  CorrelateMode,
+  EmitOrder,
+  FlowFormatOptions,
   FlowPacket,
+  FlowSession,
+  IpAddress,
+  IpNetwork,
+  OutputFormat,
   OverlapPolicy,
   PacketView,
   ReassemblyStats,
   SessionAttribute,
   SessionTableHooks,
   TcpReassemblerOptions,
+  TcpState,
   TcpStream,
   TcpStreamEnd,
   TcpStreamHandler,

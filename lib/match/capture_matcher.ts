@@ -123,6 +123,16 @@ export interface CaptureMatcherOptions {
    * over TCP), all directions together (default 16 MiB).
    */
   maxHeldBytes?: number;
+  /**
+   * With `firstPerFlow`: called as each session opens (a parallel run numbers the sessions of
+   * all its workers as one thread would).
+   */
+  onSessionOpen?: () => void;
+  /**
+   * With `firstPerFlow`: called as a session with hits ends, before its hits are reported (a
+   * parallel run may set `session.uid`, which the hits carry).
+   */
+  onSessionEnd?: (session: FlowSession) => void;
 }
 
 /** Counters of a {@linkcode CaptureMatcher}. */
@@ -254,6 +264,7 @@ export class CaptureMatcher {
   #packetHits: CaptureHit[] = [];
   #packetHitCount = 0;
   #closing: CaptureHit[] | null = null;
+  readonly #onSessionEnd: ((session: FlowSession) => void) | null;
   // counters
   #packets = 0;
   #selected = 0;
@@ -312,12 +323,17 @@ export class CaptureMatcher {
     this.#hitCounts = new Float64Array(this.#attributeNames.length);
     if (options.firstPerFlow === true) {
       this.#flowPacket = new FlowPacket();
+      const onOpen = options.onSessionOpen;
+      this.#onSessionEnd = options.onSessionEnd ?? null;
       this.#table = new SessionTable({
         idleTimeoutNs: options.idleTimeoutNs,
         maxSessions: options.maxSessions,
         classify: () => "",
         hooks: {
-          open: (): FlowHits => ({ hits: null }),
+          open: (): FlowHits => {
+            onOpen?.();
+            return { hits: null };
+          },
           packet: (state) => this.#flowPacketHits(state as FlowHits),
           close: (state) => {
             this.#closing = (state as FlowHits).hits;
@@ -328,6 +344,7 @@ export class CaptureMatcher {
     } else {
       this.#flowPacket = null;
       this.#table = null;
+      this.#onSessionEnd = null;
     }
   }
 
@@ -386,6 +403,19 @@ export class CaptureMatcher {
     }
     this.#view = null;
     return this.#packetTotal;
+  }
+
+  /**
+   * Lets capture time move on without a packet: with `firstPerFlow`, the sessions idle for
+   * longer than the idle time at `sec.nsec` end (and their hits are reported), as a packet of
+   * that time would make them end. A parallel run calls it with the time of the packets other
+   * workers handle.
+   *
+   * @param sec Capture time: whole seconds.
+   * @param nsec Capture time: nanoseconds within the second.
+   */
+  advance(sec: number, nsec: number): void {
+    this.#table?.expire(sec, nsec);
   }
 
   /**
@@ -613,6 +643,7 @@ export class CaptureMatcher {
     const list = this.#closing;
     this.#closing = null;
     if (list === null) return;
+    this.#onSessionEnd?.(s);
     for (const h of list) {
       h.uid = s.uid;
       h.packets = s.origPkts + s.respPkts;

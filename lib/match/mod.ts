@@ -43,6 +43,8 @@ export type {
   CaptureMatchStats,
 } from "./capture_matcher.ts";
 export { matchCapture } from "./match_capture.ts";
+export { MATCH_TASKS, matchStatsFromRecord } from "./match_tasks.ts";
+export type { EnrichTaskConfig, MatchTaskConfig } from "./match_tasks.ts";
 export type { MatchCaptureOptions } from "./match_capture.ts";
 export { CAPTURE_HIT_COLUMNS, formatCaptureHit } from "./capture_hit_format.ts";
 export type { CaptureHitFormat } from "./capture_hit_format.ts";
@@ -70,9 +72,13 @@ export type {
 } from "../db/mod.ts";
 export type {
   CaptureSource,
+  CaptureTask,
+  CaptureTaskContext,
+  CaptureTaskFactory,
   CorrelatedPacket,
   CorrelatedPair,
   CorrelateMode,
+  EmitOrder,
   FlowFormatOptions,
   FlowPacket,
   FlowSession,

@@ -148,6 +148,30 @@ export function shardOf(hash: number, workers: number): number {
 }
 
 /**
+ * A hash of a packet's conversation that both directions give (sums and exclusive ors of the
+ * two endpoints' address words and ports, which do not change when they swap): what `flow`
+ * sharding needs, without building the canonical key (`canonicalize`) on the reader.
+ */
+export function flowShardHash(p: {
+  family: number;
+  proto: number;
+  src: Uint32Array;
+  dst: Uint32Array;
+  sport: number;
+  dport: number;
+}): number {
+  const s = p.src, d = p.dst;
+  let h = Math.imul(s[0] ^ d[0], 0x9e3779b1) ^ (s[0] + d[0]);
+  if (p.family === 6) {
+    h = Math.imul(h ^ s[1] ^ d[1], 0x85ebca6b) ^ (s[1] + d[1]);
+    h = Math.imul(h ^ s[2] ^ d[2], 0xc2b2ae35) ^ (s[2] + d[2]);
+    h = Math.imul(h ^ s[3] ^ d[3], 0x27d4eb2f) ^ (s[3] + d[3]);
+  }
+  const sp = p.sport, dp = p.dport;
+  return Math.imul(h ^ ((sp ^ dp) | ((sp + dp) << 16)) ^ (p.proto << 24), 0x165667b1);
+}
+
+/**
  * A hash of a payload that any copy of the same bytes gives: its length and eight four-byte
  * words at fixed fractions of it (so that payloads sharing a prefix still spread). Equal payloads
  * always land on one worker, which is all the `payload` and `seed` modes need.

@@ -13,6 +13,24 @@
  * @module
  */
 import {
+  flowShardHash,
+  type FromWorker,
+  payloadShardHash,
+  quickFlowFacts,
+  shardOf,
+  type ToWorker,
+} from "./_pipeline_batch.ts";
+import * as batchLayout from "./_pipeline_batch.ts";
+import { type CaptureSource, forEachPacket, type PositionalSource } from "./capture_reader.ts";
+import type { ReadSummary } from "./capture_reader.ts";
+import { FlowPacket } from "./flow_packet.ts";
+import { FlowSession } from "./flow_session.ts";
+import { PacketView } from "./packet_view.ts";
+import { decodePacket } from "./decode.ts";
+import { PcapError } from "./pcap_error.ts";
+
+// Module-level copies: V8 folds these into the per-packet path, not imported bindings.
+const {
   BIT_LITTLE_ENDIAN,
   BIT_NANOS,
   BIT_PCAPNG,
@@ -34,7 +52,6 @@ import {
   D_SEQ,
   D_WORDS,
   DESCRIPTOR_BYTES,
-  type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
   K_LENGTH,
@@ -46,21 +63,9 @@ import {
   K_UID_AT,
   K_WORDS,
   MAX_BATCH_PACKETS,
-  payloadShardHash,
-  quickFlowFacts,
   RECORD_HEADER_ROOM,
-  shardOf,
   SLOT_DATA_BYTES,
-  type ToWorker,
-} from "./_pipeline_batch.ts";
-import { type CaptureSource, forEachPacket, type PositionalSource } from "./capture_reader.ts";
-import type { ReadSummary } from "./capture_reader.ts";
-import { FlowPacket } from "./flow_packet.ts";
-import { FlowSession } from "./flow_session.ts";
-import { PacketView } from "./packet_view.ts";
-import { decodePacket } from "./decode.ts";
-import { PcapError } from "./pcap_error.ts";
-import { canonicalize, newCanonicalKey } from "./_flow_key.ts";
+} = batchLayout;
 
 /** A worker as the pipeline sees it: the shape of a Web Worker. */
 export interface PipelinePort {
@@ -122,6 +127,12 @@ export interface PipelineRunOptions {
    * only what sharding needs); returning `false` stops the reading before this packet.
    */
   onPacket?: (view: PacketView) => boolean | void;
+  /**
+   * Runs on each packet on the reader, before it is queued (on its bytes: the view is not
+   * decoded); a packet it does not select goes to no worker, and its time does not go by there
+   * (a capture matcher's `select`, run once per packet instead of in a worker).
+   */
+  select?: (view: PacketView) => boolean;
 }
 
 /** Where a parallel run's workers come from: how many, and how to start one. */
@@ -451,11 +462,8 @@ export class CapturePipeline {
         const s = new FlowSession();
         s.keyHash = k[o + K_EXTRA_A];
         s.seq = this.#uids[best][local - 1];
-        const record = c.bytes.slice(start, end);
-        ASCII.encodeInto(s.uid, record.subarray(uidAt));
-        flushRun();
-        parts.push(record);
-        continue;
+        // Written in place: the worker handed the bytes over (no copy per record).
+        ASCII.encodeInto(s.uid, c.bytes.subarray(start + uidAt, end));
       }
       // Consecutive records of one worker go out as one piece.
       if (runBytes === c.bytes && runEnd === start) runEnd = end;
@@ -555,8 +563,8 @@ export class CapturePipeline {
     this.#run++;
     await this.#until(() => this.#ready === this.#n);
     const n = this.#n, shard = this.#o.shard ?? "flow", stop = options.shouldStop;
-    const onPacket = options.onPacket;
-    const p = new FlowPacket(), key = newCanonicalKey();
+    const onPacket = options.onPacket, select = options.select;
+    const p = new FlowPacket();
     let slot = -1, count = 0, used = 0;
     let desc: Float64Array = new Float64Array(0), data: Uint8Array = new Uint8Array(0);
     let runBuf: Uint8Array | null = null, runStart = 0, runEnd = 0, runDest = 0;
@@ -588,6 +596,7 @@ export class CapturePipeline {
         if (this.#failure !== null) throw this.#failure;
         if (this.#stopped || (stop !== undefined && stop())) return false;
         if (onPacket !== undefined && onPacket(v) === false) return false;
+        if (select !== undefined && !select(v)) return true;
         const seq = ++this.#seq;
         if (slot < 0) open();
         const start = v.dataOffset - (v.format === "pcap" ? RECORD_HEADER_ROOM : 0);
@@ -629,7 +638,7 @@ export class CapturePipeline {
           family = p.family;
           proto = p.proto;
           ports = p.sport * 65536 + p.dport;
-          if (shard === "flow") owner = shardOf(canonicalize(p, key).hash, n);
+          if (shard === "flow") owner = shardOf(flowShardHash(p), n);
           else if (p.payLen > 0 && (proto === 6 || proto === 17)) {
             owner = shardOf(payloadShardHash(v.buf, p.payOff, p.payLen), n);
           } else owner = seq % n;

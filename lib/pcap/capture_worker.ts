@@ -8,7 +8,14 @@
  *
  * @module
  */
-import {
+import type { FromWorker, ToWorker } from "./_pipeline_batch.ts";
+import * as batchLayout from "./_pipeline_batch.ts";
+import { FlowPacket } from "./flow_packet.ts";
+import { DecodeStatus, PacketView } from "./packet_view.ts";
+import { decodePacket } from "./decode.ts";
+
+// Module-level copies: V8 folds these into the per-packet path, not imported bindings.
+const {
   BIT_LITTLE_ENDIAN,
   BIT_NANOS,
   BIT_PCAPNG,
@@ -31,7 +38,6 @@ import {
   D_WORDS,
   DESCRIPTOR_BYTES,
   END_CHUNK_RECORDS,
-  type FromWorker,
   K_EXTRA_A,
   K_EXTRA_B,
   K_LENGTH,
@@ -43,11 +49,7 @@ import {
   K_UID_AT,
   K_WORDS,
   SEQ_END,
-  type ToWorker,
-} from "./_pipeline_batch.ts";
-import { FlowPacket } from "./flow_packet.ts";
-import { PacketView } from "./packet_view.ts";
-import { decodePacket } from "./decode.ts";
+} = batchLayout;
 
 /**
  * The phases of one packet's handling, in the order one thread goes through them: the order key
@@ -117,6 +119,12 @@ export interface CaptureTask {
   /** Decode the packets before {@linkcode CaptureTask.packet} (default `true`). */
   readonly decode?: boolean;
   /**
+   * Fill the packet's flow facts (addresses, ports, payload …) before
+   * {@linkcode CaptureTask.packet} (default `true`); `false` sets only `p.view`, for tasks that
+   * read the view itself (a capture matcher).
+   */
+  readonly flowFacts?: boolean;
+  /**
    * Handles one packet this worker owns.
    *
    * @param p Its flow facts (`p.view` is the decoded view, valid during the call).
@@ -144,6 +152,27 @@ export interface CaptureWorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
   /** Posts a message to the reader. */
   postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+
+/**
+ * The UTF-8 length of `text`'s first `end` code units, as `TextEncoder` encodes them (a lone
+ * surrogate becomes U+FFFD, three bytes), without encoding them.
+ */
+function utf8Length(text: string, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n++;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Bytes of encoded records a worker starts a batch with (it grows as needed). */
@@ -197,7 +226,7 @@ class Context implements CaptureTaskContext {
     let uidAt = -1;
     if (session) {
       const at = text.indexOf(UID_PLACEHOLDER);
-      if (at >= 0) uidAt = this.encoder.encode(text.slice(0, at)).length;
+      if (at >= 0) uidAt = utf8Length(text, at);
     }
     k[o + K_UID_AT] = uidAt;
     const { written } = this.encoder.encodeInto(text, this.out.subarray(this.used));
@@ -272,7 +301,7 @@ export function serveCaptureWorker(
   const batch = (slot: number, count: number) => {
     const c = ctx!, t = task!, me = c.index;
     const d = descs[slot], data = datas[slot];
-    const decode = t.decode !== false;
+    const decode = t.decode !== false, facts = t.flowFacts !== false;
     const advance = t.advance;
     const marked: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -306,7 +335,13 @@ export function serveCaptureWorker(
       view.nanos = (bits & BIT_NANOS) !== 0;
       view.format = (bits & BIT_PCAPNG) !== 0 ? "pcapng" : "pcap";
       if (decode) decodePacket(view);
-      const ok = p.readView(view);
+      let ok: boolean;
+      if (facts) ok = p.readView(view);
+      else {
+        p.view = view;
+        const status = view.status;
+        ok = status === DecodeStatus.OK || status === DecodeStatus.NOT_IP;
+      }
       c.phase = PipelinePhase.PACKET;
       if (t.packet(p, ok) === true) marked.push(i);
     }

@@ -637,6 +637,118 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "mxy match --from-redis: SIGTERM while a worker holds a batch: it writes and acknowledges " +
+    "the batch (never one unwritten), exits 0, and another worker finds every other hit",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    const FILE = `${dir}/term.log`;
+    const LINES = 6000;
+    await Deno.writeTextFile(FILE, logText(LINES, "t"));
+    const args = (name: string, ...more: string[]) => [
+      "--stream",
+      "in",
+      "--group",
+      "g",
+      "--consumer",
+      name,
+      "--create-group",
+      "--to-stream",
+      "out",
+      "--claim-idle",
+      "300",
+      "--batch",
+      "4",
+      "--stats",
+      ...more,
+    ];
+    const a = worker(redis, args("A"));
+    let aDone = false;
+    try {
+      await until("A reading", async () => {
+        const r = await redis.client.command(["XINFO", "CONSUMERS", "in", "g"]).catch(() => []);
+        return (r as RedisReply[]).length === 1;
+      });
+      const p = await runMxy([
+        "match",
+        "--to-redis",
+        redis.url,
+        "--stream",
+        "in",
+        "--chunk-size",
+        "4096",
+        FILE,
+      ]);
+      assert.equal(p.code, 0, p.stderr);
+      // A stopped at a moment it holds entries (for a moment: an acknowledgement could land)
+      const held = async () => {
+        const r = await redis.client.command(["XPENDING", "in", "g", "-", "+", "100", "A"]);
+        return (r as RedisReply[]).map((e) => text((e as RedisReply[])[0]));
+      };
+      let holding: string[] = [];
+      for (let i = 0; holding.length === 0; i++) {
+        assert.ok(i < 20_000, "A never held an entry");
+        a.kill("SIGSTOP");
+        const ids = await held();
+        if (ids.length > 0) {
+          await new Promise((r) => setTimeout(r, 100));
+          if ((await held()).join() === ids.join()) {
+            holding = ids;
+            break;
+          }
+        }
+        a.kill("SIGCONT");
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      a.kill("SIGTERM");
+      a.kill("SIGCONT");
+      const [status, stderr] = await Promise.all([
+        a.status,
+        new Response(a.stderr).text(),
+        a.stdout.cancel(),
+      ]);
+      aDone = true;
+      assert.equal(status.code, 0, stderr);
+      assert.match(stderr, /interrupted/);
+      // each entry A held is written and acknowledged, or still pending: never acknowledged
+      // unwritten, never written and left pending
+      const written = new Set((await outputs(redis, "out")).map(([id]) => id));
+      const pending = await held();
+      for (const id of holding) assert.ok(written.has(id) || pending.includes(id), id);
+      assert.deepEqual(pending.filter((id) => written.has(id)), []);
+      const b = await runMxy(["match", DB, "--from-redis", redis.url, ...args("B", "--drain")]);
+      assert.equal(b.code, 0, b.stderr);
+      // every planted hit, once the duplicates are dropped by entry id; nothing else
+      const seen = new Map<string, Rec[]>();
+      for (const [id, recs] of await outputs(redis, "out")) {
+        if (seen.has(id)) assert.deepEqual(recs, seen.get(id), `${id}: two different scans`);
+        else seen.set(id, recs);
+      }
+      const got = [...seen.values()].flat().map(hitKey).sort();
+      const want: string[] = [];
+      let offset = 0;
+      logText(LINES, "t").split("\n").forEach((l, i) => {
+        const at = (x: string) => `${FILE}:${i + 1}:${offset + l.indexOf(x)}:${x}`;
+        if (l.includes("evil.com")) {
+          want.push(`${at("evil.com")}:domain`, `${at(`198.51.100.${(i + 1) % 256}`)}:ipv4`);
+        }
+        offset += l.length + 1;
+      });
+      assert.deepEqual(got, want.sort());
+      const left = await redis.client.command(["XPENDING", "in", "g"]) as RedisReply[];
+      assert.equal(left[0], 0);
+    } finally {
+      if (!aDone) {
+        a.kill("SIGKILL");
+        await Promise.all([a.status, a.stdout.cancel(), a.stderr.cancel()]);
+      }
+      await redis.stop();
+    }
+  },
+});
+
 Deno.test("(the Redis tests' temporary files are removed)", async () => {
   await Deno.remove(dir, { recursive: true });
   assert.equal(await Deno.stat(dir).then(() => true, () => false), false);

@@ -5,6 +5,7 @@ import { ROOT, runMxy } from "../_mxy.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { PcapWriter } from "../../lib/pcap/mod.ts";
 import { buildPacket } from "../../lib/testing/mod.ts";
+import { manyFlowsCapture } from "../pcap/_many_flows.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const SAMPLE = `${ROOT}testdata/sample.pcapng`;
@@ -466,3 +467,157 @@ Deno.test("mxy pcap flows --db and pcap correlate --db say which flows and sides
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mxy pcap match --threads 2 and 4 print byte for byte what one thread prints", async () => {
+  const dir = await Deno.makeTempDir();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.3.0/24", { threat: "net" });
+  b.add("10.3.232.0/24", { threat: "servers" });
+  b.add("h5.example", { threat: "name" });
+  b.add("s3", { threat: "host" });
+  b.add("198.51.100.23/32", { threat: "c2" });
+  b.add("127.0.0.1/32", { threat: "loopback" });
+  b.add("login-verify.example", { threat: "phish" });
+  await Deno.writeFile(`${dir}/db.mxy`, b.build());
+  // captures one after another in time (sessions end idle as with one thread as long as time
+  // does not go back by more than the idle time: see --threads)
+  const inputs: string[] = [];
+  for (const [i, seed] of [[1, 3], [2, 4]]) {
+    inputs.push(`${dir}/gen${i}.pcap`);
+    await Deno.writeFile(inputs.at(-1)!, manyFlowsCapture(300, seed, 1_700_000_000 + 100 * i));
+  }
+  inputs.push(SAMPLE);
+  const loopback = fixture("pcap/loopback");
+  const more = loopback === null ? [] : [`${loopback}/mixed.pcapng`, `${loopback}/mixed-nsec.pcap`];
+  for (
+    const [extra, also] of [
+      [["--format", "text"], more],
+      [["--first-per-flow", "--idle", "1s"], []],
+      [["--format", "csv", "--filter", "tcp or udp port 53", "--stats"], more],
+    ]
+  ) {
+    const args = ["pcap", "match", `${dir}/db.mxy`, ...inputs, ...also, ...extra];
+    const one = await runMxy([...args, "--threads", "1"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(one.stdout.split("\n").length > 50, "hits to compare");
+    for (const threads of ["2", "4"]) {
+      const many = await runMxy([...args, "--threads", threads]);
+      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.stdout, one.stdout, `${extra.join(" ")} with ${threads} threads`);
+      if (extra.includes("--stats")) {
+        const counters = (t: string) =>
+          t.split("\n").filter((l) => /^(packets|selected|hits|lookups\.[\w.]+):/.test(l));
+        assert.deepEqual(counters(many.stderr), counters(one.stderr));
+      }
+    }
+  }
+});
+
+Deno.test("mxy pcap match --threads: a worker's failure is a clear error and exit 1; --plugin is refused", async () => {
+  // a database whose entry data is damaged: the lookup that reaches it fails in a worker
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("198.51.100.0/24", { threat: "c2" });
+  const bytes = b.build();
+  bytes[new TextDecoder("latin1").decode(bytes).indexOf("threat") - 1] = 0x0f;
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/bad.mxy`, bytes);
+  const r = await runMxy(["pcap", "match", `${dir}/bad.mxy`, SAMPLE, "--threads", "2"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Worker \d failed at packet 7: FormatError/);
+  const p = await runMxy([
+    "pcap",
+    "match",
+    await iocs(),
+    SAMPLE,
+    "--threads",
+    "2",
+    "--plugin",
+    `${dir}/x.ts`,
+  ]);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /--plugin goes with --threads 1/);
+});
+
+Deno.test("mxy pcap flows --db and pcap correlate --db with --threads 2 and 4 print what one thread prints", async () => {
+  const dir = await Deno.makeTempDir();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("10.0.3.0/24", { threat: "net" });
+  b.add("10.3.232.0/24", { threat: "servers" });
+  b.add("example", { threat: "parent" });
+  b.add("s3", { threat: "host" });
+  b.add("198.51.100.23/32", { threat: "c2" });
+  b.add("127.0.0.1/32", { threat: "loopback" });
+  b.add("10.9.0.0/24", { threat: "relay" });
+  await Deno.writeFile(`${dir}/db.mxy`, b.build());
+  const inputs = [`${dir}/gen.pcap`, SAMPLE];
+  await Deno.writeFile(inputs[0], manyFlowsCapture(300, 5, 1_700_000_000));
+  // (flows: not with a capture whose first packet has the same time and frame number as the
+  // sample's: one session table ends such sessions in the order of its slots)
+  const loopback = fixture("pcap/loopback");
+  const more = loopback === null ? [] : [`${loopback}/mixed.pcapng`];
+  for (
+    const [cmd, also] of [
+      [["flows", "--format", "csv", "--parent-domains"], []],
+      [["flows", "--idle", "1s"], []],
+      [["correlate", "--pair", "tcp-handshake", "--format", "jsonl"], more],
+      [["correlate", "--format", "text", "--unmatched"], more],
+    ]
+  ) {
+    const args = ["pcap", ...cmd, ...inputs, ...also, "--db", `${dir}/db.mxy`, "--quiet"];
+    const one = await runMxy([...args, "--threads", "1"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /_db|DB: /, `${cmd.join(" ")}: something the database says`);
+    for (const threads of ["2", "4"]) {
+      const many = await runMxy([...args, "--threads", threads]);
+      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.stdout, one.stdout, `${cmd.join(" ")} with ${threads} threads`);
+    }
+  }
+});
+
+for (const threads of ["1", "2"]) {
+  Deno.test(`mxy pcap match --threads ${threads} on standard input flushes, puts -o in place and exits 130 on SIGINT`, async () => {
+    const dir = await Deno.makeTempDir();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "pcap",
+        "match",
+        await iocs(),
+        "-",
+        "-o",
+        `${dir}/hits.jsonl`,
+        "--threads",
+        threads,
+        "--stats",
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(await Deno.readFile(SAMPLE));
+    // standard input stays open: wait until the hits reach the temporary output file
+    const lines = () => {
+      for (const e of Deno.readDirSync(dir)) {
+        const text = Deno.readTextFileSync(`${dir}/${e.name}`);
+        return text === "" ? 0 : text.trim().split("\n").length;
+      }
+      return 0;
+    };
+    for (let i = 0; i < 600 && lines() < SAMPLE_HITS.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(lines(), SAMPLE_HITS.length);
+    child.kill("SIGINT");
+    const out = await child.output();
+    await writer.close().catch(() => {});
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /^hits: 9$/m);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["hits.jsonl"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+}
