@@ -17,13 +17,12 @@ import { TcpFlag } from "./packet_view.ts";
 import { MISSING, NOT_KEPT, SegmentList } from "./_segment_list.ts";
 import { position, TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
 import { canonicalize, type CanonicalKey, newCanonicalKey } from "./_flow_key.ts";
-import * as flowKey from "./_flow_key.ts";
 import * as numbers from "./_protocol_numbers.ts";
 import { elapsedNs } from "./_time.ts";
 import * as tables from "./_stream_tables.ts";
+import { ConnectionIndex } from "./_connection_index.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not imported bindings.
-const { KEY_WORDS } = flowKey;
 const { IPPROTO_TCP } = numbers;
 const { ACK, FIN, RST, SYN } = TcpFlag;
 const {
@@ -189,20 +188,9 @@ export class TcpReassembler {
   #hitSport = 0;
   #hitDport = 0;
   #counts: TcpStreamCounts = { bytes: 0, retransmitted: 0, missed: 0 };
-  // Slots.
-  #cap = 0;
-  #used = 0;
-  #free: number[] = [];
-  #keys = new Uint32Array(0);
-  #hash = new Uint32Array(0);
-  #chain = new Int32Array(0);
-  #buckets = new Int32Array(0);
-  #mask = 0;
-  #prev = new Int32Array(0);
-  #next = new Int32Array(0);
-  #head = -1;
-  #tail = -1;
-  #live = new Uint8Array(0);
+  /** The connections' slots, keys and activity order. */
+  #index: ConnectionIndex = new ConnectionIndex((capacity) => this.#grow(capacity));
+  // Per slot.
   #origIsA = new Uint8Array(0);
   #number = new Float64Array(0);
   #lastSec = new Float64Array(0);
@@ -217,7 +205,7 @@ export class TcpReassembler {
   #cursor = new TcpStream();
   /** The tables the stream object reads (updated as they grow). */
   #tables: tables.StreamTables = {
-    keys: this.#keys,
+    keys: this.#index.keys,
     dir: this.#dir,
     flags: this.#flags,
     number: this.#number,
@@ -252,7 +240,7 @@ export class TcpReassembler {
     this.#idle = positive("idleTimeoutNs", options.idleTimeoutNs ?? 300e9);
     this.#max = positive("maxConnections", options.maxConnections ?? 1_000_000);
     this.#keepEnded = options.keepEnded ?? false;
-    this.#grow(256);
+    this.#grow(this.#index.capacity);
   }
 
   /**
@@ -268,7 +256,7 @@ export class TcpReassembler {
     this.#sec = p.sec;
     this.#nsec = p.nsec;
     this.#frame = p.frame;
-    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+    if (p.sec !== this.#checkedSec && this.#index.head >= 0 && this.#idle !== Infinity) {
       this.#checkedSec = p.sec;
       this.#expire(p.sec, p.nsec);
     }
@@ -276,7 +264,7 @@ export class TcpReassembler {
     // Packets of a connection come in bursts: the last IPv4 connection is checked first.
     let slot = -1, side = 0;
     const src = p.src[0], dst = p.dst[0], sport = p.sport, dport = p.dport;
-    if (p.family === 4 && this.#hitSlot >= 0 && this.#live[this.#hitSlot] === 1) {
+    if (p.family === 4 && this.#hitSlot >= 0) {
       if (
         src === this.#hitSrc && dst === this.#hitDst && sport === this.#hitSport &&
         dport === this.#hitDport
@@ -294,7 +282,7 @@ export class TcpReassembler {
     let key: CanonicalKey | null = null;
     if (slot < 0) {
       key = canonicalize(p, this.#key);
-      slot = this.#find(key.hash, key.words);
+      slot = this.#index.find(key.hash, key.words);
       side = key.forward ? 0 : 1;
     }
     if (slot >= 0 && (flags & SYN_ACK) === SYN) {
@@ -314,7 +302,7 @@ export class TcpReassembler {
       if (p.tcpLen === 0 && (flags & (SYN | FIN)) === 0) return -1;
       key ??= canonicalize(p, this.#key);
       slot = this.#create(key.hash, key.words, key.forward, flags);
-    } else this.#touch(slot);
+    } else this.#index.touch(slot);
     if (p.family === 4) {
       this.#hitSlot = slot;
       this.#hitSide = side;
@@ -362,7 +350,8 @@ export class TcpReassembler {
    * @returns The connection's number, or -1.
    */
   connectionAt(slot: number): number {
-    return slot >= 0 && slot < this.#used && this.#live[slot] === 1 ? this.#number[slot] : -1;
+    const index = this.#index;
+    return slot >= 0 && slot < index.used && index.live[slot] === 1 ? this.#number[slot] : -1;
   }
 
   /**
@@ -406,7 +395,7 @@ export class TcpReassembler {
     this.#sec = p.sec;
     this.#nsec = p.nsec;
     this.#frame = p.frame;
-    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+    if (p.sec !== this.#checkedSec && this.#index.head >= 0 && this.#idle !== Infinity) {
       this.#checkedSec = p.sec;
       this.#expire(p.sec, p.nsec);
     }
@@ -419,14 +408,15 @@ export class TcpReassembler {
    */
   finish(): ReassemblyStats {
     this.#frame = 0;
-    while (this.#head >= 0) this.#close(this.#head, "finish");
+    while (this.#index.head >= 0) this.#close(this.#index.head, "finish");
     return this.stats;
   }
 
   // ---- connections ----
 
+  /** Makes room for `cap` slots in the per-slot and per-direction tables. */
   #grow(cap: number): void {
-    const grow = <T extends Uint32Array | Float64Array | Uint8Array | Int32Array>(
+    const grow = <T extends Float64Array | Uint8Array | Int32Array>(
       old: T,
       n: number,
       make: (len: number) => T,
@@ -435,11 +425,6 @@ export class TcpReassembler {
       (a as Uint8Array).set(old as unknown as Uint8Array);
       return a;
     };
-    this.#keys = grow(this.#keys, cap * KEY_WORDS, (n) => new Uint32Array(n));
-    this.#hash = grow(this.#hash, cap, (n) => new Uint32Array(n));
-    this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n));
-    this.#next = grow(this.#next, cap, (n) => new Int32Array(n));
-    this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
     this.#origIsA = grow(this.#origIsA, cap, (n) => new Uint8Array(n));
     this.#number = grow(this.#number, cap, (n) => new Float64Array(n));
     this.#lastSec = grow(this.#lastSec, cap, (n) => new Float64Array(n));
@@ -451,78 +436,26 @@ export class TcpReassembler {
       this.#states.push(undefined);
     }
     const t = this.#tables;
-    t.keys = this.#keys;
+    t.keys = this.#index.keys;
     t.dir = this.#dir;
     t.flags = this.#flags;
     t.number = this.#number;
     t.origIsA = this.#origIsA;
-    this.#chain = new Int32Array(cap).fill(-1);
-    let nb = 16;
-    while (nb < cap * 2) nb *= 2;
-    this.#buckets = new Int32Array(nb).fill(-1);
-    this.#mask = nb - 1;
-    for (let s = 0; s < this.#used; s++) {
-      if (this.#live[s] === 0) continue;
-      const b = this.#hash[s] & this.#mask;
-      this.#chain[s] = this.#buckets[b];
-      this.#buckets[b] = s;
-    }
-    this.#cap = cap;
-  }
-
-  #find(hash: number, w: Uint32Array): number {
-    const keys = this.#keys, hashes = this.#hash, chain = this.#chain;
-    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = chain[s]) {
-      if (hashes[s] !== hash) continue;
-      const base = s * KEY_WORDS;
-      let i = 0;
-      while (i < KEY_WORDS && keys[base + i] === w[i]) i++;
-      if (i === KEY_WORDS) return s;
-    }
-    return -1;
-  }
-
-  /** Moves a slot to the most recently active end of the expiry list. */
-  #touch(slot: number): void {
-    if (this.#tail === slot) return;
-    const prev = this.#prev, next = this.#next;
-    const p = prev[slot], n = next[slot];
-    if (p >= 0) next[p] = n;
-    else if (this.#head === slot) this.#head = n;
-    if (n >= 0) prev[n] = p;
-    prev[slot] = this.#tail;
-    next[slot] = -1;
-    if (this.#tail >= 0) next[this.#tail] = slot;
-    else this.#head = slot;
-    this.#tail = slot;
   }
 
   #create(hash: number, w: Uint32Array, forward: boolean, flags: number): number {
-    if (this.stats.open >= this.#max && this.#head >= 0) {
+    const index = this.#index;
+    if (this.stats.open >= this.#max && index.head >= 0) {
       const frame = this.#frame;
       this.#frame = 0;
-      this.#close(this.#head, "evicted");
+      this.#close(index.head, "evicted");
       this.#frame = frame;
       this.stats.evicted++;
     }
-    let slot: number;
-    if (this.#free.length > 0) slot = this.#free.pop()!;
-    else {
-      if (this.#used === this.#cap) this.#grow(this.#cap * 2);
-      slot = this.#used++;
-    }
-    const keys = this.#keys, ko = slot * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) keys[ko + i] = w[i];
-    this.#hash[slot] = hash;
-    this.#live[slot] = 1;
+    const slot = index.add(hash, w);
     // The first packet's sender is the originator, unless it is a SYN/ACK.
     this.#origIsA[slot] = (forward ? 1 : 0) ^ ((flags & SYN_ACK) === SYN_ACK ? 1 : 0);
     this.#number[slot] = this.#connections++;
-    const bk = hash & this.#mask;
-    this.#chain[slot] = this.#buckets[bk];
-    this.#buckets[bk] = slot;
-    this.#prev[slot] = this.#next[slot] = -1;
-    this.#touch(slot);
     const dir = this.#dir;
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       this.#flags[d] = 0;
@@ -583,21 +516,9 @@ export class TcpReassembler {
       }
       this.#states[d] = undefined;
     }
-    const b = this.#hash[slot] & this.#mask;
-    let c = this.#buckets[b];
-    if (c === slot) this.#buckets[b] = this.#chain[slot];
-    else {
-      while (c >= 0 && this.#chain[c] !== slot) c = this.#chain[c];
-      if (c >= 0) this.#chain[c] = this.#chain[slot];
-    }
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
-    else this.#head = n;
-    if (n >= 0) this.#prev[n] = p;
-    else this.#tail = p;
-    this.#prev[slot] = this.#next[slot] = -1;
-    this.#live[slot] = 0;
-    this.#free.push(slot);
+    this.#index.remove(slot);
+    // The slot may hold another connection next: the last-connection shortcut must not find it.
+    if (this.#hitSlot === slot) this.#hitSlot = -1;
     this.stats.open--;
   }
 
@@ -605,8 +526,9 @@ export class TcpReassembler {
     const idle = this.#idle, frame = this.#frame;
     // Streams that end here were not ended by the packet being processed: no frame.
     this.#frame = 0;
-    while (this.#head >= 0) {
-      const h = this.#head;
+    const index = this.#index;
+    while (index.head >= 0) {
+      const h = index.head;
       if (elapsedNs(this.#lastSec[h], this.#lastNsec[h], sec, nsec) <= idle) break;
       this.#close(h, "idle");
       this.stats.expired++;

@@ -1,0 +1,200 @@
+/**
+ * The connection index shared by the session table and the TCP reassembler: slots numbered from
+ * 0, each holding a canonical flow key (see `_flow_key.ts`), found by the key's hash, and kept in
+ * an activity list (least recently active first: the idle expiry and eviction order). Freed slots
+ * are reused, the most recently freed first (its memory is the likeliest to be in cache).
+ *
+ * The hash table is open addressing with linear probing over pairs of (hash, slot) in one
+ * `Int32Array`: a probe reads the hash next to the slot number, so a lookup costs one cache line
+ * of the table plus, on a hash match, the slot's key. Removal shifts the following entries back
+ * (no tombstones). The table holds at most half as many entries as it has places.
+ *
+ * The owner keeps its own per-slot arrays and grows them in the `grow` callback, called with the
+ * new number of slots before a slot beyond the old number is handed out.
+ *
+ * @module
+ */
+import * as flowKey from "./_flow_key.ts";
+
+// Module-level copy: V8 folds it into the hot paths, but not an imported binding.
+const { KEY_WORDS } = flowKey;
+
+/** Slots a new index has room for before it first grows. */
+const FIRST_CAPACITY = 256;
+
+/** Slots, keys, hash lookup and activity order of a connection table. */
+export class ConnectionIndex {
+  /** Canonical keys, `KEY_WORDS` per slot (replaced as the index grows). */
+  keys: Uint32Array = new Uint32Array(0);
+  /** Each slot's key hash. */
+  hashes: Uint32Array = new Uint32Array(0);
+  /** 1 while a slot holds a connection. */
+  live: Uint8Array = new Uint8Array(0);
+  /** The least recently active slot, or -1. */
+  head = -1;
+  /** The most recently active slot, or -1. */
+  tail = -1;
+  /** Slots in use now. */
+  open = 0;
+  /** Slots handed out at least once (slots `[0, used)` exist). */
+  used = 0;
+  /** Slots the per-slot arrays have room for. */
+  capacity = 0;
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #free = new Int32Array(0);
+  #freeCount = 0;
+  /** Pairs (hash, slot + 1); slot + 1 = 0 marks an empty place. */
+  #table = new Int32Array(0);
+  #mask = 0;
+  #grow: (capacity: number) => void;
+
+  /**
+   * Creates an empty index.
+   *
+   * @param grow Called with the new capacity whenever the owner's per-slot arrays must grow
+   *   (not for the first capacity, {@linkcode ConnectionIndex.capacity} once made).
+   */
+  constructor(grow: (capacity: number) => void) {
+    this.#grow = grow;
+    this.#resize(FIRST_CAPACITY);
+  }
+
+  /**
+   * The slot holding a key, or -1.
+   *
+   * @param hash The key's hash.
+   * @param w The key's words.
+   * @returns The slot, or -1.
+   */
+  find(hash: number, w: Uint32Array): number {
+    const table = this.#table, mask = this.#mask, keys = this.keys;
+    const h = hash | 0;
+    for (let i = hash & mask;; i = (i + 1) & mask) {
+      const s = table[2 * i + 1] - 1;
+      if (s < 0) return -1;
+      if (table[2 * i] !== h) continue;
+      const base = s * KEY_WORDS;
+      let k = 0;
+      while (k < KEY_WORDS && keys[base + k] === w[k]) k++;
+      if (k === KEY_WORDS) return s;
+    }
+  }
+
+  /**
+   * Takes a slot for a key that is not in the index, as the most recently active one.
+   *
+   * @param hash The key's hash.
+   * @param w The key's words.
+   * @returns The slot.
+   */
+  add(hash: number, w: Uint32Array): number {
+    let slot: number;
+    if (this.#freeCount > 0) slot = this.#free[--this.#freeCount];
+    else {
+      if (this.used === this.capacity) {
+        this.#resize(this.capacity * 2);
+        this.#grow(this.capacity);
+      }
+      slot = this.used++;
+    }
+    const keys = this.keys, ko = slot * KEY_WORDS;
+    for (let k = 0; k < KEY_WORDS; k++) keys[ko + k] = w[k];
+    this.hashes[slot] = hash;
+    this.live[slot] = 1;
+    this.open++;
+    const table = this.#table, mask = this.#mask;
+    let i = hash & mask;
+    while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+    table[2 * i] = hash | 0;
+    table[2 * i + 1] = slot + 1;
+    // Linked at the most recently active end.
+    this.#prev[slot] = this.tail;
+    this.#next[slot] = -1;
+    if (this.tail >= 0) this.#next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
+    return slot;
+  }
+
+  /**
+   * Moves a slot to the most recently active end of the activity list.
+   *
+   * @param slot A slot in use.
+   */
+  touch(slot: number): void {
+    const tail = this.tail;
+    if (tail === slot) return;
+    const prev = this.#prev, next = this.#next;
+    const p = prev[slot], n = next[slot];
+    if (p >= 0) next[p] = n;
+    else this.head = n;
+    prev[n] = p; // a slot that is not the tail has a next one
+    prev[slot] = tail;
+    next[slot] = -1;
+    next[tail] = slot;
+    this.tail = slot;
+  }
+
+  /**
+   * Takes a slot out of the index; it is handed out again by a later {@linkcode add}.
+   *
+   * @param slot A slot in use.
+   */
+  remove(slot: number): void {
+    const table = this.#table, mask = this.#mask;
+    let i = this.hashes[slot] & mask;
+    while (table[2 * i + 1] !== slot + 1) i = (i + 1) & mask;
+    // Shift back the entries after it that would no longer be found past the empty place.
+    for (let j = (i + 1) & mask; table[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = table[2 * j] & mask;
+      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (stays) continue;
+      table[2 * i] = table[2 * j];
+      table[2 * i + 1] = table[2 * j + 1];
+      i = j;
+    }
+    table[2 * i] = 0;
+    table[2 * i + 1] = 0;
+    const prev = this.#prev, next = this.#next;
+    const p = prev[slot], n = next[slot];
+    if (p >= 0) next[p] = n;
+    else this.head = n;
+    if (n >= 0) prev[n] = p;
+    else this.tail = p;
+    prev[slot] = next[slot] = -1;
+    this.live[slot] = 0;
+    this.open--;
+    this.#free[this.#freeCount++] = slot;
+  }
+
+  #resize(capacity: number): void {
+    const keys = new Uint32Array(capacity * KEY_WORDS);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.hashes = grown(this.hashes, new Uint32Array(capacity));
+    this.live = grown(this.live, new Uint8Array(capacity));
+    this.#prev = grown(this.#prev, new Int32Array(capacity));
+    this.#next = grown(this.#next, new Int32Array(capacity));
+    this.#free = grown(this.#free, new Int32Array(capacity));
+    let places = 16;
+    while (places < capacity * 2) places *= 2;
+    const table = new Int32Array(places * 2), mask = places - 1;
+    for (let s = 0; s < this.used; s++) {
+      if (this.live[s] === 0) continue;
+      let i = this.hashes[s] & mask;
+      while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+      table[2 * i] = this.hashes[s] | 0;
+      table[2 * i + 1] = s + 1;
+    }
+    this.#table = table;
+    this.#mask = mask;
+    this.capacity = capacity;
+  }
+}
+
+/** `into` with `from` copied to its start. */
+function grown<T extends Uint8Array | Uint32Array | Int32Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
+}
