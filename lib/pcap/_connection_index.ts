@@ -44,6 +44,11 @@ export class ConnectionIndex {
   #next = new Int32Array(0);
   #free = new Int32Array(0);
   #freeCount = 0;
+  /** The last slot {@linkcode add} handed out, and whether it was used for the first time. */
+  #lastSlot = -1;
+  #lastFresh = false;
+  /** Slots `[0, highWater)` have been handed out at some time. */
+  #highWater = 0;
   /** Pairs (hash, slot + 1); slot + 1 = 0 marks an empty place. */
   #table = new Int32Array(0);
   #mask = 0;
@@ -90,14 +95,19 @@ export class ConnectionIndex {
    */
   add(hash: number, w: Uint32Array): number {
     let slot: number;
-    if (this.#freeCount > 0) slot = this.#free[--this.#freeCount];
-    else {
+    if (this.#freeCount > 0) {
+      slot = this.#free[--this.#freeCount];
+      this.#lastFresh = false;
+    } else {
       if (this.used === this.capacity) {
         this.#resize(this.capacity * 2);
         this.#grow(this.capacity);
       }
       slot = this.used++;
+      this.#lastFresh = slot >= this.#highWater;
+      if (this.#lastFresh) this.#highWater = slot + 1;
     }
+    this.#lastSlot = slot;
     const keys = this.keys, ko = slot * KEY_WORDS;
     for (let k = 0; k < KEY_WORDS; k++) keys[ko + k] = w[k];
     this.hashes[slot] = hash;
@@ -134,6 +144,37 @@ export class ConnectionIndex {
     next[slot] = -1;
     next[tail] = slot;
     this.tail = slot;
+  }
+
+  /**
+   * The slot active next after one in the activity list, or -1.
+   *
+   * @param slot A slot in use.
+   * @returns The next slot, or -1 for the most recently active one.
+   */
+  after(slot: number): number {
+    return this.#next[slot];
+  }
+
+  /**
+   * Whether {@linkcode add} handed out a slot never used before (its owner's per-slot memory is
+   * still as the `grow` callback left it: zero).
+   *
+   * @param slot A slot {@linkcode add} just returned.
+   * @returns `true` for a slot used for the first time.
+   */
+  isFresh(slot: number): boolean {
+    return slot === this.#lastSlot && this.#lastFresh;
+  }
+
+  /** Takes every slot out at once (slot numbers start again from 0; the capacity stays). */
+  clear(): void {
+    this.#table.fill(0);
+    this.live.fill(0, 0, this.used);
+    this.#prev.fill(-1, 0, this.used);
+    this.#next.fill(-1, 0, this.used);
+    this.head = this.tail = -1;
+    this.open = this.used = this.#freeCount = 0;
   }
 
   /**

@@ -46,4 +46,6 @@ export interface StreamTables {
   number: Float64Array;
   /** 1 when endpoint A of a slot's key is its originator. */
   origIsA: Uint8Array;
+  /** The handler's state of each direction. */
+  states: unknown[];
 }

@@ -210,6 +210,7 @@ export class TcpReassembler {
     flags: this.#flags,
     number: this.#number,
     origIsA: this.#origIsA,
+    states: this.#states,
   };
   /** Idle expiry is checked once per second of capture time: the last second checked. */
   #checkedSec = NaN;
@@ -408,7 +409,14 @@ export class TcpReassembler {
    */
   finish(): ReassemblyStats {
     this.#frame = 0;
-    while (this.#index.head >= 0) this.#close(this.#index.head, "finish");
+    const index = this.#index;
+    // The streams end oldest first; the index is emptied at once rather than slot by slot.
+    for (let slot = index.head; slot >= 0; slot = index.after(slot)) {
+      this.#endStreams(slot, "finish");
+    }
+    index.clear();
+    this.#hitSlot = -1;
+    this.stats.open = 0;
     return this.stats;
   }
 
@@ -431,16 +439,21 @@ export class TcpReassembler {
     this.#lastNsec = grow(this.#lastNsec, cap, (n) => new Int32Array(n));
     this.#dir = grow(this.#dir, cap * 2 * D_WORDS, (n) => new Float64Array(n));
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
-    for (let d = this.#lists.length; d < cap * 2; d++) {
-      this.#lists.push(null);
-      this.#states.push(undefined);
+    const lists = new Array<SegmentList | null>(cap * 2).fill(null);
+    const states = new Array<unknown>(cap * 2).fill(undefined);
+    for (let d = 0; d < this.#lists.length; d++) {
+      lists[d] = this.#lists[d];
+      states[d] = this.#states[d];
     }
+    this.#lists = lists;
+    this.#states = states;
     const t = this.#tables;
     t.keys = this.#index.keys;
     t.dir = this.#dir;
     t.flags = this.#flags;
     t.number = this.#number;
     t.origIsA = this.#origIsA;
+    t.states = this.#states;
   }
 
   #create(hash: number, w: Uint32Array, forward: boolean, flags: number): number {
@@ -456,10 +469,13 @@ export class TcpReassembler {
     // The first packet's sender is the originator, unless it is a SYN/ACK.
     this.#origIsA[slot] = (forward ? 1 : 0) ^ ((flags & SYN_ACK) === SYN_ACK ? 1 : 0);
     this.#number[slot] = this.#connections++;
-    const dir = this.#dir;
-    for (let d = slot * 2; d < slot * 2 + 2; d++) {
-      this.#flags[d] = 0;
-      for (let i = d * D_WORDS; i < (d + 1) * D_WORDS; i++) dir[i] = 0;
+    if (!index.isFresh(slot)) {
+      // (A slot used for the first time is still zero: not writing spares touching its memory.)
+      const dir = this.#dir;
+      for (let d = slot * 2; d < slot * 2 + 2; d++) {
+        this.#flags[d] = 0;
+        for (let i = d * D_WORDS; i < (d + 1) * D_WORDS; i++) dir[i] = 0;
+      }
     }
     this.stats.connections++;
     this.stats.open++;
@@ -487,8 +503,6 @@ export class TcpReassembler {
   #enter(d: number): TcpStream {
     const s = this.#cursor;
     position(s, this.#tables, d);
-    s.state = this.#states[d];
-    s.peerState = this.#states[d ^ 1];
     s.wantsData = (this.#flags[d] & F_DATA) !== 0;
     s.sec = this.#sec;
     s.nsec = this.#nsec;
@@ -496,9 +510,8 @@ export class TcpReassembler {
     return s;
   }
 
-  /** Takes back what the handler may have changed: its state and whether it wants bytes. */
+  /** Takes back what the handler may have changed: whether it wants bytes. */
   #leave(d: number, s: TcpStream): void {
-    this.#states[d] = s.state;
     if (s.wantsData) this.#flags[d] |= F_DATA;
     else if ((this.#flags[d] & F_DATA) !== 0) {
       this.#flags[d] &= ~F_DATA;
@@ -507,6 +520,15 @@ export class TcpReassembler {
   }
 
   #close(slot: number, reason: TcpStreamEnd): void {
+    this.#endStreams(slot, reason);
+    this.#index.remove(slot);
+    // The slot may hold another connection next: the last-connection shortcut must not find it.
+    if (this.#hitSlot === slot) this.#hitSlot = -1;
+    this.stats.open--;
+  }
+
+  /** Ends a connection's two streams (what waits is handed over) and lets their state go. */
+  #endStreams(slot: number, reason: TcpStreamEnd): void {
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       if ((this.#flags[d] & F_ENDED) === 0) this.#end(d, reason);
       const list = this.#lists[d];
@@ -516,10 +538,6 @@ export class TcpReassembler {
       }
       this.#states[d] = undefined;
     }
-    this.#index.remove(slot);
-    // The slot may hold another connection next: the last-connection shortcut must not find it.
-    if (this.#hitSlot === slot) this.#hitSlot = -1;
-    this.stats.open--;
   }
 
   #expire(sec: number, nsec: number): void {

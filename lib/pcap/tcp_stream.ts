@@ -45,10 +45,6 @@ export type TcpStreamEnd = "fin" | "rst" | "idle" | "evicted" | "reused" | "clos
  * ```
  */
 export class TcpStream {
-  /** The handler's state for this direction (set it in `open`; kept until `end`). */
-  state: unknown = undefined;
-  /** The handler's state for the connection's other direction (read only). */
-  peerState: unknown = undefined;
   /** Set it to `false` to stop receiving this direction's bytes (they are then only counted). */
   wantsData = true;
   /** Capture time of the packet being processed: whole seconds. */
@@ -62,6 +58,8 @@ export class TcpStream {
   frame = 0;
   #at: StreamTables | null = null;
   #d = 0;
+  /** The state of a stream not pointed at a reassembler's direction. */
+  #state: unknown = undefined;
   readonly #src: number[] = [0, 0, 0, 0];
   readonly #dst: number[] = [0, 0, 0, 0];
 
@@ -70,6 +68,24 @@ export class TcpStream {
       s.#at = tables;
       s.#d = d;
     };
+  }
+
+  /** The handler's state for this direction (set it in `open`; kept until `end`). */
+  get state(): unknown {
+    const at = this.#at;
+    return at === null ? this.#state : at.states[this.#d];
+  }
+
+  set state(value: unknown) {
+    const at = this.#at;
+    if (at === null) this.#state = value;
+    else at.states[this.#d] = value;
+  }
+
+  /** The handler's state for the connection's other direction (read only). */
+  get peerState(): unknown {
+    const at = this.#at;
+    return at === null ? undefined : at.states[this.#d ^ 1];
   }
 
   /** The connection's number: 0 for the reassembler's first connection, then 1, 2 … */

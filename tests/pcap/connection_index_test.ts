@@ -13,9 +13,15 @@ function words(k: number): Uint32Array {
 }
 
 Deno.test("ConnectionIndex finds, adds, touches and removes like a map in activity order (property)", () => {
-  type Op = { kind: "add" | "touch" | "remove" | "removeOldest"; key: number };
+  type Op = { kind: "add" | "touch" | "remove" | "removeOldest" | "clear"; key: number };
   const op = fc.record({
-    kind: fc.constantFrom<Op["kind"]>("add", "add", "touch", "remove", "removeOldest"),
+    kind: fc.oneof(
+      {
+        arbitrary: fc.constantFrom<Op["kind"]>("add", "add", "touch", "remove", "removeOldest"),
+        weight: 100,
+      },
+      { arbitrary: fc.constant<Op["kind"]>("clear"), weight: 1 },
+    ),
     key: fc.integer({ min: 0, max: 700 }),
   });
   fc.assert(
@@ -31,6 +37,8 @@ Deno.test("ConnectionIndex finds, adds, touches and removes like a map in activi
         });
         // Model: key -> slot, in activity order (least recently active first).
         const model = new Map<number, number>();
+        // Slots ever handed out: a slot is fresh (its owner's memory still zero) only once.
+        const handedOut = new Set<number>();
         for (const o of ops) {
           const slot = index.find(hashOf(o.key), words(o.key));
           assert.equal(slot, model.get(o.key) ?? -1);
@@ -38,6 +46,8 @@ Deno.test("ConnectionIndex finds, adds, touches and removes like a map in activi
             const s = index.add(hashOf(o.key), words(o.key));
             assert.ok(s >= 0 && s < index.used && index.used <= index.capacity);
             assert.ok(![...model.values()].includes(s), "a slot in use is handed out again");
+            assert.equal(index.isFresh(s), !handedOut.has(s));
+            handedOut.add(s);
             model.set(o.key, s);
           } else if (o.kind === "touch" && slot >= 0) {
             index.touch(slot);
@@ -46,6 +56,9 @@ Deno.test("ConnectionIndex finds, adds, touches and removes like a map in activi
           } else if (o.kind === "remove" && slot >= 0) {
             index.remove(slot);
             model.delete(o.key);
+          } else if (o.kind === "clear") {
+            index.clear();
+            model.clear();
           } else if (o.kind === "removeOldest" && index.head >= 0) {
             const [k, s] = model.entries().next().value!;
             assert.equal(index.head, s);
@@ -62,6 +75,9 @@ Deno.test("ConnectionIndex finds, adds, touches and removes like a map in activi
         }
         const order = [...model.values()];
         assert.equal(index.tail, order.at(-1) ?? -1);
+        const walked: number[] = [];
+        for (let s = index.head; s >= 0; s = index.after(s)) walked.push(s);
+        assert.deepEqual(walked, order);
         for (const s of order) {
           assert.equal(index.head, s);
           index.remove(s);
