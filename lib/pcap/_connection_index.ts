@@ -4,10 +4,13 @@
  * an activity list (least recently active first: the idle expiry and eviction order). Freed slots
  * are reused, the most recently freed first (its memory is the likeliest to be in cache).
  *
- * The hash table is open addressing with linear probing over pairs of (hash, slot) in one
- * `Int32Array`: a probe reads the hash next to the slot number, so a lookup costs one cache line
- * of the table plus, on a hash match, the slot's key. Removal shifts the following entries back
- * (no tombstones). The table holds at most half as many entries as it has places.
+ * The hash table is open addressing with linear probing. Each place has a one-byte tag (eight
+ * bits of the key's hash, never 0; 0 marks an empty place) in one `Uint8Array` and the slot in
+ * an `Int32Array` beside it. A lookup reads the tags first: a key that is not there (every new
+ * connection) costs one cache line of a table of one byte per place, small enough to stay in
+ * cache while packets stream through; the slot and its key are read only on a tag match. Removal
+ * shifts the following entries back (no tombstones). The table holds at most half as many
+ * entries as it has places, and grows with the slots in use, not with the capacity.
  *
  * The owner keeps its own per-slot arrays and grows them in the `grow` callback, called with the
  * new number of slots before a slot beyond the old number is handed out.
@@ -21,6 +24,8 @@ const { KEY_WORDS } = flowKey;
 
 /** Slots a new index has room for before it first grows. */
 const FIRST_CAPACITY = 256;
+/** Places of a new index's hash table. */
+const FIRST_PLACES = 1024;
 
 /** Slots, keys, hash lookup and activity order of a connection table. */
 export class ConnectionIndex {
@@ -49,8 +54,12 @@ export class ConnectionIndex {
   #lastFresh = false;
   /** Slots `[0, highWater)` have been handed out at some time. */
   #highWater = 0;
-  /** Pairs (hash, slot + 1); slot + 1 = 0 marks an empty place. */
-  #table = new Int32Array(0);
+  /** Each place's tag (see {@linkcode tagOf}); 0 marks an empty place. */
+  #tags = new Uint8Array(0);
+  /** Each occupied place's slot. */
+  #slots = new Int32Array(0);
+  /** Each occupied place's hash (its home place, for removal, without reading the slot's). */
+  #placeHashes = new Uint32Array(0);
   #mask = 0;
   #grow: (capacity: number) => void;
 
@@ -63,6 +72,7 @@ export class ConnectionIndex {
   constructor(grow: (capacity: number) => void) {
     this.#grow = grow;
     this.#resize(FIRST_CAPACITY);
+    this.#rehash(FIRST_PLACES);
   }
 
   /**
@@ -73,13 +83,12 @@ export class ConnectionIndex {
    * @returns The slot, or -1.
    */
   find(hash: number, w: Uint32Array): number {
-    const table = this.#table, mask = this.#mask, keys = this.keys;
-    const h = hash | 0;
+    const tags = this.#tags, mask = this.#mask, tag = tagOf(hash);
     for (let i = hash & mask;; i = (i + 1) & mask) {
-      const s = table[2 * i + 1] - 1;
-      if (s < 0) return -1;
-      if (table[2 * i] !== h) continue;
-      const base = s * KEY_WORDS;
+      const t = tags[i];
+      if (t === 0) return -1;
+      if (t !== tag) continue;
+      const s = this.#slots[i], keys = this.keys, base = s * KEY_WORDS;
       let k = 0;
       while (k < KEY_WORDS && keys[base + k] === w[k]) k++;
       if (k === KEY_WORDS) return s;
@@ -113,11 +122,8 @@ export class ConnectionIndex {
     this.hashes[slot] = hash;
     this.live[slot] = 1;
     this.open++;
-    const table = this.#table, mask = this.#mask;
-    let i = hash & mask;
-    while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
-    table[2 * i] = hash | 0;
-    table[2 * i + 1] = slot + 1;
+    if (this.open * 2 > this.#mask + 1) this.#rehash((this.#mask + 1) * 2);
+    this.#place(hash, slot);
     // Linked at the most recently active end.
     this.#prev[slot] = this.tail;
     this.#next[slot] = -1;
@@ -169,7 +175,7 @@ export class ConnectionIndex {
 
   /** Takes every slot out at once (slot numbers start again from 0; the capacity stays). */
   clear(): void {
-    this.#table.fill(0);
+    this.#tags.fill(0);
     this.live.fill(0, 0, this.used);
     this.#prev.fill(-1, 0, this.used);
     this.#next.fill(-1, 0, this.used);
@@ -183,20 +189,21 @@ export class ConnectionIndex {
    * @param slot A slot in use.
    */
   remove(slot: number): void {
-    const table = this.#table, mask = this.#mask;
+    const tags = this.#tags, slots = this.#slots, placeHashes = this.#placeHashes;
+    const mask = this.#mask;
     let i = this.hashes[slot] & mask;
-    while (table[2 * i + 1] !== slot + 1) i = (i + 1) & mask;
+    while (tags[i] === 0 || slots[i] !== slot) i = (i + 1) & mask;
     // Shift back the entries after it that would no longer be found past the empty place.
-    for (let j = (i + 1) & mask; table[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const home = table[2 * j] & mask;
+    for (let j = (i + 1) & mask; tags[j] !== 0; j = (j + 1) & mask) {
+      const home = placeHashes[j] & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
-      table[2 * i] = table[2 * j];
-      table[2 * i + 1] = table[2 * j + 1];
+      tags[i] = tags[j];
+      slots[i] = slots[j];
+      placeHashes[i] = placeHashes[j];
       i = j;
     }
-    table[2 * i] = 0;
-    table[2 * i + 1] = 0;
+    tags[i] = 0;
     const prev = this.#prev, next = this.#next;
     const p = prev[slot], n = next[slot];
     if (p >= 0) next[p] = n;
@@ -218,20 +225,33 @@ export class ConnectionIndex {
     this.#prev = grown(this.#prev, new Int32Array(capacity));
     this.#next = grown(this.#next, new Int32Array(capacity));
     this.#free = grown(this.#free, new Int32Array(capacity));
-    let places = 16;
-    while (places < capacity * 2) places *= 2;
-    const table = new Int32Array(places * 2), mask = places - 1;
-    for (let s = 0; s < this.used; s++) {
-      if (this.live[s] === 0) continue;
-      let i = this.hashes[s] & mask;
-      while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
-      table[2 * i] = this.hashes[s] | 0;
-      table[2 * i + 1] = s + 1;
-    }
-    this.#table = table;
-    this.#mask = mask;
     this.capacity = capacity;
   }
+
+  /** Puts a slot's entry in the first empty place from its hash's. */
+  #place(hash: number, slot: number): void {
+    const tags = this.#tags, mask = this.#mask;
+    let i = hash & mask;
+    while (tags[i] !== 0) i = (i + 1) & mask;
+    tags[i] = tagOf(hash);
+    this.#slots[i] = slot;
+    this.#placeHashes[i] = hash;
+  }
+
+  /** Makes the table `places` places long (a power of two), holding every slot in use. */
+  #rehash(places: number): void {
+    this.#tags = new Uint8Array(places);
+    this.#slots = new Int32Array(places);
+    this.#placeHashes = new Uint32Array(places);
+    this.#mask = places - 1;
+    const live = this.live, hashes = this.hashes;
+    for (let s = 0; s < this.used; s++) if (live[s] === 1) this.#place(hashes[s], s);
+  }
+}
+
+/** A place's tag for a hash: its top eight bits, 1 for 0 (0 marks an empty place). */
+function tagOf(hash: number): number {
+  return hash >>> 24 || 1;
 }
 
 /** `into` with `from` copied to its start. */

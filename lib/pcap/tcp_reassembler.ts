@@ -26,9 +26,6 @@ import { ConnectionIndex } from "./_connection_index.ts";
 const { IPPROTO_TCP } = numbers;
 const { ACK, FIN, RST, SYN } = TcpFlag;
 const {
-  D_BASE,
-  D_BYTES,
-  D_FIN,
   D_MISSED,
   D_NEXT,
   D_NEXT_SEQ,
@@ -37,6 +34,7 @@ const {
   F_DATA,
   F_ENDED,
   F_FIN,
+  F_HELD,
   F_SEEN,
 } = tables;
 const SYN_ACK = SYN | ACK;
@@ -197,8 +195,11 @@ export class TcpReassembler {
   #lastNsec = new Int32Array(0);
   // Directions.
   #dir = new Float64Array(0);
+  /** The stream offset of each direction's FIN (valid with `F_FIN`). */
+  #fin = new Float64Array(0);
   #flags = new Uint8Array(0);
-  #lists: (SegmentList | null)[] = [];
+  /** The ranges each direction holds out of order (directions with `F_HELD`). */
+  #lists = new Map<number, SegmentList>();
   /** The handler's state of each direction. */
   #states: unknown[] = [];
   /** The one stream object handed to the handler, pointed at a direction before each call. */
@@ -291,7 +292,7 @@ export class TcpReassembler {
       const d = slot * 2 + side;
       if (
         (this.#flags[d] & F_SEEN) !== 0 &&
-        ((p.tcpSeq + 1) >>> 0) !== this.#dir[d * D_WORDS + D_BASE]
+        ((p.tcpSeq + 1) >>> 0) !== this.#base(d)
       ) {
         this.#close(slot, "reused");
         slot = -1;
@@ -337,7 +338,7 @@ export class TcpReassembler {
   counts(slot: number, fromOrig: boolean): TcpStreamCounts {
     const d = slot * 2 + ((this.#origIsA[slot] === 1) === fromOrig ? 0 : 1);
     const dw = d * D_WORDS, c = this.#counts;
-    c.bytes = this.#dir[dw + D_BYTES];
+    c.bytes = this.#dir[dw + D_NEXT] - this.#dir[dw + D_MISSED];
     c.retransmitted = this.#dir[dw + D_RETRANSMITTED];
     c.missed = this.#dir[dw + D_MISSED];
     return c;
@@ -438,15 +439,14 @@ export class TcpReassembler {
     this.#lastSec = grow(this.#lastSec, cap, (n) => new Float64Array(n));
     this.#lastNsec = grow(this.#lastNsec, cap, (n) => new Int32Array(n));
     this.#dir = grow(this.#dir, cap * 2 * D_WORDS, (n) => new Float64Array(n));
+    this.#fin = grow(this.#fin, cap * 2, (n) => new Float64Array(n));
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
-    const lists = new Array<SegmentList | null>(cap * 2).fill(null);
-    const states = new Array<unknown>(cap * 2).fill(undefined);
-    for (let d = 0; d < this.#lists.length; d++) {
-      lists[d] = this.#lists[d];
-      states[d] = this.#states[d];
+    if (this.#handler !== null) {
+      // (Without a handler no direction has a state.)
+      const states = new Array<unknown>(cap * 2).fill(undefined);
+      for (let d = 0; d < this.#states.length; d++) states[d] = this.#states[d];
+      this.#states = states;
     }
-    this.#lists = lists;
-    this.#states = states;
     const t = this.#tables;
     t.keys = this.#index.keys;
     t.dir = this.#dir;
@@ -515,7 +515,7 @@ export class TcpReassembler {
     if (s.wantsData) this.#flags[d] |= F_DATA;
     else if ((this.#flags[d] & F_DATA) !== 0) {
       this.#flags[d] &= ~F_DATA;
-      this.#lists[d]?.dropData();
+      this.#list(d)?.dropData();
     }
   }
 
@@ -531,12 +531,13 @@ export class TcpReassembler {
   #endStreams(slot: number, reason: TcpStreamEnd): void {
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       if ((this.#flags[d] & F_ENDED) === 0) this.#end(d, reason);
-      const list = this.#lists[d];
+      const list = this.#list(d);
       if (list !== null) {
         this.#release(d, list);
-        this.#lists[d] = null;
+        this.#lists.delete(d);
+        this.#flags[d] &= ~F_HELD;
       }
-      this.#states[d] = undefined;
+      if (this.#handler !== null) this.#states[d] = undefined;
     }
   }
 
@@ -557,6 +558,18 @@ export class TcpReassembler {
   // ---- one direction ----
 
   /** The stream offset of sequence number `seq` in direction `d` (unwrapped near the next byte). */
+  /** The ranges direction `d` holds out of order, if it has a list. */
+  #list(d: number): SegmentList | null {
+    return (this.#flags[d] & F_HELD) === 0 ? null : this.#lists.get(d)!;
+  }
+
+  /** The sequence number of stream offset 0 of direction `d`. */
+  #base(d: number): number {
+    const dw = d * D_WORDS;
+    const base = (this.#dir[dw + D_NEXT_SEQ] - this.#dir[dw + D_NEXT]) % TWO_32;
+    return base < 0 ? base + TWO_32 : base;
+  }
+
   #offsetOf(d: number, seq: number): number {
     const dw = d * D_WORDS;
     return this.#dir[dw + D_NEXT] + ((seq - this.#dir[dw + D_NEXT_SEQ]) | 0);
@@ -568,12 +581,12 @@ export class TcpReassembler {
     let seq = p.tcpSeq;
     if ((flags & SYN) !== 0) {
       if ((f & F_SEEN) === 0) {
-        dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = (seq + 1) >>> 0;
+        dir[dw + D_NEXT_SEQ] = (seq + 1) >>> 0;
         f |= F_SEEN;
       }
       seq = (seq + 1) >>> 0; // the SYN takes one sequence number
     } else if ((f & F_SEEN) === 0) {
-      dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = seq; // picked up mid-stream
+      dir[dw + D_NEXT_SEQ] = seq; // picked up mid-stream
       f |= F_SEEN;
     }
     this.#flags[d] = f;
@@ -588,7 +601,7 @@ export class TcpReassembler {
       return;
     }
     if ((flags & FIN) !== 0 && (this.#flags[d] & F_FIN) === 0) {
-      dir[dw + D_FIN] = offset + len;
+      this.#fin[d] = offset + len;
       this.#flags[d] |= F_FIN;
     }
     this.#checkFin(d);
@@ -609,7 +622,7 @@ export class TcpReassembler {
       this.#retransmitted(d, next - o);
       start = next;
     }
-    const list = this.#lists[d];
+    const list = this.#list(d);
     if (start === next) {
       // In order: hand over straight from the packet up to the first byte held out of order.
       const firstHeld = list === null || list.count === 0 ? end : Math.min(end, list.starts[0]);
@@ -649,8 +662,12 @@ export class TcpReassembler {
     captured: number,
     p: FlowPacket,
   ): void {
-    let list = this.#lists[d];
-    if (list === null) list = this.#lists[d] = this.#pool.pop() ?? new SegmentList();
+    let list = this.#list(d);
+    if (list === null) {
+      list = this.#pool.pop() ?? new SegmentList();
+      this.#lists.set(d, list);
+      this.#flags[d] |= F_HELD;
+    }
     const keep = (this.#flags[d] & (F_DATA | F_ENDED)) === F_DATA;
     const skip = from - origin;
     const heldCaptured = captured > skip ? Math.min(captured - skip, to - from) : 0;
@@ -663,7 +680,7 @@ export class TcpReassembler {
 
   /** Hands over what is held and now due. */
   #drain(d: number): void {
-    const list = this.#lists[d]!;
+    const list = this.#list(d)!;
     const dw = d * D_WORDS;
     while (list.count > 0) {
       const next = this.#dir[dw + D_NEXT];
@@ -685,7 +702,7 @@ export class TcpReassembler {
 
   /** Skips the first hole of a direction (a gap) and hands over what follows it. */
   #skipHole(d: number): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     if (list === null || list.count === 0) return;
     const next = this.#dir[d * D_WORDS + D_NEXT];
     if (list.starts[0] > next) this.#gap(d, list.starts[0] - next);
@@ -694,7 +711,7 @@ export class TcpReassembler {
 
   /** Keeps a direction, and all of them, within their memory bounds. */
   #bound(d: number): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     while (
       list !== null && list.count > 0 &&
       (list.memory > this.#maxStream || list.count > MAX_RANGES)
@@ -715,9 +732,9 @@ export class TcpReassembler {
     if ((f & F_SEEN) === 0 || (f & F_ENDED) !== 0) return;
     const dw = d * D_WORDS;
     let limit = this.#offsetOf(d, ack);
-    if ((f & F_FIN) !== 0 && this.#dir[dw + D_FIN] < limit) limit = this.#dir[dw + D_FIN];
+    if ((f & F_FIN) !== 0 && this.#fin[d] < limit) limit = this.#fin[d];
     if (limit <= this.#dir[dw + D_NEXT]) return;
-    const list = this.#lists[d];
+    const list = this.#list(d);
     while (this.#dir[dw + D_NEXT] < limit) {
       const next = this.#dir[dw + D_NEXT];
       const holeEnd = list !== null && list.count > 0 ? Math.min(list.starts[0], limit) : limit;
@@ -734,10 +751,10 @@ export class TcpReassembler {
     const f = this.#flags[d];
     if (
       (f & (F_FIN | F_ENDED)) === F_FIN &&
-      this.#dir[d * D_WORDS + D_NEXT] >= this.#dir[d * D_WORDS + D_FIN]
+      this.#dir[d * D_WORDS + D_NEXT] >= this.#fin[d]
     ) {
       // Anything held past the FIN is not part of the stream.
-      const list = this.#lists[d];
+      const list = this.#list(d);
       if (list !== null && list.count > 0) {
         this.#memory(-list.memory);
         list.clear();
@@ -749,7 +766,7 @@ export class TcpReassembler {
 
   /** Ends a direction: what it holds is handed over (holes as gaps), then `end`. */
   #end(d: number, reason: TcpStreamEnd): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     while (list !== null && list.count > 0) this.#skipHole(d);
     this.#flags[d] |= F_ENDED;
     const handler = this.#handler;
@@ -779,7 +796,6 @@ export class TcpReassembler {
       this.#leave(d, s);
     }
     this.#advance(dw, length);
-    this.#dir[dw + D_BYTES] += length;
     this.stats.bytes += length;
   }
 

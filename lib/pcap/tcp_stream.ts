@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  D_BYTES,
   D_MISSED,
   D_NEXT,
   D_RETRANSMITTED,
@@ -138,7 +137,7 @@ export class TcpStream {
 
   /** Payload bytes taken in order so far, each once: retransmissions and gaps not included. */
   get bytes(): number {
-    return this.#word(D_BYTES);
+    return this.#word(D_NEXT) - this.#word(D_MISSED);
   }
 
   /** Payload bytes seen more than once (retransmitted or overlapping). */
