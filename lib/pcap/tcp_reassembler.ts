@@ -305,7 +305,7 @@ export class TcpReassembler {
       key ??= canonicalize(p, this.#key);
       slot = this.#create(key.hash, key.words, key.forward, flags);
     } else this.#index.touch(slot);
-    if (p.family === 4) {
+    if (p.family === 4 && slot !== this.#hitSlot) {
       this.#hitSlot = slot;
       this.#hitSide = side;
       this.#hitSrc = src;
@@ -557,7 +557,6 @@ export class TcpReassembler {
 
   // ---- one direction ----
 
-  /** The stream offset of sequence number `seq` in direction `d` (unwrapped near the next byte). */
   /** The ranges direction `d` holds out of order, if it has a list. */
   #list(d: number): SegmentList | null {
     return (this.#flags[d] & F_HELD) === 0 ? null : this.#lists.get(d)!;
@@ -568,11 +567,6 @@ export class TcpReassembler {
     const dw = d * D_WORDS;
     const base = (this.#dir[dw + D_NEXT_SEQ] - this.#dir[dw + D_NEXT]) % TWO_32;
     return base < 0 ? base + TWO_32 : base;
-  }
-
-  #offsetOf(d: number, seq: number): number {
-    const dw = d * D_WORDS;
-    return this.#dir[dw + D_NEXT] + ((seq - this.#dir[dw + D_NEXT_SEQ]) | 0);
   }
 
   #segment(d: number, p: FlowPacket, flags: number): void {
@@ -593,7 +587,9 @@ export class TcpReassembler {
     if ((flags & ACK) !== 0) this.#acked(d ^ 1, p.tcpAck);
     if ((f & F_ENDED) !== 0) return;
     const len = p.tcpLen;
-    const offset = this.#offsetOf(d, seq);
+    // The stream offset of `seq`, unwrapped near the next byte due.
+    const at = this.#dir; // (read again: the ACK may have run handler code)
+    const offset = at[dw + D_NEXT] + ((seq - at[dw + D_NEXT_SEQ]) | 0);
     if (len > 0) this.#data(d, offset, len, p);
     if ((flags & RST) !== 0) {
       this.#end(d, "rst");
@@ -629,11 +625,13 @@ export class TcpReassembler {
       this.#fromPacket(d, start, firstHeld, o, captured, p);
       if (firstHeld < end) this.#hold(d, firstHeld, end, o, captured, p);
       if (list !== null && list.count > 0) this.#drain(d);
+      // (Only holding adds to the memory held: the bounds need checking only then.)
+      if (firstHeld < end) this.#bound(d);
     } else {
       this.stats.outOfOrder++;
       this.#hold(d, start, end, o, captured, p);
+      this.#bound(d);
     }
-    this.#bound(d);
   }
 
   /** Hands over stream offsets `[from, to)` of a segment that starts at `origin`. */
@@ -730,10 +728,13 @@ export class TcpReassembler {
   #acked(d: number, ack: number): void {
     const f = this.#flags[d];
     if ((f & F_SEEN) === 0 || (f & F_ENDED) !== 0) return;
-    const dw = d * D_WORDS;
-    let limit = this.#offsetOf(d, ack);
+    const dw = d * D_WORDS, dir = this.#dir;
+    // How far past the next byte due the acknowledgment reaches.
+    const ahead = (ack - dir[dw + D_NEXT_SEQ]) | 0;
+    if (ahead <= 0) return; // (the common case: nothing unseen acknowledged)
+    let limit = dir[dw + D_NEXT] + ahead;
     if ((f & F_FIN) !== 0 && this.#fin[d] < limit) limit = this.#fin[d];
-    if (limit <= this.#dir[dw + D_NEXT]) return;
+    if (limit <= dir[dw + D_NEXT]) return;
     const list = this.#list(d);
     while (this.#dir[dw + D_NEXT] < limit) {
       const next = this.#dir[dw + D_NEXT];
