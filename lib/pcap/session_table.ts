@@ -18,6 +18,7 @@ import * as history from "./_conn_history.ts";
 import * as numbers from "./_protocol_numbers.ts";
 import { elapsedNs } from "./_time.ts";
 import { TcpReassembler } from "./tcp_reassembler.ts";
+import { ConnectionIndex } from "./_connection_index.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not bindings imported from
 // another module.
@@ -176,28 +177,16 @@ export class SessionTable {
   #classify: (p: FlowPacket) => string;
   #hooks: SessionTableHooks | null;
   #key = newCanonicalKey();
+  /** The sessions' slots, keys and activity order (least recently active first). */
+  #index: ConnectionIndex = new ConnectionIndex((capacity) => this.#grow(capacity));
   // Slot-indexed storage.
-  #cap = 0;
-  #keys = new Uint32Array(0);
-  #hash = new Uint32Array(0);
   #numbers = new Float64Array(0);
   #bytes = new Uint8Array(0);
   #history = new Uint32Array(0);
   #historySeen = new Uint16Array(0);
   #serviceId = new Uint16Array(0); // 0 = none
   #pathId = new Uint16Array(0);
-  #live = new Uint8Array(0);
   #hookState: unknown[] = [];
-  #chain = new Int32Array(0);
-  #buckets = new Int32Array(0);
-  #mask = 0;
-  // Least recently active first: the expiry and eviction order.
-  #prev = new Int32Array(0);
-  #next = new Int32Array(0);
-  #head = -1;
-  #tail = -1;
-  #free: number[] = [];
-  #used = 0;
   #uidSeq = 0;
   #services: string[] = [""];
   #serviceIds = new Map<string, number>([["", 0]]);
@@ -237,7 +226,7 @@ export class SessionTable {
         keepEnded: true,
       });
     }
-    this.#grow(1024);
+    this.#grow(this.#index.capacity);
   }
 
   /** Number of open sessions. */
@@ -245,8 +234,9 @@ export class SessionTable {
     return this.stats.open;
   }
 
+  /** Makes room for `cap` slots in the per-slot arrays. */
   #grow(cap: number): void {
-    const grow = <T extends Uint32Array | Float64Array | Uint8Array | Uint16Array | Int32Array>(
+    const grow = <T extends Float64Array | Uint8Array | Uint16Array | Uint32Array | Int32Array>(
       old: T,
       n: number,
       make: (len: number) => T,
@@ -257,92 +247,35 @@ export class SessionTable {
       (a as Uint8Array).set(old as unknown as Uint8Array);
       return a;
     };
-    this.#keys = grow(this.#keys, cap * KEY_WORDS, (n) => new Uint32Array(n));
-    this.#hash = grow(this.#hash, cap, (n) => new Uint32Array(n));
     this.#numbers = grow(this.#numbers, cap * N_WORDS, (n) => new Float64Array(n));
     this.#bytes = grow(this.#bytes, cap * B_WORDS, (n) => new Uint8Array(n));
     this.#history = grow(this.#history, cap * HISTORY_WORDS, (n) => new Uint32Array(n));
     this.#historySeen = grow(this.#historySeen, cap, (n) => new Uint16Array(n));
     this.#serviceId = grow(this.#serviceId, cap, (n) => new Uint16Array(n));
     this.#pathId = grow(this.#pathId, cap, (n) => new Uint16Array(n));
-    this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
-    this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n), -1);
-    this.#next = grow(this.#next, cap, (n) => new Int32Array(n), -1);
     this.#tcpSlot = grow(this.#tcpSlot, cap, (n) => new Int32Array(n), -1);
     this.#tcpNumber = grow(this.#tcpNumber, cap, (n) => new Float64Array(n));
     this.#tcpFlip = grow(this.#tcpFlip, cap, (n) => new Uint8Array(n));
-    this.#chain = new Int32Array(cap).fill(-1);
-    let nb = 16;
-    while (nb < cap * 2) nb *= 2;
-    this.#buckets = new Int32Array(nb).fill(-1);
-    this.#mask = nb - 1;
-    for (let s = 0; s < this.#used; s++) {
-      if (this.#live[s] === 0) continue;
-      const b = this.#hash[s] & this.#mask;
-      this.#chain[s] = this.#buckets[b];
-      this.#buckets[b] = s;
-    }
-    this.#cap = cap;
-  }
-
-  #find(hash: number, w: Uint32Array): number {
-    const keys = this.#keys, hashes = this.#hash, chain = this.#chain;
-    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = chain[s]) {
-      if (hashes[s] !== hash) continue;
-      const base = s * KEY_WORDS;
-      let i = 0;
-      while (i < KEY_WORDS && keys[base + i] === w[i]) i++;
-      if (i === KEY_WORDS) return s;
-    }
-    return -1;
-  }
-
-  /** Moves a slot to the most recently active end of the expiry list. */
-  #touch(slot: number): void {
-    if (this.#tail === slot) return;
-    const prev = this.#prev, next = this.#next;
-    const p = prev[slot], n = next[slot];
-    if (p >= 0) next[p] = n;
-    else if (this.#head === slot) this.#head = n;
-    if (n >= 0) prev[n] = p;
-    prev[slot] = this.#tail;
-    next[slot] = -1;
-    if (this.#tail >= 0) next[this.#tail] = slot;
-    else this.#head = slot;
-    this.#tail = slot;
   }
 
   #close(slot: number): void {
-    const b = this.#hash[slot] & this.#mask;
-    let c = this.#buckets[b];
-    if (c === slot) this.#buckets[b] = this.#chain[slot];
-    else {
-      while (c >= 0 && this.#chain[c] !== slot) c = this.#chain[c];
-      if (c >= 0) this.#chain[c] = this.#chain[slot];
-    }
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
-    else this.#head = n;
-    if (n >= 0) this.#prev[n] = p;
-    else this.#tail = p;
-    this.#prev[slot] = this.#next[slot] = -1;
-    this.#live[slot] = 0;
-    this.stats.open--;
+    // The record is read before the slot is let go (its key stays until the slot is reused).
     const s = this.#record(slot);
+    this.#index.remove(slot);
+    this.stats.open--;
     if (this.#tcp !== null) this.#tcpCounts(slot, s);
     if (this.#hooks !== null) {
       const attrs = this.#hooks.close(this.#hookState[slot]);
       this.#hookState[slot] = undefined;
       if (attrs) s.attributes = attrs;
     }
-    this.#free.push(slot);
     this.#onClose(s);
   }
 
   #record(slot: number): FlowSession {
     const s = new FlowSession();
     const n = this.#numbers, no = slot * N_WORDS, b = this.#bytes, bo = slot * B_WORDS;
-    const k = this.#keys, ko = slot * KEY_WORDS;
+    const k = this.#index.keys, ko = slot * KEY_WORDS;
     s.family = (k[ko + KEY_FAMILY_PROTO] >>> 8) === 6 ? 6 : 4;
     s.proto = k[ko + KEY_FAMILY_PROTO] & 0xff;
     const origIsA = b[bo + B_ORIG_IS_A] === 1;
@@ -369,7 +302,7 @@ export class SessionTable {
     s.lastFrame = n[no + N_LAST_FRAME];
     s.rttNs = n[no + N_RTT_NS];
     s.seq = n[no + N_SEQ];
-    s.keyHash = this.#hash[slot];
+    s.keyHash = this.#index.hashes[slot];
     s.origFlags = b[bo + B_ORIG_FLAGS];
     s.respFlags = b[bo + B_RESP_FLAGS];
     s.origSyn = (b[bo + B_HANDSHAKE] & SEEN_SYN) !== 0;
@@ -390,12 +323,12 @@ export class SessionTable {
    * @returns How many sessions were closed.
    */
   expire(sec: number, nsec: number): number {
-    const idle = this.#idle, n = this.#numbers;
+    const idle = this.#idle, n = this.#numbers, index = this.#index;
     let closed = 0;
-    while (this.#head >= 0) {
-      const o = this.#head * N_WORDS;
+    while (index.head >= 0) {
+      const o = index.head * N_WORDS;
       if (elapsedNs(n[o + N_LAST_SEC], n[o + N_LAST_NSEC], sec, nsec) <= idle) break;
-      this.#close(this.#head);
+      this.#close(index.head);
       closed++;
     }
     this.stats.expired += closed;
@@ -412,9 +345,9 @@ export class SessionTable {
     this.stats.packets++;
     if (p.family === 0) return -1;
     this.stats.tracked++;
-    if (this.#head >= 0) this.expire(p.sec, p.nsec);
+    if (this.#index.head >= 0) this.expire(p.sec, p.nsec);
     const key = canonicalize(p, this.#key);
-    let slot = this.#find(key.hash, key.words);
+    let slot = this.#index.find(key.hash, key.words);
     const flags = p.tcpFlags;
     const isTcp = p.proto === IPPROTO_TCP;
     const b = this.#bytes;
@@ -437,7 +370,7 @@ export class SessionTable {
       }
     } else {
       fromOrig = (b[slot * B_WORDS + B_ORIG_IS_A] === 1) === key.forward;
-      this.#touch(slot);
+      this.#index.touch(slot);
     }
     const n = this.#numbers, no = slot * N_WORDS;
     n[no + N_LAST_SEC] = p.sec;
@@ -573,20 +506,11 @@ export class SessionTable {
   }
 
   #create(p: FlowPacket, hash: number, w: Uint32Array, forward: boolean): number {
-    if (this.stats.open >= this.#max && this.#head >= 0) {
-      this.#close(this.#head);
+    if (this.stats.open >= this.#max && this.#index.head >= 0) {
+      this.#close(this.#index.head);
       this.stats.evicted++;
     }
-    let slot: number;
-    if (this.#free.length > 0) slot = this.#free.pop()!;
-    else {
-      if (this.#used === this.#cap) this.#grow(this.#cap * 2);
-      slot = this.#used++;
-    }
-    const keys = this.#keys, ko = slot * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) keys[ko + i] = w[i];
-    this.#hash[slot] = hash;
-    this.#live[slot] = 1;
+    const slot = this.#index.add(hash, w);
     const b = this.#bytes, bo = slot * B_WORDS;
     b[bo + B_ORIG_IS_A] = forward ? 1 : 0;
     b[bo + B_ORIG_FLAGS] =
@@ -607,14 +531,9 @@ export class SessionTable {
     p.service = "";
     this.#pathId[slot] = this.#path(p, 0);
     this.#tcpSlot[slot] = -1;
-    const bk = hash & this.#mask;
-    this.#chain[slot] = this.#buckets[bk];
-    this.#buckets[bk] = slot;
-    this.#prev[slot] = this.#next[slot] = -1;
     if (this.#hooks !== null) this.#hookState[slot] = this.#hooks.open(p);
     this.stats.sessions++;
     this.stats.open++;
-    this.#touch(slot);
     return slot;
   }
 
@@ -625,7 +544,8 @@ export class SessionTable {
    */
   finish(): SessionStats {
     const open: number[] = [];
-    for (let s = 0; s < this.#used; s++) if (this.#live[s] === 1) open.push(s);
+    const index = this.#index;
+    for (let s = 0; s < index.used; s++) if (index.live[s] === 1) open.push(s);
     const n = this.#numbers;
     open.sort((a, b) =>
       n[a * N_WORDS + N_FIRST_SEC] - n[b * N_WORDS + N_FIRST_SEC] ||

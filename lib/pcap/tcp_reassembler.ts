@@ -17,19 +17,15 @@ import { TcpFlag } from "./packet_view.ts";
 import { MISSING, NOT_KEPT, SegmentList } from "./_segment_list.ts";
 import { position, TcpStream, type TcpStreamEnd, type TcpStreamHandler } from "./tcp_stream.ts";
 import { canonicalize, type CanonicalKey, newCanonicalKey } from "./_flow_key.ts";
-import * as flowKey from "./_flow_key.ts";
 import * as numbers from "./_protocol_numbers.ts";
 import { elapsedNs } from "./_time.ts";
 import * as tables from "./_stream_tables.ts";
+import { ConnectionIndex } from "./_connection_index.ts";
 
 // Module-level copies: V8 folds these into the hot paths, but not imported bindings.
-const { KEY_WORDS } = flowKey;
 const { IPPROTO_TCP } = numbers;
 const { ACK, FIN, RST, SYN } = TcpFlag;
 const {
-  D_BASE,
-  D_BYTES,
-  D_FIN,
   D_MISSED,
   D_NEXT,
   D_NEXT_SEQ,
@@ -38,6 +34,7 @@ const {
   F_DATA,
   F_ENDED,
   F_FIN,
+  F_HELD,
   F_SEEN,
 } = tables;
 const SYN_ACK = SYN | ACK;
@@ -189,39 +186,32 @@ export class TcpReassembler {
   #hitSport = 0;
   #hitDport = 0;
   #counts: TcpStreamCounts = { bytes: 0, retransmitted: 0, missed: 0 };
-  // Slots.
-  #cap = 0;
-  #used = 0;
-  #free: number[] = [];
-  #keys = new Uint32Array(0);
-  #hash = new Uint32Array(0);
-  #chain = new Int32Array(0);
-  #buckets = new Int32Array(0);
-  #mask = 0;
-  #prev = new Int32Array(0);
-  #next = new Int32Array(0);
-  #head = -1;
-  #tail = -1;
-  #live = new Uint8Array(0);
+  /** The connections' slots, keys and activity order. */
+  #index: ConnectionIndex = new ConnectionIndex((capacity) => this.#grow(capacity));
+  // Per slot.
   #origIsA = new Uint8Array(0);
   #number = new Float64Array(0);
   #lastSec = new Float64Array(0);
   #lastNsec = new Int32Array(0);
   // Directions.
   #dir = new Float64Array(0);
+  /** The stream offset of each direction's FIN (valid with `F_FIN`). */
+  #fin = new Float64Array(0);
   #flags = new Uint8Array(0);
-  #lists: (SegmentList | null)[] = [];
+  /** The ranges each direction holds out of order (directions with `F_HELD`). */
+  #lists = new Map<number, SegmentList>();
   /** The handler's state of each direction. */
   #states: unknown[] = [];
   /** The one stream object handed to the handler, pointed at a direction before each call. */
   #cursor = new TcpStream();
   /** The tables the stream object reads (updated as they grow). */
   #tables: tables.StreamTables = {
-    keys: this.#keys,
+    keys: this.#index.keys,
     dir: this.#dir,
     flags: this.#flags,
     number: this.#number,
     origIsA: this.#origIsA,
+    states: this.#states,
   };
   /** Idle expiry is checked once per second of capture time: the last second checked. */
   #checkedSec = NaN;
@@ -252,7 +242,7 @@ export class TcpReassembler {
     this.#idle = positive("idleTimeoutNs", options.idleTimeoutNs ?? 300e9);
     this.#max = positive("maxConnections", options.maxConnections ?? 1_000_000);
     this.#keepEnded = options.keepEnded ?? false;
-    this.#grow(256);
+    this.#grow(this.#index.capacity);
   }
 
   /**
@@ -268,7 +258,7 @@ export class TcpReassembler {
     this.#sec = p.sec;
     this.#nsec = p.nsec;
     this.#frame = p.frame;
-    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+    if (p.sec !== this.#checkedSec && this.#index.head >= 0 && this.#idle !== Infinity) {
       this.#checkedSec = p.sec;
       this.#expire(p.sec, p.nsec);
     }
@@ -276,7 +266,7 @@ export class TcpReassembler {
     // Packets of a connection come in bursts: the last IPv4 connection is checked first.
     let slot = -1, side = 0;
     const src = p.src[0], dst = p.dst[0], sport = p.sport, dport = p.dport;
-    if (p.family === 4 && this.#hitSlot >= 0 && this.#live[this.#hitSlot] === 1) {
+    if (p.family === 4 && this.#hitSlot >= 0) {
       if (
         src === this.#hitSrc && dst === this.#hitDst && sport === this.#hitSport &&
         dport === this.#hitDport
@@ -294,7 +284,7 @@ export class TcpReassembler {
     let key: CanonicalKey | null = null;
     if (slot < 0) {
       key = canonicalize(p, this.#key);
-      slot = this.#find(key.hash, key.words);
+      slot = this.#index.find(key.hash, key.words);
       side = key.forward ? 0 : 1;
     }
     if (slot >= 0 && (flags & SYN_ACK) === SYN) {
@@ -302,7 +292,7 @@ export class TcpReassembler {
       const d = slot * 2 + side;
       if (
         (this.#flags[d] & F_SEEN) !== 0 &&
-        ((p.tcpSeq + 1) >>> 0) !== this.#dir[d * D_WORDS + D_BASE]
+        ((p.tcpSeq + 1) >>> 0) !== this.#base(d)
       ) {
         this.#close(slot, "reused");
         slot = -1;
@@ -314,8 +304,8 @@ export class TcpReassembler {
       if (p.tcpLen === 0 && (flags & (SYN | FIN)) === 0) return -1;
       key ??= canonicalize(p, this.#key);
       slot = this.#create(key.hash, key.words, key.forward, flags);
-    } else this.#touch(slot);
-    if (p.family === 4) {
+    } else this.#index.touch(slot);
+    if (p.family === 4 && slot !== this.#hitSlot) {
       this.#hitSlot = slot;
       this.#hitSide = side;
       this.#hitSrc = src;
@@ -348,7 +338,7 @@ export class TcpReassembler {
   counts(slot: number, fromOrig: boolean): TcpStreamCounts {
     const d = slot * 2 + ((this.#origIsA[slot] === 1) === fromOrig ? 0 : 1);
     const dw = d * D_WORDS, c = this.#counts;
-    c.bytes = this.#dir[dw + D_BYTES];
+    c.bytes = this.#dir[dw + D_NEXT] - this.#dir[dw + D_MISSED];
     c.retransmitted = this.#dir[dw + D_RETRANSMITTED];
     c.missed = this.#dir[dw + D_MISSED];
     return c;
@@ -362,7 +352,8 @@ export class TcpReassembler {
    * @returns The connection's number, or -1.
    */
   connectionAt(slot: number): number {
-    return slot >= 0 && slot < this.#used && this.#live[slot] === 1 ? this.#number[slot] : -1;
+    const index = this.#index;
+    return slot >= 0 && slot < index.used && index.live[slot] === 1 ? this.#number[slot] : -1;
   }
 
   /**
@@ -406,7 +397,7 @@ export class TcpReassembler {
     this.#sec = p.sec;
     this.#nsec = p.nsec;
     this.#frame = p.frame;
-    if (p.sec !== this.#checkedSec && this.#head >= 0 && this.#idle !== Infinity) {
+    if (p.sec !== this.#checkedSec && this.#index.head >= 0 && this.#idle !== Infinity) {
       this.#checkedSec = p.sec;
       this.#expire(p.sec, p.nsec);
     }
@@ -419,14 +410,22 @@ export class TcpReassembler {
    */
   finish(): ReassemblyStats {
     this.#frame = 0;
-    while (this.#head >= 0) this.#close(this.#head, "finish");
+    const index = this.#index;
+    // The streams end oldest first; the index is emptied at once rather than slot by slot.
+    for (let slot = index.head; slot >= 0; slot = index.after(slot)) {
+      this.#endStreams(slot, "finish");
+    }
+    index.clear();
+    this.#hitSlot = -1;
+    this.stats.open = 0;
     return this.stats;
   }
 
   // ---- connections ----
 
+  /** Makes room for `cap` slots in the per-slot and per-direction tables. */
   #grow(cap: number): void {
-    const grow = <T extends Uint32Array | Float64Array | Uint8Array | Int32Array>(
+    const grow = <T extends Float64Array | Uint8Array | Int32Array>(
       old: T,
       n: number,
       make: (len: number) => T,
@@ -435,98 +434,48 @@ export class TcpReassembler {
       (a as Uint8Array).set(old as unknown as Uint8Array);
       return a;
     };
-    this.#keys = grow(this.#keys, cap * KEY_WORDS, (n) => new Uint32Array(n));
-    this.#hash = grow(this.#hash, cap, (n) => new Uint32Array(n));
-    this.#prev = grow(this.#prev, cap, (n) => new Int32Array(n));
-    this.#next = grow(this.#next, cap, (n) => new Int32Array(n));
-    this.#live = grow(this.#live, cap, (n) => new Uint8Array(n));
     this.#origIsA = grow(this.#origIsA, cap, (n) => new Uint8Array(n));
     this.#number = grow(this.#number, cap, (n) => new Float64Array(n));
     this.#lastSec = grow(this.#lastSec, cap, (n) => new Float64Array(n));
     this.#lastNsec = grow(this.#lastNsec, cap, (n) => new Int32Array(n));
     this.#dir = grow(this.#dir, cap * 2 * D_WORDS, (n) => new Float64Array(n));
+    this.#fin = grow(this.#fin, cap * 2, (n) => new Float64Array(n));
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
-    for (let d = this.#lists.length; d < cap * 2; d++) {
-      this.#lists.push(null);
-      this.#states.push(undefined);
+    if (this.#handler !== null) {
+      // (Without a handler no direction has a state.)
+      const states = new Array<unknown>(cap * 2).fill(undefined);
+      for (let d = 0; d < this.#states.length; d++) states[d] = this.#states[d];
+      this.#states = states;
     }
     const t = this.#tables;
-    t.keys = this.#keys;
+    t.keys = this.#index.keys;
     t.dir = this.#dir;
     t.flags = this.#flags;
     t.number = this.#number;
     t.origIsA = this.#origIsA;
-    this.#chain = new Int32Array(cap).fill(-1);
-    let nb = 16;
-    while (nb < cap * 2) nb *= 2;
-    this.#buckets = new Int32Array(nb).fill(-1);
-    this.#mask = nb - 1;
-    for (let s = 0; s < this.#used; s++) {
-      if (this.#live[s] === 0) continue;
-      const b = this.#hash[s] & this.#mask;
-      this.#chain[s] = this.#buckets[b];
-      this.#buckets[b] = s;
-    }
-    this.#cap = cap;
-  }
-
-  #find(hash: number, w: Uint32Array): number {
-    const keys = this.#keys, hashes = this.#hash, chain = this.#chain;
-    for (let s = this.#buckets[hash & this.#mask]; s >= 0; s = chain[s]) {
-      if (hashes[s] !== hash) continue;
-      const base = s * KEY_WORDS;
-      let i = 0;
-      while (i < KEY_WORDS && keys[base + i] === w[i]) i++;
-      if (i === KEY_WORDS) return s;
-    }
-    return -1;
-  }
-
-  /** Moves a slot to the most recently active end of the expiry list. */
-  #touch(slot: number): void {
-    if (this.#tail === slot) return;
-    const prev = this.#prev, next = this.#next;
-    const p = prev[slot], n = next[slot];
-    if (p >= 0) next[p] = n;
-    else if (this.#head === slot) this.#head = n;
-    if (n >= 0) prev[n] = p;
-    prev[slot] = this.#tail;
-    next[slot] = -1;
-    if (this.#tail >= 0) next[this.#tail] = slot;
-    else this.#head = slot;
-    this.#tail = slot;
+    t.states = this.#states;
   }
 
   #create(hash: number, w: Uint32Array, forward: boolean, flags: number): number {
-    if (this.stats.open >= this.#max && this.#head >= 0) {
+    const index = this.#index;
+    if (this.stats.open >= this.#max && index.head >= 0) {
       const frame = this.#frame;
       this.#frame = 0;
-      this.#close(this.#head, "evicted");
+      this.#close(index.head, "evicted");
       this.#frame = frame;
       this.stats.evicted++;
     }
-    let slot: number;
-    if (this.#free.length > 0) slot = this.#free.pop()!;
-    else {
-      if (this.#used === this.#cap) this.#grow(this.#cap * 2);
-      slot = this.#used++;
-    }
-    const keys = this.#keys, ko = slot * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) keys[ko + i] = w[i];
-    this.#hash[slot] = hash;
-    this.#live[slot] = 1;
+    const slot = index.add(hash, w);
     // The first packet's sender is the originator, unless it is a SYN/ACK.
     this.#origIsA[slot] = (forward ? 1 : 0) ^ ((flags & SYN_ACK) === SYN_ACK ? 1 : 0);
     this.#number[slot] = this.#connections++;
-    const bk = hash & this.#mask;
-    this.#chain[slot] = this.#buckets[bk];
-    this.#buckets[bk] = slot;
-    this.#prev[slot] = this.#next[slot] = -1;
-    this.#touch(slot);
-    const dir = this.#dir;
-    for (let d = slot * 2; d < slot * 2 + 2; d++) {
-      this.#flags[d] = 0;
-      for (let i = d * D_WORDS; i < (d + 1) * D_WORDS; i++) dir[i] = 0;
+    if (!index.isFresh(slot)) {
+      // (A slot used for the first time is still zero: not writing spares touching its memory.)
+      const dir = this.#dir;
+      for (let d = slot * 2; d < slot * 2 + 2; d++) {
+        this.#flags[d] = 0;
+        for (let i = d * D_WORDS; i < (d + 1) * D_WORDS; i++) dir[i] = 0;
+      }
     }
     this.stats.connections++;
     this.stats.open++;
@@ -554,8 +503,6 @@ export class TcpReassembler {
   #enter(d: number): TcpStream {
     const s = this.#cursor;
     position(s, this.#tables, d);
-    s.state = this.#states[d];
-    s.peerState = this.#states[d ^ 1];
     s.wantsData = (this.#flags[d] & F_DATA) !== 0;
     s.sec = this.#sec;
     s.nsec = this.#nsec;
@@ -563,50 +510,44 @@ export class TcpReassembler {
     return s;
   }
 
-  /** Takes back what the handler may have changed: its state and whether it wants bytes. */
+  /** Takes back what the handler may have changed: whether it wants bytes. */
   #leave(d: number, s: TcpStream): void {
-    this.#states[d] = s.state;
     if (s.wantsData) this.#flags[d] |= F_DATA;
     else if ((this.#flags[d] & F_DATA) !== 0) {
       this.#flags[d] &= ~F_DATA;
-      this.#lists[d]?.dropData();
+      this.#list(d)?.dropData();
     }
   }
 
   #close(slot: number, reason: TcpStreamEnd): void {
+    this.#endStreams(slot, reason);
+    this.#index.remove(slot);
+    // The slot may hold another connection next: the last-connection shortcut must not find it.
+    if (this.#hitSlot === slot) this.#hitSlot = -1;
+    this.stats.open--;
+  }
+
+  /** Ends a connection's two streams (what waits is handed over) and lets their state go. */
+  #endStreams(slot: number, reason: TcpStreamEnd): void {
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       if ((this.#flags[d] & F_ENDED) === 0) this.#end(d, reason);
-      const list = this.#lists[d];
+      const list = this.#list(d);
       if (list !== null) {
         this.#release(d, list);
-        this.#lists[d] = null;
+        this.#lists.delete(d);
+        this.#flags[d] &= ~F_HELD;
       }
-      this.#states[d] = undefined;
+      if (this.#handler !== null) this.#states[d] = undefined;
     }
-    const b = this.#hash[slot] & this.#mask;
-    let c = this.#buckets[b];
-    if (c === slot) this.#buckets[b] = this.#chain[slot];
-    else {
-      while (c >= 0 && this.#chain[c] !== slot) c = this.#chain[c];
-      if (c >= 0) this.#chain[c] = this.#chain[slot];
-    }
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
-    else this.#head = n;
-    if (n >= 0) this.#prev[n] = p;
-    else this.#tail = p;
-    this.#prev[slot] = this.#next[slot] = -1;
-    this.#live[slot] = 0;
-    this.#free.push(slot);
-    this.stats.open--;
   }
 
   #expire(sec: number, nsec: number): void {
     const idle = this.#idle, frame = this.#frame;
     // Streams that end here were not ended by the packet being processed: no frame.
     this.#frame = 0;
-    while (this.#head >= 0) {
-      const h = this.#head;
+    const index = this.#index;
+    while (index.head >= 0) {
+      const h = index.head;
       if (elapsedNs(this.#lastSec[h], this.#lastNsec[h], sec, nsec) <= idle) break;
       this.#close(h, "idle");
       this.stats.expired++;
@@ -616,10 +557,16 @@ export class TcpReassembler {
 
   // ---- one direction ----
 
-  /** The stream offset of sequence number `seq` in direction `d` (unwrapped near the next byte). */
-  #offsetOf(d: number, seq: number): number {
+  /** The ranges direction `d` holds out of order, if it has a list. */
+  #list(d: number): SegmentList | null {
+    return (this.#flags[d] & F_HELD) === 0 ? null : this.#lists.get(d)!;
+  }
+
+  /** The sequence number of stream offset 0 of direction `d`. */
+  #base(d: number): number {
     const dw = d * D_WORDS;
-    return this.#dir[dw + D_NEXT] + ((seq - this.#dir[dw + D_NEXT_SEQ]) | 0);
+    const base = (this.#dir[dw + D_NEXT_SEQ] - this.#dir[dw + D_NEXT]) % TWO_32;
+    return base < 0 ? base + TWO_32 : base;
   }
 
   #segment(d: number, p: FlowPacket, flags: number): void {
@@ -628,19 +575,21 @@ export class TcpReassembler {
     let seq = p.tcpSeq;
     if ((flags & SYN) !== 0) {
       if ((f & F_SEEN) === 0) {
-        dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = (seq + 1) >>> 0;
+        dir[dw + D_NEXT_SEQ] = (seq + 1) >>> 0;
         f |= F_SEEN;
       }
       seq = (seq + 1) >>> 0; // the SYN takes one sequence number
     } else if ((f & F_SEEN) === 0) {
-      dir[dw + D_BASE] = dir[dw + D_NEXT_SEQ] = seq; // picked up mid-stream
+      dir[dw + D_NEXT_SEQ] = seq; // picked up mid-stream
       f |= F_SEEN;
     }
     this.#flags[d] = f;
     if ((flags & ACK) !== 0) this.#acked(d ^ 1, p.tcpAck);
     if ((f & F_ENDED) !== 0) return;
     const len = p.tcpLen;
-    const offset = this.#offsetOf(d, seq);
+    // The stream offset of `seq`, unwrapped near the next byte due.
+    const at = this.#dir; // (read again: the ACK may have run handler code)
+    const offset = at[dw + D_NEXT] + ((seq - at[dw + D_NEXT_SEQ]) | 0);
     if (len > 0) this.#data(d, offset, len, p);
     if ((flags & RST) !== 0) {
       this.#end(d, "rst");
@@ -648,7 +597,7 @@ export class TcpReassembler {
       return;
     }
     if ((flags & FIN) !== 0 && (this.#flags[d] & F_FIN) === 0) {
-      dir[dw + D_FIN] = offset + len;
+      this.#fin[d] = offset + len;
       this.#flags[d] |= F_FIN;
     }
     this.#checkFin(d);
@@ -669,18 +618,20 @@ export class TcpReassembler {
       this.#retransmitted(d, next - o);
       start = next;
     }
-    const list = this.#lists[d];
+    const list = this.#list(d);
     if (start === next) {
       // In order: hand over straight from the packet up to the first byte held out of order.
       const firstHeld = list === null || list.count === 0 ? end : Math.min(end, list.starts[0]);
       this.#fromPacket(d, start, firstHeld, o, captured, p);
       if (firstHeld < end) this.#hold(d, firstHeld, end, o, captured, p);
       if (list !== null && list.count > 0) this.#drain(d);
+      // (Only holding adds to the memory held: the bounds need checking only then.)
+      if (firstHeld < end) this.#bound(d);
     } else {
       this.stats.outOfOrder++;
       this.#hold(d, start, end, o, captured, p);
+      this.#bound(d);
     }
-    this.#bound(d);
   }
 
   /** Hands over stream offsets `[from, to)` of a segment that starts at `origin`. */
@@ -709,8 +660,12 @@ export class TcpReassembler {
     captured: number,
     p: FlowPacket,
   ): void {
-    let list = this.#lists[d];
-    if (list === null) list = this.#lists[d] = this.#pool.pop() ?? new SegmentList();
+    let list = this.#list(d);
+    if (list === null) {
+      list = this.#pool.pop() ?? new SegmentList();
+      this.#lists.set(d, list);
+      this.#flags[d] |= F_HELD;
+    }
     const keep = (this.#flags[d] & (F_DATA | F_ENDED)) === F_DATA;
     const skip = from - origin;
     const heldCaptured = captured > skip ? Math.min(captured - skip, to - from) : 0;
@@ -723,7 +678,7 @@ export class TcpReassembler {
 
   /** Hands over what is held and now due. */
   #drain(d: number): void {
-    const list = this.#lists[d]!;
+    const list = this.#list(d)!;
     const dw = d * D_WORDS;
     while (list.count > 0) {
       const next = this.#dir[dw + D_NEXT];
@@ -745,7 +700,7 @@ export class TcpReassembler {
 
   /** Skips the first hole of a direction (a gap) and hands over what follows it. */
   #skipHole(d: number): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     if (list === null || list.count === 0) return;
     const next = this.#dir[d * D_WORDS + D_NEXT];
     if (list.starts[0] > next) this.#gap(d, list.starts[0] - next);
@@ -754,7 +709,7 @@ export class TcpReassembler {
 
   /** Keeps a direction, and all of them, within their memory bounds. */
   #bound(d: number): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     while (
       list !== null && list.count > 0 &&
       (list.memory > this.#maxStream || list.count > MAX_RANGES)
@@ -773,11 +728,14 @@ export class TcpReassembler {
   #acked(d: number, ack: number): void {
     const f = this.#flags[d];
     if ((f & F_SEEN) === 0 || (f & F_ENDED) !== 0) return;
-    const dw = d * D_WORDS;
-    let limit = this.#offsetOf(d, ack);
-    if ((f & F_FIN) !== 0 && this.#dir[dw + D_FIN] < limit) limit = this.#dir[dw + D_FIN];
-    if (limit <= this.#dir[dw + D_NEXT]) return;
-    const list = this.#lists[d];
+    const dw = d * D_WORDS, dir = this.#dir;
+    // How far past the next byte due the acknowledgment reaches.
+    const ahead = (ack - dir[dw + D_NEXT_SEQ]) | 0;
+    if (ahead <= 0) return; // (the common case: nothing unseen acknowledged)
+    let limit = dir[dw + D_NEXT] + ahead;
+    if ((f & F_FIN) !== 0 && this.#fin[d] < limit) limit = this.#fin[d];
+    if (limit <= dir[dw + D_NEXT]) return;
+    const list = this.#list(d);
     while (this.#dir[dw + D_NEXT] < limit) {
       const next = this.#dir[dw + D_NEXT];
       const holeEnd = list !== null && list.count > 0 ? Math.min(list.starts[0], limit) : limit;
@@ -794,10 +752,10 @@ export class TcpReassembler {
     const f = this.#flags[d];
     if (
       (f & (F_FIN | F_ENDED)) === F_FIN &&
-      this.#dir[d * D_WORDS + D_NEXT] >= this.#dir[d * D_WORDS + D_FIN]
+      this.#dir[d * D_WORDS + D_NEXT] >= this.#fin[d]
     ) {
       // Anything held past the FIN is not part of the stream.
-      const list = this.#lists[d];
+      const list = this.#list(d);
       if (list !== null && list.count > 0) {
         this.#memory(-list.memory);
         list.clear();
@@ -809,7 +767,7 @@ export class TcpReassembler {
 
   /** Ends a direction: what it holds is handed over (holes as gaps), then `end`. */
   #end(d: number, reason: TcpStreamEnd): void {
-    const list = this.#lists[d];
+    const list = this.#list(d);
     while (list !== null && list.count > 0) this.#skipHole(d);
     this.#flags[d] |= F_ENDED;
     const handler = this.#handler;
@@ -839,7 +797,6 @@ export class TcpReassembler {
       this.#leave(d, s);
     }
     this.#advance(dw, length);
-    this.#dir[dw + D_BYTES] += length;
     this.stats.bytes += length;
   }
 

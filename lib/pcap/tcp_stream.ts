@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  D_BYTES,
   D_MISSED,
   D_NEXT,
   D_RETRANSMITTED,
@@ -45,10 +44,6 @@ export type TcpStreamEnd = "fin" | "rst" | "idle" | "evicted" | "reused" | "clos
  * ```
  */
 export class TcpStream {
-  /** The handler's state for this direction (set it in `open`; kept until `end`). */
-  state: unknown = undefined;
-  /** The handler's state for the connection's other direction (read only). */
-  peerState: unknown = undefined;
   /** Set it to `false` to stop receiving this direction's bytes (they are then only counted). */
   wantsData = true;
   /** Capture time of the packet being processed: whole seconds. */
@@ -62,6 +57,8 @@ export class TcpStream {
   frame = 0;
   #at: StreamTables | null = null;
   #d = 0;
+  /** The state of a stream not pointed at a reassembler's direction. */
+  #state: unknown = undefined;
   readonly #src: number[] = [0, 0, 0, 0];
   readonly #dst: number[] = [0, 0, 0, 0];
 
@@ -70,6 +67,24 @@ export class TcpStream {
       s.#at = tables;
       s.#d = d;
     };
+  }
+
+  /** The handler's state for this direction (set it in `open`; kept until `end`). */
+  get state(): unknown {
+    const at = this.#at;
+    return at === null ? this.#state : at.states[this.#d];
+  }
+
+  set state(value: unknown) {
+    const at = this.#at;
+    if (at === null) this.#state = value;
+    else at.states[this.#d] = value;
+  }
+
+  /** The handler's state for the connection's other direction (read only). */
+  get peerState(): unknown {
+    const at = this.#at;
+    return at === null ? undefined : at.states[this.#d ^ 1];
   }
 
   /** The connection's number: 0 for the reassembler's first connection, then 1, 2 … */
@@ -122,7 +137,7 @@ export class TcpStream {
 
   /** Payload bytes taken in order so far, each once: retransmissions and gaps not included. */
   get bytes(): number {
-    return this.#word(D_BYTES);
+    return this.#word(D_NEXT) - this.#word(D_MISSED);
   }
 
   /** Payload bytes seen more than once (retransmitted or overlapping). */
