@@ -99,20 +99,21 @@ export async function loadPacketProgram(
  *
  * @param filter The `--filter` value.
  * @param bpf The `--bpf` value.
- * @param options `--program` and `--jit`.
+ * @param options `--program`, the engine (`jit`: JIT unless `--interpreter`) and whether
+ *   `--jit`/`--interpreter` was given (`engineFlag`).
  * @returns The selector.
  */
 export async function packetSelector(
   filter: string | undefined,
   bpf: string | undefined,
-  options: { program?: string; jit?: boolean },
+  options: { program?: string; jit?: boolean; engineFlag?: boolean },
 ): Promise<PacketSelector | undefined> {
   if (filter !== undefined && bpf !== undefined) {
     throw new UsageError("--filter and --bpf do not go together: give one");
   }
-  if ((options.program !== undefined || options.jit === true) && bpf === undefined) {
+  if ((options.program !== undefined || options.engineFlag === true) && bpf === undefined) {
     const file = filter !== undefined && (await statFile(filter))?.isFile === true;
-    if (!file) throw new UsageError("--program and --jit go with --bpf FILE");
+    if (!file) throw new UsageError("--program, --jit and --interpreter go with --bpf FILE");
   }
   if (bpf !== undefined) {
     return new PacketSelector(await loadPacketProgram(bpf, options), { maxPacket: BPF_MAX_PACKET });

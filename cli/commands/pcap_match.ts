@@ -169,7 +169,16 @@ const SPEC: CommandSpec = {
       complete: "none",
       description: "With --bpf: the program of an object that has several",
     },
-    { name: "jit", type: "boolean", description: "With --bpf: run the program in the eBPF JIT" },
+    {
+      name: "jit",
+      type: "boolean",
+      description: "With --bpf: run the program in the eBPF JIT (the default)",
+    },
+    {
+      name: "interpreter",
+      type: "boolean",
+      description: "With --bpf: run the program in the eBPF interpreter instead of the JIT",
+    },
     {
       name: "stats",
       type: "boolean",
@@ -363,6 +372,9 @@ async function run(inv: Invocation): Promise<number> {
   if (watchDir !== undefined && files.length > 0) {
     throw new UsageError("--watch takes no CAPTURE arguments");
   }
+  if (flags.values.jit === true && flags.values.interpreter === true) {
+    throw new UsageError("--jit and --interpreter do not go together");
+  }
   if (flags.values["parent-domains"] === true && flags.values["no-parent-domains"] === true) {
     throw new UsageError("--parent-domains and --no-parent-domains do not go together");
   }
@@ -402,7 +414,11 @@ async function run(inv: Invocation): Promise<number> {
   const select = await packetSelector(
     flags.values.filter as string | undefined,
     flags.values.bpf as string | undefined,
-    { program: flags.values.program as string | undefined, jit: flags.values.jit === true },
+    {
+      program: flags.values.program as string | undefined,
+      jit: flags.values.interpreter !== true,
+      engineFlag: flags.values.jit === true || flags.values.interpreter === true,
+    },
   );
 
   if (fromRedis !== undefined) {

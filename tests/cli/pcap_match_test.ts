@@ -234,8 +234,8 @@ char _license[] __attribute__((section("license"), used)) = "GPL";
         args: ["-O2", "-target", "bpf", "-c", `${dir}/dns.c`, "-o", `${dir}/dns.o`],
       }).output();
       assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
-      // --bpf OBJ in the interpreter and the JIT, and an object given to --filter
-      for (const how of [["--bpf"], ["--bpf", "--jit"], ["--filter"]]) {
+      // --bpf OBJ in the JIT (the default) and the interpreter, and an object given to --filter
+      for (const how of [["--bpf"], ["--bpf", "--interpreter"], ["--bpf", "--jit"], ["--filter"]]) {
         const o = await runMxy([
           "pcap",
           "match",
