@@ -38,8 +38,9 @@ import {
 } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { DotSuffixTable } from "./_dot_suffix_table.ts";
+import { PrefixJump } from "./_prefix_jump.ts";
 
-const DOT_SUFFIX_AFTER = 4096;
+const TABLES_AFTER = 4096;
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -135,11 +136,12 @@ export interface StringMatcherOptions {
   /** Absolute file offset of the glob section, for error messages. */
   globFileOffset?: number;
   /**
-   * After how many queries the suffix trie's `*.lit` patterns get their hash table (see
-   * ./_dot_suffix_table.ts; building it costs about as much as a few thousand queries, which
-   * a one-shot lookup should not pay). Default 4096.
+   * After how many queries the glob indexes get their query-time tables: the hash table of
+   * the suffix trie's `*.lit` patterns (./_dot_suffix_table.ts) and the prefix trie's jump
+   * table (./_prefix_jump.ts). Building them costs about as much as a few thousand queries,
+   * which a one-shot lookup should not pay. Default 4096.
    */
-  suffixTableAfter?: number;
+  tablesAfter?: number;
 }
 
 /**
@@ -164,10 +166,12 @@ export class StringMatcher {
   // The suffix trie's patterns as a hash table, when they all have the shape `*.lit` (see
   // ./_dot_suffix_table.ts); the trie is then walked only for non-ASCII queries.
   #dotSuffix: DotSuffixTable | null = null;
+  // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
+  #prefixJump: PrefixJump | null = null;
   // queries left before the table is built (0: built, or never); where each pattern is indexed
   // (kept for the build)
-  #dotCountdown = 0;
-  #dotAfter: number;
+  #countdown = 0;
+  #tablesAfter: number;
   #where: Uint8Array | null = null;
   #useInfix = false;
   /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
@@ -185,7 +189,7 @@ export class StringMatcher {
     globs: GlobIndex | null,
     options: StringMatcherOptions = {},
   ) {
-    this.#dotAfter = Math.max(1, options.suffixTableAfter ?? DOT_SUFFIX_AFTER);
+    this.#tablesAfter = Math.max(1, options.tablesAfter ?? TABLES_AFTER);
     this.#literal = literal;
     this.#globs = globs;
     if (literal !== null && globs !== null && literal.caseInsensitive !== globs.caseInsensitive) {
@@ -332,21 +336,22 @@ export class StringMatcher {
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;
-    if (this.#useSuffix) {
+    if (this.#useSuffix || this.#usePrefix) {
       this.#where = where;
-      this.#dotCountdown = this.#dotAfter;
+      this.#countdown = this.#tablesAfter;
     }
     this.#verified = true;
   }
 
-  // The suffix hash table, built on the query that ends the countdown (null before, and when
-  // the suffix trie's patterns do not all fit one).
-  #dot(): DotSuffixTable | null {
-    if (this.#dotCountdown > 0 && --this.#dotCountdown === 0) {
-      this.#dotSuffix = dotSuffixTable(this.#globs!, this.#where!, this.#implied, this.#fold);
-      this.#where = null;
+  // The suffix hash table and the prefix jump table, built by the query that ends the
+  // countdown (each stays null when its trie does not fit it).
+  #buildTables(): void {
+    const globs = this.#globs!;
+    if (this.#useSuffix) {
+      this.#dotSuffix = dotSuffixTable(globs, this.#where!, this.#implied, this.#fold);
     }
-    return this.#dotSuffix;
+    if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
+    this.#where = null;
   }
 
   #nextStamp(): void {
@@ -365,6 +370,7 @@ export class StringMatcher {
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
+    if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     let anchoredDone = false;
     if (this.#useInfix) {
       this.#nextStamp();
@@ -378,7 +384,7 @@ export class StringMatcher {
         this.#cpsLength = n;
         const cps = this.#cps;
         if (this.#usePrefix) globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
-        const dot = this.#useSuffix ? this.#dot() : null;
+        const dot = this.#dotSuffix;
         if (dot !== null) scan.count = dot.collectFolded(cps, n, scan.out, scan.count);
         else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
         anchoredDone = true;
@@ -389,12 +395,24 @@ export class StringMatcher {
       }
     }
     if (anchoredDone) return scan.count;
-    if (this.#usePrefix && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
-      this.#encode(query);
-      globs.prefixTrie.collectPrefix(scan, false);
+    if (this.#usePrefix) {
+      const jump = this.#prefixJump;
+      let done = false;
+      if (jump !== null && query.length >= jump.depth) {
+        // one probe for the first characters, then the walk from where they lead
+        const s = jump.stateOf(query);
+        if (s === 0) done = true;
+        else if (s > 0) {
+          done = globs.prefixTrie.collectPrefixOfFrom(query, this.#fold, s, jump.depth, scan) >= 0;
+        }
+      }
+      if (!done && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
+        this.#encode(query);
+        globs.prefixTrie.collectPrefix(scan, false);
+      }
     }
     if (this.#useSuffix) {
-      const dot = this.#dot();
+      const dot = this.#dotSuffix;
       if (dot !== null) {
         const count = dot.collectOf(query, scan.out, scan.count);
         if (count >= 0) scan.count = count;
@@ -526,12 +544,13 @@ export class StringMatcher {
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
+    if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
       globs.automaton.collect(scan);
     }
     if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
-    const dot = this.#useSuffix ? this.#dot() : null;
+    const dot = this.#dotSuffix;
     if (dot !== null) scan.count = dot.collectFolded(scan.bytes, scan.length, scan.out, scan.count);
     else if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
     return scan.count;

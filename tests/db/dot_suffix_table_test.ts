@@ -40,8 +40,8 @@ for (const ci of [false, true]) {
               { caseInsensitive: ci },
             );
             // the table from the first query on, and one switching from the trie mid-way
-            const m = StringMatcher.fromSections(null, section, { suffixTableAfter: 1 });
-            const later = StringMatcher.fromSections(null, section, { suffixTableAfter: 7 });
+            const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
+            const later = StringMatcher.fromSections(null, section, { tablesAfter: 7 });
             const out = new StringMatches(1);
             const queries = [...free, "", "a", ".b", "..."];
             for (const l of lits) {
