@@ -210,16 +210,13 @@ export class AhoCorasick {
    */
   statesAt(depth: number): { states: Int32Array; bytes: Uint8Array; shortest: number } {
     const nodes = this.#nodes, edges = this.#edges;
-    const n = nodes.length / NODE_WORDS;
     const path = new Uint8Array(depth + 1);
     const states: number[] = [];
     const bytes: number[] = [];
     let shortest = -1;
-    const stack = new Int32Array(n * 3);
-    let top = 0;
-    stack[top++] = 0;
-    stack[top++] = 0;
-    stack[top++] = -1;
+    // (state, depth, byte into it) triples: only the states down to `depth` are visited
+    const stack: number[] = [0, 0, -1];
+    let top = 3;
     while (top > 0) {
       const b = stack[--top], d = stack[--top], s = stack[--top];
       if (d > 0 && d <= depth) path[d - 1] = b;
