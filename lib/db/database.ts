@@ -9,7 +9,7 @@ import { FormatError } from "../format/format_error.ts";
 import { type DatabaseLayout, type Metadata, readLayout } from "../format/metadata.ts";
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
 import type { MmdbValue } from "../format/value.ts";
-import { formatNetwork, parseIpInto, parseIpv4 } from "../core/ip.ts";
+import { formatNetwork, parseIpInto } from "../core/ip.ts";
 import { DatabaseError } from "./database_error.ts";
 import * as tree from "../format/search_tree.ts";
 import {
@@ -38,6 +38,12 @@ const EMPTY = new Uint8Array(0);
 const JUMP_MIN_BITS = 16;
 const JUMP_MAX_BITS = 20;
 const JUMP_AFTER = 4096;
+// Dotted-quad text (lookupIpOffset's own parse: see #lookupV4Text).
+const CH_0 = 48;
+const CH_DOT = 46;
+const MIN_V4_TEXT = 7; // 0.0.0.0
+const MAX_V4_TEXT = 15; // 255.255.255.255
+const NOT_IPV4 = -2;
 
 /** The result of an IP lookup. */
 export interface IpResult {
@@ -434,6 +440,101 @@ export class Database {
     return this.#resolve(node, i);
   }
 
+  /** Walks an IPv4 address from `node` at depth `i` (the tree's IPv4 start at 0). */
+  #walkV4(address: number, node: number, i: number): number {
+    this.#lastV4 = address;
+    this.#ipVersionAnswered = 4;
+    const u8 = this.#u8;
+    const nodeCount = this.#nodeCount;
+    switch (this.#recordSize) {
+      case 24:
+        for (; i < 32 && node < nodeCount; i++) {
+          const o = node * NODE_BYTES_24 + ((address >>> (31 - i)) & 1) * RECORD_BYTES_24;
+          node = (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+        }
+        break;
+      case 28:
+        for (; i < 32 && node < nodeCount; i++) {
+          const o = node * NODE_BYTES_28;
+          if (((address >>> (31 - i)) & 1) === 0) {
+            node = ((u8[o + SHARED_BYTE_28] & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) |
+              u8[o + 2];
+          } else {
+            node = ((u8[o + SHARED_BYTE_28] & 0x0f) << 24) | (u8[o + 4] << 16) |
+              (u8[o + 5] << 8) | u8[o + 6];
+          }
+        }
+        break;
+      default:
+        for (; i < 32 && node < nodeCount; i++) {
+          const o = node * NODE_BYTES_32 + ((address >>> (31 - i)) & 1) * RECORD_BYTES_32;
+          node = u8[o] * 16777216 + ((u8[o + 1] << 16) | (u8[o + 2] << 8) | u8[o + 3]);
+        }
+    }
+    this.#prefixLength = i;
+    if (node === nodeCount) return -1;
+    return this.#resolve(node, i);
+  }
+
+  /**
+   * Looks up dotted-quad text, parsed as `parseIpv4` of lib/core/ip.ts parses it (four decimal
+   * octets 0–255, no leading zeros, nothing else): returns NOT_IPV4 when the text is not one.
+   * Parse and walk are fused: the jump table is read as soon as the first three octets are
+   * known, so that its cache miss overlaps the parse of the last octet (whose branches, on
+   * random addresses, are mispredicted: a mispredicted branch discards the work after it, not
+   * a load issued before it).
+   */
+  #lookupV4Text(t: string): number {
+    const n = t.length;
+    if (n < MIN_V4_TEXT || n > MAX_V4_TEXT) return NOT_IPV4;
+    let i = 0;
+    let high = 0; // the first three octets
+    for (let part = 0; part < 3; part++) {
+      let v = t.charCodeAt(i++) - CH_0;
+      if (v < 0 || v > 9) return NOT_IPV4;
+      let c = t.charCodeAt(i) - CH_0;
+      if (c >= 0 && c <= 9) {
+        if (v === 0) return NOT_IPV4;
+        v = v * 10 + c;
+        c = t.charCodeAt(++i) - CH_0;
+        if (c >= 0 && c <= 9) {
+          v = v * 10 + c;
+          if (v > 255) return NOT_IPV4;
+          i++;
+        }
+      }
+      if (t.charCodeAt(i++) !== CH_DOT) return NOT_IPV4;
+      high = (high << 8) | v;
+    }
+    const jump = this.#jumpNode;
+    let node = this.#ipv4Start;
+    let depth = 0;
+    if (jump !== null) {
+      // bits <= 24: the three octets hold the index
+      const top = high >>> (24 - this.#jumpBits);
+      node = jump[top];
+      depth = node < this.#nodeCount ? this.#jumpBits : this.#jumpDepth![top];
+    }
+    // the last octet: 1–3 digits up to the end (charCodeAt past the end is NaN: not a digit)
+    let v = t.charCodeAt(i++) - CH_0;
+    if (!(v >= 0 && v <= 9)) return NOT_IPV4;
+    if (i < n) {
+      if (v === 0) return NOT_IPV4;
+      let c = t.charCodeAt(i++) - CH_0;
+      if (!(c >= 0 && c <= 9)) return NOT_IPV4;
+      v = v * 10 + c;
+      if (i < n) {
+        c = t.charCodeAt(i++) - CH_0;
+        if (!(c >= 0 && c <= 9) || i !== n) return NOT_IPV4;
+        v = v * 10 + c;
+        if (v > 255) return NOT_IPV4;
+      }
+    }
+    const address = (high << 8) | v;
+    if (jump === null) return this.lookupIpv4(address);
+    return this.#walkV4(address, node, depth);
+  }
+
   // The jump table: for each value of an IPv4 address's first bits, the node (or record) the
   // walk reaches after them, and how many bits it walked (fewer when a record ends it).
   #buildJump(): void {
@@ -499,9 +600,8 @@ export class Database {
    */
   lookupIpOffset(query: string): number {
     if (this.#closed) this.#throwClosed("lookupIpOffset()");
-    const v4 = parseIpv4(query);
-    // `| 0` keeps the number a small integer (no heap number is boxed for the call).
-    if (v4 >= 0) return this.lookupIpv4(v4 | 0);
+    const v4 = this.#lookupV4Text(query);
+    if (v4 !== NOT_IPV4) return v4;
     const b = this.#scratch;
     if (parseIpInto(query, b) !== 6) {
       this.#ipVersionAnswered = 0;
@@ -595,7 +695,9 @@ export class Database {
     if (this.#closed) this.#throwClosed("get()");
     if (offset < 0) return undefined;
     const at = this.#decoder.find(offset, path);
-    return at < 0 ? undefined : this.decode(at);
+    if (at < 0) return undefined;
+    // a short string (a country code): from the decoder's table of strings, without a decode
+    return this.#decoder.shortString(at) ?? this.decode(at);
   }
 
   /**

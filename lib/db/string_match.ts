@@ -37,6 +37,10 @@ import {
   utf8Put,
 } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
+import { DotSuffixTable } from "./_dot_suffix_table.ts";
+import { PrefixJump } from "./_prefix_jump.ts";
+
+const TABLES_AFTER = 4096;
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -131,6 +135,13 @@ export interface StringMatcherOptions {
   literalFileOffset?: number;
   /** Absolute file offset of the glob section, for error messages. */
   globFileOffset?: number;
+  /**
+   * After how many queries the glob indexes get their query-time tables: the hash table of
+   * the suffix trie's `*.lit` patterns (./_dot_suffix_table.ts) and the prefix trie's jump
+   * table (./_prefix_jump.ts). Building them costs about as much as a few thousand queries,
+   * which a one-shot lookup should not pay. Default 4096.
+   */
+  tablesAfter?: number;
 }
 
 /**
@@ -152,6 +163,16 @@ export class StringMatcher {
   #implied: Uint8Array = new Uint8Array(0);
   #usePrefix = false;
   #useSuffix = false;
+  // The suffix trie's patterns as a hash table, when they all have the shape `*.lit` (see
+  // ./_dot_suffix_table.ts); the trie is then walked only for non-ASCII queries.
+  #dotSuffix: DotSuffixTable | null = null;
+  // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
+  #prefixJump: PrefixJump | null = null;
+  // queries left before the table is built (0: built, or never); where each pattern is indexed
+  // (kept for the build)
+  #countdown = 0;
+  #tablesAfter: number;
+  #where: Uint8Array | null = null;
   #useInfix = false;
   /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
   lastKind = -1;
@@ -163,7 +184,12 @@ export class StringMatcher {
    * @param globs The glob index, or null.
    * @throws {FormatError} With code `bad-section` when the two disagree on case sensitivity.
    */
-  constructor(literal: LiteralTable | null, globs: GlobIndex | null) {
+  constructor(
+    literal: LiteralTable | null,
+    globs: GlobIndex | null,
+    options: StringMatcherOptions = {},
+  ) {
+    this.#tablesAfter = Math.max(1, options.tablesAfter ?? TABLES_AFTER);
     this.#literal = literal;
     this.#globs = globs;
     if (literal !== null && globs !== null && literal.caseInsensitive !== globs.caseInsensitive) {
@@ -203,6 +229,7 @@ export class StringMatcher {
         ? null
         : new LiteralTable(literal, { fileOffset: options.literalFileOffset }),
       glob === null ? null : new GlobIndex(glob, { fileOffset: options.globFileOffset }),
+      options,
     );
   }
 
@@ -309,7 +336,22 @@ export class StringMatcher {
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;
+    if (this.#useSuffix || this.#usePrefix) {
+      this.#where = where;
+      this.#countdown = this.#tablesAfter;
+    }
     this.#verified = true;
+  }
+
+  // The suffix hash table and the prefix jump table, built by the query that ends the
+  // countdown (each stays null when its trie does not fit it).
+  #buildTables(): void {
+    const globs = this.#globs!;
+    if (this.#useSuffix) {
+      this.#dotSuffix = dotSuffixTable(globs, this.#where!, this.#implied, this.#fold);
+    }
+    if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
+    this.#where = null;
   }
 
   #nextStamp(): void {
@@ -328,6 +370,7 @@ export class StringMatcher {
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
+    if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     let anchoredDone = false;
     if (this.#useInfix) {
       this.#nextStamp();
@@ -341,7 +384,9 @@ export class StringMatcher {
         this.#cpsLength = n;
         const cps = this.#cps;
         if (this.#usePrefix) globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
-        if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
+        const dot = this.#dotSuffix;
+        if (dot !== null) scan.count = dot.collectFolded(cps, n, scan.out, scan.count);
+        else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
         anchoredDone = true;
       } else {
         this.#encode(query);
@@ -350,13 +395,35 @@ export class StringMatcher {
       }
     }
     if (anchoredDone) return scan.count;
-    if (this.#usePrefix && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
-      this.#encode(query);
-      globs.prefixTrie.collectPrefix(scan, false);
+    if (this.#usePrefix) {
+      const jump = this.#prefixJump;
+      let done = false;
+      if (jump !== null && query.length >= jump.depth) {
+        // one probe for the first characters, then the walk from where they lead
+        const s = jump.stateOf(query);
+        if (s === 0) done = true;
+        else if (s > 0) {
+          done = globs.prefixTrie.collectPrefixOfFrom(query, this.#fold, s, jump.depth, scan) >= 0;
+        }
+      }
+      if (!done && globs.prefixTrie.collectPrefixOf(query, this.#fold, scan) < 0) {
+        this.#encode(query);
+        globs.prefixTrie.collectPrefix(scan, false);
+      }
     }
-    if (this.#useSuffix && globs.suffixTrie.collectSuffixOf(query, this.#fold, scan) < 0) {
-      this.#encode(query);
-      globs.suffixTrie.collectSuffix(scan, false);
+    if (this.#useSuffix) {
+      const dot = this.#dotSuffix;
+      if (dot !== null) {
+        const count = dot.collectOf(query, scan.out, scan.count);
+        if (count >= 0) scan.count = count;
+        else {
+          this.#encode(query);
+          globs.suffixTrie.collectSuffix(scan, false);
+        }
+      } else if (globs.suffixTrie.collectSuffixOf(query, this.#fold, scan) < 0) {
+        this.#encode(query);
+        globs.suffixTrie.collectSuffix(scan, false);
+      }
     }
     return scan.count;
   }
@@ -477,12 +544,15 @@ export class StringMatcher {
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
+    if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
       globs.automaton.collect(scan);
     }
     if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
-    if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
+    const dot = this.#dotSuffix;
+    if (dot !== null) scan.count = dot.collectFolded(scan.bytes, scan.length, scan.out, scan.count);
+    else if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
     return scan.count;
   }
 
@@ -697,4 +767,31 @@ export class StringMatcher {
   get literalTable(): LiteralTable | null {
     return this.#literal;
   }
+}
+
+// The suffix trie's patterns as a DotSuffixTable when every one is `*.lit` (its program is its
+// literal: `implied`), else null.
+function dotSuffixTable(
+  globs: GlobIndex,
+  where: Uint8Array,
+  implied: Uint8Array,
+  fold: boolean,
+): DotSuffixTable | null {
+  const programs = globs.programs;
+  let n = 0;
+  for (let id = 0; id < where.length; id++) {
+    if (where[id] !== 2) continue;
+    if (implied[id] !== 1) return null;
+    n++;
+  }
+  const keys = new Uint32Array(n), at = new Int32Array(n), length = new Int32Array(n);
+  for (let id = 0, i = 0; id < where.length; id++) {
+    if (where[id] !== 2) continue;
+    const start = globs.programStart(id);
+    keys[i] = id;
+    at[i] = start + FIRST_OP;
+    length[i++] = programs[start + PROGRAM_HEADER_WORDS + SEGMENT_OPS];
+  }
+  const pieces = { keys, points: programs, at, length };
+  return DotSuffixTable.fits(pieces) ? new DotSuffixTable(pieces, fold) : null;
 }

@@ -82,6 +82,15 @@ type Memo = Map<number, MmdbValue | typeof IN_PROGRESS>;
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const KEY_CACHE_LIMIT = 65536;
 const TARGET_CACHE_LIMIT = 16384;
+// shortString(): ASCII strings of up to INTERN_MAX bytes, in a direct-mapped table of
+// 2^INTERN_BITS strings keyed by a hash of their bytes.
+const INTERN_MAX = 24;
+const INTERN_BITS = 10;
+const FNV_PRIME = 0x01000193;
+// find() remembers, per key position, whether the key there was the path's key: the keys of a
+// database are a few strings that every record points to, compared once instead of per record.
+const KEY_MEMO_BITS = 8;
+const GOLDEN = 0x9e3779b1;
 
 /**
  * Decodes values from one MaxMind DB data section (or the metadata section) held in a byte
@@ -109,6 +118,10 @@ export class MmdbDecoder {
   #heights: Map<number, number> | null = null;
   #deepest = 0;
   readonly #keys = new Map<number, string>();
+  readonly #interned: string[] = new Array<string>(1 << INTERN_BITS).fill("");
+  readonly #memoAt = new Float64Array(1 << KEY_MEMO_BITS).fill(-1);
+  readonly #memoKey: string[] = new Array<string>(1 << KEY_MEMO_BITS).fill("");
+  readonly #memoIs = new Uint8Array(1 << KEY_MEMO_BITS);
 
   /**
    * Creates a decoder over one section of `bytes`.
@@ -275,6 +288,46 @@ export class MmdbDecoder {
     return -1;
   }
 
+  /**
+   * Reads a short ASCII string field (at most 24 bytes, stored in place, not through a
+   * pointer) through a table of strings read before, keyed by a hash of the bytes: a value
+   * stored in many records (a country code) is one string, and reading it again allocates
+   * nothing. Other fields give `undefined` (decode them).
+   *
+   * @param offset The field's offset in the section (as {@linkcode MmdbDecoder.find} gives it).
+   * @returns The string, or `undefined` when the field is not a short ASCII string.
+   * @throws {FormatError} When the offset or the string leaves the section.
+   */
+  shortString(offset: number): string | undefined {
+    const p = this.#start + offset;
+    if (!(offset >= 0 && p < this.#end)) {
+      throw new FormatError("out-of-bounds", `Field offset ${offset} is outside the section`, p);
+    }
+    const u8 = this.#u8;
+    const ctrl = u8[p];
+    const size = ctrl & 31;
+    if (ctrl >> 5 !== MmdbType.string || size > INTERN_MAX) return undefined;
+    const q = p + 1;
+    if (q + size > this.#end) this.#fail("out-of-bounds", "String", p, q + size - p);
+    let h = size;
+    for (let i = 0; i < size; i++) {
+      const c = u8[q + i];
+      if (c >= 0x80) return undefined;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    const slot = h >>> (32 - INTERN_BITS);
+    const seen = this.#interned[slot];
+    if (seen.length === size) {
+      let i = 0;
+      while (i < size && seen.charCodeAt(i) === u8[q + i]) i++;
+      if (i === size) return seen;
+    }
+    let s = "";
+    for (let i = 0; i < size; i++) s += String.fromCharCode(u8[q + i]);
+    this.#interned[slot] = s;
+    return s;
+  }
+
   /** Whether the map key at #pos is `key` (compared as UTF-8 bytes); moves #pos past it. */
   #keyIs(key: string): boolean {
     const at = this.#pos;
@@ -297,7 +350,13 @@ export class MmdbDecoder {
     const q = this.#pos;
     if (q + size > this.#end) this.#fail("out-of-bounds", "Map key", at, q + size - at);
     this.#pos = after >= 0 ? after : q + size;
-    return utf8Equals(this.#u8, q, size, key);
+    const slot = Math.imul(q, GOLDEN) >>> (32 - KEY_MEMO_BITS);
+    if (this.#memoAt[slot] === q && this.#memoKey[slot] === key) return this.#memoIs[slot] === 1;
+    const is = utf8Equals(this.#u8, q, size, key);
+    this.#memoAt[slot] = q;
+    this.#memoKey[slot] = key;
+    this.#memoIs[slot] = is ? 1 : 0;
+    return is;
   }
 
   #fail(code: "bad-size" | "out-of-bounds", what: string, at: number, need: number): never {

@@ -199,6 +199,52 @@ export class AhoCorasick {
   }
 
   /**
+   * The states `depth` trie edges below the root, with the bytes that lead to each (`bytes`
+   * holds `depth` bytes per state, in the order of `states`), and the depth of the shallowest
+   * state with outputs down to `depth` (the shortest key's length, -1 when every key is
+   * longer). Allocates the result (for
+   * building a jump table over a trie, not for queries).
+   *
+   * @param depth How deep.
+   * @returns The states, their paths and the shortest key's length.
+   */
+  statesAt(depth: number): { states: Int32Array; bytes: Uint8Array; shortest: number } {
+    const nodes = this.#nodes, edges = this.#edges;
+    const path = new Uint8Array(depth + 1);
+    const states: number[] = [];
+    const bytes: number[] = [];
+    let shortest = -1;
+    // (state, depth, byte into it) triples: only the states down to `depth` are visited
+    const stack: number[] = [0, 0, -1];
+    let top = 3;
+    while (top > 0) {
+      const b = stack[--top], d = stack[--top], s = stack[--top];
+      if (d > 0 && d <= depth) path[d - 1] = b;
+      const info = nodes[s * NODE_WORDS + NODE_INFO];
+      if ((info & INFO_HAS_OUTPUT) !== 0 && (shortest < 0 || d < shortest)) shortest = d;
+      if (d === depth) {
+        states.push(s);
+        for (let k = 0; k < depth; k++) bytes.push(path[k]);
+        continue;
+      }
+      const cnt = info & INFO_EDGE_COUNT;
+      if (cnt === 1) {
+        stack[top++] = nodes[s * NODE_WORDS + NODE_TARGET];
+        stack[top++] = d + 1;
+        stack[top++] = (info >>> INFO_EDGE_BYTE_SHIFT) & 255;
+      } else {
+        const lo = nodes[s * NODE_WORDS + NODE_TARGET];
+        for (let x = lo; x < lo + cnt; x++) {
+          stack[top++] = edges[x * EDGE_WORDS + EDGE_TARGET];
+          stack[top++] = d + 1;
+          stack[top++] = edges[x * EDGE_WORDS + EDGE_BYTE];
+        }
+      }
+    }
+    return { states: Int32Array.from(states), bytes: Uint8Array.from(bytes), shortest };
+  }
+
+  /**
    * Whether state `s` itself (not its dictionary links) reports `key`.
    *
    * @param s The state.
@@ -358,6 +404,47 @@ export class AhoCorasick {
     const step = fromEnd ? -1 : 1;
     let s = 0;
     for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
+      let b = query.charCodeAt(k);
+      if (b >= 0x80) {
+        scan.count = start;
+        return -1;
+      }
+      if (fold) b = asciiLower(b);
+      const v = this.#anchoredStep(s, b);
+      if (v === 0) break;
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, false);
+    }
+    return scan.count;
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectPrefixOf} resumed at state `s`, which the query's first
+   * `from` characters lead to (a jump table found it): reports `s`'s own outputs, then walks on
+   * from character `from`.
+   *
+   * @param query The query string.
+   * @param fold Whether to fold ASCII upper case to lower case.
+   * @param s The state reached after `from` characters.
+   * @param from How many characters that is.
+   * @param scan The output buffer (its `bytes` and `length` are not used).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1 (as
+   *   {@linkcode AhoCorasick.collectPrefixOf}: `scan.count` left as it was).
+   */
+  collectPrefixOfFrom(
+    query: string,
+    fold: boolean,
+    s: number,
+    from: number,
+    scan: AhoCorasickScan,
+  ): number {
+    const flag = this.#flag, mask = this.#mask;
+    const start = scan.count;
+    if ((this.#nodes[s * NODE_WORDS + NODE_INFO] & INFO_HAS_OUTPUT) !== 0) {
+      this.#own(s, scan, false);
+    }
+    const length = query.length;
+    for (let k = from; k < length; k++) {
       let b = query.charCodeAt(k);
       if (b >= 0x80) {
         scan.count = start;

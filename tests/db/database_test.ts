@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   Database,
+  DatabaseBuilder,
   FormatError,
   type IpResult,
   iterateNetworks,
+  parseIpInto,
+  parseIpv4,
   validateDatabase,
 } from "../../lib/db/mod.ts";
 import { fixture } from "../_fixtures.ts";
@@ -234,3 +237,56 @@ Deno.test({
     );
   },
 });
+
+Deno.test("Database.lookupIpOffset() parses IPv4 text exactly as parseIpv4 does, with and without the jump table", () => {
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  b.add("0.0.0.0/3", { n: "wide" });
+  b.add("10.0.0.0/8", { n: 8 });
+  b.add("10.1.2.0/24", { n: 24 });
+  b.add("10.1.2.3/32", { n: 32 });
+  b.add("192.168.0.0/16", { n: 16 });
+  b.add("255.255.255.0/28", { n: 28 });
+  const file = b.build();
+  const cold = Database.fromBytes(file);
+  const warm = Database.fromBytes(file);
+  // more than the lookups after which the jump table is built
+  for (let i = 0; i < 5000; i++) warm.lookupIpv4(Math.imul(i, 0x9e3779b1));
+  const octet = fc.oneof(
+    fc.integer({ min: 0, max: 255 }).map(String),
+    fc.integer({ min: 0, max: 1999 }).map(String),
+    fc.stringMatching(/^[0-9]{0,4}$/),
+  );
+  const quad = fc.tuple(octet, octet, octet, octet).map((p) => p.join("."));
+  const noisy = fc.tuple(
+    quad,
+    fc.nat(20),
+    fc.constantFrom("", ".", " ", "0", "a", ":", "..", "\u0661"),
+  )
+    .map(([q, at, ins]) => q.slice(0, at) + ins + q.slice(at));
+  const text = fc.oneof(quad, noisy, fc.stringMatching(/^[0-9.]{0,17}$/));
+  fc.assert(
+    fc.property(text, (t) => {
+      const v4 = parseIpv4(t);
+      for (const db of [cold, warm]) {
+        const off = db.lookupIpOffset(t);
+        if (v4 < 0) {
+          if (parseIpInto(t, new Uint8Array(16)) === 0) {
+            assert.equal(off, -1, t);
+            assert.equal(db.lastIpVersion, 0, t);
+          }
+          continue;
+        }
+        assert.equal(db.lastIpVersion, 4, t);
+        const prefix = db.lastPrefixLength;
+        assert.equal(off, db.lookupIpv4(v4 | 0), t);
+        assert.equal(prefix, db.lastPrefixLength, t);
+        assert.deepEqual(db.lookup(t), db.lookup(formatIp4(v4)), t);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+function formatIp4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}

@@ -336,3 +336,51 @@ Deno.test("MmdbDecoder.skip() returns where a field ends, following no pointers"
 Deno.test("MmdbDecoder.typeAt() reads a field's type number, extended types resolved", () => {
   assert.equal(new MmdbDecoder(new Uint8Array([0x42, 0x68, 0x69])).typeAt(0), MmdbType.string);
 });
+
+Deno.test("MmdbDecoder.shortString() answers right when many strings share its table", () => {
+  const w = new DataSectionWriter();
+  const texts = Array.from(
+    { length: 5000 },
+    (_, i) => (i * 7919).toString(36).slice(0, 1 + (i % 6)),
+  );
+  texts.push("", "US", "a".repeat(24), "b".repeat(25), "é", "x".repeat(23) + "é");
+  const arrays = texts.map((t) => w.add([t]));
+  const d = new MmdbDecoder(w.bytes());
+  const offsets = arrays.map((a) => d.find(a, [0])); // the string (pointers followed)
+  for (let round = 0; round < 2; round++) {
+    for (let i = texts.length - 1; i >= 0; i--) {
+      const t = texts[i];
+      // longer or non-ASCII strings are left to decode()
+      const want = t.length <= 24 && !/[^ -~]/.test(t) ? t : undefined;
+      assert.equal(d.shortString(offsets[i]), want, t);
+      assert.deepEqual(d.decode(arrays[i]), [t]);
+    }
+  }
+  assert.equal(d.shortString(arrays[0]), undefined); // an array
+  assert.equal(code(() => d.shortString(w.bytes().length)), "out-of-bounds");
+});
+
+Deno.test("MmdbDecoder.find() answers each path on the same records, keys shared or inline", () => {
+  const w = new DataSectionWriter();
+  const records = Array.from({ length: 50 }, (_, i) => ({ city: `c${i}`, code: `k${i}`, cc: i }));
+  const offsets = records.map((r) => w.add(r));
+  const d = new MmdbDecoder(w.bytes());
+  const paths = [["city"], ["code"], ["cc"], ["c"], ["codes"], ["cityx"]];
+  for (let round = 0; round < 3; round++) {
+    records.forEach((r, i) => {
+      for (const path of paths) {
+        const at = d.find(offsets[i], path);
+        const want = (r as Record<string, unknown>)[path[0]];
+        if (want === undefined) assert.equal(at, -1, path[0]);
+        else assert.equal(d.decode(at), want, path[0]);
+      }
+    });
+  }
+  const inline = new MmdbDecoder(encodeValue({ ab: 1, ac: 2, b: 3 }));
+  for (let round = 0; round < 3; round++) {
+    for (const [key, want] of [["ac", 2], ["ab", 1], ["b", 3], ["a", undefined]] as const) {
+      const at = inline.find(0, [key]);
+      assert.equal(at < 0 ? undefined : inline.decode(at), want, key);
+    }
+  }
+});

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
+import { StringMatcher } from "../../lib/db/string_match.ts";
+import { StringMatches } from "../../lib/db/mod.ts";
+import { encodeGlobSection } from "../../lib/format/glob_section.ts";
+import { DotSuffixTable } from "../../lib/db/_dot_suffix_table.ts";
+
+function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
+  const hits: number[] = [];
+  patterns.forEach((p, i) => {
+    if (matchGlob(compileGlob(p, { caseInsensitive: ci }).program, q, { caseInsensitive: ci })) {
+      hits.push(i);
+    }
+  });
+  return hits;
+}
+
+const UTF8 = new TextEncoder();
+
+for (const ci of [false, true]) {
+  Deno.test(
+    `StringMatcher answers "*.lit" sets through the dot-suffix table as brute force does (${
+      ci ? "case-insensitive" : "case-sensitive"
+    })`,
+    () => {
+      const label = fc.stringMatching(/^[a-cA-C0-9\-]{1,6}$/);
+      const lit = fc.array(label, { minLength: 1, maxLength: 4 }).map((ls) => "." + ls.join("."));
+      const other = fc.constantFrom("", "*b1*", "*.é*", "a-*");
+      fc.assert(
+        fc.property(
+          fc.array(lit, { minLength: 1, maxLength: 25 }),
+          other,
+          fc.array(fc.stringMatching(/^[a-cA-C0-9\-.é]{0,30}$/), { maxLength: 6 }),
+          (lits, extra, free) => {
+            const texts = [...new Set(lits.map((l) => `*${l}`))];
+            if (extra !== "") texts.push(extra);
+            const section = encodeGlobSection(
+              texts.map((text, i) => ({ text, dataOffset: i })),
+              { caseInsensitive: ci },
+            );
+            // the table from the first query on, and one switching from the trie mid-way
+            const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
+            const later = StringMatcher.fromSections(null, section, { tablesAfter: 7 });
+            const out = new StringMatches(1);
+            const queries = [...free, "", "a", ".b", "..."];
+            for (const l of lits) {
+              const tail = l.slice(1);
+              queries.push(l, `x${l}`, `x.${tail}`, `é${l}`, `${l}é`, `a.é${l}`, l.toUpperCase());
+              queries.push(tail, `x${tail}`, `${l.slice(0, -1)}`, `ab${l.slice(2)}`);
+            }
+            for (const q of queries) {
+              const want = bruteForce(texts, q, ci);
+              const n = m.matchAll(q, out);
+              const got = Array.from(out.offsets.subarray(0, n));
+              assert.deepEqual([...got].sort((a, b) => a - b), want, q);
+              assert.equal(m.matchFirst(q), n === 0 ? -1 : got[0], q);
+              assert.equal(later.matchFirst(q), n === 0 ? -1 : got[0], q);
+              const bytes = UTF8.encode(`<${q}>`);
+              const s = m.matchAllSpan(bytes, 1, bytes.length - 1, out);
+              assert.deepEqual(Array.from(out.offsets.subarray(0, s)), got, `span ${q}`);
+              assert.equal(m.matchFirstSpan(bytes, 1, bytes.length - 1), n === 0 ? -1 : got[0]);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
+}
+
+Deno.test("DotSuffixTable.fits() takes only ASCII literals of 3 or more that start with a dot", () => {
+  const fits = (...texts: string[]) => {
+    const points = Int32Array.from(texts.join(""), (c) => c.codePointAt(0)!);
+    const at = new Int32Array(texts.length), length = new Int32Array(texts.length);
+    texts.forEach((t, i) => {
+      at[i] = i === 0 ? 0 : at[i - 1] + length[i - 1];
+      length[i] = t.length;
+    });
+    return DotSuffixTable.fits({ keys: new Uint32Array(texts.length), points, at, length });
+  };
+  assert.equal(fits(".evil.com", ".io"), true);
+  assert.equal(fits(".evil.com", "evil.com"), false);
+  assert.equal(fits(".é.com"), false);
+  assert.equal(fits(".a"), false); // shorter than the tail filter
+  assert.equal(fits(), false);
+});
