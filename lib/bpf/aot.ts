@@ -10,7 +10,7 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import { type BpfProgram, decodeProgram, encodeProgram } from "./instruction.ts";
-import type { BpfMapSpec } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfProfile, BpfProfileName } from "./profile.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { BpfMap, type BpfMapSpec, type CreateBpfMapOptions } from "./maps.ts";
+import { BpfMap } from "./maps.ts";
+import type { BpfMapSpec, CreateBpfMapOptions } from "./map_spec.ts";
 import { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import type { BpfMapSpec } from "./maps.ts";
+import type { BpfMap } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { BPF_F, BPF_MAP_TYPE, type BpfMapType, storageOf } from "./map_types.ts";
 
 /**
@@ -78,4 +79,25 @@ export function isLru(t: BpfMapType): boolean {
 
 export function holdsObjects(t: BpfMapType): boolean {
   return t === "prog_array" || t === "array_of_maps" || t === "hash_of_maps";
+}
+
+/**
+ * Checks that an inner map fits a map of maps' template (type, key and value sizes, and the
+ * entries unless the template has `BPF_F_INNER_MAP`); throws a `BpfError` (`"map-key"`).
+ *
+ * @param outer The map of maps.
+ * @param map The inner map.
+ */
+export function checkInnerMap(outer: BpfMap, map: BpfMap): void {
+  const t = outer.inner;
+  if (
+    t !== undefined &&
+    (map.type !== t.type || map.keySize !== t.keySize || map.valueSize !== t.valueSize ||
+      ((t.flags & BPF_F.INNER_MAP) === 0 && map.maxEntries !== t.maxEntries))
+  ) {
+    throw new BpfError(
+      "map-key",
+      `Map "${map.name}" (${map.type}, ${map.keySize}/${map.valueSize} bytes, ${map.maxEntries} entries) does not match the inner map of "${outer.name}" (${t.type}, ${t.keySize}/${t.valueSize} bytes, ${t.maxEntries} entries)`,
+    );
+  }
 }
