@@ -23,6 +23,8 @@ export interface BtfMapDef {
   maxEntries: number;
   /** Map flags. */
   flags: number;
+  /** `map_extra` (a bloom filter's number of hash functions). */
+  mapExtra: number;
   /** Maps of maps: the inner map's definition (`__array(values, struct { … })`). */
   inner?: BtfMapDef;
   /** Where the `values` array starts in the map's variable (initial values), or -1. */
@@ -223,6 +225,7 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
       valueSize: 0,
       maxEntries: 0,
       flags: 0,
+      mapExtra: 0,
       valuesOffset: -1,
     };
     for (const f of st.members!) {
@@ -235,6 +238,9 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
           break;
         case "map_flags":
           def.flags = uintOf(f.type);
+          break;
+        case "map_extra":
+          def.mapExtra = uintOf(f.type);
           break;
         case "key_size":
           def.keySize = uintOf(f.type);
@@ -269,7 +275,7 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
           break;
         }
         default:
-          // pinning, map_extra, numa_node: not used by mxy.
+          // pinning, numa_node: not used by mxy.
           break;
       }
     }

@@ -53,6 +53,7 @@ export function elfMaps(elf: ElfFile): ElfMaps {
         maxEntries: d.maxEntries,
         flags: d.flags,
       };
+      if (d.mapExtra !== 0) def.mapExtra = d.mapExtra;
       if (d.inner !== undefined) {
         const x = d.inner;
         def.inner = {

@@ -15,6 +15,10 @@ import type { BpfMemory } from "./memory.ts";
 import type { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";
+import { BpfBloomFilter } from "./map_bloom.ts";
+import { BpfRedirectMap } from "./map_redirect.ts";
+import { BpfStackTraceMap } from "./map_stack_trace.ts";
+import { BpfLocalStorageMap } from "./map_local_storage.ts";
 import { MAP_HANDLE_BASE } from "./_map_helpers.ts";
 
 /** What the helpers share with their VM. */
@@ -215,14 +219,17 @@ export function registerLinuxHelpers(
   }, { args: ["map", "scalar"] });
 
   def(87, "map_push_elem", (map, value, flags, _r4, _r5, hc) => {
-    const m = mapOf(map) as BpfQueueMap;
+    const m = mapOf(map) as BpfQueueMap | BpfBloomFilter;
     const v = hc.memory.slice(value, m.valueSize);
-    return BigInt.asUintN(64, BigInt(m.pushErrno(v, 0, Number(flags & 0xffffffffn))));
+    const f = flags > 0xffffffffn ? -1 : Number(flags);
+    return BigInt.asUintN(64, BigInt(m.pushErrno(v, 0, f)));
   }, { args: ["map", "map-value", "scalar"] });
   const pop = (peek: boolean): HelperFunction => (map, value, _3, _4, _5, hc) => {
-    const m = mapOf(map) as BpfQueueMap;
+    const m = mapOf(map);
     const out = hc.memory.slice(value, m.valueSize);
-    return BigInt.asUintN(64, BigInt(m.popErrno(out, 0, peek)));
+    // A bloom filter's peek tests the value (0: maybe present, -ENOENT: absent).
+    if (m instanceof BpfBloomFilter) return BigInt.asUintN(64, BigInt(m.peekErrno(out, 0)));
+    return BigInt.asUintN(64, BigInt((m as BpfQueueMap).popErrno(out, 0, peek)));
   };
   def(88, "map_pop_elem", pop(false), { args: ["map", "map-value-out"] });
   def(89, "map_peek_elem", pop(true), { args: ["map", "map-value-out"] });
@@ -305,10 +312,49 @@ export function registerLinuxHelpers(
   declared(16, "get_current_comm", { args: [{ mem: "write" }, "size"] });
   declared(35, "get_current_task", none);
   declared(80, "get_current_cgroup_id", none);
-  declared(27, "get_stackid", { args: ["ctx", "map", "scalar"] });
-  declared(67, "get_stack", { args: ["ctx", { mem: "write" }, "size-or-zero", "scalar"] });
+  // Stacks: off-kernel a program has no call chain, so these fail as Linux's do without one.
+  def(27, "get_stackid", (_ctx, map, flags) => {
+    const m = mapOf(map) as BpfStackTraceMap;
+    return neg(BigInt(-m.stackId(flags > 0xffffffffn ? -1 : Number(flags))));
+  }, { args: ["ctx", "map", "scalar"] });
+  def(67, "get_stack", (_ctx, buf, size, flags, _r5, hc) => {
+    hc.memory.slice(buf, Number(size)).fill(0);
+    // BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID
+    return (flags & ~0x9ffn) !== 0n ? neg(EINVAL) : neg(EFAULT);
+  }, { args: ["ctx", { mem: "write" }, "size-or-zero", "scalar"] });
+  // XDP redirects: Linux's verdict (XDP_REDIRECT, or the flags' fallback action).
+  def(51, "redirect_map", (map, key, flags) => {
+    const m = mapOf(map) as BpfRedirectMap;
+    return BigInt(m.redirect(Number(key & 0xffffffffn), flags > 0xffffffffn ? -1 : Number(flags)));
+  }, { args: ["map", "scalar", "scalar"] });
+  def(81, "get_local_storage", (map, _flags, _r3, _r4, _r5, hc) => {
+    const m = mapOf(map) as BpfLocalStorageMap;
+    return hc.memory.addressOf(m.value!);
+  }, { args: ["map", "scalar"], returns: "map-value" });
+  // Storage on kernel objects (sockets, inodes, tasks, cgroups): verified, not run.
+  for (
+    const [id, name] of [
+      [107, "sk_storage"],
+      [145, "inode_storage"],
+      [156, "task_storage"],
+      [210, "cgrp_storage"],
+    ] as const
+  ) {
+    declared(id, `${name}_get`, {
+      args: ["map", "anything", "map-value-or-null", "scalar"],
+      returns: "map-value-or-null",
+    });
+    declared(id + 1, `${name}_delete`, { args: ["map", "anything"] });
+  }
+  // Socket maps: sockets exist only in a kernel.
+  declared(52, "sk_redirect_map", { args: ["ctx", "map", "scalar", "scalar"] });
+  declared(53, "sock_map_update", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(60, "msg_redirect_map", { args: ["ctx", "map", "scalar", "scalar"] });
+  declared(70, "sock_hash_update", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(71, "msg_redirect_hash", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(72, "sk_redirect_hash", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(82, "sk_select_reuseport", { args: ["ctx", "map", "map-key", "scalar"] });
   declared(23, "redirect", { args: ["scalar", "scalar"] });
-  declared(51, "redirect_map", { args: ["map", "scalar", "scalar"] });
   declared(10, "l3_csum_replace", {
     args: ["ctx", "scalar", "scalar", "scalar", "scalar"],
     changesPacket: true,

@@ -239,6 +239,12 @@ const TRACING = [
   120,
   158,
   173,
+  107, // sk, task and cgroup storage
+  108,
+  156,
+  157,
+  210,
+  211,
 ];
 /** Networking helpers by context family. */
 const SKB_READ = [17, 25, 26, 34, 46, 47, 68, 79, 122];
@@ -289,17 +295,20 @@ export function allowedHelpers(t: BpfProgramType): ReadonlySet<number> | null {
     case "lwt_xmit":
       return new Set([...BASE, ...SKB_READ, ...TC_ONLY]);
     case "socket_filter":
-    case "cgroup_skb":
-    case "sk_skb":
       return new Set([...BASE, ...SKB_READ]);
+    case "cgroup_skb": // + get_local_storage, sk_storage_get/delete
+      return new Set([...BASE, ...SKB_READ, 81, 107, 108]);
+    case "sk_skb": // + sk_redirect_map/hash
+      return new Set([...BASE, ...SKB_READ, 52, 72]);
     case "kprobe":
     case "tracepoint":
     case "raw_tracepoint":
     case "raw_tracepoint_writable":
     case "perf_event":
     case "tracing":
-    case "lsm":
       return new Set([...BASE, ...TRACING]);
+    case "lsm": // + inode storage
+      return new Set([...BASE, ...TRACING, 145, 146]);
     default:
       return null;
   }

@@ -23,6 +23,7 @@ import {
   PTR_PACKET,
   PTR_STACK,
   type Reg,
+  SCALAR,
   TYPE_NAME,
   UNINIT,
   UNKNOWN,
@@ -177,12 +178,18 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
         }
         case "map-key":
         case "map-value":
+        case "map-value-or-null":
         case "map-value-out": {
-          pointerArg(w, i, r, k);
           const m = w.ctx.maps[map];
+          if (a === "map-value-or-null") {
+            const v = w.read(i, r, k);
+            if (v.t === SCALAR && v.umin === 0n && v.umax === 0n) break;
+          }
+          pointerArg(w, i, r, k);
           const size = a === "map-key" ? m.keySize : m.valueSize;
           if (size > 0) {
-            const out = a === "map-value-out";
+            // A bloom filter's peek reads the value it tests.
+            const out = a === "map-value-out" && m.type !== "bloom_filter";
             helperAccess(w, i, st, k, size, size, !out, out);
           }
           break;
@@ -230,6 +237,8 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
         }
         ret = ptr(PTR_MAP_OR_NULL, 0, inner, st.nextId++);
       } else ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
+    } else if (proto.returns === "map-value") {
+      ret = ptr(PTR_MAP_VALUE, 0, map, 0);
     } else if (proto.returns === "ringbuf-mem-or-null") {
       ret = ptr(PTR_MEM_OR_NULL, 0, -1, st.nextId++, constSize);
       st.refs = [...st.refs, ret.id];

@@ -133,6 +133,7 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
       maxEntries,
       name: d.name,
       flags: d.flags,
+      mapExtra: d.mapExtra,
       inner,
     };
   };

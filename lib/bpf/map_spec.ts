@@ -34,6 +34,8 @@ export interface BpfMapSpec {
   name?: string;
   /** `map_flags` (`BPF_F`): `NO_PREALLOC` (required by `lpm_trie`), `RDONLY_PROG` … */
   flags?: number;
+  /** `map_extra`: for `bloom_filter`, the number of hash functions (1-15; 0 means 5). */
+  mapExtra?: number;
   /**
    * For `array_of_maps` and `hash_of_maps`: the inner map template (what programs may assume
    * of an inner map: its type and sizes). Inner maps must match it.

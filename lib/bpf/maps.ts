@@ -61,6 +61,8 @@ export class BpfMap {
   readonly name: string;
   /** `map_flags`. */
   readonly flags: number;
+  /** `map_extra` (a bloom filter's number of hash functions as given; 0 when none). */
+  readonly mapExtra: number;
   /** For maps of maps: the inner map template. */
   readonly inner: BpfMap | undefined;
   /** How the map stores its elements. */
@@ -101,6 +103,7 @@ export class BpfMap {
     this.valueSize = spec.valueSize;
     this.name = spec.name ?? "";
     this.flags = spec.flags ?? 0;
+    this.mapExtra = spec.mapExtra ?? 0;
     this.inner = spec.inner;
     this.storage = storageOf(spec.type);
     this.#array = this.storage === "array";
