@@ -16,9 +16,9 @@ import type { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";
 import { BpfBloomFilter } from "./map_bloom.ts";
-import { BpfRedirectMap } from "./map_redirect.ts";
-import { BpfStackTraceMap } from "./map_stack_trace.ts";
-import { BpfLocalStorageMap } from "./map_local_storage.ts";
+import type { BpfRedirectMap } from "./map_redirect.ts";
+import type { BpfStackTraceMap } from "./map_stack_trace.ts";
+import type { BpfLocalStorageMap } from "./map_local_storage.ts";
 import { MAP_HANDLE_BASE } from "./_map_helpers.ts";
 
 /** What the helpers share with their VM. */

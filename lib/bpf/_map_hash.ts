@@ -7,6 +7,7 @@
 import { BpfError } from "./bpf_error.ts";
 import { BPF_MAP_ERRNO } from "./map_errno.ts";
 import type { BpfMap } from "./maps.ts";
+import { isIndexed } from "./_map_spec_check.ts";
 
 /** An index cell that never held a slot. */
 export const EMPTY = -1;
@@ -54,7 +55,7 @@ export function mapErrnoError(map: BpfMap, r: number, key: Uint8Array, off: numb
     case BPF_MAP_ERRNO.E2BIG:
       return new BpfError(
         "map-full",
-        map.storage === "array"
+        map.storage === "array" || isIndexed(map.type)
           ? `Cannot update ${where}: index out of range 0-${map.maxEntries - 1}`
           : `Cannot add ${where}: the map is full (${map.maxEntries} elements)`,
       );

@@ -12,8 +12,9 @@ const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 
 Deno.test("map type numbers are Linux's, both ways", () => {
   for (const [name, id] of Object.entries(BPF_MAP_TYPE)) assert.equal(bpfMapTypeOf(id), name);
-  assert.equal(bpfMapTypeOf(15), undefined);
-  assert.equal(linuxMapTypeName(15), "sockmap");
+  assert.equal(bpfMapTypeOf(15), "sockmap");
+  assert.equal(bpfMapTypeOf(26), undefined);
+  assert.equal(linuxMapTypeName(26), "struct_ops");
   assert.equal(linuxMapTypeName(99), "unknown");
 });
 
