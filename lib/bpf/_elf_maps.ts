@@ -54,6 +54,7 @@ export function elfMaps(elf: ElfFile): ElfMaps {
         flags: d.flags,
       };
       if (d.mapExtra !== 0) def.mapExtra = d.mapExtra;
+      if (d.spinLock >= 0) def.spinLock = d.spinLock;
       if (d.inner !== undefined) {
         const x = d.inner;
         def.inner = {

@@ -312,6 +312,10 @@ export function registerLinuxHelpers(
   declared(16, "get_current_comm", { args: [{ mem: "write" }, "size"] });
   declared(35, "get_current_task", none);
   declared(80, "get_current_cgroup_id", none);
+  // Spin locks: programs run one at a time off-kernel, so taking a lock is a no-op; the
+  // verifier has made sure that every path releases it.
+  def(93, "spin_lock", () => 0n, { args: ["spin-lock"] });
+  def(94, "spin_unlock", () => 0n, { args: ["spin-unlock"] });
   // Stacks: off-kernel a program has no call chain, so these fail as Linux's do without one.
   def(27, "get_stackid", (_ctx, map, flags) => {
     const m = mapOf(map) as BpfStackTraceMap;

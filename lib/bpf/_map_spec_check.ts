@@ -65,6 +65,13 @@ export function checkSpec(spec: BpfMapSpec): void {
     if ((flags & BPF_F.NO_PREALLOC) === 0) bad("lpm_trie maps need the BPF_F_NO_PREALLOC flag");
   }
   checkNewerTypes(spec, flags, bad);
+  if (spec.spinLock !== undefined && spec.spinLock !== -1) {
+    const at = spec.spinLock;
+    if (!SPIN_LOCK_TYPES.has(t)) bad(`${t} maps cannot hold a bpf_spin_lock`);
+    if (!Number.isInteger(at) || at < 0 || at % 4 !== 0 || at + 4 > spec.valueSize) {
+      bad(`bpf_spin_lock at ${at} is not a 4-aligned offset in the ${spec.valueSize}-byte value`);
+    }
+  }
   if (spec.mapExtra !== undefined && spec.mapExtra !== 0 && t !== "bloom_filter") {
     bad(`only bloom filters take map_extra, got ${spec.mapExtra}`);
   }
@@ -113,6 +120,17 @@ export function checkInnerMap(outer: BpfMap, map: BpfMap): void {
     );
   }
 }
+
+/** The map types whose values may hold a `bpf_spin_lock` (Linux's `map_check_btf`). */
+const SPIN_LOCK_TYPES: ReadonlySet<BpfMapType> = new Set<BpfMapType>([
+  "hash",
+  "array",
+  "cgroup_storage",
+  "sk_storage",
+  "inode_storage",
+  "task_storage",
+  "cgrp_storage",
+]);
 
 /** The largest stack `bpf_get_stackid` records (`sysctl_perf_event_max_stack`'s default). */
 const MAX_STACK = 127;

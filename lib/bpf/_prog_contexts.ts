@@ -198,6 +198,8 @@ const BASE = [
   1,
   2,
   3,
+  93, // bpf_spin_lock, bpf_spin_unlock (not for tracing programs: the verifier says so)
+  94,
   5,
   6,
   7,

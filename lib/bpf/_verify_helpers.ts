@@ -120,6 +120,9 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   const proto = w.ctx.helpers?.prototype(id);
   const name = w.ctx.helpers?.name(id) ?? "unknown";
   const allowed = w.ctx.allowed;
+  if (st.lock !== null && !(proto?.args.includes("spin-unlock") ?? false)) {
+    throw w.ctx.err(i, "function calls are not allowed while holding a lock");
+  }
   if (id === TAIL_CALL && st.refs.length > 0) {
     throw w.ctx.err(i, "tail_call would lead to reference leak");
   }
@@ -226,6 +229,10 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
           pointerArg(w, i, r, k);
           helperAccess(w, i, st, k, 1, 1, true, false);
           break;
+        case "spin-lock":
+        case "spin-unlock":
+          spinLock(w, i, st, k, a === "spin-lock");
+          break;
       }
     }
     if (proto.returns === "map-value-or-null") {
@@ -258,5 +265,51 @@ function pointerArg(w: Walker, i: number, r: Reg[], k: number): void {
     p.t !== PTR_MEM
   ) {
     throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=fp, pkt, map_value, mem`);
+  }
+}
+
+/** Program types that may not use `bpf_spin_lock` (Linux: "tracing progs"). */
+const TRACING_TYPES = new Set([
+  "kprobe",
+  "tracepoint",
+  "raw_tracepoint",
+  "raw_tracepoint_writable",
+  "perf_event",
+]);
+
+/**
+ * `bpf_spin_lock`/`bpf_spin_unlock`'s argument, as Linux's `process_spin_lock`: a map value
+ * pointer at the constant offset of the value's `struct bpf_spin_lock`; one lock at a time,
+ * released by the lock that took it.
+ */
+function spinLock(w: Walker, i: number, st: State, k: number, lock: boolean): void {
+  const p = w.read(i, st.frames[st.frames.length - 1].regs, k);
+  if (p.t !== PTR_MAP_VALUE) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=map_value`);
+  const m = w.ctx.maps[p.map];
+  if (TRACING_TYPES.has(w.ctx.programType)) {
+    throw w.ctx.err(i, "tracing progs cannot use bpf_spin_lock yet");
+  }
+  if (m.spinLock < 0) throw w.ctx.err(i, `map '${m.name}' has no valid bpf_spin_lock`);
+  if (p.vmin !== p.vmax) {
+    throw w.ctx.err(
+      i,
+      `R${k} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`,
+    );
+  }
+  const off = p.off + p.vmin;
+  if (off !== m.spinLock) {
+    throw w.ctx.err(
+      i,
+      `off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${m.spinLock}`,
+    );
+  }
+  const key = `${p.map}:${p.id}`;
+  if (lock) {
+    if (st.lock !== null) throw w.ctx.err(i, "Locking two bpf_spin_locks are not allowed");
+    st.lock = key;
+  } else {
+    if (st.lock === null) throw w.ctx.err(i, "bpf_spin_unlock without taking a lock");
+    if (st.lock !== key) throw w.ctx.err(i, "bpf_spin_unlock of different lock");
+    st.lock = null;
   }
 }

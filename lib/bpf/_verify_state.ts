@@ -27,6 +27,8 @@ export interface State extends StackOwner {
    * replaced, never changed in place, so that copies may share it.
    */
   refs: readonly number[];
+  /** The `bpf_spin_lock` held (`"<map>:<pointer id>"`), or `null`. */
+  lock: string | null;
 }
 
 /** Hands out edit tokens, unique within one walk. */
@@ -69,6 +71,7 @@ export function cloneState(st: State, tokens: EditTokens): State {
     frames,
     nextId: st.nextId,
     refs: st.refs,
+    lock: st.lock,
     edit: tokens.next(),
     meter: st.meter,
   };

@@ -185,6 +185,7 @@ export class Walker {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
       refs: [],
+      lock: null,
       edit: this.tokens.next(),
       meter: this.#meter,
     };
@@ -300,8 +301,8 @@ export class Walker {
         );
       }
       if ((this.steps & CLOCK_MASK) === 0) this.#checkClock(i);
-      // A state holding references is never pruned (its checkpoints would not record them).
-      if (pruneAt[i] && st.refs.length === 0) {
+      // A state holding references or a lock is never pruned (checkpoints do not record them).
+      if (pruneAt[i] && st.refs.length === 0 && st.lock === null) {
         let h: number | null = null;
         if (loopHeader[i]) {
           h = prune.hash(i, st);
@@ -384,6 +385,9 @@ export class Walker {
           return i + 1;
         }
         // Legacy packet loads: read the input, clobber R1–R5, set R0.
+        if (st.lock !== null) {
+          throw this.ctx.err(i, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
+        }
         if (this.ctx.layout !== null) {
           // Linux: only programs on a __sk_buff, with R6 pointing to it.
           if (this.ctx.layout.name !== "__sk_buff") {
@@ -607,7 +611,12 @@ export class Walker {
         if (!this.ctx.helpers?.has(id)) throw this.ctx.err(i, `invalid func unknown#${id}`);
         return helperCall(this, i, id, st);
       }
-      if (x.src === CALL_SRC_LOCAL) return this.#localCall(i, x, st);
+      if (x.src === CALL_SRC_LOCAL) {
+        if (st.lock !== null) {
+          throw this.ctx.err(i, "function calls are not allowed while holding a lock");
+        }
+        return this.#localCall(i, x, st);
+      }
       return helperCall(this, i, x.imm >>> 0, st);
     }
     // Conditional jump.
@@ -686,6 +695,7 @@ export class Walker {
 
   #exit(i: number, st: State): number {
     const f = st.frames[st.frames.length - 1];
+    if (st.lock !== null) throw this.ctx.err(i, "bpf_spin_unlock is missing");
     const r0 = this.read(i, f.regs, 0);
     if (f.returnTo < 0) {
       if (st.refs.length > 0) {

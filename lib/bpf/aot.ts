@@ -231,7 +231,8 @@ export function compileArtifact(a: ArtifactInput): BpfArtifact {
       maxEntries: m.maxEntries,
     };
     if (m.flags !== 0) spec.flags = m.flags;
-    if (m.mapExtra !== 0) spec.mapExtra = m.mapExtra;
+    if ((m.mapExtra ?? 0) !== 0) spec.mapExtra = m.mapExtra;
+    if (m.spinLock !== undefined && m.spinLock >= 0) spec.spinLock = m.spinLock;
     if (m.type === "array" && m.maxEntries === 1 && m.valueView(0).some((b) => b !== 0)) {
       spec.initial = base64(m.valueView(0));
     }

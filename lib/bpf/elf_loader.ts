@@ -134,6 +134,7 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
       name: d.name,
       flags: d.flags,
       mapExtra: d.mapExtra,
+      spinLock: d.spinLock,
       inner,
     };
   };

@@ -76,7 +76,10 @@ export type HelperFunction = (
  *   helper writes (`bpf_map_pop_elem`; for a bloom filter, `bpf_map_peek_elem` reads it);
  * - `"map-value-or-null"`: as `"map-value"`, or the number 0 (`bpf_task_storage_get`'s initial
  *   value);
- * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded).
+ * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded);
+ * - `"spin-lock"`, `"spin-unlock"`: a pointer to the `struct bpf_spin_lock` of a map value
+ *   (`bpf_spin_lock`, `bpf_spin_unlock`): the verifier requires the lock to be released on every
+ *   path before the program exits, and no other call while it is held.
  *
  * Whatever a helper writes through a pointer is forgotten by the verifier (a register spilled
  * there is no longer a pointer); a helper without a declared prototype may write every byte of
@@ -105,6 +108,8 @@ export type HelperArg =
   | "map-value-out"
   | "map-value-or-null"
   | "ringbuf-mem"
+  | "spin-lock"
+  | "spin-unlock"
   | HelperMemArg;
 
 /**
@@ -341,6 +346,8 @@ function checkPrototype(name: string, p: HelperPrototype): void {
       case "string":
       case "const-size":
       case "ringbuf-mem":
+      case "spin-lock":
+      case "spin-unlock":
         break;
       default:
         bad(`${r}: unknown argument type "${a}"`);

@@ -34,6 +34,12 @@ export interface BpfMapSpec {
   name?: string;
   /** `map_flags` (`BPF_F`): `NO_PREALLOC` (required by `lpm_trie`), `RDONLY_PROG` … */
   flags?: number;
+  /**
+   * Where the value's `struct bpf_spin_lock` is (a byte offset, 4-aligned), for
+   * `bpf_spin_lock`; the ELF loader takes it from the value's BTF type. Hash, array and local
+   * storage maps only.
+   */
+  spinLock?: number;
   /** `map_extra`: for `bloom_filter`, the number of hash functions (1-15; 0 means 5). */
   mapExtra?: number;
   /**

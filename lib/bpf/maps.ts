@@ -63,6 +63,8 @@ export class BpfMap {
   readonly flags: number;
   /** `map_extra` (a bloom filter's number of hash functions as given; 0 when none). */
   readonly mapExtra: number;
+  /** Where the value's `struct bpf_spin_lock` is, or -1 when it has none. */
+  readonly spinLock: number;
   /** For maps of maps: the inner map template. */
   readonly inner: BpfMap | undefined;
   /** How the map stores its elements. */
@@ -104,6 +106,7 @@ export class BpfMap {
     this.name = spec.name ?? "";
     this.flags = spec.flags ?? 0;
     this.mapExtra = spec.mapExtra ?? 0;
+    this.spinLock = spec.spinLock ?? -1;
     this.inner = spec.inner;
     this.storage = storageOf(spec.type);
     this.#array = this.storage === "array";

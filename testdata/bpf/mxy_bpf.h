@@ -31,6 +31,7 @@ enum {
 };
 enum { BPF_F_BROADCAST = 8, BPF_F_EXCLUDE_INGRESS = 16, BPF_F_USER_STACK = 256 };
 enum { BPF_LOCAL_STORAGE_GET_F_CREATE = 1 };
+struct bpf_spin_lock { __u32 val; };
 struct bpf_cgroup_storage_key { __u64 cgroup_inode_id; __u32 attach_type; };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_NO_PREALLOC = 1 };
 #define BPF_F_CURRENT_CPU 0xffffffffULL
@@ -94,6 +95,8 @@ static void *(*bpf_get_local_storage)(void *map, __u64 flags) = (void *)81;
 static void *(*bpf_task_storage_get)(void *map, void *task, void *value, __u64 flags) = (void *)156;
 static long (*bpf_task_storage_delete)(void *map, void *task) = (void *)157;
 static void *(*bpf_get_current_task_btf)(void) = (void *)158;
+static long (*bpf_spin_lock)(struct bpf_spin_lock *lock) = (void *)93;
+static long (*bpf_spin_unlock)(struct bpf_spin_lock *lock) = (void *)94;
 static long (*bpf_snprintf)(char *str, __u32 str_size, const char *fmt, __u64 *data, __u32 data_len) = (void *)165;
 static long (*bpf_trace_vprintk)(const char *fmt, __u32 fmt_size, const void *data, __u32 data_len) = (void *)177;
 

@@ -467,3 +467,29 @@ Deno.test("corpus: sockmap and sockhash verdict programs verify; their helpers a
     );
   }
 });
+
+Deno.test("corpus: bpf_spin_lock around map value updates; a path that keeps the lock or calls a helper under it is rejected", async () => {
+  const all = await load("spin_lock");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const total = elf.maps.get("total")!;
+    assert.equal(total.spinLock, 8); // struct flow { u64 packets; struct bpf_spin_lock lock; … }
+    const p = elf.programs.get("count_locked")!;
+    assert.equal(p.run(new Uint8Array(40)), 1n); // a new longest packet
+    assert.equal(p.run(new Uint8Array(36)), 2n); // by_len[4] created
+    assert.equal(p.run(new Uint8Array(20)), 3n); // by_len[4] counted under its lock
+    const v = new DataView(total.lookup(u32(0))!.slice().buffer);
+    assert.deepEqual([v.getBigUint64(0, true), v.getUint32(12, true), v.getBigUint64(16, true)], [
+      3n,
+      40,
+      96n,
+    ]);
+    assert.equal(u64(elf.maps.get("by_len")!.lookup(u32(4))!), 2n);
+  }
+  const c = (await corpus())!;
+  assert.throws(() => loadElf(new BpfVm(), c.get("spin_lock_leak")!), /bpf_spin_unlock is missing/);
+  assert.throws(
+    () => loadElf(new BpfVm(), c.get("spin_lock_call")!),
+    /function calls are not allowed while holding a lock/,
+  );
+});
