@@ -33,9 +33,13 @@ export interface LinuxHelperEnv {
   trace(line: string): void;
   /** A tail call asked for: the program to run next (the helper then ends the program). */
   tailCall(target: object): boolean;
+  /** Runs a `bpf_loop` callback once in an engine's address space; returns its R0. */
+  loopCallback(handle: bigint, memory: BpfMemory, index: number, ctx: bigint): bigint;
 }
 
-const EINVAL = 22n, ENOENT = 2n, EFAULT = 14n;
+const EINVAL = 22n, ENOENT = 2n, EFAULT = 14n, E2BIG = 7n;
+/** `bpf_loop`'s most iterations (Linux's `BPF_MAX_LOOPS`). */
+const MAX_LOOPS = 1 << 23;
 const neg = (e: bigint) => BigInt.asUintN(64, -e);
 
 /** Where the runtime keeps `data` and `data_end` (64-bit) in a context, by context kind. */
@@ -312,6 +316,16 @@ export function registerLinuxHelpers(
   declared(16, "get_current_comm", { args: [{ mem: "write" }, "size"] });
   declared(35, "get_current_task", none);
   declared(80, "get_current_cgroup_id", none);
+  // bpf_loop: the callback runs nr_loops times (at most 2^23) until it returns non-zero.
+  def(181, "loop", (nr, fn, ctx, flags, _r5, hc) => {
+    if (flags !== 0n) return neg(EINVAL);
+    const n = Number(nr & 0xffffffffn);
+    if (n > MAX_LOOPS) return neg(E2BIG);
+    for (let i = 0; i < n; i++) {
+      if (env.loopCallback(fn, hc.memory, i, ctx) !== 0n) return BigInt(i + 1);
+    }
+    return BigInt(n);
+  }, { args: ["scalar", "func", "anything", "scalar"] });
   // Spin locks: programs run one at a time off-kernel, so taking a lock is a no-op; the
   // verifier has made sure that every path releases it.
   def(93, "spin_lock", () => 0n, { args: ["spin-lock"] });

@@ -198,6 +198,7 @@ const BASE = [
   1,
   2,
   3,
+  181, // bpf_loop
   93, // bpf_spin_lock, bpf_spin_unlock (not for tracing programs: the verifier says so)
   94,
   5,

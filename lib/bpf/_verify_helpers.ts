@@ -14,6 +14,7 @@ import {
   constant,
   ptr,
   PTR_CTX,
+  PTR_FUNC,
   PTR_MAP,
   PTR_MAP_OR_NULL,
   PTR_MAP_VALUE,
@@ -24,6 +25,7 @@ import {
   PTR_STACK,
   type Reg,
   SCALAR,
+  scalar,
   TYPE_NAME,
   UNINIT,
   UNKNOWN,
@@ -36,7 +38,7 @@ import { mapHelperMismatch } from "./_verify_map_helpers.ts";
 import type { Walker } from "./_verify_walk.ts";
 
 const { LDDW_SRC_IMM64, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
-const { LDDW_SRC_MAP_BY_IDX, LDDW_SRC_MAP_VALUE_BY_IDX } = EBPF;
+const { LDDW_SRC_MAP_BY_IDX, LDDW_SRC_MAP_VALUE_BY_IDX, LDDW_SRC_CODE } = EBPF;
 
 /**
  * The value an `lddw` loads: a constant, a map pointer, or a map value pointer.
@@ -52,6 +54,8 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   switch (x.src) {
     case LDDW_SRC_IMM64:
       return constant((hi << 32n) | lo);
+    case LDDW_SRC_CODE: // a callback: the instruction it starts at
+      return ptr(PTR_FUNC, 0, w.ctx.target(i, x.imm), 0);
     case LDDW_SRC_MAP_BY_FD:
     case LDDW_SRC_MAP_BY_IDX:
     case LDDW_SRC_MAP_VALUE_BY_FD:
@@ -134,6 +138,7 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   }
   let ret: Reg = UNKNOWN;
   let constSize = -1;
+  let callback = -1;
   if (proto === undefined) {
     for (const frame of st.frames) clobberStack(st, frame.stack);
   } else {
@@ -229,6 +234,12 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
           pointerArg(w, i, r, k);
           helperAccess(w, i, st, k, 1, 1, true, false);
           break;
+        case "func": {
+          const fn = w.read(i, r, k);
+          if (fn.t !== PTR_FUNC) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[fn.t]} expected=func`);
+          callback = fn.map;
+          break;
+        }
         case "spin-lock":
         case "spin-unlock":
           spinLock(w, i, st, k, a === "spin-lock");
@@ -252,9 +263,45 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
     }
     if (proto.changesPacket) forgetPacket(st);
   }
+  if (callback >= 0) return loopCallback(w, i, st, callback);
   r[0] = ret;
   for (let k = 1; k <= 5; k++) r[k] = UNINIT;
   return i + 1;
+}
+
+/** `bpf_loop`'s most iterations (Linux's `BPF_MAX_LOOPS`). */
+const MAX_LOOPS = 1n << 23n;
+
+/**
+ * `bpf_loop(nr_loops, callback, ctx, flags)`: the callback is walked once as a subprogram called
+ * here, with R1 the index (a number below `nr_loops`'s largest value) and R2 the context (a stack
+ * pointer or 0); its exit checks that R0 is 0 or 1 and gives the caller an unknown R0.
+ */
+function loopCallback(w: Walker, i: number, st: State, target: number): number {
+  const caller = st.frames[st.frames.length - 1];
+  const r = caller.regs;
+  const n = r[1], ctx = r[3];
+  if (!(ctx.t === PTR_STACK || (ctx.t === SCALAR && ctx.umin === 0n && ctx.umax === 0n))) {
+    throw w.ctx.err(i, `R3 type=${TYPE_NAME[ctx.t]} expected=fp`);
+  }
+  if (st.frames.length >= w.ctx.profile.maxCallDepth) {
+    throw w.ctx.err(i, `the call stack of ${st.frames.length + 1} frames is too deep`);
+  }
+  const most = n.umax < MAX_LOOPS ? n.umax : MAX_LOOPS;
+  const regs: Reg[] = new Array(11).fill(UNINIT);
+  regs[1] = scalar(0n, most > 0n ? most - 1n : 0n);
+  regs[2] = ctx;
+  regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
+  r[0] = UNKNOWN;
+  for (let k = 1; k <= 5; k++) r[k] = UNINIT;
+  st.frames.push({
+    regs,
+    stack: w.newFrameStack(target),
+    returnTo: i + 1,
+    subprog: w.cfg.subOf[target],
+    callback: true,
+  });
+  return target;
 }
 
 /** A helper argument that must point to memory (the stack, the packet, the context, a map value). */

@@ -15,6 +15,8 @@ export interface Frame {
   stack: FrameStack;
   returnTo: number; // instruction index to continue at after exit, -1 for the main frame
   subprog: number;
+  /** A `bpf_loop` callback's frame: its R0 must be 0 or 1, the caller's R0 is the helper's. */
+  callback?: boolean;
 }
 
 /** The abstract state of one path. */
@@ -66,6 +68,7 @@ export function cloneState(st: State, tokens: EditTokens): State {
     stack: copyStack(f.stack),
     returnTo: f.returnTo,
     subprog: f.subprog,
+    callback: f.callback,
   }));
   const copy: State = {
     frames,

@@ -22,7 +22,7 @@ import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
 import { learnPacketRange } from "./_verify_ctx.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
-import { type AllocMeter, newStack, uncountedBytes } from "./_verify_stack.ts";
+import { type AllocMeter, type FrameStack, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
   cloneState,
   EditTokens,
@@ -41,11 +41,14 @@ import {
   NOT_INIT,
   ptr,
   PTR_CTX,
+  PTR_FUNC,
   PTR_MAP,
   PTR_PACKET,
   PTR_PACKET_END,
   PTR_STACK,
   type Reg,
+  S64_MAX,
+  S64_MIN,
   SCALAR,
   scalar,
   TYPE_NAME,
@@ -552,9 +555,10 @@ export class Walker {
       if (op === ALU_SUB && pkts) return UNKNOWN; // data_end - data: the packet's length
     }
     if (
-      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END || src.t === PTR_PACKET_END
+      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END ||
+      src.t === PTR_PACKET_END || dst.t === PTR_FUNC || src.t === PTR_FUNC
     ) {
-      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END ? dst.t : src.t;
+      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END || dst.t === PTR_FUNC ? dst.t : src.t;
       throw this.ctx.err(i, `R${x.dst} pointer arithmetic on ${TYPE_NAME[t]} prohibited`);
     }
     if (dst.t !== SCALAR && src.t !== SCALAR) {
@@ -697,6 +701,23 @@ export class Walker {
     const f = st.frames[st.frames.length - 1];
     if (st.lock !== null) throw this.ctx.err(i, "bpf_spin_unlock is missing");
     const r0 = this.read(i, f.regs, 0);
+    if (f.callback) {
+      if (r0.t !== SCALAR) throw this.ctx.err(i, "R0 not a scalar value");
+      if (r0.smin < 0n || r0.smax > 1n) {
+        const has = (r0.smin > S64_MIN ? ` smin=${r0.smin}` : "") +
+          (r0.smax < S64_MAX ? ` smax=${r0.smax}` : "") +
+          (r0.smin === S64_MIN && r0.smax === S64_MAX ? " unknown scalar value" : "");
+        throw this.ctx.err(
+          i,
+          `At callback return the register R0 has${has} should have been in [0, 1]`,
+        );
+      }
+      st.frames.pop();
+      const caller = st.frames[st.frames.length - 1];
+      caller.regs[0] = UNKNOWN; // bpf_loop's result: the iterations done
+      for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
+      return f.returnTo;
+    }
     if (f.returnTo < 0) {
       if (st.refs.length > 0) {
         throw this.ctx.err(
@@ -713,6 +734,16 @@ export class Walker {
     caller.regs[0] = r0.t === PTR_STACK && r0.id === st.frames.length ? UNKNOWN : r0;
     for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
     return f.returnTo;
+  }
+
+  /**
+   * A new stack for a frame of the subprogram starting at an instruction.
+   *
+   * @param start The subprogram's first instruction.
+   * @returns The stack.
+   */
+  newFrameStack(start: number): FrameStack {
+    return newStack(this.#stackPrecision[this.cfg.subOf[start]]);
   }
 
   #localCall(i: number, x: BpfInstruction, st: State): number {

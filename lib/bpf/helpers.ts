@@ -77,6 +77,9 @@ export type HelperFunction = (
  * - `"map-value-or-null"`: as `"map-value"`, or the number 0 (`bpf_task_storage_get`'s initial
  *   value);
  * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded);
+ * - `"func"`: a callback (`lddw rX, subprogram` with source 4, as clang emits for `bpf_loop`):
+ *   the verifier walks it as a subprogram with R1 = the index below R1's bound and R2 = R3 (a
+ *   stack pointer or 0), which must return 0 or 1 (only `bpf_loop`'s calling convention);
  * - `"spin-lock"`, `"spin-unlock"`: a pointer to the `struct bpf_spin_lock` of a map value
  *   (`bpf_spin_lock`, `bpf_spin_unlock`): the verifier requires the lock to be released on every
  *   path before the program exits, and no other call while it is held.
@@ -110,6 +113,7 @@ export type HelperArg =
   | "ringbuf-mem"
   | "spin-lock"
   | "spin-unlock"
+  | "func"
   | HelperMemArg;
 
 /**
@@ -348,6 +352,7 @@ function checkPrototype(name: string, p: HelperPrototype): void {
       case "ringbuf-mem":
       case "spin-lock":
       case "spin-unlock":
+      case "func":
         break;
       default:
         bad(`${r}: unknown argument type "${a}"`);

@@ -493,3 +493,25 @@ Deno.test("corpus: bpf_spin_lock around map value updates; a path that keeps the
     /function calls are not allowed while holding a lock/,
   );
 });
+
+Deno.test("corpus: bpf_loop runs a callback with the index and a stack context until it returns 1", async () => {
+  const all = await load("loop");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const sum = elf.programs.get("sum_indexes")!;
+    // The callback stops at index skb->len: 0+…+9 and 11 iterations; past 100: all of them.
+    assert.equal(sum.run(new Uint8Array(10)), 45_011n);
+    assert.equal(sum.run(new Uint8Array(200)), 4_950_100n);
+    const bytes = elf.maps.get("bytes")!.valueView(0);
+    for (let i = 0; i < 64; i++) bytes[i] = i + 1;
+    // The callback reads a map value through pointers kept in the caller's stack.
+    assert.equal(elf.programs.get("sum_value")!.run(new Uint8Array(20)), 2080n);
+    assert.equal(elf.programs.get("loop_errors")!.run(new Uint8Array(20)), 220_700n);
+  }
+  const c = (await corpus())!;
+  assert.throws(
+    () => loadElf(new BpfVm(), c.get("loop_bad_return")!),
+    /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/,
+  );
+  assert.throws(() => loadElf(new BpfVm(), c.get("loop_ctx")!), /R3 type=map_value expected=fp/);
+});
