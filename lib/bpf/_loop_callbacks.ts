@@ -14,10 +14,10 @@ import type { BpfMemory } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfRunOptions } from "./runner.ts";
 import { Machine } from "./_machine.ts";
-import { interpretFrom } from "./interpreter.ts";
+import { interpret } from "./interpreter.ts";
 import { fromBig, HI, toBig } from "./_u64.ts";
 
-const { LDDW, LDDW_SRC_CODE, LDDW_SRC_IMM64 } = EBPF;
+const { LDDW, LDDW_SRC_CODE, LDDW_SRC_IMM64, CALL, CALL_SRC_LOCAL, EXIT } = EBPF;
 
 /** Where callback handles live in the 64-bit value space: base + (program << 24) + slot. */
 const FUNC_HANDLE_BASE = 0x7ffe_0000_0000_0000n;
@@ -26,8 +26,10 @@ const SLOT_BITS = 24n;
 interface Entry {
   program: BpfProgram;
   options: BpfRunOptions;
-  /** Machines (and their stack tops) by the address space they run in; one per nesting level. */
-  machines: WeakMap<BpfMemory, { m: Machine; top: bigint }[]>;
+  /** Per callback slot: the program run from slot 0 that calls it (see `#runnable`). */
+  runnable: Map<number, BpfProgram>;
+  /** Machines (and their stack tops) by callback slot and address space, one per nesting level. */
+  machines: Map<number, WeakMap<BpfMemory, { m: Machine; top: bigint }[]>>;
   /** How many callbacks of this program run now, per address space. */
   active: WeakMap<BpfMemory, number>;
 }
@@ -61,8 +63,9 @@ export class LoopCallbacks {
     const prepared = programOf(out);
     this.#entries.push({
       program: prepared,
-      options,
-      machines: new WeakMap(),
+      options: { ...options, maxCallDepth: (options.maxCallDepth ?? 8) + 1 },
+      runnable: new Map(),
+      machines: new Map(),
       active: new WeakMap(),
     });
     return prepared;
@@ -85,12 +88,15 @@ export class LoopCallbacks {
     }
     const slot = Number(rel & ((1n << SLOT_BITS) - 1n));
     const level = e.active.get(memory) ?? 0;
-    let list = e.machines.get(memory);
-    if (list === undefined) e.machines.set(memory, list = []);
+    let bySlot = e.machines.get(slot);
+    if (bySlot === undefined) e.machines.set(slot, bySlot = new WeakMap());
+    let list = bySlot.get(memory);
+    if (list === undefined) bySlot.set(memory, list = []);
     let run = list[level];
     if (run === undefined) {
-      const m = new Machine(e.program, e.options, memory);
-      // Its own stack: a region of the caller's address space.
+      const m = new Machine(this.#runnable(e, slot), e.options, memory);
+      // Its own stack, a region of the caller's address space: the frames of the callback and
+      // of what it calls, below the first frame's (unused) bytes.
       const stack = new Uint8Array(m.frameSize * m.maxCallDepth);
       run = list[level] = { m, top: memory.addressOf(stack) + BigInt(stack.length) };
     }
@@ -103,11 +109,33 @@ export class LoopCallbacks {
     L[10] = fromBig(top);
     H[10] = HI[0];
     e.active.set(memory, level + 1);
+    m.stopRequested = false;
     try {
-      interpretFrom(m, slot);
+      interpret(m);
     } finally {
       e.active.set(memory, level);
     }
     return toBig(L[0], H[0]);
+  }
+
+  /**
+   * The program that runs a callback from slot 0: `call callback; exit` before the program (the
+   * interpreter's loop starts at slot 0 and is left as it is).
+   */
+  #runnable(e: Entry, slot: number): BpfProgram {
+    let p = e.runnable.get(slot);
+    if (p === undefined) {
+      const call: BpfInstruction = {
+        opcode: CALL,
+        dst: 0,
+        src: CALL_SRC_LOCAL,
+        offset: 0,
+        imm: slot + 1,
+      };
+      const exit: BpfInstruction = { opcode: EXIT, dst: 0, src: 0, offset: 0, imm: 0 };
+      p = programOf([call, exit, ...e.program.instructions]);
+      e.runnable.set(slot, p);
+    }
+    return p;
   }
 }

@@ -286,20 +286,13 @@ export class BpfInterpreter implements BpfRunner {
 }
 
 /**
- * Runs a subprogram of a prepared machine from slot `start` with the registers as they are (a
- * `bpf_loop` callback), until its `exit`.
+ * The run loop, from slot 0 with the registers as they are. Returns the number of executed
+ * instructions.
  *
- * @param m The machine.
- * @param start The subprogram's first slot.
+ * @param m The prepared machine.
  * @returns The number of executed instructions.
  */
-export function interpretFrom(m: Machine, start: number): number {
-  m.stopRequested = false;
-  return interpret(m, start);
-}
-
-/** The run loop. Returns the number of executed instructions. */
-function interpret(m: Machine, start = 0): number {
+export function interpret(m: Machine): number {
   const L = m.lo, H = m.hi;
   const opc = m.opc, dst = m.dst, src = m.src, offs = m.off, imms = m.imm, imm2 = m.imm2;
   const mem = m.memory;
@@ -307,7 +300,7 @@ function interpret(m: Machine, start = 0): number {
   const budget = m.budget;
   const frames = m.frames;
   let depth = 0;
-  let pc = start;
+  let pc = 0;
   let count = 0;
   let o = 0, g = 0;
   m.lastCount = 0;
