@@ -44,3 +44,12 @@ SEC("socket") int loop_errors(struct __sk_buff *skb) {
   long none = bpf_loop(0, add_index, &c, 0);
   return (-bad_flags) * 10000 + (-too_many) * 100 + none + c.sum;
 }
+
+/* A global callback: clang relocates against the function's symbol, not .text's. */
+long count_to_4(__u32 i, __u64 *c) { *c += 1; return i >= 4; }
+
+SEC("xdp") int global_callback(struct xdp_md *ctx) {
+  __u64 c = 0;
+  long n = bpf_loop(10, count_to_4, &c, 0);
+  return c * 100 + n;
+}

@@ -507,6 +507,7 @@ Deno.test("corpus: bpf_loop runs a callback with the index and a stack context u
     // The callback reads a map value through pointers kept in the caller's stack.
     assert.equal(elf.programs.get("sum_value")!.run(new Uint8Array(20)), 2080n);
     assert.equal(elf.programs.get("loop_errors")!.run(new Uint8Array(20)), 220_700n);
+    assert.equal(elf.programs.get("global_callback")!.run(new Uint8Array(20)), 505n);
   }
   const c = (await corpus())!;
   assert.throws(
