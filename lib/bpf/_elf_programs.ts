@@ -214,12 +214,6 @@ export class ElfLinker {
           r.at,
         );
       }
-      if (sec !== undefined && (r.sym.info & 0xf) === STT_FUNC) {
-        throw elf.err(
-          `lddw of the function "${r.sym.name}" (a callback, as for bpf_loop) in ${where}: function pointers are not supported`,
-          r.at,
-        );
-      }
       throw elf.err(
         `R_BPF_64_64 relocation against "${
           r.sym.name || `section ${sec?.name ?? r.sym.shndx}`

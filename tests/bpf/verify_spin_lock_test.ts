@@ -64,3 +64,29 @@ Deno.test("bpf_spin_lock: Linux's rejections", () => {
     /bpf_spin_lock at 6 is not a 4-aligned offset in the 8-byte value/,
   );
 });
+
+Deno.test("bpf_spin_lock: the lock released is the lock taken", () => {
+  const vm = new BpfVm();
+  for (let k = 0; k < 2; k++) {
+    vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 1, spinLock: 0 });
+  }
+  const lookup = (fd: number, into: number) => `
+    lddw %r1, ${fd}, map_fd
+    stw [%r10-4], 0
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jne %r0, 0, +2
+    mov %r0, 0
+    exit
+    mov %r${into}, %r0
+  `;
+  const program = assemble(
+    lookup(0, 6) + lookup(1, 7) +
+      "mov %r1, %r6\ncall 93\nmov %r1, %r7\ncall 94\nmov %r0, 0\nexit",
+  );
+  assert.throws(
+    () => vm.load(program, { programType: "sched_cls" }),
+    /bpf_spin_unlock of different lock/,
+  );
+});
