@@ -23,6 +23,10 @@ export interface BtfMapDef {
   maxEntries: number;
   /** Map flags. */
   flags: number;
+  /** `map_extra` (a bloom filter's number of hash functions). */
+  mapExtra: number;
+  /** Where the value's `struct bpf_spin_lock` member is, or -1. */
+  spinLock: number;
   /** Maps of maps: the inner map's definition (`__array(values, struct { … })`). */
   inner?: BtfMapDef;
   /** Where the `values` array starts in the map's variable (initial values), or -1. */
@@ -214,6 +218,20 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
     if (p.kind !== KIND.PTR) throw bad("a __type member is not a pointer", typeOff);
     return sizeOf(p.sizeOrType);
   };
+  // A `struct bpf_spin_lock` member at the top level of a `__type(value, struct …)`.
+  const spinLockOf = (name: string, id: number): number => {
+    const p = strip(id);
+    const v = p.kind === KIND.PTR ? strip(p.sizeOrType) : p;
+    if (v.kind !== KIND.STRUCT) return -1;
+    let at = -1;
+    for (const m of v.members!) {
+      const t = strip(m.type);
+      if (t.kind !== KIND.STRUCT || t.name !== "bpf_spin_lock") continue;
+      if (at >= 0) throw bad(`the value of map "${name}" has two bpf_spin_locks`, typeOff);
+      at = m.offset / 8;
+    }
+    return at;
+  };
   const mapDef = (name: string, offset: number, st: BtfType, depth: number): BtfMapDef => {
     const def: BtfMapDef = {
       name,
@@ -223,6 +241,8 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
       valueSize: 0,
       maxEntries: 0,
       flags: 0,
+      mapExtra: 0,
+      spinLock: -1,
       valuesOffset: -1,
     };
     for (const f of st.members!) {
@@ -236,6 +256,9 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
         case "map_flags":
           def.flags = uintOf(f.type);
           break;
+        case "map_extra":
+          def.mapExtra = uintOf(f.type);
+          break;
         case "key_size":
           def.keySize = uintOf(f.type);
           break;
@@ -247,6 +270,7 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
           break;
         case "value":
           def.valueSize = typeSizeOf(f.type);
+          def.spinLock = spinLockOf(name, f.type);
           break;
         case "values": {
           // `__array(values, T)`: `T *values[]`; T a map definition (maps of maps) or a
@@ -269,7 +293,7 @@ export function btfMaps(btf: Uint8Array, file: string, base: number): BtfMapDef[
           break;
         }
         default:
-          // pinning, map_extra, numa_node: not used by mxy.
+          // pinning, numa_node: not used by mxy.
           break;
       }
     }

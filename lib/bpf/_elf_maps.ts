@@ -6,7 +6,7 @@
  * @module
  */
 import type { ElfMapDef } from "./elf_object.ts";
-import { BPF_MAP_TYPE_ARRAY } from "./maps.ts";
+import { BPF_MAP_TYPE } from "./map_types.ts";
 import { btfMaps } from "./_btf_maps.ts";
 import { type ElfFile, SHT_NOBITS, STT_SECTION } from "./_elf_file.ts";
 
@@ -53,6 +53,8 @@ export function elfMaps(elf: ElfFile): ElfMaps {
         maxEntries: d.maxEntries,
         flags: d.flags,
       };
+      if (d.mapExtra !== 0) def.mapExtra = d.mapExtra;
+      if (d.spinLock >= 0) def.spinLock = d.spinLock;
       if (d.inner !== undefined) {
         const x = d.inner;
         def.inner = {
@@ -116,7 +118,7 @@ export function elfMaps(elf: ElfFile): ElfMaps {
     const initial = s.type === SHT_NOBITS ? new Uint8Array(s.size) : elf.contents(s).slice();
     maps.push({
       name: s.name,
-      type: BPF_MAP_TYPE_ARRAY,
+      type: BPF_MAP_TYPE.array,
       keySize: 4,
       valueSize: s.size,
       maxEntries: 1,

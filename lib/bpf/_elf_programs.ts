@@ -16,12 +16,14 @@ import {
   type ElfFile,
   type ElfRelocation,
   type ElfSection,
+  SHF_EXECINSTR,
   STT_FUNC,
   STT_SECTION,
 } from "./_elf_file.ts";
 import type { ElfMaps } from "./_elf_maps.ts";
 
 const { LDDW, CALL, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD, CALL_SRC_LOCAL } = EBPF;
+const { LDDW_SRC_CODE } = EBPF;
 
 /** BPF relocation types. */
 const R_BPF_64_64 = 1,
@@ -101,10 +103,16 @@ export class ElfLinker {
         const idx = code.prog.indexOfSlot[slot];
         if (idx === undefined || idx < 0) continue;
         const x = code.prog.instructions[idx];
-        if (x.opcode !== CALL) continue;
         const r = code.relocs.get(slot);
         let sec: ElfSection, at: number;
-        if (r !== undefined && r.type === R_BPF_64_32) {
+        if (x.opcode === LDDW) {
+          // A callback (`bpf_loop(n, fn, …)`): lddw of a function, by its symbol or its code
+          // section's symbol and a byte offset (clang's choice for static functions).
+          if (r === undefined || r.type !== R_BPF_64_64 || !this.#isCode(r.sym)) continue;
+          sec = elf.sections[r.sym.shndx];
+          at = (r.sym.value + ((r.sym.info & 0xf) === STT_SECTION ? x.imm : 0)) / 8;
+        } else if (x.opcode !== CALL) continue;
+        else if (r !== undefined && r.type === R_BPF_64_32) {
           sec = elf.sections[r.sym.shndx];
           if (sec === undefined || r.sym.shndx === 0) {
             throw elf.err(
@@ -154,8 +162,9 @@ export class ElfLinker {
         const out = b + slot - f.start;
         const c = callAt.get(slot);
         if (c !== undefined) {
-          x.src = CALL_SRC_LOCAL;
+          x.src = x.opcode === LDDW ? LDDW_SRC_CODE : CALL_SRC_LOCAL;
           x.imm = base.get(c.target)! + c.at - c.target.start - out - 1;
+          if (x.opcode === LDDW) x.imm2 = 0;
         } else {
           const r = code.relocs.get(slot);
           if (r !== undefined) this.#relocate(f, x, r);
@@ -164,6 +173,14 @@ export class ElfLinker {
       }
     }
     return programOf(ins);
+  }
+
+  /** Whether a symbol names code: a function, or the section symbol of a code section. */
+  #isCode(sym: ElfRelocation["sym"]): boolean {
+    const sec = this.#elf.sections[sym.shndx];
+    if (sec === undefined || sym.shndx === 0) return false;
+    const kind = sym.info & 0xf;
+    return kind === STT_FUNC || (kind === STT_SECTION && (sec.flags & SHF_EXECINSTR) !== 0);
   }
 
   /** Applies a relocation other than a call's. */
@@ -194,12 +211,6 @@ export class ElfLinker {
       if (r.sym.shndx === 0) {
         throw elf.err(
           `lddw of "${r.sym.name}", an extern (libbpf's .kconfig/.ksyms) that mxy cannot resolve, in ${where}`,
-          r.at,
-        );
-      }
-      if (sec !== undefined && (r.sym.info & 0xf) === STT_FUNC) {
-        throw elf.err(
-          `lddw of the function "${r.sym.name}" (a callback, as for bpf_loop) in ${where}: function pointers are not supported`,
           r.at,
         );
       }

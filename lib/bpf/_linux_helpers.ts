@@ -15,6 +15,10 @@ import type { BpfMemory } from "./memory.ts";
 import type { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";
+import { BpfBloomFilter } from "./map_bloom.ts";
+import type { BpfRedirectMap } from "./map_redirect.ts";
+import type { BpfStackTraceMap } from "./map_stack_trace.ts";
+import type { BpfLocalStorageMap } from "./map_local_storage.ts";
 import { MAP_HANDLE_BASE } from "./_map_helpers.ts";
 
 /** What the helpers share with their VM. */
@@ -29,9 +33,13 @@ export interface LinuxHelperEnv {
   trace(line: string): void;
   /** A tail call asked for: the program to run next (the helper then ends the program). */
   tailCall(target: object): boolean;
+  /** Runs a `bpf_loop` callback once in an engine's address space; returns its R0. */
+  loopCallback(handle: bigint, memory: BpfMemory, index: number, ctx: bigint): bigint;
 }
 
-const EINVAL = 22n, ENOENT = 2n, EFAULT = 14n;
+const EINVAL = 22n, ENOENT = 2n, EFAULT = 14n, E2BIG = 7n;
+/** `bpf_loop`'s most iterations (Linux's `BPF_MAX_LOOPS`). */
+const MAX_LOOPS = 1 << 23;
 const neg = (e: bigint) => BigInt.asUintN(64, -e);
 
 /** Where the runtime keeps `data` and `data_end` (64-bit) in a context, by context kind. */
@@ -215,14 +223,17 @@ export function registerLinuxHelpers(
   }, { args: ["map", "scalar"] });
 
   def(87, "map_push_elem", (map, value, flags, _r4, _r5, hc) => {
-    const m = mapOf(map) as BpfQueueMap;
+    const m = mapOf(map) as BpfQueueMap | BpfBloomFilter;
     const v = hc.memory.slice(value, m.valueSize);
-    return BigInt.asUintN(64, BigInt(m.pushErrno(v, 0, Number(flags & 0xffffffffn))));
+    const f = flags > 0xffffffffn ? -1 : Number(flags);
+    return BigInt.asUintN(64, BigInt(m.pushErrno(v, 0, f)));
   }, { args: ["map", "map-value", "scalar"] });
   const pop = (peek: boolean): HelperFunction => (map, value, _3, _4, _5, hc) => {
-    const m = mapOf(map) as BpfQueueMap;
+    const m = mapOf(map);
     const out = hc.memory.slice(value, m.valueSize);
-    return BigInt.asUintN(64, BigInt(m.popErrno(out, 0, peek)));
+    // A bloom filter's peek tests the value (0: maybe present, -ENOENT: absent).
+    if (m instanceof BpfBloomFilter) return BigInt.asUintN(64, BigInt(m.peekErrno(out, 0)));
+    return BigInt.asUintN(64, BigInt((m as BpfQueueMap).popErrno(out, 0, peek)));
   };
   def(88, "map_pop_elem", pop(false), { args: ["map", "map-value-out"] });
   def(89, "map_peek_elem", pop(true), { args: ["map", "map-value-out"] });
@@ -305,10 +316,63 @@ export function registerLinuxHelpers(
   declared(16, "get_current_comm", { args: [{ mem: "write" }, "size"] });
   declared(35, "get_current_task", none);
   declared(80, "get_current_cgroup_id", none);
-  declared(27, "get_stackid", { args: ["ctx", "map", "scalar"] });
-  declared(67, "get_stack", { args: ["ctx", { mem: "write" }, "size-or-zero", "scalar"] });
+  // bpf_loop: the callback runs nr_loops times (at most 2^23) until it returns non-zero.
+  def(181, "loop", (nr, fn, ctx, flags, _r5, hc) => {
+    if (flags !== 0n) return neg(EINVAL);
+    const n = Number(nr & 0xffffffffn);
+    if (n > MAX_LOOPS) return neg(E2BIG);
+    for (let i = 0; i < n; i++) {
+      if (env.loopCallback(fn, hc.memory, i, ctx) !== 0n) return BigInt(i + 1);
+    }
+    return BigInt(n);
+  }, { args: ["scalar", "func", "anything", "scalar"] });
+  // Spin locks: programs run one at a time off-kernel, so taking a lock is a no-op; the
+  // verifier has made sure that every path releases it.
+  def(93, "spin_lock", () => 0n, { args: ["spin-lock"] });
+  def(94, "spin_unlock", () => 0n, { args: ["spin-unlock"] });
+  // Stacks: off-kernel a program has no call chain, so these fail as Linux's do without one.
+  def(27, "get_stackid", (_ctx, map, flags) => {
+    const m = mapOf(map) as BpfStackTraceMap;
+    return neg(BigInt(-m.stackId(flags > 0xffffffffn ? -1 : Number(flags))));
+  }, { args: ["ctx", "map", "scalar"] });
+  def(67, "get_stack", (_ctx, buf, size, flags, _r5, hc) => {
+    hc.memory.slice(buf, Number(size)).fill(0);
+    // BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID
+    return (flags & ~0x9ffn) !== 0n ? neg(EINVAL) : neg(EFAULT);
+  }, { args: ["ctx", { mem: "write" }, "size-or-zero", "scalar"] });
+  // XDP redirects: Linux's verdict (XDP_REDIRECT, or the flags' fallback action).
+  def(51, "redirect_map", (map, key, flags) => {
+    const m = mapOf(map) as BpfRedirectMap;
+    return BigInt(m.redirect(Number(key & 0xffffffffn), flags > 0xffffffffn ? -1 : Number(flags)));
+  }, { args: ["map", "scalar", "scalar"] });
+  def(81, "get_local_storage", (map, _flags, _r3, _r4, _r5, hc) => {
+    const m = mapOf(map) as BpfLocalStorageMap;
+    return hc.memory.addressOf(m.value!);
+  }, { args: ["map", "scalar"], returns: "map-value" });
+  // Storage on kernel objects (sockets, inodes, tasks, cgroups): verified, not run.
+  for (
+    const [id, name] of [
+      [107, "sk_storage"],
+      [145, "inode_storage"],
+      [156, "task_storage"],
+      [210, "cgrp_storage"],
+    ] as const
+  ) {
+    declared(id, `${name}_get`, {
+      args: ["map", "anything", "map-value-or-null", "scalar"],
+      returns: "map-value-or-null",
+    });
+    declared(id + 1, `${name}_delete`, { args: ["map", "anything"] });
+  }
+  // Socket maps: sockets exist only in a kernel.
+  declared(52, "sk_redirect_map", { args: ["ctx", "map", "scalar", "scalar"] });
+  declared(53, "sock_map_update", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(60, "msg_redirect_map", { args: ["ctx", "map", "scalar", "scalar"] });
+  declared(70, "sock_hash_update", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(71, "msg_redirect_hash", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(72, "sk_redirect_hash", { args: ["ctx", "map", "map-key", "scalar"] });
+  declared(82, "sk_select_reuseport", { args: ["ctx", "map", "map-key", "scalar"] });
   declared(23, "redirect", { args: ["scalar", "scalar"] });
-  declared(51, "redirect_map", { args: ["map", "scalar", "scalar"] });
   declared(10, "l3_csum_replace", {
     args: ["ctx", "scalar", "scalar", "scalar", "scalar"],
     changesPacket: true,

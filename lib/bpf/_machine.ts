@@ -88,10 +88,12 @@ export class Machine {
    *
    * @param program The decoded program.
    * @param options Run options.
+   * @param memory Another machine's address space to run in (a `bpf_loop` callback's), instead
+   *   of a new one.
    */
-  constructor(program: BpfProgram, options: BpfRunOptions = {}) {
+  constructor(program: BpfProgram, options: BpfRunOptions = {}, memory?: BpfMemory) {
     const stackSize = options.stackSize ?? 512;
-    this.memory = new BpfMemory(stackSize);
+    this.memory = memory ?? new BpfMemory(stackSize);
     this.helpers = options.helpers ?? new HelperRegistry();
     this.budget = options.budget ?? 1_000_000;
     this.frameSize = options.frameSize ?? Math.min(512, stackSize);

@@ -198,6 +198,9 @@ const BASE = [
   1,
   2,
   3,
+  181, // bpf_loop
+  93, // bpf_spin_lock, bpf_spin_unlock (not for tracing programs: the verifier says so)
+  94,
   5,
   6,
   7,
@@ -239,6 +242,12 @@ const TRACING = [
   120,
   158,
   173,
+  107, // sk, task and cgroup storage
+  108,
+  156,
+  157,
+  210,
+  211,
 ];
 /** Networking helpers by context family. */
 const SKB_READ = [17, 25, 26, 34, 46, 47, 68, 79, 122];
@@ -289,17 +298,20 @@ export function allowedHelpers(t: BpfProgramType): ReadonlySet<number> | null {
     case "lwt_xmit":
       return new Set([...BASE, ...SKB_READ, ...TC_ONLY]);
     case "socket_filter":
-    case "cgroup_skb":
-    case "sk_skb":
       return new Set([...BASE, ...SKB_READ]);
+    case "cgroup_skb": // + get_local_storage, sk_storage_get/delete
+      return new Set([...BASE, ...SKB_READ, 81, 107, 108]);
+    case "sk_skb": // + sk_redirect_map/hash
+      return new Set([...BASE, ...SKB_READ, 52, 72]);
     case "kprobe":
     case "tracepoint":
     case "raw_tracepoint":
     case "raw_tracepoint_writable":
     case "perf_event":
     case "tracing":
-    case "lsm":
       return new Set([...BASE, ...TRACING]);
+    case "lsm": // + inode storage
+      return new Set([...BASE, ...TRACING, 145, 146]);
     default:
       return null;
   }

@@ -60,8 +60,10 @@ export function controlFlow(ctx: VerifyContext): ControlFlow {
       }
     } else if (x.opcode === CALL) {
       throw ctx.err(i, `unsupported call to a BTF function ${x.imm}`);
+    } else if (x.opcode === LDDW && x.src === LDDW_SRC_CODE) {
+      entries.add(ctx.target(i, x.imm)); // a callback (bpf_loop): a subprogram
     } else if (x.opcode === LDDW && x.src !== LDDW_SRC_IMM64) {
-      if (x.src === LDDW_SRC_VARIABLE || x.src === LDDW_SRC_CODE) {
+      if (x.src === LDDW_SRC_VARIABLE) {
         throw ctx.err(i, `unsupported ldimm64 source ${x.src}`);
       }
       if (x.imm < 0 || x.imm >= ctx.maps.length) {
@@ -112,7 +114,12 @@ export function controlFlow(ctx: VerifyContext): ControlFlow {
         if (op !== JMP_JA) out.push(i + 1);
         out.push(t);
       }
-    } else out.push(i + 1);
+    } else {
+      if (x.opcode === LDDW && x.src === LDDW_SRC_CODE) {
+        calls[subOf[i]].push(subOf[ctx.target(i, x.imm)]);
+      }
+      out.push(i + 1);
+    }
     succ.push(out);
   }
   // Reachability and back edges: iterative DFS per subprogram.

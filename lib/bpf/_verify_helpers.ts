@@ -14,6 +14,7 @@ import {
   constant,
   ptr,
   PTR_CTX,
+  PTR_FUNC,
   PTR_MAP,
   PTR_MAP_OR_NULL,
   PTR_MAP_VALUE,
@@ -23,6 +24,8 @@ import {
   PTR_PACKET,
   PTR_STACK,
   type Reg,
+  SCALAR,
+  scalar,
   TYPE_NAME,
   UNINIT,
   UNKNOWN,
@@ -35,7 +38,7 @@ import { mapHelperMismatch } from "./_verify_map_helpers.ts";
 import type { Walker } from "./_verify_walk.ts";
 
 const { LDDW_SRC_IMM64, LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_VALUE_BY_FD } = EBPF;
-const { LDDW_SRC_MAP_BY_IDX, LDDW_SRC_MAP_VALUE_BY_IDX } = EBPF;
+const { LDDW_SRC_MAP_BY_IDX, LDDW_SRC_MAP_VALUE_BY_IDX, LDDW_SRC_CODE } = EBPF;
 
 /**
  * The value an `lddw` loads: a constant, a map pointer, or a map value pointer.
@@ -51,6 +54,8 @@ export function mapReference(w: Walker, i: number, x: BpfInstruction): Reg {
   switch (x.src) {
     case LDDW_SRC_IMM64:
       return constant((hi << 32n) | lo);
+    case LDDW_SRC_CODE: // a callback: the instruction it starts at
+      return ptr(PTR_FUNC, 0, w.ctx.target(i, x.imm), 0);
     case LDDW_SRC_MAP_BY_FD:
     case LDDW_SRC_MAP_BY_IDX:
     case LDDW_SRC_MAP_VALUE_BY_FD:
@@ -119,6 +124,9 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   const proto = w.ctx.helpers?.prototype(id);
   const name = w.ctx.helpers?.name(id) ?? "unknown";
   const allowed = w.ctx.allowed;
+  if (st.lock !== null && !(proto?.args.includes("spin-unlock") ?? false)) {
+    throw w.ctx.err(i, "function calls are not allowed while holding a lock");
+  }
   if (id === TAIL_CALL && st.refs.length > 0) {
     throw w.ctx.err(i, "tail_call would lead to reference leak");
   }
@@ -130,6 +138,7 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
   }
   let ret: Reg = UNKNOWN;
   let constSize = -1;
+  let callback = -1;
   if (proto === undefined) {
     for (const frame of st.frames) clobberStack(st, frame.stack);
   } else {
@@ -177,12 +186,18 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
         }
         case "map-key":
         case "map-value":
+        case "map-value-or-null":
         case "map-value-out": {
-          pointerArg(w, i, r, k);
           const m = w.ctx.maps[map];
+          if (a === "map-value-or-null") {
+            const v = w.read(i, r, k);
+            if (v.t === SCALAR && v.umin === 0n && v.umax === 0n) break;
+          }
+          pointerArg(w, i, r, k);
           const size = a === "map-key" ? m.keySize : m.valueSize;
           if (size > 0) {
-            const out = a === "map-value-out";
+            // A bloom filter's peek reads the value it tests.
+            const out = a === "map-value-out" && m.type !== "bloom_filter";
             helperAccess(w, i, st, k, size, size, !out, out);
           }
           break;
@@ -219,6 +234,16 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
           pointerArg(w, i, r, k);
           helperAccess(w, i, st, k, 1, 1, true, false);
           break;
+        case "func": {
+          const fn = w.read(i, r, k);
+          if (fn.t !== PTR_FUNC) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[fn.t]} expected=func`);
+          callback = fn.map;
+          break;
+        }
+        case "spin-lock":
+        case "spin-unlock":
+          spinLock(w, i, st, k, a === "spin-lock");
+          break;
       }
     }
     if (proto.returns === "map-value-or-null") {
@@ -230,15 +255,53 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
         }
         ret = ptr(PTR_MAP_OR_NULL, 0, inner, st.nextId++);
       } else ret = ptr(PTR_MAP_VALUE_OR_NULL, 0, map, st.nextId++);
+    } else if (proto.returns === "map-value") {
+      ret = ptr(PTR_MAP_VALUE, 0, map, 0);
     } else if (proto.returns === "ringbuf-mem-or-null") {
       ret = ptr(PTR_MEM_OR_NULL, 0, -1, st.nextId++, constSize);
       st.refs = [...st.refs, ret.id];
     }
     if (proto.changesPacket) forgetPacket(st);
   }
+  if (callback >= 0) return loopCallback(w, i, st, callback);
   r[0] = ret;
   for (let k = 1; k <= 5; k++) r[k] = UNINIT;
   return i + 1;
+}
+
+/** `bpf_loop`'s most iterations (Linux's `BPF_MAX_LOOPS`). */
+const MAX_LOOPS = 1n << 23n;
+
+/**
+ * `bpf_loop(nr_loops, callback, ctx, flags)`: the callback is walked once as a subprogram called
+ * here, with R1 the index (a number below `nr_loops`'s largest value) and R2 the context (a stack
+ * pointer or 0); its exit checks that R0 is 0 or 1 and gives the caller an unknown R0.
+ */
+function loopCallback(w: Walker, i: number, st: State, target: number): number {
+  const caller = st.frames[st.frames.length - 1];
+  const r = caller.regs;
+  const n = r[1], ctx = r[3];
+  if (!(ctx.t === PTR_STACK || (ctx.t === SCALAR && ctx.umin === 0n && ctx.umax === 0n))) {
+    throw w.ctx.err(i, `R3 type=${TYPE_NAME[ctx.t]} expected=fp`);
+  }
+  if (st.frames.length >= w.ctx.profile.maxCallDepth) {
+    throw w.ctx.err(i, `the call stack of ${st.frames.length + 1} frames is too deep`);
+  }
+  const most = n.umax < MAX_LOOPS ? n.umax : MAX_LOOPS;
+  const regs: Reg[] = new Array(11).fill(UNINIT);
+  regs[1] = scalar(0n, most > 0n ? most - 1n : 0n);
+  regs[2] = ctx;
+  regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
+  r[0] = UNKNOWN;
+  for (let k = 1; k <= 5; k++) r[k] = UNINIT;
+  st.frames.push({
+    regs,
+    stack: w.newFrameStack(target),
+    returnTo: i + 1,
+    subprog: w.cfg.subOf[target],
+    callback: true,
+  });
+  return target;
 }
 
 /** A helper argument that must point to memory (the stack, the packet, the context, a map value). */
@@ -249,5 +312,51 @@ function pointerArg(w: Walker, i: number, r: Reg[], k: number): void {
     p.t !== PTR_MEM
   ) {
     throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=fp, pkt, map_value, mem`);
+  }
+}
+
+/** Program types that may not use `bpf_spin_lock` (Linux: "tracing progs"). */
+const TRACING_TYPES = new Set([
+  "kprobe",
+  "tracepoint",
+  "raw_tracepoint",
+  "raw_tracepoint_writable",
+  "perf_event",
+]);
+
+/**
+ * `bpf_spin_lock`/`bpf_spin_unlock`'s argument, as Linux's `process_spin_lock`: a map value
+ * pointer at the constant offset of the value's `struct bpf_spin_lock`; one lock at a time,
+ * released by the lock that took it.
+ */
+function spinLock(w: Walker, i: number, st: State, k: number, lock: boolean): void {
+  const p = w.read(i, st.frames[st.frames.length - 1].regs, k);
+  if (p.t !== PTR_MAP_VALUE) throw w.ctx.err(i, `R${k} type=${TYPE_NAME[p.t]} expected=map_value`);
+  const m = w.ctx.maps[p.map];
+  if (TRACING_TYPES.has(w.ctx.programType)) {
+    throw w.ctx.err(i, "tracing progs cannot use bpf_spin_lock yet");
+  }
+  if (m.spinLock < 0) throw w.ctx.err(i, `map '${m.name}' has no valid bpf_spin_lock`);
+  if (p.vmin !== p.vmax) {
+    throw w.ctx.err(
+      i,
+      `R${k} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`,
+    );
+  }
+  const off = p.off + p.vmin;
+  if (off !== m.spinLock) {
+    throw w.ctx.err(
+      i,
+      `off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${m.spinLock}`,
+    );
+  }
+  const key = `${p.map}:${p.id}`;
+  if (lock) {
+    if (st.lock !== null) throw w.ctx.err(i, "Locking two bpf_spin_locks are not allowed");
+    st.lock = key;
+  } else {
+    if (st.lock === null) throw w.ctx.err(i, "bpf_spin_unlock without taking a lock");
+    if (st.lock !== key) throw w.ctx.err(i, "bpf_spin_unlock of different lock");
+    st.lock = null;
   }
 }

@@ -16,6 +16,21 @@ const ONLY: Partial<Record<BpfMapType, readonly number[]>> = {
   stack: [87, 88, 89],
   array_of_maps: [1, 3],
   hash_of_maps: [1, 3],
+  bloom_filter: [87, 89],
+  stack_trace: [27],
+  devmap: [51, 1],
+  devmap_hash: [51, 1],
+  cpumap: [51],
+  xskmap: [51, 1],
+  // Lookups in socket maps return sockets, which mxy does not model: not allowed.
+  sockmap: [52, 53, 60, 3, 82],
+  sockhash: [72, 70, 71, 3, 82],
+  cgroup_storage: [81],
+  percpu_cgroup_storage: [81],
+  sk_storage: [107, 108],
+  inode_storage: [145, 146],
+  task_storage: [156, 157],
+  cgrp_storage: [210, 211],
 };
 
 /** The map types a helper takes. */
@@ -27,10 +42,27 @@ const TAKES: Readonly<Record<number, readonly BpfMapType[]>> = {
   130: ["ringbuf"],
   131: ["ringbuf"],
   134: ["ringbuf"],
-  87: ["queue", "stack"],
+  87: ["queue", "stack", "bloom_filter"],
   88: ["queue", "stack"],
-  89: ["queue", "stack"],
-  51: [], // bpf_redirect_map: devmap, cpumap, xskmap (not implemented)
+  89: ["queue", "stack", "bloom_filter"],
+  27: ["stack_trace"],
+  51: ["devmap", "devmap_hash", "cpumap", "xskmap"],
+  52: ["sockmap"],
+  53: ["sockmap"],
+  60: ["sockmap"],
+  70: ["sockhash"],
+  71: ["sockhash"],
+  72: ["sockhash"],
+  82: ["sockmap", "sockhash"],
+  81: ["cgroup_storage", "percpu_cgroup_storage"],
+  107: ["sk_storage"],
+  108: ["sk_storage"],
+  145: ["inode_storage"],
+  146: ["inode_storage"],
+  156: ["task_storage"],
+  157: ["task_storage"],
+  210: ["cgrp_storage"],
+  211: ["cgrp_storage"],
 };
 
 /**

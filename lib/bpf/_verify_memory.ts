@@ -251,6 +251,12 @@ function regionBounds(
     what = `invalid access to packet, off=${lo} size=${size}, max packet size ${limit}`;
   }
   if (lo < 0 || hi > limit) throw w.ctx.err(i, what);
+  if (p.t === PTR_MAP_VALUE) {
+    const lock = w.ctx.maps[p.map].spinLock;
+    if (lock >= 0 && lo < lock + SPIN_LOCK_BYTES && hi > lock) {
+      throw w.ctx.err(i, "bpf_spin_lock cannot be accessed directly by load/store");
+    }
+  }
   if (base < 0) {
     throw w.ctx.err(
       i,
@@ -267,6 +273,9 @@ function mapWritable(w: Walker, i: number, p: Reg): void {
     throw w.ctx.err(i, `write into map forbidden, value_size=${w.ctx.maps[p.map].valueSize}`);
   }
 }
+
+/** `sizeof(struct bpf_spin_lock)`. */
+const SPIN_LOCK_BYTES = 4;
 
 /** `BPF_F_RDONLY_PROG`. */
 const BPF_F_RDONLY_PROG = 128;

@@ -15,6 +15,8 @@ export interface Frame {
   stack: FrameStack;
   returnTo: number; // instruction index to continue at after exit, -1 for the main frame
   subprog: number;
+  /** A `bpf_loop` callback's frame: its R0 must be 0 or 1, the caller's R0 is the helper's. */
+  callback?: boolean;
 }
 
 /** The abstract state of one path. */
@@ -27,6 +29,8 @@ export interface State extends StackOwner {
    * replaced, never changed in place, so that copies may share it.
    */
   refs: readonly number[];
+  /** The `bpf_spin_lock` held (`"<map>:<pointer id>"`), or `null`. */
+  lock: string | null;
 }
 
 /** Hands out edit tokens, unique within one walk. */
@@ -64,11 +68,13 @@ export function cloneState(st: State, tokens: EditTokens): State {
     stack: copyStack(f.stack),
     returnTo: f.returnTo,
     subprog: f.subprog,
+    callback: f.callback,
   }));
   const copy: State = {
     frames,
     nextId: st.nextId,
     refs: st.refs,
+    lock: st.lock,
     edit: tokens.next(),
     meter: st.meter,
   };

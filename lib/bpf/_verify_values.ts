@@ -20,7 +20,8 @@ export const NOT_INIT = 0,
   PTR_PACKET_END = 8,
   PTR_MAP_OR_NULL = 9,
   PTR_MEM = 10,
-  PTR_MEM_OR_NULL = 11;
+  PTR_MEM_OR_NULL = 11,
+  PTR_FUNC = 12;
 /** The Linux verifier's name of each register type, for messages. */
 export const TYPE_NAME: readonly string[] = [
   "?",
@@ -35,6 +36,7 @@ export const TYPE_NAME: readonly string[] = [
   "map_ptr_or_null",
   "mem",
   "mem_or_null",
+  "func",
 ];
 
 /** Whether a type is a pointer that may be null until checked. */

@@ -22,7 +22,7 @@ import { checkAccess } from "./_verify_memory.ts";
 import { helperCall, mapReference } from "./_verify_helpers.ts";
 import { learnPacketRange } from "./_verify_ctx.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
-import { type AllocMeter, newStack, uncountedBytes } from "./_verify_stack.ts";
+import { type AllocMeter, type FrameStack, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
   cloneState,
   EditTokens,
@@ -41,11 +41,14 @@ import {
   NOT_INIT,
   ptr,
   PTR_CTX,
+  PTR_FUNC,
   PTR_MAP,
   PTR_PACKET,
   PTR_PACKET_END,
   PTR_STACK,
   type Reg,
+  S64_MAX,
+  S64_MIN,
   SCALAR,
   scalar,
   TYPE_NAME,
@@ -185,6 +188,7 @@ export class Walker {
       frames: [{ regs, stack: newStack(this.#stackPrecision[0]), returnTo: -1, subprog: 0 }],
       nextId: 1,
       refs: [],
+      lock: null,
       edit: this.tokens.next(),
       meter: this.#meter,
     };
@@ -300,8 +304,8 @@ export class Walker {
         );
       }
       if ((this.steps & CLOCK_MASK) === 0) this.#checkClock(i);
-      // A state holding references is never pruned (its checkpoints would not record them).
-      if (pruneAt[i] && st.refs.length === 0) {
+      // A state holding references or a lock is never pruned (checkpoints do not record them).
+      if (pruneAt[i] && st.refs.length === 0 && st.lock === null) {
         let h: number | null = null;
         if (loopHeader[i]) {
           h = prune.hash(i, st);
@@ -384,6 +388,9 @@ export class Walker {
           return i + 1;
         }
         // Legacy packet loads: read the input, clobber R1–R5, set R0.
+        if (st.lock !== null) {
+          throw this.ctx.err(i, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
+        }
         if (this.ctx.layout !== null) {
           // Linux: only programs on a __sk_buff, with R6 pointing to it.
           if (this.ctx.layout.name !== "__sk_buff") {
@@ -548,9 +555,10 @@ export class Walker {
       if (op === ALU_SUB && pkts) return UNKNOWN; // data_end - data: the packet's length
     }
     if (
-      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END || src.t === PTR_PACKET_END
+      dst.t === PTR_MAP || src.t === PTR_MAP || dst.t === PTR_PACKET_END ||
+      src.t === PTR_PACKET_END || dst.t === PTR_FUNC || src.t === PTR_FUNC
     ) {
-      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END ? dst.t : src.t;
+      const t = dst.t === PTR_MAP || dst.t === PTR_PACKET_END || dst.t === PTR_FUNC ? dst.t : src.t;
       throw this.ctx.err(i, `R${x.dst} pointer arithmetic on ${TYPE_NAME[t]} prohibited`);
     }
     if (dst.t !== SCALAR && src.t !== SCALAR) {
@@ -607,7 +615,12 @@ export class Walker {
         if (!this.ctx.helpers?.has(id)) throw this.ctx.err(i, `invalid func unknown#${id}`);
         return helperCall(this, i, id, st);
       }
-      if (x.src === CALL_SRC_LOCAL) return this.#localCall(i, x, st);
+      if (x.src === CALL_SRC_LOCAL) {
+        if (st.lock !== null) {
+          throw this.ctx.err(i, "function calls are not allowed while holding a lock");
+        }
+        return this.#localCall(i, x, st);
+      }
       return helperCall(this, i, x.imm >>> 0, st);
     }
     // Conditional jump.
@@ -686,7 +699,25 @@ export class Walker {
 
   #exit(i: number, st: State): number {
     const f = st.frames[st.frames.length - 1];
+    if (st.lock !== null) throw this.ctx.err(i, "bpf_spin_unlock is missing");
     const r0 = this.read(i, f.regs, 0);
+    if (f.callback) {
+      if (r0.t !== SCALAR) throw this.ctx.err(i, "R0 not a scalar value");
+      if (r0.smin < 0n || r0.smax > 1n) {
+        const has = (r0.smin > S64_MIN ? ` smin=${r0.smin}` : "") +
+          (r0.smax < S64_MAX ? ` smax=${r0.smax}` : "") +
+          (r0.smin === S64_MIN && r0.smax === S64_MAX ? " unknown scalar value" : "");
+        throw this.ctx.err(
+          i,
+          `At callback return the register R0 has${has} should have been in [0, 1]`,
+        );
+      }
+      st.frames.pop();
+      const caller = st.frames[st.frames.length - 1];
+      caller.regs[0] = UNKNOWN; // bpf_loop's result: the iterations done
+      for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
+      return f.returnTo;
+    }
     if (f.returnTo < 0) {
       if (st.refs.length > 0) {
         throw this.ctx.err(
@@ -703,6 +734,16 @@ export class Walker {
     caller.regs[0] = r0.t === PTR_STACK && r0.id === st.frames.length ? UNKNOWN : r0;
     for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
     return f.returnTo;
+  }
+
+  /**
+   * A new stack for a frame of the subprogram starting at an instruction.
+   *
+   * @param start The subprogram's first instruction.
+   * @returns The stack.
+   */
+  newFrameStack(start: number): FrameStack {
+    return newStack(this.#stackPrecision[this.cfg.subOf[start]]);
   }
 
   #localCall(i: number, x: BpfInstruction, st: State): number {

@@ -10,7 +10,7 @@
  */
 import { BpfError } from "./bpf_error.ts";
 import { type BpfProgram, decodeProgram, encodeProgram } from "./instruction.ts";
-import type { BpfMapSpec } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { EBPF } from "./opcodes.ts";
 import type { BpfProfile, BpfProfileName } from "./profile.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
@@ -231,6 +231,8 @@ export function compileArtifact(a: ArtifactInput): BpfArtifact {
       maxEntries: m.maxEntries,
     };
     if (m.flags !== 0) spec.flags = m.flags;
+    if ((m.mapExtra ?? 0) !== 0) spec.mapExtra = m.mapExtra;
+    if (m.spinLock !== undefined && m.spinLock >= 0) spec.spinLock = m.spinLock;
     if (m.type === "array" && m.maxEntries === 1 && m.valueView(0).some((b) => b !== 0)) {
       spec.initial = base64(m.valueView(0));
     }

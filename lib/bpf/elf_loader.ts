@@ -7,7 +7,8 @@
 import { BpfError } from "./bpf_error.ts";
 import { parseElf } from "./elf_object.ts";
 import { programOf } from "./instruction.ts";
-import type { BpfMap, BpfMapSpec } from "./maps.ts";
+import type { BpfMap } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { BPF_MAP_TYPE, bpfMapTypeOf, linuxMapTypeName } from "./map_types.ts";
 import type { BpfProgramType } from "./program_types.ts";
 import type { ElfMapDef } from "./elf_object.ts";
@@ -132,6 +133,8 @@ export function loadElf(vm: BpfVm, bytes: Uint8Array, options: LoadElfOptions = 
       maxEntries,
       name: d.name,
       flags: d.flags,
+      mapExtra: d.mapExtra,
+      spinLock: d.spinLock,
       inner,
     };
   };

@@ -45,6 +45,10 @@ export interface ElfMapDef {
   maxEntries: number;
   /** `map_flags`. */
   flags: number;
+  /** Where the value's `struct bpf_spin_lock` is (BTF-defined maps), when it has one. */
+  spinLock?: number;
+  /** `map_extra` (BTF-defined maps; a bloom filter's number of hash functions), when not 0. */
+  mapExtra?: number;
   /** For global data sections: the initial value bytes. */
   initial?: Uint8Array;
   /** Maps of maps: the inner map's definition (the template the verifier assumes). */

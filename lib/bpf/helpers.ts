@@ -73,8 +73,16 @@ export type HelperFunction = (
  * - `"size"`, `"size-or-zero"`: that byte count, a number the verifier can bound;
  * - `"const-size"`: a byte count known when verifying (the size of a ring buffer record);
  * - `"map-value-out"`: a pointer to the value size of the `"map"` argument's map, which the
- *   helper writes (`bpf_map_pop_elem`);
- * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded).
+ *   helper writes (`bpf_map_pop_elem`; for a bloom filter, `bpf_map_peek_elem` reads it);
+ * - `"map-value-or-null"`: as `"map-value"`, or the number 0 (`bpf_task_storage_get`'s initial
+ *   value);
+ * - `"ringbuf-mem"`: a record from `bpf_ringbuf_reserve`, unmoved (submitted or discarded);
+ * - `"func"`: a callback (`lddw rX, subprogram` with source 4, as clang emits for `bpf_loop`):
+ *   the verifier walks it as a subprogram with R1 = the index below R1's bound and R2 = R3 (a
+ *   stack pointer or 0), which must return 0 or 1 (only `bpf_loop`'s calling convention);
+ * - `"spin-lock"`, `"spin-unlock"`: a pointer to the `struct bpf_spin_lock` of a map value
+ *   (`bpf_spin_lock`, `bpf_spin_unlock`): the verifier requires the lock to be released on every
+ *   path before the program exits, and no other call while it is held.
  *
  * Whatever a helper writes through a pointer is forgotten by the verifier (a register spilled
  * there is no longer a pointer); a helper without a declared prototype may write every byte of
@@ -101,7 +109,11 @@ export type HelperArg =
   | "size-or-zero"
   | "const-size"
   | "map-value-out"
+  | "map-value-or-null"
   | "ringbuf-mem"
+  | "spin-lock"
+  | "spin-unlock"
+  | "func"
   | HelperMemArg;
 
 /**
@@ -155,10 +167,11 @@ export interface HelperPrototype {
   /**
    * What R0 holds afterwards: a number (default), or a pointer to a value of the map given in
    * the `"map"` argument, or null (the program must check it before using it; for a map of
-   * maps, an inner map), or a ring buffer record of the `"const-size"` argument's size, or
+   * maps, an inner map), or such a pointer that is never null (`"map-value"`:
+   * `bpf_get_local_storage`), or a ring buffer record of the `"const-size"` argument's size, or
    * null.
    */
-  readonly returns?: "scalar" | "map-value-or-null" | "ringbuf-mem-or-null";
+  readonly returns?: "scalar" | "map-value-or-null" | "map-value" | "ringbuf-mem-or-null";
   /**
    * Whether the helper may move or resize the packet (`bpf_xdp_adjust_head`,
    * `bpf_skb_store_bytes` …): every packet pointer is forgotten after the call.
@@ -320,6 +333,7 @@ function checkPrototype(name: string, p: HelperPrototype): void {
       case "map-key":
       case "map-value":
       case "map-value-out":
+      case "map-value-or-null":
         if (!map) bad(`${r}: "${a}" needs a "map" argument before it`);
         break;
       case "size":
@@ -336,17 +350,25 @@ function checkPrototype(name: string, p: HelperPrototype): void {
       case "string":
       case "const-size":
       case "ringbuf-mem":
+      case "spin-lock":
+      case "spin-unlock":
+      case "func":
         break;
       default:
         bad(`${r}: unknown argument type "${a}"`);
     }
   }
   const ret = p.returns ?? "scalar";
-  if (ret !== "scalar" && ret !== "map-value-or-null" && ret !== "ringbuf-mem-or-null") {
+  if (
+    ret !== "scalar" && ret !== "map-value-or-null" && ret !== "map-value" &&
+    ret !== "ringbuf-mem-or-null"
+  ) {
     bad(`unknown return type "${ret}"`);
   }
   if (ret === "ringbuf-mem-or-null" && !args.includes("const-size")) {
     bad(`"ringbuf-mem-or-null" needs a "const-size" argument`);
   }
-  if (ret === "map-value-or-null" && !map) bad(`"map-value-or-null" needs a "map" argument`);
+  if ((ret === "map-value-or-null" || ret === "map-value") && !map) {
+    bad(`"${ret}" needs a "map" argument`);
+  }
 }

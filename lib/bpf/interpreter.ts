@@ -285,8 +285,14 @@ export class BpfInterpreter implements BpfRunner {
   }
 }
 
-/** The run loop. Returns the number of executed instructions. */
-function interpret(m: Machine): number {
+/**
+ * The run loop, from slot 0 with the registers as they are. Returns the number of executed
+ * instructions.
+ *
+ * @param m The prepared machine.
+ * @returns The number of executed instructions.
+ */
+export function interpret(m: Machine): number {
   const L = m.lo, H = m.hi;
   const opc = m.opc, dst = m.dst, src = m.src, offs = m.off, imms = m.imm, imm2 = m.imm2;
   const mem = m.memory;

@@ -1,13 +1,19 @@
 /**
  * Creating a map of any type: the classes of the types with their own storage (queues and
- * stacks, ring buffers, perf event arrays) or the general {@linkcode BpfMap}.
+ * stacks, ring buffers, perf event arrays, bloom filters, stack traces, redirect maps, local
+ * storage) or the general {@linkcode BpfMap}.
  *
  * @module
  */
-import { BpfMap, type BpfMapSpec, type CreateBpfMapOptions } from "./maps.ts";
+import { BpfMap } from "./maps.ts";
+import type { BpfMapSpec, CreateBpfMapOptions } from "./map_spec.ts";
 import { BpfQueueMap } from "./map_queue.ts";
 import { BpfRingBuf } from "./map_ringbuf.ts";
 import { BpfPerfEventArray } from "./map_perf.ts";
+import { BpfBloomFilter } from "./map_bloom.ts";
+import { BpfRedirectMap } from "./map_redirect.ts";
+import { BpfStackTraceMap } from "./map_stack_trace.ts";
+import { BpfLocalStorageMap } from "./map_local_storage.ts";
 import { CLOUD } from "./profile.ts";
 
 /**
@@ -15,8 +21,9 @@ import { CLOUD } from "./profile.ts";
  *
  * @param spec The map's type, key and value sizes, capacity and flags.
  * @param options The profile (default `cloud`) and, for `embedded`, the pool.
- * @returns The map (a {@linkcode BpfQueueMap}, {@linkcode BpfRingBuf} or
- *   {@linkcode BpfPerfEventArray} for those types); throws a `BpfError` for a bad spec or an
+ * @returns The map (a {@linkcode BpfQueueMap}, {@linkcode BpfRingBuf},
+ *   {@linkcode BpfPerfEventArray}, {@linkcode BpfBloomFilter}, {@linkcode BpfStackTraceMap},
+ *   {@linkcode BpfRedirectMap} or {@linkcode BpfLocalStorageMap} for those types); throws a `BpfError` for a bad spec or an
  *   exhausted pool.
  * @example
  * ```ts
@@ -42,6 +49,24 @@ export function createBpfMap(spec: BpfMapSpec, options: CreateBpfMapOptions = {}
       return new BpfRingBuf(spec, profile, pool);
     case "perf_event_array":
       return new BpfPerfEventArray(spec, profile, pool);
+    case "bloom_filter":
+      return new BpfBloomFilter(spec, profile, pool);
+    case "stack_trace":
+      return new BpfStackTraceMap(spec, profile, pool);
+    case "devmap":
+    case "devmap_hash":
+    case "cpumap":
+    case "xskmap":
+    case "sockmap":
+    case "sockhash":
+      return new BpfRedirectMap(spec, profile, pool);
+    case "cgroup_storage":
+    case "percpu_cgroup_storage":
+    case "sk_storage":
+    case "inode_storage":
+    case "task_storage":
+    case "cgrp_storage":
+      return new BpfLocalStorageMap(spec, profile, pool);
     default:
       return new BpfMap(spec, profile, pool);
   }

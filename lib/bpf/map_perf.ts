@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { BPF_MAP_ERRNO, BpfMap, type BpfMapSpec } from "./maps.ts";
+import { BpfMap } from "./maps.ts";
+import { BPF_MAP_ERRNO } from "./map_errno.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import type { BpfMapPool } from "./map_pool.ts";
 import type { BpfProfile } from "./profile.ts";
 

@@ -6,7 +6,10 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { BPF_EXIST, BPF_MAP_ERRNO, BpfMap, type BpfMapSpec } from "./maps.ts";
+import { BpfMap } from "./maps.ts";
+import { BPF_EXIST } from "./map_update_flags.ts";
+import { BPF_MAP_ERRNO } from "./map_errno.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import type { BpfMapPool } from "./map_pool.ts";
 import type { BpfProfile } from "./profile.ts";
 

@@ -9,7 +9,8 @@
  * @module
  */
 import { BpfError } from "./bpf_error.ts";
-import { BpfMap, type BpfMapSpec } from "./maps.ts";
+import { BpfMap } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import type { BpfMapPool } from "./map_pool.ts";
 import type { BpfProfile } from "./profile.ts";
 

@@ -17,7 +17,18 @@
  * - `"array_of_maps"`, `"hash_of_maps"`: inner maps, looked up by programs;
  * - `"perf_event_array"`: records written by `bpf_perf_event_output`;
  * - `"ringbuf"`: a ring buffer of `maxEntries` bytes (`bpf_ringbuf_*`);
- * - `"stack"`, `"queue"`: no keys; `bpf_map_push_elem`, `…_pop_elem`, `…_peek_elem`.
+ * - `"stack"`, `"queue"`: no keys; `bpf_map_push_elem`, `…_pop_elem`, `…_peek_elem`;
+ * - `"bloom_filter"`: no keys; `bpf_map_push_elem` adds a value, `bpf_map_peek_elem` answers
+ *   "maybe present" (0) or "absent" (`-ENOENT`); `map_extra` holds the number of hash functions;
+ * - `"stack_trace"`: stack ids to instruction pointers, filled by `bpf_get_stackid` — off-kernel
+ *   there is no kernel stack, so the helper returns `-EFAULT` (as Linux does when it gets none);
+ * - `"devmap"`, `"devmap_hash"`, `"cpumap"`, `"xskmap"`: redirect targets of XDP's
+ *   `bpf_redirect_map` (which gives `XDP_REDIRECT` for a present key, else the flags' low bits);
+ * - `"sockmap"`, `"sockhash"`: sockets for `bpf_sk_redirect_map` … (helpers declared only);
+ * - `"cgroup_storage"`, `"percpu_cgroup_storage"`: one value per cgroup
+ *   (`bpf_get_local_storage`; off-kernel, the one cgroup of every run);
+ * - `"sk_storage"`, `"inode_storage"`, `"task_storage"`, `"cgrp_storage"`: values attached to
+ *   kernel objects (helpers declared for verification only).
  *
  * Per-CPU maps hold one value per CPU; off-kernel there is one CPU, so they behave as their
  * plain counterparts.
@@ -45,7 +56,21 @@ export type BpfMapType =
   | "hash_of_maps"
   | "queue"
   | "stack"
-  | "ringbuf";
+  | "ringbuf"
+  | "stack_trace"
+  | "devmap"
+  | "sockmap"
+  | "cpumap"
+  | "xskmap"
+  | "sockhash"
+  | "cgroup_storage"
+  | "percpu_cgroup_storage"
+  | "sk_storage"
+  | "devmap_hash"
+  | "inode_storage"
+  | "task_storage"
+  | "bloom_filter"
+  | "cgrp_storage";
 
 /**
  * Linux's map type numbers of the types mxy implements.
@@ -73,29 +98,29 @@ export const BPF_MAP_TYPE: Readonly<Record<BpfMapType, number>> = Object.freeze(
   queue: 22,
   stack: 23,
   ringbuf: 27,
+  stack_trace: 7,
+  devmap: 14,
+  sockmap: 15,
+  cpumap: 16,
+  xskmap: 17,
+  sockhash: 18,
+  cgroup_storage: 19,
+  percpu_cgroup_storage: 21,
+  sk_storage: 24,
+  devmap_hash: 25,
+  inode_storage: 28,
+  task_storage: 29,
+  bloom_filter: 30,
+  cgrp_storage: 32,
 });
 
 /** Linux's names of the map types mxy does not implement, for messages. */
 const OTHER: Readonly<Record<number, string>> = {
   0: "unspec",
-  7: "stack_trace",
   8: "cgroup_array",
-  14: "devmap",
-  15: "sockmap",
-  16: "cpumap",
-  17: "xskmap",
-  18: "sockhash",
-  19: "cgroup_storage",
   20: "reuseport_sockarray",
-  21: "percpu_cgroup_storage",
-  24: "sk_storage",
-  25: "devmap_hash",
   26: "struct_ops",
-  28: "inode_storage",
-  29: "task_storage",
-  30: "bloom_filter",
   31: "user_ringbuf",
-  32: "cgrp_storage",
   33: "arena",
 };
 
@@ -113,7 +138,8 @@ const BY_ID = new Map<number, BpfMapType>(
  * import { bpfMapTypeOf } from "@mxy/mxy/bpf";
  * import assert from "node:assert/strict";
  * assert.equal(bpfMapTypeOf(11), "lpm_trie");
- * assert.equal(bpfMapTypeOf(15), undefined); // sockmap
+ * assert.equal(bpfMapTypeOf(30), "bloom_filter");
+ * assert.equal(bpfMapTypeOf(26), undefined); // struct_ops
  * ```
  */
 export function bpfMapTypeOf(id: number): BpfMapType | undefined {
@@ -124,7 +150,7 @@ export function bpfMapTypeOf(id: number): BpfMapType | undefined {
  * Linux's name of a map type number, implemented or not (for messages).
  *
  * @param id The number.
- * @returns The name (`"sockmap"`), or `"unknown"`.
+ * @returns The name (`"struct_ops"`), or `"unknown"`.
  */
 export function linuxMapTypeName(id: number): string {
   return BY_ID.get(id) ?? OTHER[id] ?? "unknown";
@@ -147,6 +173,7 @@ export const BPF_F: Readonly<{
   NUMA_NODE: 4;
   RDONLY: 8;
   WRONLY: 16;
+  STACK_BUILD_ID: 32;
   ZERO_SEED: 64;
   RDONLY_PROG: 128;
   WRONLY_PROG: 256;
@@ -158,6 +185,7 @@ export const BPF_F: Readonly<{
   NUMA_NODE: 4,
   RDONLY: 8,
   WRONLY: 16,
+  STACK_BUILD_ID: 32,
   ZERO_SEED: 64,
   RDONLY_PROG: 128,
   WRONLY_PROG: 256,
@@ -172,7 +200,9 @@ export type MapStorage = "array" | "hash" | "own";
  * The storage of a map type.
  *
  * @param type The type.
- * @returns `array`, `hash` or `own` (queue, stack, ring buffer).
+ * @returns `array`, `hash` or `own` (queue, stack, ring buffer, bloom filter, local storage).
+ *   Maps Linux indexes by number whose elements exist only once stored (stack traces,
+ *   devmap, cpumap, xskmap, sockmap) are hashes whose keys are checked against `maxEntries`.
  */
 export function storageOf(type: BpfMapType): MapStorage {
   switch (type) {
@@ -188,6 +218,13 @@ export function storageOf(type: BpfMapType): MapStorage {
     case "lru_percpu_hash":
     case "lpm_trie":
     case "hash_of_maps":
+    case "stack_trace":
+    case "devmap":
+    case "devmap_hash":
+    case "cpumap":
+    case "xskmap":
+    case "sockmap":
+    case "sockhash":
       return "hash";
     default:
       return "own";

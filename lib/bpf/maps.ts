@@ -2,7 +2,10 @@
  * eBPF maps: array and hash maps with Linux's semantics for lookup, update (`BPF_ANY`,
  * `BPF_NOEXIST`, `BPF_EXIST`) and delete. A map is a plain object shared by every program that
  * references it and by the host, which reads and writes it with the same calls. Values are live
- * views: a program writing through a looked-up pointer changes what the host sees.
+ * views: a program writing through a looked-up pointer changes what the host sees. The map types
+ * with their own storage extend {@linkcode BpfMap} in their own files (`map_queue.ts`,
+ * `map_ringbuf.ts`, `map_perf.ts`, `map_bloom.ts`, …); the update flags, errnos and specs are in
+ * `map_update_flags.ts`, `map_errno.ts` and `map_spec.ts`.
  *
  * Storage depends on the profile: under `cloud` a map allocates in chunks as it fills and may be
  * resized; under `embedded` every map is carved from one {@linkcode BpfMapPool} allocated up front,
@@ -13,133 +16,22 @@
 import { BpfError } from "./bpf_error.ts";
 import type { BpfMapPool } from "./map_pool.ts";
 import type { BpfProfile } from "./profile.ts";
-import { BPF_F, type BpfMapType, storageOf } from "./map_types.ts";
+import { type BpfMapType, storageOf } from "./map_types.ts";
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST } from "./map_update_flags.ts";
+import { BPF_MAP_ERRNO } from "./map_errno.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { LruList } from "./_map_lru.ts";
 import { lpmNormalize, LpmPrefixes, lpmPrefixLength } from "./_map_lpm.ts";
-import { checkSpec, holdsObjects, isLru, objectId } from "./_map_spec.ts";
-
-/**
- * Update flag: create the element or replace it.
- *
- * @example
- * ```ts
- * import { BPF_ANY, createBpfMap } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
- * m.update(new Uint8Array([1]), new Uint8Array([10]), BPF_ANY);
- * m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_ANY);
- * assert.deepEqual(m.lookup(new Uint8Array([1])), new Uint8Array([11]));
- * ```
- */
-export const BPF_ANY = 0;
-/**
- * Update flag: create the element only if it does not exist yet.
- *
- * @example
- * ```ts
- * import { BPF_NOEXIST, BpfError, createBpfMap } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
- * m.update(new Uint8Array([1]), new Uint8Array([10]), BPF_NOEXIST);
- * assert.throws(
- *   () => m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_NOEXIST),
- *   (e) => e instanceof BpfError && e.code === "map-exists",
- * );
- * ```
- */
-export const BPF_NOEXIST = 1;
-/**
- * Update flag: replace the element only if it exists.
- *
- * @example
- * ```ts
- * import { BPF_EXIST, BpfError, createBpfMap } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 2 });
- * assert.throws(
- *   () => m.update(new Uint8Array([1]), new Uint8Array([11]), BPF_EXIST),
- *   (e) => e instanceof BpfError && e.code === "map-missing",
- * );
- * ```
- */
-export const BPF_EXIST = 2;
-
-/** Linux's map type number for hash maps (`BPF_MAP_TYPE_HASH`), as ELF objects carry it. */
-export const BPF_MAP_TYPE_HASH = 1;
-/** Linux's map type number for array maps (`BPF_MAP_TYPE_ARRAY`). */
-export const BPF_MAP_TYPE_ARRAY = 2;
-
-/**
- * Errno values the map helpers (and {@linkcode BpfMap.updateErrno}, {@linkcode BpfMap.deleteErrno})
- * return negated, as Linux does.
- *
- * @example
- * ```ts
- * import { BPF_MAP_ERRNO, createBpfMap } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const m = createBpfMap({ type: "hash", keySize: 1, valueSize: 1, maxEntries: 1 });
- * assert.equal(m.deleteErrno(new Uint8Array([5]), 0), -BPF_MAP_ERRNO.ENOENT);
- * ```
- */
-export const BPF_MAP_ERRNO: Readonly<
-  { ENOENT: number; E2BIG: number; EEXIST: number; EINVAL: number; ENOMEM: number }
-> = Object.freeze({ ENOENT: 2, E2BIG: 7, ENOMEM: 12, EEXIST: 17, EINVAL: 22 });
-
-export type { BpfMapType } from "./map_types.ts";
-
-/**
- * What a map holds.
- *
- * @example
- * ```ts
- * import { type BpfMapSpec, BpfVm } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const spec: BpfMapSpec = { type: "hash", keySize: 4, valueSize: 8, maxEntries: 1024, name: "flows" };
- * const vm = new BpfVm();
- * assert.equal(vm.fdOf(vm.createMap(spec)), 0);
- * ```
- */
-export interface BpfMapSpec {
-  /** The kind of map (see {@linkcode BpfMapType}). */
-  type: BpfMapType;
-  /** Key size in bytes (4 for arrays, 0 for queues, stacks and ring buffers). */
-  keySize: number;
-  /** Value size in bytes. */
-  valueSize: number;
-  /** The most elements the map holds. */
-  maxEntries: number;
-  /** A name for messages and for the ELF loader. */
-  name?: string;
-  /** `map_flags` (`BPF_F`): `NO_PREALLOC` (required by `lpm_trie`), `RDONLY_PROG` … */
-  flags?: number;
-  /**
-   * For `array_of_maps` and `hash_of_maps`: the inner map template (what programs may assume
-   * of an inner map: its type and sizes). Inner maps must match it.
-   */
-  inner?: BpfMap;
-}
-
-/**
- * Options for {@linkcode createBpfMap}.
- *
- * @example
- * ```ts
- * import { BpfMapPool, createBpfMap, type CreateBpfMapOptions, getBpfProfile } from "@mxy/mxy/bpf";
- * import assert from "node:assert/strict";
- * const options: CreateBpfMapOptions = { profile: getBpfProfile("embedded"), pool: new BpfMapPool(64) };
- * assert.throws(() => createBpfMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 16 }, options), /pool exhausted/);
- * ```
- */
-export interface CreateBpfMapOptions {
-  /** The profile whose rules the map follows (default `cloud`). */
-  profile?: BpfProfile;
-  /** The pool to carve storage from; required when the profile has a map pool. */
-  pool?: BpfMapPool;
-}
-
-const EMPTY = -1;
-const TOMBSTONE = -2;
-const CHUNK_SLOTS = 64;
+import { checkInnerMap, checkSpec, holdsObjects, isLru, objectId } from "./_map_spec_check.ts";
+import {
+  CHUNK_SLOTS,
+  EMPTY,
+  hashBytes,
+  indexCapacity,
+  mapErrnoError,
+  readU32,
+  TOMBSTONE,
+} from "./_map_hash.ts";
 
 /**
  * An array or hash map. Create one with {@linkcode createBpfMap}. Host calls throw a `BpfError`
@@ -169,6 +61,10 @@ export class BpfMap {
   readonly name: string;
   /** `map_flags`. */
   readonly flags: number;
+  /** `map_extra` (a bloom filter's number of hash functions as given; 0 when none). */
+  readonly mapExtra: number;
+  /** Where the value's `struct bpf_spin_lock` is, or -1 when it has none. */
+  readonly spinLock: number;
   /** For maps of maps: the inner map template. */
   readonly inner: BpfMap | undefined;
   /** How the map stores its elements. */
@@ -209,6 +105,8 @@ export class BpfMap {
     this.valueSize = spec.valueSize;
     this.name = spec.name ?? "";
     this.flags = spec.flags ?? 0;
+    this.mapExtra = spec.mapExtra ?? 0;
+    this.spinLock = spec.spinLock ?? -1;
     this.inner = spec.inner;
     this.storage = storageOf(spec.type);
     this.#array = this.storage === "array";
@@ -386,7 +284,7 @@ export class BpfMap {
       );
     }
     const r = this.updateErrno(key, 0, value, 0, flags);
-    if (r !== 0) throw this.#errnoError(r, key, 0);
+    if (r !== 0) throw mapErrnoError(this, r, key, 0);
   }
 
   /**
@@ -460,7 +358,7 @@ export class BpfMap {
   delete(key: Uint8Array): boolean {
     this.#checkKey(key);
     const r = this.deleteErrno(key, 0);
-    if (r === -BPF_MAP_ERRNO.EINVAL) throw this.#errnoError(r, key, 0);
+    if (r === -BPF_MAP_ERRNO.EINVAL) throw mapErrnoError(this, r, key, 0);
     return r === 0;
   }
 
@@ -660,17 +558,7 @@ export class BpfMap {
     if (this.type !== "array_of_maps" && this.type !== "hash_of_maps") {
       throw new BpfError("map-key", `Map "${this.name}" is a ${this.type} map, not a map of maps`);
     }
-    const t = this.inner;
-    if (
-      map !== null && t !== undefined &&
-      (map.type !== t.type || map.keySize !== t.keySize || map.valueSize !== t.valueSize ||
-        ((t.flags & BPF_F.INNER_MAP) === 0 && map.maxEntries !== t.maxEntries))
-    ) {
-      throw new BpfError(
-        "map-key",
-        `Map "${map.name}" (${map.type}, ${map.keySize}/${map.valueSize} bytes, ${map.maxEntries} entries) does not match the inner map of "${this.name}" (${t.type}, ${t.keySize}/${t.valueSize} bytes, ${t.maxEntries} entries)`,
-      );
-    }
+    if (map !== null) checkInnerMap(this, map);
     if (this.#array) {
       this.#setAt(typeof key === "number" ? key : readU32(key, 0), map ?? undefined);
       return;
@@ -683,7 +571,7 @@ export class BpfMap {
     }
     let s = this.#findExact(k, 0);
     if (s < 0) {
-      if (this.#count >= this.#maxEntries) throw this.#errnoError(-BPF_MAP_ERRNO.E2BIG, k, 0);
+      if (this.#count >= this.#maxEntries) throw mapErrnoError(this, -BPF_MAP_ERRNO.E2BIG, k, 0);
       s = this.#insert(k, 0);
     }
     this.#setObject(s, map);
@@ -805,43 +693,4 @@ export class BpfMap {
       );
     }
   }
-
-  #errnoError(r: number, key: Uint8Array, off: number): BpfError {
-    const k = Array.from(
-      key.subarray(off, off + this.keySize),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
-    const where = `map "${this.name}" key 0x${k}`;
-    switch (-r) {
-      case BPF_MAP_ERRNO.EEXIST:
-        return new BpfError("map-exists", `Cannot create ${where}: the element already exists`);
-      case BPF_MAP_ERRNO.ENOENT:
-        return new BpfError("map-missing", `Cannot update ${where}: the element does not exist`);
-      case BPF_MAP_ERRNO.E2BIG:
-        return new BpfError(
-          "map-full",
-          this.#array
-            ? `Cannot update ${where}: index out of range 0-${this.#maxEntries - 1}`
-            : `Cannot add ${where}: the map is full (${this.#maxEntries} elements)`,
-        );
-      default:
-        return new BpfError("map-key", `Invalid operation on ${where} (errno ${-r})`);
-    }
-  }
-}
-
-function indexCapacity(entries: number): number {
-  let c = 8;
-  while (c < entries * 2) c *= 2;
-  return c;
-}
-
-function readU32(b: Uint8Array, o: number): number {
-  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
-}
-
-function hashBytes(b: Uint8Array, o: number, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[o + i], 0x01000193);
-  return h >>> 0;
 }

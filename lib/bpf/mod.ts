@@ -69,19 +69,18 @@ export {
   type BpfJsArtifactModule,
   readBpfArtifactMeta,
 } from "./aot.ts";
-export {
-  BPF_ANY,
-  BPF_EXIST,
-  BPF_MAP_ERRNO,
-  BPF_NOEXIST,
-  BpfMap,
-  type BpfMapSpec,
-  type BpfMapType,
-  type CreateBpfMapOptions,
-} from "./maps.ts";
+export { BPF_ANY, BPF_EXIST, BPF_NOEXIST } from "./map_update_flags.ts";
+export { BPF_MAP_ERRNO } from "./map_errno.ts";
+export { BpfMap } from "./maps.ts";
+export type { BpfMapSpec, CreateBpfMapOptions } from "./map_spec.ts";
+export type { BpfMapType } from "./map_types.ts";
 export { createBpfMap } from "./map_create.ts";
 export { BPF_F, BPF_MAP_TYPE, bpfMapTypeOf } from "./map_types.ts";
 export { BpfQueueMap } from "./map_queue.ts";
+export { BpfBloomFilter } from "./map_bloom.ts";
+export { BpfRedirectMap } from "./map_redirect.ts";
+export { BpfStackTraceMap } from "./map_stack_trace.ts";
+export { BpfLocalStorageMap } from "./map_local_storage.ts";
 export { BpfRingBuf } from "./map_ringbuf.ts";
 export { BpfPerfEventArray, type BpfPerfRecord } from "./map_perf.ts";
 export { BpfMapPool } from "./map_pool.ts";

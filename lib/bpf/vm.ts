@@ -13,11 +13,13 @@ import { BpfInterpreter } from "./interpreter.ts";
 import type { BpfRunner, BpfRunOptions } from "./runner.ts";
 import { BpfJit } from "./jit.ts";
 import { BpfWasm } from "./wasm.ts";
-import type { BpfMap, BpfMapSpec } from "./maps.ts";
+import type { BpfMap } from "./maps.ts";
+import type { BpfMapSpec } from "./map_spec.ts";
 import { createBpfMap } from "./map_create.ts";
 import { BpfMapPool } from "./map_pool.ts";
 import { MAP_HANDLE_BASE, numberValueRegions, registerMapHelpers } from "./_map_helpers.ts";
 import { registerLinuxHelpers } from "./_linux_helpers.ts";
+import { LoopCallbacks } from "./_loop_callbacks.ts";
 import { PROGRAM_RUNNERS, ProgramRunner, TailCalls } from "./_prog_runner.ts";
 import { contextLayout } from "./_prog_contexts.ts";
 import type { BpfProgramType } from "./program_types.ts";
@@ -47,6 +49,7 @@ import {
 const TRACE_LINES = 1024;
 
 const { LDDW_SRC_MAP_BY_FD, LDDW_SRC_MAP_BY_IDX, CLASS_MASK, CLASS_STX, CLASS_LD } = EBPF;
+const { LDDW_SRC_CODE } = EBPF;
 const { MODE_MASK, MODE_ATOMIC, LDDW, CALL, CALLX, CALL_SRC_LOCAL, LDXDW } = EBPF;
 
 /**
@@ -414,6 +417,7 @@ export class BpfVm {
   #maps: BpfMap[] = [];
   #clock: () => number;
   #tail = new TailCalls();
+  #callbacks = new LoopCallbacks();
 
   /**
    * Creates a VM.
@@ -431,6 +435,7 @@ export class BpfVm {
     const clock = this.#clock;
     let seed = (options.seed ?? Math.floor(Math.random() * 0xffffffff)) >>> 0 || 0x9e3779b9;
     const tail = this.#tail;
+    const callbacks = this.#callbacks;
     const log = this.traceLog;
     registerLinuxHelpers(this.helpers, {
       maps: this.#maps,
@@ -446,6 +451,7 @@ export class BpfVm {
         if (log.length > TRACE_LINES) log.shift();
       }),
       tailCall: (target) => tail.request(target),
+      loopCallback: (h, memory, index, ctx) => callbacks.call(h, memory, index, ctx),
     });
     const extra = options.helpers;
     if (extra !== undefined) {
@@ -558,6 +564,8 @@ export class BpfVm {
     });
     if (report.ctxLoads.size > 0) prog = rewriteCtxLoads(prog, report.ctxLoads);
     const runOptions = this.#runOptions(report, (imm) => this.#maps[imm]);
+    // bpf_loop callbacks: lddw of a subprogram becomes a handle the helper runs.
+    prog = this.#callbacks.prepare(prog, runOptions);
     const engine: BpfEngine = asked === "jit"
       ? (needsHost(prog) ? "jit-js" : "wasm")
       : asked === "jit-js"
@@ -594,6 +602,12 @@ export class BpfVm {
       maxCallDepth: Math.max(1, report.callDepth),
       budget: this.profile.runBudget,
       lddw: (src: number, imm: number, imm2: number, memory: BpfMemory): bigint => {
+        if (src === LDDW_SRC_CODE) {
+          throw new BpfError(
+            "lddw",
+            "lddw of a bpf_loop callback: only programs loaded in a BpfVm run callbacks",
+          );
+        }
         const m = mapOf(imm);
         if (m === undefined) {
           throw new BpfError("lddw", `lddw refers to map ${imm}, which does not exist`);

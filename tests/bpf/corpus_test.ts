@@ -9,6 +9,9 @@ import { BpfError } from "../../lib/bpf/bpf_error.ts";
 import type { BpfPerfEventArray } from "../../lib/bpf/map_perf.ts";
 import type { BpfRingBuf } from "../../lib/bpf/map_ringbuf.ts";
 import type { BpfQueueMap } from "../../lib/bpf/map_queue.ts";
+import type { BpfBloomFilter } from "../../lib/bpf/map_bloom.ts";
+import type { BpfRedirectMap } from "../../lib/bpf/map_redirect.ts";
+import type { BpfLocalStorageMap } from "../../lib/bpf/map_local_storage.ts";
 import { hasProgram } from "../_fixtures.ts";
 
 const DIR = new URL("../../testdata/bpf/", import.meta.url);
@@ -358,4 +361,158 @@ Deno.test("corpus: several programs per section, .text functions as programs, gl
   const mix = loadElf(new BpfVm(), c.get("objects")!, { programs: ["mix"] }).programs.get("mix")!;
   assert.equal(mix.report.instructions > 0, true);
   assert.throws(() => loadElf(new BpfVm(), c.get("rodata_write")!), /write into map forbidden/);
+});
+
+Deno.test("corpus: bloom filters: the program peeks the host's filter and pushes into its own", async () => {
+  const all = await load("bloom");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const blocked = elf.maps.get("blocked") as BpfBloomFilter;
+    const passed = elf.maps.get("passed") as BpfBloomFilter;
+    assert.equal(blocked.type, "bloom_filter");
+    assert.deepEqual([blocked.hashes, passed.hashes], [3, 5]); // map_extra 3; 0 means 5
+    blocked.add(new Uint8Array([1, 1, 1, 1]));
+    const p = elf.programs.get("bloom_block")!;
+    assert.equal(p.run(ipv4(6, [1, 1, 1, 1], [9, 9, 9, 9])), 1n); // XDP_DROP
+    assert.equal(p.run(ipv4(6, [2, 2, 2, 2], [9, 9, 9, 9])), 2n); // XDP_PASS
+    assert.equal(p.run(new Uint8Array(20)), 0n); // too short: aborted
+    assert.equal(passed.has(new Uint8Array([2, 2, 2, 2])), true);
+    assert.equal(passed.has(new Uint8Array([1, 1, 1, 1])), false);
+  }
+  // Bloom filters go to push and peek only, as Linux's check_map_func_compatibility says.
+  const lookup = (await corpus())!.get("bloom_lookup")!;
+  assert.throws(
+    () => loadElf(new BpfVm(), lookup),
+    /cannot pass map_type bloom_filter into func bpf_map_lookup_elem#1/,
+  );
+});
+
+Deno.test("corpus: bpf_redirect_map through devmap, devmap_hash, cpumap and xskmap", async () => {
+  const all = await load("redirect");
+  if (all === null) return;
+  const XDP_DROP = 1n, XDP_PASS = 2n, XDP_REDIRECT = 4n;
+  for (const { elf } of all) {
+    const run = (name: string, first: number) =>
+      elf.programs.get(name)!.run(new Uint8Array([first, 0, 0, 0]));
+    const port = elf.maps.get("tx_port") as BpfRedirectMap;
+    port.update(u32(1), u32(7)); // key 1: ifindex 7
+    assert.equal(run("to_port", 1), XDP_REDIRECT);
+    assert.equal(port.lastRedirect, 1);
+    assert.equal(run("to_port", 2), XDP_DROP); // absent: the flags' action
+    assert.equal(run("to_port", 0xff), XDP_REDIRECT); // BPF_F_BROADCAST
+    assert.throws(() => port.update(u32(8), u32(1)), /index out of range 0-7/);
+    const hash = elf.maps.get("tx_hash")!;
+    assert.equal(run("to_hash", 200), XDP_PASS);
+    hash.update(u32(200), u32(3));
+    assert.equal(run("to_hash", 200), XDP_REDIRECT);
+    assert.equal(run("to_cpu", 1), XDP_PASS);
+    elf.maps.get("cpus")!.update(u32(1), u32(2048)); // queue size
+    assert.equal(run("to_cpu", 1), XDP_REDIRECT);
+    assert.equal(run("to_xsk", 0), XDP_PASS);
+    elf.maps.get("xsks")!.update(u32(0), u32(5)); // a socket fd
+    assert.equal(run("to_xsk", 0), XDP_REDIRECT);
+  }
+});
+
+Deno.test("corpus: stack trace maps: bpf_get_stackid and bpf_get_stack return -EFAULT off-kernel", async () => {
+  const all = await load("stack_trace");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const r = elf.programs.get("on_free")!.run(new Uint8Array(168));
+    // -EFAULT from get_stackid (14), -EINVAL for bad flags (22), -EFAULT from get_stack, which
+    // zeroes its buffer: 140000 + 2200 + 14 + 0 + 0.
+    assert.equal(r, 142214n);
+    const counts = elf.maps.get("counts")!;
+    assert.equal(u64(counts.lookup(new Uint8Array(new BigInt64Array([-14n]).buffer))!), 1n);
+    const stacks = elf.maps.get("stacks")!;
+    assert.equal(stacks.type, "stack_trace");
+    assert.equal(stacks.size, 0);
+    assert.throws(() => stacks.update(u32(0), new Uint8Array(127 * 8)), /errno 22/);
+  }
+});
+
+Deno.test("corpus: cgroup storage counted by a cgroup_skb program; task, sk, inode and cgroup storage verified", async () => {
+  const all = await load("storage");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const egress = elf.programs.get("count_egress")!;
+    assert.equal(egress.run(new Uint8Array(100)), 1n);
+    assert.equal(egress.run(new Uint8Array(50)), 1n);
+    const bytes = elf.maps.get("bytes") as BpfLocalStorageMap;
+    assert.equal(u64(bytes.value!), 150n);
+    assert.equal((elf.maps.get("packets") as BpfLocalStorageMap).value![0], 2);
+    assert.equal((elf.maps.get("per_task") as BpfLocalStorageMap).value, null);
+    assert.deepEqual(
+      ["per_sock", "per_inode", "per_cgroup"].map((n) => elf.maps.get(n)!.type),
+      ["sk_storage", "inode_storage", "cgrp_storage"],
+    );
+    assert.throws(
+      () => elf.programs.get("count_switches")!.run(new Uint8Array(168)),
+      /bpf_get_current_task_btf .* declared for verification only/,
+    );
+  }
+});
+
+Deno.test("corpus: sockmap and sockhash verdict programs verify; their helpers are kernel-only", async () => {
+  const all = await load("sockmap");
+  if (all === null) return;
+  for (const { elf } of all) {
+    assert.deepEqual([...elf.programs.keys()], ["verdict", "verdict_hash"]);
+    const socks = elf.maps.get("socks")!;
+    socks.update(u32(0), new Uint8Array(8));
+    assert.equal(socks.size, 1);
+    assert.throws(
+      () => elf.programs.get("verdict")!.run(new Uint8Array(64)),
+      /bpf_sk_redirect_map .* declared for verification only/,
+    );
+  }
+});
+
+Deno.test("corpus: bpf_spin_lock around map value updates; a path that keeps the lock or calls a helper under it is rejected", async () => {
+  const all = await load("spin_lock");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const total = elf.maps.get("total")!;
+    assert.equal(total.spinLock, 8); // struct flow { u64 packets; struct bpf_spin_lock lock; … }
+    const p = elf.programs.get("count_locked")!;
+    assert.equal(p.run(new Uint8Array(40)), 1n); // a new longest packet
+    assert.equal(p.run(new Uint8Array(36)), 2n); // by_len[4] created
+    assert.equal(p.run(new Uint8Array(20)), 3n); // by_len[4] counted under its lock
+    const v = new DataView(total.lookup(u32(0))!.slice().buffer);
+    assert.deepEqual([v.getBigUint64(0, true), v.getUint32(12, true), v.getBigUint64(16, true)], [
+      3n,
+      40,
+      96n,
+    ]);
+    assert.equal(u64(elf.maps.get("by_len")!.lookup(u32(4))!), 2n);
+  }
+  const c = (await corpus())!;
+  assert.throws(() => loadElf(new BpfVm(), c.get("spin_lock_leak")!), /bpf_spin_unlock is missing/);
+  assert.throws(
+    () => loadElf(new BpfVm(), c.get("spin_lock_call")!),
+    /function calls are not allowed while holding a lock/,
+  );
+});
+
+Deno.test("corpus: bpf_loop runs a callback with the index and a stack context until it returns 1", async () => {
+  const all = await load("loop");
+  if (all === null) return;
+  for (const { elf } of all) {
+    const sum = elf.programs.get("sum_indexes")!;
+    // The callback stops at index skb->len: 0+…+9 and 11 iterations; past 100: all of them.
+    assert.equal(sum.run(new Uint8Array(10)), 45_011n);
+    assert.equal(sum.run(new Uint8Array(200)), 4_950_100n);
+    const bytes = elf.maps.get("bytes")!.valueView(0);
+    for (let i = 0; i < 64; i++) bytes[i] = i + 1;
+    // The callback reads a map value through pointers kept in the caller's stack.
+    assert.equal(elf.programs.get("sum_value")!.run(new Uint8Array(20)), 2080n);
+    assert.equal(elf.programs.get("loop_errors")!.run(new Uint8Array(20)), 220_700n);
+    assert.equal(elf.programs.get("global_callback")!.run(new Uint8Array(20)), 505n);
+  }
+  const c = (await corpus())!;
+  assert.throws(
+    () => loadElf(new BpfVm(), c.get("loop_bad_return")!),
+    /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/,
+  );
+  assert.throws(() => loadElf(new BpfVm(), c.get("loop_ctx")!), /R3 type=map_value expected=fp/);
 });

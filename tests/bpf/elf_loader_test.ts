@@ -177,12 +177,12 @@ SEC("xdp") int f(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m, &k); ret
 `);
   assert.throws(() => parseElf(btf, { file: "btf.o" }), /BTF-defined maps.*btf\.o/);
   const lru = await compile(`
-struct bpf_map_def SEC("maps") m = { .type = 15, .key_size = 4, .value_size = 8, .max_entries = 4 };
+struct bpf_map_def SEC("maps") m = { .type = 26, .key_size = 4, .value_size = 8, .max_entries = 4 };
 SEC("xdp") int f(void *c) { u32 k = 0; u64 *v = bpf_map_lookup_elem(&m, &k); return v ? 1 : 0; }
 `);
   assert.throws(
     () => loadElf(new BpfVm(), lru),
-    /Map "m" has type 15 \(sockmap\), which mxy does not implement/,
+    /Map "m" has type 26 \(struct_ops\), which mxy does not implement/,
   );
 });
 

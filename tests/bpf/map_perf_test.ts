@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import type { BpfPerfEventArray } from "../../lib/bpf/map_perf.ts";
-import { BPF_MAP_ERRNO } from "../../lib/bpf/maps.ts";
+import { BPF_MAP_ERRNO } from "../../lib/bpf/map_errno.ts";
 
 Deno.test("perf event arrays keep records by index up to their capacity, then count losses", () => {
   const m = createBpfMap({

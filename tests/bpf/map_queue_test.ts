@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import type { BpfQueueMap } from "../../lib/bpf/map_queue.ts";
-import { BPF_EXIST, BPF_MAP_ERRNO } from "../../lib/bpf/maps.ts";
+import { BPF_EXIST } from "../../lib/bpf/map_update_flags.ts";
+import { BPF_MAP_ERRNO } from "../../lib/bpf/map_errno.ts";
 
 const u8 = (n: number) => new Uint8Array([n]);
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BPF_F, BPF_MAP_TYPE, bpfMapTypeOf, linuxMapTypeName } from "../../lib/bpf/map_types.ts";
 import { createBpfMap } from "../../lib/bpf/map_create.ts";
-import { BPF_MAP_ERRNO, BPF_NOEXIST } from "../../lib/bpf/maps.ts";
+import { BPF_MAP_ERRNO } from "../../lib/bpf/map_errno.ts";
+import { BPF_NOEXIST } from "../../lib/bpf/map_update_flags.ts";
 import { BpfMapPool } from "../../lib/bpf/map_pool.ts";
 import { EMBEDDED } from "../../lib/bpf/profile.ts";
 import { BpfVm } from "../../lib/bpf/vm.ts";
@@ -11,8 +12,9 @@ const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 
 Deno.test("map type numbers are Linux's, both ways", () => {
   for (const [name, id] of Object.entries(BPF_MAP_TYPE)) assert.equal(bpfMapTypeOf(id), name);
-  assert.equal(bpfMapTypeOf(15), undefined);
-  assert.equal(linuxMapTypeName(15), "sockmap");
+  assert.equal(bpfMapTypeOf(15), "sockmap");
+  assert.equal(bpfMapTypeOf(26), undefined);
+  assert.equal(linuxMapTypeName(26), "struct_ops");
   assert.equal(linuxMapTypeName(99), "unknown");
 });
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BPF_ANY, BPF_EXIST, BPF_MAP_ERRNO, BPF_NOEXIST } from "../../lib/bpf/maps.ts";
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST } from "../../lib/bpf/map_update_flags.ts";
+import { BPF_MAP_ERRNO } from "../../lib/bpf/map_errno.ts";
 import { createBpfMap } from "../../lib/bpf/map_create.ts";
 import { BpfMapPool } from "../../lib/bpf/map_pool.ts";
 import { CLOUD, EMBEDDED } from "../../lib/bpf/profile.ts";
