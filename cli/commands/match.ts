@@ -692,7 +692,12 @@ async function match(inv: Invocation): Promise<number> {
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
       const { sink, close } = fileOut(input.path);
       if (input.ranged && useWorkers && !fields) {
-        pool ??= new Pool(threads, { db: shared, matcher: matcherOptions, config }, scanner);
+        pool ??= new Pool(threads, {
+          db: shared,
+          checked: db.shareChecks(),
+          matcher: matcherOptions,
+          config,
+        }, scanner);
         const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
         const points = await splitFile(input.path, input.size, step);
         const jobs: Promise<JobResult>[] = [];

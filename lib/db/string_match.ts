@@ -142,6 +142,20 @@ export interface StringMatcherOptions {
    * which a one-shot lookup should not pay. Default 4096.
    */
   tablesAfter?: number;
+  /**
+   * The glob section's checks as another matcher over the same bytes did them
+   * ({@linkcode StringMatcher.checks}): the section is not verified again. Only for bytes that
+   * matcher checked and that never change (shared read-only between threads).
+   */
+  checked?: StringMatcherChecks;
+}
+
+/** What {@linkcode StringMatcher.checks} returns: the glob section's checked state. */
+export interface StringMatcherChecks {
+  /** Per pattern, 1 when a hit in its index is already a match. */
+  implied: Uint8Array;
+  /** Per pattern, the index it is in (1 prefix, 2 suffix, 3 automaton, 0 none). */
+  where: Uint8Array;
 }
 
 /**
@@ -173,6 +187,8 @@ export class StringMatcher {
   #countdown = 0;
   #tablesAfter: number;
   #where: Uint8Array | null = null;
+  // #where as checked, kept for checks() after the tables are built
+  #checkedWhere: Uint8Array = new Uint8Array(0);
   #useInfix = false;
   /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
   lastKind = -1;
@@ -208,6 +224,26 @@ export class StringMatcher {
       seen: new Uint32Array(P),
       stamp: 0,
     };
+    const checked = options.checked;
+    if (checked !== undefined && globs !== null) {
+      if (checked.implied.length !== P || checked.where.length !== P) {
+        throw new FormatError("bad-section", "Glob section: checks of another section given");
+      }
+      this.#adopt(checked.where, checked.implied);
+    }
+  }
+
+  /**
+   * The glob section's checked state (verifying the section first if no query has), for
+   * {@linkcode StringMatcherOptions.checked} of a matcher over the same bytes on another thread.
+   *
+   * @returns The state, or null when there is no glob section.
+   * @throws {FormatError} When the glob section is corrupt.
+   */
+  checks(): StringMatcherChecks | null {
+    if (this.#globs === null) return null;
+    if (!this.#verified) this.#init();
+    return { implied: this.#implied, where: this.#checkedWhere };
   }
 
   /**
@@ -332,7 +368,14 @@ export class StringMatcher {
       const trie = tag === 1 ? globs.prefixTrie : tag === 2 ? globs.suffixTrie : globs.automaton;
       if (trie.reports(trie.walk(buf, 0, n), id)) implied[id] = 1;
     }
+    this.#adopt(where, implied);
+  }
+
+  // The checked state, from #init or from another matcher's checks.
+  #adopt(where: Uint8Array, implied: Uint8Array): void {
+    const globs = this.#globs!;
     this.#implied = implied;
+    this.#checkedWhere = where;
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;
