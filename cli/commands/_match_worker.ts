@@ -7,7 +7,12 @@
  * @module
  */
 import { Database, type DatabaseChecks } from "../../lib/db/mod.ts";
-import { Matcher, type MatcherOptions } from "../../lib/match/mod.ts";
+import {
+  Matcher,
+  type MatcherOptions,
+  type PublicSuffixTableShare,
+  usePublicSuffixTable,
+} from "../../lib/match/mod.ts";
 import { RangeScanner, type ScanConfig } from "./_match_scan.ts";
 
 /** The first message: the database and what to do. */
@@ -16,6 +21,8 @@ export interface WorkerInit {
   db: SharedArrayBuffer;
   /** What the main thread checked and built over those bytes (`Database.shareChecks`). */
   checked: DatabaseChecks;
+  /** The Public Suffix List table the main thread built, shared. */
+  psl: PublicSuffixTableShare;
   /** Kinds and parent-domain matching. */
   matcher: MatcherOptions;
   /** Output format and filters. */
@@ -60,6 +67,7 @@ async function run(job: WorkerJob): Promise<void> {
 scope.onmessage = (e: MessageEvent) => {
   const msg = e.data as { init?: WorkerInit; job?: WorkerJob };
   if (msg.init) {
+    usePublicSuffixTable(msg.init.psl);
     const db = Database.fromBytes(new Uint8Array(msg.init.db), { checked: msg.init.checked });
     scanner = new RangeScanner(db, new Matcher(db, msg.init.matcher), msg.init.config);
     return;

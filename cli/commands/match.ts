@@ -10,6 +10,7 @@ import {
   ALL_SPAN_KINDS,
   Matcher,
   type MatcherOptions,
+  sharePublicSuffixTable,
   SpanKind,
   spanKindFromName,
   spanKindName,
@@ -695,6 +696,7 @@ async function match(inv: Invocation): Promise<number> {
         pool ??= new Pool(threads, {
           db: shared,
           checked: db.shareChecks(),
+          psl: sharePublicSuffixTable(),
           matcher: matcherOptions,
           config,
         }, scanner);
