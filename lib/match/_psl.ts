@@ -133,7 +133,6 @@ export function sharePublicSuffixTable(): PublicSuffixTableShare {
  * ```
  */
 export function usePublicSuffixTable(share: PublicSuffixTableShare): void {
-  if (table !== undefined) return;
   const n = share.keyStart.length;
   const size = share.slots.length;
   if (
@@ -142,6 +141,7 @@ export function usePublicSuffixTable(share: PublicSuffixTableShare): void {
   ) {
     throw new RangeError("The shared Public Suffix List table is malformed");
   }
+  if (table !== undefined) return;
   table = { ...share, mask: size - 1 };
   shared = share;
 }
