@@ -112,10 +112,10 @@ export interface DatabaseChecks {
   /** The IPv4 jump table (shared): its bits, and per prefix the node reached and its depth. */
   jump: { bits: number; nodes: Uint32Array; depths: Uint8Array } | null;
   /**
-   * The glob section's checked state (shared), or null when there is none: per pattern, whether
-   * an index hit is already a match, and which index holds it.
+   * The glob section's checked state and query-time tables (shared; opaque), or null when there
+   * is no glob section.
    */
-  globs: { implied: Uint8Array; where: Uint8Array } | null;
+  globs: object | null;
 }
 
 /** Options for {@linkcode Database.lookupStringSpan}. */
@@ -244,7 +244,7 @@ export class Database {
       this.#jumpNode = c.jump.nodes;
       this.#jumpDepth = c.jump.depths;
     }
-    this.#strings = this.#openStrings(c.globs ?? undefined);
+    this.#strings = this.#openStrings((c.globs ?? undefined) as StringMatcherChecks | undefined);
   }
 
   /**
@@ -290,15 +290,7 @@ export class Database {
     nodes.set(this.#jumpNode!);
     depths.set(this.#jumpDepth!);
     const jump = { bits: this.#jumpBits, nodes, depths };
-    const checked = this.#stringMatcher()?.checks() ?? null;
-    let globs: StringMatcherChecks | null = null;
-    if (checked !== null) {
-      const implied = new Uint8Array(new SharedArrayBuffer(checked.implied.length));
-      const where = new Uint8Array(new SharedArrayBuffer(checked.where.length));
-      implied.set(checked.implied);
-      where.set(checked.where);
-      globs = { implied, where };
-    }
+    const globs = this.#stringMatcher()?.checks() ?? null;
     return { buffer: u8.buffer, byteOffset: u8.byteOffset, byteLength: u8.byteLength, jump, globs };
   }
 

@@ -37,8 +37,9 @@ import {
   utf8Put,
 } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
-import { DotSuffixTable } from "./_dot_suffix_table.ts";
-import { PrefixJump } from "./_prefix_jump.ts";
+import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
+import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
+import { sharedCopy } from "./_shared_copy.ts";
 
 const TABLES_AFTER = 4096;
 
@@ -156,6 +157,10 @@ export interface StringMatcherChecks {
   implied: Uint8Array;
   /** Per pattern, the index it is in (1 prefix, 2 suffix, 3 automaton, 0 none). */
   where: Uint8Array;
+  /** The suffix trie's hash table (./_dot_suffix_table.ts), or null when it has none. */
+  dotSuffix: DotSuffixShare | null;
+  /** The prefix trie's jump table (./_prefix_jump.ts), or null when it has none. */
+  prefixJump: PrefixJumpShare | null;
 }
 
 /**
@@ -230,11 +235,20 @@ export class StringMatcher {
         throw new FormatError("bad-section", "Glob section: checks of another section given");
       }
       this.#adopt(checked.where, checked.implied);
+      this.#dotSuffix = checked.dotSuffix === null
+        ? null
+        : DotSuffixTable.fromShare(checked.dotSuffix);
+      this.#prefixJump = checked.prefixJump === null
+        ? null
+        : PrefixJump.fromShare(checked.prefixJump);
+      this.#where = null;
+      this.#countdown = 0;
     }
   }
 
   /**
-   * The glob section's checked state (verifying the section first if no query has), for
+   * The glob section's checked state and query-time tables (verifying the section and
+   * building the tables first if no query has), copied into shared memory, for
    * {@linkcode StringMatcherOptions.checked} of a matcher over the same bytes on another thread.
    *
    * @returns The state, or null when there is no glob section.
@@ -243,7 +257,16 @@ export class StringMatcher {
   checks(): StringMatcherChecks | null {
     if (this.#globs === null) return null;
     if (!this.#verified) this.#init();
-    return { implied: this.#implied, where: this.#checkedWhere };
+    if (this.#countdown > 0) {
+      this.#countdown = 0;
+      this.#buildTables();
+    }
+    return {
+      implied: sharedCopy(this.#implied),
+      where: sharedCopy(this.#checkedWhere),
+      dotSuffix: this.#dotSuffix?.share() ?? null,
+      prefixJump: this.#prefixJump?.share() ?? null,
+    };
   }
 
   /**
