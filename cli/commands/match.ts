@@ -392,8 +392,11 @@ interface PendingJob {
  */
 class Pool {
   #workers: Worker[] = [];
-  /** The job each worker is scanning, or null when it is free. */
-  #busy: (PendingJob | null)[] = [];
+  /**
+   * The jobs each worker holds, in order: the one it scans and at most one more, so that it
+   * does not wait for its next job while this thread is inside a range of its own.
+   */
+  #busy: PendingJob[][] = [];
   #queue: PendingJob[] = [];
   #local: RangeScanner;
   #localBusy = false;
@@ -409,22 +412,21 @@ class Pool {
       });
       w.onmessage = (e: MessageEvent) => {
         const { result, error } = e.data as JobResult;
-        const done = this.#busy[i];
-        this.#busy[i] = null;
+        const done = this.#busy[i].shift();
         done?.resolve({ result, error });
         this.#pump();
       };
       // a worker that dies fails every range still waiting, rather than leaving them hanging
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
-        const waiting = [...this.#busy.filter((j) => j !== null), ...this.#queue];
-        this.#busy.fill(null);
+        const waiting = [...this.#busy.flat(), ...this.#queue];
+        for (const held of this.#busy) held.length = 0;
         this.#queue = [];
-        for (const p of waiting) p!.resolve({ error: `a worker failed: ${e.message}` });
+        for (const p of waiting) p.resolve({ error: `a worker failed: ${e.message}` });
       };
       w.postMessage({ init });
       this.#workers.push(w);
-      this.#busy.push(null);
+      this.#busy.push([]);
     }
   }
 
@@ -438,10 +440,12 @@ class Pool {
   /** Hands queued jobs to free workers, and to the main thread's scanner when it is free. */
   #pump(): void {
     for (let i = 0; i < this.#workers.length && this.#queue.length > 0; i++) {
-      if (this.#busy[i] !== null) continue;
-      const p = this.#queue.shift()!;
-      this.#busy[i] = p;
-      this.#workers[i].postMessage({ job: p.job });
+      if (this.#busy[i].length > 0) continue;
+      this.#give(i);
+    }
+    // a second job for a busy worker, while jobs remain for the others and this thread
+    for (let i = 0; i < this.#workers.length && this.#queue.length > 1; i++) {
+      if (this.#busy[i].length === 1) this.#give(i);
     }
     if (!this.#localBusy && this.#queue.length > 0) {
       this.#localBusy = true;
@@ -449,6 +453,12 @@ class Pool {
       // after the caller's synchronous work, so that the workers get their first jobs at once
       setTimeout(() => this.#runLocal(p), 0);
     }
+  }
+
+  #give(i: number): void {
+    const p = this.#queue.shift()!;
+    this.#busy[i].push(p);
+    this.#workers[i].postMessage({ job: p.job });
   }
 
   async #runLocal(p: PendingJob): Promise<void> {
