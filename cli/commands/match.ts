@@ -404,12 +404,16 @@ class Pool {
   #next = 0;
   #closed = false;
 
-  constructor(n: number, init: WorkerInit, local: RangeScanner) {
+  /**
+   * @param workers The workers, started with {@linkcode startWorkers} (they may still be
+   *   loading their modules).
+   * @param init What each worker opens.
+   * @param local The main thread's scanner.
+   */
+  constructor(workers: Worker[], init: WorkerInit, local: RangeScanner) {
     this.#local = local;
-    for (let i = 0; i < n - 1; i++) {
-      const w = new Worker(new URL("./_match_worker.ts", import.meta.url).href, {
-        type: "module",
-      });
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[i];
       w.onmessage = (e: MessageEvent) => {
         const { result, error } = e.data as JobResult;
         const done = this.#busy[i].shift();
@@ -488,6 +492,18 @@ class Pool {
     this.#localFile?.handle.close();
     this.#localFile = null;
   }
+}
+
+/**
+ * Starts `n` match workers: they load their modules while this thread opens the database, and
+ * wait for their {@linkcode WorkerInit}.
+ *
+ * @param n How many.
+ * @returns The workers.
+ */
+function startWorkers(n: number): Worker[] {
+  const url = new URL("./_match_worker.ts", import.meta.url).href;
+  return Array.from({ length: n }, () => new Worker(url, { type: "module" }));
 }
 
 /** Draws a progress bar on a terminal's standard error, at most five times a second. */
@@ -582,8 +598,9 @@ async function match(inv: Invocation): Promise<number> {
   const raw = await Deno.readFile(dbPath).catch((err) => {
     throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
   });
-  // a worker costs about a quarter of a second of CPU to start (modules, the Public Suffix List
-  // table, checking the glob section): by default only inputs worth it get workers
+  // a worker costs about a tenth of a second of CPU to start (runtime, modules, the compiler's
+  // warm-up; the database's checks and tables and the PSL table it takes from this thread): by
+  // default only inputs worth it get workers
   const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
   const useWorkers = threads > 1 && rangedBytes > 0 &&
     (inv.has("threads") || rangedBytes >= WORKERS_FROM);
@@ -609,7 +626,22 @@ async function match(inv: Invocation): Promise<number> {
     countOnly: count || filesWithMatches,
     bufferSize,
   };
-  const matcher = new Matcher(db, matcherOptions);
+  // the workers load their modules while this thread collects the database's labels and
+  // checks its sections (inputs read by fields never use them: no workers for those)
+  let early: Worker[] | null = useWorkers && jsonPaths.length === 0 && columns.length === 0
+    ? startWorkers(threads - 1)
+    : null;
+  const stopEarly = () => {
+    for (const w of early ?? []) w.terminate();
+    early = null;
+  };
+  let matcher: Matcher;
+  try {
+    matcher = new Matcher(db, matcherOptions);
+  } catch (err) {
+    stopEarly();
+    throw err;
+  }
   // workers take the labels this matcher collected from the database instead of collecting them
   matcherOptions.suffixes = matcher.suffixes;
   const scanner = new RangeScanner(db, matcher, config);
@@ -703,13 +735,17 @@ async function match(inv: Invocation): Promise<number> {
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
       const { sink, close } = fileOut(input.path);
       if (input.ranged && useWorkers && !fields) {
-        pool ??= new Pool(threads, {
-          db: shared,
-          checked: db.shareChecks(),
-          psl: sharePublicSuffixTable(),
-          matcher: matcherOptions,
-          config,
-        }, scanner);
+        if (pool === null) {
+          const init = {
+            db: shared,
+            checked: db.shareChecks(),
+            psl: sharePublicSuffixTable(),
+            matcher: matcherOptions,
+            config,
+          };
+          pool = new Pool(early ?? startWorkers(threads - 1), init, scanner);
+          early = null;
+        }
         const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
         const points = await splitFile(input.path, input.size, step);
         const jobs: Promise<JobResult>[] = [];
@@ -794,6 +830,7 @@ async function match(inv: Invocation): Promise<number> {
     } else throw err;
   } finally {
     pool?.close();
+    stopEarly();
     stopOnSignal();
   }
   progress.clear();
