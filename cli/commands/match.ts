@@ -385,10 +385,12 @@ interface PendingJob {
 
 /**
  * The scanners of `--threads N`: the main thread's own scanner and N-1 workers (a worker costs
- * a few tenths of a second of CPU to start: modules, the database's glob and jump tables, the
- * compiler's warm-up; the main thread has paid them already and would otherwise wait). Jobs go
- * to whichever scanner is free, so that a worker that starts late takes fewer; results come back
- * through each job's promise, which the caller awaits in submission order.
+ * about a tenth of a second of CPU to start: the runtime, modules and the compiler's warm-up;
+ * the database's checks and tables and the PSL table come from the main thread, which would
+ * otherwise wait). Jobs go to whichever scanner is free (a busy worker holds one more, so that
+ * it never waits for this thread to leave a range of its own), so that a worker that starts late
+ * takes fewer; results come back through each job's promise, which the caller awaits in
+ * submission order.
  */
 class Pool {
   #workers: Worker[] = [];
