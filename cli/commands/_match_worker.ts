@@ -1,18 +1,28 @@
 /**
  * A worker of `mxy match --threads N`: opens the database once over the shared bytes the main
- * thread read (no copy), then scans the byte ranges of files it is sent, one at a time, and posts
- * back each range's hits and counts.
+ * thread read and checked (no copy, and no second check: `DatabaseOptions.checked`), then scans
+ * the byte ranges of files it is sent, one at a time, and posts back each range's hits and
+ * counts.
  *
  * @module
  */
-import { Database } from "../../lib/db/mod.ts";
-import { Matcher, type MatcherOptions } from "../../lib/match/mod.ts";
+import { Database, type DatabaseChecks } from "../../lib/db/mod.ts";
+import {
+  Matcher,
+  type MatcherOptions,
+  type PublicSuffixTableShare,
+  usePublicSuffixTable,
+} from "../../lib/match/mod.ts";
 import { RangeScanner, type ScanConfig } from "./_match_scan.ts";
 
 /** The first message: the database and what to do. */
 export interface WorkerInit {
   /** The database file's bytes, shared. */
   db: SharedArrayBuffer;
+  /** What the main thread checked and built over those bytes (`Database.shareChecks`). */
+  checked: DatabaseChecks;
+  /** The Public Suffix List table the main thread built, shared. */
+  psl: PublicSuffixTableShare;
   /** Kinds and parent-domain matching. */
   matcher: MatcherOptions;
   /** Output format and filters. */
@@ -57,7 +67,8 @@ async function run(job: WorkerJob): Promise<void> {
 scope.onmessage = (e: MessageEvent) => {
   const msg = e.data as { init?: WorkerInit; job?: WorkerJob };
   if (msg.init) {
-    const db = Database.fromBytes(new Uint8Array(msg.init.db));
+    usePublicSuffixTable(msg.init.psl);
+    const db = Database.fromBytes(new Uint8Array(msg.init.db), { checked: msg.init.checked });
     scanner = new RangeScanner(db, new Matcher(db, msg.init.matcher), msg.init.config);
     return;
   }

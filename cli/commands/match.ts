@@ -10,6 +10,7 @@ import {
   ALL_SPAN_KINDS,
   Matcher,
   type MatcherOptions,
+  sharePublicSuffixTable,
   SpanKind,
   spanKindFromName,
   spanKindName,
@@ -384,15 +385,20 @@ interface PendingJob {
 
 /**
  * The scanners of `--threads N`: the main thread's own scanner and N-1 workers (a worker costs
- * a few tenths of a second of CPU to start: modules, the database's glob and jump tables, the
- * compiler's warm-up; the main thread has paid them already and would otherwise wait). Jobs go
- * to whichever scanner is free, so that a worker that starts late takes fewer; results come back
- * through each job's promise, which the caller awaits in submission order.
+ * about a tenth of a second of CPU to start: the runtime, modules and the compiler's warm-up;
+ * the database's checks and tables and the PSL table come from the main thread, which would
+ * otherwise wait). Jobs go to whichever scanner is free (a busy worker holds one more, so that
+ * it never waits for this thread to leave a range of its own), so that a worker that starts late
+ * takes fewer; results come back through each job's promise, which the caller awaits in
+ * submission order.
  */
 class Pool {
   #workers: Worker[] = [];
-  /** The job each worker is scanning, or null when it is free. */
-  #busy: (PendingJob | null)[] = [];
+  /**
+   * The jobs each worker holds, in order: the one it scans and at most one more, so that it
+   * does not wait for its next job while this thread is inside a range of its own.
+   */
+  #busy: PendingJob[][] = [];
   #queue: PendingJob[] = [];
   #local: RangeScanner;
   #localBusy = false;
@@ -400,30 +406,33 @@ class Pool {
   #next = 0;
   #closed = false;
 
-  constructor(n: number, init: WorkerInit, local: RangeScanner) {
+  /**
+   * @param workers The workers, started with {@linkcode startWorkers} (they may still be
+   *   loading their modules).
+   * @param init What each worker opens.
+   * @param local The main thread's scanner.
+   */
+  constructor(workers: Worker[], init: WorkerInit, local: RangeScanner) {
     this.#local = local;
-    for (let i = 0; i < n - 1; i++) {
-      const w = new Worker(new URL("./_match_worker.ts", import.meta.url).href, {
-        type: "module",
-      });
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[i];
       w.onmessage = (e: MessageEvent) => {
         const { result, error } = e.data as JobResult;
-        const done = this.#busy[i];
-        this.#busy[i] = null;
+        const done = this.#busy[i].shift();
         done?.resolve({ result, error });
         this.#pump();
       };
       // a worker that dies fails every range still waiting, rather than leaving them hanging
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
-        const waiting = [...this.#busy.filter((j) => j !== null), ...this.#queue];
-        this.#busy.fill(null);
+        const waiting = [...this.#busy.flat(), ...this.#queue];
+        for (const held of this.#busy) held.length = 0;
         this.#queue = [];
-        for (const p of waiting) p!.resolve({ error: `a worker failed: ${e.message}` });
+        for (const p of waiting) p.resolve({ error: `a worker failed: ${e.message}` });
       };
       w.postMessage({ init });
       this.#workers.push(w);
-      this.#busy.push(null);
+      this.#busy.push([]);
     }
   }
 
@@ -437,10 +446,12 @@ class Pool {
   /** Hands queued jobs to free workers, and to the main thread's scanner when it is free. */
   #pump(): void {
     for (let i = 0; i < this.#workers.length && this.#queue.length > 0; i++) {
-      if (this.#busy[i] !== null) continue;
-      const p = this.#queue.shift()!;
-      this.#busy[i] = p;
-      this.#workers[i].postMessage({ job: p.job });
+      if (this.#busy[i].length > 0) continue;
+      this.#give(i);
+    }
+    // a second job for a busy worker, while jobs remain for the others and this thread
+    for (let i = 0; i < this.#workers.length && this.#queue.length > 1; i++) {
+      if (this.#busy[i].length === 1) this.#give(i);
     }
     if (!this.#localBusy && this.#queue.length > 0) {
       this.#localBusy = true;
@@ -448,6 +459,12 @@ class Pool {
       // after the caller's synchronous work, so that the workers get their first jobs at once
       setTimeout(() => this.#runLocal(p), 0);
     }
+  }
+
+  #give(i: number): void {
+    const p = this.#queue.shift()!;
+    this.#busy[i].push(p);
+    this.#workers[i].postMessage({ job: p.job });
   }
 
   async #runLocal(p: PendingJob): Promise<void> {
@@ -477,6 +494,18 @@ class Pool {
     this.#localFile?.handle.close();
     this.#localFile = null;
   }
+}
+
+/**
+ * Starts `n` match workers: they load their modules while this thread opens the database, and
+ * wait for their {@linkcode WorkerInit}.
+ *
+ * @param n How many.
+ * @returns The workers.
+ */
+function startWorkers(n: number): Worker[] {
+  const url = new URL("./_match_worker.ts", import.meta.url).href;
+  return Array.from({ length: n }, () => new Worker(url, { type: "module" }));
 }
 
 /** Draws a progress bar on a terminal's standard error, at most five times a second. */
@@ -571,8 +600,9 @@ async function match(inv: Invocation): Promise<number> {
   const raw = await Deno.readFile(dbPath).catch((err) => {
     throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
   });
-  // a worker costs about a quarter of a second of CPU to start (modules, the Public Suffix List
-  // table, checking the glob section): by default only inputs worth it get workers
+  // a worker costs about a tenth of a second of CPU to start (runtime, modules, the compiler's
+  // warm-up; the database's checks and tables and the PSL table it takes from this thread): by
+  // default only inputs worth it get workers
   const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
   const useWorkers = threads > 1 && rangedBytes > 0 &&
     (inv.has("threads") || rangedBytes >= WORKERS_FROM);
@@ -598,7 +628,22 @@ async function match(inv: Invocation): Promise<number> {
     countOnly: count || filesWithMatches,
     bufferSize,
   };
-  const matcher = new Matcher(db, matcherOptions);
+  // the workers load their modules while this thread collects the database's labels and
+  // checks its sections (inputs read by fields never use them: no workers for those)
+  let early: Worker[] | null = useWorkers && jsonPaths.length === 0 && columns.length === 0
+    ? startWorkers(threads - 1)
+    : null;
+  const stopEarly = () => {
+    for (const w of early ?? []) w.terminate();
+    early = null;
+  };
+  let matcher: Matcher;
+  try {
+    matcher = new Matcher(db, matcherOptions);
+  } catch (err) {
+    stopEarly();
+    throw err;
+  }
   // workers take the labels this matcher collected from the database instead of collecting them
   matcherOptions.suffixes = matcher.suffixes;
   const scanner = new RangeScanner(db, matcher, config);
@@ -692,7 +737,17 @@ async function match(inv: Invocation): Promise<number> {
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
       const { sink, close } = fileOut(input.path);
       if (input.ranged && useWorkers && !fields) {
-        pool ??= new Pool(threads, { db: shared, matcher: matcherOptions, config }, scanner);
+        if (pool === null) {
+          const init = {
+            db: shared,
+            checked: db.shareChecks(),
+            psl: sharePublicSuffixTable(),
+            matcher: matcherOptions,
+            config,
+          };
+          pool = new Pool(early ?? startWorkers(threads - 1), init, scanner);
+          early = null;
+        }
         const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
         const points = await splitFile(input.path, input.size, step);
         const jobs: Promise<JobResult>[] = [];
@@ -777,6 +832,7 @@ async function match(inv: Invocation): Promise<number> {
     } else throw err;
   } finally {
     pool?.close();
+    stopEarly();
     stopOnSignal();
   }
   progress.clear();

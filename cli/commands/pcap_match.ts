@@ -60,7 +60,7 @@ import {
   openDb,
   packetSelector,
   pluginRegistry,
-  sharedDatabase,
+  sharedCheckedDatabase,
 } from "./_pcap_db.ts";
 import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
@@ -620,11 +620,11 @@ async function parallelEngine(
   select: PacketSelector | undefined,
   out: OutputBuffer,
 ): Promise<MatchEngine> {
-  const shared = await sharedDatabase(dbPath);
+  const shared = await sharedCheckedDatabase(dbPath);
   const pipeline = new CapturePipeline({
     ...captureWorkers(threads, { module: MATCH_WORKER }),
     task: "match",
-    config: { ...config, db: shared },
+    config: { ...config, ...shared },
     shard: "flow",
     onBytes: (bytes) => out.writeBytes(bytes),
   });

@@ -14,6 +14,7 @@
  * @module
  */
 import { asciiLower } from "../core/ascii.ts";
+import { sharedCopy } from "./_shared_copy.ts";
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
@@ -39,6 +40,38 @@ export interface DotSuffixPieces {
   length: Int32Array;
 }
 
+/** A {@linkcode DotSuffixTable}'s arrays in shared memory, for another thread to view. */
+export interface DotSuffixShare {
+  /** Per slot, the piece's hash. */
+  slotHash: Int32Array;
+  /** Per slot, the piece's number + 1 (0 = empty). */
+  slotPiece: Int32Array;
+  /** Per piece, where its characters are in `chars`. */
+  pieceAt: Int32Array;
+  /** Per piece, its length. */
+  pieceLength: Int32Array;
+  /** Per piece, where its keys start in `keys`. */
+  keysFrom: Int32Array;
+  /** The pieces' characters. */
+  chars: Uint8Array;
+  /** The keys, grouped per piece. */
+  keys: Uint32Array;
+  /** 1 at each piece length. */
+  lengths: Uint8Array;
+  /** The bit set of last-three-character hashes. */
+  tail: Int32Array;
+  /** 1 at each last ASCII character. */
+  lastChar: Uint8Array;
+  /** `slots - 1`. */
+  mask: number;
+  /** `32 - log2(slots)`. */
+  shift: number;
+  /** The longest piece. */
+  maxLength: number;
+  /** Whether queries are folded. */
+  fold: boolean;
+}
+
 /** The hash table of `.literal` tails (see the module). */
 export class DotSuffixTable {
   // open addressing: per slot the piece's hash, its number + 1 (0 = empty)
@@ -57,15 +90,67 @@ export class DotSuffixTable {
   readonly #maxLength: number;
   readonly #tail: Int32Array;
   // lastChar[c] = 1 when some literal ends with ASCII character c (both cases when folding)
-  readonly #lastChar = new Uint8Array(128);
+  readonly #lastChar: Uint8Array;
   readonly #fold: boolean;
+
+  /**
+   * The table over arrays another thread built ({@linkcode DotSuffixTable.share}).
+   *
+   * @param s The shared arrays.
+   * @returns The table.
+   */
+  static fromShare(s: DotSuffixShare): DotSuffixTable {
+    return new DotSuffixTable(s, s.fold);
+  }
+
+  /**
+   * This table's arrays, copied into shared memory.
+   *
+   * @returns The arrays.
+   */
+  share(): DotSuffixShare {
+    return {
+      slotHash: sharedCopy(this.#slotHash),
+      slotPiece: sharedCopy(this.#slotPiece),
+      pieceAt: sharedCopy(this.#pieceAt),
+      pieceLength: sharedCopy(this.#pieceLength),
+      keysFrom: sharedCopy(this.#keysFrom),
+      chars: sharedCopy(this.#chars),
+      keys: sharedCopy(this.#keys),
+      lengths: sharedCopy(this.#lengths),
+      tail: sharedCopy(this.#tail),
+      lastChar: sharedCopy(this.#lastChar),
+      mask: this.#mask,
+      shift: this.#shift,
+      maxLength: this.#maxLength,
+      fold: this.#fold,
+    };
+  }
 
   /**
    * @param pieces Every pattern of the suffix trie, each with its literal (`.` first, ASCII).
    * @param fold Whether queries are folded to lower case (the literals already are).
    */
-  constructor(pieces: DotSuffixPieces, fold: boolean) {
+  constructor(pieces: DotSuffixPieces | DotSuffixShare, fold: boolean) {
     this.#fold = fold;
+    if ("slotHash" in pieces) {
+      const s = pieces;
+      this.#slotHash = s.slotHash;
+      this.#slotPiece = s.slotPiece;
+      this.#mask = s.mask;
+      this.#shift = s.shift;
+      this.#pieceAt = s.pieceAt;
+      this.#pieceLength = s.pieceLength;
+      this.#keysFrom = s.keysFrom;
+      this.#chars = s.chars;
+      this.#keys = s.keys;
+      this.#lengths = s.lengths;
+      this.#maxLength = s.maxLength;
+      this.#tail = s.tail;
+      this.#lastChar = s.lastChar;
+      return;
+    }
+    this.#lastChar = new Uint8Array(128);
     const { keys, points, at, length } = pieces;
     const count = keys.length;
     let bits = 4;

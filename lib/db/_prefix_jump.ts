@@ -10,6 +10,7 @@
  */
 import type { AhoCorasick } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
+import { sharedCopy } from "./_shared_copy.ts";
 
 const MAX_L = 8;
 const MIN_L = 3;
@@ -18,6 +19,22 @@ const FNV_PRIME = 0x01000193;
 const MIX = 0x85ebca6b | 0;
 
 /** The jump table (see the module). */
+/** A {@linkcode PrefixJump}'s arrays in shared memory, for another thread to view. */
+export interface PrefixJumpShare {
+  /** How many characters a probe reads. */
+  depth: number;
+  /** Per slot, the path's hash. */
+  slotHash: Int32Array;
+  /** Per slot, the state (0 = empty). */
+  slotState: Int32Array;
+  /** Per slot, where the path's bytes are in `paths`. */
+  slotAt: Int32Array;
+  /** The paths' bytes. */
+  paths: Uint8Array;
+  /** Whether queries are folded. */
+  fold: boolean;
+}
+
 export class PrefixJump {
   /** How many characters a probe reads. */
   readonly depth: number;
@@ -29,10 +46,20 @@ export class PrefixJump {
   readonly #shift: number;
   readonly #fold: boolean;
 
-  private constructor(trie: AhoCorasick, depth: number, fold: boolean) {
-    const { states, bytes } = trie.statesAt(depth);
+  private constructor(trie: AhoCorasick | PrefixJumpShare, depth: number, fold: boolean) {
     this.depth = depth;
     this.#fold = fold;
+    if ("slotHash" in trie) {
+      const size = trie.slotHash.length;
+      this.#mask = size - 1;
+      this.#shift = 32 - Math.log2(size);
+      this.#slotHash = trie.slotHash;
+      this.#slotState = trie.slotState;
+      this.#slotAt = trie.slotAt;
+      this.#paths = trie.paths;
+      return;
+    }
+    const { states, bytes } = trie.statesAt(depth);
     const n = states.length;
     let bits = 4;
     while (1 << bits < n * 2) bits++;
@@ -51,6 +78,32 @@ export class PrefixJump {
       this.#slotState[slot] = states[i];
       this.#slotAt[slot] = i * depth;
     }
+  }
+
+  /**
+   * The table over arrays another thread built ({@linkcode PrefixJump.share}).
+   *
+   * @param s The shared arrays.
+   * @returns The table.
+   */
+  static fromShare(s: PrefixJumpShare): PrefixJump {
+    return new PrefixJump(s, s.depth, s.fold);
+  }
+
+  /**
+   * This table's arrays, copied into shared memory.
+   *
+   * @returns The arrays.
+   */
+  share(): PrefixJumpShare {
+    return {
+      depth: this.depth,
+      slotHash: sharedCopy(this.#slotHash),
+      slotState: sharedCopy(this.#slotState),
+      slotAt: sharedCopy(this.#slotAt),
+      paths: sharedCopy(this.#paths),
+      fold: this.#fold,
+    };
   }
 
   /**

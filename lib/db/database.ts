@@ -16,6 +16,7 @@ import {
   MATCH_LITERAL,
   type StringMatch,
   StringMatcher,
+  type StringMatcherChecks,
   StringMatches,
   type StringResult,
 } from "./string_match.ts";
@@ -85,6 +86,36 @@ export interface DatabaseOptions {
    * is a `FormatError` with code `too-large`. Default: no limit.
    */
   maxValues?: number;
+  /**
+   * What another thread's database over the same shared bytes checked and built
+   * ({@linkcode Database.shareChecks}): this one does not check the string sections again nor
+   * rebuild the IPv4 jump table. Accepted only with bytes viewing the very `SharedArrayBuffer`
+   * range the checks name (post the buffer and the checks in one message); the bytes must never
+   * change (shared read-only). A file opened without it is checked as always.
+   */
+  checked?: DatabaseChecks;
+}
+
+/**
+ * What a {@linkcode Database} over bytes in a `SharedArrayBuffer` has checked and built, for
+ * databases on other threads over the same bytes ({@linkcode DatabaseOptions.checked}), from
+ * {@linkcode Database.shareChecks}. Plain data: it goes through `postMessage`, and its tables
+ * stay shared.
+ */
+export interface DatabaseChecks {
+  /** The buffer of the checked bytes: the checks hold for it alone. */
+  buffer: SharedArrayBuffer;
+  /** Where the checked bytes start in the buffer. */
+  byteOffset: number;
+  /** The checked bytes' length. */
+  byteLength: number;
+  /** The IPv4 jump table (shared): its bits, and per prefix the node reached and its depth. */
+  jump: { bits: number; nodes: Uint32Array; depths: Uint8Array } | null;
+  /**
+   * The glob section's checked state and query-time tables (shared; opaque), or null when there
+   * is no glob section.
+   */
+  globs: object | null;
 }
 
 /** Options for {@linkcode Database.lookupStringSpan}. */
@@ -188,6 +219,79 @@ export class Database {
       for (let i = 0; i < 96 && node < this.#nodeCount; i++) node = this.#record(node, 0);
       this.#ipv4Start = node;
     }
+    if (options.checked !== undefined) this.#adoptChecks(options.checked);
+  }
+
+  // Takes another thread's checks of these very bytes (see DatabaseOptions.checked).
+  #adoptChecks(c: DatabaseChecks): void {
+    const u8 = this.#u8;
+    if (
+      !(u8.buffer instanceof SharedArrayBuffer) || c.buffer !== u8.buffer ||
+      c.byteOffset !== u8.byteOffset || c.byteLength !== u8.byteLength
+    ) {
+      throw new DatabaseError(
+        "bad-checks",
+        "Cannot take the checks: they were made for other bytes (post the SharedArrayBuffer " +
+          "and the checks in one message)",
+      );
+    }
+    if (c.jump !== null) {
+      const size = 1 << c.jump.bits;
+      if (c.jump.nodes.length !== size || c.jump.depths.length !== size) {
+        throw new DatabaseError("bad-checks", "Cannot take the checks: bad IPv4 jump table");
+      }
+      this.#jumpBits = c.jump.bits;
+      this.#jumpNode = c.jump.nodes;
+      this.#jumpDepth = c.jump.depths;
+    }
+    this.#strings = this.#openStrings((c.globs ?? undefined) as StringMatcherChecks | undefined);
+  }
+
+  /**
+   * What this database has checked and built, for databases over the same bytes on other
+   * threads to skip it ({@linkcode DatabaseOptions.checked}): the glob section's checks and the
+   * IPv4 jump table (done now if not yet), shared. The bytes must view a `SharedArrayBuffer`
+   * and must never change afterwards.
+   *
+   * @returns The checks, to post to workers with the buffer.
+   * @throws {DatabaseError} With code `bad-checks` when the bytes are not in a
+   * `SharedArrayBuffer`.
+   * @throws {FormatError} When the glob section is corrupt.
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("10.0.0.0/8", { n: 1 });
+   * b.add("glob:*.evil.example", { n: 2 });
+   * const built = b.build();
+   * const bytes = new Uint8Array(new SharedArrayBuffer(built.length));
+   * bytes.set(built);
+   * const checks = Database.fromBytes(bytes).shareChecks();
+   * // on another thread: the buffer and the checks arrive in one message
+   * const db = Database.fromBytes(new Uint8Array(checks.buffer), { checked: checks });
+   * assert.deepEqual(db.lookup("a.evil.example")?.data, { n: 2 });
+   * assert.deepEqual(db.lookup("10.1.2.3")?.data, { n: 1 });
+   * ```
+   */
+  shareChecks(): DatabaseChecks {
+    if (this.#closed) this.#throwClosed("shareChecks");
+    const u8 = this.#u8;
+    if (!(u8.buffer instanceof SharedArrayBuffer)) {
+      throw new DatabaseError(
+        "bad-checks",
+        "Cannot share the checks: the bytes are not in a SharedArrayBuffer",
+      );
+    }
+    if (this.#jumpNode === null) this.#buildJump();
+    const size = 1 << this.#jumpBits;
+    const nodes = new Uint32Array(new SharedArrayBuffer(size * 4));
+    const depths = new Uint8Array(new SharedArrayBuffer(size));
+    nodes.set(this.#jumpNode!);
+    depths.set(this.#jumpDepth!);
+    const jump = { bits: this.#jumpBits, nodes, depths };
+    const globs = this.#stringMatcher()?.checks() ?? null;
+    return { buffer: u8.buffer, byteOffset: u8.byteOffset, byteLength: u8.byteLength, jump, globs };
   }
 
   /**
@@ -759,14 +863,19 @@ export class Database {
   #stringMatcher(): StringMatcher | null {
     if (this.#closed) this.#throwClosed("the string matcher");
     if (this.#strings !== undefined) return this.#strings;
+    this.#strings = this.#openStrings(undefined);
+    return this.#strings;
+  }
+
+  #openStrings(checked: StringMatcherChecks | undefined): StringMatcher | null {
     const lit = this.section("literal");
     const glob = this.section("glob");
     const where = this.#metadata.sections;
-    this.#strings = lit === null && glob === null ? null : StringMatcher.fromSections(lit, glob, {
+    return lit === null && glob === null ? null : StringMatcher.fromSections(lit, glob, {
       literalFileOffset: lit === null ? 0 : where["literal"].offset,
       globFileOffset: glob === null ? 0 : where["glob"].offset,
+      checked,
     });
-    return this.#strings;
   }
 
   /**

@@ -12,7 +12,8 @@ import { MxyError } from "../core/mxy_error.ts";
  * Why the database capability refused: the input codes (`bad-syntax`, `bad-entry`,
  * `host-bits-set`, `bad-value`, `duplicate`, `unsupported-kind`, `wrong-ip-version`,
  * `aliased-network`, `too-large`, `bad-format`, `unreadable`), `closed` (a method of a closed
- * database), `already-built` (a builder used after `build()`), `internal` (a broken invariant
+ * database), `bad-checks` (checks of other bytes given to `Database.fromBytes`),
+ * `already-built` (a builder used after `build()`), `internal` (a broken invariant
  * of mxy itself: a bug, never the caller's fault).
  */
 export type DatabaseErrorCode =
@@ -28,6 +29,7 @@ export type DatabaseErrorCode =
   | "bad-format"
   | "unreadable"
   | "closed"
+  | "bad-checks"
   | "already-built"
   | "internal";
 

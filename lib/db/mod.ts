@@ -42,6 +42,7 @@ export {
 // Querying
 export {
   Database,
+  type DatabaseChecks,
   type DatabaseMapMode,
   type DatabaseOptions,
   type IpResult,

@@ -37,8 +37,9 @@ import {
   utf8Put,
 } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
-import { DotSuffixTable } from "./_dot_suffix_table.ts";
-import { PrefixJump } from "./_prefix_jump.ts";
+import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
+import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
+import { sharedCopy } from "./_shared_copy.ts";
 
 const TABLES_AFTER = 4096;
 
@@ -142,6 +143,24 @@ export interface StringMatcherOptions {
    * which a one-shot lookup should not pay. Default 4096.
    */
   tablesAfter?: number;
+  /**
+   * The glob section's checks as another matcher over the same bytes did them
+   * ({@linkcode StringMatcher.checks}): the section is not verified again. Only for bytes that
+   * matcher checked and that never change (shared read-only between threads).
+   */
+  checked?: StringMatcherChecks;
+}
+
+/** What {@linkcode StringMatcher.checks} returns: the glob section's checked state. */
+export interface StringMatcherChecks {
+  /** Per pattern, 1 when a hit in its index is already a match. */
+  implied: Uint8Array;
+  /** Per pattern, the index it is in (1 prefix, 2 suffix, 3 automaton, 0 none). */
+  where: Uint8Array;
+  /** The suffix trie's hash table (./_dot_suffix_table.ts), or null when it has none. */
+  dotSuffix: DotSuffixShare | null;
+  /** The prefix trie's jump table (./_prefix_jump.ts), or null when it has none. */
+  prefixJump: PrefixJumpShare | null;
 }
 
 /**
@@ -173,6 +192,8 @@ export class StringMatcher {
   #countdown = 0;
   #tablesAfter: number;
   #where: Uint8Array | null = null;
+  // #where as checked, kept for checks() after the tables are built
+  #checkedWhere: Uint8Array = new Uint8Array(0);
   #useInfix = false;
   /** Kind of the last {@linkcode StringMatcher.matchFirst} result (-1 when none). */
   lastKind = -1;
@@ -207,6 +228,44 @@ export class StringMatcher {
       count: 0,
       seen: new Uint32Array(P),
       stamp: 0,
+    };
+    const checked = options.checked;
+    if (checked !== undefined && globs !== null) {
+      if (checked.implied.length !== P || checked.where.length !== P) {
+        throw new FormatError("bad-section", "Glob section: checks of another section given");
+      }
+      this.#adopt(checked.where, checked.implied);
+      this.#dotSuffix = checked.dotSuffix === null
+        ? null
+        : DotSuffixTable.fromShare(checked.dotSuffix);
+      this.#prefixJump = checked.prefixJump === null
+        ? null
+        : PrefixJump.fromShare(checked.prefixJump);
+      this.#where = null;
+      this.#countdown = 0;
+    }
+  }
+
+  /**
+   * The glob section's checked state and query-time tables (verifying the section and
+   * building the tables first if no query has), copied into shared memory, for
+   * {@linkcode StringMatcherOptions.checked} of a matcher over the same bytes on another thread.
+   *
+   * @returns The state, or null when there is no glob section.
+   * @throws {FormatError} When the glob section is corrupt.
+   */
+  checks(): StringMatcherChecks | null {
+    if (this.#globs === null) return null;
+    if (!this.#verified) this.#init();
+    if (this.#countdown > 0) {
+      this.#countdown = 0;
+      this.#buildTables();
+    }
+    return {
+      implied: sharedCopy(this.#implied),
+      where: sharedCopy(this.#checkedWhere),
+      dotSuffix: this.#dotSuffix?.share() ?? null,
+      prefixJump: this.#prefixJump?.share() ?? null,
     };
   }
 
@@ -332,7 +391,14 @@ export class StringMatcher {
       const trie = tag === 1 ? globs.prefixTrie : tag === 2 ? globs.suffixTrie : globs.automaton;
       if (trie.reports(trie.walk(buf, 0, n), id)) implied[id] = 1;
     }
+    this.#adopt(where, implied);
+  }
+
+  // The checked state, from #init or from another matcher's checks.
+  #adopt(where: Uint8Array, implied: Uint8Array): void {
+    const globs = this.#globs!;
     this.#implied = implied;
+    this.#checkedWhere = where;
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;

@@ -24,7 +24,7 @@ import {
   type FlowsTaskConfig,
 } from "../dpi/mod.ts";
 import { IndicatorEnricher } from "./indicator_enricher.ts";
-import { Database } from "../db/database.ts";
+import { Database, type DatabaseChecks } from "../db/database.ts";
 import { CaptureMatcher, type CaptureMatchStats } from "./capture_matcher.ts";
 import { type CaptureHitFormat, formatCaptureHit } from "./capture_hit_format.ts";
 
@@ -41,6 +41,11 @@ const FRAME_RUN = 2 ** 32;
 export interface MatchTaskConfig {
   /** The database's bytes: a `SharedArrayBuffer` (shared, not copied), or a copy. */
   db: SharedArrayBuffer | Uint8Array;
+  /**
+   * What the thread that read the database checked and built over those shared bytes
+   * (`Database.shareChecks`, posted with them): the workers do not do it again.
+   */
+  checked?: DatabaseChecks;
   /** The built-in attributes to look at (default: all). */
   attributes?: readonly string[];
   /** Attributes of the built-in protocol plugins to look up as well. */
@@ -67,17 +72,24 @@ export interface MatchTaskConfig {
 export interface EnrichTaskConfig {
   /** The database's bytes: a `SharedArrayBuffer` (shared, not copied), or a copy. */
   db: SharedArrayBuffer | Uint8Array;
+  /**
+   * What the thread that read the database checked and built over those shared bytes
+   * (`Database.shareChecks`, posted with them): the workers do not do it again.
+   */
+  checked?: DatabaseChecks;
   /** Look up parent domains of names (default: what the database asks for). */
   parentDomains?: boolean;
 }
 
-function openShared(db: SharedArrayBuffer | Uint8Array): Database {
-  return Database.fromBytes(db instanceof Uint8Array ? db : new Uint8Array(db));
+function openShared(db: SharedArrayBuffer | Uint8Array, checked?: DatabaseChecks): Database {
+  return Database.fromBytes(db instanceof Uint8Array ? db : new Uint8Array(db), { checked });
 }
 
 function flowsDbTask(ctx: CaptureTaskContext): CaptureTask {
   const c = ctx.config as FlowsTaskConfig & EnrichTaskConfig;
-  const enricher = new IndicatorEnricher(openShared(c.db), { parentDomains: c.parentDomains });
+  const enricher = new IndicatorEnricher(openShared(c.db, c.checked), {
+    parentDomains: c.parentDomains,
+  });
   return createFlowsTask(ctx, {
     flowHooks: (inner) => enricher.flowHooks(inner),
     formatFlow: (s, format, options) => enricher.formatFlow(s, format, options),
@@ -86,7 +98,9 @@ function flowsDbTask(ctx: CaptureTaskContext): CaptureTask {
 
 function correlateDbTask(ctx: CaptureTaskContext): CaptureTask {
   const c = ctx.config as CorrelateTaskConfig & EnrichTaskConfig;
-  const enricher = new IndicatorEnricher(openShared(c.db), { parentDomains: c.parentDomains });
+  const enricher = new IndicatorEnricher(openShared(c.db, c.checked), {
+    parentDomains: c.parentDomains,
+  });
   return createCorrelateTask(ctx, {
     formatPair: (pair, format) => enricher.formatPair(pair, format),
   });
@@ -152,7 +166,7 @@ export function matchStatsFromRecord(record: Readonly<Record<string, number>>): 
 
 function matchTask(ctx: CaptureTaskContext): CaptureTask {
   const c = ctx.config as MatchTaskConfig;
-  const db = openShared(c.db);
+  const db = openShared(c.db, c.checked);
   const format = c.format ?? "jsonl";
   // Where the matcher is: handling a packet, moving time on, or ending.
   let advancing = false, ending = false;

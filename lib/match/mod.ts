@@ -31,6 +31,11 @@ export { ALL_SPAN_KINDS, SpanKind, spanKindFromName, spanKindName } from "./span
 export { forEachParentDomain, registrableDomain, registrableDomainStart } from "./domain.ts";
 export type { ParentDomainHandler } from "./domain.ts";
 export { lowerSpanInto } from "./fold.ts";
+export {
+  type PublicSuffixTableShare,
+  sharePublicSuffixTable,
+  usePublicSuffixTable,
+} from "./_psl.ts";
 export { Matcher, MatchVia, matchViaName } from "./matcher.ts";
 export type { MatcherOptions, MatchHandler, MatchHit } from "./matcher.ts";
 export { StreamMatcher } from "./stream_matcher.ts";
@@ -56,6 +61,7 @@ export {
 export type { IndicatorEnricherOptions, IndicatorMatch } from "./indicator_enricher.ts";
 export type {
   Database,
+  DatabaseChecks,
   DatabaseLayout,
   DatabaseMapMode,
   IpAddress,

@@ -126,11 +126,16 @@ async function once(db: Uint8Array, inputs: Uint8Array[], o: Options) {
 async function parallel(db: Uint8Array, inputs: Uint8Array[], threads: number, o: Options) {
   const shared = new SharedArrayBuffer(db.length);
   new Uint8Array(shared).set(db);
+  // with 2 workers, the workers take this thread's checks of the bytes (as mxy pcap match
+  // hands them); with 1 and 4 each checks for itself
+  const checked = threads === 2
+    ? { checked: Database.fromBytes(new Uint8Array(shared)).shareChecks() }
+    : {};
   let text = "";
   const pipeline = new CapturePipeline({
     ...captureWorkers(threads, { module: WORKER }),
     task: "match",
-    config: { ...o, db: shared } satisfies MatchTaskConfig,
+    config: { ...o, db: shared, ...checked } satisfies MatchTaskConfig,
     onText: (t) => (text += t),
   });
   try {

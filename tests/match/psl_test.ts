@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { get as pslGet } from "psl";
-import { registrableDomain, registrableDomainStart } from "../../lib/match/mod.ts";
+import {
+  registrableDomain,
+  registrableDomainStart,
+  sharePublicSuffixTable,
+  usePublicSuffixTable,
+} from "../../lib/match/mod.ts";
 import { publicSuffixStart } from "../../lib/match/_psl.ts";
 import { spans } from "./_spans.ts";
 
@@ -144,4 +149,20 @@ Deno.test("publicSuffixStart() agrees with the psl package on the list's rules",
     assert.ok(publicSuffixStart(bytes, 0, bytes.length) >= 0, base);
   }
   assert.ok(checked > 19_000);
+});
+
+Deno.test("the shared Public Suffix List table answers as the built one and a malformed one is refused", () => {
+  const share = sharePublicSuffixTable();
+  assert.equal(sharePublicSuffixTable(), share);
+  assert.ok(share.slots.buffer instanceof SharedArrayBuffer);
+  usePublicSuffixTable(share);
+  assert.equal(registrableDomain("a.b.example.co.uk"), "example.co.uk");
+  assert.throws(
+    () => usePublicSuffixTable({ ...share, slots: share.slots.subarray(1) }),
+    RangeError,
+  );
+  assert.throws(
+    () => usePublicSuffixTable({ ...share, hash: share.hash.subarray(1) }),
+    RangeError,
+  );
 });
