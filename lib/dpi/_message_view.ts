@@ -70,16 +70,19 @@ export function messageView(
   into.vlanCount = view.vlanCount;
   into.vlanOuter = view.vlanOuter;
   into.vlanInner = view.vlanInner;
-  into.ipVersion = stream.family;
+  const family = stream.family;
+  into.ipVersion = family;
   into.ipTtl = view.ipTtl;
   into.proto = view.proto;
-  if (stream.family === 4) {
-    into.ip4Src = stream.src[0];
-    into.ip4Dst = stream.dst[0];
+  // (`src` and `dst` read the addresses' words anew at each use.)
+  const src = stream.src, dst = stream.dst;
+  if (family === 4) {
+    into.ip4Src = src[0];
+    into.ip4Dst = dst[0];
   } else {
     for (let i = 0; i < 4; i++) {
-      into.ip6Src[i] = stream.src[i];
-      into.ip6Dst[i] = stream.dst[i];
+      into.ip6Src[i] = src[i];
+      into.ip6Dst[i] = dst[i];
     }
   }
   into.srcPort = stream.srcPort;

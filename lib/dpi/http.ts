@@ -26,9 +26,19 @@ function startsWith(buf: Uint8Array, p: number, end: number, token: Uint8Array):
   return true;
 }
 
-/** Whether the header name in `buf[p, p + length)` is `lower`, ignoring ASCII case. */
-function isHeader(buf: Uint8Array, p: number, length: number, lower: string): boolean {
-  return length === lower.length && asciiStartsWith(buf, p, lower);
+/** ASCII letters' case bit, and the lower-case first letters of the headers read. */
+const CASE_BIT = 0x20, CH_LOWER_H = 0x68, CH_LOWER_U = 0x75, CH_LOWER_C = 0x63;
+/** The headers read, and their names' lengths. */
+const H_NONE = 0, H_HOST = 1, H_USER_AGENT = 2, H_CONTENT_TYPE = 3, H_CONTENT_LENGTH = 4;
+const HEADER_LENGTHS = [0, 4, 10, 12, 14];
+
+/**
+ * Whether the header line `buf[p, lineEnd)` is named `lower` (ignoring ASCII case): the name is
+ * followed by the line's first colon.
+ */
+function isHeader(buf: Uint8Array, p: number, lineEnd: number, lower: string): boolean {
+  const n = lower.length;
+  return p + n < lineEnd && buf[p + n] === CH_COLON && asciiStartsWith(buf, p, lower);
 }
 
 /** Index of `byte` in `buf[from, to)`, or -1 (bounded, unlike `indexOf`). */
@@ -144,23 +154,33 @@ export function createHttpPlugin(): ProtocolPlugin {
         while (eol < end && buf[eol] !== CH_LF) eol++;
         lineEnd = eol > p && buf[eol - 1] === CH_CR ? eol - 1 : eol;
         if (lineEnd === p) break; // blank line: end of headers
-        const colon = find(buf, CH_COLON, p, lineEnd);
-        if (colon > p && colon < lineEnd) {
-          let vs = colon + 1;
+        // A header is one of those read when the line's first colon follows its name (the
+        // names hold no colon): other lines are passed over by their first letter.
+        const first = buf[p] | CASE_BIT;
+        let header = H_NONE;
+        if (first === CH_LOWER_H) {
+          if (isHeader(buf, p, lineEnd, "host")) header = H_HOST;
+        } else if (first === CH_LOWER_U) {
+          if (isHeader(buf, p, lineEnd, "user-agent")) header = H_USER_AGENT;
+        } else if (first === CH_LOWER_C) {
+          if (isHeader(buf, p, lineEnd, "content-type")) header = H_CONTENT_TYPE;
+          else if (isHeader(buf, p, lineEnd, "content-length")) header = H_CONTENT_LENGTH;
+        }
+        if (header !== H_NONE) {
+          let vs = p + HEADER_LENGTHS[header] + 1;
           while (vs < lineEnd && (buf[vs] === CH_SPACE || buf[vs] === CH_TAB)) vs++;
           let ve = lineEnd;
           while (ve > vs && (buf[ve - 1] === CH_SPACE || buf[ve - 1] === CH_TAB)) ve--;
-          const n = colon - p;
-          if (isHeader(buf, p, n, "host")) {
+          if (header === H_HOST) {
             host0 = vs;
             host1 = ve;
-          } else if (isHeader(buf, p, n, "user-agent")) {
+          } else if (header === H_USER_AGENT) {
             ua0 = vs;
             ua1 = ve;
-          } else if (isHeader(buf, p, n, "content-type")) {
+          } else if (header === H_CONTENT_TYPE) {
             ct0 = vs;
             ct1 = ve;
-          } else if (isHeader(buf, p, n, "content-length")) {
+          } else {
             cl0 = vs;
             cl1 = ve;
           }

@@ -43,6 +43,9 @@ const M_OTHER = 0, M_HEAD = 1, M_CONNECT = 2;
 
 const CH_LF = 0x0a, CH_CR = 0x0d, CH_SPACE = 0x20, CH_TAB = 0x09, CH_COLON = 0x3a;
 const CH_SEMICOLON = 0x3b;
+/** ASCII letters' case bit, and the lower-case first letters of the headers framing reads. */
+const CASE_BIT = 0x20, CH_LOWER_C = 0x63, CH_LOWER_T = 0x74;
+const LEN_CONTENT_LENGTH = 14, LEN_TRANSFER_ENCODING = 17;
 const EMPTY = new Uint8Array(0);
 /** The longest chunk-size line kept (the size and its extensions). */
 const MAX_CHUNK_LINE = 1024;
@@ -100,6 +103,10 @@ export class HttpFramer {
   #lineEmpty = false;
   /** Whether the message's kind is known and `onStart` was called. */
   #started = false;
+  /** The kind `onStart` was called with. */
+  #startKind = 0;
+  /** Where `#headersDone` starts reading header lines, or -1: after the start line. */
+  #framingLine = -1;
   /** Body or chunk bytes still to skip. */
   #remaining = 0;
   #line: Uint8Array = EMPTY;
@@ -250,12 +257,16 @@ export class HttpFramer {
   /** Collects header bytes; on the blank line that ends them, decides how the body is framed. */
   #headBytes(bytes: Uint8Array, p: number, end: number): number {
     // Up to the end of the bytes or the headers' end (an empty line), whichever is first: jump
-    // from line end to line end (the native search is much faster than a byte loop).
+    // from line end to line end.
     let i = end, done = false;
     let lineStart = p, empty = this.#lineEmpty;
+    // The first header line that may frame the body (its name starts with `c` or `t`), found on
+    // the way when the head starts in these bytes: `#headersDone` reads from there.
+    const fresh = this.#headLength === 0;
+    let framing = -1;
     for (;;) {
-      const lf = bytes.indexOf(CH_LF, lineStart);
-      if (lf < 0 || lf >= end) {
+      const lf = lineFeed(bytes, lineStart, end);
+      if (lf < 0) {
         // The line goes on in the next bytes: still empty only if it holds at most a CR.
         const n = end - lineStart;
         this.#lineEmpty = empty && (n === 0 || (n === 1 && bytes[lineStart] === CH_CR));
@@ -267,6 +278,10 @@ export class HttpFramer {
         done = true;
         break;
       }
+      if (fresh && framing < 0 && lineStart !== p) {
+        const first = bytes[lineStart] | CASE_BIT;
+        if (first === CH_LOWER_C || first === CH_LOWER_T) framing = lineStart;
+      }
       lineStart = lf + 1;
       empty = true;
     }
@@ -275,12 +290,14 @@ export class HttpFramer {
       this.#giveUp();
       return end;
     }
-    if (done && this.#headLength === 0) {
+    if (done && fresh) {
       // The whole head is in these bytes: read it where it lies.
       this.#hb = bytes;
       this.#ho = p;
       this.#hl = n;
+      this.#framingLine = framing < 0 ? i : framing;
     } else {
+      this.#framingLine = -1;
       this.#append(bytes, p, n);
       this.#hb = this.#own;
       this.#ho = 0;
@@ -290,6 +307,7 @@ export class HttpFramer {
       const kind = httpMessageKind(this.#hb, this.#ho, this.#hl);
       if (kind !== 0) {
         this.#started = true;
+        this.#startKind = kind;
         if (this.onStart !== null) this.onStart(kind);
       } else if (this.#hl >= HTTP_METHOD_MAX_PREFIX || done) {
         this.#giveUp();
@@ -329,30 +347,39 @@ export class HttpFramer {
   /** The start line and headers are complete: how is the body framed? */
   #headersDone(): void {
     const h = this.#hb, o = this.#ho, n = o + this.#hl;
-    const kind = httpMessageKind(h, o, this.#hl);
-    if (kind === 0) {
-      this.#giveUp();
-      return;
-    }
+    // The kind the head started with (`#headBytes` gives up on heads that start no message).
+    const kind = this.#startKind;
     this.kind = kind;
     let contentLength = -1, chunked = false, badLength = false;
-    // Headers: one per line after the start line.
-    let lineStart = indexOf(h, CH_LF, o, n) + 1;
+    // Headers: one per line after the start line (from the first that may frame the body, when
+    // `#headBytes` saw them all).
+    let lineStart = this.#framingLine >= 0 ? this.#framingLine : indexOf(h, CH_LF, o, n) + 1;
     while (lineStart > 0 && lineStart < n) {
       let lineEnd = indexOf(h, CH_LF, lineStart, n);
       if (lineEnd < 0) lineEnd = n;
-      const colon = indexOf(h, CH_COLON, lineStart, lineEnd);
-      if (colon > lineStart) {
-        const nameLength = colon - lineStart;
-        let v = colon + 1;
-        let ve = lineEnd > lineStart && h[lineEnd - 1] === CH_CR ? lineEnd - 1 : lineEnd;
+      // Only two header names matter here: a name is one when the line's first colon follows
+      // it (the names hold no colon), so other lines are passed over by their first letter.
+      const first = h[lineStart] | CASE_BIT;
+      const nameLength = first === CH_LOWER_C
+        ? LEN_CONTENT_LENGTH
+        : first === CH_LOWER_T
+        ? LEN_TRANSFER_ENCODING
+        : 0;
+      if (
+        nameLength !== 0 && lineStart + nameLength < lineEnd &&
+        h[lineStart + nameLength] === CH_COLON
+      ) {
+        let v = lineStart + nameLength + 1;
+        let ve = h[lineEnd - 1] === CH_CR ? lineEnd - 1 : lineEnd;
         while (v < ve && (h[v] === CH_SPACE || h[v] === CH_TAB)) v++;
         while (ve > v && (h[ve - 1] === CH_SPACE || h[ve - 1] === CH_TAB)) ve--;
-        if (nameLength === 14 && asciiStartsWith(h, lineStart, "content-length")) {
-          const value = decimal(h, v, ve);
-          if (value < 0 || (contentLength >= 0 && value !== contentLength)) badLength = true;
-          else contentLength = value;
-        } else if (nameLength === 17 && asciiStartsWith(h, lineStart, "transfer-encoding")) {
+        if (nameLength === LEN_CONTENT_LENGTH) {
+          if (asciiStartsWith(h, lineStart, "content-length")) {
+            const value = decimal(h, v, ve);
+            if (value < 0 || (contentLength >= 0 && value !== contentLength)) badLength = true;
+            else contentLength = value;
+          }
+        } else if (asciiStartsWith(h, lineStart, "transfer-encoding")) {
           // Chunked when it is the last transfer coding.
           chunked = ve - v >= 7 && asciiStartsWith(h, ve - 7, "chunked") &&
             (ve - v === 7 || h[ve - 8] === CH_SPACE || h[ve - 8] === 0x2c);
@@ -512,6 +539,21 @@ const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54);
 function same(h: Uint8Array, o: number, token: Uint8Array): boolean {
   for (let i = 0; i < token.length; i++) if (h[o + i] !== token[i]) return false;
   return true;
+}
+
+/** Header lines longer than this are searched natively (a call costs more than short loops). */
+const SHORT_LINE = 256;
+
+/**
+ * Index of the first line feed in `b[from, to)`, or -1: a byte loop over the first bytes (most
+ * lines are short), then the native search over what is left of a long line (large cookies).
+ */
+function lineFeed(b: Uint8Array, from: number, to: number): number {
+  const stop = Math.min(to, from + SHORT_LINE);
+  for (let i = from; i < stop; i++) if (b[i] === CH_LF) return i;
+  if (stop === to) return -1;
+  const lf = b.indexOf(CH_LF, stop);
+  return lf < to ? lf : -1;
 }
 
 function indexOf(b: Uint8Array, byte: number, from: number, to: number): number {

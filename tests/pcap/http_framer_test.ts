@@ -169,3 +169,20 @@ Deno.test("HttpFramer refuses headers beyond its limit and bytes that are not HT
   assert.equal(n, 1);
   assert.equal(f.lost, 1);
 });
+
+Deno.test("HttpFramer reads the framing headers wherever they stand in a head given whole or cut", () => {
+  // Lines starting with `c` or `t` that do not frame the body, framing names in any case, a
+  // name followed by a space before its colon (not the header), a long line before them.
+  const head = "POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nTE: trailers\r\n" +
+    `Cookie: ${"c".repeat(400)}\r\nContent-Length : 99\r\nCONTENT-LENGTH: 4\r\n` +
+    "content-type: text/plain\r\n\r\n";
+  const chunkedHead = "PUT /y HTTP/1.1\r\nX-A: 1\r\ntransfer-encoding: chunked\r\n\r\n";
+  const text = head + "abcd" + chunkedHead + "2\r\nhi\r\n0\r\n\r\n" + "GET /z HTTP/1.1\r\n\r\n";
+  for (const cuts of [[], [30], [60, 300, 470], [head.length + 10]]) {
+    const { f, heads, bodies } = framer();
+    feed(f, enc.encode(text), cuts);
+    assert.deepEqual(heads, [head, chunkedHead, "GET /z HTTP/1.1\r\n\r\n"]);
+    assert.deepEqual(bodies, [4, 2, 0]);
+    assert.equal(f.lost, 0);
+  }
+});
