@@ -30,6 +30,12 @@ export interface EbpfPacketProgram {
      * WebAssembly engine's linear memory): packets are copied there, and run in place.
      */
     memoryView?(length: number): Uint8Array;
+    /**
+     * Runs the program on the first `length` bytes of the engine's memory as they are (filled
+     * through `memoryView`), when the engine has such an entry: nothing copied or checked
+     * but the length.
+     */
+    execInPlace?(length: number): void;
     /** `R0`'s low 32 bits after the last run. */
     readonly resultLow: number;
     /** `R0`'s high 32 bits after the last run. */
@@ -208,14 +214,17 @@ export class PacketSelector {
     for (; i < words; i += 4) dst.setInt32(i, src.getInt32(from + i));
     const buf = v.buf;
     for (; i < n; i++) scratch[i] = buf[from + i];
-    let mem = this.#views[n];
-    if (mem === undefined) {
-      mem = scratch.subarray(0, n);
-      this.#views[n] = mem;
-    }
     const runner = this.#ebpf!.runner;
     try {
-      runner.exec(mem);
+      if (runner.execInPlace !== undefined) runner.execInPlace(n);
+      else {
+        let mem = this.#views[n];
+        if (mem === undefined) {
+          mem = scratch.subarray(0, n);
+          this.#views[n] = mem;
+        }
+        runner.exec(mem);
+      }
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
       this.faults++;
