@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   compileFilter,
   forEachPacket,
@@ -103,3 +104,56 @@ for (const engine of ["interpreter", "wasm", "jit-js"] as const) {
     assert.deepEqual([mid.packets, mid.selected, mid.faults], [6, 3, 3]);
   });
 }
+
+Deno.test("PacketSelector gives an eBPF program every byte of packets of any length", async () => {
+  // selects a packet when its last byte is the sum of the others (mod 256): every byte counts
+  const src = `
+    mov %r0, 0
+    jlt %r2, 1, E
+    jgt %r2, 300, E
+    mov %r3, 0
+    mov %r4, 0
+    mov %r6, %r2
+    sub %r6, 1
+  L:
+    jge %r3, %r6, D
+    jge %r3, 300, D
+    mov %r5, %r1
+    add %r5, %r3
+    ldxb %r5, [%r5]
+    add %r4, %r5
+    add %r3, 1
+    ja L
+  D:
+    mov %r5, %r1
+    add %r5, %r6
+    ldxb %r5, [%r5]
+    and %r4, 255
+    jne %r4, %r5, E
+    mov %r0, 1
+  E:
+    exit`;
+  const vm = new BpfVm();
+  const input = { kind: "packet" as const, size: 300 };
+  const selectors = (["interpreter", "wasm", "jit-js"] as const).map((engine) =>
+    new PacketSelector(vm.load(assemble(src), { input, engine }), { maxPacket: 300 })
+  );
+  const packet = fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.boolean()).map(
+    ([bytes, fix]) => {
+      if (fix) bytes[bytes.length - 1] = bytes.subarray(0, -1).reduce((a, b) => a + b, 0);
+      return bytes;
+    },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 20 }), async (packets) => {
+      const w = new PcapWriter();
+      for (const p of packets) w.writePacket(p);
+      const want = packets.flatMap((p, i) =>
+        p.subarray(0, -1).reduce((a, b) => a + b, 0) % 256 === p[p.length - 1] ? [i + 1] : []
+      );
+      for (const sel of selectors) assert.deepEqual(await selected(sel, w.toBytes()), want);
+    }),
+    { numRuns: 60 },
+  );
+  for (const sel of selectors) assert.equal(sel.faults, 0);
+});
