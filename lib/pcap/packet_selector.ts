@@ -36,6 +36,11 @@ export interface EbpfPacketProgram {
      * but the length.
      */
     execInPlace?(length: number): void;
+    /**
+     * Runs the program on the first `length` bytes of `mem` (a buffer reused for every
+     * packet), when the engine has such an entry.
+     */
+    execPrefix?(mem: Uint8Array, length: number): void;
     /** `R0`'s low 32 bits after the last run. */
     readonly resultLow: number;
     /** `R0`'s high 32 bits after the last run. */
@@ -226,6 +231,7 @@ export class PacketSelector {
     const runner = this.#ebpf!.runner;
     try {
       if (runner.execInPlace !== undefined) runner.execInPlace(n);
+      else if (runner.execPrefix !== undefined) runner.execPrefix(scratch, n);
       else {
         let mem = this.#views[n];
         if (mem === undefined) {
