@@ -165,17 +165,20 @@ export class Machine {
    * Resets registers for a run: r1 = address of `mem`, r2 = its length, r10 = stack top.
    *
    * @param mem The run's memory.
+   * @param length When given, only the first `length` bytes of `mem` are the run's memory
+   *   (a reused buffer: nothing is made or compared but the array, {@linkcode BpfMemory.setMemPrefix}).
    * @returns Nothing.
    */
-  reset(mem: Uint8Array | undefined): void {
-    this.memory.setMem(mem);
+  reset(mem: Uint8Array | undefined, length = -1): void {
+    if (length < 0) this.memory.setMem(mem);
+    else this.memory.setMemPrefix(mem!, length);
     // A loop, not TypedArray.fill: a run per packet spends a quarter of its time in two fill
     // calls on eleven registers otherwise.
     const lo = this.lo, hi = this.hi;
     for (let i = 0; i < lo.length; i++) lo[i] = hi[i] = 0;
     this.lo[1] = 0;
     this.hi[1] = MEM_REGION;
-    this.lo[2] = mem ? mem.length : 0;
+    this.lo[2] = length >= 0 ? length : mem ? mem.length : 0;
     this.lo[10] = this.memory.lengths[STACK_REGION];
     this.hi[10] = STACK_REGION;
     this.stopRequested = false;

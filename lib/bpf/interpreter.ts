@@ -283,6 +283,35 @@ export class BpfInterpreter implements BpfRunner {
       this.#executed = m.lastCount;
     }
   }
+
+  /**
+   * Runs the program on the first `length` bytes of `mem` without allocating — for a buffer
+   * reused for runs of different lengths (packets copied into it), where `exec` on a view of
+   * each length would make the address space compare views; the result is in
+   * `resultLow`/`resultHigh`.
+   *
+   * @param mem The buffer.
+   * @param length Bytes of it the run's memory holds (r2).
+   * @returns Nothing.
+   * @throws {RangeError} When `length` is not a count of bytes inside `mem`.
+   * @example
+   * ```ts
+   * import { assemble, BpfInterpreter, decodeProgram } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const vm = new BpfInterpreter(decodeProgram(assemble("mov %r0, %r2\nexit")));
+   * vm.execPrefix(new Uint8Array(1514), 60);
+   * assert.equal(vm.resultLow, 60);
+   * ```
+   */
+  execPrefix(mem: Uint8Array, length: number): void {
+    const m = this.#m;
+    m.reset(mem, length);
+    try {
+      interpret(m);
+    } finally {
+      this.#executed = m.lastCount;
+    }
+  }
 }
 
 /**

@@ -137,4 +137,27 @@ export class BpfJit implements BpfRunner {
     this.#m.reset(mem);
     this.#fn();
   }
+
+  /**
+   * Runs the program on the first `length` bytes of `mem` without allocating — for a buffer
+   * reused for runs of different lengths (packets copied into it); the result is in
+   * `resultLow`/`resultHigh`.
+   *
+   * @param mem The buffer.
+   * @param length Bytes of it the run's memory holds (r2).
+   * @returns Nothing.
+   * @throws {RangeError} When `length` is not a count of bytes inside `mem`.
+   * @example
+   * ```ts
+   * import { assemble, BpfJit, decodeProgram } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const jit = new BpfJit(decodeProgram(assemble("mov %r0, %r2\nexit")));
+   * jit.execPrefix(new Uint8Array(1514), 60);
+   * assert.equal(jit.resultLow, 60);
+   * ```
+   */
+  execPrefix(mem: Uint8Array, length: number): void {
+    this.#m.reset(mem, length);
+    this.#fn();
+  }
 }

@@ -135,7 +135,7 @@ export class BpfMemory {
    */
   setMem(mem: Uint8Array | undefined): void {
     const b = mem ?? EMPTY;
-    if (this.bytes[MEM_REGION] === b) return;
+    if (this.bytes[MEM_REGION] === b && this.lengths[MEM_REGION] === b.length) return;
     // Runs on the leading bytes of one reused buffer (packets copied into a scratch buffer)
     // keep the DataView: every access is checked against `lengths`, never the view's size.
     const v = this.views[MEM_REGION];
@@ -144,6 +144,34 @@ export class BpfMemory {
     }
     this.bytes[MEM_REGION] = b;
     this.lengths[MEM_REGION] = b.length;
+  }
+
+  /**
+   * Makes the first `length` bytes of `mem` the run's memory (region 2) without making a view of
+   * them: when `mem` is already the region's array, this is one store, so a buffer reused for
+   * runs of different lengths (packets copied into it) allocates nothing and checks nothing
+   * else. Every access is checked against `length`.
+   *
+   * @param mem The bytes.
+   * @param length How many of them the run may use (at most `mem.length`).
+   * @returns Nothing.
+   * @throws {RangeError} When `length` is not a count of bytes inside `mem`.
+   * @example
+   * ```ts
+   * import { BpfMemory } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * const m = new BpfMemory(16);
+   * m.setMemPrefix(new Uint8Array(64), 8);
+   * assert.equal(m.slice(2n << 32n, 8).length, 8);
+   * assert.throws(() => m.slice(2n << 32n, 9)); // only the first 8 bytes are the run's
+   * ```
+   */
+  setMemPrefix(mem: Uint8Array, length: number): void {
+    if (this.bytes[MEM_REGION] !== mem) this.setMem(mem);
+    if (length >>> 0 !== length || length > mem.length) {
+      throw new RangeError(`Length ${length} is outside a memory of ${mem.length} bytes`);
+    }
+    this.lengths[MEM_REGION] = length;
   }
 
   /**

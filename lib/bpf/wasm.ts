@@ -80,6 +80,10 @@ export class BpfWasm implements BpfRunner {
   #capacity: number;
   #memView: Uint8Array;
   #mayWriteMem: boolean;
+  /** The run memory's view of the whole capacity (the region of in-place runs). */
+  #placed: Uint8Array;
+  /** Whether the last run's count is still only in the scratch area (an in-place run). */
+  #countInScratch = false;
   /** The WebAssembly module's bytes (empty when the module was given compiled). */
   readonly bytes: Uint8Array<ArrayBuffer>;
 
@@ -118,6 +122,7 @@ export class BpfWasm implements BpfRunner {
     this.#i32 = new Int32Array(this.#memory.buffer, 0, 16);
     this.#f64 = new Float64Array(this.#memory.buffer, 0, 8);
     this.#memView = new Uint8Array(this.#memory.buffer, memBase, 0);
+    this.#placed = new Uint8Array(this.#memory.buffer, memBase, capacity);
     this.#aliasStack();
     let instance: WebAssembly.Instance;
     try {
@@ -172,6 +177,7 @@ export class BpfWasm implements BpfRunner {
       memory: this.#memory,
       fault: (kind: number, pc: number, count: number) => {
         m.lastCount = count;
+        this.#countInScratch = false;
         if (kind === FAULT_BUDGET) throw rt.budget(pc);
         if (kind === FAULT_CALL_DEPTH) throw rt.callDepth(pc);
         if (kind === FAULT_STACK) throw rt.stackOut(pc);
@@ -266,6 +272,7 @@ export class BpfWasm implements BpfRunner {
     this.#i32 = new Int32Array(this.#memory.buffer, 0, 16);
     this.#f64 = new Float64Array(this.#memory.buffer, 0, 8);
     this.#memView = new Uint8Array(this.#memory.buffer, this.#inst.memBase, 0);
+    this.#placed = new Uint8Array(this.#memory.buffer, this.#inst.memBase, this.#capacity);
     this.#aliasStack();
   }
 
@@ -300,7 +307,7 @@ export class BpfWasm implements BpfRunner {
 
   /** Instructions executed by the last run (counted per basic block). */
   get executed(): number {
-    return this.#m.lastCount;
+    return this.#countInScratch ? this.#f64[SCRATCH_COUNT >> 3] : this.#m.lastCount;
   }
 
   /**
@@ -322,6 +329,7 @@ export class BpfWasm implements BpfRunner {
    * @returns Nothing.
    */
   exec(mem?: Uint8Array): void {
+    this.#countInScratch = false;
     const m = this.#m;
     const len = mem === undefined ? 0 : mem.length;
     this.#ensure(len);
@@ -344,6 +352,37 @@ export class BpfWasm implements BpfRunner {
       if (mem !== undefined && !inPlace && this.#mayWriteMem) mem.set(view);
     }
     m.lastCount = this.#f64[SCRATCH_COUNT >> 3];
+  }
+
+  /**
+   * Runs the program on the first `length` bytes of the run memory as they already are in the
+   * linear memory (written through a {@linkcode BpfWasm.memoryView}): nothing is copied, no
+   * view is made, and only the run memory's length is checked — the per-packet entry of a
+   * capture filter. The result is in `resultLow`/`resultHigh`.
+   *
+   * @param length Bytes of run memory (at most the capacity of the largest view asked for).
+   * @returns Nothing.
+   * @throws {RangeError} When `length` is more than the linear memory holds.
+   * @throws {BpfError} When the run faults, as {@linkcode BpfWasm.exec}.
+   * @example
+   * ```ts
+   * import { assemble, BpfWasm, decodeProgram } from "@mxy/mxy/bpf";
+   * import assert from "node:assert/strict";
+   * // r0 = the first byte + the length
+   * const wasm = new BpfWasm(decodeProgram(assemble("ldxb %r0, [%r1]\nadd %r0, %r2\nexit")));
+   * const view = wasm.memoryView(1514);
+   * view[0] = 40;
+   * wasm.execInPlace(60);
+   * assert.equal(wasm.resultLow, 100);
+   * ```
+   */
+  execInPlace(length: number): void {
+    // (the region's array and the linear memory's size only change when the memory grows:
+    // setMemPrefix checks the length against the capacity and is one store otherwise)
+    this.#m.memory.setMemPrefix(this.#placed, length);
+    this.#m.stopRequested = false;
+    this.#countInScratch = true;
+    this.#inst.run(length);
   }
 }
 

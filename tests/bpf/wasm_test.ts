@@ -82,6 +82,66 @@ Deno.test("BpfWasm writes to the caller's memory and runs in place on memoryView
   assert.equal(big[0], 100);
 });
 
+Deno.test("BpfWasm.execInPlace runs on the first bytes of the linear memory, as exec does", () => {
+  // r0 = sum of the bytes at [r1 + r3] for r3 = 0, 7, 14 … while below r2, then one read at
+  // [r1 + r2 - 1] (the last byte), each through a pointer the verifier-free codegen checks
+  const src = `
+    mov %r0, 0
+    mov %r3, 0
+  L:
+    jge %r3, %r2, D
+    mov %r4, %r1
+    add %r4, %r3
+    ldxb %r5, [%r4]
+    add %r0, %r5
+    add %r3, 7
+    ja L
+  D:
+    mov %r4, %r1
+    add %r4, %r2
+    ldxb %r5, [%r4-1]
+    lsh %r5, 32
+    add %r0, %r5
+    exit`;
+  const a = wasm(src), b = wasm(src);
+  const view = a.memoryView(1514);
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 1514 }), (bytes) => {
+      view.set(bytes);
+      a.execInPlace(bytes.length);
+      b.exec(bytes);
+      assert.deepEqual([a.resultLow, a.resultHigh], [b.resultLow, b.resultHigh]);
+      assert.equal(a.executed, b.executed);
+    }),
+    { numRuns: 200 },
+  );
+  // Bytes past the length are in the linear memory but not the run's: reading them faults,
+  // inline and through the host (a helper's slice), and the executed count is the fault's.
+  view.fill(7);
+  const past = wasm("ldxb %r0, [%r1+60]\nexit");
+  past.memoryView(1514).fill(7);
+  past.execInPlace(61);
+  assert.equal(past.resultLow, 7);
+  assert.equal(outcome(() => ({ run: () => (past.execInPlace(60), 0n) })), "error memory");
+  const helpers = new HelperRegistry().register(1, "sum", (p, n, _c, _d, _e, ctx) => {
+    return BigInt(ctx.memory.slice(p, Number(n)).reduce((x: number, y: number) => x + y, 0));
+  });
+  const h = wasm("add %r2, 1\ncall 1\nexit", { helpers });
+  h.memoryView(100).fill(1);
+  assert.equal(outcome(() => ({ run: () => (h.execInPlace(10), 0n) })), "error memory");
+  const ok = wasm("call 1\nexit", { helpers });
+  ok.memoryView(100).fill(1);
+  ok.execInPlace(10);
+  assert.equal(ok.resultLow, 10);
+  // exec on another array after in-place runs sees that array's length again, and back
+  ok.exec(new Uint8Array(30).fill(2));
+  assert.equal(ok.resultLow, 60);
+  ok.memoryView(100).fill(3, 0, 20); // (exec copied its array into the linear memory)
+  ok.execInPlace(20);
+  assert.equal(ok.resultLow, 60);
+  assert.throws(() => ok.execInPlace(1 << 20), RangeError);
+});
+
 Deno.test("BpfWasm runs recursion through local calls and restores r6-r10", () => {
   const src = `
     mov %r1, 10
