@@ -362,6 +362,16 @@ function holdsAll(backs: Regs[], A: Regs): boolean {
   return true;
 }
 
+/** A small register stored through a pointer (see `fwd` in `body`). */
+interface Stored {
+  base: number;
+  off: number;
+  size: number;
+  src: number;
+  lo: number;
+  hi: number;
+}
+
 /** The result of one pass over the body. */
 interface BodyPass {
   text: string;
@@ -399,6 +409,10 @@ function body(
   const same = new Int8Array(11).fill(-1);
   const saved = emitter.loopHeader;
   emitter.loopHeader = head;
+  // The last store of a small register through a pointer in this pass, while nothing else was
+  // stored, no call was made and its base register was not written: a load of the same size
+  // from the same place reads that value (`src` is -1 once the register was overwritten).
+  let fwd = null as Stored | null;
   for (const q of slots) {
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
@@ -426,12 +440,24 @@ function body(
     };
     if (st.dead) {
       text += gen();
+      fwd = null;
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
     const cls = op & CLASS_MASK;
     const x = (op & SRC_X) !== 0;
     const D = `l${d}`;
+    const stored = fwd as Stored | null;
+    if (fwd !== null) {
+      if (cls === CLASS_ST || cls === CLASS_STX || op === CALL || op === CALLX) fwd = null;
+      else {
+        for (const r of writes(m, q)) {
+          if (r === fwd.base) fwd = null;
+          else if (r === fwd.src) fwd.src = -1;
+          if (fwd === null) break;
+        }
+      }
+    }
     const copyOf = same.slice();
     for (const r of writes(m, q)) {
       same[r] = -1;
@@ -454,6 +480,12 @@ function body(
         if (x && o === 0) st.set(d, st.cls[s], st.lo[s], st.hi[s], st.region[s]);
         else if (!x && k >= 0) st.set(d, S, k, k);
         else st.set(d, G);
+      } else if (aop === ALU_ADD && ds && x && st.cls[s] === P && s !== d) {
+        // A small number plus a pointer: a pointer into the same region.
+        const lo = dlo + st.lo[s], hi = dhi + st.hi[s];
+        if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
+        text += `${D}=(${D}+l${s})|0;h${d}=${st.region[s]};`;
+        st.set(d, P, lo, Math.min(hi, MAX), st.region[s]);
       } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
         // dst ± operand, as dst + [lo, hi].
         let alo: number, ahi: number, code: string;
@@ -576,7 +608,14 @@ function body(
           ? `${view}.setInt8(o,${vl});`
           : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
       }
-      if (access === "") {
+      if (
+        cls === CLASS_LDX && stored !== null && stored.base === base && stored.off === o &&
+        stored.size === size
+      ) {
+        // The value this pass stored there (the store's check covers this access).
+        text += stored.src >= 0 ? `${D}=l${stored.src};h${d}=0;` : `o=l${base}+${o};${access}`;
+        st.set(d, S, stored.lo, stored.hi);
+      } else if (access === "") {
         // Sign-extending loads: the generic code.
         text += gen();
         st.set(d, G);
@@ -588,6 +627,11 @@ function body(
         st.lo[base] = Math.max(st.lo[base], -o);
         st.hi[base] = Math.min(st.hi[base], MAX - o - size);
         if (st.hi[base] < st.lo[base]) st.dead = true;
+        if (
+          cls === CLASS_STX && st.cls[s] === S && st.hi[s] <= 2 ** (8 * size) - 1 && s !== base
+        ) {
+          fwd = { base, off: o, size, src: s, lo: st.lo[s], hi: st.hi[s] };
+        }
         if (cls === CLASS_LDX) {
           if (op === LDXB) st.set(d, S, 0, 0xff);
           else if (op === LDXH) st.set(d, S, 0, 0xffff);
