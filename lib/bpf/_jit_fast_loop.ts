@@ -213,6 +213,47 @@ export function fastLoop(
       out = tried;
     }
   }
+  // A lower upper bound at the head, likewise (a counter tested against a limit at the end).
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== S || out.backs.length === 0) continue;
+    const hi = Math.max(...out.backs.map((b) => b.hi[r]));
+    if (!(hi < A.hi[r]) || hi < A.lo[r]) continue;
+    const B = A.copy();
+    B.hi[r] = hi;
+    const tried = pass(B);
+    if (tried.guards < out.guards && holdsAll(tried.backs, B)) {
+      A.hi[r] = hi;
+      out = tried;
+    }
+  }
+  // Accesses through a pointer the body never writes: their bounds are checked once on entry.
+  const invariant = new Set<number>();
+  const invConds: string[] = [];
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== P || slots.some((q) => writes(m, q).includes(r))) continue;
+    let lo = Infinity, hi = -Infinity;
+    const qs: number[] = [];
+    for (const q of slots) {
+      const op = opc[q], cls = op & CLASS_MASK;
+      if (
+        (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+        (op & MODE_MASK) === MODE_MEM && (cls === CLASS_LDX ? m.src[q] : m.dst[q]) === r
+      ) {
+        lo = Math.min(lo, m.off[q]);
+        hi = Math.max(hi, m.off[q] + accessBytes(op));
+        qs.push(q);
+      }
+    }
+    if (qs.length === 0) continue;
+    const len = A.region[r] === STACK_REGION ? "SL" : "ML";
+    invConds.push(`l${r}+${lo}>=0&&l${r}+${hi}<=${len}`);
+    for (const q of qs) invariant.add(q);
+  }
+  if (invariant.size > 0) {
+    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, invariant);
+    if (holdsAll(tried.backs, A)) out = tried;
+    else invConds.length = 0, invariant.clear();
+  }
   let zero = "", pos = "", regions = new Set<number>();
   for (let r = 0; r < 11; r++) {
     if (A.cls[r] === G) continue;
@@ -226,6 +267,8 @@ export function fastLoop(
   for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
   conds.push(`(${pos})>=0`);
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] === S && A.hi[r] < MAX) conds.push(`l${r}<=${A.hi[r]}`);
+  conds.push(...invConds);
   regions = new Set([...regions, ...out.regions]);
   for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
   const total = slots.length;
@@ -237,7 +280,8 @@ export function fastLoop(
   // A second fast version without the checks that the trip count proves at entry.
   const trip = tripBounds(m, slots, head, A, out.addHi);
   if (trip !== null) {
-    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, trip.proven);
+    const proven = new Set([...trip.proven, ...invariant]);
+    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven);
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
@@ -413,6 +457,9 @@ function body(
   // stored, no call was made and its base register was not written: a load of the same size
   // from the same place reads that value (`src` is -1 once the register was overwritten).
   let fwd = null as Stored | null;
+  // checked[r]: an access through r (not written since) proved l<r> + checked[r] <= its
+  // region's length this pass; -1 when none did.
+  const checked = new Float64Array(11).fill(-1);
   for (const q of slots) {
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
@@ -441,6 +488,7 @@ function body(
     if (st.dead) {
       text += gen();
       fwd = null;
+      checked.fill(-1);
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
@@ -459,6 +507,8 @@ function body(
       }
     }
     const copyOf = same.slice();
+    const checkedBefore = checked.slice();
+    for (const r of writes(m, q)) checked[r] = -1;
     for (const r of writes(m, q)) {
       same[r] = -1;
       for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
@@ -620,9 +670,12 @@ function body(
         text += gen();
         st.set(d, G);
       } else {
-        text += proven.has(q)
+        // Proven on entry, or within what an earlier access through the same register proved.
+        const within = neg === "" && o + size <= checkedBefore[base];
+        text += proven.has(q) || within
           ? `o=l${base}+${o};${access}`
           : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
+        if (!proven.has(q)) checked[base] = Math.max(checked[base], o + size);
         // The access succeeded: base + off + size <= the region's length (< 2^31).
         st.lo[base] = Math.max(st.lo[base], -o);
         st.hi[base] = Math.min(st.hi[base], MAX - o - size);

@@ -230,6 +230,13 @@ Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or 
     "jlt %r5, 8, L\nmov %r0, %r3\nexit",
     // A countdown whose head assumes it is at least 1, entered at 0.
     "mov %r5, 0\nmov %r0, 0\nL: add %r0, 1\nsub %r5, 1\njgt %r0, 3, out\njne %r5, 0, L\nout: exit",
+    // A counter whose head assumes the bound of its back-edge, entered above it.
+    "lddw %r1, 0x7fffffff\nmov %r5, 0\nL: add %r1, 1\nadd %r5, 1\njgt %r5, 3, out\n" +
+    "jlt %r1, 0x7ffffffe, L\nout: mov %r0, %r1\nexit",
+    // A stack slot stored and reloaded, a table slot addressed by a masked index.
+    "mov %r8, %r1\nmov %r6, 0\nmov %r7, 0\nL: mov %r1, %r6\nand %r1, 3\nstxw [%r10-4], %r1\n" +
+    "ldxw %r2, [%r10-4]\nlsh %r2, 3\nadd %r2, %r8\nldxdw %r1, [%r2]\nadd %r1, %r6\n" +
+    "stxdw [%r2], %r1\nadd %r7, %r1\nadd %r6, 1\njlt %r6, 9, L\nmov %r0, %r7\nexit",
     // A pointer walking off the end of the memory: the same fault, at the same instruction.
     "mov %r0, 0\nmov %r5, 0\nL: ldxb %r2, [%r1]\nadd %r0, %r2\nadd %r1, 1\nadd %r5, 1\njlt %r5, 40, L\nexit",
   ];
