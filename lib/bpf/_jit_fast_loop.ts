@@ -26,7 +26,7 @@ import { STACK_REGION } from "./memory.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import type { InstructionEmitter } from "./_jit_emit.ts";
-import { blockLength } from "./_jit_blocks.ts";
+import { blockLength, forwardTargets } from "./_jit_blocks.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
 const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
@@ -151,7 +151,7 @@ export function fastLoop(
   // test per pass), and whatever leaves the pass early gives back what it did not execute —
   // unless the body has instructions whose generic code ends the run or reads the count
   // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
-  const perPass = slots.every((q) => {
+  const perPass = forwardTargets(m, head, end).length === 0 && slots.every((q) => {
     const op = opc[q];
     return op !== EXIT && op !== CALL && op !== CALLX &&
       ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
@@ -278,7 +278,9 @@ export function fastLoop(
   let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
   const bails = new Set(out.bails);
   // A second fast version without the checks that the trip count proves at entry.
-  const trip = tripBounds(m, slots, head, A, out.addHi);
+  const trip = forwardTargets(m, head, end).length === 0
+    ? tripBounds(m, slots, head, A, out.addHi)
+    : null;
   if (trip !== null) {
     const proven = new Set([...trip.proven, ...invariant]);
     const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven);
@@ -443,7 +445,7 @@ function body(
   perPass: boolean,
   proven: ReadonlySet<number> = new Set(),
 ): BodyPass {
-  const st = A.copy();
+  let st = A.copy();
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
@@ -451,16 +453,36 @@ function body(
   const addHi = new Map<number, number>();
   // same[r]: a register r is a copy of (`mov r, s`, neither written since), or -1.
   const same = new Int8Array(11).fill(-1);
-  const saved = emitter.loopHeader;
+  const saved = emitter.loopHeader, savedTargets = emitter.loopTargets;
   emitter.loopHeader = head;
+  // Forward jumps inside the body leave blocks labelled by their targets (`forwardTargets`);
+  // the state at a target is the join of the states that reach it.
+  const targets = forwardTargets(m, head, slots[slots.length - 1]);
+  const T = new Set(targets);
+  emitter.loopTargets = T;
+  const pending = new Map<number, Regs>();
+  const pend = (t: number, r: Regs) => {
+    if (r.dead) return;
+    const p = pending.get(t);
+    pending.set(t, p === undefined ? r.copy() : join(p, r));
+  };
+  for (let i = targets.length - 1; i >= 0; i--) text += `J${targets[i]}:{`;
   // The last store of a small register through a pointer in this pass, while nothing else was
   // stored, no call was made and its base register was not written: a load of the same size
   // from the same place reads that value (`src` is -1 once the register was overwritten).
   let fwd = null as Stored | null;
   // checked[r]: an access through r (not written since) proved l<r> + checked[r] <= its
-  // region's length this pass; -1 when none did.
-  const checked = new Float64Array(11).fill(-1);
+  // region's length this pass; -Infinity when none did.
+  const checked = new Float64Array(11).fill(-Infinity);
   for (const q of slots) {
+    if (T.has(q)) {
+      text += "}";
+      const p = pending.get(q);
+      if (p !== undefined) st = join(st, p);
+      same.fill(-1);
+      fwd = null;
+      checked.fill(-Infinity);
+    }
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
@@ -474,7 +496,9 @@ function body(
     const after = rest.get(q)! - 1;
     const give = perPass && after > 0 ? `cnt-=${after};` : "";
     const go = (t: number) =>
-      t === head
+      T.has(t)
+        ? `break J${t};`
+        : t === head
         ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
         : `{${give}pc=${t};continue D;}`;
     const gen = () => {
@@ -488,7 +512,7 @@ function body(
     if (st.dead) {
       text += gen();
       fwd = null;
-      checked.fill(-1);
+      checked.fill(-Infinity);
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
@@ -508,7 +532,7 @@ function body(
     }
     const copyOf = same.slice();
     const checkedBefore = checked.slice();
-    for (const r of writes(m, q)) checked[r] = -1;
+    for (const r of writes(m, q)) checked[r] = -Infinity;
     for (const r of writes(m, q)) {
       same[r] = -1;
       for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
@@ -701,7 +725,9 @@ function body(
       }
     } else if (op === JA || op === JA32) {
       text += gen();
-      if (q + 1 + (op === JA ? o : k) === head) backs.push(st.copy());
+      const t = q + 1 + (op === JA ? o : k);
+      if (t === head) backs.push(st.copy());
+      else if (T.has(t)) pend(t, st);
       st.dead = true;
     } else if (op === EXIT) {
       text += gen();
@@ -732,10 +758,26 @@ function body(
         text += `if((${D}&${B})!==0)${go(target)}`;
       } else text += gen();
       if (target === head && !taken.dead) backs.push(taken);
+      else if (T.has(target)) pend(target, taken);
     }
   }
   emitter.loopHeader = saved;
+  emitter.loopTargets = savedTargets;
   return { text, backs, bails, regions, guards, addHi };
+}
+
+/** The state where two paths meet (`a` updated). */
+function join(a: Regs, b: Regs): Regs {
+  if (b.dead) return a;
+  if (a.dead) return b.copy();
+  for (let r = 0; r < 11; r++) {
+    if (a.cls[r] !== b.cls[r] || (a.cls[r] === P && a.region[r] !== b.region[r])) a.set(r, G);
+    else if (a.cls[r] !== G) {
+      a.lo[r] = Math.min(a.lo[r], b.lo[r]);
+      a.hi[r] = Math.max(a.hi[r], b.hi[r]);
+    }
+  }
+  return a;
 }
 
 /** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */

@@ -366,6 +366,28 @@ const loopInsnArb: fc.Arbitrary<string> = fc.oneof(
 );
 
 /**
+ * A loop body item: an instruction, or a forward jump inside the body (an `if` or an
+ * `if`/`else` diamond; labels `FWD` and `ELS` are made unique by the program).
+ */
+const loopItemArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: loopInsnArb },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(
+      fc.constantFrom(...JMP_NAMES),
+      VREG,
+      fc.oneof(VREG.map((r) => `%r${r}`), loopValue.map((v) => String(v | 0))),
+      fc.array(loopInsnArb, { minLength: 0, maxLength: 3 }),
+      fc.option(fc.array(loopInsnArb, { minLength: 0, maxLength: 3 })),
+    ).map(([j, d, b, then, other]) =>
+      other === null
+        ? `${j} %r${d}, ${b}, FWD\n${then.join("\n")}\nFWD:`
+        : `${j} %r${d}, ${b}, ELS\n${then.join("\n")}\nja FWD\nELS:\n${other.join("\n")}\nFWD:`
+    ),
+  },
+);
+
+/**
  * A random simple loop (the shape the JIT turns into a native loop and a speculative fast
  * version) with registers starting around 2^31, 2^32, 0 and negative values, memory accesses
  * through a moving pointer and exits; the assembler text and the memory it runs on.
@@ -375,7 +397,7 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
     minLength: 4,
     maxLength: 4,
   }),
-  body: fc.array(loopInsnArb, { minLength: 1, maxLength: 8 }),
+  body: fc.array(loopItemArb, { minLength: 1, maxLength: 8 }),
   back: fc.oneof(
     fc.integer({ min: 1, max: 30 }).map((n) => ({
       r5: 0,
@@ -412,7 +434,8 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
     `mov %r5, ${back.r5}`,
     "loop:",
     back.top,
-    ...body,
+    // Each forward jump's labels, unique in the program.
+    ...body.map((b, i) => b.replaceAll("FWD", `fwd${i}`).replaceAll("ELS", `els${i}`)),
     back.tail,
     "out:",
     "mov %r0, %r1\nxor %r0, %r2\nadd %r0, %r3\nxor %r0, %r4\nadd %r0, %r6\nadd %r0, %r5\nexit",
