@@ -1,6 +1,7 @@
 /**
- * Speculative loops for the JIT: a simple loop (one entry, a straight-line body with exits and
- * back-edges to its head) gets a second version that assumes, checked once on entry, that the
+ * Speculative loops for the JIT: a simple loop (one entry, a body with exits, back-edges to its
+ * head and forward jumps inside it, whose targets join the states of the paths that reach them)
+ * gets a second version that assumes, checked once on entry, that the
  * registers it reads are small numbers (high half 0, low half in [0, 2^31)) or pointers with a
  * small offset into the stack or the run's memory. In that version each register's range is
  * followed through the body (branch conditions and bounds checks narrow it), so arithmetic,
@@ -9,10 +10,14 @@
  * fast version before the instruction (a bail) and the generic code executes it. The register
  * locals hold the exact 64-bit values at every point in both versions (a small register's high
  * half is 0 in its local), so leaving is just a jump; anything the fast version does not
- * specialise is emitted by the generic emitter. The instruction budget is counted once per pass.
+ * specialise is emitted by the generic emitter. The instruction budget is counted once per pass
+ * (per block when the body has calls, exits, legacy loads or forward jumps).
  * When a countdown bounds the passes (`tripBounds`), a third version, chosen by one test on
  * entry, also drops the bounds checks of pointers advanced by constants and the overflow guards
- * of sums.
+ * of sums. Accesses through a pointer the body never writes are checked once on entry, an access
+ * within what an earlier one through the same unchanged register checked is not checked again,
+ * and a load of what the same pass stored at the same place (nothing stored or called between)
+ * is that register.
  *
  * Why not the verifier's ranges: the JIT also runs programs that were never verified, on memory
  * of any size, and the verifier's walk stops at states that an explored one includes only where
