@@ -89,8 +89,9 @@ export function findBlocks(m: Machine): JitBlocks {
     else if (op !== CALL && op !== CALLX && op !== EXIT) sources[pc + 1 + off[pc]].push(pc);
   }
   // Simple loops become native JavaScript loops: a header T reached by a backward jump from S,
-  // with no other jump into (T, S] and no local call inside, is emitted as `for(;;)` whose
-  // back-edges are `continue`, avoiding the block dispatcher.
+  // with no other jump into (T, S] than forward jumps from inside and no local call inside, is
+  // emitted as `for(;;)` whose back-edges are `continue` and whose forward jumps leave labelled
+  // blocks, avoiding the block dispatcher.
   const regionEnd = new Int32Array(n + 1).fill(-1);
   for (let t = 0; t < n; t++) {
     let end = -1;
@@ -100,13 +101,37 @@ export function findBlocks(m: Machine): JitBlocks {
     if (end < 0) continue;
     let ok = true;
     for (let q = t; q <= end && ok; q++) {
-      if (q > t && sources[q].length > 0) ok = false;
+      // Forward jumps from inside the loop are fine (labelled blocks, `loopTargets`).
+      if (q > t && sources[q].some((s) => s < t || s >= q)) ok = false;
       if (isLocalCall(m, q)) ok = false;
       if (q > t && regionEnd[q] >= 0) ok = false;
     }
     if (ok) regionEnd[t] = end;
   }
   return { leader, sources, regionEnd, hasCalls };
+}
+
+/**
+ * The slots of a simple loop that jumps inside it go forward to, in increasing order: the
+ * loop's code opens a block labelled `J<slot>` for each at its start (the largest outermost) and
+ * closes it just before the slot, so that those jumps are `break J<slot>`.
+ *
+ * @param m The prepared program.
+ * @param head The loop's first slot.
+ * @param end Its last slot.
+ * @returns The targets.
+ */
+export function forwardTargets(m: Machine, head: number, end: number): number[] {
+  const { opc, off, imm } = m;
+  const targets = new Set<number>();
+  for (let q = head; q <= end; q += opc[q] === LDDW ? 2 : 1) {
+    const op = opc[q], cls = op & CLASS_MASK;
+    if (cls !== CLASS_JMP && cls !== CLASS_JMP32) continue;
+    if (op === CALL || op === CALLX || op === EXIT) continue;
+    const t = q + 1 + (op === JA32 ? imm[q] : off[q]);
+    if (t > q && t <= end) targets.add(t);
+  }
+  return [...targets].sort((a, b) => a - b);
 }
 
 /**

@@ -13,7 +13,7 @@
 import { MEM_REGION, STACK_REGION } from "./memory.ts";
 import { EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
-import { blockLength, findBlocks } from "./_jit_blocks.ts";
+import { blockLength, findBlocks, forwardTargets } from "./_jit_blocks.ts";
 import { InstructionEmitter, SPILL } from "./_jit_emit.ts";
 import { fastLoop } from "./_jit_fast_loop.ts";
 
@@ -71,9 +71,12 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
       const end = regionEnd[pc];
       let total = 0;
       for (let q = pc; q <= end; q = next(q)) total++;
+      const targets = forwardTargets(m, pc, end);
       const pass = (checked: boolean): string => {
         let text = "";
+        for (let i = targets.length - 1; i >= 0; i--) text += `J${targets[i]}:{`;
         for (let q = pc; q <= end; q = next(q)) {
+          if (targets.includes(q)) text += "}";
           if (q === pc || leader[q]) {
             emitter.startBlock();
             const len = blockLength(m, leader, q);
@@ -84,12 +87,14 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
         return text;
       };
       emitter.loopHeader = pc;
+      emitter.loopTargets = new Set(targets);
       let text = `case ${pc}:R${pc}:for(;;){if(cnt+${total}<=${m.budget}){${pass(false)}}else{${
         pass(true)
       }}break;}`;
       // Too big for V8 to optimize: one checked pass only.
       if (text.length > chunkChars) text = `case ${pc}:R${pc}:for(;;){${pass(true)}break;}`;
       emitter.loopHeader = -1;
+      emitter.loopTargets = new Set();
       if (text.length <= chunkChars) {
         // A speculative version first (`_jit_fast_loop.ts`), when it fits.
         const fast = fastLoop(m, emitter, leader, pc, end);

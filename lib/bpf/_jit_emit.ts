@@ -177,6 +177,8 @@ export class InstructionEmitter {
   #hz = new Uint8Array(11);
   /** The slot of the loop being emitted as a native loop, or -1. */
   loopHeader = -1;
+  /** The slots that jumps inside that loop go forward to (`break J<slot>`, `forwardTargets`). */
+  loopTargets: ReadonlySet<number> = new Set();
 
   /**
    * Creates an emitter for a prepared program.
@@ -251,7 +253,8 @@ export class InstructionEmitter {
 
   /** A jump to slot `t`: `continue` in a native loop, else through the dispatcher. */
   #go(t: number): string {
-    return t === this.loopHeader ? `continue R${t};` : `{pc=${t};continue D;}`;
+    if (t === this.loopHeader) return `continue R${t};`;
+    return this.loopTargets.has(t) ? `break J${t};` : `{pc=${t};continue D;}`;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * Speculative loops for the JIT: a simple loop (one entry, a straight-line body with exits and
- * back-edges to its head) gets a second version that assumes, checked once on entry, that the
+ * Speculative loops for the JIT: a simple loop (one entry, a body with exits, back-edges to its
+ * head and forward jumps inside it, whose targets join the states of the paths that reach them)
+ * gets a second version that assumes, checked once on entry, that the
  * registers it reads are small numbers (high half 0, low half in [0, 2^31)) or pointers with a
  * small offset into the stack or the run's memory. In that version each register's range is
  * followed through the body (branch conditions and bounds checks narrow it), so arithmetic,
@@ -9,10 +10,14 @@
  * fast version before the instruction (a bail) and the generic code executes it. The register
  * locals hold the exact 64-bit values at every point in both versions (a small register's high
  * half is 0 in its local), so leaving is just a jump; anything the fast version does not
- * specialise is emitted by the generic emitter. The instruction budget is counted once per pass.
+ * specialise is emitted by the generic emitter. The instruction budget is counted once per pass
+ * (per block when the body has calls, exits, legacy loads or forward jumps).
  * When a countdown bounds the passes (`tripBounds`), a third version, chosen by one test on
  * entry, also drops the bounds checks of pointers advanced by constants and the overflow guards
- * of sums.
+ * of sums. Accesses through a pointer the body never writes are checked once on entry, an access
+ * within what an earlier one through the same unchanged register checked is not checked again,
+ * and a load of what the same pass stored at the same place (nothing stored or called between)
+ * is that register.
  *
  * Why not the verifier's ranges: the JIT also runs programs that were never verified, on memory
  * of any size, and the verifier's walk stops at states that an explored one includes only where
@@ -26,7 +31,7 @@ import { STACK_REGION } from "./memory.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import type { InstructionEmitter } from "./_jit_emit.ts";
-import { blockLength } from "./_jit_blocks.ts";
+import { blockLength, forwardTargets } from "./_jit_blocks.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
 const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
@@ -151,7 +156,7 @@ export function fastLoop(
   // test per pass), and whatever leaves the pass early gives back what it did not execute —
   // unless the body has instructions whose generic code ends the run or reads the count
   // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
-  const perPass = slots.every((q) => {
+  const perPass = forwardTargets(m, head, end).length === 0 && slots.every((q) => {
     const op = opc[q];
     return op !== EXIT && op !== CALL && op !== CALLX &&
       ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
@@ -213,6 +218,47 @@ export function fastLoop(
       out = tried;
     }
   }
+  // A lower upper bound at the head, likewise (a counter tested against a limit at the end).
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== S || out.backs.length === 0) continue;
+    const hi = Math.max(...out.backs.map((b) => b.hi[r]));
+    if (!(hi < A.hi[r]) || hi < A.lo[r]) continue;
+    const B = A.copy();
+    B.hi[r] = hi;
+    const tried = pass(B);
+    if (tried.guards < out.guards && holdsAll(tried.backs, B)) {
+      A.hi[r] = hi;
+      out = tried;
+    }
+  }
+  // Accesses through a pointer the body never writes: their bounds are checked once on entry.
+  const invariant = new Set<number>();
+  const invConds: string[] = [];
+  for (let r = 0; r < 11; r++) {
+    if (A.cls[r] !== P || slots.some((q) => writes(m, q).includes(r))) continue;
+    let lo = Infinity, hi = -Infinity;
+    const qs: number[] = [];
+    for (const q of slots) {
+      const op = opc[q], cls = op & CLASS_MASK;
+      if (
+        (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+        (op & MODE_MASK) === MODE_MEM && (cls === CLASS_LDX ? m.src[q] : m.dst[q]) === r
+      ) {
+        lo = Math.min(lo, m.off[q]);
+        hi = Math.max(hi, m.off[q] + accessBytes(op));
+        qs.push(q);
+      }
+    }
+    if (qs.length === 0) continue;
+    const len = A.region[r] === STACK_REGION ? "SL" : "ML";
+    invConds.push(`l${r}+${lo}>=0&&l${r}+${hi}<=${len}`);
+    for (const q of qs) invariant.add(q);
+  }
+  if (invariant.size > 0) {
+    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, invariant);
+    if (holdsAll(tried.backs, A)) out = tried;
+    else invConds.length = 0, invariant.clear();
+  }
   let zero = "", pos = "", regions = new Set<number>();
   for (let r = 0; r < 11; r++) {
     if (A.cls[r] === G) continue;
@@ -226,6 +272,8 @@ export function fastLoop(
   for (let r = 0; r < 11; r++) if (A.cls[r] === P) conds.push(`h${r}===${A.region[r]}`);
   conds.push(`(${pos})>=0`);
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
+  for (let r = 0; r < 11; r++) if (A.cls[r] === S && A.hi[r] < MAX) conds.push(`l${r}<=${A.hi[r]}`);
+  conds.push(...invConds);
   regions = new Set([...regions, ...out.regions]);
   for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
   const total = slots.length;
@@ -235,9 +283,12 @@ export function fastLoop(
   let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
   const bails = new Set(out.bails);
   // A second fast version without the checks that the trip count proves at entry.
-  const trip = tripBounds(m, slots, head, A, out.addHi);
+  const trip = forwardTargets(m, head, end).length === 0
+    ? tripBounds(m, slots, head, A, out.addHi)
+    : null;
   if (trip !== null) {
-    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, trip.proven);
+    const proven = new Set([...trip.proven, ...invariant]);
+    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven);
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
@@ -362,6 +413,16 @@ function holdsAll(backs: Regs[], A: Regs): boolean {
   return true;
 }
 
+/** A small register stored through a pointer (see `fwd` in `body`). */
+interface Stored {
+  base: number;
+  off: number;
+  size: number;
+  src: number;
+  lo: number;
+  hi: number;
+}
+
 /** The result of one pass over the body. */
 interface BodyPass {
   text: string;
@@ -389,7 +450,7 @@ function body(
   perPass: boolean,
   proven: ReadonlySet<number> = new Set(),
 ): BodyPass {
-  const st = A.copy();
+  let st = A.copy();
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
@@ -397,9 +458,36 @@ function body(
   const addHi = new Map<number, number>();
   // same[r]: a register r is a copy of (`mov r, s`, neither written since), or -1.
   const same = new Int8Array(11).fill(-1);
-  const saved = emitter.loopHeader;
+  const saved = emitter.loopHeader, savedTargets = emitter.loopTargets;
   emitter.loopHeader = head;
+  // Forward jumps inside the body leave blocks labelled by their targets (`forwardTargets`);
+  // the state at a target is the join of the states that reach it.
+  const targets = forwardTargets(m, head, slots[slots.length - 1]);
+  const T = new Set(targets);
+  emitter.loopTargets = T;
+  const pending = new Map<number, Regs>();
+  const pend = (t: number, r: Regs) => {
+    if (r.dead) return;
+    const p = pending.get(t);
+    pending.set(t, p === undefined ? r.copy() : join(p, r));
+  };
+  for (let i = targets.length - 1; i >= 0; i--) text += `J${targets[i]}:{`;
+  // The last store of a small register through a pointer in this pass, while nothing else was
+  // stored, no call was made and its base register was not written: a load of the same size
+  // from the same place reads that value (`src` is -1 once the register was overwritten).
+  let fwd = null as Stored | null;
+  // checked[r]: an access through r (not written since) proved l<r> + checked[r] <= its
+  // region's length this pass; -Infinity when none did.
+  const checked = new Float64Array(11).fill(-Infinity);
   for (const q of slots) {
+    if (T.has(q)) {
+      text += "}";
+      const p = pending.get(q);
+      if (p !== undefined) st = join(st, p);
+      same.fill(-1);
+      fwd = null;
+      checked.fill(-Infinity);
+    }
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
@@ -413,7 +501,9 @@ function body(
     const after = rest.get(q)! - 1;
     const give = perPass && after > 0 ? `cnt-=${after};` : "";
     const go = (t: number) =>
-      t === head
+      T.has(t)
+        ? `break J${t};`
+        : t === head
         ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
         : `{${give}pc=${t};continue D;}`;
     const gen = () => {
@@ -426,13 +516,28 @@ function body(
     };
     if (st.dead) {
       text += gen();
+      fwd = null;
+      checked.fill(-Infinity);
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
     const cls = op & CLASS_MASK;
     const x = (op & SRC_X) !== 0;
     const D = `l${d}`;
+    const stored = fwd as Stored | null;
+    if (fwd !== null) {
+      if (cls === CLASS_ST || cls === CLASS_STX || op === CALL || op === CALLX) fwd = null;
+      else {
+        for (const r of writes(m, q)) {
+          if (r === fwd.base) fwd = null;
+          else if (r === fwd.src) fwd.src = -1;
+          if (fwd === null) break;
+        }
+      }
+    }
     const copyOf = same.slice();
+    const checkedBefore = checked.slice();
+    for (const r of writes(m, q)) checked[r] = -Infinity;
     for (const r of writes(m, q)) {
       same[r] = -1;
       for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
@@ -454,6 +559,12 @@ function body(
         if (x && o === 0) st.set(d, st.cls[s], st.lo[s], st.hi[s], st.region[s]);
         else if (!x && k >= 0) st.set(d, S, k, k);
         else st.set(d, G);
+      } else if (aop === ALU_ADD && ds && x && st.cls[s] === P && s !== d) {
+        // A small number plus a pointer: a pointer into the same region.
+        const lo = dlo + st.lo[s], hi = dhi + st.hi[s];
+        if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
+        text += `${D}=(${D}+l${s})|0;h${d}=${st.region[s]};`;
+        st.set(d, P, lo, Math.min(hi, MAX), st.region[s]);
       } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
         // dst ± operand, as dst + [lo, hi].
         let alo: number, ahi: number, code: string;
@@ -576,18 +687,33 @@ function body(
           ? `${view}.setInt8(o,${vl});`
           : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
       }
-      if (access === "") {
+      if (
+        cls === CLASS_LDX && stored !== null && stored.base === base && stored.off === o &&
+        stored.size === size
+      ) {
+        // The value this pass stored there (the store's check covers this access).
+        text += stored.src >= 0 ? `${D}=l${stored.src};h${d}=0;` : `o=l${base}+${o};${access}`;
+        st.set(d, S, stored.lo, stored.hi);
+      } else if (access === "") {
         // Sign-extending loads: the generic code.
         text += gen();
         st.set(d, G);
       } else {
-        text += proven.has(q)
+        // Proven on entry, or within what an earlier access through the same register proved.
+        const within = neg === "" && o + size <= checkedBefore[base];
+        text += proven.has(q) || within
           ? `o=l${base}+${o};${access}`
           : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
+        if (!proven.has(q)) checked[base] = Math.max(checked[base], o + size);
         // The access succeeded: base + off + size <= the region's length (< 2^31).
         st.lo[base] = Math.max(st.lo[base], -o);
         st.hi[base] = Math.min(st.hi[base], MAX - o - size);
         if (st.hi[base] < st.lo[base]) st.dead = true;
+        if (
+          cls === CLASS_STX && st.cls[s] === S && st.hi[s] <= 2 ** (8 * size) - 1 && s !== base
+        ) {
+          fwd = { base, off: o, size, src: s, lo: st.lo[s], hi: st.hi[s] };
+        }
         if (cls === CLASS_LDX) {
           if (op === LDXB) st.set(d, S, 0, 0xff);
           else if (op === LDXH) st.set(d, S, 0, 0xffff);
@@ -604,7 +730,9 @@ function body(
       }
     } else if (op === JA || op === JA32) {
       text += gen();
-      if (q + 1 + (op === JA ? o : k) === head) backs.push(st.copy());
+      const t = q + 1 + (op === JA ? o : k);
+      if (t === head) backs.push(st.copy());
+      else if (T.has(t)) pend(t, st);
       st.dead = true;
     } else if (op === EXIT) {
       text += gen();
@@ -635,10 +763,26 @@ function body(
         text += `if((${D}&${B})!==0)${go(target)}`;
       } else text += gen();
       if (target === head && !taken.dead) backs.push(taken);
+      else if (T.has(target)) pend(target, taken);
     }
   }
   emitter.loopHeader = saved;
+  emitter.loopTargets = savedTargets;
   return { text, backs, bails, regions, guards, addHi };
+}
+
+/** The state where two paths meet (`a` updated). */
+function join(a: Regs, b: Regs): Regs {
+  if (b.dead) return a;
+  if (a.dead) return b.copy();
+  for (let r = 0; r < 11; r++) {
+    if (a.cls[r] !== b.cls[r] || (a.cls[r] === P && a.region[r] !== b.region[r])) a.set(r, G);
+    else if (a.cls[r] !== G) {
+      a.lo[r] = Math.min(a.lo[r], b.lo[r]);
+      a.hi[r] = Math.max(a.hi[r], b.hi[r]);
+    }
+  }
+  return a;
 }
 
 /** Narrows dst's range on both sides of `dst sym [blo, bhi]`. */

@@ -241,6 +241,30 @@ const JMP_NAMES = [
 ];
 const SIZES = ["b", "h", "w", "dw"];
 
+/** Memory of 64-bit words around 2^31, 2^32, 2^53 and negative (little-endian). */
+const wordMemory: fc.Arbitrary<Uint8Array> = fc.array(
+  fc.constantFrom(
+    0n,
+    5n,
+    0x7ffffff0n,
+    0x7fffffffn,
+    0xfffffff0n,
+    0xffffffffn,
+    0x1_0000_0000n,
+    2n ** 53n - 8n,
+    2n ** 53n,
+    -1n,
+    -0x80000000n,
+    -(2n ** 53n),
+  ),
+  { minLength: 0, maxLength: 16 },
+).map((words) => {
+  const mem = new Uint8Array(words.length * 8);
+  const view = new DataView(mem.buffer);
+  words.forEach((w, i) => view.setBigUint64(i * 8, BigInt.asUintN(64, w), true));
+  return mem;
+});
+
 /** One instruction of a loop body (assembler text). */
 const loopInsnArb: fc.Arbitrary<string> = fc.oneof(
   // Narrow ranges that let the fast loops drop guards, and operations that then need them.
@@ -296,6 +320,40 @@ const loopInsnArb: fc.Arbitrary<string> = fc.oneof(
       `stxdw [%r10-${o}], %r${v}\nldxw %r${v}, [%r10-${o}]`
     ),
   },
+  // A stack store and a reload (same or another size and place, maybe after another store).
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.constantFrom(...SIZES),
+      fc.constantFrom(...SIZES),
+      VREG,
+      VREG,
+      fc.constantFrom(4, 8, 12),
+      fc.constantFrom(4, 8, 12),
+      fc.constantFrom("", "", "", "stxb [%r10-8], %r1", "mov %r2, 9", "mov %r3, %r10"),
+      fc.boolean(),
+    ).map(([s1, s2, v, d, o1, o2, mid, same]) =>
+      `stx${s1} [%r10-${o1}], %r${v}\n${mid}\nldx${same ? s1 : s2} %r${d}, [%r10-${same ? o1 : o2}]`
+    ),
+  },
+  // A table slot in the memory addressed by a masked index plus the pointer, then 64-bit
+  // arithmetic on what it holds (values around 2^31, 2^32, 2^53 and negative from the memory).
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      VREG,
+      VREG,
+      VREG,
+      fc.constantFrom(3, 7, 15),
+      fc.constantFrom(0, 3),
+      fc.constantFrom(...SIZES),
+      fc.constantFrom("add", "sub", "xor", "mul"),
+    ).map(([a, d, v, mask, sh, size, op]) =>
+      `mov %r${d}, %r${a}\nand %r${d}, ${mask}\nlsh %r${d}, ${sh}\nadd %r${d}, %r6\n` +
+      `ldx${size} %r${v}, [%r${d}]\n${op} %r${v}, %r5\nstx${size} [%r${d}], %r${v}`
+    ),
+  },
+  { weight: 1, arbitrary: VREG.map((d) => `add %r${d}, %r6`) },
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 2, 8, -1, 3).map((k) => `add %r6, ${k}`) },
   {
     weight: 2,
@@ -304,6 +362,28 @@ const loopInsnArb: fc.Arbitrary<string> = fc.oneof(
       VREG,
       fc.oneof(VREG.map((r) => `%r${r}`), loopValue.map((v) => String(v | 0))),
     ).map(([j, d, b]) => `${j} %r${d}, ${b}, out`),
+  },
+);
+
+/**
+ * A loop body item: an instruction, or a forward jump inside the body (an `if` or an
+ * `if`/`else` diamond; labels `FWD` and `ELS` are made unique by the program).
+ */
+const loopItemArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: loopInsnArb },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(
+      fc.constantFrom(...JMP_NAMES),
+      VREG,
+      fc.oneof(VREG.map((r) => `%r${r}`), loopValue.map((v) => String(v | 0))),
+      fc.array(loopInsnArb, { minLength: 0, maxLength: 3 }),
+      fc.option(fc.array(loopInsnArb, { minLength: 0, maxLength: 3 })),
+    ).map(([j, d, b, then, other]) =>
+      other === null
+        ? `${j} %r${d}, ${b}, FWD\n${then.join("\n")}\nFWD:`
+        : `${j} %r${d}, ${b}, ELS\n${then.join("\n")}\nja FWD\nELS:\n${other.join("\n")}\nFWD:`
+    ),
   },
 );
 
@@ -317,7 +397,7 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
     minLength: 4,
     maxLength: 4,
   }),
-  body: fc.array(loopInsnArb, { minLength: 1, maxLength: 8 }),
+  body: fc.array(loopItemArb, { minLength: 1, maxLength: 8 }),
   back: fc.oneof(
     fc.integer({ min: 1, max: 30 }).map((n) => ({
       r5: 0,
@@ -346,7 +426,7 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
       tail: "sub %r5, 1\nja loop",
     })),
   ),
-  mem: fc.uint8Array({ minLength: 0, maxLength: 48 }),
+  mem: fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 48 }), wordMemory),
 }).map(({ init, body, back, mem }) => ({
   source: [
     "mov %r6, %r1",
@@ -354,7 +434,8 @@ export const loopProgramArb: fc.Arbitrary<{ source: string; mem: Uint8Array }> =
     `mov %r5, ${back.r5}`,
     "loop:",
     back.top,
-    ...body,
+    // Each forward jump's labels, unique in the program.
+    ...body.map((b, i) => b.replaceAll("FWD", `fwd${i}`).replaceAll("ELS", `els${i}`)),
     back.tail,
     "out:",
     "mov %r0, %r1\nxor %r0, %r2\nadd %r0, %r3\nxor %r0, %r4\nadd %r0, %r6\nadd %r0, %r5\nexit",

@@ -195,6 +195,51 @@ Deno.test("JIT inlines array map lookups with exactly the helper's results, poin
   assert.equal(jit.run(new Uint8Array([1])), 1n);
 });
 
+Deno.test("JIT and interpreter agree on array map lookups in loops, found or not", async () => {
+  const { BpfVm } = await import("../../lib/bpf/vm.ts");
+  const WORDS = [0n, 5n, 0x7ffffff0n, 0xfffffff0n, 2n ** 53n - 4n, 2n ** 64n - 3n, 2n ** 63n];
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 40 }),
+      fc.constantFrom(3, 15, 31),
+      fc.constantFrom("add", "sub", "xor"),
+      fc.array(fc.constantFrom(...WORDS), { minLength: 16, maxLength: 16 }),
+      fc.constantFrom(400, 100_000),
+      (n, mask, op, words, budget) => {
+        // Adds i to element i & mask of a 16-element map (keys 16..31 have none) and sums i.
+        const src = `mov %r6, 0\nmov %r7, 0\nloop:\nmov %r1, %r6\nand %r1, ${mask}\n` +
+          `stxw [%r10-4], %r1\nlddw %r1, 0, map_fd\nmov %r2, %r10\nadd %r2, -4\ncall 1\n` +
+          `jeq %r0, 0, skip\nldxdw %r1, [%r0]\n${op} %r1, %r6\nstxdw [%r0], %r1\nadd %r7, %r1\n` +
+          `skip:\nadd %r7, %r6\nadd %r6, 1\njlt %r6, ${n}, loop\nmov %r0, %r7\nexit`;
+        const outcomes = ["interpreter", "jit"].map((engine) => {
+          const vm = new BpfVm();
+          const map = vm.createMap({ type: "array", keySize: 4, valueSize: 8, maxEntries: 16 });
+          words.forEach((w, i) => {
+            const v = new Uint8Array(8);
+            new DataView(v.buffer).setBigUint64(0, w, true);
+            map.update(new Uint8Array([i, 0, 0, 0]), v);
+          });
+          const p = decodeProgram(assemble(src));
+          const options = { ...vm.runOptions(), budget };
+          const r = engine === "jit" ? new BpfJit(p, options) : new BpfInterpreter(p, options);
+          if (engine === "jit") assert.match((r as BpfJit).source, /F\d+:\{if\(/);
+          let out: string;
+          try {
+            out = `${r.run()} after ${r.executed}`;
+          } catch (e) {
+            if (!(e instanceof BpfError)) throw e;
+            out = e.code;
+          }
+          const values = words.map((_, i) => map.lookup(new Uint8Array([i, 0, 0, 0]))!.join());
+          return `${out} ${values.join(";")}`;
+        });
+        assert.equal(outcomes[1], outcomes[0], src);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
 Deno.test("JIT and interpreter agree on random loops around the limits of its fast loops", () => {
   const run = (r: { run(m?: Uint8Array): bigint; executed: number }, mem: Uint8Array) => {
     try {
@@ -230,6 +275,20 @@ Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or 
     "jlt %r5, 8, L\nmov %r0, %r3\nexit",
     // A countdown whose head assumes it is at least 1, entered at 0.
     "mov %r5, 0\nmov %r0, 0\nL: add %r0, 1\nsub %r5, 1\njgt %r0, 3, out\njne %r5, 0, L\nout: exit",
+    // A counter whose head assumes the bound of its back-edge, entered above it.
+    "lddw %r1, 0x7fffffff\nmov %r5, 0\nL: add %r1, 1\nadd %r5, 1\njgt %r5, 3, out\n" +
+    "jlt %r1, 0x7ffffffe, L\nout: mov %r0, %r1\nexit",
+    // A stack slot stored and reloaded, a table slot addressed by a masked index.
+    "mov %r8, %r1\nmov %r6, 0\nmov %r7, 0\nL: mov %r1, %r6\nand %r1, 3\nstxw [%r10-4], %r1\n" +
+    "ldxw %r2, [%r10-4]\nlsh %r2, 3\nadd %r2, %r8\nldxdw %r1, [%r2]\nadd %r1, %r6\n" +
+    "stxdw [%r2], %r1\nadd %r7, %r1\nadd %r6, 1\njlt %r6, 9, L\nmov %r0, %r7\nexit",
+    // Forward jumps inside the body: the state after them joins both paths' ranges.
+    "lddw %r1, 0x7ffffff0\nmov %r5, 0\nL: jgt %r1, 100, F\nmov %r2, 0\nF: add %r1, 1\n" +
+    "add %r5, 1\njlt %r5, 20, L\nmov %r0, %r1\nexit",
+    "lddw %r1, 0x7ffffff0\nmov %r5, 0\nL: jle %r1, 100, E\nmov %r3, %r1\nja F\nE: mov %r3, 7\n" +
+    "F: add %r3, 9\nadd %r1, 1\nadd %r5, 1\njlt %r5, 20, L\nmov %r0, %r3\nexit",
+    // A read below a pointer advanced past the end (the first access through it is checked).
+    "mov %r0, 0\nmov %r5, 0\nL: add %r1, 40\nldxb %r2, [%r1-2]\nadd %r5, 1\njlt %r5, 3, L\nexit",
     // A pointer walking off the end of the memory: the same fault, at the same instruction.
     "mov %r0, 0\nmov %r5, 0\nL: ldxb %r2, [%r1]\nadd %r0, %r2\nadd %r1, 1\nadd %r5, 1\njlt %r5, 40, L\nexit",
   ];
