@@ -8,7 +8,7 @@
  * @module
  */
 import process from "node:process";
-import { Database, FormatError } from "../../lib/db/mod.ts";
+import { type Database, FormatError } from "../../lib/db/mod.ts";
 import { Matcher, type SpanKind, StreamMatcher } from "../../lib/match/mod.ts";
 import { intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { now, stdinStream, writeSync } from "../_io.ts";
@@ -25,11 +25,13 @@ import { consumeStream, type EntryHandler, type StreamEntry } from "./_redis_con
 import {
   type LoadedVersion,
   loadVersion,
+  openDatabaseVersion,
   PublishedFileWatch,
   publishFile,
   readPublished,
   versionOf,
 } from "./_redis_database.ts";
+import { redisWorkerSettings } from "./_redis_options.ts";
 import { asBuffer, splitRanges, splitText, StreamProducer } from "./_redis_producer.ts";
 
 /** What `mxy match` has already read from its flags. */
@@ -116,22 +118,11 @@ async function work(
   dbKey: string | undefined,
 ): Promise<number> {
   const v = flags.values;
-  const group = v.group as string | undefined;
-  if (!group) throw new UsageError("--from-redis needs --group NAME");
-  if (flags.positionals.length !== 1) {
-    throw new UsageError(
-      "mxy match --from-redis takes the database only (DB): the text comes from the stream",
-    );
-  }
-  const claimIdleMs = intFlag(flags, "claim-idle", 60_000);
-  if (claimIdleMs < 10 || claimIdleMs > 86_400_000) {
-    throw new UsageError("--claim-idle takes 10 to 86400000 milliseconds");
-  }
-  const batch = intFlag(flags, "batch", 1024);
-  if (batch < 1 || batch > 10_000) throw new UsageError("--batch takes 1 to 10000 entries");
-  const consumer = (v.consumer as string | undefined) ?? `${Deno.hostname()}-${Deno.pid}`;
-  const toStream = v["to-stream"] as string | undefined;
-  if (toStream === stream) throw new UsageError("--to-stream must differ from --stream");
+  const { group, consumer, batch, claimIdleMs, toStream } = redisWorkerSettings(flags, stream, {
+    command: "mxy match",
+    carries: "the text comes from the stream",
+    batch: 1024,
+  });
   const parentDomains = v["parent-domains"] === true;
   const dbPath = flags.positionals[0];
 
@@ -139,28 +130,18 @@ async function work(
     name: `mxy-match-${consumer}`.replace(/\s/g, "_"),
   });
   try {
-    const open = (bytes: Uint8Array, path: string) => {
-      try {
-        return Database.fromBytes(bytes);
-      } catch (err) {
-        if (err instanceof FormatError) {
-          throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
-        }
-        throw err;
-      }
-    };
     // the published version, when there is one, else the file given
     const published = dbKey ? await readPublished(redis, dbKey) : null;
     let first: LoadedVersion<Database>;
     try {
       first = published
-        ? await loadVersion(published.path, published.sha256, open)
-        : await loadVersion(dbPath, null, open);
+        ? await loadVersion(published.path, published.sha256, openDatabaseVersion)
+        : await loadVersion(dbPath, null, openDatabaseVersion);
     } catch (err) {
       if (err instanceof FormatError) throw err;
       throw new UsageError(`Cannot open database "${dbPath}": ${(err as Error).message}`);
     }
-    const watch = dbKey ? new PublishedFileWatch(redis, dbKey, open, first) : null;
+    const watch = dbKey ? new PublishedFileWatch(redis, dbKey, openDatabaseVersion, first) : null;
     const scanner = new EntryScanner(stream, first, {
       kinds: settings.kinds,
       parentDomains,
@@ -429,14 +410,7 @@ async function produce(
     dbBytes = await Deno.readFile(publishDb).catch((err) => {
       throw new UsageError(`Cannot open database "${publishDb}": ${(err as Error).message}`);
     });
-    try {
-      Database.fromBytes(dbBytes);
-    } catch (err) {
-      if (err instanceof FormatError) {
-        throw new FormatError(err.code, `Cannot open database "${publishDb}": ${err.message}`);
-      }
-      throw err;
-    }
+    openDatabaseVersion(dbBytes, publishDb);
   }
 
   const redis = await RedisConnection.open(redisTarget(url, "--to-redis"), {

@@ -254,6 +254,30 @@ export const THREADS_OPTION: OptionSpec = {
   description: "Worker threads that share the packets; the output is the same whatever N",
 };
 
+/** `--poll-ms`, `--stable-ms` and `--once`: how `--watch DIR` looks at its directory. */
+export const WATCH_TIMING_OPTIONS: OptionSpec[] = [
+  {
+    name: "poll-ms",
+    type: "int",
+    min: 1,
+    default: 250,
+    description: "With --watch: how often to look at DIR, in milliseconds",
+  },
+  {
+    name: "stable-ms",
+    type: "int",
+    min: 0,
+    default: 1000,
+    description: "With --watch: how long a file must stay unchanged before it is read, in " +
+      "milliseconds",
+  },
+  {
+    name: "once",
+    type: "boolean",
+    description: "With --watch: exit once no file is waiting instead of watching for more",
+  },
+];
+
 /**
  * Reads `--threads N`: how many workers process the packets (default 1).
  *

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Database, FormatError } from "../../lib/db/mod.ts";
+import type { Database } from "../../lib/db/mod.ts";
 import type { CaptureHit, CaptureMatcher } from "../../lib/match/mod.ts";
 import { formatCaptureHit, matchCapture } from "../../lib/match/mod.ts";
 import { openCaptureFile } from "../../lib/runtime/mod.ts";
@@ -23,10 +23,12 @@ import { StreamProducer } from "./_redis_producer.ts";
 import {
   type LoadedVersion,
   loadVersion,
+  openDatabaseVersion,
   PublishedFileWatch,
   readPublished,
   versionOf,
 } from "./_redis_database.ts";
+import { redisWorkerSettings } from "./_redis_options.ts";
 
 const WORKER_ONLY = [
   "group",
@@ -114,22 +116,11 @@ export async function matchCapturesFromStream(
     throw new UsageError("--max-backlog is for the producer (--to-redis)");
   }
   const stream = v.stream as string;
-  const group = v.group as string | undefined;
-  if (!group) throw new UsageError("--from-redis needs --group NAME");
-  if (flags.positionals.length !== 1) {
-    throw new UsageError(
-      "mxy pcap match --from-redis takes the database only (DB): the captures come from the stream",
-    );
-  }
-  const claimIdleMs = intFlag(flags, "claim-idle", 60_000);
-  if (claimIdleMs < 10 || claimIdleMs > 86_400_000) {
-    throw new UsageError("--claim-idle takes 10 to 86400000 milliseconds");
-  }
-  const batch = intFlag(flags, "batch", 1);
-  if (batch < 1 || batch > 10_000) throw new UsageError("--batch takes 1 to 10000 entries");
-  const consumer = (v.consumer as string | undefined) ?? `${Deno.hostname()}-${Deno.pid}`;
-  const toStream = v["to-stream"] as string | undefined;
-  if (toStream === stream) throw new UsageError("--to-stream must differ from --stream");
+  const { group, consumer, batch, claimIdleMs, toStream } = redisWorkerSettings(flags, stream, {
+    command: "mxy pcap match",
+    carries: "the captures come from the stream",
+    batch: 1,
+  });
 
   const redis = await RedisConnection.open(redisTarget(url, "--from-redis"), {
     name: `mxy-pcap-match-${consumer}`.replace(/\s/g, "_"),
@@ -138,22 +129,12 @@ export async function matchCapturesFromStream(
   try {
     const dbPath = flags.positionals[0];
     const dbKey = v["db-key"] as string | undefined;
-    const open = (bytes: Uint8Array, path: string) => {
-      try {
-        return Database.fromBytes(bytes);
-      } catch (err) {
-        if (err instanceof FormatError) {
-          throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
-        }
-        throw err;
-      }
-    };
     // the published version, when there is one, else the file given
     const published = dbKey ? await readPublished(redis, dbKey) : null;
     let current: LoadedVersion<Database> = published
-      ? await loadVersion(published.path, published.sha256, open)
-      : await loadVersion(dbPath, null, open);
-    const watch = dbKey ? new PublishedFileWatch(redis, dbKey, open, current) : null;
+      ? await loadVersion(published.path, published.sha256, openDatabaseVersion)
+      : await loadVersion(dbPath, null, openDatabaseVersion);
+    const watch = dbKey ? new PublishedFileWatch(redis, dbKey, openDatabaseVersion, current) : null;
     const handler: EntryHandler = {
       beforeBatch: watch
         ? async () => {

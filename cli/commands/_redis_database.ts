@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Database, FormatError } from "../../lib/db/mod.ts";
 import { writeSync } from "../_io.ts";
 import { type RedisConnection, type RedisReply, text } from "./_redis_connect.ts";
 
@@ -192,4 +193,23 @@ export async function loadVersion<T>(
     );
   }
   return { value: open(bytes, path), sha256: actual, path };
+}
+
+/**
+ * Opens a database version from its bytes; bytes that are not a database are a `FormatError`
+ * naming the file.
+ *
+ * @param bytes The file's bytes.
+ * @param path The file, for the message.
+ * @returns The database.
+ */
+export function openDatabaseVersion(bytes: Uint8Array, path: string): Database {
+  try {
+    return Database.fromBytes(bytes);
+  } catch (err) {
+    if (err instanceof FormatError) {
+      throw new FormatError(err.code, `Cannot open database "${path}": ${err.message}`);
+    }
+    throw err;
+  }
 }

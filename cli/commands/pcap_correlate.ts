@@ -25,6 +25,7 @@ import {
   THREADS_OPTION,
   threadsOption,
   warnIfCutShort,
+  WATCH_TIMING_OPTIONS,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import { IndicatorEnricher, PAIR_INDICATOR_COLUMNS } from "../../lib/match/mod.ts";
@@ -151,26 +152,7 @@ const SPEC: CommandSpec = {
         "it cannot be read). SIGINT/SIGTERM finish the current file, flush, print the " +
         "statistics and exit 0",
     },
-    {
-      name: "poll-ms",
-      type: "int",
-      min: 1,
-      default: 250,
-      description: "With --watch: how often to look at DIR, in milliseconds",
-    },
-    {
-      name: "stable-ms",
-      type: "int",
-      min: 0,
-      default: 1000,
-      description: "With --watch: how long a file must stay unchanged before it is read, in " +
-        "milliseconds",
-    },
-    {
-      name: "once",
-      type: "boolean",
-      description: "With --watch: exit once no file is waiting instead of watching for more",
-    },
+    ...WATCH_TIMING_OPTIONS,
     {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow (payload and ` +

@@ -53,6 +53,7 @@ import {
   THREADS_OPTION,
   threadsOption,
   warnIfCutShort,
+  WATCH_TIMING_OPTIONS,
 } from "./_pcap_common.ts";
 import { OutputBuffer, writeStats } from "./_pcap_output.ts";
 import {
@@ -203,26 +204,7 @@ const SPEC: CommandSpec = {
         "cannot be read). SIGINT/SIGTERM finish the current file, flush, print the statistics " +
         "and exit 0",
     },
-    {
-      name: "poll-ms",
-      type: "int",
-      min: 1,
-      default: 250,
-      description: "With --watch: how often to look at DIR, in milliseconds",
-    },
-    {
-      name: "stable-ms",
-      type: "int",
-      min: 0,
-      default: 1000,
-      description: "With --watch: how long a file must stay unchanged before it is read, in " +
-        "milliseconds",
-    },
-    {
-      name: "once",
-      type: "boolean",
-      description: "With --watch: exit once no file is waiting instead of watching for more",
-    },
+    ...WATCH_TIMING_OPTIONS,
     {
       ...THREADS_OPTION,
       description: `${THREADS_OPTION.description}; packets are shared by flow, so split and ` +
@@ -421,20 +403,22 @@ async function run(inv: Invocation): Promise<number> {
     },
   );
 
+  // The matcher the options ask for, over a database version, reporting to onHit.
+  const make = (version: Database, onHit: (hit: CaptureHit) => void) =>
+    new CaptureMatcher(version, {
+      attributes,
+      pluginAttributes,
+      registry,
+      parentDomains,
+      select,
+      firstPerFlow,
+      idleTimeoutNs: idleNs,
+      onHit,
+    });
+
   if (fromRedis !== undefined) {
     // a worker of a consumer group: a matcher per capture announced on the stream
     const { matchCapturesFromStream } = await import("./_pcap_match_redis.ts");
-    const make = (version: Database, onHit: (hit: CaptureHit) => void) =>
-      new CaptureMatcher(version, {
-        attributes,
-        pluginAttributes,
-        registry,
-        parentDomains,
-        select,
-        firstPerFlow,
-        idleTimeoutNs: idleNs,
-        onHit,
-      });
     try {
       make(db, () => {});
     } catch (err) {
@@ -474,18 +458,7 @@ async function run(inv: Invocation): Promise<number> {
         select,
         out,
       )
-      : singleEngine(
-        new CaptureMatcher(db, {
-          attributes,
-          pluginAttributes,
-          registry,
-          parentDomains,
-          select,
-          firstPerFlow,
-          idleTimeoutNs: idleNs,
-          onHit: (hit) => out.write(formatCaptureHit(hit, hitFormat)),
-        }),
-      );
+      : singleEngine(make(db, (hit) => out.write(formatCaptureHit(hit, hitFormat))));
   } catch (err) {
     outFile?.abort();
     if (err instanceof DpiError && err.code === "unknown-attribute") {

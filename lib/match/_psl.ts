@@ -40,23 +40,6 @@ const B_BANG = 0x21;
 const B_STAR = 0x2a;
 const FNV_PRIME = 0x01000193;
 
-interface Table {
-  /** Every key's bytes, one after another. */
-  keys: Uint8Array;
-  /** Where each entry's key starts in `keys`. */
-  keyStart: Int32Array;
-  /** Each entry's key length. */
-  keyLength: Uint16Array;
-  /** Each entry's hash. */
-  hash: Int32Array;
-  /** Each entry's F_* flags (0 for an interior entry). */
-  flags: Uint8Array;
-  /** Slots: entry index + 1, or 0 when empty. */
-  slots: Int32Array;
-  /** `slots.length - 1`. */
-  mask: number;
-}
-
 let table: Table | undefined;
 let shared: PublicSuffixTableShare | undefined;
 
@@ -77,6 +60,12 @@ export interface PublicSuffixTableShare {
   flags: Uint8Array;
   /** Slots of the open-addressing table: entry index + 1, or 0 when empty. */
   slots: Int32Array;
+}
+
+/** The table in use: the shared arrays (flags 0 for an interior entry) and the slot mask. */
+interface Table extends PublicSuffixTableShare {
+  /** `slots.length - 1`. */
+  mask: number;
 }
 
 function sharedCopy<T extends Uint8Array | Uint16Array | Int32Array>(a: T): T {
