@@ -1,8 +1,8 @@
 /**
  * A worker of `mxy match --threads N`: opens the database once over the shared bytes the main
- * thread read and checked (no copy, and no second check: `DatabaseOptions.checked`), then scans
- * the byte ranges of files it is sent, one at a time, and posts back each range's hits and
- * counts.
+ * thread read and checked (no copy, and no second check: `DatabaseOptions.checked`), then takes
+ * the byte ranges of the files to scan one at a time from a shared counter (as the main thread
+ * does), and posts back each range's hits and counts.
  *
  * @module
  */
@@ -13,9 +13,10 @@ import {
   type PublicSuffixTableShare,
   usePublicSuffixTable,
 } from "../../lib/match/mod.ts";
-import { RangeScanner, type ScanConfig } from "./_match_scan.ts";
+import { RangeScanner, type ScanConfig, type ScanResult } from "./_match_scan.ts";
+import { Control } from "./_match_pool.ts";
 
-/** The first message: the database and what to do. */
+/** The one message a worker gets: the database, what to do, and the ranges to take. */
 export interface WorkerInit {
   /** The database file's bytes, shared. */
   db: SharedArrayBuffer;
@@ -27,18 +28,24 @@ export interface WorkerInit {
   matcher: MatcherOptions;
   /** Output format and filters. */
   config: ScanConfig;
+  /** The files the ranges are in. */
+  paths: string[];
+  /** The ranges, as (index into `paths`, first byte, one past the last byte) triples. */
+  ranges: Float64Array;
+  /** Shared counters (indexes in {@linkcode Control}). */
+  control: Int32Array;
+  /** How many ranges past the last written one a thread may take. */
+  window: number;
 }
 
-/** A range to scan. */
-export interface WorkerJob {
-  /** The job's number (echoed back). */
-  id: number;
-  /** The file. */
-  path: string;
-  /** First byte (at a line start). */
-  start: number;
-  /** One past the last byte (after a newline, or the end of the file). */
-  end: number;
+/** What a worker posts for each range it scanned. */
+export interface WorkerResult {
+  /** The range's index. */
+  index: number;
+  /** Its counts and hits. */
+  result?: ScanResult;
+  /** Why it could not be scanned. */
+  error?: string;
 }
 
 interface WorkerScope {
@@ -47,33 +54,50 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-let scanner: RangeScanner | null = null;
-let file: { path: string; handle: Deno.FsFile } | null = null;
-let queue: Promise<void> = Promise.resolve();
 
-async function run(job: WorkerJob): Promise<void> {
+/** Takes ranges until none is left (or the main thread says stop), scanning each. */
+async function work(init: WorkerInit, scanner: RangeScanner): Promise<void> {
+  const { control, ranges, paths, window } = init;
+  const count = ranges.length / 3;
+  let file: { path: string; handle: Deno.FsFile } | null = null;
   try {
-    if (file === null || file.path !== job.path) {
-      file?.handle.close();
-      file = { path: job.path, handle: await Deno.open(job.path, { read: true }) };
+    while (Atomics.load(control, Control.STOP) === 0) {
+      const index = Atomics.add(control, Control.NEXT, 1);
+      if (index >= count) break;
+      // no further ahead of what the main thread has written than the window
+      for (;;) {
+        const emitted = Atomics.load(control, Control.EMITTED);
+        if (index < emitted + window || Atomics.load(control, Control.STOP) !== 0) break;
+        Atomics.wait(control, Control.EMITTED, emitted, 1000);
+      }
+      if (Atomics.load(control, Control.STOP) !== 0) break;
+      const path = paths[ranges[3 * index]];
+      try {
+        if (file === null || file.path !== path) {
+          file?.handle.close();
+          file = null;
+          file = { path, handle: await Deno.open(path, { read: true }) };
+        }
+        const result = await scanner.scanRange(
+          file.handle,
+          ranges[3 * index + 1],
+          ranges[3 * index + 2],
+        );
+        scope.postMessage({ index, result } satisfies WorkerResult);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        scope.postMessage({ index, error } satisfies WorkerResult);
+      }
     }
-    const result = await scanner!.scanRange(file.handle, job.start, job.end);
-    scope.postMessage({ id: job.id, result });
-  } catch (err) {
-    scope.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    file?.handle.close();
   }
 }
 
 scope.onmessage = (e: MessageEvent) => {
-  const msg = e.data as { init?: WorkerInit; job?: WorkerJob };
-  if (msg.init) {
-    usePublicSuffixTable(msg.init.psl);
-    const db = Database.fromBytes(new Uint8Array(msg.init.db), { checked: msg.init.checked });
-    scanner = new RangeScanner(db, new Matcher(db, msg.init.matcher), msg.init.config);
-    return;
-  }
-  if (msg.job) {
-    const job = msg.job;
-    queue = queue.then(() => run(job));
-  }
+  const init = e.data as WorkerInit;
+  usePublicSuffixTable(init.psl);
+  const db = Database.fromBytes(new Uint8Array(init.db), { checked: init.checked });
+  const scanner = new RangeScanner(db, new Matcher(db, init.matcher), init.config);
+  work(init, scanner);
 };

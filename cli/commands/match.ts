@@ -25,7 +25,7 @@ import {
   type ScanResult,
 } from "./_match_scan.ts";
 import { csvHeader, type FieldSelection, zeekFields } from "./_match_fields.ts";
-import type { WorkerInit, WorkerJob } from "./_match_worker.ts";
+import { planRanges, Pool, startWorkers } from "./_match_pool.ts";
 import { followFile } from "./_match_follow.ts";
 import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
@@ -344,170 +344,6 @@ async function expandInputs(paths: string[], recursive: boolean, follow: boolean
   return out;
 }
 
-/** Line-aligned split points of a file into ranges of about `step` bytes. */
-async function splitFile(path: string, size: number, step: number): Promise<number[]> {
-  const points = [0];
-  if (size <= step) return [0, size];
-  const file = await Deno.open(path, { read: true });
-  try {
-    const buf = new Uint8Array(1 << 16);
-    let last = 0;
-    for (let p = step; p < size; p += step) {
-      if (p <= last) continue;
-      let at = p - 1;
-      let found = -1;
-      while (at < size && found < 0) {
-        await file.seek(at, Deno.SeekMode.Start);
-        const n = await file.read(buf);
-        if (n === null) break;
-        const i = buf.subarray(0, n).indexOf(10);
-        if (i >= 0) found = at + i + 1;
-        else at += n;
-      }
-      if (found < 0 || found >= size) break;
-      points.push(found);
-      last = found;
-    }
-  } finally {
-    file.close();
-  }
-  points.push(size);
-  return points;
-}
-
-/** A range's result; `local` when the main thread's scanner (whose counts --stats reads) made it. */
-type JobResult = { result?: ScanResult; error?: string; local?: boolean };
-
-interface PendingJob {
-  job: WorkerJob;
-  resolve: (r: JobResult) => void;
-}
-
-/**
- * The scanners of `--threads N`: the main thread's own scanner and N-1 workers (a worker costs
- * about a tenth of a second of CPU to start: the runtime, modules and the compiler's warm-up;
- * the database's checks and tables and the PSL table come from the main thread, which would
- * otherwise wait). Jobs go to whichever scanner is free (a busy worker holds one more, so that
- * it never waits for this thread to leave a range of its own), so that a worker that starts late
- * takes fewer; results come back through each job's promise, which the caller awaits in
- * submission order.
- */
-class Pool {
-  #workers: Worker[] = [];
-  /**
-   * The jobs each worker holds, in order: the one it scans and at most one more, so that it
-   * does not wait for its next job while this thread is inside a range of its own.
-   */
-  #busy: PendingJob[][] = [];
-  #queue: PendingJob[] = [];
-  #local: RangeScanner;
-  #localBusy = false;
-  #localFile: { path: string; handle: Deno.FsFile } | null = null;
-  #next = 0;
-  #closed = false;
-
-  /**
-   * @param workers The workers, started with {@linkcode startWorkers} (they may still be
-   *   loading their modules).
-   * @param init What each worker opens.
-   * @param local The main thread's scanner.
-   */
-  constructor(workers: Worker[], init: WorkerInit, local: RangeScanner) {
-    this.#local = local;
-    for (let i = 0; i < workers.length; i++) {
-      const w = workers[i];
-      w.onmessage = (e: MessageEvent) => {
-        const { result, error } = e.data as JobResult;
-        const done = this.#busy[i].shift();
-        done?.resolve({ result, error });
-        this.#pump();
-      };
-      // a worker that dies fails every range still waiting, rather than leaving them hanging
-      w.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        const waiting = [...this.#busy.flat(), ...this.#queue];
-        for (const held of this.#busy) held.length = 0;
-        this.#queue = [];
-        for (const p of waiting) p.resolve({ error: `a worker failed: ${e.message}` });
-      };
-      w.postMessage({ init });
-      this.#workers.push(w);
-      this.#busy.push([]);
-    }
-  }
-
-  submit(path: string, start: number, end: number): Promise<JobResult> {
-    const job: WorkerJob = { id: this.#next++, path, start, end };
-    const p = new Promise<JobResult>((resolve) => this.#queue.push({ job, resolve }));
-    this.#pump();
-    return p;
-  }
-
-  /** Hands queued jobs to free workers, and to the main thread's scanner when it is free. */
-  #pump(): void {
-    for (let i = 0; i < this.#workers.length && this.#queue.length > 0; i++) {
-      if (this.#busy[i].length > 0) continue;
-      this.#give(i);
-    }
-    // a second job for a busy worker, while jobs remain for the others and this thread
-    for (let i = 0; i < this.#workers.length && this.#queue.length > 1; i++) {
-      if (this.#busy[i].length === 1) this.#give(i);
-    }
-    if (!this.#localBusy && this.#queue.length > 0) {
-      this.#localBusy = true;
-      const p = this.#queue.shift()!;
-      // after the caller's synchronous work, so that the workers get their first jobs at once
-      setTimeout(() => this.#runLocal(p), 0);
-    }
-  }
-
-  #give(i: number): void {
-    const p = this.#queue.shift()!;
-    this.#busy[i].push(p);
-    this.#workers[i].postMessage({ job: p.job });
-  }
-
-  async #runLocal(p: PendingJob): Promise<void> {
-    let r: JobResult;
-    try {
-      if (this.#closed) throw new Error("the scan was stopped");
-      const { path, start, end } = p.job;
-      if (this.#localFile === null || this.#localFile.path !== path) {
-        this.#localFile?.handle.close();
-        this.#localFile = { path, handle: await Deno.open(path, { read: true }) };
-      }
-      r = {
-        result: await this.#local.scanRange(this.#localFile.handle, start, end),
-        local: true,
-      };
-    } catch (err) {
-      r = { error: err instanceof Error ? err.message : String(err) };
-    }
-    this.#localBusy = false;
-    p.resolve(r);
-    this.#pump();
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const w of this.#workers) w.terminate();
-    this.#localFile?.handle.close();
-    this.#localFile = null;
-  }
-}
-
-/**
- * Starts `n` match workers: they load their modules while this thread opens the database, and
- * wait for their {@linkcode WorkerInit}.
- *
- * @param n How many.
- * @returns The workers.
- */
-function startWorkers(n: number): Worker[] {
-  const url = new URL("./_match_worker.ts", import.meta.url).href;
-  return Array.from({ length: n }, () => new Worker(url, { type: "module" }));
-}
-
 /** Draws a progress bar on a terminal's standard error, at most five times a second. */
 class Progress {
   #total: number;
@@ -596,56 +432,25 @@ async function match(inv: Invocation): Promise<number> {
   }
   const inputs = await expandInputs(paths, inv.flag("recursive"), follow);
 
-  // the database: read once (into shared memory for the workers), checked before any scanning
-  const raw = await Deno.readFile(dbPath).catch((err) => {
-    throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
-  });
   // a worker costs about a tenth of a second of CPU to start (runtime, modules, the compiler's
   // warm-up; the database's checks and tables and the PSL table it takes from this thread): by
-  // default only inputs worth it get workers
+  // default only inputs worth it get workers (and inputs read by fields never do)
   const rangedBytes = inputs.reduce((a, i) => a + (i.ranged ? i.size : 0), 0);
   const useWorkers = threads > 1 && rangedBytes > 0 &&
-    (inv.has("threads") || rangedBytes >= WORKERS_FROM);
-  const shared = new SharedArrayBuffer(raw.length);
-  const dbBytes = useWorkers ? new Uint8Array(shared) : raw;
-  if (useWorkers) dbBytes.set(raw);
-  let db: Database;
+    (inv.has("threads") || rangedBytes >= WORKERS_FROM) &&
+    jsonPaths.length === 0 && columns.length === 0;
+  // started first: they load their modules while this thread plans the ranges and opens the
+  // database
+  const workers = useWorkers ? startWorkers(threads - 1) : [];
+  let opened: Awaited<ReturnType<typeof open>>;
   try {
-    db = Database.fromBytes(dbBytes);
+    opened = await open();
   } catch (err) {
-    if (err instanceof FormatError) {
-      throw new FormatError(err.code, `Cannot open database "${dbPath}": ${err.message}`);
-    }
+    for (const w of workers) w.terminate();
     throw err;
   }
-  const matcherOptions: MatcherOptions = {
-    kinds,
-    parentDomains: inv.flag("parent-domains") || db.metadata.mxyParentDomains,
-  };
-  const config: ScanConfig = {
-    format: format as MatchFormat,
-    onlyMatching,
-    countOnly: count || filesWithMatches,
-    bufferSize,
-  };
-  // the workers load their modules while this thread collects the database's labels and
-  // checks its sections (inputs read by fields never use them: no workers for those)
-  let early: Worker[] | null = useWorkers && jsonPaths.length === 0 && columns.length === 0
-    ? startWorkers(threads - 1)
-    : null;
-  const stopEarly = () => {
-    for (const w of early ?? []) w.terminate();
-    early = null;
-  };
-  let matcher: Matcher;
-  try {
-    matcher = new Matcher(db, matcherOptions);
-  } catch (err) {
-    stopEarly();
-    throw err;
-  }
-  // workers take the labels this matcher collected from the database instead of collecting them
-  matcherOptions.suffixes = matcher.suffixes;
+  const { fieldsFor, planned, plan, shared, db, matcherOptions, config, matcher } = opened;
+  if (plan === null) { for (const w of workers) w.terminate(); }
   const scanner = new RangeScanner(db, matcher, config);
   const out = new Out();
   const totals = new Totals();
@@ -705,30 +510,24 @@ async function match(inv: Invocation): Promise<number> {
     out.write("file,line,offset,text,kind,match,entry,data\n");
   }
 
-  const fieldsFor = async (input: Input): Promise<FieldSelection | undefined> => {
-    if (jsonPaths.length > 0) return { jsonPaths };
-    const head = input.path === "-" ? null : await readHead(input.path);
-    const zeek = head ? zeekFields(head) : null;
-    if (columns.length === 0) return zeek ? { skipComments: true, columns: undefined } : undefined;
-    const names = zeek ?? (head ? csvHeader(head) : null);
-    if (names === null) {
-      throw new UsageError("--csv-column needs a file with a header line (not standard input)");
-    }
-    const idx = columns.map((c) => {
-      const i = names.indexOf(c);
-      if (i < 0) {
-        throw new UsageError(
-          `--csv-column: "${input.path}" has no column "${c}" (columns: ${names.join(", ")})`,
-        );
-      }
-      return i;
-    });
-    return zeek
-      ? { columns: idx, separator: 0x09, skipComments: true }
-      : { columns: idx, separator: 0x2c };
-  };
-
   try {
+    if (plan !== null) {
+      const checked = db.shareChecks();
+      const psl = sharePublicSuffixTable();
+      pool = new Pool(
+        workers,
+        {
+          db: shared,
+          checked,
+          psl,
+          matcher: matcherOptions,
+          config,
+        },
+        scanner,
+        [...planned.keys()].map((i) => i.path),
+        plan,
+      );
+    }
     let doneBytes = 0;
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k];
@@ -736,40 +535,19 @@ async function match(inv: Invocation): Promise<number> {
       const fileConfig = { ...config, fields };
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
       const { sink, close } = fileOut(input.path);
-      if (input.ranged && useWorkers && !fields) {
-        if (pool === null) {
-          const init = {
-            db: shared,
-            checked: db.shareChecks(),
-            psl: sharePublicSuffixTable(),
-            matcher: matcherOptions,
-            config,
-          };
-          pool = new Pool(early ?? startWorkers(threads - 1), init, scanner);
-          early = null;
-        }
-        const step = Math.max(1 << 20, Math.min(16 << 20, Math.ceil(input.size / (threads * 4))));
-        const points = await splitFile(input.path, input.size, step);
-        const jobs: Promise<JobResult>[] = [];
-        const window = threads * 3;
-        let submitted = 0;
-        const submitUpTo = (n: number) => {
-          while (submitted < Math.min(n, points.length - 1)) {
-            jobs.push(pool!.submit(input.path, points[submitted], points[submitted + 1]));
-            submitted++;
-          }
-        };
-        submitUpTo(window);
+      const planIndex = planned.get(input);
+      if (pool !== null && planIndex !== undefined) {
+        const [from, to] = pool.rangesOf(planIndex);
         let lineBase = 0;
-        for (let j = 0; j < points.length - 1; j++) {
-          const { result, error, local } = await jobs[j];
-          submitUpTo(j + 1 + window);
+        for (let j = from; j < to; j++) {
+          const { result, error, local } = await pool.result(j);
           if (error !== undefined || result === undefined) {
             throw new ScanFailure(`Cannot scan "${input.path}": ${error}`);
           }
           for (let h = 0; h < result.hitLines.length; h++) {
             sink(lineBase + result.hitLines[h], result.parts[h] ?? "");
           }
+          pool.written(j + 1);
           lineBase += result.lines;
           totals.add(result, local !== true);
           doneBytes += result.bytes;
@@ -832,7 +610,7 @@ async function match(inv: Invocation): Promise<number> {
     } else throw err;
   } finally {
     pool?.close();
-    stopEarly();
+    for (const w of workers) w.terminate();
     stopOnSignal();
   }
   progress.clear();
@@ -845,6 +623,82 @@ async function match(inv: Invocation): Promise<number> {
   }
   if (failed) return 1;
   return totals.hits > 0 ? 0 : 1;
+
+  /** Plans the ranges, reads and opens the database and makes this thread's matcher. */
+  async function open() {
+    const fieldsOf = new Map<Input, FieldSelection | undefined>();
+    const fieldsFor = async (input: Input): Promise<FieldSelection | undefined> => {
+      if (!fieldsOf.has(input)) fieldsOf.set(input, await readFields(input, jsonPaths, columns));
+      return fieldsOf.get(input);
+    };
+    // the files the threads share, cut into ranges
+    const planned = new Map<Input, number>();
+    for (const input of useWorkers ? inputs : []) {
+      if (input.ranged && input.size > 0 && !(await fieldsFor(input))) {
+        planned.set(input, planned.size);
+      }
+    }
+    const plan = planned.size > 0 ? await planRanges([...planned.keys()], threads) : null;
+
+    // the database: read once (into shared memory for the workers), checked before any scanning
+    const raw = await Deno.readFile(dbPath).catch((err) => {
+      throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
+    });
+    const shared = new SharedArrayBuffer(plan ? raw.length : 0);
+    const dbBytes = plan ? new Uint8Array(shared) : raw;
+    if (plan) dbBytes.set(raw);
+    let db: Database;
+    try {
+      db = Database.fromBytes(dbBytes);
+    } catch (err) {
+      if (err instanceof FormatError) {
+        throw new FormatError(err.code, `Cannot open database "${dbPath}": ${err.message}`);
+      }
+      throw err;
+    }
+    const matcherOptions: MatcherOptions = {
+      kinds,
+      parentDomains: inv.flag("parent-domains") || db.metadata.mxyParentDomains,
+    };
+    const config: ScanConfig = {
+      format: format as MatchFormat,
+      onlyMatching,
+      countOnly: count || filesWithMatches,
+      bufferSize,
+    };
+    const matcher = new Matcher(db, matcherOptions);
+    // workers take the labels this matcher collected from the database instead of collecting them
+    matcherOptions.suffixes = matcher.suffixes;
+    return { fieldsFor, planned, plan, shared, db, matcherOptions, config, matcher };
+  }
+}
+
+/** The fields of `input` that hits must lie in (`--json-field`, `--csv-column`, Zeek logs). */
+async function readFields(
+  input: Input,
+  jsonPaths: string[],
+  columns: string[],
+): Promise<FieldSelection | undefined> {
+  if (jsonPaths.length > 0) return { jsonPaths };
+  const head = input.path === "-" ? null : await readHead(input.path);
+  const zeek = head ? zeekFields(head) : null;
+  if (columns.length === 0) return zeek ? { skipComments: true, columns: undefined } : undefined;
+  const names = zeek ?? (head ? csvHeader(head) : null);
+  if (names === null) {
+    throw new UsageError("--csv-column needs a file with a header line (not standard input)");
+  }
+  const idx = columns.map((c) => {
+    const i = names.indexOf(c);
+    if (i < 0) {
+      throw new UsageError(
+        `--csv-column: "${input.path}" has no column "${c}" (columns: ${names.join(", ")})`,
+      );
+    }
+    return i;
+  });
+  return zeek
+    ? { columns: idx, separator: 0x09, skipComments: true }
+    : { columns: idx, separator: 0x2c };
 }
 
 class ScanFailure extends Error {}

@@ -138,6 +138,34 @@ Deno.test("mxy match gives the same output whatever --threads, and scans directo
   assert.match(three.stderr, /60001 lines, \d+ bytes, 1858 hits; candidates: ipv4 60000/);
 });
 
+Deno.test("mxy match --threads: files split into many ranges, with gzip and empty files between, give the same output in every mode", async () => {
+  const tree = `${dir}/tree2`;
+  await Deno.mkdir(tree, { recursive: true });
+  const log = (n: number, salt: number) => {
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      lines.push(
+        (i + salt) % 89 === 0
+          ? `${i} GET http://x${i}.tracker.net/ from 198.51.100.${i % 256} mail.com evil.com`
+          : `${i} GET /index.html?q=${i}&r=${"z".repeat(i % 300)} from 10.${i % 256}.0.1`,
+      );
+    }
+    return lines.join("\n") + "\n";
+  };
+  await Deno.writeTextFile(`${tree}/a.log`, log(30000, 0)); // ~6 MB: ranges of 1 MiB
+  const gz = new Blob([log(2000, 5)]).stream().pipeThrough(new CompressionStream("gzip"));
+  await Deno.writeFile(`${tree}/b.log.gz`, gz);
+  await Deno.writeTextFile(`${tree}/c.log`, "");
+  await Deno.writeTextFile(`${tree}/d.log`, log(12000, 7).slice(0, -1)); // no final newline
+  for (const mode of [[], ["-c"], ["-l"]]) {
+    const one = await runMxy(["match", DB, "-r", tree, "--threads", "1", ...mode]);
+    const two = await runMxy(["match", DB, "-r", tree, "--threads", "2", ...mode]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.stderr, "");
+    assert.equal(two.stdout, one.stdout, `mode ${mode.join(" ")}`);
+  }
+});
+
 Deno.test("mxy match: --json-field, --csv-column and Zeek logs keep hits in the fields asked for", async () => {
   await Deno.writeTextFile(
     `${dir}/eve.json`,
