@@ -6,6 +6,14 @@
  * (bench/match_peers.sh), each `rounds` times, and prints MB/s (wall clock and CPU), ratios to
  * ripgrep, matching-line counts, peak RSS, and the GC events of a 1-thread run (`--trace-gc`).
  *
+ * Scaling: each round also runs as many independent 1-thread scans of the whole log at once as
+ * there are CPUs — what the machine gives separate processes in that round — and prints, per
+ * round and as medians, N threads ÷ 1 thread and N processes' throughput ÷ 1 process, by wall
+ * clock and projected from CPU time (each mxy run's threads are sampled from /proc: the main
+ * thread, the match workers, V8's compiler and GC helpers; a run is projected to take its busiest
+ * thread's CPU time or its CPU time over the cores, whichever is more). On a machine shared with
+ * other work the wall-clock ratios mean little; compare within a round.
+ *
  * grep and rg match substrings: `mail.com` inside `gmail.com` counts, and networks and globs are
  * out of their reach; mxy matches whole tokens, networks and globs.
  *
@@ -54,14 +62,66 @@ interface Run {
   rss: number;
   lines: number;
   extra?: string;
+  /** CPU seconds by thread, sampled (mxy only). */
+  threads?: ThreadCpu[];
 }
 
+/** CPU seconds of each thread of a running process, by thread (name and CPU), from /proc. */
+async function threadCpu(pid: number, into: Map<string, ThreadCpu>): Promise<void> {
+  let tids: string[];
+  try {
+    tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${pid}/task/${tid}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      into.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+}
+
+/** A thread's name and CPU seconds. */
+interface ThreadCpu {
+  name: string;
+  cpu: number;
+}
+
+/**
+ * Runs a command under /usr/bin/time; for mxy, samples the CPU time of each of its threads every
+ * 20 ms (/proc/PID/task: the main thread, the match workers, V8's compiler and GC helpers).
+ */
 async function timed(name: string, argv: string[]): Promise<Run> {
-  const out = await new Deno.Command("/usr/bin/time", {
+  const child = new Deno.Command("/usr/bin/time", {
     args: ["-f", "%e %U %S %M", "-o", "/dev/stderr", ...argv],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const threads = new Map<string, ThreadCpu>();
+  let done = false;
+  const output = child.output().finally(() => done = true);
+  if (argv[0] === Deno.execPath()) {
+    let pid = 0;
+    while (!done) {
+      if (pid === 0) {
+        try {
+          const kids = (await Deno.readTextFile(`/proc/${child.pid}/task/${child.pid}/children`))
+            .trim();
+          if (kids) pid = Number(kids.split(" ")[0]);
+        } catch {
+          // not started yet, or ended
+        }
+      }
+      if (pid !== 0) await threadCpu(pid, threads);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const out = await output;
   const err = new TextDecoder().decode(out.stderr).trim().split("\n");
   const [wall, user, sys, rss] = err.at(-1)!.split(" ").map(Number);
   const stdout = new TextDecoder().decode(out.stdout).trim();
@@ -72,17 +132,51 @@ async function timed(name: string, argv: string[]): Promise<Run> {
     rss,
     lines: Number(stdout.split("\n").at(-1)),
     extra: err.slice(0, -1).join(" "),
+    threads: [...threads.values()],
   };
 }
 
 const MXY = [Deno.execPath(), "run", "-A", `${ROOT}cli/main.ts`, "match", DB, LOG, "-c"];
+/**
+ * Wall seconds a run would take with a core of its own per thread: its busiest thread's CPU time,
+ * or its CPU time shared over the machine's cores, whichever is more (a projection that ignores
+ * the waits between threads).
+ */
+function projected(...procs: Run[]): number {
+  const busiest = Math.max(...procs.flatMap((p) => (p.threads ?? []).map((t) => t.cpu)));
+  return Math.max(busiest, procs.reduce((a, p) => a + p.cpu, 0) / cpus);
+}
+/** Per round: 1 thread ÷ N threads (wall, projected); N independent 1-thread scans (likewise). */
+interface Scaling {
+  wall: number;
+  projected: number;
+  pairWall: number;
+  pairProjected: number;
+}
+const scaling: Scaling[] = [];
 const all: Run[][] = [];
+let lastPair: Run[] = [];
 for (let r = 0; r < rounds; r++) {
   const runs: Run[] = [];
   runs.push(await timed("mxy match, 1 thread", [...MXY, "--threads", "1", "--stats"]));
   runs.push(
     await timed(`mxy match, ${cpus} threads`, [...MXY, "--threads", String(cpus), "--stats"]),
   );
+  // what the machine gives independent processes in this round: N whole 1-thread scans at once
+  const pair = await Promise.all(
+    Array.from(
+      { length: cpus },
+      (_, i) => timed(`mxy match, 1 thread, process ${i + 1}`, [...MXY, "--threads", "1"]),
+    ),
+  );
+  lastPair = pair;
+  const [one, many] = runs;
+  scaling.push({
+    wall: one.wall / many.wall,
+    projected: projected(one) / projected(many),
+    pairWall: cpus * one.wall / Math.max(...pair.map((p) => p.wall)),
+    pairProjected: cpus * projected(one) / projected(...pair),
+  });
   runs.push(
     await timed("mxy match --extract domain,url, 1 thread", [
       ...MXY,
@@ -107,7 +201,18 @@ for (let r = 0; r < rounds; r++) {
     });
   }
   all.push(runs);
-  console.log(`round ${r + 1}: ${runs.map((x) => `${x.name} ${x.wall.toFixed(2)} s`).join("; ")}`);
+  const sc = scaling[r];
+  console.log(
+    `round ${r + 1} (load average ${Deno.loadavg()[0].toFixed(1)}): ${
+      runs.map((x) => `${x.name} ${x.wall.toFixed(2)} s`).join("; ")
+    }; ${cpus} independent 1-thread scans ${
+      pair.map((p) => p.wall.toFixed(2)).join(" / ")
+    } s; ${cpus} threads ÷ 1 thread: wall ${sc.wall.toFixed(2)}, projected from CPU time ${
+      sc.projected.toFixed(2)
+    }; ${cpus} processes ÷ 1 (throughput): wall ${sc.pairWall.toFixed(2)}, projected ${
+      sc.pairProjected.toFixed(2)
+    }`,
+  );
 }
 
 // best of the rounds, per tool
@@ -126,8 +231,26 @@ for (const x of best) {
   );
 }
 const one = best[0], many = best[1];
-console.log(`\nscaling with ${cpus} threads: ${(one.wall / many.wall).toFixed(2)}× (wall)`);
-for (const x of best.slice(0, 2)) if (x.extra) console.log(`${x.name}: ${x.extra}`);
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const med = (k: keyof Scaling) => median(scaling.map((x) => x[k])).toFixed(2);
+console.log(
+  `\nscaling with ${cpus} threads: best of the rounds ${(one.wall / many.wall).toFixed(2)}× ` +
+    `(wall); medians of the rounds' ratios: wall ${med("wall")}, projected from CPU time ` +
+    `${med("projected")} (target ≥ 1.7). ${cpus} independent 1-thread processes scanning the ` +
+    `whole log at once, throughput ÷ 1 process in the same rounds: wall ${med("pairWall")}, ` +
+    `projected ${med("pairProjected")}`,
+);
+for (const x of [...best.slice(0, 2), ...lastPair]) {
+  const threads = (x.threads ?? []).filter((t) => t.cpu >= 0.01)
+    .sort((a, b) => b.cpu - a.cpu)
+    .map((t) => `${t.name} ${t.cpu.toFixed(2)}`).join(", ");
+  console.log(
+    `${x.name}: CPU ${x.cpu.toFixed(2)} s (by thread: ${threads})${x.extra ? `; ${x.extra}` : ""}`,
+  );
+}
 
 // GC events of a 1-thread run (count only), from V8's trace through an unbuffered pipe
 const gc = await new Deno.Command("stdbuf", {

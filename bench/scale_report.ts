@@ -10,7 +10,9 @@
  * - the producer `mxy match --to-redis` (chunks of 256 KiB), timed on its own;
  * - 1 worker, then 2 workers at once, `--drain`, each group reading the whole stream, hits to an
  *   output stream (`--to-stream`, in the MULTI with the XACK);
- * - 1 worker on the same text split one line per entry (`--split lines`), on a slice of it.
+ * - 1 worker on the same text split one line per entry (`--split lines`), on a slice of it;
+ * - 1 worker, then 2 workers, on 4 MiB ranges of the log file (`--split ranges`: Redis hands out
+ *   work and carries no text).
  *
  * Each round prints its own ratios (the rounds run minutes apart on a shared machine, so a ratio is
  * only sound between runs of one round), then the medians of those and the best of the rounds.
@@ -19,13 +21,17 @@
  * workers and of redis-server, and the ratios the targets name: 2 workers ÷ 1 worker (≥ 1.7) and
  * 1 worker ÷ direct (≥ 0.8). The machine has 2 cores shared with other work: compare within a run.
  *
- * Run: deno run -A bench/scale_report.ts [megabytes=40] [rounds=3]
+ * The default log is 200 MB: the targets are about throughput, and with 40 MB a process's
+ * start-up (printed: about 0.17 s of CPU for `mxy match`, 0.4 s for a worker) and its compiler's
+ * warm-up weigh as much as a fifth of the scan.
+ *
+ * Run: deno run -A bench/scale_report.ts [megabytes=200] [rounds=3]
  */
 import { DatabaseBuilder } from "../lib/db/mod.ts";
 import { generateMatchLog, makeFeed } from "./_match_data.ts";
 import { startRedis } from "../tests/cli/_redis_server.ts";
 
-const megabytes = Number(Deno.args[0] ?? 40);
+const megabytes = Number(Deno.args[0] ?? 200);
 const rounds = Number(Deno.args[1] ?? 3);
 const ROOT = new URL("../", import.meta.url).pathname;
 const DATA = `${ROOT}bench/data`;
@@ -50,12 +56,19 @@ if (!(await exists(DB)) || !(await exists(LOG))) {
 const HALVES = [`${DATA}/scale_${megabytes}mb_half1.log`, `${DATA}/scale_${megabytes}mb_half2.log`];
 {
   // a slice for the line-per-entry run: a tenth of the log, whole lines; and the two halves
+  // (written when missing or of another size)
   const all = await Deno.readFile(LOG);
   const cut = all.indexOf(0x0a, Math.floor(all.length / 10)) + 1;
-  await Deno.writeFile(LINES_LOG, all.subarray(0, cut));
   const half = all.indexOf(0x0a, Math.floor(all.length / 2)) + 1;
-  await Deno.writeFile(HALVES[0], all.subarray(0, half));
-  await Deno.writeFile(HALVES[1], all.subarray(half));
+  const parts: [string, Uint8Array][] = [
+    [LINES_LOG, all.subarray(0, cut)],
+    [HALVES[0], all.subarray(0, half)],
+    [HALVES[1], all.subarray(half)],
+  ];
+  for (const [path, bytes] of parts) {
+    const size = await Deno.stat(path).then((s) => s.size, () => -1);
+    if (size !== bytes.length) await Deno.writeFile(path, bytes);
+  }
 }
 const countLines = async (p: string) => {
   const b = await Deno.readFile(p);
@@ -120,11 +133,14 @@ interface Row {
   redis: number;
 }
 
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+/** Range size of the `--split ranges` runs: 48 entries for 200 MB, so that two workers end together. */
+const RANGE = 4 << 20;
 const redis = await startRedis();
 const results: Row[][] = [];
 try {
   const url = redis.url;
-  const produce = async (stream: string, file: string, split: string) => {
+  const produce = async (stream: string, file: string, split: string, chunk?: number) => {
     await redis.client.command(["DEL", stream]);
     return await timed([
       ...MXY,
@@ -134,6 +150,7 @@ try {
       stream,
       "--split",
       split,
+      ...(chunk ? ["--chunk-size", String(chunk)] : []),
       "--max-backlog",
       "0",
       file,
@@ -224,13 +241,27 @@ try {
       lines: sliceLines,
       ...await workers(1, "l", `lines${r}`, sliceLines),
     });
+    // ranges of the log file (4 MiB) instead of its text: Redis only hands out work
+    await produce("r", LOG, "ranges", RANGE);
+    rows.push({ name: "1 worker, 4 MiB ranges", lines, ...await workers(1, "r", `r1${r}`, lines) });
+    rows.push({
+      name: "2 workers, 4 MiB ranges",
+      lines,
+      ...await workers(2, "r", `r2${r}`, lines),
+    });
     results.push(rows);
     console.log(
       `round ${r + 1} (load average ${Deno.loadavg()[0].toFixed(1)}): ` +
         rows.map((x) => `${x.name} ${x.own.toFixed(2)} s`).join("; ") +
         `; in this round: 1 worker ÷ direct ${(rows[0].own / rows[3].own).toFixed(2)}, ` +
         `2 workers ÷ 1 worker ${(rows[3].own / rows[4].own).toFixed(2)}, ` +
-        `2 direct ÷ 1 direct ${(rows[0].own / rows[1].own).toFixed(2)}`,
+        `2 direct ÷ 1 direct ${(rows[0].own / rows[1].own).toFixed(2)}; from CPU time ` +
+        `(a core each): 2 workers ÷ 1 worker ${
+          (sum(rows[3].cpus) / Math.max(...rows[4].cpus)).toFixed(2)
+        }, 2 direct ÷ 1 direct ${(sum(rows[0].cpus) / Math.max(...rows[1].cpus)).toFixed(2)}; ` +
+        `ranges: 2 workers ÷ 1 worker ${(rows[6].own / rows[7].own).toFixed(2)} (own clock), ${
+          (sum(rows[6].cpus) / Math.max(...rows[7].cpus)).toFixed(2)
+        } (CPU)`,
     );
   }
   console.log(
@@ -240,7 +271,6 @@ try {
   await redis.stop();
 }
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -249,7 +279,8 @@ console.log(
   `medians of the rounds' ratios (own clock): 1 worker ÷ direct ` +
     `${median(results.map((x) => x[0].own / x[3].own)).toFixed(2)}; 2 workers ÷ 1 worker ` +
     `${median(results.map((x) => x[3].own / x[4].own)).toFixed(2)}; 2 direct ÷ 1 direct ` +
-    `${median(results.map((x) => x[0].own / x[1].own)).toFixed(2)}`,
+    `${median(results.map((x) => x[0].own / x[1].own)).toFixed(2)}; with 4 MiB ranges, ` +
+    `2 workers ÷ 1 worker ${median(results.map((x) => x[6].own / x[7].own)).toFixed(2)}`,
 );
 /** Best of the rounds: by own clock for the wall figures, by CPU for the CPU figures. */
 const bestWall = results[0].map((_, i) =>
@@ -289,6 +320,16 @@ console.log(
       ((sum(oneC.cpus) / Math.max(...twoC.cpus)) / (sum(directC.cpus) / Math.max(...pairC.cpus)))
         .toFixed(2)
     }`,
+);
+console.log(
+  `with 4 MiB ranges of the file (Redis hands out work, carries no text): 2 workers ÷ 1 worker ` +
+    `${(bestWall[6].own / bestWall[7].own).toFixed(2)} (own clock), ${
+      (bestWall[6].wall / bestWall[7].wall).toFixed(2)
+    } (whole processes); from CPU time: ${
+      (sum(bestCpu[6].cpus) / Math.max(...bestCpu[7].cpus)).toFixed(2)
+    }; 1 worker ÷ direct ${(direct.own / bestWall[6].own).toFixed(2)} (own clock), ${
+      (sum(directC.cpus) / sum(bestCpu[6].cpus)).toFixed(2)
+    } per CPU-second`,
 );
 console.log(
   `1 worker ÷ direct, measured: ${(direct.own / one.own).toFixed(2)} (own clock), ` +
