@@ -385,7 +385,9 @@ export function widenScalars(o: StackOwner, cur: FrameStack, old: FrameStack): v
     const parts: Part[] = [];
     for (const p of slot.parts) {
       const q = p.reg.t === SCALAR ? partAt(before, p.b, p.size) : undefined;
-      if (q === undefined || q.reg.t !== SCALAR || regWithin(q.reg, p.reg, true, ids)) parts.push(p);
+      if (q === undefined || q.reg.t !== SCALAR || regWithin(q.reg, p.reg, true, ids)) {
+        parts.push(p);
+      }
     }
     if (parts.length !== slot.parts.length) setSlot(o, cur, s, makeSlot(cur, s, slot.mask, parts));
   }
