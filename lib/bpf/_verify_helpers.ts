@@ -30,7 +30,7 @@ import {
   UNINIT,
   UNKNOWN,
 } from "./_verify_values.ts";
-import type { State } from "./_verify_state.ts";
+import { cloneState, type Frame, type State } from "./_verify_state.ts";
 import { clobberStack, mapAllSpills } from "./_verify_stack.ts";
 import { helperAccess } from "./_verify_memory.ts";
 import { forgetPacket } from "./_verify_ctx.ts";
@@ -273,9 +273,11 @@ export function helperCall(w: Walker, i: number, id: number, st: State): number 
 const MAX_LOOPS = 1n << 23n;
 
 /**
- * `bpf_loop(nr_loops, callback, ctx, flags)`: the callback is walked once as a subprogram called
- * here, with R1 the index (a number below `nr_loops`'s largest value) and R2 the context (a stack
- * pointer or 0); its exit checks that R0 is 0 or 1 and gives the caller an unknown R0.
+ * `bpf_loop(nr_loops, callback, ctx, flags)`: the callback is walked as a subprogram called here,
+ * with R1 the index (a number below `nr_loops`'s largest value) and R2 the context (a stack
+ * pointer or 0); its exit checks that R0 is 0 or 1, gives the caller an unknown R0, and, when the
+ * callback may have asked for more, enters it again with what it left in the caller's memory
+ * until those states converge (the walker's exit).
  */
 function loopCallback(w: Walker, i: number, st: State, target: number): number {
   const caller = st.frames[st.frames.length - 1];
@@ -288,20 +290,52 @@ function loopCallback(w: Walker, i: number, st: State, target: number): number {
     throw w.ctx.err(i, `the call stack of ${st.frames.length + 1} frames is too deep`);
   }
   const most = n.umax < MAX_LOOPS ? n.umax : MAX_LOOPS;
-  const regs: Reg[] = new Array(11).fill(UNINIT);
-  regs[1] = scalar(0n, most > 0n ? most - 1n : 0n);
-  regs[2] = ctx;
-  regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
   r[0] = UNKNOWN;
   for (let k = 1; k <= 5; k++) r[k] = UNINIT;
-  st.frames.push({
-    regs,
-    stack: w.newFrameStack(target),
-    returnTo: i + 1,
-    subprog: w.cfg.subOf[target],
-    callback: true,
-  });
+  const index = scalar(0n, most > 0n ? most - 1n : 0n);
+  enterCallback(w, st, callbackFrame(w, st, target, index, ctx, i + 1));
   return target;
+}
+
+/**
+ * A `bpf_loop` callback's frame for a state (not pushed yet): R1 the index, R2 the context, its
+ * own stack, returning to `returnTo`.
+ *
+ * @param w The walk.
+ * @param st The state it is for.
+ * @param target The callback's first instruction.
+ * @param index R1.
+ * @param ctx R2.
+ * @param returnTo Where the caller continues.
+ * @returns The frame.
+ */
+export function callbackFrame(
+  w: Walker,
+  st: State,
+  target: number,
+  index: Reg,
+  ctx: Reg,
+  returnTo: number,
+): Frame {
+  const regs: Reg[] = new Array(11).fill(UNINIT);
+  regs[1] = index;
+  regs[2] = ctx;
+  regs[10] = ptr(PTR_STACK, 0, -1, st.frames.length);
+  return { regs, stack: w.newFrameStack(target), returnTo, subprog: w.cfg.subOf[target] };
+}
+
+/**
+ * Pushes a callback's frame onto a state and records, in the frame, a copy of the state at this
+ * entry (what a later entry is compared with).
+ *
+ * @param w The walk.
+ * @param st The state.
+ * @param f The frame from {@linkcode callbackFrame}.
+ */
+export function enterCallback(w: Walker, st: State, f: Frame): void {
+  st.frames.push(f);
+  const entry = cloneState(st, w.tokens).frames;
+  f.callback = { target: w.cfg.subStart[f.subprog], index: f.regs[1], ctx: f.regs[2], entry };
 }
 
 /** A helper argument that must point to memory (the stack, the packet, the context, a map value). */

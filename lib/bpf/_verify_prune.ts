@@ -179,6 +179,18 @@ export class PruneTable {
   }
 
   /**
+   * Whether a stored state includes another at instruction `i` (`states_equal` with ranges).
+   *
+   * @param i The instruction.
+   * @param old The stored state's frames.
+   * @param st The new state.
+   * @returns Whether `old` includes `st`.
+   */
+  includes(i: number, old: Frame[], st: State): boolean {
+    return this.#compare(i, old, st, true);
+  }
+
+  /**
    * Whether a done checkpoint of instruction `i` includes the state (then its path is safe).
    * Checkpoints that keep missing are dropped.
    *

@@ -10,7 +10,7 @@
  */
 import type { StackPrecision } from "./_verify_dataflow.ts";
 import {
-  type IdMap,
+  IdMap,
   isOrNull,
   isUnknown,
   mix,
@@ -363,6 +363,33 @@ export function mapSpills(o: StackOwner, fs: FrameStack, fix: (r: Reg) => Reg): 
       return { b: p.b, size: p.size, reg };
     });
     if (changed) setSlot(o, fs, s, makeSlot(fs, s, old.mask, parts));
+  }
+}
+
+/**
+ * Widens a stack against an earlier one (Linux's `widen_imprecise_scalars`, here for every
+ * scalar): a number that an earlier state of the same loop knew, and that this one knows outside
+ * it, becomes unknown, so that a loop that changes it on every pass reaches a state the walk has
+ * seen. Pointers and bytes written are kept.
+ *
+ * @param o The writing state.
+ * @param cur The stack to widen.
+ * @param old The earlier stack.
+ */
+export function widenScalars(o: StackOwner, cur: FrameStack, old: FrameStack): void {
+  const ids = new IdMap();
+  for (const s of spilledSlots(cur)) {
+    const slot = getSlot(cur, s)!;
+    const before = getSlot(old, s);
+    if (before === undefined) continue;
+    const parts: Part[] = [];
+    for (const p of slot.parts) {
+      const q = p.reg.t === SCALAR ? partAt(before, p.b, p.size) : undefined;
+      if (q === undefined || q.reg.t !== SCALAR || regWithin(q.reg, p.reg, true, ids)) {
+        parts.push(p);
+      }
+    }
+    if (parts.length !== slot.parts.length) setSlot(o, cur, s, makeSlot(cur, s, slot.mask, parts));
   }
 }
 

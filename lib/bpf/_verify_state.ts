@@ -16,7 +16,22 @@ export interface Frame {
   returnTo: number; // instruction index to continue at after exit, -1 for the main frame
   subprog: number;
   /** A `bpf_loop` callback's frame: its R0 must be 0 or 1, the caller's R0 is the helper's. */
-  callback?: boolean;
+  callback?: CallbackCall;
+}
+
+/**
+ * How a `bpf_loop` callback was entered, so that its exit can enter it again with what the last
+ * run left in the caller's memory (Linux ≥ 6.7 verifies callbacks until their states converge).
+ */
+export interface CallbackCall {
+  /** The callback's first instruction. */
+  readonly target: number;
+  /** R1 of every run: the index, below `nr_loops`'s largest value. */
+  readonly index: Reg;
+  /** R2 of every run: the context pointer (or 0). */
+  readonly ctx: Reg;
+  /** The frames at this run's entry (a copy): a later entry it includes adds nothing new. */
+  readonly entry: Frame[];
 }
 
 /** The abstract state of one path. */

@@ -19,11 +19,18 @@ import type { VerifyProgress } from "./verifier.ts";
 import type { ControlFlow } from "./_verify_cfg.ts";
 import { liveRegisters, precision, type StackPrecision } from "./_verify_dataflow.ts";
 import { checkAccess } from "./_verify_memory.ts";
-import { helperCall, mapReference } from "./_verify_helpers.ts";
+import { callbackFrame, enterCallback, helperCall, mapReference } from "./_verify_helpers.ts";
 import { learnPacketRange } from "./_verify_ctx.ts";
 import { type Checkpoint, PruneTable } from "./_verify_prune.ts";
-import { type AllocMeter, type FrameStack, newStack, uncountedBytes } from "./_verify_stack.ts";
 import {
+  type AllocMeter,
+  type FrameStack,
+  newStack,
+  uncountedBytes,
+  widenScalars,
+} from "./_verify_stack.ts";
+import {
+  type CallbackCall,
   cloneState,
   EditTokens,
   type Frame,
@@ -35,6 +42,7 @@ import { decide, endScalar, movScalar, negScalar, refine, scalarAlu } from "./_v
 import {
   ALU_NAME,
   constant,
+  IdMap,
   isConst,
   isOrNull,
   movedPtr,
@@ -47,6 +55,7 @@ import {
   PTR_PACKET_END,
   PTR_STACK,
   type Reg,
+  regWithin,
   S64_MAX,
   S64_MIN,
   SCALAR,
@@ -716,6 +725,7 @@ export class Walker {
       const caller = st.frames[st.frames.length - 1];
       caller.regs[0] = UNKNOWN; // bpf_loop's result: the iterations done
       for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
+      if (r0.smin <= 0n) this.#callAgain(st, f.callback);
       return f.returnTo;
     }
     if (f.returnTo < 0) {
@@ -734,6 +744,34 @@ export class Walker {
     caller.regs[0] = r0.t === PTR_STACK && r0.id === st.frames.length ? UNKNOWN : r0;
     for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
     return f.returnTo;
+  }
+
+  /**
+   * After a `bpf_loop` callback returned 0, the helper may run it again on what it left in the
+   * caller's memory (Linux ≥ 6.7 verifies callbacks until their states converge): that entry is
+   * walked too, unless the state at the previous entry includes it. Numbers that changed since
+   * that entry are widened to unknown, so that a callback that counts in its context converges.
+   */
+  #callAgain(st: State, cb: CallbackCall): void {
+    const again = cloneState(st, this.tokens);
+    const f = callbackFrame(this, again, cb.target, cb.index, cb.ctx, cb.entry.at(-1)!.returnTo);
+    again.frames.push(f);
+    if (this.#prune.includes(cb.target, cb.entry, again)) {
+      this.pruned++;
+      return;
+    }
+    again.frames.pop();
+    const ids = new IdMap();
+    for (let k = 0; k < again.frames.length; k++) {
+      const now = again.frames[k], was = cb.entry[k];
+      for (let n = 0; n <= 9; n++) {
+        const a = was.regs[n], b = now.regs[n];
+        if (a.t === SCALAR && b.t === SCALAR && !regWithin(a, b, true, ids)) now.regs[n] = UNKNOWN;
+      }
+      widenScalars(again, now.stack, was.stack);
+    }
+    enterCallback(this, again, f);
+    this.#push(this.#work, cb.target, again);
   }
 
   /**

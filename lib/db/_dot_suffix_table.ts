@@ -14,7 +14,7 @@
  * @module
  */
 import { asciiLower } from "../core/ascii.ts";
-import { sharedCopy } from "./_shared_copy.ts";
+import { sharedCopy } from "../core/shared_copy.ts";
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;

@@ -10,7 +10,7 @@
  */
 import type { AhoCorasick } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
-import { sharedCopy } from "./_shared_copy.ts";
+import { sharedCopy } from "../core/shared_copy.ts";
 
 const MAX_L = 8;
 const MIN_L = 3;

@@ -39,7 +39,7 @@ import {
 import { asciiLower } from "../core/ascii.ts";
 import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
-import { sharedCopy } from "./_shared_copy.ts";
+import { sharedCopy } from "../core/shared_copy.ts";
 
 const TABLES_AFTER = 4096;
 

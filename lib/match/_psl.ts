@@ -20,6 +20,7 @@
  * @module
  */
 import { asciiLower } from "../core/ascii.ts";
+import { sharedCopy } from "../core/shared_copy.ts";
 import * as charClass from "./_char_class.ts";
 import { PSL_RULES } from "./_psl_data.ts";
 // Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
@@ -66,14 +67,6 @@ export interface PublicSuffixTableShare {
 interface Table extends PublicSuffixTableShare {
   /** `slots.length - 1`. */
   mask: number;
-}
-
-function sharedCopy<T extends Uint8Array | Uint16Array | Int32Array>(a: T): T {
-  const c = new (a.constructor as new (b: SharedArrayBuffer) => T)(
-    new SharedArrayBuffer(a.byteLength),
-  );
-  c.set(a as ArrayLike<number> as never);
-  return c;
 }
 
 /**

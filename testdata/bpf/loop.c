@@ -53,3 +53,23 @@ SEC("xdp") int global_callback(struct xdp_md *ctx) {
   long n = bpf_loop(10, count_to_4, &c, 0);
   return c * 100 + n;
 }
+
+/* A counter kept in the context, bounds-checked before each use: the verifier walks the callback
+ * again with the counter it left, widens it once it keeps changing, and converges. */
+struct fill_ctx { __u8 *v; __u64 n; };
+
+static long fill_next(__u32 i, struct fill_ctx *c) {
+  if (c->n >= 64) return 1;
+  c->v[c->n] = (__u8)(i * 3);
+  c->n++;
+  return 0;
+}
+
+SEC("xdp") int fill_value(struct xdp_md *ctx) {
+  __u32 zero = 0;
+  __u8 *v = bpf_map_lookup_elem(&bytes, &zero);
+  if (!v) return XDP_ABORTED;
+  struct fill_ctx c = { .v = v, .n = 0 };
+  long runs = bpf_loop(100, fill_next, &c, 0);
+  return c.n * 1000 + runs;
+}

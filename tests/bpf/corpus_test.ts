@@ -508,6 +508,9 @@ Deno.test("corpus: bpf_loop runs a callback with the index and a stack context u
     assert.equal(elf.programs.get("sum_value")!.run(new Uint8Array(20)), 2080n);
     assert.equal(elf.programs.get("loop_errors")!.run(new Uint8Array(20)), 220_700n);
     assert.equal(elf.programs.get("global_callback")!.run(new Uint8Array(20)), 505n);
+    // A counter in the context: 64 runs fill the value, the 65th returns 1.
+    assert.equal(elf.programs.get("fill_value")!.run(new Uint8Array(20)), 64_065n);
+    assert.deepEqual([...bytes], Array.from({ length: 64 }, (_, k) => (k * 3) & 0xff));
   }
   const c = (await corpus())!;
   assert.throws(
@@ -515,4 +518,14 @@ Deno.test("corpus: bpf_loop runs a callback with the index and a stack context u
     /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/,
   );
   assert.throws(() => loadElf(new BpfVm(), c.get("loop_ctx")!), /R3 type=map_value expected=fp/);
+});
+
+Deno.test("corpus: a bpf_loop callback is verified again with what its last run left in the context", async () => {
+  const c = await corpus();
+  if (c === null) return;
+  // Its first run is safe; the offset it leaves makes the second run write past the map value.
+  assert.throws(
+    () => loadElf(new BpfVm(), c.get("loop_later_pass")!),
+    /R3 unbounded memory access/,
+  );
 });

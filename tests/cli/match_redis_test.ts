@@ -526,6 +526,8 @@ Deno.test({
         return (r as RedisReply[]).map((e) => text((e as RedisReply[])[0])).join(",");
       };
       const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      // B and C wait meanwhile, so that on a loaded machine they cannot take every entry first
+      for (const w of workers.slice(1)) w.kill("SIGSTOP");
       for (let i = 0;; i++) {
         a.kill("SIGSTOP");
         const held = await heldBy("A");
@@ -543,6 +545,7 @@ Deno.test({
       await a.stdout.cancel();
       await a.stderr.cancel();
       workers.shift();
+      for (const w of workers) w.kill("SIGCONT");
 
       // Redis is killed and restarted under the producer and workers B and C
       const before = (await outputs(redis, "out")).length;
@@ -671,6 +674,9 @@ Deno.test({
         const r = await redis.client.command(["XINFO", "CONSUMERS", "in", "g"]).catch(() => []);
         return (r as RedisReply[]).length === 1;
       });
+      // A is stopped while its read waits: the first entries are delivered to it, so that on a
+      // loaded machine it cannot have finished them all before it is caught holding some
+      a.kill("SIGSTOP");
       const p = await runMxy([
         "match",
         "--to-redis",

@@ -1,6 +1,6 @@
 /**
- * A typed array copied into a `SharedArrayBuffer`: the tables one thread built, for others to
- * view (`Database.shareChecks`).
+ * A typed array copied into a `SharedArrayBuffer`: the tables one thread built, for other threads
+ * to view without building them again (`Database.shareChecks`, the Public Suffix List's table).
  *
  * @module
  */
