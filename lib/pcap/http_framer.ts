@@ -12,7 +12,7 @@
  */
 import { asciiLower } from "../core/ascii.ts";
 import { decimal, HttpHead, lineFeed, readHttpHead } from "./http_head.ts";
-import { HTTP_METHOD_MAX_PREFIX, httpMessageKind, httpMethodLength } from "./http_method.ts";
+import { HTTP_METHOD_MAX_PREFIX, httpMessageKind } from "./http_method.ts";
 
 /** A request or a response. */
 export const HTTP_REQUEST = 1, HTTP_RESPONSE = 2;
@@ -135,8 +135,9 @@ export class HttpFramer {
     const end = offset + length;
     if (this.#state === S_SYNC) {
       // Only a segment start may start a message after bytes that could not be read.
-      if (!this.#startsMessage(bytes, p, length)) return;
-      this.#begin();
+      const kind = httpMessageKind(bytes, p, length);
+      if (kind === 0 && mayStartHttpMessage(bytes, p, length) === false) return;
+      this.#begin(kind);
     }
     this.#consume(bytes, p, end);
     // A message whose head lies in the caller's bytes and whose body goes on: keep the head.
@@ -174,12 +175,13 @@ export class HttpFramer {
           return;
         default: {
           // S_NEXT: the next message must start right here.
-          if (!this.#startsMessage(bytes, p, end - p)) {
+          const kind = httpMessageKind(bytes, p, end - p);
+          if (kind === 0 && mayStartHttpMessage(bytes, p, end - p) === false) {
             this.lost++;
             this.#state = S_SYNC;
             return;
           }
-          this.#begin();
+          this.#begin(kind);
         }
       }
     }
@@ -241,11 +243,8 @@ export class HttpFramer {
     if (this.#asked !== null) this.#asked.length = 0;
   }
 
-  #startsMessage(bytes: Uint8Array, p: number, n: number): boolean {
-    return mayStartHttpMessage(bytes, p, n) !== false;
-  }
-
-  #begin(): void {
+  /** A message starts (`kind`: what its first bytes show, 0 while they are too few to tell). */
+  #begin(kind: number): void {
     this.#state = S_HEAD;
     this.#headLength = this.#hl = 0;
     this.#lineEmpty = false;
@@ -253,6 +252,11 @@ export class HttpFramer {
     this.bodyLength = 0;
     this.kind = 0;
     this.status = 0;
+    if (kind !== 0) {
+      this.#started = true;
+      this.#startKind = kind;
+      if (this.onStart !== null) this.onStart(kind);
+    }
   }
 
   /** Collects header bytes; on the blank line that ends them, decides how the body is framed. */
@@ -363,12 +367,8 @@ export class HttpFramer {
     const contentLength = head.contentLength, chunked = head.chunked;
     const badLength = head.badLength;
     if (kind === HTTP_REQUEST) {
-      const m = httpMethodLength(h, o, this.#hl);
-      const asked = m === 4 && same(h, o, HEAD)
-        ? M_HEAD
-        : m === 7 && same(h, o, CONNECT)
-        ? M_CONNECT
-        : M_OTHER;
+      // (A registered method is followed by a space: `HEAD ` and `CONNECT ` are those two.)
+      const asked = same(h, o, n, HEAD) ? M_HEAD : same(h, o, n, CONNECT) ? M_CONNECT : M_OTHER;
       (this.#asked ??= []).push(asked);
       if (chunked) this.#chunked();
       else if (badLength) this.#giveUp();
@@ -507,11 +507,13 @@ export function mayStartHttpMessage(bytes: Uint8Array, p: number, n: number): bo
   return undefined;
 }
 
-const HEAD = Uint8Array.of(0x48, 0x45, 0x41, 0x44);
-const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54);
+/** `HEAD ` and `CONNECT ` (with their spaces). */
+const HEAD = Uint8Array.of(0x48, 0x45, 0x41, 0x44, 0x20);
+const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54, 0x20);
 
-/** Whether `h[o …]` starts with `token`, byte for byte (methods are case-sensitive). */
-function same(h: Uint8Array, o: number, token: Uint8Array): boolean {
+/** Whether `h[o, n)` starts with `token`, byte for byte (methods are case-sensitive). */
+function same(h: Uint8Array, o: number, n: number, token: Uint8Array): boolean {
+  if (n - o < token.length) return false;
   for (let i = 0; i < token.length; i++) if (h[o + i] !== token[i]) return false;
   return true;
 }
