@@ -28,7 +28,7 @@ export type MessageCallback = (
 /**
  * One direction of a stream claimed by a plugin, or kept while no plugin can tell yet (the
  * framing's {@linkcode StreamContext}). A direction no plugin claimed has no object: its state
- * is the number of bytes offered so far.
+ * is the number of bytes offered so far (`undefined` before any).
  */
 export class Direction implements StreamContext {
   /** The reassembler's stream object: valid during its calls, which is when framings run. */
@@ -95,8 +95,8 @@ export class StreamDispatch implements TcpStreamHandler {
     }
   }
 
-  open(stream: TcpStream): boolean {
-    stream.state = 0; // no plugin yet, nothing offered
+  open(_stream: TcpStream): boolean {
+    // (No plugin yet, nothing offered: the state stays `undefined`, read as 0 bytes offered.)
     return this.#candidates.length > 0;
   }
 
@@ -192,7 +192,7 @@ export class StreamDispatch implements TcpStreamHandler {
       kept.offered += length;
       if (kept.offered > MAX_UNCLAIMED) stream.wantsData = false;
     } else {
-      const offered = (stream.state as number) + length;
+      const offered = ((stream.state as number | undefined) ?? 0) + length;
       stream.state = offered;
       if (offered > MAX_UNCLAIMED) stream.wantsData = false;
     }

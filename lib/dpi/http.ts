@@ -8,43 +8,21 @@
  *
  * @module
  */
-import { asciiStartsWith } from "../core/ascii.ts";
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import { httpMessageKind } from "../pcap/http_method.ts";
 import { HttpFramer, mayStartHttpMessage } from "../pcap/http_framer.ts";
+import { HttpHead, readHttpHead } from "../pcap/http_head.ts";
 import type { ProtocolPlugin, StreamContext } from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */
 const HTTP_1 = new TextEncoder().encode("HTTP/1.");
 /** The shortest payload taken for HTTP (`GET / H`). */
 const MIN_PAYLOAD = 8;
-const CH_SPACE = 0x20, CH_TAB = 0x09, CH_CR = 0x0d, CH_LF = 0x0a, CH_COLON = 0x3a;
 
 function startsWith(buf: Uint8Array, p: number, end: number, token: Uint8Array): boolean {
   if (end - p < token.length) return false;
   for (let i = 0; i < token.length; i++) if (buf[p + i] !== token[i]) return false;
   return true;
-}
-
-/** ASCII letters' case bit, and the lower-case first letters of the headers read. */
-const CASE_BIT = 0x20, CH_LOWER_H = 0x68, CH_LOWER_U = 0x75, CH_LOWER_C = 0x63;
-/** The headers read, and their names' lengths. */
-const H_NONE = 0, H_HOST = 1, H_USER_AGENT = 2, H_CONTENT_TYPE = 3, H_CONTENT_LENGTH = 4;
-const HEADER_LENGTHS = [0, 4, 10, 12, 14];
-
-/**
- * Whether the header line `buf[p, lineEnd)` is named `lower` (ignoring ASCII case): the name is
- * followed by the line's first colon.
- */
-function isHeader(buf: Uint8Array, p: number, lineEnd: number, lower: string): boolean {
-  const n = lower.length;
-  return p + n < lineEnd && buf[p + n] === CH_COLON && asciiStartsWith(buf, p, lower);
-}
-
-/** Index of `byte` in `buf[from, to)`, or -1 (bounded, unlike `indexOf`). */
-function find(buf: Uint8Array, byte: number, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (buf[i] === byte) return i;
-  return -1;
 }
 
 /** Stream directions' framers kept for reuse. */
@@ -56,10 +34,6 @@ class HttpFlow {
   ctx: StreamContext | null = null;
   peer: HttpFlow | null = null;
   ended = false;
-
-  constructor() {
-    this.framer.onMessage = (head, offset, length) => this.ctx!.message(head, offset, length);
-  }
 }
 
 function latin1(buf: Uint8Array, a: number, b: number): string {
@@ -103,15 +77,47 @@ export function createHttpPlugin(): ProtocolPlugin {
   };
   let buf: Uint8Array = new Uint8Array(0);
   let request = false;
-  // request: [method, uri, version]; response: [version, status, reason] — as offsets
-  let a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0 = 0, c1 = 0;
-  let host0 = -1, host1 = -1, ua0 = -1, ua1 = -1, ct0 = -1, ct1 = -1, cl0 = -1, cl1 = -1;
+  // The head read last (offsets from `base`): the plugin's own, or a framer's while it hands
+  // over the message the head belongs to.
+  let head = new HttpHead();
+  let base = 0;
+  // The message a framer is handing over (to the engine, which reads it through `classify`
+  // and `parse`): its head was read by the framer, and is not read again.
+  let framed: HttpFramer | null = null;
+  let framedBuf: Uint8Array | null = null, framedOffset = -1, framedLength = -1;
+  const own = new HttpHead();
+  const newFlow = (): HttpFlow => {
+    const flow = new HttpFlow();
+    const framer = flow.framer;
+    framer.onMessage = (head, offset, length) => {
+      framed = framer;
+      framedBuf = head;
+      framedOffset = offset;
+      framedLength = length;
+      try {
+        flow.ctx!.message(head, offset, length);
+      } finally {
+        framed = framedBuf = null;
+      }
+    };
+    return flow;
+  };
+  /** The start line's third part (version of a request, reason of a response). */
+  const part3 = (): string =>
+    latin1(buf, base + Math.min(head.sp2 + 1, head.lineEnd), base + head.lineEnd);
+  /** The framer whose message `v` is, or null. */
+  const framerOf = (v: PacketView): HttpFramer | null =>
+    framed !== null && v.buf === framedBuf && v.payloadOffset === framedOffset &&
+      v.payloadLength === framedLength
+      ? framed
+      : null;
   function classify(v: PacketView): boolean {
     if ((v.layers & Layer.TCP) === 0 || v.payloadLength < MIN_PAYLOAD || v.payloadOffset < 0) {
       return false;
     }
     const b = v.buf, p = v.payloadOffset, n = v.payloadLength;
-    const kind = httpMessageKind(b, p, n);
+    const f = framerOf(v);
+    const kind = f !== null ? f.kind : httpMessageKind(b, p, n);
     return kind === 1 || (kind === 2 && startsWith(b, p, p + n, HTTP_1));
   }
   return {
@@ -123,96 +129,45 @@ export function createHttpPlugin(): ProtocolPlugin {
     parse(v: PacketView): boolean {
       buf = v.buf;
       const start = v.payloadOffset, end = start + v.payloadLength;
-      // first line
-      let eol = start;
-      while (eol < end && buf[eol] !== CH_LF) eol++;
-      let lineEnd = eol > start && buf[eol - 1] === CH_CR ? eol - 1 : eol;
-      const sp1 = find(buf, CH_SPACE, start, lineEnd);
-      if (sp1 < 0 || sp1 >= lineEnd) return false;
-      let sp2 = find(buf, CH_SPACE, sp1 + 1, lineEnd);
-      if (sp2 < 0 || sp2 > lineEnd) sp2 = lineEnd;
-      request = !startsWith(buf, start, end, HTTP_1);
-      a0 = start;
-      a1 = sp1;
-      b0 = sp1 + 1;
-      b1 = sp2;
-      c0 = Math.min(sp2 + 1, lineEnd);
-      c1 = lineEnd;
-      host0 =
-        host1 =
-        ua0 =
-        ua1 =
-        ct0 =
-        ct1 =
-        cl0 =
-        cl1 =
-          -1;
-      // headers
-      let p = eol + 1;
-      while (p < end) {
-        eol = p;
-        while (eol < end && buf[eol] !== CH_LF) eol++;
-        lineEnd = eol > p && buf[eol - 1] === CH_CR ? eol - 1 : eol;
-        if (lineEnd === p) break; // blank line: end of headers
-        // A header is one of those read when the line's first colon follows its name (the
-        // names hold no colon): other lines are passed over by their first letter.
-        const first = buf[p] | CASE_BIT;
-        let header = H_NONE;
-        if (first === CH_LOWER_H) {
-          if (isHeader(buf, p, lineEnd, "host")) header = H_HOST;
-        } else if (first === CH_LOWER_U) {
-          if (isHeader(buf, p, lineEnd, "user-agent")) header = H_USER_AGENT;
-        } else if (first === CH_LOWER_C) {
-          if (isHeader(buf, p, lineEnd, "content-type")) header = H_CONTENT_TYPE;
-          else if (isHeader(buf, p, lineEnd, "content-length")) header = H_CONTENT_LENGTH;
-        }
-        if (header !== H_NONE) {
-          let vs = p + HEADER_LENGTHS[header] + 1;
-          while (vs < lineEnd && (buf[vs] === CH_SPACE || buf[vs] === CH_TAB)) vs++;
-          let ve = lineEnd;
-          while (ve > vs && (buf[ve - 1] === CH_SPACE || buf[ve - 1] === CH_TAB)) ve--;
-          if (header === H_HOST) {
-            host0 = vs;
-            host1 = ve;
-          } else if (header === H_USER_AGENT) {
-            ua0 = vs;
-            ua1 = ve;
-          } else if (header === H_CONTENT_TYPE) {
-            ct0 = vs;
-            ct1 = ve;
-          } else {
-            cl0 = vs;
-            cl1 = ve;
-          }
-        }
-        p = eol + 1;
+      // A framed message's head as its framer read it; a packet's payload as far as it goes.
+      const f = framerOf(v);
+      if (f !== null) head = f.head;
+      else {
+        head = own;
+        readHttpHead(buf, start, end - start, own);
       }
+      if (head.sp1 < 0) return false;
+      base = start;
+      request = !startsWith(buf, start, end, HTTP_1);
       return true;
     },
     attributes: {
       request: () => request,
-      method: () => request ? latin1(buf, a0, a1) : undefined,
-      uri: () => request ? latin1(buf, b0, b1) : undefined,
-      version: () => request ? latin1(buf, c0, c1) : latin1(buf, a0, a1),
+      method: () => request ? latin1(buf, base, base + head.sp1) : undefined,
+      uri: () => request ? latin1(buf, base + head.sp1 + 1, base + head.sp2) : undefined,
+      version: () => request ? part3() : latin1(buf, base, base + head.sp1),
       status: () => {
         if (request) return undefined;
-        const n = Number(latin1(buf, b0, b1));
+        const n = Number(latin1(buf, base + head.sp1 + 1, base + head.sp2));
         return Number.isInteger(n) ? n : undefined;
       },
-      reason: () => request ? undefined : latin1(buf, c0, c1),
-      host: () => host0 >= 0 ? latin1(buf, host0, host1) : undefined,
-      user_agent: () => ua0 >= 0 ? latin1(buf, ua0, ua1) : undefined,
-      content_type: () => ct0 >= 0 ? latin1(buf, ct0, ct1) : undefined,
+      reason: () => request ? undefined : part3(),
+      host: () =>
+        head.hostStart >= 0 ? latin1(buf, base + head.hostStart, base + head.hostEnd) : undefined,
+      user_agent: () =>
+        head.uaStart >= 0 ? latin1(buf, base + head.uaStart, base + head.uaEnd) : undefined,
+      content_type: () =>
+        head.ctStart >= 0 ? latin1(buf, base + head.ctStart, base + head.ctEnd) : undefined,
       content_length: () => {
-        if (cl0 < 0) return undefined;
-        const n = Number(latin1(buf, cl0, cl1));
+        if (head.clStart < 0) return undefined;
+        const n = Number(latin1(buf, base + head.clStart, base + head.clEnd));
         return Number.isInteger(n) ? n : undefined;
       },
     },
     stream: {
       claim: (_stream, b, o, n) => mayStartHttpMessage(b, o, n),
       open(ctx) {
-        const flow = flows.pop() ?? new HttpFlow();
+        const flow = flows.pop() ?? newFlow();
         flow.ctx = ctx;
         const peer = ctx.peerState;
         if (peer instanceof HttpFlow) {

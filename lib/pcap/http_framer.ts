@@ -10,8 +10,9 @@
  *
  * @module
  */
-import { asciiLower, asciiStartsWith } from "../core/ascii.ts";
-import { HTTP_METHOD_MAX_PREFIX, httpMessageKind, httpMethodLength } from "./http_method.ts";
+import { asciiLower } from "../core/ascii.ts";
+import { decimal, HttpHead, lineFeed, readHttpHead } from "./http_head.ts";
+import { HTTP_METHOD_MAX_PREFIX, httpMessageKind } from "./http_method.ts";
 
 /** A request or a response. */
 export const HTTP_REQUEST = 1, HTTP_RESPONSE = 2;
@@ -41,11 +42,8 @@ const S_NEXT = 9;
 // What a request asks that shapes its response.
 const M_OTHER = 0, M_HEAD = 1, M_CONNECT = 2;
 
-const CH_LF = 0x0a, CH_CR = 0x0d, CH_SPACE = 0x20, CH_TAB = 0x09, CH_COLON = 0x3a;
+const CH_LF = 0x0a, CH_CR = 0x0d, CH_SPACE = 0x20, CH_TAB = 0x09;
 const CH_SEMICOLON = 0x3b;
-/** ASCII letters' case bit, and the lower-case first letters of the headers framing reads. */
-const CASE_BIT = 0x20, CH_LOWER_C = 0x63, CH_LOWER_T = 0x74;
-const LEN_CONTENT_LENGTH = 14, LEN_TRANSFER_ENCODING = 17;
 const EMPTY = new Uint8Array(0);
 /** The longest chunk-size line kept (the size and its extensions). */
 const MAX_CHUNK_LINE = 1024;
@@ -78,6 +76,11 @@ export class HttpFramer {
    */
   onMessage: ((head: Uint8Array, offset: number, length: number, kind: number) => void) | null =
     null;
+  /**
+   * The start line and headers of the message being framed, read once (offsets from the head's
+   * first byte): during `onMessage` they describe the head it is given.
+   */
+  readonly head: HttpHead = new HttpHead();
   /** The last message's kind ({@linkcode HTTP_REQUEST} or {@linkcode HTTP_RESPONSE}). */
   kind = 0;
   /** The last response's status code (0 for a request). */
@@ -105,8 +108,6 @@ export class HttpFramer {
   #started = false;
   /** The kind `onStart` was called with. */
   #startKind = 0;
-  /** Where `#headersDone` starts reading header lines, or -1: after the start line. */
-  #framingLine = -1;
   /** Body or chunk bytes still to skip. */
   #remaining = 0;
   #line: Uint8Array = EMPTY;
@@ -134,8 +135,9 @@ export class HttpFramer {
     const end = offset + length;
     if (this.#state === S_SYNC) {
       // Only a segment start may start a message after bytes that could not be read.
-      if (!this.#startsMessage(bytes, p, length)) return;
-      this.#begin();
+      const kind = httpMessageKind(bytes, p, length);
+      if (kind === 0 && mayStartHttpMessage(bytes, p, length) === false) return;
+      this.#begin(kind);
     }
     this.#consume(bytes, p, end);
     // A message whose head lies in the caller's bytes and whose body goes on: keep the head.
@@ -173,12 +175,13 @@ export class HttpFramer {
           return;
         default: {
           // S_NEXT: the next message must start right here.
-          if (!this.#startsMessage(bytes, p, end - p)) {
+          const kind = httpMessageKind(bytes, p, end - p);
+          if (kind === 0 && mayStartHttpMessage(bytes, p, end - p) === false) {
             this.lost++;
             this.#state = S_SYNC;
             return;
           }
-          this.#begin();
+          this.#begin(kind);
         }
       }
     }
@@ -240,11 +243,8 @@ export class HttpFramer {
     if (this.#asked !== null) this.#asked.length = 0;
   }
 
-  #startsMessage(bytes: Uint8Array, p: number, n: number): boolean {
-    return mayStartHttpMessage(bytes, p, n) !== false;
-  }
-
-  #begin(): void {
+  /** A message starts (`kind`: what its first bytes show, 0 while they are too few to tell). */
+  #begin(kind: number): void {
     this.#state = S_HEAD;
     this.#headLength = this.#hl = 0;
     this.#lineEmpty = false;
@@ -252,18 +252,35 @@ export class HttpFramer {
     this.bodyLength = 0;
     this.kind = 0;
     this.status = 0;
+    if (kind !== 0) {
+      this.#started = true;
+      this.#startKind = kind;
+      if (this.onStart !== null) this.onStart(kind);
+    }
   }
 
   /** Collects header bytes; on the blank line that ends them, decides how the body is framed. */
   #headBytes(bytes: Uint8Array, p: number, end: number): number {
+    const head = this.head;
+    if (this.#headLength === 0) {
+      // A head that starts in these bytes and ends in them (the common case) is read in one
+      // pass where it lies: its end, its start line and the headers that matter.
+      const n = readHttpHead(bytes, p, end - p, head);
+      if (n >= 0) {
+        if (n > this.#max) {
+          this.#giveUp();
+          return end;
+        }
+        this.#hb = bytes;
+        this.#ho = p;
+        this.#hl = n;
+        return this.#headComplete(end, p + n);
+      }
+    }
     // Up to the end of the bytes or the headers' end (an empty line), whichever is first: jump
     // from line end to line end.
     let i = end, done = false;
     let lineStart = p, empty = this.#lineEmpty;
-    // The first header line that may frame the body (its name starts with `c` or `t`), found on
-    // the way when the head starts in these bytes: `#headersDone` reads from there.
-    const fresh = this.#headLength === 0;
-    let framing = -1;
     for (;;) {
       const lf = lineFeed(bytes, lineStart, end);
       if (lf < 0) {
@@ -278,10 +295,6 @@ export class HttpFramer {
         done = true;
         break;
       }
-      if (fresh && framing < 0 && lineStart !== p) {
-        const first = bytes[lineStart] | CASE_BIT;
-        if (first === CH_LOWER_C || first === CH_LOWER_T) framing = lineStart;
-      }
       lineStart = lf + 1;
       empty = true;
     }
@@ -290,19 +303,20 @@ export class HttpFramer {
       this.#giveUp();
       return end;
     }
-    if (done && fresh) {
-      // The whole head is in these bytes: read it where it lies.
-      this.#hb = bytes;
-      this.#ho = p;
-      this.#hl = n;
-      this.#framingLine = framing < 0 ? i : framing;
-    } else {
-      this.#framingLine = -1;
-      this.#append(bytes, p, n);
-      this.#hb = this.#own;
-      this.#ho = 0;
-      this.#hl = this.#headLength;
-    }
+    this.#append(bytes, p, n);
+    this.#hb = this.#own;
+    this.#ho = 0;
+    this.#hl = this.#headLength;
+    if (done) readHttpHead(this.#own, 0, this.#headLength, head);
+    return this.#headComplete(end, done ? i : -1);
+  }
+
+  /**
+   * After head bytes were taken: tells `onStart` the message's kind once it shows, and frames
+   * the body when the head is complete (`doneAt`: where it ended in the bytes, or -1).
+   */
+  #headComplete(end: number, doneAt: number): number {
+    const done = doneAt >= 0;
     if (!this.#started) {
       const kind = httpMessageKind(this.#hb, this.#ho, this.#hl);
       if (kind !== 0) {
@@ -314,11 +328,10 @@ export class HttpFramer {
         return end;
       }
     }
-    if (done) {
-      this.#headLength = 0;
-      this.#headersDone();
-    }
-    return i;
+    if (!done) return end;
+    this.#headLength = 0;
+    this.#headersDone();
+    return doneAt;
   }
 
   #append(bytes: Uint8Array, p: number, n: number): void {
@@ -344,56 +357,18 @@ export class HttpFramer {
     this.#ho = 0;
   }
 
-  /** The start line and headers are complete: how is the body framed? */
+  /** The start line and headers are complete (read into `head`): how is the body framed? */
   #headersDone(): void {
     const h = this.#hb, o = this.#ho, n = o + this.#hl;
     // The kind the head started with (`#headBytes` gives up on heads that start no message).
     const kind = this.#startKind;
     this.kind = kind;
-    let contentLength = -1, chunked = false, badLength = false;
-    // Headers: one per line after the start line (from the first that may frame the body, when
-    // `#headBytes` saw them all).
-    let lineStart = this.#framingLine >= 0 ? this.#framingLine : indexOf(h, CH_LF, o, n) + 1;
-    while (lineStart > 0 && lineStart < n) {
-      let lineEnd = indexOf(h, CH_LF, lineStart, n);
-      if (lineEnd < 0) lineEnd = n;
-      // Only two header names matter here: a name is one when the line's first colon follows
-      // it (the names hold no colon), so other lines are passed over by their first letter.
-      const first = h[lineStart] | CASE_BIT;
-      const nameLength = first === CH_LOWER_C
-        ? LEN_CONTENT_LENGTH
-        : first === CH_LOWER_T
-        ? LEN_TRANSFER_ENCODING
-        : 0;
-      if (
-        nameLength !== 0 && lineStart + nameLength < lineEnd &&
-        h[lineStart + nameLength] === CH_COLON
-      ) {
-        let v = lineStart + nameLength + 1;
-        let ve = h[lineEnd - 1] === CH_CR ? lineEnd - 1 : lineEnd;
-        while (v < ve && (h[v] === CH_SPACE || h[v] === CH_TAB)) v++;
-        while (ve > v && (h[ve - 1] === CH_SPACE || h[ve - 1] === CH_TAB)) ve--;
-        if (nameLength === LEN_CONTENT_LENGTH) {
-          if (asciiStartsWith(h, lineStart, "content-length")) {
-            const value = decimal(h, v, ve);
-            if (value < 0 || (contentLength >= 0 && value !== contentLength)) badLength = true;
-            else contentLength = value;
-          }
-        } else if (asciiStartsWith(h, lineStart, "transfer-encoding")) {
-          // Chunked when it is the last transfer coding.
-          chunked = ve - v >= 7 && asciiStartsWith(h, ve - 7, "chunked") &&
-            (ve - v === 7 || h[ve - 8] === CH_SPACE || h[ve - 8] === 0x2c);
-        }
-      }
-      lineStart = lineEnd + 1;
-    }
+    const head = this.head;
+    const contentLength = head.contentLength, chunked = head.chunked;
+    const badLength = head.badLength;
     if (kind === HTTP_REQUEST) {
-      const m = httpMethodLength(h, o, this.#hl);
-      const asked = m === 4 && same(h, o, HEAD)
-        ? M_HEAD
-        : m === 7 && same(h, o, CONNECT)
-        ? M_CONNECT
-        : M_OTHER;
+      // (A registered method is followed by a space: `HEAD ` and `CONNECT ` are those two.)
+      const asked = same(h, o, n, HEAD) ? M_HEAD : same(h, o, n, CONNECT) ? M_CONNECT : M_OTHER;
       (this.#asked ??= []).push(asked);
       if (chunked) this.#chunked();
       else if (badLength) this.#giveUp();
@@ -532,45 +507,20 @@ export function mayStartHttpMessage(bytes: Uint8Array, p: number, n: number): bo
   return undefined;
 }
 
-const HEAD = Uint8Array.of(0x48, 0x45, 0x41, 0x44);
-const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54);
+/** `HEAD ` and `CONNECT ` (with their spaces). */
+const HEAD = Uint8Array.of(0x48, 0x45, 0x41, 0x44, 0x20);
+const CONNECT = Uint8Array.of(0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54, 0x20);
 
-/** Whether `h[o …]` starts with `token`, byte for byte (methods are case-sensitive). */
-function same(h: Uint8Array, o: number, token: Uint8Array): boolean {
+/** Whether `h[o, n)` starts with `token`, byte for byte (methods are case-sensitive). */
+function same(h: Uint8Array, o: number, n: number, token: Uint8Array): boolean {
+  if (n - o < token.length) return false;
   for (let i = 0; i < token.length; i++) if (h[o + i] !== token[i]) return false;
   return true;
-}
-
-/** Header lines longer than this are searched natively (a call costs more than short loops). */
-const SHORT_LINE = 256;
-
-/**
- * Index of the first line feed in `b[from, to)`, or -1: a byte loop over the first bytes (most
- * lines are short), then the native search over what is left of a long line (large cookies).
- */
-function lineFeed(b: Uint8Array, from: number, to: number): number {
-  const stop = Math.min(to, from + SHORT_LINE);
-  for (let i = from; i < stop; i++) if (b[i] === CH_LF) return i;
-  if (stop === to) return -1;
-  const lf = b.indexOf(CH_LF, stop);
-  return lf < to ? lf : -1;
 }
 
 function indexOf(b: Uint8Array, byte: number, from: number, to: number): number {
   for (let i = from; i < to; i++) if (b[i] === byte) return i;
   return -1;
-}
-
-/** A decimal number in `b[from, to)`, or -1 when it is not one (or too large). */
-function decimal(b: Uint8Array, from: number, to: number): number {
-  if (from >= to || to - from > 15) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const d = b[i] - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 /** The status code of a status line in `h[o, n)` (`HTTP/1.1 200 OK`), or 0. */

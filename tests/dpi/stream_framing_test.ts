@@ -279,3 +279,76 @@ Deno.test("the engine reassembles only for subscribed plugins with framing, and 
   assert.equal(streams.messages, 4);
   assert.equal(stats.retransmitted, 0);
 });
+
+Deno.test("HTTP: every pipelined request's start line and headers come from the framer's one reading, however the bytes are cut (property)", () => {
+  const caseArb = fc.constantFrom("Host", "host", "HOST");
+  const wsArb = fc.constantFrom("", " ", "\t", "  ");
+  const messageArb = fc.record({
+    method: fc.constantFrom("GET", "POST", "HEAD", "PROPFIND"),
+    path: fc.stringMatching(/^[a-z0-9]{1,8}$/),
+    host: fc.stringMatching(/^[a-z]{1,10}\.test$/),
+    hostName: caseArb,
+    ua: fc.stringMatching(/^[a-z/0-9.]{1,12}$/),
+    type: fc.constantFrom("text/plain", "application/json"),
+    body: fc.stringMatching(/^[a-z]{0,40}$/),
+    ws: wsArb,
+    cookie: fc.nat({ max: 600 }),
+    lf: fc.constantFrom("\r\n", "\n"),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(messageArb, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (messages, cuts) => {
+        const text = messages.map((m) =>
+          [
+            `${m.method} /${m.path} HTTP/1.1`,
+            `${m.hostName}:${m.ws}${m.host}${m.ws}`,
+            `Cookie: ${"k".repeat(m.cookie)}`,
+            `User-Agent: ${m.ua}`,
+            `content-type:${m.ws}${m.type}`,
+            `Content-Length: ${m.body.length}`,
+            "",
+            "",
+          ].join(m.lf) + m.body
+        ).join("");
+        const c = new Conversation(text, "");
+        const segs = c.cut(
+          "client",
+          [...new Set(cuts.map((x) => 1 + (x % (text.length - 1))))].sort((a, b) => a - b),
+        );
+        const w = new PcapWriter({ nanos: true });
+        [...c.handshake(), ...segs.map((s) => c.packet(s)), ...c.fins()].forEach((p, i) =>
+          w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: i })
+        );
+        const attributes = [
+          "http.method",
+          "http.uri",
+          "http.host",
+          "http.user_agent",
+          "http.content_type",
+          "http.content_length",
+        ];
+        const got: string[][] = attributes.map(() => []);
+        const engine = new DpiEngine();
+        engine.subscribe(attributes, (values) => {
+          values.forEach((v, k) => {
+            if (v !== undefined) got[k].push(...String(v).split(","));
+          });
+        });
+        forEachPacketInBytes(w.toBytes(), (v) => engine.process(v));
+        engine.finish();
+        assert.deepEqual(got, [
+          messages.map((m) => m.method),
+          messages.map((m) => `/${m.path}`),
+          messages.map((m) => m.host),
+          messages.map((m) => m.ua),
+          messages.map((m) => m.type),
+          messages.map((m) => String(m.body.length)),
+        ]);
+        assert.equal(engine.messages, messages.length);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
