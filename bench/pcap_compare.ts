@@ -15,14 +15,19 @@
  *    session table with and without counting; and `mxy pcap fields` with and without
  *    `--no-reassemble` under `/usr/bin/time` for its maximum resident memory.
  * 3b. Parallel processing: packets per second of `mxy pcap correlate` (every mode, JSON Lines),
- *    `mxy pcap flows` and `mxy pcap filter` with `--threads 1` and `--threads 2`, end to end
- *    (child processes, output to /dev/null; `--parallel-only` runs just that part).
+ *    `mxy pcap flows`, `mxy pcap match` and `mxy pcap filter` with `--threads 1` and
+ *    `--threads 2`, end to end (child processes, output to /dev/null, rounds alternating), on a
+ *    capture of its own (`--parallel-packets`, default 4,000,000: with 1M packets one thread's
+ *    whole run is about 1 s and start-up, about 0.3 s, weighs too much for a throughput
+ *    figure); the CPU seconds of each thread of the 2-thread run (Linux /proc: the workers, the
+ *    main thread, V8's helper threads), and each command's start-up apart (a 1,000-packet
+ *    capture). `--parallel-only` runs just that part.
  * 5. Generates a capture larger than 2 GB, streams it through `mxy pcap correlate` and
  *    `mxy pcap flows` under `/usr/bin/time` for their maximum resident memory (tcpdump's too),
  *    then deletes it.
  *
  * Usage: deno run -A bench/pcap_compare.ts [--packets N] [--big-gb G] [--skip-big]
- *        [--skip-tshark] [--runs N] [--filter-only] [--parallel-only]
+ *        [--skip-tshark] [--runs N] [--filter-only] [--parallel-only] [--parallel-packets N]
  * Results go to standard output (a Markdown table) and `bench/data/pcap_compare.json`.
  *
  * @module
@@ -39,6 +44,8 @@ import {
 } from "../lib/pcap/mod.ts";
 import { type CaptureFileMode, forEachPacketInFile, openCaptureFile } from "../lib/runtime/mod.ts";
 import { DpiEngine } from "../lib/dpi/mod.ts";
+import { DatabaseBuilder } from "../lib/db/mod.ts";
+import { makeFeed } from "./_match_data.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -50,6 +57,7 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "3" },
     "filter-only": { type: "boolean", default: false },
     "parallel-only": { type: "boolean", default: false },
+    "parallel-packets": { type: "string", default: "4000000" },
   },
 });
 
@@ -174,40 +182,126 @@ await timeChild("cat", [file]); // warm the page cache
 // ---- 3b. parallel processing ----
 interface ParallelPair {
   what: string;
+  packets: number;
   one: Row;
   two: Row;
+  /** CPU seconds by thread of the best 2-thread run (Linux /proc): workers, main, V8's helpers. */
+  threads: Record<string, number>;
+  /** Fixed cost on a 1,000-packet capture, ms: wall and CPU with 1 and 2 threads. */
+  startup: { one: Timing; two: Timing };
 }
+
+/** A timed child run, with the CPU seconds of each of its threads (by name) where /proc has them. */
+interface ThreadTiming extends Timing {
+  threads: Record<string, number>;
+}
+
+/** Runs `cmd` under /usr/bin/time and samples its threads' CPU in /proc while it runs. */
+async function timeChildThreads(cmd: string, args: string[]): Promise<ThreadTiming> {
+  const t = performance.now();
+  const child = new Deno.Command("/usr/bin/time", {
+    args: ["-f", "CPUTIME %U %S", cmd, ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const last = new Map<string, { name: string; cpu: number }>();
+  let running = true;
+  const out = child.output().finally(() => (running = false));
+  const ticks = 100; // USER_HZ
+  while (running) {
+    try {
+      const kids = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim();
+      for (const pid of kids.split(/\s+/).filter(Boolean)) {
+        for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+          const stat = Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/stat`);
+          const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+          const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          last.set(`${pid}/${e.name}`, { name, cpu: (Number(f[11]) + Number(f[12])) / ticks });
+        }
+      }
+    } catch { /* not there (yet, or any more), or not Linux */ }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const o = await out;
+  const wall = performance.now() - t;
+  const err = new TextDecoder().decode(o.stderr);
+  const m = /CPUTIME ([\d.]+) ([\d.]+)/.exec(err);
+  if (!o.success || !m) throw new Error(`${cmd} failed: ${err.slice(-500)}`);
+  const threads: Record<string, number> = {};
+  for (const { name, cpu } of last.values()) {
+    // Deno names its Workers "worker-N", its main thread "deno", V8's helpers "V8 DefaultWorke".
+    const key = /^worker-/.test(name)
+      ? name
+      : name === "deno"
+      ? "main"
+      : /^V8/.test(name)
+      ? "V8 helpers"
+      : "other";
+    threads[key] = (threads[key] ?? 0) + cpu;
+  }
+  return { wall, cpu: (Number(m[1]) + Number(m[2])) * 1000, threads };
+}
+
+/** The capture of the parallel rows: larger than the others, so that start-up does not dominate. */
+const PARALLEL_PACKETS = Number(flags["parallel-packets"]);
 
 /**
  * The commands end to end (child processes, both started cold, output to /dev/null) with
- * `--threads 1` and `--threads 2`.
+ * `--threads 1` and `--threads 2`, rounds alternating; the start-up cost of each apart, measured
+ * on a 1,000-packet capture.
  */
 async function parallelRows(): Promise<ParallelPair[]> {
+  const big = `${DATA}/bench-parallel-${PARALLEL_PACKETS}.pcap`;
+  const small = `${DATA}/bench-parallel-1000.pcap`;
+  const bigGen = generateCapture(big, { packets: PARALLEL_PACKETS });
+  generateCapture(small, { packets: 1000 });
+  log(`parallel rows: ${bigGen.packets} packets, ${(bigGen.bytes / 1e6).toFixed(1)} MB`);
+  await timeChild("cat", [big]); // warm the page cache
+  const db = await parallelDatabase();
   const pairs: ParallelPair[] = [];
-  const measure = async (what: string, args: string[]) => {
-    const run = (threads: number) =>
-      best(RUNS, () =>
-        timeChild(Deno.execPath(), [
-          "run",
-          "-A",
-          MAIN,
-          "pcap",
-          ...args,
-          "--threads",
-          String(threads),
-        ]));
-    const t1 = await run(1);
-    const t2 = await run(2);
+  const measure = async (what: string, args: (capture: string) => string[]) => {
+    const run = (threads: number, capture: string) =>
+      timeChildThreads(Deno.execPath(), [
+        "run",
+        "-A",
+        MAIN,
+        "pcap",
+        ...args(capture),
+        "--threads",
+        String(threads),
+      ]);
+    const best2 = [{ wall: Infinity, cpu: Infinity }, { wall: Infinity, cpu: Infinity }];
+    let threads: Record<string, number> = {};
+    for (let i = 0; i < RUNS; i++) {
+      for (const n of [1, 2]) {
+        const r = await run(n, big);
+        const b = best2[n - 1];
+        if (n === 2 && r.wall < b.wall) threads = r.threads;
+        b.wall = Math.min(b.wall, r.wall);
+        b.cpu = Math.min(b.cpu, r.cpu);
+      }
+    }
+    const startup = [{ wall: Infinity, cpu: Infinity }, { wall: Infinity, cpu: Infinity }];
+    for (let i = 0; i < RUNS; i++) {
+      for (const n of [1, 2]) {
+        const r = await run(n, small);
+        startup[n - 1].wall = Math.min(startup[n - 1].wall, r.wall);
+        startup[n - 1].cpu = Math.min(startup[n - 1].cpu, r.cpu);
+      }
+    }
     pairs.push({
       what,
-      one: record(`${what}, --threads 1`, gen.packets, t1, "child process"),
-      two: record(`${what}, --threads 2`, gen.packets, t2, "child process"),
+      packets: bigGen.packets,
+      one: record(`${what}, --threads 1`, bigGen.packets, best2[0], "child process"),
+      two: record(`${what}, --threads 2`, bigGen.packets, best2[1], "child process"),
+      threads,
+      startup: { one: startup[0], two: startup[1] },
     });
   };
   for (const mode of CORRELATE_MODES) {
-    await measure(`mxy pcap correlate --mode ${mode} --format jsonl`, [
+    await measure(`mxy pcap correlate --mode ${mode} --format jsonl`, (f) => [
       "correlate",
-      file,
+      f,
       "--mode",
       mode,
       "--format",
@@ -215,30 +309,66 @@ async function parallelRows(): Promise<ParallelPair[]> {
       "--quiet",
     ]);
   }
-  await measure("mxy pcap flows (DPI, counting)", ["flows", file, "--quiet"]);
-  await measure("mxy pcap filter --expr 'tcp port 80'", [
+  await measure("mxy pcap flows (DPI, counting)", (f) => ["flows", f, "--quiet"]);
+  await measure("mxy pcap match (every hit)", (f) => ["match", db, f, "-o", "/dev/null"]);
+  await measure("mxy pcap filter --expr 'tcp port 80'", (f) => [
     "filter",
     "--expr",
     "tcp port 80",
-    file,
+    f,
     "-o",
     "/dev/null",
     "--quiet",
   ]);
+  await Deno.remove(big).catch(() => {});
+  await Deno.remove(small).catch(() => {});
   return pairs;
+}
+
+/**
+ * The database of the `pcap match` row: bench/pcap_match_report.ts's (100,000 networks, 100,000
+ * literals, 10,000 globs, a planted URL every 90 rounds), built here when it is not there.
+ */
+async function parallelDatabase(): Promise<string> {
+  const path = `${DATA}/pcap-match-1000000.mxy`;
+  if (await Deno.stat(path).then(() => true, () => false)) return path;
+  log(`building ${path}`);
+  const feed = makeFeed();
+  const b = new DatabaseBuilder({ buildEpoch: 1 });
+  for (const n of feed.networks) b.add(n, { kind: "network", source: "bench" });
+  for (const l of feed.literals) b.add(l, { kind: "domain", source: "bench" });
+  for (const g of feed.globs) b.add(`glob:${g}`, { kind: "glob", source: "bench" });
+  for (let r = 0; r < Math.ceil(1_000_000 / 11); r += 90) {
+    const serial = r.toString(16).padStart(8, "0");
+    b.add(`literal:http://www.example.test/item/${serial}`, { kind: "url", source: "planted" });
+  }
+  await Deno.writeFile(path, b.build());
+  return path;
 }
 
 function parallelReport(pairs: ParallelPair[]): string[] {
   const out = [
     "",
-    "parallel processing: packets/s with 2 threads / with 1 thread, wall-clock (CPU-seconds per " +
-    "packet, 1 / 2 threads, in parentheses: what the pipeline costs in all)",
+    `parallel processing (${pairs[0]?.packets ?? 0} packets, best of ${RUNS} alternating ` +
+    "rounds): packets/s with 2 threads / with 1 thread, wall-clock (and per CPU-second); CPU " +
+    "seconds by thread of the 2-thread run; start-up on a 1,000-packet capture (wall / CPU ms, " +
+    "1 and 2 threads)",
   ];
+  const sec = (x: number | undefined) => (x ?? 0).toFixed(2);
   for (const p of pairs) {
+    const workers = Object.keys(p.threads).filter((k) => k.startsWith("worker-")).sort();
+    const by = workers.length === 0
+      ? "threads not measured"
+      : `workers ${workers.map((w) => sec(p.threads[w])).join(" + ")} s, main ${
+        sec(p.threads.main)
+      } s, V8 helpers ${sec(p.threads["V8 helpers"])} s`;
+    const su = p.startup;
     out.push(
       `  ${p.what}: ${mpps(p.one.pps)} M -> ${mpps(p.two.pps)} M packets/s, ${
         (p.two.pps / p.one.pps).toFixed(2)
-      }x (CPU ${(p.two.cpuPps / p.one.cpuPps).toFixed(2)}x)`,
+      }x (CPU ${(p.two.cpuPps / p.one.cpuPps).toFixed(2)}x); ${by}; start-up ${
+        Math.round(su.one.wall)
+      }/${Math.round(su.one.cpu)} ms -> ${Math.round(su.two.wall)}/${Math.round(su.two.cpu)} ms`,
     );
   }
   out.push(
@@ -709,8 +839,11 @@ await Deno.writeTextFile(
       ratios,
       parallel: parallel.map((p) => ({
         what: p.what,
+        packets: p.packets,
         wall_ratio: Number((p.two.pps / p.one.pps).toFixed(2)),
         cpu_ratio: Number((p.two.cpuPps / p.one.cpuPps).toFixed(2)),
+        thread_cpu_s: p.threads,
+        startup_ms: p.startup,
       })),
       memory,
       reassembly,
