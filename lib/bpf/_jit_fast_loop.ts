@@ -284,16 +284,24 @@ export function fastLoop(
   const bails = new Set(out.bails);
   // A second fast version without the checks that the trip count proves at entry.
   const trip = forwardTargets(m, head, end).length === 0
-    ? tripBounds(m, slots, head, A, out.addHi)
+    ? tripBounds(m, slots, head, A, out.addHi, perPass)
     : null;
   if (trip !== null) {
     const proven = new Set([...trip.proven, ...invariant]);
-    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven);
+    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true);
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
       for (const q of hoisted.bails) bails.add(q);
-      loops = `if(${trip.conds.join("&&")}){R${head}:for(;;){${budget}${hoisted.text}break;}}` +
+      // At most `started` passes start: when they all fit in the budget, each pass only
+      // counts itself (the count stays exact; the budget cannot run out inside the loop).
+      const conds = [...trip.conds, ...new Set(hoisted.entry)];
+      let counted = budget;
+      if (perPass) {
+        conds.push(`cnt+${total}*${trip.started}<=${m.budget}`);
+        counted = `cnt+=${total};`;
+      }
+      loops = `if(${conds.join("&&")}){R${head}:for(;;){${counted}${hoisted.text}break;}}` +
         `else{${loops}}`;
     }
   }
@@ -306,12 +314,15 @@ export function fastLoop(
  * by one exactly once per pass and either a pass ends the loop when it is 0 (`jeq c, 0`, out)
  * before the decrement, or the only back-edge is `jne c, 0` at the end (with c >= 1 at the
  * head), at most c passes (counted at the head) reach the instructions after that test (all of
- * them with the `jne`). Then a pointer only ever advanced by constants (δ per pass) stays below
- * `p + (c - 1)·δ + extent` in those instructions, and a number only ever increased by small
- * operands (at most Σ per pass) below `a + c·Σ`: tested once on entry, they prove the bounds
- * checks and the overflow guards there.
+ * them with the `jne`). Likewise when `c` is incremented by one exactly once per pass and the
+ * only back-edge is `jlt c, K` at the end (c < K at the head, tested on entry): at most K - c
+ * passes. Then a pointer only ever advanced by constants (δ per pass) stays below
+ * `p + (n - 1)·δ + extent` in those instructions (n the passes), and a number only ever
+ * increased by small operands (at most Σ per pass) below `a + n·Σ`: tested once on entry, they
+ * prove the bounds checks and the overflow guards there.
  *
- * @returns The entry conditions and the slots whose checks they prove, or null.
+ * @returns The entry conditions, the slots whose checks they prove and the most passes that
+ * start (an expression), or null.
  */
 function tripBounds(
   m: Machine,
@@ -319,7 +330,8 @@ function tripBounds(
   head: number,
   A: Regs,
   addHi: Map<number, number>,
-): { conds: string[]; proven: Set<number> } | null {
+  perPass: boolean,
+): { conds: string[]; proven: Set<number>; started: string } | null {
   const { opc, dst, src, off, imm } = m;
   const last = slots[slots.length - 1];
   // The only jump to the head is the last instruction.
@@ -344,11 +356,23 @@ function tripBounds(
     const dec = w[0];
     const isDec = (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === 1) ||
       (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === -1);
-    if (!isDec || dst[dec] !== c) continue;
-    // Where the count starts to bound the passes.
-    let from = -1;
-    if (opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1) {
+    const isInc = (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === 1) ||
+      (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === -1);
+    if (!(isDec || isInc) || dst[dec] !== c) continue;
+    // Where the count starts to bound the passes, the passes that reach it and that start.
+    let from = -1, passes = `l${c}`, started = `(l${c}+1)`;
+    const conds: string[] = [];
+    if (isInc) {
+      // `jlt c, K` (unsigned; c is small) as the only back-edge, K > 0 a small constant.
+      if (opc[last] !== (CLASS_JMP | JMP_JLT) || dst[last] !== c || imm[last] <= 0) continue;
       from = 0;
+      passes = started = `(${imm[last]}-l${c})`;
+      conds.push(`l${c}<${imm[last]}`);
+    } else if (
+      opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1
+    ) {
+      from = 0;
+      started = `l${c}`;
     } else {
       for (let i = 0; i < slots.length && slots[i] < dec; i++) {
         const q = slots[i];
@@ -359,7 +383,6 @@ function tripBounds(
       }
     }
     if (from < 0) continue;
-    const conds: string[] = [];
     const proven = new Set<number>();
     for (let r = 0; r < 11; r++) {
       if (r === c || A.cls[r] === G) continue;
@@ -381,7 +404,7 @@ function tripBounds(
         }
         if (extent >= 0) {
           const len = A.region[r] === STACK_REGION ? "SL" : "ML";
-          conds.push(`l${r}+(l${c}-1)*${delta}+${extent}<=${len}`);
+          conds.push(`l${r}+(${passes}-1)*${delta}+${extent}<=${len}`);
         }
       } else {
         // A sum: only ever increased by small operands (their bounds from the checked pass).
@@ -390,10 +413,10 @@ function tripBounds(
         const sum = wr.reduce((a, q) => a + addHi.get(q)!, 0);
         if (sum > MAX) continue;
         for (const q of wr) proven.add(q);
-        conds.push(`l${r}+l${c}*${sum}<=${MAX}`);
+        conds.push(`l${r}+${passes}*${sum}<=${MAX}`);
       }
     }
-    if (proven.size > 0) return { conds, proven };
+    if (proven.size > 0 || perPass) return { conds, proven, started };
   }
   return null;
 }
@@ -436,6 +459,8 @@ interface BodyPass {
   guards: number;
   /** For each `add` of a small operand: the operand's largest value. */
   addHi: Map<number, number>;
+  /** Conditions the code assumes, to test on entry (`anchor`). */
+  entry: string[];
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -449,8 +474,18 @@ function body(
   A: Regs,
   perPass: boolean,
   proven: ReadonlySet<number> = new Set(),
+  anchor = false,
 ): BodyPass {
   let st = A.copy();
+  // With `anchor`: anc[r] is the pointer register the body never writes that r is an offset
+  // of (`add r, s` with r small), with the offset's range [ancLo[r], ancHi[r]], or -1; the
+  // overflow guard of that sum and the bounds checks of accesses through r become conditions
+  // tested once on entry (`entry`).
+  const anc = new Int8Array(11).fill(-1);
+  const ancLo = new Float64Array(11), ancHi = new Float64Array(11);
+  const entry: string[] = [];
+  const bodyWrites = new Set<number>();
+  for (const q of slots) for (const r of writes(m, q)) bodyWrites.add(r);
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
@@ -487,6 +522,7 @@ function body(
       same.fill(-1);
       fwd = null;
       checked.fill(-Infinity);
+      anc.fill(-1);
     }
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
@@ -518,6 +554,7 @@ function body(
       text += gen();
       fwd = null;
       checked.fill(-Infinity);
+      anc.fill(-1);
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
@@ -538,6 +575,8 @@ function body(
     const copyOf = same.slice();
     const checkedBefore = checked.slice();
     for (const r of writes(m, q)) checked[r] = -Infinity;
+    const ancBefore = anc.slice();
+    for (const r of writes(m, q)) anc[r] = -1;
     for (const r of writes(m, q)) {
       same[r] = -1;
       for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
@@ -562,7 +601,11 @@ function body(
       } else if (aop === ALU_ADD && ds && x && st.cls[s] === P && s !== d) {
         // A small number plus a pointer: a pointer into the same region.
         const lo = dlo + st.lo[s], hi = dhi + st.hi[s];
-        if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
+        if (anchor && !bodyWrites.has(s)) {
+          // An offset of a pointer the loop never moves: its largest sum is tested on entry.
+          anc[d] = s, ancLo[d] = dlo, ancHi[d] = dhi;
+          if (hi > MAX) entry.push(`l${s}+${dhi}<=${MAX}`);
+        } else if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
         text += `${D}=(${D}+l${s})|0;h${d}=${st.region[s]};`;
         st.set(d, P, lo, Math.min(hi, MAX), st.region[s]);
       } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
@@ -701,7 +744,11 @@ function body(
       } else {
         // Proven on entry, or within what an earlier access through the same register proved.
         const within = neg === "" && o + size <= checkedBefore[base];
-        text += proven.has(q) || within
+        const a = ancBefore[base];
+        if (a >= 0 && !proven.has(q) && !within) {
+          entry.push(`l${a}+${ancLo[base] + o}>=0&&l${a}+${ancHi[base] + o + size}<=${len}`);
+        }
+        text += proven.has(q) || within || a >= 0
           ? `o=l${base}+${o};${access}`
           : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
         if (!proven.has(q)) checked[base] = Math.max(checked[base], o + size);
@@ -768,7 +815,7 @@ function body(
   }
   emitter.loopHeader = saved;
   emitter.loopTargets = savedTargets;
-  return { text, backs, bails, regions, guards, addHi };
+  return { text, backs, bails, regions, guards, addHi, entry };
 }
 
 /** The state where two paths meet (`a` updated). */
