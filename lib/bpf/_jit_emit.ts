@@ -279,23 +279,29 @@ export class InstructionEmitter {
     if (cls === CLASS_ALU64 || cls === CLASS_ALU) {
       const wide = cls === CLASS_ALU64;
       switch (op & OP_MASK) {
+        // 64-bit sums in 32-bit integer operations only: the carry is the low sum below an
+        // operand (unsigned), the borrow the minuend below the subtrahend.
         case ALU_ADD:
           if (!wide) c = `${D}=(${D}+${bl})|0;${DH}=0;`;
-          else if (x && sz) c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
+          else if (x && sz) c = `t=(${D}+${bl})|0;if((t>>>0)<(${D}>>>0))${DH}=(${DH}+1)|0;${D}=t;`;
           else if (x) {
-            c = `t=(${D}>>>0)+${blu};${DH}=(${DH}+${bh}+(t>4294967295?1:0))|0;${D}=t|0;`;
-          } else if (k >= 0) {
-            c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
-          } else c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t<=4294967295)${DH}=(${DH}-1)|0;`;
+            c = `t=(${D}+${bl})|0;${DH}=(${DH}+${bh}+((t>>>0)<(${D}>>>0)?1:0))|0;${D}=t;`;
+          } else if (k > 0) {
+            c = `if((${D}>>>0)>=${2 ** 32 - k})${DH}=(${DH}+1)|0;${D}=(${D}+${k})|0;`;
+          } else if (k < 0) {
+            c = `if((${D}>>>0)<${-k})${DH}=(${DH}-1)|0;${D}=(${D}+${bl})|0;`;
+          }
           break;
         case ALU_SUB:
           if (!wide) c = `${D}=(${D}-${bl})|0;${DH}=0;`;
-          else if (x && sz) c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
+          else if (x && sz) c = `if((${D}>>>0)<${blu})${DH}=(${DH}-1)|0;${D}=(${D}-${bl})|0;`;
           else if (x) {
-            c = `t=(${D}>>>0)-${blu};${DH}=(${DH}-${bh}-(t<0?1:0))|0;${D}=t|0;`;
-          } else if (k >= 0) {
-            c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
-          } else c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t>=0)${DH}=(${DH}+1)|0;`;
+            c = `${DH}=(${DH}-${bh}-((${D}>>>0)<${blu}?1:0))|0;${D}=(${D}-${bl})|0;`;
+          } else if (k > 0) {
+            c = `if((${D}>>>0)<${k})${DH}=(${DH}-1)|0;${D}=(${D}-${k})|0;`;
+          } else if (k < 0) {
+            c = `if((${D}>>>0)>=${blu})${DH}=(${DH}+1)|0;${D}=(${D}-${bl})|0;`;
+          }
           break;
         case ALU_MUL:
           if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;

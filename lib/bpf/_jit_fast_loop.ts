@@ -288,7 +288,12 @@ export function fastLoop(
     : null;
   if (trip !== null) {
     const proven = new Set([...trip.proven, ...invariant]);
-    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true);
+    // Stack slots the loop alone reads and writes live in locals (see `sinkable`).
+    const sunk = sinkable(m, slots, invariant);
+    let hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true, sunk);
+    if (hoisted.sinkBroken) {
+      hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true);
+    }
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
@@ -301,8 +306,23 @@ export function fastLoop(
         conds.push(`cnt+${total}*${trip.started}<=${m.budget}`);
         counted = `cnt+=${total};`;
       }
-      loops = `if(${conds.join("&&")}){R${head}:for(;;){${counted}${hoisted.text}break;}}` +
-        `else{${loops}}`;
+      let fast = `R${head}:for(;;){${counted}${hoisted.text}break;}`;
+      if (!hoisted.sinkBroken && sunk.length > 0) {
+        let load = "", flush = "";
+        for (const { off, size, name } of sunk) {
+          load += `${name}l=SV.getInt32(l10+${off},true),`;
+          flush += `SV.setInt32(l10+${off},${name}l,true);`;
+          if (size === 8) {
+            load += `${name}h=SV.getInt32(l10+${off + 4},true),`;
+            flush += `SV.setInt32(l10+${off + 4},${name}h,true);`;
+          }
+        }
+        // Every way out of the fast version first writes the slots back.
+        fast = fast.replace(/pc=(\d+);continue D;/g, `${flush}pc=$1;continue D;`)
+          .replaceAll(`break F${head};`, `{${flush}break F${head};}`);
+        fast = `let ${load.slice(0, -1)};${fast}${flush}`;
+      }
+      loops = `if(${conds.join("&&")}){${fast}}else{${loops}}`;
     }
   }
   const text = `if(${conds.join("&&")}){${loops}pc=${end + 1};continue D;}`;
@@ -436,6 +456,44 @@ function holdsAll(backs: Regs[], A: Regs): boolean {
   return true;
 }
 
+/** A stack slot the fast version keeps in locals `<name>l` (and `<name>h` for 8 bytes). */
+interface SunkSlot {
+  off: number;
+  size: number;
+  name: string;
+}
+
+/**
+ * The stack slots a loop body's stores need not write each pass: when every access to the
+ * stack in the body is a 4- or 8-byte load or store through r10 (whose bounds the entry
+ * checks: `invariant`) at one of a few slots that do not overlap, and the body has no call,
+ * exit, legacy or atomic access (nothing else can see the stack), the slots live in locals,
+ * loaded on entry and written back on every way out, so the stack is exact whenever anything
+ * can look at it. Accesses through other registers must be to other regions (checked by the
+ * pass: `sinkBroken`).
+ */
+function sinkable(m: Machine, slots: number[], invariant: ReadonlySet<number>): SunkSlot[] {
+  const { opc, dst, src, off } = m;
+  const out: SunkSlot[] = [];
+  for (const q of slots) {
+    const op = opc[q], cls = op & CLASS_MASK, mode = op & MODE_MASK;
+    if (op === CALL || op === CALLX || op === EXIT) return [];
+    if (cls === CLASS_LD && op !== LDDW) return [];
+    if (cls !== CLASS_LDX && cls !== CLASS_ST && cls !== CLASS_STX) continue;
+    const base = cls === CLASS_LDX ? src[q] : dst[q];
+    if (mode === MODE_ATOMIC) return [];
+    if (base !== 10) continue;
+    const size = accessBytes(op);
+    if (mode !== MODE_MEM || (size !== 4 && size !== 8) || !invariant.has(q)) return [];
+    const o = off[q];
+    const hit = out.find((x) => x.off === o && x.size === size);
+    if (hit !== undefined) continue;
+    if (out.some((x) => x.off < o + size && o < x.off + x.size)) return [];
+    out.push({ off: o, size, name: `K${out.length}` });
+  }
+  return out;
+}
+
 /** A small register stored through a pointer (see `fwd` in `body`). */
 interface Stored {
   base: number;
@@ -461,6 +519,8 @@ interface BodyPass {
   addHi: Map<number, number>;
   /** Conditions the code assumes, to test on entry (`anchor`). */
   entry: string[];
+  /** An access the pass could not prove is outside the sunk stack slots. */
+  sinkBroken: boolean;
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -475,7 +535,9 @@ function body(
   perPass: boolean,
   proven: ReadonlySet<number> = new Set(),
   anchor = false,
+  sunk: readonly SunkSlot[] = [],
 ): BodyPass {
+  let sinkBroken = false;
   let st = A.copy();
   // With `anchor`: anc[r] is the pointer register the body never writes that r is an offset
   // of (`add r, s` with r small), with the offset's range [ancLo[r], ancHi[r]], or -1; the
@@ -704,6 +766,8 @@ function body(
       const base = cls === CLASS_LDX ? s : d;
       const size = accessBytes(op);
       const region = st.region[base];
+      if (region === STACK_REGION && base !== 10) sinkBroken = true;
+      const slot = base === 10 ? sunk.find((x) => x.off === o && x.size === size) : undefined;
       regions.add(region);
       const view = region === STACK_REGION ? "SV" : "MV";
       const len = region === STACK_REGION ? "SL" : "ML";
@@ -730,7 +794,29 @@ function body(
           ? `${view}.setInt8(o,${vl});`
           : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
       }
-      if (
+      if (slot !== undefined) {
+        // A stack slot kept in locals (`sinkable`; its bounds were checked on entry).
+        const kn = slot.name;
+        if (cls === CLASS_LDX) {
+          const forwarded = stored !== null && stored.base === base && stored.off === o &&
+            stored.size === size;
+          if (forwarded && stored.src >= 0) {
+            text += `${D}=l${stored.src};h${d}=0;`;
+            st.set(d, S, stored.lo, stored.hi);
+          } else {
+            text += size === 4 ? `${D}=${kn}l;h${d}=0;` : `${D}=${kn}l;h${d}=${kn}h;`;
+            if (forwarded) st.set(d, S, stored.lo, stored.hi);
+            else st.set(d, G);
+          }
+        } else {
+          const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+          const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+          text += size === 4 ? `${kn}l=${vl};` : `${kn}l=${vl};${kn}h=${vh};`;
+          if (cls === CLASS_STX && st.cls[s] === S && st.hi[s] <= 2 ** (8 * size) - 1) {
+            fwd = { base, off: o, size, src: s, lo: st.lo[s], hi: st.hi[s] };
+          }
+        }
+      } else if (
         cls === CLASS_LDX && stored !== null && stored.base === base && stored.off === o &&
         stored.size === size
       ) {
@@ -768,6 +854,8 @@ function body(
         }
       }
     } else if (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX || cls === CLASS_LD) {
+      // Memory the pass cannot place: it might be a sunk stack slot.
+      if (cls !== CLASS_LD) sinkBroken = true;
       text += gen();
       if (cls === CLASS_LDX || op === LDDW) st.set(d, G);
       else if (cls === CLASS_LD) st.set(0, G);
@@ -815,7 +903,7 @@ function body(
   }
   emitter.loopHeader = saved;
   emitter.loopTargets = savedTargets;
-  return { text, backs, bails, regions, guards, addHi, entry };
+  return { text, backs, bails, regions, guards, addHi, entry, sinkBroken };
 }
 
 /** The state where two paths meet (`a` updated). */

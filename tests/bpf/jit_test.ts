@@ -274,6 +274,98 @@ Deno.test("JIT and interpreter agree on random loops around the limits of its fa
   );
 });
 
+/** Values around the limits of the fast loops: 2^31, 2^32, 2^53, negative. */
+const EDGE = fc.oneof(
+  fc.integer({ min: 0, max: 300 }),
+  fc.constantFrom(
+    0x7fffffff,
+    0x7ffffff0,
+    0x80000000,
+    0xfffffff0,
+    0xffffffff,
+    2 ** 53 - 3,
+    2 ** 53,
+    -1,
+    -5,
+    -0x80000000,
+  ),
+);
+
+/**
+ * A counted loop (up or down) that keeps values in 4- and 8-byte stack slots — the slots the
+ * JIT keeps in locals — with arithmetic around 2^31, 2^32 and 2^53 that leaves the fast
+ * version in mid-pass, reads from a memory that may be too short (faults), early exits, and
+ * the slots read back after the loop.
+ */
+const stackLoopArb = fc.record({
+  init: fc.array(EDGE, { minLength: 3, maxLength: 3 }),
+  body: fc.array(
+    fc.oneof(
+      fc.tuple(fc.constantFrom(2, 3, 4), fc.constantFrom("w [%r10-4]", "dw [%r10-16]"))
+        .map(([r, at]) => `stx${at.split(" ")[0]} ${at.split(" ")[1]}, %r${r}`),
+      fc.tuple(fc.constantFrom("w [%r10-4]", "dw [%r10-16]"), EDGE)
+        .map(([at, v]) => `st${at.split(" ")[0]} ${at.split(" ")[1]}, ${v | 0}`),
+      fc.tuple(fc.constantFrom(2, 3, 4), fc.constantFrom("w [%r10-4]", "dw [%r10-16]"))
+        .map(([r, at]) => `ldx${at.split(" ")[0]} %r${r}, ${at.split(" ")[1]}`),
+      fc.tuple(fc.constantFrom(2, 3, 4), fc.constantFrom(2, 3, 4, 6))
+        .map(([d, r]) => `add %r${d}, %r${r}`),
+      fc.tuple(fc.constantFrom(2, 3, 4), EDGE, fc.constantFrom("add", "sub", "mul", "lsh"))
+        .map(([d, v, op]) => `${op} %r${d}, ${op === "lsh" ? (v & 3) : v | 0}`),
+      fc.tuple(fc.constantFrom(2, 3, 4), fc.integer({ min: 0, max: 12 }))
+        .map(([d, o]) => `ldxb %r${d}, [%r1+${o}]\nadd %r1, 1`),
+      fc.tuple(fc.constantFrom(2, 3, 4), EDGE).map(([d, v]) => `jgt %r${d}, ${v | 0}, out`),
+    ),
+    { minLength: 1, maxLength: 7 },
+  ),
+  n: fc.integer({ min: 0, max: 40 }),
+  down: fc.boolean(),
+  memLength: fc.integer({ min: 0, max: 64 }),
+}).map(({ init, body, n, down, memLength }) => ({
+  source: [
+    "stdw [%r10-16], 7",
+    "stw [%r10-4], 9",
+    ...init.map((v, i) => `lddw %r${i + 2}, ${BigInt.asUintN(64, BigInt(v))}`),
+    down ? `mov %r6, ${Math.max(n, 1)}` : "mov %r6, 0",
+    "loop:",
+    ...body,
+    down ? "sub %r6, 1\njne %r6, 0, loop" : `add %r6, 1\njlt %r6, ${Math.max(n, 1)}, loop`,
+    "out:",
+    "ldxw %r0, [%r10-4]\nldxdw %r5, [%r10-16]\nadd %r0, %r5\nxor %r0, %r2\nadd %r0, %r3",
+    "xor %r0, %r4\nadd %r0, %r6\nexit",
+  ].join("\n"),
+  mem: new Uint8Array(memLength).map((_, i) => i * 37),
+}));
+
+Deno.test("JIT and interpreter agree on counted loops that keep stack slots in locals", () => {
+  const run = (r: { run(m?: Uint8Array): bigint; executed: number }, mem: Uint8Array) => {
+    try {
+      return `value ${r.run(mem.slice())} after ${r.executed}`;
+    } catch (e) {
+      if (e instanceof BpfError) return e.code === "budget" ? "budget" : `${e.code} ${e.message}`;
+      throw e;
+    }
+  };
+  const runs = Number(Deno.env.get("MXY_JIT_LOOP_RUNS") ?? 300);
+  let sunk = 0;
+  fc.assert(
+    fc.property(
+      stackLoopArb,
+      fc.constantFrom(100_000, 100_000, 60, 150),
+      ({ source, mem }, budget) => {
+        const p = decodeProgram(assemble(source));
+        const a = run(new BpfInterpreter(p, { budget }), mem);
+        const j = new BpfJit(p, { budget });
+        if (j.source.includes("K0l=SV.getInt32")) sunk++;
+        const b = run(j, mem);
+        if (b === "budget" && a.startsWith("memory") && j.executed > budget - 24) return;
+        assert.equal(b, a, source);
+      },
+    ),
+    { numRuns: runs },
+  );
+  assert.ok(sunk >= runs / 4, `only ${sunk} of ${runs} loops keep stack slots in locals`);
+});
+
 Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or go below 0", () => {
   const programs = [
     // A counter that crosses 2^31 and 2^32 inside the loop.
@@ -295,6 +387,16 @@ Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or 
     "mov %r8, %r1\nmov %r6, 0\nmov %r7, 0\nL: mov %r1, %r6\nand %r1, 3\nstxw [%r10-4], %r1\n" +
     "ldxw %r2, [%r10-4]\nlsh %r2, 3\nadd %r2, %r8\nldxdw %r1, [%r2]\nadd %r1, %r6\n" +
     "stxdw [%r2], %r1\nadd %r7, %r1\nadd %r6, 1\njlt %r6, 9, L\nmov %r0, %r7\nexit",
+    // Stack slots kept in locals by a counted loop: written back where a sum passes 2^31 in
+    // mid-pass (and read back by the generic code), at the loop's end, and before a fault.
+    "mov %r6, 0\nlddw %r1, 0x7ffffff0\nL: stxdw [%r10-8], %r1\nadd %r1, 3\nldxdw %r2, [%r10-8]\n" +
+    "stxw [%r10-16], %r6\nadd %r6, 1\njlt %r6, 10, L\nldxdw %r0, [%r10-8]\nldxw %r3, [%r10-16]\n" +
+    "add %r0, %r3\nadd %r0, %r2\nexit",
+    "mov %r6, 0\nmov %r7, 0\nL: stxw [%r10-4], %r6\nldxw %r2, [%r10-4]\nadd %r7, %r2\n" +
+    "stdw [%r10-16], -1\nadd %r6, 1\njlt %r6, 3000, L\nldxdw %r0, [%r10-16]\nldxw %r3, [%r10-4]\n" +
+    "add %r0, %r3\nadd %r0, %r7\nexit",
+    "mov %r6, 0\nmov %r0, 0\nL: stxw [%r10-4], %r6\nldxb %r2, [%r1]\nadd %r0, %r2\nadd %r1, 1\n" +
+    "add %r6, 1\njlt %r6, 40, L\nexit",
     // Forward jumps inside the body: the state after them joins both paths' ranges.
     "lddw %r1, 0x7ffffff0\nmov %r5, 0\nL: jgt %r1, 100, F\nmov %r2, 0\nF: add %r1, 1\n" +
     "add %r5, 1\njlt %r5, 20, L\nmov %r0, %r1\nexit",
