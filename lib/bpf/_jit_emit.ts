@@ -237,6 +237,20 @@ export class InstructionEmitter {
   }
 
   /**
+   * The map of an inlined `map_lookup_elem` at `pc` (the slot of the `lddw` of its handle, whose
+   * `I<p>…` names the code declares), or -1 when the call there is not inlined.
+   */
+  inlineLookup(pc: number): number {
+    const m = this.#m;
+    if (m.opc[pc] !== CALL || m.src[pc] === CALL_SRC_LOCAL || m.imm[pc] !== 1) return -1;
+    const h1 = this.#hints[pc * 11 + 1];
+    if (h1 < HINT_HANDLE || (h1 & 1) !== 0 || this.#region(pc, 2) !== STACK_REGION) return -1;
+    const p = (h1 - HINT_HANDLE) >> 1;
+    this.inlineMaps.add(p);
+    return p;
+  }
+
+  /**
    * The test of an access's fast path, `if(…)`, which leaves the offset in its region's view in
    * `o`: the register's high half is the region, the offset and size fit.
    */

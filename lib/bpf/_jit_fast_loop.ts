@@ -32,6 +32,7 @@ import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import type { InstructionEmitter } from "./_jit_emit.ts";
 import { blockLength, forwardTargets } from "./_jit_blocks.ts";
+import { MAP_HANDLE_HI } from "./_map_helpers.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
 const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
@@ -45,8 +46,11 @@ const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, JA, JA32, CALL, CALLX, EXIT } = E
 const MAX = 0x7fffffff;
 /** The largest small value whose square is small. */
 const SQRT_MAX = 46340;
-/** Register classes in the fast version: anything, a small number, a pointer (small offset). */
-const G = 0, S = 1, P = 2;
+/**
+ * Register classes in the fast version: anything, a small number, a pointer (small offset),
+ * an element of an inlined array map (`region` the map's `lddw` slot; never null).
+ */
+const G = 0, S = 1, P = 2, E = 3;
 
 /** What is known about the registers at one point of the fast version. */
 class Regs {
@@ -152,15 +156,45 @@ export function fastLoop(
   const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
   const slots: number[] = [];
   for (let q = head; q <= end; q = next(q)) slots.push(q);
+  // A body whose calls are all inlined array-map lookups (which leave the fast version when
+  // the map or key is not one they handle) and whose forward jumps may all be null tests of
+  // their results (never taken: an element is never null) runs straight through every pass.
+  const mapBody = slots.some((q) => opc[q] === CALL) && slots.every((q) => {
+    const op = opc[q];
+    return op !== EXIT && op !== CALLX && (op !== CALL || emitter.inlineLookup(q) >= 0) &&
+      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+  });
+  if (mapBody) {
+    const decided = build(m, emitter, leader, head, end, slots, true);
+    if (decided !== undefined) return decided;
+  }
+  return build(m, emitter, leader, head, end, slots, false) ?? null;
+}
+
+/**
+ * The fast version of a loop (see {@linkcode fastLoop}); with `decide`, the version whose
+ * calls are inlined lookups and whose forward jumps are never taken, or undefined when the
+ * passes could not prove that.
+ */
+function build(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  head: number,
+  end: number,
+  slots: number[],
+  decide: boolean,
+): FastLoop | null | undefined {
+  const { opc } = m;
   // The instruction count: a whole pass is counted when it starts (one addition and one
   // test per pass), and whatever leaves the pass early gives back what it did not execute —
   // unless the body has instructions whose generic code ends the run or reads the count
   // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
-  const perPass = forwardTargets(m, head, end).length === 0 && slots.every((q) => {
-    const op = opc[q];
-    return op !== EXIT && op !== CALL && op !== CALLX &&
-      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
-  });
+  const perPass = decide || forwardTargets(m, head, end).length === 0 && slots.every((q) => {
+        const op = opc[q];
+        return op !== EXIT && op !== CALL && op !== CALLX &&
+          ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+      });
   // Instructions from each slot to the end of what was counted for it (the pass or its block):
   // what leaving before it gives back to `cnt`.
   const rest = new Map<number, number>();
@@ -186,7 +220,7 @@ export function fastLoop(
     }
     if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
   }
-  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass);
+  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass, decide);
   // The assumptions must hold again at every back-edge: a register that does not stay what
   // it was assumed to be is not assumed anything (until nothing changes: each round drops a
   // lower bound or a register, so at most 22 rounds).
@@ -255,7 +289,7 @@ export function fastLoop(
     for (const q of qs) invariant.add(q);
   }
   if (invariant.size > 0) {
-    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, invariant);
+    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, decide, invariant);
     if (holdsAll(tried.backs, A)) out = tried;
     else invConds.length = 0, invariant.clear();
   }
@@ -273,7 +307,8 @@ export function fastLoop(
   conds.push(`(${pos})>=0`);
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
   for (let r = 0; r < 11; r++) if (A.cls[r] === S && A.hi[r] < MAX) conds.push(`l${r}<=${A.hi[r]}`);
-  conds.push(...invConds);
+  conds.push(...invConds, ...new Set(out.entry));
+  if (out.undecided) return undefined;
   regions = new Set([...regions, ...out.regions]);
   for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
   const total = slots.length;
@@ -283,17 +318,17 @@ export function fastLoop(
   let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
   const bails = new Set(out.bails);
   // A second fast version without the checks that the trip count proves at entry.
-  const trip = forwardTargets(m, head, end).length === 0
+  const trip = decide || forwardTargets(m, head, end).length === 0
     ? tripBounds(m, slots, head, A, out.addHi, perPass)
     : null;
   if (trip !== null) {
     const proven = new Set([...trip.proven, ...invariant]);
     // Stack slots the loop alone reads and writes live in locals (see `sinkable`).
     const sunk = sinkable(m, slots, invariant);
-    let hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true, sunk);
-    if (hoisted.sinkBroken) {
-      hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven, true);
-    }
+    const args = [m, emitter, leader, slots, rest, head, A, perPass, decide, proven] as const;
+    let hoisted = body(...args, true, sunk);
+    if (hoisted.sinkBroken) hoisted = body(...args, true);
+    if (hoisted.undecided) return undefined;
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
@@ -444,7 +479,7 @@ function tripBounds(
 /** Whether register r is, at every back-edge, what the head assumes. */
 function holds(backs: Regs[], A: Regs, r: number): boolean {
   for (const b of backs) {
-    if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) return false;
+    if (b.cls[r] !== A.cls[r] || (A.cls[r] >= P && b.region[r] !== A.region[r])) return false;
     if (b.lo[r] < A.lo[r] || b.hi[r] > A.hi[r]) return false;
   }
   return true;
@@ -521,6 +556,8 @@ interface BodyPass {
   entry: string[];
   /** An access the pass could not prove is outside the sunk stack slots. */
   sinkBroken: boolean;
+  /** With `decide`: a call not inlined or a forward jump that may be taken. */
+  undecided: boolean;
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -533,11 +570,14 @@ function body(
   head: number,
   A: Regs,
   perPass: boolean,
+  decide: boolean,
   proven: ReadonlySet<number> = new Set(),
   anchor = false,
   sunk: readonly SunkSlot[] = [],
 ): BodyPass {
   let sinkBroken = false;
+  // With `decide`: a call or forward jump the pass could not decide (the version is dropped).
+  let undecided = false;
   let st = A.copy();
   // With `anchor`: anc[r] is the pointer register the body never writes that r is an offset
   // of (`add r, s` with r small), with the offset's range [ancLo[r], ancHi[r]], or -1; the
@@ -761,6 +801,40 @@ function body(
       else st.set(d, G);
     } else if (
       (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+      (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === E && o >= 0
+    ) {
+      // An element of an inlined array map: its values' view at the element's offset (the
+      // value size is tested on entry).
+      const base = cls === CLASS_LDX ? s : d;
+      const size = accessBytes(op);
+      const I = `I${st.region[base]}`;
+      entry.push(`${I}S>=${o + size}`);
+      text += `o=(h${base}-${I}B)*${I}S+${o};`;
+      const v = `${I}V`;
+      if (cls === CLASS_LDX) {
+        text += op === LDXW
+          ? `${D}=${v}.getInt32(o,true);h${d}=0;`
+          : op === LDXH
+          ? `${D}=${v}.getUint16(o,true);h${d}=0;`
+          : op === LDXB
+          ? `${D}=${v}.getUint8(o);h${d}=0;`
+          : `t=${v}.getInt32(o,true);h${d}=${v}.getInt32(o+4,true);${D}=t;`;
+        if (op === LDXB) st.set(d, S, 0, 0xff);
+        else if (op === LDXH) st.set(d, S, 0, 0xffff);
+        else st.set(d, G);
+      } else {
+        const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+        const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+        text += size === 4
+          ? `${v}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${v}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${v}.setInt8(o,${vl});`
+          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+      }
+    } else if (
+      (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
       (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === P
     ) {
       const base = cls === CLASS_LDX ? s : d;
@@ -873,12 +947,28 @@ function body(
       text += gen();
       st.dead = true;
     } else if (op === CALL || op === CALLX) {
-      text += gen();
-      for (let r = 0; r <= 5; r++) st.set(r, G);
+      const p = decide ? emitter.inlineLookup(q) : -1;
+      if (p >= 0) {
+        // The inlined lookup, or out to the generic code (which calls the helper).
+        const I = `I${p}`;
+        text += `if(!(l1===${I}F&&h1===${MAP_HANDLE_HI}&&h2===${STACK_REGION}&&` +
+          `(o=(l2>>>0))+4<=SL&&(t=SV.getUint32(o,true))<${I}N))${bail()}l0=0;h0=${I}B+t;`;
+        entry.push(`${I}B>0`);
+        for (let r = 1; r <= 5; r++) st.set(r, G);
+        st.set(0, E, 0, 0, p);
+      } else {
+        if (decide) undecided = true;
+        text += gen();
+        for (let r = 0; r <= 5; r++) st.set(r, G);
+      }
     } else {
       // A conditional jump: to the head (a back-edge) or out of the loop.
       const target = q + 1 + o;
       const jop = op & OP_MASK;
+      if (
+        decide && cls === CLASS_JMP && jop === JMP_JEQ && !x && k === 0 && st.cls[d] === E
+      ) continue; // An element is never null.
+      if (decide && T.has(target)) undecided = true;
       const taken = st.copy(), fall = st;
       if (cls === CLASS_JMP && ds && small && jop !== JMP_JSET) {
         const sym = jop === JMP_JEQ
@@ -903,7 +993,7 @@ function body(
   }
   emitter.loopHeader = saved;
   emitter.loopTargets = savedTargets;
-  return { text, backs, bails, regions, guards, addHi, entry, sinkBroken };
+  return { text, backs, bails, regions, guards, addHi, entry, sinkBroken, undecided };
 }
 
 /** The state where two paths meet (`a` updated). */
@@ -911,7 +1001,7 @@ function join(a: Regs, b: Regs): Regs {
   if (b.dead) return a;
   if (a.dead) return b.copy();
   for (let r = 0; r < 11; r++) {
-    if (a.cls[r] !== b.cls[r] || (a.cls[r] === P && a.region[r] !== b.region[r])) a.set(r, G);
+    if (a.cls[r] !== b.cls[r] || (a.cls[r] >= P && a.region[r] !== b.region[r])) a.set(r, G);
     else if (a.cls[r] !== G) {
       a.lo[r] = Math.min(a.lo[r], b.lo[r]);
       a.hi[r] = Math.max(a.hi[r], b.hi[r]);
