@@ -326,8 +326,9 @@ function build(
     // Stack slots the loop alone reads and writes live in locals (see `sinkable`).
     const sunk = sinkable(m, slots, invariant);
     const args = [m, emitter, leader, slots, rest, head, A, perPass, decide, proven] as const;
-    let hoisted = body(...args, true, sunk);
-    if (hoisted.sinkBroken) hoisted = body(...args, true);
+    const counted = perPass ? { c: trip.c, inc: trip.inc, dir: trip.dir, total } : null;
+    let hoisted = body(...args, true, sunk, counted);
+    if (hoisted.sinkBroken) hoisted = body(...args, true, [], counted);
     if (hoisted.undecided) return undefined;
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
@@ -336,12 +337,14 @@ function build(
       // At most `started` passes start: when they all fit in the budget, each pass only
       // counts itself (the count stays exact; the budget cannot run out inside the loop).
       const conds = [...trip.conds, ...new Set(hoisted.entry)];
-      let counted = budget;
-      if (perPass) {
+      let fast = `R${head}:for(;;){${budget}${hoisted.text}break;}`;
+      if (counted !== null) {
+        // The passes' count is added when the loop leaves (`Counted`).
         conds.push(`cnt+${total}*${trip.started}<=${m.budget}`);
-        counted = `cnt+=${total};`;
+        const passes = trip.dir > 0 ? `l${trip.c}-Q${head}` : `Q${head}-l${trip.c}`;
+        fast = `let Q${head}=l${trip.c};R${head}:for(;;){${hoisted.text}break;}` +
+          `cnt+=${total}*(${passes});`;
       }
-      let fast = `R${head}:for(;;){${counted}${hoisted.text}break;}`;
       if (!hoisted.sinkBroken && sunk.length > 0) {
         let load = "", flush = "";
         for (const { off, size, name } of sunk) {
@@ -386,7 +389,9 @@ function tripBounds(
   A: Regs,
   addHi: Map<number, number>,
   perPass: boolean,
-): { conds: string[]; proven: Set<number>; started: string } | null {
+):
+  | { conds: string[]; proven: Set<number>; started: string; c: number; inc: number; dir: number }
+  | null {
   const { opc, dst, src, off, imm } = m;
   const last = slots[slots.length - 1];
   // The only jump to the head is the last instruction.
@@ -471,7 +476,9 @@ function tripBounds(
         conds.push(`l${r}+${passes}*${sum}<=${MAX}`);
       }
     }
-    if (proven.size > 0 || perPass) return { conds, proven, started };
+    if (proven.size > 0 || perPass) {
+      return { conds, proven, started, c, inc: dec, dir: isInc ? 1 : -1 };
+    }
   }
   return null;
 }
@@ -489,6 +496,18 @@ function holds(backs: Regs[], A: Regs, r: number): boolean {
 function holdsAll(backs: Regs[], A: Regs): boolean {
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && !holds(backs, A, r)) return false;
   return true;
+}
+
+/**
+ * A loop whose passes the counter `c` counts (incremented, `dir` 1, or decremented, -1, at
+ * slot `inc`, once per pass; its value on entry in `Q<head>`): the fast version adds the
+ * instruction count only when it leaves.
+ */
+interface Counted {
+  c: number;
+  inc: number;
+  dir: number;
+  total: number;
 }
 
 /** A stack slot the fast version keeps in locals `<name>l` (and `<name>h` for 8 bytes). */
@@ -574,6 +593,7 @@ function body(
   proven: ReadonlySet<number> = new Set(),
   anchor = false,
   sunk: readonly SunkSlot[] = [],
+  counted: Counted | null = null,
 ): BodyPass {
   let sinkBroken = false;
   // With `decide`: a call or forward jump the pass could not decide (the version is dropped).
@@ -629,20 +649,28 @@ function body(
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
+    // With `counted`, the count is added when leaving: the passes started (from the counter)
+    // times the pass's length, less what this pass did not execute.
+    const leave = (left: number) => {
+      if (counted === null) return left > 0 ? `cnt-=${left};` : "";
+      const { c, inc, dir, total } = counted;
+      const passes = `${dir > 0 ? `l${c}-Q${head}` : `Q${head}-l${c}`}${q <= inc ? "+1" : ""}`;
+      return `cnt+=${total}*(${passes})-${left};`;
+    };
     const bail = () => {
       guards++;
       bails.add(q);
-      const back = `cnt-=${rest.get(q)};`;
+      const back = leave(rest.get(q)!);
       return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
     };
     // A jump from this instruction (the last of its block): back to the head or out.
     const after = rest.get(q)! - 1;
-    const give = perPass && after > 0 ? `cnt-=${after};` : "";
+    const give = perPass ? leave(after) : "";
     const go = (t: number) =>
       T.has(t)
         ? `break J${t};`
         : t === head
-        ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
+        ? give === "" || counted !== null ? `continue R${head};` : `{${give}continue R${head};}`
         : `{${give}pc=${t};continue D;}`;
     const gen = () => {
       emitter.setKnownZero(st.dead ? 0 : st.zeroMask());
