@@ -222,7 +222,7 @@ Deno.test("JIT and interpreter agree on array map lookups in loops, found or not
           const p = decodeProgram(assemble(src));
           const options = { ...vm.runOptions(), budget };
           const r = engine === "jit" ? new BpfJit(p, options) : new BpfInterpreter(p, options);
-          if (engine === "jit") assert.match((r as BpfJit).source, /F\d+:\{if\(/);
+          if (engine === "jit") assert.match((r as BpfJit).source, /F\d+:for\(;;\)\{if\(/);
           let out: string;
           try {
             out = `${r.run()} after ${r.executed}`;
@@ -459,6 +459,102 @@ Deno.test("JIT and interpreter agree on counted loops that keep stack slots in l
   assert.ok(sunk >= runs / 4, `only ${sunk} of ${runs} loops keep stack slots in locals`);
 });
 
+/**
+ * Nested loops: the inner one fast, its exits leading back to it through the outer loop's
+ * blocks (which the JIT copies to re-enter the inner loop without its dispatcher), with values
+ * around 2^31, exits to the end, stack and memory writes, and budgets that end anywhere.
+ */
+const nestedLoopArb = fc.record({
+  init: fc.array(EDGE, { minLength: 3, maxLength: 3 }),
+  outerPre: fc.array(
+    fc.constantFrom(
+      "add %r7, %r6",
+      "jgt %r7, 0x7ffffff0, done",
+      "mov %r2, 3",
+      "stxw [%r10-8], %r6",
+      "ldxw %r3, [%r10-8]",
+      "stxb [%r1+1], %r7",
+      "lsh %r3, 1",
+      "jeq %r3, 7, done",
+    ),
+    { maxLength: 4 },
+  ),
+  inner: fc.array(
+    fc.constantFrom(
+      "add %r0, %r5",
+      "add %r3, %r2",
+      "mul %r2, %r2",
+      "jgt %r0, 5000, brk",
+      "jgt %r3, 0x7fffff00, brk",
+      "mov %r4, %r0\nmod %r4, 7\njeq %r4, 0, nxt",
+      "ldxb %r4, [%r1+2]\nadd %r0, %r4",
+      "stxw [%r10-4], %r5",
+    ),
+    { minLength: 1, maxLength: 5 },
+  ),
+  tail: fc.array(fc.constantFrom("add %r7, 1", "add %r0, 1", "jgt %r0, 9000, done"), {
+    maxLength: 2,
+  }),
+  n: fc.integer({ min: 1, max: 12 }),
+  outer: fc.integer({ min: 1, max: 12 }),
+  top: fc.boolean(),
+}).map(({ init, outerPre, inner, tail, n, outer, top }) => ({
+  source: [
+    "mov %r0, 0\nmov %r6, 0\nmov %r7, 0\nstw [%r10-4], 0\nstw [%r10-8], 0",
+    ...init.map((v, i) => `lddw %r${i + 2}, ${BigInt.asUintN(64, BigInt(v))}`),
+    "outer:",
+    top ? `jge %r6, ${outer}, done` : "",
+    ...outerPre,
+    "mov %r5, 0",
+    "inner:",
+    ...inner,
+    `add %r5, 1\njlt %r5, ${n}, inner`,
+    "brk:",
+    "add %r0, 1",
+    "nxt:",
+    ...tail,
+    "add %r6, 1",
+    top ? "ja outer" : `jlt %r6, ${outer}, outer`,
+    "done:",
+    "ldxw %r4, [%r10-4]\nadd %r0, %r4\nadd %r0, %r7\nxor %r0, %r3\nexit",
+  ].join("\n"),
+}));
+
+Deno.test("JIT and interpreter agree on nested loops re-entering a fast inner loop", () => {
+  const run = (r: { run(m?: Uint8Array): bigint; executed: number }, mem: Uint8Array) => {
+    try {
+      return `value ${r.run(mem)} after ${r.executed}, memory ${mem.join(",")}`;
+    } catch (e) {
+      if (e instanceof BpfError) return e.code === "budget" ? "budget" : `${e.code} ${e.message}`;
+      throw e;
+    }
+  };
+  let copied = 0;
+  const runs = Number(Deno.env.get("MXY_JIT_LOOP_RUNS") ?? 300);
+  fc.assert(
+    fc.property(
+      nestedLoopArb,
+      fc.constantFrom(100_000, 100_000, 50, 200, 700),
+      fc.constantFrom(0, 2, 4),
+      ({ source }, budget, memLength) => {
+        const p = decodeProgram(assemble(source));
+        const a = run(new BpfInterpreter(p, { budget }), new Uint8Array(memLength));
+        const j = new BpfJit(p, { budget });
+        if (/continue F\d+;/.test(j.source)) copied++;
+        const b = run(j, new Uint8Array(memLength));
+        if (b === "budget" && a.startsWith("memory") && j.executed > budget - 30) return;
+        assert.equal(b, a, source);
+        const small = new BpfJit(p, { budget, chunkChars: 150 });
+        const c = run(small, new Uint8Array(memLength));
+        if (c === "budget" && a.startsWith("memory") && small.executed > budget - 30) return;
+        assert.equal(c, a, source);
+      },
+    ),
+    { numRuns: runs },
+  );
+  assert.ok(copied >= runs / 4, `only ${copied} of ${runs} programs re-enter their inner loop`);
+});
+
 Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or go below 0", () => {
   const programs = [
     // A counter that crosses 2^31 and 2^32 inside the loop.
@@ -512,7 +608,7 @@ Deno.test("JIT loops leave their fast version exactly where values pass 2^31 or 
   for (const src of programs) {
     const p = decodeProgram(assemble(src));
     const j = new BpfJit(p);
-    assert.match(j.source, /F\d+:\{if\(/, "the loop has a fast version");
+    assert.match(j.source, /F\d+:for\(;;\)\{if\(/, "the loop has a fast version");
     assert.equal(show(() => new BpfJit(p)), show(() => new BpfInterpreter(p)), src);
   }
 });
