@@ -140,13 +140,15 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
           // An exit whose blocks lead straight back to this loop (an outer loop's pass) runs
           // a copy of them and enters the loop again without the dispatcher.
           const head = pc;
-          const fastText = fast.text.replace(
+          let fastText = fast.text.replace(
             /\{([^{}]*?)pc=(\d+);continue D;\}/g,
             (all, pre, t) => {
               const way = wayBack(Number(t), head);
               return way === null ? all : `{${pre}${way}}`;
             },
           );
+          // The copies must not cost the fast version its place in the chunk.
+          if (fastText.length + text.length > chunkChars) fastText = fast.text;
           let withFast = `case ${pc}:F${pc}:for(;;){${fastText}break;}` +
             text.slice(`case ${pc}:`.length);
           if (fast.bails.length > 0) {
