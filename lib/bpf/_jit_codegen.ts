@@ -17,7 +17,10 @@ import { blockLength, findBlocks, forwardTargets } from "./_jit_blocks.ts";
 import { InstructionEmitter, SPILL } from "./_jit_emit.ts";
 import { fastLoop } from "./_jit_fast_loop.ts";
 
-const { LDDW } = EBPF;
+const { LDDW, JA, JA32, EXIT, CALL, CALLX } = EBPF;
+
+/** Most instructions copied on a way back from a fast loop's exit to its head. */
+const MAX_WAY_BACK = 40;
 
 /**
  * The run state a chunk hands to the next one, in the generated code's `ST` array: the
@@ -63,6 +66,40 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
     } while (q < n && !leader[q] && regionEnd[q] < 0);
     return { text, next: q };
   };
+  // The code of the blocks from `t` (outside the loop at `head`) that fall or jump straight
+  // back to `head`, ending in `continue F<head>` — or null when they go anywhere else first
+  // (another loop, a call, the end) or are long.
+  const wayBack = (t: number, head: number): string | null => {
+    if (t <= regionEnd[head]) return null;
+    let text = "", count = 0, q = t;
+    const seen = new Set<number>();
+    for (;;) {
+      if (q === head) return `${text}continue F${head};`;
+      if (q >= n || regionEnd[q] >= 0 || seen.has(q)) return null;
+      seen.add(q);
+      emitter.startBlock();
+      const len = blockLength(m, leader, q);
+      count += len;
+      if (count > MAX_WAY_BACK) return null;
+      text += check(q, len);
+      let r = q;
+      for (;;) {
+        const op = opc[r];
+        const last = next(r) >= n || leader[next(r)] || regionEnd[next(r)] >= 0;
+        if (last && (op === JA || op === JA32)) {
+          q = r + 1 + (op === JA ? m.off[r] : m.imm[r]);
+          break;
+        }
+        if (op === EXIT || op === CALL || op === CALLX) return null;
+        text += emitter.emit(r);
+        r = next(r);
+        if (last) {
+          q = r;
+          break;
+        }
+      }
+    }
+  };
   let pc = 0;
   while (pc < n) {
     if (regionEnd[pc] >= 0) {
@@ -100,7 +137,20 @@ export function generateCode(m: Machine, chunkChars: number, portable = false): 
         const fast = fastLoop(m, emitter, leader, pc, end);
         if (fast !== null) {
           const labels = [pc];
-          let withFast = `case ${pc}:F${pc}:{${fast.text}}${text.slice(`case ${pc}:`.length)}`;
+          // An exit whose blocks lead straight back to this loop (an outer loop's pass) runs
+          // a copy of them and enters the loop again without the dispatcher.
+          const head = pc;
+          let fastText = fast.text.replace(
+            /\{([^{}]*?)pc=(\d+);continue D;\}/g,
+            (all, pre, t) => {
+              const way = wayBack(Number(t), head);
+              return way === null ? all : `{${pre}${way}}`;
+            },
+          );
+          // The copies must not cost the fast version its place in the chunk.
+          if (fastText.length + text.length > chunkChars) fastText = fast.text;
+          let withFast = `case ${pc}:F${pc}:for(;;){${fastText}break;}` +
+            text.slice(`case ${pc}:`.length);
           if (fast.bails.length > 0) {
             // Where the fast version leaves in the middle of a pass: the rest of the pass as
             // plain blocks (split at each such slot), then the head again.

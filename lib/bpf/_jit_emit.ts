@@ -237,6 +237,20 @@ export class InstructionEmitter {
   }
 
   /**
+   * The map of an inlined `map_lookup_elem` at `pc` (the slot of the `lddw` of its handle, whose
+   * `I<p>…` names the code declares), or -1 when the call there is not inlined.
+   */
+  inlineLookup(pc: number): number {
+    const m = this.#m;
+    if (m.opc[pc] !== CALL || m.src[pc] === CALL_SRC_LOCAL || m.imm[pc] !== 1) return -1;
+    const h1 = this.#hints[pc * 11 + 1];
+    if (h1 < HINT_HANDLE || (h1 & 1) !== 0 || this.#region(pc, 2) !== STACK_REGION) return -1;
+    const p = (h1 - HINT_HANDLE) >> 1;
+    this.inlineMaps.add(p);
+    return p;
+  }
+
+  /**
    * The test of an access's fast path, `if(…)`, which leaves the offset in its region's view in
    * `o`: the register's high half is the region, the offset and size fit.
    */
@@ -279,23 +293,29 @@ export class InstructionEmitter {
     if (cls === CLASS_ALU64 || cls === CLASS_ALU) {
       const wide = cls === CLASS_ALU64;
       switch (op & OP_MASK) {
+        // 64-bit sums in 32-bit integer operations only: the carry is the low sum below an
+        // operand (unsigned), the borrow the minuend below the subtrahend.
         case ALU_ADD:
           if (!wide) c = `${D}=(${D}+${bl})|0;${DH}=0;`;
-          else if (x && sz) c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
+          else if (x && sz) c = `t=(${D}+${bl})|0;if((t>>>0)<(${D}>>>0))${DH}=(${DH}+1)|0;${D}=t;`;
           else if (x) {
-            c = `t=(${D}>>>0)+${blu};${DH}=(${DH}+${bh}+(t>4294967295?1:0))|0;${D}=t|0;`;
-          } else if (k >= 0) {
-            c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t>4294967295)${DH}=(${DH}+1)|0;`;
-          } else c = `t=(${D}>>>0)+${blu};${D}=t|0;if(t<=4294967295)${DH}=(${DH}-1)|0;`;
+            c = `t=(${D}+${bl})|0;${DH}=(${DH}+${bh}+((t>>>0)<(${D}>>>0)?1:0))|0;${D}=t;`;
+          } else if (k > 0) {
+            c = `if((${D}>>>0)>=${2 ** 32 - k})${DH}=(${DH}+1)|0;${D}=(${D}+${k})|0;`;
+          } else if (k < 0) {
+            c = `if((${D}>>>0)<${-k})${DH}=(${DH}-1)|0;${D}=(${D}+${bl})|0;`;
+          }
           break;
         case ALU_SUB:
           if (!wide) c = `${D}=(${D}-${bl})|0;${DH}=0;`;
-          else if (x && sz) c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
+          else if (x && sz) c = `if((${D}>>>0)<${blu})${DH}=(${DH}-1)|0;${D}=(${D}-${bl})|0;`;
           else if (x) {
-            c = `t=(${D}>>>0)-${blu};${DH}=(${DH}-${bh}-(t<0?1:0))|0;${D}=t|0;`;
-          } else if (k >= 0) {
-            c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t<0)${DH}=(${DH}-1)|0;`;
-          } else c = `t=(${D}>>>0)-${blu};${D}=t|0;if(t>=0)${DH}=(${DH}+1)|0;`;
+            c = `${DH}=(${DH}-${bh}-((${D}>>>0)<${blu}?1:0))|0;${D}=(${D}-${bl})|0;`;
+          } else if (k > 0) {
+            c = `if((${D}>>>0)<${k})${DH}=(${DH}-1)|0;${D}=(${D}-${k})|0;`;
+          } else if (k < 0) {
+            c = `if((${D}>>>0)>=${blu})${DH}=(${DH}+1)|0;${D}=(${D}-${bl})|0;`;
+          }
           break;
         case ALU_MUL:
           if (!wide) c = `${D}=Math.imul(${D},${bl});${DH}=0;`;

@@ -32,6 +32,7 @@ import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
 import type { InstructionEmitter } from "./_jit_emit.ts";
 import { blockLength, forwardTargets } from "./_jit_blocks.ts";
+import { MAP_HANDLE_HI } from "./_map_helpers.ts";
 
 const { CLASS_MASK, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_ALU64 } = EBPF;
 const { CLASS_JMP, SRC_X, OP_MASK, MODE_MASK, MODE_MEM, MODE_ATOMIC } = EBPF;
@@ -45,8 +46,11 @@ const { LE, BE, LDDW, LDXW, LDXH, LDXB, LDXDW, JA, JA32, CALL, CALLX, EXIT } = E
 const MAX = 0x7fffffff;
 /** The largest small value whose square is small. */
 const SQRT_MAX = 46340;
-/** Register classes in the fast version: anything, a small number, a pointer (small offset). */
-const G = 0, S = 1, P = 2;
+/**
+ * Register classes in the fast version: anything, a small number, a pointer (small offset),
+ * an element of an inlined array map (`region` the map's `lddw` slot; never null).
+ */
+const G = 0, S = 1, P = 2, E = 3;
 
 /** What is known about the registers at one point of the fast version. */
 class Regs {
@@ -152,15 +156,45 @@ export function fastLoop(
   const next = (q: number) => q + (opc[q] === LDDW ? 2 : 1);
   const slots: number[] = [];
   for (let q = head; q <= end; q = next(q)) slots.push(q);
+  // A body whose calls are all inlined array-map lookups (which leave the fast version when
+  // the map or key is not one they handle) and whose forward jumps may all be null tests of
+  // their results (never taken: an element is never null) runs straight through every pass.
+  const mapBody = slots.some((q) => opc[q] === CALL) && slots.every((q) => {
+    const op = opc[q];
+    return op !== EXIT && op !== CALLX && (op !== CALL || emitter.inlineLookup(q) >= 0) &&
+      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+  });
+  if (mapBody) {
+    const decided = build(m, emitter, leader, head, end, slots, true);
+    if (decided !== undefined) return decided;
+  }
+  return build(m, emitter, leader, head, end, slots, false) ?? null;
+}
+
+/**
+ * The fast version of a loop (see {@linkcode fastLoop}); with `decide`, the version whose
+ * calls are inlined lookups and whose forward jumps are never taken, or undefined when the
+ * passes could not prove that.
+ */
+function build(
+  m: Machine,
+  emitter: InstructionEmitter,
+  leader: Uint8Array,
+  head: number,
+  end: number,
+  slots: number[],
+  decide: boolean,
+): FastLoop | null | undefined {
+  const { opc } = m;
   // The instruction count: a whole pass is counted when it starts (one addition and one
   // test per pass), and whatever leaves the pass early gives back what it did not execute —
   // unless the body has instructions whose generic code ends the run or reads the count
   // (exit, calls, legacy loads): then each block counts itself, as in the generic loop.
-  const perPass = forwardTargets(m, head, end).length === 0 && slots.every((q) => {
-    const op = opc[q];
-    return op !== EXIT && op !== CALL && op !== CALLX &&
-      ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
-  });
+  const perPass = decide || forwardTargets(m, head, end).length === 0 && slots.every((q) => {
+        const op = opc[q];
+        return op !== EXIT && op !== CALL && op !== CALLX &&
+          ((op & CLASS_MASK) !== CLASS_LD || op === LDDW);
+      });
   // Instructions from each slot to the end of what was counted for it (the pass or its block):
   // what leaving before it gives back to `cnt`.
   const rest = new Map<number, number>();
@@ -186,7 +220,7 @@ export function fastLoop(
     }
     if (op === CALL || op === CALLX) { for (let r = 0; r <= 5; r++) written.add(r); }
   }
-  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass);
+  const pass = (a: Regs) => body(m, emitter, leader, slots, rest, head, a, perPass, decide);
   // The assumptions must hold again at every back-edge: a register that does not stay what
   // it was assumed to be is not assumed anything (until nothing changes: each round drops a
   // lower bound or a register, so at most 22 rounds).
@@ -255,7 +289,7 @@ export function fastLoop(
     for (const q of qs) invariant.add(q);
   }
   if (invariant.size > 0) {
-    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, invariant);
+    const tried = body(m, emitter, leader, slots, rest, head, A, perPass, decide, invariant);
     if (holdsAll(tried.backs, A)) out = tried;
     else invConds.length = 0, invariant.clear();
   }
@@ -273,7 +307,8 @@ export function fastLoop(
   conds.push(`(${pos})>=0`);
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && A.lo[r] > 0) conds.push(`l${r}>=${A.lo[r]}`);
   for (let r = 0; r < 11; r++) if (A.cls[r] === S && A.hi[r] < MAX) conds.push(`l${r}<=${A.hi[r]}`);
-  conds.push(...invConds);
+  conds.push(...invConds, ...new Set(out.entry));
+  if (out.undecided) return undefined;
   regions = new Set([...regions, ...out.regions]);
   for (const g of regions) conds.push(`${g === STACK_REGION ? "SL" : "ML"}<=${MAX}`);
   const total = slots.length;
@@ -283,18 +318,49 @@ export function fastLoop(
   let loops = `R${head}:for(;;){${budget}${out.text}break;}`;
   const bails = new Set(out.bails);
   // A second fast version without the checks that the trip count proves at entry.
-  const trip = forwardTargets(m, head, end).length === 0
-    ? tripBounds(m, slots, head, A, out.addHi)
+  const trip = decide || forwardTargets(m, head, end).length === 0
+    ? tripBounds(m, slots, head, A, out.addHi, perPass)
     : null;
   if (trip !== null) {
     const proven = new Set([...trip.proven, ...invariant]);
-    const hoisted = body(m, emitter, leader, slots, rest, head, A, perPass, proven);
+    // Stack slots the loop alone reads and writes live in locals (see `sinkable`).
+    const sunk = sinkable(m, slots, invariant);
+    const args = [m, emitter, leader, slots, rest, head, A, perPass, decide, proven] as const;
+    const counted = perPass ? { c: trip.c, inc: trip.inc, dir: trip.dir, total } : null;
+    let hoisted = body(...args, true, sunk, counted);
+    if (hoisted.sinkBroken) hoisted = body(...args, true, [], counted);
+    if (hoisted.undecided) return undefined;
     let same = holdsAll(hoisted.backs, A);
     for (const [q, hi] of hoisted.addHi) if (hi > (out.addHi.get(q) ?? -1)) same = false;
     if (same) {
       for (const q of hoisted.bails) bails.add(q);
-      loops = `if(${trip.conds.join("&&")}){R${head}:for(;;){${budget}${hoisted.text}break;}}` +
-        `else{${loops}}`;
+      // At most `started` passes start: when they all fit in the budget, each pass only
+      // counts itself (the count stays exact; the budget cannot run out inside the loop).
+      const conds = [...trip.conds, ...new Set(hoisted.entry)];
+      let fast = `R${head}:for(;;){${budget}${hoisted.text}break;}`;
+      if (counted !== null) {
+        // The passes' count is added when the loop leaves (`Counted`).
+        conds.push(`cnt+${total}*${trip.started}<=${m.budget}`);
+        const passes = trip.dir > 0 ? `l${trip.c}-Q${head}` : `Q${head}-l${trip.c}`;
+        fast = `let Q${head}=l${trip.c};R${head}:for(;;){${hoisted.text}break;}` +
+          `cnt+=${total}*(${passes});`;
+      }
+      if (!hoisted.sinkBroken && sunk.length > 0) {
+        let load = "", flush = "";
+        for (const { off, size, name } of sunk) {
+          load += `${name}l=SV.getInt32(l10+${off},true),`;
+          flush += `SV.setInt32(l10+${off},${name}l,true);`;
+          if (size === 8) {
+            load += `${name}h=SV.getInt32(l10+${off + 4},true),`;
+            flush += `SV.setInt32(l10+${off + 4},${name}h,true);`;
+          }
+        }
+        // Every way out of the fast version first writes the slots back.
+        fast = fast.replace(/pc=(\d+);continue D;/g, `${flush}pc=$1;continue D;`)
+          .replaceAll(`break F${head};`, `{${flush}break F${head};}`);
+        fast = `let ${load.slice(0, -1)};${fast}${flush}`;
+      }
+      loops = `if(${conds.join("&&")}){${fast}}else{${loops}}`;
     }
   }
   const text = `if(${conds.join("&&")}){${loops}pc=${end + 1};continue D;}`;
@@ -306,12 +372,15 @@ export function fastLoop(
  * by one exactly once per pass and either a pass ends the loop when it is 0 (`jeq c, 0`, out)
  * before the decrement, or the only back-edge is `jne c, 0` at the end (with c >= 1 at the
  * head), at most c passes (counted at the head) reach the instructions after that test (all of
- * them with the `jne`). Then a pointer only ever advanced by constants (δ per pass) stays below
- * `p + (c - 1)·δ + extent` in those instructions, and a number only ever increased by small
- * operands (at most Σ per pass) below `a + c·Σ`: tested once on entry, they prove the bounds
- * checks and the overflow guards there.
+ * them with the `jne`). Likewise when `c` is incremented by one exactly once per pass and the
+ * only back-edge is `jlt c, K` at the end (c < K at the head, tested on entry): at most K - c
+ * passes. Then a pointer only ever advanced by constants (δ per pass) stays below
+ * `p + (n - 1)·δ + extent` in those instructions (n the passes), and a number only ever
+ * increased by small operands (at most Σ per pass) below `a + n·Σ`: tested once on entry, they
+ * prove the bounds checks and the overflow guards there.
  *
- * @returns The entry conditions and the slots whose checks they prove, or null.
+ * @returns The entry conditions, the slots whose checks they prove and the most passes that
+ * start (an expression), or null.
  */
 function tripBounds(
   m: Machine,
@@ -319,7 +388,10 @@ function tripBounds(
   head: number,
   A: Regs,
   addHi: Map<number, number>,
-): { conds: string[]; proven: Set<number> } | null {
+  perPass: boolean,
+):
+  | { conds: string[]; proven: Set<number>; started: string; c: number; inc: number; dir: number }
+  | null {
   const { opc, dst, src, off, imm } = m;
   const last = slots[slots.length - 1];
   // The only jump to the head is the last instruction.
@@ -344,11 +416,23 @@ function tripBounds(
     const dec = w[0];
     const isDec = (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === 1) ||
       (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === -1);
-    if (!isDec || dst[dec] !== c) continue;
-    // Where the count starts to bound the passes.
-    let from = -1;
-    if (opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1) {
+    const isInc = (opc[dec] === (CLASS_ALU64 | ALU_ADD) && imm[dec] === 1) ||
+      (opc[dec] === (CLASS_ALU64 | ALU_SUB) && imm[dec] === -1);
+    if (!(isDec || isInc) || dst[dec] !== c) continue;
+    // Where the count starts to bound the passes, the passes that reach it and that start.
+    let from = -1, passes = `l${c}`, started = `(l${c}+1)`;
+    const conds: string[] = [];
+    if (isInc) {
+      // `jlt c, K` (unsigned; c is small) as the only back-edge, K > 0 a small constant.
+      if (opc[last] !== (CLASS_JMP | JMP_JLT) || dst[last] !== c || imm[last] <= 0) continue;
       from = 0;
+      passes = started = `(${imm[last]}-l${c})`;
+      conds.push(`l${c}<${imm[last]}`);
+    } else if (
+      opc[last] === (CLASS_JMP | JMP_JNE) && dst[last] === c && imm[last] === 0 && A.lo[c] >= 1
+    ) {
+      from = 0;
+      started = `l${c}`;
     } else {
       for (let i = 0; i < slots.length && slots[i] < dec; i++) {
         const q = slots[i];
@@ -359,7 +443,6 @@ function tripBounds(
       }
     }
     if (from < 0) continue;
-    const conds: string[] = [];
     const proven = new Set<number>();
     for (let r = 0; r < 11; r++) {
       if (r === c || A.cls[r] === G) continue;
@@ -381,7 +464,7 @@ function tripBounds(
         }
         if (extent >= 0) {
           const len = A.region[r] === STACK_REGION ? "SL" : "ML";
-          conds.push(`l${r}+(l${c}-1)*${delta}+${extent}<=${len}`);
+          conds.push(`l${r}+(${passes}-1)*${delta}+${extent}<=${len}`);
         }
       } else {
         // A sum: only ever increased by small operands (their bounds from the checked pass).
@@ -390,10 +473,12 @@ function tripBounds(
         const sum = wr.reduce((a, q) => a + addHi.get(q)!, 0);
         if (sum > MAX) continue;
         for (const q of wr) proven.add(q);
-        conds.push(`l${r}+l${c}*${sum}<=${MAX}`);
+        conds.push(`l${r}+${passes}*${sum}<=${MAX}`);
       }
     }
-    if (proven.size > 0) return { conds, proven };
+    if (proven.size > 0 || perPass) {
+      return { conds, proven, started, c, inc: dec, dir: isInc ? 1 : -1 };
+    }
   }
   return null;
 }
@@ -401,7 +486,7 @@ function tripBounds(
 /** Whether register r is, at every back-edge, what the head assumes. */
 function holds(backs: Regs[], A: Regs, r: number): boolean {
   for (const b of backs) {
-    if (b.cls[r] !== A.cls[r] || (A.cls[r] === P && b.region[r] !== A.region[r])) return false;
+    if (b.cls[r] !== A.cls[r] || (A.cls[r] >= P && b.region[r] !== A.region[r])) return false;
     if (b.lo[r] < A.lo[r] || b.hi[r] > A.hi[r]) return false;
   }
   return true;
@@ -411,6 +496,56 @@ function holds(backs: Regs[], A: Regs, r: number): boolean {
 function holdsAll(backs: Regs[], A: Regs): boolean {
   for (let r = 0; r < 11; r++) if (A.cls[r] !== G && !holds(backs, A, r)) return false;
   return true;
+}
+
+/**
+ * A loop whose passes the counter `c` counts (incremented, `dir` 1, or decremented, -1, at
+ * slot `inc`, once per pass; its value on entry in `Q<head>`): the fast version adds the
+ * instruction count only when it leaves.
+ */
+interface Counted {
+  c: number;
+  inc: number;
+  dir: number;
+  total: number;
+}
+
+/** A stack slot the fast version keeps in locals `<name>l` (and `<name>h` for 8 bytes). */
+interface SunkSlot {
+  off: number;
+  size: number;
+  name: string;
+}
+
+/**
+ * The stack slots a loop body's stores need not write each pass: when every access to the
+ * stack in the body is a 4- or 8-byte load or store through r10 (whose bounds the entry
+ * checks: `invariant`) at one of a few slots that do not overlap, and the body has no call,
+ * exit, legacy or atomic access (nothing else can see the stack), the slots live in locals,
+ * loaded on entry and written back on every way out, so the stack is exact whenever anything
+ * can look at it. Accesses through other registers must be to other regions (checked by the
+ * pass: `sinkBroken`).
+ */
+function sinkable(m: Machine, slots: number[], invariant: ReadonlySet<number>): SunkSlot[] {
+  const { opc, dst, src, off } = m;
+  const out: SunkSlot[] = [];
+  for (const q of slots) {
+    const op = opc[q], cls = op & CLASS_MASK, mode = op & MODE_MASK;
+    if (op === CALL || op === CALLX || op === EXIT) return [];
+    if (cls === CLASS_LD && op !== LDDW) return [];
+    if (cls !== CLASS_LDX && cls !== CLASS_ST && cls !== CLASS_STX) continue;
+    const base = cls === CLASS_LDX ? src[q] : dst[q];
+    if (mode === MODE_ATOMIC) return [];
+    if (base !== 10) continue;
+    const size = accessBytes(op);
+    if (mode !== MODE_MEM || (size !== 4 && size !== 8) || !invariant.has(q)) return [];
+    const o = off[q];
+    const hit = out.find((x) => x.off === o && x.size === size);
+    if (hit !== undefined) continue;
+    if (out.some((x) => x.off < o + size && o < x.off + x.size)) return [];
+    out.push({ off: o, size, name: `K${out.length}` });
+  }
+  return out;
 }
 
 /** A small register stored through a pointer (see `fwd` in `body`). */
@@ -436,6 +571,12 @@ interface BodyPass {
   guards: number;
   /** For each `add` of a small operand: the operand's largest value. */
   addHi: Map<number, number>;
+  /** Conditions the code assumes, to test on entry (`anchor`). */
+  entry: string[];
+  /** An access the pass could not prove is outside the sunk stack slots. */
+  sinkBroken: boolean;
+  /** With `decide`: a call not inlined or a forward jump that may be taken. */
+  undecided: boolean;
 }
 
 /** One pass over the body from the assumptions `A`: the code and the back-edge states. */
@@ -448,9 +589,25 @@ function body(
   head: number,
   A: Regs,
   perPass: boolean,
+  decide: boolean,
   proven: ReadonlySet<number> = new Set(),
+  anchor = false,
+  sunk: readonly SunkSlot[] = [],
+  counted: Counted | null = null,
 ): BodyPass {
+  let sinkBroken = false;
+  // With `decide`: a call or forward jump the pass could not decide (the version is dropped).
+  let undecided = false;
   let st = A.copy();
+  // With `anchor`: anc[r] is the pointer register the body never writes that r is an offset
+  // of (`add r, s` with r small), with the offset's range [ancLo[r], ancHi[r]], or -1; the
+  // overflow guard of that sum and the bounds checks of accesses through r become conditions
+  // tested once on entry (`entry`).
+  const anc = new Int8Array(11).fill(-1);
+  const ancLo = new Float64Array(11), ancHi = new Float64Array(11);
+  const entry: string[] = [];
+  const bodyWrites = new Set<number>();
+  for (const q of slots) for (const r of writes(m, q)) bodyWrites.add(r);
   const backs: Regs[] = [];
   const bails = new Set<number>();
   const regions = new Set<number>();
@@ -487,24 +644,33 @@ function body(
       same.fill(-1);
       fwd = null;
       checked.fill(-Infinity);
+      anc.fill(-1);
     }
     if (!perPass && (q === head || leader[q])) {
       text += `cnt+=${blockLength(m, leader, q)};`;
     }
+    // With `counted`, the count is added when leaving: the passes started (from the counter)
+    // times the pass's length, less what this pass did not execute.
+    const leave = (left: number) => {
+      if (counted === null) return left > 0 ? `cnt-=${left};` : "";
+      const { c, inc, dir, total } = counted;
+      const passes = `${dir > 0 ? `l${c}-Q${head}` : `Q${head}-l${c}`}${q <= inc ? "+1" : ""}`;
+      return `cnt+=${total}*(${passes})-${left};`;
+    };
     const bail = () => {
       guards++;
       bails.add(q);
-      const back = `cnt-=${rest.get(q)};`;
+      const back = leave(rest.get(q)!);
       return q === head ? `{${back}break F${head};}` : `{${back}pc=${q};continue D;}`;
     };
     // A jump from this instruction (the last of its block): back to the head or out.
     const after = rest.get(q)! - 1;
-    const give = perPass && after > 0 ? `cnt-=${after};` : "";
+    const give = perPass ? leave(after) : "";
     const go = (t: number) =>
       T.has(t)
         ? `break J${t};`
         : t === head
-        ? give === "" ? `continue R${head};` : `{${give}continue R${head};}`
+        ? give === "" || counted !== null ? `continue R${head};` : `{${give}continue R${head};}`
         : `{${give}pc=${t};continue D;}`;
     const gen = () => {
       emitter.setKnownZero(st.dead ? 0 : st.zeroMask());
@@ -518,6 +684,7 @@ function body(
       text += gen();
       fwd = null;
       checked.fill(-Infinity);
+      anc.fill(-1);
       continue;
     }
     const op = m.opc[q], d = m.dst[q], s = m.src[q], o = m.off[q], k = m.imm[q];
@@ -538,6 +705,8 @@ function body(
     const copyOf = same.slice();
     const checkedBefore = checked.slice();
     for (const r of writes(m, q)) checked[r] = -Infinity;
+    const ancBefore = anc.slice();
+    for (const r of writes(m, q)) anc[r] = -1;
     for (const r of writes(m, q)) {
       same[r] = -1;
       for (let y = 0; y < 11; y++) if (same[y] === r) same[y] = -1;
@@ -562,7 +731,11 @@ function body(
       } else if (aop === ALU_ADD && ds && x && st.cls[s] === P && s !== d) {
         // A small number plus a pointer: a pointer into the same region.
         const lo = dlo + st.lo[s], hi = dhi + st.hi[s];
-        if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
+        if (anchor && !bodyWrites.has(s)) {
+          // An offset of a pointer the loop never moves: its largest sum is tested on entry.
+          anc[d] = s, ancLo[d] = dlo, ancHi[d] = dhi;
+          if (hi > MAX) entry.push(`l${s}+${dhi}<=${MAX}`);
+        } else if (hi > MAX) text += `if(${D}+l${s}>${MAX})${bail()}`;
         text += `${D}=(${D}+l${s})|0;h${d}=${st.region[s]};`;
         st.set(d, P, lo, Math.min(hi, MAX), st.region[s]);
       } else if ((aop === ALU_ADD || aop === ALU_SUB) && (ds || dp) && (small || !x)) {
@@ -656,11 +829,47 @@ function body(
       else st.set(d, G);
     } else if (
       (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
+      (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === E && o >= 0
+    ) {
+      // An element of an inlined array map: its values' view at the element's offset (the
+      // value size is tested on entry).
+      const base = cls === CLASS_LDX ? s : d;
+      const size = accessBytes(op);
+      const I = `I${st.region[base]}`;
+      entry.push(`${I}S>=${o + size}`);
+      text += `o=(h${base}-${I}B)*${I}S+${o};`;
+      const v = `${I}V`;
+      if (cls === CLASS_LDX) {
+        text += op === LDXW
+          ? `${D}=${v}.getInt32(o,true);h${d}=0;`
+          : op === LDXH
+          ? `${D}=${v}.getUint16(o,true);h${d}=0;`
+          : op === LDXB
+          ? `${D}=${v}.getUint8(o);h${d}=0;`
+          : `t=${v}.getInt32(o,true);h${d}=${v}.getInt32(o+4,true);${D}=t;`;
+        if (op === LDXB) st.set(d, S, 0, 0xff);
+        else if (op === LDXH) st.set(d, S, 0, 0xffff);
+        else st.set(d, G);
+      } else {
+        const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+        const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+        text += size === 4
+          ? `${v}.setInt32(o,${vl},true);`
+          : size === 2
+          ? `${v}.setInt16(o,${vl},true);`
+          : size === 1
+          ? `${v}.setInt8(o,${vl});`
+          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+      }
+    } else if (
+      (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&
       (op & MODE_MASK) === MODE_MEM && st.cls[cls === CLASS_LDX ? s : d] === P
     ) {
       const base = cls === CLASS_LDX ? s : d;
       const size = accessBytes(op);
       const region = st.region[base];
+      if (region === STACK_REGION && base !== 10) sinkBroken = true;
+      const slot = base === 10 ? sunk.find((x) => x.off === o && x.size === size) : undefined;
       regions.add(region);
       const view = region === STACK_REGION ? "SV" : "MV";
       const len = region === STACK_REGION ? "SL" : "ML";
@@ -687,7 +896,29 @@ function body(
           ? `${view}.setInt8(o,${vl});`
           : `${view}.setInt32(o,${vl},true);${view}.setInt32(o+4,${vh},true);`;
       }
-      if (
+      if (slot !== undefined) {
+        // A stack slot kept in locals (`sinkable`; its bounds were checked on entry).
+        const kn = slot.name;
+        if (cls === CLASS_LDX) {
+          const forwarded = stored !== null && stored.base === base && stored.off === o &&
+            stored.size === size;
+          if (forwarded && stored.src >= 0) {
+            text += `${D}=l${stored.src};h${d}=0;`;
+            st.set(d, S, stored.lo, stored.hi);
+          } else {
+            text += size === 4 ? `${D}=${kn}l;h${d}=0;` : `${D}=${kn}l;h${d}=${kn}h;`;
+            if (forwarded) st.set(d, S, stored.lo, stored.hi);
+            else st.set(d, G);
+          }
+        } else {
+          const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
+          const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
+          text += size === 4 ? `${kn}l=${vl};` : `${kn}l=${vl};${kn}h=${vh};`;
+          if (cls === CLASS_STX && st.cls[s] === S && st.hi[s] <= 2 ** (8 * size) - 1) {
+            fwd = { base, off: o, size, src: s, lo: st.lo[s], hi: st.hi[s] };
+          }
+        }
+      } else if (
         cls === CLASS_LDX && stored !== null && stored.base === base && stored.off === o &&
         stored.size === size
       ) {
@@ -701,7 +932,11 @@ function body(
       } else {
         // Proven on entry, or within what an earlier access through the same register proved.
         const within = neg === "" && o + size <= checkedBefore[base];
-        text += proven.has(q) || within
+        const a = ancBefore[base];
+        if (a >= 0 && !proven.has(q) && !within) {
+          entry.push(`l${a}+${ancLo[base] + o}>=0&&l${a}+${ancHi[base] + o + size}<=${len}`);
+        }
+        text += proven.has(q) || within || a >= 0
           ? `o=l${base}+${o};${access}`
           : `o=l${base}+${o};if(!(${neg}o+${size}<=${len}))${bail()}${access}`;
         if (!proven.has(q)) checked[base] = Math.max(checked[base], o + size);
@@ -721,6 +956,8 @@ function body(
         }
       }
     } else if (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX || cls === CLASS_LD) {
+      // Memory the pass cannot place: it might be a sunk stack slot.
+      if (cls !== CLASS_LD) sinkBroken = true;
       text += gen();
       if (cls === CLASS_LDX || op === LDDW) st.set(d, G);
       else if (cls === CLASS_LD) st.set(0, G);
@@ -738,12 +975,28 @@ function body(
       text += gen();
       st.dead = true;
     } else if (op === CALL || op === CALLX) {
-      text += gen();
-      for (let r = 0; r <= 5; r++) st.set(r, G);
+      const p = decide ? emitter.inlineLookup(q) : -1;
+      if (p >= 0) {
+        // The inlined lookup, or out to the generic code (which calls the helper).
+        const I = `I${p}`;
+        text += `if(!(l1===${I}F&&h1===${MAP_HANDLE_HI}&&h2===${STACK_REGION}&&` +
+          `(o=(l2>>>0))+4<=SL&&(t=SV.getUint32(o,true))<${I}N))${bail()}l0=0;h0=${I}B+t;`;
+        entry.push(`${I}B>0`);
+        for (let r = 1; r <= 5; r++) st.set(r, G);
+        st.set(0, E, 0, 0, p);
+      } else {
+        if (decide) undecided = true;
+        text += gen();
+        for (let r = 0; r <= 5; r++) st.set(r, G);
+      }
     } else {
       // A conditional jump: to the head (a back-edge) or out of the loop.
       const target = q + 1 + o;
       const jop = op & OP_MASK;
+      if (
+        decide && cls === CLASS_JMP && jop === JMP_JEQ && !x && k === 0 && st.cls[d] === E
+      ) continue; // An element is never null.
+      if (decide && T.has(target)) undecided = true;
       const taken = st.copy(), fall = st;
       if (cls === CLASS_JMP && ds && small && jop !== JMP_JSET) {
         const sym = jop === JMP_JEQ
@@ -768,7 +1021,7 @@ function body(
   }
   emitter.loopHeader = saved;
   emitter.loopTargets = savedTargets;
-  return { text, backs, bails, regions, guards, addHi };
+  return { text, backs, bails, regions, guards, addHi, entry, sinkBroken, undecided };
 }
 
 /** The state where two paths meet (`a` updated). */
@@ -776,7 +1029,7 @@ function join(a: Regs, b: Regs): Regs {
   if (b.dead) return a;
   if (a.dead) return b.copy();
   for (let r = 0; r < 11; r++) {
-    if (a.cls[r] !== b.cls[r] || (a.cls[r] === P && a.region[r] !== b.region[r])) a.set(r, G);
+    if (a.cls[r] !== b.cls[r] || (a.cls[r] >= P && a.region[r] !== b.region[r])) a.set(r, G);
     else if (a.cls[r] !== G) {
       a.lo[r] = Math.min(a.lo[r], b.lo[r]);
       a.hi[r] = Math.max(a.hi[r], b.hi[r]);
