@@ -264,6 +264,8 @@ Deno.test("parseJsonLinesFeed() with shareData gives the records and errors it g
     '"t":{"$type":"uint32","value":5}',
     '"bad":}',
     '"s":"\\u00e9"',
+    "",
+    ' "sp":1',
   );
   const line = fc.tuple(entries, fc.array(members, { maxLength: 3 }), fc.boolean()).map(
     ([e, ms, spaced]) =>

@@ -153,13 +153,17 @@ const ENTRY_HEAD = '{"entry":"';
 
 /**
  * Where the members after a leading plain `"entry"` string start in a JSON Lines record
- * (`{"entry":"TEXT",…` with no escape or control character in TEXT), or -1.
+ * (`{"entry":"TEXT","…` with no escape or control character in TEXT), or -1.
  */
 function membersAfterEntry(s: string): number {
   if (!s.startsWith(ENTRY_HEAD)) return -1;
   for (let i = ENTRY_HEAD.length; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 34) return i > ENTRY_HEAD.length && s.charCodeAt(i + 1) === 44 ? i + 2 : -1;
+    if (c === 34) {
+      // `",` and the next member's quoted name (not `}`: a trailing comma is bad JSON).
+      const ok = i > ENTRY_HEAD.length && s.charCodeAt(i + 1) === 44 && s.charCodeAt(i + 2) === 34;
+      return ok ? i + 2 : -1;
+    }
     if (c === 92 || c < 32) return -1;
   }
   return -1;
