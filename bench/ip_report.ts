@@ -103,14 +103,25 @@ Deno.writeTextFileSync(addressFile, strings.join("\n") + "\n");
 
 // Warm-up, then interleaved rounds over all N addresses: mxy and the npm readers, then the
 // native peer (a child process); the best round counts (the machine may be shared; the best
-// round is the least disturbed one).
-const ROUNDS = QUICK ? 2 : 5;
+// round is the least disturbed one). The string lookups are also paired with the peer: measured
+// just before and just after it in each round, so each round gives a ratio from one stretch of
+// machine time, and the median of those ratios is reported beside the best-of ratio (the peer's
+// own rate moves by ±10% from run to run).
+const ROUNDS = QUICK ? 3 : 7;
 for (const [, fn] of variants) fn(50_000);
 const best = new Map<string, number>();
 // Per CPU-second of this process: on a shared machine the wall clock counts the time other
 // processes held the core (the native peer reports the same as cpuQps).
 const bestCpu = new Map<string, number>();
 const native = new Map<string, PeerResult>();
+const stringFn = variants.find(([name]) => name === "mxy lookupIpOffset(string)")![1];
+const paired: { wall: number; cpu: number }[] = [];
+const timeStrings = () => {
+  const c = cpuNow();
+  const a = performance.now();
+  stringFn(N);
+  return { wall: N / ((performance.now() - a) / 1000), cpu: N / (cpuNow() - c) };
+};
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, fn] of variants) {
     const n = name.startsWith("mxy") ? N : N >> 2;
@@ -121,7 +132,17 @@ for (let round = 0; round < ROUNDS; round++) {
     best.set(name, Math.max(best.get(name) ?? 0, rate));
     bestCpu.set(name, Math.max(bestCpu.get(name) ?? 0, n / (cpuNow() - c)));
   }
-  keepBest(native, await runPeer("ip_peer", [path, addressFile, "0.5", ...FIELD]));
+  const before = timeStrings();
+  const run = await runPeer("ip_peer", [path, addressFile, "0.5", ...FIELD]);
+  const after = timeStrings();
+  keepBest(native, run);
+  const peer = run.get("libmaxminddb-string");
+  if (peer?.qps !== undefined && peer.cpuQps !== undefined) {
+    paired.push({
+      wall: (before.wall + after.wall) / 2 / peer.qps,
+      cpu: (before.cpu + after.cpu) / 2 / peer.cpuQps,
+    });
+  }
 }
 // Every engine finds the same addresses.
 let found = 0, withField = 0;
@@ -197,6 +218,16 @@ if (sockaddr !== undefined && text !== undefined && getValue !== undefined) {
     `  mxy lookupIpv4(u32) / MMDB_lookup_sockaddr:        ${x(u32, sockaddr)} (target 2×)`,
   );
   console.log(`  mxy lookupIpOffset(string) / MMDB_lookup_string:   ${x(str, text)} (target 2×)`);
+  if (paired.length > 0) {
+    const w = paired.map((p) => p.wall).sort((a, b) => a - b);
+    const c = paired.map((p) => p.cpu).sort((a, b) => a - b);
+    console.log(
+      `    paired with the peer in each round (median of ${paired.length}): wall ` +
+        `${w[w.length >> 1].toFixed(2)}× (${w[0].toFixed(2)}–${w[w.length - 1].toFixed(2)}), ` +
+        `per CPU-second ${c[c.length >> 1].toFixed(2)}× (${c[0].toFixed(2)}–` +
+        `${c[c.length - 1].toFixed(2)})`,
+    );
+  }
   console.log(
     `  mxy lookupIpv4 + get() / lookup_sockaddr + aget_value: ${x(field, getValue)} (target 1×)`,
   );

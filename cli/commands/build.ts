@@ -288,6 +288,8 @@ async function build(inv: Invocation): Promise<number> {
       const batches = streamFeedBatches(path, {
         format,
         types,
+        // The builder only reads the data: records written with the same data share it.
+        shareData: true,
         onInvalid: skipInvalid ? onInvalid : undefined,
         onBytes: (n) => (bytesRead = n),
       });

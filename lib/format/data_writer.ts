@@ -480,6 +480,8 @@ interface Remembered {
   keys: string[];
   values: unknown[];
   offset: number;
+  /** Whether the map was frozen when remembered (then it is still what was read). */
+  frozen: boolean;
 }
 
 /** Whether `v` still has the prototype, keys (in order) and values remembered in `r`. */
@@ -499,6 +501,18 @@ function unchanged(v: object, r: Remembered): boolean {
     i++;
   }
   return i === n;
+}
+
+/**
+ * Whether flat map `v` (whose `n` members `keys` names) is frozen with plain data members: then
+ * it can never differ from what was read (a getter could).
+ */
+function frozenData(v: object, keys: readonly string[], n: number): boolean {
+  if (!Object.isFrozen(v)) return false;
+  for (let i = 0; i < n; i++) {
+    if (!("value" in Object.getOwnPropertyDescriptor(v, keys[i])!)) return false;
+  }
+  return true;
 }
 
 const FNV_PRIME = 0x01000193;
@@ -634,9 +648,10 @@ export class DataSectionWriter {
     if (typeof value !== "object" || value === null) return this.#add(value);
     const seen = this.#seen;
     if (seen !== null) {
-      // The same map object again, unchanged.
+      // The same map object again, unchanged (one frozen when it was remembered cannot have
+      // changed: only flat maps are remembered, so its members are its whole content).
       const r = seen.get(value);
-      if (r !== undefined && unchanged(value, r)) {
+      if (r !== undefined && (r.frozen || unchanged(value, r))) {
         this.#seenHits++;
         return r.offset;
       }
@@ -658,7 +673,13 @@ export class DataSectionWriter {
         this.#seenHits = 0;
       }
       const proto = Object.getPrototypeOf(value);
-      seen.set(value, { proto, keys: keys.slice(0, n), values: values.slice(0, n), offset });
+      seen.set(value, {
+        proto,
+        keys: keys.slice(0, n),
+        values: values.slice(0, n),
+        offset,
+        frozen: frozenData(value, keys, n),
+      });
     }
     return offset;
   }

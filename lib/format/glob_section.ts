@@ -299,6 +299,9 @@ export function encodeGlobSectionParts(
   for (let i = 0; i < P; i++) rarity.addProgram(all, set.programStart(index[i]));
   const infix = new Int32Array(2 * P);
   const logP = new Float64Array(3 * P);
+  // Each pattern's three pieces `[from, to)` in input order, counted after this loop in a tight
+  // loop of their own (their probes into the count table then overlap).
+  const pieceRange = new Int32Array(6 * P);
   for (let i = 0; i < P; i++) {
     const g = index[i], id = rank[i];
     // Each pattern's pieces are judged by the other patterns' text.
@@ -306,13 +309,21 @@ export function encodeGlobSectionParts(
     logP[3 * id] = rarity.rarestRun(all, set.programStart(g));
     infix[2 * i] = rarity.runFrom;
     infix[2 * i + 1] = rarity.runTo;
-    counts.add(id, 0, all, rarity.runFrom, rarity.runTo);
+    pieceRange[6 * i] = rarity.runFrom;
+    pieceRange[6 * i + 1] = rarity.runTo;
     for (let k = 1; k < 3; k++) {
       const from = set.pieceStart(g, ANCHORED[k]!), to = set.pieceEnd(g, ANCHORED[k]!);
-      counts.add(id, k, all, from, to);
+      pieceRange[6 * i + 2 * k] = from;
+      pieceRange[6 * i + 2 * k + 1] = to;
       logP[3 * id + k] = to > from ? rarity.logProbability(all, from, to) : 0;
     }
     rarity.addProgram(all, set.programStart(g));
+  }
+  for (let i = 0; i < P; i++) {
+    const id = rank[i];
+    for (let k = 0; k < 3; k++) {
+      counts.add(id, k, all, pieceRange[6 * i + 2 * k], pieceRange[6 * i + 2 * k + 1]);
+    }
   }
   const lists: PieceList[] = [0, 1, 2].map(() => ({
     bytes: pieceBytes,

@@ -208,8 +208,10 @@ export function literalSectionParts(
 
 /**
  * {@linkcode literalSectionParts}' writer: the section laid out in `out` (zero-filled: header,
- * `m` slots, then the keys' UTF-8 bytes, `total` of them), ASCII keys written and hashed in one
- * pass. The slots are filled through a host-order view and stored little-endian at the end.
+ * `m` slots, then the keys' UTF-8 bytes, `total` of them). ASCII keys are written and hashed in
+ * one pass over the keys; the slots are filled in a second, tight pass over the hashes, whose
+ * random stores into the table then overlap (the table is many megabytes: each store misses the
+ * cache). The slots are filled through a host-order view and stored little-endian at the end.
  */
 function writeInPlace(
   keys: readonly string[],
@@ -223,6 +225,9 @@ function writeInPlace(
   const stringsAt = LITERAL_HEADER + SLOT_WORDS * 4 * m;
   const slots = new Int32Array(out.buffer, out.byteOffset + LITERAL_HEADER, SLOT_WORDS * m);
   const mask = m - 1;
+  // Each key's hash and UTF-8 length, in input order (the strings follow each other).
+  const hashes = new Int32Array(n);
+  const lengths = new Int32Array(n);
   let used = 0;
   for (let i = 0; i < n; i++) {
     const key = keys[i];
@@ -251,7 +256,12 @@ function writeInPlace(
     }
     const len = p - stringsAt - at;
     used += len;
-    h = finishHash(h);
+    hashes[i] = finishHash(h);
+    lengths[i] = len;
+  }
+  for (let i = 0, at = 0; i < n; at += lengths[i], i++) {
+    const h = hashes[i];
+    const len = lengths[i];
     let s = h & mask;
     for (;;) {
       const b = s * SLOT_WORDS;
@@ -259,7 +269,7 @@ function writeInPlace(
         slots[b + SLOT_HASH] = h;
         slots[b + SLOT_STRING_AT] = at;
         slots[b + SLOT_LENGTH] = len + 1;
-        slots[b + SLOT_DATA_OFFSET] = off | 0;
+        slots[b + SLOT_DATA_OFFSET] = dataOffsets[i] | 0;
         break;
       }
       if (slots[b + SLOT_HASH] === h && slots[b + SLOT_LENGTH] === len + 1) {
@@ -270,7 +280,7 @@ function writeInPlace(
         if (x === len) {
           throw new FormatError(
             "bad-input",
-            `Literal "${key}" is stored twice (same key as an earlier entry)`,
+            `Literal "${keys[i]}" is stored twice (same key as an earlier entry)`,
           );
         }
       }

@@ -9,19 +9,22 @@
 import {
   type AhoCorasickTables,
   DENSE_REPORTS,
-  EDGE_BYTE,
-  EDGE_TARGET,
-  EDGE_WORDS,
-  INFO_EDGE_BYTE_SHIFT,
-  INFO_HAS_OUTPUT,
   narrowDense,
-  NODE_DICT,
-  NODE_FAIL,
-  NODE_INFO,
-  NODE_TARGET,
-  NODE_WORDS,
   type PieceList,
 } from "./aho_corasick_tables.ts";
+import * as layout from "./aho_corasick_tables.ts";
+
+// Module-level copies of the table layout for the hot loops (imported bindings are not folded).
+const NODE_WORDS = layout.NODE_WORDS;
+const NODE_FAIL = layout.NODE_FAIL;
+const NODE_DICT = layout.NODE_DICT;
+const NODE_INFO = layout.NODE_INFO;
+const NODE_TARGET = layout.NODE_TARGET;
+const EDGE_WORDS = layout.EDGE_WORDS;
+const EDGE_BYTE = layout.EDGE_BYTE;
+const EDGE_TARGET = layout.EDGE_TARGET;
+const INFO_HAS_OUTPUT = layout.INFO_HAS_OUTPUT;
+const INFO_EDGE_BYTE_SHIFT = layout.INFO_EDGE_BYTE_SHIFT;
 
 /** Options for {@linkcode buildAhoCorasick}. */
 export interface BuildAhoCorasickOptions {
@@ -92,7 +95,7 @@ export function buildAhoCorasick(
   const dictLink = new Int32Array(n).fill(-1);
   const rows = resolve ? failureLinks(t, byNew, rank, classes, C, K, fail, dictLink) : null;
   const id = numberStates(t, byNew, rank, K);
-  const tables = emitTables(t, byNew, id, fail, dictLink);
+  const tables = emitTables(t, id, fail, dictLink);
   const wide = finalRows(t, byNew, id, rows, classes, C, K, dictLink);
   const dense = options.denseWidth === 32 ? wide : narrowDense(wide, n);
   return { ...tables, classes, classCount: C, denseStates: K, dense, resolved: resolve };
@@ -329,10 +332,11 @@ function numberStates(t: TrieBuild, byNew: Int32Array, rank: Int32Array, K: numb
   return id;
 }
 
-// The sparse tables in the new numbering.
+// The sparse tables in the new numbering, filled in one pass over the states in their build
+// order (each state's own fields read in sequence, its rows written where its new number puts
+// them): the edges and outputs of each new number are counted and placed first.
 function emitTables(
   t: TrieBuild,
-  order: Int32Array,
   id: Int32Array,
   fail: Int32Array,
   dictLink: Int32Array,
@@ -340,23 +344,37 @@ function emitTables(
   const n = t.n;
   const first = t.first, sibling = t.sibling, label = t.label;
   const outHead = t.outHead, outNext = t.outNext, deg = t.deg;
-  const byNew = order; // reused: new number → state
-  for (let s = 0; s < n; s++) byNew[id[s]] = s;
   // Insertion counted every state's children but the root's.
   let d0 = 0;
   for (let c = first[0]; c >= 0; c = sibling[c]) d0++;
   deg[0] = d0;
-  let edgeCount = 0;
-  for (let s = 0; s < n; s++) if (deg[s] > 1) edgeCount += deg[s];
-  const nodes = new Int32Array(NODE_WORDS * n);
-  const edges = new Int32Array(EDGE_WORDS * edgeCount);
+  // By new number: where its edges start (states with several children) and its outputs.
+  const edgeAt = new Int32Array(n);
   const outStart = new Uint32Array(n + 1);
-  let e = 0;
+  for (let s = 0; s < n; s++) {
+    const ns = id[s];
+    const d = deg[s];
+    edgeAt[ns] = d > 1 ? d : 0;
+    let k = 0;
+    for (let x = outHead[s]; x >= 0; x = outNext[x]) k++;
+    outStart[ns] = k;
+  }
+  let edgeCount = 0;
   let total = 0;
   for (let ns = 0; ns < n; ns++) {
-    const s = byNew[ns];
+    const d = edgeAt[ns];
+    edgeAt[ns] = edgeCount;
+    edgeCount += d;
+    const k = outStart[ns];
     outStart[ns] = total;
-    for (let k = outHead[s]; k >= 0; k = outNext[k]) total++;
+    total += k;
+  }
+  outStart[n] = total;
+  const nodes = new Int32Array(NODE_WORDS * n);
+  const edges = new Int32Array(EDGE_WORDS * edgeCount);
+  const outList = new Uint32Array(total);
+  for (let s = 0; s < n; s++) {
+    const ns = id[s];
     const at = ns * NODE_WORDS;
     nodes[at + NODE_FAIL] = id[fail[s]];
     nodes[at + NODE_DICT] = dictLink[s] < 0 ? -1 : id[dictLink[s]];
@@ -367,6 +385,7 @@ function emitTables(
       info |= label[first[s]] << INFO_EDGE_BYTE_SHIFT;
       nodes[at + NODE_TARGET] = id[first[s]];
     } else if (d > 1) {
+      let e = edgeAt[ns];
       nodes[at + NODE_TARGET] = e;
       for (let c = first[s]; c >= 0; c = sibling[c]) {
         edges[e * EDGE_WORDS + EDGE_BYTE] = label[c];
@@ -375,13 +394,9 @@ function emitTables(
       }
     }
     nodes[at + NODE_INFO] = info;
-  }
-  outStart[n] = total;
-  const outList = new Uint32Array(total);
-  for (let ns = 0; ns < n; ns++) {
-    // Keys in ascending order within a state.
+    // Keys in ascending order within a state (the list holds them newest first).
     let k = outStart[ns + 1];
-    for (let x = outHead[byNew[ns]]; x >= 0; x = outNext[x]) outList[--k] = x;
+    for (let x = outHead[s]; x >= 0; x = outNext[x]) outList[--k] = x;
   }
   return { nodes, edges, outStart, outList };
 }

@@ -238,3 +238,61 @@ Deno.test("parseTextFeed() parses a plain-text feed", () => {
   const rows = [...parseTextFeed("# bad hosts\n10.0.0.1  # seen twice\n\n2001:db8::/32\n")];
   assert.deepEqual(rows.map((r) => [r.entry, r.line]), [["10.0.0.1", 2], ["2001:db8::/32", 4]]);
 });
+
+Deno.test("parseJsonLinesFeed() with shareData gives the records and errors it gives without", () => {
+  const entries = fc.constantFrom(
+    '"1.2.3.4"',
+    '"literal:a.example"',
+    '"a\\"b"',
+    '"tab\tin"',
+    '""',
+    "7",
+    '"glob:*.x"',
+  );
+  const members = fc.constantFrom(
+    '"threat":"c2"',
+    '"score":7',
+    '"score":1.0',
+    '"n":null',
+    '"big":123456789012345678',
+    '"nested":{"a":[1,2,null]}',
+    '"entry":"9.9.9.9"',
+    '"key":"k"',
+    '"data":{"x":1}',
+    '"$types":{"score":"uint16"}',
+    '"__proto__":{"p":1}',
+    '"t":{"$type":"uint32","value":5}',
+    '"bad":}',
+    '"s":"\\u00e9"',
+    "",
+    ' "sp":1',
+  );
+  const line = fc.tuple(entries, fc.array(members, { maxLength: 3 }), fc.boolean()).map(
+    ([e, ms, spaced]) =>
+      `{${spaced ? '"entry": ' : '"entry":'}${e}${ms.map((m) => `,${m}`).join("")}}`,
+  );
+  const run = (text: string, shareData: boolean) => {
+    const errors: string[] = [];
+    const records = [
+      ...parseJsonLinesFeed(text, {
+        file: "f",
+        shareData,
+        onInvalid: (e) => errors.push(e.message),
+      }),
+    ];
+    return { records, errors };
+  };
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+      // Every line twice, so that repeated data texts meet the shared objects.
+      const text = [...lines, ...lines].join("\n") + "\n";
+      assert.deepEqual(run(text, true), run(text, false));
+    }),
+    { numRuns: 500 },
+  );
+  // Equal data texts share one frozen object.
+  const { records } = run('{"entry":"1.2.3.4","t":"x"}\n{"entry":"::1","t":"x"}\n', true);
+  assert.equal(records[0].data, records[1].data);
+  assert.ok(Object.isFrozen(records[0].data));
+  assert.deepEqual(records.map((r) => [r.entry, r.line]), [["1.2.3.4", 1], ["::1", 2]]);
+});

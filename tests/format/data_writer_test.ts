@@ -219,6 +219,33 @@ Deno.test("DataSectionWriter.add() stores a map object changed since it was adde
   assert.throws(() => w.add(v), TypeError);
 });
 
+Deno.test("DataSectionWriter.add() trusts a map frozen when first added, and only that", () => {
+  const w = new DataSectionWriter();
+  const frozen = Object.freeze({ tag: "a", n: 1 });
+  const at = w.add(frozen);
+  assert.equal(w.add(frozen), at);
+  // Changed after it was remembered, then frozen: read again.
+  const later: Record<string, WritableValue> = { tag: "b", n: 1 };
+  const first = w.add(later);
+  later.n = 2;
+  Object.freeze(later);
+  const second = w.add(later);
+  assert.notEqual(second, first);
+  assert.deepEqual(decode(w.bytes(), second), { tag: "b", n: 2 });
+  // A frozen map with a getter is read each time.
+  let n = 5;
+  const getter = Object.freeze({
+    get n() {
+      return n;
+    },
+  });
+  const g1 = w.add(getter as unknown as WritableValue);
+  n = 6;
+  const g2 = w.add(getter as unknown as WritableValue);
+  assert.deepEqual(decode(w.bytes(), g1), { n: 5 });
+  assert.deepEqual(decode(w.bytes(), g2), { n: 6 });
+});
+
 Deno.test("DataSectionWriter.add() gives each object, added again after changes, its value at that time", () => {
   const prim = fc.oneof(
     fc.constantFrom(0, -0, 1, 300, -5, 1.5, NaN, "", "x", "yy", true, false, 7n),

@@ -30,6 +30,11 @@ export interface FeedParseOptions {
    * skips the record and goes on. Without it, the first invalid record ends the parse.
    */
   onInvalid?: (error: DatabaseError) => void;
+  /**
+   * JSON Lines: records whose data is written with the same text may share one (frozen) data
+   * object, so the builder stores it without reading it again (default `false`).
+   */
+  shareData?: boolean;
 }
 
 const INT_RE = /^-?(0|[1-9][0-9]*)$/;

@@ -39,6 +39,12 @@ export interface ParseFeedOptions {
    * that are not UTF-8, a JSON document's syntax and a CSV header always end it.
    */
   onInvalid?: (error: DatabaseError) => void;
+  /**
+   * JSON Lines: records whose data is written with the same text (`{"entry":"…",` followed by
+   * the same members) may share one frozen data object, which the builder then stores without
+   * reading it again (default `false`: every record has its own data object).
+   */
+  shareData?: boolean;
 }
 
 /**
@@ -220,7 +226,13 @@ export function parseFeed(
   const typeHints = options.types === undefined
     ? undefined
     : compileTypeHints(options.types, "The type hints");
-  const common = { file, firstLine, typeHints, onInvalid: options.onInvalid };
+  const common = {
+    file,
+    firstLine,
+    typeHints,
+    onInvalid: options.onInvalid,
+    shareData: options.shareData,
+  };
   switch (format) {
     case "csv":
       return parseCsvFeed(text, common);

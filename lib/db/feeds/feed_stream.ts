@@ -127,7 +127,11 @@ export async function* parseFeedStream(
 ): AsyncGenerator<FeedRecord[]> {
   const path = file;
   let format: FeedFormat | null = options.format ?? feedFormatOf(path);
-  const parseOptions = { types: options.types, onInvalid: options.onInvalid };
+  const parseOptions = {
+    types: options.types,
+    onInvalid: options.onInvalid,
+    shareData: options.shareData,
+  };
   const unreadable = (err: unknown) =>
     new DatabaseError(
       "unreadable",

@@ -7,6 +7,7 @@
  * @module
  */
 import { DatabaseError } from "../database_error.ts";
+import type { WritableValue } from "../../format/data_writer.ts";
 import {
   type FeedParseOptions,
   type FeedRecord,
@@ -147,6 +148,55 @@ export function* parseJsonFeed(
   }
 }
 
+// A JSON Lines record that starts with a plain entry string: `{"entry":"…",` and more members.
+const ENTRY_HEAD = '{"entry":"';
+
+/**
+ * Where the members after a leading plain `"entry"` string start in a JSON Lines record
+ * (`{"entry":"TEXT","…` with no escape or control character in TEXT), or -1.
+ */
+function membersAfterEntry(s: string): number {
+  if (!s.startsWith(ENTRY_HEAD)) return -1;
+  for (let i = ENTRY_HEAD.length; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      // `",` and the next member's quoted name (not `}`: a trailing comma is bad JSON).
+      const ok = i > ENTRY_HEAD.length && s.charCodeAt(i + 1) === 44 && s.charCodeAt(i + 2) === 34;
+      return ok ? i + 2 : -1;
+    }
+    if (c === 92 || c < 32) return -1;
+  }
+  return -1;
+}
+
+// Members that give a record's other members another meaning (or, as "__proto__", would not be
+// copied as a plain member): a record with any of them takes the general path.
+const SPECIAL_MEMBERS = ["entry", "key", "data", "$types", "__proto__"];
+
+/**
+ * The data of a record `{"entry":"…",MEMBERS}` made of `{MEMBERS}` alone, or null when the
+ * general path must judge the record (bad JSON, annotations, special members, not a map).
+ * It is what {@linkcode recordFromJson} makes of the whole record without type hints: every
+ * member but the entry, in the same order, with the same values.
+ */
+function dataOfMembers(members: string): WritableValue | null {
+  if (members.includes('"$type')) return null;
+  let value: unknown;
+  try {
+    value = parseJsonValue(`{${members}`);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  for (const k of SPECIAL_MEMBERS) if (Object.hasOwn(value, k)) return null;
+  return Object.freeze(value) as WritableValue;
+}
+
+// Shared data objects one parse remembers at most, and after how many records it checks that
+// they repeat (at least every other record), else stops looking.
+const SHARED_MAX = 4096;
+const SHARED_CHECK = 4096;
+
 /**
  * Parses a JSON Lines feed: one record per line (`{"entry": …, "data": …}`,
  * `{"entry": …, …fields}` or a JSON string); blank lines are skipped.
@@ -163,6 +213,12 @@ export function* parseJsonLinesFeed(
   const file = options.file ?? "-";
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = (options.firstLine ?? 1) - 1;
+  // With shareData: data objects by the text of the members after the entry (`shareData`).
+  let shared = options.shareData === true && options.typeHints === undefined
+    ? new Map<string, WritableValue>()
+    : null;
+  let tries = 0;
+  let hits = 0;
   while (pos < text.length) {
     line++;
     let end = text.indexOf("\n", pos);
@@ -170,6 +226,25 @@ export function* parseJsonLinesFeed(
     const s = text.slice(pos, end).trim();
     pos = end + 1;
     if (s === "") continue;
+    if (shared !== null) {
+      const at = membersAfterEntry(s);
+      if (at > 0) {
+        const members = s.slice(at);
+        let data = shared.get(members);
+        if (data !== undefined) hits++;
+        else if ((data = dataOfMembers(members) ?? undefined) !== undefined) {
+          if (shared.size < SHARED_MAX) shared.set(members, data);
+        }
+        if (++tries === SHARED_CHECK) {
+          if (2 * hits < tries) shared = null;
+          tries = hits = 0;
+        }
+        if (data !== undefined) {
+          yield { entry: s.slice(ENTRY_HEAD.length, at - 2), data, file, line };
+          continue;
+        }
+      }
+    }
     let record: FeedRecord;
     try {
       record = recordFromJson(parseAt(s, file, line), file, line, {
