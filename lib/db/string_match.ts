@@ -39,9 +39,15 @@ import {
 import { asciiLower } from "../core/ascii.ts";
 import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
+import { InfixGrams, type InfixGramsShare } from "./_infix_grams.ts";
 import { sharedCopy } from "./_shared_copy.ts";
 
 const TABLES_AFTER = 4096;
+// The q-gram table of the infix pieces is kept when its first GRAMS_TRIAL queries after it was
+// built sent fewer than one window in GRAMS_MAX_RATE characters to the exact table (each such
+// probe costs about as much as the automaton's walk over a few characters).
+const GRAMS_TRIAL = 2048;
+const GRAMS_MAX_RATE = 10;
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -161,6 +167,8 @@ export interface StringMatcherChecks {
   dotSuffix: DotSuffixShare | null;
   /** The prefix trie's jump table (./_prefix_jump.ts), or null when it has none. */
   prefixJump: PrefixJumpShare | null;
+  /** The infix pieces' q-gram table (./_infix_grams.ts), or null when it has none. */
+  infixGrams?: InfixGramsShare | null;
 }
 
 /**
@@ -187,6 +195,10 @@ export class StringMatcher {
   #dotSuffix: DotSuffixTable | null = null;
   // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
   #prefixJump: PrefixJump | null = null;
+  // The infix pieces' q-gram table (see ./_infix_grams.ts), or null; queries left in its trial
+  // (0: decided).
+  #grams: InfixGrams | null = null;
+  #gramsTrial = 0;
   // queries left before the table is built (0: built, or never); where each pattern is indexed
   // (kept for the build)
   #countdown = 0;
@@ -241,6 +253,8 @@ export class StringMatcher {
       this.#prefixJump = checked.prefixJump === null
         ? null
         : PrefixJump.fromShare(checked.prefixJump);
+      const grams = checked.infixGrams ?? null;
+      if (grams !== null) this.#startGrams(InfixGrams.fromShare(grams));
       this.#where = null;
       this.#countdown = 0;
     }
@@ -266,6 +280,7 @@ export class StringMatcher {
       where: sharedCopy(this.#checkedWhere),
       dotSuffix: this.#dotSuffix?.share() ?? null,
       prefixJump: this.#prefixJump?.share() ?? null,
+      infixGrams: this.#grams?.share() ?? null,
     };
   }
 
@@ -402,7 +417,7 @@ export class StringMatcher {
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;
-    if (this.#useSuffix || this.#usePrefix) {
+    if (this.#useSuffix || this.#usePrefix || this.#useInfix) {
       this.#where = where;
       this.#countdown = this.#tablesAfter;
     }
@@ -417,7 +432,24 @@ export class StringMatcher {
       this.#dotSuffix = dotSuffixTable(globs, this.#where!, this.#implied, this.#fold);
     }
     if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
+    if (this.#useInfix) {
+      const grams = InfixGrams.of(globs, this.#fold);
+      if (grams !== null) this.#startGrams(grams);
+    }
     this.#where = null;
+  }
+
+  #startGrams(grams: InfixGrams): void {
+    this.#grams = grams;
+    this.#gramsTrial = GRAMS_TRIAL;
+    grams.probes = 0;
+    grams.chars = 0;
+  }
+
+  // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
+  #endGramsTrial(): void {
+    const grams = this.#grams!;
+    if (grams.probes * GRAMS_MAX_RATE > grams.chars) this.#grams = null;
   }
 
   #nextStamp(): void {
@@ -446,10 +478,25 @@ export class StringMatcher {
       const n = query.length;
       if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
       scan.points = this.#cps;
-      if (globs.automaton.collectOf(query, this.#fold, scan) >= 0) {
+      const grams = this.#grams;
+      let found: number;
+      if (grams !== null) {
+        found = grams.collectOf(query, this.#cps, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else found = globs.automaton.collectOf(query, this.#fold, scan);
+      if (found >= 0) {
         this.#cpsLength = n;
         const cps = this.#cps;
-        if (this.#usePrefix) globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
+        if (this.#usePrefix) {
+          const jump = this.#prefixJump;
+          if (jump === null || n < jump.depth) {
+            globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
+          } else {
+            // one probe for the first characters, then the walk from where they lead
+            const s = jump.stateOfPoints(cps);
+            if (s > 0) globs.prefixTrie.collectPointsFrom(cps, n, s, jump.depth, scan);
+          }
+        }
         const dot = this.#dotSuffix;
         if (dot !== null) scan.count = dot.collectFolded(cps, n, scan.out, scan.count);
         else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
