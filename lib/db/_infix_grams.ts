@@ -159,7 +159,8 @@ export class InfixGrams {
     const programs = globs.programs;
     for (let id = 0; id < globs.count; id++) rarity.addProgram(programs, globs.programStart(id));
     const gramMask = q === 4 ? 0x0fffffff : (1 << (7 * q)) - 1;
-    const chosen = new Map<number, number>();
+    const chosen = new GramCounts(count);
+    let distinct = 0;
     const entryGram = new Int32Array(count);
     const entryKey = new Uint32Array(count), entryAt = new Int32Array(count);
     const entryLength = new Int32Array(count), entryOffset = new Int32Array(count);
@@ -176,14 +177,14 @@ export class InfixGrams {
           window[k] = pieces.bytes[at + off + k];
           g = ((g << 7) | window[k]) & gramMask;
         }
-        const score = rarity.logProbability(window, 0, q) + Math.log(1 + (chosen.get(g) ?? 0));
+        const score = rarity.logProbability(window, 0, q) + Math.log(1 + chosen.get(g));
         if (score < bestScore) {
           bestScore = score;
           best = off;
           bestGram = g;
         }
       }
-      chosen.set(bestGram, (chosen.get(bestGram) ?? 0) + 1);
+      if (chosen.add(bestGram) === 1) distinct++;
       entryGram[e] = bestGram;
       entryKey[e] = pieces.keys[i];
       entryAt[e] = c;
@@ -195,7 +196,7 @@ export class InfixGrams {
     }
     // the exact table: open addressing over the distinct windows, entries grouped per slot
     let bits = 4;
-    while (1 << bits < chosen.size * 2) bits++;
+    while (1 << bits < distinct * 2) bits++;
     const slots = 1 << bits, slotMask = slots - 1, slotShift = 32 - bits;
     const slotGram = new Int32Array(slots).fill(-1);
     const slotOf = new Int32Array(count);
@@ -252,7 +253,7 @@ export class InfixGrams {
   collectOf(query: string, points: Int32Array, scan: AhoCorasickScan): number {
     const n = query.length, fold = this.#fold, filter = this.#filter;
     const gramMask = this.#gramMask, last = this.q - 1;
-    if (this.#pending.length < n) this.#pending = new Int32Array(n * 2);
+    if (this.#pending.length < 2 * n) this.#pending = new Int32Array(n * 4);
     const pending = this.#pending;
     let g = 0, hits = 0;
     // two copies of the loop: a test of `fold` inside costs a third of the pass
@@ -264,7 +265,10 @@ export class InfixGrams {
         points[i] = c;
         g = ((g << 7) | c) & gramMask;
         const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
-        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) pending[hits++] = i;
+        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
+          pending[hits++] = i;
+          pending[hits++] = g;
+        }
       }
     } else {
       for (let i = 0; i < n; i++) {
@@ -273,12 +277,15 @@ export class InfixGrams {
         points[i] = c;
         g = ((g << 7) | c) & gramMask;
         const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
-        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) pending[hits++] = i;
+        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
+          pending[hits++] = i;
+          pending[hits++] = g;
+        }
       }
     }
-    this.probes += hits;
+    this.probes += hits >> 1;
     this.chars += n;
-    for (let k = 0; k < hits; k++) this.#probe(pending[k], points, n, scan);
+    for (let k = 0; k < hits; k += 2) this.#probe(pending[k], pending[k + 1], points, n, scan);
     return scan.count;
   }
 
@@ -298,17 +305,17 @@ export class InfixGrams {
       g = ((g << 7) | points[i]) & gramMask;
       const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
       if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
-        this.#probe(i, points, n, scan);
+        this.probes++;
+        this.#probe(i, g, points, n, scan);
       }
     }
+    this.chars += n;
     return scan.count;
   }
 
   // The window ending at character i: each piece it stands for, compared where it would lie.
-  #probe(i: number, points: Int32Array, n: number, scan: AhoCorasickScan): void {
+  #probe(i: number, g: number, points: Int32Array, n: number, scan: AhoCorasickScan): void {
     const q = this.q;
-    let g = 0;
-    for (let k = i - q + 1; k <= i; k++) g = (g << 7) | points[k];
     const slotGram = this.#slotGram, mask = this.#slotMask;
     let slot = Math.imul(g, MIX) >>> this.#slotShift;
     for (;; slot = (slot + 1) & mask) {
@@ -331,5 +338,38 @@ export class InfixGrams {
         out[scan.count++] = key;
       }
     }
+  }
+}
+
+// How many pieces chose each window: open addressing over the packed windows (build time).
+class GramCounts {
+  #keys: Int32Array;
+  #counts: Int32Array;
+  #shift: number;
+  #mask: number;
+
+  constructor(most: number) {
+    let bits = 4;
+    while (1 << bits < most * 2) bits++;
+    this.#keys = new Int32Array(1 << bits).fill(-1);
+    this.#counts = new Int32Array(1 << bits);
+    this.#shift = 32 - bits;
+    this.#mask = (1 << bits) - 1;
+  }
+
+  #slot(g: number): number {
+    let slot = Math.imul(g, MIX) >>> this.#shift;
+    while (this.#keys[slot] !== -1 && this.#keys[slot] !== g) slot = (slot + 1) & this.#mask;
+    return slot;
+  }
+
+  add(g: number): number {
+    const slot = this.#slot(g);
+    this.#keys[slot] = g;
+    return ++this.#counts[slot];
+  }
+
+  get(g: number): number {
+    return this.#counts[this.#slot(g)];
   }
 }

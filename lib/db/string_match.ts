@@ -660,7 +660,12 @@ export class StringMatcher {
     if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
-      globs.automaton.collect(scan);
+      const grams = this.#grams;
+      // an ASCII span (one byte per code point) through the q-gram table
+      if (grams !== null && this.#cpsLength === scan.length) {
+        grams.collectPoints(this.#cps, this.#cpsLength, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else globs.automaton.collect(scan);
     }
     if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
     const dot = this.#dotSuffix;

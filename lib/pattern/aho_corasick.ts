@@ -254,20 +254,29 @@ export class AhoCorasick {
   keyPieces(): { keys: Uint32Array; at: Int32Array; length: Int32Array; bytes: Uint8Array } {
     const nodes = this.#nodes, edges = this.#edges;
     const outStart = this.#outStart, outList = this.#outList;
-    const keys: number[] = [], at: number[] = [], length: number[] = [], bytes: number[] = [];
-    const path: number[] = [];
-    // (state, depth, byte into it) triples
-    const stack: number[] = [0, 0, -1];
+    const S = nodes.length / NODE_WORDS, K = outList.length;
+    const keys = new Uint32Array(K), at = new Int32Array(K), length = new Int32Array(K);
+    let bytes = new Uint8Array(1024);
+    let n = 0, used = 0;
+    const path = new Uint8Array(S);
+    // (state, depth, byte into it) triples; a trie has S - 1 edges, so 3 * S words suffice
+    const stack = new Int32Array(3 * S + 3);
+    stack[2] = -1;
     let top = 3;
     while (top > 0) {
       const b = stack[--top], d = stack[--top], s = stack[--top];
       if (d > 0) path[d - 1] = b;
-      path.length = d;
       for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
-        keys.push(outList[x]);
-        at.push(bytes.length);
-        length.push(d);
-        for (let k = 0; k < d; k++) bytes.push(path[k]);
+        if (used + d > bytes.length) {
+          const more = new Uint8Array(2 * bytes.length + d);
+          more.set(bytes);
+          bytes = more;
+        }
+        keys[n] = outList[x];
+        at[n] = used;
+        length[n++] = d;
+        bytes.set(path.subarray(0, d), used);
+        used += d;
       }
       const info = nodes[s * NODE_WORDS + NODE_INFO];
       const cnt = info & INFO_EDGE_COUNT;
@@ -284,12 +293,7 @@ export class AhoCorasick {
         }
       }
     }
-    return {
-      keys: Uint32Array.from(keys),
-      at: Int32Array.from(at),
-      length: Int32Array.from(length),
-      bytes: Uint8Array.from(bytes),
-    };
+    return { keys, at, length, bytes: bytes.slice(0, used) };
   }
 
   /**

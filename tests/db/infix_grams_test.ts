@@ -17,6 +17,8 @@ function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
   return hits;
 }
 
+const UTF8 = new TextEncoder();
+
 function scanFor(P: number) {
   return {
     bytes: new Uint8Array(0),
@@ -73,6 +75,10 @@ for (const ci of [false, true]) {
                 const got = Array.from(out.offsets.subarray(0, n));
                 assert.deepEqual([...got].sort((a, b) => a - b), want, q);
                 assert.equal(matcher.matchFirst(q), n === 0 ? -1 : got[0], q);
+                const bytes = UTF8.encode(`<${q}>`);
+                const s = matcher.matchAllSpan(bytes, 1, bytes.length - 1, out);
+                assert.deepEqual(Array.from(out.offsets.subarray(0, s)), got, `span ${q}`);
+                assert.equal(matcher.matchFirstSpan(bytes, 1, bytes.length - 1), s ? got[0] : -1);
               }
             }
           },
@@ -144,7 +150,7 @@ Deno.test("StringMatcher answers the same after its q-gram table's trial ends", 
       r = (Math.imul(r, 1103515245) + 12345) >>> 0;
       q += "abc12x"[r % 6];
     }
-    const n = m.matchAll(q, out);
+    const n = i % 2 === 0 ? m.matchAll(q, out) : m.matchAllSpan(UTF8.encode(q), 0, q.length, out);
     assert.equal(none.matchAll(q, ref), n, q);
     assert.deepEqual(
       Array.from(out.offsets.subarray(0, n)),
