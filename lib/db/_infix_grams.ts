@@ -1,21 +1,24 @@
 /**
- * The infix automaton's pieces answered by q-grams instead of the automaton's walk: each ASCII
- * piece is represented by one of its q-character windows (q = 4, or the shortest piece's
- * length when shorter, at least 2), the rarest under the patterns' own bigram model
- * (lib/pattern/piece_rarity.ts). A query is read once; at each position the last q characters,
- * packed 7 bits each into one integer, are hashed into a bit set of the windows (a 16 KiB
- * table, read independently at each position: no chain of dependent table reads as in the
- * automaton's walk, whose dense rows do not fit the first-level cache). A set bit sends the
- * window to an exact table; each piece it represents is then compared with the query where it
- * would lie. The keys found are exactly the automaton's: every piece that occurs in the query.
+ * The infix automaton's patterns answered by q-grams instead of the automaton's walk: each
+ * pattern whose indexed piece is ASCII is represented by one q-character window (q = 4, or the
+ * shortest such piece's length when shorter, at least 2) of one ASCII literal run of its
+ * program — the window the patterns' own text holds least often (the pattern cannot match a
+ * query that lacks any of its runs; its indexed piece is one of them). A query is read once;
+ * at each position the last q characters, packed 7 bits each into one integer, are hashed into
+ * a bit set of the windows (32 KiB, read independently at each position: no chain of dependent
+ * table reads as in the automaton's walk). A set bit sends the window to an exact table; each
+ * run it represents is compared with the query where it would lie, and the patterns whose run
+ * is there are candidates, as the automaton's are (a pattern whose program is its indexed piece
+ * between two stars has that piece as its only run, so an index hit is still its match).
  *
  * Built from the glob section when the matcher has answered a few thousand queries (nothing is
  * stored in the file); used for ASCII queries only (a piece with a non-ASCII character cannot
- * occur in one). Not used when a piece is shorter than 2 characters.
+ * occur in one). Not used when such a piece is shorter than 2 characters.
  *
  * @module
  */
-import { PieceRarity } from "../pattern/mod.ts";
+import { forEachLiteralRun } from "../pattern/mod.ts";
+import { FormatError } from "../format/format_error.ts";
 import type { GlobIndex } from "../format/glob_index.ts";
 import type { AhoCorasickScan } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
@@ -24,7 +27,7 @@ import { sharedCopy } from "./_shared_copy.ts";
 const MAX_Q = 4;
 const MIN_Q = 2;
 // The bit set: 2^FILTER_BITS bits (16 KiB).
-const FILTER_BITS = 17;
+const FILTER_BITS = 18;
 const FILTER_SHIFT = 32 - FILTER_BITS;
 const GOLDEN = 0x9e3779b1 | 0;
 const MIX = 0x85ebca6b | 0;
@@ -153,44 +156,75 @@ export class InfixGrams {
       if (len < q) q = len;
     }
     if (q < MIN_Q) return null;
-    // the rarest window of each piece, under the patterns' bigram model; a window other pieces
-    // chose already counts as that much more likely
-    const rarity = new PieceRarity();
+    // Each pattern is represented by a window of an ASCII literal run of its program at least
+    // q long (its indexed piece is one: the pattern cannot match a query that lacks the run):
+    // the window the patterns' own text holds least often (patterns are written to match the
+    // queries they meet: their text is the best sample of the queries the table has). A
+    // window chosen counts once more.
     const programs = globs.programs;
-    for (let id = 0; id < globs.count; id++) rarity.addProgram(programs, globs.programStart(id));
     const gramMask = q === 4 ? 0x0fffffff : (1 << (7 * q)) - 1;
+    const seen = new GramCounts(programs.length);
+    const countRun = (from: number, to: number): void => {
+      let g = 0;
+      for (let k = from; k < to; k++) {
+        const ch = programs[k];
+        if (ch >= 0x80) return;
+        g = ((g << 7) | ch) & gramMask;
+        if (k - from >= q - 1) seen.add(g);
+      }
+    };
+    for (let id = 0; id < globs.count; id++) {
+      forEachLiteralRun(programs, globs.programStart(id), countRun);
+    }
     const chosen = new GramCounts(count);
     let distinct = 0;
     const entryGram = new Int32Array(count);
     const entryKey = new Uint32Array(count), entryAt = new Int32Array(count);
     const entryLength = new Int32Array(count), entryOffset = new Int32Array(count);
-    const chars = new Uint8Array(total);
-    const window = new Int32Array(q);
+    let chars = new Uint8Array(total);
     let e = 0, c = 0;
-    for (let i = 0; i < n; i++) {
-      if (ascii[i] === 0) continue;
-      const at = pieces.at[i], len = pieces.length[i];
-      let best = 0, bestScore = Infinity, bestGram = 0;
-      for (let off = 0; off + q <= len; off++) {
-        let g = 0;
-        for (let k = 0; k < q; k++) {
-          window[k] = pieces.bytes[at + off + k];
-          g = ((g << 7) | window[k]) & gramMask;
-        }
-        const score = rarity.logProbability(window, 0, q) + Math.log(1 + chosen.get(g));
+    let bestFrom = 0, bestTo = 0, best = 0, bestScore = Infinity, bestGram = 0;
+    const consider = (from: number, to: number): void => {
+      if (to - from < q) return;
+      for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
+      let g = 0;
+      for (let k = from; k < to; k++) {
+        g = ((g << 7) | programs[k]) & gramMask;
+        if (k - from < q - 1) continue;
+        const score = seen.get(g);
         if (score < bestScore) {
           bestScore = score;
-          best = off;
+          bestFrom = from;
+          bestTo = to;
+          best = k - q + 1 - from;
           bestGram = g;
         }
       }
+    };
+    for (let i = 0; i < n; i++) {
+      if (ascii[i] === 0) continue;
+      bestScore = Infinity;
+      forEachLiteralRun(programs, globs.programStart(pieces.keys[i]), consider);
+      if (bestScore === Infinity) {
+        throw new FormatError(
+          "bad-section",
+          "Glob section: an indexed piece is not in its program",
+        );
+      }
+      seen.add(bestGram);
       if (chosen.add(bestGram) === 1) distinct++;
+      const len = bestTo - bestFrom;
       entryGram[e] = bestGram;
       entryKey[e] = pieces.keys[i];
       entryAt[e] = c;
       entryLength[e] = len;
       entryOffset[e] = best;
-      for (let k = 0; k < len; k++) chars[c + k] = pieces.bytes[at + k];
+      if (c + len > chars.length) {
+        const more = new Uint8Array(2 * chars.length + len);
+        more.set(chars);
+        chars = more;
+      }
+      for (let k = 0; k < len; k++) chars[c + k] = programs[bestFrom + k];
       c += len;
       e++;
     }
@@ -234,7 +268,7 @@ export class InfixGrams {
       entryAt: pick(entryAt),
       entryLength: pick(entryLength),
       entryOffset: pick(entryOffset),
-      chars,
+      chars: chars.slice(0, c),
       fold,
     });
   }

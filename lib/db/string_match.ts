@@ -47,7 +47,7 @@ const TABLES_AFTER = 4096;
 // built sent fewer than one window in GRAMS_MAX_RATE characters to the exact table (each such
 // probe costs about as much as the automaton's walk over a few characters).
 const GRAMS_TRIAL = 2048;
-const GRAMS_MAX_RATE = 10;
+const GRAMS_MAX_RATE = 8;
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {

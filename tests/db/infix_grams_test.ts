@@ -39,7 +39,7 @@ for (const ci of [false, true]) {
       const lit = fc.stringMatching(/^[a-cA-C0-9\-.é]{2,9}$/);
       const glob = fc.tuple(
         lit,
-        fc.constantFrom("*%*", "*%*x?", "a*%*", "*%?b*", "%*", "*.%", "*%"),
+        fc.constantFrom("*%*", "*%*x?", "a*%*", "*%?b*", "%*", "*.%", "*%", "*%*zc9y*", "*ab1c*%*"),
       ).map(([l, shape]) => shape.replace("%", l));
       fc.assert(
         fc.property(
@@ -67,6 +67,7 @@ for (const ci of [false, true]) {
               const other = texts[r % texts.length].replace(/[*?]/g, "");
               queries.push(l, `x${l}y`, `${other}${l}`, `${l}.${other}b`, l.toUpperCase());
               queries.push(`é${l}`, `${l.slice(1)}`, `${l.slice(0, -1)}`, `a${l}xqb`);
+              queries.push(`${l}zc9y`, `zc9y${l}`, `ab1c${l}`, `${l}ab1c.${other}zc9`);
             }
             for (const q of queries) {
               const want = bruteForce(texts, q, ci);
