@@ -6,7 +6,10 @@
  * the prefix trie, the suffix trie and the infix Aho-Corasick automaton are walked over the
  * query string itself while it is ASCII (an ASCII character is its own UTF-8 byte, folded in
  * case-insensitive mode); a non-ASCII query is encoded once into a reused buffer and walked as
- * bytes. Empty indexes are skipped. Each candidate (plus the patterns without a fixed piece) is
+ * bytes. After a few thousand queries, query-time tables take over where they fit: a hash table
+ * of `*.lit` suffixes, a jump table over the prefix trie, and a q-gram table in place of the
+ * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_infix_grams.ts). Empty indexes
+ * are skipped. Each candidate (plus the patterns without a fixed piece) is
  * confirmed by its linear-time glob program, except a pattern whose index hit is already its
  * match (`lit*` found in the prefix trie, `*lit` in the suffix trie, `*lit*` in the automaton,
  * checked once when the matcher first runs). Results are entry numbers and data offsets in a reusable
