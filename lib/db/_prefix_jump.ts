@@ -122,6 +122,29 @@ export class PrefixJump {
   }
 
   /**
+   * {@linkcode PrefixJump.stateOf} over character codes already read and folded (all below
+   * 0x80), at least {@linkcode PrefixJump.depth} of them.
+   *
+   * @param points The character codes.
+   * @returns The state, or 0 when the first characters lead nowhere.
+   */
+  stateOfPoints(points: Int32Array): number {
+    const depth = this.depth;
+    let h = FNV_OFFSET;
+    for (let k = 0; k < depth; k++) h = Math.imul(h ^ points[k], FNV_PRIME);
+    const mask = this.#mask, paths = this.#paths;
+    for (let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;; slot = (slot + 1) & mask) {
+      const s = this.#slotState[slot];
+      if (s === 0) return 0;
+      if (this.#slotHash[slot] !== h) continue;
+      const at = this.#slotAt[slot];
+      let k = 0;
+      while (k < depth && paths[at + k] === points[k]) k++;
+      if (k === depth) return s;
+    }
+  }
+
+  /**
    * The state the query's first {@linkcode PrefixJump.depth} characters lead to: 0 when they
    * lead nowhere (no prefix piece can match), -1 when one of them is not ASCII (walk the
    * trie). The query must be at least that long.

@@ -6,7 +6,10 @@
  * the prefix trie, the suffix trie and the infix Aho-Corasick automaton are walked over the
  * query string itself while it is ASCII (an ASCII character is its own UTF-8 byte, folded in
  * case-insensitive mode); a non-ASCII query is encoded once into a reused buffer and walked as
- * bytes. Empty indexes are skipped. Each candidate (plus the patterns without a fixed piece) is
+ * bytes. After a few thousand queries, query-time tables take over where they fit: a hash table
+ * of `*.lit` suffixes, a jump table over the prefix trie, and a q-gram table in place of the
+ * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_infix_grams.ts). Empty indexes
+ * are skipped. Each candidate (plus the patterns without a fixed piece) is
  * confirmed by its linear-time glob program, except a pattern whose index hit is already its
  * match (`lit*` found in the prefix trie, `*lit` in the suffix trie, `*lit*` in the automaton,
  * checked once when the matcher first runs). Results are entry numbers and data offsets in a reusable
@@ -40,8 +43,14 @@ import { asciiLower } from "../core/ascii.ts";
 import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
+import { InfixGrams, type InfixGramsShare } from "./_infix_grams.ts";
 
 const TABLES_AFTER = 4096;
+// The q-gram table of the infix pieces is kept when its first GRAMS_TRIAL queries after it was
+// built sent fewer than one window in GRAMS_MAX_RATE characters to the exact table (each such
+// probe costs about as much as the automaton's walk over a few characters).
+const GRAMS_TRIAL = 2048;
+const GRAMS_MAX_RATE = 8;
 
 /** One string match as {@linkcode StringResult} reports it. */
 export interface StringMatch {
@@ -161,6 +170,8 @@ export interface StringMatcherChecks {
   dotSuffix: DotSuffixShare | null;
   /** The prefix trie's jump table (./_prefix_jump.ts), or null when it has none. */
   prefixJump: PrefixJumpShare | null;
+  /** The infix pieces' q-gram table (./_infix_grams.ts), or null when it has none. */
+  infixGrams?: InfixGramsShare | null;
 }
 
 /**
@@ -187,6 +198,10 @@ export class StringMatcher {
   #dotSuffix: DotSuffixTable | null = null;
   // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
   #prefixJump: PrefixJump | null = null;
+  // The infix pieces' q-gram table (see ./_infix_grams.ts), or null; queries left in its trial
+  // (0: decided).
+  #grams: InfixGrams | null = null;
+  #gramsTrial = 0;
   // queries left before the table is built (0: built, or never); where each pattern is indexed
   // (kept for the build)
   #countdown = 0;
@@ -241,6 +256,8 @@ export class StringMatcher {
       this.#prefixJump = checked.prefixJump === null
         ? null
         : PrefixJump.fromShare(checked.prefixJump);
+      const grams = checked.infixGrams ?? null;
+      if (grams !== null) this.#startGrams(InfixGrams.fromShare(grams));
       this.#where = null;
       this.#countdown = 0;
     }
@@ -266,6 +283,7 @@ export class StringMatcher {
       where: sharedCopy(this.#checkedWhere),
       dotSuffix: this.#dotSuffix?.share() ?? null,
       prefixJump: this.#prefixJump?.share() ?? null,
+      infixGrams: this.#grams?.share() ?? null,
     };
   }
 
@@ -402,7 +420,7 @@ export class StringMatcher {
     this.#usePrefix = !globs.prefixTrie.isEmpty;
     this.#useSuffix = !globs.suffixTrie.isEmpty;
     this.#useInfix = !globs.automaton.isEmpty;
-    if (this.#useSuffix || this.#usePrefix) {
+    if (this.#useSuffix || this.#usePrefix || this.#useInfix) {
       this.#where = where;
       this.#countdown = this.#tablesAfter;
     }
@@ -417,7 +435,24 @@ export class StringMatcher {
       this.#dotSuffix = dotSuffixTable(globs, this.#where!, this.#implied, this.#fold);
     }
     if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
+    if (this.#useInfix) {
+      const grams = InfixGrams.of(globs, this.#fold);
+      if (grams !== null) this.#startGrams(grams);
+    }
     this.#where = null;
+  }
+
+  #startGrams(grams: InfixGrams): void {
+    this.#grams = grams;
+    this.#gramsTrial = GRAMS_TRIAL;
+    grams.probes = 0;
+    grams.chars = 0;
+  }
+
+  // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
+  #endGramsTrial(): void {
+    const grams = this.#grams!;
+    if (grams.probes * GRAMS_MAX_RATE > grams.chars) this.#grams = null;
   }
 
   #nextStamp(): void {
@@ -446,10 +481,25 @@ export class StringMatcher {
       const n = query.length;
       if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
       scan.points = this.#cps;
-      if (globs.automaton.collectOf(query, this.#fold, scan) >= 0) {
+      const grams = this.#grams;
+      let found: number;
+      if (grams !== null) {
+        found = grams.collectOf(query, this.#cps, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else found = globs.automaton.collectOf(query, this.#fold, scan);
+      if (found >= 0) {
         this.#cpsLength = n;
         const cps = this.#cps;
-        if (this.#usePrefix) globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
+        if (this.#usePrefix) {
+          const jump = this.#prefixJump;
+          if (jump === null || n < jump.depth) {
+            globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
+          } else {
+            // one probe for the first characters, then the walk from where they lead
+            const s = jump.stateOfPoints(cps);
+            if (s > 0) globs.prefixTrie.collectPointsFrom(cps, n, s, jump.depth, scan);
+          }
+        }
         const dot = this.#dotSuffix;
         if (dot !== null) scan.count = dot.collectFolded(cps, n, scan.out, scan.count);
         else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
@@ -613,7 +663,12 @@ export class StringMatcher {
     if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
-      globs.automaton.collect(scan);
+      const grams = this.#grams;
+      // an ASCII span (one byte per code point) through the q-gram table
+      if (grams !== null && this.#cpsLength === scan.length) {
+        grams.collectPoints(this.#cps, this.#cpsLength, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else globs.automaton.collect(scan);
     }
     if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
     const dot = this.#dotSuffix;

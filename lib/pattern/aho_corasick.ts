@@ -245,6 +245,58 @@ export class AhoCorasick {
   }
 
   /**
+   * Every key with the bytes of its piece (the path from the root to the state that reports
+   * it): key `keys[i]`'s piece is `bytes[at[i] .. at[i] + length[i])`. Allocates the result
+   * (for building query-time tables, not for queries).
+   *
+   * @returns The keys and their pieces, in depth-first order of the trie.
+   */
+  keyPieces(): { keys: Uint32Array; at: Int32Array; length: Int32Array; bytes: Uint8Array } {
+    const nodes = this.#nodes, edges = this.#edges;
+    const outStart = this.#outStart, outList = this.#outList;
+    const S = nodes.length / NODE_WORDS, K = outList.length;
+    const keys = new Uint32Array(K), at = new Int32Array(K), length = new Int32Array(K);
+    let bytes = new Uint8Array(1024);
+    let n = 0, used = 0;
+    const path = new Uint8Array(S);
+    // (state, depth, byte into it) triples; a trie has S - 1 edges, so 3 * S words suffice
+    const stack = new Int32Array(3 * S + 3);
+    stack[2] = -1;
+    let top = 3;
+    while (top > 0) {
+      const b = stack[--top], d = stack[--top], s = stack[--top];
+      if (d > 0) path[d - 1] = b;
+      for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+        if (used + d > bytes.length) {
+          const more = new Uint8Array(2 * bytes.length + d);
+          more.set(bytes);
+          bytes = more;
+        }
+        keys[n] = outList[x];
+        at[n] = used;
+        length[n++] = d;
+        bytes.set(path.subarray(0, d), used);
+        used += d;
+      }
+      const info = nodes[s * NODE_WORDS + NODE_INFO];
+      const cnt = info & INFO_EDGE_COUNT;
+      if (cnt === 1) {
+        stack[top++] = nodes[s * NODE_WORDS + NODE_TARGET];
+        stack[top++] = d + 1;
+        stack[top++] = (info >>> INFO_EDGE_BYTE_SHIFT) & 255;
+      } else {
+        const lo = nodes[s * NODE_WORDS + NODE_TARGET];
+        for (let x = lo; x < lo + cnt; x++) {
+          stack[top++] = edges[x * EDGE_WORDS + EDGE_TARGET];
+          stack[top++] = d + 1;
+          stack[top++] = edges[x * EDGE_WORDS + EDGE_BYTE];
+        }
+      }
+    }
+    return { keys, at, length, bytes: bytes.slice(0, used) };
+  }
+
+  /**
    * Whether state `s` itself (not its dictionary links) reports `key`.
    *
    * @param s The state.
@@ -491,6 +543,38 @@ export class AhoCorasick {
     scan: AhoCorasickScan,
   ): number {
     return this.#anchored(points, length, fromEnd, false, scan);
+  }
+
+  /**
+   * {@linkcode AhoCorasick.collectAnchoredPoints} forwards, resumed at state `s`, which the
+   * first `from` codes lead to (a jump table found it): reports `s`'s own outputs, then walks
+   * on from code `from`.
+   *
+   * @param points The character codes (all below 0x80).
+   * @param length How many of them.
+   * @param s The state reached after `from` codes.
+   * @param from How many codes that is.
+   * @param scan The output buffer (its `bytes` and `length` are not used).
+   * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
+   */
+  collectPointsFrom(
+    points: Int32Array,
+    length: number,
+    s: number,
+    from: number,
+    scan: AhoCorasickScan,
+  ): number {
+    const flag = this.#flag, mask = this.#mask;
+    if ((this.#nodes[s * NODE_WORDS + NODE_INFO] & INFO_HAS_OUTPUT) !== 0) {
+      this.#own(s, scan, false);
+    }
+    for (let k = from; k < length; k++) {
+      const v = this.#anchoredStep(s, points[k]);
+      if (v === 0) break;
+      s = v & mask;
+      if ((v & flag) !== 0) this.#own(s, scan, false);
+    }
+    return scan.count;
   }
 
   /**

@@ -206,3 +206,21 @@ Deno.test("AhoCorasick.stateCount counts the root and one state per piece byte",
   const ac = new AhoCorasick(buildAhoCorasick([enc.encode("abc")]));
   assert.equal(ac.stateCount, 4);
 });
+
+Deno.test("keyPieces() gives every key with the bytes of its piece", () => {
+  fc.assert(
+    fc.property(pieceArb, (pieces) => {
+      const ac = new AhoCorasick(buildAhoCorasick(pieces.map((p) => enc.encode(p))));
+      const { keys, at, length, bytes } = ac.keyPieces();
+      const got = new Map<number, string>();
+      keys.forEach((k, i) =>
+        got.set(k, new TextDecoder().decode(bytes.subarray(at[i], at[i] + length[i])))
+      );
+      const want = new Map<number, string>();
+      pieces.forEach((p, i) => p !== "" && want.set(i, p));
+      assert.deepEqual(got, want);
+      assert.equal(keys.length, want.size);
+    }),
+    { numRuns: 200 },
+  );
+});
