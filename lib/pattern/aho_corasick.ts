@@ -199,6 +199,31 @@ export class AhoCorasick {
   }
 
   /**
+   * Pushes a trie state's children as (state, depth, byte into it) triples onto a walk's stack
+   * (for the allocating trie walks below, not for queries).
+   *
+   * @returns The stack's new top.
+   */
+  #pushChildren(stack: { [i: number]: number }, top: number, s: number, d: number): number {
+    const nodes = this.#nodes, edges = this.#edges;
+    const info = nodes[s * NODE_WORDS + NODE_INFO];
+    const cnt = info & INFO_EDGE_COUNT;
+    if (cnt === 1) {
+      stack[top++] = nodes[s * NODE_WORDS + NODE_TARGET];
+      stack[top++] = d + 1;
+      stack[top++] = (info >>> INFO_EDGE_BYTE_SHIFT) & 255;
+    } else {
+      const lo = nodes[s * NODE_WORDS + NODE_TARGET];
+      for (let x = lo; x < lo + cnt; x++) {
+        stack[top++] = edges[x * EDGE_WORDS + EDGE_TARGET];
+        stack[top++] = d + 1;
+        stack[top++] = edges[x * EDGE_WORDS + EDGE_BYTE];
+      }
+    }
+    return top;
+  }
+
+  /**
    * The states `depth` trie edges below the root, with the bytes that lead to each (`bytes`
    * holds `depth` bytes per state, in the order of `states`), and the depth of the shallowest
    * state with outputs down to `depth` (the shortest key's length, -1 when every key is
@@ -209,7 +234,7 @@ export class AhoCorasick {
    * @returns The states, their paths and the shortest key's length.
    */
   statesAt(depth: number): { states: Int32Array; bytes: Uint8Array; shortest: number } {
-    const nodes = this.#nodes, edges = this.#edges;
+    const nodes = this.#nodes;
     const path = new Uint8Array(depth + 1);
     const states: number[] = [];
     const bytes: number[] = [];
@@ -227,19 +252,7 @@ export class AhoCorasick {
         for (let k = 0; k < depth; k++) bytes.push(path[k]);
         continue;
       }
-      const cnt = info & INFO_EDGE_COUNT;
-      if (cnt === 1) {
-        stack[top++] = nodes[s * NODE_WORDS + NODE_TARGET];
-        stack[top++] = d + 1;
-        stack[top++] = (info >>> INFO_EDGE_BYTE_SHIFT) & 255;
-      } else {
-        const lo = nodes[s * NODE_WORDS + NODE_TARGET];
-        for (let x = lo; x < lo + cnt; x++) {
-          stack[top++] = edges[x * EDGE_WORDS + EDGE_TARGET];
-          stack[top++] = d + 1;
-          stack[top++] = edges[x * EDGE_WORDS + EDGE_BYTE];
-        }
-      }
+      top = this.#pushChildren(stack, top, s, d);
     }
     return { states: Int32Array.from(states), bytes: Uint8Array.from(bytes), shortest };
   }
@@ -252,7 +265,7 @@ export class AhoCorasick {
    * @returns The keys and their pieces, in depth-first order of the trie.
    */
   keyPieces(): { keys: Uint32Array; at: Int32Array; length: Int32Array; bytes: Uint8Array } {
-    const nodes = this.#nodes, edges = this.#edges;
+    const nodes = this.#nodes;
     const outStart = this.#outStart, outList = this.#outList;
     const S = nodes.length / NODE_WORDS, K = outList.length;
     const keys = new Uint32Array(K), at = new Int32Array(K), length = new Int32Array(K);
@@ -278,20 +291,7 @@ export class AhoCorasick {
         bytes.set(path.subarray(0, d), used);
         used += d;
       }
-      const info = nodes[s * NODE_WORDS + NODE_INFO];
-      const cnt = info & INFO_EDGE_COUNT;
-      if (cnt === 1) {
-        stack[top++] = nodes[s * NODE_WORDS + NODE_TARGET];
-        stack[top++] = d + 1;
-        stack[top++] = (info >>> INFO_EDGE_BYTE_SHIFT) & 255;
-      } else {
-        const lo = nodes[s * NODE_WORDS + NODE_TARGET];
-        for (let x = lo; x < lo + cnt; x++) {
-          stack[top++] = edges[x * EDGE_WORDS + EDGE_TARGET];
-          stack[top++] = d + 1;
-          stack[top++] = edges[x * EDGE_WORDS + EDGE_BYTE];
-        }
-      }
+      top = this.#pushChildren(stack, top, s, d);
     }
     return { keys, at, length, bytes: bytes.slice(0, used) };
   }
