@@ -428,6 +428,27 @@ export class Database {
     return this.#u8;
   }
 
+  /**
+   * Whether {@linkcode Database.close} was called: every other method and getter then throws
+   * a {@linkcode DatabaseError} with code `closed`. For code that keeps answers of its own
+   * (memos, filters) and must not answer for a closed database.
+   *
+   * @example
+   * ```ts
+   * import { Database, DatabaseBuilder } from "@mxy/mxy/db";
+   * import assert from "node:assert/strict";
+   * const b = new DatabaseBuilder({ buildEpoch: 1 });
+   * b.add("1.2.3.4", { n: 1 });
+   * const db = Database.fromBytes(b.build());
+   * assert.equal(db.closed, false);
+   * db.close();
+   * assert.equal(db.closed, true);
+   * ```
+   */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   #throwClosed(what: string): never {
     throw new DatabaseError("closed", `Cannot use ${what}: the database is closed`);
   }

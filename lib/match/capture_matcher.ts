@@ -7,6 +7,7 @@
  * @module
  */
 import type { Database } from "../db/database.ts";
+import { DatabaseError } from "../db/database_error.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { parseIpBytesInto } from "../core/ip.ts";
 import { decodePacket } from "../pcap/decode.ts";
@@ -355,8 +356,13 @@ export class CaptureMatcher {
    * @param view The packet (decoded or not).
    * @returns How many hits the packet had.
    * @throws {FormatError} When the database is corrupt along a lookup's path.
+   * @throws {DatabaseError} `closed` when the database was closed (the matcher's own memos
+   *   never answer for it).
    */
   process(view: PacketView): number {
+    if (this.#db.closed) {
+      throw new DatabaseError("closed", "Cannot match a packet: the database is closed");
+    }
     this.#packets++;
     if (this.#select !== null && !this.#select.select(view)) return 0;
     this.#selected++;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Database } from "../db/database.ts";
+import { DatabaseError } from "../db/database_error.ts";
 import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
@@ -266,8 +267,13 @@ export class Matcher {
    * @returns How many hits this scan reported.
    * @throws {RangeError} When the range is outside `bytes`.
    * @throws {FormatError} When the database is corrupt along a lookup's path.
+   * @throws {DatabaseError} `closed` when the database was closed (the matcher's caches never
+   *   answer for it).
    */
   scan(bytes: Uint8Array, onHit: MatchHandler, start = 0, end: number = bytes.length): number {
+    if (this.#db.closed) {
+      throw new DatabaseError("closed", "Cannot scan: the database is closed");
+    }
     const before = this.#hits;
     this.#bytes = bytes;
     this.#onHit = onHit;

@@ -525,3 +525,27 @@ Deno.test("names and addresses that come again are answered as the first time", 
     { numRuns: 150 },
   );
 });
+
+Deno.test("CaptureMatcher answers nothing from its memos once the database is closed: process() throws closed", async () => {
+  const db = databaseOf(["203.0.113.0/24", "evil.test"]);
+  const w = new PcapWriter();
+  // the same pair of addresses twice, no hit: the second packet is answered by the pair memo
+  const spec: PacketSpec = {
+    src: "10.0.0.1",
+    dst: "10.0.0.2",
+    proto: "udp",
+    srcPort: 1,
+    dstPort: 2,
+  };
+  w.writePacket(buildPacket(spec), { tsSec: 1 });
+  w.writePacket(buildPacket(spec), { tsSec: 2 });
+  const capture = w.toBytes();
+  const m = new CaptureMatcher(db);
+  await matchCapture(capture, m);
+  assert.equal(m.stats.packets, 2);
+  db.close();
+  await assert.rejects(
+    () => matchCapture(capture, m),
+    (err: unknown) => err instanceof Error && (err as { code?: string }).code === "closed",
+  );
+});

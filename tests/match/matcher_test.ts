@@ -67,6 +67,20 @@ Deno.test("Matcher looks addresses up in the tree and strings in the literal and
   );
 });
 
+Deno.test("Matcher answers nothing from its caches once the database is closed: scan() throws closed", () => {
+  const d = db(["198.51.100.0/24", "evil.com"]);
+  const m = new Matcher(d);
+  const line = enc.encode("198.51.100.9 evil.com\n");
+  let n = 0;
+  assert.equal(m.scan(line, () => n++), 2);
+  d.close();
+  assert.throws(
+    () => m.scan(line, () => n++),
+    (err: unknown) => err instanceof Error && (err as { code?: string }).code === "closed",
+  );
+  assert.equal(n, 2);
+});
+
 Deno.test("Matcher matches whole tokens only: mail.com is not found in gmail.com", () => {
   const d = db(["mail.com", "1.2.3.4"]);
   assert.deepEqual(hits(d, "gmail.com mail.com.evil x1.2.3.4 1.2.3.4.5 Chrome/1.2.3.4"), []);
