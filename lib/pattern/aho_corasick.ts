@@ -448,14 +448,25 @@ export class AhoCorasick {
     return this.#anchoredOf(query, fold, false, scan);
   }
 
-  // The anchored walk reading the string, forwards or from the end; -1 on a non-ASCII character.
-  #anchoredOf(query: string, fold: boolean, fromEnd: boolean, scan: AhoCorasickScan): number {
+  // The anchored walk reading the string, forwards or from the end, from state `s` reached after
+  // `from` characters; -1 on a non-ASCII character (`scan.count` put back to `start`).
+  #anchoredOf(
+    query: string,
+    fold: boolean,
+    fromEnd: boolean,
+    scan: AhoCorasickScan,
+    s = 0,
+    from = 0,
+    start = scan.count,
+  ): number {
     const flag = this.#flag, mask = this.#mask;
-    const start = scan.count;
     const length = query.length;
     const step = fromEnd ? -1 : 1;
-    let s = 0;
-    for (let k = fromEnd ? length - 1 : 0, left = length; left > 0; k += step, left--) {
+    for (
+      let k = fromEnd ? length - 1 - from : from, left = length - from;
+      left > 0;
+      k += step, left--
+    ) {
       let b = query.charCodeAt(k);
       if (b >= 0x80) {
         scan.count = start;
@@ -490,25 +501,11 @@ export class AhoCorasick {
     from: number,
     scan: AhoCorasickScan,
   ): number {
-    const flag = this.#flag, mask = this.#mask;
     const start = scan.count;
     if ((this.#nodes[s * NODE_WORDS + NODE_INFO] & INFO_HAS_OUTPUT) !== 0) {
       this.#own(s, scan, false);
     }
-    const length = query.length;
-    for (let k = from; k < length; k++) {
-      let b = query.charCodeAt(k);
-      if (b >= 0x80) {
-        scan.count = start;
-        return -1;
-      }
-      if (fold) b = asciiLower(b);
-      const v = this.#anchoredStep(s, b);
-      if (v === 0) break;
-      s = v & mask;
-      if ((v & flag) !== 0) this.#own(s, scan, false);
-    }
-    return scan.count;
+    return this.#anchoredOf(query, fold, false, scan, s, from, start);
   }
 
   /**
