@@ -155,6 +155,22 @@ async function timeChild(cmd: string, args: string[]): Promise<{ wall: number; c
   return { wall, cpu: (Number(m[1]) + Number(m[2])) * 1000 };
 }
 
+/** `mxy pcap match DB CAPTURE -o /dev/null` with more flags, timed as a child process. */
+function timeCliMatch(flags: string[]): Promise<{ wall: number; cpu: number }> {
+  return timeChild(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "pcap",
+    "match",
+    db,
+    capture,
+    "-o",
+    "/dev/null",
+    ...flags,
+  ]);
+}
+
 // ---- --parallel: the command with --threads 1 and 2, rounds alternating ----
 if (flags.parallel) {
   const variants: [string, string[]][] = [
@@ -173,20 +189,7 @@ if (flags.parallel) {
     const t = [{ wall: Infinity, cpu: Infinity }, { wall: Infinity, cpu: Infinity }];
     for (let i = 0; i < RUNS; i++) {
       for (const threads of [1, 2]) {
-        const r = await timeChild(Deno.execPath(), [
-          "run",
-          "-A",
-          MAIN,
-          "pcap",
-          "match",
-          db,
-          capture,
-          "-o",
-          "/dev/null",
-          "--threads",
-          String(threads),
-          ...extra,
-        ]);
+        const r = await timeCliMatch(["--threads", String(threads), ...extra]);
         const b = t[threads - 1];
         b.wall = Math.min(b.wall, r.wall);
         b.cpu = Math.min(b.cpu, r.cpu);
@@ -241,17 +244,7 @@ for (let pass = 0; pass < PASSES; pass++) {
 }
 let cli = { wall: Infinity, cpu: Infinity };
 for (let i = 0; i < RUNS; i++) {
-  const t = await timeChild(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "pcap",
-    "match",
-    db,
-    capture,
-    "-o",
-    "/dev/null",
-  ]);
+  const t = await timeCliMatch([]);
   cli = {
     wall: Math.min(t.wall, cli.wall),
     cpu: Math.min(t.cpu, cli.cpu),

@@ -55,6 +55,20 @@ const SAVE_FRAME = SAVED.map(([r, lo, hi]) => `${frameWord(lo)}=l${r};${frameWor
 const RESTORE_FRAME = SAVED.map(([r, lo, hi]) => `l${r}=${frameWord(lo)};h${r}=${frameWord(hi)};`)
   .join("");
 
+/**
+ * The code of a little-endian store of `size` bytes at offset `o` of DataView `v`: the low word
+ * `vl` (and for 8 bytes the high word `vh`), both int32 expressions.
+ */
+export function storeCode(v: string, size: number, vl: string, vh: string): string {
+  return size === 4
+    ? `${v}.setInt32(o,${vl},true);`
+    : size === 2
+    ? `${v}.setInt16(o,${vl},true);`
+    : size === 1
+    ? `${v}.setInt8(o,${vl});`
+    : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+}
+
 function u32(v: number): string {
   return String(v >>> 0);
 }
@@ -468,14 +482,7 @@ export class InstructionEmitter {
       const size = accessBytes(op);
       const vl = cls === CLASS_STX ? `l${s}` : i32(k);
       const vh = cls === CLASS_STX ? `h${s}` : i32(k >> 31);
-      const store = (v: string) =>
-        size === 4
-          ? `${v}.setInt32(o,${vl},true);`
-          : size === 2
-          ? `${v}.setInt16(o,${vl},true);`
-          : size === 1
-          ? `${v}.setInt8(o,${vl});`
-          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+      const store = (v: string) => storeCode(v, size, vl, vh);
       const hint = this.#region(pc, d);
       c = `${this.#fast(hint, D, DH, o, size)}{${
         store(hint < 0 ? "I" + (-1 - hint) + "V" : hint === STACK_REGION ? "SV" : "MV")

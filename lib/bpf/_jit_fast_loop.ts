@@ -30,7 +30,7 @@
 import { STACK_REGION } from "./memory.ts";
 import { accessBytes, EBPF } from "./opcodes.ts";
 import type { Machine } from "./_machine.ts";
-import type { InstructionEmitter } from "./_jit_emit.ts";
+import { type InstructionEmitter, storeCode } from "./_jit_emit.ts";
 import { blockLength, forwardTargets } from "./_jit_blocks.ts";
 import { MAP_HANDLE_HI } from "./_map_helpers.ts";
 
@@ -853,13 +853,7 @@ function body(
       } else {
         const vl = cls === CLASS_STX ? `l${s}` : String(k | 0);
         const vh = cls === CLASS_STX ? `h${s}` : String(k >> 31);
-        text += size === 4
-          ? `${v}.setInt32(o,${vl},true);`
-          : size === 2
-          ? `${v}.setInt16(o,${vl},true);`
-          : size === 1
-          ? `${v}.setInt8(o,${vl});`
-          : `${v}.setInt32(o,${vl},true);${v}.setInt32(o+4,${vh},true);`;
+        text += storeCode(v, size, vl, vh);
       }
     } else if (
       (cls === CLASS_LDX || cls === CLASS_ST || cls === CLASS_STX) &&

@@ -147,19 +147,28 @@ export function shardOf(hash: number, workers: number): number {
   return (h & 0x7fffffff) % workers;
 }
 
-/**
- * A hash of a packet's conversation that both directions give (sums and exclusive ors of the
- * two endpoints' address words and ports, which do not change when they swap): what `flow`
- * sharding needs, without building the canonical key (`canonicalize`) on the reader.
- */
-export function flowShardHash(p: {
+/** A packet's endpoints as sharding reads them (a `FlowPacket` has them). */
+export interface ShardEndpoints {
   family: number;
   proto: number;
   src: Uint32Array;
   dst: Uint32Array;
   sport: number;
   dport: number;
-}): number {
+}
+
+/** What the reader learns of a packet for sharding: its endpoints and where its payload is. */
+export interface ShardFacts extends ShardEndpoints {
+  payOff: number;
+  payLen: number;
+}
+
+/**
+ * A hash of a packet's conversation that both directions give (sums and exclusive ors of the
+ * two endpoints' address words and ports, which do not change when they swap): what `flow`
+ * sharding needs, without building the canonical key (`canonicalize`) on the reader.
+ */
+export function flowShardHash(p: ShardEndpoints): number {
   const s = p.src, d = p.dst;
   let h = Math.imul(s[0] ^ d[0], 0x9e3779b1) ^ (s[0] + d[0]);
   if (p.family === 6) {
@@ -229,16 +238,7 @@ export function quickFlowFacts(
   origlen: number,
   fcsLen: number,
   linktype: number,
-  p: {
-    family: number;
-    proto: number;
-    src: Uint32Array;
-    dst: Uint32Array;
-    sport: number;
-    dport: number;
-    payOff: number;
-    payLen: number;
-  },
+  p: ShardFacts,
 ): boolean {
   if (linktype !== LINKTYPE_ETHERNET) return false;
   let end = start + caplen;

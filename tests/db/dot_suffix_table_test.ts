@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
 import { StringMatcher } from "../../lib/db/string_match.ts";
+import { bruteForce } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { DotSuffixTable } from "../../lib/db/_dot_suffix_table.ts";
-
-function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
-  const hits: number[] = [];
-  patterns.forEach((p, i) => {
-    if (matchGlob(compileGlob(p, { caseInsensitive: ci }).program, q, { caseInsensitive: ci })) {
-      hits.push(i);
-    }
-  });
-  return hits;
-}
 
 const UTF8 = new TextEncoder();
 

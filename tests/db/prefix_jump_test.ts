@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
 import { StringMatcher } from "../../lib/db/string_match.ts";
+import { bruteForce } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { PrefixJump } from "../../lib/db/_prefix_jump.ts";
-
-function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
-  const hits: number[] = [];
-  patterns.forEach((p, i) => {
-    if (matchGlob(compileGlob(p, { caseInsensitive: ci }).program, q, { caseInsensitive: ci })) {
-      hits.push(i);
-    }
-  });
-  return hits;
-}
 
 for (const ci of [false, true]) {
   Deno.test(
