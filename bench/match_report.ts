@@ -17,13 +17,24 @@
  * grep and rg match substrings: `mail.com` inside `gmail.com` counts, and networks and globs are
  * out of their reach; mxy matches whole tokens, networks and globs.
  *
- * Run: deno run -A bench/match_report.ts [megabytes=200] [rounds=3]
+ * The tool's own clock: each `--stats` run prints the seconds it spent from the database opened
+ * to the last byte scanned (start-up excluded: the runtime, the modules, reading the database);
+ * the report gives N threads ÷ 1 thread by that clock too. Start-up is serial and the same for
+ * any N, so on a short job it caps the whole-process ratio (with ~0.4 s of start-up and 1.4 s of
+ * scanning, a perfect split gives 1.55×).
+ *
+ * A longer log for scaling: with `scaleMegabytes` > 0 (default 1000), each round also scans a log
+ * of that size (generated once from the same feed) with 1 and with N threads, where the start-up
+ * and each thread's JIT warm-up weigh less.
+ *
+ * Run: deno run -A bench/match_report.ts [megabytes=200] [rounds=3] [scaleMegabytes=1000]
  */
 import { Database, DatabaseBuilder } from "../lib/db/mod.ts";
 import { feedText, generateMatchLog, makeFeed } from "./_match_data.ts";
 
 const megabytes = Number(Deno.args[0] ?? 200);
 const rounds = Number(Deno.args[1] ?? 3);
+const scaleMegabytes = Number(Deno.args[2] ?? 1000);
 const ROOT = new URL("../", import.meta.url).pathname;
 const DATA = `${ROOT}bench/data`;
 const LOG = `${DATA}/match_${megabytes}mb.log`;
@@ -45,6 +56,10 @@ if (!(await exists(DB)) || !(await exists(LOG)) || !(await exists(LITERALS))) {
   await Deno.writeTextFile(`${DATA}/match_feed.txt`, feedText(feed));
   await Deno.writeFile(LOG, generateMatchLog(feed, megabytes * 1e6));
 }
+const SCALE_LOG = `${DATA}/match_${scaleMegabytes}mb.log`;
+if (scaleMegabytes > 0 && !(await exists(SCALE_LOG))) {
+  await Deno.writeFile(SCALE_LOG, generateMatchLog(makeFeed(), scaleMegabytes * 1e6));
+}
 const size = (await Deno.stat(LOG)).size;
 const db = Database.fromBytes(await Deno.readFile(DB));
 const counts = db.metadata.mxyCounts;
@@ -62,6 +77,8 @@ interface Run {
   rss: number;
   lines: number;
   extra?: string;
+  /** Seconds by the tool's own clock (`--stats`: database opened to the last byte scanned). */
+  scan?: number;
   /** CPU seconds by thread, sampled (mxy only). */
   threads?: ThreadCpu[];
 }
@@ -84,6 +101,12 @@ async function threadCpu(pid: number, into: Map<string, ThreadCpu>): Promise<voi
       // the thread ended
     }
   }
+}
+
+/** The seconds of a `--stats` line (`… 1.41 s, 141.3 MB/s with 1 thread …`), if any. */
+function scanSeconds(stderr: string): number | undefined {
+  const m = stderr.match(/ ([0-9.]+) s, [0-9.]+ MB\/s with /);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A thread's name and CPU seconds. */
@@ -132,6 +155,7 @@ async function timed(name: string, argv: string[]): Promise<Run> {
     rss,
     lines: Number(stdout.split("\n").at(-1)),
     extra: err.slice(0, -1).join(" "),
+    scan: scanSeconds(err.join("\n")),
     threads: [...threads.values()],
   };
 }
@@ -149,11 +173,16 @@ function projected(...procs: Run[]): number {
 /** Per round: 1 thread ÷ N threads (wall, projected); N independent 1-thread scans (likewise). */
 interface Scaling {
   wall: number;
+  scan: number;
   projected: number;
   pairWall: number;
   pairProjected: number;
 }
 const scaling: Scaling[] = [];
+/** The same ratios (but the processes') on the longer log, per round. */
+const bigScaling: Omit<Scaling, "pairWall" | "pairProjected">[] = [];
+const BIG = [...MXY.slice(0, 6), SCALE_LOG, ...MXY.slice(7)];
+let bigRuns: Run[] = [];
 const all: Run[][] = [];
 let lastPair: Run[] = [];
 for (let r = 0; r < rounds; r++) {
@@ -173,6 +202,7 @@ for (let r = 0; r < rounds; r++) {
   const [one, many] = runs;
   scaling.push({
     wall: one.wall / many.wall,
+    scan: one.scan! / many.scan!,
     projected: projected(one) / projected(many),
     pairWall: cpus * one.wall / Math.max(...pair.map((p) => p.wall)),
     pairProjected: cpus * projected(one) / projected(...pair),
@@ -207,12 +237,46 @@ for (let r = 0; r < rounds; r++) {
       runs.map((x) => `${x.name} ${x.wall.toFixed(2)} s`).join("; ")
     }; ${cpus} independent 1-thread scans ${
       pair.map((p) => p.wall.toFixed(2)).join(" / ")
-    } s; ${cpus} threads ÷ 1 thread: wall ${sc.wall.toFixed(2)}, projected from CPU time ${
+    } s; ${cpus} threads ÷ 1 thread: wall ${sc.wall.toFixed(2)}, own clock ${
+      sc.scan.toFixed(2)
+    }, projected from CPU time ${
       sc.projected.toFixed(2)
     }; ${cpus} processes ÷ 1 (throughput): wall ${sc.pairWall.toFixed(2)}, projected ${
       sc.pairProjected.toFixed(2)
     }`,
   );
+  if (scaleMegabytes > 0) {
+    // alternating with the short log's runs, so both see the same machine
+    const big1 = await timed(`${scaleMegabytes} MB, 1 thread`, [
+      ...BIG,
+      "--threads",
+      "1",
+      "--stats",
+    ]);
+    const bigN = await timed(`${scaleMegabytes} MB, ${cpus} threads`, [
+      ...BIG,
+      "--threads",
+      String(cpus),
+      "--stats",
+    ]);
+    bigRuns = [big1, bigN];
+    const b = {
+      wall: big1.wall / bigN.wall,
+      scan: big1.scan! / bigN.scan!,
+      projected: projected(big1) / projected(bigN),
+    };
+    bigScaling.push(b);
+    console.log(
+      `  ${scaleMegabytes} MB log: 1 thread ${big1.wall.toFixed(2)} s (own clock ${
+        big1.scan!.toFixed(2)
+      }), ${cpus} threads ${bigN.wall.toFixed(2)} s (${
+        bigN.scan!.toFixed(2)
+      }); ${cpus} threads ÷ 1: ` +
+        `wall ${b.wall.toFixed(2)}, own clock ${b.scan.toFixed(2)}, projected from CPU time ${
+          b.projected.toFixed(2)
+        }`,
+    );
+  }
 }
 
 // best of the rounds, per tool
@@ -238,12 +302,22 @@ const median = (xs: number[]) => {
 const med = (k: keyof Scaling) => median(scaling.map((x) => x[k])).toFixed(2);
 console.log(
   `\nscaling with ${cpus} threads: best of the rounds ${(one.wall / many.wall).toFixed(2)}× ` +
-    `(wall); medians of the rounds' ratios: wall ${med("wall")}, projected from CPU time ` +
+    `(wall); medians of the rounds' ratios: wall ${med("wall")}, own clock ${med("scan")}, ` +
+    `projected from CPU time ` +
     `${med("projected")} (target ≥ 1.7). ${cpus} independent 1-thread processes scanning the ` +
     `whole log at once, throughput ÷ 1 process in the same rounds: wall ${med("pairWall")}, ` +
     `projected ${med("pairProjected")}`,
 );
-for (const x of [...best.slice(0, 2), ...lastPair]) {
+if (bigScaling.length > 0) {
+  const bmed = (k: "wall" | "scan" | "projected") => median(bigScaling.map((x) => x[k])).toFixed(2);
+  console.log(
+    `scaling with ${cpus} threads on the ${scaleMegabytes} MB log: medians of the rounds' ratios: ` +
+      `wall ${bmed("wall")}, own clock ${bmed("scan")}, projected from CPU time ${
+        bmed("projected")
+      } (target ≥ 1.7)`,
+  );
+}
+for (const x of [...best.slice(0, 2), ...lastPair, ...bigRuns]) {
   const threads = (x.threads ?? []).filter((t) => t.cpu >= 0.01)
     .sort((a, b) => b.cpu - a.cpu)
     .map((t) => `${t.name} ${t.cpu.toFixed(2)}`).join(", ");
