@@ -8,7 +8,7 @@
 import { Invocation, type OptionSpec, type ParsedFlags, UsageError } from "../_command.ts";
 import { type IpNetwork, parseCidr } from "../../lib/db/mod.ts";
 import type { CaptureFileMode } from "../../lib/runtime/mod.ts";
-import type { ReadSummary } from "../../lib/pcap/mod.ts";
+import { PcapError, type ReadSummary } from "../../lib/pcap/mod.ts";
 import { writeSync } from "../_io.ts";
 import { isLogLevel, Logger, type LogLevel } from "./_pcap_logger.ts";
 
@@ -233,6 +233,38 @@ export function warnIfCutShort(
     `${file}: capture cut short after ${t.packets} packets at byte offset ${t.offset} ` +
       `(${t.reason})`,
     { code: "cut-short", file, packets: t.packets, offset: t.offset, reason: t.reason },
+  );
+}
+
+/**
+ * A damaged capture (a read error that says how many packets came before it, `PcapError.packets`):
+ * the commands print what those packets gave, then say how far the reading got on standard error
+ * (`mxy pcap CMD: FILE: read N packets (WHAT) before the error`), and the error follows. Other
+ * failures (a worker that died, a file that cannot be opened) are not such an error.
+ *
+ * @param err What was thrown.
+ * @returns Whether it is a read error after some packets.
+ */
+export function isDamagedCapture(err: unknown): err is PcapError & { packets: number } {
+  return err instanceof PcapError && err.packets !== undefined && err.code !== "worker-failed";
+}
+
+/**
+ * Says how far the reading of a damaged capture got, in the one wording every command uses.
+ *
+ * @param command The command (`pcap flows`).
+ * @param err The error ({@linkcode isDamagedCapture}).
+ * @param reported What was printed of it (`12 flows reported`).
+ */
+export function noteDamagedCapture(
+  command: string,
+  err: PcapError & { packets: number },
+  reported: string,
+): void {
+  writeSync(
+    "stderr",
+    `mxy ${command}: ${err.file ?? "capture"}: read ${err.packets} packets (${reported}) ` +
+      "before the error\n",
   );
 }
 

@@ -16,8 +16,10 @@ import { type CorrelateTaskConfig, DpiEngine } from "../../lib/dpi/mod.ts";
 import {
   internalNetworks,
   internalOption,
+  isDamagedCapture,
   LOG_OPTIONS,
   makeLogger,
+  noteDamagedCapture,
   parseDurationNs,
   parseSizeBytes,
   QUIET_OPTION,
@@ -377,7 +379,13 @@ async function run(inv: Invocation): Promise<number> {
     }
   } catch (err) {
     correlator.stats.errors++;
-    finish(true);
+    if (!isDamagedCapture(err)) {
+      finish(true);
+      throw err;
+    }
+    // A damaged capture: what was read before the damage is printed, then the error.
+    finish();
+    noteDamagedCapture("pcap correlate", err, `${correlator.stats.matched} pairs reported`);
     throw err;
   } finally {
     off();
@@ -450,9 +458,11 @@ async function runParallel(r: ParallelRun): Promise<number> {
       },
     );
   });
+  let matched = 0;
   const endRun = async () => {
     const stats = await pipeline.finish();
     stats.errors += errors;
+    matched = stats.matched;
     out.flush();
     outFile?.commit();
     if (stats.evicted > 0) {
@@ -491,6 +501,9 @@ async function runParallel(r: ParallelRun): Promise<number> {
       // A damaged capture: what was read before the damage is printed, as with one thread.
       errors++;
       await end().catch(() => outFile?.abort());
+      if (isDamagedCapture(err)) {
+        noteDamagedCapture("pcap correlate", err, `${matched} pairs reported`);
+      }
     }
     throw err;
   } finally {

@@ -33,8 +33,10 @@ import {
 import {
   internalNetworks,
   internalOption,
+  isDamagedCapture,
   LOG_OPTIONS,
   makeLogger,
+  noteDamagedCapture,
   parseDurationNs,
   parseSizeBytes,
   QUIET_OPTION,
@@ -190,7 +192,12 @@ async function run(inv: Invocation): Promise<number> {
     );
   }
   // The end of a run: output flushed and put in place, warnings and statistics on stderr.
+  let ended: Record<string, number> | null = null;
+  // a damaged capture counts as one error in the statistics, with one thread or several
+  let readErrors = 0;
   const end = (stats: Record<string, number>) => {
+    stats.errors = (stats.errors ?? 0) + readErrors;
+    ended = stats;
     out.flush();
     outFile?.commit();
     if (stats.evicted > 0) {
@@ -250,8 +257,16 @@ async function run(inv: Invocation): Promise<number> {
       }
       await finish();
     } catch (err) {
-      pipeline.close();
-      outFile?.abort();
+      if (!isDamagedCapture(err)) {
+        pipeline.close();
+        outFile?.abort();
+        throw err;
+      }
+      // the flows of what was read are printed, as with one thread; then the error
+      readErrors++;
+      await finish().catch(() => outFile?.abort());
+      const sessions = (ended as Record<string, number> | null)?.sessions ?? 0;
+      noteDamagedCapture("pcap flows", err, `${sessions} flows reported`);
       throw err;
     } finally {
       off();
@@ -285,7 +300,15 @@ async function run(inv: Invocation): Promise<number> {
       warnIfCutShort(log, file, s);
     }
   } catch (err) {
-    outFile?.abort();
+    if (!isDamagedCapture(err)) {
+      outFile?.abort();
+      throw err;
+    }
+    // the flows of what was read end at its last packet and are printed; then the error
+    readErrors++;
+    const stats = { ...table.finish(), errors: decodeErrors };
+    end(stats);
+    noteDamagedCapture("pcap flows", err, `${stats.sessions} flows reported`);
     throw err;
   }
   end({ ...table.finish(), errors: decodeErrors });

@@ -47,8 +47,10 @@ import { exit, now, writeSync } from "../_io.ts";
 import {
   CAPTURE_MODE_OPTION,
   captureMode,
+  isDamagedCapture,
   LOG_OPTIONS,
   makeLogger,
+  noteDamagedCapture,
   parseDurationNs,
   THREADS_OPTION,
   threadsOption,
@@ -552,13 +554,9 @@ async function run(inv: Invocation): Promise<number> {
   if (failed !== null) {
     // The hits of what was read were written above; say how far the reading got, then the
     // error (with the byte offset) follows.
-    if (failed instanceof PcapError && failed.packets !== undefined) {
+    if (isDamagedCapture(failed)) {
       const s = stats as CaptureMatchStats | null;
-      writeSync(
-        "stderr",
-        `mxy pcap match: ${failed.file ?? "capture"}: read ${failed.packets} packets ` +
-          `(${s?.hits ?? 0} hits reported) before the error\n`,
-      );
+      noteDamagedCapture("pcap match", failed, `${s?.hits ?? 0} hits reported`);
     }
     throw failed;
   }
