@@ -57,6 +57,16 @@ export type HitSink = (line: number, part: string) => void;
 
 const DECODER = new TextDecoder();
 
+/**
+ * Slots of the formatter's cache of data texts (a power of two). Entries share data (a feed's
+ * source and category), so a few thousand distinct values cover most logs; each slot holds the
+ * last data offset that fell in it.
+ */
+const DATA_SLOTS = 4096;
+/** Data texts longer than this are made again for every hit: the cache holds at most
+ * `DATA_SLOTS * DATA_MAX_CHARS` characters (8 Mi). */
+const DATA_MAX_CHARS = 2048;
+
 /** Quotes a CSV field when it needs it. */
 export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -67,16 +77,40 @@ export class HitFormatter {
   #db: Database;
   #matcher: Matcher;
   #config: ScanConfig;
+  /** Data offset held by each slot (-1: none). */
+  #dataKeys = new Float64Array(DATA_SLOTS).fill(-1);
+  /** The data's record text (JSON, CSV-quoted for CSV) of each slot. */
+  #dataTexts: string[] = new Array<string>(DATA_SLOTS).fill("");
+  /** Whether texts are cached (off to compare against the uncached path in tests). */
+  #cache: boolean;
 
   /**
    * @param db The database.
    * @param matcher The matcher (for entry texts).
    * @param config The output format.
+   * @param cache Whether data texts are cached by data offset (default: yes; no to check).
    */
-  constructor(db: Database, matcher: Matcher, config: ScanConfig) {
+  constructor(db: Database, matcher: Matcher, config: ScanConfig, cache = true) {
     this.#db = db;
     this.#matcher = matcher;
     this.#config = config;
+    this.#cache = cache;
+  }
+
+  /**
+   * The data of an entry as its record spells it: JSON, quoted as a CSV field for CSV. The data
+   * at an offset of a database never changes, so the text is kept by offset.
+   */
+  #dataText(off: number): string {
+    const slot = (Math.imul(off, 0x9e3779b1) >>> 20) & (DATA_SLOTS - 1);
+    if (this.#dataKeys[slot] === off) return this.#dataTexts[slot];
+    const json = valueToJson(this.#db.decode(off) as MmdbValue);
+    const text = this.#config.format === "csv" ? csvField(json) : json;
+    if (this.#cache && text.length <= DATA_MAX_CHARS) {
+      this.#dataKeys[slot] = off;
+      this.#dataTexts[slot] = text;
+    }
+    return text;
   }
 
   /**
@@ -94,16 +128,15 @@ export class HitFormatter {
     const kind = spanKindName(hit.kind as SpanKind);
     const via = matchViaName(hit.via);
     const entry = this.#matcher.entryText(hit, bytes);
-    const data = this.#db.decode(hit.dataOffset) as MmdbValue;
     switch (this.#config.format) {
       case "jsonl":
         return `,"offset":${offset},"text":${
           JSON.stringify(text)
         },"kind":"${kind}","match":"${via}",` +
-          `"entry":${JSON.stringify(entry)},"data":${valueToJson(data)}}`;
+          `"entry":${JSON.stringify(entry)},"data":${this.#dataText(hit.dataOffset)}}`;
       case "csv":
         return `,${offset},${csvField(text)},${kind},${via},${csvField(entry)},${
-          csvField(valueToJson(data))
+          this.#dataText(hit.dataOffset)
         }`;
       default:
         return `${offset}: ${text} ${kind} ${via} ${entry}`;
