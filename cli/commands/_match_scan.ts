@@ -67,6 +67,24 @@ const DATA_SLOTS = 4096;
  * `DATA_SLOTS * DATA_MAX_CHARS` characters (8 Mi). */
 const DATA_MAX_CHARS = 2048;
 
+/** Spans up to this long are made from their bytes without the decoder when they are ASCII. */
+const SHORT_SPAN = 64;
+
+/**
+ * Text of `bytes[start, end)` as UTF-8 (invalid sequences as U+FFFD): short ASCII spans (most
+ * indicators) without a trip through the decoder.
+ */
+function spanText(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_SPAN) {
+    let i = start;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i === end) {
+      return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+    }
+  }
+  return DECODER.decode(bytes.subarray(start, end));
+}
+
 /** Quotes a CSV field when it needs it. */
 export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -123,7 +141,7 @@ export class HitFormatter {
    */
   format(hit: MatchHit, at: StreamMatcher, offset: number = at.offsetOf(hit.start)): string {
     const bytes = at.bytes;
-    const text = DECODER.decode(bytes.subarray(hit.start, hit.end));
+    const text = spanText(bytes, hit.start, hit.end);
     if (this.#config.onlyMatching) return text;
     const kind = spanKindName(hit.kind as SpanKind);
     const via = matchViaName(hit.via);

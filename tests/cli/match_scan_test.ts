@@ -1,6 +1,6 @@
 /**
  * The record texts of `mxy match` (cli/commands/_match_scan.ts): the formatter's cached texts
- * (data by data offset) give the records a reference builds from `Database.decode` for every hit, in every format, over a
+ * (data by data offset, entry texts by network or entry number) give the records a reference builds from `Database.decode` for every hit, in every format, over a
  * database whose entries share data and one whose entries each have their own (more distinct
  * data and networks than the caches have slots, so slots are replaced); and the CLI prints the
  * same records with one thread and with several.
