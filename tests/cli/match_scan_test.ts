@@ -1,6 +1,7 @@
 /**
  * The record texts of `mxy match` (cli/commands/_match_scan.ts): the formatter's cached texts
- * (data by data offset, entry texts by network or entry number) give the records a reference builds from `Database.decode` for every hit, in every format, over a
+ * (data by data offset, entry texts by network or entry number) and its byte path give the
+ * records a reference builds from `Database.decode` for every hit, in every format, over a
  * database whose entries share data and one whose entries each have their own (more distinct
  * data and networks than the caches have slots, so slots are replaced); and the CLI prints the
  * same records with one thread and with several.
@@ -27,6 +28,7 @@ import {
   type MatchFormat,
   type ScanConfig,
 } from "../../cli/commands/_match_scan.ts";
+import { RecordWriter } from "../../cli/commands/_match_output.ts";
 import { runMxy } from "../_mxy.ts";
 
 const DECODER = new TextDecoder();
@@ -139,12 +141,14 @@ function reference(
   }
 }
 
-/** Scans `log` and returns the reference records and format()'s. */
+/** Scans `log` and returns the reference records, format()'s and formatInto()'s. */
 function records(db: Database, log: Uint8Array, config: ScanConfig, cache: boolean) {
   const matcher = new Matcher(db, { parentDomains: true });
   const formatter = new HitFormatter(db, matcher, config, cache);
   const ref: string[] = [];
   const texts: string[] = [];
+  const chunks: Uint8Array[] = [];
+  const out = new RecordWriter((b) => chunks.push(b.slice()));
   let hits = 0;
   const via = new Set<string>();
   const sm = new StreamMatcher(matcher, (hit, at) => {
@@ -153,10 +157,19 @@ function records(db: Database, log: Uint8Array, config: ScanConfig, cache: boole
     const offset = at.offsetOf(hit.start);
     ref.push(reference(db, config, hit, at.bytes, offset) + "\n");
     texts.push(formatter.format(hit, at) + "\n");
+    formatter.formatInto(hit, at, out);
+    out.byte(0x0a);
   }, { bufferSize: 1 << 16 });
   sm.write(log);
   sm.end();
-  return { ref: ref.join(""), text: texts.join(""), hits, via };
+  out.flush();
+  const bytes = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return { ref: ref.join(""), text: texts.join(""), bytes: DECODER.decode(bytes), hits, via };
 }
 
 for (const shared of [true, false]) {
@@ -171,6 +184,7 @@ for (const shared of [true, false]) {
           assert.deepEqual([...r.via].sort(), ["glob", "literal", "network", "parent-domain"]);
           const what = `${format}${onlyMatching ? " -o" : ""}${cache ? "" : " uncached"}`;
           assert.equal(r.text, r.ref, `format(), ${what}`);
+          assert.equal(r.bytes, r.ref, `formatInto(), ${what}`);
         }
       }
     }
