@@ -21,12 +21,14 @@ import {
   type HitSink,
   type MatchFormat,
   RangeScanner,
+  type RecordSink,
   type ScanConfig,
   type ScanResult,
 } from "./_match_scan.ts";
 import { csvHeader, type FieldSelection, zeekFields } from "./_match_fields.ts";
 import { planRanges, Pool, startWorkers } from "./_match_pool.ts";
 import { followFile } from "./_match_follow.ts";
+import { RecordWriter, utf8 } from "./_match_output.ts";
 import { REDIS_WORKER_OPTIONS } from "./_redis_options.ts";
 
 const SPEC: CommandSpec = {
@@ -233,6 +235,9 @@ const SPEC: CommandSpec = {
   run: match,
 };
 
+const B_COLON = 0x3a;
+const B_NEWLINE = 0x0a;
+
 /** Without --threads, workers are started only for this many bytes of regular files or more. */
 const WORKERS_FROM = 32 << 20;
 
@@ -297,23 +302,6 @@ class Totals {
     if (!fromWorker) return;
     this.cached += r.cached;
     r.candidates.forEach((v, i) => this.candidates[i] += v);
-  }
-}
-
-/** Buffered standard output. */
-class Out {
-  #parts: string[] = [];
-  #size = 0;
-  write(s: string): void {
-    this.#parts.push(s);
-    this.#size += s.length;
-    if (this.#size >= 1 << 16) this.flush();
-  }
-  flush(): void {
-    if (this.#parts.length === 0) return;
-    writeSync("stdout", this.#parts.join(""));
-    this.#parts = [];
-    this.#size = 0;
   }
 }
 
@@ -452,7 +440,8 @@ async function match(inv: Invocation): Promise<number> {
   const { fieldsFor, planned, plan, shared, db, matcherOptions, config, matcher } = opened;
   if (plan === null) { for (const w of workers) w.terminate(); }
   const scanner = new RangeScanner(db, matcher, config);
-  const out = new Out();
+  // standard output, buffered
+  const out = new RecordWriter((bytes) => writeSync("stdout", bytes));
   const totals = new Totals();
   const started = now();
   const several = inputs.length > 1;
@@ -498,11 +487,37 @@ async function match(inv: Invocation): Promise<number> {
       else if (format === "csv") out.write(`${csvName(name)},${line}${part}\n`);
       else out.write(`${name}:${line}:${part}\n`);
     };
+    // the same records, written as bytes
+    const head = utf8(
+      onlyMatching
+        ? (several ? `${name}:` : "")
+        : format === "jsonl"
+        ? `{"file":${jsonName},"line":`
+        : format === "csv"
+        ? `${csvName(name)},`
+        : `${name}:`,
+    );
+    const records: RecordSink = {
+      record(line, hit, at, formatter) {
+        if (line !== lastLine) {
+          matchedLines++;
+          lastLine = line;
+        }
+        if (config.countOnly) return;
+        out.bytes(head);
+        if (!onlyMatching) {
+          out.number(line);
+          if (format === "text") out.byte(B_COLON);
+        }
+        formatter.formatInto(hit, at, out);
+        out.byte(B_NEWLINE);
+      },
+    };
     const close = () => {
       if (count) out.write(several ? `${name}:${matchedLines}\n` : `${matchedLines}\n`);
       else if (filesWithMatches && matchedLines > 0) out.write(`${name}\n`);
     };
-    return { sink, close };
+    return { sink, records, close };
   };
   const csvName = (s: string) => /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 
@@ -534,7 +549,7 @@ async function match(inv: Invocation): Promise<number> {
       const fields = await fieldsFor(input);
       const fileConfig = { ...config, fields };
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
-      const { sink, close } = fileOut(input.path);
+      const { sink, records, close } = fileOut(input.path);
       const planIndex = planned.get(input);
       if (pool !== null && planIndex !== undefined) {
         const [from, to] = pool.rangesOf(planIndex);
@@ -561,7 +576,7 @@ async function match(inv: Invocation): Promise<number> {
             file,
             0,
             input.size,
-            sink,
+            records,
             (n) => progress.update(base + n),
           );
           totals.add(r);
@@ -577,7 +592,7 @@ async function match(inv: Invocation): Promise<number> {
         const base = doneBytes;
         const stream = await openStream(input.path);
         try {
-          const r = await fileScanner.scanStream(stream, sink, (n) => {
+          const r = await fileScanner.scanStream(stream, records, (n) => {
             progress.update(base + n);
             if (input.path === "-") out.flush();
           });

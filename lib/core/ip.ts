@@ -647,9 +647,21 @@ export function formatNetwork(bytes: Uint8Array, prefixLength: number): string {
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > bits) {
     throw new RangeError(`Prefix length ${prefixLength} is out of range 0 to ${bits}`);
   }
-  const copy = bytes.slice();
-  clearHostBits(copy, prefixLength);
-  return `${formatIp(copy)}/${prefixLength}`;
+  if (bytes.length === 4) {
+    const v = (bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3];
+    return `${
+      formatIpv4(prefixLength === 0 ? 0 : v & (-1 << (32 - prefixLength)))
+    }/${prefixLength}`;
+  }
+  if (bytes.length !== 16) return formatIp(bytes); // throws the length error
+  // the groups with the host bits cleared, without copying the bytes
+  const g = GROUPS;
+  for (let i = 0; i < 8; i++) {
+    const keep = prefixLength - i * 16;
+    const mask = keep >= 16 ? 0xffff : keep <= 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
+    g[i] = ((bytes[2 * i] << 8) | bytes[2 * i + 1]) & mask;
+  }
+  return `${formatGroups(g)}/${prefixLength}`;
 }
 
 /**

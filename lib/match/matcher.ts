@@ -8,12 +8,13 @@
  */
 import type { Database } from "../db/database.ts";
 import { DatabaseError } from "../db/database_error.ts";
-import { formatNetwork, parseIpBytesInto } from "../core/ip.ts";
+import { parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
 import * as spanLookup from "./_span_lookup.ts";
 import { SpanLookup } from "./_span_lookup.ts";
 import { databaseSuffixes } from "./_database_suffixes.ts";
+import { EntryTexts, lowerText } from "./_entry_texts.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 
 const K_IPV4 = SpanKind.IPV4;
@@ -183,6 +184,7 @@ export class Matcher {
   #onSpan: (kind: SpanKind, start: number, end: number) => void;
   #bytes: Uint8Array = new Uint8Array(0);
   #hits = 0;
+  #entryTexts: EntryTexts | null = null;
   // the queue: kind, start, end of each span; for IPv4 spans the address, then what it gave
   #queued = 0;
   #spans = new Int32Array(3 * QUEUE);
@@ -452,25 +454,22 @@ export class Matcher {
   /**
    * What a hit matched, as text: the network in CIDR notation, the literal (case-folded in a
    * case-insensitive database), the glob as written, or the parent domain (in lower case).
-   * Allocates the string.
+   * Network and entry texts are kept in bounded tables by what identifies them (the network's
+   * masked address and prefix length, the entry's number), so hits on the same entry share one
+   * string.
    *
    * @param hit A hit, inside the callback (or a copy of one).
    * @param bytes The bytes that were scanned (for parent domains).
    * @returns The entry's text.
    */
   entryText(hit: MatchHit, bytes: Uint8Array): string {
+    const texts = this.#entryTexts ??= new EntryTexts(this.#db);
     if (hit.via === MatchVia.NETWORK) {
-      return formatNetwork(hit.address.subarray(0, hit.ipVersion === 4 ? 4 : 16), hit.prefixLength);
+      return texts.network(hit.address, hit.ipVersion === 4 ? 4 : 6, hit.prefixLength);
     }
-    if (hit.via === MatchVia.PARENT_DOMAIN) {
-      return DECODER.decode(bytes.subarray(hit.parentStart, hit.end)).replace(
-        /[A-Z]+/g,
-        (s) => s.toLowerCase(),
-      );
-    }
-    return this.#db.stringEntry(hit.entryKind, hit.entry);
+    if (hit.via === MatchVia.PARENT_DOMAIN) return lowerText(bytes, hit.parentStart, hit.end);
+    return texts.string(hit.entryKind, hit.entry);
   }
 }
 
 const EMPTY = new Uint8Array(0);
-const DECODER = new TextDecoder();

@@ -184,6 +184,29 @@ Deno.test("formatNetwork() clears host bits and checks the prefix", () => {
   assert.equal(formatNetwork(new Uint8Array([255, 255, 255, 255]), 20), "255.255.240.0/20");
   assert.equal(formatNetwork(new Uint8Array(16).fill(255), 65), "ffff:ffff:ffff:ffff:8000::/65");
   assert.throws(() => formatNetwork(new Uint8Array(4), 33), RangeError);
+  assert.throws(() => formatNetwork(new Uint8Array(5), 8), TypeError);
+});
+
+Deno.test("formatNetwork() is formatIp() of the address with the host bits cleared, input untouched", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      ),
+      fc.nat(128),
+      (bytes, p) => {
+        const prefix = p % (bytes.length * 8 + 1);
+        const before = bytes.slice();
+        const masked = bytes.map((b, i) => {
+          const keep = prefix - i * 8;
+          return keep >= 8 ? b : keep <= 0 ? 0 : b & (0xff << (8 - keep));
+        });
+        assert.equal(formatNetwork(bytes, prefix), `${formatIp(masked)}/${prefix}`);
+        assert.deepEqual(bytes, before);
+      },
+    ),
+  );
 });
 
 Deno.test("parseIp() errors are MxyErrors with the rejected text", () => {
