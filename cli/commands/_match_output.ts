@@ -44,6 +44,8 @@ const PLAIN = (() => {
 export class RecordWriter {
   #buf = new Uint8Array(SIZE);
   #pos = 0;
+  /** Bytes handed on so far. */
+  #handed = 0;
   #parts: string[] = [];
   #chars = 0;
   #sink: (bytes: Uint8Array) => void;
@@ -66,7 +68,16 @@ export class RecordWriter {
     if (this.#pos === 0) return;
     const n = this.#pos;
     this.#pos = 0;
+    this.#handed += n;
     this.#sink(this.#buf.subarray(0, n));
+  }
+
+  /**
+   * Bytes written so far, handed on or held — strings given to {@linkcode RecordWriter.write}
+   * and not yet encoded excepted (a writer that is given only bytes and texts counts them all).
+   */
+  get position(): number {
+    return this.#handed + this.#pos;
   }
 
   /** Encodes the collected strings into the buffer. */
@@ -83,6 +94,7 @@ export class RecordWriter {
     const pos = this.#pos;
     if (pos > 0) {
       this.#pos = 0;
+      this.#handed += pos;
       this.#sink(this.#buf.subarray(0, pos));
     }
     if (n > this.#buf.length) this.#buf = new Uint8Array(n);
@@ -186,6 +198,24 @@ export class RecordWriter {
   }
 
   /**
+   * Adds `bytes[start..end)`.
+   *
+   * @param bytes The bytes.
+   * @param start The first.
+   * @param end One past the last.
+   */
+  slice(bytes: Uint8Array, start: number, end: number): void {
+    if (this.#chars !== 0) this.#encodeStrings();
+    const n = end - start;
+    this.#room(n);
+    const buf = this.#buf;
+    const pos = this.#pos;
+    if (n > 64) buf.set(bytes.subarray(start, end), pos);
+    else for (let i = 0; i < n; i++) buf[pos + i] = bytes[start + i];
+    this.#pos = pos + n;
+  }
+
+  /**
    * Adds one byte.
    *
    * @param b The byte.
@@ -281,4 +311,39 @@ function writeDigits(buf: Uint8Array, pos: number, n: number): number {
  */
 export function utf8(s: string): Uint8Array {
   return ENCODER.encode(s);
+}
+
+/**
+ * The records of a range scanned for the main thread (by a worker, or by the main thread while it
+ * waits): their bytes after the line number, end to end, and where each ends — sent whole (the
+ * buffer transferred, not copied), not as a string per record.
+ */
+export class RangeRecords {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  /** Where each record ends in the bytes. */
+  readonly ends: number[] = [];
+  /** The writer the formatter writes into. */
+  readonly writer: RecordWriter = new RecordWriter((b) => {
+    this.#chunks.push(b.slice());
+    this.#size += b.length;
+  });
+
+  /** Marks the end of a record. */
+  end(): void {
+    this.ends.push(this.writer.position);
+  }
+
+  /** The bytes of every record, end to end. */
+  bytes(): Uint8Array {
+    this.writer.flush();
+    if (this.#chunks.length === 1) return this.#chunks[0];
+    const out = new Uint8Array(this.#size);
+    let at = 0;
+    for (const c of this.#chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
 }

@@ -17,7 +17,14 @@ import {
   StreamMatcher,
 } from "../../lib/match/mod.ts";
 import { FieldFilter, type FieldSelection } from "./_match_fields.ts";
-import { PLAIN_CSV, PLAIN_JSON, PLAIN_TEXT, type RecordWriter, utf8 } from "./_match_output.ts";
+import {
+  PLAIN_CSV,
+  PLAIN_JSON,
+  PLAIN_TEXT,
+  RangeRecords,
+  type RecordWriter,
+  utf8,
+} from "./_match_output.ts";
 
 /** Output formats. */
 export type MatchFormat = "jsonl" | "csv" | "text";
@@ -42,8 +49,13 @@ export interface ScanResult {
   hits: number;
   /** Line of each hit, from 1 within the range (of each matching line when only counting). */
   hitLines: number[];
-  /** Record text of each hit after the line number (empty when only counting). */
-  parts: string[];
+  /**
+   * When the hits were collected (no sink): the record bytes of each hit after the line number,
+   * end to end (empty when only counting); {@linkcode ScanResult.ends} says where each ends.
+   */
+  records: Uint8Array;
+  /** Where the record of each hit ends in {@linkcode ScanResult.records}. */
+  ends: number[];
   /** Lines in the range. */
   lines: number;
   /** Bytes in the range. */
@@ -331,6 +343,8 @@ export class RangeScanner {
     const formatter = this.#formatter;
     const countOnly = this.#config.countOnly;
     const records = typeof sink === "object" ? sink : null;
+    const collected = sink === undefined && !countOnly ? new RangeRecords() : null;
+    if (collected !== null) COLLECTED.set(result, collected);
     return new StreamMatcher(this.#matcher, (hit, at) => {
       if (filter !== null) {
         const [ls, le] = at.lineRange(hit.start);
@@ -342,11 +356,11 @@ export class RangeScanner {
         records.record(line, hit, at, formatter);
         return;
       }
-      const part = countOnly ? "" : formatter.format(hit, at);
-      if (sink) (sink as HitSink)(line, part);
-      else if (!countOnly) {
+      if (sink) (sink as HitSink)(line, countOnly ? "" : formatter.format(hit, at));
+      else if (collected !== null) {
         result.hitLines.push(line);
-        result.parts.push(part);
+        formatter.formatInto(hit, at, collected.writer);
+        collected.end();
       } else if (result.hitLines.at(-1) !== line) {
         // counting matching lines: one entry per line, however many hits it has
         result.hitLines.push(line);
@@ -433,8 +447,21 @@ export class RangeScanner {
 
 /** An empty result. */
 export function newResult(): ScanResult {
-  return { hits: 0, hitLines: [], parts: [], lines: 0, bytes: 0, candidates: [], cached: 0 };
+  return {
+    hits: 0,
+    hitLines: [],
+    records: NO_RECORDS,
+    ends: [],
+    lines: 0,
+    bytes: 0,
+    candidates: [],
+    cached: 0,
+  };
 }
+
+const NO_RECORDS = new Uint8Array(0);
+/** The records being collected for a result (see {@linkcode RangeScanner.open}). */
+const COLLECTED = new WeakMap<ScanResult, RangeRecords>();
 
 function finish(
   result: ScanResult,
@@ -447,5 +474,11 @@ function finish(
   result.bytes = sm.bytesWritten;
   result.candidates = [...matcher.candidates].map((v, i) => v - before[i]);
   result.cached = matcher.cacheHits - cachedBefore;
+  const collected = COLLECTED.get(result);
+  if (collected !== undefined) {
+    result.records = collected.bytes();
+    result.ends = collected.ends;
+    COLLECTED.delete(result);
+  }
   return result;
 }

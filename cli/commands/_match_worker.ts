@@ -50,7 +50,7 @@ export interface WorkerResult {
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
 const scope = self as unknown as WorkerScope;
@@ -83,7 +83,9 @@ async function work(init: WorkerInit, scanner: RangeScanner): Promise<void> {
           ranges[3 * index + 1],
           ranges[3 * index + 2],
         );
-        scope.postMessage({ index, result } satisfies WorkerResult);
+        // the records' bytes move to the main thread, not copied
+        const moved = result.records.byteLength > 0 ? [result.records.buffer as ArrayBuffer] : [];
+        scope.postMessage({ index, result } satisfies WorkerResult, moved);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         scope.postMessage({ index, error } satisfies WorkerResult);

@@ -513,11 +513,26 @@ async function match(inv: Invocation): Promise<number> {
         out.byte(B_NEWLINE);
       },
     };
+    // a record of a range scanned for the pool: its bytes after the line number
+    const rangeRecord = (line: number, bytes: Uint8Array, start: number, end: number) => {
+      if (line !== lastLine) {
+        matchedLines++;
+        lastLine = line;
+      }
+      if (config.countOnly) return;
+      out.bytes(head);
+      if (!onlyMatching) {
+        out.number(line);
+        if (format === "text") out.byte(B_COLON);
+      }
+      out.slice(bytes, start, end);
+      out.byte(B_NEWLINE);
+    };
     const close = () => {
       if (count) out.write(several ? `${name}:${matchedLines}\n` : `${matchedLines}\n`);
       else if (filesWithMatches && matchedLines > 0) out.write(`${name}\n`);
     };
-    return { sink, records, close };
+    return { sink, records, rangeRecord, close };
   };
   const csvName = (s: string) => /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 
@@ -549,7 +564,7 @@ async function match(inv: Invocation): Promise<number> {
       const fields = await fieldsFor(input);
       const fileConfig = { ...config, fields };
       const fileScanner = fields ? new RangeScanner(db, scanner.matcher, fileConfig) : scanner;
-      const { sink, records, close } = fileOut(input.path);
+      const { sink, records, rangeRecord, close } = fileOut(input.path);
       const planIndex = planned.get(input);
       if (pool !== null && planIndex !== undefined) {
         const [from, to] = pool.rangesOf(planIndex);
@@ -559,8 +574,11 @@ async function match(inv: Invocation): Promise<number> {
           if (error !== undefined || result === undefined) {
             throw new ScanFailure(`Cannot scan "${input.path}": ${error}`);
           }
-          for (let h = 0; h < result.hitLines.length; h++) {
-            sink(lineBase + result.hitLines[h], result.parts[h] ?? "");
+          const { hitLines, records: bytes, ends } = result;
+          for (let h = 0, at = 0; h < hitLines.length; h++) {
+            const end = ends.length > h ? ends[h] : at;
+            rangeRecord(lineBase + hitLines[h], bytes, at, end);
+            at = end;
           }
           pool.written(j + 1);
           lineBase += result.lines;
