@@ -32,16 +32,14 @@ const TAIL_BITS = 16;
 const WINDOW_MAX = 8;
 const REACH_BITS = 16;
 const REACH_UNBOUNDED = 255;
-// A slot's words (side by side: a probe reads one cache line): the piece's hash, its number + 1.
-const SLOT_WORDS = 2;
+// A slot's words, side by side (a probe reads one cache line): the piece's hash, its length
+// (0 = empty slot), where its characters start in #chars, and its key when it has one, else
+// -1 - (the piece's number): its keys are #keys[keysFrom[p] .. keysFrom[p + 1]).
+const SLOT_WORDS = 4;
 const SLOT_HASH = 0;
-const SLOT_PIECE = 1;
-// A piece's words: where its characters start in #chars, its length, its keys in #keys.
-const PIECE_WORDS = 4;
-const PIECE_AT = 0;
-const PIECE_LENGTH = 1;
-const PIECE_KEYS_FROM = 2;
-const PIECE_KEYS_TO = 3;
+const SLOT_LENGTH = 1;
+const SLOT_AT = 2;
+const SLOT_KEY = 3;
 
 /**
  * Literals side by side in one array of code points: literal `i` (of pattern `keys[i]`) is
@@ -60,10 +58,10 @@ export interface DotSuffixPieces {
 
 /** A {@linkcode DotSuffixTable}'s arrays in shared memory, for another thread to view. */
 export interface DotSuffixShare {
-  /** Per slot, SLOT_WORDS words: the piece's hash, its number + 1 (0 = empty). */
+  /** Per slot, SLOT_WORDS words: the piece's hash, length, characters' start and key. */
   slots: Int32Array;
-  /** Per piece, PIECE_WORDS words: where its characters are, its length, its keys' range. */
-  pieces: Int32Array;
+  /** Per piece, where its keys start in `keys` (and, at `p + 1`, end). */
+  keysFrom: Int32Array;
   /** The pieces' characters. */
   chars: Uint8Array;
   /** The keys, grouped per piece. */
@@ -95,7 +93,7 @@ export class DotSuffixTable {
   readonly #mask: number;
   readonly #shift: number;
   // per piece: where its characters are in #chars, its length, its keys in #keys
-  readonly #pieces: Int32Array;
+  readonly #keysFrom: Int32Array;
   readonly #chars: Uint8Array;
   readonly #keys: Uint32Array;
   // lengths[n] = 1 when some piece has n characters
@@ -128,7 +126,7 @@ export class DotSuffixTable {
   share(): DotSuffixShare {
     return {
       slots: sharedCopy(this.#slots),
-      pieces: sharedCopy(this.#pieces),
+      keysFrom: sharedCopy(this.#keysFrom),
       chars: sharedCopy(this.#chars),
       keys: sharedCopy(this.#keys),
       lengths: sharedCopy(this.#lengths),
@@ -154,7 +152,7 @@ export class DotSuffixTable {
       this.#slots = s.slots;
       this.#mask = s.mask;
       this.#shift = s.shift;
-      this.#pieces = s.pieces;
+      this.#keysFrom = s.keysFrom;
       this.#chars = s.chars;
       this.#keys = s.keys;
       this.#lengths = s.lengths;
@@ -209,13 +207,8 @@ export class DotSuffixTable {
       }
       pieceOf[i] = found;
     }
-    const slotWords = this.#slots = new Int32Array(slots * SLOT_WORDS);
-    for (let slot = 0; slot < slots; slot++) {
-      slotWords[slot * SLOT_WORDS + SLOT_HASH] = slotHash[slot];
-      slotWords[slot * SLOT_WORDS + SLOT_PIECE] = slotPiece[slot];
-    }
-    const pieceWords = this.#pieces = new Int32Array(pieces_ * PIECE_WORDS);
-    const keysFrom = new Int32Array(pieces_ + 1);
+    const keysFrom = this.#keysFrom = new Int32Array(pieces_ + 1);
+    const pieceAt = new Int32Array(pieces_);
     this.#chars = new Uint8Array(totalChars);
     this.#keys = new Uint32Array(count);
     this.#lengths = new Uint8Array(maxLength + 1);
@@ -234,10 +227,7 @@ export class DotSuffixTable {
     let c = 0;
     for (let p = 0; p < pieces_; p++) {
       const j = first[p], len = length[j], from = at[j];
-      pieceWords[p * PIECE_WORDS + PIECE_AT] = c;
-      pieceWords[p * PIECE_WORDS + PIECE_LENGTH] = len;
-      pieceWords[p * PIECE_WORDS + PIECE_KEYS_FROM] = keysFrom[p];
-      pieceWords[p * PIECE_WORDS + PIECE_KEYS_TO] = keysFrom[p + 1];
+      pieceAt[p] = c;
       for (let k = 0; k < len; k++) this.#chars[c + k] = points[from + k];
       c += len;
       this.#lengths[len] = 1;
@@ -254,6 +244,16 @@ export class DotSuffixTable {
       const bit = ((last * 31 + points[from + len - 2]) * 31 + points[from + len - 3]) &
         ((1 << TAIL_BITS) - 1);
       this.#tail[bit >>> 5] |= 1 << (bit & 31);
+    }
+    const words = this.#slots = new Int32Array(slots * SLOT_WORDS);
+    for (let slot = 0; slot < slots; slot++) {
+      const p = slotPiece[slot] - 1;
+      if (p < 0) continue;
+      const w = slot * SLOT_WORDS;
+      words[w + SLOT_HASH] = slotHash[slot];
+      words[w + SLOT_LENGTH] = length[first[p]];
+      words[w + SLOT_AT] = pieceAt[p];
+      words[w + SLOT_KEY] = keysFrom[p + 1] - keysFrom[p] === 1 ? this.#keys[keysFrom[p]] : -1 - p;
     }
   }
 
@@ -369,15 +369,16 @@ export class DotSuffixTable {
 
   // The piece with hash h and buf[len - 1], …, buf[0] as its characters: its keys appended.
   #probeReversed(h: number, buf: Int32Array, len: number, out: Uint32Array, count: number): number {
-    const mask = this.#mask, slots = this.#slots, pieces = this.#pieces;
+    const mask = this.#mask, slots = this.#slots;
     for (let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;; slot = (slot + 1) & mask) {
-      const p = (slots[slot * SLOT_WORDS + SLOT_PIECE] - 1) * PIECE_WORDS;
-      if (p < 0) return count;
-      if (slots[slot * SLOT_WORDS + SLOT_HASH] !== h || pieces[p + PIECE_LENGTH] !== len) continue;
-      const chars = this.#chars, at = pieces[p + PIECE_AT] + len - 1;
+      const w = slot * SLOT_WORDS;
+      const l = slots[w + SLOT_LENGTH];
+      if (l === 0) return count;
+      if (slots[w + SLOT_HASH] !== h || l !== len) continue;
+      const chars = this.#chars, at = slots[w + SLOT_AT] + len - 1;
       let i = 0;
       while (i < len && chars[at - i] === buf[i]) i++;
-      if (i === len) return this.#append(p, out, count);
+      if (i === len) return this.#append(slots[w + SLOT_KEY], out, count);
     }
   }
 
@@ -390,25 +391,28 @@ export class DotSuffixTable {
     out: Uint32Array,
     count: number,
   ): number {
-    const mask = this.#mask, slots = this.#slots, pieces = this.#pieces;
+    const mask = this.#mask, slots = this.#slots;
     const len = n - k;
     for (let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;; slot = (slot + 1) & mask) {
-      const p = (slots[slot * SLOT_WORDS + SLOT_PIECE] - 1) * PIECE_WORDS;
-      if (p < 0) return count;
-      if (slots[slot * SLOT_WORDS + SLOT_HASH] !== h || pieces[p + PIECE_LENGTH] !== len) continue;
-      const chars = this.#chars, at = pieces[p + PIECE_AT] - k;
+      const w = slot * SLOT_WORDS;
+      const l = slots[w + SLOT_LENGTH];
+      if (l === 0) return count;
+      if (slots[w + SLOT_HASH] !== h || l !== len) continue;
+      const chars = this.#chars, at = slots[w + SLOT_AT] - k;
       let i = k;
       while (i < n && chars[at + i] === src[i]) i++;
-      if (i === n) return this.#append(p, out, count);
+      if (i === n) return this.#append(slots[w + SLOT_KEY], out, count);
     }
   }
 
-  // Appends the keys of the piece whose words start at p.
-  #append(p: number, out: Uint32Array, count: number): number {
-    const keys = this.#keys, pieces = this.#pieces;
-    for (let x = pieces[p + PIECE_KEYS_FROM], e = pieces[p + PIECE_KEYS_TO]; x < e; x++) {
-      out[count++] = keys[x];
+  // Appends a slot's key: the key itself, or -1 - (the piece's number) for a piece with several.
+  #append(key: number, out: Uint32Array, count: number): number {
+    if (key >= 0) {
+      out[count] = key;
+      return count + 1;
     }
+    const keys = this.#keys, p = -1 - key;
+    for (let x = this.#keysFrom[p], e = this.#keysFrom[p + 1]; x < e; x++) out[count++] = keys[x];
     return count;
   }
 }
