@@ -32,14 +32,16 @@ const TAIL_BITS = 16;
 const WINDOW_MAX = 8;
 const REACH_BITS = 16;
 const REACH_UNBOUNDED = 255;
-// A slot's words, side by side (a probe reads one cache line): the piece's hash, its length
-// (0 = empty slot), where its characters start in #chars, and its key when it has one, else
-// -1 - (the piece's number): its keys are #keys[keysFrom[p] .. keysFrom[p + 1]).
-const SLOT_WORDS = 4;
+// A slot's words, side by side (a probe reads one or two cache lines): the piece's hash, its
+// length (0 = empty slot), where its characters start in #chars, and its key and the key's data
+// offset when it has one key, else -1 - (the piece's number): its keys are
+// #keys[keysFrom[p] .. keysFrom[p + 1]), their data offsets beside them in #keyOffsets.
+const SLOT_WORDS = 5;
 const SLOT_HASH = 0;
 const SLOT_LENGTH = 1;
 const SLOT_AT = 2;
 const SLOT_KEY = 3;
+const SLOT_OFFSET = 4;
 
 /**
  * Literals side by side in one array of code points: literal `i` (of pattern `keys[i]`) is
@@ -48,6 +50,8 @@ const SLOT_KEY = 3;
 export interface DotSuffixPieces {
   /** The pattern (key) number of each literal. */
   keys: Uint32Array;
+  /** The data offset of each literal's pattern. */
+  offsets: Int32Array;
   /** The code points (folded as queries will be). */
   points: Int32Array;
   /** Where each literal starts in `points`. */
@@ -66,6 +70,8 @@ export interface DotSuffixShare {
   chars: Uint8Array;
   /** The keys, grouped per piece. */
   keys: Uint32Array;
+  /** Each key's data offset. */
+  keyOffsets: Int32Array;
   /** 1 at each piece length. */
   lengths: Uint8Array;
   /** The bit set of last-three-character hashes. */
@@ -96,6 +102,7 @@ export class DotSuffixTable {
   readonly #keysFrom: Int32Array;
   readonly #chars: Uint8Array;
   readonly #keys: Uint32Array;
+  readonly #keyOffsets: Int32Array;
   // lengths[n] = 1 when some piece has n characters
   readonly #lengths: Uint8Array;
   readonly #maxLength: number;
@@ -107,6 +114,8 @@ export class DotSuffixTable {
   readonly #fold: boolean;
   // collectOf's folded characters of the query's tail
   readonly #buf: Int32Array;
+  // where the collect functions put each key's data offset (beside `out`)
+  #offsetsOut: Int32Array = new Int32Array(0);
 
   /**
    * The table over arrays another thread built ({@linkcode DotSuffixTable.share}).
@@ -129,6 +138,7 @@ export class DotSuffixTable {
       keysFrom: sharedCopy(this.#keysFrom),
       chars: sharedCopy(this.#chars),
       keys: sharedCopy(this.#keys),
+      keyOffsets: sharedCopy(this.#keyOffsets),
       lengths: sharedCopy(this.#lengths),
       tail: sharedCopy(this.#tail),
       lastChar: sharedCopy(this.#lastChar),
@@ -155,6 +165,7 @@ export class DotSuffixTable {
       this.#keysFrom = s.keysFrom;
       this.#chars = s.chars;
       this.#keys = s.keys;
+      this.#keyOffsets = s.keyOffsets;
       this.#lengths = s.lengths;
       this.#maxLength = s.maxLength;
       this.#tail = s.tail;
@@ -165,7 +176,7 @@ export class DotSuffixTable {
       return;
     }
     this.#lastChar = new Uint8Array(128);
-    const { keys, points, at, length } = pieces;
+    const { keys, offsets, points, at, length } = pieces;
     const count = keys.length;
     let bits = 4;
     while (1 << bits < count * 2) bits++;
@@ -211,6 +222,7 @@ export class DotSuffixTable {
     const pieceAt = new Int32Array(pieces_);
     this.#chars = new Uint8Array(totalChars);
     this.#keys = new Uint32Array(count);
+    this.#keyOffsets = new Int32Array(count);
     this.#lengths = new Uint8Array(maxLength + 1);
     this.#maxLength = maxLength;
     this.#buf = new Int32Array(maxLength);
@@ -223,7 +235,11 @@ export class DotSuffixTable {
     for (let i = 0; i < count; i++) keysFrom[pieceOf[i] + 1]++;
     for (let p = 0; p < pieces_; p++) keysFrom[p + 1] += keysFrom[p];
     const fill = keysFrom.slice(0, pieces_);
-    for (let i = 0; i < count; i++) this.#keys[fill[pieceOf[i]]++] = keys[i];
+    for (let i = 0; i < count; i++) {
+      const x = fill[pieceOf[i]]++;
+      this.#keys[x] = keys[i];
+      this.#keyOffsets[x] = offsets[i];
+    }
     let c = 0;
     for (let p = 0; p < pieces_; p++) {
       const j = first[p], len = length[j], from = at[j];
@@ -253,7 +269,9 @@ export class DotSuffixTable {
       words[w + SLOT_HASH] = slotHash[slot];
       words[w + SLOT_LENGTH] = length[first[p]];
       words[w + SLOT_AT] = pieceAt[p];
-      words[w + SLOT_KEY] = keysFrom[p + 1] - keysFrom[p] === 1 ? this.#keys[keysFrom[p]] : -1 - p;
+      const one = keysFrom[p + 1] - keysFrom[p] === 1;
+      words[w + SLOT_KEY] = one ? this.#keys[keysFrom[p]] : -1 - p;
+      words[w + SLOT_OFFSET] = one ? this.#keyOffsets[keysFrom[p]] : 0;
     }
   }
 
@@ -275,16 +293,19 @@ export class DotSuffixTable {
   }
 
   /**
-   * Appends to `out` (from `count`) the keys whose literal ends the query string, folding
+   * Appends to `out` (from `count`) the keys whose literal ends the query string (and their data
+   * offsets to `offsets`), folding
    * ASCII case when the table does. Returns the new count, or -1 when the query's tail holds a
    * non-ASCII character (nothing appended; walk the trie over the encoded bytes instead).
    *
    * @param query The query.
    * @param out The output buffer.
    * @param count How many keys it holds already.
+   * @param offsets Receives each appended key's data offset, at the key's index in `out`.
    * @returns The new count, or -1.
    */
-  collectOf(query: string, out: Uint32Array, count: number): number {
+  collectOf(query: string, out: Uint32Array, count: number, offsets: Int32Array): number {
+    this.#offsetsOut = offsets;
     const n = query.length;
     if (n < TAIL) return count;
     const fold = this.#fold;
@@ -339,9 +360,17 @@ export class DotSuffixTable {
    * @param n How many.
    * @param out The output buffer.
    * @param count How many keys it holds already.
+   * @param offsets Receives each appended key's data offset, at the key's index in `out`.
    * @returns The new count.
    */
-  collectFolded(src: Int32Array | Uint8Array, n: number, out: Uint32Array, count: number): number {
+  collectFolded(
+    src: Int32Array | Uint8Array,
+    n: number,
+    out: Uint32Array,
+    count: number,
+    offsets: Int32Array,
+  ): number {
+    this.#offsetsOut = offsets;
     if (n < TAIL) return count;
     const c1 = src[n - 1];
     if (c1 >= 0x80 || this.#lastChar[c1] === 0) return count;
@@ -378,7 +407,7 @@ export class DotSuffixTable {
       const chars = this.#chars, at = slots[w + SLOT_AT] + len - 1;
       let i = 0;
       while (i < len && chars[at - i] === buf[i]) i++;
-      if (i === len) return this.#append(slots[w + SLOT_KEY], out, count);
+      if (i === len) return this.#append(w, out, count);
     }
   }
 
@@ -401,18 +430,24 @@ export class DotSuffixTable {
       const chars = this.#chars, at = slots[w + SLOT_AT] - k;
       let i = k;
       while (i < n && chars[at + i] === src[i]) i++;
-      if (i === n) return this.#append(slots[w + SLOT_KEY], out, count);
+      if (i === n) return this.#append(w, out, count);
     }
   }
 
-  // Appends a slot's key: the key itself, or -1 - (the piece's number) for a piece with several.
-  #append(key: number, out: Uint32Array, count: number): number {
+  // Appends the keys of the piece in the slot whose words start at w, and their data offsets.
+  #append(w: number, out: Uint32Array, count: number): number {
+    const slots = this.#slots, offsets = this.#offsetsOut;
+    const key = slots[w + SLOT_KEY];
     if (key >= 0) {
       out[count] = key;
+      offsets[count] = slots[w + SLOT_OFFSET];
       return count + 1;
     }
-    const keys = this.#keys, p = -1 - key;
-    for (let x = this.#keysFrom[p], e = this.#keysFrom[p + 1]; x < e; x++) out[count++] = keys[x];
+    const keys = this.#keys, keyOffsets = this.#keyOffsets, p = -1 - key;
+    for (let x = this.#keysFrom[p], e = this.#keysFrom[p + 1]; x < e; x++) {
+      out[count] = keys[x];
+      offsets[count++] = keyOffsets[x];
+    }
     return count;
   }
 }

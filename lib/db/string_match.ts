@@ -209,6 +209,11 @@ export class StringMatcher {
   #cpsLength = -1;
   #length = -1;
   #scan: AhoCorasickScan;
+  // The suffix hash table's candidates are #scan.out[#dotFrom .. #dotTo): each a match (the table
+  // holds only patterns whose hit is their match), with its data offset at the same index here.
+  readonly #dotOffsets: Int32Array;
+  #dotFrom = 0;
+  #dotTo = 0;
   // Per pattern, 1 when a hit in its index is already a match (its program is the indexed
   // piece plus stars on the open sides: "lit*" in the prefix trie, "*lit" in the suffix trie,
   // "*lit*" in the automaton), so its program need not run. Set by #init.
@@ -272,6 +277,7 @@ export class StringMatcher {
       seen: new Uint32Array(P),
       stamp: 0,
     };
+    this.#dotOffsets = new Int32Array(P);
     const checked = options.checked;
     if (checked !== undefined && globs !== null) {
       if (checked.implied.length !== P || checked.where.length !== P) {
@@ -525,6 +531,7 @@ export class StringMatcher {
   #candidates(query: string): number {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
+    this.#dotFrom = this.#dotTo = 0;
     this.#length = -1;
     this.#cpsLength = -1;
     const globs = this.#globs!;
@@ -560,8 +567,11 @@ export class StringMatcher {
           }
         }
         const dot = this.#dotSuffix;
-        if (dot !== null) scan.count = dot.collectFolded(cps, n, scan.out, scan.count);
-        else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
+        if (dot !== null) {
+          this.#dotFrom = scan.count;
+          scan.count = dot.collectFolded(cps, n, scan.out, scan.count, this.#dotOffsets);
+          this.#dotTo = scan.count;
+        } else if (this.#useSuffix) globs.suffixTrie.collectAnchoredPoints(cps, n, true, scan);
         anchoredDone = true;
       } else {
         this.#encode(query);
@@ -589,9 +599,11 @@ export class StringMatcher {
     if (this.#useSuffix) {
       const dot = this.#dotSuffix;
       if (dot !== null) {
-        const count = dot.collectOf(query, scan.out, scan.count);
-        if (count >= 0) scan.count = count;
-        else {
+        const count = dot.collectOf(query, scan.out, scan.count, this.#dotOffsets);
+        if (count >= 0) {
+          this.#dotFrom = scan.count;
+          scan.count = this.#dotTo = count;
+        } else {
           this.#encode(query);
           globs.suffixTrie.collectSuffix(scan, false);
         }
@@ -625,8 +637,13 @@ export class StringMatcher {
     const cand = this.#scan.out;
     const programs = globs.programs;
     const implied = this.#implied, required = this.#required;
+    const dotFrom = this.#dotFrom, dotTo = this.#dotTo, dotOffsets = this.#dotOffsets;
     for (let k = 0; k < n; k++) {
       const id = cand[k];
+      if (k >= dotFrom && k < dotTo) {
+        out.push(MATCH_GLOB, id, dotOffsets[k]);
+        continue;
+      }
       if (implied[id] !== 1) {
         if (required !== null && !this.#mayMatch(required, id, this.#codePoints(query))) continue;
         if (!this.#run(programs, globs.programStart(id), query)) continue;
@@ -720,6 +737,7 @@ export class StringMatcher {
   #spanCandidates(): number {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
+    this.#dotFrom = this.#dotTo = 0;
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
@@ -735,8 +753,17 @@ export class StringMatcher {
     }
     if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
     const dot = this.#dotSuffix;
-    if (dot !== null) scan.count = dot.collectFolded(scan.bytes, scan.length, scan.out, scan.count);
-    else if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
+    if (dot !== null) {
+      this.#dotFrom = scan.count;
+      scan.count = dot.collectFolded(
+        scan.bytes,
+        scan.length,
+        scan.out,
+        scan.count,
+        this.#dotOffsets,
+      );
+      this.#dotTo = scan.count;
+    } else if (this.#useSuffix) globs.suffixTrie.collectSuffix(scan, false);
     return scan.count;
   }
 
@@ -767,8 +794,13 @@ export class StringMatcher {
     const programs = globs.programs;
     const implied = this.#implied, required = this.#required;
     const cps = this.#cps, cl = this.#cpsLength;
+    const dotFrom = this.#dotFrom, dotTo = this.#dotTo, dotOffsets = this.#dotOffsets;
     for (let k = 0; k < n; k++) {
       const id = cand[k];
+      if (k >= dotFrom && k < dotTo) {
+        out.push(MATCH_GLOB, id, dotOffsets[k]);
+        continue;
+      }
       if (implied[id] !== 1) {
         if (required !== null && !this.#mayMatch(required, id, cl)) continue;
         if (!runGlob(programs, globs.programStart(id), cps, cl)) continue;
@@ -972,14 +1004,16 @@ function dotSuffixTable(
     n++;
   }
   const keys = new Uint32Array(n), at = new Int32Array(n), length = new Int32Array(n);
+  const offsets = new Int32Array(n);
   for (let id = 0, i = 0; id < where.length; id++) {
     if (where[id] !== 2) continue;
     const start = globs.programStart(id);
     keys[i] = id;
+    offsets[i] = globs.dataOffset(id);
     at[i] = start + FIRST_OP;
     length[i++] = programs[start + PROGRAM_HEADER_WORDS + SEGMENT_OPS];
   }
-  const pieces = { keys, points: programs, at, length };
+  const pieces = { keys, offsets, points: programs, at, length };
   return DotSuffixTable.fits(pieces) ? new DotSuffixTable(pieces, fold) : null;
 }
 
