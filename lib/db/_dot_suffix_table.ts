@@ -324,10 +324,17 @@ export class DotSuffixTable {
     if ((this.#tail[bit >>> 5] & (1 << (bit & 31))) === 0) return count;
     // the last `window` characters, then as far back as the reach filter says, kept folded
     // (reversed: buf[j] is query[n - 1 - j]) for the probes to compare
+    // (the window is at least TAIL long: the three already read start it)
     const buf = this.#buf, lengths = this.#lengths, window = this.#window;
     if (n < window) return count;
-    let h = FNV_OFFSET;
-    for (let j = 0; j < window; j++) {
+    buf[0] = c1;
+    buf[1] = c2;
+    buf[2] = c3;
+    let h = Math.imul(
+      Math.imul(Math.imul(FNV_OFFSET ^ c1, FNV_PRIME) ^ c2, FNV_PRIME) ^ c3,
+      FNV_PRIME,
+    );
+    for (let j = TAIL; j < window; j++) {
       let c = query.charCodeAt(n - 1 - j);
       if (c >= 0x80) return -1;
       if (fold) c = asciiLower(c);
