@@ -233,6 +233,8 @@ export class StringMatcher {
   // (0: decided).
   #grams: InfixGrams | null = null;
   #gramsTrial = 0;
+  // whether the table has been built again with longer windows (once per matcher)
+  #gramsLonger = false;
   // queries left before the table is built (0: built, or never); where each pattern is indexed
   // (kept for the build)
   #countdown = 0;
@@ -509,7 +511,8 @@ export class StringMatcher {
   // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
   #endGramsTrial(): void {
     const grams = this.#grams!;
-    if (grams.q < GRAMS_LONGER_Q && grams.probes * GRAMS_LONGER_RATE > grams.chars) {
+    if (!this.#gramsLonger && grams.probes * GRAMS_LONGER_RATE > grams.chars) {
+      this.#gramsLonger = true;
       const longer = InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q);
       if (longer !== null && longer.q > grams.q) {
         this.#startGrams(longer);
