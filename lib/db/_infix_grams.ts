@@ -44,6 +44,8 @@ const MIX = 0x85ebca6b | 0;
 export interface InfixGramsShare {
   /** The window length. */
   q: number;
+  /** The window length of a table of longer windows (at most 6) over the same patterns. */
+  longerQ: number;
   /** The bit set of the windows' hashes. */
   filter: Int32Array;
   /** Per slot, the window (-1 = empty). */
@@ -70,6 +72,8 @@ export interface InfixGramsShare {
 export class InfixGrams {
   /** The window length. */
   readonly q: number;
+  /** The window length a table of longer windows over the same patterns would have. */
+  readonly longerQ: number;
   readonly #gramShift: number;
   readonly #gramMask: number;
   readonly #filter: Int32Array;
@@ -93,6 +97,7 @@ export class InfixGrams {
 
   private constructor(s: InfixGramsShare) {
     this.q = s.q;
+    this.longerQ = s.longerQ;
     this.#gramShift = gramShift(s.q);
     this.#gramMask = gramMask(s.q);
     this.#filter = s.filter;
@@ -127,6 +132,7 @@ export class InfixGrams {
   share(): InfixGramsShare {
     return {
       q: this.q,
+      longerQ: this.longerQ,
       filter: sharedCopy(this.#filter),
       slotGram: sharedCopy(this.#slotGram),
       slotFrom: sharedCopy(this.#slotFrom),
@@ -171,18 +177,20 @@ export class InfixGrams {
     const programs = globs.programs;
     // q: as long as every such pattern has an ASCII run that long (its indexed piece is one
     // run, so at least the shortest piece), at most `most`
-    let q = most, longest = 0;
+    // (longerQ: the same up to MAX_Q, what a table of longer windows would have)
+    let longerQ = MAX_Q, longest = 0;
     const measureRun = (from: number, to: number): void => {
       for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
       if (to - from > longest) longest = to - from;
     };
-    for (let i = 0; i < n && q > shortest; i++) {
+    for (let i = 0; i < n && longerQ > shortest; i++) {
       if (ascii[i] === 0) continue;
       longest = 0;
       forEachLiteralRun(programs, globs.programStart(pieces.keys[i]), measureRun);
-      if (longest < q) q = longest;
+      if (longest < longerQ) longerQ = longest;
     }
-    if (q < shortest) q = shortest;
+    if (longerQ < shortest) longerQ = shortest;
+    const q = Math.min(most, longerQ);
     // Each pattern is represented by a window of an ASCII literal run of its program at least
     // q long (its indexed piece is one: the pattern cannot match a query that lacks the run):
     // the window the patterns' own text holds least often (patterns are written to match the
@@ -286,6 +294,7 @@ export class InfixGrams {
     };
     return new InfixGrams({
       q,
+      longerQ,
       filter,
       slotGram,
       slotFrom,

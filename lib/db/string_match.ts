@@ -511,7 +511,10 @@ export class StringMatcher {
   // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
   #endGramsTrial(): void {
     const grams = this.#grams!;
-    if (!this.#gramsLonger && grams.probes * GRAMS_LONGER_RATE > grams.chars) {
+    if (
+      !this.#gramsLonger && grams.longerQ > grams.q &&
+      grams.probes * GRAMS_LONGER_RATE > grams.chars
+    ) {
       this.#gramsLonger = true;
       const longer = InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q);
       if (longer !== null && longer.q > grams.q) {

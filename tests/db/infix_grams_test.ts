@@ -100,6 +100,7 @@ Deno.test("InfixGrams.collectOf() finds the keys the automaton finds, for window
         );
         if (shortest !== Infinity) assert.equal(grams!.q, Math.min(4, shortest));
         if (shortest !== Infinity) assert.equal(longer!.q, Math.min(6, shortest));
+        assert.equal(grams!.longerQ, longer!.q);
         const a = scanFor(globs.count), b = scanFor(globs.count);
         for (const q of queries) {
           for (const table of [grams!, longer!]) {
