@@ -1,7 +1,8 @@
 /**
  * The infix automaton's patterns answered by q-grams instead of the automaton's walk: each
- * pattern whose indexed piece is ASCII is represented by one q-character window (q = 4, or the
- * shortest such piece's length when shorter, at least 2) of one ASCII literal run of its
+ * pattern whose indexed piece is ASCII is represented by one q-character window (q = 4, or up
+ * to 6 when the matcher asks again for longer windows; shorter when some such pattern has no
+ * ASCII literal run that long, but at least 2) of one ASCII literal run of its
  * program — the window the patterns' own text holds least often (the pattern cannot match a
  * query that lacks any of its runs; its indexed piece is one of them). A query is read once;
  * at each position the last q characters, packed 7 bits each into one integer, are hashed into
@@ -24,9 +25,16 @@ import type { AhoCorasickScan } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
 
-const MAX_Q = 4;
+// Windows of up to 4 characters at first (InfixGrams.of's default), of up to MAX_Q when the
+// matcher asks again because too many windows reached the exact table.
+const FIRST_MAX_Q = 4;
+const MAX_Q = 6;
 const MIN_Q = 2;
-// The bit set: 2^FILTER_BITS bits (16 KiB).
+// A window's value: its characters packed gramShift(q) bits each (xor: up to 4 characters, 7
+// bits each, are the characters themselves; 5 or 6 share values, which costs a comparison, not
+// a wrong answer: a probe compares the whole run).
+const GRAM_BITS = 30;
+// The bit set: 2^FILTER_BITS bits (32 KiB).
 const FILTER_BITS = 18;
 const FILTER_SHIFT = 32 - FILTER_BITS;
 const GOLDEN = 0x9e3779b1 | 0;
@@ -36,6 +44,8 @@ const MIX = 0x85ebca6b | 0;
 export interface InfixGramsShare {
   /** The window length. */
   q: number;
+  /** The window length of a table of longer windows (at most 6) over the same patterns. */
+  longerQ: number;
   /** The bit set of the windows' hashes. */
   filter: Int32Array;
   /** Per slot, the window (-1 = empty). */
@@ -62,6 +72,9 @@ export interface InfixGramsShare {
 export class InfixGrams {
   /** The window length. */
   readonly q: number;
+  /** The window length a table of longer windows over the same patterns would have. */
+  readonly longerQ: number;
+  readonly #gramShift: number;
   readonly #gramMask: number;
   readonly #filter: Int32Array;
   readonly #slotGram: Int32Array;
@@ -84,7 +97,9 @@ export class InfixGrams {
 
   private constructor(s: InfixGramsShare) {
     this.q = s.q;
-    this.#gramMask = s.q === 4 ? 0x0fffffff : (1 << (7 * s.q)) - 1;
+    this.longerQ = s.longerQ;
+    this.#gramShift = gramShift(s.q);
+    this.#gramMask = gramMask(s.q);
     this.#filter = s.filter;
     this.#slotGram = s.slotGram;
     this.#slotFrom = s.slotFrom;
@@ -117,6 +132,7 @@ export class InfixGrams {
   share(): InfixGramsShare {
     return {
       q: this.q,
+      longerQ: this.longerQ,
       filter: sharedCopy(this.#filter),
       slotGram: sharedCopy(this.#slotGram),
       slotFrom: sharedCopy(this.#slotFrom),
@@ -136,15 +152,17 @@ export class InfixGrams {
    *
    * @param globs The checked glob section.
    * @param fold Whether queries are folded to lower case (the pieces already are).
+   * @param maxQ The longest window (at most 6; default 4).
    * @returns The table, or null.
    */
-  static of(globs: GlobIndex, fold: boolean): InfixGrams | null {
+  static of(globs: GlobIndex, fold: boolean, maxQ: number = FIRST_MAX_Q): InfixGrams | null {
+    const most = Math.min(maxQ, MAX_Q);
     if (globs.automaton.isEmpty) return null;
     const pieces = globs.automaton.keyPieces();
     const n = pieces.keys.length;
     // only ASCII pieces can occur in an ASCII query
     const ascii = new Uint8Array(n);
-    let q = MAX_Q, count = 0, total = 0;
+    let shortest = most, count = 0, total = 0;
     for (let i = 0; i < n; i++) {
       const at = pieces.at[i], len = pieces.length[i];
       let ok = 1;
@@ -153,23 +171,39 @@ export class InfixGrams {
       ascii[i] = 1;
       count++;
       total += len;
-      if (len < q) q = len;
+      if (len < shortest) shortest = len;
     }
-    if (q < MIN_Q) return null;
+    if (shortest < MIN_Q) return null;
+    const programs = globs.programs;
+    // q: as long as every such pattern has an ASCII run that long (its indexed piece is one
+    // run, so at least the shortest piece), at most `most`
+    // (longerQ: the same up to MAX_Q, what a table of longer windows would have)
+    let longerQ = MAX_Q, longest = 0;
+    const measureRun = (from: number, to: number): void => {
+      for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
+      if (to - from > longest) longest = to - from;
+    };
+    for (let i = 0; i < n && longerQ > shortest; i++) {
+      if (ascii[i] === 0) continue;
+      longest = 0;
+      forEachLiteralRun(programs, globs.programStart(pieces.keys[i]), measureRun);
+      if (longest < longerQ) longerQ = longest;
+    }
+    if (longerQ < shortest) longerQ = shortest;
+    const q = Math.min(most, longerQ);
     // Each pattern is represented by a window of an ASCII literal run of its program at least
     // q long (its indexed piece is one: the pattern cannot match a query that lacks the run):
     // the window the patterns' own text holds least often (patterns are written to match the
     // queries they meet: their text is the best sample of the queries the table has). A
     // window chosen counts once more.
-    const programs = globs.programs;
-    const gramMask = q === 4 ? 0x0fffffff : (1 << (7 * q)) - 1;
+    const mask = gramMask(q), shift = gramShift(q);
     const seen = new GramCounts(programs.length);
     const countRun = (from: number, to: number): void => {
       let g = 0;
       for (let k = from; k < to; k++) {
         const ch = programs[k];
         if (ch >= 0x80) return;
-        g = ((g << 7) | ch) & gramMask;
+        g = ((g << shift) ^ ch) & mask;
         if (k - from >= q - 1) seen.add(g);
       }
     };
@@ -189,7 +223,7 @@ export class InfixGrams {
       for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
       let g = 0;
       for (let k = from; k < to; k++) {
-        g = ((g << 7) | programs[k]) & gramMask;
+        g = ((g << shift) ^ programs[k]) & mask;
         if (k - from < q - 1) continue;
         const score = seen.get(g);
         if (score < bestScore) {
@@ -260,6 +294,7 @@ export class InfixGrams {
     };
     return new InfixGrams({
       q,
+      longerQ,
       filter,
       slotGram,
       slotFrom,
@@ -287,6 +322,7 @@ export class InfixGrams {
   collectOf(query: string, points: Int32Array, scan: AhoCorasickScan): number {
     const n = query.length, fold = this.#fold, filter = this.#filter;
     const gramMask = this.#gramMask, last = this.q - 1;
+    const shift = this.#gramShift;
     if (this.#pending.length < 2 * n) this.#pending = new Int32Array(n * 4);
     const pending = this.#pending;
     let g = 0, hits = 0;
@@ -297,7 +333,7 @@ export class InfixGrams {
         if (c >= 0x80) return -1;
         c = asciiLower(c);
         points[i] = c;
-        g = ((g << 7) | c) & gramMask;
+        g = ((g << shift) ^ c) & gramMask;
         const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
         if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
           pending[hits++] = i;
@@ -309,7 +345,7 @@ export class InfixGrams {
         const c = query.charCodeAt(i);
         if (c >= 0x80) return -1;
         points[i] = c;
-        g = ((g << 7) | c) & gramMask;
+        g = ((g << shift) ^ c) & gramMask;
         const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
         if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
           pending[hits++] = i;
@@ -334,9 +370,10 @@ export class InfixGrams {
    */
   collectPoints(points: Int32Array, n: number, scan: AhoCorasickScan): number {
     const filter = this.#filter, gramMask = this.#gramMask, last = this.q - 1;
+    const shift = this.#gramShift;
     let g = 0;
     for (let i = 0; i < n; i++) {
-      g = ((g << 7) | points[i]) & gramMask;
+      g = ((g << shift) ^ points[i]) & gramMask;
       const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
       if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
         this.probes++;
@@ -373,6 +410,15 @@ export class InfixGrams {
       }
     }
   }
+}
+
+// The bits per character of a q-character window, and the mask of its value.
+function gramShift(q: number): number {
+  return q <= 4 ? 7 : Math.floor(GRAM_BITS / q);
+}
+
+function gramMask(q: number): number {
+  return (1 << (gramShift(q) * q)) - 1;
 }
 
 // How many pieces chose each window: open addressing over the packed windows (build time).

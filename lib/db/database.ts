@@ -34,11 +34,16 @@ const SEPARATOR = 16;
 const EMPTY = new Uint8Array(0);
 // The IPv4 jump table covers the first bits of an address: between JUMP_MIN_BITS and
 // JUMP_MAX_BITS, as many as the tree has nodes (log2, so the table is never larger than the tree:
-// 5 bytes an entry against 6–8 a node). It is built after JUMP_AFTER lookups, so a handful of
-// queries never pays for it (about 1 ms and 320 KiB at 16 bits, 15 ms and 5 MiB at 20).
+// 4–5 bytes an entry against 6–8 a node). It is built after JUMP_AFTER lookups, so a handful of
+// queries never pays for it (about 1 ms and 256 KiB at 16 bits, 15 ms and 4 MiB at 20).
 const JUMP_MIN_BITS = 16;
 const JUMP_MAX_BITS = 20;
 const JUMP_AFTER = 4096;
+// The packed jump table: one 32-bit entry per prefix, the node or record in the low
+// JUMP_DEPTH_SHIFT bits and the depth walked above them (one load, not two; used when every
+// entry fits, i.e. for tree and data sections under 128 MiB).
+const JUMP_DEPTH_SHIFT = 27;
+const JUMP_NODE_MASK = (1 << JUMP_DEPTH_SHIFT) - 1;
 // Dotted-quad text (lookupIpOffset's own parse: see #lookupV4Text).
 const CH_0 = 48;
 const CH_DOT = 46;
@@ -174,6 +179,7 @@ export class Database {
   #v4Lookups = 0;
   #jumpNode: Uint32Array | null = null;
   #jumpDepth: Uint8Array | null = null;
+  #jumpPacked: Uint32Array | null = null;
   #jumpBits = JUMP_MIN_BITS;
   // Clock cache of decoded values.
   // 4-way set-associative, CLOCK (second chance) within each set; no Map on the hot path.
@@ -243,6 +249,7 @@ export class Database {
       this.#jumpBits = c.jump.bits;
       this.#jumpNode = c.jump.nodes;
       this.#jumpDepth = c.jump.depths;
+      this.#packJump();
     }
     this.#strings = this.#openStrings((c.globs ?? undefined) as StringMatcherChecks | undefined);
   }
@@ -283,12 +290,20 @@ export class Database {
         "Cannot share the checks: the bytes are not in a SharedArrayBuffer",
       );
     }
-    if (this.#jumpNode === null) this.#buildJump();
+    if (this.#jumpNode === null && this.#jumpPacked === null) this.#buildJump();
     const size = 1 << this.#jumpBits;
     const nodes = new Uint32Array(new SharedArrayBuffer(size * 4));
     const depths = new Uint8Array(new SharedArrayBuffer(size));
-    nodes.set(this.#jumpNode!);
-    depths.set(this.#jumpDepth!);
+    const packed = this.#jumpPacked;
+    if (packed !== null) {
+      for (let i = 0; i < size; i++) {
+        nodes[i] = packed[i] & JUMP_NODE_MASK;
+        depths[i] = packed[i] >>> JUMP_DEPTH_SHIFT;
+      }
+    } else {
+      nodes.set(this.#jumpNode!);
+      depths.set(this.#jumpDepth!);
+    }
     const jump = { bits: this.#jumpBits, nodes, depths };
     const globs = this.#stringMatcher()?.checks() ?? null;
     return { buffer: u8.buffer, byteOffset: u8.byteOffset, byteLength: u8.byteLength, jump, globs };
@@ -528,13 +543,17 @@ export class Database {
     const nodeCount = this.#nodeCount;
     let node = this.#ipv4Start;
     let i = 0;
-    // After a few lookups, the first bits are one read of the jump table (a second, of the
-    // depth, only when a record ended the walk before them).
-    const jump = this.#jumpNode;
-    if (jump !== null) {
+    // After a few lookups, the first bits are one read of the jump table (packed; unpacked, a
+    // second read, of the depth, when a record ended the walk before them).
+    const packed = this.#jumpPacked;
+    if (packed !== null) {
+      const e = packed[address >>> (32 - this.#jumpBits)];
+      node = e & JUMP_NODE_MASK;
+      i = e >>> JUMP_DEPTH_SHIFT;
+    } else if (this.#jumpNode !== null) {
       const bits = this.#jumpBits;
       const top = address >>> (32 - bits);
-      node = jump[top];
+      node = this.#jumpNode[top];
       i = node < nodeCount ? bits : this.#jumpDepth![top];
     } else if (++this.#v4Lookups === JUMP_AFTER) this.#buildJump();
     switch (this.#recordSize) {
@@ -614,34 +633,40 @@ export class Database {
   #lookupV4Text(t: string): number {
     const n = t.length;
     if (n < MIN_V4_TEXT || n > MAX_V4_TEXT) return NOT_IPV4;
+    // The first three octets without branches (their lengths are random on random addresses:
+    // branches on them mispredict, and each misprediction delays the jump table's load). Each
+    // octet reads its three first characters; `bad` collects every reason to reject, checked
+    // once. A valid text has at least 3 characters from the start of each of these octets on,
+    // so its reads stay inside the text; a dot read at the end (an invalid text) is moved one
+    // back, onto a digit.
     let i = 0;
-    let high = 0; // the first three octets
+    let high = 0;
+    let bad = 0;
     for (let part = 0; part < 3; part++) {
-      let v = t.charCodeAt(i++) - CH_0;
-      if (v < 0 || v > 9) return NOT_IPV4;
-      let c = t.charCodeAt(i) - CH_0;
-      if (c >= 0 && c <= 9) {
-        if (v === 0) return NOT_IPV4;
-        v = v * 10 + c;
-        c = t.charCodeAt(++i) - CH_0;
-        if (c >= 0 && c <= 9) {
-          v = v * 10 + c;
-          if (v > 255) return NOT_IPV4;
-          i++;
-        }
-      }
-      if (t.charCodeAt(i++) !== CH_DOT) return NOT_IPV4;
-      high = (high << 8) | v;
+      if (i + 2 >= n) return NOT_IPV4;
+      const d0 = t.charCodeAt(i) - CH_0;
+      const d1 = t.charCodeAt(i + 1) - CH_0;
+      const d2 = t.charCodeAt(i + 2) - CH_0;
+      // 1 for a digit: d and 9 - d both non-negative
+      const g0 = ((d0 | (9 - d0)) >>> 31) ^ 1;
+      const g1 = ((d1 | (9 - d1)) >>> 31) ^ 1;
+      const g2 = (((d2 | (9 - d2)) >>> 31) ^ 1) & g1;
+      const m1 = -g1, m2 = -g2;
+      let v = d0 ^ ((d0 ^ (d0 * 10 + d1)) & m1);
+      v = v ^ ((v ^ (d0 * 100 + d1 * 10 + d2)) & m2);
+      const end = i + 1 + g1 + g2;
+      const dot = t.charCodeAt(end - ((n - 1 - end) >>> 31));
+      // not a digit first; a leading zero; above 255; no dot after it
+      bad |= (g0 ^ 1) | (g1 & ((d0 - 1) >>> 31)) | ((255 - v) >>> 31) | (dot ^ CH_DOT);
+      high = (high << 8) | (v & 255);
+      i = end + 1;
     }
-    const jump = this.#jumpNode;
-    let node = this.#ipv4Start;
-    let depth = 0;
-    if (jump !== null) {
-      // bits <= 24: the three octets hold the index
-      const top = high >>> (24 - this.#jumpBits);
-      node = jump[top];
-      depth = node < this.#nodeCount ? this.#jumpBits : this.#jumpDepth![top];
-    }
+    if (bad !== 0) return NOT_IPV4;
+    // the jump table (packed: the unpacked one is lookupIpv4's); bits <= 24: the three octets
+    // hold the index
+    const packed = this.#jumpPacked;
+    let e = 0;
+    if (packed !== null) e = packed[high >>> (24 - this.#jumpBits)];
     // the last octet: 1–3 digits up to the end (charCodeAt past the end is NaN: not a digit)
     let v = t.charCodeAt(i++) - CH_0;
     if (!(v >= 0 && v <= 9)) return NOT_IPV4;
@@ -658,8 +683,15 @@ export class Database {
       }
     }
     const address = (high << 8) | v;
-    if (jump === null) return this.lookupIpv4(address);
-    return this.#walkV4(address, node, depth);
+    if (packed === null) return this.lookupIpv4(address);
+    const node = e & JUMP_NODE_MASK;
+    const depth = e >>> JUMP_DEPTH_SHIFT;
+    if (node < this.#nodeCount) return this.#walkV4(address, node, depth);
+    // most walks end in the jump table: answered here, without the call
+    this.#lastV4 = address;
+    this.#ipVersionAnswered = 4;
+    this.#prefixLength = depth;
+    return this.#resolve(node, depth);
   }
 
   // The jump table: for each value of an IPv4 address's first bits, the node (or record) the
@@ -687,6 +719,21 @@ export class Database {
     this.#jumpBits = bits;
     this.#jumpNode = nodes;
     this.#jumpDepth = depths;
+    this.#packJump();
+  }
+
+  // Packs the jump table into one array when every node and record fits beside its depth.
+  #packJump(): void {
+    const nodes = this.#jumpNode!, depths = this.#jumpDepth!;
+    const packed = new Uint32Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      if (nodes[i] > JUMP_NODE_MASK) return;
+      packed[i] = (nodes[i] | (depths[i] << JUMP_DEPTH_SHIFT)) >>> 0;
+    }
+    this.#jumpPacked = packed;
+    // the unpacked table is no longer read (shareChecks unpacks the packed one)
+    this.#jumpNode = null;
+    this.#jumpDepth = null;
   }
 
   /** Walks 128 bits of `this.#scratch` from the root of an IPv6 tree. */

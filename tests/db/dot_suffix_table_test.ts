@@ -67,7 +67,8 @@ Deno.test("DotSuffixTable.fits() takes only ASCII literals of 3 or more that sta
       at[i] = i === 0 ? 0 : at[i - 1] + length[i - 1];
       length[i] = t.length;
     });
-    return DotSuffixTable.fits({ keys: new Uint32Array(texts.length), points, at, length });
+    const keys = new Uint32Array(texts.length), offsets = new Int32Array(texts.length);
+    return DotSuffixTable.fits({ keys, offsets, points, at, length });
   };
   assert.equal(fits(".evil.com", ".io"), true);
   assert.equal(fits(".evil.com", "evil.com"), false);

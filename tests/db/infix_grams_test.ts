@@ -80,7 +80,7 @@ for (const ci of [false, true]) {
   );
 }
 
-Deno.test("InfixGrams.collectOf() finds the keys the automaton finds, for windows of 2 to 4", () => {
+Deno.test("InfixGrams.collectOf() finds the keys the automaton finds, for windows of 2 to 6 (up to 4 by default)", () => {
   const piece = fc.stringMatching(/^[a-d0-2.é]{2,8}$/);
   fc.assert(
     fc.property(
@@ -92,22 +92,28 @@ Deno.test("InfixGrams.collectOf() finds the keys the automaton finds, for window
         const globs = new GlobIndex(section);
         globs.verify();
         const grams = InfixGrams.of(globs, false);
+        const longer = InfixGrams.of(globs, false, 6);
         assert.notEqual(grams, null);
+        assert.notEqual(longer, null);
         const shortest = Math.min(
           ...[...new Set(pieces)].filter((p) => !p.includes("é")).map((p) => p.length),
         );
         if (shortest !== Infinity) assert.equal(grams!.q, Math.min(4, shortest));
+        if (shortest !== Infinity) assert.equal(longer!.q, Math.min(6, shortest));
+        assert.equal(grams!.longerQ, longer!.q);
         const a = scanFor(globs.count), b = scanFor(globs.count);
         for (const q of queries) {
-          a.count = b.count = 0;
-          a.stamp++;
-          b.stamp++;
-          globs.automaton.collectOf(q, false, a);
-          const points = new Int32Array(q.length);
-          assert.equal(grams!.collectOf(q, points, b), b.count);
-          const want = Array.from(a.out.subarray(0, a.count)).sort((x, y) => x - y);
-          assert.deepEqual(Array.from(b.out.subarray(0, b.count)).sort((x, y) => x - y), want);
-          assert.deepEqual(Array.from(points), Array.from(q, (c) => c.charCodeAt(0)));
+          for (const table of [grams!, longer!]) {
+            a.count = b.count = 0;
+            a.stamp++;
+            b.stamp++;
+            globs.automaton.collectOf(q, false, a);
+            const points = new Int32Array(q.length);
+            assert.equal(table.collectOf(q, points, b), b.count);
+            const want = Array.from(a.out.subarray(0, a.count)).sort((x, y) => x - y);
+            assert.deepEqual(Array.from(b.out.subarray(0, b.count)).sort((x, y) => x - y), want);
+            assert.deepEqual(Array.from(points), Array.from(q, (c) => c.charCodeAt(0)));
+          }
         }
         assert.equal(grams!.collectOf("abé", new Int32Array(3), b), -1);
       },
@@ -148,4 +154,40 @@ Deno.test("StringMatcher answers the same after its q-gram table's trial ends", 
       Array.from(ref.offsets.subarray(0, n)),
     );
   }
+});
+
+Deno.test("StringMatcher builds its q-gram table again with longer windows when many reach the exact table, and answers the same", () => {
+  // runs of 6 or more characters, mostly "a": 4-character windows of them are common in
+  // queries that are mostly "a"
+  const texts = [
+    "*aaaaab*",
+    "*aaaaba*",
+    "*baaaaa?*",
+    "*aaabaaa*",
+    "x*aabaaa*",
+    "*aaaaa1*[ab]*",
+    "*1aaaab*",
+  ];
+  const section = encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })));
+  const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
+  const none = StringMatcher.fromSections(null, section, { tablesAfter: 1e9 });
+  const out = new StringMatches(1), ref = new StringMatches(1);
+  const windows: (number | undefined)[] = [];
+  let r = 11;
+  for (let i = 0; i < 6000; i++) {
+    let q = "";
+    r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+    for (let k = 4 + (r % 20); k > 0; k--) {
+      r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+      q += "aaaaaaab1x"[(r >>> 8) % 10];
+    }
+    const n = i % 2 === 0 ? m.matchAll(q, out) : m.matchAllSpan(UTF8.encode(q), 0, q.length, out);
+    assert.equal(none.matchAll(q, ref), n, q);
+    assert.deepEqual(
+      Array.from(out.offsets.subarray(0, n)),
+      Array.from(ref.offsets.subarray(0, n)),
+    );
+    if (i === 1000 || i === 3000) windows.push(m.checks()?.infixGrams?.q);
+  }
+  assert.deepEqual(windows, [4, 6]);
 });
