@@ -284,10 +284,16 @@ async function globSection(): Promise<void> {
   }
 }
 
-/** Writes one line per item (the peers read files). */
+/**
+ * Writes one line per item (the peers read files). A file that already holds the same text is
+ * left as it is, so the native peer's compiled database beside it (newer than the file) stays
+ * valid: Hyperscan takes minutes to compile a 100,000-pattern set.
+ */
 async function writeLines(path: string, lines: string[]): Promise<void> {
   for (const l of lines) if (/[\r\n]/.test(l)) throw new Error(`a line break in "${l}"`);
-  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  const text = lines.join("\n") + "\n";
+  const old = await Deno.readTextFile(path).catch(() => null);
+  if (old !== text) await Deno.writeTextFile(path, text);
 }
 
 /**
