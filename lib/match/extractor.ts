@@ -493,7 +493,9 @@ export class Extractor {
         return e;
       }
     }
-    this.#pieces(s, e);
+    // (a token without a dot shorter than any run has no piece that holds anything: the time
+    // of a log's timestamp, `2024:00:00:00`)
+    if ((f & C_DOT) !== 0 || e - s >= MIN_RUN) this.#pieces(s, e);
     return e;
   }
 
