@@ -554,7 +554,8 @@ export class Extractor {
   #runs(s: number, e: number): void {
     const bytes = this.#bytes;
     let i = s;
-    while (i < e) {
+    // (a run needs MIN_RUN bytes: none starts in the last MIN_RUN - 1)
+    while (e - i >= MIN_RUN) {
       while (i < e && (CHAR_CLASS[bytes[i]] & C_ALNUM) === 0) i++;
       const rs = i;
       let f = 0;
