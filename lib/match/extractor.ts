@@ -93,6 +93,28 @@ const EMPTY = new Uint8Array(0);
 const NO_OUT = new Int32Array(0);
 const noop: SpanHandler = () => {};
 
+/**
+ * Whether a run of bytes from `0` up that covers two whole words (the pair test of the word
+ * loop) may be {@linkcode MIN_RUN} long, judged from the words either side: the first pair of
+ * such words in a run has at most three of its bytes before it (else the pair before would have
+ * been the first), so it needs `MIN_RUN - 8` more after and before together. Bytes from 0x80 up
+ * count as run bytes (never too few).
+ *
+ * @param before The word before the pair.
+ * @param after The word after it.
+ */
+function longRunAround(before: number, after: number): boolean {
+  // the high bit of each byte from 0x30 up, exactly (no carry crosses bytes)
+  const b = (((before & 0x7f7f7f7f) + 0x50505050) | before) & 0x80808080;
+  const a = (((after & 0x7f7f7f7f) + 0x50505050) | after) & 0x80808080;
+  const gapBefore = ~b & 0x80808080;
+  const gapAfter = ~a & 0x80808080;
+  // run bytes at the end of `before` (its high bytes) and at the start of `after` (its low ones)
+  const left = Math.clz32(gapBefore) >> 3;
+  const right = gapAfter === 0 ? 4 : (31 - Math.clz32(gapAfter & -gapAfter)) >> 3;
+  return left === 4 || right === 4 || left + right >= MIN_RUN - 8;
+}
+
 /** The hash kind of an all-hex run of each length, or 0. */
 function hashKind(length: number): number {
   switch (length) {
@@ -311,6 +333,7 @@ export class Extractor {
       return;
     }
     this.#window(start, (w << 2) - base);
+    const wFirst = w;
     let prevLow = 0x80;
     while (w < wEnd) {
       const x = words[w];
@@ -318,7 +341,11 @@ export class Extractor {
       const c = x ^ 0x3a3a3a3a;
       const anchor = (((d - 0x01010101) & ~d) | ((c - 0x01010101) & ~c)) & 0x80808080;
       const low = (x - 0x30303030) & ~x & 0x80808080;
-      if (anchor !== 0 || (low | prevLow) === 0) {
+      if (
+        anchor !== 0 ||
+        ((low | prevLow) === 0 && (w - 2 < wFirst || w + 1 >= wEnd ||
+          longRunAround(words[w - 2], words[w + 1])))
+      ) {
         const p = (w << 2) - base;
         const next = (base + this.#window(anchor !== 0 ? p : p - 4, p + 4)) >> 2;
         if (next > w) {

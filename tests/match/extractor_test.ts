@@ -12,6 +12,9 @@ function check(cases: [string, string[]][]): void {
     for (let pad = 0; pad < 8; pad++) {
       const line = `${"x ".repeat(pad)}${text} ${"y ".repeat(40)}`;
       assert.deepEqual(spans(line), want, JSON.stringify(line));
+      // odd offsets too
+      const odd = `${"x ".repeat(pad)} ${text} ${"y ".repeat(40)}`;
+      assert.deepEqual(spans(odd), want, JSON.stringify(odd));
     }
   }
 }
