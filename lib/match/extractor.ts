@@ -27,12 +27,13 @@ import {
 import { isDomain } from "./_domain.ts";
 import { ExtraSuffixes } from "./_extra_suffixes.ts";
 import { localPartStart } from "./_email.ts";
-import { isIpv4 } from "./_ipv4.ts";
+import * as ipv4 from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
 import { isSchemeChar, UrlParser } from "./_url.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 // Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
+const { IPV4_VALUE, isIpv4 } = ipv4;
 const {
   B_AT,
   B_COLON,
@@ -556,6 +557,7 @@ export class Extractor {
       while (de > ds && bytes[de - 1] === B_DOT) de--;
       if ((f & ~(C_DIGIT | C_DOT)) === 0) {
         if ((mask & BIT_IPV4) !== 0 && !this.#productVersion(ds) && isIpv4(bytes, ds, de)) {
+          // (IPV4_VALUE holds the address: isIpv4 just left it there)
           this.#emit(SpanKind.IPV4, ds, de);
         }
       } else if (
@@ -637,7 +639,11 @@ export class Extractor {
     if (schemeStart > s) this.#pieces(s, schemeStart);
     this.#emit(SpanKind.URL, schemeStart, url.end);
     const kind = url.hostKind;
-    if ((this.#mask & (1 << kind)) !== 0) this.#emit(kind, url.hostStart, url.hostEnd);
+    if ((this.#mask & (1 << kind)) !== 0) {
+      // the host's address for the matcher (isIpv4 has run on other text since)
+      if (kind === SpanKind.IPV4) IPV4_VALUE[0] = url.hostIpv4;
+      this.#emit(kind, url.hostStart, url.hostEnd);
+    }
     return url.resume;
   }
 

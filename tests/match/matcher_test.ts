@@ -376,3 +376,16 @@ Deno.test("Matcher answers thousands of IPv4 addresses as the tree does, its mis
 function ipText(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
+
+Deno.test("Matcher looks up each IPv4 address it extracts, URL hosts beside other addresses included", () => {
+  const d = db(["198.51.100.0/24", "203.0.113.0/24"]);
+  assert.deepEqual(
+    hits(d, "198.51.100.7:http://203.0.113.9/x 203.0.113.10.1.2 ::ffff:198.51.100.1 203.0.113.11"),
+    [
+      "ipv4 198.51.100.7 network 198.51.100.0/24",
+      "ipv4 203.0.113.9 network 203.0.113.0/24",
+      "ipv6 ::ffff:198.51.100.1 network 198.51.100.0/24",
+      "ipv4 203.0.113.11 network 203.0.113.0/24",
+    ],
+  );
+});
