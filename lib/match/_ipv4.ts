@@ -10,7 +10,15 @@ import * as charClass from "./_char_class.ts";
 const { B_DOT } = charClass;
 
 /**
- * Tells whether `bytes[start..end)` is exactly a dotted-quad IPv4 address.
+ * The address of the last text {@linkcode isIpv4} accepted, as a 32-bit number; and, while the
+ * extractor reports an IPv4 span, the address of that span (the extractor writes it just before
+ * reporting, so that the matcher need not parse the text again).
+ */
+export const IPV4_VALUE = new Int32Array(1);
+
+/**
+ * Tells whether `bytes[start..end)` is exactly a dotted-quad IPv4 address (when it is, its
+ * number is left in {@linkcode IPV4_VALUE}).
  *
  * @param bytes The text.
  * @param start First byte.
@@ -21,6 +29,7 @@ export function isIpv4(bytes: Uint8Array, start: number, end: number): boolean {
   const len = end - start;
   if (len < 7 || len > 15) return false;
   let parts = 0;
+  let address = 0;
   let i = start;
   while (true) {
     const first = bytes[i] - 0x30;
@@ -37,7 +46,12 @@ export function isIpv4(bytes: Uint8Array, start: number, end: number): boolean {
     }
     if (digits > 3 || value > 255 || (first === 0 && digits > 1)) return false;
     parts++;
-    if (i === end) return parts === 4;
+    address = (address << 8) | value;
+    if (i === end) {
+      if (parts !== 4) return false;
+      IPV4_VALUE[0] = address;
+      return true;
+    }
     if (bytes[i] !== B_DOT || parts === 4) return false;
     i++;
     if (i === end) return false;

@@ -23,6 +23,10 @@ const { B_COLON, B_DOT, HEX_VALUE } = charClass;
 export function isIpv6(bytes: Uint8Array, start: number, end: number): boolean {
   const len = end - start;
   if (len < 3 || len > 45) return false;
+  if (len < 15 && !hasDoubleColon(bytes, start, end)) {
+    // eight groups take 15 bytes at least: shorter needs a `::` (not so `2024:00:00:00`)
+    return false;
+  }
   let i = start;
   let groups = 0;
   let compressed = false;
@@ -58,4 +62,12 @@ export function isIpv6(bytes: Uint8Array, start: number, end: number): boolean {
     }
   }
   return compressed ? groups <= 7 : groups === 8;
+}
+
+/** Whether `bytes[start..end)` holds `::`. */
+function hasDoubleColon(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start + 1; i < end; i++) {
+    if (bytes[i] === B_COLON && bytes[i - 1] === B_COLON) return true;
+  }
+  return false;
 }

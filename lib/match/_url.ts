@@ -20,11 +20,12 @@
 import * as charClass from "./_char_class.ts";
 import { isDomain } from "./_domain.ts";
 import type { ExtraSuffixes } from "./_extra_suffixes.ts";
-import { isIpv4 } from "./_ipv4.ts";
+import * as ipv4 from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
 import { SpanKind } from "./span_kind.ts";
 // Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
+const { IPV4_VALUE, isIpv4 } = ipv4;
 const { B_AT, B_COLON, B_DOT, B_LBRACKET, B_PERCENT, B_RBRACKET, C_ALNUM, C_DIGIT, CHAR_CLASS } =
   charClass;
 
@@ -69,6 +70,8 @@ export class UrlParser {
   hostEnd = 0;
   /** The host's {@linkcode SpanKind}: IPV4, IPV6 or DOMAIN. */
   hostKind = 0;
+  /** For an IPv4 host, its address as a 32-bit number. */
+  hostIpv4 = 0;
   /** One past the URL's last byte. */
   end = 0;
   /** Last labels a host may end in beyond the Public Suffix List (see the extractor). */
@@ -202,8 +205,10 @@ export class UrlParser {
       after = j;
       hostStart = h;
       hostEnd = j > h && bytes[j - 1] === B_DOT ? j - 1 : j;
-      if (isIpv4(bytes, hostStart, hostEnd)) kind = SpanKind.IPV4;
-      else if (isDomain(bytes, hostStart, hostEnd, this.extra)) kind = SpanKind.DOMAIN;
+      if (isIpv4(bytes, hostStart, hostEnd)) {
+        kind = SpanKind.IPV4;
+        this.hostIpv4 = IPV4_VALUE[0];
+      } else if (isDomain(bytes, hostStart, hostEnd, this.extra)) kind = SpanKind.DOMAIN;
       else return false;
     }
     if (after < authorityEnd) {

@@ -27,12 +27,13 @@ import {
 import { isDomain } from "./_domain.ts";
 import { ExtraSuffixes } from "./_extra_suffixes.ts";
 import { localPartStart } from "./_email.ts";
-import { isIpv4 } from "./_ipv4.ts";
+import * as ipv4 from "./_ipv4.ts";
 import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
 import { isSchemeChar, UrlParser } from "./_url.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
 // Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
+const { IPV4_VALUE, isIpv4 } = ipv4;
 const {
   B_AT,
   B_COLON,
@@ -92,6 +93,28 @@ const BIT_NAMES = BIT_DOMAIN | BIT_EMAIL;
 const EMPTY = new Uint8Array(0);
 const NO_OUT = new Int32Array(0);
 const noop: SpanHandler = () => {};
+
+/**
+ * Whether a run of bytes from `0` up that covers two whole words (the pair test of the word
+ * loop) may be {@linkcode MIN_RUN} long, judged from the words either side: the first pair of
+ * such words in a run has at most three of its bytes before it (else the pair before would have
+ * been the first), so it needs `MIN_RUN - 8` more after and before together. Bytes from 0x80 up
+ * count as run bytes (never too few).
+ *
+ * @param before The word before the pair.
+ * @param after The word after it.
+ */
+function longRunAround(before: number, after: number): boolean {
+  // the high bit of each byte from 0x30 up, exactly (no carry crosses bytes)
+  const b = (((before & 0x7f7f7f7f) + 0x50505050) | before) & 0x80808080;
+  const a = (((after & 0x7f7f7f7f) + 0x50505050) | after) & 0x80808080;
+  const gapBefore = ~b & 0x80808080;
+  const gapAfter = ~a & 0x80808080;
+  // run bytes at the end of `before` (its high bytes) and at the start of `after` (its low ones)
+  const left = Math.clz32(gapBefore) >> 3;
+  const right = gapAfter === 0 ? 4 : (31 - Math.clz32(gapAfter & -gapAfter)) >> 3;
+  return left === 4 || right === 4 || left + right >= MIN_RUN - 8;
+}
 
 /** The hash kind of an all-hex run of each length, or 0. */
 function hashKind(length: number): number {
@@ -311,6 +334,7 @@ export class Extractor {
       return;
     }
     this.#window(start, (w << 2) - base);
+    const wFirst = w;
     let prevLow = 0x80;
     while (w < wEnd) {
       const x = words[w];
@@ -318,7 +342,11 @@ export class Extractor {
       const c = x ^ 0x3a3a3a3a;
       const anchor = (((d - 0x01010101) & ~d) | ((c - 0x01010101) & ~c)) & 0x80808080;
       const low = (x - 0x30303030) & ~x & 0x80808080;
-      if (anchor !== 0 || (low | prevLow) === 0) {
+      if (
+        anchor !== 0 ||
+        ((low | prevLow) === 0 && (w - 2 < wFirst || w + 1 >= wEnd ||
+          longRunAround(words[w - 2], words[w + 1])))
+      ) {
         const p = (w << 2) - base;
         const next = (base + this.#window(anchor !== 0 ? p : p - 4, p + 4)) >> 2;
         if (next > w) {
@@ -493,7 +521,9 @@ export class Extractor {
         return e;
       }
     }
-    this.#pieces(s, e);
+    // (a token without a dot shorter than any run has no piece that holds anything: the time
+    // of a log's timestamp, `2024:00:00:00`)
+    if ((f & C_DOT) !== 0 || e - s >= MIN_RUN) this.#pieces(s, e);
     return e;
   }
 
@@ -527,6 +557,7 @@ export class Extractor {
       while (de > ds && bytes[de - 1] === B_DOT) de--;
       if ((f & ~(C_DIGIT | C_DOT)) === 0) {
         if ((mask & BIT_IPV4) !== 0 && !this.#productVersion(ds) && isIpv4(bytes, ds, de)) {
+          // (IPV4_VALUE holds the address: isIpv4 just left it there)
           this.#emit(SpanKind.IPV4, ds, de);
         }
       } else if (
@@ -552,7 +583,8 @@ export class Extractor {
   #runs(s: number, e: number): void {
     const bytes = this.#bytes;
     let i = s;
-    while (i < e) {
+    // (a run needs MIN_RUN bytes: none starts in the last MIN_RUN - 1)
+    while (e - i >= MIN_RUN) {
       while (i < e && (CHAR_CLASS[bytes[i]] & C_ALNUM) === 0) i++;
       const rs = i;
       let f = 0;
@@ -607,7 +639,11 @@ export class Extractor {
     if (schemeStart > s) this.#pieces(s, schemeStart);
     this.#emit(SpanKind.URL, schemeStart, url.end);
     const kind = url.hostKind;
-    if ((this.#mask & (1 << kind)) !== 0) this.#emit(kind, url.hostStart, url.hostEnd);
+    if ((this.#mask & (1 << kind)) !== 0) {
+      // the host's address for the matcher (isIpv4 has run on other text since)
+      if (kind === SpanKind.IPV4) IPV4_VALUE[0] = url.hostIpv4;
+      this.#emit(kind, url.hostStart, url.hostEnd);
+    }
     return url.resume;
   }
 

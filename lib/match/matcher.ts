@@ -11,6 +11,7 @@ import { DatabaseError } from "../db/database_error.ts";
 import { parseIpBytesInto } from "../core/ip.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { Extractor } from "./extractor.ts";
+import * as ipv4 from "./_ipv4.ts";
 import * as spanLookup from "./_span_lookup.ts";
 import { SpanLookup } from "./_span_lookup.ts";
 import { databaseSuffixes } from "./_database_suffixes.ts";
@@ -22,10 +23,9 @@ const K_IPV6 = SpanKind.IPV6;
 const K_DOMAIN = SpanKind.DOMAIN;
 const K_MD5 = SpanKind.MD5;
 const K_SHA512 = SpanKind.SHA512;
-const B_DOT = 0x2e;
 // Module-level copies: V8 folds these into the hot path, not bindings imported from a module.
 const { FNV_BASIS, FNV_PRIME, HASH_MASK } = spanLookup;
-const B_0 = 0x30;
+const { IPV4_VALUE } = ipv4;
 /**
  * Spans are queued, up to this many, and looked up in batches: the IPv4 addresses of a batch
  * first, one after the other, so that the processor overlaps their walks down the search tree
@@ -298,18 +298,8 @@ export class Matcher {
     spans[3 * q] = kind;
     spans[3 * q + 1] = start;
     spans[3 * q + 2] = end;
-    if (kind === K_IPV4) {
-      const bytes = this.#bytes;
-      let v = 0, octet = 0;
-      for (let i = start; i < end; i++) {
-        const c = bytes[i];
-        if (c === B_DOT) {
-          v = (v << 8) | octet;
-          octet = 0;
-        } else octet = octet * 10 + (c - B_0);
-      }
-      this.#v4[q] = (v << 8) | octet;
-    }
+    // (the extractor leaves an IPv4 span's address in IPV4_VALUE just before reporting it)
+    if (kind === K_IPV4) this.#v4[q] = IPV4_VALUE[0];
     this.#queued = q + 1;
     if (q + 1 === QUEUE) this.#drain();
   }

@@ -205,11 +205,18 @@ export class StreamMatcher {
     for (; i < head; i++) if (buf[i] === NL) n++;
     const words = this.#words;
     const wEnd = to >> 2;
-    for (let w = i >> 2; w < wEnd; w++) {
-      const x = words[w] ^ 0x0a0a0a0a;
-      // the high bit of each byte of t is set exactly when that byte of x is zero
-      const t = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
-      if (t !== 0) n += Math.imul((t >>> 7) & 0x01010101, 0x01010101) >>> 24;
+    let w = i >> 2;
+    while (w < wEnd) {
+      // per byte lane, the newlines of up to 255 words, added without a branch
+      const stop = Math.min(wEnd, w + 255);
+      let lanes = 0;
+      for (; w < stop; w++) {
+        const x = words[w] ^ 0x0a0a0a0a;
+        // the high bit of each byte of t is set exactly when that byte of x is zero
+        const t = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+        lanes = (lanes + ((t >>> 7) & 0x01010101)) | 0;
+      }
+      n += (lanes & 0xff) + ((lanes >>> 8) & 0xff) + ((lanes >>> 16) & 0xff) + (lanes >>> 24);
     }
     for (i = Math.max(i, wEnd << 2); i < to; i++) if (buf[i] === NL) n++;
     return n;

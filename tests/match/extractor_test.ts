@@ -12,6 +12,9 @@ function check(cases: [string, string[]][]): void {
     for (let pad = 0; pad < 8; pad++) {
       const line = `${"x ".repeat(pad)}${text} ${"y ".repeat(40)}`;
       assert.deepEqual(spans(line), want, JSON.stringify(line));
+      // odd offsets too
+      const odd = `${"x ".repeat(pad)} ${text} ${"y ".repeat(40)}`;
+      assert.deepEqual(spans(odd), want, JSON.stringify(odd));
     }
   }
 }
@@ -59,6 +62,9 @@ Deno.test("scan() finds IPv6 addresses in every form, without zone ids", () => {
     ["2001:DB8::A", ["ipv6 2001:DB8::A"]],
     ["addr 2001:db8::1: refused", ["ipv6 2001:db8::1"]],
     ["1:2:3:4:5:6:7:8", ["ipv6 1:2:3:4:5:6:7:8"]],
+    ["1:2:3:4:5:6:1.2.3.4", ["ipv6 1:2:3:4:5:6:1.2.3.4"]],
+    ["a::b", ["ipv6 a::b"]],
+    ["[01/Mar/2024:00:00:00 +0000]", []],
     ["1:2:3:4:5:6:7::", ["ipv6 1:2:3:4:5:6:7::"]],
     ["::", []],
     ["[::]:80", []],
@@ -228,6 +234,8 @@ Deno.test("scan() finds hashes as whole alphanumeric runs of the exact lengths",
     [`sha256:${sha256}`, [`sha256 ${sha256}`]],
     [`md5_${md5}-x`, [`md5 ${md5}`]],
     [`/files/${md5}.bin`, [`md5 ${md5}`]],
+    [`x.y.${md5}`, [`md5 ${md5}`]],
+    [`cdn.example.${sha1}.z`, [`sha1 ${sha1}`]],
     [`${md5}0`, []],
     [`0${md5}`, []],
     [`g${md5}`, []],

@@ -313,3 +313,79 @@ Deno.test("Matcher takes the database's own top-level labels as domain endings: 
   // suffixes: [] keeps the Public Suffix List alone
   assert.deepEqual(hits(d, text, { suffixes: [] }), ["domain evil.com literal evil.com"]);
 });
+
+Deno.test("Matcher answers thousands of IPv4 addresses as the tree does, its miss set included", () => {
+  // Enough lookups for the matcher's per-prefix miss set to be made and used: addresses inside,
+  // just outside and far from networks of every length, each several times, against the tree.
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          a: fc.integer({ min: 0, max: 0xffffffff }),
+          len: fc.integer({ min: 4, max: 32 }),
+        }),
+        { minLength: 1, maxLength: 200 },
+      ),
+      fc.integer({ min: 0, max: 0xffff }),
+      (nets, seed) => {
+        const b = new DatabaseBuilder({ buildEpoch: 1 });
+        nets.forEach(({ a, len }, i) => {
+          const base = len === 32 ? a : (a >>> (32 - len)) << (32 - len) >>> 0;
+          b.add(`${ipText(base)}/${len}`, { i });
+        });
+        const d = Database.fromBytes(b.build());
+        let x = seed | 1;
+        const next = () => (x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x297a2d39 | 0) >>> 0;
+        const addresses: number[] = [];
+        for (let i = 0; i < 12_000; i++) {
+          const r = next();
+          const { a, len } = nets[r % nets.length];
+          const size = 2 ** (32 - len);
+          const base = (a >>> 0) - ((a >>> 0) % size);
+          const pick = r & 3;
+          const v = pick === 0
+            ? next()
+            : pick === 1
+            ? base + (next() % size)
+            : pick === 2
+            ? base + size
+            : base - 1;
+          addresses.push(((v % 2 ** 32) + 2 ** 32) % 2 ** 32);
+        }
+        // each address twice: the second answer may come from the caches
+        const all = [...addresses, ...addresses];
+        const text = enc.encode(all.map(ipText).join(" "));
+        const expected: string[] = [];
+        for (const v of all) {
+          const off = d.lookupIpv4(v | 0);
+          if (off >= 0) expected.push(`${ipText(v)} ${off} ${d.lastPrefixLength}`);
+        }
+        const got: string[] = [];
+        new Matcher(d, { kinds: [SpanKind.IPV4] }).scan(text, (h) => {
+          got.push(
+            `${dec.decode(text.subarray(h.start, h.end))} ${h.dataOffset} ${h.prefixLength}`,
+          );
+        });
+        assert.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: 10 },
+  );
+});
+
+function ipText(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+Deno.test("Matcher looks up each IPv4 address it extracts, URL hosts beside other addresses included", () => {
+  const d = db(["198.51.100.0/24", "203.0.113.0/24"]);
+  assert.deepEqual(
+    hits(d, "198.51.100.7:http://203.0.113.9/x 203.0.113.10.1.2 ::ffff:198.51.100.1 203.0.113.11"),
+    [
+      "ipv4 198.51.100.7 network 198.51.100.0/24",
+      "ipv4 203.0.113.9 network 203.0.113.0/24",
+      "ipv6 ::ffff:198.51.100.1 network 198.51.100.0/24",
+      "ipv4 203.0.113.11 network 203.0.113.0/24",
+    ],
+  );
+});

@@ -90,3 +90,25 @@ Deno.test("StreamMatcher gives the same answers for any piece size, and flush() 
   sm.end();
   assert.throws(() => sm.write(enc.encode("x")), RangeError);
 });
+
+Deno.test("StreamMatcher numbers lines right over long stretches of newlines and of none", () => {
+  // runs of empty lines longer than the counter's blocks (255 words), text without newlines,
+  // and hits after each, at every alignment
+  for (const lead of [0, 1, 2, 3]) {
+    const parts = ["x".repeat(lead)];
+    const expected: string[] = [];
+    let line = 1;
+    for (const [newlines, text] of [[5000, 9000], [1021, 3], [0, 70_000], [2047, 1], [1, 0]]) {
+      parts.push("\n".repeat(newlines), "y".repeat(text), " evil.com ");
+      line += newlines;
+      expected.push(String(line));
+    }
+    const bytes = enc.encode(parts.join(""));
+    const got: string[] = [];
+    const sm = new StreamMatcher(new Matcher(db), (h, at) => got.push(`${at.lineOf(h.start)}`));
+    sm.write(bytes);
+    sm.end();
+    assert.deepEqual(got, expected);
+    assert.equal(sm.lines, line);
+  }
+});
