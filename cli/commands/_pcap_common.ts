@@ -237,7 +237,7 @@ export function warnIfCutShort(
 }
 
 /**
- * A damaged capture (a read error that says how many packets came before it, `PcapError.packets`):
+ * A damaged capture (a read error after one packet or more, `PcapError.packets`):
  * the commands print what those packets gave, then say how far the reading got on standard error
  * (`mxy pcap CMD: FILE: read N packets (WHAT) before the error`), and the error follows. Other
  * failures (a worker that died, a file that cannot be opened) are not such an error.
@@ -246,7 +246,8 @@ export function warnIfCutShort(
  * @returns Whether it is a read error after some packets.
  */
 export function isDamagedCapture(err: unknown): err is PcapError & { packets: number } {
-  return err instanceof PcapError && err.packets !== undefined && err.code !== "worker-failed";
+  return err instanceof PcapError && err.packets !== undefined && err.packets > 0 &&
+    err.code !== "worker-failed";
 }
 
 /**
