@@ -497,34 +497,31 @@ async function match(inv: Invocation): Promise<number> {
         ? `${csvName(name)},`
         : `${name}:`,
     );
+    // counts the line and writes what comes before the record's own bytes; false when only
+    // counting
+    const lineHead = (line: number): boolean => {
+      if (line !== lastLine) {
+        matchedLines++;
+        lastLine = line;
+      }
+      if (config.countOnly) return false;
+      out.bytes(head);
+      if (!onlyMatching) {
+        out.number(line);
+        if (format === "text") out.byte(B_COLON);
+      }
+      return true;
+    };
     const records: RecordSink = {
       record(line, hit, at, formatter) {
-        if (line !== lastLine) {
-          matchedLines++;
-          lastLine = line;
-        }
-        if (config.countOnly) return;
-        out.bytes(head);
-        if (!onlyMatching) {
-          out.number(line);
-          if (format === "text") out.byte(B_COLON);
-        }
+        if (!lineHead(line)) return;
         formatter.formatInto(hit, at, out);
         out.byte(B_NEWLINE);
       },
     };
     // a record of a range scanned for the pool: its bytes after the line number
     const rangeRecord = (line: number, bytes: Uint8Array, start: number, end: number) => {
-      if (line !== lastLine) {
-        matchedLines++;
-        lastLine = line;
-      }
-      if (config.countOnly) return;
-      out.bytes(head);
-      if (!onlyMatching) {
-        out.number(line);
-        if (format === "text") out.byte(B_COLON);
-      }
+      if (!lineHead(line)) return;
       out.slice(bytes, start, end);
       out.byte(B_NEWLINE);
     };

@@ -38,3 +38,39 @@ export function damageAfter(pcap: Uint8Array, keep: number): DamagedCapture {
   new DataView(damaged.buffer).setUint32(offset + 8, 0x7fffffff, true);
   return { damaged, prefix: pcap.slice(0, offset), offset };
 }
+
+/** The files {@linkcode withDamagedCapture} writes. */
+export interface DamagedCaptureFiles {
+  /** The temporary directory holding them (removed afterwards). */
+  dir: string;
+  /** The damaged capture's path. */
+  damaged: string;
+  /** The path of the capture of the first packets only. */
+  prefix: string;
+  /** The byte offset of the damaged record. */
+  offset: number;
+}
+
+/**
+ * Writes a capture file damaged after `keep` records and the file of those records alone into a
+ * temporary directory, runs `fn`, and removes the directory.
+ *
+ * @param source A little-endian classic pcap file.
+ * @param keep How many records stay whole.
+ * @param fn The test.
+ */
+export async function withDamagedCapture(
+  source: string,
+  keep: number,
+  fn: (files: DamagedCaptureFiles) => Promise<void>,
+): Promise<void> {
+  const { damaged, prefix, offset } = damageAfter(await Deno.readFile(source), keep);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/damaged.pcap`, damaged);
+    await Deno.writeFile(`${dir}/prefix.pcap`, prefix);
+    await fn({ dir, damaged: `${dir}/damaged.pcap`, prefix: `${dir}/prefix.pcap`, offset });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

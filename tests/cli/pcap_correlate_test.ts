@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, runMxy } from "../_mxy.ts";
-import { damageAfter } from "./_damaged_capture.ts";
+import { withDamagedCapture } from "./_damaged_capture.ts";
 import { DatabaseBuilder } from "../../lib/db/mod.ts";
 import { PcapWriter } from "../../lib/pcap/mod.ts";
 import { buildPacket } from "../../lib/testing/mod.ts";
@@ -376,22 +376,15 @@ Deno.test("mxy pcap correlate names its pairing strategy --pair; --mode stays an
 Deno.test(
   "mxy pcap correlate on a damaged capture prints the pairs of the packets before the damage, then the error (exit 1)",
   { ignore: !LOOPBACK },
-  async () => {
-    const { damaged, prefix, offset } = damageAfter(
-      await Deno.readFile(`${LOOPBACK}/mixed-usec.pcap`),
-      200,
-    );
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.writeFile(`${dir}/damaged.pcap`, damaged);
-      await Deno.writeFile(`${dir}/prefix.pcap`, prefix);
+  () =>
+    withDamagedCapture(`${LOOPBACK}/mixed-usec.pcap`, 200, async ({ damaged, prefix, offset }) => {
       const args = ["pcap", "correlate", "--mode", "dns", "--format", "jsonl"];
-      const whole = await mxy(...args, `${dir}/prefix.pcap`);
+      const whole = await mxy(...args, prefix);
       assert.equal(whole.code, 0, whole.stderr);
       const pairs = whole.stdout.trim().split("\n").length;
       assert.ok(pairs > 5);
       for (const threads of ["1", "2"]) {
-        const r = await mxy(...args, `${dir}/damaged.pcap`, "--threads", threads);
+        const r = await mxy(...args, damaged, "--threads", threads);
         assert.equal(r.code, 1, r.stderr);
         assert.equal(r.stdout, whole.stdout);
         assert.match(
@@ -402,8 +395,5 @@ Deno.test(
         );
         assert.match(r.stderr, new RegExp(`byte offset ${offset}, after 200 packets`));
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 );

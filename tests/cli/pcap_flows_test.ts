@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fixture } from "../_fixtures.ts";
 import { type MxyRun, runMxy } from "../_mxy.ts";
-import { damageAfter } from "./_damaged_capture.ts";
+import { withDamagedCapture } from "./_damaged_capture.ts";
 
 const LOOPBACK = fixture("pcap/loopback");
 
@@ -120,38 +120,32 @@ Deno.test(
 Deno.test(
   "mxy pcap flows on a damaged capture prints the flows of the packets before the damage, then the error (exit 1)",
   { ignore: !LOOPBACK },
-  async () => {
-    const { damaged, prefix, offset } = damageAfter(
-      await Deno.readFile(`${LOOPBACK}/mixed-usec.pcap`),
+  () =>
+    withDamagedCapture(
+      `${LOOPBACK}/mixed-usec.pcap`,
       200,
-    );
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.writeFile(`${dir}/damaged.pcap`, damaged);
-      await Deno.writeFile(`${dir}/prefix.pcap`, prefix);
-      const whole = await mxy("pcap", "flows", `${dir}/prefix.pcap`);
-      assert.equal(whole.code, 0, whole.stderr);
-      const flows = whole.stdout.trim().split("\n").length;
-      assert.ok(flows > 10);
-      for (const threads of ["1", "2"]) {
-        const r = await mxy("pcap", "flows", `${dir}/damaged.pcap`, "--threads", threads);
-        assert.equal(r.code, 1, r.stderr);
-        assert.equal(r.stdout, whole.stdout);
-        assert.match(r.stderr, /^errors: 1$/m);
-        assert.match(
-          r.stderr,
-          new RegExp(
-            `damaged\\.pcap: read 200 packets \\(${flows} flows reported\\) before the error`,
-          ),
-        );
-        assert.match(r.stderr, new RegExp(`byte offset ${offset}, after 200 packets`));
-      }
-      // written to a file: the file holds them too
-      const o = await mxy("pcap", "flows", `${dir}/damaged.pcap`, "-o", `${dir}/out.jsonl`);
-      assert.equal(o.code, 1);
-      assert.equal(await Deno.readTextFile(`${dir}/out.jsonl`), whole.stdout);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+      async ({ dir, damaged, prefix, offset }) => {
+        const whole = await mxy("pcap", "flows", prefix);
+        assert.equal(whole.code, 0, whole.stderr);
+        const flows = whole.stdout.trim().split("\n").length;
+        assert.ok(flows > 10);
+        for (const threads of ["1", "2"]) {
+          const r = await mxy("pcap", "flows", damaged, "--threads", threads);
+          assert.equal(r.code, 1, r.stderr);
+          assert.equal(r.stdout, whole.stdout);
+          assert.match(r.stderr, /^errors: 1$/m);
+          assert.match(
+            r.stderr,
+            new RegExp(
+              `damaged\\.pcap: read 200 packets \\(${flows} flows reported\\) before the error`,
+            ),
+          );
+          assert.match(r.stderr, new RegExp(`byte offset ${offset}, after 200 packets`));
+        }
+        // written to a file: the file holds them too
+        const o = await mxy("pcap", "flows", damaged, "-o", `${dir}/out.jsonl`);
+        assert.equal(o.code, 1);
+        assert.equal(await Deno.readTextFile(`${dir}/out.jsonl`), whole.stdout);
+      },
+    ),
 );
