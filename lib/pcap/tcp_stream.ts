@@ -81,10 +81,18 @@ export class TcpStream {
     else at.states[this.#d] = value;
   }
 
-  /** The handler's state for the connection's other direction (read only). */
+  /**
+   * The handler's state for the connection's other direction (kept until that direction's
+   * `end`, as `state` is).
+   */
   get peerState(): unknown {
     const at = this.#at;
     return at === null ? undefined : at.states[this.#d ^ 1];
+  }
+
+  set peerState(value: unknown) {
+    const at = this.#at;
+    if (at !== null) at.states[this.#d ^ 1] = value;
   }
 
   /** The connection's number: 0 for the reassembler's first connection, then 1, 2 … */
