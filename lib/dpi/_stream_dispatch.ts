@@ -83,7 +83,7 @@ export class StreamDispatch implements TcpStreamHandler {
   /** Indexes of the plugins offered new streams, in classification order. */
   #candidates: number[] = [];
   /** For each candidate plugin index: the candidates with that plugin first. */
-  #orders = new Map<number, number[]>();
+  #orders: (readonly number[] | undefined)[] = [];
   readonly #plugins: readonly ProtocolPlugin[];
   readonly #onMessage: MessageCallback;
   #pool: Direction[] = [];
@@ -108,16 +108,14 @@ export class StreamDispatch implements TcpStreamHandler {
    */
   offerTo(indexes: readonly number[]): void {
     this.#candidates = indexes.filter((i) => this.#plugins[i].stream !== undefined);
-    this.#orders.clear();
+    this.#orders = new Array(this.#plugins.length).fill(undefined);
     for (const first of this.#candidates) {
-      this.#orders.set(first, [first, ...this.#candidates.filter((i) => i !== first)]);
+      this.#orders[first] = [first, ...this.#candidates.filter((i) => i !== first)];
     }
   }
 
-  open(_stream: TcpStream): boolean {
-    // (No plugin yet, nothing offered: the state stays `undefined`, read as 0 bytes offered.)
-    return this.#candidates.length > 0;
-  }
+  // (No `open`: every direction is offered — the engine feeds the reassembly only while some
+  // plugin is a candidate — and its state starts `undefined`, read as 0 bytes offered.)
 
   data(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
     const d = stream.state;
@@ -134,7 +132,7 @@ export class StreamDispatch implements TcpStreamHandler {
       }
       return;
     }
-    this.#offer(stream, bytes, offset, length);
+    this.#offer(stream, d, bytes, offset, length);
   }
 
   gap(stream: TcpStream, length: number): void {
@@ -172,8 +170,14 @@ export class StreamDispatch implements TcpStreamHandler {
   }
 
   /** Asks the plugins whether the direction is theirs, from its first bytes. */
-  #offer(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
-    const kept = stream.state instanceof Direction ? stream.state : null;
+  #offer(
+    stream: TcpStream,
+    state: unknown,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+  ): void {
+    const kept = state instanceof Direction ? state : null;
     let b = bytes, o = offset, n = length;
     if (kept !== null && kept.prefixLength > 0) {
       // Earlier bytes no plugin could decide on: ask again with these after them.
@@ -210,7 +214,7 @@ export class StreamDispatch implements TcpStreamHandler {
       kept.offered += length;
       if (kept.offered > MAX_UNCLAIMED) stream.wantsData = false;
     } else {
-      const offered = ((stream.state as number | undefined) ?? 0) + length;
+      const offered = ((state as number | undefined) ?? 0) + length;
       stream.state = offered;
       if (offered > MAX_UNCLAIMED) stream.wantsData = false;
     }
@@ -298,6 +302,6 @@ export class StreamDispatch implements TcpStreamHandler {
     if (peer instanceof Direction) plugin = peer.plugin;
     else if (typeof peer === "number" && peer < 0) plugin = markPlugin(peer);
     if (plugin < 0) return this.#candidates;
-    return this.#orders.get(plugin) ?? this.#candidates;
+    return this.#orders[plugin] ?? this.#candidates;
   }
 }

@@ -190,9 +190,10 @@ export class TcpStream {
 export interface TcpStreamHandler {
   /**
    * A new connection's direction. Set `stream.state`; return `false` when its bytes are not
-   * wanted (they are then only counted).
+   * wanted (they are then only counted). Without it, every direction's bytes are wanted and
+   * its state starts `undefined` (no call is made).
    */
-  open(stream: TcpStream): boolean;
+  open?(stream: TcpStream): boolean;
   /** The next bytes of the stream, in order (`stream.offset` is the offset of the first). */
   data(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void;
   /** `length` bytes at `stream.offset` were never seen: the stream goes on after them. */

@@ -4,7 +4,8 @@
  * claimed direction gets its framing state), on random HTTP conversations cut into random
  * segments — many cut at message boundaries so that the fast path runs, then gives way to the
  * full path in the middle of a connection — with retransmissions, lost segments and either side
- * speaking first: every packet's values must be the same.
+ * speaking first: every packet's values must be the same. Also: the view of a message read from
+ * the packet's bytes and of one read from a framing's copy name the same sender.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -253,4 +254,62 @@ Deno.test("the fast path counts a request answered by a response read the same w
   const fast = run(bytes);
   assert.deepEqual(fast, run(bytes, fullPathRegistry()));
   assert.equal(fast.at(-2), "messages 6 unreported 0");
+});
+
+Deno.test("a reassembled message's view has its direction's addresses and ports, read where it lies or kept (IPv6)", () => {
+  // A line protocol on port 7: a line whole in its segment is read from the packet's bytes, a
+  // line split over two segments from the framing's copy; each reports who sent it.
+  const seen: string[] = [];
+  const lines: ProtocolPlugin = {
+    id: 1007,
+    name: "lines",
+    layer: "application",
+    classify: (v) => v.payloadLength > 0,
+    attributes: {
+      from: (v) => `${v.ipVersion} ${v.ip6Src.join(".")}:${v.srcPort}>${v.ip6Dst[3]}:${v.dstPort}`,
+    },
+    stream: {
+      claim: (s) => s.dstPort === 7 || s.srcPort === 7,
+      open(ctx) {
+        ctx.state = { buf: new Uint8Array(64), have: 0 };
+      },
+      data(ctx, bytes, offset, length) {
+        const st = ctx.state as { buf: Uint8Array; have: number };
+        st.buf.set(bytes.subarray(offset, offset + length), st.have);
+        st.have += length;
+        if (bytes[offset + length - 1] !== 0x0a) return;
+        if (st.have === length) ctx.message(bytes, offset, length);
+        else ctx.message(st.buf, 0, st.have);
+        st.have = 0;
+      },
+      gap() {},
+      end() {},
+    },
+  };
+  const registry = new ProtocolRegistry();
+  for (const p of CORE_PLUGINS) registry.register(p);
+  registry.register(lines);
+  const c = new Conversation("one\n", "tw" + "o\n", {
+    clientAddr: "2001:db8::1",
+    serverAddr: "2001:db8::2",
+    serverPort: 7,
+  });
+  const segments: Segment[] = [
+    { from: "client", start: 0, end: 4 },
+    { from: "server", start: 0, end: 2 },
+    { from: "server", start: 2, end: 4 },
+  ];
+  const w = new PcapWriter({ nanos: true });
+  [...c.handshake(), ...segments.map((s) => c.packet(s))].forEach((p, n) =>
+    w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n })
+  );
+  const engine = new DpiEngine({ registry });
+  engine.subscribe(["lines.from"], (values) => {
+    if (values[0] !== undefined) seen.push(String(values[0]));
+  }, { requireAny: true });
+  forEachPacketInBytes(w.toBytes(), (v) => engine.process(v));
+  assert.deepEqual(seen, [
+    "6 536939960.0.0.1:40000>2:7",
+    "6 536939960.0.0.2:7>1:40000",
+  ]);
 });
