@@ -136,7 +136,12 @@ export class StreamDispatch implements TcpStreamHandler {
   }
 
   gap(stream: TcpStream, length: number): void {
-    const d = stream.state;
+    let d = stream.state;
+    if (typeof d === "number" && d < 0) {
+      // Read through its plugin's fast path so far: the gap goes to its framing state, made now.
+      const i = markPlugin(d);
+      d = this.#state(stream, null, i, this.#plugins[i].stream!, markValue(d));
+    }
     if (!(d instanceof Direction)) return;
     if (d.framing !== null) d.framing.gap(d, length);
     else d.prefixLength = 0; // what was kept no longer starts the bytes that follow
@@ -255,9 +260,8 @@ export class StreamDispatch implements TcpStreamHandler {
 
   /**
    * Plugin `i` claimed a direction (or one read through its fast path gets its framing state):
-   * the direction's framing state is made (the other direction's first, when it has a mark of
-   * the same plugin: the two are linked as if both had had theirs from the start), then the
-   * bytes kept while no plugin could tell and these are handed to it.
+   * the direction's framing state is made, then the bytes kept while no plugin could tell and
+   * these are handed to it.
    */
   #claim(
     stream: TcpStream,
@@ -269,6 +273,28 @@ export class StreamDispatch implements TcpStreamHandler {
     offset: number,
     length: number,
   ): void {
+    const d = this.#state(stream, kept, i, framing, mark);
+    if (d.prefixLength > 0) {
+      const before = d.prefixLength;
+      d.prefixLength = 0;
+      framing.data(d, d.prefix!, 0, before);
+    }
+    d.prefix = null;
+    framing.data(d, bytes, offset, length);
+  }
+
+  /**
+   * Makes the framing state of a direction plugin `i` claimed (`mark`: its fast path's mark, 0
+   * when none): the other direction's first, when it has a mark of the same plugin, so that the
+   * two are linked as if both had had theirs from the start.
+   */
+  #state(
+    stream: TcpStream,
+    kept: Direction | null,
+    i: number,
+    framing: StreamFraming,
+    mark: number,
+  ): Direction {
     const peer = stream.peerState;
     if (typeof peer === "number" && peer < 0 && markPlugin(peer) === i) {
       const p = this.#direction(stream);
@@ -286,13 +312,7 @@ export class StreamDispatch implements TcpStreamHandler {
     d.framing = framing;
     framing.open(d);
     if (mark > 0) framing.resume?.(d, mark);
-    if (d.prefixLength > 0) {
-      const before = d.prefixLength;
-      d.prefixLength = 0;
-      framing.data(d, d.prefix!, 0, before);
-    }
-    d.prefix = null;
-    framing.data(d, bytes, offset, length);
+    return d;
   }
 
   /** The candidates, the plugin that claimed the other direction first. */

@@ -105,7 +105,8 @@ export interface StreamFraming {
    * leave nothing to keep but numbers, hand those messages over the same way (`ctx.message`,
    * with `ctx.state` not set), update the marks and return `true`. Otherwise return `false`
    * having handed over nothing: the direction is then given its framing state (`open`, then
-   * `resume`; the other direction first when it has a mark) and the segment through `data`.
+   * `resume`; the other direction first when it has a mark) and the segment through `data`. A
+   * gap on a direction read this way gives it its framing state the same way before `gap`.
    */
   whole?(
     ctx: StreamContext,
