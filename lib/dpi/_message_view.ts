@@ -70,23 +70,38 @@ export function messageView(
   into.vlanCount = view.vlanCount;
   into.vlanOuter = view.vlanOuter;
   into.vlanInner = view.vlanInner;
-  const family = stream.family;
-  into.ipVersion = family;
   into.ipTtl = view.ipTtl;
   into.proto = view.proto;
-  // (`src` and `dst` read the addresses' words anew at each use.)
-  const src = stream.src, dst = stream.dst;
-  if (family === 4) {
-    into.ip4Src = src[0];
-    into.ip4Dst = dst[0];
-  } else {
-    for (let i = 0; i < 4; i++) {
-      into.ip6Src[i] = src[i];
-      into.ip6Dst[i] = dst[i];
+  if (bytes === view.buf) {
+    // The packet's own payload: the stream is the packet's direction.
+    const family = view.ipVersion;
+    into.ipVersion = family;
+    if (family === 4) {
+      into.ip4Src = view.ip4Src;
+      into.ip4Dst = view.ip4Dst;
+    } else {
+      into.ip6Src.set(view.ip6Src);
+      into.ip6Dst.set(view.ip6Dst);
     }
+    into.srcPort = view.srcPort;
+    into.dstPort = view.dstPort;
+  } else {
+    const family = stream.family;
+    into.ipVersion = family;
+    // (`src` and `dst` read the addresses' words anew at each use.)
+    const src = stream.src, dst = stream.dst;
+    if (family === 4) {
+      into.ip4Src = src[0];
+      into.ip4Dst = dst[0];
+    } else {
+      for (let i = 0; i < 4; i++) {
+        into.ip6Src[i] = src[i];
+        into.ip6Dst[i] = dst[i];
+      }
+    }
+    into.srcPort = stream.srcPort;
+    into.dstPort = stream.dstPort;
   }
-  into.srcPort = stream.srcPort;
-  into.dstPort = stream.dstPort;
   into.tcpFlags = view.tcpFlags;
   into.tcpSeq = view.tcpSeq;
   into.tcpAck = view.tcpAck;

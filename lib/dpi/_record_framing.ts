@@ -8,7 +8,7 @@
  * @module
  */
 import type { TcpStream } from "../pcap/tcp_stream.ts";
-import type { StreamContext, StreamFraming } from "./plugin.ts";
+import type { FastMarks, StreamContext, StreamFraming } from "./plugin.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -54,6 +54,9 @@ export class RecordState {
 export function recordFraming(format: RecordFormat): StreamFraming {
   const { headerLength, maxLength } = format;
   const emit = format.record ?? ((ctx, b, o, n) => ctx.message(b, o, n));
+  // The stand-in state of a direction read through the fast path while its messages are handed
+  // over (`record` may read and set its mark).
+  const scratch = new RecordState();
   const collect = (st: RecordState, b: Uint8Array, p: number, n: number) => {
     if (st.have + n > st.buf.length) {
       const grown = new Uint8Array(Math.max(st.buf.length * 2, st.have + n, 64));
@@ -121,6 +124,37 @@ export function recordFraming(format: RecordFormat): StreamFraming {
           emit(ctx, st.buf, 0, need);
         }
       }
+    },
+    // A segment of whole messages on a direction without a framing state: `data` on a new
+    // state would hand them over where they lie and keep nothing but the mark (`RecordState`
+    // back as it was made: in step, nothing collected). Nothing is handed over otherwise.
+    whole(ctx: StreamContext, bytes: Uint8Array, offset: number, length: number, marks: FastMarks) {
+      const end = offset + length;
+      let p = offset;
+      while (p < end) {
+        if (end - p < headerLength) return false;
+        const n = format.recordLength(bytes, p);
+        if (n < headerLength || n > maxLength || n > end - p) return false;
+        p += n;
+      }
+      if (p === offset) return false;
+      const st = scratch;
+      st.mark = marks.own;
+      ctx.state = st;
+      try {
+        for (p = offset; p < end;) {
+          const n = format.recordLength(bytes, p);
+          emit(ctx, bytes, p, n);
+          p += n;
+        }
+      } finally {
+        ctx.state = undefined;
+      }
+      marks.own = st.mark;
+      return true;
+    },
+    resume(ctx: StreamContext, mark: number): void {
+      (ctx.state as RecordState).mark = mark;
     },
     gap(ctx: StreamContext, length: number): void {
       const st = ctx.state as RecordState;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { TcpStream, TcpStreamEnd, TcpStreamHandler } from "../pcap/tcp_stream.ts";
-import type { ProtocolPlugin, StreamContext, StreamFraming } from "./plugin.ts";
+import type { FastMarks, ProtocolPlugin, StreamContext, StreamFraming } from "./plugin.ts";
 
 /** Bytes kept from a stream's start while no plugin can tell yet whether it is theirs. */
 const MAX_PREFIX = 64;
@@ -15,6 +15,21 @@ const MAX_PREFIX = 64;
 const MAX_UNCLAIMED = 1024 * 1024;
 /** Directions kept for reuse by later streams. */
 const MAX_POOLED = 1024;
+/**
+ * A direction read only through its plugin's fast path (`StreamFraming.whole`) has no object:
+ * its state is the negative number `-(1 + plugin + MARK_STEP * mark)`.
+ */
+const MARK_STEP = 1024;
+
+/** The plugin of a mark state. */
+function markPlugin(state: number): number {
+  return (-state - 1) % MARK_STEP;
+}
+
+/** The plugin's number of a mark state. */
+function markValue(state: number): number {
+  return Math.floor((-state - 1) / MARK_STEP);
+}
 
 /** Called with each message a plugin's framing completes. */
 export type MessageCallback = (
@@ -28,7 +43,8 @@ export type MessageCallback = (
 /**
  * One direction of a stream claimed by a plugin, or kept while no plugin can tell yet (the
  * framing's {@linkcode StreamContext}). A direction no plugin claimed has no object: its state
- * is the number of bytes offered so far (`undefined` before any).
+ * is the number of bytes offered so far (`undefined` before any); nor has one its plugin reads
+ * through the fast path only (a negative number: see `MARK_STEP`).
  */
 export class Direction implements StreamContext {
   /** The reassembler's stream object: valid during its calls, which is when framings run. */
@@ -67,10 +83,13 @@ export class StreamDispatch implements TcpStreamHandler {
   /** Indexes of the plugins offered new streams, in classification order. */
   #candidates: number[] = [];
   /** For each candidate plugin index: the candidates with that plugin first. */
-  #orders = new Map<number, number[]>();
+  #orders: (readonly number[] | undefined)[] = [];
   readonly #plugins: readonly ProtocolPlugin[];
   readonly #onMessage: MessageCallback;
   #pool: Direction[] = [];
+  /** The context of messages handed over by fast paths (no state of its own). */
+  #fastContext: Direction | null = null;
+  #marks: FastMarks = { own: 0, peer: -1 };
 
   /**
    * @param plugins The engine's plugins (those with `stream` may take part).
@@ -89,16 +108,14 @@ export class StreamDispatch implements TcpStreamHandler {
    */
   offerTo(indexes: readonly number[]): void {
     this.#candidates = indexes.filter((i) => this.#plugins[i].stream !== undefined);
-    this.#orders.clear();
+    this.#orders = new Array(this.#plugins.length).fill(undefined);
     for (const first of this.#candidates) {
-      this.#orders.set(first, [first, ...this.#candidates.filter((i) => i !== first)]);
+      this.#orders[first] = [first, ...this.#candidates.filter((i) => i !== first)];
     }
   }
 
-  open(_stream: TcpStream): boolean {
-    // (No plugin yet, nothing offered: the state stays `undefined`, read as 0 bytes offered.)
-    return this.#candidates.length > 0;
-  }
+  // (No `open`: every direction is offered — the engine feeds the reassembly only while some
+  // plugin is a candidate — and its state starts `undefined`, read as 0 bytes offered.)
 
   data(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
     const d = stream.state;
@@ -106,11 +123,25 @@ export class StreamDispatch implements TcpStreamHandler {
       d.framing.data(d, bytes, offset, length);
       return;
     }
-    this.#offer(stream, bytes, offset, length);
+    if (typeof d === "number" && d < 0) {
+      // Read through its plugin's fast path so far: again, or it gets its framing state now.
+      const i = markPlugin(d), mark = markValue(d);
+      const framing = this.#plugins[i].stream!;
+      if (!this.#fast(stream, i, framing, mark, bytes, offset, length)) {
+        this.#claim(stream, null, i, framing, mark, bytes, offset, length);
+      }
+      return;
+    }
+    this.#offer(stream, d, bytes, offset, length);
   }
 
   gap(stream: TcpStream, length: number): void {
-    const d = stream.state;
+    let d = stream.state;
+    if (typeof d === "number" && d < 0) {
+      // Read through its plugin's fast path so far: the gap goes to its framing state, made now.
+      const i = markPlugin(d);
+      d = this.#state(stream, null, i, this.#plugins[i].stream!, markValue(d));
+    }
     if (!(d instanceof Direction)) return;
     if (d.framing !== null) d.framing.gap(d, length);
     else d.prefixLength = 0; // what was kept no longer starts the bytes that follow
@@ -144,8 +175,14 @@ export class StreamDispatch implements TcpStreamHandler {
   }
 
   /** Asks the plugins whether the direction is theirs, from its first bytes. */
-  #offer(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void {
-    const kept = stream.state instanceof Direction ? stream.state : null;
+  #offer(
+    stream: TcpStream,
+    state: unknown,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+  ): void {
+    const kept = state instanceof Direction ? state : null;
     let b = bytes, o = offset, n = length;
     if (kept !== null && kept.prefixLength > 0) {
       // Earlier bytes no plugin could decide on: ask again with these after them.
@@ -162,18 +199,8 @@ export class StreamDispatch implements TcpStreamHandler {
       const framing = this.#plugins[i].stream!;
       const answer = framing.claim(stream, b, o, n);
       if (answer === true) {
-        const d = kept ?? this.#direction(stream);
-        stream.state = d;
-        d.plugin = i;
-        d.framing = framing;
-        framing.open(d);
-        if (d.prefixLength > 0) {
-          const before = d.prefixLength;
-          d.prefixLength = 0;
-          framing.data(d, d.prefix!, 0, before);
-        }
-        d.prefix = null;
-        framing.data(d, bytes, offset, length);
+        if (kept === null && this.#fast(stream, i, framing, 0, bytes, offset, length)) return;
+        this.#claim(stream, kept, i, framing, 0, bytes, offset, length);
         return;
       }
       if (answer === undefined) undecided = true;
@@ -192,16 +219,109 @@ export class StreamDispatch implements TcpStreamHandler {
       kept.offered += length;
       if (kept.offered > MAX_UNCLAIMED) stream.wantsData = false;
     } else {
-      const offered = ((stream.state as number | undefined) ?? 0) + length;
+      const offered = ((state as number | undefined) ?? 0) + length;
       stream.state = offered;
       if (offered > MAX_UNCLAIMED) stream.wantsData = false;
     }
   }
 
+  /**
+   * Tries plugin `i`'s fast path on a segment of a direction without a framing state (`mark`:
+   * its mark, 0 when just claimed): `true` when it took the segment (the direction's state is
+   * then its mark).
+   */
+  #fast(
+    stream: TcpStream,
+    i: number,
+    framing: StreamFraming,
+    mark: number,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+  ): boolean {
+    if (framing.whole === undefined) return false;
+    const peer = stream.peerState;
+    let peerMark = -1;
+    if (typeof peer === "number" && peer < 0) {
+      if (markPlugin(peer) === i) peerMark = markValue(peer);
+    } else if (peer instanceof Direction && peer.plugin === i) return false;
+    const marks = this.#marks;
+    marks.own = mark;
+    marks.peer = peerMark;
+    const ctx = this.#fastContext ??= new Direction(stream, this.#onMessage);
+    ctx.plugin = i;
+    if (!framing.whole(ctx, bytes, offset, length, marks)) return false;
+    stream.state = -(1 + i + MARK_STEP * marks.own);
+    if (peerMark >= 0 && marks.peer !== peerMark) {
+      stream.peerState = -(1 + i + MARK_STEP * marks.peer);
+    }
+    return true;
+  }
+
+  /**
+   * Plugin `i` claimed a direction (or one read through its fast path gets its framing state):
+   * the direction's framing state is made, then the bytes kept while no plugin could tell and
+   * these are handed to it.
+   */
+  #claim(
+    stream: TcpStream,
+    kept: Direction | null,
+    i: number,
+    framing: StreamFraming,
+    mark: number,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+  ): void {
+    const d = this.#state(stream, kept, i, framing, mark);
+    if (d.prefixLength > 0) {
+      const before = d.prefixLength;
+      d.prefixLength = 0;
+      framing.data(d, d.prefix!, 0, before);
+    }
+    d.prefix = null;
+    framing.data(d, bytes, offset, length);
+  }
+
+  /**
+   * Makes the framing state of a direction plugin `i` claimed (`mark`: its fast path's mark, 0
+   * when none): the other direction's first, when it has a mark of the same plugin, so that the
+   * two are linked as if both had had theirs from the start.
+   */
+  #state(
+    stream: TcpStream,
+    kept: Direction | null,
+    i: number,
+    framing: StreamFraming,
+    mark: number,
+  ): Direction {
+    const peer = stream.peerState;
+    if (typeof peer === "number" && peer < 0 && markPlugin(peer) === i) {
+      const p = this.#direction(stream);
+      stream.peerState = p;
+      p.plugin = i;
+      p.framing = framing;
+      // (Its `peerState` reads its own state here, not yet set: it links to nothing.)
+      framing.open(p);
+      const peerMark = markValue(peer);
+      if (peerMark > 0) framing.resume?.(p, peerMark);
+    }
+    const d = kept ?? this.#direction(stream);
+    stream.state = d;
+    d.plugin = i;
+    d.framing = framing;
+    framing.open(d);
+    if (mark > 0) framing.resume?.(d, mark);
+    return d;
+  }
+
   /** The candidates, the plugin that claimed the other direction first. */
   #order(stream: TcpStream): readonly number[] {
     const peer = stream.peerState;
-    if (!(peer instanceof Direction) || peer.plugin < 0) return this.#candidates;
-    return this.#orders.get(peer.plugin) ?? this.#candidates;
+    let plugin = -1;
+    if (peer instanceof Direction) plugin = peer.plugin;
+    else if (typeof peer === "number" && peer < 0) plugin = markPlugin(peer);
+    if (plugin < 0) return this.#candidates;
+    return this.#orders[plugin] ?? this.#candidates;
   }
 }

@@ -10,9 +10,19 @@
  */
 import { Layer, type PacketView } from "../pcap/packet_view.ts";
 import { httpMessageKind } from "../pcap/http_method.ts";
-import { HttpFramer, mayStartHttpMessage } from "../pcap/http_framer.ts";
+import {
+  HttpFramer,
+  mayStartHttpMessage,
+  readWholeHttpMessages,
+  WholeHttpMessages,
+} from "../pcap/http_framer.ts";
 import { HttpHead, readHttpHead } from "../pcap/http_head.ts";
-import type { ProtocolPlugin, StreamContext } from "./plugin.ts";
+import {
+  type FastMarks,
+  MAX_FAST_MARK,
+  type ProtocolPlugin,
+  type StreamContext,
+} from "./plugin.ts";
 
 /** What an HTTP/1.x status line starts with. */
 const HTTP_1 = new TextEncoder().encode("HTTP/1.");
@@ -23,6 +33,12 @@ function startsWith(buf: Uint8Array, p: number, end: number, token: Uint8Array):
   if (end - p < token.length) return false;
   for (let i = 0; i < token.length; i++) if (buf[p + i] !== token[i]) return false;
   return true;
+}
+
+/** A message's kind and head, as its framer (or the fast path) read them. */
+interface FramedHead {
+  readonly kind: number;
+  readonly head: HttpHead;
 }
 
 /** Stream directions' framers kept for reuse. */
@@ -83,9 +99,12 @@ export function createHttpPlugin(): ProtocolPlugin {
   let base = 0;
   // The message a framer is handing over (to the engine, which reads it through `classify`
   // and `parse`): its head was read by the framer, and is not read again.
-  let framed: HttpFramer | null = null;
+  let framed: FramedHead | null = null;
   let framedBuf: Uint8Array | null = null, framedOffset = -1, framedLength = -1;
   const own = new HttpHead();
+  // The fast path: whole messages of a segment, read where they lie; the one handed over.
+  const whole = new WholeHttpMessages();
+  const fastHead = { kind: 0, head: own };
   const newFlow = (): HttpFlow => {
     const flow = new HttpFlow();
     const framer = flow.framer;
@@ -106,7 +125,7 @@ export function createHttpPlugin(): ProtocolPlugin {
   const part3 = (): string =>
     latin1(buf, base + Math.min(head.sp2 + 1, head.lineEnd), base + head.lineEnd);
   /** The framer whose message `v` is, or null. */
-  const framerOf = (v: PacketView): HttpFramer | null =>
+  const framerOf = (v: PacketView): FramedHead | null =>
     framed !== null && v.buf === framedBuf && v.payloadOffset === framedOffset &&
       v.payloadLength === framedLength
       ? framed
@@ -179,6 +198,31 @@ export function createHttpPlugin(): ProtocolPlugin {
         ctx.state = flow;
       },
       data: (ctx, b, o, n) => (ctx.state as HttpFlow).framer.data(b, o, n),
+      // A segment of whole messages on a direction without a framer: the framer's reading of
+      // them, with the requests still unanswered counted in the marks (requests this direction
+      // sent; the final responses it sends answer the other direction's).
+      whole(ctx: StreamContext, b: Uint8Array, o: number, n: number, marks: FastMarks): boolean {
+        if (!readWholeHttpMessages(b, o, n, whole)) return false;
+        const own = marks.own + whole.requests;
+        if (own > MAX_FAST_MARK) return false;
+        for (let i = 0; i < whole.count; i++) {
+          fastHead.kind = whole.kinds[i];
+          fastHead.head = whole.heads[i];
+          framed = fastHead;
+          framedBuf = b;
+          framedOffset = whole.starts[i];
+          framedLength = whole.lengths[i];
+          try {
+            ctx.message(b, framedOffset, framedLength);
+          } finally {
+            framed = framedBuf = null;
+          }
+        }
+        marks.own = own;
+        if (marks.peer > 0) marks.peer = Math.max(0, marks.peer - whole.finals);
+        return true;
+      },
+      resume: (ctx, mark) => (ctx.state as HttpFlow).framer.expectResponses(mark),
       gap: (ctx, n) => (ctx.state as HttpFlow).framer.gap(n),
       end(ctx) {
         const flow = ctx.state as HttpFlow;

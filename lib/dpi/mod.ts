@@ -10,6 +10,7 @@ export { DpiError, type DpiErrorCode, type DpiErrorOptions } from "./dpi_error.t
 export type {
   AttributeExtractor,
   AttributeValue,
+  FastMarks,
   PluginLayer,
   ProtocolPlugin,
   SessionHooks,

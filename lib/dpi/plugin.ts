@@ -60,6 +60,21 @@ export interface StreamContext {
 }
 
 /**
+ * The small numbers a {@linkcode StreamFraming.whole} fast path keeps for a stream direction
+ * instead of a framing state (`own`), and for the other direction when the same plugin reads it
+ * that way too (`peer`, else -1). Marks are whole numbers from 0 to 2^19.
+ */
+export interface FastMarks {
+  /** The direction's mark (0 when it was just claimed); set it to the mark to keep. */
+  own: number;
+  /** The other direction's mark, or -1 when it has none; a change is kept. */
+  peer: number;
+}
+
+/** The largest mark a `StreamFraming.whole` fast path may keep (2^19). */
+export const MAX_FAST_MARK = 1 << 19;
+
+/**
  * How a plugin reads reassembled TCP streams: which stream directions are its protocol, and
  * where each message starts and ends in their bytes. With it, a message spread over segments
  * (headers after a large cookie, a TLS record over three segments, DNS messages split or packed
@@ -81,6 +96,27 @@ export interface StreamFraming {
   gap(ctx: StreamContext, length: number): void;
   /** The direction ended: a message it completes may still be handed over. */
   end(ctx: StreamContext): void;
+  /**
+   * Optional fast path for the common segment that holds whole messages only. It is asked about
+   * a segment that starts where a message may start on a direction the plugin claimed but keeps
+   * no framing state for (just claimed, or read only through this path so far), unless the
+   * other direction has a framing state of this plugin. When handing the segment to `data` of a
+   * direction just `open`ed (and `resume`d with `marks.own`) would hand over whole messages and
+   * leave nothing to keep but numbers, hand those messages over the same way (`ctx.message`,
+   * with `ctx.state` not set), update the marks and return `true`. Otherwise return `false`
+   * having handed over nothing: the direction is then given its framing state (`open`, then
+   * `resume`; the other direction first when it has a mark) and the segment through `data`. A
+   * gap on a direction read this way gives it its framing state the same way before `gap`.
+   */
+  whole?(
+    ctx: StreamContext,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    marks: FastMarks,
+  ): boolean;
+  /** A direction read through `whole` so far gets its framing state: `open`, then this. */
+  resume?(ctx: StreamContext, mark: number): void;
 }
 
 /** A protocol plugin. */

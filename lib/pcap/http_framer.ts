@@ -243,6 +243,17 @@ export class HttpFramer {
     if (this.#asked !== null) this.#asked.length = 0;
   }
 
+  /**
+   * Records requests this direction sent before the framer took over (none of them `HEAD` or
+   * `CONNECT`) whose responses have not come: the other direction's responses take them first.
+   *
+   * @param count How many.
+   */
+  expectResponses(count: number): void {
+    const asked = (this.#asked ??= []);
+    for (let i = 0; i < count; i++) asked.push(M_OTHER);
+  }
+
   /** A message starts (`kind`: what its first bytes show, 0 while they are too few to tell). */
   #begin(kind: number): void {
     this.#state = S_HEAD;
@@ -485,6 +496,87 @@ export class HttpFramer {
     this.#state = S_NEXT;
     this.#headLength = this.#hl = 0;
   }
+}
+
+/**
+ * The messages {@linkcode readWholeHttpMessages} found: for message `i`, its first byte
+ * `starts[i]`, the length of its start line and headers `lengths[i]`, its kind `kinds[i]` and
+ * its head's reading `heads[i]`. The arrays are reused (only the first `count` entries count).
+ */
+export class WholeHttpMessages {
+  /** Messages found. */
+  count = 0;
+  /** Requests among them (none is `HEAD` or `CONNECT`). */
+  requests = 0;
+  /** Final responses among them (status 200 or more: each answers a request). */
+  finals = 0;
+  readonly starts: number[] = [];
+  readonly lengths: number[] = [];
+  readonly kinds: number[] = [];
+  readonly heads: HttpHead[] = [];
+}
+
+/**
+ * Whether `bytes[offset, offset + length)`, given to a new {@linkcode HttpFramer} whose other
+ * direction asked only requests that are not `HEAD` or `CONNECT`, is whole messages only that
+ * leave the framer expecting the next message with nothing kept: each a request that is not
+ * `HEAD` or `CONNECT` or a response that is not `101`, without chunked coding, whose body (by
+ * `Content-Length`) ends inside the bytes, the last ending where they end. Then `out` holds
+ * them, as the framer would hand them over.
+ *
+ * @param bytes The buffer.
+ * @param offset Where the bytes start.
+ * @param length How many.
+ * @param out Where the messages go.
+ * @param maxHeaderBytes The framer's `maxHeaderBytes` (default 64 KiB).
+ * @returns `true` when the bytes are such messages.
+ */
+export function readWholeHttpMessages(
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  out: WholeHttpMessages,
+  maxHeaderBytes: number = 64 * 1024,
+): boolean {
+  const end = offset + length;
+  let p = offset, count = 0, requests = 0, finals = 0;
+  out.count = 0;
+  while (p < end) {
+    const kind = httpMessageKind(bytes, p, end - p);
+    if (kind === 0) return false;
+    if (count === out.heads.length) out.heads.push(new HttpHead());
+    const head = out.heads[count];
+    const n = readHttpHead(bytes, p, end - p, head);
+    if (n < 0 || n > maxHeaderBytes) return false;
+    let body = 0;
+    if (kind === HTTP_REQUEST) {
+      if (same(bytes, p, p + n, HEAD) || same(bytes, p, p + n, CONNECT)) return false;
+      if (head.chunked || head.badLength) return false;
+      if (head.contentLength > 0) body = head.contentLength;
+      requests++;
+    } else {
+      const status = statusCode(bytes, p, p + n);
+      if (status >= 100 && status < 200) {
+        if (status === SWITCHING_PROTOCOLS) return false;
+      } else {
+        finals++;
+        if (status !== NO_CONTENT && status !== NOT_MODIFIED) {
+          if (head.chunked || head.badLength || head.contentLength < 0) return false;
+          body = head.contentLength;
+        }
+      }
+    }
+    if (body > end - p - n) return false;
+    out.starts[count] = p;
+    out.lengths[count] = n;
+    out.kinds[count] = kind;
+    count++;
+    p += n + body;
+  }
+  out.count = count;
+  out.requests = requests;
+  out.finals = finals;
+  return count > 0;
 }
 
 /**

@@ -442,10 +442,9 @@ export class TcpReassembler {
     this.#fin = grow(this.#fin, cap * 2, (n) => new Float64Array(n));
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
     if (this.#handler !== null) {
-      // (Without a handler no direction has a state.)
-      const states = new Array<unknown>(cap * 2).fill(undefined);
-      for (let d = 0; d < this.#states.length; d++) states[d] = this.#states[d];
-      this.#states = states;
+      // (Without a handler no direction has a state.) The array grows where it is.
+      const states = this.#states;
+      for (let d = states.length; d < cap * 2; d++) states.push(undefined);
     }
     const t = this.#tables;
     t.keys = this.#index.keys;
@@ -486,6 +485,12 @@ export class TcpReassembler {
   /** Asks the handler about a new connection's two directions, the originator's first. */
   #openStreams(slot: number): void {
     const handler = this.#handler!;
+    if (handler.open === undefined) {
+      // Every direction is wanted.
+      this.#flags[slot * 2] |= F_DATA;
+      this.#flags[slot * 2 + 1] |= F_DATA;
+      return;
+    }
     const first = slot * 2 + (this.#origIsA[slot] === 1 ? 0 : 1);
     this.#open(handler, first);
     this.#open(handler, first ^ 1);
@@ -494,7 +499,7 @@ export class TcpReassembler {
   #open(handler: TcpStreamHandler, d: number): void {
     this.#flags[d] |= F_DATA;
     const s = this.#enter(d);
-    const wants = handler.open(s) !== false;
+    const wants = handler.open!(s) !== false;
     this.#leave(d, s);
     if (!wants) this.#flags[d] &= ~F_DATA;
   }

@@ -81,10 +81,18 @@ export class TcpStream {
     else at.states[this.#d] = value;
   }
 
-  /** The handler's state for the connection's other direction (read only). */
+  /**
+   * The handler's state for the connection's other direction (kept until that direction's
+   * `end`, as `state` is).
+   */
   get peerState(): unknown {
     const at = this.#at;
     return at === null ? undefined : at.states[this.#d ^ 1];
+  }
+
+  set peerState(value: unknown) {
+    const at = this.#at;
+    if (at !== null) at.states[this.#d ^ 1] = value;
   }
 
   /** The connection's number: 0 for the reassembler's first connection, then 1, 2 … */
@@ -182,9 +190,10 @@ export class TcpStream {
 export interface TcpStreamHandler {
   /**
    * A new connection's direction. Set `stream.state`; return `false` when its bytes are not
-   * wanted (they are then only counted).
+   * wanted (they are then only counted). Without it, every direction's bytes are wanted and
+   * its state starts `undefined` (no call is made).
    */
-  open(stream: TcpStream): boolean;
+  open?(stream: TcpStream): boolean;
   /** The next bytes of the stream, in order (`stream.offset` is the offset of the first). */
   data(stream: TcpStream, bytes: Uint8Array, offset: number, length: number): void;
   /** `length` bytes at `stream.offset` were never seen: the stream goes on after them. */

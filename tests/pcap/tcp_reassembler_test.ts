@@ -446,3 +446,24 @@ Deno.test({
     assert.deepEqual(seen.get("0:orig")!.frames, [5, 5, 7, 8]);
   },
 });
+
+Deno.test("TcpReassembler hands every direction's bytes to a handler without open, and keeps out-of-order bytes for it", () => {
+  const got: string[] = [];
+  const r = new TcpReassembler({
+    handler: {
+      data(s, bytes, offset, length) {
+        assert.equal(s.state, undefined);
+        got.push(`${s.isOrig ? "c" : "s"}:${dec([...bytes.subarray(offset, offset + length)])}`);
+      },
+      gap: () => {},
+      end: () => {},
+    },
+  });
+  const push = pusher(r);
+  push({ seq: 99, flags: SYN });
+  push({ seq: 105, payload: enc.encode("world") }); // waits for the bytes before it
+  push({ seq: 100, payload: enc.encode("hello") });
+  push({ seq: 500, payload: enc.encode("reply"), fromServer: true });
+  r.finish();
+  assert.deepEqual(got, ["c:hello", "c:world", "s:reply"]);
+});
