@@ -13,6 +13,7 @@ import { Matcher, type SpanKind, StreamMatcher } from "../../lib/match/mod.ts";
 import { intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { now, stdinStream, writeSync } from "../_io.ts";
 import { FieldFilter } from "./_match_fields.ts";
+import { RangeRecords, utf8 } from "./_match_output.ts";
 import { HitFormatter, type ScanConfig } from "./_match_scan.ts";
 import {
   isErrorReply,
@@ -21,7 +22,12 @@ import {
   redisTarget,
   text,
 } from "./_redis_connect.ts";
-import { consumeStream, type EntryHandler, type StreamEntry } from "./_redis_consumer.ts";
+import {
+  consumeStream,
+  type EntryHandler,
+  type EntryRecords,
+  type StreamEntry,
+} from "./_redis_consumer.ts";
 import {
   type LoadedVersion,
   loadVersion,
@@ -198,7 +204,6 @@ interface EntryScannerOptions {
 /** The entry being scanned: where its bytes start in the stream matcher, and its records. */
 interface Current {
   id: string;
-  fileJson: string;
   /** Stream-matcher offset of the entry's first byte. */
   vstart: number;
   /** Stream-matcher line of the entry's first byte. */
@@ -207,11 +212,17 @@ interface Current {
   offset: number;
   /** Line number of the entry's first byte, or `null` when unknown. */
   line: number | null;
-  records: string[];
+  /** Its records, as bytes (a line each, without the last newline). */
+  out: RangeRecords;
+  /** `{"id":"ID","hit":`, as bytes. */
+  head: Uint8Array;
+  /** `,"db":"VERSION","file":NAME,"line":`, as bytes. */
+  middle: Uint8Array;
 }
 
 const NL = 0x0a;
 const NEWLINE = new Uint8Array([NL]);
+const NULL_TEXT = utf8("null");
 
 /**
  * Scans entries with one stream matcher per database version: each entry's bytes are written
@@ -224,6 +235,7 @@ class EntryScanner {
   #version!: string;
   #sm!: StreamMatcher;
   #cur: Current | null = null;
+  #middleOf: (fileJson: string) => Uint8Array = () => new Uint8Array(0);
   lines = 0;
   bytes = 0;
   hits = 0;
@@ -255,16 +267,21 @@ class EntryScanner {
       }
       const vline = at.lineOf(hit.start);
       const offset = c.offset + at.offsetOf(hit.start) - c.vstart;
-      const line = c.line === null ? "null" : String(c.line + vline - c.vline);
-      c.records.push(
-        `{"id":"${c.id}","hit":${c.records.length},"db":"${db16}","file":${c.fileJson},` +
-          `"line":${line}${formatter.format(hit, at, offset)}`,
-      );
+      const out = c.out, w = out.writer, n = out.ends.length;
+      if (n > 0) w.byte(NL);
+      w.bytes(c.head);
+      w.number(n);
+      w.bytes(c.middle);
+      if (c.line === null) w.bytes(NULL_TEXT);
+      else w.number(c.line + vline - c.vline);
+      formatter.formatInto(hit, at, w, offset);
+      out.end();
     }, { bufferSize: o.bufferSize });
+    this.#middleOf = (fileJson) => utf8(`,"db":"${db16}","file":${fileJson},"line":`);
   }
 
   /** The records of one entry. */
-  async process(entry: StreamEntry): Promise<string[]> {
+  async process(entry: StreamEntry): Promise<EntryRecords> {
     const f = entry.fields;
     const data = f.get("data");
     const path = f.get("path");
@@ -313,8 +330,9 @@ class EntryScanner {
     }
     this.lines += sm.lines - linesBefore;
     this.bytes += sm.bytesWritten - bytesBefore - (last !== NL ? 1 : 0);
-    this.hits += c!.records.length;
-    return c!.records;
+    const count = c!.out.ends.length;
+    this.hits += count;
+    return { bytes: c!.out.bytes(), count };
   }
 
   #begin(
@@ -327,12 +345,13 @@ class EntryScanner {
     const sm = this.#sm;
     this.#cur = {
       id,
-      fileJson: JSON.stringify(file),
+      head: utf8(`{"id":"${id}","hit":`),
+      middle: this.#middleOf(JSON.stringify(file)),
+      out: new RangeRecords(),
       vstart: sm.bytesWritten,
       vline: sm.lines + 1,
       offset: field(f, "offset") ?? defaultOffset,
       line: field(f, "line") ?? defaultLine,
-      records: [],
     };
     return this.#cur;
   }

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { exit, now, writeSync } from "../_io.ts";
 import { onTerminate } from "../../lib/runtime/mod.ts";
 import {
@@ -33,6 +34,14 @@ export interface StreamEntry {
   fields: Map<string, Uint8Array>;
 }
 
+/** The output records of one entry as bytes: lines joined by newlines, without the last one. */
+export interface EntryRecords {
+  /** The records' bytes. */
+  bytes: Uint8Array;
+  /** How many records. */
+  count: number;
+}
+
 /** What a command plugs into the consumer: the work on each entry. */
 export interface EntryHandler {
   /** Called before each batch, e.g. to load a newly published database. */
@@ -41,7 +50,7 @@ export interface EntryHandler {
    * The output records of one entry, each one line of text without the newline. An error
    * thrown here becomes an error record (`{"id":…,"error":…}`), and the entry is acknowledged.
    */
-  process(entry: StreamEntry): Promise<string[]>;
+  process(entry: StreamEntry): Promise<string[] | EntryRecords>;
   /**
    * The work an entry stands for, in bytes (default: the size of its fields); reads are sized
    * so that a batch holds about {@linkcode BATCH_BYTES} of work.
@@ -252,10 +261,10 @@ export async function consumeStream(
       }, true);
     }
     // the records of each entry, as lines of text
-    const outputs: [string, string][] = [];
+    const outputs: [string, string | Buffer][] = [];
     const ids = [...batch.gone];
     for (const e of batch.entries) {
-      let records: string[];
+      let records: string[] | EntryRecords;
       try {
         records = await handler.process(e);
       } catch (err) {
@@ -264,8 +273,17 @@ export async function consumeStream(
         records = [`{"id":"${e.id}","error":${JSON.stringify(message)}}`];
         writeSync("stderr", `mxy: ${o.stream} entry ${e.id}: ${message}\n`);
       }
-      if (records.length > 0) outputs.push([e.id, records.join("\n")]);
-      stats.records += records.length;
+      if (Array.isArray(records)) {
+        if (records.length > 0) outputs.push([e.id, records.join("\n")]);
+        stats.records += records.length;
+      } else {
+        const { bytes, count } = records;
+        // the bytes as they are (a Buffer over them, not a copy)
+        if (count > 0) {
+          outputs.push([e.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)]);
+        }
+        stats.records += count;
+      }
       ids.push(e.id);
     }
     const ack = ["XACK", o.stream, o.group, ...ids];
@@ -284,7 +302,10 @@ export async function consumeStream(
       commands.push(ack);
       await call(async () => (await redis.transaction(commands)) as RedisReply, true);
     } else {
-      if (outputs.length > 0) writeSync("stdout", outputs.map(([, l]) => l).join("\n") + "\n");
+      for (const [, lines] of outputs) {
+        writeSync("stdout", lines);
+        writeSync("stdout", "\n");
+      }
       await call(() => redis.command(ack), true);
     }
     stats.batches++;
