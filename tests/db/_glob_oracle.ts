@@ -1,5 +1,9 @@
 // The reference the glob query tables are tested against: each pattern compiled and run on its own.
+import assert from "node:assert/strict";
 import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
+import type { StringMatcher } from "../../lib/db/string_match.ts";
+import type { StringMatches } from "../../lib/db/mod.ts";
+import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 
 /** The indexes of the patterns that match `q`, in pattern order. */
 export function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
@@ -10,4 +14,40 @@ export function bruteForce(patterns: string[], q: string, ci: boolean): number[]
     }
   });
   return hits;
+}
+
+/** A glob section of `texts`, pattern `i` with data offset `i`. */
+export function globSection(texts: string[], caseInsensitive = false): Uint8Array {
+  return encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })), { caseInsensitive });
+}
+
+const UTF8 = new TextEncoder();
+
+/**
+ * Checks a matcher's answers for `q` against {@linkcode bruteForce}: `matchAll` (any order), the
+ * same query as a span inside `<…>` (the same order as `matchAll`) and, with `first`,
+ * `matchFirst` and `matchFirstSpan` (the first of `matchAll`'s).
+ *
+ * @returns The offsets `matchAll` gave, in its order.
+ */
+export function assertAsBruteForce(
+  matcher: StringMatcher,
+  texts: string[],
+  q: string,
+  ci: boolean,
+  options: { out: StringMatches; first?: boolean },
+): number[] {
+  const { out } = options;
+  const want = bruteForce(texts, q, ci);
+  const n = matcher.matchAll(q, out);
+  const got = Array.from(out.offsets.subarray(0, n));
+  assert.deepEqual([...got].sort((a, b) => a - b), want, q);
+  if (options.first) assert.equal(matcher.matchFirst(q), n === 0 ? -1 : got[0], q);
+  const bytes = UTF8.encode(`<${q}>`);
+  const s = matcher.matchAllSpan(bytes, 1, bytes.length - 1, out);
+  assert.deepEqual(Array.from(out.offsets.subarray(0, s)), got, `span ${q}`);
+  if (options.first) {
+    assert.equal(matcher.matchFirstSpan(bytes, 1, bytes.length - 1), n === 0 ? -1 : got[0], q);
+  }
+  return got;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { StringMatcher } from "../../lib/db/string_match.ts";
-import { bruteForce } from "./_glob_oracle.ts";
+import { assertAsBruteForce, globSection } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { GlobIndex } from "../../lib/format/glob_index.ts";
@@ -38,10 +38,7 @@ for (const ci of [false, true]) {
           fc.nat(),
           (globs, free, seed) => {
             const texts = [...new Set(globs)];
-            const section = encodeGlobSection(
-              texts.map((text, i) => ({ text, dataOffset: i })),
-              { caseInsensitive: ci },
-            );
+            const section = globSection(texts, ci);
             // the tables from the first query on, built mid-way, and never
             const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
             const later = StringMatcher.fromSections(null, section, { tablesAfter: 9 });
@@ -60,16 +57,8 @@ for (const ci of [false, true]) {
               queries.push(`${l}zc9y`, `zc9y${l}`, `ab1c${l}`, `${l}ab1c.${other}zc9`);
             }
             for (const q of queries) {
-              const want = bruteForce(texts, q, ci);
               for (const matcher of [m, later, shared]) {
-                const n = matcher.matchAll(q, out);
-                const got = Array.from(out.offsets.subarray(0, n));
-                assert.deepEqual([...got].sort((a, b) => a - b), want, q);
-                assert.equal(matcher.matchFirst(q), n === 0 ? -1 : got[0], q);
-                const bytes = UTF8.encode(`<${q}>`);
-                const s = matcher.matchAllSpan(bytes, 1, bytes.length - 1, out);
-                assert.deepEqual(Array.from(out.offsets.subarray(0, s)), got, `span ${q}`);
-                assert.equal(matcher.matchFirstSpan(bytes, 1, bytes.length - 1), s ? got[0] : -1);
+                assertAsBruteForce(matcher, texts, q, ci, { out, first: true });
               }
             }
           },
@@ -88,7 +77,7 @@ Deno.test("InfixGrams.collectOf() finds the keys the automaton finds, for window
       fc.array(fc.stringMatching(/^[a-d0-2.]{0,40}$/), { minLength: 1, maxLength: 8 }),
       (pieces, queries) => {
         const texts = [...new Set(pieces)].map((p) => `*${p}*`);
-        const section = encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })));
+        const section = globSection(texts);
         const globs = new GlobIndex(section);
         globs.verify();
         const grams = InfixGrams.of(globs, false);
@@ -135,7 +124,7 @@ Deno.test("InfixGrams.of() gives no table when an ASCII piece is a single charac
 Deno.test("StringMatcher answers the same after its q-gram table's trial ends", () => {
   // short pieces: many windows reach the exact table, so the trial may drop the table
   const texts = ["*ab*", "*ba*", "*abc*", "*a1b*", "x*b2*", "*cab*?"];
-  const section = encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })));
+  const section = globSection(texts);
   const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
   const none = StringMatcher.fromSections(null, section, { tablesAfter: 1e9 });
   const out = new StringMatches(1), ref = new StringMatches(1);
@@ -168,7 +157,7 @@ Deno.test("StringMatcher builds its q-gram table again with longer windows when 
     "*aaaaa1*[ab]*",
     "*1aaaab*",
   ];
-  const section = encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })));
+  const section = globSection(texts);
   const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
   const none = StringMatcher.fromSections(null, section, { tablesAfter: 1e9 });
   const out = new StringMatches(1), ref = new StringMatches(1);

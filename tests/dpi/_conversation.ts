@@ -3,7 +3,8 @@
  * segments at chosen points with the sequence and acknowledgment numbers a real stack would
  * give, in an order the test chooses (reordered, repeated, overlapping).
  */
-import type { PacketSpec } from "../../lib/testing/mod.ts";
+import { PcapWriter } from "../../lib/pcap/mod.ts";
+import { buildPacket, type PacketSpec } from "../../lib/testing/mod.ts";
 
 const enc = new TextEncoder();
 
@@ -126,4 +127,86 @@ export class Conversation {
       payload,
     };
   }
+}
+
+/** How {@linkcode cutCapture} cuts and orders a conversation (usually drawn by fast-check). */
+export interface CutPlan {
+  /** Per message boundary (cycled): cut there or not. */
+  keep: boolean[];
+  /** Cuts anywhere in the client's bytes (taken modulo its length). */
+  clientExtra: number[];
+  /** Cuts anywhere in the server's bytes. */
+  serverExtra: number[];
+  /** The interleaving: an even number takes the client's next segment, an odd one the server's. */
+  order: number[];
+  /** One segment sent twice (index modulo the count), one lost, the handshake, the FINs. */
+  how: { drop?: number; repeat?: number; fins: boolean; handshake: boolean };
+}
+
+/** Segment cuts: each message boundary kept or not (the server's in reverse), and a few anywhere. */
+function cutsOf(lengths: number[], keep: boolean[], extra: number[], total: number): number[] {
+  const cuts = new Set<number>();
+  let at = 0;
+  lengths.forEach((n, i) => {
+    at += n;
+    if (keep[i % keep.length] && at < total) cuts.add(at);
+  });
+  for (const x of extra) if (total > 1) cuts.add(1 + (x % (total - 1)));
+  return [...cuts].sort((a, b) => a - b);
+}
+
+/**
+ * A conversation cut into segments as `plan` says, as packets in capture order: the handshake
+ * (if asked), the two sides' segments interleaved, one repeated and one lost (if asked), the FINs.
+ *
+ * @param c The conversation.
+ * @param clientLengths The lengths of the client's messages, in order (their boundaries).
+ * @param serverLengths The same for the server.
+ * @param plan The cuts and the order.
+ * @returns The packets.
+ */
+export function cutCapture(
+  c: Conversation,
+  clientLengths: number[],
+  serverLengths: number[],
+  plan: CutPlan,
+): PacketSpec[] {
+  const { keep, order, how } = plan;
+  const client = c.cut("client", cutsOf(clientLengths, keep, plan.clientExtra, c.client.length))
+    .filter((s) => s.end > s.start);
+  const server = c.cut(
+    "server",
+    cutsOf(serverLengths, keep.slice().reverse(), plan.serverExtra, c.server.length),
+  ).filter((s) => s.end > s.start);
+  const segments: Segment[] = [];
+  let i = 0, j = 0;
+  for (const o of order) {
+    if (i < client.length && (o % 2 === 0 || j >= server.length)) segments.push(client[i++]);
+    else if (j < server.length) segments.push(server[j++]);
+  }
+  segments.push(...client.slice(i), ...server.slice(j));
+  if (how.repeat !== undefined && segments.length > 0) {
+    const k = how.repeat % segments.length;
+    segments.splice(k + 1, 0, segments[k]);
+  }
+  if (how.drop !== undefined && segments.length > 1) {
+    segments.splice(how.drop % segments.length, 1);
+  }
+  return [
+    ...(how.handshake ? c.handshake() : []),
+    ...segments.map((s) => c.packet(s)),
+    ...(how.fins ? c.fins() : []),
+  ];
+}
+
+/**
+ * Packets as a nanosecond pcap file, one nanosecond apart (frame `n` at 1 s + n ns).
+ *
+ * @param packets The packets, in capture order.
+ * @returns The file's bytes.
+ */
+export function captureOf(packets: PacketSpec[]): Uint8Array {
+  const w = new PcapWriter({ nanos: true });
+  packets.forEach((p, n) => w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n }));
+  return w.toBytes();
 }

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Conversation, type Segment } from "./_conversation.ts";
+import { captureOf, Conversation, cutCapture } from "./_conversation.ts";
 import {
   CORE_PLUGINS,
   createDnsPlugin,
@@ -18,8 +18,7 @@ import {
   type ProtocolPlugin,
   ProtocolRegistry,
 } from "../../lib/dpi/mod.ts";
-import { forEachPacketInBytes, PcapWriter } from "../../lib/pcap/mod.ts";
-import { buildPacket } from "../../lib/testing/mod.ts";
+import { forEachPacketInBytes } from "../../lib/pcap/mod.ts";
 
 const ATTRIBUTES = [
   "tls.content_type",
@@ -119,18 +118,6 @@ function dnsMessage(kind: number, id: number, text: string): number[] {
   return kind === 2 ? [0, 3, 1] : [...u16(msg.length), ...msg];
 }
 
-/** Segment cuts: each message boundary kept or not, and a few cuts anywhere. */
-function cutsOf(lengths: number[], keep: boolean[], extra: number[], total: number): number[] {
-  const cuts = new Set<number>();
-  let at = 0;
-  lengths.forEach((n, i) => {
-    at += n;
-    if (keep[i % keep.length] && at < total) cuts.add(at);
-  });
-  for (const x of extra) if (total > 1) cuts.add(1 + (x % (total - 1)));
-  return [...cuts].sort((a, b) => a - b);
-}
-
 const recordArb = fc.record({
   kind: fc.oneof(
     { weight: 4, arbitrary: fc.nat({ max: 3 }) },
@@ -168,41 +155,14 @@ Deno.test("the fast path reads TLS records and DNS over TCP as the full framing 
           new Uint8Array(serverMsgs.flat()),
           { serverPort: dns ? 53 : 443 },
         );
-        const client = c.cut(
-          "client",
-          cutsOf(clientMsgs.map((m) => m.length), keep, clientExtra, c.client.length),
-        ).filter((s) => s.end > s.start);
-        const server = c.cut(
-          "server",
-          cutsOf(
-            serverMsgs.map((m) => m.length),
-            keep.slice().reverse(),
-            serverExtra,
-            c.server.length,
-          ),
-        ).filter((s) => s.end > s.start);
-        const segments: Segment[] = [];
-        let i = 0, j = 0;
-        for (const o of order) {
-          if (i < client.length && (o % 2 === 0 || j >= server.length)) segments.push(client[i++]);
-          else if (j < server.length) segments.push(server[j++]);
-        }
-        segments.push(...client.slice(i), ...server.slice(j));
-        if (how.repeat !== undefined && segments.length > 0) {
-          const k = how.repeat % segments.length;
-          segments.splice(k + 1, 0, segments[k]);
-        }
-        if (how.drop !== undefined && segments.length > 1) {
-          segments.splice(how.drop % segments.length, 1);
-        }
-        const packets = [
-          ...(how.handshake ? c.handshake() : []),
-          ...segments.map((s) => c.packet(s)),
-          ...(how.fins ? c.fins() : []),
-        ];
-        const w = new PcapWriter({ nanos: true });
-        packets.forEach((p, n) => w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n }));
-        const bytes = w.toBytes();
+        const plan = { keep, clientExtra, serverExtra, order, how };
+        const packets = cutCapture(
+          c,
+          clientMsgs.map((m) => m.length),
+          serverMsgs.map((m) => m.length),
+          plan,
+        );
+        const bytes = captureOf(packets);
         assert.deepEqual(run(bytes, false), run(bytes, true));
       },
     ),

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Conversation, type Segment } from "./_conversation.ts";
+import { captureOf, Conversation, cutCapture, type Segment } from "./_conversation.ts";
 import {
   CORE_PLUGINS,
   createDnsPlugin,
@@ -19,8 +19,7 @@ import {
   type ProtocolPlugin,
   ProtocolRegistry,
 } from "../../lib/dpi/mod.ts";
-import { forEachPacketInBytes, PcapWriter } from "../../lib/pcap/mod.ts";
-import { buildPacket } from "../../lib/testing/mod.ts";
+import { forEachPacketInBytes } from "../../lib/pcap/mod.ts";
 
 const ATTRIBUTES = [
   "http.method",
@@ -96,23 +95,6 @@ const messageArb = (kinds: number) =>
     body: fc.stringMatching(/^[a-z]{0,12}$/),
   });
 
-/** Segment cuts: each message boundary kept or not, and a few cuts anywhere. */
-function cutsOf(
-  lengths: number[],
-  keep: boolean[],
-  extra: number[],
-  total: number,
-): number[] {
-  const cuts = new Set<number>();
-  let at = 0;
-  lengths.forEach((n, i) => {
-    at += n;
-    if (keep[i % keep.length] && at < total) cuts.add(at);
-  });
-  for (const x of extra) if (total > 1) cuts.add(1 + (x % (total - 1)));
-  return [...cuts].sort((a, b) => a - b);
-}
-
 Deno.test("the fast path reads HTTP conversations as the full framing does, however they are cut (property)", () => {
   const slow = fullPathRegistry();
   fc.assert(
@@ -133,42 +115,14 @@ Deno.test("the fast path reads HTTP conversations as the full framing does, howe
         const reqText = reqs.map((m) => REQUESTS[m.kind](m.body));
         const resText = ress.map((m) => RESPONSES[m.kind](m.body));
         const c = new Conversation(reqText.join(""), resText.join(""));
-        const client = c.cut(
-          "client",
-          cutsOf(reqText.map((t) => t.length), keep, clientExtra, c.client.length),
-        ).filter((s) => s.end > s.start);
-        const server = c.cut(
-          "server",
-          cutsOf(
-            resText.map((t) => t.length),
-            keep.slice().reverse(),
-            serverExtra,
-            c.server.length,
-          ),
-        ).filter((s) => s.end > s.start);
-        // Interleave the two sides (each in its own order) as `order` says.
-        const segments: Segment[] = [];
-        let i = 0, j = 0;
-        for (const o of order) {
-          if (i < client.length && (o % 2 === 0 || j >= server.length)) segments.push(client[i++]);
-          else if (j < server.length) segments.push(server[j++]);
-        }
-        segments.push(...client.slice(i), ...server.slice(j));
-        if (how.repeat !== undefined && segments.length > 0) {
-          const k = how.repeat % segments.length;
-          segments.splice(k + 1, 0, segments[k]);
-        }
-        if (how.drop !== undefined && segments.length > 1) {
-          segments.splice(how.drop % segments.length, 1);
-        }
-        const packets = [
-          ...(how.handshake ? c.handshake() : []),
-          ...segments.map((s) => c.packet(s)),
-          ...(how.fins ? c.fins() : []),
-        ];
-        const w = new PcapWriter({ nanos: true });
-        packets.forEach((p, n) => w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n }));
-        const bytes = w.toBytes();
+        const plan = { keep, clientExtra, serverExtra, order, how };
+        const packets = cutCapture(
+          c,
+          reqText.map((t) => t.length),
+          resText.map((t) => t.length),
+          plan,
+        );
+        const bytes = captureOf(packets);
         assert.deepEqual(run(bytes), run(bytes, slow));
       },
     ),
@@ -191,11 +145,7 @@ Deno.test("the fast path keeps a connection's requests in order when its framing
     { from: "client", start: first + 5, end: req.length },
     { from: "server", start: 0, end: res.length },
   ];
-  const w = new PcapWriter({ nanos: true });
-  [...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()].forEach((p, n) =>
-    w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n })
-  );
-  const bytes = w.toBytes();
+  const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
   assert.deepEqual(fast, run(bytes, fullPathRegistry()));
   // Both responses are read from the one segment: the second (to the HEAD) has no body.
@@ -219,11 +169,7 @@ Deno.test("the fast path hands a direction's unanswered requests over when the o
     { from: "client", start: head, end: req.length },
     { from: "server", start: res1.length, end: res.length },
   ];
-  const w = new PcapWriter({ nanos: true });
-  [...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()].forEach((p, n) =>
-    w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n })
-  );
-  const bytes = w.toBytes();
+  const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
   assert.deepEqual(fast, run(bytes, fullPathRegistry()));
   assert.equal(fast.at(-2), "messages 4 unreported 0");
@@ -246,11 +192,7 @@ Deno.test("the fast path counts a request answered by a response read the same w
     { from: "client", start: head + 3, end: c.client.length },
     { from: "server", start: res1.length, end: c.server.length },
   ];
-  const w = new PcapWriter({ nanos: true });
-  [...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()].forEach((p, n) =>
-    w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n })
-  );
-  const bytes = w.toBytes();
+  const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
   assert.deepEqual(fast, run(bytes, fullPathRegistry()));
   assert.equal(fast.at(-2), "messages 6 unreported 0");
@@ -299,15 +241,12 @@ Deno.test("a reassembled message's view has its direction's addresses and ports,
     { from: "server", start: 0, end: 2 },
     { from: "server", start: 2, end: 4 },
   ];
-  const w = new PcapWriter({ nanos: true });
-  [...c.handshake(), ...segments.map((s) => c.packet(s))].forEach((p, n) =>
-    w.writePacket(buildPacket(p), { tsSec: 1, tsNsec: n })
-  );
+  const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s))]);
   const engine = new DpiEngine({ registry });
   engine.subscribe(["lines.from"], (values) => {
     if (values[0] !== undefined) seen.push(String(values[0]));
   }, { requireAny: true });
-  forEachPacketInBytes(w.toBytes(), (v) => engine.process(v));
+  forEachPacketInBytes(bytes, (v) => engine.process(v));
   assert.deepEqual(seen, [
     "6 536939960.0.0.1:40000>2:7",
     "6 536939960.0.0.2:7>1:40000",
