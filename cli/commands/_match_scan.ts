@@ -326,25 +326,18 @@ export class RangeScanner {
   }
 
   /**
-   * A stream matcher whose hits go to `sink` (or are collected into the result).
+   * A stream matcher whose hits go to `sink`.
    *
    * @param result Where counts go.
-   * @param sink Receives hits as they come, as record texts or to write their records (default:
-   *   collected in `result`).
+   * @param sink Receives hits as they come, as record texts or to write their records.
    * @param offset File offset of the first byte.
    * @returns The stream matcher.
    */
-  open(
-    result: ScanResult,
-    sink: HitSink | RecordSink | undefined,
-    offset: number,
-  ): StreamMatcher {
+  open(result: ScanResult, sink: HitSink | RecordSink, offset: number): StreamMatcher {
     const filter = this.#config.fields ? new FieldFilter(this.#config.fields) : null;
     const formatter = this.#formatter;
     const countOnly = this.#config.countOnly;
     const records = typeof sink === "object" ? sink : null;
-    const collected = sink === undefined && !countOnly ? new RangeRecords() : null;
-    if (collected !== null) COLLECTED.set(result, collected);
     return new StreamMatcher(this.#matcher, (hit, at) => {
       if (filter !== null) {
         const [ls, le] = at.lineRange(hit.start);
@@ -352,19 +345,8 @@ export class RangeScanner {
       }
       const line = at.lineOf(hit.start);
       result.hits++;
-      if (records !== null) {
-        records.record(line, hit, at, formatter);
-        return;
-      }
-      if (sink) (sink as HitSink)(line, countOnly ? "" : formatter.format(hit, at));
-      else if (collected !== null) {
-        result.hitLines.push(line);
-        formatter.formatInto(hit, at, collected.writer);
-        collected.end();
-      } else if (result.hitLines.at(-1) !== line) {
-        // counting matching lines: one entry per line, however many hits it has
-        result.hitLines.push(line);
-      }
+      if (records !== null) records.record(line, hit, at, formatter);
+      else (sink as HitSink)(line, countOnly ? "" : formatter.format(hit, at));
     }, { bufferSize: this.#config.bufferSize, offset });
   }
 
@@ -388,7 +370,10 @@ export class RangeScanner {
     const result = newResult();
     const before = [...this.#matcher.candidates];
     const cachedBefore = this.#matcher.cacheHits;
-    const sm = this.open(result, sink, start);
+    const collector = sink === undefined
+      ? new RangeCollector(result, this.#config.countOnly)
+      : null;
+    const sm = this.open(result, sink ?? collector!, start);
     await file.seek(start, Deno.SeekMode.Start);
     let left = end - start;
     while (left > 0) {
@@ -401,7 +386,7 @@ export class RangeScanner {
       onChunk?.(sm.bytesWritten);
     }
     sm.end();
-    return finish(result, sm, this.#matcher, before, cachedBefore);
+    return finish(result, sm, this.#matcher, before, cachedBefore, collector);
   }
 
   /**
@@ -460,8 +445,40 @@ export function newResult(): ScanResult {
 }
 
 const NO_RECORDS = new Uint8Array(0);
-/** The records being collected for a result (see {@linkcode RangeScanner.open}). */
-const COLLECTED = new WeakMap<ScanResult, RangeRecords>();
+
+/**
+ * Collects a range's hits into its result (a range scanned for the pool, without a sink): the
+ * line of each hit and its record bytes, or, when only counting, each matching line once.
+ */
+class RangeCollector implements RecordSink {
+  #result: ScanResult;
+  #records: RangeRecords | null;
+
+  constructor(result: ScanResult, countOnly: boolean) {
+    this.#result = result;
+    this.#records = countOnly ? null : new RangeRecords();
+  }
+
+  record(line: number, hit: MatchHit, at: StreamMatcher, formatter: HitFormatter): void {
+    const lines = this.#result.hitLines;
+    const records = this.#records;
+    if (records === null) {
+      // counting matching lines: one entry per line, however many hits it has
+      if (lines.at(-1) !== line) lines.push(line);
+      return;
+    }
+    lines.push(line);
+    formatter.formatInto(hit, at, records.writer);
+    records.end();
+  }
+
+  /** Puts the records' bytes and ends into the result. */
+  finish(): void {
+    if (this.#records === null) return;
+    this.#result.records = this.#records.bytes();
+    this.#result.ends = this.#records.ends;
+  }
+}
 
 function finish(
   result: ScanResult,
@@ -469,16 +486,12 @@ function finish(
   matcher: Matcher,
   before: number[],
   cachedBefore: number,
+  collector: RangeCollector | null = null,
 ): ScanResult {
   result.lines = sm.lines;
   result.bytes = sm.bytesWritten;
   result.candidates = [...matcher.candidates].map((v, i) => v - before[i]);
   result.cached = matcher.cacheHits - cachedBefore;
-  const collected = COLLECTED.get(result);
-  if (collected !== undefined) {
-    result.records = collected.bytes();
-    result.ends = collected.ends;
-    COLLECTED.delete(result);
-  }
+  collector?.finish();
   return result;
 }
