@@ -235,7 +235,6 @@ class EntryScanner {
   #version!: string;
   #sm!: StreamMatcher;
   #cur: Current | null = null;
-  #middleOf: (fileJson: string) => Uint8Array = () => new Uint8Array(0);
   lines = 0;
   bytes = 0;
   hits = 0;
@@ -277,7 +276,6 @@ class EntryScanner {
       formatter.formatInto(hit, at, w, offset);
       out.end();
     }, { bufferSize: o.bufferSize });
-    this.#middleOf = (fileJson) => utf8(`,"db":"${db16}","file":${fileJson},"line":`);
   }
 
   /** The records of one entry. */
@@ -346,7 +344,7 @@ class EntryScanner {
     this.#cur = {
       id,
       head: utf8(`{"id":"${id}","hit":`),
-      middle: this.#middleOf(JSON.stringify(file)),
+      middle: utf8(`,"db":"${this.#version}","file":${JSON.stringify(file)},"line":`),
       out: new RangeRecords(),
       vstart: sm.bytesWritten,
       vline: sm.lines + 1,
