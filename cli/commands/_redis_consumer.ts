@@ -58,6 +58,8 @@ export interface EntryHandler {
   weight?(entry: StreamEntry): number;
 }
 
+const ENCODER = new TextEncoder();
+
 /** The work aimed at per batch, in bytes. */
 export const BATCH_BYTES = 4 << 20;
 
@@ -302,9 +304,17 @@ export async function consumeStream(
       commands.push(ack);
       await call(async () => (await redis.transaction(commands)) as RedisReply, true);
     } else {
-      for (const [, lines] of outputs) {
-        writeSync("stdout", lines);
-        writeSync("stdout", "\n");
+      // one write per batch, as many entries as it holds (a line per entry is common)
+      if (outputs.length > 0) {
+        const parts = outputs.map(([, l]) => typeof l === "string" ? ENCODER.encode(l) : l);
+        const all = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
+        let at = 0;
+        for (const p of parts) {
+          all.set(p, at);
+          all[at + p.length] = 0x0a;
+          at += p.length + 1;
+        }
+        writeSync("stdout", all);
       }
       await call(() => redis.command(ack), true);
     }
