@@ -10,6 +10,7 @@ import { type DatabaseLayout, type Metadata, readLayout } from "../format/metada
 import { MmdbDecoder } from "../format/mmdb_decoder.ts";
 import type { MmdbValue } from "../format/value.ts";
 import { formatNetwork, parseIpInto } from "../core/ip.ts";
+import { sharedCopy } from "../core/shared_copy.ts";
 import { DatabaseError } from "./database_error.ts";
 import * as tree from "../format/search_tree.ts";
 import {
@@ -114,8 +115,15 @@ export interface DatabaseChecks {
   byteOffset: number;
   /** The checked bytes' length. */
   byteLength: number;
-  /** The IPv4 jump table (shared): its bits, and per prefix the node reached and its depth. */
-  jump: { bits: number; nodes: Uint32Array; depths: Uint8Array } | null;
+  /**
+   * The IPv4 jump table (shared): its bits, and per prefix the node reached and its depth —
+   * packed in one entry each (`packed`) when every node fits beside its depth, else in two
+   * arrays.
+   */
+  jump:
+    | { bits: number; packed: Uint32Array }
+    | { bits: number; nodes: Uint32Array; depths: Uint8Array }
+    | null;
   /**
    * The glob section's checked state and query-time tables (shared; opaque), or null when there
    * is no glob section.
@@ -241,15 +249,21 @@ export class Database {
           "and the checks in one message)",
       );
     }
-    if (c.jump !== null) {
-      const size = 1 << c.jump.bits;
-      if (c.jump.nodes.length !== size || c.jump.depths.length !== size) {
+    const jump = c.jump;
+    if (jump !== null) {
+      const size = 1 << jump.bits;
+      const fits = "packed" in jump
+        ? jump.packed.length === size
+        : jump.nodes.length === size && jump.depths.length === size;
+      if (!fits) {
         throw new DatabaseError("bad-checks", "Cannot take the checks: bad IPv4 jump table");
       }
-      this.#jumpBits = c.jump.bits;
-      this.#jumpNode = c.jump.nodes;
-      this.#jumpDepth = c.jump.depths;
-      this.#packJump();
+      this.#jumpBits = jump.bits;
+      if ("packed" in jump) this.#jumpPacked = jump.packed;
+      else {
+        this.#jumpNode = jump.nodes;
+        this.#jumpDepth = jump.depths;
+      }
     }
     this.#strings = this.#openStrings((c.globs ?? undefined) as StringMatcherChecks | undefined);
   }
@@ -291,20 +305,10 @@ export class Database {
       );
     }
     if (this.#jumpNode === null && this.#jumpPacked === null) this.#buildJump();
-    const size = 1 << this.#jumpBits;
-    const nodes = new Uint32Array(new SharedArrayBuffer(size * 4));
-    const depths = new Uint8Array(new SharedArrayBuffer(size));
-    const packed = this.#jumpPacked;
-    if (packed !== null) {
-      for (let i = 0; i < size; i++) {
-        nodes[i] = packed[i] & JUMP_NODE_MASK;
-        depths[i] = packed[i] >>> JUMP_DEPTH_SHIFT;
-      }
-    } else {
-      nodes.set(this.#jumpNode!);
-      depths.set(this.#jumpDepth!);
-    }
-    const jump = { bits: this.#jumpBits, nodes, depths };
+    const bits = this.#jumpBits;
+    const jump: DatabaseChecks["jump"] = this.#jumpPacked !== null
+      ? { bits, packed: sharedCopy(this.#jumpPacked) }
+      : { bits, nodes: sharedCopy(this.#jumpNode!), depths: sharedCopy(this.#jumpDepth!) };
     const globs = this.#stringMatcher()?.checks() ?? null;
     return { buffer: u8.buffer, byteOffset: u8.byteOffset, byteLength: u8.byteLength, jump, globs };
   }
@@ -731,7 +735,7 @@ export class Database {
       packed[i] = (nodes[i] | (depths[i] << JUMP_DEPTH_SHIFT)) >>> 0;
     }
     this.#jumpPacked = packed;
-    // the unpacked table is no longer read (shareChecks unpacks the packed one)
+    // the unpacked table is no longer read
     this.#jumpNode = null;
     this.#jumpDepth = null;
   }
