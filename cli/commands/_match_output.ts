@@ -187,14 +187,7 @@ export class RecordWriter {
    * @param bytes The bytes.
    */
   bytes(bytes: Uint8Array): void {
-    if (this.#chars !== 0) this.#encodeStrings();
-    const n = bytes.length;
-    this.#room(n);
-    const buf = this.#buf;
-    const pos = this.#pos;
-    if (n > 64) buf.set(bytes, pos);
-    else for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
-    this.#pos = pos + n;
+    this.slice(bytes, 0, bytes.length);
   }
 
   /**
