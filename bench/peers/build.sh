@@ -24,7 +24,7 @@ build() {
   bin="$out/$2"
   shift 2
   if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-    g++ -O3 -march=native -std=c++17 -o "$bin" "$src" "$@"
+    g++ -O3 -march=native -std=c++20 -o "$bin" "$src" "$@"
   fi
 }
 build pattern_peer.cpp pattern_peer -lhs -lre2

@@ -897,8 +897,8 @@ export class StringMatcher {
   matchLiteralSpan(bytes: Uint8Array, start: number, end: number): number {
     const lit = this.#literal;
     if (lit === null) return -1;
-    const len = this.#loadSpan(bytes, start, end);
-    const e = lit.findBytes(this.#bytes, len);
+    let e = lit.findAsciiSpan(bytes, start, end);
+    if (e === -2) e = lit.findBytes(this.#bytes, this.#loadSpan(bytes, start, end));
     if (e >= 0) this.lastEntry = e;
     return lit.dataOffset(e);
   }
