@@ -706,20 +706,40 @@ export class Database {
     while (bits < JUMP_MAX_BITS && nodeCount >= 2 << bits) bits++;
     const nodes = new Uint32Array(1 << bits);
     const depths = new Uint8Array(1 << bits);
-    // depth-first over the top levels: each record that ends a walk early fills the whole range
-    // of prefixes below it
-    const fill = (node: number, depth: number, prefix: number): void => {
-      if (depth === bits || node >= nodeCount) {
-        const from = prefix << (bits - depth);
-        const to = (prefix + 1) << (bits - depth);
-        nodes.fill(node, from, to);
-        depths.fill(depth, from, to);
-        return;
+    // level by level, in place: entry i of level d becomes entries 2i and 2i + 1 of level d + 1
+    // (from the last down, so no entry is overwritten before it is read); a record that ends a
+    // walk early is copied down with the depth it ended at
+    // (the records read in line: this runs once, mostly before V8 has compiled it, where a call
+    // per record costs more than the read)
+    const u8 = this.#u8;
+    const rs = this.#recordSize;
+    nodes[0] = this.#ipv4Start;
+    for (let d = 0; d < bits; d++) {
+      for (let i = (1 << d) - 1; i >= 0; i--) {
+        const node = nodes[i];
+        if (node >= nodeCount) {
+          const depth = depths[i];
+          nodes[2 * i] = nodes[2 * i + 1] = node;
+          depths[2 * i] = depths[2 * i + 1] = depth;
+          continue;
+        }
+        if (rs === 24) {
+          const o = node * NODE_BYTES_24;
+          nodes[2 * i] = (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+          nodes[2 * i + 1] = (u8[o + 3] << 16) | (u8[o + 4] << 8) | u8[o + 5];
+        } else if (rs === 28) {
+          const o = node * NODE_BYTES_28;
+          const shared = u8[o + SHARED_BYTE_28];
+          nodes[2 * i] = ((shared & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+          nodes[2 * i + 1] = ((shared & 0x0f) << 24) | (u8[o + 4] << 16) | (u8[o + 5] << 8) |
+            u8[o + 6];
+        } else {
+          nodes[2 * i + 1] = this.#record(node, 1);
+          nodes[2 * i] = this.#record(node, 0);
+        }
+        depths[2 * i] = depths[2 * i + 1] = d + 1;
       }
-      fill(this.#record(node, 0), depth + 1, prefix << 1);
-      fill(this.#record(node, 1), depth + 1, (prefix << 1) | 1);
-    };
-    fill(this.#ipv4Start, 0, 0);
+    }
     this.#jumpBits = bits;
     this.#jumpNode = nodes;
     this.#jumpDepth = depths;
