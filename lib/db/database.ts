@@ -40,6 +40,8 @@ const EMPTY = new Uint8Array(0);
 const JUMP_MIN_BITS = 16;
 const JUMP_MAX_BITS = 20;
 const JUMP_AFTER = 4096;
+// The first bits of an IPv6 address whose node the last walk past them keeps (see #lookupV6).
+const V6_TOP_BITS = 32;
 // The packed jump table: one 32-bit entry per prefix, the node or record in the low
 // JUMP_DEPTH_SHIFT bits and the depth walked above them (one load, not two; used when every
 // entry fits, i.e. for tree and data sections under 128 MiB).
@@ -183,6 +185,10 @@ export class Database {
   #ipv4Start = 0;
   #decoder: MmdbDecoder;
   readonly #scratch = new Uint8Array(16);
+  // The IPv6 walk's start: the first 32 bits of the last address whose walk went past them, and
+  // the node they lead to (-1: none yet).
+  #v6TopBits = 0;
+  #v6TopNode = -1;
   #lastV4 = 0;
   #v4Lookups = 0;
   #jumpNode: Uint32Array | null = null;
@@ -760,13 +766,30 @@ export class Database {
     this.#jumpDepth = null;
   }
 
-  /** Walks 128 bits of `this.#scratch` from the root of an IPv6 tree. */
+  /**
+   * Walks 128 bits of `this.#scratch` from the root of an IPv6 tree. The node reached after the
+   * first 32 bits is kept with those bits: addresses of one /32 (a provider's, `2001:db8::/32`)
+   * follow one another in logs, and the next of them starts its walk there.
+   */
   #lookupV6(): number {
     const b = this.#scratch;
     const nodeCount = this.#nodeCount;
     this.#ipVersionAnswered = 6;
+    const top = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
     let node = 0;
     let i = 0;
+    if (top === this.#v6TopBits && this.#v6TopNode >= 0) {
+      node = this.#v6TopNode;
+      i = V6_TOP_BITS;
+    } else {
+      for (; i < V6_TOP_BITS && node < nodeCount; i++) {
+        node = this.#record(node, (b[i >> 3] >> (7 - (i & 7))) & 1);
+      }
+      if (node < nodeCount) {
+        this.#v6TopBits = top;
+        this.#v6TopNode = node;
+      }
+    }
     for (; i < 128 && node < nodeCount; i++) {
       node = this.#record(node, (b[i >> 3] >> (7 - (i & 7))) & 1);
     }
