@@ -187,6 +187,8 @@ export class Matcher {
   #entryTexts: EntryTexts | null = null;
   #wordBuffer: ArrayBufferLike = new ArrayBuffer(0);
   #words: Int32Array = new Int32Array(0);
+  /** The word view of the bytes of this scan, once asked for (null: not yet). */
+  #scanWords: Int32Array | null = null;
   // the queue: kind, start, end of each span; for IPv4 spans the address, then what it gave
   #queued = 0;
   #spans = new Int32Array(3 * QUEUE);
@@ -280,6 +282,7 @@ export class Matcher {
     }
     const before = this.#hits;
     this.#bytes = bytes;
+    this.#scanWords = null;
     this.#onHit = onHit;
     this.#queued = 0;
     try {
@@ -288,6 +291,7 @@ export class Matcher {
     } finally {
       this.#queued = 0;
       this.#bytes = EMPTY;
+      this.#scanWords = null;
     }
     return this.#hits - before;
   }
@@ -416,7 +420,7 @@ export class Matcher {
         h = Math.imul(h ^ w, FNV_PRIME);
       }
     } else if (full > 0) {
-      const words = this.#wordsOf(bytes);
+      const words = this.#scanWords ?? (this.#scanWords = this.#wordsOf(bytes));
       const abs = bytes.byteOffset + start;
       const shift = (abs & 3) << 3;
       let wi = abs >> 2;
