@@ -671,12 +671,13 @@ async function match(inv: Invocation): Promise<number> {
     const plan = planned.size > 0 ? await planRanges([...planned.keys()], threads) : null;
 
     // the database: read once (into shared memory for the workers), checked before any scanning
-    const raw = await Deno.readFile(dbPath).catch((err) => {
+    let shared = new SharedArrayBuffer(0);
+    const dbBytes = await readDatabase(dbPath, (n) => {
+      if (plan) shared = new SharedArrayBuffer(n);
+      return plan ? new Uint8Array(shared) : new Uint8Array(n);
+    }).catch((err) => {
       throw new Error(`Cannot open database "${dbPath}": ${(err as Error).message}`);
     });
-    const shared = new SharedArrayBuffer(plan ? raw.length : 0);
-    const dbBytes = plan ? new Uint8Array(shared) : raw;
-    if (plan) dbBytes.set(raw);
     let db: Database;
     try {
       db = Database.fromBytes(dbBytes);
@@ -700,6 +701,46 @@ async function match(inv: Invocation): Promise<number> {
     // workers take the labels this matcher collected from the database instead of collecting them
     matcherOptions.suffixes = matcher.suffixes;
     return { fieldsFor, planned, plan, shared, db, matcherOptions, config, matcher };
+  }
+}
+
+/**
+ * Reads the database file into the buffer `alloc` gives for its size (shared memory for the
+ * workers, so the bytes are read once and not copied), with reads of the size asked for: half
+ * the time of `Deno.readFile`, which does not know the size and grows its buffer. A file that
+ * grows while it is read is read to its end all the same.
+ */
+async function readDatabase(
+  path: string,
+  alloc: (size: number) => Uint8Array,
+): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    let bytes = alloc((await file.stat()).size);
+    let at = 0;
+    while (true) {
+      if (at === bytes.length) {
+        // at the size it had: is there more?
+        const probe = new Uint8Array(1 << 16);
+        const n = file.readSync(probe);
+        if (n === null || n === 0) return bytes;
+        const more = new Uint8Array(2 * bytes.length + n);
+        more.set(bytes);
+        more.set(probe.subarray(0, n), at);
+        bytes = more;
+        at += n;
+        continue;
+      }
+      const n = file.readSync(bytes.subarray(at));
+      if (n === null) break;
+      at += n;
+    }
+    // the file changed size while it was read: what was read, in a buffer of its size
+    const exact = alloc(at);
+    exact.set(bytes.subarray(0, at));
+    return exact;
+  } finally {
+    file.close();
   }
 }
 

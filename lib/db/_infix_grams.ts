@@ -197,7 +197,7 @@ export class InfixGrams {
     // queries they meet: their text is the best sample of the queries the table has). A
     // window chosen counts once more.
     const mask = gramMask(q), shift = gramShift(q);
-    const seen = new GramCounts(programs.length);
+    const seen = new GramCounts(Math.min(programs.length, 1 << 12));
     const countRun = (from: number, to: number): void => {
       let g = 0;
       for (let k = from; k < to; k++) {
@@ -421,35 +421,63 @@ function gramMask(q: number): number {
   return (1 << (gramShift(q) * q)) - 1;
 }
 
-// How many pieces chose each window: open addressing over the packed windows (build time).
+// How many pieces chose each window: open addressing over the packed windows (build time), key
+// and count side by side (one cache line per probe), grown as windows come (a table sized for
+// every window of a large section would be megabytes of mostly empty slots, each probe a miss).
 class GramCounts {
-  #keys: Int32Array;
-  #counts: Int32Array;
+  /** Key (-1: empty) and count of each slot. */
+  #slots: Int32Array;
   #shift: number;
   #mask: number;
+  #size = 0;
 
-  constructor(most: number) {
+  constructor(expected: number) {
     let bits = 4;
-    while (1 << bits < most * 2) bits++;
-    this.#keys = new Int32Array(1 << bits).fill(-1);
-    this.#counts = new Int32Array(1 << bits);
+    while (1 << bits < expected * 2) bits++;
+    this.#slots = new Int32Array(2 << bits).fill(-1);
     this.#shift = 32 - bits;
     this.#mask = (1 << bits) - 1;
   }
 
   #slot(g: number): number {
+    const slots = this.#slots;
     let slot = Math.imul(g, MIX) >>> this.#shift;
-    while (this.#keys[slot] !== -1 && this.#keys[slot] !== g) slot = (slot + 1) & this.#mask;
+    while (slots[2 * slot] !== -1 && slots[2 * slot] !== g) slot = (slot + 1) & this.#mask;
     return slot;
   }
 
   add(g: number): number {
-    const slot = this.#slot(g);
-    this.#keys[slot] = g;
-    return ++this.#counts[slot];
+    let slot = this.#slot(g);
+    if (this.#slots[2 * slot] === -1) {
+      if (2 * (this.#size + 1) > this.#mask + 1) {
+        this.#grow();
+        slot = this.#slot(g);
+      }
+      this.#size++;
+      this.#slots[2 * slot] = g;
+      this.#slots[2 * slot + 1] = 0;
+    }
+    return ++this.#slots[2 * slot + 1];
   }
 
   get(g: number): number {
-    return this.#counts[this.#slot(g)];
+    const slot = this.#slot(g);
+    const slots = this.#slots;
+    return slots[2 * slot] === -1 ? 0 : slots[2 * slot + 1];
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    const bits = 33 - this.#shift;
+    this.#slots = new Int32Array(2 << bits).fill(-1);
+    this.#shift = 32 - bits;
+    this.#mask = (1 << bits) - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      const g = old[i];
+      if (g === -1) continue;
+      const slot = this.#slot(g);
+      this.#slots[2 * slot] = g;
+      this.#slots[2 * slot + 1] = old[i + 1];
+    }
   }
 }

@@ -40,6 +40,8 @@ const EMPTY = new Uint8Array(0);
 const JUMP_MIN_BITS = 16;
 const JUMP_MAX_BITS = 20;
 const JUMP_AFTER = 4096;
+// The first bits of an IPv6 address whose node the last walk past them keeps (see #lookupV6).
+const V6_TOP_BITS = 32;
 // The packed jump table: one 32-bit entry per prefix, the node or record in the low
 // JUMP_DEPTH_SHIFT bits and the depth walked above them (one load, not two; used when every
 // entry fits, i.e. for tree and data sections under 128 MiB).
@@ -183,6 +185,10 @@ export class Database {
   #ipv4Start = 0;
   #decoder: MmdbDecoder;
   readonly #scratch = new Uint8Array(16);
+  // The IPv6 walk's start: the first 32 bits of the last address whose walk went past them, and
+  // the node they lead to (-1: none yet).
+  #v6TopBits = 0;
+  #v6TopNode = -1;
   #lastV4 = 0;
   #v4Lookups = 0;
   #jumpNode: Uint32Array | null = null;
@@ -706,20 +712,40 @@ export class Database {
     while (bits < JUMP_MAX_BITS && nodeCount >= 2 << bits) bits++;
     const nodes = new Uint32Array(1 << bits);
     const depths = new Uint8Array(1 << bits);
-    // depth-first over the top levels: each record that ends a walk early fills the whole range
-    // of prefixes below it
-    const fill = (node: number, depth: number, prefix: number): void => {
-      if (depth === bits || node >= nodeCount) {
-        const from = prefix << (bits - depth);
-        const to = (prefix + 1) << (bits - depth);
-        nodes.fill(node, from, to);
-        depths.fill(depth, from, to);
-        return;
+    // level by level, in place: entry i of level d becomes entries 2i and 2i + 1 of level d + 1
+    // (from the last down, so no entry is overwritten before it is read); a record that ends a
+    // walk early is copied down with the depth it ended at
+    // (the records read in line: this runs once, mostly before V8 has compiled it, where a call
+    // per record costs more than the read)
+    const u8 = this.#u8;
+    const rs = this.#recordSize;
+    nodes[0] = this.#ipv4Start;
+    for (let d = 0; d < bits; d++) {
+      for (let i = (1 << d) - 1; i >= 0; i--) {
+        const node = nodes[i];
+        if (node >= nodeCount) {
+          const depth = depths[i];
+          nodes[2 * i] = nodes[2 * i + 1] = node;
+          depths[2 * i] = depths[2 * i + 1] = depth;
+          continue;
+        }
+        if (rs === 24) {
+          const o = node * NODE_BYTES_24;
+          nodes[2 * i] = (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+          nodes[2 * i + 1] = (u8[o + 3] << 16) | (u8[o + 4] << 8) | u8[o + 5];
+        } else if (rs === 28) {
+          const o = node * NODE_BYTES_28;
+          const shared = u8[o + SHARED_BYTE_28];
+          nodes[2 * i] = ((shared & 0xf0) << 20) | (u8[o] << 16) | (u8[o + 1] << 8) | u8[o + 2];
+          nodes[2 * i + 1] = ((shared & 0x0f) << 24) | (u8[o + 4] << 16) | (u8[o + 5] << 8) |
+            u8[o + 6];
+        } else {
+          nodes[2 * i + 1] = this.#record(node, 1);
+          nodes[2 * i] = this.#record(node, 0);
+        }
+        depths[2 * i] = depths[2 * i + 1] = d + 1;
       }
-      fill(this.#record(node, 0), depth + 1, prefix << 1);
-      fill(this.#record(node, 1), depth + 1, (prefix << 1) | 1);
-    };
-    fill(this.#ipv4Start, 0, 0);
+    }
     this.#jumpBits = bits;
     this.#jumpNode = nodes;
     this.#jumpDepth = depths;
@@ -740,13 +766,30 @@ export class Database {
     this.#jumpDepth = null;
   }
 
-  /** Walks 128 bits of `this.#scratch` from the root of an IPv6 tree. */
+  /**
+   * Walks 128 bits of `this.#scratch` from the root of an IPv6 tree. The node reached after the
+   * first 32 bits is kept with those bits: addresses of one /32 (a provider's, `2001:db8::/32`)
+   * follow one another in logs, and the next of them starts its walk there.
+   */
   #lookupV6(): number {
     const b = this.#scratch;
     const nodeCount = this.#nodeCount;
     this.#ipVersionAnswered = 6;
+    const top = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
     let node = 0;
     let i = 0;
+    if (top === this.#v6TopBits && this.#v6TopNode >= 0) {
+      node = this.#v6TopNode;
+      i = V6_TOP_BITS;
+    } else {
+      for (; i < V6_TOP_BITS && node < nodeCount; i++) {
+        node = this.#record(node, (b[i >> 3] >> (7 - (i & 7))) & 1);
+      }
+      if (node < nodeCount) {
+        this.#v6TopBits = top;
+        this.#v6TopNode = node;
+      }
+    }
     for (; i < 128 && node < nodeCount; i++) {
       node = this.#record(node, (b[i >> 3] >> (7 - (i & 7))) & 1);
     }

@@ -48,11 +48,15 @@ export function databaseSuffixes(db: Database): string[] {
   const globs = m.globIndex;
   if (globs !== null) {
     const enc = new TextEncoder();
+    // globs share a few last labels: each is judged once
+    const judged = new Set<string>();
     for (let id = 0; id < globs.count; id++) {
       const text = globs.text(id);
       const dot = text.lastIndexOf(".");
       if (dot <= 0 || dot === text.length - 1) continue;
       const label = text.slice(dot + 1).toLowerCase();
+      if (judged.has(label)) continue;
+      judged.add(label);
       if (out.has(label) || GLOB_META.test(label)) continue;
       // a name of the glob's fixed last label stands for every name it matches
       const sample = enc.encode(`x.${label}`);

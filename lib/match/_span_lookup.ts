@@ -61,6 +61,11 @@ export class SpanLookup {
   readonly parents: boolean;
   /** The key of a string lookup: write the (folded) bytes here, from 0. */
   key: Uint8Array = new Uint8Array(1024);
+  /**
+   * The same buffer as 32-bit words, for callers that write the key four bytes at a time (in
+   * the platform's byte order: the bytes are what counts).
+   */
+  keyWords: Int32Array = new Int32Array(this.key.buffer);
   // results of the last lookup
   via = VIA_NONE;
   dataOffset = -1;
@@ -87,6 +92,7 @@ export class SpanLookup {
   #strHash = new Int32Array(STR_CACHE_SLOTS);
   #strLength = new Int32Array(STR_CACHE_SLOTS).fill(-1);
   #strKeys = new Uint8Array(STR_CACHE_SLOTS * STR_CACHE_KEY);
+  #strKeyWords = new Int32Array(this.#strKeys.buffer);
   #strVia = new Uint8Array(STR_CACHE_SLOTS);
   #strOffset = new Int32Array(STR_CACHE_SLOTS);
   #strEntryKind = new Int8Array(STR_CACHE_SLOTS);
@@ -99,12 +105,16 @@ export class SpanLookup {
   }
 
   /**
-   * Makes the key buffer hold at least `n` bytes (its contents are lost when it grows).
+   * Makes the key buffer hold at least `n` bytes and the word that ends them, a whole number of
+   * words (its contents are lost when it grows); {@linkcode SpanLookup.keyWords} follows it.
    *
    * @returns The key buffer.
    */
   keyFor(n: number): Uint8Array {
-    if (n > this.key.length) this.key = new Uint8Array(n * 2);
+    if (n + 4 > this.key.length) {
+      this.key = new Uint8Array((n * 2 + 7) & ~3);
+      this.keyWords = new Int32Array(this.key.buffer);
+    }
     return this.key;
   }
 
@@ -214,10 +224,17 @@ export class SpanLookup {
     const slot = (h ^ (h >>> 15)) & (STR_CACHE_SLOTS - 1);
     const cacheable = n <= STR_CACHE_KEY;
     if (cacheable && this.#strHash[slot] === h && this.#strLength[slot] === n) {
-      const keys = this.#strKeys;
-      const at = slot * STR_CACHE_KEY;
-      let x = 0;
-      while (x < n && keys[at + x] === key[x]) x++;
+      // four bytes at a time, then the last few
+      const words = this.#strKeyWords, keyWords = this.keyWords;
+      const w0 = slot * (STR_CACHE_KEY >> 2), full = n >> 2;
+      let g = 0;
+      while (g < full && words[w0 + g] === keyWords[g]) g++;
+      let x = g << 2;
+      if (g === full) {
+        const keys = this.#strKeys;
+        const at = slot * STR_CACHE_KEY;
+        while (x < n && keys[at + x] === key[x]) x++;
+      }
       if (x === n) {
         this.cached++;
         const via = this.#strVia[slot];

@@ -8,7 +8,6 @@ import {
   DENSE16_MAX_STATES,
   DENSE16_REPORTS,
   DENSE_REPORTS,
-  DENSE_STATE,
   EDGE_BYTE,
   EDGE_TARGET,
   EDGE_WORDS,
@@ -22,7 +21,7 @@ import {
   NODE_TARGET,
   NODE_WORDS,
 } from "./aho_corasick_tables.ts";
-import { nextState, reportsAt } from "./aho_corasick.ts";
+import { reportsAt } from "./aho_corasick.ts";
 
 /**
  * Checks untrusted tables: every edge leads forward to a state reached exactly once (so the
@@ -109,17 +108,20 @@ export function verifyAutomaton(
   const narrow = tables.dense instanceof Uint16Array;
   if (narrow && S > DENSE16_MAX_STATES) bad(`automaton has 16-bit dense rows but ${S} states`);
   // Rows hold exactly what the sparse tables imply, in either entry width.
-  const want = denseRows(nodes, edges, classes, C, K, tables.resolved);
-  const dense = tables.dense, flag = narrow ? DENSE16_REPORTS : DENSE_REPORTS;
+  const flag = narrow ? DENSE16_REPORTS : DENSE_REPORTS;
+  const want = denseRows(nodes, edges, classes, C, K, tables.resolved, flag);
+  const dense = tables.dense;
   for (let k = 0; k < want.length; k++) {
-    const w = want[k];
-    if (dense[k] !== ((w & DENSE_STATE) | ((w & DENSE_REPORTS) !== 0 ? flag : 0))) {
-      bad(`automaton dense row ${Math.floor(k / C)} is wrong`);
-    }
+    if (dense[k] !== want[k]) bad(`automaton dense row ${Math.floor(k / C)} is wrong`);
   }
 }
 
-// The dense rows (32-bit entries) of states [0, K) computed from the sparse tables.
+// The dense rows of states [0, K) computed from the sparse tables, with `flag` as the reports
+// bit (DENSE_REPORTS or DENSE16_REPORTS: the entries as a table of that width holds them; a
+// 16-bit table's states are checked to fit): a state's
+// row is its failure state's row (an earlier state's: checked; zeros for the root and for an
+// unresolved automaton) with its own edges written over it (each edge's byte has its own class:
+// checked). The same as a `nextState` per entry, without a search per entry.
 function denseRows(
   nodes: Int32Array,
   edges: Int32Array,
@@ -127,19 +129,28 @@ function denseRows(
   C: number,
   K: number,
   resolved: boolean,
+  flag: number,
 ): Int32Array {
-  const rep = new Int32Array(C).fill(-1);
-  for (let b = 255; b >= 0; b--) if (classes[b] !== 0) rep[classes[b]] = b;
   const dense = new Int32Array(K * C);
   for (let s = 0; s < K; s++) {
-    const info = nodes[s * NODE_WORDS + NODE_INFO];
-    for (let c = 1; c < C; c++) {
-      const b = rep[c];
-      const g = b < 0 ? 0 : nextState(nodes, edges, s, info, b);
-      let v = 0;
-      if (g !== 0) v = g | (reportsAt(nodes, g, resolved) ? DENSE_REPORTS : 0);
-      else if (resolved && s !== 0) v = dense[nodes[s * NODE_WORDS + NODE_FAIL] * C + c]; // f < s
-      dense[s * C + c] = v;
+    const at = s * NODE_WORDS;
+    const row = s * C;
+    if (resolved && s !== 0) {
+      dense.copyWithin(row, nodes[at + NODE_FAIL] * C, nodes[at + NODE_FAIL] * C + C);
+    }
+    const info = nodes[at + NODE_INFO];
+    const cnt = info & INFO_EDGE_COUNT;
+    if (cnt === 1) {
+      const t = nodes[at + NODE_TARGET];
+      dense[row + classes[(info >>> INFO_EDGE_BYTE_SHIFT) & 255]] = t |
+        (reportsAt(nodes, t, resolved) ? flag : 0);
+    } else if (cnt > 1) {
+      const e0 = nodes[at + NODE_TARGET];
+      for (let k = e0; k < e0 + cnt; k++) {
+        const t = edges[k * EDGE_WORDS + EDGE_TARGET];
+        dense[row + classes[edges[k * EDGE_WORDS + EDGE_BYTE]]] = t |
+          (reportsAt(nodes, t, resolved) ? flag : 0);
+      }
     }
   }
   return dense;
