@@ -183,6 +183,12 @@ export class Pool {
         this.#results[index] = { result, error };
         this.#wakeUp();
       };
+      // a result that cannot be read fails the scan (and counts as delivered)
+      w.onmessageerror = () => {
+        this.#delivered++;
+        this.#failure ??= "a worker's result could not be read";
+        this.#wakeUp();
+      };
       // a worker that dies fails the scan, rather than leaving the ranges it held hanging
       w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
