@@ -9,7 +9,8 @@
  * Scaling: each round also runs as many independent 1-thread scans of the whole log at once as
  * there are CPUs — what the machine gives separate processes in that round — and prints, per
  * round and as medians, N threads ÷ 1 thread and N processes' throughput ÷ 1 process, by wall
- * clock and projected from CPU time (each mxy run's threads are sampled from /proc: the main
+ * clock and projected from CPU time (1 thread and N threads run one after the other, in turn first
+ * from one round to the next; each mxy run's threads are sampled from /proc: the main
  * thread, the match workers, V8's compiler and GC helpers; a run is projected to take its busiest
  * thread's CPU time or its CPU time over the cores, whichever is more). On a machine shared with
  * other work the wall-clock ratios mean little; compare within a round.
@@ -187,9 +188,21 @@ const all: Run[][] = [];
 let lastPair: Run[] = [];
 for (let r = 0; r < rounds; r++) {
   const runs: Run[] = [];
-  runs.push(await timed("mxy match, 1 thread", [...MXY, "--threads", "1", "--stats"]));
+  // 1 thread first in odd rounds, N threads first in even ones: a machine whose load drifts
+  // within a round favours neither
+  const pairOf = async (first: () => Promise<Run>, second: () => Promise<Run>) => {
+    if (r % 2 === 0) {
+      const a = await first();
+      return [a, await second()];
+    }
+    const b = await second();
+    return [await first(), b];
+  };
   runs.push(
-    await timed(`mxy match, ${cpus} threads`, [...MXY, "--threads", String(cpus), "--stats"]),
+    ...await pairOf(
+      () => timed("mxy match, 1 thread", [...MXY, "--threads", "1", "--stats"]),
+      () => timed(`mxy match, ${cpus} threads`, [...MXY, "--threads", String(cpus), "--stats"]),
+    ),
   );
   // what the machine gives independent processes in this round: N whole 1-thread scans at once
   const pair = await Promise.all(
@@ -247,18 +260,16 @@ for (let r = 0; r < rounds; r++) {
   );
   if (scaleMegabytes > 0) {
     // alternating with the short log's runs, so both see the same machine
-    const big1 = await timed(`${scaleMegabytes} MB, 1 thread`, [
-      ...BIG,
-      "--threads",
-      "1",
-      "--stats",
-    ]);
-    const bigN = await timed(`${scaleMegabytes} MB, ${cpus} threads`, [
-      ...BIG,
-      "--threads",
-      String(cpus),
-      "--stats",
-    ]);
+    const [big1, bigN] = await pairOf(
+      () => timed(`${scaleMegabytes} MB, 1 thread`, [...BIG, "--threads", "1", "--stats"]),
+      () =>
+        timed(`${scaleMegabytes} MB, ${cpus} threads`, [
+          ...BIG,
+          "--threads",
+          String(cpus),
+          "--stats",
+        ]),
+    );
     bigRuns = [big1, bigN];
     const b = {
       wall: big1.wall / bigN.wall,

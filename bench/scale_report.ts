@@ -8,8 +8,9 @@
  * - two such scans at once, of a half of the log each: how far this machine lets two processes
  *   scale without Redis;
  * - the producer `mxy match --to-redis` (chunks of 256 KiB), timed on its own;
- * - 1 worker, then 2 workers at once, `--drain`, each group reading the whole stream, hits to an
- *   output stream (`--to-stream`, in the MULTI with the XACK);
+ * - 1 worker, then 2 workers at once (2 workers first in even rounds, so that a drifting load
+ *   favours neither), `--drain`, each group reading the whole stream, hits to an output stream
+ *   (`--to-stream`, in the MULTI with the XACK);
  * - 1 worker on the same text split one line per entry (`--split lines`), on a slice of it;
  * - 1 worker, then 2 workers, on 4 MiB ranges of the log file (`--split ranges`: Redis hands out
  *   work and carries no text).
@@ -233,8 +234,22 @@ try {
       cpus: [p.cpu],
       redis: (await cpuOf(redis.pid)) - before,
     });
-    rows.push({ name: "1 worker", lines, ...await workers(1, "s", `one${r}`, lines) });
-    rows.push({ name: "2 workers", lines, ...await workers(2, "s", `two${r}`, lines) });
+    // 1 worker first in odd rounds, 2 workers first in even ones: a machine whose load drifts
+    // within a round favours neither
+    const inTurn = async <T>(first: () => Promise<T>, second: () => Promise<T>) => {
+      if (r % 2 === 0) {
+        const a = await first();
+        return [a, await second()];
+      }
+      const b = await second();
+      return [await first(), b];
+    };
+    const [one, two] = await inTurn(
+      () => workers(1, "s", `one${r}`, lines),
+      () => workers(2, "s", `two${r}`, lines),
+    );
+    rows.push({ name: "1 worker", lines, ...one });
+    rows.push({ name: "2 workers", lines, ...two });
     await produce("l", LINES_LOG, "lines");
     rows.push({
       name: "1 worker, a line per entry (a tenth of the log)",
@@ -243,12 +258,12 @@ try {
     });
     // ranges of the log file (4 MiB) instead of its text: Redis only hands out work
     await produce("r", LOG, "ranges", RANGE);
-    rows.push({ name: "1 worker, 4 MiB ranges", lines, ...await workers(1, "r", `r1${r}`, lines) });
-    rows.push({
-      name: "2 workers, 4 MiB ranges",
-      lines,
-      ...await workers(2, "r", `r2${r}`, lines),
-    });
+    const [oneR, twoR] = await inTurn(
+      () => workers(1, "r", `r1${r}`, lines),
+      () => workers(2, "r", `r2${r}`, lines),
+    );
+    rows.push({ name: "1 worker, 4 MiB ranges", lines, ...oneR });
+    rows.push({ name: "2 workers, 4 MiB ranges", lines, ...twoR });
     results.push(rows);
     console.log(
       `round ${r + 1} (load average ${Deno.loadavg()[0].toFixed(1)}): ` +

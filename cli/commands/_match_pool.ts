@@ -18,8 +18,10 @@ export const Control = {
   EMITTED: 1,
   /** Non-zero: stop taking ranges. */
   STOP: 2,
+  /** How many results the workers have posted (the main thread counts those delivered). */
+  POSTED: 3,
   /** How many counters. */
-  SIZE: 3,
+  SIZE: 4,
 } as const;
 
 /** The smallest range (but for a file's last): a few milliseconds of scanning. */
@@ -143,6 +145,11 @@ export class Pool {
   #failure: string | null = null;
   #local: RangeScanner;
   #localFile: { path: string; handle: Deno.FsFile } | null = null;
+  /** Results delivered to this thread so far (see {@linkcode Control.POSTED}). */
+  #delivered = 0;
+  /** A channel to itself: a message through it is a turn of the event loop. */
+  #turns = new MessageChannel();
+  #turned: (() => void) | null = null;
 
   /**
    * @param workers The workers, from {@linkcode startWorkers} (they may still be loading).
@@ -163,11 +170,23 @@ export class Pool {
     this.#paths = paths;
     this.#local = local;
     this.#control = new Int32Array(new SharedArrayBuffer(Control.SIZE * 4));
+    this.#turns.port1.onmessage = () => {
+      const turned = this.#turned;
+      this.#turned = null;
+      turned?.();
+    };
     const window = 4 * (workers.length + 1);
     for (const w of workers) {
       w.onmessage = (e: MessageEvent) => {
         const { index, result, error } = e.data as WorkerResult;
+        this.#delivered++;
         this.#results[index] = { result, error };
+        this.#wakeUp();
+      };
+      // a result that cannot be read fails the scan (and counts as delivered)
+      w.onmessageerror = () => {
+        this.#delivered++;
+        this.#failure ??= "a worker's result could not be read";
         this.#wakeUp();
       };
       // a worker that dies fails the scan, rather than leaving the ranges it held hanging
@@ -206,6 +225,14 @@ export class Pool {
         return r;
       }
       if (this.#failure !== null) return { error: this.#failure };
+      // what the workers have posted is delivered first: a range scanned here awaits only
+      // operations that complete at once, and messages come in a turn of the event loop at a
+      // time — without this, results waited seconds while this thread scanned range after
+      // range, and the workers, a window past the last written range, sat idle
+      if (this.#delivered < Atomics.load(this.#control, Control.POSTED)) {
+        await this.#turn();
+        continue;
+      }
       const next = Atomics.add(this.#control, Control.NEXT, 1);
       if (next < count) {
         this.#results[next] = await this.#scanLocal(next);
@@ -219,6 +246,14 @@ export class Pool {
   written(count: number): void {
     Atomics.store(this.#control, Control.EMITTED, count);
     Atomics.notify(this.#control, Control.EMITTED);
+  }
+
+  /** Resolves after a turn of the event loop. */
+  #turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#turned = resolve;
+      this.#turns.port2.postMessage(null);
+    });
   }
 
   #wakeUp(): void {
@@ -252,6 +287,8 @@ export class Pool {
     Atomics.store(this.#control, Control.STOP, 1);
     Atomics.notify(this.#control, Control.EMITTED);
     for (const w of this.#workers) w.terminate();
+    this.#turns.port1.close();
+    this.#turns.port2.close();
     this.#localFile?.handle.close();
     this.#localFile = null;
   }

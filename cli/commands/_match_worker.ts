@@ -90,6 +90,8 @@ async function work(init: WorkerInit, scanner: RangeScanner): Promise<void> {
         const error = err instanceof Error ? err.message : String(err);
         scope.postMessage({ index, error } satisfies WorkerResult);
       }
+      // posted: the main thread has it delivered before it scans a range of its own
+      Atomics.add(control, Control.POSTED, 1);
     }
   } finally {
     file?.handle.close();

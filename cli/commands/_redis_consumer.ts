@@ -60,6 +60,9 @@ export interface EntryHandler {
 
 const ENCODER = new TextEncoder();
 
+/** How often a draining worker that found nothing left looks whether others are done (ms). */
+const DRAIN_POLL_MS = 5;
+
 /** The work aimed at per batch, in bytes. */
 export const BATCH_BYTES = 4 << 20;
 
@@ -228,7 +231,9 @@ export async function consumeStream(
           const r = await call(() => redis.command(["XPENDING", o.stream, o.group]));
           if (r === STOP) break;
           if (Array.isArray(r) && r[0] === 0) break;
-          await sleep(Math.min(50, Number(block)));
+          // other workers hold the last batches: look again soon, so that this worker ends
+          // (and a script waiting for every worker goes on) within a few ms of the last ack
+          await sleep(DRAIN_POLL_MS);
         }
         continue;
       }
