@@ -9,7 +9,9 @@
  */
 import process from "node:process";
 import { type Database, FormatError } from "../../lib/db/mod.ts";
-import { Matcher, type SpanKind, StreamMatcher } from "../../lib/match/mod.ts";
+import { Matcher } from "../../lib/match/matcher.ts";
+import type { SpanKind } from "../../lib/match/span_kind.ts";
+import { StreamMatcher } from "../../lib/match/stream_matcher.ts";
 import { intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { now, stdinStream, writeSync } from "../_io.ts";
 import { FieldFilter } from "./_match_fields.ts";

@@ -7,15 +7,9 @@
  * @module
  */
 import { type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
-import {
-  type Matcher,
-  type MatchHit,
-  MatchVia,
-  matchViaName,
-  type SpanKind,
-  spanKindName,
-  StreamMatcher,
-} from "../../lib/match/mod.ts";
+import { type Matcher, type MatchHit, MatchVia, matchViaName } from "../../lib/match/matcher.ts";
+import { type SpanKind, spanKindName } from "../../lib/match/span_kind.ts";
+import { StreamMatcher } from "../../lib/match/stream_matcher.ts";
 import { FieldFilter, type FieldSelection } from "./_match_fields.ts";
 import {
   PLAIN_CSV,

@@ -7,12 +7,8 @@
  * @module
  */
 import { Database, type DatabaseChecks } from "../../lib/db/mod.ts";
-import {
-  Matcher,
-  type MatcherOptions,
-  type PublicSuffixTableShare,
-  usePublicSuffixTable,
-} from "../../lib/match/mod.ts";
+import { Matcher, type MatcherOptions } from "../../lib/match/matcher.ts";
+import { type PublicSuffixTableShare, usePublicSuffixTable } from "../../lib/match/_psl.ts";
 import { RangeScanner, type ScanConfig, type ScanResult } from "./_match_scan.ts";
 import { Control } from "./_match_pool.ts";
 

@@ -15,7 +15,7 @@
  */
 import { Buffer } from "node:buffer";
 import { exit, now, writeSync } from "../_io.ts";
-import { onTerminate } from "../../lib/runtime/mod.ts";
+import { onTerminate } from "../../lib/runtime/process.ts";
 import {
   isErrorReply,
   isTransientReply,

@@ -8,14 +8,13 @@ import { type CommandSpec, defineCommand, type Invocation, UsageError } from "..
 import { Database, FormatError } from "../../lib/db/mod.ts";
 import {
   ALL_SPAN_KINDS,
-  Matcher,
-  type MatcherOptions,
-  sharePublicSuffixTable,
   SpanKind,
   spanKindFromName,
   spanKindName,
-} from "../../lib/match/mod.ts";
-import { onTerminate } from "../../lib/runtime/mod.ts";
+} from "../../lib/match/span_kind.ts";
+import { Matcher, type MatcherOptions } from "../../lib/match/matcher.ts";
+import { sharePublicSuffixTable } from "../../lib/match/_psl.ts";
+import { onTerminate } from "../../lib/runtime/process.ts";
 import { isTerminal, now, statFile, stdinStream, writeSync } from "../_io.ts";
 import {
   type HitSink,
