@@ -105,6 +105,14 @@ export class DpiEngine {
   readonly registry: ProtocolRegistry;
   #plugins: ProtocolPlugin[] = [];
   #state: Uint8Array = new Uint8Array(0);
+  /** Packets processed (a count of its own: `packets` is the caller's to reset). */
+  #seq = 0;
+  /**
+   * The packet (`#seq`) `#state` was last cleared for: it is cleared at the first `#applies` of
+   * each packet, so packets whose subscribed attributes all come from reassembled streams (no
+   * plugin is asked about them) do not clear it.
+   */
+  #stateOf = -1;
   #subs: Sub[] = [];
   #apps: ProtocolPlugin[] = [];
   #pathNames = new Map<number, string>();
@@ -243,6 +251,10 @@ export class DpiEngine {
   }
 
   #applies(i: number, view: PacketView): boolean {
+    if (this.#stateOf !== this.#seq) {
+      this.#state.fill(ST_UNKNOWN);
+      this.#stateOf = this.#seq;
+    }
     const st = this.#state[i];
     if (st !== ST_UNKNOWN) return st === ST_YES;
     const p = this.#plugins[i];
@@ -271,7 +283,7 @@ export class DpiEngine {
    */
   process(view: PacketView): void {
     this.packets++;
-    this.#state.fill(ST_UNKNOWN);
+    this.#seq++;
     const subs = this.#subs;
     const streamed = this.#streams && this.#feed(view);
     const isStream = this.#isStream;

@@ -5,8 +5,9 @@
  * are reused, the most recently freed first (its memory is the likeliest to be in cache).
  *
  * The hash table is open addressing with linear probing. Each place has a one-byte tag (eight
- * bits of the key's hash, never 0; 0 marks an empty place) in one `Uint8Array` and the slot in
- * an `Int32Array` beside it. A lookup reads the tags first: a key that is not there (every new
+ * bits of the key's hash, never 0; 0 marks an empty place) in one `Uint8Array`, and the slot
+ * and the hash side by side in an `Int32Array` beside it (one cache line for both when an entry
+ * is placed, found or moved). A lookup reads the tags first: a key that is not there (every new
  * connection) costs one cache line of a table of one byte per place, small enough to stay in
  * cache while packets stream through; the slot and its key are read only on a tag match. Removal
  * shifts the following entries back (no tombstones). The table holds at most half as many
@@ -56,10 +57,11 @@ export class ConnectionIndex {
   #highWater = 0;
   /** Each place's tag (see {@linkcode tagOf}); 0 marks an empty place. */
   #tags = new Uint8Array(0);
-  /** Each occupied place's slot. */
-  #slots = new Int32Array(0);
-  /** Each occupied place's hash (its home place, for removal, without reading the slot's). */
-  #placeHashes = new Uint32Array(0);
+  /**
+   * Per occupied place, side by side at `2 * place`: its slot and its key's hash (the home
+   * place, for removal, without reading the slot's): one cache line for both.
+   */
+  #entries = new Int32Array(0);
   #mask = 0;
   #grow: (capacity: number) => void;
 
@@ -88,7 +90,7 @@ export class ConnectionIndex {
       const t = tags[i];
       if (t === 0) return -1;
       if (t !== tag) continue;
-      const s = this.#slots[i], keys = this.keys, base = s * KEY_WORDS;
+      const s = this.#entries[2 * i], keys = this.keys, base = s * KEY_WORDS;
       let k = 0;
       while (k < KEY_WORDS && keys[base + k] === w[k]) k++;
       if (k === KEY_WORDS) return s;
@@ -189,18 +191,18 @@ export class ConnectionIndex {
    * @param slot A slot in use.
    */
   remove(slot: number): void {
-    const tags = this.#tags, slots = this.#slots, placeHashes = this.#placeHashes;
+    const tags = this.#tags, entries = this.#entries;
     const mask = this.#mask;
     let i = this.hashes[slot] & mask;
-    while (tags[i] === 0 || slots[i] !== slot) i = (i + 1) & mask;
+    while (tags[i] === 0 || entries[2 * i] !== slot) i = (i + 1) & mask;
     // Shift back the entries after it that would no longer be found past the empty place.
     for (let j = (i + 1) & mask; tags[j] !== 0; j = (j + 1) & mask) {
-      const home = placeHashes[j] & mask;
+      const home = entries[2 * j + 1] & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
       tags[i] = tags[j];
-      slots[i] = slots[j];
-      placeHashes[i] = placeHashes[j];
+      entries[2 * i] = entries[2 * j];
+      entries[2 * i + 1] = entries[2 * j + 1];
       i = j;
     }
     tags[i] = 0;
@@ -234,15 +236,15 @@ export class ConnectionIndex {
     let i = hash & mask;
     while (tags[i] !== 0) i = (i + 1) & mask;
     tags[i] = tagOf(hash);
-    this.#slots[i] = slot;
-    this.#placeHashes[i] = hash;
+    const entries = this.#entries;
+    entries[2 * i] = slot;
+    entries[2 * i + 1] = hash;
   }
 
   /** Makes the table `places` places long (a power of two), holding every slot in use. */
   #rehash(places: number): void {
     this.#tags = new Uint8Array(places);
-    this.#slots = new Int32Array(places);
-    this.#placeHashes = new Uint32Array(places);
+    this.#entries = new Int32Array(places * 2);
     this.#mask = places - 1;
     const live = this.live, hashes = this.hashes;
     for (let s = 0; s < this.used; s++) if (live[s] === 1) this.#place(hashes[s], s);

