@@ -12,7 +12,8 @@ import {
   type FeedFormat,
 } from "../../lib/db/mod.ts";
 import { env, isTerminal, now, readFile, realPath, warn, writeSync } from "../_io.ts";
-import { streamFeedBatches, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { streamFeedBatches } from "../../lib/runtime/feed_file.ts";
+import { writeFileAtomic } from "../../lib/runtime/fs.ts";
 import { statFile } from "../_io.ts";
 
 const SPEC: CommandSpec = {

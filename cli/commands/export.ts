@@ -5,7 +5,8 @@
  */
 import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import { countNetworks, exportJsonLines } from "../../lib/db/mod.ts";
-import { openDatabase, writeFileAtomic } from "../../lib/runtime/mod.ts";
+import { openDatabase } from "../../lib/runtime/database.ts";
+import { writeFileAtomic } from "../../lib/runtime/fs.ts";
 import { BufferedOut, type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const SPEC: CommandSpec = {

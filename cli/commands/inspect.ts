@@ -5,7 +5,7 @@
  */
 import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import { countNetworks, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
-import { openDatabase } from "../../lib/runtime/mod.ts";
+import { openDatabase } from "../../lib/runtime/database.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const SPEC: CommandSpec = {

@@ -6,7 +6,9 @@
  */
 import { type CommandSpec, defineCommand, type Invocation, parseCommand } from "../_command.ts";
 import { compileGlob, type Database, type MmdbValue, valueToJson } from "../../lib/db/mod.ts";
-import { canMmap, openDatabase, RuntimeError } from "../../lib/runtime/mod.ts";
+import { canMmap } from "../../lib/runtime/mmap.ts";
+import { openDatabase } from "../../lib/runtime/database.ts";
+import { RuntimeError } from "../../lib/runtime/runtime_error.ts";
 import { BufferedOut, type CliIo, PROCESS_IO, readLines } from "./_db_io.ts";
 import { parseDataPath, selectPath } from "./_data_path.ts";
 

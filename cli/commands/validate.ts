@@ -10,7 +10,7 @@ import {
   type ValidationReport,
   valueToJson,
 } from "../../lib/db/mod.ts";
-import { mapFile } from "../../lib/runtime/mod.ts";
+import { mapFile } from "../../lib/runtime/mmap.ts";
 import { type CliIo, PROCESS_IO } from "./_db_io.ts";
 
 const SPEC: CommandSpec = {
