@@ -44,7 +44,7 @@ import { asciiLower } from "../core/ascii.ts";
 import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
-import { InfixGrams, type InfixGramsShare } from "./_infix_grams.ts";
+import { InfixGrams, type InfixGramsShare, querySetOf } from "./_infix_grams.ts";
 
 const TABLES_AFTER = 4096;
 // The q-gram table of the infix pieces is kept when its first GRAMS_TRIAL queries after it was
@@ -53,12 +53,13 @@ const TABLES_AFTER = 4096;
 const GRAMS_TRIAL = 2048;
 const GRAMS_MAX_RATE = 8;
 // When more than one window in GRAMS_LONGER_RATE characters reached it, the table is built
-// again with windows of up to GRAMS_LONGER_Q characters (when the patterns' runs allow longer
-// windows), for a second trial: longer windows are rarer in queries (complex globs, 10,000
-// patterns: 0.098 -> 0.041-0.056 windows per character); with few windows reaching the table
-// the shorter ones measured faster (mixed globs).
+// again with long windows of up to GRAMS_LONGER_Q characters (see ./_infix_grams.ts; when the
+// patterns' runs allow longer windows), for a second trial: longer windows are rarer in queries
+// (complex globs, 10,000 patterns: 0.098 -> 0.041-0.056 windows per character; 100,000: 7.1 ->
+// 2.6 windows per query); with few windows reaching the table the shorter ones measured faster
+// (mixed globs).
 const GRAMS_LONGER_RATE = 16;
-const GRAMS_LONGER_Q = 6;
+const GRAMS_LONGER_Q = 8;
 // Each pattern's literal characters as a 64-bit set (2 words; a character's bit is the top 6
 // bits of its code point times GOLDEN): a candidate whose set holds a bit the query's lacks is
 // not run (its program and record would be read for nothing: at 100,000 patterns each is a
@@ -278,6 +279,7 @@ export class StringMatcher {
       count: 0,
       seen: new Uint32Array(P),
       stamp: 0,
+      set: this.#queryBits,
     };
     this.#dotOffsets = new Int32Array(P);
     const checked = options.checked;
@@ -398,19 +400,7 @@ export class StringMatcher {
   // literal characters' bits is among the query's (computed at the first call per query).
   #mayMatch(required: Int32Array, id: number, cl: number): boolean {
     const qb = this.#queryBits;
-    if (qb[2] === 0) {
-      const cps = this.#cps;
-      let lo = 0, hi = 0;
-      for (let i = 0; i < cl; i++) {
-        const b = Math.imul(cps[i], GOLDEN) >>> 26;
-        const bit = 1 << (b & 31);
-        if (b < 32) lo |= bit;
-        else hi |= bit;
-      }
-      qb[0] = lo;
-      qb[1] = hi;
-      qb[2] = 1;
-    }
+    if (qb[2] === 0) querySetOf(this.#cps, cl, qb);
     return ((required[2 * id] & ~qb[0]) | (required[2 * id + 1] & ~qb[1])) === 0;
   }
 
@@ -493,9 +483,10 @@ export class StringMatcher {
     if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
     if (globs.programs.length >= this.#characterSetsFrom) {
       this.#required = requiredBits(globs, this.#implied);
+      globs.prefixTrie.setOutputSets(this.#required);
     }
     if (this.#useInfix) {
-      const grams = InfixGrams.of(globs, this.#fold);
+      const grams = InfixGrams.of(globs, this.#fold, { sets: this.#required });
       if (grams !== null) this.#startGrams(grams);
     }
     this.#where = null;
@@ -516,7 +507,10 @@ export class StringMatcher {
       grams.probes * GRAMS_LONGER_RATE > grams.chars
     ) {
       this.#gramsLonger = true;
-      const longer = InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q);
+      const longer = InfixGrams.of(this.#globs!, this.#fold, {
+        maxQ: GRAMS_LONGER_Q,
+        sets: this.#required,
+      });
       if (longer !== null && longer.q > grams.q) {
         this.#startGrams(longer);
         return;
@@ -563,6 +557,10 @@ export class StringMatcher {
         this.#cpsLength = n;
         const cps = this.#cps;
         if (this.#usePrefix) {
+          // the prefix trie's keys are checked against the query's characters as found
+          if (this.#required !== null && this.#queryBits[2] === 0) {
+            querySetOf(cps, n, this.#queryBits);
+          }
           const jump = this.#prefixJump;
           if (jump === null || n < jump.depth) {
             globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
