@@ -1,34 +1,16 @@
 /**
  * The infix automaton's patterns answered by q-grams instead of the automaton's walk: each
- * pattern whose indexed piece is ASCII is represented by one window of one ASCII literal run of
- * its program — the window the patterns' own text holds least often (the pattern cannot match a
- * query that lacks any of its runs; its indexed piece is one of them).
- *
- * Two kinds of table:
- * - fixed windows (the first the matcher builds): every window q characters long (q = 4, or
- *   fewer when some such pattern has no ASCII literal run that long, but at least 2). At each
- *   position of a query the last q characters, packed 7 bits each into one integer, are hashed
- *   into a bit set of the windows (32 KiB, read independently at each position: no chain of
- *   dependent table reads as in the automaton's walk);
- * - long windows (built when too many 4-character windows reached the exact table): q is the
- *   longest length, up to 8, that at least 99% of the patterns have a literal run of, and the
- *   few others use windows of the longest length all of them have (two lengths at most to hash
- *   per position; complex globs, 100,000 patterns: 5 and 4 characters, 2.6 windows per query
- *   reach the exact table instead of 7.1). At each position the last 8 characters are kept
- *   packed 7 bits each in two integers; each length's window is hashed from them into a bit
- *   set of 2 bits per window (within one 32-bit word, 32 bits per window, up to 512 KiB). The
- *   exact table holds one 8-word record per pattern (its window's hash, the pattern, where the
- *   window lies in the run, the run's length, the pattern's character set and the run's first
- *   8 characters), open-addressed by the window's hash: a probe reads one cache line (the fixed
- *   table's reads a slot, an entry and the run's characters). The slots of a query's windows are read once before any
- *   probe, so their cache misses overlap.
- *
- * A hit sends the window to the exact table; each run it represents is compared with the query
- * where it would lie, and the patterns whose run is there are candidates, as the automaton's
- * are (a pattern whose program is its indexed piece between two stars has that piece as its
- * only run, so an index hit is still its match). With the patterns' character sets (see
- * ./string_match.ts), an entry whose pattern has a literal character the query lacks is passed
- * over before its run is compared (the query's set is computed at its first probe).
+ * pattern whose indexed piece is ASCII is represented by one q-character window (q = 4, or up
+ * to 6 when the matcher asks again for longer windows; shorter when some such pattern has no
+ * ASCII literal run that long, but at least 2) of one ASCII literal run of its
+ * program — the window the patterns' own text holds least often (the pattern cannot match a
+ * query that lacks any of its runs; its indexed piece is one of them). A query is read once;
+ * at each position the last q characters, packed 7 bits each into one integer, are hashed into
+ * a bit set of the windows (32 KiB, read independently at each position: no chain of dependent
+ * table reads as in the automaton's walk). A set bit sends the window to an exact table; each
+ * run it represents is compared with the query where it would lie, and the patterns whose run
+ * is there are candidates, as the automaton's are (a pattern whose program is its indexed piece
+ * between two stars has that piece as its only run, so an index hit is still its match).
  *
  * Built from the glob section when the matcher has answered a few thousand queries (nothing is
  * stored in the file); used for ASCII queries only (a piece with a non-ASCII character cannot
@@ -46,122 +28,68 @@ import { sharedCopy } from "../core/shared_copy.ts";
 // Windows of up to 4 characters at first (InfixGrams.of's default), of up to MAX_Q when the
 // matcher asks again because too many windows reached the exact table.
 const FIRST_MAX_Q = 4;
-const MAX_Q = 8;
+const MAX_Q = 6;
 const MIN_Q = 2;
-// A fixed window's value: its characters packed 7 bits each (up to 4 characters).
-const PACK = 7;
-const PACK_MASK = (1 << (4 * PACK)) - 1;
-// The fixed windows' bit set: 2^FILTER_BITS bits (32 KiB).
+// A window's value: its characters packed gramShift(q) bits each (xor: up to 4 characters, 7
+// bits each, are the characters themselves; 5 or 6 share values, which costs a comparison, not
+// a wrong answer: a probe compares the whole run).
+const GRAM_BITS = 30;
+// The bit set: 2^FILTER_BITS bits (32 KiB).
 const FILTER_BITS = 18;
 const FILTER_SHIFT = 32 - FILTER_BITS;
-// The long windows' bit set: at least LONG_BITS_PER_WINDOW bits per window, between 2^15 and
-// 2^LONG_MAX_BITS bits (4 KiB to 512 KiB).
-const LONG_BITS_PER_WINDOW = 32;
-const LONG_MIN_BITS = 15;
-const LONG_MAX_BITS = 22;
-// The share of the patterns that must have a run as long as a long-window table's windows.
-const LONG_COVER = 0.99;
 const GOLDEN = 0x9e3779b1 | 0;
 const MIX = 0x85ebca6b | 0;
-// Each pattern's literal characters as a 64-bit set: the character's bit is the top 6 bits of
-// its code point times this (./string_match.ts uses the same).
-const SET_GOLDEN = 0x9e3779b1 | 0;
-/** Words per slot record of the exact table: window key, first entry, end of its entries. */
-export const SLOT_WORDS = 4;
-const SLOT_KEY = 0;
-const SLOT_FROM = 1;
-const SLOT_TO = 2;
-/**
- * Words per entry record: pattern, where its run's characters start in `chars`, the run's
- * length, where the window lies in the run, the window's length, the pattern's character set
- * (2 words).
- */
-export const ENTRY_WORDS = 8;
-const ENTRY_KEY = 0;
-const ENTRY_AT = 1;
-const ENTRY_LENGTH = 2;
-const ENTRY_OFFSET = 3;
-const ENTRY_Q = 4;
-const ENTRY_SET_LO = 5;
-const ENTRY_SET_HI = 6;
-// A long-window table's records: the window's key, the pattern, where the window lies in the
-// run, the run's length (low 16 bits) and the window's (high), the pattern's character set (2
-// words), the run's first 4 characters packed 7 bits each, and its next 4 (a run of up to 8)
-// or where its characters from the fifth on start in `chars` minus 4 (a longer run). An empty
-// slot's pattern is -1.
-const REC_WORDS = 8;
-const REC_HASH = 0;
-const REC_KEY = 1;
-const REC_OFFSET = 2;
-const REC_LENGTH = 3;
-const REC_SET_LO = 4;
-const REC_SET_HI = 5;
-const REC_HEAD = 6;
-const REC_TAIL = 7;
 
 /** An {@linkcode InfixGrams}' arrays in shared memory, for another thread to view. */
 export interface InfixGramsShare {
-  /** The (longest) window length. */
+  /** The window length. */
   q: number;
-  /** The longest window a table of long windows over the same patterns would have. */
+  /** The window length of a table of longer windows (at most 6) over the same patterns. */
   longerQ: number;
-  /** Bit L set when some window is L characters long: 0 for a table of fixed windows. */
-  lengths: number;
   /** The bit set of the windows' hashes. */
   filter: Int32Array;
-  /** The slot records (see {@linkcode SLOT_WORDS}); an empty slot has no entries. */
-  slots: Int32Array;
-  /** The entry records (see {@linkcode ENTRY_WORDS}), grouped by slot. */
-  entries: Int32Array;
-  /** The runs' characters. */
+  /** Per slot, the window (-1 = empty). */
+  slotGram: Int32Array;
+  /** Per slot, where its entries start; entries of slot `s` end where `s`'s next start is. */
+  slotFrom: Int32Array;
+  /** Per slot, where its entries end. */
+  slotTo: Int32Array;
+  /** Per entry, the key. */
+  entryKey: Uint32Array;
+  /** Per entry, where its piece's characters start in `chars`. */
+  entryAt: Int32Array;
+  /** Per entry, its piece's length. */
+  entryLength: Int32Array;
+  /** Per entry, where the window lies in its piece. */
+  entryOffset: Int32Array;
+  /** The pieces' characters. */
   chars: Uint8Array;
   /** Whether queries are folded. */
   fold: boolean;
-  /** Whether the entries hold their patterns' character sets (checked against the query's). */
-  sets: boolean;
-}
-
-/** Options for {@linkcode InfixGrams.of}. */
-export interface InfixGramsOptions {
-  /**
-   * The longest window: up to 4 gives a table of fixed windows, 5 to 8 one of windows as long
-   * as each run allows up to that. Default 4.
-   */
-  maxQ?: number;
-  /**
-   * Each pattern's literal characters as a 64-bit set (2 words per pattern, as
-   * ./string_match.ts computes them), or null: with them, a probe passes over a pattern whose
-   * set holds a character the query lacks (0 words: every query passes).
-   */
-  sets?: Int32Array | null;
 }
 
 /** The q-gram table of the infix pieces (see the module). */
 export class InfixGrams {
-  /** The (longest) window length. */
+  /** The window length. */
   readonly q: number;
-  /** The longest window a table of long windows over the same patterns would have. */
+  /** The window length a table of longer windows over the same patterns would have. */
   readonly longerQ: number;
-  /** Bit L set when some window is L characters long; 0 for a table of fixed windows. */
-  readonly lengths: number;
+  readonly #gramShift: number;
+  readonly #gramMask: number;
   readonly #filter: Int32Array;
-  readonly #filterShift: number;
-  readonly #slots: Int32Array;
+  readonly #slotGram: Int32Array;
+  readonly #slotFrom: Int32Array;
+  readonly #slotTo: Int32Array;
   readonly #slotShift: number;
   readonly #slotMask: number;
-  readonly #entries: Int32Array;
+  readonly #entryKey: Uint32Array;
+  readonly #entryAt: Int32Array;
+  readonly #entryLength: Int32Array;
+  readonly #entryOffset: Int32Array;
   readonly #chars: Uint8Array;
   readonly #fold: boolean;
-  readonly #sets: boolean;
-  // the shorter window length of a long-window table (0: one length)
-  readonly #fallback: number;
-  // windows whose bits are set, found during the pass: (position of the window's last
-  // character, key, length) triples
-  #pending = new Int32Array(96);
-  // what #touch read (kept so that the reads are not left out)
-  #sink = 0;
-  // the query's character set: words 0 and 1, word 2 = 1 once computed for the current query
-  readonly #querySet = new Int32Array(3);
+  // windows whose bit is set, found during the pass: (position of the window's last character)
+  #pending = new Int32Array(64);
   /** How many windows {@linkcode InfixGrams.collectOf} sent to the exact table (a statistic). */
   probes = 0;
   /** How many characters it read (a statistic). */
@@ -170,20 +98,20 @@ export class InfixGrams {
   private constructor(s: InfixGramsShare) {
     this.q = s.q;
     this.longerQ = s.longerQ;
-    this.lengths = s.lengths;
+    this.#gramShift = gramShift(s.q);
+    this.#gramMask = gramMask(s.q);
     this.#filter = s.filter;
-    this.#filterShift = 32 - Math.log2(s.filter.length);
-    this.#slots = s.slots;
-    const slotCount = s.slots.length / (s.lengths !== 0 ? REC_WORDS : SLOT_WORDS);
-    this.#slotMask = slotCount - 1;
-    this.#slotShift = 32 - Math.log2(slotCount);
-    this.#entries = s.entries;
+    this.#slotGram = s.slotGram;
+    this.#slotFrom = s.slotFrom;
+    this.#slotTo = s.slotTo;
+    this.#slotMask = s.slotGram.length - 1;
+    this.#slotShift = 32 - Math.log2(s.slotGram.length);
+    this.#entryKey = s.entryKey;
+    this.#entryAt = s.entryAt;
+    this.#entryLength = s.entryLength;
+    this.#entryOffset = s.entryOffset;
     this.#chars = s.chars;
     this.#fold = s.fold;
-    this.#sets = s.sets;
-    let fallback = 0;
-    for (let L = s.q - 1; L >= MIN_Q; L--) if ((s.lengths & (1 << L)) !== 0) fallback = L;
-    this.#fallback = fallback;
   }
 
   /**
@@ -205,13 +133,16 @@ export class InfixGrams {
     return {
       q: this.q,
       longerQ: this.longerQ,
-      lengths: this.lengths,
       filter: sharedCopy(this.#filter),
-      slots: sharedCopy(this.#slots),
-      entries: sharedCopy(this.#entries),
+      slotGram: sharedCopy(this.#slotGram),
+      slotFrom: sharedCopy(this.#slotFrom),
+      slotTo: sharedCopy(this.#slotTo),
+      entryKey: sharedCopy(this.#entryKey),
+      entryAt: sharedCopy(this.#entryAt),
+      entryLength: sharedCopy(this.#entryLength),
+      entryOffset: sharedCopy(this.#entryOffset),
       chars: sharedCopy(this.#chars),
       fold: this.#fold,
-      sets: this.#sets,
     };
   }
 
@@ -221,18 +152,11 @@ export class InfixGrams {
    *
    * @param globs The checked glob section.
    * @param fold Whether queries are folded to lower case (the pieces already are).
-   * @param options The longest window and the patterns' character sets.
+   * @param maxQ The longest window (at most 6; default 4).
    * @returns The table, or null.
    */
-  static of(
-    globs: GlobIndex,
-    fold: boolean,
-    options: InfixGramsOptions = {},
-  ): InfixGrams | null {
-    const maxQ = options.maxQ ?? FIRST_MAX_Q;
-    const sets = options.sets ?? null;
+  static of(globs: GlobIndex, fold: boolean, maxQ: number = FIRST_MAX_Q): InfixGrams | null {
     const most = Math.min(maxQ, MAX_Q);
-    const long = most > FIRST_MAX_Q;
     if (globs.automaton.isEmpty) return null;
     const pieces = globs.automaton.keyPieces();
     const n = pieces.keys.length;
@@ -253,95 +177,68 @@ export class InfixGrams {
     const programs = globs.programs;
     // q: as long as every such pattern has an ASCII run that long (its indexed piece is one
     // run, so at least the shortest piece), at most `most`
-    // (longerQ: the same up to MAX_Q, what a table of long windows would have)
+    // (longerQ: the same up to MAX_Q, what a table of longer windows would have)
     let longerQ = MAX_Q, longest = 0;
     const measureRun = (from: number, to: number): void => {
       for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
       if (to - from > longest) longest = to - from;
     };
-    // (the longest run of any such pattern: a table of long windows has windows up to that
-    // long, up to MAX_Q)
-    let anyLonger = shortest;
-    const longestOf = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && longerQ > shortest; i++) {
       if (ascii[i] === 0) continue;
       longest = 0;
       forEachLiteralRun(programs, globs.programStart(pieces.keys[i]), measureRun);
-      longestOf[i] = longest;
       if (longest < longerQ) longerQ = longest;
-      if (longest > anyLonger) anyLonger = longest;
     }
     if (longerQ < shortest) longerQ = shortest;
-    // Fixed windows: q. Long windows: q is the longest length (up to `most`) that at least
-    // LONG_COVER of the patterns have a run of, and the others use windows of `fallback`
-    // characters (the longest all of them have): two lengths at most to hash per position.
-    let q = Math.min(most, longerQ), fallback = 0;
-    if (long) {
-      const atLeast = new Int32Array(MAX_Q + 2);
-      for (let i = 0; i < n; i++) if (ascii[i] === 1) atLeast[Math.min(longestOf[i], MAX_Q)]++;
-      for (let L = MAX_Q - 1; L >= 0; L--) atLeast[L] += atLeast[L + 1];
-      q = Math.min(most, anyLonger);
-      while (q > shortest && atLeast[q] < LONG_COVER * count) q--;
-      fallback = q;
-      for (let i = 0; i < n; i++) {
-        if (ascii[i] === 1 && longestOf[i] < fallback) fallback = longestOf[i];
-      }
-      if (fallback === q) fallback = 0;
-    }
-    longerQ = Math.min(MAX_Q, anyLonger);
-    // The window length of the pattern being looked at (fixed windows: q).
-    let windowQ = q;
-    // Each pattern is represented by a window of an ASCII literal run of its program (its
-    // indexed piece is one: the pattern cannot match a query that lacks the run): the window
-    // the patterns' own text holds least often (patterns are written to match the queries
-    // they meet: their text is the best sample of the queries the table has). A window chosen
-    // counts once more.
-    const seen = new GramCounts(4 * count);
+    const q = Math.min(most, longerQ);
+    // Each pattern is represented by a window of an ASCII literal run of its program at least
+    // q long (its indexed piece is one: the pattern cannot match a query that lacks the run):
+    // the window the patterns' own text holds least often (patterns are written to match the
+    // queries they meet: their text is the best sample of the queries the table has). A
+    // window chosen counts once more.
+    const mask = gramMask(q), shift = gramShift(q);
+    const seen = new GramCounts(programs.length);
     const countRun = (from: number, to: number): void => {
-      if (to - from < windowQ) return;
-      for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
-      for (let k = from + windowQ - 1; k < to; k++) {
-        seen.add(windowKey(programs, k, windowQ, long));
+      let g = 0;
+      for (let k = from; k < to; k++) {
+        const ch = programs[k];
+        if (ch >= 0x80) return;
+        g = ((g << shift) ^ ch) & mask;
+        if (k - from >= q - 1) seen.add(g);
       }
     };
     for (let id = 0; id < globs.count; id++) {
-      windowQ = q;
-      forEachLiteralRun(programs, globs.programStart(id), countRun);
-      if (fallback === 0) continue;
-      windowQ = fallback;
       forEachLiteralRun(programs, globs.programStart(id), countRun);
     }
     const chosen = new GramCounts(count);
-    let distinct = 0, lengths = 0;
+    let distinct = 0;
     const entryGram = new Int32Array(count);
-    const entries = new Int32Array(count * ENTRY_WORDS);
+    const entryKey = new Uint32Array(count), entryAt = new Int32Array(count);
+    const entryLength = new Int32Array(count), entryOffset = new Int32Array(count);
     let chars = new Uint8Array(total);
     let e = 0, c = 0;
-    let bestFrom = 0, bestTo = 0, best = 0, bestScore = Infinity, bestGram = 0, bestQ = 0;
+    let bestFrom = 0, bestTo = 0, best = 0, bestScore = Infinity, bestGram = 0;
     const consider = (from: number, to: number): void => {
-      const L = windowQ;
-      if (to - from < L) return;
+      if (to - from < q) return;
       for (let k = from; k < to; k++) if (programs[k] >= 0x80) return;
-      for (let k = from + L - 1; k < to; k++) {
-        const g = windowKey(programs, k, L, long);
+      let g = 0;
+      for (let k = from; k < to; k++) {
+        g = ((g << shift) ^ programs[k]) & mask;
+        if (k - from < q - 1) continue;
         const score = seen.get(g);
         if (score < bestScore) {
           bestScore = score;
           bestFrom = from;
           bestTo = to;
-          best = k - L + 1 - from;
+          best = k - q + 1 - from;
           bestGram = g;
-          bestQ = L;
         }
       }
     };
     for (let i = 0; i < n; i++) {
       if (ascii[i] === 0) continue;
       bestScore = Infinity;
-      bestQ = 0;
-      windowQ = long && longestOf[i] < q ? fallback : q;
-      const key = pieces.keys[i];
-      forEachLiteralRun(programs, globs.programStart(key), consider);
+      forEachLiteralRun(programs, globs.programStart(pieces.keys[i]), consider);
       if (bestScore === Infinity) {
         throw new FormatError(
           "bad-section",
@@ -350,19 +247,12 @@ export class InfixGrams {
       }
       seen.add(bestGram);
       if (chosen.add(bestGram) === 1) distinct++;
-      lengths |= 1 << bestQ;
       const len = bestTo - bestFrom;
       entryGram[e] = bestGram;
-      const r = e * ENTRY_WORDS;
-      entries[r + ENTRY_KEY] = key;
-      entries[r + ENTRY_AT] = c;
-      entries[r + ENTRY_LENGTH] = len;
-      entries[r + ENTRY_OFFSET] = best;
-      entries[r + ENTRY_Q] = bestQ;
-      if (sets !== null) {
-        entries[r + ENTRY_SET_LO] = sets[2 * key];
-        entries[r + ENTRY_SET_HI] = sets[2 * key + 1];
-      }
+      entryKey[e] = pieces.keys[i];
+      entryAt[e] = c;
+      entryLength[e] = len;
+      entryOffset[e] = best;
       if (c + len > chars.length) {
         const more = new Uint8Array(2 * chars.length + len);
         more.set(chars);
@@ -372,50 +262,49 @@ export class InfixGrams {
       c += len;
       e++;
     }
-    if (long) {
-      return longTable(entries, entryGram, chars, count, distinct, q, longerQ, lengths, fold, sets);
-    }
     // the exact table: open addressing over the distinct windows, entries grouped per slot
     let bits = 4;
     while (1 << bits < distinct * 2) bits++;
-    const slotCount = 1 << bits, slotMask = slotCount - 1, slotShift = 32 - bits;
-    const slotKey = new Int32Array(slotCount);
-    const slotUsed = new Uint8Array(slotCount);
+    const slots = 1 << bits, slotMask = slots - 1, slotShift = 32 - bits;
+    const slotGram = new Int32Array(slots).fill(-1);
     const slotOf = new Int32Array(count);
-    const slotSize = new Int32Array(slotCount);
+    const slotCount = new Int32Array(slots);
     const filter = new Int32Array(1 << (FILTER_BITS - 5));
     for (let x = 0; x < count; x++) {
       const g = entryGram[x];
       let slot = Math.imul(g, MIX) >>> slotShift;
-      while (slotUsed[slot] === 1 && slotKey[slot] !== g) slot = (slot + 1) & slotMask;
-      slotUsed[slot] = 1;
-      slotKey[slot] = g;
+      while (slotGram[slot] !== -1 && slotGram[slot] !== g) slot = (slot + 1) & slotMask;
+      slotGram[slot] = g;
       slotOf[x] = slot;
-      slotSize[slot]++;
+      slotCount[slot]++;
       const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
       filter[h >>> 5] |= 1 << (h & 31);
     }
-    const slots = new Int32Array(slotCount * SLOT_WORDS);
-    for (let s = 0, sum = 0; s < slotCount; s++) {
-      slots[s * SLOT_WORDS + SLOT_KEY] = slotKey[s];
-      slots[s * SLOT_WORDS + SLOT_FROM] = slots[s * SLOT_WORDS + SLOT_TO] = sum;
-      sum += slotSize[s];
+    const slotFrom = new Int32Array(slots), slotTo = new Int32Array(slots);
+    for (let s = 0, sum = 0; s < slots; s++) {
+      slotFrom[s] = slotTo[s] = sum;
+      sum += slotCount[s];
     }
-    const sorted = new Int32Array(count * ENTRY_WORDS);
-    for (let x = 0; x < count; x++) {
-      const to = slots[slotOf[x] * SLOT_WORDS + SLOT_TO]++;
-      sorted.set(entries.subarray(x * ENTRY_WORDS, (x + 1) * ENTRY_WORDS), to * ENTRY_WORDS);
-    }
+    const order = new Int32Array(count);
+    for (let x = 0; x < count; x++) order[slotTo[slotOf[x]]++] = x;
+    const pick = <T extends Int32Array | Uint32Array>(a: T): T => {
+      const out = a.slice() as T;
+      for (let k = 0; k < count; k++) out[k] = a[order[k]];
+      return out;
+    };
     return new InfixGrams({
       q,
       longerQ,
-      lengths: 0,
       filter,
-      slots,
-      entries: sorted,
+      slotGram,
+      slotFrom,
+      slotTo,
+      entryKey: pick(entryKey),
+      entryAt: pick(entryAt),
+      entryLength: pick(entryLength),
+      entryOffset: pick(entryOffset),
       chars: chars.slice(0, c),
       fold,
-      sets: sets !== null,
     });
   }
 
@@ -431,170 +320,43 @@ export class InfixGrams {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`), or -1.
    */
   collectOf(query: string, points: Int32Array, scan: AhoCorasickScan): number {
-    const n = query.length;
-    if (this.#pending.length < 3 * n * 8) this.#pending = new Int32Array(n * 48);
-    this.#querySet[2] = 0;
-    if (scan.set !== undefined) scan.set[2] = 0;
-    const hits = this.lengths !== 0
-      ? (this.#fold ? this.#passLongFolded(query, points, n) : this.#passLong(query, points, n))
-      : this.#fold
-      ? this.#passFolded(query, points, n)
-      : this.#pass(query, points, n);
-    if (hits < 0) return -1;
-    this.probes += hits / 3;
-    this.chars += n;
+    const n = query.length, fold = this.#fold, filter = this.#filter;
+    const gramMask = this.#gramMask, last = this.q - 1;
+    const shift = this.#gramShift;
+    if (this.#pending.length < 2 * n) this.#pending = new Int32Array(n * 4);
     const pending = this.#pending;
-    if (this.lengths !== 0) {
-      if (hits > 3) this.#touch(pending, hits);
-      for (let k = 0; k < hits; k += 3) {
-        this.#probeLong(pending[k], pending[k + 1], pending[k + 2], points, n, scan);
+    let g = 0, hits = 0;
+    // two copies of the loop: a test of `fold` inside costs a third of the pass
+    if (fold) {
+      for (let i = 0; i < n; i++) {
+        let c = query.charCodeAt(i);
+        if (c >= 0x80) return -1;
+        c = asciiLower(c);
+        points[i] = c;
+        g = ((g << shift) ^ c) & gramMask;
+        const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
+        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
+          pending[hits++] = i;
+          pending[hits++] = g;
+        }
       }
     } else {
-      for (let k = 0; k < hits; k += 3) {
-        this.#probe(pending[k], pending[k + 1], pending[k + 2], points, n, scan);
+      for (let i = 0; i < n; i++) {
+        const c = query.charCodeAt(i);
+        if (c >= 0x80) return -1;
+        points[i] = c;
+        g = ((g << shift) ^ c) & gramMask;
+        const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
+        if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
+          pending[hits++] = i;
+          pending[hits++] = g;
+        }
       }
     }
+    this.probes += hits >> 1;
+    this.chars += n;
+    for (let k = 0; k < hits; k += 2) this.#probe(pending[k], pending[k + 1], points, n, scan);
     return scan.count;
-  }
-
-  // The pass of a fixed-window table over the query (one copy per case mode: a test of the
-  // mode inside costs a third of the pass); the pending hits' word count, or -1.
-  #pass(query: string, points: Int32Array, n: number): number {
-    const filter = this.#filter, last = this.q - 1, q = this.q;
-    const gramMask = (1 << (PACK * q)) - 1;
-    const pending = this.#pending;
-    let g = 0, hits = 0;
-    for (let i = 0; i < n; i++) {
-      const c = query.charCodeAt(i);
-      if (c >= 0x80) return -1;
-      points[i] = c;
-      g = ((g << PACK) | c) & gramMask;
-      const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
-      if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
-        pending[hits++] = i;
-        pending[hits++] = g;
-        pending[hits++] = q;
-      }
-    }
-    return hits;
-  }
-
-  #passFolded(query: string, points: Int32Array, n: number): number {
-    const filter = this.#filter, last = this.q - 1, q = this.q;
-    const gramMask = (1 << (PACK * q)) - 1;
-    const pending = this.#pending;
-    let g = 0, hits = 0;
-    for (let i = 0; i < n; i++) {
-      let c = query.charCodeAt(i);
-      if (c >= 0x80) return -1;
-      c = asciiLower(c);
-      points[i] = c;
-      g = ((g << PACK) | c) & gramMask;
-      const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
-      if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
-        pending[hits++] = i;
-        pending[hits++] = g;
-        pending[hits++] = q;
-      }
-    }
-    return hits;
-  }
-
-  // The pass of a long-window table: reads (and folds) the query into `points` and hashes the
-  // windows of each length in use at each position (one copy per case mode, as above).
-  #passLong(query: string, points: Int32Array, n: number): number {
-    const filter = this.#filter, shift = this.#filterShift, q = this.q, f = this.#fallback;
-    const qa = headMask(q), qb = tailMask(q), fa = headMask(f), fb = tailMask(f);
-    const pending = this.#pending;
-    let a = 0, b = 0, hits = 0;
-    for (let i = 0; i < n; i++) {
-      const c = query.charCodeAt(i);
-      if (c >= 0x80) return -1;
-      points[i] = c;
-      b = ((b << PACK) | (a >>> (3 * PACK))) & PACK_MASK;
-      a = ((a << PACK) | c) & PACK_MASK;
-      const h = Math.imul((a & qa) ^ Math.imul(b & qb, MIX), GOLDEN);
-      const k = h ^ (h >>> 13);
-      const m = (1 << (k & 31)) | (1 << ((k >>> 5) & 31));
-      if ((filter[h >>> shift] & m) === m && i + 1 >= q) {
-        pending[hits++] = i;
-        pending[hits++] = h;
-        pending[hits++] = q;
-      }
-      if (f === 0) continue;
-      const g = Math.imul((a & fa) ^ Math.imul(b & fb, MIX), GOLDEN);
-      const l = g ^ (g >>> 13);
-      const w = (1 << (l & 31)) | (1 << ((l >>> 5) & 31));
-      if ((filter[g >>> shift] & w) === w && i + 1 >= f) {
-        pending[hits++] = i;
-        pending[hits++] = g;
-        pending[hits++] = f;
-      }
-    }
-    return hits;
-  }
-
-  #passLongFolded(query: string, points: Int32Array, n: number): number {
-    const filter = this.#filter, shift = this.#filterShift, q = this.q, f = this.#fallback;
-    const qa = headMask(q), qb = tailMask(q), fa = headMask(f), fb = tailMask(f);
-    const pending = this.#pending;
-    let a = 0, b = 0, hits = 0;
-    for (let i = 0; i < n; i++) {
-      let c = query.charCodeAt(i);
-      if (c >= 0x80) return -1;
-      c = asciiLower(c);
-      points[i] = c;
-      b = ((b << PACK) | (a >>> (3 * PACK))) & PACK_MASK;
-      a = ((a << PACK) | c) & PACK_MASK;
-      const h = Math.imul((a & qa) ^ Math.imul(b & qb, MIX), GOLDEN);
-      const k = h ^ (h >>> 13);
-      const m = (1 << (k & 31)) | (1 << ((k >>> 5) & 31));
-      if ((filter[h >>> shift] & m) === m && i + 1 >= q) {
-        pending[hits++] = i;
-        pending[hits++] = h;
-        pending[hits++] = q;
-      }
-      if (f === 0) continue;
-      const g = Math.imul((a & fa) ^ Math.imul(b & fb, MIX), GOLDEN);
-      const l = g ^ (g >>> 13);
-      const w = (1 << (l & 31)) | (1 << ((l >>> 5) & 31));
-      if ((filter[g >>> shift] & w) === w && i + 1 >= f) {
-        pending[hits++] = i;
-        pending[hits++] = g;
-        pending[hits++] = f;
-      }
-    }
-    return hits;
-  }
-
-  // The long windows of points[0..n) whose bits are set: pending triples; their word count.
-  #windows(points: Int32Array, n: number): number {
-    const filter = this.#filter, shift = this.#filterShift, q = this.q, f = this.#fallback;
-    const qa = headMask(q), qb = tailMask(q), fa = headMask(f), fb = tailMask(f);
-    const pending = this.#pending;
-    let a = 0, b = 0, hits = 0;
-    for (let i = 0; i < n; i++) {
-      b = ((b << PACK) | (a >>> (3 * PACK))) & PACK_MASK;
-      a = ((a << PACK) | points[i]) & PACK_MASK;
-      const h = Math.imul((a & qa) ^ Math.imul(b & qb, MIX), GOLDEN);
-      const k = h ^ (h >>> 13);
-      const m = (1 << (k & 31)) | (1 << ((k >>> 5) & 31));
-      if ((filter[h >>> shift] & m) === m && i + 1 >= q) {
-        pending[hits++] = i;
-        pending[hits++] = h;
-        pending[hits++] = q;
-      }
-      if (f === 0) continue;
-      const g = Math.imul((a & fa) ^ Math.imul(b & fb, MIX), GOLDEN);
-      const l = g ^ (g >>> 13);
-      const w = (1 << (l & 31)) | (1 << ((l >>> 5) & 31));
-      if ((filter[g >>> shift] & w) === w && i + 1 >= f) {
-        pending[hits++] = i;
-        pending[hits++] = g;
-        pending[hits++] = f;
-      }
-    }
-    return hits;
   }
 
   /**
@@ -607,116 +369,39 @@ export class InfixGrams {
    * @returns The new number of keys in `scan.out` (also stored in `scan.count`).
    */
   collectPoints(points: Int32Array, n: number, scan: AhoCorasickScan): number {
-    this.#querySet[2] = 0;
-    if (scan.set !== undefined) scan.set[2] = 0;
-    if (this.lengths !== 0) {
-      if (this.#pending.length < 3 * n * 8) this.#pending = new Int32Array(n * 48);
-      const hits = this.#windows(points, n);
-      const pending = this.#pending;
-      this.probes += hits / 3;
-      for (let k = 0; k < hits; k += 3) {
-        this.#probeLong(pending[k], pending[k + 1], pending[k + 2], points, n, scan);
-      }
-      this.chars += n;
-      return scan.count;
-    }
-    const filter = this.#filter, q = this.q, last = q - 1;
-    const gramMask = (1 << (PACK * q)) - 1;
+    const filter = this.#filter, gramMask = this.#gramMask, last = this.q - 1;
+    const shift = this.#gramShift;
     let g = 0;
     for (let i = 0; i < n; i++) {
-      g = ((g << PACK) | points[i]) & gramMask;
+      g = ((g << shift) ^ points[i]) & gramMask;
       const h = Math.imul(g, GOLDEN) >>> FILTER_SHIFT;
       if ((filter[h >>> 5] & (1 << (h & 31))) !== 0 && i >= last) {
         this.probes++;
-        this.#probe(i, g, q, points, n, scan);
+        this.#probe(i, g, points, n, scan);
       }
     }
     this.chars += n;
     return scan.count;
   }
 
-  // Reads the first slot of each pending window, all before any probe: the reads do not wait
-  // for one another, so their cache misses overlap; the probes then find the slots in cache.
-  #touch(pending: Int32Array, hits: number): void {
-    const t = this.#slots, shift = this.#slotShift;
-    let sink = 0;
-    for (let k = 0; k < hits; k += 3) {
-      sink ^= t[(Math.imul(pending[k + 1], MIX) >>> shift) * REC_WORDS + REC_KEY];
-    }
-    this.#sink = sink;
-  }
-
-  // The long window of `q` characters ending at character i, with key h: each run it stands
-  // for, compared where it would lie.
-  #probeLong(
-    i: number,
-    h: number,
-    q: number,
-    points: Int32Array,
-    n: number,
-    scan: AhoCorasickScan,
-  ): void {
-    const t = this.#slots, mask = this.#slotMask;
-    const sets = this.#sets, qs = scan.set ?? this.#querySet;
-    for (let slot = Math.imul(h, MIX) >>> this.#slotShift;; slot = (slot + 1) & mask) {
-      const r = slot * REC_WORDS;
-      const key = t[r + REC_KEY];
-      if (key < 0) return;
-      if (t[r + REC_HASH] !== h) continue;
-      const lq = t[r + REC_LENGTH];
-      if (lq >>> 16 !== q) continue;
-      const len = lq & 0xffff;
-      const start = i - q + 1 - t[r + REC_OFFSET];
-      if (start < 0 || start + len > n) continue;
-      if (sets) {
-        if (qs[2] === 0) querySetOf(points, n, qs);
-        if (((t[r + REC_SET_LO] & ~qs[0]) | (t[r + REC_SET_HI] & ~qs[1])) !== 0) continue;
-      }
-      if (!runAt(t, r, this.#chars, points, start, len)) continue;
-      if (scan.seen[key] === scan.stamp) continue;
-      scan.seen[key] = scan.stamp;
-      scan.out[scan.count++] = key;
-    }
-  }
-
-  // The window of `q` characters ending at character i, with key g: each run it stands for,
-  // compared where it would lie.
-  #probe(
-    i: number,
-    g: number,
-    q: number,
-    points: Int32Array,
-    n: number,
-    scan: AhoCorasickScan,
-  ): void {
-    const slots = this.#slots, mask = this.#slotMask;
+  // The window ending at character i: each piece it stands for, compared where it would lie.
+  #probe(i: number, g: number, points: Int32Array, n: number, scan: AhoCorasickScan): void {
+    const q = this.q;
+    const slotGram = this.#slotGram, mask = this.#slotMask;
     let slot = Math.imul(g, MIX) >>> this.#slotShift;
-    let from = 0, to = 0;
     for (;; slot = (slot + 1) & mask) {
-      const r = slot * SLOT_WORDS;
-      from = slots[r + SLOT_FROM];
-      to = slots[r + SLOT_TO];
-      if (from === to) return;
-      if (slots[r + SLOT_KEY] === g) break;
+      const s = slotGram[slot];
+      if (s === -1) return;
+      if (s === g) break;
     }
-    const entries = this.#entries, chars = this.#chars;
-    const seen = scan.seen, stamp = scan.stamp, out = scan.out;
-    const sets = this.#sets, qs = scan.set ?? this.#querySet;
-    for (let x = from; x < to; x++) {
-      const r = x * ENTRY_WORDS;
-      if (entries[r + ENTRY_Q] !== q) continue;
-      const len = entries[r + ENTRY_LENGTH];
-      const start = i - q + 1 - entries[r + ENTRY_OFFSET];
+    const chars = this.#chars, seen = scan.seen, stamp = scan.stamp, out = scan.out;
+    for (let x = this.#slotFrom[slot], e = this.#slotTo[slot]; x < e; x++) {
+      const len = this.#entryLength[x];
+      const start = i - q + 1 - this.#entryOffset[x];
       if (start < 0 || start + len > n) continue;
-      const key = entries[r + ENTRY_KEY];
+      const key = this.#entryKey[x];
       if (seen[key] === stamp) continue;
-      if (sets) {
-        if (qs[2] === 0) querySetOf(points, n, qs);
-        if (((entries[r + ENTRY_SET_LO] & ~qs[0]) | (entries[r + ENTRY_SET_HI] & ~qs[1])) !== 0) {
-          continue;
-        }
-      }
-      const at = entries[r + ENTRY_AT] - start;
+      const at = this.#entryAt[x] - start;
       let k = start;
       while (k < start + len && chars[at + k] === points[k]) k++;
       if (k === start + len) {
@@ -727,180 +412,26 @@ export class InfixGrams {
   }
 }
 
-// A long-window table: one record per pattern (see REC_WORDS) in an open-addressing table keyed
-// by the window's key, with the run's first 8 characters in the record itself.
-function longTable(
-  entries: Int32Array,
-  entryGram: Int32Array,
-  chars: Uint8Array,
-  count: number,
-  distinct: number,
-  q: number,
-  longerQ: number,
-  lengths: number,
-  fold: boolean,
-  sets: Int32Array | null,
-): InfixGrams {
-  let bits = 4;
-  while (1 << bits < count + (count >>> 1)) bits++;
-  const slotCount = 1 << bits, slotMask = slotCount - 1, slotShift = 32 - bits;
-  const table = new Int32Array(slotCount * REC_WORDS);
-  for (let s = 0; s < slotCount; s++) table[s * REC_WORDS + REC_KEY] = -1;
-  let filterBits = LONG_MIN_BITS;
-  while (filterBits < LONG_MAX_BITS && 1 << filterBits < distinct * LONG_BITS_PER_WINDOW) {
-    filterBits++;
-  }
-  const filter = new Int32Array(1 << (filterBits - 5));
-  const wordShift = 32 - (filterBits - 5);
-  // the characters of runs longer than 8 from their fifth on
-  let rest = new Uint8Array(64);
-  let used = 0;
-  for (let x = 0; x < count; x++) {
-    const g = entryGram[x];
-    const k = g ^ (g >>> 13);
-    filter[g >>> wordShift] |= (1 << (k & 31)) | (1 << ((k >>> 5) & 31));
-    let slot = Math.imul(g, MIX) >>> slotShift;
-    while (table[slot * REC_WORDS + REC_KEY] !== -1) slot = (slot + 1) & slotMask;
-    const r = slot * REC_WORDS, e = x * ENTRY_WORDS;
-    const at = entries[e + ENTRY_AT], len = entries[e + ENTRY_LENGTH];
-    table[r + REC_HASH] = g;
-    table[r + REC_KEY] = entries[e + ENTRY_KEY];
-    table[r + REC_OFFSET] = entries[e + ENTRY_OFFSET];
-    table[r + REC_LENGTH] = len | (entries[e + ENTRY_Q] << 16);
-    table[r + REC_SET_LO] = entries[e + ENTRY_SET_LO];
-    table[r + REC_SET_HI] = entries[e + ENTRY_SET_HI];
-    let head = 0;
-    for (let k = 0; k < 4 && k < len; k++) head |= chars[at + k] << (PACK * k);
-    table[r + REC_HEAD] = head;
-    if (len <= 8) {
-      let tail = 0;
-      for (let k = 4; k < len; k++) tail |= chars[at + k] << (PACK * (k - 4));
-      table[r + REC_TAIL] = tail;
-    } else {
-      if (used + len > rest.length) {
-        const more = new Uint8Array(2 * rest.length + len);
-        more.set(rest);
-        rest = more;
-      }
-      table[r + REC_TAIL] = used - 4;
-      for (let k = 4; k < len; k++) rest[used++] = chars[at + k];
-    }
-  }
-  return InfixGrams.fromShare({
-    q,
-    longerQ,
-    lengths,
-    filter,
-    slots: table,
-    entries: new Int32Array(0),
-    chars: rest.slice(0, used),
-    fold,
-    sets: sets !== null,
-  });
+// The bits per character of a q-character window, and the mask of its value.
+function gramShift(q: number): number {
+  return q <= 4 ? 7 : Math.floor(GRAM_BITS / q);
 }
 
-// Whether the run of record r (in a long-window table) is points[start..start+len).
-function runAt(
-  t: Int32Array,
-  r: number,
-  chars: Uint8Array,
-  points: Int32Array,
-  start: number,
-  len: number,
-): boolean {
-  const head = t[r + REC_HEAD];
-  const m = len < 4 ? len : 4;
-  for (let k = 0; k < m; k++) {
-    if (((head >>> (PACK * k)) & 127) !== points[start + k]) return false;
-  }
-  if (len <= 4) return true;
-  const tail = t[r + REC_TAIL];
-  if (len <= 8) {
-    for (let k = 4; k < len; k++) {
-      if (((tail >>> (PACK * (k - 4))) & 127) !== points[start + k]) return false;
-    }
-    return true;
-  }
-  for (let k = 4; k < len; k++) if (chars[tail + k] !== points[start + k]) return false;
-  return true;
+function gramMask(q: number): number {
+  return (1 << (gramShift(q) * q)) - 1;
 }
 
-/**
- * The 64-bit character set of code points `points[0..n)` into `set` (words 0 and 1; word 2
- * set to 1): a character's bit is the top 6 bits of its code point times the golden ratio.
- *
- * @param points The code points.
- * @param n How many.
- * @param set Receives the set.
- */
-export function querySetOf(points: Int32Array, n: number, set: Int32Array): void {
-  let lo = 0, hi = 0;
-  for (let i = 0; i < n; i++) {
-    const c = points[i];
-    if (c < 0x80) {
-      lo |= SET_LO[c];
-      hi |= SET_HI[c];
-      continue;
-    }
-    const b = Math.imul(c, SET_GOLDEN) >>> 26;
-    const bit = 1 << (b & 31);
-    if (b < 32) lo |= bit;
-    else hi |= bit;
-  }
-  set[0] = lo;
-  set[1] = hi;
-  set[2] = 1;
-}
-
-// Each ASCII character's bit in the low and high word of a character set (one of the two 0).
-const SET_LO = new Int32Array(0x80);
-const SET_HI = new Int32Array(0x80);
-for (let c = 0; c < 0x80; c++) {
-  const b = Math.imul(c, SET_GOLDEN) >>> 26;
-  if (b < 32) SET_LO[c] = 1 << b;
-  else SET_HI[c] = 1 << (b & 31);
-}
-
-// The key of a long window of L characters whose last 4 are packed in `a` and the 4 before in
-// `b` (7 bits each, the last character lowest): the filter's bits and the exact table's key.
-function longKey(a: number, b: number, L: number): number {
-  return Math.imul((a & headMask(L)) ^ Math.imul(b & tailMask(L), MIX), GOLDEN);
-}
-
-// The masks of a long window's last 4 (or fewer) characters and of the ones before them.
-function headMask(L: number): number {
-  return L >= 4 ? PACK_MASK : (1 << (PACK * L)) - 1;
-}
-
-function tailMask(L: number): number {
-  return L <= 4 ? 0 : (1 << (PACK * (L - 4))) - 1;
-}
-
-// The key of the window of L characters ending at words[k] (ASCII code points): the packed
-// characters for fixed windows, else longKey's.
-function windowKey(words: Int32Array, k: number, L: number, long: boolean): number {
-  let a = 0, b = 0;
-  for (let j = k - L + 1; j <= k; j++) {
-    b = ((b << PACK) | (a >>> (3 * PACK))) & PACK_MASK;
-    a = ((a << PACK) | words[j]) & PACK_MASK;
-  }
-  return long ? longKey(a, b, L) : a;
-}
-
-// How many pieces chose each window: open addressing over the window keys (build time); grows.
+// How many pieces chose each window: open addressing over the packed windows (build time).
 class GramCounts {
   #keys: Int32Array;
-  #used: Uint8Array;
   #counts: Int32Array;
   #shift: number;
   #mask: number;
-  #size = 0;
 
   constructor(most: number) {
     let bits = 4;
     while (1 << bits < most * 2) bits++;
-    this.#keys = new Int32Array(1 << bits);
-    this.#used = new Uint8Array(1 << bits);
+    this.#keys = new Int32Array(1 << bits).fill(-1);
     this.#counts = new Int32Array(1 << bits);
     this.#shift = 32 - bits;
     this.#mask = (1 << bits) - 1;
@@ -908,38 +439,14 @@ class GramCounts {
 
   #slot(g: number): number {
     let slot = Math.imul(g, MIX) >>> this.#shift;
-    while (this.#used[slot] === 1 && this.#keys[slot] !== g) slot = (slot + 1) & this.#mask;
+    while (this.#keys[slot] !== -1 && this.#keys[slot] !== g) slot = (slot + 1) & this.#mask;
     return slot;
   }
 
   add(g: number): number {
     const slot = this.#slot(g);
-    if (this.#used[slot] === 0) {
-      this.#used[slot] = 1;
-      this.#keys[slot] = g;
-      if (++this.#size * 2 > this.#keys.length) {
-        this.#grow();
-        return ++this.#counts[this.#slot(g)];
-      }
-    }
+    this.#keys[slot] = g;
     return ++this.#counts[slot];
-  }
-
-  #grow(): void {
-    const keys = this.#keys, used = this.#used, counts = this.#counts;
-    const bits = 33 - this.#shift;
-    this.#keys = new Int32Array(1 << bits);
-    this.#used = new Uint8Array(1 << bits);
-    this.#counts = new Int32Array(1 << bits);
-    this.#shift = 32 - bits;
-    this.#mask = (1 << bits) - 1;
-    for (let s = 0; s < keys.length; s++) {
-      if (used[s] === 0) continue;
-      const t = this.#slot(keys[s]);
-      this.#used[t] = 1;
-      this.#keys[t] = keys[s];
-      this.#counts[t] = counts[s];
-    }
   }
 
   get(g: number): number {

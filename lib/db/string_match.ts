@@ -8,7 +8,8 @@
  * case-insensitive mode); a non-ASCII query is encoded once into a reused buffer and walked as
  * bytes. After a few thousand queries, query-time tables take over where they fit: a hash table
  * of `*.lit` suffixes, a jump table over the prefix trie, and a q-gram table in place of the
- * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_infix_grams.ts). Empty indexes
+ * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_prefix_pieces.ts,
+ * ./_infix_grams.ts, ./_infix_windows.ts). Empty indexes
  * are skipped. Each candidate (plus the patterns without a fixed piece) is
  * confirmed by its linear-time glob program, except a pattern whose index hit is already its
  * match (`lit*` found in the prefix trie, `*lit` in the suffix trie, `*lit*` in the automaton,
@@ -44,7 +45,9 @@ import { asciiLower } from "../core/ascii.ts";
 import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
-import { InfixGrams, type InfixGramsShare, querySetOf } from "./_infix_grams.ts";
+import { InfixGrams, type InfixGramsShare } from "./_infix_grams.ts";
+import { InfixWindows, type InfixWindowsShare, querySetOf } from "./_infix_windows.ts";
+import { PrefixPieces, type PrefixPiecesShare } from "./_prefix_pieces.ts";
 
 const TABLES_AFTER = 4096;
 // The q-gram table of the infix pieces is kept when its first GRAMS_TRIAL queries after it was
@@ -53,13 +56,14 @@ const TABLES_AFTER = 4096;
 const GRAMS_TRIAL = 2048;
 const GRAMS_MAX_RATE = 8;
 // When more than one window in GRAMS_LONGER_RATE characters reached it, the table is built
-// again with long windows of up to GRAMS_LONGER_Q characters (see ./_infix_grams.ts; when the
-// patterns' runs allow longer windows), for a second trial: longer windows are rarer in queries
-// (complex globs, 10,000 patterns: 0.098 -> 0.041-0.056 windows per character; 100,000: 7.1 ->
-// 2.6 windows per query); with few windows reaching the table the shorter ones measured faster
-// (mixed globs).
+// again with longer windows (when the patterns' runs allow them), for a second trial: longer
+// windows are rarer in queries (complex globs, 10,000 patterns: 0.098 -> 0.041-0.056 windows
+// per character); with few windows reaching the table the shorter ones measured faster (mixed
+// globs). When one length of up to 6 serves every pattern, that is a table of fixed windows of
+// up to GRAMS_LONGER_Q; else a table of long windows (./_infix_windows.ts: up to 8
+// characters, two lengths; complex globs, 100,000 patterns: 7.1 -> 2.6 windows per query).
 const GRAMS_LONGER_RATE = 16;
-const GRAMS_LONGER_Q = 8;
+const GRAMS_LONGER_Q = 6;
 // Each pattern's literal characters as a 64-bit set (2 words; a character's bit is the top 6
 // bits of its code point times GOLDEN): a candidate whose set holds a bit the query's lacks is
 // not run (its program and record would be read for nothing: at 100,000 patterns each is a
@@ -195,6 +199,10 @@ export interface StringMatcherChecks {
   prefixJump: PrefixJumpShare | null;
   /** The infix pieces' q-gram table (./_infix_grams.ts), or null when it has none. */
   infixGrams?: InfixGramsShare | null;
+  /** The infix pieces' long-window table (./_infix_windows.ts), or null when it has none. */
+  infixWindows?: InfixWindowsShare | null;
+  /** The prefix pieces' hash table (./_prefix_pieces.ts), or null when it has none. */
+  prefixPieces?: PrefixPiecesShare | null;
 }
 
 /**
@@ -230,9 +238,15 @@ export class StringMatcher {
   #dotSuffix: DotSuffixTable | null = null;
   // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
   #prefixJump: PrefixJump | null = null;
+  // The prefix trie's pieces as a hash table (see ./_prefix_pieces.ts), or null: used for
+  // ASCII queries in place of the jump table and the walk.
+  #prefixPieces: PrefixPieces | null = null;
   // The infix pieces' q-gram table (see ./_infix_grams.ts), or null; queries left in its trial
   // (0: decided).
   #grams: InfixGrams | null = null;
+  // The infix pieces' long-window table (see ./_infix_windows.ts), used in place of #grams
+  // when set; it has the same trial.
+  #windows: InfixWindows | null = null;
   #gramsTrial = 0;
   // whether the table has been built again with longer windows (once per matcher)
   #gramsLonger = false;
@@ -294,8 +308,12 @@ export class StringMatcher {
       this.#prefixJump = checked.prefixJump === null
         ? null
         : PrefixJump.fromShare(checked.prefixJump);
+      const pieces = checked.prefixPieces ?? null;
+      this.#prefixPieces = pieces === null ? null : PrefixPieces.fromShare(pieces);
       const grams = checked.infixGrams ?? null;
       if (grams !== null) this.#startGrams(InfixGrams.fromShare(grams));
+      const windows = checked.infixWindows ?? null;
+      if (windows !== null) this.#startWindows(InfixWindows.fromShare(windows));
       this.#where = null;
       this.#countdown = 0;
     }
@@ -322,6 +340,8 @@ export class StringMatcher {
       dotSuffix: this.#dotSuffix?.share() ?? null,
       prefixJump: this.#prefixJump?.share() ?? null,
       infixGrams: this.#grams?.share() ?? null,
+      infixWindows: this.#windows?.share() ?? null,
+      prefixPieces: this.#prefixPieces?.share() ?? null,
     };
   }
 
@@ -485,8 +505,13 @@ export class StringMatcher {
       this.#required = requiredBits(globs, this.#implied);
       globs.prefixTrie.setOutputSets(this.#required);
     }
+    // (with the character sets only: below their threshold the trie stays in cache and its walk
+    // measured faster: mixed globs, 10,000 patterns, 0.88-0.91x; 100,000: 1.19-1.38x)
+    if (this.#usePrefix && this.#required !== null) {
+      this.#prefixPieces = PrefixPieces.of(globs.prefixTrie, this.#required);
+    }
     if (this.#useInfix) {
-      const grams = InfixGrams.of(globs, this.#fold, { sets: this.#required });
+      const grams = InfixGrams.of(globs, this.#fold);
       if (grams !== null) this.#startGrams(grams);
     }
     this.#where = null;
@@ -499,21 +524,39 @@ export class StringMatcher {
     grams.chars = 0;
   }
 
+  #startWindows(windows: InfixWindows): void {
+    this.#grams = null;
+    this.#windows = windows;
+    this.#gramsTrial = GRAMS_TRIAL;
+    windows.probes = 0;
+    windows.chars = 0;
+  }
+
   // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
   #endGramsTrial(): void {
+    const windows = this.#windows;
+    if (windows !== null) {
+      if (windows.probes * GRAMS_MAX_RATE > windows.chars) this.#windows = null;
+      return;
+    }
     const grams = this.#grams!;
-    if (
-      !this.#gramsLonger && grams.longerQ > grams.q &&
-      grams.probes * GRAMS_LONGER_RATE > grams.chars
-    ) {
+    if (!this.#gramsLonger && grams.probes * GRAMS_LONGER_RATE > grams.chars) {
       this.#gramsLonger = true;
-      const longer = InfixGrams.of(this.#globs!, this.#fold, {
-        maxQ: GRAMS_LONGER_Q,
-        sets: this.#required,
-      });
+      const longer = InfixWindows.of(this.#globs!, this.#fold, { sets: this.#required });
       if (longer !== null && longer.q > grams.q) {
-        this.#startGrams(longer);
-        return;
+        const lengths = longer.lengths;
+        if ((lengths & (lengths - 1)) !== 0 || longer.q > GRAMS_LONGER_Q) {
+          this.#startWindows(longer);
+          return;
+        }
+        // one length of up to 6: fixed windows
+        const fixed = grams.longerQ > grams.q
+          ? InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q)
+          : null;
+        if (fixed !== null && fixed.q > grams.q) {
+          this.#startGrams(fixed);
+          return;
+        }
       }
     }
     if (grams.probes * GRAMS_MAX_RATE > grams.chars) this.#grams = null;
@@ -547,9 +590,12 @@ export class StringMatcher {
       const n = query.length;
       if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
       scan.points = this.#cps;
-      const grams = this.#grams;
+      const grams = this.#grams, windows = this.#windows;
       let found: number;
-      if (grams !== null) {
+      if (windows !== null) {
+        found = windows.collectOf(query, this.#cps, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else if (grams !== null) {
         found = grams.collectOf(query, this.#cps, scan);
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else found = globs.automaton.collectOf(query, this.#fold, scan);
@@ -562,7 +608,8 @@ export class StringMatcher {
             querySetOf(cps, n, this.#queryBits);
           }
           const jump = this.#prefixJump;
-          if (jump === null || n < jump.depth) {
+          if (this.#prefixPieces !== null) this.#prefixPieces.collect(cps, n, scan);
+          else if (jump === null || n < jump.depth) {
             globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
           } else {
             // one probe for the first characters, then the walk from where they lead
@@ -748,14 +795,25 @@ export class StringMatcher {
     if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
-      const grams = this.#grams;
+      const grams = this.#grams, windows = this.#windows;
       // an ASCII span (one byte per code point) through the q-gram table
-      if (grams !== null && this.#cpsLength === scan.length) {
+      if (windows !== null && this.#cpsLength === scan.length) {
+        windows.collectPoints(this.#cps, this.#cpsLength, scan);
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else if (grams !== null && this.#cpsLength === scan.length) {
         grams.collectPoints(this.#cps, this.#cpsLength, scan);
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else globs.automaton.collect(scan);
     }
-    if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
+    if (this.#usePrefix) {
+      const pieces = this.#prefixPieces;
+      if (pieces !== null && this.#cpsLength === scan.length) {
+        if (this.#required !== null && this.#queryBits[2] === 0) {
+          querySetOf(this.#cps, this.#cpsLength, this.#queryBits);
+        }
+        pieces.collect(this.#cps, this.#cpsLength, scan);
+      } else globs.prefixTrie.collectPrefix(scan, false);
+    }
     const dot = this.#dotSuffix;
     if (dot !== null) {
       this.#dotFrom = scan.count;
