@@ -181,6 +181,11 @@ export class InfixWindows {
     return new InfixWindows(s);
   }
 
+  /** Whether the table checks its candidates against the patterns' character sets. */
+  get sets(): boolean {
+    return this.#sets;
+  }
+
   /**
    * This table's arrays, copied into shared memory.
    *

@@ -93,6 +93,11 @@ export class PrefixPieces {
     return new PrefixPieces(s);
   }
 
+  /** Whether the table checks its candidates against the patterns' character sets. */
+  get sets(): boolean {
+    return this.#sets;
+  }
+
   /**
    * This table's arrays, copied into shared memory.
    *

@@ -229,6 +229,10 @@ export class StringMatcher {
   #implied: Uint8Array = new Uint8Array(0);
   // Per pattern, its literal characters' bits (see GOLDEN), built with the tables.
   #required: Int32Array | null = null;
+  // The candidates #scan.out[#checkedFrom .. #checkedTo) were checked against the character
+  // sets by the table that found them (#mayMatch need not check them again).
+  #checkedFrom = 0;
+  #checkedTo = 0;
   // The query's characters' bits: words 0 and 1, and 2 = 1 when they are the current query's.
   readonly #queryBits = new Int32Array(3);
   #usePrefix = false;
@@ -424,6 +428,24 @@ export class StringMatcher {
     return ((required[2 * id] & ~qb[0]) | (required[2 * id + 1] & ~qb[1])) === 0;
   }
 
+  // The prefix pieces' candidates of an ASCII query (its code points cps[0..n)); with the
+  // character sets they are checked, as the range #checkedFrom..#checkedTo records.
+  #collectPieces(pieces: PrefixPieces, cps: Int32Array, n: number): void {
+    const scan = this.#scan;
+    if (this.#required !== null && this.#queryBits[2] === 0) querySetOf(cps, n, this.#queryBits);
+    const from = scan.count;
+    pieces.collect(cps, n, scan);
+    if (!pieces.sets) return;
+    // one range of checked candidates: the infix table's, extended, or the pieces' own
+    if (this.#checkedTo !== from) this.#checkedFrom = from;
+    this.#checkedTo = scan.count;
+  }
+
+  // Whether candidate k (an index into #scan.out) was checked against the character sets.
+  #checked(k: number): boolean {
+    return k < this.#checkedTo && k >= this.#checkedFrom;
+  }
+
   #run(programs: Int32Array, at: number, query: string): boolean {
     const cl = this.#codePoints(query); // may grow #cps: read it after
     return runGlob(programs, at, this.#cps, cl);
@@ -575,6 +597,7 @@ export class StringMatcher {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
     this.#dotFrom = this.#dotTo = 0;
+    this.#checkedTo = this.#checkedFrom = 0;
     this.#length = -1;
     this.#cpsLength = -1;
     const globs = this.#globs!;
@@ -594,6 +617,8 @@ export class StringMatcher {
       let found: number;
       if (windows !== null) {
         found = windows.collectOf(query, this.#cps, scan);
+        // with the character sets, the table has checked its candidates
+        if (found >= 0 && windows.sets) this.#checkedTo = scan.count;
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else if (grams !== null) {
         found = grams.collectOf(query, this.#cps, scan);
@@ -608,7 +633,7 @@ export class StringMatcher {
             querySetOf(cps, n, this.#queryBits);
           }
           const jump = this.#prefixJump;
-          if (this.#prefixPieces !== null) this.#prefixPieces.collect(cps, n, scan);
+          if (this.#prefixPieces !== null) this.#collectPieces(this.#prefixPieces, cps, n);
           else if (jump === null || n < jump.depth) {
             globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
           } else {
@@ -696,7 +721,10 @@ export class StringMatcher {
         continue;
       }
       if (implied[id] !== 1) {
-        if (required !== null && !this.#mayMatch(required, id, this.#codePoints(query))) continue;
+        if (
+          required !== null && !this.#checked(k) &&
+          !this.#mayMatch(required, id, this.#codePoints(query))
+        ) continue;
         if (!this.#run(programs, globs.programStart(id), query)) continue;
       }
       out.push(MATCH_GLOB, id, globs.dataOffset(id));
@@ -789,6 +817,7 @@ export class StringMatcher {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
     this.#dotFrom = this.#dotTo = 0;
+    this.#checkedTo = this.#checkedFrom = 0;
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
@@ -799,6 +828,7 @@ export class StringMatcher {
       // an ASCII span (one byte per code point) through the q-gram table
       if (windows !== null && this.#cpsLength === scan.length) {
         windows.collectPoints(this.#cps, this.#cpsLength, scan);
+        if (windows.sets) this.#checkedTo = scan.count;
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else if (grams !== null && this.#cpsLength === scan.length) {
         grams.collectPoints(this.#cps, this.#cpsLength, scan);
@@ -811,7 +841,7 @@ export class StringMatcher {
         if (this.#required !== null && this.#queryBits[2] === 0) {
           querySetOf(this.#cps, this.#cpsLength, this.#queryBits);
         }
-        pieces.collect(this.#cps, this.#cpsLength, scan);
+        this.#collectPieces(pieces, this.#cps, this.#cpsLength);
       } else globs.prefixTrie.collectPrefix(scan, false);
     }
     const dot = this.#dotSuffix;
@@ -864,7 +894,7 @@ export class StringMatcher {
         continue;
       }
       if (implied[id] !== 1) {
-        if (required !== null && !this.#mayMatch(required, id, cl)) continue;
+        if (required !== null && !this.#checked(k) && !this.#mayMatch(required, id, cl)) continue;
         if (!runGlob(programs, globs.programStart(id), cps, cl)) continue;
       }
       out.push(MATCH_GLOB, id, globs.dataOffset(id));
