@@ -126,49 +126,61 @@ Deno.test("InfixWindows with character sets passes over exactly the keys whose s
   );
 });
 
-Deno.test("StringMatcher switches to long windows when short ones reach the exact table too often, and answers as without tables", () => {
-  // 150 patterns with a run of 8 characters of "a" and "b" (4-character windows of them are
-  // common in queries that are mostly "a"), and one whose runs are all shorter: two lengths
-  const texts = Array.from({ length: 150 }, (_, i) => {
-    const run = Array.from({ length: 8 }, (_, k) => "ab"[(i >> k) & 1]).join("");
-    return i % 3 === 0 ? `*${run}*` : i % 3 === 1 ? `*${run}?*` : `x*${run}*[ab]*`;
-  });
-  texts.push("*ab1a*?*b1*");
-  const section = globSection(texts);
-  const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
-  const sets = StringMatcher.fromSections(null, section, { tablesAfter: 1, characterSetsFrom: 0 });
-  const none = StringMatcher.fromSections(null, section, { tablesAfter: 1e9 });
-  const out = new StringMatches(1), ref = new StringMatches(1);
-  let r = 11;
-  for (let i = 0; i < 6000; i++) {
-    let q = "";
-    r = (Math.imul(r, 1103515245) + 12345) >>> 0;
-    for (let k = 4 + (r % 20); k > 0; k--) {
-      r = (Math.imul(r, 1103515245) + 12345) >>> 0;
-      q += "aaaaaaab1x"[(r >>> 8) % 10];
-    }
-    const want = none.matchAll(q, ref);
-    for (const x of [m, sets]) {
-      const n = i % 2 === 0 ? x.matchAll(q, out) : x.matchAllSpan(UTF8.encode(q), 0, q.length, out);
-      assert.equal(n, want, q);
-      assert.deepEqual(
-        Array.from(out.offsets.subarray(0, n)),
-        Array.from(ref.offsets.subarray(0, n)),
-      );
-    }
-    if (i === 3000) {
-      for (const x of [m, sets]) {
-        const w = x.checks()?.infixWindows;
-        assert.ok(w !== undefined && w !== null);
-        assert.equal(w.lengths, (1 << 8) | (1 << 4));
-        assert.equal(x.checks()?.infixGrams, null);
+for (const ci of [false, true]) {
+  Deno.test(
+    `StringMatcher switches to long windows when short ones reach the exact table too often, and answers as without tables (${
+      ci ? "case-insensitive" : "case-sensitive"
+    })`,
+    () => {
+      // 150 patterns with a run of 8 characters of "a" and "b" (4-character windows of them are
+      // common in queries that are mostly "a"), and one whose runs are all shorter: two lengths
+      const texts = Array.from({ length: 150 }, (_, i) => {
+        const run = Array.from({ length: 8 }, (_, k) => "ab"[(i >> k) & 1]).join("");
+        return i % 3 === 0 ? `*${run}*` : i % 3 === 1 ? `*${run}?*` : `x*${run}*[ab]*`;
+      });
+      texts.push("*ab1a*?*b1*");
+      const section = globSection(ci ? texts.map((x) => x.toUpperCase()) : texts, ci);
+      const m = StringMatcher.fromSections(null, section, { tablesAfter: 1 });
+      const sets = StringMatcher.fromSections(null, section, {
+        tablesAfter: 1,
+        characterSetsFrom: 0,
+      });
+      const none = StringMatcher.fromSections(null, section, { tablesAfter: 1e9 });
+      const out = new StringMatches(1), ref = new StringMatches(1);
+      let r = 11;
+      for (let i = 0; i < 6000; i++) {
+        let q = "";
+        r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+        for (let k = 4 + (r % 20); k > 0; k--) {
+          r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+          q += (ci ? "aAaaAaab1xB" : "aaaaaaab1x")[(r >>> 8) % (ci ? 11 : 10)];
+        }
+        const want = none.matchAll(q, ref);
+        for (const x of [m, sets]) {
+          const n = i % 2 === 0
+            ? x.matchAll(q, out)
+            : x.matchAllSpan(UTF8.encode(q), 0, q.length, out);
+          assert.equal(n, want, q);
+          assert.deepEqual(
+            Array.from(out.offsets.subarray(0, n)),
+            Array.from(ref.offsets.subarray(0, n)),
+          );
+        }
+        if (i === 3000) {
+          for (const x of [m, sets]) {
+            const w = x.checks()?.infixWindows;
+            assert.ok(w !== undefined && w !== null);
+            assert.equal(w.lengths, (1 << 8) | (1 << 4));
+            assert.equal(x.checks()?.infixGrams, null);
+          }
+          assert.equal(sets.checks()?.infixWindows?.sets, true);
+        }
       }
-      assert.equal(sets.checks()?.infixWindows?.sets, true);
-    }
-  }
-  // a matcher over shared checks answers the same
-  const shared = StringMatcher.fromSections(null, section, { checked: sets.checks()! });
-  for (const q of ["aaaaab", "xaabaaa", "ab1aqqb1", "aaaabaaab", "b1ab1a"]) {
-    assert.equal(shared.matchAll(q, out), none.matchAll(q, ref), q);
-  }
-});
+      // a matcher over shared checks answers the same
+      const shared = StringMatcher.fromSections(null, section, { checked: sets.checks()! });
+      for (const q of ["aaaaab", "xaabaaa", "ab1aqqb1", "aaaabaaab", "b1ab1a"]) {
+        assert.equal(shared.matchAll(q, out), none.matchAll(q, ref), q);
+      }
+    },
+  );
+}
