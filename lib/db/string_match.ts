@@ -8,7 +8,8 @@
  * case-insensitive mode); a non-ASCII query is encoded once into a reused buffer and walked as
  * bytes. After a few thousand queries, query-time tables take over where they fit: a hash table
  * of `*.lit` suffixes, a jump table over the prefix trie, and a q-gram table in place of the
- * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_infix_grams.ts). Empty indexes
+ * automaton's walk (./_dot_suffix_table.ts, ./_prefix_jump.ts, ./_prefix_pieces.ts,
+ * ./_infix_grams.ts, ./_infix_windows.ts). Empty indexes
  * are skipped. Each candidate (plus the patterns without a fixed piece) is
  * confirmed by its linear-time glob program, except a pattern whose index hit is already its
  * match (`lit*` found in the prefix trie, `*lit` in the suffix trie, `*lit*` in the automaton,
@@ -45,6 +46,8 @@ import { type DotSuffixShare, DotSuffixTable } from "./_dot_suffix_table.ts";
 import { PrefixJump, type PrefixJumpShare } from "./_prefix_jump.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
 import { InfixGrams, type InfixGramsShare } from "./_infix_grams.ts";
+import { InfixWindows, type InfixWindowsShare, querySetOf } from "./_infix_windows.ts";
+import { PrefixPieces, type PrefixPiecesShare } from "./_prefix_pieces.ts";
 
 const TABLES_AFTER = 4096;
 // The q-gram table of the infix pieces is kept when its first GRAMS_TRIAL queries after it was
@@ -53,10 +56,12 @@ const TABLES_AFTER = 4096;
 const GRAMS_TRIAL = 2048;
 const GRAMS_MAX_RATE = 8;
 // When more than one window in GRAMS_LONGER_RATE characters reached it, the table is built
-// again with windows of up to GRAMS_LONGER_Q characters (when the patterns' runs allow longer
-// windows), for a second trial: longer windows are rarer in queries (complex globs, 10,000
-// patterns: 0.098 -> 0.041-0.056 windows per character); with few windows reaching the table
-// the shorter ones measured faster (mixed globs).
+// again with longer windows (when the patterns' runs allow them), for a second trial: longer
+// windows are rarer in queries (complex globs, 10,000 patterns: 0.098 -> 0.041-0.056 windows
+// per character); with few windows reaching the table the shorter ones measured faster (mixed
+// globs). When one length of up to 6 serves every pattern, that is a table of fixed windows of
+// up to GRAMS_LONGER_Q; else a table of long windows (./_infix_windows.ts: up to 8
+// characters, two lengths; complex globs, 100,000 patterns: 7.1 -> 2.6 windows per query).
 const GRAMS_LONGER_RATE = 16;
 const GRAMS_LONGER_Q = 6;
 // Each pattern's literal characters as a 64-bit set (2 words; a character's bit is the top 6
@@ -194,6 +199,10 @@ export interface StringMatcherChecks {
   prefixJump: PrefixJumpShare | null;
   /** The infix pieces' q-gram table (./_infix_grams.ts), or null when it has none. */
   infixGrams?: InfixGramsShare | null;
+  /** The infix pieces' long-window table (./_infix_windows.ts), or null when it has none. */
+  infixWindows?: InfixWindowsShare | null;
+  /** The prefix pieces' hash table (./_prefix_pieces.ts), or null when it has none. */
+  prefixPieces?: PrefixPiecesShare | null;
 }
 
 /**
@@ -220,6 +229,10 @@ export class StringMatcher {
   #implied: Uint8Array = new Uint8Array(0);
   // Per pattern, its literal characters' bits (see GOLDEN), built with the tables.
   #required: Int32Array | null = null;
+  // The candidates #scan.out[#checkedFrom .. #checkedTo) were checked against the character
+  // sets by the table that found them (#mayMatch need not check them again).
+  #checkedFrom = 0;
+  #checkedTo = 0;
   // The query's characters' bits: words 0 and 1, and 2 = 1 when they are the current query's.
   readonly #queryBits = new Int32Array(3);
   #usePrefix = false;
@@ -229,9 +242,15 @@ export class StringMatcher {
   #dotSuffix: DotSuffixTable | null = null;
   // The prefix trie's jump table (see ./_prefix_jump.ts), or null.
   #prefixJump: PrefixJump | null = null;
+  // The prefix trie's pieces as a hash table (see ./_prefix_pieces.ts), or null: used for
+  // ASCII queries in place of the jump table and the walk.
+  #prefixPieces: PrefixPieces | null = null;
   // The infix pieces' q-gram table (see ./_infix_grams.ts), or null; queries left in its trial
   // (0: decided).
   #grams: InfixGrams | null = null;
+  // The infix pieces' long-window table (see ./_infix_windows.ts), used in place of #grams
+  // when set; it has the same trial.
+  #windows: InfixWindows | null = null;
   #gramsTrial = 0;
   // whether the table has been built again with longer windows (once per matcher)
   #gramsLonger = false;
@@ -278,6 +297,7 @@ export class StringMatcher {
       count: 0,
       seen: new Uint32Array(P),
       stamp: 0,
+      set: this.#queryBits,
     };
     this.#dotOffsets = new Int32Array(P);
     const checked = options.checked;
@@ -292,8 +312,12 @@ export class StringMatcher {
       this.#prefixJump = checked.prefixJump === null
         ? null
         : PrefixJump.fromShare(checked.prefixJump);
+      const pieces = checked.prefixPieces ?? null;
+      this.#prefixPieces = pieces === null ? null : PrefixPieces.fromShare(pieces);
       const grams = checked.infixGrams ?? null;
       if (grams !== null) this.#startGrams(InfixGrams.fromShare(grams));
+      const windows = checked.infixWindows ?? null;
+      if (windows !== null) this.#startWindows(InfixWindows.fromShare(windows));
       this.#where = null;
       this.#countdown = 0;
     }
@@ -320,6 +344,8 @@ export class StringMatcher {
       dotSuffix: this.#dotSuffix?.share() ?? null,
       prefixJump: this.#prefixJump?.share() ?? null,
       infixGrams: this.#grams?.share() ?? null,
+      infixWindows: this.#windows?.share() ?? null,
+      prefixPieces: this.#prefixPieces?.share() ?? null,
     };
   }
 
@@ -398,20 +424,26 @@ export class StringMatcher {
   // literal characters' bits is among the query's (computed at the first call per query).
   #mayMatch(required: Int32Array, id: number, cl: number): boolean {
     const qb = this.#queryBits;
-    if (qb[2] === 0) {
-      const cps = this.#cps;
-      let lo = 0, hi = 0;
-      for (let i = 0; i < cl; i++) {
-        const b = Math.imul(cps[i], GOLDEN) >>> 26;
-        const bit = 1 << (b & 31);
-        if (b < 32) lo |= bit;
-        else hi |= bit;
-      }
-      qb[0] = lo;
-      qb[1] = hi;
-      qb[2] = 1;
-    }
+    if (qb[2] === 0) querySetOf(this.#cps, cl, qb);
     return ((required[2 * id] & ~qb[0]) | (required[2 * id + 1] & ~qb[1])) === 0;
+  }
+
+  // The prefix pieces' candidates of an ASCII query (its code points cps[0..n)); with the
+  // character sets they are checked, as the range #checkedFrom..#checkedTo records.
+  #collectPieces(pieces: PrefixPieces, cps: Int32Array, n: number): void {
+    const scan = this.#scan;
+    if (this.#required !== null && this.#queryBits[2] === 0) querySetOf(cps, n, this.#queryBits);
+    const from = scan.count;
+    pieces.collect(cps, n, scan);
+    if (!pieces.sets) return;
+    // one range of checked candidates: the infix table's, extended, or the pieces' own
+    if (this.#checkedTo !== from) this.#checkedFrom = from;
+    this.#checkedTo = scan.count;
+  }
+
+  // Whether candidate k (an index into #scan.out) was checked against the character sets.
+  #checked(k: number): boolean {
+    return k < this.#checkedTo && k >= this.#checkedFrom;
   }
 
   #run(programs: Int32Array, at: number, query: string): boolean {
@@ -493,6 +525,12 @@ export class StringMatcher {
     if (this.#usePrefix) this.#prefixJump = PrefixJump.of(globs.prefixTrie, this.#fold);
     if (globs.programs.length >= this.#characterSetsFrom) {
       this.#required = requiredBits(globs, this.#implied);
+      globs.prefixTrie.setOutputSets(this.#required);
+    }
+    // (with the character sets only: below their threshold the trie stays in cache and its walk
+    // measured faster: mixed globs, 10,000 patterns, 0.88-0.91x; 100,000: 1.19-1.38x)
+    if (this.#usePrefix && this.#required !== null) {
+      this.#prefixPieces = PrefixPieces.of(globs.prefixTrie, this.#required);
     }
     if (this.#useInfix) {
       const grams = InfixGrams.of(globs, this.#fold);
@@ -508,18 +546,39 @@ export class StringMatcher {
     grams.chars = 0;
   }
 
+  #startWindows(windows: InfixWindows): void {
+    this.#grams = null;
+    this.#windows = windows;
+    this.#gramsTrial = GRAMS_TRIAL;
+    windows.probes = 0;
+    windows.chars = 0;
+  }
+
   // The end of the q-gram table's trial: kept when it sent few windows to the exact table.
   #endGramsTrial(): void {
+    const windows = this.#windows;
+    if (windows !== null) {
+      if (windows.probes * GRAMS_MAX_RATE > windows.chars) this.#windows = null;
+      return;
+    }
     const grams = this.#grams!;
-    if (
-      !this.#gramsLonger && grams.longerQ > grams.q &&
-      grams.probes * GRAMS_LONGER_RATE > grams.chars
-    ) {
+    if (!this.#gramsLonger && grams.probes * GRAMS_LONGER_RATE > grams.chars) {
       this.#gramsLonger = true;
-      const longer = InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q);
+      const longer = InfixWindows.of(this.#globs!, this.#fold, { sets: this.#required });
       if (longer !== null && longer.q > grams.q) {
-        this.#startGrams(longer);
-        return;
+        const lengths = longer.lengths;
+        if ((lengths & (lengths - 1)) !== 0 || longer.q > GRAMS_LONGER_Q) {
+          this.#startWindows(longer);
+          return;
+        }
+        // one length of up to 6: fixed windows
+        const fixed = grams.longerQ > grams.q
+          ? InfixGrams.of(this.#globs!, this.#fold, GRAMS_LONGER_Q)
+          : null;
+        if (fixed !== null && fixed.q > grams.q) {
+          this.#startGrams(fixed);
+          return;
+        }
       }
     }
     if (grams.probes * GRAMS_MAX_RATE > grams.chars) this.#grams = null;
@@ -538,6 +597,7 @@ export class StringMatcher {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
     this.#dotFrom = this.#dotTo = 0;
+    this.#checkedTo = this.#checkedFrom = 0;
     this.#length = -1;
     this.#cpsLength = -1;
     const globs = this.#globs!;
@@ -553,9 +613,14 @@ export class StringMatcher {
       const n = query.length;
       if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
       scan.points = this.#cps;
-      const grams = this.#grams;
+      const grams = this.#grams, windows = this.#windows;
       let found: number;
-      if (grams !== null) {
+      if (windows !== null) {
+        found = windows.collectOf(query, this.#cps, scan);
+        // with the character sets, the table has checked its candidates
+        if (found >= 0 && windows.sets) this.#checkedTo = scan.count;
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else if (grams !== null) {
         found = grams.collectOf(query, this.#cps, scan);
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else found = globs.automaton.collectOf(query, this.#fold, scan);
@@ -563,8 +628,13 @@ export class StringMatcher {
         this.#cpsLength = n;
         const cps = this.#cps;
         if (this.#usePrefix) {
+          // the prefix trie's keys are checked against the query's characters as found
+          if (this.#required !== null && this.#queryBits[2] === 0) {
+            querySetOf(cps, n, this.#queryBits);
+          }
           const jump = this.#prefixJump;
-          if (jump === null || n < jump.depth) {
+          if (this.#prefixPieces !== null) this.#collectPieces(this.#prefixPieces, cps, n);
+          else if (jump === null || n < jump.depth) {
             globs.prefixTrie.collectAnchoredPoints(cps, n, false, scan);
           } else {
             // one probe for the first characters, then the walk from where they lead
@@ -651,7 +721,10 @@ export class StringMatcher {
         continue;
       }
       if (implied[id] !== 1) {
-        if (required !== null && !this.#mayMatch(required, id, this.#codePoints(query))) continue;
+        if (
+          required !== null && !this.#checked(k) &&
+          !this.#mayMatch(required, id, this.#codePoints(query))
+        ) continue;
         if (!this.#run(programs, globs.programStart(id), query)) continue;
       }
       out.push(MATCH_GLOB, id, globs.dataOffset(id));
@@ -744,20 +817,33 @@ export class StringMatcher {
     if (!this.#verified) this.#init();
     this.#queryBits[2] = 0;
     this.#dotFrom = this.#dotTo = 0;
+    this.#checkedTo = this.#checkedFrom = 0;
     const globs = this.#globs!;
     const scan = this.#scan;
     scan.count = 0;
     if (this.#countdown > 0 && --this.#countdown === 0) this.#buildTables();
     if (this.#useInfix) {
       this.#nextStamp();
-      const grams = this.#grams;
+      const grams = this.#grams, windows = this.#windows;
       // an ASCII span (one byte per code point) through the q-gram table
-      if (grams !== null && this.#cpsLength === scan.length) {
+      if (windows !== null && this.#cpsLength === scan.length) {
+        windows.collectPoints(this.#cps, this.#cpsLength, scan);
+        if (windows.sets) this.#checkedTo = scan.count;
+        if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
+      } else if (grams !== null && this.#cpsLength === scan.length) {
         grams.collectPoints(this.#cps, this.#cpsLength, scan);
         if (this.#gramsTrial > 0 && --this.#gramsTrial === 0) this.#endGramsTrial();
       } else globs.automaton.collect(scan);
     }
-    if (this.#usePrefix) globs.prefixTrie.collectPrefix(scan, false);
+    if (this.#usePrefix) {
+      const pieces = this.#prefixPieces;
+      if (pieces !== null && this.#cpsLength === scan.length) {
+        if (this.#required !== null && this.#queryBits[2] === 0) {
+          querySetOf(this.#cps, this.#cpsLength, this.#queryBits);
+        }
+        this.#collectPieces(pieces, this.#cps, this.#cpsLength);
+      } else globs.prefixTrie.collectPrefix(scan, false);
+    }
     const dot = this.#dotSuffix;
     if (dot !== null) {
       this.#dotFrom = scan.count;
@@ -808,7 +894,7 @@ export class StringMatcher {
         continue;
       }
       if (implied[id] !== 1) {
-        if (required !== null && !this.#mayMatch(required, id, cl)) continue;
+        if (required !== null && !this.#checked(k) && !this.#mayMatch(required, id, cl)) continue;
         if (!runGlob(programs, globs.programStart(id), cps, cl)) continue;
       }
       out.push(MATCH_GLOB, id, globs.dataOffset(id));

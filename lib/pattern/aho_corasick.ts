@@ -50,6 +50,12 @@ export interface AhoCorasickScan {
    * codes it reads here, so a caller needs no second pass over the string.
    */
   points?: Int32Array;
+  /**
+   * The query's character set as {@linkcode AhoCorasick.setOutputSets} compares it (words 0
+   * and 1; word 2 is 1 when they hold the current query's), or unset: the anchored walks of an
+   * automaton given output sets pass over the keys whose set holds a character outside it.
+   */
+  set?: Int32Array;
 }
 
 /**
@@ -71,6 +77,8 @@ export class AhoCorasick {
   // Dense states an anchored walk may use: all of a trie's, only the root of an automaton's
   // (the root's resolved row holds its edges alone).
   #anchoredK: number;
+  // Per output slot, its key's character set (2 words), or null (see setOutputSets).
+  #outSets: Int32Array | null = null;
 
   /**
    * @param tables The flattened tables.
@@ -173,6 +181,28 @@ export class AhoCorasick {
       t = nodes[t * NODE_WORDS + NODE_DICT];
     }
     scan.count = count;
+  }
+
+  /**
+   * Gives each key a character set for the anchored walks (query-time, not stored in the
+   * file): a key whose set holds a bit that the query's ({@linkcode AhoCorasickScan.set}) lacks
+   * is not reported. The sets of a state's keys lie side by side, so the walk reads one or two
+   * cache lines for them instead of one per key elsewhere. A set of 0 always passes.
+   *
+   * @param sets Two words per key (indexed by key), or null to report every key again.
+   */
+  setOutputSets(sets: Int32Array | null): void {
+    if (sets === null) {
+      this.#outSets = null;
+      return;
+    }
+    const outList = this.#outList;
+    const o = new Int32Array(2 * outList.length);
+    for (let x = 0; x < outList.length; x++) {
+      o[2 * x] = sets[2 * outList[x]];
+      o[2 * x + 1] = sets[2 * outList[x] + 1];
+    }
+    this.#outSets = o;
   }
 
   /** Whether the automaton has no keys at all (only the root): walking it finds nothing. */
@@ -385,8 +415,12 @@ export class AhoCorasick {
   // stamp.
   #own(s: number, scan: AhoCorasickScan, dedup: boolean): void {
     const outStart = this.#outStart, outList = this.#outList, out = scan.out;
+    const sets = this.#outSets, qs = scan.set;
+    const filter = sets !== null && qs !== undefined && qs[2] === 1;
+    const lo = filter ? ~qs![0] : 0, hi = filter ? ~qs![1] : 0;
     let count = scan.count;
     for (let x = outStart[s], e = outStart[s + 1]; x < e; x++) {
+      if (filter && ((sets![2 * x] & lo) | (sets![2 * x + 1] & hi)) !== 0) continue;
       const key = outList[x];
       if (dedup) {
         if (scan.seen[key] === scan.stamp) continue;

@@ -224,3 +224,56 @@ Deno.test("keyPieces() gives every key with the bytes of its piece", () => {
     { numRuns: 200 },
   );
 });
+
+Deno.test("anchored walks with output sets report exactly the keys whose set is within the query's", () => {
+  fc.assert(
+    fc.property(
+      pieceArb,
+      textArb,
+      fc.array(fc.tuple(fc.integer(), fc.integer()), { minLength: 8, maxLength: 8 }),
+      fc.tuple(fc.integer(), fc.integer()),
+      (pieces, text, keySets, [qlo, qhi]) => {
+        const sets = new Int32Array(2 * pieces.length);
+        pieces.forEach((_, i) => {
+          // keys without a set (0: always reported), with the query's own bits, and with bits
+          // outside the query's in one word only
+          const [lo, hi] = keySets[i % keySets.length];
+          const k = i % 4;
+          sets[2 * i] = k === 0 ? 0 : k === 3 ? lo : lo & qlo;
+          sets[2 * i + 1] = k === 0 ? 0 : k === 2 ? hi : hi & qhi;
+        });
+        const within = (i: number) => ((sets[2 * i] & ~qlo) | (sets[2 * i + 1] & ~qhi)) === 0;
+        const prefixes = pieces.flatMap((p, i) =>
+          p !== "" && text.startsWith(p) && within(i) ? [i] : []
+        );
+        const suffixes = pieces.flatMap((p, i) =>
+          p !== "" && text.endsWith(p) && within(i) ? [i] : []
+        );
+        const all = pieces.flatMap((p, i) => (p !== "" && text.startsWith(p) ? [i] : []));
+        const points = Int32Array.from([...text].map((c) => c.charCodeAt(0)));
+        const fwd = new AhoCorasick(buildAhoCorasick(pieces.map((p) => enc.encode(p))));
+        const rev = new AhoCorasick(
+          buildAhoCorasick(pieces.map((p) => enc.encode(p).reverse())),
+        );
+        fwd.setOutputSets(sets);
+        rev.setOutputSets(sets);
+        const set = Int32Array.of(qlo, qhi, 1);
+        const a = { ...scanFor(pieces.length), set };
+        assert.deepEqual(
+          sorted(a.out, fwd.collectAnchoredPoints(points, points.length, false, a)),
+          prefixes,
+        );
+        const b = { ...scanFor(pieces.length), set };
+        assert.deepEqual(sorted(b.out, rev.collectSuffixOf(text, false, b)), suffixes);
+        // a set not marked as the current query's (word 2 = 0) filters nothing
+        const c = { ...scanFor(pieces.length), set: Int32Array.of(qlo, qhi, 0) };
+        assert.deepEqual(sorted(c.out, fwd.collectPrefixOf(text, false, c)), all);
+        // without sets again, every key
+        fwd.setOutputSets(null);
+        const d = { ...scanFor(pieces.length), set };
+        assert.deepEqual(sorted(d.out, fwd.collectPrefixOf(text, false, d)), all);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
