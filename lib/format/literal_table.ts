@@ -264,7 +264,8 @@ export class LiteralTable {
 
   /**
    * Looks up `bytes[start..end)` where it lies, folding ASCII case as the table's keys are
-   * folded, without copying: the fast path for all-ASCII queries. Allocates nothing.
+   * folded, hashing as it copies them into the scratch: the fast path for all-ASCII queries.
+   * Allocates nothing in steady state.
    *
    * @param bytes The text holding the query.
    * @param start First byte of the query.
@@ -274,51 +275,26 @@ export class LiteralTable {
    *   {@linkcode LiteralTable.findBytes}).
    */
   findAsciiSpan(bytes: Uint8Array, start: number, end: number): number {
+    const len = end - start;
+    if (len > this.#scratch.length) this.#scratch = new Uint8Array(2 * len);
+    const scratch = this.#scratch;
     let h = FNV_BASIS;
     if (this.#fold) {
-      for (let i = start; i < end; i++) {
-        const c = bytes[i];
+      for (let i = 0; i < len; i++) {
+        const c = asciiLower(bytes[start + i]);
         if (c >= 0x80) return -2;
-        h = Math.imul(h ^ (((c - 0x41) >>> 0) < 26 ? c + 32 : c), FNV_PRIME);
+        scratch[i] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
       }
     } else {
-      for (let i = start; i < end; i++) {
-        const c = bytes[i];
+      for (let i = 0; i < len; i++) {
+        const c = bytes[start + i];
         if (c >= 0x80) return -2;
+        scratch[i] = c;
         h = Math.imul(h ^ c, FNV_PRIME);
       }
     }
-    h = finishHash(h);
-    const len = end - start;
-    const slots = this.#slots;
-    const str = this.#strings;
-    const mask = this.#mask;
-    const fold = this.#fold;
-    const want = len + 1;
-    let s = h & mask;
-    for (let probes = 0; probes <= mask; probes++) {
-      const b = s * SLOT_WORDS;
-      const l1 = slots[b + SLOT_LENGTH];
-      if (l1 === 0) return -1;
-      if (slots[b + SLOT_HASH] === h && l1 === want) {
-        const at = slots[b + SLOT_STRING_AT] >>> 0;
-        if (at + len <= str.length) {
-          let x = 0;
-          if (fold) {
-            while (x < len) {
-              const c = bytes[start + x];
-              if (str[at + x] !== (((c - 0x41) >>> 0) < 26 ? c + 32 : c)) break;
-              x++;
-            }
-          } else {
-            while (x < len && str[at + x] === bytes[start + x]) x++;
-          }
-          if (x === len) return s;
-        }
-      }
-      s = (s + 1) & mask;
-    }
-    return -1;
+    return this.#findAscii(finishHash(h), len);
   }
 
   /**
