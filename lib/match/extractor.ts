@@ -32,6 +32,7 @@ import { isIpv6 } from "./_ipv6.ts";
 import { utf8Class } from "./_unicode.ts";
 import { isSchemeChar, UrlParser } from "./_url.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
+import { WordView } from "./_word_view.ts";
 // Module-level copies: V8 folds these into the hot paths, not bindings imported from a module.
 const { IPV4_VALUE, isIpv4 } = ipv4;
 const {
@@ -216,8 +217,7 @@ export class Extractor {
   #count = 0;
   #url = new UrlParser();
   #done = 0;
-  #wordBuffer: ArrayBufferLike = EMPTY.buffer;
-  #words: Int32Array = new Int32Array(0);
+  #wordView = new WordView();
   #out: Int32Array = NO_OUT;
   #into: SpanHandler;
 
@@ -325,7 +325,7 @@ export class Extractor {
       return;
     }
     const base = bytes.byteOffset;
-    const words = this.#wordsOf(bytes);
+    const words = this.#wordView.of(bytes);
     // whole words inside the range, as indexes into `words`
     let w = (base + start + 3) >> 2;
     const wEnd = Math.min((base + end) >> 2, words.length);
@@ -359,19 +359,6 @@ export class Extractor {
       w++;
     }
     this.#window(Math.max((wEnd << 2) - base, this.#done), end);
-  }
-
-  /**
-   * A 32-bit view of the whole buffer under `bytes`, made once per buffer: scanning many buffers
-   * of 64 bytes or more allocates one view for each (reuse a buffer, or scan chunks).
-   */
-  #wordsOf(bytes: Uint8Array): Int32Array {
-    const buffer = bytes.buffer;
-    if (buffer !== this.#wordBuffer || this.#words.length !== buffer.byteLength >> 2) {
-      this.#wordBuffer = buffer;
-      this.#words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
-    }
-    return this.#words;
   }
 
   /**

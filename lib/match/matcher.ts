@@ -17,6 +17,7 @@ import { SpanLookup } from "./_span_lookup.ts";
 import { databaseSuffixes } from "./_database_suffixes.ts";
 import { EntryTexts, lowerText } from "./_entry_texts.ts";
 import { ALL_SPAN_KINDS, SpanKind } from "./span_kind.ts";
+import { WordView } from "./_word_view.ts";
 
 const K_IPV4 = SpanKind.IPV4;
 const K_IPV6 = SpanKind.IPV6;
@@ -185,8 +186,7 @@ export class Matcher {
   #bytes: Uint8Array = new Uint8Array(0);
   #hits = 0;
   #entryTexts: EntryTexts | null = null;
-  #wordBuffer: ArrayBufferLike = new ArrayBuffer(0);
-  #words: Int32Array = new Int32Array(0);
+  #wordView = new WordView();
   /** The word view of the bytes of this scan, once asked for (null: not yet). */
   #scanWords: Int32Array | null = null;
   // the queue: kind, start, end of each span; for IPv4 spans the address, then what it gave
@@ -420,7 +420,7 @@ export class Matcher {
         h = Math.imul(h ^ w, FNV_PRIME);
       }
     } else if (full > 0) {
-      const words = this.#scanWords ?? (this.#scanWords = this.#wordsOf(bytes));
+      const words = this.#scanWords ?? (this.#scanWords = this.#wordView.of(bytes));
       const abs = bytes.byteOffset + start;
       const shift = (abs & 3) << 3;
       let wi = abs >> 2;
@@ -459,16 +459,6 @@ export class Matcher {
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     return h ^ (h >>> 13);
-  }
-
-  /** A 32-bit view of the whole buffer under `bytes`, made once per buffer. */
-  #wordsOf(bytes: Uint8Array): Int32Array {
-    const buffer = bytes.buffer;
-    if (buffer !== this.#wordBuffer || this.#words.length !== buffer.byteLength >> 2) {
-      this.#wordBuffer = buffer;
-      this.#words = new Int32Array(buffer, 0, buffer.byteLength >> 2);
-    }
-    return this.#words;
   }
 
   #stringHit(
