@@ -184,3 +184,28 @@ for (const ci of [false, true]) {
     },
   );
 }
+
+Deno.test("InfixWindows indexes a pattern by a run of rare letters, not by a number whose digits most patterns' numbers share", () => {
+  // 10,000 patterns: every 4-digit number once (first, after "-"), then a 5-letter word of its
+  // own: both runs are held once in the patterns' text, but a query with another number sends
+  // its window "-dddd" to the exact table when numbers are indexed
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const word = (i: number) =>
+    Array.from({ length: 5 }, (_, k) => letters[Math.floor(i / 26 ** k) % 26]).join("");
+  const texts = Array.from(
+    { length: 10_000 },
+    (_, i) => `*-${String(i).padStart(4, "0")}*${word(i * 7919)}*`,
+  );
+  const globs = new GlobIndex(globSection(texts));
+  const table = InfixWindows.of(globs, false)!;
+  assert.equal(table.q, 5);
+  const scan = scanFor(globs.count);
+  table.probes = 0;
+  for (let n = 0; n < 1000; n++) {
+    const q = `zz-${String((n * 37) % 10_000).padStart(4, "0")}zz`;
+    scan.count = 0;
+    scan.stamp++;
+    table.collectOf(q, new Int32Array(q.length), scan);
+  }
+  assert.ok(table.probes < 100, `${table.probes} windows of 1000 queries probed`);
+});

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AhoCorasick, buildAhoCorasick } from "../../lib/pattern/mod.ts";
 import { PrefixPieces } from "../../lib/db/_prefix_pieces.ts";
+import { GlobIndex } from "../../lib/format/glob_index.ts";
+import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
+import { globSection } from "./_glob_oracle.ts";
 
 const enc = new TextEncoder();
 
@@ -23,8 +26,8 @@ Deno.test("PrefixPieces.collect() finds exactly the keys the trie's anchored wal
   fc.assert(
     fc.property(
       // pieces shared by several keys, prefixes of one another, of many lengths
-      fc.array(fc.stringMatching(/^[ab.1]{1,12}$/), { minLength: 1, maxLength: 40 }),
-      fc.array(fc.stringMatching(/^[ab.1x]{0,20}$/), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.stringMatching(/^[ab.1]{1,20}$/), { minLength: 1, maxLength: 40 }),
+      fc.array(fc.stringMatching(/^[ab.1x]{0,28}$/), { minLength: 1, maxLength: 8 }),
       fc.array(fc.tuple(fc.integer(), fc.integer()), { minLength: 4, maxLength: 4 }),
       fc.tuple(fc.integer(), fc.integer()),
       (pieces, queries, keySets, [qlo, qhi]) => {
@@ -69,4 +72,60 @@ Deno.test("PrefixPieces.of() gives no table for an empty trie or a non-ASCII pie
   assert.equal(PrefixPieces.of(new AhoCorasick(buildAhoCorasick([])), null), null);
   const trie = new AhoCorasick(buildAhoCorasick([enc.encode("ab"), enc.encode("é")]));
   assert.equal(PrefixPieces.of(trie, null), null);
+});
+
+// Whether the glob `text` lets `c` (undefined: the query's end) follow its literal prefix.
+function takesNext(text: string, c: string | undefined): boolean {
+  const at = text.search(/[*?[]/);
+  if (at < 0) return c === undefined;
+  if (text[at] === "*") return true;
+  if (text[at] === "?") return c !== undefined;
+  if (c === undefined) return false;
+  const body = text.slice(at + 1, text.indexOf("]", at + 2));
+  const negated = body.startsWith("!");
+  const members = negated ? body.slice(1) : body;
+  let inside = false;
+  for (let k = 0; k < members.length; k++) {
+    if (members[k + 1] === "-" && k + 2 < members.length) {
+      if (c >= members[k] && c <= members[k + 2]) inside = true;
+      k += 2;
+    } else if (members[k] === c) inside = true;
+  }
+  return inside !== negated;
+}
+
+Deno.test("PrefixPieces with the glob section passes over exactly the keys whose program cannot take the query's next character, never a matching pattern", () => {
+  const rest = fc.constantFrom("*", "?", "?*", "*1", "[a.]*", "[!a]", "[b-c]x*", "[!.-1]?", "?a*");
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.stringMatching(/^[ab.1]{1,4}$/), rest), { minLength: 1, maxLength: 30 }),
+      fc.array(fc.stringMatching(/^[ab.1cx]{0,8}$/), { minLength: 1, maxLength: 8 }),
+      (pairs, queries) => {
+        const texts = [...new Set(pairs.map(([p, r]) => p + r))];
+        const globs = new GlobIndex(globSection(texts));
+        const plain = PrefixPieces.of(globs.prefixTrie, null);
+        if (plain === null) return;
+        const next = PrefixPieces.of(globs.prefixTrie, null, { globs })!;
+        const shared = PrefixPieces.fromShare(next.share());
+        for (const q of queries) {
+          const points = Int32Array.from(q, (c) => c.charCodeAt(0));
+          const a = scanFor(globs.count);
+          const all = sorted(a.out, plain.collect(points, points.length, a));
+          const want = all.filter((k) => {
+            const t = globs.text(k);
+            return takesNext(t, q[t.search(/[*?[]/)]);
+          });
+          for (const table of [next, shared]) {
+            const b = scanFor(globs.count);
+            const got = sorted(b.out, table.collect(points, points.length, b));
+            assert.deepEqual(got, want, q);
+          }
+          for (const k of all) {
+            if (matchGlob(compileGlob(globs.text(k)).program, q)) assert.ok(want.includes(k), q);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
