@@ -68,6 +68,46 @@ export interface InfixGramsShare {
   fold: boolean;
 }
 
+/** The automaton's key pieces, which of them are all ASCII, and their counts. */
+export interface AsciiPieces {
+  /** The pieces (`AhoCorasick.keyPieces()`). */
+  pieces: { keys: Uint32Array; at: Int32Array; length: Int32Array; bytes: Uint8Array };
+  /** 1 for each piece that is all ASCII (only those can occur in an ASCII query). */
+  ascii: Uint8Array;
+  /** How many pieces are all ASCII. */
+  count: number;
+  /** Their bytes in all. */
+  total: number;
+  /** The shortest of them, at most `most`. */
+  shortest: number;
+}
+
+/**
+ * The ASCII pieces of a glob section's automaton, as the q-gram and long-window tables index
+ * them; null when one is shorter than {@linkcode MIN_Q} (no window can stand for it).
+ *
+ * @param globs The checked glob section (its automaton is not empty).
+ * @param most The longest window wanted.
+ * @returns The pieces, or null.
+ */
+export function asciiPieces(globs: GlobIndex, most: number): AsciiPieces | null {
+  const pieces = globs.automaton.keyPieces();
+  const n = pieces.keys.length;
+  const ascii = new Uint8Array(n);
+  let shortest = most, count = 0, total = 0;
+  for (let i = 0; i < n; i++) {
+    const at = pieces.at[i], len = pieces.length[i];
+    let ok = 1;
+    for (let k = at; k < at + len; k++) if (pieces.bytes[k] >= 0x80) ok = 0;
+    if (ok === 0) continue;
+    ascii[i] = 1;
+    count++;
+    total += len;
+    if (len < shortest) shortest = len;
+  }
+  return shortest < MIN_Q ? null : { pieces, ascii, count, total, shortest };
+}
+
 /** The q-gram table of the infix pieces (see the module). */
 export class InfixGrams {
   /** The window length. */
@@ -158,22 +198,10 @@ export class InfixGrams {
   static of(globs: GlobIndex, fold: boolean, maxQ: number = FIRST_MAX_Q): InfixGrams | null {
     const most = Math.min(maxQ, MAX_Q);
     if (globs.automaton.isEmpty) return null;
-    const pieces = globs.automaton.keyPieces();
+    const a = asciiPieces(globs, most);
+    if (a === null) return null;
+    const { pieces, ascii, count, total, shortest } = a;
     const n = pieces.keys.length;
-    // only ASCII pieces can occur in an ASCII query
-    const ascii = new Uint8Array(n);
-    let shortest = most, count = 0, total = 0;
-    for (let i = 0; i < n; i++) {
-      const at = pieces.at[i], len = pieces.length[i];
-      let ok = 1;
-      for (let k = at; k < at + len; k++) if (pieces.bytes[k] >= 0x80) ok = 0;
-      if (ok === 0) continue;
-      ascii[i] = 1;
-      count++;
-      total += len;
-      if (len < shortest) shortest = len;
-    }
-    if (shortest < MIN_Q) return null;
     const programs = globs.programs;
     // q: as long as every such pattern has an ASCII run that long (its indexed piece is one
     // run, so at least the shortest piece), at most `most`

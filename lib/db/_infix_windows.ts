@@ -39,6 +39,7 @@ import type { GlobIndex } from "../format/glob_index.ts";
 import type { AhoCorasickScan } from "../pattern/mod.ts";
 import { asciiLower } from "../core/ascii.ts";
 import { sharedCopy } from "../core/shared_copy.ts";
+import { asciiPieces } from "./_infix_grams.ts";
 
 // Windows of up to MAX_Q characters, at least MIN_Q.
 const MAX_Q = 8;
@@ -227,22 +228,10 @@ export class InfixWindows {
     const sets = options.sets ?? null;
     const most = Math.min(maxQ, MAX_Q);
     if (globs.automaton.isEmpty) return null;
-    const pieces = globs.automaton.keyPieces();
+    const a = asciiPieces(globs, most);
+    if (a === null) return null;
+    const { pieces, ascii, count, total, shortest } = a;
     const n = pieces.keys.length;
-    // only ASCII pieces can occur in an ASCII query
-    const ascii = new Uint8Array(n);
-    let shortest = most, count = 0, total = 0;
-    for (let i = 0; i < n; i++) {
-      const at = pieces.at[i], len = pieces.length[i];
-      let ok = 1;
-      for (let k = at; k < at + len; k++) if (pieces.bytes[k] >= 0x80) ok = 0;
-      if (ok === 0) continue;
-      ascii[i] = 1;
-      count++;
-      total += len;
-      if (len < shortest) shortest = len;
-    }
-    if (shortest < MIN_Q) return null;
     const programs = globs.programs;
     // each such pattern's longest ASCII run (its indexed piece is one, so at least the
     // shortest piece), and the longest of them
