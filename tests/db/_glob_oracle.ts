@@ -51,3 +51,16 @@ export function assertAsBruteForce(
   }
   return got;
 }
+
+/** An empty scan for a table's `collectOf` over `keys` keys (with a query character set). */
+export function scanFor(keys: number, set?: Int32Array) {
+  return {
+    bytes: new Uint8Array(0),
+    length: 0,
+    out: new Uint32Array(keys),
+    count: 0,
+    seen: new Uint32Array(keys),
+    stamp: 1,
+    set,
+  };
+}

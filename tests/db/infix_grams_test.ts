@@ -1,24 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { StringMatcher } from "../../lib/db/string_match.ts";
-import { assertAsBruteForce, globSection } from "./_glob_oracle.ts";
+import { assertAsBruteForce, globSection, scanFor } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
 import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { InfixGrams } from "../../lib/db/_infix_grams.ts";
 
 const UTF8 = new TextEncoder();
-
-function scanFor(P: number) {
-  return {
-    bytes: new Uint8Array(0),
-    length: 0,
-    out: new Uint32Array(P),
-    count: 0,
-    seen: new Uint32Array(P),
-    stamp: 1,
-  };
-}
 
 for (const ci of [false, true]) {
   Deno.test(

@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { StringMatcher } from "../../lib/db/string_match.ts";
-import { globSection } from "./_glob_oracle.ts";
+import { globSection, scanFor } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
 import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { InfixWindows, querySetOf } from "../../lib/db/_infix_windows.ts";
 
 const UTF8 = new TextEncoder();
-
-function scanFor(P: number) {
-  return {
-    bytes: new Uint8Array(0),
-    length: 0,
-    out: new Uint32Array(P),
-    count: 0,
-    seen: new Uint32Array(P),
-    stamp: 1,
-  };
-}
 
 Deno.test("InfixWindows.collectOf() finds the keys the automaton finds, with windows of up to 8 characters and at most two lengths", () => {
   const piece = fc.stringMatching(/^[a-d0-2.é]{2,11}$/);

@@ -4,21 +4,9 @@ import { AhoCorasick, buildAhoCorasick } from "../../lib/pattern/mod.ts";
 import { PrefixPieces } from "../../lib/db/_prefix_pieces.ts";
 import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
-import { globSection } from "./_glob_oracle.ts";
+import { globSection, scanFor } from "./_glob_oracle.ts";
 
 const enc = new TextEncoder();
-
-function scanFor(keys: number, set?: Int32Array) {
-  return {
-    bytes: new Uint8Array(0),
-    length: 0,
-    out: new Uint32Array(keys),
-    count: 0,
-    seen: new Uint32Array(keys),
-    stamp: 1,
-    set,
-  };
-}
 
 const sorted = (a: Uint32Array, n: number) => Array.from(a.subarray(0, n)).sort((x, y) => x - y);
 

@@ -9,16 +9,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { captureOf, Conversation, cutCapture } from "./_conversation.ts";
-import {
-  CORE_PLUGINS,
-  createDnsPlugin,
-  createHttpPlugin,
-  createTlsPlugin,
-  DpiEngine,
-  type ProtocolPlugin,
-  ProtocolRegistry,
-} from "../../lib/dpi/mod.ts";
-import { forEachPacketInBytes } from "../../lib/pcap/mod.ts";
+import { fullPathRegistry, packetValues } from "./_fast_path.ts";
 
 const ATTRIBUTES = [
   "tls.content_type",
@@ -32,33 +23,9 @@ const ATTRIBUTES = [
 ];
 
 /** A plugin without its framing's fast path. */
-function slow(p: ProtocolPlugin): ProtocolPlugin {
-  const { whole: _whole, resume: _resume, ...framing } = p.stream!;
-  return { ...p, stream: framing };
-}
-
-/** The default plugins, DNS and TLS without the fast path when `full`. */
-function registry(full: boolean): ProtocolRegistry {
-  const r = new ProtocolRegistry();
-  for (const p of CORE_PLUGINS) r.register(p);
-  r.register(full ? slow(createDnsPlugin()) : createDnsPlugin());
-  r.register(createHttpPlugin());
-  r.register(full ? slow(createTlsPlugin()) : createTlsPlugin());
-  return r;
-}
-
-/** Every packet's values as text, the messages read and the protocol errors. */
+/** Every packet's values, with DNS and TLS on their fast path or (`full`) without it. */
 function run(bytes: Uint8Array, full: boolean): string[] {
-  const engine = new DpiEngine({ registry: registry(full) });
-  const rows: string[] = [];
-  engine.subscribe(ATTRIBUTES, (values, v) => {
-    rows.push(`${v.number}|${values.map((x) => (x === undefined ? "" : String(x))).join("|")}`);
-  });
-  forEachPacketInBytes(bytes, (v) => engine.process(v));
-  engine.finish();
-  rows.push(`messages ${engine.messages} unreported ${engine.unreported}`);
-  rows.push(`errors ${engine.protocolErrors}`);
-  return rows;
+  return packetValues(bytes, ATTRIBUTES, fullPathRegistry(full ? ["dns", "tls"] : []));
 }
 
 const u16 = (n: number) => [n >> 8, n & 255];

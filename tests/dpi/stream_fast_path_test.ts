@@ -12,14 +12,12 @@ import fc from "fast-check";
 import { captureOf, Conversation, cutCapture, type Segment } from "./_conversation.ts";
 import {
   CORE_PLUGINS,
-  createDnsPlugin,
-  createHttpPlugin,
-  createTlsPlugin,
   DpiEngine,
   type ProtocolPlugin,
   ProtocolRegistry,
 } from "../../lib/dpi/mod.ts";
 import { forEachPacketInBytes } from "../../lib/pcap/mod.ts";
+import { fullPathRegistry, packetValues } from "./_fast_path.ts";
 
 const ATTRIBUTES = [
   "http.method",
@@ -33,30 +31,9 @@ const ATTRIBUTES = [
 ];
 
 /** A registry whose HTTP plugin has no fast path (its framing state is made for every stream). */
-function fullPathRegistry(): ProtocolRegistry {
-  const http = createHttpPlugin();
-  const { whole: _whole, resume: _resume, ...framing } = http.stream!;
-  const slow: ProtocolPlugin = { ...http, stream: framing };
-  const r = new ProtocolRegistry();
-  for (const p of CORE_PLUGINS) r.register(p);
-  r.register(createDnsPlugin());
-  r.register(slow);
-  r.register(createTlsPlugin());
-  return r;
-}
-
-/** Every packet's values as text, the messages read and the protocol errors. */
+/** Every packet's values, with HTTP on its fast path, or under `registry`. */
 function run(bytes: Uint8Array, registry?: ProtocolRegistry): string[] {
-  const engine = new DpiEngine(registry ? { registry } : {});
-  const rows: string[] = [];
-  engine.subscribe(ATTRIBUTES, (values, v) => {
-    rows.push(`${v.number}|${values.map((x) => (x === undefined ? "" : String(x))).join("|")}`);
-  });
-  forEachPacketInBytes(bytes, (v) => engine.process(v));
-  engine.finish();
-  rows.push(`messages ${engine.messages} unreported ${engine.unreported}`);
-  rows.push(`errors ${engine.protocolErrors}`);
-  return rows;
+  return packetValues(bytes, ATTRIBUTES, registry);
 }
 
 const REQUESTS = [
@@ -96,7 +73,7 @@ const messageArb = (kinds: number) =>
   });
 
 Deno.test("the fast path reads HTTP conversations as the full framing does, however they are cut (property)", () => {
-  const slow = fullPathRegistry();
+  const slow = fullPathRegistry(["http"]);
   fc.assert(
     fc.property(
       fc.array(messageArb(REQUESTS.length), { minLength: 0, maxLength: 5 }),
@@ -147,7 +124,7 @@ Deno.test("the fast path keeps a connection's requests in order when its framing
   ];
   const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
-  assert.deepEqual(fast, run(bytes, fullPathRegistry()));
+  assert.deepEqual(fast, run(bytes, fullPathRegistry(["http"])));
   // Both responses are read from the one segment: the second (to the HEAD) has no body.
   assert.ok(fast.includes("7||||200,200|OK,OK|0,0|5,5|HTTP/1.1,HTTP/1.1"), fast.join("\n"));
   assert.equal(fast.at(-2), "messages 4 unreported 0");
@@ -171,7 +148,7 @@ Deno.test("the fast path hands a direction's unanswered requests over when the o
   ];
   const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
-  assert.deepEqual(fast, run(bytes, fullPathRegistry()));
+  assert.deepEqual(fast, run(bytes, fullPathRegistry(["http"])));
   assert.equal(fast.at(-2), "messages 4 unreported 0");
 });
 
@@ -194,7 +171,7 @@ Deno.test("the fast path counts a request answered by a response read the same w
   ];
   const bytes = captureOf([...c.handshake(), ...segments.map((s) => c.packet(s)), ...c.fins()]);
   const fast = run(bytes);
-  assert.deepEqual(fast, run(bytes, fullPathRegistry()));
+  assert.deepEqual(fast, run(bytes, fullPathRegistry(["http"])));
   assert.equal(fast.at(-2), "messages 6 unreported 0");
 });
 
