@@ -771,7 +771,25 @@ export class StringMatcher {
     }
     if (this.#cps.length < n) this.#cps = new Int32Array(n * 2);
     const key = this.#bytes, cps = this.#cps, fold = this.#fold;
-    let j = 0, k = 0, i = start;
+    let i = start;
+    // the ASCII head (all of most spans), one loop per case
+    if (fold) {
+      for (; i < end; i++) {
+        const c = bytes[i];
+        if (c >= 0x80) break;
+        const l = asciiLower(c);
+        key[i - start] = l;
+        cps[i - start] = l;
+      }
+    } else {
+      for (; i < end; i++) {
+        const c = bytes[i];
+        if (c >= 0x80) break;
+        key[i - start] = c;
+        cps[i - start] = c;
+      }
+    }
+    let j = i - start, k = j;
     while (i < end) {
       let c = bytes[i];
       if (c < 0x80) {
