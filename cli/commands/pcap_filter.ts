@@ -14,7 +14,7 @@ import {
 } from "../../lib/bpf/mod.ts";
 import { pickElfProgram } from "./_bpf_common.ts";
 import { filterCapture, PcapError } from "../../lib/pcap/mod.ts";
-import { captureWorkers, openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
+import { openCaptureFile, openOutputFile } from "../../lib/runtime/mod.ts";
 import { THREADS_OPTION, threadsOption } from "./_pcap_common.ts";
 import { isTerminal, readFile, writeSync } from "../_io.ts";
 
@@ -92,8 +92,10 @@ const SPEC: CommandSpec = {
     { name: "count", type: "int", min: 1, description: "Stop after N kept packets" },
     {
       ...THREADS_OPTION,
-      description: `${THREADS_OPTION.description}; the workers run the filter, this thread ` +
-        "reads and writes",
+      defaultText: "1",
+      description: "Accepted like the other pcap commands' --threads, but the filter runs on the " +
+        "reading thread whatever N: filtering a packet costs less than handing it to a worker " +
+        "(with workers, 2 threads measured 0.33x the packets/s of one)",
     },
     {
       name: "quiet",
@@ -154,7 +156,7 @@ async function run(inv: Invocation): Promise<number> {
       engine,
       jit: inv.flag("jit"),
       sink: target ? (chunk) => target.write(chunk) : (chunk) => writeSync("stdout", chunk),
-      parallel: threads > 1 ? captureWorkers(threads) : undefined,
+      // No `parallel`: the reader filters (see --threads), as `filterCapture` does on one thread.
     });
     target?.commit();
   } catch (e) {

@@ -7,26 +7,23 @@
  *
  * @module
  */
+// The pcap modules the tasks use, not `../pcap/mod.ts`: a worker then loads only these (the
+// filter task's BPF compiler is loaded by the workers that run it).
 import {
   type CaptureTask,
   type CaptureTaskContext,
   type CaptureTaskFactory,
-  type CorrelatedPair,
-  type CorrelateMode,
-  Correlator,
-  type FlowFormatOptions,
-  type FlowPacket,
-  type FlowSession,
-  formatFlow,
-  formatPair,
-  formatUnmatched,
-  type OutputFormat,
-  PCAP_TASKS,
   PipelinePhase,
-  SessionTable,
-  type SessionTableHooks,
-} from "../pcap/mod.ts";
-import { UID_PLACEHOLDER } from "../pcap/capture_worker.ts";
+  UID_PLACEHOLDER,
+} from "../pcap/capture_worker.ts";
+import type { CorrelatedPair, CorrelateMode } from "../pcap/correlated_pair.ts";
+import { Correlator } from "../pcap/correlator.ts";
+import { type FlowFormatOptions, formatFlow } from "../pcap/flow_format.ts";
+import type { FlowPacket } from "../pcap/flow_packet.ts";
+import type { FlowSession } from "../pcap/flow_session.ts";
+import { formatPair, formatUnmatched } from "../pcap/correlation_format.ts";
+import type { OutputFormat } from "../pcap/record_format.ts";
+import { SessionTable, type SessionTableHooks } from "../pcap/session_table.ts";
 import { parseCidr } from "../core/ip.ts";
 import { DpiEngine } from "./dpi_engine.ts";
 import { createSessionHooks } from "./session_hooks.ts";
@@ -280,7 +277,8 @@ export function createFlowsTask(
  * ```
  */
 export const CAPTURE_TASKS: Readonly<Record<string, CaptureTaskFactory>> = {
-  ...PCAP_TASKS,
   correlate: (ctx) => createCorrelateTask(ctx),
+  // `PCAP_TASKS`' filter, loaded with the BPF compiler by the workers that run it.
+  filter: async (ctx) => (await import("../pcap/capture_filter.ts")).PCAP_TASKS.filter(ctx),
   flows: (ctx) => createFlowsTask(ctx),
 };

@@ -24,7 +24,7 @@ import * as batchLayout from "./_pipeline_batch.ts";
 import { type CaptureSource, forEachPacket, type PositionalSource } from "./capture_reader.ts";
 import type { ReadSummary } from "./capture_reader.ts";
 import { FlowPacket } from "./flow_packet.ts";
-import { FlowSession } from "./flow_session.ts";
+import { UID_BYTES, writeSessionUid } from "./_session_uid.ts";
 import { PacketView } from "./packet_view.ts";
 import { decodePacket } from "./decode.ts";
 import { PcapError } from "./pcap_error.ts";
@@ -172,7 +172,6 @@ class Cursor {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
-const ASCII = new TextEncoder();
 
 /** Compares the order keys of record `a` of `ka` and record `b` of `kb`. */
 function compareKeys(ka: Float64Array, a: number, kb: Float64Array, b: number): number {
@@ -458,12 +457,11 @@ export class CapturePipeline {
       if (onBytes === undefined && onText === undefined) continue;
       const local = k[o + K_EXTRA_B], uidAt = k[o + K_UID_AT];
       if (local > 0 && uidAt >= 0) {
-        // A flow record: its uid is the one of the session's creation number in one thread.
-        const s = new FlowSession();
-        s.keyHash = k[o + K_EXTRA_A];
-        s.seq = this.#uids[best][local - 1];
-        // Written in place: the worker handed the bytes over (no copy per record).
-        ASCII.encodeInto(s.uid, c.bytes.subarray(start + uidAt, end));
+        // A flow record: its uid is the one of the session's creation number in one thread,
+        // written in place (the worker handed the bytes over; no copy, no string per record).
+        if (start + uidAt + UID_BYTES <= end) {
+          writeSessionUid(c.bytes, start + uidAt, k[o + K_EXTRA_A], this.#uids[best][local - 1]);
+        }
       }
       // Consecutive records of one worker go out as one piece.
       if (runBytes === c.bytes && runEnd === start) runEnd = end;

@@ -143,8 +143,13 @@ export interface CaptureTask {
   stats(): Record<string, number>;
 }
 
-/** Makes a task in a worker from its context. */
-export type CaptureTaskFactory = (context: CaptureTaskContext) => CaptureTask;
+/**
+ * Makes a task in a worker from its context; it may be async (e.g. to import what the task needs
+ * only in the workers that run it): the worker reports ready once the task is made.
+ */
+export type CaptureTaskFactory = (
+  context: CaptureTaskContext,
+) => CaptureTask | Promise<CaptureTask>;
 
 /** What {@linkcode serveCaptureWorker} talks through: a Web Worker's global scope, or alike. */
 export interface CaptureWorkerScope {
@@ -381,8 +386,16 @@ export function serveCaptureWorker(
         datas = [];
         descs = [];
         m.slots.forEach((s, i) => setSlot(i, s));
-        task = make(ctx);
-        post({ type: "ready", index: m.index });
+        const made = make(ctx);
+        if (made instanceof Promise) {
+          made.then((t) => {
+            task = t;
+            post({ type: "ready", index: m.index });
+          }, fail);
+        } else {
+          task = made;
+          post({ type: "ready", index: m.index });
+        }
       } else if (m.type === "batch") {
         if (m.buffer !== undefined) setSlot(m.slot, m.buffer);
         ctx!.createdAt = [];

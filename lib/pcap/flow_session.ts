@@ -7,6 +7,7 @@
  */
 import { TcpFlag } from "./packet_view.ts";
 import { elapsedNs } from "./_time.ts";
+import { sessionUid } from "./_session_uid.ts";
 
 /** TCP state as the session table tracks it (`""` for other protocols). */
 export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
@@ -15,17 +16,6 @@ export type TcpState = "" | "SYN" | "established" | "FIN" | "RST";
 export type SessionAttribute = string | number | boolean | undefined;
 
 const IPPROTO_TCP = 6;
-const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-function base62(n: number, width: number): string {
-  let s = "";
-  for (let i = 0; i < width; i++) {
-    s = B62[n % 62] + s;
-    n = Math.floor(n / 62);
-  }
-  return s;
-}
-
 /**
  * One conversation (bidirectional flow), as `SessionTable` hands it to `onClose`. Numbers are
  * exact; times are whole seconds plus nanoseconds. The originator is the side that sent the
@@ -52,8 +42,7 @@ export class FlowSession {
   /** Stable identifier, `C` followed by base-62 digits (unique within a run). */
   get uid(): string {
     if (this.#uid === null) {
-      this.#uid = "C" + base62((this.keyHash ^ Math.imul(this.seq, 0x9e3779b1)) >>> 0, 6) +
-        base62(this.seq, 5);
+      this.#uid = sessionUid(this.keyHash, this.seq);
     }
     return this.#uid;
   }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type CaptureWorkerScope, serveCaptureWorker } from "../pcap/mod.ts";
-import { CAPTURE_TASKS } from "../dpi/mod.ts";
+// The modules themselves, not the entry points: a worker loads only what its tasks need.
+import { type CaptureWorkerScope, serveCaptureWorker } from "../pcap/capture_worker.ts";
+import { CAPTURE_TASKS } from "../dpi/capture_tasks.ts";
 
 serveCaptureWorker(globalThis as unknown as CaptureWorkerScope, CAPTURE_TASKS);

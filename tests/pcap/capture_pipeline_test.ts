@@ -11,9 +11,12 @@ import {
   formatUnmatched,
   type OutputFormat,
   PcapError,
+  PcapWriter,
+  serveCaptureWorker,
   SessionTable,
   trackFlows,
 } from "../../lib/pcap/mod.ts";
+import { buildPacket } from "../../lib/testing/mod.ts";
 import { createSessionHooks, DpiEngine, type FlowsTaskConfig } from "../../lib/dpi/mod.ts";
 import { captureWorkers } from "../../lib/runtime/mod.ts";
 import { fixture } from "../_fixtures.ts";
@@ -235,4 +238,68 @@ Deno.test("a program whose pipeline worker throws exits non-zero with the error"
   const stderr = new TextDecoder().decode(child.stderr);
   assert.notEqual(child.code, 0);
   assert.match(stderr, /worker-failed|Worker [01] failed at packet 50: DpiError/);
+});
+
+/** A worker in this thread (messages as microtasks) serving `tasks`. */
+function inThreadWorker(tasks: Parameters<typeof serveCaptureWorker>[1]) {
+  type Handler = ((e: MessageEvent) => void) | null;
+  const scope = {
+    onmessage: null as Handler,
+    postMessage: (m: unknown) =>
+      queueMicrotask(() => port.onmessage?.({ data: m } as MessageEvent)),
+  };
+  const port = {
+    onmessage: null as Handler,
+    onerror: null,
+    postMessage: (m: unknown) =>
+      queueMicrotask(() => scope.onmessage?.({ data: m } as MessageEvent)),
+    terminate() {},
+  };
+  serveCaptureWorker(scope, tasks);
+  return port;
+}
+
+Deno.test("CapturePipeline waits for tasks made asynchronously, and stops when one fails", async () => {
+  const w = new PcapWriter();
+  for (let i = 0; i < 5; i++) {
+    w.writePacket(
+      buildPacket({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 1000 + i, dstPort: 80 }),
+    );
+  }
+  let out = "";
+  const ok = new CapturePipeline({
+    threads: 2,
+    createWorker: () =>
+      inThreadWorker({
+        late: async (ctx) => {
+          await new Promise((r) => setTimeout(r, 5));
+          let n = 0;
+          return {
+            packet: () => void n++,
+            finish: () => ctx.emit(`${n}\n`, { tie: [ctx.index] }),
+            stats: () => ({ n }),
+          };
+        },
+      }),
+    task: "late",
+    onText: (t) => (out += t),
+  });
+  await ok.run(w.toBytes());
+  assert.equal((await ok.finish()).n, 5);
+  assert.equal(out.trim().split("\n").map(Number).reduce((a, b) => a + b), 5);
+
+  const bad = new CapturePipeline({
+    threads: 2,
+    createWorker: () =>
+      inThreadWorker({
+        late: () => Promise.reject(new TypeError("cannot load the task's module")),
+      }),
+    task: "late",
+  });
+  await assert.rejects(
+    bad.run(w.toBytes()),
+    (e: unknown) =>
+      e instanceof PcapError && e.code === "worker-failed" &&
+      e.message.includes("cannot load the task's module"),
+  );
 });
