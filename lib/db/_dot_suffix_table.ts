@@ -32,13 +32,17 @@ const TAIL_BITS = 16;
 // more than GROUP_MAX of them is probed by dots instead (its entry holds the reach).
 const WINDOW = 8;
 const GROUP_MAX = 8;
-// A group entry's words: the window's hash, the group's record count (0: empty entry, -1: probe
-// by dots), where its records start in #records, and (probed by dots) the longest literal.
+// A group entry's words while the table is built: the window's hash, the group's record count
+// (-1: probe by dots), where its records start in #records, and the longest literal. In the
+// table, two words (a cache line holds 8 entries): the hash and ENTRY_COUNT_SHIFT
+// (count << ENTRY_COUNT_SHIFT | start), or -(the longest literal) when probed by dots (0: empty).
 const GROUP_WORDS = 4;
 const GROUP_HASH = 0;
 const GROUP_COUNT = 1;
 const GROUP_START = 2;
 const GROUP_REACH = 3;
+const ENTRY_COUNT_SHIFT = 26;
+const ENTRY_START_MASK = (1 << ENTRY_COUNT_SHIFT) - 1;
 // A record's words: the literal's length, its key (or -1 - piece number, see SLOT_KEY), the key's
 // data offset, then its characters from the last backwards, four to a word (first in the low byte).
 const REC_LENGTH = 0;
@@ -91,7 +95,7 @@ export interface DotSuffixShare {
   tail: Int32Array;
   /** 1 at each last ASCII character. */
   lastChar: Uint8Array;
-  /** Per group entry, GROUP_WORDS words: the window's hash, record count, start, reach. */
+  /** Per group entry, 2 words: the window's hash, its record count and start (or reach). */
   groups: Int32Array;
   /** The grouped pieces' records. */
   records: Int32Array;
@@ -191,7 +195,7 @@ export class DotSuffixTable {
       this.#lastChar = s.lastChar;
       this.#groups = s.groups;
       this.#groupShift = s.groupShift;
-      this.#groupMask = s.groups.length / GROUP_WORDS - 1;
+      this.#groupMask = s.groups.length / 2 - 1;
       this.#records = s.records;
       this.#buf = new Int32Array(Math.max(s.maxLength, WINDOW));
       return;
@@ -263,7 +267,7 @@ export class DotSuffixTable {
     while (1 << gbits < pieces_ * 2) gbits++;
     const groupMask = this.#groupMask = (1 << gbits) - 1;
     const groupShift = this.#groupShift = 32 - gbits;
-    const groups = this.#groups = new Int32Array(GROUP_WORDS << gbits);
+    const groups = new Int32Array(GROUP_WORDS << gbits);
     const entryOf = new Int32Array(pieces_).fill(-1);
     for (let p = 0; p < pieces_; p++) {
       const len = length[first[p]];
@@ -279,18 +283,24 @@ export class DotSuffixTable {
       if (len > groups[w + GROUP_REACH]) groups[w + GROUP_REACH] = len;
       entryOf[p] = e;
     }
-    // a group too large is probed by dots: its pieces go to the slots
-    let recordWords = 0, slotted = 0;
-    for (let p = 0; p < pieces_; p++) {
-      const e = entryOf[p];
-      const len = length[first[p]];
-      if (e >= 0 && groups[e * GROUP_WORDS + GROUP_COUNT] <= GROUP_MAX) {
-        recordWords += REC_CHARS + ((len + 3) >> 2);
-      } else slotted++;
+    // a group too large is probed by dots: its pieces go to the slots (all groups, when the
+    // records would not fit the entries' start field)
+    let recordWords = 0, slotted = 0, groupMax = GROUP_MAX;
+    for (let pass = 0; pass < 2; pass++) {
+      recordWords = slotted = 0;
+      for (let p = 0; p < pieces_; p++) {
+        const e = entryOf[p];
+        const len = length[first[p]];
+        if (e >= 0 && groups[e * GROUP_WORDS + GROUP_COUNT] <= groupMax) {
+          recordWords += REC_CHARS + ((len + 3) >> 2);
+        } else slotted++;
+      }
+      if (recordWords <= ENTRY_START_MASK) break;
+      groupMax = 0;
     }
     const records = this.#records = new Int32Array(recordWords);
     for (let e = 0; e <= groupMask; e++) {
-      if (groups[e * GROUP_WORDS + GROUP_COUNT] > GROUP_MAX) {
+      if (groups[e * GROUP_WORDS + GROUP_COUNT] > groupMax) {
         groups[e * GROUP_WORDS + GROUP_COUNT] = -1;
       }
     }
@@ -333,6 +343,15 @@ export class DotSuffixTable {
         records[x + REC_CHARS + (k >> 2)] |= points[from + len - 1 - k] << ((k & 3) << 3);
       }
       groupAt[e] = x + REC_CHARS + ((len + 3) >> 2);
+    }
+    const entries = this.#groups = new Int32Array(2 << gbits);
+    for (let e = 0; e <= groupMask; e++) {
+      const w = e * GROUP_WORDS, size = groups[w + GROUP_COUNT];
+      if (size === 0) continue;
+      entries[2 * e] = groups[w + GROUP_HASH];
+      entries[2 * e + 1] = size > 0
+        ? (size << ENTRY_COUNT_SHIFT) | groups[w + GROUP_START]
+        : -groups[w + GROUP_REACH];
     }
     // the slots: the pieces shorter than the window and those of groups probed by dots
     bits = 4;
@@ -428,17 +447,18 @@ export class DotSuffixTable {
     if (n < WINDOW) return count;
     // the group of the pieces that end with the same WINDOW characters
     const groups = this.#groups, groupMask = this.#groupMask;
-    let w = (Math.imul(h ^ (h >>> 16), MIX) >>> this.#groupShift) * GROUP_WORDS;
-    for (;; w = (w + GROUP_WORDS) & ((groupMask << 2) | 3)) {
-      if (groups[w + GROUP_COUNT] === 0) return count;
-      if (groups[w + GROUP_HASH] === h) break;
+    let w = (Math.imul(h ^ (h >>> 16), MIX) >>> this.#groupShift) << 1;
+    for (;; w = (w + 2) & ((groupMask << 1) | 1)) {
+      if (groups[w + 1] === 0) return count;
+      if (groups[w] === h) break;
     }
-    const size = groups[w + GROUP_COUNT];
-    if (size > 0) {
+    const entry = groups[w + 1];
+    if (entry > 0) {
+      const size = entry >>> ENTRY_COUNT_SHIFT;
       const records = this.#records;
       const w0 = buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] << 24);
       const w1 = buf[4] | (buf[5] << 8) | (buf[6] << 16) | (buf[7] << 24);
-      let x = groups[w + GROUP_START];
+      let x = entry & ENTRY_START_MASK;
       for (let g = 0; g < size; g++) {
         const len = records[x + REC_LENGTH];
         if (len <= n && records[x + REC_CHARS] === w0 && records[x + REC_CHARS + 1] === w1) {
@@ -458,7 +478,7 @@ export class DotSuffixTable {
       return count;
     }
     // a large group: read back as far as its longest piece, a slot probe at each dot
-    let reach = groups[w + GROUP_REACH];
+    let reach = -entry;
     if (reach > n) reach = n;
     for (let j = WINDOW; j < reach; j++) {
       let c = query.charCodeAt(n - 1 - j);
@@ -506,20 +526,21 @@ export class DotSuffixTable {
     }
     if (n < WINDOW) return count;
     const groups = this.#groups, groupMask = this.#groupMask;
-    let w = (Math.imul(h ^ (h >>> 16), MIX) >>> this.#groupShift) * GROUP_WORDS;
-    for (;; w = (w + GROUP_WORDS) & ((groupMask << 2) | 3)) {
-      if (groups[w + GROUP_COUNT] === 0) return count;
-      if (groups[w + GROUP_HASH] === h) break;
+    let w = (Math.imul(h ^ (h >>> 16), MIX) >>> this.#groupShift) << 1;
+    for (;; w = (w + 2) & ((groupMask << 1) | 1)) {
+      if (groups[w + 1] === 0) return count;
+      if (groups[w] === h) break;
     }
-    const size = groups[w + GROUP_COUNT];
-    if (size > 0) {
+    const entry = groups[w + 1];
+    if (entry > 0) {
+      const size = entry >>> ENTRY_COUNT_SHIFT;
       const records = this.#records;
       // (a byte or code point of 0x80 or more never equals a piece's character: kept apart)
       const w0 = byteOf(src[n - 1]) | (byteOf(src[n - 2]) << 8) | (byteOf(src[n - 3]) << 16) |
         (byteOf(src[n - 4]) << 24);
       const w1 = byteOf(src[n - 5]) | (byteOf(src[n - 6]) << 8) | (byteOf(src[n - 7]) << 16) |
         (byteOf(src[n - 8]) << 24);
-      let x = groups[w + GROUP_START];
+      let x = entry & ENTRY_START_MASK;
       for (let g = 0; g < size; g++) {
         const len = records[x + REC_LENGTH];
         if (len <= n && records[x + REC_CHARS] === w0 && records[x + REC_CHARS + 1] === w1) {
@@ -536,7 +557,7 @@ export class DotSuffixTable {
       }
       return count;
     }
-    let reach = groups[w + GROUP_REACH];
+    let reach = -entry;
     if (reach > n) reach = n;
     for (let k = n - WINDOW - 1; k >= n - reach; k--) {
       const c = src[k];
