@@ -18,30 +18,35 @@ const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 const MIX = 0x85ebca6b | 0;
 
-/** The jump table (see the module). */
+// A slot's words, side by side (one cache line per probe): the path's hash, its state (0 =
+// empty) and its bytes packed four to a word (the first in the low byte; MAX_L bytes at most).
+const SLOT_WORDS = 4;
+const SLOT_HASH = 0;
+const SLOT_STATE = 1;
+const SLOT_PATH = 2;
+// A bit set of the paths' hashes (2^PRESENT_BITS bits, 4 KiB: stays in the first-level cache), read
+// before the slots: most queries whose first characters lead nowhere end without reading them.
+const PRESENT_BITS = 15;
+const GOLDEN = 0x9e3779b1 | 0;
+
 /** A {@linkcode PrefixJump}'s arrays in shared memory, for another thread to view. */
 export interface PrefixJumpShare {
   /** How many characters a probe reads. */
   depth: number;
-  /** Per slot, the path's hash. */
-  slotHash: Int32Array;
-  /** Per slot, the state (0 = empty). */
-  slotState: Int32Array;
-  /** Per slot, where the path's bytes are in `paths`. */
-  slotAt: Int32Array;
-  /** The paths' bytes. */
-  paths: Uint8Array;
+  /** Per slot, SLOT_WORDS words: the path's hash, its state (0 = empty), its bytes packed. */
+  slots: Int32Array;
+  /** The bit set of the paths' hashes. */
+  present: Int32Array;
   /** Whether queries are folded. */
   fold: boolean;
 }
 
+/** The jump table (see the module). */
 export class PrefixJump {
   /** How many characters a probe reads. */
   readonly depth: number;
-  readonly #slotHash: Int32Array;
-  readonly #slotState: Int32Array; // 0 = empty
-  readonly #slotAt: Int32Array; // where the path's bytes are in #paths
-  readonly #paths: Uint8Array;
+  readonly #slots: Int32Array;
+  readonly #present: Int32Array;
   readonly #mask: number;
   readonly #shift: number;
   readonly #fold: boolean;
@@ -49,14 +54,12 @@ export class PrefixJump {
   private constructor(trie: AhoCorasick | PrefixJumpShare, depth: number, fold: boolean) {
     this.depth = depth;
     this.#fold = fold;
-    if ("slotHash" in trie) {
-      const size = trie.slotHash.length;
+    if ("slots" in trie) {
+      const size = trie.slots.length / SLOT_WORDS;
       this.#mask = size - 1;
       this.#shift = 32 - Math.log2(size);
-      this.#slotHash = trie.slotHash;
-      this.#slotState = trie.slotState;
-      this.#slotAt = trie.slotAt;
-      this.#paths = trie.paths;
+      this.#slots = trie.slots;
+      this.#present = trie.present;
       return;
     }
     const { states, bytes } = trie.statesAt(depth);
@@ -65,18 +68,25 @@ export class PrefixJump {
     while (1 << bits < n * 2) bits++;
     this.#mask = (1 << bits) - 1;
     this.#shift = 32 - bits;
-    this.#slotHash = new Int32Array(1 << bits);
-    this.#slotState = new Int32Array(1 << bits);
-    this.#slotAt = new Int32Array(1 << bits);
-    this.#paths = bytes;
+    const slots = this.#slots = new Int32Array(SLOT_WORDS << bits);
+    const present = this.#present = new Int32Array(1 << (PRESENT_BITS - 5));
     for (let i = 0; i < n; i++) {
-      let h = FNV_OFFSET;
-      for (let k = i * depth; k < (i + 1) * depth; k++) h = Math.imul(h ^ bytes[k], FNV_PRIME);
+      let h = FNV_OFFSET, w0 = 0, w1 = 0;
+      for (let k = 0; k < depth; k++) {
+        const c = bytes[i * depth + k];
+        h = Math.imul(h ^ c, FNV_PRIME);
+        if (k < 4) w0 |= c << (k << 3);
+        else w1 |= c << ((k - 4) << 3);
+      }
       let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;
-      while (this.#slotState[slot] !== 0) slot = (slot + 1) & this.#mask;
-      this.#slotHash[slot] = h;
-      this.#slotState[slot] = states[i];
-      this.#slotAt[slot] = i * depth;
+      while (slots[slot * SLOT_WORDS + SLOT_STATE] !== 0) slot = (slot + 1) & this.#mask;
+      const w = slot * SLOT_WORDS;
+      slots[w + SLOT_HASH] = h;
+      slots[w + SLOT_STATE] = states[i];
+      slots[w + SLOT_PATH] = w0;
+      slots[w + SLOT_PATH + 1] = w1;
+      const b = Math.imul(h, GOLDEN) >>> (32 - PRESENT_BITS);
+      present[b >>> 5] |= 1 << (b & 31);
     }
   }
 
@@ -98,10 +108,8 @@ export class PrefixJump {
   share(): PrefixJumpShare {
     return {
       depth: this.depth,
-      slotHash: sharedCopy(this.#slotHash),
-      slotState: sharedCopy(this.#slotState),
-      slotAt: sharedCopy(this.#slotAt),
-      paths: sharedCopy(this.#paths),
+      slots: sharedCopy(this.#slots),
+      present: sharedCopy(this.#present),
       fold: this.#fold,
     };
   }
@@ -130,18 +138,19 @@ export class PrefixJump {
    */
   stateOfPoints(points: Int32Array): number {
     const depth = this.depth;
-    let h = FNV_OFFSET;
-    for (let k = 0; k < depth; k++) h = Math.imul(h ^ points[k], FNV_PRIME);
-    const mask = this.#mask, paths = this.#paths;
-    for (let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;; slot = (slot + 1) & mask) {
-      const s = this.#slotState[slot];
-      if (s === 0) return 0;
-      if (this.#slotHash[slot] !== h) continue;
-      const at = this.#slotAt[slot];
-      let k = 0;
-      while (k < depth && paths[at + k] === points[k]) k++;
-      if (k === depth) return s;
+    let h = FNV_OFFSET, w0 = 0, w1 = 0;
+    const first = depth < 4 ? depth : 4;
+    for (let k = 0; k < first; k++) {
+      const c = points[k];
+      h = Math.imul(h ^ c, FNV_PRIME);
+      w0 |= c << (k << 3);
     }
+    for (let k = 4; k < depth; k++) {
+      const c = points[k];
+      h = Math.imul(h ^ c, FNV_PRIME);
+      w1 |= c << ((k - 4) << 3);
+    }
+    return this.#probe(h, w0, w1);
   }
 
   /**
@@ -154,23 +163,32 @@ export class PrefixJump {
    */
   stateOf(query: string): number {
     const depth = this.depth, fold = this.#fold;
-    let h = FNV_OFFSET;
+    let h = FNV_OFFSET, w0 = 0, w1 = 0;
     for (let k = 0; k < depth; k++) {
       let c = query.charCodeAt(k);
       if (c >= 0x80) return -1;
       if (fold) c = asciiLower(c);
       h = Math.imul(h ^ c, FNV_PRIME);
+      if (k < 4) w0 |= c << (k << 3);
+      else w1 |= c << ((k - 4) << 3);
     }
-    const mask = this.#mask, paths = this.#paths;
+    return this.#probe(h, w0, w1);
+  }
+
+  // The state of the path with hash h and bytes w0, w1 (packed as the slots hold them), or 0.
+  #probe(h: number, w0: number, w1: number): number {
+    const b = Math.imul(h, GOLDEN) >>> (32 - PRESENT_BITS);
+    if ((this.#present[b >>> 5] & (1 << (b & 31))) === 0) return 0;
+    const mask = this.#mask, slots = this.#slots;
     for (let slot = Math.imul(h ^ (h >>> 16), MIX) >>> this.#shift;; slot = (slot + 1) & mask) {
-      const s = this.#slotState[slot];
+      const w = slot * SLOT_WORDS;
+      const s = slots[w + SLOT_STATE];
       if (s === 0) return 0;
-      if (this.#slotHash[slot] !== h) continue;
-      const at = this.#slotAt[slot];
-      let k = 0;
-      if (fold) { while (k < depth && paths[at + k] === asciiLower(query.charCodeAt(k))) k++; }
-      else while (k < depth && paths[at + k] === query.charCodeAt(k)) k++;
-      if (k === depth) return s;
+      if (
+        slots[w + SLOT_HASH] === h && slots[w + SLOT_PATH] === w0 && slots[w + SLOT_PATH + 1] === w1
+      ) {
+        return s;
+      }
     }
   }
 }

@@ -45,6 +45,41 @@ for (const ci of [false, true]) {
   );
 }
 
+Deno.test(
+  'StringMatcher answers "*.lit" sets whose literals share their last eight characters as brute force does',
+  () => {
+    // more than eight literals that end alike are probed dot by dot, fewer compared one by one
+    const label = fc.stringMatching(/^[a-c0-9\-]{1,5}$/);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(".cdn.example", "1.b.c.d", "-x.y.zz", ".a"),
+        fc.array(fc.array(label, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        (tail, labelLists, ci) => {
+          const lits = labelLists.map((ls) => "." + ls.join(".") + tail);
+          const texts = [...new Set(lits.map((l) => `*${l}`))];
+          const m = StringMatcher.fromSections(null, globSection(texts, ci), { tablesAfter: 1 });
+          const out = new StringMatches(1);
+          const queries = [tail, `x${tail}`, "a" + tail.toUpperCase()];
+          for (const l of lits) {
+            queries.push(
+              l,
+              `x${l}`,
+              `é${l}`,
+              `a.é${l}`,
+              l.toUpperCase(),
+              l.slice(1),
+              `b${l.slice(2)}`,
+            );
+          }
+          for (const q of queries) assertAsBruteForce(m, texts, q, ci, { out, first: true });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  },
+);
+
 Deno.test("DotSuffixTable.fits() takes only ASCII literals of 3 or more that start with a dot", () => {
   const fits = (...texts: string[]) => {
     const points = Int32Array.from(texts.join(""), (c) => c.codePointAt(0)!);
