@@ -65,7 +65,7 @@ const ENCODER = new TextEncoder();
 const DRAIN_POLL_MS = 5;
 
 /** The work aimed at per batch, in bytes. */
-export const BATCH_BYTES = 4 << 20;
+export const BATCH_BYTES = 8 << 20;
 
 /** Options of {@linkcode consumeStream}. */
 export interface ConsumerOptions {
