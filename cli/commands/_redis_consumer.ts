@@ -91,6 +91,13 @@ export interface ConsumerOptions {
   toStream?: string;
   /** Stop once nothing is left to read and nothing is pending in the group. */
   drain: boolean;
+  /**
+   * Ask for the next batch before handling the one in hand (default `true`): Redis answers while
+   * the worker works, at the price of a second batch held by this worker — for entries that are
+   * small pieces of work (text), not for long ones (a capture file each), where the last
+   * batch read ahead would keep other workers idle at the end.
+   */
+  readAhead?: boolean;
 }
 
 /** What a worker did. */
@@ -146,6 +153,7 @@ export async function consumeStream(
     stopping = true;
     stats.interrupted = true;
     // waiting for entries: drop the connection; what it was handed stays pending for others
+    // (never while records and an acknowledgement are on their way: they must arrive)
     if (!busy && sent === null) redis.destroy();
   });
 
@@ -212,10 +220,15 @@ export async function consumeStream(
       stats.waitedMs += now() - t;
     }
   };
+  /** Waits for what was sent last; `sent` stays set until it is answered (see the signals). */
   const settle = async () => {
     const s = sent;
-    sent = null;
-    if (s !== null) await wait(s);
+    if (s === null) return;
+    try {
+      await wait(s);
+    } finally {
+      if (sent === s) sent = null;
+    }
   };
 
   try {
@@ -293,7 +306,7 @@ export async function consumeStream(
       const full = batch.entries.length + batch.gone.length >= count;
       if (full && work < BATCH_BYTES / 2) count = Math.min(o.batch, count * 2);
       else if (work > BATCH_BYTES * 2 && count > 1) count = Math.max(1, count >> 1);
-      if (!history && !stopping) {
+      if (!history && !stopping && o.readAhead !== false) {
         next = read(">", null);
         next.catch(() => {}); // awaited at the next turn
       }
