@@ -28,7 +28,6 @@ import {
   consumeStream,
   type EntryHandler,
   type EntryRecords,
-  pause,
   type StreamEntry,
 } from "./_redis_consumer.ts";
 import {
@@ -226,8 +225,6 @@ interface Current {
 }
 
 const NL = 0x0a;
-/** Bytes of an entry's text scanned between two turns of the event loop. */
-const PIECE = 64 << 10;
 const NEWLINE = new Uint8Array([NL]);
 const NULL_TEXT = utf8("null");
 
@@ -300,15 +297,7 @@ class EntryScanner {
     try {
       if (data !== undefined) {
         c = this.#begin(entry.id, text(f.get("file")) || `(stream ${this.#stream})`, f, 1);
-        // scanned a piece at a time, the event loop running in between: the next batch
-        // arrives from Redis (a socket read per turn) while this one is scanned
-        for (let at = 0; at < data.length; at += PIECE) {
-          if (at > 0) {
-            sm.flush();
-            await pause();
-          }
-          sm.write(data.subarray(at, Math.min(at + PIECE, data.length)));
-        }
+        sm.write(data);
         if (data.length > 0) last = data[data.length - 1];
       } else if (path !== undefined) {
         const name = text(path);

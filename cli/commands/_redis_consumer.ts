@@ -427,12 +427,10 @@ function isEmpty(batch: Batch): boolean {
 const YIELD_BYTES = 256 << 10;
 
 /**
- * Lets the event loop run (timers, signals, socket reads and writes) before going on: for long
- * synchronous work that should not hold up what Redis sends or is sent.
- *
- * @returns When the event loop has had a turn.
+ * Lets the event loop run (timers, signals, socket reads and writes) before going on: the
+ * scan is synchronous, and what Redis sends or is sent moves only while the loop runs.
  */
-export function pause(): Promise<void> {
+function pause(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
