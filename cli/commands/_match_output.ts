@@ -340,3 +340,53 @@ export class RangeRecords {
     return out;
   }
 }
+
+/**
+ * The records of one entry after another (`mxy match --from-redis`), through one writer whose
+ * buffer is reused: {@linkcode EntryOutput.take} hands out an entry's records as bytes of their
+ * own (they stay valid while later entries are written) and starts the next entry.
+ */
+export class EntryOutput {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  /** Records written since the last {@linkcode EntryOutput.take}. */
+  count = 0;
+  /** The writer the formatter writes into. */
+  readonly writer: RecordWriter = new RecordWriter((b) => {
+    this.#chunks.push(b.slice());
+    this.#size += b.length;
+  });
+
+  /**
+   * The records written since the last call, end to end, and the start of the next entry's.
+   *
+   * @returns Their bytes.
+   */
+  take(): Uint8Array {
+    this.writer.flush();
+    this.count = 0;
+    if (this.#chunks.length === 0) return new Uint8Array(0);
+    const chunks = this.#chunks;
+    let out: Uint8Array;
+    if (chunks.length === 1) out = chunks[0];
+    else {
+      out = new Uint8Array(this.#size);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+    }
+    this.#chunks = [];
+    this.#size = 0;
+    return out;
+  }
+
+  /** Drops what was written since the last {@linkcode EntryOutput.take} (an entry that failed). */
+  clear(): void {
+    this.writer.flush();
+    this.#chunks = [];
+    this.#size = 0;
+    this.count = 0;
+  }
+}

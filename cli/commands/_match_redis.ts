@@ -15,7 +15,7 @@ import { StreamMatcher } from "../../lib/match/stream_matcher.ts";
 import { intFlag, type ParsedFlags, stringFlag, UsageError } from "../_command.ts";
 import { now, stdinStream, writeSync } from "../_io.ts";
 import { FieldFilter } from "./_match_fields.ts";
-import { RangeRecords, utf8 } from "./_match_output.ts";
+import { EntryOutput, utf8 } from "./_match_output.ts";
 import { HitFormatter, type ScanConfig } from "./_match_scan.ts";
 import {
   isErrorReply,
@@ -186,7 +186,9 @@ async function work(
           `${scanner.lines} lines, ${scanner.bytes} bytes, ${scanner.hits} hits, ` +
           `${watch?.reloads ?? 0} database reloads; ${seconds.toFixed(2)} s, ` +
           `${(scanner.lines / Math.max(seconds, 1e-9)).toFixed(0)} lines/s ` +
-          `(process CPU time ${((usage.user + usage.system) / 1e6).toFixed(2)} s)\n`,
+          `(waited for Redis ${(stats.waitedMs / 1000).toFixed(2)} s; process CPU time ${
+            ((usage.user + usage.system) / 1e6).toFixed(2)
+          } s)\n`,
       );
     }
     return 0;
@@ -215,7 +217,7 @@ interface Current {
   /** Line number of the entry's first byte, or `null` when unknown. */
   line: number | null;
   /** Its records, as bytes (a line each, without the last newline). */
-  out: RangeRecords;
+  out: EntryOutput;
   /** `{"id":"ID","hit":`, as bytes. */
   head: Uint8Array;
   /** `,"db":"VERSION","file":NAME,"line":`, as bytes. */
@@ -237,6 +239,8 @@ class EntryScanner {
   #version!: string;
   #sm!: StreamMatcher;
   #cur: Current | null = null;
+  /** The records of the entry being scanned (one buffer for every entry). */
+  #out = new EntryOutput();
   lines = 0;
   bytes = 0;
   hits = 0;
@@ -268,7 +272,7 @@ class EntryScanner {
       }
       const vline = at.lineOf(hit.start);
       const offset = c.offset + at.offsetOf(hit.start) - c.vstart;
-      const out = c.out, w = out.writer, n = out.ends.length;
+      const out = c.out, w = out.writer, n = out.count;
       if (n > 0) w.byte(NL);
       w.bytes(c.head);
       w.number(n);
@@ -276,7 +280,7 @@ class EntryScanner {
       if (c.line === null) w.bytes(NULL_TEXT);
       else w.number(c.line + vline - c.vline);
       formatter.formatInto(hit, at, w, offset);
-      out.end();
+      out.count = n + 1;
     }, { bufferSize: o.bufferSize });
   }
 
@@ -330,9 +334,9 @@ class EntryScanner {
     }
     this.lines += sm.lines - linesBefore;
     this.bytes += sm.bytesWritten - bytesBefore - (last !== NL ? 1 : 0);
-    const count = c!.out.ends.length;
+    const count = c!.out.count;
     this.hits += count;
-    return { bytes: c!.out.bytes(), count };
+    return { bytes: c!.out.take(), count };
   }
 
   #begin(
@@ -343,11 +347,12 @@ class EntryScanner {
     defaultOffset = 0,
   ): Current {
     const sm = this.#sm;
+    this.#out.clear(); // whatever a failed entry left
     this.#cur = {
       id,
       head: utf8(`{"id":"${id}","hit":`),
       middle: utf8(`,"db":"${this.#version}","file":${JSON.stringify(file)},"line":`),
-      out: new RangeRecords(),
+      out: this.#out,
       vstart: sm.bytesWritten,
       vline: sm.lines + 1,
       offset: field(f, "offset") ?? defaultOffset,

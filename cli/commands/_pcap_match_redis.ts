@@ -179,6 +179,9 @@ export async function matchCapturesFromStream(
       createGroup: v["create-group"] === true,
       toStream,
       drain: v.drain === true,
+      // a capture is a long piece of work and Redis carries none of it: a capture read ahead
+      // would wait on this worker while another, done, has nothing left
+      readAhead: false,
     });
     if (v.stats === true) {
       writeSync(

@@ -14,6 +14,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { setImmediate } from "node:timers";
 import { exit, now, writeSync } from "../_io.ts";
 import { onTerminate } from "../../lib/runtime/process.ts";
 import {
@@ -64,7 +65,7 @@ const ENCODER = new TextEncoder();
 const DRAIN_POLL_MS = 5;
 
 /** The work aimed at per batch, in bytes. */
-export const BATCH_BYTES = 4 << 20;
+export const BATCH_BYTES = 8 << 20;
 
 /** Options of {@linkcode consumeStream}. */
 export interface ConsumerOptions {
@@ -90,6 +91,13 @@ export interface ConsumerOptions {
   toStream?: string;
   /** Stop once nothing is left to read and nothing is pending in the group. */
   drain: boolean;
+  /**
+   * Ask for the next batch before handling the one in hand (default `true`): Redis answers while
+   * the worker works, at the price of a second batch held by this worker — for entries that are
+   * small pieces of work (text), not for long ones (a capture file each), where the last
+   * batch read ahead would keep other workers idle at the end.
+   */
+  readAhead?: boolean;
 }
 
 /** What a worker did. */
@@ -106,6 +114,11 @@ export interface ConsumerStats {
   batches: number;
   /** Whether it stopped on a signal. */
   interrupted: boolean;
+  /**
+   * Milliseconds it waited for Redis (for entries, for replies, for other workers to finish)
+   * instead of working.
+   */
+  waitedMs: number;
 }
 
 const STOP = Symbol("stop");
@@ -131,6 +144,7 @@ export async function consumeStream(
     failed: 0,
     batches: 0,
     interrupted: false,
+    waitedMs: 0,
   };
   let stopping = false;
   let busy = false;
@@ -139,7 +153,8 @@ export async function consumeStream(
     stopping = true;
     stats.interrupted = true;
     // waiting for entries: drop the connection; what it was handed stays pending for others
-    if (!busy) redis.destroy();
+    // (never while records and an acknowledgement are on their way: they must arrive)
+    if (!busy && sent === null) redis.destroy();
   });
 
   /** Said that Redis answers "not now" (LOADING), and not yet that it is ready. */
@@ -179,6 +194,43 @@ export async function consumeStream(
     }
   };
 
+  /** Reads a batch: `from` "0" (this consumer's pending entries) or ">", waiting `block` ms. */
+  const read = async (from: string, block: string | null): Promise<Batch | typeof STOP> => {
+    const args = ["XREADGROUP", "GROUP", o.group, o.consumer, "COUNT", String(count)];
+    if (block !== null) args.push("BLOCK", block);
+    args.push("STREAMS", o.stream, from);
+    const r = await call(() => redis.command(args));
+    if (r === STOP) return STOP;
+    return parseEntries(Array.isArray(r) && Array.isArray(r[0]) ? r[0][1] : null);
+  };
+  let count = Math.min(8, o.batch);
+  /**
+   * The next batch, asked for before the one in hand is scanned (new entries only, never
+   * blocking), so that Redis answers while this worker scans instead of while it waits.
+   */
+  let next: Promise<Batch | typeof STOP> | null = null;
+  /** The last batch's records and acknowledgement, sent and not yet answered. */
+  let sent: Promise<unknown> | null = null;
+  /** Waits for `p`, counting the time as waiting. */
+  const wait = async <T>(p: Promise<T>): Promise<T> => {
+    const t = now();
+    try {
+      return await p;
+    } finally {
+      stats.waitedMs += now() - t;
+    }
+  };
+  /** Waits for what was sent last; `sent` stays set until it is answered (see the signals). */
+  const settle = async () => {
+    const s = sent;
+    if (s === null) return;
+    try {
+      await wait(s);
+    } finally {
+      if (sent === s) sent = null;
+    }
+  };
+
   try {
     if (o.createGroup) await createGroup(redis, o);
     else await checkGroup(redis, o);
@@ -187,10 +239,12 @@ export async function consumeStream(
     let cursor = "0-0";
     let lastClaim = -Infinity;
     const block = String(Math.max(10, Math.min(1000, o.claimIdleMs >> 1)));
-    let count = Math.min(8, o.batch);
-    while (!stopping) {
+    for (;;) {
+      // once stopping, only a batch already asked for is still scanned (so it is not left
+      // pending for the claim time)
+      if (stopping && next === null) break;
       let batch: Batch = { entries: [], gone: [] };
-      if (now() - lastClaim >= o.claimIdleMs / 2) {
+      if (!stopping && now() - lastClaim >= o.claimIdleMs / 2) {
         lastClaim = now();
         const r = await call(() =>
           redis.command([
@@ -204,7 +258,7 @@ export async function consumeStream(
             String(count),
           ])
         );
-        if (r === STOP) break;
+        if (r === STOP) continue;
         const reply = r as RedisReply[];
         cursor = text(reply[0]) || "0-0";
         // more to claim: go on at the next turn rather than after another half claim time
@@ -213,27 +267,38 @@ export async function consumeStream(
         for (const id of (reply[2] as RedisReply[] | undefined) ?? []) batch.gone.push(text(id));
         stats.claimed += batch.entries.length;
       }
-      if (batch.entries.length === 0 && batch.gone.length === 0) {
-        const args = ["XREADGROUP", "GROUP", o.group, o.consumer, "COUNT", String(count)];
+      let asked = false;
+      if (isEmpty(batch) && next !== null) {
+        const b = await wait(next);
+        next = null;
+        if (b === STOP) continue;
+        batch = b;
+        asked = true;
+      }
+      // nothing came of a read sent ahead: a draining worker takes that as the answer, any
+      // other waits for entries (after the last batch's acknowledgement)
+      if (isEmpty(batch) && !(asked && o.drain)) {
+        if (stopping) break;
+        await settle();
         // draining, an empty read ends the worker (once nothing is pending): no waiting
-        if (!history && !o.drain) args.push("BLOCK", block);
-        args.push("STREAMS", o.stream, history ? "0" : ">");
-        const r = await call(() => redis.command(args));
-        if (r === STOP) break;
-        batch = parseEntries(Array.isArray(r) && Array.isArray(r[0]) ? r[0][1] : null);
-        if (history && batch.entries.length === 0 && batch.gone.length === 0) {
+        const b = await wait(read(history ? "0" : ">", !history && !o.drain ? block : null));
+        if (b === STOP) continue;
+        batch = b;
+        if (history && isEmpty(batch)) {
           history = false;
           continue;
         }
       }
-      if (batch.entries.length === 0 && batch.gone.length === 0) {
-        if (o.drain) {
-          const r = await call(() => redis.command(["XPENDING", o.stream, o.group]));
-          if (r === STOP) break;
+      if (isEmpty(batch)) {
+        // this worker's last acknowledgement first: what it holds counts as pending
+        await settle();
+        if (o.drain && !stopping) {
+          const r = await wait(call(() => redis.command(["XPENDING", o.stream, o.group])));
+          if (r === STOP) continue;
           if (Array.isArray(r) && r[0] === 0) break;
           // other workers hold the last batches: look again soon, so that this worker ends
           // (and a script waiting for every worker goes on) within a few ms of the last ack
-          await sleep(DRAIN_POLL_MS);
+          await wait(sleep(DRAIN_POLL_MS));
         }
         continue;
       }
@@ -241,6 +306,10 @@ export async function consumeStream(
       const full = batch.entries.length + batch.gone.length >= count;
       if (full && work < BATCH_BYTES / 2) count = Math.min(o.batch, count * 2);
       else if (work > BATCH_BYTES * 2 && count > 1) count = Math.max(1, count >> 1);
+      if (!history && !stopping && o.readAhead !== false) {
+        next = read(">", null);
+        next.catch(() => {}); // awaited at the next turn
+      }
       busy = true;
       try {
         await handleBatch(batch);
@@ -248,7 +317,10 @@ export async function consumeStream(
         busy = false;
       }
     }
+    await settle();
   } finally {
+    // after a failure: whatever was sent is answered (or fails) before the connection closes
+    if (sent !== null) await (sent as Promise<unknown>).catch(() => {});
     stopOnSignal();
   }
   return stats;
@@ -270,7 +342,16 @@ export async function consumeStream(
     // the records of each entry, as lines of text
     const outputs: [string, string | Buffer][] = [];
     const ids = [...batch.gone];
+    // the event loop runs between entries (about every YIELD_BYTES of work): the read asked
+    // for ahead goes out, and replies and the last batch's records move while this one is
+    // scanned
+    let since = YIELD_BYTES;
     for (const e of batch.entries) {
+      if (since >= YIELD_BYTES) {
+        since = 0;
+        await pause();
+      }
+      since += weightOf(e);
       let records: string[] | EntryRecords;
       try {
         records = await handler.process(e);
@@ -307,7 +388,9 @@ export async function consumeStream(
         lines,
       ]);
       commands.push(ack);
-      await call(async () => (await redis.transaction(commands)) as RedisReply, true);
+      // answered while the next batch is scanned (one transaction in flight at a time)
+      await settle();
+      sent = call(async () => (await redis.transaction(commands)) as RedisReply, true);
     } else {
       // one write per batch, as many entries as it holds (a line per entry is common)
       if (outputs.length > 0) {
@@ -321,8 +404,10 @@ export async function consumeStream(
         }
         writeSync("stdout", all);
       }
-      await call(() => redis.command(ack), true);
+      await settle();
+      sent = call(() => redis.command(ack), true);
     }
+    sent.catch(() => {}); // awaited before the next one, or at the end
     stats.batches++;
     stats.entries += batch.entries.length;
   }
@@ -332,6 +417,21 @@ export async function consumeStream(
 interface Batch {
   entries: StreamEntry[];
   gone: string[];
+}
+
+function isEmpty(batch: Batch): boolean {
+  return batch.entries.length === 0 && batch.gone.length === 0;
+}
+
+/** Work scanned between two turns of the event loop, in bytes. */
+const YIELD_BYTES = 256 << 10;
+
+/**
+ * Lets the event loop run (timers, signals, socket reads and writes) before going on: the
+ * scan is synchronous, and what Redis sends or is sent moves only while the loop runs.
+ */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function parseEntries(list: RedisReply | undefined): Batch {

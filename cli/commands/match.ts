@@ -170,7 +170,7 @@ const SPEC: CommandSpec = {
       complete: "none",
       description:
         "The most entries read at a time (default 1024; fewer so that a batch holds about " +
-        "4 MiB of text)",
+        "8 MiB of text)",
     },
     {
       name: "split",

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatNetwork } from "../../lib/db/mod.ts";
 import {
+  EntryOutput,
   PLAIN_CSV,
   PLAIN_JSON,
   PLAIN_TEXT,
@@ -116,4 +117,33 @@ Deno.test("RecordWriter: texts larger than its buffer, and many small writes, co
   out.bytes(new TextEncoder().encode(big));
   expected += big + big + big;
   assert.equal(text(), expected);
+});
+
+Deno.test("EntryOutput.take() hands out each entry's records whole and unchanged by later entries; clear() drops a failed entry's", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ text: fc.string({ maxLength: 300_000 }), failed: fc.boolean() }), {
+        maxLength: 6,
+      }),
+      (entries) => {
+        const out = new EntryOutput();
+        const taken: [Uint8Array, string][] = [];
+        for (const e of entries) {
+          out.writer.text(e.text);
+          out.count = 1;
+          if (e.failed) {
+            out.clear();
+            assert.equal(out.count, 0);
+            continue;
+          }
+          const bytes = out.take();
+          assert.equal(out.count, 0);
+          taken.push([bytes, e.text]);
+        }
+        // every entry's bytes as they were taken, after every later entry was written
+        for (const [bytes, text] of taken) assert.equal(DECODER.decode(bytes), text);
+      },
+    ),
+    { numRuns: 60 },
+  );
 });
