@@ -7,7 +7,7 @@
  * - `mxy match DB LOG --threads 1` (the direct scan, the peer), hits to /dev/null;
  * - two such scans at once, of a half of the log each: how far this machine lets two processes
  *   scale without Redis;
- * - the producer `mxy match --to-redis` (chunks of 256 KiB), timed on its own;
+ * - the producer `mxy match --to-redis` (chunks of 1 MiB, the default), timed on its own;
  * - 1 worker, then 2 workers at once (2 workers first in even rounds, so that a drifting load
  *   favours neither), `--drain`, each group reading the whole stream, hits to an output stream
  *   (`--to-stream`, in the MULTI with the XACK);
@@ -227,7 +227,7 @@ try {
     const before = await cpuOf(redis.pid);
     const p = await produce("s", LOG, "chunks");
     rows.push({
-      name: "producer (256 KiB chunks)",
+      name: "producer (1 MiB chunks)",
       lines,
       wall: p.wall,
       own: p.wall,

@@ -397,7 +397,7 @@ async function produce(
   if (split !== "chunks" && split !== "lines" && split !== "ranges") {
     throw new UsageError(`--split takes chunks, lines or ranges, got "${split}"`);
   }
-  const chunkSize = intFlag(flags, "chunk-size", split === "ranges" ? 16 << 20 : 256 << 10);
+  const chunkSize = intFlag(flags, "chunk-size", split === "ranges" ? 16 << 20 : 1 << 20);
   if (chunkSize < 4096 || chunkSize > 512 << 20) {
     throw new UsageError("--chunk-size takes 4096 to 536870912 bytes");
   }

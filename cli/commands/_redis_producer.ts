@@ -200,22 +200,41 @@ export interface TextPiece {
 
 const NL = 0x0a;
 
+/** Options of {@linkcode splitText}. */
+export interface SplitTextOptions {
+  /**
+   * The longest whole lines wait for a chunk to fill when the input pauses: after this many
+   * milliseconds without new bytes, the complete lines held go out as a shorter piece (a slow
+   * live input such as `tail -f` is not held back until a chunk fills). 0 waits for full chunks.
+   * Default: {@linkcode FLUSH_AFTER_MS}.
+   */
+  flushAfterMs?: number;
+}
+
+/** How long whole lines wait for more input before a shorter piece goes out. */
+export const FLUSH_AFTER_MS = 200;
+
+const PAUSED = Symbol("paused");
+
 /**
  * Splits text into pieces of at most `size` bytes that end at a newline (single lines with
  * `lines`; empty lines are skipped). A line longer than `size` is cut at its last space or tab
  * within the piece (else at `size`), and the rest starts the next piece under the same line
- * number.
+ * number. When the input pauses for `flushAfterMs` with whole lines held, they go out at once.
  *
  * @param stream The text.
  * @param size The largest piece.
  * @param lines One piece per line.
+ * @param options When held lines go out.
  * @returns The pieces.
  */
 export async function* splitText(
   stream: ReadableStream<Uint8Array>,
   size: number,
   lines: boolean,
+  options: SplitTextOptions = {},
 ): AsyncGenerator<TextPiece> {
+  const flushAfterMs = options.flushAfterMs ?? FLUSH_AFTER_MS;
   const buf = new Uint8Array(size);
   let filled = 0;
   let offset = 0;
@@ -252,15 +271,40 @@ export async function* splitText(
     const nl = buf.lastIndexOf(NL, filled - 1);
     yield take(nl >= 0 ? nl + 1 : cutAt(buf, filled));
   }
-  for await (const chunk of stream) {
-    let at = 0;
-    while (at < chunk.length) {
-      const n = Math.min(buf.length - filled, chunk.length - at);
-      buf.set(chunk.subarray(at, at + n), filled);
-      filled += n;
-      at += n;
-      yield* pieces(false);
+  const reader = stream.getReader();
+  let next: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  try {
+    for (;;) {
+      next ??= reader.read();
+      let r: ReadableStreamReadResult<Uint8Array> | typeof PAUSED;
+      if (flushAfterMs > 0 && !lines && filled > 0 && buf.lastIndexOf(NL, filled - 1) >= 0) {
+        // Whole lines are held: wait for more input only so long.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const paused = new Promise<typeof PAUSED>((resolve) => {
+          timer = setTimeout(() => resolve(PAUSED), flushAfterMs);
+        });
+        r = await Promise.race([next, paused]);
+        clearTimeout(timer);
+        if (r === PAUSED) {
+          yield take(buf.lastIndexOf(NL, filled - 1) + 1);
+          continue;
+        }
+      } else r = await next;
+      next = null;
+      if (r.done) break;
+      const chunk = r.value;
+      let at = 0;
+      while (at < chunk.length) {
+        const n = Math.min(buf.length - filled, chunk.length - at);
+        buf.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        yield* pieces(false);
+      }
     }
+  } finally {
+    if (next === null) reader.releaseLock();
+    else reader.cancel().catch(() => {});
   }
   yield* pieces(true);
 }

@@ -186,7 +186,9 @@ const SPEC: CommandSpec = {
       type: "string",
       value: "BYTES",
       complete: "none",
-      description: "Chunk size (default 262144; 16777216 with --split ranges)",
+      description:
+        "Chunk size (default 1048576; 16777216 with --split ranges); with chunks, the whole lines " +
+        "held go out when the input pauses for 200 ms",
     },
     {
       name: "max-backlog",

@@ -122,6 +122,29 @@ Deno.test("splitText() and splitRanges() cut at newlines and count lines", async
   ]);
 });
 
+Deno.test("splitText() sends the whole lines it holds when the input pauses", async () => {
+  const pausedStream = () => {
+    const parts = ["a\nb", "c\n"];
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const part = parts.shift();
+        if (part === undefined) return controller.close();
+        if (part === "c\n") await new Promise((r) => setTimeout(r, 300));
+        controller.enqueue(new TextEncoder().encode(part));
+      },
+    });
+  };
+  const pieces = async (flushAfterMs: number) => {
+    const out: string[] = [];
+    for await (const p of splitText(pausedStream(), 4096, false, { flushAfterMs })) {
+      out.push(`${p.offset}:${p.line}:${new TextDecoder().decode(p.data)}`);
+    }
+    return out;
+  };
+  assert.deepEqual(await pieces(20), ["0:1:a\n", "2:2:bc\n"]);
+  assert.deepEqual(await pieces(0), ["0:1:a\nbc\n"]);
+});
+
 Deno.test({
   name: "mxy match --to-redis and --from-redis find what mxy match finds: chunks, lines, ranges",
   ignore: !HAVE_REDIS,
