@@ -4,6 +4,7 @@ import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
 import type { StringMatcher } from "../../lib/db/string_match.ts";
 import type { StringMatches } from "../../lib/db/mod.ts";
 import { encodeGlobSection } from "../../lib/format/glob_section.ts";
+import { GlobIndex } from "../../lib/format/glob_index.ts";
 
 /** The indexes of the patterns that match `q`, in pattern order. */
 export function bruteForce(patterns: string[], q: string, ci: boolean): number[] {
@@ -19,6 +20,13 @@ export function bruteForce(patterns: string[], q: string, ci: boolean): number[]
 /** A glob section of `texts`, pattern `i` with data offset `i`. */
 export function globSection(texts: string[], caseInsensitive = false): Uint8Array {
   return encodeGlobSection(texts.map((text, i) => ({ text, dataOffset: i })), { caseInsensitive });
+}
+
+/** The index of {@linkcode globSection}'s section of `texts`, checked as the database checks it. */
+export function globIndexOf(texts: string[]): GlobIndex {
+  const globs = new GlobIndex(globSection(texts));
+  globs.verify();
+  return globs;
 }
 
 const UTF8 = new TextEncoder();

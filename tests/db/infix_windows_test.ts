@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { StringMatcher } from "../../lib/db/string_match.ts";
-import { globSection, scanFor } from "./_glob_oracle.ts";
+import { globIndexOf, globSection, scanFor } from "./_glob_oracle.ts";
 import { StringMatches } from "../../lib/db/mod.ts";
-import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { InfixWindows, querySetOf } from "../../lib/db/_infix_windows.ts";
 
 const UTF8 = new TextEncoder();
@@ -16,9 +15,7 @@ Deno.test("InfixWindows.collectOf() finds the keys the automaton finds, with win
       fc.array(fc.stringMatching(/^[a-d0-2.]{0,40}$/), { minLength: 1, maxLength: 8 }),
       (pieces, queries) => {
         const texts = [...new Set(pieces)].map((p) => `*${p}*`);
-        const section = globSection(texts);
-        const globs = new GlobIndex(section);
-        globs.verify();
+        const globs = globIndexOf(texts);
         const longer = InfixWindows.of(globs, false);
         const short = InfixWindows.of(globs, false, { maxQ: 3 });
         assert.notEqual(longer, null);
@@ -72,9 +69,7 @@ Deno.test("InfixWindows with character sets passes over exactly the keys whose s
       fc.array(fc.stringMatching(/^[a-e0-3.x]{0,40}$/), { minLength: 1, maxLength: 8 }),
       (pairs, queries) => {
         const texts = [...new Set(pairs.map(([x, y]) => `*${x}*${y}?*`))];
-        const section = globSection(texts);
-        const globs = new GlobIndex(section);
-        globs.verify();
+        const globs = globIndexOf(texts);
         // each pattern's set: the bits of all of its characters (as the matcher computes them)
         const sets = new Int32Array(2 * globs.count);
         const one = new Int32Array(3);
@@ -185,7 +180,7 @@ Deno.test("InfixWindows indexes a pattern by a run of rare letters, not by a num
     { length: 10_000 },
     (_, i) => `*-${String(i).padStart(4, "0")}*${word(i * 7919)}*`,
   );
-  const globs = new GlobIndex(globSection(texts));
+  const globs = globIndexOf(texts);
   const table = InfixWindows.of(globs, false)!;
   assert.equal(table.q, 5);
   const scan = scanFor(globs.count);

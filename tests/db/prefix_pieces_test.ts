@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AhoCorasick, buildAhoCorasick } from "../../lib/pattern/mod.ts";
 import { PrefixPieces } from "../../lib/db/_prefix_pieces.ts";
-import { GlobIndex } from "../../lib/format/glob_index.ts";
 import { compileGlob, matchGlob } from "../../lib/pattern/mod.ts";
-import { globSection, scanFor } from "./_glob_oracle.ts";
+import { globIndexOf, scanFor } from "./_glob_oracle.ts";
 
 const enc = new TextEncoder();
 
@@ -90,7 +89,7 @@ Deno.test("PrefixPieces with the glob section passes over exactly the keys whose
       fc.array(fc.stringMatching(/^[ab.1cx]{0,8}$/), { minLength: 1, maxLength: 8 }),
       (pairs, queries) => {
         const texts = [...new Set(pairs.map(([p, r]) => p + r))];
-        const globs = new GlobIndex(globSection(texts));
+        const globs = globIndexOf(texts);
         const plain = PrefixPieces.of(globs.prefixTrie, null);
         if (plain === null) return;
         const next = PrefixPieces.of(globs.prefixTrie, null, { globs })!;
