@@ -72,3 +72,33 @@ export function scanFor(keys: number, set?: Int32Array) {
     set,
   };
 }
+
+/** A glob table's scan over a query string (the q-gram and long-window tables). */
+export interface QueryTable {
+  collectOf(q: string, points: Int32Array, scan: ReturnType<typeof scanFor>): number;
+}
+
+/**
+ * Checks that `table` finds for `q` the keys `globs`' automaton finds (any order) and reads the
+ * query's code points into the array it is given; `a` and `b` are scans over `globs.count` keys.
+ *
+ * @returns The keys, sorted, and the code points `table` read.
+ */
+export function assertCollectsAsAutomaton(
+  globs: GlobIndex,
+  table: QueryTable,
+  q: string,
+  a: ReturnType<typeof scanFor>,
+  b: ReturnType<typeof scanFor>,
+): { want: number[]; points: Int32Array } {
+  a.count = b.count = 0;
+  a.stamp++;
+  b.stamp++;
+  globs.automaton.collectOf(q, false, a);
+  const points = new Int32Array(q.length);
+  assert.equal(table.collectOf(q, points, b), b.count);
+  const want = Array.from(a.out.subarray(0, a.count)).sort((x, y) => x - y);
+  assert.deepEqual(Array.from(b.out.subarray(0, b.count)).sort((x, y) => x - y), want);
+  assert.deepEqual(Array.from(points), Array.from(q, (c) => c.charCodeAt(0)));
+  return { want, points };
+}
